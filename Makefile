@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: MIT
+#
+# sbx build. Quick reference:
+#   make [all]            build OUTPUT/sbx (BPF objects, skeletons, CLI)
+#   make deps             install the Debian packages the build and tests need
+#   make test             deps + build + every test layer (unit under ASan/UBSan,
+#                         fuzz corpus replay, integration, VM)
+#   make demo             deps + build + a live demonstration
+#   make fuzz             run every libFuzzer target for FUZZ_TIME seconds each
+#   make vmlinux          regenerate vmlinux/$(ARCH)/vmlinux.h from kernel BTF
+#   make install          PREFIX=/usr/local DESTDIR=
+#   make clean
+# Variables: OUTPUT=dir (out-of-tree build), V=1 (show commands),
+#            WERROR=1 (warnings are errors; CI sets it).
+
+OUTPUT ?= $(CURDIR)/build
+override OUTPUT := $(abspath $(OUTPUT))
+PREFIX ?= /usr/local
+DESTDIR ?=
+FUZZ_TIME ?= 60
+
+CC ?= cc
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+  Q :=
+  msg =
+else
+  Q := @
+  msg = @printf '  %-9s %s\n' "$(1)" "$(patsubst $(OUTPUT)/%,%,$(2))";
+endif
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
+	-Wstrict-prototypes -Wformat=2 -Wvla
+ifeq ($(WERROR),1)
+  WARN += -Werror
+endif
+
+INCLUDES := -I$(OUTPUT) -Ibpf/include -Ipolicy -Iuser -Iproviders
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(INCLUDES) -D_GNU_SOURCE $(CFLAGS)
+LDLIBS := -lbpf -lelf -lz -lseccomp $(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null)
+ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags libnl-route-3.0 2>/dev/null)
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+# Sources: everything in user/ except main.c forms the core library that the
+# CLI, the unit tests and the fuzzers link against.
+POLICY_SRCS := $(sort $(wildcard policy/*.c))
+CORE_SRCS := $(POLICY_SRCS) $(sort $(filter-out user/main.c,$(wildcard user/*.c))) \
+	$(sort $(wildcard providers/*.c))
+CORE_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
+SAN_OBJS := $(patsubst %.c,$(OUTPUT)/san/%.o,$(CORE_SRCS))
+HDRS := $(wildcard bpf/include/*.h policy/*.h user/*.h providers/*.h)
+
+BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+
+DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libseccomp-dev libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev \
+	iproute2 jq python3
+
+.PHONY: all deps test check unit fuzz-replay fuzz demo vmlinux install clean
+
+all: $(OUTPUT)/sbx
+
+# ---- dependencies ---------------------------------------------------------
+deps:
+	$(Q)missing=; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "deps: missing packages:$$missing (run 'make deps' as root)" >&2; exit 1; \
+		fi; \
+		echo "  DEPS     installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+		echo "  DEPS     all $(words $(DEB_PKGS)) packages present"; \
+	fi
+
+# ---- BPF ------------------------------------------------------------------
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/include/*.h bpf/lib/*.h) $(VMLINUX)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+		-I$(dir $(VMLINUX)) -Ibpf/include -Ibpf/lib -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name sbx_$* > $@
+
+vmlinux:
+	$(call msg,GEN,$(VMLINUX))
+	$(Q)mkdir -p $(dir $(VMLINUX))
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp
+	$(Q)mv $(VMLINUX).tmp $(VMLINUX)
+
+# ---- user space -----------------------------------------------------------
+$(OUTPUT)/obj/%.o: %.c $(HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/san/%.o: %.c $(HDRS) $(SKELS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
+
+$(OUTPUT)/sbx: $(OUTPUT)/obj/user/main.o $(CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+# ---- tests ----------------------------------------------------------------
+$(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) $(HDRS) tests/unit/testutil.h
+	$(call msg,LINK-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) -o $@ -lcmocka $(LDLIBS)
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(POLICY_SRCS) $(HDRS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(INCLUDES) -D_GNU_SOURCE $< $(POLICY_SRCS) -o $@
+
+test:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory check
+
+check: all unit fuzz-replay
+	$(Q)if [ -x tests/run-integration.sh ]; then OUTPUT=$(OUTPUT) tests/run-integration.sh; fi
+	$(Q)if [ -x tests/vm/run.sh ]; then OUTPUT=$(OUTPUT) tests/vm/run.sh; fi
+	@echo "  TEST     all test layers passed"
+
+unit: $(UNIT_BINS) $(OUTPUT)/sbx
+	$(Q)fail=0; for t in $(UNIT_BINS); do \
+		echo "  UNIT     $$(basename $$t)"; \
+		SBX_BIN=$(OUTPUT)/sbx SBX_SRCDIR=$(CURDIR) \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+			$$t || fail=1; \
+	done; exit $$fail
+
+fuzz-replay: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		n=$$(basename $$f); d=tests/fuzz/corpus/$${n#fuzz_}; \
+		echo "  FUZZ-REPLAY $$n ($$(ls $$d 2>/dev/null | wc -l) inputs)"; \
+		[ -d $$d ] || continue; \
+		find $$d -type f -print0 | xargs -0 -r -n 500 $$f -runs=1 >$(OUTPUT)/fuzz/$$n.replay.log 2>&1 \
+			|| { tail -40 $(OUTPUT)/fuzz/$$n.replay.log; exit 1; }; \
+	done
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		n=$$(basename $$f); d=tests/fuzz/corpus/$${n#fuzz_}; mkdir -p $$d $(OUTPUT)/fuzz/$$n.new; \
+		echo "  FUZZ     $$n for $(FUZZ_TIME)s"; \
+		$$f -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 \
+			-artifact_prefix=$(OUTPUT)/fuzz/$$n- $(OUTPUT)/fuzz/$$n.new $$d || exit 1; \
+	done
+
+demo:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OUTPUT=$(OUTPUT) tests/demo.sh
+
+# ---- install / clean ------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/sbx/examples
+	install -m 0755 $(OUTPUT)/sbx $(DESTDIR)$(PREFIX)/bin/sbx
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 policy/examples/*.toml $(DESTDIR)$(PREFIX)/share/sbx/examples/
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)

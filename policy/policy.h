@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sbx policy model: profiles read from TOML policy files, with
+ * [defaults] and the selected environment overlay already applied, every
+ * value validated and normalised (sizes in bytes, durations in ms).
+ * Loading is all-or-nothing: any error leaves *ret untouched and every
+ * problem found is reported in the diagnostics list as file:line:col.
+ */
+#ifndef SBX_POLICY_H
+#define SBX_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sbx_limits.h"
+
+/* Isolation levels, ordered; wasm is its own level (runs inside "process"). */
+enum sbx_isolation {
+	SBX_ISO_NONE = 0,
+	SBX_ISO_PROCESS = 1,
+	SBX_ISO_GVISOR = 2,
+	SBX_ISO_MICROVM = 3,
+	SBX_ISO_WASM = 4,
+};
+
+enum sbx_net_mode { SBX_NET_NONE = 0, SBX_NET_ALLOW, SBX_NET_DENY, SBX_NET_FULL };
+enum sbx_fs_mode { SBX_FS_NONE = 0, SBX_FS_READ_ONLY, SBX_FS_READ_WRITE, SBX_FS_FULL };
+enum sbx_audit_level { SBX_AUDIT_DENY = 0, SBX_AUDIT_ALL, SBX_AUDIT_NONE };
+enum sbx_enforcement { SBX_ENFORCE_STRICT = 0, SBX_ENFORCE_BEST_EFFORT };
+
+/* IP protocol numbers; ANY matches both. */
+enum sbx_proto { SBX_PROTO_ANY = 0, SBX_PROTO_TCP = 6, SBX_PROTO_UDP = 17 };
+
+/* fs access bits; a rule with access 0 is a deny rule. */
+#define SBX_ACC_R 0x1u
+#define SBX_ACC_W 0x2u
+#define SBX_ACC_X 0x4u
+
+struct sbx_srcpos {
+	const char *file;	/* owned by the sbx_policy */
+	uint32_t line, col;
+};
+
+enum sbx_net_entry_kind {
+	SBX_NET_ENTRY_ADDR = 0,	/* address or CIDR */
+	SBX_NET_ENTRY_HOST,	/* exact host name, resolved later (not by the loader) */
+	SBX_NET_ENTRY_WILDCARD,	/* "*.example.org" */
+};
+
+struct sbx_net_entry {
+	enum sbx_net_entry_kind kind;
+	bool deny;		/* listed under deny = [...] */
+	uint8_t family;		/* AF_INET or AF_INET6 (ADDR only) */
+	uint8_t prefix_len;	/* 0..32 / 0..128; host bits are zero */
+	uint8_t addr[16];	/* network byte order; IPv4 uses the first 4 bytes */
+	char *host;		/* HOST/WILDCARD: lower-case name ("*.example.org") */
+	uint16_t port_lo, port_hi; /* inclusive; 0-65535 when no port was given */
+	uint8_t proto;		/* enum sbx_proto */
+	char *text;		/* canonical form, e.g. "192.0.2.0/24:80-443/tcp" */
+	struct sbx_srcpos pos;
+};
+
+struct sbx_port_range {
+	uint16_t lo, hi;	/* inclusive, 1..65535 */
+	uint8_t proto;		/* enum sbx_proto */
+	struct sbx_srcpos pos;
+};
+
+struct sbx_fs_rule {
+	char *path;		/* absolute, normalised; ends with '/' for directories */
+	bool dir;
+	uint32_t access;	/* SBX_ACC_* bits; 0 = deny */
+	struct sbx_srcpos pos;
+};
+
+struct sbx_env_var {
+	char *name;
+	char *value;
+};
+
+struct sbx_profile {
+	char *name;
+	char *provider;			/* "auto" or a provider name */
+	enum sbx_isolation min_isolation;
+	uint64_t timeout_ms;		/* 0 = no timeout */
+	uint64_t memory_bytes;		/* 0 = unlimited */
+	uint32_t cpu_milli;		/* 1000 = one CPU; 0 = unlimited */
+	uint32_t pids;			/* 0 = unlimited */
+	uint32_t nofile;		/* 0 = inherit */
+	uint64_t net_bytes;		/* 0 = no quota */
+	struct sbx_env_var *env;
+	size_t n_env;
+	char *cwd;			/* NULL = default */
+	char *user, *group;		/* NULL = provider default */
+	enum sbx_audit_level audit;
+	enum sbx_enforcement enforcement;
+	char **allow_users;
+	size_t n_allow_users;
+	char **allow_groups;
+	size_t n_allow_groups;
+
+	struct {
+		enum sbx_net_mode mode;
+		struct sbx_net_entry *entries;	/* allow and deny entries, in file order */
+		size_t n_entries;
+		struct sbx_port_range *listen;
+		size_t n_listen;
+	} net;
+
+	struct {
+		enum sbx_fs_mode mode;
+		struct sbx_fs_rule *rules;
+		size_t n_rules;
+		char **exec;			/* absolute paths; a trailing '/' names a directory */
+		size_t n_exec;
+	} fs;
+
+	struct sbx_srcpos pos;			/* the [profile."NAME"] header */
+};
+
+struct sbx_policy {
+	struct sbx_profile *profiles;		/* sorted by name */
+	size_t n_profiles;
+	char **files;				/* every file loaded, in load order */
+	size_t n_files;
+	char *env;				/* overlay applied, or NULL */
+};
+
+struct sbx_diag {
+	char *file;
+	uint32_t line, col;			/* 0 when the problem has no position */
+	char *msg;				/* "unknown key 'memroy' (did you mean 'memory'?)" */
+};
+
+struct sbx_diags {
+	struct sbx_diag *v;
+	size_t n;
+};
+
+/*
+ * Load policy files. Each path is a file or a directory whose *.toml files are
+ * loaded in name order. env selects the overlay [env.NAME] (NULL: none; an
+ * environment that no loaded file defines is an error). Returns 0, or -EINVAL
+ * when any problem was found (all listed in *diags), or -ENOMEM.
+ */
+int sbx_policy_load(const char *const *paths, size_t n_paths, const char *env,
+		    struct sbx_policy **ret, struct sbx_diags *diags);
+
+/* Same, from a memory buffer; name is used as the file name in positions. */
+int sbx_policy_load_buffer(const char *name, const char *buf, size_t len, const char *env,
+			   struct sbx_policy **ret, struct sbx_diags *diags);
+
+const struct sbx_profile *sbx_policy_find(const struct sbx_policy *p, const char *name);
+struct sbx_policy *sbx_policy_free(struct sbx_policy *p);
+void sbx_diags_free(struct sbx_diags *d);
+
+/* Value parsers, exposed for the CLI's --timeout/--memory/--cpu overrides.
+ * Return 0 or -EINVAL; *ret untouched on error. */
+int sbx_parse_duration_ms(const char *s, uint64_t *ret);	/* "1m30s", "250ms", "2h" */
+int sbx_parse_size(const char *s, uint64_t *ret);		/* "64M", "1G", "4096", "512KiB" */
+int sbx_parse_cpu_milli(const char *s, uint32_t *ret);		/* "0.5" -> 500, "2" -> 2000 */
+
+/* Parses one network entry string ("192.0.2.0/24:80-443/tcp", "[::1]:8080",
+ * "*.example.org:443"). On error returns -EINVAL and a message in errbuf. */
+int sbx_parse_net_entry(const char *s, struct sbx_net_entry *ret, char *errbuf, size_t errlen);
+void sbx_net_entry_clear(struct sbx_net_entry *e);
+
+/* Names for enums, as written in policy files ("read-only", "best-effort"). */
+const char *sbx_isolation_name(enum sbx_isolation i);
+const char *sbx_net_mode_name(enum sbx_net_mode m);
+const char *sbx_fs_mode_name(enum sbx_fs_mode m);
+const char *sbx_audit_name(enum sbx_audit_level a);
+const char *sbx_enforcement_name(enum sbx_enforcement e);
+const char *sbx_proto_name(uint8_t proto);			/* "any", "tcp", "udp" */
+void sbx_access_str(uint32_t access, char buf[8]);		/* "rwx", "r", "deny" */
+
+#endif /* SBX_POLICY_H */

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Common includes for cmocka unit tests. */
+#ifndef SBX_TESTUTIL_H
+#define SBX_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+/* Path of a file in the source tree (SBX_SRCDIR is set by the Makefile). */
+static inline const char *test_srcpath(char *buf, size_t len, const char *rel)
+{
+	const char *d = getenv("SBX_SRCDIR");
+
+	snprintf(buf, len, "%s/%s", d ? d : ".", rel);
+	return buf;
+}
+
+#endif

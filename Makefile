@@ -40,12 +40,13 @@ endif
 .SECONDARY:
 
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
-	-Wstrict-prototypes -Wformat=2 -Wvla
+	-Wstrict-prototypes -Wformat=2 -Wvla -Wno-format-truncation
 ifeq ($(WERROR),1)
   WARN += -Werror
 endif
 
-INCLUDES := -I$(OUTPUT) -Ibpf/include -Ipolicy -Iuser -Iproviders
+# -iquote: project headers never shadow system ones (user/features.h vs <features.h>)
+INCLUDES := -iquote $(OUTPUT) -iquote bpf/include -iquote policy -iquote user -iquote providers
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(INCLUDES) -D_GNU_SOURCE $(CFLAGS)
 LDLIBS := -lbpf -lelf -lz -lseccomp $(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null)
@@ -134,7 +135,7 @@ $(OUTPUT)/sbx: $(OUTPUT)/obj/user/main.o $(CORE_OBJS)
 $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) $(HDRS) tests/unit/testutil.h
 	$(call msg,LINK-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) -o $@ -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -iquote tests/unit $< $(SAN_OBJS) -o $@ -lcmocka $(LDLIBS)
 
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(POLICY_SRCS) $(HDRS)
 	$(call msg,FUZZ-CC,$@)

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel <-> user ABI of sbx: map keys and values, and the audit events
+ * written to the ring buffers. This header is a contract with consumers that
+ * sbx does not ship (see docs/audit.md):
+ *   - enum values are explicit and never renumbered; new ones are appended;
+ *   - structs only grow at the end; every event starts with sbx_event_hdr and
+ *     hdr.size gives the full size, so old readers can skip what they do not know;
+ *   - all fields are fixed width, little endian as the host; addresses and
+ *     ports are in network byte order where the comment says so.
+ *
+ * Worked example: a sandbox whose policy (id 7) allows 192.0.2.0/24:443/tcp.
+ * User space stores key {prefixlen = 32 + 24, policy_id = 7, addr = 192.0.2.0}
+ * in sbx_net4 with value {n = 1, r[0] = {443, 443, TCP, ALLOW, rule 0}}.
+ * connect(192.0.2.9:443) from the sandbox looks up {32 + 32, 7, 192.0.2.9},
+ * finds that entry, r[0] matches, the connect proceeds and, with audit level
+ * "all", one SBX_EV_NET_CONNECT event with verdict ALLOW and rule 0 is emitted.
+ */
+#ifndef SBX_ABI_H
+#define SBX_ABI_H
+
+#ifdef __BPF__
+/* vmlinux.h provides the __u* types */
+#else
+#include <linux/types.h>
+#endif
+
+#include "sbx_limits.h"
+
+#define SBX_PIN_DIR		"/sys/fs/bpf/sbx"
+#define SBX_ABI_VERSION		1
+
+/* Rules kept in one LPM value: the entries of that prefix plus those of every
+ * shorter prefix that covers it, most specific first. */
+#define SBX_NET_VALUE_RULES	16
+#define SBX_RULE_DEFAULT	0xffffffffu	/* decision came from the mode default */
+#define SBX_RULE_NONE		0xfffffffeu	/* no rule involved (e.g. quota) */
+
+enum sbx_verdict {
+	SBX_VERDICT_ALLOW = 1,
+	SBX_VERDICT_DENY = 2,
+};
+
+enum sbx_net_mode_abi {
+	SBX_NETM_NONE = 0,
+	SBX_NETM_ALLOW = 1,
+	SBX_NETM_DENY = 2,
+	SBX_NETM_FULL = 3,
+};
+
+enum sbx_audit_abi {
+	SBX_AUDITL_DENY = 0,	/* emit denials only */
+	SBX_AUDITL_ALL = 1,	/* emit every decision */
+	SBX_AUDITL_NONE = 2,	/* emit nothing from BPF */
+};
+
+/* sbx_policy_cfg.flags */
+#define SBX_POLF_RAW_SOCKETS	0x1u	/* raw and packet sockets allowed */
+
+/* sbx_slot.flags */
+#define SBX_SLOTF_ACTIVE	0x1u
+
+/* Map: sbx_policies, array indexed by policy id. */
+struct sbx_listen_range {
+	__u16 lo;		/* host byte order, inclusive */
+	__u16 hi;
+	__u8 proto;		/* 0 any, 6 tcp, 17 udp */
+	__u8 pad[3];
+};
+
+struct sbx_policy_cfg {
+	__u8 net_mode;		/* enum sbx_net_mode_abi */
+	__u8 audit;		/* enum sbx_audit_abi */
+	__u8 pad[2];
+	__u32 flags;		/* SBX_POLF_* */
+	__u64 net_bytes_quota;	/* 0 = no quota; egress + ingress bytes */
+	__u32 n_listen;
+	__u32 pad2;
+	struct sbx_listen_range listen[SBX_MAX_LISTEN];
+};
+
+/* Maps: sbx_net4 / sbx_net6, LPM tries keyed by policy id then address. */
+struct sbx_net4_key {
+	__u32 prefixlen;	/* 32 (policy id) + address prefix */
+	__u32 policy_id;	/* big endian so that it forms the key's leading bits */
+	__u8 addr[4];		/* network byte order */
+};
+
+struct sbx_net6_key {
+	__u32 prefixlen;	/* 32 + address prefix */
+	__u32 policy_id;	/* big endian */
+	__u8 addr[16];
+};
+
+struct sbx_net_rule {
+	__u16 port_lo;		/* host byte order, inclusive; 0-65535 = any */
+	__u16 port_hi;
+	__u8 proto;		/* 0 any, 6 tcp, 17 udp */
+	__u8 verdict;		/* enum sbx_verdict */
+	__u16 pad;
+	__u32 rule;		/* index of the entry in the profile's network list */
+};
+
+struct sbx_net_value {
+	__u32 n;
+	__u32 pad;
+	struct sbx_net_rule r[SBX_NET_VALUE_RULES];
+};
+
+/* Map: sbx_config, one element: what the loaded instance was built for, so
+ * that a later sbx adopting the pins can check it talks to the same setup. */
+struct sbx_config {
+	__u32 abi_version;	/* SBX_ABI_VERSION */
+	__u32 sandbox_level;	/* cgroup2 level of sandbox cgroups */
+	__u64 root_cgroup_id;	/* the sbx cgroup root the programs are attached to */
+	__u32 ring_size;	/* bytes of each per-sandbox ring buffer */
+	__u32 events_size;	/* bytes of the global ring buffer */
+};
+
+/* Map: sbx_cgroups, hash from a sandbox's cgroup id to its slot. */
+/* Map: sbx_slots, array indexed by slot. */
+struct sbx_slot {
+	__u32 flags;		/* SBX_SLOTF_* */
+	__u32 policy_id;	/* index into sbx_policies; flipped atomically on policy swap */
+	__u64 cgroup_id;
+	__u64 owner_pid;	/* the sbx process that runs the sandbox */
+	__u64 owner_start;	/* its start time (jiffies since boot), against pid reuse */
+};
+
+/* Map: sbx_stats, array indexed by slot; updated atomically by every program. */
+struct sbx_stats {
+	__u64 seq;			/* last sequence number handed out */
+	__u64 connect_allowed;
+	__u64 connect_denied;
+	__u64 send_allowed;
+	__u64 send_denied;
+	__u64 bind_allowed;
+	__u64 bind_denied;
+	__u64 sock_denied;
+	__u64 bytes_in;
+	__u64 bytes_out;
+	__u64 packets_in;
+	__u64 packets_out;
+	__u64 packets_dropped;		/* egress dropped by quota or the safety net */
+	__u64 quota_hits;		/* times the quota was found exceeded */
+	__u64 quota_reported;		/* 1 once the quota event was emitted */
+};
+
+/* Map: sbx_drops, per-CPU array indexed by slot. */
+struct sbx_drops {
+	__u64 ring;		/* events lost because the sandbox's ring buffer was full */
+	__u64 global;		/* copies lost because the pinned global ring was full */
+};
+
+/* ---- audit events ------------------------------------------------------ */
+
+enum sbx_event_type {
+	SBX_EV_SANDBOX_START = 1,	/* emitted by user space through sbx_emit */
+	SBX_EV_SANDBOX_EXIT = 2,	/* emitted by user space through sbx_emit */
+	SBX_EV_NET_CONNECT = 3,		/* connect(2), TCP or UDP */
+	SBX_EV_NET_SEND = 4,		/* sendto/sendmsg with an address (unconnected UDP) */
+	SBX_EV_NET_BIND = 5,		/* bind(2) to a port not in listen */
+	SBX_EV_SOCK_CREATE = 6,		/* raw/packet socket refused */
+	SBX_EV_NET_QUOTA = 7,		/* net_bytes quota exceeded; egress now dropped */
+	SBX_EV_NET_PACKET = 8,		/* egress packet dropped by the safety net */
+};
+
+struct sbx_event_hdr {
+	__u16 type;		/* enum sbx_event_type */
+	__u16 size;		/* of the whole event, header included */
+	__u32 slot;		/* sandbox slot */
+	__u64 seq;		/* per sandbox, from 1, no gaps unless events were dropped */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u32 pid;		/* thread id */
+	__u32 tgid;		/* process id */
+	__u64 cgroup_id;	/* cgroup of the task (may be below the sandbox cgroup) */
+	char comm[16];
+};
+
+/* SBX_EV_NET_CONNECT, SBX_EV_NET_SEND, SBX_EV_NET_BIND, SBX_EV_NET_PACKET */
+struct sbx_ev_net {
+	struct sbx_event_hdr hdr;
+	__u8 verdict;		/* enum sbx_verdict */
+	__u8 family;		/* 4 or 6: the family the decision used (mapped v6 -> 4) */
+	__u8 proto;		/* 6 tcp, 17 udp, 1 icmp, 58 icmpv6, ... */
+	__u8 mapped;		/* 1 when the address was an IPv4-mapped IPv6 address */
+	__u16 port;		/* host byte order */
+	__u16 pad;
+	__u32 rule;		/* entry index, SBX_RULE_DEFAULT or SBX_RULE_NONE */
+	__u32 policy_id;
+	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
+};
+
+/* SBX_EV_SOCK_CREATE */
+struct sbx_ev_sock {
+	struct sbx_event_hdr hdr;
+	__u8 verdict;
+	__u8 pad[3];
+	__u32 family;		/* AF_* */
+	__u32 type;		/* SOCK_* */
+	__u32 protocol;
+};
+
+/* SBX_EV_NET_QUOTA */
+struct sbx_ev_quota {
+	struct sbx_event_hdr hdr;
+	__u64 bytes;		/* bytes counted when the quota was found exceeded */
+	__u64 quota;
+};
+
+/* SBX_EV_SANDBOX_START / SBX_EV_SANDBOX_EXIT: the context of the sbx_emit
+ * syscall program, filled by user space, copied into the event. */
+struct sbx_ev_life {
+	struct sbx_event_hdr hdr;
+	__u32 workload_pid;
+	__s32 exit_code;	/* EXIT: exit status, -1 if killed by a signal */
+	__s32 signal;		/* EXIT: terminating signal or 0 */
+	__u32 flags;		/* EXIT: 1 = timed out */
+};
+
+struct sbx_emit_ctx {
+	__u32 slot;
+	__u16 type;		/* SBX_EV_SANDBOX_START or SBX_EV_SANDBOX_EXIT */
+	__u16 pad;
+	__u32 workload_pid;
+	__s32 exit_code;
+	__s32 signal;
+	__u32 flags;
+	__s64 ret_seq;		/* out: the sequence number given, or -errno */
+};
+
+#endif /* SBX_ABI_H */

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Sandbox lookup and audit event emission shared by every sbx program. */
+#ifndef SBX_BPF_COMMON_H
+#define SBX_BPF_COMMON_H
+
+#include "maps.h"
+
+/* Level of sandbox cgroups in the cgroup2 hierarchy (sbx root level + 1). */
+const volatile __u32 sandbox_level = 0;
+
+struct sbx_ctx {
+	__u32 slot;
+	__u32 policy_id;
+	struct sbx_stats *st;
+	struct sbx_policy_cfg *pol;
+};
+
+/* Fills c from a cgroup id found in sbx_cgroups; false when not a sandbox. */
+static __always_inline bool sbx_ctx_from_cgroup(struct sbx_ctx *c, __u64 cg)
+{
+	struct sbx_slot *s;
+	__u32 *slot;
+
+	slot = bpf_map_lookup_elem(&sbx_cgroups, &cg);
+	if (!slot)
+		return false;
+	c->slot = *slot;
+	s = bpf_map_lookup_elem(&sbx_slots, &c->slot);
+	if (!s || !(s->flags & SBX_SLOTF_ACTIVE))
+		return false;
+	c->policy_id = s->policy_id;
+	c->st = bpf_map_lookup_elem(&sbx_stats, &c->slot);
+	c->pol = bpf_map_lookup_elem(&sbx_policies, &c->policy_id);
+	return c->st && c->pol;
+}
+
+/* The current task's sandbox, also when it sits in a sub-cgroup it made. */
+static __always_inline bool sbx_ctx_current(struct sbx_ctx *c)
+{
+	if (sbx_ctx_from_cgroup(c, bpf_get_current_cgroup_id()))
+		return true;
+	if (!sandbox_level)
+		return false;
+	return sbx_ctx_from_cgroup(c, bpf_get_current_ancestor_cgroup_id(sandbox_level));
+}
+
+static __always_inline void sbx_hdr_fill(struct sbx_event_hdr *h, struct sbx_ctx *c,
+					 __u16 type, __u16 size)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	h->type = type;
+	h->size = size;
+	h->slot = c->slot;
+	h->seq = __sync_fetch_and_add(&c->st->seq, 1) + 1;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->pid = (__u32)id;
+	h->tgid = id >> 32;
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* Writes an event to the sandbox's ring and copies it to the global ring.
+ * Failures are counted per CPU: a consumer sees them as sequence gaps too. */
+static __always_inline void sbx_emit(__u32 slot, void *ev, __u64 size)
+{
+	struct sbx_drops *d = bpf_map_lookup_elem(&sbx_drops, &slot);
+	void *rb = bpf_map_lookup_elem(&sbx_rings, &slot);
+
+	if (!rb || bpf_ringbuf_output(rb, ev, size, 0)) {
+		if (d)
+			d->ring++;
+	}
+	if (bpf_ringbuf_output(&sbx_events, ev, size, 0)) {
+		if (d)
+			d->global++;
+	}
+}
+
+static __always_inline bool sbx_audit_wants(struct sbx_ctx *c, __u8 verdict)
+{
+	if (c->pol->audit == SBX_AUDITL_NONE)
+		return false;
+	return verdict == SBX_VERDICT_DENY || c->pol->audit == SBX_AUDITL_ALL;
+}
+
+#endif

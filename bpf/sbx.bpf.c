@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sbx's cgroup programs. They are attached once at the sbx cgroup root and
+ * inherited by every sandbox cgroup below it; a task outside any sandbox is
+ * never affected (every program returns "allow" when the lookup misses).
+ * Returning 0 from a sock_addr or sock_create program makes the syscall fail
+ * with EPERM; from a cgroup_skb program it drops the packet.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "net.h"
+
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+
+static __always_inline int sbx_connect(struct bpf_sock_addr *ctx, __u16 type, const bool v6)
+{
+	struct sbx_net_query q = {};
+	struct sbx_ctx c;
+	__u32 rule;
+	__u8 verdict;
+
+	if (!sbx_ctx_current(&c))
+		return 1;
+	sbx_query_from_sa(ctx, &q, v6);
+	verdict = sbx_net_decide(&c, &q, &rule);
+	if (type == SBX_EV_NET_CONNECT)
+		__sync_fetch_and_add(verdict == SBX_VERDICT_ALLOW ? &c.st->connect_allowed
+								 : &c.st->connect_denied, 1);
+	else
+		__sync_fetch_and_add(verdict == SBX_VERDICT_ALLOW ? &c.st->send_allowed
+								 : &c.st->send_denied, 1);
+	if (sbx_audit_wants(&c, verdict))
+		sbx_emit_net(&c, type, verdict, &q, rule);
+	return verdict == SBX_VERDICT_ALLOW;
+}
+
+SEC("cgroup/connect4")
+int sbx_connect4(struct bpf_sock_addr *ctx) { return sbx_connect(ctx, SBX_EV_NET_CONNECT, false); }
+
+SEC("cgroup/connect6")
+int sbx_connect6(struct bpf_sock_addr *ctx) { return sbx_connect(ctx, SBX_EV_NET_CONNECT, true); }
+
+SEC("cgroup/sendmsg4")
+int sbx_sendmsg4(struct bpf_sock_addr *ctx) { return sbx_connect(ctx, SBX_EV_NET_SEND, false); }
+
+SEC("cgroup/sendmsg6")
+int sbx_sendmsg6(struct bpf_sock_addr *ctx) { return sbx_connect(ctx, SBX_EV_NET_SEND, true); }
+
+/* Port 0 asks the kernel for an ephemeral port and is always allowed. In mode
+ * "full" an empty listen list means any port; otherwise only listed ports. */
+static __always_inline __u8 sbx_bind_decide(struct sbx_ctx *c, struct sbx_net_query *q)
+{
+	struct sbx_policy_cfg *p = c->pol;
+
+	if (q->port == 0)
+		return SBX_VERDICT_ALLOW;
+	if (p->net_mode == SBX_NETM_NONE)
+		return SBX_VERDICT_DENY;
+	if (p->net_mode == SBX_NETM_FULL && p->n_listen == 0)
+		return SBX_VERDICT_ALLOW;
+	for (int i = 0; i < SBX_MAX_LISTEN; i++) {
+		struct sbx_listen_range *l = &p->listen[i];
+
+		if (i >= p->n_listen)
+			break;
+		if (q->port >= l->lo && q->port <= l->hi && (!l->proto || l->proto == q->proto))
+			return SBX_VERDICT_ALLOW;
+	}
+	return SBX_VERDICT_DENY;
+}
+
+static __always_inline int sbx_bind(struct bpf_sock_addr *ctx, const bool v6)
+{
+	struct sbx_net_query q = {};
+	struct sbx_ctx c;
+	__u8 verdict;
+
+	if (!sbx_ctx_current(&c))
+		return 1;
+	sbx_query_from_sa(ctx, &q, v6);
+	verdict = sbx_bind_decide(&c, &q);
+	__sync_fetch_and_add(verdict == SBX_VERDICT_ALLOW ? &c.st->bind_allowed
+							 : &c.st->bind_denied, 1);
+	if (sbx_audit_wants(&c, verdict))
+		sbx_emit_net(&c, SBX_EV_NET_BIND, verdict, &q, SBX_RULE_NONE);
+	return verdict == SBX_VERDICT_ALLOW;
+}
+
+SEC("cgroup/bind4")
+int sbx_bind4(struct bpf_sock_addr *ctx) { return sbx_bind(ctx, false); }
+
+SEC("cgroup/bind6")
+int sbx_bind6(struct bpf_sock_addr *ctx) { return sbx_bind(ctx, true); }
+
+/* Raw and packet sockets bypass the sockaddr hooks: refuse them unless the
+ * profile allows them. Mode "none" refuses every inet socket. */
+SEC("cgroup/sock_create")
+int sbx_sock_create(struct bpf_sock *sk)
+{
+	struct sbx_ev_sock ev = {};
+	struct sbx_ctx c;
+	bool raw, inet;
+
+	if (!sbx_ctx_current(&c))
+		return 1;
+	raw = sk->type == SOCK_RAW || sk->family == AF_PACKET;
+	inet = sk->family == AF_INET || sk->family == AF_INET6;
+	if (!(raw && !(c.pol->flags & SBX_POLF_RAW_SOCKETS)) &&
+	    !(inet && c.pol->net_mode == SBX_NETM_NONE))
+		return 1;
+	__sync_fetch_and_add(&c.st->sock_denied, 1);
+	if (sbx_audit_wants(&c, SBX_VERDICT_DENY)) {
+		sbx_hdr_fill(&ev.hdr, &c, SBX_EV_SOCK_CREATE, sizeof(ev));
+		ev.verdict = SBX_VERDICT_DENY;
+		ev.family = sk->family;
+		ev.type = sk->type;
+		ev.protocol = sk->protocol;
+		sbx_emit(c.slot, &ev, sizeof(ev));
+	}
+	return 0;
+}
+
+static __always_inline bool sbx_ctx_skb(struct sbx_ctx *c, struct __sk_buff *skb)
+{
+	if (sbx_ctx_from_cgroup(c, bpf_skb_cgroup_id(skb)))
+		return true;
+	if (!sandbox_level)
+		return false;
+	return sbx_ctx_from_cgroup(c, bpf_skb_ancestor_cgroup_id(skb, sandbox_level));
+}
+
+SEC("cgroup_skb/ingress")
+int sbx_skb_ingress(struct __sk_buff *skb)
+{
+	struct sbx_ctx c;
+
+	if (!sbx_ctx_skb(&c, skb))
+		return 1;
+	__sync_fetch_and_add(&c.st->bytes_in, skb->len);
+	__sync_fetch_and_add(&c.st->packets_in, 1);
+	return 1;
+}
+
+static __always_inline bool sbx_quota_exceeded(struct sbx_ctx *c, struct __sk_buff *skb)
+{
+	struct sbx_ev_quota ev = {};
+	__u64 used, quota = c->pol->net_bytes_quota;
+
+	if (!quota)
+		return false;
+	used = c->st->bytes_in + c->st->bytes_out;
+	if (used + skb->len <= quota)
+		return false;
+	__sync_fetch_and_add(&c->st->quota_hits, 1);
+	if (__sync_val_compare_and_swap(&c->st->quota_reported, 0, 1) == 0) {
+		sbx_hdr_fill(&ev.hdr, c, SBX_EV_NET_QUOTA, sizeof(ev));
+		ev.bytes = used;
+		ev.quota = quota;
+		sbx_emit(c->slot, &ev, sizeof(ev));
+	}
+	return true;
+}
+
+/* Safety net for traffic that no sockaddr hook saw, such as ICMP echo sockets
+ * sending with sendto(). TCP and UDP were judged at connect/sendmsg time (and
+ * replies of accepted connections must pass), so only other protocols are
+ * judged here, as port-less destinations. */
+static __always_inline bool sbx_skb_refused(struct sbx_ctx *c, struct __sk_buff *skb,
+					    struct sbx_net_query *q)
+{
+	__u32 rule;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return false;
+		q->family = 4;
+		q->proto = ip.protocol;
+		__builtin_memcpy(q->addr, &ip.daddr, 4);
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return false;
+		q->family = 6;
+		q->proto = ip6.nexthdr;
+		__builtin_memcpy(q->addr, &ip6.daddr, 16);
+	} else {
+		return false;
+	}
+	if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP)
+		return false;
+	if (sbx_net_decide(c, q, &rule) == SBX_VERDICT_ALLOW)
+		return false;
+	if (sbx_audit_wants(c, SBX_VERDICT_DENY))
+		sbx_emit_net(c, SBX_EV_NET_PACKET, SBX_VERDICT_DENY, q, rule);
+	return true;
+}
+
+SEC("cgroup_skb/egress")
+int sbx_skb_egress(struct __sk_buff *skb)
+{
+	struct sbx_net_query q = {};
+	struct sbx_ctx c;
+
+	if (!sbx_ctx_skb(&c, skb))
+		return 1;
+	if (sbx_quota_exceeded(&c, skb) || sbx_skb_refused(&c, skb, &q)) {
+		__sync_fetch_and_add(&c.st->packets_dropped, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&c.st->bytes_out, skb->len);
+	__sync_fetch_and_add(&c.st->packets_out, 1);
+	return 1;
+}
+
+/* Lets user space put sandbox start/exit events into the same streams, with
+ * sequence numbers from the same counter (run with BPF_PROG_TEST_RUN). */
+SEC("syscall")
+int sbx_emit_user(struct sbx_emit_ctx *uctx)
+{
+	struct sbx_ev_life ev = {};
+	struct sbx_ctx c = {};
+	__u32 slot = uctx->slot;
+
+	c.slot = slot;
+	c.st = bpf_map_lookup_elem(&sbx_stats, &slot);
+	if (!c.st || (uctx->type != SBX_EV_SANDBOX_START && uctx->type != SBX_EV_SANDBOX_EXIT)) {
+		uctx->ret_seq = -22;
+		return 0;
+	}
+	sbx_hdr_fill(&ev.hdr, &c, uctx->type, sizeof(ev));
+	ev.workload_pid = uctx->workload_pid;
+	ev.exit_code = uctx->exit_code;
+	ev.signal = uctx->signal;
+	ev.flags = uctx->flags;
+	sbx_emit(slot, &ev, sizeof(ev));
+	uctx->ret_seq = ev.hdr.seq;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

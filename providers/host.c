@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "host" provider (isolation level none): the workload runs as a plain
+ * process of the host, confined only by sbx's eBPF programs through its
+ * cgroup. Useful as lightweight network confinement and as the base the
+ * namespaced providers build on.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "provider.h"
+
+static int host_probe(char *why, size_t len)
+{
+	(void)why;
+	(void)len;
+	return 0;
+}
+
+static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
+{
+	*ret_state = NULL;
+	return 0;
+}
+
+/* Runs in the child: apply the profile's cwd, env and rlimits, then exec. */
+static int host_child(const struct sbx_spawn *s, void *arg)
+{
+	const struct sbx_profile *p = s->profile;
+
+	if (p->cwd && chdir(p->cwd) < 0)
+		return -errno;
+	for (size_t i = 0; i < p->n_env; i++)
+		if (setenv(p->env[i].name, p->env[i].value, 1) < 0)
+			return -errno;
+	if (p->nofile) {
+		struct rlimit rl = { p->nofile, p->nofile };
+
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return -errno;
+	}
+	execvp(s->argv[0], s->argv);
+	return -errno;
+}
+
+static int host_spawn(void *state, const struct sbx_spawn *s, struct sbx_child *ret,
+		      char *why, size_t len)
+{
+	return sbx_clone_into_cgroup(s, host_child, NULL, ret, why, len);
+}
+
+static int host_signal(void *state, struct sbx_child *c, int sig)
+{
+	return sbx_child_signal(c, sig);
+}
+
+static int host_wait(void *state, struct sbx_child *c, int *ret_status)
+{
+	return sbx_child_wait(c, ret_status);
+}
+
+static void host_cleanup(void *state)
+{
+}
+
+const struct sbx_provider sbx_provider_host = {
+	.name = "host",
+	.level = SBX_ISO_NONE,
+	.summary = "plain host process confined by sbx's eBPF programs only (no namespaces)",
+	.probe = host_probe,
+	.prepare = host_prepare,
+	.spawn = host_spawn,
+	.signal = host_signal,
+	.wait = host_wait,
+	.cleanup = host_cleanup,
+};

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The isolation provider interface (DESIGN.md section 6). A provider starts
+ * the workload, or the runtime that hosts it, inside the sandbox cgroup it is
+ * given, from the first instruction (clone3 + CLONE_INTO_CGROUP), so the eBPF
+ * policy applies to every provider alike. The core owns the cgroup, the maps
+ * and the audit stream; a provider owns only what it creates itself.
+ *
+ * Call order: probe (any time) -> prepare -> spawn -> [signal]* -> wait -> cleanup.
+ * Every call returns 0 or a negative errno; on failure it writes a sentence
+ * into why (no printing).
+ */
+#ifndef SBX_PROVIDER_H
+#define SBX_PROVIDER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "policy.h"
+
+struct sbx_spawn {
+	const char *id;			/* sandbox id, e.g. "sbx-1f2e3d4c" */
+	const struct sbx_profile *profile;
+	char *const *argv;		/* the command; argv[0] is looked up in PATH */
+	int cgroup_fd;			/* O_DIRECTORY fd of the sandbox cgroup */
+	const char *cgroup_path;
+};
+
+struct sbx_child {
+	pid_t pid;			/* the process sbx waits for */
+	int pidfd;			/* pollable; readable when pid exited */
+	int exec_errno;			/* set by wait: errno of a failed exec, else 0 */
+};
+
+struct sbx_provider {
+	const char *name;
+	enum sbx_isolation level;
+	const char *summary;		/* one line for `sbx providers` */
+	/* 0 when usable here; otherwise -errno and the reason in why. */
+	int (*probe)(char *why, size_t len);
+	/* Builds what spawn needs (rootfs, bundle, ...); *ret_state is the provider's. */
+	int (*prepare)(const struct sbx_spawn *s, void **ret_state, char *why, size_t len);
+	int (*spawn)(void *state, const struct sbx_spawn *s, struct sbx_child *ret,
+		     char *why, size_t len);
+	/* Delivers sig to the workload (the whole sandbox is the core's job). */
+	int (*signal)(void *state, struct sbx_child *c, int sig);
+	/* Reaps the child once its pidfd is readable; fills the wait status. */
+	int (*wait)(void *state, struct sbx_child *c, int *ret_status);
+	/* Releases what prepare/spawn made; accepts NULL state. */
+	void (*cleanup)(void *state);
+};
+
+/* All providers, NULL-terminated, strongest isolation last. */
+extern const struct sbx_provider *const sbx_providers[];
+
+const struct sbx_provider *sbx_provider_find(const char *name);
+
+/* Shared by providers that fork a local child: clone3 into the cgroup with a
+ * pidfd; child_fn runs in the child and must exec or _exit. The exec errno
+ * travels back over a close-on-exec pipe and is reported by sbx_child_wait. */
+int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*child_fn)(const struct sbx_spawn *s,
+			  void *arg), void *arg, struct sbx_child *ret, char *why, size_t len);
+int sbx_child_wait(struct sbx_child *c, int *ret_status);
+int sbx_child_signal(struct sbx_child *c, int sig);
+
+#endif

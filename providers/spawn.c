@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* clone3 into the sandbox cgroup, shared by every provider that starts a
+ * local process (host, process, gvisor's runsc, qemu, wasm runtimes). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "provider.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+static void child_reset_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spawn *, void *),
+		       void *arg, int errfd, pid_t parent)
+{
+	int err;
+
+	child_reset_signals();
+	/* The sandbox must not outlive its manager. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(125);
+	err = -fn(s, arg);
+	if (err <= 0)
+		err = EINVAL;
+	if (write(errfd, &err, sizeof(err)) != sizeof(err))
+		_exit(125);
+	_exit(127);
+}
+
+int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*fn)(const struct sbx_spawn *, void *),
+			  void *arg, struct sbx_child *ret, char *why, size_t len)
+{
+	struct clone_args ca = {};
+	pid_t parent = getpid(), pid;
+	int pfd[2], pidfd = -1, err = 0;
+	ssize_t n;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		snprintf(why, len, "pipe: %s", strerror(errno));
+		return -errno;
+	}
+	ca.flags = CLONE_INTO_CGROUP | CLONE_PIDFD;
+	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	ca.exit_signal = SIGCHLD;
+	ca.cgroup = (uint64_t)s->cgroup_fd;
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		err = errno;
+		snprintf(why, len, "clone3 into cgroup %s: %s", s->cgroup_path, strerror(err));
+		close(pfd[0]);
+		close(pfd[1]);
+		return -err;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		child_main(s, fn, arg, pfd[1], parent);
+	}
+	close(pfd[1]);
+	/* EOF means exec succeeded (the pipe was close-on-exec). */
+	do
+		n = read(pfd[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	ret->pid = pid;
+	ret->pidfd = pidfd;
+	ret->exec_errno = n == sizeof(err) ? err : 0;
+	return 0;
+}
+
+int sbx_child_wait(struct sbx_child *c, int *ret_status)
+{
+	siginfo_t si = {};
+
+	if (waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0)
+		return -errno;
+	*ret_status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status & 0x7f;
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->pidfd = -1;
+	return 0;
+}
+
+int sbx_child_signal(struct sbx_child *c, int sig)
+{
+	if (c->pidfd < 0)
+		return -ESRCH;
+	if (syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}

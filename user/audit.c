@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "audit.h"
+#include "sbx_abi.h"
+
+static const char *const event_names[] = {
+	[SBX_EV_SANDBOX_START] = "sandbox.start", [SBX_EV_SANDBOX_EXIT] = "sandbox.exit",
+	[SBX_EV_NET_CONNECT] = "net.connect",	  [SBX_EV_NET_SEND] = "net.send",
+	[SBX_EV_NET_BIND] = "net.bind",		  [SBX_EV_SOCK_CREATE] = "net.socket",
+	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
+};
+
+static const size_t event_sizes[] = {
+	[SBX_EV_SANDBOX_START] = sizeof(struct sbx_ev_life),
+	[SBX_EV_SANDBOX_EXIT] = sizeof(struct sbx_ev_life),
+	[SBX_EV_NET_CONNECT] = sizeof(struct sbx_ev_net), [SBX_EV_NET_SEND] = sizeof(struct sbx_ev_net),
+	[SBX_EV_NET_BIND] = sizeof(struct sbx_ev_net), [SBX_EV_SOCK_CREATE] = sizeof(struct sbx_ev_sock),
+	[SBX_EV_NET_QUOTA] = sizeof(struct sbx_ev_quota), [SBX_EV_NET_PACKET] = sizeof(struct sbx_ev_net),
+};
+
+#define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
+
+const char *sbx_event_name(uint16_t type)
+{
+	return type < N_EVENTS ? event_names[type] : NULL;
+}
+
+int64_t sbx_audit_clock_offset(void)
+{
+	struct timespec m, r;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000ll + (r.tv_nsec - m.tv_nsec);
+}
+
+void sbx_format_time(int64_t real_ns, char *buf, size_t len)
+{
+	time_t sec = (time_t)(real_ns / 1000000000ll);
+	long ns = (long)(real_ns % 1000000000ll);
+	struct tm tm;
+	char base[32];
+
+	if (ns < 0) {
+		ns += 1000000000l;
+		sec--;
+	}
+	gmtime_r(&sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%09ldZ", base, ns);
+}
+
+static const char *proto_name(uint8_t p, char *buf, size_t len)
+{
+	switch (p) {
+	case 0: return "any";
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 58: return "icmpv6";
+	}
+	snprintf(buf, len, "%u", p);
+	return buf;
+}
+
+static void write_header(struct json_writer *w, const struct sbx_audit_ctx *c,
+			 const struct sbx_event_hdr *h)
+{
+	char ts[64];
+
+	sbx_format_time((int64_t)h->ts_ns + c->mono_to_real_ns, ts, sizeof(ts));
+	json_kv_string(w, "time", ts);
+	json_kv_uint(w, "seq", h->seq);
+	json_kv_string(w, "sandbox", c->sandbox_id);
+	json_kv_string(w, "profile", c->profile ? c->profile->name : NULL);
+	json_kv_string(w, "event", sbx_event_name(h->type));
+}
+
+static void write_task(struct json_writer *w, const struct sbx_event_hdr *h)
+{
+	char comm[17];
+
+	memcpy(comm, h->comm, 16);
+	comm[16] = 0;
+	json_kv_uint(w, "pid", h->tgid);
+	json_kv_uint(w, "tid", h->pid);
+	json_kv_string(w, "comm", comm);
+	json_kv_uint(w, "cgroup_id", h->cgroup_id);
+}
+
+/* The policy entry that decided, with where it was written. */
+static void write_rule(struct json_writer *w, const struct sbx_audit_ctx *c, uint32_t rule)
+{
+	const struct sbx_net_entry *e;
+
+	if (rule == SBX_RULE_NONE)
+		return;
+	if (rule == SBX_RULE_DEFAULT || !c->res || rule >= c->res->n) {
+		json_kv_string(w, "rule", "default");
+		if (c->profile)
+			json_kv_string(w, "mode", sbx_net_mode_name(c->profile->net.mode));
+		return;
+	}
+	e = &c->res->entries[rule];
+	json_kv_string(w, "rule", e->text);
+	json_kv_uint(w, "rule_index", c->res->src[rule]);
+	if (e->host)
+		json_kv_string(w, "rule_host", e->host);
+	if (e->pos.file) {
+		json_key(w, "rule_source");
+		json_stringf(w, "%s:%u:%u", e->pos.file, e->pos.line, e->pos.col);
+	}
+}
+
+static void write_net(struct json_writer *w, const struct sbx_audit_ctx *c, const struct sbx_ev_net *e)
+{
+	char addr[INET6_ADDRSTRLEN] = "", pbuf[8];
+
+	inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, addr, sizeof(addr));
+	json_kv_string(w, "verdict", e->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny");
+	write_task(w, &e->hdr);
+	json_kv_string(w, "family", e->family == 4 ? "ipv4" : "ipv6");
+	json_kv_string(w, "addr", addr);
+	if (e->mapped)
+		json_kv_bool(w, "ipv4_mapped", true);
+	json_kv_uint(w, "port", e->port);
+	json_kv_string(w, "proto", proto_name(e->proto, pbuf, sizeof(pbuf)));
+	if (e->hdr.type == SBX_EV_NET_BIND)
+		json_kv_string(w, "rule", "listen");
+	else
+		write_rule(w, c, e->rule);
+}
+
+static void write_sock(struct json_writer *w, const struct sbx_ev_sock *e)
+{
+	static const char *const fams[] = { [AF_INET] = "inet", [AF_INET6] = "inet6", [AF_PACKET] = "packet" };
+	const char *fam = e->family < sizeof(fams) / sizeof(fams[0]) ? fams[e->family] : NULL;
+
+	json_kv_string(w, "verdict", "deny");
+	write_task(w, &e->hdr);
+	if (fam)
+		json_kv_string(w, "family", fam);
+	else
+		json_kv_uint(w, "family", e->family);
+	json_kv_string(w, "type", e->type == 3 ? "raw" : e->type == 2 ? "dgram" : e->type == 1 ? "stream" : "other");
+	json_kv_uint(w, "protocol", e->protocol);
+}
+
+static void write_life(struct json_writer *w, const struct sbx_ev_life *e)
+{
+	json_kv_uint(w, "pid", e->workload_pid);
+	if (e->hdr.type != SBX_EV_SANDBOX_EXIT)
+		return;
+	if (e->signal)
+		json_kv_int(w, "signal", e->signal);
+	else
+		json_kv_int(w, "exit_code", e->exit_code);
+	json_kv_bool(w, "timed_out", e->flags & 1);
+}
+
+int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
+			 const void *data, size_t size)
+{
+	const struct sbx_event_hdr *h = data;
+
+	if (size < sizeof(*h) || h->type >= N_EVENTS || !event_names[h->type] ||
+	    size < event_sizes[h->type] || h->size > size)
+		return -EINVAL;
+	json_begin_object(w);
+	write_header(w, c, h);
+	switch (h->type) {
+	case SBX_EV_SANDBOX_START:
+	case SBX_EV_SANDBOX_EXIT:
+		write_life(w, data);
+		break;
+	case SBX_EV_SOCK_CREATE:
+		write_sock(w, data);
+		break;
+	case SBX_EV_NET_QUOTA: {
+		const struct sbx_ev_quota *q = data;
+
+		json_kv_string(w, "verdict", "deny");
+		write_task(w, h);
+		json_kv_uint(w, "bytes", q->bytes);
+		json_kv_uint(w, "quota", q->quota);
+		break;
+	}
+	default:
+		write_net(w, c, data);
+	}
+	return json_end_object(w);
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Audit events (sbx_abi.h) as JSON lines, the format of docs/audit.md:
+ *   {"time":"2026-11-23T16:08:24.123456789Z","seq":3,"sandbox":"sbx-1a2b3c4d",
+ *    "profile":"demo","event":"net.connect","verdict":"deny","pid":812,"tid":812,
+ *    "comm":"curl","cgroup_id":4242,"family":"ipv4","addr":"192.0.2.7",
+ *    "port":443,"proto":"tcp","rule":"default","mode":"allow"}
+ */
+#ifndef SBX_AUDIT_H
+#define SBX_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "policy.h"
+#include "resolve.h"
+
+struct sbx_audit_ctx {
+	const char *sandbox_id;
+	const struct sbx_profile *profile;
+	const struct sbx_resolved *res;		/* rule index -> entry; may be NULL */
+	int64_t mono_to_real_ns;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+};
+
+/* Offset to turn bpf_ktime_get_ns() stamps into wall-clock time. */
+int64_t sbx_audit_clock_offset(void);
+
+/* "net.connect", ... or NULL for an unknown type. */
+const char *sbx_event_name(uint16_t type);
+
+/* Writes one event as one JSON object (one line). -EINVAL for a malformed or
+ * truncated event (size smaller than its type needs). */
+int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
+			 const void *data, size_t size);
+
+/* RFC 3339 UTC with nanoseconds. */
+void sbx_format_time(int64_t real_ns, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpfload.h"
+#include "sbx.skel.h"
+
+#define BPF_FS_MAGIC 0xcafe4a11
+
+static const char *const map_names[] = {
+	"sbx_config", "sbx_cgroups", "sbx_slots", "sbx_stats", "sbx_drops",
+	"sbx_policies", "sbx_net4", "sbx_net6", "sbx_rings", "sbx_events",
+};
+
+/* Pinned links, named after the hook they enforce. */
+static const struct {
+	const char *pin;
+	const char *prog;
+} link_names[] = {
+	{ "link_connect4", "sbx_connect4" },	{ "link_connect6", "sbx_connect6" },
+	{ "link_sendmsg4", "sbx_sendmsg4" },	{ "link_sendmsg6", "sbx_sendmsg6" },
+	{ "link_bind4", "sbx_bind4" },		{ "link_bind6", "sbx_bind6" },
+	{ "link_sock_create", "sbx_sock_create" },
+	{ "link_skb_ingress", "sbx_skb_ingress" }, { "link_skb_egress", "sbx_skb_egress" },
+};
+
+#define PROG_EMIT_PIN "prog_emit_user"
+
+static void say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
+int sbx_paths_get(struct sbx_paths *ret)
+{
+	struct sbx_paths p = {};
+	const char *inst = getenv("SBX_INSTANCE");
+
+	if (!inst || !*inst)
+		inst = "sbx";
+	if (strlen(inst) > 48 || inst[0] == '.')
+		return -EINVAL;
+	for (const char *c = inst; *c; c++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *c))
+			return -EINVAL;
+	snprintf(p.instance, sizeof(p.instance), "%s", inst);
+	snprintf(p.pin_dir, sizeof(p.pin_dir), "/sys/fs/bpf/%s", inst);
+	snprintf(p.run_dir, sizeof(p.run_dir), "/run/%s", inst);
+	*ret = p;
+	return 0;
+}
+
+int sbx_lock(const struct sbx_paths *p)
+{
+	char path[PATH_MAX + 8];
+	int fd;
+
+	if (mkdir(p->run_dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/lock", p->run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+void sbx_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static int pin_path(const struct sbx_paths *p, const char *name, char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", p->pin_dir, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+bool sbx_bpf_pinned(const struct sbx_paths *p)
+{
+	char path[PATH_MAX + 32];
+
+	pin_path(p, "sbx_config", path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+static int *map_fd_slot(struct sbx_bpf *b, size_t i)
+{
+	int *fds[] = { &b->config_fd, &b->cgroups_fd, &b->slots_fd, &b->stats_fd, &b->drops_fd,
+		       &b->policies_fd, &b->net4_fd, &b->net6_fd, &b->rings_fd, &b->events_fd };
+
+	return fds[i];
+}
+
+static int adopt(struct sbx_bpf *b, char *why, size_t whylen)
+{
+	char path[PATH_MAX + 32];
+	__u32 zero = 0;
+
+	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
+		pin_path(&b->paths, map_names[i], path, sizeof(path));
+		*map_fd_slot(b, i) = bpf_obj_get(path);
+		if (*map_fd_slot(b, i) < 0) {
+			say(why, whylen, "open pinned map %s: %s", path, strerror(errno));
+			return -errno;
+		}
+	}
+	pin_path(&b->paths, PROG_EMIT_PIN, path, sizeof(path));
+	b->emit_fd = bpf_obj_get(path);
+	if (b->emit_fd < 0) {
+		say(why, whylen, "open pinned program %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (bpf_map_lookup_elem(b->config_fd, &zero, &b->cfg) < 0) {
+		say(why, whylen, "read sbx_config: %s", strerror(errno));
+		return -errno;
+	}
+	if (b->cfg.abi_version != SBX_ABI_VERSION || b->cfg.root_cgroup_id != b->root.id) {
+		say(why, whylen,
+		    "pins in %s belong to another setup (ABI %u, cgroup root id %llu; expected ABI %u, "
+		    "root %s id %llu); run 'sbx unload' first",
+		    b->paths.pin_dir, b->cfg.abi_version, (unsigned long long)b->cfg.root_cgroup_id,
+		    SBX_ABI_VERSION, b->root.path, (unsigned long long)b->root.id);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+/* Pins need bpffs at /sys/fs/bpf; like bpftool, mount it when it is missing. */
+static int check_bpffs(char *why, size_t whylen)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") == 0)
+		return 0;
+	say(why, whylen, "/sys/fs/bpf is not a bpffs mount and mounting one failed: %s",
+	    strerror(errno));
+	return -ENOTSUP;
+}
+
+/* libbpf 1.1 cannot resize an inner map template in place (it crashes), so
+ * the template of sbx_rings is a ring buffer of the wanted size made here. */
+static int set_sizes(struct sbx_sbx *skel, uint32_t ring_size, uint32_t events_size,
+		     int *ret_tmpl_fd, char *why, size_t whylen)
+{
+	int fd, r;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "sbx_ring_tmpl", 0, 0, ring_size, NULL);
+	if (fd < 0) {
+		say(why, whylen, "create ring buffer of %u bytes: %s (a power of two >= 4096?)",
+		    ring_size, strerror(errno));
+		return -errno;
+	}
+	r = bpf_map__set_inner_map_fd(skel->maps.sbx_rings, fd);
+	if (!r)
+		r = bpf_map__set_max_entries(skel->maps.sbx_events, events_size);
+	if (r) {
+		say(why, whylen, "ring sizes %u/%u: %s", ring_size, events_size, strerror(-r));
+		close(fd);
+		return r;
+	}
+	*ret_tmpl_fd = fd;
+	return 0;
+}
+
+static int attach_and_pin(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t whylen)
+{
+	char path[PATH_MAX + 32];
+	int root_fd, r = 0;
+
+	root_fd = open(b->root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0) {
+		say(why, whylen, "open cgroup root %s: %s", b->root.path, strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < sizeof(link_names) / sizeof(link_names[0]) && !r; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj, link_names[i].prog);
+		struct bpf_link *link = prog ? bpf_program__attach_cgroup(prog, root_fd) : NULL;
+
+		if (!link) {
+			r = prog ? -errno : -ENOENT;
+			say(why, whylen, "attach %s to %s: %s", link_names[i].prog, b->root.path, strerror(-r));
+			break;
+		}
+		pin_path(&b->paths, link_names[i].pin, path, sizeof(path));
+		r = bpf_link__pin(link, path);
+		if (r)
+			say(why, whylen, "pin %s: %s", path, strerror(-r));
+		bpf_link__destroy(link);	/* the pin holds it */
+	}
+	close(root_fd);
+	if (r)
+		return r;
+	pin_path(&b->paths, PROG_EMIT_PIN, path, sizeof(path));
+	r = bpf_program__pin(skel->progs.sbx_emit_user, path);
+	if (r)
+		say(why, whylen, "pin %s: %s", path, strerror(-r));
+	return r;
+}
+
+static int pin_maps(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t whylen)
+{
+	char path[PATH_MAX + 32];
+
+	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj, map_names[i]);
+		int r;
+
+		if (!m)
+			return -ENOENT;
+		pin_path(&b->paths, map_names[i], path, sizeof(path));
+		r = bpf_map__pin(m, path);
+		if (r) {
+			say(why, whylen, "pin %s: %s", path, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int load_and_pin(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_size,
+			char *why, size_t whylen)
+{
+	struct sbx_config cfg = {
+		.abi_version = SBX_ABI_VERSION, .sandbox_level = b->root.level + 1,
+		.root_cgroup_id = b->root.id, .ring_size = ring_size, .events_size = events_size,
+	};
+	struct sbx_sbx *skel;
+	__u32 zero = 0;
+	int tmpl_fd = -1, r;
+
+	skel = sbx_sbx__open();
+	if (!skel) {
+		say(why, whylen, "open BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	skel->rodata->sandbox_level = cfg.sandbox_level;
+	r = set_sizes(skel, ring_size, events_size, &tmpl_fd, why, whylen);
+	if (!r) {
+		r = sbx_sbx__load(skel);
+		if (r)
+			say(why, whylen, "load BPF programs: %s (see the verifier log above)", strerror(-r));
+	}
+	if (!r) {
+		r = bpf_map_update_elem(bpf_map__fd(skel->maps.sbx_config), &zero, &cfg, 0) ? -errno : 0;
+		if (r)
+			say(why, whylen, "write sbx_config: %s", strerror(-r));
+	}
+	if (!r && mkdir(b->paths.pin_dir, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		say(why, whylen, "mkdir %s: %s", b->paths.pin_dir, strerror(errno));
+	}
+	if (!r)
+		r = pin_maps(skel, b, why, whylen);
+	if (!r)
+		r = attach_and_pin(skel, b, why, whylen);
+	sbx_sbx__destroy(skel);
+	if (tmpl_fd >= 0)
+		close(tmpl_fd);
+	if (r)
+		sbx_bpf_unload(&b->paths, NULL, 0);
+	return r;
+}
+
+static void init_fds(struct sbx_bpf *b)
+{
+	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++)
+		*map_fd_slot(b, i) = -1;
+	b->emit_fd = -1;
+}
+
+int sbx_bpf_open(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_size,
+		 char *why, size_t whylen)
+{
+	int lock, r;
+
+	memset(b, 0, sizeof(*b));
+	init_fds(b);
+	r = sbx_paths_get(&b->paths);
+	if (r < 0) {
+		say(why, whylen, "invalid SBX_INSTANCE (letters, digits, '_', '.', '-'; at most 48)");
+		return r;
+	}
+	r = check_bpffs(why, whylen);
+	if (r < 0)
+		return r;
+	r = sbx_cgroot_get(&b->root, b->paths.instance, 1);
+	if (r < 0) {
+		say(why, whylen, "sbx cgroup root: %s (is cgroup2 mounted? SBX_CGROUP_ROOT must lie "
+			"below the cgroup2 mount)", strerror(-r));
+		return r;
+	}
+	lock = sbx_lock(&b->paths);
+	if (lock < 0) {
+		say(why, whylen, "lock %s/lock: %s", b->paths.run_dir, strerror(-lock));
+		return lock;
+	}
+	if (!sbx_bpf_pinned(&b->paths)) {
+		r = load_and_pin(b, ring_size ? ring_size : SBX_DEFAULT_RING_SIZE,
+				 events_size ? events_size : SBX_DEFAULT_EVENTS_SIZE, why, whylen);
+		b->loaded_now = r == 0;
+	}
+	if (!r)
+		r = adopt(b, why, whylen);
+	sbx_unlock(lock);
+	if (r < 0)
+		sbx_bpf_close(b);
+	return r;
+}
+
+void sbx_bpf_close(struct sbx_bpf *b)
+{
+	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
+		int *fd = map_fd_slot(b, i);
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	if (b->emit_fd >= 0)
+		close(b->emit_fd);
+	b->emit_fd = -1;
+}
+
+int sbx_bpf_unload(const struct sbx_paths *p, char *why, size_t whylen)
+{
+	char path[PATH_MAX + 32];
+	struct sbx_cgroot root;
+	int n = 0, r = 0;
+	DIR *d = opendir(p->pin_dir);
+	struct dirent *de;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		pin_path(p, de->d_name, path, sizeof(path));
+		if (unlink(path) < 0) {
+			r = -errno;
+			say(why, whylen, "unlink %s: %s", path, strerror(errno));
+		} else {
+			n++;
+		}
+	}
+	closedir(d);
+	if (rmdir(p->pin_dir) < 0 && !r) {
+		r = -errno;
+		say(why, whylen, "rmdir %s: %s", p->pin_dir, strerror(errno));
+	}
+	/* The cgroup root goes too when no sandbox is left in it. */
+	if (sbx_cgroot_get(&root, p->instance, 0) == 0)
+		rmdir(root.path);
+	return r < 0 ? r : n;
+}
+
+int sbx_bpf_emit(const struct sbx_bpf *b, const struct sbx_emit_ctx *ctx, uint64_t *ret_seq)
+{
+	struct sbx_emit_ctx c = *ctx;
+	/* syscall programs write their context back into ctx_in */
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &c, .ctx_size_in = sizeof(c));
+
+	if (bpf_prog_test_run_opts(b->emit_fd, &opts) < 0)
+		return -errno;
+	if (c.ret_seq < 0)
+		return (int)c.ret_seq;
+	if (ret_seq)
+		*ret_seq = (uint64_t)c.ret_seq;
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cgroup2 helpers. sbx only ever creates, uses and removes cgroups beneath
+ * its own root: by default "<cgroup2 mount><the cgroup sbx runs in>/<instance>", or
+ * $SBX_CGROUP_ROOT. Works on pure cgroup2 hosts and on hybrid v1/v2 layouts
+ * (cgroup2 mounted at /sys/fs/cgroup/unified).
+ */
+#ifndef SBX_CGROUP_H
+#define SBX_CGROUP_H
+
+#include <limits.h>
+#include <stdint.h>
+
+struct sbx_cgroot {
+	char mount[PATH_MAX];	/* cgroup2 mount point */
+	char path[PATH_MAX];	/* absolute directory of the sbx root */
+	uint32_t level;		/* cgroup2 level of path (mount = 0) */
+	uint64_t id;		/* cgroup id of path */
+};
+
+/* Finds the cgroup2 mount point. -ENOENT when cgroup2 is not mounted. */
+int sbx_cgroup2_mount(char *buf, size_t len);
+
+/* Resolves (and with create, makes) the sbx cgroup root of an instance:
+ * $SBX_CGROUP_ROOT, or "<cgroup2 mount><own cgroup>/<instance>". */
+int sbx_cgroot_get(struct sbx_cgroot *ret, const char *instance, int create);
+
+/* cgroup id (the directory's inode number) of an absolute cgroup2 path. */
+int sbx_cgroup_id(const char *path, uint64_t *ret);
+
+/* Creates root/name; returns an O_DIRECTORY fd for CLONE_INTO_CGROUP. */
+int sbx_cgroup_create(const struct sbx_cgroot *root, const char *name, char *ret_path,
+		      size_t len, uint64_t *ret_id);
+
+/* SIGKILLs every process in the cgroup (cgroup.kill, or one by one). */
+int sbx_cgroup_kill(const char *path);
+
+/* Kills every process in the cgroup and removes it. Idempotent. */
+int sbx_cgroup_destroy(const char *path);
+
+#endif

@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "audit.h"
+#include "bpfload.h"
+#include "run.h"
+#include "sandbox.h"
+
+#define TERM_GRACE_MS 2000
+
+struct run_state {
+	const struct sbx_run_opts *o;
+	struct sbx_run_result *res;
+	FILE *err;
+	struct sbx_bpf bpf;
+	bool have_bpf;
+	struct sbx_resolved rs;
+	struct sbx_sandbox sb;
+	bool have_sb;
+	struct sbx_audit_ctx actx;
+	struct ring_buffer *rb;
+	int sinks[2];
+	int n_sinks;
+	uint64_t last_seq;
+	void *pstate;
+	struct sbx_child child;
+	bool spawned;
+	int sigfd;
+};
+
+static int fail(struct run_state *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct run_state *s, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(s->err, "sbx: error: ");
+	va_start(ap, fmt);
+	vfprintf(s->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', s->err);
+	return r < 0 ? r : -EINVAL;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int sbx_audit_log_path(char *buf, size_t len)
+{
+	struct sbx_paths p;
+	const char *dir = getenv("SBX_LOG_DIR");
+	int r = sbx_paths_get(&p);
+
+	if (r < 0)
+		return r;
+	if (dir && *dir)
+		snprintf(buf, len, "%s/audit.jsonl", dir);
+	else
+		snprintf(buf, len, "/var/log/%s/audit.jsonl", p.instance);
+	return 0;
+}
+
+static int open_sinks(struct run_state *s)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	int fd;
+
+	if (sbx_audit_log_path(path, sizeof(path)) < 0)
+		return fail(s, -EINVAL, "invalid SBX_INSTANCE");
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = 0;
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		return fail(s, -errno, "audit log directory %s: %m", dir);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return fail(s, -errno, "audit log %s: %m", path);
+	s->sinks[s->n_sinks++] = fd;
+	if (!s->o->audit_path)
+		return 0;
+	if (!strcmp(s->o->audit_path, "-"))
+		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	else
+		fd = open(s->o->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return fail(s, -errno, "audit output %s: %m", s->o->audit_path);
+	s->sinks[s->n_sinks++] = fd;
+	return 0;
+}
+
+/* One event -> one JSON line, written with one write() per sink so that
+ * lines of concurrent sandboxes never interleave in the shared log. */
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct run_state *s = ctx;
+	const struct sbx_event_hdr *h = data;
+	struct sbx_run_result *res = s->res;
+	struct json_writer w;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (size < sizeof(*h))
+		return 0;
+	res->events++;
+	if (s->last_seq && h->seq > s->last_seq + 1)
+		res->seq_gaps += h->seq - s->last_seq - 1;
+	if (h->seq > s->last_seq)
+		s->last_seq = h->seq;
+	f = open_memstream(&line, &len);
+	if (!f)
+		return 0;
+	json_init(&w, f, false);
+	if (sbx_audit_event_json(&w, &s->actx, data, size) == 0) {
+		const struct sbx_ev_net *n = data;
+
+		if (h->type < 16 && h->type != SBX_EV_SANDBOX_START && h->type != SBX_EV_SANDBOX_EXIT &&
+		    (h->type == SBX_EV_SOCK_CREATE || h->type == SBX_EV_NET_QUOTA ||
+		     n->verdict == SBX_VERDICT_DENY))
+			res->denials[h->type]++;
+	}
+	json_finish(&w);
+	fclose(f);
+	for (int i = 0; i < s->n_sinks && line; i++)
+		if (write(s->sinks[i], line, len) < 0)
+			continue;
+	free(line);
+	return 0;
+}
+
+static int emit_life(struct run_state *s, uint16_t type, int status)
+{
+	struct sbx_emit_ctx c = { .slot = s->sb.slot, .type = type,
+				  .workload_pid = (uint32_t)s->child.pid };
+
+	if (type == SBX_EV_SANDBOX_EXIT) {
+		c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		c.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+		c.flags = s->res->timed_out ? 1 : 0;
+	}
+	return sbx_bpf_emit(&s->bpf, &c, NULL);
+}
+
+static int note_degraded(struct run_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int note_degraded(struct run_state *s, const char *fmt, ...)
+{
+	struct sbx_run_result *res = s->res;
+	char **nv = realloc(res->degraded, (res->n_degraded + 1) * sizeof(*nv));
+	va_list ap;
+	int r;
+
+	if (!nv)
+		return -ENOMEM;
+	res->degraded = nv;
+	va_start(ap, fmt);
+	r = vasprintf(&nv[res->n_degraded], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	res->n_degraded++;
+	return 0;
+}
+
+/* What the chosen provider cannot enforce of this profile: refused under
+ * "strict", run and reported under "best-effort". Never silently dropped. */
+static int check_enforceable(struct run_state *s)
+{
+	const struct sbx_profile *p = s->o->profile;
+	const struct sbx_provider *pv = s->o->provider;
+	const char *missing[8];
+	size_t n = 0;
+
+	if (pv->level < p->min_isolation || (p->min_isolation != SBX_ISO_WASM && pv->level == SBX_ISO_WASM
+					     && p->min_isolation > SBX_ISO_PROCESS))
+		return fail(s, -EPERM, "profile '%s' needs isolation '%s' but provider '%s' gives '%s'",
+			    p->name, sbx_isolation_name(p->min_isolation), pv->name,
+			    sbx_isolation_name(pv->level));
+	if (pv->level == SBX_ISO_NONE) {
+		if (p->memory_bytes)
+			missing[n++] = "memory";
+		if (p->cpu_milli)
+			missing[n++] = "cpu";
+		if (p->pids)
+			missing[n++] = "pids";
+		if (p->user || p->group)
+			missing[n++] = "user/group";
+		if (p->fs.mode != SBX_FS_FULL || p->fs.n_rules)
+			missing[n++] = "fs";
+		if (p->fs.n_exec)
+			missing[n++] = "fs.exec";
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (p->enforcement == SBX_ENFORCE_STRICT)
+			return fail(s, -EOPNOTSUPP, "profile '%s': '%s' cannot be enforced by provider "
+				    "'%s' (isolation none: eBPF network policy only); use a namespaced "
+				    "provider, or enforcement = \"best-effort\" to run without it",
+				    p->name, missing[i], pv->name);
+		if (note_degraded(s, "%s: not enforced by provider %s", missing[i], pv->name) < 0)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->rs.n_unenforced; i++)
+		if (note_degraded(s, "network entry %s", s->rs.unenforced[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int setup(struct run_state *s)
+{
+	const struct sbx_profile *p = s->o->profile;
+	char why[1024] = "";
+	int r;
+
+	r = sbx_resolve(p, &s->rs, why, sizeof(why));
+	if (r < 0)
+		return fail(s, r, "%s", why);
+	r = check_enforceable(s);
+	if (r < 0)
+		return r;
+	r = sbx_bpf_open(&s->bpf, s->o->ring_size, 0, why, sizeof(why));
+	if (r < 0)
+		return fail(s, r, "BPF setup: %s", why);
+	s->have_bpf = true;
+	r = sbx_sandbox_create(&s->bpf, p, &s->rs, &s->sb, why, sizeof(why));
+	if (r < 0)
+		return fail(s, r, "sandbox: %s", why);
+	s->have_sb = true;
+	snprintf(s->res->id, sizeof(s->res->id), "%s", s->sb.id);
+	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p, .res = &s->rs,
+					  .mono_to_real_ns = sbx_audit_clock_offset() };
+	r = open_sinks(s);
+	if (r < 0)
+		return r;
+	s->rb = ring_buffer__new(s->sb.ring_fd, on_event, s, NULL);
+	if (!s->rb)
+		return fail(s, -errno, "ring buffer consumer: %m");
+	return 0;
+}
+
+static int setup_signals(struct run_state *s, sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &set, old) < 0)
+		return fail(s, -errno, "sigprocmask: %m");
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s->sigfd < 0)
+		return fail(s, -errno, "signalfd: %m");
+	return 0;
+}
+
+static int spawn(struct run_state *s)
+{
+	const struct sbx_provider *pv = s->o->provider;
+	struct sbx_spawn sp = { .id = s->sb.id, .profile = s->o->profile, .argv = s->o->argv,
+				.cgroup_fd = s->sb.cgroup_fd, .cgroup_path = s->sb.cgroup_path };
+	char why[1024] = "";
+	int r;
+
+	r = pv->prepare(&sp, &s->pstate, why, sizeof(why));
+	if (r < 0)
+		return fail(s, r, "provider %s: %s", pv->name, why);
+	r = pv->spawn(s->pstate, &sp, &s->child, why, sizeof(why));
+	if (r < 0)
+		return fail(s, r, "provider %s: %s", pv->name, why);
+	s->spawned = true;
+	sbx_sandbox_register(&s->sb, s->o->profile->name, pv->name, s->child.pid);
+	return 0;
+}
+
+/* SIGTERM to every task of the sandbox, as a timeout asks it to stop. */
+static void term_sandbox(struct run_state *s)
+{
+	char path[PATH_MAX + 16];
+	FILE *f;
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", s->sb.cgroup_path);
+	f = fopen(path, "re");
+	while (f && fscanf(f, "%d", &pid) == 1)
+		if (pid > 0)
+			kill(pid, SIGTERM);
+	if (f)
+		fclose(f);
+}
+
+static int wait_loop(struct run_state *s, int *ret_status)
+{
+	const struct sbx_provider *pv = s->o->provider;
+	uint64_t timeout = s->o->profile->timeout_ms, start = now_ns(CLOCK_MONOTONIC);
+	uint64_t kill_at = 0;
+
+	for (;;) {
+		struct pollfd pfd[3] = {
+			{ .fd = s->child.pidfd, .events = POLLIN },
+			{ .fd = s->sigfd, .events = POLLIN },
+			{ .fd = ring_buffer__epoll_fd(s->rb), .events = POLLIN },
+		};
+		uint64_t now = now_ns(CLOCK_MONOTONIC), el = (now - start) / 1000000;
+		int wait_ms = -1;
+
+		if (timeout && !s->res->timed_out && el >= timeout) {
+			s->res->timed_out = true;
+			term_sandbox(s);
+			kill_at = el + TERM_GRACE_MS;
+		}
+		if (kill_at && el >= kill_at) {
+			sbx_cgroup_kill(s->sb.cgroup_path);
+			kill_at = 0;
+		}
+		if (timeout && !s->res->timed_out)
+			wait_ms = (int)(timeout - el);
+		else if (kill_at)
+			wait_ms = (int)(kill_at - el);
+		if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
+			return fail(s, -errno, "poll: %m");
+		if (pfd[2].revents)
+			ring_buffer__consume(s->rb);
+		if (pfd[1].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(s->sigfd, &si, sizeof(si)) == sizeof(si))
+				pv->signal(s->pstate, &s->child, (int)si.ssi_signo);
+		}
+		if (pfd[0].revents)
+			return pv->wait(s->pstate, &s->child, ret_status);
+	}
+}
+
+static uint64_t cgroup_cpu_us(const char *cg)
+{
+	char path[PATH_MAX + 16], key[64];
+	unsigned long long v, us = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cpu.stat", cg);
+	f = fopen(path, "re");
+	while (f && fscanf(f, "%63s %llu", key, &v) == 2)
+		if (!strcmp(key, "usage_usec"))
+			us = v;
+	if (f)
+		fclose(f);
+	return us;
+}
+
+static int exit_code_of(struct run_state *s, int status)
+{
+	struct sbx_run_result *res = s->res;
+
+	res->status_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	res->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	if (res->timed_out)
+		return 124;
+	if (res->signal)
+		return 128 + res->signal;
+	return res->status_code;
+}
+
+/* After the workload: stop stragglers, drain events, close the stream. */
+static void finish(struct run_state *s, int status)
+{
+	struct sbx_run_result *res = s->res;
+	struct rusage ru;
+
+	sbx_cgroup_kill(s->sb.cgroup_path);
+	res->cpu_us = cgroup_cpu_us(s->sb.cgroup_path);
+	if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+		res->peak_rss_kib = (uint64_t)ru.ru_maxrss;
+	ring_buffer__consume(s->rb);
+	emit_life(s, SBX_EV_SANDBOX_EXIT, status);
+	ring_buffer__consume(s->rb);
+	sbx_sandbox_stats(&s->bpf, s->sb.slot, &res->st, &res->drops);
+}
+
+static void teardown(struct run_state *s, sigset_t *old)
+{
+	if (s->spawned && s->child.pidfd >= 0) {
+		int st;
+
+		sbx_child_signal(&s->child, SIGKILL);
+		s->o->provider->wait(s->pstate, &s->child, &st);
+	}
+	if (s->pstate || s->spawned)
+		s->o->provider->cleanup(s->pstate);
+	ring_buffer__free(s->rb);
+	if (s->have_sb)
+		sbx_sandbox_destroy(&s->sb);
+	if (s->have_bpf)
+		sbx_bpf_close(&s->bpf);
+	sbx_resolved_free(&s->rs);
+	for (int i = 0; i < s->n_sinks; i++)
+		close(s->sinks[i]);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_out)
+{
+	struct run_state s = { .o = o, .res = res, .err = err_out, .sigfd = -1,
+			       .child = { .pid = -1, .pidfd = -1 } };
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	int status = 0, code = 125, r;
+	sigset_t old;
+
+	memset(res, 0, sizeof(*res));
+	sigprocmask(SIG_SETMASK, NULL, &old);
+	r = setup(&s);
+	if (!r)
+		r = setup_signals(&s, &old);
+	if (!r)
+		r = emit_life(&s, SBX_EV_SANDBOX_START, 0) < 0 ? fail(&s, -EIO, "emit start event") : 0;
+	if (!r)
+		r = spawn(&s);
+	if (!r && s.child.exec_errno) {
+		res->exec_failed = true;
+		fprintf(s.err, "sbx: error: %s: %s\n", o->argv[0], strerror(s.child.exec_errno));
+		code = s.child.exec_errno == ENOENT ? 127 : 126;
+	}
+	if (!r)
+		r = wait_loop(&s, &status);
+	if (!r) {
+		finish(&s, status);
+		if (!res->exec_failed)
+			code = exit_code_of(&s, status);
+	}
+	res->exit_code = code;
+	res->wall_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	teardown(&s, &old);
+	return code;
+}
+
+void sbx_run_result_free(struct sbx_run_result *r)
+{
+	for (size_t i = 0; i < r->n_degraded; i++)
+		free(r->degraded[i]);
+	free(r->degraded);
+	r->degraded = NULL;
+	r->n_degraded = 0;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running one workload in a sandbox, start to finish: resolve, load or adopt
+ * the BPF programs, create the sandbox, spawn through the provider, relay
+ * signals, enforce the timeout, stream audit events, collect the result and
+ * remove everything again. Exit codes follow DESIGN.md section 7.
+ */
+#ifndef SBX_RUN_H
+#define SBX_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "policy.h"
+#include "provider.h"
+#include "sbx_abi.h"
+
+struct sbx_run_opts {
+	const struct sbx_profile *profile;
+	const struct sbx_provider *provider;
+	char *const *argv;
+	const char *audit_path;		/* "-" = stderr, NULL = none (the log still gets them) */
+	const char *result_path;	/* "-" = stdout, NULL = none */
+	uint32_t ring_size;		/* when sbx loads the programs; 0 = default */
+};
+
+struct sbx_run_result {
+	char id[32];
+	int exit_code;			/* what sbx exits with */
+	int status_code;		/* workload exit status, -1 if signalled */
+	int signal;
+	bool timed_out;
+	bool exec_failed;
+	uint64_t wall_ns, cpu_us, peak_rss_kib;
+	struct sbx_stats st;
+	struct sbx_drops drops;
+	uint64_t events, seq_gaps;
+	uint64_t denials[16];		/* by event type */
+	char **degraded;		/* what was not enforced, and why */
+	size_t n_degraded;
+};
+
+/* Returns the exit status for sbx (workload's, 124, 125, 126, 127, 128+N).
+ * Errors are written to err_out as "sbx: error: ..." lines. */
+int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_out);
+void sbx_run_result_free(struct sbx_run_result *r);
+
+/* Audit log of an instance: /var/log/<instance>/audit.jsonl ($SBX_LOG_DIR overrides the dir). */
+int sbx_audit_log_path(char *buf, size_t len);
+
+#endif

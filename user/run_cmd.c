@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/* `sbx run`: load the policy, pick the profile and provider, run, report. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "run.h"
+
+enum {
+	OPT_POLICY = 1, OPT_PROFILE, OPT_PROVIDER, OPT_ENV, OPT_RESULT, OPT_AUDIT,
+	OPT_TIMEOUT, OPT_MEMORY, OPT_CPU, OPT_PIDS, OPT_RING,
+};
+
+static const struct cli_option run_opts[] = {
+	{ "policy", 'P', true, OPT_POLICY },	{ "profile", 0, true, OPT_PROFILE },
+	{ "provider", 0, true, OPT_PROVIDER },	{ "env", 0, true, OPT_ENV },
+	{ "result", 0, true, OPT_RESULT },	{ "audit", 0, true, OPT_AUDIT },
+	{ "timeout", 0, true, OPT_TIMEOUT },	{ "memory", 0, true, OPT_MEMORY },
+	{ "cpu", 0, true, OPT_CPU },		{ "pids", 0, true, OPT_PIDS },
+	{ "ring-size", 0, true, OPT_RING },	{ 0 }
+};
+
+struct run_args {
+	const char *policies[64];
+	size_t n_policies;
+	const char *profile, *provider, *env, *result, *audit;
+	const char *timeout, *memory, *cpu, *pids, *ring;
+};
+
+static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct run_args *ra)
+{
+	int r;
+
+	while ((r = cli_next_option(a)) > 0) {
+		switch (r) {
+		case OPT_POLICY:
+			if (ra->n_policies == sizeof(ra->policies) / sizeof(ra->policies[0]))
+				return cli_usage(self, "too many --policy options");
+			ra->policies[ra->n_policies++] = a->arg;
+			break;
+		case OPT_PROFILE: ra->profile = a->arg; break;
+		case OPT_PROVIDER: ra->provider = a->arg; break;
+		case OPT_ENV: ra->env = a->arg; break;
+		case OPT_RESULT: ra->result = a->arg; break;
+		case OPT_AUDIT: ra->audit = a->arg; break;
+		case OPT_TIMEOUT: ra->timeout = a->arg; break;
+		case OPT_MEMORY: ra->memory = a->arg; break;
+		case OPT_CPU: ra->cpu = a->arg; break;
+		case OPT_PIDS: ra->pids = a->arg; break;
+		case OPT_RING: ra->ring = a->arg; break;
+		}
+	}
+	if (r < 0)
+		return cli_parse_exit(r);
+	if (a->n_args == 0)
+		return cli_usage(self, "missing the command to run (after --)");
+	if (ra->n_policies == 0 && getenv("SBX_POLICY") && *getenv("SBX_POLICY"))
+		ra->policies[ra->n_policies++] = getenv("SBX_POLICY");
+	if (ra->n_policies == 0)
+		return cli_usage(self, "no policy given (--policy PATH or $SBX_POLICY)");
+	return 0;
+}
+
+static void print_diags(const struct sbx_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->v[i].line)
+			fprintf(stderr, "%s:%u:%u: error: %s\n", d->v[i].file, d->v[i].line, d->v[i].col,
+				d->v[i].msg);
+		else
+			fprintf(stderr, "%s: error: %s\n", d->v[i].file ? d->v[i].file : "sbx", d->v[i].msg);
+	}
+}
+
+static const struct sbx_profile *pick_profile(const struct sbx_policy *pol, const char *name)
+{
+	const struct sbx_profile *p;
+
+	if (!name) {
+		if (pol->n_profiles == 1)
+			return &pol->profiles[0];
+		log_error("the policy defines %zu profiles; choose one with --profile", pol->n_profiles);
+		return NULL;
+	}
+	p = sbx_policy_find(pol, name);
+	if (!p) {
+		fprintf(stderr, "sbx: error: no profile '%s'; available:", name);
+		for (size_t i = 0; i < pol->n_profiles; i++)
+			fprintf(stderr, " %s", pol->profiles[i].name);
+		fputc('\n', stderr);
+	}
+	return p;
+}
+
+/* --timeout/--memory/--cpu/--pids override the profile for this run. */
+static int apply_overrides(struct sbx_profile *p, const struct run_args *ra)
+{
+	uint64_t v;
+
+	if (ra->timeout && sbx_parse_duration_ms(ra->timeout, &p->timeout_ms) < 0)
+		return log_error("--timeout '%s': expected a duration such as 30s, 1m30s, 250ms", ra->timeout);
+	if (ra->memory && sbx_parse_size(ra->memory, &p->memory_bytes) < 0)
+		return log_error("--memory '%s': expected a size such as 64M, 1G or bytes", ra->memory);
+	if (ra->cpu && sbx_parse_cpu_milli(ra->cpu, &p->cpu_milli) < 0)
+		return log_error("--cpu '%s': expected a number of CPUs such as 0.5 or 2", ra->cpu);
+	if (ra->pids) {
+		char *end;
+
+		errno = 0;
+		v = strtoull(ra->pids, &end, 10);
+		if (errno || *end || !v || v > 4194304)
+			return log_error("--pids '%s': expected a number from 1 to 4194304", ra->pids);
+		p->pids = (uint32_t)v;
+	}
+	return 0;
+}
+
+/* "auto" picks the strongest usable provider whose level meets min_isolation. */
+static const struct sbx_provider *pick_provider(const struct sbx_profile *p, const char *flag)
+{
+	const char *name = flag ? flag : p->provider ? p->provider : "auto";
+	const struct sbx_provider *best = NULL;
+	char why[512];
+
+	if (strcmp(name, "auto")) {
+		const struct sbx_provider *pv = sbx_provider_find(name);
+
+		if (!pv) {
+			log_error("unknown provider '%s' (see sbx providers)", name);
+			return NULL;
+		}
+		if (pv->probe(why, sizeof(why)) < 0) {
+			log_error("provider '%s' is not available here: %s", name, why);
+			return NULL;
+		}
+		return pv;
+	}
+	for (size_t i = 0; sbx_providers[i]; i++) {
+		const struct sbx_provider *pv = sbx_providers[i];
+
+		if (pv->level == SBX_ISO_WASM || pv->level < p->min_isolation)
+			continue;
+		if (pv->probe(why, sizeof(why)) == 0 && (!best || pv->level > best->level))
+			best = pv;
+	}
+	if (!best)
+		log_error("no available provider gives isolation '%s' or stronger for profile '%s' "
+			  "(see sbx providers)", sbx_isolation_name(p->min_isolation), p->name);
+	return best;
+}
+
+static void result_network(struct json_writer *w, const struct sbx_run_result *r)
+{
+	json_key(w, "network");
+	json_begin_object(w);
+	json_kv_uint(w, "bytes_in", r->st.bytes_in);
+	json_kv_uint(w, "bytes_out", r->st.bytes_out);
+	json_kv_uint(w, "packets_in", r->st.packets_in);
+	json_kv_uint(w, "packets_out", r->st.packets_out);
+	json_kv_uint(w, "packets_dropped", r->st.packets_dropped);
+	json_kv_uint(w, "connect_allowed", r->st.connect_allowed);
+	json_kv_uint(w, "connect_denied", r->st.connect_denied);
+	json_kv_uint(w, "send_allowed", r->st.send_allowed);
+	json_kv_uint(w, "send_denied", r->st.send_denied);
+	json_kv_uint(w, "bind_denied", r->st.bind_denied);
+	json_kv_uint(w, "socket_denied", r->st.sock_denied);
+	json_kv_bool(w, "quota_exceeded", r->st.quota_hits > 0);
+	json_end_object(w);
+}
+
+static void result_audit(struct json_writer *w, const struct sbx_run_result *r)
+{
+	json_key(w, "denials");
+	json_begin_object(w);
+	json_kv_uint(w, "net.connect", r->denials[SBX_EV_NET_CONNECT]);
+	json_kv_uint(w, "net.send", r->denials[SBX_EV_NET_SEND]);
+	json_kv_uint(w, "net.bind", r->denials[SBX_EV_NET_BIND]);
+	json_kv_uint(w, "net.socket", r->denials[SBX_EV_SOCK_CREATE]);
+	json_kv_uint(w, "net.packet", r->denials[SBX_EV_NET_PACKET]);
+	json_kv_uint(w, "net.quota", r->denials[SBX_EV_NET_QUOTA]);
+	json_end_object(w);
+	json_key(w, "audit");
+	json_begin_object(w);
+	json_kv_uint(w, "events", r->events);
+	json_kv_uint(w, "dropped", r->drops.ring);
+	json_kv_uint(w, "global_dropped", r->drops.global);
+	json_kv_uint(w, "sequence_gaps", r->seq_gaps);
+	json_end_object(w);
+}
+
+static int write_result(const char *path, const struct sbx_profile *p, const struct sbx_provider *pv,
+			const struct sbx_run_result *r)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "we") : stdout;
+	struct json_writer w;
+	int rc;
+
+	if (!f)
+		return log_error_errno(-errno, "--result %s: %m", path);
+	json_init(&w, f, cli_opts.pretty);
+	json_begin_object(&w);
+	json_kv_string(&w, "sandbox", r->id[0] ? r->id : NULL);
+	json_kv_string(&w, "profile", p->name);
+	json_kv_string(&w, "provider", pv->name);
+	json_kv_string(&w, "isolation", sbx_isolation_name(pv->level));
+	json_kv_int(&w, "exit_code", r->exit_code);
+	if (r->signal)
+		json_kv_int(&w, "signal", r->signal);
+	else
+		json_kv_null(&w, "signal");
+	json_kv_bool(&w, "timed_out", r->timed_out);
+	json_kv_bool(&w, "oom_killed", false);
+	json_kv_uint(&w, "wall_ms", r->wall_ns / 1000000);
+	json_kv_uint(&w, "cpu_ms", r->cpu_us / 1000);
+	json_kv_uint(&w, "peak_memory_bytes", r->peak_rss_kib * 1024);
+	result_network(&w, r);
+	result_audit(&w, r);
+	json_kv_string(&w, "enforcement", sbx_enforcement_name(p->enforcement));
+	json_key(&w, "degraded");
+	json_begin_array(&w);
+	for (size_t i = 0; i < r->n_degraded; i++)
+		json_string(&w, r->degraded[i]);
+	json_end_array(&w);
+	json_end_object(&w);
+	rc = json_finish(&w);
+	if (f != stdout)
+		fclose(f);
+	return rc;
+}
+
+static int run_run(const struct cli_verb *self, int argc, char **argv)
+{
+	struct run_args ra = { 0 };
+	struct sbx_diags diags = { 0 };
+	struct sbx_policy *pol = NULL;
+	const struct sbx_profile *found;
+	struct sbx_run_result res;
+	struct sbx_profile prof;
+	struct sbx_run_opts o = { 0 };
+	struct cli_parser a;
+	int r, code = SBX_EXIT_SBX_FAILED;
+
+	cli_parser_init(&a, self, run_opts, argc, argv);
+	a.stop_at_args = true;
+	r = parse_args(self, &a, &ra);
+	if (r)
+		return r;
+	r = sbx_policy_load(ra.policies, ra.n_policies, ra.env ? ra.env : getenv("SBX_ENV"), &pol, &diags);
+	if (r < 0) {
+		print_diags(&diags);
+		sbx_diags_free(&diags);
+		if (r != -EINVAL)
+			log_error_errno(r, "loading policy: %m");
+		return SBX_EXIT_SBX_FAILED;
+	}
+	found = pick_profile(pol, ra.profile);
+	if (found) {
+		prof = *found;
+		o.profile = &prof;
+		o.provider = apply_overrides(&prof, &ra) < 0 ? NULL : pick_provider(&prof, ra.provider);
+	}
+	if (ra.ring) {
+		uint64_t v;
+
+		if (sbx_parse_size(ra.ring, &v) < 0 || v < 4096 || v > (1u << 30) || (v & (v - 1))) {
+			log_error("--ring-size '%s': expected a power of two from 4K to 1G", ra.ring);
+			o.provider = NULL;
+		}
+		o.ring_size = (uint32_t)v;
+	}
+	if (o.provider) {
+		o.argv = a.args;
+		o.audit_path = ra.audit;
+		o.result_path = ra.result;
+		code = sbx_run(&o, &res, stderr);
+		if (ra.result && code != SBX_EXIT_SBX_FAILED)
+			write_result(ra.result, &prof, o.provider, &res);
+		sbx_run_result_free(&res);
+	}
+	sbx_policy_free(pol);
+	return code;
+}
+
+const struct cli_verb cli_verb_run = {
+	.name = "run",
+	.cmd = "run",
+	.run = run_run,
+	.summary = "run a command in a sandbox under a policy profile",
+	.synopsis = "run --policy PATH [--profile NAME] [--provider NAME|auto] [--env NAME]\n"
+		    "    [--audit FILE|-] [--result FILE|-] [--timeout D] [--memory S] [--cpu N]\n"
+		    "    [--pids N] -- CMD [ARG]...",
+	.description =
+		"  Create a sandbox for the profile, start CMD inside it from its first\n"
+		"  instruction, and wait for it. The sandbox gets its own cgroup below sbx's\n"
+		"  cgroup root; sbx's eBPF programs (loaded and attached once, then pinned\n"
+		"  under /sys/fs/bpf/sbx) enforce the profile's network policy on it and\n"
+		"  count what it does. stdin, stdout and stderr pass through; SIGINT,\n"
+		"  SIGTERM, SIGHUP and SIGQUIT are forwarded to the workload. When CMD\n"
+		"  exits, every process left in the sandbox is killed and the cgroup and\n"
+		"  map entries are removed.\n"
+		"\n"
+		"  Every audit event is appended as one JSON line to the instance's audit\n"
+		"  log (/var/log/sbx/audit.jsonl, see sbx audit) and, with --audit, to FILE\n"
+		"  (or stderr for -). The format is documented in docs/audit.md.\n"
+		"\n"
+		"  What the chosen provider cannot enforce (e.g. memory limits under the\n"
+		"  host provider) makes sbx refuse to run under enforcement = \"strict\"; under\n"
+		"  \"best-effort\" the run goes ahead and the result's \"degraded\" list says\n"
+		"  what was not enforced.\n",
+	.options =
+		"  -P, --policy PATH  policy file or directory (repeatable); default $SBX_POLICY\n"
+		"  --profile NAME     the profile to run; optional when the policy has one\n"
+		"  --provider NAME    provider to use instead of the profile's (or auto)\n"
+		"  --env NAME         apply the overlay [env.NAME]; default $SBX_ENV\n"
+		"  --audit FILE|-     also write the audit events as JSON lines to FILE or stderr\n"
+		"  --result FILE|-    write the execution result as one JSON object\n"
+		"  --timeout D        override the profile's timeout (30s, 1m30s, 250ms)\n"
+		"  --memory S         override the memory limit (64M, 1G)\n"
+		"  --cpu N            override the CPU limit (0.5, 2)\n"
+		"  --pids N           override the process limit\n"
+		"  --ring-size S      per-sandbox ring buffer size when sbx loads its programs\n"
+		"  -h, --help         show this help\n",
+	.exit_status =
+		"  N    the workload's exit status\n"
+		"  128+N  the workload died of signal N\n"
+		"  124  the workload timed out (SIGTERM, then SIGKILL after 2 s)\n"
+		"  125  sbx itself failed: bad policy, unenforceable profile, setup error\n"
+		"  126  the command could not be executed\n"
+		"  127  the command was not found\n",
+	.examples =
+		"  sbx run --policy policy/examples/demo.toml --profile ccos.demo.loopback \\\n"
+		"      --audit - -- curl -s http://127.0.0.1:8080/\n"
+		"  sbx run -P web.toml --profile fetch --result - -- python3 fetch.py\n",
+	.sub = NULL,
+};

@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <endian.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "sandbox.h"
+
+static uint64_t proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	/* after "pid (comm)": state is field 3, starttime field 22 */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			 "%*d %*d %*d %*d %llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+static bool owner_alive(const struct sbx_slot *s)
+{
+	return s->owner_pid && proc_start_time((pid_t)s->owner_pid) == s->owner_start;
+}
+
+static void registry_path(const struct sbx_paths *p, uint32_t slot, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/slots/%u", p->run_dir, slot);
+}
+
+/* Deletes every LPM entry of one policy id (for slots of a dead manager). */
+static void lpm_purge(int fd, uint32_t policy_id, size_t key_size)
+{
+	uint8_t key[sizeof(struct sbx_net6_key)], next[sizeof(struct sbx_net6_key)];
+	uint32_t be = htobe32(policy_id);
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, key_size);
+		if (!memcmp(key + 4, &be, 4)) {
+			bpf_map_delete_elem(fd, key);
+			prev = NULL;	/* restart: iteration order changed */
+			continue;
+		}
+		prev = key;
+	}
+}
+
+static void reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot *s)
+{
+	char reg[PATH_MAX + 32], line[PATH_MAX + 16], cg[PATH_MAX] = "";
+	struct sbx_slot zero = {};
+	FILE *f;
+
+	registry_path(&b->paths, slot, reg, sizeof(reg));
+	f = fopen(reg, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "cgroup=", 7)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(cg, sizeof(cg), "%s", line + 7);
+		}
+	if (f)
+		fclose(f);
+	if (s->cgroup_id)
+		bpf_map_delete_elem(b->cgroups_fd, &s->cgroup_id);
+	/* only ever remove a cgroup below our own root */
+	if (cg[0] && !strncmp(cg, b->root.path, strlen(b->root.path)) && cg[strlen(b->root.path)] == '/')
+		sbx_cgroup_destroy(cg);
+	for (uint32_t pid = slot * 2; pid <= slot * 2 + 1; pid++) {
+		lpm_purge(b->net4_fd, pid, sizeof(struct sbx_net4_key));
+		lpm_purge(b->net6_fd, pid, sizeof(struct sbx_net6_key));
+	}
+	bpf_map_delete_elem(b->rings_fd, &slot);
+	bpf_map_update_elem(b->slots_fd, &slot, &zero, 0);
+	unlink(reg);
+}
+
+/* Reserves a free slot (reclaiming those of dead managers) under the lock. */
+static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
+{
+	struct sbx_slot s, mine = { .flags = SBX_SLOTF_ACTIVE };
+	int lock = sbx_lock(&b->paths), r = -ENOSPC;
+
+	if (lock < 0)
+		return lock;
+	mine.owner_pid = (uint64_t)getpid();
+	mine.owner_start = proc_start_time(getpid());
+	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES; i++) {
+		if (bpf_map_lookup_elem(b->slots_fd, &i, &s) < 0) {
+			r = -errno;
+			break;
+		}
+		if (s.flags & SBX_SLOTF_ACTIVE) {
+			if (owner_alive(&s))
+				continue;
+			reclaim_slot(b, i, &s);
+		}
+		r = bpf_map_update_elem(b->slots_fd, &i, &mine, 0) ? -errno : 0;
+		if (!r)
+			*ret = i;
+		break;
+	}
+	sbx_unlock(lock);
+	return r;
+}
+
+static int fill_policy(struct sbx_sandbox *sb)
+{
+	struct sbx_bpf *b = sb->bpf;
+	struct sbx_compiled *c = &sb->comp;
+
+	if (bpf_map_update_elem(b->policies_fd, &sb->policy_id, &c->cfg, 0))
+		return -errno;
+	for (size_t i = 0; i < c->n_v4; i++)
+		if (bpf_map_update_elem(b->net4_fd, &c->v4[i].key, &c->v4[i].val, 0))
+			return -errno;
+	for (size_t i = 0; i < c->n_v6; i++)
+		if (bpf_map_update_elem(b->net6_fd, &c->v6[i].key, &c->v6[i].val, 0))
+			return -errno;
+	return 0;
+}
+
+static void clear_policy(struct sbx_sandbox *sb)
+{
+	struct sbx_policy_cfg zero = {};
+	struct sbx_bpf *b = sb->bpf;
+
+	for (size_t i = 0; i < sb->comp.n_v4; i++)
+		bpf_map_delete_elem(b->net4_fd, &sb->comp.v4[i].key);
+	for (size_t i = 0; i < sb->comp.n_v6; i++)
+		bpf_map_delete_elem(b->net6_fd, &sb->comp.v6[i].key);
+	bpf_map_update_elem(b->policies_fd, &sb->policy_id, &zero, 0);
+}
+
+static int reset_counters(struct sbx_sandbox *sb)
+{
+	struct sbx_bpf *b = sb->bpf;
+	struct sbx_stats st = {};
+	int ncpu = libbpf_num_possible_cpus();
+	struct sbx_drops *d;
+	int r = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	d = calloc((size_t)ncpu, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	if (bpf_map_update_elem(b->stats_fd, &sb->slot, &st, 0) ||
+	    bpf_map_update_elem(b->drops_fd, &sb->slot, d, 0))
+		r = -errno;
+	free(d);
+	return r;
+}
+
+static int make_ring(struct sbx_sandbox *sb)
+{
+	struct sbx_bpf *b = sb->bpf;
+
+	sb->ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "sbx_ring", 0, 0, b->cfg.ring_size, NULL);
+	if (sb->ring_fd < 0)
+		return -errno;
+	if (bpf_map_update_elem(b->rings_fd, &sb->slot, &sb->ring_fd, 0))
+		return -errno;
+	return 0;
+}
+
+static int activate(struct sbx_sandbox *sb)
+{
+	struct sbx_slot s = {
+		.flags = SBX_SLOTF_ACTIVE, .policy_id = sb->policy_id, .cgroup_id = sb->cgroup_id,
+		.owner_pid = (uint64_t)getpid(), .owner_start = proc_start_time(getpid()),
+	};
+	struct sbx_bpf *b = sb->bpf;
+
+	if (bpf_map_update_elem(b->slots_fd, &sb->slot, &s, 0) ||
+	    bpf_map_update_elem(b->cgroups_fd, &sb->cgroup_id, &sb->slot, BPF_NOEXIST))
+		return -errno;
+	sb->active = true;
+	return 0;
+}
+
+static void new_id(char *buf, size_t len)
+{
+	uint32_t rnd;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+	snprintf(buf, len, "sbx-%08x", rnd);
+}
+
+int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
+		       const struct sbx_resolved *res, struct sbx_sandbox *sb,
+		       char *why, size_t len)
+{
+	int r;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->bpf = b;
+	sb->cgroup_fd = sb->ring_fd = -1;
+	new_id(sb->id, sizeof(sb->id));
+	r = alloc_slot(b, &sb->slot);
+	if (r < 0) {
+		if (r == -ENOSPC)
+			snprintf(why, len, "all %d sandbox slots are in use", SBX_MAX_SANDBOXES);
+		else
+			snprintf(why, len, "allocate a sandbox slot: %s", strerror(-r));
+		return r;
+	}
+	sb->have_slot = true;
+	sb->policy_id = sb->slot * 2;
+	r = sbx_compile(p, res->entries, res->n, sb->policy_id, &sb->comp, why, len);
+	if (r < 0)
+		goto fail;
+	sb->have_policy = true;
+	r = fill_policy(sb);
+	if (r < 0) {
+		snprintf(why, len, "write policy maps: %s", strerror(-r));
+		goto fail;
+	}
+	r = reset_counters(sb);
+	if (!r)
+		r = make_ring(sb);
+	if (r < 0) {
+		snprintf(why, len, "set up counters and ring buffer: %s", strerror(-r));
+		goto fail;
+	}
+	r = sbx_cgroup_create(&b->root, sb->id, sb->cgroup_path, sizeof(sb->cgroup_path),
+			      &sb->cgroup_id);
+	if (r < 0) {
+		snprintf(why, len, "create cgroup %s/%s: %s", b->root.path, sb->id, strerror(-r));
+		goto fail;
+	}
+	sb->cgroup_fd = r;
+	sb->have_cgroup = true;
+	r = activate(sb);
+	if (r < 0) {
+		snprintf(why, len, "activate sandbox: %s", strerror(-r));
+		goto fail;
+	}
+	return 0;
+fail:
+	sbx_sandbox_destroy(sb);
+	return r;
+}
+
+int sbx_sandbox_register(struct sbx_sandbox *sb, const char *profile, const char *provider,
+			 pid_t workload_pid)
+{
+	char dir[PATH_MAX + 8], path[PATH_MAX + 32], tmp[PATH_MAX + 40];
+	struct timespec now;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/slots", sb->bpf->paths.run_dir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	registry_path(&sb->bpf->paths, sb->slot, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	clock_gettime(CLOCK_REALTIME, &now);
+	fprintf(f, "id=%s\nprofile=%s\nprovider=%s\ncgroup=%s\npid=%d\nworkload=%d\nstarted=%llu\n",
+		sb->id, profile, provider, sb->cgroup_path, (int)getpid(), (int)workload_pid,
+		(unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
+	if (fclose(f) != 0 || rename(tmp, path) < 0)
+		return -errno;
+	return 0;
+}
+
+void sbx_sandbox_destroy(struct sbx_sandbox *sb)
+{
+	struct sbx_bpf *b = sb->bpf;
+	char reg[PATH_MAX + 32];
+	struct sbx_slot zero = {};
+
+	if (!b)
+		return;
+	if (sb->have_cgroup) {
+		/* kill stragglers before the policy goes, so nothing runs unconfined */
+		sbx_cgroup_destroy(sb->cgroup_path);
+		bpf_map_delete_elem(b->cgroups_fd, &sb->cgroup_id);
+		close(sb->cgroup_fd);
+	}
+	if (sb->ring_fd >= 0) {
+		bpf_map_delete_elem(b->rings_fd, &sb->slot);
+		close(sb->ring_fd);
+	}
+	if (sb->have_policy)
+		clear_policy(sb);
+	sbx_compiled_free(&sb->comp);
+	if (sb->have_slot) {
+		registry_path(&b->paths, sb->slot, reg, sizeof(reg));
+		unlink(reg);
+		bpf_map_update_elem(b->slots_fd, &sb->slot, &zero, 0);
+	}
+	memset(sb, 0, sizeof(*sb));
+	sb->cgroup_fd = sb->ring_fd = -1;
+}
+
+int sbx_sandbox_stats(const struct sbx_bpf *b, uint32_t slot, struct sbx_stats *ret_st,
+		      struct sbx_drops *ret_drops)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sbx_drops *d, sum = {};
+
+	if (ncpu < 0)
+		return ncpu;
+	if (bpf_map_lookup_elem(b->stats_fd, &slot, ret_st))
+		return -errno;
+	d = calloc((size_t)ncpu, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(b->drops_fd, &slot, d)) {
+		free(d);
+		return -errno;
+	}
+	for (int i = 0; i < ncpu; i++) {
+		sum.ring += d[i].ring;
+		sum.global += d[i].global;
+	}
+	free(d);
+	*ret_drops = sum;
+	return 0;
+}
+
+static int read_info(const struct sbx_paths *p, uint32_t slot, struct sbx_sandbox_info *ret)
+{
+	char path[PATH_MAX + 32], line[PATH_MAX + 32];
+	struct sbx_sandbox_info in = { .slot = slot };
+	unsigned long long started = 0;
+	FILE *f;
+
+	registry_path(p, slot, path, sizeof(path));
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, '=');
+
+		if (!v)
+			continue;
+		*v++ = 0;
+		v[strcspn(v, "\n")] = 0;
+		if (!strcmp(line, "id"))
+			snprintf(in.id, sizeof(in.id), "%s", v);
+		else if (!strcmp(line, "profile"))
+			snprintf(in.profile, sizeof(in.profile), "%s", v);
+		else if (!strcmp(line, "provider"))
+			snprintf(in.provider, sizeof(in.provider), "%s", v);
+		else if (!strcmp(line, "cgroup"))
+			snprintf(in.cgroup, sizeof(in.cgroup), "%s", v);
+		else if (!strcmp(line, "pid"))
+			in.owner_pid = atoi(v);
+		else if (!strcmp(line, "workload"))
+			in.workload_pid = atoi(v);
+		else if (!strcmp(line, "started"))
+			started = strtoull(v, NULL, 10);
+	}
+	fclose(f);
+	in.started_ns = started;
+	if (!in.id[0] || in.owner_pid <= 0 || kill(in.owner_pid, 0) < 0)
+		return -ESRCH;
+	*ret = in;
+	return 0;
+}
+
+static int cmp_info(const void *a, const void *b)
+{
+	const struct sbx_sandbox_info *x = a, *y = b;
+
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+int sbx_sandbox_list(const struct sbx_paths *p, struct sbx_sandbox_info **ret, size_t *ret_n)
+{
+	char dir[PATH_MAX + 8];
+	struct sbx_sandbox_info *v = NULL, in;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/slots", p->run_dir);
+	d = opendir(dir);
+	if (d) {
+		while ((de = readdir(d))) {
+			char *end;
+			unsigned long slot = strtoul(de->d_name, &end, 10);
+			struct sbx_sandbox_info *nv;
+
+			if (de->d_name[0] < '0' || de->d_name[0] > '9' || *end || slot >= SBX_MAX_SANDBOXES)
+				continue;
+			if (read_info(p, (uint32_t)slot, &in) < 0)
+				continue;
+			nv = realloc(v, (n + 1) * sizeof(*v));
+			if (!nv) {
+				closedir(d);
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+			v[n++] = in;
+		}
+		closedir(d);
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_info);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int sbx_sandbox_lookup(const struct sbx_paths *p, const char *id, struct sbx_sandbox_info *ret)
+{
+	struct sbx_sandbox_info *v;
+	size_t n, found = 0, at = 0;
+	int r = sbx_sandbox_list(p, &v, &n);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(v[i].id, id)) {
+			found = 1;
+			at = i;
+			break;
+		}
+		if (!strncmp(v[i].id, id, strlen(id)) || !strncmp(v[i].id + 4, id, strlen(id))) {
+			found++;
+			at = i;
+		}
+	}
+	if (found == 1)
+		*ret = v[at];
+	free(v);
+	return found == 1 ? 0 : found ? -ENOTUNIQ : -ENOENT;
+}

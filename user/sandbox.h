@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A sandbox's kernel state: its slot, cgroup, policy map entries and ring
+ * buffer. Creating one costs map updates only (the programs are attached
+ * once at the sbx cgroup root). Everything is undone by sbx_sandbox_destroy,
+ * and a later sbx reclaims the slot of a manager that died (stale owner).
+ *
+ * Registry files, one per live slot, let `sbx ps` and `sbx stats` find them:
+ *   /run/<instance>/slots/<slot>: id=..., profile=..., cgroup=..., pid=...
+ */
+#ifndef SBX_SANDBOX_H
+#define SBX_SANDBOX_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bpfload.h"
+#include "compile.h"
+#include "resolve.h"
+
+struct sbx_sandbox {
+	char id[32];
+	struct sbx_bpf *bpf;
+	uint32_t slot;
+	uint32_t policy_id;
+	char cgroup_path[PATH_MAX];
+	int cgroup_fd;
+	uint64_t cgroup_id;
+	int ring_fd;
+	struct sbx_compiled comp;
+	bool have_slot, have_policy, have_cgroup, active;
+};
+
+struct sbx_sandbox_info {
+	uint32_t slot;
+	char id[32];
+	char profile[256];
+	char provider[32];
+	char cgroup[PATH_MAX];
+	pid_t owner_pid;
+	pid_t workload_pid;
+	uint64_t started_ns;		/* CLOCK_REALTIME */
+};
+
+int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
+		       const struct sbx_resolved *res, struct sbx_sandbox *ret,
+		       char *why, size_t len);
+/* Records the registry file (after spawn, when the workload pid is known). */
+int sbx_sandbox_register(struct sbx_sandbox *sb, const char *profile, const char *provider,
+			 pid_t workload_pid);
+void sbx_sandbox_destroy(struct sbx_sandbox *sb);
+
+/* Per-sandbox counters and per-CPU drop counters summed. */
+int sbx_sandbox_stats(const struct sbx_bpf *b, uint32_t slot, struct sbx_stats *ret_st,
+		      struct sbx_drops *ret_drops);
+
+/* Live sandboxes of the instance (owner alive), sorted by slot. Caller frees. */
+int sbx_sandbox_list(const struct sbx_paths *p, struct sbx_sandbox_info **ret, size_t *ret_n);
+
+/* Finds one by id, or by a unique id prefix. */
+int sbx_sandbox_lookup(const struct sbx_paths *p, const char *id, struct sbx_sandbox_info *ret);
+
+#endif

@@ -26,6 +26,10 @@ struct sbx_spawn {
 	char *const *argv;		/* the command; argv[0] is looked up in PATH */
 	int cgroup_fd;			/* O_DIRECTORY fd of the sandbox cgroup */
 	const char *cgroup_path;
+	/* Called in the parent once the child exists and before it may run the
+	 * workload, so the start event precedes every event of the workload. */
+	int (*started)(void *ctx, pid_t pid);
+	void *started_ctx;
 };
 
 struct sbx_child {

@@ -35,14 +35,19 @@ static void child_reset_signals(void)
 }
 
 static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spawn *, void *),
-		       void *arg, int errfd, pid_t parent)
+		       void *arg, int errfd, int gofd, pid_t parent)
 {
+	char go;
 	int err;
 
 	child_reset_signals();
 	/* The sandbox must not outlive its manager. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(125);
+	/* Wait for the parent's go (one byte); EOF means it gave up. */
+	if (read(gofd, &go, 1) != 1)
+		_exit(125);
+	close(gofd);
 	err = -fn(s, arg);
 	if (err <= 0)
 		err = EINVAL;
@@ -51,15 +56,25 @@ static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spa
 	_exit(127);
 }
 
+static int release_child(const struct sbx_spawn *s, pid_t pid, int gofd)
+{
+	int r = s->started ? s->started(s->started_ctx, pid) : 0;
+
+	if (r == 0 && write(gofd, "g", 1) != 1)
+		r = -errno;
+	close(gofd);
+	return r;
+}
+
 int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*fn)(const struct sbx_spawn *, void *),
 			  void *arg, struct sbx_child *ret, char *why, size_t len)
 {
 	struct clone_args ca = {};
 	pid_t parent = getpid(), pid;
-	int pfd[2], pidfd = -1, err = 0;
+	int pfd[2], gfd[2], pidfd = -1, err = 0, r;
 	ssize_t n;
 
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
+	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(gfd, O_CLOEXEC) < 0) {
 		snprintf(why, len, "pipe: %s", strerror(errno));
 		return -errno;
 	}
@@ -68,27 +83,32 @@ int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*fn)(const struct sbx_
 	ca.exit_signal = SIGCHLD;
 	ca.cgroup = (uint64_t)s->cgroup_fd;
 	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid < 0) {
-		err = errno;
-		snprintf(why, len, "clone3 into cgroup %s: %s", s->cgroup_path, strerror(err));
-		close(pfd[0]);
-		close(pfd[1]);
-		return -err;
-	}
 	if (pid == 0) {
 		close(pfd[0]);
-		child_main(s, fn, arg, pfd[1], parent);
+		close(gfd[1]);
+		child_main(s, fn, arg, pfd[1], gfd[0], parent);
 	}
+	err = errno;
 	close(pfd[1]);
+	close(gfd[0]);
+	if (pid < 0) {
+		snprintf(why, len, "clone3 into cgroup %s: %s", s->cgroup_path, strerror(err));
+		close(pfd[0]);
+		close(gfd[1]);
+		return -err;
+	}
+	ret->pid = pid;
+	ret->pidfd = pidfd;
+	r = release_child(s, pid, gfd[1]);
+	if (r < 0)
+		snprintf(why, len, "start of sandbox %s: %s", s->id, strerror(-r));
 	/* EOF means exec succeeded (the pipe was close-on-exec). */
 	do
 		n = read(pfd[0], &err, sizeof(err));
 	while (n < 0 && errno == EINTR);
 	close(pfd[0]);
-	ret->pid = pid;
-	ret->pidfd = pidfd;
 	ret->exec_errno = n == sizeof(err) ? err : 0;
-	return 0;
+	return r;
 }
 
 int sbx_child_wait(struct sbx_child *c, int *ret_status)

@@ -298,8 +298,8 @@ static void init_fds(struct sbx_bpf *b)
 	b->emit_fd = -1;
 }
 
-int sbx_bpf_open(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_size,
-		 char *why, size_t whylen)
+static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t events_size,
+		    char *why, size_t whylen)
 {
 	int lock, r;
 
@@ -313,7 +313,11 @@ int sbx_bpf_open(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_size,
 	r = check_bpffs(why, whylen);
 	if (r < 0)
 		return r;
-	r = sbx_cgroot_get(&b->root, b->paths.instance, 1);
+	r = sbx_cgroot_get(&b->root, b->paths.instance, load);
+	if (r == -ENOENT && !load) {
+		say(why, whylen, "sbx's programs are not loaded (no cgroup root)");
+		return r;
+	}
 	if (r < 0) {
 		say(why, whylen, "sbx cgroup root: %s (is cgroup2 mounted? SBX_CGROUP_ROOT must lie "
 			"below the cgroup2 mount)", strerror(-r));
@@ -325,6 +329,12 @@ int sbx_bpf_open(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_size,
 		return lock;
 	}
 	if (!sbx_bpf_pinned(&b->paths)) {
+		if (!load) {
+			sbx_unlock(lock);
+			say(why, whylen, "sbx's programs are not loaded (nothing pinned in %s)",
+			    b->paths.pin_dir);
+			return -ENOENT;
+		}
 		r = load_and_pin(b, ring_size ? ring_size : SBX_DEFAULT_RING_SIZE,
 				 events_size ? events_size : SBX_DEFAULT_EVENTS_SIZE, why, whylen);
 		b->loaded_now = r == 0;
@@ -335,6 +345,17 @@ int sbx_bpf_open(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_size,
 	if (r < 0)
 		sbx_bpf_close(b);
 	return r;
+}
+
+int sbx_bpf_open(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_size,
+		 char *why, size_t whylen)
+{
+	return bpf_open(b, true, ring_size, events_size, why, whylen);
+}
+
+int sbx_bpf_adopt(struct sbx_bpf *b, char *why, size_t whylen)
+{
+	return bpf_open(b, false, 0, 0, why, whylen);
 }
 
 void sbx_bpf_close(struct sbx_bpf *b)

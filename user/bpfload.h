@@ -48,6 +48,8 @@ void sbx_unlock(int fd);
  * On failure, *why says what went wrong in words. */
 int sbx_bpf_open(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_size,
 		 char *why, size_t whylen);
+/* Only adopts: -ENOENT when nothing is pinned (nothing is loaded then). */
+int sbx_bpf_adopt(struct sbx_bpf *b, char *why, size_t whylen);
 void sbx_bpf_close(struct sbx_bpf *b);
 
 /* True when the instance's pins exist. */

@@ -271,11 +271,21 @@ static int setup_signals(struct run_state *s, sigset_t *old)
 	return 0;
 }
 
+static int on_started(void *ctx, pid_t pid)
+{
+	struct run_state *s = ctx;
+
+	s->child.pid = pid;
+	sbx_sandbox_register(&s->sb, s->o->profile->name, s->o->provider->name, pid);
+	return emit_life(s, SBX_EV_SANDBOX_START, 0);
+}
+
 static int spawn(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
 	struct sbx_spawn sp = { .id = s->sb.id, .profile = s->o->profile, .argv = s->o->argv,
-				.cgroup_fd = s->sb.cgroup_fd, .cgroup_path = s->sb.cgroup_path };
+				.cgroup_fd = s->sb.cgroup_fd, .cgroup_path = s->sb.cgroup_path,
+				.started = on_started, .started_ctx = s };
 	char why[1024] = "";
 	int r;
 
@@ -283,10 +293,9 @@ static int spawn(struct run_state *s)
 	if (r < 0)
 		return fail(s, r, "provider %s: %s", pv->name, why);
 	r = pv->spawn(s->pstate, &sp, &s->child, why, sizeof(why));
+	s->spawned = s->child.pidfd >= 0;
 	if (r < 0)
 		return fail(s, r, "provider %s: %s", pv->name, why);
-	s->spawned = true;
-	sbx_sandbox_register(&s->sb, s->o->profile->name, pv->name, s->child.pid);
 	return 0;
 }
 
@@ -430,8 +439,6 @@ int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_
 	r = setup(&s);
 	if (!r)
 		r = setup_signals(&s, &old);
-	if (!r)
-		r = emit_life(&s, SBX_EV_SANDBOX_START, 0) < 0 ? fail(&s, -EIO, "emit start event") : 0;
 	if (!r)
 		r = spawn(&s);
 	if (!r && s.child.exec_errno) {

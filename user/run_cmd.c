@@ -270,8 +270,15 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		}
 		o.ring_size = (uint32_t)v;
 	}
+	/* the parser's argument list is not NULL-terminated */
+	char **cmd = calloc((size_t)a.n_args + 1, sizeof(*cmd));
+
+	if (!cmd)
+		o.provider = NULL;
+	for (int i = 0; cmd && i < a.n_args; i++)
+		cmd[i] = a.args[i];
 	if (o.provider) {
-		o.argv = a.args;
+		o.argv = cmd;
 		o.audit_path = ra.audit;
 		o.result_path = ra.result;
 		code = sbx_run(&o, &res, stderr);
@@ -279,6 +286,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 			write_result(ra.result, &prof, o.provider, &res);
 		sbx_run_result_free(&res);
 	}
+	free(cmd);
 	sbx_policy_free(pol);
 	return code;
 }

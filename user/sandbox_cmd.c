@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/* `sbx ps`, `sbx stats`, `sbx kill` and `sbx unload`: the live state. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "sandbox.h"
+
+#define HELP_JSON \
+	"  -j, --json      print JSON on stdout\n" \
+	"  -p, --pretty    indent the JSON output; implies --json\n" \
+	"  -h, --help      show this help\n"
+
+static int no_options(const struct cli_verb *self, int argc, char **argv, struct cli_parser *a)
+{
+	int r;
+
+	cli_parser_init(a, self, NULL, argc, argv);
+	r = cli_next_option(a);
+	return r < 0 ? cli_parse_exit(r) : 0;
+}
+
+static void stats_json(struct json_writer *w, const struct sbx_stats *st, const struct sbx_drops *d)
+{
+	json_kv_uint(w, "connect_allowed", st->connect_allowed);
+	json_kv_uint(w, "connect_denied", st->connect_denied);
+	json_kv_uint(w, "send_allowed", st->send_allowed);
+	json_kv_uint(w, "send_denied", st->send_denied);
+	json_kv_uint(w, "bind_allowed", st->bind_allowed);
+	json_kv_uint(w, "bind_denied", st->bind_denied);
+	json_kv_uint(w, "socket_denied", st->sock_denied);
+	json_kv_uint(w, "bytes_in", st->bytes_in);
+	json_kv_uint(w, "bytes_out", st->bytes_out);
+	json_kv_uint(w, "packets_in", st->packets_in);
+	json_kv_uint(w, "packets_out", st->packets_out);
+	json_kv_uint(w, "packets_dropped", st->packets_dropped);
+	json_kv_uint(w, "quota_hits", st->quota_hits);
+	json_kv_uint(w, "events", st->seq);
+	json_kv_uint(w, "events_dropped", d->ring);
+	json_kv_uint(w, "global_events_dropped", d->global);
+}
+
+static void info_json(struct json_writer *w, const struct sbx_sandbox_info *in)
+{
+	json_kv_string(w, "id", in->id);
+	json_kv_uint(w, "slot", in->slot);
+	json_kv_string(w, "profile", in->profile);
+	json_kv_string(w, "provider", in->provider);
+	json_kv_int(w, "pid", in->workload_pid);
+	json_kv_int(w, "manager_pid", in->owner_pid);
+	json_kv_string(w, "cgroup", in->cgroup);
+	json_kv_uint(w, "started_ns", in->started_ns);
+}
+
+static int open_state(struct sbx_bpf *b, bool *loaded)
+{
+	char why[512];
+	int r = sbx_bpf_adopt(b, why, sizeof(why));
+
+	*loaded = r == 0;
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return log_error("%s", why);
+	return 0;
+}
+
+static int ps_run(const struct cli_verb *self, int argc, char **argv)
+{
+	struct sbx_sandbox_info *v = NULL;
+	struct cli_parser a;
+	struct json_writer w;
+	struct sbx_bpf b;
+	size_t n = 0;
+	bool loaded;
+	int r;
+
+	if ((r = no_options(self, argc, argv, &a)))
+		return r;
+	if (open_state(&b, &loaded) < 0)
+		return SBX_EXIT_FAILURE;
+	if (loaded && sbx_sandbox_list(&b.paths, &v, &n) < 0)
+		n = 0;
+	if (cli_opts.json) {
+		cli_json_begin(&w);
+		json_begin_object(&w);
+		json_kv_bool(&w, "loaded", loaded);
+		json_key(&w, "sandboxes");
+		json_begin_array(&w);
+	} else {
+		printf("%-13s %5s %-28s %-8s %8s %9s %9s %12s %12s\n", "ID", "SLOT", "PROFILE",
+		       "PROVIDER", "PID", "CONN-OK", "DENIED", "BYTES-IN", "BYTES-OUT");
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct sbx_stats st = { 0 };
+		struct sbx_drops d = { 0 };
+
+		sbx_sandbox_stats(&b, v[i].slot, &st, &d);
+		if (cli_opts.json) {
+			json_begin_object(&w);
+			info_json(&w, &v[i]);
+			stats_json(&w, &st, &d);
+			json_end_object(&w);
+			continue;
+		}
+		printf("%-13s %5u %-28.28s %-8s %8d %9llu %9llu %12llu %12llu\n", v[i].id, v[i].slot,
+		       v[i].profile, v[i].provider, (int)v[i].workload_pid,
+		       (unsigned long long)(st.connect_allowed + st.send_allowed),
+		       (unsigned long long)(st.connect_denied + st.send_denied + st.bind_denied + st.sock_denied),
+		       (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out);
+	}
+	if (loaded)
+		sbx_bpf_close(&b);
+	free(v);
+	if (cli_opts.json) {
+		json_end_array(&w);
+		json_end_object(&w);
+		return cli_json_end(&w) < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
+	}
+	return SBX_EXIT_OK;
+}
+
+static int find_one(const struct cli_verb *self, struct cli_parser *a, struct sbx_sandbox_info *in)
+{
+	struct sbx_paths p;
+	int r;
+
+	if (a->n_args != 1)
+		return cli_usage(self, "expected exactly one sandbox ID");
+	if (sbx_paths_get(&p) < 0)
+		return log_error("invalid SBX_INSTANCE"), SBX_EXIT_FAILURE;
+	r = sbx_sandbox_lookup(&p, a->args[0], in);
+	if (r == -ENOTUNIQ)
+		return log_error("'%s' matches several sandboxes; give more of the ID", a->args[0]), SBX_EXIT_FAILURE;
+	if (r < 0)
+		return log_error("no running sandbox '%s' (see sbx ps)", a->args[0]), SBX_EXIT_FAILURE;
+	return 0;
+}
+
+static int stats_run(const struct cli_verb *self, int argc, char **argv)
+{
+	struct sbx_sandbox_info in;
+	struct sbx_stats st;
+	struct sbx_drops d;
+	struct cli_parser a;
+	struct json_writer w;
+	struct sbx_bpf b;
+	char why[512];
+	int r;
+
+	if ((r = no_options(self, argc, argv, &a)) || (r = find_one(self, &a, &in)))
+		return r;
+	if (sbx_bpf_adopt(&b, why, sizeof(why)) < 0)
+		return log_error("%s", why), SBX_EXIT_FAILURE;
+	r = sbx_sandbox_stats(&b, in.slot, &st, &d);
+	sbx_bpf_close(&b);
+	if (r < 0)
+		return log_error_errno(r, "read counters: %m"), SBX_EXIT_FAILURE;
+	if (cli_opts.json) {
+		cli_json_begin(&w);
+		json_begin_object(&w);
+		info_json(&w, &in);
+		stats_json(&w, &st, &d);
+		json_end_object(&w);
+		return cli_json_end(&w) < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
+	}
+	printf("sandbox           %s (slot %u)\nprofile           %s\nprovider          %s\n"
+	       "pid               %d\ncgroup            %s\n", in.id, in.slot, in.profile, in.provider,
+	       (int)in.workload_pid, in.cgroup);
+	printf("connect           %llu allowed, %llu denied\nsend              %llu allowed, %llu denied\n"
+	       "bind              %llu allowed, %llu denied\nsockets denied    %llu\n",
+	       (unsigned long long)st.connect_allowed, (unsigned long long)st.connect_denied,
+	       (unsigned long long)st.send_allowed, (unsigned long long)st.send_denied,
+	       (unsigned long long)st.bind_allowed, (unsigned long long)st.bind_denied,
+	       (unsigned long long)st.sock_denied);
+	printf("bytes             %llu in, %llu out\npackets           %llu in, %llu out, %llu dropped\n"
+	       "quota hits        %llu\nevents            %llu (%llu dropped, %llu dropped from the global ring)\n",
+	       (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
+	       (unsigned long long)st.packets_in, (unsigned long long)st.packets_out,
+	       (unsigned long long)st.packets_dropped, (unsigned long long)st.quota_hits,
+	       (unsigned long long)st.seq, (unsigned long long)d.ring, (unsigned long long)d.global);
+	return SBX_EXIT_OK;
+}
+
+static int kill_run(const struct cli_verb *self, int argc, char **argv)
+{
+	struct sbx_sandbox_info in;
+	struct cli_parser a;
+	int r;
+
+	if ((r = no_options(self, argc, argv, &a)) || (r = find_one(self, &a, &in)))
+		return r;
+	r = sbx_cgroup_kill(in.cgroup);
+	if (r < 0)
+		return log_error_errno(r, "kill %s: %m", in.id), SBX_EXIT_FAILURE;
+	if (!cli_opts.json)
+		printf("killed %s; its sbx run (pid %d) reports the result and cleans up\n", in.id,
+		       (int)in.owner_pid);
+	return SBX_EXIT_OK;
+}
+
+/* Refuses while sandboxes run: removing the pins detaches the programs and
+ * would leave them unconfined. */
+static int unload_run(const struct cli_verb *self, int argc, char **argv)
+{
+	struct sbx_sandbox_info *v = NULL;
+	struct cli_parser a;
+	struct sbx_paths p;
+	char why[512] = "";
+	size_t n = 0;
+	int r;
+
+	if ((r = no_options(self, argc, argv, &a)))
+		return r;
+	if (sbx_paths_get(&p) < 0)
+		return log_error("invalid SBX_INSTANCE"), SBX_EXIT_FAILURE;
+	int lock = sbx_lock(&p);
+
+	if (lock < 0)
+		return log_error_errno(lock, "lock %s: %m", p.run_dir), SBX_EXIT_FAILURE;
+	sbx_sandbox_list(&p, &v, &n);
+	free(v);
+	if (n) {
+		sbx_unlock(lock);
+		return log_error("%zu sandbox%s still running (see sbx ps); unloading would leave them "
+				 "unconfined", n, n == 1 ? " is" : "es are"), SBX_EXIT_FAILURE;
+	}
+	r = sbx_bpf_unload(&p, why, sizeof(why));
+	sbx_unlock(lock);
+	if (r < 0)
+		return log_error("%s", why), SBX_EXIT_FAILURE;
+	if (cli_opts.json) {
+		struct json_writer w;
+
+		cli_json_begin(&w);
+		json_begin_object(&w);
+		json_kv_int(&w, "pins_removed", r);
+		json_kv_string(&w, "pin_dir", p.pin_dir);
+		json_end_object(&w);
+		return cli_json_end(&w) < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
+	}
+	printf("removed %d pins from %s\n", r, p.pin_dir);
+	return SBX_EXIT_OK;
+}
+
+const struct cli_verb cli_verb_ps = {
+	.name = "ps", .cmd = "ps", .run = ps_run,
+	.summary = "list running sandboxes with their counters",
+	.synopsis = "ps [--json]",
+	.description =
+		"  List the sandboxes of this sbx instance that are running now: id, slot,\n"
+		"  profile, provider, workload pid, connections allowed and denied, and\n"
+		"  bytes in and out as counted by the eBPF programs. With --json:\n"
+		"    {\"loaded\": true, \"sandboxes\": [{\"id\": ..., \"connect_allowed\": ..., ...}]}\n",
+	.options = HELP_JSON,
+	.exit_status = "  0  success\n  1  the pinned state could not be read\n  2  usage error\n",
+	.examples = "  sbx ps\n  sbx ps --json | jq '.sandboxes[].id'\n",
+};
+
+const struct cli_verb cli_verb_stats = {
+	.name = "stats", .cmd = "stats", .run = stats_run,
+	.summary = "show one sandbox's counters",
+	.synopsis = "stats [--json] ID",
+	.description =
+		"  Print every counter of a running sandbox: connects and sends allowed and\n"
+		"  denied, binds, refused sockets, bytes and packets in and out, packets\n"
+		"  dropped, quota hits, audit events emitted and dropped. ID may be a unique\n"
+		"  prefix of the sandbox id (with or without \"sbx-\").\n",
+	.options = HELP_JSON,
+	.exit_status = "  0  success\n  1  no such sandbox, or its counters could not be read\n  2  usage error\n",
+	.examples = "  sbx stats sbx-1a2b3c4d\n  sbx stats --json 1a2b\n",
+};
+
+const struct cli_verb cli_verb_kill = {
+	.name = "kill", .cmd = "kill", .run = kill_run,
+	.summary = "kill every process of a sandbox",
+	.synopsis = "kill ID",
+	.description =
+		"  SIGKILL every process in the sandbox's cgroup. The sbx run that owns the\n"
+		"  sandbox then reports the result (exit code 137) and removes it.\n",
+	.options = "  -h, --help      show this help\n",
+	.exit_status = "  0  killed\n  1  no such sandbox\n  2  usage error\n",
+	.examples = "  sbx kill sbx-1a2b3c4d\n",
+};
+
+const struct cli_verb cli_verb_unload = {
+	.name = "unload", .cmd = "unload", .run = unload_run,
+	.summary = "detach and remove sbx's pinned BPF programs and maps",
+	.synopsis = "unload [--json]",
+	.description =
+		"  Remove everything sbx pinned under /sys/fs/bpf/<instance> (maps, links,\n"
+		"  programs), which detaches the programs, and remove sbx's cgroup root when\n"
+		"  it is empty. Refused while sandboxes are running, because they would\n"
+		"  continue unconfined. The next sbx run loads everything again.\n",
+	.options = HELP_JSON,
+	.exit_status = "  0  unloaded (or nothing was loaded)\n  1  sandboxes are running, or removal failed\n  2  usage error\n",
+	.examples = "  sbx unload\n  SBX_INSTANCE=test sbx unload\n",
+};

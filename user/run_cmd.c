@@ -53,7 +53,7 @@ static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct 
 		}
 	}
 	if (r < 0)
-		return cli_parse_exit(r);
+		return r;
 	if (a->n_args == 0)
 		return cli_usage(self, "missing the command to run (after --)");
 	if (ra->n_policies == 0 && getenv("SBX_POLICY") && *getenv("SBX_POLICY"))
@@ -245,6 +245,8 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	cli_parser_init(&a, self, run_opts, argc, argv);
 	a.stop_at_args = true;
 	r = parse_args(self, &a, &ra);
+	if (r < 0)
+		return cli_parse_exit(r);
 	if (r)
 		return r;
 	r = sbx_policy_load(ra.policies, ra.n_policies, ra.env ? ra.env : getenv("SBX_ENV"), &pol, &diags);

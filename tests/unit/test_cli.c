@@ -1,0 +1,942 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for the sbx command line: sbx_main() is called in-process with
+ * stdout and stderr redirected to temporary files; one test also runs the
+ * built binary ($SBX_BIN) to check the real exit statuses. JSON output is
+ * validated (and queried) with python3.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "cli.h"
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+static char tmpdir[] = "/tmp/sbx-test-cli-XXXXXX";
+static char good[128], bad[128], poldir[128];
+
+/*
+ * line 1..: [defaults] gives every profile a timeout and memory; web
+ * overrides cpu and has a network allow list; the prod overlay changes the
+ * default timeout.
+ */
+static const char good_toml[] =
+	"[defaults]\n"
+	"timeout = \"30s\"\n"
+	"memory = \"64MiB\"\n"
+	"\n"
+	"[profile.web]\n"
+	"cpu = 0.5\n"
+	"\n"
+	"[profile.web.network]\n"
+	"mode = \"allow\"\n"
+	"allow = [\"192.0.2.0/24:80-443/tcp\", \"*.example.org:443\"]\n"
+	"\n"
+	"[profile.batch]\n"
+	"pids = 10\n"
+	"\n"
+	"[env.prod.defaults]\n"
+	"timeout = \"1m\"\n";
+
+/* Two errors: an unknown key on line 3 and a bad value on line 4. */
+static const char bad_toml[] =
+	"[profile.broken]\n"
+	"timeout = \"10s\"\n"
+	"memroy = \"1G\"\n"
+	"pids = \"many\"\n";
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int setup(void **state)
+{
+	char path[600];
+
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(good, sizeof(good), "%s/good.toml", tmpdir);
+	snprintf(bad, sizeof(bad), "%s/bad.toml", tmpdir);
+	snprintf(poldir, sizeof(poldir), "%s/policy.d", tmpdir);
+	write_file(good, good_toml);
+	write_file(bad, bad_toml);
+	if (mkdir(poldir, 0700) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/a.toml", poldir);
+	write_file(path, "[profile.a]\npids = 1\n");
+	snprintf(path, sizeof(path), "%s/b.toml", poldir);
+	write_file(path, "[profile.b]\npids = 2\n");
+	snprintf(path, sizeof(path), "%s/README", poldir);
+	write_file(path, "not a policy\n");
+	unsetenv("SBX_ENV");
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- running sbx_main() ------------------------------------------------- */
+
+struct run {
+	int rc;
+	char *out;
+	char *err;
+};
+
+static char *slurp(FILE *f)
+{
+	long n;
+	char *s;
+
+	fflush(f);
+	n = ftell(f);
+	assert_true(n >= 0);
+	s = calloc(1, (size_t)n + 1);
+	assert_non_null(s);
+	rewind(f);
+	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return s;
+}
+
+/* Runs sbx_main() on a copy of args (the parser reorders argv in place). */
+static void run_sbx(struct run *res, const char *const *args)
+{
+	FILE *out = tmpfile(), *err = tmpfile();
+	int argc = 0, save_out, save_err;
+	char *argv[64];
+
+	assert_non_null(out);
+	assert_non_null(err);
+	argv[argc++] = "sbx";
+	for (; *args; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	save_out = dup(1);
+	save_err = dup(2);
+	dup2(fileno(out), 1);
+	dup2(fileno(err), 2);
+	res->rc = sbx_main(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(save_out, 1);
+	dup2(save_err, 2);
+	close(save_out);
+	close(save_err);
+	fseek(out, 0, SEEK_END);
+	fseek(err, 0, SEEK_END);
+	res->out = slurp(out);
+	res->err = slurp(err);
+}
+
+#define SBX(res, ...) run_sbx(res, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void run_free(struct run *res)
+{
+	free(res->out);
+	free(res->err);
+}
+
+#define assert_contains(hay, needle) do {					\
+	if (!strstr((hay), (needle)))						\
+		fail_msg("expected \"%s\" in:\n%s", (needle), (hay));		\
+} while (0)
+
+/* Runs argv[0] with argv (no shell: expressions need no quoting); returns its exit status. */
+static int spawn(char *const argv[])
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * Parses json with python3 and evaluates expr on it (as d); returns 0 when
+ * it parsed and expr was true.
+ */
+static int py_check(const char *json, const char *expr)
+{
+	static const char script[] =
+		"import json, sys\n"
+		"d = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+		"sys.exit(0 if eval(sys.argv[2]) else 1)\n";
+	char path[] = "/tmp/sbx-test-cli-json-XXXXXX";
+	int fd = mkstemp(path), r;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
+	close(fd);
+	r = spawn((char *const[]){ "python3", "-c", (char *)script, path, (char *)expr, NULL });
+	unlink(path);
+	return r;
+}
+
+#define assert_json(json, expr) do {						\
+	if (py_check((json), (expr)) != 0)					\
+		fail_msg("JSON check failed: %s\non:\n%s", (expr), (json));	\
+} while (0)
+
+/* ---- help ---------------------------------------------------------------- */
+
+static void test_help_of_every_verb_exits_0_with_synopsis(void **state)
+{
+	static const struct {
+		const char *args[4];
+		const char *synopsis;
+	} cases[] = {
+		{ { "--help" }, "Usage: sbx [--json] [--pretty] VERB" },
+		{ { "-h" }, "Usage: sbx [--json] [--pretty] VERB" },
+		{ { "help" }, "Usage: sbx [--json] [--pretty] VERB" },
+		{ { "policy", "--help" }, "Usage: sbx policy check [--env NAME]" },
+		{ { "policy", "check", "--help" }, "Usage: sbx policy check [--env NAME] [--json] PATH..." },
+		{ { "policy", "show", "-h" }, "Usage: sbx policy show [--profile NAME]..." },
+		{ { "help", "policy", "check" }, "Usage: sbx policy check [--env NAME] [--json] PATH..." },
+		{ { "help", "pol", "sh" }, "Usage: sbx policy show [--profile NAME]..." },
+		{ { "help", "--help" }, "Usage: sbx help [VERB [SUBVERB]]" },
+		{ { "version", "--help" }, "Usage: sbx version [--json]" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *args[5] = { 0 };
+		struct run r;
+
+		memcpy(args, cases[i].args, sizeof(cases[i].args));
+		run_sbx(&r, args);
+		assert_int_equal(r.rc, 0);
+		assert_contains(r.out, cases[i].synopsis);
+		assert_contains(r.out, "Exit status:");
+		assert_contains(r.out, "Examples:");
+		assert_string_equal(r.err, "");
+		run_free(&r);
+	}
+}
+
+static void test_top_help_lists_verbs_with_summaries(void **state)
+{
+	struct run r;
+
+	SBX(&r, "--help");
+	assert_contains(r.out, "  policy     check and show policy files\n");
+	assert_contains(r.out, "  help       ");
+	assert_contains(r.out, "  version    ");
+	assert_contains(r.out, "125");
+	run_free(&r);
+}
+
+static void test_help_of_unknown_verb_is_usage_error(void **state)
+{
+	struct run r;
+
+	SBX(&r, "help", "policy", "nope");
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "unknown policy verb 'nope'");
+	run_free(&r);
+}
+
+/* ---- verb dispatch ------------------------------------------------------- */
+
+static void test_missing_verb_is_usage_error(void **state)
+{
+	struct run r;
+
+	run_sbx(&r, (const char *const[]){ NULL });
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "sbx: error: missing verb");
+	assert_contains(r.err, "Try 'sbx --help'");
+	run_free(&r);
+}
+
+static void test_unknown_verb_suggests_closest(void **state)
+{
+	struct run r;
+
+	SBX(&r, "polcy", "check", good);
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "sbx: error: unknown verb 'polcy' (did you mean 'policy'?)");
+	assert_contains(r.err, "Try 'sbx --help' for more information.");
+	assert_string_equal(r.out, "");
+	run_free(&r);
+}
+
+static void test_unknown_verb_far_from_all_lists_verbs(void **state)
+{
+	struct run r;
+
+	SBX(&r, "xyzzy");
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "unknown verb 'xyzzy' (verbs: ");
+	assert_contains(r.err, "policy, ");
+	assert_contains(r.err, "help, version)");
+	run_free(&r);
+}
+
+static void test_unknown_subverb_suggests_closest(void **state)
+{
+	struct run r;
+
+	SBX(&r, "policy", "chekc", good);
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "unknown policy verb 'chekc' (did you mean 'check'?)");
+	assert_contains(r.err, "Try 'sbx policy --help'");
+	run_free(&r);
+}
+
+static void test_missing_subverb_is_usage_error(void **state)
+{
+	struct run r;
+
+	SBX(&r, "policy");
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "missing verb (one of: check, show)");
+	run_free(&r);
+}
+
+static void test_prefix_matching_runs_verb(void **state)
+{
+	struct run r;
+
+	SBX(&r, "pol", "ch", good);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.err, "1 file checked, 0 invalid, 0 errors");
+	run_free(&r);
+
+	SBX(&r, "v");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "sbx " SBX_VERSION "\n");
+	run_free(&r);
+}
+
+/* A synthetic group: the current verbs share no prefix, later ones will. */
+static int ran;
+static int fake_start(const struct cli_verb *self, int argc, char **argv) { ran = 1; return 0; }
+static int fake_stop(const struct cli_verb *self, int argc, char **argv) { ran = 2; return 0; }
+static int fake_stats(const struct cli_verb *self, int argc, char **argv) { ran = 3; return 0; }
+static int fake_stat(const struct cli_verb *self, int argc, char **argv) { ran = 4; return 0; }
+
+static const struct cli_verb fv_start = { .name = "start", .cmd = "grp start", .run = fake_start };
+static const struct cli_verb fv_stop = { .name = "stop", .cmd = "grp stop", .run = fake_stop };
+static const struct cli_verb fv_stats = { .name = "stats", .cmd = "grp stats", .run = fake_stats };
+static const struct cli_verb fv_stat = { .name = "stat", .cmd = "grp stat", .run = fake_stat };
+static const struct cli_verb *const fake_verbs[] = { &fv_start, &fv_stop, &fv_stats, &fv_stat, NULL };
+static const struct cli_verb fake_group = {
+	.name = "grp", .cmd = "grp", .summary = "test group", .synopsis = "grp VERB",
+	.sub = fake_verbs,
+};
+
+static int run_group(struct run *res, const char *word)
+{
+	FILE *err = tmpfile();
+	char *argv[] = { "grp", (char *)word, NULL };
+	int save = dup(2);
+
+	fflush(stderr);
+	dup2(fileno(err), 2);
+	ran = 0;
+	res->rc = cli_run_group(&fake_group, 2, argv);
+	fflush(stderr);
+	dup2(save, 2);
+	close(save);
+	fseek(err, 0, SEEK_END);
+	res->err = slurp(err);
+	res->out = NULL;
+	return ran;
+}
+
+static void test_ambiguous_prefix_is_usage_error_listing_candidates(void **state)
+{
+	struct run r;
+
+	assert_int_equal(run_group(&r, "st"), 0);
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "ambiguous grp verb 'st': could be start, stop, stats, stat");
+	assert_contains(r.err, "Try 'sbx grp --help'");
+	run_free(&r);
+
+	assert_int_equal(run_group(&r, "sta"), 0);
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "could be start, stats, stat\n");
+	run_free(&r);
+}
+
+static void test_ambiguous_prefix_of_real_verbs(void **state)
+{
+	struct run r;
+
+	/* "p" is ambiguous once "ps" exists next to "policy". */
+	SBX(&r, "p", "check", good);
+	if (r.rc == 0) {
+		run_free(&r);
+		skip();		/* no second verb starting with 'p' in this build */
+	}
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "ambiguous verb 'p': could be ");
+	assert_contains(r.err, "policy");
+	run_free(&r);
+}
+
+static void test_unique_prefix_and_exact_name_win(void **state)
+{
+	struct run r;
+
+	assert_int_equal(run_group(&r, "sto"), 2);
+	run_free(&r);
+	assert_int_equal(run_group(&r, "star"), 1);
+	run_free(&r);
+	/* "stat" is also a prefix of "stats": the exact name wins. */
+	assert_int_equal(run_group(&r, "stat"), 4);
+	run_free(&r);
+}
+
+static void test_find_verb_results(void **state)
+{
+	const struct cli_verb *v = &fv_start;
+
+	assert_int_equal(cli_find_verb(fake_verbs, "x", &v), -ENOENT);
+	assert_int_equal(cli_find_verb(fake_verbs, "", &v), -ENOENT);
+	assert_int_equal(cli_find_verb(fake_verbs, "s", &v), -ENOTUNIQ);
+	assert_ptr_equal(v, &fv_start);		/* untouched on failure */
+	assert_int_equal(cli_find_verb(fake_verbs, "stats", &v), 0);
+	assert_ptr_equal(v, &fv_stats);
+}
+
+static void test_closest_needs_plausible_typo(void **state)
+{
+	const char *names[] = { "policy", "help", "version" };
+
+	assert_string_equal(cli_closest("polcy", names, 3), "policy");
+	assert_string_equal(cli_closest("plicy", names, 3), "policy");
+	assert_string_equal(cli_closest("hlep", names, 3), "help");	/* swapped letters */
+	assert_null(cli_closest("xyzzy", names, 3));
+	assert_null(cli_closest("x", names, 3));
+}
+
+/* ---- option parsing ------------------------------------------------------ */
+
+enum { T_ENV = 1, T_PROFILE, T_VERBOSE };
+static const struct cli_option test_opts[] = {
+	{ "env", 'e', true, T_ENV },
+	{ "profile", 0, true, T_PROFILE },
+	{ "verbose", 'v', false, T_VERBOSE },
+	{ 0 }
+};
+static const struct cli_verb test_verb = { .name = "t", .cmd = "t", .synopsis = "t" };
+
+/* Parses args; returns the last cli_next_option() result, records options. */
+static int parse(char **argv, int argc, bool stop, char *seen, size_t len, struct cli_parser *p)
+{
+	size_t off = 0;
+	int r;
+
+	cli_parser_init(p, &test_verb, test_opts, argc, argv);
+	p->stop_at_args = stop;
+	seen[0] = '\0';
+	while ((r = cli_next_option(p)) > 0)
+		off += (size_t)snprintf(seen + off, len - off, "%d=%s;", r,
+					r == T_VERBOSE ? "" : p->arg);
+	return r;
+}
+
+static void test_option_forms_are_accepted(void **state)
+{
+	char *argv[] = { "t", "a1", "--env=prod", "-vj", "--profile", "web", "a2", "-edev",
+			 "-e", "x", "-", "--", "--env", "-v" };
+	struct cli_parser p;
+	char seen[256];
+
+	memset(&cli_opts, 0, sizeof(cli_opts));
+	assert_int_equal(parse(argv, 14, false, seen, sizeof(seen), &p), 0);
+	assert_string_equal(seen, "1=prod;3=;2=web;1=dev;1=x;");
+	assert_true(cli_opts.json);		/* -j inside the cluster */
+	assert_true(p.saw_dashdash);
+	assert_int_equal(p.n_args, 5);
+	assert_string_equal(p.args[0], "a1");
+	assert_string_equal(p.args[1], "a2");
+	assert_string_equal(p.args[2], "-");
+	assert_string_equal(p.args[3], "--env");
+	assert_string_equal(p.args[4], "-v");
+	memset(&cli_opts, 0, sizeof(cli_opts));
+}
+
+static void test_stop_at_args_keeps_command_options(void **state)
+{
+	char *argv[] = { "t", "-v", "cmd", "-v", "--env", "x" };
+	struct cli_parser p;
+	char seen[64];
+
+	assert_int_equal(parse(argv, 6, true, seen, sizeof(seen), &p), 0);
+	assert_string_equal(seen, "3=;");
+	assert_int_equal(p.n_args, 4);
+	assert_string_equal(p.args[0], "cmd");
+	assert_string_equal(p.args[1], "-v");
+	assert_string_equal(p.args[3], "x");
+}
+
+static void test_bad_options_are_usage_errors(void **state)
+{
+	static const char *const cases[][3] = {
+		{ "--bogus", "unknown option '--bogus'", NULL },
+		{ "-z", "unknown option '-z'", NULL },
+		{ "--env", "this option needs a value: '--env'", NULL },
+		{ "-e", "this option needs a value: '-e'", NULL },
+		{ "--verbose=1", "this option takes no value: '--verbose'", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = { "t", (char *)cases[i][0] };
+		struct cli_parser p;
+		FILE *err = tmpfile();
+		int save = dup(2), r;
+		char seen[64], *text;
+
+		fflush(stderr);
+		dup2(fileno(err), 2);
+		r = parse(argv, 2, false, seen, sizeof(seen), &p);
+		fflush(stderr);
+		dup2(save, 2);
+		close(save);
+		fseek(err, 0, SEEK_END);
+		text = slurp(err);
+		assert_int_equal(r, -EINVAL);
+		assert_int_equal(cli_parse_exit(r), 2);
+		assert_contains(text, cases[i][1]);
+		assert_contains(text, "Try 'sbx t --help' for more information.");
+		free(text);
+	}
+}
+
+static void test_bad_option_through_main_exits_2(void **state)
+{
+	struct run r;
+
+	SBX(&r, "policy", "check", "--bogus", good);
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "sbx: error: unknown option '--bogus'");
+	assert_contains(r.err, "Try 'sbx policy check --help'");
+	run_free(&r);
+
+	SBX(&r, "policy", "show", good, "--profile");
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "needs a value: '--profile'");
+	run_free(&r);
+}
+
+static void test_log_error_errno_prints_strerror(void **state)
+{
+	FILE *err = tmpfile();
+	int save = dup(2), r;
+	char *text;
+
+	memset(&cli_opts, 0, sizeof(cli_opts));
+	fflush(stderr);
+	dup2(fileno(err), 2);
+	r = log_error_errno(-ENOENT, "open %s: %m", "x.toml");
+	assert_int_equal(log_error_errno(EPERM, "%m"), -EPERM);	/* sign normalised */
+	fflush(stderr);
+	dup2(save, 2);
+	close(save);
+	fseek(err, 0, SEEK_END);
+	text = slurp(err);
+	assert_int_equal(r, -ENOENT);
+	assert_string_equal(text, "sbx: error: open x.toml: No such file or directory\n"
+				  "sbx: error: Operation not permitted\n");
+	free(text);
+}
+
+/* ---- version --------------------------------------------------------------- */
+
+static void test_version_text_and_json(void **state)
+{
+	struct run r;
+
+	SBX(&r, "--version");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "sbx " SBX_VERSION "\n");
+	run_free(&r);
+
+	SBX(&r, "-j", "version");
+	assert_int_equal(r.rc, 0);
+	assert_json(r.out, "d == {'version': '" SBX_VERSION "'}");
+	run_free(&r);
+}
+
+/* ---- policy check ----------------------------------------------------------- */
+
+static void test_policy_check_valid_file_exits_0(void **state)
+{
+	struct run r;
+
+	SBX(&r, "policy", "check", good);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "1 file checked, 0 invalid, 0 errors\n");
+	run_free(&r);
+}
+
+static void test_policy_check_directory_counts_its_toml_files(void **state)
+{
+	struct run r;
+
+	SBX(&r, "policy", "check", poldir, good);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "3 files checked, 0 invalid, 0 errors\n");
+	run_free(&r);
+}
+
+static void test_policy_check_invalid_file_exits_1_with_positions(void **state)
+{
+	char line[600];
+	struct run r;
+
+	SBX(&r, "policy", "check", good, bad);
+	assert_int_equal(r.rc, 1);
+	snprintf(line, sizeof(line), "%s:3:1: error: ", bad);
+	assert_contains(r.err, line);
+	snprintf(line, sizeof(line), "%s:4:", bad);
+	assert_contains(r.err, line);
+	assert_contains(r.err, "\n2 files checked, 1 invalid, 2 errors\n");
+	/* Every line but the summary is a diagnostic of the bad file. */
+	for (char *l = r.err; *l; l = strchr(l, '\n') + 1)
+		if (strncmp(l, "2 files", 7) != 0)
+			assert_int_equal(strncmp(l, bad, strlen(bad)), 0);
+	run_free(&r);
+}
+
+static void test_policy_check_missing_path_is_usage_error(void **state)
+{
+	struct run r;
+
+	SBX(&r, "policy", "check");
+	assert_int_equal(r.rc, 2);
+	assert_contains(r.err, "missing PATH");
+	assert_contains(r.err, "Try 'sbx policy check --help'");
+	run_free(&r);
+}
+
+static void test_policy_check_nonexistent_file_exits_1(void **state)
+{
+	struct run r;
+
+	SBX(&r, "policy", "check", "/nonexistent/sbx.toml");
+	assert_int_equal(r.rc, 1);
+	assert_contains(r.err, "/nonexistent/sbx.toml");
+	assert_contains(r.err, "1 file checked, 1 invalid, 1 error\n");
+	run_free(&r);
+}
+
+static void test_policy_check_json_lists_errors(void **state)
+{
+	char expr[4096];
+	struct run r;
+
+	SBX(&r, "policy", "check", "--json", good, bad);
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.err, "");
+	snprintf(expr, sizeof(expr),
+		 "d['ok'] is False and d['env'] is None and d['files'] == ['%s', '%s']"
+		 " and d['profiles'] == [] and len(d['errors']) == 2"
+		 " and d['errors'][0]['file'] == '%s' and d['errors'][0]['line'] == 3"
+		 " and d['errors'][0]['col'] == 1 and 'memroy' in d['errors'][0]['message']"
+		 " and d['summary'] == {'files': 2, 'invalid': 1, 'errors': 2}",
+		 good, bad, bad);
+	assert_json(r.out, expr);
+	run_free(&r);
+}
+
+static void test_policy_check_json_ok_lists_profiles(void **state)
+{
+	struct run r;
+
+	SBX(&r, "-j", "policy", "check", good);
+	assert_int_equal(r.rc, 0);
+	assert_json(r.out, "d['ok'] is True and d['profiles'] == ['batch', 'web'] and d['errors'] == []"
+		    " and d['summary'] == {'files': 1, 'invalid': 0, 'errors': 0}");
+	run_free(&r);
+}
+
+static void test_json_mode_usage_error_is_error_object(void **state)
+{
+	struct run r;
+
+	SBX(&r, "-j", "policy", "check");
+	assert_int_equal(r.rc, 2);
+	assert_json(r.out, "list(d) == ['error'] and 'missing PATH' in d['error']");
+	run_free(&r);
+
+	SBX(&r, "--json", "nosuchverb");
+	assert_int_equal(r.rc, 2);
+	assert_json(r.out, "'nosuchverb' in d['error']");
+	run_free(&r);
+}
+
+/* ---- policy show -------------------------------------------------------------- */
+
+static void test_policy_show_json_resolved_values(void **state)
+{
+	char expr[4096];
+	struct run r;
+
+	SBX(&r, "policy", "show", "--json", good);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "");
+	snprintf(expr, sizeof(expr),
+		 "d['env'] is None and d['files'] == ['%s']"
+		 " and [p['name'] for p in d['profiles']] == ['batch', 'web']"
+		 " and d['profiles'][1]['source'].startswith('%s:5:')"
+		 " and d['profiles'][1]['limits'] == {'timeout_ms': 30000, 'memory_bytes': 67108864,"
+		 "   'cpu': 0.5, 'pids': None, 'nofile': None, 'net_bytes': None}"
+		 " and d['profiles'][0]['limits']['pids'] == 10"
+		 " and d['profiles'][0]['limits']['cpu'] is None"
+		 " and d['profiles'][1]['network']['mode'] == 'allow'",
+		 good, good);
+	assert_json(r.out, expr);
+	run_free(&r);
+}
+
+static void test_policy_show_json_network_entries_normalised(void **state)
+{
+	char expr[4096];
+	struct run r;
+
+	SBX(&r, "policy", "show", "--json", "--profile", "web", good);
+	assert_int_equal(r.rc, 0);
+	snprintf(expr, sizeof(expr),
+		 "len(d['profiles']) == 1 and d['profiles'][0]['network']['entries'] == ["
+		 "{'action': 'allow', 'kind': 'addr', 'family': 'ipv4', 'cidr': '192.0.2.0/24',"
+		 " 'host': None, 'ports': {'lo': 80, 'hi': 443}, 'proto': 'tcp',"
+		 " 'text': '192.0.2.0/24:80-443/tcp', 'source': '%s:10:10'},"
+		 "{'action': 'allow', 'kind': 'wildcard', 'family': None, 'cidr': None,"
+		 " 'host': '*.example.org', 'ports': {'lo': 443, 'hi': 443}, 'proto': 'any',"
+		 " 'text': '*.example.org:443', 'source': '%s:10:37'}]",
+		 good, good);
+	assert_json(r.out, expr);
+	run_free(&r);
+}
+
+static void test_policy_show_pretty_json_parses(void **state)
+{
+	struct run r;
+
+	SBX(&r, "-p", "pol", "sh", good);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "{\n  \"env\": null,\n");
+	assert_json(r.out, "len(d['profiles']) == 2");
+	run_free(&r);
+}
+
+static void test_policy_show_text_is_aligned(void **state)
+{
+	struct run r;
+
+	SBX(&r, "policy", "show", "--profile", "web", good);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "\nprofile web  (");
+	assert_contains(r.out, "\n  timeout:          30s\n");
+	assert_contains(r.out, "\n  memory:           64 MiB\n");
+	assert_contains(r.out, "\n  cpu:              0.5\n");
+	assert_contains(r.out, "\n  network:\n    mode:           allow\n");
+	assert_contains(r.out, "\n    allow:          192.0.2.0/24:80-443/tcp");
+	assert_contains(r.out, "\n  filesystem:\n");
+	run_free(&r);
+}
+
+static void test_env_flag_selects_overlay(void **state)
+{
+	struct run r;
+
+	SBX(&r, "policy", "show", "--json", "--env", "prod", good);
+	assert_int_equal(r.rc, 0);
+	assert_json(r.out, "d['env'] == 'prod'"
+		    " and all(p['limits']['timeout_ms'] == 60000 for p in d['profiles'])");
+	run_free(&r);
+}
+
+static void test_sbx_env_variable_selects_overlay(void **state)
+{
+	struct run r;
+
+	setenv("SBX_ENV", "prod", 1);
+	SBX(&r, "policy", "show", "--json", good);
+	unsetenv("SBX_ENV");
+	assert_int_equal(r.rc, 0);
+	assert_json(r.out, "d['env'] == 'prod' and d['profiles'][0]['limits']['timeout_ms'] == 60000");
+	run_free(&r);
+}
+
+static void test_env_flag_wins_over_sbx_env(void **state)
+{
+	struct run r;
+
+	setenv("SBX_ENV", "nosuchenv", 1);
+	SBX(&r, "policy", "check", "--env", "prod", good);
+	assert_int_equal(r.rc, 0);
+	run_free(&r);
+	SBX(&r, "policy", "check", good);	/* and SBX_ENV alone is honoured */
+	unsetenv("SBX_ENV");
+	assert_int_equal(r.rc, 1);
+	assert_contains(r.err, "nosuchenv");
+	run_free(&r);
+}
+
+static void test_empty_sbx_env_means_no_overlay(void **state)
+{
+	struct run r;
+
+	setenv("SBX_ENV", "", 1);
+	SBX(&r, "policy", "show", "-j", good);
+	unsetenv("SBX_ENV");
+	assert_int_equal(r.rc, 0);
+	assert_json(r.out, "d['env'] is None");
+	run_free(&r);
+}
+
+static void test_show_unknown_profile_lists_available(void **state)
+{
+	struct run r;
+
+	SBX(&r, "policy", "show", "--profile", "wbe", good);
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out, "");
+	assert_contains(r.err, "sbx: error: unknown profile 'wbe' (did you mean 'web'?)");
+	assert_contains(r.err, "available: batch, web");
+	run_free(&r);
+
+	SBX(&r, "policy", "show", "--json", "--profile", "nope", good);
+	assert_int_equal(r.rc, 1);
+	assert_json(r.out, "'nope' in d['error'] and d['available'] == ['batch', 'web']");
+	run_free(&r);
+}
+
+static void test_show_invalid_policy_exits_1(void **state)
+{
+	char line[600];
+	struct run r;
+
+	SBX(&r, "policy", "show", bad);
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out, "");
+	snprintf(line, sizeof(line), "%s:3:1: error: ", bad);
+	assert_contains(r.err, line);
+	assert_contains(r.err, "sbx: error: invalid policy (2 errors)");
+	run_free(&r);
+
+	SBX(&r, "policy", "show", "-j", bad);
+	assert_int_equal(r.rc, 1);
+	assert_json(r.out, "d['error'] == 'invalid policy (2 errors)' and len(d['errors']) == 2"
+		    " and d['errors'][0]['line'] == 3");
+	run_free(&r);
+}
+
+/* ---- the binary ---------------------------------------------------------------- */
+
+/* Runs $SBX_BIN with args, output discarded; returns its exit status. */
+static int run_bin(const char *const *args)
+{
+	char *argv[16];
+	int n = 0, devnull = open("/dev/null", O_WRONLY), save_out = dup(1), save_err = dup(2), r;
+
+	argv[n++] = getenv("SBX_BIN");
+	for (; *args; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	dup2(devnull, 1);
+	dup2(devnull, 2);
+	r = spawn(argv);
+	dup2(save_out, 1);
+	dup2(save_err, 2);
+	close(save_out);
+	close(save_err);
+	close(devnull);
+	return r;
+}
+
+#define BIN(...) run_bin((const char *const[]){ __VA_ARGS__, NULL })
+
+static void test_binary_exit_statuses(void **state)
+{
+	if (!getenv("SBX_BIN") || access(getenv("SBX_BIN"), X_OK) < 0)
+		skip();	/* SBX_BIN is set by `make unit` */
+	assert_int_equal(BIN("--help"), 0);
+	assert_int_equal(BIN("polcy"), 2);
+	assert_int_equal(run_bin((const char *const[]){ NULL }), 2);
+	assert_int_equal(BIN("policy", "check", good), 0);
+	assert_int_equal(BIN("policy", "check", bad), 1);
+	assert_int_equal(BIN("pol", "sh", "--profile", "nope", good), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_help_of_every_verb_exits_0_with_synopsis),
+		cmocka_unit_test(test_top_help_lists_verbs_with_summaries),
+		cmocka_unit_test(test_help_of_unknown_verb_is_usage_error),
+		cmocka_unit_test(test_missing_verb_is_usage_error),
+		cmocka_unit_test(test_unknown_verb_suggests_closest),
+		cmocka_unit_test(test_unknown_verb_far_from_all_lists_verbs),
+		cmocka_unit_test(test_unknown_subverb_suggests_closest),
+		cmocka_unit_test(test_missing_subverb_is_usage_error),
+		cmocka_unit_test(test_prefix_matching_runs_verb),
+		cmocka_unit_test(test_ambiguous_prefix_is_usage_error_listing_candidates),
+		cmocka_unit_test(test_ambiguous_prefix_of_real_verbs),
+		cmocka_unit_test(test_unique_prefix_and_exact_name_win),
+		cmocka_unit_test(test_find_verb_results),
+		cmocka_unit_test(test_closest_needs_plausible_typo),
+		cmocka_unit_test(test_option_forms_are_accepted),
+		cmocka_unit_test(test_stop_at_args_keeps_command_options),
+		cmocka_unit_test(test_bad_options_are_usage_errors),
+		cmocka_unit_test(test_bad_option_through_main_exits_2),
+		cmocka_unit_test(test_log_error_errno_prints_strerror),
+		cmocka_unit_test(test_version_text_and_json),
+		cmocka_unit_test(test_policy_check_valid_file_exits_0),
+		cmocka_unit_test(test_policy_check_directory_counts_its_toml_files),
+		cmocka_unit_test(test_policy_check_invalid_file_exits_1_with_positions),
+		cmocka_unit_test(test_policy_check_missing_path_is_usage_error),
+		cmocka_unit_test(test_policy_check_nonexistent_file_exits_1),
+		cmocka_unit_test(test_policy_check_json_lists_errors),
+		cmocka_unit_test(test_policy_check_json_ok_lists_profiles),
+		cmocka_unit_test(test_json_mode_usage_error_is_error_object),
+		cmocka_unit_test(test_policy_show_json_resolved_values),
+		cmocka_unit_test(test_policy_show_json_network_entries_normalised),
+		cmocka_unit_test(test_policy_show_pretty_json_parses),
+		cmocka_unit_test(test_policy_show_text_is_aligned),
+		cmocka_unit_test(test_env_flag_selects_overlay),
+		cmocka_unit_test(test_sbx_env_variable_selects_overlay),
+		cmocka_unit_test(test_env_flag_wins_over_sbx_env),
+		cmocka_unit_test(test_empty_sbx_env_means_no_overlay),
+		cmocka_unit_test(test_show_unknown_profile_lists_available),
+		cmocka_unit_test(test_show_invalid_policy_exits_1),
+		cmocka_unit_test(test_binary_exit_statuses),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sbx command line: verb dispatch, option parsing, help and logging.
+ *
+ * A verb is one `struct cli_verb`, defined next to its handler in its own
+ * file (policy_cmd.c, later run_cmd.c, ps_cmd.c, ...) and listed by address
+ * in the top-level table in cli.c. Verbs with sub-verbs ("policy") set .sub
+ * and leave .run NULL; the dispatcher handles them. Verb words match by
+ * unambiguous prefix ("sbx pol ch" runs "sbx policy check").
+ *
+ * Handlers are main()-like: they return an exit status (SBX_EXIT_*), not an
+ * errno. Everything they call returns 0 or a negative errno (STYLE item 7).
+ *
+ * Output rules: data goes to stdout; diagnostics go to stderr as
+ * "sbx: error: ...". In JSON mode (-j) errors are instead written to stdout
+ * as one {"error": "..."} object, so that stdout is always one JSON document.
+ */
+#ifndef SBX_CLI_H
+#define SBX_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "json.h"
+
+#ifndef SBX_VERSION
+#define SBX_VERSION "0.1.0"
+#endif
+
+/* Exit statuses (DESIGN.md section 7). sbx run also exits with the
+ * workload's own status, or 128+N when the workload died of signal N. */
+enum {
+	SBX_EXIT_OK = 0,
+	SBX_EXIT_FAILURE = 1,		/* the verb failed (invalid policy, unknown profile, ...) */
+	SBX_EXIT_USAGE = 2,		/* bad command line */
+	SBX_EXIT_TIMEOUT = 124,		/* sbx run: the workload timed out */
+	SBX_EXIT_SBX_FAILED = 125,	/* sbx run: sbx itself failed */
+	SBX_EXIT_CANNOT_EXEC = 126,	/* sbx run: the command cannot be executed */
+	SBX_EXIT_NOT_FOUND = 127,	/* sbx run: the command was not found */
+};
+
+/* Global options; the only mutable global state of the CLI. */
+struct cli_options {
+	bool json;			/* -j, --json */
+	bool pretty;			/* -p, --pretty (implies --json) */
+};
+extern struct cli_options cli_opts;
+
+struct cli_verb {
+	const char *name;		/* the word matched by prefix: "check" */
+	const char *cmd;		/* the full command, for messages: "policy check" */
+	/* argv[0] is the verb word as typed; returns an exit status. */
+	int (*run)(const struct cli_verb *self, int argc, char **argv);
+	const char *summary;		/* one line, lower case, no period */
+	const char *synopsis;		/* after "sbx ", one form per line; a line
+					 * starting with a space continues a form */
+	const char *description;	/* help sections, plain text, 2-space indented */
+	const char *options;
+	const char *exit_status;
+	const char *examples;
+	const struct cli_verb *const *sub; /* NULL-terminated sub-verbs, or NULL */
+};
+
+/* The program: returns the process exit status. */
+int sbx_main(int argc, char **argv);
+
+/* ---- option parsing ----------------------------------------------------
+ *
+ *	static const struct cli_option opts[] = {
+ *		{ "profile", 0, true, OPT_PROFILE },
+ *		{ "env", 0, true, OPT_ENV },
+ *		{}
+ *	};
+ *	struct cli_parser p;
+ *	cli_parser_init(&p, self, opts, argc, argv);
+ *	while ((r = cli_next_option(&p)) > 0)
+ *		switch (r) { case OPT_ENV: env = p.arg; break; ... }
+ *	if (r < 0)
+ *		return cli_parse_exit(r);
+ *	for (int i = 0; i < p.n_args; i++) use(p.args[i]);
+ *
+ * Accepted: "--name VALUE", "--name=VALUE", "-x VALUE", "-xVALUE", flag
+ * clusters "-jp", "--" (everything after it is an argument), "-" (an
+ * argument). Options and arguments may be interleaved unless
+ * stop_at_args is set, in which case the first argument ends the options
+ * (for "sbx run ... CMD ARGS"). Long names match exactly. The global options
+ * -j/--json, -p/--pretty and -h/--help are accepted by every verb; a verb's
+ * own option with the same name takes precedence.
+ */
+struct cli_option {
+	const char *name;		/* long name without "--", or NULL */
+	char short_name;		/* or 0 */
+	bool has_arg;
+	int id;				/* > 0 */
+};
+
+struct cli_parser {
+	const struct cli_verb *verb;	/* for --help and error messages */
+	const struct cli_option *opts;	/* ends with an all-zero entry; may be NULL */
+	int argc;
+	char **argv;
+	int next;			/* next argv index to look at */
+	const char *cluster;		/* rest of a "-abc" cluster being parsed */
+	bool stop_at_args;
+	bool saw_dashdash;		/* "--" was given */
+	const char *arg;		/* value of the option just returned */
+	char **args;			/* positional arguments (argv, compacted in place) */
+	int n_args;
+};
+
+/* argv[0] is the verb word and is skipped. */
+void cli_parser_init(struct cli_parser *p, const struct cli_verb *verb,
+		     const struct cli_option *opts, int argc, char **argv);
+
+/* Returns the next option's id, 0 when all options were read, -ECANCELED
+ * after printing help for --help, or -EINVAL after reporting a usage error. */
+int cli_next_option(struct cli_parser *p);
+
+/* The exit status for a negative cli_next_option() result: 0 after --help,
+ * SBX_EXIT_USAGE after a usage error. Either way the verb must stop: a
+ * helper that parses for its handler should return r itself (negative),
+ * and the handler `return cli_parse_exit(r);`. */
+int cli_parse_exit(int r);
+
+/* ---- verbs and help ---------------------------------------------------- */
+
+/* Finds word in a NULL-terminated table: exact name, else a unique prefix.
+ * Returns 0, -ENOENT (no match) or -ENOTUNIQ (several verbs share the prefix). */
+int cli_find_verb(const struct cli_verb *const *table, const char *word,
+		  const struct cli_verb **ret);
+
+/* The candidate closest to word by edit distance if it is close enough to be
+ * a plausible typo, else NULL. */
+const char *cli_closest(const char *word, const char *const *cands, size_t n);
+
+/* The handler of verbs that only group sub-verbs (.run == NULL): accepts the
+ * global options, then runs the sub-verb named by the first argument. */
+int cli_run_group(const struct cli_verb *self, int argc, char **argv);
+
+/* Full help (usage, description, options, exit status, examples). */
+void cli_print_help(FILE *f, const struct cli_verb *v);
+
+/* ---- logging (CLI only; library code never prints) -------------------- */
+
+/* "sbx: error: MSG" on stderr, or {"error":"MSG"} on stdout in JSON mode.
+ * log_error() returns -EINVAL; log_error_errno(r, ...) returns -|r| and
+ * sets errno so that %m prints strerror(|r|). */
+int log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int log_error_errno(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "sbx: warning: MSG" on stderr (also in JSON mode). */
+void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A usage error: logs MSG plus a hint to `sbx CMD --help`; returns SBX_EXIT_USAGE. */
+int cli_usage(const struct cli_verb *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- JSON output ------------------------------------------------------- */
+
+/* A writer over stdout honouring --pretty. */
+void cli_json_begin(struct json_writer *w);
+
+/* Finishes the document; logs and returns the error if it could not be written. */
+int cli_json_end(struct json_writer *w);
+
+/* ---- verbs defined in other files -------------------------------------- */
+
+extern const struct cli_verb cli_verb_policy;	/* policy_cmd.c */
+extern const struct cli_verb cli_verb_features;	/* features_cmd.c */
+extern const struct cli_verb cli_verb_run;	/* run_cmd.c */
+extern const struct cli_verb cli_verb_ps;	/* sandbox_cmd.c */
+extern const struct cli_verb cli_verb_stats;	/* sandbox_cmd.c */
+extern const struct cli_verb cli_verb_kill;	/* sandbox_cmd.c */
+extern const struct cli_verb cli_verb_unload;	/* sandbox_cmd.c */
+extern const struct cli_verb cli_verb_audit;	/* audit_cmd.c */
+
+#endif /* SBX_CLI_H */

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A streaming JSON writer over a FILE*. One writer produces one or more
+ * top-level values; each top-level value is terminated by a newline, so the
+ * same writer serves single documents (`sbx policy show --json`) and JSON
+ * lines (audit streams).
+ *
+ * Commas, colons and (optionally) indentation are inserted automatically.
+ * Misuse (a value where a key is expected, mismatched end, nesting deeper
+ * than JSON_MAX_DEPTH) and I/O errors are sticky: the call returns a negative
+ * errno, nothing more is written, and every later call returns the same
+ * error. The document is then incomplete; callers report the error instead.
+ *
+ * Strings are always emitted as valid UTF-8 JSON:
+ *   - '"' and '\\' are escaped; \b \f \n \r \t use their short escapes;
+ *   - every other byte below 0x20, and DEL (0x7f), becomes \u00XX;
+ *   - U+2028 and U+2029 become \u2028 / \u2029 (valid JSON, but they end
+ *     lines in JavaScript and in some log viewers);
+ *   - valid UTF-8 passes through unchanged;
+ *   - each byte that does not begin a valid UTF-8 sequence (stray
+ *     continuation bytes, truncated sequences, overlong forms, surrogates,
+ *     code points above U+10FFFF) is replaced by one U+FFFD.
+ * Doubles that are not finite (NaN, +-Inf) are written as null. Numbers are
+ * formatted in the C locale's shortest round-trip form ("0.5", "1e+20").
+ */
+#ifndef SBX_JSON_H
+#define SBX_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JSON_MAX_DEPTH 32	/* nesting of objects and arrays */
+
+struct json_writer {
+	FILE *f;
+	bool pretty;		/* two-space indentation, "key": value */
+	int err;		/* sticky: 0 or a negative errno */
+	unsigned depth;
+	bool need_comma;	/* a value was already written in the current container */
+	bool after_key;		/* a key was written; its value must come next */
+	char stack[JSON_MAX_DEPTH]; /* '{' or '[' per open container */
+};
+
+/* Prepares w to write to f. Never fails. */
+void json_init(struct json_writer *w, FILE *f, bool pretty);
+
+/* Each returns 0 or the writer's (sticky) negative errno:
+ * -EINVAL misuse, -E2BIG nesting too deep, -EIO or the stream's errno. */
+int json_begin_object(struct json_writer *w);
+int json_end_object(struct json_writer *w);
+int json_begin_array(struct json_writer *w);
+int json_end_array(struct json_writer *w);
+int json_key(struct json_writer *w, const char *key);
+
+int json_string(struct json_writer *w, const char *s);	/* NULL writes null */
+int json_string_len(struct json_writer *w, const char *s, size_t len); /* may hold NULs */
+int json_stringf(struct json_writer *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int json_int(struct json_writer *w, int64_t v);
+int json_uint(struct json_writer *w, uint64_t v);
+int json_double(struct json_writer *w, double v);
+int json_bool(struct json_writer *w, bool v);
+int json_null(struct json_writer *w);
+
+/* "key": value shorthands for object members. */
+int json_kv_string(struct json_writer *w, const char *key, const char *s);
+int json_kv_int(struct json_writer *w, const char *key, int64_t v);
+int json_kv_uint(struct json_writer *w, const char *key, uint64_t v);
+int json_kv_double(struct json_writer *w, const char *key, double v);
+int json_kv_bool(struct json_writer *w, const char *key, bool v);
+int json_kv_null(struct json_writer *w, const char *key);
+
+/* Flushes the stream. Returns 0 when every value was completed and written,
+ * -EINVAL when a container or key is still open, or the sticky error. */
+int json_finish(struct json_writer *w);
+
+#endif /* SBX_JSON_H */

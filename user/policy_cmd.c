@@ -1,0 +1,840 @@
+/* SPDX-License-Identifier: MIT */
+/* The `sbx policy` verbs: check and show. The JSON shapes are in docs/cli.md. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "json.h"
+#include "policy.h"
+
+enum { OPT_ENV = 1, OPT_PROFILE };
+
+static const struct cli_option check_opts[] = {
+	{ "env", 0, true, OPT_ENV },
+	{ 0 }
+};
+
+static const struct cli_option show_opts[] = {
+	{ "env", 0, true, OPT_ENV },
+	{ "profile", 0, true, OPT_PROFILE },
+	{ 0 }
+};
+
+/* A growable list of owned strings. */
+struct strv {
+	char **v;
+	size_t n;
+};
+
+static void strv_free(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static bool strv_contains(const struct strv *s, const char *str)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], str) == 0)
+			return true;
+	return false;
+}
+
+/* Adds str unless already present. Returns 0 or -ENOMEM. */
+static int strv_add_unique(struct strv *s, const char *str)
+{
+	char **v, *dup;
+
+	if (strv_contains(s, str))
+		return 0;
+	v = realloc(s->v, (s->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->v = v;
+	dup = strdup(str);
+	if (!dup)
+		return -ENOMEM;
+	s->v[s->n++] = dup;
+	return 0;
+}
+
+/* --env wins over $SBX_ENV; an empty value means no overlay. */
+static const char *resolve_env(const char *flag)
+{
+	const char *e = flag ? flag : getenv("SBX_ENV");
+
+	return e && *e ? e : NULL;
+}
+
+static int is_toml(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && d->d_type != DT_DIR && n > 5 &&
+	       strcmp(d->d_name + n - 5, ".toml") == 0;
+}
+
+/* Byte order, as the loader sorts, whatever the locale. */
+static int byte_order(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/*
+ * The files a PATH stands for, named as the loader names them (a directory's
+ * *.toml files in byte order). Used only to count and list the files of a
+ * failed load, which leaves no sbx_policy behind to ask.
+ */
+static int expand_path(const char *path, struct strv *out)
+{
+	struct dirent **ents = NULL;
+	size_t len = strlen(path);
+	const char *sep = len && path[len - 1] == '/' ? "" : "/";
+	struct stat st;
+	int n, r = 0;
+
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return strv_add_unique(out, path);
+	n = scandir(path, &ents, is_toml, byte_order);
+	for (int i = 0; i < n; i++) {
+		char *file = NULL;
+
+		if (r == 0 && asprintf(&file, "%s%s%s", path, sep, ents[i]->d_name) < 0)
+			r = -ENOMEM;
+		if (r == 0)
+			r = strv_add_unique(out, file);
+		free(file);
+		free(ents[i]);
+	}
+	free(ents);
+	return r;
+}
+
+/* "file:line:col", "file:line" or "file" into buf; NULL when there is no file. */
+static const char *fmt_pos(const char *file, uint32_t line, uint32_t col, char *buf, size_t len)
+{
+	if (!file)
+		return NULL;
+	if (line && col)
+		snprintf(buf, len, "%s:%u:%u", file, line, col);
+	else if (line)
+		snprintf(buf, len, "%s:%u", file, line);
+	else
+		snprintf(buf, len, "%s", file);
+	return buf;
+}
+
+static const char *fmt_srcpos(const struct sbx_srcpos *p, char *buf, size_t len)
+{
+	return fmt_pos(p->file, p->line, p->col, buf, len);
+}
+
+static void print_diags(const struct sbx_diags *d)
+{
+	char pos[4096];
+
+	fflush(stdout);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct sbx_diag *g = &d->v[i];
+
+		if (g->file)
+			fprintf(stderr, "%s: error: %s\n",
+				fmt_pos(g->file, g->line, g->col, pos, sizeof(pos)), g->msg);
+		else
+			fprintf(stderr, "sbx: error: %s\n", g->msg);
+	}
+}
+
+static void json_pos_number(struct json_writer *w, const char *key, uint32_t v)
+{
+	if (v)
+		json_kv_uint(w, key, v);
+	else
+		json_kv_null(w, key);
+}
+
+/* "errors": [{"file", "line", "col", "message"}, ...] */
+static void json_diags(struct json_writer *w, const struct sbx_diags *d)
+{
+	json_key(w, "errors");
+	json_begin_array(w);
+	for (size_t i = 0; i < d->n; i++) {
+		json_begin_object(w);
+		json_kv_string(w, "file", d->v[i].file);
+		json_pos_number(w, "line", d->v[i].line);
+		json_pos_number(w, "col", d->v[i].col);
+		json_kv_string(w, "message", d->v[i].msg);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+static void json_strings(struct json_writer *w, const char *key, char *const *v, size_t n)
+{
+	json_key(w, key);
+	json_begin_array(w);
+	for (size_t i = 0; i < n; i++)
+		json_string(w, v[i]);
+	json_end_array(w);
+}
+
+/* ---- policy check ------------------------------------------------------- */
+
+struct check_result {
+	const char *env;
+	const struct sbx_policy *policy;	/* NULL when the load failed */
+	struct sbx_diags diags;
+	struct strv files;			/* every file checked */
+	struct strv invalid;			/* files with at least one error */
+};
+
+/* Fills files and invalid from the loaded policy or, failing that, from PATHs and diags. */
+static int check_collect_files(struct check_result *c, char *const *paths, size_t n)
+{
+	int r = 0;
+
+	if (c->policy)
+		for (size_t i = 0; r == 0 && i < c->policy->n_files; i++)
+			r = strv_add_unique(&c->files, c->policy->files[i]);
+	for (size_t i = 0; !c->policy && r == 0 && i < n; i++)
+		r = expand_path(paths[i], &c->files);
+	for (size_t i = 0; r == 0 && i < c->diags.n; i++)
+		if (c->diags.v[i].file) {
+			r = strv_add_unique(&c->files, c->diags.v[i].file);
+			if (r == 0)
+				r = strv_add_unique(&c->invalid, c->diags.v[i].file);
+		}
+	return r;
+}
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+static void check_report_text(const struct check_result *c)
+{
+	print_diags(&c->diags);
+	fprintf(stderr, "%zu %s checked, %zu invalid, %zu %s\n",
+		c->files.n, plural(c->files.n, "file", "files"), c->invalid.n,
+		c->diags.n, plural(c->diags.n, "error", "errors"));
+}
+
+static int check_report_json(const struct check_result *c)
+{
+	const struct sbx_policy *p = c->policy;
+	struct json_writer w;
+
+	cli_json_begin(&w);
+	json_begin_object(&w);
+	json_kv_bool(&w, "ok", p != NULL);
+	json_kv_string(&w, "env", c->env);
+	json_strings(&w, "files", c->files.v, c->files.n);
+	json_key(&w, "profiles");
+	json_begin_array(&w);
+	for (size_t i = 0; p && i < p->n_profiles; i++)
+		json_string(&w, p->profiles[i].name);
+	json_end_array(&w);
+	json_diags(&w, &c->diags);
+	json_key(&w, "summary");
+	json_begin_object(&w);
+	json_kv_uint(&w, "files", c->files.n);
+	json_kv_uint(&w, "invalid", c->invalid.n);
+	json_kv_uint(&w, "errors", c->diags.n);
+	json_end_object(&w);
+	json_end_object(&w);
+	return cli_json_end(&w);
+}
+
+static int check_run(const struct cli_verb *self, int argc, char **argv)
+{
+	struct check_result c = { 0 };
+	struct sbx_policy *p = NULL;
+	bool ok;
+	const char *env_flag = NULL;
+	struct cli_parser a;
+	int r;
+
+	cli_parser_init(&a, self, check_opts, argc, argv);
+	while ((r = cli_next_option(&a)) > 0)
+		env_flag = a.arg;	/* OPT_ENV is the only option */
+	if (r < 0)
+		return cli_parse_exit(r);
+	if (a.n_args == 0)
+		return cli_usage(self, "missing PATH (a policy file or directory)");
+
+	c.env = resolve_env(env_flag);
+	r = sbx_policy_load((const char *const *)a.args, (size_t)a.n_args, c.env, &p, &c.diags);
+	if (r < 0 && r != -EINVAL) {
+		sbx_diags_free(&c.diags);
+		log_error_errno(r, "loading policy: %m");
+		return SBX_EXIT_FAILURE;
+	}
+	c.policy = p;
+	ok = p != NULL;
+	r = check_collect_files(&c, a.args, (size_t)a.n_args);
+	if (r < 0)
+		log_error_errno(r, "listing policy files: %m");
+	else if (cli_opts.json)
+		r = check_report_json(&c);
+	else
+		check_report_text(&c);
+	strv_free(&c.files);
+	strv_free(&c.invalid);
+	sbx_diags_free(&c.diags);
+	sbx_policy_free(p);
+	return r < 0 || !ok ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
+}
+
+/* ---- policy show: human-readable output --------------------------------- */
+
+#define VALUE_COL 20	/* column where values start in human output */
+
+/* "  key:          value"; key NULL continues the previous key's list. */
+static void __attribute__((format(printf, 4, 5)))
+kv(FILE *f, int indent, const char *key, const char *fmt, ...)
+{
+	int used = indent + (key ? (int)strlen(key) + 1 : 0);
+	va_list ap;
+
+	fprintf(f, "%*s%s%s%*s", indent, "", key ? key : "", key ? ":" : "",
+		used < VALUE_COL ? VALUE_COL - used : 1, "");
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+}
+
+/* 90000 -> "1m30s", 250 -> "250ms". */
+static const char *fmt_duration(uint64_t ms, const char *zero, char *buf, size_t len)
+{
+	static const struct { uint64_t ms; const char *unit; } units[] = {
+		{ 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" },
+	};
+	size_t off = 0;
+
+	if (ms == 0)
+		return zero;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && off < len; i++)
+		if (ms >= units[i].ms) {
+			off += (size_t)snprintf(buf + off, len - off, "%llu%s",
+						(unsigned long long)(ms / units[i].ms), units[i].unit);
+			ms %= units[i].ms;
+		}
+	return buf;
+}
+
+/* The largest binary unit that divides the size exactly: "256 MiB", "1000 B". */
+static const char *fmt_size(uint64_t bytes, const char *zero, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	unsigned u = 0;
+
+	if (bytes == 0)
+		return zero;
+	while (u < 6 && bytes % 1024 == 0) {
+		bytes /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%llu %s", (unsigned long long)bytes, units[u]);
+	return buf;
+}
+
+static const char *fmt_count(uint32_t v, const char *zero, char *buf, size_t len)
+{
+	if (v == 0)
+		return zero;
+	snprintf(buf, len, "%u", v);
+	return buf;
+}
+
+static void show_limits_text(FILE *f, const struct sbx_profile *p)
+{
+	char buf[64];
+
+	kv(f, 2, "timeout", "%s", fmt_duration(p->timeout_ms, "none", buf, sizeof(buf)));
+	kv(f, 2, "memory", "%s", fmt_size(p->memory_bytes, "unlimited", buf, sizeof(buf)));
+	if (p->cpu_milli)
+		kv(f, 2, "cpu", "%g", p->cpu_milli / 1000.0);
+	else
+		kv(f, 2, "cpu", "unlimited");
+	kv(f, 2, "pids", "%s", fmt_count(p->pids, "unlimited", buf, sizeof(buf)));
+	kv(f, 2, "open files", "%s", fmt_count(p->nofile, "inherit", buf, sizeof(buf)));
+	kv(f, 2, "network bytes", "%s", fmt_size(p->net_bytes, "unlimited", buf, sizeof(buf)));
+}
+
+static void show_list_text(FILE *f, int indent, const char *key, char *const *v, size_t n)
+{
+	if (n == 0)
+		kv(f, indent, key, "(none)");
+	for (size_t i = 0; i < n; i++)
+		kv(f, indent, i ? NULL : key, "%s", v[i]);
+}
+
+static void show_net_text(FILE *f, const struct sbx_profile *p)
+{
+	char src[4096];
+
+	fprintf(f, "  network:\n");
+	kv(f, 4, "mode", "%s", sbx_net_mode_name(p->net.mode));
+	kv(f, 4, "raw sockets", "%s", p->net.raw_sockets ? "allowed" : "denied");
+	for (size_t i = 0; i < p->net.n_entries; i++) {
+		const struct sbx_net_entry *e = &p->net.entries[i];
+		const char *s = fmt_srcpos(&e->pos, src, sizeof(src));
+
+		if (s)
+			kv(f, 4, e->deny ? "deny" : "allow", "%-32s  (%s)", e->text, s);
+		else
+			kv(f, 4, e->deny ? "deny" : "allow", "%s", e->text);
+	}
+	for (size_t i = 0; i < p->net.n_listen; i++) {
+		const struct sbx_port_range *l = &p->net.listen[i];
+
+		if (l->lo == l->hi)
+			kv(f, 4, "listen", "%u/%s", l->lo, sbx_proto_name(l->proto));
+		else
+			kv(f, 4, "listen", "%u-%u/%s", l->lo, l->hi, sbx_proto_name(l->proto));
+	}
+}
+
+static void show_fs_text(FILE *f, const struct sbx_profile *p)
+{
+	char src[4096], acc[8];
+
+	fprintf(f, "  filesystem:\n");
+	kv(f, 4, "mode", "%s", sbx_fs_mode_name(p->fs.mode));
+	for (size_t i = 0; i < p->fs.n_rules; i++) {
+		const struct sbx_fs_rule *r = &p->fs.rules[i];
+		const char *s = fmt_srcpos(&r->pos, src, sizeof(src));
+
+		sbx_access_str(r->access, acc);
+		if (s)
+			kv(f, 4, "path", "%-5s %-26s  (%s)", acc, r->path, s);
+		else
+			kv(f, 4, "path", "%-5s %s", acc, r->path);
+	}
+	show_list_text(f, 4, "exec", p->fs.exec, p->fs.n_exec);
+}
+
+static void show_profile_text(FILE *f, const struct sbx_profile *p)
+{
+	char src[4096];
+
+	if (fmt_srcpos(&p->pos, src, sizeof(src)))
+		fprintf(f, "profile %s  (%s)\n", p->name, src);
+	else
+		fprintf(f, "profile %s\n", p->name);
+	kv(f, 2, "provider", "%s", p->provider ? p->provider : "auto");
+	kv(f, 2, "min isolation", "%s", sbx_isolation_name(p->min_isolation));
+	show_limits_text(f, p);
+	if (p->n_env == 0)
+		kv(f, 2, "env", "(none)");
+	for (size_t i = 0; i < p->n_env; i++)
+		kv(f, 2, i ? NULL : "env", "%s=%s", p->env[i].name, p->env[i].value);
+	kv(f, 2, "cwd", "%s", p->cwd ? p->cwd : "(default)");
+	kv(f, 2, "user", "%s", p->user ? p->user : "(default)");
+	kv(f, 2, "group", "%s", p->group ? p->group : "(default)");
+	kv(f, 2, "audit", "%s", sbx_audit_name(p->audit));
+	kv(f, 2, "enforcement", "%s", sbx_enforcement_name(p->enforcement));
+	show_list_text(f, 2, "allow users", p->allow_users, p->n_allow_users);
+	show_list_text(f, 2, "allow groups", p->allow_groups, p->n_allow_groups);
+	show_net_text(f, p);
+	show_fs_text(f, p);
+}
+
+static void show_text(const struct sbx_policy *pol, const struct sbx_profile *const *sel, size_t n)
+{
+	kv(stdout, 0, "env", "%s", pol->env ? pol->env : "(none)");
+	for (size_t i = 0; i < pol->n_files; i++)
+		kv(stdout, 0, i ? NULL : "files", "%s", pol->files[i]);
+	for (size_t i = 0; i < n; i++) {
+		fputc('\n', stdout);
+		show_profile_text(stdout, sel[i]);
+	}
+}
+
+/* ---- policy show: JSON output ------------------------------------------- */
+
+static void json_kv_source(struct json_writer *w, const struct sbx_srcpos *pos)
+{
+	char buf[4096];
+
+	json_kv_string(w, "source", fmt_srcpos(pos, buf, sizeof(buf)));
+}
+
+/* 0 means "no limit" in the model; null says so without a magic number. */
+static void json_kv_limit(struct json_writer *w, const char *key, uint64_t v)
+{
+	if (v)
+		json_kv_uint(w, key, v);
+	else
+		json_kv_null(w, key);
+}
+
+static void json_ports(struct json_writer *w, uint16_t lo, uint16_t hi)
+{
+	json_key(w, "ports");
+	json_begin_object(w);
+	json_kv_uint(w, "lo", lo);
+	json_kv_uint(w, "hi", hi);
+	json_end_object(w);
+}
+
+static void json_net_entry(struct json_writer *w, const struct sbx_net_entry *e)
+{
+	static const char *const kinds[] = {
+		[SBX_NET_ENTRY_ADDR] = "addr", [SBX_NET_ENTRY_HOST] = "host",
+		[SBX_NET_ENTRY_WILDCARD] = "wildcard",
+	};
+	bool addr = e->kind == SBX_NET_ENTRY_ADDR;
+	bool v6 = e->family == AF_INET6;
+	char ip[INET6_ADDRSTRLEN] = "";
+
+	if (addr)
+		inet_ntop(v6 ? AF_INET6 : AF_INET, e->addr, ip, sizeof(ip));
+	json_begin_object(w);
+	json_kv_string(w, "action", e->deny ? "deny" : "allow");
+	json_kv_string(w, "kind", (unsigned)e->kind < 3 ? kinds[e->kind] : "unknown");
+	json_kv_string(w, "family", addr ? (v6 ? "ipv6" : "ipv4") : NULL);
+	json_key(w, "cidr");
+	if (addr)
+		json_stringf(w, "%s/%u", ip, e->prefix_len);
+	else
+		json_null(w);
+	json_kv_string(w, "host", addr ? NULL : e->host);
+	json_ports(w, e->port_lo, e->port_hi);
+	json_kv_string(w, "proto", sbx_proto_name(e->proto));
+	json_kv_string(w, "text", e->text);
+	json_kv_source(w, &e->pos);
+	json_end_object(w);
+}
+
+static void json_network(struct json_writer *w, const struct sbx_profile *p)
+{
+	json_key(w, "network");
+	json_begin_object(w);
+	json_kv_string(w, "mode", sbx_net_mode_name(p->net.mode));
+	json_kv_bool(w, "raw_sockets", p->net.raw_sockets);
+	json_key(w, "entries");
+	json_begin_array(w);
+	for (size_t i = 0; i < p->net.n_entries; i++)
+		json_net_entry(w, &p->net.entries[i]);
+	json_end_array(w);
+	json_key(w, "listen");
+	json_begin_array(w);
+	for (size_t i = 0; i < p->net.n_listen; i++) {
+		json_begin_object(w);
+		json_ports(w, p->net.listen[i].lo, p->net.listen[i].hi);
+		json_kv_string(w, "proto", sbx_proto_name(p->net.listen[i].proto));
+		json_kv_source(w, &p->net.listen[i].pos);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_end_object(w);
+}
+
+static void json_filesystem(struct json_writer *w, const struct sbx_profile *p)
+{
+	char acc[8];
+
+	json_key(w, "filesystem");
+	json_begin_object(w);
+	json_kv_string(w, "mode", sbx_fs_mode_name(p->fs.mode));
+	json_key(w, "rules");
+	json_begin_array(w);
+	for (size_t i = 0; i < p->fs.n_rules; i++) {
+		const struct sbx_fs_rule *r = &p->fs.rules[i];
+
+		sbx_access_str(r->access, acc);
+		json_begin_object(w);
+		json_kv_string(w, "path", r->path);
+		json_kv_bool(w, "dir", r->dir);
+		json_kv_string(w, "access", acc);
+		json_kv_source(w, &r->pos);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_strings(w, "exec", p->fs.exec, p->fs.n_exec);
+	json_end_object(w);
+}
+
+static void json_limits(struct json_writer *w, const struct sbx_profile *p)
+{
+	json_key(w, "limits");
+	json_begin_object(w);
+	json_kv_limit(w, "timeout_ms", p->timeout_ms);
+	json_kv_limit(w, "memory_bytes", p->memory_bytes);
+	if (p->cpu_milli)
+		json_kv_double(w, "cpu", p->cpu_milli / 1000.0);
+	else
+		json_kv_null(w, "cpu");
+	json_kv_limit(w, "pids", p->pids);
+	json_kv_limit(w, "nofile", p->nofile);
+	json_kv_limit(w, "net_bytes", p->net_bytes);
+	json_end_object(w);
+}
+
+static void json_profile(struct json_writer *w, const struct sbx_profile *p)
+{
+	json_begin_object(w);
+	json_kv_string(w, "name", p->name);
+	json_kv_source(w, &p->pos);
+	json_kv_string(w, "provider", p->provider ? p->provider : "auto");
+	json_kv_string(w, "min_isolation", sbx_isolation_name(p->min_isolation));
+	json_limits(w, p);
+	json_key(w, "env");
+	json_begin_object(w);
+	for (size_t i = 0; i < p->n_env; i++)
+		json_kv_string(w, p->env[i].name, p->env[i].value);
+	json_end_object(w);
+	json_kv_string(w, "cwd", p->cwd);
+	json_kv_string(w, "user", p->user);
+	json_kv_string(w, "group", p->group);
+	json_kv_string(w, "audit", sbx_audit_name(p->audit));
+	json_kv_string(w, "enforcement", sbx_enforcement_name(p->enforcement));
+	json_strings(w, "allow_users", p->allow_users, p->n_allow_users);
+	json_strings(w, "allow_groups", p->allow_groups, p->n_allow_groups);
+	json_network(w, p);
+	json_filesystem(w, p);
+	json_end_object(w);
+}
+
+static int show_json(const struct sbx_policy *pol, const struct sbx_profile *const *sel, size_t n)
+{
+	struct json_writer w;
+
+	cli_json_begin(&w);
+	json_begin_object(&w);
+	json_kv_string(&w, "env", pol->env);
+	json_strings(&w, "files", pol->files, pol->n_files);
+	json_key(&w, "profiles");
+	json_begin_array(&w);
+	for (size_t i = 0; i < n; i++)
+		json_profile(&w, sel[i]);
+	json_end_array(&w);
+	json_end_object(&w);
+	return cli_json_end(&w);
+}
+
+/* ---- policy show: the verb ---------------------------------------------- */
+
+static int report_invalid(const struct sbx_diags *d)
+{
+	struct json_writer w;
+
+	if (!cli_opts.json) {
+		print_diags(d);
+		return log_error("invalid policy (%zu %s); nothing to show",
+				 d->n, plural(d->n, "error", "errors"));
+	}
+	cli_json_begin(&w);
+	json_begin_object(&w);
+	json_key(&w, "error");
+	json_stringf(&w, "invalid policy (%zu %s)", d->n, plural(d->n, "error", "errors"));
+	json_diags(&w, d);
+	json_end_object(&w);
+	cli_json_end(&w);
+	return -EINVAL;
+}
+
+#define LIST_MAX 50	/* profile names listed in an error */
+
+static int report_unknown_profile(const struct sbx_policy *pol, const char *name)
+{
+	const char *cands[LIST_MAX], *close;
+	size_t n = pol->n_profiles < LIST_MAX ? pol->n_profiles : LIST_MAX;
+	char list[LIST_MAX * 64] = "", hint[256] = "";
+	struct json_writer w;
+
+	for (size_t i = 0, off = 0; i < n; i++) {
+		cands[i] = pol->profiles[i].name;
+		if (off < sizeof(list))
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+						i ? ", " : "", cands[i]);
+	}
+	close = cli_closest(name, cands, n);
+	if (close)
+		snprintf(hint, sizeof(hint), " (did you mean '%s'?)", close);
+	if (!cli_opts.json)
+		return log_error("unknown profile '%s'%s; available: %s%s", name, hint,
+				 n ? list : "(none)", pol->n_profiles > n ? ", ..." : "");
+	cli_json_begin(&w);
+	json_begin_object(&w);
+	json_key(&w, "error");
+	json_stringf(&w, "unknown profile '%s'%s", name, hint);
+	json_key(&w, "available");
+	json_begin_array(&w);
+	for (size_t i = 0; i < pol->n_profiles; i++)
+		json_string(&w, pol->profiles[i].name);
+	json_end_array(&w);
+	json_end_object(&w);
+	cli_json_end(&w);
+	return -ENOENT;
+}
+
+/* The profiles named by --profile, in that order, or all of them. */
+static int show_policy(const struct sbx_policy *pol, char *const *names, size_t n_names)
+{
+	const struct sbx_profile **sel;
+	size_t n = n_names ? n_names : pol->n_profiles;
+	int r = 0;
+
+	sel = calloc(n ? n : 1, sizeof(*sel));
+	if (!sel)
+		return log_error_errno(-ENOMEM, "%m");
+	for (size_t i = 0; i < n && r == 0; i++) {
+		sel[i] = n_names ? sbx_policy_find(pol, names[i]) : &pol->profiles[i];
+		if (!sel[i])
+			r = report_unknown_profile(pol, names[i]);
+	}
+	if (r == 0 && cli_opts.json)
+		r = show_json(pol, sel, n);
+	else if (r == 0)
+		show_text(pol, sel, n);
+	free(sel);
+	return r;
+}
+
+static int show_run(const struct cli_verb *self, int argc, char **argv)
+{
+	struct sbx_diags diags = { 0 };
+	struct sbx_policy *pol = NULL;
+	const char *env_flag = NULL;
+	struct strv names = { 0 };
+	struct cli_parser a;
+	int r;
+
+	cli_parser_init(&a, self, show_opts, argc, argv);
+	while ((r = cli_next_option(&a)) > 0) {
+		if (r == OPT_ENV)
+			env_flag = a.arg;
+		else if (strv_add_unique(&names, a.arg) < 0)
+			break;
+	}
+	if (r != 0 || a.n_args == 0) {
+		strv_free(&names);
+		if (r > 0) {
+			log_error_errno(-ENOMEM, "%m");
+			return SBX_EXIT_FAILURE;
+		}
+		return r < 0 ? cli_parse_exit(r) :
+			cli_usage(self, "missing PATH (a policy file or directory)");
+	}
+	r = sbx_policy_load((const char *const *)a.args, (size_t)a.n_args,
+			    resolve_env(env_flag), &pol, &diags);
+	if (r == -EINVAL)
+		report_invalid(&diags);
+	else if (r < 0)
+		log_error_errno(r, "loading policy: %m");
+	else
+		r = show_policy(pol, names.v, names.n);
+	strv_free(&names);
+	sbx_diags_free(&diags);
+	sbx_policy_free(pol);
+	return r < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
+}
+
+/* ---- verb table rows ----------------------------------------------------- */
+
+#define HELP_GLOBAL_OPTS \
+	"  -j, --json      print one JSON object on stdout\n" \
+	"  -p, --pretty    indent the JSON output; implies --json\n" \
+	"  -h, --help      show this help\n"
+
+static const struct cli_verb verb_check = {
+	.name = "check",
+	.cmd = "policy check",
+	.run = check_run,
+	.summary = "check policy files for errors",
+	.synopsis = "policy check [--env NAME] [--json] PATH...",
+	.description =
+		"  Load the policy files named by each PATH (a file, or a directory whose\n"
+		"  *.toml files are read in name order) together, as sbx run would, and\n"
+		"  report every problem. Nothing is run and nothing is loaded into the\n"
+		"  kernel. The files are loaded as one policy, so a profile defined in two\n"
+		"  files is an error.\n"
+		"\n"
+		"  Each problem is printed on stderr as FILE:LINE:COL: error: MESSAGE,\n"
+		"  followed by a summary such as \"2 files checked, 1 invalid, 3 errors\".\n"
+		"  With --json, stdout gets one object instead:\n"
+		"    {\"ok\": false, \"env\": null, \"files\": [...], \"profiles\": [...],\n"
+		"     \"errors\": [{\"file\": ..., \"line\": ..., \"col\": ..., \"message\": ...}],\n"
+		"     \"summary\": {\"files\": 2, \"invalid\": 1, \"errors\": 3}}\n",
+	.options =
+		"  --env NAME      apply the overlay [env.NAME] of the policy files; default:\n"
+		"                  $SBX_ENV (the option wins; an empty value means none)\n"
+		HELP_GLOBAL_OPTS,
+	.exit_status =
+		"  0  every file is valid\n"
+		"  1  at least one file is invalid or could not be read\n"
+		"  2  usage error\n",
+	.examples =
+		"  sbx policy check policy/examples/\n"
+		"  SBX_ENV=prod sbx policy check /etc/sbx/policy.d\n"
+		"  sbx policy check --json web.toml | jq -r '.errors[].message'\n",
+};
+
+static const struct cli_verb verb_show = {
+	.name = "show",
+	.cmd = "policy show",
+	.run = show_run,
+	.summary = "print resolved profiles (defaults and overlay applied)",
+	.synopsis = "policy show [--profile NAME]... [--env NAME] [--json] PATH...",
+	.description =
+		"  Load the policy files like `sbx policy check` and print each profile as\n"
+		"  sbx would use it: [defaults] and the selected [env.NAME] overlay applied,\n"
+		"  sizes in bytes, durations in milliseconds, network entries normalised.\n"
+		"  Without --profile every profile is shown, in name order.\n"
+		"\n"
+		"  With --json, stdout gets one object\n"
+		"    {\"env\": ..., \"files\": [...], \"profiles\": [{...}, ...]}\n"
+		"  whose shape is described in sbx-policy(1). Limits that are not set are\n"
+		"  null; \"cpu\" is in CPUs (0.5 = half a CPU).\n",
+	.options =
+		"  --profile NAME  show only this profile; may be repeated. An unknown name is\n"
+		"                  an error that lists the available profiles\n"
+		"  --env NAME      apply the overlay [env.NAME]; default: $SBX_ENV\n"
+		HELP_GLOBAL_OPTS,
+	.exit_status =
+		"  0  the profiles were printed\n"
+		"  1  the policy is invalid, or a --profile does not exist\n"
+		"  2  usage error\n",
+	.examples =
+		"  sbx policy show policy/examples/\n"
+		"  sbx policy show --env prod --profile web web.toml\n"
+		"  sbx policy show --json web.toml | jq '.profiles[].limits'\n",
+};
+
+static const struct cli_verb *const policy_verbs[] = {
+	&verb_check,
+	&verb_show,
+	NULL
+};
+
+const struct cli_verb cli_verb_policy = {
+	.name = "policy",
+	.cmd = "policy",
+	.run = NULL,
+	.summary = "check and show policy files",
+	.description =
+		"  Work with sbx policy files (TOML): find every error in them, or print\n"
+		"  the profiles they define as sbx resolves them. Nothing is run.\n",
+	.options = HELP_GLOBAL_OPTS,
+	.exit_status =
+		"  0  success\n"
+		"  1  the policy is invalid, or the requested profile does not exist\n"
+		"  2  usage error\n",
+	.examples =
+		"  sbx policy check policy/examples/\n"
+		"  sbx pol sh --profile web --json web.toml\n",
+	.sub = policy_verbs,
+};

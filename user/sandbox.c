@@ -98,32 +98,72 @@ static void reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 	unlink(reg);
 }
 
-/* Reserves a free slot (reclaiming those of dead managers) under the lock. */
+static bool owner_dead(const struct sbx_slot *s)
+{
+	/* kill(0) is cheap; the start time also catches a reused pid */
+	if (kill((pid_t)s->owner_pid, 0) < 0 && errno == ESRCH)
+		return true;
+	return !owner_alive(s);
+}
+
+/* Reads every slot in one batch (one syscall instead of thousands). */
+static int read_slots(struct sbx_bpf *b, struct sbx_slot *all)
+{
+	static uint32_t keys[SBX_MAX_SANDBOXES];
+	__u32 out_batch = 0, count = SBX_MAX_SANDBOXES;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int r;
+
+	r = bpf_map_lookup_batch(b->slots_fd, NULL, &out_batch, keys, all, &count, &opts);
+	if (r < 0 && errno != ENOENT)
+		return -errno;
+	if (count != SBX_MAX_SANDBOXES) {
+		/* older kernels: fall back to single lookups */
+		for (uint32_t i = 0; i < SBX_MAX_SANDBOXES; i++)
+			if (bpf_map_lookup_elem(b->slots_fd, &i, &all[i]) < 0)
+				return -errno;
+	}
+	return 0;
+}
+
+/* Reserves a free slot under the lock, reclaiming every slot whose manager
+ * died (its sandbox stays confined until then: fail closed). */
 static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 {
-	struct sbx_slot s, mine = { .flags = SBX_SLOTF_ACTIVE };
-	int lock = sbx_lock(&b->paths), r = -ENOSPC;
+	struct sbx_slot mine = { .flags = SBX_SLOTF_ACTIVE }, *all;
+	long found = -1;
+	int lock, r;
 
-	if (lock < 0)
+	all = calloc(SBX_MAX_SANDBOXES, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	lock = sbx_lock(&b->paths);
+	if (lock < 0) {
+		free(all);
 		return lock;
-	mine.owner_pid = (uint64_t)getpid();
-	mine.owner_start = proc_start_time(getpid());
-	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES; i++) {
-		if (bpf_map_lookup_elem(b->slots_fd, &i, &s) < 0) {
-			r = -errno;
-			break;
+	}
+	r = read_slots(b, all);
+	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES && !r; i++) {
+		if ((all[i].flags & SBX_SLOTF_ACTIVE) && owner_dead(&all[i])) {
+			reclaim_slot(b, i, &all[i]);
+			all[i].flags = 0;
 		}
-		if (s.flags & SBX_SLOTF_ACTIVE) {
-			if (owner_alive(&s))
-				continue;
-			reclaim_slot(b, i, &s);
-		}
-		r = bpf_map_update_elem(b->slots_fd, &i, &mine, 0) ? -errno : 0;
+		if (!(all[i].flags & SBX_SLOTF_ACTIVE) && found < 0)
+			found = i;
+	}
+	if (!r && found < 0)
+		r = -ENOSPC;
+	if (!r) {
+		uint32_t slot = (uint32_t)found;
+
+		mine.owner_pid = (uint64_t)getpid();
+		mine.owner_start = proc_start_time(getpid());
+		r = bpf_map_update_elem(b->slots_fd, &slot, &mine, 0) ? -errno : 0;
 		if (!r)
-			*ret = i;
-		break;
+			*ret = slot;
 	}
 	sbx_unlock(lock);
+	free(all);
 	return r;
 }
 

@@ -106,6 +106,7 @@ struct sbx_profile {
 		size_t n_entries;
 		struct sbx_port_range *listen;
 		size_t n_listen;
+		bool raw_sockets;		/* raw/packet sockets allowed (default false) */
 	} net;
 
 	struct {
@@ -165,6 +166,9 @@ int sbx_parse_cpu_milli(const char *s, uint32_t *ret);		/* "0.5" -> 500, "2" -> 
  * "*.example.org:443"). On error returns -EINVAL and a message in errbuf. */
 int sbx_parse_net_entry(const char *s, struct sbx_net_entry *ret, char *errbuf, size_t errlen);
 void sbx_net_entry_clear(struct sbx_net_entry *e);
+
+/* Parses one listen port range ("8080", "9000-9010/udp"); same contract. */
+int sbx_parse_port_range(const char *s, struct sbx_port_range *ret, char *errbuf, size_t errlen);
 
 /* Names for enums, as written in policy files ("read-only", "best-effort"). */
 const char *sbx_isolation_name(enum sbx_isolation i);

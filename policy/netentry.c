@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Network entries: "ADDR[/PREFIX][:PORTS][/PROTO]", "[IPV6][/PREFIX][:PORTS][/PROTO]",
+ * "HOST[:PORTS][/PROTO]" and "*.DOMAIN[:PORTS][/PROTO]" (grammar in
+ * docs/policy.md). Addresses go through inet_pton; every entry gets a
+ * canonical text form so that equal entries compare equal as strings.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "policy-internal.h"
+
+#define ENTRY_MAX 320	/* longest entry text: a 253-byte host name plus suffixes */
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errbuf && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(errbuf, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Parses a decimal number of at most maxdigits digits, the whole of s. */
+static int parse_uint(const char *s, unsigned maxdigits, unsigned long *ret)
+{
+	unsigned long v = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > maxdigits || strspn(s, "0123456789") != n)
+		return -EINVAL;
+	for (; *s; s++)
+		v = v * 10 + (unsigned long)(*s - '0');
+	*ret = v;
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *ret, char *errbuf, size_t errlen)
+{
+	unsigned long v;
+
+	if (parse_uint(s, 10, &v) < 0)
+		return fail(errbuf, errlen, "invalid port '%s' (expected a number 1-65535)", s);
+	if (v == 0 || v > 65535)
+		return fail(errbuf, errlen, "port %s out of range (1-65535)", s);
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+/* "443" or "80-443". */
+static int parse_ports(char *s, uint16_t *lo, uint16_t *hi, char *errbuf, size_t errlen)
+{
+	char *dash = strchr(s, '-');
+	int r;
+
+	if (!*s)
+		return fail(errbuf, errlen, "missing port after ':'");
+	if (dash)
+		*dash = '\0';
+	r = parse_port(s, lo, errbuf, errlen);
+	if (r < 0)
+		return r;
+	if (!dash) {
+		*hi = *lo;
+		return 0;
+	}
+	r = parse_port(dash + 1, hi, errbuf, errlen);
+	if (r < 0)
+		return r;
+	if (*lo > *hi)
+		return fail(errbuf, errlen, "empty port range %u-%u (the first port must not exceed the last)",
+			    *lo, *hi);
+	return 0;
+}
+
+static int parse_proto(const char *s, uint8_t *ret, char *errbuf, size_t errlen)
+{
+	if (strcmp(s, "tcp") == 0)
+		*ret = SBX_PROTO_TCP;
+	else if (strcmp(s, "udp") == 0)
+		*ret = SBX_PROTO_UDP;
+	else
+		return fail(errbuf, errlen, "unknown protocol '%s' (expected tcp or udp)", s);
+	return 0;
+}
+
+/* Strips a trailing "/tcp" or "/udp"; a '/' followed by digits is a prefix length. */
+static int split_proto(char *buf, uint8_t *proto, char *errbuf, size_t errlen)
+{
+	char *slash = strrchr(buf, '/');
+
+	if (!slash || (slash[1] >= '0' && slash[1] <= '9'))
+		return 0;
+	*slash = '\0';
+	if (!slash[1])
+		return fail(errbuf, errlen, "missing protocol or prefix length after '/'");
+	return parse_proto(slash + 1, proto, errbuf, errlen);
+}
+
+/* Pieces of an entry before the values are checked. */
+struct parts {
+	char *addr;	/* address or host name */
+	char *prefix;	/* after '/', or NULL */
+	char *ports;	/* after ':', or NULL */
+	bool bracketed;
+};
+
+static int split_bracketed(char *buf, struct parts *p, char *errbuf, size_t errlen)
+{
+	char *close = strchr(buf, ']'), *rest;
+
+	if (!close)
+		return fail(errbuf, errlen, "missing ']' after the IPv6 address");
+	*close = '\0';
+	p->addr = buf + 1;
+	p->bracketed = true;
+	if (strchr(p->addr, '/'))
+		return fail(errbuf, errlen, "put the prefix length after the bracket: [%.*s]/%s",
+			    (int)(strchr(p->addr, '/') - p->addr), p->addr, strchr(p->addr, '/') + 1);
+	rest = close + 1;
+	if (*rest == '/') {
+		p->prefix = rest + 1;
+		rest = p->prefix + strcspn(p->prefix, ":");
+	}
+	if (*rest == ':') {
+		*rest = '\0';
+		p->ports = rest + 1;
+	} else if (*rest) {
+		return fail(errbuf, errlen, "unexpected '%s' after ']'", rest);
+	}
+	return 0;
+}
+
+static int split_entry(char *buf, struct parts *p, char *errbuf, size_t errlen)
+{
+	char *colon, *slash;
+
+	if (buf[0] == '[')
+		return split_bracketed(buf, p, errbuf, errlen);
+	if (strchr(buf, ']'))
+		return fail(errbuf, errlen, "unexpected ']'");
+	colon = strchr(buf, ':');
+	/* One colon separates a port; more make an IPv6 address, which then
+	 * cannot carry a port without brackets. */
+	if (colon && !strchr(colon + 1, ':')) {
+		*colon = '\0';
+		p->ports = colon + 1;
+	}
+	p->addr = buf;
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		p->prefix = slash + 1;
+	}
+	if (!*p->addr)
+		return fail(errbuf, errlen, "missing address or host name");
+	return 0;
+}
+
+static int parse_prefix(const char *s, unsigned max, uint8_t *ret, char *errbuf, size_t errlen)
+{
+	unsigned long v;
+
+	if (parse_uint(s, 3, &v) < 0 || (s[0] == '0' && s[1]))
+		return fail(errbuf, errlen, "invalid prefix length '/%s'", s);
+	if (v > max)
+		return fail(errbuf, errlen, "prefix length /%lu out of range for IPv%c (0-%u)", v,
+			    max == 32 ? '4' : '6', max);
+	*ret = (uint8_t)v;
+	return 0;
+}
+
+/* IPv4 must be a dotted quad of decimal octets without leading zeros, which
+ * some parsers read as octal ("010" = 8). */
+static int parse_ipv4(const char *s, uint8_t addr[16], char *errbuf, size_t errlen)
+{
+	const char *p = s;
+	int dots = 0;
+
+	for (; *p; p++) {
+		if (*p == '.')
+			dots++;
+		if ((p == s || p[-1] == '.') && p[0] == '0' && p[1] >= '0' && p[1] <= '9')
+			return fail(errbuf, errlen, "'%s': leading zeros in an IPv4 address are ambiguous", s);
+	}
+	if (dots != 3 || inet_pton(AF_INET, s, addr) != 1)
+		return fail(errbuf, errlen, "invalid IPv4 address '%s' (expected a dotted quad like 192.0.2.1)", s);
+	return 0;
+}
+
+static bool is_v4_mapped(const uint8_t a[16])
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a, pfx, sizeof(pfx)) == 0;
+}
+
+static bool host_bits_set(const uint8_t *a, unsigned bits, unsigned prefix)
+{
+	for (unsigned i = prefix; i < bits; i++)
+		if (a[i / 8] & (0x80 >> (i % 8)))
+			return true;
+	return false;
+}
+
+static void clear_host_bits(uint8_t *a, unsigned bits, unsigned prefix)
+{
+	for (unsigned i = prefix; i < bits; i++)
+		a[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+}
+
+static int parse_addr(const struct parts *p, struct sbx_net_entry *e, char *errbuf, size_t errlen)
+{
+	unsigned bits;
+	int r;
+
+	if (strchr(p->addr, ':')) {
+		if (inet_pton(AF_INET6, p->addr, e->addr) != 1)
+			return fail(errbuf, errlen, "invalid IPv6 address '%s'", p->addr);
+		e->family = AF_INET6;
+		bits = 128;
+	} else {
+		if (p->bracketed)
+			return fail(errbuf, errlen, "brackets are only for IPv6 addresses ('%s')", p->addr);
+		r = parse_ipv4(p->addr, e->addr, errbuf, errlen);
+		if (r < 0)
+			return r;
+		e->family = AF_INET;
+		bits = 32;
+	}
+	e->prefix_len = (uint8_t)bits;
+	if (p->prefix) {
+		r = parse_prefix(p->prefix, bits, &e->prefix_len, errbuf, errlen);
+		if (r < 0)
+			return r;
+	}
+	/* ::ffff:a.b.c.d is how an IPv4 peer looks on a dual-stack socket; store
+	 * it as IPv4 so one rule covers both. */
+	if (e->family == AF_INET6 && is_v4_mapped(e->addr) && e->prefix_len >= 96) {
+		memmove(e->addr, e->addr + 12, 4);
+		memset(e->addr + 4, 0, 12);
+		e->family = AF_INET;
+		e->prefix_len -= 96;
+		bits = 32;
+	}
+	if (host_bits_set(e->addr, bits, e->prefix_len)) {
+		char net[INET6_ADDRSTRLEN];
+
+		clear_host_bits(e->addr, bits, e->prefix_len);
+		inet_ntop(e->family, e->addr, net, sizeof(net));
+		return fail(errbuf, errlen, "%s/%s has host bits set; did you mean %s/%u?", p->addr,
+			    p->prefix, net, e->prefix_len);
+	}
+	return 0;
+}
+
+static int check_label(const char *l, size_t n, const char *host, char *errbuf, size_t errlen)
+{
+	if (n == 0)
+		return fail(errbuf, errlen, "host name '%s' has an empty label", host);
+	if (n > 63)
+		return fail(errbuf, errlen, "host name '%s' has a label longer than 63 characters", host);
+	if (l[0] == '-' || l[n - 1] == '-')
+		return fail(errbuf, errlen, "host name '%s': a label may not start or end with '-'", host);
+	for (size_t i = 0; i < n; i++) {
+		if (l[i] == '*')
+			return fail(errbuf, errlen,
+				    "host name '%s': '*' is only allowed as the whole first label ('*.example.org')",
+				    host);
+		if (!((l[i] >= 'a' && l[i] <= 'z') || (l[i] >= '0' && l[i] <= '9') || l[i] == '-'))
+			return fail(errbuf, errlen, "host name '%s' contains an invalid character '%c'", host,
+				    l[i]);
+	}
+	return 0;
+}
+
+/* RFC 1123 names, lower-cased; an optional leading "*." makes a wildcard. */
+static int parse_host(const struct parts *p, struct sbx_net_entry *e, char *errbuf, size_t errlen)
+{
+	char name[ENTRY_MAX];
+	const char *l;
+	size_t n = strlen(p->addr);
+	int r;
+
+	if (p->prefix)
+		return fail(errbuf, errlen, "a host name cannot have a prefix length ('%s/%s')", p->addr,
+			    p->prefix);
+	if (n >= sizeof(name))
+		return fail(errbuf, errlen, "host name is too long");
+	for (size_t i = 0; i <= n; i++)
+		name[i] = (p->addr[i] >= 'A' && p->addr[i] <= 'Z') ? (char)(p->addr[i] + 32) : p->addr[i];
+	if (n > 1 && name[n - 1] == '.')
+		name[--n] = '\0';	/* "example.org." is the same name */
+	l = name;
+	e->kind = SBX_NET_ENTRY_HOST;
+	if (strncmp(name, "*.", 2) == 0) {
+		e->kind = SBX_NET_ENTRY_WILDCARD;
+		l += 2;
+	}
+	if (strlen(l) > 253)
+		return fail(errbuf, errlen, "host name is longer than 253 characters");
+	for (;;) {
+		size_t len = strcspn(l, ".");
+
+		r = check_label(l, len, name, errbuf, errlen);
+		if (r < 0)
+			return r;
+		if (!l[len])
+			break;
+		l += len + 1;
+	}
+	e->host = strdup(name);
+	return e->host ? 0 : -ENOMEM;
+}
+
+static bool looks_like_ipv4(const char *s)
+{
+	return strspn(s, "0123456789.") == strlen(s);
+}
+
+static int format_entry(struct sbx_net_entry *e)
+{
+	char a[INET6_ADDRSTRLEN] = "", pfx[8] = "", ports[16] = "", proto[8] = "";
+	bool brackets = false;
+	const char *target = e->host;
+
+	if (e->kind == SBX_NET_ENTRY_ADDR) {
+		inet_ntop(e->family, e->addr, a, sizeof(a));
+		target = a;
+		if (e->prefix_len != (e->family == AF_INET ? 32 : 128))
+			snprintf(pfx, sizeof(pfx), "/%u", e->prefix_len);
+	}
+	if (e->port_lo != 0 || e->port_hi != 65535) {
+		brackets = e->kind == SBX_NET_ENTRY_ADDR && e->family == AF_INET6;
+		if (e->port_lo == e->port_hi)
+			snprintf(ports, sizeof(ports), ":%u", e->port_lo);
+		else
+			snprintf(ports, sizeof(ports), ":%u-%u", e->port_lo, e->port_hi);
+	}
+	if (e->proto != SBX_PROTO_ANY)
+		snprintf(proto, sizeof(proto), "/%s", sbx_proto_name(e->proto));
+	free(e->text);
+	if (asprintf(&e->text, "%s%s%s%s%s%s", brackets ? "[" : "", target, brackets ? "]" : "", pfx,
+		     ports, proto) < 0) {
+		e->text = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int parse_entry(char *buf, struct sbx_net_entry *e, char *errbuf, size_t errlen)
+{
+	struct parts p = { 0 };
+	int r;
+
+	r = split_proto(buf, &e->proto, errbuf, errlen);
+	if (r < 0)
+		return r;
+	r = split_entry(buf, &p, errbuf, errlen);
+	if (r < 0)
+		return r;
+	if (p.ports) {
+		r = parse_ports(p.ports, &e->port_lo, &e->port_hi, errbuf, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (strcmp(p.addr, "*") == 0)
+		return fail(errbuf, errlen, "'*' alone is not an entry; use 0.0.0.0/0 and ::/0, or mode 'full'");
+	if (p.bracketed || strchr(p.addr, ':') || looks_like_ipv4(p.addr)) {
+		e->kind = SBX_NET_ENTRY_ADDR;
+		r = parse_addr(&p, e, errbuf, errlen);
+	} else {
+		r = parse_host(&p, e, errbuf, errlen);
+	}
+	if (r < 0)
+		return r;
+	return format_entry(e);
+}
+
+int sbx_parse_net_entry(const char *s, struct sbx_net_entry *ret, char *errbuf, size_t errlen)
+{
+	struct sbx_net_entry e = { .port_lo = 0, .port_hi = 65535 };
+	char buf[ENTRY_MAX];
+	size_t n = s ? strlen(s) : 0;
+	int r;
+
+	if (n == 0)
+		return fail(errbuf, errlen, "empty network entry");
+	if (n >= sizeof(buf))
+		return fail(errbuf, errlen, "network entry is too long (%zu bytes)", n);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			return fail(errbuf, errlen, "network entry contains a space or a non-ASCII character");
+	memcpy(buf, s, n + 1);
+	r = parse_entry(buf, &e, errbuf, errlen);
+	if (r < 0) {
+		sbx_net_entry_clear(&e);
+		return r;
+	}
+	*ret = e;
+	return 0;
+}
+
+void sbx_net_entry_clear(struct sbx_net_entry *e)
+{
+	if (!e)
+		return;
+	free(e->host);
+	free(e->text);
+	e->host = e->text = NULL;
+}
+
+int sbx_net_entry_from_parts(const char *to, const char *ports, const char *proto,
+			     struct sbx_net_entry *ret, char *errbuf, size_t errlen)
+{
+	struct sbx_net_entry e;
+	char buf[16];
+	int r;
+
+	r = sbx_parse_net_entry(to, &e, errbuf, errlen);
+	if (r < 0)
+		return r;
+	if (ports && (e.port_lo != 0 || e.port_hi != 65535))
+		r = fail(errbuf, errlen, "'to' already has a port; drop 'ports' or the ':port' suffix");
+	else if (proto && e.proto != SBX_PROTO_ANY)
+		r = fail(errbuf, errlen, "'to' already has a protocol; drop 'proto' or the '/proto' suffix");
+	else if (ports && strlen(ports) >= sizeof(buf))
+		r = fail(errbuf, errlen, "invalid port range '%s'", ports);
+	if (r == 0 && ports) {
+		memcpy(buf, ports, strlen(ports) + 1);
+		r = parse_ports(buf, &e.port_lo, &e.port_hi, errbuf, errlen);
+	}
+	if (r == 0 && proto)
+		r = parse_proto(proto, &e.proto, errbuf, errlen);
+	if (r == 0)
+		r = format_entry(&e);
+	if (r < 0) {
+		sbx_net_entry_clear(&e);
+		return r;
+	}
+	*ret = e;
+	return 0;
+}
+
+int sbx_parse_port_range(const char *s, struct sbx_port_range *ret, char *errbuf, size_t errlen)
+{
+	struct sbx_port_range pr = { .proto = SBX_PROTO_ANY };
+	char buf[32];
+	size_t n = s ? strlen(s) : 0;
+	int r;
+
+	if (n == 0)
+		return fail(errbuf, errlen, "empty port range");
+	if (n >= sizeof(buf))
+		return fail(errbuf, errlen, "invalid port range (too long)");
+	memcpy(buf, s, n + 1);
+	r = split_proto(buf, &pr.proto, errbuf, errlen);
+	if (r < 0)
+		return r;
+	if (strchr(buf, '/') || strchr(buf, ':'))
+		return fail(errbuf, errlen, "invalid port range '%s' (expected e.g. 8080 or 9000-9010/udp)", s);
+	r = parse_ports(buf, &pr.lo, &pr.hi, errbuf, errlen);
+	if (r < 0)
+		return r;
+	*ret = pr;
+	return 0;
+}

@@ -1,0 +1,965 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Applying one TOML table to a profile. Each key has a handler in a table
+ * ({name, accepted types, handler}); the generic code reports unknown keys
+ * (with a suggestion) and wrong types, the handler checks the value and
+ * replaces the field. The sub-tables env, network and fs go through the
+ * same machinery, which is what makes them merge key by key.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy-internal.h"
+
+#define T(x) (1u << (x))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define TIMEOUT_MAX_MS (31ull * 86400 * 1000)	/* a month: longer is a mistake */
+#define MEMORY_MIN (1ull << 20)			/* less cannot even exec a shell */
+#define MEMORY_MAX (64ull << 40)
+#define PIDS_MAX 4194304			/* PID_MAX_LIMIT */
+#define NOFILE_MAX 1048576			/* the kernel's default nr_open */
+#define ENV_VALUE_MAX (128u * 1024)		/* MAX_ARG_STRLEN */
+#define ID_MAX 4294967294ll			/* (uid_t)-1 means "no change" */
+
+struct layer {
+	struct pctx *c;
+	const char *file;
+	const char *where;	/* "profile 'x'", "[defaults]", ... */
+};
+
+typedef int (*key_fn)(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv);
+
+struct key_handler {
+	const char *name;
+	unsigned types;		/* T(TOML_*) bits */
+	key_fn fn;
+};
+
+/* Reports a problem; returns -EINVAL (reported) or -ENOMEM. */
+__attribute__((format(printf, 3, 4)))
+static int ldiag(const struct layer *l, const struct toml_pos *pos, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = pctx_vdiag(l->c, l->file, pos, fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : -EINVAL;
+}
+
+static struct sbx_srcpos srcpos(const struct layer *l, const struct toml_value *v)
+{
+	return (struct sbx_srcpos){ .file = l->file, .line = v->pos.line, .col = v->pos.col };
+}
+
+static const char *article(const char *noun)
+{
+	return strchr("aeiou", noun[0]) ? "an" : "a";
+}
+
+/* "a string or an integer" from a T() mask, scalars first. */
+static const char *describe_types(unsigned types, char *buf, size_t len)
+{
+	static const enum toml_type order[] = { TOML_STRING, TOML_INTEGER, TOML_FLOAT, TOML_BOOL,
+						TOML_ARRAY, TOML_TABLE };
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && o < len; i++) {
+		const char *name;
+
+		if (!(types & T(order[i])))
+			continue;
+		name = toml_type_name(order[i]);
+		types &= ~T(order[i]);
+		o += (size_t)snprintf(buf + o, len - o, "%s%s %s", !o ? "" : types ? ", " : " or ",
+				      article(name), name);
+	}
+	return buf;
+}
+
+static int wrong_type(const struct layer *l, const char *what, const struct toml_value *v, unsigned types)
+{
+	char want[96];
+	const char *got = toml_type_name(v->type);
+
+	return ldiag(l, &v->pos, "%s must be %s, not %s %s", what, describe_types(types, want, sizeof(want)),
+		     article(got), got);
+}
+
+/* Strings with an embedded NUL would be cut short silently further on. */
+static int get_str(const struct layer *l, const struct toml_value *v, const char *what, const char **ret)
+{
+	if (v->type != TOML_STRING)
+		return wrong_type(l, what, v, T(TOML_STRING));
+	if (strlen(v->u.str.ptr) != v->u.str.len)
+		return ldiag(l, &v->pos, "%s contains a NUL character", what);
+	*ret = v->u.str.ptr;
+	return 0;
+}
+
+static bool key_is(const struct toml_kv *kv, const char *name)
+{
+	return kv->key_len == strlen(name) && memcmp(kv->key, name, kv->key_len) == 0;
+}
+
+static int unknown_key(const struct layer *l, const struct toml_kv *kv, const struct key_handler *h, size_t n)
+{
+	const char *cands[32], *s;
+	char q[128];
+	size_t i;
+
+	for (i = 0; i < n && i + 1 < ARRAY_SIZE(cands); i++)
+		cands[i] = h[i].name;
+	cands[i] = NULL;
+	sbx_printable(kv->key, kv->key_len, q, sizeof(q));
+	s = kv->key_len == strlen(kv->key) ? sbx_suggest(kv->key, cands) : NULL;
+	if (s)
+		return ldiag(l, &kv->key_pos, "unknown key '%s' in %s (did you mean '%s'?)", q, l->where, s);
+	if (kv->val->type == TOML_TABLE)
+		return ldiag(l, &kv->key_pos,
+			     "unknown key '%s' in %s (profile names that contain dots must be quoted: "
+			     "[profile.\"a.b\"])", q, l->where);
+	return ldiag(l, &kv->key_pos, "unknown key '%s' in %s", q, l->where);
+}
+
+static int apply_table(const struct layer *l, struct sbx_profile *p, const struct toml_value *tab,
+		       const struct key_handler *h, size_t n)
+{
+	for (size_t i = 0; i < tab->u.tab.n; i++) {
+		const struct toml_kv *kv = &tab->u.tab.kvs[i];
+		const struct key_handler *k = NULL;
+		char what[96];
+		int r;
+
+		for (size_t j = 0; j < n && !k; j++)
+			if (key_is(kv, h[j].name))
+				k = &h[j];
+		if (!k) {
+			r = unknown_key(l, kv, h, n);
+		} else if (!(k->types & T(kv->val->type))) {
+			snprintf(what, sizeof(what), "'%s' in %s", k->name, l->where);
+			r = wrong_type(l, what, kv->val, k->types);
+		} else {
+			r = k->fn(l, p, kv);
+		}
+		if (r == -ENOMEM)
+			return r;
+	}
+	return 0;
+}
+
+/* Index of s in names (NULL-terminated), or a diagnostic with a suggestion. */
+static int lookup_name(const struct layer *l, const struct toml_value *v, const char *what,
+		       const char *const *names)
+{
+	char list[256], q[128];
+	const char *s, *hint;
+	size_t o = 0;
+	int r;
+
+	r = get_str(l, v, what, &s);
+	if (r < 0)
+		return r;
+	for (int i = 0; names[i]; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	sbx_printable(s, strlen(s), q, sizeof(q));
+	hint = sbx_suggest(s, names);
+	if (hint)
+		return ldiag(l, &v->pos, "unknown %s '%s' (did you mean '%s'?)", what, q, hint);
+	for (int i = 0; names[i] && o < sizeof(list); i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", names[i]);
+	return ldiag(l, &v->pos, "unknown %s '%s' (expected one of: %s)", what, q, list);
+}
+
+static int set_str(char **field, const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		return -ENOMEM;
+	free(*field);
+	*field = d;
+	return 0;
+}
+
+static const char *const provider_names[] = { "auto", "process", "host", "gvisor", "microvm", "wasm",
+					      "mock", NULL };
+
+static int h_provider(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	int i = lookup_name(l, kv->val, "provider", provider_names);
+
+	return i < 0 ? i : set_str(&p->provider, provider_names[i]);
+}
+
+#define ENUM_HANDLER(fn, field, type, what, ...)                                              \
+	static int fn(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv) \
+	{                                                                                     \
+		static const char *const names[] = { __VA_ARGS__, NULL };                     \
+		int i = lookup_name(l, kv->val, what, names);                                 \
+		if (i >= 0)                                                                   \
+			p->field = (type)i;                                                   \
+		return i < 0 ? i : 0;                                                         \
+	}
+
+/* The name lists are in enum order. */
+ENUM_HANDLER(h_min_isolation, min_isolation, enum sbx_isolation, "isolation level",
+	     "none", "process", "gvisor", "microvm", "wasm")
+ENUM_HANDLER(h_audit, audit, enum sbx_audit_level, "audit level", "deny", "all", "none")
+ENUM_HANDLER(h_enforcement, enforcement, enum sbx_enforcement, "enforcement", "strict", "best-effort")
+ENUM_HANDLER(h_net_mode, net.mode, enum sbx_net_mode, "network mode", "none", "allow", "deny", "full")
+ENUM_HANDLER(h_fs_mode, fs.mode, enum sbx_fs_mode, "filesystem mode", "none", "read-only", "read-write",
+	     "full")
+
+static int h_timeout(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	const struct toml_value *v = kv->val;
+	uint64_t ms;
+	const char *s;
+	char q[128];
+	int r;
+
+	if (v->type == TOML_INTEGER) {
+		if (v->u.integer < 0 || (uint64_t)v->u.integer > TIMEOUT_MAX_MS / 1000)
+			return ldiag(l, &v->pos, "timeout %lld out of range (0 to 31 days)",
+				     (long long)v->u.integer);
+		ms = (uint64_t)v->u.integer * 1000;
+	} else {
+		r = get_str(l, v, "'timeout'", &s);
+		if (r < 0)
+			return r;
+		if (sbx_parse_duration_ms(s, &ms) < 0)
+			return ldiag(l, &v->pos,
+				     "invalid duration '%s' for 'timeout' (expected e.g. \"30s\", \"1m30s\", "
+				     "\"250ms\", \"2h\")", sbx_printable(s, strlen(s), q, sizeof(q)));
+		if (ms > TIMEOUT_MAX_MS)
+			return ldiag(l, &v->pos, "timeout '%s' out of range (0 to 31 days)", s);
+	}
+	p->timeout_ms = ms;
+	return 0;
+}
+
+/* A size as a string ("64M") or an integer number of bytes. */
+static int get_size(const struct layer *l, const struct toml_kv *kv, uint64_t *ret)
+{
+	const struct toml_value *v = kv->val;
+	const char *s;
+	char q[128];
+	int r;
+
+	if (v->type == TOML_INTEGER) {
+		if (v->u.integer < 0)
+			return ldiag(l, &v->pos, "'%s' must not be negative", kv->key);
+		*ret = (uint64_t)v->u.integer;
+		return 0;
+	}
+	r = get_str(l, v, kv->key, &s);
+	if (r < 0)
+		return r;
+	if (sbx_parse_size(s, ret) < 0)
+		return ldiag(l, &v->pos,
+			     "invalid size '%s' for '%s' (expected e.g. \"512K\", \"64M\", \"1G\", \"2GiB\" "
+			     "or bytes; K/M/G/T are 1024-based)", sbx_printable(s, strlen(s), q, sizeof(q)),
+			     kv->key);
+	return 0;
+}
+
+static int h_memory(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	uint64_t v;
+	int r = get_size(l, kv, &v);
+
+	if (r < 0)
+		return r;
+	if (v != 0 && (v < MEMORY_MIN || v > MEMORY_MAX))
+		return ldiag(l, &kv->val->pos, "memory must be 0 (unlimited) or between 1M and 64T");
+	p->memory_bytes = v;
+	return 0;
+}
+
+static int h_net_bytes(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	uint64_t v;
+	int r = get_size(l, kv, &v);
+
+	if (r == 0)
+		p->net_bytes = v;
+	return r;
+}
+
+static int cpu_from_float(const struct layer *l, const struct toml_value *v, uint32_t *ret)
+{
+	double m = v->u.fp * 1000.0, rounded;
+
+	if (!(v->u.fp >= 0.0 && v->u.fp <= 1024.0))
+		return ldiag(l, &v->pos, "cpu must be 0 (unlimited) or between 0.001 and 1024 CPUs");
+	rounded = (double)(uint64_t)(m + 0.5);
+	if (m - rounded > 1e-6 || rounded - m > 1e-6 || (rounded == 0.0 && m > 0.0))
+		return ldiag(l, &v->pos, "cpu %g is finer than 0.001 CPU", v->u.fp);
+	*ret = (uint32_t)rounded;
+	return 0;
+}
+
+static int h_cpu(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	const struct toml_value *v = kv->val;
+	uint32_t milli;
+	const char *s;
+	char q[128];
+	int r = 0;
+
+	if (v->type == TOML_FLOAT) {
+		r = cpu_from_float(l, v, &milli);
+	} else if (v->type == TOML_INTEGER) {
+		if (v->u.integer < 0 || v->u.integer > 1024)
+			r = ldiag(l, &v->pos, "cpu must be 0 (unlimited) or between 0.001 and 1024 CPUs");
+		else
+			milli = (uint32_t)v->u.integer * 1000;
+	} else {
+		r = get_str(l, v, "'cpu'", &s);
+		if (r == 0 && sbx_parse_cpu_milli(s, &milli) < 0)
+			r = ldiag(l, &v->pos,
+				  "invalid cpu '%s' (expected a number of CPUs from 0.001 to 1024, "
+				  "e.g. \"0.5\", or millicores like \"500m\")",
+				  sbx_printable(s, strlen(s), q, sizeof(q)));
+	}
+	if (r == 0)
+		p->cpu_milli = milli;
+	return r;
+}
+
+static int get_uint(const struct layer *l, const struct toml_kv *kv, int64_t max, const char *zero,
+		    uint32_t *ret)
+{
+	int64_t v = kv->val->u.integer;
+
+	if (v < 0 || v > max)
+		return ldiag(l, &kv->val->pos, "%s %lld out of range (0 %s, or 1 to %lld)", kv->key,
+			     (long long)v, zero, (long long)max);
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+static int h_pids(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_uint(l, kv, PIDS_MAX, "= unlimited", &p->pids);
+}
+
+static int h_nofile(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_uint(l, kv, NOFILE_MAX, "= inherit", &p->nofile);
+}
+
+static bool valid_env_name(const char *s, size_t len)
+{
+	if (len == 0 || len > 255 || strlen(s) != len || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+static int set_env_var(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv,
+		       const char *value)
+{
+	struct sbx_env_var *n;
+	char *name, *val;
+
+	for (size_t i = 0; i < p->n_env; i++)
+		if (strcmp(p->env[i].name, kv->key) == 0)
+			return set_str(&p->env[i].value, value);
+	if (p->n_env >= SBX_MAX_ENV)
+		return ldiag(l, &kv->key_pos, "too many environment variables (the limit is %d)", SBX_MAX_ENV);
+	n = realloc(p->env, (p->n_env + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	p->env = n;
+	name = strdup(kv->key);
+	val = strdup(value);
+	if (!name || !val) {
+		free(name);
+		free(val);
+		return -ENOMEM;
+	}
+	p->env[p->n_env++] = (struct sbx_env_var){ .name = name, .value = val };
+	return 0;
+}
+
+/* env is a table, so overlays add and replace variables one by one. */
+static int h_env(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	const struct toml_value *tab = kv->val;
+	char q[128];
+	int r;
+
+	for (size_t i = 0; i < tab->u.tab.n; i++) {
+		const struct toml_kv *e = &tab->u.tab.kvs[i];
+		const char *val;
+
+		sbx_printable(e->key, e->key_len, q, sizeof(q));
+		if (!valid_env_name(e->key, e->key_len)) {
+			r = ldiag(l, &e->key_pos,
+				  "invalid environment variable name '%s' (letters, digits and '_', "
+				  "not starting with a digit)", q);
+		} else {
+			char what[160];
+
+			snprintf(what, sizeof(what), "environment variable '%s'", q);
+			r = get_str(l, e->val, what, &val);
+			if (r == 0 && e->val->u.str.len > ENV_VALUE_MAX)
+				r = ldiag(l, &e->val->pos, "%s is longer than %u bytes", what, ENV_VALUE_MAX);
+			if (r == 0)
+				r = set_env_var(l, p, e, val);
+		}
+		if (r == -ENOMEM)
+			return r;
+	}
+	return 0;
+}
+
+static int h_cwd(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	char err[256];
+	const char *s;
+	int r = get_str(l, kv->val, "'cwd'", &s);
+
+	if (r < 0)
+		return r;
+	if (sbx_check_path(s, 4096, false, err, sizeof(err)) < 0)
+		return ldiag(l, &kv->val->pos, "cwd: %s", err);
+	return set_str(&p->cwd, s);
+}
+
+/* A user or group: a POSIX-style name or a numeric id, kept as text. */
+static int get_ident(const struct layer *l, const struct toml_value *v, const char *what, char **ret)
+{
+	char buf[24], q[128];
+	const char *s;
+	size_t n;
+	int r;
+
+	if (v->type == TOML_INTEGER) {
+		if (v->u.integer < 0 || v->u.integer > ID_MAX)
+			return ldiag(l, &v->pos, "%s id %lld out of range (0 to %lld)", what,
+				     (long long)v->u.integer, ID_MAX);
+		snprintf(buf, sizeof(buf), "%lld", (long long)v->u.integer);
+		return set_str(ret, buf);
+	}
+	r = get_str(l, v, what, &s);
+	if (r < 0)
+		return r;
+	n = strlen(s);
+	sbx_printable(s, n, q, sizeof(q));
+	if (n > 0 && n <= 10 && strspn(s, "0123456789") == n) {
+		if (strtoll(s, NULL, 10) > ID_MAX)
+			return ldiag(l, &v->pos, "%s id %s out of range (0 to %lld)", what, q, ID_MAX);
+		return set_str(ret, s);
+	}
+	if (n == 0 || n > 32 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_') ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") <
+		    n - (s[n - 1] == '$'))
+		return ldiag(l, &v->pos, "invalid %s name '%s' (expected a name like 'nobody' or a numeric id)",
+			     what, q);
+	return set_str(ret, s);
+}
+
+static int h_user(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_ident(l, kv->val, "user", &p->user);
+}
+
+static int h_group(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_ident(l, kv->val, "group", &p->group);
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int get_ident_list(const struct layer *l, const struct toml_kv *kv, const char *what,
+			  char ***ret, size_t *ret_n)
+{
+	const struct toml_value *arr = kv->val;
+	size_t n = arr->u.arr.n;
+	char **v;
+	int r = 0, bad = 0;
+
+	if (n > SBX_MAX_PROFILES)
+		return ldiag(l, &arr->pos, "too many entries in '%s' (the limit is %d)", kv->key,
+			     SBX_MAX_PROFILES);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r != -ENOMEM; i++) {
+		r = get_ident(l, arr->u.arr.items[i], what, &v[i]);
+		bad |= r < 0;
+	}
+	if (bad) {
+		free_strv(v, n);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	free_strv(*ret, *ret_n);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int h_allow_users(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_ident_list(l, kv, "user", &p->allow_users, &p->n_allow_users);
+}
+
+static int h_allow_groups(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_ident_list(l, kv, "group", &p->allow_groups, &p->n_allow_groups);
+}
+
+/* ---- network ----------------------------------------------------------- */
+
+static const char *const entry_keys[] = { "to", "ports", "proto", NULL };
+
+/* The table form { to = "2001:db8::/32", ports = "80-443", proto = "tcp" }. */
+static int entry_from_table(const struct layer *l, const struct toml_value *t, struct sbx_net_entry *e)
+{
+	const char *to = NULL, *ports = NULL, *proto = NULL;
+	char pbuf[24], err[320], q[128];
+	int r = 0;
+
+	for (size_t i = 0; i < t->u.tab.n && r != -ENOMEM; i++) {
+		const struct toml_kv *kv = &t->u.tab.kvs[i];
+		const char *hint = sbx_suggest(kv->key, entry_keys);
+
+		if (key_is(kv, "to"))
+			r = get_str(l, kv->val, "'to'", &to);
+		else if (key_is(kv, "proto"))
+			r = get_str(l, kv->val, "'proto'", &proto);
+		else if (key_is(kv, "ports") && kv->val->type == TOML_INTEGER) {
+			snprintf(pbuf, sizeof(pbuf), "%lld", (long long)kv->val->u.integer);
+			ports = pbuf;
+		}
+		else if (key_is(kv, "ports"))
+			r = get_str(l, kv->val, "'ports'", &ports);
+		else
+			r = ldiag(l, &kv->key_pos, "unknown key '%s' in a network entry%s%s%s",
+				  sbx_printable(kv->key, kv->key_len, q, sizeof(q)),
+				  hint ? " (did you mean '" : " (expected to, ports, proto", hint ? hint : "",
+				  hint ? "'?)" : ")");
+	}
+	if (r < 0)
+		return r;
+	if (!to)
+		return ldiag(l, &t->pos, "network entry table is missing 'to'");
+	if (sbx_net_entry_from_parts(to, ports, proto, e, err, sizeof(err)) < 0)
+		return ldiag(l, &t->pos, "%s", err);
+	return 0;
+}
+
+static int parse_entry_item(const struct layer *l, const struct toml_value *v, bool deny,
+			    struct sbx_net_entry *e)
+{
+	char err[320];
+	const char *s;
+	int r;
+
+	if (v->type == TOML_TABLE) {
+		r = entry_from_table(l, v, e);
+	} else {
+		if (v->type != TOML_STRING)
+			return wrong_type(l, "a network entry", v, T(TOML_STRING) | T(TOML_TABLE));
+		r = get_str(l, v, "a network entry", &s);
+		if (r == 0) {
+			r = sbx_parse_net_entry(s, e, err, sizeof(err));
+			if (r == -EINVAL)
+				return ldiag(l, &v->pos, "%s", err);
+		}
+	}
+	if (r == 0) {
+		e->deny = deny;
+		e->pos = srcpos(l, v);
+	}
+	return r;
+}
+
+static void free_entries(struct sbx_net_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sbx_net_entry_clear(&v[i]);
+	free(v);
+}
+
+/* Replaces the entries of one list (allow or deny), keeping the other list. */
+static int replace_entries(struct sbx_profile *p, struct sbx_net_entry *v, size_t n, bool deny)
+{
+	struct sbx_net_entry *all;
+	size_t m = 0;
+
+	all = calloc(p->net.n_entries + n + 1, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->net.n_entries; i++) {
+		if (p->net.entries[i].deny == deny)
+			sbx_net_entry_clear(&p->net.entries[i]);
+		else
+			all[m++] = p->net.entries[i];
+	}
+	memcpy(all + m, v, n * sizeof(*v));
+	free(p->net.entries);
+	p->net.entries = all;
+	p->net.n_entries = m + n;
+	return 0;
+}
+
+static int set_entries(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv, bool deny)
+{
+	const struct toml_value *arr = kv->val;
+	size_t n = arr->u.arr.n, m = 0;
+	struct sbx_net_entry *v;
+	int r = 0, bad = 0;
+
+	if (n > SBX_MAX_NET_RULES)
+		return ldiag(l, &arr->pos, "too many entries in '%s' (%zu; the limit is %d)", kv->key, n,
+			     SBX_MAX_NET_RULES);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r != -ENOMEM; i++) {
+		r = parse_entry_item(l, arr->u.arr.items[i], deny, &v[m]);
+		if (r == 0)
+			m++;
+		bad |= r < 0;
+	}
+	if (!bad)
+		r = replace_entries(p, v, m, deny);
+	if (bad || r < 0) {
+		free_entries(v, m);
+		return r;
+	}
+	free(v);
+	return 0;
+}
+
+static int h_allow(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_entries(l, p, kv, false);
+}
+
+static int h_deny(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_entries(l, p, kv, true);
+}
+
+static int parse_listen_item(const struct layer *l, const struct toml_value *v, struct sbx_port_range *pr)
+{
+	char err[256], buf[24];
+	const char *s = buf;
+	int r;
+
+	if (v->type == TOML_INTEGER) {
+		if (v->u.integer < 1 || v->u.integer > 65535)
+			return ldiag(l, &v->pos, "port %lld out of range (1-65535)", (long long)v->u.integer);
+		snprintf(buf, sizeof(buf), "%lld", (long long)v->u.integer);
+	} else {
+		if (v->type != TOML_STRING)
+			return wrong_type(l, "a listen port", v, T(TOML_STRING) | T(TOML_INTEGER));
+		r = get_str(l, v, "a listen port", &s);
+		if (r < 0)
+			return r;
+	}
+	if (sbx_parse_port_range(s, pr, err, sizeof(err)) < 0)
+		return ldiag(l, &v->pos, "%s", err);
+	pr->pos = srcpos(l, v);
+	return 0;
+}
+
+static int h_listen(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	const struct toml_value *arr = kv->val;
+	size_t n = arr->u.arr.n;
+	struct sbx_port_range *v;
+	int r = 0, bad = 0;
+
+	if (n > SBX_MAX_LISTEN)
+		return ldiag(l, &arr->pos, "too many entries in 'listen' (%zu; the limit is %d)", n,
+			     SBX_MAX_LISTEN);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r != -ENOMEM; i++) {
+		r = parse_listen_item(l, arr->u.arr.items[i], &v[i]);
+		bad |= r < 0;
+	}
+	if (bad) {
+		free(v);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	free(p->net.listen);
+	p->net.listen = v;
+	p->net.n_listen = n;
+	return 0;
+}
+
+static int h_raw_sockets(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	(void)l;
+	p->net.raw_sockets = kv->val->u.boolean;
+	return 0;
+}
+
+static const struct key_handler net_keys[] = {
+	{ "mode", T(TOML_STRING), h_net_mode },
+	{ "allow", T(TOML_ARRAY), h_allow },
+	{ "deny", T(TOML_ARRAY), h_deny },
+	{ "listen", T(TOML_ARRAY), h_listen },
+	{ "raw_sockets", T(TOML_BOOL), h_raw_sockets },
+};
+
+static int apply_sub(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv,
+		     const struct key_handler *h, size_t n)
+{
+	char where[192];
+	struct layer sub = *l;
+
+	snprintf(where, sizeof(where), "the %s table of %s", kv->key, l->where);
+	sub.where = where;
+	return apply_table(&sub, p, kv->val, h, n);
+}
+
+static int h_network(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return apply_sub(l, p, kv, net_keys, ARRAY_SIZE(net_keys));
+}
+
+/* ---- filesystem -------------------------------------------------------- */
+
+static int parse_access(const char *s, uint32_t *ret)
+{
+	static const char *const forms[] = { "deny", "r", "w", "rw", "x", "rx", "wx", "rwx" };
+
+	for (uint32_t i = 0; i < ARRAY_SIZE(forms); i++) {
+		if (strcmp(s, forms[i]) == 0) {
+			*ret = i;	/* the index is the SBX_ACC_* bit set */
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int rule_keys(const struct layer *l, const struct toml_value *t, const char **path, const char **acc)
+{
+	static const char *const keys[] = { "path", "access", NULL };
+	char q[128];
+	int r = 0;
+
+	for (size_t i = 0; i < t->u.tab.n && r != -ENOMEM; i++) {
+		const struct toml_kv *kv = &t->u.tab.kvs[i];
+		const char *hint = sbx_suggest(kv->key, keys);
+
+		if (key_is(kv, "path"))
+			r = get_str(l, kv->val, "'path'", path);
+		else if (key_is(kv, "access"))
+			r = get_str(l, kv->val, "'access'", acc);
+		else
+			r = ldiag(l, &kv->key_pos, "unknown key '%s' in an fs rule%s%s%s",
+				  sbx_printable(kv->key, kv->key_len, q, sizeof(q)),
+				  hint ? " (did you mean '" : " (expected path, access", hint ? hint : "",
+				  hint ? "'?)" : ")");
+	}
+	if (r == 0 && !*path)
+		r = ldiag(l, &t->pos, "fs rule is missing 'path'");
+	if (r == 0 && !*acc)
+		r = ldiag(l, &t->pos, "fs rule is missing 'access'");
+	return r;
+}
+
+static int parse_rule(const struct layer *l, const struct toml_value *t, struct sbx_fs_rule *rule)
+{
+	const char *path = NULL, *acc = NULL;
+	char err[320], q[128];
+	int r;
+
+	if (t->type != TOML_TABLE)
+		return wrong_type(l, "an fs rule ({ path = \"/etc/\", access = \"r\" })", t, T(TOML_TABLE));
+	r = rule_keys(l, t, &path, &acc);
+	if (r < 0)
+		return r;
+	if (sbx_check_path(path, SBX_MAX_PATH_LEN, true, err, sizeof(err)) < 0)
+		return ldiag(l, &t->pos, "%s", err);
+	if (parse_access(acc, &rule->access) < 0)
+		return ldiag(l, &t->pos, "invalid access '%s' (expected r, rw, rx, rwx, w, wx, x or deny)",
+			     sbx_printable(acc, strlen(acc), q, sizeof(q)));
+	rule->path = strdup(path);
+	if (!rule->path)
+		return -ENOMEM;
+	rule->dir = path[strlen(path) - 1] == '/';
+	rule->pos = srcpos(l, t);
+	return 0;
+}
+
+static void free_rules(struct sbx_fs_rule *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+static int h_rules(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	const struct toml_value *arr = kv->val;
+	size_t n = arr->u.arr.n;
+	struct sbx_fs_rule *v;
+	int r = 0, bad = 0;
+
+	if (n > SBX_MAX_PATH_RULES)
+		return ldiag(l, &arr->pos, "too many fs rules (%zu; the limit is %d)", n, SBX_MAX_PATH_RULES);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r != -ENOMEM; i++) {
+		r = parse_rule(l, arr->u.arr.items[i], &v[i]);
+		bad |= r < 0;
+	}
+	if (bad) {
+		free_rules(v, n);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	free_rules(p->fs.rules, p->fs.n_rules);
+	p->fs.rules = v;
+	p->fs.n_rules = n;
+	return 0;
+}
+
+static int exec_item(const struct layer *l, const struct toml_value *arr, size_t i, char **ret)
+{
+	const struct toml_value *v = arr->u.arr.items[i];
+	char err[320];
+	const char *s;
+	int r = get_str(l, v, "an exec entry", &s);
+
+	if (r < 0)
+		return r;
+	if (sbx_check_path(s, SBX_MAX_PATH_LEN, true, err, sizeof(err)) < 0)
+		return ldiag(l, &v->pos, "%s", err);
+	for (size_t j = 0; j < i; j++) {
+		const struct toml_value *w = arr->u.arr.items[j];
+
+		if (w->type == TOML_STRING && strcmp(w->u.str.ptr, s) == 0)
+			return ldiag(l, &v->pos, "duplicate exec entry '%s' (first at %u:%u)", s, w->pos.line,
+				     w->pos.col);
+	}
+	*ret = strdup(s);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int h_exec(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	const struct toml_value *arr = kv->val;
+	size_t n = arr->u.arr.n;
+	char **v;
+	int r = 0, bad = 0;
+
+	if (n > SBX_MAX_EXEC)
+		return ldiag(l, &arr->pos, "too many exec entries (%zu; the limit is %d)", n, SBX_MAX_EXEC);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r != -ENOMEM; i++) {
+		r = exec_item(l, arr, i, &v[i]);
+		bad |= r < 0;
+	}
+	if (bad) {
+		free_strv(v, n);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	free_strv(p->fs.exec, p->fs.n_exec);
+	p->fs.exec = v;
+	p->fs.n_exec = n;
+	return 0;
+}
+
+static const struct key_handler fs_keys[] = {
+	{ "mode", T(TOML_STRING), h_fs_mode },
+	{ "rules", T(TOML_ARRAY), h_rules },
+	{ "exec", T(TOML_ARRAY), h_exec },
+};
+
+static int h_fs(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return apply_sub(l, p, kv, fs_keys, ARRAY_SIZE(fs_keys));
+}
+
+/* ---- profile ----------------------------------------------------------- */
+
+#define STR_OR_INT (T(TOML_STRING) | T(TOML_INTEGER))
+
+static const struct key_handler profile_keys[] = {
+	{ "provider", T(TOML_STRING), h_provider },
+	{ "min_isolation", T(TOML_STRING), h_min_isolation },
+	{ "timeout", STR_OR_INT, h_timeout },
+	{ "memory", STR_OR_INT, h_memory },
+	{ "cpu", STR_OR_INT | T(TOML_FLOAT), h_cpu },
+	{ "pids", T(TOML_INTEGER), h_pids },
+	{ "nofile", T(TOML_INTEGER), h_nofile },
+	{ "net_bytes", STR_OR_INT, h_net_bytes },
+	{ "env", T(TOML_TABLE), h_env },
+	{ "cwd", T(TOML_STRING), h_cwd },
+	{ "user", STR_OR_INT, h_user },
+	{ "group", STR_OR_INT, h_group },
+	{ "audit", T(TOML_STRING), h_audit },
+	{ "enforcement", T(TOML_STRING), h_enforcement },
+	{ "allow_users", T(TOML_ARRAY), h_allow_users },
+	{ "allow_groups", T(TOML_ARRAY), h_allow_groups },
+	{ "network", T(TOML_TABLE), h_network },
+	{ "fs", T(TOML_TABLE), h_fs },
+};
+
+int sbx_profile_apply(struct pctx *c, struct sbx_profile *p, const struct toml_value *tab,
+		      const char *file, const char *where)
+{
+	struct layer l = { .c = c, .file = file, .where = where };
+
+	return apply_table(&l, p, tab, profile_keys, ARRAY_SIZE(profile_keys));
+}
+
+void sbx_profile_init(struct sbx_profile *p)
+{
+	*p = (struct sbx_profile){
+		.min_isolation = SBX_ISO_PROCESS,
+		.audit = SBX_AUDIT_DENY,
+		.enforcement = SBX_ENFORCE_STRICT,
+		.net.mode = SBX_NET_NONE,
+		.fs.mode = SBX_FS_NONE,
+	};
+}
+
+void sbx_profile_clear(struct sbx_profile *p)
+{
+	free(p->name);
+	free(p->provider);
+	for (size_t i = 0; i < p->n_env; i++) {
+		free(p->env[i].name);
+		free(p->env[i].value);
+	}
+	free(p->env);
+	free(p->cwd);
+	free(p->user);
+	free(p->group);
+	free_strv(p->allow_users, p->n_allow_users);
+	free_strv(p->allow_groups, p->n_allow_groups);
+	free_entries(p->net.entries, p->net.n_entries);
+	free(p->net.listen);
+	free_rules(p->fs.rules, p->fs.n_rules);
+	free_strv(p->fs.exec, p->fs.n_exec);
+	sbx_profile_init(p);
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scalar value parsers shared by the policy loader and the CLI overrides
+ * (durations, sizes, CPU shares) and the names of the policy enums.
+ * Every parser is strict (no whitespace, no signs, no fractions where
+ * none make sense) and overflow-safe: an input that does not fit is an
+ * error, never a wrapped value.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "policy.h"
+
+/* Reads a run of decimal digits into *ret; returns the count or -EINVAL on overflow. */
+static int read_digits(const char **s, uint64_t *ret)
+{
+	const char *p = *s;
+	uint64_t v = 0;
+	int n = 0;
+
+	while (*p >= '0' && *p <= '9') {
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v))
+			return -EINVAL;
+		p++;
+		n++;
+	}
+	*s = p;
+	*ret = v;
+	return n;
+}
+
+struct unit {
+	const char *name;
+	uint64_t mult;
+};
+
+/* Units of a duration, largest first: "1m30s" must list them in this order. */
+static const struct unit duration_units[] = {
+	{ "d", 86400000 }, { "h", 3600000 }, { "ms", 1 }, { "m", 60000 }, { "s", 1000 },
+};
+
+/* Rank used to force decreasing units; ms sorts below s although it is tried before m. */
+static int duration_rank(uint64_t mult)
+{
+	return mult == 86400000 ? 5 : mult == 3600000 ? 4 : mult == 60000 ? 3 : mult == 1000 ? 2 : 1;
+}
+
+static const struct unit *match_duration_unit(const char **s)
+{
+	for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+		size_t n = strlen(duration_units[i].name);
+
+		if (strncmp(*s, duration_units[i].name, n) == 0) {
+			*s += n;
+			return &duration_units[i];
+		}
+	}
+	return NULL;
+}
+
+int sbx_parse_duration_ms(const char *s, uint64_t *ret)
+{
+	uint64_t total = 0, v, part;
+	int last_rank = 6;
+
+	if (!s || !*s)
+		return -EINVAL;
+	/* A bare number is seconds, like an integer timeout in a policy file. */
+	if (strspn(s, "0123456789") == strlen(s)) {
+		if (read_digits(&s, &v) < 0 || __builtin_mul_overflow(v, 1000, &v))
+			return -EINVAL;
+		*ret = v;
+		return 0;
+	}
+	while (*s) {
+		const struct unit *u;
+
+		if (read_digits(&s, &v) <= 0)
+			return -EINVAL;
+		u = match_duration_unit(&s);
+		if (!u || duration_rank(u->mult) >= last_rank)
+			return -EINVAL;
+		last_rank = duration_rank(u->mult);
+		if (__builtin_mul_overflow(v, u->mult, &part) || __builtin_add_overflow(total, part, &total))
+			return -EINVAL;
+	}
+	*ret = total;
+	return 0;
+}
+
+/* K/M/G/T are binary (1024-based), like the IEC forms; "MB" and friends are
+ * refused because half the world reads them as powers of 1000. */
+static const struct unit size_units[] = {
+	{ "", 1 }, { "B", 1 },
+	{ "K", 1ull << 10 }, { "k", 1ull << 10 }, { "KiB", 1ull << 10 },
+	{ "M", 1ull << 20 }, { "m", 1ull << 20 }, { "MiB", 1ull << 20 },
+	{ "G", 1ull << 30 }, { "g", 1ull << 30 }, { "GiB", 1ull << 30 },
+	{ "T", 1ull << 40 }, { "t", 1ull << 40 }, { "TiB", 1ull << 40 },
+};
+
+int sbx_parse_size(const char *s, uint64_t *ret)
+{
+	uint64_t v;
+
+	if (!s || read_digits(&s, &v) <= 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(size_units) / sizeof(size_units[0]); i++) {
+		if (strcmp(s, size_units[i].name) != 0)
+			continue;
+		if (__builtin_mul_overflow(v, size_units[i].mult, &v))
+			return -EINVAL;
+		*ret = v;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* "2" -> 2000, "0.5" -> 500, "0.125" -> 125, "500m" -> 500 (millicores). */
+int sbx_parse_cpu_milli(const char *s, uint32_t *ret)
+{
+	uint64_t whole, frac = 0, milli;
+	int n;
+
+	if (!s || read_digits(&s, &whole) <= 0)
+		return -EINVAL;
+	if (strcmp(s, "m") == 0) {
+		milli = whole;
+	} else {
+		if (*s == '.') {
+			s++;
+			n = read_digits(&s, &frac);
+			if (n <= 0 || n > 3)
+				return -EINVAL;
+			while (n++ < 3)
+				frac *= 10;
+		}
+		if (*s || __builtin_mul_overflow(whole, 1000, &milli) ||
+		    __builtin_add_overflow(milli, frac, &milli))
+			return -EINVAL;
+	}
+	if (milli > 1024 * 1000)
+		return -EINVAL;
+	*ret = (uint32_t)milli;
+	return 0;
+}
+
+const char *sbx_isolation_name(enum sbx_isolation i)
+{
+	static const char *const names[] = { "none", "process", "gvisor", "microvm", "wasm" };
+
+	return (unsigned)i < sizeof(names) / sizeof(names[0]) ? names[i] : "unknown";
+}
+
+const char *sbx_net_mode_name(enum sbx_net_mode m)
+{
+	static const char *const names[] = { "none", "allow", "deny", "full" };
+
+	return (unsigned)m < sizeof(names) / sizeof(names[0]) ? names[m] : "unknown";
+}
+
+const char *sbx_fs_mode_name(enum sbx_fs_mode m)
+{
+	static const char *const names[] = { "none", "read-only", "read-write", "full" };
+
+	return (unsigned)m < sizeof(names) / sizeof(names[0]) ? names[m] : "unknown";
+}
+
+const char *sbx_audit_name(enum sbx_audit_level a)
+{
+	static const char *const names[] = { "deny", "all", "none" };
+
+	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
+}
+
+const char *sbx_enforcement_name(enum sbx_enforcement e)
+{
+	static const char *const names[] = { "strict", "best-effort" };
+
+	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "unknown";
+}
+
+const char *sbx_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case SBX_PROTO_ANY:
+		return "any";
+	case SBX_PROTO_TCP:
+		return "tcp";
+	case SBX_PROTO_UDP:
+		return "udp";
+	default:
+		return "unknown";
+	}
+}
+
+void sbx_access_str(uint32_t access, char buf[8])
+{
+	size_t n = 0;
+
+	if (!(access & (SBX_ACC_R | SBX_ACC_W | SBX_ACC_X))) {
+		memcpy(buf, "deny", 5);
+		return;
+	}
+	if (access & SBX_ACC_R)
+		buf[n++] = 'r';
+	if (access & SBX_ACC_W)
+		buf[n++] = 'w';
+	if (access & SBX_ACC_X)
+		buf[n++] = 'x';
+	buf[n] = '\0';
+}

@@ -1,0 +1,1025 @@
+/* SPDX-License-Identifier: MIT */
+/* The policy loader: keys, defaults, merging, overlays, errors with positions, files. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "policy.h"
+
+#define ANY_POS 0xffffffffu
+
+static void dump_diags(const struct sbx_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		print_message("  %s:%u:%u: error: %s\n", d->v[i].file, d->v[i].line, d->v[i].col, d->v[i].msg);
+}
+
+static struct sbx_policy *load_ok(const char *src, const char *env)
+{
+	struct sbx_policy *p = NULL;
+	struct sbx_diags d = { 0 };
+	int r = sbx_policy_load_buffer("t.toml", src, strlen(src), env, &p, &d);
+
+	if (r != 0 || d.n) {
+		dump_diags(&d);
+		sbx_diags_free(&d);
+		fail_msg("load failed (%d)", r);
+	}
+	assert_non_null(p);
+	return p;
+}
+
+/* The diagnostic at line:col containing frag, or NULL. */
+static const struct sbx_diag *find_diag(const struct sbx_diags *d, unsigned line, unsigned col, const char *frag)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if ((line == ANY_POS || (d->v[i].line == line && d->v[i].col == col)) && strstr(d->v[i].msg, frag))
+			return &d->v[i];
+	return NULL;
+}
+
+/* Loads src, expects failure with a diagnostic at line:col containing frag;
+ * returns the number of diagnostics. */
+static size_t expect_diag_env(const char *src, const char *env, unsigned line, unsigned col, const char *frag)
+{
+	struct sbx_policy *p = (struct sbx_policy *)0x1;
+	struct sbx_diags d = { 0 };
+	size_t n;
+	int r = sbx_policy_load_buffer("t.toml", src, strlen(src), env, &p, &d);
+
+	assert_int_equal(r, -EINVAL);
+	assert_ptr_equal(p, (struct sbx_policy *)0x1);	/* all-or-nothing: untouched */
+	if (!find_diag(&d, line, col, frag)) {
+		dump_diags(&d);
+		sbx_diags_free(&d);
+		fail_msg("no diagnostic at %u:%u containing \"%s\"", line, col, frag);
+	}
+	for (size_t i = 0; i < d.n; i++)
+		if (strcmp(d.v[i].file, "<policy>") != 0)	/* problems of the selected env have no file */
+			assert_string_equal(d.v[i].file, "t.toml");
+	n = d.n;
+	sbx_diags_free(&d);
+	return n;
+}
+
+static size_t expect_diag(const char *src, unsigned line, unsigned col, const char *frag)
+{
+	return expect_diag_env(src, NULL, line, col, frag);
+}
+
+/* ---- defaults and every key --------------------------------------------- */
+
+static void unspecified_profile_gets_documented_defaults(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.\"a\"]\n", NULL);
+	const struct sbx_profile *a = &p->profiles[0];
+
+	(void)state;
+	assert_int_equal(p->n_profiles, 1);
+	assert_string_equal(a->name, "a");
+	assert_string_equal(a->provider, "auto");
+	assert_int_equal(a->min_isolation, SBX_ISO_PROCESS);
+	assert_int_equal(a->timeout_ms, 0);
+	assert_int_equal(a->memory_bytes, 0);
+	assert_int_equal(a->cpu_milli, 0);
+	assert_int_equal(a->pids, 0);
+	assert_int_equal(a->nofile, 0);
+	assert_int_equal(a->net_bytes, 0);
+	assert_int_equal(a->n_env, 0);
+	assert_null(a->cwd);
+	assert_null(a->user);
+	assert_null(a->group);
+	assert_int_equal(a->audit, SBX_AUDIT_DENY);
+	assert_int_equal(a->enforcement, SBX_ENFORCE_STRICT);
+	assert_int_equal(a->n_allow_users, 0);
+	assert_int_equal(a->n_allow_groups, 0);
+	assert_int_equal(a->net.mode, SBX_NET_NONE);
+	assert_int_equal(a->net.n_entries, 0);
+	assert_int_equal(a->net.n_listen, 0);
+	assert_false(a->net.raw_sockets);
+	assert_int_equal(a->fs.mode, SBX_FS_NONE);
+	assert_int_equal(a->fs.n_rules, 0);
+	assert_int_equal(a->fs.n_exec, 0);
+	assert_string_equal(a->pos.file, "t.toml");
+	assert_int_equal(a->pos.line, 1);
+	assert_null(p->env);
+	assert_int_equal(p->n_files, 1);
+	assert_string_equal(p->files[0], "t.toml");
+	sbx_policy_free(p);
+}
+
+static const char every_key_src[] =
+	"version = 1\n"
+	"[profile.\"x\"]\n"
+	"provider = \"gvisor\"\n"
+	"min_isolation = \"gvisor\"\n"
+	"timeout = \"1m30s\"\n"
+	"memory = \"64M\"\n"
+	"cpu = 0.5\n"
+	"pids = 100\n"
+	"nofile = 1024\n"
+	"net_bytes = \"1G\"\n"
+	"env = { LANG = \"C\", _X1 = \"a=b\" }\n"
+	"cwd = \"/srv/app\"\n"
+	"user = \"nobody\"\n"
+	"group = 65534\n"
+	"audit = \"all\"\n"
+	"enforcement = \"best-effort\"\n"
+	"allow_users = [\"alice\", 1000]\n"
+	"allow_groups = [\"ops\"]\n"
+	"[profile.\"x\".network]\n"
+	"mode = \"allow\"\n"
+	"allow = [\"192.0.2.0/24:80-443/tcp\", { to = \"2001:db8::/32\", ports = \"80-443\", proto = \"tcp\" },\n"
+	"         { to = \"api.example.org\", ports = 443 }, \"*.example.net\"]\n"
+	"deny = [\"192.0.2.7\"]\n"
+	"listen = [\"8080\", \"9000-9010/udp\", 7000]\n"
+	"raw_sockets = true\n"
+	"[profile.\"x\".fs]\n"
+	"mode = \"read-write\"\n"
+	"rules = [{ path = \"/etc/ssl/\", access = \"r\" }, { path = \"/etc/shadow\", access = \"deny\" },\n"
+	"         { path = \"/opt/tool\", access = \"rx\" }]\n"
+	"exec = [\"/usr/bin/\", \"/opt/tool\"]\n";
+
+static void every_profile_key_is_parsed(void **state)
+{
+	struct sbx_policy *p = load_ok(every_key_src, NULL);
+	const struct sbx_profile *x = sbx_policy_find(p, "x");
+
+	(void)state;
+	assert_non_null(x);
+	assert_string_equal(x->provider, "gvisor");
+	assert_int_equal(x->min_isolation, SBX_ISO_GVISOR);
+	assert_int_equal(x->timeout_ms, 90000);
+	assert_int_equal(x->memory_bytes, 64ull << 20);
+	assert_int_equal(x->cpu_milli, 500);
+	assert_int_equal(x->pids, 100);
+	assert_int_equal(x->nofile, 1024);
+	assert_int_equal(x->net_bytes, 1ull << 30);
+	assert_int_equal(x->n_env, 2);
+	assert_string_equal(x->env[0].name, "LANG");
+	assert_string_equal(x->env[0].value, "C");
+	assert_string_equal(x->env[1].name, "_X1");
+	assert_string_equal(x->env[1].value, "a=b");
+	assert_string_equal(x->cwd, "/srv/app");
+	assert_string_equal(x->user, "nobody");
+	assert_string_equal(x->group, "65534");
+	assert_int_equal(x->audit, SBX_AUDIT_ALL);
+	assert_int_equal(x->enforcement, SBX_ENFORCE_BEST_EFFORT);
+	assert_int_equal(x->n_allow_users, 2);
+	assert_string_equal(x->allow_users[0], "alice");
+	assert_string_equal(x->allow_users[1], "1000");
+	assert_int_equal(x->n_allow_groups, 1);
+	assert_string_equal(x->allow_groups[0], "ops");
+	sbx_policy_free(p);
+}
+
+static void network_section_is_parsed(void **state)
+{
+	struct sbx_policy *p = load_ok(every_key_src, NULL);
+	const struct sbx_profile *x = sbx_policy_find(p, "x");
+	const struct sbx_net_entry *e = x->net.entries;
+
+	(void)state;
+	assert_int_equal(x->net.mode, SBX_NET_ALLOW);
+	assert_int_equal(x->net.n_entries, 5);
+	assert_string_equal(e[0].text, "192.0.2.0/24:80-443/tcp");
+	assert_false(e[0].deny);
+	assert_int_equal(e[0].pos.line, 21);
+	assert_int_equal(e[0].pos.col, 10);
+	assert_string_equal(e[0].pos.file, "t.toml");
+	assert_string_equal(e[1].text, "[2001:db8::]/32:80-443/tcp");
+	assert_int_equal(e[1].family, AF_INET6);
+	assert_string_equal(e[2].text, "api.example.org:443");
+	assert_int_equal(e[2].kind, SBX_NET_ENTRY_HOST);
+	assert_string_equal(e[3].text, "*.example.net");
+	assert_int_equal(e[3].kind, SBX_NET_ENTRY_WILDCARD);
+	assert_string_equal(e[4].text, "192.0.2.7");
+	assert_true(e[4].deny);
+	assert_int_equal(x->net.n_listen, 3);
+	assert_int_equal(x->net.listen[0].lo, 8080);
+	assert_int_equal(x->net.listen[1].lo, 9000);
+	assert_int_equal(x->net.listen[1].hi, 9010);
+	assert_int_equal(x->net.listen[1].proto, SBX_PROTO_UDP);
+	assert_int_equal(x->net.listen[2].lo, 7000);
+	assert_int_equal(x->net.listen[2].pos.line, 24);
+	assert_true(x->net.raw_sockets);
+	sbx_policy_free(p);
+}
+
+static void fs_section_is_parsed(void **state)
+{
+	struct sbx_policy *p = load_ok(every_key_src, NULL);
+	const struct sbx_profile *x = sbx_policy_find(p, "x");
+
+	(void)state;
+	assert_int_equal(x->fs.mode, SBX_FS_READ_WRITE);
+	assert_int_equal(x->fs.n_rules, 3);
+	assert_string_equal(x->fs.rules[0].path, "/etc/ssl/");
+	assert_true(x->fs.rules[0].dir);
+	assert_int_equal(x->fs.rules[0].access, SBX_ACC_R);
+	assert_string_equal(x->fs.rules[1].path, "/etc/shadow");
+	assert_false(x->fs.rules[1].dir);
+	assert_int_equal(x->fs.rules[1].access, 0);
+	assert_int_equal(x->fs.rules[2].access, SBX_ACC_R | SBX_ACC_X);
+	assert_int_equal(x->fs.rules[2].pos.line, 29);
+	assert_int_equal(x->fs.n_exec, 2);
+	assert_string_equal(x->fs.exec[0], "/usr/bin/");
+	assert_string_equal(x->fs.exec[1], "/opt/tool");
+	sbx_policy_free(p);
+}
+
+static void value_forms_cpu_timeout_size(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.a]\ncpu = 2\ntimeout = 45\nmemory = 2097152\n"
+				       "[profile.b]\ncpu = \"0.25\"\ntimeout = \"250ms\"\nmemory = \"2MiB\"\n"
+				       "net_bytes = 0\n"
+				       "[profile.c]\ncpu = \"500m\"\ntimeout = \"2h\"\nmemory = \"1G\"\nnet_bytes = 4096\n",
+				       NULL);
+
+	(void)state;
+	assert_int_equal(p->profiles[0].cpu_milli, 2000);
+	assert_int_equal(p->profiles[0].timeout_ms, 45000);
+	assert_int_equal(p->profiles[0].memory_bytes, 2097152);
+	assert_int_equal(p->profiles[1].cpu_milli, 250);
+	assert_int_equal(p->profiles[1].timeout_ms, 250);
+	assert_int_equal(p->profiles[1].memory_bytes, 2ull << 20);
+	assert_int_equal(p->profiles[1].net_bytes, 0);
+	assert_int_equal(p->profiles[2].cpu_milli, 500);
+	assert_int_equal(p->profiles[2].timeout_ms, 7200000);
+	assert_int_equal(p->profiles[2].memory_bytes, 1ull << 30);
+	assert_int_equal(p->profiles[2].net_bytes, 4096);
+	sbx_policy_free(p);
+}
+
+static void access_forms_and_enums(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.a]\nmin_isolation = \"none\"\nprovider = \"mock\"\naudit = \"none\"\n"
+				       "fs = { mode = \"full\", rules = [{ path = \"/a/\", access = \"rwx\" },\n"
+				       "  { path = \"/b\", access = \"w\" }, { path = \"/c\", access = \"wx\" },\n"
+				       "  { path = \"/d\", access = \"x\" }, { path = \"/e\", access = \"rw\" }] }\n"
+				       "network = { mode = \"deny\" }\n"
+				       "[profile.b]\nmin_isolation = \"microvm\"\nfs.mode = \"read-only\"\n"
+				       "network.mode = \"full\"\n"
+				       "[profile.c]\nmin_isolation = \"wasm\"\nprovider = \"wasm\"\n",
+				       NULL);
+	const struct sbx_profile *a = &p->profiles[0];
+
+	(void)state;
+	assert_int_equal(a->min_isolation, SBX_ISO_NONE);
+	assert_int_equal(a->audit, SBX_AUDIT_NONE);
+	assert_int_equal(a->fs.mode, SBX_FS_FULL);
+	assert_int_equal(a->fs.rules[0].access, SBX_ACC_R | SBX_ACC_W | SBX_ACC_X);
+	assert_int_equal(a->fs.rules[1].access, SBX_ACC_W);
+	assert_int_equal(a->fs.rules[2].access, SBX_ACC_W | SBX_ACC_X);
+	assert_int_equal(a->fs.rules[3].access, SBX_ACC_X);
+	assert_int_equal(a->fs.rules[4].access, SBX_ACC_R | SBX_ACC_W);
+	assert_int_equal(a->net.mode, SBX_NET_DENY);
+	assert_int_equal(p->profiles[1].min_isolation, SBX_ISO_MICROVM);
+	assert_int_equal(p->profiles[1].fs.mode, SBX_FS_READ_ONLY);
+	assert_int_equal(p->profiles[1].net.mode, SBX_NET_FULL);
+	assert_int_equal(p->profiles[2].min_isolation, SBX_ISO_WASM);
+	sbx_policy_free(p);
+}
+
+static void profiles_are_sorted_and_found(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.zeta]\n[profile.\"ccos.network.http-fetch\"]\n[profile.alpha]\n", NULL);
+
+	(void)state;
+	assert_int_equal(p->n_profiles, 3);
+	assert_string_equal(p->profiles[0].name, "alpha");
+	assert_string_equal(p->profiles[1].name, "ccos.network.http-fetch");
+	assert_string_equal(p->profiles[2].name, "zeta");
+	assert_ptr_equal(sbx_policy_find(p, "zeta"), &p->profiles[2]);
+	assert_ptr_equal(sbx_policy_find(p, "ccos.network.http-fetch"), &p->profiles[1]);
+	assert_null(sbx_policy_find(p, "beta"));
+	assert_null(sbx_policy_find(NULL, "beta"));
+	sbx_policy_free(p);
+	assert_null(sbx_policy_free(NULL));
+}
+
+/* ---- merging ------------------------------------------------------------ */
+
+static void defaults_merge_tables_and_replace_arrays(void **state)
+{
+	struct sbx_policy *p = load_ok("[defaults]\nmemory = \"256M\"\ntimeout = \"1m\"\nenv = { A = \"1\", B = \"2\" }\n"
+				       "network = { mode = \"allow\", allow = [\"192.0.2.1\", \"192.0.2.2\"] }\n"
+				       "fs = { exec = [\"/bin/\"] }\n"
+				       "[profile.a]\nmemory = \"64M\"\nenv = { B = \"b\", C = \"3\" }\n"
+				       "network = { allow = [\"198.51.100.1\"] }\n"
+				       "[profile.b]\n",
+				       NULL);
+	const struct sbx_profile *a = sbx_policy_find(p, "a"), *b = sbx_policy_find(p, "b");
+
+	(void)state;
+	assert_int_equal(a->memory_bytes, 64ull << 20);		/* profile replaces */
+	assert_int_equal(a->timeout_ms, 60000);			/* default kept */
+	assert_int_equal(a->n_env, 3);				/* tables merge key by key */
+	assert_string_equal(a->env[0].name, "A");
+	assert_string_equal(a->env[1].value, "b");
+	assert_string_equal(a->env[2].name, "C");
+	assert_int_equal(a->net.mode, SBX_NET_ALLOW);		/* network table merged */
+	assert_int_equal(a->net.n_entries, 1);			/* arrays replace */
+	assert_string_equal(a->net.entries[0].text, "198.51.100.1");
+	assert_int_equal(a->fs.n_exec, 1);
+	assert_int_equal(b->memory_bytes, 256ull << 20);
+	assert_int_equal(b->net.n_entries, 2);
+	sbx_policy_free(p);
+}
+
+static void empty_array_in_profile_clears_default_list(void **state)
+{
+	struct sbx_policy *p = load_ok("[defaults]\nnetwork = { mode = \"allow\", allow = [\"192.0.2.1\"], deny = [\"192.0.2.2\"] }\n"
+				       "[profile.a]\nnetwork = { allow = [] }\n",
+				       NULL);
+
+	(void)state;
+	assert_int_equal(p->profiles[0].net.n_entries, 1);
+	assert_true(p->profiles[0].net.entries[0].deny);
+	sbx_policy_free(p);
+}
+
+static const char layers_src[] =
+	"[defaults]\n"
+	"timeout = \"1s\"\npids = 1\nnofile = 1\nmemory = \"1M\"\n"
+	"[profile.x]\n"
+	"pids = 2\nnofile = 2\nmemory = \"2M\"\n"
+	"env = { A = \"profile\", B = \"profile\" }\n"
+	"[profile.y]\n"
+	"[env.prod.defaults]\n"
+	"nofile = 3\nmemory = \"3M\"\n"
+	"[env.prod.profile.x]\n"
+	"memory = \"4M\"\nenv = { B = \"overlay\" }\n"
+	"[env.dev]\n";
+
+static void overlay_layers_apply_in_documented_order(void **state)
+{
+	struct sbx_policy *p = load_ok(layers_src, "prod");
+	const struct sbx_profile *x = sbx_policy_find(p, "x"), *y = sbx_policy_find(p, "y");
+
+	(void)state;
+	assert_string_equal(p->env, "prod");
+	assert_int_equal(x->timeout_ms, 1000);			/* [defaults] */
+	assert_int_equal(x->pids, 2);				/* profile over defaults */
+	assert_int_equal(x->nofile, 3);				/* env defaults over profile */
+	assert_int_equal(x->memory_bytes, 4ull << 20);		/* env overlay over all */
+	assert_int_equal(x->n_env, 2);
+	assert_string_equal(x->env[0].value, "profile");
+	assert_string_equal(x->env[1].value, "overlay");
+	assert_int_equal(y->nofile, 3);				/* env defaults reach every profile */
+	assert_int_equal(y->memory_bytes, 3ull << 20);
+	sbx_policy_free(p);
+}
+
+static void overlays_ignored_without_env_and_empty_env_is_valid(void **state)
+{
+	struct sbx_policy *p = load_ok(layers_src, NULL);
+
+	(void)state;
+	assert_null(p->env);
+	assert_int_equal(sbx_policy_find(p, "x")->memory_bytes, 2ull << 20);
+	sbx_policy_free(p);
+	p = load_ok(layers_src, "dev");
+	assert_int_equal(sbx_policy_find(p, "x")->memory_bytes, 2ull << 20);
+	assert_string_equal(p->env, "dev");
+	sbx_policy_free(p);
+}
+
+static void unknown_env_lists_known_ones(void **state)
+{
+	(void)state;
+	expect_diag_env(layers_src, "prd", 0, 0, "unknown environment 'prd' (did you mean 'prod'?); defined: dev, prod");
+	expect_diag_env("[profile.a]\n", "prod", 0, 0, "unknown environment 'prod': the policy defines no [env.*] tables");
+}
+
+static void overlay_of_unknown_profile_is_an_error(void **state)
+{
+	(void)state;
+	/* Checked whichever environment is selected. */
+	expect_diag("[profile.web]\n[env.prod.profile.wbe]\nmemory = \"1G\"\n", 2, 19,
+		    "env 'prod' overlays unknown profile 'wbe' (did you mean 'web'?)");
+}
+
+static void errors_in_unselected_overlays_are_reported(void **state)
+{
+	(void)state;
+	expect_diag_env("[profile.a]\n[env.prod.profile.a]\nmemroy = \"1G\"\n[env.dev]\n", "dev", 3, 1,
+			"unknown key 'memroy' in env 'prod' overlay of profile 'a' (did you mean 'memory'?)");
+	expect_diag("[profile.a]\n[env.prod.defaults]\ncpu = true\n", 3, 7,
+		    "'cpu' in [env.prod.defaults] must be a string, an integer or a float, not a boolean");
+	expect_diag("[profile.a]\n[env.prod]\nprofiles = {}\n", 3, 1,
+		    "unknown key 'profiles' in [env.prod] (did you mean 'profile'?)");
+}
+
+static void merged_limits_are_checked_after_overlay(void **state)
+{
+	(void)state;
+	/* Each layer alone is fine; only the selected combination is not. */
+	expect_diag_env("[profile.a]\nprovider = \"process\"\n[env.prod.profile.a]\nmin_isolation = \"gvisor\"\n",
+			"prod", 1, 10, "provider 'process' (isolation 'process') does not meet min_isolation 'gvisor'");
+	expect_diag_env("[profile.a]\nnetwork.allow = [\"192.0.2.1\"]\n[env.prod.profile.a]\nnetwork.deny = [\"192.0.2.1\"]\n"
+			"network.mode = \"allow\"\n",
+			"prod", 4, 17, "'192.0.2.1' is both allowed and denied (the other is at t.toml:2:18)");
+}
+
+/* ---- structure errors --------------------------------------------------- */
+
+static void unknown_keys_get_suggestions(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x]\nmemroy = \"1G\"\n", 2, 1, "unknown key 'memroy' in profile 'x' (did you mean 'memory'?)");
+	expect_diag("[profile.x]\nnetwork = { mdoe = \"allow\" }\n", 2, 13,
+		    "unknown key 'mdoe' in the network table of profile 'x' (did you mean 'mode'?)");
+	expect_diag("[profile.x]\nfs.rulez = []\n", 2, 4, "unknown key 'rulez' in the fs table of profile 'x' (did you mean 'rules'?)");
+	expect_diag("[profile.x]\nzzzzzz = 1\n", 2, 1, "unknown key 'zzzzzz' in profile 'x'");
+	expect_diag("[profil.x]\n", ANY_POS, 0, "unknown key 'profil' in the top level (did you mean 'profile'?)");
+	expect_diag("[default]\n[profile.a]\n", ANY_POS, 0, "unknown key 'default' in the top level (did you mean 'defaults'?)");
+	expect_diag("[defaults]\ntimeuot = 1\n[profile.a]\n", 2, 1, "unknown key 'timeuot' in [defaults] (did you mean 'timeout'?)");
+	expect_diag("[profile.ccos.network.http-fetch]\n", ANY_POS, 0, "profile names that contain dots must be quoted");
+}
+
+static void top_level_version_and_shapes(void **state)
+{
+	struct sbx_policy *p = load_ok("version = 1\n[profile.a]\n", NULL);
+
+	(void)state;
+	sbx_policy_free(p);
+	expect_diag("version = 2\n[profile.a]\n", 1, 11, "unsupported policy version 2 (this sbx reads version 1)");
+	expect_diag("version = \"1\"\n[profile.a]\n", 1, 11, "'version' must be an integer (1)");
+	expect_diag("profile = 1\n", 1, 11, "profile must be a table, not an integer");
+	expect_diag("[profile]\na = 1\n", 2, 5, "profile 'a' must be a table, not an integer");
+	expect_diag("[profile.\"bad name\"]\n", ANY_POS, 0, "invalid profile name 'bad name'");
+	expect_diag("[profile.\"\"]\n", ANY_POS, 0, "invalid profile name ''");
+	expect_diag("[profile.a]\n[env.\"p/rod\"]\n", ANY_POS, 0, "invalid environment name 'p/rod'");
+	expect_diag("", 0, 0, "no profiles defined");
+	expect_diag("[defaults]\nmemory = \"1G\"\n", 0, 0, "no profiles defined");
+}
+
+static void wrong_types_name_expected_and_actual(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x]\ntimeout = true\n", 2, 11, "'timeout' in profile 'x' must be a string or an integer, not a boolean");
+	expect_diag("[profile.x]\npids = \"5\"\n", 2, 8, "'pids' in profile 'x' must be an integer, not a string");
+	expect_diag("[profile.x]\nenv = [\"A=1\"]\n", 2, 7, "'env' in profile 'x' must be a table, not an array");
+	expect_diag("[profile.x]\nnetwork.raw_sockets = 1\n", 2, 23, "must be a boolean, not an integer");
+	expect_diag("[profile.x]\nnetwork = { mode = \"allow\", allow = [1] }\n", 2, 38,
+		    "a network entry must be a string or a table, not an integer");
+	expect_diag("[profile.x]\nfs.rules = [\"/etc/\"]\n", 2, 13, "an fs rule");
+	expect_diag("[profile.x]\nenv = { A = 1 }\n", 2, 13, "environment variable 'A' must be a string, not an integer");
+	expect_diag("[profile.x]\nfs.exec = [1]\n", 2, 12, "an exec entry must be a string, not an integer");
+	expect_diag("[profile.x]\nnetwork = { mode = \"deny\", listen = [true] }\n", 2, 38,
+		    "a listen port must be a string or an integer, not a boolean");
+}
+
+static void several_errors_are_reported_in_one_load_sorted(void **state)
+{
+	struct sbx_policy *p = NULL;
+	struct sbx_diags d = { 0 };
+	const char *src = "[profile.a]\nmemory = \"1MB\"\npids = -1\ncpu = 2000\n[profile.b]\nfoo = 1\n";
+
+	(void)state;
+	assert_int_equal(sbx_policy_load_buffer("t.toml", src, strlen(src), NULL, &p, &d), -EINVAL);
+	assert_null(p);
+	assert_int_equal(d.n, 4);
+	assert_int_equal(d.v[0].line, 2);
+	assert_non_null(strstr(d.v[0].msg, "invalid size '1MB' for 'memory'"));
+	assert_int_equal(d.v[1].line, 3);
+	assert_non_null(strstr(d.v[1].msg, "pids -1 out of range"));
+	assert_int_equal(d.v[2].line, 4);
+	assert_non_null(strstr(d.v[2].msg, "cpu must be 0 (unlimited) or between 0.001 and 1024 CPUs"));
+	assert_int_equal(d.v[3].line, 6);
+	/* Diagnostics are appended: a second load adds to the list. */
+	assert_int_equal(sbx_policy_load_buffer("t.toml", src, strlen(src), NULL, &p, &d), -EINVAL);
+	assert_int_equal(d.n, 8);
+	sbx_diags_free(&d);
+	assert_int_equal(d.n, 0);
+	sbx_diags_free(NULL);
+}
+
+static void errors_of_other_profiles_are_still_checked(void **state)
+{
+	struct sbx_policy *p = NULL;
+	struct sbx_diags d = { 0 };
+	const char *src = "[profile.a]\nmemroy = 1\nnetwork.allow = [\"192.0.2.1\"]\n"
+			  "[profile.b]\nnetwork.allow = [\"192.0.2.1\"]\n";
+
+	(void)state;
+	assert_int_equal(sbx_policy_load_buffer("t.toml", src, strlen(src), NULL, &p, &d), -EINVAL);
+	/* a: only its own key error (its resolved checks would repeat it); b: the mode check. */
+	assert_int_equal(d.n, 2);
+	assert_non_null(find_diag(&d, 2, 1, "unknown key 'memroy'"));
+	assert_non_null(find_diag(&d, 5, 18, "'allow' entries are ignored in mode 'none'"));
+	sbx_diags_free(&d);
+}
+
+static void syntax_error_is_one_diag_with_position(void **state)
+{
+	struct sbx_policy *p = NULL;
+	struct sbx_diags d = { 0 };
+	const char *src = "[profile.a]\nmemory = \n";
+
+	(void)state;
+	assert_int_equal(sbx_policy_load_buffer("t.toml", src, strlen(src), NULL, &p, &d), -EINVAL);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].line, 2);
+	assert_true(d.v[0].col > 0);
+	sbx_diags_free(&d);
+}
+
+/* ---- values ------------------------------------------------------------- */
+
+static void out_of_range_values(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x]\nmemory = \"512K\"\n", 2, 10, "memory must be 0 (unlimited) or between 1M and 64T");
+	expect_diag("[profile.x]\nmemory = \"65T\"\n", 2, 10, "memory must be 0 (unlimited) or between 1M and 64T");
+	expect_diag("[profile.x]\nmemory = -1\n", 2, 10, "'memory' must not be negative");
+	expect_diag("[profile.x]\nnet_bytes = \"1 G\"\n", 2, 13, "invalid size '1 G' for 'net_bytes'");
+	expect_diag("[profile.x]\ncpu = 0.0001\n", 2, 7, "cpu 0.0001 is finer than 0.001 CPU");
+	expect_diag("[profile.x]\ncpu = 1024.5\n", 2, 7, "between 0.001 and 1024 CPUs");
+	expect_diag("[profile.x]\ncpu = -1\n", 2, 7, "between 0.001 and 1024 CPUs");
+	expect_diag("[profile.x]\ncpu = \"half\"\n", 2, 7, "invalid cpu 'half'");
+	expect_diag("[profile.x]\ncpu = nan\n", 2, 7, "between 0.001 and 1024 CPUs");
+	expect_diag("[profile.x]\ntimeout = \"40d\"\n", 2, 11, "timeout '40d' out of range (0 to 31 days)");
+	expect_diag("[profile.x]\ntimeout = -5\n", 2, 11, "timeout -5 out of range");
+	expect_diag("[profile.x]\ntimeout = \"5 s\"\n", 2, 11, "invalid duration '5 s' for 'timeout'");
+	expect_diag("[profile.x]\npids = 4194305\n", 2, 8, "pids 4194305 out of range (0 = unlimited, or 1 to 4194304)");
+	expect_diag("[profile.x]\nnofile = 1048577\n", 2, 10, "nofile 1048577 out of range (0 = inherit, or 1 to 1048576)");
+	expect_diag("[profile.x]\nuser = 4294967295\n", 2, 8, "user id 4294967295 out of range");
+	expect_diag("[profile.x]\ngroup = \"99999999999\"\n", 2, 9, "invalid group name");
+	expect_diag("[profile.x]\nuser = \"bad user\"\n", 2, 8, "invalid user name 'bad user'");
+	expect_diag("[profile.x]\nuser = \"$\"\n", 2, 8, "invalid user name '$'");
+	expect_diag("[profile.x]\nuser = \"\"\n", 2, 8, "invalid user name ''");
+	expect_diag("[profile.x]\nallow_users = [\"ok\", \"-no\"]\n", 2, 22, "invalid user name '-no'");
+	expect_diag("[profile.x]\ncwd = \"srv\"\n", 2, 7, "cwd: path 'srv' is not absolute");
+	expect_diag("[profile.x]\ncwd = \"/srv/\"\n", 2, 7, "must not end with '/'");
+	expect_diag("[profile.x]\nenv = { \"1A\" = \"x\" }\n", 2, 9, "invalid environment variable name '1A'");
+	expect_diag("[profile.x]\nenv = { \"A=B\" = \"x\" }\n", 2, 9, "invalid environment variable name 'A=B'");
+	expect_diag("[profile.x]\nenv = { A = \"a\\u0000b\" }\n", 2, 13, "environment variable 'A' contains a NUL character");
+}
+
+static void enums_reject_unknown_names_with_hints(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x]\nprovider = \"gviser\"\n", 2, 12, "unknown provider 'gviser' (did you mean 'gvisor'?)");
+	expect_diag("[profile.x]\nprovider = \"docker\"\n", 2, 12,
+		    "unknown provider 'docker' (expected one of: auto, process, host, gvisor, microvm, wasm, mock)");
+	expect_diag("[profile.x]\nmin_isolation = \"vm\"\n", 2, 17, "unknown isolation level 'vm'");
+	expect_diag("[profile.x]\naudit = \"denied\"\n", 2, 9, "unknown audit level 'denied' (expected one of: deny, all, none)");
+	expect_diag("[profile.x]\naudit = \"dney\"\n", 2, 9, "unknown audit level 'dney' (did you mean 'deny'?)");
+	expect_diag("[profile.x]\nenforcement = \"besteffort\"\n", 2, 15, "(did you mean 'best-effort'?)");
+	expect_diag("[profile.x]\nnetwork.mode = \"allowed\"\n", 2, 16, "unknown network mode 'allowed' (did you mean 'allow'?)");
+	expect_diag("[profile.x]\nfs.mode = \"readonly\"\n", 2, 11, "unknown filesystem mode 'readonly' (did you mean 'read-only'?)");
+	expect_diag("[profile.x]\nprovider = \"mock\"\nmin_isolation = \"process\"\n", 1, 10,
+		    "provider 'mock' (isolation 'none') does not meet min_isolation 'process'");
+	expect_diag("[profile.x]\nprovider = \"process\"\nmin_isolation = \"wasm\"\n", 1, 10, "does not meet min_isolation 'wasm'");
+}
+
+static void network_entry_errors_have_positions(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"192.0.2.1/24\"]\n", 3, 18,
+		    "192.0.2.1/24 has host bits set; did you mean 192.0.2.0/24?");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"10.0.0.1\", \"1.2.3\"]\n", 3, 30,
+		    "invalid IPv4 address '1.2.3'");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"192.0.2.1:0\"]\n", 3, 18, "port 0 out of range");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"192.0.2.1:70000\"]\n", 3, 18,
+		    "port 70000 out of range");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"192.0.2.1:9-1\"]\n", 3, 18, "empty port range 9-1");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [{ ports = 80 }]\n", 3, 18,
+		    "network entry table is missing 'to'");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [{ to = \"192.0.2.1\", port = 80 }]\n", 3, 38,
+		    "unknown key 'port' in a network entry (did you mean 'ports'?)");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [{ to = \"192.0.2.1:80\", ports = 80 }]\n", 3, 18,
+		    "'to' already has a port");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [{ to = \"192.0.2.1/tcp\", proto = \"udp\" }]\n",
+		    3, 18, "'to' already has a protocol");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [{ to = \"192.0.2.1\", proto = \"icmp\" }]\n",
+		    3, 18, "unknown protocol 'icmp' (expected tcp or udp)");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [{ to = \"192.0.2.1\", ports = 0 }]\n", 3, 18,
+		    "port 0 out of range");
+	expect_diag("[profile.x]\nnetwork.mode = \"deny\"\nnetwork.listen = [\"0\"]\n", 3, 19, "port 0 out of range");
+	expect_diag("[profile.x]\nnetwork.mode = \"deny\"\nnetwork.listen = [70000]\n", 3, 19, "port 70000 out of range (1-65535)");
+}
+
+static void network_mode_consistency(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x]\nnetwork.mode = \"full\"\nnetwork.allow = [\"192.0.2.1\"]\n", 3, 18,
+		    "'allow' entries are ignored in mode 'full'");
+	expect_diag("[profile.x]\nnetwork.deny = [\"192.0.2.1\"]\n", 2, 17, "'deny' entries are ignored in mode 'none'");
+	expect_diag("[profile.x]\nnetwork.listen = [\"80\"]\n", 2, 19, "'listen' is ignored in mode 'none'");
+	expect_diag("[profile.x]\nnetwork.raw_sockets = true\n", 1, 10, "raw_sockets = true needs network access");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"192.0.2.1:443\"]\nnetwork.deny = [\"192.0.2.1:443\"]\n",
+		    4, 17, "'192.0.2.1:443' is both allowed and denied (the other is at t.toml:3:18)");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"::ffff:192.0.2.1\", \"192.0.2.1\"]\n", 3, 38,
+		    "duplicate entry '192.0.2.1' (first at t.toml:3:18)");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"Example.org\", \"example.org.\"]\n", 3, 33,
+		    "duplicate entry 'example.org'");
+}
+
+static void allow_mode_with_empty_list_is_accepted(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = []\n"
+				       "[profile.y]\nnetwork = { mode = \"full\", listen = [\"8080/tcp\"], raw_sockets = true }\n",
+				       NULL);
+
+	(void)state;
+	assert_int_equal(p->profiles[0].net.n_entries, 0);
+	assert_int_equal(p->profiles[1].net.n_listen, 1);
+	sbx_policy_free(p);
+}
+
+static void fs_rule_errors(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x]\nfs.rules = [{ path = \"etc/\", access = \"r\" }]\n", 2, 13, "path 'etc/' is not absolute");
+	expect_diag("[profile.x]\nfs.rules = [{ path = \"/etc/../root/\", access = \"r\" }]\n", 2, 13,
+		    "path '/etc/../root/' contains a '..' component");
+	expect_diag("[profile.x]\nfs.rules = [{ path = \"/etc/./x\", access = \"r\" }]\n", 2, 13, "contains a '.' component");
+	expect_diag("[profile.x]\nfs.rules = [{ path = \"/etc//x\", access = \"r\" }]\n", 2, 13, "contains '//'");
+	expect_diag("[profile.x]\nfs.rules = [{ path = \"/etc/\", access = \"wr\" }]\n", 2, 13,
+		    "invalid access 'wr' (expected r, rw, rx, rwx, w, wx, x or deny)");
+	expect_diag("[profile.x]\nfs.rules = [{ path = \"/etc/\" }]\n", 2, 13, "fs rule is missing 'access'");
+	expect_diag("[profile.x]\nfs.rules = [{ access = \"r\" }]\n", 2, 13, "fs rule is missing 'path'");
+	expect_diag("[profile.x]\nfs.rules = [{ path = \"/etc/\", acess = \"r\" }]\n", 2, 31,
+		    "unknown key 'acess' in an fs rule (did you mean 'access'?)");
+	expect_diag("[profile.x]\nfs.rules = [{ path = \"/a/\", access = \"r\" }, { path = \"/a/\", access = \"deny\" }]\n", 2, 45,
+		    "path '/a/' is both allowed and denied (the other rule is at t.toml:2:13)");
+	expect_diag("[profile.x]\nfs.rules = [{ path = \"/a\", access = \"r\" }, { path = \"/a\", access = \"rw\" }]\n", 2, 44,
+		    "duplicate rule for path '/a' (first at t.toml:2:13)");
+	expect_diag("[profile.x]\nfs.exec = [\"/bin/sh\", \"/bin/sh\"]\n", 2, 23, "duplicate exec entry '/bin/sh' (first at 2:12)");
+	expect_diag("[profile.x]\nfs.exec = [\"sh\"]\n", 2, 12, "path 'sh' is not absolute");
+}
+
+/* ---- limits ------------------------------------------------------------- */
+
+/* Writes item i of a generated list into buf. */
+typedef int (*item_fn)(char *buf, size_t len, size_t i);
+
+static int item_addr(char *buf, size_t len, size_t i)
+{
+	return snprintf(buf, len, "\"10.%zu.%zu.%zu\",\n", i >> 16, (i >> 8) & 255, i & 255);
+}
+
+static int item_port(char *buf, size_t len, size_t i)
+{
+	return snprintf(buf, len, "\"%zu\",\n", 1000 + i);
+}
+
+static int item_exec(char *buf, size_t len, size_t i)
+{
+	return snprintf(buf, len, "\"/bin/t%zu\",\n", i);
+}
+
+static int item_env(char *buf, size_t len, size_t i)
+{
+	return snprintf(buf, len, "V%zu = \"x\"\n", i);
+}
+
+static int item_rule(char *buf, size_t len, size_t i)
+{
+	return snprintf(buf, len, "{ path = \"/d/%zu\", access = \"r\" },\n", i);
+}
+
+static char *repeat_src(const char *head, item_fn item, size_t n, const char *tail)
+{
+	size_t cap = strlen(head) + strlen(tail) + n * 64 + 1, o;
+	char *s = malloc(cap);
+
+	assert_non_null(s);
+	o = (size_t)snprintf(s, cap, "%s", head);
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)item(s + o, cap - o, i);
+	snprintf(s + o, cap - o, "%s", tail);
+	return s;
+}
+
+static void net_rule_limit_is_enforced(void **state)
+{
+	char *ok, *bad;
+	struct sbx_policy *p;
+
+	(void)state;
+	ok = repeat_src("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\n", item_addr,
+			SBX_MAX_NET_RULES, "]\n");
+	p = load_ok(ok, NULL);
+	assert_int_equal(p->profiles[0].net.n_entries, SBX_MAX_NET_RULES);
+	sbx_policy_free(p);
+	bad = repeat_src("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\n", item_addr,
+			 SBX_MAX_NET_RULES + 1, "]\n");
+	expect_diag(bad, 3, 17, "too many entries in 'allow' (16385; the limit is 16384)");
+	free(ok);
+	free(bad);
+	/* allow + deny together over the limit */
+	bad = repeat_src("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.deny = [\"192.0.2.1\"]\nnetwork.allow = [\n",
+			 item_addr, SBX_MAX_NET_RULES, "]\n");
+	expect_diag(bad, 1, 10, "profile 'x' has 16385 network entries (the limit is 16384)");
+	free(bad);
+}
+
+static void other_limits_are_enforced(void **state)
+{
+	char *bad;
+
+	(void)state;
+	bad = repeat_src("[profile.x]\nnetwork.mode = \"deny\"\nnetwork.listen = [\n", item_port, SBX_MAX_LISTEN + 1, "]\n");
+	expect_diag(bad, 3, 18, "too many entries in 'listen' (65; the limit is 64)");
+	free(bad);
+	bad = repeat_src("[profile.x]\nfs.exec = [\n", item_exec, SBX_MAX_EXEC + 1, "]\n");
+	expect_diag(bad, 2, 11, "too many exec entries (1025; the limit is 1024)");
+	free(bad);
+	bad = repeat_src("[profile.x.env]\n", item_env, SBX_MAX_ENV + 1, "");
+	expect_diag(bad, 258, 1, "too many environment variables (the limit is 256)");
+	free(bad);
+	/* Over the limit only once [defaults] and the profile are merged. */
+	bad = repeat_src("[defaults.env]\nD1 = \"x\"\n[profile.x.env]\n", item_env, SBX_MAX_ENV, "");
+	expect_diag(bad, 259, 1, "too many environment variables (the limit is 256)");
+	free(bad);
+	bad = repeat_src("[profile.x]\nfs.rules = [\n", item_rule,
+			 SBX_MAX_PATH_RULES + 1, "]\n");
+	expect_diag(bad, 2, 12, "too many fs rules (16385; the limit is 16384)");
+	free(bad);
+}
+
+static void path_length_limit_is_enforced(void **state)
+{
+	char path[SBX_MAX_PATH_LEN + 2], src[SBX_MAX_PATH_LEN + 128];
+	struct sbx_policy *p;
+
+	(void)state;
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	path[SBX_MAX_PATH_LEN - 1] = '\0';	/* 255 bytes: fits with its NUL */
+	snprintf(src, sizeof(src), "[profile.x]\nfs.rules = [{ path = \"%s\", access = \"r\" }]\n", path);
+	p = load_ok(src, NULL);
+	sbx_policy_free(p);
+	path[SBX_MAX_PATH_LEN - 1] = 'a';
+	path[SBX_MAX_PATH_LEN] = '\0';
+	snprintf(src, sizeof(src), "[profile.x]\nfs.rules = [{ path = \"%s\", access = \"r\" }]\n", path);
+	expect_diag(src, 2, 13, "is too long (256 bytes; the limit is 255)");
+}
+
+/* ---- files and directories ---------------------------------------------- */
+
+struct tmpdir {
+	char path[64];
+};
+
+static void tmp_write(const struct tmpdir *t, const char *name, const char *content)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", t->path, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+}
+
+static void tmp_make(struct tmpdir *t)
+{
+	snprintf(t->path, sizeof(t->path), "/tmp/sbx-policy-test-XXXXXX");
+	assert_non_null(mkdtemp(t->path));
+}
+
+static void tmp_remove(struct tmpdir *t)
+{
+	DIR *d = opendir(t->path);
+	struct dirent *de;
+	char p[512];
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", t->path, de->d_name);
+		if (unlink(p) < 0)
+			assert_int_equal(rmdir(p), 0);
+	}
+	closedir(d);
+	assert_int_equal(rmdir(t->path), 0);
+}
+
+static int load_paths(const char *const *paths, size_t n, const char *env, struct sbx_policy **p,
+		      struct sbx_diags *d)
+{
+	*p = NULL;
+	memset(d, 0, sizeof(*d));
+	return sbx_policy_load(paths, n, env, p, d);
+}
+
+static void directory_loads_toml_files_in_name_order(void **state)
+{
+	struct tmpdir t;
+	struct sbx_policy *p;
+	struct sbx_diags d;
+	char sub[128];
+	const char *paths[1];
+
+	(void)state;
+	tmp_make(&t);
+	tmp_write(&t, "b.toml", "[profile.b]\n[env.prod.profile.a]\nmemory = \"2M\"\n");
+	tmp_write(&t, "a.toml", "[defaults]\npids = 7\n[profile.a]\n[env.prod]\n");
+	tmp_write(&t, "notes.txt", "not a policy");
+	tmp_write(&t, ".hidden.toml", "garbage = [");
+	snprintf(sub, sizeof(sub), "%s/dir.toml", t.path);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	paths[0] = t.path;
+	assert_int_equal(load_paths(paths, 1, "prod", &p, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(p->n_files, 2);
+	assert_non_null(strstr(p->files[0], "/a.toml"));
+	assert_non_null(strstr(p->files[1], "/b.toml"));
+	assert_int_equal(sbx_policy_find(p, "a")->pids, 7);	/* a.toml's defaults */
+	assert_int_equal(sbx_policy_find(p, "b")->pids, 0);	/* ...not b.toml's */
+	assert_int_equal(sbx_policy_find(p, "a")->memory_bytes, 2ull << 20); /* overlay from b.toml */
+	assert_ptr_equal(sbx_policy_find(p, "b")->pos.file, p->files[1]);
+	sbx_policy_free(p);
+	tmp_remove(&t);
+}
+
+static void duplicate_profiles_across_files_name_both(void **state)
+{
+	struct tmpdir t;
+	struct sbx_policy *p;
+	struct sbx_diags d;
+	char a[128], b[128], want[300];
+	const char *paths[2] = { a, b };
+
+	(void)state;
+	tmp_make(&t);
+	tmp_write(&t, "one.toml", "# first\n[profile.web]\n[env.prod.profile.web]\n");
+	tmp_write(&t, "two.toml", "[profile.api]\n\n[profile.web]\n[env.prod.profile.web]\n");
+	snprintf(a, sizeof(a), "%s/one.toml", t.path);
+	snprintf(b, sizeof(b), "%s/two.toml", t.path);
+	assert_int_equal(load_paths(paths, 2, NULL, &p, &d), -EINVAL);
+	assert_null(p);
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.v[0].file, b);
+	assert_int_equal(d.v[0].line, 3);
+	snprintf(want, sizeof(want), "profile 'web' is already defined at %s:2:", a);
+	assert_non_null(strstr(d.v[0].msg, want));
+	assert_int_equal(d.v[1].line, 4);
+	snprintf(want, sizeof(want), "env 'prod' overlay of profile 'web' is already defined at %s:3:", a);
+	assert_non_null(strstr(d.v[1].msg, want));
+	sbx_diags_free(&d);
+	tmp_remove(&t);
+}
+
+static void path_errors_are_reported(void **state)
+{
+	struct tmpdir t;
+	struct sbx_policy *p;
+	struct sbx_diags d;
+	char bad[128], big[128];
+	const char *paths[3] = { "/nonexistent/sbx/policy.toml", NULL, NULL };
+	int fd;
+
+	(void)state;
+	tmp_make(&t);
+	paths[1] = t.path;	/* empty directory */
+	snprintf(big, sizeof(big), "%s.big", t.path);
+	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (16 << 20) + 1), 0);
+	close(fd);
+	paths[2] = big;
+	assert_int_equal(load_paths(paths, 3, NULL, &p, &d), -EINVAL);
+	assert_null(p);
+	assert_int_equal(d.n, 3);
+	assert_non_null(find_diag(&d, 0, 0, "cannot open: No such file or directory"));
+	assert_non_null(find_diag(&d, 0, 0, "no *.toml files in this directory"));
+	assert_non_null(find_diag(&d, 0, 0, "file is too large (16777217 bytes; the limit is 16777216)"));
+	sbx_diags_free(&d);
+	unlink(big);
+	snprintf(bad, sizeof(bad), "%s/bad.toml", t.path);
+	tmp_write(&t, "bad.toml", "[profile.a]\nmemory = \n");
+	tmp_write(&t, "ok.toml", "[profile.b]\nmemroy = 1\n");
+	paths[0] = t.path;
+	assert_int_equal(load_paths(paths, 1, NULL, &p, &d), -EINVAL);
+	assert_int_equal(d.n, 1);	/* a broken file stops before validation */
+	assert_string_equal(d.v[0].file, bad);
+	assert_int_equal(d.v[0].line, 2);
+	sbx_diags_free(&d);
+	assert_int_equal(load_paths(paths, 0, NULL, &p, &d), -EINVAL);
+	assert_non_null(find_diag(&d, 0, 0, "no policy files given"));
+	sbx_diags_free(&d);
+	tmp_remove(&t);
+}
+
+/* ---- examples ----------------------------------------------------------- */
+
+static void load_example(const char *path, const char *env)
+{
+	struct sbx_policy *p = NULL;
+	struct sbx_diags d = { 0 };
+	const char *paths[1] = { path };
+
+	if (sbx_policy_load(paths, 1, env, &p, &d) != 0) {
+		dump_diags(&d);
+		sbx_diags_free(&d);
+		fail_msg("%s (env %s) does not load", path, env ? env : "none");
+	}
+	assert_true(p->n_profiles > 0);
+	sbx_policy_free(p);
+}
+
+static void examples_load_cleanly(void **state)
+{
+	static const char *const envs[] = { "dev", "test", "prod", "staging" };
+	char dir[512], path[1024];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	(void)state;
+	test_srcpath(dir, sizeof(dir), "policy/examples");
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (!strstr(de->d_name, ".toml"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		load_example(path, NULL);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 6);
+	load_example(dir, NULL);
+	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++)
+		load_example(dir, envs[i]);
+}
+
+static void examples_have_the_documented_profiles(void **state)
+{
+	struct sbx_policy *p = NULL;
+	struct sbx_diags d = { 0 };
+	char dir[512];
+	const char *paths[1] = { test_srcpath(dir, sizeof(dir), "policy/examples") };
+	const struct sbx_profile *demo, *fetch, *ci;
+
+	(void)state;
+	assert_int_equal(sbx_policy_load(paths, 1, "prod", &p, &d), 0);
+	demo = sbx_policy_find(p, "ccos.demo.loopback");
+	assert_non_null(demo);
+	assert_int_equal(demo->net.mode, SBX_NET_ALLOW);
+	assert_string_equal(demo->net.entries[0].text, "127.0.0.1:8080/tcp");
+	fetch = sbx_policy_find(p, "ccos.network.http-fetch");
+	assert_non_null(fetch);
+	assert_int_equal(fetch->fs.mode, SBX_FS_READ_ONLY);
+	ci = sbx_policy_find(p, "ccos.ci.test-runner");
+	assert_non_null(ci);
+	assert_int_equal(ci->min_isolation, SBX_ISO_GVISOR);
+	assert_int_equal(ci->memory_bytes, 256ull << 20);
+	sbx_policy_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(unspecified_profile_gets_documented_defaults),
+		cmocka_unit_test(every_profile_key_is_parsed),
+		cmocka_unit_test(network_section_is_parsed),
+		cmocka_unit_test(fs_section_is_parsed),
+		cmocka_unit_test(value_forms_cpu_timeout_size),
+		cmocka_unit_test(access_forms_and_enums),
+		cmocka_unit_test(profiles_are_sorted_and_found),
+		cmocka_unit_test(defaults_merge_tables_and_replace_arrays),
+		cmocka_unit_test(empty_array_in_profile_clears_default_list),
+		cmocka_unit_test(overlay_layers_apply_in_documented_order),
+		cmocka_unit_test(overlays_ignored_without_env_and_empty_env_is_valid),
+		cmocka_unit_test(unknown_env_lists_known_ones),
+		cmocka_unit_test(overlay_of_unknown_profile_is_an_error),
+		cmocka_unit_test(errors_in_unselected_overlays_are_reported),
+		cmocka_unit_test(merged_limits_are_checked_after_overlay),
+		cmocka_unit_test(unknown_keys_get_suggestions),
+		cmocka_unit_test(top_level_version_and_shapes),
+		cmocka_unit_test(wrong_types_name_expected_and_actual),
+		cmocka_unit_test(several_errors_are_reported_in_one_load_sorted),
+		cmocka_unit_test(errors_of_other_profiles_are_still_checked),
+		cmocka_unit_test(syntax_error_is_one_diag_with_position),
+		cmocka_unit_test(out_of_range_values),
+		cmocka_unit_test(enums_reject_unknown_names_with_hints),
+		cmocka_unit_test(network_entry_errors_have_positions),
+		cmocka_unit_test(network_mode_consistency),
+		cmocka_unit_test(allow_mode_with_empty_list_is_accepted),
+		cmocka_unit_test(fs_rule_errors),
+		cmocka_unit_test(net_rule_limit_is_enforced),
+		cmocka_unit_test(other_limits_are_enforced),
+		cmocka_unit_test(path_length_limit_is_enforced),
+		cmocka_unit_test(directory_loads_toml_files_in_name_order),
+		cmocka_unit_test(duplicate_profiles_across_files_name_both),
+		cmocka_unit_test(path_errors_are_reported),
+		cmocka_unit_test(examples_load_cleanly),
+		cmocka_unit_test(examples_have_the_documented_profiles),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

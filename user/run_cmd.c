@@ -94,25 +94,54 @@ static const struct sbx_profile *pick_profile(const struct sbx_policy *pol, cons
 	return p;
 }
 
-/* --timeout/--memory/--cpu/--pids override the profile for this run. */
+/* Keeps the tighter of a profile limit and an override (0 = unlimited). */
+static int tighten(const char *what, const char *arg, uint64_t *limit, uint64_t v, const char *name)
+{
+	if (*limit && (v == 0 || v > *limit))
+		return log_error("--%s %s would loosen profile '%s' (limit %llu); command-line "
+				 "overrides may only tighten a profile", what, arg, name,
+				 (unsigned long long)*limit);
+	*limit = v;
+	return 0;
+}
+
+/* --timeout/--memory/--cpu/--pids tighten the profile for this run. */
 static int apply_overrides(struct sbx_profile *p, const struct run_args *ra)
 {
-	uint64_t v;
+	uint64_t v, cur;
+	char *end;
 
-	if (ra->timeout && sbx_parse_duration_ms(ra->timeout, &p->timeout_ms) < 0)
-		return log_error("--timeout '%s': expected a duration such as 30s, 1m30s, 250ms", ra->timeout);
-	if (ra->memory && sbx_parse_size(ra->memory, &p->memory_bytes) < 0)
-		return log_error("--memory '%s': expected a size such as 64M, 1G or bytes", ra->memory);
-	if (ra->cpu && sbx_parse_cpu_milli(ra->cpu, &p->cpu_milli) < 0)
-		return log_error("--cpu '%s': expected a number of CPUs such as 0.5 or 2", ra->cpu);
+	if (ra->timeout) {
+		if (sbx_parse_duration_ms(ra->timeout, &v) < 0)
+			return log_error("--timeout '%s': expected a duration such as 30s, 1m30s, 250ms", ra->timeout);
+		if (tighten("timeout", ra->timeout, &p->timeout_ms, v, p->name) < 0)
+			return -EINVAL;
+	}
+	if (ra->memory) {
+		if (sbx_parse_size(ra->memory, &v) < 0)
+			return log_error("--memory '%s': expected a size such as 64M, 1G or bytes", ra->memory);
+		if (tighten("memory", ra->memory, &p->memory_bytes, v, p->name) < 0)
+			return -EINVAL;
+	}
+	if (ra->cpu) {
+		uint32_t m;
+
+		if (sbx_parse_cpu_milli(ra->cpu, &m) < 0)
+			return log_error("--cpu '%s': expected a number of CPUs such as 0.5 or 2", ra->cpu);
+		cur = p->cpu_milli;
+		if (tighten("cpu", ra->cpu, &cur, m, p->name) < 0)
+			return -EINVAL;
+		p->cpu_milli = (uint32_t)cur;
+	}
 	if (ra->pids) {
-		char *end;
-
 		errno = 0;
 		v = strtoull(ra->pids, &end, 10);
 		if (errno || *end || !v || v > 4194304)
 			return log_error("--pids '%s': expected a number from 1 to 4194304", ra->pids);
-		p->pids = (uint32_t)v;
+		cur = p->pids;
+		if (tighten("pids", ra->pids, &cur, v, p->name) < 0)
+			return -EINVAL;
+		p->pids = (uint32_t)cur;
 	}
 	return 0;
 }
@@ -326,10 +355,10 @@ const struct cli_verb cli_verb_run = {
 		"  --env NAME         apply the overlay [env.NAME]; default $SBX_ENV\n"
 		"  --audit FILE|-     also write the audit events as JSON lines to FILE or stderr\n"
 		"  --result FILE|-    write the execution result as one JSON object\n"
-		"  --timeout D        override the profile's timeout (30s, 1m30s, 250ms)\n"
-		"  --memory S         override the memory limit (64M, 1G)\n"
-		"  --cpu N            override the CPU limit (0.5, 2)\n"
-		"  --pids N           override the process limit\n"
+		"  --timeout D        tighten the profile's timeout (30s, 1m30s, 250ms)\n"
+		"  --memory S         tighten the memory limit (64M, 1G)\n"
+		"  --cpu N            tighten the CPU limit (0.5, 2)\n"
+		"  --pids N           tighten the process limit; overrides never loosen a profile\n"
 		"  --ring-size S      per-sandbox ring buffer size when sbx loads its programs\n"
 		"  -h, --help         show this help\n",
 	.exit_status =

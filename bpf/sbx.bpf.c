@@ -154,13 +154,33 @@ static __always_inline bool sbx_quota_exceeded(struct sbx_ctx *c, struct __sk_bu
 	if (used + skb->len <= quota)
 		return false;
 	__sync_fetch_and_add(&c->st->quota_hits, 1);
-	if (__sync_val_compare_and_swap(&c->st->quota_reported, 0, 1) == 0) {
+	if (__sync_val_compare_and_swap(&c->st->quota_reported, 0, 1) == 0 &&
+	    sbx_audit_wants(c, SBX_VERDICT_DENY)) {
 		sbx_hdr_fill(&ev.hdr, c, SBX_EV_NET_QUOTA, sizeof(ev));
-		ev.bytes = used;
+		ev.bytes = used + skb->len;
 		ev.quota = quota;
 		sbx_emit(c->slot, &ev, sizeof(ev));
 	}
 	return true;
+}
+
+/* The upper-layer protocol behind up to four IPv6 extension headers
+ * (hop-by-hop, routing, fragment, destination options); 255 when it cannot be told. */
+static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next)
+{
+	__u32 off = sizeof(struct ipv6hdr);
+
+	for (int i = 0; i < 4; i++) {
+		__u8 ext[2];
+
+		if (next != 0 && next != 43 && next != 44 && next != 60)
+			return next;
+		if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext)))
+			return 255;
+		next = ext[0];
+		off += (ext[1] + 1) * 8;
+	}
+	return 255;
 }
 
 /* Safety net for traffic that no sockaddr hook saw, such as ICMP echo sockets
@@ -186,7 +206,7 @@ static __always_inline bool sbx_skb_refused(struct sbx_ctx *c, struct __sk_buff 
 		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
 			return false;
 		q->family = 6;
-		q->proto = ip6.nexthdr;
+		q->proto = sbx_ipv6_upper(skb, ip6.nexthdr);
 		__builtin_memcpy(q->addr, &ip6.daddr, 16);
 	} else {
 		return false;
@@ -225,14 +245,19 @@ int sbx_emit_user(struct sbx_emit_ctx *uctx)
 	struct sbx_ev_life ev = {};
 	struct sbx_ctx c = {};
 	__u32 slot = uctx->slot;
+	struct sbx_slot *s;
 
 	c.slot = slot;
 	c.st = bpf_map_lookup_elem(&sbx_stats, &slot);
-	if (!c.st || (uctx->type != SBX_EV_SANDBOX_START && uctx->type != SBX_EV_SANDBOX_EXIT)) {
+	s = bpf_map_lookup_elem(&sbx_slots, &slot);
+	if (!c.st || !s || !(s->flags & SBX_SLOTF_ACTIVE) ||
+	    (uctx->type != SBX_EV_SANDBOX_START && uctx->type != SBX_EV_SANDBOX_EXIT)) {
 		uctx->ret_seq = -22;
 		return 0;
 	}
 	sbx_hdr_fill(&ev.hdr, &c, uctx->type, sizeof(ev));
+	ev.hdr.pid = ev.hdr.tgid = uctx->workload_pid;
+	ev.hdr.cgroup_id = s->cgroup_id;
 	ev.workload_pid = uctx->workload_pid;
 	ev.exit_code = uctx->exit_code;
 	ev.signal = uctx->signal;

@@ -53,7 +53,7 @@ static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spa
 		err = EINVAL;
 	if (write(errfd, &err, sizeof(err)) != sizeof(err))
 		_exit(125);
-	_exit(127);
+	_exit(err == ENOENT ? 127 : 126);
 }
 
 static int release_child(const struct sbx_spawn *s, pid_t pid, int gofd)

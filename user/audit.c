@@ -101,15 +101,15 @@ static void write_rule(struct json_writer *w, const struct sbx_audit_ctx *c, uin
 
 	if (rule == SBX_RULE_NONE)
 		return;
-	if (rule == SBX_RULE_DEFAULT || !c->res || rule >= c->res->n) {
+	if (rule == SBX_RULE_DEFAULT || !c->profile || rule >= c->profile->net.n_entries) {
 		json_kv_string(w, "rule", "default");
 		if (c->profile)
 			json_kv_string(w, "mode", sbx_net_mode_name(c->profile->net.mode));
 		return;
 	}
-	e = &c->res->entries[rule];
+	e = &c->profile->net.entries[rule];
 	json_kv_string(w, "rule", e->text);
-	json_kv_uint(w, "rule_index", c->res->src[rule]);
+	json_kv_uint(w, "rule_index", rule);
 	if (e->host)
 		json_kv_string(w, "rule_host", e->host);
 	if (e->pos.file) {

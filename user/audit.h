@@ -14,12 +14,10 @@
 
 #include "json.h"
 #include "policy.h"
-#include "resolve.h"
 
 struct sbx_audit_ctx {
 	const char *sandbox_id;
 	const struct sbx_profile *profile;
-	const struct sbx_resolved *res;		/* rule index -> entry; may be NULL */
 	int64_t mono_to_real_ns;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 };
 

@@ -327,9 +327,9 @@ const struct cli_verb cli_verb_run = {
 	.cmd = "run",
 	.run = run_run,
 	.summary = "run a command in a sandbox under a policy profile",
-	.synopsis = "run --policy PATH [--profile NAME] [--provider NAME|auto] [--env NAME]\n"
+	.synopsis = "run [-P|--policy PATH]... [--profile NAME] [--provider NAME|auto] [--env NAME]\n"
 		    "    [--audit FILE|-] [--result FILE|-] [--timeout D] [--memory S] [--cpu N]\n"
-		    "    [--pids N] -- CMD [ARG]...",
+		    "    [--pids N] [--ring-size S] -- CMD [ARG]...",
 	.description =
 		"  Create a sandbox for the profile, start CMD inside it from its first\n"
 		"  instruction, and wait for it. The sandbox gets its own cgroup below sbx's\n"
@@ -363,14 +363,15 @@ const struct cli_verb cli_verb_run = {
 		"  -h, --help         show this help\n",
 	.exit_status =
 		"  N    the workload's exit status\n"
+		"  2    usage error (unknown option, missing command)\n"
 		"  128+N  the workload died of signal N\n"
 		"  124  the workload timed out (SIGTERM, then SIGKILL after 2 s)\n"
 		"  125  sbx itself failed: bad policy, unenforceable profile, setup error\n"
 		"  126  the command could not be executed\n"
 		"  127  the command was not found\n",
 	.examples =
-		"  sbx run --policy policy/examples/demo.toml --profile ccos.demo.loopback \\\n"
-		"      --audit - -- curl -s http://127.0.0.1:8080/\n"
+		"  sbx run --policy policy/examples/demo-host.toml --audit - -- \\\n"
+		"      bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081'\n"
 		"  sbx run -P web.toml --profile fetch --result - -- python3 fetch.py\n",
 	.sub = NULL,
 };

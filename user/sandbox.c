@@ -242,6 +242,18 @@ static int activate(struct sbx_sandbox *sb)
 	return 0;
 }
 
+/* The kernel reports the profile's entry index (what a consumer can map to
+ * the policy), not the index among resolved addresses. */
+static void remap_rules(struct sbx_compiled *c, const struct sbx_resolved *res)
+{
+	for (size_t i = 0; i < c->n_v4; i++)
+		for (uint32_t j = 0; j < c->v4[i].val.n; j++)
+			c->v4[i].val.r[j].rule = (uint32_t)res->src[c->v4[i].val.r[j].rule];
+	for (size_t i = 0; i < c->n_v6; i++)
+		for (uint32_t j = 0; j < c->v6[i].val.n; j++)
+			c->v6[i].val.r[j].rule = (uint32_t)res->src[c->v6[i].val.r[j].rule];
+}
+
 static void new_id(char *buf, size_t len)
 {
 	uint32_t rnd;
@@ -274,6 +286,7 @@ int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 	r = sbx_compile(p, res->entries, res->n, sb->policy_id, &sb->comp, why, len);
 	if (r < 0)
 		goto fail;
+	remap_rules(&sb->comp, res);
 	sb->have_policy = true;
 	r = fill_policy(sb);
 	if (r < 0) {
@@ -495,4 +508,35 @@ int sbx_sandbox_lookup(const struct sbx_paths *p, const char *id, struct sbx_san
 		*ret = v[at];
 	free(v);
 	return found == 1 ? 0 : found ? -ENOTUNIQ : -ENOENT;
+}
+
+int sbx_sandbox_reap(const struct sbx_paths *p, char *why, size_t len)
+{
+	struct sbx_slot *all;
+	struct sbx_bpf b;
+	int lock, live = 0, r;
+
+	r = sbx_bpf_adopt(&b, why, len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	all = calloc(SBX_MAX_SANDBOXES, sizeof(*all));
+	lock = all ? sbx_lock(p) : -ENOMEM;
+	r = lock < 0 ? lock : read_slots(&b, all);
+	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES && r == 0; i++) {
+		if (!(all[i].flags & SBX_SLOTF_ACTIVE))
+			continue;
+		if (owner_dead(&all[i]))
+			reclaim_slot(&b, i, &all[i]);
+		else
+			live++;
+	}
+	if (r < 0)
+		snprintf(why, len, "read sandbox slots: %s", strerror(-r));
+	if (lock >= 0)
+		sbx_unlock(lock);
+	free(all);
+	sbx_bpf_close(&b);
+	return r < 0 ? r : live;
 }

@@ -59,6 +59,10 @@ int sbx_sandbox_stats(const struct sbx_bpf *b, uint32_t slot, struct sbx_stats *
 /* Live sandboxes of the instance (owner alive), sorted by slot. Caller frees. */
 int sbx_sandbox_list(const struct sbx_paths *p, struct sbx_sandbox_info **ret, size_t *ret_n);
 
+/* Reclaims the slots of dead managers (killing what is left in their cgroups)
+ * and returns how many sandboxes still run, or -errno. */
+int sbx_sandbox_reap(const struct sbx_paths *p, char *why, size_t len);
+
 /* Finds one by id, or by a unique id prefix. */
 int sbx_sandbox_lookup(const struct sbx_paths *p, const char *id, struct sbx_sandbox_info *ret);
 

@@ -15,14 +15,24 @@
 	"  -p, --pretty    indent the JSON output; implies --json\n" \
 	"  -h, --help      show this help\n"
 
-static int no_options(const struct cli_verb *self, int argc, char **argv, struct cli_parser *a)
+/* Parses a verb without options of its own. Returns 0 to go on, or the exit
+ * status to return at once (after --help, or on a usage error). */
+static int no_options(const struct cli_verb *self, int argc, char **argv, struct cli_parser *a,
+		      int max_args)
 {
 	int r;
 
 	cli_parser_init(a, self, NULL, argc, argv);
 	r = cli_next_option(a);
-	return r < 0 ? cli_parse_exit(r) : 0;
+	if (r < 0)
+		return cli_parse_exit(r) == 0 ? -1 : cli_parse_exit(r);
+	if (a->n_args > max_args)
+		return cli_usage(self, "unexpected argument '%s'", a->args[max_args]);
+	return 0;
 }
+
+/* no_options() said stop: -1 means --help was printed (exit 0). */
+#define NO_OPTIONS_EXIT(r) ((r) < 0 ? SBX_EXIT_OK : (r))
 
 static void stats_json(struct json_writer *w, const struct sbx_stats *st, const struct sbx_drops *d)
 {
@@ -79,8 +89,8 @@ static int ps_run(const struct cli_verb *self, int argc, char **argv)
 	bool loaded;
 	int r;
 
-	if ((r = no_options(self, argc, argv, &a)))
-		return r;
+	if ((r = no_options(self, argc, argv, &a, 0)))
+		return NO_OPTIONS_EXIT(r);
 	if (open_state(&b, &loaded) < 0)
 		return SBX_EXIT_FAILURE;
 	if (loaded && sbx_sandbox_list(&b.paths, &v, &n) < 0)
@@ -152,7 +162,9 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 	char why[512];
 	int r;
 
-	if ((r = no_options(self, argc, argv, &a)) || (r = find_one(self, &a, &in)))
+	if ((r = no_options(self, argc, argv, &a, 1)))
+		return NO_OPTIONS_EXIT(r);
+	if ((r = find_one(self, &a, &in)))
 		return r;
 	if (sbx_bpf_adopt(&b, why, sizeof(why)) < 0)
 		return log_error("%s", why), SBX_EXIT_FAILURE;
@@ -192,43 +204,52 @@ static int kill_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser a;
 	int r;
 
-	if ((r = no_options(self, argc, argv, &a)) || (r = find_one(self, &a, &in)))
+	if ((r = no_options(self, argc, argv, &a, 1)))
+		return NO_OPTIONS_EXIT(r);
+	if ((r = find_one(self, &a, &in)))
 		return r;
 	r = sbx_cgroup_kill(in.cgroup);
 	if (r < 0)
 		return log_error_errno(r, "kill %s: %m", in.id), SBX_EXIT_FAILURE;
-	if (!cli_opts.json)
-		printf("killed %s; its sbx run (pid %d) reports the result and cleans up\n", in.id,
-		       (int)in.owner_pid);
+	if (cli_opts.json) {
+		struct json_writer w;
+
+		cli_json_begin(&w);
+		json_begin_object(&w);
+		json_kv_string(&w, "killed", in.id);
+		json_kv_int(&w, "manager_pid", in.owner_pid);
+		json_end_object(&w);
+		return cli_json_end(&w) < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
+	}
+	printf("killed %s; its sbx run (pid %d) reports the result and cleans up\n", in.id,
+	       (int)in.owner_pid);
 	return SBX_EXIT_OK;
 }
 
 /* Refuses while sandboxes run: removing the pins detaches the programs and
- * would leave them unconfined. */
+ * would leave them unconfined. Sandboxes of managers that died are killed
+ * first (sbx_sandbox_reap), so none outlives its confinement. */
 static int unload_run(const struct cli_verb *self, int argc, char **argv)
 {
-	struct sbx_sandbox_info *v = NULL;
 	struct cli_parser a;
 	struct sbx_paths p;
 	char why[512] = "";
-	size_t n = 0;
-	int r;
+	int lock, live, r;
 
-	if ((r = no_options(self, argc, argv, &a)))
-		return r;
+	if ((r = no_options(self, argc, argv, &a, 0)))
+		return NO_OPTIONS_EXIT(r);
 	if (sbx_paths_get(&p) < 0)
 		return log_error("invalid SBX_INSTANCE"), SBX_EXIT_FAILURE;
-	int lock = sbx_lock(&p);
-
+	live = sbx_sandbox_reap(&p, why, sizeof(why));
+	if (live < 0)
+		return log_error("%s", why), SBX_EXIT_FAILURE;
+	if (live > 0)
+		return log_error("%d sandbox%s still running (see sbx ps); unloading would leave %s "
+				 "unconfined", live, live == 1 ? " is" : "es are", live == 1 ? "it" : "them"),
+		       SBX_EXIT_FAILURE;
+	lock = sbx_lock(&p);
 	if (lock < 0)
 		return log_error_errno(lock, "lock %s: %m", p.run_dir), SBX_EXIT_FAILURE;
-	sbx_sandbox_list(&p, &v, &n);
-	free(v);
-	if (n) {
-		sbx_unlock(lock);
-		return log_error("%zu sandbox%s still running (see sbx ps); unloading would leave them "
-				 "unconfined", n, n == 1 ? " is" : "es are"), SBX_EXIT_FAILURE;
-	}
 	r = sbx_bpf_unload(&p, why, sizeof(why));
 	sbx_unlock(lock);
 	if (r < 0)

@@ -6,8 +6,8 @@
  *   - enum values are explicit and never renumbered; new ones are appended;
  *   - structs only grow at the end; every event starts with sbx_event_hdr and
  *     hdr.size gives the full size, so old readers can skip what they do not know;
- *   - all fields are fixed width, little endian as the host; addresses and
- *     ports are in network byte order where the comment says so.
+ *   - all fields are fixed width, in host byte order except where a comment
+ *     says network byte order (addresses, and policy ids inside LPM keys).
  *
  * Worked example: a sandbox whose policy (id 7) allows 192.0.2.0/24:443/tcp.
  * User space stores key {prefixlen = 32 + 24, policy_id = 7, addr = 192.0.2.0}
@@ -27,7 +27,6 @@
 
 #include "sbx_limits.h"
 
-#define SBX_PIN_DIR		"/sys/fs/bpf/sbx"
 #define SBX_ABI_VERSION		1
 
 /* Rules kept in one LPM value: the entries of that prefix plus those of every
@@ -98,7 +97,8 @@ struct sbx_net_rule {
 	__u8 proto;		/* 0 any, 6 tcp, 17 udp */
 	__u8 verdict;		/* enum sbx_verdict */
 	__u16 pad;
-	__u32 rule;		/* index of the entry in the profile's network list */
+	__u32 rule;		/* index of the entry in the profile's network list (allow
+				 * and deny entries in file order, as sbx policy show lists them) */
 };
 
 struct sbx_net_value {
@@ -186,7 +186,7 @@ struct sbx_ev_net {
 	__u8 mapped;		/* 1 when the address was an IPv4-mapped IPv6 address */
 	__u16 port;		/* host byte order */
 	__u16 pad;
-	__u32 rule;		/* entry index, SBX_RULE_DEFAULT or SBX_RULE_NONE */
+	__u32 rule;		/* profile entry index, SBX_RULE_DEFAULT or SBX_RULE_NONE */
 	__u32 policy_id;
 	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
 };
@@ -204,12 +204,15 @@ struct sbx_ev_sock {
 /* SBX_EV_NET_QUOTA */
 struct sbx_ev_quota {
 	struct sbx_event_hdr hdr;
-	__u64 bytes;		/* bytes counted when the quota was found exceeded */
+	__u64 bytes;		/* bytes in + out including the packet that exceeded the quota */
 	__u64 quota;
 };
 
 /* SBX_EV_SANDBOX_START / SBX_EV_SANDBOX_EXIT: the context of the sbx_emit
- * syscall program, filled by user space, copied into the event. */
+ * syscall program, filled by user space, copied into the event. In these
+ * events hdr.pid and hdr.tgid are the workload's pid and hdr.cgroup_id is the
+ * sandbox cgroup's id (not the manager's), so a consumer of the global ring
+ * can tell which sandbox a slot held at that time. */
 struct sbx_ev_life {
 	struct sbx_event_hdr hdr;
 	__u32 workload_pid;

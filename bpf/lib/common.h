@@ -67,13 +67,14 @@ static __always_inline void sbx_emit(__u32 slot, void *ev, __u64 size)
 	struct sbx_drops *d = bpf_map_lookup_elem(&sbx_drops, &slot);
 	void *rb = bpf_map_lookup_elem(&sbx_rings, &slot);
 
+	/* atomic: an skb program in softirq may nest on this CPU */
 	if (!rb || bpf_ringbuf_output(rb, ev, size, 0)) {
 		if (d)
-			d->ring++;
+			__sync_fetch_and_add(&d->ring, 1);
 	}
 	if (bpf_ringbuf_output(&sbx_events, ev, size, 0)) {
 		if (d)
-			d->global++;
+			__sync_fetch_and_add(&d->global, 1);
 	}
 }
 

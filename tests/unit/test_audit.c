@@ -80,12 +80,11 @@ static void test_audit_denied_connect_by_default_rule(void **state)
 
 static void test_audit_rule_attribution_names_entry_host_and_source(void **state)
 {
-	struct sbx_net_entry ent = { .kind = SBX_NET_ENTRY_ADDR, .family = AF_INET6, .prefix_len = 128,
-				     .host = (char *)"localhost", .text = (char *)"localhost:9000",
-				     .pos = { "p.toml", 9, 12 } };
-	size_t src = 3;
-	struct sbx_resolved res = { .entries = &ent, .src = &src, .n = 1 };
-	struct sbx_audit_ctx c = { .sandbox_id = "sbx-1", .res = &res };
+	struct sbx_net_entry ents[4] = { [3] = { .kind = SBX_NET_ENTRY_HOST, .host = (char *)"localhost",
+						 .text = (char *)"localhost:9000",
+						 .pos = { "p.toml", 9, 12 } } };
+	struct sbx_profile p = { .name = (char *)"x" };
+	struct sbx_audit_ctx c = { .sandbox_id = "sbx-1", .profile = &p };
 	struct sbx_ev_net ev = { 0 };
 	char *s;
 	int r;
@@ -95,7 +94,9 @@ static void test_audit_rule_attribution_names_entry_host_and_source(void **state
 	ev.family = 6;
 	ev.proto = 17;
 	ev.port = 9000;
-	ev.rule = 0;
+	p.net.entries = ents;
+	p.net.n_entries = 4;
+	ev.rule = 3;
 	inet_pton(AF_INET6, "::1", ev.addr);
 	s = render(&c, &ev, sizeof(ev), &r);
 	assert_int_equal(r, 0);

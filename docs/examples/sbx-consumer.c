@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sbx-consumer [-n COUNT] [-t SECONDS] [-s] [INSTANCE]: prints one line per
+ * audit event of every sandbox, read from the pinned global ring buffer
+ * /sys/fs/bpf/<INSTANCE>/sbx_events (INSTANCE: $SBX_INSTANCE, else "sbx").
+ * Uses only the ABI of bpf/include/sbx_abi.h (docs/audit.md) and libbpf.
+ * -n stops after COUNT events, -t after SECONDS, -s skips the backlog (events
+ * stamped before the start). Exit: 0; 1 on error; 3 if -t expired first.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "sbx_abi.h"
+
+static volatile sig_atomic_t stop;
+static unsigned long long seen, want, skip_before;
+
+static const char *const names[] = {
+	[SBX_EV_SANDBOX_START] = "sandbox.start", [SBX_EV_SANDBOX_EXIT] = "sandbox.exit",
+	[SBX_EV_NET_CONNECT] = "net.connect",	  [SBX_EV_NET_SEND] = "net.send",
+	[SBX_EV_NET_BIND] = "net.bind",		  [SBX_EV_SOCK_CREATE] = "net.socket",
+	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
+};
+
+/* The smallest hdr.size of each known type: structs only grow at the end. */
+#define LIFE sizeof(struct sbx_ev_life)
+#define NET sizeof(struct sbx_ev_net)
+static const size_t sizes[] = {
+	[SBX_EV_SANDBOX_START] = LIFE, [SBX_EV_SANDBOX_EXIT] = LIFE, [SBX_EV_NET_CONNECT] = NET,
+	[SBX_EV_NET_SEND] = NET, [SBX_EV_NET_BIND] = NET, [SBX_EV_SOCK_CREATE] = sizeof(struct sbx_ev_sock),
+	[SBX_EV_NET_QUOTA] = sizeof(struct sbx_ev_quota), [SBX_EV_NET_PACKET] = NET,
+};
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	const struct sbx_event_hdr *h = data;
+	char comm[17] = "", addr[INET6_ADDRSTRLEN] = "?";
+
+	(void)ctx;
+	if (len < sizeof(*h) || h->size < sizeof(*h) || h->size > len) {
+		fprintf(stderr, "sbx-consumer: malformed record of %zu bytes\n", len);
+		return 0;
+	}
+	if (h->type >= sizeof(names) / sizeof(names[0]) || !names[h->type] ||
+	    h->size < sizes[h->type]) {
+		printf("unknown type=%u size=%u seq=%llu slot=%u\n", h->type, h->size,
+		       (unsigned long long)h->seq, h->slot);
+		return 0;	/* from a newer sbx, or short: skip it */
+	}
+	if (h->ts_ns < skip_before)
+		return 0;
+	memcpy(comm, h->comm, sizeof(h->comm));
+	printf("%s seq=%llu slot=%u pid=%u tid=%u comm=%s", names[h->type],
+	       (unsigned long long)h->seq, h->slot, h->tgid, h->pid, comm);
+	if (h->type == SBX_EV_SANDBOX_START || h->type == SBX_EV_SANDBOX_EXIT) {
+		const struct sbx_ev_life *e = data;
+		printf(" workload=%u", e->workload_pid);
+		if (h->type == SBX_EV_SANDBOX_EXIT)
+			printf(" exit_code=%d signal=%d timed_out=%u", e->exit_code, e->signal,
+			       e->flags & 1);
+	} else if (h->type == SBX_EV_SOCK_CREATE) {
+		const struct sbx_ev_sock *e = data;
+		printf(" verdict=deny family=%u type=%u protocol=%u", e->family, e->type, e->protocol);
+	} else if (h->type == SBX_EV_NET_QUOTA) {
+		const struct sbx_ev_quota *e = data;
+		printf(" verdict=deny bytes=%llu quota=%llu", (unsigned long long)e->bytes,
+		       (unsigned long long)e->quota);
+	} else {
+		const struct sbx_ev_net *e = data;
+		inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, addr, sizeof(addr));
+		printf(" verdict=%s addr=%s port=%u proto=%u", e->verdict == SBX_VERDICT_ALLOW ?
+		       "allow" : "deny", addr, e->port, e->proto);
+		if (e->rule == SBX_RULE_DEFAULT)
+			printf(" rule=default");
+		else if (e->rule != SBX_RULE_NONE)
+			printf(" rule=%u", e->rule);
+	}
+	putchar('\n');
+	if (want && ++seen >= want)
+		return -ECANCELED;	/* libbpf stops here, after this record */
+	return 0;
+}
+
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+static unsigned long long mono_ns(void)	/* the clock of hdr.ts_ns */
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART: poll returns */
+	const char *inst = getenv("SBX_INSTANCE");
+	unsigned long long timeout_ns = 0, end;
+	struct ring_buffer *rb;
+	char path[256];
+	int c, fd, r = 0;
+
+	while ((c = getopt(argc, argv, "n:t:s")) != -1) {
+		if (c == 'n')
+			want = strtoull(optarg, NULL, 10);
+		else if (c == 't')
+			timeout_ns = (unsigned long long)(strtod(optarg, NULL) * 1e9);
+		else if (c == 's')
+			skip_before = 1;
+		else {
+			fprintf(stderr, "usage: %s [-n COUNT] [-t SECONDS] [-s] [INSTANCE]\n", argv[0]);
+			return 1;
+		}
+	}
+	if (optind < argc)
+		inst = argv[optind];
+	if (!inst || !*inst)
+		inst = "sbx";
+	snprintf(path, sizeof(path), "/sys/fs/bpf/%s/sbx_events", inst);
+	fd = bpf_obj_get(path);
+	rb = fd < 0 ? NULL : ring_buffer__new(fd, on_event, NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "sbx-consumer: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	end = mono_ns() + timeout_ns;
+	if (skip_before)
+		skip_before = mono_ns();
+	fprintf(stderr, "sbx-consumer: reading %s\n", path);
+	while (!stop) {
+		r = ring_buffer__poll(rb, 100);
+		if (r == -ECANCELED) {		/* COUNT events seen */
+			r = 0;
+			break;
+		}
+		if (r < 0 && r != -EINTR) {
+			fprintf(stderr, "sbx-consumer: ring_buffer__poll: %s\n", strerror(-r));
+			break;
+		}
+		r = 0;
+		if (timeout_ns && mono_ns() >= end) {
+			r = want ? 3 : 0;
+			break;
+		}
+	}
+	ring_buffer__free(rb);
+	close(fd);
+	return r < 0 ? 1 : r;
+}

@@ -9,6 +9,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 #include "net.h"
 
 #define ETH_P_IP	0x0800
@@ -48,8 +50,8 @@ int sbx_sendmsg4(struct bpf_sock_addr *ctx) { return sbx_connect(ctx, SBX_EV_NET
 SEC("cgroup/sendmsg6")
 int sbx_sendmsg6(struct bpf_sock_addr *ctx) { return sbx_connect(ctx, SBX_EV_NET_SEND, true); }
 
-/* Port 0 asks the kernel for an ephemeral port and is always allowed. In mode
- * "full" an empty listen list means any port; otherwise only listed ports. */
+/* Port 0 asks the kernel for an ephemeral port and is always allowed; any
+ * other port must be listed in the profile's listen, in every mode. */
 static __always_inline __u8 sbx_bind_decide(struct sbx_ctx *c, struct sbx_net_query *q)
 {
 	struct sbx_policy_cfg *p = c->pol;
@@ -58,8 +60,6 @@ static __always_inline __u8 sbx_bind_decide(struct sbx_ctx *c, struct sbx_net_qu
 		return SBX_VERDICT_ALLOW;
 	if (p->net_mode == SBX_NETM_NONE)
 		return SBX_VERDICT_DENY;
-	if (p->net_mode == SBX_NETM_FULL && p->n_listen == 0)
-		return SBX_VERDICT_ALLOW;
 	for (int i = 0; i < SBX_MAX_LISTEN; i++) {
 		struct sbx_listen_range *l = &p->listen[i];
 
@@ -235,6 +235,57 @@ int sbx_skb_egress(struct __sk_buff *skb)
 	__sync_fetch_and_add(&c.st->bytes_out, skb->len);
 	__sync_fetch_and_add(&c.st->packets_out, 1);
 	return 1;
+}
+
+#define EPERM		1
+#define NR_socket	41	/* x86_64 */
+
+static __always_inline void sbx_emit_packet_socket(struct sbx_ctx *c, struct pt_regs *regs)
+{
+	struct sbx_ev_sock ev = {};
+
+	__sync_fetch_and_add(&c->st->sock_denied, 1);
+	sbx_hdr_fill(&ev.hdr, c, SBX_EV_SOCK_CREATE, sizeof(ev));
+	ev.verdict = SBX_VERDICT_DENY;
+	ev.family = AF_PACKET;
+	ev.type = (__u32)BPF_CORE_READ(regs, si);
+	ev.protocol = (__u32)BPF_CORE_READ(regs, dx);
+	sbx_emit(c->slot, &ev, sizeof(ev));
+}
+
+/* Syscalls refused by the sandbox's seccomp filter leave no trace of their
+ * own: catch them on the way out. Every other process pays one compare. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sbx_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct sbx_ev_syscall ev = {};
+	struct sbx_syscall_set *set;
+	struct sbx_ctx c;
+	__u64 nr;
+
+	if (ret != -EPERM || !sbx_ctx_current(&c))
+		return 0;
+	set = bpf_map_lookup_elem(&sbx_syscalls, &c.policy_id);
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (!set || !sbx_audit_wants(&c, SBX_VERDICT_DENY))
+		return 0;
+	/* inet sockets were judged (and audited) by sock_create already */
+	if (nr == NR_socket) {
+		if (BPF_CORE_READ(regs, di) == AF_PACKET && (set->flags & SBX_SYSF_PACKET_REFUSED))
+			sbx_emit_packet_socket(&c, regs);
+		return 0;
+	}
+	if (nr >= SBX_SYSCALL_WORDS * 64 ||
+	    !(set->bits[(nr / 64) & (SBX_SYSCALL_WORDS - 1)] & (1ULL << (nr % 64))))
+		return 0;
+	sbx_hdr_fill(&ev.hdr, &c, SBX_EV_SYSCALL_DENIED, sizeof(ev));
+	ev.nr = (__u32)nr;
+	ev.ret = (__s32)ret;
+	ev.args[0] = BPF_CORE_READ(regs, di);
+	ev.args[1] = BPF_CORE_READ(regs, si);
+	ev.args[2] = BPF_CORE_READ(regs, dx);
+	sbx_emit(c.slot, &ev, sizeof(ev));
+	return 0;
 }
 
 /* Lets user space put sandbox start/exit events into the same streams, with

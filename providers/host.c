@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <seccomp.h>
 
 #include "provider.h"
 
@@ -21,9 +23,30 @@ static int host_probe(char *why, size_t len)
 	return 0;
 }
 
+/* Packet sockets never reach the cgroup sock_create hook (only inet sockets
+ * do), and a host workload may hold CAP_NET_RAW: refuse them with seccomp
+ * unless the profile allows raw sockets. */
 static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
 {
+	scmp_filter_ctx ctx;
+	int r;
+
 	*ret_state = NULL;
+	if (s->profile->net.raw_sockets)
+		return 0;
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return -ENOMEM;
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+			     SCMP_A0(SCMP_CMP_EQ, AF_PACKET));
+	if (r < 0) {
+		snprintf(why, len, "seccomp rule for packet sockets: %s", strerror(-r));
+		seccomp_release(ctx);
+		return r;
+	}
+	if (s->refused)
+		s->refused->flags |= SBX_SYSF_PACKET_REFUSED;
+	*ret_state = ctx;
 	return 0;
 }
 
@@ -31,7 +54,10 @@ static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 static int host_child(const struct sbx_spawn *s, void *arg)
 {
 	const struct sbx_profile *p = s->profile;
+	int r;
 
+	if (arg && (r = seccomp_load(arg)) < 0)
+		return r;
 	if (p->cwd && chdir(p->cwd) < 0)
 		return -errno;
 	for (size_t i = 0; i < p->n_env; i++)
@@ -50,7 +76,7 @@ static int host_child(const struct sbx_spawn *s, void *arg)
 static int host_spawn(void *state, const struct sbx_spawn *s, struct sbx_child *ret,
 		      char *why, size_t len)
 {
-	return sbx_clone_into_cgroup(s, host_child, NULL, ret, why, len);
+	return sbx_clone_into_cgroup(s, host_child, state, ret, why, len);
 }
 
 static int host_signal(void *state, struct sbx_child *c, int sig)
@@ -65,6 +91,8 @@ static int host_wait(void *state, struct sbx_child *c, int *ret_status)
 
 static void host_cleanup(void *state)
 {
+	if (state)
+		seccomp_release(state);
 }
 
 const struct sbx_provider sbx_provider_host = {

@@ -16,9 +16,11 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "policy.h"
+#include "sbx_abi.h"
 
 struct sbx_spawn {
 	const char *id;			/* sandbox id, e.g. "sbx-1f2e3d4c" */
@@ -26,6 +28,11 @@ struct sbx_spawn {
 	char *const *argv;		/* the command; argv[0] is looked up in PATH */
 	int cgroup_fd;			/* O_DIRECTORY fd of the sandbox cgroup */
 	const char *cgroup_path;
+	uint32_t slot;			/* sandbox slot (address pools) */
+	uint64_t clone_flags;		/* extra CLONE_NEW* flags for sbx_clone_into_cgroup */
+	/* Filled by prepare: what the provider's seccomp filter refuses, so the
+	 * kernel side can audit those refusals (sbx_abi.h sbx_syscall_set). */
+	struct sbx_syscall_set *refused;
 	/* Called in the parent once the child exists and before it may run the
 	 * workload, so the start event precedes every event of the workload. */
 	int (*started)(void *ctx, pid_t pid);
@@ -56,6 +63,9 @@ struct sbx_provider {
 	void (*cleanup)(void *state);
 };
 
+extern const struct sbx_provider sbx_provider_host;
+extern const struct sbx_provider sbx_provider_process;
+
 /* All providers, NULL-terminated, strongest isolation last. */
 extern const struct sbx_provider *const sbx_providers[];
 
@@ -67,6 +77,14 @@ const struct sbx_provider *sbx_provider_find(const char *name);
 int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*child_fn)(const struct sbx_spawn *s,
 			  void *arg), void *arg, struct sbx_child *ret, char *why, size_t len);
 int sbx_child_wait(struct sbx_child *c, int *ret_status);
+
+/* In a child of sbx_clone_into_cgroup: report a failure to the parent and
+ * _exit. setup = sbx could not build the sandbox (the run fails with 125);
+ * otherwise err is the errno of the workload's failed exec (126/127). */
+void sbx_child_fail(int err, bool setup, const char *msg) __attribute__((noreturn));
+/* In such a child: close the report pipe (e.g. in a sandbox init that stays
+ * behind while its child execs, so EOF still means "exec succeeded"). */
+void sbx_child_close_report(void);
 int sbx_child_signal(struct sbx_child *c, int sig);
 
 #endif

@@ -2,6 +2,7 @@
 /* clone3 into the sandbox cgroup, shared by every provider that starts a
  * local process (host, process, gvisor's runsc, qemu, wasm runtimes). */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -34,6 +35,34 @@ static void child_reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+static int report_fd = -1;
+
+/* What a child tells its parent before it dies: an exec failure (the
+ * workload's command is missing: 126/127) or a setup failure (sbx's fault: 125). */
+struct child_report {
+	int err;
+	int setup;
+	char msg[240];
+};
+
+void sbx_child_fail(int err, bool setup, const char *msg)
+{
+	struct child_report rep = { .err = err > 0 ? err : EINVAL, .setup = setup };
+
+	if (msg)
+		snprintf(rep.msg, sizeof(rep.msg), "%s", msg);
+	if (report_fd >= 0 && write(report_fd, &rep, sizeof(rep)) != sizeof(rep))
+		_exit(125);
+	_exit(setup ? 125 : rep.err == ENOENT ? 127 : 126);
+}
+
+void sbx_child_close_report(void)
+{
+	if (report_fd >= 0)
+		close(report_fd);
+	report_fd = -1;
+}
+
 static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spawn *, void *),
 		       void *arg, int errfd, int gofd, pid_t parent)
 {
@@ -48,12 +77,10 @@ static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spa
 	if (read(gofd, &go, 1) != 1)
 		_exit(125);
 	close(gofd);
+	report_fd = errfd;
+	/* fn execs, or returns the errno of a failed exec */
 	err = -fn(s, arg);
-	if (err <= 0)
-		err = EINVAL;
-	if (write(errfd, &err, sizeof(err)) != sizeof(err))
-		_exit(125);
-	_exit(err == ENOENT ? 127 : 126);
+	sbx_child_fail(err, false, NULL);
 }
 
 static int release_child(const struct sbx_spawn *s, pid_t pid, int gofd)
@@ -72,13 +99,14 @@ int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*fn)(const struct sbx_
 	struct clone_args ca = {};
 	pid_t parent = getpid(), pid;
 	int pfd[2], gfd[2], pidfd = -1, err = 0, r;
+	struct child_report rep = { 0 };
 	ssize_t n;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(gfd, O_CLOEXEC) < 0) {
 		snprintf(why, len, "pipe: %s", strerror(errno));
 		return -errno;
 	}
-	ca.flags = CLONE_INTO_CGROUP | CLONE_PIDFD;
+	ca.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | s->clone_flags;
 	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	ca.exit_signal = SIGCHLD;
 	ca.cgroup = (uint64_t)s->cgroup_fd;
@@ -104,10 +132,14 @@ int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*fn)(const struct sbx_
 		snprintf(why, len, "start of sandbox %s: %s", s->id, strerror(-r));
 	/* EOF means exec succeeded (the pipe was close-on-exec). */
 	do
-		n = read(pfd[0], &err, sizeof(err));
+		n = read(pfd[0], &rep, sizeof(rep));
 	while (n < 0 && errno == EINTR);
 	close(pfd[0]);
-	ret->exec_errno = n == sizeof(err) ? err : 0;
+	ret->exec_errno = n == sizeof(rep) && !rep.setup ? rep.err : 0;
+	if (r == 0 && n == sizeof(rep) && rep.setup) {
+		snprintf(why, len, "sandbox setup: %s", rep.msg[0] ? rep.msg : strerror(rep.err));
+		r = -rep.err;
+	}
 	return r;
 }
 

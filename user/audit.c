@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <stdlib.h>
+#include <seccomp.h>
 
 #include "audit.h"
 #include "sbx_abi.h"
@@ -14,6 +16,7 @@ static const char *const event_names[] = {
 	[SBX_EV_NET_CONNECT] = "net.connect",	  [SBX_EV_NET_SEND] = "net.send",
 	[SBX_EV_NET_BIND] = "net.bind",		  [SBX_EV_SOCK_CREATE] = "net.socket",
 	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
+	[SBX_EV_SYSCALL_DENIED] = "syscall.denied",
 };
 
 static const size_t event_sizes[] = {
@@ -22,6 +25,7 @@ static const size_t event_sizes[] = {
 	[SBX_EV_NET_CONNECT] = sizeof(struct sbx_ev_net), [SBX_EV_NET_SEND] = sizeof(struct sbx_ev_net),
 	[SBX_EV_NET_BIND] = sizeof(struct sbx_ev_net), [SBX_EV_SOCK_CREATE] = sizeof(struct sbx_ev_sock),
 	[SBX_EV_NET_QUOTA] = sizeof(struct sbx_ev_quota), [SBX_EV_NET_PACKET] = sizeof(struct sbx_ev_net),
+	[SBX_EV_SYSCALL_DENIED] = sizeof(struct sbx_ev_syscall),
 };
 
 #define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
@@ -29,6 +33,19 @@ static const size_t event_sizes[] = {
 const char *sbx_event_name(uint16_t type)
 {
 	return type < N_EVENTS ? event_names[type] : NULL;
+}
+
+/* libseccomp knows the names of the native syscalls. */
+const char *sbx_syscall_name(uint32_t nr)
+{
+	static char buf[64];
+	char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr);
+
+	if (!n)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%s", n);
+	free(n);
+	return buf;
 }
 
 int64_t sbx_audit_clock_offset(void)
@@ -148,13 +165,33 @@ static void write_sock(struct json_writer *w, const struct sbx_ev_sock *e)
 		json_kv_string(w, "family", fam);
 	else
 		json_kv_uint(w, "family", e->family);
-	json_kv_string(w, "type", e->type == 3 ? "raw" : e->type == 2 ? "dgram" : e->type == 1 ? "stream" : "other");
+	unsigned type = e->type & 0xf;	/* without SOCK_CLOEXEC | SOCK_NONBLOCK */
+
+	json_kv_string(w, "type", type == 3 ? "raw" : type == 2 ? "dgram" : type == 1 ? "stream" : "other");
 	json_kv_uint(w, "protocol", e->protocol);
 }
 
-static void write_life(struct json_writer *w, const struct sbx_ev_life *e)
+/* The start event says how the sandbox is confined, degraded runs included
+ * (DESIGN: every degraded run says so in its result and audit trail). */
+static void write_start(struct json_writer *w, const struct sbx_audit_ctx *c)
+{
+	if (c->provider)
+		json_kv_string(w, "provider", c->provider);
+	if (c->profile)
+		json_kv_string(w, "enforcement", sbx_enforcement_name(c->profile->enforcement));
+	json_key(w, "degraded");
+	json_begin_array(w);
+	for (size_t i = 0; i < c->n_degraded; i++)
+		json_string(w, c->degraded[i]);
+	json_end_array(w);
+}
+
+static void write_life(struct json_writer *w, const struct sbx_audit_ctx *c,
+		       const struct sbx_ev_life *e)
 {
 	json_kv_uint(w, "pid", e->workload_pid);
+	if (e->hdr.type == SBX_EV_SANDBOX_START)
+		write_start(w, c);
 	if (e->hdr.type != SBX_EV_SANDBOX_EXIT)
 		return;
 	if (e->signal)
@@ -177,11 +214,28 @@ int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 	switch (h->type) {
 	case SBX_EV_SANDBOX_START:
 	case SBX_EV_SANDBOX_EXIT:
-		write_life(w, data);
+		write_life(w, c, data);
 		break;
 	case SBX_EV_SOCK_CREATE:
 		write_sock(w, data);
 		break;
+	case SBX_EV_SYSCALL_DENIED: {
+		const struct sbx_ev_syscall *sc = data;
+		const char *name = sbx_syscall_name(sc->nr);
+
+		json_kv_string(w, "verdict", "deny");
+		write_task(w, h);
+		if (name)
+			json_kv_string(w, "syscall", name);
+		json_kv_uint(w, "nr", sc->nr);
+		json_kv_int(w, "errno", -sc->ret);
+		json_key(w, "args");
+		json_begin_array(w);
+		for (int i = 0; i < 3; i++)
+			json_uint(w, sc->args[i]);
+		json_end_array(w);
+		break;
+	}
 	case SBX_EV_NET_QUOTA: {
 		const struct sbx_ev_quota *q = data;
 

@@ -19,10 +19,16 @@ struct sbx_audit_ctx {
 	const char *sandbox_id;
 	const struct sbx_profile *profile;
 	int64_t mono_to_real_ns;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	const char *provider;			/* for sandbox.start */
+	char *const *degraded;			/* what is not enforced, for sandbox.start */
+	size_t n_degraded;
 };
 
 /* Offset to turn bpf_ktime_get_ns() stamps into wall-clock time. */
 int64_t sbx_audit_clock_offset(void);
+
+/* Name of a native syscall number, or NULL (a static buffer). */
+const char *sbx_syscall_name(uint32_t nr);
 
 /* "net.connect", ... or NULL for an unknown type. */
 const char *sbx_event_name(uint16_t type);

@@ -22,7 +22,7 @@
 
 static const char *const map_names[] = {
 	"sbx_config", "sbx_cgroups", "sbx_slots", "sbx_stats", "sbx_drops",
-	"sbx_policies", "sbx_net4", "sbx_net6", "sbx_rings", "sbx_events",
+	"sbx_policies", "sbx_net4", "sbx_net6", "sbx_rings", "sbx_events", "sbx_syscalls",
 };
 
 /* Pinned links, named after the hook they enforce. */
@@ -114,30 +114,16 @@ bool sbx_bpf_pinned(const struct sbx_paths *p)
 static int *map_fd_slot(struct sbx_bpf *b, size_t i)
 {
 	int *fds[] = { &b->config_fd, &b->cgroups_fd, &b->slots_fd, &b->stats_fd, &b->drops_fd,
-		       &b->policies_fd, &b->net4_fd, &b->net6_fd, &b->rings_fd, &b->events_fd };
+		       &b->policies_fd, &b->net4_fd, &b->net6_fd, &b->rings_fd, &b->events_fd,
+		       &b->syscalls_fd };
 
 	return fds[i];
 }
 
-static int adopt(struct sbx_bpf *b, char *why, size_t whylen)
+static int check_config(struct sbx_bpf *b, char *why, size_t whylen)
 {
-	char path[PATH_MAX + 32];
 	__u32 zero = 0;
 
-	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
-		pin_path(&b->paths, map_names[i], path, sizeof(path));
-		*map_fd_slot(b, i) = bpf_obj_get(path);
-		if (*map_fd_slot(b, i) < 0) {
-			say(why, whylen, "open pinned map %s: %s", path, strerror(errno));
-			return -errno;
-		}
-	}
-	pin_path(&b->paths, PROG_EMIT_PIN, path, sizeof(path));
-	b->emit_fd = bpf_obj_get(path);
-	if (b->emit_fd < 0) {
-		say(why, whylen, "open pinned program %s: %s", path, strerror(errno));
-		return -errno;
-	}
 	if (bpf_map_lookup_elem(b->config_fd, &zero, &b->cfg) < 0) {
 		say(why, whylen, "read sbx_config: %s", strerror(errno));
 		return -errno;
@@ -149,6 +135,31 @@ static int adopt(struct sbx_bpf *b, char *why, size_t whylen)
 		    b->paths.pin_dir, b->cfg.abi_version, (unsigned long long)b->cfg.root_cgroup_id,
 		    SBX_ABI_VERSION, b->root.path, (unsigned long long)b->root.id);
 		return -ESTALE;
+	}
+	return 0;
+}
+
+static int adopt(struct sbx_bpf *b, char *why, size_t whylen)
+{
+	char path[PATH_MAX + 32];
+	int r;
+
+	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
+		pin_path(&b->paths, map_names[i], path, sizeof(path));
+		*map_fd_slot(b, i) = bpf_obj_get(path);
+		if (*map_fd_slot(b, i) < 0) {
+			say(why, whylen, "open pinned map %s: %s", path, strerror(errno));
+			return -errno;
+		}
+		/* sbx_config comes first: an older setup is named as such */
+		if (i == 0 && (r = check_config(b, why, whylen)) < 0)
+			return r;
+	}
+	pin_path(&b->paths, PROG_EMIT_PIN, path, sizeof(path));
+	b->emit_fd = bpf_obj_get(path);
+	if (b->emit_fd < 0) {
+		say(why, whylen, "open pinned program %s: %s", path, strerror(errno));
+		return -errno;
 	}
 	return 0;
 }
@@ -192,6 +203,27 @@ static int set_sizes(struct sbx_sbx *skel, uint32_t ring_size, uint32_t events_s
 	return 0;
 }
 
+/* The syscall-exit observer is global (not per cgroup); its link is pinned
+ * like the others. */
+static int attach_tracing(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t whylen)
+{
+	struct bpf_link *link = bpf_program__attach(skel->progs.sbx_sys_exit);
+	char path[PATH_MAX + 32];
+	int r;
+
+	if (!link) {
+		r = -errno;
+		say(why, whylen, "attach sbx_sys_exit (tp_btf/sys_exit): %s", strerror(-r));
+		return r;
+	}
+	pin_path(&b->paths, "link_sys_exit", path, sizeof(path));
+	r = bpf_link__pin(link, path);
+	if (r)
+		say(why, whylen, "pin %s: %s", path, strerror(-r));
+	bpf_link__destroy(link);
+	return r;
+}
+
 static int attach_and_pin(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t whylen)
 {
 	char path[PATH_MAX + 32];
@@ -218,6 +250,9 @@ static int attach_and_pin(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, si
 		bpf_link__destroy(link);	/* the pin holds it */
 	}
 	close(root_fd);
+	if (r)
+		return r;
+	r = attach_tracing(skel, b, why, whylen);
 	if (r)
 		return r;
 	pin_path(&b->paths, PROG_EMIT_PIN, path, sizeof(path));
@@ -398,9 +433,16 @@ int sbx_bpf_unload(const struct sbx_paths *p, char *why, size_t whylen)
 		r = -errno;
 		say(why, whylen, "rmdir %s: %s", p->pin_dir, strerror(errno));
 	}
-	/* The cgroup root goes too when no sandbox is left in it. */
+	/* The cgroup root and the run dir go too when no sandbox is left. */
 	if (sbx_cgroot_get(&root, p->instance, 0) == 0)
 		rmdir(root.path);
+	snprintf(path, sizeof(path), "%s/slots", p->run_dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/root", p->run_dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/lock", p->run_dir);
+	unlink(path);
+	rmdir(p->run_dir);
 	return r < 0 ? r : n;
 }
 

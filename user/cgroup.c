@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -157,52 +158,88 @@ int sbx_cgroup_create(const struct sbx_cgroot *root, const char *name, char *ret
 	return fd;
 }
 
-/* Older kernels lack cgroup.kill: signal each listed process instead. */
-static void kill_listed(const char *path)
+/* Calls fn for path and every cgroup below it, children first. */
+static int walk_cgroups(const char *path, int (*fn)(const char *path, void *arg), void *arg,
+			int depth)
+{
+	char sub[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (depth > 64)
+		return -ELOOP;
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)) && !r) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+			continue;
+		r = walk_cgroups(sub, fn, arg, depth + 1);
+	}
+	closedir(d);
+	return r ? r : fn(path, arg);
+}
+
+static int signal_procs(const char *path, void *arg)
 {
 	char file[PATH_MAX + 16];
+	int sig = *(int *)arg, pid;
 	FILE *f;
-	int pid;
 
 	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
 	f = fopen(file, "re");
 	if (!f)
-		return;
+		return 0;
 	while (fscanf(f, "%d", &pid) == 1)
 		if (pid > 0)
-			kill(pid, SIGKILL);
+			kill(pid, sig);
 	fclose(f);
+	return 0;
+}
+
+int sbx_cgroup_signal(const char *path, int sig)
+{
+	return walk_cgroups(path, signal_procs, &sig, 0);
 }
 
 int sbx_cgroup_kill(const char *path)
 {
 	char file[PATH_MAX + 16];
-	int fd;
+	int fd, sig = SIGKILL;
 
+	/* cgroup.kill covers the whole subtree at once; older kernels lack it */
 	snprintf(file, sizeof(file), "%s/cgroup.kill", path);
 	fd = open(file, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		kill_listed(path);
+	if (fd >= 0 && write(fd, "1", 1) == 1) {
+		close(fd);
 		return 0;
 	}
-	if (write(fd, "1", 1) != 1)
-		kill_listed(path);
-	close(fd);
-	return 0;
+	if (fd >= 0)
+		close(fd);
+	return sbx_cgroup_signal(path, sig);
+}
+
+static int remove_one(const char *path, void *arg)
+{
+	return rmdir(path) == 0 || errno == ENOENT ? 0 : -errno;
 }
 
 int sbx_cgroup_destroy(const char *path)
 {
 	struct timespec ts = { 0, 2 * 1000 * 1000 };
+	int r = 0;
 
-	/* Killed tasks leave the cgroup asynchronously: retry rmdir for ~5 s. */
+	/* Killed tasks leave asynchronously: retry for ~5 s. Sub-cgroups the
+	 * workload made go first (rmdir of a parent fails while they exist). */
 	for (int i = 0; i < 2500; i++) {
-		if (rmdir(path) == 0 || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY)
-			return -errno;
+		r = walk_cgroups(path, remove_one, NULL, 0);
+		if (r != -EBUSY)
+			return r;
 		sbx_cgroup_kill(path);
 		nanosleep(&ts, NULL);
 	}
-	return -EBUSY;
+	return r;
 }

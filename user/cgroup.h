@@ -32,6 +32,9 @@ int sbx_cgroup_id(const char *path, uint64_t *ret);
 int sbx_cgroup_create(const struct sbx_cgroot *root, const char *name, char *ret_path,
 		      size_t len, uint64_t *ret_id);
 
+/* Sends sig to every process in the cgroup and the cgroups below it. */
+int sbx_cgroup_signal(const char *path, int sig);
+
 /* SIGKILLs every process in the cgroup (cgroup.kill, or one by one). */
 int sbx_cgroup_kill(const char *path);
 

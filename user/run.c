@@ -243,7 +243,9 @@ static int setup(struct run_state *s)
 	s->have_sb = true;
 	snprintf(s->res->id, sizeof(s->res->id), "%s", s->sb.id);
 	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p,
-					  .mono_to_real_ns = sbx_audit_clock_offset() };
+					  .mono_to_real_ns = sbx_audit_clock_offset(),
+					  .provider = s->o->provider->name, .degraded = s->res->degraded,
+					  .n_degraded = s->res->n_degraded };
 	r = open_sinks(s);
 	if (r < 0)
 		return r;
@@ -282,36 +284,25 @@ static int on_started(void *ctx, pid_t pid)
 static int spawn(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
+	struct sbx_syscall_set refused = { 0 };
 	struct sbx_spawn sp = { .id = s->sb.id, .profile = s->o->profile, .argv = s->o->argv,
 				.cgroup_fd = s->sb.cgroup_fd, .cgroup_path = s->sb.cgroup_path,
-				.started = on_started, .started_ctx = s };
+				.slot = s->sb.slot, .started = on_started, .started_ctx = s,
+				.refused = &refused };
 	char why[1024] = "";
 	int r;
 
 	r = pv->prepare(&sp, &s->pstate, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "provider %s: %s", pv->name, why);
+	r = sbx_sandbox_set_syscalls(&s->sb, &refused);
+	if (r < 0)
+		return fail(s, r, "write the refused-syscall set: %s", strerror(-r));
 	r = pv->spawn(s->pstate, &sp, &s->child, why, sizeof(why));
 	s->spawned = s->child.pidfd >= 0;
 	if (r < 0)
 		return fail(s, r, "provider %s: %s", pv->name, why);
 	return 0;
-}
-
-/* SIGTERM to every task of the sandbox, as a timeout asks it to stop. */
-static void term_sandbox(struct run_state *s)
-{
-	char path[PATH_MAX + 16];
-	FILE *f;
-	int pid;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", s->sb.cgroup_path);
-	f = fopen(path, "re");
-	while (f && fscanf(f, "%d", &pid) == 1)
-		if (pid > 0)
-			kill(pid, SIGTERM);
-	if (f)
-		fclose(f);
 }
 
 static int wait_loop(struct run_state *s, int *ret_status)
@@ -331,7 +322,7 @@ static int wait_loop(struct run_state *s, int *ret_status)
 
 		if (timeout && !s->res->timed_out && el >= timeout) {
 			s->res->timed_out = true;
-			term_sandbox(s);
+			sbx_cgroup_signal(s->sb.cgroup_path, SIGTERM);
 			kill_at = el + TERM_GRACE_MS;
 		}
 		if (kill_at && el >= kill_at) {

@@ -183,11 +183,20 @@ static int fill_policy(struct sbx_sandbox *sb)
 	return 0;
 }
 
+int sbx_sandbox_set_syscalls(struct sbx_sandbox *sb, const struct sbx_syscall_set *set)
+{
+	if (bpf_map_update_elem(sb->bpf->syscalls_fd, &sb->policy_id, set, 0))
+		return -errno;
+	return 0;
+}
+
 static void clear_policy(struct sbx_sandbox *sb)
 {
+	struct sbx_syscall_set none = {};
 	struct sbx_policy_cfg zero = {};
 	struct sbx_bpf *b = sb->bpf;
 
+	bpf_map_update_elem(b->syscalls_fd, &sb->policy_id, &none, 0);
 	for (size_t i = 0; i < sb->comp.n_v4; i++)
 		bpf_map_delete_elem(b->net4_fd, &sb->comp.v4[i].key);
 	for (size_t i = 0; i < sb->comp.n_v6; i++)

@@ -47,6 +47,9 @@ struct sbx_sandbox_info {
 int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 		       const struct sbx_resolved *res, struct sbx_sandbox *ret,
 		       char *why, size_t len);
+/* What the provider's seccomp filter refuses, for the syscall audit. */
+int sbx_sandbox_set_syscalls(struct sbx_sandbox *sb, const struct sbx_syscall_set *set);
+
 /* Records the registry file (after spawn, when the workload pid is known). */
 int sbx_sandbox_register(struct sbx_sandbox *sb, const char *profile, const char *provider,
 			 pid_t workload_pid);

@@ -27,7 +27,7 @@
 
 #include "sbx_limits.h"
 
-#define SBX_ABI_VERSION		1
+#define SBX_ABI_VERSION		2
 
 /* Rules kept in one LPM value: the entries of that prefix plus those of every
  * shorter prefix that covers it, most specific first. */
@@ -163,6 +163,7 @@ enum sbx_event_type {
 	SBX_EV_SOCK_CREATE = 6,		/* raw/packet socket refused */
 	SBX_EV_NET_QUOTA = 7,		/* net_bytes quota exceeded; egress now dropped */
 	SBX_EV_NET_PACKET = 8,		/* egress packet dropped by the safety net */
+	SBX_EV_SYSCALL_DENIED = 9,	/* a syscall the sandbox's seccomp filter refuses failed */
 };
 
 struct sbx_event_hdr {
@@ -220,6 +221,26 @@ struct sbx_ev_life {
 	__s32 signal;		/* EXIT: terminating signal or 0 */
 	__u32 flags;		/* EXIT: 1 = timed out */
 };
+
+/* SBX_EV_SYSCALL_DENIED: seen at syscall exit (tp_btf/sys_exit) when a call
+ * in the policy's refused set returned -EPERM, or killed-by-seccomp is not
+ * observable there (action "kill" shows as the exit signal SIGSYS instead). */
+struct sbx_ev_syscall {
+	struct sbx_event_hdr hdr;
+	__u32 nr;		/* native syscall number */
+	__s32 ret;		/* -EPERM */
+	__u64 args[3];		/* first three arguments, raw */
+};
+
+/* Map: sbx_syscalls, array indexed by policy id: the native syscall numbers
+ * the sandbox's seccomp filter refuses (bit nr of bits[nr / 64]). */
+#define SBX_SYSCALL_WORDS 16
+struct sbx_syscall_set {
+	__u64 bits[SBX_SYSCALL_WORDS];
+	__u32 flags;		/* SBX_SYSF_* */
+	__u32 pad;
+};
+#define SBX_SYSF_PACKET_REFUSED	0x1u	/* socket(AF_PACKET) refused: report as net.socket */
 
 struct sbx_emit_ctx {
 	__u32 slot;

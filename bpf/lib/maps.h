@@ -52,6 +52,13 @@ struct {
 } sbx_policies SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SBX_MAX_POLICIES);
+	__type(key, __u32);
+	__type(value, struct sbx_syscall_set);
+} sbx_syscalls SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SBX_NET_LPM_ENTRIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

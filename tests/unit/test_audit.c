@@ -21,7 +21,9 @@ _Static_assert(offsetof(struct sbx_ev_net, addr) == 72, "net addr offset is ABI"
 _Static_assert(sizeof(struct sbx_ev_sock) == 72, "socket event is ABI");
 _Static_assert(sizeof(struct sbx_ev_quota) == 72, "quota event is ABI");
 _Static_assert(sizeof(struct sbx_ev_life) == 72, "life event is ABI");
-_Static_assert(SBX_EV_NET_CONNECT == 3 && SBX_EV_NET_PACKET == 8, "event numbers never change");
+_Static_assert(sizeof(struct sbx_ev_syscall) == 88, "syscall event is ABI");
+_Static_assert(SBX_EV_NET_CONNECT == 3 && SBX_EV_NET_PACKET == 8 && SBX_EV_SYSCALL_DENIED == 9,
+	       "event numbers never change");
 
 static char *render(const struct sbx_audit_ctx *c, const void *ev, size_t size, int *ret)
 {

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdbool.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/landlock.h>
+#include <linux/securebits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "privs.h"
+
+#define NOBODY 65534
+
+static int parse_id(const char *s, unsigned long *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtoul(s, &end, 10);
+	return !errno && *s && !*end && *ret < 0xffffffffUL ? 0 : -EINVAL;
+}
+
+int sbx_ids_resolve(const struct sbx_profile *p, struct sbx_ids *ret, char *why, size_t len)
+{
+	struct sbx_ids ids = { .uid = NOBODY, .gid = NOBODY };
+	struct passwd *pw = NULL;
+	unsigned long v;
+
+	snprintf(ids.home, sizeof(ids.home), "/tmp");
+	if (p->user && parse_id(p->user, &v) == 0) {
+		ids.uid = (uid_t)v;
+		pw = getpwuid(ids.uid);
+	} else if (p->user) {
+		pw = getpwnam(p->user);
+		if (!pw) {
+			snprintf(why, len, "user '%s' does not exist on this host", p->user);
+			return -ENOENT;
+		}
+		ids.uid = pw->pw_uid;
+	}
+	if (pw) {
+		ids.gid = pw->pw_gid;
+		if (pw->pw_dir && pw->pw_dir[0] == '/' && strcmp(pw->pw_dir, "/nonexistent"))
+			snprintf(ids.home, sizeof(ids.home), "%s", pw->pw_dir);
+	}
+	if (p->group && parse_id(p->group, &v) == 0) {
+		ids.gid = (gid_t)v;
+	} else if (p->group) {
+		struct group *gr = getgrnam(p->group);
+
+		if (!gr) {
+			snprintf(why, len, "group '%s' does not exist on this host", p->group);
+			return -ENOENT;
+		}
+		ids.gid = gr->gr_gid;
+	}
+	*ret = ids;
+	return 0;
+}
+
+static bool env_has(const struct sbx_profile *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_env; i++)
+		if (!strcmp(p->env[i].name, name))
+			return true;
+	return false;
+}
+
+int sbx_env_build(const struct sbx_profile *p, const struct sbx_ids *ids, char ***ret)
+{
+	char **env = calloc(p->n_env + 4, sizeof(*env));
+	size_t n = 0;
+	int r = 0;
+
+	if (!env)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_env && !r; i++)
+		r = asprintf(&env[n++], "%s=%s", p->env[i].name, p->env[i].value) < 0 ? -ENOMEM : 0;
+	if (!r && !env_has(p, "PATH"))
+		r = asprintf(&env[n++], "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin") < 0 ? -ENOMEM : 0;
+	if (!r && !env_has(p, "HOME"))
+		r = asprintf(&env[n++], "HOME=%s", ids->home) < 0 ? -ENOMEM : 0;
+	if (!r && !env_has(p, "TERM"))
+		r = asprintf(&env[n++], "TERM=%s", getenv("TERM") ? getenv("TERM") : "dumb") < 0 ? -ENOMEM : 0;
+	if (r) {
+		env[n - 1] = NULL;
+		sbx_env_free(env);
+		return r;
+	}
+	*ret = env;
+	return 0;
+}
+
+void sbx_env_free(char **env)
+{
+	for (size_t i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
+}
+
+static int capset_empty(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+int sbx_drop_privileges(const struct sbx_ids *ids)
+{
+	/* root keeps no special powers, and nothing can bring them back */
+	unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+			     SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+			     SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+
+	if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) < 0)
+		return -errno;
+	for (int cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -errno;
+	if (setgroups(0, NULL) < 0 || setresgid(ids->gid, ids->gid, ids->gid) < 0 ||
+	    setresuid(ids->uid, ids->uid, ids->uid) < 0)
+		return -errno;
+	if (capset_empty() < 0)
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+#ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
+#endif
+
+/* struct landlock_ruleset_attr grew "scoped" in ABI 6; define our own copy so
+ * this builds against older headers too. */
+struct sbx_ll_attr {
+	__u64 handled_access_fs;
+	__u64 handled_access_net;
+	__u64 scoped;
+};
+
+int sbx_landlock_scope(void)
+{
+	struct sbx_ll_attr a = { .scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL };
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	int fd;
+
+	if (abi < 6)
+		return 0;
+	fd = (int)syscall(SYS_landlock_create_ruleset, &a, sizeof(a), 0);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_landlock_restrict_self, fd, 0) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	close(fd);
+	return (int)abi;
+}
+
+int sbx_apply_rlimits(const struct sbx_profile *p)
+{
+	struct rlimit core = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &core) < 0)
+		return -errno;
+	if (p->nofile) {
+		struct rlimit rl = { p->nofile, p->nofile };
+
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return -errno;
+	}
+	if (p->fsize) {
+		struct rlimit rl = { p->fsize, p->fsize };
+
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			return -errno;
+	}
+	return 0;
+}

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "rootfs.h"
+
+#define RO_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+/* What every program needs, bound read-only when present on the host. */
+static const char *const sys_dirs[] = { "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
+					"/libx32", NULL };
+static const char *const etc_files[] = {
+	"/etc/passwd", "/etc/group", "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf",
+	"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+	"/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/host.conf",
+	"/etc/gai.conf", "/etc/mime.types", NULL,
+};
+static const char *const dev_nodes[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+					 "/dev/urandom", "/dev/tty", NULL };
+
+static int fail(char *why, size_t len, const char *what, const char *path)
+{
+	int e = errno;
+
+	snprintf(why, len, "%s %s: %s", what, path, strerror(e));
+	return -e;
+}
+
+static int mkdirs(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -errno;
+		}
+		*p = '/';
+	}
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Creates the mount point for src at dst: a directory or an empty file. */
+static int make_point(const char *src, char *dst)
+{
+	struct stat st;
+	char *slash;
+	int fd;
+
+	if (stat(src, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return mkdirs(dst);
+	slash = strrchr(dst, '/');
+	*slash = 0;
+	fd = mkdirs(dst);
+	*slash = '/';
+	if (fd < 0)
+		return fd;
+	fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0 && errno != EISDIR)
+		return -errno;
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* Binds src at root/dst; read-only unless rw, noexec when asked. */
+static int bind_at(const char *root, const char *src, const char *dst, unsigned long extra,
+		   char *why, size_t len)
+{
+	char target[4096];
+	int r;
+
+	snprintf(target, sizeof(target), "%s%s", root, dst);
+	r = make_point(src, target);
+	if (r < 0) {
+		errno = -r;
+		return fail(why, len, "mount point for", dst);
+	}
+	if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return fail(why, len, "bind", src);
+	if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | extra, NULL) < 0)
+		return fail(why, len, "remount", dst);
+	return 0;
+}
+
+/* Replicates a host symlink (merged-/usr systems: /bin -> usr/bin). */
+static int copy_link(const char *root, const char *path)
+{
+	char target[4096], at[4096];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return -errno;
+	target[n] = 0;
+	snprintf(at, sizeof(at), "%s%s", root, path);
+	if (symlink(target, at) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int bind_system(const char *root, char *why, size_t len)
+{
+	struct stat st;
+	int r;
+
+	for (size_t i = 0; sys_dirs[i]; i++) {
+		if (lstat(sys_dirs[i], &st) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode))
+			r = copy_link(root, sys_dirs[i]);
+		else
+			r = bind_at(root, sys_dirs[i], sys_dirs[i], RO_FLAGS, why, len);
+		if (r < 0) {
+			if (!why[0])
+				snprintf(why, len, "%s: %s", sys_dirs[i], strerror(-r));
+			return r;
+		}
+	}
+	for (size_t i = 0; etc_files[i]; i++) {
+		if (access(etc_files[i], F_OK) < 0)
+			continue;
+		r = bind_at(root, etc_files[i], etc_files[i], RO_FLAGS | MS_NOEXEC, why, len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x1
+#define MOUNT_ATTR_NOSUID 0x2
+#define MOUNT_ATTR_NODEV 0x4
+#define MOUNT_ATTR_NOEXEC 0x8
+struct mount_attr {
+	unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* Read-only for a whole bound tree: a plain remount only changes the top. */
+static int setattr_tree(const char *target, unsigned long long attrs)
+{
+	struct mount_attr a = { .attr_set = attrs };
+
+	if (syscall(SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &a, sizeof(a)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* fs.mode read-only / read-write: the host's root under everything else. */
+static int bind_host_root(const char *root, bool rw, char *why, size_t len)
+{
+	if (mount("/", root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return fail(why, len, "bind", "/");
+	if (setattr_tree(root, (rw ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0)
+		return fail(why, len, "make read-only", "/");
+	return 0;
+}
+
+static int mount_tmpfs(const char *root, const char *dst, const char *opts, unsigned long flags,
+		       char *why, size_t len)
+{
+	char target[4096];
+
+	snprintf(target, sizeof(target), "%s%s", root, dst);
+	if (mkdirs(target) < 0)
+		return fail(why, len, "mkdir", dst);
+	if (mount("tmpfs", target, "tmpfs", flags | MS_NOSUID | MS_NODEV, opts) < 0)
+		return fail(why, len, "tmpfs on", dst);
+	return 0;
+}
+
+static int setup_dev(const char *root, char *why, size_t len)
+{
+	static const char *const links[][2] = {
+		{ "/proc/self/fd", "/dev/fd" }, { "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+	};
+	char at[4096];
+	int r;
+
+	r = mount_tmpfs(root, "/dev", "mode=0755,size=64k", MS_NOEXEC, why, len);
+	for (size_t i = 0; !r && dev_nodes[i]; i++)
+		if (access(dev_nodes[i], F_OK) == 0)
+			r = bind_at(root, dev_nodes[i], dev_nodes[i], MS_NOSUID | MS_NOEXEC, why, len);
+	for (size_t i = 0; !r && i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(at, sizeof(at), "%s%s", root, links[i][1]);
+		if (symlink(links[i][0], at) < 0)
+			r = fail(why, len, "symlink", links[i][1]);
+	}
+	if (!r)
+		r = mount_tmpfs(root, "/dev/shm", "mode=1777", MS_NOEXEC, why, len);
+	return r;
+}
+
+/* A new /proc for the new pid namespace, with the kernel knobs read-only. */
+static int setup_proc(const char *root, char *why, size_t len)
+{
+	char target[4096];
+
+	snprintf(target, sizeof(target), "%s/proc", root);
+	if (mkdirs(target) < 0)
+		return fail(why, len, "mkdir", "/proc");
+	if (mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return fail(why, len, "mount", "/proc");
+	snprintf(target, sizeof(target), "%s/proc/sys", root);
+	if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    setattr_tree(target, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0)
+		return fail(why, len, "make read-only", "/proc/sys");
+	snprintf(target, sizeof(target), "%s/proc/sysrq-trigger", root);
+	if (mount("/dev/null", target, NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
+		return fail(why, len, "mask", "/proc/sysrq-trigger");
+	return 0;
+}
+
+/* Hides a path inside the view: an empty read-only tmpfs over a directory,
+ * /dev/null over a file. */
+static int mask_path(const char *root, const char *path, char *why, size_t len)
+{
+	char target[4096];
+	struct stat st;
+
+	snprintf(target, sizeof(target), "%s%s", root, path);
+	if (lstat(target, &st) < 0)
+		return 0;	/* not visible anyway */
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "size=4k,mode=0000") < 0)
+			return fail(why, len, "mask", path);
+		return 0;
+	}
+	if (mount("/dev/null", target, NULL, MS_BIND, NULL) < 0)
+		return fail(why, len, "mask", path);
+	return 0;
+}
+
+/* The profile's fs rules as binds of the host path at the same place. */
+static int apply_rules(const struct sbx_profile *p, const char *root, char *why, size_t len)
+{
+	for (size_t i = 0; i < p->fs.n_rules; i++) {
+		const struct sbx_fs_rule *ru = &p->fs.rules[i];
+		char path[4096];
+		unsigned long flags = MS_NOSUID | MS_NODEV;
+		int r;
+
+		snprintf(path, sizeof(path), "%s", ru->path);
+		if (ru->dir && strlen(path) > 1)
+			path[strlen(path) - 1] = 0;	/* "/etc/ssl/" -> "/etc/ssl" */
+		if (ru->access == 0) {
+			r = mask_path(root, path, why, len);
+		} else {
+			if (access(path, F_OK) < 0)
+				continue;	/* nothing to bind; a later create cannot escape */
+			if (!(ru->access & SBX_ACC_W))
+				flags |= MS_RDONLY;
+			if (!(ru->access & SBX_ACC_X))
+				flags |= MS_NOEXEC;
+			r = bind_at(root, path, path, flags, why, len);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int enter_root(const char *root, char *why, size_t len)
+{
+	char old[4096];
+
+	snprintf(old, sizeof(old), "%s/.oldroot", root);
+	if (mkdir(old, 0700) < 0 && errno != EEXIST)
+		return fail(why, len, "mkdir", "/.oldroot");
+	if (syscall(SYS_pivot_root, root, old) < 0)
+		return fail(why, len, "pivot_root to", root);
+	if (chdir("/") < 0 || umount2("/.oldroot", MNT_DETACH) < 0)
+		return fail(why, len, "detach", "old root");
+	rmdir("/.oldroot");
+	return 0;
+}
+
+int sbx_rootfs_setup(const struct sbx_profile *p, const char *root, const char *hostname,
+		     char *why, size_t len)
+{
+	bool host_root = p->fs.mode != SBX_FS_NONE;
+	int r;
+
+	why[0] = 0;
+	/* nothing we mount may propagate back to the host */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail(why, len, "make private", "/");
+	if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+		return fail(why, len, "tmpfs on", root);
+	if (host_root)
+		r = bind_host_root(root, p->fs.mode != SBX_FS_READ_ONLY, why, len);
+	else
+		r = bind_system(root, why, len);
+	if (!r)
+		r = setup_proc(root, why, len);
+	if (!r)
+		r = setup_dev(root, why, len);
+	if (!r && p->fs.mode != SBX_FS_FULL)
+		r = mount_tmpfs(root, "/tmp", "mode=1777", 0, why, len);
+	if (!r && p->fs.mode != SBX_FS_FULL)
+		r = apply_rules(p, root, why, len);
+	if (!r)
+		r = enter_root(root, why, len);
+	/* the view's own skeleton (mount points) is not writable */
+	if (!r && !host_root && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID |
+				      MS_NODEV, NULL) < 0)
+		r = fail(why, len, "make read-only", "/");
+	if (!r && hostname && sethostname(hostname, strlen(hostname)) < 0)
+		r = fail(why, len, "sethostname", hostname);
+	return r;
+}

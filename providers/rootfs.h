@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The process provider's filesystem view, built by the sandbox's init in its
+ * own mount namespace: a tmpfs root holding read-only binds of what programs
+ * need (/usr and the /bin, /sbin, /lib* links or dirs, a minimal /etc), a
+ * private /tmp, a new /proc, a minimal /dev, then the profile's fs rules as
+ * binds, then pivot_root. Nothing else of the host is visible.
+ *
+ * fs.mode decides the base: "none" and "read-only"/"read-write" differ in
+ * what the host's root contributes: none = only the system view above;
+ * read-only = the whole host root read-only underneath; read-write = the host
+ * root writable; full = the host root writable and rules not applied.
+ */
+#ifndef SBX_ROOTFS_H
+#define SBX_ROOTFS_H
+
+#include <stddef.h>
+
+#include "policy.h"
+
+/* Runs in the child (as init of the new pid and mount namespaces). root is an
+ * existing empty directory of the host (e.g. /run/sbx/root). On failure
+ * returns -errno and leaves a short reason in why (a static buffer is fine:
+ * the child reports it to the parent and exits). */
+int sbx_rootfs_setup(const struct sbx_profile *p, const char *root, const char *hostname,
+		     char *why, size_t len);
+
+#endif

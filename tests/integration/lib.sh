@@ -1,0 +1,317 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers of the integration tests; sourced by every test_*.sh.
+#
+# Each test file gets its own sbx instance (pins /sys/fs/bpf/<instance>, cgroup
+# root <cgroup2><own cgroup>/<instance>, run dir /run/<instance>) and its own
+# temporary directory, and cleans up only what it created: background
+# processes by pid, its instance (sbx unload), its files.
+#
+# A case is a shell function run in a subshell by run_case; it ends with
+#   fail "why"    -> FAIL name: why
+#   skip "why"    -> SKIP name: why
+#   (returning)   -> PASS name, unless the sandbox left something behind.
+# Environment from tests/run-integration.sh: SBX (the binary), NETTOOL,
+# SBX_TEST_SKIP (a reason to skip every case), SBX_TEST_FILTER (a case-name
+# substring to run only matching cases).
+
+SBX=${SBX:-${OUTPUT:-$PWD/build}/sbx}
+NETTOOL=${NETTOOL:-${OUTPUT:-$PWD/build}/tests/integration/nettool}
+T_FILE=$(basename "$0" .sh)
+T_FILE=${T_FILE#test_}
+unset SBX_CGROUP_ROOT SBX_POLICY SBX_ENV
+export SBX_INSTANCE="sbxtest-$$-$T_FILE"
+SBX_INSTANCE=${SBX_INSTANCE:0:48}
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sbxtest.$T_FILE.XXXXXX")
+export SBX_LOG_DIR="$T_TMP/log"
+T_PIDS=""		# background processes this file started
+T_FAILED=0
+T_WHY="$T_TMP/why"
+
+_cleanup()
+{
+	local p
+	for p in $T_PIDS; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	if [ -z "$SBX_TEST_SKIP" ] && [ -x "$SBX" ]; then
+		"$SBX" unload >/dev/null 2>&1
+		# sbx unload keeps /run/<instance> (lock, slots/); it is ours
+		[ -e "$PIN_DIR" ] || rm -rf "$RUN_DIR"
+	fi
+	rm -rf "$T_TMP"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail()
+{
+	printf '%s\n' "$*" >"$T_WHY"
+	exit 1
+}
+
+skip()
+{
+	printf '%s\n' "$*" >"$T_WHY"
+	exit 77
+}
+
+# bg CMD...: start CMD in the background of the test file (not of a case
+# subshell) so that _cleanup can kill it by pid. Sets BG_PID.
+bg()
+{
+	"$@" &
+	BG_PID=$!
+	T_PIDS="$T_PIDS $BG_PID"
+	T_CASE_PIDS="$T_CASE_PIDS $BG_PID"
+}
+
+# Inside a case (a subshell): stop what the case started in the background
+# and undo its host changes (T_CASE_RESTORE: shell commands).
+_case_cleanup()
+{
+	local p
+	for p in $T_CASE_PIDS; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	[ -n "$T_CASE_RESTORE" ] && eval "$T_CASE_RESTORE"
+}
+
+# start_listener VAR HOST [tcp|udp]: a nettool listener on an ephemeral port;
+# sets VAR to the port once the socket is ready.
+start_listener()
+{
+	local var=$1 host=$2 proto=${3:-tcp} out="$T_TMP/listen.$1" i
+	bg "$NETTOOL" listen "$host" 0 "$proto" >"$out" 2>&1
+	for i in $(seq 100); do
+		if grep -q '^port ' "$out" 2>/dev/null; then
+			printf -v "$var" '%s' "$(awk '/^port /{print $2}' "$out")"
+			return 0
+		fi
+		sleep 0.02
+	done
+	echo "listener on $host ($proto) did not start: $(cat "$out")" >&2
+	return 1
+}
+
+# kill_bg PID: stop one background process this file started.
+kill_bg()
+{
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	T_PIDS=$(printf '%s\n' $T_PIDS | grep -vx "$1" | tr '\n' ' ')
+}
+
+# ---- locations of the instance -------------------------------------------
+
+cgroup2_mount()
+{
+	awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo
+}
+
+# The instance's cgroup root, as sbx computes it (cgroup2 mount + own cgroup).
+cgroup_root()
+{
+	local self
+	self=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	[ "$self" = / ] && self=
+	echo "$(cgroup2_mount)$self/$SBX_INSTANCE"
+}
+
+PIN_DIR=/sys/fs/bpf/$SBX_INSTANCE
+RUN_DIR=/run/$SBX_INSTANCE
+
+# leftovers: prints what a finished sandbox left behind (nothing when clean).
+leftovers()
+{
+	local root d n
+	root=$(cgroup_root)
+	if [ -d "$root" ]; then
+		for d in "$root"/*/; do
+			[ -d "$d" ] && echo "sandbox cgroup $d"
+		done
+	fi
+	if [ -d "$RUN_DIR/slots" ]; then
+		for d in "$RUN_DIR"/slots/*; do
+			[ -e "$d" ] && echo "slot registry file $d"
+		done
+	fi
+	if [ -e "$PIN_DIR/sbx_config" ]; then
+		n=$("$SBX" ps --json 2>/dev/null | jq '.sandboxes | length' 2>/dev/null)
+		[ "$n" = 0 ] || echo "sbx ps lists ${n:-?} sandboxes"
+	fi
+}
+
+# ---- running sandboxes -----------------------------------------------------
+
+# write_policy FILE PROFILE [EXTRA-PROFILE-KEYS] -- NETWORK-TABLE-LINES
+# A host-provider profile (the only provider that runs here without
+# namespaces) with fs mode full, so that only the network policy applies.
+write_policy()
+{
+	local file=$1 prof=$2 extra=$3 net=$4
+	cat >"$file" <<EOF
+version = 1
+[profile.$prof]
+provider = "host"
+min_isolation = "none"
+$extra
+[profile.$prof.network]
+$net
+[profile.$prof.fs]
+mode = "full"
+EOF
+}
+
+# sbx_run NAME [SBX-RUN-OPTIONS]... -- CMD...: runs sbx with --result and
+# --audit into $T_TMP/NAME.result / NAME.audit, stdout to NAME.out, stderr to
+# NAME.err; sets RC.
+sbx_run()
+{
+	local name=$1
+	shift
+	rm -f "$T_TMP/$name".{result,audit,out,err}
+	"$SBX" run --result "$T_TMP/$name.result" --audit "$T_TMP/$name.audit" "$@" \
+		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err"
+	RC=$?
+}
+
+# probe_script LABEL NETTOOL-ARGS...;... : builds a workload script that runs
+# one nettool command per line and prints "LABEL RESULT" lines.
+# Usage: sbx_run x -P f -- sh -c "$(probes 'a connect 127.0.0.1 80' 'b raw')"
+probes()
+{
+	local p
+	for p in "$@"; do
+		set -- $p
+		local label=$1
+		shift
+		printf 'printf "%%s " %s; %s %s; ' "$label" "$NETTOOL" "$*"
+	done
+	printf 'true\n'
+}
+
+# expect NAME LABEL RESULT: the probe LABEL of run NAME printed RESULT as its
+# first word (ok, EPERM, ...).
+expect()
+{
+	local name=$1 label=$2 want=$3 got
+	got=$(awk -v l="$label" '$1 == l { print $2; exit }' "$T_TMP/$name.out")
+	[ "$got" = "$want" ] || fail "$label: expected $want, got '${got:-nothing}' ($(grep "^$label " "$T_TMP/$name.out" | head -1); sbx rc=$RC; $(tail -c 300 "$T_TMP/$name.err"))"
+}
+
+# expect_rc NAME WANT: sbx's exit code.
+expect_rc()
+{
+	[ "$RC" = "$2" ] || fail "$1: sbx exited $RC, expected $2 ($(tail -c 400 "$T_TMP/$1.err" | tr '\n' ' '))"
+}
+
+# jr NAME FILTER: jq on the result of run NAME.
+jr()
+{
+	jq -r "$2" "$T_TMP/$1.result" 2>/dev/null
+}
+
+# ja NAME FILTER: jq -s over the audit lines of run NAME.
+ja()
+{
+	jq -rs "$2" "$T_TMP/$1.audit" 2>/dev/null
+}
+
+# eq WHAT GOT WANT
+eq()
+{
+	[ "$2" = "$3" ] || fail "$1: expected $3, got '${2}'"
+}
+
+# ---- cases -------------------------------------------------------------------
+
+# run_case NAME FUNCTION: runs FUNCTION in a subshell and prints the verdict.
+run_case()
+{
+	local name="$T_FILE.$1" fn=$2 rc left
+	if [ -n "$SBX_TEST_FILTER" ] && [[ "$name" != *"$SBX_TEST_FILTER"* ]]; then
+		return 0
+	fi
+	if [ -n "$SBX_TEST_SKIP" ]; then
+		echo "SKIP $name: $SBX_TEST_SKIP"
+		return 0
+	fi
+	if [ -n "$T_SETUP_FAILED" ]; then
+		echo "FAIL $name: setup failed: $T_SETUP_FAILED"
+		T_FAILED=1
+		return 0
+	fi
+	: >"$T_WHY"
+	(
+		T_CASE_PIDS=""
+		T_CASE_RESTORE=""
+		trap _case_cleanup EXIT
+		"$fn"
+	) >"$T_TMP/case.log" 2>&1
+	rc=$?
+	left=$(leftovers)
+	if [ $rc = 0 ] && [ -n "$left" ]; then
+		rc=1
+		echo "left behind: $(echo $left)" >"$T_WHY"
+	fi
+	case $rc in
+	0) echo "PASS $name" ;;
+	77) echo "SKIP $name: $(cat "$T_WHY")" ;;
+	*)
+		T_FAILED=1
+		if [ -s "$T_WHY" ]; then
+			echo "FAIL $name: $(head -c 1500 "$T_WHY" | tr '\n' ' ')"
+		else
+			echo "FAIL $name: exited $rc: $(tail -c 600 "$T_TMP/case.log" | tr '\n' ' ')"
+		fi
+		if [ -n "$SBX_TEST_VERBOSE" ]; then sed 's/^/    | /' "$T_TMP/case.log"; fi
+		;;
+	esac
+	# a failed case must not leave sandboxes for the next one
+	[ -n "$left" ] && _reap_leftovers
+	return 0
+}
+
+_reap_leftovers()
+{
+	local root d
+	root=$(cgroup_root)
+	[ -d "$root" ] || return 0
+	for d in "$root"/*/; do
+		[ -d "$d" ] || continue
+		[ -e "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill" 2>/dev/null
+	done
+	sleep 0.1
+	# depth first: sub-cgroups a workload made go before their parents
+	find "$root" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+	rm -f "$RUN_DIR"/slots/* 2>/dev/null
+}
+
+# setup FUNCTION: runs the file's setup (listeners...) unless skipping; a
+# failure turns every case into FAIL with the reason.
+setup()
+{
+	[ -n "$SBX_TEST_SKIP" ] && return 0
+	if ! "$1" >"$T_TMP/setup.log" 2>&1; then
+		T_SETUP_FAILED="$(tail -c 300 "$T_TMP/setup.log" | tr '\n' ' ')"
+	fi
+}
+
+# finish: the last case of every file: unload the instance and check that
+# nothing of it is left (pins, cgroup root, sandboxes); exits with the file's
+# verdict.
+case_unload_leaves_nothing()
+{
+	local out root
+	out=$("$SBX" unload 2>&1) || fail "sbx unload failed: $out"
+	[ -e "$PIN_DIR" ] && fail "pin dir $PIN_DIR still exists: $(ls "$PIN_DIR" | tr '\n' ' ')"
+	root=$(cgroup_root)
+	[ -e "$root" ] && fail "cgroup root $root still exists"
+	return 0
+}
+
+finish()
+{
+	run_case unload_leaves_nothing case_unload_leaves_nothing
+	exit $T_FAILED
+}

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nettool: the socket operations of the integration tests, one per run, so
+ * that a shell test can run exactly one syscall pattern inside a sandbox and
+ * see the errno the workload got.
+ *
+ *   nettool connect HOST PORT [tcp|udp]     connect(2) (TCP: then close)
+ *   nettool sendto HOST PORT COUNT SIZE     COUNT unconnected UDP datagrams of SIZE bytes
+ *   nettool tcpsend HOST PORT BYTES         connect, write BYTES, shutdown, wait for EOF
+ *   nettool bind PORT [tcp|udp] [4|6]       bind(2) to the loopback address
+ *   nettool socket inet|inet6 tcp|udp       socket(2) only
+ *   nettool raw [6]                         socket(AF_INET[6], SOCK_RAW, IPPROTO_ICMP[V6])
+ *   nettool packet                          socket(AF_PACKET, SOCK_RAW, ETH_P_ALL)
+ *   nettool ping HOST                       one ICMP (v6: ICMPv6) echo through a ping socket
+ *   nettool fastopen HOST PORT              TCP Fast Open: sendto(MSG_FASTOPEN) without connect
+ *   nettool listen HOST PORT [tcp|udp]      serve until killed; prints "port N" when ready
+ *   nettool flood HOST PORT COUNT           COUNT connect(2)s of one UDP socket
+ *
+ * HOST is a numeric IPv4 or IPv6 address ("::ffff:127.0.0.1" uses an AF_INET6
+ * socket). Output: one line, "ok" (possibly followed by details) or the errno
+ * name ("EPERM"), plus "sent=N" where counting matters. Exit status: 0 on
+ * success, 1 on EPERM or EACCES, 2 on any other error.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *errname(int e)
+{
+	switch (e) {
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case EADDRINUSE: return "EADDRINUSE";
+	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
+	case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+	case ENETUNREACH: return "ENETUNREACH";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case EINVAL: return "EINVAL";
+	case EMSGSIZE: return "EMSGSIZE";
+	case ENOBUFS: return "ENOBUFS";
+	}
+	return strerrorname_np(e) ? strerrorname_np(e) : "EUNKNOWN";
+}
+
+/* Prints the errno result and returns the exit status for it. */
+static int result_errno(int e, const char *extra)
+{
+	printf("%s%s%s\n", errname(e), extra ? " " : "", extra ? extra : "");
+	fflush(stdout);
+	return e == EPERM || e == EACCES ? 1 : 2;
+}
+
+static int ok(const char *extra)
+{
+	printf("ok%s%s\n", extra ? " " : "", extra ? extra : "");
+	fflush(stdout);
+	return 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: nettool connect|sendto|tcpsend|bind|socket|raw|packet|ping|fastopen|listen|flood ...\n");
+	return 2;
+}
+
+/* Numeric address -> sockaddr; returns the family or -1. */
+static int parse_addr(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*s4);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+		return AF_INET6;
+	}
+	fprintf(stderr, "nettool: not a numeric address: %s\n", host);
+	return -1;
+}
+
+static int sock_type(const char *s)
+{
+	if (!s || !strcmp(s, "tcp"))
+		return SOCK_STREAM;
+	if (!strcmp(s, "udp"))
+		return SOCK_DGRAM;
+	return -1;
+}
+
+static int cmd_connect(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam, type, fd;
+
+	if (argc < 2)
+		return usage();
+	fam = parse_addr(argv[0], atoi(argv[1]), &ss, &len);
+	type = sock_type(argc > 2 ? argv[2] : NULL);
+	if (fam < 0 || type < 0)
+		return usage();
+	fd = socket(fam, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return result_errno(errno, "socket");
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		return result_errno(errno, NULL);
+	close(fd);
+	return ok(NULL);
+}
+
+static int cmd_sendto(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long count, size, sent = 0;
+	char extra[64], *buf;
+	int fam, fd;
+
+	if (argc < 4)
+		return usage();
+	fam = parse_addr(argv[0], atoi(argv[1]), &ss, &len);
+	count = atol(argv[2]);
+	size = atol(argv[3]);
+	if (fam < 0 || count < 0 || size < 0 || size > 65000)
+		return usage();
+	buf = calloc(1, (size_t)size + 1);
+	fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return result_errno(errno, "socket");
+	for (; sent < count; sent++) {
+		memset(buf, 'a' + (int)(sent % 26), (size_t)size);
+		if (sendto(fd, buf, (size_t)size, 0, (struct sockaddr *)&ss, len) != size) {
+			snprintf(extra, sizeof(extra), "sent=%ld", sent);
+			return result_errno(errno, extra);
+		}
+	}
+	close(fd);
+	snprintf(extra, sizeof(extra), "sent=%ld", sent);
+	return ok(extra);
+}
+
+static int cmd_tcpsend(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long bytes, done = 0;
+	char buf[4096], extra[64];
+	int fam, fd;
+
+	if (argc < 3)
+		return usage();
+	fam = parse_addr(argv[0], atoi(argv[1]), &ss, &len);
+	bytes = atol(argv[2]);
+	if (fam < 0)
+		return usage();
+	memset(buf, 'x', sizeof(buf));
+	fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return result_errno(errno, "socket");
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		return result_errno(errno, "connect");
+	while (done < bytes) {
+		size_t n = (size_t)(bytes - done) < sizeof(buf) ? (size_t)(bytes - done) : sizeof(buf);
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0) {
+			snprintf(extra, sizeof(extra), "sent=%ld", done);
+			return result_errno(errno, extra);
+		}
+		done += w;
+	}
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	snprintf(extra, sizeof(extra), "sent=%ld", done);
+	return ok(extra);
+}
+
+static int cmd_bind(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam, type, fd;
+
+	if (argc < 1)
+		return usage();
+	type = sock_type(argc > 1 ? argv[1] : NULL);
+	fam = parse_addr(argc > 2 && !strcmp(argv[2], "6") ? "::1" : "127.0.0.1", atoi(argv[0]), &ss, &len);
+	if (type < 0 || fam < 0)
+		return usage();
+	fd = socket(fam, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return result_errno(errno, "socket");
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		return result_errno(errno, NULL);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		char extra[32];
+
+		snprintf(extra, sizeof(extra), "port=%u", ntohs(((struct sockaddr_in *)&ss)->sin_port));
+		close(fd);
+		return ok(extra);
+	}
+	close(fd);
+	return ok(NULL);
+}
+
+static int cmd_socket(int argc, char **argv)
+{
+	int fam, type, fd;
+
+	if (argc < 2)
+		return usage();
+	fam = !strcmp(argv[0], "inet6") ? AF_INET6 : !strcmp(argv[0], "inet") ? AF_INET : -1;
+	type = sock_type(argv[1]);
+	if (fam < 0 || type < 0)
+		return usage();
+	fd = socket(fam, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return result_errno(errno, NULL);
+	close(fd);
+	return ok(NULL);
+}
+
+static int cmd_raw(int argc, char **argv)
+{
+	bool v6 = argc > 0 && !strcmp(argv[0], "6");
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+
+	if (fd < 0)
+		return result_errno(errno, NULL);
+	close(fd);
+	return ok(NULL);
+}
+
+static int cmd_packet(void)
+{
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+
+	if (fd < 0)
+		return result_errno(errno, NULL);
+	close(fd);
+	return ok(NULL);
+}
+
+/* One echo request; "ok" when the reply came back within 1 s. */
+static int cmd_ping(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	struct icmphdr icmp = { .type = ICMP_ECHO };
+	struct pollfd pfd;
+	socklen_t len;
+	char reply[256];
+	int fam, fd;
+
+	if (argc < 1)
+		return usage();
+	fam = parse_addr(argv[0], 0, &ss, &len);
+	if (fam < 0)
+		return usage();
+	fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, fam == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	if (fd < 0)
+		return result_errno(errno, "socket");
+	if (fam == AF_INET6)
+		icmp.type = 128;	/* ICMPV6_ECHO_REQUEST */
+	icmp.un.echo.sequence = htons(1);
+	if (sendto(fd, &icmp, sizeof(icmp), 0, (struct sockaddr *)&ss, len) < 0)
+		return result_errno(errno, "sendto");
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (poll(&pfd, 1, 1000) != 1)
+		return result_errno(ETIMEDOUT, "no reply");
+	if (recv(fd, reply, sizeof(reply), 0) < 0)
+		return result_errno(errno, "recv");
+	close(fd);
+	return ok(NULL);
+}
+
+/* Serves until killed: TCP reads each connection to EOF (children would be
+ * overkill: connections are handled one after the other), UDP drains. */
+static int cmd_listen(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char buf[65536];
+	int fam, type, fd, one = 1;
+
+	if (argc < 2)
+		return usage();
+	fam = parse_addr(argv[0], atoi(argv[1]), &ss, &len);
+	type = sock_type(argc > 2 ? argv[2] : NULL);
+	if (fam < 0 || type < 0)
+		return usage();
+	signal(SIGPIPE, SIG_IGN);
+	fd = socket(fam, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return result_errno(errno, "socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fam == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		return result_errno(errno, "bind");
+	if (type == SOCK_STREAM && listen(fd, 4096) < 0)
+		return result_errno(errno, "listen");
+	len = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	printf("port %u\n", ntohs(fam == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					       : ((struct sockaddr_in6 *)&ss)->sin6_port));
+	fflush(stdout);
+	for (;;) {
+		if (type == SOCK_DGRAM) {
+			if (recv(fd, buf, sizeof(buf), 0) < 0 && errno != EINTR)
+				return result_errno(errno, "recv");
+			continue;
+		}
+		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (c < 0)
+			continue;
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
+		close(c);
+	}
+}
+
+static int cmd_fastopen(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam, fd;
+
+	if (argc < 2)
+		return usage();
+	fam = parse_addr(argv[0], atoi(argv[1]), &ss, &len);
+	if (fam < 0)
+		return usage();
+	fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return result_errno(errno, "socket");
+	if (sendto(fd, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&ss, len) < 0)
+		return result_errno(errno, NULL);
+	close(fd);
+	return ok(NULL);
+}
+
+static int cmd_flood(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long count, done = 0, denied = 0;
+	char extra[64];
+	int fam, fd;
+
+	if (argc < 3)
+		return usage();
+	fam = parse_addr(argv[0], atoi(argv[1]), &ss, &len);
+	count = atol(argv[2]);
+	if (fam < 0)
+		return usage();
+	fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return result_errno(errno, "socket");
+	for (long i = 0; i < count; i++) {
+		if (connect(fd, (struct sockaddr *)&ss, len) == 0)
+			done++;
+		else
+			denied++;
+	}
+	close(fd);
+	snprintf(extra, sizeof(extra), "connects=%ld failed=%ld", done, denied);
+	if (denied)
+		return result_errno(EPERM, extra);
+	return ok(extra);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2)
+		return usage();
+	cmd = argv[1];
+	argc -= 2;
+	argv += 2;
+	if (!strcmp(cmd, "connect"))
+		return cmd_connect(argc, argv);
+	if (!strcmp(cmd, "sendto"))
+		return cmd_sendto(argc, argv);
+	if (!strcmp(cmd, "tcpsend"))
+		return cmd_tcpsend(argc, argv);
+	if (!strcmp(cmd, "bind"))
+		return cmd_bind(argc, argv);
+	if (!strcmp(cmd, "socket"))
+		return cmd_socket(argc, argv);
+	if (!strcmp(cmd, "raw"))
+		return cmd_raw(argc, argv);
+	if (!strcmp(cmd, "packet"))
+		return cmd_packet();
+	if (!strcmp(cmd, "ping"))
+		return cmd_ping(argc, argv);
+	if (!strcmp(cmd, "listen"))
+		return cmd_listen(argc, argv);
+	if (!strcmp(cmd, "fastopen"))
+		return cmd_fastopen(argc, argv);
+	if (!strcmp(cmd, "flood"))
+		return cmd_flood(argc, argv);
+	return usage();
+}

@@ -1,0 +1,125 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Integration tests: root, the host kernel, real cgroup BPF programs.
+#
+#   tests/run-integration.sh [-v] [FILE-PATTERN...]
+#
+# Builds tests/integration/nettool.c into $OUTPUT/tests/integration/, then runs
+# every tests/integration/test_*.sh (or those whose name contains one of the
+# patterns), each under its own sbx instance. Every case prints one line:
+#   PASS name | FAIL name: why | SKIP name: reason
+# followed by a summary; the exit status is 1 when any case failed.
+# When the machine cannot run them (not root, BPF cgroup programs do not
+# load, ...), every case is reported as SKIP with the reason.
+#
+# Environment: OUTPUT (build directory, default ./build), SBX_TEST_FILTER
+# (run only cases whose name contains it), SBX_TEST_TIMEOUT (seconds per
+# file, default 120).
+
+set -u
+cd "$(dirname "$0")/.." || exit 2
+OUTPUT=$(realpath -m "${OUTPUT:-build}")
+export OUTPUT SBX="$OUTPUT/sbx" NETTOOL="$OUTPUT/tests/integration/nettool"
+export SBX_TEST_VERBOSE=${SBX_TEST_VERBOSE:-}
+TIMEOUT=${SBX_TEST_TIMEOUT:-120}
+
+if [ "${1:-}" = -v ]; then
+	SBX_TEST_VERBOSE=1
+	shift
+fi
+
+files=()
+for f in tests/integration/test_*.sh; do
+	if [ $# -eq 0 ]; then
+		files+=("$f")
+		continue
+	fi
+	for pat in "$@"; do
+		[[ $f == *"$pat"* ]] && files+=("$f") && break
+	done
+done
+[ ${#files[@]} -gt 0 ] || { echo "no test file matches: $*" >&2; exit 2; }
+
+# ---- can this machine run the tests? ------------------------------------------
+
+# feature_missing NAME...: prints "NAME: detail" for each feature that
+# `sbx features --json` reports unavailable.
+features_missing()
+{
+	local json
+	json=$("$SBX" features --json 2>/dev/null) || { echo "sbx features failed"; return; }
+	jq -r --argjson want "$(printf '%s\n' "$@" | jq -R . | jq -s .)" \
+		'.features[] | select(.name as $n | $want | index($n)) | select(.available | not) | "\(.name): \(.detail)"' \
+		<<<"$json" | head -3 | tr '\n' ' '
+}
+
+# trial_run: one sandbox under a throwaway instance, then unloaded.
+trial_run()
+{
+	local dir out rc
+	dir=$(mktemp -d)
+	printf '%s\n' 'version = 1' '[profile.p]' 'provider = "host"' 'min_isolation = "none"' \
+		'[profile.p.network]' 'mode = "none"' '[profile.p.fs]' 'mode = "full"' >"$dir/p.toml"
+	out=$(SBX_INSTANCE="sbxtest-$$-probe" SBX_LOG_DIR="$dir" "$SBX" run -P "$dir/p.toml" -- true 2>&1)
+	rc=$?
+	SBX_INSTANCE="sbxtest-$$-probe" "$SBX" unload >/dev/null 2>&1 && rm -rf "/run/sbxtest-$$-probe"
+	rm -rf "$dir"
+	[ $rc = 0 ] || echo "a trial sandbox failed (exit $rc): $(tail -c 300 <<<"$out" | tr '\n' ' ')"
+}
+
+# skip_reason: why this machine cannot run the tests (empty when it can).
+skip_reason()
+{
+	local t missing
+	[ "$(id -u)" = 0 ] || { echo "not root (the integration tests load BPF programs and create cgroups)"; return; }
+	for t in jq bpftool gcc timeout; do
+		command -v $t >/dev/null || { echo "$t is not installed (make deps)"; return; }
+	done
+	[ -x "$SBX" ] || { echo "$SBX is not built (make)"; return; }
+	missing=$(features_missing cgroup2 clone_into_cgroup bpffs bpf_prog_cgroup_sock_addr \
+		bpf_prog_cgroup_sock bpf_prog_cgroup_skb bpf_prog_syscall bpf_map_ringbuf \
+		bpf_map_lpm_trie bpf_map_array_of_maps)
+	[ -z "$missing" ] || { echo "kernel features missing: $missing"; return; }
+	trial_run
+}
+
+SBX_TEST_SKIP=$(skip_reason)
+if [ -z "$SBX_TEST_SKIP" ]; then
+	mkdir -p "$OUTPUT/tests/integration"
+	if ! gcc -std=gnu11 -O2 -Wall -Wextra -o "$NETTOOL" tests/integration/nettool.c; then
+		echo "FAIL build: tests/integration/nettool.c does not compile"
+		exit 1
+	fi
+fi
+export SBX_TEST_SKIP
+
+# ---- run -------------------------------------------------------------------------
+
+pass=0 fail=0 skip=0 start=$SECONDS
+for f in "${files[@]}"; do
+	name=$(basename "$f" .sh)
+	log=$(mktemp)
+	timeout -k 10 "$TIMEOUT" bash "$f" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(grep -c '^PASS ' "$log")
+	x=$(grep -c '^FAIL ' "$log")
+	s=$(grep -c '^SKIP ' "$log")
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		echo "FAIL ${name#test_}: timed out after ${TIMEOUT}s"
+		x=$((x + 1))
+	elif [ $rc != 0 ] && [ "$x" = 0 ]; then
+		echo "FAIL ${name#test_}: exited $rc without reporting a failed case"
+		x=$((x + 1))
+	elif [ $((p + x + s)) = 0 ]; then
+		echo "FAIL ${name#test_}: no cases ran"
+		x=$((x + 1))
+	fi
+	pass=$((pass + p)) fail=$((fail + x)) skip=$((skip + s))
+	rm -f "$log"
+done
+
+echo "integration: $pass passed, $fail failed, $skip skipped ($((SECONDS - start)) s)"
+[ -n "$SBX_TEST_SKIP" ] && echo "integration: skipped because $SBX_TEST_SKIP"
+[ $fail = 0 ]

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Resource limits and accounting through cgroups: memory (no swap beyond the
+ * limit), cpu quota and pids, on cgroup2 controllers where they are available
+ * in the sbx root (memory.max, memory.swap.max, cpu.max, pids.max) and
+ * otherwise on the v1 controllers of hybrid hosts (memory.limit_in_bytes,
+ * memory.memsw.limit_in_bytes, cpu.cfs_quota_us, pids.max), chosen at run time.
+ * v1 cgroups are created beneath the v1 cgroup sbx itself runs in, under
+ * "<instance>/<sandbox id>", and removed by sbx_limits_destroy.
+ */
+#ifndef SBX_LIMITS_H_USER
+#define SBX_LIMITS_H_USER
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy.h"
+
+enum sbx_limit_kind { SBX_LIMIT_MEMORY = 0, SBX_LIMIT_CPU, SBX_LIMIT_PIDS, SBX_LIMIT_N };
+
+/* v1 hierarchies sbx may use: one per limit kind (same values), then
+ * cpuacct (CPU time when cgroup2 has no cpu controller) and freezer (atomic
+ * kill without cgroup.kill). Hierarchies mounted together ("cpu,cpuacct")
+ * share one directory. */
+enum sbx_v1_hier {
+	SBX_V1_MEMORY = SBX_LIMIT_MEMORY,
+	SBX_V1_CPU = SBX_LIMIT_CPU,
+	SBX_V1_PIDS = SBX_LIMIT_PIDS,
+	SBX_V1_CPUACCT,
+	SBX_V1_FREEZER,
+	SBX_V1_N
+};
+
+struct sbx_limits {
+	char v2_path[PATH_MAX];		/* the sandbox's cgroup2 directory */
+	char v1_path[SBX_V1_N][PATH_MAX]; /* "" when not used */
+	bool on_v2[SBX_LIMIT_N];	/* the limit is enforced by a cgroup2 controller */
+	bool want[SBX_LIMIT_N];		/* the profile sets it */
+	uint64_t oom_kill_before;	/* memory.events oom_kill at creation (v2) */
+};
+
+struct sbx_usage {
+	bool oom_killed;
+	uint64_t peak_memory_bytes;	/* 0 when no controller reports it */
+	uint64_t cpu_user_us, cpu_system_us;
+};
+
+/* Which limits this host can enforce, and how, for `sbx features`/errors:
+ * fills why with e.g. "memory: cgroup2 memory.max" or "pids: no controller". */
+int sbx_limits_probe(const char *v2_root, bool ret_can[SBX_LIMIT_N], char *why, size_t len);
+
+/* Sets up the limits the profile asks for. A limit no controller can enforce
+ * fails with -EOPNOTSUPP and why naming the key (the caller decides strict vs
+ * best-effort by calling again with that limit cleared, see want). On
+ * success why is empty or holds a note, e.g. that swap is not limited. */
+int sbx_limits_create(struct sbx_limits *l, const char *instance, const char *id,
+		      const char *v2_path, const struct sbx_profile *p, char *why, size_t len);
+
+/* Places pid in the v1 cgroups (cgroup2 placement is done by clone3). */
+int sbx_limits_attach(struct sbx_limits *l, pid_t pid);
+
+/* Kills every process of the sandbox, in v1 cgroups too (freeze, kill, thaw). */
+int sbx_limits_kill(struct sbx_limits *l);
+
+/* OOM kills, peak memory and CPU time, read before destroy. */
+int sbx_limits_read(const struct sbx_limits *l, struct sbx_usage *ret);
+
+/* Removes the v1 cgroups (killing what is left). Idempotent. */
+void sbx_limits_destroy(struct sbx_limits *l);
+
+#endif

@@ -5,7 +5,7 @@
 
 const struct sbx_provider *const sbx_providers[] = {
 	&sbx_provider_host,
-	/* &sbx_provider_process, (lands with its modules) */
+	&sbx_provider_process,
 	NULL,
 };
 

@@ -71,7 +71,9 @@ static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spa
 
 	child_reset_signals();
 	/* The sandbox must not outlive its manager. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+	/* (in a new pid namespace getppid() is 0; the go pipe's EOF tells then) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+	    (!(s->clone_flags & CLONE_NEWPID) && getppid() != parent))
 		_exit(125);
 	/* Wait for the parent's go (one byte); EOF means it gave up. */
 	if (read(gofd, &go, 1) != 1)

@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "bpfload.h"
+#include "limits.h"
 #include "run.h"
 #include "sandbox.h"
 
@@ -32,6 +33,8 @@ struct run_state {
 	struct sbx_resolved rs;
 	struct sbx_sandbox sb;
 	bool have_sb;
+	struct sbx_limits lim;
+	bool have_lim;
 	struct sbx_audit_ctx actx;
 	struct ring_buffer *rb;
 	int sinks[2];
@@ -193,12 +196,6 @@ static int check_enforceable(struct run_state *s)
 			    p->name, sbx_isolation_name(p->min_isolation), pv->name,
 			    sbx_isolation_name(pv->level));
 	if (pv->level == SBX_ISO_NONE) {
-		if (p->memory_bytes)
-			missing[n++] = "memory";
-		if (p->cpu_milli)
-			missing[n++] = "cpu";
-		if (p->pids)
-			missing[n++] = "pids";
 		if (p->user || p->group)
 			missing[n++] = "user/group";
 		if (p->fs.mode != SBX_FS_FULL || p->fs.n_rules)
@@ -218,6 +215,45 @@ static int check_enforceable(struct run_state *s)
 	for (size_t i = 0; i < s->rs.n_unenforced; i++)
 		if (note_degraded(s, "network entry %s", s->rs.unenforced[i]) < 0)
 			return -ENOMEM;
+	return 0;
+}
+
+/* cgroup limits for every provider; what no controller here can enforce is
+ * refused under strict, dropped and reported under best-effort. */
+static int setup_limits(struct run_state *s)
+{
+	static const char *const names[SBX_LIMIT_N] = { "memory", "cpu", "pids" };
+	struct sbx_profile eff = *s->o->profile;
+	bool can[SBX_LIMIT_N], want[SBX_LIMIT_N] = { eff.memory_bytes, eff.cpu_milli, eff.pids };
+	char why[512] = "";
+	int r;
+
+	if (!want[0] && !want[1] && !want[2])
+		return 0;
+	r = sbx_limits_probe(s->bpf.root.path, can, why, sizeof(why));
+	if (r < 0)
+		return fail(s, r, "cgroup limits: %s", why);
+	for (int i = 0; i < SBX_LIMIT_N; i++) {
+		if (!want[i] || can[i])
+			continue;
+		if (eff.enforcement == SBX_ENFORCE_STRICT)
+			return fail(s, -EOPNOTSUPP, "profile '%s': '%s' cannot be enforced here (%s); "
+				    "use enforcement = \"best-effort\" to run without it", eff.name,
+				    names[i], why);
+		if (note_degraded(s, "%s: not enforced (%s)", names[i], why) < 0)
+			return -ENOMEM;
+		if (i == SBX_LIMIT_MEMORY)
+			eff.memory_bytes = 0;
+		else if (i == SBX_LIMIT_CPU)
+			eff.cpu_milli = 0;
+		else
+			eff.pids = 0;
+	}
+	r = sbx_limits_create(&s->lim, s->bpf.paths.instance, s->sb.id, s->sb.cgroup_path, &eff,
+			      why, sizeof(why));
+	if (r < 0)
+		return fail(s, r, "cgroup limits: %s", why);
+	s->have_lim = true;
 	return 0;
 }
 
@@ -242,6 +278,9 @@ static int setup(struct run_state *s)
 		return fail(s, r, "sandbox: %s", why);
 	s->have_sb = true;
 	snprintf(s->res->id, sizeof(s->res->id), "%s", s->sb.id);
+	r = setup_limits(s);
+	if (r < 0)
+		return r;
 	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p,
 					  .mono_to_real_ns = sbx_audit_clock_offset(),
 					  .provider = s->o->provider->name, .degraded = s->res->degraded,
@@ -277,6 +316,8 @@ static int on_started(void *ctx, pid_t pid)
 	struct run_state *s = ctx;
 
 	s->child.pid = pid;
+	if (s->have_lim && sbx_limits_attach(&s->lim, pid) < 0)
+		return -EIO;
 	sbx_sandbox_register(&s->sb, s->o->profile->name, s->o->provider->name, pid);
 	return emit_life(s, SBX_EV_SANDBOX_START, 0);
 }
@@ -327,6 +368,8 @@ static int wait_loop(struct run_state *s, int *ret_status)
 		}
 		if (kill_at && el >= kill_at) {
 			sbx_cgroup_kill(s->sb.cgroup_path);
+			if (s->have_lim)
+				sbx_limits_kill(&s->lim);
 			kill_at = 0;
 		}
 		if (timeout && !s->res->timed_out)
@@ -383,10 +426,23 @@ static void finish(struct run_state *s, int status)
 	struct sbx_run_result *res = s->res;
 	struct rusage ru;
 
+	struct sbx_usage u = { 0 };
+
 	sbx_cgroup_kill(s->sb.cgroup_path);
-	res->cpu_us = cgroup_cpu_us(s->sb.cgroup_path);
+	if (s->have_lim) {
+		sbx_limits_kill(&s->lim);
+		sbx_limits_read(&s->lim, &u);
+	}
+	res->oom_killed = u.oom_killed;
+	res->cpu_user_us = u.cpu_user_us;
+	res->cpu_system_us = u.cpu_system_us;
+	res->cpu_us = u.cpu_user_us + u.cpu_system_us;
+	if (!res->cpu_us)
+		res->cpu_us = cgroup_cpu_us(s->sb.cgroup_path);
 	if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
 		res->peak_rss_kib = (uint64_t)ru.ru_maxrss;
+	if (u.peak_memory_bytes)
+		res->peak_rss_kib = u.peak_memory_bytes / 1024;
 	ring_buffer__consume(s->rb);
 	emit_life(s, SBX_EV_SANDBOX_EXIT, status);
 	ring_buffer__consume(s->rb);
@@ -406,6 +462,8 @@ static void teardown(struct run_state *s, sigset_t *old)
 	if (s->pstate || s->spawned)
 		s->o->provider->cleanup(s->pstate);
 	ring_buffer__free(s->rb);
+	if (s->have_lim)
+		sbx_limits_destroy(&s->lim);
 	if (s->have_sb)
 		sbx_sandbox_destroy(&s->sb);
 	if (s->have_bpf)

@@ -32,6 +32,8 @@ struct sbx_run_result {
 	int signal;
 	bool timed_out;
 	bool exec_failed;
+	bool oom_killed;
+	uint64_t cpu_user_us, cpu_system_us;
 	uint64_t wall_ns, cpu_us, peak_rss_kib;
 	struct sbx_stats st;
 	struct sbx_drops drops;

@@ -240,9 +240,11 @@ static int write_result(const char *path, const struct sbx_profile *p, const str
 	else
 		json_kv_null(&w, "signal");
 	json_kv_bool(&w, "timed_out", r->timed_out);
-	json_kv_bool(&w, "oom_killed", false);
+	json_kv_bool(&w, "oom_killed", r->oom_killed);
 	json_kv_uint(&w, "wall_ms", r->wall_ns / 1000000);
 	json_kv_uint(&w, "cpu_ms", r->cpu_us / 1000);
+	json_kv_uint(&w, "cpu_user_ms", r->cpu_user_us / 1000);
+	json_kv_uint(&w, "cpu_system_ms", r->cpu_system_us / 1000);
 	json_kv_uint(&w, "peak_memory_bytes", r->peak_rss_kib * 1024);
 	result_network(&w, r);
 	result_audit(&w, r);

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "process" provider: the workload runs in new pid, mount, ipc, uts,
+ * cgroup (and, for network mode none or namespace = "private", network)
+ * namespaces created by the one clone3 call that also puts it in its cgroup.
+ * The first process is a small init (PID 1 of the sandbox): it builds the
+ * filesystem view, forks the workload, forwards signals to it, reaps every
+ * zombie, and reports the workload's wait status to sbx over a pipe. When the
+ * init dies (also when sbx dies: PDEATHSIG), the kernel kills the whole pid
+ * namespace. The workload drops to the profile's user, loses every
+ * capability, gets no_new_privs, locked securebits, Landlock scoping, rlimits
+ * and the seccomp filter, then execs with a scrubbed environment.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bpfload.h"
+#include "netns.h"
+#include "privs.h"
+#include "provider.h"
+#include "rootfs.h"
+#include "seccomp.h"
+
+struct process_state {
+	const struct sbx_profile *p;
+	struct sbx_seccomp sc;
+	struct sbx_ids ids;
+	char **envp;
+	char root[PATH_MAX];
+	bool private_net, veth;
+	struct sbx_veth vethi;
+	uint32_t slot;
+	int status_pipe[2];	/* init -> sbx: the workload's wait status */
+	char hostname[32];
+	int (*started)(void *ctx, pid_t pid);
+	void *started_ctx;
+};
+
+static int process_probe(char *why, size_t len)
+{
+	struct stat st;
+
+	if (geteuid() != 0) {
+		snprintf(why, len, "needs root (namespaces, mounts and cgroups are set up as root)");
+		return -EPERM;
+	}
+	if (stat("/proc/self/ns/pid", &st) < 0 || stat("/proc/self/ns/mnt", &st) < 0) {
+		snprintf(why, len, "the kernel lacks pid or mount namespaces");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static bool wants_private_net(const struct sbx_profile *p)
+{
+	if (p->net.namespace == SBX_NETNS_PRIVATE)
+		return true;
+	return p->net.namespace == SBX_NETNS_AUTO && p->net.mode == SBX_NET_NONE;
+}
+
+static int make_root_dir(struct process_state *st, char *why, size_t len)
+{
+	struct sbx_paths paths;
+
+	if (sbx_paths_get(&paths) < 0) {
+		snprintf(why, len, "invalid SBX_INSTANCE");
+		return -EINVAL;
+	}
+	/* one empty directory serves every sandbox: each mounts over it in
+	 * its own mount namespace, invisible to the others */
+	snprintf(st->root, sizeof(st->root), "%s/root", paths.run_dir);
+	if ((mkdir(paths.run_dir, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(st->root, 0700) < 0 && errno != EEXIST)) {
+		snprintf(why, len, "mkdir %s: %s", st->root, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void process_cleanup(void *state)
+{
+	struct process_state *st = state;
+
+	if (!st)
+		return;
+	sbx_veth_destroy(&st->vethi);
+	sbx_seccomp_free(&st->sc);
+	sbx_env_free(st->envp);
+	if (st->status_pipe[0] >= 0)
+		close(st->status_pipe[0]);
+	if (st->status_pipe[1] >= 0)
+		close(st->status_pipe[1]);
+	free(st);
+}
+
+static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
+{
+	struct process_state *st = calloc(1, sizeof(*st));
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	st->p = s->profile;
+	st->status_pipe[0] = st->status_pipe[1] = -1;
+	st->private_net = wants_private_net(s->profile);
+	st->veth = st->private_net && s->profile->net.mode != SBX_NET_NONE;
+	snprintf(st->hostname, sizeof(st->hostname), "%s", s->id);
+	r = make_root_dir(st, why, len);
+	if (!r)
+		r = sbx_ids_resolve(s->profile, &st->ids, why, len);
+	if (!r)
+		r = sbx_env_build(s->profile, &st->ids, &st->envp);
+	if (!r)
+		r = sbx_seccomp_build(s->profile, &st->sc, why, len);
+	if (!r && pipe2(st->status_pipe, O_CLOEXEC) < 0)
+		r = -errno;
+	if (r < 0) {
+		if (!why[0])
+			snprintf(why, len, "prepare: %s", strerror(-r));
+		process_cleanup(st);
+		return r;
+	}
+	*ret_state = st;
+	return 0;
+}
+
+static pid_t workload = -1;
+
+static void forward_signal(int sig)
+{
+	if (workload > 0)
+		kill(workload, sig);
+}
+
+/* The workload: identity, privileges, confinement, exec. Never returns. */
+static void workload_main(struct process_state *st, const struct sbx_spawn *s)
+{
+	const char *cwd = st->p->cwd ? st->p->cwd : "/";
+	extern char **environ;
+	int r;
+
+	close(st->status_pipe[0]);
+	close(st->status_pipe[1]);
+	if (chdir(cwd) < 0)
+		sbx_child_fail(errno, true, "cwd of the profile does not exist in the sandbox");
+	if ((r = sbx_apply_rlimits(st->p)) < 0)
+		sbx_child_fail(-r, true, "setrlimit failed");
+	if ((r = sbx_drop_privileges(&st->ids)) < 0)
+		sbx_child_fail(-r, true, "dropping privileges failed");
+	if ((r = sbx_landlock_scope()) < 0)
+		sbx_child_fail(-r, true, "Landlock scoping failed");
+	if ((r = sbx_seccomp_install(&st->sc)) < 0)
+		sbx_child_fail(-r, true, "installing the seccomp filter failed");
+	environ = st->envp;	/* execvp searches the sandbox's PATH */
+	execvp(s->argv[0], s->argv);
+	sbx_child_fail(errno, false, NULL);
+}
+
+/* PID 1 of the sandbox: forward signals, reap everything, report the
+ * workload's status, exit (which kills the rest of the pid namespace). */
+static void init_loop(struct process_state *st)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	struct sigaction sa = { .sa_handler = forward_signal };
+	int status = 0;
+
+	sbx_child_close_report();
+	close(st->status_pipe[0]);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	for (;;) {
+		int st_any;
+		pid_t pid = waitpid(-1, &st_any, 0);
+
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			break;
+		if (pid == workload) {
+			status = st_any;
+			break;
+		}
+	}
+	if (write(st->status_pipe[1], &status, sizeof(status)) != sizeof(status))
+		_exit(125);
+	_exit(0);
+}
+
+static int init_main(const struct sbx_spawn *s, void *arg)
+{
+	struct process_state *st = arg;
+	char why[256];
+	int r;
+
+	prctl(PR_SET_NAME, "sbx-init", 0, 0, 0);
+	if (st->private_net && (r = sbx_netns_loopback_up()) < 0)
+		sbx_child_fail(-r, true, "bringing up loopback failed");
+	r = sbx_rootfs_setup(st->p, st->root, st->hostname, why, sizeof(why));
+	if (r < 0)
+		sbx_child_fail(-r, true, why);
+	workload = fork();
+	if (workload < 0)
+		sbx_child_fail(errno, true, "fork of the workload failed");
+	if (workload == 0)
+		workload_main(st, s);
+	init_loop(st);
+	return 0;
+}
+
+/* In the parent while the init is held: the veth needs its netns. */
+static int process_started(void *ctx, pid_t pid)
+{
+	struct process_state *st = ctx;
+	char why[256];
+	int r;
+
+	if (st->veth) {
+		r = sbx_veth_create(&st->vethi, st->hostname, st->slot, pid, st->p, why, sizeof(why));
+		if (r < 0)
+			return r;
+	}
+	return st->started ? st->started(st->started_ctx, pid) : 0;
+}
+
+static int process_spawn(void *state, const struct sbx_spawn *s, struct sbx_child *ret,
+			 char *why, size_t len)
+{
+	struct process_state *st = state;
+	struct sbx_spawn sp = *s;
+	uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	int r;
+
+	if (st->private_net)
+		flags |= CLONE_NEWNET;
+	st->started = s->started;
+	st->started_ctx = s->started_ctx;
+	st->slot = s->slot;
+	sp.started = process_started;
+	sp.started_ctx = st;
+	sp.clone_flags = flags;
+	r = sbx_clone_into_cgroup(&sp, init_main, st, ret, why, len);
+	close(st->status_pipe[1]);
+	st->status_pipe[1] = -1;
+	return r;
+}
+
+static int process_signal(void *state, struct sbx_child *c, int sig)
+{
+	return sbx_child_signal(c, sig);
+}
+
+/* The init's own status says little; the workload's comes over the pipe. */
+static int process_wait(void *state, struct sbx_child *c, int *ret_status)
+{
+	struct process_state *st = state;
+	int init_status, status;
+	int r = sbx_child_wait(c, &init_status);
+
+	if (r < 0)
+		return r;
+	if (read(st->status_pipe[0], &status, sizeof(status)) == sizeof(status))
+		*ret_status = status;
+	else
+		*ret_status = init_status;	/* init killed: timeout or sbx kill */
+	return 0;
+}
+
+const struct sbx_provider sbx_provider_process = {
+	.name = "process",
+	.level = SBX_ISO_PROCESS,
+	.summary = "namespaces, pivot_root view, no capabilities, seccomp, Landlock scoping, cgroup limits",
+	.probe = process_probe,
+	.prepare = process_prepare,
+	.spawn = process_spawn,
+	.signal = process_signal,
+	.wait = process_wait,
+	.cleanup = process_cleanup,
+};

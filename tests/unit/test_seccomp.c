@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for the seccomp filter (user/seccomp.c). The build tests look
+ * at the denied-syscall bitmap; the functional tests fork a child that
+ * installs the filter, makes one system call and exits with the errno it saw
+ * (0 for success), so the parent can assert what the kernel did. Where the
+ * answer depends on privileges, the same call is first made without the
+ * filter and the test says so when it cannot tell the two apart.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "testutil.h"
+#include "seccomp.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit codes of the child besides errno values. */
+#define CHILD_NO_NNP	200
+#define CHILD_NO_FILTER	201
+
+#define ERR_OF(expr) ((expr) < 0 ? errno : 0)
+
+static struct sbx_profile profile(enum sbx_seccomp_preset preset, enum sbx_seccomp_action action)
+{
+	struct sbx_profile p = { 0 };
+
+	p.seccomp.preset = preset;
+	p.seccomp.action = action;
+	return p;
+}
+
+static void build_ok(const struct sbx_profile *p, struct sbx_seccomp *s)
+{
+	char why[256] = "";
+	int r = sbx_seccomp_build(p, s, why, sizeof(why));
+
+	if (r != 0)
+		fail_msg("sbx_seccomp_build: %d: %s", r, why);
+	assert_non_null(s->prog.filter);
+	assert_true(s->prog.len > 0 && s->prog.len <= BPF_MAXINSNS);
+}
+
+static bool denied(const struct sbx_seccomp *s, const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr < 0 || nr >= SBX_SYSCALL_BITMAP_WORDS * 64)
+		fail_msg("no native number for %s", name);
+	return s->denied[nr / 64] & (1ULL << (nr % 64));
+}
+
+/* Forks a child that installs s (none when NULL) and returns fn(); returns
+ * the wait status. */
+static int run_child(const struct sbx_seccomp *s, int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit nocore = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &nocore);	/* SIGSYS would dump core */
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			_exit(CHILD_NO_NNP);
+		if (s && sbx_seccomp_install(s) < 0)
+			_exit(CHILD_NO_FILTER);
+		_exit(fn());
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+/* What the child exited with; fails the test when it died of a signal. */
+static int child_result(const struct sbx_seccomp *s, int (*fn)(void))
+{
+	int status = run_child(s, fn);
+
+	if (!WIFEXITED(status))
+		fail_msg("child died of signal %d", WTERMSIG(status));
+	assert_int_not_equal(WEXITSTATUS(status), CHILD_NO_NNP);
+	assert_int_not_equal(WEXITSTATUS(status), CHILD_NO_FILTER);
+	return WEXITSTATUS(status);
+}
+
+/* The filter refuses fn's call with EPERM; notes when that is not the
+ * filter's doing because the call fails with EPERM anyway. */
+static void expect_refused(const struct sbx_seccomp *s, int (*fn)(void), const char *label)
+{
+	if (child_result(NULL, fn) == EPERM)
+		print_message("note: %s fails with EPERM without the filter too\n", label);
+	if (child_result(s, fn) != EPERM)
+		fail_msg("%s: not refused with EPERM", label);
+}
+
+/* The filter leaves fn's call alone: same result as without it. */
+static void expect_unfiltered(const struct sbx_seccomp *s, int (*fn)(void), const char *label)
+{
+	int want = child_result(NULL, fn), got = child_result(s, fn);
+
+	if (got != want)
+		fail_msg("%s: %d with the filter, %d without", label, got, want);
+}
+
+/* ---- probes: each makes one call and returns the errno it saw ----------- */
+
+static int try_bpf(void)
+{
+	return ERR_OF(syscall(SYS_bpf, 0, NULL, 0));
+}
+
+static int try_mount(void)
+{
+	return ERR_OF(mount("none", "/nonexistent-sbx-test", "tmpfs", 0, NULL));
+}
+
+static int try_keyctl(void)
+{
+	return ERR_OF(syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, (long)KEY_SPEC_SESSION_KEYRING, 0L));
+}
+
+static int try_io_uring_setup(void)
+{
+	return ERR_OF(syscall(SYS_io_uring_setup, 1, NULL));
+}
+
+static int try_ptrace(void)
+{
+	return ERR_OF(ptrace(PTRACE_PEEKUSER, getppid(), NULL, NULL));
+}
+
+static int try_process_vm_readv(void)
+{
+	char src[8] = "sbx", dst[8];
+	struct iovec local = { dst, sizeof(dst) }, remote = { src, sizeof(src) };
+
+	return ERR_OF(process_vm_readv(getpid(), &local, 1, &remote, 1, 0));
+}
+
+static int try_setns(void)
+{
+	return ERR_OF(setns(-1, 0));
+}
+
+static int try_unshare_user(void)
+{
+	return ERR_OF(unshare(CLONE_NEWUSER));
+}
+
+static int try_unshare_mount_ns(void)
+{
+	return ERR_OF(unshare(CLONE_NEWNS));
+}
+
+/* raw clone: the grandchild, if any, leaves at once */
+static int try_clone_user(void)
+{
+	long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		return errno;
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
+/* no arguments: EINVAL without the filter, and nothing is created */
+static int try_clone3(void)
+{
+	return ERR_OF(syscall(SYS_clone3, NULL, 0));
+}
+
+static int try_fork(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(42);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 42 ? 0 : ECHILD;
+}
+
+static void *thread_fn(void *arg)
+{
+	return arg;
+}
+
+static int try_thread(void)
+{
+	static int token;
+	pthread_t t;
+	void *out = NULL;
+	int r = pthread_create(&t, NULL, thread_fn, &token);
+
+	if (r)
+		return r;
+	pthread_join(t, &out);
+	return out == &token ? 0 : ECHILD;
+}
+
+static int try_personality_linux32(void)
+{
+	return ERR_OF(syscall(SYS_personality, PER_LINUX32));
+}
+
+static int try_personality_high_bits(void)
+{
+	return ERR_OF(syscall(SYS_personality, 0x100000000UL | PER_LINUX32));
+}
+
+static int try_personality_query(void)
+{
+	return ERR_OF(syscall(SYS_personality, 0xffffffffUL));
+}
+
+static int try_personality_linux(void)
+{
+	return ERR_OF(syscall(SYS_personality, PER_LINUX));
+}
+
+/* Every persona other than 0 and 0xffffffff: each single bit, each
+ * all-but-one, and pseudo-random ones. Returns 0 when all were refused. */
+static int try_other_personas(void)
+{
+	uint32_t x = 2463534242u;
+
+	for (unsigned i = 0; i < 64 + 4096; i++) {
+		uint32_t v;
+
+		if (i < 32)
+			v = 1u << i;
+		else if (i < 64)
+			v = ~(1u << (i - 32));
+		else {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;	/* xorshift32 */
+			v = x;
+		}
+		if (v == 0 || v == 0xffffffffu)
+			continue;
+		if (syscall(SYS_personality, (unsigned long)v) >= 0 || errno != EPERM)
+			return ECHILD;
+	}
+	return 0;
+}
+
+static int try_chroot(void)
+{
+	return ERR_OF(chroot("/"));
+}
+
+static int try_uname(void)
+{
+	struct utsname u;
+
+	return ERR_OF(uname(&u));
+}
+
+static int try_open_tree_attr(void)
+{
+	return ERR_OF(syscall(467, -1L, "", 0L, NULL, 0L));
+}
+
+static int try_basic_io(void)
+{
+	int fds[2];
+	char c = 'x';
+
+	if (getpid() <= 0 || pipe(fds) < 0)
+		return errno ? errno : ECHILD;
+	if (write(fds[1], &c, 1) != 1 || read(fds[0], &c, 1) != 1)
+		return errno;
+	return c == 'x' ? 0 : ECHILD;
+}
+
+static int try_exec_true(void)
+{
+	execl("/bin/true", "true", (char *)NULL);
+	return errno;
+}
+
+#if defined(__x86_64__)
+static int try_x32_getpid(void)
+{
+	return ERR_OF(syscall(__X32_SYSCALL_BIT | __NR_getpid));
+}
+
+/* getpid through the i386 entry point (number 20 there) */
+static int try_i386_getpid(void)
+{
+	long ret;
+
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory", "r8", "r9", "r10", "r11");
+	return ret >= 0 ? 0 : (int)-ret;
+}
+#endif
+
+/* ---- building ------------------------------------------------------------ */
+
+static void test_default_bitmap_has_dangerous_calls_not_ordinary_ones(void **state)
+{
+	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
+	static const char *const refused[] = {
+		"bpf", "ptrace", "mount", "umount2", "pivot_root", "keyctl", "add_key", "kexec_load",
+		"init_module", "finit_module", "perf_event_open", "io_uring_setup", "userfaultfd",
+		"open_by_handle_at", "reboot", "settimeofday", "swapon", "acct", "setns",
+		"process_vm_readv", "unshare", "clone", "personality",
+	};
+	static const char *const ordinary[] = {
+		"read", "write", "openat", "execve", "getpid", "mmap", "exit_group", "fork",
+		"clone3",	/* ENOSYS, not a refusal */
+		"chroot",	/* strict only */
+	};
+	struct sbx_seccomp s;
+
+	build_ok(&p, &s);
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++)
+		if (!denied(&s, refused[i]))
+			fail_msg("default preset does not refuse %s", refused[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(ordinary); i++)
+		if (denied(&s, ordinary[i]))
+			fail_msg("default preset refuses %s", ordinary[i]);
+	sbx_seccomp_free(&s);
+	assert_null(s.prog.filter);
+}
+
+static void test_strict_refuses_all_default_refuses_and_more(void **state)
+{
+	struct sbx_profile pd = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
+	struct sbx_profile ps = profile(SBX_SECCOMP_STRICT, SBX_SECCOMP_ERRNO);
+	struct sbx_seccomp d, s;
+
+	build_ok(&pd, &d);
+	build_ok(&ps, &s);
+	for (size_t w = 0; w < SBX_SYSCALL_BITMAP_WORDS; w++)
+		assert_int_equal(d.denied[w] & ~s.denied[w], 0);
+	assert_true(denied(&s, "chroot"));
+	assert_true(denied(&s, "sethostname"));
+	assert_true(denied(&s, "name_to_handle_at"));
+	sbx_seccomp_free(&d);
+	sbx_seccomp_free(&s);
+}
+
+static size_t list_len(const char *const *l)
+{
+	size_t n = 0;
+
+	while (l[n])
+		n++;
+	return n;
+}
+
+static void test_preset_lists_are_unique_nested_and_known(void **state)
+{
+	const char *const *d = sbx_seccomp_preset_list(SBX_SECCOMP_DEFAULT);
+	const char *const *s = sbx_seccomp_preset_list(SBX_SECCOMP_STRICT);
+	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
+	struct sbx_seccomp f;
+
+	assert_non_null(d);
+	assert_non_null(s);
+	assert_true(list_len(s) > list_len(d));
+	for (size_t i = 0; s[i]; i++)
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(s[i], s[j]);
+	for (size_t i = 0; d[i]; i++) {
+		bool in_strict = false;
+
+		for (size_t j = 0; s[j]; j++)
+			in_strict |= !strcmp(d[i], s[j]);
+		if (!in_strict)
+			fail_msg("%s is refused by default but not by strict", d[i]);
+	}
+	/* every name in the table is one deny accepts: no typos, no unknowns */
+	p.seccomp.deny = (char **)s;
+	p.seccomp.n_deny = list_len(s);
+	build_ok(&p, &f);
+	sbx_seccomp_free(&f);
+}
+
+static void test_allow_removes_from_preset(void **state)
+{
+	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
+	char *allow[] = { "io_uring_setup", "getpid" /* not in the preset: no-op */ };
+	struct sbx_seccomp s;
+
+	p.seccomp.allow = allow;
+	p.seccomp.n_allow = ARRAY_SIZE(allow);
+	build_ok(&p, &s);
+	assert_false(denied(&s, "io_uring_setup"));
+	assert_true(denied(&s, "io_uring_enter"));
+	assert_true(denied(&s, "bpf"));
+	sbx_seccomp_free(&s);
+}
+
+static void test_deny_adds_and_wins_over_allow(void **state)
+{
+	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
+	char *deny[] = { "uname", "bpf" };
+	char *allow[] = { "bpf" };
+	struct sbx_seccomp s;
+
+	p.seccomp.deny = deny;
+	p.seccomp.n_deny = ARRAY_SIZE(deny);
+	p.seccomp.allow = allow;
+	p.seccomp.n_allow = ARRAY_SIZE(allow);
+	build_ok(&p, &s);
+	assert_true(denied(&s, "uname"));
+	assert_true(denied(&s, "bpf"));
+	assert_false(denied(&s, "getpid"));
+	sbx_seccomp_free(&s);
+}
+
+static void test_unknown_name_is_einval_naming_it(void **state)
+{
+	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
+	char *bad[] = { "read", "no_such_syscall" };
+	struct sbx_seccomp s = { .prog.len = 77 };
+	char why[256] = "";
+
+	p.seccomp.deny = bad;
+	p.seccomp.n_deny = ARRAY_SIZE(bad);
+	assert_int_equal(sbx_seccomp_build(&p, &s, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "'no_such_syscall'"));
+	assert_non_null(strstr(why, "seccomp.deny"));
+	assert_int_equal(s.prog.len, 77);	/* untouched on failure */
+
+	p.seccomp.deny = NULL;
+	p.seccomp.n_deny = 0;
+	p.seccomp.allow = bad;
+	p.seccomp.n_allow = ARRAY_SIZE(bad);
+	why[0] = '\0';
+	assert_int_equal(sbx_seccomp_build(&p, &s, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "seccomp.allow: unknown system call 'no_such_syscall'"));
+}
+
+static void test_kill_action_builds_same_bitmap(void **state)
+{
+	struct sbx_profile pe = profile(SBX_SECCOMP_STRICT, SBX_SECCOMP_ERRNO);
+	struct sbx_profile pk = profile(SBX_SECCOMP_STRICT, SBX_SECCOMP_KILL);
+	struct sbx_seccomp e, k;
+
+	build_ok(&pe, &e);
+	build_ok(&pk, &k);
+	assert_memory_equal(e.denied, k.denied, sizeof(e.denied));
+	sbx_seccomp_free(&e);
+	sbx_seccomp_free(&k);
+	sbx_seccomp_free(NULL);
+}
+
+static void test_install_rejects_empty_filter(void **state)
+{
+	struct sbx_seccomp s = { 0 };
+
+	assert_int_equal(sbx_seccomp_install(&s), -EINVAL);
+	assert_int_equal(sbx_seccomp_install(NULL), -EINVAL);
+}
+
+/* ---- the filter in a child ---------------------------------------------- */
+
+static struct sbx_seccomp dflt, strict, kill_dflt;
+
+static int setup(void **state)
+{
+	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
+	char why[256];
+
+	if (sbx_seccomp_build(&p, &dflt, why, sizeof(why)))
+		return -1;
+	p = profile(SBX_SECCOMP_STRICT, SBX_SECCOMP_ERRNO);
+	if (sbx_seccomp_build(&p, &strict, why, sizeof(why)))
+		return -1;
+	p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_KILL);
+	return sbx_seccomp_build(&p, &kill_dflt, why, sizeof(why)) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	sbx_seccomp_free(&dflt);
+	sbx_seccomp_free(&strict);
+	sbx_seccomp_free(&kill_dflt);
+	return 0;
+}
+
+static void test_default_refuses_with_eperm(void **state)
+{
+	expect_refused(&dflt, try_bpf, "bpf");
+	expect_refused(&dflt, try_mount, "mount");
+	expect_refused(&dflt, try_keyctl, "keyctl");
+	expect_refused(&dflt, try_io_uring_setup, "io_uring_setup");
+	expect_refused(&dflt, try_ptrace, "ptrace");
+	expect_refused(&dflt, try_process_vm_readv, "process_vm_readv");
+	expect_refused(&dflt, try_setns, "setns");
+	expect_refused(&dflt, try_open_tree_attr, "open_tree_attr (467)");
+}
+
+static void test_new_user_namespace_refused_other_namespaces_left_to_kernel(void **state)
+{
+	expect_refused(&dflt, try_unshare_user, "unshare(CLONE_NEWUSER)");
+	expect_refused(&dflt, try_clone_user, "clone(CLONE_NEWUSER)");
+	/* default: other namespaces need privileges the sandbox lacks anyway */
+	expect_unfiltered(&dflt, try_unshare_mount_ns, "unshare(CLONE_NEWNS), default");
+	expect_refused(&strict, try_unshare_mount_ns, "unshare(CLONE_NEWNS), strict");
+}
+
+static void test_clone3_is_enosys_and_fork_and_threads_still_work(void **state)
+{
+	assert_int_equal(child_result(NULL, try_clone3), EINVAL);
+	assert_int_equal(child_result(&dflt, try_clone3), ENOSYS);
+	assert_int_equal(child_result(&kill_dflt, try_clone3), ENOSYS);
+	assert_int_equal(child_result(&dflt, try_fork), 0);
+	assert_int_equal(child_result(&strict, try_fork), 0);
+	assert_int_equal(child_result(&dflt, try_thread), 0);
+	assert_int_equal(child_result(&kill_dflt, try_thread), 0);
+}
+
+static void test_personality_only_linux_and_query(void **state)
+{
+	expect_refused(&dflt, try_personality_linux32, "personality(PER_LINUX32)");
+	expect_refused(&dflt, try_personality_high_bits, "personality(1<<32 | PER_LINUX32)");
+	assert_int_equal(child_result(&dflt, try_personality_query), 0);
+	assert_int_equal(child_result(&dflt, try_personality_linux), 0);
+	assert_int_equal(child_result(&strict, try_personality_query), 0);
+	assert_int_equal(child_result(&dflt, try_other_personas), 0);
+}
+
+static void test_foreign_abis_refused(void **state)
+{
+#if defined(__x86_64__)
+	int status;
+
+	/* x32: ENOSYS or a pid without the filter, depending on the kernel */
+	assert_int_equal(child_result(&dflt, try_x32_getpid), EPERM);
+	status = run_child(&kill_dflt, try_x32_getpid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
+
+	status = run_child(NULL, try_i386_getpid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		print_message("skipped: no i386 entry point (ia32 emulation off)\n");
+		skip();
+	}
+	assert_int_equal(child_result(&dflt, try_i386_getpid), EPERM);
+	status = run_child(&kill_dflt, try_i386_getpid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
+#else
+	print_message("skipped: foreign ABI checks are written for x86_64\n");
+	skip();
+#endif
+}
+
+static void test_kill_action_kills_with_sigsys(void **state)
+{
+	int status = run_child(&kill_dflt, try_bpf);
+
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSYS);
+	status = run_child(&kill_dflt, try_unshare_user);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
+	assert_int_equal(child_result(&kill_dflt, try_basic_io), 0);
+}
+
+static void test_ordinary_calls_and_exec_work(void **state)
+{
+	assert_int_equal(child_result(&dflt, try_basic_io), 0);
+	assert_int_equal(child_result(&strict, try_basic_io), 0);
+	assert_int_equal(child_result(&dflt, try_exec_true), 0);
+	assert_int_equal(child_result(&strict, try_exec_true), 0);
+	assert_int_equal(child_result(&kill_dflt, try_exec_true), 0);
+	expect_unfiltered(&dflt, try_chroot, "chroot, default");
+	expect_refused(&strict, try_chroot, "chroot, strict");
+}
+
+static void test_profile_allow_and_deny_take_effect(void **state)
+{
+	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
+	char *allow[] = { "io_uring_setup" }, *deny[] = { "uname" };
+	struct sbx_seccomp s;
+
+	p.seccomp.allow = allow;
+	p.seccomp.n_allow = ARRAY_SIZE(allow);
+	p.seccomp.deny = deny;
+	p.seccomp.n_deny = ARRAY_SIZE(deny);
+	build_ok(&p, &s);
+	expect_unfiltered(&s, try_io_uring_setup, "io_uring_setup, allowed");
+	expect_refused(&s, try_uname, "uname, denied");
+	expect_refused(&s, try_bpf, "bpf, still denied");
+	sbx_seccomp_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_bitmap_has_dangerous_calls_not_ordinary_ones),
+		cmocka_unit_test(test_strict_refuses_all_default_refuses_and_more),
+		cmocka_unit_test(test_preset_lists_are_unique_nested_and_known),
+		cmocka_unit_test(test_allow_removes_from_preset),
+		cmocka_unit_test(test_deny_adds_and_wins_over_allow),
+		cmocka_unit_test(test_unknown_name_is_einval_naming_it),
+		cmocka_unit_test(test_kill_action_builds_same_bitmap),
+		cmocka_unit_test(test_install_rejects_empty_filter),
+		cmocka_unit_test(test_default_refuses_with_eperm),
+		cmocka_unit_test(test_new_user_namespace_refused_other_namespaces_left_to_kernel),
+		cmocka_unit_test(test_clone3_is_enosys_and_fork_and_threads_still_work),
+		cmocka_unit_test(test_personality_only_linux_and_query),
+		cmocka_unit_test(test_foreign_abis_refused),
+		cmocka_unit_test(test_kill_action_kills_with_sigsys),
+		cmocka_unit_test(test_ordinary_calls_and_exec_work),
+		cmocka_unit_test(test_profile_allow_and_deny_take_effect),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -2,8 +2,8 @@
 /*
  * Checks of a resolved profile that no single key can make: keys that
  * contradict each other (entries in a mode that ignores them, an explicit
- * provider below min_isolation), the same entry or path listed twice, and
- * totals across merged layers.
+ * provider below min_isolation, a veth pair without a private namespace),
+ * the same entry or path listed twice, and totals across merged layers.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -176,10 +176,79 @@ static int check_fs_dups(struct pctx *c, const struct sbx_profile *p)
 	return r;
 }
 
+/* The veth pair: both ends or neither, only where it can exist (a private
+ * namespace with a network), and a usable point-to-point subnet. */
+static int check_veth(struct pctx *c, const struct sbx_profile *p)
+{
+	const char *h = p->net.veth_host, *s = p->net.veth_sandbox;
+	uint32_t ha, sa, mask;
+	uint8_t hp, sp;
+	char err[256];
+
+	if (!h && !s)
+		return 0;
+	if (!h || !s)
+		return sdiag(c, &p->pos, "profile '%s': network.%s is set but network.%s is not (set both or neither)",
+			     p->name, h ? "veth_host" : "veth_sandbox", h ? "veth_sandbox" : "veth_host");
+	if (p->net.mode == SBX_NET_NONE)
+		return sdiag(c, &p->pos,
+			     "profile '%s': network.veth_host and veth_sandbox need a network mode other than 'none' "
+			     "(in mode 'none' the sandbox has only loopback)", p->name);
+	if (p->net.namespace == SBX_NETNS_AUTO)
+		return sdiag(c, &p->pos,
+			     "profile '%s': network.veth_host and veth_sandbox need namespace = \"private\" "
+			     "(namespace 'auto' is the host's in mode '%s')", p->name, sbx_net_mode_name(p->net.mode));
+	if (p->net.namespace != SBX_NETNS_PRIVATE)
+		return sdiag(c, &p->pos,
+			     "profile '%s': network.veth_host and veth_sandbox need namespace = \"private\" "
+			     "(the namespace is '%s')", p->name, sbx_netns_name(p->net.namespace));
+	/* Both were checked when their layer was applied. */
+	if (sbx_parse_ifaddr4(h, &ha, &hp, err, sizeof(err)) < 0 ||
+	    sbx_parse_ifaddr4(s, &sa, &sp, err, sizeof(err)) < 0)
+		return sdiag(c, &p->pos, "profile '%s': %s", p->name, err);
+	if (hp != sp)
+		return sdiag(c, &p->pos, "profile '%s': veth_host %s and veth_sandbox %s have different prefix lengths",
+			     p->name, h, s);
+	mask = ~(UINT32_MAX >> hp);
+	if ((ha & mask) != (sa & mask))
+		return sdiag(c, &p->pos, "profile '%s': veth_host %s and veth_sandbox %s are not in the same subnet",
+			     p->name, h, s);
+	if (ha == sa)
+		return sdiag(c, &p->pos, "profile '%s': veth_host and veth_sandbox are the same address %s",
+			     p->name, h);
+	return 0;
+}
+
+/* A name both denied and allowed, the lists coming from different layers
+ * (within one table this was reported at the name). */
+static int check_seccomp(struct pctx *c, const struct sbx_profile *p)
+{
+	size_t nd = p->seccomp.n_deny, n = nd + p->seccomp.n_allow;
+	struct keyed *k;
+	int r = 0;
+
+	if (p->seccomp.n_deny == 0 || p->seccomp.n_allow == 0)
+		return 0;
+	k = calloc(n, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		k[i] = (struct keyed){ i < nd ? p->seccomp.deny[i] : p->seccomp.allow[i - nd], i };
+	qsort(k, n, sizeof(*k), cmp_keyed);
+	/* Each list has no duplicates, so equal neighbours are one of each. */
+	for (size_t i = 1; i < n && r == 0; i++)
+		if (strcmp(k[i].key, k[i - 1].key) == 0)
+			r = sdiag(c, &p->pos,
+				  "profile '%s': syscall '%s' is both in seccomp.deny and seccomp.allow "
+				  "(after merging [defaults] and overlays)", p->name, k[i].key);
+	free(k);
+	return r;
+}
+
 int sbx_profile_check(struct pctx *c, const struct sbx_profile *p)
 {
 	int (*const steps[])(struct pctx *, const struct sbx_profile *) = {
-		check_isolation, check_net_mode, check_net_dups, check_fs_dups,
+		check_isolation, check_net_mode, check_net_dups, check_fs_dups, check_veth, check_seccomp,
 	};
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {

@@ -4,6 +4,7 @@
  * "HOST[:PORTS][/PROTO]" and "*.DOMAIN[:PORTS][/PROTO]" (grammar in
  * docs/policy.md). Addresses go through inet_pton; every entry gets a
  * canonical text form so that equal entries compare equal as strings.
+ * Also the interface addresses of the veth pair ("10.200.0.1/30").
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -448,6 +449,65 @@ int sbx_net_entry_from_parts(const char *to, const char *ports, const char *prot
 		return r;
 	}
 	*ret = e;
+	return 0;
+}
+
+/* What makes an IPv4 address unusable on an interface, or NULL. */
+static const char *special_ipv4(uint32_t a)
+{
+	if ((a >> 24) == 0)
+		return "'this network' (0.0.0.0/8)";
+	if ((a >> 24) == 127)
+		return "loopback (127.0.0.0/8)";
+	if ((a >> 28) == 0xe)
+		return "multicast (224.0.0.0/4)";
+	if ((a >> 28) == 0xf)
+		return "reserved (240.0.0.0/4)";
+	return NULL;
+}
+
+int sbx_parse_ifaddr4(const char *s, uint32_t *addr, uint8_t *prefix, char *errbuf, size_t errlen)
+{
+	uint8_t a[16] = { 0 }, pfx;
+	char buf[32];
+	const char *why;
+	uint32_t v, host;
+	char *slash;
+	size_t n = s ? strlen(s) : 0;
+	int r;
+
+	if (n == 0)
+		return fail(errbuf, errlen, "empty address (expected e.g. 10.200.0.1/30)");
+	if (n >= sizeof(buf))
+		return fail(errbuf, errlen, "invalid address (too long; expected e.g. 10.200.0.1/30)");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			return fail(errbuf, errlen, "address contains a space or a non-ASCII character");
+	memcpy(buf, s, n + 1);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return fail(errbuf, errlen, "'%s' has no prefix length (expected an address with its prefix, "
+			    "e.g. 10.200.0.1/30)", buf);
+	*slash = '\0';
+	r = parse_ipv4(buf, a, errbuf, errlen);
+	if (r == 0)
+		r = parse_prefix(slash + 1, 32, &pfx, errbuf, errlen);
+	if (r < 0)
+		return r;
+	*slash = '/';
+	if (pfx < 1 || pfx > 31)
+		return fail(errbuf, errlen, "prefix length /%u out of range for an interface address (1-31)", pfx);
+	v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+	why = special_ipv4(v);
+	if (why)
+		return fail(errbuf, errlen, "%s is not a usable unicast address: %s", buf, why);
+	/* A /31 has no network or broadcast address (RFC 3021). */
+	host = v & (UINT32_MAX >> pfx);
+	if (pfx < 31 && (host == 0 || host == (UINT32_MAX >> pfx)))
+		return fail(errbuf, errlen, "%s is the %s address of its subnet; use a host address", buf,
+			    host ? "broadcast" : "network");
+	*addr = v;
+	*prefix = pfx;
 	return 0;
 }
 

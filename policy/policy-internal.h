@@ -14,6 +14,7 @@
 
 #define SBX_POLICY_FILE_MAX (16u << 20)	/* bytes of one policy file */
 #define SBX_NAME_MAX 128		/* profile and environment names */
+#define SBX_SECCOMP_NAMES_MAX 512	/* names in seccomp.deny, and in seccomp.allow */
 
 struct pdiag {
 	size_t file_idx;	/* load order of the file, for sorting */
@@ -49,13 +50,19 @@ int sbx_check_path(const char *s, size_t maxlen, bool allow_dir, char *errbuf, s
 int sbx_net_entry_from_parts(const char *to, const char *ports, const char *proto,
 			     struct sbx_net_entry *ret, char *errbuf, size_t errlen);
 
+/* Parses an interface address "A.B.C.D/PREFIX" (veth_host, veth_sandbox):
+ * host bits allowed, prefix 1-31, a unicast address that is neither the
+ * network nor the broadcast address of its subnet. *addr is in host byte
+ * order. Same contract as sbx_parse_net_entry(). */
+int sbx_parse_ifaddr4(const char *s, uint32_t *addr, uint8_t *prefix, char *errbuf, size_t errlen);
+
 /* A profile with every default set (name not set). */
 void sbx_profile_init(struct sbx_profile *p);
 void sbx_profile_clear(struct sbx_profile *p);
 
 /*
  * Applies one table ([defaults], [profile."x"], an overlay) to p: each key
- * replaces the field, except the tables env, network and fs whose keys are
+ * replaces the field, except the tables env, network, fs and seccomp whose keys are
  * applied one by one. Problems become diagnostics; where names the table in
  * them ("profile 'x'"). Returns 0 or -ENOMEM.
  */

@@ -28,6 +28,11 @@ enum sbx_net_mode { SBX_NET_NONE = 0, SBX_NET_ALLOW, SBX_NET_DENY, SBX_NET_FULL 
 enum sbx_fs_mode { SBX_FS_NONE = 0, SBX_FS_READ_ONLY, SBX_FS_READ_WRITE, SBX_FS_FULL };
 enum sbx_audit_level { SBX_AUDIT_DENY = 0, SBX_AUDIT_ALL, SBX_AUDIT_NONE };
 enum sbx_enforcement { SBX_ENFORCE_STRICT = 0, SBX_ENFORCE_BEST_EFFORT };
+enum sbx_seccomp_preset { SBX_SECCOMP_DEFAULT = 0, SBX_SECCOMP_STRICT };
+enum sbx_seccomp_action { SBX_SECCOMP_ERRNO = 0, SBX_SECCOMP_KILL };
+/* Network namespace of the process provider: auto = private for mode "none",
+ * the host's otherwise; private with a mode other than none adds a veth pair. */
+enum sbx_netns { SBX_NETNS_AUTO = 0, SBX_NETNS_HOST, SBX_NETNS_PRIVATE };
 
 /* IP protocol numbers; ANY matches both. */
 enum sbx_proto { SBX_PROTO_ANY = 0, SBX_PROTO_TCP = 6, SBX_PROTO_UDP = 17 };
@@ -99,6 +104,16 @@ struct sbx_profile {
 	size_t n_allow_users;
 	char **allow_groups;
 	size_t n_allow_groups;
+	uint64_t fsize;			/* RLIMIT_FSIZE in bytes; 0 = inherit */
+
+	struct {
+		enum sbx_seccomp_preset preset;	/* [seccomp] preset = "default"|"strict" */
+		enum sbx_seccomp_action action;	/* action = "errno" (EPERM) | "kill" */
+		char **deny;			/* syscall names added to the deny list */
+		size_t n_deny;
+		char **allow;			/* syscall names removed from it */
+		size_t n_allow;
+	} seccomp;
 
 	struct {
 		enum sbx_net_mode mode;
@@ -107,6 +122,9 @@ struct sbx_profile {
 		struct sbx_port_range *listen;
 		size_t n_listen;
 		bool raw_sockets;		/* raw/packet sockets allowed (default false) */
+		enum sbx_netns namespace;	/* [network] namespace = "auto"|"host"|"private" */
+		char *veth_host;		/* "10.200.0.1/30" or NULL = from sbx's pool */
+		char *veth_sandbox;		/* "10.200.0.2/30" or NULL */
 	} net;
 
 	struct {
@@ -171,6 +189,9 @@ void sbx_net_entry_clear(struct sbx_net_entry *e);
 int sbx_parse_port_range(const char *s, struct sbx_port_range *ret, char *errbuf, size_t errlen);
 
 /* Names for enums, as written in policy files ("read-only", "best-effort"). */
+const char *sbx_seccomp_preset_name(enum sbx_seccomp_preset p);
+const char *sbx_seccomp_action_name(enum sbx_seccomp_action a);
+const char *sbx_netns_name(enum sbx_netns n);
 const char *sbx_isolation_name(enum sbx_isolation i);
 const char *sbx_net_mode_name(enum sbx_net_mode m);
 const char *sbx_fs_mode_name(enum sbx_fs_mode m);

@@ -4,7 +4,7 @@
  * ({name, accepted types, handler}); the generic code reports unknown keys
  * (with a suggestion) and wrong types, the handler checks the value and
  * replaces the field. The sub-tables env, network and fs go through the
- * same machinery, which is what makes them merge key by key.
+ * same machinery, which is what makes them merge key by key (seccomp too).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +23,8 @@
 #define NOFILE_MAX 1048576			/* the kernel's default nr_open */
 #define ENV_VALUE_MAX (128u * 1024)		/* MAX_ARG_STRLEN */
 #define ID_MAX 4294967294ll			/* (uid_t)-1 means "no change" */
+#define FSIZE_MAX ((1ull << 63) - 1)		/* MAX_LFS_FILESIZE: the largest file */
+#define SYSCALL_NAME_MAX 64
 
 struct layer {
 	struct pctx *c;
@@ -214,6 +216,9 @@ ENUM_HANDLER(h_min_isolation, min_isolation, enum sbx_isolation, "isolation leve
 ENUM_HANDLER(h_audit, audit, enum sbx_audit_level, "audit level", "deny", "all", "none")
 ENUM_HANDLER(h_enforcement, enforcement, enum sbx_enforcement, "enforcement", "strict", "best-effort")
 ENUM_HANDLER(h_net_mode, net.mode, enum sbx_net_mode, "network mode", "none", "allow", "deny", "full")
+ENUM_HANDLER(h_net_namespace, net.namespace, enum sbx_netns, "network namespace", "auto", "host", "private")
+ENUM_HANDLER(h_seccomp_preset, seccomp.preset, enum sbx_seccomp_preset, "seccomp preset", "default", "strict")
+ENUM_HANDLER(h_seccomp_action, seccomp.action, enum sbx_seccomp_action, "seccomp action", "errno", "kill")
 ENUM_HANDLER(h_fs_mode, fs.mode, enum sbx_fs_mode, "filesystem mode", "none", "read-only", "read-write",
 	     "full")
 
@@ -291,6 +296,19 @@ static int h_net_bytes(const struct layer *l, struct sbx_profile *p, const struc
 	if (r == 0)
 		p->net_bytes = v;
 	return r;
+}
+
+static int h_fsize(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	uint64_t v;
+	int r = get_size(l, kv, &v);
+
+	if (r < 0)
+		return r;
+	if (v > FSIZE_MAX)
+		return ldiag(l, &kv->val->pos, "fsize must be 0 (inherit) or less than 8 EiB (the largest file size)");
+	p->fsize = v;
+	return 0;
 }
 
 static int cpu_from_float(const struct layer *l, const struct toml_value *v, uint32_t *ret)
@@ -717,12 +735,45 @@ static int h_raw_sockets(const struct layer *l, struct sbx_profile *p, const str
 	return 0;
 }
 
+/* An interface address of the veth pair; whether the pair makes sense (both
+ * set, a private namespace, a network mode, one subnet) is a question for the
+ * resolved profile: the keys may come from different layers. */
+static int set_veth(const struct layer *l, const struct toml_kv *kv, char **field)
+{
+	char err[256], what[32];
+	const char *s;
+	uint32_t addr;
+	uint8_t prefix;
+	int r;
+
+	snprintf(what, sizeof(what), "'%s'", kv->key);
+	r = get_str(l, kv->val, what, &s);
+	if (r < 0)
+		return r;
+	if (sbx_parse_ifaddr4(s, &addr, &prefix, err, sizeof(err)) < 0)
+		return ldiag(l, &kv->val->pos, "%s: %s", kv->key, err);
+	return set_str(field, s);	/* the parser only accepts the canonical form */
+}
+
+static int h_veth_host(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_veth(l, kv, &p->net.veth_host);
+}
+
+static int h_veth_sandbox(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_veth(l, kv, &p->net.veth_sandbox);
+}
+
 static const struct key_handler net_keys[] = {
 	{ "mode", T(TOML_STRING), h_net_mode },
 	{ "allow", T(TOML_ARRAY), h_allow },
 	{ "deny", T(TOML_ARRAY), h_deny },
 	{ "listen", T(TOML_ARRAY), h_listen },
 	{ "raw_sockets", T(TOML_BOOL), h_raw_sockets },
+	{ "namespace", T(TOML_STRING), h_net_namespace },
+	{ "veth_host", T(TOML_STRING), h_veth_host },
+	{ "veth_sandbox", T(TOML_STRING), h_veth_sandbox },
 };
 
 static int apply_sub(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv,
@@ -739,6 +790,127 @@ static int apply_sub(const struct layer *l, struct sbx_profile *p, const struct 
 static int h_network(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
 {
 	return apply_sub(l, p, kv, net_keys, ARRAY_SIZE(net_keys));
+}
+
+/* ---- seccomp ----------------------------------------------------------- */
+
+/* Only the spelling is checked here: whether the kernel knows the name is up
+ * to user/seccomp.c (libseccomp), which the policy sources must not need. */
+static bool valid_syscall_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= SYSCALL_NAME_MAX && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+static int syscall_item(const struct layer *l, const struct toml_kv *kv, size_t i, char **ret)
+{
+	const struct toml_value *arr = kv->val, *v = arr->u.arr.items[i];
+	char what[64], q[128];
+	const char *s;
+	int r;
+
+	snprintf(what, sizeof(what), "a syscall name in '%s'", kv->key);
+	r = get_str(l, v, what, &s);
+	if (r < 0)
+		return r;
+	if (!valid_syscall_name(s))
+		return ldiag(l, &v->pos,
+			     "invalid syscall name '%s' in '%s' (lower-case letters, digits and '_', at most %d "
+			     "characters)", sbx_printable(s, strlen(s), q, sizeof(q)), kv->key, SYSCALL_NAME_MAX);
+	for (size_t j = 0; j < i; j++) {
+		const struct toml_value *w = arr->u.arr.items[j];
+
+		if (w->type == TOML_STRING && strcmp(w->u.str.ptr, s) == 0)
+			return ldiag(l, &v->pos, "duplicate syscall '%s' in '%s' (first at %u:%u)", s, kv->key,
+				     w->pos.line, w->pos.col);
+	}
+	*ret = strdup(s);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int set_syscalls(const struct layer *l, const struct toml_kv *kv, char ***field, size_t *n_field)
+{
+	const struct toml_value *arr = kv->val;
+	size_t n = arr->u.arr.n;
+	char **v;
+	int r = 0, bad = 0;
+
+	if (n > SBX_SECCOMP_NAMES_MAX)
+		return ldiag(l, &arr->pos, "too many syscalls in '%s' (%zu; the limit is %d)", kv->key, n,
+			     SBX_SECCOMP_NAMES_MAX);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r != -ENOMEM; i++) {
+		r = syscall_item(l, kv, i, &v[i]);
+		bad |= r < 0;
+	}
+	if (bad) {
+		free_strv(v, n);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	free_strv(*field, *n_field);
+	*field = v;
+	*n_field = n;
+	return 0;
+}
+
+static int h_seccomp_deny(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_syscalls(l, kv, &p->seccomp.deny, &p->seccomp.n_deny);
+}
+
+static int h_seccomp_allow(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_syscalls(l, kv, &p->seccomp.allow, &p->seccomp.n_allow);
+}
+
+static const struct key_handler seccomp_keys[] = {
+	{ "preset", T(TOML_STRING), h_seccomp_preset },
+	{ "action", T(TOML_STRING), h_seccomp_action },
+	{ "deny", T(TOML_ARRAY), h_seccomp_deny },
+	{ "allow", T(TOML_ARRAY), h_seccomp_allow },
+};
+
+static const struct toml_value *find_array(const struct toml_value *tab, const char *key)
+{
+	for (size_t i = 0; i < tab->u.tab.n; i++)
+		if (key_is(&tab->u.tab.kvs[i], key) && tab->u.tab.kvs[i].val->type == TOML_ARRAY)
+			return tab->u.tab.kvs[i].val;
+	return NULL;
+}
+
+/* A name in both lists of one table, reported where it is allowed. Lists
+ * from different layers are compared on the resolved profile (check.c). */
+static int seccomp_conflicts(const struct layer *l, const struct toml_value *tab)
+{
+	const struct toml_value *deny = find_array(tab, "deny"), *allow = find_array(tab, "allow");
+	int r = 0;
+
+	for (size_t i = 0; deny && allow && i < allow->u.arr.n && r != -ENOMEM; i++) {
+		const struct toml_value *a = allow->u.arr.items[i];
+
+		if (a->type != TOML_STRING || !valid_syscall_name(a->u.str.ptr))
+			continue;
+		for (size_t j = 0; j < deny->u.arr.n; j++) {
+			const struct toml_value *d = deny->u.arr.items[j];
+
+			if (d->type == TOML_STRING && strcmp(a->u.str.ptr, d->u.str.ptr) == 0) {
+				r = ldiag(l, &a->pos, "syscall '%s' is both denied and allowed (the other is at %u:%u)",
+					  a->u.str.ptr, d->pos.line, d->pos.col);
+				break;
+			}
+		}
+	}
+	return r == -ENOMEM ? r : 0;
+}
+
+static int h_seccomp(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	int r = apply_sub(l, p, kv, seccomp_keys, ARRAY_SIZE(seccomp_keys));
+
+	return r < 0 ? r : seccomp_conflicts(l, kv->val);
 }
 
 /* ---- filesystem -------------------------------------------------------- */
@@ -912,6 +1084,7 @@ static const struct key_handler profile_keys[] = {
 	{ "pids", T(TOML_INTEGER), h_pids },
 	{ "nofile", T(TOML_INTEGER), h_nofile },
 	{ "net_bytes", STR_OR_INT, h_net_bytes },
+	{ "fsize", STR_OR_INT, h_fsize },
 	{ "env", T(TOML_TABLE), h_env },
 	{ "cwd", T(TOML_STRING), h_cwd },
 	{ "user", STR_OR_INT, h_user },
@@ -922,6 +1095,7 @@ static const struct key_handler profile_keys[] = {
 	{ "allow_groups", T(TOML_ARRAY), h_allow_groups },
 	{ "network", T(TOML_TABLE), h_network },
 	{ "fs", T(TOML_TABLE), h_fs },
+	{ "seccomp", T(TOML_TABLE), h_seccomp },
 };
 
 int sbx_profile_apply(struct pctx *c, struct sbx_profile *p, const struct toml_value *tab,
@@ -939,6 +1113,9 @@ void sbx_profile_init(struct sbx_profile *p)
 		.audit = SBX_AUDIT_DENY,
 		.enforcement = SBX_ENFORCE_STRICT,
 		.net.mode = SBX_NET_NONE,
+		.net.namespace = SBX_NETNS_AUTO,
+		.seccomp.preset = SBX_SECCOMP_DEFAULT,
+		.seccomp.action = SBX_SECCOMP_ERRNO,
 		.fs.mode = SBX_FS_NONE,
 	};
 }
@@ -959,6 +1136,10 @@ void sbx_profile_clear(struct sbx_profile *p)
 	free_strv(p->allow_groups, p->n_allow_groups);
 	free_entries(p->net.entries, p->net.n_entries);
 	free(p->net.listen);
+	free(p->net.veth_host);
+	free(p->net.veth_sandbox);
+	free_strv(p->seccomp.deny, p->seccomp.n_deny);
+	free_strv(p->seccomp.allow, p->seccomp.n_allow);
 	free_rules(p->fs.rules, p->fs.n_rules);
 	free_strv(p->fs.exec, p->fs.n_exec);
 	sbx_profile_init(p);

@@ -729,7 +729,8 @@ static int parse_ml(struct parser *ps, struct buf *out)
 			if (r < 0)
 				return r;
 		} else {
-			r = buf_put(out, ps->p, 1 + (*ps->p == '\r'));
+			/* the spec lets newlines be normalised: CRLF reads as LF */
+			r = buf_put(out, "\n", 1);
 			if (r < 0)
 				return r;
 			skip_newline(ps);

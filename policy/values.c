@@ -181,6 +181,27 @@ const char *sbx_enforcement_name(enum sbx_enforcement e)
 	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "unknown";
 }
 
+const char *sbx_seccomp_preset_name(enum sbx_seccomp_preset p)
+{
+	static const char *const names[] = { "default", "strict" };
+
+	return (unsigned)p < sizeof(names) / sizeof(names[0]) ? names[p] : "unknown";
+}
+
+const char *sbx_seccomp_action_name(enum sbx_seccomp_action a)
+{
+	static const char *const names[] = { "errno", "kill" };
+
+	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
+}
+
+const char *sbx_netns_name(enum sbx_netns n)
+{
+	static const char *const names[] = { "auto", "host", "private" };
+
+	return (unsigned)n < sizeof(names) / sizeof(names[0]) ? names[n] : "unknown";
+}
+
 const char *sbx_proto_name(uint8_t proto)
 {
 	switch (proto) {

@@ -369,6 +369,7 @@ static void show_limits_text(FILE *f, const struct sbx_profile *p)
 		kv(f, 2, "cpu", "unlimited");
 	kv(f, 2, "pids", "%s", fmt_count(p->pids, "unlimited", buf, sizeof(buf)));
 	kv(f, 2, "open files", "%s", fmt_count(p->nofile, "inherit", buf, sizeof(buf)));
+	kv(f, 2, "file size", "%s", fmt_size(p->fsize, "inherit", buf, sizeof(buf)));
 	kv(f, 2, "network bytes", "%s", fmt_size(p->net_bytes, "unlimited", buf, sizeof(buf)));
 }
 
@@ -380,12 +381,31 @@ static void show_list_text(FILE *f, int indent, const char *key, char *const *v,
 		kv(f, indent, i ? NULL : key, "%s", v[i]);
 }
 
+/* The namespace as written, and what "auto" stands for. */
+static void show_netns_text(FILE *f, const struct sbx_profile *p)
+{
+	bool private = p->net.namespace == SBX_NETNS_PRIVATE ||
+		       (p->net.namespace == SBX_NETNS_AUTO && p->net.mode == SBX_NET_NONE);
+
+	if (p->net.namespace == SBX_NETNS_AUTO)
+		kv(f, 4, "namespace", "auto (%s)", private ? "private" : "host");
+	else
+		kv(f, 4, "namespace", "%s", sbx_netns_name(p->net.namespace));
+	if (p->net.veth_host && p->net.veth_sandbox)
+		kv(f, 4, "veth", "host %s, sandbox %s", p->net.veth_host, p->net.veth_sandbox);
+	else if (private && p->net.mode != SBX_NET_NONE)
+		kv(f, 4, "veth", "(a /30 from 10.200.0.0/16)");
+	else
+		kv(f, 4, "veth", "(none)");
+}
+
 static void show_net_text(FILE *f, const struct sbx_profile *p)
 {
 	char src[4096];
 
 	fprintf(f, "  network:\n");
 	kv(f, 4, "mode", "%s", sbx_net_mode_name(p->net.mode));
+	show_netns_text(f, p);
 	kv(f, 4, "raw sockets", "%s", p->net.raw_sockets ? "allowed" : "denied");
 	for (size_t i = 0; i < p->net.n_entries; i++) {
 		const struct sbx_net_entry *e = &p->net.entries[i];
@@ -425,6 +445,15 @@ static void show_fs_text(FILE *f, const struct sbx_profile *p)
 	show_list_text(f, 4, "exec", p->fs.exec, p->fs.n_exec);
 }
 
+static void show_seccomp_text(FILE *f, const struct sbx_profile *p)
+{
+	fprintf(f, "  seccomp:\n");
+	kv(f, 4, "preset", "%s", sbx_seccomp_preset_name(p->seccomp.preset));
+	kv(f, 4, "action", "%s", sbx_seccomp_action_name(p->seccomp.action));
+	show_list_text(f, 4, "deny", p->seccomp.deny, p->seccomp.n_deny);
+	show_list_text(f, 4, "allow", p->seccomp.allow, p->seccomp.n_allow);
+}
+
 static void show_profile_text(FILE *f, const struct sbx_profile *p)
 {
 	char src[4096];
@@ -449,6 +478,7 @@ static void show_profile_text(FILE *f, const struct sbx_profile *p)
 	show_list_text(f, 2, "allow groups", p->allow_groups, p->n_allow_groups);
 	show_net_text(f, p);
 	show_fs_text(f, p);
+	show_seccomp_text(f, p);
 }
 
 static void show_text(const struct sbx_policy *pol, const struct sbx_profile *const *sel, size_t n)
@@ -524,6 +554,16 @@ static void json_network(struct json_writer *w, const struct sbx_profile *p)
 	json_begin_object(w);
 	json_kv_string(w, "mode", sbx_net_mode_name(p->net.mode));
 	json_kv_bool(w, "raw_sockets", p->net.raw_sockets);
+	json_kv_string(w, "namespace", sbx_netns_name(p->net.namespace));
+	json_key(w, "veth");
+	if (p->net.veth_host && p->net.veth_sandbox) {
+		json_begin_object(w);
+		json_kv_string(w, "host", p->net.veth_host);
+		json_kv_string(w, "sandbox", p->net.veth_sandbox);
+		json_end_object(w);
+	} else {
+		json_null(w);
+	}
 	json_key(w, "entries");
 	json_begin_array(w);
 	for (size_t i = 0; i < p->net.n_entries; i++)
@@ -567,6 +607,17 @@ static void json_filesystem(struct json_writer *w, const struct sbx_profile *p)
 	json_end_object(w);
 }
 
+static void json_seccomp(struct json_writer *w, const struct sbx_profile *p)
+{
+	json_key(w, "seccomp");
+	json_begin_object(w);
+	json_kv_string(w, "preset", sbx_seccomp_preset_name(p->seccomp.preset));
+	json_kv_string(w, "action", sbx_seccomp_action_name(p->seccomp.action));
+	json_strings(w, "deny", p->seccomp.deny, p->seccomp.n_deny);
+	json_strings(w, "allow", p->seccomp.allow, p->seccomp.n_allow);
+	json_end_object(w);
+}
+
 static void json_limits(struct json_writer *w, const struct sbx_profile *p)
 {
 	json_key(w, "limits");
@@ -580,6 +631,7 @@ static void json_limits(struct json_writer *w, const struct sbx_profile *p)
 	json_kv_limit(w, "pids", p->pids);
 	json_kv_limit(w, "nofile", p->nofile);
 	json_kv_limit(w, "net_bytes", p->net_bytes);
+	json_kv_limit(w, "fsize_bytes", p->fsize);
 	json_end_object(w);
 }
 
@@ -605,6 +657,7 @@ static void json_profile(struct json_writer *w, const struct sbx_profile *p)
 	json_strings(w, "allow_groups", p->allow_groups, p->n_allow_groups);
 	json_network(w, p);
 	json_filesystem(w, p);
+	json_seccomp(w, p);
 	json_end_object(w);
 }
 

@@ -712,7 +712,7 @@ static void test_policy_show_json_resolved_values(void **state)
 		 " and [p['name'] for p in d['profiles']] == ['batch', 'web']"
 		 " and d['profiles'][1]['source'].startswith('%s:5:')"
 		 " and d['profiles'][1]['limits'] == {'timeout_ms': 30000, 'memory_bytes': 67108864,"
-		 "   'cpu': 0.5, 'pids': None, 'nofile': None, 'net_bytes': None}"
+		 "   'cpu': 0.5, 'pids': None, 'nofile': None, 'net_bytes': None, 'fsize_bytes': None}"
 		 " and d['profiles'][0]['limits']['pids'] == 10"
 		 " and d['profiles'][0]['limits']['cpu'] is None"
 		 " and d['profiles'][1]['network']['mode'] == 'allow'",
@@ -765,6 +765,106 @@ static void test_policy_show_text_is_aligned(void **state)
 	assert_contains(r.out, "\n  network:\n    mode:           allow\n");
 	assert_contains(r.out, "\n    allow:          192.0.2.0/24:80-443/tcp");
 	assert_contains(r.out, "\n  filesystem:\n");
+	run_free(&r);
+}
+
+/* fsize, [seccomp] and the network namespace, with their defaults in batch. */
+static const char sandbox_toml[] =
+	"[defaults]\n"
+	"fsize = \"10M\"\n"
+	"[defaults.seccomp]\n"
+	"deny = [\"ptrace\", \"bpf\"]\n"
+	"\n"
+	"[profile.web.seccomp]\n"
+	"preset = \"strict\"\n"
+	"action = \"kill\"\n"
+	"allow = [\"personality\"]\n"
+	"[profile.web.network]\n"
+	"mode = \"allow\"\n"
+	"namespace = \"private\"\n"
+	"veth_host = \"10.200.0.1/30\"\n"
+	"veth_sandbox = \"10.200.0.2/30\"\n"
+	"\n"
+	"[profile.batch]\n"
+	"fsize = 0\n"
+	"[profile.batch.network]\n"
+	"mode = \"full\"\n"
+	"namespace = \"private\"\n"
+	"\n"
+	"[profile.offline]\n";
+
+static const char *sandbox_file(void)
+{
+	static char path[160];
+
+	snprintf(path, sizeof(path), "%s/sandbox.toml", tmpdir);
+	write_file(path, sandbox_toml);
+	return path;
+}
+
+static void test_policy_show_json_fsize_seccomp_namespace(void **state)
+{
+	struct run r;
+
+	SBX(&r, "policy", "show", "--json", sandbox_file());
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "");
+	assert_json(r.out, "[p['name'] for p in d['profiles']] == ['batch', 'offline', 'web']");
+	/* web: everything set */
+	assert_json(r.out, "d['profiles'][2]['limits']['fsize_bytes'] == 10485760"
+		    " and d['profiles'][2]['seccomp'] == {'preset': 'strict', 'action': 'kill',"
+		    "   'deny': ['ptrace', 'bpf'], 'allow': ['personality']}"
+		    " and d['profiles'][2]['network']['namespace'] == 'private'"
+		    " and d['profiles'][2]['network']['veth'] == {'host': '10.200.0.1/30', 'sandbox': '10.200.0.2/30'}");
+	/* batch: fsize 0 is null, a private namespace without addresses has veth null */
+	assert_json(r.out, "d['profiles'][0]['limits']['fsize_bytes'] is None"
+		    " and d['profiles'][0]['seccomp'] == {'preset': 'default', 'action': 'errno',"
+		    "   'deny': ['ptrace', 'bpf'], 'allow': []}"
+		    " and d['profiles'][0]['network']['namespace'] == 'private'"
+		    " and d['profiles'][0]['network']['veth'] is None");
+	/* offline: the namespace stays 'auto' as written */
+	assert_json(r.out, "d['profiles'][1]['network']['namespace'] == 'auto'"
+		    " and d['profiles'][1]['network']['veth'] is None"
+		    " and d['profiles'][1]['limits']['fsize_bytes'] == 10485760"
+		    " and list(d['profiles'][1]['network'])[:2] == ['mode', 'raw_sockets']");
+	run_free(&r);
+
+	SBX(&r, "policy", "show", "--json", good);	/* the defaults of an older policy */
+	assert_int_equal(r.rc, 0);
+	assert_json(r.out, "all(p['seccomp'] == {'preset': 'default', 'action': 'errno', 'deny': [], 'allow': []}"
+		    " and p['network']['namespace'] == 'auto' and p['network']['veth'] is None"
+		    " and p['limits']['fsize_bytes'] is None for p in d['profiles'])");
+	run_free(&r);
+}
+
+static void test_policy_show_text_fsize_seccomp_namespace(void **state)
+{
+	const char *path = sandbox_file();
+	struct run r;
+
+	SBX(&r, "policy", "show", "--profile", "web", path);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "\n  file size:        10 MiB\n");
+	assert_contains(r.out, "\n    namespace:      private\n"
+			       "    veth:           host 10.200.0.1/30, sandbox 10.200.0.2/30\n");
+	assert_contains(r.out, "\n  seccomp:\n    preset:         strict\n    action:         kill\n"
+			       "    deny:           ptrace\n                    bpf\n"
+			       "    allow:          personality\n");
+	run_free(&r);
+
+	SBX(&r, "policy", "show", "--profile", "batch", "--profile", "offline", path);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "\n  file size:        inherit\n");
+	assert_contains(r.out, "\n    namespace:      private\n    veth:           (a /30 from 10.200.0.0/16)\n");
+	assert_contains(r.out, "\n    namespace:      auto (private)\n    veth:           (none)\n");
+	assert_contains(r.out, "\n    allow:          (none)\n");
+	run_free(&r);
+
+	SBX(&r, "policy", "show", "--profile", "web", good);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "\n    namespace:      auto (host)\n");
+	assert_contains(r.out, "\n  seccomp:\n    preset:         default\n    action:         errno\n"
+			       "    deny:           (none)\n    allow:          (none)\n");
 	run_free(&r);
 }
 
@@ -929,6 +1029,8 @@ int main(void)
 		cmocka_unit_test(test_policy_show_json_network_entries_normalised),
 		cmocka_unit_test(test_policy_show_pretty_json_parses),
 		cmocka_unit_test(test_policy_show_text_is_aligned),
+		cmocka_unit_test(test_policy_show_json_fsize_seccomp_namespace),
+		cmocka_unit_test(test_policy_show_text_fsize_seccomp_namespace),
 		cmocka_unit_test(test_env_flag_selects_overlay),
 		cmocka_unit_test(test_sbx_env_variable_selects_overlay),
 		cmocka_unit_test(test_env_flag_wins_over_sbx_env),

@@ -105,6 +105,14 @@ static void unspecified_profile_gets_documented_defaults(void **state)
 	assert_int_equal(a->fs.mode, SBX_FS_NONE);
 	assert_int_equal(a->fs.n_rules, 0);
 	assert_int_equal(a->fs.n_exec, 0);
+	assert_int_equal(a->fsize, 0);
+	assert_int_equal(a->seccomp.preset, SBX_SECCOMP_DEFAULT);
+	assert_int_equal(a->seccomp.action, SBX_SECCOMP_ERRNO);
+	assert_int_equal(a->seccomp.n_deny, 0);
+	assert_int_equal(a->seccomp.n_allow, 0);
+	assert_int_equal(a->net.namespace, SBX_NETNS_AUTO);
+	assert_null(a->net.veth_host);
+	assert_null(a->net.veth_sandbox);
 	assert_string_equal(a->pos.file, "t.toml");
 	assert_int_equal(a->pos.line, 1);
 	assert_null(p->env);
@@ -765,6 +773,304 @@ static void path_length_limit_is_enforced(void **state)
 	expect_diag(src, 2, 13, "is too long (256 bytes; the limit is 255)");
 }
 
+/* ---- fsize, seccomp, network namespace ----------------------------------- */
+
+static void fsize_takes_sizes_and_bytes(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.a]\nfsize = \"10M\"\n[profile.b]\nfsize = 4096\n"
+				       "[profile.c]\nfsize = 0\n[profile.d]\nfsize = \"2GiB\"\n", NULL);
+
+	(void)state;
+	assert_int_equal(p->profiles[0].fsize, 10ull << 20);
+	assert_int_equal(p->profiles[1].fsize, 4096);
+	assert_int_equal(p->profiles[2].fsize, 0);
+	assert_int_equal(p->profiles[3].fsize, 2ull << 30);
+	sbx_policy_free(p);
+}
+
+static void fsize_errors(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x]\nfsize = \"10MB\"\n", 2, 9, "invalid size '10MB' for 'fsize'");
+	expect_diag("[profile.x]\nfsize = -1\n", 2, 9, "'fsize' must not be negative");
+	expect_diag("[profile.x]\nfsize = \"8388608T\"\n", 2, 9,
+		    "fsize must be 0 (inherit) or less than 8 EiB (the largest file size)");
+	expect_diag("[profile.x]\nfsize = \"99999999999T\"\n", 2, 9, "invalid size '99999999999T' for 'fsize'");
+	expect_diag("[profile.x]\nfsize = true\n", 2, 9, "'fsize' in profile 'x' must be a string or an integer, not a boolean");
+	expect_diag("[profile.x]\nfsise = 1\n", 2, 1, "unknown key 'fsise' in profile 'x' (did you mean 'fsize'?)");
+}
+
+static void fsize_merges_through_defaults_and_overlays(void **state)
+{
+	struct sbx_policy *p;
+	const char *src = "[defaults]\nfsize = \"1M\"\n[profile.a]\n[profile.b]\nfsize = \"2M\"\n"
+			  "[env.prod.profile.b]\nfsize = 0\n";
+
+	(void)state;
+	p = load_ok(src, NULL);
+	assert_int_equal(sbx_policy_find(p, "a")->fsize, 1ull << 20);
+	assert_int_equal(sbx_policy_find(p, "b")->fsize, 2ull << 20);
+	sbx_policy_free(p);
+	p = load_ok(src, "prod");
+	assert_int_equal(sbx_policy_find(p, "a")->fsize, 1ull << 20);
+	assert_int_equal(sbx_policy_find(p, "b")->fsize, 0);		/* an overlay lifts the limit */
+	sbx_policy_free(p);
+}
+
+static void seccomp_table_is_parsed(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.a.seccomp]\npreset = \"strict\"\naction = \"kill\"\n"
+				       "deny = [\"ptrace\", \"io_uring_setup\", \"clock_settime64\"]\nallow = [\"personality\"]\n"
+				       "[profile.b]\nseccomp = { preset = \"default\", action = \"errno\", deny = [] }\n"
+				       "[profile.c]\nseccomp.allow = [\"userfaultfd\"]\n", NULL);
+	const struct sbx_profile *a = &p->profiles[0], *b = &p->profiles[1], *c = &p->profiles[2];
+
+	(void)state;
+	assert_int_equal(a->seccomp.preset, SBX_SECCOMP_STRICT);
+	assert_int_equal(a->seccomp.action, SBX_SECCOMP_KILL);
+	assert_int_equal(a->seccomp.n_deny, 3);
+	assert_string_equal(a->seccomp.deny[0], "ptrace");
+	assert_string_equal(a->seccomp.deny[1], "io_uring_setup");
+	assert_string_equal(a->seccomp.deny[2], "clock_settime64");
+	assert_int_equal(a->seccomp.n_allow, 1);
+	assert_string_equal(a->seccomp.allow[0], "personality");
+	assert_int_equal(b->seccomp.preset, SBX_SECCOMP_DEFAULT);
+	assert_int_equal(b->seccomp.action, SBX_SECCOMP_ERRNO);
+	assert_int_equal(b->seccomp.n_deny, 0);
+	assert_int_equal(c->seccomp.preset, SBX_SECCOMP_DEFAULT);	/* the other keys keep their defaults */
+	assert_int_equal(c->seccomp.n_allow, 1);
+	sbx_policy_free(p);
+}
+
+static int item_syscall(char *buf, size_t len, size_t i)
+{
+	return snprintf(buf, len, "\"sys_%zu\",\n", i);
+}
+
+static void seccomp_errors(void **state)
+{
+	char name[80], src[256], *s;
+	struct sbx_policy *p;
+
+	(void)state;
+	expect_diag("[profile.x]\nseccomp.preset = \"stict\"\n", 2, 18, "unknown seccomp preset 'stict' (did you mean 'strict'?)");
+	expect_diag("[profile.x]\nseccomp.preset = \"paranoid\"\n", 2, 18,
+		    "unknown seccomp preset 'paranoid' (expected one of: default, strict)");
+	expect_diag("[profile.x]\nseccomp.action = \"eperm\"\n", 2, 18,
+		    "unknown seccomp action 'eperm' (expected one of: errno, kill)");
+	expect_diag("[profile.x]\nseccomp.action = \"kil\"\n", 2, 18, "unknown seccomp action 'kil' (did you mean 'kill'?)");
+	expect_diag("[profile.x]\nseccomp.deny = [\"ptrace\", \"Open\"]\n", 2, 27,
+		    "invalid syscall name 'Open' in 'deny' (lower-case letters, digits and '_', at most 64 characters)");
+	expect_diag("[profile.x]\nseccomp.allow = [\"a-b\"]\n", 2, 18, "invalid syscall name 'a-b' in 'allow'");
+	expect_diag("[profile.x]\nseccomp.allow = [\"\"]\n", 2, 18, "invalid syscall name '' in 'allow'");
+	expect_diag("[profile.x]\nseccomp.deny = [\"a\\u0000b\"]\n", 2, 17, "a syscall name in 'deny' contains a NUL character");
+	expect_diag("[profile.x]\nseccomp.deny = [1]\n", 2, 17, "a syscall name in 'deny' must be a string, not an integer");
+	expect_diag("[profile.x]\nseccomp.deny = \"ptrace\"\n", 2, 16,
+		    "'deny' in the seccomp table of profile 'x' must be an array, not a string");
+	expect_diag("[profile.x]\nseccomp = \"strict\"\n", 2, 11, "'seccomp' in profile 'x' must be a table, not a string");
+	expect_diag("[profile.x]\nseccomp.dney = []\n", 2, 9,
+		    "unknown key 'dney' in the seccomp table of profile 'x' (did you mean 'deny'?)");
+	expect_diag("[profile.x]\nseccomp.deny = [\"ptrace\", \"bpf\", \"ptrace\"]\n", 2, 34,
+		    "duplicate syscall 'ptrace' in 'deny' (first at 2:17)");
+	expect_diag("[profile.x.seccomp]\ndeny = [\"ptrace\", \"bpf\"]\nallow = [\"bpf\"]\n", 3, 10,
+		    "syscall 'bpf' is both denied and allowed (the other is at 2:19)");
+	/* 64 characters are fine, 65 are not */
+	memset(name, 'a', sizeof(name));
+	name[64] = '\0';
+	snprintf(src, sizeof(src), "[profile.x]\nseccomp.deny = [\"%s\"]\n", name);
+	p = load_ok(src, NULL);
+	assert_int_equal(strlen(p->profiles[0].seccomp.deny[0]), 64);
+	sbx_policy_free(p);
+	name[64] = 'a';
+	name[65] = '\0';
+	snprintf(src, sizeof(src), "[profile.x]\nseccomp.deny = [\"%s\"]\n", name);
+	expect_diag(src, 2, 17, "invalid syscall name");
+	/* at most 512 names in each list */
+	s = repeat_src("[profile.x]\nseccomp.deny = [\n", item_syscall, 512, "]\nseccomp.allow = [\n");
+	s = realloc(s, strlen(s) + 512 * 64 + 4);
+	assert_non_null(s);
+	for (size_t i = 0; i < 512; i++)
+		sprintf(s + strlen(s), "\"other_%zu\",\n", i);
+	strcat(s, "]\n");
+	p = load_ok(s, NULL);
+	assert_int_equal(p->profiles[0].seccomp.n_deny, 512);
+	assert_int_equal(p->profiles[0].seccomp.n_allow, 512);
+	sbx_policy_free(p);
+	free(s);
+	s = repeat_src("[profile.x]\nseccomp.allow = [\n", item_syscall, 513, "]\n");
+	expect_diag(s, 2, 17, "too many syscalls in 'allow' (513; the limit is 512)");
+	free(s);
+}
+
+static void seccomp_merges_key_by_key_and_lists_replace(void **state)
+{
+	const char *src = "[defaults.seccomp]\npreset = \"strict\"\ndeny = [\"ptrace\", \"bpf\"]\n"
+			  "[profile.a.seccomp]\nallow = [\"personality\"]\n"
+			  "[profile.b.seccomp]\ndeny = [\"mount\"]\n"
+			  "[profile.c]\n"
+			  "[env.prod.defaults.seccomp]\naction = \"kill\"\n"
+			  "[env.prod.profile.a.seccomp]\ndeny = []\npreset = \"default\"\n";
+	const struct sbx_profile *a, *b, *c;
+	struct sbx_policy *p = load_ok(src, NULL);
+
+	(void)state;
+	a = sbx_policy_find(p, "a");
+	b = sbx_policy_find(p, "b");
+	c = sbx_policy_find(p, "c");
+	assert_int_equal(a->seccomp.preset, SBX_SECCOMP_STRICT);	/* the table merges... */
+	assert_int_equal(a->seccomp.n_deny, 2);				/* ...key by key */
+	assert_int_equal(a->seccomp.n_allow, 1);
+	assert_int_equal(b->seccomp.n_deny, 1);				/* arrays replace */
+	assert_string_equal(b->seccomp.deny[0], "mount");
+	assert_int_equal(c->seccomp.n_deny, 2);
+	assert_int_equal(c->seccomp.action, SBX_SECCOMP_ERRNO);
+	sbx_policy_free(p);
+	p = load_ok(src, "prod");
+	a = sbx_policy_find(p, "a");
+	c = sbx_policy_find(p, "c");
+	assert_int_equal(a->seccomp.action, SBX_SECCOMP_KILL);		/* env defaults */
+	assert_int_equal(a->seccomp.preset, SBX_SECCOMP_DEFAULT);	/* env overlay */
+	assert_int_equal(a->seccomp.n_deny, 0);				/* cleared by the overlay */
+	assert_int_equal(a->seccomp.n_allow, 1);
+	assert_int_equal(c->seccomp.action, SBX_SECCOMP_KILL);
+	assert_int_equal(c->seccomp.preset, SBX_SECCOMP_STRICT);
+	sbx_policy_free(p);
+}
+
+static void seccomp_conflict_across_layers_is_checked_after_merging(void **state)
+{
+	struct sbx_policy *p;
+
+	(void)state;
+	expect_diag("[defaults]\nseccomp.deny = [\"ptrace\", \"bpf\"]\n[profile.x]\nseccomp.allow = [\"bpf\"]\n", 3, 10,
+		    "profile 'x': syscall 'bpf' is both in seccomp.deny and seccomp.allow (after merging [defaults] and overlays)");
+	expect_diag_env("[profile.x]\nseccomp.allow = [\"ptrace\"]\n[env.prod.profile.x]\nseccomp.deny = [\"ptrace\"]\n",
+			"prod", 1, 10, "syscall 'ptrace' is both in seccomp.deny and seccomp.allow");
+	/* Not a conflict once the later layer replaces the list. */
+	p = load_ok("[defaults]\nseccomp.deny = [\"ptrace\"]\n[profile.x]\nseccomp = { allow = [\"ptrace\"], deny = [] }\n", NULL);
+	assert_int_equal(p->profiles[0].seccomp.n_deny, 0);
+	sbx_policy_free(p);
+	/* ...and without the overlay the conflict does not exist. */
+	p = load_ok("[profile.x]\nseccomp.allow = [\"ptrace\"]\n[env.prod.profile.x]\nseccomp.deny = [\"ptrace\"]\n", NULL);
+	sbx_policy_free(p);
+}
+
+static void network_namespace_and_veth_are_parsed(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.a]\nnetwork.namespace = \"host\"\n"
+				       "[profile.b]\nnetwork = { namespace = \"private\" }\n"
+				       "[profile.c.network]\nmode = \"allow\"\nnamespace = \"private\"\n"
+				       "veth_host = \"10.200.0.1/30\"\nveth_sandbox = \"10.200.0.2/30\"\n"
+				       "[profile.d.network]\nmode = \"full\"\nnamespace = \"private\"\n"
+				       "veth_host = \"192.168.7.4/31\"\nveth_sandbox = \"192.168.7.5/31\"\n"
+				       "[profile.e]\nnetwork = { mode = \"deny\", namespace = \"private\","
+				       " veth_host = \"172.16.0.1/24\", veth_sandbox = \"172.16.0.200/24\" }\n", NULL);
+	const struct sbx_profile *pr = p->profiles;
+
+	(void)state;
+	assert_int_equal(pr[0].net.namespace, SBX_NETNS_HOST);
+	assert_null(pr[0].net.veth_host);
+	assert_int_equal(pr[1].net.namespace, SBX_NETNS_PRIVATE);
+	assert_int_equal(pr[1].net.mode, SBX_NET_NONE);
+	assert_int_equal(pr[2].net.namespace, SBX_NETNS_PRIVATE);
+	assert_string_equal(pr[2].net.veth_host, "10.200.0.1/30");
+	assert_string_equal(pr[2].net.veth_sandbox, "10.200.0.2/30");
+	assert_string_equal(pr[3].net.veth_host, "192.168.7.4/31");	/* a /31 has no network address */
+	assert_string_equal(pr[3].net.veth_sandbox, "192.168.7.5/31");
+	assert_string_equal(pr[4].net.veth_sandbox, "172.16.0.200/24");
+	sbx_policy_free(p);
+}
+
+static void veth_address_errors_have_positions(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x]\nnetwork.namespace = \"privat\"\n", 2, 21,
+		    "unknown network namespace 'privat' (did you mean 'private'?)");
+	expect_diag("[profile.x]\nnetwork.namespace = \"none\"\n", 2, 21,
+		    "unknown network namespace 'none' (expected one of: auto, host, private)");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"10.200.0.1\"\n", 2, 21,
+		    "veth_host: '10.200.0.1' has no prefix length (expected an address with its prefix, e.g. 10.200.0.1/30)");
+	expect_diag("[profile.x]\nnetwork.veth_sandbox = \"10.200.0.2/32\"\n", 2, 24,
+		    "veth_sandbox: prefix length /32 out of range for an interface address (1-31)");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"10.200.0.1/0\"\n", 2, 21, "prefix length /0 out of range");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"10.200.0.1/33\"\n", 2, 21, "prefix length /33 out of range for IPv4");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"10.200.0.1/030\"\n", 2, 21, "invalid prefix length '/030'");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"10.200.0.0/30\"\n", 2, 21,
+		    "veth_host: 10.200.0.0/30 is the network address of its subnet; use a host address");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"10.200.0.3/30\"\n", 2, 21,
+		    "10.200.0.3/30 is the broadcast address of its subnet");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"127.0.0.1/8\"\n", 2, 21,
+		    "127.0.0.1/8 is not a usable unicast address: loopback (127.0.0.0/8)");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"224.0.0.1/30\"\n", 2, 21, "multicast");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"0.0.0.1/30\"\n", 2, 21, "'this network'");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"010.200.0.1/30\"\n", 2, 21,
+		    "leading zeros in an IPv4 address are ambiguous");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"fd00::1/64\"\n", 2, 21, "invalid IPv4 address 'fd00::1'");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"10.200.0.1 /30\"\n", 2, 21, "contains a space");
+	expect_diag("[profile.x]\nnetwork.veth_host = \"\"\n", 2, 21, "veth_host: empty address");
+	expect_diag("[profile.x]\nnetwork.veth_host = 1\n", 2, 21,
+		    "'veth_host' in the network table of profile 'x' must be a string, not an integer");
+	expect_diag("[profile.x]\nnetwork.veth_hots = \"10.200.0.1/30\"\n", 2, 9,
+		    "unknown key 'veth_hots' in the network table of profile 'x' (did you mean 'veth_host'?)");
+}
+
+static void veth_needs_a_private_namespace_a_network_and_one_subnet(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x.network]\nmode = \"allow\"\nnamespace = \"private\"\nveth_host = \"10.200.0.1/30\"\n", 1, 10,
+		    "profile 'x': network.veth_host is set but network.veth_sandbox is not (set both or neither)");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\nnamespace = \"private\"\nveth_sandbox = \"10.200.0.2/30\"\n", 1, 10,
+		    "network.veth_sandbox is set but network.veth_host is not");
+	expect_diag("[profile.x.network]\nnamespace = \"private\"\nveth_host = \"10.200.0.1/30\"\n"
+		    "veth_sandbox = \"10.200.0.2/30\"\n", 1, 10,
+		    "profile 'x': network.veth_host and veth_sandbox need a network mode other than 'none' "
+		    "(in mode 'none' the sandbox has only loopback)");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\nveth_host = \"10.200.0.1/30\"\nveth_sandbox = \"10.200.0.2/30\"\n",
+		    1, 10, "need namespace = \"private\" (namespace 'auto' is the host's in mode 'allow')");
+	expect_diag("[profile.x.network]\nmode = \"full\"\nnamespace = \"host\"\nveth_host = \"10.200.0.1/30\"\n"
+		    "veth_sandbox = \"10.200.0.2/30\"\n", 1, 10, "need namespace = \"private\" (the namespace is 'host')");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\nnamespace = \"private\"\nveth_host = \"10.200.0.1/30\"\n"
+		    "veth_sandbox = \"10.200.0.6/29\"\n", 1, 10,
+		    "profile 'x': veth_host 10.200.0.1/30 and veth_sandbox 10.200.0.6/29 have different prefix lengths");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\nnamespace = \"private\"\nveth_host = \"10.200.0.1/30\"\n"
+		    "veth_sandbox = \"10.200.0.5/30\"\n", 1, 10,
+		    "profile 'x': veth_host 10.200.0.1/30 and veth_sandbox 10.200.0.5/30 are not in the same subnet");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\nnamespace = \"private\"\nveth_host = \"10.200.0.1/30\"\n"
+		    "veth_sandbox = \"10.200.0.1/30\"\n", 1, 10,
+		    "profile 'x': veth_host and veth_sandbox are the same address 10.200.0.1/30");
+}
+
+static void network_namespace_merges_through_defaults_and_overlays(void **state)
+{
+	const char *src = "[defaults.network]\nnamespace = \"private\"\n"
+			  "veth_host = \"10.200.0.1/30\"\nveth_sandbox = \"10.200.0.2/30\"\n"
+			  "[profile.a]\nnetwork.mode = \"allow\"\n"
+			  "[profile.b.network]\nmode = \"deny\"\nveth_sandbox = \"10.200.0.2/30\"\n"
+			  "[env.dev.profile.a]\nnetwork.veth_sandbox = \"10.200.0.3/29\"\nnetwork.veth_host = \"10.200.0.4/29\"\n"
+			  "[env.prod.profile.b]\nnetwork.mode = \"none\"\n";
+	const struct sbx_profile *a, *b;
+	struct sbx_policy *p = load_ok(src, NULL);
+
+	(void)state;
+	a = sbx_policy_find(p, "a");
+	b = sbx_policy_find(p, "b");
+	assert_int_equal(a->net.namespace, SBX_NETNS_PRIVATE);		/* from [defaults] */
+	assert_int_equal(a->net.mode, SBX_NET_ALLOW);
+	assert_string_equal(a->net.veth_host, "10.200.0.1/30");
+	assert_string_equal(b->net.veth_host, "10.200.0.1/30");
+	sbx_policy_free(p);
+	p = load_ok(src, "dev");
+	a = sbx_policy_find(p, "a");
+	assert_string_equal(a->net.veth_host, "10.200.0.4/29");
+	assert_string_equal(a->net.veth_sandbox, "10.200.0.3/29");
+	sbx_policy_free(p);
+	/* The prod overlay takes b's network away: the inherited veth pair is now an error. */
+	expect_diag_env(src, "prod", 7, 10, "profile 'b': network.veth_host and veth_sandbox need a network mode other than 'none'");
+	/* Errors in an overlay's veth keys are found whichever environment is selected. */
+	expect_diag("[profile.a]\n[env.prod.profile.a]\nnetwork.veth_host = \"10.200.0.1\"\n", 3, 21,
+		    "veth_host: '10.200.0.1' has no prefix length");
+}
+
 /* ---- files and directories ---------------------------------------------- */
 
 struct tmpdir {
@@ -1011,6 +1317,17 @@ int main(void)
 		cmocka_unit_test(network_mode_consistency),
 		cmocka_unit_test(allow_mode_with_empty_list_is_accepted),
 		cmocka_unit_test(fs_rule_errors),
+		cmocka_unit_test(fsize_takes_sizes_and_bytes),
+		cmocka_unit_test(fsize_errors),
+		cmocka_unit_test(fsize_merges_through_defaults_and_overlays),
+		cmocka_unit_test(seccomp_table_is_parsed),
+		cmocka_unit_test(seccomp_errors),
+		cmocka_unit_test(seccomp_merges_key_by_key_and_lists_replace),
+		cmocka_unit_test(seccomp_conflict_across_layers_is_checked_after_merging),
+		cmocka_unit_test(network_namespace_and_veth_are_parsed),
+		cmocka_unit_test(veth_address_errors_have_positions),
+		cmocka_unit_test(veth_needs_a_private_namespace_a_network_and_one_subnet),
+		cmocka_unit_test(network_namespace_merges_through_defaults_and_overlays),
 		cmocka_unit_test(net_rule_limit_is_enforced),
 		cmocka_unit_test(other_limits_are_enforced),
 		cmocka_unit_test(path_length_limit_is_enforced),

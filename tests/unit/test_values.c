@@ -6,6 +6,7 @@
 
 #include "testutil.h"
 #include "policy.h"
+#include "policy-internal.h"	/* sbx_parse_ifaddr4 */
 
 static void duration_accepts_units_and_bare_seconds(void **state)
 {
@@ -333,6 +334,57 @@ static void port_range_parses_listen_forms(void **state)
 	assert_non_null(strstr(err, "unknown protocol 'icmp'"));
 }
 
+static void expect_bad_ifaddr(const char *s, const char *fragment)
+{
+	char err[256] = "";
+	uint32_t addr = 0x01020304;
+	uint8_t prefix = 7;
+
+	assert_int_equal(sbx_parse_ifaddr4(s, &addr, &prefix, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, fragment))
+		fail_msg("'%s': expected \"%s\" in \"%s\"", s, fragment, err);
+	assert_int_equal(addr, 0x01020304);	/* untouched on error */
+	assert_int_equal(prefix, 7);
+}
+
+static void ifaddr_keeps_host_bits_and_checks_the_subnet(void **state)
+{
+	uint32_t addr;
+	uint8_t prefix;
+
+	(void)state;
+	assert_int_equal(sbx_parse_ifaddr4("10.200.0.1/30", &addr, &prefix, NULL, 0), 0);
+	assert_int_equal(addr, 0x0ac80001);
+	assert_int_equal(prefix, 30);
+	assert_int_equal(sbx_parse_ifaddr4("10.200.0.2/30", &addr, &prefix, NULL, 0), 0);
+	assert_int_equal(addr, 0x0ac80002);
+	assert_int_equal(sbx_parse_ifaddr4("192.168.1.0/31", &addr, &prefix, NULL, 0), 0);	/* RFC 3021 */
+	assert_int_equal(prefix, 31);
+	assert_int_equal(sbx_parse_ifaddr4("192.168.1.1/31", &addr, &prefix, NULL, 0), 0);
+	assert_int_equal(sbx_parse_ifaddr4("100.64.5.9/10", &addr, &prefix, NULL, 0), 0);
+	assert_int_equal(prefix, 10);
+	assert_int_equal(sbx_parse_ifaddr4("128.0.0.1/1", &addr, &prefix, NULL, 0), 0);
+	expect_bad_ifaddr("10.200.0.1", "has no prefix length");
+	expect_bad_ifaddr("10.200.0.1/", "invalid prefix length '/'");
+	expect_bad_ifaddr("10.200.0.1/32", "prefix length /32 out of range for an interface address (1-31)");
+	expect_bad_ifaddr("10.200.0.1/0", "out of range");
+	expect_bad_ifaddr("10.200.0.0/30", "10.200.0.0/30 is the network address of its subnet");
+	expect_bad_ifaddr("10.200.0.3/30", "10.200.0.3/30 is the broadcast address of its subnet");
+	expect_bad_ifaddr("10.255.255.255/8", "broadcast");
+	expect_bad_ifaddr("127.0.0.2/8", "loopback");
+	expect_bad_ifaddr("0.1.2.3/8", "'this network'");
+	expect_bad_ifaddr("239.1.1.1/24", "multicast");
+	expect_bad_ifaddr("255.255.255.254/31", "reserved");
+	expect_bad_ifaddr("10.200.0.01/30", "leading zeros");
+	expect_bad_ifaddr("10.200.1/30", "invalid IPv4 address '10.200.1'");
+	expect_bad_ifaddr("10.200.0.1/30/30", "invalid prefix length");
+	expect_bad_ifaddr("::1/64", "invalid IPv4 address");
+	expect_bad_ifaddr("10.200.0.1\n/30", "contains a space or a non-ASCII character");
+	expect_bad_ifaddr("", "empty address");
+	expect_bad_ifaddr("100.100.100.100/30.0000000000000000", "too long");
+	assert_int_equal(sbx_parse_ifaddr4(NULL, &addr, &prefix, NULL, 0), -EINVAL);
+}
+
 static void enum_names_match_policy_spelling(void **state)
 {
 	char buf[8];
@@ -353,6 +405,16 @@ static void enum_names_match_policy_spelling(void **state)
 	assert_string_equal(sbx_audit_name(SBX_AUDIT_NONE), "none");
 	assert_string_equal(sbx_enforcement_name(SBX_ENFORCE_STRICT), "strict");
 	assert_string_equal(sbx_enforcement_name(SBX_ENFORCE_BEST_EFFORT), "best-effort");
+	assert_string_equal(sbx_seccomp_preset_name(SBX_SECCOMP_DEFAULT), "default");
+	assert_string_equal(sbx_seccomp_preset_name(SBX_SECCOMP_STRICT), "strict");
+	assert_string_equal(sbx_seccomp_preset_name((enum sbx_seccomp_preset)7), "unknown");
+	assert_string_equal(sbx_seccomp_action_name(SBX_SECCOMP_ERRNO), "errno");
+	assert_string_equal(sbx_seccomp_action_name(SBX_SECCOMP_KILL), "kill");
+	assert_string_equal(sbx_seccomp_action_name((enum sbx_seccomp_action)99), "unknown");
+	assert_string_equal(sbx_netns_name(SBX_NETNS_AUTO), "auto");
+	assert_string_equal(sbx_netns_name(SBX_NETNS_HOST), "host");
+	assert_string_equal(sbx_netns_name(SBX_NETNS_PRIVATE), "private");
+	assert_string_equal(sbx_netns_name((enum sbx_netns)3), "unknown");
 	assert_string_equal(sbx_proto_name(SBX_PROTO_ANY), "any");
 	assert_string_equal(sbx_proto_name(SBX_PROTO_TCP), "tcp");
 	assert_string_equal(sbx_proto_name(SBX_PROTO_UDP), "udp");
@@ -384,6 +446,7 @@ int main(void)
 		cmocka_unit_test(net_entry_rejects_malformed),
 		cmocka_unit_test(net_entry_rejects_overlong_names),
 		cmocka_unit_test(port_range_parses_listen_forms),
+		cmocka_unit_test(ifaddr_keeps_host_bits_and_checks_the_subnet),
 		cmocka_unit_test(enum_names_match_policy_spelling),
 	};
 

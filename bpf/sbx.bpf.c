@@ -59,7 +59,7 @@ static __always_inline __u8 sbx_bind_decide(struct sbx_ctx *c, struct sbx_net_qu
 	if (q->port == 0)
 		return SBX_VERDICT_ALLOW;
 	if (p->net_mode == SBX_NETM_NONE)
-		return SBX_VERDICT_DENY;
+		return (p->flags & SBX_POLF_NETNS_PRIVATE) ? SBX_VERDICT_ALLOW : SBX_VERDICT_DENY;
 	for (int i = 0; i < SBX_MAX_LISTEN; i++) {
 		struct sbx_listen_range *l = &p->listen[i];
 
@@ -108,7 +108,7 @@ int sbx_sock_create(struct bpf_sock *sk)
 	raw = sk->type == SOCK_RAW || sk->family == AF_PACKET;
 	inet = sk->family == AF_INET || sk->family == AF_INET6;
 	if (!(raw && !(c.pol->flags & SBX_POLF_RAW_SOCKETS)) &&
-	    !(inet && c.pol->net_mode == SBX_NETM_NONE))
+	    !(inet && sbx_eff_mode(&c) == SBX_NETM_NONE))
 		return 1;
 	__sync_fetch_and_add(&c.st->sock_denied, 1);
 	if (sbx_audit_wants(&c, SBX_VERDICT_DENY)) {

@@ -116,6 +116,8 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 	st->status_pipe[0] = st->status_pipe[1] = -1;
 	st->private_net = wants_private_net(s->profile);
 	st->veth = st->private_net && s->profile->net.mode != SBX_NET_NONE;
+	if (st->private_net && !st->veth && s->policy_flags)
+		*s->policy_flags |= SBX_POLF_NETNS_PRIVATE;
 	snprintf(st->hostname, sizeof(st->hostname), "%s", s->id);
 	r = make_root_dir(st, why, len);
 	if (!r)
@@ -124,6 +126,11 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 		r = sbx_env_build(s->profile, &st->ids, &st->envp);
 	if (!r)
 		r = sbx_seccomp_build(s->profile, &st->sc, why, len);
+	if (!r && s->refused) {
+		memcpy(s->refused->bits, st->sc.denied, sizeof(s->refused->bits));
+		if (!s->profile->net.raw_sockets)
+			s->refused->flags |= SBX_SYSF_PACKET_REFUSED;
+	}
 	if (!r && pipe2(st->status_pipe, O_CLOEXEC) < 0)
 		r = -errno;
 	if (r < 0) {

@@ -33,6 +33,9 @@ struct sbx_spawn {
 	/* Filled by prepare: what the provider's seccomp filter refuses, so the
 	 * kernel side can audit those refusals (sbx_abi.h sbx_syscall_set). */
 	struct sbx_syscall_set *refused;
+	/* Filled by prepare: SBX_POLF_* the provider adds to the policy (e.g.
+	 * SBX_POLF_NETNS_PRIVATE when it isolates the network itself). */
+	uint32_t *policy_flags;
 	/* Called in the parent once the child exists and before it may run the
 	 * workload, so the start event precedes every event of the workload. */
 	int (*started)(void *ctx, pid_t pid);

@@ -532,6 +532,7 @@ static const struct cli_verb *const sbx_verbs[] = {
 	&cli_verb_kill,
 	&cli_verb_audit,
 	&cli_verb_policy,
+	&cli_verb_providers,
 	&cli_verb_features,
 	&cli_verb_unload,
 	&cli_verb_help,

@@ -172,5 +172,6 @@ extern const struct cli_verb cli_verb_stats;	/* sandbox_cmd.c */
 extern const struct cli_verb cli_verb_kill;	/* sandbox_cmd.c */
 extern const struct cli_verb cli_verb_unload;	/* sandbox_cmd.c */
 extern const struct cli_verb cli_verb_audit;	/* audit_cmd.c */
+extern const struct cli_verb cli_verb_providers; /* providers_cmd.c */
 
 #endif /* SBX_CLI_H */

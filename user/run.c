@@ -326,10 +326,11 @@ static int spawn(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
 	struct sbx_syscall_set refused = { 0 };
+	uint32_t policy_flags = 0;
 	struct sbx_spawn sp = { .id = s->sb.id, .profile = s->o->profile, .argv = s->o->argv,
 				.cgroup_fd = s->sb.cgroup_fd, .cgroup_path = s->sb.cgroup_path,
 				.slot = s->sb.slot, .started = on_started, .started_ctx = s,
-				.refused = &refused };
+				.refused = &refused, .policy_flags = &policy_flags };
 	char why[1024] = "";
 	int r;
 
@@ -337,6 +338,8 @@ static int spawn(struct run_state *s)
 	if (r < 0)
 		return fail(s, r, "provider %s: %s", pv->name, why);
 	r = sbx_sandbox_set_syscalls(&s->sb, &refused);
+	if (!r && policy_flags)
+		r = sbx_sandbox_add_policy_flags(&s->sb, policy_flags);
 	if (r < 0)
 		return fail(s, r, "write the refused-syscall set: %s", strerror(-r));
 	r = pv->spawn(s->pstate, &sp, &s->child, why, sizeof(why));

@@ -190,6 +190,14 @@ int sbx_sandbox_set_syscalls(struct sbx_sandbox *sb, const struct sbx_syscall_se
 	return 0;
 }
 
+int sbx_sandbox_add_policy_flags(struct sbx_sandbox *sb, uint32_t flags)
+{
+	sb->comp.cfg.flags |= flags;
+	if (bpf_map_update_elem(sb->bpf->policies_fd, &sb->policy_id, &sb->comp.cfg, 0))
+		return -errno;
+	return 0;
+}
+
 static void clear_policy(struct sbx_sandbox *sb)
 {
 	struct sbx_syscall_set none = {};

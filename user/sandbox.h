@@ -50,6 +50,9 @@ int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 /* What the provider's seccomp filter refuses, for the syscall audit. */
 int sbx_sandbox_set_syscalls(struct sbx_sandbox *sb, const struct sbx_syscall_set *set);
 
+/* Flags a provider adds to the policy before the workload starts. */
+int sbx_sandbox_add_policy_flags(struct sbx_sandbox *sb, uint32_t flags);
+
 /* Records the registry file (after spawn, when the workload pid is known). */
 int sbx_sandbox_register(struct sbx_sandbox *sb, const char *profile, const char *provider,
 			 pid_t workload_pid);

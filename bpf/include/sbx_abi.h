@@ -55,6 +55,9 @@ enum sbx_audit_abi {
 
 /* sbx_policy_cfg.flags */
 #define SBX_POLF_RAW_SOCKETS	0x1u	/* raw and packet sockets allowed */
+#define SBX_POLF_NETNS_PRIVATE	0x2u	/* mode none in a private network namespace
+					 * holding only loopback: nothing can leave,
+					 * so loopback use inside it is not refused */
 
 /* sbx_slot.flags */
 #define SBX_SLOTF_ACTIVE	0x1u

@@ -44,6 +44,15 @@ static __always_inline __u8 sbx_rules_match(struct sbx_net_value *v, struct sbx_
 	return 0;
 }
 
+/* The mode the programs apply: "none" in a private loopback-only namespace
+ * needs no refusals of its own. */
+static __always_inline __u8 sbx_eff_mode(struct sbx_ctx *c)
+{
+	if (c->pol->net_mode == SBX_NETM_NONE && (c->pol->flags & SBX_POLF_NETNS_PRIVATE))
+		return SBX_NETM_FULL;
+	return c->pol->net_mode;
+}
+
 static __always_inline __u8 sbx_net_decide(struct sbx_ctx *c, struct sbx_net_query *q,
 					   __u32 *ret_rule)
 {
@@ -51,7 +60,7 @@ static __always_inline __u8 sbx_net_decide(struct sbx_ctx *c, struct sbx_net_que
 	__u8 verdict = 0;
 
 	*ret_rule = SBX_RULE_DEFAULT;
-	switch (c->pol->net_mode) {
+	switch (sbx_eff_mode(c)) {
 	case SBX_NETM_FULL:
 		return SBX_VERDICT_ALLOW;
 	case SBX_NETM_NONE:

@@ -35,6 +35,11 @@ static int fail(char *why, size_t len, const char *what, const char *path)
 
 static int mkdirs(char *path)
 {
+	/* usually only the last component is missing: try that first */
+	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
 	for (char *p = path + 1; *p; p++) {
 		if (*p != '/')
 			continue;

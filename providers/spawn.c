@@ -24,14 +24,16 @@
 #define P_PIDFD 3
 #endif
 
+/* sbx changes no signal disposition (it blocks and reads a signalfd), so
+ * restoring the mask and the few a caller might ignore is enough. */
 static void child_reset_signals(void)
 {
+	static const int sigs[] = { SIGPIPE, SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	sigset_t none;
 
 	sigemptyset(&none);
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 

@@ -40,6 +40,11 @@ struct sbx_spawn {
 	 * workload, so the start event precedes every event of the workload. */
 	int (*started)(void *ctx, pid_t pid);
 	void *started_ctx;
+	/* Called in the child first thing after it was released (e.g. to move
+	 * itself into v1 cgroups, which is far cheaper than the parent moving it);
+	 * a negative return aborts the sandbox as a setup failure. */
+	int (*child_setup)(void *ctx);
+	void *child_setup_ctx;
 };
 
 struct sbx_child {

@@ -282,18 +282,19 @@ static int apply_rules(const struct sbx_profile *p, const char *root, char *why,
 	return 0;
 }
 
+/* pivot_root(".", ".") stacks the old root on top of the new one, so no
+ * directory is needed for it (the new root may be read-only), and detaching
+ * the top of the stack leaves the new root. */
 static int enter_root(const char *root, char *why, size_t len)
 {
-	char old[4096];
-
-	snprintf(old, sizeof(old), "%s/.oldroot", root);
-	if (mkdir(old, 0700) < 0 && errno != EEXIST)
-		return fail(why, len, "mkdir", "/.oldroot");
-	if (syscall(SYS_pivot_root, root, old) < 0)
+	if (chdir(root) < 0)
+		return fail(why, len, "chdir", root);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return fail(why, len, "pivot_root to", root);
-	if (chdir("/") < 0 || umount2("/.oldroot", MNT_DETACH) < 0)
+	if (umount2(".", MNT_DETACH) < 0)
 		return fail(why, len, "detach", "old root");
-	rmdir("/.oldroot");
+	if (chdir("/") < 0)
+		return fail(why, len, "chdir", "/");
 	return 0;
 }
 

@@ -82,6 +82,8 @@ static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spa
 		_exit(125);
 	close(gofd);
 	report_fd = errfd;
+	if (s->child_setup && (err = s->child_setup(s->child_setup_ctx)) < 0)
+		sbx_child_fail(-err, true, "joining the sandbox's v1 cgroups failed");
 	/* fn execs, or returns the errno of a failed exec */
 	err = -fn(s, arg);
 	sbx_child_fail(err, false, NULL);

@@ -48,7 +48,9 @@ struct sbx_usage {
 };
 
 /* Which limits this host can enforce, and how, for `sbx features`/errors:
- * fills why with e.g. "memory: cgroup2 memory.max" or "pids: no controller". */
+ * fills why with one "; "-separated item per limit, e.g. "memory: cgroup2
+ * memory.max + memory.swap.max", "cpu: cgroup v1 cpu.cfs_quota_us" or
+ * "pids: no pids controller (...)". Creates and writes nothing. */
 int sbx_limits_probe(const char *v2_root, bool ret_can[SBX_LIMIT_N], char *why, size_t len);
 
 /* Sets up the limits the profile asks for. A limit no controller can enforce
@@ -60,6 +62,12 @@ int sbx_limits_create(struct sbx_limits *l, const char *instance, const char *id
 
 /* Places pid in the v1 cgroups (cgroup2 placement is done by clone3). */
 int sbx_limits_attach(struct sbx_limits *l, pid_t pid);
+
+/* The same from inside the child, between fork and exec, while it is still
+ * single-threaded and privileged: writes "0" to each v1 "tasks" file, which
+ * spares the kernel the global threadgroup lock that moving another process
+ * takes (measured here: ~40 us instead of 10-17 ms). Async-signal-safe. */
+int sbx_limits_attach_self(const struct sbx_limits *l);
 
 /* Kills every process of the sandbox, in v1 cgroups too (freeze, kill, thaw). */
 int sbx_limits_kill(struct sbx_limits *l);

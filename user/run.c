@@ -316,10 +316,16 @@ static int on_started(void *ctx, pid_t pid)
 	struct run_state *s = ctx;
 
 	s->child.pid = pid;
-	if (s->have_lim && sbx_limits_attach(&s->lim, pid) < 0)
-		return -EIO;
 	sbx_sandbox_register(&s->sb, s->o->profile->name, s->o->provider->name, pid);
 	return emit_life(s, SBX_EV_SANDBOX_START, 0);
+}
+
+/* In the child: join the v1 cgroups of the limits (cgroup2 is clone3's job). */
+static int child_setup(void *ctx)
+{
+	struct run_state *s = ctx;
+
+	return s->have_lim ? sbx_limits_attach_self(&s->lim) : 0;
 }
 
 static int spawn(struct run_state *s)
@@ -330,7 +336,8 @@ static int spawn(struct run_state *s)
 	struct sbx_spawn sp = { .id = s->sb.id, .profile = s->o->profile, .argv = s->o->argv,
 				.cgroup_fd = s->sb.cgroup_fd, .cgroup_path = s->sb.cgroup_path,
 				.slot = s->sb.slot, .started = on_started, .started_ctx = s,
-				.refused = &refused, .policy_flags = &policy_flags };
+				.refused = &refused, .policy_flags = &policy_flags,
+				.child_setup = child_setup, .child_setup_ctx = s };
 	char why[1024] = "";
 	int r;
 

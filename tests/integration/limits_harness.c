@@ -7,7 +7,8 @@
  * the sandbox after a delay), reads the usage, destroys everything and prints
  * one JSON object.
  *
- *   limits_harness [-i INSTANCE] [-m BYTES] [-c MILLI] [-p PIDS] [-k KILL_MS] -- CMD...
+ *   limits_harness [-i INSTANCE] [-m BYTES] [-c MILLI] [-p PIDS] [-k KILL_MS] [-s] -- CMD...
+ * -s: the child places itself in the v1 cgroups (sbx_limits_attach_self).
  * "kill" in the output is what the final sbx_limits_kill returned and
  * "left_after_kill" how many processes the cgroups still listed after it.
  *   limits_harness work mem BYTES | fork MAX | spin MS | tree N [SECS]
@@ -16,7 +17,7 @@
  *   mem BYTES   allocate and touch BYTES, print "touched BYTES"
  *   fork MAX    fork children that pause until fork fails; print
  *               "forked N errno NAME" and exit 3 on failure, 0 if MAX reached
- *   spin MS     busy loop for MS of wall time
+ *   spin MS     busy loop for MS of wall time, print "cpu_us N" (its own view)
  *   tree N SECS start N detached (double-forked, setsid) "sleep SECS", then
  *               sleep SECS itself
  */
@@ -81,9 +82,14 @@ static int work_spin(uint64_t ms)
 	volatile uint64_t x = 0;
 	uint64_t end = now_ms() + ms;
 
+	struct timespec cpu;
+
 	while (now_ms() < end)
 		for (int i = 0; i < 100000; i++)
 			x++;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	printf("cpu_us %llu\n", (unsigned long long)cpu.tv_sec * 1000000 +
+	       (unsigned long long)cpu.tv_nsec / 1000);
 	return 0;
 }
 
@@ -128,6 +134,7 @@ struct opts {
 	const char *instance;
 	struct sbx_profile prof;
 	long kill_ms;
+	bool self;		/* -s: the child attaches itself (sbx_limits_attach_self) */
 	char **cmd;
 };
 
@@ -137,13 +144,14 @@ static int parse(int argc, char **argv, struct opts *o)
 
 	o->instance = "sbxtest-limits-harness";
 	o->kill_ms = -1;
-	while ((c = getopt(argc, argv, "i:m:c:p:k:")) != -1) {
+	while ((c = getopt(argc, argv, "i:m:c:p:k:s")) != -1) {
 		switch (c) {
 		case 'i': o->instance = optarg; break;
 		case 'm': o->prof.memory_bytes = strtoull(optarg, NULL, 0); break;
 		case 'c': o->prof.cpu_milli = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'p': o->prof.pids = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'k': o->kill_ms = strtol(optarg, NULL, 0); break;
+		case 's': o->self = true; break;
 		default: return -EINVAL;
 		}
 	}
@@ -167,7 +175,7 @@ static void json_str(const char *key, const char *s)
 }
 
 /* Forks the child, holds it until it is in every cgroup, lets it exec. */
-static pid_t start(struct sbx_limits *l, const char *v2_path, char **cmd)
+static pid_t start(struct sbx_limits *l, const char *v2_path, char **cmd, bool self)
 {
 	int go[2];
 	pid_t pid;
@@ -183,6 +191,8 @@ static pid_t start(struct sbx_limits *l, const char *v2_path, char **cmd)
 		dup2(STDERR_FILENO, STDOUT_FILENO);	/* stdout carries the JSON */
 		if (read(go[0], &c, 1) != 1)
 			_exit(125);
+		if (self && sbx_limits_attach_self(l) < 0)
+			_exit(124);
 		if (!strcmp(cmd[0], "work"))
 			execv("/proc/self/exe", cmd - 1);
 		execvp(cmd[0], cmd);
@@ -195,7 +205,7 @@ static pid_t start(struct sbx_limits *l, const char *v2_path, char **cmd)
 		fprintf(f, "%d\n", (int)pid);
 		fclose(f);
 	}
-	if (sbx_limits_attach(l, pid) < 0 || write(go[1], "g", 1) != 1) {
+	if ((!self && sbx_limits_attach(l, pid) < 0) || write(go[1], "g", 1) != 1) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		pid = -EIO;
@@ -281,7 +291,7 @@ static int run(struct opts *o, const char *v2_path, const char *id)
 		free(l);
 		return r;
 	}
-	pid = start(l, v2_path, o->cmd);
+	pid = start(l, v2_path, o->cmd, o->self);
 	if (pid < 0) {
 		sbx_limits_destroy(l);
 		free(l);
@@ -311,7 +321,7 @@ int main(int argc, char **argv)
 		return work(argc, argv);
 	if (parse(argc, argv, &o) < 0) {
 		fprintf(stderr, "usage: %s [-i INSTANCE] [-m BYTES] [-c MILLI] [-p PIDS] "
-			"[-k KILL_MS] -- CMD...\n", argv[0]);
+			"[-k KILL_MS] [-s] -- CMD...\n", argv[0]);
 		return 2;
 	}
 	snprintf(id, sizeof(id), "h%d", (int)getpid());

@@ -1,0 +1,891 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Resource limits on cgroup2 controllers, or on the v1 hierarchies of hybrid
+ * hosts. What this file writes, and nothing else:
+ *   - the sandbox's cgroup2 directory (made by the caller) and "+ctrl" in the
+ *     cgroup.subtree_control of its parent, the sbx root;
+ *   - directories it makes itself: <v1 mount><own v1 cgroup>/<instance>/<id>.
+ * Cgroups of anyone else (the v1 cgroup sbx runs in included) are only read.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "limits.h"
+
+#define CPU_PERIOD_US 100000ULL
+#define CPU_QUOTA_MIN_US 1000ULL	/* the kernel refuses shorter quotas */
+#define NAP_NS (2 * 1000 * 1000)
+#define EMPTY_NAPS 1500			/* ~3 s for killed tasks to leave a cgroup */
+#define FREEZE_NAPS 500			/* ~1 s for a freezer state change */
+
+/* v1 hierarchy names; the first three are also the cgroup2 controllers. */
+static const char *const names[SBX_V1_N] = { "memory", "cpu", "pids", "cpuacct", "freezer" };
+static const char *const v2_files[SBX_LIMIT_N] = { "memory.max", "cpu.max", "pids.max" };
+
+/* v1 directories of the hierarchies to use, before instance/id is added. */
+struct plan {
+	bool use[SBX_V1_N];
+	char base[SBX_V1_N][PATH_MAX];
+};
+
+static void nap(void)
+{
+	struct timespec ts = { 0, NAP_NS };
+
+	nanosleep(&ts, NULL);
+}
+
+static int path_join(char *buf, size_t len, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", dir, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	return path_join(path, sizeof(path), dir, name) == 0 && access(path, F_OK) == 0;
+}
+
+static int write_str(const char *dir, const char *name, const char *val)
+{
+	char path[PATH_MAX];
+	size_t want = strlen(val);
+	ssize_t n;
+	int fd, r;
+
+	r = path_join(path, sizeof(path), dir, name);
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, want);
+	r = n < 0 ? -errno : (size_t)n != want ? -EIO : 0;
+	close(fd);
+	return r;
+}
+
+static int write_u64(const char *dir, const char *name, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	return write_str(dir, name, buf);
+}
+
+static int read_str(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, r;
+
+	r = path_join(path, sizeof(path), dir, name);
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (r == 0)
+		buf[n] = 0;
+	return r;
+}
+
+static int read_u64(const char *dir, const char *name, uint64_t *ret)
+{
+	char buf[64], *end;
+	unsigned long long v;
+	int r;
+
+	r = read_str(dir, name, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	errno = 0;
+	v = strtoull(buf, &end, 10);
+	if (errno || end == buf)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* Value of the "key N" line of a flat-keyed file (memory.events, cpu.stat). */
+static int read_key(const char *dir, const char *name, const char *key, uint64_t *ret)
+{
+	char buf[4096];
+	size_t n = strlen(key);
+	int r;
+
+	r = read_str(dir, name, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	for (char *line = buf; *line; line++) {
+		if (!strncmp(line, key, n) && line[n] == ' ') {
+			*ret = strtoull(line + n + 1, NULL, 10);
+			return 0;
+		}
+		line = strchr(line, '\n');
+		if (!line)
+			break;
+	}
+	return -ENOENT;
+}
+
+/* word is one of the space/comma/newline separated items of list. */
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)); p += n) {
+		bool start = p == list || strchr(" ,\n", p[-1]);
+		bool end = !p[n] || strchr(" ,\n", p[n]);
+
+		if (start && end)
+			return true;
+	}
+	return false;
+}
+
+static int copy_str(char *buf, size_t len, const char *s)
+{
+	return (size_t)snprintf(buf, len, "%s", s) >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Mount point and mount root of the v1 hierarchy that has ctrl. */
+static int v1_mount(const char *ctrl, char *mnt, size_t mlen, char *root, size_t rlen)
+{
+	char line[4096], m[PATH_MAX], rt[PATH_MAX], opts[1024];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	/* "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu" */
+	while (r == -ENOENT && fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - cgroup ");
+
+		if (!sep || sscanf(sep + 10, "%*s %1023s", opts) != 1 || !has_word(opts, ctrl))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", rt, m) != 2)
+			continue;
+		r = copy_str(mnt, mlen, m);
+		if (r == 0)
+			r = copy_str(root, rlen, rt);
+	}
+	fclose(f);
+	return r;
+}
+
+/* The v1 cgroup this process is in, in the hierarchy that has ctrl. */
+static int v1_self(const char *ctrl, char *buf, size_t len)
+{
+	char line[PATH_MAX + 256];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int r = -ESRCH;
+
+	if (!f)
+		return -errno;
+	/* "4:memory:/process_api/9eae" or "2:cpu,cpuacct:/" */
+	while (r == -ESRCH && fgets(line, sizeof(line), f)) {
+		char *list = strchr(line, ':'), *path;
+
+		path = list ? strchr(list + 1, ':') : NULL;
+		if (!path)
+			continue;
+		*path++ = 0;
+		path[strcspn(path, "\n")] = 0;
+		if (has_word(list + 1, ctrl))
+			r = copy_str(buf, len, path);
+	}
+	fclose(f);
+	return r;
+}
+
+/* "<mount><own cgroup>" of a v1 hierarchy: -ENOENT when it is not mounted,
+ * -ESRCH when the mount does not show the cgroup this process is in. */
+static int v1_base(const char *ctrl, char *buf, size_t len)
+{
+	char mnt[PATH_MAX], root[PATH_MAX], self[PATH_MAX];
+	const char *rel = self;
+	size_t n;
+	int r;
+
+	r = v1_mount(ctrl, mnt, sizeof(mnt), root, sizeof(root));
+	if (r == 0)
+		r = v1_self(ctrl, self, sizeof(self));
+	if (r < 0)
+		return r;
+	/* a container's mount may show a subtree only: strip its root */
+	n = strlen(root);
+	if (strcmp(root, "/")) {
+		if (strncmp(self, root, n) || (self[n] && self[n] != '/'))
+			return -ESRCH;
+		rel = self + n;
+	}
+	if (!strcmp(rel, "/"))
+		rel = "";
+	if ((size_t)snprintf(buf, len, "%s%s", mnt, rel) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int parent_dir(char *buf, size_t len, const char *path)
+{
+	char *slash;
+	int r = copy_str(buf, len, path);
+
+	if (r < 0)
+		return r;
+	slash = strrchr(buf, '/');
+	if (!slash || slash == buf)
+		return -EINVAL;
+	*slash = 0;
+	return 0;
+}
+
+/* Makes controller k available in the sandbox's cgroup2 directory: its
+ * parent, the sbx root (which has no processes), enables it if it may. The
+ * host's root cgroup is never the sbx root: it is left alone. */
+static int v2_enable(const char *v2_path, enum sbx_limit_kind k)
+{
+	char root[PATH_MAX], mnt[PATH_MAX], avail[1024], op[32];
+	int r;
+
+	if (!v2_path[0])
+		return -ENOENT;
+	if (exists(v2_path, v2_files[k]))
+		return 0;
+	r = parent_dir(root, sizeof(root), v2_path);
+	if (r == 0 && sbx_cgroup2_mount(mnt, sizeof(mnt)) == 0 && !strcmp(root, mnt))
+		r = -ENOENT;
+	if (r == 0)
+		r = read_str(root, "cgroup.controllers", avail, sizeof(avail));
+	if (r < 0)
+		return r;
+	if (!has_word(avail, names[k]))
+		return -ENOENT;
+	snprintf(op, sizeof(op), "+%s", names[k]);
+	r = write_str(root, "cgroup.subtree_control", op);
+	if (r < 0)
+		return r;
+	return exists(v2_path, v2_files[k]) ? 0 : -ENOENT;
+}
+
+/* Read-only variant for the probe: the sbx root may not exist yet, then
+ * what it would get is its parent's subtree_control. */
+static bool v2_listed(const char *v2_root, enum sbx_limit_kind k)
+{
+	char parent[PATH_MAX], avail[1024];
+
+	if (!v2_root || !v2_root[0])
+		return false;
+	if (read_str(v2_root, "cgroup.controllers", avail, sizeof(avail)) == 0)
+		return has_word(avail, names[k]);
+	if (parent_dir(parent, sizeof(parent), v2_root) < 0 ||
+	    read_str(parent, "cgroup.subtree_control", avail, sizeof(avail)) < 0)
+		return false;
+	return has_word(avail, names[k]);
+}
+
+static void no_controller(enum sbx_limit_kind k, int e2, int e1, char *buf, size_t len)
+{
+	const char *n = names[k];
+	char v2[128], v1[160];
+
+	if (e2 == -ENOENT)
+		snprintf(v2, sizeof(v2), "cgroup2 lacks it");
+	else
+		snprintf(v2, sizeof(v2), "cgroup2 cannot enable it: %s", strerror(-e2));
+	if (e1 == -ENOENT)
+		snprintf(v1, sizeof(v1), "no v1 %s hierarchy is mounted", n);
+	else if (e1 == -ESRCH)
+		snprintf(v1, sizeof(v1), "the v1 %s mount does not show this process's cgroup", n);
+	else
+		snprintf(v1, sizeof(v1), "the v1 %s hierarchy is unusable: %s", n, strerror(-e1));
+	snprintf(buf, len, "%s: no %s controller (%s and %s)", n, n, v2, v1);
+}
+
+static void append(char *why, size_t len, const char *s)
+{
+	size_t off = strnlen(why, len);
+
+	if (off + 1 < len)
+		snprintf(why + off, len - off, "%s%s", off ? "; " : "", s);
+}
+
+/* --- cgroup subtrees ------------------------------------------------------ */
+
+/* Calls fn on every cgroup of the subtree at dir, children first (the
+ * workload may have made v1 sub-cgroups if it could write there). */
+static int walk(const char *dir, int (*fn)(const char *dir), int depth)
+{
+	char sub[PATH_MAX];
+	struct dirent *de;
+	int r = 0, n;
+	DIR *d;
+
+	if (depth > 32)
+		return -ELOOP;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+		    path_join(sub, sizeof(sub), dir, de->d_name) < 0)
+			continue;
+		n = walk(sub, fn, depth + 1);
+		if (n < 0 && r >= 0)
+			r = n;
+		else if (n > 0 && r >= 0)
+			r += n;
+	}
+	closedir(d);
+	n = fn(dir);
+	return r < 0 ? r : n < 0 ? n : r + n;
+}
+
+/* SIGKILLs each process listed in dir/cgroup.procs; returns how many. */
+static int kill_listed(const char *dir)
+{
+	char path[PATH_MAX];
+	int pid, n = 0;
+	FILE *f;
+
+	if (path_join(path, sizeof(path), dir, "cgroup.procs") < 0)
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fscanf(f, "%d", &pid) == 1)
+		if (pid > 0 && kill(pid, SIGKILL) == 0)
+			n++;
+	fclose(f);
+	return n;
+}
+
+static int remove_dir(const char *dir)
+{
+	return rmdir(dir) == 0 || errno == ENOENT ? 0 : -errno;
+}
+
+/* Kills until the subtree is empty: killed tasks leave it asynchronously,
+ * and without a freezer a forking task may add more meanwhile. */
+static int kill_until_empty(const char *dir)
+{
+	for (int i = 0; i < EMPTY_NAPS; i++) {
+		int n = walk(dir, kill_listed, 0);
+
+		if (n <= 0)
+			return n;
+		nap();
+	}
+	return -EBUSY;
+}
+
+/* Removes the subtree at dir (the sandbox's cgroup and any it made). */
+static int remove_tree(const char *dir)
+{
+	int r = 0;
+
+	for (int i = 0; i < EMPTY_NAPS; i++) {
+		r = walk(dir, remove_dir, 0);
+		if (r != -EBUSY)
+			return r;
+		walk(dir, kill_listed, 0);
+		nap();
+	}
+	return r;
+}
+
+/* --- probe ---------------------------------------------------------------- */
+
+static bool describe(const char *v2_root, enum sbx_limit_kind k, char *buf, size_t len)
+{
+	static const char *const v1_how[SBX_LIMIT_N] = {
+		"memory.limit_in_bytes + memory.memsw.limit_in_bytes", "cpu.cfs_quota_us", "pids.max"
+	};
+	char base[PATH_MAX];
+	int e1;
+
+	if (v2_listed(v2_root, k)) {
+		snprintf(buf, len, "%s: cgroup2 %s%s", names[k], v2_files[k],
+			 k == SBX_LIMIT_MEMORY ? " + memory.swap.max" : "");
+		return true;
+	}
+	e1 = v1_base(names[k], base, sizeof(base));
+	if (e1 < 0) {
+		no_controller(k, -ENOENT, e1, buf, len);
+		return false;
+	}
+	if (k == SBX_LIMIT_MEMORY && !exists(base, "memory.memsw.limit_in_bytes"))
+		snprintf(buf, len, "memory: cgroup v1 memory.limit_in_bytes "
+			 "(swap is not limited: swap accounting is off)");
+	else
+		snprintf(buf, len, "%s: cgroup v1 %s", names[k], v1_how[k]);
+	return true;
+}
+
+int sbx_limits_probe(const char *v2_root, bool ret_can[SBX_LIMIT_N], char *why, size_t len)
+{
+	bool can[SBX_LIMIT_N];
+	char line[512];
+
+	if (!ret_can || !why || !len)
+		return -EINVAL;
+	why[0] = 0;
+	for (int k = 0; k < SBX_LIMIT_N; k++) {
+		can[k] = describe(v2_root, (enum sbx_limit_kind)k, line, sizeof(line));
+		append(why, len, line);
+	}
+	memcpy(ret_can, can, sizeof(can));
+	return 0;
+}
+
+/* --- create ---------------------------------------------------------------- */
+
+/* Chooses cgroup2 or v1 for limit k; memory is always set up (when it can
+ * be) for its peak and OOM accounting. */
+static int plan_limit(struct sbx_limits *l, struct plan *pl, enum sbx_limit_kind k,
+		      char *why, size_t len)
+{
+	char msg[512];
+	int e2, e1;
+
+	if (!l->want[k] && k != SBX_LIMIT_MEMORY)
+		return 0;
+	e2 = v2_enable(l->v2_path, k);
+	if (e2 == 0) {
+		l->on_v2[k] = true;
+		return 0;
+	}
+	e1 = v1_base(names[k], pl->base[k], sizeof(pl->base[k]));
+	if (e1 == 0) {
+		pl->use[k] = true;
+		return 0;
+	}
+	if (!l->want[k])
+		return 0;
+	no_controller(k, e2, e1, msg, sizeof(msg));
+	append(why, len, msg);
+	return -EOPNOTSUPP;
+}
+
+/* cpuacct gives CPU time when cgroup2 has no cpu controller; the freezer
+ * stops every v1 member at once for the kill. Both are optional. */
+static void plan_accounting(const struct sbx_limits *l, struct plan *pl)
+{
+	bool any = false;
+
+	if (!l->on_v2[SBX_LIMIT_CPU])
+		pl->use[SBX_V1_CPUACCT] = v1_base(names[SBX_V1_CPUACCT], pl->base[SBX_V1_CPUACCT],
+						  sizeof(pl->base[0])) == 0;
+	for (int h = 0; h < SBX_V1_FREEZER; h++)
+		any |= pl->use[h];
+	if (any)
+		pl->use[SBX_V1_FREEZER] = v1_base(names[SBX_V1_FREEZER], pl->base[SBX_V1_FREEZER],
+						  sizeof(pl->base[0])) == 0;
+}
+
+/* Makes <base>/<instance>/<id> for hierarchy h (or shares the directory of
+ * a hierarchy mounted together with it, as in "cpu,cpuacct"). */
+static int make_one(struct sbx_limits *l, const struct plan *pl, int h, const char *instance,
+		    const char *id)
+{
+	char dir[PATH_MAX], *path = l->v1_path[h];
+	int r = 0;
+
+	for (int j = 0; j < h; j++)
+		if (l->v1_path[j][0] && !strcmp(pl->base[j], pl->base[h])) {
+			memcpy(path, l->v1_path[j], PATH_MAX);
+			return 0;
+		}
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", pl->base[h], instance) >= sizeof(dir) ||
+	    path_join(path, PATH_MAX, dir, id) < 0) {
+		path[0] = 0;
+		return -ENAMETOOLONG;
+	}
+	/* retry: a sandbox of the same instance may remove the empty dir */
+	for (int i = 0; i < 3; i++) {
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			r = -errno;
+		else
+			r = mkdir(path, 0755) < 0 ? -errno : 0;
+		if (r != -ENOENT)
+			break;
+	}
+	if (r < 0) {
+		path[0] = 0;
+		rmdir(dir);	/* only succeeds when empty */
+	}
+	return r;
+}
+
+static int make_v1(struct sbx_limits *l, const struct plan *pl, const char *instance,
+		   const char *id, char *why, size_t len)
+{
+	for (int h = 0; h < SBX_V1_N; h++) {
+		int r;
+
+		if (!pl->use[h])
+			continue;
+		r = make_one(l, pl, h, instance, id);
+		/* only a limit's own hierarchy is required; accounting is not */
+		if (r < 0 && h < SBX_LIMIT_N && l->want[h]) {
+			snprintf(why, len, "%s: create v1 cgroup %s/%s/%s: %s", names[h],
+				 pl->base[h], instance, id, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int set_str(const char *dir, const char *file, const char *val, char *why, size_t len)
+{
+	int r = write_str(dir, file, val);
+
+	/* why starts with the limit's name: "memory.max" -> "memory: ..." */
+	if (r < 0)
+		snprintf(why, len, "%.*s: write %s to %s/%s: %s", (int)strcspn(file, "."), file,
+			 val, dir, file, strerror(-r));
+	return r;
+}
+
+static int set_u64(const char *dir, const char *file, uint64_t v, char *why, size_t len)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	return set_str(dir, file, buf, why, len);
+}
+
+/* v1 memory cgroups inherit oom_kill_disable: make sure the killer runs. */
+static int keep_oom_killer(const char *dir, char *why, size_t len)
+{
+	uint64_t off = 0;
+
+	if (read_key(dir, "memory.oom_control", "oom_kill_disable", &off) < 0 || !off)
+		return 0;
+	return set_str(dir, "memory.oom_control", "0", why, len);
+}
+
+static int apply_memory(struct sbx_limits *l, uint64_t bytes, char *why, size_t len)
+{
+	const char *m = l->v1_path[SBX_V1_MEMORY];
+	int r;
+
+	if (l->on_v2[SBX_LIMIT_MEMORY]) {
+		read_key(l->v2_path, "memory.events", "oom_kill", &l->oom_kill_before);
+		r = bytes ? set_u64(l->v2_path, "memory.max", bytes, why, len) : 0;
+		if (r < 0 || !bytes)
+			return r;
+		if (exists(l->v2_path, "memory.swap.max"))
+			return set_str(l->v2_path, "memory.swap.max", "0", why, len);
+		append(why, len, "memory: swap is not limited (no memory.swap.max)");
+		return 0;
+	}
+	if (!m[0])
+		return 0;
+	r = keep_oom_killer(m, why, len);
+	if (r < 0 || !bytes)
+		return r;
+	/* memsw (RAM + swap) may never be below the RAM limit: RAM first */
+	r = set_u64(m, "memory.limit_in_bytes", bytes, why, len);
+	if (r == 0 && exists(m, "memory.memsw.limit_in_bytes"))
+		return set_u64(m, "memory.memsw.limit_in_bytes", bytes, why, len);
+	if (r == 0)
+		append(why, len, "memory: swap is not limited "
+		       "(no memory.memsw.limit_in_bytes: swap accounting is off)");
+	return r;
+}
+
+static int apply_cpu(const struct sbx_limits *l, uint32_t milli, char *why, size_t len)
+{
+	uint64_t quota = (uint64_t)milli * CPU_PERIOD_US / 1000;
+	const char *c = l->v1_path[SBX_V1_CPU];
+	char val[64];
+	int r;
+
+	if (!milli)
+		return 0;
+	if (quota < CPU_QUOTA_MIN_US)
+		quota = CPU_QUOTA_MIN_US;
+	if (l->on_v2[SBX_LIMIT_CPU]) {
+		snprintf(val, sizeof(val), "%llu %llu", (unsigned long long)quota, CPU_PERIOD_US);
+		return set_str(l->v2_path, "cpu.max", val, why, len);
+	}
+	r = set_u64(c, "cpu.cfs_period_us", CPU_PERIOD_US, why, len);
+	return r < 0 ? r : set_u64(c, "cpu.cfs_quota_us", quota, why, len);
+}
+
+static int apply(struct sbx_limits *l, const struct sbx_profile *p, char *why, size_t len)
+{
+	const char *dir;
+	int r;
+
+	r = apply_memory(l, p->memory_bytes, why, len);
+	if (r == 0)
+		r = apply_cpu(l, p->cpu_milli, why, len);
+	if (r < 0 || !p->pids)
+		return r;
+	dir = l->on_v2[SBX_LIMIT_PIDS] ? l->v2_path : l->v1_path[SBX_V1_PIDS];
+	return set_u64(dir, "pids.max", p->pids, why, len);
+}
+
+/* Removes the v1 directories made so far, and their instance directory
+ * when nothing else uses it. The cgroups must be empty already. */
+static void remove_v1(struct sbx_limits *l)
+{
+	char parent[PATH_MAX];
+
+	for (int h = 0; h < SBX_V1_N; h++) {
+		char *path = l->v1_path[h];
+
+		if (!path[0] || remove_tree(path) < 0)
+			continue;	/* kept: a later destroy tries again */
+		if (parent_dir(parent, sizeof(parent), path) == 0)
+			rmdir(parent);	/* EBUSY/ENOTEMPTY: another sandbox's */
+		for (int j = h + 1; j < SBX_V1_N; j++)
+			if (!strcmp(l->v1_path[j], path))
+				l->v1_path[j][0] = 0;
+		path[0] = 0;
+	}
+}
+
+static bool valid_name(const char *s)
+{
+	return s && s[0] && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
+int sbx_limits_create(struct sbx_limits *l, const char *instance, const char *id,
+		      const char *v2_path, const struct sbx_profile *p, char *why, size_t len)
+{
+	struct plan *pl;
+	int r = 0, e;
+
+	if (!l || !p || !why || !len || !valid_name(instance) || !valid_name(id))
+		return -EINVAL;
+	why[0] = 0;
+	memset(l, 0, sizeof(*l));
+	if (copy_str(l->v2_path, sizeof(l->v2_path), v2_path ? v2_path : "") < 0)
+		return -ENAMETOOLONG;
+	l->want[SBX_LIMIT_MEMORY] = p->memory_bytes > 0;
+	l->want[SBX_LIMIT_CPU] = p->cpu_milli > 0;
+	l->want[SBX_LIMIT_PIDS] = p->pids > 0;
+	pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return -ENOMEM;
+	for (int k = 0; k < SBX_LIMIT_N; k++) {
+		e = plan_limit(l, pl, (enum sbx_limit_kind)k, why, len);
+		if (e < 0 && r == 0)
+			r = e;
+	}
+	if (r == 0) {
+		plan_accounting(l, pl);
+		r = make_v1(l, pl, instance, id, why, len);
+	}
+	if (r == 0)
+		r = apply(l, p, why, len);
+	free(pl);
+	if (r < 0)
+		remove_v1(l);
+	return r;
+}
+
+int sbx_limits_attach(struct sbx_limits *l, pid_t pid)
+{
+	if (!l || pid <= 0)
+		return -EINVAL;
+	for (int h = 0; h < SBX_V1_N; h++) {
+		int r;
+
+		if (!l->v1_path[h][0])
+			continue;
+		r = write_u64(l->v1_path[h], "cgroup.procs", (uint64_t)pid);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Joins "<dir>/tasks" without snprintf or malloc (used after fork). */
+static int tasks_path(char *buf, size_t len, const char *dir)
+{
+	static const char name[] = "/tasks";
+	size_t n = strlen(dir);
+
+	if (n + sizeof(name) > len)
+		return -ENAMETOOLONG;
+	memcpy(buf, dir, n);
+	memcpy(buf + n, name, sizeof(name));
+	return 0;
+}
+
+int sbx_limits_attach_self(const struct sbx_limits *l)
+{
+	char path[PATH_MAX + 8];
+
+	if (!l)
+		return -EINVAL;
+	for (int h = 0; h < SBX_V1_N; h++) {
+		int fd, r = 0;
+
+		if (!l->v1_path[h][0])
+			continue;
+		if (tasks_path(path, sizeof(path), l->v1_path[h]) < 0)
+			return -ENAMETOOLONG;
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		/* "0" is the calling thread: the whole process while single-threaded */
+		if (write(fd, "0", 1) != 1)
+			r = -errno;
+		close(fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* --- kill and destroy ------------------------------------------------------ */
+
+static int freezer_set(const char *dir, const char *state)
+{
+	char cur[32];
+	int r = write_str(dir, "freezer.state", state);
+
+	for (int i = 0; r == 0 && i < FREEZE_NAPS; i++) {
+		r = read_str(dir, "freezer.state", cur, sizeof(cur));
+		if (r == 0 && !strncmp(cur, state, strlen(state)))
+			return 0;
+		nap();
+	}
+	return r < 0 ? r : -ETIMEDOUT;
+}
+
+/* Frozen tasks cannot fork; SIGKILL takes effect once they are thawed. */
+static int freeze_and_kill(const char *dir)
+{
+	int r = freezer_set(dir, "FROZEN"), k, t;
+
+	k = walk(dir, kill_listed, 0);
+	t = freezer_set(dir, "THAWED");
+	if (r == 0)
+		r = k < 0 ? k : t;
+	return r;
+}
+
+int sbx_limits_kill(struct sbx_limits *l)
+{
+	int r = 0, k;
+
+	if (!l)
+		return -EINVAL;
+	if (l->v2_path[0])
+		sbx_cgroup_kill(l->v2_path);
+	if (l->v1_path[SBX_V1_FREEZER][0])
+		r = freeze_and_kill(l->v1_path[SBX_V1_FREEZER]);
+	for (int h = 0; h < SBX_V1_N; h++) {
+		if (!l->v1_path[h][0])
+			continue;
+		k = kill_until_empty(l->v1_path[h]);
+		if (k < 0 && r == 0)
+			r = k;
+	}
+	if (l->v2_path[0]) {
+		k = kill_until_empty(l->v2_path);
+		if (k < 0 && r == 0)
+			r = k;
+	}
+	return r;
+}
+
+void sbx_limits_destroy(struct sbx_limits *l)
+{
+	if (!l)
+		return;
+	sbx_limits_kill(l);
+	remove_v1(l);
+}
+
+/* --- accounting ------------------------------------------------------------ */
+
+static void read_oom(const struct sbx_limits *l, struct sbx_usage *u)
+{
+	const char *m = l->v1_path[SBX_V1_MEMORY];
+	uint64_t n = 0, fails = 0, peak = 0, limit = 0;
+
+	if (l->on_v2[SBX_LIMIT_MEMORY]) {
+		if (read_key(l->v2_path, "memory.events", "oom_kill", &n) == 0)
+			u->oom_killed = n > l->oom_kill_before;
+		return;
+	}
+	if (!m[0])
+		return;
+	if (read_key(m, "memory.oom_control", "oom_kill", &n) == 0) {
+		u->oom_killed = n > 0;
+		return;
+	}
+	/* before 4.13 there is no counter: the limit was hit at full usage */
+	if (read_u64(m, "memory.failcnt", &fails) == 0 &&
+	    read_u64(m, "memory.max_usage_in_bytes", &peak) == 0 &&
+	    read_u64(m, "memory.limit_in_bytes", &limit) == 0)
+		u->oom_killed = fails > 0 && peak >= limit;
+}
+
+static void read_peak(const struct sbx_limits *l, struct sbx_usage *u)
+{
+	uint64_t v;
+
+	if (l->v2_path[0] && read_u64(l->v2_path, "memory.peak", &v) == 0)
+		u->peak_memory_bytes = v;
+	else if (l->v1_path[SBX_V1_MEMORY][0] &&
+		 read_u64(l->v1_path[SBX_V1_MEMORY], "memory.max_usage_in_bytes", &v) == 0)
+		u->peak_memory_bytes = v;
+}
+
+static void read_cpu(const struct sbx_limits *l, struct sbx_usage *u)
+{
+	const char *a = l->v1_path[SBX_V1_CPUACCT];
+	uint64_t user, sys;
+	long hz;
+
+	if (l->v2_path[0] && read_key(l->v2_path, "cpu.stat", "user_usec", &user) == 0 &&
+	    read_key(l->v2_path, "cpu.stat", "system_usec", &sys) == 0) {
+		u->cpu_user_us = user;
+		u->cpu_system_us = sys;
+		return;
+	}
+	hz = sysconf(_SC_CLK_TCK);
+	if (!a[0] || hz <= 0 || read_key(a, "cpuacct.stat", "user", &user) < 0 ||
+	    read_key(a, "cpuacct.stat", "system", &sys) < 0)
+		return;
+	/* USER_HZ ticks */
+	u->cpu_user_us = user * 1000000 / (uint64_t)hz;
+	u->cpu_system_us = sys * 1000000 / (uint64_t)hz;
+}
+
+int sbx_limits_read(const struct sbx_limits *l, struct sbx_usage *ret)
+{
+	struct sbx_usage u = {};
+
+	if (!l || !ret)
+		return -EINVAL;
+	read_oom(l, &u);
+	read_peak(l, &u);
+	read_cpu(l, &u);
+	*ret = u;
+	return 0;
+}

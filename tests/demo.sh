@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SBX=${OUTPUT:-build}/sbx
-POLICY=policy/examples/demo-host.toml
-PROFILE=ccos.demo.host
+POLICY=policy/examples/demo.toml
+PROFILE=ccos.demo.loopback
 tmp=$(mktemp -d /tmp/sbx-demo.XXXXXX)
 server=
 was_loaded=0

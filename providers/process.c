@@ -44,6 +44,7 @@ struct process_state {
 	uint32_t slot;
 	int status_pipe[2];	/* init -> sbx: the workload's wait status */
 	char hostname[32];
+	char why[256];		/* what process_started ran into */
 	int (*started)(void *ctx, pid_t pid);
 	void *started_ctx;
 };
@@ -230,11 +231,11 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 static int process_started(void *ctx, pid_t pid)
 {
 	struct process_state *st = ctx;
-	char why[256];
 	int r;
 
 	if (st->veth) {
-		r = sbx_veth_create(&st->vethi, st->hostname, st->slot, pid, st->p, why, sizeof(why));
+		r = sbx_veth_create(&st->vethi, st->hostname, st->slot, pid, st->p, st->why,
+				    sizeof(st->why));
 		if (r < 0)
 			return r;
 	}
@@ -258,6 +259,8 @@ static int process_spawn(void *state, const struct sbx_spawn *s, struct sbx_chil
 	sp.started_ctx = st;
 	sp.clone_flags = flags;
 	r = sbx_clone_into_cgroup(&sp, init_main, st, ret, why, len);
+	if (r < 0 && st->why[0])
+		snprintf(why, len, "veth: %s", st->why);
 	close(st->status_pipe[1]);
 	st->status_pipe[1] = -1;
 	return r;

@@ -6,12 +6,14 @@
  * the sbx process itself never leaves its own namespace.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_addr.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,9 +148,11 @@ static int cidr_parse(const char *s, struct cidr *ret)
 		c.family = AF_INET6;
 	else
 		return -EINVAL;
+	if (!isdigit((unsigned char)slash[1]))
+		return -EINVAL;
 	errno = 0;
 	n = strtoul(slash + 1, &end, 10);
-	if (errno || end == slash + 1 || *end || n > (c.family == AF_INET ? 32u : 128u))
+	if (errno || *end || n > (c.family == AF_INET ? 32u : 128u))
 		return -EINVAL;
 	c.prefix = (unsigned int)n;
 	*ret = c;
@@ -421,10 +425,15 @@ static int configure_inside(int nsfd, const struct cidr *sandbox, const struct c
 			    char *why, size_t len)
 {
 	struct inside in = { .nsfd = nsfd, .sandbox = sandbox, .host = host };
+	sigset_t all, old;
 	pthread_t t;
 	int r;
 
+	/* No signal handler of sbx may run in the sandbox's namespace. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = pthread_create(&t, NULL, inside_main, &in);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {
 		snprintf(why, len, "thread for the sandbox namespace: %s", strerror(r));
 		return -r;

@@ -30,8 +30,13 @@ struct sbx_veth {
 };
 
 /* In the parent, once the child exists (its netns is /proc/PID/ns/net): creates
- * the pair, moves the sandbox end into the child's namespace, sets addresses,
- * links up and the default route inside. */
+ * the pair with the sandbox end directly in the child's namespace, sets
+ * addresses, links up and the default route inside (from a short-lived thread;
+ * the calling process never changes namespace). id is "sbx-" + 8 hex digits;
+ * slot picks the pool /30 when the profile (may be NULL) sets no addresses.
+ * Returns 0, or -errno with why set (-EINVAL, -ERANGE: slot outside the pool,
+ * -EEXIST, -ENOENT: no such child, ...); on failure nothing is left on the
+ * host and *v is untouched. */
 int sbx_veth_create(struct sbx_veth *v, const char *id, uint32_t slot, pid_t child,
 		    const struct sbx_profile *p, char *why, size_t len);
 

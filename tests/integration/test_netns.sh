@@ -65,13 +65,14 @@ harness()
 	RC=$?
 }
 
-# harness_bg NAME [OPTIONS] -- CMD...: the same in the background (BG_PID);
+# harness_bg NAME [OPTIONS] -- CMD...: the same in the background (H_PID);
 # returns once the pair exists, and sets VETH_IF, HOST_ADDR, SANDBOX_ADDR.
 harness_bg()
 {
 	local name=$1 i line
 	shift
 	bg "$HARNESS" "$@" >"$T_TMP/$name.out" 2>"$T_TMP/$name.err"
+	H_PID=$BG_PID
 	for i in $(seq 250); do
 		line=$(grep -m1 '^veth ' "$T_TMP/$name.out" 2>/dev/null)
 		if [ -n "$line" ]; then
@@ -79,7 +80,7 @@ harness_bg()
 			VETH_IF=$2 HOST_ADDR=${3%/*} SANDBOX_ADDR=${4%/*}
 			return 0
 		fi
-		kill -0 "$BG_PID" 2>/dev/null || break
+		kill -0 "$H_PID" 2>/dev/null || break
 		sleep 0.02
 	done
 	fail "$name: no veth line ($(tail -c 300 "$T_TMP/$name.err" | tr '\n' ' '))"
@@ -133,7 +134,7 @@ case_host_end_has_host_address_while_sandbox_runs()
 		(.addr_info[] | select(.family == "inet") | "\(.local)/\(.prefixlen)")')
 	touch "$T_TMP/h.done"
 	eq "host end $VETH_IF up with address" "$(echo $got)" "true 10.200.255.173/30"
-	wait "$BG_PID"
+	wait "$H_PID"
 	eq "harness exit" "$?" 0
 }
 
@@ -146,7 +147,7 @@ case_sandbox_connects_to_host_over_veth()
 		"wait_for $T_TMP/c.port; $NETTOOL connect \$SBX_VETH_HOST \$(cat $T_TMP/c.port) tcp")"
 	start_listener port "$HOST_ADDR" tcp || fail "no listener on $HOST_ADDR"
 	echo "$port" >"$T_TMP/c.port.tmp" && mv "$T_TMP/c.port.tmp" "$T_TMP/c.port"
-	wait "$BG_PID"
+	wait "$H_PID"
 	RC=$?
 	expect_harness_ok c
 	eq "sandbox -> $HOST_ADDR:$port" "$(grep -v '^veth ' "$T_TMP/c.out")" ok
@@ -165,7 +166,7 @@ case_host_connects_to_sandbox_over_veth()
 	[ -n "$port" ] || fail "no listener in the sandbox: $(cat "$T_TMP/l.err")"
 	got=$("$NETTOOL" connect "$SANDBOX_ADDR" "$port" tcp 2>&1)
 	touch "$T_TMP/l.done"
-	wait "$BG_PID"
+	wait "$H_PID"
 	eq "host -> $SANDBOX_ADDR:$port" "$got" ok
 }
 
@@ -197,7 +198,7 @@ case_second_pair_with_same_id_fails_and_keeps_first()
 	harness b -i sbx-7e570008 -s 16369 -- true
 	got=$(ip -j addr show dev "$VETH_IF" | jq -r '.[].addr_info[] | select(.family == "inet") | .local')
 	touch "$T_TMP/a.done"
-	wait "$BG_PID"
+	wait "$H_PID"
 	eq "second harness exit" "$RC" 125
 	grep -q 'create veth sbx7e570008.*exists' "$T_TMP/b.err" ||
 		fail "second pair: unexpected error: $(cat "$T_TMP/b.err")"

@@ -12,6 +12,8 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "net.h"
+#include "lsm.h"		/* BPF LSM filesystem and exec policy */
+#include "fsaudit.h"	/* file syscall refusals of other backends (Landlock) */
 
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
@@ -238,6 +240,7 @@ int sbx_skb_egress(struct __sk_buff *skb)
 }
 
 #define EPERM		1
+#define EACCES		13
 #define NR_socket	41	/* x86_64 */
 
 static __always_inline void sbx_emit_packet_socket(struct sbx_ctx *c, struct pt_regs *regs)
@@ -263,7 +266,11 @@ int BPF_PROG(sbx_sys_exit, struct pt_regs *regs, long ret)
 	struct sbx_ctx c;
 	__u64 nr;
 
-	if (ret != -EPERM || !sbx_ctx_current(&c))
+	if (ret != -EPERM && ret != -EACCES)
+		return 0;
+	if (!sbx_ctx_current(&c))
+		return 0;
+	if (sbx_fsaudit_exit(&c, regs, ret) || ret != -EPERM)
 		return 0;
 	set = bpf_map_lookup_elem(&sbx_syscalls, &c.policy_id);
 	nr = BPF_CORE_READ(regs, orig_ax);

@@ -167,6 +167,7 @@ enum sbx_event_type {
 	SBX_EV_NET_QUOTA = 7,		/* net_bytes quota exceeded; egress now dropped */
 	SBX_EV_NET_PACKET = 8,		/* egress packet dropped by the safety net */
 	SBX_EV_SYSCALL_DENIED = 9,	/* a syscall the sandbox's seccomp filter refuses failed */
+	SBX_EV_FILE = 10,		/* a filesystem or exec decision (bpf-lsm or landlock) */
 };
 
 struct sbx_event_hdr {
@@ -244,6 +245,69 @@ struct sbx_syscall_set {
 	__u32 pad;
 };
 #define SBX_SYSF_PACKET_REFUSED	0x1u	/* socket(AF_PACKET) refused: report as net.socket */
+
+/* ---- filesystem and exec policy (issue: BPF LSM / Landlock) ------------ */
+
+/* sbx_ev_file.op */
+enum sbx_file_op {
+	SBX_FOP_OPEN = 1, SBX_FOP_EXEC = 2, SBX_FOP_MMAP_EXEC = 3, SBX_FOP_CREATE = 4,
+	SBX_FOP_UNLINK = 5, SBX_FOP_RENAME = 6, SBX_FOP_LINK = 7, SBX_FOP_SYMLINK = 8,
+	SBX_FOP_MKNOD = 9, SBX_FOP_MKDIR = 10, SBX_FOP_RMDIR = 11, SBX_FOP_TRUNCATE = 12,
+	SBX_FOP_CHMOD = 13, SBX_FOP_CHOWN = 14, SBX_FOP_MOUNT = 15,
+};
+
+/* sbx_ev_file.backend */
+enum sbx_fs_backend_abi { SBX_FSB_BPF_LSM = 1, SBX_FSB_LANDLOCK = 2 };
+
+/* access bits (same values as policy.h SBX_ACC_*) */
+#define SBX_FACC_R	0x1u
+#define SBX_FACC_W	0x2u
+#define SBX_FACC_X	0x4u
+
+/* Maps: sbx_paths (fs.rules) and sbx_execs (fs.exec list), LPM tries keyed by
+ * policy id then path bytes, both with struct sbx_path_rule values. A directory
+ * rule "/etc/ssl/" is stored without a terminating NUL and so covers every
+ * path below it; a file rule "/etc/passwd" is stored with its NUL and so
+ * matches that path only. Lookups use the full path plus its NUL; the
+ * longest match decides. Worked example: rules "/etc/" r and "/etc/shadow"
+ * deny; open("/etc/shadow") finds the file rule (deny), open("/etc/hosts")
+ * the directory rule (r). */
+struct sbx_path_key {
+	__u32 prefixlen;		/* 32 + 8 * bytes of path that must match */
+	__u32 policy_id;		/* big endian */
+	char path[SBX_MAX_PATH_LEN];
+};
+
+struct sbx_path_rule {
+	__u32 access;			/* SBX_FACC_* allowed; 0 = deny */
+	__u32 rule;			/* index in the profile's fs rules (exec list after them) */
+	__u32 flags;			/* SBX_PRF_* */
+	__u32 pad;
+};
+#define SBX_PRF_EXEC_LIST	0x1u	/* from fs.exec: the path may be executed */
+
+/* sbx_policy_cfg fields for fs policy live in sbx_fs_cfg (map sbx_fscfg,
+ * array indexed by policy id). */
+struct sbx_fs_cfg {
+	__u32 mode_access;		/* access when no rule matches: none 0, read-only R|X,
+					 * read-write R|W|X; full = SBX_FSF_FULL */
+	__u32 flags;			/* SBX_FSF_* */
+};
+#define SBX_FSF_ENFORCE		0x1u	/* BPF LSM enforces this policy */
+#define SBX_FSF_FULL		0x2u	/* mode full: no fs restrictions */
+#define SBX_FSF_EXEC_LIST	0x4u	/* exec restricted to the fs.exec list */
+
+/* SBX_EV_FILE */
+struct sbx_ev_file {
+	struct sbx_event_hdr hdr;
+	__u8 verdict;			/* enum sbx_verdict */
+	__u8 backend;			/* enum sbx_fs_backend_abi */
+	__u16 op;			/* enum sbx_file_op */
+	__u32 access;			/* SBX_FACC_* asked for */
+	__u32 rule;			/* rule index, SBX_RULE_DEFAULT (mode) or SBX_RULE_NONE */
+	__s32 error;			/* errno returned to the workload (EACCES/EPERM), 0 if allowed */
+	char path[SBX_MAX_PATH_LEN];	/* as the sandbox sees it; NUL-terminated, may be truncated */
+};
 
 struct sbx_emit_ctx {
 	__u32 slot;

@@ -74,6 +74,31 @@ struct {
 	__type(value, struct sbx_net_value);
 } sbx_net6 SEC(".maps");
 
+#define SBX_PATH_LPM_ENTRIES	(4 * SBX_MAX_PATH_RULES)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SBX_PATH_LPM_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sbx_path_key);
+	__type(value, struct sbx_path_rule);
+} sbx_paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SBX_PATH_LPM_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sbx_path_key);
+	__type(value, struct sbx_path_rule);
+} sbx_execs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SBX_MAX_POLICIES);
+	__type(key, __u32);
+	__type(value, struct sbx_fs_cfg);
+} sbx_fscfg SEC(".maps");
+
 /* Per-sandbox ring buffers, one consumer each (the sbx run of that sandbox). */
 struct sbx_ring_inner {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

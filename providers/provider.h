@@ -75,7 +75,7 @@ extern const struct sbx_provider sbx_provider_host;
 extern const struct sbx_provider sbx_provider_process;
 
 /* All providers, NULL-terminated, strongest isolation last. */
-extern const struct sbx_provider *const sbx_providers[];
+extern const struct sbx_provider *sbx_providers[];
 
 const struct sbx_provider *sbx_provider_find(const char *name);
 

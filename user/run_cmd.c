@@ -169,7 +169,8 @@ static const struct sbx_provider *pick_provider(const struct sbx_profile *p, con
 	for (size_t i = 0; sbx_providers[i]; i++) {
 		const struct sbx_provider *pv = sbx_providers[i];
 
-		if (pv->level == SBX_ISO_WASM || pv->level < p->min_isolation)
+		/* mock runs nothing and wasm runs only modules: never picked by auto */
+		if (pv->level == SBX_ISO_WASM || pv->level < p->min_isolation || !strcmp(pv->name, "mock"))
 			continue;
 		if (pv->probe(why, sizeof(why)) == 0 && (!best || pv->level > best->level))
 			best = pv;

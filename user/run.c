@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "bpfload.h"
 #include "limits.h"
+#include "sbx_features.h"
 #include "run.h"
 #include "sandbox.h"
 
@@ -35,6 +36,7 @@ struct run_state {
 	bool have_sb;
 	struct sbx_limits lim;
 	bool have_lim;
+	int fs_backend;			/* enum sbx_fs_backend_abi, 0 = none needed */
 	struct sbx_audit_ctx actx;
 	struct ring_buffer *rb;
 	int sinks[2];
@@ -181,6 +183,21 @@ static int note_degraded(struct run_state *s, const char *fmt, ...)
 	return 0;
 }
 
+static bool fs_policy_needed(const struct sbx_profile *p)
+{
+	return p->fs.mode != SBX_FS_FULL || p->fs.n_rules || p->fs.n_exec;
+}
+
+/* BPF LSM where it works functionally, else Landlock (docs/security.md). */
+static int pick_fs_backend(const struct sbx_profile *p)
+{
+	if (!fs_policy_needed(p))
+		return 0;
+	if (sbx_bpf_lsm_supported())
+		return SBX_FSB_BPF_LSM;
+	return sbx_landlock_abi() > 0 ? SBX_FSB_LANDLOCK : 0;
+}
+
 /* What the chosen provider cannot enforce of this profile: refused under
  * "strict", run and reported under "best-effort". Never silently dropped. */
 static int check_enforceable(struct run_state *s)
@@ -195,13 +212,13 @@ static int check_enforceable(struct run_state *s)
 		return fail(s, -EPERM, "profile '%s' needs isolation '%s' but provider '%s' gives '%s'",
 			    p->name, sbx_isolation_name(p->min_isolation), pv->name,
 			    sbx_isolation_name(pv->level));
+	s->fs_backend = pick_fs_backend(p);
 	if (pv->level == SBX_ISO_NONE) {
 		if (p->user || p->group)
 			missing[n++] = "user/group";
-		if (p->fs.mode != SBX_FS_FULL || p->fs.n_rules)
-			missing[n++] = "fs";
-		if (p->fs.n_exec)
-			missing[n++] = "fs.exec";
+		/* no mount view: the rules need a kernel backend */
+		if (fs_policy_needed(p) && s->fs_backend != SBX_FSB_BPF_LSM)
+			missing[n++] = p->fs.n_exec ? "fs.exec" : "fs";
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (p->enforcement == SBX_ENFORCE_STRICT)
@@ -281,6 +298,9 @@ static int setup(struct run_state *s)
 	r = setup_limits(s);
 	if (r < 0)
 		return r;
+	r = sbx_sandbox_set_fs(&s->sb, p, s->fs_backend == SBX_FSB_BPF_LSM);
+	if (r < 0)
+		return fail(s, r, "write the filesystem policy maps: %s", strerror(-r));
 	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p,
 					  .mono_to_real_ns = sbx_audit_clock_offset(),
 					  .provider = s->o->provider->name, .degraded = s->res->degraded,

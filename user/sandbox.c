@@ -54,7 +54,7 @@ static void registry_path(const struct sbx_paths *p, uint32_t slot, char *buf, s
 /* Deletes every LPM entry of one policy id (for slots of a dead manager). */
 static void lpm_purge(int fd, uint32_t policy_id, size_t key_size)
 {
-	uint8_t key[sizeof(struct sbx_net6_key)], next[sizeof(struct sbx_net6_key)];
+	uint8_t key[sizeof(struct sbx_path_key)], next[sizeof(struct sbx_path_key)];
 	uint32_t be = htobe32(policy_id);
 	void *prev = NULL;
 
@@ -90,8 +90,13 @@ static void reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 	if (cg[0] && !strncmp(cg, b->root.path, strlen(b->root.path)) && cg[strlen(b->root.path)] == '/')
 		sbx_cgroup_destroy(cg);
 	for (uint32_t pid = slot * 2; pid <= slot * 2 + 1; pid++) {
+		struct sbx_fs_cfg none = { 0 };
+
 		lpm_purge(b->net4_fd, pid, sizeof(struct sbx_net4_key));
 		lpm_purge(b->net6_fd, pid, sizeof(struct sbx_net6_key));
+		lpm_purge(b->paths_fd, pid, sizeof(struct sbx_path_key));
+		lpm_purge(b->execs_fd, pid, sizeof(struct sbx_path_key));
+		bpf_map_update_elem(b->fscfg_fd, &pid, &none, 0);
 	}
 	bpf_map_delete_elem(b->rings_fd, &slot);
 	bpf_map_update_elem(b->slots_fd, &slot, &zero, 0);
@@ -198,9 +203,58 @@ int sbx_sandbox_add_policy_flags(struct sbx_sandbox *sb, uint32_t flags)
 	return 0;
 }
 
+static int fs_update(int fd, const struct sbx_fsrule *r, uint32_t policy_id, bool del)
+{
+	struct sbx_path_rule v = { .access = r->access, .rule = r->rule, .flags = r->flags };
+	struct sbx_path_key k;
+
+	sbx_fsrule_key(r, policy_id, &k);
+	if (del)
+		return bpf_map_delete_elem(fd, &k) ? -errno : 0;
+	return bpf_map_update_elem(fd, &k, &v, 0) ? -errno : 0;
+}
+
+int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_profile *p, bool enforce)
+{
+	struct sbx_bpf *b = sb->bpf;
+	int r = sbx_fspolicy_compile(p, &sb->fs);
+
+	if (r < 0)
+		return r;
+	sb->have_fs = true;
+	if (enforce)
+		sb->fs.cfg.flags |= SBX_FSF_ENFORCE;
+	for (size_t i = 0; i < sb->fs.n && !r; i++) {
+		const struct sbx_fsrule *ru = &sb->fs.rules[i];
+
+		r = fs_update(ru->flags & SBX_PRF_EXEC_LIST ? b->execs_fd : b->paths_fd, ru,
+			      sb->policy_id, false);
+	}
+	if (!r && bpf_map_update_elem(b->fscfg_fd, &sb->policy_id, &sb->fs.cfg, 0))
+		r = -errno;
+	return r;
+}
+
+static void clear_fs(struct sbx_sandbox *sb)
+{
+	struct sbx_fs_cfg none = { 0 };
+	struct sbx_bpf *b = sb->bpf;
+
+	if (!sb->have_fs)
+		return;
+	bpf_map_update_elem(b->fscfg_fd, &sb->policy_id, &none, 0);
+	for (size_t i = 0; i < sb->fs.n; i++)
+		fs_update(sb->fs.rules[i].flags & SBX_PRF_EXEC_LIST ? b->execs_fd : b->paths_fd,
+			  &sb->fs.rules[i], sb->policy_id, true);
+	sbx_fspolicy_free(&sb->fs);
+	sb->have_fs = false;
+}
+
 static void clear_policy(struct sbx_sandbox *sb)
 {
 	struct sbx_syscall_set none = {};
+
+	clear_fs(sb);
 	struct sbx_policy_cfg zero = {};
 	struct sbx_bpf *b = sb->bpf;
 
@@ -232,10 +286,38 @@ static int reset_counters(struct sbx_sandbox *sb)
 	return r;
 }
 
+static int discard_event(void *ctx, void *data, size_t size)
+{
+	return 0;
+}
+
+/* Empties a ring left by the slot's previous sandbox (its consumer may have
+ * died before draining it); nothing new arrives while the slot is inactive. */
+static int drain_ring(int fd)
+{
+	struct ring_buffer *rb = ring_buffer__new(fd, discard_event, NULL, NULL);
+	int r;
+
+	if (!rb)
+		return -errno;
+	r = ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return r < 0 ? r : 0;
+}
+
+/* Each slot keeps its ring buffer from one sandbox to the next: updating a
+ * map-in-map waits for an RCU grace period (milliseconds), so it is done once
+ * per slot, not once per sandbox. */
 static int make_ring(struct sbx_sandbox *sb)
 {
 	struct sbx_bpf *b = sb->bpf;
+	__u32 id = 0;
 
+	if (bpf_map_lookup_elem(b->rings_fd, &sb->slot, &id) == 0 && id) {
+		sb->ring_fd = bpf_map_get_fd_by_id(id);
+		if (sb->ring_fd >= 0)
+			return drain_ring(sb->ring_fd);
+	}
 	sb->ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "sbx_ring", 0, 0, b->cfg.ring_size, NULL);
 	if (sb->ring_fd < 0)
 		return -errno;
@@ -374,10 +456,8 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
 		bpf_map_delete_elem(b->cgroups_fd, &sb->cgroup_id);
 		close(sb->cgroup_fd);
 	}
-	if (sb->ring_fd >= 0) {
-		bpf_map_delete_elem(b->rings_fd, &sb->slot);
-		close(sb->ring_fd);
-	}
+	if (sb->ring_fd >= 0)
+		close(sb->ring_fd);	/* the slot keeps the ring for its next sandbox */
 	if (sb->have_policy)
 		clear_policy(sb);
 	sbx_compiled_free(&sb->comp);

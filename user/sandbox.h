@@ -18,6 +18,7 @@
 
 #include "bpfload.h"
 #include "compile.h"
+#include "fspolicy.h"
 #include "resolve.h"
 
 struct sbx_sandbox {
@@ -30,6 +31,8 @@ struct sbx_sandbox {
 	uint64_t cgroup_id;
 	int ring_fd;
 	struct sbx_compiled comp;
+	struct sbx_fspolicy fs;
+	bool have_fs;
 	bool have_slot, have_policy, have_cgroup, active;
 };
 
@@ -49,6 +52,10 @@ int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 		       char *why, size_t len);
 /* What the provider's seccomp filter refuses, for the syscall audit. */
 int sbx_sandbox_set_syscalls(struct sbx_sandbox *sb, const struct sbx_syscall_set *set);
+
+/* Writes the fs policy maps; enforce = the BPF LSM programs apply it (else
+ * another backend does, and the kernel side only audits). */
+int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_profile *p, bool enforce);
 
 /* Flags a provider adds to the policy before the workload starts. */
 int sbx_sandbox_add_policy_flags(struct sbx_sandbox *sb, uint32_t flags);

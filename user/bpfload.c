@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -334,6 +335,54 @@ static void init_fds(struct sbx_bpf *b)
 	b->emit_fd = -1;
 }
 
+/* The ABI version of the pinned setup, 0 if unreadable. */
+static uint32_t pinned_abi(const struct sbx_paths *p)
+{
+	char path[PATH_MAX + 32];
+	struct sbx_config cfg = { 0 };
+	__u32 zero = 0;
+	int fd;
+
+	pin_path(p, "sbx_config", path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, &cfg) < 0)
+		cfg.abi_version = 0;
+	close(fd);
+	return cfg.abi_version;
+}
+
+/* Whether a registry file names a live manager (user/sandbox.c writes them). */
+bool sbx_live_sandboxes(const struct sbx_paths *p)
+{
+	char dir[PATH_MAX + 8], file[PATH_MAX + 300], line[128];
+	struct dirent *de;
+	bool live = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/slots", p->run_dir);
+	d = opendir(dir);
+	while (d && !live && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", dir, de->d_name);
+		f = fopen(file, "re");
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "pid=", 4) && kill(atoi(line + 4), 0) == 0)
+				live = true;
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return live;
+}
+
+#define live_sandboxes sbx_live_sandboxes
+
 static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t events_size,
 		    char *why, size_t whylen)
 {
@@ -363,6 +412,12 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 	if (lock < 0) {
 		say(why, whylen, "lock %s/lock: %s", b->paths.run_dir, strerror(-lock));
 		return lock;
+	}
+	if (load && sbx_bpf_pinned(&b->paths) && pinned_abi(&b->paths) != SBX_ABI_VERSION &&
+	    !live_sandboxes(&b->paths)) {
+		/* an older sbx's programs with nothing running under them: replace */
+		sbx_bpf_unload(&b->paths, NULL, 0);
+		sbx_cgroot_get(&b->root, b->paths.instance, 1);
 	}
 	if (!sbx_bpf_pinned(&b->paths)) {
 		if (!load) {

@@ -53,6 +53,9 @@ int sbx_bpf_open(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_size,
 int sbx_bpf_adopt(struct sbx_bpf *b, char *why, size_t whylen);
 void sbx_bpf_close(struct sbx_bpf *b);
 
+/* True when a registry file of the instance names a live sbx run. */
+bool sbx_live_sandboxes(const struct sbx_paths *p);
+
 /* True when the instance's pins exist. */
 bool sbx_bpf_pinned(const struct sbx_paths *p);
 

@@ -454,6 +454,81 @@ static void show_seccomp_text(FILE *f, const struct sbx_profile *p)
 	show_list_text(f, 4, "allow", p->seccomp.allow, p->seccomp.n_allow);
 }
 
+/* A mock output as a quoted, escaped excerpt: "hello\n" or "abc..." (2000 bytes). */
+static const char *fmt_text(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s), o = 0, i;
+
+	o += (size_t)snprintf(buf + o, len - o, "\"");
+	for (i = 0; i < n && i < 48 && o + 8 < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '\n')
+			o += (size_t)snprintf(buf + o, len - o, "\\n");
+		else if (ch == '\t')
+			o += (size_t)snprintf(buf + o, len - o, "\\t");
+		else if (ch == '"' || ch == '\\')
+			o += (size_t)snprintf(buf + o, len - o, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", ch);
+		else
+			buf[o++] = (char)ch;
+	}
+	if (i < n)
+		snprintf(buf + o, len - o, "...\" (%zu bytes)", n);
+	else
+		snprintf(buf + o, len - o, "\"");
+	return buf;
+}
+
+/* The section header of a provider table, noting when the profile's
+ * provider does not use it (a table inherited from [defaults], say). */
+static void provider_header(FILE *f, const struct sbx_profile *p, const char *name)
+{
+	const char *prov = p->provider ? p->provider : "auto";
+
+	if (strcmp(prov, "auto") == 0 || strcmp(prov, name) == 0)
+		fprintf(f, "  %s:\n", name);
+	else
+		fprintf(f, "  %s:  (not used: the provider is %s)\n", name, prov);
+}
+
+/* One section per provider table that sets anything; nothing otherwise. */
+static void show_providers_text(FILE *f, const struct sbx_profile *p)
+{
+	char buf[256];
+
+	if (p->mock.exit_code || p->mock.stdout_text || p->mock.stderr_text || p->mock.duration_ms ||
+	    p->mock.fail) {
+		provider_header(f, p, "mock");
+		kv(f, 4, "exit code", "%d", p->mock.exit_code);
+		kv(f, 4, "stdout", "%s", p->mock.stdout_text ? fmt_text(p->mock.stdout_text, buf, sizeof(buf)) :
+								  "(none)");
+		kv(f, 4, "stderr", "%s", p->mock.stderr_text ? fmt_text(p->mock.stderr_text, buf, sizeof(buf)) :
+								  "(none)");
+		kv(f, 4, "duration", "%s", fmt_duration(p->mock.duration_ms, "0", buf, sizeof(buf)));
+		kv(f, 4, "fail", "%s", p->mock.fail ? p->mock.fail : "(none)");
+	}
+	if (p->gvisor.platform || p->gvisor.runsc) {
+		provider_header(f, p, "gvisor");
+		kv(f, 4, "platform", "%s", p->gvisor.platform ? p->gvisor.platform : "systrap (default)");
+		kv(f, 4, "runsc", "%s", p->gvisor.runsc ? p->gvisor.runsc : "(from $PATH)");
+	}
+	if (p->wasm.runtime) {
+		provider_header(f, p, "wasm");
+		kv(f, 4, "runtime", "%s", p->wasm.runtime);
+	}
+	if (p->microvm.backend || p->microvm.kernel || p->microvm.initrd || p->microvm.firecracker ||
+	    p->microvm.jailer) {
+		provider_header(f, p, "microvm");
+		kv(f, 4, "backend", "%s", p->microvm.backend ? p->microvm.backend : "qemu (default)");
+		kv(f, 4, "kernel", "%s", p->microvm.kernel ? p->microvm.kernel : "(sbx configuration)");
+		kv(f, 4, "initrd", "%s", p->microvm.initrd ? p->microvm.initrd : "(sbx configuration)");
+		kv(f, 4, "firecracker", "%s", p->microvm.firecracker ? p->microvm.firecracker : "(from $PATH)");
+		kv(f, 4, "jailer", "%s", p->microvm.jailer ? p->microvm.jailer : "(none)");
+	}
+}
+
 static void show_profile_text(FILE *f, const struct sbx_profile *p)
 {
 	char src[4096];
@@ -479,6 +554,7 @@ static void show_profile_text(FILE *f, const struct sbx_profile *p)
 	show_net_text(f, p);
 	show_fs_text(f, p);
 	show_seccomp_text(f, p);
+	show_providers_text(f, p);
 }
 
 static void show_text(const struct sbx_policy *pol, const struct sbx_profile *const *sel, size_t n)
@@ -618,6 +694,40 @@ static void json_seccomp(struct json_writer *w, const struct sbx_profile *p)
 	json_end_object(w);
 }
 
+/* "providers": {"mock": {...}, "gvisor": {...}, "wasm": {...}, "microvm": {...}},
+ * every key present; null where the profile leaves the provider's default. */
+static void json_providers(struct json_writer *w, const struct sbx_profile *p)
+{
+	json_key(w, "providers");
+	json_begin_object(w);
+	json_key(w, "mock");
+	json_begin_object(w);
+	json_kv_int(w, "exit_code", p->mock.exit_code);
+	json_kv_string(w, "stdout", p->mock.stdout_text);
+	json_kv_string(w, "stderr", p->mock.stderr_text);
+	json_kv_uint(w, "duration_ms", p->mock.duration_ms);
+	json_kv_string(w, "fail", p->mock.fail);
+	json_end_object(w);
+	json_key(w, "gvisor");
+	json_begin_object(w);
+	json_kv_string(w, "platform", p->gvisor.platform);
+	json_kv_string(w, "runsc", p->gvisor.runsc);
+	json_end_object(w);
+	json_key(w, "wasm");
+	json_begin_object(w);
+	json_kv_string(w, "runtime", p->wasm.runtime);
+	json_end_object(w);
+	json_key(w, "microvm");
+	json_begin_object(w);
+	json_kv_string(w, "backend", p->microvm.backend);
+	json_kv_string(w, "kernel", p->microvm.kernel);
+	json_kv_string(w, "initrd", p->microvm.initrd);
+	json_kv_string(w, "firecracker", p->microvm.firecracker);
+	json_kv_string(w, "jailer", p->microvm.jailer);
+	json_end_object(w);
+	json_end_object(w);
+}
+
 static void json_limits(struct json_writer *w, const struct sbx_profile *p)
 {
 	json_key(w, "limits");
@@ -658,6 +768,7 @@ static void json_profile(struct json_writer *w, const struct sbx_profile *p)
 	json_network(w, p);
 	json_filesystem(w, p);
 	json_seccomp(w, p);
+	json_providers(w, p);
 	json_end_object(w);
 }
 

@@ -113,6 +113,19 @@ static void unspecified_profile_gets_documented_defaults(void **state)
 	assert_int_equal(a->net.namespace, SBX_NETNS_AUTO);
 	assert_null(a->net.veth_host);
 	assert_null(a->net.veth_sandbox);
+	assert_int_equal(a->mock.exit_code, 0);
+	assert_null(a->mock.stdout_text);
+	assert_null(a->mock.stderr_text);
+	assert_int_equal(a->mock.duration_ms, 0);
+	assert_null(a->mock.fail);
+	assert_null(a->gvisor.platform);		/* NULL: the provider's default, systrap */
+	assert_null(a->gvisor.runsc);
+	assert_null(a->wasm.runtime);			/* auto */
+	assert_null(a->microvm.backend);		/* qemu */
+	assert_null(a->microvm.kernel);
+	assert_null(a->microvm.initrd);
+	assert_null(a->microvm.firecracker);
+	assert_null(a->microvm.jailer);
 	assert_string_equal(a->pos.file, "t.toml");
 	assert_int_equal(a->pos.line, 1);
 	assert_null(p->env);
@@ -770,7 +783,7 @@ static void path_length_limit_is_enforced(void **state)
 	path[SBX_MAX_PATH_LEN - 1] = 'a';
 	path[SBX_MAX_PATH_LEN] = '\0';
 	snprintf(src, sizeof(src), "[profile.x]\nfs.rules = [{ path = \"%s\", access = \"r\" }]\n", path);
-	expect_diag(src, 2, 13, "is too long (256 bytes; the limit is 255)");
+	expect_diag(src, 2, 13, "is too long (252 bytes; the limit is 251)");
 }
 
 /* ---- fsize, seccomp, network namespace ----------------------------------- */
@@ -952,6 +965,277 @@ static void seccomp_conflict_across_layers_is_checked_after_merging(void **state
 	sbx_policy_free(p);
 	/* ...and without the overlay the conflict does not exist. */
 	p = load_ok("[profile.x]\nseccomp.allow = [\"ptrace\"]\n[env.prod.profile.x]\nseccomp.deny = [\"ptrace\"]\n", NULL);
+	sbx_policy_free(p);
+}
+
+/* ---- provider tables: mock, gvisor, wasm, microvm ------------------------- */
+
+static void mock_table_is_parsed(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.a]\nprovider = \"mock\"\nmin_isolation = \"none\"\n"
+				       "[profile.a.mock]\nexit_code = 255\nstdout = \"hello\\n\"\nstderr = \"\"\n"
+				       "duration = \"1m250ms\"\nfail = \"timeout\"\n"
+				       "[profile.b]\nmock = { exit_code = 0, duration = 2, fail = \"oom\" }\n"
+				       "[profile.c]\nmock.fail = \"none\"\nmock.stderr = \"w\\u00e4rn\"\n"
+				       "[profile.d.mock]\nfail = \"spawn\"\n[profile.e.mock]\nfail = \"crash\"\n", NULL);
+	const struct sbx_profile *a = &p->profiles[0], *b = &p->profiles[1], *c = &p->profiles[2];
+
+	(void)state;
+	assert_int_equal(a->mock.exit_code, 255);
+	assert_string_equal(a->mock.stdout_text, "hello\n");
+	assert_string_equal(a->mock.stderr_text, "");	/* kept as written */
+	assert_int_equal(a->mock.duration_ms, 60250);
+	assert_string_equal(a->mock.fail, "timeout");
+	assert_int_equal(b->mock.exit_code, 0);
+	assert_null(b->mock.stdout_text);
+	assert_int_equal(b->mock.duration_ms, 2000);	/* an integer is seconds */
+	assert_string_equal(b->mock.fail, "oom");
+	assert_null(c->mock.fail);			/* "none" is the default */
+	assert_string_equal(c->mock.stderr_text, "w\xc3\xa4rn");
+	assert_int_equal(c->mock.duration_ms, 0);
+	assert_string_equal(p->profiles[3].mock.fail, "spawn");
+	assert_string_equal(p->profiles[4].mock.fail, "crash");
+	sbx_policy_free(p);
+}
+
+/* [profile.x.mock] with KEY = "<n bytes of 'a'>" */
+static char *mock_output_src(const char *key, size_t n)
+{
+	size_t len = 64 + n;
+	char *s = malloc(len);
+	int o;
+
+	assert_non_null(s);
+	o = snprintf(s, len, "[profile.x.mock]\n%s = \"", key);
+	memset(s + o, 'a', n);
+	strcpy(s + o + n, "\"\n");
+	return s;
+}
+
+static void mock_errors(void **state)
+{
+	struct sbx_policy *p;
+	char *s;
+
+	(void)state;
+	expect_diag("[profile.x.mock]\nexit_code = 256\n", 2, 13, "exit_code 256 out of range (0 to 255)");
+	expect_diag("[profile.x.mock]\nexit_code = -1\n", 2, 13, "exit_code -1 out of range (0 to 255)");
+	expect_diag("[profile.x.mock]\nexit_code = \"3\"\n", 2, 13,
+		    "'exit_code' in the mock table of profile 'x' must be an integer, not a string");
+	expect_diag("[profile.x.mock]\nstdout = 1\n", 2, 10,
+		    "'stdout' in the mock table of profile 'x' must be a string, not an integer");
+	expect_diag("[profile.x.mock]\nstdout = \"a\\u0000b\"\n", 2, 10, "'stdout' contains a NUL character");
+	expect_diag("[profile.x.mock]\nstderr = [\"a\"]\n", 2, 10,
+		    "'stderr' in the mock table of profile 'x' must be a string, not an array");
+	expect_diag("[profile.x.mock]\nduration = \"1.5s\"\n", 2, 12,
+		    "invalid duration '1.5s' for 'duration' (expected e.g. \"30s\", \"1m30s\", \"250ms\", \"2h\")");
+	expect_diag("[profile.x.mock]\nduration = \"32d\"\n", 2, 12, "duration '32d' out of range (0 to 31 days)");
+	expect_diag("[profile.x.mock]\nduration = -1\n", 2, 12, "duration -1 out of range (0 to 31 days)");
+	expect_diag("[profile.x.mock]\nduration = true\n", 2, 12,
+		    "'duration' in the mock table of profile 'x' must be a string or an integer, not a boolean");
+	expect_diag("[profile.x.mock]\nfail = \"crahs\"\n", 2, 8, "unknown mock failure 'crahs' (did you mean 'crash'?)");
+	expect_diag("[profile.x.mock]\nfail = \"segv\"\n", 2, 8,
+		    "unknown mock failure 'segv' (expected one of: none, spawn, timeout, crash, oom)");
+	expect_diag("[profile.x.mock]\nfail = false\n", 2, 8,
+		    "'fail' in the mock table of profile 'x' must be a string, not a boolean");
+	expect_diag("[profile.x.mock]\nexitcode = 1\n", 2, 1,
+		    "unknown key 'exitcode' in the mock table of profile 'x' (did you mean 'exit_code'?)");
+	expect_diag("[profile.x]\nmock.sdtout = \"\"\n", 2, 6,
+		    "unknown key 'sdtout' in the mock table of profile 'x' (did you mean 'stdout'?)");
+	expect_diag("[profile.x]\nmock = \"crash\"\n", 2, 8, "'mock' in profile 'x' must be a table, not a string");
+	expect_diag("[profile.x]\nmokc.fail = \"oom\"\n", 2, 1, "unknown key 'mokc' in profile 'x' (did you mean 'mock'?)");
+	/* 1 MiB of output is fine, one byte more is not */
+	s = mock_output_src("stdout", 1u << 20);
+	p = load_ok(s, NULL);
+	assert_int_equal(strlen(p->profiles[0].mock.stdout_text), 1u << 20);
+	sbx_policy_free(p);
+	free(s);
+	s = mock_output_src("stderr", (1u << 20) + 1);
+	expect_diag(s, 2, 10, "'stderr' is longer than 1048576 bytes (1 MiB)");
+	free(s);
+}
+
+static void gvisor_wasm_microvm_tables_are_parsed(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.g]\nprovider = \"gvisor\"\n"
+				       "[profile.g.gvisor]\nplatform = \"kvm\"\nrunsc = \"/usr/local/bin/runsc\"\n"
+				       "[profile.m]\nprovider = \"microvm\"\n"
+				       "[profile.m.microvm]\nbackend = \"firecracker\"\nkernel = \"/var/lib/sbx/vmlinux\"\n"
+				       "initrd = \"/var/lib/sbx/initrd.img\"\nfirecracker = \"/opt/fc/firecracker\"\n"
+				       "jailer = \"/opt/fc/jailer\"\n"
+				       "[profile.w]\nprovider = \"wasm\"\nwasm.runtime = \"wasmtime\"\n"
+				       "[profile.x]\ngvisor = { platform = \"ptrace\" }\nwasm = { runtime = \"node\" }\n"
+				       "microvm = { backend = \"qemu\" }\n", NULL);
+	const struct sbx_profile *g = sbx_policy_find(p, "g"), *m = sbx_policy_find(p, "m");
+	const struct sbx_profile *w = sbx_policy_find(p, "w"), *x = sbx_policy_find(p, "x");
+
+	(void)state;
+	assert_string_equal(g->gvisor.platform, "kvm");
+	assert_string_equal(g->gvisor.runsc, "/usr/local/bin/runsc");
+	assert_null(g->wasm.runtime);
+	assert_string_equal(m->microvm.backend, "firecracker");
+	assert_string_equal(m->microvm.kernel, "/var/lib/sbx/vmlinux");
+	assert_string_equal(m->microvm.initrd, "/var/lib/sbx/initrd.img");
+	assert_string_equal(m->microvm.firecracker, "/opt/fc/firecracker");
+	assert_string_equal(m->microvm.jailer, "/opt/fc/jailer");
+	assert_string_equal(w->wasm.runtime, "wasmtime");
+	assert_string_equal(x->gvisor.platform, "ptrace");
+	assert_null(x->gvisor.runsc);
+	assert_string_equal(x->wasm.runtime, "node");
+	assert_string_equal(x->microvm.backend, "qemu");
+	assert_null(x->microvm.kernel);
+	sbx_policy_free(p);
+	/* every name of each list */
+	p = load_ok("[profile.a]\ngvisor.platform = \"systrap\"\nwasm.runtime = \"auto\"\n"
+		    "[profile.b]\nwasm.runtime = \"wasmer\"\n[profile.c]\nwasm.runtime = \"iwasm\"\n"
+		    "[profile.d]\nwasm.runtime = \"wasmedge\"\n", NULL);
+	assert_string_equal(p->profiles[0].gvisor.platform, "systrap");
+	assert_string_equal(p->profiles[0].wasm.runtime, "auto");
+	assert_string_equal(p->profiles[1].wasm.runtime, "wasmer");
+	assert_string_equal(p->profiles[2].wasm.runtime, "iwasm");
+	assert_string_equal(p->profiles[3].wasm.runtime, "wasmedge");
+	sbx_policy_free(p);
+}
+
+static void gvisor_wasm_microvm_errors(void **state)
+{
+	char path[4200], src[4300];
+	struct sbx_policy *p;
+
+	(void)state;
+	/* gvisor */
+	expect_diag("[profile.x.gvisor]\nplatform = \"systrp\"\n", 2, 12,
+		    "unknown gvisor platform 'systrp' (did you mean 'systrap'?)");
+	expect_diag("[profile.x.gvisor]\nplatform = \"xen\"\n", 2, 12,
+		    "unknown gvisor platform 'xen' (expected one of: systrap, ptrace, kvm)");
+	expect_diag("[profile.x.gvisor]\nplatform = 1\n", 2, 12,
+		    "'platform' in the gvisor table of profile 'x' must be a string, not an integer");
+	expect_diag("[profile.x.gvisor]\nrunsc = \"runsc\"\n", 2, 9, "runsc: path 'runsc' is not absolute");
+	expect_diag("[profile.x.gvisor]\nrunsc = \"/usr/bin/\"\n", 2, 9, "runsc: path '/usr/bin/' must not end with '/'");
+	expect_diag("[profile.x.gvisor]\nrunsc = \"/usr/../bin/runsc\"\n", 2, 9,
+		    "runsc: path '/usr/../bin/runsc' contains a '..' component");
+	expect_diag("[profile.x.gvisor]\nrunsc = \"/\"\n", 2, 9, "runsc: path '/' is a directory, not a file");
+	expect_diag("[profile.x.gvisor]\nrunsc = \"/a\\u0000b\"\n", 2, 9, "'runsc' contains a NUL character");
+	expect_diag("[profile.x.gvisor]\nplatfrom = \"kvm\"\n", 2, 1,
+		    "unknown key 'platfrom' in the gvisor table of profile 'x' (did you mean 'platform'?)");
+	expect_diag("[profile.x]\ngviser.platform = \"kvm\"\n", 2, 1,
+		    "unknown key 'gviser' in profile 'x' (did you mean 'gvisor'?)");
+	expect_diag("[profile.x]\ngvisor = [\"kvm\"]\n", 2, 10, "'gvisor' in profile 'x' must be a table, not an array");
+	/* wasm */
+	expect_diag("[profile.x.wasm]\nruntime = \"wasmtim\"\n", 2, 11,
+		    "unknown wasm runtime 'wasmtim' (did you mean 'wasmtime'?)");
+	expect_diag("[profile.x.wasm]\nruntime = \"v8\"\n", 2, 11,
+		    "unknown wasm runtime 'v8' (expected one of: auto, wasmtime, wasmer, iwasm, wasmedge, node)");
+	expect_diag("[profile.x.wasm]\nruntime = [\"node\"]\n", 2, 11,
+		    "'runtime' in the wasm table of profile 'x' must be a string, not an array");
+	expect_diag("[profile.x.wasm]\nruntim = \"node\"\n", 2, 1,
+		    "unknown key 'runtim' in the wasm table of profile 'x' (did you mean 'runtime'?)");
+	/* microvm */
+	expect_diag("[profile.x.microvm]\nbackend = \"qemu-system\"\n", 2, 11,
+		    "unknown microvm backend 'qemu-system' (expected one of: qemu, firecracker)");
+	expect_diag("[profile.x.microvm]\nbackend = \"firecraker\"\n", 2, 11,
+		    "unknown microvm backend 'firecraker' (did you mean 'firecracker'?)");
+	expect_diag("[profile.x.microvm]\nkernel = \"vmlinux\"\n", 2, 10, "kernel: path 'vmlinux' is not absolute");
+	expect_diag("[profile.x.microvm]\ninitrd = \"/boot//initrd.img\"\n", 2, 10,
+		    "initrd: path '/boot//initrd.img' contains '//'");
+	expect_diag("[profile.x.microvm]\nfirecracker = 7\n", 2, 15,
+		    "'firecracker' in the microvm table of profile 'x' must be a string, not an integer");
+	expect_diag("[profile.x.microvm]\nfirecracker = \"firecracker\"\n", 2, 15,
+		    "firecracker: path 'firecracker' is not absolute");
+	expect_diag("[profile.x.microvm]\njailer = \"./jailer\"\n", 2, 10, "jailer: path './jailer' is not absolute");
+	expect_diag("[profile.x.microvm]\njailr = \"/usr/bin/jailer\"\n", 2, 1,
+		    "unknown key 'jailr' in the microvm table of profile 'x' (did you mean 'jailer'?)");
+	expect_diag("[profile.x.microvm]\nkernel = \"/boot/\\u0001\"\n", 2, 10, "contains a control character");
+	/* paths: shorter than 4096 bytes (PATH_MAX with its NUL) */
+	memset(path, 'k', sizeof(path));
+	path[0] = '/';
+	path[4095] = '\0';
+	snprintf(src, sizeof(src), "[profile.x.microvm]\nkernel = \"%s\"\n", path);
+	p = load_ok(src, NULL);
+	assert_int_equal(strlen(p->profiles[0].microvm.kernel), 4095);
+	sbx_policy_free(p);
+	path[4095] = 'k';
+	path[4096] = '\0';
+	snprintf(src, sizeof(src), "[profile.x.microvm]\nkernel = \"%s\"\n", path);
+	expect_diag(src, 2, 10, "is too long (4096 bytes; the limit is 4095)");
+	/* a table is validated wherever it is, also in an environment not selected */
+	expect_diag("[profile.x]\n[env.dev.profile.x.wasm]\nruntime = \"wasmr\"\n", 3, 11,
+		    "unknown wasm runtime 'wasmr' (did you mean 'wasmer'?)");
+	expect_diag("[defaults.microvm]\nbackend = \"kvm\"\n[profile.x]\n", 2, 11, "unknown microvm backend 'kvm'");
+}
+
+static void provider_tables_merge_through_defaults_and_overlays(void **state)
+{
+	const char *src = "[defaults.mock]\nexit_code = 3\nstdout = \"hi\\n\"\n"
+			  "[defaults.gvisor]\nplatform = \"ptrace\"\n"
+			  "[defaults.microvm]\nbackend = \"firecracker\"\nkernel = \"/var/lib/sbx/vmlinux\"\n"
+			  "[profile.a]\nprovider = \"mock\"\nmin_isolation = \"none\"\n"
+			  "[profile.a.mock]\nstderr = \"oops\"\n"
+			  "[profile.b]\nprovider = \"gvisor\"\ngvisor.runsc = \"/opt/runsc\"\n"
+			  "[profile.c]\nprovider = \"microvm\"\nmicrovm.backend = \"qemu\"\n"
+			  "[env.prod.defaults.mock]\nfail = \"oom\"\n"
+			  "[env.prod.defaults.wasm]\nruntime = \"wasmtime\"\n"
+			  "[env.prod.profile.a.mock]\nexit_code = 0\nfail = \"none\"\n"
+			  "[env.prod.profile.b]\ngvisor = { platform = \"kvm\" }\n"
+			  "[env.prod.profile.c.microvm]\njailer = \"/usr/bin/jailer\"\n";
+	const struct sbx_profile *a, *b, *c;
+	struct sbx_policy *p = load_ok(src, NULL);
+
+	(void)state;
+	a = sbx_policy_find(p, "a");
+	b = sbx_policy_find(p, "b");
+	c = sbx_policy_find(p, "c");
+	assert_int_equal(a->mock.exit_code, 3);			/* the table merges key by key */
+	assert_string_equal(a->mock.stdout_text, "hi\n");
+	assert_string_equal(a->mock.stderr_text, "oops");
+	assert_null(a->mock.fail);
+	assert_string_equal(b->gvisor.platform, "ptrace");
+	assert_string_equal(b->gvisor.runsc, "/opt/runsc");
+	assert_int_equal(b->mock.exit_code, 3);			/* carried for another provider: harmless */
+	assert_string_equal(c->microvm.backend, "qemu");	/* a scalar replaces */
+	assert_string_equal(c->microvm.kernel, "/var/lib/sbx/vmlinux");
+	assert_null(c->microvm.jailer);
+	assert_null(c->wasm.runtime);
+	sbx_policy_free(p);
+
+	p = load_ok(src, "prod");
+	a = sbx_policy_find(p, "a");
+	b = sbx_policy_find(p, "b");
+	c = sbx_policy_find(p, "c");
+	assert_int_equal(a->mock.exit_code, 0);			/* env overlay */
+	assert_null(a->mock.fail);				/* env defaults' "oom", undone by "none" */
+	assert_string_equal(a->mock.stdout_text, "hi\n");
+	assert_string_equal(a->mock.stderr_text, "oops");
+	assert_string_equal(b->mock.fail, "oom");		/* env defaults */
+	assert_string_equal(b->gvisor.platform, "kvm");	/* an inline table merges too */
+	assert_string_equal(b->gvisor.runsc, "/opt/runsc");
+	assert_string_equal(c->microvm.backend, "qemu");
+	assert_string_equal(c->microvm.kernel, "/var/lib/sbx/vmlinux");
+	assert_string_equal(c->microvm.jailer, "/usr/bin/jailer");
+	assert_string_equal(c->wasm.runtime, "wasmtime");
+	sbx_policy_free(p);
+}
+
+/* [defaults] may carry several providers' settings, and a profile may keep a
+ * table its provider does not read: that is accepted, not an error. */
+static void provider_table_of_another_provider_is_accepted(void **state)
+{
+	struct sbx_policy *p = load_ok("[defaults]\nmock.exit_code = 1\ngvisor.platform = \"kvm\"\n"
+				       "wasm.runtime = \"node\"\nmicrovm.backend = \"firecracker\"\n"
+				       "[profile.proc]\nprovider = \"process\"\n"
+				       "[profile.proc.microvm]\nkernel = \"/boot/vmlinuz\"\n"
+				       "[profile.host]\nprovider = \"host\"\nmin_isolation = \"none\"\n"
+				       "gvisor.runsc = \"/usr/bin/runsc\"\n", NULL);
+	const struct sbx_profile *proc = sbx_policy_find(p, "proc"), *host = sbx_policy_find(p, "host");
+
+	(void)state;
+	assert_string_equal(proc->provider, "process");
+	assert_int_equal(proc->mock.exit_code, 1);
+	assert_string_equal(proc->gvisor.platform, "kvm");
+	assert_string_equal(proc->wasm.runtime, "node");
+	assert_string_equal(proc->microvm.backend, "firecracker");
+	assert_string_equal(proc->microvm.kernel, "/boot/vmlinuz");
+	assert_string_equal(host->gvisor.runsc, "/usr/bin/runsc");
 	sbx_policy_free(p);
 }
 
@@ -1324,6 +1608,12 @@ int main(void)
 		cmocka_unit_test(seccomp_errors),
 		cmocka_unit_test(seccomp_merges_key_by_key_and_lists_replace),
 		cmocka_unit_test(seccomp_conflict_across_layers_is_checked_after_merging),
+		cmocka_unit_test(mock_table_is_parsed),
+		cmocka_unit_test(mock_errors),
+		cmocka_unit_test(gvisor_wasm_microvm_tables_are_parsed),
+		cmocka_unit_test(gvisor_wasm_microvm_errors),
+		cmocka_unit_test(provider_tables_merge_through_defaults_and_overlays),
+		cmocka_unit_test(provider_table_of_another_provider_is_accepted),
 		cmocka_unit_test(network_namespace_and_veth_are_parsed),
 		cmocka_unit_test(veth_address_errors_have_positions),
 		cmocka_unit_test(veth_needs_a_private_namespace_a_network_and_one_subnet),

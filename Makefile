@@ -76,9 +76,11 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 
 DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libseccomp-dev libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev \
-	iproute2 jq python3
+	iproute2 jq python3 bc \
+	qemu-system-x86 busybox-static cpio xz-utils \
+	runsc wabt bubblewrap
 
-.PHONY: all deps test check unit fuzz-replay fuzz demo vmlinux install clean
+.PHONY: all deps test check unit fuzz-replay fuzz demo vmlinux install clean vmtest integration
 
 all: $(OUTPUT)/sbx
 
@@ -146,10 +148,14 @@ test:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory check
 
-check: all unit fuzz-replay
-	$(Q)if [ -x tests/run-integration.sh ]; then OUTPUT=$(OUTPUT) tests/run-integration.sh; fi
-	$(Q)if [ -x tests/vm/run.sh ]; then OUTPUT=$(OUTPUT) tests/vm/run.sh; fi
+check: all unit fuzz-replay integration vmtest
 	@echo "  TEST     all test layers passed"
+
+integration: all
+	$(Q)if [ -x tests/run-integration.sh ]; then OUTPUT=$(OUTPUT) tests/run-integration.sh; fi
+
+vmtest: all
+	$(Q)if [ -x tests/vm/run.sh ]; then OUTPUT=$(OUTPUT) tests/vm/run.sh; fi
 
 unit: $(UNIT_BINS) $(OUTPUT)/sbx
 	$(Q)fail=0; for t in $(UNIT_BINS); do \

@@ -62,8 +62,8 @@ void sbx_profile_clear(struct sbx_profile *p);
 
 /*
  * Applies one table ([defaults], [profile."x"], an overlay) to p: each key
- * replaces the field, except the tables env, network, fs and seccomp whose keys are
- * applied one by one. Problems become diagnostics; where names the table in
+ * replaces the field, except the tables env, network, fs, seccomp, mock, gvisor,
+ * wasm and microvm whose keys are applied one by one. Problems become diagnostics; where names the table in
  * them ("profile 'x'"). Returns 0 or -ENOMEM.
  */
 int sbx_profile_apply(struct pctx *c, struct sbx_profile *p, const struct toml_value *tab,

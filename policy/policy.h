@@ -106,6 +106,30 @@ struct sbx_profile {
 	size_t n_allow_groups;
 	uint64_t fsize;			/* RLIMIT_FSIZE in bytes; 0 = inherit */
 
+	/* Provider-specific settings ([profile.X.mock], .gvisor, .wasm, .microvm). */
+	struct {
+		int exit_code;			/* mock: exit status to report (0..255) */
+		char *stdout_text;		/* mock: written to stdout, or NULL */
+		char *stderr_text;		/* mock: written to stderr, or NULL */
+		uint64_t duration_ms;		/* mock: how long the run takes */
+		char *fail;			/* mock: NULL, "spawn", "timeout", "crash", "oom" */
+	} mock;
+	struct {
+		char *platform;			/* gvisor: runsc --platform (default "systrap") */
+		char *runsc;			/* gvisor: path of runsc, or NULL = $PATH */
+	} gvisor;
+	struct {
+		char *runtime;			/* wasm: "auto" | "wasmtime" | "wasmer" | "iwasm" |
+						 * "wasmedge" | "node" */
+	} wasm;
+	struct {
+		char *backend;			/* microvm: "qemu" (default) | "firecracker" */
+		char *kernel;			/* microvm: guest kernel, or NULL = sbx config */
+		char *initrd;			/* microvm: initramfs with sbx's guest init, or NULL */
+		char *firecracker;		/* microvm: path of firecracker, or NULL = $PATH */
+		char *jailer;			/* microvm: path of jailer when used, or NULL */
+	} microvm;
+
 	struct {
 		enum sbx_seccomp_preset preset;	/* [seccomp] preset = "default"|"strict" */
 		enum sbx_seccomp_action action;	/* action = "errno" (EPERM) | "kill" */

@@ -3,8 +3,9 @@
  * Applying one TOML table to a profile. Each key has a handler in a table
  * ({name, accepted types, handler}); the generic code reports unknown keys
  * (with a suggestion) and wrong types, the handler checks the value and
- * replaces the field. The sub-tables env, network and fs go through the
- * same machinery, which is what makes them merge key by key (seccomp too).
+ * replaces the field. The sub-tables env, network, fs, seccomp and the
+ * provider tables (mock, gvisor, wasm, microvm) go through the same
+ * machinery, which is what makes them merge key by key.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@
 #define ID_MAX 4294967294ll			/* (uid_t)-1 means "no change" */
 #define FSIZE_MAX ((1ull << 63) - 1)		/* MAX_LFS_FILESIZE: the largest file */
 #define SYSCALL_NAME_MAX 64
+#define HOST_PATH_MAX 4096			/* PATH_MAX: cwd and the providers' paths */
+#define MOCK_OUTPUT_MAX (1u << 20)		/* mock stdout, stderr: 1 MiB each */
 
 struct layer {
 	struct pctx *c;
@@ -222,32 +225,40 @@ ENUM_HANDLER(h_seccomp_action, seccomp.action, enum sbx_seccomp_action, "seccomp
 ENUM_HANDLER(h_fs_mode, fs.mode, enum sbx_fs_mode, "filesystem mode", "none", "read-only", "read-write",
 	     "full")
 
-static int h_timeout(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+/* A duration as a string ("1m30s") or an integer number of seconds, at most
+ * 31 days: timeout and mock.duration. */
+static int get_duration(const struct layer *l, const struct toml_kv *kv, uint64_t *ret)
 {
 	const struct toml_value *v = kv->val;
+	char q[128], what[32];
 	uint64_t ms;
 	const char *s;
-	char q[128];
 	int r;
 
 	if (v->type == TOML_INTEGER) {
 		if (v->u.integer < 0 || (uint64_t)v->u.integer > TIMEOUT_MAX_MS / 1000)
-			return ldiag(l, &v->pos, "timeout %lld out of range (0 to 31 days)",
+			return ldiag(l, &v->pos, "%s %lld out of range (0 to 31 days)", kv->key,
 				     (long long)v->u.integer);
-		ms = (uint64_t)v->u.integer * 1000;
-	} else {
-		r = get_str(l, v, "'timeout'", &s);
-		if (r < 0)
-			return r;
-		if (sbx_parse_duration_ms(s, &ms) < 0)
-			return ldiag(l, &v->pos,
-				     "invalid duration '%s' for 'timeout' (expected e.g. \"30s\", \"1m30s\", "
-				     "\"250ms\", \"2h\")", sbx_printable(s, strlen(s), q, sizeof(q)));
-		if (ms > TIMEOUT_MAX_MS)
-			return ldiag(l, &v->pos, "timeout '%s' out of range (0 to 31 days)", s);
+		*ret = (uint64_t)v->u.integer * 1000;
+		return 0;
 	}
-	p->timeout_ms = ms;
+	snprintf(what, sizeof(what), "'%s'", kv->key);
+	r = get_str(l, v, what, &s);
+	if (r < 0)
+		return r;
+	if (sbx_parse_duration_ms(s, &ms) < 0)
+		return ldiag(l, &v->pos,
+			     "invalid duration '%s' for '%s' (expected e.g. \"30s\", \"1m30s\", "
+			     "\"250ms\", \"2h\")", sbx_printable(s, strlen(s), q, sizeof(q)), kv->key);
+	if (ms > TIMEOUT_MAX_MS)
+		return ldiag(l, &v->pos, "%s '%s' out of range (0 to 31 days)", kv->key, s);
+	*ret = ms;
 	return 0;
+}
+
+static int h_timeout(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_duration(l, kv, &p->timeout_ms);
 }
 
 /* A size as a string ("64M") or an integer number of bytes. */
@@ -451,7 +462,7 @@ static int h_cwd(const struct layer *l, struct sbx_profile *p, const struct toml
 
 	if (r < 0)
 		return r;
-	if (sbx_check_path(s, 4096, false, err, sizeof(err)) < 0)
+	if (sbx_check_path(s, HOST_PATH_MAX, false, err, sizeof(err)) < 0)
 		return ldiag(l, &kv->val->pos, "cwd: %s", err);
 	return set_str(&p->cwd, s);
 }
@@ -913,6 +924,176 @@ static int h_seccomp(const struct layer *l, struct sbx_profile *p, const struct 
 	return r < 0 ? r : seccomp_conflicts(l, kv->val);
 }
 
+/* ---- provider tables --------------------------------------------------- */
+
+/*
+ * [profile.X.mock], .gvisor, .wasm and .microvm configure one provider each.
+ * A table that does not match the profile's provider is accepted (and
+ * ignored by the other providers), so that [defaults] can carry the settings
+ * of several providers. Whether a path exists is checked when a sandbox
+ * starts, not here: the policy may be checked on another machine.
+ */
+
+/* A name out of a fixed list, stored as the list's spelling. */
+#define NAME_HANDLER(fn, field, what, ...)                                                    \
+	static int fn(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv) \
+	{                                                                                     \
+		static const char *const names[] = { __VA_ARGS__, NULL };                     \
+		int i = lookup_name(l, kv->val, what, names);                                 \
+		return i < 0 ? i : set_str(&p->field, names[i]);                              \
+	}
+
+NAME_HANDLER(h_gvisor_platform, gvisor.platform, "gvisor platform", "systrap", "ptrace", "kvm")
+NAME_HANDLER(h_wasm_runtime, wasm.runtime, "wasm runtime", "auto", "wasmtime", "wasmer", "iwasm", "wasmedge",
+	     "node")
+NAME_HANDLER(h_microvm_backend, microvm.backend, "microvm backend", "qemu", "firecracker")
+
+/* An absolute, normalised path of a host file (not a directory). */
+static int set_host_path(const struct layer *l, const struct toml_kv *kv, char **field)
+{
+	char err[320], what[32];
+	const char *s;
+	int r;
+
+	snprintf(what, sizeof(what), "'%s'", kv->key);
+	r = get_str(l, kv->val, what, &s);
+	if (r < 0)
+		return r;
+	if (sbx_check_path(s, HOST_PATH_MAX, false, err, sizeof(err)) < 0)
+		return ldiag(l, &kv->val->pos, "%s: %s", kv->key, err);
+	if (strcmp(s, "/") == 0)
+		return ldiag(l, &kv->val->pos, "%s: path '/' is a directory, not a file", kv->key);
+	return set_str(field, s);
+}
+
+static int h_mock_exit_code(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	int64_t v = kv->val->u.integer;
+
+	if (v < 0 || v > 255)
+		return ldiag(l, &kv->val->pos, "exit_code %lld out of range (0 to 255)", (long long)v);
+	p->mock.exit_code = (int)v;
+	return 0;
+}
+
+/* What the mock writes: any text without NUL, at most 1 MiB. */
+static int set_mock_output(const struct layer *l, const struct toml_kv *kv, char **field)
+{
+	char what[32];
+	const char *s;
+	int r;
+
+	snprintf(what, sizeof(what), "'%s'", kv->key);
+	r = get_str(l, kv->val, what, &s);
+	if (r < 0)
+		return r;
+	if (kv->val->u.str.len > MOCK_OUTPUT_MAX)
+		return ldiag(l, &kv->val->pos, "'%s' is longer than %u bytes (1 MiB)", kv->key, MOCK_OUTPUT_MAX);
+	return set_str(field, s);
+}
+
+static int h_mock_stdout(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_mock_output(l, kv, &p->mock.stdout_text);
+}
+
+static int h_mock_stderr(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_mock_output(l, kv, &p->mock.stderr_text);
+}
+
+static int h_mock_duration(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_duration(l, kv, &p->mock.duration_ms);
+}
+
+/* "none" is the default, spelled out so that an overlay can undo a failure
+ * that [defaults] asked for; it is stored as NULL. */
+static int h_mock_fail(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	static const char *const names[] = { "none", "spawn", "timeout", "crash", "oom", NULL };
+	int i = lookup_name(l, kv->val, "mock failure", names);
+
+	if (i < 0)
+		return i;
+	if (i == 0) {
+		free(p->mock.fail);
+		p->mock.fail = NULL;
+		return 0;
+	}
+	return set_str(&p->mock.fail, names[i]);
+}
+
+static const struct key_handler mock_keys[] = {
+	{ "exit_code", T(TOML_INTEGER), h_mock_exit_code },
+	{ "stdout", T(TOML_STRING), h_mock_stdout },
+	{ "stderr", T(TOML_STRING), h_mock_stderr },
+	{ "duration", T(TOML_STRING) | T(TOML_INTEGER), h_mock_duration },
+	{ "fail", T(TOML_STRING), h_mock_fail },
+};
+
+static int h_gvisor_runsc(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_host_path(l, kv, &p->gvisor.runsc);
+}
+
+static const struct key_handler gvisor_keys[] = {
+	{ "platform", T(TOML_STRING), h_gvisor_platform },
+	{ "runsc", T(TOML_STRING), h_gvisor_runsc },
+};
+
+static const struct key_handler wasm_keys[] = {
+	{ "runtime", T(TOML_STRING), h_wasm_runtime },
+};
+
+static int h_microvm_kernel(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_host_path(l, kv, &p->microvm.kernel);
+}
+
+static int h_microvm_initrd(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_host_path(l, kv, &p->microvm.initrd);
+}
+
+static int h_microvm_firecracker(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_host_path(l, kv, &p->microvm.firecracker);
+}
+
+static int h_microvm_jailer(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_host_path(l, kv, &p->microvm.jailer);
+}
+
+static const struct key_handler microvm_keys[] = {
+	{ "backend", T(TOML_STRING), h_microvm_backend },
+	{ "kernel", T(TOML_STRING), h_microvm_kernel },
+	{ "initrd", T(TOML_STRING), h_microvm_initrd },
+	{ "firecracker", T(TOML_STRING), h_microvm_firecracker },
+	{ "jailer", T(TOML_STRING), h_microvm_jailer },
+};
+
+static int h_mock(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return apply_sub(l, p, kv, mock_keys, ARRAY_SIZE(mock_keys));
+}
+
+static int h_gvisor(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return apply_sub(l, p, kv, gvisor_keys, ARRAY_SIZE(gvisor_keys));
+}
+
+static int h_wasm(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return apply_sub(l, p, kv, wasm_keys, ARRAY_SIZE(wasm_keys));
+}
+
+static int h_microvm(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return apply_sub(l, p, kv, microvm_keys, ARRAY_SIZE(microvm_keys));
+}
+
 /* ---- filesystem -------------------------------------------------------- */
 
 static int parse_access(const char *s, uint32_t *ret)
@@ -1096,6 +1277,10 @@ static const struct key_handler profile_keys[] = {
 	{ "network", T(TOML_TABLE), h_network },
 	{ "fs", T(TOML_TABLE), h_fs },
 	{ "seccomp", T(TOML_TABLE), h_seccomp },
+	{ "mock", T(TOML_TABLE), h_mock },
+	{ "gvisor", T(TOML_TABLE), h_gvisor },
+	{ "wasm", T(TOML_TABLE), h_wasm },
+	{ "microvm", T(TOML_TABLE), h_microvm },
 };
 
 int sbx_profile_apply(struct pctx *c, struct sbx_profile *p, const struct toml_value *tab,
@@ -1117,6 +1302,8 @@ void sbx_profile_init(struct sbx_profile *p)
 		.seccomp.preset = SBX_SECCOMP_DEFAULT,
 		.seccomp.action = SBX_SECCOMP_ERRNO,
 		.fs.mode = SBX_FS_NONE,
+		/* mock, gvisor, wasm, microvm: 0 and NULL, which stand for the
+		 * providers' defaults (platform systrap, runtime auto, backend qemu) */
 	};
 }
 
@@ -1142,5 +1329,16 @@ void sbx_profile_clear(struct sbx_profile *p)
 	free_strv(p->seccomp.allow, p->seccomp.n_allow);
 	free_rules(p->fs.rules, p->fs.n_rules);
 	free_strv(p->fs.exec, p->fs.n_exec);
+	free(p->mock.stdout_text);
+	free(p->mock.stderr_text);
+	free(p->mock.fail);
+	free(p->gvisor.platform);
+	free(p->gvisor.runsc);
+	free(p->wasm.runtime);
+	free(p->microvm.backend);
+	free(p->microvm.kernel);
+	free(p->microvm.initrd);
+	free(p->microvm.firecracker);
+	free(p->microvm.jailer);
 	sbx_profile_init(p);
 }

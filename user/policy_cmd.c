@@ -460,7 +460,8 @@ static const char *fmt_text(const char *s, char *buf, size_t len)
 	size_t n = strlen(s), o = 0, i;
 
 	o += (size_t)snprintf(buf + o, len - o, "\"");
-	for (i = 0; i < n && i < 48 && o + 8 < len; i++) {
+	/* 48 bytes, and the rest of a UTF-8 character cut there */
+	for (i = 0; i < n && (i < 48 || ((unsigned char)s[i] & 0xc0) == 0x80) && o + 8 < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch == '\n')

@@ -868,6 +868,115 @@ static void test_policy_show_text_fsize_seccomp_namespace(void **state)
 	run_free(&r);
 }
 
+/* The provider tables: mock and microvm set, gvisor inherited by a profile
+ * whose provider does not read it, plain without any. */
+static const char providers_toml[] =
+	"[defaults.gvisor]\n"
+	"platform = \"ptrace\"\n"
+	"\n"
+	"[profile.fake]\n"
+	"provider = \"mock\"\n"
+	"min_isolation = \"none\"\n"
+	"[profile.fake.mock]\n"
+	"exit_code = 3\n"
+	"stdout = \"hello \\\"you\\\"\\n\"\n"
+	"stderr = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\u00e9 and more\"\n"
+	"duration = \"1m250ms\"\n"
+	"fail = \"crash\"\n"
+	"\n"
+	"[profile.vm]\n"
+	"provider = \"microvm\"\n"
+	"wasm.runtime = \"wasmtime\"\n"
+	"[profile.vm.microvm]\n"
+	"backend = \"firecracker\"\n"
+	"kernel = \"/var/lib/sbx/vmlinux\"\n"
+	"\n"
+	"[env.prod.profile.vm.microvm]\n"
+	"jailer = \"/usr/bin/jailer\"\n";
+
+static const char *providers_file(void)
+{
+	static char path[160];
+
+	snprintf(path, sizeof(path), "%s/providers.toml", tmpdir);
+	write_file(path, providers_toml);
+	return path;
+}
+
+static void test_policy_show_json_providers(void **state)
+{
+	const char *path = providers_file();
+	struct run r;
+
+	SBX(&r, "policy", "show", "--json", path);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "");
+	assert_json(r.out, "[p['name'] for p in d['profiles']] == ['fake', 'vm']");
+	assert_json(r.out, "d['profiles'][0]['providers'] == {"
+		    "'mock': {'exit_code': 3, 'stdout': 'hello \"you\"\\n', 'stderr': 'x' * 47 + '\\u00e9 and more',"
+		    "         'duration_ms': 60250, 'fail': 'crash'},"
+		    "'gvisor': {'platform': 'ptrace', 'runsc': None},"
+		    "'wasm': {'runtime': None},"
+		    "'microvm': {'backend': None, 'kernel': None, 'initrd': None, 'firecracker': None, 'jailer': None}}");
+	assert_json(r.out, "d['profiles'][1]['providers']['microvm'] == {'backend': 'firecracker',"
+		    "  'kernel': '/var/lib/sbx/vmlinux', 'initrd': None, 'firecracker': None, 'jailer': None}"
+		    " and d['profiles'][1]['providers']['wasm'] == {'runtime': 'wasmtime'}"
+		    " and d['profiles'][1]['providers']['mock'] == {'exit_code': 0, 'stdout': None,"
+		    "   'stderr': None, 'duration_ms': 0, 'fail': None}");
+	/* the key comes last: what was there before keeps its place */
+	assert_json(r.out, "all(list(p)[-2:] == ['seccomp', 'providers'] for p in d['profiles'])");
+	run_free(&r);
+
+	SBX(&r, "policy", "show", "--json", "--env", "prod", "--profile", "vm", path);
+	assert_int_equal(r.rc, 0);
+	assert_json(r.out, "d['profiles'][0]['providers']['microvm']['jailer'] == '/usr/bin/jailer'"
+		    " and d['profiles'][0]['providers']['microvm']['backend'] == 'firecracker'");
+	run_free(&r);
+
+	SBX(&r, "policy", "show", "--json", good);	/* nothing set: all defaults */
+	assert_int_equal(r.rc, 0);
+	assert_json(r.out, "all(p['providers'] == {"
+		    "'mock': {'exit_code': 0, 'stdout': None, 'stderr': None, 'duration_ms': 0, 'fail': None},"
+		    "'gvisor': {'platform': None, 'runsc': None}, 'wasm': {'runtime': None},"
+		    "'microvm': {'backend': None, 'kernel': None, 'initrd': None, 'firecracker': None, 'jailer': None}}"
+		    " for p in d['profiles'])");
+	run_free(&r);
+}
+
+static void test_policy_show_text_providers(void **state)
+{
+	const char *path = providers_file();
+	struct run r;
+
+	SBX(&r, "policy", "show", "--profile", "fake", path);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "\n  mock:\n    exit code:      3\n    stdout:         \"hello \\\"you\\\"\\n\"\n"
+			       "    stderr:         \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9...\" (58 bytes)\n"
+			       "    duration:       1m250ms\n    fail:           crash\n");
+	assert_contains(r.out, "\n  gvisor:  (not used: the provider is mock)\n    platform:       ptrace\n"
+			       "    runsc:          (from $PATH)\n");
+	assert_false(strstr(r.out, "\n  wasm:"));
+	assert_false(strstr(r.out, "\n  microvm:"));
+	run_free(&r);
+
+	SBX(&r, "policy", "show", "--env", "prod", "--profile", "vm", path);
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "\n  wasm:  (not used: the provider is microvm)\n    runtime:        wasmtime\n");
+	assert_contains(r.out, "\n  microvm:\n    backend:        firecracker\n"
+			       "    kernel:         /var/lib/sbx/vmlinux\n    initrd:         (sbx configuration)\n"
+			       "    firecracker:    (from $PATH)\n    jailer:         /usr/bin/jailer\n");
+	assert_false(strstr(r.out, "\n  mock:"));
+	run_free(&r);
+
+	SBX(&r, "policy", "show", good);		/* no provider table: no section */
+	assert_int_equal(r.rc, 0);
+	assert_false(strstr(r.out, "\n  mock:"));
+	assert_false(strstr(r.out, "\n  gvisor:"));
+	assert_false(strstr(r.out, "\n  wasm:"));
+	assert_false(strstr(r.out, "\n  microvm:"));
+	run_free(&r);
+}
+
 static void test_env_flag_selects_overlay(void **state)
 {
 	struct run r;
@@ -1031,6 +1140,8 @@ int main(void)
 		cmocka_unit_test(test_policy_show_text_is_aligned),
 		cmocka_unit_test(test_policy_show_json_fsize_seccomp_namespace),
 		cmocka_unit_test(test_policy_show_text_fsize_seccomp_namespace),
+		cmocka_unit_test(test_policy_show_json_providers),
+		cmocka_unit_test(test_policy_show_text_providers),
 		cmocka_unit_test(test_env_flag_selects_overlay),
 		cmocka_unit_test(test_sbx_env_variable_selects_overlay),
 		cmocka_unit_test(test_env_flag_wins_over_sbx_env),

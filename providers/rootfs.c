@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -253,33 +254,56 @@ static int mask_path(const char *root, const char *path, char *why, size_t len)
 	return 0;
 }
 
-/* The profile's fs rules as binds of the host path at the same place. */
+static const struct sbx_profile *sort_profile; /* qsort has no context */
+
+static int by_length(const void *a, const void *b)
+{
+	size_t x = strlen(sort_profile->fs.rules[*(const size_t *)a].path);
+	size_t y = strlen(sort_profile->fs.rules[*(const size_t *)b].path);
+
+	return x < y ? -1 : x > y;
+}
+
+static int apply_rule(const struct sbx_fs_rule *ru, const char *root, char *why, size_t len)
+{
+	unsigned long flags = MS_NOSUID | MS_NODEV;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s", ru->path);
+	if (ru->dir && strlen(path) > 1)
+		path[strlen(path) - 1] = 0;	/* "/etc/ssl/" -> "/etc/ssl" */
+	if (ru->access == 0)
+		return mask_path(root, path, why, len);
+	if (access(path, F_OK) < 0)
+		return 0;	/* nothing to bind; a later create cannot escape */
+	if (!(ru->access & SBX_ACC_W))
+		flags |= MS_RDONLY;
+	if (!(ru->access & SBX_ACC_X))
+		flags |= MS_NOEXEC;
+	return bind_at(root, path, path, flags, why, len);
+}
+
+/* The profile's fs rules as binds of the host path at the same place,
+ * shortest path first, so that a more specific rule is mounted over its
+ * parent's and wins whatever the order in the file. */
 static int apply_rules(const struct sbx_profile *p, const char *root, char *why, size_t len)
 {
-	for (size_t i = 0; i < p->fs.n_rules; i++) {
-		const struct sbx_fs_rule *ru = &p->fs.rules[i];
-		char path[4096];
-		unsigned long flags = MS_NOSUID | MS_NODEV;
-		int r;
+	size_t order[SBX_MAX_PATH_RULES > 4096 ? 4096 : SBX_MAX_PATH_RULES];
+	size_t n = p->fs.n_rules < sizeof(order) / sizeof(order[0]) ? p->fs.n_rules :
+		   sizeof(order) / sizeof(order[0]);
+	int r = 0;
 
-		snprintf(path, sizeof(path), "%s", ru->path);
-		if (ru->dir && strlen(path) > 1)
-			path[strlen(path) - 1] = 0;	/* "/etc/ssl/" -> "/etc/ssl" */
-		if (ru->access == 0) {
-			r = mask_path(root, path, why, len);
-		} else {
-			if (access(path, F_OK) < 0)
-				continue;	/* nothing to bind; a later create cannot escape */
-			if (!(ru->access & SBX_ACC_W))
-				flags |= MS_RDONLY;
-			if (!(ru->access & SBX_ACC_X))
-				flags |= MS_NOEXEC;
-			r = bind_at(root, path, path, flags, why, len);
-		}
-		if (r < 0)
-			return r;
+	if (n < p->fs.n_rules) {
+		snprintf(why, len, "more than %zu fs rules for the mount view", n);
+		return -E2BIG;
 	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	sort_profile = p;
+	qsort(order, n, sizeof(order[0]), by_length);
+	for (size_t i = 0; i < n && !r; i++)
+		r = apply_rule(&p->fs.rules[order[i]], root, why, len);
+	return r;
 }
 
 /* pivot_root(".", ".") stacks the old root on top of the new one, so no

@@ -889,3 +889,26 @@ int sbx_limits_read(const struct sbx_limits *l, struct sbx_usage *ret)
 	*ret = u;
 	return 0;
 }
+
+/* --- reclaiming what a dead manager left ------------------------------------ */
+
+void sbx_limits_reclaim(const char *instance, const char *id)
+{
+	struct sbx_limits l;
+	char base[PATH_MAX], dir[PATH_MAX];
+
+	if (!valid_name(instance) || !valid_name(id))
+		return;
+	memset(&l, 0, sizeof(l));
+	for (int h = 0; h < SBX_V1_N; h++) {
+		if (v1_base(names[h], base, sizeof(base)) < 0)
+			continue;
+		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", base, instance) >= sizeof(dir) ||
+		    path_join(l.v1_path[h], PATH_MAX, dir, id) < 0 || !exists(l.v1_path[h], "."))
+			l.v1_path[h][0] = 0;
+		for (int j = 0; j < h && l.v1_path[h][0]; j++)
+			if (!strcmp(l.v1_path[j], l.v1_path[h]))
+				l.v1_path[h][0] = 0;	/* combined hierarchies (cpu,cpuacct) */
+	}
+	sbx_limits_destroy(&l);
+}

@@ -75,6 +75,10 @@ int sbx_limits_kill(struct sbx_limits *l);
 /* OOM kills, peak memory and CPU time, read before destroy. */
 int sbx_limits_read(const struct sbx_limits *l, struct sbx_usage *ret);
 
+/* Kills and removes the v1 cgroups of sandbox id of an instance whose
+ * manager died without cleaning up (sbx_limits_destroy never ran). */
+void sbx_limits_reclaim(const char *instance, const char *id);
+
 /* Removes the v1 cgroups (killing what is left). Idempotent. */
 void sbx_limits_destroy(struct sbx_limits *l);
 

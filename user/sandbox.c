@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "sandbox.h"
+#include "limits.h"
 
 static uint64_t proc_start_time(pid_t pid)
 {
@@ -71,17 +72,19 @@ static void lpm_purge(int fd, uint32_t policy_id, size_t key_size)
 
 static void reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot *s)
 {
-	char reg[PATH_MAX + 32], line[PATH_MAX + 16], cg[PATH_MAX] = "";
+	char reg[PATH_MAX + 32], line[PATH_MAX + 16], cg[PATH_MAX] = "", id[64] = "";
 	struct sbx_slot zero = {};
 	FILE *f;
 
 	registry_path(&b->paths, slot, reg, sizeof(reg));
 	f = fopen(reg, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "cgroup=", 7)) {
-			line[strcspn(line, "\n")] = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strncmp(line, "cgroup=", 7))
 			snprintf(cg, sizeof(cg), "%s", line + 7);
-		}
+		else if (!strncmp(line, "id=", 3))
+			snprintf(id, sizeof(id), "%s", line + 3);
+	}
 	if (f)
 		fclose(f);
 	if (s->cgroup_id)
@@ -89,6 +92,8 @@ static void reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 	/* only ever remove a cgroup below our own root */
 	if (cg[0] && !strncmp(cg, b->root.path, strlen(b->root.path)) && cg[strlen(b->root.path)] == '/')
 		sbx_cgroup_destroy(cg);
+	if (id[0])
+		sbx_limits_reclaim(b->paths.instance, id);
 	for (uint32_t pid = slot * 2; pid <= slot * 2 + 1; pid++) {
 		struct sbx_fs_cfg none = { 0 };
 

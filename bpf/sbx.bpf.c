@@ -126,11 +126,12 @@ int sbx_sock_create(struct bpf_sock *sk)
 
 static __always_inline bool sbx_ctx_skb(struct sbx_ctx *c, struct __sk_buff *skb)
 {
-	if (sbx_ctx_from_cgroup(c, bpf_skb_cgroup_id(skb)))
-		return true;
-	if (!sandbox_level)
-		return false;
-	return sbx_ctx_from_cgroup(c, bpf_skb_ancestor_cgroup_id(skb, sandbox_level));
+	bool found = sbx_ctx_from_cgroup(c, bpf_skb_cgroup_id(skb));
+
+	if (!found && sandbox_level)
+		found = sbx_ctx_from_cgroup(c, bpf_skb_ancestor_cgroup_id(skb, sandbox_level));
+	c->no_task = true;
+	return found;
 }
 
 SEC("cgroup_skb/ingress")

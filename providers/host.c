@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <seccomp.h>
 
@@ -56,6 +57,11 @@ static int host_child(const struct sbx_spawn *s, void *arg)
 	const struct sbx_profile *p = s->profile;
 	int r;
 
+	/* no_new_privs marks the workload for the kernel side: the LSM programs
+	 * judge only tasks that carry it (a process sandbox's init, which builds
+	 * the mounts, does not), and setuid binaries do not elevate */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
 	if (arg && (r = seccomp_load(arg)) < 0)
 		return r;
 	if (p->cwd && chdir(p->cwd) < 0)

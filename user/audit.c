@@ -105,9 +105,12 @@ static void write_task(struct json_writer *w, const struct sbx_event_hdr *h)
 
 	memcpy(comm, h->comm, 16);
 	comm[16] = 0;
-	json_kv_uint(w, "pid", h->tgid);
-	json_kv_uint(w, "tid", h->pid);
-	json_kv_string(w, "comm", comm);
+	/* packet events (cgroup_skb) describe the sandbox, not a task */
+	if (h->tgid) {
+		json_kv_uint(w, "pid", h->tgid);
+		json_kv_uint(w, "tid", h->pid);
+		json_kv_string(w, "comm", comm);
+	}
 	json_kv_uint(w, "cgroup_id", h->cgroup_id);
 }
 

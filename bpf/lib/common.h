@@ -11,6 +11,8 @@ const volatile __u32 sandbox_level = 0;
 struct sbx_ctx {
 	__u32 slot;
 	__u32 policy_id;
+	__u64 cgroup_id;	/* the sandbox's cgroup */
+	bool no_task;		/* skb context: no current task to describe */
 	struct sbx_stats *st;
 	struct sbx_policy_cfg *pol;
 };
@@ -25,6 +27,8 @@ static __always_inline bool sbx_ctx_from_cgroup(struct sbx_ctx *c, __u64 cg)
 	if (!slot)
 		return false;
 	c->slot = *slot;
+	c->cgroup_id = cg;
+	c->no_task = false;
 	s = bpf_map_lookup_elem(&sbx_slots, &c->slot);
 	if (!s || !(s->flags & SBX_SLOTF_ACTIVE))
 		return false;
@@ -47,13 +51,19 @@ static __always_inline bool sbx_ctx_current(struct sbx_ctx *c)
 static __always_inline void sbx_hdr_fill(struct sbx_event_hdr *h, struct sbx_ctx *c,
 					 __u16 type, __u16 size)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-
 	h->type = type;
 	h->size = size;
 	h->slot = c->slot;
 	h->seq = __sync_fetch_and_add(&c->st->seq, 1) + 1;
 	h->ts_ns = bpf_ktime_get_ns();
+	if (c->no_task) {
+		/* cgroup_skb programs may not ask for the current task (6.1
+		 * refuses the helpers): describe the sandbox, not a task */
+		h->cgroup_id = c->cgroup_id;
+		return;
+	}
+	__u64 id = bpf_get_current_pid_tgid();
+
 	h->pid = (__u32)id;
 	h->tgid = id >> 32;
 	h->cgroup_id = bpf_get_current_cgroup_id();

@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# run.sh - the VM test layer (make check / make test / make vmtest).
+#
+#   OUTPUT=<build dir> tests/vm/run.sh [-v] [-k 6.1|6.12|all] [PATTERN...]
+#
+# Compiles the guest-side helpers on the host (tests/vm/*.c, with the
+# project's include paths and libbpf, and tests/integration/nettool.c, into
+# $OUTPUT/tests/vm/; the guest sees the host's root read-only, so they run
+# there unchanged), then boots each guest
+# kernel once (default -k all: Debian's 6.1 and 6.12) and runs
+# tests/vm/guest_tests.sh in it: every tests/vm/test_*.sh, or those whose
+# name contains a PATTERN. Prints one line per kernel:
+#   vm 6.1 (6.1.0-NN-amd64): PASS (T s) | FAIL ... | SKIP: reason
+# Exit status: 0 when no kernel failed (skipped kernels included: a machine
+# that cannot run qemu or fetch the kernel skips, with the reason);
+# 1 when a kernel failed, timed out or crashed; 2 on usage errors.
+# SBX_VMTEST_REQUIRE=1 turns a skip into a failure (CI that must run them).
+# Options -v and -k, and the SBX_VMTEST_* variables, go to tests/vm/vmtest.sh.
+
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+OUTPUT=$(realpath -m "${OUTPUT:-build}")
+export OUTPUT
+
+opts=() kernels=all
+while [ $# -gt 0 ]; do
+	case $1 in
+	-v) opts+=(-v); shift ;;
+	-k) [ $# -ge 2 ] || { echo "run.sh: -k needs 6.1, 6.12 or all" >&2; exit 2; }
+	    kernels=$2; shift 2 ;;
+	-t) [ $# -ge 2 ] || { echo "run.sh: -t needs seconds" >&2; exit 2; }
+	    opts+=(-t "$2"); shift 2 ;;
+	-h|--help) sed -n '4,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) break ;;
+	esac
+done
+
+# ---- helpers for the guest, built here ------------------------------------------
+
+# Each tests/vm/NAME.c becomes $OUTPUT/tests/vm/NAME, compiled like sbx's own
+# sources (the project's headers: sbx_abi.h, ...; libbpf). Rebuilt every run:
+# it takes a fraction of a second and headers change under it.
+tools=$OUTPUT/tests/vm
+build_helper()
+{	# build_helper SOURCE NAME
+	local out=$tools/$2
+	echo "  CC       ${out#"$OUTPUT"/}"
+	gcc -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+		-iquote "$OUTPUT" -iquote bpf/include -iquote policy -iquote user -iquote providers \
+		-o "$out.tmp" "$1" -Wl,--as-needed -lbpf -lelf -lz && mv "$out.tmp" "$out"
+}
+if command -v gcc >/dev/null; then
+	mkdir -p "$tools" || exit 1
+	build_helper tests/integration/nettool.c nettool || { echo "vm: FAIL: nettool does not compile"; exit 1; }
+	for c in tests/vm/*.c; do
+		[ -f "$c" ] || continue
+		build_helper "$c" "$(basename "$c" .c)" || { echo "vm: FAIL: $c does not compile"; exit 1; }
+	done
+fi
+
+# ---- boot ------------------------------------------------------------------------
+
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+start=$SECONDS
+echo "  VMTEST   kernels: $kernels (Debian kernels under qemu, BPF LSM on)"
+SBX_VMTEST_SUMMARY=$summary tests/vm/vmtest.sh -k "$kernels" "${opts[@]+"${opts[@]}"}" -- \
+	tests/vm/guest_tests.sh "$@"
+rc=$?
+
+failed=0 ran=0
+echo "---- vm summary ($((SECONDS - start)) s) ----"
+while IFS=$'\t' read -r series status secs detail release; do
+	case $status in
+	SKIP)
+		echo "vm $series: SKIP: $detail"
+		[ "${SBX_VMTEST_REQUIRE:-0}" = 1 ] && failed=1
+		;;
+	PASS)
+		echo "vm $series ($release): PASS ($secs s)"
+		ran=1
+		;;
+	*)
+		echo "vm $series ($release): $status${detail:+ $detail} ($secs s)"
+		failed=1
+		;;
+	esac
+done <"$summary"
+if [ ! -s "$summary" ]; then
+	echo "vm: FAIL: tests/vm/vmtest.sh exited $rc without a result"
+	exit 1
+fi
+[ $failed = 0 ] && [ $rc != 0 ] && [ $rc != 77 ] && failed=1
+if [ $failed = 0 ] && [ $ran = 0 ]; then
+	echo "vm: every kernel was skipped: the BPF LSM paths were NOT tested"
+fi
+exit $failed

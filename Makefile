@@ -77,7 +77,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libseccomp-dev libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev \
 	iproute2 jq python3 bc \
-	qemu-system-x86 busybox-static cpio xz-utils \
+	qemu-system-x86 busybox-static cpio xz-utils zstd \
 	runsc wabt bubblewrap
 
 .PHONY: all deps test check unit fuzz-replay fuzz demo vmlinux install clean vmtest integration

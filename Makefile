@@ -168,7 +168,7 @@ unit: $(UNIT_BINS) $(OUTPUT)/sbx
 fuzz-replay: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \
 		n=$$(basename $$f); d=tests/fuzz/corpus/$${n#fuzz_}; \
-		echo "  FUZZ-REPLAY $$n ($$(ls $$d 2>/dev/null | wc -l) inputs)"; \
+		echo "  FUZZ-REPLAY $$n ($$(find $$d -type f 2>/dev/null | wc -l) inputs)"; \
 		[ -d $$d ] || continue; \
 		find $$d -type f -print0 | xargs -0 -r -n 500 $$f -runs=1 >$(OUTPUT)/fuzz/$$n.replay.log 2>&1 \
 			|| { tail -40 $(OUTPUT)/fuzz/$$n.replay.log; exit 1; }; \

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "landlock.h"
 #include "privs.h"
 
 #define NOBODY 65534
@@ -142,38 +143,26 @@ int sbx_drop_privileges(const struct sbx_ids *ids)
 	return 0;
 }
 
-#ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
-#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
-#define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
-#endif
-
-/* struct landlock_ruleset_attr grew "scoped" in ABI 6; define our own copy so
- * this builds against older headers too. */
-struct sbx_ll_attr {
-	__u64 handled_access_fs;
-	__u64 handled_access_net;
-	__u64 scoped;
-};
-
+/* Scoping alone (no filesystem rights handled), for sandboxes whose fs policy
+ * another backend enforces: the same ruleset code as the fs rules
+ * (user/landlock.c), so a workload gets one Landlock domain, never two.
+ * Where the fs policy is Landlock's, call sbx_landlock_apply() with the
+ * profile's plan instead: it carries the scoping too. */
 int sbx_landlock_scope(void)
 {
-	struct sbx_ll_attr a = { .scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL };
+	struct sbx_landlock_plan pl;
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-	int fd;
+	char why[64];
+	int r;
 
 	if (abi < 6)
 		return 0;
-	fd = (int)syscall(SYS_landlock_create_ruleset, &a, sizeof(a), 0);
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_landlock_restrict_self, fd, 0) < 0) {
-		int r = -errno;
-
-		close(fd);
+	r = sbx_landlock_plan(NULL, (int)abi, &pl, why, sizeof(why), NULL, NULL);
+	if (r < 0)
 		return r;
-	}
-	close(fd);
-	return (int)abi;
+	r = sbx_landlock_apply(&pl);
+	sbx_landlock_plan_free(&pl);
+	return r;
 }
 
 int sbx_apply_rlimits(const struct sbx_profile *p)

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <seccomp.h>
 
+#include "landlock.h"
 #include "provider.h"
 
 static int host_probe(char *why, size_t len)
@@ -75,6 +76,8 @@ static int host_child(const struct sbx_spawn *s, void *arg)
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			return -errno;
 	}
+	if (s->landlock && (r = sbx_landlock_apply(s->landlock)) < 0)
+		sbx_child_fail(-r, true, "applying the Landlock ruleset failed");
 	execvp(s->argv[0], s->argv);
 	return -errno;
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "bpfload.h"
+#include "landlock.h"
 #include "netns.h"
 #include "privs.h"
 #include "provider.h"
@@ -167,8 +168,9 @@ static void workload_main(struct process_state *st, const struct sbx_spawn *s)
 		sbx_child_fail(-r, true, "setrlimit failed");
 	if ((r = sbx_drop_privileges(&st->ids)) < 0)
 		sbx_child_fail(-r, true, "dropping privileges failed");
-	if ((r = sbx_landlock_scope()) < 0)
-		sbx_child_fail(-r, true, "Landlock scoping failed");
+	r = s->landlock ? sbx_landlock_apply(s->landlock) : sbx_landlock_scope();
+	if (r < 0)
+		sbx_child_fail(-r, true, "applying the Landlock ruleset failed");
 	if ((r = sbx_seccomp_install(&st->sc)) < 0)
 		sbx_child_fail(-r, true, "installing the seccomp filter failed");
 	environ = st->envp;	/* execvp searches the sandbox's PATH */

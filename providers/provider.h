@@ -22,6 +22,8 @@
 #include "policy.h"
 #include "sbx_abi.h"
 
+struct sbx_landlock_plan;
+
 struct sbx_spawn {
 	const char *id;			/* sandbox id, e.g. "sbx-1f2e3d4c" */
 	const struct sbx_profile *profile;
@@ -36,6 +38,9 @@ struct sbx_spawn {
 	/* Filled by prepare: SBX_POLF_* the provider adds to the policy (e.g.
 	 * SBX_POLF_NETNS_PRIVATE when it isolates the network itself). */
 	uint32_t *policy_flags;
+	/* The Landlock ruleset the workload applies right before exec (fs grants
+	 * when Landlock is the fs backend, and scoping); NULL: scoping only. */
+	const struct sbx_landlock_plan *landlock;
 	/* Called in the parent once the child exists and before it may run the
 	 * workload, so the start event precedes every event of the workload. */
 	int (*started)(void *ctx, pid_t pid);

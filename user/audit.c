@@ -16,7 +16,7 @@ static const char *const event_names[] = {
 	[SBX_EV_NET_CONNECT] = "net.connect",	  [SBX_EV_NET_SEND] = "net.send",
 	[SBX_EV_NET_BIND] = "net.bind",		  [SBX_EV_SOCK_CREATE] = "net.socket",
 	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
-	[SBX_EV_SYSCALL_DENIED] = "syscall.denied",
+	[SBX_EV_SYSCALL_DENIED] = "syscall.denied", [SBX_EV_FILE] = "file",
 };
 
 static const size_t event_sizes[] = {
@@ -26,6 +26,7 @@ static const size_t event_sizes[] = {
 	[SBX_EV_NET_BIND] = sizeof(struct sbx_ev_net), [SBX_EV_SOCK_CREATE] = sizeof(struct sbx_ev_sock),
 	[SBX_EV_NET_QUOTA] = sizeof(struct sbx_ev_quota), [SBX_EV_NET_PACKET] = sizeof(struct sbx_ev_net),
 	[SBX_EV_SYSCALL_DENIED] = sizeof(struct sbx_ev_syscall),
+	[SBX_EV_FILE] = sizeof(struct sbx_ev_file),
 };
 
 #define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
@@ -204,6 +205,66 @@ static void write_life(struct json_writer *w, const struct sbx_audit_ctx *c,
 	json_kv_bool(w, "timed_out", e->flags & 1);
 }
 
+static const char *const file_ops[] = {
+	[SBX_FOP_OPEN] = "open", [SBX_FOP_EXEC] = "exec", [SBX_FOP_MMAP_EXEC] = "mmap_exec",
+	[SBX_FOP_CREATE] = "create", [SBX_FOP_UNLINK] = "unlink", [SBX_FOP_RENAME] = "rename",
+	[SBX_FOP_LINK] = "link", [SBX_FOP_SYMLINK] = "symlink", [SBX_FOP_MKNOD] = "mknod",
+	[SBX_FOP_MKDIR] = "mkdir", [SBX_FOP_RMDIR] = "rmdir", [SBX_FOP_TRUNCATE] = "truncate",
+	[SBX_FOP_CHMOD] = "chmod", [SBX_FOP_CHOWN] = "chown", [SBX_FOP_MOUNT] = "mount",
+};
+
+/* The fs rule that decided: its text and position, "base view", or the mode. */
+static void write_fs_rule(struct json_writer *w, const struct sbx_audit_ctx *c, uint32_t rule)
+{
+	const struct sbx_profile *p = c->profile;
+	char acc[8];
+
+	if (rule == SBX_RULE_NONE)
+		return;
+	if (rule == SBX_RULE_BASE) {
+		json_kv_string(w, "rule", "base view");
+	} else if (p && rule < p->fs.n_rules) {
+		const struct sbx_fs_rule *r = &p->fs.rules[rule];
+
+		sbx_access_str(r->access, acc);
+		json_key(w, "rule");
+		json_stringf(w, "%s %s", r->path, acc);
+		json_kv_uint(w, "rule_index", rule);
+		json_key(w, "rule_source");
+		json_stringf(w, "%s:%u:%u", r->pos.file, r->pos.line, r->pos.col);
+	} else if (p && rule < p->fs.n_rules + p->fs.n_exec) {
+		json_key(w, "rule");
+		json_stringf(w, "exec %s", p->fs.exec[rule - p->fs.n_rules]);
+		json_kv_uint(w, "rule_index", rule);
+	} else {
+		json_kv_string(w, "rule", "default");
+		if (p)
+			json_kv_string(w, "mode", sbx_fs_mode_name(p->fs.mode));
+	}
+}
+
+static void write_file(struct json_writer *w, const struct sbx_audit_ctx *c, const struct sbx_ev_file *e)
+{
+	char path[SBX_MAX_PATH_LEN + 1], acc[8];
+	uint32_t rule = e->rule;
+
+	memcpy(path, e->path, SBX_MAX_PATH_LEN);
+	path[SBX_MAX_PATH_LEN] = 0;
+	sbx_access_str(e->access, acc);
+	json_kv_string(w, "verdict", e->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny");
+	write_task(w, &e->hdr);
+	json_kv_string(w, "op", e->op < sizeof(file_ops) / sizeof(file_ops[0]) && file_ops[e->op] ?
+				file_ops[e->op] : "other");
+	json_kv_string(w, "path", path);
+	json_kv_string(w, "access", e->access ? acc : "");
+	json_kv_string(w, "backend", e->backend == SBX_FSB_BPF_LSM ? "bpf-lsm" : "landlock");
+	json_kv_int(w, "errno", e->error);
+	/* Landlock does not say which rule refused: compute it from the policy */
+	if (rule == SBX_RULE_NONE && e->backend == SBX_FSB_LANDLOCK && c->fs && path[0] == '/')
+		sbx_fspolicy_decide(c->fs, path, e->access, &rule);
+	write_fs_rule(w, c, rule);
+}
+
 int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 			 const void *data, size_t size)
 {
@@ -221,6 +282,9 @@ int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 		break;
 	case SBX_EV_SOCK_CREATE:
 		write_sock(w, data);
+		break;
+	case SBX_EV_FILE:
+		write_file(w, c, data);
 		break;
 	case SBX_EV_SYSCALL_DENIED: {
 		const struct sbx_ev_syscall *sc = data;

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpfload.h"
+#include "sbx_features.h"
 #include "sbx.skel.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -205,6 +206,57 @@ static int set_sizes(struct sbx_sbx *skel, uint32_t ring_size, uint32_t events_s
 	return 0;
 }
 
+/* The BPF LSM programs (bpf/lib/lsm.h) load only where BPF LSM works, and
+ * each only where the kernel has its hook; elsewhere the fs policy falls
+ * back to Landlock and these programs stay out of the object. */
+static void lsm_autoload(struct sbx_sbx *skel)
+{
+	bool lsm = sbx_bpf_lsm_supported();
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+
+		if (bpf_program__type(prog) != BPF_PROG_TYPE_LSM)
+			continue;
+		if (!lsm || strncmp(sec, "lsm/", 4) ||
+		    libbpf_find_vmlinux_btf_id(sec + 4, BPF_LSM_MAC) < 0)
+			bpf_program__set_autoload(prog, false);
+	}
+}
+
+/* Global links (not per cgroup), pinned like the others: lsm/<hook> as
+ * link_lsm_<hook>. */
+static int attach_lsm(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t whylen)
+{
+	char path[PATH_MAX + 32], pin[64];
+	struct bpf_program *prog;
+	int r = 0;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+		struct bpf_link *link;
+
+		if (bpf_program__type(prog) != BPF_PROG_TYPE_LSM || !bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach_lsm(prog);
+		if (!link) {
+			r = -errno;
+			say(why, whylen, "attach %s (%s): %s", bpf_program__name(prog), sec, strerror(-r));
+			return r;
+		}
+		snprintf(pin, sizeof(pin), "link_lsm_%s", sec + 4);
+		pin_path(&b->paths, pin, path, sizeof(path));
+		r = bpf_link__pin(link, path);
+		if (r)
+			say(why, whylen, "pin %s: %s", path, strerror(-r));
+		bpf_link__destroy(link);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 /* The syscall-exit observer is global (not per cgroup); its link is pinned
  * like the others. */
 static int attach_tracing(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t whylen)
@@ -223,7 +275,21 @@ static int attach_tracing(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, si
 	if (r)
 		say(why, whylen, "pin %s: %s", path, strerror(-r));
 	bpf_link__destroy(link);
-	return r;
+	if (r)
+		return r;
+	/* the path capture of the Landlock audit (bpf/lib/fsaudit.h) */
+	link = bpf_program__attach(skel->progs.sbx_sys_enter);
+	if (!link) {
+		r = -errno;
+		say(why, whylen, "attach sbx_sys_enter (tp_btf/sys_enter): %s", strerror(-r));
+		return r;
+	}
+	pin_path(&b->paths, "link_sys_enter", path, sizeof(path));
+	r = bpf_link__pin(link, path);
+	if (r)
+		say(why, whylen, "pin %s: %s", path, strerror(-r));
+	bpf_link__destroy(link);
+	return r ? r : attach_lsm(skel, b, why, whylen);
 }
 
 static int attach_and_pin(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t whylen)
@@ -301,6 +367,7 @@ static int load_and_pin(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_s
 		return -errno;
 	}
 	skel->rodata->sandbox_level = cfg.sandbox_level;
+	lsm_autoload(skel);
 	r = set_sizes(skel, ring_size, events_size, &tmpl_fd, why, whylen);
 	if (!r) {
 		r = sbx_sbx__load(skel);

@@ -32,10 +32,46 @@ static void set_rule(struct sbx_fsrule *r, const char *path, uint32_t access, ui
 	r->flags = flags;
 }
 
+/* fs mode "none" still lets a program run: it may read and execute the
+ * system directories and read the few /etc files the process provider's view
+ * holds, and use /tmp, /dev/shm, the harmless device nodes and /proc. The
+ * profile's own rules on the same paths take precedence. */
+static const struct {
+	const char *path;
+	uint32_t access;
+} base_view[] = {
+	{ "/usr/", SBX_FACC_R | SBX_FACC_X }, { "/bin/", SBX_FACC_R | SBX_FACC_X },
+	{ "/sbin/", SBX_FACC_R | SBX_FACC_X }, { "/lib/", SBX_FACC_R | SBX_FACC_X },
+	{ "/lib32/", SBX_FACC_R | SBX_FACC_X }, { "/lib64/", SBX_FACC_R | SBX_FACC_X },
+	{ "/libx32/", SBX_FACC_R | SBX_FACC_X },
+	{ "/etc/passwd", SBX_FACC_R }, { "/etc/group", SBX_FACC_R }, { "/etc/hosts", SBX_FACC_R },
+	{ "/etc/resolv.conf", SBX_FACC_R }, { "/etc/nsswitch.conf", SBX_FACC_R },
+	{ "/etc/ld.so.cache", SBX_FACC_R }, { "/etc/ld.so.conf", SBX_FACC_R },
+	{ "/etc/ld.so.conf.d/", SBX_FACC_R }, { "/etc/localtime", SBX_FACC_R },
+	{ "/etc/ssl/", SBX_FACC_R }, { "/etc/ca-certificates/", SBX_FACC_R },
+	{ "/etc/alternatives/", SBX_FACC_R }, { "/etc/host.conf", SBX_FACC_R },
+	{ "/etc/gai.conf", SBX_FACC_R }, { "/etc/mime.types", SBX_FACC_R },
+	{ "/tmp/", SBX_FACC_R | SBX_FACC_W }, { "/dev/shm/", SBX_FACC_R | SBX_FACC_W },
+	{ "/dev/null", SBX_FACC_R | SBX_FACC_W }, { "/dev/zero", SBX_FACC_R },
+	{ "/dev/full", SBX_FACC_R | SBX_FACC_W }, { "/dev/random", SBX_FACC_R },
+	{ "/dev/urandom", SBX_FACC_R }, { "/dev/tty", SBX_FACC_R | SBX_FACC_W },
+	{ "/proc/", SBX_FACC_R },
+};
+
+#define N_BASE (sizeof(base_view) / sizeof(base_view[0]))
+
+static bool has_rule_for(const struct sbx_profile *p, const char *path)
+{
+	for (size_t i = 0; i < p->fs.n_rules; i++)
+		if (!strcmp(p->fs.rules[i].path, path))
+			return true;
+	return false;
+}
+
 int sbx_fspolicy_compile(const struct sbx_profile *p, struct sbx_fspolicy *ret)
 {
 	struct sbx_fspolicy f = { 0 };
-	size_t n = p->fs.n_rules + p->fs.n_exec;
+	size_t n = p->fs.n_rules + p->fs.n_exec + N_BASE;
 
 	f.cfg.mode_access = mode_access(p->fs.mode);
 	if (p->fs.mode == SBX_FS_FULL)
@@ -49,6 +85,10 @@ int sbx_fspolicy_compile(const struct sbx_profile *p, struct sbx_fspolicy *ret)
 	for (size_t i = 0; i < p->fs.n_exec; i++)
 		set_rule(&f.rules[f.n++], p->fs.exec[i], SBX_FACC_R | SBX_FACC_X,
 			 (uint32_t)(p->fs.n_rules + i), SBX_PRF_EXEC_LIST);
+	for (size_t i = 0; p->fs.mode == SBX_FS_NONE && i < N_BASE; i++)
+		if (!has_rule_for(p, base_view[i].path))
+			set_rule(&f.rules[f.n++], base_view[i].path, base_view[i].access,
+				 SBX_RULE_BASE, 0);
 	*ret = f;
 	return 0;
 }

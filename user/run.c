@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "bpfload.h"
+#include "landlock.h"
 #include "limits.h"
 #include "sbx_features.h"
 #include "run.h"
@@ -37,6 +38,7 @@ struct run_state {
 	struct sbx_limits lim;
 	bool have_lim;
 	int fs_backend;			/* enum sbx_fs_backend_abi, 0 = none needed */
+	struct sbx_landlock_plan ll;	/* what the workload applies before exec */
 	struct sbx_audit_ctx actx;
 	struct ring_buffer *rb;
 	int sinks[2];
@@ -198,6 +200,34 @@ static int pick_fs_backend(const struct sbx_profile *p)
 	return sbx_landlock_abi() > 0 ? SBX_FSB_LANDLOCK : 0;
 }
 
+/* The Landlock ruleset of the workload: the fs policy when Landlock is its
+ * backend, scoping always. The process provider's mount view already
+ * enforces what Landlock cannot express (deny masks, read-only and noexec
+ * binds), so there only the grants matter; elsewhere an inexpressible rule is
+ * refused under strict and reported under best-effort. */
+static int plan_landlock(struct run_state *s)
+{
+	const struct sbx_profile *p = s->o->profile;
+	bool view = s->o->provider->level >= SBX_ISO_PROCESS;	/* providers with their own view */
+	struct sbx_profile grants = *p;
+	char why[1024] = "", **un = NULL;
+	size_t n = 0;
+	int r;
+
+	if (s->fs_backend != SBX_FSB_LANDLOCK)
+		return sbx_landlock_plan(NULL, sbx_landlock_abi(), &s->ll, why, sizeof(why), NULL, NULL);
+	if (view)
+		grants.enforcement = SBX_ENFORCE_BEST_EFFORT;	/* the view narrows */
+	r = sbx_landlock_plan_profile(&grants, sbx_landlock_abi(), &s->ll, why, sizeof(why),
+				      grants.enforcement == SBX_ENFORCE_BEST_EFFORT ? &un : NULL, &n);
+	if (r < 0)
+		return fail(s, r, "profile '%s': %s", p->name, why);
+	for (size_t i = 0; i < n && !view && r == 0; i++)
+		r = note_degraded(s, "%s", un[i]);
+	sbx_landlock_strv_free(un, n);
+	return r;
+}
+
 /* What the chosen provider cannot enforce of this profile: refused under
  * "strict", run and reported under "best-effort". Never silently dropped. */
 static int check_enforceable(struct run_state *s)
@@ -217,7 +247,7 @@ static int check_enforceable(struct run_state *s)
 		if (p->user || p->group)
 			missing[n++] = "user/group";
 		/* no mount view: the rules need a kernel backend */
-		if (fs_policy_needed(p) && s->fs_backend != SBX_FSB_BPF_LSM)
+		if (fs_policy_needed(p) && !s->fs_backend)
 			missing[n++] = p->fs.n_exec ? "fs.exec" : "fs";
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -232,7 +262,7 @@ static int check_enforceable(struct run_state *s)
 	for (size_t i = 0; i < s->rs.n_unenforced; i++)
 		if (note_degraded(s, "network entry %s", s->rs.unenforced[i]) < 0)
 			return -ENOMEM;
-	return 0;
+	return plan_landlock(s);
 }
 
 /* cgroup limits for every provider; what no controller here can enforce is
@@ -301,7 +331,7 @@ static int setup(struct run_state *s)
 	r = sbx_sandbox_set_fs(&s->sb, p, s->fs_backend == SBX_FSB_BPF_LSM);
 	if (r < 0)
 		return fail(s, r, "write the filesystem policy maps: %s", strerror(-r));
-	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p,
+	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p, .fs = &s->sb.fs,
 					  .mono_to_real_ns = sbx_audit_clock_offset(),
 					  .provider = s->o->provider->name, .degraded = s->res->degraded,
 					  .n_degraded = s->res->n_degraded };
@@ -357,7 +387,8 @@ static int spawn(struct run_state *s)
 				.cgroup_fd = s->sb.cgroup_fd, .cgroup_path = s->sb.cgroup_path,
 				.slot = s->sb.slot, .started = on_started, .started_ctx = s,
 				.refused = &refused, .policy_flags = &policy_flags,
-				.child_setup = child_setup, .child_setup_ctx = s };
+				.child_setup = child_setup, .child_setup_ctx = s,
+				.landlock = &s->ll };
 	char why[1024] = "";
 	int r;
 
@@ -499,6 +530,7 @@ static void teardown(struct run_state *s, sigset_t *old)
 	if (s->have_bpf)
 		sbx_bpf_close(&s->bpf);
 	sbx_resolved_free(&s->rs);
+	sbx_landlock_plan_free(&s->ll);
 	for (int i = 0; i < s->n_sinks; i++)
 		close(s->sinks[i]);
 	if (s->sigfd >= 0)

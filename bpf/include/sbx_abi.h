@@ -27,13 +27,14 @@
 
 #include "sbx_limits.h"
 
-#define SBX_ABI_VERSION		3
+#define SBX_ABI_VERSION		4
 
 /* Rules kept in one LPM value: the entries of that prefix plus those of every
  * shorter prefix that covers it, most specific first. */
 #define SBX_NET_VALUE_RULES	16
 #define SBX_RULE_DEFAULT	0xffffffffu	/* decision came from the mode default */
 #define SBX_RULE_NONE		0xfffffffeu	/* no rule involved (e.g. quota) */
+#define SBX_RULE_BASE		0xfffffffdu	/* fs: the base view of fs mode none */
 
 enum sbx_verdict {
 	SBX_VERDICT_ALLOW = 1,

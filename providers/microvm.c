@@ -1,0 +1,877 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "microvm" provider: the command runs inside a small virtual machine.
+ * The VM monitor (qemu -M microvm by default, Firecracker with backend =
+ * "firecracker") is the process sbx starts in the sandbox cgroup, so the
+ * cgroup limits and the eBPF programs apply to it: guest networking goes
+ * through qemu's user-mode network stack, i.e. through sockets of the qemu
+ * process, where the allow/deny lists are enforced.
+ *
+ * The guest boots a kernel and an initramfs whose /init is sbx-guest-init
+ * (providers/guest/, built by providers/guest/mkguest.sh). sbx talks to it
+ * over three virtio-serial ports (vsock with Firecracker): "ctl" carries the
+ * command in and "SBX-EXIT:<wait status>" out, "out" and "err" the
+ * workload's stdout and stderr, which a relay thread copies to sbx's own.
+ * The kernel console and qemu's messages are kept in memory and shown only
+ * when the guest fails. See docs/microvm.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpfload.h"
+#include "firecracker.h"
+#include "privs.h"
+#include "provider.h"
+
+#define DEFAULT_DIR "/var/cache/sbx/microvm"
+#define QEMU_RESERVE_MIB 96	/* of the memory limit, for qemu itself (TCG buffers, heap) */
+#define MIN_GUEST_MIB 128
+#define DEFAULT_GUEST_MIB 256
+#define MAX_CMD_BYTES (1u << 20) /* sbx-guest-init's buffer */
+#define LOG_KEEP 3072		/* bytes of console / monitor output kept for errors */
+#define VSOCK_PORT_BASE 10240
+#define FC_API_TIMEOUT_MS 10000
+
+/* The cmdline of every boot: quiet (the console only matters on failure),
+ * no reboot loop on panic, and what spares a few hundred ms under TCG. */
+#define BASE_APPEND "quiet panic=-1 tsc_early_khz=2000000 clocksource=tsc tsc=reliable " \
+		    "no_timer_check nowatchdog cryptomgr.notests audit=0 random.trust_cpu=on"
+
+enum { CH_CTL, CH_OUT, CH_ERR, CH_CONSOLE, CH_MONITOR, CH_N };
+
+struct logtail {
+	char buf[LOG_KEEP];
+	size_t len;
+};
+
+struct mvm_state {
+	const struct sbx_profile *p;
+	const char *argv0;
+	bool fc, kvm, drop;
+	char kernel[PATH_MAX], initrd[PATH_MAX], vmm[PATH_MAX], jailer[PATH_MAX];
+	char dir[PATH_MAX];		/* Firecracker: API and vsock sockets */
+	char jail_base[PATH_MAX];	/* with the jailer */
+	char api_sock[108], vsock_uds[108];
+	unsigned vcpus;
+	uint64_t mem_mib;
+	char *cfg;			/* the command records for the guest init */
+	size_t cfg_len;
+	char **argv;			/* of qemu / firecracker / jailer */
+	size_t argc;
+	int chan[CH_N];			/* sbx's ends (Firecracker: ctl/out/err listen first) */
+	int peer[CH_N];			/* the monitor's ends, closed after spawn */
+	pthread_t relay;
+	bool relay_running;
+	pthread_mutex_t ctl_lock;
+	bool cfg_sent;
+	/* what the guest said */
+	bool have_status;
+	int status, exec_errno;
+	char error[300];
+	struct logtail console, monitor;
+};
+
+/* ---- locating qemu, the kernel and the initramfs ------------------------------ */
+
+static int find_qemu(char *ret, size_t len)
+{
+	const char *q = getenv("SBX_QEMU");
+
+	return sbx_find_program(q && *q ? q : "qemu-system-x86_64", ret, len);
+}
+
+/* profile value, else $ENV, else $SBX_MICROVM_DIR/name, else the cache dir */
+static int find_guest_file(const char *prof, const char *env, const char *name, char *ret,
+			   size_t len)
+{
+	const char *e = getenv(env), *dir = getenv("SBX_MICROVM_DIR");
+
+	if (prof)
+		snprintf(ret, len, "%s", prof);
+	else if (e && *e)
+		snprintf(ret, len, "%s", e);
+	else
+		snprintf(ret, len, "%s/%s", dir && *dir ? dir : DEFAULT_DIR, name);
+	return access(ret, R_OK) == 0 ? 0 : -errno;
+}
+
+static int find_guest(const struct sbx_profile *p, char *kernel, char *initrd, size_t len,
+		      char *why, size_t wlen)
+{
+	int r = find_guest_file(p ? p->microvm.kernel : NULL, "SBX_MICROVM_KERNEL", "vmlinux",
+				kernel, len);
+
+	if (r < 0) {
+		snprintf(why, wlen, "no guest kernel at %s (%s): build one with "
+			 "providers/guest/mkguest.sh, see docs/microvm.md", kernel, strerror(-r));
+		return r;
+	}
+	r = find_guest_file(p ? p->microvm.initrd : NULL, "SBX_MICROVM_INITRD", "initrd.img",
+			    initrd, len);
+	if (r < 0)
+		snprintf(why, wlen, "no guest initramfs at %s (%s): build one with "
+			 "providers/guest/mkguest.sh, see docs/microvm.md", initrd, strerror(-r));
+	return r;
+}
+
+static int microvm_probe(char *why, size_t len)
+{
+	char qemu[PATH_MAX], k[PATH_MAX], i[PATH_MAX], fc[400] = "";
+	int r;
+
+	if (find_qemu(qemu, sizeof(qemu)) < 0) {
+		sbx_firecracker_probe(NULL, NULL, NULL, fc, sizeof(fc));
+		snprintf(why, len, "qemu-system-x86_64 not found (apt-get install qemu-system-x86); "
+			 "firecracker backend: %s", fc);
+		return -ENOENT;
+	}
+	r = find_guest(NULL, k, i, sizeof(k), why, len);
+	return r < 0 ? r : 0;
+}
+
+/* ---- prepare ---------------------------------------------------------------------- */
+
+static void state_free(struct mvm_state *st)
+{
+	for (size_t i = 0; st->argv && i < st->argc; i++)
+		free(st->argv[i]);
+	free(st->argv);
+	free(st->cfg);
+	for (int i = 0; i < CH_N; i++) {
+		if (st->chan[i] >= 0)
+			close(st->chan[i]);
+		if (st->peer[i] >= 0)
+			close(st->peer[i]);
+	}
+	pthread_mutex_destroy(&st->ctl_lock);
+	free(st);
+}
+
+static int add_arg(struct mvm_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add_arg(struct mvm_state *st, const char *fmt, ...)
+{
+	char **nv = realloc(st->argv, (st->argc + 2) * sizeof(*nv));
+	va_list ap;
+	int r;
+
+	if (!nv)
+		return -ENOMEM;
+	st->argv = nv;
+	va_start(ap, fmt);
+	r = vasprintf(&nv[st->argc], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	nv[++st->argc] = NULL;
+	return 0;
+}
+
+/* One "<type><text>\0" record of the command for sbx-guest-init. */
+static int add_record(FILE *f, char type, const char *text)
+{
+	return fprintf(f, "%c%s", type, text) < 0 || fputc(0, f) == EOF ? -EIO : 0;
+}
+
+/* uid/gid in the guest: numbers, root or nobody; the guest has no user database */
+static int guest_id(const char *name, const char *what, long *ret, char *why, size_t len)
+{
+	char *end;
+
+	*ret = -1;
+	if (!name)
+		return 0;
+	if (!strcmp(name, "root"))
+		*ret = 0;
+	else if (!strcmp(name, "nobody") || !strcmp(name, "nogroup"))
+		*ret = 65534;
+	else {
+		errno = 0;
+		*ret = strtol(name, &end, 10);
+		if (errno || *end || end == name || *ret < 0) {
+			snprintf(why, len, "%s '%s' does not exist in the microvm guest: give a number, "
+				 "root or nobody", what, name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static bool env_set(const struct sbx_profile *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_env; i++)
+		if (!strcmp(p->env[i].name, name))
+			return true;
+	return false;
+}
+
+static int build_command(struct mvm_state *st, const struct sbx_spawn *s, char *why, size_t len)
+{
+	const struct sbx_profile *p = s->profile;
+	char num[32];
+	long uid, gid;
+	FILE *f;
+	int r;
+
+	if ((r = guest_id(p->user, "user", &uid, why, len)) < 0 ||
+	    (r = guest_id(p->group, "group", &gid, why, len)) < 0)
+		return r;
+	f = open_memstream(&st->cfg, &st->cfg_len);
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; s->argv[i]; i++)
+		r |= add_record(f, 'A', s->argv[i]);
+	if (!env_set(p, "PATH"))
+		r |= add_record(f, 'E', "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	if (!env_set(p, "HOME"))
+		r |= add_record(f, 'E', uid > 0 ? "HOME=/" : "HOME=/root");
+	if (!env_set(p, "TERM"))
+		r |= add_record(f, 'E', "TERM=dumb");
+	for (size_t i = 0; i < p->n_env; i++) {
+		fprintf(f, "E%s=%s", p->env[i].name, p->env[i].value);
+		r |= fputc(0, f) == EOF;
+	}
+	r |= add_record(f, 'C', p->cwd ? p->cwd : "/");
+	r |= add_record(f, 'H', s->id);
+	if (uid >= 0) {
+		snprintf(num, sizeof(num), "%ld", uid);
+		r |= add_record(f, 'U', num);
+	}
+	if (gid >= 0) {
+		snprintf(num, sizeof(num), "%ld", gid);
+		r |= add_record(f, 'G', num);
+	}
+	r |= add_record(f, 'N', p->net.mode != SBX_NET_NONE ? "1" : "0");
+	r |= add_record(f, 'Z', "");
+	if (fclose(f) != 0 || r) {
+		snprintf(why, len, "building the guest's command failed");
+		return -ENOMEM;
+	}
+	if (st->cfg_len > MAX_CMD_BYTES - 4096) {
+		snprintf(why, len, "the command and its environment exceed %u KiB, the guest's limit",
+			 MAX_CMD_BYTES / 1024 - 4);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+/* Guest RAM and vCPUs from the profile's limits. The memory limit covers the
+ * qemu process as a whole, so the guest gets that minus qemu's own share. */
+static int size_vm(struct mvm_state *st, const struct sbx_profile *p, char *why, size_t len)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	st->vcpus = p->cpu_milli ? (p->cpu_milli + 999) / 1000 : 1;
+	if (ncpu > 0 && st->vcpus > (unsigned)ncpu)
+		st->vcpus = (unsigned)ncpu;
+	if (st->vcpus < 1)
+		st->vcpus = 1;
+	st->mem_mib = DEFAULT_GUEST_MIB;
+	if (p->memory_bytes) {
+		uint64_t mib = p->memory_bytes >> 20;
+
+		if (mib < MIN_GUEST_MIB + QEMU_RESERVE_MIB) {
+			snprintf(why, len, "memory limit of %llu MiB is too small for a microvm: the guest "
+				 "needs %d MiB and the VM monitor %d MiB more",
+				 (unsigned long long)mib, MIN_GUEST_MIB, QEMU_RESERVE_MIB);
+			return -EINVAL;
+		}
+		st->mem_mib = mib - QEMU_RESERVE_MIB;
+	}
+	return 0;
+}
+
+static int make_channels(struct mvm_state *st, int from, int to, char *why, size_t len)
+{
+	for (int i = from; i < to; i++) {
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+			snprintf(why, len, "socketpair: %s", strerror(errno));
+			return -errno;
+		}
+		st->chan[i] = sv[0];
+		st->peer[i] = sv[1];
+	}
+	return 0;
+}
+
+static int qemu_args(struct mvm_state *st, const struct sbx_profile *p)
+{
+	static const char *const names[] = { "sbx.ctl", "sbx.out", "sbx.err" };
+	const char *extra = getenv("SBX_MICROVM_APPEND");
+	int r = 0;
+
+	r |= add_arg(st, "%s", st->vmm);
+	r |= add_arg(st, "-M");
+	r |= add_arg(st, "microvm");
+	r |= add_arg(st, "-nodefaults");
+	r |= add_arg(st, "-no-user-config");
+	r |= add_arg(st, "-display");
+	r |= add_arg(st, "none");
+	r |= add_arg(st, "-no-reboot");
+	r |= add_arg(st, "-accel");
+	r |= add_arg(st, "%s", st->kvm ? "kvm" : "tcg,tb-size=32");
+	r |= add_arg(st, "-cpu");
+	r |= add_arg(st, "%s", st->kvm ? "host" : "max");
+	r |= add_arg(st, "-m");
+	r |= add_arg(st, "%lluM", (unsigned long long)st->mem_mib);
+	r |= add_arg(st, "-smp");
+	r |= add_arg(st, "%u", st->vcpus);
+	r |= add_arg(st, "-kernel");
+	r |= add_arg(st, "%s", st->kernel);
+	r |= add_arg(st, "-initrd");
+	r |= add_arg(st, "%s", st->initrd);
+	r |= add_arg(st, "-append");
+	r |= add_arg(st, "console=ttyS0 %s%s%s%s", BASE_APPEND, st->kvm ? "" : " mitigations=off",
+		     extra ? " " : "", extra ? extra : "");
+	r |= add_arg(st, "-chardev");
+	r |= add_arg(st, "socket,id=con,fd=%d", st->peer[CH_CONSOLE]);
+	r |= add_arg(st, "-serial");
+	r |= add_arg(st, "chardev:con");
+	r |= add_arg(st, "-device");
+	r |= add_arg(st, "virtio-serial-device,max_ports=4");
+	for (int i = CH_CTL; i <= CH_ERR; i++) {
+		r |= add_arg(st, "-chardev");
+		r |= add_arg(st, "socket,id=c%d,fd=%d", i, st->peer[i]);
+		r |= add_arg(st, "-device");
+		r |= add_arg(st, "virtserialport,chardev=c%d,name=%s", i, names[i]);
+	}
+	if (p->net.mode != SBX_NET_NONE) {
+		/* guest connections become connect()s of this process: the eBPF
+		 * lists of the sandbox cgroup decide; 10.0.2.2 is the host's loopback */
+		r |= add_arg(st, "-netdev");
+		r |= add_arg(st, "user,id=n0");
+		r |= add_arg(st, "-device");
+		r |= add_arg(st, "virtio-net-device,netdev=n0");
+	}
+	r |= add_arg(st, "-sandbox");
+	r |= add_arg(st, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+	return r ? -ENOMEM : 0;
+}
+
+/* The jailer chroots Firecracker into <base>/firecracker/<id>/root and drops
+ * to nobody: the kernel, the initramfs and the sockets must be in there, and
+ * the API sees them by their paths inside. Untested here (no KVM). */
+static int jail_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why, size_t len)
+{
+	static const char *const names[] = { "vmlinux", "initrd.img" };
+	char root[PATH_MAX], path[PATH_MAX + 16], dir[PATH_MAX];
+	char *src[] = { st->kernel, st->initrd };
+
+	snprintf(st->jail_base, sizeof(st->jail_base), "%s/jail", st->dir);
+	snprintf(dir, sizeof(dir), "%s/firecracker", st->jail_base);
+	snprintf(path, sizeof(path), "%s/%s", dir, s->id);
+	snprintf(root, sizeof(root), "%s/root", path);
+	if (mkdir(st->jail_base, 0755) < 0 || mkdir(dir, 0755) < 0 || mkdir(path, 0755) < 0 ||
+	    mkdir(root, 0755) < 0) {
+		snprintf(why, len, "jail %s: %s", root, strerror(errno));
+		return -errno;
+	}
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, names[i]);
+		if (link(src[i], path) < 0) {
+			snprintf(why, len, "link %s into the jail (same file system needed): %s", src[i],
+				 strerror(errno));
+			return -errno;
+		}
+		snprintf(src[i], PATH_MAX, "/%s", names[i]);
+	}
+	if (snprintf(st->api_sock, sizeof(st->api_sock), "%s/api.sock", root) >=
+	    (int)sizeof(st->api_sock) ||
+	    snprintf(st->vsock_uds, sizeof(st->vsock_uds), "%s/v.sock", root) >=
+	    (int)sizeof(st->vsock_uds) - 8) {
+		snprintf(why, len, "jail directory %s is too long for unix sockets", root);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static int fc_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why, size_t len)
+{
+	const struct sbx_profile *p = s->profile;
+	struct sbx_paths paths;
+	char fcwhy[400];
+	int r;
+
+	if (p->net.mode != SBX_NET_NONE) {
+		snprintf(why, len, "the firecracker backend supports network mode \"none\" only: a "
+			 "Firecracker guest's traffic leaves through a tap device, not through "
+			 "sockets of the sandboxed process, so the eBPF lists could not apply");
+		return -EOPNOTSUPP;
+	}
+	r = sbx_firecracker_probe(p->microvm.firecracker, st->kernel, st->initrd, fcwhy, sizeof(fcwhy));
+	if (r < 0) {
+		snprintf(why, len, "firecracker backend unavailable: %s", fcwhy);
+		return r;
+	}
+	sbx_find_program(p->microvm.firecracker ? p->microvm.firecracker : "firecracker", st->vmm,
+			 sizeof(st->vmm));
+	if (p->microvm.jailer && sbx_find_program(p->microvm.jailer, st->jailer, sizeof(st->jailer))) {
+		snprintf(why, len, "jailer %s not found", p->microvm.jailer);
+		return -ENOENT;
+	}
+	if (sbx_paths_get(&paths) < 0) {
+		snprintf(why, len, "invalid SBX_INSTANCE");
+		return -EINVAL;
+	}
+	snprintf(st->dir, sizeof(st->dir), "%s/fc-%s", paths.run_dir, s->id);
+	if ((mkdir(paths.run_dir, 0755) < 0 && errno != EEXIST) || mkdir(st->dir, 0700) < 0) {
+		snprintf(why, len, "mkdir %s: %s", st->dir, strerror(errno));
+		return -errno;
+	}
+	if (snprintf(st->api_sock, sizeof(st->api_sock), "%s/api.sock", st->dir) >=
+	    (int)sizeof(st->api_sock) - 8 ||
+	    snprintf(st->vsock_uds, sizeof(st->vsock_uds), "%s/v.sock", st->dir) >=
+	    (int)sizeof(st->vsock_uds) - 8) {
+		snprintf(why, len, "run directory %s is too long for unix sockets", st->dir);
+		return -ENAMETOOLONG;
+	}
+	if (st->jailer[0] && (r = jail_prepare(st, s, why, len)) < 0)
+		return r;
+	/* the guest's vsock connections to host port P arrive at <uds>_P */
+	for (int i = CH_CTL; i <= CH_ERR; i++) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s_%d", st->vsock_uds, VSOCK_PORT_BASE + i);
+		st->chan[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (st->chan[i] < 0 || bind(st->chan[i], (struct sockaddr *)&a, sizeof(a)) < 0 ||
+		    listen(st->chan[i], 1) < 0) {
+			snprintf(why, len, "vsock listener %s: %s", a.sun_path, strerror(errno));
+			return -errno;
+		}
+	}
+	r = make_channels(st, CH_CONSOLE, CH_N, why, len);
+	if (r < 0)
+		return r;
+	if (st->jailer[0]) {
+		const char *v[20];
+		char buf[64];
+		int n = sbx_fc_jailer_argv(st->jailer, st->vmm, s->id, 65534, 65534, st->jail_base,
+					   "/api.sock", buf, sizeof(buf), v, 20);
+
+		for (int i = 0; i < n && !r; i++)
+			r = add_arg(st, "%s", v[i]);
+		return n < 0 ? n : r;
+	}
+	r |= add_arg(st, "%s", st->vmm);
+	r |= add_arg(st, "--api-sock");
+	r |= add_arg(st, "%s", st->api_sock);
+	r |= add_arg(st, "--id");
+	r |= add_arg(st, "%s", s->id);
+	return r ? -ENOMEM : 0;
+}
+
+static void microvm_cleanup(void *state);
+
+static int microvm_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
+{
+	const struct sbx_profile *p = s->profile;
+	const char *backend = p->microvm.backend ? p->microvm.backend : "qemu";
+	struct mvm_state *st = calloc(1, sizeof(*st));
+	char kvmwhy[400];
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	pthread_mutex_init(&st->ctl_lock, NULL);
+	for (int i = 0; i < CH_N; i++)
+		st->chan[i] = st->peer[i] = -1;
+	st->p = p;
+	st->argv0 = s->argv[0];
+	st->fc = !strcmp(backend, "firecracker");
+	r = find_guest(p, st->kernel, st->initrd, sizeof(st->kernel), why, len);
+	if (!r)
+		r = size_vm(st, p, why, len);
+	if (!r)
+		r = build_command(st, s, why, len);
+	if (!r && st->fc)
+		r = fc_prepare(st, s, why, len);
+	if (!r && !st->fc) {
+		if (find_qemu(st->vmm, sizeof(st->vmm)) < 0) {
+			snprintf(why, len, "qemu-system-x86_64 not found (apt-get install qemu-system-x86)");
+			r = -ENOENT;
+		}
+		st->kvm = !r && sbx_kvm_usable(st->vmm, st->kernel, st->initrd, kvmwhy,
+					       sizeof(kvmwhy)) == 0;
+		/* qemu runs as nobody unless it needs /dev/kvm (root:kvm 0660) */
+		st->drop = !st->kvm && geteuid() == 0;
+		if (!r)
+			r = make_channels(st, 0, CH_N, why, len);
+		if (!r && qemu_args(st, p) < 0)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		if (!why[0])
+			snprintf(why, len, "prepare: %s", strerror(-r));
+		microvm_cleanup(st);
+		return r;
+	}
+	*ret_state = st;
+	return 0;
+}
+
+/* ---- spawn --------------------------------------------------------------------------- */
+
+static int microvm_child(const struct sbx_spawn *s, void *arg)
+{
+	struct mvm_state *st = arg;
+	static const struct sbx_ids nobody = { .uid = 65534, .gid = 65534, .home = "/" };
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* stdout/stderr of the monitor: kept, shown when the guest fails */
+	if (null < 0 || dup2(null, 0) < 0 || dup2(st->peer[CH_MONITOR], 1) < 0 ||
+	    dup2(st->peer[CH_MONITOR], 2) < 0)
+		return -errno;
+	for (int i = 0; i < CH_MONITOR; i++)
+		if (st->peer[i] >= 0 && fcntl(st->peer[i], F_SETFD, 0) < 0)
+			return -errno;
+	if (st->drop) {
+		int r = sbx_drop_privileges(&nobody);
+
+		if (r < 0 || (r = sbx_landlock_scope()) < 0)
+			return r;
+	}
+	execv(st->argv[0], st->argv);
+	return -errno;
+}
+
+static void keep_tail(struct logtail *t, const char *p, size_t n)
+{
+	if (n >= sizeof(t->buf)) {
+		p += n - sizeof(t->buf);
+		n = sizeof(t->buf);
+	}
+	if (t->len + n > sizeof(t->buf)) {
+		size_t drop = t->len + n - sizeof(t->buf);
+
+		memmove(t->buf, t->buf + drop, t->len - drop);
+		t->len -= drop;
+	}
+	memcpy(t->buf + t->len, p, n);
+	t->len += n;
+}
+
+/* Copies to sbx's stdout/stderr; a closed reader stops the copying, not the
+ * draining (the guest must never block on its output). */
+static void copy_out(int fd, const char *p, size_t n, bool *dead)
+{
+	while (n && !*dead) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd pf = { .fd = fd, .events = POLLOUT };
+
+			poll(&pf, 1, 1000);
+			continue;
+		}
+		if (w <= 0) {
+			*dead = true;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void ctl_lines(struct mvm_state *st, char *buf, size_t *len)
+{
+	char *nl;
+
+	while ((nl = memchr(buf, '\n', *len))) {
+		*nl = 0;
+		if (!strncmp(buf, "SBX-EXIT:", 9)) {
+			st->status = atoi(buf + 9);
+			st->have_status = true;
+		} else if (!strncmp(buf, "SBX-EXEC:", 9)) {
+			st->exec_errno = atoi(buf + 9);
+		} else if (!strncmp(buf, "SBX-ERROR:", 10)) {
+			snprintf(st->error, sizeof(st->error), "%s", buf + 10);
+		}
+		*len -= (size_t)(nl + 1 - buf);
+		memmove(buf, nl + 1, *len);
+	}
+	if (*len == 511)	/* a line that long is not ours */
+		*len = 0;
+}
+
+static int send_cfg(struct mvm_state *st)
+{
+	const char *p = st->cfg;
+	size_t n = st->cfg_len;
+
+	pthread_mutex_lock(&st->ctl_lock);
+	while (n) {
+		ssize_t w = send(st->chan[CH_CTL], p, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		p += w;
+		n -= (size_t)w;
+	}
+	st->cfg_sent = true;
+	pthread_mutex_unlock(&st->ctl_lock);
+	return n ? -EPIPE : 0;
+}
+
+/* Firecracker: wait for the guest's three vsock connections. */
+static int accept_vsock(struct mvm_state *st)
+{
+	for (int i = CH_CTL; i <= CH_ERR; i++) {
+		struct pollfd pf[2] = { { .fd = st->chan[i], .events = POLLIN },
+					{ .fd = st->chan[CH_MONITOR], .events = POLLIN } };
+		int fd;
+
+		/* until the guest connects, or the monitor's output ends (it exited) */
+		for (;;) {
+			if (poll(pf, 2, -1) < 0 && errno != EINTR)
+				return -errno;
+			if (pf[0].revents)
+				break;
+			if (pf[1].revents) {
+				char b[512];
+				ssize_t n = read(st->chan[CH_MONITOR], b, sizeof(b));
+
+				if (n <= 0)
+					return -EPIPE;
+				keep_tail(&st->monitor, b, (size_t)n);
+			}
+		}
+		fd = accept4(st->chan[i], NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		close(st->chan[i]);
+		st->chan[i] = fd;
+	}
+	return 0;
+}
+
+static void *relay_main(void *arg)
+{
+	struct mvm_state *st = arg;
+	bool dead[2] = { false, false }, open_[CH_N];
+	char ctl[512], buf[65536];
+	size_t ctl_len = 0;
+	sigset_t all;
+	int n_open = CH_N;
+
+	/* signals stay with the main thread; EPIPE instead of SIGPIPE here */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (st->fc && accept_vsock(st) < 0)
+		return NULL;
+	send_cfg(st);
+	for (int i = 0; i < CH_N; i++)
+		open_[i] = true;
+	while (n_open) {
+		struct pollfd pf[CH_N];
+
+		for (int i = 0; i < CH_N; i++)
+			pf[i] = (struct pollfd){ .fd = open_[i] ? st->chan[i] : -1, .events = POLLIN };
+		if (poll(pf, CH_N, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < CH_N; i++) {
+			ssize_t n;
+
+			if (!pf[i].revents)
+				continue;
+			n = read(st->chan[i], i == CH_CTL ? ctl + ctl_len : buf,
+				 i == CH_CTL ? sizeof(ctl) - 1 - ctl_len : sizeof(buf));
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n <= 0) {
+				open_[i] = false;
+				n_open--;
+				continue;
+			}
+			if (i == CH_CTL) {
+				ctl_len += (size_t)n;
+				ctl_lines(st, ctl, &ctl_len);
+			} else if (i == CH_OUT || i == CH_ERR) {
+				copy_out(i == CH_OUT ? STDOUT_FILENO : STDERR_FILENO, buf, (size_t)n,
+					 &dead[i - CH_OUT]);
+			} else {
+				keep_tail(i == CH_CONSOLE ? &st->console : &st->monitor, buf, (size_t)n);
+			}
+		}
+	}
+	return NULL;
+}
+
+static int fc_start(struct mvm_state *st, char *why, size_t len)
+{
+	struct sbx_fc_config c = { .kernel = st->kernel, .initrd = st->initrd,
+				   .vcpus = st->vcpus, .mem_mib = st->mem_mib,
+				   .vsock_cid = 3, .vsock_uds = st->vsock_uds };
+	char args[512];
+	struct stat sb;
+	int i;
+
+	snprintf(args, sizeof(args), "console=ttyS0 reboot=k pci=off sbx.transport=vsock %s",
+		 BASE_APPEND);
+	c.boot_args = args;
+	/* the API socket appears once Firecracker is up */
+	for (i = 0; i < 500 && stat(st->api_sock, &sb) < 0; i++)
+		usleep(10000);
+	return sbx_fc_boot(st->api_sock, &c, FC_API_TIMEOUT_MS, why, len);
+}
+
+static int microvm_spawn(void *state, const struct sbx_spawn *s, struct sbx_child *ret,
+			 char *why, size_t len)
+{
+	struct mvm_state *st = state;
+	int r = sbx_clone_into_cgroup(s, microvm_child, st, ret, why, len);
+
+	for (int i = 0; i < CH_N; i++) {
+		if (st->peer[i] >= 0)
+			close(st->peer[i]);
+		st->peer[i] = -1;
+	}
+	if (r == 0 && ret->exec_errno) {
+		snprintf(why, len, "cannot run %s: %s", st->argv[0], strerror(ret->exec_errno));
+		r = -ret->exec_errno;
+		ret->exec_errno = 0;
+	}
+	if (r < 0)
+		return r;
+	if (pthread_create(&st->relay, NULL, relay_main, st) != 0) {
+		snprintf(why, len, "starting the relay thread failed");
+		return -EAGAIN;
+	}
+	st->relay_running = true;
+	if (st->fc && (r = fc_start(st, why, len)) < 0)
+		return r;
+	return 0;
+}
+
+/* ---- signal, wait, cleanup --------------------------------------------------------- */
+
+/* SIGKILL ends the VM; other signals go to the command inside it. */
+static int microvm_signal(void *state, struct sbx_child *c, int sig)
+{
+	struct mvm_state *st = state;
+	char line[32];
+	int n = snprintf(line, sizeof(line), "S%d\n", sig), r = 0;
+
+	if (sig == SIGKILL || st->chan[CH_CTL] < 0)
+		return sbx_child_signal(c, sig);
+	pthread_mutex_lock(&st->ctl_lock);
+	if (send(st->chan[CH_CTL], line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
+		r = -errno;
+	pthread_mutex_unlock(&st->ctl_lock);
+	return r;
+}
+
+static void show_tail(const char *what, const struct logtail *t)
+{
+	if (!t->len)
+		return;
+	fprintf(stderr, "sbx: microvm: last %s output:\n%.*s%s", what, (int)t->len, t->buf,
+		t->buf[t->len - 1] == '\n' ? "" : "\n");
+}
+
+static void relay_stop(struct mvm_state *st)
+{
+	if (!st->relay_running)
+		return;
+	/* the monitor is gone: every channel reaches EOF; with Firecracker the
+	 * listeners may still wait, so wake them */
+	if (st->fc)
+		for (int i = CH_CTL; i <= CH_ERR; i++)
+			shutdown(st->chan[i], SHUT_RDWR);
+	pthread_join(st->relay, NULL);
+	st->relay_running = false;
+}
+
+static int microvm_wait(void *state, struct sbx_child *c, int *ret_status)
+{
+	struct mvm_state *st = state;
+	int vmm_status, r = sbx_child_wait(c, &vmm_status);
+
+	if (r < 0)
+		return r;
+	relay_stop(st);
+	if (st->error[0])
+		fprintf(stderr, "sbx: error: in the microvm guest: %s\n", st->error);
+	if (st->exec_errno)
+		fprintf(stderr, "sbx: error: %s: %s (in the microvm guest)\n", st->argv0,
+			strerror(st->exec_errno));
+	if (st->have_status) {
+		*ret_status = st->status;
+		return 0;
+	}
+	/* no status: the VM was stopped (timeout, sbx's signal) or failed */
+	if (WIFSIGNALED(vmm_status) ||
+	    memmem(st->monitor.buf, st->monitor.len, "terminating on signal", 21)) {
+		*ret_status = WIFSIGNALED(vmm_status) ? vmm_status : SIGTERM;
+		return 0;
+	}
+	fprintf(stderr, "sbx: error: the microvm guest ended without reporting an exit status "
+		"(%s exit status %d)\n", st->fc ? "firecracker" : "qemu",
+		WIFEXITED(vmm_status) ? WEXITSTATUS(vmm_status) : -1);
+	show_tail(st->fc ? "firecracker" : "qemu", &st->monitor);
+	show_tail("guest console", &st->console);
+	*ret_status = W_EXITCODE(125, 0);
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *f)
+{
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+static void microvm_cleanup(void *state)
+{
+	struct mvm_state *st = state;
+
+	if (!st)
+		return;
+	if (st->relay_running) {
+		for (int i = 0; i < CH_N; i++)
+			if (st->chan[i] >= 0)
+				shutdown(st->chan[i], SHUT_RDWR);
+		pthread_join(st->relay, NULL);
+	}
+	/* the directory is ours alone (mkdir made it): sockets, the jail */
+	if (st->dir[0])
+		nftw(st->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	state_free(st);
+}
+
+const struct sbx_provider sbx_provider_microvm = {
+	.name = "microvm",
+	.level = SBX_ISO_MICROVM,
+	.summary = "the command runs in a qemu -M microvm guest (Firecracker optional); network "
+		   "through qemu's user-mode stack under the eBPF lists",
+	.probe = microvm_probe,
+	.prepare = microvm_prepare,
+	.spawn = microvm_spawn,
+	.signal = microvm_signal,
+	.wait = microvm_wait,
+	.cleanup = microvm_cleanup,
+};

@@ -78,7 +78,6 @@ struct mvm_state {
 	pthread_t relay;
 	bool relay_running;
 	pthread_mutex_t ctl_lock;
-	bool cfg_sent;
 	/* what the guest said */
 	bool have_status;
 	int status, exec_errno;
@@ -627,7 +626,6 @@ static int send_cfg(struct mvm_state *st)
 		p += w;
 		n -= (size_t)w;
 	}
-	st->cfg_sent = true;
 	pthread_mutex_unlock(&st->ctl_lock);
 	return n ? -EPIPE : 0;
 }

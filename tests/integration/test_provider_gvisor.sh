@@ -1,0 +1,282 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The gvisor provider (providers/gvisor.c): `runsc run` as root with the OCI
+# bundle sbx writes under /run/<instance>/gvisor/<id>/. A workload reads a
+# file of an fs rule, prints and exits with its code; the view (nobody, host
+# name = sandbox id, read-only root, /etc/shadow and host paths hidden); a
+# missing command (127); network mode none (a private netstack: host
+# listeners unreachable, loopback inside works); mode allow on host
+# networking, where sbx's eBPF hooks see the sentry's connects (an allowed
+# loopback connect works, another gets EPERM and a net.connect denial); the
+# memory limit applies to the sentry; SIGTERM of sbx reaches the workload;
+# a timeout stops everything and leaves no runsc process, no bundle
+# directory and no /tmp/runsc*; after SIGKILL of sbx, the runsc processes die
+# with it and the next gvisor run removes the debris; a regular file as
+# stdout keeps what was written before and after the run.
+#
+# Every case is skipped, with the reason, when runsc is not installed or
+# cannot run here.
+. "$(dirname "$0")/lib.sh"
+
+OUTPUT=$(realpath -m "${OUTPUT:-$PWD/build}")
+TOOLS=$OUTPUT/tests/integration
+NETTOOL=$TOOLS/nettool
+GV_DIR=$RUN_DIR/gvisor
+GV_RULES="{ path = \"$TOOLS/\", access = \"rx\" }, { path = \"$T_TMP/data.txt\", access = \"r\" }"
+
+_gvisor_cleanup()
+{
+	local m d
+	# v1 cgroups (hybrid hosts) that sbx made for this instance are ours
+	for m in $(awk '$9 == "cgroup" { print $5 }' /proc/self/mountinfo | sort -u); do
+		for d in $(find "$m" -maxdepth 4 -type d -name "$SBX_INSTANCE" 2>/dev/null); do
+			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+		done
+	done
+	_cleanup
+}
+trap _gvisor_cleanup EXIT
+
+# Why gVisor cannot be tested here (empty when it can).
+gvisor_skip_reason()
+{
+	local out
+	command -v runsc >/dev/null || { echo "runsc not installed (apt-get install runsc)"; return; }
+	out=$(runsc --version 2>&1) || { echo "runsc --version failed: $(head -c 200 <<<"$out")"; return; }
+	# runsc itself, without sbx: if this fails, gVisor does not work on this machine
+	out=$(cd / && timeout 60 runsc --rootless --network=none do /bin/true 2>&1) ||
+		echo "runsc cannot run here (runsc --rootless --network=none do /bin/true: $(tail -c 200 <<<"$out" | tr '\n' ' '))"
+}
+
+if [ -z "$SBX_TEST_SKIP" ]; then
+	SBX_TEST_SKIP=$(gvisor_skip_reason)
+fi
+
+gvisor_setup()
+{
+	mkdir -p "$TOOLS" || return 1
+	if [ ! -x "$NETTOOL" ]; then
+		gcc -std=gnu11 -O2 -Wall -Wextra -o "$NETTOOL" "$(dirname "$0")/nettool.c" || return 1
+	fi
+	start_listener P4 127.0.0.1 tcp || return 1
+	start_listener Q4 127.0.0.1 tcp || return 1
+	chmod 0755 "$T_TMP"
+	echo "the data of the file" >"$T_TMP/data.txt"
+	chmod 0644 "$T_TMP/data.txt"
+}
+setup gvisor_setup
+
+# gpol [PROFILE-KEYS] [NETWORK-LINES] [FS-LINES]: $T_TMP/policy.toml with
+# profile g on the gvisor provider; default network none, fs none with the
+# tools directory and data.txt visible.
+gpol()
+{
+	cat >"$T_TMP/policy.toml" <<EOF
+version = 1
+[profile.g]
+provider = "gvisor"
+min_isolation = "gvisor"
+timeout = "60s"
+${1:-}
+[profile.g.network]
+${2:-mode = \"none\"}
+[profile.g.fs]
+${3:-mode = \"none\"
+rules = [$GV_RULES]}
+EOF
+}
+
+grun()
+{
+	local name=$1
+	shift
+	sbx_run "$name" -P "$T_TMP/policy.toml" --profile g "$@"
+}
+
+# Processes of this instance's runsc (their command lines name its run dir).
+runsc_procs()
+{
+	pgrep -f -- "--root[= ]$GV_DIR/" | while read -r p; do
+		local st
+		st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
+		[ -n "$st" ] && [ "$st" != Z ] && echo "$p"
+	done
+}
+
+bundles()
+{
+	find "$GV_DIR" -mindepth 1 -maxdepth 1 -type d 2>/dev/null
+}
+
+case_reads_file_prints_exit_code()
+{
+	gpol
+	grun r -- sh -c "cat '$T_TMP/data.txt'; echo printed; exit 7"
+	expect_rc r 7
+	eq "stdout" "$(cat "$T_TMP/r.out")" "$(printf 'the data of the file\nprinted')"
+	eq "result provider" "$(jr r .provider)" gvisor
+	eq "result isolation" "$(jr r .isolation)" gvisor
+	eq "result exit_code" "$(jr r .exit_code)" 7
+	eq "sandbox.start provider" "$(ja r '[.[] | select(.event == "sandbox.start")][0].provider')" gvisor
+	eq "bundle directories left" "$(bundles)" ""
+}
+
+case_view()
+{
+	local got id
+	gpol
+	grun r -- sh -c 'id -u; id -g; hostname; echo /*; test -e /etc/shadow && echo SHADOW; test -e /root && echo ROOT;
+		echo x >/usr/sbx-probe 2>/dev/null && echo USR-WRITABLE; echo x >/sbx-probe 2>/dev/null && echo ROOT-WRITABLE;
+		echo t >/tmp/t && cat /tmp/t'
+	expect_rc r 0
+	got=$(cat "$T_TMP/r.out")
+	id=$(jr r .sandbox)
+	eq "uid, gid, hostname" "$(head -3 <<<"$got" | tr '\n' ' ')" "65534 65534 $id "
+	for w in SHADOW ROOT USR-WRITABLE ROOT-WRITABLE; do
+		grep -qx "$w" <<<"$got" && fail "$w: $(tr '\n' ' ' <<<"$got")"
+	done
+	grep -qx t <<<"$got" || fail "/tmp is not writable: $(tr '\n' ' ' <<<"$got")"
+	for d in /usr /etc /tmp /proc /dev; do
+		grep -q -- "$d" <<<"$(sed -n 4p <<<"$got")" || fail "$d missing from / : $(sed -n 4p <<<"$got")"
+	done
+	[[ "$(sed -n 4p <<<"$got")" == */home* ]] && fail "/home is visible: $(sed -n 4p <<<"$got")"
+	return 0
+}
+
+case_missing_command_127()
+{
+	gpol
+	grun r -- sbx-no-such-command
+	expect_rc r 127
+}
+
+case_net_none_private_netstack()
+{
+	gpol
+	grun r -- sh -c "$NETTOOL connect 127.0.0.1 $P4; $NETTOOL listen 127.0.0.1 0 tcp >/tmp/l & sleep 1;
+		port=\$(sed -n 's/^port //p' /tmp/l); printf 'inside '; $NETTOOL connect 127.0.0.1 \$port"
+	expect_rc r 0
+	[ "$(head -1 "$T_TMP/r.out")" = ok ] && fail "a host listener was reachable in mode none"
+	expect r inside ok
+	eq "connect_denied" "$(jr r .network.connect_denied)" 0
+}
+
+case_net_allow_host_networking_ebpf()
+{
+	gpol "" "mode = \"allow\"
+allow = [\"127.0.0.1:$P4/tcp\"]"
+	grun r -- sh -c "$(probes "allowed connect 127.0.0.1 $P4" "other connect 127.0.0.1 $Q4")"
+	expect_rc r 0
+	expect r allowed ok
+	expect r other EPERM
+	eq "result connect_allowed" "$(jr r .network.connect_allowed)" 1
+	eq "result connect_denied" "$(jr r .network.connect_denied)" 1
+	eq "net.connect denial port" "$(ja r '[.[] | select(.event == "net.connect" and .verdict == "deny")][0].port')" "$Q4"
+}
+
+case_memory_limit_applies_to_sentry()
+{
+	gpol 'memory = "64M"'
+	grun r -- python3 -c 'b = bytearray(300 << 20); print("survived", len(b))'
+	if [ "$RC" = 125 ] && grep -q 'cannot be enforced' "$T_TMP/r.err"; then
+		skip "$(tr '\n' ' ' <"$T_TMP/r.err" | head -c 300)"
+	fi
+	grep -q survived "$T_TMP/r.out" && fail "300 MB under a 64M limit: $(cat "$T_TMP/r.out")"
+	eq "oom_killed" "$(jr r .oom_killed)" true
+}
+
+case_sigterm_of_sbx_reaches_workload()
+{
+	local i rc
+	gpol
+	bg "$SBX" run -P "$T_TMP/policy.toml" --profile g --result "$T_TMP/t.result" -- \
+		sh -c 'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.1; done' \
+		>"$T_TMP/t.out" 2>"$T_TMP/t.err"
+	for i in $(seq 200); do
+		grep -q ready "$T_TMP/t.out" && break
+		sleep 0.05
+	done
+	grep -q ready "$T_TMP/t.out" || fail "the workload did not start: $(cat "$T_TMP/t.err")"
+	kill -TERM "$BG_PID"
+	wait "$BG_PID"
+	rc=$?
+	eq "sbx exit code" "$rc" 3
+	grep -q "got TERM" "$T_TMP/t.out" || fail "the workload did not see SIGTERM: $(cat "$T_TMP/t.out")"
+}
+
+case_timeout_leaves_nothing()
+{
+	local before after i
+	before=$(ls -d /tmp/runsc* 2>/dev/null | sort)
+	gpol
+	grun r --timeout 1s -- sh -c 'trap "" TERM; sleep 60'
+	expect_rc r 124
+	eq "timed_out" "$(jr r .timed_out)" true
+	for i in $(seq 40); do
+		[ -z "$(runsc_procs)" ] && break
+		sleep 0.05
+	done
+	[ -z "$(runsc_procs)" ] || fail "runsc processes left: $(runsc_procs | xargs -r ps -o pid=,args= -p | head -c 400)"
+	eq "bundle directories left" "$(bundles)" ""
+	after=$(ls -d /tmp/runsc* 2>/dev/null | sort)
+	eq "/tmp/runsc* made by the run" "$(comm -13 <(echo "$before") <(echo "$after"))" ""
+}
+
+case_sigkill_of_sbx_then_next_run_cleans()
+{
+	local i dir
+	gpol
+	bg "$SBX" run -P "$T_TMP/policy.toml" --profile g -- sh -c 'echo ready; sleep 60' \
+		>"$T_TMP/k.out" 2>"$T_TMP/k.err"
+	for i in $(seq 200); do
+		grep -q ready "$T_TMP/k.out" && break
+		sleep 0.05
+	done
+	grep -q ready "$T_TMP/k.out" || fail "the workload did not start: $(cat "$T_TMP/k.err")"
+	dir=$(bundles)
+	[ -n "$dir" ] || fail "no bundle directory under $GV_DIR"
+	kill -KILL "$BG_PID"
+	wait "$BG_PID" 2>/dev/null
+	for i in $(seq 60); do
+		[ -z "$(runsc_procs)" ] && break
+		sleep 0.05
+	done
+	[ -z "$(runsc_procs)" ] || fail "runsc processes survived SIGKILL of sbx: $(runsc_procs | tr '\n' ' ')"
+	[ -d "$dir" ] || fail "expected the debris $dir after SIGKILL (test assumption)"
+	grun next -- true
+	expect_rc next 0
+	[ -e "$dir" ] && fail "the next gvisor run did not remove $dir"
+	eq "bundle directories left" "$(bundles)" ""
+}
+
+case_regular_file_stdout_keeps_order()
+{
+	gpol
+	{ echo before; "$SBX" run -P "$T_TMP/policy.toml" --profile g -- sh -c 'echo inside; echo inside-err >&2'; echo after; } \
+		>"$T_TMP/f.log" 2>&1
+	eq "file contents" "$(tr '\n' ' ' <"$T_TMP/f.log")" "before inside inside-err after "
+}
+
+case_private_netns_with_allow_refused()
+{
+	gpol "" 'mode = "allow"
+namespace = "private"
+allow = ["127.0.0.1:80"]'
+	grun r -- true
+	expect_rc r 125
+	grep -q 'not supported by the gvisor provider' "$T_TMP/r.err" || fail "message: $(cat "$T_TMP/r.err")"
+	eq "bundle directories left" "$(bundles)" ""
+}
+
+run_case reads_file_prints_exit_code case_reads_file_prints_exit_code
+run_case view case_view
+run_case missing_command_127 case_missing_command_127
+run_case net_none_private_netstack case_net_none_private_netstack
+run_case net_allow_host_networking_ebpf case_net_allow_host_networking_ebpf
+run_case memory_limit_applies_to_sentry case_memory_limit_applies_to_sentry
+run_case sigterm_of_sbx_reaches_workload case_sigterm_of_sbx_reaches_workload
+run_case timeout_leaves_nothing case_timeout_leaves_nothing
+run_case sigkill_of_sbx_then_next_run_cleans case_sigkill_of_sbx_then_next_run_cleans
+run_case regular_file_stdout_keeps_order case_regular_file_stdout_keeps_order
+run_case private_netns_with_allow_refused case_private_netns_with_allow_refused
+finish

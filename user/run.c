@@ -39,6 +39,7 @@ struct run_state {
 	bool have_lim;
 	int fs_backend;			/* enum sbx_fs_backend_abi, 0 = none needed */
 	struct sbx_landlock_plan ll;	/* what the workload applies before exec */
+	int watchdog_fd;		/* write end held while sbx lives; -1 = none */
 	struct sbx_audit_ctx actx;
 	struct ring_buffer *rb;
 	int sinks[2];
@@ -370,6 +371,68 @@ static int on_started(void *ctx, pid_t pid)
 	return emit_life(s, SBX_EV_SANDBOX_START, 0);
 }
 
+/* Providers without a pid namespace of their own cannot make the kernel kill
+ * the workload's children when sbx dies. A watchdog process outside the
+ * sandbox does: it waits on a pipe that only sbx holds open, and on EOF
+ * without a "done" byte (sbx was killed) it kills the sandbox's cgroup. */
+static void watchdog_main(int rfd, const char *cgroup, const char *registry)
+{
+	char c;
+	ssize_t n;
+
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != rfd)
+			close(fd);
+	setsid();
+	do
+		n = read(rfd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1) {
+		/* the next sbx reclaims the slot's map entries */
+		sbx_cgroup_destroy(cgroup);
+		unlink(registry);
+	}
+	_exit(0);
+}
+
+static int start_watchdog(struct run_state *s)
+{
+	char registry[PATH_MAX + 32];
+	int p[2];
+	pid_t pid;
+
+	if (s->o->provider->level != SBX_ISO_NONE)
+		return 0;
+	snprintf(registry, sizeof(registry), "%s/slots/%u", s->bpf.paths.run_dir, s->sb.slot);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return fail(s, -errno, "watchdog pipe: %m");
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return fail(s, -errno, "fork the watchdog: %m");
+	}
+	if (pid == 0) {
+		close(p[1]);
+		watchdog_main(p[0], s->sb.cgroup_path, registry);
+	}
+	close(p[0]);
+	s->watchdog_fd = p[1];
+	return 0;
+}
+
+static void stop_watchdog(struct run_state *s)
+{
+	if (s->watchdog_fd < 0)
+		return;
+	/* (if the byte is lost, the watchdog cleans up what teardown does anyway) */
+	ssize_t n = write(s->watchdog_fd, "d", 1);
+
+	(void)n;
+	close(s->watchdog_fd);
+	s->watchdog_fd = -1;
+}
+
 /* In the child: join the v1 cgroups of the limits (cgroup2 is clone3's job). */
 static int child_setup(void *ctx)
 {
@@ -392,6 +455,9 @@ static int spawn(struct run_state *s)
 	char why[1024] = "";
 	int r;
 
+	r = start_watchdog(s);
+	if (r < 0)
+		return r;
 	r = pv->prepare(&sp, &s->pstate, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "provider %s: %s", pv->name, why);
@@ -522,6 +588,7 @@ static void teardown(struct run_state *s, sigset_t *old)
 	}
 	if (s->pstate || s->spawned)
 		s->o->provider->cleanup(s->pstate);
+	stop_watchdog(s);
 	ring_buffer__free(s->rb);
 	if (s->have_lim)
 		sbx_limits_destroy(&s->lim);
@@ -540,7 +607,7 @@ static void teardown(struct run_state *s, sigset_t *old)
 
 int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_out)
 {
-	struct run_state s = { .o = o, .res = res, .err = err_out, .sigfd = -1,
+	struct run_state s = { .o = o, .res = res, .err = err_out, .sigfd = -1, .watchdog_fd = -1,
 			       .child = { .pid = -1, .pidfd = -1 } };
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int status = 0, code = 125, r;

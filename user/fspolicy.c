@@ -68,6 +68,44 @@ static bool has_rule_for(const struct sbx_profile *p, const char *path)
 	return false;
 }
 
+/* What a provider's own mount view always provides (a private /tmp and
+ * /dev/shm, the device nodes, a new /proc, and "/" itself readable), granted
+ * whatever the mode, except full. */
+static const struct {
+	const char *path;
+	uint32_t access;
+} view_grants[] = {
+	{ "/", SBX_FACC_R }, { "/tmp/", SBX_FACC_R | SBX_FACC_W },
+	{ "/dev/shm/", SBX_FACC_R | SBX_FACC_W }, { "/dev/null", SBX_FACC_R | SBX_FACC_W },
+	{ "/dev/zero", SBX_FACC_R }, { "/dev/full", SBX_FACC_R | SBX_FACC_W },
+	{ "/dev/random", SBX_FACC_R }, { "/dev/urandom", SBX_FACC_R },
+	{ "/dev/tty", SBX_FACC_R | SBX_FACC_W }, { "/proc/", SBX_FACC_R },
+};
+
+int sbx_fspolicy_add_view(struct sbx_fspolicy *f)
+{
+	size_t n = sizeof(view_grants) / sizeof(view_grants[0]);
+	struct sbx_fsrule *nr;
+
+	if (f->cfg.flags & SBX_FSF_FULL)
+		return 0;
+	nr = realloc(f->rules, (f->n + n) * sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	f->rules = nr;
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < f->n && !dup; j++)
+			dup = !(f->rules[j].flags & SBX_PRF_EXEC_LIST) &&
+			      !strcmp(f->rules[j].path, view_grants[i].path);
+		if (!dup)
+			set_rule(&f->rules[f->n++], view_grants[i].path, view_grants[i].access,
+				 SBX_RULE_BASE, 0);
+	}
+	return 0;
+}
+
 int sbx_fspolicy_compile(const struct sbx_profile *p, struct sbx_fspolicy *ret)
 {
 	struct sbx_fspolicy f = { 0 };

@@ -428,6 +428,17 @@ int sbx_landlock_plan_grant(struct sbx_landlock_plan *pl, const char *path, uint
 			 sbx_landlock_rights(access, pl->abi) & pl->handled_fs, SBX_RULE_NONE);
 }
 
+int sbx_landlock_plan_grant_rights(struct sbx_landlock_plan *pl, const char *path, uint64_t rights)
+{
+	size_t len = strlen(path);
+
+	if (!len || path[0] != '/' || len >= SBX_MAX_PATH_LEN)
+		return -EINVAL;
+	if (!pl->handled_fs)
+		return 0;
+	return add_grant(pl, path, path[len - 1] == '/', rights & pl->handled_fs, SBX_RULE_BASE);
+}
+
 void sbx_landlock_plan_free(struct sbx_landlock_plan *pl)
 {
 	if (!pl)

@@ -78,6 +78,9 @@ int sbx_landlock_plan_profile(const struct sbx_profile *p, int abi, struct sbx_l
  * no fs access. Returns 0, -EINVAL (path too long / not absolute), -ENOMEM. */
 int sbx_landlock_plan_grant(struct sbx_landlock_plan *pl, const char *path, uint32_t access);
 
+/* The same with raw LANDLOCK_ACCESS_FS_* rights (e.g. READ_DIR alone). */
+int sbx_landlock_plan_grant_rights(struct sbx_landlock_plan *pl, const char *path, uint64_t rights);
+
 void sbx_landlock_plan_free(struct sbx_landlock_plan *pl);
 void sbx_landlock_strv_free(char **v, size_t n);
 

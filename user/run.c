@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "bpfload.h"
 #include "landlock.h"
+#include <linux/landlock.h>
 #include "limits.h"
 #include "sbx_features.h"
 #include "run.h"
@@ -201,6 +202,30 @@ static int pick_fs_backend(const struct sbx_profile *p)
 	return sbx_landlock_abi() > 0 ? SBX_FSB_LANDLOCK : 0;
 }
 
+/* What the provider's mount view always provides stays usable under
+ * Landlock (sbx_fspolicy_add_view is the BPF LSM's side of it); listing
+ * directories is allowed from "/" down (Landlock's READ_DIR covers the tree:
+ * in the view, only what it holds is there to list). */
+static int grant_view(struct sbx_landlock_plan *pl, const struct sbx_profile *p)
+{
+	static const struct { const char *path; uint32_t access; } g[] = {
+		{ "/tmp/", SBX_FACC_R | SBX_FACC_W }, { "/dev/shm/", SBX_FACC_R | SBX_FACC_W },
+		{ "/dev/null", SBX_FACC_R | SBX_FACC_W }, { "/dev/zero", SBX_FACC_R },
+		{ "/dev/full", SBX_FACC_R | SBX_FACC_W }, { "/dev/random", SBX_FACC_R },
+		{ "/dev/urandom", SBX_FACC_R }, { "/dev/tty", SBX_FACC_R | SBX_FACC_W },
+		{ "/proc/", SBX_FACC_R },
+	};
+	int r = 0;
+
+	if (p->fs.mode == SBX_FS_FULL)
+		return 0;
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]) && !r; i++)
+		r = sbx_landlock_plan_grant(pl, g[i].path, g[i].access);
+	if (!r)
+		r = sbx_landlock_plan_grant_rights(pl, "/", LANDLOCK_ACCESS_FS_READ_DIR);
+	return r;
+}
+
 /* The Landlock ruleset of the workload: the fs policy when Landlock is its
  * backend, scoping always. The process provider's mount view already
  * enforces what Landlock cannot express (deny masks, read-only and noexec
@@ -226,6 +251,8 @@ static int plan_landlock(struct run_state *s)
 	for (size_t i = 0; i < n && !view && r == 0; i++)
 		r = note_degraded(s, "%s", un[i]);
 	sbx_landlock_strv_free(un, n);
+	if (view && r == 0)
+		r = grant_view(&s->ll, p);
 	return r;
 }
 
@@ -329,7 +356,8 @@ static int setup(struct run_state *s)
 	r = setup_limits(s);
 	if (r < 0)
 		return r;
-	r = sbx_sandbox_set_fs(&s->sb, p, s->fs_backend == SBX_FSB_BPF_LSM);
+	r = sbx_sandbox_set_fs(&s->sb, p, s->fs_backend == SBX_FSB_BPF_LSM,
+			       s->o->provider->level >= SBX_ISO_PROCESS);
 	if (r < 0)
 		return fail(s, r, "write the filesystem policy maps: %s", strerror(-r));
 	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p, .fs = &s->sb.fs,

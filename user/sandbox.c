@@ -219,7 +219,8 @@ static int fs_update(int fd, const struct sbx_fsrule *r, uint32_t policy_id, boo
 	return bpf_map_update_elem(fd, &k, &v, 0) ? -errno : 0;
 }
 
-int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_profile *p, bool enforce)
+int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_profile *p, bool enforce,
+		       bool view)
 {
 	struct sbx_bpf *b = sb->bpf;
 	int r = sbx_fspolicy_compile(p, &sb->fs);
@@ -227,6 +228,8 @@ int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_profile *p, bool
 	if (r < 0)
 		return r;
 	sb->have_fs = true;
+	if (view && (r = sbx_fspolicy_add_view(&sb->fs)) < 0)
+		return r;
 	if (enforce)
 		sb->fs.cfg.flags |= SBX_FSF_ENFORCE;
 	for (size_t i = 0; i < sb->fs.n && !r; i++) {

@@ -54,8 +54,10 @@ int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 int sbx_sandbox_set_syscalls(struct sbx_sandbox *sb, const struct sbx_syscall_set *set);
 
 /* Writes the fs policy maps; enforce = the BPF LSM programs apply it (else
- * another backend does, and the kernel side only audits). */
-int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_profile *p, bool enforce);
+ * another backend does, and the kernel side only audits); view = the
+ * provider builds its own mount view (sbx_fspolicy_add_view). */
+int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_profile *p, bool enforce,
+		       bool view);
 
 /* Flags a provider adds to the policy before the workload starts. */
 int sbx_sandbox_add_policy_flags(struct sbx_sandbox *sb, uint32_t flags);

@@ -356,6 +356,9 @@ static int load_and_pin(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_s
 	struct sbx_config cfg = {
 		.abi_version = SBX_ABI_VERSION, .sandbox_level = b->root.level + 1,
 		.root_cgroup_id = b->root.id, .ring_size = ring_size, .events_size = events_size,
+		/* probed once here (it loads a program and parses BTF: tens of
+		 * ms); every later run reads the answer from sbx_config */
+		.flags = sbx_bpf_lsm_supported() ? SBX_CFGF_BPF_LSM : 0,
 	};
 	struct sbx_sbx *skel;
 	__u32 zero = 0;

@@ -192,12 +192,13 @@ static bool fs_policy_needed(const struct sbx_profile *p)
 	return p->fs.mode != SBX_FS_FULL || p->fs.n_rules || p->fs.n_exec;
 }
 
-/* BPF LSM where it works functionally, else Landlock (docs/security.md). */
-static int pick_fs_backend(const struct sbx_profile *p)
+/* BPF LSM where it works functionally (probed when the programs were
+ * loaded), else Landlock (docs/security.md). */
+static int pick_fs_backend(const struct run_state *s, const struct sbx_profile *p)
 {
 	if (!fs_policy_needed(p))
 		return 0;
-	if (sbx_bpf_lsm_supported())
+	if (s->bpf.cfg.flags & SBX_CFGF_BPF_LSM)
 		return SBX_FSB_BPF_LSM;
 	return sbx_landlock_abi() > 0 ? SBX_FSB_LANDLOCK : 0;
 }
@@ -270,7 +271,7 @@ static int check_enforceable(struct run_state *s)
 		return fail(s, -EPERM, "profile '%s' needs isolation '%s' but provider '%s' gives '%s'",
 			    p->name, sbx_isolation_name(p->min_isolation), pv->name,
 			    sbx_isolation_name(pv->level));
-	s->fs_backend = pick_fs_backend(p);
+	s->fs_backend = pick_fs_backend(s, p);
 	if (pv->level == SBX_ISO_NONE) {
 		if (p->user || p->group)
 			missing[n++] = "user/group";
@@ -341,13 +342,13 @@ static int setup(struct run_state *s)
 	r = sbx_resolve(p, &s->rs, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "%s", why);
-	r = check_enforceable(s);
-	if (r < 0)
-		return r;
 	r = sbx_bpf_open(&s->bpf, s->o->ring_size, 0, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "BPF setup: %s", why);
 	s->have_bpf = true;
+	r = check_enforceable(s);	/* needs sbx_config: which fs backend */
+	if (r < 0)
+		return r;
 	r = sbx_sandbox_create(&s->bpf, p, &s->rs, &s->sb, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "sandbox: %s", why);

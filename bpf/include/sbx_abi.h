@@ -27,7 +27,7 @@
 
 #include "sbx_limits.h"
 
-#define SBX_ABI_VERSION		4
+#define SBX_ABI_VERSION		5
 
 /* Rules kept in one LPM value: the entries of that prefix plus those of every
  * shorter prefix that covers it, most specific first. */
@@ -119,7 +119,10 @@ struct sbx_config {
 	__u64 root_cgroup_id;	/* the sbx cgroup root the programs are attached to */
 	__u32 ring_size;	/* bytes of each per-sandbox ring buffer */
 	__u32 events_size;	/* bytes of the global ring buffer */
+	__u32 flags;		/* SBX_CFGF_* */
+	__u32 pad;
 };
+#define SBX_CFGF_BPF_LSM	0x1u	/* the BPF LSM programs are loaded and attached */
 
 /* Map: sbx_cgroups, hash from a sandbox's cgroup id to its slot. */
 /* Map: sbx_slots, array indexed by slot. */

@@ -45,6 +45,16 @@
  * be a power of two); real lengths are checked against SBX_MAX_PATH_LEN. */
 #define SBX_PATH_MASK		255
 
+/* v & SBX_PATH_MASK, kept even where clang can prove v small: the verifier
+ * may not, after clang's 32-bit sign juggling. */
+static __always_inline __u64 sbx_idx(__s64 v)
+{
+	__u64 i = v;
+
+	asm volatile("%[i] &= %[m]" : [i] "+r"(i) : [m] "i"(SBX_PATH_MASK));
+	return i;
+}
+
 /* Components plus mount crossings followed by sbx_walk(); deeper is "too long". */
 #define SBX_WALK_MAX		128
 
@@ -164,9 +174,9 @@ static long sbx_walk_step(__u32 i, void *ctx)
 		w->err = -SBX_EAGAIN;	/* the tree changed between the passes */
 		return 1;
 	}
-	s->key.path[w->len & SBX_PATH_MASK] = '/';
-	bpf_probe_read_kernel(&s->key.path[(w->len + 1) & SBX_PATH_MASK],
-			      n & SBX_PATH_MASK, name);
+	s->key.path[sbx_idx(w->len)] = '/';
+	bpf_probe_read_kernel(&s->key.path[sbx_idx(w->len + 1)],
+			      sbx_idx(n), name);
 	return 0;
 done:
 	w->done = 1;
@@ -210,10 +220,10 @@ static __always_inline int sbx_path_append(struct sbx_fsq *q, int len, const str
 		return len;
 	if (len + 1 + n > SBX_MAX_PATH_LEN - 1)
 		return -SBX_ENAMETOOLONG;
-	q->s->key.path[len & SBX_PATH_MASK] = '/';
+	q->s->key.path[sbx_idx(len)] = '/';
 	if (n)
-		bpf_probe_read_kernel(&q->s->key.path[(len + 1) & SBX_PATH_MASK],
-				      n & SBX_PATH_MASK, BPF_CORE_READ(name, name));
+		bpf_probe_read_kernel(&q->s->key.path[sbx_idx(len + 1)],
+				      sbx_idx(n), BPF_CORE_READ(name, name));
 	return len + 1 + n;
 }
 
@@ -222,7 +232,7 @@ static __always_inline int sbx_path_append(struct sbx_fsq *q, int len, const str
 static __always_inline void sbx_key_finish(struct sbx_fsq *q, int len, bool dir)
 {
 	if (len >= 0 && dir && !(len == 1 && q->s->key.path[0] == '/')) {
-		if (len && q->s->key.path[(len - 1) & SBX_PATH_MASK] == '/')
+		if (len && q->s->key.path[sbx_idx(len - 1)] == '/')
 			;	/* already ends with '/' */
 		else
 			len = sbx_path_append(q, len, NULL);
@@ -234,7 +244,7 @@ static __always_inline void sbx_key_finish(struct sbx_fsq *q, int len, bool dir)
 	q->len = len;
 	if (len < 0)
 		return;
-	q->s->key.path[len & SBX_PATH_MASK] = 0;
+	q->s->key.path[sbx_idx(len)] = 0;
 	q->s->key.prefixlen = 32 + 8 * (len + 1);
 	q->s->key.policy_id = bpf_htonl(q->c.policy_id);
 }
@@ -328,28 +338,38 @@ static __always_inline void sbx_fs_emit(struct sbx_fsq *q, __u16 op, __u32 acces
 static __always_inline int sbx_fs_check(struct sbx_fsq *q, __u16 op, __u32 want)
 {
 	__u32 allowed = sbx_fs_grant(q, want);
-	int err = (want & ~allowed) ? EACCES : 0;
 
-	sbx_fs_emit(q, op, want, err);
-	return -err;
+	if (want & ~allowed) {
+		sbx_fs_emit(q, op, want, EACCES);
+		return -EACCES;
+	}
+	sbx_fs_emit(q, op, want, 0);
+	return 0;
 }
 
 /* Executing something that has no path (memfd, fileless): only without an
  * exec list and when the mode grants execution. */
 static __always_inline int sbx_fs_pseudo_exec(struct sbx_fsq *q, struct dentry *d, __u16 op)
 {
-	int err = 0;
+	bool deny = (q->cfg->flags & SBX_FSF_EXEC_LIST) || !(q->cfg->mode_access & SBX_FACC_X);
 
-	if ((q->cfg->flags & SBX_FSF_EXEC_LIST) || !(q->cfg->mode_access & SBX_FACC_X))
-		err = EACCES;
 	q->rule = (q->cfg->flags & SBX_FSF_EXEC_LIST) ? SBX_RULE_NONE : SBX_RULE_DEFAULT;
 	q->len = -SBX_ENAMETOOLONG;
 	sbx_key_leaf(q, d);
-	sbx_fs_emit(q, op, SBX_FACC_X, err);
-	return -err;
+	sbx_fs_emit(q, op, SBX_FACC_X, deny ? EACCES : 0);
+	return deny ? -EACCES : 0;
 }
 
 /* ---- hooks -------------------------------------------------------------- */
+
+/* An earlier BPF LSM program's refusal, returned as it is; the range check
+ * only lets the verifier of 6.12 (LSM return values in [-4095, 0]) see it. */
+static __always_inline int sbx_lsm_prev(int ret)
+{
+	if (ret >= -4095 && ret < 0)
+		return ret;
+	return -EPERM;
+}
 
 static __always_inline int sbx_lsm_file_open(struct file *f)
 {
@@ -457,15 +477,14 @@ static __always_inline int sbx_lsm_relink(const struct path *old_dir, struct den
 	struct vfsmount *vm = BPF_CORE_READ(new_dir, mnt);	/* both ends: one mount */
 	bool dir = sbx_is_dir(old);
 	struct sbx_fsq q = {};
-	int err = EACCES;
 
 	if (!sbx_fsq_init(&q))
 		return 0;
 	sbx_key_walk(&q, vm, BPF_CORE_READ(new_dir, dentry), new, dir);
 	g_new = sbx_fs_grant(&q, SBX_FACC_W);
 	if (!(g_new & SBX_FACC_W)) {
-		sbx_fs_emit(&q, op, SBX_FACC_W, err);
-		return -err;
+		sbx_fs_emit(&q, op, SBX_FACC_W, EACCES);
+		return -EACCES;
 	}
 	if (old_dir)
 		sbx_key_walk(&q, vm, BPF_CORE_READ(old_dir, dentry), old, dir);
@@ -475,11 +494,10 @@ static __always_inline int sbx_lsm_relink(const struct path *old_dir, struct den
 	if ((need_old & ~g_old) || (g_new & ~g_old) || (exchange && g_old != g_new) || dir) {
 		if (dir)
 			q.rule = SBX_RULE_NONE;
-		sbx_fs_emit(&q, op, need_old | (g_new & ~g_old) | (dir ? SBX_FACC_W : 0), err);
-		return -err;
+		sbx_fs_emit(&q, op, need_old | (g_new & ~g_old) | (dir ? SBX_FACC_W : 0), EACCES);
+		return -EACCES;
 	}
-	err = 0;
-	sbx_fs_emit(&q, op, need_old | g_new, err);
+	sbx_fs_emit(&q, op, need_old | g_new, 0);
 	return 0;
 }
 
@@ -503,7 +521,7 @@ SEC("lsm/file_open")
 int BPF_PROG(sbx_file_open, struct file *file, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_file_open(file);
 }
 
@@ -512,7 +530,7 @@ int BPF_PROG(sbx_mmap_file, struct file *file, unsigned long reqprot, unsigned l
 	     unsigned long flags, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_mmap_file(file, prot);
 }
 
@@ -521,7 +539,7 @@ int BPF_PROG(sbx_file_mprotect, struct vm_area_struct *vma, unsigned long reqpro
 	     unsigned long prot, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_file_mprotect(vma, prot);
 }
 
@@ -529,7 +547,7 @@ SEC("lsm/bprm_check_security")
 int BPF_PROG(sbx_bprm_check, struct linux_binprm *bprm, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_bprm_check(bprm);
 }
 
@@ -539,7 +557,7 @@ int BPF_PROG(sbx_path_mknod, const struct path *dir, struct dentry *dentry, umod
 	     unsigned int dev, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_dir_op(dir, dentry, false,
 			      (mode & SBX_S_IFMT) == SBX_S_IFREG || !(mode & SBX_S_IFMT) ?
 			      SBX_FOP_CREATE : SBX_FOP_MKNOD);
@@ -549,7 +567,7 @@ SEC("lsm/path_mkdir")
 int BPF_PROG(sbx_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_dir_op(dir, dentry, true, SBX_FOP_MKDIR);
 }
 
@@ -557,7 +575,7 @@ SEC("lsm/path_rmdir")
 int BPF_PROG(sbx_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_dir_op(dir, dentry, true, SBX_FOP_RMDIR);
 }
 
@@ -565,7 +583,7 @@ SEC("lsm/path_unlink")
 int BPF_PROG(sbx_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_dir_op(dir, dentry, false, SBX_FOP_UNLINK);
 }
 
@@ -574,7 +592,7 @@ int BPF_PROG(sbx_path_symlink, const struct path *dir, struct dentry *dentry,
 	     const char *old_name, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_dir_op(dir, dentry, false, SBX_FOP_SYMLINK);
 }
 
@@ -583,7 +601,7 @@ int BPF_PROG(sbx_path_link, struct dentry *old_dentry, const struct path *new_di
 	     struct dentry *new_dentry, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_relink(NULL, old_dentry, new_dir, new_dentry, SBX_FOP_LINK, false);
 }
 
@@ -592,7 +610,7 @@ int BPF_PROG(sbx_path_rename, const struct path *old_dir, struct dentry *old_den
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_relink(old_dir, old_dentry, new_dir, new_dentry, SBX_FOP_RENAME,
 			      flags & SBX_RENAME_EXCHANGE);
 }
@@ -602,7 +620,7 @@ SEC("lsm/path_truncate")
 int BPF_PROG(sbx_path_truncate, const struct path *path, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_dir_op(path, NULL, false, SBX_FOP_TRUNCATE);
 }
 
@@ -610,7 +628,7 @@ SEC("lsm/path_chmod")
 int BPF_PROG(sbx_path_chmod, const struct path *path, umode_t mode, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_dir_op(path, NULL, sbx_is_dir(BPF_CORE_READ(path, dentry)), SBX_FOP_CHMOD);
 }
 
@@ -618,7 +636,7 @@ SEC("lsm/path_chown")
 int BPF_PROG(sbx_path_chown, const struct path *path, long uid, long gid, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_dir_op(path, NULL, sbx_is_dir(BPF_CORE_READ(path, dentry)), SBX_FOP_CHOWN);
 }
 
@@ -627,7 +645,7 @@ int BPF_PROG(sbx_sb_mount, const char *dev_name, const struct path *path, const 
 	     unsigned long flags, void *data, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_mount(path, NULL);
 }
 
@@ -635,7 +653,7 @@ SEC("lsm/move_mount")
 int BPF_PROG(sbx_move_mount, const struct path *from_path, const struct path *to_path, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_mount(to_path, NULL);
 }
 
@@ -643,7 +661,7 @@ SEC("lsm/sb_umount")
 int BPF_PROG(sbx_sb_umount, struct vfsmount *mnt, int flags, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_mount(NULL, mnt);
 }
 
@@ -651,7 +669,7 @@ SEC("lsm/sb_pivotroot")
 int BPF_PROG(sbx_sb_pivotroot, const struct path *old_path, const struct path *new_path, int ret)
 {
 	if (ret)
-		return ret;
+		return sbx_lsm_prev(ret);
 	return sbx_lsm_mount(new_path, NULL);
 }
 

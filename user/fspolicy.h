@@ -49,9 +49,14 @@ int sbx_fspolicy_add_view(struct sbx_fspolicy *f);
 /* The LPM key of a rule for a policy id (prefixlen per sbx_abi.h). */
 void sbx_fsrule_key(const struct sbx_fsrule *r, uint32_t policy_id, struct sbx_path_key *ret);
 
-/* The decision for a path and requested access, as the BPF side makes it
- * (reference for tests and for the audit of Landlock refusals): returns true
- * when allowed; *ret_rule is the deciding rule or SBX_RULE_DEFAULT. */
+/* The decision for a path and requested access, as the BPF side makes it.
+ * A directory is looked up as its path with a trailing '/' ("/etc/ssl/"),
+ * so a directory rule covers the directory itself as well as its subtree;
+ * the BPF side does this for every directory inode (open, mkdir, rmdir,
+ * rename, chmod). Paths are as the sandbox sees them, with symlinks, ".."
+ * and mounts already resolved (reference for tests and for the audit of
+ * Landlock refusals): returns true when allowed; *ret_rule is the deciding
+ * rule or SBX_RULE_DEFAULT. */
 bool sbx_fspolicy_decide(const struct sbx_fspolicy *f, const char *path, uint32_t access,
 			 uint32_t *ret_rule);
 

@@ -86,12 +86,23 @@ struct sbx_fsq {
 	__u32 rule;		/* deciding rule of the last sbx_fs_grant() */
 };
 
+/* Only the workload is judged: every provider gives it no_new_privs before
+ * it execs (and no descendant can drop it), while a process sandbox's init,
+ * which builds the mounts and the view, never has it. Paths are then those of
+ * the workload's final view. */
+static __always_inline bool sbx_task_is_workload(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return BPF_CORE_READ(t, atomic_flags) & 1;	/* PFA_NO_NEW_PRIVS */
+}
+
 /* The sandbox and its enforced fs policy; false = not ours to judge. */
 static __always_inline bool sbx_fsq_init(struct sbx_fsq *q)
 {
 	__u32 zero = 0;
 
-	if (!sbx_ctx_current(&q->c))
+	if (!sbx_ctx_current(&q->c) || !sbx_task_is_workload())
 		return false;
 	q->cfg = bpf_map_lookup_elem(&sbx_fscfg, &q->c.policy_id);
 	if (!q->cfg || !(q->cfg->flags & SBX_FSF_ENFORCE) || (q->cfg->flags & SBX_FSF_FULL))

@@ -14,6 +14,7 @@
  *   open PATH r|w|rw|dir   opath PATH (O_PATH, then open /proc/self/fd/N)
  *   uring PATH (IORING_OP_OPENAT)   memfd-exec BINARY (memfd + execveat)
  *   mmap-exec PATH   mprotect-exec PATH   execveat-opath PATH
+ *   mount SRC DST TYPE|bind   umount PATH   (raw syscalls: mount(8) does more)
  * Measurements: bench-open PATH N, bench-exec PATH N (ns per iteration).
  */
 #ifndef _GNU_SOURCE
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -416,6 +418,11 @@ int main(int argc, char **argv)
 		return report(do_mmap_exec(argv[2], 0));
 	if (!strcmp(c, "mprotect-exec") && argc == 3)
 		return report(do_mmap_exec(argv[2], 1));
+	if (!strcmp(c, "mount") && argc == 5)
+		return report(mount(argv[2], argv[3], strcmp(argv[4], "bind") ? argv[4] : NULL,
+				    strcmp(argv[4], "bind") ? 0 : MS_BIND, NULL) < 0 ? -errno : 0);
+	if (!strcmp(c, "umount") && argc == 3)
+		return report(umount2(argv[2], 0) < 0 ? -errno : 0);
 	if (!strncmp(c, "bench-", 6) && argc == 4)
 		return bench(c + 6, argv[2], atol(argv[3]));
 	fprintf(stderr, "usage: see the comment at the top of tests/vm/lsm_tool.c\n");

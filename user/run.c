@@ -272,6 +272,12 @@ static int check_enforceable(struct run_state *s)
 			    p->name, sbx_isolation_name(p->min_isolation), pv->name,
 			    sbx_isolation_name(pv->level));
 	s->fs_backend = pick_fs_backend(s, p);
+	/* gVisor and the microVM run their own kernel: the profile's seccomp
+	 * additions are not applied to the workload there */
+	if ((pv->level == SBX_ISO_GVISOR || pv->level == SBX_ISO_MICROVM) &&
+	    (p->seccomp.n_deny || p->seccomp.n_allow || p->seccomp.preset == SBX_SECCOMP_STRICT ||
+	     p->seccomp.action == SBX_SECCOMP_KILL))
+		missing[n++] = "seccomp";
 	if (pv->level == SBX_ISO_NONE) {
 		if (p->user || p->group)
 			missing[n++] = "user/group";

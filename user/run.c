@@ -288,8 +288,8 @@ static int check_enforceable(struct run_state *s)
 	for (size_t i = 0; i < n; i++) {
 		if (p->enforcement == SBX_ENFORCE_STRICT)
 			return fail(s, -EOPNOTSUPP, "profile '%s': '%s' cannot be enforced by provider "
-				    "'%s' (isolation none: eBPF network policy only); use a namespaced "
-				    "provider, or enforcement = \"best-effort\" to run without it",
+				    "'%s' (docs/providers.md); choose another provider, or "
+				    "enforcement = \"best-effort\" to run without it",
 				    p->name, missing[i], pv->name);
 		if (note_degraded(s, "%s: not enforced by provider %s", missing[i], pv->name) < 0)
 			return -ENOMEM;

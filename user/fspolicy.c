@@ -69,13 +69,14 @@ static bool has_rule_for(const struct sbx_profile *p, const char *path)
 }
 
 /* What a provider's own mount view always provides (a private /tmp and
- * /dev/shm, the device nodes, a new /proc, and "/" itself readable), granted
- * whatever the mode, except full. */
+ * /dev/shm, the device nodes, a new /proc), granted whatever the mode,
+ * except full. (Listing "/" itself is not: a rule "/" would cover the whole
+ * tree; under Landlock the provider grants READ_DIR alone.) */
 static const struct {
 	const char *path;
 	uint32_t access;
 } view_grants[] = {
-	{ "/", SBX_FACC_R }, { "/tmp/", SBX_FACC_R | SBX_FACC_W },
+	{ "/tmp/", SBX_FACC_R | SBX_FACC_W },
 	{ "/dev/shm/", SBX_FACC_R | SBX_FACC_W }, { "/dev/null", SBX_FACC_R | SBX_FACC_W },
 	{ "/dev/zero", SBX_FACC_R }, { "/dev/full", SBX_FACC_R | SBX_FACC_W },
 	{ "/dev/random", SBX_FACC_R }, { "/dev/urandom", SBX_FACC_R },

@@ -42,8 +42,7 @@ int sbx_fspolicy_compile(const struct sbx_profile *p, struct sbx_fspolicy *ret);
 void sbx_fspolicy_free(struct sbx_fspolicy *f);
 
 /* Adds what a provider's own mount view provides (private /tmp and /dev/shm,
- * device nodes, /proc, "/" readable) unless the profile has rules for them.
- * Note "/" is a file rule: only the root directory itself, not its subtree. */
+ * device nodes, /proc) unless the profile has rules for them. */
 int sbx_fspolicy_add_view(struct sbx_fspolicy *f);
 
 /* The LPM key of a rule for a policy id (prefixlen per sbx_abi.h). */

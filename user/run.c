@@ -46,6 +46,9 @@ struct run_state {
 	int sinks[2];
 	int n_sinks;
 	uint64_t last_seq;
+	FILE *abuf_f;			/* audit lines of the current batch */
+	char *abuf;
+	size_t abuf_len;
 	void *pstate;
 	struct sbx_child child;
 	bool spawned;
@@ -115,43 +118,51 @@ static int open_sinks(struct run_state *s)
 	return 0;
 }
 
-/* One event -> one JSON line, written with one write() per sink so that
- * lines of concurrent sandboxes never interleave in the shared log. */
+/* Events become JSON lines in a memory buffer; flush_audit() writes the
+ * whole batch with one write() per sink, so lines of concurrent sandboxes
+ * never interleave in the shared log and a flood costs few syscalls. */
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct run_state *s = ctx;
 	const struct sbx_event_hdr *h = data;
+	const struct sbx_ev_net *n = data;	/* verdict: first byte after the header */
 	struct sbx_run_result *res = s->res;
 	struct json_writer w;
-	char *line = NULL;
-	size_t len = 0;
-	FILE *f;
 
-	if (size < sizeof(*h))
+	if (size < sizeof(*h) || !s->abuf_f)
 		return 0;
 	/* CPUs may deliver out of order: gaps are counted once, at the end */
 	res->events++;
 	if (h->seq > s->last_seq)
 		s->last_seq = h->seq;
-	f = open_memstream(&line, &len);
-	if (!f)
+	json_init(&w, s->abuf_f, false);
+	if (sbx_audit_event_json(&w, &s->actx, data, size) < 0)
 		return 0;
-	json_init(&w, f, false);
-	if (sbx_audit_event_json(&w, &s->actx, data, size) == 0) {
-		const struct sbx_ev_net *n = data;
-
-		if (h->type < 16 && h->type != SBX_EV_SANDBOX_START && h->type != SBX_EV_SANDBOX_EXIT &&
-		    (h->type == SBX_EV_SOCK_CREATE || h->type == SBX_EV_NET_QUOTA ||
-		     n->verdict == SBX_VERDICT_DENY))
-			res->denials[h->type]++;
-	}
-	json_finish(&w);
-	fclose(f);
-	for (int i = 0; i < s->n_sinks && line; i++)
-		if (write(s->sinks[i], line, len) < 0)
-			continue;
-	free(line);
+	if (h->type == SBX_EV_SOCK_CREATE || h->type == SBX_EV_NET_QUOTA ||
+	    h->type == SBX_EV_SYSCALL_DENIED ||
+	    ((h->type == SBX_EV_NET_CONNECT || h->type == SBX_EV_NET_SEND || h->type == SBX_EV_NET_BIND ||
+	      h->type == SBX_EV_NET_PACKET || h->type == SBX_EV_FILE) && n->verdict == SBX_VERDICT_DENY))
+		res->denials[h->type]++;
 	return 0;
+}
+
+static void flush_audit(struct run_state *s)
+{
+	if (!s->abuf_f || fflush(s->abuf_f) != 0 || !s->abuf_len)
+		return;
+	for (int i = 0; i < s->n_sinks; i++)
+		if (write(s->sinks[i], s->abuf, s->abuf_len) < 0)
+			continue;	/* a full disk loses lines, not the sandbox */
+	rewind(s->abuf_f);
+	fflush(s->abuf_f);	/* the size follows the position: empty again */
+}
+
+static int consume(struct run_state *s)
+{
+	int r = ring_buffer__consume(s->rb);
+
+	flush_audit(s);
+	return r;
 }
 
 static int emit_life(struct run_state *s, uint16_t type, int status)
@@ -374,6 +385,9 @@ static int setup(struct run_state *s)
 	r = open_sinks(s);
 	if (r < 0)
 		return r;
+	s->abuf_f = open_memstream(&s->abuf, &s->abuf_len);
+	if (!s->abuf_f)
+		return fail(s, -ENOMEM, "audit buffer: %m");
 	s->rb = ring_buffer__new(s->sb.ring_fd, on_event, s, NULL);
 	if (!s->rb)
 		return fail(s, -errno, "ring buffer consumer: %m");
@@ -541,7 +555,7 @@ static int wait_loop(struct run_state *s, int *ret_status)
 		if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
 			return fail(s, -errno, "poll: %m");
 		if (pfd[2].revents)
-			ring_buffer__consume(s->rb);
+			consume(s);
 		if (pfd[1].revents) {
 			struct signalfd_siginfo si;
 
@@ -605,9 +619,9 @@ static void finish(struct run_state *s, int status)
 		res->peak_rss_kib = (uint64_t)ru.ru_maxrss;
 	if (u.peak_memory_bytes)
 		res->peak_rss_kib = u.peak_memory_bytes / 1024;
-	ring_buffer__consume(s->rb);
+	consume(s);
 	emit_life(s, SBX_EV_SANDBOX_EXIT, status);
-	ring_buffer__consume(s->rb);
+	consume(s);
 	sbx_sandbox_stats(&s->bpf, s->sb.slot, &res->st, &res->drops);
 	/* every sequence number up to the last one handed out should have arrived */
 	res->seq_gaps = res->st.seq > res->events ? res->st.seq - res->events : 0;
@@ -625,6 +639,9 @@ static void teardown(struct run_state *s, sigset_t *old)
 		s->o->provider->cleanup(s->pstate);
 	stop_watchdog(s);
 	ring_buffer__free(s->rb);
+	if (s->abuf_f)
+		fclose(s->abuf_f);
+	free(s->abuf);
 	if (s->have_lim)
 		sbx_limits_destroy(&s->lim);
 	if (s->have_sb)

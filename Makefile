@@ -8,6 +8,9 @@
 #   make demo             deps + build + a live demonstration
 #   make fuzz             run every libFuzzer target for FUZZ_TIME seconds each
 #   make vmlinux          regenerate vmlinux/$(ARCH)/vmlinux.h from kernel BTF
+#   make bench [QUICK=1]  performance suite vs unshare/bwrap/firejail/runsc (root):
+#                         bench/results/<stamp>.json + .png, docs/performance.md
+#   make vmtest           the BPF LSM tests in Debian 6.1 and 6.12 guests (qemu)
 #   make install          PREFIX=/usr/local DESTDIR=
 #   make clean
 # Variables: OUTPUT=dir (out-of-tree build), V=1 (show commands),
@@ -18,6 +21,7 @@ override OUTPUT := $(abspath $(OUTPUT))
 PREFIX ?= /usr/local
 DESTDIR ?=
 FUZZ_TIME ?= 60
+QUICK ?= 0
 
 CC ?= cc
 CLANG ?= clang
@@ -78,9 +82,9 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	libseccomp-dev libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev \
 	iproute2 jq python3 bc \
 	qemu-system-x86 busybox-static cpio xz-utils zstd \
-	runsc wabt bubblewrap
+	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind
 
-.PHONY: all deps test check unit fuzz-replay fuzz demo vmlinux install clean vmtest integration
+.PHONY: all deps test check unit fuzz-replay fuzz demo vmlinux install clean vmtest integration bench
 
 all: $(OUTPUT)/sbx
 
@@ -156,6 +160,9 @@ integration: all
 
 vmtest: all
 	$(Q)if [ -x tests/vm/run.sh ]; then OUTPUT=$(OUTPUT) tests/vm/run.sh; fi
+
+bench: all
+	$(Q)QUICK=$(QUICK) OUTPUT=$(OUTPUT) bench/run.sh
 
 unit: $(UNIT_BINS) $(OUTPUT)/sbx
 	$(Q)fail=0; for t in $(UNIT_BINS); do \

@@ -35,7 +35,9 @@ trap _fs_cleanup EXIT
 fs_setup()
 {
 	mkdir -p "$TOOLS" || return 1
-	gcc -std=gnu11 -O2 -Wall -Wextra -o "$PROBE" "$SRC/proc_probe.c" || return 1
+	# (built beforehand when this suite runs in a VM guest, whose root is read-only)
+	[ "$PROBE" -nt "$SRC/proc_probe.c" ] ||
+		gcc -std=gnu11 -O2 -Wall -Wextra -o "$PROBE" "$SRC/proc_probe.c" || return 1
 	chmod 0755 "$T_TMP"
 	# outside /tmp, which the process provider's view replaces by a tmpfs
 	V_TMP=$(mktemp -d "${SBX_TEST_VARTMP:-/var/tmp}/sbxtest.fs.XXXXXX") && chmod 0755 "$V_TMP" || return 1
@@ -106,7 +108,12 @@ expect_file_event()
 	[ -n "$ev" ] || fail "no file event for $2 (events: $(jq -r '.event' "$T_TMP/$1.audit" 2>/dev/null | sort | uniq -c | tr '\n' ' '))"
 	eq "backend of $2" "$(jq -r .backend <<<"$ev")" "$BACKEND"
 	eq "verdict of $2" "$(jq -r .verdict <<<"$ev")" deny
-	eq "access of $2" "$(jq -r .access <<<"$ev")" "$3"
+	local acc
+	acc=$(jq -r .access <<<"$ev")
+	# an exec opens the file for reading too: BPF LSM reports what the open
+	# asked (rx), Landlock what was refused (x)
+	[ "$3" = x ] && [ "$BACKEND" = bpf-lsm ] && [ "$acc" = rx ] && acc=x
+	eq "access of $2" "$acc" "$3"
 }
 
 landlock_only()
@@ -193,7 +200,8 @@ case_strict_refuses_deny_inside_granted_tree()
 	make_tree
 	fpol 'enforcement = "strict"' "mode = \"read-only\"
 rules = [{ path = \"$D/plain/f\", access = \"deny\" }]"
-	run_in r touch "$T_TMP/r.ran"
+	# (mode read-only: the touch itself fails where the run goes ahead)
+	run_in r sh -c "touch '$T_TMP/r.ran' 2>/dev/null; true"
 	if [ "$BACKEND" != landlock ]; then
 		expect_rc r 0	# BPF LSM enforces it; the behaviour is checked below
 		return 0

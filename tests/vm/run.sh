@@ -54,6 +54,10 @@ build_helper()
 if command -v gcc >/dev/null; then
 	mkdir -p "$tools" || exit 1
 	build_helper tests/integration/nettool.c nettool || { echo "vm: FAIL: nettool does not compile"; exit 1; }
+	# the shared fs suite (tests/vm/test_fs_shared.sh) needs its probe prebuilt
+	mkdir -p "$OUTPUT/tests/integration" &&
+		gcc -std=gnu11 -O2 -Wall -Wextra -o "$OUTPUT/tests/integration/proc_probe" \
+			tests/integration/proc_probe.c || { echo "vm: FAIL: proc_probe does not compile"; exit 1; }
 	for c in tests/vm/*.c; do
 		[ -f "$c" ] || continue
 		build_helper "$c" "$(basename "$c" .c)" || { echo "vm: FAIL: $c does not compile"; exit 1; }

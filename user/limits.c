@@ -487,14 +487,18 @@ static int plan_limit(struct sbx_limits *l, struct plan *pl, enum sbx_limit_kind
  * stops every v1 member at once for the kill. Both are optional. */
 static void plan_accounting(const struct sbx_limits *l, struct plan *pl)
 {
+	/* A cgroup2 directory gives CPU time (cpu.stat) and kills its whole
+	 * subtree (cgroup.kill) on its own: then neither is needed, and each
+	 * v1 hierarchy joined costs the start-up of every sandbox. */
+	bool v2_kill = l->v2_path[0] && exists(l->v2_path, "cgroup.kill");
 	bool any = false;
 
-	if (!l->on_v2[SBX_LIMIT_CPU])
+	if (!l->on_v2[SBX_LIMIT_CPU] && !l->v2_path[0])
 		pl->use[SBX_V1_CPUACCT] = v1_base(names[SBX_V1_CPUACCT], pl->base[SBX_V1_CPUACCT],
 						  sizeof(pl->base[0])) == 0;
 	for (int h = 0; h < SBX_V1_FREEZER; h++)
 		any |= pl->use[h];
-	if (any)
+	if (any && !v2_kill)
 		pl->use[SBX_V1_FREEZER] = v1_base(names[SBX_V1_FREEZER], pl->base[SBX_V1_FREEZER],
 						  sizeof(pl->base[0])) == 0;
 }

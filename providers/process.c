@@ -165,7 +165,7 @@ static void workload_main(struct process_state *st, const struct sbx_spawn *s)
 	if (chdir(cwd) < 0)
 		sbx_child_fail(errno, true, "cwd of the profile does not exist in the sandbox");
 	if ((r = sbx_apply_rlimits(st->p)) < 0)
-		sbx_child_fail(-r, true, "setrlimit failed");
+		sbx_child_fail(-r, true, "nofile/fsize: setrlimit refused the profile's value");
 	if ((r = sbx_drop_privileges(&st->ids)) < 0)
 		sbx_child_fail(-r, true, "dropping privileges failed");
 	r = s->landlock ? sbx_landlock_apply(s->landlock) : sbx_landlock_scope();

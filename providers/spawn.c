@@ -143,7 +143,10 @@ int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*fn)(const struct sbx_
 	close(pfd[0]);
 	ret->exec_errno = n == sizeof(rep) && !rep.setup ? rep.err : 0;
 	if (r == 0 && n == sizeof(rep) && rep.setup) {
-		snprintf(why, len, "sandbox setup: %s", rep.msg[0] ? rep.msg : strerror(rep.err));
+		if (rep.msg[0])
+			snprintf(why, len, "sandbox setup: %s: %s", rep.msg, strerror(rep.err));
+		else
+			snprintf(why, len, "sandbox setup: %s", strerror(rep.err));
 		r = -rep.err;
 	}
 	return r;

@@ -123,8 +123,9 @@ static int audit_run(const struct cli_verb *self, int argc, char **argv)
 		else if (r == OPT_SINCE) {
 			char *end;
 
+			errno = 0;
 			flt.since = strtoull(a.arg, &end, 10);
-			if (*end || !*a.arg)
+			if (*end || !*a.arg || a.arg[0] == '-' || errno == ERANGE)
 				return cli_usage(self, "--since '%s': expected a sequence number", a.arg);
 		}
 	}
@@ -136,6 +137,10 @@ static int audit_run(const struct cli_verb *self, int argc, char **argv)
 		return log_error("invalid SBX_INSTANCE"), SBX_EXIT_FAILURE;
 	if (!file)
 		file = path;
+	struct stat st;
+
+	if (stat(file, &st) == 0 && S_ISDIR(st.st_mode))
+		return log_error("audit log %s: Is a directory", file), SBX_EXIT_FAILURE;
 	while (!(f = fopen(file, "re"))) {
 		if (errno != ENOENT || !follow)
 			return log_error_errno(-errno, "audit log %s: %m", file), SBX_EXIT_FAILURE;

@@ -238,6 +238,40 @@ static int grant_view(struct sbx_landlock_plan *pl, const struct sbx_profile *p)
 	return r;
 }
 
+/* A rule that takes access away from what covers it (the mode or a directory
+ * rule above it) is enforced by a provider's mount view only for a path that
+ * exists when the sandbox starts and whose parents are not writable: else the
+ * workload can create it, or rename a parent away and make it again. Returns
+ * the first rule the view cannot enforce, or NULL. */
+static const struct sbx_fs_rule *view_gap(const struct sbx_profile *p)
+{
+	uint32_t mode = p->fs.mode == SBX_FS_READ_ONLY ? SBX_ACC_R | SBX_ACC_X :
+			p->fs.mode == SBX_FS_NONE ? 0 : SBX_ACC_R | SBX_ACC_W | SBX_ACC_X;
+
+	for (size_t i = 0; i < p->fs.n_rules; i++) {
+		const struct sbx_fs_rule *r = &p->fs.rules[i];
+		uint32_t cover = mode;
+		size_t best = 0;
+
+		for (size_t j = 0; j < p->fs.n_rules; j++) {
+			const struct sbx_fs_rule *a = &p->fs.rules[j];
+			size_t n = strlen(a->path);
+
+			if (j != i && a->dir && n > best && n < strlen(r->path) &&
+			    !strncmp(r->path, a->path, n)) {
+				best = n;
+				cover = a->access;
+			}
+		}
+		if (!(cover & ~r->access))
+			continue;	/* grants only: Landlock expresses it */
+		if (access(r->path, F_OK) == 0 && !(cover & SBX_ACC_W))
+			continue;	/* the view masks it, nothing can recreate it */
+		return r;
+	}
+	return NULL;
+}
+
 /* The Landlock ruleset of the workload: the fs policy when Landlock is its
  * backend, scoping always. The process provider's mount view already
  * enforces what Landlock cannot express (deny masks, read-only and noexec
@@ -254,8 +288,21 @@ static int plan_landlock(struct run_state *s)
 
 	if (s->fs_backend != SBX_FSB_LANDLOCK)
 		return sbx_landlock_plan(NULL, sbx_landlock_abi(), &s->ll, why, sizeof(why), NULL, NULL);
-	if (view)
-		grants.enforcement = SBX_ENFORCE_BEST_EFFORT;	/* the view narrows */
+	if (view) {
+		const struct sbx_fs_rule *g = view_gap(p);
+
+		if (g && p->enforcement == SBX_ENFORCE_STRICT)
+			return fail(s, -EOPNOTSUPP, "profile '%s': fs rule '%s' (%s:%u:%u) takes access "
+				    "away below a writable or missing path: Landlock can only add "
+				    "access and the mount view cannot hold it (BPF LSM can); "
+				    "enforcement = \"best-effort\" would run without it", p->name,
+				    g->path, g->pos.file, g->pos.line, g->pos.col);
+		if (g && note_degraded(s, "fs rule '%s' (%s:%u:%u): enforced by the mount view only "
+				       "while the path exists and its parents stay in place", g->path,
+				       g->pos.file, g->pos.line, g->pos.col) < 0)
+			return -ENOMEM;
+		grants.enforcement = SBX_ENFORCE_BEST_EFFORT;	/* the view narrows the rest */
+	}
 	r = sbx_landlock_plan_profile(&grants, sbx_landlock_abi(), &s->ll, why, sizeof(why),
 				      grants.enforcement == SBX_ENFORCE_BEST_EFFORT ? &un : NULL, &n);
 	if (r < 0)

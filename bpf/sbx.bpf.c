@@ -251,7 +251,7 @@ static __always_inline void sbx_emit_packet_socket(struct sbx_ctx *c, struct pt_
 	__sync_fetch_and_add(&c->st->sock_denied, 1);
 	sbx_hdr_fill(&ev.hdr, c, SBX_EV_SOCK_CREATE, sizeof(ev));
 	ev.verdict = SBX_VERDICT_DENY;
-	ev.family = AF_PACKET;
+	ev.family = (__u32)BPF_CORE_READ(regs, di);
 	ev.type = (__u32)BPF_CORE_READ(regs, si);
 	ev.protocol = (__u32)BPF_CORE_READ(regs, dx);
 	sbx_emit(c->slot, &ev, sizeof(ev));
@@ -278,8 +278,14 @@ int BPF_PROG(sbx_sys_exit, struct pt_regs *regs, long ret)
 	if (!set || !sbx_audit_wants(&c, SBX_VERDICT_DENY))
 		return 0;
 	/* inet sockets were judged (and audited) by sock_create already */
+	/* inet sockets were judged (and audited) by sock_create already; raw,
+	 * packet and SOCK_PACKET sockets the workload may not open fail earlier,
+	 * in the kernel's own CAP_NET_RAW check or in seccomp: report them here */
 	if (nr == NR_socket) {
-		if (BPF_CORE_READ(regs, di) == AF_PACKET && (set->flags & SBX_SYSF_PACKET_REFUSED))
+		__u64 fam = BPF_CORE_READ(regs, di), type = BPF_CORE_READ(regs, si) & 0xf;
+
+		if ((fam == AF_PACKET || type == SOCK_RAW || type == 10 /* SOCK_PACKET */) &&
+		    (set->flags & SBX_SYSF_PACKET_REFUSED))
 			sbx_emit_packet_socket(&c, regs);
 		return 0;
 	}

@@ -19,6 +19,7 @@
 #include <seccomp.h>
 
 #include "landlock.h"
+#include "privs.h"
 #include "provider.h"
 
 static int host_probe(char *why, size_t len)
@@ -110,12 +111,8 @@ static int host_child(const struct sbx_spawn *s, void *arg)
 	for (size_t i = 0; i < p->n_env; i++)
 		if (setenv(p->env[i].name, p->env[i].value, 1) < 0)
 			sbx_child_fail(errno, true, "env: cannot set a variable of the profile");
-	if (p->nofile) {
-		struct rlimit rl = { p->nofile, p->nofile };
-
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			sbx_child_fail(errno, true, "nofile: setrlimit(RLIMIT_NOFILE) refused the profile's value");
-	}
+	if ((r = sbx_apply_rlimits(p)) < 0)	/* nofile, fsize, core 0 */
+		sbx_child_fail(-r, true, "nofile/fsize: setrlimit refused the profile's value");
 	if (s->landlock && (r = sbx_landlock_apply(s->landlock)) < 0)
 		sbx_child_fail(-r, true, "applying the Landlock ruleset failed");
 	execvp(s->argv[0], s->argv);

@@ -142,6 +142,31 @@ static int check_config(struct sbx_bpf *b, char *why, size_t whylen)
 	return 0;
 }
 
+/* Maps without their programs enforce nothing: refuse to adopt a setup whose
+ * link pins are gone (fail closed). */
+static int check_links(struct sbx_bpf *b, char *why, size_t whylen)
+{
+	char path[PATH_MAX + 32];
+
+	for (size_t i = 0; i < sizeof(link_names) / sizeof(link_names[0]); i++) {
+		pin_path(&b->paths, link_names[i].pin, path, sizeof(path));
+		if (access(path, F_OK) < 0) {
+			say(why, whylen, "%s is missing: the programs of %s are not all attached; "
+			    "run 'sbx unload' and start again", path, b->paths.pin_dir);
+			return -ESTALE;
+		}
+	}
+	if (b->cfg.flags & SBX_CFGF_BPF_LSM) {
+		pin_path(&b->paths, "link_lsm_file_open", path, sizeof(path));
+		if (access(path, F_OK) < 0) {
+			say(why, whylen, "%s is missing although BPF LSM was loaded; run 'sbx unload'",
+			    path);
+			return -ESTALE;
+		}
+	}
+	return 0;
+}
+
 static int adopt(struct sbx_bpf *b, char *why, size_t whylen)
 {
 	char path[PATH_MAX + 32];
@@ -164,7 +189,7 @@ static int adopt(struct sbx_bpf *b, char *why, size_t whylen)
 		say(why, whylen, "open pinned program %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	return 0;
+	return check_links(b, why, whylen);
 }
 
 /* Pins need bpffs at /sys/fs/bpf; like bpftool, mount it when it is missing. */

@@ -70,7 +70,7 @@ static void lpm_purge(int fd, uint32_t policy_id, size_t key_size)
 	}
 }
 
-static void reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot *s)
+static bool reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot *s)
 {
 	char reg[PATH_MAX + 32], line[PATH_MAX + 16], cg[PATH_MAX] = "", id[64] = "";
 	struct sbx_slot zero = {};
@@ -87,11 +87,13 @@ static void reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 	}
 	if (f)
 		fclose(f);
+	/* kill first, lift the policy after: nothing runs unconfined. Only ever
+	 * remove a cgroup below our own root; keep the slot if that fails. */
+	if (cg[0] && !strncmp(cg, b->root.path, strlen(b->root.path)) &&
+	    cg[strlen(b->root.path)] == '/' && sbx_cgroup_destroy(cg) < 0)
+		return false;
 	if (s->cgroup_id)
 		bpf_map_delete_elem(b->cgroups_fd, &s->cgroup_id);
-	/* only ever remove a cgroup below our own root */
-	if (cg[0] && !strncmp(cg, b->root.path, strlen(b->root.path)) && cg[strlen(b->root.path)] == '/')
-		sbx_cgroup_destroy(cg);
 	if (id[0])
 		sbx_limits_reclaim(b->paths.instance, id);
 	for (uint32_t pid = slot * 2; pid <= slot * 2 + 1; pid++) {
@@ -106,6 +108,7 @@ static void reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 	bpf_map_delete_elem(b->rings_fd, &slot);
 	bpf_map_update_elem(b->slots_fd, &slot, &zero, 0);
 	unlink(reg);
+	return true;
 }
 
 static bool owner_dead(const struct sbx_slot *s)
@@ -154,10 +157,9 @@ static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 	}
 	r = read_slots(b, all);
 	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES && !r; i++) {
-		if ((all[i].flags & SBX_SLOTF_ACTIVE) && owner_dead(&all[i])) {
-			reclaim_slot(b, i, &all[i]);
+		if ((all[i].flags & SBX_SLOTF_ACTIVE) && owner_dead(&all[i]) &&
+		    reclaim_slot(b, i, &all[i]))
 			all[i].flags = 0;
-		}
 		if (!(all[i].flags & SBX_SLOTF_ACTIVE) && found < 0)
 			found = i;
 	}
@@ -634,10 +636,8 @@ int sbx_sandbox_reap(const struct sbx_paths *p, char *why, size_t len)
 	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES && r == 0; i++) {
 		if (!(all[i].flags & SBX_SLOTF_ACTIVE))
 			continue;
-		if (owner_dead(&all[i]))
-			reclaim_slot(&b, i, &all[i]);
-		else
-			live++;
+		if (!owner_dead(&all[i]) || !reclaim_slot(&b, i, &all[i]))
+			live++;	/* alive, or its cgroup could not be emptied */
 	}
 	if (r < 0)
 		snprintf(why, len, "read sandbox slots: %s", strerror(-r));

@@ -252,68 +252,53 @@ static void lsm_autoload(struct sbx_sbx *skel)
 
 /* Global links (not per cgroup), pinned like the others: lsm/<hook> as
  * link_lsm_<hook>. */
+/* Attaches a global (not per-cgroup) program and pins its link. */
+static int attach_global(struct bpf_program *prog, const char *pin, struct sbx_bpf *b,
+			 char *why, size_t whylen)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+	char path[PATH_MAX + 32];
+	int r;
+
+	if (!link) {
+		r = -errno;
+		say(why, whylen, "attach %s (%s): %s", bpf_program__name(prog),
+		    bpf_program__section_name(prog), strerror(-r));
+		return r;
+	}
+	pin_path(&b->paths, pin, path, sizeof(path));
+	r = bpf_link__pin(link, path);
+	if (r)
+		say(why, whylen, "pin %s: %s", path, strerror(-r));
+	bpf_link__destroy(link);	/* the pin holds it */
+	return r;
+}
+
 static int attach_lsm(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t whylen)
 {
-	char path[PATH_MAX + 32], pin[64];
 	struct bpf_program *prog;
+	char pin[64];
 	int r = 0;
 
 	bpf_object__for_each_program(prog, skel->obj) {
-		const char *sec = bpf_program__section_name(prog);
-		struct bpf_link *link;
-
 		if (bpf_program__type(prog) != BPF_PROG_TYPE_LSM || !bpf_program__autoload(prog))
 			continue;
-		link = bpf_program__attach_lsm(prog);
-		if (!link) {
-			r = -errno;
-			say(why, whylen, "attach %s (%s): %s", bpf_program__name(prog), sec, strerror(-r));
-			return r;
-		}
-		snprintf(pin, sizeof(pin), "link_lsm_%s", sec + 4);
-		pin_path(&b->paths, pin, path, sizeof(path));
-		r = bpf_link__pin(link, path);
-		if (r)
-			say(why, whylen, "pin %s: %s", path, strerror(-r));
-		bpf_link__destroy(link);
+		snprintf(pin, sizeof(pin), "link_lsm_%s", bpf_program__section_name(prog) + 4);
+		r = attach_global(prog, pin, b, why, whylen);
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
-/* The syscall-exit observer is global (not per cgroup); its link is pinned
- * like the others. */
+/* The syscall observers (refusals of seccomp and Landlock, bpf/lib/fsaudit.h)
+ * and the LSM programs are global; their links are pinned like the others. */
 static int attach_tracing(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t whylen)
 {
-	struct bpf_link *link = bpf_program__attach(skel->progs.sbx_sys_exit);
-	char path[PATH_MAX + 32];
-	int r;
+	int r = attach_global(skel->progs.sbx_sys_exit, "link_sys_exit", b, why, whylen);
 
-	if (!link) {
-		r = -errno;
-		say(why, whylen, "attach sbx_sys_exit (tp_btf/sys_exit): %s", strerror(-r));
-		return r;
-	}
-	pin_path(&b->paths, "link_sys_exit", path, sizeof(path));
-	r = bpf_link__pin(link, path);
-	if (r)
-		say(why, whylen, "pin %s: %s", path, strerror(-r));
-	bpf_link__destroy(link);
-	if (r)
-		return r;
-	/* the path capture of the Landlock audit (bpf/lib/fsaudit.h) */
-	link = bpf_program__attach(skel->progs.sbx_sys_enter);
-	if (!link) {
-		r = -errno;
-		say(why, whylen, "attach sbx_sys_enter (tp_btf/sys_enter): %s", strerror(-r));
-		return r;
-	}
-	pin_path(&b->paths, "link_sys_enter", path, sizeof(path));
-	r = bpf_link__pin(link, path);
-	if (r)
-		say(why, whylen, "pin %s: %s", path, strerror(-r));
-	bpf_link__destroy(link);
+	if (!r)
+		r = attach_global(skel->progs.sbx_sys_enter, "link_sys_enter", b, why, whylen);
 	return r ? r : attach_lsm(skel, b, why, whylen);
 }
 

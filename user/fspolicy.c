@@ -72,16 +72,19 @@ static bool has_rule_for(const struct sbx_profile *p, const char *path)
  * /dev/shm, the device nodes, a new /proc), granted whatever the mode,
  * except full. (Listing "/" itself is not: a rule "/" would cover the whole
  * tree; under Landlock the provider grants READ_DIR alone.) */
-static const struct {
-	const char *path;
-	uint32_t access;
-} view_grants[] = {
+static const struct sbx_fsgrant view_grants[] = {
 	{ "/tmp/", SBX_FACC_R | SBX_FACC_W },
 	{ "/dev/shm/", SBX_FACC_R | SBX_FACC_W }, { "/dev/null", SBX_FACC_R | SBX_FACC_W },
 	{ "/dev/zero", SBX_FACC_R }, { "/dev/full", SBX_FACC_R | SBX_FACC_W },
 	{ "/dev/random", SBX_FACC_R }, { "/dev/urandom", SBX_FACC_R },
 	{ "/dev/tty", SBX_FACC_R | SBX_FACC_W }, { "/proc/", SBX_FACC_R },
 };
+
+const struct sbx_fsgrant *sbx_fspolicy_view_grants(size_t *ret_n)
+{
+	*ret_n = sizeof(view_grants) / sizeof(view_grants[0]);
+	return view_grants;
+}
 
 int sbx_fspolicy_add_view(struct sbx_fspolicy *f)
 {

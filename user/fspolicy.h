@@ -41,6 +41,15 @@ struct sbx_fspolicy {
 int sbx_fspolicy_compile(const struct sbx_profile *p, struct sbx_fspolicy *ret);
 void sbx_fspolicy_free(struct sbx_fspolicy *f);
 
+struct sbx_fsgrant {
+	const char *path;
+	uint32_t access;		/* SBX_FACC_* */
+};
+
+/* The grants of a provider's own mount view (the list sbx_fspolicy_add_view
+ * adds), for backends that take grants rather than rules (Landlock). */
+const struct sbx_fsgrant *sbx_fspolicy_view_grants(size_t *ret_n);
+
 /* Adds what a provider's own mount view provides (private /tmp and /dev/shm,
  * device nodes, /proc) unless the profile has rules for them. */
 int sbx_fspolicy_add_view(struct sbx_fspolicy *f);

@@ -220,18 +220,13 @@ static int pick_fs_backend(const struct run_state *s, const struct sbx_profile *
  * in the view, only what it holds is there to list). */
 static int grant_view(struct sbx_landlock_plan *pl, const struct sbx_profile *p)
 {
-	static const struct { const char *path; uint32_t access; } g[] = {
-		{ "/tmp/", SBX_FACC_R | SBX_FACC_W }, { "/dev/shm/", SBX_FACC_R | SBX_FACC_W },
-		{ "/dev/null", SBX_FACC_R | SBX_FACC_W }, { "/dev/zero", SBX_FACC_R },
-		{ "/dev/full", SBX_FACC_R | SBX_FACC_W }, { "/dev/random", SBX_FACC_R },
-		{ "/dev/urandom", SBX_FACC_R }, { "/dev/tty", SBX_FACC_R | SBX_FACC_W },
-		{ "/proc/", SBX_FACC_R },
-	};
+	size_t n;
+	const struct sbx_fsgrant *g = sbx_fspolicy_view_grants(&n);
 	int r = 0;
 
 	if (p->fs.mode == SBX_FS_FULL)
 		return 0;
-	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]) && !r; i++)
+	for (size_t i = 0; i < n && !r; i++)
 		r = sbx_landlock_plan_grant(pl, g[i].path, g[i].access);
 	if (!r)
 		r = sbx_landlock_plan_grant_rights(pl, "/", LANDLOCK_ACCESS_FS_READ_DIR);

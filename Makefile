@@ -49,7 +49,9 @@ ifeq ($(WERROR),1)
   WARN += -Werror
 endif
 
-# -iquote: project headers never shadow system ones (user/features.h vs <features.h>)
+# -iquote: project headers never shadow system ones. user/ headers are named by
+# their layer ("core/run.h", "kernel/cgroup.h"), so an include says what it
+# depends on; docs/architecture.md lists which layer may include which.
 INCLUDES := -iquote $(OUTPUT) -iquote bpf/include -iquote policy -iquote user -iquote providers
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(INCLUDES) -D_GNU_SOURCE $(CFLAGS)
@@ -59,14 +61,16 @@ ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags libnl-route-3.0 2>/dev/null)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-# Sources: everything in user/ except main.c forms the core library that the
-# CLI, the unit tests and the fuzzers link against.
+# Sources: policy/, user/{util,kernel,core}/, providers/ and user/cli/ except
+# main.c form the library that the CLI, the unit tests and the fuzzers link.
 POLICY_SRCS := $(sort $(wildcard policy/*.c))
-CORE_SRCS := $(POLICY_SRCS) $(sort $(filter-out user/main.c,$(wildcard user/*.c))) \
+USER_LAYERS := util kernel core cli
+CORE_SRCS := $(POLICY_SRCS) \
+	$(sort $(filter-out user/cli/main.c,$(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c)))) \
 	$(sort $(wildcard providers/*.c))
 CORE_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
 SAN_OBJS := $(patsubst %.c,$(OUTPUT)/san/%.o,$(CORE_SRCS))
-HDRS := $(wildcard bpf/include/*.h policy/*.h user/*.h providers/*.h)
+HDRS := $(wildcard bpf/include/*.h policy/*.h $(foreach l,$(USER_LAYERS),user/$(l)/*.h) providers/*.h)
 
 BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -123,17 +127,21 @@ vmlinux:
 	$(Q)mv $(VMLINUX).tmp $(VMLINUX)
 
 # ---- user space -----------------------------------------------------------
-$(OUTPUT)/obj/%.o: %.c $(HDRS) $(SKELS)
+# -MMD: each object records the headers it read (OUTPUT/**/*.d, included
+# below); the skeletons are order-only so that the first build makes them.
+$(OUTPUT)/obj/%.o: %.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUTPUT)/san/%.o: %.c $(HDRS) $(SKELS)
+$(OUTPUT)/san/%.o: %.c | $(SKELS)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
-$(OUTPUT)/sbx: $(OUTPUT)/obj/user/main.o $(CORE_OBJS)
+-include $(patsubst %.o,%.d,$(CORE_OBJS) $(SAN_OBJS) $(OUTPUT)/obj/user/cli/main.o)
+
+$(OUTPUT)/sbx: $(OUTPUT)/obj/user/cli/main.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 

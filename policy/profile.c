@@ -806,7 +806,7 @@ static int h_network(const struct layer *l, struct sbx_profile *p, const struct 
 /* ---- seccomp ----------------------------------------------------------- */
 
 /* Only the spelling is checked here: whether the kernel knows the name is up
- * to user/seccomp.c (libseccomp), which the policy sources must not need. */
+ * to user/kernel/seccomp.c (libseccomp), which the policy sources must not need. */
 static bool valid_syscall_name(const char *s)
 {
 	size_t n = strlen(s);

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "firecracker.h"
-#include "json.h"
+#include "util/json.h"
 
 #define KVM_CACHE "/run/sbx-microvm-kvm"
 #define KVM_TEST_MS 8000	/* a working KVM boots the guest in well under a second */

@@ -42,8 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpfload.h"
-#include "json.h"
+#include "util/json.h"
 #include "privs.h"
 #include "provider.h"
 
@@ -716,14 +715,13 @@ static void gvisor_cleanup(void *state)
 static int make_dirs(struct gvisor_state *st, const struct sbx_spawn *s, char *base, size_t blen,
 		     char *why, size_t len)
 {
-	struct sbx_paths paths;
 
-	if (sbx_paths_get(&paths) < 0) {
-		snprintf(why, len, "invalid SBX_INSTANCE");
+	if (!s->run_dir) {
+		snprintf(why, len, "no run directory given");
 		return -EINVAL;
 	}
-	snprintf(base, blen, "%s/gvisor", paths.run_dir);
-	if ((mkdir(paths.run_dir, 0755) < 0 && errno != EEXIST) ||
+	snprintf(base, blen, "%s/gvisor", s->run_dir);
+	if ((mkdir(s->run_dir, 0755) < 0 && errno != EEXIST) ||
 	    (mkdir(base, 0711) < 0 && errno != EEXIST)) {
 		snprintf(why, len, "mkdir %s: %s", base, strerror(errno));
 		return -errno;

@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <seccomp.h>
 
-#include "landlock.h"
+#include "kernel/landlock.h"
 #include "privs.h"
 #include "provider.h"
 

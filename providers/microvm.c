@@ -16,6 +16,7 @@
  * when the guest fails. See docs/microvm.md.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
@@ -33,7 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpfload.h"
 #include "firecracker.h"
 #include "privs.h"
 #include "provider.h"
@@ -403,7 +403,6 @@ static int jail_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *w
 static int fc_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why, size_t len)
 {
 	const struct sbx_profile *p = s->profile;
-	struct sbx_paths paths;
 	char fcwhy[400];
 	int r;
 
@@ -424,12 +423,12 @@ static int fc_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why
 		snprintf(why, len, "jailer %s not found", p->microvm.jailer);
 		return -ENOENT;
 	}
-	if (sbx_paths_get(&paths) < 0) {
-		snprintf(why, len, "invalid SBX_INSTANCE");
+	if (!s->run_dir) {
+		snprintf(why, len, "no run directory given");
 		return -EINVAL;
 	}
-	snprintf(st->dir, sizeof(st->dir), "%s/fc-%s", paths.run_dir, s->id);
-	if ((mkdir(paths.run_dir, 0755) < 0 && errno != EEXIST) || mkdir(st->dir, 0700) < 0) {
+	snprintf(st->dir, sizeof(st->dir), "%s/fc-%s", s->run_dir, s->id);
+	if ((mkdir(s->run_dir, 0755) < 0 && errno != EEXIST) || mkdir(st->dir, 0700) < 0) {
 		snprintf(why, len, "mkdir %s: %s", st->dir, strerror(errno));
 		return -errno;
 	}

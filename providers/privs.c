@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "landlock.h"
+#include "kernel/landlock.h"
 #include "privs.h"
 
 #define NOBODY 65534
@@ -145,7 +145,7 @@ int sbx_drop_privileges(const struct sbx_ids *ids)
 
 /* Scoping alone (no filesystem rights handled), for sandboxes whose fs policy
  * another backend enforces: the same ruleset code as the fs rules
- * (user/landlock.c), so a workload gets one Landlock domain, never two.
+ * (user/kernel/landlock.c), so a workload gets one Landlock domain, never two.
  * Where the fs policy is Landlock's, call sbx_landlock_apply() with the
  * profile's plan instead: it carries the scoping too. */
 int sbx_landlock_scope(void)

@@ -12,6 +12,7 @@
  * and the seccomp filter, then execs with a scrubbed environment.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/sched.h>
@@ -26,13 +27,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bpfload.h"
-#include "landlock.h"
-#include "netns.h"
+#include "kernel/landlock.h"
+#include "kernel/netns.h"
 #include "privs.h"
 #include "provider.h"
 #include "rootfs.h"
-#include "seccomp.h"
+#include "kernel/seccomp.h"
 
 struct process_state {
 	const struct sbx_profile *p;
@@ -72,18 +72,16 @@ static bool wants_private_net(const struct sbx_profile *p)
 	return p->net.namespace == SBX_NETNS_AUTO && p->net.mode == SBX_NET_NONE;
 }
 
-static int make_root_dir(struct process_state *st, char *why, size_t len)
+static int make_root_dir(struct process_state *st, const char *run_dir, char *why, size_t len)
 {
-	struct sbx_paths paths;
-
-	if (sbx_paths_get(&paths) < 0) {
-		snprintf(why, len, "invalid SBX_INSTANCE");
+	if (!run_dir) {
+		snprintf(why, len, "no run directory given");
 		return -EINVAL;
 	}
 	/* one empty directory serves every sandbox: each mounts over it in
 	 * its own mount namespace, invisible to the others */
-	snprintf(st->root, sizeof(st->root), "%s/root", paths.run_dir);
-	if ((mkdir(paths.run_dir, 0755) < 0 && errno != EEXIST) ||
+	snprintf(st->root, sizeof(st->root), "%s/root", run_dir);
+	if ((mkdir(run_dir, 0755) < 0 && errno != EEXIST) ||
 	    (mkdir(st->root, 0700) < 0 && errno != EEXIST)) {
 		snprintf(why, len, "mkdir %s: %s", st->root, strerror(errno));
 		return -errno;
@@ -121,7 +119,7 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 	if (st->private_net && !st->veth && s->policy_flags)
 		*s->policy_flags |= SBX_POLF_NETNS_PRIVATE;
 	snprintf(st->hostname, sizeof(st->hostname), "%s", s->id);
-	r = make_root_dir(st, why, len);
+	r = make_root_dir(st, s->run_dir, why, len);
 	if (!r)
 		r = sbx_ids_resolve(s->profile, &st->ids, why, len);
 	if (!r)

@@ -30,6 +30,9 @@ struct sbx_spawn {
 	char *const *argv;		/* the command; argv[0] is looked up in PATH */
 	int cgroup_fd;			/* O_DIRECTORY fd of the sandbox cgroup */
 	const char *cgroup_path;
+	/* The instance's run directory (core/instance.h): a provider keeps what
+	 * it builds below it, in a directory of its own. */
+	const char *run_dir;
 	uint32_t slot;			/* sandbox slot (address pools) */
 	uint64_t clone_flags;		/* extra CLONE_NEW* flags for sbx_clone_into_cgroup */
 	/* Filled by prepare: what the provider's seccomp filter refuses, so the

@@ -39,7 +39,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "util/json.h"
 #include "provider.h"
 
 #ifndef MFD_NOEXEC_SEAL

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Network decisions: one LPM lookup per destination. The value found holds the
  * rules of the longest matching prefix and of every shorter prefix covering it,
- * ordered most specific first (user/compile.c), so the first rule whose port
+ * ordered most specific first (user/core/compile.c), so the first rule whose port
  * range and protocol match is the decision of the policy's "most specific
  * entry wins, deny wins ties" rule. */
 #ifndef SBX_BPF_NET_H

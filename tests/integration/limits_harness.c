@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Drives user/limits.c the way a provider does, for tests/integration/
+ * Drives user/kernel/limits.c the way a provider does, for tests/integration/
  * test_limits.sh: makes the sbx cgroup2 root of an instance and a sandbox
  * directory in it, creates the limits, forks a child held on a pipe, places
  * it (cgroup2 + sbx_limits_attach), lets it exec, waits (optionally killing
@@ -32,8 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "limits.h"
+#include "kernel/cgroup.h"
+#include "kernel/limits.h"
 
 static uint64_t now_ms(void)
 {

@@ -2,7 +2,7 @@
 /*
  * netns_harness: runs one command the way the process provider runs a
  * sandbox with a private network namespace and a veth pair, using
- * user/netns.c and nothing else of sbx.
+ * user/kernel/netns.c and nothing else of sbx.
  *
  *   netns_harness [-i ID] [-s SLOT] [-H HOST/LEN -S SANDBOX/LEN] [-k] -- CMD [ARG...]
  *
@@ -26,7 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "netns.h"
+#include "kernel/netns.h"
 
 struct opts {
 	const char *id;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The [fs] policy enforced by the host's filesystem backend (docs/landlock.md):
 # on a host without working BPF LSM that is Landlock, applied by the
-# process provider's workload right before exec (user/landlock.c), with the
+# process provider's workload right before exec (user/kernel/landlock.c), with the
 # refusals reported by the tp_btf/sys_enter + sys_exit audit
 # (bpf/lib/fsaudit.h) as "file" events with backend "landlock".
 #

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Resource limits (user/limits.c) on the host's real cgroups, driven through
+# Resource limits (user/kernel/limits.c) on the host's real cgroups, driven through
 # tests/integration/limits_harness.c (compiled here) until the process
 # provider uses the module: memory, pids and CPU limits are enforced, kill
 # leaves no process, and nothing the module created is left behind.
@@ -42,7 +42,7 @@ skip_reason()
 	mkdir -p "$(dirname "$HARNESS")"
 	gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
 		-iquote user -iquote policy -iquote bpf/include -o "$HARNESS" \
-		tests/integration/limits_harness.c user/limits.c user/cgroup.c \
+		tests/integration/limits_harness.c user/kernel/limits.c user/kernel/cgroup.c \
 		>"$T_TMP/cc.log" 2>&1 || echo "BUILD-FAILED"
 }
 SKIP_ALL=$(skip_reason)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Private network namespaces with a veth pair (user/netns.c, docs/netns.md),
+# Private network namespaces with a veth pair (user/kernel/netns.c, docs/netns.md),
 # through tests/integration/netns_harness.c: what the sandbox sees (lo, eth0,
 # its address and default route), traffic both ways between host and sandbox
 # over the veth addresses, failures, and that no sbx* link is left behind.
@@ -36,7 +36,7 @@ build()
 	# shellcheck disable=SC2046
 	gcc -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -iquote "$SRC/user" -iquote "$SRC/policy" \
 		-iquote "$SRC/bpf/include" $(pkg-config --cflags libnl-route-3.0) \
-		"$SRC/tests/integration/netns_harness.c" "$SRC/user/netns.c" -o "$HARNESS" \
+		"$SRC/tests/integration/netns_harness.c" "$SRC/user/kernel/netns.c" -o "$HARNESS" \
 		$(pkg-config --libs libnl-route-3.0) || return 1
 	if [ ! -x "$NETTOOL" ]; then
 		gcc -std=gnu11 -O2 -Wall -Wextra -o "$NETTOOL" "$SRC/tests/integration/nettool.c" || return 1

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The process provider (providers/process.c, rootfs.c, privs.c, user/seccomp.c,
-# user/limits.c, user/netns.c), as the workload sees it: its own pid
+# The process provider (providers/process.c, rootfs.c, privs.c, user/kernel/seccomp.c,
+# user/kernel/limits.c, user/kernel/netns.c), as the workload sees it: its own pid
 # namespace (sbx-init is pid 1, the workload pid 2), a minimal filesystem
 # view (fs mode none), the host root read-only (fs mode read-only), fs rules,
 # the seccomp filter (EPERM and syscall.denied audit events; action kill ->

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "testutil.h"
-#include "audit.h"
+#include "core/audit.h"
 #include "sbx_abi.h"
 
 _Static_assert(sizeof(struct sbx_event_hdr) == 56, "event header is ABI");

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "cli.h"
+#include "cli/cli.h"
 
 /* ---- fixtures ----------------------------------------------------------- */
 

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "testutil.h"
-#include "compile.h"
+#include "core/compile.h"
 
 static struct sbx_net_entry v4(const char *cidr, unsigned len, unsigned lo, unsigned hi,
 			       uint8_t proto, bool deny)

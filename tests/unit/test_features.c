@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for the kernel feature probes (user/features.c) and `sbx
+ * Unit tests for the kernel feature probes (user/kernel/features.c) and `sbx
  * features`. Expectations come from independent attempts made here, not
  * from what this project's machines happen to do. Assertions that need root
  * are skipped, with the reason, when the test runs unprivileged.
@@ -19,7 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "testutil.h"
-#include "sbx_features.h"
+#include "kernel/features.h"
 
 /* One full probe shared by the tests (it takes tens of milliseconds). */
 static struct sbx_features feats;

@@ -4,7 +4,7 @@
 
 #include <arpa/inet.h>
 
-#include "fspolicy.h"
+#include "core/fsplan.h"
 
 static struct sbx_fsrule R(const char *path, uint32_t access, uint32_t idx, uint32_t flags)
 {

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for the streaming JSON writer (user/json.c). */
+/* Unit tests for the streaming JSON writer (user/util/json.c). */
 #include <errno.h>
 #include <math.h>
 #include <unistd.h>
 
 #include "testutil.h"
-#include "json.h"
+#include "util/json.h"
 
 /* A writer over a memory stream; out() flushes and returns what was written. */
 struct capture {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The Landlock backend of the fs policy (user/landlock.c, bpf/lib/fsaudit.h):
+ * The Landlock backend of the fs policy (user/kernel/landlock.c, bpf/lib/fsaudit.h):
  *   - planning: what is expressible per ABI, the refusal messages (strict),
  *     the unenforced lists (best-effort), the grants;
  *   - the behavioural suite: for a table of expressible policies, a forked
@@ -30,9 +30,9 @@
 #include <bpf/libbpf.h>
 
 #include "testutil.h"
-#include "cgroup.h"
-#include "fspolicy.h"
-#include "landlock.h"
+#include "kernel/cgroup.h"
+#include "core/fsplan.h"
+#include "kernel/landlock.h"
 #include "policy.h"
 #include "sbx.skel.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for user/limits.c on the host's real cgroups (pure cgroup2 or
+ * Unit tests for user/kernel/limits.c on the host's real cgroups (pure cgroup2 or
  * hybrid). As root each test makes a fake sandbox: a cgroup2 directory in
  * the sbx root of the test instance "sbxtest-limits-<pid>" (sbx_cgroot_get),
  * limits for it and a forked child placed in it; it checks the limit files,
@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "cgroup.h"
-#include "limits.h"
+#include "kernel/cgroup.h"
+#include "kernel/limits.h"
 
 #define MIB (1024ULL * 1024)
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for user/netns.c: loopback in a fresh namespace, and veth pairs
+ * Unit tests for user/kernel/netns.c: loopback in a fresh namespace, and veth pairs
  * to a "holder" child that sits in its own network namespace the way a
  * sandbox child does before it runs its workload. What the code made is
  * checked independently: `ip -j` from the host, `nsenter -n ip -j` inside,
@@ -27,7 +27,7 @@
 #include <netlink/socket.h>
 
 #include "testutil.h"
-#include "netns.h"
+#include "kernel/netns.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for the seccomp filter (user/seccomp.c). The build tests look
+ * Unit tests for the seccomp filter (user/kernel/seccomp.c). The build tests look
  * at the denied-syscall bitmap; the functional tests fork a child that
  * installs the filter, makes one system call and exits with the errno it saw
  * (0 for success), so the parent can assert what the kernel did. Where the
@@ -27,7 +27,7 @@
 #include <seccomp.h>
 
 #include "testutil.h"
-#include "seccomp.h"
+#include "kernel/seccomp.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

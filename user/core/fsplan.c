@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fspolicy.h"
+#include "core/fsplan.h"
 
 static uint32_t mode_access(enum sbx_fs_mode m)
 {

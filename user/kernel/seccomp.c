@@ -18,7 +18,7 @@
 #include <seccomp.h>
 
 #include "sbx_abi.h"
-#include "seccomp.h"
+#include "kernel/seccomp.h"
 
 /* denied[] is copied into the kernel side's sbx_syscall_set.bits */
 _Static_assert(SBX_SYSCALL_BITMAP_WORDS == SBX_SYSCALL_WORDS, "bitmap size differs from sbx_abi.h");

@@ -16,10 +16,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "bpfload.h"
-#include "compile.h"
-#include "fspolicy.h"
-#include "resolve.h"
+#include "core/bpfload.h"
+#include "core/compile.h"
+#include "core/fsplan.h"
+#include "core/resolve.h"
 
 struct sbx_sandbox {
 	char id[32];
@@ -72,13 +72,13 @@ int sbx_sandbox_stats(const struct sbx_bpf *b, uint32_t slot, struct sbx_stats *
 		      struct sbx_drops *ret_drops);
 
 /* Live sandboxes of the instance (owner alive), sorted by slot. Caller frees. */
-int sbx_sandbox_list(const struct sbx_paths *p, struct sbx_sandbox_info **ret, size_t *ret_n);
+int sbx_sandbox_list(const struct sbx_instance *p, struct sbx_sandbox_info **ret, size_t *ret_n);
 
 /* Reclaims the slots of dead managers (killing what is left in their cgroups)
  * and returns how many sandboxes still run, or -errno. */
-int sbx_sandbox_reap(const struct sbx_paths *p, char *why, size_t len);
+int sbx_sandbox_reap(const struct sbx_instance *p, char *why, size_t len);
 
 /* Finds one by id, or by a unique id prefix. */
-int sbx_sandbox_lookup(const struct sbx_paths *p, const char *id, struct sbx_sandbox_info *ret);
+int sbx_sandbox_lookup(const struct sbx_instance *p, const char *id, struct sbx_sandbox_info *ret);
 
 #endif

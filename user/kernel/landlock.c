@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "landlock.h"
+#include "kernel/landlock.h"
 
 /* The access rights by value: <linux/landlock.h> of older distributions
  * lacks the later ones, and the values are ABI. */

@@ -3,7 +3,7 @@
  * run here (and if not, why). */
 #include <stdio.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "provider.h"
 
 static int providers_run(const struct cli_verb *self, int argc, char **argv)

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "sbx_features.h"
+#include "cli/cli.h"
+#include "kernel/features.h"
 
 /* Rows selected by the NAME arguments (all when there are none). */
 static bool selected(const struct sbx_feature *it, char **names, int n)

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "kernel/cgroup.h"
 
 int sbx_cgroup2_mount(char *buf, size_t len)
 {

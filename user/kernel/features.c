@@ -27,8 +27,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "cgroup.h"
-#include "sbx_features.h"
+#include "kernel/cgroup.h"
+#include "kernel/features.h"
 #include "probe.skel.h"
 
 #ifndef CLONE_INTO_CGROUP

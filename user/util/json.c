@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "util/json.h"
 
 void json_init(struct json_writer *w, FILE *f, bool pretty)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <seccomp.h>
 
-#include "audit.h"
+#include "core/audit.h"
 #include "sbx_abi.h"
 
 static const char *const event_names[] = {

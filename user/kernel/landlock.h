@@ -4,7 +4,7 @@
  * where BPF LSM does not work (docs/landlock.md). Two halves:
  *
  *   sbx_landlock_plan*()  in the parent: decide what Landlock can express of
- *                         the normalised policy (user/fspolicy.h) for a given
+ *                         the normalised policy (user/core/fsplan.h) for a given
  *                         ABI, refuse (strict) or list (best-effort) the rest,
  *                         and produce the list of path-beneath grants. Pure:
  *                         no syscalls, unit tested.
@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fspolicy.h"
+#include "core/fsplan.h"
 #include "policy.h"
 
 /* One path-beneath grant. */

@@ -32,7 +32,7 @@
 #include <netlink/route/route.h>
 #include <netlink/socket.h>
 
-#include "netns.h"
+#include "kernel/netns.h"
 
 #define SANDBOX_IF	"eth0"
 #define POOL_SLOTS	16384u		/* /30s in 10.200.0.0/16 */

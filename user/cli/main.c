@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The sbx binary; everything lives in sbx_main() so that tests can call it. */
-#include "cli.h"
+#include "cli/cli.h"
 
 int main(int argc, char **argv)
 {

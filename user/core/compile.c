@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
+#include "core/compile.h"
 
 struct cctx {
 	const struct sbx_net_entry *e;

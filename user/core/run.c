@@ -16,14 +16,14 @@
 
 #include <bpf/libbpf.h>
 
-#include "audit.h"
-#include "bpfload.h"
-#include "landlock.h"
+#include "core/audit.h"
+#include "core/bpfload.h"
+#include "kernel/landlock.h"
 #include <linux/landlock.h>
-#include "limits.h"
-#include "sbx_features.h"
-#include "run.h"
-#include "sandbox.h"
+#include "kernel/limits.h"
+#include "kernel/features.h"
+#include "core/run.h"
+#include "core/sandbox.h"
 
 #define TERM_GRACE_MS 2000
 
@@ -78,16 +78,16 @@ static uint64_t now_ns(clockid_t clk)
 
 int sbx_audit_log_path(char *buf, size_t len)
 {
-	struct sbx_paths p;
+	struct sbx_instance p;
 	const char *dir = getenv("SBX_LOG_DIR");
-	int r = sbx_paths_get(&p);
+	int r = sbx_instance_get(&p);
 
 	if (r < 0)
 		return r;
 	if (dir && *dir)
 		snprintf(buf, len, "%s/audit.jsonl", dir);
 	else
-		snprintf(buf, len, "/var/log/%s/audit.jsonl", p.instance);
+		snprintf(buf, len, "/var/log/%s/audit.jsonl", p.name);
 	return 0;
 }
 
@@ -384,7 +384,7 @@ static int setup_limits(struct run_state *s)
 		else
 			eff.pids = 0;
 	}
-	r = sbx_limits_create(&s->lim, s->bpf.paths.instance, s->sb.id, s->sb.cgroup_path, &eff,
+	r = sbx_limits_create(&s->lim, s->bpf.paths.name, s->sb.id, s->sb.cgroup_path, &eff,
 			      why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "cgroup limits: %s", why);
@@ -494,7 +494,7 @@ static int start_watchdog(struct run_state *s)
 
 	if (s->o->provider->level != SBX_ISO_NONE)
 		return 0;
-	snprintf(registry, sizeof(registry), "%s/slots/%u", s->bpf.paths.run_dir, s->sb.slot);
+	sbx_instance_slot_file(&s->bpf.paths, s->sb.slot, registry, sizeof(registry));
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return fail(s, -errno, "watchdog pipe: %m");
 	pid = fork();
@@ -539,7 +539,7 @@ static int spawn(struct run_state *s)
 	uint32_t policy_flags = 0;
 	struct sbx_spawn sp = { .id = s->sb.id, .profile = s->o->profile, .argv = s->o->argv,
 				.cgroup_fd = s->sb.cgroup_fd, .cgroup_path = s->sb.cgroup_path,
-				.slot = s->sb.slot, .started = on_started, .started_ctx = s,
+				.run_dir = s->bpf.paths.run_dir, .slot = s->sb.slot, .started = on_started, .started_ctx = s,
 				.refused = &refused, .policy_flags = &policy_flags,
 				.child_setup = child_setup, .child_setup_ctx = s,
 				.landlock = &s->ll };

@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "cli.h"
-#include "run.h"
+#include "cli/cli.h"
+#include "core/run.h"
 
 enum { OPT_FOLLOW = 1, OPT_SINCE, OPT_SANDBOX, OPT_FILE };
 

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "sandbox.h"
+#include "cli/cli.h"
+#include "core/sandbox.h"
 
 #define HELP_JSON \
 	"  -j, --json      print JSON on stdout\n" \
@@ -136,12 +136,12 @@ static int ps_run(const struct cli_verb *self, int argc, char **argv)
 
 static int find_one(const struct cli_verb *self, struct cli_parser *a, struct sbx_sandbox_info *in)
 {
-	struct sbx_paths p;
+	struct sbx_instance p;
 	int r;
 
 	if (a->n_args != 1)
 		return cli_usage(self, "expected exactly one sandbox ID");
-	if (sbx_paths_get(&p) < 0)
+	if (sbx_instance_get(&p) < 0)
 		return log_error("invalid SBX_INSTANCE"), SBX_EXIT_FAILURE;
 	r = sbx_sandbox_lookup(&p, a->args[0], in);
 	if (r == -ENOTUNIQ)
@@ -232,13 +232,13 @@ static int kill_run(const struct cli_verb *self, int argc, char **argv)
 static int unload_run(const struct cli_verb *self, int argc, char **argv)
 {
 	struct cli_parser a;
-	struct sbx_paths p;
+	struct sbx_instance p;
 	char why[512] = "";
 	int lock, live, r;
 
 	if ((r = no_options(self, argc, argv, &a, 0)))
 		return NO_OPTIONS_EXIT(r);
-	if (sbx_paths_get(&p) < 0)
+	if (sbx_instance_get(&p) < 0)
 		return log_error("invalid SBX_INSTANCE"), SBX_EXIT_FAILURE;
 	live = sbx_sandbox_reap(&p, why, sizeof(why));
 	if (live < 0)
@@ -247,11 +247,11 @@ static int unload_run(const struct cli_verb *self, int argc, char **argv)
 		return log_error("%d sandbox%s still running (see sbx ps); unloading would leave %s "
 				 "unconfined", live, live == 1 ? " is" : "es are", live == 1 ? "it" : "them"),
 		       SBX_EXIT_FAILURE;
-	lock = sbx_lock(&p);
+	lock = sbx_instance_lock(&p);
 	if (lock < 0)
 		return log_error_errno(lock, "lock %s: %m", p.run_dir), SBX_EXIT_FAILURE;
 	r = sbx_bpf_unload(&p, why, sizeof(why));
-	sbx_unlock(lock);
+	sbx_instance_unlock(lock);
 	if (r < 0)
 		return log_error("%s", why), SBX_EXIT_FAILURE;
 	if (cli_opts.json) {

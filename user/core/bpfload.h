@@ -15,20 +15,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cgroup.h"
+#include "core/instance.h"
+#include "kernel/cgroup.h"
 #include "sbx_abi.h"
 
 #define SBX_DEFAULT_RING_SIZE	(256u * 1024)
 #define SBX_DEFAULT_EVENTS_SIZE	(1024u * 1024)
 
-struct sbx_paths {
-	char instance[64];
-	char pin_dir[PATH_MAX];
-	char run_dir[PATH_MAX];
-};
-
 struct sbx_bpf {
-	struct sbx_paths paths;
+	struct sbx_instance paths;
 	struct sbx_cgroot root;
 	struct sbx_config cfg;
 	bool loaded_now;	/* this process loaded the programs (else adopted) */
@@ -36,13 +31,6 @@ struct sbx_bpf {
 	int net4_fd, net6_fd, rings_fd, events_fd, syscalls_fd, emit_fd;
 	int paths_fd, execs_fd, fscfg_fd;
 };
-
-/* Fills paths from $SBX_INSTANCE (validated: [A-Za-z0-9_.-], <= 48 chars). */
-int sbx_paths_get(struct sbx_paths *ret);
-
-/* Takes the instance's lock (flock on run_dir/lock); returns the fd. */
-int sbx_lock(const struct sbx_paths *p);
-void sbx_unlock(int fd);
 
 /* Adopts the pinned programs, or loads, attaches and pins them. ring_size and
  * events_size apply only when loading (0 = default; powers of two >= 4096).
@@ -53,15 +41,12 @@ int sbx_bpf_open(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_size,
 int sbx_bpf_adopt(struct sbx_bpf *b, char *why, size_t whylen);
 void sbx_bpf_close(struct sbx_bpf *b);
 
-/* True when a registry file of the instance names a live sbx run. */
-bool sbx_live_sandboxes(const struct sbx_paths *p);
-
 /* True when the instance's pins exist. */
-bool sbx_bpf_pinned(const struct sbx_paths *p);
+bool sbx_bpf_pinned(const struct sbx_instance *p);
 
 /* Removes every pin of the instance (detaching the programs) and the cgroup
  * root when empty. Returns the number of pins removed or -errno. */
-int sbx_bpf_unload(const struct sbx_paths *p, char *why, size_t whylen);
+int sbx_bpf_unload(const struct sbx_instance *p, char *why, size_t whylen);
 
 /* Puts a start/exit event into the sandbox's streams (sbx_emit_user). */
 int sbx_bpf_emit(const struct sbx_bpf *b, const struct sbx_emit_ctx *ctx, uint64_t *ret_seq);

@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "limits.h"
+#include "kernel/cgroup.h"
+#include "kernel/limits.h"
 
 #define CPU_PERIOD_US 100000ULL
 #define CPU_QUOTA_MIN_US 1000ULL	/* the kernel refuses shorter quotas */

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "resolve.h"
+#include "core/resolve.h"
 
 static int push(struct sbx_resolved *r, const struct sbx_net_entry *e, size_t src)
 {

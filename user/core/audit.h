@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "json.h"
+#include "util/json.h"
 #include "policy.h"
-#include "fspolicy.h"
+#include "core/fsplan.h"
 
 struct sbx_audit_ctx {
 	const char *sandbox_id;

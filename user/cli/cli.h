@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "json.h"
+#include "util/json.h"
 
 #ifndef SBX_VERSION
 #define SBX_VERSION "0.1.0"

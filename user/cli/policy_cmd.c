@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "json.h"
+#include "cli/cli.h"
+#include "util/json.h"
 #include "policy.h"
 
 enum { OPT_ENV = 1, OPT_PROFILE };

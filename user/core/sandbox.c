@@ -15,8 +15,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "sandbox.h"
-#include "limits.h"
+#include "core/sandbox.h"
+#include "kernel/limits.h"
 
 static uint64_t proc_start_time(pid_t pid)
 {
@@ -47,11 +47,6 @@ static bool owner_alive(const struct sbx_slot *s)
 	return s->owner_pid && proc_start_time((pid_t)s->owner_pid) == s->owner_start;
 }
 
-static void registry_path(const struct sbx_paths *p, uint32_t slot, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/slots/%u", p->run_dir, slot);
-}
-
 /* Deletes every LPM entry of one policy id (for slots of a dead manager). */
 static void lpm_purge(int fd, uint32_t policy_id, size_t key_size)
 {
@@ -76,7 +71,7 @@ static bool reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 	struct sbx_slot zero = {};
 	FILE *f;
 
-	registry_path(&b->paths, slot, reg, sizeof(reg));
+	sbx_instance_slot_file(&b->paths, slot, reg, sizeof(reg));
 	f = fopen(reg, "re");
 	while (f && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = 0;
@@ -95,7 +90,7 @@ static bool reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 	if (s->cgroup_id)
 		bpf_map_delete_elem(b->cgroups_fd, &s->cgroup_id);
 	if (id[0])
-		sbx_limits_reclaim(b->paths.instance, id);
+		sbx_limits_reclaim(b->paths.name, id);
 	for (uint32_t pid = slot * 2; pid <= slot * 2 + 1; pid++) {
 		struct sbx_fs_cfg none = { 0 };
 
@@ -150,7 +145,7 @@ static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 	all = calloc(SBX_MAX_SANDBOXES, sizeof(*all));
 	if (!all)
 		return -ENOMEM;
-	lock = sbx_lock(&b->paths);
+	lock = sbx_instance_lock(&b->paths);
 	if (lock < 0) {
 		free(all);
 		return lock;
@@ -174,7 +169,7 @@ static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 		if (!r)
 			*ret = slot;
 	}
-	sbx_unlock(lock);
+	sbx_instance_unlock(lock);
 	free(all);
 	return r;
 }
@@ -435,10 +430,10 @@ int sbx_sandbox_register(struct sbx_sandbox *sb, const char *profile, const char
 	struct timespec now;
 	FILE *f;
 
-	snprintf(dir, sizeof(dir), "%s/slots", sb->bpf->paths.run_dir);
+	sbx_instance_slot_dir(&sb->bpf->paths, dir, sizeof(dir));
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	registry_path(&sb->bpf->paths, sb->slot, path, sizeof(path));
+	sbx_instance_slot_file(&sb->bpf->paths, sb->slot, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (!f)
@@ -472,7 +467,7 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
 		clear_policy(sb);
 	sbx_compiled_free(&sb->comp);
 	if (sb->have_slot) {
-		registry_path(&b->paths, sb->slot, reg, sizeof(reg));
+		sbx_instance_slot_file(&b->paths, sb->slot, reg, sizeof(reg));
 		unlink(reg);
 		bpf_map_update_elem(b->slots_fd, &sb->slot, &zero, 0);
 	}
@@ -506,14 +501,14 @@ int sbx_sandbox_stats(const struct sbx_bpf *b, uint32_t slot, struct sbx_stats *
 	return 0;
 }
 
-static int read_info(const struct sbx_paths *p, uint32_t slot, struct sbx_sandbox_info *ret)
+static int read_info(const struct sbx_instance *p, uint32_t slot, struct sbx_sandbox_info *ret)
 {
 	char path[PATH_MAX + 32], line[PATH_MAX + 32];
 	struct sbx_sandbox_info in = { .slot = slot };
 	unsigned long long started = 0;
 	FILE *f;
 
-	registry_path(p, slot, path, sizeof(path));
+	sbx_instance_slot_file(p, slot, path, sizeof(path));
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -554,7 +549,7 @@ static int cmp_info(const void *a, const void *b)
 	return x->slot < y->slot ? -1 : x->slot > y->slot;
 }
 
-int sbx_sandbox_list(const struct sbx_paths *p, struct sbx_sandbox_info **ret, size_t *ret_n)
+int sbx_sandbox_list(const struct sbx_instance *p, struct sbx_sandbox_info **ret, size_t *ret_n)
 {
 	char dir[PATH_MAX + 8];
 	struct sbx_sandbox_info *v = NULL, in;
@@ -562,7 +557,7 @@ int sbx_sandbox_list(const struct sbx_paths *p, struct sbx_sandbox_info **ret, s
 	struct dirent *de;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/slots", p->run_dir);
+	sbx_instance_slot_dir(p, dir, sizeof(dir));
 	d = opendir(dir);
 	if (d) {
 		while ((de = readdir(d))) {
@@ -592,7 +587,7 @@ int sbx_sandbox_list(const struct sbx_paths *p, struct sbx_sandbox_info **ret, s
 	return 0;
 }
 
-int sbx_sandbox_lookup(const struct sbx_paths *p, const char *id, struct sbx_sandbox_info *ret)
+int sbx_sandbox_lookup(const struct sbx_instance *p, const char *id, struct sbx_sandbox_info *ret)
 {
 	struct sbx_sandbox_info *v;
 	size_t n, found = 0, at = 0;
@@ -617,7 +612,7 @@ int sbx_sandbox_lookup(const struct sbx_paths *p, const char *id, struct sbx_san
 	return found == 1 ? 0 : found ? -ENOTUNIQ : -ENOENT;
 }
 
-int sbx_sandbox_reap(const struct sbx_paths *p, char *why, size_t len)
+int sbx_sandbox_reap(const struct sbx_instance *p, char *why, size_t len)
 {
 	struct sbx_slot *all;
 	struct sbx_bpf b;
@@ -627,11 +622,11 @@ int sbx_sandbox_reap(const struct sbx_paths *p, char *why, size_t len)
 	if (r == -ENOENT)
 		return 0;
 	if (r == -ESTALE)	/* another sbx version's layout: trust the registry */
-		return sbx_live_sandboxes(p) ? 1 : 0;
+		return sbx_instance_live(p) ? 1 : 0;
 	if (r < 0)
 		return r;
 	all = calloc(SBX_MAX_SANDBOXES, sizeof(*all));
-	lock = all ? sbx_lock(p) : -ENOMEM;
+	lock = all ? sbx_instance_lock(p) : -ENOMEM;
 	r = lock < 0 ? lock : read_slots(&b, all);
 	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES && r == 0; i++) {
 		if (!(all[i].flags & SBX_SLOTF_ACTIVE))
@@ -642,7 +637,7 @@ int sbx_sandbox_reap(const struct sbx_paths *p, char *why, size_t len)
 	if (r < 0)
 		snprintf(why, len, "read sandbox slots: %s", strerror(-r));
 	if (lock >= 0)
-		sbx_unlock(lock);
+		sbx_instance_unlock(lock);
 	free(all);
 	sbx_bpf_close(&b);
 	return r < 0 ? r : live;

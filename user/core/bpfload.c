@@ -16,8 +16,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpfload.h"
-#include "sbx_features.h"
+#include "core/bpfload.h"
+#include "kernel/features.h"
 #include "sbx.skel.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -54,59 +54,14 @@ static void say(char *why, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-int sbx_paths_get(struct sbx_paths *ret)
-{
-	struct sbx_paths p = {};
-	const char *inst = getenv("SBX_INSTANCE");
-
-	if (!inst || !*inst)
-		inst = "sbx";
-	if (strlen(inst) > 48 || inst[0] == '.')
-		return -EINVAL;
-	for (const char *c = inst; *c; c++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *c))
-			return -EINVAL;
-	snprintf(p.instance, sizeof(p.instance), "%s", inst);
-	snprintf(p.pin_dir, sizeof(p.pin_dir), "/sys/fs/bpf/%s", inst);
-	snprintf(p.run_dir, sizeof(p.run_dir), "/run/%s", inst);
-	*ret = p;
-	return 0;
-}
-
-int sbx_lock(const struct sbx_paths *p)
-{
-	char path[PATH_MAX + 8];
-	int fd;
-
-	if (mkdir(p->run_dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(path, sizeof(path), "%s/lock", p->run_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-void sbx_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd);
-}
-
-static int pin_path(const struct sbx_paths *p, const char *name, char *buf, size_t len)
+static int pin_path(const struct sbx_instance *p, const char *name, char *buf, size_t len)
 {
 	if ((size_t)snprintf(buf, len, "%s/%s", p->pin_dir, name) >= len)
 		return -ENAMETOOLONG;
 	return 0;
 }
 
-bool sbx_bpf_pinned(const struct sbx_paths *p)
+bool sbx_bpf_pinned(const struct sbx_instance *p)
 {
 	char path[PATH_MAX + 32];
 
@@ -416,7 +371,7 @@ static void init_fds(struct sbx_bpf *b)
 }
 
 /* The ABI version of the pinned setup, 0 if unreadable. */
-static uint32_t pinned_abi(const struct sbx_paths *p)
+static uint32_t pinned_abi(const struct sbx_instance *p)
 {
 	char path[PATH_MAX + 32];
 	struct sbx_config cfg = { 0 };
@@ -433,35 +388,7 @@ static uint32_t pinned_abi(const struct sbx_paths *p)
 	return cfg.abi_version;
 }
 
-/* Whether a registry file names a live manager (user/sandbox.c writes them). */
-bool sbx_live_sandboxes(const struct sbx_paths *p)
-{
-	char dir[PATH_MAX + 8], file[PATH_MAX + 300], line[128];
-	struct dirent *de;
-	bool live = false;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%s/slots", p->run_dir);
-	d = opendir(dir);
-	while (d && !live && (de = readdir(d))) {
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", dir, de->d_name);
-		f = fopen(file, "re");
-		while (f && fgets(line, sizeof(line), f))
-			if (!strncmp(line, "pid=", 4) && kill(atoi(line + 4), 0) == 0)
-				live = true;
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return live;
-}
-
-#define live_sandboxes sbx_live_sandboxes
+#define live_sandboxes sbx_instance_live
 
 static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t events_size,
 		    char *why, size_t whylen)
@@ -470,7 +397,7 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 
 	memset(b, 0, sizeof(*b));
 	init_fds(b);
-	r = sbx_paths_get(&b->paths);
+	r = sbx_instance_get(&b->paths);
 	if (r < 0) {
 		say(why, whylen, "invalid SBX_INSTANCE (letters, digits, '_', '.', '-'; at most 48)");
 		return r;
@@ -478,7 +405,7 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 	r = check_bpffs(why, whylen);
 	if (r < 0)
 		return r;
-	r = sbx_cgroot_get(&b->root, b->paths.instance, load);
+	r = sbx_cgroot_get(&b->root, b->paths.name, load);
 	if (r == -ENOENT && !load) {
 		say(why, whylen, "sbx's programs are not loaded (no cgroup root)");
 		return r;
@@ -488,7 +415,7 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 			"below the cgroup2 mount)", strerror(-r));
 		return r;
 	}
-	lock = sbx_lock(&b->paths);
+	lock = sbx_instance_lock(&b->paths);
 	if (lock < 0) {
 		say(why, whylen, "lock %s/lock: %s", b->paths.run_dir, strerror(-lock));
 		return lock;
@@ -497,11 +424,11 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 	    !live_sandboxes(&b->paths)) {
 		/* an older sbx's programs with nothing running under them: replace */
 		sbx_bpf_unload(&b->paths, NULL, 0);
-		sbx_cgroot_get(&b->root, b->paths.instance, 1);
+		sbx_cgroot_get(&b->root, b->paths.name, 1);
 	}
 	if (!sbx_bpf_pinned(&b->paths)) {
 		if (!load) {
-			sbx_unlock(lock);
+			sbx_instance_unlock(lock);
 			say(why, whylen, "sbx's programs are not loaded (nothing pinned in %s)",
 			    b->paths.pin_dir);
 			return -ENOENT;
@@ -512,7 +439,7 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 	}
 	if (!r)
 		r = adopt(b, why, whylen);
-	sbx_unlock(lock);
+	sbx_instance_unlock(lock);
 	if (r < 0)
 		sbx_bpf_close(b);
 	return r;
@@ -543,7 +470,7 @@ void sbx_bpf_close(struct sbx_bpf *b)
 	b->emit_fd = -1;
 }
 
-int sbx_bpf_unload(const struct sbx_paths *p, char *why, size_t whylen)
+int sbx_bpf_unload(const struct sbx_instance *p, char *why, size_t whylen)
 {
 	char path[PATH_MAX + 32];
 	struct sbx_cgroot root;
@@ -570,15 +497,9 @@ int sbx_bpf_unload(const struct sbx_paths *p, char *why, size_t whylen)
 		say(why, whylen, "rmdir %s: %s", p->pin_dir, strerror(errno));
 	}
 	/* The cgroup root and the run dir go too when no sandbox is left. */
-	if (sbx_cgroot_get(&root, p->instance, 0) == 0)
+	if (sbx_cgroot_get(&root, p->name, 0) == 0)
 		rmdir(root.path);
-	snprintf(path, sizeof(path), "%s/slots", p->run_dir);
-	rmdir(path);
-	snprintf(path, sizeof(path), "%s/root", p->run_dir);
-	rmdir(path);
-	snprintf(path, sizeof(path), "%s/lock", p->run_dir);
-	unlink(path);
-	rmdir(p->run_dir);
+	sbx_instance_remove_run_dir(p);
 	return r < 0 ? r : n;
 }
 

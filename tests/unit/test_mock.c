@@ -480,7 +480,7 @@ static void test_gvisor_config_rejects_unknown_user(void **state)
 static void test_gvisor_prepare_cleanup_and_stale(void **state)
 {
 	const struct sbx_provider *pv = sbx_provider_find("gvisor");
-	char inst[64], base[128], dead[192], live[192], other[192], mine[192], cmd[256];
+	char inst[64], rundir[96], base[128], dead[192], live[192], other[192], mine[192], cmd[256];
 	char why[512] = "";
 	struct sbx_policy *pol;
 	struct sbx_spawn s = { .id = "sbx-1234abcd" };
@@ -497,6 +497,8 @@ static void test_gvisor_prepare_cleanup_and_stale(void **state)
 	assert_non_null(pv);
 	snprintf(inst, sizeof(inst), "sbxtest-gvisor-%d", (int)getpid());
 	setenv("SBX_INSTANCE", inst, 1);
+	snprintf(rundir, sizeof(rundir), "/run/%s", inst);
+	s.run_dir = rundir;
 	snprintf(base, sizeof(base), "/run/%s/gvisor", inst);
 	snprintf(cmd, sizeof(cmd), "mkdir -p %s", base);
 	assert_int_equal(system(cmd), 0);

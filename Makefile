@@ -88,7 +88,7 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	qemu-system-x86 busybox-static cpio xz-utils zstd \
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind
 
-.PHONY: all deps test check unit fuzz-replay fuzz demo vmlinux install clean vmtest integration bench
+.PHONY: all deps test check lint unit fuzz-replay fuzz demo vmlinux install clean vmtest integration bench
 
 all: $(OUTPUT)/sbx
 
@@ -160,8 +160,11 @@ test:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory check
 
-check: all unit fuzz-replay integration vmtest
+check: all lint unit fuzz-replay integration vmtest
 	@echo "  TEST     all test layers passed"
+
+lint:
+	$(Q)bash tests/lint/layers.sh
 
 integration: all
 	$(Q)if [ -x tests/run-integration.sh ]; then OUTPUT=$(OUTPUT) tests/run-integration.sh; fi

@@ -864,6 +864,19 @@ int sbx_probe_userns(char *why, size_t len)
 
 /* ---- filesystems and lockdown ------------------------------------------ */
 
+static bool bpffs_type_known(void)
+{
+	char line[128];
+	bool known = false;
+	FILE *fp = fopen("/proc/filesystems", "re");
+
+	while (fp && !known && fgets(line, sizeof(line), fp))
+		known = !strcmp(line, "nodev\tbpf\n");
+	if (fp)
+		fclose(fp);
+	return known;
+}
+
 static void probe_bpffs(struct sbx_features *f)
 {
 	struct statfs st;
@@ -873,11 +886,19 @@ static void probe_bpffs(struct sbx_features *f)
 		return;
 	}
 	f->bpffs = (unsigned long)st.f_type == BPF_FS_MAGIC;
-	if (f->bpffs)
+	if (f->bpffs) {
 		add(f, "bpffs", true, "mounted at /sys/fs/bpf (pins go to /sys/fs/bpf/sbx)");
+		return;
+	}
+	/* sbx mounts bpffs itself at first load (core/bpfload.c), as bpftool
+	 * does; only a kernel without the filesystem type makes it missing. */
+	f->bpffs = bpffs_type_known();
+	if (f->bpffs)
+		add(f, "bpffs", true, "not mounted yet: sbx mounts bpffs at /sys/fs/bpf when it "
+		    "first loads its programs");
 	else
-		add(f, "bpffs", false, "/sys/fs/bpf is not bpffs (filesystem magic 0x%lx): "
-		    "mount -t bpf bpf /sys/fs/bpf", (unsigned long)st.f_type);
+		add(f, "bpffs", false, "/sys/fs/bpf is not bpffs (filesystem magic 0x%lx) and the "
+		    "kernel has no bpf filesystem type", (unsigned long)st.f_type);
 }
 
 static void probe_lockdown(struct sbx_features *f)

@@ -194,6 +194,11 @@ int sbx_policy_load(const char *const *paths, size_t n_paths, const char *env,
 int sbx_policy_load_buffer(const char *name, const char *buf, size_t len, const char *env,
 			   struct sbx_policy **ret, struct sbx_diags *diags);
 
+/* The i-th key a [profile.X] table may hold, dotted into its sub-tables
+ * ("nofile", "network.mode", "fs.exec"); NULL past the last. The string may
+ * be overwritten by the next call. */
+const char *sbx_policy_key(size_t i);
+
 const struct sbx_profile *sbx_policy_find(const struct sbx_policy *p, const char *name);
 struct sbx_policy *sbx_policy_free(struct sbx_policy *p);
 void sbx_diags_free(struct sbx_diags *d);

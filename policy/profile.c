@@ -1283,6 +1283,47 @@ static const struct key_handler profile_keys[] = {
 	{ "microvm", T(TOML_TABLE), h_microvm },
 };
 
+/* The keys of a [profile.X] table, dotted into their sub-tables; what the
+ * enforcement table (user/core/enforce.c) must have a row for. */
+static const struct {
+	const char *name;
+	const struct key_handler *keys;
+	size_t n;
+} sub_tables[] = {
+	{ "network", net_keys, ARRAY_SIZE(net_keys) },
+	{ "fs", fs_keys, ARRAY_SIZE(fs_keys) },
+	{ "seccomp", seccomp_keys, ARRAY_SIZE(seccomp_keys) },
+	{ "mock", mock_keys, ARRAY_SIZE(mock_keys) },
+	{ "gvisor", gvisor_keys, ARRAY_SIZE(gvisor_keys) },
+	{ "wasm", wasm_keys, ARRAY_SIZE(wasm_keys) },
+	{ "microvm", microvm_keys, ARRAY_SIZE(microvm_keys) },
+};
+
+const char *sbx_policy_key(size_t i)
+{
+	static char buf[64];
+
+	for (size_t k = 0; k < ARRAY_SIZE(profile_keys); k++) {
+		const struct key_handler *sub = NULL;
+		size_t n = 1;
+
+		for (size_t t = 0; t < ARRAY_SIZE(sub_tables); t++)
+			if (!strcmp(profile_keys[k].name, sub_tables[t].name)) {
+				sub = sub_tables[t].keys;
+				n = sub_tables[t].n;
+			}
+		if (i >= n) {
+			i -= n;
+			continue;
+		}
+		if (!sub)
+			return profile_keys[k].name;
+		snprintf(buf, sizeof(buf), "%s.%s", profile_keys[k].name, sub[i].name);
+		return buf;
+	}
+	return NULL;
+}
+
 int sbx_profile_apply(struct pctx *c, struct sbx_profile *p, const struct toml_value *tab,
 		      const char *file, const char *where)
 {

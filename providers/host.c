@@ -16,9 +16,11 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
+#include <pwd.h>
 #include <seccomp.h>
 
 #include "kernel/landlock.h"
+#include "kernel/seccomp.h"
 #include "privs.h"
 #include "provider.h"
 
@@ -29,34 +31,77 @@ static int host_probe(char *why, size_t len)
 	return 0;
 }
 
+struct host_state {
+	scmp_filter_ctx packet;		/* packet sockets only, or NULL */
+	struct sbx_seccomp sc;		/* the profile's filter, when it asks for one */
+	bool have_sc;
+	char **envp;			/* the workload's whole environment */
+};
+
+/* Whether the profile's [seccomp] table changes anything. A host workload
+ * gets no preset by default (it is a plain host process, docs/providers.md);
+ * a profile that writes seccomp settings gets its complete filter, as under
+ * the process provider, rather than having them ignored. */
+static bool wants_seccomp(const struct sbx_profile *p)
+{
+	return p->seccomp.preset != SBX_SECCOMP_DEFAULT || p->seccomp.action != SBX_SECCOMP_ERRNO ||
+	       p->seccomp.n_deny || p->seccomp.n_allow;
+}
+
 /* Packet sockets never reach the cgroup sock_create hook (only inet sockets
  * do), and a host workload may hold CAP_NET_RAW: refuse them with seccomp
- * unless the profile allows raw sockets. */
-static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
+ * unless the profile allows raw sockets (the profile's filter does too). */
+static int packet_filter(const struct sbx_spawn *s, struct host_state *st, char *why, size_t len)
 {
-	scmp_filter_ctx ctx;
 	int r;
 
-	*ret_state = NULL;
-	if (s->profile->net.raw_sockets)
+	if (s->profile->net.raw_sockets || st->have_sc)
 		return 0;
-	ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (!ctx)
+	st->packet = seccomp_init(SCMP_ACT_ALLOW);
+	if (!st->packet)
 		return -ENOMEM;
-	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+	r = seccomp_rule_add(st->packet, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
 			     SCMP_A0(SCMP_CMP_EQ, AF_PACKET));
-	if (r < 0) {
+	if (r < 0)
 		snprintf(why, len, "seccomp rule for packet sockets: %s", strerror(-r));
-		seccomp_release(ctx);
+	return r;
+}
+
+static void host_cleanup(void *state);
+
+/* The environment is the profile's plus PATH, HOME (the user's) and TERM,
+ * like every provider's: nothing of the caller's leaks in. */
+static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
+{
+	struct host_state *st = calloc(1, sizeof(*st));
+	struct passwd *pw = getpwuid(geteuid());
+	struct sbx_ids ids = { .uid = geteuid(), .gid = getegid() };
+	int r;
+
+	snprintf(ids.home, sizeof(ids.home), "%s", pw && pw->pw_dir ? pw->pw_dir : "/");
+
+	*ret_state = NULL;
+	if (!st)
+		return -ENOMEM;
+	r = sbx_env_build(s->profile, &ids, &st->envp);
+	if (!r && wants_seccomp(s->profile)) {
+		r = sbx_seccomp_build(s->profile, &st->sc, why, len);
+		st->have_sc = r == 0;
+		if (!r && s->refused)
+			memcpy(s->refused->bits, st->sc.denied, sizeof(s->refused->bits));
+	}
+	if (!r)
+		r = packet_filter(s, st, why, len);
+	if (r < 0) {
+		host_cleanup(st);
 		return r;
 	}
-	if (s->refused)
+	if (s->refused && !s->profile->net.raw_sockets)
 		s->refused->flags |= SBX_SYSF_PACKET_REFUSED;
-	*ret_state = ctx;
+	*ret_state = st;
 	return 0;
 }
 
-/* Runs in the child: apply the profile's cwd, env and rlimits, then exec. */
 /* A host workload keeps its user, but not the capabilities that would let it
  * undo its confinement: detach or load BPF programs, enter other namespaces,
  * mount, reconfigure the network, open packet or SOCK_PACKET sockets (unless
@@ -94,6 +139,8 @@ static int host_drop_caps(const struct sbx_profile *p)
 static int host_child(const struct sbx_spawn *s, void *arg)
 {
 	const struct sbx_profile *p = s->profile;
+	struct host_state *st = arg;
+	extern char **environ;
 	int r;
 
 	if ((r = host_drop_caps(p)) < 0)
@@ -103,18 +150,19 @@ static int host_child(const struct sbx_spawn *s, void *arg)
 	 * the mounts, does not), and setuid binaries do not elevate */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
-	if (arg && (r = seccomp_load(arg)) < 0)
-		return r;
 	/* failures here are sbx's (125) and name the setting, not the command */
 	if (p->cwd && chdir(p->cwd) < 0)
 		sbx_child_fail(errno, true, "cwd: cannot change to the profile's directory");
-	for (size_t i = 0; i < p->n_env; i++)
-		if (setenv(p->env[i].name, p->env[i].value, 1) < 0)
-			sbx_child_fail(errno, true, "env: cannot set a variable of the profile");
 	if ((r = sbx_apply_rlimits(p)) < 0)	/* nofile, fsize, core 0 */
 		sbx_child_fail(-r, true, "nofile/fsize: setrlimit refused the profile's value");
 	if (s->landlock && (r = sbx_landlock_apply(s->landlock)) < 0)
 		sbx_child_fail(-r, true, "applying the Landlock ruleset failed");
+	/* last, so that the filter cannot refuse sbx's own setup calls */
+	if (st->packet && (r = seccomp_load(st->packet)) < 0)
+		sbx_child_fail(-r, true, "installing the packet-socket filter failed");
+	if (st->have_sc && (r = sbx_seccomp_install(&st->sc)) < 0)
+		sbx_child_fail(-r, true, "installing the seccomp filter failed");
+	environ = st->envp;	/* execvp searches the profile's PATH */
 	execvp(s->argv[0], s->argv);
 	return -errno;
 }
@@ -137,8 +185,16 @@ static int host_wait(void *state, struct sbx_child *c, int *ret_status)
 
 static void host_cleanup(void *state)
 {
-	if (state)
-		seccomp_release(state);
+	struct host_state *st = state;
+
+	if (!st)
+		return;
+	if (st->packet)
+		seccomp_release(st->packet);
+	if (st->have_sc)
+		sbx_seccomp_free(&st->sc);
+	sbx_env_free(st->envp);
+	free(st);
 }
 
 const struct sbx_provider sbx_provider_host = {

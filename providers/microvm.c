@@ -10,7 +10,7 @@
  * The guest boots a kernel and an initramfs whose /init is sbx-guest-init
  * (providers/guest/, built by providers/guest/mkguest.sh). sbx talks to it
  * over three virtio-serial ports (vsock with Firecracker): "ctl" carries the
- * command in and "SBX-EXIT:<wait status>" out, "out" and "err" the
+ * command in (argv, env, cwd, ids, rlimits) and "SBX-EXIT:<wait status>" out, "out" and "err" the
  * workload's stdout and stderr, which a relay thread copies to sbx's own.
  * The kernel console and qemu's messages are kept in memory and shown only
  * when the guest fails. See docs/microvm.md.
@@ -255,6 +255,16 @@ static int build_command(struct mvm_state *st, const struct sbx_spawn *s, char *
 		r |= add_record(f, 'G', num);
 	}
 	r |= add_record(f, 'N', p->net.mode != SBX_NET_NONE ? "1" : "0");
+	/* only when set: a guest init from before the L record refuses it (fails
+	 * closed) and keeps working for profiles without these limits */
+	if (p->nofile) {
+		snprintf(num, sizeof(num), "nofile=%u", p->nofile);
+		r |= add_record(f, 'L', num);
+	}
+	if (p->fsize) {
+		snprintf(num, sizeof(num), "fsize=%llu", (unsigned long long)p->fsize);
+		r |= add_record(f, 'L', num);
+	}
 	r |= add_record(f, 'Z', "");
 	if (fclose(f) != 0 || r) {
 		snprintf(why, len, "building the guest's command failed");

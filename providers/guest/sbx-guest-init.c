@@ -14,6 +14,9 @@
  * 3. reads the command from ctl: records "<type><text>\0", ended by "Z\0":
  *      A argument (argv in order)   E NAME=VALUE   C cwd   U uid   G gid
  *      H hostname   N 1 = bring up eth0 for qemu user-mode networking;
+ *      L nofile=N / L fsize=N: rlimits of the command (soft = hard = N;
+ *        RLIMIT_CORE is always 0). An init that does not know a record
+ *        type refuses the command, so an old initramfs fails closed;
  * 4. runs it in its own session, stdin /dev/null, stdout/stderr on the
  *    channels, relays "S<signo>\n" lines from ctl to it, reaps everything;
  * 5. when it has exited, kills what is left, and writes one line to ctl:
@@ -28,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/vm_sockets.h>
 #include <net/if.h>
 #include <net/route.h>
@@ -42,7 +46,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -304,7 +310,27 @@ struct cmd {
 	char *cwd;
 	long uid, gid;
 	bool net;
+	struct rlimit nofile, fsize;	/* RLIM_INFINITY: not set (inherit) */
 };
+
+/* "nofile=N" or "fsize=N" into the command; anything else is refused. */
+static int parse_rlimit(struct cmd *c, const char *text)
+{
+	struct rlimit *rl = !strncmp(text, "nofile=", 7) ? &c->nofile :
+			    !strncmp(text, "fsize=", 6) ? &c->fsize : NULL;
+	const char *num = rl ? strchr(text, '=') + 1 : NULL;
+	char *end;
+	unsigned long long v;
+
+	if (!rl || !*num)
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(num, &end, 10);
+	if (errno || *end || v == 0)
+		return -EINVAL;
+	rl->rlim_cur = rl->rlim_max = (rlim_t)v;
+	return 0;
+}
 
 /* Reads records until "Z" into a buffer that is never freed; what came
  * after them (signal lines) is copied to rest. */
@@ -314,6 +340,8 @@ static int read_command(struct cmd *c, char *rest, size_t rest_cap, size_t *ret_
 	char *buf = malloc(cap);
 
 	c->uid = c->gid = -1;
+	c->nofile.rlim_cur = c->nofile.rlim_max = RLIM_INFINITY;
+	c->fsize = c->nofile;
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
@@ -351,6 +379,10 @@ static int read_command(struct cmd *c, char *rest, size_t rest_cap, size_t *ret_
 				break;
 			case 'N':
 				c->net = text[0] == '1';
+				break;
+			case 'L':
+				if (parse_rlimit(c, text) < 0)
+					return -EINVAL;
 				break;
 			case 'Z': {
 				size_t more = len - (size_t)(nul + 1 - buf);
@@ -443,6 +475,26 @@ static void setup_net(bool eth0)
 	}
 }
 
+/* The profile's nofile and fsize, and no core dumps, like every provider.
+ * A command running as the guest's root could raise a hard limit again with
+ * CAP_SYS_RESOURCE: when a limit is set, that capability leaves the bounding
+ * set, so nothing the command execs holds it. */
+static int apply_rlimits(const struct cmd *c)
+{
+	struct rlimit zero = { 0, 0 };
+	bool set = c->nofile.rlim_max != RLIM_INFINITY || c->fsize.rlim_max != RLIM_INFINITY;
+
+	if (setrlimit(RLIMIT_CORE, &zero) < 0)
+		return -1;
+	if (c->nofile.rlim_max != RLIM_INFINITY && setrlimit(RLIMIT_NOFILE, &c->nofile) < 0)
+		return -1;
+	if (c->fsize.rlim_max != RLIM_INFINITY && setrlimit(RLIMIT_FSIZE, &c->fsize) < 0)
+		return -1;
+	if (set && prctl(PR_CAPBSET_DROP, CAP_SYS_RESOURCE, 0, 0, 0) < 0)
+		return -1;
+	return 0;
+}
+
 /* The workload's child side; reports a failed exec's errno over errfd. */
 static void run_child(const struct cmd *c, int errfd) __attribute__((noreturn));
 static void run_child(const struct cmd *c, int errfd)
@@ -463,6 +515,11 @@ static void run_child(const struct cmd *c, int errfd)
 	if (chdir(c->cwd ? c->cwd : "/") < 0) {
 		e = errno;
 		dprintf(2, "sbx-guest-init: cwd %s: %s\n", c->cwd, strerror(e));
+		goto fail;
+	}
+	if (apply_rlimits(c) < 0) {
+		e = errno;
+		dprintf(2, "sbx-guest-init: rlimits (nofile/fsize) of the profile: %s\n", strerror(e));
 		goto fail;
 	}
 	if ((c->gid >= 0 && (setgroups(0, NULL) < 0 || setgid((gid_t)c->gid) < 0)) ||

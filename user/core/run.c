@@ -18,6 +18,7 @@
 
 #include "core/audit.h"
 #include "core/bpfload.h"
+#include "core/enforce.h"
 #include "kernel/landlock.h"
 #include <linux/landlock.h>
 #include "kernel/limits.h"
@@ -310,14 +311,16 @@ static int plan_landlock(struct run_state *s)
 	return r;
 }
 
-/* What the chosen provider cannot enforce of this profile: refused under
- * "strict", run and reported under "best-effort". Never silently dropped. */
+/* What the chosen provider cannot enforce of this profile (core/enforce.c):
+ * refused under "strict", run and reported under "best-effort". */
 static int check_enforceable(struct run_state *s)
 {
 	const struct sbx_profile *p = s->o->profile;
 	const struct sbx_provider *pv = s->o->provider;
-	const char *missing[8];
-	size_t n = 0;
+	struct sbx_enforce_report rep;
+	struct sbx_enforce_features f;
+	char why[512] = "";
+	int r;
 
 	if (pv->level < p->min_isolation || (p->min_isolation != SBX_ISO_WASM && pv->level == SBX_ISO_WASM
 					     && p->min_isolation > SBX_ISO_PROCESS))
@@ -325,32 +328,17 @@ static int check_enforceable(struct run_state *s)
 			    p->name, sbx_isolation_name(p->min_isolation), pv->name,
 			    sbx_isolation_name(pv->level));
 	s->fs_backend = pick_fs_backend(s, p);
-	/* gVisor and the microVM run their own kernel: the profile's seccomp
-	 * additions are not applied to the workload there */
-	if ((pv->level == SBX_ISO_GVISOR || pv->level == SBX_ISO_MICROVM) &&
-	    (p->seccomp.n_deny || p->seccomp.n_allow || p->seccomp.preset == SBX_SECCOMP_STRICT ||
-	     p->seccomp.action == SBX_SECCOMP_KILL))
-		missing[n++] = "seccomp";
-	if (pv->level == SBX_ISO_NONE) {
-		if (p->user || p->group)
-			missing[n++] = "user/group";
-		/* no mount view: the rules need a kernel backend */
-		if (fs_policy_needed(p) && !s->fs_backend)
-			missing[n++] = p->fs.n_exec ? "fs.exec" : "fs";
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (p->enforcement == SBX_ENFORCE_STRICT)
-			return fail(s, -EOPNOTSUPP, "profile '%s': '%s' cannot be enforced by provider "
-				    "'%s' (docs/providers.md); choose another provider, or "
-				    "enforcement = \"best-effort\" to run without it",
-				    p->name, missing[i], pv->name);
-		if (note_degraded(s, "%s: not enforced by provider %s", missing[i], pv->name) < 0)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < s->rs.n_unenforced; i++)
-		if (note_degraded(s, "network entry %s", s->rs.unenforced[i]) < 0)
-			return -ENOMEM;
-	return plan_landlock(s);
+	f = (struct sbx_enforce_features){ .fs_backend = s->fs_backend };
+	r = sbx_enforceability(p, pv->name, &f, &rep, why, sizeof(why));
+	if (r < 0)
+		return fail(s, r, "%s", why);
+	for (size_t i = 0; i < rep.n && r == 0; i++)
+		r = rep.v[i].refuse ? fail(s, -EOPNOTSUPP, "%s", rep.v[i].msg) :
+				      note_degraded(s, "%s", rep.v[i].msg);
+	sbx_enforce_report_free(&rep);
+	for (size_t i = 0; i < s->rs.n_unenforced && r == 0; i++)
+		r = note_degraded(s, "network entry %s", s->rs.unenforced[i]);
+	return r < 0 ? r : plan_landlock(s);
 }
 
 /* cgroup limits for every provider; what no controller here can enforce is

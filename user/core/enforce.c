@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The enforcement table: for every key of the policy model and every
+ * provider, whether the provider applies it, and how, or why not. The
+ * reasons are what a user reads when sbx refuses a profile; docs/providers.md
+ * has the same table for people.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/enforce.h"
+#include "sbx_abi.h"
+
+const char *const sbx_enforce_providers[SBX_ENF_NPROV] = {
+	[SBX_ENF_HOST] = "host", [SBX_ENF_MOCK] = "mock", [SBX_ENF_PROCESS] = "process",
+	[SBX_ENF_GVISOR] = "gvisor", [SBX_ENF_WASM] = "wasm", [SBX_ENF_MICROVM] = "microvm",
+};
+
+typedef struct sbx_enforce_finding finding;
+
+/* ---- when does a profile ask for a key ------------------------------------ */
+
+#define ASKS(name, expr) \
+	static bool name(const struct sbx_profile *p, finding *f) { (void)f; return (expr); }
+
+ASKS(a_provider, p->provider != NULL)
+ASKS(a_min_isolation, p->min_isolation != SBX_ISO_PROCESS)
+ASKS(a_timeout, p->timeout_ms != 0)
+ASKS(a_memory, p->memory_bytes != 0)
+ASKS(a_cpu, p->cpu_milli != 0)
+ASKS(a_pids, p->pids != 0)
+ASKS(a_nofile, p->nofile != 0)
+ASKS(a_net_bytes, p->net_bytes != 0)
+ASKS(a_fsize, p->fsize != 0)
+ASKS(a_env, p->n_env != 0)
+ASKS(a_cwd, p->cwd != NULL)
+ASKS(a_user, p->user != NULL)
+ASKS(a_group, p->group != NULL)
+ASKS(a_audit, p->audit != SBX_AUDIT_DENY)
+ASKS(a_enforcement, p->enforcement != SBX_ENFORCE_STRICT)
+ASKS(a_allow_users, p->n_allow_users != 0)
+ASKS(a_allow_groups, p->n_allow_groups != 0)
+ASKS(a_net_mode, p->net.mode != SBX_NET_NONE)
+ASKS(a_fc_net, p->microvm.backend && !strcmp(p->microvm.backend, "firecracker") &&
+	      p->net.mode != SBX_NET_NONE)
+ASKS(a_net_listen, p->net.n_listen != 0)
+ASKS(a_raw_sockets, p->net.raw_sockets)
+ASKS(a_netns, p->net.namespace != SBX_NETNS_AUTO)
+ASKS(a_netns_private, p->net.namespace == SBX_NETNS_PRIVATE)
+ASKS(a_netns_veth, p->net.namespace == SBX_NETNS_PRIVATE && p->net.mode != SBX_NET_NONE)
+ASKS(a_veth_host, p->net.veth_host != NULL)
+ASKS(a_veth_sandbox, p->net.veth_sandbox != NULL)
+ASKS(a_sc_preset, p->seccomp.preset != SBX_SECCOMP_DEFAULT)
+ASKS(a_sc_action, p->seccomp.action != SBX_SECCOMP_ERRNO)
+ASKS(a_sc_deny, p->seccomp.n_deny != 0)
+ASKS(a_sc_allow, p->seccomp.n_allow != 0)
+ASKS(a_fs_mode, p->fs.mode != SBX_FS_FULL)
+ASKS(a_fs_host_root, p->fs.mode != SBX_FS_NONE)
+ASKS(a_fs_rules, p->fs.n_rules != 0)
+ASKS(a_fs_exec, p->fs.n_exec != 0)
+ASKS(a_mock_exit, p->mock.exit_code != 0)
+ASKS(a_mock_stdout, p->mock.stdout_text != NULL)
+ASKS(a_mock_stderr, p->mock.stderr_text != NULL)
+ASKS(a_mock_duration, p->mock.duration_ms != 0)
+ASKS(a_mock_fail, p->mock.fail != NULL)
+ASKS(a_gv_platform, p->gvisor.platform != NULL)
+ASKS(a_gv_runsc, p->gvisor.runsc != NULL)
+ASKS(a_wasm_runtime, p->wasm.runtime != NULL)
+ASKS(a_mv_backend, p->microvm.backend != NULL)
+ASKS(a_mv_kernel, p->microvm.kernel != NULL)
+ASKS(a_mv_initrd, p->microvm.initrd != NULL)
+ASKS(a_mv_firecracker, p->microvm.firecracker != NULL)
+ASKS(a_mv_jailer, p->microvm.jailer != NULL)
+
+static bool has_entries(const struct sbx_profile *p, bool deny)
+{
+	for (size_t i = 0; i < p->net.n_entries; i++)
+		if (p->net.entries[i].deny == deny)
+			return true;
+	return false;
+}
+
+ASKS(a_net_allow, has_entries(p, false))
+ASKS(a_net_deny, has_entries(p, true))
+
+/* The first rule that grants access (deny rules need nothing shared). */
+static bool a_fs_grant(const struct sbx_profile *p, finding *f)
+{
+	for (size_t i = 0; i < p->fs.n_rules; i++) {
+		const struct sbx_fs_rule *r = &p->fs.rules[i];
+		char acc[8];
+
+		if (!r->access)
+			continue;
+		sbx_access_str(r->access, acc);
+		snprintf(f->detail, sizeof(f->detail), "rule '%s' (%s:%u:%u) grants %s", r->path,
+			 r->pos.file ? r->pos.file : "?", r->pos.line, r->pos.col, acc);
+		f->pos = r->pos;
+		return true;
+	}
+	return false;
+}
+
+/* ---- the table ------------------------------------------------------------- */
+
+#define ENF(w) { SBX_ENF_ENFORCED, w, NULL }
+#define DEG(w) { SBX_ENF_DEGRADABLE, w, NULL }
+#define DEG_IF(c, w) { SBX_ENF_DEGRADABLE, w, c }
+#define REF_IF(c, w) { SBX_ENF_REFUSED, w, c }
+#define FSB(w) { SBX_ENF_FS_BACKEND, w, NULL }
+#define INERT(w) { SBX_ENF_INERT, w, NULL }
+/* one cell for every provider */
+#define ALL(c) { c, c, c, c, c, c }
+
+#define CGROUP "the sandbox cgroup's controller (qemu's, gVisor's or the runtime's process for those)"
+#define RLIMIT "setrlimit before exec"
+#define NORUN "the mock runs no command"
+#define EBPF "sbx's eBPF cgroup programs on the sandbox's sockets (gVisor's sentry, qemu's user-mode network)"
+#define NOT_USER "the host provider runs the workload as sbx's own user"
+#define GV_SC "gVisor serves the workload's system calls in its sentry: the profile's seccomp list is not applied"
+#define VM_SC "the guest runs its own kernel: the profile's seccomp list is not applied in the VM"
+#define VM_FS "the guest sees only its initramfs: no host path is shared into the VM"
+#define OTHER(prov) "a setting of the " prov " provider only"
+
+static const struct sbx_enforce_row table[] = {
+	{ "provider", a_provider, ALL(ENF("sbx picks the provider from it")) },
+	{ "min_isolation", a_min_isolation, ALL(ENF("sbx refuses a provider below it")) },
+	{ "timeout", a_timeout, ALL(ENF("sbx ends the sandbox cgroup")) },
+	{ "memory", a_memory, ALL(ENF(CGROUP)) },
+	{ "cpu", a_cpu, ALL(ENF(CGROUP)) },
+	{ "pids", a_pids, ALL(ENF(CGROUP)) },
+	{ "nofile", a_nofile, { ENF(RLIMIT), ENF(NORUN), ENF(RLIMIT), ENF("OCI process.rlimits"),
+				ENF("the runtime's " RLIMIT), ENF("the guest init's " RLIMIT) } },
+	{ "net_bytes", a_net_bytes, ALL(ENF(EBPF)) },
+	{ "fsize", a_fsize, { ENF(RLIMIT), ENF(NORUN), ENF(RLIMIT), ENF("OCI process.rlimits"),
+			      ENF("the runtime's " RLIMIT), ENF("the guest init's " RLIMIT) } },
+	{ "env", a_env, ALL(ENF("the workload's whole environment")) },
+	{ "cwd", a_cwd, ALL(ENF("chdir before exec")) },
+	{ "user", a_user, { DEG(NOT_USER), DEG(NOT_USER), ENF("setuid"), ENF("OCI process.user"),
+			    ENF("setuid"), ENF("the guest init's setuid") } },
+	{ "group", a_group, { DEG(NOT_USER), DEG(NOT_USER), ENF("setgid"), ENF("OCI process.user"),
+			      ENF("setgid"), ENF("the guest init's setgid") } },
+	{ "audit", a_audit, ALL(ENF("sbx's eBPF programs and audit reader")) },
+	{ "enforcement", a_enforcement, ALL(ENF("sbx decides refusal or degraded runs by it")) },
+	{ "allow_users", a_allow_users, ALL(INERT("who may use the profile through the daemon")) },
+	{ "allow_groups", a_allow_groups, ALL(INERT("who may use the profile through the daemon")) },
+
+	{ "network.mode", a_net_mode, { ENF(EBPF), ENF(EBPF), ENF(EBPF), ENF(EBPF), ENF(EBPF),
+		REF_IF(a_fc_net, "a Firecracker guest's traffic leaves through a tap device, not "
+				 "through sockets of the sandbox, so the eBPF lists could not apply: "
+				 "use mode \"none\" or backend \"qemu\"") } },
+	{ "network.allow", a_net_allow, ALL(ENF(EBPF)) },
+	{ "network.deny", a_net_deny, ALL(ENF(EBPF)) },
+	{ "network.listen", a_net_listen, ALL(ENF(EBPF)) },
+	{ "network.raw_sockets", a_raw_sockets, ALL(ENF(EBPF " and seccomp/capabilities")) },
+	{ "network.namespace", a_netns, {
+		DEG_IF(a_netns_private, "the host provider has no network namespace of its own"),
+		DEG_IF(a_netns_private, "the host provider has no network namespace of its own"),
+		ENF("clone3 with or without CLONE_NEWNET"),
+		REF_IF(a_netns_veth, "gVisor cannot be given a veth pair: use mode \"none\" or the "
+				     "host's namespace"),
+		ENF("the process provider's namespace"),
+		ENF("the guest always has a network stack of its own") } },
+	{ "network.veth_host", a_veth_host, {
+		DEG("the host provider makes no veth pair"), DEG("the host provider makes no veth pair"),
+		ENF("the veth pair's addresses"), REF_IF(a_veth_host, "gVisor cannot be given a veth pair"),
+		ENF("the veth pair's addresses"),
+		DEG("the guest reaches the host through qemu's user-mode network, not a veth pair") } },
+	{ "network.veth_sandbox", a_veth_sandbox, {
+		DEG("the host provider makes no veth pair"), DEG("the host provider makes no veth pair"),
+		ENF("the veth pair's addresses"), REF_IF(a_veth_sandbox, "gVisor cannot be given a veth pair"),
+		ENF("the veth pair's addresses"),
+		DEG("the guest reaches the host through qemu's user-mode network, not a veth pair") } },
+
+	{ "seccomp.preset", a_sc_preset, { ENF("the profile's seccomp filter"), ENF(NORUN),
+		ENF("the profile's seccomp filter"), DEG(GV_SC), ENF("the runtime's seccomp filter"),
+		DEG(VM_SC) } },
+	{ "seccomp.action", a_sc_action, { ENF("the profile's seccomp filter"), ENF(NORUN),
+		ENF("the profile's seccomp filter"), DEG(GV_SC), ENF("the runtime's seccomp filter"),
+		DEG(VM_SC) } },
+	{ "seccomp.deny", a_sc_deny, { ENF("the profile's seccomp filter"), ENF(NORUN),
+		ENF("the profile's seccomp filter"), DEG(GV_SC), ENF("the runtime's seccomp filter"),
+		DEG(VM_SC) } },
+	/* allow only removes names from a list; where no list applies, what it
+	 * permits is permitted */
+	{ "seccomp.allow", a_sc_allow, ALL(ENF("names taken off the seccomp list")) },
+
+	{ "fs.mode", a_fs_mode, { FSB("BPF LSM or Landlock"), FSB("BPF LSM or Landlock"),
+		ENF("the mount view"), ENF("the mount view"), ENF("the mount view"),
+		DEG_IF(a_fs_host_root, VM_FS) } },
+	{ "fs.rules", a_fs_rules, { FSB("BPF LSM or Landlock"), FSB("BPF LSM or Landlock"),
+		ENF("the mount view"), ENF("the mount view"), ENF("the mount view and preopens"),
+		DEG_IF(a_fs_grant, VM_FS) } },
+	{ "fs.exec", a_fs_exec, { FSB("BPF LSM or Landlock"), FSB("BPF LSM or Landlock"),
+		FSB("BPF LSM or Landlock"),
+		DEG("gVisor's sentry loads programs itself: no host exec for BPF LSM to judge, and "
+		    "no Landlock ruleset inside gVisor"),
+		ENF("a WASI module cannot start programs"),
+		DEG("the guest's programs are its initramfs's: the exec list is not applied in the VM") } },
+
+	{ "mock.exit_code", a_mock_exit, { INERT(OTHER("mock")), ENF("the mock's result"),
+		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")) } },
+	{ "mock.stdout", a_mock_stdout, { INERT(OTHER("mock")), ENF("the mock's result"),
+		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")) } },
+	{ "mock.stderr", a_mock_stderr, { INERT(OTHER("mock")), ENF("the mock's result"),
+		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")) } },
+	{ "mock.duration", a_mock_duration, { INERT(OTHER("mock")), ENF("the mock's result"),
+		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")) } },
+	{ "mock.fail", a_mock_fail, { INERT(OTHER("mock")), ENF("the mock's result"),
+		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")) } },
+	{ "gvisor.platform", a_gv_platform, { INERT(OTHER("gvisor")), INERT(OTHER("gvisor")),
+		INERT(OTHER("gvisor")), ENF("runsc --platform"), INERT(OTHER("gvisor")),
+		INERT(OTHER("gvisor")) } },
+	{ "gvisor.runsc", a_gv_runsc, { INERT(OTHER("gvisor")), INERT(OTHER("gvisor")),
+		INERT(OTHER("gvisor")), ENF("the runsc binary"), INERT(OTHER("gvisor")),
+		INERT(OTHER("gvisor")) } },
+	{ "wasm.runtime", a_wasm_runtime, { INERT(OTHER("wasm")), INERT(OTHER("wasm")),
+		INERT(OTHER("wasm")), INERT(OTHER("wasm")), ENF("the WASI runtime"), INERT(OTHER("wasm")) } },
+	{ "microvm.backend", a_mv_backend, { INERT(OTHER("microvm")), INERT(OTHER("microvm")),
+		INERT(OTHER("microvm")), INERT(OTHER("microvm")), INERT(OTHER("microvm")),
+		ENF("the VM monitor") } },
+	{ "microvm.kernel", a_mv_kernel, { INERT(OTHER("microvm")), INERT(OTHER("microvm")),
+		INERT(OTHER("microvm")), INERT(OTHER("microvm")), INERT(OTHER("microvm")),
+		ENF("the guest kernel") } },
+	{ "microvm.initrd", a_mv_initrd, { INERT(OTHER("microvm")), INERT(OTHER("microvm")),
+		INERT(OTHER("microvm")), INERT(OTHER("microvm")), INERT(OTHER("microvm")),
+		ENF("the guest initramfs") } },
+	{ "microvm.firecracker", a_mv_firecracker, { INERT(OTHER("microvm")), INERT(OTHER("microvm")),
+		INERT(OTHER("microvm")), INERT(OTHER("microvm")), INERT(OTHER("microvm")),
+		ENF("the firecracker binary") } },
+	{ "microvm.jailer", a_mv_jailer, { INERT(OTHER("microvm")), INERT(OTHER("microvm")),
+		INERT(OTHER("microvm")), INERT(OTHER("microvm")), INERT(OTHER("microvm")),
+		ENF("Firecracker's jailer") } },
+};
+
+const struct sbx_enforce_row *sbx_enforce_table(size_t *ret_n)
+{
+	*ret_n = sizeof(table) / sizeof(table[0]);
+	return table;
+}
+
+const struct sbx_enforce_row *sbx_enforce_row(const char *key)
+{
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (!strcmp(table[i].key, key))
+			return &table[i];
+	return NULL;
+}
+
+/* ---- the check ----------------------------------------------------------------- */
+
+static const char *backend_why(const struct sbx_enforce_features *f)
+{
+	return f && f->fs_backend ? NULL :
+	       "neither BPF LSM nor Landlock works on this kernel, and this provider has no mount view";
+}
+
+/* The verdict of one cell for p; NULL why = enforced (or asked for nothing). */
+static enum sbx_enf judge(const struct sbx_enforce_row *row, const struct sbx_enforce_cell *c,
+			  const struct sbx_profile *p, const struct sbx_enforce_features *f,
+			  finding *out, const char **ret_why)
+{
+	bool asks = c->when ? c->when(p, out) : row->asks(p, out);
+
+	*ret_why = NULL;
+	if (!asks || c->v == SBX_ENF_ENFORCED || c->v == SBX_ENF_INERT)
+		return SBX_ENF_ENFORCED;
+	if (c->v == SBX_ENF_FS_BACKEND) {
+		*ret_why = backend_why(f);
+		return *ret_why ? SBX_ENF_DEGRADABLE : SBX_ENF_ENFORCED;
+	}
+	*ret_why = c->why;
+	return c->v;
+}
+
+static void word(finding *out, const struct sbx_profile *p, const char *prov, enum sbx_enf v,
+		 const char *why)
+{
+	const char *sep = out->detail[0] ? ": " : "";
+
+	out->refuse = v == SBX_ENF_REFUSED || p->enforcement == SBX_ENFORCE_STRICT;
+	if (v == SBX_ENF_REFUSED)
+		snprintf(out->msg, sizeof(out->msg), "profile '%s': '%s' cannot be enforced by provider "
+			 "'%s': %s%s%s (docs/providers.md)", p->name, out->key, prov, why, sep,
+			 out->detail);
+	else if (out->refuse)
+		snprintf(out->msg, sizeof(out->msg), "profile '%s': '%s' cannot be enforced by provider "
+			 "'%s': %s%s%s (docs/providers.md); choose another provider, or enforcement = "
+			 "\"best-effort\" to run without it", p->name, out->key, prov, why, sep,
+			 out->detail);
+	else
+		snprintf(out->msg, sizeof(out->msg), "%s: not enforced by provider %s (%s%s%s)", out->key,
+			 prov, why, sep, out->detail);
+}
+
+static int column(const char *provider)
+{
+	for (int i = 0; i < SBX_ENF_NPROV; i++)
+		if (provider && !strcmp(provider, sbx_enforce_providers[i]))
+			return i;
+	return -1;
+}
+
+int sbx_enforceability(const struct sbx_profile *p, const char *provider,
+		       const struct sbx_enforce_features *f, struct sbx_enforce_report *ret,
+		       char *why, size_t len)
+{
+	struct sbx_enforce_report rep = { 0 };
+	int col = column(provider);
+
+	if (col < 0) {
+		snprintf(why, len, "provider '%s' has no column in the enforcement table "
+			 "(user/core/enforce.c): sbx cannot tell what it enforces", provider);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		finding cur = { .key = table[i].key, .pos = p->pos }, *nv;
+		const char *w;
+		enum sbx_enf v = judge(&table[i], &table[i].cell[col], p, f, &cur, &w);
+
+		if (v == SBX_ENF_ENFORCED)
+			continue;
+		word(&cur, p, provider, v, w);
+		nv = realloc(rep.v, (rep.n + 1) * sizeof(*nv));
+		if (!nv) {
+			sbx_enforce_report_free(&rep);
+			return -ENOMEM;
+		}
+		rep.v = nv;
+		rep.v[rep.n++] = cur;
+	}
+	*ret = rep;
+	return 0;
+}
+
+void sbx_enforce_report_free(struct sbx_enforce_report *r)
+{
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
+}

@@ -302,6 +302,43 @@ static void test_known_gaps_closed(void **state)
 			     "network.namespace", &refuse, msg, sizeof(msg)));
 }
 
+/* The word docs/providers.md uses for a cell. */
+static const char *doc_word(const struct sbx_enforce_cell *c)
+{
+	switch (c->v) {
+	case SBX_ENF_ENFORCED: return "yes";
+	case SBX_ENF_DEGRADABLE: return c->when ? "no (some values)" : "no";
+	case SBX_ENF_REFUSED: return "refused (some values)";
+	case SBX_ENF_FS_BACKEND: return "kernel";
+	case SBX_ENF_INERT: return "\u2014";
+	}
+	return "?";
+}
+
+/* docs/providers.md shows the table as it is: one line per row. */
+static void test_docs_show_the_table(void **state)
+{
+	char path[4096], line[512], *doc = NULL;
+	size_t n, len = 0;
+	const struct sbx_enforce_row *rows = sbx_enforce_table(&n);
+	FILE *f = fopen(test_srcpath(path, sizeof(path), "docs/providers.md"), "re");
+
+	(void)state;
+	assert_non_null(f);
+	assert_true(getdelim(&doc, &len, 0, f) > 0);
+	fclose(f);
+	for (size_t i = 0; i < n; i++) {
+		int o = snprintf(line, sizeof(line), "\n| `%s` |", rows[i].key);
+
+		for (int c = 0; c < SBX_ENF_NPROV; c++)
+			o += snprintf(line + o, sizeof(line) - (size_t)o, " %s |", doc_word(&rows[i].cell[c]));
+		snprintf(line + o, sizeof(line) - (size_t)o, "\n");
+		if (!strstr(doc, line))
+			fail_msg("docs/providers.md lacks the line%s", line);
+	}
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_every_provider_has_a_column),
 		cmocka_unit_test(test_every_key_is_enforced_or_refused),
 		cmocka_unit_test(test_known_gaps_closed),
+		cmocka_unit_test(test_docs_show_the_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,8 +92,29 @@ case_gvisor_fs_exec_refused_under_strict()
 	return 0
 }
 
+# "auto" never picks a provider that cannot enforce the profile: with an
+# exec list it passes over gVisor (before: picked it and ran without the list).
+case_auto_skips_provider_that_cannot_enforce()
+{
+	"$SBX" providers --json 2>/dev/null | jq -e '.. | objects | select(.name? == "gvisor" and .available == true)' >/dev/null ||
+		skip "gvisor is not available here: auto would not pick it anyway"
+	cat >"$T_TMP/auto.toml" <<EOF
+version = 1
+[profile.t]
+provider = "auto"
+min_isolation = "process"
+[profile.t.fs]
+mode = "read-only"
+exec = ["/usr/bin/", "/bin/", "/usr/lib/", "/lib/", "/lib64/"]
+EOF
+	run_t auto "$T_TMP/auto.toml" /bin/true
+	expect_rc auto 0
+	eq provider "$(jr auto .provider)" process
+}
+
 run_case host_env_not_leaked case_host_env_not_leaked
 run_case host_seccomp_deny_enforced case_host_seccomp_deny_enforced
 run_case host_private_netns_refused case_host_private_netns_refused
 run_case gvisor_fs_exec_refused_under_strict case_gvisor_fs_exec_refused_under_strict
+run_case auto_skips_provider_that_cannot_enforce case_auto_skips_provider_that_cannot_enforce
 finish

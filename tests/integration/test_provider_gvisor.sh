@@ -264,7 +264,7 @@ namespace = "private"
 allow = ["127.0.0.1:80"]'
 	grun r -- true
 	expect_rc r 125
-	grep -q 'not supported by the gvisor provider' "$T_TMP/r.err" || fail "message: $(cat "$T_TMP/r.err")"
+	grep -q "'network.namespace' cannot be enforced by provider 'gvisor': gVisor cannot be given a veth pair" "$T_TMP/r.err" || fail "message: $(cat "$T_TMP/r.err")"
 	eq "bundle directories left" "$(bundles)" ""
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/enforce.h"
 #include "core/run.h"
 
 enum {
@@ -146,7 +147,8 @@ static int apply_overrides(struct sbx_profile *p, const struct run_args *ra)
 	return 0;
 }
 
-/* "auto" picks the strongest usable provider whose level meets min_isolation. */
+/* "auto" picks the strongest usable provider whose level meets min_isolation
+ * and that enforces the profile (core/enforce.c). */
 static const struct sbx_provider *pick_provider(const struct sbx_profile *p, const char *flag)
 {
 	const char *name = flag ? flag : p->provider ? p->provider : "auto";
@@ -171,6 +173,9 @@ static const struct sbx_provider *pick_provider(const struct sbx_profile *p, con
 
 		/* mock runs nothing and wasm runs only modules: never picked by auto */
 		if (pv->level == SBX_ISO_WASM || pv->level < p->min_isolation || !strcmp(pv->name, "mock"))
+			continue;
+		/* nor one that cannot enforce the profile (e.g. fs.exec under gVisor) */
+		if (sbx_enforce_refuses(p, pv->name))
 			continue;
 		if (pv->probe(why, sizeof(why)) == 0 && (!best || pv->level > best->level))
 			best = pv;

@@ -341,3 +341,18 @@ void sbx_enforce_report_free(struct sbx_enforce_report *r)
 	r->v = NULL;
 	r->n = 0;
 }
+
+bool sbx_enforce_refuses(const struct sbx_profile *p, const char *provider)
+{
+	struct sbx_enforce_features f = { .fs_backend = SBX_FSB_LANDLOCK };
+	struct sbx_enforce_report r;
+	char why[256];
+	bool refuse = false;
+
+	if (sbx_enforceability(p, provider, &f, &r, why, sizeof(why)) < 0)
+		return true;
+	for (size_t i = 0; i < r.n; i++)
+		refuse |= r.v[i].refuse;
+	sbx_enforce_report_free(&r);
+	return refuse;
+}

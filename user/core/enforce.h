@@ -81,4 +81,9 @@ int sbx_enforceability(const struct sbx_profile *p, const char *provider,
 		       char *why, size_t len);
 void sbx_enforce_report_free(struct sbx_enforce_report *r);
 
+/* Whether sbx_enforceability would refuse p under provider, assuming the
+ * kernel has an fs backend (the run's own check knows): for "auto", which
+ * must not pick a provider that then refuses the profile. */
+bool sbx_enforce_refuses(const struct sbx_profile *p, const char *provider);
+
 #endif

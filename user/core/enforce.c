@@ -130,7 +130,9 @@ static const struct sbx_enforce_row table[] = {
 	{ "timeout", a_timeout, ALL(ENF("sbx ends the sandbox cgroup")) },
 	{ "memory", a_memory, ALL(ENF(CGROUP)) },
 	{ "cpu", a_cpu, ALL(ENF(CGROUP)) },
-	{ "pids", a_pids, ALL(ENF(CGROUP)) },
+	{ "pids", a_pids, { ENF(CGROUP), ENF(CGROUP), ENF(CGROUP), ENF(CGROUP), ENF(CGROUP),
+			    ENF("counts qemu's threads on the host; the guest's processes stay inside "
+				"the VM's fixed RAM and vCPUs") } },
 	{ "nofile", a_nofile, { ENF(RLIMIT), ENF(NORUN), ENF(RLIMIT), ENF("OCI process.rlimits"),
 				ENF("the runtime's " RLIMIT), ENF("the guest init's " RLIMIT) } },
 	{ "net_bytes", a_net_bytes, ALL(ENF(EBPF)) },

@@ -55,7 +55,19 @@ struct loader {
 	size_t n_envs;
 	bool broken;				/* a file could not be read or parsed */
 	bool no_env;				/* the selected environment is unknown */
+	struct file_id *ids;			/* per file: what it is, to load it once */
+	size_t stdin_idx;			/* the file read from stdin ("-"), or NO_FILE */
 };
+
+/* A file named twice (a PATH and the directory that holds it, "./a.toml" and
+ * "a.toml", a symlink and its target) is one file and is loaded once. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	bool known;				/* not for buffers */
+};
+
+#define STDIN_NAME "<stdin>"
 
 /* ---- diagnostics ------------------------------------------------------- */
 
@@ -162,11 +174,21 @@ void sbx_diags_free(struct sbx_diags *d)
 
 /* ---- files ------------------------------------------------------------- */
 
-static int add_file(struct loader *L, const char *name)
+static bool seen_file(const struct loader *L, const struct stat *st)
+{
+	for (size_t i = 0; st && i < L->pol->n_files; i++)
+		if (L->ids[i].known && L->ids[i].dev == st->st_dev && L->ids[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
+/* st: what name is (NULL for a buffer); a file already added is skipped. */
+static int add_file_id(struct loader *L, const char *name, const struct stat *st)
 {
 	struct sbx_policy *pol = L->pol;
 	char **files = realloc(pol->files, (pol->n_files + 1) * sizeof(*files));
 	struct toml_value **roots;
+	struct file_id *ids;
 
 	if (!files)
 		return -ENOMEM;
@@ -175,6 +197,13 @@ static int add_file(struct loader *L, const char *name)
 	if (!roots)
 		return -ENOMEM;
 	L->roots = roots;
+	ids = realloc(L->ids, (pol->n_files + 1) * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	L->ids = ids;
+	if (seen_file(L, st))
+		return 0;
+	ids[pol->n_files] = st ? (struct file_id){ st->st_dev, st->st_ino, true } : (struct file_id){ 0 };
 	files[pol->n_files] = strdup(name);
 	if (!files[pol->n_files])
 		return -ENOMEM;
@@ -244,21 +273,32 @@ static int read_all(int fd, char **ret, size_t *ret_len)
 	return 0;
 }
 
+/* A file of a directory or a PATH; one that cannot be examined is added
+ * anyway, and reading it reports why. */
+static int add_file(struct loader *L, const char *name)
+{
+	struct stat st;
+
+	return add_file_id(L, name, stat(name, &st) == 0 ? &st : NULL);
+}
+
 static int load_file(struct loader *L, size_t idx)
 {
 	const char *name = L->pol->files[idx];
+	bool from_stdin = idx == L->stdin_idx;
 	size_t len = 0;
 	char *buf = NULL;
 	int fd, r;
 
-	fd = open(name, O_RDONLY | O_CLOEXEC);
+	fd = from_stdin ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 		L->broken = true;
 		return pctx_diag(&L->c, name, NULL, "cannot open: %s", strerror(-r));
 	}
 	r = read_all(fd, &buf, &len);
-	close(fd);
+	if (!from_stdin)
+		close(fd);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -344,17 +384,38 @@ static int add_dir(struct loader *L, const char *path)
 	return r;
 }
 
+/* "-": the policy text on stdin, named "<stdin>" in diagnostics. */
+static int add_stdin(struct loader *L)
+{
+	struct stat st;
+	size_t n = L->pol->n_files;
+	int r;
+
+	if (L->stdin_idx != NO_FILE)
+		return 0;
+	if (fstat(STDIN_FILENO, &st) < 0) {
+		L->broken = true;
+		return pctx_diag(&L->c, STDIN_NAME, NULL, "cannot read: %s", strerror(errno));
+	}
+	r = add_file_id(L, STDIN_NAME, &st);
+	if (r == 0 && L->pol->n_files > n)
+		L->stdin_idx = n;
+	return r;
+}
+
 static int add_path(struct loader *L, const char *path)
 {
 	struct stat st;
 
+	if (strcmp(path, "-") == 0)
+		return add_stdin(L);
 	if (stat(path, &st) < 0) {
 		L->broken = true;
 		return pctx_diag(&L->c, path, NULL, "cannot open: %s", strerror(errno));
 	}
 	if (S_ISDIR(st.st_mode))
 		return add_dir(L, path);
-	return add_file(L, path);
+	return add_file_id(L, path, &st);
 }
 
 /* ---- structure --------------------------------------------------------- */
@@ -833,6 +894,7 @@ static int finish(struct loader *L, int r, const char *env, struct sbx_policy **
 	free(L->profs);
 	free(L->ovls);
 	free(L->envs);
+	free(L->ids);
 	if (flush_diags(&L->c, diags) < 0)
 		r = -ENOMEM;
 	if (r < 0) {
@@ -846,7 +908,7 @@ static int finish(struct loader *L, int r, const char *env, struct sbx_policy **
 int sbx_policy_load(const char *const *paths, size_t n_paths, const char *env, struct sbx_policy **ret,
 		    struct sbx_diags *diags)
 {
-	struct loader L = { 0 };
+	struct loader L = { .stdin_idx = NO_FILE };
 	int r = 0;
 
 	if (!ret || (n_paths && !paths))
@@ -868,7 +930,7 @@ int sbx_policy_load(const char *const *paths, size_t n_paths, const char *env, s
 int sbx_policy_load_buffer(const char *name, const char *buf, size_t len, const char *env,
 			   struct sbx_policy **ret, struct sbx_diags *diags)
 {
-	struct loader L = { 0 };
+	struct loader L = { .stdin_idx = NO_FILE };
 	int r;
 
 	if (!ret || (!buf && len))
@@ -876,7 +938,7 @@ int sbx_policy_load_buffer(const char *name, const char *buf, size_t len, const 
 	L.pol = calloc(1, sizeof(*L.pol));
 	if (!L.pol)
 		return -ENOMEM;
-	r = add_file(&L, name ? name : "<buffer>");
+	r = add_file_id(&L, name ? name : "<buffer>", NULL);
 	if (r == 0)
 		r = parse_buffer(&L, 0, buf ? buf : "", len);
 	return finish(&L, r, env, ret, diags);

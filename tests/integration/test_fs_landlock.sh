@@ -279,6 +279,37 @@ rules = [{ path = \"$D/plain/\", access = \"deny\" }, $TOOLS_RULE]"
 	eq "read in read-only" "$(got r read-ro)" ok
 }
 
+# The result's "denials" counts what the audit trail reports refused: a file
+# read, an exec outside the exec list and a syscall of the seccomp filter,
+# each in its own key beside the network ones.
+case_result_counts_file_exec_syscall_denials()
+{
+	make_tree
+	fpol "" "mode = \"none\"
+rules = [{ path = \"/usr/\", access = \"rx\" }, $TOOLS_RULE, { path = \"$D/wo/\", access = \"w\" },
+	{ path = \"$D/rw/\", access = \"rwx\" }]
+exec = [\"/usr/\", \"$TOOLS/\"]"
+	run_in r sh -c "
+		printf 'read-wo '; $PROBE read $D/wo/f
+		printf 'exec-rw '; $D/rw/mytrue && echo ok || echo refused
+		printf 'ptrace '; $PROBE ptrace
+		true"
+	expect_rc r 0
+	eq "read under w" "$(got r read-wo)" EACCES
+	eq "exec outside the list" "$(got r exec-rw)" refused
+	eq "ptrace" "$(got r ptrace)" EPERM
+	eq "file denials in the result" "$(jr r '.denials.file >= 1')" true
+	eq "exec denials in the result" "$(jr r '.denials.exec >= 1')" true
+	eq "syscall denials in the result" "$(jr r '.denials.syscall >= 1')" true
+	# and they agree with the audit trail
+	eq "file denials = file events" "$(jr r .denials.file)" \
+		"$(ja r '[.[] | select(.event == "file" and .verdict == "deny" and .op != "exec" and .op != "mmap_exec")] | length')"
+	eq "exec denials = exec events" "$(jr r .denials.exec)" \
+		"$(ja r '[.[] | select(.event == "file" and .verdict == "deny" and (.op == "exec" or .op == "mmap_exec"))] | length')"
+	eq "syscall denials = syscall.denied events" "$(jr r .denials.syscall)" \
+		"$(ja r '[.[] | select(.event == "syscall.denied")] | length')"
+}
+
 setup fs_setup
 run_case reads_writes_allowed_and_refused_audited case_reads_writes_allowed_and_refused_audited
 run_case exec_list_allowed_and_refused_audited case_exec_list_allowed_and_refused_audited
@@ -288,4 +319,5 @@ run_case strict_refuses_rw_inside_read_only case_strict_refuses_rw_inside_read_o
 run_case exec_list_needs_the_loader case_exec_list_needs_the_loader
 run_case best_effort_runs_degraded case_best_effort_runs_degraded
 run_case bpf_lsm_enforces_deny_inside_granted_tree case_bpf_lsm_enforces_deny_inside_granted_tree
+run_case result_counts_file_exec_syscall_denials case_result_counts_file_exec_syscall_denials
 finish

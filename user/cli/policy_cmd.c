@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "core/resolve.h"
 #include "util/json.h"
 #include "policy.h"
 
@@ -102,6 +103,8 @@ static int expand_path(const char *path, struct strv *out)
 	struct stat st;
 	int n, r = 0;
 
+	if (strcmp(path, "-") == 0)
+		return strv_add_unique(out, "<stdin>");	/* as the loader names it */
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return strv_add_unique(out, path);
 	n = scandir(path, &ents, is_toml, byte_order);
@@ -192,6 +195,7 @@ static void json_strings(struct json_writer *w, const char *key, char *const *v,
 struct check_result {
 	const char *env;
 	const struct sbx_policy *policy;	/* NULL when the load failed */
+	bool refused;				/* loaded, but sbx run would refuse some of it */
 	struct sbx_diags diags;
 	struct strv files;			/* every file checked */
 	struct strv invalid;			/* files with at least one error */
@@ -207,13 +211,52 @@ static int check_collect_files(struct check_result *c, char *const *paths, size_
 			r = strv_add_unique(&c->files, c->policy->files[i]);
 	for (size_t i = 0; !c->policy && r == 0 && i < n; i++)
 		r = expand_path(paths[i], &c->files);
+	/* a problem of the whole policy (an unknown --env) makes no file invalid */
 	for (size_t i = 0; r == 0 && i < c->diags.n; i++)
-		if (c->diags.v[i].file) {
-			r = strv_add_unique(&c->files, c->diags.v[i].file);
-			if (r == 0)
-				r = strv_add_unique(&c->invalid, c->diags.v[i].file);
-		}
+		if (c->diags.v[i].file && strv_contains(&c->files, c->diags.v[i].file))
+			r = strv_add_unique(&c->invalid, c->diags.v[i].file);
 	return r;
+}
+
+/* Adds a problem at pos to the list (the loader's list: same shape, same output). */
+static int add_diag(struct sbx_diags *d, const struct sbx_srcpos *pos, const char *msg)
+{
+	struct sbx_diag *v = realloc(d->v, (d->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	d->v = v;
+	v[d->n] = (struct sbx_diag){ .file = strdup(pos->file ? pos->file : "<policy>"),
+				     .line = pos->line, .col = pos->col, .msg = strdup(msg) };
+	if (!v[d->n].file || !v[d->n].msg) {
+		free(v[d->n].file);
+		free(v[d->n].msg);
+		return -ENOMEM;
+	}
+	d->n++;
+	return 0;
+}
+
+/* What `sbx run` would refuse of a valid profile whatever the host, decided by
+ * the same functions as there, so that both say the same at the same place.
+ * Returns the number of refusals found, or -ENOMEM. */
+static int check_refusals(const struct sbx_policy *pol, struct sbx_diags *d)
+{
+	char msg[512];
+	int n = 0;
+
+	for (size_t i = 0; i < pol->n_profiles; i++) {
+		const struct sbx_profile *p = &pol->profiles[i];
+
+		for (size_t e = 0; sbx_resolve_refusal(p, &e, msg, sizeof(msg)) != -ENOENT; e++) {
+			if (p->enforcement != SBX_ENFORCE_STRICT)
+				continue;
+			if (add_diag(d, &p->net.entries[e].pos, msg) < 0)
+				return -ENOMEM;
+			n++;
+		}
+	}
+	return n;
 }
 
 static const char *plural(size_t n, const char *one, const char *many)
@@ -236,7 +279,7 @@ static int check_report_json(const struct check_result *c)
 
 	cli_json_begin(&w);
 	json_begin_object(&w);
-	json_kv_bool(&w, "ok", p != NULL);
+	json_kv_bool(&w, "ok", p != NULL && !c->refused);
 	json_kv_string(&w, "env", c->env);
 	json_strings(&w, "files", c->files.v, c->files.n);
 	json_key(&w, "profiles");
@@ -279,8 +322,16 @@ static int check_run(const struct cli_verb *self, int argc, char **argv)
 		log_error_errno(r, "loading policy: %m");
 		return SBX_EXIT_FAILURE;
 	}
+	r = p ? check_refusals(p, &c.diags) : 0;
+	if (r < 0) {
+		sbx_diags_free(&c.diags);
+		sbx_policy_free(p);
+		log_error_errno(r, "checking policy: %m");
+		return SBX_EXIT_FAILURE;
+	}
 	c.policy = p;
-	ok = p != NULL;
+	c.refused = r > 0;
+	ok = p != NULL && !c.refused;
 	r = check_collect_files(&c, a.args, (size_t)a.n_args);
 	if (r < 0)
 		log_error_errno(r, "listing policy files: %m");

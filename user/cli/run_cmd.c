@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* `sbx run`: load the policy, pick the profile and provider, run, report. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/enforce.h"
@@ -11,7 +14,7 @@
 
 enum {
 	OPT_POLICY = 1, OPT_PROFILE, OPT_PROVIDER, OPT_ENV, OPT_RESULT, OPT_AUDIT,
-	OPT_TIMEOUT, OPT_MEMORY, OPT_CPU, OPT_PIDS, OPT_RING,
+	OPT_TIMEOUT, OPT_MEMORY, OPT_CPU, OPT_PIDS, OPT_RING, OPT_RESULT_FD,
 };
 
 static const struct cli_option run_opts[] = {
@@ -20,14 +23,15 @@ static const struct cli_option run_opts[] = {
 	{ "result", 0, true, OPT_RESULT },	{ "audit", 0, true, OPT_AUDIT },
 	{ "timeout", 0, true, OPT_TIMEOUT },	{ "memory", 0, true, OPT_MEMORY },
 	{ "cpu", 0, true, OPT_CPU },		{ "pids", 0, true, OPT_PIDS },
-	{ "ring-size", 0, true, OPT_RING },	{ 0 }
+	{ "ring-size", 0, true, OPT_RING },	{ "result-fd", 0, true, OPT_RESULT_FD },
+	{ 0 }
 };
 
 struct run_args {
 	const char *policies[64];
 	size_t n_policies;
 	const char *profile, *provider, *env, *result, *audit;
-	const char *timeout, *memory, *cpu, *pids, *ring;
+	const char *timeout, *memory, *cpu, *pids, *ring, *result_fd;
 };
 
 static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct run_args *ra)
@@ -51,12 +55,15 @@ static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct 
 		case OPT_CPU: ra->cpu = a->arg; break;
 		case OPT_PIDS: ra->pids = a->arg; break;
 		case OPT_RING: ra->ring = a->arg; break;
+		case OPT_RESULT_FD: ra->result_fd = a->arg; break;
 		}
 	}
 	if (r < 0)
 		return r;
 	if (a->n_args == 0)
 		return cli_usage(self, "missing the command to run (after --)");
+	if (ra->result && ra->result_fd)
+		return cli_usage(self, "--result and --result-fd are exclusive");
 	if (ra->n_policies == 0 && getenv("SBX_POLICY") && *getenv("SBX_POLICY"))
 		ra->policies[ra->n_policies++] = getenv("SBX_POLICY");
 	if (ra->n_policies == 0)
@@ -215,6 +222,9 @@ static void result_audit(struct json_writer *w, const struct sbx_run_result *r)
 	json_kv_uint(w, "net.socket", r->denials[SBX_EV_SOCK_CREATE]);
 	json_kv_uint(w, "net.packet", r->denials[SBX_EV_NET_PACKET]);
 	json_kv_uint(w, "net.quota", r->denials[SBX_EV_NET_QUOTA]);
+	json_kv_uint(w, "file", r->denials[SBX_EV_FILE]);
+	json_kv_uint(w, "exec", r->exec_denials);
+	json_kv_uint(w, "syscall", r->denials[SBX_EV_SYSCALL_DENIED]);
 	json_end_object(w);
 	json_key(w, "audit");
 	json_begin_object(w);
@@ -225,15 +235,88 @@ static void result_audit(struct json_writer *w, const struct sbx_run_result *r)
 	json_end_object(w);
 }
 
-static int write_result(const char *path, const struct sbx_profile *p, const struct sbx_provider *pv,
-			const struct sbx_run_result *r)
+/* Where the result goes, opened before the workload starts, so that a
+ * destination sbx cannot write fails the run (125) before anything ran. "-"
+ * is stderr: stdout carries the workload's output and nothing else. Every
+ * descriptor is close-on-exec: the workload cannot write a result of its own. */
+struct result_out {
+	FILE *f;
+	const char *path;		/* a file sbx made: removed when no result comes */
+};
+
+static int open_result_fd(const char *arg, struct result_out *out)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "we") : stdout;
+	char *end;
+	long fd;
+	int fl;
+
+	errno = 0;
+	fd = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || fd < 3 || fd > INT_MAX)
+		return log_error("--result-fd '%s': expected a descriptor number of 3 or more "
+				 "(--result - writes to stderr)", arg);
+	fl = fcntl((int)fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+		return log_error("--result-fd %ld: %s", fd, fl < 0 ? "not an open descriptor" :
+				 "not open for writing");
+	if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 || !(out->f = fdopen((int)fd, "w")))
+		return log_error_errno(-errno, "--result-fd %ld: %m", fd);
+	return 0;
+}
+
+static int open_result(const struct run_args *ra, struct result_out *out)
+{
+	int fd;
+
+	*out = (struct result_out){ 0 };
+	if (ra->result_fd)
+		return open_result_fd(ra->result_fd, out);
+	if (!ra->result)
+		return 0;
+	if (!strcmp(ra->result, "-")) {
+		out->f = stderr;
+		return 0;
+	}
+	fd = open(ra->result, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		out->path = ra->result;
+	else if (errno == EEXIST)
+		fd = open(ra->result, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || !(out->f = fdopen(fd, "w"))) {
+		int e = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		if (out->path)
+			unlink(out->path);
+		return log_error_errno(e, "--result %s: %m", ra->result);
+	}
+	return 0;
+}
+
+/* Closes the destination; a file sbx made for a run that has no result
+ * (sbx failed before the workload ran) is removed again. */
+static void close_result(struct result_out *out, bool written)
+{
+	if (!out->f)
+		return;
+	if (out->f != stderr)
+		fclose(out->f);
+	if (!written && out->path)
+		unlink(out->path);
+	out->f = NULL;
+}
+
+static int write_result(struct result_out *out, const struct sbx_profile *p,
+			const struct sbx_provider *pv, const struct sbx_run_result *r)
+{
 	struct json_writer w;
+	FILE *f = out->f;
 	int rc;
 
-	if (!f)
-		return log_error_errno(-errno, "--result %s: %m", path);
+	/* an existing file held an older result: replace it, not overwrite a prefix */
+	if (f != stderr && fflush(f) == 0 && ftruncate(fileno(f), 0) < 0 && errno != EINVAL)
+		return log_error_errno(-errno, "--result: %m");
 	json_init(&w, f, cli_opts.pretty);
 	json_begin_object(&w);
 	json_kv_string(&w, "sandbox", r->id[0] ? r->id : NULL);
@@ -246,6 +329,7 @@ static int write_result(const char *path, const struct sbx_profile *p, const str
 	else
 		json_kv_null(&w, "signal");
 	json_kv_bool(&w, "timed_out", r->timed_out);
+	json_kv_bool(&w, "exec_failed", r->exec_failed);
 	json_kv_bool(&w, "oom_killed", r->oom_killed);
 	json_kv_uint(&w, "wall_ms", r->wall_ns / 1000000);
 	json_kv_uint(&w, "cpu_ms", r->cpu_us / 1000);
@@ -262,8 +346,10 @@ static int write_result(const char *path, const struct sbx_profile *p, const str
 	json_end_array(&w);
 	json_end_object(&w);
 	rc = json_finish(&w);
-	if (f != stdout)
-		fclose(f);
+	if (rc == 0 && fflush(f) != 0)
+		rc = -errno;
+	if (rc < 0)
+		log_error_errno(rc, "writing the result: %m");
 	return rc;
 }
 
@@ -276,22 +362,29 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	struct sbx_run_result res;
 	struct sbx_profile prof;
 	struct sbx_run_opts o = { 0 };
+	struct result_out out;
 	struct cli_parser a;
+	bool written = false;
 	int r, code = SBX_EXIT_SBX_FAILED;
 
 	cli_parser_init(&a, self, run_opts, argc, argv);
 	a.stop_at_args = true;
 	r = parse_args(self, &a, &ra);
-	if (r < 0)
-		return cli_parse_exit(r);
+	/* Usage errors exit 125 like docker run, podman run and env: the codes
+	 * below 124 are the workload's (DESIGN.md section 7). */
+	if (r == -ECANCELED)
+		return SBX_EXIT_OK;	/* --help */
 	if (r)
-		return r;
+		return SBX_EXIT_SBX_FAILED;
+	if (open_result(&ra, &out) < 0)
+		return SBX_EXIT_SBX_FAILED;
 	r = sbx_policy_load(ra.policies, ra.n_policies, ra.env ? ra.env : getenv("SBX_ENV"), &pol, &diags);
 	if (r < 0) {
 		print_diags(&diags);
 		sbx_diags_free(&diags);
 		if (r != -EINVAL)
 			log_error_errno(r, "loading policy: %m");
+		close_result(&out, false);
 		return SBX_EXIT_SBX_FAILED;
 	}
 	found = pick_profile(pol, ra.profile);
@@ -321,10 +414,12 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		o.audit_path = ra.audit;
 		o.result_path = ra.result;
 		code = sbx_run(&o, &res, stderr);
-		if (ra.result && code != SBX_EXIT_SBX_FAILED)
-			write_result(ra.result, &prof, o.provider, &res);
+		/* no result when sbx failed; a workload's own 125 has one */
+		if (out.f && !res.failed)
+			written = write_result(&out, &prof, o.provider, &res) == 0;
 		sbx_run_result_free(&res);
 	}
+	close_result(&out, written);
 	free(cmd);
 	sbx_policy_free(pol);
 	return code;
@@ -336,8 +431,8 @@ const struct cli_verb cli_verb_run = {
 	.run = run_run,
 	.summary = "run a command in a sandbox under a policy profile",
 	.synopsis = "run [-P|--policy PATH]... [--profile NAME] [--provider NAME|auto] [--env NAME]\n"
-		    "    [--audit FILE|-] [--result FILE|-] [--timeout D] [--memory S] [--cpu N]\n"
-		    "    [--pids N] [--ring-size S] -- CMD [ARG]...",
+		    "    [--audit FILE|-] [--result FILE|- | --result-fd N] [--timeout D] [--memory S]\n"
+		    "    [--cpu N] [--pids N] [--ring-size S] -- CMD [ARG]...",
 	.description =
 		"  Create a sandbox for the profile, start CMD inside it from its first\n"
 		"  instruction, and wait for it. The sandbox gets its own cgroup below sbx's\n"
@@ -362,7 +457,10 @@ const struct cli_verb cli_verb_run = {
 		"  --provider NAME    provider to use instead of the profile's (or auto)\n"
 		"  --env NAME         apply the overlay [env.NAME]; default $SBX_ENV\n"
 		"  --audit FILE|-     also write the audit events as JSON lines to FILE or stderr\n"
-		"  --result FILE|-    write the execution result as one JSON object\n"
+		"  --result FILE|-    write the execution result as one JSON object to FILE,\n"
+		"                     or to stderr for - (stdout stays the workload's alone)\n"
+		"  --result-fd N      write the result to the inherited descriptor N (>= 3),\n"
+		"                     e.g. --result-fd 3 3>result.json; never seen by CMD\n"
 		"  --timeout D        tighten the profile's timeout (30s, 1m30s, 250ms)\n"
 		"  --memory S         tighten the memory limit (64M, 1G)\n"
 		"  --cpu N            tighten the CPU limit (0.5, 2)\n"
@@ -370,16 +468,20 @@ const struct cli_verb cli_verb_run = {
 		"  --ring-size S      per-sandbox ring buffer size when sbx loads its programs\n"
 		"  -h, --help         show this help\n",
 	.exit_status =
-		"  N    the workload's exit status\n"
-		"  2    usage error (unknown option, missing command)\n"
+		"  N      the workload's exit status (0-255)\n"
 		"  128+N  the workload died of signal N\n"
-		"  124  the workload timed out (SIGTERM, then SIGKILL after 2 s)\n"
-		"  125  sbx itself failed: bad policy, unenforceable profile, setup error\n"
-		"  126  the command could not be executed\n"
-		"  127  the command was not found\n",
+		"  124    the workload timed out (SIGTERM, then SIGKILL after 2 s)\n"
+		"  125    sbx itself failed: usage error, bad policy, unenforceable profile,\n"
+		"         setup error; nothing ran, or sbx lost track of the workload\n"
+		"  126    the command could not be executed\n"
+		"  127    the command was not found\n"
+		"  A workload may itself exit 124-127; the result tells them apart: none is\n"
+		"  written when sbx failed, \"timed_out\" is true only after a timeout and\n"
+		"  \"exec_failed\" only when CMD could not be executed.\n",
 	.examples =
 		"  sbx run --policy policy/examples/demo-host.toml --audit - -- \\\n"
 		"      bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081'\n"
-		"  sbx run -P web.toml --profile fetch --result - -- python3 fetch.py\n",
+		"  sbx run -P web.toml --profile fetch --result - -- python3 fetch.py >page.html\n"
+		"  sbx run -P web.toml --result-fd 3 -- ./job 3>result.json | consumer\n",
 	.sub = NULL,
 };

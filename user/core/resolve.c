@@ -79,6 +79,26 @@ static int resolve_host(struct sbx_resolved *r, const struct sbx_net_entry *e, s
 	return rc;
 }
 
+int sbx_resolve_refusal(const struct sbx_profile *p, size_t *i, char *msg, size_t len)
+{
+	for (; *i < p->net.n_entries; (*i)++) {
+		const struct sbx_net_entry *e = &p->net.entries[*i];
+
+		if (e->kind != SBX_NET_ENTRY_WILDCARD)
+			continue;
+		if (p->enforcement != SBX_ENFORCE_STRICT) {
+			snprintf(msg, len, "wildcard host names need DNS-aware enforcement, which sbx "
+				 "does not have yet");
+			return 0;
+		}
+		snprintf(msg, len, "wildcard network entry '%s' cannot be enforced (DNS-aware "
+			 "enforcement is not available); refusing under enforcement = \"strict\" "
+			 "(\"best-effort\" runs with it unenforced)", e->text);
+		return -EOPNOTSUPP;
+	}
+	return -ENOENT;
+}
+
 static int resolve_one(const struct sbx_profile *p, struct sbx_resolved *r, size_t i,
 		       char *err, size_t errlen)
 {
@@ -86,19 +106,18 @@ static int resolve_one(const struct sbx_profile *p, struct sbx_resolved *r, size
 	bool strict = p->enforcement == SBX_ENFORCE_STRICT;
 	const char *gai = NULL;
 	char why[256];
+	size_t at = i;
 	int rc;
 
 	if (e->kind == SBX_NET_ENTRY_ADDR)
 		return push(r, e, i);
 	if (e->kind == SBX_NET_ENTRY_WILDCARD) {
-		if (!strict)
-			return note_unenforced(r, e, "wildcard host names need DNS-aware enforcement, "
-					       "which sbx does not have yet");
-		snprintf(err, errlen, "%s:%u:%u: wildcard network entry '%s' cannot be enforced "
-			 "(DNS-aware enforcement is not available); refusing under enforcement = "
-			 "\"strict\" (\"best-effort\" runs with it unenforced)",
-			 e->pos.file ? e->pos.file : "?", e->pos.line, e->pos.col, e->text);
-		return -EOPNOTSUPP;
+		rc = sbx_resolve_refusal(p, &at, why, sizeof(why));
+		if (rc == 0)
+			return note_unenforced(r, e, why);
+		snprintf(err, errlen, "%s:%u:%u: error: %s", e->pos.file ? e->pos.file : "?",
+			 e->pos.line, e->pos.col, why);
+		return rc;
 	}
 	rc = resolve_host(r, e, i, &gai);
 	if (rc != -EHOSTUNREACH)
@@ -107,7 +126,7 @@ static int resolve_one(const struct sbx_profile *p, struct sbx_resolved *r, size
 		snprintf(why, sizeof(why), "cannot resolve '%s': %s", e->host, gai);
 		return note_unenforced(r, e, why);
 	}
-	snprintf(err, errlen, "%s:%u:%u: network entry '%s': cannot resolve '%s': %s; refusing "
+	snprintf(err, errlen, "%s:%u:%u: error: network entry '%s': cannot resolve '%s': %s; refusing "
 		 "under enforcement = \"strict\"", e->pos.file ? e->pos.file : "?", e->pos.line,
 		 e->pos.col, e->text, e->host, gai);
 	return rc;
@@ -121,8 +140,10 @@ int sbx_resolve(const struct sbx_profile *p, struct sbx_resolved *ret, char *err
 	for (size_t i = 0; i < p->net.n_entries && !rc; i++)
 		rc = resolve_one(p, &r, i, err, errlen);
 	if (!rc && r.n > SBX_MAX_NET_RULES) {
-		snprintf(err, errlen, "profile '%s': %zu network entries after resolving host names; "
-			 "at most %d fit the kernel maps", p->name, r.n, SBX_MAX_NET_RULES);
+		snprintf(err, errlen, "%s:%u:%u: error: profile '%s': %zu network entries after "
+			 "resolving host names; at most %d fit the kernel maps",
+			 p->pos.file ? p->pos.file : "?", p->pos.line, p->pos.col, p->name, r.n,
+			 SBX_MAX_NET_RULES);
 		rc = -E2BIG;
 	}
 	if (rc) {

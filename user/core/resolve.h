@@ -21,7 +21,18 @@ struct sbx_resolved {
 	size_t n_unenforced;
 };
 
-/* Returns 0, -ENOMEM, or -EHOSTUNREACH/-EOPNOTSUPP with err naming the entry. */
+/*
+ * The decision about entries that no host can enforce today (wildcard host
+ * names: sbx has no DNS-aware enforcement yet), made here for both `sbx run`
+ * and `sbx policy check`. Looks from entry *i on; at the first such entry
+ * sets *i to it and fills msg: returns -EOPNOTSUPP (refused: strict) or 0
+ * (best-effort: run with the entry unenforced, msg says why). Returns -ENOENT
+ * when no entry from *i on is one.
+ */
+int sbx_resolve_refusal(const struct sbx_profile *p, size_t *i, char *msg, size_t len);
+
+/* Returns 0, -ENOMEM, or -EHOSTUNREACH/-EOPNOTSUPP with err naming the entry
+ * as "FILE:LINE:COL: error: MESSAGE", the form of policy errors. */
 int sbx_resolve(const struct sbx_profile *p, struct sbx_resolved *ret, char *err, size_t errlen);
 void sbx_resolved_free(struct sbx_resolved *r);
 

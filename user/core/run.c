@@ -139,10 +139,14 @@ static int on_event(void *ctx, void *data, size_t size)
 	json_init(&w, s->abuf_f, false);
 	if (sbx_audit_event_json(&w, &s->actx, data, size) < 0)
 		return 0;
-	if (h->type == SBX_EV_SOCK_CREATE || h->type == SBX_EV_NET_QUOTA ||
-	    h->type == SBX_EV_SYSCALL_DENIED ||
-	    ((h->type == SBX_EV_NET_CONNECT || h->type == SBX_EV_NET_SEND || h->type == SBX_EV_NET_BIND ||
-	      h->type == SBX_EV_NET_PACKET || h->type == SBX_EV_FILE) && n->verdict == SBX_VERDICT_DENY))
+	if (h->type == SBX_EV_FILE && size >= sizeof(struct sbx_ev_file) && n->verdict == SBX_VERDICT_DENY &&
+	    (((const struct sbx_ev_file *)data)->op == SBX_FOP_EXEC ||
+	     ((const struct sbx_ev_file *)data)->op == SBX_FOP_MMAP_EXEC))
+		res->exec_denials++;	/* an exec, not a file access: counted apart */
+	else if (h->type == SBX_EV_SOCK_CREATE || h->type == SBX_EV_NET_QUOTA ||
+		 h->type == SBX_EV_SYSCALL_DENIED ||
+		 ((h->type == SBX_EV_NET_CONNECT || h->type == SBX_EV_NET_SEND || h->type == SBX_EV_NET_BIND ||
+		   h->type == SBX_EV_NET_PACKET || h->type == SBX_EV_FILE) && n->verdict == SBX_VERDICT_DENY))
 		res->denials[h->type]++;
 	return 0;
 }
@@ -387,8 +391,13 @@ static int setup(struct run_state *s)
 	int r;
 
 	r = sbx_resolve(p, &s->rs, why, sizeof(why));
+	if (r < 0 && r != -ENOMEM) {
+		/* "FILE:LINE:COL: error: ...", as sbx policy check says it */
+		fprintf(s->err, "%s\n", why);
+		return r;
+	}
 	if (r < 0)
-		return fail(s, r, "%s", why);
+		return fail(s, r, "resolving host names: %s", strerror(-r));
 	r = sbx_bpf_open(&s->bpf, s->o->ring_size, 0, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "BPF setup: %s", why);
@@ -715,6 +724,7 @@ int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_
 			code = exit_code_of(&s, status);
 	}
 	res->exit_code = code;
+	res->failed = r < 0;
 	res->wall_ns = now_ns(CLOCK_MONOTONIC) - t0;
 	teardown(&s, &old);
 	return code;

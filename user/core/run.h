@@ -21,13 +21,14 @@ struct sbx_run_opts {
 	const struct sbx_provider *provider;
 	char *const *argv;
 	const char *audit_path;		/* "-" = stderr, NULL = none (the log still gets them) */
-	const char *result_path;	/* "-" = stdout, NULL = none */
+	const char *result_path;	/* "-" = stderr, NULL = none (written by the caller) */
 	uint32_t ring_size;		/* when sbx loads the programs; 0 = default */
 };
 
 struct sbx_run_result {
 	char id[32];
 	int exit_code;			/* what sbx exits with */
+	bool failed;			/* sbx failed (exit_code 125 is sbx's, not the workload's) */
 	int status_code;		/* workload exit status, -1 if signalled */
 	int signal;
 	bool timed_out;
@@ -38,7 +39,8 @@ struct sbx_run_result {
 	struct sbx_stats st;
 	struct sbx_drops drops;
 	uint64_t events, seq_gaps;
-	uint64_t denials[16];		/* by event type */
+	uint64_t denials[16];		/* by event type; SBX_EV_FILE without execs */
+	uint64_t exec_denials;		/* SBX_EV_FILE denials of exec and mmap(PROT_EXEC) */
 	char **degraded;		/* what was not enforced, and why */
 	size_t n_degraded;
 };

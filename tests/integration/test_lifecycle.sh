@@ -156,6 +156,16 @@ case_ps_and_stats_show_running_sandbox()
 	eq "stats: connect_denied" "$(jq -r .connect_denied <<<"$st")" 2
 	[ "$(jq -r .bytes_out <<<"$st")" -ge $((4 * 128)) ] || fail "stats: bytes_out $(jq -r .bytes_out <<<"$st") < 512"
 	[ "$(jq -r .cgroup <<<"$st")" = "$(cgroup_root)/$id" ] || fail "stats: cgroup $(jq -r .cgroup <<<"$st")"
+	# beside the network counters: memory now and at peak, CPU time, tasks
+	# (from cgroup2 or the v1 controllers, whichever this host has)
+	jq -e '(.memory_bytes > 0) and (.memory_peak_bytes >= .memory_bytes) and
+		(.cpu_user_ms | type) == "number" and (.cpu_system_ms | type) == "number" and
+		(.pids >= 2)' <<<"$st" >/dev/null ||
+		fail "stats: memory/cpu/pids missing or wrong: $(jq -c '{memory_bytes, memory_peak_bytes, cpu_user_ms, cpu_system_ms, pids}' <<<"$st")"
+	"$SBX" stats "$id" >"$T_TMP/stats.txt" || fail "sbx stats $id failed"
+	grep -Eq '^memory +[0-9.]+ [KMG]?i?B now, [0-9.]+ [KMG]?i?B peak$' "$T_TMP/stats.txt" &&
+		grep -Eq '^cpu time +[0-9.]+ s \([0-9.]+ user, [0-9.]+ system\)$' "$T_TMP/stats.txt" &&
+		grep -Eq '^pids +[0-9]+$' "$T_TMP/stats.txt" || fail "sbx stats (text) lacks memory/cpu/pids: $(cat "$T_TMP/stats.txt")"
 	# the order of the brief: ID first, option after it; and a unique prefix
 	st=$("$SBX" stats "$id" --json) || fail "sbx stats $id --json failed"
 	eq "stats ID --json" "$(jq -r .connect_denied <<<"$st")" 2

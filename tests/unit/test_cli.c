@@ -21,15 +21,16 @@ static char tmpdir[] = "/tmp/sbx-test-cli-XXXXXX";
 static char good[128], bad[128], poldir[128];
 
 /*
- * line 1..: [defaults] gives every profile a timeout and memory; web
- * overrides cpu and has a network allow list; the prod overlay changes the
- * default timeout.
+ * line 1..: [defaults] gives every profile a timeout and memory, and
+ * best-effort enforcement (web's wildcard entry is refused under strict);
+ * web overrides cpu and has a network allow list; the prod overlay changes
+ * the default timeout.
  */
 static const char good_toml[] =
 	"[defaults]\n"
 	"timeout = \"30s\"\n"
 	"memory = \"64MiB\"\n"
-	"\n"
+	"enforcement = \"best-effort\"\n"
 	"[profile.web]\n"
 	"cpu = 0.5\n"
 	"\n"
@@ -588,6 +589,69 @@ static void test_version_text_and_json(void **state)
 	run_free(&r);
 }
 
+/* ---- exit statuses of usage errors ------------------------------------------ */
+
+/* sbx run's usage errors are 125 (the codes below 124 are the workload's);
+ * every other verb's are 2. Nothing here needs root: the parser refuses first. */
+static void test_usage_errors_exit_2_but_run_exits_125(void **state)
+{
+	static const char *const verbs[][2] = {
+		{ "ps", NULL }, { "stats", NULL }, { "kill", NULL }, { "audit", NULL },
+		{ "policy", "check" }, { "policy", "show" }, { "providers", NULL },
+		{ "features", NULL }, { "unload", NULL }, { "help", NULL }, { "version", NULL },
+	};
+	struct run r;
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (verbs[i][1])
+			SBX(&r, verbs[i][0], verbs[i][1], "--no-such-option");
+		else
+			SBX(&r, verbs[i][0], "--no-such-option");
+		if (r.rc != 2)
+			fail_msg("sbx %s %s --no-such-option: exit %d, expected 2", verbs[i][0],
+				 verbs[i][1] ? verbs[i][1] : "", r.rc);
+		assert_contains(r.err, "unknown option '--no-such-option'");
+		run_free(&r);
+	}
+	SBX(&r, "run", "--no-such-option", "--", "true");
+	assert_int_equal(r.rc, 125);
+	assert_contains(r.err, "unknown option '--no-such-option'");
+	run_free(&r);
+	SBX(&r, "run", "-P", good, "--timeout");
+	assert_int_equal(r.rc, 125);
+	assert_contains(r.err, "this option needs a value: '--timeout'");
+	run_free(&r);
+	SBX(&r, "run", "-P", good, "--");
+	assert_int_equal(r.rc, 125);
+	assert_contains(r.err, "missing the command to run");
+	run_free(&r);
+	SBX(&r, "run", "-P", good, "--result", "x.json", "--result-fd", "3", "--", "true");
+	assert_int_equal(r.rc, 125);
+	assert_contains(r.err, "--result and --result-fd are exclusive");
+	run_free(&r);
+	SBX(&r, "run", "--help");
+	assert_int_equal(r.rc, 0);
+	assert_contains(r.out, "125    sbx itself failed");
+	run_free(&r);
+}
+
+/* --result-fd is checked before anything runs: a number >= 3 open for writing. */
+static void test_run_result_fd_is_validated_before_the_run(void **state)
+{
+	static const char *const bad_fds[] = { "1", "2", "x", "3x", "-4", "999" };
+	struct run r;
+
+	for (size_t i = 0; i < sizeof(bad_fds) / sizeof(bad_fds[0]); i++) {
+		SBX(&r, "run", "-P", good, "--profile", "batch", "--result-fd", bad_fds[i], "--",
+		    "/bin/sh", "-c", "exit 3");
+		if (r.rc != 125)
+			fail_msg("--result-fd %s: exit %d, expected 125 (%s)", bad_fds[i], r.rc, r.err);
+		assert_contains(r.err, "--result-fd");
+		run_free(&r);
+	}
+}
+
+
 /* ---- policy check ----------------------------------------------------------- */
 
 static void test_policy_check_valid_file_exits_0(void **state)
@@ -696,6 +760,110 @@ static void test_json_mode_usage_error_is_error_object(void **state)
 	assert_json(r.out, "'nosuchverb' in d['error']");
 	run_free(&r);
 }
+
+/* Runs sbx_main() with stdin read from path. */
+static void run_sbx_stdin(struct run *res, const char *path, const char *const *args)
+{
+	int fd = open(path, O_RDONLY), save = dup(0);
+
+	assert_true(fd >= 0 && save >= 0);
+	dup2(fd, 0);
+	close(fd);
+	run_sbx(res, args);
+	dup2(save, 0);
+	close(save);
+}
+
+static void test_policy_check_dash_reads_stdin(void **state)
+{
+	char want[300];
+	struct run r;
+
+	run_sbx_stdin(&r, good, (const char *const[]){ "policy", "check", "-", NULL });
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "1 file checked, 0 invalid, 0 errors\n");
+	run_free(&r);
+	run_sbx_stdin(&r, bad, (const char *const[]){ "policy", "check", "-", NULL });
+	assert_int_equal(r.rc, 1);
+	snprintf(want, sizeof(want), "<stdin>:3:1: error: unknown key 'memroy'");
+	assert_contains(r.err, want);
+	assert_contains(r.err, "1 file checked, 1 invalid, 2 errors\n");
+	run_free(&r);
+	/* stdin and a file: loaded together, as sbx run would */
+	run_sbx_stdin(&r, good, (const char *const[]){ "policy", "check", "--json", "-", poldir, NULL });
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(py_check(r.out, "d['files'][0] == '<stdin>' and len(d['files']) == 3"
+				  " and 'web' in d['profiles'] and 'a' in d['profiles']"), 0);
+	run_free(&r);
+}
+
+/* One file named twice (as itself, through its directory, through a
+ * symlink) is one file: not a profile defined twice. */
+static void test_policy_check_same_file_twice_is_one_file(void **state)
+{
+	char a[300], link[300];
+	struct run r;
+
+	snprintf(a, sizeof(a), "%s/a.toml", poldir);
+	snprintf(link, sizeof(link), "%s/good-link.toml", tmpdir);
+	unlink(link);
+	assert_int_equal(symlink(good, link), 0);
+	SBX(&r, "policy", "check", good, good, link);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "1 file checked, 0 invalid, 0 errors\n");
+	run_free(&r);
+	SBX(&r, "policy", "check", poldir, a);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "2 files checked, 0 invalid, 0 errors\n");
+	run_free(&r);
+	unlink(link);
+}
+
+/* An --env that no file defines is an error naming it, not a file error. */
+static void test_policy_check_unknown_env_names_it(void **state)
+{
+	struct run r;
+
+	SBX(&r, "policy", "check", "--env", "nosuch", good);
+	assert_int_equal(r.rc, 1);
+	assert_contains(r.err, "unknown environment 'nosuch'; defined: prod");
+	assert_contains(r.err, "1 file checked, 0 invalid, 1 error\n");
+	run_free(&r);
+	SBX(&r, "policy", "check", "--json", "--env", "nosuch", poldir);
+	assert_int_equal(r.rc, 1);
+	assert_int_equal(py_check(r.out, "not d['ok'] and d['summary']['files'] == 2"
+				  " and 'nosuch' in d['errors'][0]['message']"), 0);
+	run_free(&r);
+}
+
+/* What sbx run refuses whatever the host, check refuses with the same
+ * message at the entry's position: here a wildcard host name under strict. */
+static void test_policy_check_refuses_strict_wildcard_at_its_position(void **state)
+{
+	char path[300], want[1024];
+	struct run r;
+
+	snprintf(path, sizeof(path), "%s/wild.toml", tmpdir);
+	write_file(path, "[profile.w]\n"
+			 "[profile.w.network]\n"
+			 "mode = \"allow\"\n"
+			 "allow = [\"192.0.2.1:80\", \"*.example.org:443\"]\n");
+	SBX(&r, "policy", "check", path);
+	assert_int_equal(r.rc, 1);
+	snprintf(want, sizeof(want), "%s:4:26: error: wildcard network entry '*.example.org:443' cannot "
+		 "be enforced (DNS-aware enforcement is not available); refusing under enforcement = "
+		 "\"strict\" (\"best-effort\" runs with it unenforced)\n"
+		 "1 file checked, 1 invalid, 1 error\n", path);
+	assert_string_equal(r.err, want);
+	run_free(&r);
+	SBX(&r, "policy", "check", "--json", path);
+	assert_int_equal(r.rc, 1);
+	assert_int_equal(py_check(r.out, "not d['ok'] and d['errors'][0]['line'] == 4"
+				  " and d['errors'][0]['col'] == 26 and d['profiles'] == ['w']"), 0);
+	run_free(&r);
+	unlink(path);
+}
+
 
 /* ---- policy show -------------------------------------------------------------- */
 
@@ -1101,6 +1269,7 @@ static void test_binary_exit_statuses(void **state)
 	assert_int_equal(BIN("policy", "check", good), 0);
 	assert_int_equal(BIN("policy", "check", bad), 1);
 	assert_int_equal(BIN("pol", "sh", "--profile", "nope", good), 1);
+	assert_int_equal(BIN("run", "--no-such-option", "--", "true"), 125);
 }
 
 int main(void)
@@ -1126,7 +1295,13 @@ int main(void)
 		cmocka_unit_test(test_bad_option_through_main_exits_2),
 		cmocka_unit_test(test_log_error_errno_prints_strerror),
 		cmocka_unit_test(test_version_text_and_json),
+		cmocka_unit_test(test_usage_errors_exit_2_but_run_exits_125),
+		cmocka_unit_test(test_run_result_fd_is_validated_before_the_run),
 		cmocka_unit_test(test_policy_check_valid_file_exits_0),
+		cmocka_unit_test(test_policy_check_dash_reads_stdin),
+		cmocka_unit_test(test_policy_check_same_file_twice_is_one_file),
+		cmocka_unit_test(test_policy_check_unknown_env_names_it),
+		cmocka_unit_test(test_policy_check_refuses_strict_wildcard_at_its_position),
 		cmocka_unit_test(test_policy_check_directory_counts_its_toml_files),
 		cmocka_unit_test(test_policy_check_invalid_file_exits_1_with_positions),
 		cmocka_unit_test(test_policy_check_missing_path_is_usage_error),

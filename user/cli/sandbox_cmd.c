@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "core/sandbox.h"
+#include "kernel/limits.h"
 
 #define HELP_JSON \
 	"  -j, --json      print JSON on stdout\n" \
@@ -52,6 +53,80 @@ static void stats_json(struct json_writer *w, const struct sbx_stats *st, const 
 	json_kv_uint(w, "events", st->seq);
 	json_kv_uint(w, "events_dropped", d->ring);
 	json_kv_uint(w, "global_events_dropped", d->global);
+}
+
+/* Memory, CPU time and tasks from the sandbox's cgroups (cgroup2, or the v1
+ * hierarchies of a hybrid host); has_* false where no controller reports it. */
+static int read_usage(const struct sbx_sandbox_info *in, struct sbx_usage *u)
+{
+	struct sbx_instance p;
+	struct sbx_limits *l;
+	int r;
+
+	*u = (struct sbx_usage){ 0 };
+	r = sbx_instance_get(&p);
+	if (r < 0)
+		return r;
+	l = calloc(1, sizeof(*l));	/* PATH_MAX per hierarchy: not for the stack */
+	if (!l)
+		return -ENOMEM;
+	r = sbx_limits_open(l, p.name, in->id, in->cgroup);
+	if (r == 0)
+		r = sbx_limits_read(l, u);
+	free(l);
+	return r;
+}
+
+static void json_kv_known(struct json_writer *w, const char *key, bool known, uint64_t v)
+{
+	if (known)
+		json_kv_uint(w, key, v);
+	else
+		json_kv_null(w, key);
+}
+
+static void usage_json(struct json_writer *w, const struct sbx_usage *u)
+{
+	json_kv_known(w, "memory_bytes", u->has_memory, u->memory_bytes);
+	json_kv_known(w, "memory_peak_bytes", u->peak_memory_bytes > 0, u->peak_memory_bytes);
+	json_kv_known(w, "cpu_user_ms", u->has_cpu, u->cpu_user_us / 1000);
+	json_kv_known(w, "cpu_system_ms", u->has_cpu, u->cpu_system_us / 1000);
+	json_kv_known(w, "pids", u->has_pids, u->pids);
+}
+
+/* "12.5 MiB"; "-" when unknown. */
+static const char *fmt_bytes(bool known, uint64_t v, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	unsigned i = 0;
+
+	if (!known)
+		return "-";
+	while (d >= 1024 && i < 4) {
+		d /= 1024;
+		i++;
+	}
+	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", d, units[i]);
+	return buf;
+}
+
+static void usage_text(const struct sbx_usage *u)
+{
+	char now[32], peak[32];
+
+	printf("memory            %s now, %s peak\n", fmt_bytes(u->has_memory, u->memory_bytes, now, sizeof(now)),
+	       fmt_bytes(u->peak_memory_bytes > 0, u->peak_memory_bytes, peak, sizeof(peak)));
+	if (u->has_cpu)
+		printf("cpu time          %.3f s (%.3f user, %.3f system)\n",
+		       (double)(u->cpu_user_us + u->cpu_system_us) / 1e6, (double)u->cpu_user_us / 1e6,
+		       (double)u->cpu_system_us / 1e6);
+	else
+		printf("cpu time          -\n");
+	if (u->has_pids)
+		printf("pids              %llu\n", (unsigned long long)u->pids);
+	else
+		printf("pids              -\n");
 }
 
 static void info_json(struct json_writer *w, const struct sbx_sandbox_info *in)
@@ -154,6 +229,7 @@ static int find_one(const struct cli_verb *self, struct cli_parser *a, struct sb
 static int stats_run(const struct cli_verb *self, int argc, char **argv)
 {
 	struct sbx_sandbox_info in;
+	struct sbx_usage u;
 	struct sbx_stats st;
 	struct sbx_drops d;
 	struct cli_parser a;
@@ -172,10 +248,14 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 	sbx_bpf_close(&b);
 	if (r < 0)
 		return log_error_errno(r, "read counters: %m"), SBX_EXIT_FAILURE;
+	r = read_usage(&in, &u);
+	if (r < 0)
+		return log_error_errno(r, "read the cgroup usage of %s: %m", in.id), SBX_EXIT_FAILURE;
 	if (cli_opts.json) {
 		cli_json_begin(&w);
 		json_begin_object(&w);
 		info_json(&w, &in);
+		usage_json(&w, &u);
 		stats_json(&w, &st, &d);
 		json_end_object(&w);
 		return cli_json_end(&w) < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
@@ -183,6 +263,7 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 	printf("sandbox           %s (slot %u)\nprofile           %s\nprovider          %s\n"
 	       "pid               %d\ncgroup            %s\n", in.id, in.slot, in.profile, in.provider,
 	       (int)in.workload_pid, in.cgroup);
+	usage_text(&u);
 	printf("connect           %llu allowed, %llu denied\nsend              %llu allowed, %llu denied\n"
 	       "bind              %llu allowed, %llu denied\nsockets denied    %llu\n",
 	       (unsigned long long)st.connect_allowed, (unsigned long long)st.connect_denied,
@@ -287,10 +368,15 @@ const struct cli_verb cli_verb_stats = {
 	.summary = "show one sandbox's counters",
 	.synopsis = "stats [--json] ID",
 	.description =
-		"  Print every counter of a running sandbox: connects and sends allowed and\n"
-		"  denied, binds, refused sockets, bytes and packets in and out, packets\n"
-		"  dropped, quota hits, audit events emitted and dropped. ID may be a unique\n"
-		"  prefix of the sandbox id (with or without \"sbx-\").\n",
+		"  Print what a running sandbox uses and every counter of it: memory now\n"
+		"  and at its peak, CPU time (user and system) and tasks, read from its\n"
+		"  cgroups (cgroup2, or the v1 controllers of a hybrid host; \"-\", or null\n"
+		"  in JSON, where no controller reports one); connects and sends allowed\n"
+		"  and denied, binds, refused sockets, bytes and packets in and out,\n"
+		"  packets dropped, quota hits, audit events emitted and dropped. ID may be\n"
+		"  a unique prefix of the sandbox id (with or without \"sbx-\").\n"
+		"  JSON keys: memory_bytes, memory_peak_bytes, cpu_user_ms, cpu_system_ms,\n"
+		"  pids, then the counters as in sbx ps --json.\n",
 	.options = HELP_JSON,
 	.exit_status = "  0  success\n  1  no such sandbox, or its counters could not be read\n  2  usage error\n",
 	.examples = "  sbx stats sbx-1a2b3c4d\n  sbx stats --json 1a2b\n",

@@ -346,18 +346,19 @@ static int check_enforceable(struct run_state *s)
 }
 
 /* cgroup limits for every provider; what no controller here can enforce is
- * refused under strict, dropped and reported under best-effort. */
+ * refused under strict, dropped and reported under best-effort. Made without
+ * limits too: the memory controller then only accounts (sbx stats, the
+ * result's peak memory), which a hybrid host's cgroup2 cannot. */
 static int setup_limits(struct run_state *s)
 {
 	static const char *const names[SBX_LIMIT_N] = { "memory", "cpu", "pids" };
 	struct sbx_profile eff = *s->o->profile;
 	bool can[SBX_LIMIT_N], want[SBX_LIMIT_N] = { eff.memory_bytes, eff.cpu_milli, eff.pids };
 	char why[512] = "";
-	int r;
+	int r = 0;
 
-	if (!want[0] && !want[1] && !want[2])
-		return 0;
-	r = sbx_limits_probe(s->bpf.root.path, can, why, sizeof(why));
+	if (want[0] || want[1] || want[2])
+		r = sbx_limits_probe(s->bpf.root.path, can, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "cgroup limits: %s", why);
 	for (int i = 0; i < SBX_LIMIT_N; i++) {

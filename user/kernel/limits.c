@@ -870,6 +870,7 @@ static void read_cpu(const struct sbx_limits *l, struct sbx_usage *u)
 	    read_key(l->v2_path, "cpu.stat", "system_usec", &sys) == 0) {
 		u->cpu_user_us = user;
 		u->cpu_system_us = sys;
+		u->has_cpu = true;
 		return;
 	}
 	hz = sysconf(_SC_CLK_TCK);
@@ -879,6 +880,43 @@ static void read_cpu(const struct sbx_limits *l, struct sbx_usage *u)
 	/* USER_HZ ticks */
 	u->cpu_user_us = user * 1000000 / (uint64_t)hz;
 	u->cpu_system_us = sys * 1000000 / (uint64_t)hz;
+	u->has_cpu = true;
+}
+
+/* Memory in use now: memory.current (cgroup2), else memory.usage_in_bytes (v1). */
+static void read_memory_now(const struct sbx_limits *l, struct sbx_usage *u)
+{
+	const char *m = l->v1_path[SBX_V1_MEMORY];
+
+	u->has_memory = (l->v2_path[0] && read_u64(l->v2_path, "memory.current", &u->memory_bytes) == 0) ||
+			(m[0] && read_u64(m, "memory.usage_in_bytes", &u->memory_bytes) == 0);
+}
+
+static int count_lines(const char *dir, const char *name, uint64_t *ret)
+{
+	char path[PATH_MAX], line[64];
+	uint64_t n = 0;
+	FILE *f;
+
+	if (path_join(path, sizeof(path), dir, name) < 0 || !(f = fopen(path, "re")))
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	*ret = n;
+	return 0;
+}
+
+/* Tasks (threads, as pids.max counts them): pids.current of the pids
+ * controller, else the threads listed in the sandbox's cgroup2 directory
+ * (sub-cgroups that a workload made itself are then not counted). */
+static void read_pids_now(const struct sbx_limits *l, struct sbx_usage *u)
+{
+	const char *p = l->v1_path[SBX_V1_PIDS];
+
+	u->has_pids = (l->v2_path[0] && read_u64(l->v2_path, "pids.current", &u->pids) == 0) ||
+		      (p[0] && read_u64(p, "pids.current", &u->pids) == 0) ||
+		      (l->v2_path[0] && count_lines(l->v2_path, "cgroup.threads", &u->pids) == 0);
 }
 
 int sbx_limits_read(const struct sbx_limits *l, struct sbx_usage *ret)
@@ -890,7 +928,39 @@ int sbx_limits_read(const struct sbx_limits *l, struct sbx_usage *ret)
 	read_oom(l, &u);
 	read_peak(l, &u);
 	read_cpu(l, &u);
+	read_memory_now(l, &u);
+	read_pids_now(l, &u);
 	*ret = u;
+	return 0;
+}
+
+/* --- a sandbox of another sbx process ---------------------------------------- */
+
+/* The v1 directories sbx_limits_create makes for instance/id, where they exist. */
+static void find_v1(struct sbx_limits *l, const char *instance, const char *id)
+{
+	char base[PATH_MAX], dir[PATH_MAX];
+
+	for (int h = 0; h < SBX_V1_N; h++) {
+		if (v1_base(names[h], base, sizeof(base)) < 0)
+			continue;
+		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", base, instance) >= sizeof(dir) ||
+		    path_join(l->v1_path[h], PATH_MAX, dir, id) < 0 || !exists(l->v1_path[h], "."))
+			l->v1_path[h][0] = 0;
+		for (int j = 0; j < h && l->v1_path[h][0]; j++)
+			if (!strcmp(l->v1_path[j], l->v1_path[h]))
+				l->v1_path[h][0] = 0;	/* combined hierarchies (cpu,cpuacct) */
+	}
+}
+
+int sbx_limits_open(struct sbx_limits *l, const char *instance, const char *id, const char *v2_path)
+{
+	if (!l || !valid_name(instance) || !valid_name(id))
+		return -EINVAL;
+	memset(l, 0, sizeof(*l));
+	if (copy_str(l->v2_path, sizeof(l->v2_path), v2_path ? v2_path : "") < 0)
+		return -ENAMETOOLONG;
+	find_v1(l, instance, id);
 	return 0;
 }
 
@@ -899,20 +969,8 @@ int sbx_limits_read(const struct sbx_limits *l, struct sbx_usage *ret)
 void sbx_limits_reclaim(const char *instance, const char *id)
 {
 	struct sbx_limits l;
-	char base[PATH_MAX], dir[PATH_MAX];
 
-	if (!valid_name(instance) || !valid_name(id))
-		return;
-	memset(&l, 0, sizeof(l));
-	for (int h = 0; h < SBX_V1_N; h++) {
-		if (v1_base(names[h], base, sizeof(base)) < 0)
-			continue;
-		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", base, instance) >= sizeof(dir) ||
-		    path_join(l.v1_path[h], PATH_MAX, dir, id) < 0 || !exists(l.v1_path[h], "."))
-			l.v1_path[h][0] = 0;
-		for (int j = 0; j < h && l.v1_path[h][0]; j++)
-			if (!strcmp(l.v1_path[j], l.v1_path[h]))
-				l.v1_path[h][0] = 0;	/* combined hierarchies (cpu,cpuacct) */
-	}
-	sbx_limits_destroy(&l);
+	/* no cgroup2 path: its directory is the caller's to remove */
+	if (sbx_limits_open(&l, instance, id, NULL) == 0)
+		sbx_limits_destroy(&l);
 }

@@ -45,6 +45,9 @@ struct sbx_usage {
 	bool oom_killed;
 	uint64_t peak_memory_bytes;	/* 0 when no controller reports it */
 	uint64_t cpu_user_us, cpu_system_us;
+	uint64_t memory_bytes;		/* in use now */
+	uint64_t pids;			/* tasks now */
+	bool has_memory, has_cpu, has_pids; /* a controller reported it (else 0 = unknown) */
 };
 
 /* Which limits this host can enforce, and how, for `sbx features`/errors:
@@ -72,8 +75,15 @@ int sbx_limits_attach_self(const struct sbx_limits *l);
 /* Kills every process of the sandbox, in v1 cgroups too (freeze, kill, thaw). */
 int sbx_limits_kill(struct sbx_limits *l);
 
-/* OOM kills, peak memory and CPU time, read before destroy. */
+/* OOM kills, peak and current memory, CPU time and tasks, on cgroup2 or v1,
+ * read before destroy (or any time, after sbx_limits_open). */
 int sbx_limits_read(const struct sbx_limits *l, struct sbx_usage *ret);
+
+/* The limits of a running sandbox of this instance, made by another sbx
+ * process, for reading (sbx stats): its cgroup2 directory v2_path and the v1
+ * directories sbx_limits_create made for it, found as that process found
+ * them (beneath the v1 cgroup sbx runs in). Creates nothing. */
+int sbx_limits_open(struct sbx_limits *l, const char *instance, const char *id, const char *v2_path);
 
 /* Kills and removes the v1 cgroups of sandbox id of an instance whose
  * manager died without cleaning up (sbx_limits_destroy never ran). */

@@ -151,6 +151,9 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) $(HDRS) tests/unit/testutil.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -iquote tests/unit $< $(SAN_OBJS) -o $@ -lcmocka $(LDLIBS)
 
+# the example consumer is compiled into its test
+$(OUTPUT)/tests/test_consumer: docs/examples/sbx-consumer.c
+
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(POLICY_SRCS) $(HDRS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)

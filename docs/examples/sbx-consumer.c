@@ -3,7 +3,9 @@
  * sbx-consumer [-n COUNT] [-t SECONDS] [-s] [INSTANCE]: prints one line per
  * audit event of every sandbox, read from the pinned global ring buffer
  * /sys/fs/bpf/<INSTANCE>/sbx_events (INSTANCE: $SBX_INSTANCE, else "sbx").
- * Uses only the ABI of bpf/include/sbx_abi.h (docs/audit.md) and libbpf.
+ * Uses only the ABI of bpf/include/sbx_abi.h (docs/audit.md) and libbpf, and
+ * decodes every event type of it (tests/unit/test_consumer.c fails when a type
+ * is added to the ABI without a line here).
  * -n stops after COUNT events, -t after SECONDS, -s skips the backlog (events
  * stamped before the start). Exit: 0; 1 on error; 3 if -t expired first.
  */
@@ -29,6 +31,7 @@ static const char *const names[] = {
 	[SBX_EV_NET_CONNECT] = "net.connect",	  [SBX_EV_NET_SEND] = "net.send",
 	[SBX_EV_NET_BIND] = "net.bind",		  [SBX_EV_SOCK_CREATE] = "net.socket",
 	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
+	[SBX_EV_SYSCALL_DENIED] = "syscall.denied", [SBX_EV_FILE] = "file",
 };
 
 /* The smallest hdr.size of each known type: structs only grow at the end. */
@@ -38,7 +41,40 @@ static const size_t sizes[] = {
 	[SBX_EV_SANDBOX_START] = LIFE, [SBX_EV_SANDBOX_EXIT] = LIFE, [SBX_EV_NET_CONNECT] = NET,
 	[SBX_EV_NET_SEND] = NET, [SBX_EV_NET_BIND] = NET, [SBX_EV_SOCK_CREATE] = sizeof(struct sbx_ev_sock),
 	[SBX_EV_NET_QUOTA] = sizeof(struct sbx_ev_quota), [SBX_EV_NET_PACKET] = NET,
+	[SBX_EV_SYSCALL_DENIED] = sizeof(struct sbx_ev_syscall), [SBX_EV_FILE] = sizeof(struct sbx_ev_file),
 };
+
+/* enum sbx_file_op */
+static const char *const file_ops[] = {
+	[SBX_FOP_OPEN] = "open", [SBX_FOP_EXEC] = "exec", [SBX_FOP_MMAP_EXEC] = "mmap_exec",
+	[SBX_FOP_CREATE] = "create", [SBX_FOP_UNLINK] = "unlink", [SBX_FOP_RENAME] = "rename",
+	[SBX_FOP_LINK] = "link", [SBX_FOP_SYMLINK] = "symlink", [SBX_FOP_MKNOD] = "mknod",
+	[SBX_FOP_MKDIR] = "mkdir", [SBX_FOP_RMDIR] = "rmdir", [SBX_FOP_TRUNCATE] = "truncate",
+	[SBX_FOP_CHMOD] = "chmod", [SBX_FOP_CHOWN] = "chown", [SBX_FOP_MOUNT] = "mount",
+};
+
+static void print_rule(unsigned int rule)
+{
+	if (rule == SBX_RULE_DEFAULT)
+		printf(" rule=default");
+	else if (rule != SBX_RULE_NONE)
+		printf(" rule=%u", rule);
+}
+
+static void print_file(const struct sbx_ev_file *e)
+{
+	char path[SBX_MAX_PATH_LEN + 1];
+	const char *op = e->op < sizeof(file_ops) / sizeof(file_ops[0]) ? file_ops[e->op] : NULL;
+
+	memcpy(path, e->path, sizeof(e->path));
+	path[sizeof(e->path)] = 0;	/* may be truncated without its NUL */
+	printf(" verdict=%s backend=%s op=%s access=%s%s%s error=%d path=%s",
+	       e->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny",
+	       e->backend == SBX_FSB_BPF_LSM ? "bpf-lsm" : e->backend == SBX_FSB_LANDLOCK ? "landlock" : "?",
+	       op ? op : "?", e->access & SBX_FACC_R ? "r" : "", e->access & SBX_FACC_W ? "w" : "",
+	       e->access & SBX_FACC_X ? "x" : "", e->error, path);
+	print_rule(e->rule);
+}
 
 static int on_event(void *ctx, void *data, size_t len)
 {
@@ -74,15 +110,19 @@ static int on_event(void *ctx, void *data, size_t len)
 		const struct sbx_ev_quota *e = data;
 		printf(" verdict=deny bytes=%llu quota=%llu", (unsigned long long)e->bytes,
 		       (unsigned long long)e->quota);
+	} else if (h->type == SBX_EV_SYSCALL_DENIED) {
+		const struct sbx_ev_syscall *e = data;
+		printf(" verdict=deny nr=%u ret=%d args=0x%llx,0x%llx,0x%llx", e->nr, e->ret,
+		       (unsigned long long)e->args[0], (unsigned long long)e->args[1],
+		       (unsigned long long)e->args[2]);
+	} else if (h->type == SBX_EV_FILE) {
+		print_file(data);
 	} else {
 		const struct sbx_ev_net *e = data;
 		inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, addr, sizeof(addr));
 		printf(" verdict=%s addr=%s port=%u proto=%u", e->verdict == SBX_VERDICT_ALLOW ?
 		       "allow" : "deny", addr, e->port, e->proto);
-		if (e->rule == SBX_RULE_DEFAULT)
-			printf(" rule=default");
-		else if (e->rule != SBX_RULE_NONE)
-			printf(" rule=%u", e->rule);
+		print_rule(e->rule);
 	}
 	putchar('\n');
 	if (want && ++seen >= want)

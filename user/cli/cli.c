@@ -561,8 +561,9 @@ static const struct cli_verb cli_verb_root = {
 		"  1    the verb failed (e.g. invalid policy, unknown profile)\n"
 		"  2    usage error (unknown verb or option, missing argument)\n"
 		"  sbx run exits with the workload's status, 128+N when it was killed by\n"
-		"  signal N, 124 on timeout, 125 when sbx itself failed, 126 when the command\n"
-		"  cannot be executed and 127 when it is not found.\n",
+		"  signal N, 124 on timeout, 125 when sbx itself failed (usage errors of\n"
+		"  sbx run included), 126 when the command cannot be executed and 127 when\n"
+		"  it is not found.\n",
 	.examples =
 		"  sbx policy check policy/examples/\n"
 		"  sbx pol sh --env prod --json policy/examples/web.toml\n",

@@ -971,13 +971,16 @@ static const struct cli_verb verb_check = {
 	.cmd = "policy check",
 	.run = check_run,
 	.summary = "check policy files for errors",
-	.synopsis = "policy check [--env NAME] [--json] PATH...",
+	.synopsis = "policy check [--env NAME] [--json] PATH|-...",
 	.description =
-		"  Load the policy files named by each PATH (a file, or a directory whose\n"
-		"  *.toml files are read in name order) together, as sbx run would, and\n"
-		"  report every problem. Nothing is run and nothing is loaded into the\n"
-		"  kernel. The files are loaded as one policy, so a profile defined in two\n"
-		"  files is an error.\n"
+		"  Load the policy files named by each PATH (a file, a directory whose\n"
+		"  *.toml files are read in name order, or - for stdin) together, as sbx\n"
+		"  run would, and report every problem. The files are loaded as one\n"
+		"  policy, so a profile defined in two files is an error; one file named\n"
+		"  twice is loaded once. What sbx run would refuse on any host (today: a\n"
+		"  wildcard host name under enforcement = \"strict\") is reported too, with\n"
+		"  run's message and position. Nothing is run and nothing is loaded into\n"
+		"  the kernel.\n"
 		"\n"
 		"  Each problem is printed on stderr as FILE:LINE:COL: error: MESSAGE,\n"
 		"  followed by a summary such as \"2 files checked, 1 invalid, 3 errors\".\n"
@@ -991,7 +994,8 @@ static const struct cli_verb verb_check = {
 		HELP_GLOBAL_OPTS,
 	.exit_status =
 		"  0  every file is valid\n"
-		"  1  at least one file is invalid or could not be read\n"
+		"  1  at least one file is invalid or could not be read, or sbx run would\n"
+		"     refuse a profile\n"
 		"  2  usage error\n",
 	.examples =
 		"  sbx policy check policy/examples/\n"

@@ -69,6 +69,6 @@ const struct cli_verb cli_verb_providers = {
 		"  -j, --json      print JSON on stdout\n"
 		"  -p, --pretty    indent the JSON output; implies --json\n"
 		"  -h, --help      show this help\n",
-	.exit_status = "  0  success\n  2  usage error\n",
+	.exit_status = "  0  success\n  1  the output could not be written\n  2  usage error\n",
 	.examples = "  sbx providers\n  sbx providers --json | jq -r '.providers[] | select(.available) | .name'\n",
 };

@@ -135,6 +135,24 @@ allow = ["*.example.org:443"]'
 	eq "degraded" "$(jr b '.degraded | length')" 1
 }
 
+# What the profile's provider cannot enforce (core/enforce.c's table): here
+# user under the host provider. The same line from run and from check.
+case_check_and_run_refuse_provider_gap_alike()
+{
+	local line_run line_check
+	write_policy "$T_TMP/u.toml" t 'user = "nobody"' 'mode = "none"'
+	sbx_run u -P "$T_TMP/u.toml" -- touch "$T_TMP/u.ran"
+	expect_rc u 125
+	[ -e "$T_TMP/u.ran" ] && fail "the workload ran"
+	"$SBX" policy check "$T_TMP/u.toml" 2>"$T_TMP/check.err"
+	eq "policy check exit" "$?" 1
+	line_run=$(grep "cannot be enforced by provider 'host'" "$T_TMP/u.err")
+	line_check=$(grep "cannot be enforced by provider 'host'" "$T_TMP/check.err")
+	[ -n "$line_run" ] || fail "run names no gap: $(cat "$T_TMP/u.err")"
+	eq "check's line = run's line" "$line_check" "$line_run"
+	[[ $line_run == "$T_TMP/u.toml:2:10: error: profile 't': 'user' "* ]] || fail "not at the profile: $line_run"
+}
+
 # ---- the shipped examples -------------------------------------------------------
 
 # envs FILE: the [env.NAME] names a policy file defines.
@@ -201,6 +219,7 @@ run_case sbx_failure_has_no_result case_sbx_failure_has_no_result
 run_case result_dash_keeps_stdout_pure case_result_dash_keeps_stdout_pure
 run_case result_fd_is_the_callers_and_not_the_workloads case_result_fd_is_the_callers_and_not_the_workloads
 run_case check_and_run_refuse_wildcard_alike case_check_and_run_refuse_wildcard_alike
+run_case check_and_run_refuse_provider_gap_alike case_check_and_run_refuse_provider_gap_alike
 for EX_FILE in "$EXAMPLES"/*.toml; do
 	for EX_ENV in "" $(envs "$EX_FILE"); do
 		EX_ENVOPT=${EX_ENV:+--env $EX_ENV}

@@ -865,6 +865,35 @@ static void test_policy_check_refuses_strict_wildcard_at_its_position(void **sta
 }
 
 
+/* What the profile's provider cannot enforce is refused by check as by run
+ * (core/enforce.c): user under the host provider, strict; best-effort runs. */
+static void test_policy_check_refuses_what_the_provider_cannot_enforce(void **state)
+{
+	char path[300], want[1024];
+	struct run r;
+
+	snprintf(path, sizeof(path), "%s/user.toml", tmpdir);
+	write_file(path, "[profile.h]\n"
+			 "provider = \"host\"\n"
+			 "min_isolation = \"none\"\n"
+			 "user = \"nobody\"\n");
+	SBX(&r, "policy", "check", path);
+	assert_int_equal(r.rc, 1);
+	snprintf(want, sizeof(want), "%s:1:10: error: profile 'h': 'user' cannot be enforced by provider "
+		 "'host'", path);
+	assert_contains(r.err, want);
+	run_free(&r);
+	write_file(path, "[profile.h]\n"
+			 "provider = \"host\"\n"
+			 "min_isolation = \"none\"\n"
+			 "user = \"nobody\"\n"
+			 "enforcement = \"best-effort\"\n");
+	SBX(&r, "policy", "check", path);
+	assert_int_equal(r.rc, 0);
+	run_free(&r);
+	unlink(path);
+}
+
 /* ---- policy show -------------------------------------------------------------- */
 
 static void test_policy_show_json_resolved_values(void **state)
@@ -1302,6 +1331,7 @@ int main(void)
 		cmocka_unit_test(test_policy_check_same_file_twice_is_one_file),
 		cmocka_unit_test(test_policy_check_unknown_env_names_it),
 		cmocka_unit_test(test_policy_check_refuses_strict_wildcard_at_its_position),
+		cmocka_unit_test(test_policy_check_refuses_what_the_provider_cannot_enforce),
 		cmocka_unit_test(test_policy_check_directory_counts_its_toml_files),
 		cmocka_unit_test(test_policy_check_invalid_file_exits_1_with_positions),
 		cmocka_unit_test(test_policy_check_missing_path_is_usage_error),

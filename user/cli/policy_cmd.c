@@ -10,9 +10,11 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "core/enforce.h"
 #include "core/resolve.h"
 #include "util/json.h"
 #include "policy.h"
+#include "sbx_abi.h"
 
 enum { OPT_ENV = 1, OPT_PROFILE };
 
@@ -237,13 +239,36 @@ static int add_diag(struct sbx_diags *d, const struct sbx_srcpos *pos, const cha
 	return 0;
 }
 
+/* What the profile's own provider (not "auto": that is chosen at run time)
+ * refuses of it, by the enforcement table sbx run consults (core/enforce.c),
+ * assuming a kernel with a filesystem backend as auto does: the kernel is
+ * the run's to probe. Returns the number of refusals, or -errno. */
+static int provider_refusals(const struct sbx_profile *p, struct sbx_diags *d)
+{
+	struct sbx_enforce_features f = { .fs_backend = SBX_FSB_LANDLOCK };
+	struct sbx_enforce_report rep;
+	char why[512];
+	int r, n = 0;
+
+	if (!p->provider || !strcmp(p->provider, "auto"))
+		return 0;
+	r = sbx_enforceability(p, p->provider, &f, &rep, why, sizeof(why));
+	if (r < 0)
+		return r == -ENOMEM ? r : add_diag(d, &p->pos, why) < 0 ? -ENOMEM : 1;
+	for (size_t i = 0; i < rep.n && n >= 0; i++)
+		if (rep.v[i].refuse)
+			n = add_diag(d, &rep.v[i].pos, rep.v[i].msg) < 0 ? -ENOMEM : n + 1;
+	sbx_enforce_report_free(&rep);
+	return n;
+}
+
 /* What `sbx run` would refuse of a valid profile whatever the host, decided by
  * the same functions as there, so that both say the same at the same place.
  * Returns the number of refusals found, or -ENOMEM. */
 static int check_refusals(const struct sbx_policy *pol, struct sbx_diags *d)
 {
 	char msg[512];
-	int n = 0;
+	int n = 0, r;
 
 	for (size_t i = 0; i < pol->n_profiles; i++) {
 		const struct sbx_profile *p = &pol->profiles[i];
@@ -255,6 +280,10 @@ static int check_refusals(const struct sbx_policy *pol, struct sbx_diags *d)
 				return -ENOMEM;
 			n++;
 		}
+		r = provider_refusals(p, d);
+		if (r < 0)
+			return r;
+		n += r;
 	}
 	return n;
 }

@@ -69,6 +69,16 @@ static int fail(struct run_state *s, int r, const char *fmt, ...)
 	return r < 0 ? r : -EINVAL;
 }
 
+/* A refusal of something the profile says, in the form of policy errors
+ * ("FILE:LINE:COL: error: ..."), as `sbx policy check` prints it too. */
+static int fail_at(struct run_state *s, int r, const struct sbx_srcpos *pos, const char *msg)
+{
+	if (!pos->file)
+		return fail(s, r, "%s", msg);
+	fprintf(s->err, "%s:%u:%u: error: %s\n", pos->file, pos->line, pos->col, msg);
+	return r < 0 ? r : -EINVAL;
+}
+
 static uint64_t now_ns(clockid_t clk)
 {
 	struct timespec ts;
@@ -337,7 +347,7 @@ static int check_enforceable(struct run_state *s)
 	if (r < 0)
 		return fail(s, r, "%s", why);
 	for (size_t i = 0; i < rep.n && r == 0; i++)
-		r = rep.v[i].refuse ? fail(s, -EOPNOTSUPP, "%s", rep.v[i].msg) :
+		r = rep.v[i].refuse ? fail_at(s, -EOPNOTSUPP, &rep.v[i].pos, rep.v[i].msg) :
 				      note_degraded(s, "%s", rep.v[i].msg);
 	sbx_enforce_report_free(&rep);
 	for (size_t i = 0; i < s->rs.n_unenforced && r == 0; i++)

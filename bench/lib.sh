@@ -254,7 +254,7 @@ mem_of()
 
 # ---- sbx profiles ---------------------------------------------------------------------
 
-# The "realistic" profile of the brief: an allow-list, a read-only view,
+# The "realistic" profile: an allow-list, a read-only view,
 # memory/CPU/pids/nofile limits, a timeout. profile_realistic FILE PROVIDER
 profile_realistic()
 {

@@ -93,8 +93,8 @@ static int check_net_mode(struct pctx *c, const struct sbx_profile *p)
 	return r;
 }
 
-/* Sorting context: qsort has no user pointer, and the load is single-threaded
- * per call, so the arrays are compared through indices with a tiebreak. */
+/* The arrays are sorted as (key, index) pairs: the index is the tiebreak that
+ * keeps equal keys in file order, so the first of them is reported first. */
 struct keyed {
 	const char *key;
 	size_t idx;

@@ -45,6 +45,7 @@
 #include "util/json.h"
 #include "privs.h"
 #include "provider.h"
+#include "util/util.h"
 
 #define RUNSC_MISSING "runsc not installed (apt-get install runsc)"
 #define STALE_NO_OWNER_S 60	/* a directory without owner file older than this is debris */
@@ -337,25 +338,6 @@ static const char *const etc_files[] = {
 	"/etc/gai.conf", "/etc/mime.types", NULL,
 };
 
-static int mkdirs(char *path)
-{
-	if (mkdir(path, 0755) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			*p = '/';
-			return -errno;
-		}
-		*p = '/';
-	}
-	return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 /* The mount point of host path src at rootfs/dst: a directory or empty file.
  * A path below an existing symlink of the skeleton (/lib/... on merged-/usr
  * hosts) needs none: it resolves into a bound directory inside the sandbox. */
@@ -374,10 +356,10 @@ static int make_point(const char *rootfs, const char *src, const char *dst, bool
 	}
 	snprintf(at, sizeof(at), "%s%s", rootfs, dst);
 	if (dir || (src && stat(src, &st) == 0 && S_ISDIR(st.st_mode)))
-		return mkdirs(at);
+		return sbx_mkdir_p(at, 0755);
 	slash = strrchr(at, '/');
 	*slash = 0;
-	r = mkdirs(at);
+	r = sbx_mkdir_p(at, 0755);
 	*slash = '/';
 	if (r < 0)
 		return r;

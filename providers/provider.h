@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The isolation provider interface (DESIGN.md section 6). A provider starts
+ * The isolation provider interface (docs/providers.md). A provider starts
  * the workload, or the runtime that hosts it, inside the sandbox cgroup it is
  * given, from the first instruction (clone3 + CLONE_INTO_CGROUP), so the eBPF
  * policy applies to every provider alike. The core owns the cgroup, the maps
@@ -79,11 +79,15 @@ struct sbx_provider {
 	void (*cleanup)(void *state);
 };
 
+extern const struct sbx_provider sbx_provider_mock;
 extern const struct sbx_provider sbx_provider_host;
 extern const struct sbx_provider sbx_provider_process;
+extern const struct sbx_provider sbx_provider_wasm;
+extern const struct sbx_provider sbx_provider_gvisor;
+extern const struct sbx_provider sbx_provider_microvm;
 
-/* All providers, NULL-terminated, strongest isolation last. */
-extern const struct sbx_provider *sbx_providers[];
+/* All providers (registry.c), NULL-terminated, strongest isolation last. */
+extern const struct sbx_provider *const sbx_providers[];
 
 const struct sbx_provider *sbx_provider_find(const char *name);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "rootfs.h"
+#include "util/util.h"
 
 #define RO_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV)
 
@@ -34,28 +35,6 @@ static int fail(char *why, size_t len, const char *what, const char *path)
 	return -e;
 }
 
-static int mkdirs(char *path)
-{
-	/* usually only the last component is missing: try that first */
-	if (mkdir(path, 0755) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -errno;
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			*p = '/';
-			return -errno;
-		}
-		*p = '/';
-	}
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* Creates the mount point for src at dst: a directory or an empty file. */
 static int make_point(const char *src, char *dst)
 {
@@ -66,10 +45,10 @@ static int make_point(const char *src, char *dst)
 	if (stat(src, &st) < 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
-		return mkdirs(dst);
+		return sbx_mkdir_p(dst, 0755);
 	slash = strrchr(dst, '/');
 	*slash = 0;
-	fd = mkdirs(dst);
+	fd = sbx_mkdir_p(dst, 0755);
 	*slash = '/';
 	if (fd < 0)
 		return fd;
@@ -183,7 +162,7 @@ static int mount_tmpfs(const char *root, const char *dst, const char *opts, unsi
 	char target[4096];
 
 	snprintf(target, sizeof(target), "%s%s", root, dst);
-	if (mkdirs(target) < 0)
+	if (sbx_mkdir_p(target, 0755) < 0)
 		return fail(why, len, "mkdir", dst);
 	if (mount("tmpfs", target, "tmpfs", flags | MS_NOSUID | MS_NODEV, opts) < 0)
 		return fail(why, len, "tmpfs on", dst);
@@ -219,7 +198,7 @@ static int setup_proc(const char *root, char *why, size_t len)
 	char target[4096];
 
 	snprintf(target, sizeof(target), "%s/proc", root);
-	if (mkdirs(target) < 0)
+	if (sbx_mkdir_p(target, 0755) < 0)
 		return fail(why, len, "mkdir", "/proc");
 	if (mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return fail(why, len, "mount", "/proc");
@@ -254,12 +233,11 @@ static int mask_path(const char *root, const char *path, char *why, size_t len)
 	return 0;
 }
 
-static const struct sbx_profile *sort_profile; /* qsort has no context */
-
-static int by_length(const void *a, const void *b)
+static int by_length(const void *a, const void *b, void *arg)
 {
-	size_t x = strlen(sort_profile->fs.rules[*(const size_t *)a].path);
-	size_t y = strlen(sort_profile->fs.rules[*(const size_t *)b].path);
+	const struct sbx_profile *p = arg;
+	size_t x = strlen(p->fs.rules[*(const size_t *)a].path);
+	size_t y = strlen(p->fs.rules[*(const size_t *)b].path);
 
 	return x < y ? -1 : x > y;
 }
@@ -299,8 +277,7 @@ static int apply_rules(const struct sbx_profile *p, const char *root, char *why,
 	}
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
-	sort_profile = p;
-	qsort(order, n, sizeof(order[0]), by_length);
+	qsort_r(order, n, sizeof(order[0]), by_length, (void *)p);
 	for (size_t i = 0; i < n && !r; i++)
 		r = apply_rule(&p->fs.rules[order[i]], root, why, len);
 	return r;

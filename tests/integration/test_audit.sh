@@ -175,8 +175,8 @@ allow = [\"*.example.org:443\", \"127.0.0.1:$P4\"]"
 	eq "degraded names the wildcard" "$(jr r '[.degraded[] | select(contains("*.example.org"))] | length')" 1
 }
 
-# DESIGN.md section 4: "every degraded run says so in its result and audit
-# trail". The result does; the audit trail must too.
+# Every degraded run says so in its result and in its audit trail. The
+# result does; the audit trail must too.
 case_degraded_run_in_audit_trail()
 {
 	pol 'enforcement = "best-effort"' 'mode = "allow"

@@ -166,7 +166,7 @@ case_ps_and_stats_show_running_sandbox()
 	grep -Eq '^memory +[0-9.]+ [KMG]?i?B now, [0-9.]+ [KMG]?i?B peak$' "$T_TMP/stats.txt" &&
 		grep -Eq '^cpu time +[0-9.]+ s \([0-9.]+ user, [0-9.]+ system\)$' "$T_TMP/stats.txt" &&
 		grep -Eq '^pids +[0-9]+$' "$T_TMP/stats.txt" || fail "sbx stats (text) lacks memory/cpu/pids: $(cat "$T_TMP/stats.txt")"
-	# the order of the brief: ID first, option after it; and a unique prefix
+	# the order of sbx(1) and docs/cli.md: ID first, option after it; and a unique prefix
 	st=$("$SBX" stats "$id" --json) || fail "sbx stats $id --json failed"
 	eq "stats ID --json" "$(jq -r .connect_denied <<<"$st")" 2
 	st=$("$SBX" stats --json "${id#sbx-}" | jq -r .id)

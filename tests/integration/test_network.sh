@@ -319,7 +319,8 @@ allow = [\"127.0.0.1:$P4/tcp\"]"
 	expect r denied6 EPERM
 }
 
-# DESIGN.md section 1: "a workload that creates sub-cgroups is still found".
+# A workload that creates sub-cgroups is still found (the programs look up
+# the sandbox-level ancestor cgroup, docs/architecture.md).
 # It must also be cleaned up with its sub-cgroups when it ends.
 case_subcgroup_still_confined_and_removed()
 {

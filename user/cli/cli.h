@@ -9,7 +9,7 @@
  * unambiguous prefix ("sbx pol ch" runs "sbx policy check").
  *
  * Handlers are main()-like: they return an exit status (SBX_EXIT_*), not an
- * errno. Everything they call returns 0 or a negative errno (STYLE item 7).
+ * errno. Everything they call returns 0 or a negative errno.
  *
  * Output rules: data goes to stdout; diagnostics go to stderr as
  * "sbx: error: ...". In JSON mode (-j) errors are instead written to stdout
@@ -27,7 +27,7 @@
 #define SBX_VERSION "0.1.0"
 #endif
 
-/* Exit statuses (DESIGN.md section 7). sbx run also exits with the
+/* Exit statuses (EXIT STATUS in docs/man/sbx.1). sbx run also exits with the
  * workload's own status, or 128+N when the workload died of signal N. */
 enum {
 	SBX_EXIT_OK = 0,

@@ -176,7 +176,7 @@ static void write_sock(struct json_writer *w, const struct sbx_ev_sock *e)
 }
 
 /* The start event says how the sandbox is confined, degraded runs included
- * (DESIGN: every degraded run says so in its result and audit trail). */
+ * (every degraded run says so in its result and in its audit trail). */
 static void write_start(struct json_writer *w, const struct sbx_audit_ctx *c)
 {
 	if (c->provider)

@@ -15,8 +15,6 @@ struct cctx {
 	size_t alen;		/* 4 or 16 */
 };
 
-static struct cctx *sort_ctx; /* qsort has no context argument */
-
 static int cmp_prefix(const struct sbx_net_entry *a, const struct sbx_net_entry *b, size_t alen)
 {
 	if (a->prefix_len != b->prefix_len)
@@ -24,19 +22,19 @@ static int cmp_prefix(const struct sbx_net_entry *a, const struct sbx_net_entry 
 	return memcmp(a->addr, b->addr, alen);
 }
 
-static int cmp_idx(const void *x, const void *y)
+static int cmp_idx(const void *x, const void *y, void *arg)
 {
-	const struct sbx_net_entry *e = sort_ctx->e;
+	const struct cctx *cc = arg;
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
-	int c = cmp_prefix(&e[a], &e[b], sort_ctx->alen);
+	int c = cmp_prefix(&cc->e[a], &cc->e[b], cc->alen);
 
 	return c ? c : (a < b ? -1 : a > b);
 }
 
 /* The decision order of docs/policy.md: most specific first, deny wins ties. */
-static int cmp_rule(const void *x, const void *y)
+static int cmp_rule(const void *x, const void *y, void *arg)
 {
-	const struct sbx_net_entry *e = sort_ctx->e;
+	const struct sbx_net_entry *e = ((const struct cctx *)arg)->e;
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
 	unsigned wa = e[a].port_hi - e[a].port_lo, wb = e[b].port_hi - e[b].port_lo;
 
@@ -107,7 +105,7 @@ static int build_value(const struct cctx *c, size_t pos, struct sbx_net_value *v
 			cand[n++] = c->idx[k];
 		}
 	}
-	qsort(cand, n, sizeof(cand[0]), cmp_rule);
+	qsort_r(cand, n, sizeof(cand[0]), cmp_rule, (void *)c);
 	memset(val, 0, sizeof(*val));
 	val->n = (uint32_t)n;
 	for (size_t i = 0; i < n; i++) {
@@ -183,15 +181,13 @@ static int compile_net(const struct sbx_net_entry *entries, size_t n, uint32_t p
 			if (entries[i].kind == SBX_NET_ENTRY_ADDR &&
 			    entries[i].family == (fam == 4 ? AF_INET : AF_INET6))
 				idx[cc.n++] = i;
-		sort_ctx = &cc;
-		qsort(idx, cc.n, sizeof(*idx), cmp_idx);
+		qsort_r(idx, cc.n, sizeof(*idx), cmp_idx, &cc);
 		r = compile_family(&cc, policy_id, &out, fam == 4 ? &c->n_v4 : &c->n_v6, err, errlen);
 		if (!r && fam == 4)
 			c->v4 = out;
 		else if (!r)
 			c->v6 = out;
 	}
-	sort_ctx = NULL;
 	free(idx);
 	return r;
 }

@@ -3,7 +3,7 @@
  * Running one workload in a sandbox, start to finish: resolve, load or adopt
  * the BPF programs, create the sandbox, spawn through the provider, relay
  * signals, enforce the timeout, stream audit events, collect the result and
- * remove everything again. Exit codes follow DESIGN.md section 7.
+ * remove everything again. Exit codes: EXIT STATUS in docs/man/sbx-run.1.
  */
 #ifndef SBX_RUN_H
 #define SBX_RUN_H

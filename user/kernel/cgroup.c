@@ -11,34 +11,32 @@
 #include <unistd.h>
 
 #include "kernel/cgroup.h"
+#include "kernel/mountinfo.h"
+#include "util/util.h"
+
+struct found {
+	char *buf;
+	size_t len;
+};
+
+static int is_cgroup2(const struct sbx_mount *m, void *arg)
+{
+	struct found *f = arg;
+
+	if (strcmp(m->fstype, "cgroup2"))
+		return 0;
+	return (size_t)snprintf(f->buf, f->len, "%s", m->point) >= f->len ? -ENAMETOOLONG : 1;
+}
 
 int sbx_cgroup2_mount(char *buf, size_t len)
 {
-	char line[4096];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int r = -ENOENT;
+	struct found f = { buf, len };
+	int r = sbx_mountinfo_each(is_cgroup2, &f);
 
-	if (!f)
-		return -errno;
-	/* "36 25 0:30 / /sys/fs/cgroup/unified rw,... - cgroup2 cgroup2 rw" */
-	while (fgets(line, sizeof(line), f)) {
-		char mnt[PATH_MAX], *sep = strstr(line, " - ");
-
-		if (!sep || strncmp(sep, " - cgroup2 ", 11))
-			continue;
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
-			continue;
-		if ((size_t)snprintf(buf, len, "%s", mnt) >= len)
-			r = -ENAMETOOLONG;
-		else
-			r = 0;
-		break;
-	}
-	fclose(f);
-	return r;
+	return r == 0 ? -ENOENT : r < 0 ? r : 0;
 }
 
-static int self_cgroup2_path(char *buf, size_t len)
+int sbx_cgroup2_self(char *buf, size_t len)
 {
 	char line[PATH_MAX + 8];
 	FILE *f = fopen("/proc/self/cgroup", "re");
@@ -64,25 +62,6 @@ int sbx_cgroup_id(const char *path, uint64_t *ret)
 	if (stat(path, &st) < 0)
 		return -errno;
 	*ret = st.st_ino;
-	return 0;
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return -errno;
 	return 0;
 }
 
@@ -112,7 +91,7 @@ int sbx_cgroot_get(struct sbx_cgroot *ret, const char *instance, int create)
 			return -EINVAL;
 		snprintf(c.path, sizeof(c.path), "%s", env);
 	} else {
-		r = self_cgroup2_path(self, sizeof(self));
+		r = sbx_cgroup2_self(self, sizeof(self));
 		if (r < 0)
 			return r;
 		if ((size_t)snprintf(c.path, sizeof(c.path), "%s%s/%s", c.mount,
@@ -120,7 +99,7 @@ int sbx_cgroot_get(struct sbx_cgroot *ret, const char *instance, int create)
 			return -ENAMETOOLONG;
 	}
 	if (create) {
-		r = mkdir_p(c.path);
+		r = sbx_mkdir_p(c.path, 0755);
 		if (r < 0)
 			return r;
 	}
@@ -158,57 +137,60 @@ int sbx_cgroup_create(const struct sbx_cgroot *root, const char *name, char *ret
 	return fd;
 }
 
-/* Calls fn for path and every cgroup below it, children first. */
-static int walk_cgroups(const char *path, int (*fn)(const char *path, void *arg), void *arg,
-			int depth)
+static int walk(const char *path, int (*fn)(const char *path, void *arg), void *arg, int depth)
 {
+	_cleanup_closedir_ DIR *d = NULL;
 	char sub[PATH_MAX];
 	struct dirent *de;
-	DIR *d;
-	int r = 0;
+	int r = 0, n;
 
 	if (depth > 64)
 		return -ELOOP;
 	d = opendir(path);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d)) && !r) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+		    (size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
 			continue;
-		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
-			continue;
-		r = walk_cgroups(sub, fn, arg, depth + 1);
+		n = walk(sub, fn, arg, depth + 1);
+		if (r >= 0)
+			r = n < 0 ? n : r + n;
 	}
-	closedir(d);
-	return r ? r : fn(path, arg);
+	n = fn(path, arg);
+	return r < 0 ? r : n < 0 ? n : r + n;
+}
+
+int sbx_cgroup_walk(const char *path, int (*fn)(const char *path, void *arg), void *arg)
+{
+	return walk(path, fn, arg, 0);
 }
 
 static int signal_procs(const char *path, void *arg)
 {
+	_cleanup_fclose_ FILE *f = NULL;
 	char file[PATH_MAX + 16];
-	int sig = *(int *)arg, pid;
-	FILE *f;
+	int sig = *(int *)arg, pid, n = 0;
 
 	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
 	f = fopen(file, "re");
 	if (!f)
-		return 0;
+		return errno == ENOENT ? 0 : -errno;
 	while (fscanf(f, "%d", &pid) == 1)
-		if (pid > 0)
-			kill(pid, sig);
-	fclose(f);
-	return 0;
+		if (pid > 0 && kill(pid, sig) == 0)
+			n++;
+	return n;
 }
 
 int sbx_cgroup_signal(const char *path, int sig)
 {
-	return walk_cgroups(path, signal_procs, &sig, 0);
+	return sbx_cgroup_walk(path, signal_procs, &sig);
 }
 
 int sbx_cgroup_kill(const char *path)
 {
 	char file[PATH_MAX + 16];
-	int fd, sig = SIGKILL;
+	int fd, r;
 
 	/* cgroup.kill covers the whole subtree at once; older kernels lack it */
 	snprintf(file, sizeof(file), "%s/cgroup.kill", path);
@@ -219,7 +201,8 @@ int sbx_cgroup_kill(const char *path)
 	}
 	if (fd >= 0)
 		close(fd);
-	return sbx_cgroup_signal(path, sig);
+	r = sbx_cgroup_signal(path, SIGKILL);
+	return r < 0 ? r : 0;
 }
 
 static int remove_one(const char *path, void *arg)
@@ -235,7 +218,7 @@ int sbx_cgroup_destroy(const char *path)
 	/* Killed tasks leave asynchronously: retry for ~5 s. Sub-cgroups the
 	 * workload made go first (rmdir of a parent fails while they exist). */
 	for (int i = 0; i < 2500; i++) {
-		r = walk_cgroups(path, remove_one, NULL, 0);
+		r = sbx_cgroup_walk(path, remove_one, NULL);
 		if (r != -EBUSY)
 			return r;
 		sbx_cgroup_kill(path);

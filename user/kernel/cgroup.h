@@ -21,6 +21,10 @@ struct sbx_cgroot {
 /* Finds the cgroup2 mount point. -ENOENT when cgroup2 is not mounted. */
 int sbx_cgroup2_mount(char *buf, size_t len);
 
+/* The cgroup2 path of this process ("0::" of /proc/self/cgroup), relative to
+ * the mount: "/" or "/user.slice/...". -ENOENT when there is none. */
+int sbx_cgroup2_self(char *buf, size_t len);
+
 /* Resolves (and with create, makes) the sbx cgroup root of an instance:
  * $SBX_CGROUP_ROOT, or "<cgroup2 mount><own cgroup>/<instance>". */
 int sbx_cgroot_get(struct sbx_cgroot *ret, const char *instance, int create);
@@ -32,13 +36,22 @@ int sbx_cgroup_id(const char *path, uint64_t *ret);
 int sbx_cgroup_create(const struct sbx_cgroot *root, const char *name, char *ret_path,
 		      size_t len, uint64_t *ret_id);
 
-/* Sends sig to every process in the cgroup and the cgroups below it. */
+/* Calls fn on path and on every directory below it, children before their
+ * parent (so that fn may rmdir). Every directory is visited even after a
+ * failure; returns the first negative result of fn, else the sum of its
+ * results. A path that does not exist is an empty tree (0). Works on v1
+ * hierarchies as well as on cgroup2. */
+int sbx_cgroup_walk(const char *path, int (*fn)(const char *path, void *arg), void *arg);
+
+/* Sends sig to every process in the cgroup and the cgroups below it;
+ * returns how many it was sent to, or -errno. */
 int sbx_cgroup_signal(const char *path, int sig);
 
 /* SIGKILLs every process in the cgroup (cgroup.kill, or one by one). */
 int sbx_cgroup_kill(const char *path);
 
-/* Kills every process in the cgroup and removes it. Idempotent. */
+/* Kills every process in the cgroup and removes it with every cgroup below
+ * it, retrying for a few seconds while killed tasks leave. Idempotent. */
 int sbx_cgroup_destroy(const char *path);
 
 #endif

@@ -2,7 +2,6 @@
 /* Functional kernel feature probes; see sbx_features.h. No printing here. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
@@ -29,6 +28,7 @@
 
 #include "kernel/cgroup.h"
 #include "kernel/features.h"
+#include "kernel/mountinfo.h"
 #include "probe.skel.h"
 
 #ifndef CLONE_INTO_CGROUP
@@ -586,26 +586,6 @@ static void probe_btf_fentry(struct sbx_features *f)
 
 /* ---- cgroups ----------------------------------------------------------- */
 
-/* This process's cgroup2 path ("/" or "/a/b") from its "0::" line. */
-static int own_cgroup2(char *buf, size_t len)
-{
-	char line[PATH_MAX + 8];
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	int r = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		r = (size_t)snprintf(buf, len, "%s", line + 3) >= len ? -ENAMETOOLONG : 0;
-		break;
-	}
-	fclose(f);
-	return r;
-}
-
 int sbx_features_probe_dir(char *buf, size_t len)
 {
 	char mnt[PATH_MAX], own[PATH_MAX];
@@ -613,7 +593,7 @@ int sbx_features_probe_dir(char *buf, size_t len)
 
 	if (r < 0)
 		return r;
-	r = own_cgroup2(own, sizeof(own));
+	r = sbx_cgroup2_self(own, sizeof(own));
 	if (r < 0)
 		return r;
 	if ((size_t)snprintf(buf, len, "%s%s/sbx-probe-%d", mnt, strcmp(own, "/") ? own : "",
@@ -622,26 +602,31 @@ int sbx_features_probe_dir(char *buf, size_t len)
 	return 0;
 }
 
+struct v1_list {
+	char *buf;
+	size_t len;
+	int n;
+};
+
+static int list_v1(const struct sbx_mount *m, void *arg)
+{
+	struct v1_list *l = arg;
+	const char *name = strrchr(m->point, '/');
+
+	if (!strcmp(m->fstype, "cgroup"))
+		appendf(l->buf, l->len, "%s%s", l->n++ ? "," : "", name ? name + 1 : m->point);
+	return 0;
+}
+
 /* v1 hierarchies as "cpu,memory,..." (mount point names). Returns how many. */
 static int v1_hierarchies(char *buf, size_t len)
 {
-	char line[4096];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int n = 0;
+	struct v1_list l = { buf, len, 0 };
+	int r;
 
 	buf[0] = '\0';
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char mnt[PATH_MAX], *sep = strstr(line, " - ");
-
-		if (!sep || strncmp(sep, " - cgroup ", 10) ||
-		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
-			continue;
-		appendf(buf, len, "%s%s", n++ ? "," : "", basename(mnt));
-	}
-	fclose(f);
-	return n;
+	r = sbx_mountinfo_each(list_v1, &l);
+	return r < 0 ? r : l.n;
 }
 
 static void probe_cgroup2(struct sbx_features *f)
@@ -662,7 +647,7 @@ static void probe_cgroup2(struct sbx_features *f)
 	if (r < 0)
 		snprintf(ctl, sizeof(f->cgroup2_controllers), "unreadable: %s", ERRTEXT(r));
 	nv1 = v1_hierarchies(v1, sizeof(v1));
-	own_cgroup2(own, sizeof(own));
+	sbx_cgroup2_self(own, sizeof(own));
 	f->cgroup2 = true;
 	f->cgroup2_hybrid = nv1 > 0;
 	add(f, "cgroup2", true, "mounted at %s; %s%s%s; controllers: %s; this process is in %s",

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Functional kernel feature probes (DESIGN.md section 4). Nothing here trusts
+ * Functional kernel feature probes (docs/features.md). Nothing here trusts
  * a list: "bpf" in /sys/kernel/security/lsm does not mean LSM programs load,
  * so each probe loads, attaches, clones or unshares and, where cheap, watches
  * the hook fire. Probes clean up everything they create (cgroups, children,
@@ -8,9 +8,9 @@
  *
  * Two layers:
  *   sbx_features_probe()      everything, for `sbx features` (slow: ~50 ms)
- *   sbx_*_supported()         one feature, probed once per process and cached
- *                             (STYLE item 11); later code picks backends with
- *                             these, e.g. BPF LSM else Landlock.
+ *   sbx_*_supported()         one feature, probed once per process and cached;
+ *                             later code picks backends with these, e.g. BPF
+ *                             LSM else Landlock.
  *
  * Worked example (this project's machines):
  *   sbx_bpf_lsm_supported()  -> false: "bpf" is an active LSM but loading

@@ -20,6 +20,7 @@
 
 #include "kernel/cgroup.h"
 #include "kernel/limits.h"
+#include "kernel/mountinfo.h"
 
 #define CPU_PERIOD_US 100000ULL
 #define CPU_QUOTA_MIN_US 1000ULL	/* the kernel refuses shorter quotas */
@@ -164,29 +165,33 @@ static int copy_str(char *buf, size_t len, const char *s)
 	return (size_t)snprintf(buf, len, "%s", s) >= len ? -ENAMETOOLONG : 0;
 }
 
+struct v1_find {
+	const char *ctrl;
+	char *mnt, *root;
+	size_t mlen, rlen;
+};
+
+static int v1_match(const struct sbx_mount *m, void *arg)
+{
+	struct v1_find *f = arg;
+	int r;
+
+	/* "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu" */
+	if (strcmp(m->fstype, "cgroup") || !has_word(m->super_opts, f->ctrl))
+		return 0;
+	r = copy_str(f->mnt, f->mlen, m->point);
+	if (r == 0)
+		r = copy_str(f->root, f->rlen, m->root);
+	return r < 0 ? r : 1;
+}
+
 /* Mount point and mount root of the v1 hierarchy that has ctrl. */
 static int v1_mount(const char *ctrl, char *mnt, size_t mlen, char *root, size_t rlen)
 {
-	char line[4096], m[PATH_MAX], rt[PATH_MAX], opts[1024];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int r = -ENOENT;
+	struct v1_find f = { ctrl, mnt, root, mlen, rlen };
+	int r = sbx_mountinfo_each(v1_match, &f);
 
-	if (!f)
-		return -errno;
-	/* "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu" */
-	while (r == -ENOENT && fgets(line, sizeof(line), f)) {
-		char *sep = strstr(line, " - cgroup ");
-
-		if (!sep || sscanf(sep + 10, "%*s %1023s", opts) != 1 || !has_word(opts, ctrl))
-			continue;
-		if (sscanf(line, "%*s %*s %*s %4095s %4095s", rt, m) != 2)
-			continue;
-		r = copy_str(mnt, mlen, m);
-		if (r == 0)
-			r = copy_str(root, rlen, rt);
-	}
-	fclose(f);
-	return r;
+	return r == 0 ? -ENOENT : r < 0 ? r : 0;
 }
 
 /* The v1 cgroup this process is in, in the hierarchy that has ctrl. */
@@ -328,86 +333,18 @@ static void append(char *why, size_t len, const char *s)
 
 /* --- cgroup subtrees ------------------------------------------------------ */
 
-/* Calls fn on every cgroup of the subtree at dir, children first (the
- * workload may have made v1 sub-cgroups if it could write there). */
-static int walk(const char *dir, int (*fn)(const char *dir), int depth)
-{
-	char sub[PATH_MAX];
-	struct dirent *de;
-	int r = 0, n;
-	DIR *d;
-
-	if (depth > 32)
-		return -ELOOP;
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
-		    path_join(sub, sizeof(sub), dir, de->d_name) < 0)
-			continue;
-		n = walk(sub, fn, depth + 1);
-		if (n < 0 && r >= 0)
-			r = n;
-		else if (n > 0 && r >= 0)
-			r += n;
-	}
-	closedir(d);
-	n = fn(dir);
-	return r < 0 ? r : n < 0 ? n : r + n;
-}
-
-/* SIGKILLs each process listed in dir/cgroup.procs; returns how many. */
-static int kill_listed(const char *dir)
-{
-	char path[PATH_MAX];
-	int pid, n = 0;
-	FILE *f;
-
-	if (path_join(path, sizeof(path), dir, "cgroup.procs") < 0)
-		return -ENAMETOOLONG;
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	while (fscanf(f, "%d", &pid) == 1)
-		if (pid > 0 && kill(pid, SIGKILL) == 0)
-			n++;
-	fclose(f);
-	return n;
-}
-
-static int remove_dir(const char *dir)
-{
-	return rmdir(dir) == 0 || errno == ENOENT ? 0 : -errno;
-}
-
 /* Kills until the subtree is empty: killed tasks leave it asynchronously,
  * and without a freezer a forking task may add more meanwhile. */
 static int kill_until_empty(const char *dir)
 {
 	for (int i = 0; i < EMPTY_NAPS; i++) {
-		int n = walk(dir, kill_listed, 0);
+		int n = sbx_cgroup_signal(dir, SIGKILL);
 
 		if (n <= 0)
 			return n;
 		nap();
 	}
 	return -EBUSY;
-}
-
-/* Removes the subtree at dir (the sandbox's cgroup and any it made). */
-static int remove_tree(const char *dir)
-{
-	int r = 0;
-
-	for (int i = 0; i < EMPTY_NAPS; i++) {
-		r = walk(dir, remove_dir, 0);
-		if (r != -EBUSY)
-			return r;
-		walk(dir, kill_listed, 0);
-		nap();
-	}
-	return r;
 }
 
 /* --- probe ---------------------------------------------------------------- */
@@ -657,7 +594,7 @@ static void remove_v1(struct sbx_limits *l)
 	for (int h = 0; h < SBX_V1_N; h++) {
 		char *path = l->v1_path[h];
 
-		if (!path[0] || remove_tree(path) < 0)
+		if (!path[0] || sbx_cgroup_destroy(path) < 0)
 			continue;	/* kept: a later destroy tries again */
 		if (parent_dir(parent, sizeof(parent), path) == 0)
 			rmdir(parent);	/* EBUSY/ENOTEMPTY: another sandbox's */
@@ -784,7 +721,7 @@ static int freeze_and_kill(const char *dir)
 {
 	int r = freezer_set(dir, "FROZEN"), k, t;
 
-	k = walk(dir, kill_listed, 0);
+	k = sbx_cgroup_signal(dir, SIGKILL);
 	t = freezer_set(dir, "THAWED");
 	if (r == 0)
 		r = k < 0 ? k : t;

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/mountinfo.h"
+#include "util/util.h"
+
+/* The kernel writes space, tab, newline and backslash as \ooo. */
+static void unescape(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = 0;
+}
+
+/* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue":
+ * id, parent, dev, root, point, options, optional fields up to "-", then
+ * fstype, source, superblock options. */
+int sbx_mountinfo_parse(char *line, struct sbx_mount *ret)
+{
+	char *f[9], *p = line, *sep;
+	int n = 0;
+
+	line[strcspn(line, "\n")] = 0;
+	while (n < 6 && (f[n] = strsep(&p, " ")) && *f[n])
+		n++;
+	if (n < 6)
+		return -EINVAL;
+	do
+		sep = strsep(&p, " ");
+	while (sep && strcmp(sep, "-"));
+	while (sep && n < 9 && (f[n] = strsep(&p, " ")))
+		n++;
+	if (n < 9 || !*f[6])
+		return -EINVAL;
+	unescape(f[3]);
+	unescape(f[4]);
+	unescape(f[7]);
+	*ret = (struct sbx_mount){
+		.root = f[3], .point = f[4], .fstype = f[6], .source = f[7], .super_opts = f[8],
+	};
+	return 0;
+}
+
+int sbx_mountinfo_each(int (*fn)(const struct sbx_mount *m, void *arg), void *arg)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	struct sbx_mount m;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	while (r == 0 && getline(&line, &cap, f) > 0)
+		if (sbx_mountinfo_parse(line, &m) == 0)
+			r = fn(&m, arg);
+	return r;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mount table of this process (/proc/self/mountinfo, proc(5)), one
+ * parser for every caller: cgroup2 discovery, the v1 hierarchies of hybrid
+ * hosts, and the feature report.
+ */
+#ifndef SBX_MOUNTINFO_H
+#define SBX_MOUNTINFO_H
+
+/* One line, its fields pointing into the line (octal escapes such as
+ * "\040" for a space already decoded). */
+struct sbx_mount {
+	const char *root;	/* the mounted subtree of the file system ("/" mostly) */
+	const char *point;	/* where it is mounted */
+	const char *fstype;	/* "cgroup2", "cgroup", "ext4", ... */
+	const char *source;
+	const char *super_opts;	/* per-superblock options: "rw,memory" for a v1 hierarchy */
+};
+
+/* Splits one mountinfo line in place. -EINVAL when it is not one. */
+int sbx_mountinfo_parse(char *line, struct sbx_mount *ret);
+
+/* Calls fn for each mount, in table order, until fn returns non-zero;
+ * returns that value, 0 when fn never did, or -errno when the table cannot
+ * be read. Lines that do not parse are skipped. */
+int sbx_mountinfo_each(int (*fn)(const struct sbx_mount *m, void *arg), void *arg);
+
+#endif

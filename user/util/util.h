@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The small toolbox every layer shares.
+ *
+ * Cleanup: a variable declared `_cleanup_free_ char *s = NULL;` is freed when
+ * it goes out of scope, whichever return leaves the block; TAKE_PTR(s) hands
+ * the pointer on (to a ret_* parameter, a struct) and leaves NULL behind so
+ * that nothing is freed twice. The destructors accept NULL / -1, and keep
+ * errno, so that `return -errno;` after a failed call still sees the failure.
+ *
+ * Failures: functions return 0 or a negative errno and explain a failure in
+ * a caller's `why` buffer. sbx_fail() does both in one line:
+ *     return sbx_fail(why, len, -EINVAL, "veth address '%s' is not IPv4", s);
+ */
+#ifndef SBX_UTIL_H
+#define SBX_UTIL_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void sbx_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void sbx_closep(int *fd)
+{
+	int e = errno;
+
+	if (*fd >= 0)
+		close(*fd);
+	errno = e;
+}
+
+static inline void sbx_fclosep(FILE **f)
+{
+	int e = errno;
+
+	if (*f)
+		fclose(*f);
+	errno = e;
+}
+
+static inline void sbx_closedirp(DIR **d)
+{
+	int e = errno;
+
+	if (*d)
+		closedir(*d);
+	errno = e;
+}
+
+#define _cleanup_free_ _cleanup_(sbx_freep)
+#define _cleanup_close_ _cleanup_(sbx_closep)
+#define _cleanup_fclose_ _cleanup_(sbx_fclosep)
+#define _cleanup_closedir_ _cleanup_(sbx_closedirp)
+
+/* The value of p, which is left NULL: ownership moves to the caller. */
+#define TAKE_PTR(p) ({ __typeof__(p) _sbx_p = (p); (p) = NULL; _sbx_p; })
+/* The value of fd, which is left -1. */
+#define TAKE_FD(fd) ({ int _sbx_fd = (fd); (fd) = -1; _sbx_fd; })
+
+/* Writes the message into why (when why is not NULL and len > 0; truncated
+ * to fit) and returns err, a negative errno, unchanged. errno is kept. */
+int sbx_fail(char *why, size_t len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* mkdir -p: makes path and its missing parents with mode. Whatever already
+ * exists at a component counts as done (a file in the way shows up as
+ * ENOTDIR below it, or when the caller uses path). On failure the -errno is
+ * returned and also left in errno. */
+int sbx_mkdir_p(const char *path, mode_t mode);
+
+#endif

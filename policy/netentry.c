@@ -8,28 +8,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "policy-internal.h"
+#include "util/util.h"
 
 #define ENTRY_MAX 320	/* longest entry text: a 253-byte host name plus suffixes */
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errbuf && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* Parses a decimal number of at most maxdigits digits, the whole of s. */
 static int parse_uint(const char *s, unsigned maxdigits, unsigned long *ret)
@@ -50,9 +37,10 @@ static int parse_port(const char *s, uint16_t *ret, char *errbuf, size_t errlen)
 	unsigned long v;
 
 	if (parse_uint(s, 10, &v) < 0)
-		return fail(errbuf, errlen, "invalid port '%s' (expected a number 1-65535)", s);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"invalid port '%s' (expected a number 1-65535)", s);
 	if (v == 0 || v > 65535)
-		return fail(errbuf, errlen, "port %s out of range (1-65535)", s);
+		return sbx_fail(errbuf, errlen, -EINVAL, "port %s out of range (1-65535)", s);
 	*ret = (uint16_t)v;
 	return 0;
 }
@@ -64,7 +52,7 @@ static int parse_ports(char *s, uint16_t *lo, uint16_t *hi, char *errbuf, size_t
 	int r;
 
 	if (!*s)
-		return fail(errbuf, errlen, "missing port after ':'");
+		return sbx_fail(errbuf, errlen, -EINVAL, "missing port after ':'");
 	if (dash)
 		*dash = '\0';
 	r = parse_port(s, lo, errbuf, errlen);
@@ -78,8 +66,9 @@ static int parse_ports(char *s, uint16_t *lo, uint16_t *hi, char *errbuf, size_t
 	if (r < 0)
 		return r;
 	if (*lo > *hi)
-		return fail(errbuf, errlen, "empty port range %u-%u (the first port must not exceed the last)",
-			    *lo, *hi);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"empty port range %u-%u (the first port must not exceed the last)",
+				*lo, *hi);
 	return 0;
 }
 
@@ -90,7 +79,8 @@ static int parse_proto(const char *s, uint8_t *ret, char *errbuf, size_t errlen)
 	else if (strcmp(s, "udp") == 0)
 		*ret = SBX_PROTO_UDP;
 	else
-		return fail(errbuf, errlen, "unknown protocol '%s' (expected tcp or udp)", s);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"unknown protocol '%s' (expected tcp or udp)", s);
 	return 0;
 }
 
@@ -103,7 +93,8 @@ static int split_proto(char *buf, uint8_t *proto, char *errbuf, size_t errlen)
 		return 0;
 	*slash = '\0';
 	if (!slash[1])
-		return fail(errbuf, errlen, "missing protocol or prefix length after '/'");
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"missing protocol or prefix length after '/'");
 	return parse_proto(slash + 1, proto, errbuf, errlen);
 }
 
@@ -120,13 +111,15 @@ static int split_bracketed(char *buf, struct parts *p, char *errbuf, size_t errl
 	char *close = strchr(buf, ']'), *rest;
 
 	if (!close)
-		return fail(errbuf, errlen, "missing ']' after the IPv6 address");
+		return sbx_fail(errbuf, errlen, -EINVAL, "missing ']' after the IPv6 address");
 	*close = '\0';
 	p->addr = buf + 1;
 	p->bracketed = true;
 	if (strchr(p->addr, '/'))
-		return fail(errbuf, errlen, "put the prefix length after the bracket: [%.*s]/%s",
-			    (int)(strchr(p->addr, '/') - p->addr), p->addr, strchr(p->addr, '/') + 1);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"put the prefix length after the bracket: [%.*s]/%s",
+				(int)(strchr(p->addr, '/') - p->addr), p->addr,
+				strchr(p->addr, '/') + 1);
 	rest = close + 1;
 	if (*rest == '/') {
 		p->prefix = rest + 1;
@@ -136,7 +129,7 @@ static int split_bracketed(char *buf, struct parts *p, char *errbuf, size_t errl
 		*rest = '\0';
 		p->ports = rest + 1;
 	} else if (*rest) {
-		return fail(errbuf, errlen, "unexpected '%s' after ']'", rest);
+		return sbx_fail(errbuf, errlen, -EINVAL, "unexpected '%s' after ']'", rest);
 	}
 	return 0;
 }
@@ -148,7 +141,7 @@ static int split_entry(char *buf, struct parts *p, char *errbuf, size_t errlen)
 	if (buf[0] == '[')
 		return split_bracketed(buf, p, errbuf, errlen);
 	if (strchr(buf, ']'))
-		return fail(errbuf, errlen, "unexpected ']'");
+		return sbx_fail(errbuf, errlen, -EINVAL, "unexpected ']'");
 	colon = strchr(buf, ':');
 	/* One colon separates a port; more make an IPv6 address, which then
 	 * cannot carry a port without brackets. */
@@ -163,7 +156,7 @@ static int split_entry(char *buf, struct parts *p, char *errbuf, size_t errlen)
 		p->prefix = slash + 1;
 	}
 	if (!*p->addr)
-		return fail(errbuf, errlen, "missing address or host name");
+		return sbx_fail(errbuf, errlen, -EINVAL, "missing address or host name");
 	return 0;
 }
 
@@ -172,10 +165,11 @@ static int parse_prefix(const char *s, unsigned max, uint8_t *ret, char *errbuf,
 	unsigned long v;
 
 	if (parse_uint(s, 3, &v) < 0 || (s[0] == '0' && s[1]))
-		return fail(errbuf, errlen, "invalid prefix length '/%s'", s);
+		return sbx_fail(errbuf, errlen, -EINVAL, "invalid prefix length '/%s'", s);
 	if (v > max)
-		return fail(errbuf, errlen, "prefix length /%lu out of range for IPv%c (0-%u)", v,
-			    max == 32 ? '4' : '6', max);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"prefix length /%lu out of range for IPv%c (0-%u)", v,
+				max == 32 ? '4' : '6', max);
 	*ret = (uint8_t)v;
 	return 0;
 }
@@ -191,10 +185,13 @@ static int parse_ipv4(const char *s, uint8_t addr[16], char *errbuf, size_t errl
 		if (*p == '.')
 			dots++;
 		if ((p == s || p[-1] == '.') && p[0] == '0' && p[1] >= '0' && p[1] <= '9')
-			return fail(errbuf, errlen, "'%s': leading zeros in an IPv4 address are ambiguous", s);
+			return sbx_fail(errbuf, errlen, -EINVAL,
+					"'%s': leading zeros in an IPv4 address are ambiguous", s);
 	}
 	if (dots != 3 || inet_pton(AF_INET, s, addr) != 1)
-		return fail(errbuf, errlen, "invalid IPv4 address '%s' (expected a dotted quad like 192.0.2.1)", s);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"invalid IPv4 address '%s' (expected a dotted quad like 192.0.2.1)",
+				s);
 	return 0;
 }
 
@@ -226,12 +223,14 @@ static int parse_addr(const struct parts *p, struct sbx_net_entry *e, char *errb
 
 	if (strchr(p->addr, ':')) {
 		if (inet_pton(AF_INET6, p->addr, e->addr) != 1)
-			return fail(errbuf, errlen, "invalid IPv6 address '%s'", p->addr);
+			return sbx_fail(errbuf, errlen, -EINVAL, "invalid IPv6 address '%s'",
+					p->addr);
 		e->family = AF_INET6;
 		bits = 128;
 	} else {
 		if (p->bracketed)
-			return fail(errbuf, errlen, "brackets are only for IPv6 addresses ('%s')", p->addr);
+			return sbx_fail(errbuf, errlen, -EINVAL,
+					"brackets are only for IPv6 addresses ('%s')", p->addr);
 		r = parse_ipv4(p->addr, e->addr, errbuf, errlen);
 		if (r < 0)
 			return r;
@@ -258,8 +257,9 @@ static int parse_addr(const struct parts *p, struct sbx_net_entry *e, char *errb
 
 		clear_host_bits(e->addr, bits, e->prefix_len);
 		inet_ntop(e->family, e->addr, net, sizeof(net));
-		return fail(errbuf, errlen, "%s/%s has host bits set; did you mean %s/%u?", p->addr,
-			    p->prefix, net, e->prefix_len);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"%s/%s has host bits set; did you mean %s/%u?", p->addr, p->prefix,
+				net, e->prefix_len);
 	}
 	return 0;
 }
@@ -267,19 +267,22 @@ static int parse_addr(const struct parts *p, struct sbx_net_entry *e, char *errb
 static int check_label(const char *l, size_t n, const char *host, char *errbuf, size_t errlen)
 {
 	if (n == 0)
-		return fail(errbuf, errlen, "host name '%s' has an empty label", host);
+		return sbx_fail(errbuf, errlen, -EINVAL, "host name '%s' has an empty label", host);
 	if (n > 63)
-		return fail(errbuf, errlen, "host name '%s' has a label longer than 63 characters", host);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"host name '%s' has a label longer than 63 characters", host);
 	if (l[0] == '-' || l[n - 1] == '-')
-		return fail(errbuf, errlen, "host name '%s': a label may not start or end with '-'", host);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"host name '%s': a label may not start or end with '-'", host);
 	for (size_t i = 0; i < n; i++) {
 		if (l[i] == '*')
-			return fail(errbuf, errlen,
-				    "host name '%s': '*' is only allowed as the whole first label ('*.example.org')",
-				    host);
+			return sbx_fail(errbuf, errlen, -EINVAL,
+					"host name '%s': '*' is only allowed as the whole first label "
+					"('*.example.org')", host);
 		if (!((l[i] >= 'a' && l[i] <= 'z') || (l[i] >= '0' && l[i] <= '9') || l[i] == '-'))
-			return fail(errbuf, errlen, "host name '%s' contains an invalid character '%c'", host,
-				    l[i]);
+			return sbx_fail(errbuf, errlen, -EINVAL,
+					"host name '%s' contains an invalid character '%c'", host,
+					l[i]);
 	}
 	return 0;
 }
@@ -293,10 +296,11 @@ static int parse_host(const struct parts *p, struct sbx_net_entry *e, char *errb
 	int r;
 
 	if (p->prefix)
-		return fail(errbuf, errlen, "a host name cannot have a prefix length ('%s/%s')", p->addr,
-			    p->prefix);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"a host name cannot have a prefix length ('%s/%s')", p->addr,
+				p->prefix);
 	if (n >= sizeof(name))
-		return fail(errbuf, errlen, "host name is too long");
+		return sbx_fail(errbuf, errlen, -EINVAL, "host name is too long");
 	for (size_t i = 0; i <= n; i++)
 		name[i] = (p->addr[i] >= 'A' && p->addr[i] <= 'Z') ? (char)(p->addr[i] + 32) : p->addr[i];
 	if (n > 1 && name[n - 1] == '.')
@@ -308,7 +312,7 @@ static int parse_host(const struct parts *p, struct sbx_net_entry *e, char *errb
 		l += 2;
 	}
 	if (strlen(l) > 253)
-		return fail(errbuf, errlen, "host name is longer than 253 characters");
+		return sbx_fail(errbuf, errlen, -EINVAL, "host name is longer than 253 characters");
 	for (;;) {
 		size_t len = strcspn(l, ".");
 
@@ -375,7 +379,8 @@ static int parse_entry(char *buf, struct sbx_net_entry *e, char *errbuf, size_t 
 			return r;
 	}
 	if (strcmp(p.addr, "*") == 0)
-		return fail(errbuf, errlen, "'*' alone is not an entry; use 0.0.0.0/0 and ::/0, or mode 'full'");
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"'*' alone is not an entry; use 0.0.0.0/0 and ::/0, or mode 'full'");
 	if (p.bracketed || strchr(p.addr, ':') || looks_like_ipv4(p.addr)) {
 		e->kind = SBX_NET_ENTRY_ADDR;
 		r = parse_addr(&p, e, errbuf, errlen);
@@ -395,12 +400,14 @@ int sbx_parse_net_entry(const char *s, struct sbx_net_entry *ret, char *errbuf, 
 	int r;
 
 	if (n == 0)
-		return fail(errbuf, errlen, "empty network entry");
+		return sbx_fail(errbuf, errlen, -EINVAL, "empty network entry");
 	if (n >= sizeof(buf))
-		return fail(errbuf, errlen, "network entry is too long (%zu bytes)", n);
+		return sbx_fail(errbuf, errlen, -EINVAL, "network entry is too long (%zu bytes)",
+				n);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return fail(errbuf, errlen, "network entry contains a space or a non-ASCII character");
+			return sbx_fail(errbuf, errlen, -EINVAL,
+					"network entry contains a space or a non-ASCII character");
 	memcpy(buf, s, n + 1);
 	r = parse_entry(buf, &e, errbuf, errlen);
 	if (r < 0) {
@@ -431,11 +438,13 @@ int sbx_net_entry_from_parts(const char *to, const char *ports, const char *prot
 	if (r < 0)
 		return r;
 	if (ports && (e.port_lo != 0 || e.port_hi != 65535))
-		r = fail(errbuf, errlen, "'to' already has a port; drop 'ports' or the ':port' suffix");
+		r = sbx_fail(errbuf, errlen, -EINVAL,
+			     "'to' already has a port; drop 'ports' or the ':port' suffix");
 	else if (proto && e.proto != SBX_PROTO_ANY)
-		r = fail(errbuf, errlen, "'to' already has a protocol; drop 'proto' or the '/proto' suffix");
+		r = sbx_fail(errbuf, errlen, -EINVAL,
+			     "'to' already has a protocol; drop 'proto' or the '/proto' suffix");
 	else if (ports && strlen(ports) >= sizeof(buf))
-		r = fail(errbuf, errlen, "invalid port range '%s'", ports);
+		r = sbx_fail(errbuf, errlen, -EINVAL, "invalid port range '%s'", ports);
 	if (r == 0 && ports) {
 		memcpy(buf, ports, strlen(ports) + 1);
 		r = parse_ports(buf, &e.port_lo, &e.port_hi, errbuf, errlen);
@@ -477,17 +486,21 @@ int sbx_parse_ifaddr4(const char *s, uint32_t *addr, uint8_t *prefix, char *errb
 	int r;
 
 	if (n == 0)
-		return fail(errbuf, errlen, "empty address (expected e.g. 10.200.0.1/30)");
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"empty address (expected e.g. 10.200.0.1/30)");
 	if (n >= sizeof(buf))
-		return fail(errbuf, errlen, "invalid address (too long; expected e.g. 10.200.0.1/30)");
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"invalid address (too long; expected e.g. 10.200.0.1/30)");
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return fail(errbuf, errlen, "address contains a space or a non-ASCII character");
+			return sbx_fail(errbuf, errlen, -EINVAL,
+					"address contains a space or a non-ASCII character");
 	memcpy(buf, s, n + 1);
 	slash = strchr(buf, '/');
 	if (!slash)
-		return fail(errbuf, errlen, "'%s' has no prefix length (expected an address with its prefix, "
-			    "e.g. 10.200.0.1/30)", buf);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"'%s' has no prefix length (expected an address with its prefix, "
+				"e.g. 10.200.0.1/30)", buf);
 	*slash = '\0';
 	r = parse_ipv4(buf, a, errbuf, errlen);
 	if (r == 0)
@@ -496,16 +509,20 @@ int sbx_parse_ifaddr4(const char *s, uint32_t *addr, uint8_t *prefix, char *errb
 		return r;
 	*slash = '/';
 	if (pfx < 1 || pfx > 31)
-		return fail(errbuf, errlen, "prefix length /%u out of range for an interface address (1-31)", pfx);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"prefix length /%u out of range for an interface address (1-31)",
+				pfx);
 	v = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 	why = special_ipv4(v);
 	if (why)
-		return fail(errbuf, errlen, "%s is not a usable unicast address: %s", buf, why);
+		return sbx_fail(errbuf, errlen, -EINVAL, "%s is not a usable unicast address: %s",
+				buf, why);
 	/* A /31 has no network or broadcast address (RFC 3021). */
 	host = v & (UINT32_MAX >> pfx);
 	if (pfx < 31 && (host == 0 || host == (UINT32_MAX >> pfx)))
-		return fail(errbuf, errlen, "%s is the %s address of its subnet; use a host address", buf,
-			    host ? "broadcast" : "network");
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"%s is the %s address of its subnet; use a host address", buf,
+				host ? "broadcast" : "network");
 	*addr = v;
 	*prefix = pfx;
 	return 0;
@@ -519,15 +536,16 @@ int sbx_parse_port_range(const char *s, struct sbx_port_range *ret, char *errbuf
 	int r;
 
 	if (n == 0)
-		return fail(errbuf, errlen, "empty port range");
+		return sbx_fail(errbuf, errlen, -EINVAL, "empty port range");
 	if (n >= sizeof(buf))
-		return fail(errbuf, errlen, "invalid port range (too long)");
+		return sbx_fail(errbuf, errlen, -EINVAL, "invalid port range (too long)");
 	memcpy(buf, s, n + 1);
 	r = split_proto(buf, &pr.proto, errbuf, errlen);
 	if (r < 0)
 		return r;
 	if (strchr(buf, '/') || strchr(buf, ':'))
-		return fail(errbuf, errlen, "invalid port range '%s' (expected e.g. 8080 or 9000-9010/udp)", s);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"invalid port range '%s' (expected e.g. 8080 or 9000-9010/udp)", s);
 	r = parse_ports(buf, &pr.lo, &pr.hi, errbuf, errlen);
 	if (r < 0)
 		return r;

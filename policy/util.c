@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "policy-internal.h"
+#include "util/util.h"
 
 #define SUGGEST_MAX_LEN 64	/* longer words get no suggestion: keeps the DP table small */
 
@@ -78,17 +79,6 @@ const char *sbx_printable(const char *s, size_t len, char *buf, size_t buflen)
 	return buf;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int path_fail(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 int sbx_check_path(const char *s, size_t maxlen, bool allow_dir, char *errbuf, size_t errlen)
 {
 	char q[96];
@@ -96,22 +86,25 @@ int sbx_check_path(const char *s, size_t maxlen, bool allow_dir, char *errbuf, s
 
 	sbx_printable(s, n, q, sizeof(q));
 	if (s[0] != '/')
-		return path_fail(errbuf, errlen, "path '%s' is not absolute", q);
+		return sbx_fail(errbuf, errlen, -EINVAL, "path '%s' is not absolute", q);
 	if (n >= maxlen)
-		return path_fail(errbuf, errlen, "path '%s' is too long (%zu bytes; the limit is %zu)", q, n,
-				 maxlen - 1);
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"path '%s' is too long (%zu bytes; the limit is %zu)", q, n,
+				maxlen - 1);
 	if (!allow_dir && n > 1 && s[n - 1] == '/')
-		return path_fail(errbuf, errlen, "path '%s' must not end with '/'", q);
+		return sbx_fail(errbuf, errlen, -EINVAL, "path '%s' must not end with '/'", q);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return path_fail(errbuf, errlen, "path '%s' contains a control character", q);
+			return sbx_fail(errbuf, errlen, -EINVAL,
+					"path '%s' contains a control character", q);
 	for (const char *c = s + 1; *c;) {
 		size_t len = strcspn(c, "/");
 
 		if (len == 0)
-			return path_fail(errbuf, errlen, "path '%s' contains '//'", q);
+			return sbx_fail(errbuf, errlen, -EINVAL, "path '%s' contains '//'", q);
 		if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
-			return path_fail(errbuf, errlen, "path '%s' contains a '%.*s' component", q, (int)len, c);
+			return sbx_fail(errbuf, errlen, -EINVAL,
+					"path '%s' contains a '%.*s' component", q, (int)len, c);
 		c += len;
 		if (*c)
 			c++;

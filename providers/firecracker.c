@@ -22,6 +22,7 @@
 
 #include "firecracker.h"
 #include "util/json.h"
+#include "util/util.h"
 
 #define KVM_CACHE "/run/sbx-microvm-kvm"
 #define KVM_TEST_MS 8000	/* a working KVM boots the guest in well under a second */
@@ -205,10 +206,9 @@ int sbx_fc_request(const char *sock, const char *method, const char *path, const
 	int fd, code = 0, r, n;
 
 	fd = connect_unix(sock, deadline);
-	if (fd < 0) {
-		snprintf(why, len, "%s %s: connecting to %s: %s", method, path, sock, strerror(-fd));
-		return fd;
-	}
+	if (fd < 0)
+		return sbx_fail(why, len, fd, "%s %s: connecting to %s: %s", method, path, sock,
+				strerror(-fd));
 	if (body)
 		n = asprintf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n"
 			     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
@@ -225,15 +225,12 @@ int sbx_fc_request(const char *sock, const char *method, const char *path, const
 		r = read_response(fd, deadline, &resp, &hdr_len);
 	free(req);
 	close(fd);
-	if (r < 0) {
-		snprintf(why, len, "%s %s: %s", method, path,
-			 r == -ETIMEDOUT ? "no answer from Firecracker in time" : strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return sbx_fail(why, len, r, "%s %s: %s", method, path,
+				r == -ETIMEDOUT ? "no answer from Firecracker in time" : strerror(-r));
 	if (sscanf(resp, "HTTP/1.%*d %d %63[^\r\n]", &code, reason) < 1) {
-		snprintf(why, len, "%s %s: not an HTTP response", method, path);
 		free(resp);
-		return -EPROTO;
+		return sbx_fail(why, len, -EPROTO, "%s %s: not an HTTP response", method, path);
 	}
 	if (ret_code)
 		*ret_code = code;
@@ -241,10 +238,9 @@ int sbx_fc_request(const char *sock, const char *method, const char *path, const
 		snprintf(ret_body, body_len, "%s", resp + hdr_len);
 	if (code < 200 || code > 299) {
 		fault_message(resp + hdr_len, fault, sizeof(fault));
-		snprintf(why, len, "%s %s: %d %s%s%s", method, path, code, reason,
-			 fault[0] ? ": " : "", fault);
 		free(resp);
-		return -EPROTO;
+		return sbx_fail(why, len, -EPROTO, "%s %s: %d %s%s%s", method, path, code, reason,
+				fault[0] ? ": " : "", fault);
 	}
 	free(resp);
 	return 0;
@@ -351,10 +347,8 @@ static int put(const char *sock, const char *path, char *body, int timeout_ms, c
 {
 	int r;
 
-	if (!body) {
-		snprintf(why, len, "PUT %s: cannot build the request body", path);
-		return -ENOMEM;
-	}
+	if (!body)
+		return sbx_fail(why, len, -ENOMEM, "PUT %s: cannot build the request body", path);
 	r = sbx_fc_request(sock, "PUT", path, body, timeout_ms, NULL, NULL, 0, why, len);
 	free(body);
 	return r;
@@ -440,26 +434,21 @@ int sbx_find_program(const char *prog, char *ret, size_t len)
 
 static int kvm_basic(char *why, size_t len)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm, v;
+	_cleanup_close_ int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int vm, v;
 
-	if (fd < 0) {
-		snprintf(why, len, "KVM is not available: /dev/kvm: %s", strerror(errno));
-		return -ENODEV;
-	}
+	if (fd < 0)
+		return sbx_fail(why, len, -ENODEV, "KVM is not available: /dev/kvm: %s",
+				strerror(errno));
 	v = ioctl(fd, KVM_GET_API_VERSION, 0);
-	if (v != KVM_API_VERSION) {
-		snprintf(why, len, "KVM is not usable: API version %d, want %d", v, KVM_API_VERSION);
-		close(fd);
-		return -ENODEV;
-	}
+	if (v != KVM_API_VERSION)
+		return sbx_fail(why, len, -ENODEV, "KVM is not usable: API version %d, want %d", v,
+				KVM_API_VERSION);
 	vm = ioctl(fd, KVM_CREATE_VM, 0);
-	if (vm < 0) {
-		snprintf(why, len, "KVM is not usable: KVM_CREATE_VM: %s", strerror(errno));
-		close(fd);
-		return -ENODEV;
-	}
+	if (vm < 0)
+		return sbx_fail(why, len, -ENODEV, "KVM is not usable: KVM_CREATE_VM: %s",
+				strerror(errno));
 	close(vm);
-	close(fd);
 	return 0;
 }
 
@@ -476,10 +465,8 @@ static int kvm_test_boot(const char *qemu, const char *kernel, const char *initr
 	int status = 0, devnull;
 	pid_t pid = fork(), w;
 
-	if (pid < 0) {
-		snprintf(why, len, "KVM test boot: fork: %s", strerror(errno));
-		return -errno;
-	}
+	if (pid < 0)
+		return sbx_fail(why, len, -errno, "KVM test boot: fork: %s", strerror(errno));
 	if (pid == 0) {
 		devnull = open("/dev/null", O_RDWR);
 		if (devnull >= 0) {
@@ -495,16 +482,15 @@ static int kvm_test_boot(const char *qemu, const char *kernel, const char *initr
 	if (w == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		snprintf(why, len, "KVM is not usable (PVM host?): a test boot under qemu -accel kvm "
-			 "did not finish in %d s", KVM_TEST_MS / 1000);
-		return -ENODEV;
+		return sbx_fail(why, len, -ENODEV,
+				"KVM is not usable (PVM host?): a test boot under qemu -accel kvm "
+				"did not finish in %d s", KVM_TEST_MS / 1000);
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		snprintf(why, len, "KVM is not usable (PVM host?): a test boot under qemu -accel kvm "
-			 "failed (%s %d)", WIFEXITED(status) ? "exit status" : "signal",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		return -ENODEV;
-	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return sbx_fail(why, len, -ENODEV,
+				"KVM is not usable (PVM host?): a test boot under qemu -accel kvm "
+				"failed (%s %d)", WIFEXITED(status) ? "exit status" : "signal",
+				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	return 0;
 }
 
@@ -516,10 +502,8 @@ int sbx_kvm_usable(const char *qemu, const char *kernel, const char *initrd, cha
 	FILE *f;
 	int r;
 
-	if (force && !strcmp(force, "tcg")) {
-		snprintf(why, len, "KVM is not used: SBX_MICROVM_ACCEL=tcg");
-		return -ENODEV;
-	}
+	if (force && !strcmp(force, "tcg"))
+		return sbx_fail(why, len, -ENODEV, "KVM is not used: SBX_MICROVM_ACCEL=tcg");
 	if (force && !strcmp(force, "kvm"))
 		return 0;
 	if ((r = kvm_basic(why, len)) < 0)
@@ -532,16 +516,13 @@ int sbx_kvm_usable(const char *qemu, const char *kernel, const char *initrd, cha
 		line[strcspn(line, "\n")] = 0;
 		if (!strcmp(line, "yes"))
 			return 0;
-		if (!strncmp(line, "no ", 3)) {
-			snprintf(why, len, "%s", line + 3);
-			return -ENODEV;
-		}
+		if (!strncmp(line, "no ", 3))
+			return sbx_fail(why, len, -ENODEV, "%s", line + 3);
 	}
-	if (!qemu || !kernel || !initrd || access(kernel, R_OK) || access(initrd, R_OK)) {
-		snprintf(why, len, "KVM is not verified: /dev/kvm answers, but no guest kernel and "
-			 "initramfs are at hand for a test boot (see docs/microvm.md)");
-		return -ENODEV;
-	}
+	if (!qemu || !kernel || !initrd || access(kernel, R_OK) || access(initrd, R_OK))
+		return sbx_fail(why, len, -ENODEV,
+				"KVM is not verified: /dev/kvm answers, but no guest kernel and "
+				"initramfs are at hand for a test boot (see docs/microvm.md)");
 	r = kvm_test_boot(qemu, kernel, initrd, why, len);
 	f = fopen(KVM_CACHE ".tmp", "we");
 	if (f) {
@@ -562,8 +543,8 @@ int sbx_firecracker_probe(const char *bin, const char *kernel, const char *initr
 
 	if (have_bin && have_kvm)
 		return 0;
-	snprintf(why, len, "%s%s%s%s", have_bin ? "" : "no firecracker binary (",
-		 have_bin ? "" : bin ? bin : "not in $PATH", have_bin ? "" : have_kvm ? ")" : "); ",
-		 have_kvm ? "" : kvm);
-	return have_bin ? -ENODEV : -ENOENT;
+	return sbx_fail(why, len, have_bin ? -ENODEV : -ENOENT, "%s%s%s%s",
+			have_bin ? "" : "no firecracker binary (",
+			have_bin ? "" : bin ? bin : "not in $PATH",
+			have_bin ? "" : have_kvm ? ")" : "); ", have_kvm ? "" : kvm);
 }

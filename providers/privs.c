@@ -16,6 +16,7 @@
 
 #include "kernel/landlock.h"
 #include "privs.h"
+#include "util/util.h"
 
 #define NOBODY 65534
 
@@ -40,10 +41,9 @@ int sbx_ids_resolve(const struct sbx_profile *p, struct sbx_ids *ret, char *why,
 		pw = getpwuid(ids.uid);
 	} else if (p->user) {
 		pw = getpwnam(p->user);
-		if (!pw) {
-			snprintf(why, len, "user '%s' does not exist on this host", p->user);
-			return -ENOENT;
-		}
+		if (!pw)
+			return sbx_fail(why, len, -ENOENT, "user '%s' does not exist on this host",
+					p->user);
 		ids.uid = pw->pw_uid;
 	}
 	if (pw) {
@@ -56,10 +56,9 @@ int sbx_ids_resolve(const struct sbx_profile *p, struct sbx_ids *ret, char *why,
 	} else if (p->group) {
 		struct group *gr = getgrnam(p->group);
 
-		if (!gr) {
-			snprintf(why, len, "group '%s' does not exist on this host", p->group);
-			return -ENOENT;
-		}
+		if (!gr)
+			return sbx_fail(why, len, -ENOENT, "group '%s' does not exist on this host",
+					p->group);
 		ids.gid = gr->gr_gid;
 	}
 	*ret = ids;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "provider.h"
+#include "util/util.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -108,10 +109,8 @@ int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*fn)(const struct sbx_
 	struct child_report rep = { 0 };
 	ssize_t n;
 
-	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(gfd, O_CLOEXEC) < 0) {
-		snprintf(why, len, "pipe: %s", strerror(errno));
-		return -errno;
-	}
+	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(gfd, O_CLOEXEC) < 0)
+		return sbx_fail(why, len, -errno, "pipe: %s", strerror(errno));
 	ca.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | s->clone_flags;
 	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	ca.exit_signal = SIGCHLD;
@@ -126,10 +125,10 @@ int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*fn)(const struct sbx_
 	close(pfd[1]);
 	close(gfd[0]);
 	if (pid < 0) {
-		snprintf(why, len, "clone3 into cgroup %s: %s", s->cgroup_path, strerror(err));
 		close(pfd[0]);
 		close(gfd[1]);
-		return -err;
+		return sbx_fail(why, len, -err, "clone3 into cgroup %s: %s", s->cgroup_path,
+				strerror(err));
 	}
 	ret->pid = pid;
 	ret->pidfd = pidfd;
@@ -142,13 +141,9 @@ int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*fn)(const struct sbx_
 	while (n < 0 && errno == EINTR);
 	close(pfd[0]);
 	ret->exec_errno = n == sizeof(rep) && !rep.setup ? rep.err : 0;
-	if (r == 0 && n == sizeof(rep) && rep.setup) {
-		if (rep.msg[0])
-			snprintf(why, len, "sandbox setup: %s: %s", rep.msg, strerror(rep.err));
-		else
-			snprintf(why, len, "sandbox setup: %s", strerror(rep.err));
-		r = -rep.err;
-	}
+	if (r == 0 && n == sizeof(rep) && rep.setup)
+		r = sbx_fail(why, len, -rep.err, "sandbox setup: %s%s%s", rep.msg,
+			     rep.msg[0] ? ": " : "", strerror(rep.err));
 	return r;
 }
 

@@ -41,6 +41,7 @@
 
 #include "util/json.h"
 #include "provider.h"
+#include "util/util.h"
 
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
@@ -190,22 +191,19 @@ static int runtime_usable(enum rt_kind k, struct runtime *rt, char *why, size_t 
 	int major;
 
 	rt->kind = k;
-	if (!find_in_path(rt_names[k], rt->path, sizeof(rt->path))) {
-		snprintf(why, len, "%s is not installed (not found in PATH)", rt_names[k]);
-		return -ENOENT;
-	}
+	if (!find_in_path(rt_names[k], rt->path, sizeof(rt->path)))
+		return sbx_fail(why, len, -ENOENT, "%s is not installed (not found in PATH)",
+				rt_names[k]);
 	if (k != RT_NODE)
 		return 0;
 	major = node_major(rt->path);
-	if (major < 0) {
-		snprintf(why, len, "%s --version failed: %s", rt->path, strerror(-major));
-		return major;
-	}
-	if (major < NODE_MIN_MAJOR) {
-		snprintf(why, len, "%s is Node.js %d (node:wasi preview1 needs >= %d)",
-			 rt->path, major, NODE_MIN_MAJOR);
-		return -EOPNOTSUPP;
-	}
+	if (major < 0)
+		return sbx_fail(why, len, major, "%s --version failed: %s", rt->path,
+				strerror(-major));
+	if (major < NODE_MIN_MAJOR)
+		return sbx_fail(why, len, -EOPNOTSUPP,
+				"%s is Node.js %d (node:wasi preview1 needs >= %d)", rt->path,
+				major, NODE_MIN_MAJOR);
 	return 0;
 }
 
@@ -219,26 +217,25 @@ static int pick_runtime(const char *want, struct runtime *rt, char *why, size_t 
 			if (!strcmp(want, rt_names[k])) {
 				if (runtime_usable((enum rt_kind)k, rt, one, sizeof(one)) == 0)
 					return 0;
-				snprintf(why, len, "wasm.runtime = \"%s\": %s", want, one);
-				return -ENOENT;
+				return sbx_fail(why, len, -ENOENT, "wasm.runtime = \"%s\": %s",
+						want, one);
 			}
-		snprintf(why, len, "unknown wasm.runtime '%s'", want);
-		return -EINVAL;
+		return sbx_fail(why, len, -EINVAL, "unknown wasm.runtime '%s'", want);
 	}
 	for (int k = 0; k < RT_N; k++)
 		if (runtime_usable((enum rt_kind)k, rt, one, sizeof(one)) == 0)
 			return 0;
 	/* a node that is too old deserves its own sentence */
 	if (find_in_path("node", rt->path, sizeof(rt->path)) &&
-	    runtime_usable(RT_NODE, rt, one, sizeof(one)) < 0) {
-		snprintf(why, len, "no WASI runtime: none of wasmtime, wasmer, iwasm, wasmedge in PATH, "
-			 "and %s; install wasmtime, or Node.js >= %d for node:wasi", one,
-			 NODE_MIN_MAJOR);
-		return -ENOENT;
-	}
-	snprintf(why, len, "no WASI runtime: install wasmtime, or Node.js >= %d for node:wasi "
-		 "(none of wasmtime, wasmer, iwasm, wasmedge, node in PATH)", NODE_MIN_MAJOR);
-	return -ENOENT;
+	    runtime_usable(RT_NODE, rt, one, sizeof(one)) < 0)
+		return sbx_fail(why, len, -ENOENT,
+				"no WASI runtime: none of wasmtime, wasmer, iwasm, wasmedge in PATH, "
+				"and %s; install wasmtime, or Node.js >= %d for node:wasi", one,
+				NODE_MIN_MAJOR);
+	return sbx_fail(why, len, -ENOENT,
+			"no WASI runtime: install wasmtime, or Node.js >= %d for node:wasi "
+			"(none of wasmtime, wasmer, iwasm, wasmedge, node in PATH)",
+			NODE_MIN_MAJOR);
 }
 
 static int wasm_probe(char *why, size_t len)
@@ -265,8 +262,9 @@ static int load_module(struct wasm_state *st, const char *path, int *merr, char 
 {
 	static const unsigned char magic[4] = { 0, 'a', 's', 'm' };
 	unsigned char head[4];
+	_cleanup_close_ int in = -1, mfd = -1;
 	struct stat sb;
-	int in, mfd, ro, e;
+	int ro, e;
 	ssize_t n;
 	off_t left;
 	char self[64];
@@ -286,19 +284,13 @@ static int load_module(struct wasm_state *st, const char *path, int *merr, char 
 		*merr = errno;
 	else if (n != (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)))
 		*merr = ENOEXEC;	/* "Exec format error": not WebAssembly */
-	if (*merr) {
-		close(in);
+	if (*merr)
 		return 0;
-	}
 	mfd = memfd_create("sbx-wasm-module", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
 	if (mfd < 0 && errno == EINVAL)	/* kernels before 6.3 know no MFD_NOEXEC_SEAL */
 		mfd = memfd_create("sbx-wasm-module", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mfd < 0) {
-		e = errno;
-		snprintf(why, len, "memfd_create: %s", strerror(e));
-		close(in);
-		return -e;
-	}
+	if (mfd < 0)
+		return sbx_fail(why, len, -errno, "memfd_create: %s", strerror(errno));
 	for (left = sb.st_size; left > 0;) {
 		n = sendfile(mfd, in, NULL, (size_t)left);
 
@@ -306,30 +298,18 @@ static int load_module(struct wasm_state *st, const char *path, int *merr, char 
 			continue;
 		if (n <= 0) {
 			e = n < 0 ? errno : EIO;
-			snprintf(why, len, "copy of the module %s: %s", path,
-				 n < 0 ? strerror(e) : "the file shrank while it was copied");
-			close(in);
-			close(mfd);
-			return -e;
+			return sbx_fail(why, len, -e, "copy of the module %s: %s", path,
+					n < 0 ? strerror(e) : "the file shrank while it was copied");
 		}
 		left -= n;
 	}
-	close(in);
-	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
-		e = errno;
-		snprintf(why, len, "sealing the module copy: %s", strerror(e));
-		close(mfd);
-		return -e;
-	}
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		return sbx_fail(why, len, -errno, "sealing the module copy: %s", strerror(errno));
 	/* a read-only description of its own (offset 0) for the runtime */
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", mfd);
 	ro = open(self, O_RDONLY);
-	e = errno;
-	close(mfd);
-	if (ro < 0) {
-		snprintf(why, len, "reopening the module copy: %s", strerror(e));
-		return -e;
-	}
+	if (ro < 0)
+		return sbx_fail(why, len, -errno, "reopening the module copy: %s", strerror(errno));
 	st->module_fd = ro;
 	snprintf(st->fdpath, sizeof(st->fdpath), "/proc/self/fd/%d", ro);
 	return 0;
@@ -454,12 +434,11 @@ static int build_node(struct wasm_state *st, const struct sbx_spawn *s, const st
 	 * workers (4 by default): a pids limit that leaves no room for one of
 	 * them makes node hang, so the V8 pool shrinks to fit, and below one
 	 * worker the profile is refused. */
-	if (p->pids && p->pids < NODE_MIN_PIDS) {
-		snprintf(why, len, "pids = %u is too low for node:wasi, which needs at least %d "
-			 "(the sandbox's init, node's main thread, 2 helper threads, 1 V8 worker)", p->pids,
-			 NODE_MIN_PIDS);
-		return -EINVAL;
-	}
+	if (p->pids && p->pids < NODE_MIN_PIDS)
+		return sbx_fail(why, len, -EINVAL,
+				"pids = %u is too low for node:wasi, which needs at least %d "
+				"(the sandbox's init, node's main thread, 2 helper threads, 1 V8 worker)",
+				p->pids, NODE_MIN_PIDS);
 	r = add_arg(st, "%s", st->rt.path);
 	if (!r)
 		r = add_arg(st, "--no-warnings");
@@ -603,10 +582,9 @@ static int wasm_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 	struct sbx_spawn sp = *s;
 	int r;
 
-	if (!s->argv || !s->argv[0]) {
-		snprintf(why, len, "no module: usage: sbx run --provider wasm -- MODULE.wasm [ARG]...");
-		return -EINVAL;
-	}
+	if (!s->argv || !s->argv[0])
+		return sbx_fail(why, len, -EINVAL,
+				"no module: usage: sbx run --provider wasm -- MODULE.wasm [ARG]...");
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;

@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "core/bpfload.h"
 #include "kernel/features.h"
 #include "sbx.skel.h"
+#include "util/util.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 
@@ -41,18 +41,6 @@ static const struct {
 };
 
 #define PROG_EMIT_PIN "prog_emit_user"
-
-static void say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
 
 static int pin_path(const struct sbx_instance *p, const char *name, char *buf, size_t len)
 {
@@ -82,17 +70,15 @@ static int check_config(struct sbx_bpf *b, char *why, size_t whylen)
 {
 	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(b->config_fd, &zero, &b->cfg) < 0) {
-		say(why, whylen, "read sbx_config: %s", strerror(errno));
-		return -errno;
-	}
+	if (bpf_map_lookup_elem(b->config_fd, &zero, &b->cfg) < 0)
+		return sbx_fail(why, whylen, -errno, "read sbx_config: %s", strerror(errno));
 	if (b->cfg.abi_version != SBX_ABI_VERSION || b->cfg.root_cgroup_id != b->root.id) {
-		say(why, whylen,
-		    "pins in %s belong to another setup (ABI %u, cgroup root id %llu; expected ABI %u, "
-		    "root %s id %llu); run 'sbx unload' first",
-		    b->paths.pin_dir, b->cfg.abi_version, (unsigned long long)b->cfg.root_cgroup_id,
-		    SBX_ABI_VERSION, b->root.path, (unsigned long long)b->root.id);
-		return -ESTALE;
+		return sbx_fail(why, whylen, -ESTALE,
+				"pins in %s belong to another setup (ABI %u, cgroup root id %llu; "
+				"expected ABI %u, root %s id %llu); run 'sbx unload' first",
+				b->paths.pin_dir, b->cfg.abi_version,
+				(unsigned long long)b->cfg.root_cgroup_id, SBX_ABI_VERSION,
+				b->root.path, (unsigned long long)b->root.id);
 	}
 	return 0;
 }
@@ -105,19 +91,17 @@ static int check_links(struct sbx_bpf *b, char *why, size_t whylen)
 
 	for (size_t i = 0; i < sizeof(link_names) / sizeof(link_names[0]); i++) {
 		pin_path(&b->paths, link_names[i].pin, path, sizeof(path));
-		if (access(path, F_OK) < 0) {
-			say(why, whylen, "%s is missing: the programs of %s are not all attached; "
-			    "run 'sbx unload' and start again", path, b->paths.pin_dir);
-			return -ESTALE;
-		}
+		if (access(path, F_OK) < 0)
+			return sbx_fail(why, whylen, -ESTALE,
+					"%s is missing: the programs of %s are not all attached; "
+					"run 'sbx unload' and start again", path, b->paths.pin_dir);
 	}
 	if (b->cfg.flags & SBX_CFGF_BPF_LSM) {
 		pin_path(&b->paths, "link_lsm_file_open", path, sizeof(path));
-		if (access(path, F_OK) < 0) {
-			say(why, whylen, "%s is missing although BPF LSM was loaded; run 'sbx unload'",
-			    path);
-			return -ESTALE;
-		}
+		if (access(path, F_OK) < 0)
+			return sbx_fail(why, whylen, -ESTALE,
+					"%s is missing although BPF LSM was loaded; run 'sbx unload'",
+					path);
 	}
 	return 0;
 }
@@ -130,20 +114,18 @@ static int adopt(struct sbx_bpf *b, char *why, size_t whylen)
 	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
 		pin_path(&b->paths, map_names[i], path, sizeof(path));
 		*map_fd_slot(b, i) = bpf_obj_get(path);
-		if (*map_fd_slot(b, i) < 0) {
-			say(why, whylen, "open pinned map %s: %s", path, strerror(errno));
-			return -errno;
-		}
+		if (*map_fd_slot(b, i) < 0)
+			return sbx_fail(why, whylen, -errno, "open pinned map %s: %s", path,
+					strerror(errno));
 		/* sbx_config comes first: an older setup is named as such */
 		if (i == 0 && (r = check_config(b, why, whylen)) < 0)
 			return r;
 	}
 	pin_path(&b->paths, PROG_EMIT_PIN, path, sizeof(path));
 	b->emit_fd = bpf_obj_get(path);
-	if (b->emit_fd < 0) {
-		say(why, whylen, "open pinned program %s: %s", path, strerror(errno));
-		return -errno;
-	}
+	if (b->emit_fd < 0)
+		return sbx_fail(why, whylen, -errno, "open pinned program %s: %s", path,
+				strerror(errno));
 	return check_links(b, why, whylen);
 }
 
@@ -156,9 +138,9 @@ static int check_bpffs(char *why, size_t whylen)
 		return 0;
 	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") == 0)
 		return 0;
-	say(why, whylen, "/sys/fs/bpf is not a bpffs mount and mounting one failed: %s",
-	    strerror(errno));
-	return -ENOTSUP;
+	return sbx_fail(why, whylen, -ENOTSUP,
+			"/sys/fs/bpf is not a bpffs mount and mounting one failed: %s",
+			strerror(errno));
 }
 
 /* libbpf 1.1 cannot resize an inner map template in place (it crashes), so
@@ -169,18 +151,17 @@ static int set_sizes(struct sbx_sbx *skel, uint32_t ring_size, uint32_t events_s
 	int fd, r;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "sbx_ring_tmpl", 0, 0, ring_size, NULL);
-	if (fd < 0) {
-		say(why, whylen, "create ring buffer of %u bytes: %s (a power of two >= 4096?)",
-		    ring_size, strerror(errno));
-		return -errno;
-	}
+	if (fd < 0)
+		return sbx_fail(why, whylen, -errno,
+				"create ring buffer of %u bytes: %s (a power of two >= 4096?)",
+				ring_size, strerror(errno));
 	r = bpf_map__set_inner_map_fd(skel->maps.sbx_rings, fd);
 	if (!r)
 		r = bpf_map__set_max_entries(skel->maps.sbx_events, events_size);
 	if (r) {
-		say(why, whylen, "ring sizes %u/%u: %s", ring_size, events_size, strerror(-r));
 		close(fd);
-		return r;
+		return sbx_fail(why, whylen, r, "ring sizes %u/%u: %s", ring_size, events_size,
+				strerror(-r));
 	}
 	*ret_tmpl_fd = fd;
 	return 0;
@@ -215,18 +196,15 @@ static int attach_global(struct bpf_program *prog, const char *pin, struct sbx_b
 	char path[PATH_MAX + 32];
 	int r;
 
-	if (!link) {
-		r = -errno;
-		say(why, whylen, "attach %s (%s): %s", bpf_program__name(prog),
-		    bpf_program__section_name(prog), strerror(-r));
-		return r;
-	}
+	if (!link)
+		return sbx_fail(why, whylen, -errno, "attach %s (%s): %s", bpf_program__name(prog),
+				bpf_program__section_name(prog), strerror(errno));
 	pin_path(&b->paths, pin, path, sizeof(path));
 	r = bpf_link__pin(link, path);
-	if (r)
-		say(why, whylen, "pin %s: %s", path, strerror(-r));
 	bpf_link__destroy(link);	/* the pin holds it */
-	return r;
+	if (r)
+		return sbx_fail(why, whylen, r, "pin %s: %s", path, strerror(-r));
+	return 0;
 }
 
 static int attach_lsm(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t whylen)
@@ -263,23 +241,23 @@ static int attach_and_pin(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, si
 	int root_fd, r = 0;
 
 	root_fd = open(b->root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root_fd < 0) {
-		say(why, whylen, "open cgroup root %s: %s", b->root.path, strerror(errno));
-		return -errno;
-	}
+	if (root_fd < 0)
+		return sbx_fail(why, whylen, -errno, "open cgroup root %s: %s", b->root.path,
+				strerror(errno));
 	for (size_t i = 0; i < sizeof(link_names) / sizeof(link_names[0]) && !r; i++) {
 		struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj, link_names[i].prog);
 		struct bpf_link *link = prog ? bpf_program__attach_cgroup(prog, root_fd) : NULL;
 
 		if (!link) {
 			r = prog ? -errno : -ENOENT;
-			say(why, whylen, "attach %s to %s: %s", link_names[i].prog, b->root.path, strerror(-r));
+			sbx_fail(why, whylen, r, "attach %s to %s: %s", link_names[i].prog,
+				 b->root.path, strerror(-r));
 			break;
 		}
 		pin_path(&b->paths, link_names[i].pin, path, sizeof(path));
 		r = bpf_link__pin(link, path);
 		if (r)
-			say(why, whylen, "pin %s: %s", path, strerror(-r));
+			sbx_fail(why, whylen, r, "pin %s: %s", path, strerror(-r));
 		bpf_link__destroy(link);	/* the pin holds it */
 	}
 	close(root_fd);
@@ -291,8 +269,8 @@ static int attach_and_pin(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, si
 	pin_path(&b->paths, PROG_EMIT_PIN, path, sizeof(path));
 	r = bpf_program__pin(skel->progs.sbx_emit_user, path);
 	if (r)
-		say(why, whylen, "pin %s: %s", path, strerror(-r));
-	return r;
+		return sbx_fail(why, whylen, r, "pin %s: %s", path, strerror(-r));
+	return 0;
 }
 
 static int pin_maps(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t whylen)
@@ -307,10 +285,8 @@ static int pin_maps(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t w
 			return -ENOENT;
 		pin_path(&b->paths, map_names[i], path, sizeof(path));
 		r = bpf_map__pin(m, path);
-		if (r) {
-			say(why, whylen, "pin %s: %s", path, strerror(-r));
-			return r;
-		}
+		if (r)
+			return sbx_fail(why, whylen, r, "pin %s: %s", path, strerror(-r));
 	}
 	return 0;
 }
@@ -330,27 +306,24 @@ static int load_and_pin(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_s
 	int tmpl_fd = -1, r;
 
 	skel = sbx_sbx__open();
-	if (!skel) {
-		say(why, whylen, "open BPF object: %s", strerror(errno));
-		return -errno;
-	}
+	if (!skel)
+		return sbx_fail(why, whylen, -errno, "open BPF object: %s", strerror(errno));
 	skel->rodata->sandbox_level = cfg.sandbox_level;
 	lsm_autoload(skel);
 	r = set_sizes(skel, ring_size, events_size, &tmpl_fd, why, whylen);
 	if (!r) {
 		r = sbx_sbx__load(skel);
 		if (r)
-			say(why, whylen, "load BPF programs: %s (see the verifier log above)", strerror(-r));
+			sbx_fail(why, whylen, r, "load BPF programs: %s (see the verifier log above)",
+				 strerror(-r));
 	}
 	if (!r) {
 		r = bpf_map_update_elem(bpf_map__fd(skel->maps.sbx_config), &zero, &cfg, 0) ? -errno : 0;
 		if (r)
-			say(why, whylen, "write sbx_config: %s", strerror(-r));
+			sbx_fail(why, whylen, r, "write sbx_config: %s", strerror(-r));
 	}
-	if (!r && mkdir(b->paths.pin_dir, 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		say(why, whylen, "mkdir %s: %s", b->paths.pin_dir, strerror(errno));
-	}
+	if (!r && mkdir(b->paths.pin_dir, 0700) < 0 && errno != EEXIST)
+		r = sbx_fail(why, whylen, -errno, "mkdir %s: %s", b->paths.pin_dir, strerror(errno));
 	if (!r)
 		r = pin_maps(skel, b, why, whylen);
 	if (!r)
@@ -398,28 +371,23 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 	memset(b, 0, sizeof(*b));
 	init_fds(b);
 	r = sbx_instance_get(&b->paths);
-	if (r < 0) {
-		say(why, whylen, "invalid SBX_INSTANCE (letters, digits, '_', '.', '-'; at most 48)");
-		return r;
-	}
+	if (r < 0)
+		return sbx_fail(why, whylen, r,
+				"invalid SBX_INSTANCE (letters, digits, '_', '.', '-'; at most 48)");
 	r = check_bpffs(why, whylen);
 	if (r < 0)
 		return r;
 	r = sbx_cgroot_get(&b->root, b->paths.name, load);
-	if (r == -ENOENT && !load) {
-		say(why, whylen, "sbx's programs are not loaded (no cgroup root)");
-		return r;
-	}
-	if (r < 0) {
-		say(why, whylen, "sbx cgroup root: %s (is cgroup2 mounted? SBX_CGROUP_ROOT must lie "
-			"below the cgroup2 mount)", strerror(-r));
-		return r;
-	}
+	if (r == -ENOENT && !load)
+		return sbx_fail(why, whylen, r, "sbx's programs are not loaded (no cgroup root)");
+	if (r < 0)
+		return sbx_fail(why, whylen, r,
+				"sbx cgroup root: %s (is cgroup2 mounted? SBX_CGROUP_ROOT must lie "
+				"below the cgroup2 mount)", strerror(-r));
 	lock = sbx_instance_lock(&b->paths);
-	if (lock < 0) {
-		say(why, whylen, "lock %s/lock: %s", b->paths.run_dir, strerror(-lock));
-		return lock;
-	}
+	if (lock < 0)
+		return sbx_fail(why, whylen, lock, "lock %s/lock: %s", b->paths.run_dir,
+				strerror(-lock));
 	if (load && sbx_bpf_pinned(&b->paths) && pinned_abi(&b->paths) != SBX_ABI_VERSION &&
 	    !live_sandboxes(&b->paths)) {
 		/* an older sbx's programs with nothing running under them: replace */
@@ -429,9 +397,9 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 	if (!sbx_bpf_pinned(&b->paths)) {
 		if (!load) {
 			sbx_instance_unlock(lock);
-			say(why, whylen, "sbx's programs are not loaded (nothing pinned in %s)",
-			    b->paths.pin_dir);
-			return -ENOENT;
+			return sbx_fail(why, whylen, -ENOENT,
+					"sbx's programs are not loaded (nothing pinned in %s)",
+					b->paths.pin_dir);
 		}
 		r = load_and_pin(b, ring_size ? ring_size : SBX_DEFAULT_RING_SIZE,
 				 events_size ? events_size : SBX_DEFAULT_EVENTS_SIZE, why, whylen);
@@ -484,18 +452,14 @@ int sbx_bpf_unload(const struct sbx_instance *p, char *why, size_t whylen)
 		if (de->d_name[0] == '.')
 			continue;
 		pin_path(p, de->d_name, path, sizeof(path));
-		if (unlink(path) < 0) {
-			r = -errno;
-			say(why, whylen, "unlink %s: %s", path, strerror(errno));
-		} else {
+		if (unlink(path) < 0)
+			r = sbx_fail(why, whylen, -errno, "unlink %s: %s", path, strerror(errno));
+		else
 			n++;
-		}
 	}
 	closedir(d);
-	if (rmdir(p->pin_dir) < 0 && !r) {
-		r = -errno;
-		say(why, whylen, "rmdir %s: %s", p->pin_dir, strerror(errno));
-	}
+	if (rmdir(p->pin_dir) < 0 && !r)
+		r = sbx_fail(why, whylen, -errno, "rmdir %s: %s", p->pin_dir, strerror(errno));
 	/* The cgroup root and the run dir go too when no sandbox is left. */
 	if (sbx_cgroot_get(&root, p->name, 0) == 0)
 		rmdir(root.path);

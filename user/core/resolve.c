@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "core/resolve.h"
+#include "util/util.h"
 
 static int push(struct sbx_resolved *r, const struct sbx_net_entry *e, size_t src)
 {
@@ -91,10 +92,10 @@ int sbx_resolve_refusal(const struct sbx_profile *p, size_t *i, char *msg, size_
 				 "does not have yet");
 			return 0;
 		}
-		snprintf(msg, len, "wildcard network entry '%s' cannot be enforced (DNS-aware "
-			 "enforcement is not available); refusing under enforcement = \"strict\" "
-			 "(\"best-effort\" runs with it unenforced)", e->text);
-		return -EOPNOTSUPP;
+		return sbx_fail(msg, len, -EOPNOTSUPP, "wildcard network entry '%s' cannot be "
+				"enforced (DNS-aware enforcement is not available); refusing under "
+				"enforcement = \"strict\" (\"best-effort\" runs with it unenforced)",
+				e->text);
 	}
 	return -ENOENT;
 }
@@ -115,9 +116,8 @@ static int resolve_one(const struct sbx_profile *p, struct sbx_resolved *r, size
 		rc = sbx_resolve_refusal(p, &at, why, sizeof(why));
 		if (rc == 0)
 			return note_unenforced(r, e, why);
-		snprintf(err, errlen, "%s:%u:%u: error: %s", e->pos.file ? e->pos.file : "?",
-			 e->pos.line, e->pos.col, why);
-		return rc;
+		return sbx_fail(err, errlen, rc, "%s:%u:%u: error: %s",
+				e->pos.file ? e->pos.file : "?", e->pos.line, e->pos.col, why);
 	}
 	rc = resolve_host(r, e, i, &gai);
 	if (rc != -EHOSTUNREACH)
@@ -126,10 +126,10 @@ static int resolve_one(const struct sbx_profile *p, struct sbx_resolved *r, size
 		snprintf(why, sizeof(why), "cannot resolve '%s': %s", e->host, gai);
 		return note_unenforced(r, e, why);
 	}
-	snprintf(err, errlen, "%s:%u:%u: error: network entry '%s': cannot resolve '%s': %s; refusing "
-		 "under enforcement = \"strict\"", e->pos.file ? e->pos.file : "?", e->pos.line,
-		 e->pos.col, e->text, e->host, gai);
-	return rc;
+	return sbx_fail(err, errlen, rc, "%s:%u:%u: error: network entry '%s': cannot resolve "
+			"'%s': %s; refusing under enforcement = \"strict\"",
+			e->pos.file ? e->pos.file : "?", e->pos.line, e->pos.col, e->text, e->host,
+			gai);
 }
 
 int sbx_resolve(const struct sbx_profile *p, struct sbx_resolved *ret, char *err, size_t errlen)
@@ -139,13 +139,11 @@ int sbx_resolve(const struct sbx_profile *p, struct sbx_resolved *ret, char *err
 
 	for (size_t i = 0; i < p->net.n_entries && !rc; i++)
 		rc = resolve_one(p, &r, i, err, errlen);
-	if (!rc && r.n > SBX_MAX_NET_RULES) {
-		snprintf(err, errlen, "%s:%u:%u: error: profile '%s': %zu network entries after "
-			 "resolving host names; at most %d fit the kernel maps",
-			 p->pos.file ? p->pos.file : "?", p->pos.line, p->pos.col, p->name, r.n,
-			 SBX_MAX_NET_RULES);
-		rc = -E2BIG;
-	}
+	if (!rc && r.n > SBX_MAX_NET_RULES)
+		rc = sbx_fail(err, errlen, -E2BIG, "%s:%u:%u: error: profile '%s': %zu network "
+			      "entries after resolving host names; at most %d fit the kernel maps",
+			      p->pos.file ? p->pos.file : "?", p->pos.line, p->pos.col, p->name,
+			      r.n, SBX_MAX_NET_RULES);
 	if (rc) {
 		sbx_resolved_free(&r);
 		return rc;

@@ -17,6 +17,7 @@
 
 #include "core/sandbox.h"
 #include "kernel/limits.h"
+#include "util/util.h"
 
 static uint64_t proc_start_time(pid_t pid)
 {
@@ -367,6 +368,45 @@ static void new_id(char *buf, size_t len)
 	snprintf(buf, len, "sbx-%08x", rnd);
 }
 
+/* The steps of sbx_sandbox_create; each records what it made in sb, so that
+ * sbx_sandbox_destroy undoes exactly that. */
+static int create_steps(struct sbx_bpf *b, const struct sbx_profile *p,
+			const struct sbx_resolved *res, struct sbx_sandbox *sb, char *why, size_t len)
+{
+	int r = alloc_slot(b, &sb->slot);
+
+	if (r == -ENOSPC)
+		return sbx_fail(why, len, r, "all %d sandbox slots are in use", SBX_MAX_SANDBOXES);
+	if (r < 0)
+		return sbx_fail(why, len, r, "allocate a sandbox slot: %s", strerror(-r));
+	sb->have_slot = true;
+	sb->policy_id = sb->slot * 2;
+	r = sbx_compile(p, res->entries, res->n, sb->policy_id, &sb->comp, why, len);
+	if (r < 0)
+		return r;
+	remap_rules(&sb->comp, res);
+	sb->have_policy = true;
+	r = fill_policy(sb);
+	if (r < 0)
+		return sbx_fail(why, len, r, "write policy maps: %s", strerror(-r));
+	r = reset_counters(sb);
+	if (!r)
+		r = make_ring(sb);
+	if (r < 0)
+		return sbx_fail(why, len, r, "set up counters and ring buffer: %s", strerror(-r));
+	r = sbx_cgroup_create(&b->root, sb->id, sb->cgroup_path, sizeof(sb->cgroup_path),
+			      &sb->cgroup_id);
+	if (r < 0)
+		return sbx_fail(why, len, r, "create cgroup %s/%s: %s", b->root.path, sb->id,
+				strerror(-r));
+	sb->cgroup_fd = r;
+	sb->have_cgroup = true;
+	r = activate(sb);
+	if (r < 0)
+		return sbx_fail(why, len, r, "activate sandbox: %s", strerror(-r));
+	return 0;
+}
+
 int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 		       const struct sbx_resolved *res, struct sbx_sandbox *sb,
 		       char *why, size_t len)
@@ -377,49 +417,9 @@ int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 	sb->bpf = b;
 	sb->cgroup_fd = sb->ring_fd = -1;
 	new_id(sb->id, sizeof(sb->id));
-	r = alloc_slot(b, &sb->slot);
-	if (r < 0) {
-		if (r == -ENOSPC)
-			snprintf(why, len, "all %d sandbox slots are in use", SBX_MAX_SANDBOXES);
-		else
-			snprintf(why, len, "allocate a sandbox slot: %s", strerror(-r));
-		return r;
-	}
-	sb->have_slot = true;
-	sb->policy_id = sb->slot * 2;
-	r = sbx_compile(p, res->entries, res->n, sb->policy_id, &sb->comp, why, len);
+	r = create_steps(b, p, res, sb, why, len);
 	if (r < 0)
-		goto fail;
-	remap_rules(&sb->comp, res);
-	sb->have_policy = true;
-	r = fill_policy(sb);
-	if (r < 0) {
-		snprintf(why, len, "write policy maps: %s", strerror(-r));
-		goto fail;
-	}
-	r = reset_counters(sb);
-	if (!r)
-		r = make_ring(sb);
-	if (r < 0) {
-		snprintf(why, len, "set up counters and ring buffer: %s", strerror(-r));
-		goto fail;
-	}
-	r = sbx_cgroup_create(&b->root, sb->id, sb->cgroup_path, sizeof(sb->cgroup_path),
-			      &sb->cgroup_id);
-	if (r < 0) {
-		snprintf(why, len, "create cgroup %s/%s: %s", b->root.path, sb->id, strerror(-r));
-		goto fail;
-	}
-	sb->cgroup_fd = r;
-	sb->have_cgroup = true;
-	r = activate(sb);
-	if (r < 0) {
-		snprintf(why, len, "activate sandbox: %s", strerror(-r));
-		goto fail;
-	}
-	return 0;
-fail:
-	sbx_sandbox_destroy(sb);
+		sbx_sandbox_destroy(sb);
 	return r;
 }
 

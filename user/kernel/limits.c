@@ -21,6 +21,7 @@
 #include "kernel/cgroup.h"
 #include "kernel/limits.h"
 #include "kernel/mountinfo.h"
+#include "util/util.h"
 
 #define CPU_PERIOD_US 100000ULL
 #define CPU_QUOTA_MIN_US 1000ULL	/* the kernel refuses shorter quotas */
@@ -484,11 +485,9 @@ static int make_v1(struct sbx_limits *l, const struct plan *pl, const char *inst
 			continue;
 		r = make_one(l, pl, h, instance, id);
 		/* only a limit's own hierarchy is required; accounting is not */
-		if (r < 0 && h < SBX_LIMIT_N && l->want[h]) {
-			snprintf(why, len, "%s: create v1 cgroup %s/%s/%s: %s", names[h],
-				 pl->base[h], instance, id, strerror(-r));
-			return r;
-		}
+		if (r < 0 && h < SBX_LIMIT_N && l->want[h])
+			return sbx_fail(why, len, r, "%s: create v1 cgroup %s/%s/%s: %s", names[h],
+					pl->base[h], instance, id, strerror(-r));
 	}
 	return 0;
 }
@@ -499,9 +498,9 @@ static int set_str(const char *dir, const char *file, const char *val, char *why
 
 	/* why starts with the limit's name: "memory.max" -> "memory: ..." */
 	if (r < 0)
-		snprintf(why, len, "%.*s: write %s to %s/%s: %s", (int)strcspn(file, "."), file,
-			 val, dir, file, strerror(-r));
-	return r;
+		return sbx_fail(why, len, r, "%.*s: write %s to %s/%s: %s", (int)strcspn(file, "."),
+				file, val, dir, file, strerror(-r));
+	return 0;
 }
 
 static int set_u64(const char *dir, const char *file, uint64_t v, char *why, size_t len)

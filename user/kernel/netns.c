@@ -33,6 +33,7 @@
 #include <netlink/socket.h>
 
 #include "kernel/netns.h"
+#include "util/util.h"
 
 #define SANDBOX_IF	"eth0"
 #define POOL_SLOTS	16384u		/* /30s in 10.200.0.0/16 */
@@ -209,26 +210,22 @@ static int plan_addresses(uint32_t slot, const struct sbx_profile *p, struct cid
 	const char *h = p ? p->net.veth_host : NULL, *s = p ? p->net.veth_sandbox : NULL;
 
 	if (!h && !s) {
-		if (pool_cidrs(slot, host, sandbox) < 0) {
-			snprintf(why, len, "slot %u is outside the veth address pool (0-%u)", slot,
-				 POOL_SLOTS - 1);
-			return -ERANGE;
-		}
+		if (pool_cidrs(slot, host, sandbox) < 0)
+			return sbx_fail(why, len, -ERANGE,
+					"slot %u is outside the veth address pool (0-%u)", slot,
+					POOL_SLOTS - 1);
 		return 0;
 	}
-	if (!h || !s) {
-		snprintf(why, len, "network.veth_host and network.veth_sandbox must be set together");
-		return -EINVAL;
-	}
-	if (cidr_parse(h, host) < 0 || cidr_parse(s, sandbox) < 0) {
-		snprintf(why, len, "veth addresses '%s', '%s': expected ADDRESS/PREFIX", h, s);
-		return -EINVAL;
-	}
-	if (!cidr_same_subnet(host, sandbox)) {
-		snprintf(why, len, "veth addresses '%s' and '%s' are not two addresses of one subnet",
-			 h, s);
-		return -EINVAL;
-	}
+	if (!h || !s)
+		return sbx_fail(why, len, -EINVAL,
+				"network.veth_host and network.veth_sandbox must be set together");
+	if (cidr_parse(h, host) < 0 || cidr_parse(s, sandbox) < 0)
+		return sbx_fail(why, len, -EINVAL,
+				"veth addresses '%s', '%s': expected ADDRESS/PREFIX", h, s);
+	if (!cidr_same_subnet(host, sandbox))
+		return sbx_fail(why, len, -EINVAL,
+				"veth addresses '%s' and '%s' are not two addresses of one subnet",
+				h, s);
 	return 0;
 }
 
@@ -320,21 +317,17 @@ static int link_configure(struct nl_sock *sk, const char *ifname, const struct c
 	int r;
 
 	r = rtnl_link_get_kernel(sk, 0, ifname, &link);
-	if (r < 0) {
-		snprintf(why, len, "find %s: %s", ifname, nl_geterror(r));
-		return r;
-	}
+	if (r < 0)
+		return sbx_fail(why, len, r, "find %s: %s", ifname, nl_geterror(r));
 	r = addr_add(sk, rtnl_link_get_ifindex(link), c);
 	if (r < 0) {
 		cidr_format(c, text, sizeof(text));
-		snprintf(why, len, "add address %s to %s: %s", text, ifname, nl_geterror(r));
-		return r;
+		return sbx_fail(why, len, r, "add address %s to %s: %s", text, ifname,
+				nl_geterror(r));
 	}
 	r = link_up(sk, link);
-	if (r < 0) {
-		snprintf(why, len, "set %s up: %s", ifname, nl_geterror(r));
-		return r;
-	}
+	if (r < 0)
+		return sbx_fail(why, len, r, "set %s up: %s", ifname, nl_geterror(r));
 	if (ret_ifindex)
 		*ret_ifindex = rtnl_link_get_ifindex(link);
 	return 0;
@@ -434,14 +427,12 @@ static int configure_inside(int nsfd, const struct cidr *sandbox, const struct c
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = pthread_create(&t, NULL, inside_main, &in);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r) {
-		snprintf(why, len, "thread for the sandbox namespace: %s", strerror(r));
-		return -r;
-	}
+	if (r)
+		return sbx_fail(why, len, -r, "thread for the sandbox namespace: %s", strerror(r));
 	pthread_join(t, NULL);
 	if (in.r < 0)
-		snprintf(why, len, "sandbox end: %s", in.why);
-	return in.r;
+		return sbx_fail(why, len, in.r, "sandbox end: %s", in.why);
+	return 0;
 }
 
 /* ---- API -------------------------------------------------------------- */
@@ -453,10 +444,8 @@ static int open_netns(pid_t child, int *ret_fd, char *why, size_t len)
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)child);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, len, "open %s: %s", path, strerror(errno));
-		return -errno;
-	}
+	if (fd < 0)
+		return sbx_fail(why, len, -errno, "open %s: %s", path, strerror(errno));
 	*ret_fd = fd;
 	return 0;
 }
@@ -469,17 +458,14 @@ static int veth_build(struct nl_sock *sk, const char *host_if, int nsfd,
 	int r;
 
 	r = veth_add(sk, host_if, nsfd);
-	if (r < 0) {
-		snprintf(why, len, "create veth %s/%s: %s", host_if, SANDBOX_IF, nl_geterror(r));
-		return nlerr_errno(r);
-	}
+	if (r < 0)
+		return sbx_fail(why, len, nlerr_errno(r), "create veth %s/%s: %s", host_if,
+				SANDBOX_IF, nl_geterror(r));
 	r = link_configure(sk, host_if, host, NULL, step, sizeof(step));
-	if (r < 0) {
-		snprintf(why, len, "host end: %s", step);
-		r = nlerr_errno(r);
-	} else {
+	if (r < 0)
+		r = sbx_fail(why, len, nlerr_errno(r), "host end: %s", step);
+	else
 		r = configure_inside(nsfd, sandbox, host, why, len);
-	}
 	if (r < 0)
 		link_delete(sk, host_if);
 	return r;
@@ -494,10 +480,9 @@ int sbx_veth_create(struct sbx_veth *v, const char *id, uint32_t slot, pid_t chi
 	struct cidr host, sandbox;
 	int r;
 
-	if (!id || host_ifname(id, out.host_if, sizeof(out.host_if)) < 0) {
-		snprintf(why, len, "sandbox id '%s' is not \"sbx-\" and 8 hex digits", id ? id : "");
-		return -EINVAL;
-	}
+	if (!id || host_ifname(id, out.host_if, sizeof(out.host_if)) < 0)
+		return sbx_fail(why, len, -EINVAL,
+				"sandbox id '%s' is not \"sbx-\" and 8 hex digits", id ? id : "");
 	r = plan_addresses(slot, p, &host, &sandbox, why, len);
 	if (r < 0)
 		return r;
@@ -507,10 +492,8 @@ int sbx_veth_create(struct sbx_veth *v, const char *id, uint32_t slot, pid_t chi
 	if (r < 0)
 		return r;
 	r = nl_open(&sk);
-	if (r < 0) {
-		snprintf(why, len, "netlink socket: %s", nl_geterror(r));
-		return nlerr_errno(r);
-	}
+	if (r < 0)
+		return sbx_fail(why, len, nlerr_errno(r), "netlink socket: %s", nl_geterror(r));
 	r = veth_build(sk, out.host_if, nsfd, &host, &sandbox, why, len);
 	if (r < 0)
 		return r;

@@ -154,10 +154,12 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) $(HDRS) tests/unit/testutil.h
 # the example consumer is compiled into its test
 $(OUTPUT)/tests/test_consumer: docs/examples/sbx-consumer.c
 
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(POLICY_SRCS) $(HDRS)
+# The fuzzers link the policy reader and the toolbox below it (user/util/util.c).
+FUZZ_LIB_SRCS := $(POLICY_SRCS) user/util/util.c
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(HDRS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(INCLUDES) -D_GNU_SOURCE $< $(POLICY_SRCS) -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(INCLUDES) -D_GNU_SOURCE $< $(FUZZ_LIB_SRCS) -o $@
 
 test:
 	$(Q)$(MAKE) --no-print-directory deps

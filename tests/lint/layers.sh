@@ -6,7 +6,7 @@
 # of the layers below it:
 #
 #   bpf/include   <- bpf/lib <- bpf/*.bpf.c
-#   bpf/include   <- policy <- user/util <- user/kernel <- user/core <- user/cli
+#   bpf/include   <- user/util <- policy <- user/kernel <- user/core <- user/cli
 #                               providers/ sit beside core: util, kernel,
 #                               policy, provider.h and core/fsplan.h only
 #
@@ -24,7 +24,8 @@ allowed()
 	esac
 	case $file in
 	bpf/*)		[[ $inc == vmlinux.h || -f bpf/lib/$inc ]] ;;
-	policy/*)	[[ $inc == policy.h || $inc == policy-internal.h || $inc == toml.h ]] ;;
+	policy/*)	[[ $inc == util/* || $inc == policy.h || $inc == policy-internal.h ||
+			   $inc == toml.h ]] ;;
 	user/util/*)	[[ $inc == util/* ]] ;;
 	user/kernel/*)	[[ $inc == util/* || $inc == kernel/* || $inc == policy.h ||
 			   $inc == probe.skel.h ]] ;;

@@ -371,7 +371,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	a.stop_at_args = true;
 	r = parse_args(self, &a, &ra);
 	/* Usage errors exit 125 like docker run, podman run and env: the codes
-	 * below 124 are the workload's (DESIGN.md section 7). */
+	 * below 124 are the workload's (EXIT STATUS in docs/man/sbx-run.1). */
 	if (r == -ECANCELED)
 		return SBX_EXIT_OK;	/* --help */
 	if (r)

@@ -49,7 +49,7 @@ static struct sbx_profile profile(enum sbx_seccomp_preset preset, enum sbx_secco
 static void build_ok(const struct sbx_profile *p, struct sbx_seccomp *s)
 {
 	char why[256] = "";
-	int r = sbx_seccomp_build(p, s, why, sizeof(why));
+	int r = sbx_seccomp_build(p, false, s, why, sizeof(why));
 
 	if (r != 0)
 		fail_msg("sbx_seccomp_build: %d: %s", r, why);
@@ -439,7 +439,7 @@ static void test_unknown_name_is_einval_naming_it(void **state)
 
 	p.seccomp.deny = bad;
 	p.seccomp.n_deny = ARRAY_SIZE(bad);
-	assert_int_equal(sbx_seccomp_build(&p, &s, why, sizeof(why)), -EINVAL);
+	assert_int_equal(sbx_seccomp_build(&p, false, &s, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "'no_such_syscall'"));
 	assert_non_null(strstr(why, "seccomp.deny"));
 	assert_int_equal(s.prog.len, 77);	/* untouched on failure */
@@ -449,7 +449,7 @@ static void test_unknown_name_is_einval_naming_it(void **state)
 	p.seccomp.allow = bad;
 	p.seccomp.n_allow = ARRAY_SIZE(bad);
 	why[0] = '\0';
-	assert_int_equal(sbx_seccomp_build(&p, &s, why, sizeof(why)), -EINVAL);
+	assert_int_equal(sbx_seccomp_build(&p, false, &s, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "seccomp.allow: unknown system call 'no_such_syscall'"));
 }
 
@@ -484,13 +484,13 @@ static int setup(void **state)
 	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
 	char why[256];
 
-	if (sbx_seccomp_build(&p, &dflt, why, sizeof(why)))
+	if (sbx_seccomp_build(&p, false, &dflt, why, sizeof(why)))
 		return -1;
 	p = profile(SBX_SECCOMP_STRICT, SBX_SECCOMP_ERRNO);
-	if (sbx_seccomp_build(&p, &strict, why, sizeof(why)))
+	if (sbx_seccomp_build(&p, false, &strict, why, sizeof(why)))
 		return -1;
 	p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_KILL);
-	return sbx_seccomp_build(&p, &kill_dflt, why, sizeof(why)) ? -1 : 0;
+	return sbx_seccomp_build(&p, false, &kill_dflt, why, sizeof(why)) ? -1 : 0;
 }
 
 static int teardown(void **state)

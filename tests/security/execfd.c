@@ -145,7 +145,10 @@ static struct fail memfd_then(const char *form, unsigned flags, int how)
 	case 0: return run_proc_fd(form, "/proc/self/fd/%.0ld%d", 0, fd);
 	case 1: return run_fd(form, fd);
 	case 2: return run_proc_fd(form, "/proc/%ld/fd/%d", (long)getpid(), fd);
-	case 3: return run_proc_fd(form, "/dev/fd/%.0ld%d", 0, fd);
+	case 3:
+		if (access("/dev/fd", F_OK) < 0)
+			return (struct fail){ -1, "no /dev/fd here" };
+		return run_proc_fd(form, "/dev/fd/%.0ld%d", 0, fd);
 	case 4: {
 		char *argv[] = { "execfd", "payload", (char *)form, NULL };
 

@@ -84,8 +84,8 @@ attack()
 		-P "$T_TMP/policy.toml" --profile t -- "$EXECFD" attack "$V_TMP/w" \
 		"EXECFD_SOCK=$V_TMP/w/sock" "EXECFD_HOLDER=$HOLDER" >"$T_TMP/$1.out" 2>"$T_TMP/$1.err"
 	RC=$?
-	echo "---- $1 ($BACKEND)"
-	cat "$T_TMP/$1.out"
+	{ echo "---- $T_CASE_NAME, provider $PROVIDER, backend $BACKEND"; cat "$T_TMP/$1.out"; } |
+		tee -a "$T_TMP/report"
 }
 
 # result NAME FORM: what the form printed after its name.
@@ -142,7 +142,7 @@ count_denied()
 check_provider()
 {
 	local prov=$1 n
-	PROVIDER=$prov
+	PROVIDER=$prov T_CASE_NAME="exec list"
 	spol "$prov" "${EXEC_LIST//\$V/$V_TMP/w}"
 	attack r
 	expect_rc r 0
@@ -168,6 +168,7 @@ case_host_provider_refuses_fd_exec() { check_provider host; }
 # programs have no path a rule could grant, so they are refused as well.
 case_mode_none_refuses_fd_exec()
 {
+	T_CASE_NAME="mode none"
 	spol process "mode = \"none\"
 rules = [{ path = \"/usr/\", access = \"rx\" }, { path = \"$TOOLS/\", access = \"rx\" },
 	{ path = \"$V_TMP/w/\", access = \"rw\" }]"
@@ -181,6 +182,7 @@ rules = [{ path = \"/usr/\", access = \"rx\" }, { path = \"$TOOLS/\", access = \
 # Without restrictions on exec (mode read-only) nothing changes: memfds run.
 case_no_exec_restriction_keeps_memfd()
 {
+	T_CASE_NAME="no exec restriction"
 	spol process "mode = \"read-only\"
 rules = [{ path = \"$V_TMP/w/\", access = \"rw\" }]"
 	attack r
@@ -197,6 +199,7 @@ case_ldso_userland_exec()
 {
 	local prov
 	for prov in process host; do
+		PROVIDER=$prov T_CASE_NAME="exec list (ld.so)"
 		spol "$prov" "${EXEC_LIST//\$V/$V_TMP/w}"
 		attack "r$prov"
 		expect_rc "r$prov" 0
@@ -210,10 +213,19 @@ case_ldso_userland_exec()
 	skip "host provider: ld.so ran a written file ('$(result rhost ldso.userland_exec)'): Landlock does not check mmap(PROT_EXEC), BPF LSM would (a documented limit)"
 }
 
+# report: every form's result per run, for the record (make -v, and the VM
+# logs, where it is the only trace of what BPF LSM answered).
+report()
+{
+	[ -n "$SBX_TEST_VERBOSE$SBX_VM" ] && [ -s "$T_TMP/report" ] && sed 's/^/  | /' "$T_TMP/report"
+	return 0
+}
+
 setup sec_setup
 run_case process_provider_refuses_fd_exec case_process_provider_refuses_fd_exec
 run_case host_provider_refuses_fd_exec case_host_provider_refuses_fd_exec
 run_case mode_none_refuses_fd_exec case_mode_none_refuses_fd_exec
 run_case no_exec_restriction_keeps_memfd case_no_exec_restriction_keeps_memfd
 run_case ldso_userland_exec case_ldso_userland_exec
+report
 finish

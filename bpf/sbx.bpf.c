@@ -302,6 +302,14 @@ int BPF_PROG(sbx_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* Landlock's blind spot: executables with no place in the hierarchy
+ * (bpf/lib/fsaudit.h). Runs once per exec on the host. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sbx_exec_guard_prog, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return sbx_exec_guard(bprm);
+}
+
 /* Lets user space put sandbox start/exit events into the same streams, with
  * sequence numbers from the same counter (run with BPF_PROG_TEST_RUN). */
 SEC("syscall")

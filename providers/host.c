@@ -50,20 +50,28 @@ static bool wants_seccomp(const struct sbx_profile *p)
 
 /* Packet sockets never reach the cgroup sock_create hook (only inet sockets
  * do), and a host workload may hold CAP_NET_RAW: refuse them with seccomp
- * unless the profile allows raw sockets (the profile's filter does too). */
-static int packet_filter(const struct sbx_spawn *s, struct host_state *st, char *why, size_t len)
+ * unless the profile allows raw sockets. The exec guard (kernel/seccomp.h)
+ * joins them where the fs policy restricts exec and Landlock enforces it.
+ * The profile's own filter, when there is one, has both already. */
+static int small_filter(const struct sbx_spawn *s, struct host_state *st, bool guard,
+			char *why, size_t len)
 {
-	int r;
+	bool packet = !s->profile->net.raw_sockets;
+	int r = 0;
 
-	if (s->profile->net.raw_sockets || st->have_sc)
+	if ((!packet && !guard) || st->have_sc)
 		return 0;
 	st->packet = seccomp_init(SCMP_ACT_ALLOW);
 	if (!st->packet)
 		return -ENOMEM;
-	r = seccomp_rule_add(st->packet, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-			     SCMP_A0(SCMP_CMP_EQ, AF_PACKET));
-	if (r < 0)
+	if (packet && (r = seccomp_rule_add(st->packet, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+					    SCMP_A0(SCMP_CMP_EQ, AF_PACKET))) < 0) {
 		snprintf(why, len, "seccomp rule for packet sockets: %s", strerror(-r));
+		return r;
+	}
+	if (guard && (r = sbx_seccomp_add_exec_guard(st->packet, SCMP_ACT_ERRNO(EPERM),
+						      s->refused ? (uint64_t *)s->refused->bits : NULL)) < 0)
+		snprintf(why, len, "seccomp rules of the exec guard: %s", strerror(-r));
 	return r;
 }
 
@@ -76,6 +84,7 @@ static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 	struct host_state *st = calloc(1, sizeof(*st));
 	struct passwd *pw = getpwuid(geteuid());
 	struct sbx_ids ids = { .uid = geteuid(), .gid = getegid() };
+	bool guard = sbx_exec_guard_needed(s->profile, s->fs_backend);
 	int r;
 
 	snprintf(ids.home, sizeof(ids.home), "%s", pw && pw->pw_dir ? pw->pw_dir : "/");
@@ -85,13 +94,13 @@ static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 		return -ENOMEM;
 	r = sbx_env_build(s->profile, &ids, &st->envp);
 	if (!r && wants_seccomp(s->profile)) {
-		r = sbx_seccomp_build(s->profile, &st->sc, why, len);
+		r = sbx_seccomp_build(s->profile, guard, &st->sc, why, len);
 		st->have_sc = r == 0;
 		if (!r && s->refused)
 			memcpy(s->refused->bits, st->sc.denied, sizeof(s->refused->bits));
 	}
 	if (!r)
-		r = packet_filter(s, st, why, len);
+		r = small_filter(s, st, guard, why, len);
 	if (r < 0) {
 		host_cleanup(st);
 		return r;
@@ -105,7 +114,8 @@ static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 /* A host workload keeps its user, but not the capabilities that would let it
  * undo its confinement: detach or load BPF programs, enter other namespaces,
  * mount, reconfigure the network, open packet or SOCK_PACKET sockets (unless
- * raw_sockets), trace other processes, or load modules. (A workload running
+ * raw_sockets), trace other processes, open /proc/PID/map_files, or load
+ * modules. (A workload running
  * as uid 0 can still write its pid into another cgroup's cgroup.procs, which
  * root owns: docs/providers.md says to use the process provider then.) */
 static int host_drop_caps(const struct sbx_profile *p)
@@ -114,6 +124,8 @@ static int host_drop_caps(const struct sbx_profile *p)
 		CAP_SYS_ADMIN, CAP_NET_ADMIN, 39 /* CAP_BPF */, 38 /* CAP_PERFMON */,
 		CAP_SYS_PTRACE, CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_MAC_ADMIN, CAP_MAC_OVERRIDE,
 		CAP_SYS_BOOT, CAP_SYS_TIME, CAP_NET_RAW,
+		40 /* CAP_CHECKPOINT_RESTORE: opens /proc/PID/map_files, whose
+		    * shared memory files Landlock cannot judge */
 	};
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];

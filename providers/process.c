@@ -125,7 +125,8 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 	if (!r)
 		r = sbx_env_build(s->profile, &st->ids, &st->envp);
 	if (!r)
-		r = sbx_seccomp_build(s->profile, &st->sc, why, len);
+		r = sbx_seccomp_build(s->profile, sbx_exec_guard_needed(s->profile, s->fs_backend),
+				      &st->sc, why, len);
 	if (!r && s->refused) {
 		memcpy(s->refused->bits, st->sc.denied, sizeof(s->refused->bits));
 		if (!s->profile->net.raw_sockets)

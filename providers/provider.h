@@ -44,6 +44,10 @@ struct sbx_spawn {
 	/* The Landlock ruleset the workload applies right before exec (fs grants
 	 * when Landlock is the fs backend, and scoping); NULL: scoping only. */
 	const struct sbx_landlock_plan *landlock;
+	/* enum sbx_fs_backend_abi enforcing the fs policy, 0 = none needed: a
+	 * provider with its own seccomp filter adds the exec guard where
+	 * sbx_exec_guard_needed() says (kernel/seccomp.h). */
+	int fs_backend;
 	/* Called in the parent once the child exists and before it may run the
 	 * workload, so the start event precedes every event of the workload. */
 	int (*started)(void *ctx, pid_t pid);

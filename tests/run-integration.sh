@@ -30,7 +30,7 @@ if [ "${1:-}" = -v ]; then
 fi
 
 files=()
-for f in tests/integration/test_*.sh; do
+for f in tests/integration/test_*.sh tests/security/test_*.sh; do
 	if [ $# -eq 0 ]; then
 		files+=("$f")
 		continue

@@ -220,4 +220,58 @@ static __always_inline bool sbx_fsaudit_exit(struct sbx_ctx *c, struct pt_regs *
 	return true;
 }
 
+/*
+ * The exec guard of sandboxes whose fs policy Landlock enforces. Landlock
+ * judges a file by its place in the hierarchy, and files of the kernel's
+ * internal mounts have none: a memfd, SysV or shared anonymous memory, a
+ * hugetlbfs memfd. It lets them be executed whatever the rules say. Where the
+ * policy restricts exec (an exec list, or a mode without x), the seccomp
+ * filter refuses making such files and executing by descriptor
+ * (user/kernel/seccomp.c, sbx_exec_guard_needed()); what remains (a memfd
+ * received over a unix socket or inherited, run through /proc/self/fd) is
+ * caught here. sched_process_exec runs after the point of no return, before
+ * the new program's first instruction: SIGKILL is delivered on the way back
+ * to user space, so the program never runs. BPF LSM refuses the same execs
+ * before they start (bpf/lib/lsm.h, sbx_fs_pseudo_exec), so its sandboxes
+ * are left to it. One SBX_EV_FILE (op exec, access x, error EACCES, rule
+ * none, path ".../memfd:<name>") records the refusal.
+ */
+static __always_inline int sbx_exec_guard(struct linux_binprm *bprm)
+{
+	struct sbx_fsa_entry *e;
+	struct sbx_fs_cfg *fc;
+	struct dentry *d;
+	struct sbx_ctx c;
+	char *p;
+
+	if (!sbx_ctx_current(&c) || !sbx_task_is_workload())
+		return 0;
+	fc = bpf_map_lookup_elem(&sbx_fscfg, &c.policy_id);
+	if (!fc || (fc->flags & (SBX_FSF_ENFORCE | SBX_FSF_FULL)))
+		return 0;
+	if (!(fc->flags & SBX_FSF_EXEC_LIST) && (fc->mode_access & SBX_FACC_X))
+		return 0;
+	d = BPF_CORE_READ(bprm, file, f_path.dentry);
+	if (!d || !(BPF_CORE_READ(d, d_sb, s_flags) & SBX_SB_KERNMOUNT))
+		return 0;
+	bpf_send_signal(9 /* SIGKILL */);
+	e = bpf_task_storage_get(&sbx_fsaudit, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e || !sbx_audit_wants(&c, SBX_VERDICT_DENY))
+		return 0;
+	e->armed = 0;
+	sbx_hdr_fill(&e->ev.hdr, &c, SBX_EV_FILE, sizeof(e->ev));
+	e->ev.verdict = SBX_VERDICT_DENY;
+	e->ev.backend = SBX_FSB_LANDLOCK;
+	e->ev.op = SBX_FOP_EXEC;
+	e->ev.access = SBX_FACC_X;
+	e->ev.rule = SBX_RULE_NONE;
+	e->ev.error = EACCES;
+	p = e->ev.path;
+	p[0] = '.'; p[1] = '.'; p[2] = '.'; p[3] = '/';
+	bpf_probe_read_kernel_str(p + 4, sizeof(e->ev.path) - 4, BPF_CORE_READ(d, d_name.name));
+	sbx_emit(c.slot, &e->ev, sizeof(e->ev));
+	return 0;
+}
+
 #endif

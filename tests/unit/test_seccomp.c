@@ -28,6 +28,7 @@
 
 #include "testutil.h"
 #include "kernel/seccomp.h"
+#include "sbx_abi.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -49,7 +50,7 @@ static struct sbx_profile profile(enum sbx_seccomp_preset preset, enum sbx_secco
 static void build_ok(const struct sbx_profile *p, struct sbx_seccomp *s)
 {
 	char why[256] = "";
-	int r = sbx_seccomp_build(p, s, why, sizeof(why));
+	int r = sbx_seccomp_build(p, false, s, why, sizeof(why));
 
 	if (r != 0)
 		fail_msg("sbx_seccomp_build: %d: %s", r, why);
@@ -439,7 +440,7 @@ static void test_unknown_name_is_einval_naming_it(void **state)
 
 	p.seccomp.deny = bad;
 	p.seccomp.n_deny = ARRAY_SIZE(bad);
-	assert_int_equal(sbx_seccomp_build(&p, &s, why, sizeof(why)), -EINVAL);
+	assert_int_equal(sbx_seccomp_build(&p, false, &s, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "'no_such_syscall'"));
 	assert_non_null(strstr(why, "seccomp.deny"));
 	assert_int_equal(s.prog.len, 77);	/* untouched on failure */
@@ -449,7 +450,7 @@ static void test_unknown_name_is_einval_naming_it(void **state)
 	p.seccomp.allow = bad;
 	p.seccomp.n_allow = ARRAY_SIZE(bad);
 	why[0] = '\0';
-	assert_int_equal(sbx_seccomp_build(&p, &s, why, sizeof(why)), -EINVAL);
+	assert_int_equal(sbx_seccomp_build(&p, false, &s, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "seccomp.allow: unknown system call 'no_such_syscall'"));
 }
 
@@ -484,13 +485,13 @@ static int setup(void **state)
 	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
 	char why[256];
 
-	if (sbx_seccomp_build(&p, &dflt, why, sizeof(why)))
+	if (sbx_seccomp_build(&p, false, &dflt, why, sizeof(why)))
 		return -1;
 	p = profile(SBX_SECCOMP_STRICT, SBX_SECCOMP_ERRNO);
-	if (sbx_seccomp_build(&p, &strict, why, sizeof(why)))
+	if (sbx_seccomp_build(&p, false, &strict, why, sizeof(why)))
 		return -1;
 	p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_KILL);
-	return sbx_seccomp_build(&p, &kill_dflt, why, sizeof(why)) ? -1 : 0;
+	return sbx_seccomp_build(&p, false, &kill_dflt, why, sizeof(why)) ? -1 : 0;
 }
 
 static int teardown(void **state)
@@ -606,6 +607,108 @@ static void test_profile_allow_and_deny_take_effect(void **state)
 	sbx_seccomp_free(&s);
 }
 
+/* ---- the exec guard ---------------------------------------------------------- */
+
+static struct sbx_profile exec_list_profile(void)
+{
+	static char *exec[] = { "/usr/" };
+	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
+
+	p.fs.mode = SBX_FS_READ_ONLY;
+	p.fs.exec = exec;
+	p.fs.n_exec = 1;
+	return p;
+}
+
+static void test_exec_guard_needed_only_where_landlock_restricts_exec(void **state)
+{
+	struct sbx_profile p = exec_list_profile();
+
+	assert_true(sbx_exec_guard_needed(&p, SBX_FSB_LANDLOCK));
+	assert_true(sbx_exec_guard_needed(&p, 0));
+	assert_false(sbx_exec_guard_needed(&p, SBX_FSB_BPF_LSM));	/* the LSM refuses them */
+	p.fs.n_exec = 0;
+	assert_false(sbx_exec_guard_needed(&p, SBX_FSB_LANDLOCK));	/* read-only grants x */
+	p.fs.mode = SBX_FS_NONE;
+	assert_true(sbx_exec_guard_needed(&p, SBX_FSB_LANDLOCK));	/* x only where rules say */
+	p.fs.mode = SBX_FS_FULL;
+	p.fs.n_exec = 1;
+	assert_false(sbx_exec_guard_needed(&p, SBX_FSB_LANDLOCK));	/* full: rules ignored */
+}
+
+static int try_memfd_plain(void)
+{
+	return ERR_OF(syscall(SYS_memfd_create, "t", 0));
+}
+
+static int try_memfd_exec(void)
+{
+	return ERR_OF(syscall(SYS_memfd_create, "t", 0x0010U /* MFD_EXEC */));
+}
+
+/* MFD_NOEXEC_SEAL (Linux 6.3): EINVAL before, allowed by the guard */
+static int try_memfd_noexec_seal(void)
+{
+	return ERR_OF(syscall(SYS_memfd_create, "t", 0x0008U));
+}
+
+static int try_execveat_empty_path(void)
+{
+	char *argv[] = { "true", NULL }, *envp[] = { NULL };
+	int fd = open("/bin/true", O_PATH | O_CLOEXEC);
+
+	syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+	return errno;
+}
+
+static int try_execveat_path(void)
+{
+	char *argv[] = { "true", NULL }, *envp[] = { NULL };
+
+	syscall(SYS_execveat, AT_FDCWD, "/bin/true", argv, envp, 0);
+	return errno;
+}
+
+static void test_exec_guard_refuses_fd_exec_forms(void **state)
+{
+	struct sbx_profile p = exec_list_profile();
+	struct sbx_seccomp s;
+	char why[256] = "";
+
+	assert_int_equal(sbx_seccomp_build(&p, true, &s, why, sizeof(why)), 0);
+	assert_true(denied(&s, "memfd_create"));
+	assert_true(denied(&s, "execveat"));
+	expect_refused(&s, try_memfd_plain, "memfd_create(0)");
+	expect_refused(&s, try_memfd_exec, "memfd_create(MFD_EXEC)");
+	expect_unfiltered(&s, try_memfd_noexec_seal, "memfd_create(MFD_NOEXEC_SEAL)");
+	expect_refused(&s, try_execveat_empty_path, "execveat(AT_EMPTY_PATH)");
+	assert_int_equal(child_result(&s, try_execveat_path), 0);	/* a path: Landlock's */
+	assert_int_equal(child_result(&s, try_exec_true), 0);
+	expect_refused(&s, try_bpf, "bpf, the preset still applies");
+	sbx_seccomp_free(&s);
+	/* without the guard nothing of it */
+	build_ok(&p, &s);
+	assert_false(denied(&s, "memfd_create"));
+	assert_int_equal(child_result(&s, try_memfd_plain), 0);
+	sbx_seccomp_free(&s);
+}
+
+/* A profile that denies execveat outright keeps it denied with the guard. */
+static void test_exec_guard_with_profile_deny_of_the_same_call(void **state)
+{
+	struct sbx_profile p = exec_list_profile();
+	char *deny[] = { "execveat", "memfd_create" };
+	struct sbx_seccomp s;
+	char why[256] = "";
+
+	p.seccomp.deny = deny;
+	p.seccomp.n_deny = ARRAY_SIZE(deny);
+	assert_int_equal(sbx_seccomp_build(&p, true, &s, why, sizeof(why)), 0);
+	expect_refused(&s, try_execveat_path, "execveat with a path, denied by the profile");
+	expect_refused(&s, try_memfd_noexec_seal, "memfd_create, denied by the profile");
+	sbx_seccomp_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -625,6 +728,9 @@ int main(void)
 		cmocka_unit_test(test_kill_action_kills_with_sigsys),
 		cmocka_unit_test(test_ordinary_calls_and_exec_work),
 		cmocka_unit_test(test_profile_allow_and_deny_take_effect),
+		cmocka_unit_test(test_exec_guard_needed_only_where_landlock_restricts_exec),
+		cmocka_unit_test(test_exec_guard_refuses_fd_exec_forms),
+		cmocka_unit_test(test_exec_guard_with_profile_deny_of_the_same_call),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -58,6 +58,10 @@ if command -v gcc >/dev/null; then
 	mkdir -p "$OUTPUT/tests/integration" &&
 		gcc -std=gnu11 -O2 -Wall -Wextra -o "$OUTPUT/tests/integration/proc_probe" \
 			tests/integration/proc_probe.c || { echo "vm: FAIL: proc_probe does not compile"; exit 1; }
+	# and so does the security suite (tests/vm/test_security.sh) its attacker
+	mkdir -p "$OUTPUT/tests/security" &&
+		gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -o "$OUTPUT/tests/security/execfd" \
+			tests/security/execfd.c || { echo "vm: FAIL: execfd does not compile"; exit 1; }
 	for c in tests/vm/*.c; do
 		[ -f "$c" ] || continue
 		build_helper "$c" "$(basename "$c" .c)" || { echo "vm: FAIL: $c does not compile"; exit 1; }

@@ -41,6 +41,7 @@ static const struct {
 };
 
 #define PROG_EMIT_PIN "prog_emit_user"
+#define LINK_EXEC_GUARD "link_exec_guard"	/* tp_btf/sched_process_exec */
 
 static int pin_path(const struct sbx_instance *p, const char *name, char *buf, size_t len)
 {
@@ -95,6 +96,14 @@ static int check_links(struct sbx_bpf *b, char *why, size_t whylen)
 			return sbx_fail(why, whylen, -ESTALE,
 					"%s is missing: the programs of %s are not all attached; "
 					"run 'sbx unload' and start again", path, b->paths.pin_dir);
+	}
+	/* the exec guard came later than the others: a setup without it would
+	 * leave Landlock's fd-only exec hole open */
+	pin_path(&b->paths, LINK_EXEC_GUARD, path, sizeof(path));
+	if (access(path, F_OK) < 0) {
+		say(why, whylen, "%s is missing: these pins predate the exec guard; run 'sbx unload' "
+		    "and start again", path);
+		return -ESTALE;
 	}
 	if (b->cfg.flags & SBX_CFGF_BPF_LSM) {
 		pin_path(&b->paths, "link_lsm_file_open", path, sizeof(path));
@@ -232,6 +241,8 @@ static int attach_tracing(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, si
 
 	if (!r)
 		r = attach_global(skel->progs.sbx_sys_enter, "link_sys_enter", b, why, whylen);
+	if (!r)
+		r = attach_global(skel->progs.sbx_exec_guard_prog, LINK_EXEC_GUARD, b, why, whylen);
 	return r ? r : attach_lsm(skel, b, why, whylen);
 }
 

@@ -550,7 +550,7 @@ static int spawn(struct run_state *s)
 				.run_dir = s->bpf.paths.run_dir, .slot = s->sb.slot, .started = on_started, .started_ctx = s,
 				.refused = &refused, .policy_flags = &policy_flags,
 				.child_setup = child_setup, .child_setup_ctx = s,
-				.landlock = &s->ll };
+				.landlock = &s->ll, .fs_backend = s->fs_backend };
 	char why[1024] = "";
 	int r;
 

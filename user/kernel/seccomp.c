@@ -6,6 +6,7 @@
  * sbx_seccomp_build(), in the parent; the child only calls seccomp(2).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,6 +399,52 @@ static int add_rules(scmp_filter_ctx ctx, uint32_t act, const struct ruleset *se
 	return 0;
 }
 
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+bool sbx_exec_guard_needed(const struct sbx_profile *p, int fs_backend)
+{
+	if (fs_backend == SBX_FSB_BPF_LSM || p->fs.mode == SBX_FS_FULL)
+		return false;
+	/* the modes that grant x everywhere let memfds run under BPF LSM too */
+	return p->fs.n_exec > 0 || p->fs.mode == SBX_FS_NONE;
+}
+
+static void mark(uint64_t *denied, int nr)
+{
+	if (denied && nr >= 0 && nr < SBX_SYSCALL_BITMAP_WORDS * 64)
+		denied[nr / 64] |= 1ULL << (nr % 64);
+}
+
+/* Rules of one action and call are or-ed: memfd_create is refused when
+ * MFD_NOEXEC_SEAL is clear, or when MFD_EXEC is set (flags: argument 1,
+ * an unsigned int; the upper half of the register is not compared). */
+int sbx_seccomp_add_exec_guard(void *ctx, uint32_t act, uint64_t *denied)
+{
+	int memfd = SCMP_SYS(memfd_create), secret = resolve("memfd_secret");
+	int exec = SCMP_SYS(execveat);
+	int r;
+
+	r = seccomp_rule_add(ctx, act, memfd, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL, 0));
+	if (!r)
+		r = seccomp_rule_add(ctx, act, memfd, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, MFD_EXEC, MFD_EXEC));
+	if (!r && secret >= 0)
+		r = seccomp_rule_add(ctx, act, secret, 0);
+	if (!r)
+		r = seccomp_rule_add(ctx, act, exec, 1,
+				     SCMP_A4(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
+	if (r < 0)
+		return r;
+	mark(denied, memfd);
+	mark(denied, secret);
+	mark(denied, exec);
+	return 0;
+}
+
 /* clone3 fails with ENOSYS, not a refusal the audit trail should report. */
 static void fill_denied(uint64_t *denied, const struct ruleset *set)
 {
@@ -410,7 +457,8 @@ static void fill_denied(uint64_t *denied, const struct ruleset *set)
 	}
 }
 
-int sbx_seccomp_build(const struct sbx_profile *p, struct sbx_seccomp *ret, char *why, size_t len)
+int sbx_seccomp_build(const struct sbx_profile *p, bool exec_guard, struct sbx_seccomp *ret,
+		      char *why, size_t len)
 {
 	uint32_t act = p->seccomp.action == SBX_SECCOMP_KILL ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(EPERM);
 	struct sbx_seccomp s = { 0 };
@@ -430,6 +478,8 @@ int sbx_seccomp_build(const struct sbx_profile *p, struct sbx_seccomp *ret, char
 	r = restrict_abis(ctx, act, why, len);
 	if (r == 0)
 		r = add_rules(ctx, act, &set, why, len);
+	if (r == 0 && exec_guard && (r = sbx_seccomp_add_exec_guard(ctx, act, s.denied)) < 0)
+		snprintf(why, len, "seccomp: exec guard rules: %s", strerror(-r));
 	if (r == 0)
 		r = export_prog(ctx, &s.prog, why, len);
 	if (r < 0)

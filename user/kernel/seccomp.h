@@ -31,9 +31,34 @@ struct sbx_seccomp {
 	uint64_t denied[SBX_SYSCALL_BITMAP_WORDS];
 };
 
-/* Builds the filter for a profile. An unknown syscall name in deny/allow is an
- * error naming it (-EINVAL). */
-int sbx_seccomp_build(const struct sbx_profile *p, struct sbx_seccomp *ret, char *why, size_t len);
+/*
+ * The exec guard. Landlock judges an executable by its place in the file
+ * hierarchy; files of the kernel's internal mounts (memfd, SysV and shared
+ * anonymous memory, hugetlbfs memfds) have none, and Landlock lets them run.
+ * While a Landlock-enforced policy restricts exec (an fs.exec list, or
+ * fs.mode "none"), the filter also refuses:
+ *   memfd_create   unless MFD_NOEXEC_SEAL is set (and MFD_EXEC is not): the
+ *                  only way for the workload to make such a file executable;
+ *   memfd_secret   secret memory has no business being executed;
+ *   execveat       with AT_EMPTY_PATH: exec by descriptor (fexecve).
+ * Seccomp sees registers, not paths: execve("/proc/self/fd/N") of a memfd
+ * that came from elsewhere (a unix socket, an inherited descriptor) looks
+ * like any execve. The BPF tracepoint sched_process_exec kills such an exec
+ * before the program runs (bpf/lib/fsaudit.h, sbx_exec_guard). BPF LSM
+ * refuses all of these by itself, so its sandboxes get no guard.
+ */
+bool sbx_exec_guard_needed(const struct sbx_profile *p, int fs_backend);
+
+/* Adds the guard's rules to a libseccomp filter (scmp_filter_ctx) with the
+ * action act; marks the calls in denied (SBX_SYSCALL_BITMAP_WORDS words, or
+ * NULL). For providers with filters of their own. */
+int sbx_seccomp_add_exec_guard(void *ctx, uint32_t act, uint64_t *denied);
+
+/* Builds the filter for a profile, with the exec guard when exec_guard is
+ * set. An unknown syscall name in deny/allow is an error naming it
+ * (-EINVAL). */
+int sbx_seccomp_build(const struct sbx_profile *p, bool exec_guard, struct sbx_seccomp *ret,
+		      char *why, size_t len);
 
 /* In the child, after no_new_privs: installs the filter (async-signal-safe). */
 int sbx_seccomp_install(const struct sbx_seccomp *s);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/policy_source.h"
 #include "core/enforce.h"
 #include "core/run.h"
 
@@ -64,10 +65,6 @@ static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct 
 		return cli_usage(self, "missing the command to run (after --)");
 	if (ra->result && ra->result_fd)
 		return cli_usage(self, "--result and --result-fd are exclusive");
-	if (ra->n_policies == 0 && getenv("SBX_POLICY") && *getenv("SBX_POLICY"))
-		ra->policies[ra->n_policies++] = getenv("SBX_POLICY");
-	if (ra->n_policies == 0)
-		return cli_usage(self, "no policy given (--policy PATH or $SBX_POLICY)");
 	return 0;
 }
 
@@ -82,21 +79,27 @@ static void print_diags(const struct sbx_diags *d)
 	}
 }
 
-static const struct sbx_profile *pick_profile(const struct sbx_policy *pol, const char *name)
+/* --profile NAME; else the only profile of a policy named by --policy or
+ * $SBX_POLICY; else "default" (the policy directory's, or the built-in). */
+static const struct sbx_profile *pick_profile(const struct cli_policy *cp, const char *name)
 {
+	const struct sbx_policy *pol = cp->pol;
 	const struct sbx_profile *p;
 
-	if (!name) {
-		if (pol->n_profiles == 1)
-			return &pol->profiles[0];
-		log_error("the policy defines %zu profiles; choose one with --profile", pol->n_profiles);
+	if (!name && cp->named && pol->n_profiles == 1)
+		return &pol->profiles[0];
+	if (!name && cp->named && !sbx_policy_find(pol, SBX_DEFAULT_PROFILE)) {
+		log_error("the policy defines %zu profiles; choose one with --profile "
+			  "(--profile default for the built-in one)", pol->n_profiles);
 		return NULL;
 	}
-	p = sbx_policy_find(pol, name);
+	p = cli_policy_find(cp, name ? name : SBX_DEFAULT_PROFILE);
 	if (!p) {
 		fprintf(stderr, "sbx: error: no profile '%s'; available:", name);
-		for (size_t i = 0; i < pol->n_profiles; i++)
+		for (size_t i = 0; pol && i < pol->n_profiles; i++)
 			fprintf(stderr, " %s", pol->profiles[i].name);
+		if (!sbx_policy_find(pol, SBX_DEFAULT_PROFILE))
+			fprintf(stderr, " %s", SBX_DEFAULT_PROFILE);
 		fputc('\n', stderr);
 	}
 	return p;
@@ -357,7 +360,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 {
 	struct run_args ra = { 0 };
 	struct sbx_diags diags = { 0 };
-	struct sbx_policy *pol = NULL;
+	struct cli_policy cp = { 0 };
 	const struct sbx_profile *found;
 	struct sbx_run_result res;
 	struct sbx_profile prof;
@@ -378,7 +381,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		return SBX_EXIT_SBX_FAILED;
 	if (open_result(&ra, &out) < 0)
 		return SBX_EXIT_SBX_FAILED;
-	r = sbx_policy_load(ra.policies, ra.n_policies, ra.env ? ra.env : getenv("SBX_ENV"), &pol, &diags);
+	r = cli_policy_load(ra.policies, ra.n_policies, ra.env ? ra.env : getenv("SBX_ENV"), &cp, &diags);
 	if (r < 0) {
 		print_diags(&diags);
 		sbx_diags_free(&diags);
@@ -387,7 +390,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		close_result(&out, false);
 		return SBX_EXIT_SBX_FAILED;
 	}
-	found = pick_profile(pol, ra.profile);
+	found = pick_profile(&cp, ra.profile);
 	if (found) {
 		prof = *found;
 		o.profile = &prof;
@@ -421,7 +424,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	}
 	close_result(&out, written);
 	free(cmd);
-	sbx_policy_free(pol);
+	cli_policy_free(&cp);
 	return code;
 }
 
@@ -450,10 +453,18 @@ const struct cli_verb cli_verb_run = {
 		"  What the chosen provider cannot enforce (e.g. user/group under the host\n"
 		"  provider) makes sbx refuse to run under enforcement = \"strict\"; under\n"
 		"  \"best-effort\" the run goes ahead and the result's \"degraded\" list says\n"
-		"  what was not enforced.\n",
+		"  what was not enforced.\n"
+		"\n"
+		"  Without --policy and --profile, `sbx run -- CMD` uses the profile\n"
+		"  \"default\": a policy directory's if one defines it, else the built-in\n"
+		"  one (process provider, no network, read-only view of the host, 10m,\n"
+		"  1G memory, 1 CPU, 256 pids; see `sbx policy show --profile default`).\n",
 	.options =
-		"  -P, --policy PATH  policy file or directory (repeatable); default $SBX_POLICY\n"
-		"  --profile NAME     the profile to run; optional when the policy has one\n"
+		"  -P, --policy PATH  policy file or directory (repeatable); default $SBX_POLICY,\n"
+		"                     else $SBX_POLICY_DIR (default /etc/sbx/policy.d) if it has\n"
+		"                     *.toml files, else only the built-in profile \"default\"\n"
+		"  --profile NAME     the profile to run; default: the only profile of a policy\n"
+		"                     named by --policy or $SBX_POLICY, else \"default\"\n"
 		"  --provider NAME    provider to use instead of the profile's (or auto)\n"
 		"  --env NAME         apply the overlay [env.NAME]; default $SBX_ENV\n"
 		"  --audit FILE|-     also write the audit events as JSON lines to FILE or stderr\n"
@@ -479,6 +490,7 @@ const struct cli_verb cli_verb_run = {
 		"  written when sbx failed, \"timed_out\" is true only after a timeout and\n"
 		"  \"exec_failed\" only when CMD could not be executed.\n",
 	.examples =
+		"  sbx run -- ls -l /\n"
 		"  sbx run --policy policy/examples/demo-host.toml --audit - -- \\\n"
 		"      bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081'\n"
 		"  sbx run -P web.toml --profile fetch --result - -- python3 fetch.py >page.html\n"

@@ -11,7 +11,9 @@
 #include "cli/cli.h"
 #include "cli/policy_source.h"
 #include "core/enforce.h"
+#include "core/instance.h"
 #include "core/run.h"
+#include "probecache.h"
 
 enum {
 	OPT_POLICY = 1, OPT_PROFILE, OPT_PROVIDER, OPT_ENV, OPT_RESULT, OPT_AUDIT,
@@ -157,29 +159,46 @@ static int apply_overrides(struct sbx_profile *p, const struct run_args *ra)
 	return 0;
 }
 
-/* "auto" picks the strongest usable provider whose level meets min_isolation
- * and that enforces the profile (core/enforce.c). */
-static const struct sbx_provider *pick_provider(const struct sbx_profile *p, const char *flag)
+/* Probe results are cached in the instance's run directory (probecache.h),
+ * so that choosing a provider starts no helper program on every run. */
+static void use_probe_cache(void)
 {
-	const char *name = flag ? flag : p->provider ? p->provider : "auto";
-	const struct sbx_provider *best = NULL;
+	static struct sbx_instance in;
+
+	if (sbx_instance_get(&in) == 0 && sbx_instance_mkrun(&in) == 0)
+		sbx_probe_cache_set_dir(in.run_dir);
+}
+
+static const struct sbx_provider *named_provider(const char *name)
+{
+	const struct sbx_provider *pv = sbx_provider_find(name);
 	char why[512];
 
-	if (strcmp(name, "auto")) {
-		const struct sbx_provider *pv = sbx_provider_find(name);
-
-		if (!pv) {
-			log_error("unknown provider '%s' (see sbx providers)", name);
-			return NULL;
-		}
-		if (pv->probe(why, sizeof(why)) < 0) {
-			log_error("provider '%s' is not available here: %s", name, why);
-			return NULL;
-		}
-		return pv;
+	if (!pv) {
+		log_error("unknown provider '%s' (see sbx providers)", name);
+		return NULL;
 	}
-	for (size_t i = 0; sbx_providers[i]; i++) {
-		const struct sbx_provider *pv = sbx_providers[i];
+	if (pv->probe(why, sizeof(why)) < 0) {
+		log_error("provider '%s' is not available here: %s", name, why);
+		return NULL;
+	}
+	return pv;
+}
+
+/* "auto": the strongest available provider that meets min_isolation, that
+ * enforces the profile (core/enforce.c) and that can find prog in its view (the microVM guest has no host programs). Strongest
+ * first, so weaker ones are not even probed. When available providers exist
+ * but none finds prog, the run ends as "command not found" (127). */
+static const struct sbx_provider *auto_provider(const struct sbx_profile *p, const char *prog,
+						int *ret_code)
+{
+	char why[512], skipped[2048] = "";
+	size_t n = 0, off = 0;
+
+	while (sbx_providers[n])
+		n++;
+	while (n--) {
+		const struct sbx_provider *pv = sbx_providers[n];
 
 		/* mock runs nothing and wasm runs only modules: never picked by auto */
 		if (pv->level == SBX_ISO_WASM || pv->level < p->min_isolation || !strcmp(pv->name, "mock"))
@@ -187,13 +206,30 @@ static const struct sbx_provider *pick_provider(const struct sbx_profile *p, con
 		/* nor one that cannot enforce the profile (e.g. fs.exec under gVisor) */
 		if (sbx_enforce_refuses(p, pv->name))
 			continue;
-		if (pv->probe(why, sizeof(why)) == 0 && (!best || pv->level > best->level))
-			best = pv;
+		if (pv->probe(why, sizeof(why)) < 0)
+			continue;
+		if (!pv->can_run || pv->can_run(p, prog, why, sizeof(why)) == 0)
+			return pv;
+		if (off < sizeof(skipped))
+			off += (size_t)snprintf(skipped + off, sizeof(skipped) - off, "; %s: %s", pv->name, why);
 	}
-	if (!best)
-		log_error("no available provider gives isolation '%s' or stronger for profile '%s' "
-			  "(see sbx providers)", sbx_isolation_name(p->min_isolation), p->name);
-	return best;
+	if (off) {
+		*ret_code = SBX_EXIT_NOT_FOUND;
+		log_error("%s: no available provider for profile '%s' can run it%s", prog, p->name, skipped);
+		return NULL;
+	}
+	log_error("no available provider gives isolation '%s' or stronger for profile '%s' "
+		  "(see sbx providers)", sbx_isolation_name(p->min_isolation), p->name);
+	return NULL;
+}
+
+static const struct sbx_provider *pick_provider(const struct sbx_profile *p, const char *flag,
+						const char *prog, int *ret_code)
+{
+	const char *name = flag ? flag : p->provider ? p->provider : "auto";
+
+	use_probe_cache();
+	return strcmp(name, "auto") ? named_provider(name) : auto_provider(p, prog, ret_code);
 }
 
 static void result_network(struct json_writer *w, const struct sbx_run_result *r)
@@ -394,7 +430,8 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	if (found) {
 		prof = *found;
 		o.profile = &prof;
-		o.provider = apply_overrides(&prof, &ra) < 0 ? NULL : pick_provider(&prof, ra.provider);
+		o.provider = apply_overrides(&prof, &ra) < 0 ? NULL :
+			     pick_provider(&prof, ra.provider, a.args[0], &code);
 	}
 	if (ra.ring) {
 		uint64_t v;

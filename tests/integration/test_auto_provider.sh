@@ -67,7 +67,7 @@ case_host_program_not_run_in_microvm_guest()
 	[ -n "$GUEST" ] || skip "no microvm guest (qemu-system-x86_64 not installed)"
 	available | grep -qx microvm || skip "microvm not available here"
 	command -v jq >/dev/null || skip "jq not installed"
-	apol read-only
+	apol none	# fs mode none: the microVM enforces it (the guest sees no host files)
 	SBX_MICROVM_DIR=$GUEST sbx_run r -P "$T_TMP/auto.toml" -- jq -n '6*7'
 	expect_rc r 0
 	eq "jq output" "$(cat "$T_TMP/r.out")" 42
@@ -79,7 +79,7 @@ case_guest_program_runs_in_microvm()
 {
 	[ -n "$GUEST" ] || skip "no microvm guest (qemu-system-x86_64 not installed)"
 	available | grep -qx microvm || skip "microvm not available here"
-	apol read-only
+	apol none
 	SBX_MICROVM_DIR=$GUEST sbx_run r -P "$T_TMP/auto.toml" -- sh -c 'echo in guest'
 	expect_rc r 0
 	eq "output" "$(cat "$T_TMP/r.out")" "in guest"
@@ -88,7 +88,7 @@ case_guest_program_runs_in_microvm()
 
 case_program_found_nowhere_is_127()
 {
-	apol read-only
+	apol none
 	SBX_MICROVM_DIR=${GUEST:-/nonexistent} sbx_run r -P "$T_TMP/auto.toml" -- sbx-no-such-program
 	expect_rc r 127
 	grep -q "sbx-no-such-program: no available provider for profile 'a' can run it" "$T_TMP/r.err" ||

@@ -4,14 +4,16 @@
 #   make [all]            build OUTPUT/sbx (BPF objects, skeletons, CLI)
 #   make deps             install the Debian packages the build and tests need
 #   make test             deps + build + every test layer (unit under ASan/UBSan,
-#                         fuzz corpus replay, integration, VM)
+#                         fuzz corpus replay, toml-test corpus, integration, VM)
+#   make toml-test        the toml-test conformance corpus against policy/toml.c
 #   make demo             deps + build + a live demonstration
 #   make fuzz             run every libFuzzer target for FUZZ_TIME seconds each
 #   make vmlinux          regenerate vmlinux/$(ARCH)/vmlinux.h from kernel BTF
 #   make bench [QUICK=1]  performance suite vs unshare/bwrap/firejail/runsc (root):
 #                         bench/results/<stamp>.json + .png, docs/performance.md
 #   make vmtest           the BPF LSM tests in Debian 6.1 and 6.12 guests (qemu)
-#   make install          PREFIX=/usr/local DESTDIR=
+#   make install          PREFIX=/usr/local DESTDIR=; the examples also go to
+#                         /etc/sbx/policy.d (existing files there are kept)
 #   make clean
 # Variables: OUTPUT=dir (out-of-tree build), V=1 (show commands),
 #            WERROR=1 (warnings are errors; CI sets it).
@@ -86,9 +88,12 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	libseccomp-dev libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev \
 	iproute2 jq python3 bc \
 	qemu-system-x86 busybox-static cpio xz-utils zstd \
-	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind
+	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
+	nodejs golang-github-burntsushi-toml-dev
+# nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
+# golang-github-burntsushi-toml-dev: the toml-test corpus of `make toml-test`.
 
-.PHONY: all deps test check lint unit fuzz-replay fuzz demo vmlinux install clean vmtest integration bench
+.PHONY: all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux install clean vmtest integration bench
 
 all: $(OUTPUT)/sbx
 
@@ -165,7 +170,7 @@ test:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory check
 
-check: all lint unit fuzz-replay integration vmtest
+check: all lint unit fuzz-replay toml-test integration vmtest
 	@echo "  TEST     all test layers passed"
 
 lint:
@@ -197,6 +202,17 @@ fuzz-replay: $(FUZZ_BINS)
 			|| { tail -40 $(OUTPUT)/fuzz/$$n.replay.log; exit 1; }; \
 	done
 
+# The toml-test corpus (Debian's golang-github-burntsushi-toml-dev) against
+# policy/toml.c; known deviations in tests/toml-test/deviations.txt.
+$(OUTPUT)/tests/toml-decoder: tests/toml-test/decoder.c $(POLICY_SRCS) $(HDRS)
+	$(call msg,LINK-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) $< policy/toml.c -o $@ -lm
+
+toml-test: $(OUTPUT)/tests/toml-decoder
+	$(Q)echo "  TOML-TEST"
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 python3 tests/toml-test/run.py $<
+
 fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \
 		n=$$(basename $$f); d=tests/fuzz/corpus/$${n#fuzz_}; mkdir -p $$d $(OUTPUT)/fuzz/$$n.new; \
@@ -211,12 +227,22 @@ demo:
 	$(Q)OUTPUT=$(OUTPUT) tests/demo.sh
 
 # ---- install / clean ------------------------------------------------------
+# The shipped examples also go to the policy directory that `sbx run` reads
+# without --policy (user/cli/policy_source.h), each only when no file of that
+# name is there: an operator's edited copy is never overwritten.
+POLICY_DIR := /etc/sbx/policy.d
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/sbx/examples
+		$(DESTDIR)$(PREFIX)/share/sbx/examples $(DESTDIR)$(POLICY_DIR)
 	install -m 0755 $(OUTPUT)/sbx $(DESTDIR)$(PREFIX)/bin/sbx
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 policy/examples/*.toml $(DESTDIR)$(PREFIX)/share/sbx/examples/
+	$(Q)for f in policy/examples/*.toml; do \
+		t=$(DESTDIR)$(POLICY_DIR)/$${f##*/}; \
+		if [ -e "$$t" ]; then echo "  KEEP     $$t (exists; shipped copy in share/sbx/examples)"; \
+		else install -m 0644 "$$f" "$$t" || exit 1; fi; \
+	done
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

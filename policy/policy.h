@@ -199,6 +199,15 @@ int sbx_policy_load_buffer(const char *name, const char *buf, size_t len, const 
  * be overwritten by the next call. */
 const char *sbx_policy_key(size_t i);
 
+/*
+ * The built-in policy (policy/builtin.c): one profile, SBX_DEFAULT_PROFILE,
+ * with no network, a read-only view of the host and modest limits. Loaded
+ * without an overlay; positions name SBX_BUILTIN_POLICY_NAME as the file.
+ */
+#define SBX_DEFAULT_PROFILE "default"
+#define SBX_BUILTIN_POLICY_NAME "<built-in>"
+int sbx_policy_load_builtin(struct sbx_policy **ret, struct sbx_diags *diags);
+
 const struct sbx_profile *sbx_policy_find(const struct sbx_policy *p, const char *name);
 struct sbx_policy *sbx_policy_free(struct sbx_policy *p);
 void sbx_diags_free(struct sbx_diags *d);

@@ -44,7 +44,9 @@
 
 #include "util/json.h"
 #include "privs.h"
+#include "probecache.h"
 #include "provider.h"
+#include "rootfs.h"
 #include "util/util.h"
 
 #define RUNSC_MISSING "runsc not installed (apt-get install runsc)"
@@ -199,10 +201,37 @@ static void rm_tree(const char *path)
 
 static char found_runsc[PATH_MAX];
 
+/* Does path run as a runsc? Asks `runsc --version` once per binary: the
+ * answer is cached (probecache.h), so choosing a provider starts no runsc. */
+static int runsc_works(const char *path, char *why, size_t len)
+{
+	char out[256];
+	int st;
+
+	if (sbx_probe_cache_get("runsc", path, out, sizeof(out)) == 0) {
+		if (!strcmp(out, "ok"))
+			return 0;
+		snprintf(why, len, "%s --version failed: %s", path, out);
+		return -ENOEXEC;
+	}
+	st = run_quiet((char *const[]){ (char *)path, "--version", NULL }, out, sizeof(out));
+	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || strncmp(out, "runsc version", 13)) {
+		const char *what = st < 0 ? strerror(-st) : "not a working runsc";
+
+		/* a spawn failure may be passing (EAGAIN...): not remembered */
+		if (st >= 0)
+			sbx_probe_cache_put("runsc", path, what);
+		snprintf(why, len, "%s --version failed: %s", path, what);
+		return -ENOEXEC;
+	}
+	sbx_probe_cache_put("runsc", path, "ok");
+	return 0;
+}
+
 static int gvisor_probe(char *why, size_t len)
 {
-	char out[256], path[PATH_MAX];
-	int st;
+	char path[PATH_MAX];
+	int r;
 
 	if (path_lookup("runsc", getenv("PATH") ? getenv("PATH") : "/usr/sbin:/usr/bin:/sbin:/bin",
 			path, sizeof(path)) < 0 &&
@@ -215,12 +244,9 @@ static int gvisor_probe(char *why, size_t len)
 		snprintf(why, len, "needs root (sbx starts runsc run as root; rootless runsc is not used)");
 		return -EPERM;
 	}
-	st = run_quiet((char *const[]){ path, "--version", NULL }, out, sizeof(out));
-	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || strncmp(out, "runsc version", 13)) {
-		snprintf(why, len, "%s --version failed: %s", path,
-			 st < 0 ? strerror(-st) : "not a working runsc");
-		return -ENOEXEC;
-	}
+	r = runsc_works(path, why, len);
+	if (r < 0)
+		return r;
 	snprintf(found_runsc, sizeof(found_runsc), "%s", path);
 	return 0;
 }
@@ -910,6 +936,7 @@ const struct sbx_provider sbx_provider_gvisor = {
 	.level = SBX_ISO_GVISOR,
 	.summary = "gVisor user-space kernel (runsc run as root, OCI bundle from the profile)",
 	.probe = gvisor_probe,
+	.can_run = sbx_rootfs_can_run,
 	.prepare = gvisor_prepare,
 	.spawn = gvisor_spawn,
 	.signal = gvisor_signal,

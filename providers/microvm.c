@@ -39,6 +39,7 @@
 #include "provider.h"
 
 #define DEFAULT_DIR "/var/cache/sbx/microvm"
+#define GUEST_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define QEMU_RESERVE_MIB 96	/* of the memory limit, for qemu itself (TCG buffers, heap) */
 #define MIN_GUEST_MIB 128
 #define DEFAULT_GUEST_MIB 256
@@ -126,6 +127,98 @@ static int find_guest(const struct sbx_profile *p, char *kernel, char *initrd, s
 		snprintf(why, wlen, "no guest initramfs at %s (%s): build one with "
 			 "providers/guest/mkguest.sh, see docs/microvm.md", initrd, strerror(-r));
 	return r;
+}
+
+/* ---- what the guest can run ------------------------------------------------ */
+
+/* Calls fn with each path of a newc cpio archive (the guest initramfs that
+ * mkguest.sh writes uncompressed), without reading file contents; stops
+ * when fn returns true. -ENOEXEC for anything else (e.g. compressed). */
+static int cpio_each(int fd, bool (*fn)(const char *path, void *ctx), void *ctx)
+{
+	char hdr[111], name[PATH_MAX];
+	unsigned long namesize, filesize;
+	off_t off = 0;
+
+	for (;;) {
+		if (pread(fd, hdr, 110, off) != 110 || memcmp(hdr, "070701", 6))
+			return -ENOEXEC;
+		hdr[110] = 0;
+		if (sscanf(hdr + 54, "%8lx", &filesize) != 1 || sscanf(hdr + 94, "%8lx", &namesize) != 1 ||
+		    namesize == 0 || namesize > sizeof(name))
+			return -ENOEXEC;
+		if (pread(fd, name, namesize, off + 110) != (ssize_t)namesize || name[namesize - 1])
+			return -ENOEXEC;
+		if (!strcmp(name, "TRAILER!!!"))
+			return 0;
+		if (fn(name + (name[0] == '.' && name[1] == '/') + (name[0] == '/'), ctx))
+			return 0;
+		off += (110 + namesize + 3) & ~3ul;
+		off += (filesize + 3) & ~3ul;
+	}
+}
+
+struct guest_lookup {
+	const char *want;	/* "bin/sh": a guest path without the leading '/' */
+	bool found;
+};
+
+static bool guest_match(const char *path, void *ctx)
+{
+	struct guest_lookup *g = ctx;
+
+	g->found = !strcmp(path, g->want);
+	return g->found;
+}
+
+/* 0 and *ret_found: is the guest path want (no leading '/') in the archive? */
+static int guest_has(int fd, const char *want, bool *ret_found)
+{
+	struct guest_lookup g = { .want = want };
+	int r = cpio_each(fd, guest_match, &g);
+
+	*ret_found = g.found;
+	return r;
+}
+
+/* Is prog (argv[0]) in the guest initramfs, along the guest's PATH? The guest has
+ * none of the host's files, so a host program is not there (docs/microvm.md). */
+static int microvm_can_run(const struct sbx_profile *p, const char *prog, char *why, size_t len)
+{
+	const char *path = GUEST_PATH;
+	char k[PATH_MAX], i[PATH_MAX], want[PATH_MAX];
+	bool found = false;
+	int fd, r = find_guest(p, k, i, sizeof(k), why, len);
+
+	for (size_t e = 0; e < p->n_env; e++)
+		if (!strcmp(p->env[e].name, "PATH"))
+			path = p->env[e].value;
+
+	if (r < 0)
+		return r;
+	fd = open(i, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len, "cannot read %s: %s", i, strerror(errno));
+		return -ENOENT;
+	}
+	if (strchr(prog, '/'))
+		r = guest_has(fd, prog + (prog[0] == '/'), &found);
+	while (!strchr(prog, '/') && *path && r == 0 && !found) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(want, sizeof(want), "%.*s/%s", (int)n, path, prog);
+		if (want[0] == '/')	/* archive paths have no leading '/' */
+			r = guest_has(fd, want + 1, &found);
+		path += n + (path[n] == ':');
+	}
+	close(fd);
+	if (r < 0)
+		snprintf(why, len, "cannot list the programs of the guest initramfs %s (not an "
+			 "uncompressed newc cpio)", i);
+	else if (!found)
+		snprintf(why, len, "%s is not in the guest (it holds busybox and the files of "
+			 "mkguest.sh -a only)", prog);
+	return r < 0 ? r : found ? 0 : -ENOENT;
 }
 
 static int microvm_probe(char *why, size_t len)
@@ -235,7 +328,7 @@ static int build_command(struct mvm_state *st, const struct sbx_spawn *s, char *
 	for (size_t i = 0; s->argv[i]; i++)
 		r |= add_record(f, 'A', s->argv[i]);
 	if (!env_set(p, "PATH"))
-		r |= add_record(f, 'E', "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+		r |= add_record(f, 'E', "PATH=" GUEST_PATH);
 	if (!env_set(p, "HOME"))
 		r |= add_record(f, 'E', uid > 0 ? "HOME=/" : "HOME=/root");
 	if (!env_set(p, "TERM"))
@@ -876,6 +969,7 @@ const struct sbx_provider sbx_provider_microvm = {
 	.summary = "the command runs in a qemu -M microvm guest (Firecracker optional); network "
 		   "through qemu's user-mode stack under the eBPF lists",
 	.probe = microvm_probe,
+	.can_run = microvm_can_run,
 	.prepare = microvm_prepare,
 	.spawn = microvm_spawn,
 	.signal = microvm_signal,

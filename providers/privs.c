@@ -73,6 +73,16 @@ static bool env_has(const struct sbx_profile *p, const char *name)
 	return false;
 }
 
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+
+const char *sbx_env_path(const struct sbx_profile *p)
+{
+	for (size_t i = 0; i < p->n_env; i++)
+		if (!strcmp(p->env[i].name, "PATH"))
+			return p->env[i].value;
+	return DEFAULT_PATH;
+}
+
 int sbx_env_build(const struct sbx_profile *p, const struct sbx_ids *ids, char ***ret)
 {
 	char **env = calloc(p->n_env + 4, sizeof(*env));
@@ -84,7 +94,7 @@ int sbx_env_build(const struct sbx_profile *p, const struct sbx_ids *ids, char *
 	for (size_t i = 0; i < p->n_env && !r; i++)
 		r = asprintf(&env[n++], "%s=%s", p->env[i].name, p->env[i].value) < 0 ? -ENOMEM : 0;
 	if (!r && !env_has(p, "PATH"))
-		r = asprintf(&env[n++], "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin") < 0 ? -ENOMEM : 0;
+		r = asprintf(&env[n++], "PATH=" DEFAULT_PATH) < 0 ? -ENOMEM : 0;
 	if (!r && !env_has(p, "HOME"))
 		r = asprintf(&env[n++], "HOME=%s", ids->home) < 0 ? -ENOMEM : 0;
 	if (!r && !env_has(p, "TERM"))

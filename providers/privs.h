@@ -22,6 +22,8 @@ int sbx_ids_resolve(const struct sbx_profile *p, struct sbx_ids *ret, char *why,
  * the profile sets them. NULL-terminated "K=V" strings; free with sbx_env_free. */
 int sbx_env_build(const struct sbx_profile *p, const struct sbx_ids *ids, char ***ret);
 void sbx_env_free(char **env);
+/* The workload's PATH: the profile's, else the one sbx_env_build adds. */
+const char *sbx_env_path(const struct sbx_profile *p);
 
 /* In the child: locked securebits, empty bounding/ambient/inheritable/
  * permitted/effective sets, setgroups/setgid/setuid, no_new_privs. */

@@ -293,6 +293,7 @@ const struct sbx_provider sbx_provider_process = {
 	.level = SBX_ISO_PROCESS,
 	.summary = "namespaces, pivot_root view, no capabilities, seccomp, Landlock scoping, cgroup limits",
 	.probe = process_probe,
+	.can_run = sbx_rootfs_can_run,
 	.prepare = process_prepare,
 	.spawn = process_spawn,
 	.signal = process_signal,

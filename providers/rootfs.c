@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <limits.h>
 
+#include "privs.h"
 #include "rootfs.h"
 #include "util/util.h"
 
@@ -296,6 +298,100 @@ static int enter_root(const char *root, char *why, size_t len)
 		return fail(why, len, "detach", "old root");
 	if (chdir("/") < 0)
 		return fail(why, len, "chdir", "/");
+	return 0;
+}
+
+/* ---- what the view lets a workload run (for "auto", provider.h can_run) ---- */
+
+static bool under_tree(const char *path, const char *tree)
+{
+	size_t n = strlen(tree);
+
+	return !strncmp(path, tree, n) && (path[n] == '/' || path[n] == 0);
+}
+
+/* The longest fs rule covering path, as apply_rules stacks them; NULL: none. */
+static const struct sbx_fs_rule *deciding_rule(const struct sbx_profile *p, const char *path)
+{
+	const struct sbx_fs_rule *best = NULL;
+	size_t best_len = 0;
+
+	for (size_t i = 0; i < p->fs.n_rules; i++) {
+		const struct sbx_fs_rule *ru = &p->fs.rules[i];
+		size_t n = strlen(ru->path);
+		bool covers = ru->dir ? !strncmp(path, ru->path, n) ||
+					(n > 1 && !strncmp(path, ru->path, n - 1) && !path[n - 1]) :
+				  !strcmp(path, ru->path);
+
+		if (covers && n > best_len) {
+			best = ru;
+			best_len = n;
+		}
+	}
+	return best;
+}
+
+/* Is the host file at path in the view, on a mount that allows exec? */
+static bool view_executes(const struct sbx_profile *p, const char *path)
+{
+	const struct sbx_fs_rule *ru;
+
+	if (p->fs.mode == SBX_FS_FULL)
+		return true;
+	ru = deciding_rule(p, path);
+	if (ru)
+		return ru->access & SBX_ACC_X;
+	if (under_tree(path, "/tmp"))
+		return false;	/* a private tmpfs replaces it */
+	if (p->fs.mode != SBX_FS_NONE)
+		return true;	/* the host root, nosuid but exec */
+	for (size_t i = 0; sys_dirs[i]; i++)
+		if (under_tree(path, sys_dirs[i]))
+			return true;
+	return false;
+}
+
+/* The file the workload's execvp would pick: argv0 itself when it has a '/',
+ * else the first executable regular file along the workload's PATH. */
+static int find_on_host(const char *argv0, const char *path, char *ret, size_t len)
+{
+	struct stat st;
+
+	if (strchr(argv0, '/')) {
+		snprintf(ret, len, "%s", argv0);
+		return stat(ret, &st) == 0 ? 0 : -ENOENT;
+	}
+	while (*path) {
+		size_t n = strcspn(path, ":");
+
+		if (n && path[0] == '/' && (size_t)snprintf(ret, len, "%.*s/%s", (int)n, path, argv0) < len &&
+		    stat(ret, &st) == 0 && S_ISREG(st.st_mode) && access(ret, X_OK) == 0)
+			return 0;
+		path += n + (path[n] == ':');
+	}
+	return -ENOENT;
+}
+
+int sbx_rootfs_can_run(const struct sbx_profile *p, const char *prog, char *why, size_t len)
+{
+	char found[PATH_MAX], real[PATH_MAX];
+
+	if (!prog || !*prog) {
+		snprintf(why, len, "no command");
+		return -EINVAL;
+	}
+	if (find_on_host(prog, sbx_env_path(p), found, sizeof(found)) < 0) {
+		snprintf(why, len, "%s: not found in the workload's PATH (%s)", prog, sbx_env_path(p));
+		return -ENOENT;
+	}
+	/* relative names resolve against sbx's cwd here, the sandbox's there */
+	if (found[0] != '/')
+		return 0;
+	if (!view_executes(p, found) || !realpath(found, real) || !view_executes(p, real)) {
+		snprintf(why, len, "%s is not visible or not executable in the sandbox's view "
+			 "(fs.mode %s and the fs rules)", found, sbx_fs_mode_name(p->fs.mode));
+		return -ENOENT;
+	}
 	return 0;
 }
 

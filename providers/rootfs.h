@@ -25,4 +25,9 @@
 int sbx_rootfs_setup(const struct sbx_profile *p, const char *root, const char *hostname,
 		     char *why, size_t len);
 
+/* 0 when prog (argv[0]), looked up as the workload's execvp will (its PATH), is a
+ * host file that the view built for p shows on an exec mount: the process
+ * and gVisor views share this base. -ENOENT and the reason otherwise. */
+int sbx_rootfs_can_run(const struct sbx_profile *p, const char *prog, char *why, size_t len);
+
 #endif

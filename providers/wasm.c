@@ -47,7 +47,7 @@
 #define MFD_NOEXEC_SEAL 0x0008U
 #endif
 
-#define NODE_MIN_MAJOR 20
+#define NODE_MIN_MAJOR 18	/* Debian 12's nodejs; node:wasi needs no flag from 18 on */
 #define NODE_MIN_PIDS 5		/* init + node with --v8-pool-size=1 */
 #define NODE_V8_POOL 4		/* node's default V8 worker pool */
 #define CFG_ENV "SBX_WASM"
@@ -97,7 +97,10 @@ static const char node_launcher[] =
 	"const w=new WASI({version:'preview1',args:c.args,env:c.env,preopens:c.preopens,"
 	"returnOnExit:true});"
 	"let inst;"
-	"try{inst=new WebAssembly.Instance(mod,w.getImportObject());"
+	/* getImportObject() is Node.js >= 19.8; 18 has only wasiImport */
+	"const imp=typeof w.getImportObject==='function'?w.getImportObject():"
+	"{wasi_snapshot_preview1:w.wasiImport};"
+	"try{inst=new WebAssembly.Instance(mod,imp);"
 	"if(typeof inst.exports._start!=='function')throw new TypeError('the module exports no _start function (not a WASI command)');"
 	"if(!(inst.exports.memory instanceof WebAssembly.Memory))throw new TypeError('the module exports no memory');"
 	"}catch(e){e.sbxCode=e.sbxCode||126;throw e;}"

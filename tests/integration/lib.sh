@@ -23,6 +23,8 @@ export SBX_INSTANCE="sbxtest-$$-$T_FILE"
 SBX_INSTANCE=${SBX_INSTANCE:0:48}
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sbxtest.$T_FILE.XXXXXX")
 export SBX_LOG_DIR="$T_TMP/log"
+# sbx run without --policy must not read the host's /etc/sbx/policy.d
+export SBX_POLICY_DIR="$T_TMP/policy.d"
 T_PIDS=""		# background processes this file started
 T_FAILED=0
 T_WHY="$T_TMP/why"

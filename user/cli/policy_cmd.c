@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/policy_source.h"
 #include "core/enforce.h"
 #include "core/resolve.h"
 #include "util/json.h"
@@ -926,21 +927,27 @@ static int report_unknown_profile(const struct sbx_policy *pol, const char *name
 	return -ENOENT;
 }
 
-/* The profiles named by --profile, in that order, or all of them. */
-static int show_policy(const struct sbx_policy *pol, char *const *names, size_t n_names)
+/* The profiles named by --profile, in that order, or all of them (with the
+ * built-in "default" when no PATH was given and no source replaces it). */
+static int show_policy(const struct cli_policy *cp, char *const *names, size_t n_names,
+		       bool with_builtin)
 {
+	const struct sbx_policy *pol = cp->pol ? cp->pol : cp->builtin;
 	const struct sbx_profile **sel;
 	size_t n = n_names ? n_names : pol->n_profiles;
 	int r = 0;
 
-	sel = calloc(n ? n : 1, sizeof(*sel));
+	with_builtin = with_builtin && cp->pol && !sbx_policy_find(cp->pol, SBX_DEFAULT_PROFILE);
+	sel = calloc(n + 1, sizeof(*sel));
 	if (!sel)
 		return log_error_errno(-ENOMEM, "%m");
 	for (size_t i = 0; i < n && r == 0; i++) {
-		sel[i] = n_names ? sbx_policy_find(pol, names[i]) : &pol->profiles[i];
+		sel[i] = n_names ? cli_policy_find(cp, names[i]) : &pol->profiles[i];
 		if (!sel[i])
 			r = report_unknown_profile(pol, names[i]);
 	}
+	if (!n_names && with_builtin)
+		sel[n++] = sbx_policy_find(cp->builtin, SBX_DEFAULT_PROFILE);
 	if (r == 0 && cli_opts.json)
 		r = show_json(pol, sel, n);
 	else if (r == 0)
@@ -952,7 +959,7 @@ static int show_policy(const struct sbx_policy *pol, char *const *names, size_t 
 static int show_run(const struct cli_verb *self, int argc, char **argv)
 {
 	struct sbx_diags diags = { 0 };
-	struct sbx_policy *pol = NULL;
+	struct cli_policy cp = { 0 };
 	const char *env_flag = NULL;
 	struct strv names = { 0 };
 	struct cli_parser a;
@@ -965,26 +972,25 @@ static int show_run(const struct cli_verb *self, int argc, char **argv)
 		else if (strv_add_unique(&names, a.arg) < 0)
 			break;
 	}
-	if (r != 0 || a.n_args == 0) {
+	if (r != 0) {
 		strv_free(&names);
 		if (r > 0) {
 			log_error_errno(-ENOMEM, "%m");
 			return SBX_EXIT_FAILURE;
 		}
-		return r < 0 ? cli_parse_exit(r) :
-			cli_usage(self, "missing PATH (a policy file or directory)");
+		return cli_parse_exit(r);
 	}
-	r = sbx_policy_load((const char *const *)a.args, (size_t)a.n_args,
-			    resolve_env(env_flag), &pol, &diags);
+	r = cli_policy_load((const char *const *)a.args, (size_t)a.n_args, resolve_env(env_flag), &cp,
+			    &diags);
 	if (r == -EINVAL)
 		report_invalid(&diags);
 	else if (r < 0)
 		log_error_errno(r, "loading policy: %m");
 	else
-		r = show_policy(pol, names.v, names.n);
+		r = show_policy(&cp, names.v, names.n, a.n_args == 0);
 	strv_free(&names);
 	sbx_diags_free(&diags);
-	sbx_policy_free(pol);
+	cli_policy_free(&cp);
 	return r < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
 }
 
@@ -1037,12 +1043,17 @@ static const struct cli_verb verb_show = {
 	.cmd = "policy show",
 	.run = show_run,
 	.summary = "print resolved profiles (defaults and overlay applied)",
-	.synopsis = "policy show [--profile NAME]... [--env NAME] [--json] PATH...",
+	.synopsis = "policy show [--profile NAME]... [--env NAME] [--json] [PATH...]",
 	.description =
 		"  Load the policy files like `sbx policy check` and print each profile as\n"
 		"  sbx would use it: [defaults] and the selected [env.NAME] overlay applied,\n"
 		"  sizes in bytes, durations in milliseconds, network entries normalised.\n"
 		"  Without --profile every profile is shown, in name order.\n"
+		"\n"
+		"  Without PATH, the policy `sbx run` uses without --policy is shown:\n"
+		"  $SBX_POLICY, else the *.toml files of $SBX_POLICY_DIR (default\n"
+		"  /etc/sbx/policy.d), and the built-in profile \"default\" unless one of\n"
+		"  them defines a profile of that name. --profile default always finds it.\n"
 		"\n"
 		"  With --json, stdout gets one object\n"
 		"    {\"env\": ..., \"files\": [...], \"profiles\": [{...}, ...]}\n"
@@ -1058,6 +1069,7 @@ static const struct cli_verb verb_show = {
 		"  1  the policy is invalid, or a --profile does not exist\n"
 		"  2  usage error\n",
 	.examples =
+		"  sbx policy show --profile default\n"
 		"  sbx policy show policy/examples/\n"
 		"  sbx policy show --env prod --profile web web.toml\n"
 		"  sbx policy show --json web.toml | jq '.profiles[].limits'\n",

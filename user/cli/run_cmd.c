@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/policy_source.h"
 #include "core/enforce.h"
+#include "core/instance.h"
 #include "core/run.h"
+#include "probecache.h"
 
 enum {
 	OPT_POLICY = 1, OPT_PROFILE, OPT_PROVIDER, OPT_ENV, OPT_RESULT, OPT_AUDIT,
@@ -64,10 +67,6 @@ static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct 
 		return cli_usage(self, "missing the command to run (after --)");
 	if (ra->result && ra->result_fd)
 		return cli_usage(self, "--result and --result-fd are exclusive");
-	if (ra->n_policies == 0 && getenv("SBX_POLICY") && *getenv("SBX_POLICY"))
-		ra->policies[ra->n_policies++] = getenv("SBX_POLICY");
-	if (ra->n_policies == 0)
-		return cli_usage(self, "no policy given (--policy PATH or $SBX_POLICY)");
 	return 0;
 }
 
@@ -82,21 +81,27 @@ static void print_diags(const struct sbx_diags *d)
 	}
 }
 
-static const struct sbx_profile *pick_profile(const struct sbx_policy *pol, const char *name)
+/* --profile NAME; else the only profile of a policy named by --policy or
+ * $SBX_POLICY; else "default" (the policy directory's, or the built-in). */
+static const struct sbx_profile *pick_profile(const struct cli_policy *cp, const char *name)
 {
+	const struct sbx_policy *pol = cp->pol;
 	const struct sbx_profile *p;
 
-	if (!name) {
-		if (pol->n_profiles == 1)
-			return &pol->profiles[0];
-		log_error("the policy defines %zu profiles; choose one with --profile", pol->n_profiles);
+	if (!name && cp->named && pol->n_profiles == 1)
+		return &pol->profiles[0];
+	if (!name && cp->named && !sbx_policy_find(pol, SBX_DEFAULT_PROFILE)) {
+		log_error("the policy defines %zu profiles; choose one with --profile "
+			  "(--profile default for the built-in one)", pol->n_profiles);
 		return NULL;
 	}
-	p = sbx_policy_find(pol, name);
+	p = cli_policy_find(cp, name ? name : SBX_DEFAULT_PROFILE);
 	if (!p) {
 		fprintf(stderr, "sbx: error: no profile '%s'; available:", name);
-		for (size_t i = 0; i < pol->n_profiles; i++)
+		for (size_t i = 0; pol && i < pol->n_profiles; i++)
 			fprintf(stderr, " %s", pol->profiles[i].name);
+		if (!sbx_policy_find(pol, SBX_DEFAULT_PROFILE))
+			fprintf(stderr, " %s", SBX_DEFAULT_PROFILE);
 		fputc('\n', stderr);
 	}
 	return p;
@@ -154,29 +159,46 @@ static int apply_overrides(struct sbx_profile *p, const struct run_args *ra)
 	return 0;
 }
 
-/* "auto" picks the strongest usable provider whose level meets min_isolation
- * and that enforces the profile (core/enforce.c). */
-static const struct sbx_provider *pick_provider(const struct sbx_profile *p, const char *flag)
+/* Probe results are cached in the instance's run directory (probecache.h),
+ * so that choosing a provider starts no helper program on every run. */
+static void use_probe_cache(void)
 {
-	const char *name = flag ? flag : p->provider ? p->provider : "auto";
-	const struct sbx_provider *best = NULL;
+	static struct sbx_instance in;
+
+	if (sbx_instance_get(&in) == 0 && sbx_instance_mkrun(&in) == 0)
+		sbx_probe_cache_set_dir(in.run_dir);
+}
+
+static const struct sbx_provider *named_provider(const char *name)
+{
+	const struct sbx_provider *pv = sbx_provider_find(name);
 	char why[512];
 
-	if (strcmp(name, "auto")) {
-		const struct sbx_provider *pv = sbx_provider_find(name);
-
-		if (!pv) {
-			log_error("unknown provider '%s' (see sbx providers)", name);
-			return NULL;
-		}
-		if (pv->probe(why, sizeof(why)) < 0) {
-			log_error("provider '%s' is not available here: %s", name, why);
-			return NULL;
-		}
-		return pv;
+	if (!pv) {
+		log_error("unknown provider '%s' (see sbx providers)", name);
+		return NULL;
 	}
-	for (size_t i = 0; sbx_providers[i]; i++) {
-		const struct sbx_provider *pv = sbx_providers[i];
+	if (pv->probe(why, sizeof(why)) < 0) {
+		log_error("provider '%s' is not available here: %s", name, why);
+		return NULL;
+	}
+	return pv;
+}
+
+/* "auto": the strongest available provider that meets min_isolation, that
+ * enforces the profile (core/enforce.c) and that can find prog in its view (the microVM guest has no host programs). Strongest
+ * first, so weaker ones are not even probed. When available providers exist
+ * but none finds prog, the run ends as "command not found" (127). */
+static const struct sbx_provider *auto_provider(const struct sbx_profile *p, const char *prog,
+						int *ret_code)
+{
+	char why[512], skipped[2048] = "";
+	size_t n = 0, off = 0;
+
+	while (sbx_providers[n])
+		n++;
+	while (n--) {
+		const struct sbx_provider *pv = sbx_providers[n];
 
 		/* mock runs nothing and wasm runs only modules: never picked by auto */
 		if (pv->level == SBX_ISO_WASM || pv->level < p->min_isolation || !strcmp(pv->name, "mock"))
@@ -184,13 +206,30 @@ static const struct sbx_provider *pick_provider(const struct sbx_profile *p, con
 		/* nor one that cannot enforce the profile (e.g. fs.exec under gVisor) */
 		if (sbx_enforce_refuses(p, pv->name))
 			continue;
-		if (pv->probe(why, sizeof(why)) == 0 && (!best || pv->level > best->level))
-			best = pv;
+		if (pv->probe(why, sizeof(why)) < 0)
+			continue;
+		if (!pv->can_run || pv->can_run(p, prog, why, sizeof(why)) == 0)
+			return pv;
+		if (off < sizeof(skipped))
+			off += (size_t)snprintf(skipped + off, sizeof(skipped) - off, "; %s: %s", pv->name, why);
 	}
-	if (!best)
-		log_error("no available provider gives isolation '%s' or stronger for profile '%s' "
-			  "(see sbx providers)", sbx_isolation_name(p->min_isolation), p->name);
-	return best;
+	if (off) {
+		*ret_code = SBX_EXIT_NOT_FOUND;
+		log_error("%s: no available provider for profile '%s' can run it%s", prog, p->name, skipped);
+		return NULL;
+	}
+	log_error("no available provider gives isolation '%s' or stronger for profile '%s' "
+		  "(see sbx providers)", sbx_isolation_name(p->min_isolation), p->name);
+	return NULL;
+}
+
+static const struct sbx_provider *pick_provider(const struct sbx_profile *p, const char *flag,
+						const char *prog, int *ret_code)
+{
+	const char *name = flag ? flag : p->provider ? p->provider : "auto";
+
+	use_probe_cache();
+	return strcmp(name, "auto") ? named_provider(name) : auto_provider(p, prog, ret_code);
 }
 
 static void result_network(struct json_writer *w, const struct sbx_run_result *r)
@@ -357,7 +396,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 {
 	struct run_args ra = { 0 };
 	struct sbx_diags diags = { 0 };
-	struct sbx_policy *pol = NULL;
+	struct cli_policy cp = { 0 };
 	const struct sbx_profile *found;
 	struct sbx_run_result res;
 	struct sbx_profile prof;
@@ -378,7 +417,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		return SBX_EXIT_SBX_FAILED;
 	if (open_result(&ra, &out) < 0)
 		return SBX_EXIT_SBX_FAILED;
-	r = sbx_policy_load(ra.policies, ra.n_policies, ra.env ? ra.env : getenv("SBX_ENV"), &pol, &diags);
+	r = cli_policy_load(ra.policies, ra.n_policies, ra.env ? ra.env : getenv("SBX_ENV"), &cp, &diags);
 	if (r < 0) {
 		print_diags(&diags);
 		sbx_diags_free(&diags);
@@ -387,11 +426,12 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		close_result(&out, false);
 		return SBX_EXIT_SBX_FAILED;
 	}
-	found = pick_profile(pol, ra.profile);
+	found = pick_profile(&cp, ra.profile);
 	if (found) {
 		prof = *found;
 		o.profile = &prof;
-		o.provider = apply_overrides(&prof, &ra) < 0 ? NULL : pick_provider(&prof, ra.provider);
+		o.provider = apply_overrides(&prof, &ra) < 0 ? NULL :
+			     pick_provider(&prof, ra.provider, a.args[0], &code);
 	}
 	if (ra.ring) {
 		uint64_t v;
@@ -421,7 +461,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	}
 	close_result(&out, written);
 	free(cmd);
-	sbx_policy_free(pol);
+	cli_policy_free(&cp);
 	return code;
 }
 
@@ -450,10 +490,18 @@ const struct cli_verb cli_verb_run = {
 		"  What the chosen provider cannot enforce (e.g. user/group under the host\n"
 		"  provider) makes sbx refuse to run under enforcement = \"strict\"; under\n"
 		"  \"best-effort\" the run goes ahead and the result's \"degraded\" list says\n"
-		"  what was not enforced.\n",
+		"  what was not enforced.\n"
+		"\n"
+		"  Without --policy and --profile, `sbx run -- CMD` uses the profile\n"
+		"  \"default\": a policy directory's if one defines it, else the built-in\n"
+		"  one (process provider, no network, read-only view of the host, 10m,\n"
+		"  1G memory, 1 CPU, 256 pids; see `sbx policy show --profile default`).\n",
 	.options =
-		"  -P, --policy PATH  policy file or directory (repeatable); default $SBX_POLICY\n"
-		"  --profile NAME     the profile to run; optional when the policy has one\n"
+		"  -P, --policy PATH  policy file or directory (repeatable); default $SBX_POLICY,\n"
+		"                     else $SBX_POLICY_DIR (default /etc/sbx/policy.d) if it has\n"
+		"                     *.toml files, else only the built-in profile \"default\"\n"
+		"  --profile NAME     the profile to run; default: the only profile of a policy\n"
+		"                     named by --policy or $SBX_POLICY, else \"default\"\n"
 		"  --provider NAME    provider to use instead of the profile's (or auto)\n"
 		"  --env NAME         apply the overlay [env.NAME]; default $SBX_ENV\n"
 		"  --audit FILE|-     also write the audit events as JSON lines to FILE or stderr\n"
@@ -479,6 +527,7 @@ const struct cli_verb cli_verb_run = {
 		"  written when sbx failed, \"timed_out\" is true only after a timeout and\n"
 		"  \"exec_failed\" only when CMD could not be executed.\n",
 	.examples =
+		"  sbx run -- ls -l /\n"
 		"  sbx run --policy policy/examples/demo-host.toml --audit - -- \\\n"
 		"      bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081'\n"
 		"  sbx run -P web.toml --profile fetch --result - -- python3 fetch.py >page.html\n"

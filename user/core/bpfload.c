@@ -100,11 +100,9 @@ static int check_links(struct sbx_bpf *b, char *why, size_t whylen)
 	/* the exec guard came later than the others: a setup without it would
 	 * leave Landlock's fd-only exec hole open */
 	pin_path(&b->paths, LINK_EXEC_GUARD, path, sizeof(path));
-	if (access(path, F_OK) < 0) {
-		say(why, whylen, "%s is missing: these pins predate the exec guard; run 'sbx unload' "
-		    "and start again", path);
-		return -ESTALE;
-	}
+	if (access(path, F_OK) < 0)
+		return sbx_fail(why, whylen, -ESTALE, "%s is missing: these pins predate the exec "
+				"guard; run 'sbx unload' and start again", path);
 	if (b->cfg.flags & SBX_CFGF_BPF_LSM) {
 		pin_path(&b->paths, "link_lsm_file_open", path, sizeof(path));
 		if (access(path, F_OK) < 0)

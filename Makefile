@@ -9,6 +9,8 @@
 #   make demo             deps + build + a live demonstration
 #   make fuzz             run every libFuzzer target for FUZZ_TIME seconds each
 #   make vmlinux          regenerate vmlinux/$(ARCH)/vmlinux.h from kernel BTF
+#   make vmlinux-arm64    regenerate vmlinux/arm64/vmlinux.h from Debian's arm64 kernel
+#   make bpf-arm64        compile and link the BPF programs for arm64 (part of check)
 #   make bench [QUICK=1]  performance suite vs unshare/bwrap/firejail/runsc (root):
 #                         bench/results/<stamp>.json + .png, docs/performance.md
 #   make vmtest           the BPF LSM tests in Debian 6.1 and 6.12 guests (qemu)
@@ -74,10 +76,12 @@ CORE_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
 SAN_OBJS := $(patsubst %.c,$(OUTPUT)/san/%.o,$(CORE_SRCS))
 HDRS := $(wildcard bpf/include/*.h policy/*.h $(foreach l,$(USER_LAYERS),user/$(l)/*.h) providers/*.h)
 
-BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
-BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
-SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+# The sbx object is linked from these units (bpf/<unit>.bpf.c); probe.bpf.c
+# is an object of its own (user/kernel/features.c).
+BPF_SBX_UNITS := maps net lsm syscalls
+SKELS := $(OUTPUT)/sbx.skel.h $(OUTPUT)/probe.skel.h
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+VMLINUX_ARM64_PKG := linux-image-6.12-arm64
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
@@ -93,7 +97,8 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 # nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
 # golang-github-burntsushi-toml-dev: the toml-test corpus of `make toml-test`.
 
-.PHONY: all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux install clean vmtest integration bench
+.PHONY: all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux vmlinux-arm64 \
+	bpf-arm64 install clean vmtest integration bench
 
 all: $(OUTPUT)/sbx
 
@@ -114,22 +119,54 @@ deps:
 	fi
 
 # ---- BPF ------------------------------------------------------------------
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/include/*.h bpf/lib/*.h) $(VMLINUX)
-	$(call msg,BPF,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-		-I$(dir $(VMLINUX)) -Ibpf/include -Ibpf/lib -c $< -o $@
-	$(Q)$(LLVM_STRIP) -g $@
+# Each bpf/*.bpf.c is compiled on its own for one target arch (-MMD records
+# the bpf/lib and bpf/include headers it read, in OUTPUT/bpf*/*.d). The sbx
+# units are then linked into one object by libbpf's static linker (`bpftool
+# gen object`), which resolves the maps they declare extern (bpf/lib/maps.h)
+# against their one definition (bpf/maps.bpf.c); one skeleton, sbx_sbx, is
+# generated from it. OUTPUT/bpf is the build for the host's ARCH;
+# OUTPUT/bpf-arm64 keeps the same sources compiling and linking for arm64
+# (bpf/lib/arch.h), which this machine cannot run.
+
+# $(call bpf_rules,ARCH,DIR): compile and link rules for one target arch.
+define bpf_rules
+$(2)/%.bpf.o: bpf/%.bpf.c vmlinux/$(1)/vmlinux.h
+	$$(call msg,BPF,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(1) -Wall -Werror \
+		-Ivmlinux/$(1) -Ibpf/include -Ibpf/lib -MMD -MP -c $$< -o $$@
+	$$(Q)$$(LLVM_STRIP) -g $$@
+
+$(2)/sbx.bpf.o: $(patsubst %,$(2)/%.bpf.o,$(BPF_SBX_UNITS))
+	$$(call msg,BPF-LINK,$$@)
+	$$(Q)$$(BPFTOOL) gen object $$@ $$^
+endef
+$(eval $(call bpf_rules,$(ARCH),$(OUTPUT)/bpf))
+$(eval $(call bpf_rules,arm64,$(OUTPUT)/bpf-arm64))
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/bpf-arm64/*.d)
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name sbx_$* > $@
 
+# The arm64 skeleton is generated only to prove that libbpf accepts the
+# linked object; nothing includes it.
+bpf-arm64: $(OUTPUT)/bpf-arm64/sbx.bpf.o $(OUTPUT)/bpf-arm64/probe.bpf.o
+	$(call msg,GEN-SKEL,$(OUTPUT)/bpf-arm64/sbx.skel.h)
+	$(Q)$(BPFTOOL) gen skeleton $< name sbx_sbx > $(OUTPUT)/bpf-arm64/sbx.skel.h
+
+# vmlinux/$(ARCH) from the running kernel's BTF.
 vmlinux:
 	$(call msg,GEN,$(VMLINUX))
 	$(Q)mkdir -p $(dir $(VMLINUX))
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp
 	$(Q)mv $(VMLINUX).tmp $(VMLINUX)
+
+# vmlinux/arm64 from the BTF in Debian's arm64 kernel image, fetched with apt
+# (private state, no dpkg --add-architecture; see the script).
+vmlinux-arm64:
+	$(call msg,GEN,vmlinux/arm64/vmlinux.h)
+	$(Q)vmlinux/btf-from-deb.sh arm64 $(VMLINUX_ARM64_PKG) vmlinux/arm64/vmlinux.h
 
 # ---- user space -----------------------------------------------------------
 # -MMD: each object records the headers it read (OUTPUT/**/*.d, included
@@ -170,7 +207,7 @@ test:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory check
 
-check: all lint unit fuzz-replay toml-test integration vmtest
+check: all lint bpf-arm64 unit fuzz-replay toml-test integration vmtest
 	@echo "  TEST     all test layers passed"
 
 lint:

@@ -5,9 +5,6 @@
 
 #include "maps.h"
 
-/* Level of sandbox cgroups in the cgroup2 hierarchy (sbx root level + 1). */
-const volatile __u32 sandbox_level = 0;
-
 struct sbx_ctx {
 	__u32 slot;
 	__u32 policy_id;
@@ -16,6 +13,19 @@ struct sbx_ctx {
 	struct sbx_stats *st;
 	struct sbx_policy_cfg *pol;
 };
+
+#define SBX_SB_KERNMOUNT	(1u << 22)	/* internal mounts: memfd, pipes, sockets */
+
+/* Only the workload is judged: every provider gives it no_new_privs before
+ * it execs (and no descendant can drop it), while a process sandbox's init,
+ * which builds the mounts and the view, never has it. Paths are then those of
+ * the workload's final view. */
+static __always_inline bool sbx_task_is_workload(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return BPF_CORE_READ(t, atomic_flags) & 1;	/* PFA_NO_NEW_PRIVS */
+}
 
 /* Fills c from a cgroup id found in sbx_cgroups; false when not a sandbox. */
 static __always_inline bool sbx_ctx_from_cgroup(struct sbx_ctx *c, __u64 cg)

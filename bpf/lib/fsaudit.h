@@ -12,7 +12,7 @@
  *     in the task's local storage (one entry per thread, freed with it):
  *     nr, op, access, and the path argument as the task passed it
  *     (bpf_probe_read_user_str, at most SBX_MAX_PATH_LEN bytes).
- *   sys_exit (sbx_sys_exit in sbx.bpf.c, for sandboxed tasks whose call
+ *   sys_exit (sbx_sys_exit in syscalls.bpf.c, for sandboxed tasks whose call
  *     failed with -EPERM/-EACCES): sbx_fsaudit_exit() finds the entry of the
  *     same syscall, disarms it and emits SBX_EV_FILE (backend landlock, rule
  *     SBX_RULE_NONE: user space can find the deciding rule with
@@ -24,81 +24,35 @@
  * are reported as given (the cwd or dirfd they are relative to is not
  * resolved), symlinks are not followed, and a refusal by DAC permissions
  * looks the same as one by Landlock (user space tells them apart with
- * sbx_fspolicy_decide for absolute paths). x86_64 only, like sbx_sys_exit.
+ * sbx_fspolicy_decide for absolute paths). Syscall numbers and argument
+ * registers come from lib/arch.h (x86_64 and arm64).
  */
 #ifndef SBX_BPF_FSAUDIT_H
 #define SBX_BPF_FSAUDIT_H
 
 #include "common.h"
-
-#ifndef EPERM
-#define EPERM		1
-#endif
-#ifndef EACCES
-#define EACCES		13
-#endif
-
-/* x86_64 syscall numbers of the calls recorded */
-#define SBX_NR_open		2
-#define SBX_NR_execve		59
-#define SBX_NR_truncate		76
-#define SBX_NR_rename		82
-#define SBX_NR_mkdir		83
-#define SBX_NR_rmdir		84
-#define SBX_NR_creat		85
-#define SBX_NR_link		86
-#define SBX_NR_unlink		87
-#define SBX_NR_symlink		88
-#define SBX_NR_chmod		90
-#define SBX_NR_chown		92
-#define SBX_NR_lchown		94
-#define SBX_NR_mknod		133
-#define SBX_NR_openat		257
-#define SBX_NR_mkdirat		258
-#define SBX_NR_mknodat		259
-#define SBX_NR_fchownat		260
-#define SBX_NR_unlinkat		263
-#define SBX_NR_renameat		264
-#define SBX_NR_linkat		265
-#define SBX_NR_symlinkat	266
-#define SBX_NR_fchmodat		268
-#define SBX_NR_renameat2	316
-#define SBX_NR_execveat		322
-#define SBX_NR_openat2		437
-#define SBX_NR_fchmodat2	452
-
-/* open flags (asm-generic, as on x86_64) */
-#define SBX_O_ACCMODE		00000003
-#define SBX_O_WRONLY		00000001
-#define SBX_O_RDWR		00000002
-#define SBX_O_CREAT		00000100
-#define SBX_O_TRUNC		00001000
-#define SBX_O_PATH		010000000
-#define SBX_AT_REMOVEDIR	0x200
+#include "arch.h"
 
 /* how the access is found */
 enum { SBX_FSA_FIXED = 0, SBX_FSA_OPEN_FLAGS, SBX_FSA_OPENAT2, SBX_FSA_UNLINKAT };
 
-struct sbx_fsa_entry {
-	__u32 nr;			/* syscall recorded */
-	__u32 armed;			/* 1 from sys_enter until its sys_exit was seen */
-	struct sbx_ev_file ev;		/* op, access and path filled at sys_enter */
+/* One observed file syscall: its operation, which argument holds the path,
+ * and how the access asked for is found (fixed, or from a flags argument). */
+struct sbx_fsa_call {
+	int path_arg;
+	int flags_arg;
+	int how;
+	__u32 access;
+	__u16 op;
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sbx_fsa_entry);
-} sbx_fsaudit SEC(".maps");
 
 static __always_inline __u64 sbx_fsa_arg(struct pt_regs *regs, int i)
 {
 	switch (i) {
-	case 0: return BPF_CORE_READ(regs, di);
-	case 1: return BPF_CORE_READ(regs, si);
-	case 2: return BPF_CORE_READ(regs, dx);
-	default: return BPF_CORE_READ(regs, r10);	/* the 4th syscall argument */
+	case 0: return SBX_SC_ARG0(regs);
+	case 1: return SBX_SC_ARG1(regs);
+	case 2: return SBX_SC_ARG2(regs);
+	default: return SBX_SC_ARG3(regs);
 	}
 }
 
@@ -115,75 +69,93 @@ static __always_inline __u32 sbx_fsa_open_access(__u64 flags)
 	return acc;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sbx_sys_enter, struct pt_regs *regs, long id)
+/* The file syscalls observed; false for every other number. The access is
+ * W unless the case says otherwise. */
+static __always_inline bool sbx_fsa_classify(long id, struct sbx_fsa_call *k)
 {
-	int path_arg, flags_arg = 0, how = SBX_FSA_FIXED;
-	__u32 access = SBX_FACC_W;
+	k->how = SBX_FSA_FIXED;
+	k->flags_arg = 0;
+	k->access = SBX_FACC_W;
+	switch (id) {
+#if SBX_ARCH_LEGACY_FS_CALLS
+	case SBX_NR_open:	k->path_arg = 0; k->op = SBX_FOP_OPEN; k->how = SBX_FSA_OPEN_FLAGS; k->flags_arg = 1; break;
+	case SBX_NR_creat:	k->path_arg = 0; k->op = SBX_FOP_CREATE; break;
+	case SBX_NR_mkdir:	k->path_arg = 0; k->op = SBX_FOP_MKDIR; break;
+	case SBX_NR_mknod:	k->path_arg = 0; k->op = SBX_FOP_MKNOD; break;
+	case SBX_NR_unlink:	k->path_arg = 0; k->op = SBX_FOP_UNLINK; break;
+	case SBX_NR_rmdir:	k->path_arg = 0; k->op = SBX_FOP_RMDIR; break;
+	case SBX_NR_rename:	k->path_arg = 0; k->op = SBX_FOP_RENAME; break;	/* the source */
+	case SBX_NR_link:	k->path_arg = 1; k->op = SBX_FOP_LINK; break;		/* the new name */
+	case SBX_NR_symlink:	k->path_arg = 1; k->op = SBX_FOP_SYMLINK; break;	/* the link, not its target */
+	case SBX_NR_chmod:	k->path_arg = 0; k->op = SBX_FOP_CHMOD; break;
+	case SBX_NR_chown:
+	case SBX_NR_lchown:	k->path_arg = 0; k->op = SBX_FOP_CHOWN; break;
+#endif
+	case SBX_NR_openat:	k->path_arg = 1; k->op = SBX_FOP_OPEN; k->how = SBX_FSA_OPEN_FLAGS; k->flags_arg = 2; break;
+	case SBX_NR_openat2:	k->path_arg = 1; k->op = SBX_FOP_OPEN; k->how = SBX_FSA_OPENAT2; k->flags_arg = 2; break;
+	case SBX_NR_execve:	k->path_arg = 0; k->op = SBX_FOP_EXEC; k->access = SBX_FACC_X; break;
+	case SBX_NR_execveat:	k->path_arg = 1; k->op = SBX_FOP_EXEC; k->access = SBX_FACC_X; break;
+	case SBX_NR_mkdirat:	k->path_arg = 1; k->op = SBX_FOP_MKDIR; break;
+	case SBX_NR_mknodat:	k->path_arg = 1; k->op = SBX_FOP_MKNOD; break;
+	case SBX_NR_unlinkat:	k->path_arg = 1; k->op = SBX_FOP_UNLINK; k->how = SBX_FSA_UNLINKAT; k->flags_arg = 2; break;
+	case SBX_NR_renameat:
+	case SBX_NR_renameat2:	k->path_arg = 1; k->op = SBX_FOP_RENAME; break;
+	case SBX_NR_linkat:	k->path_arg = 3; k->op = SBX_FOP_LINK; break;
+	case SBX_NR_symlinkat:	k->path_arg = 2; k->op = SBX_FOP_SYMLINK; break;
+	case SBX_NR_truncate:	k->path_arg = 0; k->op = SBX_FOP_TRUNCATE; break;
+	case SBX_NR_fchmodat:
+	case SBX_NR_fchmodat2:	k->path_arg = 1; k->op = SBX_FOP_CHMOD; break;
+	case SBX_NR_fchownat:	k->path_arg = 1; k->op = SBX_FOP_CHOWN; break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* The access asked for, from the call's flags where they say it. */
+static __always_inline void sbx_fsa_access(struct pt_regs *regs, struct sbx_fsa_call *k)
+{
+	if (k->how == SBX_FSA_OPEN_FLAGS) {
+		k->access = sbx_fsa_open_access(sbx_fsa_arg(regs, k->flags_arg));
+	} else if (k->how == SBX_FSA_OPENAT2) {
+		__u64 flags = 0;	/* struct open_how starts with __u64 flags */
+
+		bpf_probe_read_user(&flags, sizeof(flags), (void *)sbx_fsa_arg(regs, k->flags_arg));
+		k->access = sbx_fsa_open_access(flags);
+	} else if (k->how == SBX_FSA_UNLINKAT && (sbx_fsa_arg(regs, k->flags_arg) & SBX_AT_REMOVEDIR)) {
+		k->op = SBX_FOP_RMDIR;
+	}
+}
+
+/* sys_enter: records a file syscall of a sandboxed task whose fs policy
+ * another backend enforces. Runs for every syscall of every task, so the
+ * number is compared first. */
+static __always_inline void sbx_fsaudit_enter(struct pt_regs *regs, long id)
+{
+	struct sbx_fsa_call k;
 	struct sbx_fsa_entry *e;
 	struct sbx_fs_cfg *fc;
 	struct sbx_ctx c;
-	__u16 op;
 
-	/* the number first: this runs for every syscall of every task */
-	switch (id) {
-	case SBX_NR_open:	path_arg = 0; op = SBX_FOP_OPEN; how = SBX_FSA_OPEN_FLAGS; flags_arg = 1; break;
-	case SBX_NR_openat:	path_arg = 1; op = SBX_FOP_OPEN; how = SBX_FSA_OPEN_FLAGS; flags_arg = 2; break;
-	case SBX_NR_openat2:	path_arg = 1; op = SBX_FOP_OPEN; how = SBX_FSA_OPENAT2; flags_arg = 2; break;
-	case SBX_NR_creat:	path_arg = 0; op = SBX_FOP_CREATE; break;
-	case SBX_NR_execve:	path_arg = 0; op = SBX_FOP_EXEC; access = SBX_FACC_X; break;
-	case SBX_NR_execveat:	path_arg = 1; op = SBX_FOP_EXEC; access = SBX_FACC_X; break;
-	case SBX_NR_mkdir:	path_arg = 0; op = SBX_FOP_MKDIR; break;
-	case SBX_NR_mkdirat:	path_arg = 1; op = SBX_FOP_MKDIR; break;
-	case SBX_NR_mknod:	path_arg = 0; op = SBX_FOP_MKNOD; break;
-	case SBX_NR_mknodat:	path_arg = 1; op = SBX_FOP_MKNOD; break;
-	case SBX_NR_unlink:	path_arg = 0; op = SBX_FOP_UNLINK; break;
-	case SBX_NR_unlinkat:	path_arg = 1; op = SBX_FOP_UNLINK; how = SBX_FSA_UNLINKAT; flags_arg = 2; break;
-	case SBX_NR_rmdir:	path_arg = 0; op = SBX_FOP_RMDIR; break;
-	case SBX_NR_rename:	path_arg = 0; op = SBX_FOP_RENAME; break;	/* the source */
-	case SBX_NR_renameat:
-	case SBX_NR_renameat2:	path_arg = 1; op = SBX_FOP_RENAME; break;
-	case SBX_NR_link:	path_arg = 1; op = SBX_FOP_LINK; break;		/* the new name */
-	case SBX_NR_linkat:	path_arg = 3; op = SBX_FOP_LINK; break;
-	case SBX_NR_symlink:	path_arg = 1; op = SBX_FOP_SYMLINK; break;	/* the link, not its target */
-	case SBX_NR_symlinkat:	path_arg = 2; op = SBX_FOP_SYMLINK; break;
-	case SBX_NR_truncate:	path_arg = 0; op = SBX_FOP_TRUNCATE; break;
-	case SBX_NR_chmod:	path_arg = 0; op = SBX_FOP_CHMOD; break;
-	case SBX_NR_fchmodat:
-	case SBX_NR_fchmodat2:	path_arg = 1; op = SBX_FOP_CHMOD; break;
-	case SBX_NR_chown:
-	case SBX_NR_lchown:	path_arg = 0; op = SBX_FOP_CHOWN; break;
-	case SBX_NR_fchownat:	path_arg = 1; op = SBX_FOP_CHOWN; break;
-	default:
-		return 0;
-	}
+	if (!sbx_fsa_classify(id, &k))
+		return;
 	if (!sbx_ctx_current(&c))
-		return 0;
+		return;
 	fc = bpf_map_lookup_elem(&sbx_fscfg, &c.policy_id);
 	if (!fc || (fc->flags & (SBX_FSF_ENFORCE | SBX_FSF_FULL)))
-		return 0;	/* BPF LSM reports its own decisions; mode full refuses nothing */
+		return;	/* BPF LSM reports its own decisions; mode full refuses nothing */
 	e = bpf_task_storage_get(&sbx_fsaudit, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e)
-		return 0;
-	if (how == SBX_FSA_OPEN_FLAGS) {
-		access = sbx_fsa_open_access(sbx_fsa_arg(regs, flags_arg));
-	} else if (how == SBX_FSA_OPENAT2) {
-		__u64 flags = 0;	/* struct open_how starts with __u64 flags */
-
-		bpf_probe_read_user(&flags, sizeof(flags), (void *)sbx_fsa_arg(regs, flags_arg));
-		access = sbx_fsa_open_access(flags);
-	} else if (how == SBX_FSA_UNLINKAT && (sbx_fsa_arg(regs, flags_arg) & SBX_AT_REMOVEDIR)) {
-		op = SBX_FOP_RMDIR;
-	}
+		return;
+	sbx_fsa_access(regs, &k);
 	e->nr = (__u32)id;
-	e->ev.op = op;
-	e->ev.access = access;
+	e->ev.op = k.op;
+	e->ev.access = k.access;
 	if (bpf_probe_read_user_str(e->ev.path, sizeof(e->ev.path),
-				    (void *)sbx_fsa_arg(regs, path_arg)) < 0)
+				    (void *)sbx_fsa_arg(regs, k.path_arg)) < 0)
 		e->ev.path[0] = 0;
 	e->armed = 1;
-	return 0;
 }
 
 /* Called at sys_exit for sandboxed tasks whose syscall failed with -EPERM or
@@ -199,11 +171,11 @@ static __always_inline bool sbx_fsaudit_exit(struct sbx_ctx *c, struct pt_regs *
 	if (!e || !e->armed)
 		return false;
 	e->armed = 0;
-	nr = BPF_CORE_READ(regs, orig_ax);
+	nr = SBX_SC_NR(regs);
 	if (e->nr != nr)
 		return false;
 	/* a call the seccomp filter refuses is the syscall audit's (EPERM) */
-	if (ret == -EPERM) {
+	if (ret == -SBX_EPERM) {
 		set = bpf_map_lookup_elem(&sbx_syscalls, &c->policy_id);
 		if (set && nr < SBX_SYSCALL_WORDS * 64 &&
 		    (set->bits[(nr / 64) & (SBX_SYSCALL_WORDS - 1)] & (1ULL << (nr % 64))))
@@ -254,7 +226,7 @@ static __always_inline int sbx_exec_guard(struct linux_binprm *bprm)
 	d = BPF_CORE_READ(bprm, file, f_path.dentry);
 	if (!d || !(BPF_CORE_READ(d, d_sb, s_flags) & SBX_SB_KERNMOUNT))
 		return 0;
-	bpf_send_signal(9 /* SIGKILL */);
+	bpf_send_signal(SBX_SIGKILL);
 	e = bpf_task_storage_get(&sbx_fsaudit, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e || !sbx_audit_wants(&c, SBX_VERDICT_DENY))
@@ -266,7 +238,7 @@ static __always_inline int sbx_exec_guard(struct linux_binprm *bprm)
 	e->ev.op = SBX_FOP_EXEC;
 	e->ev.access = SBX_FACC_X;
 	e->ev.rule = SBX_RULE_NONE;
-	e->ev.error = EACCES;
+	e->ev.error = SBX_EACCES;
 	p = e->ev.path;
 	p[0] = '.'; p[1] = '.'; p[2] = '.'; p[3] = '/';
 	bpf_probe_read_kernel_str(p + 4, sizeof(e->ev.path) - 4, BPF_CORE_READ(d, d_name.name));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* BPF LSM filesystem and exec policy (lsm/ programs). Loaded only where BPF
- * LSM works (user space disables their autoload otherwise).
+/* BPF LSM filesystem and exec policy: the logic behind the lsm/ programs of
+ * lsm.bpf.c. Loaded only where BPF LSM works (user space disables their
+ * autoload otherwise).
  *
  * Every hook: not a sandbox, or its fs policy not enforced here (no
  * SBX_FSF_ENFORCE, or mode full) -> 0. Otherwise the object's path, as the
@@ -20,15 +21,7 @@
 #define SBX_BPF_LSM_H
 
 #include "common.h"
-
-#ifndef EPERM
-#define EPERM		1
-#endif
-#ifndef EACCES
-#define EACCES		13
-#endif
-#define SBX_ENAMETOOLONG	36
-#define SBX_EAGAIN		11
+#include "arch.h"
 
 #define SBX_FMODE_READ		0x1u
 #define SBX_FMODE_WRITE		0x2u
@@ -38,12 +31,7 @@
 #define SBX_S_IFREG		0100000
 #define SBX_PROT_EXEC		0x4u
 #define SBX_VM_EXEC		0x4u
-#define SBX_SB_KERNMOUNT	(1u << 22)	/* internal mounts: memfd, pipes, sockets */
 #define SBX_RENAME_EXCHANGE	(1u << 1)
-
-/* Bounds indexes into the key for the verifier (SBX_MAX_PATH_LEN need not
- * be a power of two); real lengths are checked against SBX_MAX_PATH_LEN. */
-#define SBX_PATH_MASK		255
 
 /* v & SBX_PATH_MASK, kept even where clang can prove v small: the verifier
  * may not, after clang's 32-bit sign juggling. */
@@ -58,24 +46,6 @@ static __always_inline __u64 sbx_idx(__s64 v)
 /* Components plus mount crossings followed by sbx_walk(); deeper is "too long". */
 #define SBX_WALK_MAX		128
 
-/* Per-CPU scratch: the LPM key with room behind it for bounded writes, and
- * the event. Non-sleepable programs only disable migration, so a preempted
- * program may find its scratch reused on the same CPU: gen, bumped by every
- * user, is checked after the lookup and a change fails closed. */
-struct sbx_lsm_scratch {
-	__u64 gen;
-	struct sbx_path_key key;
-	char slack[2 * (SBX_PATH_MASK + 1)];	/* masked index + masked size */
-	struct sbx_ev_file ev;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sbx_lsm_scratch);
-} sbx_lsm_scratch SEC(".maps");
-
 /* One decision in progress. */
 struct sbx_fsq {
 	struct sbx_ctx c;
@@ -85,17 +55,6 @@ struct sbx_fsq {
 	__s32 len;		/* bytes of the path in s->key.path, < 0: unusable */
 	__u32 rule;		/* deciding rule of the last sbx_fs_grant() */
 };
-
-/* Only the workload is judged: every provider gives it no_new_privs before
- * it execs (and no descendant can drop it), while a process sandbox's init,
- * which builds the mounts and the view, never has it. Paths are then those of
- * the workload's final view. */
-static __always_inline bool sbx_task_is_workload(void)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-
-	return BPF_CORE_READ(t, atomic_flags) & 1;	/* PFA_NO_NEW_PRIVS */
-}
 
 /* The sandbox and its enforced fs policy; false = not ours to judge. */
 static __always_inline bool sbx_fsq_init(struct sbx_fsq *q)
@@ -351,8 +310,8 @@ static __always_inline int sbx_fs_check(struct sbx_fsq *q, __u16 op, __u32 want)
 	__u32 allowed = sbx_fs_grant(q, want);
 
 	if (want & ~allowed) {
-		sbx_fs_emit(q, op, want, EACCES);
-		return -EACCES;
+		sbx_fs_emit(q, op, want, SBX_EACCES);
+		return -SBX_EACCES;
 	}
 	sbx_fs_emit(q, op, want, 0);
 	return 0;
@@ -367,8 +326,8 @@ static __always_inline int sbx_fs_pseudo_exec(struct sbx_fsq *q, struct dentry *
 	q->rule = (q->cfg->flags & SBX_FSF_EXEC_LIST) ? SBX_RULE_NONE : SBX_RULE_DEFAULT;
 	q->len = -SBX_ENAMETOOLONG;
 	sbx_key_leaf(q, d);
-	sbx_fs_emit(q, op, SBX_FACC_X, deny ? EACCES : 0);
-	return deny ? -EACCES : 0;
+	sbx_fs_emit(q, op, SBX_FACC_X, deny ? SBX_EACCES : 0);
+	return deny ? -SBX_EACCES : 0;
 }
 
 /* ---- hooks -------------------------------------------------------------- */
@@ -379,7 +338,7 @@ static __always_inline int sbx_lsm_prev(int ret)
 {
 	if (ret >= -4095 && ret < 0)
 		return ret;
-	return -EPERM;
+	return -SBX_EPERM;
 }
 
 static __always_inline int sbx_lsm_file_open(struct file *f)
@@ -460,8 +419,8 @@ static __always_inline int sbx_lsm_bprm_check(struct linux_binprm *bprm)
 		/* allowed: file_open audited it already */
 		return 0;
 	}
-	sbx_fs_emit(&q, SBX_FOP_EXEC, SBX_FACC_X, EACCES);
-	return -EACCES;
+	sbx_fs_emit(&q, SBX_FOP_EXEC, SBX_FACC_X, SBX_EACCES);
+	return -SBX_EACCES;
 }
 
 /* Creating, deleting, chmod/chown, truncate: W on the object's path. */
@@ -494,8 +453,8 @@ static __always_inline int sbx_lsm_relink(const struct path *old_dir, struct den
 	sbx_key_walk(&q, vm, BPF_CORE_READ(new_dir, dentry), new, dir);
 	g_new = sbx_fs_grant(&q, SBX_FACC_W);
 	if (!(g_new & SBX_FACC_W)) {
-		sbx_fs_emit(&q, op, SBX_FACC_W, EACCES);
-		return -EACCES;
+		sbx_fs_emit(&q, op, SBX_FACC_W, SBX_EACCES);
+		return -SBX_EACCES;
 	}
 	if (old_dir)
 		sbx_key_walk(&q, vm, BPF_CORE_READ(old_dir, dentry), old, dir);
@@ -505,8 +464,8 @@ static __always_inline int sbx_lsm_relink(const struct path *old_dir, struct den
 	if ((need_old & ~g_old) || (g_new & ~g_old) || (exchange && g_old != g_new) || dir) {
 		if (dir)
 			q.rule = SBX_RULE_NONE;
-		sbx_fs_emit(&q, op, need_old | (g_new & ~g_old) | (dir ? SBX_FACC_W : 0), EACCES);
-		return -EACCES;
+		sbx_fs_emit(&q, op, need_old | (g_new & ~g_old) | (dir ? SBX_FACC_W : 0), SBX_EACCES);
+		return -SBX_EACCES;
 	}
 	sbx_fs_emit(&q, op, need_old | g_new, 0);
 	return 0;
@@ -524,164 +483,8 @@ static __always_inline int sbx_lsm_mount(const struct path *p, struct vfsmount *
 	else
 		sbx_key_walk(&q, vm, BPF_CORE_READ(vm, mnt_root), NULL, true);
 	q.rule = SBX_RULE_NONE;
-	sbx_fs_emit(&q, SBX_FOP_MOUNT, SBX_FACC_W, EPERM);
-	return -EPERM;
-}
-
-SEC("lsm/file_open")
-int BPF_PROG(sbx_file_open, struct file *file, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_file_open(file);
-}
-
-SEC("lsm/mmap_file")
-int BPF_PROG(sbx_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
-	     unsigned long flags, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_mmap_file(file, prot);
-}
-
-SEC("lsm/file_mprotect")
-int BPF_PROG(sbx_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
-	     unsigned long prot, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_file_mprotect(vma, prot);
-}
-
-SEC("lsm/bprm_check_security")
-int BPF_PROG(sbx_bprm_check, struct linux_binprm *bprm, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_bprm_check(bprm);
-}
-
-/* Also O_CREAT of a regular file (may_o_create). */
-SEC("lsm/path_mknod")
-int BPF_PROG(sbx_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
-	     unsigned int dev, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_dir_op(dir, dentry, false,
-			      (mode & SBX_S_IFMT) == SBX_S_IFREG || !(mode & SBX_S_IFMT) ?
-			      SBX_FOP_CREATE : SBX_FOP_MKNOD);
-}
-
-SEC("lsm/path_mkdir")
-int BPF_PROG(sbx_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_dir_op(dir, dentry, true, SBX_FOP_MKDIR);
-}
-
-SEC("lsm/path_rmdir")
-int BPF_PROG(sbx_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_dir_op(dir, dentry, true, SBX_FOP_RMDIR);
-}
-
-SEC("lsm/path_unlink")
-int BPF_PROG(sbx_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_dir_op(dir, dentry, false, SBX_FOP_UNLINK);
-}
-
-SEC("lsm/path_symlink")
-int BPF_PROG(sbx_path_symlink, const struct path *dir, struct dentry *dentry,
-	     const char *old_name, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_dir_op(dir, dentry, false, SBX_FOP_SYMLINK);
-}
-
-SEC("lsm/path_link")
-int BPF_PROG(sbx_path_link, struct dentry *old_dentry, const struct path *new_dir,
-	     struct dentry *new_dentry, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_relink(NULL, old_dentry, new_dir, new_dentry, SBX_FOP_LINK, false);
-}
-
-SEC("lsm/path_rename")
-int BPF_PROG(sbx_path_rename, const struct path *old_dir, struct dentry *old_dentry,
-	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_relink(old_dir, old_dentry, new_dir, new_dentry, SBX_FOP_RENAME,
-			      flags & SBX_RENAME_EXCHANGE);
-}
-
-/* truncate(2) and O_TRUNC; ftruncate(2) needs a file opened for writing. */
-SEC("lsm/path_truncate")
-int BPF_PROG(sbx_path_truncate, const struct path *path, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_dir_op(path, NULL, false, SBX_FOP_TRUNCATE);
-}
-
-SEC("lsm/path_chmod")
-int BPF_PROG(sbx_path_chmod, const struct path *path, umode_t mode, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_dir_op(path, NULL, sbx_is_dir(BPF_CORE_READ(path, dentry)), SBX_FOP_CHMOD);
-}
-
-SEC("lsm/path_chown")
-int BPF_PROG(sbx_path_chown, const struct path *path, long uid, long gid, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_dir_op(path, NULL, sbx_is_dir(BPF_CORE_READ(path, dentry)), SBX_FOP_CHOWN);
-}
-
-SEC("lsm/sb_mount")
-int BPF_PROG(sbx_sb_mount, const char *dev_name, const struct path *path, const char *type,
-	     unsigned long flags, void *data, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_mount(path, NULL);
-}
-
-SEC("lsm/move_mount")
-int BPF_PROG(sbx_move_mount, const struct path *from_path, const struct path *to_path, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_mount(to_path, NULL);
-}
-
-SEC("lsm/sb_umount")
-int BPF_PROG(sbx_sb_umount, struct vfsmount *mnt, int flags, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_mount(NULL, mnt);
-}
-
-SEC("lsm/sb_pivotroot")
-int BPF_PROG(sbx_sb_pivotroot, const struct path *old_path, const struct path *new_path, int ret)
-{
-	if (ret)
-		return sbx_lsm_prev(ret);
-	return sbx_lsm_mount(new_path, NULL);
+	sbx_fs_emit(&q, SBX_FOP_MOUNT, SBX_FACC_W, SBX_EPERM);
+	return -SBX_EPERM;
 }
 
 #endif

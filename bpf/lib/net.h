@@ -17,6 +17,8 @@
 #define IPPROTO_TCP	6
 #define IPPROTO_UDP	17
 #define IPPROTO_ICMPV6	58
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
 
 struct sbx_net_query {
 	__u8 family;		/* 4 or 6 */
@@ -126,6 +128,214 @@ static __always_inline void sbx_emit_net(struct sbx_ctx *c, __u16 type, __u8 ver
 	ev.policy_id = c->policy_id;
 	__builtin_memcpy(ev.addr, q->addr, 16);
 	sbx_emit(c->slot, &ev, sizeof(ev));
+}
+
+/* ---- sockaddr hooks ----------------------------------------------------- */
+
+/* connect4/6 and sendmsg4/6: 1 lets the call proceed, 0 fails it with EPERM. */
+static __always_inline int sbx_connect(struct bpf_sock_addr *ctx, __u16 type, const bool v6)
+{
+	struct sbx_net_query q = {};
+	struct sbx_ctx c;
+	__u32 rule;
+	__u8 verdict;
+
+	if (!sbx_ctx_current(&c))
+		return 1;
+	sbx_query_from_sa(ctx, &q, v6);
+	verdict = sbx_net_decide(&c, &q, &rule);
+	if (type == SBX_EV_NET_CONNECT)
+		__sync_fetch_and_add(verdict == SBX_VERDICT_ALLOW ? &c.st->connect_allowed
+								 : &c.st->connect_denied, 1);
+	else
+		__sync_fetch_and_add(verdict == SBX_VERDICT_ALLOW ? &c.st->send_allowed
+								 : &c.st->send_denied, 1);
+	if (sbx_audit_wants(&c, verdict))
+		sbx_emit_net(&c, type, verdict, &q, rule);
+	return verdict == SBX_VERDICT_ALLOW;
+}
+
+/* Port 0 asks the kernel for an ephemeral port and is always allowed; any
+ * other port must be listed in the profile's listen, in every mode. */
+static __always_inline __u8 sbx_bind_decide(struct sbx_ctx *c, struct sbx_net_query *q)
+{
+	struct sbx_policy_cfg *p = c->pol;
+
+	if (q->port == 0)
+		return SBX_VERDICT_ALLOW;
+	if (p->net_mode == SBX_NETM_NONE)
+		return (p->flags & SBX_POLF_NETNS_PRIVATE) ? SBX_VERDICT_ALLOW : SBX_VERDICT_DENY;
+	for (int i = 0; i < SBX_MAX_LISTEN; i++) {
+		struct sbx_listen_range *l = &p->listen[i];
+
+		if (i >= p->n_listen)
+			break;
+		if (q->port >= l->lo && q->port <= l->hi && (!l->proto || l->proto == q->proto))
+			return SBX_VERDICT_ALLOW;
+	}
+	return SBX_VERDICT_DENY;
+}
+
+static __always_inline int sbx_bind(struct bpf_sock_addr *ctx, const bool v6)
+{
+	struct sbx_net_query q = {};
+	struct sbx_ctx c;
+	__u8 verdict;
+
+	if (!sbx_ctx_current(&c))
+		return 1;
+	sbx_query_from_sa(ctx, &q, v6);
+	verdict = sbx_bind_decide(&c, &q);
+	__sync_fetch_and_add(verdict == SBX_VERDICT_ALLOW ? &c.st->bind_allowed
+							 : &c.st->bind_denied, 1);
+	if (sbx_audit_wants(&c, verdict))
+		sbx_emit_net(&c, SBX_EV_NET_BIND, verdict, &q, SBX_RULE_NONE);
+	return verdict == SBX_VERDICT_ALLOW;
+}
+
+/* Raw and packet sockets bypass the sockaddr hooks: refuse them unless the
+ * profile allows them. Mode "none" refuses every inet socket. */
+static __always_inline int sbx_sock_create_allowed(struct bpf_sock *sk)
+{
+	struct sbx_ev_sock ev = {};
+	struct sbx_ctx c;
+	bool raw, inet;
+
+	if (!sbx_ctx_current(&c))
+		return 1;
+	raw = sk->type == SOCK_RAW || sk->family == AF_PACKET;
+	inet = sk->family == AF_INET || sk->family == AF_INET6;
+	if (!(raw && !(c.pol->flags & SBX_POLF_RAW_SOCKETS)) &&
+	    !(inet && sbx_eff_mode(&c) == SBX_NETM_NONE))
+		return 1;
+	__sync_fetch_and_add(&c.st->sock_denied, 1);
+	if (sbx_audit_wants(&c, SBX_VERDICT_DENY)) {
+		sbx_hdr_fill(&ev.hdr, &c, SBX_EV_SOCK_CREATE, sizeof(ev));
+		ev.verdict = SBX_VERDICT_DENY;
+		ev.family = sk->family;
+		ev.type = sk->type;
+		ev.protocol = sk->protocol;
+		sbx_emit(c.slot, &ev, sizeof(ev));
+	}
+	return 0;
+}
+
+/* ---- cgroup_skb --------------------------------------------------------- */
+
+static __always_inline bool sbx_ctx_skb(struct sbx_ctx *c, struct __sk_buff *skb)
+{
+	bool found = sbx_ctx_from_cgroup(c, bpf_skb_cgroup_id(skb));
+
+	if (!found && sandbox_level)
+		found = sbx_ctx_from_cgroup(c, bpf_skb_ancestor_cgroup_id(skb, sandbox_level));
+	c->no_task = true;
+	return found;
+}
+
+static __always_inline bool sbx_quota_exceeded(struct sbx_ctx *c, struct __sk_buff *skb)
+{
+	struct sbx_ev_quota ev = {};
+	__u64 used, quota = c->pol->net_bytes_quota;
+
+	if (!quota)
+		return false;
+	used = c->st->bytes_in + c->st->bytes_out;
+	if (used + skb->len <= quota)
+		return false;
+	__sync_fetch_and_add(&c->st->quota_hits, 1);
+	if (__sync_val_compare_and_swap(&c->st->quota_reported, 0, 1) == 0 &&
+	    sbx_audit_wants(c, SBX_VERDICT_DENY)) {
+		sbx_hdr_fill(&ev.hdr, c, SBX_EV_NET_QUOTA, sizeof(ev));
+		ev.bytes = used + skb->len;
+		ev.quota = quota;
+		sbx_emit(c->slot, &ev, sizeof(ev));
+	}
+	return true;
+}
+
+/* The upper-layer protocol behind up to four IPv6 extension headers
+ * (hop-by-hop, routing, fragment, destination options); 255 when it cannot be told. */
+static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next)
+{
+	__u32 off = sizeof(struct ipv6hdr);
+
+	for (int i = 0; i < 4; i++) {
+		__u8 ext[2];
+
+		if (next != 0 && next != 43 && next != 44 && next != 60)
+			return next;
+		if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext)))
+			return 255;
+		next = ext[0];
+		off += (ext[1] + 1) * 8;
+	}
+	return 255;
+}
+
+/* Safety net for traffic that no sockaddr hook saw, such as ICMP echo sockets
+ * sending with sendto(). TCP and UDP were judged at connect/sendmsg time (and
+ * replies of accepted connections must pass), so only other protocols are
+ * judged here, as port-less destinations. */
+static __always_inline bool sbx_skb_refused(struct sbx_ctx *c, struct __sk_buff *skb,
+					    struct sbx_net_query *q)
+{
+	__u32 rule;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return false;
+		q->family = 4;
+		q->proto = ip.protocol;
+		__builtin_memcpy(q->addr, &ip.daddr, 4);
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return false;
+		q->family = 6;
+		q->proto = sbx_ipv6_upper(skb, ip6.nexthdr);
+		__builtin_memcpy(q->addr, &ip6.daddr, 16);
+	} else {
+		return false;
+	}
+	if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP)
+		return false;
+	if (sbx_net_decide(c, q, &rule) == SBX_VERDICT_ALLOW)
+		return false;
+	if (sbx_audit_wants(c, SBX_VERDICT_DENY))
+		sbx_emit_net(c, SBX_EV_NET_PACKET, SBX_VERDICT_DENY, q, rule);
+	return true;
+}
+
+/* Ingress counts bytes and packets; the quota is enforced on egress. */
+static __always_inline int sbx_skb_in(struct __sk_buff *skb)
+{
+	struct sbx_ctx c;
+
+	if (!sbx_ctx_skb(&c, skb))
+		return 1;
+	__sync_fetch_and_add(&c.st->bytes_in, skb->len);
+	__sync_fetch_and_add(&c.st->packets_in, 1);
+	return 1;
+}
+
+/* Egress counts, and drops (0) past the byte quota or by the safety net. */
+static __always_inline int sbx_skb_out(struct __sk_buff *skb)
+{
+	struct sbx_net_query q = {};
+	struct sbx_ctx c;
+
+	if (!sbx_ctx_skb(&c, skb))
+		return 1;
+	if (sbx_quota_exceeded(&c, skb) || sbx_skb_refused(&c, skb, &q)) {
+		__sync_fetch_and_add(&c.st->packets_dropped, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&c.st->bytes_out, skb->len);
+	__sync_fetch_and_add(&c.st->packets_out, 1);
+	return 1;
 }
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Loading, pinning and adopting sbx's BPF programs and maps. The first sbx
- * that needs them loads bpf/sbx.bpf.c, attaches every program once at the sbx
+ * that needs them loads the sbx object (bpf/net, lsm, syscalls and
+ * maps.bpf.c linked into one), attaches every program once at the sbx
  * cgroup root with pinned links (so enforcement outlives the manager: fail
  * closed) and pins every map; later ones adopt the pins. An instance name
  * ($SBX_INSTANCE, default "sbx") keeps independent setups apart:

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The logic behind syscalls.bpf.c: syscalls refused by the sandbox's seccomp
+ * filter leave no trace of their own, so they are caught on the way out
+ * (tp_btf/sys_exit) and reported as SBX_EV_SYSCALL_DENIED, after the file
+ * syscall audit (fsaudit.h) had its say; and user space's own events
+ * (sandbox start and exit) enter the same streams through a syscall program.
+ */
+#ifndef SBX_BPF_SYSCALLS_H
+#define SBX_BPF_SYSCALLS_H
+
+#include "common.h"
+#include "arch.h"
+#include "fsaudit.h"
+#include "net.h"
+
+#define SBX_SOCK_PACKET		10	/* obsolete packet socket type */
+
+static __always_inline void sbx_emit_packet_socket(struct sbx_ctx *c, struct pt_regs *regs)
+{
+	struct sbx_ev_sock ev = {};
+
+	__sync_fetch_and_add(&c->st->sock_denied, 1);
+	sbx_hdr_fill(&ev.hdr, c, SBX_EV_SOCK_CREATE, sizeof(ev));
+	ev.verdict = SBX_VERDICT_DENY;
+	ev.family = (__u32)SBX_SC_ARG0(regs);
+	ev.type = (__u32)SBX_SC_ARG1(regs);
+	ev.protocol = (__u32)SBX_SC_ARG2(regs);
+	sbx_emit(c->slot, &ev, sizeof(ev));
+}
+
+static __always_inline bool sbx_syscall_in_set(struct sbx_syscall_set *set, __u64 nr)
+{
+	return nr < SBX_SYSCALL_WORDS * 64 &&
+	       (set->bits[(nr / 64) & (SBX_SYSCALL_WORDS - 1)] & (1ULL << (nr % 64)));
+}
+
+/* sys_exit of any task: only -EPERM and -EACCES of sandboxed tasks go on. */
+static __always_inline void sbx_syscall_exit(struct pt_regs *regs, long ret)
+{
+	struct sbx_ev_syscall ev = {};
+	struct sbx_syscall_set *set;
+	struct sbx_ctx c;
+	__u64 nr;
+
+	if (ret != -SBX_EPERM && ret != -SBX_EACCES)
+		return;
+	if (!sbx_ctx_current(&c))
+		return;
+	if (sbx_fsaudit_exit(&c, regs, ret) || ret != -SBX_EPERM)
+		return;
+	set = bpf_map_lookup_elem(&sbx_syscalls, &c.policy_id);
+	nr = SBX_SC_NR(regs);
+	if (!set || !sbx_audit_wants(&c, SBX_VERDICT_DENY))
+		return;
+	/* inet sockets were judged (and audited) by sock_create already; raw,
+	 * packet and SOCK_PACKET sockets the workload may not open fail earlier,
+	 * in the kernel's own CAP_NET_RAW check or in seccomp: report them here */
+	if (nr == SBX_NR_socket) {
+		__u64 fam = SBX_SC_ARG0(regs), type = SBX_SC_ARG1(regs) & 0xf;
+
+		if ((fam == AF_PACKET || type == SOCK_RAW || type == SBX_SOCK_PACKET) &&
+		    (set->flags & SBX_SYSF_PACKET_REFUSED))
+			sbx_emit_packet_socket(&c, regs);
+		return;
+	}
+	if (!sbx_syscall_in_set(set, nr))
+		return;
+	sbx_hdr_fill(&ev.hdr, &c, SBX_EV_SYSCALL_DENIED, sizeof(ev));
+	ev.nr = (__u32)nr;
+	ev.ret = (__s32)ret;
+	ev.args[0] = SBX_SC_ARG0(regs);
+	ev.args[1] = SBX_SC_ARG1(regs);
+	ev.args[2] = SBX_SC_ARG2(regs);
+	sbx_emit(c.slot, &ev, sizeof(ev));
+}
+
+/* A sandbox start or exit event from user space (BPF_PROG_TEST_RUN), with
+ * its sequence number from the sandbox's counter; -EINVAL in ret_seq for a
+ * slot that is not active or another event type. */
+static __always_inline void sbx_emit_life(struct sbx_emit_ctx *uctx)
+{
+	struct sbx_ev_life ev = {};
+	struct sbx_ctx c = {};
+	__u32 slot = uctx->slot;
+	struct sbx_slot *s;
+
+	c.slot = slot;
+	c.st = bpf_map_lookup_elem(&sbx_stats, &slot);
+	s = bpf_map_lookup_elem(&sbx_slots, &slot);
+	if (!c.st || !s || !(s->flags & SBX_SLOTF_ACTIVE) ||
+	    (uctx->type != SBX_EV_SANDBOX_START && uctx->type != SBX_EV_SANDBOX_EXIT)) {
+		uctx->ret_seq = -SBX_EINVAL;
+		return;
+	}
+	sbx_hdr_fill(&ev.hdr, &c, uctx->type, sizeof(ev));
+	ev.hdr.pid = ev.hdr.tgid = uctx->workload_pid;
+	ev.hdr.cgroup_id = s->cgroup_id;
+	ev.workload_pid = uctx->workload_pid;
+	ev.exit_code = uctx->exit_code;
+	ev.signal = uctx->signal;
+	ev.flags = uctx->flags;
+	sbx_emit(slot, &ev, sizeof(ev));
+	uctx->ret_seq = ev.hdr.seq;
+}
+
+#endif

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sbx's cgroup programs. They are attached once at the sbx cgroup root and
+ * inherited by every sandbox cgroup below it; a task outside any sandbox is
+ * never affected (every program returns "allow" when the lookup misses).
+ * Returning 0 from a sock_addr or sock_create program makes the syscall fail
+ * with EPERM; from a cgroup_skb program it drops the packet. The decisions
+ * are in lib/net.h; the maps in maps.bpf.c.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
+#include "net.h"
+
+SEC("cgroup/connect4")
+int sbx_connect4(struct bpf_sock_addr *ctx) { return sbx_connect(ctx, SBX_EV_NET_CONNECT, false); }
+
+SEC("cgroup/connect6")
+int sbx_connect6(struct bpf_sock_addr *ctx) { return sbx_connect(ctx, SBX_EV_NET_CONNECT, true); }
+
+SEC("cgroup/sendmsg4")
+int sbx_sendmsg4(struct bpf_sock_addr *ctx) { return sbx_connect(ctx, SBX_EV_NET_SEND, false); }
+
+SEC("cgroup/sendmsg6")
+int sbx_sendmsg6(struct bpf_sock_addr *ctx) { return sbx_connect(ctx, SBX_EV_NET_SEND, true); }
+
+SEC("cgroup/bind4")
+int sbx_bind4(struct bpf_sock_addr *ctx) { return sbx_bind(ctx, false); }
+
+SEC("cgroup/bind6")
+int sbx_bind6(struct bpf_sock_addr *ctx) { return sbx_bind(ctx, true); }
+
+SEC("cgroup/sock_create")
+int sbx_sock_create(struct bpf_sock *sk) { return sbx_sock_create_allowed(sk); }
+
+SEC("cgroup_skb/ingress")
+int sbx_skb_ingress(struct __sk_buff *skb) { return sbx_skb_in(skb); }
+
+SEC("cgroup_skb/egress")
+int sbx_skb_egress(struct __sk_buff *skb) { return sbx_skb_out(skb); }
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

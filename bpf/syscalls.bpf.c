@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sbx's syscall and process observers and its user-space event emitter.
+ * The observers are global tp_btf programs: every task on the host runs
+ * them, so each returns after a compare or two unless the task is
+ * sandboxed. They audit what the enforcing backends do not report
+ * themselves: seccomp refusals (lib/syscalls.h) and file syscalls refused by
+ * Landlock (lib/fsaudit.h); and at sched_process_exec they stop the
+ * fd-only executables Landlock cannot see (lib/fsaudit.h, sbx_exec_guard).
+ * Syscall numbers and registers: lib/arch.h.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "syscalls.h"
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sbx_sys_enter, struct pt_regs *regs, long id)
+{
+	sbx_fsaudit_enter(regs, id);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sbx_sys_exit, struct pt_regs *regs, long ret)
+{
+	sbx_syscall_exit(regs, ret);
+	return 0;
+}
+
+/* Landlock's blind spot: executables with no place in the hierarchy
+ * (bpf/lib/fsaudit.h). Runs once per exec on the host. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sbx_exec_guard_prog, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return sbx_exec_guard(bprm);
+}
+
+/* Lets user space put sandbox start/exit events into the same streams, with
+ * sequence numbers from the same counter (run with BPF_PROG_TEST_RUN). */
+SEC("syscall")
+int sbx_emit_user(struct sbx_emit_ctx *uctx)
+{
+	sbx_emit_life(uctx);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

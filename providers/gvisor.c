@@ -20,10 +20,12 @@
  * gvisor sandbox of the instance (prepare), after the core has reclaimed the
  * dead sandbox's slot and killed what was left in its cgroup.
  *
- * The view matches the process provider's (rootfs.c): fs mode none = read-only
- * binds of /usr, /bin, /sbin, /lib*, a minimal /etc, private /tmp and /proc
- * (gVisor supplies /dev), then the profile's fs rules; read-only and
- * read-write = the host root underneath; full = the host root writable.
+ * The view is the process provider's (rootfs.c), both made from the same
+ * filesystem plan (core/fsplan.h): its base view (fs mode none: read-only
+ * binds of /usr, /bin, /sbin, /lib*, a minimal /etc; always a new /proc and a
+ * private, non-executable /tmp; gVisor supplies /dev), then the plan's rules,
+ * shortest path first (deny: a mask); read-only and read-write = the host
+ * root underneath; full = the host root writable.
  * Network mode none = runsc --network=none (a private loopback-only netstack
  * in the sentry); other modes = --network=host, enforced by the eBPF hooks.
  */
@@ -57,8 +59,8 @@ extern char **environ;
 /* Exported for the unit tests (tests/unit/test_mock.c); not part of the
  * provider interface. Writes the OCI config.json for a sandbox to f and
  * creates the mount points under rootfs (a directory: the bundle's root). */
-int sbx_gvisor_config(FILE *f, const struct sbx_profile *p, const char *id, char *const *argv,
-		      const char *rootfs, char *why, size_t len);
+int sbx_gvisor_config(FILE *f, const struct sbx_profile *p, const struct sbx_fsplan *pl,
+		      const char *id, char *const *argv, const char *rootfs, char *why, size_t len);
 
 struct gvisor_state {
 	char dir[PATH_MAX];		/* /run/<instance>/gvisor/<id> */
@@ -355,14 +357,6 @@ static int write_owner(const char *dir)
 
 /* ---- config.json -------------------------------------------------------- */
 
-static const char *const sys_dirs[] = { "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-					"/libx32", NULL };
-static const char *const etc_files[] = {
-	"/etc/passwd", "/etc/group", "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf",
-	"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
-	"/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/host.conf",
-	"/etc/gai.conf", "/etc/mime.types", NULL,
-};
 
 /* The mount point of host path src at rootfs/dst: a directory or empty file.
  * A path below an existing symlink of the skeleton (/lib/... on merged-/usr
@@ -422,9 +416,18 @@ static void mount_entry(struct view *v, const char *dst, const char *type, const
 	json_end_object(v->w);
 }
 
-static void add_bind(struct view *v, const char *path, bool rw, bool exec)
+static void remember(struct view *v, const char *path)
 {
-	const char *opts[] = { "rbind", rw ? "rw" : "ro", "nosuid", "nodev", exec ? NULL : "noexec", NULL };
+	if (v->n_visible < sizeof(v->visible) / sizeof(v->visible[0]) &&
+	    (v->visible[v->n_visible] = strdup(path)))
+		v->n_visible++;
+}
+
+/* A bind of the host path, read-only without w, noexec without x. */
+static void add_bind(struct view *v, const char *path, uint32_t access)
+{
+	const char *opts[] = { "rbind", access & SBX_FACC_W ? "rw" : "ro", "nosuid", "nodev",
+			       access & SBX_FACC_X ? NULL : "noexec", NULL };
 	int r;
 
 	if (v->err)
@@ -436,9 +439,7 @@ static void add_bind(struct view *v, const char *path, bool rw, bool exec)
 		return;
 	}
 	mount_entry(v, path, "bind", path, opts);
-	if (v->n_visible < sizeof(v->visible) / sizeof(v->visible[0]) &&
-	    (v->visible[v->n_visible] = strdup(path)))
-		v->n_visible++;
+	remember(v, path);
 }
 
 static bool under(const char *path, const char *tree)
@@ -476,52 +477,86 @@ static void mask(struct view *v, const char *path)
 		mount_entry(v, path, "bind", "/dev/null", file_opts);
 }
 
-static void system_view(struct view *v)
+/* A host symlink of the base view (merged /usr: /bin -> usr/bin) copied into
+ * the skeleton root. */
+static void copy_link(struct view *v, const char *path)
 {
 	char link[PATH_MAX], at[PATH_MAX * 2];
-	struct stat st;
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
 
-	for (size_t i = 0; sys_dirs[i] && !v->err; i++) {
-		if (lstat(sys_dirs[i], &st) < 0)
-			continue;
-		if (!S_ISLNK(st.st_mode)) {
-			add_bind(v, sys_dirs[i], false, true);
-			continue;
-		}
-		ssize_t n = readlink(sys_dirs[i], link, sizeof(link) - 1);
-
-		if (n < 0)
-			continue;
-		link[n] = 0;
-		snprintf(at, sizeof(at), "%s%s", v->rootfs, sys_dirs[i]);
-		if (symlink(link, at) < 0 && errno != EEXIST) {
-			v->err = -errno;
-			snprintf(v->why, v->len, "symlink %s: %s", at, strerror(errno));
-		} else if (v->n_visible < sizeof(v->visible) / sizeof(v->visible[0]) &&
-			   (v->visible[v->n_visible] = strdup(sys_dirs[i]))) {
-			v->n_visible++;	/* /lib/x is /usr/lib/x: visible too */
-		}
+	if (n < 0)
+		return;
+	link[n] = 0;
+	snprintf(at, sizeof(at), "%s%s", v->rootfs, path);
+	if (symlink(link, at) < 0 && errno != EEXIST) {
+		v->err = -errno;
+		snprintf(v->why, v->len, "symlink %s: %s", at, strerror(errno));
+		return;
 	}
-	for (size_t i = 0; etc_files[i] && !v->err; i++)
-		if (access(etc_files[i], F_OK) == 0)
-			add_bind(v, etc_files[i], false, false);
+	remember(v, path);	/* /lib/x is /usr/lib/x: visible too */
 }
 
-static void fs_rules(struct view *v, const struct sbx_profile *p)
+/* A private mount of the base view (proc, tmpfs): noexec without x. */
+static void private_mount(struct view *v, const struct sbx_fsbase *b, const char *path)
 {
-	for (size_t i = 0; i < p->fs.n_rules && !v->err; i++) {
-		const struct sbx_fs_rule *ru = &p->fs.rules[i];
-		char path[PATH_MAX];
-		size_t n;
+	const char *opts[5] = { "nosuid", "nodev" };
+	bool tmpfs = b->kind == SBX_FSBASE_TMPFS;
+	size_t n = 2;
+	int r;
 
-		snprintf(path, sizeof(path), "%s", ru->path);
-		n = strlen(path);
-		if (ru->dir && n > 1)
-			path[n - 1] = 0;	/* "/etc/ssl/" -> "/etc/ssl" */
+	if (v->err)
+		return;
+	if (!(b->access & SBX_FACC_X))
+		opts[n++] = "noexec";
+	if (tmpfs)
+		opts[n++] = "mode=1777";
+	r = make_point(v->rootfs, NULL, path, true);
+	if (r < 0) {
+		snprintf(v->why, v->len, "mount point for %s: %s", path, strerror(-r));
+		v->err = r;
+		return;
+	}
+	mount_entry(v, path, tmpfs ? "tmpfs" : "proc", tmpfs ? "tmpfs" : "proc", opts);
+}
+
+/* The plan's base view. gVisor makes its own /dev (with the same nodes), so
+ * the entries under /dev are left to it. */
+static void base_view(struct view *v, const struct sbx_fsplan *pl)
+{
+	for (size_t i = 0; i < pl->n_view && !v->err; i++) {
+		const struct sbx_fsbase *b = pl->view[i];
+		char path[PATH_MAX];
+		struct stat st;
+
+		sbx_fsplan_mount_path(b->path, path, sizeof(path));
+		if (!strncmp(path, "/dev/", 5))
+			continue;
+		if (b->kind != SBX_FSBASE_HOST)
+			private_mount(v, b, path);
+		else if (lstat(path, &st) < 0)
+			continue;
+		else if (S_ISLNK(st.st_mode))
+			copy_link(v, path);
+		else
+			add_bind(v, path, b->access);
+	}
+}
+
+/* The plan's rules in its order, shortest path first: a longer rule is
+ * mounted over a shorter one and wins, whatever the order in the file. */
+static void fs_rules(struct view *v, const struct sbx_fsplan *pl)
+{
+	for (size_t i = 0; i < pl->n_rules && !v->err; i++) {
+		const struct sbx_fsplan_rule *ru = &pl->rules[i];
+		char path[PATH_MAX];
+
+		if (ru->origin == SBX_FSPLAN_BASE)
+			continue;
+		sbx_fsplan_mount_path(ru->path, path, sizeof(path));
 		if (!ru->access)
 			mask(v, path);
 		else if (access(path, F_OK) == 0)	/* nothing to bind otherwise */
-			add_bind(v, path, ru->access & SBX_ACC_W, ru->access & SBX_ACC_X);
+			add_bind(v, path, ru->access);
 	}
 }
 
@@ -540,24 +575,108 @@ static bool private_net(const struct sbx_profile *p)
 	       (p->net.namespace == SBX_NETNS_AUTO && p->net.mode == SBX_NET_NONE);
 }
 
-int sbx_gvisor_config(FILE *f, const struct sbx_profile *p, const char *id, char *const *argv,
-		      const char *rootfs, char *why, size_t len)
+static void oci_process(struct json_writer *w, const struct sbx_profile *p,
+			const struct sbx_ids *ids, char *const *argv, char *const *env)
 {
 	static const char *const caps[] = { "bounding", "effective", "inheritable", "permitted",
 					    "ambient", NULL };
-	static const char *const proc_opts[] = { "nosuid", "nodev", "noexec", NULL };
-	static const char *const tmp_opts[] = { "nosuid", "nodev", "mode=1777", NULL };
+
+	json_key(w, "process");
+	json_begin_object(w);
+	json_kv_bool(w, "terminal", false);
+	json_key(w, "user");
+	json_begin_object(w);
+	json_kv_uint(w, "uid", ids->uid);
+	json_kv_uint(w, "gid", ids->gid);
+	json_end_object(w);
+	json_key(w, "args");
+	json_begin_array(w);
+	for (size_t i = 0; argv[i]; i++)
+		json_string(w, argv[i]);
+	json_end_array(w);
+	json_key(w, "env");
+	json_begin_array(w);
+	for (size_t i = 0; env[i]; i++)
+		json_string(w, env[i]);
+	json_end_array(w);
+	json_kv_string(w, "cwd", p->cwd ? p->cwd : "/");
+	json_key(w, "capabilities");
+	json_begin_object(w);
+	for (size_t i = 0; caps[i]; i++) {
+		json_key(w, caps[i]);
+		json_begin_array(w);
+		json_end_array(w);
+	}
+	json_end_object(w);
+	json_key(w, "rlimits");
+	json_begin_array(w);
+	rlimit_entry(w, "RLIMIT_CORE", 0);
+	if (p->nofile)
+		rlimit_entry(w, "RLIMIT_NOFILE", p->nofile);
+	if (p->fsize)
+		rlimit_entry(w, "RLIMIT_FSIZE", p->fsize);
+	json_end_array(w);
+	json_kv_bool(w, "noNewPrivileges", true);
+	json_end_object(w);
+}
+
+/* "root" and "mounts": the plan's view. */
+static void oci_view(struct view *v, const struct sbx_fsplan *pl, const char *rootfs)
+{
+	bool host_root = pl->mode != SBX_FS_NONE;
+
+	v->rootfs = host_root ? NULL : rootfs;
+	json_key(v->w, "root");
+	json_begin_object(v->w);
+	json_kv_string(v->w, "path", host_root ? "/" : rootfs);
+	json_kv_bool(v->w, "readonly", pl->mode == SBX_FS_NONE || pl->mode == SBX_FS_READ_ONLY);
+	json_end_object(v->w);
+	json_key(v->w, "mounts");
+	json_begin_array(v->w);
+	/* gVisor's own /dev needs a mount point in the skeleton */
+	v->err = make_point(v->rootfs, NULL, "/dev", true);
+	if (v->err)
+		snprintf(v->why, v->len, "mount point /dev in %s: %s", rootfs, strerror(-v->err));
+	base_view(v, pl);
+	if (pl->mode != SBX_FS_FULL)
+		fs_rules(v, pl);
+	json_end_array(v->w);
+}
+
+static void oci_linux(struct json_writer *w, const struct sbx_profile *p)
+{
 	static const char *const ns[] = { "pid", "mount", "ipc", "uts", NULL };
+
+	json_key(w, "linux");
+	json_begin_object(w);
+	json_key(w, "namespaces");
+	json_begin_array(w);
+	for (size_t i = 0; ns[i]; i++) {
+		json_begin_object(w);
+		json_kv_string(w, "type", ns[i]);
+		json_end_object(w);
+	}
+	if (private_net(p)) {
+		json_begin_object(w);
+		json_kv_string(w, "type", "network");
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_end_object(w);
+}
+
+int sbx_gvisor_config(FILE *f, const struct sbx_profile *p, const struct sbx_fsplan *pl,
+		      const char *id, char *const *argv, const char *rootfs, char *why, size_t len)
+{
 	struct json_writer w;
 	struct view v = { .w = &w, .why = why, .len = len };
 	struct sbx_ids ids;
 	char **env = NULL;
-	bool host_root = p->fs.mode != SBX_FS_NONE;
 	int r;
 
 	why[0] = 0;
-	if (!argv || !argv[0]) {
-		snprintf(why, len, "no command");
+	if (!argv || !argv[0] || !pl) {
+		snprintf(why, len, !pl ? "no filesystem plan given" : "no command");
 		return -EINVAL;
 	}
 	r = sbx_ids_resolve(p, &ids, why, len);
@@ -568,89 +687,13 @@ int sbx_gvisor_config(FILE *f, const struct sbx_profile *p, const char *id, char
 		snprintf(why, len, "environment: %s", strerror(-r));
 		return r;
 	}
-	v.rootfs = host_root ? NULL : rootfs;
 	json_init(&w, f, true);
 	json_begin_object(&w);
 	json_kv_string(&w, "ociVersion", "1.0.2");
-
-	json_key(&w, "process");
-	json_begin_object(&w);
-	json_kv_bool(&w, "terminal", false);
-	json_key(&w, "user");
-	json_begin_object(&w);
-	json_kv_uint(&w, "uid", ids.uid);
-	json_kv_uint(&w, "gid", ids.gid);
-	json_end_object(&w);
-	json_key(&w, "args");
-	json_begin_array(&w);
-	for (size_t i = 0; argv[i]; i++)
-		json_string(&w, argv[i]);
-	json_end_array(&w);
-	json_key(&w, "env");
-	json_begin_array(&w);
-	for (size_t i = 0; env[i]; i++)
-		json_string(&w, env[i]);
-	json_end_array(&w);
-	json_kv_string(&w, "cwd", p->cwd ? p->cwd : "/");
-	json_key(&w, "capabilities");
-	json_begin_object(&w);
-	for (size_t i = 0; caps[i]; i++) {
-		json_key(&w, caps[i]);
-		json_begin_array(&w);
-		json_end_array(&w);
-	}
-	json_end_object(&w);
-	json_key(&w, "rlimits");
-	json_begin_array(&w);
-	rlimit_entry(&w, "RLIMIT_CORE", 0);
-	if (p->nofile)
-		rlimit_entry(&w, "RLIMIT_NOFILE", p->nofile);
-	if (p->fsize)
-		rlimit_entry(&w, "RLIMIT_FSIZE", p->fsize);
-	json_end_array(&w);
-	json_kv_bool(&w, "noNewPrivileges", true);
-	json_end_object(&w);
-
-	json_key(&w, "root");
-	json_begin_object(&w);
-	json_kv_string(&w, "path", host_root ? "/" : rootfs);
-	json_kv_bool(&w, "readonly", p->fs.mode == SBX_FS_NONE || p->fs.mode == SBX_FS_READ_ONLY);
-	json_end_object(&w);
+	oci_process(&w, p, &ids, argv, env);
 	json_kv_string(&w, "hostname", id);
-
-	json_key(&w, "mounts");
-	json_begin_array(&w);
-	if (!host_root) {
-		system_view(&v);
-		for (size_t i = 0; !v.err && i < 3; i++)
-			v.err = make_point(rootfs, NULL, (const char *[]){ "/proc", "/tmp", "/dev" }[i],
-					   true);
-		if (v.err && !why[0])
-			snprintf(why, len, "mount points in %s: %s", rootfs, strerror(-v.err));
-	}
-	mount_entry(&v, "/proc", "proc", "proc", proc_opts);
-	if (p->fs.mode != SBX_FS_FULL) {
-		mount_entry(&v, "/tmp", "tmpfs", "tmpfs", tmp_opts);
-		fs_rules(&v, p);
-	}
-	json_end_array(&w);
-
-	json_key(&w, "linux");
-	json_begin_object(&w);
-	json_key(&w, "namespaces");
-	json_begin_array(&w);
-	for (size_t i = 0; ns[i]; i++) {
-		json_begin_object(&w);
-		json_kv_string(&w, "type", ns[i]);
-		json_end_object(&w);
-	}
-	if (private_net(p)) {
-		json_begin_object(&w);
-		json_kv_string(&w, "type", "network");
-		json_end_object(&w);
-	}
-	json_end_array(&w);
-	json_end_object(&w);
+	oci_view(&v, pl, rootfs);
+	oci_linux(&w, p);
 	json_end_object(&w);
 
 	for (size_t i = 0; i < v.n_visible; i++)
@@ -767,7 +810,7 @@ static int write_bundle(struct gvisor_state *st, const struct sbx_spawn *s, char
 		snprintf(why, len, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	r = sbx_gvisor_config(f, s->profile, s->id, s->argv, rootfs, why, len);
+	r = sbx_gvisor_config(f, s->profile, s->fs, s->id, s->argv, rootfs, why, len);
 	if (fclose(f) && !r) {
 		snprintf(why, len, "%s: %s", path, strerror(errno));
 		r = -errno;

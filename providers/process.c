@@ -107,9 +107,14 @@ static void process_cleanup(void *state)
 
 static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
 {
-	struct process_state *st = calloc(1, sizeof(*st));
+	struct process_state *st;
 	int r;
 
+	if (!s->fs) {
+		snprintf(why, len, "no filesystem plan given");
+		return -EINVAL;
+	}
+	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	st->p = s->profile;
@@ -216,7 +221,7 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 	prctl(PR_SET_NAME, "sbx-init", 0, 0, 0);
 	if (st->private_net && (r = sbx_netns_loopback_up()) < 0)
 		sbx_child_fail(-r, true, "bringing up loopback failed");
-	r = sbx_rootfs_setup(st->p, st->root, st->hostname, why, sizeof(why));
+	r = sbx_rootfs_setup(s->fs, st->root, st->hostname, why, sizeof(why));
 	if (r < 0)
 		sbx_child_fail(-r, true, why);
 	workload = fork();

@@ -19,10 +19,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/fsplan.h"
 #include "policy.h"
 #include "sbx_abi.h"
-
-struct sbx_landlock_plan;
 
 struct sbx_spawn {
 	const char *id;			/* sandbox id, e.g. "sbx-1f2e3d4c" */
@@ -48,6 +47,9 @@ struct sbx_spawn {
 	 * provider with its own seccomp filter adds the exec guard where
 	 * sbx_exec_guard_needed() says (kernel/seccomp.h). */
 	int fs_backend;
+	/* The filesystem plan (core/fsplan.h): a provider that builds a view
+	 * builds it from this, its base view and rules, and nothing else. */
+	const struct sbx_fsplan *fs;
 	/* Called in the parent once the child exists and before it may run the
 	 * workload, so the start event precedes every event of the workload. */
 	int (*started)(void *ctx, pid_t pid);

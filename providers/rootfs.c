@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,20 +15,11 @@
 #include "privs.h"
 #include "rootfs.h"
 #include "util/util.h"
+#include "provider.h"
 
-#define RO_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV)
-
-/* What every program needs, bound read-only when present on the host. */
-static const char *const sys_dirs[] = { "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-					"/libx32", NULL };
-static const char *const etc_files[] = {
-	"/etc/passwd", "/etc/group", "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf",
-	"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
-	"/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/host.conf",
-	"/etc/gai.conf", "/etc/mime.types", NULL,
-};
-static const char *const dev_nodes[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
-					 "/dev/urandom", "/dev/tty", NULL };
+/* Device nodes need dev; what they may be opened for is the fs policy's
+ * (the base table's access) under BPF LSM and Landlock. */
+#define DEV_FLAGS (MS_NOSUID | MS_NOEXEC)
 
 static int fail(char *why, size_t len, const char *what, const char *path)
 {
@@ -97,32 +89,34 @@ static int copy_link(const char *root, const char *path)
 	return 0;
 }
 
-static int bind_system(const char *root, char *why, size_t len)
+/* Mount flags for sbx access bits: read-only without w, noexec without x. */
+static unsigned long access_flags(uint32_t access)
 {
+	unsigned long f = MS_NOSUID | MS_NODEV;
+
+	if (!(access & SBX_FACC_W))
+		f |= MS_RDONLY;
+	if (!(access & SBX_FACC_X))
+		f |= MS_NOEXEC;
+	return f;
+}
+
+/* A host path of the base view, bound when present on the host. */
+static int bind_host(const char *root, const struct sbx_fsbase *b, char *why, size_t len)
+{
+	char path[PATH_MAX];
 	struct stat st;
 	int r;
 
-	for (size_t i = 0; sys_dirs[i]; i++) {
-		if (lstat(sys_dirs[i], &st) < 0)
-			continue;
-		if (S_ISLNK(st.st_mode))
-			r = copy_link(root, sys_dirs[i]);
-		else
-			r = bind_at(root, sys_dirs[i], sys_dirs[i], RO_FLAGS, why, len);
-		if (r < 0) {
-			if (!why[0])
-				snprintf(why, len, "%s: %s", sys_dirs[i], strerror(-r));
-			return r;
-		}
-	}
-	for (size_t i = 0; etc_files[i]; i++) {
-		if (access(etc_files[i], F_OK) < 0)
-			continue;
-		r = bind_at(root, etc_files[i], etc_files[i], RO_FLAGS | MS_NOEXEC, why, len);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	sbx_fsplan_mount_path(b->path, path, sizeof(path));
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISLNK(st.st_mode))
+		return bind_at(root, path, path, access_flags(b->access), why, len);
+	r = copy_link(root, path);
+	if (r < 0 && !why[0])
+		snprintf(why, len, "%s: %s", path, strerror(-r));
+	return r;
 }
 
 #ifndef MOUNT_ATTR_RDONLY
@@ -171,6 +165,7 @@ static int mount_tmpfs(const char *root, const char *dst, const char *opts, unsi
 	return 0;
 }
 
+/* The private /dev the device nodes are bound into. */
 static int setup_dev(const char *root, char *why, size_t len)
 {
 	static const char *const links[][2] = {
@@ -181,16 +176,11 @@ static int setup_dev(const char *root, char *why, size_t len)
 	int r;
 
 	r = mount_tmpfs(root, "/dev", "mode=0755,size=64k", MS_NOEXEC, why, len);
-	for (size_t i = 0; !r && dev_nodes[i]; i++)
-		if (access(dev_nodes[i], F_OK) == 0)
-			r = bind_at(root, dev_nodes[i], dev_nodes[i], MS_NOSUID | MS_NOEXEC, why, len);
 	for (size_t i = 0; !r && i < sizeof(links) / sizeof(links[0]); i++) {
 		snprintf(at, sizeof(at), "%s%s", root, links[i][1]);
 		if (symlink(links[i][0], at) < 0)
 			r = fail(why, len, "symlink", links[i][1]);
 	}
-	if (!r)
-		r = mount_tmpfs(root, "/dev/shm", "mode=1777", MS_NOEXEC, why, len);
 	return r;
 }
 
@@ -235,53 +225,57 @@ static int mask_path(const char *root, const char *path, char *why, size_t len)
 	return 0;
 }
 
-static int by_length(const void *a, const void *b, void *arg)
+static int apply_rule(const struct sbx_fsplan_rule *ru, const char *root, char *why, size_t len)
 {
-	const struct sbx_profile *p = arg;
-	size_t x = strlen(p->fs.rules[*(const size_t *)a].path);
-	size_t y = strlen(p->fs.rules[*(const size_t *)b].path);
+	char path[PATH_MAX];
 
-	return x < y ? -1 : x > y;
-}
-
-static int apply_rule(const struct sbx_fs_rule *ru, const char *root, char *why, size_t len)
-{
-	unsigned long flags = MS_NOSUID | MS_NODEV;
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s", ru->path);
-	if (ru->dir && strlen(path) > 1)
-		path[strlen(path) - 1] = 0;	/* "/etc/ssl/" -> "/etc/ssl" */
+	sbx_fsplan_mount_path(ru->path, path, sizeof(path));
 	if (ru->access == 0)
 		return mask_path(root, path, why, len);
 	if (access(path, F_OK) < 0)
 		return 0;	/* nothing to bind; a later create cannot escape */
-	if (!(ru->access & SBX_ACC_W))
-		flags |= MS_RDONLY;
-	if (!(ru->access & SBX_ACC_X))
-		flags |= MS_NOEXEC;
-	return bind_at(root, path, path, flags, why, len);
+	return bind_at(root, path, path, access_flags(ru->access), why, len);
 }
 
-/* The profile's fs rules as binds of the host path at the same place,
- * shortest path first, so that a more specific rule is mounted over its
- * parent's and wins whatever the order in the file. */
-static int apply_rules(const struct sbx_profile *p, const char *root, char *why, size_t len)
+/* The plan's rules in its order, shortest path first, so that a more
+ * specific rule is mounted over its parent's and wins whatever the order in
+ * the file. The base view is already there; the exec list is not a view. */
+static int apply_rules(const struct sbx_fsplan *pl, const char *root, char *why, size_t len)
 {
-	size_t order[SBX_MAX_PATH_RULES > 4096 ? 4096 : SBX_MAX_PATH_RULES];
-	size_t n = p->fs.n_rules < sizeof(order) / sizeof(order[0]) ? p->fs.n_rules :
-		   sizeof(order) / sizeof(order[0]);
 	int r = 0;
 
-	if (n < p->fs.n_rules) {
-		snprintf(why, len, "more than %zu fs rules for the mount view", n);
-		return -E2BIG;
+	for (size_t i = 0; i < pl->n_rules && !r; i++)
+		if (pl->rules[i].origin != SBX_FSPLAN_BASE)
+			r = apply_rule(&pl->rules[i], root, why, len);
+	return r;
+}
+
+/* The base view of the plan, in its order. */
+static int apply_base(const struct sbx_fsplan *pl, const char *root, char *why, size_t len)
+{
+	bool have_dev = false;
+	int r = 0;
+
+	for (size_t i = 0; i < pl->n_view && !r; i++) {
+		const struct sbx_fsbase *b = pl->view[i];
+		char path[PATH_MAX];
+
+		sbx_fsplan_mount_path(b->path, path, sizeof(path));
+		if (!have_dev && !strncmp(b->path, "/dev/", 5)) {
+			r = setup_dev(root, why, len);
+			have_dev = true;
+			if (r)
+				break;
+		}
+		if (b->kind == SBX_FSBASE_HOST)
+			r = bind_host(root, b, why, len);
+		else if (b->kind == SBX_FSBASE_PROC)
+			r = setup_proc(root, why, len);
+		else if (b->kind == SBX_FSBASE_DEVICE && access(path, F_OK) == 0)
+			r = bind_at(root, path, path, DEV_FLAGS, why, len);
+		else if (b->kind == SBX_FSBASE_TMPFS)
+			r = mount_tmpfs(root, path, "mode=1777", access_flags(b->access), why, len);
 	}
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	qsort_r(order, n, sizeof(order[0]), by_length, (void *)p);
-	for (size_t i = 0; i < n && !r; i++)
-		r = apply_rule(&p->fs.rules[order[i]], root, why, len);
 	return r;
 }
 
@@ -302,54 +296,6 @@ static int enter_root(const char *root, char *why, size_t len)
 }
 
 /* ---- what the view lets a workload run (for "auto", provider.h can_run) ---- */
-
-static bool under_tree(const char *path, const char *tree)
-{
-	size_t n = strlen(tree);
-
-	return !strncmp(path, tree, n) && (path[n] == '/' || path[n] == 0);
-}
-
-/* The longest fs rule covering path, as apply_rules stacks them; NULL: none. */
-static const struct sbx_fs_rule *deciding_rule(const struct sbx_profile *p, const char *path)
-{
-	const struct sbx_fs_rule *best = NULL;
-	size_t best_len = 0;
-
-	for (size_t i = 0; i < p->fs.n_rules; i++) {
-		const struct sbx_fs_rule *ru = &p->fs.rules[i];
-		size_t n = strlen(ru->path);
-		bool covers = ru->dir ? !strncmp(path, ru->path, n) ||
-					(n > 1 && !strncmp(path, ru->path, n - 1) && !path[n - 1]) :
-				  !strcmp(path, ru->path);
-
-		if (covers && n > best_len) {
-			best = ru;
-			best_len = n;
-		}
-	}
-	return best;
-}
-
-/* Is the host file at path in the view, on a mount that allows exec? */
-static bool view_executes(const struct sbx_profile *p, const char *path)
-{
-	const struct sbx_fs_rule *ru;
-
-	if (p->fs.mode == SBX_FS_FULL)
-		return true;
-	ru = deciding_rule(p, path);
-	if (ru)
-		return ru->access & SBX_ACC_X;
-	if (under_tree(path, "/tmp"))
-		return false;	/* a private tmpfs replaces it */
-	if (p->fs.mode != SBX_FS_NONE)
-		return true;	/* the host root, nosuid but exec */
-	for (size_t i = 0; sys_dirs[i]; i++)
-		if (under_tree(path, sys_dirs[i]))
-			return true;
-	return false;
-}
 
 /* The file the workload's execvp would pick: argv0 itself when it has a '/',
  * else the first executable regular file along the workload's PATH. */
@@ -372,9 +318,30 @@ static int find_on_host(const char *argv0, const char *path, char *ret, size_t l
 	return -ENOENT;
 }
 
+/* Whether the view of p would show path on a mount that allows exec: the
+ * same plan the view is built from (a provider with a view, no kernel
+ * backend asked for). */
+static int view_executes(const struct sbx_profile *p, const char *path, const char *real,
+			 bool *ret)
+{
+	struct sbx_fsplan_features ft = { .view = true, .provider = "process" };
+	struct sbx_fsplan pl;
+	char why[256];
+	int r = sbx_fsplan_make(p, &ft, &pl, why, sizeof(why));
+
+	if (r < 0)
+		return r;
+	*ret = sbx_fsplan_view_allows(&pl, path, SBX_FACC_X) &&
+	       sbx_fsplan_view_allows(&pl, real, SBX_FACC_X);
+	sbx_fsplan_free(&pl);
+	return 0;
+}
+
 int sbx_rootfs_can_run(const struct sbx_profile *p, const char *prog, char *why, size_t len)
 {
 	char found[PATH_MAX], real[PATH_MAX];
+	bool ok = false;
+	int r;
 
 	if (!prog || !*prog) {
 		snprintf(why, len, "no command");
@@ -387,7 +354,12 @@ int sbx_rootfs_can_run(const struct sbx_profile *p, const char *prog, char *why,
 	/* relative names resolve against sbx's cwd here, the sandbox's there */
 	if (found[0] != '/')
 		return 0;
-	if (!view_executes(p, found) || !realpath(found, real) || !view_executes(p, real)) {
+	r = realpath(found, real) ? view_executes(p, found, real, &ok) : 0;
+	if (r < 0) {
+		snprintf(why, len, "the filesystem plan: %s", strerror(-r));
+		return r;
+	}
+	if (!ok) {
 		snprintf(why, len, "%s is not visible or not executable in the sandbox's view "
 			 "(fs.mode %s and the fs rules)", found, sbx_fs_mode_name(p->fs.mode));
 		return -ENOENT;
@@ -395,11 +367,11 @@ int sbx_rootfs_can_run(const struct sbx_profile *p, const char *prog, char *why,
 	return 0;
 }
 
-int sbx_rootfs_setup(const struct sbx_profile *p, const char *root, const char *hostname,
+int sbx_rootfs_setup(const struct sbx_fsplan *pl, const char *root, const char *hostname,
 		     char *why, size_t len)
 {
-	bool host_root = p->fs.mode != SBX_FS_NONE;
-	int r;
+	bool host_root = pl->mode != SBX_FS_NONE;
+	int r = 0;
 
 	why[0] = 0;
 	/* nothing we mount may propagate back to the host */
@@ -408,17 +380,11 @@ int sbx_rootfs_setup(const struct sbx_profile *p, const char *root, const char *
 	if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
 		return fail(why, len, "tmpfs on", root);
 	if (host_root)
-		r = bind_host_root(root, p->fs.mode != SBX_FS_READ_ONLY, why, len);
-	else
-		r = bind_system(root, why, len);
+		r = bind_host_root(root, pl->mode != SBX_FS_READ_ONLY, why, len);
 	if (!r)
-		r = setup_proc(root, why, len);
-	if (!r)
-		r = setup_dev(root, why, len);
-	if (!r && p->fs.mode != SBX_FS_FULL)
-		r = mount_tmpfs(root, "/tmp", "mode=1777", 0, why, len);
-	if (!r && p->fs.mode != SBX_FS_FULL)
-		r = apply_rules(p, root, why, len);
+		r = apply_base(pl, root, why, len);
+	if (!r && pl->mode != SBX_FS_FULL)
+		r = apply_rules(pl, root, why, len);
 	if (!r)
 		r = enter_root(root, why, len);
 	/* the view's own skeleton (mount points) is not writable */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The process provider's filesystem view, built by the sandbox's init in its
- * own mount namespace: a tmpfs root holding read-only binds of what programs
- * need (/usr and the /bin, /sbin, /lib* links or dirs, a minimal /etc), a
- * private /tmp, a new /proc, a minimal /dev, then the profile's fs rules as
- * binds, then pivot_root. Nothing else of the host is visible.
+ * own mount namespace, from the filesystem plan (core/fsplan.h): a tmpfs root
+ * holding the plan's base view (read-only binds of /usr and the /bin, /sbin,
+ * /lib* links or dirs, a minimal /etc; a new /proc, a minimal /dev, private
+ * non-executable /tmp and /dev/shm), then the plan's rules as binds (deny: a
+ * mask), shortest path first, then pivot_root. Nothing else of the host is
+ * visible.
  *
  * fs.mode decides the base: "none" and "read-only"/"read-write" differ in
  * what the host's root contributes: none = only the system view above;
@@ -16,13 +18,14 @@
 
 #include <stddef.h>
 
-#include "policy.h"
+#include "provider.h"
 
-/* Runs in the child (as init of the new pid and mount namespaces). root is an
+/* Builds the view of plan pl (its base view, then its rules in its order).
+ * Runs in the child (as init of the new pid and mount namespaces). root is an
  * existing empty directory of the host (e.g. /run/sbx/root). On failure
  * returns -errno and leaves a short reason in why (a static buffer is fine:
  * the child reports it to the parent and exits). */
-int sbx_rootfs_setup(const struct sbx_profile *p, const char *root, const char *hostname,
+int sbx_rootfs_setup(const struct sbx_fsplan *pl, const char *root, const char *hostname,
 		     char *why, size_t len);
 
 /* 0 when prog (argv[0]), looked up as the workload's execvp will (its PATH), is a

@@ -64,7 +64,7 @@ struct runtime {
 
 struct wasm_state {
 	struct sbx_profile prof;	/* the copy the process provider runs */
-	struct sbx_fs_rule *rules;	/* prof.fs.rules when extended, else NULL */
+	struct sbx_fsplan fs;		/* the plan the process provider builds the view from */
 	struct sbx_env_var env1;	/* node: the launcher's configuration */
 	char **argv;			/* the runtime's command line (owned) */
 	size_t n_argv, cap_argv;
@@ -329,52 +329,29 @@ static bool under(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == 0);
 }
 
-/* Whether the process provider's view shows host path p without a rule. */
-static bool visible_in_view(const struct sbx_profile *p, const char *path)
-{
-	static const char *const sys[] = { "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-					   "/libx32", NULL };
-
-	if (p->fs.mode == SBX_FS_FULL)
-		return true;
-	if (p->fs.mode != SBX_FS_NONE)
-		return !under(path, "/tmp") && !under(path, "/proc") && !under(path, "/dev");
-	for (size_t i = 0; sys[i]; i++)
-		if (under(path, sys[i]))
-			return true;
-	return false;
-}
-
-/* A rule's directory without its trailing '/' ("/" stays). */
-static void rule_dir(const struct sbx_fs_rule *ru, char *out, size_t len)
-{
-	snprintf(out, len, "%s", ru->path);
-	if (strlen(out) > 1 && out[strlen(out) - 1] == '/')
-		out[strlen(out) - 1] = 0;
-}
-
 /* The preopened directories: (guest, host) pairs, host == guest except ".". */
 struct preopen {
 	char guest[PATH_MAX];
 	char host[PATH_MAX];
 };
 
-static int list_preopens(const struct sbx_profile *p, struct preopen **ret, size_t *n_ret)
+static int list_preopens(const struct sbx_fsplan *pl, const char *cwd, struct preopen **ret,
+			 size_t *n_ret)
 {
-	struct preopen *v = calloc(p->fs.n_rules + 1, sizeof(*v));
+	struct preopen *v = calloc(pl->n_rules + 1, sizeof(*v));
 	bool cwd_covered = false;
 	size_t n = 0;
 
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < p->fs.n_rules; i++) {
-		const struct sbx_fs_rule *ru = &p->fs.rules[i];
+	for (size_t i = 0; i < pl->n_rules; i++) {
+		const struct sbx_fsplan_rule *ru = &pl->rules[i];
 		struct stat sb;
 		bool dup = false;
 
-		if (!ru->dir || !ru->access)
+		if (ru->origin != SBX_FSPLAN_PROFILE || !ru->dir || !ru->access)
 			continue;
-		rule_dir(ru, v[n].host, sizeof(v[n].host));
+		sbx_fsplan_mount_path(ru->path, v[n].host, sizeof(v[n].host));
 		/* the view binds only what exists; so does the runtime preopen */
 		if (stat(v[n].host, &sb) < 0 || !S_ISDIR(sb.st_mode))
 			continue;
@@ -383,13 +360,13 @@ static int list_preopens(const struct sbx_profile *p, struct preopen **ret, size
 		if (dup)
 			continue;
 		snprintf(v[n].guest, sizeof(v[n].guest), "%s", v[n].host);
-		if (p->cwd && under(p->cwd, v[n].host))
+		if (cwd && under(cwd, v[n].host))
 			cwd_covered = true;
 		n++;
 	}
 	if (cwd_covered) {
 		snprintf(v[n].guest, sizeof(v[n].guest), ".");
-		snprintf(v[n].host, sizeof(v[n].host), "%s", p->cwd);
+		snprintf(v[n].host, sizeof(v[n].host), "%s", cwd);
 		n++;
 	}
 	*ret = v;
@@ -549,32 +526,21 @@ static void wasm_cleanup(void *state)
 		free(st->argv[i]);
 	free(st->argv);
 	free(st->cfg);
-	free(st->rules);
+	sbx_fsplan_free(&st->fs);
 	if (st->module_fd >= 0)
 		close(st->module_fd);
 	free(st);
 }
 
-/* Makes the runtime binary visible: a read-only, executable file rule when
- * the view would not show it. */
-static int expose_runtime(struct wasm_state *st)
+/* The process provider's plan, with the runtime binary made visible (a
+ * read-only, executable grant) when the view would not show it. */
+static int plan_view(struct wasm_state *st, const struct sbx_fsplan *pl)
 {
-	struct sbx_profile *p = &st->prof;
-	struct sbx_fs_rule *v;
+	int r = sbx_fsplan_copy(pl, &st->fs);
 
-	if (visible_in_view(p, st->rt.path))
-		return 0;
-	v = calloc(p->fs.n_rules + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (p->fs.n_rules)
-		memcpy(v, p->fs.rules, p->fs.n_rules * sizeof(*v));
-	v[p->fs.n_rules] = (struct sbx_fs_rule){ .path = st->rt.path, .access = SBX_ACC_R | SBX_ACC_X,
-						 .pos = p->pos };
-	st->rules = v;
-	p->fs.rules = v;
-	p->fs.n_rules++;
-	return 0;
+	if (r < 0 || sbx_fsplan_view_shows(pl, st->rt.path))
+		return r;
+	return sbx_fsplan_add_grant(&st->fs, st->rt.path, SBX_FACC_R | SBX_FACC_X);
 }
 
 static int wasm_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
@@ -588,6 +554,8 @@ static int wasm_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 	if (!s->argv || !s->argv[0])
 		return sbx_fail(why, len, -EINVAL,
 				"no module: usage: sbx run --provider wasm -- MODULE.wasm [ARG]...");
+	if (!s->fs)
+		return sbx_fail(why, len, -EINVAL, "no filesystem plan given");
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
@@ -602,9 +570,9 @@ static int wasm_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 		return 0;
 	}
 	if (!r)
-		r = list_preopens(s->profile, &po, &n_po);
+		r = list_preopens(s->fs, s->profile->cwd, &po, &n_po);
 	if (!r)
-		r = expose_runtime(st);
+		r = plan_view(st, s->fs);
 	if (!r)
 		r = st->rt.kind == RT_NODE ? build_node(st, s, po, n_po, why, len) : build_native(st, s, po, n_po);
 	free(po);
@@ -616,6 +584,7 @@ static int wasm_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 		return r;
 	}
 	sp.profile = &st->prof;
+	sp.fs = &st->fs;
 	sp.argv = st->argv;
 	r = sbx_provider_process.prepare(&sp, &st->pstate, why, len);
 	if (r < 0) {
@@ -642,6 +611,7 @@ static int wasm_spawn(void *state, const struct sbx_spawn *s, struct sbx_child *
 	if (st->module_err)
 		return sbx_clone_into_cgroup(s, module_fail_child, &st->module_err, ret, why, len);
 	sp.profile = &st->prof;
+	sp.fs = &st->fs;
 	sp.argv = st->argv;
 	return sbx_provider_process.spawn(st->pstate, &sp, ret, why, len);
 }

@@ -317,3 +317,18 @@ finish()
 	run_case unload_leaves_nothing case_unload_leaves_nothing
 	exit $T_FAILED
 }
+
+# make_order_tree DIR: DIR/order with a directory to deny, a sub-directory
+# and a program in each, for the fs ordering cases of every provider; sets O.
+make_order_tree()
+{
+	O=$1/order
+	rm -rf "$O"
+	mkdir -p "$O/secret" "$O/sub"
+	echo data-secret >"$O/secret/f"
+	echo data-sub >"$O/sub/f"
+	printf '#!/bin/sh\necho ran\n' >"$O/prog"
+	cp "$O/prog" "$O/sub/prog"
+	chmod -R a+rX "$O"
+	chmod 0755 "$O/prog" "$O/sub/prog"
+}

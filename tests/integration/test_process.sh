@@ -333,6 +333,51 @@ rules = [$TOOLS_RULE, { path = \"$D/rw/\", access = \"rw\" }, { path = \"$D/ro/\
 	return 0
 }
 
+# A deny rule written before the directory rule that covers it is enforced
+# (the view mounts the longer path last, whatever the order in the file).
+case_fs_deny_listed_before_covering_dir()
+{
+	make_order_tree "$V_TMP"
+	ppol "" "" "mode = \"none\"
+rules = [$TOOLS_RULE, { path = \"$O/secret/\", access = \"deny\" }, { path = \"$O/\", access = \"rx\" }]"
+	run_in r sh -c "printf 'prog '; $O/prog; printf 'secret '; cat $O/secret/f 2>/dev/null || echo refused"
+	expect_rc r 0
+	expect r prog ran
+	expect r secret refused
+}
+
+# A narrower "r" rule written before the "rx" directory around it keeps
+# executing refused below it.
+case_fs_narrower_r_listed_before_rx_dir()
+{
+	make_order_tree "$V_TMP"
+	ppol "" "" "mode = \"none\"
+rules = [$TOOLS_RULE, { path = \"$O/sub/\", access = \"r\" }, { path = \"$O/\", access = \"rx\" }]"
+	run_in r sh -c "printf 'prog '; $O/prog; printf 'read-sub '; cat $O/sub/f;
+		printf 'sub-prog '; $O/sub/prog 2>/dev/null || echo refused"
+	expect_rc r 0
+	expect r prog ran
+	expect r read-sub data-sub
+	expect r sub-prog refused
+}
+
+# /tmp is private and not executable (the base view's /tmp is rw, no x)
+# whatever the backend, in fs mode none and read-only, as under gVisor.
+case_tmp_not_executable()
+{
+	local mode
+	for mode in none read-only; do
+		ppol "" "" "mode = \"$mode\"
+rules = [$TOOLS_RULE]"
+		run_in r sh -c 'cp /bin/true /tmp/t && chmod 755 /tmp/t && printf "write ok\n";
+			printf "exec "; /tmp/t 2>/dev/null && echo EXECUTED || echo refused'
+		expect_rc r 0
+		expect r write ok
+		[ "$(awk '$1 == "exec" { print $2 }' "$T_TMP/r.out")" = refused ] ||
+			fail "fs mode $mode: a program in /tmp was executed: $(tr '\n' ' ' <"$T_TMP/r.out")"
+	done
+}
+
 # The same rules on top of fs mode read-only (the deny rule hides a path
 # that the host root would show).
 case_fs_read_only_with_rules()
@@ -722,6 +767,9 @@ run_case fs_read_only_host_root_visible case_fs_read_only_host_root_visible
 run_case fs_rules_rw_r_deny case_fs_rules_rw_r_deny
 run_case fs_rules_most_specific_wins_in_any_order case_fs_rules_most_specific_wins_in_any_order
 run_case fs_read_only_with_rules case_fs_read_only_with_rules
+run_case fs_deny_listed_before_covering_dir case_fs_deny_listed_before_covering_dir
+run_case fs_narrower_r_listed_before_rx_dir case_fs_narrower_r_listed_before_rx_dir
+run_case tmp_not_executable case_tmp_not_executable
 run_case seccomp_refuses_ptrace_mount_bpf_keyrings_audited case_seccomp_refuses_ptrace_mount_bpf_keyrings_audited
 run_case seccomp_action_kill_sigsys case_seccomp_action_kill_sigsys
 run_case no_capabilities case_no_capabilities

@@ -12,7 +12,10 @@
 # a timeout stops everything and leaves no runsc process, no bundle
 # directory and no /tmp/runsc*; after SIGKILL of sbx, the runsc processes die
 # with it and the next gvisor run removes the debris; a regular file as
-# stdout keeps what was written before and after the run.
+# stdout keeps what was written before and after the run; fs rules are
+# mounted longest path last whatever their order in the file (a deny or a
+# narrower "r" written before the directory rule around it holds), and /tmp
+# is not executable, as in the process provider's view.
 #
 # Every case is skipped, with the reason, when runsc is not installed or
 # cannot run here.
@@ -257,6 +260,52 @@ case_regular_file_stdout_keeps_order()
 	eq "file contents" "$(tr '\n' ' ' <"$T_TMP/f.log")" "before inside inside-err after "
 }
 
+# A deny rule written before the directory rule that covers it is still
+# enforced: the longer path wins whatever the order in the file (the bundle
+# used to mount the rules in file order, the directory over its mask).
+case_fs_deny_listed_before_covering_dir()
+{
+	make_order_tree "$T_TMP"
+	gpol "" "" "mode = \"none\"
+rules = [$GV_RULES, { path = \"$O/secret/\", access = \"deny\" }, { path = \"$O/\", access = \"rx\" }]"
+	grun r -- sh -c "printf 'prog '; $O/prog; printf 'secret '; cat $O/secret/f 2>/dev/null || echo refused"
+	expect_rc r 0
+	expect r prog ran
+	expect r secret refused
+}
+
+# A narrower "r" rule written before the "rx" directory around it keeps its
+# noexec (it used to be lost under the directory's bind).
+case_fs_narrower_r_listed_before_rx_dir()
+{
+	make_order_tree "$T_TMP"
+	gpol "" "" "mode = \"none\"
+rules = [$GV_RULES, { path = \"$O/sub/\", access = \"r\" }, { path = \"$O/\", access = \"rx\" }]"
+	grun r -- sh -c "printf 'prog '; $O/prog; printf 'read-sub '; cat $O/sub/f;
+		printf 'sub-prog '; $O/sub/prog 2>/dev/null || echo refused"
+	expect_rc r 0
+	expect r prog ran
+	expect r read-sub data-sub
+	expect r sub-prog refused
+}
+
+# /tmp is private and not executable, as in the process provider's view
+# (the base view's /tmp is rw, no x), in fs mode none and read-only.
+case_tmp_not_executable()
+{
+	local mode
+	for mode in none read-only; do
+		gpol "" "" "mode = \"$mode\"
+rules = [$GV_RULES]"
+		grun r -- sh -c 'cp /bin/true /tmp/t && chmod 755 /tmp/t && printf "write ok\n";
+			printf "exec "; /tmp/t 2>/dev/null && echo EXECUTED || echo refused'
+		expect_rc r 0
+		expect r write ok
+		[ "$(awk '$1 == "exec" { print $2 }' "$T_TMP/r.out")" = refused ] ||
+			fail "fs mode $mode: a program in /tmp was executed: $(tr '\n' ' ' <"$T_TMP/r.out")"
+	done
+}
+
 case_private_netns_with_allow_refused()
 {
 	gpol "" 'mode = "allow"
@@ -278,5 +327,8 @@ run_case sigterm_of_sbx_reaches_workload case_sigterm_of_sbx_reaches_workload
 run_case timeout_leaves_nothing case_timeout_leaves_nothing
 run_case sigkill_of_sbx_then_next_run_cleans case_sigkill_of_sbx_then_next_run_cleans
 run_case regular_file_stdout_keeps_order case_regular_file_stdout_keeps_order
+run_case fs_deny_listed_before_covering_dir case_fs_deny_listed_before_covering_dir
+run_case fs_narrower_r_listed_before_rx_dir case_fs_narrower_r_listed_before_rx_dir
+run_case tmp_not_executable case_tmp_not_executable
 run_case private_netns_with_allow_refused case_private_netns_with_allow_refused
 finish

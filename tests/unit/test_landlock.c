@@ -6,7 +6,7 @@
  *   - the behavioural suite: for a table of expressible policies, a forked
  *     child (as root, then as nobody) applies the plan and tries reads,
  *     writes, creates, mkdir, unlink, readdir and exec in a temporary tree;
- *     every result must be what sbx_fspolicy_decide() says (the reference
+ *     every result must be what sbx_fsplan_decide() says (the reference
  *     semantics both backends share), refusals as EACCES;
  *   - the audit of refusals: the BPF object's tp_btf/sys_enter and sys_exit
  *     programs, attached with a private set of maps, report the child's
@@ -57,8 +57,8 @@ struct trule {
 	bool exec;		/* an fs.exec entry */
 };
 
-/* Builds f as sbx_fspolicy_compile would (rules, then exec entries). */
-static void mkpol(struct sbx_fspolicy *f, uint32_t mode, bool full, const struct trule *t,
+/* Builds f as sbx_fsplan_make would (rules, then exec entries, normalised). */
+static void mkpol(struct sbx_fsplan *f, uint32_t mode, bool full, const struct trule *t,
 		  const char *tree)
 {
 	size_t n = 0;
@@ -73,7 +73,7 @@ static void mkpol(struct sbx_fspolicy *f, uint32_t mode, bool full, const struct
 	assert_non_null(f->rules);
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n; i++) {
-			struct sbx_fsrule *r;
+			struct sbx_fsplan_rule *r;
 			const char *p = t[i].path;
 			char buf[SBX_MAX_PATH_LEN];
 
@@ -91,10 +91,25 @@ static void mkpol(struct sbx_fspolicy *f, uint32_t mode, bool full, const struct
 			r->rule = (uint32_t)f->n++;
 			if (t[i].exec) {
 				r->flags = SBX_PRF_EXEC_LIST;
+				r->origin = SBX_FSPLAN_EXEC;
 				f->cfg.flags |= SBX_FSF_EXEC_LIST;
 			}
 		}
 	}
+	sbx_fsplan_normalise(f);
+}
+
+/* sbx_landlock_plan on the plan's rules, as sbx_fsplan_make calls it. */
+static int ll_plan(const struct sbx_fsplan *f, int abi, struct sbx_landlock_plan *pl, char *why,
+		   size_t len, char ***un, size_t *n)
+{
+	struct sbx_landlock_policy lp;
+	int r;
+
+	assert_int_equal(sbx_fsplan_to_landlock(f, &lp), 0);
+	r = sbx_landlock_plan(&lp, abi, pl, why, len, un, n);
+	free((void *)lp.rules);
+	return r;
 }
 
 static const struct sbx_landlock_path *grant(const struct sbx_landlock_plan *pl, const char *path)
@@ -108,12 +123,12 @@ static const struct sbx_landlock_path *grant(const struct sbx_landlock_plan *pl,
 static int plan_strict(uint32_t mode, const struct trule *t, int abi, struct sbx_landlock_plan *pl,
 		       char *why, size_t len)
 {
-	struct sbx_fspolicy f;
+	struct sbx_fsplan f;
 	int r;
 
 	mkpol(&f, mode, false, t, NULL);
-	r = sbx_landlock_plan(&f, abi, pl, why, len, NULL, NULL);
-	sbx_fspolicy_free(&f);
+	r = ll_plan(&f, abi, pl, why, len, NULL, NULL);
+	sbx_fsplan_free(&f);
 	return r;
 }
 
@@ -189,21 +204,21 @@ static void test_modes_are_grants_on_root(void **state)
 static void test_full_and_scope_only(void **state)
 {
 	struct sbx_landlock_plan pl = { 0 };
-	struct sbx_fspolicy f;
+	struct sbx_fsplan f;
 	const struct trule t[] = { { "/etc/", 0, false }, { "/x", R, false }, { NULL, 0, false } };
 	char why[256];
 
 	(void)state;
 	mkpol(&f, MODE_RW, true, t, NULL);	/* mode full: rules ignored */
-	assert_int_equal(sbx_landlock_plan(&f, 7, &pl, why, sizeof(why), NULL, NULL), 0);
+	assert_int_equal(ll_plan(&f, 7, &pl, why, sizeof(why), NULL, NULL), 0);
 	assert_int_equal(pl.handled_fs, 0);
 	assert_int_equal(pl.n, 0);
 	assert_int_equal(pl.scoped, 3);
 	sbx_landlock_plan_free(&pl);
 	/* no Landlock at all: full needs nothing */
-	assert_int_equal(sbx_landlock_plan(&f, 0, &pl, why, sizeof(why), NULL, NULL), 0);
+	assert_int_equal(ll_plan(&f, 0, &pl, why, sizeof(why), NULL, NULL), 0);
 	assert_int_equal(pl.abi, 0);
-	sbx_fspolicy_free(&f);
+	sbx_fsplan_free(&f);
 	assert_int_equal(sbx_landlock_apply(&pl), 0);
 
 	assert_int_equal(sbx_landlock_plan(NULL, 6, &pl, why, sizeof(why), NULL, NULL), 0);
@@ -341,7 +356,7 @@ static void test_truncate_needs_abi3(void **state)
 
 static void test_no_landlock(void **state)
 {
-	struct sbx_fspolicy f;
+	struct sbx_fsplan f;
 	struct sbx_landlock_plan pl = { 0 };
 	char why[256], **un = NULL;
 	size_t n = 0;
@@ -349,13 +364,13 @@ static void test_no_landlock(void **state)
 	(void)state;
 	expect_refused(MODE_NONE, NULL, 0, "needs a filesystem backend", "neither BPF LSM nor Landlock");
 	mkpol(&f, MODE_RO, false, NULL, NULL);
-	assert_int_equal(sbx_landlock_plan(&f, 0, &pl, why, sizeof(why), &un, &n), 0);
+	assert_int_equal(ll_plan(&f, 0, &pl, why, sizeof(why), &un, &n), 0);
 	assert_int_equal(n, 1);
 	assert_non_null(strstr(un[0], "fs.mode read-only needs a filesystem backend"));
 	assert_int_equal(pl.handled_fs, 0);
 	assert_int_equal(sbx_landlock_apply(&pl), 0);
 	sbx_landlock_strv_free(un, n);
-	sbx_fspolicy_free(&f);
+	sbx_fsplan_free(&f);
 }
 
 static void test_rule_on_root_replaces_mode(void **state)
@@ -380,13 +395,13 @@ static void test_best_effort_lists_everything(void **state)
 		{ "/usr/bin/", 0, true }, { NULL, 0, false },
 	};
 	struct sbx_landlock_plan pl = { 0 };
-	struct sbx_fspolicy f;
+	struct sbx_fsplan f;
 	char why[256], **un = NULL;
 	size_t n = 0;
 
 	(void)state;
 	mkpol(&f, MODE_RO, false, t, NULL);
-	assert_int_equal(sbx_landlock_plan(&f, 7, &pl, why, sizeof(why), &un, &n), 0);
+	assert_int_equal(ll_plan(&f, 7, &pl, why, sizeof(why), &un, &n), 0);
 	assert_int_equal(n, 2);
 	assert_non_null(strstr(un[0], "fs rule '/etc/shadow' deny is inside fs.mode read-only"));
 	assert_non_null(strstr(un[1], "fs rule '/root/' deny"));
@@ -399,15 +414,15 @@ static void test_best_effort_lists_everything(void **state)
 	sbx_landlock_plan_free(&pl);
 	sbx_landlock_strv_free(un, n);
 	/* strict: the first one is the error */
-	assert_int_equal(sbx_landlock_plan(&f, 7, &pl, why, sizeof(why), NULL, NULL), -EOPNOTSUPP);
+	assert_int_equal(ll_plan(&f, 7, &pl, why, sizeof(why), NULL, NULL), -EOPNOTSUPP);
 	assert_non_null(strstr(why, "'/etc/shadow'"));
 	/* an old ABI adds the truncate problem */
-	assert_int_equal(sbx_landlock_plan(&f, 2, &pl, why, sizeof(why), &un, &n), 0);
+	assert_int_equal(ll_plan(&f, 2, &pl, why, sizeof(why), &un, &n), 0);
 	assert_int_equal(n, 3);
 	assert_non_null(strstr(un[2], "truncate"));
 	sbx_landlock_plan_free(&pl);
 	sbx_landlock_strv_free(un, n);
-	sbx_fspolicy_free(&f);
+	sbx_fsplan_free(&f);
 }
 
 static struct sbx_policy *load(const char *src)
@@ -446,20 +461,24 @@ static void test_profile_positions_and_enforcement(void **state)
 	char why[512], **un = NULL;
 	size_t n = 0;
 
+	struct sbx_fsplan_features ft = { .landlock_abi = 7, .provider = "host" };
+	struct sbx_fsplan fp;
+
 	(void)state;
-	assert_int_equal(sbx_landlock_plan_profile(s, 7, &pl, why, sizeof(why), &un, &n), -EOPNOTSUPP);
-	if (!strstr(why, "fs rule '/etc/shadow' deny (t.toml:7:"))
+	assert_int_equal(sbx_fsplan_make(s, &ft, &fp, why, sizeof(why)), -EOPNOTSUPP);
+	if (!strstr(why, "profile 's': fs rule '/etc/shadow' deny (t.toml:7:"))
 		fail_msg("no position: %s", why);
 	assert_non_null(strstr(why, "is inside fs.mode read-only ('/' rx): Landlock can only add access"));
-	assert_null(un);
-	assert_int_equal(sbx_landlock_plan_profile(b, 7, &pl, why, sizeof(why), &un, &n), 0);
-	assert_int_equal(n, 1);
-	if (!strstr(un[0], "fs rule '/etc/shadow' deny (t.toml:14:"))
-		fail_msg("no position: %s", un[0]);
-	sbx_landlock_strv_free(un, n);
+	assert_int_equal(sbx_fsplan_make(b, &ft, &fp, why, sizeof(why)), 0);
+	assert_int_equal(fp.backend, SBX_FSPLAN_LANDLOCK);
+	assert_int_equal(fp.n_degraded, 1);
+	if (!strstr(fp.degraded[0], "fs rule '/etc/shadow' deny (t.toml:14:"))
+		fail_msg("no position: %s", fp.degraded[0]);
 	/* best-effort without a list to fill is strict */
-	assert_int_equal(sbx_landlock_plan_profile(b, 7, &pl, why, sizeof(why), NULL, NULL), -EOPNOTSUPP);
-	sbx_landlock_plan_free(&pl);
+	assert_int_equal(ll_plan(&fp, 7, &pl, why, sizeof(why), NULL, NULL), -EOPNOTSUPP);
+	(void)un;
+	(void)n;
+	sbx_fsplan_free(&fp);
 	/* without the deny, s is fine: x only in the exec list */
 	sbx_policy_free(pol);
 }
@@ -672,7 +691,7 @@ static void check_case(const struct fscase *c, int abi, bool nobody)
 {
 	char T[] = "/tmp/sbx-landlock.XXXXXX", why[512];
 	struct sbx_landlock_plan pl = { 0 };
-	struct sbx_fspolicy f;
+	struct sbx_fsplan f;
 	struct result res;
 	int pfd[2], st, bad = 0, denied = 0, n = 0;
 	pid_t pid;
@@ -681,7 +700,7 @@ static void check_case(const struct fscase *c, int abi, bool nobody)
 	assert_int_equal(chmod(T, 0755), 0);
 	make_tree(T);
 	mkpol(&f, c->mode, false, c->rules, T);
-	if (sbx_landlock_plan(&f, abi, &pl, why, sizeof(why), NULL, NULL) != 0)
+	if (ll_plan(&f, abi, &pl, why, sizeof(why), NULL, NULL) != 0)
 		fail_msg("case '%s' does not plan: %s", c->name, why);
 	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
 	pid = fork();
@@ -703,7 +722,7 @@ static void check_case(const struct fscase *c, int abi, bool nobody)
 			int got = res.err[d][o];
 
 			op_query((enum op)o, T, tree_dirs[d], path, sizeof(path), &acc);
-			allow = sbx_fspolicy_decide(&f, path, acc, &rule);
+			allow = sbx_fsplan_decide(&f, path, acc, &rule);
 			n++;
 			denied += !allow;
 			if ((allow && got == 0) || (!allow && got == EACCES))
@@ -715,12 +734,12 @@ static void check_case(const struct fscase *c, int abi, bool nobody)
 		}
 	}
 	sbx_landlock_plan_free(&pl);
-	sbx_fspolicy_free(&f);
+	sbx_fsplan_free(&f);
 	rm_tree(T);
 	print_message("  %-38s%-9s %2d checks, %2d refused\n", c->name, nobody ? " (nobody)" : "",
 		      n, denied);
 	if (bad)
-		fail_msg("%d results differ from sbx_fspolicy_decide", bad);
+		fail_msg("%d results differ from sbx_fsplan_decide", bad);
 }
 
 static void test_behaviour_matches_decide(void **state)
@@ -847,7 +866,7 @@ static void test_audit_reports_landlock_refusals(void **state)
 	struct sbx_landlock_plan pl = { 0 };
 	static struct { struct audit_seen s; } w;
 	struct ring_buffer *rb = NULL;
-	struct sbx_fspolicy f;
+	struct sbx_fsplan f;
 	struct sbx_sbx *skel;
 	uint64_t cgid;
 	uint32_t zero = 0;
@@ -930,7 +949,7 @@ static void test_audit_reports_landlock_refusals(void **state)
 	assert_int_equal(chmod(T, 0755), 0);
 	make_tree(T);
 	mkpol(&f, MODE_NONE, false, rules, T);
-	assert_int_equal(sbx_landlock_plan(&f, host_abi(), &pl, why, sizeof(why), NULL, NULL), 0);
+	assert_int_equal(ll_plan(&f, host_abi(), &pl, why, sizeof(why), NULL, NULL), 0);
 	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
 	pid = fork();
 	if (pid == 0) {
@@ -974,7 +993,7 @@ static void test_audit_reports_landlock_refusals(void **state)
 	close(ring);
 	close(tmpl);
 	sbx_landlock_plan_free(&pl);
-	sbx_fspolicy_free(&f);
+	sbx_fsplan_free(&f);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 

@@ -29,8 +29,18 @@
 #include "provider.h"
 
 /* providers/gvisor.c, exported for these tests */
-int sbx_gvisor_config(FILE *f, const struct sbx_profile *p, const char *id, char *const *argv,
-		      const char *rootfs, char *why, size_t len);
+int sbx_gvisor_config(FILE *f, const struct sbx_profile *p, const struct sbx_fsplan *pl,
+		      const char *id, char *const *argv, const char *rootfs, char *why, size_t len);
+
+/* The plan run.c makes for gVisor on a host without BPF LSM and Landlock. */
+static void gvisor_plan(const struct sbx_profile *p, struct sbx_fsplan *ret)
+{
+	struct sbx_fsplan_features ft = { .view = true, .provider = "gvisor" };
+	char why[512];
+
+	if (sbx_fsplan_make(p, &ft, ret, why, sizeof(why)) < 0)
+		fail_msg("sbx_fsplan_make: %s", why);
+}
 
 static struct sbx_policy *load(const char *src)
 {
@@ -307,6 +317,7 @@ struct bundle {
 static int write_config(struct bundle *b, const char *toml, char *const *argv)
 {
 	char why[512] = "";
+	struct sbx_fsplan pl;
 	FILE *f;
 	int r;
 
@@ -319,8 +330,10 @@ static int write_config(struct bundle *b, const char *toml, char *const *argv)
 	assert_non_null(b->pol);
 	f = fopen(b->config, "we");
 	assert_non_null(f);
-	r = sbx_gvisor_config(f, &b->pol->profiles[0], "sbx-0badc0de", argv, b->rootfs, why,
+	gvisor_plan(&b->pol->profiles[0], &pl);
+	r = sbx_gvisor_config(f, &b->pol->profiles[0], &pl, "sbx-0badc0de", argv, b->rootfs, why,
 			      sizeof(why));
+	sbx_fsplan_free(&pl);
 	assert_int_equal(fclose(f), 0);
 	if (r < 0)
 		print_message("sbx_gvisor_config: %s\n", why);
@@ -474,6 +487,47 @@ static void test_gvisor_config_rejects_unknown_user(void **state)
 	bundle_free(&b);
 }
 
+/* The mounts follow the plan: the rules shortest path first whatever their
+ * order in the file (a deny written before the directory around it is still
+ * masked, after the directory's bind; a narrower "r" keeps its noexec over
+ * the "rx" directory's bind), and /tmp is not executable, as in the process
+ * provider's view. Before the plan, the bundle listed the rules in file
+ * order and /tmp was executable. */
+static void test_gvisor_config_rules_in_path_order(void **state)
+{
+	static char *const argv[] = { "/bin/true", NULL };
+	char tree[64], toml[1024], script[1024], cmd[128];
+	struct bundle b;
+
+	(void)state;
+	NEED_PYTHON();
+	snprintf(tree, sizeof(tree), "/var/tmp/sbx-test-order.XXXXXX");
+	assert_non_null(mkdtemp(tree));
+	snprintf(cmd, sizeof(cmd), "mkdir %s/secret %s/sub", tree, tree);
+	assert_int_equal(system(cmd), 0);
+	snprintf(toml, sizeof(toml),
+		 "version = 1\n[profile.g]\nprovider = \"gvisor\"\n[profile.g.fs]\nmode = \"none\"\n"
+		 "rules = [ { path = \"%s/secret/\", access = \"deny\" },\n"
+		 "          { path = \"%s/sub/\", access = \"r\" },\n"
+		 "          { path = \"%s/\", access = \"rx\" } ]\n", tree, tree, tree);
+	assert_int_equal(write_config(&b, toml, argv), 0);
+	snprintf(script, sizeof(script),
+		 "t = '%s'\n"
+		 "d = [x['destination'] for x in c['mounts']]\n"
+		 "assert t + '/secret' in m, d\n"
+		 "assert m[t + '/secret']['type'] == 'tmpfs', m[t + '/secret']\n"
+		 "assert d.index(t) < d.index(t + '/secret'), d\n"
+		 "assert d.index(t) < d.index(t + '/sub'), d\n"
+		 "assert 'noexec' in m[t + '/sub']['options'], m[t + '/sub']\n"
+		 "assert 'noexec' not in m[t]['options'], m[t]\n"
+		 "assert 'noexec' in m['/tmp']['options'], m['/tmp']\n"
+		 "assert 'noexec' in m['/proc']['options'], m['/proc']\n", tree);
+	assert_int_equal(py_check(&b, script), 0);
+	bundle_free(&b);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tree);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* As root: prepare writes /run/<instance>/gvisor/<id>/{owner,config.json,
  * rootfs,state...}, removes a dead owner's directory and only that, and
  * cleanup removes the sandbox's directory. */
@@ -484,6 +538,7 @@ static void test_gvisor_prepare_cleanup_and_stale(void **state)
 	char why[512] = "";
 	struct sbx_policy *pol;
 	struct sbx_spawn s = { .id = "sbx-1234abcd" };
+	struct sbx_fsplan fp;
 	static char *const argv[] = { "/bin/true", NULL };
 	unsigned long long start = 0;
 	void *st = NULL;
@@ -531,6 +586,8 @@ static void test_gvisor_prepare_cleanup_and_stale(void **state)
 	assert_non_null(pol);
 	s.profile = &pol->profiles[0];
 	s.argv = argv;
+	gvisor_plan(s.profile, &fp);
+	s.fs = &fp;
 	assert_int_equal(pv->prepare(&s, &st, why, sizeof(why)), 0);
 	snprintf(mine, sizeof(mine), "%s/sbx-1234abcd/config.json", base);
 	assert_int_equal(access(mine, F_OK), 0);
@@ -554,6 +611,7 @@ static void test_gvisor_prepare_cleanup_and_stale(void **state)
 	assert_non_null(strstr(why, "/nonexistent/runsc"));
 	assert_int_equal(access(mine, F_OK), -1);
 	sbx_policy_free(pol);
+	sbx_fsplan_free(&fp);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf /run/%s", inst);
 	assert_int_equal(system(cmd), 0);
@@ -572,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_gvisor_config_fs_none),
 		cmocka_unit_test(test_gvisor_config_host_root_modes),
 		cmocka_unit_test(test_gvisor_config_rejects_unknown_user),
+		cmocka_unit_test(test_gvisor_config_rules_in_path_order),
 		cmocka_unit_test(test_gvisor_prepare_cleanup_and_stale),
 	};
 

@@ -261,7 +261,7 @@ static void write_file(struct json_writer *w, const struct sbx_audit_ctx *c, con
 	json_kv_int(w, "errno", e->error);
 	/* Landlock does not say which rule refused: compute it from the policy */
 	if (rule == SBX_RULE_NONE && e->backend == SBX_FSB_LANDLOCK && c->fs && path[0] == '/')
-		sbx_fspolicy_decide(c->fs, path, e->access, &rule);
+		sbx_fsplan_decide(c->fs, path, e->access, &rule);
 	write_fs_rule(w, c, rule);
 }
 

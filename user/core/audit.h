@@ -23,7 +23,7 @@ struct sbx_audit_ctx {
 	const char *provider;			/* for sandbox.start */
 	char *const *degraded;			/* what is not enforced, for sandbox.start */
 	size_t n_degraded;
-	const struct sbx_fspolicy *fs;		/* deciding rule of Landlock refusals; may be NULL */
+	const struct sbx_fsplan *fs;		/* deciding rule of Landlock refusals; may be NULL */
 };
 
 /* Offset to turn bpf_ktime_get_ns() stamps into wall-clock time. */

@@ -1,66 +1,164 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/landlock.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/fsplan.h"
+
+#define R_ SBX_FACC_R
+#define RW_ (SBX_FACC_R | SBX_FACC_W)
+#define RX_ (SBX_FACC_R | SBX_FACC_X)
+#define RWX_ (SBX_FACC_R | SBX_FACC_W | SBX_FACC_X)
+
+/*
+ * What every sandbox sees. A program must be able to run: the system
+ * directories (read, execute), the few /etc files programs read, a new /proc,
+ * the harmless device nodes and private, non-executable /tmp and /dev/shm.
+ * Under fs.mode none these are the only paths there are (and the BPF LSM and
+ * Landlock rules of that mode); in the other modes the host's root is under
+ * them and the view keeps only its private /proc, /dev and /tmp. The order is
+ * the mount order: /dev's nodes before /dev/shm.
+ */
+static const struct sbx_fsbase base_table[] = {
+	{ "/usr/", RX_, SBX_FSBASE_HOST }, { "/bin/", RX_, SBX_FSBASE_HOST },
+	{ "/sbin/", RX_, SBX_FSBASE_HOST }, { "/lib/", RX_, SBX_FSBASE_HOST },
+	{ "/lib32/", RX_, SBX_FSBASE_HOST }, { "/lib64/", RX_, SBX_FSBASE_HOST },
+	{ "/libx32/", RX_, SBX_FSBASE_HOST },
+	{ "/etc/passwd", R_, SBX_FSBASE_HOST }, { "/etc/group", R_, SBX_FSBASE_HOST },
+	{ "/etc/hosts", R_, SBX_FSBASE_HOST }, { "/etc/resolv.conf", R_, SBX_FSBASE_HOST },
+	{ "/etc/nsswitch.conf", R_, SBX_FSBASE_HOST }, { "/etc/ld.so.cache", R_, SBX_FSBASE_HOST },
+	{ "/etc/ld.so.conf", R_, SBX_FSBASE_HOST }, { "/etc/ld.so.conf.d/", R_, SBX_FSBASE_HOST },
+	{ "/etc/localtime", R_, SBX_FSBASE_HOST }, { "/etc/ssl/", R_, SBX_FSBASE_HOST },
+	{ "/etc/ca-certificates/", R_, SBX_FSBASE_HOST },
+	{ "/etc/alternatives/", R_, SBX_FSBASE_HOST }, { "/etc/host.conf", R_, SBX_FSBASE_HOST },
+	{ "/etc/gai.conf", R_, SBX_FSBASE_HOST }, { "/etc/mime.types", R_, SBX_FSBASE_HOST },
+	{ "/proc/", R_, SBX_FSBASE_PROC },
+	{ "/dev/null", RW_, SBX_FSBASE_DEVICE }, { "/dev/zero", R_, SBX_FSBASE_DEVICE },
+	{ "/dev/full", RW_, SBX_FSBASE_DEVICE }, { "/dev/random", R_, SBX_FSBASE_DEVICE },
+	{ "/dev/urandom", R_, SBX_FSBASE_DEVICE }, { "/dev/tty", RW_, SBX_FSBASE_DEVICE },
+	{ "/dev/shm/", RW_, SBX_FSBASE_TMPFS },
+	{ "/tmp/", RW_, SBX_FSBASE_TMPFS },
+};
+
+#define N_BASE (sizeof(base_table) / sizeof(base_table[0]))
+
+_Static_assert(N_BASE <= sizeof(((struct sbx_fsplan *)0)->view) / sizeof(const void *),
+	       "the plan's view holds the whole base table");
+
+const struct sbx_fsbase *sbx_fsbase_table(size_t *ret_n)
+{
+	*ret_n = N_BASE;
+	return base_table;
+}
 
 static uint32_t mode_access(enum sbx_fs_mode m)
 {
 	switch (m) {
-	case SBX_FS_READ_ONLY: return SBX_FACC_R | SBX_FACC_X;
+	case SBX_FS_READ_ONLY: return RX_;
 	case SBX_FS_READ_WRITE:
-	case SBX_FS_FULL: return SBX_FACC_R | SBX_FACC_W | SBX_FACC_X;
+	case SBX_FS_FULL: return RWX_;
 	default: return 0;
 	}
 }
 
-static void set_rule(struct sbx_fsrule *r, const char *path, uint32_t access, uint32_t idx,
-		     uint32_t flags)
+/* ---- the normalised rules ------------------------------------------------ */
+
+static void set_rule(struct sbx_fsplan_rule *r, const char *path, uint32_t access, uint32_t idx,
+		     enum sbx_fsplan_origin origin)
 {
 	size_t len = strlen(path);
 
+	memset(r, 0, sizeof(*r));
 	if (len >= sizeof(r->path))
 		len = sizeof(r->path) - 1;	/* validation refuses these earlier */
 	memcpy(r->path, path, len);
-	r->path[len] = 0;
 	r->len = (uint16_t)len;
 	r->dir = len > 0 && path[len - 1] == '/';
 	r->access = access;
 	r->rule = idx;
-	r->flags = flags;
+	r->origin = origin;
+	r->flags = origin == SBX_FSPLAN_EXEC ? SBX_PRF_EXEC_LIST : 0;
+	r->cover = -1;
 }
 
-/* fs mode "none" still lets a program run: it may read and execute the
- * system directories and read the few /etc files the process provider's view
- * holds, and use /tmp, /dev/shm, the harmless device nodes and /proc. The
- * profile's own rules on the same paths take precedence. */
-static const struct {
-	const char *path;
-	uint32_t access;
-} base_view[] = {
-	{ "/usr/", SBX_FACC_R | SBX_FACC_X }, { "/bin/", SBX_FACC_R | SBX_FACC_X },
-	{ "/sbin/", SBX_FACC_R | SBX_FACC_X }, { "/lib/", SBX_FACC_R | SBX_FACC_X },
-	{ "/lib32/", SBX_FACC_R | SBX_FACC_X }, { "/lib64/", SBX_FACC_R | SBX_FACC_X },
-	{ "/libx32/", SBX_FACC_R | SBX_FACC_X },
-	{ "/etc/passwd", SBX_FACC_R }, { "/etc/group", SBX_FACC_R }, { "/etc/hosts", SBX_FACC_R },
-	{ "/etc/resolv.conf", SBX_FACC_R }, { "/etc/nsswitch.conf", SBX_FACC_R },
-	{ "/etc/ld.so.cache", SBX_FACC_R }, { "/etc/ld.so.conf", SBX_FACC_R },
-	{ "/etc/ld.so.conf.d/", SBX_FACC_R }, { "/etc/localtime", SBX_FACC_R },
-	{ "/etc/ssl/", SBX_FACC_R }, { "/etc/ca-certificates/", SBX_FACC_R },
-	{ "/etc/alternatives/", SBX_FACC_R }, { "/etc/host.conf", SBX_FACC_R },
-	{ "/etc/gai.conf", SBX_FACC_R }, { "/etc/mime.types", SBX_FACC_R },
-	{ "/tmp/", SBX_FACC_R | SBX_FACC_W }, { "/dev/shm/", SBX_FACC_R | SBX_FACC_W },
-	{ "/dev/null", SBX_FACC_R | SBX_FACC_W }, { "/dev/zero", SBX_FACC_R },
-	{ "/dev/full", SBX_FACC_R | SBX_FACC_W }, { "/dev/random", SBX_FACC_R },
-	{ "/dev/urandom", SBX_FACC_R }, { "/dev/tty", SBX_FACC_R | SBX_FACC_W },
-	{ "/proc/", SBX_FACC_R },
-};
+static bool is_exec(const struct sbx_fsplan_rule *r)
+{
+	return r->flags & SBX_PRF_EXEC_LIST;
+}
 
-#define N_BASE (sizeof(base_view) / sizeof(base_view[0]))
+/* Rules before exec entries; shorter paths first (a mount view binds in this
+ * order, so the longer rule is mounted over the shorter and wins); the
+ * profile's own rule before a base entry of the same path. */
+static int cmp_rule(const void *a, const void *b)
+{
+	const struct sbx_fsplan_rule *x = a, *y = b;
+	int c;
 
-static bool has_rule_for(const struct sbx_profile *p, const char *path)
+	if (is_exec(x) != is_exec(y))
+		return is_exec(x) ? 1 : -1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	c = strcmp(x->path, y->path);
+	if (c)
+		return c;
+	return x->origin < y->origin ? -1 : x->origin > y->origin;
+}
+
+static bool matches(const struct sbx_fsplan_rule *r, const char *path)
+{
+	if (r->dir)
+		return !strncmp(path, r->path, r->len);
+	return !strcmp(path, r->path);
+}
+
+/* The longest rule matching path among the exec entries or the others, of
+ * fewer than max_len bytes; -1: none. The one longest match of sbx: the
+ * decision, the covers and the view's checks all come from here. A file rule
+ * counts one byte more, like its NUL in the LPM key. */
+static int longest(const struct sbx_fsplan *pl, const char *path, bool exec_list, size_t max_len)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct sbx_fsplan_rule *r = &pl->rules[i];
+
+		if (is_exec(r) != exec_list || r->len >= max_len || !matches(r, path))
+			continue;
+		if (best < 0 || r->len + !r->dir > pl->rules[best].len + !pl->rules[best].dir)
+			best = (int)i;
+	}
+	return best;
+}
+
+void sbx_fsplan_normalise(struct sbx_fsplan *pl)
+{
+	size_t n = 0;
+
+	if (pl->n)
+		qsort(pl->rules, pl->n, sizeof(pl->rules[0]), cmp_rule);
+	for (size_t i = 0; i < pl->n; i++) {
+		if (n && is_exec(&pl->rules[n - 1]) == is_exec(&pl->rules[i]) &&
+		    !strcmp(pl->rules[n - 1].path, pl->rules[i].path))
+			continue;	/* the same path once: the first (the profile's) stays */
+		pl->rules[n++] = pl->rules[i];
+	}
+	pl->n = n;
+	pl->n_rules = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct sbx_fsplan_rule *r = &pl->rules[i];
+
+		r->cover = is_exec(r) ? longest(pl, r->path, false, SIZE_MAX)
+				      : longest(pl, r->path, false, r->len);
+		pl->n_rules += !is_exec(r);
+	}
+}
+
+static bool profile_names(const struct sbx_profile *p, const char *path)
 {
 	for (size_t i = 0; i < p->fs.n_rules; i++)
 		if (!strcmp(p->fs.rules[i].path, path))
@@ -68,81 +166,380 @@ static bool has_rule_for(const struct sbx_profile *p, const char *path)
 	return false;
 }
 
-/* What a provider's own mount view always provides (a private /tmp and
- * /dev/shm, the device nodes, a new /proc), granted whatever the mode,
- * except full. (Listing "/" itself is not: a rule "/" would cover the whole
- * tree; under Landlock the provider grants READ_DIR alone.) */
-static const struct sbx_fsgrant view_grants[] = {
-	{ "/tmp/", SBX_FACC_R | SBX_FACC_W },
-	{ "/dev/shm/", SBX_FACC_R | SBX_FACC_W }, { "/dev/null", SBX_FACC_R | SBX_FACC_W },
-	{ "/dev/zero", SBX_FACC_R }, { "/dev/full", SBX_FACC_R | SBX_FACC_W },
-	{ "/dev/random", SBX_FACC_R }, { "/dev/urandom", SBX_FACC_R },
-	{ "/dev/tty", SBX_FACC_R | SBX_FACC_W }, { "/proc/", SBX_FACC_R },
-};
-
-const struct sbx_fsgrant *sbx_fspolicy_view_grants(size_t *ret_n)
+/* Whether the base entry b is part of the rules: all of it under mode none;
+ * what a provider's view makes itself in the other modes but full. */
+static bool base_is_rule(const struct sbx_profile *p, bool view, const struct sbx_fsbase *b)
 {
-	*ret_n = sizeof(view_grants) / sizeof(view_grants[0]);
-	return view_grants;
+	if (profile_names(p, b->path))
+		return false;	/* the profile's rule replaces it */
+	if (p->fs.mode == SBX_FS_NONE)
+		return true;
+	return view && p->fs.mode != SBX_FS_FULL && b->kind != SBX_FSBASE_HOST;
 }
 
-int sbx_fspolicy_add_view(struct sbx_fspolicy *f)
+static int collect(struct sbx_fsplan *pl, const struct sbx_profile *p, bool view)
 {
-	size_t n = sizeof(view_grants) / sizeof(view_grants[0]);
-	struct sbx_fsrule *nr;
-
-	if (f->cfg.flags & SBX_FSF_FULL)
-		return 0;
-	nr = realloc(f->rules, (f->n + n) * sizeof(*nr));
-	if (!nr)
-		return -ENOMEM;
-	f->rules = nr;
-	for (size_t i = 0; i < n; i++) {
-		bool dup = false;
-
-		for (size_t j = 0; j < f->n && !dup; j++)
-			dup = !(f->rules[j].flags & SBX_PRF_EXEC_LIST) &&
-			      !strcmp(f->rules[j].path, view_grants[i].path);
-		if (!dup)
-			set_rule(&f->rules[f->n++], view_grants[i].path, view_grants[i].access,
-				 SBX_RULE_BASE, 0);
-	}
-	return 0;
-}
-
-int sbx_fspolicy_compile(const struct sbx_profile *p, struct sbx_fspolicy *ret)
-{
-	struct sbx_fspolicy f = { 0 };
 	size_t n = p->fs.n_rules + p->fs.n_exec + N_BASE;
 
-	f.cfg.mode_access = mode_access(p->fs.mode);
+	pl->mode = p->fs.mode;
+	pl->cfg.mode_access = mode_access(p->fs.mode);
 	if (p->fs.mode == SBX_FS_FULL)
-		f.cfg.flags |= SBX_FSF_FULL;
+		pl->cfg.flags |= SBX_FSF_FULL;
 	if (p->fs.n_exec)
-		f.cfg.flags |= SBX_FSF_EXEC_LIST;
-	if (n && !(f.rules = calloc(n, sizeof(*f.rules))))
+		pl->cfg.flags |= SBX_FSF_EXEC_LIST;
+	pl->rules = calloc(n, sizeof(*pl->rules));
+	if (!pl->rules)
 		return -ENOMEM;
-	for (size_t i = 0; i < p->fs.n_rules; i++)
-		set_rule(&f.rules[f.n++], p->fs.rules[i].path, p->fs.rules[i].access, (uint32_t)i, 0);
+	for (size_t i = 0; i < p->fs.n_rules; i++) {
+		set_rule(&pl->rules[pl->n], p->fs.rules[i].path, p->fs.rules[i].access, (uint32_t)i,
+			 SBX_FSPLAN_PROFILE);
+		pl->rules[pl->n++].src = &p->fs.rules[i];
+	}
 	for (size_t i = 0; i < p->fs.n_exec; i++)
-		set_rule(&f.rules[f.n++], p->fs.exec[i], SBX_FACC_R | SBX_FACC_X,
-			 (uint32_t)(p->fs.n_rules + i), SBX_PRF_EXEC_LIST);
-	for (size_t i = 0; p->fs.mode == SBX_FS_NONE && i < N_BASE; i++)
-		if (!has_rule_for(p, base_view[i].path))
-			set_rule(&f.rules[f.n++], base_view[i].path, base_view[i].access,
-				 SBX_RULE_BASE, 0);
-	*ret = f;
+		set_rule(&pl->rules[pl->n++], p->fs.exec[i], RX_, (uint32_t)(p->fs.n_rules + i),
+			 SBX_FSPLAN_EXEC);
+	for (size_t i = 0; i < N_BASE; i++)
+		if (base_is_rule(p, view, &base_table[i]))
+			set_rule(&pl->rules[pl->n++], base_table[i].path, base_table[i].access,
+				 SBX_RULE_BASE, SBX_FSPLAN_BASE);
+	sbx_fsplan_normalise(pl);
 	return 0;
 }
 
-void sbx_fspolicy_free(struct sbx_fspolicy *f)
+/* What a provider's view makes of the base table for this mode. */
+static void collect_view(struct sbx_fsplan *pl)
 {
-	free(f->rules);
-	f->rules = NULL;
-	f->n = 0;
+	for (size_t i = 0; i < N_BASE; i++) {
+		const struct sbx_fsbase *b = &base_table[i];
+
+		if (b->kind == SBX_FSBASE_HOST && pl->mode != SBX_FS_NONE)
+			continue;	/* the host's root is there */
+		if (!strcmp(b->path, "/tmp/") && pl->mode == SBX_FS_FULL)
+			continue;	/* full: the host's /tmp, as everything else */
+		pl->view[pl->n_view++] = b;
+	}
 }
 
-void sbx_fsrule_key(const struct sbx_fsrule *r, uint32_t policy_id, struct sbx_path_key *ret)
+/* ---- refusals and degraded items ----------------------------------------- */
+
+static int degrade(struct sbx_fsplan *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int degrade(struct sbx_fsplan *pl, const char *fmt, ...)
+{
+	char **nv = realloc(pl->degraded, (pl->n_degraded + 1) * sizeof(*nv));
+	va_list ap;
+	int r;
+
+	if (!nv)
+		return -ENOMEM;
+	pl->degraded = nv;
+	va_start(ap, fmt);
+	r = vasprintf(&nv[pl->n_degraded], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	pl->n_degraded++;
+	return 0;
+}
+
+static bool strict(const struct sbx_profile *p)
+{
+	return p->enforcement == SBX_ENFORCE_STRICT;
+}
+
+/* BPF LSM where it works functionally, else Landlock, else the provider's
+ * view (docs/security.md). */
+enum sbx_fsplan_backend sbx_fsplan_backend(const struct sbx_profile *p,
+					   const struct sbx_fsplan_features *ft)
+{
+	if (p->fs.mode == SBX_FS_FULL && !p->fs.n_rules && !p->fs.n_exec)
+		return SBX_FSPLAN_NONE;
+	if (ft->bpf_lsm)
+		return SBX_FSPLAN_BPF_LSM;
+	if (ft->landlock_abi > 0)
+		return SBX_FSPLAN_LANDLOCK;
+	return ft->view ? SBX_FSPLAN_VIEW : SBX_FSPLAN_UNENFORCED;
+}
+
+/* A rule that takes access away from what covers it (the mode or a profile
+ * directory rule above it) is enforced by a provider's mount view only for a
+ * path that exists when the sandbox starts and whose parents are not
+ * writable: else the workload can create it, or rename a parent away and make
+ * it again. (It looks at the host: whether the path exists.) */
+static bool is_view_gap(const struct sbx_fsplan *pl, const struct sbx_fsplan_rule *r)
+{
+	const struct sbx_fsplan_rule *c = r;
+	uint32_t cover = pl->cfg.mode_access;
+
+	while (c->cover >= 0) {
+		c = &pl->rules[c->cover];
+		if (c->origin == SBX_FSPLAN_PROFILE) {
+			cover = c->access;
+			break;
+		}
+	}
+	if (!(cover & ~r->access))
+		return false;	/* grants only: Landlock expresses it */
+	/* the view masks it, nothing can recreate it */
+	return access(r->path, F_OK) < 0 || (cover & SBX_FACC_W);
+}
+
+/* The first rule of the file the view cannot enforce, or NULL. */
+static const struct sbx_fsplan_rule *view_gap(const struct sbx_fsplan *pl)
+{
+	const struct sbx_fsplan_rule *first = NULL;
+
+	for (size_t i = 0; i < pl->n_rules; i++) {
+		const struct sbx_fsplan_rule *r = &pl->rules[i];
+
+		if (r->origin == SBX_FSPLAN_PROFILE && (!first || r->rule < first->rule) &&
+		    is_view_gap(pl, r))
+			first = r;
+	}
+	return first;
+}
+
+static int check_view_gap(struct sbx_fsplan *pl, const struct sbx_profile *p, char *why, size_t len)
+{
+	const struct sbx_fsplan_rule *g = view_gap(pl);
+	const struct sbx_srcpos *pos;
+
+	if (!g)
+		return 0;
+	pos = &g->src->pos;
+	if (strict(p)) {
+		snprintf(why, len, "profile '%s': fs rule '%s' (%s:%u:%u) takes access away below a "
+			 "writable or missing path: Landlock can only add access and the mount view "
+			 "cannot hold it (BPF LSM can); enforcement = \"best-effort\" would run "
+			 "without it", p->name, g->path, pos->file, pos->line, pos->col);
+		return -EOPNOTSUPP;
+	}
+	return degrade(pl, "fs rule '%s' (%s:%u:%u): enforced by the mount view only while the path "
+		       "exists and its parents stay in place", g->path, pos->file, pos->line, pos->col);
+}
+
+/* ---- the Landlock ruleset ------------------------------------------------ */
+
+/* The order of the file: fs.rules, fs.exec, then the base view. */
+static int cmp_file_order(const void *a, const void *b, void *ctx)
+{
+	const struct sbx_fsplan *pl = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	uint32_t rx = pl->rules[x].rule, ry = pl->rules[y].rule;
+
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static void landlock_rule(const struct sbx_fsplan_rule *r, int cover, struct sbx_landlock_rule *ret)
+{
+	*ret = (struct sbx_landlock_rule){ .path = r->path, .access = r->access, .rule = r->rule,
+					   .exec_list = is_exec(r), .cover = cover };
+	if (r->src) {
+		ret->file = r->src->pos.file;
+		ret->line = r->src->pos.line;
+		ret->col = r->src->pos.col;
+	}
+}
+
+/* In the order of the file, so that a refusal names the first rule written
+ * that Landlock cannot express (the covers follow the reordering). */
+int sbx_fsplan_to_landlock(const struct sbx_fsplan *pl, struct sbx_landlock_policy *ret)
+{
+	size_t n = pl->n ? pl->n : 1;
+	struct sbx_landlock_rule *v = calloc(n, sizeof(*v));
+	size_t *order = calloc(n, sizeof(*order)), *at = calloc(n, sizeof(*at));
+
+	if (!v || !order || !at) {
+		free(v);
+		free(order);
+		free(at);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < pl->n; i++)
+		order[i] = i;
+	qsort_r(order, pl->n, sizeof(*order), cmp_file_order, (void *)pl);
+	for (size_t k = 0; k < pl->n; k++)
+		at[order[k]] = k;
+	for (size_t k = 0; k < pl->n; k++) {
+		const struct sbx_fsplan_rule *r = &pl->rules[order[k]];
+
+		landlock_rule(r, r->cover < 0 ? -1 : (int)at[r->cover], &v[k]);
+	}
+	free(order);
+	free(at);
+	*ret = (struct sbx_landlock_policy){ .mode_access = pl->cfg.mode_access,
+					     .full = pl->cfg.flags & SBX_FSF_FULL,
+					     .exec_list = pl->cfg.flags & SBX_FSF_EXEC_LIST,
+					     .rules = v, .n = pl->n };
+	return 0;
+}
+
+/* The workload's ruleset: the fs policy when Landlock is the backend,
+ * scoping always. A provider's mount view already enforces what Landlock
+ * cannot express (masks, read-only and noexec binds), so with a view only the
+ * grants matter (and what the view cannot hold, view_gap); without one an
+ * inexpressible rule is refused under strict and listed under best-effort. */
+static int plan_landlock(struct sbx_fsplan *pl, const struct sbx_profile *p,
+			 const struct sbx_fsplan_features *ft, char *why, size_t len)
+{
+	bool best_effort = ft->view || !strict(p);
+	struct sbx_landlock_policy f;
+	char **un = NULL, lwhy[1024] = "";
+	size_t n = 0;
+	int r;
+
+	if (pl->backend != SBX_FSPLAN_LANDLOCK)
+		return sbx_landlock_plan(NULL, ft->landlock_abi, &pl->ll, why, len, NULL, NULL);
+	if (ft->view && (r = check_view_gap(pl, p, why, len)) < 0)
+		return r;
+	r = sbx_fsplan_to_landlock(pl, &f);
+	if (r < 0)
+		return r;
+	r = sbx_landlock_plan(&f, ft->landlock_abi, &pl->ll, lwhy, sizeof(lwhy),
+			      best_effort ? &un : NULL, &n);
+	free((void *)f.rules);
+	if (r < 0) {
+		snprintf(why, len, "profile '%s': %s", p->name, lwhy);
+		return r;
+	}
+	for (size_t i = 0; i < n && !ft->view && r == 0; i++)
+		r = degrade(pl, "%s", un[i]);
+	sbx_landlock_strv_free(un, n);
+	/* listing directories from "/" down: Landlock's READ_DIR covers the
+	 * tree, and in the view only what it holds is there to list */
+	if (ft->view && r == 0 && p->fs.mode != SBX_FS_FULL)
+		r = sbx_landlock_plan_grant_rights(&pl->ll, "/", LANDLOCK_ACCESS_FS_READ_DIR);
+	return r;
+}
+
+/* ---- the plan -------------------------------------------------------------- */
+
+int sbx_fsplan_make(const struct sbx_profile *p, const struct sbx_fsplan_features *ft,
+		    struct sbx_fsplan *ret, char *why, size_t len)
+{
+	struct sbx_fsplan pl = { 0 };
+	int r;
+
+	if (len)
+		why[0] = 0;
+	r = collect(&pl, p, ft->view);
+	pl.backend = sbx_fsplan_backend(p, ft);
+	if (pl.backend == SBX_FSPLAN_BPF_LSM)
+		pl.cfg.flags |= SBX_FSF_ENFORCE;
+	if (!r)
+		r = plan_landlock(&pl, p, ft, why, len);
+	if (r < 0) {
+		if (len && !why[0])
+			snprintf(why, len, "filesystem plan: %s", strerror(-r));
+		sbx_fsplan_free(&pl);
+		return r;
+	}
+	collect_view(&pl);
+	*ret = pl;
+	return 0;
+}
+
+void sbx_fsplan_free(struct sbx_fsplan *pl)
+{
+	if (!pl)
+		return;
+	free(pl->rules);
+	sbx_landlock_strv_free(pl->degraded, pl->n_degraded);
+	sbx_landlock_plan_free(&pl->ll);
+	*pl = (struct sbx_fsplan){ 0 };
+}
+
+int sbx_fsplan_copy(const struct sbx_fsplan *src, struct sbx_fsplan *ret)
+{
+	struct sbx_fsplan c = *src;
+
+	c.rules = calloc(src->n + 1, sizeof(*c.rules));
+	if (!c.rules)
+		return -ENOMEM;
+	if (src->n)
+		memcpy(c.rules, src->rules, src->n * sizeof(*c.rules));
+	c.degraded = NULL;
+	c.n_degraded = 0;
+	c.ll = (struct sbx_landlock_plan){ 0 };
+	*ret = c;
+	return 0;
+}
+
+int sbx_fsplan_add_grant(struct sbx_fsplan *pl, const char *path, uint32_t access)
+{
+	struct sbx_fsplan_rule *nv;
+	size_t len = strlen(path);
+
+	if (!len || path[0] != '/' || len >= SBX_MAX_PATH_LEN)
+		return -EINVAL;
+	nv = realloc(pl->rules, (pl->n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	pl->rules = nv;
+	set_rule(&nv[pl->n++], path, access, SBX_RULE_NONE, SBX_FSPLAN_PROVIDER);
+	sbx_fsplan_normalise(pl);
+	return 0;
+}
+
+void sbx_fsplan_mount_path(const char *path, char *out, size_t len)
+{
+	size_t n;
+
+	snprintf(out, len, "%s", path);
+	n = strlen(out);
+	if (n > 1 && out[n - 1] == '/')
+		out[n - 1] = 0;
+}
+
+static bool under(const char *path, const char *dir, size_t n)
+{
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == 0);
+}
+
+bool sbx_fsplan_view_allows(const struct sbx_fsplan *pl, const char *path, uint32_t access)
+{
+	int r;
+
+	if (pl->mode == SBX_FS_FULL)
+		return true;
+	r = longest(pl, path, false, SIZE_MAX);
+	return ((r >= 0 ? pl->rules[r].access : pl->cfg.mode_access) & access) == access;
+}
+
+bool sbx_fsplan_view_shows(const struct sbx_fsplan *pl, const char *path)
+{
+	if (pl->mode == SBX_FS_FULL)
+		return true;
+	if (pl->mode != SBX_FS_NONE)
+		return !under(path, "/tmp", 4) && !under(path, "/proc", 5) && !under(path, "/dev", 4);
+	for (size_t i = 0; i < pl->n_view; i++) {
+		const struct sbx_fsbase *b = pl->view[i];
+		size_t n = strlen(b->path);
+
+		if (b->kind != SBX_FSBASE_HOST)
+			continue;
+		if (b->path[n - 1] == '/' ? under(path, b->path, n - 1) : !strcmp(path, b->path))
+			return true;
+	}
+	return false;
+}
+
+const struct sbx_fsplan_rule *sbx_fsplan_next_grant(const struct sbx_fsplan *pl,
+						    const struct sbx_fsplan_rule *prev,
+						    uint32_t access)
+{
+	size_t i = prev ? (size_t)(prev - pl->rules) + 1 : 0;
+
+	for (; i < pl->n_rules; i++)
+		if (pl->rules[i].origin == SBX_FSPLAN_PROFILE && (pl->rules[i].access & access))
+			return &pl->rules[i];
+	return NULL;
+}
+
+/* ---- the BPF LSM side: map keys, and the decision it makes ----------------- */
+
+void sbx_fsplan_key(const struct sbx_fsplan_rule *r, uint32_t policy_id, struct sbx_path_key *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	memcpy(ret->path, r->path, r->len);
@@ -151,51 +548,27 @@ void sbx_fsrule_key(const struct sbx_fsrule *r, uint32_t policy_id, struct sbx_p
 	ret->policy_id = htonl(policy_id);
 }
 
-static bool matches(const struct sbx_fsrule *r, const char *path)
+bool sbx_fsplan_decide(const struct sbx_fsplan *pl, const char *path, uint32_t access,
+		       uint32_t *ret_rule)
 {
-	if (r->dir)
-		return !strncmp(path, r->path, r->len);
-	return !strcmp(path, r->path);
-}
-
-/* Longest matching rule among those with (or without) the exec-list flag. */
-static const struct sbx_fsrule *longest(const struct sbx_fspolicy *f, const char *path, bool exec_list)
-{
-	const struct sbx_fsrule *best = NULL;
-
-	for (size_t i = 0; i < f->n; i++) {
-		const struct sbx_fsrule *r = &f->rules[i];
-
-		if (!!(r->flags & SBX_PRF_EXEC_LIST) != exec_list || !matches(r, path))
-			continue;
-		if (!best || r->len + !r->dir > best->len + !best->dir)
-			best = r;
-	}
-	return best;
-}
-
-bool sbx_fspolicy_decide(const struct sbx_fspolicy *f, const char *path, uint32_t access,
-			 uint32_t *ret_rule)
-{
-	const struct sbx_fsrule *r;
+	int r, x;
 	uint32_t allowed;
 
 	*ret_rule = SBX_RULE_DEFAULT;
-	if (f->cfg.flags & SBX_FSF_FULL)
+	if (pl->cfg.flags & SBX_FSF_FULL)
 		return true;
-	r = longest(f, path, false);
-	allowed = r ? r->access : f->cfg.mode_access;
-	if (r)
-		*ret_rule = r->rule;
-	if ((access & SBX_FACC_X) && (f->cfg.flags & SBX_FSF_EXEC_LIST)) {
-		const struct sbx_fsrule *x = longest(f, path, true);
-
-		if (!x)
+	r = longest(pl, path, false, SIZE_MAX);
+	allowed = r >= 0 ? pl->rules[r].access : pl->cfg.mode_access;
+	if (r >= 0)
+		*ret_rule = pl->rules[r].rule;
+	if ((access & SBX_FACC_X) && (pl->cfg.flags & SBX_FSF_EXEC_LIST)) {
+		x = longest(pl, path, true, SIZE_MAX);
+		if (x < 0)
 			return false;
 		/* the exec list grants execution; reading the file still follows the rules */
 		allowed |= SBX_FACC_X;
-		if (!r)
-			*ret_rule = x->rule;
+		if (r < 0)
+			*ret_rule = pl->rules[x].rule;
 	}
 	return (access & ~allowed) == 0;
 }

@@ -19,8 +19,7 @@
 #include "core/audit.h"
 #include "core/bpfload.h"
 #include "core/enforce.h"
-#include "kernel/landlock.h"
-#include <linux/landlock.h>
+#include "core/fsplan.h"
 #include "kernel/limits.h"
 #include "kernel/features.h"
 #include "core/run.h"
@@ -39,8 +38,8 @@ struct run_state {
 	bool have_sb;
 	struct sbx_limits lim;
 	bool have_lim;
-	int fs_backend;			/* enum sbx_fs_backend_abi, 0 = none needed */
-	struct sbx_landlock_plan ll;	/* what the workload applies before exec */
+	struct sbx_fsplan fs;		/* backend, rules, view, Landlock ruleset */
+	bool have_fs;
 	int watchdog_fd;		/* write end held while sbx lives; -1 = none */
 	struct sbx_audit_ctx actx;
 	struct ring_buffer *rb;
@@ -213,115 +212,37 @@ static int note_degraded(struct run_state *s, const char *fmt, ...)
 	return 0;
 }
 
-static bool fs_policy_needed(const struct sbx_profile *p)
+/* What the host and the provider offer the filesystem plan. */
+static void fs_features(const struct run_state *s, struct sbx_fsplan_features *ret)
 {
-	return p->fs.mode != SBX_FS_FULL || p->fs.n_rules || p->fs.n_exec;
+	const struct sbx_provider *pv = s->o->provider;
+
+	*ret = (struct sbx_fsplan_features){
+		.bpf_lsm = s->bpf.cfg.flags & SBX_CFGF_BPF_LSM,
+		.landlock_abi = sbx_landlock_abi(),
+		.view = pv->level >= SBX_ISO_PROCESS,	/* providers with their own view */
+		.provider = pv->name,
+	};
 }
 
-/* BPF LSM where it works functionally (probed when the programs were
- * loaded), else Landlock (docs/security.md). */
-static int pick_fs_backend(const struct run_state *s, const struct sbx_profile *p)
+/* The kernel backend as the enforcement table (core/enforce.h) knows it. */
+static int enforce_backend(enum sbx_fsplan_backend b)
 {
-	if (!fs_policy_needed(p))
-		return 0;
-	if (s->bpf.cfg.flags & SBX_CFGF_BPF_LSM)
-		return SBX_FSB_BPF_LSM;
-	return sbx_landlock_abi() > 0 ? SBX_FSB_LANDLOCK : 0;
+	return b == SBX_FSPLAN_BPF_LSM ? SBX_FSB_BPF_LSM : b == SBX_FSPLAN_LANDLOCK ? SBX_FSB_LANDLOCK : 0;
 }
 
-/* What the provider's mount view always provides stays usable under
- * Landlock (sbx_fspolicy_add_view is the BPF LSM's side of it); listing
- * directories is allowed from "/" down (Landlock's READ_DIR covers the tree:
- * in the view, only what it holds is there to list). */
-static int grant_view(struct sbx_landlock_plan *pl, const struct sbx_profile *p)
+/* The filesystem plan (core/fsplan.h) for this profile, host and provider;
+ * what it cannot express is in its refusal or its degraded list. */
+static int plan_fs(struct run_state *s, const struct sbx_fsplan_features *ft)
 {
-	size_t n;
-	const struct sbx_fsgrant *g = sbx_fspolicy_view_grants(&n);
-	int r = 0;
+	char why[1024] = "";
+	int r = sbx_fsplan_make(s->o->profile, ft, &s->fs, why, sizeof(why));
 
-	if (p->fs.mode == SBX_FS_FULL)
-		return 0;
-	for (size_t i = 0; i < n && !r; i++)
-		r = sbx_landlock_plan_grant(pl, g[i].path, g[i].access);
-	if (!r)
-		r = sbx_landlock_plan_grant_rights(pl, "/", LANDLOCK_ACCESS_FS_READ_DIR);
-	return r;
-}
-
-/* A rule that takes access away from what covers it (the mode or a directory
- * rule above it) is enforced by a provider's mount view only for a path that
- * exists when the sandbox starts and whose parents are not writable: else the
- * workload can create it, or rename a parent away and make it again. Returns
- * the first rule the view cannot enforce, or NULL. */
-static const struct sbx_fs_rule *view_gap(const struct sbx_profile *p)
-{
-	uint32_t mode = p->fs.mode == SBX_FS_READ_ONLY ? SBX_ACC_R | SBX_ACC_X :
-			p->fs.mode == SBX_FS_NONE ? 0 : SBX_ACC_R | SBX_ACC_W | SBX_ACC_X;
-
-	for (size_t i = 0; i < p->fs.n_rules; i++) {
-		const struct sbx_fs_rule *r = &p->fs.rules[i];
-		uint32_t cover = mode;
-		size_t best = 0;
-
-		for (size_t j = 0; j < p->fs.n_rules; j++) {
-			const struct sbx_fs_rule *a = &p->fs.rules[j];
-			size_t n = strlen(a->path);
-
-			if (j != i && a->dir && n > best && n < strlen(r->path) &&
-			    !strncmp(r->path, a->path, n)) {
-				best = n;
-				cover = a->access;
-			}
-		}
-		if (!(cover & ~r->access))
-			continue;	/* grants only: Landlock expresses it */
-		if (access(r->path, F_OK) == 0 && !(cover & SBX_ACC_W))
-			continue;	/* the view masks it, nothing can recreate it */
-		return r;
-	}
-	return NULL;
-}
-
-/* The Landlock ruleset of the workload: the fs policy when Landlock is its
- * backend, scoping always. The process provider's mount view already
- * enforces what Landlock cannot express (deny masks, read-only and noexec
- * binds), so there only the grants matter; elsewhere an inexpressible rule is
- * refused under strict and reported under best-effort. */
-static int plan_landlock(struct run_state *s)
-{
-	const struct sbx_profile *p = s->o->profile;
-	bool view = s->o->provider->level >= SBX_ISO_PROCESS;	/* providers with their own view */
-	struct sbx_profile grants = *p;
-	char why[1024] = "", **un = NULL;
-	size_t n = 0;
-	int r;
-
-	if (s->fs_backend != SBX_FSB_LANDLOCK)
-		return sbx_landlock_plan(NULL, sbx_landlock_abi(), &s->ll, why, sizeof(why), NULL, NULL);
-	if (view) {
-		const struct sbx_fs_rule *g = view_gap(p);
-
-		if (g && p->enforcement == SBX_ENFORCE_STRICT)
-			return fail(s, -EOPNOTSUPP, "profile '%s': fs rule '%s' (%s:%u:%u) takes access "
-				    "away below a writable or missing path: Landlock can only add "
-				    "access and the mount view cannot hold it (BPF LSM can); "
-				    "enforcement = \"best-effort\" would run without it", p->name,
-				    g->path, g->pos.file, g->pos.line, g->pos.col);
-		if (g && note_degraded(s, "fs rule '%s' (%s:%u:%u): enforced by the mount view only "
-				       "while the path exists and its parents stay in place", g->path,
-				       g->pos.file, g->pos.line, g->pos.col) < 0)
-			return -ENOMEM;
-		grants.enforcement = SBX_ENFORCE_BEST_EFFORT;	/* the view narrows the rest */
-	}
-	r = sbx_landlock_plan_profile(&grants, sbx_landlock_abi(), &s->ll, why, sizeof(why),
-				      grants.enforcement == SBX_ENFORCE_BEST_EFFORT ? &un : NULL, &n);
 	if (r < 0)
-		return fail(s, r, "profile '%s': %s", p->name, why);
-	for (size_t i = 0; i < n && !view && r == 0; i++)
-		r = note_degraded(s, "%s", un[i]);
-	sbx_landlock_strv_free(un, n);
-	if (view && r == 0)
-		r = grant_view(&s->ll, p);
+		return fail(s, r, "%s", why);
+	s->have_fs = true;
+	for (size_t i = 0; i < s->fs.n_degraded && r == 0; i++)
+		r = note_degraded(s, "%s", s->fs.degraded[i]);
 	return r;
 }
 
@@ -333,6 +254,7 @@ static int check_enforceable(struct run_state *s)
 	const struct sbx_provider *pv = s->o->provider;
 	struct sbx_enforce_report rep;
 	struct sbx_enforce_features f;
+	struct sbx_fsplan_features ft;
 	char why[512] = "";
 	int r;
 
@@ -341,8 +263,8 @@ static int check_enforceable(struct run_state *s)
 		return fail(s, -EPERM, "profile '%s' needs isolation '%s' but provider '%s' gives '%s'",
 			    p->name, sbx_isolation_name(p->min_isolation), pv->name,
 			    sbx_isolation_name(pv->level));
-	s->fs_backend = pick_fs_backend(s, p);
-	f = (struct sbx_enforce_features){ .fs_backend = s->fs_backend };
+	fs_features(s, &ft);
+	f = (struct sbx_enforce_features){ .fs_backend = enforce_backend(sbx_fsplan_backend(p, &ft)) };
 	r = sbx_enforceability(p, pv->name, &f, &rep, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "%s", why);
@@ -352,7 +274,7 @@ static int check_enforceable(struct run_state *s)
 	sbx_enforce_report_free(&rep);
 	for (size_t i = 0; i < s->rs.n_unenforced && r == 0; i++)
 		r = note_degraded(s, "network entry %s", s->rs.unenforced[i]);
-	return r < 0 ? r : plan_landlock(s);
+	return r < 0 ? r : plan_fs(s, &ft);
 }
 
 /* cgroup limits for every provider; what no controller here can enforce is
@@ -413,7 +335,7 @@ static int setup(struct run_state *s)
 	if (r < 0)
 		return fail(s, r, "BPF setup: %s", why);
 	s->have_bpf = true;
-	r = check_enforceable(s);	/* needs sbx_config: which fs backend */
+	r = check_enforceable(s);	/* needs sbx_config: BPF LSM or not */
 	if (r < 0)
 		return r;
 	r = sbx_sandbox_create(&s->bpf, p, &s->rs, &s->sb, why, sizeof(why));
@@ -424,11 +346,10 @@ static int setup(struct run_state *s)
 	r = setup_limits(s);
 	if (r < 0)
 		return r;
-	r = sbx_sandbox_set_fs(&s->sb, p, s->fs_backend == SBX_FSB_BPF_LSM,
-			       s->o->provider->level >= SBX_ISO_PROCESS);
+	r = sbx_sandbox_set_fs(&s->sb, &s->fs);
 	if (r < 0)
 		return fail(s, r, "write the filesystem policy maps: %s", strerror(-r));
-	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p, .fs = &s->sb.fs,
+	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p, .fs = &s->fs,
 					  .mono_to_real_ns = sbx_audit_clock_offset(),
 					  .provider = s->o->provider->name, .degraded = s->res->degraded,
 					  .n_degraded = s->res->n_degraded };
@@ -550,7 +471,8 @@ static int spawn(struct run_state *s)
 				.run_dir = s->bpf.paths.run_dir, .slot = s->sb.slot, .started = on_started, .started_ctx = s,
 				.refused = &refused, .policy_flags = &policy_flags,
 				.child_setup = child_setup, .child_setup_ctx = s,
-				.landlock = &s->ll, .fs_backend = s->fs_backend };
+				.landlock = &s->fs.ll, .fs = &s->fs,
+				.fs_backend = enforce_backend(s->fs.backend) };
 	char why[1024] = "";
 	int r;
 
@@ -699,7 +621,8 @@ static void teardown(struct run_state *s, sigset_t *old)
 	if (s->have_bpf)
 		sbx_bpf_close(&s->bpf);
 	sbx_resolved_free(&s->rs);
-	sbx_landlock_plan_free(&s->ll);
+	if (s->have_fs)
+		sbx_fsplan_free(&s->fs);
 	for (int i = 0; i < s->n_sinks; i++)
 		close(s->sinks[i]);
 	if (s->sigfd >= 0)

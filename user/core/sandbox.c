@@ -206,37 +206,30 @@ int sbx_sandbox_add_policy_flags(struct sbx_sandbox *sb, uint32_t flags)
 	return 0;
 }
 
-static int fs_update(int fd, const struct sbx_fsrule *r, uint32_t policy_id, bool del)
+static int fs_update(int fd, const struct sbx_fsplan_rule *r, uint32_t policy_id, bool del)
 {
 	struct sbx_path_rule v = { .access = r->access, .rule = r->rule, .flags = r->flags };
 	struct sbx_path_key k;
 
-	sbx_fsrule_key(r, policy_id, &k);
+	sbx_fsplan_key(r, policy_id, &k);
 	if (del)
 		return bpf_map_delete_elem(fd, &k) ? -errno : 0;
 	return bpf_map_update_elem(fd, &k, &v, 0) ? -errno : 0;
 }
 
-int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_profile *p, bool enforce,
-		       bool view)
+static int fs_map(const struct sbx_sandbox *sb, const struct sbx_fsplan_rule *r)
 {
-	struct sbx_bpf *b = sb->bpf;
-	int r = sbx_fspolicy_compile(p, &sb->fs);
+	return r->flags & SBX_PRF_EXEC_LIST ? sb->bpf->execs_fd : sb->bpf->paths_fd;
+}
 
-	if (r < 0)
-		return r;
-	sb->have_fs = true;
-	if (view && (r = sbx_fspolicy_add_view(&sb->fs)) < 0)
-		return r;
-	if (enforce)
-		sb->fs.cfg.flags |= SBX_FSF_ENFORCE;
-	for (size_t i = 0; i < sb->fs.n && !r; i++) {
-		const struct sbx_fsrule *ru = &sb->fs.rules[i];
+int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_fsplan *pl)
+{
+	int r = 0;
 
-		r = fs_update(ru->flags & SBX_PRF_EXEC_LIST ? b->execs_fd : b->paths_fd, ru,
-			      sb->policy_id, false);
-	}
-	if (!r && bpf_map_update_elem(b->fscfg_fd, &sb->policy_id, &sb->fs.cfg, 0))
+	sb->fs = pl;
+	for (size_t i = 0; i < pl->n && !r; i++)
+		r = fs_update(fs_map(sb, &pl->rules[i]), &pl->rules[i], sb->policy_id, false);
+	if (!r && bpf_map_update_elem(sb->bpf->fscfg_fd, &sb->policy_id, &pl->cfg, 0))
 		r = -errno;
 	return r;
 }
@@ -244,16 +237,14 @@ int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_profile *p, bool
 static void clear_fs(struct sbx_sandbox *sb)
 {
 	struct sbx_fs_cfg none = { 0 };
-	struct sbx_bpf *b = sb->bpf;
+	const struct sbx_fsplan *pl = sb->fs;
 
-	if (!sb->have_fs)
+	if (!pl)
 		return;
-	bpf_map_update_elem(b->fscfg_fd, &sb->policy_id, &none, 0);
-	for (size_t i = 0; i < sb->fs.n; i++)
-		fs_update(sb->fs.rules[i].flags & SBX_PRF_EXEC_LIST ? b->execs_fd : b->paths_fd,
-			  &sb->fs.rules[i], sb->policy_id, true);
-	sbx_fspolicy_free(&sb->fs);
-	sb->have_fs = false;
+	bpf_map_update_elem(sb->bpf->fscfg_fd, &sb->policy_id, &none, 0);
+	for (size_t i = 0; i < pl->n; i++)
+		fs_update(fs_map(sb, &pl->rules[i]), &pl->rules[i], sb->policy_id, true);
+	sb->fs = NULL;
 }
 
 static void clear_policy(struct sbx_sandbox *sb)

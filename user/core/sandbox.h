@@ -31,8 +31,7 @@ struct sbx_sandbox {
 	uint64_t cgroup_id;
 	int ring_fd;
 	struct sbx_compiled comp;
-	struct sbx_fspolicy fs;
-	bool have_fs;
+	const struct sbx_fsplan *fs;	/* whose map entries are written (the caller's) */
 	bool have_slot, have_policy, have_cgroup, active;
 };
 
@@ -53,11 +52,10 @@ int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 /* What the provider's seccomp filter refuses, for the syscall audit. */
 int sbx_sandbox_set_syscalls(struct sbx_sandbox *sb, const struct sbx_syscall_set *set);
 
-/* Writes the fs policy maps; enforce = the BPF LSM programs apply it (else
- * another backend does, and the kernel side only audits); view = the
- * provider builds its own mount view (sbx_fspolicy_add_view). */
-int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_profile *p, bool enforce,
-		       bool view);
+/* Writes the fs policy maps from the plan's rules; the BPF LSM programs
+ * enforce them when the plan's cfg says SBX_FSF_ENFORCE (else another backend
+ * does, and the kernel side only audits). pl must outlive the sandbox. */
+int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_fsplan *pl);
 
 /* Flags a provider adds to the policy before the workload starts. */
 int sbx_sandbox_add_policy_flags(struct sbx_sandbox *sb, uint32_t flags);

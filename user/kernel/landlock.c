@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kernel/landlock.h"
+#include "policy.h"
 
 /* The access rights by value: <linux/landlock.h> of older distributions
  * lacks the later ones, and the values are ABI. */
@@ -85,15 +86,13 @@ uint64_t sbx_landlock_rights(uint32_t access, int abi)
 /* ---- planning ---------------------------------------------------------- */
 
 struct plan_ctx {
-	const struct sbx_fspolicy *f;
-	const struct sbx_profile *p;	/* for positions; may be NULL */
+	const struct sbx_landlock_policy *f;
 	int abi;
 	bool strict;
 	char *why;
 	size_t len;
 	char **un;
 	size_t n_un;
-	bool exec_list;
 	uint32_t base;			/* fs.mode's access as Landlock grants it on "/" */
 	struct sbx_landlock_plan pl;
 };
@@ -102,7 +101,7 @@ struct plan_ctx {
  * from the list alone, so rules and mode grant no EXECUTE. */
 static uint32_t eff(const struct plan_ctx *c, uint32_t access)
 {
-	return access & (c->exec_list ? (SBX_FACC_R | SBX_FACC_W) : FACC_ALL);
+	return access & (c->f->exec_list ? (SBX_FACC_R | SBX_FACC_W) : FACC_ALL);
 }
 
 static const char *mode_name(uint32_t mode_access)
@@ -112,27 +111,18 @@ static const char *mode_name(uint32_t mode_access)
 	return mode_access ? "read-only" : "none";
 }
 
-static void acc_str(uint32_t a, char buf[8])
-{
-	sbx_access_str(a, buf);
-}
-
 /* "fs rule '/etc/shadow' deny (policy.toml:12:5)" / "fs.exec entry '/usr/bin/'" */
-static void rule_name(const struct plan_ctx *c, const struct sbx_fsrule *r, char *buf, size_t len)
+static void rule_name(const struct sbx_landlock_rule *r, char *buf, size_t len)
 {
-	const struct sbx_fs_rule *src = NULL;
 	char a[8];
 
-	if (r->flags & SBX_PRF_EXEC_LIST) {
+	if (r->exec_list) {
 		snprintf(buf, len, "fs.exec entry '%s'", r->path);
 		return;
 	}
-	if (c->p && r->rule < c->p->fs.n_rules)
-		src = &c->p->fs.rules[r->rule];
-	acc_str(r->access, a);
-	if (src && src->pos.file && src->pos.line)
-		snprintf(buf, len, "fs rule '%s' %s (%s:%u:%u)", r->path, a, src->pos.file,
-			 src->pos.line, src->pos.col);
+	sbx_access_str(r->access, a);
+	if (r->file && r->line)
+		snprintf(buf, len, "fs rule '%s' %s (%s:%u:%u)", r->path, a, r->file, r->line, r->col);
 	else
 		snprintf(buf, len, "fs rule '%s' %s", r->path, a);
 }
@@ -164,121 +154,88 @@ static int issue(struct plan_ctx *c, const char *fmt, ...)
 	return 0;
 }
 
-static bool is_inside(const struct sbx_fsrule *a, const struct sbx_fsrule *r)
+static const struct sbx_landlock_rule *cover_of(const struct plan_ctx *c,
+						const struct sbx_landlock_rule *r)
 {
-	/* a directory rule covers r when it is a proper prefix of r's path */
-	return a->dir && a->len < r->len && !strncmp(r->path, a->path, a->len);
-}
-
-static bool matches(const struct sbx_fsrule *r, const char *path)
-{
-	if (r->dir)
-		return !strncmp(path, r->path, r->len);
-	return !strcmp(path, r->path);
-}
-
-/* The rule of f.rules (not the exec list) deciding path, or NULL: mode. */
-static const struct sbx_fsrule *deciding(const struct sbx_fspolicy *f, const char *path)
-{
-	const struct sbx_fsrule *best = NULL;
-
-	for (size_t i = 0; i < f->n; i++) {
-		const struct sbx_fsrule *r = &f->rules[i];
-
-		if ((r->flags & SBX_PRF_EXEC_LIST) || !matches(r, path))
-			continue;
-		if (!best || r->len + !r->dir > best->len + !best->dir)
-			best = r;
-	}
-	return best;
+	return r->cover >= 0 && (size_t)r->cover < c->f->n ? &c->f->rules[r->cover] : NULL;
 }
 
 /* Landlock grants the union of r and every grant above it; the policy means
- * r alone. Fine as long as nothing above gives more than r. */
-static int check_narrowing(struct plan_ctx *c, const struct sbx_fsrule *r)
+ * r alone. Fine as long as nothing above gives more than r. The covers of a
+ * rule, one after the other, are every directory rule above it, nearest
+ * first: the first that gives more is the one to name. */
+static int check_narrowing(struct plan_ctx *c, const struct sbx_landlock_rule *r)
 {
-	const struct sbx_fsrule *worst = NULL;
-	uint32_t mine = eff(c, r->access), lost = 0;
+	const struct sbx_landlock_rule *worst = cover_of(c, r);
+	uint32_t mine = eff(c, r->access), lost;
 	char name[SBX_MAX_PATH_LEN + 96], a[8], l[8];
 
-	for (size_t i = 0; i < c->f->n; i++) {
-		const struct sbx_fsrule *o = &c->f->rules[i];
-
-		if ((o->flags & SBX_PRF_EXEC_LIST) || !is_inside(o, r) || !(eff(c, o->access) & ~mine))
-			continue;
-		if (!worst || o->len > worst->len)
-			worst = o;
-	}
-	if (worst)
-		lost = eff(c, worst->access) & ~mine;
-	else if (c->base & ~mine)
-		lost = c->base & ~mine;
+	for (size_t hops = 0; worst && !(eff(c, worst->access) & ~mine) && hops < c->f->n; hops++)
+		worst = cover_of(c, worst);
+	lost = (worst ? eff(c, worst->access) : c->base) & ~mine;
 	if (!lost)
 		return 0;
-	rule_name(c, r, name, sizeof(name));
-	acc_str(lost, l);
+	rule_name(r, name, sizeof(name));
+	sbx_access_str(lost, l);
 	if (worst) {
-		acc_str(worst->access, a);
+		sbx_access_str(worst->access, a);
 		return issue(c, "%s is inside '%s' %s: Landlock can only add access, so '%s' stays "
 			     "allowed there (taking access away below a granted directory needs BPF LSM)",
 			     name, worst->path, a, l);
 	}
-	acc_str(c->f->cfg.mode_access, a);
+	sbx_access_str(c->f->mode_access, a);
 	return issue(c, "%s is inside fs.mode %s ('/' %s): Landlock can only add access, so '%s' "
 		     "stays allowed there (taking access away below a granted directory needs BPF LSM)",
-		     name, mode_name(c->f->cfg.mode_access), a, l);
+		     name, mode_name(c->f->mode_access), a, l);
 }
 
 /* execve opens the file for reading: Landlock checks READ_FILE with EXECUTE
  * (and EXECUTE on the ELF interpreter). x without r cannot be honoured. */
-static int check_exec_needs_read(struct plan_ctx *c, const struct sbx_fsrule *r)
+static int check_exec_needs_read(struct plan_ctx *c, const struct sbx_landlock_rule *r)
 {
+	const struct sbx_landlock_rule *d = cover_of(c, r);
 	char name[SBX_MAX_PATH_LEN + 96], a[8];
+	uint32_t e;
 
-	if (!(r->flags & SBX_PRF_EXEC_LIST)) {
-		uint32_t e = eff(c, r->access);
-
+	if (!r->exec_list) {
+		e = eff(c, r->access);
 		if (!(e & SBX_FACC_X) || (e & SBX_FACC_R))
 			return 0;
-		rule_name(c, r, name, sizeof(name));
+		rule_name(r, name, sizeof(name));
 		return issue(c, "%s allows executing without reading: Landlock checks read access for "
 			     "execve too (the kernel opens the file to load it), so nothing there can be "
 			     "executed; add 'r' to the rule", name);
 	}
-	{
-		const struct sbx_fsrule *d = deciding(c->f, r->path);
-		uint32_t e = d ? eff(c, d->access) : c->base;
-
-		if (e & SBX_FACC_R)
-			return 0;
-		rule_name(c, r, name, sizeof(name));
-		if (d) {
-			acc_str(d->access, a);
-			return issue(c, "%s cannot be executed under Landlock: execve needs read access "
-				     "too (the kernel opens the file to load it) and '%s' %s does not give "
-				     "it; add an 'r' rule for it", name, d->path, a);
-		}
-		return issue(c, "%s cannot be executed under Landlock: execve needs read access too "
-			     "(the kernel opens the file to load it) and fs.mode %s does not give it; "
-			     "add an 'r' rule for it", name, mode_name(c->f->cfg.mode_access));
+	e = d ? eff(c, d->access) : c->base;
+	if (e & SBX_FACC_R)
+		return 0;
+	rule_name(r, name, sizeof(name));
+	if (d) {
+		sbx_access_str(d->access, a);
+		return issue(c, "%s cannot be executed under Landlock: execve needs read access "
+			     "too (the kernel opens the file to load it) and '%s' %s does not give "
+			     "it; add an 'r' rule for it", name, d->path, a);
 	}
+	return issue(c, "%s cannot be executed under Landlock: execve needs read access too "
+		     "(the kernel opens the file to load it) and fs.mode %s does not give it; "
+		     "add an 'r' rule for it", name, mode_name(c->f->mode_access));
 }
 
 /* Before ABI 3, truncate(2) and open(O_TRUNC) are not access-checked. */
 static int check_truncate(struct plan_ctx *c)
 {
-	const struct sbx_fsrule *nw = NULL;
+	const struct sbx_landlock_rule *nw = NULL;
 	char name[SBX_MAX_PATH_LEN + 96];
 
 	if (c->abi >= 3)
 		return 0;
 	for (size_t i = 0; i < c->f->n && !nw; i++)
-		if (!(c->f->rules[i].flags & SBX_PRF_EXEC_LIST) && !(c->f->rules[i].access & SBX_FACC_W))
+		if (!c->f->rules[i].exec_list && !(c->f->rules[i].access & SBX_FACC_W))
 			nw = &c->f->rules[i];
-	if (!(c->f->cfg.mode_access & SBX_FACC_W))
-		snprintf(name, sizeof(name), "fs.mode %s", mode_name(c->f->cfg.mode_access));
+	if (!(c->f->mode_access & SBX_FACC_W))
+		snprintf(name, sizeof(name), "fs.mode %s", mode_name(c->f->mode_access));
 	else if (nw)
-		rule_name(c, nw, name, sizeof(name));
+		rule_name(nw, name, sizeof(name));
 	else
 		return 0;
 	return issue(c, "%s denies writing, but Landlock ABI %d cannot refuse truncate(2) and "
@@ -309,31 +266,25 @@ static int add_grant(struct sbx_landlock_plan *pl, const char *path, bool dir, u
 	return 0;
 }
 
-static int plan_fs(struct plan_ctx *c)
+static bool is_dir(const char *path)
 {
-	const struct sbx_fspolicy *f = c->f;
+	size_t n = strlen(path);
+
+	return n && path[n - 1] == '/';
+}
+
+/* Every rule checked, one problem per rule named, then the grants. */
+static int plan_rules(struct plan_ctx *c)
+{
+	const struct sbx_landlock_policy *f = c->f;
 	int r = 0;
 
-	if (f->cfg.flags & SBX_FSF_FULL)
-		return 0;			/* mode full: rules ignored, nothing restricted */
-	if (c->abi <= 0)
-		return issue(c, "fs.mode %s%s needs a filesystem backend, and this host has neither "
-			     "BPF LSM nor Landlock", mode_name(f->cfg.mode_access),
-			     f->n ? " and the fs rules" : "");
-	c->exec_list = f->cfg.flags & SBX_FSF_EXEC_LIST;
-	c->base = eff(c, f->cfg.mode_access);
-	/* a rule on "/" itself decides every path: the mode is never used */
-	for (size_t i = 0; i < f->n; i++)
-		if (!(f->rules[i].flags & SBX_PRF_EXEC_LIST) && !strcmp(f->rules[i].path, "/"))
-			c->base = 0;
 	for (size_t i = 0; i < f->n && !r; i++) {
-		const struct sbx_fsrule *ru = &f->rules[i];
-
+		const struct sbx_landlock_rule *ru = &f->rules[i];
 		size_t before = c->n_un;
 
-		if (!(ru->flags & SBX_PRF_EXEC_LIST))
+		if (!ru->exec_list)
 			r = check_narrowing(c, ru);
-		/* one problem per rule is enough to name it */
 		if (!r && c->n_un == before)
 			r = check_exec_needs_read(c, ru);
 	}
@@ -344,22 +295,42 @@ static int plan_fs(struct plan_ctx *c)
 	c->pl.handled_fs = sbx_landlock_fs_all(c->abi);
 	r = add_grant(&c->pl, "/", true, sbx_landlock_rights(c->base, c->abi), SBX_RULE_DEFAULT);
 	for (size_t i = 0; i < f->n && !r; i++) {
-		const struct sbx_fsrule *ru = &f->rules[i];
-		uint64_t acc = ru->flags & SBX_PRF_EXEC_LIST ? LL_EXECUTE
-							     : sbx_landlock_rights(eff(c, ru->access), c->abi);
+		const struct sbx_landlock_rule *ru = &f->rules[i];
+		uint64_t acc = ru->exec_list ? LL_EXECUTE : sbx_landlock_rights(eff(c, ru->access), c->abi);
 
-		r = add_grant(&c->pl, ru->path, ru->dir, acc, ru->rule);
+		r = add_grant(&c->pl, ru->path, is_dir(ru->path), acc, ru->rule);
 	}
 	return r;
 }
 
-static int plan_impl(const struct sbx_fspolicy *f, const struct sbx_profile *p, int abi,
-		     bool strict, struct sbx_landlock_plan *ret, char *why, size_t len,
-		     char ***ret_unenforced, size_t *n_unenforced)
+static int plan_fs(struct plan_ctx *c)
 {
-	struct plan_ctx c = { .f = f, .p = p, .abi = abi, .strict = strict, .why = why, .len = len };
+	const struct sbx_landlock_policy *f = c->f;
+
+	if (f->full)
+		return 0;			/* mode full: rules ignored, nothing restricted */
+	if (c->abi <= 0)
+		return issue(c, "fs.mode %s%s needs a filesystem backend, and this host has neither "
+			     "BPF LSM nor Landlock", mode_name(f->mode_access),
+			     f->n ? " and the fs rules" : "");
+	c->base = eff(c, f->mode_access);
+	/* a rule on "/" itself decides every path: the mode is never used */
+	for (size_t i = 0; i < f->n; i++)
+		if (!f->rules[i].exec_list && !strcmp(f->rules[i].path, "/"))
+			c->base = 0;
+	return plan_rules(c);
+}
+
+int sbx_landlock_plan(const struct sbx_landlock_policy *f, int abi, struct sbx_landlock_plan *ret,
+		      char *why, size_t len, char ***ret_unenforced, size_t *n_unenforced)
+{
+	struct plan_ctx c = { .f = f, .abi = abi, .strict = !ret_unenforced, .why = why, .len = len };
 	int r = 0;
 
+	if (ret_unenforced) {
+		*ret_unenforced = NULL;
+		*n_unenforced = 0;
+	}
 	if (len)
 		why[0] = 0;
 	c.pl.abi = abi > 0 ? abi : 0;
@@ -378,42 +349,8 @@ static int plan_impl(const struct sbx_fspolicy *f, const struct sbx_profile *p, 
 	if (ret_unenforced) {
 		*ret_unenforced = c.un;
 		*n_unenforced = c.n_un;
-	} else {
-		sbx_landlock_strv_free(c.un, c.n_un);
 	}
 	return 0;
-}
-
-int sbx_landlock_plan(const struct sbx_fspolicy *f, int abi, struct sbx_landlock_plan *ret,
-		      char *why, size_t len, char ***ret_unenforced, size_t *n_unenforced)
-{
-	if (ret_unenforced) {
-		*ret_unenforced = NULL;
-		*n_unenforced = 0;
-	}
-	return plan_impl(f, NULL, abi, !ret_unenforced, ret, why, len, ret_unenforced, n_unenforced);
-}
-
-int sbx_landlock_plan_profile(const struct sbx_profile *p, int abi, struct sbx_landlock_plan *ret,
-			      char *why, size_t len, char ***ret_unenforced, size_t *n_unenforced)
-{
-	struct sbx_fspolicy f;
-	bool strict = p->enforcement == SBX_ENFORCE_STRICT || !ret_unenforced;
-	int r;
-
-	if (ret_unenforced) {
-		*ret_unenforced = NULL;
-		*n_unenforced = 0;
-	}
-	r = sbx_fspolicy_compile(p, &f);
-	if (r < 0) {
-		snprintf(why, len, "compile the fs policy: %s", strerror(-r));
-		return r;
-	}
-	r = plan_impl(&f, p, abi, strict, ret, why, len, strict ? NULL : ret_unenforced,
-		      n_unenforced);
-	sbx_fspolicy_free(&f);
-	return r;
 }
 
 int sbx_landlock_plan_grant(struct sbx_landlock_plan *pl, const char *path, uint32_t access)

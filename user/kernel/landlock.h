@@ -3,11 +3,13 @@
  * The [fs] policy and exec allow-list as one Landlock ruleset, for hosts
  * where BPF LSM does not work (docs/landlock.md). Two halves:
  *
- *   sbx_landlock_plan*()  in the parent: decide what Landlock can express of
- *                         the normalised policy (user/core/fsplan.h) for a given
- *                         ABI, refuse (strict) or list (best-effort) the rest,
- *                         and produce the list of path-beneath grants. Pure:
- *                         no syscalls, unit tested.
+ *   sbx_landlock_plan()   in the parent: decide what Landlock can express of
+ *                         a policy given as a plain rule array (struct
+ *                         sbx_landlock_policy; user/core/fsplan.c fills it from
+ *                         its normalised rules) for a given ABI, refuse
+ *                         (strict) or list (best-effort) the rest, and produce
+ *                         the list of path-beneath grants. Pure: no syscalls,
+ *                         unit tested.
  *   sbx_landlock_apply()  in the workload child, right before exec (after
  *                         no_new_privs, in the workload's own mount view):
  *                         one ruleset with the grants and the scoping
@@ -34,15 +36,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/fsplan.h"
-#include "policy.h"
+#include "sbx_abi.h"
+
+/* One rule of the fs policy, as the planner takes it. */
+struct sbx_landlock_rule {
+	const char *path;		/* "/etc/ssl/" (a directory: its subtree) or "/etc/passwd" */
+	uint32_t access;		/* SBX_FACC_*; 0 = deny */
+	uint32_t rule;			/* the grant's rule (profile index, SBX_RULE_BASE ...) */
+	bool exec_list;			/* an fs.exec entry: grants EXECUTE alone */
+	/* Index of the rule whose access Landlock also grants here: for a rule,
+	 * the nearest directory rule above it (whose own cover is the next one
+	 * up); for an exec entry, the rule that decides its path (longest
+	 * match). -1: none, fs.mode's grant on "/". */
+	int cover;
+	const char *file;		/* where the rule was written, for messages; NULL: unknown */
+	uint32_t line, col;
+};
+
+/* A whole fs policy: the mode's access plus the rules. */
+struct sbx_landlock_policy {
+	uint32_t mode_access;		/* SBX_FACC_* of paths no rule matches */
+	bool full;			/* fs.mode full: nothing restricted */
+	bool exec_list;			/* execution only where exec entries say */
+	const struct sbx_landlock_rule *rules;
+	size_t n;
+};
 
 /* One path-beneath grant. */
 struct sbx_landlock_path {
 	char path[SBX_MAX_PATH_LEN];	/* as the workload sees it; "/x/" for directories */
 	bool dir;			/* a directory grant (covers its subtree) */
 	uint64_t access;		/* LANDLOCK_ACCESS_FS_* */
-	uint32_t rule;			/* sbx_fsrule.rule, or SBX_RULE_DEFAULT for fs.mode's "/" */
+	uint32_t rule;			/* sbx_landlock_rule.rule, or SBX_RULE_DEFAULT for fs.mode's "/" */
 };
 
 struct sbx_landlock_plan {
@@ -60,17 +85,11 @@ struct sbx_landlock_plan {
  * the missing feature. Best-effort otherwise: every such rule is described
  * in *ret_unenforced (malloc'd strings; free with sbx_landlock_strv_free),
  * the plan keeps the grants Landlock can make, and the call returns 0.
- * Rules are named by path and access only (f carries no positions); use
- * sbx_landlock_plan_profile() for "(policy.toml:12:5)".
+ * Rules are named by path and access, and by position where they carry one
+ * ("fs rule '/etc/shadow' deny (policy.toml:12:5)").
  */
-int sbx_landlock_plan(const struct sbx_fspolicy *f, int abi, struct sbx_landlock_plan *ret,
+int sbx_landlock_plan(const struct sbx_landlock_policy *f, int abi, struct sbx_landlock_plan *ret,
 		      char *why, size_t len, char ***ret_unenforced, size_t *n_unenforced);
-
-/* The same for a profile: compiles its fs policy, names rules with their
- * positions, and is strict or best-effort as p->enforcement says (best-effort
- * needs ret_unenforced; without it the call is strict). */
-int sbx_landlock_plan_profile(const struct sbx_profile *p, int abi, struct sbx_landlock_plan *ret,
-			      char *why, size_t len, char ***ret_unenforced, size_t *n_unenforced);
 
 /* Adds a grant the provider makes on its own (e.g. "/proc/" r in its mount
  * view) with sbx access bits (SBX_FACC_*). Grants only add access: check

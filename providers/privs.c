@@ -29,14 +29,42 @@ static int parse_id(const char *s, unsigned long *ret)
 	return !errno && *s && !*end && *ret < 0xffffffffUL ? 0 : -EINVAL;
 }
 
+/* user = "caller": who ran sbx. Under sudo that is SUDO_UID/SUDO_GID (sudo
+ * sets them, and only root can run sbx's providers, so only sudo's root or
+ * root itself chooses them); otherwise the real ids. */
+static int caller_ids(uid_t *ret_uid, gid_t *ret_gid, char *why, size_t len)
+{
+	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
+	unsigned long u, g;
+
+	if (!su) {
+		*ret_uid = getuid();
+		*ret_gid = getgid();
+		return 0;
+	}
+	if (parse_id(su, &u) < 0 || (sg && parse_id(sg, &g) < 0))
+		return sbx_fail(why, len, -EINVAL, "user = \"caller\": SUDO_UID/SUDO_GID ('%s'/'%s') "
+				"are not numeric ids", su, sg ? sg : "");
+	*ret_uid = (uid_t)u;
+	*ret_gid = sg ? (gid_t)g : (gid_t)u;
+	return 0;
+}
+
 int sbx_ids_resolve(const struct sbx_profile *p, struct sbx_ids *ret, char *why, size_t len)
 {
 	struct sbx_ids ids = { .uid = NOBODY, .gid = NOBODY };
 	struct passwd *pw = NULL;
+	bool caller = p->user && !strcmp(p->user, "caller");
 	unsigned long v;
+	int r;
 
 	snprintf(ids.home, sizeof(ids.home), "/tmp");
-	if (p->user && parse_id(p->user, &v) == 0) {
+	if (caller) {
+		r = caller_ids(&ids.uid, &ids.gid, why, len);
+		if (r < 0)
+			return r;
+		pw = getpwuid(ids.uid);
+	} else if (p->user && parse_id(p->user, &v) == 0) {
 		ids.uid = (uid_t)v;
 		pw = getpwuid(ids.uid);
 	} else if (p->user) {
@@ -46,8 +74,9 @@ int sbx_ids_resolve(const struct sbx_profile *p, struct sbx_ids *ret, char *why,
 					p->user);
 		ids.uid = pw->pw_uid;
 	}
-	if (pw) {
+	if (pw && !caller)
 		ids.gid = pw->pw_gid;
+	if (pw) {
 		if (pw->pw_dir && pw->pw_dir[0] == '/' && strcmp(pw->pw_dir, "/nonexistent"))
 			snprintf(ids.home, sizeof(ids.home), "%s", pw->pw_dir);
 	}

@@ -29,6 +29,7 @@
 
 #include "kernel/landlock.h"
 #include "kernel/netns.h"
+#include "grants.h"
 #include "privs.h"
 #include "provider.h"
 #include "rootfs.h"
@@ -38,6 +39,7 @@ struct process_state {
 	const struct sbx_profile *p;
 	struct sbx_seccomp sc;
 	struct sbx_ids ids;
+	struct sbx_grants grants;	/* idmapped mounts of granted paths */
 	char **envp;
 	char root[PATH_MAX];
 	bool private_net, veth;
@@ -97,6 +99,7 @@ static void process_cleanup(void *state)
 		return;
 	sbx_veth_destroy(&st->vethi);
 	sbx_seccomp_free(&st->sc);
+	sbx_grants_free(&st->grants);
 	sbx_env_free(st->envp);
 	if (st->status_pipe[0] >= 0)
 		close(st->status_pipe[0]);
@@ -127,6 +130,8 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 	r = make_root_dir(st, s->run_dir, why, len);
 	if (!r)
 		r = sbx_ids_resolve(s->profile, &st->ids, why, len);
+	if (!r)
+		r = sbx_grants_prepare(s, &st->ids, true, &st->grants, why, len);
 	if (!r)
 		r = sbx_env_build(s->profile, &st->ids, &st->envp);
 	if (!r)
@@ -221,7 +226,7 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 	prctl(PR_SET_NAME, "sbx-init", 0, 0, 0);
 	if (st->private_net && (r = sbx_netns_loopback_up()) < 0)
 		sbx_child_fail(-r, true, "bringing up loopback failed");
-	r = sbx_rootfs_setup(s->fs, st->root, st->hostname, why, sizeof(why));
+	r = sbx_rootfs_setup(s->fs, st->grants.mount_fd, st->root, st->hostname, why, sizeof(why));
 	if (r < 0)
 		sbx_child_fail(-r, true, why);
 	workload = fork();

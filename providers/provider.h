@@ -59,6 +59,15 @@ struct sbx_spawn {
 	 * a negative return aborts the sandbox as a setup failure. */
 	int (*child_setup)(void *ctx);
 	void *child_setup_ctx;
+	/* Called by prepare for each part of the profile that it finds it cannot
+	 * make work on this host (e.g. a granted path the sandbox user cannot
+	 * write: providers/grants.h), with the offending rule's position (file
+	 * NULL: none) and a sentence. Returns 0 when the run goes on without it
+	 * (best-effort: the core warns and lists it as degraded), or the error
+	 * prepare must fail with (strict: the core has reported it already).
+	 * NULL: every such finding is refused. */
+	int (*unenforced)(void *ctx, const struct sbx_srcpos *pos, const char *msg);
+	void *unenforced_ctx;
 };
 
 struct sbx_child {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <limits.h>
 
+#include "grants.h"
 #include "privs.h"
 #include "rootfs.h"
 #include "util/util.h"
@@ -225,7 +226,25 @@ static int mask_path(const char *root, const char *path, char *why, size_t len)
 	return 0;
 }
 
-static int apply_rule(const struct sbx_fsplan_rule *ru, const char *root, char *why, size_t len)
+/* A grant's idmapped mount (grants.h), prepared with its flags by the parent. */
+static int attach_at(const char *root, const char *path, int mount_fd, char *why, size_t len)
+{
+	char target[4096];
+	int r;
+
+	snprintf(target, sizeof(target), "%s%s", root, path);
+	r = make_point(path, target);
+	if (!r)
+		r = sbx_grants_attach(mount_fd, target);
+	if (r < 0) {
+		errno = -r;
+		return fail(why, len, "attach the idmapped mount of", path);
+	}
+	return 0;
+}
+
+static int apply_rule(const struct sbx_fsplan_rule *ru, int mount_fd, const char *root,
+		      char *why, size_t len)
 {
 	char path[PATH_MAX];
 
@@ -234,19 +253,22 @@ static int apply_rule(const struct sbx_fsplan_rule *ru, const char *root, char *
 		return mask_path(root, path, why, len);
 	if (access(path, F_OK) < 0)
 		return 0;	/* nothing to bind; a later create cannot escape */
+	if (mount_fd >= 0)
+		return attach_at(root, path, mount_fd, why, len);
 	return bind_at(root, path, path, access_flags(ru->access), why, len);
 }
 
 /* The plan's rules in its order, shortest path first, so that a more
  * specific rule is mounted over its parent's and wins whatever the order in
  * the file. The base view is already there; the exec list is not a view. */
-static int apply_rules(const struct sbx_fsplan *pl, const char *root, char *why, size_t len)
+static int apply_rules(const struct sbx_fsplan *pl, const int *mount_fds, const char *root,
+		       char *why, size_t len)
 {
 	int r = 0;
 
 	for (size_t i = 0; i < pl->n_rules && !r; i++)
 		if (pl->rules[i].origin != SBX_FSPLAN_BASE)
-			r = apply_rule(&pl->rules[i], root, why, len);
+			r = apply_rule(&pl->rules[i], mount_fds ? mount_fds[i] : -1, root, why, len);
 	return r;
 }
 
@@ -367,8 +389,8 @@ int sbx_rootfs_can_run(const struct sbx_profile *p, const char *prog, char *why,
 	return 0;
 }
 
-int sbx_rootfs_setup(const struct sbx_fsplan *pl, const char *root, const char *hostname,
-		     char *why, size_t len)
+int sbx_rootfs_setup(const struct sbx_fsplan *pl, const int *mount_fds, const char *root,
+		     const char *hostname, char *why, size_t len)
 {
 	bool host_root = pl->mode != SBX_FS_NONE;
 	int r = 0;
@@ -384,7 +406,7 @@ int sbx_rootfs_setup(const struct sbx_fsplan *pl, const char *root, const char *
 	if (!r)
 		r = apply_base(pl, root, why, len);
 	if (!r && pl->mode != SBX_FS_FULL)
-		r = apply_rules(pl, root, why, len);
+		r = apply_rules(pl, mount_fds, root, why, len);
 	if (!r)
 		r = enter_root(root, why, len);
 	/* the view's own skeleton (mount points) is not writable */

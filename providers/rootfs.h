@@ -20,13 +20,15 @@
 
 #include "provider.h"
 
-/* Builds the view of plan pl (its base view, then its rules in its order).
+/* Builds the view of plan pl (its base view, then its rules in its order);
+ * a rule whose mount_fds entry (NULL: none) is not -1 gets that prepared
+ * idmapped mount (grants.h) instead of a plain bind.
  * Runs in the child (as init of the new pid and mount namespaces). root is an
  * existing empty directory of the host (e.g. /run/sbx/root). On failure
  * returns -errno and leaves a short reason in why (a static buffer is fine:
  * the child reports it to the parent and exits). */
-int sbx_rootfs_setup(const struct sbx_fsplan *pl, const char *root, const char *hostname,
-		     char *why, size_t len);
+int sbx_rootfs_setup(const struct sbx_fsplan *pl, const int *mount_fds, const char *root,
+		     const char *hostname, char *why, size_t len);
 
 /* 0 when prog (argv[0]), looked up as the workload's execvp will (its PATH), is a
  * host file that the view built for p shows on an exec mount: the process

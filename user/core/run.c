@@ -53,6 +53,7 @@ struct run_state {
 	struct sbx_child child;
 	bool spawned;
 	int sigfd;
+	bool refused;			/* the provider's refusal is reported already */
 };
 
 static int fail(struct run_state *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -461,6 +462,21 @@ static int child_setup(void *ctx)
 	return s->have_lim ? sbx_limits_attach_self(&s->lim) : 0;
 }
 
+/* What the provider cannot make work here (provider.h unenforced): a
+ * refusal under strict, in the form of the enforcement table's; a warning
+ * and a degraded entry under best-effort. */
+static int on_unenforced(void *ctx, const struct sbx_srcpos *pos, const char *msg)
+{
+	struct run_state *s = ctx;
+
+	if (s->o->profile->enforcement == SBX_ENFORCE_STRICT) {
+		s->refused = true;
+		return fail_at(s, -EOPNOTSUPP, pos, msg);
+	}
+	fprintf(s->err, "sbx: warning: %s\n", msg);
+	return note_degraded(s, "%s", msg);
+}
+
 static int spawn(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
@@ -472,7 +488,8 @@ static int spawn(struct run_state *s)
 				.refused = &refused, .policy_flags = &policy_flags,
 				.child_setup = child_setup, .child_setup_ctx = s,
 				.landlock = &s->fs.ll, .fs = &s->fs,
-				.fs_backend = enforce_backend(s->fs.backend) };
+				.fs_backend = enforce_backend(s->fs.backend),
+				.unenforced = on_unenforced, .unenforced_ctx = s };
 	char why[1024] = "";
 	int r;
 
@@ -480,6 +497,8 @@ static int spawn(struct run_state *s)
 	if (r < 0)
 		return r;
 	r = pv->prepare(&sp, &s->pstate, why, sizeof(why));
+	if (r < 0 && s->refused)
+		return r;
 	if (r < 0)
 		return fail(s, r, "provider %s: %s", pv->name, why);
 	r = sbx_sandbox_set_syscalls(&s->sb, &refused);

@@ -12,12 +12,12 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "grants.h"
+#include "kernel/mountinfo.h"
 #include "util/util.h"
 
 #ifndef MOUNT_ATTR_IDMAP
@@ -213,13 +213,42 @@ static gid_t map_group(const struct stat *st)
 	return pw && pw->pw_gid != 0 ? pw->pw_gid : (gid_t)-1;
 }
 
+struct fstype_find {
+	const char *path;
+	size_t best;
+	char type[32];
+};
+
+static int fstype_match(const struct sbx_mount *m, void *arg)
+{
+	struct fstype_find *f = arg;
+	size_t n = strlen(m->point);
+
+	if (!strcmp(m->point, "/"))
+		n = 0;
+	if (strncmp(f->path, m->point, n) || (f->path[n] && f->path[n] != '/') || n < f->best)
+		return 0;
+	f->best = n;
+	snprintf(f->type, sizeof(f->type), "%s", m->fstype);
+	return 0;
+}
+
+/* The type of the filesystem path is on (the last, innermost mount over it). */
+static void fstype_of(const char *path, char *ret, size_t len)
+{
+	struct fstype_find f = { .path = path, .type = "?" };
+
+	sbx_mountinfo_each(fstype_match, &f);
+	snprintf(ret, len, "%s", f.type);
+}
+
 /* The idmapped mount of a rule's path for ids, or -errno with the reason. */
 static int idmap_rule(const char *path, const struct stat *st, const struct sbx_ids *ids,
 		      uint32_t access, char *why, size_t len)
 {
 	gid_t g = map_group(st);
 	_cleanup_close_ int ns = -1;
-	struct statfs sf;
+	char type[32];
 	int fd;
 
 	if (g == (gid_t)-1)
@@ -231,10 +260,9 @@ static int idmap_rule(const char *path, const struct stat *st, const struct sbx_
 	fd = idmapped_clone(path, ns, access);
 	if (fd >= 0)
 		return fd;
-	if (statfs(path, &sf) < 0)
-		sf.f_type = 0;
-	return sbx_fail(why, len, fd, "its filesystem (magic 0x%lx) refuses idmapped mounts: %s",
-			(unsigned long)sf.f_type, strerror(-fd));
+	fstype_of(path, type, sizeof(type));
+	return sbx_fail(why, len, fd, "its filesystem (%s) does not support idmapped mounts (%s)",
+			type, strerror(-fd));
 }
 
 /* ---- the check ---------------------------------------------------------------- */

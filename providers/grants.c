@@ -332,12 +332,13 @@ static int check_rule(const struct grant_ctx *c, const struct sbx_fsplan_rule *r
 		return report(c, ru, "cannot %s it: %s is %s, and it cannot be mapped to the owner: %s",
 			      ru->access & SBX_FACC_W ? "write" : "read", path, owner, why);
 	}
-	if (plain_ok)
+	/* a provider without idmapped mounts: the enforcement table has
+	 * refused or degraded this grant already (core/enforce.c fs.rules) */
+	if (plain_ok || wants_idmap)
 		return 0;
 	return report(c, ru, "cannot %s it: %s is %s%s", ru->access & SBX_FACC_W ? "write" : "read",
-		      path, owner, c->s->profile->user ? "" :
-		      st.st_uid == 0 ? " (sbx maps no sandbox user onto root)" :
-		      " (this provider binds no idmapped mounts)");
+		      path, owner, !c->s->profile->user && st.st_uid == 0 ?
+		      " (sbx maps no sandbox user onto root)" : "");
 }
 
 int sbx_grants_prepare(const struct sbx_spawn *s, const struct sbx_ids *ids, bool idmap,

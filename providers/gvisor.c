@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "util/json.h"
+#include "grants.h"
 #include "privs.h"
 #include "probecache.h"
 #include "provider.h"
@@ -892,6 +893,13 @@ static int gvisor_prepare(const struct sbx_spawn *s, void **ret_state, char *why
 		r = write_bundle(st, s, why, len);
 	if (!r)
 		r = sbx_ids_resolve(p, &ids, why, len);
+	if (!r) {
+		struct sbx_grants g = { 0 };
+
+		/* no idmapped mounts here: only the check of what ids may use */
+		r = sbx_grants_prepare(s, &ids, false, &g, why, len);
+		sbx_grants_free(&g);
+	}
 	if (!r)
 		r = sbx_env_build(p, &ids, &st->envp);
 	if (r < 0) {

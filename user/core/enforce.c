@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/enforce.h"
 #include "sbx_abi.h"
@@ -97,6 +98,31 @@ static bool a_fs_grant(const struct sbx_profile *p, finding *f)
 		sbx_access_str(r->access, acc);
 		snprintf(f->detail, sizeof(f->detail), "rule '%s' (%s:%u:%u) grants %s", r->path,
 			 r->pos.file ? r->pos.file : "?", r->pos.line, r->pos.col, acc);
+		f->pos = r->pos;
+		return true;
+	}
+	return false;
+}
+
+/* The first grant that the process provider would bind with an idmapped
+ * mount (providers/grants.h): no explicit user, and the path belongs to
+ * neither root nor the default sandbox user. A provider without idmapped
+ * mounts would leave the grant unusable by the sandbox user. */
+static bool a_fs_grant_idmap(const struct sbx_profile *p, finding *f)
+{
+	for (size_t i = 0; i < p->fs.n_rules && !p->user; i++) {
+		const struct sbx_fs_rule *r = &p->fs.rules[i];
+		struct stat st;
+		char acc[8];
+
+		if (!r->access || stat(r->path, &st) < 0 || st.st_uid == 0 || st.st_uid == 65534)
+			continue;
+		sbx_access_str(r->access, acc);
+		snprintf(f->detail, sizeof(f->detail), "rule '%s' (%s:%u:%u) grants %s on a path "
+			 "owned by uid %u, which the sandbox user could use only through an idmapped "
+			 "mount; set user to an id that may use it", r->path,
+			 r->pos.file ? r->pos.file : "?", r->pos.line, r->pos.col, acc,
+			 (unsigned)st.st_uid);
 		f->pos = r->pos;
 		return true;
 	}
@@ -193,7 +219,9 @@ static const struct sbx_enforce_row table[] = {
 		ENF("the mount view"), ENF("the mount view"), ENF("the mount view"),
 		DEG_IF(a_fs_host_root, VM_FS) } },
 	{ "fs.rules", a_fs_rules, { FSB("BPF LSM or Landlock"), FSB("BPF LSM or Landlock"),
-		ENF("the mount view"), ENF("the mount view"), ENF("the mount view and preopens"),
+		ENF("the mount view, granted paths idmapped to their owner"),
+		DEG_IF(a_fs_grant_idmap, "gVisor's bundle binds no idmapped mounts"),
+		ENF("the mount view and preopens"),
 		DEG_IF(a_fs_grant, VM_FS) } },
 	{ "fs.exec", a_fs_exec, { FSB("BPF LSM or Landlock"), FSB("BPF LSM or Landlock"),
 		FSB("BPF LSM or Landlock"),

@@ -147,6 +147,20 @@ case_filesystem_without_idmap_is_refused()
 		fail "message: $(cat "$T_TMP/err")"
 }
 
+case_gvisor_refuses_grant_that_needs_idmap()
+{
+	cat >"$T_TMP/gv.toml" <<EOF
+[profile.p]
+provider = "gvisor"
+[profile.p.fs]
+mode = "read-only"
+rules = [{ path = "$G_DIR/work/", access = "rw" }]
+EOF
+	"$SBX" policy check "$T_TMP/gv.toml" >"$T_TMP/err" 2>&1 && fail "policy check accepted it"
+	grep -q "gv.toml:5:[0-9]*: error: profile 'p': 'fs.rules' cannot be enforced by provider 'gvisor': gVisor's bundle binds no idmapped mounts: rule '$G_DIR/work/'.* owned by uid $G_UID" "$T_TMP/err" ||
+		fail "message: $(cat "$T_TMP/err")"
+}
+
 run_case issue_example_clone_into_rw_grant case_issue_example_clone_into_rw_grant
 run_case idmap_is_only_inside_the_grant case_idmap_is_only_inside_the_grant
 run_case user_caller_runs_as_sudo_uid case_user_caller_runs_as_sudo_uid
@@ -154,4 +168,5 @@ run_case unreadable_r_grant_is_refused case_unreadable_r_grant_is_refused
 run_case unwritable_rw_grant_with_explicit_user_is_refused case_unwritable_rw_grant_with_explicit_user_is_refused
 run_case best_effort_warns_and_lists_degraded case_best_effort_warns_and_lists_degraded
 run_case filesystem_without_idmap_is_refused case_filesystem_without_idmap_is_refused
+run_case gvisor_refuses_grant_that_needs_idmap case_gvisor_refuses_grant_that_needs_idmap
 finish

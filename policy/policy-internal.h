@@ -42,10 +42,6 @@ const char *sbx_suggest(const char *word, const char *const *cands);
 /* Copies s into buf (at most 64 characters), escaping what is not printable. */
 const char *sbx_printable(const char *s, size_t len, char *buf, size_t buflen);
 
-/* Checks an absolute, normalised path: no "//", "." or ".." components,
- * shorter than maxlen bytes; a trailing '/' only if allow_dir. */
-int sbx_check_path(const char *s, size_t maxlen, bool allow_dir, char *errbuf, size_t errlen);
-
 /* Builds an entry from the table form { to, ports, proto }; ports/proto may be NULL. */
 int sbx_net_entry_from_parts(const char *to, const char *ports, const char *proto,
 			     struct sbx_net_entry *ret, char *errbuf, size_t errlen);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sbx_limits.h"
 
@@ -225,6 +226,16 @@ void sbx_net_entry_clear(struct sbx_net_entry *e);
 
 /* Parses one listen port range ("8080", "9000-9010/udp"); same contract. */
 int sbx_parse_port_range(const char *s, struct sbx_port_range *ret, char *errbuf, size_t errlen);
+
+/* Checks a policy path: absolute, normalised (no '.', '..' or '//'
+ * components), no control characters, shorter than maxlen; a trailing '/'
+ * (a directory) only when allow_dir. Returns 0, or -EINVAL and a message. */
+int sbx_check_path(const char *s, size_t maxlen, bool allow_dir, char *errbuf, size_t errlen);
+
+/* Writes p as a policy file (version = 1 and one [profile."NAME"] table with
+ * the keys that differ from an empty profile's defaults) that loads back to
+ * an equal profile. Returns 0 or a negative errno from writing f. */
+int sbx_profile_write_toml(const struct sbx_profile *p, FILE *f);
 
 /* Names for enums, as written in policy files ("read-only", "best-effort"). */
 const char *sbx_seccomp_preset_name(enum sbx_seccomp_preset p);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/adhoc.h"
 #include "cli/cli.h"
 #include "cli/policy_source.h"
 #include "core/enforce.h"
@@ -17,16 +18,15 @@
 
 enum {
 	OPT_POLICY = 1, OPT_PROFILE, OPT_PROVIDER, OPT_ENV, OPT_RESULT, OPT_AUDIT,
-	OPT_TIMEOUT, OPT_MEMORY, OPT_CPU, OPT_PIDS, OPT_RING, OPT_RESULT_FD,
+	OPT_RING, OPT_RESULT_FD,
 };
 
 static const struct cli_option run_opts[] = {
 	{ "policy", 'P', true, OPT_POLICY },	{ "profile", 0, true, OPT_PROFILE },
 	{ "provider", 0, true, OPT_PROVIDER },	{ "env", 0, true, OPT_ENV },
 	{ "result", 0, true, OPT_RESULT },	{ "audit", 0, true, OPT_AUDIT },
-	{ "timeout", 0, true, OPT_TIMEOUT },	{ "memory", 0, true, OPT_MEMORY },
-	{ "cpu", 0, true, OPT_CPU },		{ "pids", 0, true, OPT_PIDS },
 	{ "ring-size", 0, true, OPT_RING },	{ "result-fd", 0, true, OPT_RESULT_FD },
+	ADHOC_CLI_OPTIONS,			/* adhoc.h: --net, --ro, --rw, --timeout, ... */
 	{ 0 }
 };
 
@@ -34,7 +34,8 @@ struct run_args {
 	const char *policies[64];
 	size_t n_policies;
 	const char *profile, *provider, *env, *result, *audit;
-	const char *timeout, *memory, *cpu, *pids, *ring, *result_fd;
+	const char *ring, *result_fd;
+	struct adhoc_args adhoc;	/* the flags that build the profile (adhoc.h) */
 };
 
 static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct run_args *ra)
@@ -53,16 +54,18 @@ static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct 
 		case OPT_ENV: ra->env = a->arg; break;
 		case OPT_RESULT: ra->result = a->arg; break;
 		case OPT_AUDIT: ra->audit = a->arg; break;
-		case OPT_TIMEOUT: ra->timeout = a->arg; break;
-		case OPT_MEMORY: ra->memory = a->arg; break;
-		case OPT_CPU: ra->cpu = a->arg; break;
-		case OPT_PIDS: ra->pids = a->arg; break;
 		case OPT_RING: ra->ring = a->arg; break;
 		case OPT_RESULT_FD: ra->result_fd = a->arg; break;
+		default:
+			if (adhoc_take(&ra->adhoc, r, a->arg) < 0)
+				return -EINVAL;
 		}
 	}
 	if (r < 0)
 		return r;
+	ra->adhoc.provider = ra->provider;
+	if (ra->adhoc.print_profile)
+		return 0;	/* prints the profile, runs nothing */
 	if (a->n_args == 0)
 		return cli_usage(self, "missing the command to run (after --)");
 	if (ra->result && ra->result_fd)
@@ -105,58 +108,6 @@ static const struct sbx_profile *pick_profile(const struct cli_policy *cp, const
 		fputc('\n', stderr);
 	}
 	return p;
-}
-
-/* Keeps the tighter of a profile limit and an override (0 = unlimited). */
-static int tighten(const char *what, const char *arg, uint64_t *limit, uint64_t v, const char *name)
-{
-	if (*limit && (v == 0 || v > *limit))
-		return log_error("--%s %s would loosen profile '%s' (limit %llu); command-line "
-				 "overrides may only tighten a profile", what, arg, name,
-				 (unsigned long long)*limit);
-	*limit = v;
-	return 0;
-}
-
-/* --timeout/--memory/--cpu/--pids tighten the profile for this run. */
-static int apply_overrides(struct sbx_profile *p, const struct run_args *ra)
-{
-	uint64_t v, cur;
-	char *end;
-
-	if (ra->timeout) {
-		if (sbx_parse_duration_ms(ra->timeout, &v) < 0)
-			return log_error("--timeout '%s': expected a duration such as 30s, 1m30s, 250ms", ra->timeout);
-		if (tighten("timeout", ra->timeout, &p->timeout_ms, v, p->name) < 0)
-			return -EINVAL;
-	}
-	if (ra->memory) {
-		if (sbx_parse_size(ra->memory, &v) < 0)
-			return log_error("--memory '%s': expected a size such as 64M, 1G or bytes", ra->memory);
-		if (tighten("memory", ra->memory, &p->memory_bytes, v, p->name) < 0)
-			return -EINVAL;
-	}
-	if (ra->cpu) {
-		uint32_t m;
-
-		if (sbx_parse_cpu_milli(ra->cpu, &m) < 0)
-			return log_error("--cpu '%s': expected a number of CPUs such as 0.5 or 2", ra->cpu);
-		cur = p->cpu_milli;
-		if (tighten("cpu", ra->cpu, &cur, m, p->name) < 0)
-			return -EINVAL;
-		p->cpu_milli = (uint32_t)cur;
-	}
-	if (ra->pids) {
-		errno = 0;
-		v = strtoull(ra->pids, &end, 10);
-		if (errno || *end || !v || v > 4194304)
-			return log_error("--pids '%s': expected a number from 1 to 4194304", ra->pids);
-		cur = p->pids;
-		if (tighten("pids", ra->pids, &cur, v, p->name) < 0)
-			return -EINVAL;
-		p->pids = (uint32_t)cur;
-	}
-	return 0;
 }
 
 /* Probe results are cached in the instance's run directory (probecache.h),
@@ -392,14 +343,53 @@ static int write_result(struct result_out *out, const struct sbx_profile *p,
 	return rc;
 }
 
+/* Loads the policy, picks the profile and builds the run's profile from it
+ * and the flags (adhoc.c). Returns 0 or a negative errno, reported. */
+static int load_profile(const struct run_args *ra, struct cli_policy *cp, struct adhoc_profile *ret)
+{
+	struct sbx_diags diags = { 0 };
+	const struct sbx_profile *found;
+	int r;
+
+	r = cli_policy_load(ra->policies, ra->n_policies, ra->env ? ra->env : getenv("SBX_ENV"), cp,
+			    &diags);
+	if (r < 0) {
+		print_diags(&diags);
+		sbx_diags_free(&diags);
+		if (r != -EINVAL)
+			log_error_errno(r, "loading policy: %m");
+		return r;
+	}
+	found = pick_profile(cp, ra->profile);
+	if (!found)
+		return -ENOENT;
+	return adhoc_build(&ra->adhoc, found, adhoc_may_widen(found), ret);
+}
+
+/* --print-profile: the effective profile as a policy file on stdout. */
+static int print_profile(const struct run_args *ra)
+{
+	struct cli_policy cp = { 0 };
+	struct adhoc_profile ap = { 0 };
+	int r = load_profile(ra, &cp, &ap);
+
+	if (r == 0) {
+		printf("# sbx run --print-profile: load it with sbx run --policy FILE\n");
+		r = sbx_profile_write_toml(ap.p, stdout);
+		if (r < 0)
+			log_error_errno(r, "writing the profile: %m");
+	}
+	adhoc_profile_free(&ap);
+	cli_policy_free(&cp);
+	return r < 0 ? SBX_EXIT_SBX_FAILED : SBX_EXIT_OK;
+}
+
 static int run_run(const struct cli_verb *self, int argc, char **argv)
 {
 	struct run_args ra = { 0 };
-	struct sbx_diags diags = { 0 };
 	struct cli_policy cp = { 0 };
-	const struct sbx_profile *found;
+	struct adhoc_profile ap = { 0 };
 	struct sbx_run_result res;
-	struct sbx_profile prof;
 	struct sbx_run_opts o = { 0 };
 	struct result_out out;
 	struct cli_parser a;
@@ -415,23 +405,13 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		return SBX_EXIT_OK;	/* --help */
 	if (r)
 		return SBX_EXIT_SBX_FAILED;
+	if (ra.adhoc.print_profile)
+		return print_profile(&ra);
 	if (open_result(&ra, &out) < 0)
 		return SBX_EXIT_SBX_FAILED;
-	r = cli_policy_load(ra.policies, ra.n_policies, ra.env ? ra.env : getenv("SBX_ENV"), &cp, &diags);
-	if (r < 0) {
-		print_diags(&diags);
-		sbx_diags_free(&diags);
-		if (r != -EINVAL)
-			log_error_errno(r, "loading policy: %m");
-		close_result(&out, false);
-		return SBX_EXIT_SBX_FAILED;
-	}
-	found = pick_profile(&cp, ra.profile);
-	if (found) {
-		prof = *found;
-		o.profile = &prof;
-		o.provider = apply_overrides(&prof, &ra) < 0 ? NULL :
-			     pick_provider(&prof, ra.provider, a.args[0], &code);
+	if (load_profile(&ra, &cp, &ap) == 0) {
+		o.profile = ap.p;
+		o.provider = pick_provider(ap.p, ra.provider, a.args[0], &code);
 	}
 	if (ra.ring) {
 		uint64_t v;
@@ -456,11 +436,12 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		code = sbx_run(&o, &res, stderr);
 		/* no result when sbx failed; a workload's own 125 has one */
 		if (out.f && !res.failed)
-			written = write_result(&out, &prof, o.provider, &res) == 0;
+			written = write_result(&out, ap.p, o.provider, &res) == 0;
 		sbx_run_result_free(&res);
 	}
 	close_result(&out, written);
 	free(cmd);
+	adhoc_profile_free(&ap);
 	cli_policy_free(&cp);
 	return code;
 }

@@ -438,8 +438,10 @@ static int resolve_path(struct build *b, const char *flag, const char *arg, char
 			return log_error("--exec '%s': not found in $PATH", arg);
 		src = found;
 	}
-	if (!realpath(src, real) || stat(real, &st) < 0)
-		return log_error_errno(-errno, "--%s '%s': %m", flag, arg);
+	if (!realpath(src, real) || stat(real, &st) < 0) {
+		log_error_errno(-errno, "--%s '%s': %m", flag, arg);
+		return -EINVAL;		/* a usage error, whatever the cause */
+	}
 	n = strlen(real);
 	if (S_ISDIR(st.st_mode) && real[n - 1] != '/') {
 		if (n + 1 >= sizeof(real))

@@ -453,7 +453,9 @@ const struct cli_verb cli_verb_run = {
 	.summary = "run a command in a sandbox under a policy profile",
 	.synopsis = "run [-P|--policy PATH]... [--profile NAME] [--provider NAME|auto] [--env NAME]\n"
 		    "    [--audit FILE|-] [--result FILE|- | --result-fd N] [--timeout D] [--memory S]\n"
-		    "    [--cpu N] [--pids N] [--ring-size S] -- CMD [ARG]...",
+		    "    [--cpu N] [--pids N] [--ring-size S] [--net none|host|allow=ADDR[,ADDR...]]\n"
+		    "    [--allow-host NAME[:PORT]]... [--ro PATH]... [--rw PATH]... [--exec PATH]...\n"
+		    "    [--print-profile] -- CMD [ARG]...",
 	.description =
 		"  Create a sandbox for the profile, start CMD inside it from its first\n"
 		"  instruction, and wait for it. The sandbox gets its own cgroup below sbx's\n"
@@ -476,7 +478,13 @@ const struct cli_verb cli_verb_run = {
 		"  Without --policy and --profile, `sbx run -- CMD` uses the profile\n"
 		"  \"default\": a policy directory's if one defines it, else the built-in\n"
 		"  one (process provider, no network, read-only view of the host, 10m,\n"
-		"  1G memory, 1 CPU, 256 pids; see `sbx policy show --profile default`).\n",
+		"  1G memory, 1 CPU, 256 pids; see `sbx policy show --profile default`).\n"
+		"\n"
+		"  Ad-hoc sandboxes: --net, --allow-host, --ro, --rw, --exec and the limits\n"
+		"  build the run's profile on top of the selected one. On the built-in\n"
+		"  \"default\" they may set anything (the result is named \"adhoc\"); on a\n"
+		"  profile from a policy file they may only tighten it, unless sbx runs as\n"
+		"  root. --print-profile prints the result as a policy file.\n",
 	.options =
 		"  -P, --policy PATH  policy file or directory (repeatable); default $SBX_POLICY,\n"
 		"                     else $SBX_POLICY_DIR (default /etc/sbx/policy.d) if it has\n"
@@ -490,10 +498,18 @@ const struct cli_verb cli_verb_run = {
 		"                     or to stderr for - (stdout stays the workload's alone)\n"
 		"  --result-fd N      write the result to the inherited descriptor N (>= 3),\n"
 		"                     e.g. --result-fd 3 3>result.json; never seen by CMD\n"
-		"  --timeout D        tighten the profile's timeout (30s, 1m30s, 250ms)\n"
-		"  --memory S         tighten the memory limit (64M, 1G)\n"
-		"  --cpu N            tighten the CPU limit (0.5, 2)\n"
-		"  --pids N           tighten the process limit; overrides never loosen a profile\n"
+		"  --net none|host|allow=ADDR[,ADDR...]\n"
+		"                     no network; the host's (mode full); or only these\n"
+		"                     destinations (127.0.0.1:8080, 192.0.2.0/24:443/tcp)\n"
+		"  --allow-host NAME[:PORT]  also allow this host name (repeatable)\n"
+		"  --ro PATH          read access to PATH (repeatable)\n"
+		"  --rw PATH          read and write access to PATH (repeatable)\n"
+		"  --exec PATH        only these programs or directories may execute (repeatable)\n"
+		"  --timeout D        the timeout (30s, 1m30s, 250ms)\n"
+		"  --memory S         the memory limit (64M, 1G)\n"
+		"  --cpu N            the CPU limit (0.5, 2)\n"
+		"  --pids N           the process limit\n"
+		"  --print-profile    print the effective profile as a policy file; run nothing\n"
 		"  --ring-size S      per-sandbox ring buffer size when sbx loads its programs\n"
 		"  -h, --help         show this help\n",
 	.exit_status =
@@ -509,6 +525,8 @@ const struct cli_verb cli_verb_run = {
 		"  \"exec_failed\" only when CMD could not be executed.\n",
 	.examples =
 		"  sbx run -- ls -l /\n"
+		"  sbx run --net allow=127.0.0.1:8080 -- curl -s http://127.0.0.1:8080/\n"
+		"  sbx run --print-profile --net allow=127.0.0.1:8080 --rw /srv/data >agent.toml\n"
 		"  sbx run --policy policy/examples/demo-host.toml --audit - -- \\\n"
 		"      bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081'\n"
 		"  sbx run -P web.toml --profile fetch --result - -- python3 fetch.py >page.html\n"

@@ -393,13 +393,28 @@ static void test_fs_tightening(void **state)
 	expect_tightens(&(struct adhoc_args){ ARGS(rw, "/tmp") });
 	expect_tightens(&(struct adhoc_args){ ARGS(ro, "/tmp") });
 	expect_widens(&(struct adhoc_args){ ARGS(rw, "/etc") },
-		      "--rw /etc would widen profile 'agent' (it gives '/etc/' access 'rx'; --rw asks 'rwx')");
+		      "--rw /etc would widen profile 'agent' (it gives '/etc/' access 'r'; --rw asks 'rw')");
 	/* a rule of the base on the same path is replaced, not duplicated */
 	assert_int_equal(build(&(struct adhoc_args){ ARGS(ro, "/tmp") }, &pol->profiles[0], false, &ap), 0);
 	assert_int_equal(ap.p->fs.n_rules, 2);
 	assert_string_equal(ap.p->fs.rules[0].path, "/tmp/");
 	assert_int_equal(ap.p->fs.rules[0].access, SBX_ACC_R);
 	adhoc_profile_free(&ap);
+	sbx_policy_free(pol);
+}
+
+/* Mode none's base view (a private /tmp, /usr read-only) is not the host's
+ * tree: a rule there binds the host's path, so it widens. */
+static void test_fs_base_view_does_not_count(void **state)
+{
+	struct sbx_policy *pol = load("none.toml", "[profile.bare]\n[profile.bare.fs]\nmode = \"none\"\n");
+	struct adhoc_profile ap;
+
+	assert_int_equal(build(&(struct adhoc_args){ ARGS(rw, "/tmp") }, &pol->profiles[0], false, &ap),
+			 -EINVAL);
+	assert_contains(err, "--rw /tmp would widen profile 'bare' (it gives '/tmp/' access 'deny'");
+	assert_int_equal(build(&(struct adhoc_args){ ARGS(ro, "/usr") }, &pol->profiles[0], false, &ap),
+			 -EINVAL);
 	sbx_policy_free(pol);
 }
 
@@ -432,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_net_tightening),
 		cmocka_unit_test(test_net_allow_keeps_the_base_deny_entries),
 		cmocka_unit_test(test_fs_tightening),
+		cmocka_unit_test(test_fs_base_view_does_not_count),
 		cmocka_unit_test(test_exec_tightening),
 		cmocka_unit_test(test_limit_tightening),
 	};

@@ -18,12 +18,11 @@
 
 #include "cli/adhoc.h"
 #include "cli/cli.h"
+#include "core/fsplan.h"
 #include "sbx_limits.h"
 
 #define ADHOC_PROFILE "adhoc"
 #define ADHOC_SOURCE "<command line>"
-
-#define RWX (SBX_ACC_R | SBX_ACC_W | SBX_ACC_X)
 
 static int list_add(struct adhoc_list *l, const char *flag, const char *arg)
 {
@@ -459,36 +458,22 @@ static int resolve_path(struct build *b, const char *flag, const char *arg, char
 
 /* ---- filesystem ------------------------------------------------------------------ */
 
-static uint32_t mode_access(enum sbx_fs_mode m)
+/* What base gives path, decided by the one longest match of sbx (core/fsplan.c)
+ * as the BPF LSM backend would, which expresses every rule. The base view of
+ * mode none does not count: a rule binds the host's path over the private
+ * one (a private /tmp is not the host's /tmp). A plan that cannot be made
+ * gives nothing, so the flag counts as widening. */
+static uint32_t base_access(const struct sbx_fsplan *pl, bool ok, const char *path)
 {
-	switch (m) {
-	case SBX_FS_READ_ONLY: return SBX_ACC_R | SBX_ACC_X;
-	case SBX_FS_READ_WRITE:
-	case SBX_FS_FULL: return RWX;
-	default: return 0;
-	}
-}
+	static const uint32_t bits[] = { SBX_ACC_R, SBX_ACC_W, SBX_ACC_X };
+	uint32_t acc = 0, rule;
 
-static bool rule_matches(const struct sbx_fs_rule *r, const char *path)
-{
-	size_t n = strlen(r->path);
-
-	return r->dir ? !strncmp(path, r->path, n) : !strcmp(path, r->path);
-}
-
-/* What base gives path: its longest matching rule, else its mode (the
- * provider's base view does not count: a rule binds the host's path). */
-static uint32_t base_access(const struct sbx_profile *base, const char *path)
-{
-	const struct sbx_fs_rule *best = NULL;
-
-	for (size_t i = 0; i < base->fs.n_rules; i++) {
-		const struct sbx_fs_rule *r = &base->fs.rules[i];
-
-		if (rule_matches(r, path) && (!best || strlen(r->path) > strlen(best->path)))
-			best = r;
-	}
-	return best ? best->access : mode_access(base->fs.mode);
+	_Static_assert(SBX_ACC_R == SBX_FACC_R && SBX_ACC_W == SBX_FACC_W && SBX_ACC_X == SBX_FACC_X,
+		       "policy access bits are the ABI's");
+	for (size_t i = 0; ok && i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (sbx_fsplan_decide(pl, path, bits[i], &rule) && rule != SBX_RULE_BASE)
+			acc |= bits[i];
+	return acc;
 }
 
 static struct sbx_fs_rule *find_rule(struct sbx_fs_rule *v, size_t n, const char *path)
@@ -501,7 +486,8 @@ static struct sbx_fs_rule *find_rule(struct sbx_fs_rule *v, size_t n, const char
 
 /* --ro gives read, --rw read and write; execute stays as the base has it
  * at that path (exec is --exec's business). */
-static int add_rule(struct build *b, const char *flag, const char *arg, uint32_t want)
+static int add_rule(struct build *b, const struct sbx_fsplan *pl, bool pl_ok, const char *flag,
+		    const char *arg, uint32_t want)
 {
 	struct sbx_fs_rule *r;
 	uint32_t had, acc;
@@ -518,7 +504,7 @@ static int add_rule(struct build *b, const char *flag, const char *arg, uint32_t
 		return log_error("--%s and --%s both name '%s'", b->fs_flags[i].flag, flag, path);
 	}
 	b->fs_flags[b->n_fs_flags++] = (struct fs_flag){ path, flag };
-	had = base_access(b->base, path);
+	had = base_access(pl, pl_ok, path);
 	acc = want | (had & SBX_ACC_X);
 	if ((acc & ~had) != 0) {
 		sbx_access_str(had, a1);
@@ -537,7 +523,11 @@ static int add_rule(struct build *b, const char *flag, const char *arg, uint32_t
 
 static int build_fs(struct build *b, const struct adhoc_args *a)
 {
+	const struct sbx_fsplan_features ft = { .bpf_lsm = true, .provider = "bpf-lsm" };
 	const struct sbx_profile *base = b->base;
+	struct sbx_fsplan pl = { 0 };
+	char why[512];
+	bool ok;
 	int r = 0;
 
 	if (!a->ro.n && !a->rw.n)
@@ -551,10 +541,13 @@ static int build_fs(struct build *b, const struct adhoc_args *a)
 	if (base->fs.n_rules)
 		memcpy(b->rules, base->fs.rules, base->fs.n_rules * sizeof(*b->rules));
 	b->w.fs.rules = b->rules;
+	ok = sbx_fsplan_make(base, &ft, &pl, why, sizeof(why)) == 0;
 	for (size_t i = 0; r == 0 && i < a->rw.n; i++)
-		r = add_rule(b, "rw", a->rw.v[i], SBX_ACC_R | SBX_ACC_W);
+		r = add_rule(b, &pl, ok, "rw", a->rw.v[i], SBX_ACC_R | SBX_ACC_W);
 	for (size_t i = 0; r == 0 && i < a->ro.n; i++)
-		r = add_rule(b, "ro", a->ro.v[i], SBX_ACC_R);
+		r = add_rule(b, &pl, ok, "ro", a->ro.v[i], SBX_ACC_R);
+	if (ok)
+		sbx_fsplan_free(&pl);
 	return r;
 }
 

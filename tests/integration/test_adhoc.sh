@@ -72,6 +72,24 @@ case_rw_and_ro_paths()
 	true
 }
 
+# --rw on a directory of another user: the grant is idmapped to its owner
+# (providers/grants.c), so the workload (nobody) writes as the owner; --cwd
+# starts it there
+case_rw_on_a_users_directory()
+{
+	mkdir -p "$T_TMP/user"
+	chown 12345:12345 "$T_TMP/user"
+	chmod 0755 "$T_TMP/user"
+	sbx_run u --rw "$T_TMP/user" --cwd "$T_TMP/user" -- sh -c 'echo hi >made && echo wrote; pwd'
+	if [ "$RC" = 125 ] && grep -q "idmapped" "$T_TMP/u.err"; then
+		skip "idmapped mounts do not work here: $(head -c 300 "$T_TMP/u.err")"
+	fi
+	expect_rc u 0
+	grep -qx wrote "$T_TMP/u.out" || fail "no write: $(cat "$T_TMP/u.err")"
+	eq owner "$(stat -c %u:%g "$T_TMP/user/made")" 12345:12345
+	eq "--cwd" "$(tail -1 "$T_TMP/u.out")" "$T_TMP/user"
+}
+
 case_exec_list()
 {
 	sbx_run x --exec /bin/sh --exec /usr/lib/ --exec /usr/bin/cat -- sh -c \
@@ -166,6 +184,7 @@ adhoc_setup || T_SETUP_FAILED="listeners did not start"
 run_case net_allow_reaches_one_port_only case_net_allow_reaches_one_port_only
 run_case net_none_and_host case_net_none_and_host
 run_case rw_and_ro_paths case_rw_and_ro_paths
+run_case rw_on_a_users_directory case_rw_on_a_users_directory
 run_case exec_list case_exec_list
 run_case flag_errors_exit_125_naming_the_flag case_flag_errors_exit_125_naming_the_flag
 run_case print_profile_round_trips case_print_profile_round_trips

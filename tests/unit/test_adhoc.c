@@ -274,6 +274,21 @@ static void test_flags_on_builtin_make_profile_adhoc(void **state)
 	sbx_policy_free(pol);
 }
 
+static void test_cwd_is_a_real_directory_on_any_profile(void **state)
+{
+	struct sbx_policy *pol = load("agent.toml", agent_toml);
+	struct adhoc_profile ap;
+
+	assert_int_equal(build(&(struct adhoc_args){ .cwd = "/usr/bin/.." }, &pol->profiles[0], false, &ap), 0);
+	assert_string_equal(ap.p->cwd, "/usr");
+	adhoc_profile_free(&ap);
+	assert_int_equal(build(&(struct adhoc_args){ .cwd = "/" }, &pol->profiles[0], false, &ap), 0);
+	assert_string_equal(ap.p->cwd, "/");
+	adhoc_profile_free(&ap);
+	sbx_policy_free(pol);
+	expect_error(&(struct adhoc_args){ .cwd = "/etc/hostname" }, "--cwd '/etc/hostname': not a directory");
+}
+
 static void test_limits_alone_keep_the_profile(void **state)
 {
 	struct adhoc_args a = { .pids = "10" };
@@ -437,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_written_profile_loads_back_equal),
 		cmocka_unit_test(test_builtin_default_writes_back_equal),
 		cmocka_unit_test(test_flags_on_builtin_make_profile_adhoc),
+		cmocka_unit_test(test_cwd_is_a_real_directory_on_any_profile),
 		cmocka_unit_test(test_limits_alone_keep_the_profile),
 		cmocka_unit_test(test_net_host_is_mode_full),
 		cmocka_unit_test(test_net_unknown_mode_suggests),

@@ -45,14 +45,15 @@ int adhoc_take(struct adhoc_args *a, int id, const char *arg)
 	case ADHOC_OPT_CPU: a->cpu = arg; return 1;
 	case ADHOC_OPT_PIDS: a->pids = arg; return 1;
 	case ADHOC_OPT_PRINT: a->print_profile = true; return 1;
+	case ADHOC_OPT_CWD: a->cwd = arg; return 1;
 	}
 	return 0;
 }
 
-/* A network, path or exec flag: the profile is rebuilt and renamed. */
+/* A network, path, exec or --cwd flag: the profile is rebuilt and renamed. */
 static bool builds_rules(const struct adhoc_args *a)
 {
-	return a->net.n || a->allow_host.n || a->ro.n || a->rw.n || a->exec.n;
+	return a->net.n || a->allow_host.n || a->ro.n || a->rw.n || a->exec.n || a->cwd;
 }
 
 bool adhoc_may_widen(const struct sbx_profile *base)
@@ -601,6 +602,29 @@ static int build_exec(struct build *b, const struct adhoc_args *a)
 	return 0;
 }
 
+/* --cwd: a directory, by its real path as the sandbox sees it (the
+ * profile's cwd has no trailing '/'). Where the workload starts is not a
+ * permission, so any profile takes it. */
+static int build_cwd(struct build *b, const struct adhoc_args *a)
+{
+	char *path;
+	size_t n;
+	int r;
+
+	if (!a->cwd)
+		return 0;
+	r = resolve_path(b, "cwd", a->cwd, &path);
+	if (r < 0)
+		return r;
+	n = strlen(path);
+	if (path[n - 1] != '/')
+		return log_error("--cwd '%s': not a directory", a->cwd);
+	if (n > 1)
+		path[n - 1] = '\0';
+	b->w.cwd = path;
+	return 0;
+}
+
 /* ---- rebuild through the loader ---------------------------------------------------- */
 
 /* Diagnostics of the rebuilt profile: the flags were checked one by one, so
@@ -662,6 +686,8 @@ int adhoc_build(const struct adhoc_args *a, const struct sbx_profile *base, bool
 		r = build_fs(&b, a);
 	if (r == 0)
 		r = build_exec(&b, a);
+	if (r == 0)
+		r = build_cwd(&b, a);
 	if (r == 0)
 		r = reload(&b.w, ret);
 	build_free(&b);

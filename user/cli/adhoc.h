@@ -4,14 +4,15 @@
  * of the profile it selected (docs/cli.md, "Ad-hoc sandboxes").
  *
  *	--net none|host|allow=ADDR[,ADDR...]   --allow-host NAME[:PORT]
- *	--ro PATH   --rw PATH   --exec PATH
+ *	--ro PATH   --rw PATH   --exec PATH   --cwd DIR
  *	--timeout D   --memory S   --cpu N   --pids N   --print-profile
  *
  * On the built-in profile "default" the flags may set anything: the result
  * is the caller's own profile, named "adhoc". On a profile from a policy
  * file they may only tighten it, unless the caller is root (real uid 0), who
  * could write any policy file anyway; root widening such a profile gets a
- * warning. When a network, path or exec flag is given (or --print-profile),
+ * warning. --cwd sets where the workload starts, not what it may do, and
+ * is accepted on any profile. When a network, path, exec or --cwd flag is given (or --print-profile),
  * the result is written as a policy file (policy/emit.c) and loaded back
  * through the policy loader, so that the profile that runs is exactly the
  * one --print-profile shows and has passed the same validation as a file.
@@ -27,6 +28,7 @@
 enum {
 	ADHOC_OPT_NET = 100, ADHOC_OPT_ALLOW_HOST, ADHOC_OPT_RO, ADHOC_OPT_RW, ADHOC_OPT_EXEC,
 	ADHOC_OPT_TIMEOUT, ADHOC_OPT_MEMORY, ADHOC_OPT_CPU, ADHOC_OPT_PIDS, ADHOC_OPT_PRINT,
+	ADHOC_OPT_CWD,
 };
 
 /* The entries of `struct cli_option` for these flags, for sbx run's table. */
@@ -35,7 +37,8 @@ enum {
 	{ "ro", 0, true, ADHOC_OPT_RO },	{ "rw", 0, true, ADHOC_OPT_RW },	\
 	{ "exec", 0, true, ADHOC_OPT_EXEC },	{ "timeout", 0, true, ADHOC_OPT_TIMEOUT }, \
 	{ "memory", 0, true, ADHOC_OPT_MEMORY }, { "cpu", 0, true, ADHOC_OPT_CPU }, \
-	{ "pids", 0, true, ADHOC_OPT_PIDS },	{ "print-profile", 0, false, ADHOC_OPT_PRINT }
+	{ "pids", 0, true, ADHOC_OPT_PIDS },	{ "print-profile", 0, false, ADHOC_OPT_PRINT }, \
+	{ "cwd", 0, true, ADHOC_OPT_CWD }
 
 #define ADHOC_MAX_ARGS 64	/* of each repeatable flag */
 
@@ -48,6 +51,7 @@ struct adhoc_list {
 struct adhoc_args {
 	struct adhoc_list net, allow_host, ro, rw, exec;
 	const char *timeout, *memory, *cpu, *pids;
+	const char *cwd;		/* the workload's working directory */
 	const char *provider;		/* sbx run's --provider, recorded in the profile */
 	bool print_profile;
 };

@@ -455,7 +455,7 @@ const struct cli_verb cli_verb_run = {
 		    "    [--audit FILE|-] [--result FILE|- | --result-fd N] [--timeout D] [--memory S]\n"
 		    "    [--cpu N] [--pids N] [--ring-size S] [--net none|host|allow=ADDR[,ADDR...]]\n"
 		    "    [--allow-host NAME[:PORT]]... [--ro PATH]... [--rw PATH]... [--exec PATH]...\n"
-		    "    [--print-profile] -- CMD [ARG]...",
+		    "    [--cwd DIR] [--print-profile] -- CMD [ARG]...",
 	.description =
 		"  Create a sandbox for the profile, start CMD inside it from its first\n"
 		"  instruction, and wait for it. The sandbox gets its own cgroup below sbx's\n"
@@ -505,6 +505,7 @@ const struct cli_verb cli_verb_run = {
 		"  --ro PATH          read access to PATH (repeatable)\n"
 		"  --rw PATH          read and write access to PATH (repeatable)\n"
 		"  --exec PATH        only these programs or directories may execute (repeatable)\n"
+		"  --cwd DIR          start CMD in DIR (e.g. --cwd . with --rw .)\n"
 		"  --timeout D        the timeout (30s, 1m30s, 250ms)\n"
 		"  --memory S         the memory limit (64M, 1G)\n"
 		"  --cpu N            the CPU limit (0.5, 2)\n"

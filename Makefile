@@ -212,7 +212,8 @@ check: all lint bpf-arm64 unit fuzz-replay toml-test integration vmtest
 	@echo "  TEST     all test layers passed"
 
 lint:
-	$(Q)bash tests/lint/layers.sh
+	$(Q)fail=0; for t in tests/lint/layers.sh tests/lint/bpf_lib.sh; do bash $$t || fail=1; done; \
+		exit $$fail
 
 integration: all
 	$(Q)if [ -x tests/run-integration.sh ]; then OUTPUT=$(OUTPUT) tests/run-integration.sh; fi

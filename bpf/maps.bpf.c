@@ -24,6 +24,7 @@ struct sbx_net6_map sbx_net6 SEC(".maps");
 struct sbx_paths_map sbx_paths SEC(".maps");
 struct sbx_execs_map sbx_execs SEC(".maps");
 struct sbx_fscfg_map sbx_fscfg SEC(".maps");
+struct sbx_loaders_map sbx_loaders SEC(".maps");
 struct sbx_rings_map sbx_rings SEC(".maps");
 struct sbx_events_map sbx_events SEC(".maps");
 

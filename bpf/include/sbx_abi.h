@@ -27,7 +27,7 @@
 
 #include "sbx_limits.h"
 
-#define SBX_ABI_VERSION		6
+#define SBX_ABI_VERSION		7
 
 /* Rules kept in one LPM value: the entries of that prefix plus those of every
  * shorter prefix that covers it, most specific first. */
@@ -35,6 +35,9 @@
 #define SBX_RULE_DEFAULT	0xffffffffu	/* decision came from the mode default */
 #define SBX_RULE_NONE		0xfffffffeu	/* no rule involved (e.g. quota) */
 #define SBX_RULE_BASE		0xfffffffdu	/* fs: the base view of fs mode none */
+#define SBX_RULE_EXEC_GUARD	0xfffffffcu	/* fs: killed by the exec guard of a Landlock
+						 * sandbox (memfd, ELF interpreter run as a
+						 * program), a file Landlock allowed */
 
 enum sbx_verdict {
 	SBX_VERDICT_ALLOW = 1,
@@ -300,6 +303,38 @@ struct sbx_fs_cfg {
 #define SBX_FSF_ENFORCE		0x1u	/* BPF LSM enforces this policy */
 #define SBX_FSF_FULL		0x2u	/* mode full: no fs restrictions */
 #define SBX_FSF_EXEC_LIST	0x4u	/* exec restricted to the fs.exec list */
+
+/* Map: sbx_loaders, hash from (policy id, file) to the ELF interpreters
+ * ("ld.so") the sandbox can reach, for the exec guard of policies whose exec
+ * restriction Landlock enforces (bpf/lib/fsaudit.h). Landlock must let the
+ * interpreter of every allowed dynamic program be executed (the kernel opens
+ * it for exec), and it does not check mmap(PROT_EXEC); run as a program, the
+ * interpreter maps and runs any file it can read ("ld.so FILE"). An exec
+ * whose main file (bprm->file) is one of these is killed before its first
+ * instruction. A file is named as the kernel knows it: dev is the superblock's
+ * s_dev in the kernel's encoding, major << 20 | minor, the "major:minor" of
+ * its mount in /proc/self/mountinfo (not stat's st_dev, which differs on
+ * btrfs subvolumes); ino is i_ino. Worked example: policy 7 on a host whose
+ * loader /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 is inode 332383 of
+ * the ext4 mount 254:0 holds key {7, 0, 254 << 20 | 0, 332383} with value
+ * {path "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", flags PATH|INTERP}.
+ * execve("/lib64/ld-linux-x86-64.so.2", ...) (a symlink: the same inode) in
+ * that sandbox is killed; execve("/bin/sh") maps the same loader as sh's
+ * interpreter, but bprm->file is sh, so it runs. */
+#define SBX_MAX_LOADERS		32	/* entries of one policy id */
+struct sbx_loader_key {
+	__u32 policy_id;		/* host byte order */
+	__u32 pad;
+	__u64 dev;			/* super_block.s_dev: major << 20 | minor */
+	__u64 ino;			/* inode.i_ino */
+};
+
+struct sbx_loader {
+	char path[SBX_MAX_PATH_LEN];	/* where user space found it (resolved), for the event */
+	__u32 flags;			/* SBX_LDRF_*: why it is known as a loader */
+};
+#define SBX_LDRF_PATH		0x1u	/* at a loader's well-known path (/lib64/ld-linux-*.so.*, ...) */
+#define SBX_LDRF_INTERP		0x2u	/* the PT_INTERP of a program (/bin/sh, an exec-listed file) */
 
 /* SBX_EV_FILE */
 struct sbx_ev_file {

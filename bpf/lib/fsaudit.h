@@ -201,20 +201,68 @@ static __always_inline bool sbx_fsaudit_exit(struct sbx_ctx *c, struct pt_regs *
  * filter refuses making such files and executing by descriptor
  * (user/kernel/seccomp.c, sbx_exec_guard_needed()); what remains (a memfd
  * received over a unix socket or inherited, run through /proc/self/fd) is
- * caught here. sched_process_exec runs after the point of no return, before
- * the new program's first instruction: SIGKILL is delivered on the way back
- * to user space, so the program never runs. BPF LSM refuses the same execs
- * before they start (bpf/lib/lsm.h, sbx_fs_pseudo_exec), so its sandboxes
- * are left to it. One SBX_EV_FILE (op exec, access x, error EACCES, rule
- * none, path ".../memfd:<name>") records the refusal.
+ * caught here. So is the ELF interpreter run as a program ("ld.so FILE"):
+ * Landlock must let it be executed, as the kernel opens it for every dynamic
+ * program, and then it maps and runs any file it can read, which Landlock
+ * does not check (mmap(PROT_EXEC)). User space names the interpreters of the
+ * policy by inode in sbx_loaders (user/core/sandbox.c); an exec whose main
+ * file (bprm->file) is one of them is refused, whatever path, symlink or hard
+ * link reached it, while a dynamic program, whose interpreter binfmt_elf maps
+ * beside it, runs. sched_process_exec runs after the point of no return,
+ * before the new program's first instruction: SIGKILL is delivered on the
+ * way back to user space, so the program never runs. BPF LSM refuses the
+ * same execs before they start, and judges what ld.so maps (bpf/lib/lsm.h),
+ * so its sandboxes are left to it. One SBX_EV_FILE (op exec, access x, error
+ * EACCES, rule SBX_RULE_EXEC_GUARD, path ".../memfd:<name>" or the
+ * interpreter's path) records the refusal.
  */
-static __always_inline int sbx_exec_guard(struct linux_binprm *bprm)
+static __always_inline void sbx_exec_guard_kill(struct sbx_ctx *c, struct dentry *d,
+						struct sbx_loader *l)
 {
 	struct sbx_fsa_entry *e;
+	char *p;
+
+	bpf_send_signal(SBX_SIGKILL);
+	e = bpf_task_storage_get(&sbx_fsaudit, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e || !sbx_audit_wants(c, SBX_VERDICT_DENY))
+		return;
+	e->armed = 0;
+	sbx_hdr_fill(&e->ev.hdr, c, SBX_EV_FILE, sizeof(e->ev));
+	e->ev.verdict = SBX_VERDICT_DENY;
+	e->ev.backend = SBX_FSB_LANDLOCK;
+	e->ev.op = SBX_FOP_EXEC;
+	e->ev.access = SBX_FACC_X;
+	e->ev.rule = SBX_RULE_EXEC_GUARD;
+	e->ev.error = SBX_EACCES;
+	p = e->ev.path;
+	if (l) {
+		bpf_probe_read_kernel_str(p, sizeof(e->ev.path), l->path);
+	} else {
+		p[0] = '.'; p[1] = '.'; p[2] = '.'; p[3] = '/';
+		bpf_probe_read_kernel_str(p + 4, sizeof(e->ev.path) - 4, BPF_CORE_READ(d, d_name.name));
+	}
+	sbx_emit(c->slot, &e->ev, sizeof(e->ev));
+}
+
+/* The entry of sbx_loaders naming f for the sandbox's policy, or NULL. */
+static __always_inline struct sbx_loader *sbx_exec_loader(struct sbx_ctx *c, struct file *f)
+{
+	struct sbx_loader_key k = { .policy_id = c->policy_id };
+	struct inode *i = BPF_CORE_READ(f, f_inode);
+
+	k.dev = BPF_CORE_READ(i, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(i, i_ino);
+	return bpf_map_lookup_elem(&sbx_loaders, &k);
+}
+
+static __always_inline int sbx_exec_guard(struct linux_binprm *bprm)
+{
+	struct sbx_loader *l = NULL;
 	struct sbx_fs_cfg *fc;
 	struct dentry *d;
 	struct sbx_ctx c;
-	char *p;
+	struct file *f;
 
 	if (!sbx_ctx_current(&c) || !sbx_task_is_workload())
 		return 0;
@@ -223,26 +271,13 @@ static __always_inline int sbx_exec_guard(struct linux_binprm *bprm)
 		return 0;
 	if (!(fc->flags & SBX_FSF_EXEC_LIST) && (fc->mode_access & SBX_FACC_X))
 		return 0;
-	d = BPF_CORE_READ(bprm, file, f_path.dentry);
-	if (!d || !(BPF_CORE_READ(d, d_sb, s_flags) & SBX_SB_KERNMOUNT))
+	f = BPF_CORE_READ(bprm, file);
+	d = BPF_CORE_READ(f, f_path.dentry);
+	if (!d)
 		return 0;
-	bpf_send_signal(SBX_SIGKILL);
-	e = bpf_task_storage_get(&sbx_fsaudit, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!e || !sbx_audit_wants(&c, SBX_VERDICT_DENY))
+	if (!(BPF_CORE_READ(d, d_sb, s_flags) & SBX_SB_KERNMOUNT) && !(l = sbx_exec_loader(&c, f)))
 		return 0;
-	e->armed = 0;
-	sbx_hdr_fill(&e->ev.hdr, &c, SBX_EV_FILE, sizeof(e->ev));
-	e->ev.verdict = SBX_VERDICT_DENY;
-	e->ev.backend = SBX_FSB_LANDLOCK;
-	e->ev.op = SBX_FOP_EXEC;
-	e->ev.access = SBX_FACC_X;
-	e->ev.rule = SBX_RULE_NONE;
-	e->ev.error = SBX_EACCES;
-	p = e->ev.path;
-	p[0] = '.'; p[1] = '.'; p[2] = '.'; p[3] = '/';
-	bpf_probe_read_kernel_str(p + 4, sizeof(e->ev.path) - 4, BPF_CORE_READ(d, d_name.name));
-	sbx_emit(c.slot, &e->ev, sizeof(e->ev));
+	sbx_exec_guard_kill(&c, d, l);
 	return 0;
 }
 

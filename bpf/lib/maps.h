@@ -126,6 +126,16 @@ struct sbx_fscfg_map {
 };
 extern struct sbx_fscfg_map sbx_fscfg SEC(".maps");
 
+/* ELF interpreters per policy id: the exec guard's (lib/fsaudit.h). */
+struct sbx_loaders_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SBX_MAX_POLICIES * SBX_MAX_LOADERS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sbx_loader_key);
+	__type(value, struct sbx_loader);
+};
+extern struct sbx_loaders_map sbx_loaders SEC(".maps");
+
 /* Per-sandbox ring buffers, one consumer each (the sbx run of that sandbox). */
 struct sbx_ring_inner {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

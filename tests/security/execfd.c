@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * execfd: tries every way of executing a program that has no path Landlock
- * sees (docs/security.md, "Exec allow-list: fd-only executables"), and
- * prints one line per form:
+ * sees, and of running one through the ELF interpreter (ld.so FILE), which
+ * Landlock cannot refuse to execute (docs/security.md, "What an exec list
+ * promises"), and prints one line per form:
  *
  *   FORM ok                   the payload ran: the exec list was bypassed
  *   FORM ERRNO STEP           refused: STEP (memfd_create, exec, ...) failed
  *   FORM KILLED SIGNAL        the exec was stopped by killing the process
+ *   FORM EXIT N               the exec'd program exited N without running the
+ *                             payload (ld.so: 127 when it cannot map FILE)
  *   FORM SKIP why             the form cannot be tried here
  *
  * Usage:
@@ -23,6 +26,9 @@
  *                                 its stdin (an inherited fd)
  * Environment (or KEY=VALUE arguments) for attack: EXECFD_SOCK (serve's socket), EXECFD_HOLDER
  * ("PID FD" of serve's memfd). Without them those forms print SKIP.
+ * EXECFD_LOADER: the ELF interpreter of the ldso.* forms (default: this
+ * arch's glibc one); EXECFD_UNLISTED: the program ldso.unlisted_program
+ * runs through it (default /usr/bin/echo).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -233,18 +239,97 @@ static struct fail written_then(const char *form, int how)
 			syscall(SYS_execveat, dfd, strrchr(path, '/') + 1, argv, environ, 0);
 		}
 		return FAIL("execveat");
-	case 3: {	/* O_PATH descriptor */
+	default: {	/* O_PATH descriptor */
 		int p = open(path, O_PATH);
 
 		return p < 0 ? FAIL("open(O_PATH)") : run_fd(form, p);
 	}
-	default: {	/* the ELF interpreter maps it: userland exec */
-		char *argv[] = { "ld.so", path, "payload", (char *)form, NULL };
+	}
+}
 
-		execve("/lib64/ld-linux-x86-64.so.2", argv, environ);
-		return FAIL("exec(ld.so)");
+#if defined(__x86_64__)
+#define LOADER "/lib64/ld-linux-x86-64.so.2"
+#elif defined(__aarch64__)
+#define LOADER "/lib/ld-linux-aarch64.so.1"
+#else
+#define LOADER NULL
+#endif
+
+/* Writes a copy of src (mode 0755) at dst. */
+static int copy_file(const char *src, const char *dst)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out;
+	struct stat st;
+	off_t off = 0;
+
+	if (in < 0 || fstat(in, &st) < 0)
+		return -1;
+	out = open(dst, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0755);
+	if (out < 0)
+		return -1;
+	while (off < st.st_size)
+		if (sendfile(out, in, &off, st.st_size - off) <= 0)
+			return -1;
+	close(in);
+	return close(out);
+}
+
+/*
+ * The ELF interpreter run as a program maps the file it is given and runs it
+ * (userland exec): ld.so FILE. how: 0 a file written here, 1 an unlisted
+ * program of the host ($EXECFD_UNLISTED, default /usr/bin/echo, which prints
+ * "FORM ok"), 2 this (listed) program, 3 the interpreter through
+ * /proc/self/fd/N, 4 through a symlink, 5 a hard link to it, 6 a copy of it.
+ * The interpreter is $EXECFD_LOADER, default this arch's glibc one.
+ */
+static struct fail ldso_then(const char *form, int how)
+{
+	const char *ld = getenv("EXECFD_LOADER") ?: LOADER;
+	const char *unlisted = getenv("EXECFD_UNLISTED") ?: "/usr/bin/echo";
+	char file[4096], alias[4096], fdpath[64];
+	char *argv[] = { "ld.so", file, "payload", (char *)form, NULL };
+	int fd;
+
+	if (!ld)
+		return (struct fail){ -1, "no known ELF interpreter on this arch" };
+	snprintf(file, sizeof(file), "%s/execfd-copy.%d", dir, getpid());
+	snprintf(alias, sizeof(alias), "%s/execfd-ld.%d", dir, getpid());
+	if (copy_file(self, file) < 0)
+		return FAIL("create");
+	switch (how) {
+	case 1:
+		snprintf(file, sizeof(file), "%s", unlisted);
+		argv[2] = (char *)form;
+		argv[3] = "ok";
+		break;
+	case 2:
+		snprintf(file, sizeof(file), "%s", self);
+		break;
+	case 3:
+		fd = open(ld, O_RDONLY);
+		if (fd < 0)
+			return FAIL("open(ld.so)");
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		ld = fdpath;
+		break;
+	case 4:
+		if (symlink(ld, alias) < 0)
+			return FAIL("symlink");
+		ld = alias;
+		break;
+	case 5:
+		if (link(ld, alias) < 0)
+			return FAIL("link");
+		ld = alias;
+		break;
+	case 6:
+		if (copy_file(ld, alias) < 0)
+			return FAIL("copy(ld.so)");
+		ld = alias;
+		break;
 	}
-	}
+	execve(ld, argv, environ);
+	return FAIL("exec(ld.so)");
 }
 
 /* Shared memory without a name: reachable through /proc/self/map_files. */
@@ -362,6 +447,7 @@ static struct fail f_received(const char *n, long fd_exec) { return received_the
 static struct fail f_holder(const char *n, long a) { return holder_then(n); }
 static struct fail f_stdin(const char *n, long a) { return stdin_then(n); }
 static struct fail f_allowed(const char *n, long a) { return run_path(n, self); }
+static struct fail f_ldso(const char *n, long how) { return ldso_then(n, (int)how); }
 
 static const struct form forms[] = {
 	{ "allowed.execve", f_allowed, 0 },
@@ -387,7 +473,13 @@ static const struct form forms[] = {
 	{ "received.execveat_empty_path", f_received, 1 },
 	{ "other_process.execve_proc_pid_fd", f_holder, 0 },
 	{ "inherited_stdin.execve_proc_self_fd", f_stdin, 0 },
-	{ "ldso.userland_exec", f_written, 4 },
+	{ "ldso.userland_exec", f_ldso, 0 },
+	{ "ldso.unlisted_program", f_ldso, 1 },
+	{ "ldso.listed_program", f_ldso, 2 },
+	{ "ldso.proc_self_fd", f_ldso, 3 },
+	{ "ldso.symlink", f_ldso, 4 },
+	{ "ldso.hard_link", f_ldso, 5 },
+	{ "ldso.copy", f_ldso, 6 },
 };
 
 static void attack(const struct form *f)

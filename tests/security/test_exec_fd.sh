@@ -74,17 +74,21 @@ EXEC_LIST="mode = \"read-only\"
 rules = [{ path = \"$TOOLS/\", access = \"rx\" }, { path = \"\$V/\", access = \"rw\" }]
 exec = [\"/usr/\", \"$TOOLS/\"]"
 
-# attack NAME: runs every form in the sandbox of $T_TMP/policy.toml, with a
-# memfd as stdin and the accomplice's socket and memfd named.
+# attack NAME [KEY=VALUE...] [FORM...]: runs every form (or those named) in
+# the sandbox of $T_TMP/policy.toml, with a memfd as stdin and the
+# accomplice's socket and memfd named.
 attack()
 {
-	rm -f "$T_TMP/$1".{result,audit,out,err}
+	local name=$1
+	shift
+	rm -f "$T_TMP/$name".{result,audit,out,err}
 	"$EXECFD" stdin-memfd \
-		"$SBX" run --result "$T_TMP/$1.result" --audit "$T_TMP/$1.audit" \
+		"$SBX" run --result "$T_TMP/$name.result" --audit "$T_TMP/$name.audit" \
 		-P "$T_TMP/policy.toml" --profile t -- "$EXECFD" attack "$V_TMP/w" \
-		"EXECFD_SOCK=$V_TMP/w/sock" "EXECFD_HOLDER=$HOLDER" >"$T_TMP/$1.out" 2>"$T_TMP/$1.err"
+		"EXECFD_SOCK=$V_TMP/w/sock" "EXECFD_HOLDER=$HOLDER" "$@" \
+		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err"
 	RC=$?
-	{ echo "---- $T_CASE_NAME, provider $PROVIDER, backend $BACKEND"; cat "$T_TMP/$1.out"; } |
+	{ echo "---- $T_CASE_NAME, provider $PROVIDER, backend $BACKEND"; cat "$T_TMP/$name.out"; } |
 		tee -a "$T_TMP/report"
 }
 
@@ -189,28 +193,140 @@ rules = [{ path = \"$V_TMP/w/\", access = \"rw\" }]"
 	expect_rc r 0
 	eq "memfd exec without an exec list" "$(result r memfd.execve_proc_self_fd)" ok
 	eq "fexecve without an exec list" "$(result r memfd.fexecve)" ok
+	eq "ld.so without an exec list" "$(result r ldso.unlisted_program)" ok
 }
 
-# ld.so maps what it runs: userland exec, which no exec hook sees. BPF LSM
-# checks the PROT_EXEC mapping (mmap_file); the process provider mounts
-# every writable path noexec, so ld.so cannot map a file written there; the
-# host provider under Landlock has neither (docs/security.md says so).
+# The ELF interpreter run as a program (ld.so FILE) maps FILE and runs it:
+# userland exec, which no exec hook sees, through a file that an exec list
+# must let run (the kernel opens it for every dynamic program). BPF LSM
+# judges the mapping (mmap_file: ld.so exits 127); under Landlock the exec
+# guard kills the process before ld.so's first instruction, and the audit
+# trail names the interpreter (docs/security.md, "What an exec list
+# promises").
+LOADER=/lib64/ld-linux-x86-64.so.2
+[ "$(uname -m)" = aarch64 ] && LOADER=/lib/ld-linux-aarch64.so.1
+
+# loader_refused NAME FORM...: what each ld.so form must give on this backend.
+loader_refused()
+{
+	local name=$1 f want
+	shift
+	want="EXIT 127"
+	[ "$BACKEND" = bpf-lsm ] || want="KILLED KILL"
+	for f in "$@"; do
+		eq "$PROVIDER: $f" "$(result "$name" "$f")" "$want"
+	done
+}
+
+# guard_event NAME LOADER: the exec guard's file event for LOADER (Landlock).
+guard_event()
+{
+	local path n
+	path=$(realpath "$2")
+	n=$(jq -s --arg p "$path" 'map(select(.event == "file" and .op == "exec" and .verdict == "deny"
+		and .path == $p and .rule == "exec guard" and .backend == "landlock")) | length' \
+		"$T_TMP/$1.audit" 2>/dev/null)
+	[ "${n:-0}" -ge 1 ] || fail "$PROVIDER: no 'file' event (op exec, deny, rule exec guard) for $path; file events: $(jq -c 'select(.event == "file")' "$T_TMP/$1.audit" | head -c 600)"
+}
+
 case_ldso_userland_exec()
 {
-	local prov
+	local prov r
+	[ -x "$LOADER" ] || skip "no $LOADER on this host"
 	for prov in process host; do
 		PROVIDER=$prov T_CASE_NAME="exec list (ld.so)"
 		spol "$prov" "${EXEC_LIST//\$V/$V_TMP/w}"
-		attack "r$prov"
+		attack "r$prov" allowed.execve ldso.userland_exec ldso.listed_program \
+			ldso.proc_self_fd ldso.symlink ldso.hard_link ldso.copy
 		expect_rc "r$prov" 0
+		eq "$prov: the listed program" "$(result "r$prov" allowed.execve)" ok
+		loader_refused "r$prov" ldso.userland_exec ldso.proc_self_fd ldso.symlink
+		# a copy or hard link lies outside the exec list (or on a noexec mount)
+		for f in ldso.copy ldso.hard_link; do
+			r=$(result "r$prov" $f)
+			case $r in
+			"EACCES exec(ld.so)" | "EXDEV link" | "EPERM link") ;;
+			*) fail "$prov: $f: expected a refusal, got '${r:-nothing}'" ;;
+			esac
+		done
+		if [ "$BACKEND" = bpf-lsm ]; then
+			# BPF LSM lets ld.so map listed files
+			eq "$prov: ld.so of a listed program" "$(result "r$prov" ldso.listed_program)" ok
+		else
+			# the guard cannot tell what ld.so will map: run programs by their path
+			eq "$prov: ld.so of a listed program" "$(result "r$prov" ldso.listed_program)" "KILLED KILL"
+			guard_event "r$prov" "$LOADER"
+		fi
 	done
-	# ld.so exits 127 when it cannot map the program
-	eq "ld.so of a written file, process provider" "$(result rprocess ldso.userland_exec)" "EXIT 127"
-	if [ "$BACKEND" = bpf-lsm ]; then
-		eq "ld.so of a written file, host provider" "$(result rhost ldso.userland_exec)" "EXIT 127"
+	# a hard link in a listed directory (made outside, where the file system
+	# allows it) is the same inode: refused like the loader itself
+	hard_link_loader
+	# the host's own processes run the loader as before
+	eq "ld.so outside any sandbox" "$("$LOADER" /usr/bin/echo host-ok)" host-ok
+}
+
+hard_link_loader()
+{
+	local hard=$TOOLS/ld-hard.$$ prov
+	if ! ln "$(realpath "$LOADER")" "$hard" 2>/dev/null; then
+		echo "no hard link of $LOADER in $TOOLS (read-only or another file system): not tried"
 		return 0
 	fi
-	skip "host provider: ld.so ran a written file ('$(result rhost ldso.userland_exec)'): Landlock does not check mmap(PROT_EXEC), BPF LSM would (a documented limit)"
+	T_CASE_RESTORE="rm -f '$hard'"
+	for prov in process host; do
+		PROVIDER=$prov T_CASE_NAME="exec list (hard link of ld.so)"
+		spol "$prov" "${EXEC_LIST//\$V/$V_TMP/w}"
+		attack "h$prov" "EXECFD_LOADER=$hard" ldso.userland_exec
+		expect_rc "h$prov" 0
+		loader_refused "h$prov" ldso.userland_exec
+		[ "$BACKEND" = bpf-lsm ] || guard_event "h$prov" "$LOADER"
+	done
+	rm -f "$hard"
+}
+
+# An exec list without /usr/bin/: ld.so must not run the host's unlisted
+# programs (under the process provider too, whose view has them), and
+# every other loader of the host (32-bit, x32, musl) is refused as well.
+case_ldso_unlisted_program()
+{
+	local prov ld n=0
+	[ -x "$LOADER" ] || skip "no $LOADER on this host"
+	for prov in process host; do
+		PROVIDER=$prov T_CASE_NAME="narrow exec list (ld.so)"
+		spol "$prov" "mode = \"read-only\"
+rules = [{ path = \"$TOOLS/\", access = \"rx\" }, { path = \"$V_TMP/w/\", access = \"rw\" }]
+exec = [\"$TOOLS/\", \"/usr/lib/\", \"/usr/lib32/\", \"/usr/libx32/\"]"
+		attack "u$prov" allowed.execve ldso.unlisted_program
+		expect_rc "u$prov" 0
+		eq "$prov: the listed program" "$(result "u$prov" allowed.execve)" ok
+		loader_refused "u$prov" ldso.unlisted_program
+		[ "$BACKEND" = bpf-lsm ] || guard_event "u$prov" "$LOADER"
+		# the workload itself: sbx run exits 128 + SIGKILL (BPF LSM: ld.so's 127)
+		"$SBX" run -P "$T_TMP/policy.toml" --profile t -- "$LOADER" /usr/bin/echo ran \
+			>"$T_TMP/w$prov.out" 2>"$T_TMP/w$prov.err"
+		RC=$?
+		expect_rc "w$prov" "$([ "$BACKEND" = bpf-lsm ] && echo 127 || echo 137)"
+		eq "$prov: output of ld.so /usr/bin/echo" "$(cat "$T_TMP/w$prov.out")" ""
+		for ld in $(other_loaders); do
+			attack "o$prov$n" "EXECFD_LOADER=$ld" ldso.userland_exec
+			expect_rc "o$prov$n" 0
+			loader_refused "o$prov$n" ldso.userland_exec
+			[ "$BACKEND" = bpf-lsm ] || guard_event "o$prov$n" "$ld"
+			n=$((n + 1))
+		done
+	done
+}
+
+# other_loaders: the host's ELF interpreters other than $LOADER, one path each.
+other_loaders()
+{
+	local f main
+	main=$(realpath "$LOADER")
+	for f in /lib*/ld-*.so* /lib*/*-linux-*/ld-*.so* /usr/lib*/ld-*.so* /usr/lib*/*-linux-*/ld-*.so*; do
+		[ -f "$f" ] && [ "$(head -c 4 "$f" | tail -c 3)" = ELF ] || continue
+		f=$(realpath "$f")
+		[ "$f" = "$main" ] || echo "$f"
+	done | sort -u
 }
 
 # report: every form's result per run, for the record (make -v, and the VM
@@ -227,5 +343,6 @@ run_case host_provider_refuses_fd_exec case_host_provider_refuses_fd_exec
 run_case mode_none_refuses_fd_exec case_mode_none_refuses_fd_exec
 run_case no_exec_restriction_keeps_memfd case_no_exec_restriction_keeps_memfd
 run_case ldso_userland_exec case_ldso_userland_exec
+run_case ldso_unlisted_program case_ldso_unlisted_program
 report
 finish

@@ -236,6 +236,9 @@ static void test_mountinfo_parses_fields_after_optional_ones(void **state)
 	struct sbx_mount m;
 
 	assert_int_equal(sbx_mountinfo_parse(line, &m), 0);
+	assert_int_equal(m.id, 36);
+	assert_int_equal(m.major, 98);
+	assert_int_equal(m.minor, 0);
 	assert_string_equal(m.root, "/mnt1");
 	assert_string_equal(m.point, "/mnt2");
 	assert_string_equal(m.fstype, "ext3");
@@ -260,12 +263,14 @@ static void test_mountinfo_rejects_malformed_lines(void **state)
 	char short_line[] = "36 35 98:0 /";
 	char no_opts[] = "36 35 98:0 / /mnt rw - ext3 /dev/root";
 	char empty[] = "\n";
+	char bad_dev[] = "36 35 98 / /mnt rw - ext3 /dev/root rw";
 	struct sbx_mount m;
 
 	assert_int_equal(sbx_mountinfo_parse(no_sep, &m), -EINVAL);
 	assert_int_equal(sbx_mountinfo_parse(short_line, &m), -EINVAL);
 	assert_int_equal(sbx_mountinfo_parse(no_opts, &m), -EINVAL);
 	assert_int_equal(sbx_mountinfo_parse(empty, &m), -EINVAL);
+	assert_int_equal(sbx_mountinfo_parse(bad_dev, &m), -EINVAL);
 }
 
 static int find_proc(const struct sbx_mount *m, void *arg)

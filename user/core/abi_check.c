@@ -38,6 +38,20 @@ ABI_SIZE(struct sbx_fs_cfg, 8);
 ABI_FIELD(struct sbx_fs_cfg, mode_access, 0, 4);
 ABI_FIELD(struct sbx_fs_cfg, flags, 4, 4);
 
+/* sbx_loaders: what the exec guard compares with bprm->file's inode */
+ABI_SIZE(struct sbx_loader_key, 24);
+ABI_FIELD(struct sbx_loader_key, policy_id, 0, 4);
+ABI_FIELD(struct sbx_loader_key, pad, 4, 4);
+ABI_FIELD(struct sbx_loader_key, dev, 8, 8);
+ABI_FIELD(struct sbx_loader_key, ino, 16, 8);
+ABI_SIZE(struct sbx_loader, 256);
+ABI_FIELD(struct sbx_loader, path, 0, SBX_MAX_PATH_LEN);
+ABI_FIELD(struct sbx_loader, flags, 252, 4);
+_Static_assert(SBX_LDRF_PATH == 0x1 && SBX_LDRF_INTERP == 0x2, "sbx_loader flags are ABI");
+_Static_assert(SBX_MAX_LOADERS == 32, "SBX_MAX_LOADERS sizes sbx_loaders");
+_Static_assert(SBX_ABI_VERSION == 7, "a change to a map key or value bumps SBX_ABI_VERSION "
+	       "(docs/audit.md, rule 4): update this assert with it");
+
 /* SBX_EV_FILE, written by the LSM hooks and by the Landlock audit; the size
  * is rounded up to the header's 8-byte alignment (hdr.size says 328) */
 ABI_SIZE(struct sbx_ev_file, 328);
@@ -63,6 +77,9 @@ _Static_assert(SBX_FSB_BPF_LSM == 1 && SBX_FSB_LANDLOCK == 2, "fs backend values
 _Static_assert(SBX_FSF_ENFORCE == 0x1 && SBX_FSF_FULL == 0x2 && SBX_FSF_EXEC_LIST == 0x4,
 	       "sbx_fs_cfg flags are ABI");
 _Static_assert(SBX_PRF_EXEC_LIST == 0x1, "sbx_path_rule flags are ABI");
+_Static_assert(SBX_RULE_DEFAULT == 0xffffffffu && SBX_RULE_NONE == 0xfffffffeu &&
+	       SBX_RULE_BASE == 0xfffffffdu && SBX_RULE_EXEC_GUARD == 0xfffffffcu,
+	       "rule values in events are ABI");
 
 /* policy model <-> ABI: copied as they are into sbx_policy_cfg, sbx_path_rule
  * and sbx_fs_cfg */

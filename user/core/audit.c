@@ -213,7 +213,8 @@ static const char *const file_ops[] = {
 	[SBX_FOP_CHMOD] = "chmod", [SBX_FOP_CHOWN] = "chown", [SBX_FOP_MOUNT] = "mount",
 };
 
-/* The fs rule that decided: its text and position, "base view", or the mode. */
+/* The fs rule that decided: its text and position, "base view", "exec guard"
+ * (no rule: the guard of bpf/lib/fsaudit.h), or the mode. */
 static void write_fs_rule(struct json_writer *w, const struct sbx_audit_ctx *c, uint32_t rule)
 {
 	const struct sbx_profile *p = c->profile;
@@ -223,6 +224,8 @@ static void write_fs_rule(struct json_writer *w, const struct sbx_audit_ctx *c, 
 		return;
 	if (rule == SBX_RULE_BASE) {
 		json_kv_string(w, "rule", "base view");
+	} else if (rule == SBX_RULE_EXEC_GUARD) {
+		json_kv_string(w, "rule", "exec guard");
 	} else if (p && rule < p->fs.n_rules) {
 		const struct sbx_fs_rule *r = &p->fs.rules[rule];
 

@@ -25,7 +25,7 @@
 static const char *const map_names[] = {
 	"sbx_config", "sbx_cgroups", "sbx_slots", "sbx_stats", "sbx_drops",
 	"sbx_policies", "sbx_net4", "sbx_net6", "sbx_rings", "sbx_events", "sbx_syscalls",
-	"sbx_paths", "sbx_execs", "sbx_fscfg",
+	"sbx_paths", "sbx_execs", "sbx_fscfg", "sbx_loaders",
 };
 
 /* Pinned links, named after the hook they enforce. */
@@ -62,7 +62,8 @@ static int *map_fd_slot(struct sbx_bpf *b, size_t i)
 {
 	int *fds[] = { &b->config_fd, &b->cgroups_fd, &b->slots_fd, &b->stats_fd, &b->drops_fd,
 		       &b->policies_fd, &b->net4_fd, &b->net6_fd, &b->rings_fd, &b->events_fd,
-		       &b->syscalls_fd, &b->paths_fd, &b->execs_fd, &b->fscfg_fd };
+		       &b->syscalls_fd, &b->paths_fd, &b->execs_fd, &b->fscfg_fd,
+		       &b->loaders_fd };
 
 	return fds[i];
 }

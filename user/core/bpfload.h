@@ -30,7 +30,7 @@ struct sbx_bpf {
 	bool loaded_now;	/* this process loaded the programs (else adopted) */
 	int config_fd, cgroups_fd, slots_fd, stats_fd, drops_fd, policies_fd;
 	int net4_fd, net6_fd, rings_fd, events_fd, syscalls_fd, emit_fd;
-	int paths_fd, execs_fd, fscfg_fd;
+	int paths_fd, execs_fd, fscfg_fd, loaders_fd;
 };
 
 /* Adopts the pinned programs, or loads, attaches and pins them. ring_size and

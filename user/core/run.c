@@ -347,9 +347,9 @@ static int setup(struct run_state *s)
 	r = setup_limits(s);
 	if (r < 0)
 		return r;
-	r = sbx_sandbox_set_fs(&s->sb, &s->fs);
+	r = sbx_sandbox_set_fs(&s->sb, &s->fs, why, sizeof(why));
 	if (r < 0)
-		return fail(s, r, "write the filesystem policy maps: %s", strerror(-r));
+		return fail(s, r, "filesystem policy: %s", why);
 	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p, .fs = &s->fs,
 					  .mono_to_real_ns = sbx_audit_clock_offset(),
 					  .provider = s->o->provider->name, .degraded = s->res->degraded,

@@ -66,6 +66,23 @@ static void lpm_purge(int fd, uint32_t policy_id, size_t key_size)
 	}
 }
 
+/* Deletes every sbx_loaders entry of one policy id (slots of a dead manager). */
+static void loaders_purge(int fd, uint32_t policy_id)
+{
+	struct sbx_loader_key key, next;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		if (key.policy_id == policy_id) {
+			bpf_map_delete_elem(fd, &key);
+			prev = NULL;	/* restart: iteration order changed */
+			continue;
+		}
+		prev = &key;
+	}
+}
+
 static bool reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot *s)
 {
 	char reg[PATH_MAX + 32], line[PATH_MAX + 16], cg[PATH_MAX] = "", id[64] = "";
@@ -100,6 +117,7 @@ static bool reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 		lpm_purge(b->paths_fd, pid, sizeof(struct sbx_path_key));
 		lpm_purge(b->execs_fd, pid, sizeof(struct sbx_path_key));
 		bpf_map_update_elem(b->fscfg_fd, &pid, &none, 0);
+		loaders_purge(b->loaders_fd, pid);
 	}
 	bpf_map_delete_elem(b->rings_fd, &slot);
 	bpf_map_update_elem(b->slots_fd, &slot, &zero, 0);
@@ -217,21 +235,76 @@ static int fs_update(int fd, const struct sbx_fsplan_rule *r, uint32_t policy_id
 	return bpf_map_update_elem(fd, &k, &v, 0) ? -errno : 0;
 }
 
+/* The exec guard's condition (bpf/lib/fsaudit.h, sbx_exec_guard): exec is
+ * restricted, and BPF LSM does not enforce the policy. */
+static bool exec_guarded(const struct sbx_fs_cfg *c)
+{
+	if (c->flags & (SBX_FSF_ENFORCE | SBX_FSF_FULL))
+		return false;
+	return (c->flags & SBX_FSF_EXEC_LIST) || !(c->mode_access & SBX_FACC_X);
+}
+
+static int loader_update(int fd, uint32_t policy_id, const struct sbx_loader_file *l, bool del)
+{
+	struct sbx_loader_key k = { .policy_id = policy_id, .dev = l->dev, .ino = l->ino };
+	struct sbx_loader v = { .flags = l->flags };
+
+	if (del)
+		return bpf_map_delete_elem(fd, &k) ? -errno : 0;
+	memcpy(v.path, l->path, sizeof(v.path));
+	return bpf_map_update_elem(fd, &k, &v, 0) ? -errno : 0;
+}
+
+/* The interpreters of the host and of the programs the policy lets run (its
+ * executable file rules; a directory's programs are not read), into
+ * sbx_loaders under the sandbox's policy id. */
+static int set_loaders(struct sbx_sandbox *sb, char *why, size_t len)
+{
+	_cleanup_free_ const char **progs = calloc(sb->fs->n + 1, sizeof(*progs));
+	size_t n = 0;
+	int r;
+
+	sb->loaders = calloc(1, sizeof(*sb->loaders));
+	if (!progs || !sb->loaders)
+		return sbx_fail(why, len, -ENOMEM, "exec guard: out of memory");
+	for (size_t i = 0; i < sb->fs->n; i++) {
+		const struct sbx_fsplan_rule *ru = &sb->fs->rules[i];
+
+		if (!ru->dir && ((ru->flags & SBX_PRF_EXEC_LIST) || (ru->access & SBX_FACC_X)))
+			progs[n++] = ru->path;
+	}
+	r = sbx_loaders_find(progs, n, sb->loaders, why, len);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sb->loaders->n; i++) {
+		r = loader_update(sb->bpf->loaders_fd, sb->policy_id, &sb->loaders->v[i], false);
+		if (r < 0)
+			return sbx_fail(why, len, r, "write sbx_loaders: %s", strerror(-r));
+	}
+	return 0;
+}
+
 static int fs_map(const struct sbx_sandbox *sb, const struct sbx_fsplan_rule *r)
 {
 	return r->flags & SBX_PRF_EXEC_LIST ? sb->bpf->execs_fd : sb->bpf->paths_fd;
 }
 
-int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_fsplan *pl)
+int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_fsplan *pl, char *why,
+		       size_t len)
 {
 	int r = 0;
 
 	sb->fs = pl;
 	for (size_t i = 0; i < pl->n && !r; i++)
 		r = fs_update(fs_map(sb, &pl->rules[i]), &pl->rules[i], sb->policy_id, false);
-	if (!r && bpf_map_update_elem(sb->bpf->fscfg_fd, &sb->policy_id, &pl->cfg, 0))
-		r = -errno;
-	return r;
+	if (r < 0)
+		return sbx_fail(why, len, r, "write the fs rules: %s", strerror(-r));
+	/* before sbx_fscfg turns the guard on for this policy */
+	if (exec_guarded(&pl->cfg) && (r = set_loaders(sb, why, len)) < 0)
+		return r;
+	if (bpf_map_update_elem(sb->bpf->fscfg_fd, &sb->policy_id, &pl->cfg, 0))
+		return sbx_fail(why, len, -errno, "write sbx_fscfg: %s", strerror(errno));
+	return 0;
 }
 
 static void clear_fs(struct sbx_sandbox *sb)
@@ -244,6 +317,10 @@ static void clear_fs(struct sbx_sandbox *sb)
 	bpf_map_update_elem(sb->bpf->fscfg_fd, &sb->policy_id, &none, 0);
 	for (size_t i = 0; i < pl->n; i++)
 		fs_update(fs_map(sb, &pl->rules[i]), &pl->rules[i], sb->policy_id, true);
+	for (size_t i = 0; sb->loaders && i < sb->loaders->n; i++)
+		loader_update(sb->bpf->loaders_fd, sb->policy_id, &sb->loaders->v[i], true);
+	free(sb->loaders);
+	sb->loaders = NULL;
 	sb->fs = NULL;
 }
 

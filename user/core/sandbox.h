@@ -20,6 +20,7 @@
 #include "core/compile.h"
 #include "core/fsplan.h"
 #include "core/resolve.h"
+#include "kernel/loaders.h"
 
 struct sbx_sandbox {
 	char id[32];
@@ -32,6 +33,7 @@ struct sbx_sandbox {
 	int ring_fd;
 	struct sbx_compiled comp;
 	const struct sbx_fsplan *fs;	/* whose map entries are written (the caller's) */
+	struct sbx_loader_set *loaders;	/* in sbx_loaders for the exec guard, or NULL */
 	bool have_slot, have_policy, have_cgroup, active;
 };
 
@@ -54,8 +56,12 @@ int sbx_sandbox_set_syscalls(struct sbx_sandbox *sb, const struct sbx_syscall_se
 
 /* Writes the fs policy maps from the plan's rules; the BPF LSM programs
  * enforce them when the plan's cfg says SBX_FSF_ENFORCE (else another backend
- * does, and the kernel side only audits). pl must outlive the sandbox. */
-int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_fsplan *pl);
+ * does, and the kernel side only audits). When the plan restricts exec and
+ * BPF LSM does not enforce it, the ELF interpreters the exec guard refuses
+ * to run as programs go into sbx_loaders first (kernel/loaders.h). pl must
+ * outlive the sandbox. */
+int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_fsplan *pl, char *why,
+		       size_t len);
 
 /* Flags a provider adds to the policy before the workload starts. */
 int sbx_sandbox_add_policy_flags(struct sbx_sandbox *sb, uint32_t flags);

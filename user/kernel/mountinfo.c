@@ -30,7 +30,8 @@ static void unescape(char *s)
 int sbx_mountinfo_parse(char *line, struct sbx_mount *ret)
 {
 	char *f[9], *p = line, *sep;
-	int n = 0;
+	unsigned int major, minor;
+	int n = 0, id;
 
 	line[strcspn(line, "\n")] = 0;
 	while (n < 6 && (f[n] = strsep(&p, " ")) && *f[n])
@@ -44,11 +45,13 @@ int sbx_mountinfo_parse(char *line, struct sbx_mount *ret)
 		n++;
 	if (n < 9 || !*f[6])
 		return -EINVAL;
+	if (sscanf(f[0], "%d", &id) != 1 || sscanf(f[2], "%u:%u", &major, &minor) != 2)
+		return -EINVAL;
 	unescape(f[3]);
 	unescape(f[4]);
 	unescape(f[7]);
 	*ret = (struct sbx_mount){
-		.root = f[3], .point = f[4], .fstype = f[6], .source = f[7], .super_opts = f[8],
+		.id = id, .major = major, .minor = minor, .root = f[3], .point = f[4], .fstype = f[6], .source = f[7], .super_opts = f[8],
 	};
 	return 0;
 }

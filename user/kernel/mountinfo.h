@@ -10,6 +10,9 @@
 /* One line, its fields pointing into the line (octal escapes such as
  * "\040" for a space already decoded). */
 struct sbx_mount {
+	int id;			/* mount id (statx's stx_mnt_id) */
+	unsigned int major;	/* the superblock's device (its s_dev), */
+	unsigned int minor;	/* not always stat's st_dev (btrfs) */
 	const char *root;	/* the mounted subtree of the file system ("/" mostly) */
 	const char *point;	/* where it is mounted */
 	const char *fstype;	/* "cgroup2", "cgroup", "ext4", ... */

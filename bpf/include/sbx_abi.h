@@ -321,7 +321,7 @@ struct sbx_fs_cfg {
  * execve("/lib64/ld-linux-x86-64.so.2", ...) (a symlink: the same inode) in
  * that sandbox is killed; execve("/bin/sh") maps the same loader as sh's
  * interpreter, but bprm->file is sh, so it runs. */
-#define SBX_MAX_LOADERS		32	/* entries of one policy id */
+#define SBX_MAX_LOADERS		16	/* entries of one policy id */
 struct sbx_loader_key {
 	__u32 policy_id;		/* host byte order */
 	__u32 pad;

@@ -48,7 +48,7 @@ ABI_SIZE(struct sbx_loader, 256);
 ABI_FIELD(struct sbx_loader, path, 0, SBX_MAX_PATH_LEN);
 ABI_FIELD(struct sbx_loader, flags, 252, 4);
 _Static_assert(SBX_LDRF_PATH == 0x1 && SBX_LDRF_INTERP == 0x2, "sbx_loader flags are ABI");
-_Static_assert(SBX_MAX_LOADERS == 32, "SBX_MAX_LOADERS sizes sbx_loaders");
+_Static_assert(SBX_MAX_LOADERS == 16, "SBX_MAX_LOADERS sizes sbx_loaders");
 _Static_assert(SBX_ABI_VERSION == 7, "a change to a map key or value bumps SBX_ABI_VERSION "
 	       "(docs/audit.md, rule 4): update this assert with it");
 

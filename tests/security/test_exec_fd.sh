@@ -231,7 +231,7 @@ guard_event()
 
 case_ldso_userland_exec()
 {
-	local prov r
+	local prov r f
 	[ -x "$LOADER" ] || skip "no $LOADER on this host"
 	for prov in process host; do
 		PROVIDER=$prov T_CASE_NAME="exec list (ld.so)"
@@ -289,7 +289,7 @@ hard_link_loader()
 # every other loader of the host (32-bit, x32, musl) is refused as well.
 case_ldso_unlisted_program()
 {
-	local prov ld n=0
+	local prov ld r n=0
 	[ -x "$LOADER" ] || skip "no $LOADER on this host"
 	for prov in process host; do
 		PROVIDER=$prov T_CASE_NAME="narrow exec list (ld.so)"
@@ -310,19 +310,29 @@ exec = [\"$TOOLS/\", \"/usr/lib/\", \"/usr/lib32/\", \"/usr/libx32/\"]"
 		for ld in $(other_loaders); do
 			attack "o$prov$n" "EXECFD_LOADER=$ld" ldso.userland_exec
 			expect_rc "o$prov$n" 0
-			loader_refused "o$prov$n" ldso.userland_exec
-			[ "$BACKEND" = bpf-lsm ] || guard_event "o$prov$n" "$ld"
+			if [ "$BACKEND" = bpf-lsm ]; then
+				# a loader of another word size fails on this ELF its own
+				# way (127, or a crash); what matters is that it never ran
+				r=$(result "o$prov$n" ldso.userland_exec)
+				case $r in
+				"" | ok) fail "$prov: $ld ran a written file ('$r')" ;;
+				esac
+			else
+				loader_refused "o$prov$n" ldso.userland_exec
+				guard_event "o$prov$n" "$ld"
+			fi
 			n=$((n + 1))
 		done
 	done
 }
 
-# other_loaders: the host's ELF interpreters other than $LOADER, one path each.
+# other_loaders: the host's ELF interpreters other than $LOADER, one path
+# each: those at the paths the ABIs give them (docs/security.md).
 other_loaders()
 {
 	local f main
 	main=$(realpath "$LOADER")
-	for f in /lib*/ld-*.so* /lib*/*-linux-*/ld-*.so* /usr/lib*/ld-*.so* /usr/lib*/*-linux-*/ld-*.so*; do
+	for f in /lib*/ld*.so* /usr/lib*/ld*.so*; do
 		[ -f "$f" ] && [ "$(head -c 4 "$f" | tail -c 3)" = ELF ] || continue
 		f=$(realpath "$f")
 		[ "$f" = "$main" ] || echo "$f"

@@ -27,13 +27,15 @@
 /* More program headers than a linker writes: the file is not a program. */
 #define ELF_MAX_PHNUM 256
 
-/* Where loaders live: ld-linux-x86-64.so.2, ld-linux-aarch64.so.1,
- * ld-linux.so.2 (i386), ld-linux-x32.so.2, ld-musl-<arch>.so.1, and the
- * multiarch copies under /lib/<triplet>/. */
-static const char *const loader_globs[] = {
-	"/lib*/ld-*.so*", "/lib*/*-linux-*/ld-*.so*",
-	"/usr/lib*/ld-*.so*", "/usr/lib*/*-linux-*/ld-*.so*",
-};
+/* The paths the ABIs give the loaders, which programs name as PT_INTERP:
+ * /lib64/ld-linux-x86-64.so.2, /lib/ld-linux.so.2 (i386),
+ * /libx32/ld-linux-x32.so.2, /lib/ld-linux-aarch64.so.1,
+ * /lib/ld-linux-armhf.so.3, /lib64/ld64.so.2 (ppc64le), /lib/ld64.so.1
+ * (s390x), /lib/ld-musl-<arch>.so.1; and the same under /usr on systems
+ * whose /lib is not a link to it. On multiarch systems these are symlinks
+ * into /usr/lib/<triplet>/, the same files: those directories (thousands of
+ * entries) are not listed. */
+static const char *const loader_globs[] = { "/lib*/ld*.so*", "/usr/lib*/ld*.so*" };
 
 /* Programs every system has, whose interpreter is the one in use. */
 static const char *const known_programs[] = { "/bin/sh", "/usr/bin/env" };
@@ -45,25 +47,6 @@ struct finder {
 	uint64_t stat_dev[SBX_MAX_LOADERS];	/* statx's device, for duplicates */
 	int64_t mnt_id[SBX_MAX_LOADERS];	/* -1: unknown, keep stat's device */
 };
-
-/* Type, offset and size of program header i, whichever the class. */
-static int read_phdr(int fd, bool is64, uint64_t off, uint32_t *ret_type, uint64_t *ret_off,
-		     uint64_t *ret_size)
-{
-	Elf64_Phdr p64;
-	Elf32_Phdr p32;
-	ssize_t n = is64 ? pread(fd, &p64, sizeof(p64), (off_t)off) :
-			   pread(fd, &p32, sizeof(p32), (off_t)off);
-
-	if (n < 0)
-		return -errno;
-	if (n != (ssize_t)(is64 ? sizeof(p64) : sizeof(p32)))
-		return -ENOEXEC;
-	*ret_type = is64 ? p64.p_type : p32.p_type;
-	*ret_off = is64 ? p64.p_offset : p32.p_offset;
-	*ret_size = is64 ? p64.p_filesz : p32.p_filesz;
-	return 0;
-}
 
 /* PT_INTERP holds the path with its NUL. */
 static int read_interp(int fd, uint64_t off, uint64_t size, struct sbx_elf_info *info)
@@ -83,6 +66,38 @@ static int read_interp(int fd, uint64_t off, uint64_t size, struct sbx_elf_info 
 	return 0;
 }
 
+/* Finds PT_INTERP among the program headers (read in one go) and reads it. */
+static int read_phdrs(int fd, bool is64, uint64_t phoff, unsigned int phnum,
+		      struct sbx_elf_info *info)
+{
+	size_t ent = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	_cleanup_free_ unsigned char *buf = malloc(ent * (phnum ? phnum : 1));
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	n = pread(fd, buf, ent * phnum, (off_t)phoff);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != ent * phnum)
+		return -ENOEXEC;
+	for (unsigned int i = 0; i < phnum; i++) {
+		Elf64_Phdr p64;
+		Elf32_Phdr p32;
+
+		if (is64) {
+			memcpy(&p64, buf + i * ent, ent);
+			if (p64.p_type == PT_INTERP)
+				return read_interp(fd, p64.p_offset, p64.p_filesz, info);
+		} else {
+			memcpy(&p32, buf + i * ent, ent);
+			if (p32.p_type == PT_INTERP)
+				return read_interp(fd, p32.p_offset, p32.p_filesz, info);
+		}
+	}
+	return 0;
+}
+
 int sbx_elf_read(int fd, struct sbx_elf_info *ret)
 {
 	union {
@@ -92,9 +107,8 @@ int sbx_elf_read(int fd, struct sbx_elf_info *ret)
 	} h;
 	struct sbx_elf_info info = { 0 };
 	ssize_t n = pread(fd, &h, sizeof(h), 0);
-	uint64_t phoff, off = 0, size = 0;
 	unsigned int phnum, phent;
-	uint32_t type = PT_NULL;
+	uint64_t phoff;
 	bool is64;
 	int r;
 
@@ -114,15 +128,9 @@ int sbx_elf_read(int fd, struct sbx_elf_info *ret)
 	if (phnum > ELF_MAX_PHNUM ||
 	    (phnum && phent != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr))))
 		return -ENOEXEC;
-	for (unsigned int i = 0; i < phnum; i++) {
-		r = read_phdr(fd, is64, phoff + (uint64_t)i * phent, &type, &off, &size);
-		if (r == 0 && type == PT_INTERP)
-			r = read_interp(fd, off, size, &info);
-		if (r < 0)
-			return r;
-		if (info.has_interp)
-			break;
-	}
+	r = read_phdrs(fd, is64, phoff, phnum, &info);
+	if (r < 0)
+		return r;
 	*ret = info;
 	return 0;
 }
@@ -162,7 +170,7 @@ static int add_file(struct finder *f, const char *path, uint32_t flags, bool che
 	if (statx(AT_FDCWD, path, 0, STATX_TYPE | STATX_INO | STATX_MNT_ID, &stx) < 0)
 		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP || errno == EACCES ?
 		       0 : -errno;
-	if (!S_ISREG(stx.stx_mode) || (check_elf && !is_loader_elf(path)))
+	if (!S_ISREG(stx.stx_mode))
 		return 0;
 	dev = sbx_kernel_dev(stx.stx_dev_major, stx.stx_dev_minor);
 	for (size_t i = 0; i < s->n; i++) {
@@ -171,6 +179,8 @@ static int add_file(struct finder *f, const char *path, uint32_t flags, bool che
 			return 0;
 		}
 	}
+	if (check_elf && !is_loader_elf(path))
+		return 0;
 	if (s->n == SBX_MAX_LOADERS)
 		return -E2BIG;
 	l = &s->v[s->n];

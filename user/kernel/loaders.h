@@ -8,9 +8,9 @@
  * main file is one of them (docs/security.md, "What an exec list promises").
  *
  * Found two ways, each file once whatever path or link led to it:
- *   - the loaders' well-known paths: /lib*, /usr/lib* and their
- *     <triplet>/ subdirectories, "ld-*.so*" (glibc of every arch and word
- *     size, musl), when the file is an ELF shared object;
+ *   - the loaders' well-known paths: "ld*.so*" in /lib* and /usr/lib*
+ *     (glibc of every arch and word size, musl, by the paths the ABIs give
+ *     them), when the file is an ELF shared object without an interpreter;
  *   - the PT_INTERP of programs: /bin/sh and /usr/bin/env, and those the
  *     caller names (the policy's exec-listed files), wherever it points.
  */

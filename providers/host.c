@@ -155,6 +155,8 @@ static int host_child(const struct sbx_spawn *s, void *arg)
 	extern char **environ;
 	int r;
 
+	if ((r = sbx_child_take_tty(s)) < 0)
+		sbx_child_fail(-r, true, "making sbx's pty the controlling terminal failed");
 	if ((r = host_drop_caps(p)) < 0)
 		sbx_child_fail(-r, true, "dropping capabilities failed");
 	/* no_new_privs marks the workload for the kernel side: the LSM programs
@@ -213,6 +215,7 @@ const struct sbx_provider sbx_provider_host = {
 	.name = "host",
 	.level = SBX_ISO_NONE,
 	.summary = "plain host process confined by sbx's eBPF programs only (no namespaces)",
+	.tty = true,
 	.probe = host_probe,
 	.prepare = host_prepare,
 	.spawn = host_spawn,

@@ -204,6 +204,7 @@ const struct sbx_provider sbx_provider_mock = {
 	.name = "mock",
 	.level = SBX_ISO_NONE,
 	.summary = "runs nothing: a scripted, deterministic result for tests (NOT isolated)",
+	.tty = true,
 	.probe = mock_probe,
 	.prepare = mock_prepare,
 	.spawn = mock_spawn,

@@ -171,6 +171,8 @@ static void workload_main(struct process_state *st, const struct sbx_spawn *s)
 
 	close(st->status_pipe[0]);
 	close(st->status_pipe[1]);
+	if ((r = sbx_child_take_tty(s)) < 0)
+		sbx_child_fail(-r, true, "making sbx's pty the controlling terminal failed");
 	if (chdir(cwd) < 0)
 		sbx_child_fail(errno, true, "cwd of the profile does not exist in the sandbox");
 	if ((r = sbx_apply_rlimits(st->p)) < 0)
@@ -302,6 +304,7 @@ const struct sbx_provider sbx_provider_process = {
 	.name = "process",
 	.level = SBX_ISO_PROCESS,
 	.summary = "namespaces, pivot_root view, no capabilities, seccomp, Landlock scoping, cgroup limits",
+	.tty = true,
 	.probe = process_probe,
 	.can_run = sbx_rootfs_can_run,
 	.prepare = process_prepare,

@@ -50,6 +50,13 @@ struct sbx_spawn {
 	/* The filesystem plan (core/fsplan.h): a provider that builds a view
 	 * builds it from this, its base view and rules, and nothing else. */
 	const struct sbx_fsplan *fs;
+	/* With -t: the slave of the pty sbx relays (core/tty.h), which becomes
+	 * stdin, stdout and stderr of the child of sbx_clone_into_cgroup; the
+	 * provider makes it the workload's controlling terminal with
+	 * sbx_child_take_tty(). Without (tty false), the child keeps sbx's
+	 * stdio but never the caller's terminal session (spawn.c). */
+	bool tty;
+	int tty_fd;
 	/* Called in the parent once the child exists and before it may run the
 	 * workload, so the start event precedes every event of the workload. */
 	int (*started)(void *ctx, pid_t pid);
@@ -80,6 +87,9 @@ struct sbx_provider {
 	const char *name;
 	enum sbx_isolation level;
 	const char *summary;		/* one line for `sbx providers` */
+	/* Gives the workload a terminal with -t (sbx_spawn.tty): its stdio
+	 * reach the workload and it calls sbx_child_take_tty(). */
+	bool tty;
 	/* 0 when usable here; otherwise -errno and the reason in why. */
 	int (*probe)(char *why, size_t len);
 	/* For "auto": 0 when prog (argv[0]) is found where the workload will
@@ -125,5 +135,9 @@ void sbx_child_fail(int err, bool setup, const char *msg) __attribute__((noretur
  * behind while its child execs, so EOF still means "exec succeeded"). */
 void sbx_child_close_report(void);
 int sbx_child_signal(struct sbx_child *c, int sig);
+/* In the process that execs the workload: with s->tty, a session of its own
+ * with the pty on stdin as its controlling terminal (job control, Ctrl-C
+ * through the line discipline); nothing without. */
+int sbx_child_take_tty(const struct sbx_spawn *s);
 
 #endif

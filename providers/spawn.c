@@ -10,11 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kernel/seccomp.h"
 #include "provider.h"
 #include "util/util.h"
 
@@ -66,6 +68,39 @@ void sbx_child_close_report(void)
 	report_fd = -1;
 }
 
+/*
+ * The sandbox never shares the caller's terminal session: a new session
+ * without a controlling terminal (with -t, sbx's pty on stdin, stdout and
+ * stderr instead of the caller's files), and the terminal guard
+ * (kernel/seccomp.h) against TIOCSTI/TIOCLINUX on whatever terminal it may
+ * still hold, e.g. the caller's as stdin. Without CAP_SYS_ADMIN (sbx not
+ * root) the filter needs no_new_privs first.
+ */
+static int child_detach_terminal(const struct sbx_spawn *s)
+{
+	int r;
+
+	if (setsid() < 0)
+		return -errno;
+	if (s->tty && (dup2(s->tty_fd, 0) < 0 || dup2(s->tty_fd, 1) < 0 || dup2(s->tty_fd, 2) < 0))
+		return -errno;
+	if (s->tty && s->tty_fd > 2)
+		close(s->tty_fd);
+	r = sbx_tty_guard_install();
+	if (r == -EACCES && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
+		r = sbx_tty_guard_install();
+	return r;
+}
+
+int sbx_child_take_tty(const struct sbx_spawn *s)
+{
+	if (!s->tty)
+		return 0;
+	if (getsid(0) != getpid() && setsid() < 0)
+		return -errno;
+	return ioctl(0, TIOCSCTTY, 0) < 0 ? -errno : 0;
+}
+
 static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spawn *, void *),
 		       void *arg, int errfd, int gofd, pid_t parent)
 {
@@ -83,6 +118,8 @@ static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spa
 		_exit(125);
 	close(gofd);
 	report_fd = errfd;
+	if ((err = child_detach_terminal(s)) < 0)
+		sbx_child_fail(-err, true, "detaching from the caller's terminal failed");
 	if (s->child_setup && (err = s->child_setup(s->child_setup_ctx)) < 0)
 		sbx_child_fail(-err, true, "joining the sandbox's v1 cgroups failed");
 	/* fn execs, or returns the errno of a failed exec */

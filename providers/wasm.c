@@ -639,6 +639,7 @@ const struct sbx_provider sbx_provider_wasm = {
 	.level = SBX_ISO_WASM,
 	.summary = "a WASI module in wasmtime, wasmer, iwasm, wasmedge or node:wasi, inside the "
 		   "process sandbox; fs rules become preopened directories",
+	.tty = true,
 	.probe = wasm_probe,
 	.prepare = wasm_prepare,
 	.spawn = wasm_spawn,

@@ -14,7 +14,10 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/audit.h>
 #include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
 
 #include <seccomp.h>
 
@@ -520,4 +523,76 @@ const char *const *sbx_seccomp_preset_list(enum sbx_seccomp_preset p)
 		return strict_names;
 	}
 	return NULL;
+}
+
+/* ---- the terminal guard (kernel/seccomp.h) ------------------------------ */
+
+#ifndef TIOCSTI
+#define TIOCSTI 0x5412
+#endif
+#ifndef TIOCLINUX
+#define TIOCLINUX 0x541C
+#endif
+
+/* The ioctl of each ABI a task of this architecture can call. */
+static const struct {
+	uint32_t arch;
+	uint32_t nr;
+} tty_guard_abis[] = {
+#if defined(__x86_64__)
+	{ AUDIT_ARCH_X86_64, __NR_ioctl },
+	{ AUDIT_ARCH_X86_64, 0x40000000u | 514 },	/* x32's ioctl */
+	{ AUDIT_ARCH_I386, 54 },
+#elif defined(__aarch64__)
+	{ AUDIT_ARCH_AARCH64, __NR_ioctl },
+	{ AUDIT_ARCH_ARM, 54 },
+#else
+#error "sbx_tty_guard: list this architecture's ioctl numbers"
+#endif
+};
+
+/* The request's low 32 bits: where they sit in the 64-bit argument. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG1_LO offsetof(struct seccomp_data, args[1])
+#else
+#define ARG1_LO (offsetof(struct seccomp_data, args[1]) + 4)
+#endif
+
+#define TTY_BLOCK 9	/* instructions per ABI, see below */
+
+/*
+ * Per ABI, falling through to the next block on any mismatch:
+ *   0 A = arch            5 A == TIOCSTI?   -> 8
+ *   1 A != ARCH?  -> next 6 A == TIOCLINUX? -> 8
+ *   2 A = nr              7 allow
+ *   3 A != NR?    -> next 8 EPERM
+ *   4 A = args[1] (low 32 bits)
+ * and after the last block: allow.
+ */
+int sbx_tty_guard_install(void)
+{
+	struct sock_filter f[ARRAY_SIZE(tty_guard_abis) * TTY_BLOCK + 1];
+	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(tty_guard_abis); i++) {
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, tty_guard_abis[i].arch, 0, 7);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, tty_guard_abis[i].nr, 0, 5);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG1_LO);
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 2, 0);
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 1, 0);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+	}
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return -errno;
+	return 0;
+}
+
+void sbx_tty_guard_mark(uint64_t *denied)
+{
+	mark(denied, __NR_ioctl);
 }

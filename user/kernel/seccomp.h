@@ -65,6 +65,24 @@ int sbx_seccomp_install(const struct sbx_seccomp *s);
 
 void sbx_seccomp_free(struct sbx_seccomp *s);
 
+/*
+ * The terminal guard: ioctl(TIOCSTI) pushes bytes into a terminal's input
+ * queue, which the caller's shell reads as typed once sbx exits (the class
+ * of bubblewrap's CVE-2017-5226); ioctl(TIOCLINUX) can paste a virtual
+ * console's selection into it. Every sandbox refuses both, on any fd, with
+ * EPERM, whatever its profile says: the filter is installed by the child of
+ * sbx_clone_into_cgroup() (providers/spawn.c) for every provider, before the
+ * provider's own filter, and every process of the sandbox inherits it. The
+ * request is compared in its low 32 bits, the part the kernel reads; native
+ * and compat ABIs (i386, x32; arm) are covered. Hand-written classic BPF, so
+ * installing it allocates nothing (async-signal-safe, after fork). Without
+ * CAP_SYS_ADMIN the kernel wants no_new_privs first: the caller's business.
+ */
+int sbx_tty_guard_install(void);
+
+/* Marks ioctl in denied (SBX_SYSCALL_BITMAP_WORDS words) for the audit trail. */
+void sbx_tty_guard_mark(uint64_t *denied);
+
 /* Names of the syscalls each preset refuses (for docs and tests); NULL-terminated. */
 const char *const *sbx_seccomp_preset_list(enum sbx_seccomp_preset p);
 

@@ -389,8 +389,21 @@ int sbx_rootfs_can_run(const struct sbx_profile *p, const char *prog, char *why,
 	return 0;
 }
 
+/* -t: the pty's slave at its own name (/dev/pts/N) in the view, so that
+ * ttyname() (tty, ssh, sudo, ...) finds the terminal on fd. */
+static int bind_tty(const char *root, int fd, char *why, size_t len)
+{
+	char name[64];
+
+	/* (the fd's own mount is the parent namespace's: bind its copy here,
+	 * which ttyname_r checked is the same file) */
+	if (ttyname_r(fd, name, sizeof(name)) != 0 || strncmp(name, "/dev/", 5))
+		return 0;	/* not a terminal under /dev: nothing to name */
+	return bind_at(root, name, name, DEV_FLAGS, why, len);
+}
+
 int sbx_rootfs_setup(const struct sbx_fsplan *pl, const int *mount_fds, const char *root,
-		     const char *hostname, char *why, size_t len)
+		     const char *hostname, int tty_fd, char *why, size_t len)
 {
 	bool host_root = pl->mode != SBX_FS_NONE;
 	int r = 0;
@@ -407,6 +420,8 @@ int sbx_rootfs_setup(const struct sbx_fsplan *pl, const int *mount_fds, const ch
 		r = apply_base(pl, root, why, len);
 	if (!r && pl->mode != SBX_FS_FULL)
 		r = apply_rules(pl, mount_fds, root, why, len);
+	if (!r && tty_fd >= 0)
+		r = bind_tty(root, tty_fd, why, len);
 	if (!r)
 		r = enter_root(root, why, len);
 	/* the view's own skeleton (mount points) is not writable */

@@ -26,9 +26,10 @@
  * Runs in the child (as init of the new pid and mount namespaces). root is an
  * existing empty directory of the host (e.g. /run/sbx/root). On failure
  * returns -errno and leaves a short reason in why (a static buffer is fine:
- * the child reports it to the parent and exits). */
+ * the child reports it to the parent and exits). tty_fd >= 0: the -t pty's
+ * slave, shown in the view at its own /dev/pts/N name. */
 int sbx_rootfs_setup(const struct sbx_fsplan *pl, const int *mount_fds, const char *root,
-		     const char *hostname, char *why, size_t len);
+		     const char *hostname, int tty_fd, char *why, size_t len);
 
 /* 0 when prog (argv[0]), looked up as the workload's execvp will (its PATH), is a
  * host file that the view built for p shows on an exec mount: the process

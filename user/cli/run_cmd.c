@@ -18,7 +18,7 @@
 
 enum {
 	OPT_POLICY = 1, OPT_PROFILE, OPT_PROVIDER, OPT_ENV, OPT_RESULT, OPT_AUDIT,
-	OPT_RING, OPT_RESULT_FD,
+	OPT_RING, OPT_RESULT_FD, OPT_INTERACTIVE, OPT_TTY,
 };
 
 static const struct cli_option run_opts[] = {
@@ -27,6 +27,7 @@ static const struct cli_option run_opts[] = {
 	{ "result", 0, true, OPT_RESULT },	{ "audit", 0, true, OPT_AUDIT },
 	{ "ring-size", 0, true, OPT_RING },	{ "result-fd", 0, true, OPT_RESULT_FD },
 	ADHOC_CLI_OPTIONS,			/* adhoc.h: --net, --ro, --rw, --timeout, ... */
+	{ "interactive", 'i', false, OPT_INTERACTIVE }, { "tty", 't', false, OPT_TTY },
 	{ 0 }
 };
 
@@ -36,6 +37,7 @@ struct run_args {
 	const char *profile, *provider, *env, *result, *audit;
 	const char *ring, *result_fd;
 	struct adhoc_args adhoc;	/* the flags that build the profile (adhoc.h) */
+	bool interactive, tty;
 };
 
 static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct run_args *ra)
@@ -56,6 +58,8 @@ static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct 
 		case OPT_AUDIT: ra->audit = a->arg; break;
 		case OPT_RING: ra->ring = a->arg; break;
 		case OPT_RESULT_FD: ra->result_fd = a->arg; break;
+		case OPT_INTERACTIVE: ra->interactive = true; break;
+		case OPT_TTY: ra->tty = true; break;
 		default:
 			if (adhoc_take(&ra->adhoc, r, a->arg) < 0)
 				return -EINVAL;
@@ -70,6 +74,10 @@ static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct 
 		return cli_usage(self, "missing the command to run (after --)");
 	if (ra->result && ra->result_fd)
 		return cli_usage(self, "--result and --result-fd are exclusive");
+	/* stdin passes through with or without -i; -t relays it through a pty */
+	if (ra->tty && !isatty(STDIN_FILENO))
+		return cli_usage(self, "-t: stdin is not a terminal; a pty needs one to relay "
+				 "(use -i alone, or no option, to pass stdin as it is)");
 	return 0;
 }
 
@@ -433,6 +441,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		o.argv = cmd;
 		o.audit_path = ra.audit;
 		o.result_path = ra.result;
+		o.tty = ra.tty;
 		code = sbx_run(&o, &res, stderr);
 		/* no result when sbx failed; a workload's own 125 has one */
 		if (out.f && !res.failed)
@@ -451,18 +460,21 @@ const struct cli_verb cli_verb_run = {
 	.cmd = "run",
 	.run = run_run,
 	.summary = "run a command in a sandbox under a policy profile",
-	.synopsis = "run [-P|--policy PATH]... [--profile NAME] [--provider NAME|auto] [--env NAME]\n"
-		    "    [--audit FILE|-] [--result FILE|- | --result-fd N] [--timeout D] [--memory S]\n"
-		    "    [--cpu N] [--pids N] [--ring-size S] [--net none|host|allow=ADDR[,ADDR...]]\n"
-		    "    [--allow-host NAME[:PORT]]... [--ro PATH]... [--rw PATH]... [--exec PATH]...\n"
-		    "    [--cwd DIR] [--print-profile] -- CMD [ARG]...",
+	.synopsis = "run [-i] [-t] [-P|--policy PATH]... [--profile NAME] [--provider NAME|auto]\n"
+		    "    [--env NAME] [--audit FILE|-] [--result FILE|- | --result-fd N] [--timeout D]\n"
+		    "    [--memory S] [--cpu N] [--pids N] [--ring-size S]\n"
+		    "    [--net none|host|allow=ADDR[,ADDR...]] [--allow-host NAME[:PORT]]... [--ro PATH]...\n"
+		    "    [--rw PATH]... [--exec PATH]... [--cwd DIR] [--print-profile] -- CMD [ARG]...",
 	.description =
 		"  Create a sandbox for the profile, start CMD inside it from its first\n"
 		"  instruction, and wait for it. The sandbox gets its own cgroup below sbx's\n"
 		"  cgroup root; sbx's eBPF programs (loaded and attached once, then pinned\n"
 		"  under /sys/fs/bpf/sbx) enforce the profile's network policy on it and\n"
 		"  count what it does. stdin, stdout and stderr pass through; SIGINT,\n"
-		"  SIGTERM, SIGHUP and SIGQUIT are forwarded to the workload. When CMD\n"
+		"  SIGTERM, SIGHUP and SIGQUIT are forwarded to the workload. CMD runs in a\n"
+		"  session of its own: the caller's terminal is never its controlling\n"
+		"  terminal, and TIOCSTI/TIOCLINUX are refused (no typing into the caller's\n"
+		"  shell). With -t it gets a pty of sbx's instead. When CMD\n"
 		"  exits, every process left in the sandbox is killed and the cgroup and\n"
 		"  map entries are removed.\n"
 		"\n"
@@ -512,6 +524,10 @@ const struct cli_verb cli_verb_run = {
 		"  --pids N           the process limit\n"
 		"  --print-profile    print the effective profile as a policy file; run nothing\n"
 		"  --ring-size S      per-sandbox ring buffer size when sbx loads its programs\n"
+		"  -i, --interactive  keep stdin attached (the default; accepted as in podman)\n"
+		"  -t, --tty          give CMD a pseudo-terminal of sbx's in its own session\n"
+		"                     (needs a terminal on stdin); sbx relays the caller's\n"
+		"                     terminal in raw mode, window size changes and Ctrl-C\n"
 		"  -h, --help         show this help\n",
 	.exit_status =
 		"  N      the workload's exit status (0-255)\n"
@@ -531,6 +547,7 @@ const struct cli_verb cli_verb_run = {
 		"  sbx run --policy policy/examples/demo-host.toml --audit - -- \\\n"
 		"      bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081'\n"
 		"  sbx run -P web.toml --profile fetch --result - -- python3 fetch.py >page.html\n"
-		"  sbx run -P web.toml --result-fd 3 -- ./job 3>result.json | consumer\n",
+		"  sbx run -P web.toml --result-fd 3 -- ./job 3>result.json | consumer\n"
+		"  sbx run -it --profile agent -- bash\n",
 	.sub = NULL,
 };

@@ -24,6 +24,7 @@
 #include "kernel/features.h"
 #include "core/run.h"
 #include "core/sandbox.h"
+#include "core/tty.h"
 
 #define TERM_GRACE_MS 2000
 
@@ -54,6 +55,8 @@ struct run_state {
 	bool spawned;
 	int sigfd;
 	bool refused;			/* the provider's refusal is reported already */
+	struct sbx_tty tty;		/* -t; master -1 without */
+	bool have_tty;
 };
 
 static int fail(struct run_state *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -375,11 +378,18 @@ static int setup_signals(struct run_state *s, sigset_t *old)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
+	if (s->o->tty)
+		sigaddset(&set, SIGWINCH);	/* copied to the pty, not forwarded */
 	if (sigprocmask(SIG_BLOCK, &set, old) < 0)
 		return fail(s, -errno, "sigprocmask: %m");
 	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s->sigfd < 0)
 		return fail(s, -errno, "signalfd: %m");
+	/* the relay writes to stdout: a reader gone is EPIPE, not sbx's death */
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (s->o->tty && sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return fail(s, -errno, "sigprocmask: %m");
 	return 0;
 }
 
@@ -477,6 +487,28 @@ static int on_unenforced(void *ctx, const struct sbx_srcpos *pos, const char *ms
 	return note_degraded(s, "%s", msg);
 }
 
+/* -t: the pty the provider hands to the workload instead of the caller's
+ * terminal; providers that cannot (the microVM guest has no terminal) are
+ * refused by name. */
+static int open_tty(struct run_state *s, struct sbx_spawn *sp)
+{
+	char why[256] = "";
+	int r;
+
+	if (!s->o->tty)
+		return 0;
+	if (!s->o->provider->tty)
+		return fail(s, -EOPNOTSUPP, "-t: provider %s cannot give the workload a terminal",
+			    s->o->provider->name);
+	r = sbx_tty_open(&s->tty, why, sizeof(why));
+	if (r < 0)
+		return fail(s, r, "%s", why);
+	s->have_tty = true;
+	sp->tty = true;
+	sp->tty_fd = s->tty.slave;
+	return 0;
+}
+
 static int spawn(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
@@ -496,6 +528,9 @@ static int spawn(struct run_state *s)
 	r = start_watchdog(s);
 	if (r < 0)
 		return r;
+	r = open_tty(s, &sp);
+	if (r < 0)
+		return r;
 	r = pv->prepare(&sp, &s->pstate, why, sizeof(why));
 	if (r < 0 && s->refused)
 		return r;
@@ -508,9 +543,22 @@ static int spawn(struct run_state *s)
 		return fail(s, r, "write the refused-syscall set: %s", strerror(-r));
 	r = pv->spawn(s->pstate, &sp, &s->child, why, sizeof(why));
 	s->spawned = s->child.pidfd >= 0;
+	if (s->have_tty && s->tty.slave >= 0) {
+		/* the workload holds it now: EIO on the master once it is gone */
+		close(s->tty.slave);
+		s->tty.slave = -1;
+	}
 	if (r < 0)
 		return fail(s, r, "provider %s: %s", pv->name, why);
 	return 0;
+}
+
+static int tty_raw(struct run_state *s)
+{
+	char why[256] = "";
+	int r = sbx_tty_make_raw(&s->tty, why, sizeof(why));
+
+	return r < 0 ? fail(s, r, "%s", why) : 0;
 }
 
 static int wait_loop(struct run_state *s, int *ret_status)
@@ -520,11 +568,12 @@ static int wait_loop(struct run_state *s, int *ret_status)
 	uint64_t kill_at = 0;
 
 	for (;;) {
-		struct pollfd pfd[3] = {
+		struct pollfd pfd[3 + SBX_TTY_NFDS] = {
 			{ .fd = s->child.pidfd, .events = POLLIN },
 			{ .fd = s->sigfd, .events = POLLIN },
 			{ .fd = ring_buffer__epoll_fd(s->rb), .events = POLLIN },
 		};
+		int n = 3 + (s->have_tty ? sbx_tty_pollfds(&s->tty, pfd + 3) : 0);
 		uint64_t now = now_ns(CLOCK_MONOTONIC), el = (now - start) / 1000000;
 		int wait_ms = -1;
 
@@ -543,18 +592,26 @@ static int wait_loop(struct run_state *s, int *ret_status)
 			wait_ms = (int)(timeout - el);
 		else if (kill_at)
 			wait_ms = (int)(kill_at - el);
-		if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
+		if (poll(pfd, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			return fail(s, -errno, "poll: %m");
+		if (s->have_tty)
+			sbx_tty_relay(&s->tty, pfd + 3, n - 3);
 		if (pfd[2].revents)
 			consume(s);
 		if (pfd[1].revents) {
 			struct signalfd_siginfo si;
 
 			while (read(s->sigfd, &si, sizeof(si)) == sizeof(si))
-				pv->signal(s->pstate, &s->child, (int)si.ssi_signo);
+				if (si.ssi_signo == SIGWINCH)
+					sbx_tty_resize(&s->tty);
+				else
+					pv->signal(s->pstate, &s->child, (int)si.ssi_signo);
 		}
-		if (pfd[0].revents)
+		if (pfd[0].revents) {
+			if (s->have_tty)
+				sbx_tty_drain(&s->tty);
 			return pv->wait(s->pstate, &s->child, ret_status);
+		}
 	}
 }
 
@@ -629,6 +686,8 @@ static void teardown(struct run_state *s, sigset_t *old)
 	if (s->pstate || s->spawned)
 		s->o->provider->cleanup(s->pstate);
 	stop_watchdog(s);
+	if (s->have_tty)
+		sbx_tty_close(&s->tty);
 	ring_buffer__free(s->rb);
 	if (s->abuf_f)
 		fclose(s->abuf_f);
@@ -669,6 +728,8 @@ int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_
 		fprintf(s.err, "sbx: error: %s: %s\n", o->argv[0], strerror(s.child.exec_errno));
 		code = s.child.exec_errno == ENOENT ? 127 : 126;
 	}
+	if (!r && s.have_tty)
+		r = tty_raw(&s);
 	if (!r)
 		r = wait_loop(&s, &status);
 	if (!r) {

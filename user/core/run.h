@@ -23,6 +23,7 @@ struct sbx_run_opts {
 	const char *audit_path;		/* "-" = stderr, NULL = none (the log still gets them) */
 	const char *result_path;	/* "-" = stderr, NULL = none (written by the caller) */
 	uint32_t ring_size;		/* when sbx loads the programs; 0 = default */
+	bool tty;			/* -t: a pty of sbx's for the workload (core/tty.h) */
 };
 
 struct sbx_run_result {

@@ -22,6 +22,7 @@
 #include "core/fsplan.h"
 #include "kernel/limits.h"
 #include "kernel/features.h"
+#include "kernel/seccomp.h"
 #include "core/run.h"
 #include "core/sandbox.h"
 #include "core/tty.h"
@@ -536,6 +537,7 @@ static int spawn(struct run_state *s)
 		return r;
 	if (r < 0)
 		return fail(s, r, "provider %s: %s", pv->name, why);
+	sbx_tty_guard_mark((uint64_t *)refused.bits);	/* spawn.c installs it in every sandbox */
 	r = sbx_sandbox_set_syscalls(&s->sb, &refused);
 	if (!r && policy_flags)
 		r = sbx_sandbox_add_policy_flags(&s->sb, policy_flags);

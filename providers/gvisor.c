@@ -214,8 +214,7 @@ static int runsc_works(const char *path, char *why, size_t len)
 	if (sbx_probe_cache_get("runsc", path, out, sizeof(out)) == 0) {
 		if (!strcmp(out, "ok"))
 			return 0;
-		snprintf(why, len, "%s --version failed: %s", path, out);
-		return -ENOEXEC;
+		return sbx_fail(why, len, -ENOEXEC, "%s --version failed: %s", path, out);
 	}
 	st = run_quiet((char *const[]){ (char *)path, "--version", NULL }, out, sizeof(out));
 	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || strncmp(out, "runsc version", 13)) {
@@ -224,8 +223,7 @@ static int runsc_works(const char *path, char *why, size_t len)
 		/* a spawn failure may be passing (EAGAIN...): not remembered */
 		if (st >= 0)
 			sbx_probe_cache_put("runsc", path, what);
-		snprintf(why, len, "%s --version failed: %s", path, what);
-		return -ENOEXEC;
+		return sbx_fail(why, len, -ENOEXEC, "%s --version failed: %s", path, what);
 	}
 	sbx_probe_cache_put("runsc", path, "ok");
 	return 0;
@@ -240,13 +238,11 @@ static int gvisor_probe(char *why, size_t len)
 			path, sizeof(path)) < 0 &&
 	    path_lookup("runsc", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin", path,
 			sizeof(path)) < 0) {
-		snprintf(why, len, RUNSC_MISSING);
-		return -ENOENT;
+		return sbx_fail(why, len, -ENOENT, RUNSC_MISSING);
 	}
-	if (geteuid() != 0) {
-		snprintf(why, len, "needs root (sbx starts runsc run as root; rootless runsc is not used)");
-		return -EPERM;
-	}
+	if (geteuid() != 0)
+		return sbx_fail(why, len, -EPERM,
+				"needs root (sbx starts runsc run as root; rootless runsc is not used)");
 	r = runsc_works(path, why, len);
 	if (r < 0)
 		return r;
@@ -676,18 +672,14 @@ int sbx_gvisor_config(FILE *f, const struct sbx_profile *p, const struct sbx_fsp
 	int r;
 
 	why[0] = 0;
-	if (!argv || !argv[0] || !pl) {
-		snprintf(why, len, !pl ? "no filesystem plan given" : "no command");
-		return -EINVAL;
-	}
+	if (!argv || !argv[0] || !pl)
+		return sbx_fail(why, len, -EINVAL, !pl ? "no filesystem plan given" : "no command");
 	r = sbx_ids_resolve(p, &ids, why, len);
 	if (r < 0)
 		return r;
 	r = sbx_env_build(p, &ids, &env);
-	if (r < 0) {
-		snprintf(why, len, "environment: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return sbx_fail(why, len, r, "environment: %s", strerror(-r));
 	json_init(&w, f, true);
 	json_begin_object(&w);
 	json_kv_string(&w, "ociVersion", "1.0.2");
@@ -703,10 +695,8 @@ int sbx_gvisor_config(FILE *f, const struct sbx_profile *p, const struct sbx_fsp
 	r = json_finish(&w);
 	if (v.err)
 		return v.err;
-	if (r < 0) {
-		snprintf(why, len, "write config.json: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return sbx_fail(why, len, r, "write config.json: %s", strerror(-r));
 	return 0;
 }
 
@@ -768,15 +758,12 @@ static int make_dirs(struct gvisor_state *st, const struct sbx_spawn *s, char *b
 		     char *why, size_t len)
 {
 
-	if (!s->run_dir) {
-		snprintf(why, len, "no run directory given");
-		return -EINVAL;
-	}
+	if (!s->run_dir)
+		return sbx_fail(why, len, -EINVAL, "no run directory given");
 	snprintf(base, blen, "%s/gvisor", s->run_dir);
 	if ((mkdir(s->run_dir, 0755) < 0 && errno != EEXIST) ||
 	    (mkdir(base, 0711) < 0 && errno != EEXIST)) {
-		snprintf(why, len, "mkdir %s: %s", base, strerror(errno));
-		return -errno;
+		return sbx_fail(why, len, -errno, "mkdir %s: %s", base, strerror(errno));
 	}
 	snprintf(st->dir, sizeof(st->dir), "%s/%s", base, s->id);
 	if (mkdir(st->dir, 0711) < 0) {
@@ -786,10 +773,8 @@ static int make_dirs(struct gvisor_state *st, const struct sbx_spawn *s, char *b
 		st->dir[0] = 0;	/* not ours: never removed */
 		return -e;
 	}
-	if (write_owner(st->dir) < 0) {
-		snprintf(why, len, "%s/owner: %s", st->dir, strerror(errno));
-		return -errno;
-	}
+	if (write_owner(st->dir) < 0)
+		return sbx_fail(why, len, -errno, "%s/owner: %s", st->dir, strerror(errno));
 	snprintf(st->state_dir, sizeof(st->state_dir), "%s/state", st->dir);
 	return 0;
 }
@@ -801,16 +786,12 @@ static int write_bundle(struct gvisor_state *st, const struct sbx_spawn *s, char
 	int r;
 
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", st->dir);
-	if (mkdir(rootfs, 0755) < 0) {
-		snprintf(why, len, "mkdir %s: %s", rootfs, strerror(errno));
-		return -errno;
-	}
+	if (mkdir(rootfs, 0755) < 0)
+		return sbx_fail(why, len, -errno, "mkdir %s: %s", rootfs, strerror(errno));
 	snprintf(path, sizeof(path), "%s/config.json", st->dir);
 	f = fopen(path, "we");
-	if (!f) {
-		snprintf(why, len, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
+	if (!f)
+		return sbx_fail(why, len, -errno, "%s: %s", path, strerror(errno));
 	r = sbx_gvisor_config(f, s->profile, s->fs, s->id, s->argv, rootfs, why, len);
 	if (fclose(f) && !r) {
 		snprintf(why, len, "%s: %s", path, strerror(errno));
@@ -855,12 +836,11 @@ static int gvisor_prepare(const struct sbx_spawn *s, void **ret_state, char *why
 	int r;
 
 	*ret_state = NULL;
-	if (p->net.namespace == SBX_NETNS_PRIVATE && p->net.mode != SBX_NET_NONE) {
-		snprintf(why, len, "[network] namespace = \"private\" with mode \"%s\" (a veth pair) is "
-			 "not supported by the gvisor provider; use mode \"none\" or the host's "
-			 "namespace", sbx_net_mode_name(p->net.mode));
-		return -EOPNOTSUPP;
-	}
+	if (p->net.namespace == SBX_NETNS_PRIVATE && p->net.mode != SBX_NET_NONE)
+		return sbx_fail(why, len, -EOPNOTSUPP,
+				"[network] namespace = \"private\" with mode \"%s\" (a veth pair) is "
+				"not supported by the gvisor provider; use mode \"none\" or the host's "
+				"namespace", sbx_net_mode_name(p->net.mode));
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;

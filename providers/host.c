@@ -23,6 +23,7 @@
 #include "kernel/seccomp.h"
 #include "privs.h"
 #include "provider.h"
+#include "util/util.h"
 
 static int host_probe(char *why, size_t len)
 {
@@ -65,13 +66,11 @@ static int small_filter(const struct sbx_spawn *s, struct host_state *st, bool g
 	if (!st->packet)
 		return -ENOMEM;
 	if (packet && (r = seccomp_rule_add(st->packet, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-					    SCMP_A0(SCMP_CMP_EQ, AF_PACKET))) < 0) {
-		snprintf(why, len, "seccomp rule for packet sockets: %s", strerror(-r));
-		return r;
-	}
+					    SCMP_A0(SCMP_CMP_EQ, AF_PACKET))) < 0)
+		return sbx_fail(why, len, r, "seccomp rule for packet sockets: %s", strerror(-r));
 	if (guard && (r = sbx_seccomp_add_exec_guard(st->packet, SCMP_ACT_ERRNO(EPERM),
 						      s->refused ? (uint64_t *)s->refused->bits : NULL)) < 0)
-		snprintf(why, len, "seccomp rules of the exec guard: %s", strerror(-r));
+		return sbx_fail(why, len, r, "seccomp rules of the exec guard: %s", strerror(-r));
 	return r;
 }
 

@@ -37,6 +37,7 @@
 #include "firecracker.h"
 #include "privs.h"
 #include "provider.h"
+#include "util/util.h"
 
 #define DEFAULT_DIR "/var/cache/sbx/microvm"
 #define GUEST_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -116,16 +117,16 @@ static int find_guest(const struct sbx_profile *p, char *kernel, char *initrd, s
 	int r = find_guest_file(p ? p->microvm.kernel : NULL, "SBX_MICROVM_KERNEL", "vmlinux",
 				kernel, len);
 
-	if (r < 0) {
-		snprintf(why, wlen, "no guest kernel at %s (%s): build one with "
-			 "providers/guest/mkguest.sh, see docs/microvm.md", kernel, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return sbx_fail(why, wlen, r, "no guest kernel at %s (%s): build one with "
+				"providers/guest/mkguest.sh, see docs/microvm.md", kernel,
+				strerror(-r));
 	r = find_guest_file(p ? p->microvm.initrd : NULL, "SBX_MICROVM_INITRD", "initrd.img",
 			    initrd, len);
 	if (r < 0)
-		snprintf(why, wlen, "no guest initramfs at %s (%s): build one with "
-			 "providers/guest/mkguest.sh, see docs/microvm.md", initrd, strerror(-r));
+		return sbx_fail(why, wlen, r, "no guest initramfs at %s (%s): build one with "
+				"providers/guest/mkguest.sh, see docs/microvm.md", initrd,
+				strerror(-r));
 	return r;
 }
 
@@ -197,10 +198,8 @@ static int microvm_can_run(const struct sbx_profile *p, const char *prog, char *
 	if (r < 0)
 		return r;
 	fd = open(i, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, len, "cannot read %s: %s", i, strerror(errno));
-		return -ENOENT;
-	}
+	if (fd < 0)
+		return sbx_fail(why, len, -ENOENT, "cannot read %s: %s", i, strerror(errno));
 	if (strchr(prog, '/'))
 		r = guest_has(fd, prog + (prog[0] == '/'), &found);
 	while (!strchr(prog, '/') && *path && r == 0 && !found) {
@@ -213,12 +212,12 @@ static int microvm_can_run(const struct sbx_profile *p, const char *prog, char *
 	}
 	close(fd);
 	if (r < 0)
-		snprintf(why, len, "cannot list the programs of the guest initramfs %s (not an "
-			 "uncompressed newc cpio)", i);
-	else if (!found)
-		snprintf(why, len, "%s is not in the guest (it holds busybox and the files of "
-			 "mkguest.sh -a only)", prog);
-	return r < 0 ? r : found ? 0 : -ENOENT;
+		return sbx_fail(why, len, r, "cannot list the programs of the guest initramfs %s "
+				"(not an uncompressed newc cpio)", i);
+	if (!found)
+		return sbx_fail(why, len, -ENOENT, "%s is not in the guest (it holds busybox and "
+				"the files of mkguest.sh -a only)", prog);
+	return 0;
 }
 
 static int microvm_probe(char *why, size_t len)
@@ -228,9 +227,9 @@ static int microvm_probe(char *why, size_t len)
 
 	if (find_qemu(qemu, sizeof(qemu)) < 0) {
 		sbx_firecracker_probe(NULL, NULL, NULL, fc, sizeof(fc));
-		snprintf(why, len, "qemu-system-x86_64 not found (apt-get install qemu-system-x86); "
-			 "firecracker backend: %s", fc);
-		return -ENOENT;
+		return sbx_fail(why, len, -ENOENT,
+				"qemu-system-x86_64 not found (apt-get install qemu-system-x86); "
+				"firecracker backend: %s", fc);
 	}
 	r = find_guest(NULL, k, i, sizeof(k), why, len);
 	return r < 0 ? r : 0;
@@ -294,11 +293,10 @@ static int guest_id(const char *name, const char *what, long *ret, char *why, si
 	else {
 		errno = 0;
 		*ret = strtol(name, &end, 10);
-		if (errno || *end || end == name || *ret < 0) {
-			snprintf(why, len, "%s '%s' does not exist in the microvm guest: give a number, "
-				 "root or nobody", what, name);
-			return -EINVAL;
-		}
+		if (errno || *end || end == name || *ret < 0)
+			return sbx_fail(why, len, -EINVAL,
+					"%s '%s' does not exist in the microvm guest: give a number, "
+					"root or nobody", what, name);
 	}
 	return 0;
 }
@@ -359,15 +357,12 @@ static int build_command(struct mvm_state *st, const struct sbx_spawn *s, char *
 		r |= add_record(f, 'L', num);
 	}
 	r |= add_record(f, 'Z', "");
-	if (fclose(f) != 0 || r) {
-		snprintf(why, len, "building the guest's command failed");
-		return -ENOMEM;
-	}
-	if (st->cfg_len > MAX_CMD_BYTES - 4096) {
-		snprintf(why, len, "the command and its environment exceed %u KiB, the guest's limit",
-			 MAX_CMD_BYTES / 1024 - 4);
-		return -E2BIG;
-	}
+	if (fclose(f) != 0 || r)
+		return sbx_fail(why, len, -ENOMEM, "building the guest's command failed");
+	if (st->cfg_len > MAX_CMD_BYTES - 4096)
+		return sbx_fail(why, len, -E2BIG,
+				"the command and its environment exceed %u KiB, the guest's limit",
+				MAX_CMD_BYTES / 1024 - 4);
 	return 0;
 }
 
@@ -386,12 +381,11 @@ static int size_vm(struct mvm_state *st, const struct sbx_profile *p, char *why,
 	if (p->memory_bytes) {
 		uint64_t mib = p->memory_bytes >> 20;
 
-		if (mib < MIN_GUEST_MIB + QEMU_RESERVE_MIB) {
-			snprintf(why, len, "memory limit of %llu MiB is too small for a microvm: the guest "
-				 "needs %d MiB and the VM monitor %d MiB more",
-				 (unsigned long long)mib, MIN_GUEST_MIB, QEMU_RESERVE_MIB);
-			return -EINVAL;
-		}
+		if (mib < MIN_GUEST_MIB + QEMU_RESERVE_MIB)
+			return sbx_fail(why, len, -EINVAL,
+					"memory limit of %llu MiB is too small for a microvm: the guest "
+					"needs %d MiB and the VM monitor %d MiB more",
+					(unsigned long long)mib, MIN_GUEST_MIB, QEMU_RESERVE_MIB);
 		st->mem_mib = mib - QEMU_RESERVE_MIB;
 	}
 	return 0;
@@ -402,10 +396,8 @@ static int make_channels(struct mvm_state *st, int from, int to, char *why, size
 	for (int i = from; i < to; i++) {
 		int sv[2];
 
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-			snprintf(why, len, "socketpair: %s", strerror(errno));
-			return -errno;
-		}
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			return sbx_fail(why, len, -errno, "socketpair: %s", strerror(errno));
 		st->chan[i] = sv[0];
 		st->peer[i] = sv[1];
 	}
@@ -481,24 +473,22 @@ static int jail_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *w
 	snprintf(root, sizeof(root), "%s/root", path);
 	if (mkdir(st->jail_base, 0755) < 0 || mkdir(dir, 0755) < 0 || mkdir(path, 0755) < 0 ||
 	    mkdir(root, 0755) < 0) {
-		snprintf(why, len, "jail %s: %s", root, strerror(errno));
-		return -errno;
+		return sbx_fail(why, len, -errno, "jail %s: %s", root, strerror(errno));
 	}
 	for (int i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "%s/%s", root, names[i]);
-		if (link(src[i], path) < 0) {
-			snprintf(why, len, "link %s into the jail (same file system needed): %s", src[i],
-				 strerror(errno));
-			return -errno;
-		}
+		if (link(src[i], path) < 0)
+			return sbx_fail(why, len, -errno,
+					"link %s into the jail (same file system needed): %s",
+					src[i], strerror(errno));
 		snprintf(src[i], PATH_MAX, "/%s", names[i]);
 	}
 	if (snprintf(st->api_sock, sizeof(st->api_sock), "%s/api.sock", root) >=
 	    (int)sizeof(st->api_sock) ||
 	    snprintf(st->vsock_uds, sizeof(st->vsock_uds), "%s/v.sock", root) >=
 	    (int)sizeof(st->vsock_uds) - 8) {
-		snprintf(why, len, "jail directory %s is too long for unix sockets", root);
-		return -ENAMETOOLONG;
+		return sbx_fail(why, len, -ENAMETOOLONG,
+				"jail directory %s is too long for unix sockets", root);
 	}
 	return 0;
 }
@@ -509,38 +499,29 @@ static int fc_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why
 	char fcwhy[400];
 	int r;
 
-	if (p->net.mode != SBX_NET_NONE) {
-		snprintf(why, len, "the firecracker backend supports network mode \"none\" only: a "
-			 "Firecracker guest's traffic leaves through a tap device, not through "
-			 "sockets of the sandboxed process, so the eBPF lists could not apply");
-		return -EOPNOTSUPP;
-	}
+	if (p->net.mode != SBX_NET_NONE)
+		return sbx_fail(why, len, -EOPNOTSUPP,
+				"the firecracker backend supports network mode \"none\" only: a "
+				"Firecracker guest's traffic leaves through a tap device, not through "
+				"sockets of the sandboxed process, so the eBPF lists could not apply");
 	r = sbx_firecracker_probe(p->microvm.firecracker, st->kernel, st->initrd, fcwhy, sizeof(fcwhy));
-	if (r < 0) {
-		snprintf(why, len, "firecracker backend unavailable: %s", fcwhy);
-		return r;
-	}
+	if (r < 0)
+		return sbx_fail(why, len, r, "firecracker backend unavailable: %s", fcwhy);
 	sbx_find_program(p->microvm.firecracker ? p->microvm.firecracker : "firecracker", st->vmm,
 			 sizeof(st->vmm));
-	if (p->microvm.jailer && sbx_find_program(p->microvm.jailer, st->jailer, sizeof(st->jailer))) {
-		snprintf(why, len, "jailer %s not found", p->microvm.jailer);
-		return -ENOENT;
-	}
-	if (!s->run_dir) {
-		snprintf(why, len, "no run directory given");
-		return -EINVAL;
-	}
+	if (p->microvm.jailer && sbx_find_program(p->microvm.jailer, st->jailer, sizeof(st->jailer)))
+		return sbx_fail(why, len, -ENOENT, "jailer %s not found", p->microvm.jailer);
+	if (!s->run_dir)
+		return sbx_fail(why, len, -EINVAL, "no run directory given");
 	snprintf(st->dir, sizeof(st->dir), "%s/fc-%s", s->run_dir, s->id);
-	if ((mkdir(s->run_dir, 0755) < 0 && errno != EEXIST) || mkdir(st->dir, 0700) < 0) {
-		snprintf(why, len, "mkdir %s: %s", st->dir, strerror(errno));
-		return -errno;
-	}
+	if ((mkdir(s->run_dir, 0755) < 0 && errno != EEXIST) || mkdir(st->dir, 0700) < 0)
+		return sbx_fail(why, len, -errno, "mkdir %s: %s", st->dir, strerror(errno));
 	if (snprintf(st->api_sock, sizeof(st->api_sock), "%s/api.sock", st->dir) >=
 	    (int)sizeof(st->api_sock) - 8 ||
 	    snprintf(st->vsock_uds, sizeof(st->vsock_uds), "%s/v.sock", st->dir) >=
 	    (int)sizeof(st->vsock_uds) - 8) {
-		snprintf(why, len, "run directory %s is too long for unix sockets", st->dir);
-		return -ENAMETOOLONG;
+		return sbx_fail(why, len, -ENAMETOOLONG,
+				"run directory %s is too long for unix sockets", st->dir);
 	}
 	if (st->jailer[0] && (r = jail_prepare(st, s, why, len)) < 0)
 		return r;
@@ -552,8 +533,8 @@ static int fc_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why
 		st->chan[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (st->chan[i] < 0 || bind(st->chan[i], (struct sockaddr *)&a, sizeof(a)) < 0 ||
 		    listen(st->chan[i], 1) < 0) {
-			snprintf(why, len, "vsock listener %s: %s", a.sun_path, strerror(errno));
-			return -errno;
+			return sbx_fail(why, len, -errno, "vsock listener %s: %s", a.sun_path,
+					strerror(errno));
 		}
 	}
 	r = make_channels(st, CH_CONSOLE, CH_N, why, len);
@@ -855,10 +836,8 @@ static int microvm_spawn(void *state, const struct sbx_spawn *s, struct sbx_chil
 	}
 	if (r < 0)
 		return r;
-	if (pthread_create(&st->relay, NULL, relay_main, st) != 0) {
-		snprintf(why, len, "starting the relay thread failed");
-		return -EAGAIN;
-	}
+	if (pthread_create(&st->relay, NULL, relay_main, st) != 0)
+		return sbx_fail(why, len, -EAGAIN, "starting the relay thread failed");
 	st->relay_running = true;
 	if (st->fc && (r = fc_start(st, why, len)) < 0)
 		return r;

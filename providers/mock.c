@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "provider.h"
+#include "util/util.h"
 
 #define MOCK_DEFAULT_TIMEOUT_MS 1000
 #define MOCK_OOM_MAX_LIMIT (1ull << 30)		/* real OOM only below this limit */
@@ -74,14 +75,11 @@ static int mock_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 	enum mock_fail f = mock_fail_of(p->mock.fail);
 
 	*ret_state = NULL;
-	if (f == MOCK_BAD) {
-		snprintf(why, len, "unknown [mock] fail mode '%s'", p->mock.fail);
-		return -EINVAL;
-	}
-	if (p->mock.exit_code < 0 || p->mock.exit_code > 255) {
-		snprintf(why, len, "[mock] exit_code %d out of range (0 to 255)", p->mock.exit_code);
-		return -EINVAL;
-	}
+	if (f == MOCK_BAD)
+		return sbx_fail(why, len, -EINVAL, "unknown [mock] fail mode '%s'", p->mock.fail);
+	if (p->mock.exit_code < 0 || p->mock.exit_code > 255)
+		return sbx_fail(why, len, -EINVAL, "[mock] exit_code %d out of range (0 to 255)",
+				p->mock.exit_code);
 	if (f == MOCK_TIMEOUT && !p->timeout_ms)
 		((struct sbx_profile *)p)->timeout_ms = p->mock.duration_ms ? p->mock.duration_ms
 									    : MOCK_DEFAULT_TIMEOUT_MS;
@@ -175,11 +173,10 @@ static int mock_spawn(void *state, const struct sbx_spawn *s, struct sbx_child *
 		      char *why, size_t len)
 {
 	(void)state;
-	if (mock_fail_of(s->profile->mock.fail) == MOCK_SPAWN) {
-		snprintf(why, len, "simulated spawn failure (mock provider, [mock] fail = \"spawn\"); "
-			 "nothing was started");
-		return -ECHILD;
-	}
+	if (mock_fail_of(s->profile->mock.fail) == MOCK_SPAWN)
+		return sbx_fail(why, len, -ECHILD,
+				"simulated spawn failure (mock provider, [mock] fail = \"spawn\"); "
+				"nothing was started");
 	return sbx_clone_into_cgroup(s, mock_child, NULL, ret, why, len);
 }
 

@@ -34,6 +34,7 @@
 #include "provider.h"
 #include "rootfs.h"
 #include "kernel/seccomp.h"
+#include "util/util.h"
 
 struct process_state {
 	const struct sbx_profile *p;
@@ -56,14 +57,11 @@ static int process_probe(char *why, size_t len)
 {
 	struct stat st;
 
-	if (geteuid() != 0) {
-		snprintf(why, len, "needs root (namespaces, mounts and cgroups are set up as root)");
-		return -EPERM;
-	}
-	if (stat("/proc/self/ns/pid", &st) < 0 || stat("/proc/self/ns/mnt", &st) < 0) {
-		snprintf(why, len, "the kernel lacks pid or mount namespaces");
-		return -EOPNOTSUPP;
-	}
+	if (geteuid() != 0)
+		return sbx_fail(why, len, -EPERM,
+				"needs root (namespaces, mounts and cgroups are set up as root)");
+	if (stat("/proc/self/ns/pid", &st) < 0 || stat("/proc/self/ns/mnt", &st) < 0)
+		return sbx_fail(why, len, -EOPNOTSUPP, "the kernel lacks pid or mount namespaces");
 	return 0;
 }
 
@@ -76,17 +74,14 @@ static bool wants_private_net(const struct sbx_profile *p)
 
 static int make_root_dir(struct process_state *st, const char *run_dir, char *why, size_t len)
 {
-	if (!run_dir) {
-		snprintf(why, len, "no run directory given");
-		return -EINVAL;
-	}
+	if (!run_dir)
+		return sbx_fail(why, len, -EINVAL, "no run directory given");
 	/* one empty directory serves every sandbox: each mounts over it in
 	 * its own mount namespace, invisible to the others */
 	snprintf(st->root, sizeof(st->root), "%s/root", run_dir);
 	if ((mkdir(run_dir, 0755) < 0 && errno != EEXIST) ||
 	    (mkdir(st->root, 0700) < 0 && errno != EEXIST)) {
-		snprintf(why, len, "mkdir %s: %s", st->root, strerror(errno));
-		return -errno;
+		return sbx_fail(why, len, -errno, "mkdir %s: %s", st->root, strerror(errno));
 	}
 	return 0;
 }
@@ -113,10 +108,8 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 	struct process_state *st;
 	int r;
 
-	if (!s->fs) {
-		snprintf(why, len, "no filesystem plan given");
-		return -EINVAL;
-	}
+	if (!s->fs)
+		return sbx_fail(why, len, -EINVAL, "no filesystem plan given");
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;

@@ -22,14 +22,6 @@
  * (the base table's access) under BPF LSM and Landlock. */
 #define DEV_FLAGS (MS_NOSUID | MS_NOEXEC)
 
-static int fail(char *why, size_t len, const char *what, const char *path)
-{
-	int e = errno;
-
-	snprintf(why, len, "%s %s: %s", what, path, strerror(e));
-	return -e;
-}
-
 /* Creates the mount point for src at dst: a directory or an empty file. */
 static int make_point(const char *src, char *dst)
 {
@@ -66,12 +58,12 @@ static int bind_at(const char *root, const char *src, const char *dst, unsigned 
 	r = make_point(src, target);
 	if (r < 0) {
 		errno = -r;
-		return fail(why, len, "mount point for", dst);
+		return sbx_fail(why, len, -errno, "mount point for %s: %m", dst);
 	}
 	if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return fail(why, len, "bind", src);
+		return sbx_fail(why, len, -errno, "bind %s: %m", src);
 	if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | extra, NULL) < 0)
-		return fail(why, len, "remount", dst);
+		return sbx_fail(why, len, -errno, "remount %s: %m", dst);
 	return 0;
 }
 
@@ -116,7 +108,7 @@ static int bind_host(const char *root, const struct sbx_fsbase *b, char *why, si
 		return bind_at(root, path, path, access_flags(b->access), why, len);
 	r = copy_link(root, path);
 	if (r < 0 && !why[0])
-		snprintf(why, len, "%s: %s", path, strerror(-r));
+		return sbx_fail(why, len, r, "%s: %s", path, strerror(-r));
 	return r;
 }
 
@@ -147,9 +139,9 @@ static int setattr_tree(const char *target, unsigned long long attrs)
 static int bind_host_root(const char *root, bool rw, char *why, size_t len)
 {
 	if (mount("/", root, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return fail(why, len, "bind", "/");
+		return sbx_fail(why, len, -errno, "bind /: %m");
 	if (setattr_tree(root, (rw ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0)
-		return fail(why, len, "make read-only", "/");
+		return sbx_fail(why, len, -errno, "make read-only /: %m");
 	return 0;
 }
 
@@ -160,9 +152,9 @@ static int mount_tmpfs(const char *root, const char *dst, const char *opts, unsi
 
 	snprintf(target, sizeof(target), "%s%s", root, dst);
 	if (sbx_mkdir_p(target, 0755) < 0)
-		return fail(why, len, "mkdir", dst);
+		return sbx_fail(why, len, -errno, "mkdir %s: %m", dst);
 	if (mount("tmpfs", target, "tmpfs", flags | MS_NOSUID | MS_NODEV, opts) < 0)
-		return fail(why, len, "tmpfs on", dst);
+		return sbx_fail(why, len, -errno, "tmpfs on %s: %m", dst);
 	return 0;
 }
 
@@ -180,7 +172,7 @@ static int setup_dev(const char *root, char *why, size_t len)
 	for (size_t i = 0; !r && i < sizeof(links) / sizeof(links[0]); i++) {
 		snprintf(at, sizeof(at), "%s%s", root, links[i][1]);
 		if (symlink(links[i][0], at) < 0)
-			r = fail(why, len, "symlink", links[i][1]);
+			r = sbx_fail(why, len, -errno, "symlink %s: %m", links[i][1]);
 	}
 	return r;
 }
@@ -192,16 +184,16 @@ static int setup_proc(const char *root, char *why, size_t len)
 
 	snprintf(target, sizeof(target), "%s/proc", root);
 	if (sbx_mkdir_p(target, 0755) < 0)
-		return fail(why, len, "mkdir", "/proc");
+		return sbx_fail(why, len, -errno, "mkdir /proc: %m");
 	if (mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return fail(why, len, "mount", "/proc");
+		return sbx_fail(why, len, -errno, "mount /proc: %m");
 	snprintf(target, sizeof(target), "%s/proc/sys", root);
 	if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0 ||
 	    setattr_tree(target, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0)
-		return fail(why, len, "make read-only", "/proc/sys");
+		return sbx_fail(why, len, -errno, "make read-only /proc/sys: %m");
 	snprintf(target, sizeof(target), "%s/proc/sysrq-trigger", root);
 	if (mount("/dev/null", target, NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
-		return fail(why, len, "mask", "/proc/sysrq-trigger");
+		return sbx_fail(why, len, -errno, "mask /proc/sysrq-trigger: %m");
 	return 0;
 }
 
@@ -218,11 +210,11 @@ static int mask_path(const char *root, const char *path, char *why, size_t len)
 	if (S_ISDIR(st.st_mode)) {
 		if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  "size=4k,mode=0000") < 0)
-			return fail(why, len, "mask", path);
+			return sbx_fail(why, len, -errno, "mask %s: %m", path);
 		return 0;
 	}
 	if (mount("/dev/null", target, NULL, MS_BIND, NULL) < 0)
-		return fail(why, len, "mask", path);
+		return sbx_fail(why, len, -errno, "mask %s: %m", path);
 	return 0;
 }
 
@@ -307,13 +299,13 @@ static int apply_base(const struct sbx_fsplan *pl, const char *root, char *why, 
 static int enter_root(const char *root, char *why, size_t len)
 {
 	if (chdir(root) < 0)
-		return fail(why, len, "chdir", root);
+		return sbx_fail(why, len, -errno, "chdir %s: %m", root);
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return fail(why, len, "pivot_root to", root);
+		return sbx_fail(why, len, -errno, "pivot_root to %s: %m", root);
 	if (umount2(".", MNT_DETACH) < 0)
-		return fail(why, len, "detach", "old root");
+		return sbx_fail(why, len, -errno, "detach old root: %m");
 	if (chdir("/") < 0)
-		return fail(why, len, "chdir", "/");
+		return sbx_fail(why, len, -errno, "chdir /: %m");
 	return 0;
 }
 
@@ -365,27 +357,22 @@ int sbx_rootfs_can_run(const struct sbx_profile *p, const char *prog, char *why,
 	bool ok = false;
 	int r;
 
-	if (!prog || !*prog) {
-		snprintf(why, len, "no command");
-		return -EINVAL;
-	}
-	if (find_on_host(prog, sbx_env_path(p), found, sizeof(found)) < 0) {
-		snprintf(why, len, "%s: not found in the workload's PATH (%s)", prog, sbx_env_path(p));
-		return -ENOENT;
-	}
+	if (!prog || !*prog)
+		return sbx_fail(why, len, -EINVAL, "no command");
+	if (find_on_host(prog, sbx_env_path(p), found, sizeof(found)) < 0)
+		return sbx_fail(why, len, -ENOENT, "%s: not found in the workload's PATH (%s)",
+				prog, sbx_env_path(p));
 	/* relative names resolve against sbx's cwd here, the sandbox's there */
 	if (found[0] != '/')
 		return 0;
 	r = realpath(found, real) ? view_executes(p, found, real, &ok) : 0;
-	if (r < 0) {
-		snprintf(why, len, "the filesystem plan: %s", strerror(-r));
-		return r;
-	}
-	if (!ok) {
-		snprintf(why, len, "%s is not visible or not executable in the sandbox's view "
-			 "(fs.mode %s and the fs rules)", found, sbx_fs_mode_name(p->fs.mode));
-		return -ENOENT;
-	}
+	if (r < 0)
+		return sbx_fail(why, len, r, "the filesystem plan: %s", strerror(-r));
+	if (!ok)
+		return sbx_fail(why, len, -ENOENT,
+				"%s is not visible or not executable in the sandbox's view "
+				"(fs.mode %s and the fs rules)", found,
+				sbx_fs_mode_name(p->fs.mode));
 	return 0;
 }
 
@@ -411,9 +398,9 @@ int sbx_rootfs_setup(const struct sbx_fsplan *pl, const int *mount_fds, const ch
 	why[0] = 0;
 	/* nothing we mount may propagate back to the host */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return fail(why, len, "make private", "/");
+		return sbx_fail(why, len, -errno, "make private /: %m");
 	if (mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
-		return fail(why, len, "tmpfs on", root);
+		return sbx_fail(why, len, -errno, "tmpfs on %s: %m", root);
 	if (host_root)
 		r = bind_host_root(root, pl->mode != SBX_FS_READ_ONLY, why, len);
 	if (!r)
@@ -427,8 +414,8 @@ int sbx_rootfs_setup(const struct sbx_fsplan *pl, const int *mount_fds, const ch
 	/* the view's own skeleton (mount points) is not writable */
 	if (!r && !host_root && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID |
 				      MS_NODEV, NULL) < 0)
-		r = fail(why, len, "make read-only", "/");
+		r = sbx_fail(why, len, -errno, "make read-only /: %m");
 	if (!r && hostname && sethostname(hostname, strlen(hostname)) < 0)
-		r = fail(why, len, "sethostname", hostname);
+		r = sbx_fail(why, len, -errno, "sethostname %s: %m", hostname);
 	return r;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/compile.h"
+#include "util/util.h"
 
 struct cctx {
 	const struct sbx_net_entry *e;
@@ -95,13 +96,13 @@ static int build_value(const struct cctx *c, size_t pos, struct sbx_net_value *v
 			continue;
 		first = &c->e[c->idx[at]];
 		for (size_t k = (size_t)at; k < c->n && !cmp_prefix(&c->e[c->idx[k]], first, c->alen); k++) {
-			if (n == SBX_NET_VALUE_RULES) {
-				snprintf(err, errlen, "%s:%u:%u: more than %d network entries apply to "
-					 "%s (the kernel map holds at most that many per prefix)",
-					 p->pos.file ? p->pos.file : "?", p->pos.line, p->pos.col,
-					 SBX_NET_VALUE_RULES, p->text ? p->text : "?");
-				return -E2BIG;
-			}
+			if (n == SBX_NET_VALUE_RULES)
+				return sbx_fail(err, errlen, -E2BIG,
+						"%s:%u:%u: more than %d network entries apply to "
+						"%s (the kernel map holds at most that many per prefix)",
+						p->pos.file ? p->pos.file : "?", p->pos.line,
+						p->pos.col, SBX_NET_VALUE_RULES,
+						p->text ? p->text : "?");
 			cand[n++] = c->idx[k];
 		}
 	}

@@ -13,6 +13,7 @@
 
 #include "core/enforce.h"
 #include "sbx_abi.h"
+#include "util/util.h"
 
 const char *const sbx_enforce_providers[SBX_ENF_NPROV] = {
 	[SBX_ENF_HOST] = "host", [SBX_ENF_MOCK] = "mock", [SBX_ENF_PROCESS] = "process",
@@ -340,11 +341,11 @@ int sbx_enforceability(const struct sbx_profile *p, const char *provider,
 	struct sbx_enforce_report rep = { 0 };
 	int col = column(provider);
 
-	if (col < 0) {
-		snprintf(why, len, "provider '%s' has no column in the enforcement table "
-			 "(user/core/enforce.c): sbx cannot tell what it enforces", provider);
-		return -ENOENT;
-	}
+	if (col < 0)
+		return sbx_fail(why, len, -ENOENT,
+				"provider '%s' has no column in the enforcement table "
+				"(user/core/enforce.c): sbx cannot tell what it enforces",
+				provider);
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		finding cur = { .key = table[i].key, .pos = p->pos }, *nv;
 		const char *w;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/fsplan.h"
+#include "util/util.h"
 
 #define R_ SBX_FACC_R
 #define RW_ (SBX_FACC_R | SBX_FACC_W)
@@ -306,13 +307,12 @@ static int check_view_gap(struct sbx_fsplan *pl, const struct sbx_profile *p, ch
 	if (!g)
 		return 0;
 	pos = &g->src->pos;
-	if (strict(p)) {
-		snprintf(why, len, "profile '%s': fs rule '%s' (%s:%u:%u) takes access away below a "
-			 "writable or missing path: Landlock can only add access and the mount view "
-			 "cannot hold it (BPF LSM can); enforcement = \"best-effort\" would run "
-			 "without it", p->name, g->path, pos->file, pos->line, pos->col);
-		return -EOPNOTSUPP;
-	}
+	if (strict(p))
+		return sbx_fail(why, len, -EOPNOTSUPP,
+				"profile '%s': fs rule '%s' (%s:%u:%u) takes access away below a "
+				"writable or missing path: Landlock can only add access and the mount view "
+				"cannot hold it (BPF LSM can); enforcement = \"best-effort\" would run "
+				"without it", p->name, g->path, pos->file, pos->line, pos->col);
 	return degrade(pl, "fs rule '%s' (%s:%u:%u): enforced by the mount view only while the path "
 		       "exists and its parents stay in place", g->path, pos->file, pos->line, pos->col);
 }
@@ -399,10 +399,8 @@ static int plan_landlock(struct sbx_fsplan *pl, const struct sbx_profile *p,
 	r = sbx_landlock_plan(&f, ft->landlock_abi, &pl->ll, lwhy, sizeof(lwhy),
 			      best_effort ? &un : NULL, &n);
 	free((void *)f.rules);
-	if (r < 0) {
-		snprintf(why, len, "profile '%s': %s", p->name, lwhy);
-		return r;
-	}
+	if (r < 0)
+		return sbx_fail(why, len, r, "profile '%s': %s", p->name, lwhy);
 	for (size_t i = 0; i < n && !ft->view && r == 0; i++)
 		r = degrade(pl, "%s", un[i]);
 	sbx_landlock_strv_free(un, n);

@@ -30,6 +30,7 @@
 #include "kernel/features.h"
 #include "kernel/mountinfo.h"
 #include "probe.skel.h"
+#include "util/util.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -381,12 +382,10 @@ int sbx_probe_tp_btf(char *why, size_t len)
 		setf(why, len, "tp_btf/sys_enter fired %d time(s) for this process", r);
 		return 0;
 	}
-	if (r == 0) {
-		setf(why, len, "tp_btf/sys_enter loaded and attached but never ran");
-		return -ENOTSUP;
-	}
-	setf(why, len, "%s", step);
-	return r;
+	if (r == 0)
+		return sbx_fail(why, len, -ENOTSUP,
+				"tp_btf/sys_enter loaded and attached but never ran");
+	return sbx_fail(why, len, r, "%s", step);
 }
 
 /* ---- BPF program and map types ----------------------------------------- */
@@ -535,16 +534,14 @@ static int fentry_try(const struct btf *vmlinux, char *why, size_t len)
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
 
-	if (id < 0) {
-		setf(why, len, "%s not found in kernel BTF", target);
-		return -ENOENT;
-	}
+	if (id < 0)
+		return sbx_fail(why, len, -ENOENT, "%s not found in kernel BTF", target);
 	opts.attach_btf_id = (uint32_t)id;
 	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2, &opts);
 	if (fd < 0) {
 		fd = -errno;
-		setf(why, len, "loading fentry/%s failed: %s%s", target, ERRTEXT(fd), root_note());
-		return fd;
+		return sbx_fail(why, len, fd, "loading fentry/%s failed: %s%s", target, ERRTEXT(fd),
+				root_note());
 	}
 	link = bpf_raw_tracepoint_open(NULL, fd);
 	if (link < 0) {
@@ -728,17 +725,14 @@ int sbx_probe_clone_into_cgroup(char *why, size_t len)
 	int fd, r, rm;
 
 	r = sbx_features_probe_dir(dir, sizeof(dir));
-	if (r < 0) {
-		setf(why, len, "no cgroup2 directory to probe in: %s", ERRTEXT(r));
-		return r;
-	}
+	if (r < 0)
+		return sbx_fail(why, len, r, "no cgroup2 directory to probe in: %s", ERRTEXT(r));
 	sbx_cgroup2_mount(mnt, sizeof(mnt));
 	snprintf(expect, sizeof(expect), "0::%s\n", dir + strlen(mnt));
 	fd = make_probe_cgroup(dir);
-	if (fd < 0) {
-		setf(why, len, "cannot create the probe cgroup %s: %s", dir, ERRTEXT(fd));
-		return fd;
-	}
+	if (fd < 0)
+		return sbx_fail(why, len, fd, "cannot create the probe cgroup %s: %s", dir,
+				ERRTEXT(fd));
 	r = clone_into(fd, expect);
 	close(fd);
 	clone_explain(r, dir, why, len);
@@ -769,17 +763,14 @@ int sbx_probe_landlock(char *why, size_t len)
 			appendf(why, len, ", and newer rights");
 		return (int)abi;
 	}
-	if (abi == 0) {
-		setf(why, len, "the kernel reports ABI 0");
-		return -ENOTSUP;
-	}
+	if (abi == 0)
+		return sbx_fail(why, len, -ENOTSUP, "the kernel reports ABI 0");
 	if (e == ENOSYS)
-		setf(why, len, "kernel built without Landlock (ENOSYS)");
-	else if (e == EOPNOTSUPP)
-		setf(why, len, "Landlock built in but not enabled (EOPNOTSUPP): add landlock to lsm=");
-	else
-		setf(why, len, "landlock_create_ruleset failed: %s", ERRTEXT(e));
-	return -e;
+		return sbx_fail(why, len, -e, "kernel built without Landlock (ENOSYS)");
+	if (e == EOPNOTSUPP)
+		return sbx_fail(why, len, -e, "Landlock built in but not enabled (EOPNOTSUPP): "
+				"add landlock to lsm=");
+	return sbx_fail(why, len, -e, "landlock_create_ruleset failed: %s", ERRTEXT(e));
 }
 
 /* In a child: installs an allow-everything seccomp filter. */

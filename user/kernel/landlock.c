@@ -12,6 +12,7 @@
 
 #include "kernel/landlock.h"
 #include "policy.h"
+#include "util/util.h"
 
 /* The access rights by value: <linux/landlock.h> of older distributions
  * lacks the later ones, and the values are ABI. */

@@ -23,6 +23,7 @@
 
 #include "sbx_abi.h"
 #include "kernel/seccomp.h"
+#include "util/util.h"
 
 /* denied[] is copied into the kernel side's sbx_syscall_set.bits */
 _Static_assert(SBX_SYSCALL_BITMAP_WORDS == SBX_SYSCALL_WORDS, "bitmap size differs from sbx_abi.h");
@@ -213,10 +214,9 @@ static int ruleset_allow(struct ruleset *set, char *const *names, size_t n, char
 		int nr = resolve(names[i]);
 		struct entry *e;
 
-		if (nr == __NR_SCMP_ERROR) {
-			snprintf(why, len, "seccomp.allow: unknown system call '%s'", names[i]);
-			return -EINVAL;
-		}
+		if (nr == __NR_SCMP_ERROR)
+			return sbx_fail(why, len, -EINVAL,
+					"seccomp.allow: unknown system call '%s'", names[i]);
 		e = ruleset_find(set, nr);
 		if (e)
 			*e = set->v[--set->n];
@@ -232,10 +232,9 @@ static int ruleset_deny(struct ruleset *set, char *const *names, size_t n, char 
 		int nr = resolve(names[i]);
 		struct entry *e;
 
-		if (nr == __NR_SCMP_ERROR) {
-			snprintf(why, len, "seccomp.deny: unknown system call '%s'", names[i]);
-			return -EINVAL;
-		}
+		if (nr == __NR_SCMP_ERROR)
+			return sbx_fail(why, len, -EINVAL, "seccomp.deny: unknown system call '%s'",
+					names[i]);
 		e = ruleset_find(set, nr);
 		if (!e)
 			set->v[set->n++] = (struct entry){ nr, R_DENY };
@@ -302,15 +301,12 @@ static int restrict_abis(scmp_filter_ctx ctx, uint32_t act, char *why, size_t le
 {
 	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, act);
 
-	if (r < 0) {
-		snprintf(why, len, "seccomp: set the bad-arch action: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return sbx_fail(why, len, r, "seccomp: set the bad-arch action: %s", strerror(-r));
 #if defined(__x86_64__)
-	if (seccomp_arch_native() != SCMP_ARCH_X86_64 || seccomp_arch_exist(ctx, SCMP_ARCH_X32) != -EEXIST) {
-		snprintf(why, len, "seccomp: libseccomp's native ABI is not plain x86_64");
-		return -EINVAL;
-	}
+	if (seccomp_arch_native() != SCMP_ARCH_X86_64 || seccomp_arch_exist(ctx, SCMP_ARCH_X32) != -EEXIST)
+		return sbx_fail(why, len, -EINVAL,
+				"seccomp: libseccomp's native ABI is not plain x86_64");
 #endif
 	return 0;
 }
@@ -325,8 +321,7 @@ static int export_prog(scmp_filter_ctx ctx, struct sock_fprog *ret, char *why, s
 	fd = memfd_create("sbx-seccomp", MFD_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		snprintf(why, len, "seccomp: memfd_create: %s", strerror(-r));
-		return r;
+		return sbx_fail(why, len, r, "seccomp: memfd_create: %s", strerror(-r));
 	}
 	r = seccomp_export_bpf(ctx, fd);
 	if (r < 0) {
@@ -365,15 +360,12 @@ static int collect(const struct sbx_profile *p, struct ruleset *set, char *why, 
 {
 	int r;
 
-	if ((unsigned)p->seccomp.preset > (unsigned)SBX_SECCOMP_STRICT) {
-		snprintf(why, len, "seccomp: unknown preset %d", (int)p->seccomp.preset);
-		return -EINVAL;
-	}
+	if ((unsigned)p->seccomp.preset > (unsigned)SBX_SECCOMP_STRICT)
+		return sbx_fail(why, len, -EINVAL, "seccomp: unknown preset %d",
+				(int)p->seccomp.preset);
 	set->v = calloc(ARRAY_SIZE(rows) + p->seccomp.n_deny, sizeof(*set->v));
-	if (!set->v) {
-		snprintf(why, len, "seccomp: out of memory");
-		return -ENOMEM;
-	}
+	if (!set->v)
+		return sbx_fail(why, len, -ENOMEM, "seccomp: out of memory");
 	ruleset_from_preset(set, p->seccomp.preset);
 	r = ruleset_allow(set, p->seccomp.allow, p->seccomp.n_allow, why, len);
 	if (r == 0)

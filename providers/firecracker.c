@@ -72,12 +72,43 @@ static int send_all(int fd, const char *p, size_t n, long long deadline)
 	return 0;
 }
 
+/* Once the headers are complete in buf (NUL-terminated): their length, and
+ * the length of the whole response ((size_t)-1: up to EOF). */
+static void parse_head(const char *buf, size_t *hdr, size_t *want)
+{
+	const char *end = strstr(buf, "\r\n\r\n"), *cl;
+
+	if (!end)
+		return;
+	cl = strcasestr(buf, "\r\nContent-Length:");
+	*hdr = (size_t)(end - buf) + 4;
+	*want = cl && cl < end ? *hdr + strtoul(cl + 17, NULL, 10) : (size_t)-1;
+	/* 204 and 1xx have no body whatever the headers say */
+	if (!strncmp(buf + 8, " 204", 4))
+		*want = *hdr;
+}
+
+/* Room for one more byte and the NUL, up to 1 MiB. */
+static int grow(char **buf, size_t *cap, size_t n)
+{
+	char *nb;
+
+	if (n + 1 < *cap)
+		return 0;
+	nb = *cap < (1u << 20) ? realloc(*buf, *cap * 2) : NULL;
+	if (!nb)
+		return -E2BIG;
+	*buf = nb;
+	*cap *= 2;
+	return 0;
+}
+
 /* Reads one response: headers, then Content-Length bytes of body (or up to
  * EOF without one). *ret is malloc'd and NUL-terminated. */
 static int read_response(int fd, long long deadline, char **ret, size_t *ret_hdr_len)
 {
 	size_t cap = 4096, n = 0, want = (size_t)-1, hdr = 0;
-	char *buf = malloc(cap);
+	_cleanup_free_ char *buf = malloc(cap);
 
 	if (!buf)
 		return -ENOMEM;
@@ -85,55 +116,26 @@ static int read_response(int fd, long long deadline, char **ret, size_t *ret_hdr
 		ssize_t r;
 		int e;
 
-		if (!hdr) {
-			char *end;
-
-			buf[n] = 0;
-			end = strstr(buf, "\r\n\r\n");
-			if (end) {
-				const char *cl = strcasestr(buf, "\r\nContent-Length:");
-
-				hdr = (size_t)(end - buf) + 4;
-				want = cl && cl < end ? hdr + strtoul(cl + 17, NULL, 10) : (size_t)-1;
-				/* 204 and 1xx have no body whatever the headers say */
-				if (!strncmp(buf + 8, " 204", 4))
-					want = hdr;
-			}
-		}
+		buf[n] = 0;
+		if (!hdr)
+			parse_head(buf, &hdr, &want);
 		if (hdr && n >= want)
 			break;
-		if (n + 1 >= cap) {
-			char *nb = cap < (1u << 20) ? realloc(buf, cap * 2) : NULL;
-
-			if (!nb) {
-				free(buf);
-				return -E2BIG;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		if ((e = wait_fd(fd, POLLIN, deadline)) < 0) {
-			free(buf);
+		if ((e = grow(&buf, &cap, n)) < 0 || (e = wait_fd(fd, POLLIN, deadline)) < 0)
 			return e;
-		}
 		r = recv(fd, buf + n, cap - n - 1, MSG_DONTWAIT);
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (r < 0) {
-			e = -errno;
-			free(buf);
-			return e;
-		}
-		if (r == 0) {
-			if (hdr && want == (size_t)-1)
-				break;
-			free(buf);
+		if (r < 0)
+			return -errno;
+		if (r == 0 && !(hdr && want == (size_t)-1))
 			return -ECONNRESET;
-		}
+		if (r == 0)
+			break;
 		n += (size_t)r;
 	}
 	buf[n] = 0;
-	*ret = buf;
+	*ret = TAKE_PTR(buf);
 	*ret_hdr_len = hdr;
 	return 0;
 }

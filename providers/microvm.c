@@ -493,9 +493,9 @@ static int jail_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *w
 	return 0;
 }
 
-static int fc_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why, size_t len)
+/* Firecracker (and the jailer, when named) can run this profile. */
+static int fc_find(struct mvm_state *st, const struct sbx_profile *p, char *why, size_t len)
 {
-	const struct sbx_profile *p = s->profile;
 	char fcwhy[400];
 	int r;
 
@@ -511,6 +511,13 @@ static int fc_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why
 			 sizeof(st->vmm));
 	if (p->microvm.jailer && sbx_find_program(p->microvm.jailer, st->jailer, sizeof(st->jailer)))
 		return sbx_fail(why, len, -ENOENT, "jailer %s not found", p->microvm.jailer);
+	return 0;
+}
+
+/* <run_dir>/fc-<id> with the API and vsock socket paths (in the jail when
+ * there is one). */
+static int fc_dirs(struct mvm_state *st, const struct sbx_spawn *s, char *why, size_t len)
+{
 	if (!s->run_dir)
 		return sbx_fail(why, len, -EINVAL, "no run directory given");
 	snprintf(st->dir, sizeof(st->dir), "%s/fc-%s", s->run_dir, s->id);
@@ -523,9 +530,12 @@ static int fc_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why
 		return sbx_fail(why, len, -ENAMETOOLONG,
 				"run directory %s is too long for unix sockets", st->dir);
 	}
-	if (st->jailer[0] && (r = jail_prepare(st, s, why, len)) < 0)
-		return r;
-	/* the guest's vsock connections to host port P arrive at <uds>_P */
+	return st->jailer[0] ? jail_prepare(st, s, why, len) : 0;
+}
+
+/* The guest's vsock connections to host port P arrive at <uds>_P. */
+static int fc_listen(struct mvm_state *st, char *why, size_t len)
+{
 	for (int i = CH_CTL; i <= CH_ERR; i++) {
 		struct sockaddr_un a = { .sun_family = AF_UNIX };
 
@@ -537,9 +547,14 @@ static int fc_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why
 					strerror(errno));
 		}
 	}
-	r = make_channels(st, CH_CONSOLE, CH_N, why, len);
-	if (r < 0)
-		return r;
+	return 0;
+}
+
+/* The command line: the jailer's, or Firecracker's own. */
+static int fc_argv(struct mvm_state *st, const struct sbx_spawn *s)
+{
+	int r = 0;
+
 	if (st->jailer[0]) {
 		const char *v[20];
 		char buf[64];
@@ -556,6 +571,19 @@ static int fc_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why
 	r |= add_arg(st, "--id");
 	r |= add_arg(st, "%s", s->id);
 	return r ? -ENOMEM : 0;
+}
+
+static int fc_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why, size_t len)
+{
+	int r = fc_find(st, s->profile, why, len);
+
+	if (r == 0)
+		r = fc_dirs(st, s, why, len);
+	if (r == 0)
+		r = fc_listen(st, why, len);
+	if (r == 0)
+		r = make_channels(st, CH_CONSOLE, CH_N, why, len);
+	return r < 0 ? r : fc_argv(st, s);
 }
 
 static void microvm_cleanup(void *state);

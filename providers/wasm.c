@@ -258,43 +258,42 @@ static int wasm_probe(char *why, size_t len)
 
 /* ---- the module -------------------------------------------------------------- */
 
-/* Copies the module into a sealed memfd and keeps a read-only descriptor of
- * it (no close-on-exec: the runtime inherits it). On a problem of the module
- * itself, returns its errno in *merr and 0. */
-static int load_module(struct wasm_state *st, const char *path, int *merr, char *why, size_t len)
+/* What would make execve refuse the file at in: its errno, or 0 when it
+ * is a regular file that starts with WebAssembly's magic. */
+static int module_errno(int in, struct stat *sb)
 {
 	static const unsigned char magic[4] = { 0, 'a', 's', 'm' };
 	unsigned char head[4];
-	_cleanup_close_ int in = -1, mfd = -1;
-	struct stat sb;
-	int ro, e;
 	ssize_t n;
-	off_t left;
-	char self[64];
 
-	in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (in < 0) {
-		*merr = errno;
-		return 0;
-	}
-	if (fstat(in, &sb) < 0)
-		*merr = errno;
-	else if (S_ISDIR(sb.st_mode))
-		*merr = EISDIR;
-	else if (!S_ISREG(sb.st_mode))
-		*merr = EACCES;		/* as execve of a device or fifo */
-	else if ((n = pread(in, head, sizeof(head), 0)) < 0)
-		*merr = errno;
-	else if (n != (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)))
-		*merr = ENOEXEC;	/* "Exec format error": not WebAssembly */
-	if (*merr)
-		return 0;
+	if (fstat(in, sb) < 0)
+		return errno;
+	if (S_ISDIR(sb->st_mode))
+		return EISDIR;
+	if (!S_ISREG(sb->st_mode))
+		return EACCES;		/* as execve of a device or fifo */
+	n = pread(in, head, sizeof(head), 0);
+	if (n < 0)
+		return errno;
+	if (n != (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)))
+		return ENOEXEC;		/* "Exec format error": not WebAssembly */
+	return 0;
+}
+
+/* A sealed memfd with the size bytes of in: what the runtime reads cannot
+ * change under it. */
+static int sealed_copy(int in, off_t size, const char *path, char *why, size_t len)
+{
+	_cleanup_close_ int mfd = -1;
+	ssize_t n;
+	int e;
+
 	mfd = memfd_create("sbx-wasm-module", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
 	if (mfd < 0 && errno == EINVAL)	/* kernels before 6.3 know no MFD_NOEXEC_SEAL */
 		mfd = memfd_create("sbx-wasm-module", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0)
 		return sbx_fail(why, len, -errno, "memfd_create: %s", strerror(errno));
-	for (left = sb.st_size; left > 0;) {
+	for (off_t left = size; left > 0;) {
 		n = sendfile(mfd, in, NULL, (size_t)left);
 
 		if (n < 0 && errno == EINTR)
@@ -308,6 +307,26 @@ static int load_module(struct wasm_state *st, const char *path, int *merr, char 
 	}
 	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
 		return sbx_fail(why, len, -errno, "sealing the module copy: %s", strerror(errno));
+	return TAKE_FD(mfd);
+}
+
+/* Copies the module into a sealed memfd and keeps a read-only descriptor of
+ * it (no close-on-exec: the runtime inherits it). On a problem of the module
+ * itself, returns its errno in *merr and 0. */
+static int load_module(struct wasm_state *st, const char *path, int *merr, char *why, size_t len)
+{
+	_cleanup_close_ int in = -1, mfd = -1;
+	struct stat sb;
+	char self[64];
+	int ro;
+
+	in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	*merr = in < 0 ? errno : module_errno(in, &sb);
+	if (*merr)
+		return 0;
+	mfd = sealed_copy(in, sb.st_size, path, why, len);
+	if (mfd < 0)
+		return mfd;
 	/* a read-only description of its own (offset 0) for the runtime */
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", mfd);
 	ro = open(self, O_RDONLY);
@@ -400,20 +419,14 @@ static int add_arg(struct wasm_state *st, const char *fmt, ...)
 	return 0;
 }
 
-/* node: `node --no-warnings -e LAUNCHER`, the rest in SBX_WASM. */
-static int build_node(struct wasm_state *st, const struct sbx_spawn *s, const struct preopen *po,
-		      size_t n_po, char *why, size_t len)
+/* node's own arguments. The sandbox's init, node's main thread and 2 helper
+ * threads, its V8 workers (4 by default): a pids limit that leaves no room
+ * for one of them makes node hang, so the V8 pool shrinks to fit, and below
+ * one worker the profile is refused. */
+static int node_argv(struct wasm_state *st, const struct sbx_profile *p, char *why, size_t len)
 {
-	const struct sbx_profile *p = s->profile;
-	struct json_writer w;
-	size_t size = 0;
-	FILE *f;
 	int r;
 
-	/* The sandbox's init, node's main thread and 2 helper threads, its V8
-	 * workers (4 by default): a pids limit that leaves no room for one of
-	 * them makes node hang, so the V8 pool shrinks to fit, and below one
-	 * worker the profile is refused. */
 	if (p->pids && p->pids < NODE_MIN_PIDS)
 		return sbx_fail(why, len, -EINVAL,
 				"pids = %u is too low for node:wasi, which needs at least %d "
@@ -428,30 +441,53 @@ static int build_node(struct wasm_state *st, const struct sbx_spawn *s, const st
 		r = add_arg(st, "-e");
 	if (!r)
 		r = add_arg(st, "%s", node_launcher);
+	return r;
+}
+
+/* The launcher's configuration as JSON: the module's fd, the arguments,
+ * the environment and the preopens. */
+static void node_config(struct json_writer *w, const struct wasm_state *st,
+			const struct sbx_spawn *s, const struct preopen *po, size_t n_po)
+{
+	const struct sbx_profile *p = s->profile;
+
+	json_begin_object(w);
+	json_kv_int(w, "fd", st->module_fd);
+	json_key(w, "args");
+	json_begin_array(w);
+	for (size_t i = 0; s->argv[i]; i++)
+		json_string(w, s->argv[i]);
+	json_end_array(w);
+	json_key(w, "env");
+	json_begin_object(w);
+	for (size_t i = 0; i < p->n_env; i++)
+		json_kv_string(w, p->env[i].name, p->env[i].value);
+	json_end_object(w);
+	json_key(w, "preopens");
+	json_begin_object(w);
+	for (size_t i = 0; i < n_po; i++)
+		json_kv_string(w, po[i].guest, po[i].host);
+	json_end_object(w);
+	json_end_object(w);
+}
+
+/* node: `node --no-warnings -e LAUNCHER`, the rest in SBX_WASM. */
+static int build_node(struct wasm_state *st, const struct sbx_spawn *s, const struct preopen *po,
+		      size_t n_po, char *why, size_t len)
+{
+	struct json_writer w;
+	size_t size = 0;
+	FILE *f;
+	int r;
+
+	r = node_argv(st, s->profile, why, len);
 	if (r < 0)
 		return r;
 	f = open_memstream(&st->cfg, &size);
 	if (!f)
 		return -ENOMEM;
 	json_init(&w, f, false);
-	json_begin_object(&w);
-	json_kv_int(&w, "fd", st->module_fd);
-	json_key(&w, "args");
-	json_begin_array(&w);
-	for (size_t i = 0; s->argv[i]; i++)
-		json_string(&w, s->argv[i]);
-	json_end_array(&w);
-	json_key(&w, "env");
-	json_begin_object(&w);
-	for (size_t i = 0; i < p->n_env; i++)
-		json_kv_string(&w, p->env[i].name, p->env[i].value);
-	json_end_object(&w);
-	json_key(&w, "preopens");
-	json_begin_object(&w);
-	for (size_t i = 0; i < n_po; i++)
-		json_kv_string(&w, po[i].guest, po[i].host);
-	json_end_object(&w);
-	json_end_object(&w);
+	node_config(&w, st, s, po, n_po);
 	r = json_finish(&w);
 	if (fclose(f) != 0 && !r)
 		r = -ENOMEM;

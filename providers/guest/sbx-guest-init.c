@@ -332,6 +332,55 @@ static int parse_rlimit(struct cmd *c, const char *text)
 	return 0;
 }
 
+/* One record other than "Z" into the command; an unknown type is refused
+ * (EINVAL), so that an old init fails closed on a newer sbx's command. */
+static int take_record(struct cmd *c, char type, char *text)
+{
+	switch (type) {
+	case 'A':
+		if (c->argc >= MAX_ARGS)
+			return -E2BIG;
+		c->argv[c->argc++] = text;
+		return 0;
+	case 'E':
+		if (c->envc >= MAX_ENV)
+			return -E2BIG;
+		c->envp[c->envc++] = text;
+		return 0;
+	case 'C':
+		c->cwd = text;
+		return 0;
+	case 'U':
+		c->uid = atol(text);
+		return 0;
+	case 'G':
+		c->gid = atol(text);
+		return 0;
+	case 'H':
+		if (sethostname(text, strlen(text)) < 0)
+			logmsg("sethostname: %s", strerror(errno));
+		return 0;
+	case 'N':
+		c->net = text[0] == '1';
+		return 0;
+	case 'L':
+		return parse_rlimit(c, text);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* "Z": the command is complete; what followed it is kept in rest. */
+static int end_command(struct cmd *c, const char *after, size_t more, char *rest,
+		       size_t rest_cap, size_t *ret_rest)
+{
+	c->argv[c->argc] = NULL;
+	c->envp[c->envc] = NULL;
+	*ret_rest = more < rest_cap ? more : rest_cap;
+	memcpy(rest, after, *ret_rest);
+	return c->argc ? 0 : -EINVAL;
+}
+
 /* Reads records until "Z" into a buffer that is never freed; what came
  * after them (signal lines) is copied to rest. */
 static int read_command(struct cmd *c, char *rest, size_t rest_cap, size_t *ret_rest)
@@ -347,55 +396,17 @@ static int read_command(struct cmd *c, char *rest, size_t rest_cap, size_t *ret_
 	for (;;) {
 		char *nul;
 		ssize_t n;
+		int r;
 
 		while ((nul = memchr(buf + start, 0, len - start))) {
-			char type = buf[start], *text = buf + start + 1;
-
 			if (nul == buf + start)
 				return -EINVAL;
-			switch (type) {
-			case 'A':
-				if (c->argc >= MAX_ARGS)
-					return -E2BIG;
-				c->argv[c->argc++] = text;
-				break;
-			case 'E':
-				if (c->envc >= MAX_ENV)
-					return -E2BIG;
-				c->envp[c->envc++] = text;
-				break;
-			case 'C':
-				c->cwd = text;
-				break;
-			case 'U':
-				c->uid = atol(text);
-				break;
-			case 'G':
-				c->gid = atol(text);
-				break;
-			case 'H':
-				if (sethostname(text, strlen(text)) < 0)
-					logmsg("sethostname: %s", strerror(errno));
-				break;
-			case 'N':
-				c->net = text[0] == '1';
-				break;
-			case 'L':
-				if (parse_rlimit(c, text) < 0)
-					return -EINVAL;
-				break;
-			case 'Z': {
-				size_t more = len - (size_t)(nul + 1 - buf);
-
-				c->argv[c->argc] = NULL;
-				c->envp[c->envc] = NULL;
-				*ret_rest = more < rest_cap ? more : rest_cap;
-				memcpy(rest, nul + 1, *ret_rest);
-				return c->argc ? 0 : -EINVAL;
-			}
-			default:
-				return -EINVAL;
-			}
+			if (buf[start] == 'Z')
+				return end_command(c, nul + 1, len - (size_t)(nul + 1 - buf), rest,
+						   rest_cap, ret_rest);
+			r = take_record(c, buf[start], buf + start + 1);
+			if (r < 0)
+				return r;
 			start = (size_t)(nul - buf) + 1;
 		}
 		if (len == cap)		/* records point into buf: sbx keeps below the cap */
@@ -540,19 +551,9 @@ fail:
 	_exit(125);
 }
 
-int main(void)
+/* Steps 1 and 2: the guest's file systems, modules and channels to sbx. */
+static void boot(void)
 {
-	struct cmd *c = calloc(1, sizeof(*c));
-	int sfd, pfd[2], status = 0, r;
-	sigset_t set;
-	pid_t pid;
-	char ctlbuf[64];
-	size_t ctllen = 0;
-
-	if (getpid() != 1 || !c) {
-		fprintf(stderr, "sbx-guest-init: must run as PID 1 of the sbx microvm guest\n");
-		return 2;
-	}
 	mount_fs();
 	/* ports and sockets closed by sbx must not kill the init */
 	signal(SIGPIPE, SIG_IGN);
@@ -565,18 +566,38 @@ int main(void)
 		load_modules("vsock");
 	if ((vsock ? open_vsock() : open_ports()) < 0)
 		die("the sbx channels did not appear (%s)", vsock ? "vsock" : "virtio-serial ports");
-	r = read_command(c, ctlbuf, sizeof(ctlbuf) - 1, &ctllen);
-	if (r < 0)
-		die("reading the command from sbx: %s", strerror(-r));
-	if (c->net)
-		load_modules("net");
-	setup_net(c->net);
+}
+
+/* The child's report on errfd: EOF when the exec succeeded (close-on-exec),
+ * else its errno (exec failed) or minus it (setup failed). */
+static void report_exec(int errfd)
+{
+	int e = 0;
+	ssize_t n;
+
+	do
+		n = read(errfd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(errfd);
+	if (n == sizeof(e) && e > 0)
+		ctl_line("SBX-EXEC:%d", e);
+	else if (n == sizeof(e) && e < 0)
+		ctl_line("SBX-ERROR:setting up the command: %s", strerror(-e));
+}
+
+/* Step 4: starts the command with SIGCHLD blocked and readable on the
+ * returned signalfd. */
+static pid_t start_command(const struct cmd *c, int *ret_sfd)
+{
+	int pfd[2];
+	sigset_t set;
+	pid_t pid;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0 || pipe2(pfd, O_CLOEXEC) < 0)
+	*ret_sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (*ret_sfd < 0 || pipe2(pfd, O_CLOEXEC) < 0)
 		die("signalfd/pipe: %s", strerror(errno));
 	pid = fork();
 	if (pid < 0)
@@ -584,63 +605,94 @@ int main(void)
 	if (pid == 0)
 		run_child(c, pfd[1]);
 	close(pfd[1]);
-	/* EOF: the exec succeeded (close-on-exec) */
-	{
-		int e = 0;
-		ssize_t n;
+	report_exec(pfd[0]);
+	return pid;
+}
 
-		do
-			n = read(pfd[0], &e, sizeof(e));
-		while (n < 0 && errno == EINTR);
-		close(pfd[0]);
-		if (n == sizeof(e) && e > 0)
-			ctl_line("SBX-EXEC:%d", e);
-		else if (n == sizeof(e) && e < 0)
-			ctl_line("SBX-ERROR:setting up the command: %s", strerror(-e));
+/* What arrived on ctl after the command: "S<signo>" lines. */
+struct relay {
+	pid_t pid;
+	int sfd, ctlfd;
+	char buf[64];
+	size_t len;
+};
+
+/* Sends the complete "S<signo>" lines to the workload's session. */
+static void relay_signals(struct relay *rl)
+{
+	char *nl;
+
+	while ((nl = memchr(rl->buf, '\n', rl->len))) {
+		*nl = 0;
+		if (rl->buf[0] == 'S')
+			kill(-rl->pid, atoi(rl->buf + 1));
+		rl->len -= (size_t)(nl + 1 - rl->buf);
+		memmove(rl->buf, nl + 1, rl->len);
 	}
-	for (int ctlfd = ch[CH_CTL];;) {
-		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
-				       { .fd = ctlfd, .events = POLLIN } };
-		bool done = false;
-		char *nl;
-		int st;
-		pid_t w;
+	if (rl->len == sizeof(rl->buf) - 1)	/* a line too long: dropped */
+		rl->len = 0;
+}
 
-		/* "S<signo>" lines from sbx: signals for the workload's session */
-		while ((nl = memchr(ctlbuf, '\n', ctllen))) {
-			*nl = 0;
-			if (ctlbuf[0] == 'S')
-				kill(-pid, atoi(ctlbuf + 1));
-			ctllen -= (size_t)(nl + 1 - ctlbuf);
-			memmove(ctlbuf, nl + 1, ctllen);
-		}
-		if (ctllen == sizeof(ctlbuf) - 1)
-			ctllen = 0;
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents & POLLIN) {
-			ssize_t n = read(ch[CH_CTL], ctlbuf + ctllen, sizeof(ctlbuf) - 1 - ctllen);
+/* Waits for ctl input or SIGCHLD; false when poll fails. */
+static bool relay_wait(struct relay *rl)
+{
+	struct pollfd p[2] = { { .fd = rl->sfd, .events = POLLIN },
+			       { .fd = rl->ctlfd, .events = POLLIN } };
 
-			if (n > 0)
-				ctllen += (size_t)n;
-		}
-		if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL))
-			ctlfd = -1;	/* sbx went away: nothing more to relay */
-		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
+	if (poll(p, 2, -1) < 0 && errno != EINTR)
+		return false;
+	if (p[1].revents & POLLIN) {
+		ssize_t n = read(ch[CH_CTL], rl->buf + rl->len, sizeof(rl->buf) - 1 - rl->len);
 
-			while (read(sfd, &si, sizeof(si)) == sizeof(si))
-				;
-		}
-		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-			if (w == pid) {
-				status = st;
-				done = true;
-			}
-		if (done)
-			break;
+		if (n > 0)
+			rl->len += (size_t)n;
 	}
-	/* like a container: the sandbox ends with its command */
+	if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL))
+		rl->ctlfd = -1;	/* sbx went away: nothing more to relay */
+	if (p[0].revents & POLLIN) {
+		struct signalfd_siginfo si;
+
+		while (read(rl->sfd, &si, sizeof(si)) == sizeof(si))
+			;
+	}
+	return true;
+}
+
+/* Reaps every exited child (PID 1 inherits orphans); true once the
+ * command itself has exited, with its wait status. */
+static bool reap(pid_t pid, int *status)
+{
+	bool done = false;
+	pid_t w;
+	int st;
+
+	while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+		if (w == pid) {
+			*status = st;
+			done = true;
+		}
+	return done;
+}
+
+/* Relays signals until the command exits; its wait status (0 when poll
+ * failed first). */
+static int relay_until_exit(struct relay *rl)
+{
+	int status = 0;
+
+	for (;;) {
+		relay_signals(rl);
+		if (!relay_wait(rl))
+			return status;
+		if (reap(rl->pid, &status))
+			return status;
+	}
+}
+
+/* Step 5: like a container, the sandbox ends with its command. */
+static void finish(int status) __attribute__((noreturn));
+static void finish(int status)
+{
 	kill(-1, SIGKILL);
 	while (waitpid(-1, NULL, 0) > 0)
 		;
@@ -649,4 +701,26 @@ int main(void)
 	ch[CH_OUT] = ch[CH_ERR] = -1;
 	ctl_line("SBX-EXIT:%d", status);
 	power_off();
+}
+
+int main(void)
+{
+	struct cmd *c = calloc(1, sizeof(*c));
+	struct relay rl = { .ctlfd = -1 };
+	int r;
+
+	if (getpid() != 1 || !c) {
+		fprintf(stderr, "sbx-guest-init: must run as PID 1 of the sbx microvm guest\n");
+		return 2;
+	}
+	boot();
+	r = read_command(c, rl.buf, sizeof(rl.buf) - 1, &rl.len);
+	if (r < 0)
+		die("reading the command from sbx: %s", strerror(-r));
+	if (c->net)
+		load_modules("net");
+	setup_net(c->net);
+	rl.pid = start_command(c, &rl.sfd);
+	rl.ctlfd = ch[CH_CTL];
+	finish(relay_until_exit(&rl));
 }

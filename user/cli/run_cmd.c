@@ -15,6 +15,7 @@
 #include "core/instance.h"
 #include "core/run.h"
 #include "probecache.h"
+#include "util/util.h"
 
 enum {
 	OPT_POLICY = 1, OPT_PROFILE, OPT_PROVIDER, OPT_ENV, OPT_RESULT, OPT_AUDIT,
@@ -392,12 +393,50 @@ static int print_profile(const struct run_args *ra)
 	return r < 0 ? SBX_EXIT_SBX_FAILED : SBX_EXIT_OK;
 }
 
+/* --ring-size into o; o->provider stays NULL when it is refused. */
+static void set_ring_size(const struct run_args *ra, struct sbx_run_opts *o)
+{
+	uint64_t v = 0;
+
+	if (!ra->ring)
+		return;
+	if (sbx_parse_size(ra->ring, &v) < 0 || v < 4096 || v > (1u << 30) || (v & (v - 1))) {
+		log_error("--ring-size '%s': expected a power of two from 4K to 1G", ra->ring);
+		o->provider = NULL;
+	}
+	o->ring_size = (uint32_t)v;
+}
+
+/* Runs the command and writes its result; sbx_run's exit code. */
+static int run_workload(struct sbx_run_opts *o, const struct cli_parser *a,
+			const struct run_args *ra, struct result_out *out, bool *written)
+{
+	/* the parser's argument list is not NULL-terminated */
+	_cleanup_free_ char **cmd = calloc((size_t)a->n_args + 1, sizeof(*cmd));
+	struct sbx_run_result res;
+	int code;
+
+	if (!cmd)
+		return log_error_errno(-ENOMEM, "sbx run: %m"), SBX_EXIT_SBX_FAILED;
+	for (int i = 0; i < a->n_args; i++)
+		cmd[i] = a->args[i];
+	o->argv = cmd;
+	o->audit_path = ra->audit;
+	o->result_path = ra->result;
+	o->tty = ra->tty;
+	code = sbx_run(o, &res, stderr);
+	/* no result when sbx failed; a workload's own 125 has one */
+	if (out->f && !res.failed)
+		*written = write_result(out, o->profile, o->provider, &res) == 0;
+	sbx_run_result_free(&res);
+	return code;
+}
+
 static int run_run(const struct cli_verb *self, int argc, char **argv)
 {
 	struct run_args ra = { 0 };
 	struct cli_policy cp = { 0 };
 	struct adhoc_profile ap = { 0 };
-	struct sbx_run_result res;
 	struct sbx_run_opts o = { 0 };
 	struct result_out out;
 	struct cli_parser a;
@@ -421,35 +460,10 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		o.profile = ap.p;
 		o.provider = pick_provider(ap.p, ra.provider, a.args[0], &code);
 	}
-	if (ra.ring) {
-		uint64_t v;
-
-		if (sbx_parse_size(ra.ring, &v) < 0 || v < 4096 || v > (1u << 30) || (v & (v - 1))) {
-			log_error("--ring-size '%s': expected a power of two from 4K to 1G", ra.ring);
-			o.provider = NULL;
-		}
-		o.ring_size = (uint32_t)v;
-	}
-	/* the parser's argument list is not NULL-terminated */
-	char **cmd = calloc((size_t)a.n_args + 1, sizeof(*cmd));
-
-	if (!cmd)
-		o.provider = NULL;
-	for (int i = 0; cmd && i < a.n_args; i++)
-		cmd[i] = a.args[i];
-	if (o.provider) {
-		o.argv = cmd;
-		o.audit_path = ra.audit;
-		o.result_path = ra.result;
-		o.tty = ra.tty;
-		code = sbx_run(&o, &res, stderr);
-		/* no result when sbx failed; a workload's own 125 has one */
-		if (out.f && !res.failed)
-			written = write_result(&out, ap.p, o.provider, &res) == 0;
-		sbx_run_result_free(&res);
-	}
+	set_ring_size(&ra, &o);
+	if (o.provider)
+		code = run_workload(&o, &a, &ra, &out, &written);
 	close_result(&out, written);
-	free(cmd);
 	adhoc_profile_free(&ap);
 	cli_policy_free(&cp);
 	return code;

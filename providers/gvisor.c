@@ -63,6 +63,16 @@ extern char **environ;
 int sbx_gvisor_config(FILE *f, const struct sbx_profile *p, const struct sbx_fsplan *pl,
 		      const char *id, char *const *argv, const char *rootfs, char *why, size_t len);
 
+/* In the bundle directory: runsc's error log, Go's crash output of its
+ * processes, and the pid file that exists once the container does. */
+#define RUNSC_LOG "runsc.log"
+#define RUNSC_PANIC_LOG "panic.log"
+#define RUNSC_PID_FILE "runsc.pid"
+
+/* Measured with runsc 2022-12 (ptrace platform, 2 CPUs): at 96 the start of
+ * a small pipeline failed 3 times in 5, at 128 never. */
+#define GVISOR_MIN_PIDS 128
+
 struct gvisor_state {
 	char dir[PATH_MAX];		/* /run/<instance>/gvisor/<id> */
 	char state_dir[PATH_MAX + 8];	/* dir/state: runsc --root */
@@ -71,7 +81,7 @@ struct gvisor_state {
 	char id[32];
 	char **envp;			/* the workload's environment (PATH lookup) */
 	char *args[24];			/* runsc's command line */
-	char argbuf[4][PATH_MAX + 32];
+	char argbuf[4][PATH_MAX + 32];	/* --platform, --log, --panic-log, --pid-file */
 	bool spawned;
 	bool appending[3];		/* O_APPEND set by us on stdout/stderr */
 };
@@ -812,6 +822,11 @@ static void build_args(struct gvisor_state *st, const struct sbx_profile *p)
 	st->args[n++] = st->state_dir;
 	snprintf(st->argbuf[0], sizeof(st->argbuf[0]), "--platform=%s", st->platform);
 	st->args[n++] = st->argbuf[0];
+	/* how runsc's own failures are told from the container's status */
+	snprintf(st->argbuf[1], sizeof(st->argbuf[1]), "--log=%s/" RUNSC_LOG, st->dir);
+	st->args[n++] = st->argbuf[1];
+	snprintf(st->argbuf[2], sizeof(st->argbuf[2]), "--panic-log=%s/" RUNSC_PANIC_LOG, st->dir);
+	st->args[n++] = st->argbuf[2];
 	st->args[n++] = private_net(p) ? "--network=none" : "--network=host";
 	/* runsc must not move itself or the sandbox out of sbx's cgroup */
 	st->args[n++] = "--ignore-cgroups";
@@ -821,10 +836,69 @@ static void build_args(struct gvisor_state *st, const struct sbx_profile *p)
 	if (p->net.raw_sockets)
 		st->args[n++] = "--net-raw";
 	st->args[n++] = "run";
+	snprintf(st->argbuf[3], sizeof(st->argbuf[3]), "--pid-file=%s/" RUNSC_PID_FILE, st->dir);
+	st->args[n++] = st->argbuf[3];
 	st->args[n++] = "--bundle";
 	st->args[n++] = st->dir;
 	st->args[n++] = st->id;
 	st->args[n] = NULL;
+}
+
+/* What gVisor cannot run at all, whatever the enforcement mode. */
+static int check_profile(const struct sbx_profile *p, char *why, size_t len)
+{
+	if (p->net.namespace == SBX_NETNS_PRIVATE && p->net.mode != SBX_NET_NONE)
+		return sbx_fail(why, len, -EOPNOTSUPP,
+				"[network] namespace = \"private\" with mode \"%s\" (a veth pair) is "
+				"not supported by the gvisor provider; use mode \"none\" or the host's "
+				"namespace", sbx_net_mode_name(p->net.mode));
+	/* runsc, its gofer and its sentry run in the sandbox cgroup, so their
+	 * threads count against pids too: below this, starting them fails in
+	 * ways runsc reports as I/O errors or crashes */
+	if (p->pids && p->pids < GVISOR_MIN_PIDS)
+		return sbx_fail(why, len, -EINVAL,
+				"pids = %u is too low for the gvisor provider, which needs at least %d: "
+				"the threads of runsc, its gofer and its sentry count against the "
+				"limit, besides the workload's processes", p->pids, GVISOR_MIN_PIDS);
+	return 0;
+}
+
+/* The profile's [gvisor] runsc, else the one the probe found. */
+static int find_runsc(struct gvisor_state *st, const struct sbx_profile *p, char *why, size_t len)
+{
+	if (p->gvisor.runsc)
+		snprintf(st->runsc, sizeof(st->runsc), "%s", p->gvisor.runsc);
+	else if (found_runsc[0] || gvisor_probe(why, len) == 0)
+		snprintf(st->runsc, sizeof(st->runsc), "%s", found_runsc);
+	if (executable(st->runsc))
+		return 0;
+	if (p->gvisor.runsc)
+		return sbx_fail(why, len, -ENOENT, "[gvisor] runsc %s is not an executable file",
+				p->gvisor.runsc);
+	return why[0] ? -ENOENT : sbx_fail(why, len, -ENOENT, RUNSC_MISSING);
+}
+
+static int pick_platform(struct gvisor_state *st, const struct sbx_profile *p, const char *base,
+			 char *why, size_t len)
+{
+	if (!p->gvisor.platform) {
+		default_platform(base, st->runsc, st->platform, sizeof(st->platform));
+		return 0;
+	}
+	snprintf(st->platform, sizeof(st->platform), "%s", p->gvisor.platform);
+	if (!strcmp(st->platform, "kvm") && access("/dev/kvm", R_OK | W_OK) < 0)
+		return sbx_fail(why, len, -ENODEV, "[gvisor] platform \"kvm\" needs /dev/kvm: %s",
+				strerror(errno));
+	return 0;
+}
+
+/* For "auto": a profile gVisor cannot run is passed over like a program it
+ * cannot find. */
+static int gvisor_can_run(const struct sbx_profile *p, const char *prog, char *why, size_t len)
+{
+	int r = check_profile(p, why, len);
+
+	return r < 0 ? r : sbx_rootfs_can_run(p, prog, why, len);
 }
 
 static int gvisor_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
@@ -836,38 +910,22 @@ static int gvisor_prepare(const struct sbx_spawn *s, void **ret_state, char *why
 	int r;
 
 	*ret_state = NULL;
-	if (p->net.namespace == SBX_NETNS_PRIVATE && p->net.mode != SBX_NET_NONE)
-		return sbx_fail(why, len, -EOPNOTSUPP,
-				"[network] namespace = \"private\" with mode \"%s\" (a veth pair) is "
-				"not supported by the gvisor provider; use mode \"none\" or the host's "
-				"namespace", sbx_net_mode_name(p->net.mode));
+	r = check_profile(p, why, len);
+	if (r < 0)
+		return r;
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	snprintf(st->id, sizeof(st->id), "%s", s->id);
-	if (p->gvisor.runsc)
-		snprintf(st->runsc, sizeof(st->runsc), "%s", p->gvisor.runsc);
-	else if (found_runsc[0] || gvisor_probe(why, len) == 0)
-		snprintf(st->runsc, sizeof(st->runsc), "%s", found_runsc);
-	if (!executable(st->runsc)) {
-		if (p->gvisor.runsc)
-			snprintf(why, len, "[gvisor] runsc %s is not an executable file", p->gvisor.runsc);
-		else if (!why[0])
-			snprintf(why, len, RUNSC_MISSING);
+	r = find_runsc(st, p, why, len);
+	if (r < 0) {
 		free(st);
-		return -ENOENT;
+		return r;
 	}
 	r = make_dirs(st, s, base, sizeof(base), why, len);
-	if (!r)
+	if (!r) {
 		remove_stale(base, s->id);
-	if (!r && p->gvisor.platform) {
-		snprintf(st->platform, sizeof(st->platform), "%s", p->gvisor.platform);
-		if (!strcmp(st->platform, "kvm") && access("/dev/kvm", R_OK | W_OK) < 0) {
-			snprintf(why, len, "[gvisor] platform \"kvm\" needs /dev/kvm: %s", strerror(errno));
-			r = -ENODEV;
-		}
-	} else if (!r) {
-		default_platform(base, st->runsc, st->platform, sizeof(st->platform));
+		r = pick_platform(st, p, base, why, len);
 	}
 	if (!r)
 		r = write_bundle(st, s, why, len);
@@ -949,16 +1007,81 @@ static int gvisor_signal(void *state, struct sbx_child *c, int sig)
 	return sbx_child_signal(c, sig);
 }
 
-/* runsc exits with the container's status (128+N for a signal N, the shell's
- * convention; 128 also when runsc itself fails, with its message on stderr). */
+/* The first line of path (at most len - 1 bytes), "" when it is empty or
+ * missing. */
+static void first_line(const char *dir, const char *name, char *out, size_t len)
+{
+	char path[PATH_MAX + 32];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "re");
+	if (f && fgets(out, (int)len, f))
+		out[strcspn(out, "\n")] = 0;
+}
+
+/* The "msg" of runsc's first JSON error line ({"msg":"...","level":"error",
+ * ...}), or the line itself when it has none. */
+static void error_message(char *line)
+{
+	char *m = strstr(line, "\"msg\":\""), *out = line;
+
+	if (!m)
+		return;
+	for (m += 7; *m && *m != '"'; m++) {
+		if (*m == '\\' && m[1])
+			m++;	/* \" and \\ as themselves; others keep their letter */
+		*out++ = *m;
+	}
+	*out = 0;
+}
+
+/*
+ * runsc run exits with the container's status, 128+N after a signal N. When
+ * runsc fails itself it exits 128 too (and a crashed sentry's or gofer's
+ * status is passed on as if it were the container's), so the status alone
+ * cannot tell. These can: runsc writes its fatal errors as JSON lines to the
+ * --log file; Go's runtime writes a crash of the sandbox or gofer process to
+ * the --panic-log file; the --pid-file exists once the container does. Any
+ * of them means sbx failed (exit 125), not the workload: 0 and the reason in
+ * why when runsc ran the container to its end.
+ */
+static int runsc_failure(const struct gvisor_state *st, char *why, size_t len)
+{
+	char path[PATH_MAX + 32];
+
+	first_line(st->dir, RUNSC_LOG, why, len);
+	if (why[0]) {
+		error_message(why);
+		return -EIO;
+	}
+	first_line(st->dir, RUNSC_PANIC_LOG, why, len);
+	if (why[0])
+		return -EIO;
+	snprintf(path, sizeof(path), "%s/" RUNSC_PID_FILE, st->dir);
+	if (access(path, F_OK) < 0)
+		return sbx_fail(why, len, -EIO, "runsc ended before it created the container");
+	return 0;
+}
+
+/* A status that runsc killed by a signal stands for itself (sbx's timeout or
+ * kill, an OOM kill); the logs are read only when runsc exited. */
 static int gvisor_wait(void *state, struct sbx_child *c, int *ret_status)
 {
 	struct gvisor_state *st = state;
+	char why[512];
 	int r = sbx_child_wait(c, ret_status);
 
 	/* runsc is gone; the sandbox's last writes are done once the core has
 	 * killed the cgroup, but the sentry flushes before runsc exits */
 	stdio_restore(st);
+	if (r < 0 || !WIFEXITED(*ret_status))
+		return r;
+	r = runsc_failure(st, why, sizeof(why));
+	if (r < 0)
+		fprintf(stderr, "sbx: error: provider gvisor: runsc failed (exit status %d): %s\n",
+			WEXITSTATUS(*ret_status), why);
 	return r;
 }
 
@@ -970,7 +1093,7 @@ const struct sbx_provider sbx_provider_gvisor = {
 	 * process group, not the sentry's foreground job (docs/cli.md) */
 	.tty = false,
 	.probe = gvisor_probe,
-	.can_run = sbx_rootfs_can_run,
+	.can_run = gvisor_can_run,
 	.prepare = gvisor_prepare,
 	.spawn = gvisor_spawn,
 	.signal = gvisor_signal,

@@ -94,7 +94,8 @@ struct sbx_provider {
 	int (*probe)(char *why, size_t len);
 	/* For "auto": 0 when prog (argv[0]) is found where the workload will
 	 * look for it under p (its PATH, in the provider's view of the files);
-	 * -ENOENT and the reason otherwise. NULL: every host program is found. */
+	 * -ENOENT and the reason otherwise, or another -errno when the provider
+	 * cannot run p at all. NULL: every host program is found. */
 	int (*can_run)(const struct sbx_profile *p, const char *prog, char *why, size_t len);
 	/* Builds what spawn needs (rootfs, bundle, ...); *ret_state is the provider's. */
 	int (*prepare)(const struct sbx_spawn *s, void **ret_state, char *why, size_t len);

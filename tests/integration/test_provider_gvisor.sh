@@ -317,6 +317,108 @@ allow = ["127.0.0.1:80"]'
 	eq "bundle directories left" "$(bundles)" ""
 }
 
+# fake_runsc NAME BODY: $T_TMP/NAME, a stand-in for runsc that answers sbx's
+# probe (--version) like runsc and runs BODY (sh) for everything else.
+fake_runsc()
+{
+	cat >"$T_TMP/$1" <<EOF
+#!/bin/sh
+[ "\$1" = --version ] && { echo "runsc version fake"; exit 0; }
+$2
+EOF
+	chmod 0755 "$T_TMP/$1"
+}
+
+# runsc failing itself exits 128, the code of a workload that exits 128:
+# sbx reports its own failure (125, runsc's message, no result) instead.
+case_runsc_failure_exits_125()
+{
+	fake_runsc runsc-fails 'echo "fake runsc: cannot create the sandbox" >&2; exit 128'
+	gpol "[profile.g.gvisor]
+runsc = \"$T_TMP/runsc-fails\""
+	grun r -- true
+	expect_rc r 125
+	grep -q "fake runsc: cannot create the sandbox" "$T_TMP/r.err" || fail "runsc's message: $(cat "$T_TMP/r.err")"
+	grep -q "sbx: error: provider gvisor: runsc failed (exit status 128): runsc ended before it created the container" \
+		"$T_TMP/r.err" || fail "sbx's message: $(cat "$T_TMP/r.err")"
+	[ -e "$T_TMP/r.result" ] && fail "a result was written for a run sbx failed: $(cat "$T_TMP/r.result")"
+	# a crashed sentry's status (Go's 2) is passed on by runsc as if it were
+	# the container's: the crash report in --panic-log tells
+	fake_runsc runsc-crash 'for a; do case $a in --panic-log=*) pl=${a#*=};; --pid-file=*) pf=${a#*=};; esac; done
+echo 1 >"$pf"; echo "fatal error: newosproc" >"$pl"; exit 2'
+	gpol "[profile.g.gvisor]
+runsc = \"$T_TMP/runsc-crash\""
+	grun c -- true
+	expect_rc c 125
+	grep -q "runsc failed (exit status 2): fatal error: newosproc" "$T_TMP/c.err" || fail "crash message: $(cat "$T_TMP/c.err")"
+	eq "bundle directories left" "$(bundles)" ""
+}
+
+# The real runsc: a platform it does not know is its own fatal error (JSON
+# in --log), exit 125 with its message; a workload's own 128 stays 128.
+case_runsc_unknown_platform_125_workload_128()
+{
+	gpol
+	grun w -- sh -c 'exit 128'
+	expect_rc w 128
+	eq "result exit_code" "$(jr w .exit_code)" 128
+	runsc --platform=systrap flags >/dev/null 2>&1 && skip "this runsc knows the systrap platform: no runsc failure to provoke"
+	gpol "[profile.g.gvisor]
+platform = \"systrap\""
+	grun r -- true
+	expect_rc r 125
+	grep -q "sbx: error: provider gvisor: runsc failed (exit status 128): unknown platform: systrap" \
+		"$T_TMP/r.err" || fail "message: $(cat "$T_TMP/r.err")"
+	[ -e "$T_TMP/r.result" ] && fail "a result was written for a run sbx failed"
+	return 0
+}
+
+# policy/examples/http-fetch.toml under gVisor: a deny rule on a single file
+# and an exec list used to make runsc fail with I/O errors ("mount submount
+# /etc/shadow ... input/output error", "failed to load /usr/bin/curl"). The
+# cause was its pids = 32, which runsc, the gofer and the sentry count
+# against: refused with the reason; with room, the file is masked (reads as
+# empty) and the programs run.
+case_fs_deny_file_pids_floor()
+{
+	gpol 'pids = 32' "" "mode = \"read-only\"
+rules = [{ path = \"/etc/shadow\", access = \"deny\" }, { path = \"/tmp/\", access = \"rw\" }]"
+	grun low -- true
+	expect_rc low 125
+	grep -q "pids = 32 is too low for the gvisor provider, which needs at least 128" "$T_TMP/low.err" ||
+		fail "message: $(cat "$T_TMP/low.err")"
+	gpol 'pids = 128
+enforcement = "best-effort"' "" "mode = \"read-only\"
+rules = [{ path = \"/etc/shadow\", access = \"deny\" }, { path = \"/tmp/\", access = \"rw\" }]
+exec = [\"/usr/bin/\", \"/bin/\", \"/usr/lib/\"]"
+	grun ok -- sh -c 'printf "shadow-bytes %s\n" "$(wc -c </etc/shadow)"; printf "prog "; /usr/bin/env echo ran'
+	expect_rc ok 0
+	expect ok shadow-bytes 0
+	expect ok prog ran
+	# auto passes over gVisor for such a profile, to the process provider
+	cat >"$T_TMP/auto.toml" <<EOF
+version = 1
+[profile.a]
+provider = "auto"
+min_isolation = "process"
+pids = 32
+[profile.a.network]
+mode = "none"
+[profile.a.fs]
+mode = "read-only"
+rules = [{ path = "/etc/shadow", access = "deny" }]
+EOF
+	sbx_run auto -P "$T_TMP/auto.toml" -- true
+	expect_rc auto 0
+	eq "auto's provider" "$(jr auto .provider)" process
+	# and refuses it (125, not 127) when only gVisor would do
+	sed -i 's/min_isolation = "process"/min_isolation = "gvisor"/' "$T_TMP/auto.toml"
+	sbx_run autog -P "$T_TMP/auto.toml" -- true
+	[ "$RC" = 125 ] || [ "$RC" = 0 ] || fail "min_isolation gvisor, pids = 32: sbx exited $RC ($(cat "$T_TMP/autog.err"))"
+	[ "$RC" = 125 ] && { grep -q "gvisor: pids = 32 is too low" "$T_TMP/autog.err" || fail "message: $(cat "$T_TMP/autog.err")"; }
+	return 0
+}
+
 run_case reads_file_prints_exit_code case_reads_file_prints_exit_code
 run_case view case_view
 run_case missing_command_127 case_missing_command_127
@@ -331,4 +433,7 @@ run_case fs_deny_listed_before_covering_dir case_fs_deny_listed_before_covering_
 run_case fs_narrower_r_listed_before_rx_dir case_fs_narrower_r_listed_before_rx_dir
 run_case tmp_not_executable case_tmp_not_executable
 run_case private_netns_with_allow_refused case_private_netns_with_allow_refused
+run_case runsc_failure_exits_125 case_runsc_failure_exits_125
+run_case runsc_unknown_platform_125_workload_128 case_runsc_unknown_platform_125_workload_128
+run_case fs_deny_file_pids_floor case_fs_deny_file_pids_floor
 finish

@@ -146,14 +146,18 @@ static const struct sbx_provider *named_provider(const char *name)
 }
 
 /* "auto": the strongest available provider that meets min_isolation, that
- * enforces the profile (core/enforce.c) and that can find prog in its view (the microVM guest has no host programs). Strongest
- * first, so weaker ones are not even probed. When available providers exist
- * but none finds prog, the run ends as "command not found" (127). */
+ * enforces the profile (core/enforce.c) and that can find prog in its view
+ * (the microVM guest has no host programs). Strongest first, so weaker ones
+ * are not even probed. When available providers exist but none finds prog,
+ * the run ends as "command not found" (127); when none can run the profile
+ * at all (e.g. gVisor with too low a pids), as sbx's failure (125). */
 static const struct sbx_provider *auto_provider(const struct sbx_profile *p, const char *prog,
 						int *ret_code)
 {
 	char why[512], skipped[2048] = "";
 	size_t n = 0, off = 0;
+	bool missing = false;	/* a provider did not find prog (else: the profile is the problem) */
+	int r;
 
 	while (sbx_providers[n])
 		n++;
@@ -168,13 +172,15 @@ static const struct sbx_provider *auto_provider(const struct sbx_profile *p, con
 			continue;
 		if (pv->probe(why, sizeof(why)) < 0)
 			continue;
-		if (!pv->can_run || pv->can_run(p, prog, why, sizeof(why)) == 0)
+		r = pv->can_run ? pv->can_run(p, prog, why, sizeof(why)) : 0;
+		if (r == 0)
 			return pv;
+		missing |= r != -EINVAL && r != -EOPNOTSUPP;
 		if (off < sizeof(skipped))
 			off += (size_t)snprintf(skipped + off, sizeof(skipped) - off, "; %s: %s", pv->name, why);
 	}
 	if (off) {
-		*ret_code = SBX_EXIT_NOT_FOUND;
+		*ret_code = missing ? SBX_EXIT_NOT_FOUND : SBX_EXIT_SBX_FAILED;
 		log_error("%s: no available provider for profile '%s' can run it%s", prog, p->name, skipped);
 		return NULL;
 	}

@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Every path that the docs name exists (README.md, docs/*.md, docs/man/*).
+"""Every path that the docs name exists (README.md, docs/*.md, docs/man/*),
+and every path that `sbx --help` and each `sbx VERB [SUBVERB] --help` name.
 
-  check_paths.py REPO DESTDIR PREFIX [PIN-LIST RUN-LIST]
+  check_paths.py [--sbx BINARY] REPO DESTDIR PREFIX [PIN-LIST RUN-LIST]
+
+With --sbx, the help texts of BINARY are read too: the root help, then every
+verb listed under its "Verbs" heading, recursively (sbx policy check ...).
 
 A name is checked by where it lives:
   source paths (policy/, docs/, tests/, user/, providers/, bpf/, bench/,
@@ -25,6 +29,7 @@ import fnmatch
 import glob
 import os
 import re
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,15 +54,55 @@ def unroff(line):
     return line
 
 
+def paths_in(line):
+    for m in PATH_RE.finditer(line):
+        p = re.sub(r"(:\d+)+$", "", m.group(1).rstrip(".,:;)`'\""))
+        if p not in ("/", ""):
+            yield p
+
+
 def names(repo):
     """(doc:line, path) for every path-like name in the docs."""
     for f in doc_files(repo):
         with open(os.path.join(repo, f), encoding="utf-8") as fh:
             for n, line in enumerate(fh, 1):
-                for m in PATH_RE.finditer(unroff(line)):
-                    p = re.sub(r"(:\d+)+$", "", m.group(1).rstrip(".,:;)`'\""))
-                    if p not in ("/", ""):
-                        yield f"{f}:{n}", p
+                for p in paths_in(unroff(line)):
+                    yield f"{f}:{n}", p
+
+
+def verbs_of(text):
+    """The verbs listed under a help text's "Verbs" heading."""
+    verbs, inside = [], False
+    for line in text.splitlines():
+        if line.startswith("Verbs"):
+            inside = True
+        elif inside and re.match(r"^  [a-z][\w-]*\s", line):
+            verbs.append(line.split()[0])
+        elif inside:
+            inside = bool(line.startswith("  ") or not line)
+            if not line.strip():
+                break
+    return verbs
+
+
+def help_texts(sbx, words=()):
+    """("sbx WORDS --help", text) for the root help and every verb's, recursively."""
+    out = subprocess.run([sbx, *words, "--help"], capture_output=True, text=True, timeout=30)
+    where = " ".join(["sbx", *words, "--help"])
+    if out.returncode != 0:
+        sys.exit(f"{where}: exit status {out.returncode}: {out.stderr.strip()[:200]}")
+    yield where, out.stdout
+    for v in verbs_of(out.stdout):
+        if v not in words and len(words) < 2:
+            yield from help_texts(sbx, (*words, v))
+
+
+def help_names(sbx):
+    """(help:line, path) for every path-like name in sbx's help texts."""
+    for where, text in help_texts(sbx):
+        for n, line in enumerate(text.splitlines(), 1):
+            for p in paths_in(line):
+                yield f"{where}:{n}", p
 
 
 def components_match(pattern, path):
@@ -132,13 +177,17 @@ def read_list(path):
 
 
 def main():
-    if len(sys.argv) not in (4, 6):
+    args, sbx = sys.argv[1:], None
+    if args[:1] == ["--sbx"] and len(args) > 1:
+        sbx, args = args[1], args[2:]
+    if len(args) not in (3, 5):
         sys.exit(__doc__)
-    repo, destdir, prefix = sys.argv[1:4]
-    pins = read_list(sys.argv[4]) if len(sys.argv) == 6 else None
-    runs = read_list(sys.argv[5]) if len(sys.argv) == 6 else None
+    repo, destdir, prefix = args[:3]
+    pins = read_list(args[3]) if len(args) == 5 else None
+    runs = read_list(args[4]) if len(args) == 5 else None
     allow, used, bad, total, skipped = load_allow(), set(), 0, 0, 0
-    for where, p in names(repo):
+    found = list(names(repo)) + (list(help_names(sbx)) if sbx else [])
+    for where, p in found:
         total += 1
         if p in allow:
             used.add(p)

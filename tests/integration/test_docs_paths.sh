@@ -4,7 +4,8 @@
 # path in README.md, docs/*.md and docs/man/* is in the repository, or is
 # installed by `make install DESTDIR=...`, or is a pin or run path of an
 # instance while a sandbox runs, or exists on this host, or is allow-listed
-# in tests/docs/allow.txt with the reason. Also: `make install` puts the
+# in tests/docs/allow.txt with the reason; so is every path that
+# `sbx --help` and each `sbx VERB [SUBVERB] --help` name. Also: `make install` puts the
 # shipped examples into /etc/sbx/policy.d and keeps a file an operator
 # edited there.
 . "$(dirname "$0")/lib.sh"
@@ -41,7 +42,7 @@ case_every_doc_path_exists()
 		cd '$RUN_DIR' && find . -mindepth 1 | sed 's|^\./||' >'$T_TMP/runs'"
 	expect_rc r 0
 	[ -s "$T_TMP/pins" ] || fail "no pins listed under $PIN_DIR"
-	python3 "$SRC/tests/docs/check_paths.py" "$SRC" "$INST" /usr/local "$T_TMP/pins" "$T_TMP/runs" \
+	python3 "$SRC/tests/docs/check_paths.py" --sbx "$SBX" "$SRC" "$INST" /usr/local "$T_TMP/pins" "$T_TMP/runs" \
 		>"$T_TMP/check.out" 2>&1 || fail "$(grep -v '^docs paths:' "$T_TMP/check.out" | head -30)"
 }
 

@@ -566,7 +566,7 @@ static const struct cli_verb cli_verb_root = {
 		"  it is not found.\n",
 	.examples =
 		"  sbx policy check policy/examples/\n"
-		"  sbx pol sh --env prod --json policy/examples/web.toml\n",
+		"  sbx pol sh --env prod --json policy/examples/environments.toml\n",
 	.sub = sbx_verbs,
 };
 

@@ -502,7 +502,7 @@ const struct cli_verb cli_verb_run = {
 		"  log (/var/log/sbx/audit.jsonl, see sbx audit) and, with --audit, to FILE\n"
 		"  (or stderr for -). The format is documented in docs/audit.md.\n"
 		"\n"
-		"  What the chosen provider cannot enforce (e.g. user/group under the host\n"
+		"  What the chosen provider cannot enforce (e.g. user and group under the host\n"
 		"  provider) makes sbx refuse to run under enforcement = \"strict\"; under\n"
 		"  \"best-effort\" the run goes ahead and the result's \"degraded\" list says\n"
 		"  what was not enforced.\n"

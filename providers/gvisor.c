@@ -1043,9 +1043,9 @@ static void error_message(char *line)
  * status is passed on as if it were the container's), so the status alone
  * cannot tell. These can: runsc writes its fatal errors as JSON lines to the
  * --log file; Go's runtime writes a crash of the sandbox or gofer process to
- * the --panic-log file; the --pid-file exists once the container does. Any
- * of them means sbx failed (exit 125), not the workload: 0 and the reason in
- * why when runsc ran the container to its end.
+ * the --panic-log file; the --pid-file exists once the container does. 0
+ * when runsc ran the container to its end; else -EIO and the reason in why:
+ * sbx failed (exit 125), not the workload.
  */
 static int runsc_failure(const struct gvisor_state *st, char *why, size_t len)
 {

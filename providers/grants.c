@@ -362,7 +362,7 @@ int sbx_grants_prepare(const struct sbx_spawn *s, const struct sbx_ids *ids, boo
 		if (pl->rules[i].origin == SBX_FSPLAN_PROFILE && pl->rules[i].access)
 			r = check_rule(&c, &pl->rules[i], &ret->mount_fd[i]);
 	if (r < 0)
-		snprintf(why, len, "a granted path is not usable by the sandbox user");
+		return sbx_fail(why, len, r, "a granted path is not usable by the sandbox user");
 	return r;
 }
 

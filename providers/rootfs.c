@@ -230,7 +230,7 @@ static int attach_at(const char *root, const char *path, int mount_fd, char *why
 		r = sbx_grants_attach(mount_fd, target);
 	if (r < 0) {
 		errno = -r;
-		return fail(why, len, "attach the idmapped mount of", path);
+		return sbx_fail(why, len, -errno, "attach the idmapped mount of %s: %m", path);
 	}
 	return 0;
 }

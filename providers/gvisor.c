@@ -169,29 +169,6 @@ static int run_quiet(char *const argv[], char *out, size_t outlen)
 	return st;
 }
 
-static uint64_t proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			 "%*d %*d %*d %*d %llu", &start) != 1)
-		return 0;
-	return start;
-}
-
 static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)st;
@@ -326,7 +303,7 @@ static bool owner_dead(const char *dir)
 	fclose(f);
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return true;
-	return proc_start_time(pid) != start;
+	return sbx_proc_start_time(pid) != start;
 }
 
 /* Removes the directories of gvisor sandboxes whose manager died. Only names
@@ -358,7 +335,7 @@ static int write_owner(const char *dir)
 	f = fopen(path, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "%d %llu\n", (int)getpid(), (unsigned long long)proc_start_time(getpid()));
+	fprintf(f, "%d %llu\n", (int)getpid(), (unsigned long long)sbx_proc_start_time(getpid()));
 	return fclose(f) ? -errno : 0;
 }
 

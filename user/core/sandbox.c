@@ -19,33 +19,9 @@
 #include "kernel/limits.h"
 #include "util/util.h"
 
-static uint64_t proc_start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	/* after "pid (comm)": state is field 3, starttime field 22 */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			 "%*d %*d %*d %*d %llu", &start) != 1)
-		return 0;
-	return start;
-}
-
 static bool owner_alive(const struct sbx_slot *s)
 {
-	return s->owner_pid && proc_start_time((pid_t)s->owner_pid) == s->owner_start;
+	return s->owner_pid && sbx_proc_start_time((pid_t)s->owner_pid) == s->owner_start;
 }
 
 /* Deletes every LPM entry of one policy id (for slots of a dead manager). */
@@ -183,7 +159,7 @@ static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 		uint32_t slot = (uint32_t)found;
 
 		mine.owner_pid = (uint64_t)getpid();
-		mine.owner_start = proc_start_time(getpid());
+		mine.owner_start = sbx_proc_start_time(getpid());
 		r = bpf_map_update_elem(b->slots_fd, &slot, &mine, 0) ? -errno : 0;
 		if (!r)
 			*ret = slot;
@@ -404,7 +380,7 @@ static int activate(struct sbx_sandbox *sb)
 {
 	struct sbx_slot s = {
 		.flags = SBX_SLOTF_ACTIVE, .policy_id = sb->policy_id, .cgroup_id = sb->cgroup_id,
-		.owner_pid = (uint64_t)getpid(), .owner_start = proc_start_time(getpid()),
+		.owner_pid = (uint64_t)getpid(), .owner_start = sbx_proc_start_time(getpid()),
 	};
 	struct sbx_bpf *b = sb->bpf;
 

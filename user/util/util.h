@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/types.h>
@@ -77,5 +78,10 @@ int sbx_fail(char *why, size_t len, int err, const char *fmt, ...)
  * ENOTDIR below it, or when the caller uses path). On failure the -errno is
  * returned and also left in errno. */
 int sbx_mkdir_p(const char *path, mode_t mode);
+
+/* The start time of a process (field 22 of /proc/PID/stat, clock ticks since
+ * boot): with the pid, it names one process across pid reuse. 0 when the
+ * process does not exist. */
+uint64_t sbx_proc_start_time(pid_t pid);
 
 #endif

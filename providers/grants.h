@@ -48,8 +48,8 @@ int sbx_grants_prepare(const struct sbx_spawn *s, const struct sbx_ids *ids, boo
 		       struct sbx_grants *ret, char *why, size_t len);
 void sbx_grants_free(struct sbx_grants *g);
 
-/* In the sandbox's init: attaches a prepared mount at target (in the
- * caller's mount namespace). */
-int sbx_grants_attach(int mount_fd, const char *target);
+/* In the sandbox's init: attaches a prepared mount on target_fd (an O_PATH
+ * descriptor of the mount point, in the caller's mount namespace). */
+int sbx_grants_attach(int mount_fd, int target_fd);
 
 #endif

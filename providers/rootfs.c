@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <limits.h>
+#include <linux/openat2.h>
 
 #include "grants.h"
 #include "privs.h"
@@ -47,10 +47,66 @@ static int make_point(const char *src, char *dst)
 	return 0;
 }
 
-/* Binds src at root/dst; read-only unless rw, noexec when asked. */
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x1
+#define MOUNT_ATTR_NOSUID 0x2
+#define MOUNT_ATTR_NODEV 0x4
+#define MOUNT_ATTR_NOEXEC 0x8
+struct mount_attr {
+	unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x4
+#define MOVE_MOUNT_T_EMPTY_PATH 0x40
+#endif
+
+/*
+ * dst inside the view at root, as an O_PATH descriptor: symlinks resolve as
+ * the workload will resolve them, inside the view. A mount on the plain
+ * string root/dst follows an absolute symlink (or enough "..") out of the
+ * view onto the host's tree, where it hides or restricts nothing the
+ * workload sees. ret: the descriptor's /proc/self/fd name, for mount(2).
+ */
+static int open_in_view(const char *root, const char *dst, char *ret, size_t len)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	_cleanup_close_ int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd;
+
+	if (rfd < 0)
+		return -errno;
+	fd = (int)syscall(SYS_openat2, rfd, dst, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	if (ret)
+		snprintf(ret, len, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+/* MS_* flags of a bind as mount_setattr's attributes. */
+static unsigned long long mount_attrs(unsigned long ms)
+{
+	return (ms & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) | (ms & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
+	       (ms & MS_NODEV ? MOUNT_ATTR_NODEV : 0) | (ms & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+}
+
+/* Binds src at root/dst; read-only unless rw, noexec when asked. The flags
+ * hold for the whole bound tree: a mount below src (a tmpfs, a USB stick)
+ * is as read-only and noexec as src itself, where a remount would have
+ * changed only the top and left the submounts writable and executable. */
 static int bind_at(const char *root, const char *src, const char *dst, unsigned long extra,
 		   char *why, size_t len)
 {
+	struct mount_attr a = { .attr_set = mount_attrs(extra) };
+	_cleanup_close_ int tree = -1, to = -1;
 	char target[4096];
 	int r;
 
@@ -60,10 +116,18 @@ static int bind_at(const char *root, const char *src, const char *dst, unsigned 
 		errno = -r;
 		return sbx_fail(why, len, -errno, "mount point for %s: %m", dst);
 	}
-	if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+	to = open_in_view(root, dst, NULL, 0);
+	if (to < 0) {
+		errno = -to;
+		return sbx_fail(why, len, -errno, "mount point for %s: %m", dst);
+	}
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
 		return sbx_fail(why, len, -errno, "bind %s: %m", src);
-	if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | extra, NULL) < 0)
-		return sbx_fail(why, len, -errno, "remount %s: %m", dst);
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+		return sbx_fail(why, len, -errno, "set the mount flags of %s: %m", dst);
+	if (syscall(SYS_move_mount, tree, "", to, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return sbx_fail(why, len, -errno, "bind %s: %m", src);
 	return 0;
 }
 
@@ -111,19 +175,6 @@ static int bind_host(const char *root, const struct sbx_fsbase *b, char *why, si
 		return sbx_fail(why, len, r, "%s: %s", path, strerror(-r));
 	return r;
 }
-
-#ifndef MOUNT_ATTR_RDONLY
-#define MOUNT_ATTR_RDONLY 0x1
-#define MOUNT_ATTR_NOSUID 0x2
-#define MOUNT_ATTR_NODEV 0x4
-#define MOUNT_ATTR_NOEXEC 0x8
-struct mount_attr {
-	unsigned long long attr_set, attr_clr, propagation, userns_fd;
-};
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
 
 /* Read-only for a whole bound tree: a plain remount only changes the top. */
 static int setattr_tree(const char *target, unsigned long long attrs)
@@ -198,22 +249,28 @@ static int setup_proc(const char *root, char *why, size_t len)
 }
 
 /* Hides a path inside the view: an empty read-only tmpfs over a directory,
- * /dev/null over a file. */
+ * /dev/null over a file. A symlink is hidden where it leads in the view
+ * (open_in_view), as Landlock and the workload resolve it. */
 static int mask_path(const char *root, const char *path, char *why, size_t len)
 {
-	char target[4096];
+	_cleanup_close_ int fd = -1;
+	char at[64];
 	struct stat st;
 
-	snprintf(target, sizeof(target), "%s%s", root, path);
-	if (lstat(target, &st) < 0)
+	fd = open_in_view(root, path, at, sizeof(at));
+	if (fd == -ENOENT)
 		return 0;	/* not visible anyway */
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		errno = fd < 0 ? -fd : errno;
+		return sbx_fail(why, len, -errno, "mask %s: %m", path);
+	}
 	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		if (mount("tmpfs", at, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			  "size=4k,mode=0000") < 0)
 			return sbx_fail(why, len, -errno, "mask %s: %m", path);
 		return 0;
 	}
-	if (mount("/dev/null", target, NULL, MS_BIND, NULL) < 0)
+	if (mount("/dev/null", at, NULL, MS_BIND, NULL) < 0)
 		return sbx_fail(why, len, -errno, "mask %s: %m", path);
 	return 0;
 }
@@ -221,13 +278,16 @@ static int mask_path(const char *root, const char *path, char *why, size_t len)
 /* A grant's idmapped mount (grants.h), prepared with its flags by the parent. */
 static int attach_at(const char *root, const char *path, int mount_fd, char *why, size_t len)
 {
+	_cleanup_close_ int to = -1;
 	char target[4096];
 	int r;
 
 	snprintf(target, sizeof(target), "%s%s", root, path);
 	r = make_point(path, target);
 	if (!r)
-		r = sbx_grants_attach(mount_fd, target);
+		r = to = open_in_view(root, path, NULL, 0);
+	if (r >= 0)
+		r = sbx_grants_attach(mount_fd, to);
 	if (r < 0) {
 		errno = -r;
 		return sbx_fail(why, len, -errno, "attach the idmapped mount of %s: %m", path);

@@ -289,11 +289,25 @@ static void plan_backend_choice(void **state)
 	sbx_fsplan_free(&pl);
 	ft.bpf_lsm = false;
 	ft.landlock_abi = 3;
-	assert_int_equal(sbx_fsplan_make(&s->profiles[0], &ft, &pl, why, sizeof(why)), 0);
+	/* mode none restricts exec, and without a view the host's /tmp is
+	 * writable and not noexec: Landlock cannot stop a listed program from
+	 * mapping a library written there, so strict refuses */
+	assert_int_equal(sbx_fsplan_make(&s->profiles[0], &ft, &pl, why, sizeof(why)), -EOPNOTSUPP);
+	assert_non_null(strstr(why, "Landlock does not check what a program maps executable"));
+	assert_non_null(strstr(why, "/tmp/"));
+	assert_int_equal(sbx_fsplan_make(&b->profiles[0], &ft, &pl, why, sizeof(why)), 0);
 	assert_int_equal(pl.backend, SBX_FSPLAN_LANDLOCK);
 	assert_false(pl.cfg.flags & SBX_FSF_ENFORCE);
 	assert_true(pl.ll.handled_fs != 0);
+	assert_int_equal(pl.n_degraded, 1);
+	assert_non_null(strstr(pl.degraded[0], "a listed program can map code written there"));
 	sbx_fsplan_free(&pl);
+	/* a provider's view mounts them noexec: nothing to refuse */
+	ft.view = true;
+	assert_int_equal(sbx_fsplan_make(&s->profiles[0], &ft, &pl, why, sizeof(why)), 0);
+	assert_int_equal(pl.n_degraded, 0);
+	sbx_fsplan_free(&pl);
+	ft.view = false;
 	/* no backend and no view: unenforced (core/enforce.c refuses or lists it) */
 	ft.landlock_abi = 0;
 	assert_int_equal(sbx_fsplan_backend(&s->profiles[0], &ft), SBX_FSPLAN_UNENFORCED);

@@ -317,6 +317,57 @@ static int check_view_gap(struct sbx_fsplan *pl, const struct sbx_profile *p, ch
 		       "exists and its parents stay in place", g->path, pos->file, pos->line, pos->col);
 }
 
+/* ---- writable and executable memory under Landlock ------------------------ */
+
+/*
+ * Landlock judges exec, not mmap(PROT_EXEC): a listed dynamic program loads
+ * whatever its loader is told to (LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT,
+ * GCONV_PATH, a plugin path), and nothing stops it from mapping a file the
+ * workload wrote. So while exec is restricted, a path the workload can
+ * write must be mounted noexec (the kernel then refuses the mapping). A
+ * provider's view does that for every writable rule and tmpfs, but not for
+ * the host's root under fs.mode read-write or full; the host provider has
+ * no mounts of its own. The first such path, or NULL.
+ */
+static const char *mappable_writable(const struct sbx_fsplan *pl, bool view)
+{
+	if (pl->cfg.mode_access & SBX_FACC_W)
+		return "/";
+	if (view)
+		return NULL;
+	for (size_t i = 0; i < pl->n_rules; i++) {
+		uint32_t a = pl->rules[i].access;
+
+		if ((a & SBX_FACC_W) && !(a & SBX_FACC_X))
+			return pl->rules[i].path;
+	}
+	return NULL;
+}
+
+static int check_exec_mappable(struct sbx_fsplan *pl, const struct sbx_profile *p,
+			       const struct sbx_fsplan_features *ft, char *why, size_t len)
+{
+	const char *w;
+
+	if (!(pl->cfg.flags & SBX_FSF_EXEC_LIST) && p->fs.mode != SBX_FS_NONE)
+		return 0;	/* exec is not restricted */
+	w = mappable_writable(pl, ft->view);
+	if (!w)
+		return 0;
+	if (strict(p)) {
+		snprintf(why, len, "profile '%s': the exec restriction (fs.exec or fs.mode none) "
+			 "with '%s' writable under provider %s: Landlock does not check what a "
+			 "program maps executable, so a listed program can load code written there "
+			 "(LD_PRELOAD); it needs BPF LSM, or a provider's mount view that makes "
+			 "writable paths noexec (process with fs.mode read-only or none); "
+			 "enforcement = \"best-effort\" would run without it",
+			 p->name, w, ft->provider ? ft->provider : "?");
+		return -EOPNOTSUPP;
+	}
+	return degrade(pl, "fs.exec: '%s' is writable and not noexec: a listed program can map "
+		       "code written there (Landlock does not check mmap)", w);
+}
+
 /* ---- the Landlock ruleset ------------------------------------------------ */
 
 /* The order of the file: fs.rules, fs.exec, then the base view. */
@@ -392,6 +443,8 @@ static int plan_landlock(struct sbx_fsplan *pl, const struct sbx_profile *p,
 	if (pl->backend != SBX_FSPLAN_LANDLOCK)
 		return sbx_landlock_plan(NULL, ft->landlock_abi, &pl->ll, why, len, NULL, NULL);
 	if (ft->view && (r = check_view_gap(pl, p, why, len)) < 0)
+		return r;
+	if ((r = check_exec_mappable(pl, p, ft, why, len)) < 0)
 		return r;
 	r = sbx_fsplan_to_landlock(pl, &f);
 	if (r < 0)

@@ -35,8 +35,12 @@
 struct sbx_grants {
 	/* Per rule of the plan (same index): a detached, idmapped mount of the
 	 * rule's path with its mount flags set (O_CLOEXEC), for the sandbox's
-	 * init to move into its view; -1: the view binds the path plainly. */
+	 * init to move into its view (a plain clone where no idmapping is
+	 * needed, when idmap); -1: nothing to bind. */
 	int *mount_fd;
+	/* Per rule: the path sbx checked and cloned, its symlinks (root's
+	 * only) resolved; NULL: none. */
+	char **real;
 	size_t n;
 };
 
@@ -48,8 +52,8 @@ int sbx_grants_prepare(const struct sbx_spawn *s, const struct sbx_ids *ids, boo
 		       struct sbx_grants *ret, char *why, size_t len);
 void sbx_grants_free(struct sbx_grants *g);
 
-/* In the sandbox's init: attaches a prepared mount at target (in the
- * caller's mount namespace). */
-int sbx_grants_attach(int mount_fd, const char *target);
+/* In the sandbox's init: attaches a prepared mount at the rule's path
+ * (absolute) in the view at root, resolved inside root (RESOLVE_IN_ROOT). */
+int sbx_grants_attach(int mount_fd, const char *root, const char *path);
 
 #endif

@@ -297,16 +297,38 @@ static int resolve_path(const char *path, char *ret, size_t len, char *bad, size
 	return 0;
 }
 
-/* The group the owner's files get in the idmapped mount: the path's, else
- * the owner's own; never root's (setgid-root files on the host). */
+/* Whether the user pw is in group gid (its primary group or a
+ * supplementary one in the group database). */
+static bool owner_in_group(const struct passwd *pw, gid_t gid)
+{
+	gid_t groups[256];
+	int n = sizeof(groups) / sizeof(groups[0]);
+
+	if (pw->pw_gid == gid)
+		return true;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;	/* more than 256: not worth the doubt */
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* The group the owner's files get in the idmapped mount: the path's when
+ * the owner belongs to it, else the owner's own; never root's. The path's
+ * group can be one its owner is not in (alice:disk): mapping it would let
+ * the workload make setgid-disk files that the owner never could. An owner
+ * without an account keeps only a group that has its number. */
 static gid_t map_group(const struct stat *st)
 {
-	struct passwd *pw;
+	struct passwd *pw = getpwuid(st->st_uid);
+	gid_t g;
 
-	if (st->st_gid != 0)
-		return st->st_gid;
-	pw = getpwuid(st->st_uid);
-	return pw && pw->pw_gid != 0 ? pw->pw_gid : (gid_t)-1;
+	if (!pw)
+		g = st->st_gid == st->st_uid ? st->st_gid : 0;
+	else
+		g = owner_in_group(pw, st->st_gid) ? st->st_gid : pw->pw_gid;
+	return g != 0 ? g : (gid_t)-1;
 }
 
 struct fstype_find {
@@ -347,8 +369,13 @@ static int idmap_rule(const char *path, int pfd, const struct stat *st, const st
 	char type[32];
 	int fd;
 
-	if (g == (gid_t)-1)
-		return sbx_fail(why, len, -EPERM, "sbx maps no sandbox group onto group root");
+	/* the kernel refuses writes to an inode whose group the mount does not
+	 * map (HAS_UNMAPPED_ID): a group sbx will not map leaves no rw grant */
+	if (g == (gid_t)-1 || (g != st->st_gid && (access & SBX_FACC_W)))
+		return sbx_fail(why, len, -EPERM, "its group (%u) is root or one its owner is not in, "
+				"which sbx does not map onto the sandbox's group (the workload could "
+				"make setgid files of that group); give it the owner's group",
+				(unsigned)st->st_gid);
 	ns = make_userns(st->st_uid, ids->uid, g, ids->gid);
 	if (ns < 0)
 		return sbx_fail(why, len, ns, "a user namespace for the idmapped mount: %s",

@@ -10,7 +10,9 @@
 # - a directory whose group its owner is not in (alice:disk) must not hand
 #   the workload that group (setgid-disk files on the host);
 # - inside the grant: no device nodes, no chown, no hard link or symlink to
-#   files outside, no setuid effect.
+#   files outside, no setuid effect;
+# - user = "caller" never stands for root (sbx run by root without sudo, or
+#   a forged SUDO_UID=0/SUDO_GID=0).
 #
 # Makes its own two users, a group and directories under /var/tmp (the
 # process provider's view replaces /tmp), and removes them.
@@ -125,8 +127,40 @@ case_owner_rights_stay_in_the_mount()
 		fail "the setuid file ran as $(tail -n 1 "$T_TMP/out"), want 65534 (nosuid)"
 }
 
+case_caller_root_is_refused()
+{
+	cat >"$T_TMP/caller.toml" <<EOF
+[profile.p]
+provider = "process"
+user = "caller"
+[profile.p.network]
+mode = "none"
+[profile.p.fs]
+mode = "read-only"
+EOF
+	# root without sudo (a root shell, cron, a service), and a forged
+	# SUDO_UID=0: the workload would own /etc/shadow and root's sockets
+	env -u SUDO_UID -u SUDO_GID "$SBX" run --policy "$T_TMP/caller.toml" --profile p -- \
+		id -u >"$T_TMP/out" 2>"$T_TMP/err"
+	local rc=$?
+	[ "$rc" = 125 ] || fail "root as caller: exit $rc, uid $(cat "$T_TMP/out"), want 125"
+	grep -q 'the caller is uid 0' "$T_TMP/err" || fail "no reason given: $(cat "$T_TMP/err")"
+	SUDO_UID=0 SUDO_GID=0 "$SBX" run --policy "$T_TMP/caller.toml" --profile p -- id -u \
+		>"$T_TMP/out" 2>"$T_TMP/err"
+	rc=$?
+	[ "$rc" = 125 ] || fail "SUDO_UID=0: exit $rc, uid $(cat "$T_TMP/out"), want 125"
+	SUDO_UID=$(id -u "$E_B") SUDO_GID=0 "$SBX" run --policy "$T_TMP/caller.toml" --profile p -- \
+		id -g >"$T_TMP/out" 2>"$T_TMP/err"
+	rc=$?
+	[ "$rc" = 125 ] || fail "SUDO_GID=0: exit $rc, gid $(cat "$T_TMP/out"), want 125"
+	SUDO_UID=$(id -u "$E_B") SUDO_GID=$(id -g "$E_B") "$SBX" run --policy "$T_TMP/caller.toml" \
+		--profile p -- id -u >"$T_TMP/out" 2>"$T_TMP/err" || fail "a real caller: $(cat "$T_TMP/err")"
+	[ "$(cat "$T_TMP/out")" = "$(id -u "$E_B")" ] || fail "ran as $(cat "$T_TMP/out")"
+}
+
 run_case planted_symlink_does_not_redirect_a_nested_rule case_planted_symlink_does_not_redirect_a_nested_rule
 run_case root_symlink_in_a_rule_path_still_works case_root_symlink_in_a_rule_path_still_works
 run_case group_the_owner_is_not_in_is_not_mapped case_group_the_owner_is_not_in_is_not_mapped
 run_case owner_rights_stay_in_the_mount case_owner_rights_stay_in_the_mount
+run_case caller_root_is_refused case_caller_root_is_refused
 finish

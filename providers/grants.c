@@ -532,7 +532,9 @@ int sbx_grants_prepare(const struct sbx_spawn *s, const struct sbx_ids *ids, boo
 		_cleanup_close_ int pfd = -1;
 		struct stat st;
 
-		if (ru->origin != SBX_FSPLAN_PROFILE || !ru->access)
+		/* (a provider's grant, e.g. the wasm runtime, is bound the same way) */
+		if ((ru->origin != SBX_FSPLAN_PROFILE && ru->origin != SBX_FSPLAN_PROVIDER) ||
+		    !ru->access)
 			continue;
 		r = open_rule(&c, ru, &ret->real[i], &pfd, &st);
 		if (!r && pfd >= 0)

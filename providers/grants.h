@@ -17,6 +17,13 @@
  * callback: refused under strict, warned and listed as degraded under
  * best-effort.
  *
+ * A rule's path is resolved here following root's symlinks only (others
+ * may have been planted by a workload on a writable grant, or by another
+ * user), opened without following any, checked through that fd and cloned
+ * from it; the sandbox's init attaches the clone at the rule's path inside
+ * its view. Only owner's groups are mapped (never root's, never one the
+ * owner is not in; a w grant on such a path is refused).
+ *
  * Example: /srv/work/ owned by alice (1000:1000, 0755), rule rw, no user:
  * the userns gets uid_map "1000 65534 1" and gid_map "1000 65534 1", the
  * detached clone of /srv/work is idmapped with it, and the sandbox's init

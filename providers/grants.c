@@ -44,6 +44,15 @@
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
+#ifndef RESOLVE_NO_SYMLINKS
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS 0x04
+#endif
+
+/* struct open_how of linux/openat2.h */
+struct grant_open_how {
+	unsigned long long flags, mode, resolve;
+};
 
 /* struct mount_attr of linux/mount.h, which glibc's sys/mount.h clashes with */
 struct grant_mount_attr {
@@ -177,24 +186,41 @@ static int make_userns(uid_t owner, uid_t uid, gid_t owner_gid, gid_t gid)
 	return r < 0 ? r : fd;
 }
 
-/* A detached copy of path's mount tree, idmapped through userns_fd, with
- * the grant's mount flags. -EINVAL (or -EOPNOTSUPP): the filesystem refuses. */
-static int idmapped_clone(const char *path, int userns_fd, uint32_t access)
+/* A detached copy of the mount tree at fd (an O_PATH fd of the path sbx
+ * checked, so nothing swapped in since is bound), with the grant's mount
+ * flags, idmapped through userns_fd unless it is -1. -EINVAL (or
+ * -EOPNOTSUPP) with a userns: the filesystem refuses idmapped mounts. */
+static int clone_tree(int fd, int userns_fd, uint32_t access)
 {
-	struct grant_mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID |
-					   MOUNT_ATTR_NODEV, .userns_fd = (unsigned)userns_fd };
-	_cleanup_close_ int fd = -1;
+	struct grant_mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	_cleanup_close_ int tree = -1;
 
+	if (userns_fd >= 0) {
+		a.attr_set |= MOUNT_ATTR_IDMAP;
+		a.userns_fd = (unsigned)userns_fd;
+	}
 	if (!(access & SBX_FACC_W))
 		a.attr_set |= MOUNT_ATTR_RDONLY;
 	if (!(access & SBX_FACC_X))
 		a.attr_set |= MOUNT_ATTR_NOEXEC;
-	fd = syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-	if (fd < 0)
+	tree = syscall(SYS_open_tree, fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+		       AT_RECURSIVE);
+	if (tree < 0)
 		return -errno;
-	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
 		return -errno;
-	return TAKE_FD(fd);
+	return TAKE_FD(tree);
+}
+
+/* An O_PATH fd of path, which must not contain a symlink (it is a path that
+ * resolve_path made): one swapped in after the check fails with ELOOP. */
+static int open_nofollow(int dirfd, const char *path, int flags)
+{
+	struct grant_open_how how = { .flags = O_PATH | O_CLOEXEC | flags,
+				      .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	int fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
 }
 
 int sbx_grants_attach(int mount_fd, int target_fd)
@@ -205,16 +231,92 @@ int sbx_grants_attach(int mount_fd, int target_fd)
 	return 0;
 }
 
-/* The group the owner's files get in the idmapped mount: the path's, else
- * the owner's own; never root's (setgid-root files on the host). */
+/* ---- the path a rule names ------------------------------------------------- */
+
+/* path with its symlinks resolved one by one into ret, following only
+ * root's: a symlink below a writable grant may have been planted by an
+ * earlier workload (or by the directory's owner) to point a rule, and the
+ * owner it is idmapped to, at another user's directory. -ELOOP with the
+ * link in bad, -ENOENT when a component does not exist. */
+static int resolve_path(const char *path, char *ret, size_t len, char *bad, size_t blen,
+			struct stat *ret_st)
+{
+	char rest[2 * PATH_MAX], tmp[2 * PATH_MAX], link[PATH_MAX], *c, *next;
+	int hops = 0;
+
+	snprintf(rest, sizeof(rest), "%s", path);
+	ret[0] = 0;
+	for (c = rest; c; c = next) {
+		size_t n = strlen(ret);
+		ssize_t k;
+
+		c += strspn(c, "/");
+		next = strchr(c, '/');
+		if (next)
+			*next++ = 0;
+		if (!*c || !strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			*(strrchr(ret, '/') ?: ret) = 0;
+			continue;
+		}
+		if (n + 1 + strlen(c) >= len)
+			return -ENAMETOOLONG;
+		snprintf(ret + n, len - n, "/%s", c);
+		if (lstat(ret, ret_st) < 0)
+			return -errno;
+		if (!S_ISLNK(ret_st->st_mode))
+			continue;
+		snprintf(bad, blen, "%s", ret);
+		if (ret_st->st_uid != 0)
+			return -ELOOP;
+		if (++hops > 40 || (k = readlink(ret, link, sizeof(link) - 1)) < 0)
+			return -ELOOP;
+		link[k] = 0;
+		ret[link[0] == '/' ? 0 : n] = 0;
+		/* the link's text, then what was left of the path */
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", link, next ? next : "") >= sizeof(tmp))
+			return -ENAMETOOLONG;
+		snprintf(rest, sizeof(rest), "%s", tmp);
+		next = rest;
+	}
+	if (!ret[0])
+		snprintf(ret, len, "/");
+	return 0;
+}
+
+/* Whether the user pw is in group gid (its primary group or a
+ * supplementary one in the group database). */
+static bool owner_in_group(const struct passwd *pw, gid_t gid)
+{
+	gid_t groups[256];
+	int n = sizeof(groups) / sizeof(groups[0]);
+
+	if (pw->pw_gid == gid)
+		return true;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;	/* more than 256: not worth the doubt */
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* The group the owner's files get in the idmapped mount: the path's when
+ * the owner belongs to it, else the owner's own; never root's. The path's
+ * group can be one its owner is not in (alice:disk): mapping it would let
+ * the workload make setgid-disk files that the owner never could. An owner
+ * without an account keeps only a group that has its number. */
 static gid_t map_group(const struct stat *st)
 {
-	struct passwd *pw;
+	struct passwd *pw = getpwuid(st->st_uid);
+	gid_t g;
 
-	if (st->st_gid != 0)
-		return st->st_gid;
-	pw = getpwuid(st->st_uid);
-	return pw && pw->pw_gid != 0 ? pw->pw_gid : (gid_t)-1;
+	if (!pw)
+		g = st->st_gid == st->st_uid ? st->st_gid : 0;
+	else
+		g = owner_in_group(pw, st->st_gid) ? st->st_gid : pw->pw_gid;
+	return g != 0 ? g : (gid_t)-1;
 }
 
 struct fstype_find {
@@ -247,7 +349,7 @@ static void fstype_of(const char *path, char *ret, size_t len)
 }
 
 /* The idmapped mount of a rule's path for ids, or -errno with the reason. */
-static int idmap_rule(const char *path, const struct stat *st, const struct sbx_ids *ids,
+static int idmap_rule(const char *path, int pfd, const struct stat *st, const struct sbx_ids *ids,
 		      uint32_t access, char *why, size_t len)
 {
 	gid_t g = map_group(st);
@@ -255,13 +357,18 @@ static int idmap_rule(const char *path, const struct stat *st, const struct sbx_
 	char type[32];
 	int fd;
 
-	if (g == (gid_t)-1)
-		return sbx_fail(why, len, -EPERM, "sbx maps no sandbox group onto group root");
+	/* the kernel refuses writes to an inode whose group the mount does not
+	 * map (HAS_UNMAPPED_ID): a group sbx will not map leaves no rw grant */
+	if (g == (gid_t)-1 || (g != st->st_gid && (access & SBX_FACC_W)))
+		return sbx_fail(why, len, -EPERM, "its group (%u) is root or one its owner is not in, "
+				"which sbx does not map onto the sandbox's group (the workload could "
+				"make setgid files of that group); give it the owner's group",
+				(unsigned)st->st_gid);
 	ns = make_userns(st->st_uid, ids->uid, g, ids->gid);
 	if (ns < 0)
 		return sbx_fail(why, len, ns, "a user namespace for the idmapped mount: %s",
 				strerror(-ns));
-	fd = idmapped_clone(path, ns, access);
+	fd = clone_tree(pfd, ns, access);
 	if (fd >= 0)
 		return fd;
 	fstype_of(path, type, sizeof(type));
@@ -275,6 +382,8 @@ struct grant_ctx {
 	const struct sbx_spawn *s;
 	const struct sbx_ids *ids;
 	bool idmap;
+	char *why;
+	size_t why_len;
 	char user[96];
 };
 
@@ -298,32 +407,67 @@ static int report(const struct grant_ctx *c, const struct sbx_fsplan_rule *ru, c
 	return c->s->unenforced(c->s->unenforced_ctx, ru->src ? &ru->src->pos : &none, msg);
 }
 
-static int check_rule(const struct grant_ctx *c, const struct sbx_fsplan_rule *ru, int *ret_fd)
+/* The rule's path resolved (its real path in ret->real[i]) and opened
+ * without following anything not checked; 0 with *ret_fd -1: nothing there. */
+static int open_rule(const struct grant_ctx *c, const struct sbx_fsplan_rule *ru, char **ret_real,
+		     int *ret_fd, struct stat *st)
 {
-	char path[PATH_MAX], owner[160], parent[PATH_MAX], why[256];
-	unsigned need;
-	bool plain_ok, wants_idmap;
-	struct stat st, pst;
+	char path[PATH_MAX], real[PATH_MAX], bad[PATH_MAX], owner[160];
+	int r;
 
 	sbx_fsplan_mount_path(ru->path, path, sizeof(path));
-	if (stat(path, &st) < 0)
+	r = resolve_path(path, real, sizeof(real), bad, sizeof(bad), st);
+	if (r == -ENOENT || r == -ENOTDIR)
 		return 0;	/* the view binds nothing there */
-	need = need_bits(ru->access, S_ISDIR(st.st_mode));
-	id_names(&st, owner, sizeof(owner));
+	if (r == -ELOOP) {
+		id_names(st, owner, sizeof(owner));
+		return sbx_fail(c->why, c->why_len, -ELOOP, "profile '%s': fs rule '%s': %s is a "
+				"symlink %s, not root's; sbx follows only root's symlinks in a rule's "
+				"path (a workload or another user may have planted it): name the "
+				"real path", c->s->profile->name, ru->path, bad, owner);
+	}
+	if (r < 0)
+		return sbx_fail(c->why, c->why_len, r, "profile '%s': fs rule '%s': %s",
+				c->s->profile->name, ru->path, strerror(-r));
+	*ret_real = strdup(real);
+	if (!*ret_real)
+		return -ENOMEM;
+	*ret_fd = open_nofollow(AT_FDCWD, real, 0);
+	if (*ret_fd < 0 || fstat(*ret_fd, st) < 0)
+		return sbx_fail(c->why, c->why_len, *ret_fd < 0 ? *ret_fd : -errno,
+				"profile '%s': fs rule '%s': %s changed while sbx checked it",
+				c->s->profile->name, ru->path, real);
+	return 0;
+}
+
+/* Whether the user can use the path (st, opened as pfd), and the mount the
+ * view binds it with: idmapped to its owner, or a plain clone. */
+static int check_rule(const struct grant_ctx *c, const struct sbx_fsplan_rule *ru,
+		      const char *path, int pfd, const struct stat *st, int *ret_fd)
+{
+	char owner[160], parent[PATH_MAX], why[256];
+	unsigned need;
+	bool plain_ok, wants_idmap;
+	struct stat pst;
+	int r = 0;
+
+	need = need_bits(ru->access, S_ISDIR(st->st_mode));
+	id_names(st, owner, sizeof(owner));
 	if (c->s->fs->mode != SBX_FS_NONE &&
 	    unsearchable_parent(path, c->ids, parent, sizeof(parent), &pst) < 0) {
 		id_names(&pst, owner, sizeof(owner));
-		return report(c, ru, "cannot reach it: its parent %s is %s", parent, owner);
+		r = report(c, ru, "cannot reach it: its parent %s is %s", parent, owner);
+		goto plain;
 	}
-	plain_ok = (class_bits(&st, c->ids->uid, c->ids->gid, false) & need) == need;
+	plain_ok = (class_bits(st, c->ids->uid, c->ids->gid, false) & need) == need;
 	/* rw grants are idmapped even where the mode would let the user in, so
 	 * that what the workload creates belongs to the path's owner */
-	wants_idmap = !c->s->profile->user && st.st_uid != 0 && st.st_uid != c->ids->uid &&
+	wants_idmap = !c->s->profile->user && st->st_uid != 0 && st->st_uid != c->ids->uid &&
 		      (!plain_ok || (ru->access & SBX_FACC_W));
 	if (wants_idmap && c->idmap) {
-		int fd = idmap_rule(path, &st, c->ids, ru->access, why, sizeof(why));
+		int fd = idmap_rule(path, pfd, st, c->ids, ru->access, why, sizeof(why));
 
-		if (fd >= 0 && (class_bits(&st, 0, 0, true) & need) == need) {
+		if (fd >= 0 && (class_bits(st, 0, 0, true) & need) == need) {
 			*ret_fd = fd;
 			return 0;
 		}
@@ -331,30 +475,39 @@ static int check_rule(const struct grant_ctx *c, const struct sbx_fsplan_rule *r
 			close(fd);
 			snprintf(why, sizeof(why), "not even its owner may");
 		}
-		if (plain_ok)
-			return 0;
-		return report(c, ru, "cannot %s it: %s is %s, and it cannot be mapped to the owner: %s",
-			      ru->access & SBX_FACC_W ? "write" : "read", path, owner, why);
+		if (!plain_ok)
+			r = report(c, ru, "cannot %s it: %s is %s, and it cannot be mapped to the "
+				   "owner: %s", ru->access & SBX_FACC_W ? "write" : "read", path,
+				   owner, why);
+	} else if (!plain_ok && !wants_idmap) {
+		/* (a provider without idmapped mounts: the enforcement table has
+		 * refused or degraded this grant already, core/enforce.c fs.rules) */
+		r = report(c, ru, "cannot %s it: %s is %s%s", ru->access & SBX_FACC_W ? "write" : "read",
+			   path, owner, !c->s->profile->user && st->st_uid == 0 ?
+			   " (sbx maps no sandbox user onto root)" : "");
 	}
-	/* a provider without idmapped mounts: the enforcement table has
-	 * refused or degraded this grant already (core/enforce.c fs.rules) */
-	if (plain_ok || wants_idmap)
-		return 0;
-	return report(c, ru, "cannot %s it: %s is %s%s", ru->access & SBX_FACC_W ? "write" : "read",
-		      path, owner, !c->s->profile->user && st.st_uid == 0 ?
-		      " (sbx maps no sandbox user onto root)" : "");
+plain:
+	if (r < 0 || !c->idmap)
+		return r;
+	*ret_fd = clone_tree(pfd, -1, ru->access);
+	if (*ret_fd < 0)
+		return sbx_fail(c->why, c->why_len, *ret_fd, "profile '%s': fs rule '%s': bind %s: %s",
+				c->s->profile->name, ru->path, path, strerror(-*ret_fd));
+	return 0;
 }
 
 int sbx_grants_prepare(const struct sbx_spawn *s, const struct sbx_ids *ids, bool idmap,
 		       struct sbx_grants *ret, char *why, size_t len)
 {
-	struct grant_ctx c = { .s = s, .ids = ids, .idmap = idmap };
+	struct grant_ctx c = { .s = s, .ids = ids, .idmap = idmap, .why = why, .why_len = len };
 	const struct sbx_fsplan *pl = s->fs;
 	int r = 0;
 
+	why[0] = 0;
 	ret->n = 0;
 	ret->mount_fd = calloc(pl->n_rules ? pl->n_rules : 1, sizeof(int));
-	if (!ret->mount_fd)
+	ret->real = calloc(pl->n_rules ? pl->n_rules : 1, sizeof(char *));
+	if (!ret->mount_fd || !ret->real)
 		return -ENOMEM;
 	ret->n = pl->n_rules;
 	for (size_t i = 0; i < ret->n; i++)
@@ -362,10 +515,20 @@ int sbx_grants_prepare(const struct sbx_spawn *s, const struct sbx_ids *ids, boo
 	if (pl->mode == SBX_FS_FULL)
 		return 0;	/* the host root is writable and the rules are not applied */
 	user_name(ids, c.user, sizeof(c.user));
-	for (size_t i = 0; i < pl->n_rules && !r; i++)
-		if (pl->rules[i].origin == SBX_FSPLAN_PROFILE && pl->rules[i].access)
-			r = check_rule(&c, &pl->rules[i], &ret->mount_fd[i]);
-	if (r < 0)
+	for (size_t i = 0; i < pl->n_rules && !r; i++) {
+		const struct sbx_fsplan_rule *ru = &pl->rules[i];
+		_cleanup_close_ int pfd = -1;
+		struct stat st;
+
+		/* (a provider's grant, e.g. the wasm runtime, is bound the same way) */
+		if ((ru->origin != SBX_FSPLAN_PROFILE && ru->origin != SBX_FSPLAN_PROVIDER) ||
+		    !ru->access)
+			continue;
+		r = open_rule(&c, ru, &ret->real[i], &pfd, &st);
+		if (!r && pfd >= 0)
+			r = check_rule(&c, ru, ret->real[i], pfd, &st, &ret->mount_fd[i]);
+	}
+	if (r < 0 && !why[0])
 		return sbx_fail(why, len, r, "a granted path is not usable by the sandbox user");
 	return r;
 }
@@ -376,6 +539,10 @@ void sbx_grants_free(struct sbx_grants *g)
 		if (g->mount_fd[i] >= 0)
 			close(g->mount_fd[i]);
 	free(g->mount_fd);
+	for (size_t i = 0; g->real && i < g->n; i++)
+		free(g->real[i]);
+	free(g->real);
+	g->real = NULL;
 	g->mount_fd = NULL;
 	g->n = 0;
 }

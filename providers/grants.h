@@ -17,6 +17,13 @@
  * callback: refused under strict, warned and listed as degraded under
  * best-effort.
  *
+ * A rule's path is resolved here following root's symlinks only (others
+ * may have been planted by a workload on a writable grant, or by another
+ * user), opened without following any, checked through that fd and cloned
+ * from it; the sandbox's init attaches the clone at the rule's path inside
+ * its view. Only owner's groups are mapped (never root's, never one the
+ * owner is not in; a w grant on such a path is refused).
+ *
  * Example: /srv/work/ owned by alice (1000:1000, 0755), rule rw, no user:
  * the userns gets uid_map "1000 65534 1" and gid_map "1000 65534 1", the
  * detached clone of /srv/work is idmapped with it, and the sandbox's init
@@ -35,8 +42,12 @@
 struct sbx_grants {
 	/* Per rule of the plan (same index): a detached, idmapped mount of the
 	 * rule's path with its mount flags set (O_CLOEXEC), for the sandbox's
-	 * init to move into its view; -1: the view binds the path plainly. */
+	 * init to move into its view (a plain clone where no idmapping is
+	 * needed, when idmap); -1: nothing to bind. */
 	int *mount_fd;
+	/* Per rule: the path sbx checked and cloned, its symlinks (root's
+	 * only) resolved; NULL: none. */
+	char **real;
 	size_t n;
 };
 
@@ -48,8 +59,9 @@ int sbx_grants_prepare(const struct sbx_spawn *s, const struct sbx_ids *ids, boo
 		       struct sbx_grants *ret, char *why, size_t len);
 void sbx_grants_free(struct sbx_grants *g);
 
-/* In the sandbox's init: attaches a prepared mount on target_fd (an O_PATH
- * descriptor of the mount point, in the caller's mount namespace). */
+/* In the sandbox's init: attaches a prepared mount on target_fd, an O_PATH
+ * descriptor of the rule's path opened inside the view (RESOLVE_IN_ROOT,
+ * rootfs.c), never a place outside it. */
 int sbx_grants_attach(int mount_fd, int target_fd);
 
 #endif

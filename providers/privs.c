@@ -50,6 +50,20 @@ static int caller_ids(uid_t *ret_uid, gid_t *ret_gid, char *why, size_t len)
 	return 0;
 }
 
+/* "caller" stands for a user: root (sbx run from a root shell, cron or a
+ * service, or SUDO_UID=0) would make the workload the owner of every root
+ * file in its view (/etc/shadow, root-only sockets) without a word; a
+ * profile that means it says user = "0". */
+static int caller_not_root(uid_t uid, gid_t gid, char *why, size_t len)
+{
+	if (uid != 0 && gid != 0)
+		return 0;
+	return sbx_fail(why, len, -EPERM, "user = \"caller\": the caller is %s 0 (%s), and sbx runs "
+			"no workload as root on its behalf; run sbx through sudo from the user "
+			"meant, or set user = \"0\" if root is meant", uid == 0 ? "uid" : "gid",
+			getenv("SUDO_UID") ? "SUDO_UID/SUDO_GID" : "sbx's real ids, no SUDO_UID");
+}
+
 int sbx_ids_resolve(const struct sbx_profile *p, struct sbx_ids *ret, char *why, size_t len)
 {
 	struct sbx_ids ids = { .uid = NOBODY, .gid = NOBODY };
@@ -61,6 +75,8 @@ int sbx_ids_resolve(const struct sbx_profile *p, struct sbx_ids *ret, char *why,
 	snprintf(ids.home, sizeof(ids.home), "/tmp");
 	if (caller) {
 		r = caller_ids(&ids.uid, &ids.gid, why, len);
+		if (r >= 0)
+			r = caller_not_root(ids.uid, ids.gid, why, len);
 		if (r < 0)
 			return r;
 		pw = getpwuid(ids.uid);

@@ -221,7 +221,7 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 	prctl(PR_SET_NAME, "sbx-init", 0, 0, 0);
 	if (st->private_net && (r = sbx_netns_loopback_up()) < 0)
 		sbx_child_fail(-r, true, "bringing up loopback failed");
-	r = sbx_rootfs_setup(s->fs, st->grants.mount_fd, st->root, st->hostname,
+	r = sbx_rootfs_setup(s->fs, &st->grants, st->root, st->hostname,
 			     s->tty ? STDIN_FILENO : -1, why, sizeof(why));
 	if (r < 0)
 		sbx_child_fail(-r, true, why);

@@ -275,52 +275,62 @@ static int mask_path(const char *root, const char *path, char *why, size_t len)
 	return 0;
 }
 
-/* A grant's idmapped mount (grants.h), prepared with its flags by the parent. */
-static int attach_at(const char *root, const char *path, int mount_fd, char *why, size_t len)
+/* A grant's mount (grants.h), prepared with its flags by the parent from
+ * the path it checked (real), attached at the rule's path in the view. */
+static int attach_at(const char *root, const char *path, const char *real, int mount_fd,
+		     char *why, size_t len)
 {
 	_cleanup_close_ int to = -1;
 	char target[4096];
 	int r;
 
 	snprintf(target, sizeof(target), "%s%s", root, path);
-	r = make_point(path, target);
-	if (!r)
-		r = to = open_in_view(root, path, NULL, 0);
+	/* the rule's path as the view resolves it (open_in_view: where the
+	 * workload and Landlock look for it), made only if it is not there */
+	r = to = open_in_view(root, path, NULL, 0);
+	if (r == -ENOENT) {
+		r = make_point(real, target);
+		if (!r)
+			r = to = open_in_view(root, path, NULL, 0);
+	}
 	if (r >= 0)
 		r = sbx_grants_attach(mount_fd, to);
 	if (r < 0) {
 		errno = -r;
-		return sbx_fail(why, len, -errno, "attach the idmapped mount of %s: %m", path);
+		return sbx_fail(why, len, -errno, "attach the checked mount of %s: %m", path);
 	}
 	return 0;
 }
 
-static int apply_rule(const struct sbx_fsplan_rule *ru, int mount_fd, const char *root,
-		      char *why, size_t len)
+static int apply_rule(const struct sbx_fsplan_rule *ru, const struct sbx_grants *g, size_t i,
+		      const char *root, char *why, size_t len)
 {
 	char path[PATH_MAX];
 
 	sbx_fsplan_mount_path(ru->path, path, sizeof(path));
 	if (ru->access == 0)
 		return mask_path(root, path, why, len);
+	/* only what the parent resolved, checked and cloned: a path that
+	 * appeared or changed since is not bound */
+	if (g)
+		return g->mount_fd[i] >= 0 ?
+		       attach_at(root, path, g->real[i], g->mount_fd[i], why, len) : 0;
 	if (access(path, F_OK) < 0)
 		return 0;	/* nothing to bind; a later create cannot escape */
-	if (mount_fd >= 0)
-		return attach_at(root, path, mount_fd, why, len);
 	return bind_at(root, path, path, access_flags(ru->access), why, len);
 }
 
 /* The plan's rules in its order, shortest path first, so that a more
  * specific rule is mounted over its parent's and wins whatever the order in
  * the file. The base view is already there; the exec list is not a view. */
-static int apply_rules(const struct sbx_fsplan *pl, const int *mount_fds, const char *root,
+static int apply_rules(const struct sbx_fsplan *pl, const struct sbx_grants *g, const char *root,
 		       char *why, size_t len)
 {
 	int r = 0;
 
 	for (size_t i = 0; i < pl->n_rules && !r; i++)
 		if (pl->rules[i].origin != SBX_FSPLAN_BASE)
-			r = apply_rule(&pl->rules[i], mount_fds ? mount_fds[i] : -1, root, why, len);
+			r = apply_rule(&pl->rules[i], g, i, root, why, len);
 	return r;
 }
 
@@ -449,7 +459,7 @@ static int bind_tty(const char *root, int fd, char *why, size_t len)
 	return bind_at(root, name, name, DEV_FLAGS, why, len);
 }
 
-int sbx_rootfs_setup(const struct sbx_fsplan *pl, const int *mount_fds, const char *root,
+int sbx_rootfs_setup(const struct sbx_fsplan *pl, const struct sbx_grants *g, const char *root,
 		     const char *hostname, int tty_fd, char *why, size_t len)
 {
 	bool host_root = pl->mode != SBX_FS_NONE;
@@ -466,7 +476,7 @@ int sbx_rootfs_setup(const struct sbx_fsplan *pl, const int *mount_fds, const ch
 	if (!r)
 		r = apply_base(pl, root, why, len);
 	if (!r && pl->mode != SBX_FS_FULL)
-		r = apply_rules(pl, mount_fds, root, why, len);
+		r = apply_rules(pl, g, root, why, len);
 	if (!r && tty_fd >= 0)
 		r = bind_tty(root, tty_fd, why, len);
 	if (!r)

@@ -21,14 +21,15 @@
 #include "provider.h"
 
 /* Builds the view of plan pl (its base view, then its rules in its order);
- * a rule whose mount_fds entry (NULL: none) is not -1 gets that prepared
- * idmapped mount (grants.h) instead of a plain bind.
+ * with g (grants.h), a rule gets the mount the parent prepared for it at the
+ * path it resolved, or nothing; without, a plain bind of its path.
  * Runs in the child (as init of the new pid and mount namespaces). root is an
  * existing empty directory of the host (e.g. /run/sbx/root). On failure
  * returns -errno and leaves a short reason in why (a static buffer is fine:
  * the child reports it to the parent and exits). tty_fd >= 0: the -t pty's
  * slave, shown in the view at its own /dev/pts/N name. */
-int sbx_rootfs_setup(const struct sbx_fsplan *pl, const int *mount_fds, const char *root,
+struct sbx_grants;
+int sbx_rootfs_setup(const struct sbx_fsplan *pl, const struct sbx_grants *g, const char *root,
 		     const char *hostname, int tty_fd, char *why, size_t len);
 
 /* 0 when prog (argv[0]), looked up as the workload's execvp will (its PATH), is a

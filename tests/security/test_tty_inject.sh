@@ -124,6 +124,19 @@ case_it_pty_keeps_caller_queue_empty()
 	eq "caller's terminal modes restored" "$(field r "termios restored")" yes
 }
 
+# Without -t the workload holds the caller's terminal and may change its
+# modes (another intr key, echo back on); the caller's shell must get its
+# own modes back when sbx ends.
+case_modes_restored_without_t()
+{
+	pol process process
+	$DRIVE inject -- "$SBX" run -P "$T_TMP/p.toml" --profile t -- \
+		sh -c 'stty intr ^A echo icanon && echo changed' >"$T_TMP/r.out" 2>&1
+	eq "sbx's exit status" "$(field r rc)" 0
+	said r | grep -q changed || fail "the workload did not run: $(said r)"
+	eq "caller's terminal modes restored" "$(field r "termios restored")" yes
+}
+
 # gVisor's sentry implements the ioctl itself (ENOTTY on a host terminal
 # given as stdin): nothing reaches the host terminal; runsc and its sentry
 # are under sbx's guard as well.
@@ -165,6 +178,7 @@ run_case process_refuses_tiocsti case_process_refuses_tiocsti
 run_case host_refuses_tiocsti case_host_refuses_tiocsti
 run_case seccomp_allow_ioctl_keeps_guard case_seccomp_allow_ioctl_keeps_guard
 run_case it_pty_keeps_caller_queue_empty case_it_pty_keeps_caller_queue_empty
+run_case modes_restored_without_t case_modes_restored_without_t
 run_case gvisor_refuses_tiocsti case_gvisor_refuses_tiocsti
 run_case it_refused_without_terminal_provider case_it_refused_without_terminal_provider
 run_case mock_wasm_microvm_not_attackable case_mock_wasm_microvm_not_attackable

@@ -58,6 +58,7 @@ struct run_state {
 	bool refused;			/* the provider's refusal is reported already */
 	struct sbx_tty tty;		/* -t; master -1 without */
 	bool have_tty;
+	struct sbx_tty_modes caller_modes;	/* without -t: put back at the end */
 };
 
 static int fail(struct run_state *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -496,8 +497,10 @@ static int open_tty(struct run_state *s, struct sbx_spawn *sp)
 	char why[256] = "";
 	int r;
 
-	if (!s->o->tty)
+	if (!s->o->tty) {
+		sbx_tty_modes_save(&s->caller_modes);
 		return 0;
+	}
 	if (!s->o->provider->tty)
 		return fail(s, -EOPNOTSUPP, "-t: provider %s cannot give the workload a terminal",
 			    s->o->provider->name);
@@ -690,6 +693,8 @@ static void teardown(struct run_state *s, sigset_t *old)
 	stop_watchdog(s);
 	if (s->have_tty)
 		sbx_tty_close(&s->tty);
+	else
+		sbx_tty_modes_restore(&s->caller_modes);
 	ring_buffer__free(s->rb);
 	if (s->abuf_f)
 		fclose(s->abuf_f);

@@ -257,3 +257,16 @@ void sbx_tty_close(struct sbx_tty *t)
 		close_fd(&t->out);
 	t->out = -1;
 }
+
+void sbx_tty_modes_save(struct sbx_tty_modes *m)
+{
+	for (int fd = 0; fd < 3; fd++)
+		m->saved[fd] = tcgetattr(fd, &m->tio[fd]) == 0;
+}
+
+void sbx_tty_modes_restore(const struct sbx_tty_modes *m)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (m->saved[fd])
+			set_modes(fd, &m->tio[fd]);
+}

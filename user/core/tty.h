@@ -54,4 +54,15 @@ void sbx_tty_restore(struct sbx_tty *t);
 /* Restores and closes everything; accepts a never-opened (zeroed, fds -1) t. */
 void sbx_tty_close(struct sbx_tty *t);
 
+/* Without -t the workload holds the caller's terminal as it is (stdin,
+ * stdout, stderr) and may change its modes (`stty raw -echo`, another intr
+ * key) for the shell that reads it after sbx: the modes of each of fds 0-2
+ * that is a terminal, to put back at the end. */
+struct sbx_tty_modes {
+	struct termios tio[3];
+	bool saved[3];
+};
+void sbx_tty_modes_save(struct sbx_tty_modes *m);
+void sbx_tty_modes_restore(const struct sbx_tty_modes *m);
+
 #endif

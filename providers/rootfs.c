@@ -295,14 +295,16 @@ static int attach_at(const char *root, const char *path, int mount_fd, char *why
 	return 0;
 }
 
-static int apply_rule(const struct sbx_fsplan_rule *ru, int mount_fd, const char *root,
-		      char *why, size_t len)
+static int apply_rule(const struct sbx_fsplan *pl, const struct sbx_fsplan_rule *ru, int mount_fd,
+		      const char *root, char *why, size_t len)
 {
 	char path[PATH_MAX];
 
 	sbx_fsplan_mount_path(ru->path, path, sizeof(path));
 	if (ru->access == 0)
 		return mask_path(root, path, why, len);
+	if (sbx_fsplan_provided(pl, ru->path))
+		return 0;	/* the private mount, with the rule's access (apply_base) */
 	if (access(path, F_OK) < 0)
 		return 0;	/* nothing to bind; a later create cannot escape */
 	if (mount_fd >= 0)
@@ -320,7 +322,7 @@ static int apply_rules(const struct sbx_fsplan *pl, const int *mount_fds, const 
 
 	for (size_t i = 0; i < pl->n_rules && !r; i++)
 		if (pl->rules[i].origin != SBX_FSPLAN_BASE)
-			r = apply_rule(&pl->rules[i], mount_fds ? mount_fds[i] : -1, root, why, len);
+			r = apply_rule(pl, &pl->rules[i], mount_fds ? mount_fds[i] : -1, root, why, len);
 	return r;
 }
 
@@ -348,7 +350,8 @@ static int apply_base(const struct sbx_fsplan *pl, const char *root, char *why, 
 		else if (b->kind == SBX_FSBASE_DEVICE && access(path, F_OK) == 0)
 			r = bind_at(root, path, path, DEV_FLAGS, why, len);
 		else if (b->kind == SBX_FSBASE_TMPFS)
-			r = mount_tmpfs(root, path, "mode=1777", access_flags(b->access), why, len);
+			r = mount_tmpfs(root, path, "mode=1777",
+					access_flags(sbx_fsplan_provided_access(pl, b)), why, len);
 	}
 	return r;
 }

@@ -214,7 +214,7 @@ case_tmp_rule_keeps_private_tmp()
 rules = [{ path = "/tmp/", access = "rw" }]'
 	vrun t -- sh -c "ls /tmp; echo x >/tmp/w && echo wrote"
 	expect_rc t 0
-	X
+	grep -qx "$mark" "$T_TMP/t.out" && fail "the host's /tmp is visible (its $mark is listed)"
 	grep -qx wrote "$T_TMP/t.out" || fail "/tmp is not writable: $(cat "$T_TMP/t.out")"
 	return 0
 }
@@ -312,6 +312,31 @@ case_killed_sbx_slot_reclaimed()
 	return 0
 }
 
+# The v1 hierarchies of a hybrid host (limits): the same, in the pids one.
+case_deep_v1_cgroup_tree_removed()
+{
+	local pid wpid rel m deep
+	m=$(awk '$9 == "cgroup" && $NF ~ /(^|,)pids(,|$)/ { print $5; exit }' /proc/self/mountinfo)
+	[ -n "$m" ] || skip "no v1 pids hierarchy (pure cgroup2 host)"
+	vpol host 'mode = "full"' 'pids = 64'
+	bg "$SBX" run -P "$T_TMP/policy.toml" --profile t -- sleep 2 >/dev/null 2>"$T_TMP/v.err"
+	pid=$BG_PID
+	for _ in $(seq 500); do
+		wpid=$("$SBX" ps --json 2>/dev/null | jq -r '.sandboxes[0].pid // empty')
+		[ -n "$wpid" ] && break
+		sleep 0.02
+	done
+	rel=$(awk -F: '$2 ~ /(^|,)pids(,|$)/ { print $3 }' "/proc/$wpid/cgroup" 2>/dev/null)
+	[[ "$rel" == *"$SBX_INSTANCE"* ]] || skip "the limits are not on the v1 pids hierarchy here ($rel)"
+	deep=$(deep_tree "$m$rel" 100) || fail "cannot make 100 nested cgroups below $m$rel"
+	bg sleep 1000
+	echo "$BG_PID" >"$deep/cgroup.procs" || fail "cannot move a task into $deep"
+	wait "$pid"
+	kill -0 "$BG_PID" 2>/dev/null && fail "the task in the deepest v1 cgroup survived"
+	[ -e "$m$rel" ] && fail "the v1 cgroup $m$rel is left ($(find "$m$rel" -type d | wc -l) directories)"
+	return 0
+}
+
 setup views_setup
 run_case submount_below_rule_is_readonly_noexec_nodev case_submount_below_rule_is_readonly_noexec_nodev
 run_case registry_is_private case_registry_is_private
@@ -320,5 +345,6 @@ run_case rule_over_private_proc_refused case_rule_over_private_proc_refused
 run_case tmp_rule_keeps_private_tmp case_tmp_rule_keeps_private_tmp
 run_case rule_through_symlink_refused case_rule_through_symlink_refused
 run_case deep_cgroup_tree_removed case_deep_cgroup_tree_removed
+run_case deep_v1_cgroup_tree_removed case_deep_v1_cgroup_tree_removed
 run_case killed_sbx_slot_reclaimed case_killed_sbx_slot_reclaimed
 finish

@@ -96,6 +96,17 @@ rules = [{ path = \"$V_TMP/granted/\", access = \"r\" }]"
 		[[ ",$opts," == *",$o,"* ]] || fail "submount options '$opts' lack $o"
 	done
 	grep -qx WRITABLE "$T_TMP/r.out" && fail "the submount is writable"
+	# gVisor: the rule is one mount of the sentry's (9p/gofer), the host's
+	# submount only a directory in it, with the rule's ro and noexec
+	if [ -z "$(gvisor_missing)" ]; then
+		printf '#!/bin/sh\necho RAN\n' >"$SUBMNT/prog" && chmod 0755 "$SUBMNT/prog"
+		vpol gvisor "mode = \"read-only\"
+rules = [{ path = \"$V_TMP/granted/\", access = \"r\" }]" 'timeout = "60s"'
+		vrun g -- sh -c "echo x >'$SUBMNT/w' 2>/dev/null && echo WRITABLE; '$SUBMNT/prog' 2>/dev/null; exit 0"
+		expect_rc g 0
+		grep -qx WRITABLE "$T_TMP/g.out" && fail "gvisor: the submount is writable"
+		grep -qx RAN "$T_TMP/g.out" && fail "gvisor: a program on the submount runs"
+	fi
 	umount "$SUBMNT"
 	return 0
 }

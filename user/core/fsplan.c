@@ -737,10 +737,12 @@ bool sbx_fsplan_provided(const struct sbx_fsplan *pl, const char *path)
 	return false;
 }
 
+/* (the private tmpfs mounts are never executable, whatever a rule says:
+ * docs/policy.md) */
 uint32_t sbx_fsplan_provided_access(const struct sbx_fsplan *pl, const struct sbx_fsbase *b)
 {
 	for (size_t i = 0; i < pl->n_rules; i++)
 		if (pl->rules[i].origin == SBX_FSPLAN_PROFILE && !strcmp(pl->rules[i].path, b->path))
-			return pl->rules[i].access;
+			return pl->rules[i].access & ~(uint32_t)(b->kind == SBX_FSBASE_TMPFS ? SBX_FACC_X : 0);
 	return b->access;
 }

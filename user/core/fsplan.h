@@ -121,8 +121,8 @@ int sbx_fsplan_rule_refusal(const struct sbx_profile *p, bool view, size_t *i, c
  * host. */
 bool sbx_fsplan_provided(const struct sbx_fsplan *pl, const char *path);
 
-/* The access of such a private mount: the profile's rule of the same path,
- * else the base table's. */
+/* The access of such a private mount: the profile's rule of the same path
+ * (without x for a tmpfs), else the base table's. */
 uint32_t sbx_fsplan_provided_access(const struct sbx_fsplan *pl, const struct sbx_fsbase *b);
 
 /* The backend sbx_fsplan_make picks (no side effects). */

@@ -239,6 +239,24 @@ static int gvisor_probe(char *why, size_t len)
 
 /* ---- platform ------------------------------------------------------------ */
 
+/* A new file only root may read (the bundle holds the profile's env). */
+static FILE *fopen_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
 /* systrap where this runsc knows it (gVisor's default since 2023), else
  * ptrace. Asking costs one runsc start: the answer is kept per runsc binary
  * in /run/<instance>/gvisor/platform ("dev ino mtime size name"). */
@@ -273,7 +291,7 @@ static void default_platform(const char *base, const char *runsc, char *out, siz
 	if (r >= 0 && WIFEXITED(r) && WEXITSTATUS(r) == 0)
 		snprintf(out, len, "systrap");
 	snprintf(line, sizeof(line), "%s.%d", cache, (int)getpid());
-	f = fopen(line, "we");
+	f = fopen_private(line);
 	if (f) {
 		fprintf(f, "%s %s\n", key, out);
 		if (fclose(f) == 0 && rename(line, cache) == 0)
@@ -332,7 +350,7 @@ static int write_owner(const char *dir)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/owner", dir);
-	f = fopen(path, "we");
+	f = fopen_private(path);
 	if (!f)
 		return -errno;
 	fprintf(f, "%d %llu\n", (int)getpid(), (unsigned long long)sbx_proc_start_time(getpid()));
@@ -539,6 +557,8 @@ static void fs_rules(struct view *v, const struct sbx_fsplan *pl)
 		sbx_fsplan_mount_path(ru->path, path, sizeof(path));
 		if (!ru->access)
 			mask(v, path);
+		else if (sbx_fsplan_provided(pl, ru->path))
+			continue;	/* the private mount (base_view), never the host's */
 		else if (access(path, F_OK) == 0)	/* nothing to bind otherwise */
 			add_bind(v, path, ru->access);
 	}
@@ -748,12 +768,15 @@ static int make_dirs(struct gvisor_state *st, const struct sbx_spawn *s, char *b
 	if (!s->run_dir)
 		return sbx_fail(why, len, -EINVAL, "no run directory given");
 	snprintf(base, blen, "%s/gvisor", s->run_dir);
-	if ((mkdir(s->run_dir, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(base, 0711) < 0 && errno != EEXIST)) {
+	/* private to root: config.json holds the profile's environment, and
+	 * the runtime (root, or its gofer with CAP_DAC_OVERRIDE) is the only
+	 * reader; chmod: a directory an older sbx made 0711 */
+	if ((mkdir(s->run_dir, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(base, 0700) < 0 && errno != EEXIST) || chmod(base, 0700) < 0) {
 		return sbx_fail(why, len, -errno, "mkdir %s: %s", base, strerror(errno));
 	}
 	snprintf(st->dir, sizeof(st->dir), "%s/%s", base, s->id);
-	if (mkdir(st->dir, 0711) < 0) {
+	if (mkdir(st->dir, 0700) < 0) {
 		int e = errno;
 
 		snprintf(why, len, "mkdir %s: %s", st->dir, strerror(e));
@@ -776,7 +799,7 @@ static int write_bundle(struct gvisor_state *st, const struct sbx_spawn *s, char
 	if (mkdir(rootfs, 0755) < 0)
 		return sbx_fail(why, len, -errno, "mkdir %s: %s", rootfs, strerror(errno));
 	snprintf(path, sizeof(path), "%s/config.json", st->dir);
-	f = fopen(path, "we");
+	f = fopen_private(path);
 	if (!f)
 		return sbx_fail(why, len, -errno, "%s: %s", path, strerror(errno));
 	r = sbx_gvisor_config(f, s->profile, s->fs, s->id, s->argv, rootfs, why, len);

@@ -521,7 +521,7 @@ static int fc_dirs(struct mvm_state *st, const struct sbx_spawn *s, char *why, s
 	if (!s->run_dir)
 		return sbx_fail(why, len, -EINVAL, "no run directory given");
 	snprintf(st->dir, sizeof(st->dir), "%s/fc-%s", s->run_dir, s->id);
-	if ((mkdir(s->run_dir, 0755) < 0 && errno != EEXIST) || mkdir(st->dir, 0700) < 0)
+	if ((mkdir(s->run_dir, 0700) < 0 && errno != EEXIST) || mkdir(st->dir, 0700) < 0)
 		return sbx_fail(why, len, -errno, "mkdir %s: %s", st->dir, strerror(errno));
 	if (snprintf(st->api_sock, sizeof(st->api_sock), "%s/api.sock", st->dir) >=
 	    (int)sizeof(st->api_sock) - 8 ||

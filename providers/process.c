@@ -79,7 +79,7 @@ static int make_root_dir(struct process_state *st, const char *run_dir, char *wh
 	/* one empty directory serves every sandbox: each mounts over it in
 	 * its own mount namespace, invisible to the others */
 	snprintf(st->root, sizeof(st->root), "%s/root", run_dir);
-	if ((mkdir(run_dir, 0755) < 0 && errno != EEXIST) ||
+	if ((mkdir(run_dir, 0700) < 0 && errno != EEXIST) ||
 	    (mkdir(st->root, 0700) < 0 && errno != EEXIST)) {
 		return sbx_fail(why, len, -errno, "mkdir %s: %s", st->root, strerror(errno));
 	}

@@ -302,7 +302,8 @@ static int attach_at(const char *root, const char *path, const char *real, int m
 	return 0;
 }
 
-static int apply_rule(const struct sbx_fsplan_rule *ru, const struct sbx_grants *g, size_t i,
+static int apply_rule(const struct sbx_fsplan *pl, const struct sbx_fsplan_rule *ru,
+		      const struct sbx_grants *g, size_t i,
 		      const char *root, char *why, size_t len)
 {
 	char path[PATH_MAX];
@@ -310,6 +311,8 @@ static int apply_rule(const struct sbx_fsplan_rule *ru, const struct sbx_grants 
 	sbx_fsplan_mount_path(ru->path, path, sizeof(path));
 	if (ru->access == 0)
 		return mask_path(root, path, why, len);
+	if (sbx_fsplan_provided(pl, ru->path))
+		return 0;	/* the private mount, with the rule's access (apply_base) */
 	/* only what the parent resolved, checked and cloned: a path that
 	 * appeared or changed since is not bound */
 	if (g)
@@ -330,7 +333,7 @@ static int apply_rules(const struct sbx_fsplan *pl, const struct sbx_grants *g, 
 
 	for (size_t i = 0; i < pl->n_rules && !r; i++)
 		if (pl->rules[i].origin != SBX_FSPLAN_BASE)
-			r = apply_rule(&pl->rules[i], g, i, root, why, len);
+			r = apply_rule(pl, &pl->rules[i], g, i, root, why, len);
 	return r;
 }
 
@@ -358,7 +361,8 @@ static int apply_base(const struct sbx_fsplan *pl, const char *root, char *why, 
 		else if (b->kind == SBX_FSBASE_DEVICE && access(path, F_OK) == 0)
 			r = bind_at(root, path, path, DEV_FLAGS, why, len);
 		else if (b->kind == SBX_FSBASE_TMPFS)
-			r = mount_tmpfs(root, path, "mode=1777", access_flags(b->access), why, len);
+			r = mount_tmpfs(root, path, "mode=1777",
+					access_flags(sbx_fsplan_provided_access(pl, b)), why, len);
 	}
 	return r;
 }

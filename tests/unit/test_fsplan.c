@@ -9,6 +9,11 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/fsplan.h"
 #include "policy.h"
@@ -358,6 +363,82 @@ static void plan_view_gap_refused_or_degraded(void **state)
 	sbx_policy_free(b);
 }
 
+/* Grants in what a view provides are refused with a view, not without;
+ * denies and /tmp/ itself are fine. */
+static void plan_refuses_grants_in_provided_paths(void **state)
+{
+	static const char *const refused[] = { "/proc/", "/proc/1/", "/dev/", "/dev/sda",
+					       "/dev/shm/x/", "/sys/", "/sys/fs/cgroup/" };
+	static const char *const fine[] = { "/tmp/", "/dev/shm/", "/procx/", "/system/" };
+	struct sbx_fsplan_features view = { .view = true, .landlock_abi = 7, .provider = "process" };
+	char src[512], why[1024];
+	struct sbx_fsplan pl;
+	size_t at;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		struct sbx_policy *pol;
+
+		snprintf(src, sizeof(src), PROFILE("read-only", "") "rules = [{ path = \"%s\", access = \"r\" }]\n",
+			 refused[i]);
+		pol = load(src);
+		assert_int_equal(sbx_fsplan_make(&pol->profiles[0], &view, &pl, why, sizeof(why)), -EOPNOTSUPP);
+		assert_non_null(strstr(why, "which the sandbox's view provides itself"));
+		at = 0;	/* without a view the rule names the host's path */
+		assert_int_equal(sbx_fsplan_rule_refusal(&pol->profiles[0], false, &at, why, sizeof(why)), -ENOENT);
+		sbx_policy_free(pol);
+		snprintf(src, sizeof(src), PROFILE("read-only", "") "rules = [{ path = \"%s\", access = \"deny\" }]\n",
+			 refused[i]);
+		pol = load(src);
+		at = 0;	/* a deny is a mask in the view */
+		assert_int_equal(sbx_fsplan_rule_refusal(&pol->profiles[0], true, &at, why, sizeof(why)), -ENOENT);
+		sbx_policy_free(pol);
+	}
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		struct sbx_policy *pol;
+
+		at = 0;
+		snprintf(src, sizeof(src), PROFILE("read-only", "") "rules = [{ path = \"%s\", access = \"rw\" }]\n",
+			 fine[i]);
+		pol = load(src);
+		assert_int_equal(sbx_fsplan_rule_refusal(&pol->profiles[0], true, &at, why, sizeof(why)), -ENOENT);
+		sbx_policy_free(pol);
+	}
+}
+
+/* A rule through a symlink names the link and the resolved path. */
+static void plan_refuses_rules_through_symlinks(void **state)
+{
+	char dir[] = "/tmp/sbx-test-fsplan-XXXXXX", src[1024], why[1024], want[PATH_MAX + 64], real[PATH_MAX];
+	char link[PATH_MAX], target[PATH_MAX];
+	struct sbx_policy *pol;
+	size_t at = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(realpath(dir, real));
+	snprintf(target, sizeof(target), "%s/real", real);
+	snprintf(link, sizeof(link), "%s/link", real);
+	assert_int_equal(mkdir(target, 0700), 0);
+	assert_int_equal(symlink(target, link), 0);
+	snprintf(src, sizeof(src), PROFILE("read-only", "")
+		 "rules = [{ path = \"%s/ok/\", access = \"r\" }, { path = \"%s/link/f\", access = \"deny\" }]\n",
+		 real, real);
+	pol = load(src);
+	assert_int_equal(sbx_fsplan_rule_refusal(&pol->profiles[0], false, &at, why, sizeof(why)), 0);
+	assert_int_equal(at, 1);
+	snprintf(want, sizeof(want), "(%s -> %s)", link, target);
+	assert_non_null(strstr(why, want));
+	snprintf(want, sizeof(want), "write '%s/f'", target);
+	assert_non_null(strstr(why, want));
+	at++;
+	assert_int_equal(sbx_fsplan_rule_refusal(&pol->profiles[0], false, &at, why, sizeof(why)), -ENOENT);
+	sbx_policy_free(pol);
+	unlink(link);
+	rmdir(target);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +450,8 @@ int main(void)
 		cmocka_unit_test(rule_keys),
 		cmocka_unit_test(normalise_sorts_dedups_and_covers),
 		cmocka_unit_test(plan_base_view_once_profile_replaces),
+		cmocka_unit_test(plan_refuses_grants_in_provided_paths),
+		cmocka_unit_test(plan_refuses_rules_through_symlinks),
 		cmocka_unit_test(plan_view_per_mode),
 		cmocka_unit_test(plan_backend_choice),
 		cmocka_unit_test(plan_view_gap_refused_or_degraded),

@@ -292,12 +292,25 @@ struct visits {
 	int fail_at;	/* 1-based visit that fails with -EIO, 0: none */
 };
 
-static int record(const char *path, void *arg)
+static int record(int dirfd, const char *name, void *arg)
 {
 	struct visits *v = arg;
+	char link[64], dir[PATH_MAX];
+	ssize_t n;
 
-	snprintf(v->seen[v->n], PATH_MAX, "%s", path);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+	n = readlink(link, dir, sizeof(dir) - 1);
+	assert_true(n > 0);
+	dir[n] = 0;
+	if (v->n < 8)
+		snprintf(v->seen[v->n], PATH_MAX, "%s/%s", strcmp(dir, "/") ? dir : "", name);
 	return ++v->n == v->fail_at ? -EIO : 1;
+}
+
+static int rmdir_counted(int dirfd, const char *name, void *arg)
+{
+	(*(int *)arg)++;
+	return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
 }
 
 static int index_of(const struct visits *v, const char *dir, const char *rel)
@@ -357,6 +370,35 @@ static void test_walk_of_a_missing_tree_is_empty(void **state)
 	assert_int_equal(v.n, 0);
 }
 
+/* A workload's sub-cgroups: deeper than any fixed limit, with a path longer
+ * than PATH_MAX, and names starting with '.': all visited, all removable. */
+static void test_walk_has_no_depth_or_path_limit(void **state)
+{
+	struct tmp *t = *state;
+	char name[201];
+	int fd, next, n = 0, depth = 300;
+
+	memset(name, 'd', sizeof(name) - 1);
+	name[sizeof(name) - 1] = 0;
+	fd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	for (int i = 0; i < depth; i++) {
+		const char *sub = i % 2 ? ".hidden" : name;
+
+		assert_int_equal(mkdirat(fd, sub, 0700), 0);
+		next = openat(fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_true(next >= 0);
+		close(fd);
+		fd = next;
+	}
+	close(fd);
+	assert_int_equal(sbx_cgroup_walk(t->dir, rmdir_counted, &n), 0);
+	assert_int_equal(n, depth + 1);
+	assert_int_equal(access(t->dir, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(mkdir(t->dir, 0700), 0);	/* for the fixture's teardown */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +423,8 @@ int main(void)
 						tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_walk_visits_all_and_returns_the_first_error,
 						tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_has_no_depth_or_path_limit, tmp_setup,
+						tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_walk_of_a_missing_tree_is_empty, tmp_setup,
 						tmp_teardown),
 	};

@@ -12,9 +12,11 @@
 #include "cli/cli.h"
 #include "cli/policy_source.h"
 #include "core/enforce.h"
+#include "core/fsplan.h"
 #include "core/resolve.h"
 #include "util/json.h"
 #include "policy.h"
+#include "provider.h"
 #include "sbx_abi.h"
 
 enum { OPT_ENV = 1, OPT_PROFILE };
@@ -263,6 +265,23 @@ static int provider_refusals(const struct sbx_profile *p, struct sbx_diags *d)
 	return n;
 }
 
+/* The fs rules no plan takes (core/fsplan.h), as sbx run refuses them: over
+ * what a view provides itself (the profile's provider builds a view; "auto"
+ * picks one that does), or through a symlink on this host. Returns the
+ * number of refusals, or -ENOMEM. */
+static int fs_rule_refusals(const struct sbx_profile *p, struct sbx_diags *d)
+{
+	const struct sbx_provider *pv = p->provider ? sbx_provider_find(p->provider) : NULL;
+	bool view = !pv || pv->level >= SBX_ISO_PROCESS;
+	char msg[1024];
+	int n = 0;
+
+	for (size_t i = 0; sbx_fsplan_rule_refusal(p, view, &i, msg, sizeof(msg)) == 0; i++, n++)
+		if (add_diag(d, &p->fs.rules[i].pos, msg) < 0)
+			return -ENOMEM;
+	return n;
+}
+
 /* What `sbx run` would refuse of a valid profile whatever the host, decided by
  * the same functions as there, so that both say the same at the same place.
  * Returns the number of refusals found, or -ENOMEM. */
@@ -282,6 +301,10 @@ static int check_refusals(const struct sbx_policy *pol, struct sbx_diags *d)
 			n++;
 		}
 		r = provider_refusals(p, d);
+		if (r < 0)
+			return r;
+		n += r;
+		r = fs_rule_refusals(p, d);
 		if (r < 0)
 			return r;
 		n += r;

@@ -282,7 +282,7 @@ static int open_result(const struct run_args *ra, struct result_out *out)
 		out->f = stderr;
 		return 0;
 	}
-	fd = open(ra->result, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	fd = open(ra->result, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		out->path = ra->result;
 	else if (errno == EEXIST)

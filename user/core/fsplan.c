@@ -4,8 +4,10 @@
 #include <linux/landlock.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/fsplan.h"
@@ -464,6 +466,106 @@ static int plan_landlock(struct sbx_fsplan *pl, const struct sbx_profile *p,
 	return r;
 }
 
+/* ---- rules a view cannot take --------------------------------------------- */
+
+/* What a provider's view makes itself, never the host's: a rule granting
+ * access at or below them would bind the host's procfs (every host
+ * process), its devices or sysfs over the private ones (or into a view
+ * without them). /tmp/ and /dev/shm/ themselves name the private tmpfs: such
+ * a rule gives its access (sbx_fsplan_provided). A host directory named
+ * below /tmp ("/tmp/build/") is bound into the private /tmp: it shares that
+ * directory alone, which the profile names. A deny is a mask in the view. */
+static const char *const provided_trees[] = { "/proc", "/dev", "/sys" };
+
+static bool at_or_below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == 0);
+}
+
+static const char *provided_tree(const struct sbx_fs_rule *r)
+{
+	if (!r->access || !strcmp(r->path, "/tmp/") || !strcmp(r->path, "/dev/shm/"))
+		return NULL;
+	for (size_t i = 0; i < sizeof(provided_trees) / sizeof(provided_trees[0]); i++)
+		if (at_or_below(r->path, provided_trees[i]))
+			return provided_trees[i];
+	return NULL;
+}
+
+/* The first symlink along path on the host, as "/var/run -> /run" in link,
+ * and path as the kernel resolves it in resolved (the part that does not
+ * exist yet kept as written). false: no symlink (or nothing resolvable). */
+static bool crosses_symlink(const char *path, char *link, size_t llen, char *resolved, size_t rlen)
+{
+	char prefix[SBX_MAX_PATH_LEN], real[PATH_MAX], target[PATH_MAX];
+	const char *rest = NULL;
+	bool found = false;
+	struct stat st;
+	ssize_t n;
+
+	for (const char *s = path + 1; *s; s++) {
+		size_t k = strcspn(s, "/");
+
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(s + k - path), path);
+		if (lstat(prefix, &st) < 0)
+			break;	/* does not exist (yet): nothing to follow */
+		if (S_ISLNK(st.st_mode) && !found) {
+			n = readlink(prefix, target, sizeof(target) - 1);
+			target[n > 0 ? n : 0] = 0;
+			snprintf(link, llen, "%s -> %s", prefix, target);
+			found = true;
+		}
+		rest = s + k;
+		s += k;
+		if (!*s)
+			break;
+	}
+	if (!found || !rest)
+		return false;
+	snprintf(prefix, sizeof(prefix), "%.*s", (int)(rest - path), path);
+	if (!realpath(prefix, real))
+		return false;
+	snprintf(resolved, rlen, "%s%s", strcmp(real, "/") ? real : "", rest);
+	return true;
+}
+
+int sbx_fsplan_rule_refusal(const struct sbx_profile *p, bool view, size_t *i, char *why,
+			    size_t len)
+{
+	char link[2 * PATH_MAX + 8], resolved[PATH_MAX + SBX_MAX_PATH_LEN];
+
+	for (; *i < p->fs.n_rules; (*i)++) {
+		const struct sbx_fs_rule *r = &p->fs.rules[*i];
+		const char *tree = view ? provided_tree(r) : NULL;
+
+		if (p->fs.mode == SBX_FS_FULL)
+			return -ENOENT;	/* rules are ignored */
+		if (tree) {
+			snprintf(why, len, "profile '%s': fs rule '%s' (%s:%u:%u) grants access in %s, "
+				 "which the sandbox's view provides itself (never the host's): only "
+				 "a deny (a mask) is possible there", p->name, r->path, r->pos.file,
+				 r->pos.line, r->pos.col, tree);
+			return 0;
+		}
+		if (crosses_symlink(r->path, link, sizeof(link), resolved, sizeof(resolved))) {
+			snprintf(why, len, "profile '%s': fs rule '%s' (%s:%u:%u) crosses a symlink "
+				 "(%s): rules name paths as the kernel resolves them; write '%s'",
+				 p->name, r->path, r->pos.file, r->pos.line, r->pos.col, link, resolved);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int check_rules(const struct sbx_profile *p, bool view, char *why, size_t len)
+{
+	size_t i = 0;
+
+	return sbx_fsplan_rule_refusal(p, view, &i, why, len) == 0 ? -EOPNOTSUPP : 0;
+}
+
 /* ---- the plan -------------------------------------------------------------- */
 
 int sbx_fsplan_make(const struct sbx_profile *p, const struct sbx_fsplan_features *ft,
@@ -474,6 +576,9 @@ int sbx_fsplan_make(const struct sbx_profile *p, const struct sbx_fsplan_feature
 
 	if (len)
 		why[0] = 0;
+	r = check_rules(p, ft->view, why, len);
+	if (r < 0)
+		return r;
 	r = collect(&pl, p, ft->view);
 	pl.backend = sbx_fsplan_backend(p, ft);
 	if (pl.backend == SBX_FSPLAN_BPF_LSM)
@@ -622,4 +727,22 @@ bool sbx_fsplan_decide(const struct sbx_fsplan *pl, const char *path, uint32_t a
 			*ret_rule = pl->rules[x].rule;
 	}
 	return (access & ~allowed) == 0;
+}
+
+bool sbx_fsplan_provided(const struct sbx_fsplan *pl, const char *path)
+{
+	for (size_t i = 0; i < pl->n_view; i++)
+		if (pl->view[i]->kind != SBX_FSBASE_HOST && !strcmp(pl->view[i]->path, path))
+			return true;
+	return false;
+}
+
+/* (the private tmpfs mounts are never executable, whatever a rule says:
+ * docs/policy.md) */
+uint32_t sbx_fsplan_provided_access(const struct sbx_fsplan *pl, const struct sbx_fsbase *b)
+{
+	for (size_t i = 0; i < pl->n_rules; i++)
+		if (pl->rules[i].origin == SBX_FSPLAN_PROFILE && !strcmp(pl->rules[i].path, b->path))
+			return pl->rules[i].access & ~(uint32_t)(b->kind == SBX_FSBASE_TMPFS ? SBX_FACC_X : 0);
+	return b->access;
 }

@@ -107,6 +107,24 @@ struct sbx_fsplan {
 	struct sbx_landlock_plan ll;	/* the workload's ruleset: fs grants if Landlock, scoping */
 };
 
+/* The next fs rule of p from *i on that no plan takes: one granting access
+ * in what a view provides itself (/proc, /dev, /sys, below /tmp; view: the
+ * provider builds one), or one whose path crosses a symlink on the host
+ * (its resolved path is named). Returns 0 with the refusal in why and *i at
+ * the rule, or -ENOENT when there is none. sbx_fsplan_make refuses the
+ * first; `sbx policy check` lists them all. */
+int sbx_fsplan_rule_refusal(const struct sbx_profile *p, bool view, size_t *i, char *why,
+			    size_t len);
+
+/* Whether path ("/tmp/") is a mount the view makes itself (a private tmpfs,
+ * /proc): a rule naming it sets its access and is never bound from the
+ * host. */
+bool sbx_fsplan_provided(const struct sbx_fsplan *pl, const char *path);
+
+/* The access of such a private mount: the profile's rule of the same path
+ * (without x for a tmpfs), else the base table's. */
+uint32_t sbx_fsplan_provided_access(const struct sbx_fsplan *pl, const struct sbx_fsbase *b);
+
 /* The backend sbx_fsplan_make picks (no side effects). */
 enum sbx_fsplan_backend sbx_fsplan_backend(const struct sbx_profile *p,
 					   const struct sbx_fsplan_features *ft);

@@ -31,9 +31,14 @@ int sbx_instance_get(struct sbx_instance *ret)
 	return 0;
 }
 
+/* Private to root: the slot registry names every sandbox's id, and the
+ * providers' state below it (a gVisor bundle's config.json) holds the
+ * profiles' environment. chmod: a directory an older sbx made 0755. */
 int sbx_instance_mkrun(const struct sbx_instance *in)
 {
-	if (mkdir(in->run_dir, 0755) < 0 && errno != EEXIST)
+	if (mkdir(in->run_dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (chmod(in->run_dir, 0700) < 0)
 		return -errno;
 	return 0;
 }

@@ -116,9 +116,10 @@ static int open_sinks(struct run_state *s)
 		return fail(s, -EINVAL, "invalid SBX_INSTANCE");
 	snprintf(dir, sizeof(dir), "%s", path);
 	*strrchr(dir, '/') = 0;
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+	/* private to root: events name the files and hosts of every sandbox */
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return fail(s, -errno, "audit log directory %s: %m", dir);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return fail(s, -errno, "audit log %s: %m", path);
 	s->sinks[s->n_sinks++] = fd;
@@ -127,7 +128,7 @@ static int open_sinks(struct run_state *s)
 	if (!strcmp(s->o->audit_path, "-"))
 		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	else
-		fd = open(s->o->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		fd = open(s->o->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return fail(s, -errno, "audit output %s: %m", s->o->audit_path);
 	s->sinks[s->n_sinks++] = fd;

@@ -473,15 +473,26 @@ int sbx_sandbox_register(struct sbx_sandbox *sb, const char *profile, const char
 	char dir[PATH_MAX + 8], path[PATH_MAX + 32], tmp[PATH_MAX + 40];
 	struct timespec now;
 	FILE *f;
+	int fd, r;
 
+	/* private to root, like the run directory (sbx_instance_mkrun) */
+	r = sbx_instance_mkrun(&sb->bpf->paths);
+	if (r < 0)
+		return r;
 	sbx_instance_slot_dir(&sb->bpf->paths, dir, sizeof(dir));
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || chmod(dir, 0700) < 0)
 		return -errno;
 	sbx_instance_slot_file(&sb->bpf->paths, sb->slot, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	fprintf(f, "id=%s\nprofile=%s\nprovider=%s\ncgroup=%s\npid=%d\nworkload=%d\nstarted=%llu\n",
 		sb->id, profile, provider, sb->cgroup_path, (int)getpid(), (int)workload_pid,

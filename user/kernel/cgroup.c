@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,45 +138,176 @@ int sbx_cgroup_create(const struct sbx_cgroot *root, const char *name, char *ret
 	return fd;
 }
 
-static int walk(const char *path, int (*fn)(const char *path, void *arg), void *arg, int depth)
+/* One directory on the walk: its name in its parent, and the names of its
+ * subdirectories, read at once so that no more than one directory stays
+ * open whatever the depth. */
+struct frame {
+	char *name;
+	char **subs;
+	size_t n, next;
+};
+
+static void frame_free(struct frame *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->subs[i]);
+	free(f->subs);
+	free(f->name);
+}
+
+static bool is_subdir(int fd, const struct dirent *de)
+{
+	struct stat st;
+
+	if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		return false;	/* but ".x" is a cgroup like any other */
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Fills f with name and the subdirectories of the directory fd. */
+static int frame_read(struct frame *f, int fd, const char *name)
 {
 	_cleanup_closedir_ DIR *d = NULL;
-	char sub[PATH_MAX];
 	struct dirent *de;
-	int r = 0, n;
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	char **nv;
 
-	if (depth > 64)
-		return -ELOOP;
-	d = opendir(path);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
-		    (size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
-			continue;
-		n = walk(sub, fn, arg, depth + 1);
-		if (r >= 0)
-			r = n < 0 ? n : r + n;
+	*f = (struct frame){ .name = strdup(name) };
+	if (dfd < 0 || !f->name) {
+		if (dfd >= 0)
+			close(dfd);
+		return dfd < 0 ? -errno : -ENOMEM;
 	}
-	n = fn(path, arg);
-	return r < 0 ? r : n < 0 ? n : r + n;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		if (!is_subdir(fd, de))
+			continue;
+		nv = realloc(f->subs, (f->n + 1) * sizeof(*nv));
+		if (!nv || !(nv[f->n] = strdup(de->d_name))) {
+			if (nv)
+				f->subs = nv;
+			return -ENOMEM;
+		}
+		f->subs = nv;
+		f->n++;
+	}
+	return 0;
 }
 
-int sbx_cgroup_walk(const char *path, int (*fn)(const char *path, void *arg), void *arg)
+static void account(int *first_err, int *sum, int k)
 {
-	return walk(path, fn, arg, 0);
+	if (k < 0 && !*first_err)
+		*first_err = k;
+	else if (k > 0)
+		*sum += k;
 }
 
-static int signal_procs(const char *path, void *arg)
+/* Descends into the subdirectory name of the top frame: *cur becomes its fd. */
+static int push(struct frame **st, size_t *n, int *cur, const char *name)
+{
+	struct frame *nv = realloc(*st, (*n + 1) * sizeof(**st));
+	int c, r;
+
+	if (!nv)
+		return -ENOMEM;
+	*st = nv;
+	c = openat(*cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (c < 0)
+		return errno == ENOENT ? 0 : -errno;	/* gone meanwhile: nothing to do */
+	r = frame_read(&nv[*n], c, name);
+	if (r < 0) {
+		frame_free(&nv[*n]);
+		close(c);
+		return r;
+	}
+	close(*cur);
+	*cur = c;
+	(*n)++;
+	return 0;
+}
+
+/* Depth first with the stack on the heap and one directory fd at a time
+ * (going up through "..": a cgroup cannot move to another parent), so any
+ * depth and any path length: a workload's tree of sub-cgroups is not bounded
+ * by PATH_MAX or by sbx's open files. */
+static int walk_from(int pfd, const char *base, sbx_cgroup_fn fn, void *arg)
+{
+	struct frame *st = NULL;
+	size_t n = 0;
+	int cur, up, err = 0, sum = 0;
+
+	cur = fcntl(pfd, F_DUPFD_CLOEXEC, 3);
+	if (cur < 0)
+		return -errno;
+	account(&err, &sum, push(&st, &n, &cur, base));
+	while (n) {
+		struct frame *top = &st[n - 1];
+
+		if (top->next < top->n) {
+			account(&err, &sum, push(&st, &n, &cur, top->subs[top->next++]));
+			continue;
+		}
+		/* every child done: the directory itself, from its parent */
+		up = n > 1 ? openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : pfd;
+		if (up < 0) {
+			account(&err, &sum, -errno);
+			break;
+		}
+		account(&err, &sum, fn(up, top->name, arg));
+		close(cur);
+		cur = n > 1 ? up : -1;
+		frame_free(top);
+		n--;
+	}
+	while (n)
+		frame_free(&st[--n]);
+	free(st);
+	if (cur >= 0)
+		close(cur);
+	return err ? err : sum;
+}
+
+int sbx_cgroup_walk(const char *path, sbx_cgroup_fn fn, void *arg)
+{
+	_cleanup_close_ int pfd = -1;
+	char dir[PATH_MAX], *slash;
+	size_t n;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	for (n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+		dir[n - 1] = 0;
+	slash = strrchr(dir, '/');
+	if (!slash || !slash[1])
+		return -EINVAL;	/* relative, or "/" itself */
+	*slash = 0;
+	pfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return walk_from(pfd, slash + 1, fn, arg);
+}
+
+static int signal_procs(int dirfd, const char *name, void *arg)
 {
 	_cleanup_fclose_ FILE *f = NULL;
-	char file[PATH_MAX + 16];
-	int sig = *(int *)arg, pid, n = 0;
+	char file[NAME_MAX + 16];
+	int sig = *(int *)arg, pid, n = 0, fd;
 
-	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
-	f = fopen(file, "re");
-	if (!f)
+	snprintf(file, sizeof(file), "%s/cgroup.procs", name);
+	fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
 	while (fscanf(f, "%d", &pid) == 1)
 		if (pid > 0 && kill(pid, sig) == 0)
 			n++;
@@ -205,9 +337,9 @@ int sbx_cgroup_kill(const char *path)
 	return r < 0 ? r : 0;
 }
 
-static int remove_one(const char *path, void *arg)
+static int remove_one(int dirfd, const char *name, void *arg)
 {
-	return rmdir(path) == 0 || errno == ENOENT ? 0 : -errno;
+	return unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -errno;
 }
 
 int sbx_cgroup_destroy(const char *path)
@@ -215,13 +347,15 @@ int sbx_cgroup_destroy(const char *path)
 	struct timespec ts = { 0, 2 * 1000 * 1000 };
 	int r = 0;
 
-	/* Killed tasks leave asynchronously: retry for ~5 s. Sub-cgroups the
-	 * workload made go first (rmdir of a parent fails while they exist). */
+	/* Kill before walking: a task left alive would make cgroups (or fork)
+	 * while the walk removes them. Killed tasks leave asynchronously: retry
+	 * for ~5 s. Sub-cgroups the workload made go first (rmdir of a parent
+	 * fails while they exist). */
 	for (int i = 0; i < 2500; i++) {
+		sbx_cgroup_kill(path);
 		r = sbx_cgroup_walk(path, remove_one, NULL);
 		if (r != -EBUSY)
 			return r;
-		sbx_cgroup_kill(path);
 		nanosleep(&ts, NULL);
 	}
 	return r;

@@ -36,12 +36,17 @@ int sbx_cgroup_id(const char *path, uint64_t *ret);
 int sbx_cgroup_create(const struct sbx_cgroot *root, const char *name, char *ret_path,
 		      size_t len, uint64_t *ret_id);
 
-/* Calls fn on path and on every directory below it, children before their
- * parent (so that fn may rmdir). Every directory is visited even after a
- * failure; returns the first negative result of fn, else the sum of its
- * results. A path that does not exist is an empty tree (0). Works on v1
- * hierarchies as well as on cgroup2. */
-int sbx_cgroup_walk(const char *path, int (*fn)(const char *path, void *arg), void *arg);
+/* What sbx_cgroup_walk calls for each directory: the directory is name in
+ * the directory dirfd (paths of a workload's tree may exceed PATH_MAX). */
+typedef int (*sbx_cgroup_fn)(int dirfd, const char *name, void *arg);
+
+/* Calls fn on path and on every directory below it (at any depth, names
+ * starting with '.' included), children before their parent (so that fn may
+ * rmdir). Every directory is visited even after a failure; returns the first
+ * negative result of fn or of the walk, else the sum of fn's results. A path
+ * that does not exist is an empty tree (0). Works on v1 hierarchies as well
+ * as on cgroup2. */
+int sbx_cgroup_walk(const char *path, sbx_cgroup_fn fn, void *arg);
 
 /* Sends sig to every process in the cgroup and the cgroups below it;
  * returns how many it was sent to, or -errno. */

@@ -171,8 +171,11 @@ static __always_inline bool sbx_query_from_sa(struct bpf_sock_addr *ctx, struct 
 
 	q->proto = ctx->protocol;
 	q->port = bpf_ntohs((__u16)ctx->user_port);
-	if (!v6)
+	if (!v6) {
+		/* udpv6_sendmsg hands ::ffff:a.b.c.d to udp_sendmsg as IPv4 */
+		q->mapped = sk->family == AF_INET6;
 		return sbx_query_v4(q, alt, ctx->user_ip4, send ? ctx->msg_src_ip4 : sk->src_ip4);
+	}
 
 	__u32 a6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 	bool src_mapped = sk->src_ip6[0] == 0 && sk->src_ip6[1] == 0 &&
@@ -369,14 +372,16 @@ static __always_inline bool sbx_quota_exceeded(struct sbx_ctx *c, struct __sk_bu
 }
 
 /* The upper-layer protocol behind up to four IPv6 extension headers
- * (hop-by-hop, routing, fragment, destination options); 255 when it cannot be told. */
-static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next)
+ * (hop-by-hop, routing, fragment, destination options), and its offset;
+ * 255 when it cannot be told. */
+static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next, __u32 *ret_off)
 {
 	__u32 off = sizeof(struct ipv6hdr);
 
 	for (int i = 0; i < 4; i++) {
 		__u8 ext[2];
 
+		*ret_off = off;
 		if (next != 0 && next != 43 && next != 44 && next != 60)
 			return next;
 		if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext)))
@@ -387,10 +392,13 @@ static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next)
 	return 255;
 }
 
-/* Reads the destination and upper protocol of an egress packet; false when
- * the headers cannot be read. */
+/* Reads the destination, upper protocol and (UDP-Lite) destination port of
+ * an egress packet; false when the headers cannot be read. */
 static __always_inline bool sbx_skb_query(struct __sk_buff *skb, struct sbx_net_query *q)
 {
+	__u32 l4 = 0;
+	__be16 ports[2];
+
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr ip;
 
@@ -398,28 +406,37 @@ static __always_inline bool sbx_skb_query(struct __sk_buff *skb, struct sbx_net_
 			return false;
 		sbx_query_set4(q, ip.daddr);
 		q->proto = ip.protocol;
-		return true;
-	}
-	if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		l4 = ip.ihl * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
 
 		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
 			return false;
 		q->family = 6;
-		q->proto = sbx_ipv6_upper(skb, ip6.nexthdr);
+		q->proto = sbx_ipv6_upper(skb, ip6.nexthdr, &l4);
 		__builtin_memcpy(q->addr, &ip6.daddr, 16);
-		return q->proto != 255;
+		if (q->proto == 255)
+			return false;
+	} else {
+		return false;
 	}
-	return false;
+	if (q->proto != IPPROTO_UDPLITE)
+		return true;
+	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)))
+		return false;
+	q->port = bpf_ntohs(ports[1]);
+	return true;
 }
 
 /* Safety net for traffic that no sockaddr hook saw, such as ICMP echo sockets
- * sending with sendto(). TCP, UDP and UDP-Lite were judged at connect/sendmsg
- * time (and replies of accepted connections must pass), so only other
- * protocols are judged here, as port-less destinations. It fails closed: a
- * packet whose headers it cannot read, or of a protocol with ports (SCTP,
- * DCCP: port rules cannot be applied to a port-less lookup), is dropped
- * under modes "allow" and "deny" with rule SBX_RULE_UNJUDGED. */
+ * sending with sendto(). TCP and UDP were judged at connect/sendmsg time (and
+ * replies of accepted connections must pass). UDP-Lite has no connect hook
+ * (udplite_prot has no pre_connect), so every UDP-Lite packet is judged here
+ * with its port, as UDP. Other protocols are judged as port-less
+ * destinations. It fails closed: a packet whose headers it cannot read, or of
+ * another protocol with ports (SCTP, DCCP: port rules cannot be applied to a
+ * port-less lookup), is dropped under modes "allow" and "deny" with rule
+ * SBX_RULE_UNJUDGED. */
 static __always_inline bool sbx_skb_refused(struct sbx_ctx *c, struct __sk_buff *skb,
 					    struct sbx_net_query *q)
 {
@@ -428,8 +445,7 @@ static __always_inline bool sbx_skb_refused(struct sbx_ctx *c, struct __sk_buff 
 	if (sbx_eff_mode(c) == SBX_NETM_FULL)
 		return false;
 	if (sbx_skb_query(skb, q)) {
-		if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP ||
-		    q->proto == IPPROTO_UDPLITE)
+		if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP)
 			return false;
 		if (q->proto != IPPROTO_SCTP && q->proto != IPPROTO_DCCP &&
 		    sbx_net_decide(c, q, &rule) == SBX_VERDICT_ALLOW)

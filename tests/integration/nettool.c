@@ -10,9 +10,10 @@
  *   nettool sendto HOST PORT COUNT SIZE [udp|udplite [SRC]]
  *                                           COUNT unconnected datagrams of SIZE bytes
  *   nettool tcpsend HOST PORT BYTES         connect, write BYTES, shutdown, wait for EOF
- *   nettool bind PORT [tcp|udp] [4|6]       bind(2) to the loopback address
+ *   nettool bind PORT [PROTO] [4|6]         bind(2) to the loopback address
  *   nettool socket inet|inet6 PROTO         socket(2) only
  *   nettool raw [6]                         socket(AF_INET[6], SOCK_RAW, IPPROTO_ICMP[V6])
+ *   nettool rawsend HOST PROTO              one 8-byte datagram of IP protocol PROTO (raw)
  *   nettool packet                          socket(AF_PACKET, SOCK_RAW, ETH_P_ALL)
  *   nettool ping HOST                       one ICMP (v6: ICMPv6) echo through a ping socket
  *   nettool fastopen HOST PORT              TCP Fast Open: sendto(MSG_FASTOPEN) without connect
@@ -78,7 +79,7 @@ static int ok(const char *extra)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: nettool connect|sendto|tcpsend|bind|socket|raw|packet|ping|fastopen|listen|flood ...\n");
+	fprintf(stderr, "usage: nettool connect|sendto|tcpsend|bind|socket|raw|rawsend|packet|ping|fastopen|listen|flood ...\n");
 	return 2;
 }
 
@@ -129,13 +130,6 @@ static int sock_proto(const char *s, int *ret_type, int *ret_proto)
 		}
 	}
 	return -1;
-}
-
-static int sock_type(const char *s)
-{
-	int type, proto;
-
-	return sock_proto(s, &type, &proto) < 0 ? -1 : type;
 }
 
 /* Binds fd to SRC port 0 (same family as the socket). */
@@ -249,15 +243,14 @@ static int cmd_bind(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fam, type, fd;
+	int fam, type, proto, fd;
 
 	if (argc < 1)
 		return usage();
-	type = sock_type(argc > 1 ? argv[1] : NULL);
 	fam = parse_addr(argc > 2 && !strcmp(argv[2], "6") ? "::1" : "127.0.0.1", atoi(argv[0]), &ss, &len);
-	if (type < 0 || fam < 0)
+	if (sock_proto(argc > 1 ? argv[1] : NULL, &type, &proto) < 0 || fam < 0)
 		return usage();
-	fd = socket(fam, type | SOCK_CLOEXEC, 0);
+	fd = socket(fam, type | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return result_errno(errno, "socket");
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
@@ -296,6 +289,27 @@ static int cmd_raw(int argc, char **argv)
 
 	if (fd < 0)
 		return result_errno(errno, NULL);
+	close(fd);
+	return ok(NULL);
+}
+
+/* One 8-byte datagram of IP protocol PROTO through a raw socket. */
+static int cmd_rawsend(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam, fd;
+
+	if (argc < 2)
+		return usage();
+	fam = parse_addr(argv[0], 0, &ss, &len);
+	if (fam < 0)
+		return usage();
+	fd = socket(fam, SOCK_RAW | SOCK_CLOEXEC, atoi(argv[1]));
+	if (fd < 0)
+		return result_errno(errno, "socket");
+	if (sendto(fd, "\0\1\0\2\0\0\0\0", 8, 0, (struct sockaddr *)&ss, len) != 8)
+		return result_errno(errno, "sendto");
 	close(fd);
 	return ok(NULL);
 }
@@ -459,6 +473,8 @@ int main(int argc, char **argv)
 		return cmd_socket(argc, argv);
 	if (!strcmp(cmd, "raw"))
 		return cmd_raw(argc, argv);
+	if (!strcmp(cmd, "rawsend"))
+		return cmd_rawsend(argc, argv);
 	if (!strcmp(cmd, "packet"))
 		return cmd_packet();
 	if (!strcmp(cmd, "ping"))

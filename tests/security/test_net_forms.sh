@@ -150,6 +150,7 @@ case_numeric_host_forms_refused()
 version = 1
 [profile.t]
 provider = "host"
+min_isolation = "none"
 [profile.t.network]
 mode = "deny"
 deny = ["127.0.0.0/8",
@@ -160,12 +161,12 @@ EOF
 	out=$("$SBX" policy check "$f" 2>&1)
 	rc=$?
 	[ "$rc" != 0 ] || fail "policy check accepted numeric host names: $out"
-	grep -qF "$f:7:3: error: '0x7f.1' is an IPv4 address in hex, octal or short form (resolvers read it as 127.0.0.1)" <<<"$out" ||
-		fail "no error for 0x7f.1 at 7:3: $out"
-	grep -qF "$f:8:2: error: '0x7f000001' is an IPv4 address" <<<"$out" || fail "no error at 8:2: $out"
-	grep -qF "$f:9:11: error: '0x7f.0.0.1' is an IPv4 address" <<<"$out" || fail "no error at 9:11: $out"
-	grep -qF "$f:9:26: error: '1.0xff' is an IPv4 address in hex, octal or short form (resolvers read it as 1.0.0.255)" <<<"$out" ||
-		fail "no error at 9:26: $out"
+	grep -qF "$f:8:3: error: '0x7f.1' is an IPv4 address in hex, octal or short form (resolvers read it as 127.0.0.1)" <<<"$out" ||
+		fail "no error for 0x7f.1 at 8:3: $out"
+	grep -qF "$f:9:2: error: '0x7f000001' is an IPv4 address" <<<"$out" || fail "no error at 9:2: $out"
+	grep -qF "$f:10:11: error: '0x7f.0.0.1' is an IPv4 address" <<<"$out" || fail "no error at 10:11: $out"
+	grep -qF "$f:10:26: error: '1.0xff' is an IPv4 address in hex, octal or short form (resolvers read it as 1.0.0.255)" <<<"$out" ||
+		fail "no error at 10:26: $out"
 	sbx_run r -P "$f" --profile t -- true
 	expect_rc r 125
 }

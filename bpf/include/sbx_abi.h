@@ -215,8 +215,9 @@ struct sbx_ev_net {
  *                              when it has one (routing uses it as destination)
  *   ::                       -> ::1 (127.0.0.1 when the socket's source is
  *                              IPv4-mapped)
- *   ::a.b.c.d (IPv4-compatible, a.b.c.d > 0.0.0.1) -> a.b.c.d, and also the
- *                              IPv6 address itself; either one denying denies */
+ *   ::a.b.c.d (IPv4-compatible, a.b.c.d outside 0.0.0.0/8) -> a.b.c.d, and
+ *                              also the IPv6 address itself; either one
+ *                              denying denies */
 enum sbx_addr_form {
 	SBX_ADDR_LITERAL = 0,		/* addr is what the caller passed */
 	SBX_ADDR_UNSPECIFIED = 1,	/* the caller passed the any-address */

@@ -130,7 +130,8 @@ static __always_inline bool sbx_query_v4(struct sbx_net_query *q, struct sbx_net
 
 /* IPv6 destination a6. "::" is loopback (tcp_v6_connect, ip6_datagram_connect,
  * udpv6_sendmsg), in the socket's family of addresses; ::ffff:a.b.c.d is judged
- * as IPv4; the IPv4-compatible ::a.b.c.d is judged both ways. */
+ * as IPv4; the IPv4-compatible ::a.b.c.d (a.b.c.d outside 0.0.0.0/8, which a
+ * sit tunnel would reach) is judged both ways. */
 static __always_inline bool sbx_query_v6(struct sbx_net_query *q, struct sbx_net_query *alt,
 					 __u32 a6[4], __u32 src4, bool src_mapped)
 {
@@ -142,7 +143,7 @@ static __always_inline bool sbx_query_v6(struct sbx_net_query *q, struct sbx_net
 		q->mapped = 1;
 		return sbx_query_v4(q, alt, a6[3], src4);
 	}
-	if (a6[2] != 0 || a6[3] == bpf_htonl(1))
+	if (a6[2] != 0)
 		return false;
 	if (a6[3] == 0) {
 		q->form = SBX_ADDR_UNSPECIFIED;
@@ -152,6 +153,9 @@ static __always_inline bool sbx_query_v6(struct sbx_net_query *q, struct sbx_net
 			q->addr[15] = 1;
 		return false;
 	}
+	/* ::1 and the rest of ::/104 embed no IPv4 destination a tunnel could reach */
+	if ((a6[3] & bpf_htonl(0xff000000)) == 0)
+		return false;
 	*alt = *q;
 	alt->form = SBX_ADDR_V4COMPAT;
 	q->form = SBX_ADDR_V4COMPAT;

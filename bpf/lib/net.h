@@ -295,7 +295,7 @@ static __always_inline int sbx_bind(struct bpf_sock_addr *ctx, const bool v6)
 }
 
 /* The inet protocols whose every destination passes a sockaddr hook (TCP,
- * UDP, UDP-Lite) or the egress safety net (ICMP echo sockets). SCTP (more
+ * UDP) or the egress safety net (UDP-Lite, ICMP echo sockets). SCTP (more
  * addresses per association, peer-announced paths, no hook on its own bind or
  * sendmsg), DCCP and MPTCP (subflows to peer-announced addresses, opened by
  * the kernel outside the workload's context) are not. */
@@ -314,11 +314,13 @@ static __always_inline bool sbx_sock_refused(struct sbx_ctx *c, struct bpf_sock 
 	bool inet = sk->family == AF_INET || sk->family == AF_INET6;
 	__u8 mode = sbx_eff_mode(c);
 
-	if (raw)
-		return !(c->pol->flags & SBX_POLF_RAW_SOCKETS);
+	if (raw && !(c->pol->flags & SBX_POLF_RAW_SOCKETS))
+		return true;
 	if (!inet || mode == SBX_NETM_FULL)
 		return false;
-	return mode == SBX_NETM_NONE || !sbx_proto_judged(sk->protocol);
+	if (mode == SBX_NETM_NONE)
+		return true;
+	return !raw && !sbx_proto_judged(sk->protocol);
 }
 
 static __always_inline int sbx_sock_create_allowed(struct bpf_sock *sk)

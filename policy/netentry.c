@@ -287,6 +287,22 @@ static int check_label(const char *l, size_t n, const char *host, char *errbuf, 
 	return 0;
 }
 
+/* inet_aton, which getaddrinfo tries before DNS, reads "0x7f.1", "0177.1",
+ * "127.1" and "2130706433" as 127.0.0.1: such a "host name" would be an
+ * address in a form that the address grammar refuses. */
+static int refuse_numeric_host(const char *name, char *errbuf, size_t errlen)
+{
+	struct in_addr a;
+	char quad[INET_ADDRSTRLEN];
+
+	if (inet_aton(name, &a) == 0)
+		return 0;
+	inet_ntop(AF_INET, &a, quad, sizeof(quad));
+	return sbx_fail(errbuf, errlen, -EINVAL,
+			"'%s' is an IPv4 address in hex, octal or short form (resolvers read it as "
+			"%s); hex and octal forms are refused: write the dotted quad", name, quad);
+}
+
 /* RFC 1123 names, lower-cased; an optional leading "*." makes a wildcard. */
 static int parse_host(const struct parts *p, struct sbx_net_entry *e, char *errbuf, size_t errlen)
 {
@@ -305,6 +321,9 @@ static int parse_host(const struct parts *p, struct sbx_net_entry *e, char *errb
 		name[i] = (p->addr[i] >= 'A' && p->addr[i] <= 'Z') ? (char)(p->addr[i] + 32) : p->addr[i];
 	if (n > 1 && name[n - 1] == '.')
 		name[--n] = '\0';	/* "example.org." is the same name */
+	r = refuse_numeric_host(name, errbuf, errlen);
+	if (r < 0)
+		return r;
 	l = name;
 	e->kind = SBX_NET_ENTRY_HOST;
 	if (strncmp(name, "*.", 2) == 0) {

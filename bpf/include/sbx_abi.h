@@ -27,7 +27,7 @@
 
 #include "sbx_limits.h"
 
-#define SBX_ABI_VERSION		7
+#define SBX_ABI_VERSION		8
 
 /* Rules kept in one LPM value: the entries of that prefix plus those of every
  * shorter prefix that covers it, most specific first. */
@@ -38,6 +38,10 @@
 #define SBX_RULE_EXEC_GUARD	0xfffffffcu	/* fs: killed by the exec guard of a Landlock
 						 * sandbox (memfd, ELF interpreter run as a
 						 * program), a file Landlock allowed */
+#define SBX_RULE_UNJUDGED	0xfffffffbu	/* net: the egress safety net cannot judge
+						 * the packet (a protocol with ports other
+						 * than TCP/UDP/UDP-Lite, or headers it cannot
+						 * parse) and drops it */
 
 enum sbx_verdict {
 	SBX_VERDICT_ALLOW = 1,
@@ -197,10 +201,27 @@ struct sbx_ev_net {
 	__u8 proto;		/* 6 tcp, 17 udp, 1 icmp, 58 icmpv6, ... */
 	__u8 mapped;		/* 1 when the address was an IPv4-mapped IPv6 address */
 	__u16 port;		/* host byte order */
-	__u16 pad;
+	__u8 form;		/* enum sbx_addr_form: how the caller wrote addr */
+	__u8 pad;
 	__u32 rule;		/* profile entry index, SBX_RULE_DEFAULT or SBX_RULE_NONE */
 	__u32 policy_id;
 	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
+};
+
+/* How the caller wrote the destination of a sbx_ev_net. The kernel sends the
+ * special forms elsewhere than they read, so the hooks judge (and report in
+ * addr) where the packet goes:
+ *   0.0.0.0, ::ffff:0.0.0.0 -> 127.0.0.1, and also the socket's IPv4 source
+ *                              when it has one (routing uses it as destination)
+ *   ::                       -> ::1 (127.0.0.1 when the socket's source is
+ *                              IPv4-mapped)
+ *   ::a.b.c.d (IPv4-compatible, a.b.c.d outside 0.0.0.0/8) -> a.b.c.d, and
+ *                              also the IPv6 address itself; either one
+ *                              denying denies */
+enum sbx_addr_form {
+	SBX_ADDR_LITERAL = 0,		/* addr is what the caller passed */
+	SBX_ADDR_UNSPECIFIED = 1,	/* the caller passed the any-address */
+	SBX_ADDR_V4COMPAT = 2,		/* the caller passed ::a.b.c.d */
 };
 
 /* SBX_EV_SOCK_CREATE */

@@ -17,6 +17,10 @@
 #define IPPROTO_TCP	6
 #define IPPROTO_UDP	17
 #define IPPROTO_ICMPV6	58
+#define IPPROTO_DCCP	33
+#define IPPROTO_SCTP	132
+#define IPPROTO_UDPLITE	136
+#define SBX_LOOPBACK4	bpf_htonl(0x7f000001)
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
 
@@ -24,13 +28,23 @@ struct sbx_net_query {
 	__u8 family;		/* 4 or 6 */
 	__u8 proto;
 	__u8 mapped;
+	__u8 form;		/* enum sbx_addr_form */
 	__u16 port;		/* host order; 0 for port-less protocols */
 	__u8 addr[16];
 };
 
+/* UDP-Lite is UDP with a partial checksum: same ports, same sockaddr hooks, so
+ * "/udp" entries and listen ports cover it. */
+static __always_inline __u8 sbx_rule_proto(__u8 proto)
+{
+	return proto == IPPROTO_UDPLITE ? IPPROTO_UDP : proto;
+}
+
 static __always_inline __u8 sbx_rules_match(struct sbx_net_value *v, struct sbx_net_query *q,
 					    __u32 *ret_rule)
 {
+	__u8 proto = sbx_rule_proto(q->proto);
+
 	for (int i = 0; i < SBX_NET_VALUE_RULES; i++) {
 		struct sbx_net_rule *r = &v->r[i];
 
@@ -38,7 +52,7 @@ static __always_inline __u8 sbx_rules_match(struct sbx_net_value *v, struct sbx_
 			break;
 		if (q->port < r->port_lo || q->port > r->port_hi)
 			continue;
-		if (r->proto && r->proto != q->proto)
+		if (r->proto && r->proto != proto)
 			continue;
 		*ret_rule = r->rule;
 		return r->verdict;
@@ -86,29 +100,106 @@ static __always_inline __u8 sbx_net_decide(struct sbx_ctx *c, struct sbx_net_que
 	return c->pol->net_mode == SBX_NETM_ALLOW ? SBX_VERDICT_DENY : SBX_VERDICT_ALLOW;
 }
 
-/* Reads a sockaddr hook's destination; IPv4-mapped IPv6 is judged as IPv4.
- * v6 must be a constant: IPv4 hooks may not even read user_ip6. */
-static __always_inline void sbx_query_from_sa(struct bpf_sock_addr *ctx, struct sbx_net_query *q,
-					      const bool v6)
+static __always_inline void sbx_query_set4(struct sbx_net_query *q, __u32 a)
+{
+	q->family = 4;
+	__builtin_memset(q->addr, 0, sizeof(q->addr));
+	__builtin_memcpy(q->addr, &a, 4);
+}
+
+/* IPv4 destination dst, from a socket whose IPv4 source is src. Routing turns
+ * the destination 0.0.0.0 into the source (ip_route_output: daddr = saddr),
+ * or into 127.0.0.1 when there is none. src is the bound address, which can
+ * differ from the routing source (bound to a broadcast address), so both
+ * readings are judged: the second goes to *alt. Other 0.0.0.0/8 addresses
+ * are not rewritten and are judged as they are. */
+static __always_inline bool sbx_query_v4(struct sbx_net_query *q, struct sbx_net_query *alt,
+					 __u32 dst, __u32 src)
+{
+	sbx_query_set4(q, dst);
+	if (dst != 0)
+		return false;
+	q->form = SBX_ADDR_UNSPECIFIED;
+	sbx_query_set4(q, SBX_LOOPBACK4);
+	if (src == 0 || src == SBX_LOOPBACK4)
+		return false;
+	*alt = *q;
+	sbx_query_set4(alt, src);
+	return true;
+}
+
+/* IPv6 destination a6. "::" is loopback (tcp_v6_connect, ip6_datagram_connect,
+ * udpv6_sendmsg), in the socket's family of addresses; ::ffff:a.b.c.d is judged
+ * as IPv4; the IPv4-compatible ::a.b.c.d (a.b.c.d outside 0.0.0.0/8, which a
+ * sit tunnel would reach) is judged both ways. */
+static __always_inline bool sbx_query_v6(struct sbx_net_query *q, struct sbx_net_query *alt,
+					 __u32 a6[4], __u32 src4, bool src_mapped)
+{
+	q->family = 6;
+	__builtin_memcpy(q->addr, a6, 16);
+	if (a6[0] != 0 || a6[1] != 0)
+		return false;
+	if (a6[2] == bpf_htonl(0xffff)) {
+		q->mapped = 1;
+		return sbx_query_v4(q, alt, a6[3], src4);
+	}
+	if (a6[2] != 0)
+		return false;
+	if (a6[3] == 0) {
+		q->form = SBX_ADDR_UNSPECIFIED;
+		if (src_mapped)
+			sbx_query_set4(q, SBX_LOOPBACK4);
+		else
+			q->addr[15] = 1;
+		return false;
+	}
+	/* ::1 and the rest of ::/104 embed no IPv4 destination a tunnel could reach */
+	if ((a6[3] & bpf_htonl(0xff000000)) == 0)
+		return false;
+	*alt = *q;
+	alt->form = SBX_ADDR_V4COMPAT;
+	q->form = SBX_ADDR_V4COMPAT;
+	sbx_query_set4(q, a6[3]);
+	return true;
+}
+
+/* Reads a sockaddr hook's destination as the kernel will use it; returns true
+ * when *alt holds a second reading that must be judged too. v6 and send must
+ * be constants: IPv4 hooks may not even read user_ip6, and only sendmsg4 has
+ * msg_src_ip4 (the source after IP_PKTINFO). */
+static __always_inline bool sbx_query_from_sa(struct bpf_sock_addr *ctx, struct sbx_net_query *q,
+					      struct sbx_net_query *alt, const bool v6,
+					      const bool send)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	q->proto = ctx->protocol;
+	q->port = bpf_ntohs((__u16)ctx->user_port);
+	if (!v6) {
+		/* udpv6_sendmsg hands ::ffff:a.b.c.d to udp_sendmsg as IPv4 */
+		q->mapped = sk->family == AF_INET6;
+		return sbx_query_v4(q, alt, ctx->user_ip4, send ? ctx->msg_src_ip4 : sk->src_ip4);
+	}
+
+	__u32 a6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+	bool src_mapped = sk->src_ip6[0] == 0 && sk->src_ip6[1] == 0 &&
+			  sk->src_ip6[2] == bpf_htonl(0xffff);
+
+	return sbx_query_v6(q, alt, a6, sk->src_ip4, src_mapped);
+}
+
+/* Bind is judged by port alone; the address is reported as passed. */
+static __always_inline void sbx_query_bind(struct bpf_sock_addr *ctx, struct sbx_net_query *q,
+					   const bool v6)
 {
 	q->proto = ctx->protocol;
 	q->port = bpf_ntohs((__u16)ctx->user_port);
-	q->mapped = 0;
 	if (!v6) {
-		__u32 a = ctx->user_ip4;
-
-		q->family = 4;
-		__builtin_memcpy(q->addr, &a, 4);
+		sbx_query_set4(q, ctx->user_ip4);
 		return;
 	}
 	__u32 a6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 
-	if (a6[0] == 0 && a6[1] == 0 && a6[2] == bpf_htonl(0xffff)) {
-		q->family = 4;
-		q->mapped = 1;
-		__builtin_memcpy(q->addr, &a6[3], 4);
-		return;
-	}
 	q->family = 6;
 	__builtin_memcpy(q->addr, a6, 16);
 }
@@ -124,6 +215,7 @@ static __always_inline void sbx_emit_net(struct sbx_ctx *c, __u16 type, __u8 ver
 	ev.proto = q->proto;
 	ev.mapped = q->mapped;
 	ev.port = q->port;
+	ev.form = q->form;
 	ev.rule = rule;
 	ev.policy_id = c->policy_id;
 	__builtin_memcpy(ev.addr, q->addr, 16);
@@ -132,18 +224,26 @@ static __always_inline void sbx_emit_net(struct sbx_ctx *c, __u16 type, __u8 ver
 
 /* ---- sockaddr hooks ----------------------------------------------------- */
 
-/* connect4/6 and sendmsg4/6: 1 lets the call proceed, 0 fails it with EPERM. */
+/* connect4/6 and sendmsg4/6: 1 lets the call proceed, 0 fails it with EPERM.
+ * A destination with two readings is refused when either is refused. */
 static __always_inline int sbx_connect(struct bpf_sock_addr *ctx, __u16 type, const bool v6)
 {
-	struct sbx_net_query q = {};
+	struct sbx_net_query q = {}, alt = {};
 	struct sbx_ctx c;
-	__u32 rule;
+	__u32 rule, alt_rule;
 	__u8 verdict;
 
 	if (!sbx_ctx_current(&c))
 		return 1;
-	sbx_query_from_sa(ctx, &q, v6);
+	bool two = sbx_query_from_sa(ctx, &q, &alt, v6, type == SBX_EV_NET_SEND && !v6);
+
 	verdict = sbx_net_decide(&c, &q, &rule);
+	if (two && verdict == SBX_VERDICT_ALLOW &&
+	    sbx_net_decide(&c, &alt, &alt_rule) != SBX_VERDICT_ALLOW) {
+		verdict = SBX_VERDICT_DENY;
+		rule = alt_rule;
+		q = alt;
+	}
 	if (type == SBX_EV_NET_CONNECT)
 		__sync_fetch_and_add(verdict == SBX_VERDICT_ALLOW ? &c.st->connect_allowed
 								 : &c.st->connect_denied, 1);
@@ -170,7 +270,8 @@ static __always_inline __u8 sbx_bind_decide(struct sbx_ctx *c, struct sbx_net_qu
 
 		if (i >= p->n_listen)
 			break;
-		if (q->port >= l->lo && q->port <= l->hi && (!l->proto || l->proto == q->proto))
+		if (q->port >= l->lo && q->port <= l->hi &&
+		    (!l->proto || l->proto == sbx_rule_proto(q->proto)))
 			return SBX_VERDICT_ALLOW;
 	}
 	return SBX_VERDICT_DENY;
@@ -184,7 +285,7 @@ static __always_inline int sbx_bind(struct bpf_sock_addr *ctx, const bool v6)
 
 	if (!sbx_ctx_current(&c))
 		return 1;
-	sbx_query_from_sa(ctx, &q, v6);
+	sbx_query_bind(ctx, &q, v6);
 	verdict = sbx_bind_decide(&c, &q);
 	__sync_fetch_and_add(verdict == SBX_VERDICT_ALLOW ? &c.st->bind_allowed
 							 : &c.st->bind_denied, 1);
@@ -193,20 +294,43 @@ static __always_inline int sbx_bind(struct bpf_sock_addr *ctx, const bool v6)
 	return verdict == SBX_VERDICT_ALLOW;
 }
 
+/* The inet protocols whose every destination passes a sockaddr hook (TCP,
+ * UDP) or the egress safety net (UDP-Lite, ICMP echo sockets). SCTP (more
+ * addresses per association, peer-announced paths, no hook on its own bind or
+ * sendmsg), DCCP and MPTCP (subflows to peer-announced addresses, opened by
+ * the kernel outside the workload's context) are not. */
+static __always_inline bool sbx_proto_judged(__u32 proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE ||
+	       proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
+}
+
 /* Raw and packet sockets bypass the sockaddr hooks: refuse them unless the
- * profile allows them. Mode "none" refuses every inet socket. */
+ * profile allows them. Mode "none" refuses every inet socket; modes "allow"
+ * and "deny" refuse inet sockets of protocols the hooks cannot judge. */
+static __always_inline bool sbx_sock_refused(struct sbx_ctx *c, struct bpf_sock *sk)
+{
+	bool raw = sk->type == SOCK_RAW || sk->family == AF_PACKET;
+	bool inet = sk->family == AF_INET || sk->family == AF_INET6;
+	__u8 mode = sbx_eff_mode(c);
+
+	if (raw && !(c->pol->flags & SBX_POLF_RAW_SOCKETS))
+		return true;
+	if (!inet || mode == SBX_NETM_FULL)
+		return false;
+	if (mode == SBX_NETM_NONE)
+		return true;
+	return !raw && !sbx_proto_judged(sk->protocol);
+}
+
 static __always_inline int sbx_sock_create_allowed(struct bpf_sock *sk)
 {
 	struct sbx_ev_sock ev = {};
 	struct sbx_ctx c;
-	bool raw, inet;
 
 	if (!sbx_ctx_current(&c))
 		return 1;
-	raw = sk->type == SOCK_RAW || sk->family == AF_PACKET;
-	inet = sk->family == AF_INET || sk->family == AF_INET6;
-	if (!(raw && !(c.pol->flags & SBX_POLF_RAW_SOCKETS)) &&
-	    !(inet && sbx_eff_mode(&c) == SBX_NETM_NONE))
+	if (!sbx_sock_refused(&c, sk))
 		return 1;
 	__sync_fetch_and_add(&c.st->sock_denied, 1);
 	if (sbx_audit_wants(&c, SBX_VERDICT_DENY)) {
@@ -254,14 +378,16 @@ static __always_inline bool sbx_quota_exceeded(struct sbx_ctx *c, struct __sk_bu
 }
 
 /* The upper-layer protocol behind up to four IPv6 extension headers
- * (hop-by-hop, routing, fragment, destination options); 255 when it cannot be told. */
-static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next)
+ * (hop-by-hop, routing, fragment, destination options), and its offset;
+ * 255 when it cannot be told. */
+static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next, __u32 *ret_off)
 {
 	__u32 off = sizeof(struct ipv6hdr);
 
 	for (int i = 0; i < 4; i++) {
 		__u8 ext[2];
 
+		*ret_off = off;
 		if (next != 0 && next != 43 && next != 44 && next != 60)
 			return next;
 		if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext)))
@@ -272,38 +398,65 @@ static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next)
 	return 255;
 }
 
-/* Safety net for traffic that no sockaddr hook saw, such as ICMP echo sockets
- * sending with sendto(). TCP and UDP were judged at connect/sendmsg time (and
- * replies of accepted connections must pass), so only other protocols are
- * judged here, as port-less destinations. */
-static __always_inline bool sbx_skb_refused(struct sbx_ctx *c, struct __sk_buff *skb,
-					    struct sbx_net_query *q)
+/* Reads the destination, upper protocol and (UDP-Lite) destination port of
+ * an egress packet; false when the headers cannot be read. */
+static __always_inline bool sbx_skb_query(struct __sk_buff *skb, struct sbx_net_query *q)
 {
-	__u32 rule;
+	__u32 l4 = 0;
+	__be16 ports[2];
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr ip;
 
 		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
 			return false;
-		q->family = 4;
+		sbx_query_set4(q, ip.daddr);
 		q->proto = ip.protocol;
-		__builtin_memcpy(q->addr, &ip.daddr, 4);
+		l4 = ip.ihl * 4;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
 
 		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
 			return false;
 		q->family = 6;
-		q->proto = sbx_ipv6_upper(skb, ip6.nexthdr);
+		q->proto = sbx_ipv6_upper(skb, ip6.nexthdr, &l4);
 		__builtin_memcpy(q->addr, &ip6.daddr, 16);
+		if (q->proto == 255)
+			return false;
 	} else {
 		return false;
 	}
-	if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP)
+	if (q->proto != IPPROTO_UDPLITE)
+		return true;
+	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)))
 		return false;
-	if (sbx_net_decide(c, q, &rule) == SBX_VERDICT_ALLOW)
+	q->port = bpf_ntohs(ports[1]);
+	return true;
+}
+
+/* Safety net for traffic that no sockaddr hook saw, such as ICMP echo sockets
+ * sending with sendto(). TCP and UDP were judged at connect/sendmsg time (and
+ * replies of accepted connections must pass). UDP-Lite has no connect hook
+ * (udplite_prot has no pre_connect), so every UDP-Lite packet is judged here
+ * with its port, as UDP. Other protocols are judged as port-less
+ * destinations. It fails closed: a packet whose headers it cannot read, or of
+ * another protocol with ports (SCTP, DCCP: port rules cannot be applied to a
+ * port-less lookup), is dropped under modes "allow" and "deny" with rule
+ * SBX_RULE_UNJUDGED. */
+static __always_inline bool sbx_skb_refused(struct sbx_ctx *c, struct __sk_buff *skb,
+					    struct sbx_net_query *q)
+{
+	__u32 rule = SBX_RULE_UNJUDGED;
+
+	if (sbx_eff_mode(c) == SBX_NETM_FULL)
 		return false;
+	if (sbx_skb_query(skb, q)) {
+		if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP)
+			return false;
+		if (q->proto != IPPROTO_SCTP && q->proto != IPPROTO_DCCP &&
+		    sbx_net_decide(c, q, &rule) == SBX_VERDICT_ALLOW)
+			return false;
+	}
 	if (sbx_audit_wants(c, SBX_VERDICT_DENY))
 		sbx_emit_net(c, SBX_EV_NET_PACKET, SBX_VERDICT_DENY, q, rule);
 	return true;

@@ -4,18 +4,24 @@
  * that a shell test can run exactly one syscall pattern inside a sandbox and
  * see the errno the workload got.
  *
- *   nettool connect HOST PORT [tcp|udp]     connect(2) (TCP: then close)
- *   nettool sendto HOST PORT COUNT SIZE     COUNT unconnected UDP datagrams of SIZE bytes
+ *   nettool connect HOST PORT [PROTO [SRC]] connect(2) (TCP: then close; datagram
+ *                                           protocols: then send one byte), after
+ *                                           binding to SRC (port 0) when given
+ *   nettool sendto HOST PORT COUNT SIZE [udp|udplite [SRC]]
+ *                                           COUNT unconnected datagrams of SIZE bytes
  *   nettool tcpsend HOST PORT BYTES         connect, write BYTES, shutdown, wait for EOF
- *   nettool bind PORT [tcp|udp] [4|6]       bind(2) to the loopback address
- *   nettool socket inet|inet6 tcp|udp       socket(2) only
+ *   nettool bind PORT [PROTO] [4|6]         bind(2) to the loopback address
+ *   nettool socket inet|inet6 PROTO         socket(2) only
  *   nettool raw [6]                         socket(AF_INET[6], SOCK_RAW, IPPROTO_ICMP[V6])
+ *   nettool rawsend HOST PROTO              one 8-byte datagram of IP protocol PROTO (raw)
  *   nettool packet                          socket(AF_PACKET, SOCK_RAW, ETH_P_ALL)
  *   nettool ping HOST                       one ICMP (v6: ICMPv6) echo through a ping socket
  *   nettool fastopen HOST PORT              TCP Fast Open: sendto(MSG_FASTOPEN) without connect
  *   nettool listen HOST PORT [tcp|udp]      serve until killed; prints "port N" when ready
  *   nettool flood HOST PORT COUNT           COUNT connect(2)s of one UDP socket
  *
+ * PROTO: tcp, udp, udplite, sctp (SOCK_STREAM), sctp-seq (SOCK_SEQPACKET with
+ * protocol 0, which the kernel resolves to SCTP), dccp, mptcp.
  * HOST is a numeric IPv4 or IPv6 address ("::ffff:127.0.0.1" uses an AF_INET6
  * socket). Output: one line, "ok" (possibly followed by details) or the errno
  * name ("EPERM"), plus "sent=N" where counting matters. Exit status: 0 on
@@ -73,7 +79,7 @@ static int ok(const char *extra)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: nettool connect|sendto|tcpsend|bind|socket|raw|packet|ping|fastopen|listen|flood ...\n");
+	fprintf(stderr, "usage: nettool connect|sendto|tcpsend|bind|socket|raw|rawsend|packet|ping|fastopen|listen|flood ...\n");
 	return 2;
 }
 
@@ -100,32 +106,63 @@ static int parse_addr(const char *host, int port, struct sockaddr_storage *ss, s
 	return -1;
 }
 
-static int sock_type(const char *s)
+/* Protocol names of the command line -> socket(2) type and protocol. */
+static const struct {
+	const char *name;
+	int type, proto;
+} protos[] = {
+	{ "tcp", SOCK_STREAM, 0 },
+	{ "udp", SOCK_DGRAM, 0 },
+	{ "udplite", SOCK_DGRAM, 136 },		/* IPPROTO_UDPLITE */
+	{ "sctp", SOCK_STREAM, 132 },		/* IPPROTO_SCTP */
+	{ "sctp-seq", SOCK_SEQPACKET, 0 },
+	{ "dccp", 6, 33 },			/* SOCK_DCCP, IPPROTO_DCCP */
+	{ "mptcp", SOCK_STREAM, 262 },		/* IPPROTO_MPTCP */
+};
+
+static int sock_proto(const char *s, int *ret_type, int *ret_proto)
 {
-	if (!s || !strcmp(s, "tcp"))
-		return SOCK_STREAM;
-	if (!strcmp(s, "udp"))
-		return SOCK_DGRAM;
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		if (strcmp(s ? s : "tcp", protos[i].name) == 0) {
+			*ret_type = protos[i].type;
+			*ret_proto = protos[i].proto;
+			return 0;
+		}
+	}
 	return -1;
+}
+
+/* Binds fd to SRC port 0 (same family as the socket). */
+static int bind_src(int fd, const char *src)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (parse_addr(src, 0, &ss, &len) < 0)
+		return -EINVAL;
+	return bind(fd, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
 }
 
 static int cmd_connect(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fam, type, fd;
+	int fam, type, proto, fd, r;
 
 	if (argc < 2)
 		return usage();
 	fam = parse_addr(argv[0], atoi(argv[1]), &ss, &len);
-	type = sock_type(argc > 2 ? argv[2] : NULL);
-	if (fam < 0 || type < 0)
+	if (fam < 0 || sock_proto(argc > 2 ? argv[2] : NULL, &type, &proto) < 0)
 		return usage();
-	fd = socket(fam, type | SOCK_CLOEXEC, 0);
+	fd = socket(fam, type | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return result_errno(errno, "socket");
+	if (argc > 3 && (r = bind_src(fd, argv[3])) < 0)
+		return result_errno(-r, "bind");
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
 		return result_errno(errno, NULL);
+	if (type == SOCK_DGRAM && send(fd, "x", 1, 0) != 1)
+		return result_errno(errno, "send");
 	close(fd);
 	return ok(NULL);
 }
@@ -136,19 +173,22 @@ static int cmd_sendto(int argc, char **argv)
 	socklen_t len;
 	long count, size, sent = 0;
 	char extra[64], *buf;
-	int fam, fd;
+	int fam, fd, type, proto, r;
 
 	if (argc < 4)
 		return usage();
 	fam = parse_addr(argv[0], atoi(argv[1]), &ss, &len);
 	count = atol(argv[2]);
 	size = atol(argv[3]);
-	if (fam < 0 || count < 0 || size < 0 || size > 65000)
+	if (fam < 0 || count < 0 || size < 0 || size > 65000 ||
+	    sock_proto(argc > 4 ? argv[4] : "udp", &type, &proto) < 0 || type != SOCK_DGRAM)
 		return usage();
 	buf = calloc(1, (size_t)size + 1);
-	fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return result_errno(errno, "socket");
+	if (argc > 5 && (r = bind_src(fd, argv[5])) < 0)
+		return result_errno(-r, "bind");
 	for (; sent < count; sent++) {
 		memset(buf, 'a' + (int)(sent % 26), (size_t)size);
 		if (sendto(fd, buf, (size_t)size, 0, (struct sockaddr *)&ss, len) != size) {
@@ -203,15 +243,14 @@ static int cmd_bind(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fam, type, fd;
+	int fam, type, proto, fd;
 
 	if (argc < 1)
 		return usage();
-	type = sock_type(argc > 1 ? argv[1] : NULL);
 	fam = parse_addr(argc > 2 && !strcmp(argv[2], "6") ? "::1" : "127.0.0.1", atoi(argv[0]), &ss, &len);
-	if (type < 0 || fam < 0)
+	if (sock_proto(argc > 1 ? argv[1] : NULL, &type, &proto) < 0 || fam < 0)
 		return usage();
-	fd = socket(fam, type | SOCK_CLOEXEC, 0);
+	fd = socket(fam, type | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return result_errno(errno, "socket");
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
@@ -229,15 +268,14 @@ static int cmd_bind(int argc, char **argv)
 
 static int cmd_socket(int argc, char **argv)
 {
-	int fam, type, fd;
+	int fam, type, proto, fd;
 
 	if (argc < 2)
 		return usage();
 	fam = !strcmp(argv[0], "inet6") ? AF_INET6 : !strcmp(argv[0], "inet") ? AF_INET : -1;
-	type = sock_type(argv[1]);
-	if (fam < 0 || type < 0)
+	if (fam < 0 || sock_proto(argv[1], &type, &proto) < 0)
 		return usage();
-	fd = socket(fam, type | SOCK_CLOEXEC, 0);
+	fd = socket(fam, type | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return result_errno(errno, NULL);
 	close(fd);
@@ -251,6 +289,27 @@ static int cmd_raw(int argc, char **argv)
 
 	if (fd < 0)
 		return result_errno(errno, NULL);
+	close(fd);
+	return ok(NULL);
+}
+
+/* One 8-byte datagram of IP protocol PROTO through a raw socket. */
+static int cmd_rawsend(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam, fd;
+
+	if (argc < 2)
+		return usage();
+	fam = parse_addr(argv[0], 0, &ss, &len);
+	if (fam < 0)
+		return usage();
+	fd = socket(fam, SOCK_RAW | SOCK_CLOEXEC, atoi(argv[1]));
+	if (fd < 0)
+		return result_errno(errno, "socket");
+	if (sendto(fd, "\0\1\0\2\0\0\0\0", 8, 0, (struct sockaddr *)&ss, len) != 8)
+		return result_errno(errno, "sendto");
 	close(fd);
 	return ok(NULL);
 }
@@ -304,16 +363,15 @@ static int cmd_listen(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char buf[65536];
-	int fam, type, fd, one = 1;
+	int fam, type, proto, fd, one = 1;
 
 	if (argc < 2)
 		return usage();
 	fam = parse_addr(argv[0], atoi(argv[1]), &ss, &len);
-	type = sock_type(argc > 2 ? argv[2] : NULL);
-	if (fam < 0 || type < 0)
+	if (fam < 0 || sock_proto(argc > 2 ? argv[2] : NULL, &type, &proto) < 0)
 		return usage();
 	signal(SIGPIPE, SIG_IGN);
-	fd = socket(fam, type | SOCK_CLOEXEC, 0);
+	fd = socket(fam, type | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return result_errno(errno, "socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -415,6 +473,8 @@ int main(int argc, char **argv)
 		return cmd_socket(argc, argv);
 	if (!strcmp(cmd, "raw"))
 		return cmd_raw(argc, argv);
+	if (!strcmp(cmd, "rawsend"))
+		return cmd_rawsend(argc, argv);
 	if (!strcmp(cmd, "packet"))
 		return cmd_packet();
 	if (!strcmp(cmd, "ping"))

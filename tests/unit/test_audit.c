@@ -18,6 +18,7 @@ _Static_assert(offsetof(struct sbx_event_hdr, comm) == 40, "comm offset is ABI")
 _Static_assert(sizeof(struct sbx_ev_net) == 88, "net event is ABI");
 _Static_assert(offsetof(struct sbx_ev_net, rule) == 64, "net rule offset is ABI");
 _Static_assert(offsetof(struct sbx_ev_net, addr) == 72, "net addr offset is ABI");
+_Static_assert(offsetof(struct sbx_ev_net, form) == 62, "net form offset is ABI");
 _Static_assert(sizeof(struct sbx_ev_sock) == 72, "socket event is ABI");
 _Static_assert(sizeof(struct sbx_ev_quota) == 72, "quota event is ABI");
 _Static_assert(sizeof(struct sbx_ev_life) == 72, "life event is ABI");
@@ -109,6 +110,44 @@ static void test_audit_rule_attribution_names_entry_host_and_source(void **state
 	free(s);
 }
 
+static void test_audit_net_addr_form_and_unjudged_rule(void **state)
+{
+	struct sbx_profile p = { .name = (char *)"x" };
+	struct sbx_audit_ctx c = { .sandbox_id = "sbx-1", .profile = &p };
+	struct sbx_ev_net ev = { 0 };
+	char *s;
+	int r;
+
+	(void)state;
+	fill_hdr(&ev.hdr, SBX_EV_NET_CONNECT, sizeof(ev));
+	ev.verdict = SBX_VERDICT_DENY;
+	ev.family = 4;
+	ev.proto = 6;
+	ev.mapped = 1;
+	ev.form = SBX_ADDR_UNSPECIFIED;
+	ev.port = 80;
+	ev.rule = SBX_RULE_DEFAULT;
+	inet_pton(AF_INET, "127.0.0.1", ev.addr);
+	s = render(&c, &ev, sizeof(ev), &r);
+	assert_int_equal(r, 0);
+	assert_non_null(strstr(s, "\"addr\":\"127.0.0.1\",\"ipv4_mapped\":true,"
+			       "\"addr_form\":\"unspecified\",\"port\":80"));
+	free(s);
+	ev.form = SBX_ADDR_LITERAL;
+	s = render(&c, &ev, sizeof(ev), &r);
+	assert_null(strstr(s, "addr_form"));
+	free(s);
+	fill_hdr(&ev.hdr, SBX_EV_NET_PACKET, sizeof(ev));
+	ev.mapped = 0;
+	ev.form = SBX_ADDR_LITERAL;
+	ev.proto = 132;
+	ev.port = 0;
+	ev.rule = SBX_RULE_UNJUDGED;
+	s = render(&c, &ev, sizeof(ev), &r);
+	assert_non_null(strstr(s, "\"proto\":\"132\",\"rule\":\"unjudged\""));
+	free(s);
+}
+
 static void test_audit_exit_event_reports_signal(void **state)
 {
 	struct sbx_audit_ctx c = { .sandbox_id = "sbx-1" };
@@ -159,6 +198,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_audit_denied_connect_by_default_rule),
 		cmocka_unit_test(test_audit_rule_attribution_names_entry_host_and_source),
+		cmocka_unit_test(test_audit_net_addr_form_and_unjudged_rule),
 		cmocka_unit_test(test_audit_exit_event_reports_signal),
 		cmocka_unit_test(test_audit_rejects_truncated_and_unknown_events),
 		cmocka_unit_test(test_audit_time_is_rfc3339_nanoseconds),

@@ -217,6 +217,22 @@ static void net_entry_ipv4_mapped_short_prefix_is_ipv6(void **state)
 	expect_bad("::ffff:0.0.0.0/80", "did you mean ::/80?");
 }
 
+/* getaddrinfo reads these as 127.0.0.1 through inet_aton (issue 20 item 9). */
+static void net_entry_numeric_host_forms_refused(void **state)
+{
+	(void)state;
+	expect_bad("0x7f.1", "'0x7f.1' is an IPv4 address in hex, octal or short form "
+			     "(resolvers read it as 127.0.0.1)");
+	expect_bad("0X7F.1:80/tcp", "'0x7f.1' is an IPv4 address");
+	expect_bad("0x7f000001", "resolvers read it as 127.0.0.1");
+	expect_bad("0x7f.0.0.1.", "'0x7f.0.0.1' is an IPv4 address");
+	expect_bad("0177.0x0.0.1", "resolvers read it as 127.0.0.1");
+	expect_bad("1.0xff", "resolvers read it as 1.0.0.255");
+	/* Decimal short forms never reach the host grammar. */
+	expect_bad("127.1", "invalid IPv4 address '127.1'");
+	expect_bad("2130706433", "invalid IPv4 address");
+}
+
 static void net_entry_host_names(void **state)
 {
 	struct sbx_net_entry e;
@@ -442,6 +458,7 @@ int main(void)
 		cmocka_unit_test(net_entry_ipv6_forms),
 		cmocka_unit_test(net_entry_ipv4_mapped_becomes_ipv4),
 		cmocka_unit_test(net_entry_ipv4_mapped_short_prefix_is_ipv6),
+		cmocka_unit_test(net_entry_numeric_host_forms_refused),
 		cmocka_unit_test(net_entry_host_names),
 		cmocka_unit_test(net_entry_rejects_malformed),
 		cmocka_unit_test(net_entry_rejects_overlong_names),

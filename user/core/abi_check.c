@@ -49,12 +49,19 @@ ABI_FIELD(struct sbx_loader, path, 0, SBX_MAX_PATH_LEN);
 ABI_FIELD(struct sbx_loader, flags, 252, 4);
 _Static_assert(SBX_LDRF_PATH == 0x1 && SBX_LDRF_INTERP == 0x2, "sbx_loader flags are ABI");
 _Static_assert(SBX_MAX_LOADERS == 16, "SBX_MAX_LOADERS sizes sbx_loaders");
-_Static_assert(SBX_ABI_VERSION == 7, "a change to a map key or value bumps SBX_ABI_VERSION "
+_Static_assert(SBX_ABI_VERSION == 8, "a change to a map key or value bumps SBX_ABI_VERSION "
 	       "(docs/audit.md, rule 4): update this assert with it");
 
 /* SBX_EV_FILE, written by the LSM hooks and by the Landlock audit; the size
  * is rounded up to the header's 8-byte alignment (hdr.size says 328) */
 ABI_SIZE(struct sbx_ev_file, 328);
+ABI_FIELD(struct sbx_ev_net, mapped, 59, 1);
+ABI_FIELD(struct sbx_ev_net, port, 60, 2);
+ABI_FIELD(struct sbx_ev_net, form, 62, 1);
+_Static_assert(SBX_ADDR_LITERAL == 0 && SBX_ADDR_UNSPECIFIED == 1 && SBX_ADDR_V4COMPAT == 2,
+	       "enum sbx_addr_form is ABI");
+_Static_assert(SBX_RULE_UNJUDGED == 0xfffffffbu, "SBX_RULE_UNJUDGED is ABI");
+
 ABI_FIELD(struct sbx_ev_file, hdr, 0, 56);
 ABI_FIELD(struct sbx_ev_file, verdict, 56, 1);
 ABI_FIELD(struct sbx_ev_file, backend, 57, 1);

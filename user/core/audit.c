@@ -122,6 +122,10 @@ static void write_rule(struct json_writer *w, const struct sbx_audit_ctx *c, uin
 
 	if (rule == SBX_RULE_NONE)
 		return;
+	if (rule == SBX_RULE_UNJUDGED) {
+		json_kv_string(w, "rule", "unjudged");
+		return;
+	}
 	if (rule == SBX_RULE_DEFAULT || !c->profile || rule >= c->profile->net.n_entries) {
 		json_kv_string(w, "rule", "default");
 		if (c->profile)
@@ -150,6 +154,10 @@ static void write_net(struct json_writer *w, const struct sbx_audit_ctx *c, cons
 	json_kv_string(w, "addr", addr);
 	if (e->mapped)
 		json_kv_bool(w, "ipv4_mapped", true);
+	if (e->form == SBX_ADDR_UNSPECIFIED)
+		json_kv_string(w, "addr_form", "unspecified");
+	else if (e->form == SBX_ADDR_V4COMPAT)
+		json_kv_string(w, "addr_form", "ipv4_compatible");
 	json_kv_uint(w, "port", e->port);
 	json_kv_string(w, "proto", proto_name(e->proto, pbuf, sizeof(pbuf)));
 	if (e->hdr.type == SBX_EV_NET_BIND)

@@ -15,14 +15,14 @@
 #
 # Environment: OUTPUT (build directory, default ./build), SBX_TEST_FILTER
 # (run only cases whose name contains it), SBX_TEST_TIMEOUT (seconds per
-# file, default 120).
+# file, default 300: the microVM file boots guests under TCG).
 
 set -u
 cd "$(dirname "$0")/.." || exit 2
 OUTPUT=$(realpath -m "${OUTPUT:-build}")
 export OUTPUT SBX="$OUTPUT/sbx" NETTOOL="$OUTPUT/tests/integration/nettool"
 export SBX_TEST_VERBOSE=${SBX_TEST_VERBOSE:-}
-TIMEOUT=${SBX_TEST_TIMEOUT:-120}
+TIMEOUT=${SBX_TEST_TIMEOUT:-300}
 
 if [ "${1:-}" = -v ]; then
 	SBX_TEST_VERBOSE=1

@@ -8,6 +8,7 @@
 #define SBX_BPF_NET_H
 
 #include "common.h"
+#include "arch.h"
 
 #define AF_INET		2
 #define AF_INET6	10
@@ -292,6 +293,40 @@ static __always_inline int sbx_bind(struct bpf_sock_addr *ctx, const bool v6)
 	if (sbx_audit_wants(&c, verdict))
 		sbx_emit_net(&c, SBX_EV_NET_BIND, verdict, &q, SBX_RULE_NONE);
 	return verdict == SBX_VERDICT_ALLOW;
+}
+
+/* lsm/socket_listen, where BPF LSM works: refuses listen() itself (EPERM)
+ * on a port outside the listen list, before the kernel sets the socket
+ * listening. An unbound socket (port 0 here) would get an ephemeral port,
+ * never one the profile listed: refused, reported with port 0. The ingress
+ * check below stays as the net for kernels without BPF LSM. */
+static __always_inline int sbx_lsm_listen(struct socket *sock)
+{
+	struct sbx_net_query q = { .family = 4 };
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	struct sbx_ctx c;
+	__u8 verdict;
+
+	if ((fam != AF_INET && fam != AF_INET6) || !sbx_ctx_current(&c))
+		return 0;
+	q.proto = BPF_CORE_READ(sk, sk_protocol);
+	q.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (fam == AF_INET6) {
+		q.family = 6;
+		BPF_CORE_READ_INTO(&q.addr, sk, __sk_common.skc_v6_rcv_saddr);
+	} else {
+		BPF_CORE_READ_INTO(&q.addr, sk, __sk_common.skc_rcv_saddr);
+	}
+	verdict = sbx_bind_decide(&c, &q);
+	if (q.port == 0 && !(c.pol->net_mode == SBX_NETM_NONE && (c.pol->flags & SBX_POLF_NETNS_PRIVATE)))
+		verdict = SBX_VERDICT_DENY;
+	if (verdict == SBX_VERDICT_ALLOW)
+		return 0;
+	__sync_fetch_and_add(&c.st->bind_denied, 1);
+	if (sbx_audit_wants(&c, verdict))
+		sbx_emit_net(&c, SBX_EV_NET_BIND, verdict, &q, SBX_RULE_NONE);
+	return -SBX_EPERM;
 }
 
 /* The inet protocols whose every destination passes a sockaddr hook (TCP,

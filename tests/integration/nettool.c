@@ -22,7 +22,8 @@
  *   nettool selflisten PORT|- [4|6]         TCP listener on loopback (bound to PORT, or
  *                                           "-": listen() without bind), then a peer
  *                                           socket connects to it (1.5 s) and one byte
- *                                           goes each way; prints "port=N" too
+ *                                           goes each way; prints "port=N" too (the
+ *                                           bound port, also when listen fails)
  *
  * PROTO: tcp, udp, udplite, sctp (SOCK_STREAM), sctp-seq (SOCK_SEQPACKET with
  * protocol 0, which the kernel resolves to SCTP), dccp, mptcp.
@@ -460,14 +461,15 @@ static int cmd_selflisten(int argc, char **argv)
 		return result_errno(errno, "socket");
 	if (!unbound && bind(fd, (struct sockaddr *)&ss, len) < 0)
 		return result_errno(errno, "bind");
-	if (listen(fd, 16) < 0)
-		return result_errno(errno, "listen");
+	r = listen(fd, 16) < 0 ? errno : 0;
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return result_errno(errno, "getsockname");
-	snprintf(extra, sizeof(extra), "port=%u",
+	snprintf(extra, sizeof(extra), "%sport=%u", r ? "listen " : "",
 		 ntohs(fam == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
 				      : ((struct sockaddr_in6 *)&ss)->sin6_port));
+	if (r)
+		return result_errno(r, extra);
 	if (unbound) {
 		/* listen() bound the any-address: connect to loopback */
 		uint16_t port = fam == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port

@@ -31,5 +31,6 @@ struct sbx_events_map sbx_events SEC(".maps");
 /* not pinned: scratch of the LSM hooks, per-thread state of the file audit */
 struct sbx_lsm_scratch_map sbx_lsm_scratch SEC(".maps");
 struct sbx_fsaudit_map sbx_fsaudit SEC(".maps");
+struct sbx_listen_seen_map sbx_listen_seen SEC(".maps");
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -4,13 +4,15 @@
  * inherited by every sandbox cgroup below it; a task outside any sandbox is
  * never affected (every program returns "allow" when the lookup misses).
  * Returning 0 from a sock_addr or sock_create program makes the syscall fail
- * with EPERM; from a cgroup_skb program it drops the packet. The decisions
+ * with EPERM; from a cgroup_skb program it drops the packet. One BPF LSM
+ * program (socket_listen) is global, like those of lsm.bpf.c. The decisions
  * are in lib/net.h; the maps in maps.bpf.c.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 #include "net.h"
 
 SEC("cgroup/connect4")
@@ -33,6 +35,15 @@ int sbx_bind6(struct bpf_sock_addr *ctx) { return sbx_bind(ctx, true); }
 
 SEC("cgroup/sock_create")
 int sbx_sock_create(struct bpf_sock *sk) { return sbx_sock_create_allowed(sk); }
+
+/* Loaded only where BPF LSM works (user/core/bpfload.c). */
+SEC("lsm/socket_listen")
+int BPF_PROG(sbx_socket_listen, struct socket *sock, int backlog, int ret)
+{
+	if (ret)
+		return ret;
+	return sbx_lsm_listen(sock);
+}
 
 SEC("cgroup_skb/ingress")
 int sbx_skb_ingress(struct __sk_buff *skb) { return sbx_skb_in(skb); }

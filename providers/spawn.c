@@ -86,9 +86,9 @@ static int child_detach_terminal(const struct sbx_spawn *s)
 		return -errno;
 	if (s->tty && s->tty_fd > 2)
 		close(s->tty_fd);
-	r = sbx_tty_guard_install();
+	r = sbx_tty_guard_install(sbx_io_uring_refused(s->profile));
 	if (r == -EACCES && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
-		r = sbx_tty_guard_install();
+		r = sbx_tty_guard_install(sbx_io_uring_refused(s->profile));
 	return r;
 }
 

@@ -198,6 +198,17 @@ struct sbx_fsaudit_map {
 };
 extern struct sbx_fsaudit_map sbx_fsaudit SEC(".maps");
 
+/* Listening sockets on a port outside the profile's listen list whose
+ * refusal was reported (lib/net.h): one audit event per socket, not one per
+ * SYN a peer retransmits. */
+struct sbx_listen_seen_map {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8);
+};
+extern struct sbx_listen_seen_map sbx_listen_seen SEC(".maps");
+
 /* Level of sandbox cgroups in the cgroup2 hierarchy (sbx root level + 1),
  * set through the skeleton's rodata before load. */
 extern const volatile __u32 sandbox_level;

@@ -8,6 +8,7 @@
 #define SBX_BPF_NET_H
 
 #include "common.h"
+#include "arch.h"
 
 #define AF_INET		2
 #define AF_INET6	10
@@ -294,6 +295,40 @@ static __always_inline int sbx_bind(struct bpf_sock_addr *ctx, const bool v6)
 	return verdict == SBX_VERDICT_ALLOW;
 }
 
+/* lsm/socket_listen, where BPF LSM works: refuses listen() itself (EPERM)
+ * on a port outside the listen list, before the kernel sets the socket
+ * listening. An unbound socket (port 0 here) would get an ephemeral port,
+ * never one the profile listed: refused, reported with port 0. The ingress
+ * check below stays as the net for kernels without BPF LSM. */
+static __always_inline int sbx_lsm_listen(struct socket *sock)
+{
+	struct sbx_net_query q = { .family = 4 };
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	struct sbx_ctx c;
+	__u8 verdict;
+
+	if ((fam != AF_INET && fam != AF_INET6) || !sbx_ctx_current(&c))
+		return 0;
+	q.proto = BPF_CORE_READ(sk, sk_protocol);
+	q.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (fam == AF_INET6) {
+		q.family = 6;
+		BPF_CORE_READ_INTO(&q.addr, sk, __sk_common.skc_v6_rcv_saddr);
+	} else {
+		BPF_CORE_READ_INTO(&q.addr, sk, __sk_common.skc_rcv_saddr);
+	}
+	verdict = sbx_bind_decide(&c, &q);
+	if (q.port == 0 && !(c.pol->net_mode == SBX_NETM_NONE && (c.pol->flags & SBX_POLF_NETNS_PRIVATE)))
+		verdict = SBX_VERDICT_DENY;
+	if (verdict == SBX_VERDICT_ALLOW)
+		return 0;
+	__sync_fetch_and_add(&c.st->bind_denied, 1);
+	if (sbx_audit_wants(&c, verdict))
+		sbx_emit_net(&c, SBX_EV_NET_BIND, verdict, &q, SBX_RULE_NONE);
+	return -SBX_EPERM;
+}
+
 /* The inet protocols whose every destination passes a sockaddr hook (TCP,
  * UDP) or the egress safety net (UDP-Lite, ICMP echo sockets). SCTP (more
  * addresses per association, peer-announced paths, no hook on its own bind or
@@ -462,13 +497,64 @@ static __always_inline bool sbx_skb_refused(struct sbx_ctx *c, struct __sk_buff 
 	return true;
 }
 
-/* Ingress counts bytes and packets; the quota is enforced on egress. */
+/* The listen list at the listener. The bind hooks judge only the port that
+ * bind() asks for: bind to port 0, and listen() on an unbound socket (which
+ * picks a port in inet_csk_listen_start and runs no bind hook), give a
+ * listener on a port nobody judged. Every packet for a listener passes its
+ * socket filter (tcp_filter, before the SYN or a cookie ACK is processed), so
+ * dropping them there means no connection is ever set up on such a port: the
+ * peer's SYN goes unanswered. Reported once per socket, as a net.bind denial
+ * with the port the kernel picked and the listener's address. */
+static __always_inline bool sbx_listener_refused(struct sbx_ctx *c, struct __sk_buff *skb)
+{
+	struct sbx_net_query q = {};
+	struct bpf_sock *sk = skb->sk;
+	__u8 *seen;
+
+	if (!sk || sk->state != BPF_TCP_LISTEN)
+		return false;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return true;	/* a listener is a full socket: fail closed */
+	q.proto = sk->protocol;
+	q.port = sk->src_port;
+	if (sbx_bind_decide(c, &q) == SBX_VERDICT_ALLOW)
+		return false;
+	seen = bpf_sk_storage_get(&sbx_listen_seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (seen && *seen)
+		return true;
+	if (seen)
+		*seen = 1;
+	/* every field read once, unconditionally: the verifier refuses
+	 * arithmetic on the socket pointer that a branch would make clang emit */
+	__u32 fam = sk->family, a4 = sk->src_ip4;
+	__u32 a6[4] = { sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2], sk->src_ip6[3] };
+
+	barrier_var(a4);
+	if (fam == AF_INET) {
+		sbx_query_set4(&q, a4);
+	} else {
+		q.family = 6;
+		__builtin_memcpy(q.addr, a6, 16);
+	}
+	__sync_fetch_and_add(&c->st->bind_denied, 1);
+	if (sbx_audit_wants(c, SBX_VERDICT_DENY))
+		sbx_emit_net(c, SBX_EV_NET_BIND, SBX_VERDICT_DENY, &q, SBX_RULE_NONE);
+	return true;
+}
+
+/* Ingress counts bytes and packets, and drops (0) what reaches a listener on
+ * a port outside the listen list; the quota is enforced on egress. */
 static __always_inline int sbx_skb_in(struct __sk_buff *skb)
 {
 	struct sbx_ctx c;
 
 	if (!sbx_ctx_skb(&c, skb))
 		return 1;
+	if (sbx_listener_refused(&c, skb)) {
+		__sync_fetch_and_add(&c.st->packets_dropped, 1);
+		return 0;
+	}
 	__sync_fetch_and_add(&c.st->bytes_in, skb->len);
 	__sync_fetch_and_add(&c.st->packets_in, 1);
 	return 1;

@@ -19,6 +19,11 @@
  *   nettool fastopen HOST PORT              TCP Fast Open: sendto(MSG_FASTOPEN) without connect
  *   nettool listen HOST PORT [tcp|udp]      serve until killed; prints "port N" when ready
  *   nettool flood HOST PORT COUNT           COUNT connect(2)s of one UDP socket
+ *   nettool selflisten PORT|- [4|6]         TCP listener on loopback (bound to PORT, or
+ *                                           "-": listen() without bind), then a peer
+ *                                           socket connects to it (1.5 s) and one byte
+ *                                           goes each way; prints "port=N" too (the
+ *                                           bound port, also when listen fails)
  *
  * PROTO: tcp, udp, udplite, sctp (SOCK_STREAM), sctp-seq (SOCK_SEQPACKET with
  * protocol 0, which the kernel resolves to SCTP), dccp, mptcp.
@@ -79,7 +84,7 @@ static int ok(const char *extra)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: nettool connect|sendto|tcpsend|bind|socket|raw|rawsend|packet|ping|fastopen|listen|flood ...\n");
+	fprintf(stderr, "usage: nettool connect|sendto|tcpsend|bind|socket|raw|rawsend|packet|ping|fastopen|listen|selflisten|flood ...\n");
 	return 2;
 }
 
@@ -402,6 +407,81 @@ static int cmd_listen(int argc, char **argv)
 	}
 }
 
+/* Connects a peer to the listener fd on loopback port and passes a byte each
+ * way; 0 or -errno (ETIMEDOUT when the SYN goes unanswered). */
+static int self_exchange(int lfd, int fam, struct sockaddr_storage *ss, socklen_t len)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	int fd, c, e = 0;
+	socklen_t elen = sizeof(e);
+	char b = 'x';
+
+	fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)ss, len) < 0 && errno != EINPROGRESS)
+		e = errno;
+	pfd.fd = fd;
+	if (!e && poll(&pfd, 1, 1500) != 1)
+		e = ETIMEDOUT;
+	if (!e && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0)
+		e = errno;
+	if (e) {
+		close(fd);
+		return -e;
+	}
+	c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0 || write(c, &b, 1) != 1 || send(fd, &b, 1, 0) != 1)
+		e = errno;
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (!e && (poll(&pfd, 1, 1500) != 1 || recv(fd, &b, 1, 0) != 1 || read(c, &b, 1) != 1))
+		e = EIO;
+	if (c >= 0)
+		close(c);
+	close(fd);
+	return -e;
+}
+
+static int cmd_selflisten(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	bool unbound = argc > 0 && !strcmp(argv[0], "-");
+	int fam, fd, r;
+	char extra[32];
+
+	if (argc < 1)
+		return usage();
+	fam = parse_addr(argc > 1 && !strcmp(argv[1], "6") ? "::1" : "127.0.0.1",
+			 unbound ? 0 : atoi(argv[0]), &ss, &len);
+	if (fam < 0)
+		return usage();
+	fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return result_errno(errno, "socket");
+	if (!unbound && bind(fd, (struct sockaddr *)&ss, len) < 0)
+		return result_errno(errno, "bind");
+	r = listen(fd, 16) < 0 ? errno : 0;
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return result_errno(errno, "getsockname");
+	snprintf(extra, sizeof(extra), "%sport=%u", r ? "listen " : "",
+		 ntohs(fam == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+				      : ((struct sockaddr_in6 *)&ss)->sin6_port));
+	if (r)
+		return result_errno(r, extra);
+	if (unbound) {
+		/* listen() bound the any-address: connect to loopback */
+		uint16_t port = fam == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					       : ((struct sockaddr_in6 *)&ss)->sin6_port;
+
+		parse_addr(fam == AF_INET ? "127.0.0.1" : "::1", ntohs(port), &ss, &len);
+	}
+	r = self_exchange(fd, fam, &ss, len);
+	close(fd);
+	return r < 0 ? result_errno(-r, extra) : ok(extra);
+}
+
 static int cmd_fastopen(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
@@ -481,6 +561,8 @@ int main(int argc, char **argv)
 		return cmd_ping(argc, argv);
 	if (!strcmp(cmd, "listen"))
 		return cmd_listen(argc, argv);
+	if (!strcmp(cmd, "selflisten"))
+		return cmd_selflisten(argc, argv);
 	if (!strcmp(cmd, "fastopen"))
 		return cmd_fastopen(argc, argv);
 	if (!strcmp(cmd, "flood"))

@@ -62,6 +62,9 @@ if command -v gcc >/dev/null; then
 	mkdir -p "$OUTPUT/tests/security" &&
 		gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -o "$OUTPUT/tests/security/execfd" \
 			tests/security/execfd.c || { echo "vm: FAIL: execfd does not compile"; exit 1; }
+	# and tests/vm/test_listen.sh its io_uring probe
+	gcc -std=gnu11 -O2 -Wall -Wextra -o "$OUTPUT/tests/security/uring" tests/security/uring.c ||
+		{ echo "vm: FAIL: uring does not compile"; exit 1; }
 	for c in tests/vm/*.c; do
 		[ -f "$c" ] || continue
 		build_helper "$c" "$(basename "$c" .c)" || { echo "vm: FAIL: $c does not compile"; exit 1; }

@@ -541,7 +541,8 @@ static int spawn(struct run_state *s)
 		return r;
 	if (r < 0)
 		return fail(s, r, "provider %s: %s", pv->name, why);
-	sbx_tty_guard_mark((uint64_t *)refused.bits);	/* spawn.c installs it in every sandbox */
+	/* spawn.c installs it in every sandbox */
+	sbx_tty_guard_mark((uint64_t *)refused.bits, sbx_io_uring_refused(s->o->profile));
 	r = sbx_sandbox_set_syscalls(&s->sb, &refused);
 	if (!r && policy_flags)
 		r = sbx_sandbox_add_policy_flags(&s->sb, policy_flags);

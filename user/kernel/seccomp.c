@@ -551,6 +551,7 @@ static const struct {
 #endif
 
 #define TTY_BLOCK 9	/* instructions per ABI, see below */
+#define URING_BLOCK 6
 
 /*
  * Per ABI, falling through to the next block on any mismatch:
@@ -559,32 +560,81 @@ static const struct {
  *   2 A = nr              7 allow
  *   3 A != NR?    -> next 8 EPERM
  *   4 A = args[1] (low 32 bits)
- * and after the last block: allow.
  */
-int sbx_tty_guard_install(void)
+static size_t tty_block(struct sock_filter *f, uint32_t arch, uint32_t nr)
 {
-	struct sock_filter f[ARRAY_SIZE(tty_guard_abis) * TTY_BLOCK + 1];
-	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
 	size_t n = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(tty_guard_abis); i++) {
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, tty_guard_abis[i].arch, 0, 7);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, tty_guard_abis[i].nr, 0, 5);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG1_LO);
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 2, 0);
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 1, 0);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
-	}
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, 7);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 5);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG1_LO);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 2, 0);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 1, 0);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+	return n;
+}
+
+/*
+ * io_uring_setup, _enter and _register are 425..427 in every ABI (one table
+ * for all architectures since 5.1; x32 adds its bit). Per ABI:
+ *   0 A = arch           3 A < 425 + base?  -> next
+ *   1 A != ARCH? -> next 4 A > 427 + base?  -> next
+ *   2 A = nr             5 EPERM
+ */
+static size_t uring_block(struct sock_filter *f, uint32_t arch, uint32_t base)
+{
+	size_t n = 0;
+
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, 4);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, base + 425, 0, 2);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, base + 427, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+	return n;
+}
+
+/* The base of the syscall numbers of tty_guard_abis[i]: x32's bit, read off
+ * its ioctl; 0 elsewhere. */
+static uint32_t abi_base(size_t i)
+{
+	return tty_guard_abis[i].nr & 0x40000000u;
+}
+
+int sbx_tty_guard_install(bool io_uring)
+{
+	struct sock_filter f[ARRAY_SIZE(tty_guard_abis) * (TTY_BLOCK + URING_BLOCK) + 1];
+	struct sock_fprog prog = { .filter = f };
+	size_t n = 0;
+
+	for (size_t i = 0; io_uring && i < ARRAY_SIZE(tty_guard_abis); i++)
+		n += uring_block(f + n, tty_guard_abis[i].arch, abi_base(i));
+	for (size_t i = 0; i < ARRAY_SIZE(tty_guard_abis); i++)
+		n += tty_block(f + n, tty_guard_abis[i].arch, tty_guard_abis[i].nr);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	prog.len = n;
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		return -errno;
 	return 0;
 }
 
-void sbx_tty_guard_mark(uint64_t *denied)
+bool sbx_io_uring_refused(const struct sbx_profile *p)
+{
+	for (size_t i = 0; i < p->seccomp.n_allow; i++)
+		if (!strcmp(p->seccomp.allow[i], "io_uring_setup"))
+			return false;
+	return true;
+}
+
+void sbx_tty_guard_mark(uint64_t *denied, bool io_uring)
 {
 	mark(denied, __NR_ioctl);
+	if (!io_uring)
+		return;
+	mark(denied, __NR_io_uring_setup);
+	mark(denied, __NR_io_uring_enter);
+	mark(denied, __NR_io_uring_register);
 }

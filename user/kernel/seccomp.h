@@ -77,11 +77,23 @@ void sbx_seccomp_free(struct sbx_seccomp *s);
  * and compat ABIs (i386, x32; arm) are covered. Hand-written classic BPF, so
  * installing it allocates nothing (async-signal-safe, after fork). Without
  * CAP_SYS_ADMIN the kernel wants no_new_privs first: the caller's business.
+ *
+ * With io_uring true the same filter refuses io_uring_setup, io_uring_enter
+ * and io_uring_register (EPERM, every ABI): io_uring runs operations that no
+ * seccomp filter and no syscall audit sees, and a provider that installs no
+ * filter of its own from the profile (host without a [seccomp] table) would
+ * otherwise leave it open although the default preset refuses it.
  */
-int sbx_tty_guard_install(void);
+int sbx_tty_guard_install(bool io_uring);
 
-/* Marks ioctl in denied (SBX_SYSCALL_BITMAP_WORDS words) for the audit trail. */
-void sbx_tty_guard_mark(uint64_t *denied);
+/* Whether the guard refuses io_uring for profile p: unless its [seccomp]
+ * allow list names io_uring_setup (without which no ring exists; the
+ * profile's own filter still judges _enter and _register). */
+bool sbx_io_uring_refused(const struct sbx_profile *p);
+
+/* Marks ioctl, and with io_uring the three io_uring calls, in denied
+ * (SBX_SYSCALL_BITMAP_WORDS words) for the audit trail. */
+void sbx_tty_guard_mark(uint64_t *denied, bool io_uring);
 
 /* Names of the syscalls each preset refuses (for docs and tests); NULL-terminated. */
 const char *const *sbx_seccomp_preset_list(enum sbx_seccomp_preset p);

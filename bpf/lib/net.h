@@ -408,7 +408,7 @@ static __always_inline bool sbx_sockopt_reroutes(__s32 level, __s32 name, __s32 
  * to use the caller's own buffer when it is larger than the page the program
  * sees (otherwise 6.1 fails such calls with EFAULT). Cmsgs on sendmsg are not
  * seen here: the egress safety net judges those packets. */
-static __always_inline int sbx_setsockopt(struct bpf_sockopt *ctx)
+static __always_inline int sbx_setsockopt_judge(struct bpf_sockopt *ctx)
 {
 	/* each ctx field read once: the verifier refuses a ctx pointer that
 	 * the compiler offset to share one load between branches */

@@ -45,6 +45,9 @@ int BPF_PROG(sbx_socket_listen, struct socket *sock, int backlog, int ret)
 	return sbx_lsm_listen(sock);
 }
 
+SEC("cgroup/setsockopt")
+int sbx_setsockopt(struct bpf_sockopt *ctx) { return sbx_setsockopt_judge(ctx); }
+
 SEC("cgroup_skb/ingress")
 int sbx_skb_ingress(struct __sk_buff *skb) { return sbx_skb_in(skb); }
 

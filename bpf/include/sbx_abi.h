@@ -179,6 +179,7 @@ enum sbx_event_type {
 	SBX_EV_NET_PACKET = 8,		/* egress packet dropped by the safety net */
 	SBX_EV_SYSCALL_DENIED = 9,	/* a syscall the sandbox's seccomp filter refuses failed */
 	SBX_EV_FILE = 10,		/* a filesystem or exec decision (bpf-lsm or landlock) */
+	SBX_EV_NET_SOCKOPT = 11,	/* a socket option that reroutes packets, refused */
 };
 
 struct sbx_event_hdr {
@@ -232,6 +233,17 @@ struct sbx_ev_sock {
 	__u32 family;		/* AF_* */
 	__u32 type;		/* SOCK_* */
 	__u32 protocol;
+};
+
+/* SBX_EV_NET_SOCKOPT: setsockopt(2) of an option that sends packets somewhere
+ * other than the judged destination (routing headers, IPv4 source routes) */
+struct sbx_ev_sockopt {
+	struct sbx_event_hdr hdr;
+	__u8 verdict;
+	__u8 pad[3];
+	__u32 family;		/* AF_* of the socket */
+	__s32 level;		/* SOL_IP, SOL_IPV6 */
+	__s32 optname;
 };
 
 /* SBX_EV_NET_QUOTA */

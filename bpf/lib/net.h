@@ -24,6 +24,12 @@
 #define SBX_LOOPBACK4	bpf_htonl(0x7f000001)
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
+#define SOL_IP		0
+#define SOL_IPV6	41
+#define IP_OPTIONS	4
+#define IPV6_2292PKTOPTIONS 6
+#define IPV6_RTHDR	57
+#define SBX_PAGE_SIZE	4096
 
 struct sbx_net_query {
 	__u8 family;		/* 4 or 6 */
@@ -379,6 +385,56 @@ static __always_inline int sbx_sock_create_allowed(struct bpf_sock *sk)
 	return 0;
 }
 
+/* ---- setsockopt ---------------------------------------------------------- */
+
+/* Options that make the kernel send a socket's packets to an address other
+ * than the one connect/sendmsg judged: an IPv6 routing header (the packet
+ * leaves for its first segment), the RFC 2292 form (IPV6_2292PKTOPTIONS
+ * sets sticky options from a cmsg buffer, routing headers included), and IPv4
+ * options, whose LSRR/SSRR send the packet to the first hop. An empty value
+ * only clears them and is allowed. As a socket option IPV6_2292RTHDR only asks
+ * to receive routing headers; IPV6_HOPOPTS/DSTOPTS/RTHDRDSTOPTS need
+ * CAP_NET_RAW and carry no route (their options are read by the hops and the
+ * destination, none rewrites the destination). */
+static __always_inline bool sbx_sockopt_reroutes(__s32 level, __s32 name, __s32 len)
+{
+	if (level == SOL_IP)
+		return name == IP_OPTIONS && len > 0;
+	return level == SOL_IPV6 && (name == IPV6_RTHDR || name == IPV6_2292PKTOPTIONS) && len > 0;
+}
+
+/* cgroup/setsockopt: 0 fails the call with EPERM, 1 lets the kernel apply it.
+ * Options the programs do not judge pass untouched; optlen 0 tells the kernel
+ * to use the caller's own buffer when it is larger than the page the program
+ * sees (otherwise 6.1 fails such calls with EFAULT). Cmsgs on sendmsg are not
+ * seen here: the egress safety net judges those packets. */
+static __always_inline int sbx_setsockopt_judge(struct bpf_sockopt *ctx)
+{
+	/* each ctx field read once: the verifier refuses a ctx pointer that
+	 * the compiler offset to share one load between branches */
+	__s32 level = ctx->level, name = ctx->optname, len = ctx->optlen;
+	struct sbx_ev_sockopt ev = {};
+	struct bpf_sock *sk = ctx->sk;
+	struct sbx_ctx c;
+
+	if (len > SBX_PAGE_SIZE)
+		ctx->optlen = 0;
+	if (!sbx_ctx_current(&c))
+		return 1;
+	if (sbx_eff_mode(&c) == SBX_NETM_FULL || !sbx_sockopt_reroutes(level, name, len))
+		return 1;
+	__sync_fetch_and_add(&c.st->sock_denied, 1);
+	if (sbx_audit_wants(&c, SBX_VERDICT_DENY)) {
+		sbx_hdr_fill(&ev.hdr, &c, SBX_EV_NET_SOCKOPT, sizeof(ev));
+		ev.verdict = SBX_VERDICT_DENY;
+		ev.family = sk ? sk->family : 0;
+		ev.level = level;
+		ev.optname = name;
+		sbx_emit(c.slot, &ev, sizeof(ev));
+	}
+	return 0;
+}
+
 /* ---- cgroup_skb --------------------------------------------------------- */
 
 static __always_inline bool sbx_ctx_skb(struct sbx_ctx *c, struct __sk_buff *skb)
@@ -414,8 +470,11 @@ static __always_inline bool sbx_quota_exceeded(struct sbx_ctx *c, struct __sk_bu
 
 /* The upper-layer protocol behind up to four IPv6 extension headers
  * (hop-by-hop, routing, fragment, destination options), and its offset;
- * 255 when it cannot be told. */
-static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next, __u32 *ret_off)
+ * 255 when it cannot be told. *routed is set when a routing header (43) is
+ * among them: the packet's daddr is then its first segment, not the address
+ * that connect or sendmsg judged. */
+static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next, __u32 *ret_off,
+					   bool *routed)
 {
 	__u32 off = sizeof(struct ipv6hdr);
 
@@ -425,6 +484,8 @@ static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next, __u
 		*ret_off = off;
 		if (next != 0 && next != 43 && next != 44 && next != 60)
 			return next;
+		if (next == 43)
+			*routed = true;
 		if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext)))
 			return 255;
 		next = ext[0];
@@ -433,9 +494,13 @@ static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next, __u
 	return 255;
 }
 
-/* Reads the destination, upper protocol and (UDP-Lite) destination port of
- * an egress packet; false when the headers cannot be read. */
-static __always_inline bool sbx_skb_query(struct __sk_buff *skb, struct sbx_net_query *q)
+/* Reads the destination, upper protocol and (UDP-Lite, or rerouted TCP and
+ * UDP) destination port of an egress packet; false when the headers cannot
+ * be read. *routed: the packet carries a route of its own (an IPv6 routing
+ * header, or IPv4 options, where LSRR/SSRR live), so its daddr on the wire
+ * is a hop that no sockaddr hook saw. */
+static __always_inline bool sbx_skb_query(struct __sk_buff *skb, struct sbx_net_query *q,
+					  bool *routed)
 {
 	__u32 l4 = 0;
 	__be16 ports[2];
@@ -448,20 +513,22 @@ static __always_inline bool sbx_skb_query(struct __sk_buff *skb, struct sbx_net_
 		sbx_query_set4(q, ip.daddr);
 		q->proto = ip.protocol;
 		l4 = ip.ihl * 4;
+		*routed = ip.ihl > 5;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
 
 		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
 			return false;
 		q->family = 6;
-		q->proto = sbx_ipv6_upper(skb, ip6.nexthdr, &l4);
+		q->proto = sbx_ipv6_upper(skb, ip6.nexthdr, &l4, routed);
 		__builtin_memcpy(q->addr, &ip6.daddr, 16);
 		if (q->proto == 255)
 			return false;
 	} else {
 		return false;
 	}
-	if (q->proto != IPPROTO_UDPLITE)
+	if (q->proto != IPPROTO_UDPLITE &&
+	    !(*routed && (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP)))
 		return true;
 	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)))
 		return false;
@@ -471,9 +538,12 @@ static __always_inline bool sbx_skb_query(struct __sk_buff *skb, struct sbx_net_
 
 /* Safety net for traffic that no sockaddr hook saw, such as ICMP echo sockets
  * sending with sendto(). TCP and UDP were judged at connect/sendmsg time (and
- * replies of accepted connections must pass). UDP-Lite has no connect hook
- * (udplite_prot has no pre_connect), so every UDP-Lite packet is judged here
- * with its port, as UDP. Other protocols are judged as port-less
+ * replies of accepted connections must pass), unless the packet carries its
+ * own route: a routing header or IPv4 source route (set with a cmsg, which
+ * the setsockopt hook cannot see) sends it to a first hop that nobody judged,
+ * so its wire daddr and port are judged here like a connect. UDP-Lite has no
+ * connect hook (udplite_prot has no pre_connect), so every UDP-Lite packet is
+ * judged here with its port, as UDP. Other protocols are judged as port-less
  * destinations. It fails closed: a packet whose headers it cannot read, or of
  * another protocol with ports (SCTP, DCCP: port rules cannot be applied to a
  * port-less lookup), is dropped under modes "allow" and "deny" with rule
@@ -482,11 +552,12 @@ static __always_inline bool sbx_skb_refused(struct sbx_ctx *c, struct __sk_buff 
 					    struct sbx_net_query *q)
 {
 	__u32 rule = SBX_RULE_UNJUDGED;
+	bool routed = false;
 
 	if (sbx_eff_mode(c) == SBX_NETM_FULL)
 		return false;
-	if (sbx_skb_query(skb, q)) {
-		if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP)
+	if (sbx_skb_query(skb, q, &routed)) {
+		if (!routed && (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP))
 			return false;
 		if (q->proto != IPPROTO_SCTP && q->proto != IPPROTO_DCCP &&
 		    sbx_net_decide(c, q, &rule) == SBX_VERDICT_ALLOW)

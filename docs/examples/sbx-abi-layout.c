@@ -27,6 +27,9 @@ int main(void)
 	S(sbx_ev_sock);
 	F(sbx_ev_sock, hdr); F(sbx_ev_sock, verdict); F(sbx_ev_sock, pad); F(sbx_ev_sock, family);
 	F(sbx_ev_sock, type); F(sbx_ev_sock, protocol);
+	S(sbx_ev_sockopt);
+	F(sbx_ev_sockopt, hdr); F(sbx_ev_sockopt, verdict); F(sbx_ev_sockopt, pad);
+	F(sbx_ev_sockopt, family); F(sbx_ev_sockopt, level); F(sbx_ev_sockopt, optname);
 	S(sbx_ev_quota);
 	F(sbx_ev_quota, hdr); F(sbx_ev_quota, bytes); F(sbx_ev_quota, quota);
 	S(sbx_ev_life);

@@ -32,6 +32,7 @@ static const char *const names[] = {
 	[SBX_EV_NET_BIND] = "net.bind",		  [SBX_EV_SOCK_CREATE] = "net.socket",
 	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
 	[SBX_EV_SYSCALL_DENIED] = "syscall.denied", [SBX_EV_FILE] = "file",
+	[SBX_EV_NET_SOCKOPT] = "net.sockopt",
 };
 
 /* The smallest hdr.size of each known type: structs only grow at the end. */
@@ -42,6 +43,7 @@ static const size_t sizes[] = {
 	[SBX_EV_NET_SEND] = NET, [SBX_EV_NET_BIND] = NET, [SBX_EV_SOCK_CREATE] = sizeof(struct sbx_ev_sock),
 	[SBX_EV_NET_QUOTA] = sizeof(struct sbx_ev_quota), [SBX_EV_NET_PACKET] = NET,
 	[SBX_EV_SYSCALL_DENIED] = sizeof(struct sbx_ev_syscall), [SBX_EV_FILE] = sizeof(struct sbx_ev_file),
+	[SBX_EV_NET_SOCKOPT] = sizeof(struct sbx_ev_sockopt),
 };
 
 /* enum sbx_file_op */
@@ -106,6 +108,9 @@ static int on_event(void *ctx, void *data, size_t len)
 	} else if (h->type == SBX_EV_SOCK_CREATE) {
 		const struct sbx_ev_sock *e = data;
 		printf(" verdict=deny family=%u type=%u protocol=%u", e->family, e->type, e->protocol);
+	} else if (h->type == SBX_EV_NET_SOCKOPT) {
+		const struct sbx_ev_sockopt *e = data;
+		printf(" verdict=deny family=%u level=%d optname=%d", e->family, e->level, e->optname);
 	} else if (h->type == SBX_EV_NET_QUOTA) {
 		const struct sbx_ev_quota *e = data;
 		printf(" verdict=deny bytes=%llu quota=%llu", (unsigned long long)e->bytes,

@@ -20,6 +20,7 @@ _Static_assert(offsetof(struct sbx_ev_net, rule) == 64, "net rule offset is ABI"
 _Static_assert(offsetof(struct sbx_ev_net, addr) == 72, "net addr offset is ABI");
 _Static_assert(offsetof(struct sbx_ev_net, form) == 62, "net form offset is ABI");
 _Static_assert(sizeof(struct sbx_ev_sock) == 72, "socket event is ABI");
+_Static_assert(sizeof(struct sbx_ev_sockopt) == 72, "socket option event is ABI");
 _Static_assert(sizeof(struct sbx_ev_quota) == 72, "quota event is ABI");
 _Static_assert(sizeof(struct sbx_ev_life) == 72, "life event is ABI");
 _Static_assert(sizeof(struct sbx_ev_syscall) == 88, "syscall event is ABI");

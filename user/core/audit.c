@@ -17,6 +17,7 @@ static const char *const event_names[] = {
 	[SBX_EV_NET_BIND] = "net.bind",		  [SBX_EV_SOCK_CREATE] = "net.socket",
 	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
 	[SBX_EV_SYSCALL_DENIED] = "syscall.denied", [SBX_EV_FILE] = "file",
+	[SBX_EV_NET_SOCKOPT] = "net.sockopt",
 };
 
 static const size_t event_sizes[] = {
@@ -27,6 +28,7 @@ static const size_t event_sizes[] = {
 	[SBX_EV_NET_QUOTA] = sizeof(struct sbx_ev_quota), [SBX_EV_NET_PACKET] = sizeof(struct sbx_ev_net),
 	[SBX_EV_SYSCALL_DENIED] = sizeof(struct sbx_ev_syscall),
 	[SBX_EV_FILE] = sizeof(struct sbx_ev_file),
+	[SBX_EV_NET_SOCKOPT] = sizeof(struct sbx_ev_sockopt),
 };
 
 #define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
@@ -183,6 +185,25 @@ static void write_sock(struct json_writer *w, const struct sbx_ev_sock *e)
 	json_kv_uint(w, "protocol", e->protocol);
 }
 
+/* A refused socket option: "level" and "option" by name where sbx refuses it. */
+static void write_sockopt(struct json_writer *w, const struct sbx_ev_sockopt *e)
+{
+	const char *opt = NULL;
+
+	if (e->level == 0 && e->optname == 4)
+		opt = "IP_OPTIONS";
+	else if (e->level == 41)
+		opt = e->optname == 57 ? "IPV6_RTHDR" : e->optname == 6 ? "IPV6_2292PKTOPTIONS" : NULL;
+	json_kv_string(w, "verdict", "deny");
+	write_task(w, &e->hdr);
+	json_kv_string(w, "family", e->family == AF_INET ? "inet" : e->family == AF_INET6 ? "inet6" : "other");
+	json_kv_string(w, "level", e->level == 0 ? "ip" : e->level == 41 ? "ipv6" : "other");
+	json_kv_int(w, "level_nr", e->level);
+	if (opt)
+		json_kv_string(w, "option", opt);
+	json_kv_int(w, "optname", e->optname);
+}
+
 /* The start event says how the sandbox is confined, degraded runs included
  * (every degraded run says so in its result and in its audit trail). */
 static void write_start(struct json_writer *w, const struct sbx_audit_ctx *c)
@@ -293,6 +314,9 @@ int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 		break;
 	case SBX_EV_SOCK_CREATE:
 		write_sock(w, data);
+		break;
+	case SBX_EV_NET_SOCKOPT:
+		write_sockopt(w, data);
 		break;
 	case SBX_EV_FILE:
 		write_file(w, c, data);

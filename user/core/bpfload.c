@@ -36,7 +36,7 @@ static const struct {
 	{ "link_connect4", "sbx_connect4" },	{ "link_connect6", "sbx_connect6" },
 	{ "link_sendmsg4", "sbx_sendmsg4" },	{ "link_sendmsg6", "sbx_sendmsg6" },
 	{ "link_bind4", "sbx_bind4" },		{ "link_bind6", "sbx_bind6" },
-	{ "link_sock_create", "sbx_sock_create" },
+	{ "link_sock_create", "sbx_sock_create" },	{ "link_setsockopt", "sbx_setsockopt" },
 	{ "link_skb_ingress", "sbx_skb_ingress" }, { "link_skb_egress", "sbx_skb_egress" },
 };
 

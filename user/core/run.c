@@ -159,7 +159,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	    (((const struct sbx_ev_file *)data)->op == SBX_FOP_EXEC ||
 	     ((const struct sbx_ev_file *)data)->op == SBX_FOP_MMAP_EXEC))
 		res->exec_denials++;	/* an exec, not a file access: counted apart */
-	else if (h->type == SBX_EV_SOCK_CREATE || h->type == SBX_EV_NET_QUOTA ||
+	else if (h->type == SBX_EV_SOCK_CREATE || h->type == SBX_EV_NET_QUOTA || h->type == SBX_EV_NET_SOCKOPT ||
 		 h->type == SBX_EV_SYSCALL_DENIED ||
 		 ((h->type == SBX_EV_NET_CONNECT || h->type == SBX_EV_NET_SEND || h->type == SBX_EV_NET_BIND ||
 		   h->type == SBX_EV_NET_PACKET || h->type == SBX_EV_FILE) && n->verdict == SBX_VERDICT_DENY))

@@ -99,6 +99,14 @@ case_host_root_cannot_weaken()
 	attack hr
 }
 
+# The default profile of the host provider: before, the workload kept sbx's
+# uid 0; now it is nobody.
+case_host_default_cannot_weaken()
+{
+	rpol host full
+	attack hd
+}
+
 case_host_root_read_write_cannot_weaken()
 {
 	"$SBX" features 2>/dev/null | grep -q "^landlock  *yes" || skip "Landlock is not active"
@@ -157,6 +165,7 @@ case_host_default_user_is_nobody()
 
 setup root_setup
 run_case host_default_user_is_nobody case_host_default_user_is_nobody
+run_case host_default_cannot_weaken case_host_default_cannot_weaken
 run_case host_root_cannot_weaken case_host_root_cannot_weaken
 run_case host_root_read_write_cannot_weaken case_host_root_read_write_cannot_weaken
 run_case process_root_read_write_cannot_weaken case_process_root_read_write_cannot_weaken

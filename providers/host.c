@@ -37,7 +37,33 @@ struct host_state {
 	struct sbx_seccomp sc;		/* the profile's filter, when it asks for one */
 	bool have_sc;
 	char **envp;			/* the workload's whole environment */
+	struct sbx_ids ids;		/* the profile's user, nobody by default */
+	struct sbx_landlock_plan ll;	/* uid 0: the fs plan with /sys and /proc unwritable */
+	bool have_ll;
 };
+
+/* What uid 0 owns on the host without any capability: sbx's pins and the
+ * cgroup files under /sys (cgroup.procs, pids.max, memory.max), sysfs and
+ * procfs knobs. A root workload may write none of them. */
+static const char *const root_protected[] = { "/sys/", "/proc/" };
+
+/* A root workload gets the profile's Landlock plan minus every write below
+ * /sys and /proc. Without Landlock the enforcement table has already refused
+ * user = "root" under strict (best-effort lists it as degraded). */
+static int protect_root(const struct sbx_spawn *s, struct host_state *st, char *why, size_t len)
+{
+	int r;
+
+	if (st->ids.uid != 0 || !s->landlock || s->landlock->abi <= 0)
+		return 0;
+	r = sbx_landlock_plan_protect(s->landlock, root_protected,
+				      sizeof(root_protected) / sizeof(root_protected[0]), &st->ll);
+	if (r < 0)
+		return sbx_fail(why, len, r, "Landlock rules keeping /sys and /proc unwritable for "
+				"a root workload: %s", strerror(-r));
+	st->have_ll = true;
+	return 0;
+}
 
 /* Whether the profile's [seccomp] table changes anything. A host workload
  * gets no preset by default (it is a plain host process, docs/providers.md);
@@ -53,14 +79,20 @@ static bool wants_seccomp(const struct sbx_profile *p)
  * do), and a host workload may hold CAP_NET_RAW: refuse them with seccomp
  * unless the profile allows raw sockets. The exec guard (kernel/seccomp.h)
  * joins them where the fs policy restricts exec and Landlock enforces it.
- * The profile's own filter, when there is one, has both already. */
+ * The profile's own filter, when there is one, has both already. A root
+ * workload never gets bpf(2), whatever the profile's filter allows: without
+ * CAP_BPF, uid 0 can still open sbx's pinned maps and links by path
+ * (BPF_OBJ_GET checks only the file's owner), and no Landlock right covers
+ * that lookup. */
 static int small_filter(const struct sbx_spawn *s, struct host_state *st, bool guard,
 			char *why, size_t len)
 {
-	bool packet = !s->profile->net.raw_sockets;
+	bool packet = !s->profile->net.raw_sockets && !st->have_sc;
+	bool root = st->ids.uid == 0;
 	int r = 0;
 
-	if ((!packet && !guard) || st->have_sc)
+	guard = guard && !st->have_sc;
+	if (!packet && !guard && !root)
 		return 0;
 	st->packet = seccomp_init(SCMP_ACT_ALLOW);
 	if (!st->packet)
@@ -68,6 +100,8 @@ static int small_filter(const struct sbx_spawn *s, struct host_state *st, bool g
 	if (packet && (r = seccomp_rule_add(st->packet, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
 					    SCMP_A0(SCMP_CMP_EQ, AF_PACKET))) < 0)
 		return sbx_fail(why, len, r, "seccomp rule for packet sockets: %s", strerror(-r));
+	if (root && (r = seccomp_rule_add(st->packet, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(bpf), 0)) < 0)
+		return sbx_fail(why, len, r, "seccomp rule for bpf(2): %s", strerror(-r));
 	if (guard && (r = sbx_seccomp_add_exec_guard(st->packet, SCMP_ACT_ERRNO(EPERM),
 						      s->refused ? (uint64_t *)s->refused->bits : NULL)) < 0)
 		return sbx_fail(why, len, r, "seccomp rules of the exec guard: %s", strerror(-r));
@@ -81,17 +115,17 @@ static void host_cleanup(void *state);
 static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
 {
 	struct host_state *st = calloc(1, sizeof(*st));
-	struct passwd *pw = getpwuid(geteuid());
-	struct sbx_ids ids = { .uid = geteuid(), .gid = getegid() };
 	bool guard = sbx_exec_guard_needed(s->profile, s->fs_backend);
 	int r;
-
-	snprintf(ids.home, sizeof(ids.home), "%s", pw && pw->pw_dir ? pw->pw_dir : "/");
 
 	*ret_state = NULL;
 	if (!st)
 		return -ENOMEM;
-	r = sbx_env_build(s->profile, &ids, &st->envp);
+	r = sbx_ids_resolve(s->profile, &st->ids, why, len);
+	if (!r)
+		r = protect_root(s, st, why, len);
+	if (!r)
+		r = sbx_env_build(s->profile, &st->ids, &st->envp);
 	if (!r && wants_seccomp(s->profile)) {
 		r = sbx_seccomp_build(s->profile, guard, &st->sc, why, len);
 		st->have_sc = r == 0;
@@ -110,13 +144,15 @@ static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 	return 0;
 }
 
-/* A host workload keeps its user, but not the capabilities that would let it
- * undo its confinement: detach or load BPF programs, enter other namespaces,
- * mount, reconfigure the network, open packet or SOCK_PACKET sockets (unless
- * raw_sockets), trace other processes, open /proc/PID/map_files, or load
- * modules. (A workload running
- * as uid 0 can still write its pid into another cgroup's cgroup.procs, which
- * root owns: docs/providers.md says to use the process provider then.) */
+/* A host workload runs as the profile's user (nobody by default), with no
+ * capabilities (sbx_drop_privileges). One that runs as root by the profile's
+ * explicit choice keeps root's other capabilities, but not those that would
+ * let it undo its confinement: detach or load BPF programs, enter other
+ * namespaces, mount, reconfigure the network, open packet or SOCK_PACKET
+ * sockets (unless raw_sockets), trace other processes, open
+ * /proc/PID/map_files, or load modules. What uid 0 owns without capabilities
+ * (cgroup.procs, pids.max, sbx's pins) Landlock keeps unwritable
+ * (protect_root). */
 static int host_drop_caps(const struct sbx_profile *p)
 {
 	static const int caps[] = {
@@ -156,8 +192,10 @@ static int host_child(const struct sbx_spawn *s, void *arg)
 
 	if ((r = sbx_child_take_tty(s)) < 0)
 		sbx_child_fail(-r, true, "making sbx's pty the controlling terminal failed");
-	if ((r = host_drop_caps(p)) < 0)
+	if (st->ids.uid == 0 && (r = host_drop_caps(p)) < 0)
 		sbx_child_fail(-r, true, "dropping capabilities failed");
+	if (st->ids.uid != 0 && (r = sbx_drop_privileges(&st->ids)) < 0)
+		sbx_child_fail(-r, true, "switching to the profile's user and group failed");
 	/* no_new_privs marks the workload for the kernel side: the LSM programs
 	 * judge only tasks that carry it (a process sandbox's init, which builds
 	 * the mounts, does not), and setuid binaries do not elevate */
@@ -168,11 +206,12 @@ static int host_child(const struct sbx_spawn *s, void *arg)
 		sbx_child_fail(errno, true, "cwd: cannot change to the profile's directory");
 	if ((r = sbx_apply_rlimits(p)) < 0)	/* nofile, fsize, core 0 */
 		sbx_child_fail(-r, true, "nofile/fsize: setrlimit refused the profile's value");
-	if (s->landlock && (r = sbx_landlock_apply(s->landlock)) < 0)
+	if ((st->have_ll || s->landlock) &&
+	    (r = sbx_landlock_apply(st->have_ll ? &st->ll : s->landlock)) < 0)
 		sbx_child_fail(-r, true, "applying the Landlock ruleset failed");
 	/* last, so that the filter cannot refuse sbx's own setup calls */
 	if (st->packet && (r = seccomp_load(st->packet)) < 0)
-		sbx_child_fail(-r, true, "installing the packet-socket filter failed");
+		sbx_child_fail(-r, true, "installing the packet-socket and bpf(2) filter failed");
 	if (st->have_sc && (r = sbx_seccomp_install(&st->sc)) < 0)
 		sbx_child_fail(-r, true, "installing the seccomp filter failed");
 	environ = st->envp;	/* execvp searches the profile's PATH */
@@ -207,6 +246,8 @@ static void host_cleanup(void *state)
 	if (st->have_sc)
 		sbx_seccomp_free(&st->sc);
 	sbx_env_free(st->envp);
+	if (st->have_ll)
+		sbx_landlock_plan_free(&st->ll);
 	free(st);
 }
 

@@ -367,6 +367,38 @@ static int apply_base(const struct sbx_fsplan *pl, const char *root, char *why, 
 	return r;
 }
 
+/* Whatever the fs mode or the rules say, the host's sysfs in the view is
+ * read-only down to its last submount, and bpffs is hidden under an empty
+ * read-only tmpfs: a workload running as uid 0 still owns root-owned files
+ * with no capability at all (cgroup.procs, pids.max, sysfs knobs, sbx's
+ * pins), and the mount flags are what it cannot undo without CAP_SYS_ADMIN. */
+static int lock_sysfs(const char *root, char *why, size_t len)
+{
+	static const char *const hidden[] = { "/sys/fs/bpf" };
+	char target[PATH_MAX];
+	struct stat st;
+
+	snprintf(target, sizeof(target), "%s/sys", root);
+	if (lstat(target, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;		/* no /sys in this view */
+	/* bound onto itself, so that the attributes apply from a mount's root
+	 * even where the host has no sysfs mounted there */
+	if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return sbx_fail(why, len, -errno, "bind /sys in the view: %m");
+	if (setattr_tree(target, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			 MOUNT_ATTR_NOEXEC) < 0)
+		return sbx_fail(why, len, -errno, "make read-only /sys: %m");
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+		snprintf(target, sizeof(target), "%s%s", root, hidden[i]);
+		if (lstat(target, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "mode=0555,size=4k") < 0)
+			return sbx_fail(why, len, -errno, "hide %s: %m", hidden[i]);
+	}
+	return 0;
+}
+
 /* pivot_root(".", ".") stacks the old root on top of the new one, so no
  * directory is needed for it (the new root may be read-only), and detaching
  * the top of the stack leaves the new root. */
@@ -481,6 +513,8 @@ int sbx_rootfs_setup(const struct sbx_fsplan *pl, const struct sbx_grants *g, co
 		r = apply_base(pl, root, why, len);
 	if (!r && pl->mode != SBX_FS_FULL)
 		r = apply_rules(pl, g, root, why, len);
+	if (!r)
+		r = lock_sysfs(root, why, len);
 	if (!r && tty_fd >= 0)
 		r = bind_tty(root, tty_fd, why, len);
 	if (!r)

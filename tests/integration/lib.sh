@@ -22,6 +22,8 @@ unset SBX_CGROUP_ROOT SBX_POLICY SBX_ENV
 export SBX_INSTANCE="sbxtest-$$-$T_FILE"
 SBX_INSTANCE=${SBX_INSTANCE:0:48}
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sbxtest.$T_FILE.XXXXXX")
+# host-provider workloads run as nobody by default: they write their marks here
+chmod 1777 "$T_TMP"
 export SBX_LOG_DIR="$T_TMP/log"
 # sbx run without --policy must not read the host's /etc/sbx/policy.d
 export SBX_POLICY_DIR="$T_TMP/policy.d"

@@ -140,7 +140,10 @@ allow = ["*.example.org:443"]'
 case_check_and_run_refuse_provider_gap_alike()
 {
 	local line_run line_check
-	write_policy "$T_TMP/u.toml" t 'user = "nobody"' 'mode = "none"'
+	# (user is enforced by the host provider since issue 20; a network
+	# namespace of its own is not)
+	write_policy "$T_TMP/u.toml" t '' 'mode = "none"
+namespace = "private"'
 	sbx_run u -P "$T_TMP/u.toml" -- touch "$T_TMP/u.ran"
 	expect_rc u 125
 	[ -e "$T_TMP/u.ran" ] && fail "the workload ran"
@@ -150,7 +153,7 @@ case_check_and_run_refuse_provider_gap_alike()
 	line_check=$(grep "cannot be enforced by provider 'host'" "$T_TMP/check.err")
 	[ -n "$line_run" ] || fail "run names no gap: $(cat "$T_TMP/u.err")"
 	eq "check's line = run's line" "$line_check" "$line_run"
-	[[ $line_run == "$T_TMP/u.toml:2:10: error: profile 't': 'user' "* ]] || fail "not at the profile: $line_run"
+	[[ $line_run == "$T_TMP/u.toml:2:10: error: profile 't': 'network.namespace' "* ]] || fail "not at the profile: $line_run"
 }
 
 # ---- the shipped examples -------------------------------------------------------

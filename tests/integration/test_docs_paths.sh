@@ -17,7 +17,8 @@ docs_setup()
 {
 	make -s -C "$SRC" OUTPUT="$OUTPUT" install DESTDIR="$INST" >"$T_TMP/install.log" 2>&1 || {
 		cat "$T_TMP/install.log"; return 1; }
-	printf 'version = 1\n[profile.p]\nprovider = "host"\nmin_isolation = "none"\n[profile.p.fs]\nmode = "full"\n' \
+	# root: the pins and the run directory are root's (0700)
+	printf 'version = 1\n[profile.p]\nprovider = "host"\nmin_isolation = "none"\nuser = "root"\n[profile.p.fs]\nmode = "full"\n' \
 		>"$T_TMP/host.toml"
 }
 

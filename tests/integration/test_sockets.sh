@@ -114,7 +114,9 @@ allow = ["127.0.0.1"]'
 
 case_raw_sockets_true_allows_raw_and_packet()
 {
-	pol "" 'mode = "full"
+	# raw sockets need CAP_NET_RAW, which only a root host workload keeps
+	# (the default user, nobody, has no capability)
+	pol 'user = "root"' 'mode = "full"
 raw_sockets = true'
 	run_probes r "raw raw" "raw6 raw 6" "packet packet"
 	expect r raw ok

@@ -248,13 +248,14 @@ case_dccp_socket_refused() { proto_refused DCCP DCCP dccp 33; }
 # from a raw socket, which the profile allows): it drops them and says so.
 case_safety_net_fails_closed_on_port_protocols()
 {
-	pol "" 'mode = "full"
+	# raw sockets: a root workload (the host provider's nobody has no CAP_NET_RAW)
+	pol 'user = "root"' 'mode = "full"
 raw_sockets = true'
 	run_probes f "sctp rawsend 127.0.0.1 132"
 	grep -q '^sctp EPERM socket' "$T_TMP/f.out" && skip "the workload may not open raw sockets (no CAP_NET_RAW)"
 	expect f sctp ok
 	eq "full: packets_dropped" "$(jr f .network.packets_dropped)" 0
-	pol "" 'mode = "deny"
+	pol 'user = "root"' 'mode = "deny"
 deny = ["127.0.0.1:9/udp"]
 raw_sockets = true'
 	run_probes r "sctp rawsend 127.0.0.1 132" "dccp6 rawsend ::1 33" "gre rawsend 127.0.0.1 47"

@@ -866,7 +866,8 @@ static void test_policy_check_refuses_strict_wildcard_at_its_position(void **sta
 
 
 /* What the profile's provider cannot enforce is refused by check as by run
- * (core/enforce.c): user under the host provider, strict; best-effort runs. */
+ * (core/enforce.c): a network namespace of its own under the host provider,
+ * strict; best-effort runs. */
 static void test_policy_check_refuses_what_the_provider_cannot_enforce(void **state)
 {
 	char path[300], want[1024];
@@ -876,18 +877,20 @@ static void test_policy_check_refuses_what_the_provider_cannot_enforce(void **st
 	write_file(path, "[profile.h]\n"
 			 "provider = \"host\"\n"
 			 "min_isolation = \"none\"\n"
-			 "user = \"nobody\"\n");
+			 "[profile.h.network]\n"
+			 "namespace = \"private\"\n");
 	SBX(&r, "policy", "check", path);
 	assert_int_equal(r.rc, 1);
-	snprintf(want, sizeof(want), "%s:1:10: error: profile 'h': 'user' cannot be enforced by provider "
+	snprintf(want, sizeof(want), "%s:1:10: error: profile 'h': 'network.namespace' cannot be enforced by provider "
 		 "'host'", path);
 	assert_contains(r.err, want);
 	run_free(&r);
 	write_file(path, "[profile.h]\n"
 			 "provider = \"host\"\n"
 			 "min_isolation = \"none\"\n"
-			 "user = \"nobody\"\n"
-			 "enforcement = \"best-effort\"\n");
+			 "enforcement = \"best-effort\"\n"
+			 "[profile.h.network]\n"
+			 "namespace = \"private\"\n");
 	SBX(&r, "policy", "check", path);
 	assert_int_equal(r.rc, 0);
 	run_free(&r);

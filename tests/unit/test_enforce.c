@@ -169,7 +169,7 @@ static void test_every_provider_has_a_column(void **state)
 /* The verdict a cell should give: with an fs backend or without one. */
 static enum sbx_enf expected(const struct sbx_enforce_cell *c, int fs_backend)
 {
-	if (c->v == SBX_ENF_FS_BACKEND)
+	if (c->v == SBX_ENF_FS_BACKEND || c->v == SBX_ENF_LANDLOCK)
 		return fs_backend ? SBX_ENF_ENFORCED : SBX_ENF_DEGRADABLE;
 	return c->v == SBX_ENF_INERT ? SBX_ENF_ENFORCED : c->v;
 }
@@ -178,7 +178,7 @@ static void check_one(const char *key, const struct sbx_profile *p, int col, int
 {
 	const struct sbx_enforce_row *row = sbx_enforce_row(key);
 	const struct sbx_enforce_cell *c = &row->cell[col];
-	struct sbx_enforce_features f = { .fs_backend = fsb };
+	struct sbx_enforce_features f = { .fs_backend = fsb, .landlock = fsb != 0 };
 	const char *prov = sbx_enforce_providers[col];
 	struct sbx_enforce_finding scratch = { 0 };
 	const struct sbx_enforce_finding *g;
@@ -311,6 +311,7 @@ static const char *doc_word(const struct sbx_enforce_cell *c)
 	case SBX_ENF_REFUSED: return "refused (some values)";
 	case SBX_ENF_FS_BACKEND: return "kernel";
 	case SBX_ENF_INERT: return "\u2014";
+	case SBX_ENF_LANDLOCK: return "kernel (some values)";
 	}
 	return "?";
 }

@@ -504,6 +504,39 @@ static void test_plan_grant(void **state)
 	assert_int_equal(pl.n, 0);
 }
 
+/* Root's protected trees: no write right at or below them, the ancestors'
+ * write rights handed to their other entries, read rights untouched; a plan
+ * that handled nothing (fs mode full) gets the write rights handled. */
+static void test_plan_protect(void **state)
+{
+	static const char *const trees[] = { "/sys/", "/proc/" };
+	struct sbx_landlock_plan in = { 0 }, pl;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(sbx_landlock_plan(NULL, 7, &in, why, sizeof(why), NULL, NULL), 0);
+	assert_int_equal(sbx_landlock_plan_protect(&in, trees, 2, &pl), 0);
+	assert_true(pl.handled_fs & LL_WF);
+	assert_false(pl.handled_fs & LL_RF);		/* reads stay unhandled */
+	assert_non_null(grant(&pl, "/usr/"));
+	assert_true(grant(&pl, "/usr/")->access & LL_WF);
+	assert_null(grant(&pl, "/sys/"));
+	assert_null(grant(&pl, "/proc/"));
+	assert_int_equal(grant(&pl, "/")->access, 0);	/* handed down */
+	sbx_landlock_plan_free(&pl);
+	sbx_landlock_plan_free(&in);
+	/* a grant inside a tree loses its write rights, keeps the rest */
+	assert_int_equal(plan_strict(MODE_NONE, NULL, 7, &in, why, sizeof(why)), 0);
+	assert_int_equal(sbx_landlock_plan_grant(&in, "/sys/fs/cgroup/", R | W), 0);
+	assert_int_equal(sbx_landlock_plan_protect(&in, trees, 2, &pl), 0);
+	assert_int_equal(grant(&pl, "/sys/fs/cgroup/")->access, LL_RF | LL_RD);
+	sbx_landlock_plan_free(&pl);
+	sbx_landlock_plan_free(&in);
+	/* without Landlock: nothing to protect with */
+	in = (struct sbx_landlock_plan){ 0 };
+	assert_int_equal(sbx_landlock_plan_protect(&in, trees, 2, &pl), -EOPNOTSUPP);
+}
+
 /* ---- the behavioural suite --------------------------------------------------- */
 
 static int host_abi(void)
@@ -1044,6 +1077,7 @@ int main(void)
 		cmocka_unit_test(test_best_effort_lists_everything),
 		cmocka_unit_test(test_profile_positions_and_enforcement),
 		cmocka_unit_test(test_plan_grant),
+		cmocka_unit_test(test_plan_protect),
 		cmocka_unit_test(test_behaviour_matches_decide),
 		cmocka_unit_test(test_apply_skips_mismatched_and_missing),
 		cmocka_unit_test(test_scope_only_refuses_signals_out),

@@ -248,7 +248,7 @@ static int add_diag(struct sbx_diags *d, const struct sbx_srcpos *pos, const cha
  * the run's to probe. Returns the number of refusals, or -errno. */
 static int provider_refusals(const struct sbx_profile *p, struct sbx_diags *d)
 {
-	struct sbx_enforce_features f = { .fs_backend = SBX_FSB_LANDLOCK };
+	struct sbx_enforce_features f = { .fs_backend = SBX_FSB_LANDLOCK, .landlock = true };
 	struct sbx_enforce_report rep;
 	char why[512];
 	int r, n = 0;

@@ -114,6 +114,41 @@ static int check_links(struct sbx_bpf *b, char *why, size_t whylen)
 	return 0;
 }
 
+/* Opens every link pin of the setup (the per-cgroup ones, the exec guard,
+ * the syscall and LSM links) and keeps the fds: the kernel keeps a link
+ * attached while one fd refers to it, whatever becomes of its pin. */
+static int hold_links(struct sbx_bpf *b, char *why, size_t whylen)
+{
+	char path[PATH_MAX + 32];
+	DIR *d = opendir(b->paths.pin_dir);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return sbx_fail(why, whylen, -errno, "open %s: %s", b->paths.pin_dir,
+				strerror(errno));
+	while (!r && (de = readdir(d))) {
+		int fd;
+
+		if (strncmp(de->d_name, "link_", 5))
+			continue;
+		if (b->n_links >= SBX_BPF_MAX_LINKS) {
+			r = sbx_fail(why, whylen, -E2BIG, "more than %d links pinned in %s",
+				     SBX_BPF_MAX_LINKS, b->paths.pin_dir);
+			break;
+		}
+		pin_path(&b->paths, de->d_name, path, sizeof(path));
+		fd = bpf_obj_get(path);	/* O_CLOEXEC: never reaches a workload */
+		if (fd < 0)
+			r = sbx_fail(why, whylen, -errno, "open pinned link %s: %s", path,
+				     strerror(errno));
+		else
+			b->link_fds[b->n_links++] = fd;
+	}
+	closedir(d);
+	return r;
+}
+
 static int adopt(struct sbx_bpf *b, char *why, size_t whylen)
 {
 	char path[PATH_MAX + 32];
@@ -134,7 +169,8 @@ static int adopt(struct sbx_bpf *b, char *why, size_t whylen)
 	if (b->emit_fd < 0)
 		return sbx_fail(why, whylen, -errno, "open pinned program %s: %s", path,
 				strerror(errno));
-	return check_links(b, why, whylen);
+	r = check_links(b, why, whylen);
+	return r < 0 ? r : hold_links(b, why, whylen);
 }
 
 /* Pins need bpffs at /sys/fs/bpf; like bpftool, mount it when it is missing. */
@@ -351,6 +387,7 @@ static void init_fds(struct sbx_bpf *b)
 	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++)
 		*map_fd_slot(b, i) = -1;
 	b->emit_fd = -1;
+	b->n_links = 0;
 }
 
 /* The ABI version of the pinned setup, 0 if unreadable. */
@@ -446,6 +483,9 @@ void sbx_bpf_close(struct sbx_bpf *b)
 	if (b->emit_fd >= 0)
 		close(b->emit_fd);
 	b->emit_fd = -1;
+	for (size_t i = 0; i < b->n_links; i++)
+		close(b->link_fds[i]);
+	b->n_links = 0;
 }
 
 int sbx_bpf_unload(const struct sbx_instance *p, char *why, size_t whylen)

@@ -23,6 +23,8 @@
 #define SBX_DEFAULT_RING_SIZE	(256u * 1024)
 #define SBX_DEFAULT_EVENTS_SIZE	(1024u * 1024)
 
+#define SBX_BPF_MAX_LINKS 64
+
 struct sbx_bpf {
 	struct sbx_instance paths;
 	struct sbx_cgroot root;
@@ -31,6 +33,11 @@ struct sbx_bpf {
 	int config_fd, cgroups_fd, slots_fd, stats_fd, drops_fd, policies_fd;
 	int net4_fd, net6_fd, rings_fd, events_fd, syscalls_fd, emit_fd;
 	int paths_fd, execs_fd, fscfg_fd, loaders_fd;
+	/* Every link_* pin, held open for the manager's lifetime: a link lives
+	 * while any fd or pin refers to it, so a workload that unlinks the
+	 * pins does not detach the programs while a sandbox runs. */
+	int link_fds[SBX_BPF_MAX_LINKS];
+	size_t n_links;
 };
 
 /* Adopts the pinned programs, or loads, attaches and pins them. ring_size and

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
 
 #include "core/enforce.h"
@@ -84,6 +85,23 @@ static bool has_entries(const struct sbx_profile *p, bool deny)
 	return false;
 }
 
+/* user names uid 0: "root", "0" or any name that the host maps to 0. */
+static bool a_user_root(const struct sbx_profile *p, finding *f)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long v;
+
+	(void)f;
+	if (!p->user || !strcmp(p->user, "caller"))
+		return false;	/* "caller" never runs root (providers/privs.c) */
+	v = strtoul(p->user, &end, 10);
+	if (*p->user && !*end)
+		return v == 0;
+	pw = getpwnam(p->user);
+	return pw && pw->pw_uid == 0;
+}
+
 ASKS(a_net_allow, has_entries(p, false))
 ASKS(a_net_deny, has_entries(p, true))
 
@@ -145,7 +163,11 @@ static bool a_fs_grant_idmap(const struct sbx_profile *p, finding *f)
 #define RLIMIT "setrlimit before exec"
 #define NORUN "the mock runs no command"
 #define EBPF "sbx's eBPF cgroup programs on the sandbox's sockets (gVisor's sentry, qemu's user-mode network)"
-#define NOT_USER "the host provider runs the workload as sbx's own user"
+#define NOT_USER "the mock runs no command"
+#define HOST_ROOT "uid 0 owns sysfs, cgroupfs and bpffs on the host (sbx's pins, cgroup.procs, " \
+	"pids.max): the host provider keeps them unwritable for a root workload with Landlock " \
+	"rules, and this kernel has no Landlock; use the process provider, or a user other than root"
+#define LANDLOCK_IF(w, when) { SBX_ENF_LANDLOCK, w, when }
 #define GV_SC "gVisor serves the workload's system calls in its sentry: the profile's seccomp list is not applied"
 #define VM_SC "the guest runs its own kernel: the profile's seccomp list is not applied in the VM"
 #define VM_FS "the guest sees only its initramfs: no host path is shared into the VM"
@@ -167,9 +189,9 @@ static const struct sbx_enforce_row table[] = {
 			      ENF("the runtime's " RLIMIT), ENF("the guest init's " RLIMIT) } },
 	{ "env", a_env, ALL(ENF("the workload's whole environment")) },
 	{ "cwd", a_cwd, ALL(ENF("chdir before exec")) },
-	{ "user", a_user, { DEG(NOT_USER), DEG(NOT_USER), ENF("setuid"), ENF("OCI process.user"),
+	{ "user", a_user, { LANDLOCK_IF(HOST_ROOT, a_user_root), DEG(NOT_USER), ENF("setuid"), ENF("OCI process.user"),
 			    ENF("setuid"), ENF("the guest init's setuid") } },
-	{ "group", a_group, { DEG(NOT_USER), DEG(NOT_USER), ENF("setgid"), ENF("OCI process.user"),
+	{ "group", a_group, { ENF("setgid"), DEG(NOT_USER), ENF("setgid"), ENF("OCI process.user"),
 			      ENF("setgid"), ENF("the guest init's setgid") } },
 	{ "audit", a_audit, ALL(ENF("sbx's eBPF programs and audit reader")) },
 	{ "enforcement", a_enforcement, ALL(ENF("sbx decides refusal or degraded runs by it")) },
@@ -298,6 +320,10 @@ static enum sbx_enf judge(const struct sbx_enforce_row *row, const struct sbx_en
 	*ret_why = NULL;
 	if (!asks || c->v == SBX_ENF_ENFORCED || c->v == SBX_ENF_INERT)
 		return SBX_ENF_ENFORCED;
+	if (c->v == SBX_ENF_LANDLOCK) {
+		*ret_why = f && f->landlock ? NULL : c->why;
+		return *ret_why ? SBX_ENF_DEGRADABLE : SBX_ENF_ENFORCED;
+	}
 	if (c->v == SBX_ENF_FS_BACKEND) {
 		*ret_why = backend_why(f);
 		return *ret_why ? SBX_ENF_DEGRADABLE : SBX_ENF_ENFORCED;

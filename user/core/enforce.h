@@ -26,6 +26,7 @@ enum sbx_enf {
 	SBX_ENF_REFUSED,	/* not applied, and refused whatever the enforcement mode */
 	SBX_ENF_FS_BACKEND,	/* applied by BPF LSM or Landlock when the kernel has one, else DEGRADABLE */
 	SBX_ENF_INERT,		/* confines nothing: another provider's settings, a daemon permission */
+	SBX_ENF_LANDLOCK,	/* applied only with Landlock's help (why says what), else DEGRADABLE */
 };
 
 /* The providers of the table's columns, in order. */
@@ -55,6 +56,7 @@ const struct sbx_enforce_row *sbx_enforce_row(const char *key);
 /* What the kernel offers, as far as the table needs it. */
 struct sbx_enforce_features {
 	int fs_backend;		/* SBX_FSB_* (sbx_abi.h), 0 = neither BPF LSM nor Landlock */
+	bool landlock;		/* Landlock works (whichever fs backend the plan uses) */
 };
 
 struct sbx_enforce_finding {

@@ -271,7 +271,8 @@ static int check_enforceable(struct run_state *s)
 			    p->name, sbx_isolation_name(p->min_isolation), pv->name,
 			    sbx_isolation_name(pv->level));
 	fs_features(s, &ft);
-	f = (struct sbx_enforce_features){ .fs_backend = enforce_backend(sbx_fsplan_backend(p, &ft)) };
+	f = (struct sbx_enforce_features){ .fs_backend = enforce_backend(sbx_fsplan_backend(p, &ft)),
+					    .landlock = ft.landlock_abi > 0 };
 	r = sbx_enforceability(p, pv->name, &f, &rep, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "%s", why);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
@@ -375,6 +376,104 @@ int sbx_landlock_plan_grant_rights(struct sbx_landlock_plan *pl, const char *pat
 	if (!pl->handled_fs)
 		return 0;
 	return add_grant(pl, path, path[len - 1] == '/', rights & pl->handled_fs, SBX_RULE_BASE);
+}
+
+/* ---- trees no workload writes --------------------------------------------- */
+
+static bool in_tree(const char *path, const char *tree)
+{
+	return !strncmp(path, tree, strlen(tree));
+}
+
+/* dir ("/x/") is a strict ancestor of one of the trees. */
+static bool above_tree(const char *dir, const char *const *trees, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(dir, trees[i]) && in_tree(trees[i], dir))
+			return true;
+	return false;
+}
+
+static bool is_tree(const char *path, const char *const *trees, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (in_tree(path, trees[i]))
+			return true;
+	return false;
+}
+
+/* Grants rights on every entry of dir except the trees: a Landlock grant
+ * covers the whole subtree, so an ancestor's write rights are handed down to
+ * its children, and the trees' part is dropped. */
+static int hand_down(struct sbx_landlock_plan *pl, const char *dir, uint64_t rights,
+		     const char *const *trees, size_t n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (!r && (de = readdir(d))) {
+		char child[SBX_MAX_PATH_LEN];
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(child, sizeof(child), "%s%s/", dir, de->d_name) >= sizeof(child))
+			continue;
+		if (stat(child, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			child[strlen(child) - 1] = 0;	/* a file: exactly that path */
+			r = add_grant(pl, child, false, rights, SBX_RULE_BASE);
+		} else if (above_tree(child, trees, n)) {
+			r = hand_down(pl, child, rights, trees, n);
+		} else if (!is_tree(child, trees, n)) {
+			r = add_grant(pl, child, true, rights, SBX_RULE_BASE);
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+int sbx_landlock_plan_protect(const struct sbx_landlock_plan *in, const char *const *trees,
+			      size_t n, struct sbx_landlock_plan *ret)
+{
+	struct sbx_landlock_plan pl = *in;
+	uint64_t w = LL_W & sbx_landlock_fs_all(in->abi), add = w & ~in->handled_fs;
+	size_t orig;
+	int r = 0;
+
+	if (in->abi <= 0)
+		return -EOPNOTSUPP;
+	pl.paths = in->n ? malloc(in->n * sizeof(*pl.paths)) : NULL;
+	if (in->n && !pl.paths)
+		return -ENOMEM;
+	if (in->n)
+		memcpy(pl.paths, in->paths, in->n * sizeof(*pl.paths));
+	/* rights the plan did not handle were everyone's: "/" had them */
+	pl.handled_fs |= add;
+	r = add_grant(&pl, "/", true, add, SBX_RULE_BASE);
+	orig = pl.n;
+	for (size_t i = 0; i < orig && !r; i++) {
+		char path[SBX_MAX_PATH_LEN];
+		uint64_t rights = pl.paths[i].access & w;
+
+		if (!rights)
+			continue;
+		memcpy(path, pl.paths[i].path, sizeof(path));
+		if (is_tree(path, trees, n)) {
+			pl.paths[i].access &= ~w;
+		} else if (pl.paths[i].dir && above_tree(path, trees, n)) {
+			pl.paths[i].access &= ~w;
+			r = hand_down(&pl, path, rights, trees, n);
+		}
+	}
+	if (r < 0) {
+		sbx_landlock_plan_free(&pl);
+		return r;
+	}
+	*ret = pl;
+	return 0;
 }
 
 void sbx_landlock_plan_free(struct sbx_landlock_plan *pl)

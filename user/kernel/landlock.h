@@ -108,6 +108,15 @@ uint64_t sbx_landlock_rights(uint32_t access, int abi);
 /* Every filesystem right an ABI knows (the handled set). */
 uint64_t sbx_landlock_fs_all(int abi);
 
+/* A copy of in in *ret in which nothing at or below trees ("/sys/",
+ * "/proc/": directories with their '/') may be written, created, removed,
+ * renamed or truncated, whatever in granted there; the write rights of
+ * their ancestors go to the ancestors' other entries, as listed now.
+ * -EOPNOTSUPP without Landlock (in->abi 0). Free *ret with
+ * sbx_landlock_plan_free. */
+int sbx_landlock_plan_protect(const struct sbx_landlock_plan *in, const char *const *trees,
+			      size_t n, struct sbx_landlock_plan *ret);
+
 /*
  * In the workload, right before exec: builds the ruleset (fs grants and
  * scoping together), opens each path with O_PATH|O_CLOEXEC (missing or

@@ -150,14 +150,14 @@ case_ipv6_rthdr_cmsg_refused()
 		"$(ja r "[.[] | select(.verdict == \"allow\" and .addr == \"$HOP6\")] | length")" 0
 }
 
-# IPv4 source routes need CAP_NET_RAW (ip_options_compile): a root workload
-# of the host provider keeps it with raw_sockets. setsockopt IP_OPTIONS is
+# IPv4 source routes need CAP_NET_RAW (ip_options_compile): a workload of
+# the host provider that runs as root (user = "root") keeps it with raw_sockets. setsockopt IP_OPTIONS is
 # refused; an
 # IP_RETOPTS cmsg is dropped at egress with the first hop in the event.
 case_ipv4_source_route_refused()
 {
 	pol allow "allow = [\"$ALLOW4\"]
-raw_sockets = true"
+raw_sockets = true" 'user = "root"'
 	run r "lsrr-udp lsrr-opt udp $ALLOW4 $HOP4" "lsrr-tcp lsrr-opt tcp $ALLOW4 $HOP4" \
 		"ssrr-udp ssrr-opt udp $ALLOW4 $HOP4" "lsrr-cmsg lsrr-cmsg udp $ALLOW4 $HOP4" \
 		"plain none udp $ALLOW4 $HOP4" caps

@@ -53,6 +53,7 @@ cat >"$W/p.toml" <<EOF
 provider = "host"
 min_isolation = "none"
 enforcement = "best-effort"
+user = "root"                    # the agent works in root's temp dir; the hooks are the subject
 timeout = "240s"
 [profile."t.lsm".network]
 mode = "none"

@@ -47,6 +47,7 @@ cat >"$W/p.toml" <<EOT
 provider = "host"
 min_isolation = "none"
 enforcement = "best-effort"
+user = "root"                    # the agent works in root's temp dir; the hooks are the subject
 timeout = "280s"
 [profile."t.perf".network]
 mode = "none"

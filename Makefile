@@ -93,10 +93,10 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	iproute2 jq python3 bc \
 	qemu-system-x86 busybox-static cpio xz-utils zstd \
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
-	nodejs golang-github-burntsushi-toml-dev git
+	nodejs golang-github-burntsushi-toml-dev git curl
 # nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
 # golang-github-burntsushi-toml-dev: the toml-test corpus of `make toml-test`.
-# git: tests/integration/test_grants.sh clones into granted paths.
+# git, curl: tests/integration/test_grants.sh clones into granted paths over HTTP.
 
 .PHONY: all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux vmlinux-arm64 \
 	bpf-arm64 install clean vmtest integration bench

@@ -138,6 +138,7 @@ static int make_userns(uid_t owner, uid_t uid, gid_t owner_gid, gid_t gid)
 {
 	char path[64], map[64];
 	int go[2], r = 0, fd = -1;
+	struct stat self, child;
 	pid_t pid;
 
 	if (pipe2(go, O_CLOEXEC) < 0)
@@ -159,11 +160,11 @@ static int make_userns(uid_t owner, uid_t uid, gid_t owner_gid, gid_t gid)
 		return -errno;
 	}
 	/* unshare is quick; poll for the new namespace rather than add a pipe */
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	if (stat("/proc/self/ns/user", &self) < 0)
+		r = -errno;
 	for (int i = 0; i < 1000 && !r; i++) {
-		struct stat self, child;
-
-		snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-		if (stat("/proc/self/ns/user", &self) < 0 || stat(path, &child) < 0)
+		if (stat(path, &child) < 0)
 			r = -errno;
 		else if (self.st_ino != child.st_ino)
 			break;

@@ -262,6 +262,17 @@ int cli_parse_exit(int r)
 	return r == -ECANCELED ? SBX_EXIT_OK : SBX_EXIT_USAGE;
 }
 
+int cli_parse_no_options(struct cli_parser *p, const struct cli_verb *verb,
+			 int argc, char **argv)
+{
+	int r;
+
+	cli_parser_init(p, verb, NULL, argc, argv);
+	while ((r = cli_next_option(p)) > 0)
+		;
+	return r;
+}
+
 /* ---- verb lookup ------------------------------------------------------- */
 
 int cli_find_verb(const struct cli_verb *const *table, const char *word,
@@ -483,9 +494,7 @@ static int version_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r;
 
-	cli_parser_init(&p, self, NULL, argc, argv);
-	while ((r = cli_next_option(&p)) > 0)
-		;
+	r = cli_parse_no_options(&p, self, argc, argv);
 	if (r < 0)
 		return cli_parse_exit(r);
 	if (p.n_args > 0)
@@ -576,9 +585,7 @@ static int help_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r;
 
-	cli_parser_init(&p, self, NULL, argc, argv);
-	while ((r = cli_next_option(&p)) > 0)
-		;
+	r = cli_parse_no_options(&p, self, argc, argv);
 	if (r < 0)
 		return cli_parse_exit(r);
 	for (int i = 0; i < p.n_args; i++) {

@@ -122,6 +122,12 @@ int cli_next_option(struct cli_parser *p);
  * and the handler `return cli_parse_exit(r);`. */
 int cli_parse_exit(int r);
 
+/* Parses argv for a verb with no options of its own (only the global ones):
+ * fills p with the positional arguments. Returns 0 or the negative
+ * cli_next_option() result, for cli_parse_exit(). */
+int cli_parse_no_options(struct cli_parser *p, const struct cli_verb *verb,
+			 int argc, char **argv);
+
 /* ---- verbs and help ---------------------------------------------------- */
 
 /* Finds word in a NULL-terminated table: exact name, else a unique prefix.

@@ -88,9 +88,7 @@ static int features_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r;
 
-	cli_parser_init(&p, self, NULL, argc, argv);
-	while ((r = cli_next_option(&p)) > 0)
-		;
+	r = cli_parse_no_options(&p, self, argc, argv);
 	if (r < 0)
 		return cli_parse_exit(r);
 	f = calloc(1, sizeof(*f));

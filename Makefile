@@ -155,6 +155,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 bpf-arm64: $(OUTPUT)/bpf-arm64/sbx.bpf.o $(OUTPUT)/bpf-arm64/probe.bpf.o
 	$(call msg,GEN-SKEL,$(OUTPUT)/bpf-arm64/sbx.skel.h)
 	$(Q)$(BPFTOOL) gen skeleton $< name sbx_sbx > $(OUTPUT)/bpf-arm64/sbx.skel.h
+	$(Q)SBX_TOTALS_DIR=$(OUTPUT)/test-totals; . tests/lib/totals.sh && totals_write bpf-arm64 1 0 0 </dev/null
 
 # vmlinux/$(ARCH) from the running kernel's BTF.
 vmlinux:
@@ -208,38 +209,46 @@ test:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory check
 
-check: all lint bpf-arm64 unit fuzz-replay toml-test integration vmtest
-	@echo "  TEST     all test layers passed"
+# Every layer runs, even after another failed; each writes its totals to
+# OUTPUT/test-totals (tests/lib/totals.sh), and tests/summary.sh prints them,
+# each skip's reason, and fails on a failure, on a layer that did not run,
+# on a layer skipped under SBX_REQUIRE=1 (.ci/run), and when fewer cases ran
+# than tests/floor.txt records.
+TEST_LAYERS := lint bpf-arm64 unit fuzz-replay toml-test integration vmtest
+check: all
+	$(Q)rm -rf $(OUTPUT)/test-totals
+	$(Q)rc=0; $(MAKE) --no-print-directory -k $(TEST_LAYERS) || rc=1; \
+		OUTPUT=$(OUTPUT) bash tests/summary.sh $(TEST_LAYERS) || rc=1; exit $$rc
 
 lint:
-	$(Q)fail=0; for t in tests/lint/layers.sh tests/lint/bpf_lib.sh; do bash $$t || fail=1; done; \
-		exit $$fail
+	$(Q)p=0; x=0; for t in tests/lint/layers.sh tests/lint/bpf_lib.sh; do \
+		if bash $$t; then p=$$((p + 1)); else x=$$((x + 1)); fi; done; \
+		SBX_TOTALS_DIR=$(OUTPUT)/test-totals; . tests/lib/totals.sh && totals_write lint $$p $$x 0 </dev/null; [ $$x = 0 ]
 
 integration: all
-	$(Q)if [ -x tests/run-integration.sh ]; then OUTPUT=$(OUTPUT) tests/run-integration.sh; fi
+	$(Q)OUTPUT=$(OUTPUT) bash tests/run-integration.sh
 
 vmtest: all
-	$(Q)if [ -x tests/vm/run.sh ]; then OUTPUT=$(OUTPUT) tests/vm/run.sh; fi
+	$(Q)OUTPUT=$(OUTPUT) bash tests/vm/run.sh
 
 bench: all
 	$(Q)QUICK=$(QUICK) OUTPUT=$(OUTPUT) bench/run.sh
 
 unit: $(UNIT_BINS) $(OUTPUT)/sbx
-	$(Q)fail=0; for t in $(UNIT_BINS); do \
-		echo "  UNIT     $$(basename $$t)"; \
-		SBX_BIN=$(OUTPUT)/sbx SBX_SRCDIR=$(CURDIR) \
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-			$$t || fail=1; \
-	done; exit $$fail
+	$(Q)OUTPUT=$(OUTPUT) bash tests/run-unit.sh $(UNIT_BINS)
 
+# Each input of each fuzzer's corpus is a case; a fuzzer without a corpus
+# fails (the corpus is part of the tree).
 fuzz-replay: $(FUZZ_BINS)
-	$(Q)for f in $(FUZZ_BINS); do \
+	$(Q)p=0; x=0; for f in $(FUZZ_BINS); do \
 		n=$$(basename $$f); d=tests/fuzz/corpus/$${n#fuzz_}; \
-		echo "  FUZZ-REPLAY $$n ($$(find $$d -type f 2>/dev/null | wc -l) inputs)"; \
-		[ -d $$d ] || continue; \
-		find $$d -type f -print0 | xargs -0 -r -n 500 $$f -runs=1 >$(OUTPUT)/fuzz/$$n.replay.log 2>&1 \
-			|| { tail -40 $(OUTPUT)/fuzz/$$n.replay.log; exit 1; }; \
-	done
+		k=$$(find $$d -type f 2>/dev/null | wc -l); \
+		echo "  FUZZ-REPLAY $$n ($$k inputs)"; \
+		if [ $$k = 0 ]; then echo "FAIL fuzz-replay $$n: no corpus in $$d"; x=$$((x + 1)); continue; fi; \
+		if find $$d -type f -print0 | xargs -0 -r -n 500 $$f -runs=1 >$(OUTPUT)/fuzz/$$n.replay.log 2>&1; \
+		then p=$$((p + k)); else tail -40 $(OUTPUT)/fuzz/$$n.replay.log; x=$$((x + 1)); fi; \
+	done; \
+	SBX_TOTALS_DIR=$(OUTPUT)/test-totals; . tests/lib/totals.sh && totals_write fuzz-replay $$p $$x 0 </dev/null; [ $$x = 0 ]
 
 # The toml-test corpus (Debian's golang-github-burntsushi-toml-dev) against
 # policy/toml.c; known deviations in tests/toml-test/deviations.txt.
@@ -250,7 +259,8 @@ $(OUTPUT)/tests/toml-decoder: tests/toml-test/decoder.c $(POLICY_SRCS) $(HDRS)
 
 toml-test: $(OUTPUT)/tests/toml-decoder
 	$(Q)echo "  TOML-TEST"
-	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 python3 tests/toml-test/run.py $<
+	$(Q)SBX_TOTALS_DIR=$(OUTPUT)/test-totals ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		python3 tests/toml-test/run.py $<
 
 fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \

@@ -33,12 +33,19 @@ T_WHY="$T_TMP/why"
 
 _cleanup()
 {
-	local p
+	local p out
 	for p in $T_PIDS; do
 		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
 	if [ -z "$SBX_TEST_SKIP" ] && [ -x "$SBX" ]; then
-		"$SBX" unload >/dev/null 2>&1
+		if ! out=$("$SBX" unload 2>&1); then
+			# said as a failed case (the runner counts it), then what is
+			# left of this file's instance goes by hand
+			echo "FAIL $T_FILE.teardown: sbx unload failed: $(tail -c 300 <<<"$out" | tr '\n' ' ')"
+			_reap_leftovers
+			rmdir "$(cgroup_root)" 2>/dev/null
+			rm -rf "$PIN_DIR"
+		fi
 		# sbx unload keeps /run/<instance> (lock, slots/); it is ours
 		[ -e "$PIN_DIR" ] || rm -rf "$RUN_DIR"
 	fi
@@ -73,7 +80,7 @@ bg()
 # and undo its host changes (T_CASE_RESTORE: shell commands).
 _case_cleanup()
 {
-	local p
+	local p out
 	for p in $T_CASE_PIDS; do
 		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done

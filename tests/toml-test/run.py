@@ -16,6 +16,10 @@ Known deviations are listed in deviations.txt beside this script, one
 Exit status 1 for a deviation not listed there, and for a listed case
 that no longer deviates (remove it from the list); 0 otherwise. Without the
 corpus: prints SKIP with the reason, exit 0 (make test says so).
+
+With SBX_TOTALS_DIR set, writes the layer's totals there for
+tests/summary.sh (tests/lib/totals.sh has the format): every case is passed
+or failed; a listed deviation is a skip with its reason.
 """
 import glob
 import json
@@ -122,25 +126,43 @@ def load_deviations():
     return known
 
 
+def write_totals(passed, failed, skips, layer_skip=None):
+    d = os.environ.get("SBX_TOTALS_DIR")
+    if not d:
+        return
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "toml-test.tmp"), "w") as f:
+        f.write(f"passed {passed}\nfailed {failed}\nskipped {len(skips)}\n")
+        if layer_skip:
+            f.write(f"layer_skipped {layer_skip}\n")
+        for s in skips:
+            f.write(f"skip {s}\n")
+    os.rename(os.path.join(d, "toml-test.tmp"), os.path.join(d, "toml-test"))
+
+
 def main():
     if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
     decoder, corpus = sys.argv[1], sys.argv[2] if len(sys.argv) == 3 else CORPUS
     if not os.path.isdir(os.path.join(corpus, "valid")) or not os.path.isdir(os.path.join(corpus, "invalid")):
-        print(f"SKIP toml-test: no corpus at {corpus} (apt-get install golang-github-burntsushi-toml-dev, "
-              "or make deps)")
+        why = (f"no corpus at {corpus} (apt-get install golang-github-burntsushi-toml-dev, "
+               "or make deps)")
+        print(f"SKIP toml-test: {why}")
+        write_totals(0, 0, [], why)
         return 0
     known = load_deviations()
     cases = sorted(os.path.relpath(p, corpus)[:-5]
                    for kind in ("valid", "invalid")
                    for p in glob.glob(os.path.join(corpus, kind, "**", "*.toml"), recursive=True))
     bad = 0
+    skips = []
     counts = {"valid": 0, "invalid": 0, "deviation": 0}
     for case in cases:
         problem = check_case(decoder, corpus, case)
         counts[case.split("/", 1)[0]] += 1
         if problem and case in known:
             counts["deviation"] += 1
+            skips.append(f"toml-test {case}: known deviation: {known[case]}")
         elif problem:
             bad += 1
             print(f"FAIL toml-test {case}: {problem}")
@@ -153,6 +175,7 @@ def main():
         print(f"FAIL toml-test {case}: listed in deviations.txt but not in the corpus")
     print(f"toml-test: {counts['valid']} valid and {counts['invalid']} invalid cases from {corpus}; "
           f"{counts['deviation']} known deviations; {bad} failures")
+    write_totals(max(0, len(cases) - counts["deviation"] - bad), bad, skips)
     return 1 if bad else 0
 
 

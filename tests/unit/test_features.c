@@ -32,8 +32,7 @@ static int setup(void **state)
 #define SKIP_UNLESS_ROOT(why)							\
 	do {									\
 		if (geteuid() != 0) {						\
-			print_message("skipped: %s needs root\n", why);		\
-			skip();							\
+			SKIP_BECAUSE("%s needs root", why); \
 		}								\
 	} while (0)
 
@@ -172,9 +171,8 @@ static void test_bpf_lsm_agrees_with_independent_load(void **state)
 	e = lsm_load_errno();
 	listed = lsm_listed();
 	if (e == -ENOENT) {
-		print_message("skipped: no kernel BTF or no bpf_lsm_file_open: no BPF LSM here\n");
 		assert_false(feats.bpf_lsm);
-		skip();
+		SKIP_BECAUSE("no kernel BTF or no bpf_lsm_file_open: no BPF LSM here");
 	}
 	if (e < 0) {
 		/* e.g. this project's machines: listed, but loading fails with EPERM */
@@ -184,8 +182,7 @@ static void test_bpf_lsm_agrees_with_independent_load(void **state)
 		return;
 	}
 	if (listed < 0) {
-		print_message("skipped: neither lsm_list_modules(2) nor securityfs says if bpf is active\n");
-		skip();
+		SKIP_BECAUSE("neither lsm_list_modules(2) nor securityfs says if bpf is active");
 	}
 	assert_int_equal(feats.bpf_lsm, listed == 1);
 	assert_int_equal(feats.bpf_lsm_listed, listed == 1);
@@ -215,8 +212,7 @@ static void test_clone_probe_leaves_no_cgroup(void **state)
 
 	r = sbx_features_probe_dir(dir, sizeof(dir));
 	if (r < 0) {
-		print_message("skipped: no cgroup2 directory: %s\n", strerror(-r));
-		skip();
+		SKIP_BECAUSE("no cgroup2 directory: %s", strerror(-r));
 	}
 	assert_gone(dir);		/* after the full probe in setup() */
 	r = sbx_probe_clone_into_cgroup(why, sizeof(why));
@@ -253,10 +249,10 @@ static void test_json_output_parses(void **state)
 	const char *bin = getenv("SBX_BIN");
 	char cmd[PATH_MAX + 512];
 
-	if (!bin || access(bin, X_OK) != 0) {
-		print_message("skipped: SBX_BIN (the built sbx) is not set\n");
-		skip();
-	}
+	if (!bin)
+		SKIP_BECAUSE("SBX_BIN (the built sbx) is not set: make unit sets it");
+	if (access(bin, X_OK) != 0)
+		fail_msg("SBX_BIN=%s is not an executable: %m", bin);
 	snprintf(cmd, sizeof(cmd), "'%s' features --json | python3 -c \"$PYCHECK\"", bin);
 	assert_int_equal(setenv("PYCHECK", check, 1), 0);
 	assert_int_equal(sh(cmd), 0);

@@ -317,7 +317,7 @@ static void test_write_error_is_reported(void **state)
 	FILE *f = fopen("/dev/full", "w");
 
 	if (!f)
-		skip();
+		SKIP_BECAUSE("/dev/full cannot be opened: %m");
 	setvbuf(f, NULL, _IONBF, 0);
 	json_init(&w, f, false);
 	json_begin_array(&w);

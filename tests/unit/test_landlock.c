@@ -781,11 +781,11 @@ static void test_behaviour_matches_decide(void **state)
 
 	(void)state;
 	if (geteuid() != 0 || abi < 3) {
-		skip();
+		SKIP_BECAUSE("needs root and Landlock ABI 3 (this kernel: %d)", abi);
 		return;
 	}
 #ifndef __x86_64__
-	skip();
+	SKIP_BECAUSE("the cases are written for x86_64");
 	return;
 #endif
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -805,7 +805,7 @@ static void test_apply_skips_mismatched_and_missing(void **state)
 
 	(void)state;
 	if (geteuid() != 0 || host_abi() < 3) {
-		skip();
+		SKIP_BECAUSE("needs root and Landlock ABI 3 (this kernel: %d)", host_abi());
 		return;
 	}
 	assert_non_null(mkdtemp(T));
@@ -852,7 +852,7 @@ static void test_scope_only_refuses_signals_out(void **state)
 
 	(void)state;
 	if (host_abi() < 6) {
-		skip();
+		SKIP_BECAUSE("needs Landlock ABI 6 for scoping (this kernel: %d)", host_abi());
 		return;
 	}
 	assert_int_equal(sbx_landlock_plan(NULL, host_abi(), &pl, why, sizeof(why), NULL, NULL), 0);
@@ -908,7 +908,7 @@ static void test_audit_reports_landlock_refusals(void **state)
 
 	(void)state;
 	if (geteuid() != 0 || host_abi() < 3 || sbx_cgroup2_mount(cgm, sizeof(cgm)) < 0) {
-		skip();
+		SKIP_BECAUSE("needs root, Landlock ABI 3 (this kernel: %d) and a cgroup2 mount", host_abi());
 		return;
 	}
 	libbpf_set_print(NULL);
@@ -930,8 +930,7 @@ static void test_audit_reports_landlock_refusals(void **state)
 	if (r) {
 		sbx_sbx__destroy(skel);
 		close(tmpl);
-		print_message("BPF load failed: %s\n", strerror(-r));
-		skip();
+		fail_msg("sbx's BPF object does not load: %s", strerror(-r));
 		return;
 	}
 	/* a cgroup of our own as the "sandbox", slot 0, policy 0 */
@@ -951,10 +950,11 @@ static void test_audit_reports_landlock_refusals(void **state)
 			 getpid());
 	}
 	if (mkdir(cg, 0755) < 0) {
-		print_message("mkdir %s: %m\n", cg);
+		int e = errno;
+
 		sbx_sbx__destroy(skel);
 		close(tmpl);
-		skip();
+		fail_msg("mkdir %s: %s", cg, strerror(e));
 		return;
 	}
 	assert_int_equal(sbx_cgroup_id(cg, &cgid), 0);

@@ -38,8 +38,7 @@ struct fixture {
 #define SKIP_UNLESS_ROOT(fx)								\
 	do {										\
 		if (!(fx)->root) {							\
-			print_message("skipped: creating cgroups needs root\n");	\
-			skip();								\
+			SKIP_BECAUSE("creating cgroups needs root"); \
 		}									\
 	} while (0)
 
@@ -108,8 +107,7 @@ static int create(struct fixture *fx, const char *v2_path, uint64_t mem, uint32_
 
 	r = sbx_limits_create(&fx->l, fx->instance, "sb", v2_path, &p, why, sizeof(why));
 	if (r == -EOPNOTSUPP) {
-		print_message("skipped: %s\n", why);
-		skip();
+		SKIP_BECAUSE("%s", why);
 	}
 	if (r < 0)
 		fail_msg("sbx_limits_create: %s (%s)", strerror(-r), why);
@@ -409,8 +407,7 @@ static void test_v1_cgroups_are_beneath_own_cgroup(void **state)
 			fail_msg("%s is not the cgroup this process runs in", own);
 	}
 	if (!used) {
-		print_message("skipped: no v1 hierarchy in use (pure cgroup2 host)\n");
-		skip();
+		SKIP_BECAUSE("no v1 hierarchy in use (pure cgroup2 host)");
 	}
 }
 
@@ -458,8 +455,7 @@ static void test_v1_only_freezer_kill_and_cpuacct(void **state)
 	SKIP_UNLESS_ROOT(fx);
 	create(fx, NULL, 0, 0, 64);
 	if (!fz[0]) {
-		print_message("skipped: no v1 freezer hierarchy\n");
-		skip();
+		SKIP_BECAUSE("no v1 freezer hierarchy");
 	}
 	start_child(fx, NULL, 5, true);
 	assert_int_equal(sbx_limits_read(&fx->l, &u), 0);

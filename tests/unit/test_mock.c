@@ -238,8 +238,7 @@ static int run_mock(struct sbx_profile *p, struct mock_run *r)
 #define SKIP_IF_CANNOT(x)                                                             \
 	do {                                                                          \
 		if (x) {                                                              \
-			print_message("skipped: needs root and a cgroup2 directory\n"); \
-			skip();                                                       \
+			SKIP_BECAUSE("needs root and a cgroup2 directory"); \
 		}                                                                     \
 	} while (0)
 
@@ -374,8 +373,7 @@ static int py_check(const struct bundle *b, const char *script)
 #define NEED_PYTHON()                                                  \
 	do {                                                           \
 		if (!have_python()) {                                  \
-			print_message("skipped: python3 is missing\n"); \
-			skip();                                        \
+			SKIP_BECAUSE("python3 is missing"); \
 		}                                                      \
 	} while (0)
 
@@ -546,8 +544,7 @@ static void test_gvisor_prepare_cleanup_and_stale(void **state)
 
 	(void)state;
 	if (geteuid() != 0) {
-		print_message("skipped: /run needs root\n");
-		skip();
+		SKIP_BECAUSE("/run needs root");
 	}
 	assert_non_null(pv);
 	snprintf(inst, sizeof(inst), "sbxtest-gvisor-%d", (int)getpid());

@@ -244,8 +244,7 @@ static int fx_teardown(void **state)
 #define REQUIRE(reason)								\
 	do {									\
 		if (reason) {							\
-			print_message("skipped: %s\n", reason);		\
-			skip();							\
+			SKIP_BECAUSE("%s", reason); \
 		}								\
 	} while (0)
 

@@ -556,15 +556,13 @@ static void test_foreign_abis_refused(void **state)
 
 	status = run_child(NULL, try_i386_getpid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		print_message("skipped: no i386 entry point (ia32 emulation off)\n");
-		skip();
+		SKIP_BECAUSE("no i386 entry point (ia32 emulation off)");
 	}
 	assert_int_equal(child_result(&dflt, try_i386_getpid), EPERM);
 	status = run_child(&kill_dflt, try_i386_getpid);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
 #else
-	print_message("skipped: foreign ABI checks are written for x86_64\n");
-	skip();
+	SKIP_BECAUSE("foreign ABI checks are written for x86_64");
 #endif
 }
 

@@ -21,4 +21,14 @@ static inline const char *test_srcpath(char *buf, size_t len, const char *rel)
 	return buf;
 }
 
+/* Skips the running case, saying why (tests/run-unit.sh counts a skip
+ * without a reason as a failure). Only for what the machine lacks: a
+ * failure of sbx's own code is a failure, never a skip. */
+#define SKIP_BECAUSE(...)						\
+	do {								\
+		print_message("skipped: " __VA_ARGS__);			\
+		print_message("\n");					\
+		skip();							\
+	} while (0)
+
 #endif

@@ -101,6 +101,8 @@ for f in tests/vm/test_*.sh; do
 	done
 done
 
+[ ${#files[@]} -gt 0 ] || result FAIL vm.files "no tests/vm/test_*.sh matches: $*"
+
 for f in "${files[@]+"${files[@]}"}"; do
 	name=$(basename "$f" .sh)
 	log=$(mktemp /tmp/vmtest-log.XXXXXX)

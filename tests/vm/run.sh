@@ -16,13 +16,17 @@
 # Exit status: 0 when no kernel failed (skipped kernels included: a machine
 # that cannot run qemu or fetch the kernel skips, with the reason);
 # 1 when a kernel failed, timed out or crashed; 2 on usage errors.
-# SBX_VMTEST_REQUIRE=1 turns a skip into a failure (CI that must run them).
+# SBX_VMTEST_REQUIRE=1 (or SBX_REQUIRE=1, which .ci/run sets) turns a skip
+# into a failure (CI that must run them). The cases' totals over all kernels
+# go to OUTPUT/test-totals/vmtest (tests/lib/totals.sh, tests/summary.sh).
 # Options -v and -k, and the SBX_VMTEST_* variables, go to tests/vm/vmtest.sh.
 
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 OUTPUT=$(realpath -m "${OUTPUT:-build}")
 export OUTPUT
+. tests/lib/totals.sh
+[ "${SBX_REQUIRE:-0}" = 1 ] && SBX_VMTEST_REQUIRE=1
 
 opts=() kernels=all
 while [ $# -gt 0 ]; do
@@ -73,13 +77,13 @@ fi
 
 # ---- boot ------------------------------------------------------------------------
 
-summary=$(mktemp)
-trap 'rm -f "$summary"' EXIT
+summary=$(mktemp) cases=$(mktemp)
+trap 'rm -f "$summary" "$cases"' EXIT
 start=$SECONDS
 echo "  VMTEST   kernels: $kernels (Debian kernels under qemu, BPF LSM on)"
 SBX_VMTEST_SUMMARY=$summary tests/vm/vmtest.sh -k "$kernels" "${opts[@]+"${opts[@]}"}" -- \
-	tests/vm/guest_tests.sh "$@"
-rc=$?
+	tests/vm/guest_tests.sh "$@" | tee "$cases"
+rc=${PIPESTATUS[0]}
 
 failed=0 ran=0
 echo "---- vm summary ($((SECONDS - start)) s) ----"
@@ -101,10 +105,19 @@ while IFS=$'\t' read -r series status secs detail release; do
 done <"$summary"
 if [ ! -s "$summary" ]; then
 	echo "vm: FAIL: tests/vm/vmtest.sh exited $rc without a result"
+	totals_write vmtest 0 1 0 </dev/null
 	exit 1
 fi
 [ $failed = 0 ] && [ $rc != 0 ] && [ $rc != 77 ] && failed=1
-if [ $failed = 0 ] && [ $ran = 0 ]; then
+layer_skip=
+if [ $ran = 0 ] && ! grep -qE $'\t(FAIL|TIMEOUT|CRASH)\t' "$summary"; then
+	layer_skip=$(awk -F'\t' '$2 == "SKIP" { print "vm " $1 ": " $4 }' "$summary" | sort -u | tr '\n' ' ')
 	echo "vm: every kernel was skipped: the BPF LSM paths were NOT tested"
 fi
+# a kernel that failed as a whole (timeout, crash) counts as a failed case
+p=$(grep -c '^PASS ' "$cases") x=$(grep -c '^FAIL ' "$cases") s=$(grep -c '^SKIP ' "$cases")
+k=$(awk -F'\t' '$2 != "PASS" && $2 != "SKIP"' "$summary" | wc -l)
+[ "$k" -gt "$x" ] && x=$k
+{ sed -n 's/^SKIP //p' "$cases"; awk -F'\t' '$2 == "SKIP" { print "vm " $1 ": " $4 }' "$summary"; } |
+	totals_write vmtest "$p" "$x" "$((s + $(awk -F'\t' '$2 == "SKIP"' "$summary" | wc -l)))" "$layer_skip"
 exit $failed

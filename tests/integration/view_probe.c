@@ -86,7 +86,7 @@ static int fsize(const char *path, long bytes, int ignore)
 	}
 	memset(buf, 'x', sizeof(buf));
 	while (wrote < bytes) {
-		size_t n = bytes - wrote < (long)sizeof(buf) ? bytes - wrote : sizeof(buf);
+		size_t n = bytes - wrote < (long)sizeof(buf) ? (size_t)(bytes - wrote) : sizeof(buf);
 		ssize_t w = write(fd, buf, n);
 
 		if (w < 0) {

@@ -16,6 +16,9 @@
  *   view_probe write PATH TEXT      open(O_WRONLY) + write: "ok" or errno name
  *   view_probe abstract NAME        connect(2) to the abstract unix stream
  *                                   socket "\0NAME": "ok" or errno name
+ *   view_probe ptrace_wait PATH      ptrace(PTRACE_TRACEME, 4242, 0x1000) (args the
+ *                                   audit test recognises), prints "ok" or the
+ *                                   errno name, then waits until PATH exists
  *   view_probe listen_abstract NAME listens on "\0NAME", prints "ready",
  *                                   accepts one connection, prints
  *                                   "accepted" (host side of the scoping case)
@@ -30,7 +33,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -155,6 +161,14 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			return result(-1);
 		return result(write(fd, argv[3], strlen(argv[3])));
+	}
+	if (!strcmp(cmd, "ptrace_wait") && argc > 2) {
+		struct stat st;
+
+		result(syscall(SYS_ptrace, PTRACE_TRACEME, 4242, 0x1000, 0));
+		while (stat(argv[2], &st) < 0)
+			usleep(20000);
+		return 0;
 	}
 	if (!strcmp(cmd, "abstract") && argc > 2)
 		return abstract(argv[2], 0);

@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# A non-zero global_dropped (docs/audit.md sections 4.1, 5, 6): the global
+# ring sbx_events (1 MiB, about 10,900 network events) is filled whether or
+# not anybody reads it; nobody reads it here, and one sandbox makes 20,000
+# audited connects. The copies that do not fit are counted as
+# audit.global_dropped in the result, and the global stream read afterwards
+# (docs/examples/sbx-consumer) has exactly that many sequence numbers missing:
+#   global copies received + global_dropped == the sandbox's last seq.
+# The flood is the first run of this file's instance, so the global ring holds
+# nothing else.
+. "$(dirname "$0")/lib.sh"
+
+OUTPUT=$(realpath -m "${OUTPUT:-$PWD/build}")
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CONSUMER=$OUTPUT/examples/sbx-consumer
+FLOOD=20000
+
+gd_setup()
+{
+	[ -x "$NETTOOL" ] || gcc -std=gnu11 -O2 -Wall -Wextra -o "$NETTOOL" "$ROOT/tests/integration/nettool.c" || return 1
+	make -s -C "$ROOT/docs/examples" OUTPUT="$OUTPUT/examples" CFLAGS="-O2 -g" "$CONSUMER" || return 1
+	start_listener U4 127.0.0.1 udp || return 1
+	write_policy "$T_TMP/policy.toml" t 'audit = "all"' 'mode = "full"'
+}
+
+case_global_dropped_counted()
+{
+	local last events dropped gdrop got crc
+	[ -e "$PIN_DIR" ] && fail "instance already loaded: the global ring would not be empty"
+	sbx_run f -P "$T_TMP/policy.toml" -- "$NETTOOL" flood 127.0.0.1 "$U4" $FLOOD
+	expect_rc f 0
+	eq connect_allowed "$(jr f .network.connect_allowed)" $FLOOD
+	events=$(jr f .audit.events)
+	dropped=$(jr f .audit.dropped)
+	gdrop=$(jr f .audit.global_dropped)
+	last=$(ja f '.[-1].seq')
+	eq "last event of the JSON log" "$(ja f '.[-1].event')" sandbox.exit
+	eq "last seq (start + $FLOOD + exit)" "$last" $((FLOOD + 2))
+	eq "events + dropped (own ring)" "$((events + dropped))" "$last"
+	[ "$gdrop" -gt 0 ] || fail "audit.global_dropped is $gdrop after $FLOOD events with nobody reading a 1 MiB global ring"
+	[ "$gdrop" -lt "$last" ] || fail "audit.global_dropped $gdrop >= $last events"
+	# the unread global ring: its copies, then nothing more
+	timeout -k 5 120 "$CONSUMER" -n $((last - gdrop)) -t 60 "$SBX_INSTANCE" >"$T_TMP/g.out" 2>"$T_TMP/g.err"
+	crc=$?
+	eq "consumer exit (0: got all $((last - gdrop)) copies)" "$crc" 0
+	timeout -k 5 30 "$CONSUMER" -t 1 "$SBX_INSTANCE" >"$T_TMP/g2.out" 2>"$T_TMP/g2.err"
+	eq "copies beyond last - global_dropped" "$(wc -l <"$T_TMP/g2.out")" 0
+	got=$(sed -n 's/.* seq=\([0-9]*\) .*/\1/p' "$T_TMP/g.out" | sort -u)
+	eq "distinct seqs on the global ring" "$(wc -l <<<"$got")" $((last - gdrop))
+	eq "global sequence gaps (1..$last missing)" "$(comm -13 <(echo "$got") <(seq "$last" | sort) | wc -l)" "$gdrop"
+	eq "first global copy" "$(head -1 "$T_TMP/g.out" | cut -d' ' -f1-2)" "sandbox.start seq=1"
+	# sbx_drops of the sandbox's slot, raw (bpftool), says the same
+	local slot
+	slot=$(sed -n '1s/.* slot=\([0-9]*\) .*/\1/p' "$T_TMP/g.out")
+	[ -n "$slot" ] || fail "no slot in the consumer's first line: $(head -1 "$T_TMP/g.out")"
+	eq "sbx_drops[$slot].global (bpftool, summed over CPUs)" "$(bpftool -j map lookup pinned "$PIN_DIR/sbx_drops" \
+		key $((slot & 255)) $((slot >> 8 & 255)) 0 0 | jq '[.formatted.values[].value.global] | add')" "$gdrop"
+}
+
+setup gd_setup
+run_case global_dropped_counted case_global_dropped_counted
+finish

@@ -218,8 +218,8 @@ static void write_fs(FILE *f, const struct sbx_profile *p)
 
 static void write_seccomp(FILE *f, const struct sbx_profile *p)
 {
-	if (p->seccomp.preset == SBX_SECCOMP_DEFAULT && p->seccomp.action == SBX_SECCOMP_ERRNO &&
-	    !p->seccomp.n_deny && !p->seccomp.n_allow)
+	if (!p->seccomp.written && p->seccomp.preset == SBX_SECCOMP_DEFAULT &&
+	    p->seccomp.action == SBX_SECCOMP_ERRNO && !p->seccomp.n_deny && !p->seccomp.n_allow)
 		return;
 	table_header(f, p->name, "seccomp");
 	kv_string(f, "preset", sbx_seccomp_preset_name(p->seccomp.preset));

@@ -138,6 +138,8 @@ struct sbx_profile {
 		size_t n_deny;
 		char **allow;			/* syscall names removed from it */
 		size_t n_allow;
+		bool written;			/* a key of [seccomp] was written, even
+						 * one equal to its default */
 	} seccomp;
 
 	struct {

@@ -921,7 +921,13 @@ static int h_seccomp(const struct layer *l, struct sbx_profile *p, const struct 
 {
 	int r = apply_sub(l, p, kv, seccomp_keys, ARRAY_SIZE(seccomp_keys));
 
-	return r < 0 ? r : seccomp_conflicts(l, kv->val);
+	if (r < 0)
+		return r;
+	/* preset = "default" written out asks for the default filter: the host
+	 * provider, which has none unless asked, must not read it as unset */
+	if (kv->val->type == TOML_TABLE && kv->val->u.tab.n)
+		p->seccomp.written = true;
+	return seccomp_conflicts(l, kv->val);
 }
 
 /* ---- provider tables --------------------------------------------------- */

@@ -71,8 +71,8 @@ static int protect_root(const struct sbx_spawn *s, struct host_state *st, char *
  * the process provider, rather than having them ignored. */
 static bool wants_seccomp(const struct sbx_profile *p)
 {
-	return p->seccomp.preset != SBX_SECCOMP_DEFAULT || p->seccomp.action != SBX_SECCOMP_ERRNO ||
-	       p->seccomp.n_deny || p->seccomp.n_allow;
+	return p->seccomp.written || p->seccomp.preset != SBX_SECCOMP_DEFAULT ||
+	       p->seccomp.action != SBX_SECCOMP_ERRNO || p->seccomp.n_deny || p->seccomp.n_allow;
 }
 
 /* Packet sockets never reach the cgroup sock_create hook (only inet sockets

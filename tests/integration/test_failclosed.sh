@@ -64,6 +64,29 @@ deny = ["uname"]'
 
 # The host provider has no network namespace: namespace = "private" is
 # refused under strict, degraded under best-effort (before: ignored).
+# A [seccomp] table that only spells out the defaults (preset = "default")
+# asks for the default filter too (before: the host provider read it as
+# unset and ran the workload without any filter, degraded list empty).
+case_host_seccomp_default_preset_enforced()
+{
+	local py='import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.ptrace(0, 0, 0, 0)
+print("ptrace", "ok" if r == 0 else os.strerror(ctypes.get_errno()))'
+	prof "$T_TMP/dflt.toml" host none '' '[profile.t.seccomp]
+preset = "default"'
+	run_t dflt "$T_TMP/dflt.toml" python3 -c "$py"
+	expect_rc dflt 0
+	eq "ptrace(PTRACE_TRACEME) under preset = \"default\"" "$(cat "$T_TMP/dflt.out")" "ptrace Operation not permitted"
+	eq "syscall.denied ptrace events" \
+		"$(ja dflt '[.[] | select(.event == "syscall.denied" and .syscall == "ptrace" and .errno == 1)] | length')" 1
+	eq "degraded" "$(jr dflt '.degraded | length')" 0
+	# and without the table, a plain host process: ptrace works
+	prof "$T_TMP/none.toml" host none ''
+	run_t none "$T_TMP/none.toml" python3 -c "$py"
+	eq "ptrace without [seccomp]" "$(cat "$T_TMP/none.out")" "ptrace ok"
+}
+
 case_host_private_netns_refused()
 {
 	prof "$T_TMP/ns.toml" host none '' '[profile.t.network]
@@ -114,6 +137,7 @@ EOF
 
 run_case host_env_not_leaked case_host_env_not_leaked
 run_case host_seccomp_deny_enforced case_host_seccomp_deny_enforced
+run_case host_seccomp_default_preset_enforced case_host_seccomp_default_preset_enforced
 run_case host_private_netns_refused case_host_private_netns_refused
 run_case gvisor_fs_exec_refused_under_strict case_gvisor_fs_exec_refused_under_strict
 run_case auto_skips_provider_that_cannot_enforce case_auto_skips_provider_that_cannot_enforce

@@ -97,7 +97,8 @@ static void user_name(const struct sbx_ids *ids, char *buf, size_t len)
 {
 	struct passwd *pw = getpwuid(ids->uid);
 
-	snprintf(buf, len, "%s (%u:%u)", pw ? pw->pw_name : "?", (unsigned)ids->uid,
+	/* the sandbox's own uid has no account (core/uidpool.h) */
+	snprintf(buf, len, "%s (%u:%u)", pw ? pw->pw_name : "of this sandbox", (unsigned)ids->uid,
 		 (unsigned)ids->gid);
 }
 

@@ -681,7 +681,7 @@ int sbx_gvisor_config(FILE *f, const struct sbx_profile *p, const struct sbx_fsp
 	why[0] = 0;
 	if (!argv || !argv[0] || !pl)
 		return sbx_fail(why, len, -EINVAL, !pl ? "no filesystem plan given" : "no command");
-	r = sbx_ids_resolve(p, &ids, why, len);
+	r = sbx_ids_resolve(p, 0, &ids, why, len);
 	if (r < 0)
 		return r;
 	r = sbx_env_build(p, &ids, &env);
@@ -930,7 +930,7 @@ static int gvisor_prepare(const struct sbx_spawn *s, void **ret_state, char *why
 	if (!r)
 		r = write_bundle(st, s, why, len);
 	if (!r)
-		r = sbx_ids_resolve(p, &ids, why, len);
+		r = sbx_ids_resolve(p, 0, &ids, why, len);
 	if (!r) {
 		struct sbx_grants g = { 0 };
 

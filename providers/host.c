@@ -121,7 +121,7 @@ static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 	*ret_state = NULL;
 	if (!st)
 		return -ENOMEM;
-	r = sbx_ids_resolve(s->profile, &st->ids, why, len);
+	r = sbx_ids_resolve(s->profile, s->uid, &st->ids, why, len);
 	if (!r)
 		r = protect_root(s, st, why, len);
 	if (!r)

@@ -618,7 +618,8 @@ static int microvm_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 		}
 		st->kvm = !r && sbx_kvm_usable(st->vmm, st->kernel, st->initrd, kvmwhy,
 					       sizeof(kvmwhy)) == 0;
-		/* qemu runs as nobody unless it needs /dev/kvm (root:kvm 0660) */
+		/* qemu runs as the sandbox's uid (nobody without one) unless it needs
+		 * /dev/kvm (root:kvm 0660) */
 		st->drop = !st->kvm && geteuid() == 0;
 		if (!r)
 			r = make_channels(st, 0, CH_N, why, len);
@@ -640,7 +641,10 @@ static int microvm_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 static int microvm_child(const struct sbx_spawn *s, void *arg)
 {
 	struct mvm_state *st = arg;
-	static const struct sbx_ids nobody = { .uid = 65534, .gid = 65534, .home = "/" };
+	/* the sandbox's own uid: qemu's threads, fds and memory locks count
+	 * against it, not against a uid that every VM and the host share */
+	const struct sbx_ids vmm = { .uid = s->uid ? s->uid : 65534, .gid = s->uid ? s->uid : 65534,
+				     .home = "/" };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	/* stdout/stderr of the monitor: kept, shown when the guest fails */
@@ -651,7 +655,7 @@ static int microvm_child(const struct sbx_spawn *s, void *arg)
 		if (st->peer[i] >= 0 && fcntl(st->peer[i], F_SETFD, 0) < 0)
 			return -errno;
 	if (st->drop) {
-		int r = sbx_drop_privileges(&nobody);
+		int r = sbx_drop_privileges(&vmm);
 
 		if (r < 0 || (r = sbx_landlock_scope()) < 0)
 			return r;

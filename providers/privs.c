@@ -64,9 +64,10 @@ static int caller_not_root(uid_t uid, gid_t gid, char *why, size_t len)
 			getenv("SUDO_UID") ? "SUDO_UID/SUDO_GID" : "sbx's real ids, no SUDO_UID");
 }
 
-int sbx_ids_resolve(const struct sbx_profile *p, struct sbx_ids *ret, char *why, size_t len)
+int sbx_ids_resolve(const struct sbx_profile *p, uid_t own, struct sbx_ids *ret, char *why,
+		    size_t len)
 {
-	struct sbx_ids ids = { .uid = NOBODY, .gid = NOBODY };
+	struct sbx_ids ids = { .uid = own ? own : NOBODY, .gid = own ? own : NOBODY };
 	struct passwd *pw = NULL;
 	bool caller = p->user && !strcmp(p->user, "caller");
 	unsigned long v;

@@ -15,8 +15,12 @@ struct sbx_ids {
 };
 
 /* The profile's user/group (names or numbers), resolved in the parent against
- * the host's databases; default nobody:nogroup (65534). */
-int sbx_ids_resolve(const struct sbx_profile *p, struct sbx_ids *ret, char *why, size_t len);
+ * the host's databases, as written ("nobody" is the host's shared nobody).
+ * Without a user: own:own, the sandbox's own uid (sbx_spawn.uid), or
+ * nobody:nogroup (65534) when own is 0 (no uid leased: a runtime whose users
+ * live in its own kernel, like gVisor's sentry). */
+int sbx_ids_resolve(const struct sbx_profile *p, uid_t own, struct sbx_ids *ret, char *why,
+		    size_t len);
 
 /* A scrubbed environment: the profile's env, plus PATH, HOME and TERM unless
  * the profile sets them. NULL-terminated "K=V" strings; free with sbx_env_free. */

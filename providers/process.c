@@ -122,7 +122,7 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 	snprintf(st->hostname, sizeof(st->hostname), "%s", s->id);
 	r = make_root_dir(st, s->run_dir, why, len);
 	if (!r)
-		r = sbx_ids_resolve(s->profile, &st->ids, why, len);
+		r = sbx_ids_resolve(s->profile, s->uid, &st->ids, why, len);
 	if (!r)
 		r = sbx_grants_prepare(s, &st->ids, true, &st->grants, why, len);
 	if (!r)

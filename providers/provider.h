@@ -33,6 +33,10 @@ struct sbx_spawn {
 	 * it builds below it, in a directory of its own. */
 	const char *run_dir;
 	uint32_t slot;			/* sandbox slot (address pools) */
+	/* The sandbox's own host uid and gid (core/uidpool.h) when the profile
+	 * names no user: the workload, or the runtime process that hosts it on
+	 * the host, runs as it (sbx_ids_resolve). 0: none leased. */
+	uid_t uid;
 	uint64_t clone_flags;		/* extra CLONE_NEW* flags for sbx_clone_into_cgroup */
 	/* Filled by prepare: what the provider's seccomp filter refuses, so the
 	 * kernel side can audit those refusals (sbx_abi.h sbx_syscall_set). */

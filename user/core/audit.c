@@ -212,6 +212,8 @@ static void write_start(struct json_writer *w, const struct sbx_audit_ctx *c)
 		json_kv_string(w, "provider", c->provider);
 	if (c->profile)
 		json_kv_string(w, "enforcement", sbx_enforcement_name(c->profile->enforcement));
+	if (c->uid)
+		json_kv_uint(w, "uid", c->uid);
 	json_key(w, "degraded");
 	json_begin_array(w);
 	for (size_t i = 0; i < c->n_degraded; i++)

@@ -24,6 +24,7 @@ struct sbx_audit_ctx {
 	char *const *degraded;			/* what is not enforced, for sandbox.start */
 	size_t n_degraded;
 	const struct sbx_fsplan *fs;		/* deciding rule of Landlock refusals; may be NULL */
+	uint32_t uid;				/* the sandbox's own uid for sandbox.start; 0: none */
 };
 
 /* Offset to turn bpf_ktime_get_ns() stamps into wall-clock time. */

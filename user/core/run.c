@@ -360,7 +360,7 @@ static int setup(struct run_state *s)
 	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p, .fs = &s->fs,
 					  .mono_to_real_ns = sbx_audit_clock_offset(),
 					  .provider = s->o->provider->name, .degraded = s->res->degraded,
-					  .n_degraded = s->res->n_degraded };
+					  .n_degraded = s->res->n_degraded, .uid = s->sb.uid };
 	r = open_sinks(s);
 	if (r < 0)
 		return r;
@@ -522,7 +522,8 @@ static int spawn(struct run_state *s)
 	uint32_t policy_flags = 0;
 	struct sbx_spawn sp = { .id = s->sb.id, .profile = s->o->profile, .argv = s->o->argv,
 				.cgroup_fd = s->sb.cgroup_fd, .cgroup_path = s->sb.cgroup_path,
-				.run_dir = s->bpf.paths.run_dir, .slot = s->sb.slot, .started = on_started, .started_ctx = s,
+				.run_dir = s->bpf.paths.run_dir, .slot = s->sb.slot, .uid = s->sb.uid,
+				.started = on_started, .started_ctx = s,
 				.refused = &refused, .policy_flags = &policy_flags,
 				.child_setup = child_setup, .child_setup_ctx = s,
 				.landlock = &s->fs.ll, .fs = &s->fs,

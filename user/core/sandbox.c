@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "core/sandbox.h"
+#include "core/uidpool.h"
 #include "kernel/limits.h"
 #include "util/util.h"
 
@@ -63,6 +64,8 @@ static bool reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 {
 	char reg[PATH_MAX + 32], line[PATH_MAX + 16], cg[PATH_MAX] = "", id[64] = "";
 	struct sbx_slot zero = {};
+	unsigned long uid = 0;
+	pid_t owner = 0;
 	FILE *f;
 
 	sbx_instance_slot_file(&b->paths, slot, reg, sizeof(reg));
@@ -73,6 +76,10 @@ static bool reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 			snprintf(cg, sizeof(cg), "%s", line + 7);
 		else if (!strncmp(line, "id=", 3))
 			snprintf(id, sizeof(id), "%s", line + 3);
+		else if (!strncmp(line, "uid=", 4))
+			uid = strtoul(line + 4, NULL, 10);
+		else if (!strncmp(line, "pid=", 4))
+			owner = atoi(line + 4);
 	}
 	if (f)
 		fclose(f);
@@ -83,6 +90,9 @@ static bool reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 		return false;
 	if (s->cgroup_id)
 		bpf_map_delete_elem(b->cgroups_fd, &s->cgroup_id);
+	/* its processes are gone with the cgroup: the uid is free */
+	if (uid && owner > 0)
+		sbx_uid_release(SBX_UID_LEASE_DIR, (uid_t)uid, owner);
 	if (id[0])
 		sbx_limits_reclaim(b->paths.name, id);
 	for (uint32_t pid = slot * 2; pid <= slot * 2 + 1; pid++) {
@@ -412,6 +422,21 @@ static void new_id(char *buf, size_t len)
 	snprintf(buf, len, "sbx-%08x", rnd);
 }
 
+/* A uid of the sandbox's own, leased host-wide (core/uidpool.h). */
+static int lease_uid(struct sbx_sandbox *sb, char *why, size_t len)
+{
+	struct sbx_uid_lease l = { .instance = sb->bpf->paths.name, .slot = sb->slot,
+				   .cgroup = sb->cgroup_path, .owner_pid = getpid(),
+				   .owner_start = sbx_proc_start_time(getpid()) };
+	struct sbx_uid_range range;
+	int r;
+
+	r = sbx_uid_range_get(&range, why, len);
+	if (r < 0)
+		return r;
+	return sbx_uid_alloc(SBX_UID_LEASE_DIR, &range, &l, &sb->uid, why, len);
+}
+
 /* The steps of sbx_sandbox_create; each records what it made in sb, so that
  * sbx_sandbox_destroy undoes exactly that. */
 static int create_steps(struct sbx_bpf *b, const struct sbx_profile *p,
@@ -448,7 +473,7 @@ static int create_steps(struct sbx_bpf *b, const struct sbx_profile *p,
 	r = activate(sb);
 	if (r < 0)
 		return sbx_fail(why, len, r, "activate sandbox: %s", strerror(-r));
-	return 0;
+	return p->user ? 0 : lease_uid(sb, why, len);
 }
 
 int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
@@ -497,6 +522,8 @@ int sbx_sandbox_register(struct sbx_sandbox *sb, const char *profile, const char
 	fprintf(f, "id=%s\nprofile=%s\nprovider=%s\ncgroup=%s\npid=%d\nworkload=%d\nstarted=%llu\n",
 		sb->id, profile, provider, sb->cgroup_path, (int)getpid(), (int)workload_pid,
 		(unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
+	if (sb->uid)
+		fprintf(f, "uid=%u\n", (unsigned)sb->uid);
 	if (fclose(f) != 0 || rename(tmp, path) < 0)
 		return -errno;
 	return 0;
@@ -507,15 +534,20 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
 	struct sbx_bpf *b = sb->bpf;
 	char reg[PATH_MAX + 32];
 	struct sbx_slot zero = {};
+	bool killed = false;
 
 	if (!b)
 		return;
 	if (sb->have_cgroup) {
-		/* kill stragglers before the policy goes, so nothing runs unconfined */
-		sbx_cgroup_destroy(sb->cgroup_path);
+		/* kill stragglers before the policy goes, so nothing runs unconfined;
+		 * the uid is free once they are gone (else a later sbx takes it
+		 * back when no process of it is left: core/uidpool.h) */
+		killed = sbx_cgroup_destroy(sb->cgroup_path) >= 0;
 		bpf_map_delete_elem(b->cgroups_fd, &sb->cgroup_id);
 		close(sb->cgroup_fd);
 	}
+	if (sb->uid && killed)
+		sbx_uid_release(SBX_UID_LEASE_DIR, sb->uid, getpid());
 	if (sb->ring_fd >= 0)
 		close(sb->ring_fd);	/* the slot keeps the ring for its next sandbox */
 	if (sb->have_policy)

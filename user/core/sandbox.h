@@ -6,7 +6,7 @@
  * and a later sbx reclaims the slot of a manager that died (stale owner).
  *
  * Registry files, one per live slot, let `sbx ps` and `sbx stats` find them:
- *   /run/<instance>/slots/<slot>: id=..., profile=..., cgroup=..., pid=...
+ *   /run/<instance>/slots/<slot>: id=..., profile=..., cgroup=..., pid=..., uid=...
  */
 #ifndef SBX_SANDBOX_H
 #define SBX_SANDBOX_H
@@ -34,6 +34,7 @@ struct sbx_sandbox {
 	struct sbx_compiled comp;
 	const struct sbx_fsplan *fs;	/* whose map entries are written (the caller's) */
 	struct sbx_loader_set *loaders;	/* in sbx_loaders for the exec guard, or NULL */
+	uid_t uid;			/* its own uid and gid (core/uidpool.h), 0: none */
 	bool have_slot, have_policy, have_cgroup, active;
 };
 
@@ -48,6 +49,8 @@ struct sbx_sandbox_info {
 	uint64_t started_ns;		/* CLOCK_REALTIME */
 };
 
+/* A profile without a user gets a uid of its own (core/uidpool.h), leased
+ * until sbx_sandbox_destroy has killed the sandbox's cgroup. */
 int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 		       const struct sbx_resolved *res, struct sbx_sandbox *ret,
 		       char *why, size_t len);

@@ -26,6 +26,7 @@
 #include "core/run.h"
 #include "core/sandbox.h"
 #include "core/tty.h"
+#include "core/uidpool.h"
 
 #define TERM_GRACE_MS 2000
 
@@ -410,7 +411,8 @@ static int on_started(void *ctx, pid_t pid)
  * the workload's children when sbx dies. A watchdog process outside the
  * sandbox does: it waits on a pipe that only sbx holds open, and on EOF
  * without a "done" byte (sbx was killed) it kills the sandbox's cgroup. */
-static void watchdog_main(int rfd, const char *cgroup, const char *registry)
+static void watchdog_main(int rfd, const char *cgroup, const char *registry, uid_t uid,
+			  pid_t owner)
 {
 	char c;
 	ssize_t n;
@@ -423,8 +425,10 @@ static void watchdog_main(int rfd, const char *cgroup, const char *registry)
 		n = read(rfd, &c, 1);
 	while (n < 0 && errno == EINTR);
 	if (n != 1) {
-		/* the next sbx reclaims the slot's map entries */
-		sbx_cgroup_destroy(cgroup);
+		/* the next sbx reclaims the slot's map entries; the uid is
+		 * free once the sandbox's processes are gone */
+		if (sbx_cgroup_destroy(cgroup) >= 0 && uid)
+			sbx_uid_release(SBX_UID_LEASE_DIR, uid, owner);
 		unlink(registry);
 	}
 	_exit(0);
@@ -449,7 +453,7 @@ static int start_watchdog(struct run_state *s)
 	}
 	if (pid == 0) {
 		close(p[1]);
-		watchdog_main(p[0], s->sb.cgroup_path, registry);
+		watchdog_main(p[0], s->sb.cgroup_path, registry, s->sb.uid, getppid());
 	}
 	close(p[0]);
 	s->watchdog_fd = p[1];

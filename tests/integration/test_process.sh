@@ -5,7 +5,7 @@
 # namespace (sbx-init is pid 1, the workload pid 2), a minimal filesystem
 # view (fs mode none), the host root read-only (fs mode read-only), fs rules,
 # the seccomp filter (EPERM and syscall.denied audit events; action kill ->
-# SIGSYS), no capabilities, nobody by default, no_new_privs, no signals to
+# SIGSYS), no capabilities, a uid of its own by default, no_new_privs, no signals to
 # host processes, a private network with only loopback in mode none and the
 # host's with the eBPF lists in mode allow, pids/memory/cpu limits, timeout,
 # exit codes and signals, stdin/stdout, zombie reaping, SIGTERM and SIGKILL
@@ -462,12 +462,17 @@ case_no_new_privs_and_seccomp_mode()
 	eq "Seccomp (2 = filter)" "$(caps_line r Seccomp)" 2
 }
 
-case_runs_as_nobody_by_default()
+# The sandbox's own uid and gid (core/uidpool.h), not the host's nobody.
+case_runs_as_own_uid_by_default()
 {
+	local u
 	ppol
 	run_in r sh -c 'id -u; id -g; id -G'
 	expect_rc r 0
-	eq "uid, gid, groups" "$(out r | tr '\n' ' ')" "65534 65534 65534 "
+	u=$(out r | head -1)
+	[ "$u" -ge 2080374784 ] 2>/dev/null && [ "$u" -le 2080440319 ] ||
+		fail "uid $u is not from the sandbox uid range"
+	eq "uid, gid, groups" "$(out r | tr '\n' ' ')" "$u $u $u "
 }
 
 case_runs_as_profile_user()
@@ -786,7 +791,7 @@ run_case seccomp_refuses_ptrace_mount_bpf_keyrings_audited case_seccomp_refuses_
 run_case seccomp_action_kill_sigsys case_seccomp_action_kill_sigsys
 run_case no_capabilities case_no_capabilities
 run_case no_new_privs_and_seccomp_mode case_no_new_privs_and_seccomp_mode
-run_case runs_as_nobody_by_default case_runs_as_nobody_by_default
+run_case runs_as_own_uid_by_default case_runs_as_own_uid_by_default
 run_case runs_as_profile_user case_runs_as_profile_user
 run_case cannot_signal_host_processes case_cannot_signal_host_processes
 run_case net_none_only_loopback case_net_none_only_loopback

@@ -19,7 +19,7 @@ GUEST=""
 microvm_setup()
 {
 	local d=${SBX_MICROVM_DIR:-/var/cache/sbx/microvm}
-	chmod 0755 "$T_TMP"	# qemu runs as nobody and reads the guest files
+	chmod 0755 "$T_TMP"	# qemu runs as the sandbox's uid and reads the guest files
 	if [ -r "$d/vmlinux" ] && [ -r "$d/initrd.img" ]; then
 		GUEST=$d
 	else
@@ -116,7 +116,7 @@ case_memory_and_vcpus_from_limits()
 
 case_qemu_in_sandbox_cgroup()
 {
-	local pid cg i
+	local pid cg i uid
 	"$SBX" run -P "$POL" -- sleep 20 >/dev/null 2>&1 &
 	bg_pid=$!
 	T_CASE_PIDS="$T_CASE_PIDS $bg_pid"
@@ -130,9 +130,12 @@ case_qemu_in_sandbox_cgroup()
 	eq comm "$(cat /proc/"$pid"/comm)" qemu-system-x86
 	grep -q "^0::${cg#$(cgroup2_mount)}\$" /proc/"$pid"/cgroup ||
 		fail "qemu $pid not in $cg: $(grep '^0::' /proc/"$pid"/cgroup)"
-	# runs as nobody under TCG
-	[ -e /dev/kvm ] && grep -q '^yes' /run/sbx-microvm-kvm 2>/dev/null ||
-		eq uid "$(awk '/^Uid:/ { print $2 }' /proc/"$pid"/status)" 65534
+	# runs as the sandbox's own uid under TCG (core/uidpool.h)
+	if ! { [ -e /dev/kvm ] && grep -q '^yes' /run/sbx-microvm-kvm 2>/dev/null; }; then
+		uid=$(awk '/^Uid:/ { print $2 }' /proc/"$pid"/status)
+		[ "$uid" -ge 2080374784 ] 2>/dev/null && [ "$uid" -le 2080440319 ] ||
+			fail "qemu's uid $uid is not from the sandbox uid range"
+	fi
 	kill "$bg_pid"
 	wait "$bg_pid" 2>/dev/null
 	return 0

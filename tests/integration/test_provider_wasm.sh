@@ -267,7 +267,9 @@ case_runtime_in_sandbox_cgroup()
 	[ "$(readlink /proc/$rt_pid/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ] &&
 		fail "runtime runs in the host's mount namespace"
 	uid=$(awk '/^Uid:/ { print $2 }' /proc/$rt_pid/status)
-	eq "runtime uid" "$uid" 65534
+	# the sandbox's own uid (core/uidpool.h), not the host's nobody
+	[ "$uid" -ge 2080374784 ] 2>/dev/null && [ "$uid" -le 2080440319 ] ||
+		fail "runtime uid $uid is not from the sandbox uid range"
 	grep -q '^CapEff:[[:space:]]*0*$' /proc/$rt_pid/status || fail "runtime has capabilities: $(grep ^Cap /proc/$rt_pid/status | tr '\n' ' ')"
 	grep -q '^Seccomp:[[:space:]]*2' /proc/$rt_pid/status || fail "runtime has no seccomp filter"
 	"$SBX" kill "$id" >/dev/null 2>&1 || fail "sbx kill $id failed"

@@ -4,7 +4,7 @@
  * "Grants and the sandbox user").
  *
  * A rule that grants r, w or x on a host path is useless when the workload's
- * user (nobody by default) may not read, write or search that path by its
+ * user (the sandbox's own uid by default) may not read, write or search that path by its
  * owner, group and mode. Without an explicit `user`, sbx binds such a path
  * with an idmapped mount (mount_setattr MOUNT_ATTR_IDMAP): inside that mount
  * the path's owner is the sandbox user, so the workload acts as the owner
@@ -24,11 +24,11 @@
  * its view. Only owner's groups are mapped (never root's, never one the
  * owner is not in; a w grant on such a path is refused).
  *
- * Example: /srv/work/ owned by alice (1000:1000, 0755), rule rw, no user:
- * the userns gets uid_map "1000 65534 1" and gid_map "1000 65534 1", the
- * detached clone of /srv/work is idmapped with it, and the sandbox's init
- * moves it to /srv/work in its view; `touch /srv/work/f` as nobody makes a
- * file that the host sees as alice's.
+ * Example: /srv/work/ owned by alice (1000:1000, 0755), rule rw, no user,
+ * sandbox uid U: the userns gets uid_map "1000 U 1" and gid_map "1000 U 1",
+ * the detached clone of /srv/work is idmapped with it, and the sandbox's init
+ * moves it to /srv/work in its view; `touch /srv/work/f` as U makes a file
+ * that the host sees as alice's.
  */
 #ifndef SBX_GRANTS_H
 #define SBX_GRANTS_H

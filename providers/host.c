@@ -37,7 +37,7 @@ struct host_state {
 	struct sbx_seccomp sc;		/* the profile's filter, when it asks for one */
 	bool have_sc;
 	char **envp;			/* the workload's whole environment */
-	struct sbx_ids ids;		/* the profile's user, nobody by default */
+	struct sbx_ids ids;		/* the profile's user, the sandbox's uid by default */
 	struct sbx_landlock_plan ll;	/* uid 0: the fs plan with /sys and /proc unwritable */
 	bool have_ll;
 };
@@ -144,7 +144,8 @@ static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 	return 0;
 }
 
-/* A host workload runs as the profile's user (nobody by default), with no
+/* A host workload runs as the profile's user (the sandbox's own uid by
+ * default: sbx_spawn.uid), with no
  * capabilities (sbx_drop_privileges). One that runs as root by the profile's
  * explicit choice keeps root's other capabilities, but not those that would
  * let it undo its confinement: detach or load BPF programs, enter other

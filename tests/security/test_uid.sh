@@ -179,10 +179,11 @@ case_nproc_exhaustion_stays_in_one_sandbox()
 	bg "$SBX" run -P "$T_TMP/policy.toml" --profile t -- \
 		sh -c 'for i in $(seq 30); do sleep 20 & done; echo ready; wait' >"$T_TMP/hog.out" 2>"$T_TMP/hog.err"
 	wait_line "$T_TMP/hog.out" || fail "the hog did not start: $(cat "$T_TMP/hog.err")"
-	# a workload that keeps itself to 20 processes of its uid
-	sbx_run other -P "$T_TMP/policy.toml" --profile t -- bash -c 'ulimit -u 20 && sh -c "echo forked"'
+	# a workload that keeps itself to 20 processes of its uid forks (/bin/true
+	# is not the last command, so bash forks for it)
+	sbx_run other -P "$T_TMP/policy.toml" --profile t -- bash -c 'ulimit -u 20 && /bin/true && echo forked'
 	eq "another sandbox's fork under RLIMIT_NPROC 20" "$(cat "$T_TMP/other.out")" forked
-	got=$(setpriv --reuid=65534 --regid=65534 --clear-groups bash -c 'ulimit -u 20 && sh -c "echo forked"' 2>&1)
+	got=$(setpriv --reuid=65534 --regid=65534 --clear-groups bash -c 'ulimit -u 20 && /bin/true && echo forked' 2>&1)
 	eq "the host's nobody's fork under RLIMIT_NPROC 20" "$got" forked
 	return 0
 }
@@ -197,6 +198,7 @@ start_orphan()
 	PID=$BG_PID
 	wait_line "$T_TMP/$1.out" || fail "no sandbox: $(cat "$T_TMP/$1.err")"
 	U=$(uid_of "$T_TMP/$1.out")
+	in_range "$U" || fail "uid $U is not from the sandbox uid range"
 	eq "the workload's uid in the host's view" "$(host_uid "sleep 1000")" "$U"
 }
 

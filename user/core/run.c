@@ -383,6 +383,10 @@ static int setup_signals(struct run_state *s, sigset_t *old)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
+	/* forwarded too: a workload's reload or status signal must not kill sbx
+	 * (and the workload with it, through PR_SET_PDEATHSIG) */
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	if (s->o->tty)
 		sigaddset(&set, SIGWINCH);	/* copied to the pty, not forwarded */
 	if (sigprocmask(SIG_BLOCK, &set, old) < 0)

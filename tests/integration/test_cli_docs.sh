@@ -123,11 +123,12 @@ case_audit_file_reads_a_run_audit_file()
 case_audit_exit_codes()
 {
 	local rc
-	SBX_LOG_DIR=$T_TMP/nolog "$SBX" audit >"$T_TMP/e.out" 2>"$T_TMP/e.err"
+	# timeout: a wrong sbx could wait for the log as --follow does
+	SBX_LOG_DIR=$T_TMP/nolog timeout 30 "$SBX" audit >"$T_TMP/e.out" 2>"$T_TMP/e.err"
 	rc=$?
 	eq "missing log rc" $rc 1
 	grep -q "$T_TMP/nolog/audit.jsonl" "$T_TMP/e.err" || fail "the error does not name the log: $(cat "$T_TMP/e.err")"
-	"$SBX" audit --file "$T_TMP/none.jsonl" >/dev/null 2>&1
+	timeout 30 "$SBX" audit --file "$T_TMP/none.jsonl" >/dev/null 2>&1
 	eq "missing --file rc" $? 1
 	"$SBX" audit --since x >/dev/null 2>"$T_TMP/u.err"
 	eq "--since x rc" $? 2
@@ -150,6 +151,15 @@ case_audit_follow()
 	pid=$BG_PID
 	# the text form too: a partial line printed early would be a line of its own
 	SBX_LOG_DIR=$d bg "$SBX" audit -f >"$T_TMP/ft.out" 2>"$T_TMP/ft.err"
+	# both wait for the log (asleep between two tries) before it exists
+	for p in $pid $BG_PID; do
+		for i in $(seq 600); do
+			kill -0 "$p" 2>/dev/null || fail "sbx audit --follow exited without a log: $(cat "$T_TMP/fo.err" "$T_TMP/ft.err")"
+			grep -q nanosleep "/proc/$p/wchan" 2>/dev/null && break
+			sleep 0.05
+		done
+	done
+	[ -e "$d" ] && fail "$d exists before the run"
 	SBX_LOG_DIR=$d sbx_run r -P "$T_TMP/host.toml" -- sh -c 'exit 4'
 	expect_rc r 4
 	id=$(jr r .sandbox)

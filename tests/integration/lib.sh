@@ -46,7 +46,7 @@ _cleanup()
 			rmdir "$(cgroup_root)" 2>/dev/null
 			rm -rf "$PIN_DIR"
 		fi
-		# sbx unload keeps /run/<instance> (lock, slots/); it is ours
+		# whatever sbx unload left of /run/<instance> is ours too
 		[ -e "$PIN_DIR" ] || rm -rf "$RUN_DIR"
 	fi
 	rm -rf "$T_TMP"
@@ -318,6 +318,8 @@ case_unload_leaves_nothing()
 	[ -e "$PIN_DIR" ] && fail "pin dir $PIN_DIR still exists: $(ls "$PIN_DIR" | tr '\n' ' ')"
 	root=$(cgroup_root)
 	[ -e "$root" ] && fail "cgroup root $root still exists"
+	# docs/cli.md: unload removes /run/INSTANCE with everything sbx wrote
+	[ -e "$RUN_DIR" ] && fail "run dir $RUN_DIR still exists: $(ls -A "$RUN_DIR" | tr '\n' ' ')"
 	return 0
 }
 

@@ -496,8 +496,13 @@ int sbx_bpf_unload(const struct sbx_instance *p, char *why, size_t whylen)
 	DIR *d = opendir(p->pin_dir);
 	struct dirent *de;
 
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	if (!d) {
+		if (errno != ENOENT)
+			return -errno;
+		/* nothing pinned: what the caller's lock made goes all the same */
+		sbx_instance_remove_run_dir(p);
+		return 0;
+	}
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;

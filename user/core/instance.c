@@ -126,6 +126,14 @@ void sbx_instance_remove_run_dir(const struct sbx_instance *in)
 	rmdir(path);
 	snprintf(path, sizeof(path), "%s/root", in->run_dir);
 	rmdir(path);
+	/* the gVisor provider's caches (its runsc probe, the platform it
+	 * chose), and its bundle directory once no sandbox has a bundle there */
+	snprintf(path, sizeof(path), "%s/probe-runsc", in->run_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/gvisor/platform", in->run_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/gvisor", in->run_dir);
+	rmdir(path);
 	snprintf(path, sizeof(path), "%s/lock", in->run_dir);
 	unlink(path);
 	rmdir(in->run_dir);

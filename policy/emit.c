@@ -127,6 +127,14 @@ static void write_top(FILE *f, const struct sbx_profile *p)
 	kv_string(f, "group", p->group);
 	if (p->audit != SBX_AUDIT_DENY)
 		kv_string(f, "audit", sbx_audit_name(p->audit));
+	if (p->audit_rate != SBX_AUDIT_RATE_DEFAULT)
+		kv_uint(f, "audit_rate", p->audit_rate);
+	if (p->audit_burst != SBX_AUDIT_BURST_DEFAULT)
+		kv_uint(f, "audit_burst", p->audit_burst);
+	if (p->audit_deny_rate != SBX_AUDIT_DENY_RATE_DEFAULT)
+		kv_uint(f, "audit_deny_rate", p->audit_deny_rate);
+	if (p->audit_deny_burst != SBX_AUDIT_DENY_BURST_DEFAULT)
+		kv_uint(f, "audit_deny_burst", p->audit_deny_burst);
 	kv_string(f, "enforcement", sbx_enforcement_name(p->enforcement));
 	kv_strv(f, "allow_users", p->allow_users, p->n_allow_users);
 	kv_strv(f, "allow_groups", p->allow_groups, p->n_allow_groups);

@@ -28,6 +28,15 @@ enum sbx_isolation {
 enum sbx_net_mode { SBX_NET_NONE = 0, SBX_NET_ALLOW, SBX_NET_DENY, SBX_NET_FULL };
 enum sbx_fs_mode { SBX_FS_NONE = 0, SBX_FS_READ_ONLY, SBX_FS_READ_WRITE, SBX_FS_FULL };
 enum sbx_audit_level { SBX_AUDIT_DENY = 0, SBX_AUDIT_ALL, SBX_AUDIT_NONE };
+
+/* Audit rate limits per sandbox (docs/policy.md, docs/audit.md): defaults and
+ * the largest values accepted. */
+#define SBX_AUDIT_RATE_DEFAULT		100
+#define SBX_AUDIT_BURST_DEFAULT		200
+#define SBX_AUDIT_DENY_RATE_DEFAULT	200
+#define SBX_AUDIT_DENY_BURST_DEFAULT	1000
+#define SBX_AUDIT_RATE_MAX		100000
+#define SBX_AUDIT_BURST_MAX		1000000
 enum sbx_enforcement { SBX_ENFORCE_STRICT = 0, SBX_ENFORCE_BEST_EFFORT };
 enum sbx_seccomp_preset { SBX_SECCOMP_DEFAULT = 0, SBX_SECCOMP_STRICT };
 enum sbx_seccomp_action { SBX_SECCOMP_ERRNO = 0, SBX_SECCOMP_KILL };
@@ -100,6 +109,10 @@ struct sbx_profile {
 	char *cwd;			/* NULL = default */
 	char *user, *group;		/* NULL = provider default */
 	enum sbx_audit_level audit;
+	uint32_t audit_rate;		/* allow events per second (token bucket) */
+	uint32_t audit_burst;		/* allow events at once */
+	uint32_t audit_deny_rate;	/* denials per second (a bucket of their own) */
+	uint32_t audit_deny_burst;	/* denials at once */
 	enum sbx_enforcement enforcement;
 	char **allow_users;
 	size_t n_allow_users;

@@ -385,6 +385,39 @@ static int h_nofile(const struct layer *l, struct sbx_profile *p, const struct t
 	return get_uint(l, kv, NOFILE_MAX, "= inherit", &p->nofile);
 }
 
+/* audit_rate and friends: 1 or more, no "unlimited" (the log on disk and the
+ * rings are bounded by them). */
+static int get_audit_limit(const struct layer *l, const struct toml_kv *kv, int64_t max, uint32_t *ret)
+{
+	int64_t v = kv->val->u.integer;
+
+	if (v < 1 || v > max)
+		return ldiag(l, &kv->val->pos, "%s %lld out of range (1 to %lld events%s)", kv->key,
+			     (long long)v, (long long)max, strstr(kv->key, "rate") ? " per second" : "");
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+static int h_audit_rate(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_audit_limit(l, kv, SBX_AUDIT_RATE_MAX, &p->audit_rate);
+}
+
+static int h_audit_burst(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_audit_limit(l, kv, SBX_AUDIT_BURST_MAX, &p->audit_burst);
+}
+
+static int h_audit_deny_rate(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_audit_limit(l, kv, SBX_AUDIT_RATE_MAX, &p->audit_deny_rate);
+}
+
+static int h_audit_deny_burst(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_audit_limit(l, kv, SBX_AUDIT_BURST_MAX, &p->audit_deny_burst);
+}
+
 static bool valid_env_name(const char *s, size_t len)
 {
 	if (len == 0 || len > 255 || strlen(s) != len || (s[0] >= '0' && s[0] <= '9'))
@@ -1277,6 +1310,10 @@ static const struct key_handler profile_keys[] = {
 	{ "user", STR_OR_INT, h_user },
 	{ "group", STR_OR_INT, h_group },
 	{ "audit", T(TOML_STRING), h_audit },
+	{ "audit_rate", T(TOML_INTEGER), h_audit_rate },
+	{ "audit_burst", T(TOML_INTEGER), h_audit_burst },
+	{ "audit_deny_rate", T(TOML_INTEGER), h_audit_deny_rate },
+	{ "audit_deny_burst", T(TOML_INTEGER), h_audit_deny_burst },
 	{ "enforcement", T(TOML_STRING), h_enforcement },
 	{ "allow_users", T(TOML_ARRAY), h_allow_users },
 	{ "allow_groups", T(TOML_ARRAY), h_allow_groups },
@@ -1343,6 +1380,10 @@ void sbx_profile_init(struct sbx_profile *p)
 	*p = (struct sbx_profile){
 		.min_isolation = SBX_ISO_PROCESS,
 		.audit = SBX_AUDIT_DENY,
+		.audit_rate = SBX_AUDIT_RATE_DEFAULT,
+		.audit_burst = SBX_AUDIT_BURST_DEFAULT,
+		.audit_deny_rate = SBX_AUDIT_DENY_RATE_DEFAULT,
+		.audit_deny_burst = SBX_AUDIT_DENY_BURST_DEFAULT,
 		.enforcement = SBX_ENFORCE_STRICT,
 		.net.mode = SBX_NET_NONE,
 		.net.namespace = SBX_NETNS_AUTO,

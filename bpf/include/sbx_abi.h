@@ -87,6 +87,13 @@ struct sbx_policy_cfg {
 	__u32 n_listen;
 	__u32 pad2;
 	struct sbx_listen_range listen[SBX_MAX_LISTEN];
+	/* audit rate limits (bpf/lib/common.h), one token bucket per sandbox
+	 * for allow events and one for denials: at most burst events at once,
+	 * then one every interval ns. interval 0 = no limit (sbx never sets it). */
+	__u64 audit_allow_ns;		/* 1e9 / audit_rate */
+	__u64 audit_deny_ns;		/* 1e9 / audit_deny_rate */
+	__u32 audit_allow_burst;	/* audit_burst */
+	__u32 audit_deny_burst;		/* audit_deny_burst */
 };
 
 /* Maps: sbx_net4 / sbx_net6, LPM tries keyed by policy id then address. */
@@ -158,6 +165,14 @@ struct sbx_stats {
 	__u64 packets_dropped;		/* egress dropped by quota or the safety net */
 	__u64 quota_hits;		/* times the quota was found exceeded */
 	__u64 quota_reported;		/* 1 once the quota event was emitted */
+	/* audit rate limits: each bucket is the theoretical arrival time (ns,
+	 * bpf_ktime_get_ns) of its next event, GCRA style; 0 = full */
+	__u64 audit_tat_allow;
+	__u64 audit_tat_deny;
+	__u64 suppressed_allow;		/* allow events not written (rate limit or ring reserve) */
+	__u64 suppressed_deny;		/* denials not written (rate limit) */
+	__u64 reported_allow;		/* suppressed_allow in the last SBX_EV_AUDIT_SUPPRESSED */
+	__u64 reported_deny;		/* suppressed_deny in the last SBX_EV_AUDIT_SUPPRESSED */
 };
 
 /* Map: sbx_drops, per-CPU array indexed by slot. */
@@ -180,7 +195,15 @@ enum sbx_event_type {
 	SBX_EV_SYSCALL_DENIED = 9,	/* a syscall the sandbox's seccomp filter refuses failed */
 	SBX_EV_FILE = 10,		/* a filesystem or exec decision (bpf-lsm or landlock) */
 	SBX_EV_NET_SOCKOPT = 11,	/* a socket option that reroutes packets, refused */
+	SBX_EV_AUDIT_SUPPRESSED = 13,	/* events not written by the rate limits; user space
+					 * asks for it through sbx_emit (at most 1/s, and at exit) */
 };
+
+/* Every decision event (all types but SANDBOX_START, SANDBOX_EXIT and
+ * AUDIT_SUPPRESSED) goes through the sandbox's rate limits, which need its
+ * verdict: SYSCALL_DENIED and NET_QUOTA are denials; every other type has
+ * `__u8 verdict` as the first byte after its header. A suppressed event has
+ * used its sequence number: seq gaps are suppressed or dropped events. */
 
 struct sbx_event_hdr {
 	__u16 type;		/* enum sbx_event_type */
@@ -264,6 +287,19 @@ struct sbx_ev_life {
 	__s32 exit_code;	/* EXIT: exit status, -1 if killed by a signal */
 	__s32 signal;		/* EXIT: terminating signal or 0 */
 	__u32 flags;		/* EXIT: 1 = timed out */
+	__u64 suppressed_allow;	/* EXIT: allow events suppressed in the sandbox's life */
+	__u64 suppressed_deny;	/* EXIT: denials suppressed in the sandbox's life */
+};
+
+/* SBX_EV_AUDIT_SUPPRESSED: what the rate limits kept out of the rings since
+ * the previous such event of the sandbox (emitted only when that is not
+ * zero). hdr.pid, hdr.tgid and hdr.cgroup_id are as in sbx_ev_life. */
+struct sbx_ev_suppressed {
+	struct sbx_event_hdr hdr;
+	__u64 allow;		/* allow events suppressed since the previous summary */
+	__u64 deny;		/* denials suppressed since the previous summary */
+	__u64 allow_total;	/* since the sandbox started */
+	__u64 deny_total;
 };
 
 /* SBX_EV_SYSCALL_DENIED: seen at syscall exit (tp_btf/sys_exit) when a call
@@ -383,13 +419,15 @@ struct sbx_ev_file {
 
 struct sbx_emit_ctx {
 	__u32 slot;
-	__u16 type;		/* SBX_EV_SANDBOX_START or SBX_EV_SANDBOX_EXIT */
+	__u16 type;		/* SBX_EV_SANDBOX_START, SBX_EV_SANDBOX_EXIT or
+				 * SBX_EV_AUDIT_SUPPRESSED */
 	__u16 pad;
 	__u32 workload_pid;
 	__s32 exit_code;
 	__s32 signal;
 	__u32 flags;
-	__s64 ret_seq;		/* out: the sequence number given, or -errno */
+	__s64 ret_seq;		/* out: the sequence number given, 0 when no event was
+				 * due (AUDIT_SUPPRESSED with nothing new), or -errno */
 };
 
 #endif /* SBX_ABI_H */

@@ -80,19 +80,113 @@ static __always_inline void sbx_hdr_fill(struct sbx_event_hdr *h, struct sbx_ctx
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-/* Writes an event to the sandbox's ring and copies it to the global ring.
- * Failures are counted per CPU: a consumer sees them as sequence gaps too. */
+/* One token bucket in GCRA form: *tat is the theoretical arrival time of the
+ * next event. An event conforms while it would not push tat more than burst
+ * intervals ahead of now; each one moves tat one interval on. Lock-free (the
+ * hooks run on every CPU, some in softirq, where tracing programs may not take
+ * a bpf_spin_lock): a lost compare-and-swap race is retried, and a bucket that
+ * stays contended suppresses, which errs on the side of a bounded log. */
+static __always_inline bool sbx_bucket_take(__u64 *tat, __u64 now, __u64 interval, __u32 burst)
+{
+	if (!interval)
+		return true;
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		__u64 old = *(volatile __u64 *)tat;
+		__u64 base = old > now ? old : now;
+
+		if (base + interval - now > (__u64)burst * interval)
+			return false;
+		if (__sync_val_compare_and_swap(tat, old, base + interval) == old)
+			return true;
+	}
+	return false;
+}
+
+/* SBX_VERDICT_* of a decision event, 0 for the events user space asks for
+ * (sandbox start and exit, suppression summaries), which are never limited. */
+static __always_inline __u8 sbx_event_verdict(const void *ev)
+{
+	const struct sbx_event_hdr *h = ev;
+
+	switch (h->type) {
+	case SBX_EV_SANDBOX_START:
+	case SBX_EV_SANDBOX_EXIT:
+	case SBX_EV_AUDIT_SUPPRESSED:
+		return 0;
+	case SBX_EV_SYSCALL_DENIED:
+	case SBX_EV_NET_QUOTA:
+		return SBX_VERDICT_DENY;
+	}
+	/* sbx_abi.h: the verdict is the first byte after the header; anything
+	 * but an allow is budgeted as a denial */
+	return *((const __u8 *)ev + sizeof(*h)) == SBX_VERDICT_ALLOW ? SBX_VERDICT_ALLOW :
+								       SBX_VERDICT_DENY;
+}
+
+/* A ring keeps this fraction of its room for denials: allow events are
+ * written only while more than 1/SBX_RING_RESERVE_DIV of it is free. */
+#define SBX_RING_RESERVE_DIV	2
+
+static __always_inline bool sbx_ring_has_room_for_allow(void *rb)
+{
+	__u64 size = bpf_ringbuf_query(rb, BPF_RB_RING_SIZE);
+	__u64 used = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
+
+	return used < size - size / SBX_RING_RESERVE_DIV;
+}
+
+/* The sandbox's rate limits (sbx_policy_cfg.audit_*): false when the event is
+ * to be suppressed, which is counted per kind for the summary events. */
+static __always_inline bool sbx_audit_admit(__u32 slot, const void *ev, void *rb)
+{
+	__u8 verdict = sbx_event_verdict(ev);
+	struct sbx_policy_cfg *pol;
+	struct sbx_stats *st;
+	struct sbx_slot *s;
+	__u64 now;
+
+	if (!verdict)
+		return true;
+	st = bpf_map_lookup_elem(&sbx_stats, &slot);
+	s = bpf_map_lookup_elem(&sbx_slots, &slot);
+	if (!st || !s)
+		return true;	/* not a sandbox's event: nothing to count it in */
+	pol = bpf_map_lookup_elem(&sbx_policies, &s->policy_id);
+	if (!pol)
+		return true;
+	now = bpf_ktime_get_ns();
+	if (verdict == SBX_VERDICT_DENY) {
+		if (sbx_bucket_take(&st->audit_tat_deny, now, pol->audit_deny_ns, pol->audit_deny_burst))
+			return true;
+		__sync_fetch_and_add(&st->suppressed_deny, 1);
+		return false;
+	}
+	if ((!rb || sbx_ring_has_room_for_allow(rb)) &&
+	    sbx_bucket_take(&st->audit_tat_allow, now, pol->audit_allow_ns, pol->audit_allow_burst))
+		return true;
+	__sync_fetch_and_add(&st->suppressed_allow, 1);
+	return false;
+}
+
+/* Writes an event to the sandbox's ring and copies it to the global ring,
+ * within the sandbox's audit rate limits. Failures are counted per CPU: a
+ * consumer sees them as sequence gaps too. Allow events leave the global
+ * ring the same reserve for denials; a copy held back counts as lost. */
 static __always_inline void sbx_emit(__u32 slot, void *ev, __u64 size)
 {
 	struct sbx_drops *d = bpf_map_lookup_elem(&sbx_drops, &slot);
 	void *rb = bpf_map_lookup_elem(&sbx_rings, &slot);
 
+	if (!sbx_audit_admit(slot, ev, rb))
+		return;
 	/* atomic: an skb program in softirq may nest on this CPU */
 	if (!rb || bpf_ringbuf_output(rb, ev, size, 0)) {
 		if (d)
 			__sync_fetch_and_add(&d->ring, 1);
 	}
-	if (bpf_ringbuf_output(&sbx_events, ev, size, 0)) {
+	if ((sbx_event_verdict(ev) == SBX_VERDICT_ALLOW && !sbx_ring_has_room_for_allow(&sbx_events)) ||
+	    bpf_ringbuf_output(&sbx_events, ev, size, 0)) {
 		if (d)
 			__sync_fetch_and_add(&d->global, 1);
 	}

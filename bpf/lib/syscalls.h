@@ -75,9 +75,33 @@ static __always_inline void sbx_syscall_exit(struct pt_regs *regs, long ret)
 	sbx_emit(c.slot, &ev, sizeof(ev));
 }
 
-/* A sandbox start or exit event from user space (BPF_PROG_TEST_RUN), with
- * its sequence number from the sandbox's counter; -EINVAL in ret_seq for a
- * slot that is not active or another event type. */
+/* The suppression summary: what the rate limits held back since the last
+ * one. Only the sandbox's own sbx run asks for it, so reported_* has one
+ * writer; nothing new means no event (ret_seq 0). */
+static __always_inline void sbx_emit_suppressed(struct sbx_emit_ctx *uctx, struct sbx_ctx *c,
+						struct sbx_slot *s)
+{
+	struct sbx_ev_suppressed ev = {};
+
+	ev.allow_total = c->st->suppressed_allow;
+	ev.deny_total = c->st->suppressed_deny;
+	ev.allow = ev.allow_total - c->st->reported_allow;
+	ev.deny = ev.deny_total - c->st->reported_deny;
+	uctx->ret_seq = 0;
+	if (!ev.allow && !ev.deny)
+		return;
+	c->st->reported_allow = ev.allow_total;
+	c->st->reported_deny = ev.deny_total;
+	sbx_hdr_fill(&ev.hdr, c, SBX_EV_AUDIT_SUPPRESSED, sizeof(ev));
+	ev.hdr.pid = ev.hdr.tgid = uctx->workload_pid;
+	ev.hdr.cgroup_id = s->cgroup_id;
+	sbx_emit(c->slot, &ev, sizeof(ev));
+	uctx->ret_seq = ev.hdr.seq;
+}
+
+/* A sandbox start or exit event, or a suppression summary, from user space
+ * (BPF_PROG_TEST_RUN), with its sequence number from the sandbox's counter;
+ * -EINVAL in ret_seq for a slot that is not active or another event type. */
 static __always_inline void sbx_emit_life(struct sbx_emit_ctx *uctx)
 {
 	struct sbx_ev_life ev = {};
@@ -89,8 +113,13 @@ static __always_inline void sbx_emit_life(struct sbx_emit_ctx *uctx)
 	c.st = bpf_map_lookup_elem(&sbx_stats, &slot);
 	s = bpf_map_lookup_elem(&sbx_slots, &slot);
 	if (!c.st || !s || !(s->flags & SBX_SLOTF_ACTIVE) ||
-	    (uctx->type != SBX_EV_SANDBOX_START && uctx->type != SBX_EV_SANDBOX_EXIT)) {
+	    (uctx->type != SBX_EV_SANDBOX_START && uctx->type != SBX_EV_SANDBOX_EXIT &&
+	     uctx->type != SBX_EV_AUDIT_SUPPRESSED)) {
 		uctx->ret_seq = -SBX_EINVAL;
+		return;
+	}
+	if (uctx->type == SBX_EV_AUDIT_SUPPRESSED) {
+		sbx_emit_suppressed(uctx, &c, s);
 		return;
 	}
 	sbx_hdr_fill(&ev.hdr, &c, uctx->type, sizeof(ev));
@@ -100,6 +129,8 @@ static __always_inline void sbx_emit_life(struct sbx_emit_ctx *uctx)
 	ev.exit_code = uctx->exit_code;
 	ev.signal = uctx->signal;
 	ev.flags = uctx->flags;
+	ev.suppressed_allow = c.st->suppressed_allow;
+	ev.suppressed_deny = c.st->suppressed_deny;
 	sbx_emit(slot, &ev, sizeof(ev));
 	uctx->ret_seq = ev.hdr.seq;
 }

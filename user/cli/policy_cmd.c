@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -653,6 +654,8 @@ static void show_profile_text(FILE *f, const struct sbx_profile *p)
 	kv(f, 2, "user", "%s", p->user ? p->user : "(default)");
 	kv(f, 2, "group", "%s", p->group ? p->group : "(default)");
 	kv(f, 2, "audit", "%s", sbx_audit_name(p->audit));
+	kv(f, 2, "audit limits", "%" PRIu32 "/s (burst %" PRIu32 "), denials %" PRIu32 "/s (burst %" PRIu32 ")",
+	   p->audit_rate, p->audit_burst, p->audit_deny_rate, p->audit_deny_burst);
 	kv(f, 2, "enforcement", "%s", sbx_enforcement_name(p->enforcement));
 	show_list_text(f, 2, "allow users", p->allow_users, p->n_allow_users);
 	show_list_text(f, 2, "allow groups", p->allow_groups, p->n_allow_groups);
@@ -867,6 +870,10 @@ static void json_profile(struct json_writer *w, const struct sbx_profile *p)
 	json_kv_string(w, "user", p->user);
 	json_kv_string(w, "group", p->group);
 	json_kv_string(w, "audit", sbx_audit_name(p->audit));
+	json_kv_uint(w, "audit_rate", p->audit_rate);
+	json_kv_uint(w, "audit_burst", p->audit_burst);
+	json_kv_uint(w, "audit_deny_rate", p->audit_deny_rate);
+	json_kv_uint(w, "audit_deny_burst", p->audit_deny_burst);
 	json_kv_string(w, "enforcement", sbx_enforcement_name(p->enforcement));
 	json_strings(w, "allow_users", p->allow_users, p->n_allow_users);
 	json_strings(w, "allow_groups", p->allow_groups, p->n_allow_groups);

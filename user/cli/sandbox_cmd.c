@@ -53,6 +53,8 @@ static void stats_json(struct json_writer *w, const struct sbx_stats *st, const 
 	json_kv_uint(w, "events", st->seq);
 	json_kv_uint(w, "events_dropped", d->ring);
 	json_kv_uint(w, "global_events_dropped", d->global);
+	json_kv_uint(w, "events_suppressed_allow", st->suppressed_allow);
+	json_kv_uint(w, "events_suppressed_deny", st->suppressed_deny);
 }
 
 /* Memory, CPU time and tasks from the sandbox's cgroups (cgroup2, or the v1

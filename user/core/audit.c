@@ -17,7 +17,7 @@ static const char *const event_names[] = {
 	[SBX_EV_NET_BIND] = "net.bind",		  [SBX_EV_SOCK_CREATE] = "net.socket",
 	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
 	[SBX_EV_SYSCALL_DENIED] = "syscall.denied", [SBX_EV_FILE] = "file",
-	[SBX_EV_NET_SOCKOPT] = "net.sockopt",
+	[SBX_EV_NET_SOCKOPT] = "net.sockopt", [SBX_EV_AUDIT_SUPPRESSED] = "audit.suppressed",
 };
 
 static const size_t event_sizes[] = {
@@ -29,6 +29,7 @@ static const size_t event_sizes[] = {
 	[SBX_EV_SYSCALL_DENIED] = sizeof(struct sbx_ev_syscall),
 	[SBX_EV_FILE] = sizeof(struct sbx_ev_file),
 	[SBX_EV_NET_SOCKOPT] = sizeof(struct sbx_ev_sockopt),
+	[SBX_EV_AUDIT_SUPPRESSED] = sizeof(struct sbx_ev_suppressed),
 };
 
 #define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
@@ -234,6 +235,22 @@ static void write_life(struct json_writer *w, const struct sbx_audit_ctx *c,
 	else
 		json_kv_int(w, "exit_code", e->exit_code);
 	json_kv_bool(w, "timed_out", e->flags & 1);
+	json_key(w, "suppressed");
+	json_begin_object(w);
+	json_kv_uint(w, "allow", e->suppressed_allow);
+	json_kv_uint(w, "deny", e->suppressed_deny);
+	json_end_object(w);
+}
+
+/* "N events suppressed" by the rate limits since the previous summary. */
+static void write_suppressed(struct json_writer *w, const struct sbx_ev_suppressed *e)
+{
+	json_kv_uint(w, "pid", e->hdr.tgid);
+	json_kv_uint(w, "suppressed", e->allow + e->deny);
+	json_kv_uint(w, "allow", e->allow);
+	json_kv_uint(w, "deny", e->deny);
+	json_kv_uint(w, "allow_total", e->allow_total);
+	json_kv_uint(w, "deny_total", e->deny_total);
 }
 
 static const char *const file_ops[] = {
@@ -313,6 +330,9 @@ int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 	case SBX_EV_SANDBOX_START:
 	case SBX_EV_SANDBOX_EXIT:
 		write_life(w, c, data);
+		break;
+	case SBX_EV_AUDIT_SUPPRESSED:
+		write_suppressed(w, data);
 		break;
 	case SBX_EV_SOCK_CREATE:
 		write_sock(w, data);

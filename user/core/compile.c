@@ -198,6 +198,11 @@ static void compile_cfg(const struct sbx_profile *p, struct sbx_policy_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->net_mode = (uint8_t)p->net.mode;	/* enum values equal by design */
 	cfg->audit = (uint8_t)p->audit;
+	/* the policy checker keeps the rates at 1 or more */
+	cfg->audit_allow_ns = p->audit_rate ? 1000000000ull / p->audit_rate : 0;
+	cfg->audit_deny_ns = p->audit_deny_rate ? 1000000000ull / p->audit_deny_rate : 0;
+	cfg->audit_allow_burst = p->audit_burst;
+	cfg->audit_deny_burst = p->audit_deny_burst;
 	cfg->flags = p->net.raw_sockets ? SBX_POLF_RAW_SOCKETS : 0;
 	cfg->net_bytes_quota = p->net_bytes;
 	for (size_t i = 0; i < p->net.n_listen && i < SBX_MAX_LISTEN; i++) {

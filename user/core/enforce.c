@@ -42,6 +42,10 @@ ASKS(a_cwd, p->cwd != NULL)
 ASKS(a_user, p->user != NULL)
 ASKS(a_group, p->group != NULL)
 ASKS(a_audit, p->audit != SBX_AUDIT_DENY)
+ASKS(a_audit_rate, p->audit_rate != SBX_AUDIT_RATE_DEFAULT)
+ASKS(a_audit_burst, p->audit_burst != SBX_AUDIT_BURST_DEFAULT)
+ASKS(a_audit_deny_rate, p->audit_deny_rate != SBX_AUDIT_DENY_RATE_DEFAULT)
+ASKS(a_audit_deny_burst, p->audit_deny_burst != SBX_AUDIT_DENY_BURST_DEFAULT)
 ASKS(a_enforcement, p->enforcement != SBX_ENFORCE_STRICT)
 ASKS(a_allow_users, p->n_allow_users != 0)
 ASKS(a_allow_groups, p->n_allow_groups != 0)
@@ -194,6 +198,10 @@ static const struct sbx_enforce_row table[] = {
 	{ "group", a_group, { ENF("setgid"), DEG(NOT_USER), ENF("setgid"), ENF("OCI process.user"),
 			      ENF("setgid"), ENF("the guest init's setgid") } },
 	{ "audit", a_audit, ALL(ENF("sbx's eBPF programs and audit reader")) },
+	{ "audit_rate", a_audit_rate, ALL(ENF("the token buckets of sbx's eBPF programs")) },
+	{ "audit_burst", a_audit_burst, ALL(ENF("the token buckets of sbx's eBPF programs")) },
+	{ "audit_deny_rate", a_audit_deny_rate, ALL(ENF("the token buckets of sbx's eBPF programs")) },
+	{ "audit_deny_burst", a_audit_deny_burst, ALL(ENF("the token buckets of sbx's eBPF programs")) },
 	{ "enforcement", a_enforcement, ALL(ENF("sbx decides refusal or degraded runs by it")) },
 	{ "allow_users", a_allow_users, ALL(INERT("who may use the profile through the daemon")) },
 	{ "allow_groups", a_allow_groups, ALL(INERT("who may use the profile through the daemon")) },

@@ -49,6 +49,7 @@ struct run_state {
 	int sinks[2];
 	int n_sinks;
 	uint64_t last_seq;
+	uint64_t next_summary_ms;	/* elapsed time of the next suppression summary */
 	FILE *abuf_f;			/* audit lines of the current batch */
 	char *abuf;
 	size_t abuf_len;
@@ -198,6 +199,30 @@ static int emit_life(struct run_state *s, uint16_t type, int status)
 		c.flags = s->res->timed_out ? 1 : 0;
 	}
 	return sbx_bpf_emit(&s->bpf, &c, NULL);
+}
+
+/* Asks for a summary of the events the rate limits suppressed since the last
+ * one; the program writes none when there are none. */
+static void audit_summary(struct run_state *s)
+{
+	struct sbx_emit_ctx c = { .slot = s->sb.slot, .type = SBX_EV_AUDIT_SUPPRESSED,
+				  .workload_pid = (uint32_t)s->child.pid };
+
+	sbx_bpf_emit(&s->bpf, &c, NULL);
+}
+
+#define AUDIT_SUMMARY_MS 1000	/* at least once a second while events are suppressed */
+
+/* The summary tick of the wait loop: due now, or how long poll may wait. */
+static int audit_summary_tick(struct run_state *s, uint64_t el, int wait_ms)
+{
+	if (el >= s->next_summary_ms) {
+		audit_summary(s);
+		s->next_summary_ms = el + AUDIT_SUMMARY_MS;
+	}
+	if (wait_ms < 0 || (uint64_t)wait_ms > s->next_summary_ms - el)
+		wait_ms = (int)(s->next_summary_ms - el);
+	return wait_ms;
 }
 
 static int note_degraded(struct run_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -609,6 +634,7 @@ static int wait_loop(struct run_state *s, int *ret_status)
 			wait_ms = (int)(timeout - el);
 		else if (kill_at)
 			wait_ms = (int)(kill_at - el);
+		wait_ms = audit_summary_tick(s, el, wait_ms);
 		if (poll(pfd, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			return fail(s, -errno, "poll: %m");
 		if (s->have_tty)
@@ -685,11 +711,16 @@ static void finish(struct run_state *s, int status)
 	if (u.peak_memory_bytes)
 		res->peak_rss_kib = u.peak_memory_bytes / 1024;
 	consume(s);
+	audit_summary(s);
 	emit_life(s, SBX_EV_SANDBOX_EXIT, status);
 	consume(s);
 	sbx_sandbox_stats(&s->bpf, s->sb.slot, &res->st, &res->drops);
-	/* every sequence number up to the last one handed out should have arrived */
-	res->seq_gaps = res->st.seq > res->events ? res->st.seq - res->events : 0;
+	/* every sequence number up to the last one handed out should have
+	 * arrived, but those of the events the rate limits suppressed */
+	uint64_t supp = res->st.suppressed_allow + res->st.suppressed_deny;
+	uint64_t expected = res->st.seq > supp ? res->st.seq - supp : 0;
+
+	res->seq_gaps = expected > res->events ? expected - res->events : 0;
 }
 
 static void teardown(struct run_state *s, sigset_t *old)

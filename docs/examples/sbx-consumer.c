@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +33,11 @@ static const char *const names[] = {
 	[SBX_EV_NET_BIND] = "net.bind",		  [SBX_EV_SOCK_CREATE] = "net.socket",
 	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
 	[SBX_EV_SYSCALL_DENIED] = "syscall.denied", [SBX_EV_FILE] = "file",
-	[SBX_EV_NET_SOCKOPT] = "net.sockopt",
+	[SBX_EV_NET_SOCKOPT] = "net.sockopt", [SBX_EV_AUDIT_SUPPRESSED] = "audit.suppressed",
 };
 
 /* The smallest hdr.size of each known type: structs only grow at the end. */
-#define LIFE sizeof(struct sbx_ev_life)
+#define LIFE offsetof(struct sbx_ev_life, suppressed_allow)	/* what ABI 9 wrote */
 #define NET sizeof(struct sbx_ev_net)
 static const size_t sizes[] = {
 	[SBX_EV_SANDBOX_START] = LIFE, [SBX_EV_SANDBOX_EXIT] = LIFE, [SBX_EV_NET_CONNECT] = NET,
@@ -44,6 +45,7 @@ static const size_t sizes[] = {
 	[SBX_EV_NET_QUOTA] = sizeof(struct sbx_ev_quota), [SBX_EV_NET_PACKET] = NET,
 	[SBX_EV_SYSCALL_DENIED] = sizeof(struct sbx_ev_syscall), [SBX_EV_FILE] = sizeof(struct sbx_ev_file),
 	[SBX_EV_NET_SOCKOPT] = sizeof(struct sbx_ev_sockopt),
+	[SBX_EV_AUDIT_SUPPRESSED] = sizeof(struct sbx_ev_suppressed),
 };
 
 /* enum sbx_file_op */
@@ -105,6 +107,16 @@ static int on_event(void *ctx, void *data, size_t len)
 		if (h->type == SBX_EV_SANDBOX_EXIT)
 			printf(" exit_code=%d signal=%d timed_out=%u", e->exit_code, e->signal,
 			       e->flags & 1);
+		if (h->type == SBX_EV_SANDBOX_EXIT && h->size >= sizeof(*e))
+			printf(" suppressed_allow=%llu suppressed_deny=%llu",
+			       (unsigned long long)e->suppressed_allow,
+			       (unsigned long long)e->suppressed_deny);
+	} else if (h->type == SBX_EV_AUDIT_SUPPRESSED) {
+		const struct sbx_ev_suppressed *e = data;
+		printf(" suppressed=%llu allow=%llu deny=%llu allow_total=%llu deny_total=%llu",
+		       (unsigned long long)(e->allow + e->deny), (unsigned long long)e->allow,
+		       (unsigned long long)e->deny, (unsigned long long)e->allow_total,
+		       (unsigned long long)e->deny_total);
 	} else if (h->type == SBX_EV_SOCK_CREATE) {
 		const struct sbx_ev_sock *e = data;
 		printf(" verdict=deny family=%u type=%u protocol=%u", e->family, e->type, e->protocol);

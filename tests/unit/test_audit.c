@@ -22,7 +22,12 @@ _Static_assert(offsetof(struct sbx_ev_net, form) == 62, "net form offset is ABI"
 _Static_assert(sizeof(struct sbx_ev_sock) == 72, "socket event is ABI");
 _Static_assert(sizeof(struct sbx_ev_sockopt) == 72, "socket option event is ABI");
 _Static_assert(sizeof(struct sbx_ev_quota) == 72, "quota event is ABI");
-_Static_assert(sizeof(struct sbx_ev_life) == 72, "life event is ABI");
+_Static_assert(sizeof(struct sbx_ev_life) == 88, "life event is ABI");
+_Static_assert(offsetof(struct sbx_ev_life, suppressed_allow) == 72, "life event grew at its end");
+_Static_assert(sizeof(struct sbx_ev_suppressed) == 88, "suppression summary is ABI");
+_Static_assert(offsetof(struct sbx_ev_suppressed, allow) == 56 &&
+	       offsetof(struct sbx_ev_suppressed, deny_total) == 80, "suppression summary fields are ABI");
+_Static_assert(SBX_EV_AUDIT_SUPPRESSED == 13, "event numbers never change");
 _Static_assert(sizeof(struct sbx_ev_syscall) == 88, "syscall event is ABI");
 _Static_assert(SBX_EV_NET_CONNECT == 3 && SBX_EV_NET_PACKET == 8 && SBX_EV_SYSCALL_DENIED == 9,
 	       "event numbers never change");
@@ -161,9 +166,36 @@ static void test_audit_exit_event_reports_signal(void **state)
 	ev.exit_code = -1;
 	ev.signal = 9;
 	ev.flags = 1;
+	ev.suppressed_allow = 7;
+	ev.suppressed_deny = 3;
 	s = render(&c, &ev, sizeof(ev), &r);
 	assert_int_equal(r, 0);
-	assert_non_null(strstr(s, "\"event\":\"sandbox.exit\",\"pid\":55,\"signal\":9,\"timed_out\":true}"));
+	assert_non_null(strstr(s, "\"event\":\"sandbox.exit\",\"pid\":55,\"signal\":9,\"timed_out\":true,"
+				  "\"suppressed\":{\"allow\":7,\"deny\":3}}"));
+	free(s);
+}
+
+static void test_audit_suppressed_summary(void **state)
+{
+	struct sbx_audit_ctx c = { .sandbox_id = "sbx-1" };
+	struct sbx_ev_suppressed ev = { 0 };
+	char *s;
+	int r;
+
+	fill_hdr(&ev.hdr, SBX_EV_AUDIT_SUPPRESSED, sizeof(ev));
+	ev.hdr.tgid = 55;
+	ev.allow = 10;
+	ev.deny = 2;
+	ev.allow_total = 110;
+	ev.deny_total = 5;
+	s = render(&c, &ev, sizeof(ev), &r);
+	assert_int_equal(r, 0);
+	assert_non_null(strstr(s, "\"event\":\"audit.suppressed\",\"pid\":55,\"suppressed\":12,\"allow\":10,"
+				  "\"deny\":2,\"allow_total\":110,\"deny_total\":5}"));
+	free(s);
+	/* a truncated summary is malformed, not read past its end */
+	s = render(&c, &ev, sizeof(ev) - 8, &r);
+	assert_int_equal(r, -EINVAL);
 	free(s);
 }
 
@@ -198,6 +230,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_audit_denied_connect_by_default_rule),
+		cmocka_unit_test(test_audit_suppressed_summary),
 		cmocka_unit_test(test_audit_rule_attribution_names_entry_host_and_source),
 		cmocka_unit_test(test_audit_net_addr_form_and_unjudged_rule),
 		cmocka_unit_test(test_audit_exit_event_reports_signal),

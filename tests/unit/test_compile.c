@@ -187,7 +187,16 @@ static void test_compile_cfg_carries_listen_quota_audit_raw(void **state)
 	p.net.raw_sockets = true;
 	p.net_bytes = 12345;
 	p.audit = SBX_AUDIT_ALL;
+	p.audit_rate = 50;
+	p.audit_burst = 60;
+	p.audit_deny_rate = 3;
+	p.audit_deny_burst = 4;
 	assert_int_equal(sbx_compile(&p, NULL, 0, 1, &c, err, sizeof(err)), 0);
+	/* the token buckets: one event every 1e9 / rate ns */
+	assert_int_equal(c.cfg.audit_allow_ns, 20000000);
+	assert_int_equal(c.cfg.audit_allow_burst, 60);
+	assert_int_equal(c.cfg.audit_deny_ns, 333333333);
+	assert_int_equal(c.cfg.audit_deny_burst, 4);
 	assert_int_equal(c.cfg.n_listen, 2);
 	assert_int_equal(c.cfg.listen[1].lo, 9000);
 	assert_int_equal(c.cfg.listen[1].hi, 9010);

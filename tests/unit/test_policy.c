@@ -95,6 +95,10 @@ static void unspecified_profile_gets_documented_defaults(void **state)
 	assert_null(a->user);
 	assert_null(a->group);
 	assert_int_equal(a->audit, SBX_AUDIT_DENY);
+	assert_int_equal(a->audit_rate, 100);
+	assert_int_equal(a->audit_burst, 200);
+	assert_int_equal(a->audit_deny_rate, 200);
+	assert_int_equal(a->audit_deny_burst, 1000);
 	assert_int_equal(a->enforcement, SBX_ENFORCE_STRICT);
 	assert_int_equal(a->n_allow_users, 0);
 	assert_int_equal(a->n_allow_groups, 0);
@@ -582,6 +586,40 @@ static void out_of_range_values(void **state)
 	expect_diag("[profile.x]\nenv = { \"1A\" = \"x\" }\n", 2, 9, "invalid environment variable name '1A'");
 	expect_diag("[profile.x]\nenv = { \"A=B\" = \"x\" }\n", 2, 9, "invalid environment variable name 'A=B'");
 	expect_diag("[profile.x]\nenv = { A = \"a\\u0000b\" }\n", 2, 13, "environment variable 'A' contains a NUL character");
+}
+
+/* The audit rate limits have no "unlimited": 0 is refused like a value above
+ * the largest, and the error names the key with its place in the file. */
+static void audit_limits_are_checked(void **state)
+{
+	struct sbx_policy *p;
+
+	(void)state;
+	expect_diag("[profile.x]\naudit_rate = 0\n", 2, 14,
+		    "audit_rate 0 out of range (1 to 100000 events per second)");
+	expect_diag("[profile.x]\naudit_rate = 100001\n", 2, 14, "audit_rate 100001 out of range");
+	expect_diag("[profile.x]\naudit_burst = -1\n", 2, 15, "audit_burst -1 out of range (1 to 1000000 events)");
+	expect_diag("[profile.x]\naudit_deny_rate = 0\n", 2, 19,
+		    "audit_deny_rate 0 out of range (1 to 100000 events per second)");
+	expect_diag("[profile.x]\naudit_deny_burst = 1000001\n", 2, 20,
+		    "audit_deny_burst 1000001 out of range (1 to 1000000 events)");
+	expect_diag("[profile.x]\naudit_rate = \"10/s\"\n", 2, 14, "audit_rate");
+	expect_diag("[profile.x]\naudit_rat = 10\n", 2, 1, "audit_rat");
+	p = load_ok("[profile.x]\naudit_rate = 7\naudit_burst = 70\naudit_deny_rate = 9\naudit_deny_burst = 90\n",
+		    NULL);
+	assert_int_equal(p->profiles[0].audit_rate, 7);
+	assert_int_equal(p->profiles[0].audit_burst, 70);
+	assert_int_equal(p->profiles[0].audit_deny_rate, 9);
+	assert_int_equal(p->profiles[0].audit_deny_burst, 90);
+	sbx_policy_free(p);
+	/* the largest values are accepted, and merge key by key from [defaults] */
+	p = load_ok("[defaults]\naudit_rate = 100000\naudit_deny_burst = 1000000\n"
+		    "[profile.x]\naudit_burst = 1\n", NULL);
+	assert_int_equal(p->profiles[0].audit_rate, 100000);
+	assert_int_equal(p->profiles[0].audit_burst, 1);
+	assert_int_equal(p->profiles[0].audit_deny_rate, 200);
+	assert_int_equal(p->profiles[0].audit_deny_burst, 1000000);
+	sbx_policy_free(p);
 }
 
 static void enums_reject_unknown_names_with_hints(void **state)
@@ -1576,6 +1614,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(unspecified_profile_gets_documented_defaults),
 		cmocka_unit_test(every_profile_key_is_parsed),
+		cmocka_unit_test(audit_limits_are_checked),
 		cmocka_unit_test(network_section_is_parsed),
 		cmocka_unit_test(fs_section_is_parsed),
 		cmocka_unit_test(value_forms_cpu_timeout_size),

@@ -37,6 +37,19 @@ allow = ["127.0.0.1:$ALLOWED_PORT/udp"]
 [profile.flood.fs]
 mode = "full"
 EOF
+	# a file of its own: it is valid for an sbx without the audit_* keys
+	cat >"$T_TMP/dflt.toml" <<EOF
+version = 1
+[profile.dflt]
+provider = "host"
+min_isolation = "none"
+audit = "all"
+[profile.dflt.network]
+mode = "allow"
+allow = ["127.0.0.1:$ALLOWED_PORT/udp"]
+[profile.dflt.fs]
+mode = "full"
+EOF
 }
 
 # flood_script PORT: UDP connects to 127.0.0.1:PORT in batches for $SECS
@@ -134,6 +147,25 @@ case_denial_during_allow_flood()
 	eq "m: no denial suppressed" "$(jr m .audit.suppressed.deny)" 0
 }
 
+# The default limits (docs/policy.md: 100/s, burst 200; denials 200/s, burst
+# 1000) bound a profile that sets none, with the same accounting.
+case_default_limits_bound_the_log()
+{
+	local made written supp secs lines
+	sbx_run f -P "$T_TMP/dflt.toml" --profile dflt -- sh -c "$(flood_script $ALLOWED_PORT)"
+	expect_rc f 0
+	made=$(attempts f)
+	written=$(ja f "[.[] | select(.event == \"net.connect\")] | length")
+	supp=$(jr f .audit.suppressed.allow)
+	secs=$(($(ja f '(.[-1].time | sub("\\.[0-9]+Z$"; "Z") | fromdate) - (.[0].time | sub("\\.[0-9]+Z$"; "Z") | fromdate)') + 1))
+	lines=$(wc -l <"$T_TMP/f.audit")
+	[ "$written" -le $((200 + 100 * secs)) ] || fail "f: $written allow events in ${secs}s (default bound 200 + 100/s)"
+	[ "$lines" -le $((200 + 100 * secs + secs + 3)) ] || fail "f: $lines lines in ${secs}s"
+	[ "$supp" -gt 0 ] 2>/dev/null || fail "f: audit.suppressed.allow is '$supp' after $made connects"
+	eq "f: written + suppressed + dropped = decisions" "$((written + supp + $(jr f .audit.dropped)))" "$made"
+	[ "$(ja f '[.[] | select(.event == "audit.suppressed")] | length')" -ge 1 ] || fail "f: no audit.suppressed event"
+}
+
 # Without suppression there is no summary, and the counts are 0.
 case_quiet_run_no_summary()
 {
@@ -148,6 +180,7 @@ setup flood_setup
 run_case allow_flood_bounded case_allow_flood_bounded
 run_case deny_flood_bounded_late_denial_kept case_deny_flood_bounded_late_denial_kept
 run_case denial_during_allow_flood case_denial_during_allow_flood
+run_case default_limits_bound_the_log case_default_limits_bound_the_log
 run_case quiet_run_no_summary case_quiet_run_no_summary
 [ -n "${KEEP_TMP:-}" ] && cp -r "$T_TMP" /tmp/flood20-keep
 finish

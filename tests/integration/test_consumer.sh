@@ -181,7 +181,7 @@ else
 fi
 
 L4=$(line 4 sandbox.exit)
-if [[ "$L4" == "sandbox.exit seq=4 slot=$SLOT "*" comm=sbx workload=$W exit_code=7 signal=0 timed_out=0" ]] &&
+if [[ "$L4" == "sandbox.exit seq=4 slot=$SLOT "*" comm=sbx workload=$W exit_code=7 signal=0 timed_out=0 suppressed_allow=0 suppressed_deny=0" ]] &&
 	[ "$crc" = 0 ] && [ "$(wc -l <"$TMP/consumer.out")" = 4 ]; then
 	pass exit_event
 else

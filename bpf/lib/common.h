@@ -136,11 +136,11 @@ static __always_inline bool sbx_ring_has_room_for_allow(void *rb)
 	return used < size - size / SBX_RING_RESERVE_DIV;
 }
 
-/* The sandbox's rate limits (sbx_policy_cfg.audit_*): false when the event is
- * to be suppressed, which is counted per kind for the summary events. */
-static __always_inline bool sbx_audit_admit(__u32 slot, const void *ev, void *rb)
+/* The sandbox's rate limits (sbx_policy_cfg.audit_*) for an event of this
+ * verdict (sbx_event_verdict): false when it is to be suppressed, which is
+ * counted per kind for the summary events. */
+static __always_inline bool sbx_audit_admit(__u32 slot, __u8 verdict, void *rb)
 {
-	__u8 verdict = sbx_event_verdict(ev);
 	struct sbx_policy_cfg *pol;
 	struct sbx_stats *st;
 	struct sbx_slot *s;
@@ -177,15 +177,16 @@ static __always_inline void sbx_emit(__u32 slot, void *ev, __u64 size)
 {
 	struct sbx_drops *d = bpf_map_lookup_elem(&sbx_drops, &slot);
 	void *rb = bpf_map_lookup_elem(&sbx_rings, &slot);
+	__u8 verdict = sbx_event_verdict(ev);
 
-	if (!sbx_audit_admit(slot, ev, rb))
+	if (!sbx_audit_admit(slot, verdict, rb))
 		return;
 	/* atomic: an skb program in softirq may nest on this CPU */
 	if (!rb || bpf_ringbuf_output(rb, ev, size, 0)) {
 		if (d)
 			__sync_fetch_and_add(&d->ring, 1);
 	}
-	if ((sbx_event_verdict(ev) == SBX_VERDICT_ALLOW && !sbx_ring_has_room_for_allow(&sbx_events)) ||
+	if ((verdict == SBX_VERDICT_ALLOW && !sbx_ring_has_room_for_allow(&sbx_events)) ||
 	    bpf_ringbuf_output(&sbx_events, ev, size, 0)) {
 		if (d)
 			__sync_fetch_and_add(&d->global, 1);

@@ -278,6 +278,8 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 	       (unsigned long long)st.packets_in, (unsigned long long)st.packets_out,
 	       (unsigned long long)st.packets_dropped, (unsigned long long)st.quota_hits,
 	       (unsigned long long)st.seq, (unsigned long long)d.ring, (unsigned long long)d.global);
+	printf("suppressed        %llu allow, %llu deny (audit rate limits)\n",
+	       (unsigned long long)st.suppressed_allow, (unsigned long long)st.suppressed_deny);
 	return SBX_EXIT_OK;
 }
 

@@ -182,5 +182,4 @@ run_case deny_flood_bounded_late_denial_kept case_deny_flood_bounded_late_denial
 run_case denial_during_allow_flood case_denial_during_allow_flood
 run_case default_limits_bound_the_log case_default_limits_bound_the_log
 run_case quiet_run_no_summary case_quiet_run_no_summary
-[ -n "${KEEP_TMP:-}" ] && cp -r "$T_TMP" /tmp/flood20-keep
 finish

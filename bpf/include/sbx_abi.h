@@ -27,7 +27,7 @@
 
 #include "sbx_limits.h"
 
-#define SBX_ABI_VERSION		9
+#define SBX_ABI_VERSION		10
 
 /* Rules kept in one LPM value: the entries of that prefix plus those of every
  * shorter prefix that covers it, most specific first. */

@@ -47,6 +47,29 @@ int BPF_PROG(sbx_socket_listen, struct socket *sock, int backlog, int ret)
 
 SEC("cgroup/setsockopt")
 int sbx_setsockopt(struct bpf_sockopt *ctx) { return sbx_setsockopt_judge(ctx); }
+/* Unix addresses (Linux 6.7 and later). libbpf 1.1 does not know the
+ * "cgroup/connect_unix" section: these are loaded as sock_addr programs with
+ * their real attach types set by user/core/bpfload.c, or not at all. */
+SEC("cgroup/connect4")
+int sbx_connect_unix(struct bpf_sock_addr *ctx) { return sbx_unix_addr(ctx, false); }
+
+SEC("cgroup/sendmsg4")
+int sbx_sendmsg_unix(struct bpf_sock_addr *ctx) { return sbx_unix_addr(ctx, true); }
+
+/* The same policy judged on the peer, under BPF LSM (user/core/bpfload.c
+ * loads these only where it works): kernels older than 6.7 have no unix
+ * cgroup hooks. An earlier LSM's refusal stands. */
+SEC("lsm/unix_stream_connect")
+int BPF_PROG(sbx_lsm_unix_connect, struct sock *sock, struct sock *other, struct sock *newsk, int ret)
+{
+	return ret ? ret : sbx_unix_peer(other, false);
+}
+
+SEC("lsm/unix_may_send")
+int BPF_PROG(sbx_lsm_unix_send, struct socket *sock, struct socket *other, int ret)
+{
+	return ret ? ret : sbx_unix_peer(BPF_CORE_READ(other, sk), true);
+}
 
 SEC("cgroup_skb/ingress")
 int sbx_skb_ingress(struct __sk_buff *skb) { return sbx_skb_in(skb); }

@@ -190,6 +190,22 @@ static void write_listen(FILE *f, const struct sbx_profile *p)
 	fputs("]\n", f);
 }
 
+static void write_families(FILE *f, const struct sbx_profile *p)
+{
+	const char *sep = "";
+
+	if (!p->net.families)
+		return;
+	fputs("families = [", f);
+	for (unsigned af = 0; af < SBX_FAMILY_MAX; af++) {
+		if (!(p->net.families & (1ULL << af)) || !sbx_family_name(af))
+			continue;
+		fprintf(f, "%s\"%s\"", sep, sbx_family_name(af));
+		sep = ", ";
+	}
+	fputs("]\n", f);
+}
+
 static void write_network(FILE *f, const struct sbx_profile *p)
 {
 	table_header(f, p->name, "network");
@@ -199,6 +215,8 @@ static void write_network(FILE *f, const struct sbx_profile *p)
 	write_listen(f, p);
 	if (p->net.raw_sockets)
 		fputs("raw_sockets = true\n", f);
+	write_families(f, p);
+	kv_strv(f, "unix", p->net.unix_paths, p->net.n_unix);
 	if (p->net.namespace != SBX_NETNS_AUTO)
 		kv_string(f, "namespace", sbx_netns_name(p->net.namespace));
 	kv_string(f, "veth_host", p->net.veth_host);

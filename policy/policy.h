@@ -162,6 +162,12 @@ struct sbx_profile {
 		struct sbx_port_range *listen;
 		size_t n_listen;
 		bool raw_sockets;		/* raw/packet sockets allowed (default false) */
+		char **unix_paths;		/* network.unix: host pathname sockets the
+						 * sandbox may reach; "*" = every unix address */
+		size_t n_unix;
+		uint64_t families;		/* bit AF_x: socket family x allowed beyond the
+						 * defaults (unix, inet, inet6, netlink route);
+						 * the netlink bit allows every netlink protocol */
 		enum sbx_netns namespace;	/* [network] namespace = "auto"|"host"|"private" */
 		char *veth_host;		/* "10.200.0.1/30" or NULL = from sbx's pool */
 		char *veth_sandbox;		/* "10.200.0.2/30" or NULL */
@@ -256,6 +262,14 @@ int sbx_profile_write_toml(const struct sbx_profile *p, FILE *f);
 const char *sbx_seccomp_preset_name(enum sbx_seccomp_preset p);
 const char *sbx_seccomp_action_name(enum sbx_seccomp_action a);
 const char *sbx_netns_name(enum sbx_netns n);
+/* Socket families of network.families: the name of AF_x ("vsock"), NULL for
+ * a number without one; the AF_x number of a name, or -1. */
+const char *sbx_family_name(unsigned af);
+int sbx_family_parse(const char *name);
+/* Families every profile may create: unix, inet and inet6 (judged by the
+ * network policy) and netlink (protocol NETLINK_ROUTE only, unless listed). */
+#define SBX_FAMILIES_DEFAULT	((1ULL << 1) | (1ULL << 2) | (1ULL << 10) | (1ULL << 16))
+#define SBX_FAMILY_MAX		46	/* the kernel's AF_MAX: larger numbers fail anyway */
 const char *sbx_isolation_name(enum sbx_isolation i);
 const char *sbx_net_mode_name(enum sbx_net_mode m);
 const char *sbx_fs_mode_name(enum sbx_fs_mode m);

@@ -779,6 +779,106 @@ static int h_raw_sockets(const struct layer *l, struct sbx_profile *p, const str
 	return 0;
 }
 
+static int family_item(const struct layer *l, const struct toml_value *v, uint64_t *mask)
+{
+	const char *s;
+	int af, r = get_str(l, v, "a socket family", &s);
+
+	if (r < 0)
+		return r;
+	if (!strcmp(s, "unix") || !strcmp(s, "inet") || !strcmp(s, "inet6"))
+		return ldiag(l, &v->pos, "socket family '%s' is always allowed (the network "
+			     "policy judges inet and inet6): do not list it", s);
+	if (!strcmp(s, "packet"))
+		return ldiag(l, &v->pos, "socket family 'packet' is allowed by raw_sockets = true, "
+			     "not by families");
+	af = sbx_family_parse(s);
+	if (af < 0)
+		return ldiag(l, &v->pos, "unknown socket family '%s' (e.g. \"vsock\", \"netlink\", "
+			     "\"bluetooth\", \"alg\"; see docs/policy.md)", s);
+	*mask |= 1ULL << af;
+	return 0;
+}
+
+/* network.families: socket families beyond the defaults, by name. */
+static int h_families(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	const struct toml_value *arr = kv->val;
+	uint64_t mask = 0;
+	int r = 0, bad = 0;
+
+	for (size_t i = 0; i < arr->u.arr.n; i++) {
+		r = family_item(l, arr->u.arr.items[i], &mask);
+		bad |= r < 0;
+	}
+	if (bad)
+		return -EINVAL;
+	p->net.families = mask;
+	return 0;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && !strcmp(s + n - t, tail);
+}
+
+/* One network.unix entry: "*" or an absolute socket path that fits
+ * sockaddr_un (the hooks compare the bytes the workload passes). */
+static int unix_item(const struct layer *l, const struct toml_value *arr, size_t i, char **ret)
+{
+	const struct toml_value *v = arr->u.arr.items[i];
+	const char *s;
+	int r = get_str(l, v, "a unix socket path", &s);
+
+	if (r < 0)
+		return r;
+	if (strcmp(s, "*") && (s[0] != '/' || s[strlen(s) - 1] == '/' || strstr(s, "/./") ||
+			       strstr(s, "/../") || strstr(s, "//") || ends_with(s, "/.") ||
+			       ends_with(s, "/..")))
+		return ldiag(l, &v->pos, "unix socket '%s' must be \"*\" or an absolute, normalised "
+			     "path of a socket file (no trailing '/', '.', '..' or '//')", s);
+	if (strlen(s) >= SBX_UNIX_PATH_LEN)
+		return ldiag(l, &v->pos, "unix socket path '%s' is longer than a socket address "
+			     "holds (%d bytes)", s, SBX_UNIX_PATH_LEN - 1);
+	for (size_t j = 0; j < i; j++) {
+		const struct toml_value *w = arr->u.arr.items[j];
+
+		if (w->type == TOML_STRING && strcmp(w->u.str.ptr, s) == 0)
+			return ldiag(l, &v->pos, "duplicate unix socket '%s'", s);
+	}
+	*ret = strdup(s);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int h_unix(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	const struct toml_value *arr = kv->val;
+	size_t n = arr->u.arr.n;
+	char **v;
+	int r = 0, bad = 0;
+
+	if (n > SBX_MAX_UNIX)
+		return ldiag(l, &arr->pos, "too many unix sockets (%zu; the limit is %d)", n,
+			     SBX_MAX_UNIX);
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r != -ENOMEM; i++) {
+		r = unix_item(l, arr, i, &v[i]);
+		bad |= r < 0;
+	}
+	if (bad) {
+		free_strv(v, n);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	free_strv(p->net.unix_paths, p->net.n_unix);
+	p->net.unix_paths = v;
+	p->net.n_unix = n;
+	return 0;
+}
+
 /* An interface address of the veth pair; whether the pair makes sense (both
  * set, a private namespace, a network mode, one subnet) is a question for the
  * resolved profile: the keys may come from different layers. */
@@ -815,6 +915,8 @@ static const struct key_handler net_keys[] = {
 	{ "deny", T(TOML_ARRAY), h_deny },
 	{ "listen", T(TOML_ARRAY), h_listen },
 	{ "raw_sockets", T(TOML_BOOL), h_raw_sockets },
+	{ "families", T(TOML_ARRAY), h_families },
+	{ "unix", T(TOML_ARRAY), h_unix },
 	{ "namespace", T(TOML_STRING), h_net_namespace },
 	{ "veth_host", T(TOML_STRING), h_veth_host },
 	{ "veth_sandbox", T(TOML_STRING), h_veth_sandbox },
@@ -1417,6 +1519,7 @@ void sbx_profile_clear(struct sbx_profile *p)
 	free_strv(p->seccomp.allow, p->seccomp.n_allow);
 	free_rules(p->fs.rules, p->fs.n_rules);
 	free_strv(p->fs.exec, p->fs.n_exec);
+	free_strv(p->net.unix_paths, p->net.n_unix);
 	free(p->mock.stdout_text);
 	free(p->mock.stderr_text);
 	free(p->mock.fail);

@@ -202,6 +202,33 @@ const char *sbx_netns_name(enum sbx_netns n)
 	return (unsigned)n < sizeof(names) / sizeof(names[0]) ? names[n] : "unknown";
 }
 
+/* The kernel's AF_* numbers (include/linux/socket.h). "unix", "inet" and
+ * "inet6" are always allowed, "packet" belongs to raw_sockets: none of them
+ * can be listed, so they are not here. */
+static const char *const family_names[SBX_FAMILY_MAX] = {
+	[3] = "ax25", [4] = "ipx", [5] = "appletalk", [6] = "netrom", [7] = "bridge",
+	[8] = "atmpvc", [9] = "x25", [11] = "rose", [12] = "decnet", [13] = "netbeui",
+	[14] = "security", [15] = "key", [16] = "netlink", [18] = "ash", [19] = "econet",
+	[20] = "atmsvc", [21] = "rds", [22] = "sna", [23] = "irda", [24] = "pppox",
+	[25] = "wanpipe", [26] = "llc", [27] = "ib", [28] = "mpls", [29] = "can", [30] = "tipc",
+	[31] = "bluetooth", [32] = "iucv", [33] = "rxrpc", [34] = "isdn", [35] = "phonet",
+	[36] = "ieee802154", [37] = "caif", [38] = "alg", [39] = "nfc", [40] = "vsock",
+	[41] = "kcm", [42] = "qipcrtr", [43] = "smc", [44] = "xdp", [45] = "mctp",
+};
+
+const char *sbx_family_name(unsigned af)
+{
+	return af < SBX_FAMILY_MAX ? family_names[af] : NULL;
+}
+
+int sbx_family_parse(const char *name)
+{
+	for (int i = 0; i < SBX_FAMILY_MAX; i++)
+		if (family_names[i] && !strcmp(family_names[i], name))
+			return i;
+	return -1;
+}
+
 const char *sbx_proto_name(uint8_t proto)
 {
 	switch (proto) {

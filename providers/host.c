@@ -77,7 +77,8 @@ static bool wants_seccomp(const struct sbx_profile *p)
 
 /* Packet sockets never reach the cgroup sock_create hook (only inet sockets
  * do), and a host workload may hold CAP_NET_RAW: refuse them with seccomp
- * unless the profile allows raw sockets. The exec guard (kernel/seccomp.h)
+ * unless the profile allows raw sockets; the same goes for every family
+ * outside the allow-list (vsock, netlink but route, ...). The exec guard (kernel/seccomp.h)
  * joins them where the fs policy restricts exec and Landlock enforces it.
  * The profile's own filter, when there is one, has both already. A root
  * workload never gets bpf(2), whatever the profile's filter allows: without
@@ -91,8 +92,10 @@ static int small_filter(const struct sbx_spawn *s, struct host_state *st, bool g
 	bool root = st->ids.uid == 0;
 	int r = 0;
 
+	/* The families filter is always needed, unless the profile's own filter
+	 * (which has it) is there; root's bpf(2) rule joins either way. */
 	guard = guard && !st->have_sc;
-	if (!packet && !guard && !root)
+	if (st->have_sc && !root)
 		return 0;
 	st->packet = seccomp_init(SCMP_ACT_ALLOW);
 	if (!st->packet)
@@ -105,6 +108,8 @@ static int small_filter(const struct sbx_spawn *s, struct host_state *st, bool g
 	if (guard && (r = sbx_seccomp_add_exec_guard(st->packet, SCMP_ACT_ERRNO(EPERM),
 						      s->refused ? (uint64_t *)s->refused->bits : NULL)) < 0)
 		return sbx_fail(why, len, r, "seccomp rules of the exec guard: %s", strerror(-r));
+	if (!st->have_sc && (r = sbx_seccomp_add_families(st->packet, s->profile->net.families)) < 0)
+		return sbx_fail(why, len, r, "seccomp rules for socket families: %s", strerror(-r));
 	return r;
 }
 
@@ -140,6 +145,8 @@ static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 	}
 	if (s->refused && !s->profile->net.raw_sockets)
 		s->refused->flags |= SBX_SYSF_PACKET_REFUSED;
+	if (s->refused)
+		s->refused->flags |= SBX_SYSF_FAMILY_REFUSED;
 	*ret_state = st;
 	return 0;
 }

@@ -119,6 +119,9 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 	st->veth = st->private_net && s->profile->net.mode != SBX_NET_NONE;
 	if (st->private_net && !st->veth && s->policy_flags)
 		*s->policy_flags |= SBX_POLF_NETNS_PRIVATE;
+	/* abstract unix names live in the network namespace: its own */
+	if (st->private_net && s->policy_flags)
+		*s->policy_flags |= SBX_POLF_OWN_NETNS;
 	snprintf(st->hostname, sizeof(st->hostname), "%s", s->id);
 	r = make_root_dir(st, s->run_dir, why, len);
 	if (!r)
@@ -134,6 +137,7 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 		memcpy(s->refused->bits, st->sc.denied, sizeof(s->refused->bits));
 		if (!s->profile->net.raw_sockets)
 			s->refused->flags |= SBX_SYSF_PACKET_REFUSED;
+		s->refused->flags |= SBX_SYSF_FAMILY_REFUSED;
 	}
 	if (!r && pipe2(st->status_pipe, O_CLOEXEC) < 0)
 		r = -errno;

@@ -66,6 +66,9 @@ enum sbx_audit_abi {
 #define SBX_POLF_NETNS_PRIVATE	0x2u	/* mode none in a private network namespace
 					 * holding only loopback: nothing can leave,
 					 * so loopback use inside it is not refused */
+#define SBX_POLF_UNIX_ANY	0x4u	/* network.unix = ["*"]: every unix address */
+#define SBX_POLF_OWN_NETNS	0x8u	/* a network namespace of its own (any mode):
+					 * abstract unix addresses stay inside it */
 
 /* sbx_slot.flags */
 #define SBX_SLOTF_ACTIVE	0x1u
@@ -94,6 +97,12 @@ struct sbx_policy_cfg {
 	__u64 audit_deny_ns;		/* 1e9 / audit_deny_rate */
 	__u32 audit_allow_burst;	/* audit_burst */
 	__u32 audit_deny_burst;		/* audit_deny_burst */
+	/* network.unix: the host pathname unix sockets the sandbox may connect
+	 * or send to, NUL-terminated, compared byte for byte with the address
+	 * the workload passed (cgroup/connect_unix, cgroup/sendmsg_unix) */
+	__u32 n_unix;
+	__u32 pad3;
+	char unix_path[SBX_MAX_UNIX][SBX_UNIX_PATH_LEN];
 };
 
 /* Maps: sbx_net4 / sbx_net6, LPM tries keyed by policy id then address. */
@@ -137,6 +146,8 @@ struct sbx_config {
 	__u32 pad;
 };
 #define SBX_CFGF_BPF_LSM	0x1u	/* the BPF LSM programs are loaded and attached */
+#define SBX_CFGF_UNIX_HOOKS	0x2u	/* cgroup/connect_unix and sendmsg_unix attached
+					 * (Linux 6.7 and later) */
 
 /* Map: sbx_cgroups, hash from a sandbox's cgroup id to its slot. */
 /* Map: sbx_slots, array indexed by slot. */
@@ -195,6 +206,7 @@ enum sbx_event_type {
 	SBX_EV_SYSCALL_DENIED = 9,	/* a syscall the sandbox's seccomp filter refuses failed */
 	SBX_EV_FILE = 10,		/* a filesystem or exec decision (bpf-lsm or landlock) */
 	SBX_EV_NET_SOCKOPT = 11,	/* a socket option that reroutes packets, refused */
+	SBX_EV_NET_UNIX = 12,		/* connect/sendmsg to a unix address not in network.unix */
 	SBX_EV_AUDIT_SUPPRESSED = 13,	/* events not written by the rate limits; user space
 					 * asks for it through sbx_emit (at most 1/s, and at exit) */
 };
@@ -269,6 +281,17 @@ struct sbx_ev_sockopt {
 	__s32 optname;
 };
 
+/* SBX_EV_NET_UNIX */
+struct sbx_ev_unix {
+	struct sbx_event_hdr hdr;
+	__u8 verdict;		/* enum sbx_verdict */
+	__u8 abstract;		/* 1: an abstract address (path[0] is its first name byte) */
+	__u8 send;		/* 0 connect, 1 sendmsg with an address */
+	__u8 pad;
+	__u32 policy_id;
+	char path[SBX_UNIX_PATH_LEN];	/* NUL-terminated (abstract: name bytes after the NUL) */
+};
+
 /* SBX_EV_NET_QUOTA */
 struct sbx_ev_quota {
 	struct sbx_event_hdr hdr;
@@ -321,6 +344,9 @@ struct sbx_syscall_set {
 	__u32 pad;
 };
 #define SBX_SYSF_PACKET_REFUSED	0x1u	/* socket(AF_PACKET) refused: report as net.socket */
+#define SBX_SYSF_FAMILY_REFUSED	0x2u	/* socket() of a family outside unix/inet/inet6
+					 * failing with EPERM was refused by the family
+					 * allow-list (network.families): net.socket */
 
 /* ---- filesystem and exec policy (issue: BPF LSM / Landlock) ------------ */
 

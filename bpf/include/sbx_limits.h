@@ -13,6 +13,8 @@
 
 #define SBX_MAX_NET_RULES	16384	/* allow + deny entries of one profile, after name resolution */
 #define SBX_MAX_LISTEN		64	/* listen port ranges of one profile */
+#define SBX_MAX_UNIX		8	/* network.unix paths of one profile */
+#define SBX_UNIX_PATH_LEN	108	/* sizeof(sockaddr_un.sun_path) */
 #define SBX_MAX_PATH_RULES	16384	/* fs rules of one profile */
 #define SBX_MAX_EXEC		1024	/* exec allow-list entries of one profile */
 #define SBX_MAX_PATH_LEN	252	/* bytes of a rule path incl. trailing NUL: an LPM key holds at

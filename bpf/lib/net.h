@@ -10,6 +10,7 @@
 #include "common.h"
 #include "arch.h"
 
+#define AF_UNIX		1
 #define AF_INET		2
 #define AF_INET6	10
 #define AF_PACKET	17
@@ -433,6 +434,136 @@ static __always_inline int sbx_setsockopt_judge(struct bpf_sockopt *ctx)
 		sbx_emit(c.slot, &ev, sizeof(ev));
 	}
 	return 0;
+}
+
+/* ---- unix addresses (cgroup/connect_unix, cgroup/sendmsg_unix) ---------- */
+
+/* Kernel functions of Linux 6.3 and later; weak, so that an object holding
+ * the unix programs still loads where they are absent (the programs are then
+ * not loaded: user/core/bpfload.c). */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym __weak;
+
+static __always_inline bool sbx_unix_listed(struct sbx_policy_cfg *pol, const char *path)
+{
+	for (int i = 0; i < SBX_MAX_UNIX; i++) {
+		bool same = true;
+
+		if (i >= pol->n_unix)
+			break;
+		for (int j = 0; j < SBX_UNIX_PATH_LEN; j++) {
+			if (pol->unix_path[i][j] != path[j]) {
+				same = false;
+				break;
+			}
+			if (!path[j])
+				break;
+		}
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+/* An opaque bound the verifier keeps, whatever clang knows of v. */
+static __always_inline __u64 sbx_unix_len(__s64 v)
+{
+	__u64 n = v < 0 ? 0 : v;
+
+	asm volatile("" : "+r"(n));
+	if (n > SBX_UNIX_PATH_LEN - 1)
+		n = SBX_UNIX_PATH_LEN - 1;
+	return n;
+}
+
+/* An abstract name: the bytes after the leading NUL, len of them in all. */
+static __always_inline int sbx_unix_abstract(struct sbx_ev_unix *ev, __u32 len, const char *src)
+{
+	__u64 n = sbx_unix_len((__s64)len - 1);
+
+	__builtin_memset(ev->path, 0, sizeof(ev->path));
+	return bpf_probe_read_kernel(ev->path, n, src + 1) ? -1 : 0;
+}
+
+/* The workload's address, as the kernel will use it: a pathname ends at the
+ * first NUL or at the address length; an abstract name starts with a NUL. */
+static __always_inline int sbx_unix_read(struct bpf_sock_addr *ctx, struct sbx_ev_unix *ev)
+{
+	struct bpf_sock_addr_kern *sa = bpf_cast_to_kern_ctx(ctx);
+	struct sockaddr_un *un;
+	__u32 len;
+
+	un = bpf_rdonly_cast(sa->uaddr, bpf_core_type_id_kernel(struct sockaddr_un));
+	len = sa->uaddrlen;
+	len = len > 2 ? len - 2 : 0;
+	if (len > SBX_UNIX_PATH_LEN - 1)
+		len = SBX_UNIX_PATH_LEN - 1;
+	if (bpf_probe_read_kernel(ev->path, sbx_unix_len(len), un->sun_path))
+		return -1;
+	ev->abstract = len > 0 && !ev->path[0];
+	if (ev->abstract)
+		return sbx_unix_abstract(ev, len, un->sun_path);
+	return 0;
+}
+
+/* A unix address is allowed when listed, when the profile says "*", or
+ * for an abstract name inside a network namespace of the sandbox's own.
+ * Everything else is a host socket the profile did not name: refused and
+ * reported. */
+static __always_inline bool sbx_unix_judge(struct sbx_ctx *c, struct sbx_ev_unix *ev, bool send)
+{
+	bool ok = ev->abstract ? !!(c->pol->flags & SBX_POLF_OWN_NETNS)
+			       : sbx_unix_listed(c->pol, ev->path);
+
+	if (ok)
+		return true;
+	__sync_fetch_and_add(&c->st->sock_denied, 1);
+	if (sbx_audit_wants(c, SBX_VERDICT_DENY)) {
+		sbx_hdr_fill(&ev->hdr, c, SBX_EV_NET_UNIX, sizeof(*ev));
+		ev->verdict = SBX_VERDICT_DENY;
+		ev->send = send;
+		ev->policy_id = c->policy_id;
+		sbx_emit(c->slot, ev, sizeof(*ev));
+	}
+	return false;
+}
+
+/* cgroup/connect_unix, cgroup/sendmsg_unix: the address the workload passed. */
+static __always_inline int sbx_unix_addr(struct bpf_sock_addr *ctx, bool send)
+{
+	struct sbx_ev_unix ev = {};
+	struct sbx_ctx c;
+
+	if (!sbx_ctx_current(&c) || (c.pol->flags & SBX_POLF_UNIX_ANY))
+		return 1;
+	if (sbx_unix_read(ctx, &ev) < 0)
+		return 0;
+	return sbx_unix_judge(&c, &ev, send);
+}
+
+/* lsm/unix_stream_connect, lsm/unix_may_send (BPF LSM, any kernel that has
+ * it): the name the peer was bound to. A peer without a name (socketpair)
+ * is no host socket. Returns 0 or -EPERM. */
+static __always_inline int sbx_unix_peer(struct sock *other, bool send)
+{
+	struct unix_address *addr = BPF_CORE_READ((struct unix_sock *)other, addr);
+	struct sbx_ev_unix ev = {};
+	struct sbx_ctx c;
+	int len;
+
+	if (!addr || !sbx_ctx_current(&c) || (c.pol->flags & SBX_POLF_UNIX_ANY))
+		return 0;
+	len = BPF_CORE_READ(addr, len) - 2;
+	if (len <= 0)
+		return 0;
+	if (len > SBX_UNIX_PATH_LEN - 1)
+		len = SBX_UNIX_PATH_LEN - 1;
+	if (bpf_probe_read_kernel(ev.path, sbx_unix_len(len), addr->name[0].sun_path))
+		return -SBX_EPERM;
+	ev.abstract = !ev.path[0];
+	if (ev.abstract && sbx_unix_abstract(&ev, len, addr->name[0].sun_path) < 0)
+		return -SBX_EPERM;
+	return sbx_unix_judge(&c, &ev, send) ? 0 : -SBX_EPERM;
 }
 
 /* ---- cgroup_skb --------------------------------------------------------- */

@@ -59,8 +59,12 @@ static __always_inline void sbx_syscall_exit(struct pt_regs *regs, long ret)
 	if (nr == SBX_NR_socket) {
 		__u64 fam = SBX_SC_ARG0(regs), type = SBX_SC_ARG1(regs) & 0xf;
 
+		bool other = (__u32)fam != AF_INET && (__u32)fam != AF_INET6 && (__u32)fam != AF_UNIX;
+
 		if ((fam == AF_PACKET || type == SOCK_RAW || type == SBX_SOCK_PACKET) &&
 		    (set->flags & SBX_SYSF_PACKET_REFUSED))
+			sbx_emit_packet_socket(&c, regs);
+		else if (other && (set->flags & SBX_SYSF_FAMILY_REFUSED))
 			sbx_emit_packet_socket(&c, regs);
 		return;
 	}

@@ -33,7 +33,8 @@ static const char *const names[] = {
 	[SBX_EV_NET_BIND] = "net.bind",		  [SBX_EV_SOCK_CREATE] = "net.socket",
 	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
 	[SBX_EV_SYSCALL_DENIED] = "syscall.denied", [SBX_EV_FILE] = "file",
-	[SBX_EV_NET_SOCKOPT] = "net.sockopt", [SBX_EV_AUDIT_SUPPRESSED] = "audit.suppressed",
+	[SBX_EV_NET_SOCKOPT] = "net.sockopt", [SBX_EV_NET_UNIX] = "net.unix",
+	[SBX_EV_AUDIT_SUPPRESSED] = "audit.suppressed",
 };
 
 /* The smallest hdr.size of each known type: structs only grow at the end. */
@@ -45,6 +46,7 @@ static const size_t sizes[] = {
 	[SBX_EV_NET_QUOTA] = sizeof(struct sbx_ev_quota), [SBX_EV_NET_PACKET] = NET,
 	[SBX_EV_SYSCALL_DENIED] = sizeof(struct sbx_ev_syscall), [SBX_EV_FILE] = sizeof(struct sbx_ev_file),
 	[SBX_EV_NET_SOCKOPT] = sizeof(struct sbx_ev_sockopt),
+	[SBX_EV_NET_UNIX] = sizeof(struct sbx_ev_unix),
 	[SBX_EV_AUDIT_SUPPRESSED] = sizeof(struct sbx_ev_suppressed),
 };
 
@@ -134,6 +136,10 @@ static int on_event(void *ctx, void *data, size_t len)
 		       (unsigned long long)e->args[2]);
 	} else if (h->type == SBX_EV_FILE) {
 		print_file(data);
+	} else if (h->type == SBX_EV_NET_UNIX) {
+		const struct sbx_ev_unix *e = data;
+		printf(" verdict=deny op=%s %s=%.*s", e->send ? "send" : "connect",
+		       e->abstract ? "abstract" : "path", (int)sizeof(e->path), e->path);
 	} else {
 		const struct sbx_ev_net *e = data;
 		inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, addr, sizeof(addr));

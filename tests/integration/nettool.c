@@ -25,6 +25,10 @@
  *                                           goes each way; prints "port=N" too (the
  *                                           bound port, also when listen fails)
  *
+ *   nettool family FAM TYPE PROTO           socket() with numeric arguments
+ *   nettool unix stream|dgram|abstract ADDR connect and read "hello", or send a datagram
+ *   nettool userve DIR NAME                 unix servers in DIR and at abstract NAME
+ *
  * PROTO: tcp, udp, udplite, sctp (SOCK_STREAM), sctp-seq (SOCK_SEQPACKET with
  * protocol 0, which the kernel resolves to SCTP), dccp, mptcp.
  * HOST is a numeric IPv4 or IPv6 address ("::ffff:127.0.0.1" uses an AF_INET6
@@ -35,6 +39,8 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <linux/if_ether.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
@@ -45,6 +51,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,7 +92,7 @@ static int ok(const char *extra)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: nettool connect|sendto|tcpsend|bind|socket|raw|rawsend|packet|ping|fastopen|listen|selflisten|flood ...\n");
+	fprintf(stderr, "usage: nettool connect|sendto|tcpsend|bind|socket|raw|rawsend|packet|ping|fastopen|listen|selflisten|flood|family|unix|userve ...\n");
 	return 2;
 }
 
@@ -532,6 +540,123 @@ static int cmd_flood(int argc, char **argv)
 	return ok(extra);
 }
 
+/* family FAM TYPE PROTO: socket() with numeric arguments (vsock 40, ...). */
+static int cmd_family(int argc, char **argv)
+{
+	int fd;
+
+	if (argc < 3)
+		return usage();
+	fd = socket(atoi(argv[0]), atoi(argv[1]), atoi(argv[2]));
+	if (fd < 0)
+		return result_errno(errno, NULL);
+	close(fd);
+	return ok(NULL);
+}
+
+/* An AF_UNIX address: a path, or with abstract an abstract NAME. */
+static socklen_t unix_addr(struct sockaddr_un *un, const char *name, bool abstract)
+{
+	size_t n = strlen(name);
+
+	memset(un, 0, sizeof(*un));
+	un->sun_family = AF_UNIX;
+	if (n > sizeof(un->sun_path) - 2)
+		n = sizeof(un->sun_path) - 2;
+	memcpy(un->sun_path + abstract, name, n);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + abstract + n + !abstract);
+}
+
+/* unix stream|dgram|abstract ADDR: connect and read the server's "hello",
+ * or send one datagram to ADDR. */
+static int cmd_unix(int argc, char **argv)
+{
+	bool dgram, abstract;
+	struct sockaddr_un un;
+	socklen_t len;
+	char buf[8] = "";
+	int fd, r;
+
+	if (argc < 2)
+		return usage();
+	dgram = !strcmp(argv[0], "dgram");
+	abstract = !strcmp(argv[0], "abstract");
+	len = unix_addr(&un, argv[1], abstract);
+	fd = socket(AF_UNIX, dgram ? SOCK_DGRAM : SOCK_STREAM, 0);
+	if (fd < 0)
+		return result_errno(errno, "socket");
+	if (dgram)
+		r = sendto(fd, "x", 1, 0, (struct sockaddr *)&un, len) == 1 ? 0 : -1;
+	else
+		r = connect(fd, (struct sockaddr *)&un, len) == 0 &&
+		    read(fd, buf, 6) == 6 && !memcmp(buf, "hello\n", 6) ? 0 : -1;
+	if (r < 0)
+		return result_errno(errno ? errno : EIO, NULL);
+	close(fd);
+	return ok(NULL);
+}
+
+static int unix_listener(const char *name, bool abstract, int type)
+{
+	struct sockaddr_un un;
+	socklen_t len = unix_addr(&un, name, abstract);
+	int fd = socket(AF_UNIX, type, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&un, len) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 64) < 0))
+		return -1;
+	if (!abstract)
+		chmod(name, 0777);
+	return fd;
+}
+
+/* userve DIR NAME: stream DIR/app.sock, datagram DIR/log.sock, symlink
+ * DIR/link.sock -> app.sock, abstract stream NAME; creates DIR/ready, then
+ * answers every connection with "hello\n" until killed. */
+static int cmd_userve(int argc, char **argv)
+{
+	char app[256], log[256], link[256], ready[256];
+	struct pollfd p[3];
+	int fd;
+
+	if (argc < 2)
+		return usage();
+	snprintf(app, sizeof(app), "%s/app.sock", argv[0]);
+	snprintf(log, sizeof(log), "%s/log.sock", argv[0]);
+	snprintf(link, sizeof(link), "%s/link.sock", argv[0]);
+	snprintf(ready, sizeof(ready), "%s/ready", argv[0]);
+	p[0].fd = unix_listener(app, false, SOCK_STREAM);
+	p[1].fd = unix_listener(argv[1], true, SOCK_STREAM);
+	p[2].fd = unix_listener(log, false, SOCK_DGRAM);
+	if (p[0].fd < 0 || p[1].fd < 0 || p[2].fd < 0 || symlink(app, link) < 0)
+		return result_errno(errno, "userve");
+	fd = open(ready, O_CREAT | O_WRONLY, 0644);
+	if (fd < 0)
+		return result_errno(errno, "ready");
+	close(fd);
+	for (int i = 0; i < 3; i++)
+		p[i].events = POLLIN;
+	for (;;) {
+		if (poll(p, 3, -1) < 0)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			int c = (p[i].revents & POLLIN) ? accept(p[i].fd, NULL, NULL) : -1;
+
+			if (c >= 0) {
+				if (write(c, "hello\n", 6) < 0)
+					perror("write");
+				close(c);
+			}
+		}
+		if (p[2].revents & POLLIN) {
+			char b[64];
+
+			if (recv(p[2].fd, b, sizeof(b), 0) < 0)
+				perror("recv");
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -567,5 +692,11 @@ int main(int argc, char **argv)
 		return cmd_fastopen(argc, argv);
 	if (!strcmp(cmd, "flood"))
 		return cmd_flood(argc, argv);
+	if (!strcmp(cmd, "family"))
+		return cmd_family(argc, argv);
+	if (!strcmp(cmd, "unix"))
+		return cmd_unix(argc, argv);
+	if (!strcmp(cmd, "userve"))
+		return cmd_userve(argc, argv);
 	return usage();
 }

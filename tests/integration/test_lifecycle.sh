@@ -8,6 +8,18 @@
 
 MAPS="sbx_cgroups sbx_config sbx_drops sbx_events sbx_execs sbx_fscfg sbx_loaders sbx_net4 sbx_net6 sbx_paths sbx_policies sbx_rings sbx_slots sbx_stats sbx_syscalls"
 LINKS="link_bind4 link_bind6 link_connect4 link_connect6 link_sendmsg4 link_sendmsg6 link_setsockopt link_skb_egress link_skb_ingress link_sock_create link_sys_enter link_sys_exit link_exec_guard"
+ATTACHED="sbx_bind4 sbx_bind6 sbx_connect4 sbx_connect6 sbx_sendmsg4 sbx_sendmsg6 sbx_setsockopt sbx_skb_egress sbx_skb_ingress sbx_sock_create"
+# Linux 6.7 and later have cgroup hooks for unix addresses (network.unix)
+kv=$(uname -r)
+kmaj=${kv%%.*}
+kmin=${kv#*.}
+kmin=${kmin%%.*}
+if [ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -ge 7 ]; }; then
+	LINKS+=" link_connect_unix link_sendmsg_unix"
+	UNIX_LINKS="link_connect_unix link_sendmsg_unix"
+	ATTACHED=$(printf '%s\n' $ATTACHED sbx_connect_unix sbx_sendmsg_unix | sort | tr '\n' ' ')
+	ATTACHED=${ATTACHED% }
+fi
 
 pol()
 {
@@ -64,9 +76,15 @@ case_first_run_loads_and_pins()
 	have=$(ls "$PIN_DIR" | grep -E '^(sbx_|link_)' | sort | tr '\n' ' ')
 	eq "pinned maps and links" "$have" "$(printf '%s\n' $LINKS $MAPS | sort | tr '\n' ' ')"
 	# the links are attached at the instance's cgroup root
-	attached=$(bpftool cgroup show "$(cgroup_root)" -j | jq -r '[.[].name] | sort | join(" ")')
-	eq "programs attached at $(cgroup_root)" "$attached" \
-		"sbx_bind4 sbx_bind6 sbx_connect4 sbx_connect6 sbx_sendmsg4 sbx_sendmsg6 sbx_setsockopt sbx_skb_egress sbx_skb_ingress sbx_sock_create"
+	# bpftool 7.1 does not list the unix attach types: their links name the cgroup
+	attached=$(bpftool cgroup show "$(cgroup_root)" -j | jq -r '.[].name'
+		for l in ${UNIX_LINKS:-}; do
+			bpftool link show pinned "$PIN_DIR/$l" -j | jq -e ".cgroup_id == $(stat -c %i "$(cgroup_root)")" >/dev/null &&
+				bpftool prog show id "$(bpftool link show pinned "$PIN_DIR/$l" -j | jq .prog_id)" -j | jq -r .name
+		done)
+	attached=$(printf '%s\n' $attached | sort | tr '\n' ' ')
+	attached=${attached% }
+	eq "programs attached at $(cgroup_root)" "$attached" "$ATTACHED"
 }
 
 case_second_run_adopts()

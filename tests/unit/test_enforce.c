@@ -47,6 +47,8 @@ static const struct sample {
 	{ "network.deny", "[profile.x.network]\nmode = \"deny\"\ndeny = [\"192.0.2.1:80\"]\n" },
 	{ "network.listen", "[profile.x.network]\nmode = \"full\"\nlisten = [\"8080\"]\n" },
 	{ "network.raw_sockets", "[profile.x.network]\nmode = \"full\"\nraw_sockets = true\n" },
+	{ "network.unix", "[profile.x.network]\nunix = [\"/run/x.sock\"]\n" },
+	{ "network.families", "[profile.x.network]\nfamilies = [\"vsock\"]\n" },
 	{ "network.namespace", "[profile.x.network]\nmode = \"full\"\nnamespace = \"private\"\n" },
 	{ "network.veth_host", "[profile.x.network]\nmode = \"full\"\nnamespace = \"private\"\n"
 			       "veth_host = \"10.200.0.1/30\"\nveth_sandbox = \"10.200.0.2/30\"\n" },
@@ -173,7 +175,7 @@ static void test_every_provider_has_a_column(void **state)
 /* The verdict a cell should give: with an fs backend or without one. */
 static enum sbx_enf expected(const struct sbx_enforce_cell *c, int fs_backend)
 {
-	if (c->v == SBX_ENF_FS_BACKEND || c->v == SBX_ENF_LANDLOCK)
+	if (c->v == SBX_ENF_FS_BACKEND || c->v == SBX_ENF_LANDLOCK || c->v == SBX_ENF_UNIX_HOOKS)
 		return fs_backend ? SBX_ENF_ENFORCED : SBX_ENF_DEGRADABLE;
 	return c->v == SBX_ENF_INERT ? SBX_ENF_ENFORCED : c->v;
 }
@@ -182,7 +184,8 @@ static void check_one(const char *key, const struct sbx_profile *p, int col, int
 {
 	const struct sbx_enforce_row *row = sbx_enforce_row(key);
 	const struct sbx_enforce_cell *c = &row->cell[col];
-	struct sbx_enforce_features f = { .fs_backend = fsb, .landlock = fsb != 0 };
+	/* the kernel has everything, or nothing: no fs backend, no unix hooks */
+	struct sbx_enforce_features f = { .fs_backend = fsb, .landlock = fsb != 0, .unix_hooks = fsb != 0 };
 	const char *prov = sbx_enforce_providers[col];
 	struct sbx_enforce_finding scratch = { 0 };
 	const struct sbx_enforce_finding *g;
@@ -306,6 +309,57 @@ static void test_known_gaps_closed(void **state)
 			     "network.namespace", &refuse, msg, sizeof(msg)));
 }
 
+/* network.unix's default (no host unix socket) under strict, on a kernel
+ * without the cgroup unix hooks and BPF LSM: refused where the workload sees
+ * host socket files, naming the key and the missing feature; run where it
+ * sees none, or allows them all; enforced where the kernel has the hooks. */
+static bool unix_refused(const char *body, const char *prov, bool hooks, char *msg, size_t len)
+{
+	struct sbx_policy *pol = load(body, false);
+	struct sbx_enforce_features f = { .fs_backend = SBX_FSB_LANDLOCK, .landlock = true,
+					  .unix_hooks = hooks };
+	const struct sbx_enforce_finding *g;
+	struct sbx_enforce_report r;
+	char why[256];
+	bool refused;
+
+	assert_int_equal(sbx_enforceability(sbx_policy_find(pol, "x"), prov, &f, &r, why, sizeof(why)), 0);
+	g = find(&r, "network.unix");
+	refused = g && g->refuse;
+	if (g)
+		snprintf(msg, len, "%s", g->msg);
+	sbx_enforce_report_free(&r);
+	sbx_policy_free(pol);
+	return refused;
+}
+
+static void test_unix_default_needs_the_kernel(void **state)
+{
+	static const char none[] = "[profile.x.fs]\nmode = \"none\"\n";
+	static const char ro[] = "[profile.x.fs]\nmode = \"read-only\"\n";
+	static const char grant[] = "[profile.x.fs]\nmode = \"none\"\nrules = [{ path = \"/srv/\", "
+				    "access = \"r\" }]\n";
+	static const char star[] = "[profile.x.network]\nunix = [\"*\"]\n";
+	char msg[1024] = "";
+
+	(void)state;
+	assert_true(unix_refused("", "host", false, msg, sizeof(msg)));
+	if (!strstr(msg, "'network.unix' cannot be enforced by provider 'host'") ||
+	    !strstr(msg, "cgroup unix socket hooks (Linux 6.7) nor BPF LSM"))
+		fail_msg("%s", msg);
+	assert_true(unix_refused(none, "host", false, msg, sizeof(msg)));
+	assert_true(unix_refused(ro, "process", false, msg, sizeof(msg)));
+	if (!strstr(msg, "provider 'process'") || !strstr(msg, "fs mode \"none\""))
+		fail_msg("%s", msg);
+	assert_true(unix_refused(grant, "process", false, msg, sizeof(msg)));
+	assert_false(unix_refused(none, "process", false, msg, sizeof(msg)));
+	assert_false(unix_refused(star, "host", false, msg, sizeof(msg)));
+	assert_false(unix_refused("", "host", true, msg, sizeof(msg)));
+	assert_false(unix_refused(ro, "process", true, msg, sizeof(msg)));
+	for (int col = SBX_ENF_GVISOR; col < SBX_ENF_NPROV; col++)
+		assert_false(unix_refused(ro, sbx_enforce_providers[col], false, msg, sizeof(msg)));
+}
+
 /* The word docs/providers.md uses for a cell. */
 static const char *doc_word(const struct sbx_enforce_cell *c)
 {
@@ -316,6 +370,7 @@ static const char *doc_word(const struct sbx_enforce_cell *c)
 	case SBX_ENF_FS_BACKEND: return "kernel";
 	case SBX_ENF_INERT: return "\u2014";
 	case SBX_ENF_LANDLOCK: return "kernel (some values)";
+	case SBX_ENF_UNIX_HOOKS: return "kernel (some values)";
 	}
 	return "?";
 }
@@ -351,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_every_provider_has_a_column),
 		cmocka_unit_test(test_every_key_is_enforced_or_refused),
 		cmocka_unit_test(test_known_gaps_closed),
+		cmocka_unit_test(test_unix_default_needs_the_kernel),
 		cmocka_unit_test(test_docs_show_the_table),
 	};
 

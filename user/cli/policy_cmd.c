@@ -245,11 +245,12 @@ static int add_diag(struct sbx_diags *d, const struct sbx_srcpos *pos, const cha
 
 /* What the profile's own provider (not "auto": that is chosen at run time)
  * refuses of it, by the enforcement table sbx run consults (core/enforce.c),
- * assuming a kernel with a filesystem backend as auto does: the kernel is
- * the run's to probe. Returns the number of refusals, or -errno. */
+ * assuming a kernel with a filesystem backend and unix socket hooks (or BPF
+ * LSM) as auto does: the kernel is the run's to probe. Returns the number of refusals, or -errno. */
 static int provider_refusals(const struct sbx_profile *p, struct sbx_diags *d)
 {
-	struct sbx_enforce_features f = { .fs_backend = SBX_FSB_LANDLOCK, .landlock = true };
+	struct sbx_enforce_features f = { .fs_backend = SBX_FSB_LANDLOCK, .landlock = true,
+					  .unix_hooks = true };
 	struct sbx_enforce_report rep;
 	char why[512];
 	int r, n = 0;
@@ -512,6 +513,13 @@ static void show_net_text(FILE *f, const struct sbx_profile *p)
 	kv(f, 4, "mode", "%s", sbx_net_mode_name(p->net.mode));
 	show_netns_text(f, p);
 	kv(f, 4, "raw sockets", "%s", p->net.raw_sockets ? "allowed" : "denied");
+	if (!p->net.n_unix)
+		kv(f, 4, "unix", "%s", "no host socket");
+	for (size_t i = 0; i < p->net.n_unix; i++)
+		kv(f, 4, "unix", "%s", p->net.unix_paths[i]);
+	for (unsigned af = 0; af < SBX_FAMILY_MAX; af++)
+		if ((p->net.families & (1ULL << af)) && sbx_family_name(af))
+			kv(f, 4, "family", "%s", sbx_family_name(af));
 	for (size_t i = 0; i < p->net.n_entries; i++) {
 		const struct sbx_net_entry *e = &p->net.entries[i];
 		const char *s = fmt_srcpos(&e->pos, src, sizeof(src));
@@ -738,6 +746,17 @@ static void json_network(struct json_writer *w, const struct sbx_profile *p)
 	json_begin_object(w);
 	json_kv_string(w, "mode", sbx_net_mode_name(p->net.mode));
 	json_kv_bool(w, "raw_sockets", p->net.raw_sockets);
+	json_key(w, "unix");
+	json_begin_array(w);
+	for (size_t i = 0; i < p->net.n_unix; i++)
+		json_string(w, p->net.unix_paths[i]);
+	json_end_array(w);
+	json_key(w, "families");
+	json_begin_array(w);
+	for (unsigned af = 0; af < SBX_FAMILY_MAX; af++)
+		if ((p->net.families & (1ULL << af)) && sbx_family_name(af))
+			json_string(w, sbx_family_name(af));
+	json_end_array(w);
 	json_kv_string(w, "namespace", sbx_netns_name(p->net.namespace));
 	json_key(w, "veth");
 	if (p->net.veth_host && p->net.veth_sandbox) {

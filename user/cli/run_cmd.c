@@ -226,6 +226,7 @@ static void result_audit(struct json_writer *w, const struct sbx_run_result *r)
 	json_kv_uint(w, "net.bind", r->denials[SBX_EV_NET_BIND]);
 	json_kv_uint(w, "net.socket", r->denials[SBX_EV_SOCK_CREATE]);
 	json_kv_uint(w, "net.sockopt", r->denials[SBX_EV_NET_SOCKOPT]);
+	json_kv_uint(w, "net.unix", r->denials[SBX_EV_NET_UNIX]);
 	json_kv_uint(w, "net.packet", r->denials[SBX_EV_NET_PACKET]);
 	json_kv_uint(w, "net.quota", r->denials[SBX_EV_NET_QUOTA]);
 	json_kv_uint(w, "file", r->denials[SBX_EV_FILE]);

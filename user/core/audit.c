@@ -17,7 +17,8 @@ static const char *const event_names[] = {
 	[SBX_EV_NET_BIND] = "net.bind",		  [SBX_EV_SOCK_CREATE] = "net.socket",
 	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
 	[SBX_EV_SYSCALL_DENIED] = "syscall.denied", [SBX_EV_FILE] = "file",
-	[SBX_EV_NET_SOCKOPT] = "net.sockopt", [SBX_EV_AUDIT_SUPPRESSED] = "audit.suppressed",
+	[SBX_EV_NET_SOCKOPT] = "net.sockopt", [SBX_EV_NET_UNIX] = "net.unix",
+	[SBX_EV_AUDIT_SUPPRESSED] = "audit.suppressed",
 };
 
 static const size_t event_sizes[] = {
@@ -29,6 +30,7 @@ static const size_t event_sizes[] = {
 	[SBX_EV_SYSCALL_DENIED] = sizeof(struct sbx_ev_syscall),
 	[SBX_EV_FILE] = sizeof(struct sbx_ev_file),
 	[SBX_EV_NET_SOCKOPT] = sizeof(struct sbx_ev_sockopt),
+	[SBX_EV_NET_UNIX] = sizeof(struct sbx_ev_unix),
 	[SBX_EV_AUDIT_SUPPRESSED] = sizeof(struct sbx_ev_suppressed),
 };
 
@@ -169,10 +171,26 @@ static void write_net(struct json_writer *w, const struct sbx_audit_ctx *c, cons
 		write_rule(w, c, e->rule);
 }
 
+/* An abstract name may hold any byte: the JSON writer escapes them. */
+static void write_unix(struct json_writer *w, const struct sbx_ev_unix *e)
+{
+	char path[SBX_UNIX_PATH_LEN + 1];
+
+	memcpy(path, e->path, sizeof(e->path));
+	path[sizeof(e->path)] = 0;
+	json_kv_string(w, "verdict", e->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny");
+	write_task(w, &e->hdr);
+	json_kv_string(w, "op", e->send ? "send" : "connect");
+	json_kv_string(w, e->abstract ? "abstract" : "path", path);
+}
+
 static void write_sock(struct json_writer *w, const struct sbx_ev_sock *e)
 {
 	static const char *const fams[] = { [AF_INET] = "inet", [AF_INET6] = "inet6", [AF_PACKET] = "packet" };
 	const char *fam = e->family < sizeof(fams) / sizeof(fams[0]) ? fams[e->family] : NULL;
+
+	if (!fam)
+		fam = sbx_family_name(e->family);	/* vsock, netlink, ... */
 
 	json_kv_string(w, "verdict", "deny");
 	write_task(w, &e->hdr);
@@ -339,6 +357,9 @@ int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 		break;
 	case SBX_EV_NET_SOCKOPT:
 		write_sockopt(w, data);
+		break;
+	case SBX_EV_NET_UNIX:
+		write_unix(w, data);
 		break;
 	case SBX_EV_FILE:
 		write_file(w, c, data);

@@ -40,6 +40,17 @@ static const struct {
 	{ "link_skb_ingress", "sbx_skb_ingress" }, { "link_skb_egress", "sbx_skb_egress" },
 };
 
+/* Optional cgroup links: the unix address hooks, where the kernel has them
+ * (sbx_config.flags SBX_CFGF_UNIX_HOOKS). */
+static const struct {
+	const char *pin;
+	const char *prog;
+	int attach_type;
+} unix_links[] = {
+	{ "link_connect_unix", "sbx_connect_unix", SBX_BPF_CGROUP_UNIX_CONNECT },
+	{ "link_sendmsg_unix", "sbx_sendmsg_unix", SBX_BPF_CGROUP_UNIX_SENDMSG },
+};
+
 #define PROG_EMIT_PIN "prog_emit_user"
 #define LINK_EXEC_GUARD "link_exec_guard"	/* tp_btf/sched_process_exec */
 
@@ -104,6 +115,12 @@ static int check_links(struct sbx_bpf *b, char *why, size_t whylen)
 	if (access(path, F_OK) < 0)
 		return sbx_fail(why, whylen, -ESTALE, "%s is missing: these pins predate the exec "
 				"guard; run 'sbx unload' and start again", path);
+	for (size_t i = 0; i < sizeof(unix_links) / sizeof(unix_links[0]); i++) {
+		pin_path(&b->paths, unix_links[i].pin, path, sizeof(path));
+		if ((b->cfg.flags & SBX_CFGF_UNIX_HOOKS) && access(path, F_OK) < 0)
+			return sbx_fail(why, whylen, -ESTALE, "%s is missing although the unix "
+					"hooks were loaded; run 'sbx unload'", path);
+	}
 	if (b->cfg.flags & SBX_CFGF_BPF_LSM) {
 		pin_path(&b->paths, "link_lsm_file_open", path, sizeof(path));
 		if (access(path, F_OK) < 0)
@@ -230,6 +247,22 @@ static void lsm_autoload(struct sbx_sbx *skel)
 	}
 }
 
+/* The unix programs carry inet sections for libbpf 1.1's sake: give them
+ * their real attach types, or leave them out where the kernel lacks them. */
+static void unix_autoload(struct sbx_sbx *skel, bool have)
+{
+	for (size_t i = 0; i < sizeof(unix_links) / sizeof(unix_links[0]); i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj, unix_links[i].prog);
+
+		if (!prog)
+			continue;
+		if (have)
+			bpf_program__set_expected_attach_type(prog, unix_links[i].attach_type);
+		else
+			bpf_program__set_autoload(prog, false);
+	}
+}
+
 /* Global links (not per cgroup), pinned like the others: lsm/<hook> as
  * link_lsm_<hook>. */
 /* Attaches a global (not per-cgroup) program and pins its link. */
@@ -306,6 +339,25 @@ static int attach_and_pin(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, si
 			sbx_fail(why, whylen, r, "pin %s: %s", path, strerror(-r));
 		bpf_link__destroy(link);	/* the pin holds it */
 	}
+	for (size_t i = 0; i < sizeof(unix_links) / sizeof(unix_links[0]) && !r; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj, unix_links[i].prog);
+		struct bpf_link *link;
+
+		if (!prog || !bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach_cgroup(prog, root_fd);
+		if (!link) {
+			r = -errno;
+			sbx_fail(why, whylen, r, "attach %s to %s: %s", unix_links[i].prog,
+				 b->root.path, strerror(-r));
+			break;
+		}
+		pin_path(&b->paths, unix_links[i].pin, path, sizeof(path));
+		r = bpf_link__pin(link, path);
+		if (r)
+			sbx_fail(why, whylen, r, "pin %s: %s", path, strerror(-r));
+		bpf_link__destroy(link);
+	}
 	close(root_fd);
 	if (r)
 		return r;
@@ -345,7 +397,8 @@ static int load_and_pin(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_s
 		.root_cgroup_id = b->root.id, .ring_size = ring_size, .events_size = events_size,
 		/* probed once here (it loads a program and parses BTF: tens of
 		 * ms); every later run reads the answer from sbx_config */
-		.flags = sbx_bpf_lsm_supported() ? SBX_CFGF_BPF_LSM : 0,
+		.flags = (sbx_bpf_lsm_supported() ? SBX_CFGF_BPF_LSM : 0) |
+			 (sbx_unix_hooks_supported() ? SBX_CFGF_UNIX_HOOKS : 0),
 	};
 	struct sbx_sbx *skel;
 	__u32 zero = 0;
@@ -356,6 +409,7 @@ static int load_and_pin(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_s
 		return sbx_fail(why, whylen, -errno, "open BPF object: %s", strerror(errno));
 	skel->rodata->sandbox_level = cfg.sandbox_level;
 	lsm_autoload(skel);
+	unix_autoload(skel, cfg.flags & SBX_CFGF_UNIX_HOOKS);
 	r = set_sizes(skel, ring_size, events_size, &tmpl_fd, why, whylen);
 	if (!r) {
 		r = sbx_sbx__load(skel);

@@ -205,6 +205,13 @@ static void compile_cfg(const struct sbx_profile *p, struct sbx_policy_cfg *cfg)
 	cfg->audit_deny_burst = p->audit_deny_burst;
 	cfg->flags = p->net.raw_sockets ? SBX_POLF_RAW_SOCKETS : 0;
 	cfg->net_bytes_quota = p->net_bytes;
+	for (size_t i = 0; i < p->net.n_unix && i < SBX_MAX_UNIX; i++) {
+		if (!strcmp(p->net.unix_paths[i], "*"))
+			cfg->flags |= SBX_POLF_UNIX_ANY;
+		else
+			snprintf(cfg->unix_path[cfg->n_unix++], SBX_UNIX_PATH_LEN, "%s",
+				 p->net.unix_paths[i]);
+	}
 	for (size_t i = 0; i < p->net.n_listen && i < SBX_MAX_LISTEN; i++) {
 		cfg->listen[i].lo = p->net.listen[i].lo;
 		cfg->listen[i].hi = p->net.listen[i].hi;

@@ -54,6 +54,8 @@ ASKS(a_fc_net, p->microvm.backend && !strcmp(p->microvm.backend, "firecracker") 
 	      p->net.mode != SBX_NET_NONE)
 ASKS(a_net_listen, p->net.n_listen != 0)
 ASKS(a_raw_sockets, p->net.raw_sockets)
+ASKS(a_families, p->net.families != 0)
+ASKS(a_unix, p->net.n_unix != 0)
 ASKS(a_netns, p->net.namespace != SBX_NETNS_AUTO)
 ASKS(a_netns_private, p->net.namespace == SBX_NETNS_PRIVATE)
 ASKS(a_netns_veth, p->net.namespace == SBX_NETNS_PRIVATE && p->net.mode != SBX_NET_NONE)
@@ -104,6 +106,34 @@ static bool a_user_root(const struct sbx_profile *p, finding *f)
 		return v == 0;
 	pw = getpwnam(p->user);
 	return pw && pw->pw_uid == 0;
+}
+
+static bool unix_any(const struct sbx_profile *p)
+{
+	for (size_t i = 0; i < p->net.n_unix; i++)
+		if (!strcmp(p->net.unix_paths[i], "*"))
+			return true;
+	return false;
+}
+
+/* network.unix's default, no host unix socket unless listed, is asked of
+ * every profile but unix = ["*"] whose workload sees host socket files: the
+ * host provider's always, the process provider's through any host path in
+ * its view (an fs mode other than none, or a rule that grants access). */
+static bool a_unix_host(const struct sbx_profile *p, finding *f)
+{
+	(void)f;
+	return !unix_any(p);
+}
+
+static bool a_unix_process(const struct sbx_profile *p, finding *f)
+{
+	bool view = p->fs.mode != SBX_FS_NONE;
+
+	(void)f;
+	for (size_t i = 0; i < p->fs.n_rules && !view; i++)
+		view = p->fs.rules[i].access != 0;
+	return view && !unix_any(p);
 }
 
 ASKS(a_net_allow, has_entries(p, false))
@@ -172,6 +202,10 @@ static bool a_fs_grant_idmap(const struct sbx_profile *p, finding *f)
 	"pids.max): the host provider keeps them unwritable for a root workload with Landlock " \
 	"rules, and this kernel has no Landlock; use the process provider, or a user other than root"
 #define LANDLOCK_IF(w, when) { SBX_ENF_LANDLOCK, w, when }
+#define UNIX_HOOKS(w, when) { SBX_ENF_UNIX_HOOKS, w, when }
+#define NO_UNIX_HOOKS "this kernel has neither the cgroup unix socket hooks (Linux 6.7) nor " \
+	"BPF LSM, so no host unix socket (D-Bus, a container engine) would be refused"
+
 #define GV_SC "gVisor serves the workload's system calls in its sentry: the profile's seccomp list is not applied"
 #define VM_SC "the guest runs its own kernel: the profile's seccomp list is not applied in the VM"
 #define VM_FS "the guest sees only its initramfs: no host path is shared into the VM"
@@ -214,6 +248,26 @@ static const struct sbx_enforce_row table[] = {
 	{ "network.deny", a_net_deny, ALL(ENF(EBPF)) },
 	{ "network.listen", a_net_listen, ALL(ENF(EBPF)) },
 	{ "network.raw_sockets", a_raw_sockets, ALL(ENF(EBPF " and seccomp/capabilities")) },
+	/* the families not listed are refused: by seccomp where the workload
+	 * runs on the host kernel, by the runtime's own socket layer elsewhere
+	 * (gVisor's sentry, WASI, the guest kernel), which never widens it */
+	/* the default (no host unix socket unless listed) needs the kernel's
+	 * help where the workload sees host socket files */
+	{ "network.unix", a_unix, {
+		UNIX_HOOKS(NO_UNIX_HOOKS "; use unix = [\"*\"] to allow them all", a_unix_host),
+		ENF("nothing runs"),
+		UNIX_HOOKS(NO_UNIX_HOOKS "; use fs mode \"none\" without granting rules (no host "
+			   "socket file in the view), or unix = [\"*\"]", a_unix_process),
+		ENF("gVisor reaches no host unix socket (runsc's host-uds is off)"),
+		ENF("WASI preview1 has no socket() call"),
+		ENF("the guest reaches no host unix socket") } },
+	{ "network.families", a_families, {
+		ENF("seccomp: socket() of a family not listed fails with EPERM"),
+		ENF("nothing runs"),
+		ENF("seccomp: socket() of a family not listed fails with EPERM"),
+		ENF("gVisor's sentry implements unix, inet and netlink sockets only"),
+		ENF("WASI preview1 has no socket() call"),
+		ENF("the guest kernel's sockets end in the guest") } },
 	{ "network.namespace", a_netns, {
 		DEG_IF(a_netns_private, "the host provider has no network namespace of its own"),
 		DEG_IF(a_netns_private, "the host provider has no network namespace of its own"),
@@ -332,6 +386,10 @@ static enum sbx_enf judge(const struct sbx_enforce_row *row, const struct sbx_en
 		*ret_why = f && f->landlock ? NULL : c->why;
 		return *ret_why ? SBX_ENF_DEGRADABLE : SBX_ENF_ENFORCED;
 	}
+	if (c->v == SBX_ENF_UNIX_HOOKS) {
+		*ret_why = f && f->unix_hooks ? NULL : c->why;
+		return *ret_why ? SBX_ENF_DEGRADABLE : SBX_ENF_ENFORCED;
+	}
 	if (c->v == SBX_ENF_FS_BACKEND) {
 		*ret_why = backend_why(f);
 		return *ret_why ? SBX_ENF_DEGRADABLE : SBX_ENF_ENFORCED;
@@ -409,7 +467,7 @@ void sbx_enforce_report_free(struct sbx_enforce_report *r)
 
 bool sbx_enforce_refuses(const struct sbx_profile *p, const char *provider)
 {
-	struct sbx_enforce_features f = { .fs_backend = SBX_FSB_LANDLOCK };
+	struct sbx_enforce_features f = { .fs_backend = SBX_FSB_LANDLOCK, .unix_hooks = true };
 	struct sbx_enforce_report r;
 	char why[256];
 	bool refuse = false;

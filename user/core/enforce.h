@@ -27,6 +27,8 @@ enum sbx_enf {
 	SBX_ENF_FS_BACKEND,	/* applied by BPF LSM or Landlock when the kernel has one, else DEGRADABLE */
 	SBX_ENF_INERT,		/* confines nothing: another provider's settings, a daemon permission */
 	SBX_ENF_LANDLOCK,	/* applied only with Landlock's help (why says what), else DEGRADABLE */
+	SBX_ENF_UNIX_HOOKS,	/* applied by the cgroup unix hooks or BPF LSM (why says what
+				 * is missing), else DEGRADABLE */
 };
 
 /* The providers of the table's columns, in order. */
@@ -57,6 +59,8 @@ const struct sbx_enforce_row *sbx_enforce_row(const char *key);
 struct sbx_enforce_features {
 	int fs_backend;		/* SBX_FSB_* (sbx_abi.h), 0 = neither BPF LSM nor Landlock */
 	bool landlock;		/* Landlock works (whichever fs backend the plan uses) */
+	bool unix_hooks;	/* cgroup/connect_unix (Linux 6.7) or BPF LSM judges unix
+				 * addresses (sbx_config.flags of the loaded programs) */
 };
 
 struct sbx_enforce_finding {
@@ -84,7 +88,7 @@ int sbx_enforceability(const struct sbx_profile *p, const char *provider,
 void sbx_enforce_report_free(struct sbx_enforce_report *r);
 
 /* Whether sbx_enforceability would refuse p under provider, assuming the
- * kernel has an fs backend (the run's own check knows): for "auto", which
+ * kernel has an fs backend and unix hooks (the run's own check knows): for "auto", which
  * must not pick a provider that then refuses the profile. */
 bool sbx_enforce_refuses(const struct sbx_profile *p, const char *provider);
 

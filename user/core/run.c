@@ -162,6 +162,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	     ((const struct sbx_ev_file *)data)->op == SBX_FOP_MMAP_EXEC))
 		res->exec_denials++;	/* an exec, not a file access: counted apart */
 	else if (h->type == SBX_EV_SOCK_CREATE || h->type == SBX_EV_NET_QUOTA || h->type == SBX_EV_NET_SOCKOPT ||
+		 h->type == SBX_EV_NET_UNIX ||
 		 h->type == SBX_EV_SYSCALL_DENIED ||
 		 ((h->type == SBX_EV_NET_CONNECT || h->type == SBX_EV_NET_SEND || h->type == SBX_EV_NET_BIND ||
 		   h->type == SBX_EV_NET_PACKET || h->type == SBX_EV_FILE) && n->verdict == SBX_VERDICT_DENY))
@@ -298,7 +299,9 @@ static int check_enforceable(struct run_state *s)
 			    sbx_isolation_name(pv->level));
 	fs_features(s, &ft);
 	f = (struct sbx_enforce_features){ .fs_backend = enforce_backend(sbx_fsplan_backend(p, &ft)),
-					    .landlock = ft.landlock_abi > 0 };
+					    .landlock = ft.landlock_abi > 0,
+					    .unix_hooks = s->bpf.cfg.flags & (SBX_CFGF_UNIX_HOOKS |
+									     SBX_CFGF_BPF_LSM) };
 	r = sbx_enforceability(p, pv->name, &f, &rep, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "%s", why);

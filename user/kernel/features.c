@@ -923,6 +923,7 @@ static int cached(int *slot, int (*probe)(char *, size_t))
 
 static int cache_bpf_lsm = UNPROBED, cache_tp_btf = UNPROBED, cache_clone = UNPROBED;
 static int cache_userns = UNPROBED, cache_landlock = UNPROBED, cache_ringbuf = UNPROBED;
+static int cache_unix_hooks = UNPROBED;
 
 static int probe_ringbuf(char *why __attribute__((unused)), size_t len __attribute__((unused)))
 {
@@ -931,6 +932,28 @@ static int probe_ringbuf(char *why __attribute__((unused)), size_t len __attribu
 
 	quiet_end(old);
 	return r == 1 ? 0 : r == 0 ? -ENOTSUP : r;
+}
+
+/* cgroup sock_addr programs on unix sockets (Linux 6.7): the attach type is
+ * refused at load time where it does not exist. */
+static int probe_unix_hooks(char *why __attribute__((unused)), size_t len __attribute__((unused)))
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = SBX_BPF_CGROUP_UNIX_CONNECT);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, NULL, "GPL", insns, 2, &o);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+bool sbx_unix_hooks_supported(void)
+{
+	return cached(&cache_unix_hooks, probe_unix_hooks) == 0;
 }
 
 bool sbx_bpf_lsm_supported(void)

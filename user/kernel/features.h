@@ -104,6 +104,11 @@ bool sbx_tp_btf_supported(void);
 bool sbx_clone_into_cgroup_supported(void);
 bool sbx_userns_supported(void);
 bool sbx_ringbuf_supported(void);
+/* cgroup/connect_unix and cgroup/sendmsg_unix (Linux 6.7); the attach types'
+ * numbers, which the system's headers may predate */
+bool sbx_unix_hooks_supported(void);
+#define SBX_BPF_CGROUP_UNIX_CONNECT	49
+#define SBX_BPF_CGROUP_UNIX_SENDMSG	50
 int sbx_landlock_abi(void);			/* 0 when unavailable */
 
 #endif /* SBX_SBX_FEATURES_H */

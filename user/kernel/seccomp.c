@@ -440,6 +440,31 @@ int sbx_seccomp_add_exec_guard(void *ctx, uint32_t act, uint64_t *denied)
 	return 0;
 }
 
+#define SBX_AF_NETLINK	16
+#define SBX_AF_PACKET	17
+#define SBX_NETLINK_MAX	32	/* MAX_LINKS: larger protocols fail anyway */
+
+/* socket()'s arguments are ints: compare the low 32 bits only, or a family
+ * with garbage above them would pass the filter and still reach the kernel. */
+int sbx_seccomp_add_families(void *ctx, uint64_t families)
+{
+	uint64_t allowed = SBX_FAMILIES_DEFAULT | families | (1ULL << SBX_AF_PACKET);
+	uint32_t act = SCMP_ACT_ERRNO(EPERM);
+	int nr = SCMP_SYS(socket), r = 0;
+
+	for (unsigned af = 0; af < SBX_FAMILY_MAX && !r; af++)
+		if (!(allowed & (1ULL << af)))
+			r = seccomp_rule_add(ctx, act, nr, 1,
+					     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, af));
+	if (families & (1ULL << SBX_AF_NETLINK))
+		return r;
+	for (unsigned proto = 1; proto < SBX_NETLINK_MAX && !r; proto++)
+		r = seccomp_rule_add(ctx, act, nr, 2,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, SBX_AF_NETLINK),
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffULL, proto));
+	return r;
+}
+
 /* clone3 fails with ENOSYS, not a refusal the audit trail should report. */
 static void fill_denied(uint64_t *denied, const struct ruleset *set)
 {
@@ -475,6 +500,8 @@ int sbx_seccomp_build(const struct sbx_profile *p, bool exec_guard, struct sbx_s
 		r = add_rules(ctx, act, &set, why, len);
 	if (r == 0 && exec_guard && (r = sbx_seccomp_add_exec_guard(ctx, act, s.denied)) < 0)
 		snprintf(why, len, "seccomp: exec guard rules: %s", strerror(-r));
+	if (r == 0 && (r = sbx_seccomp_add_families(ctx, p->net.families)) < 0)
+		snprintf(why, len, "seccomp: socket family rules: %s", strerror(-r));
 	if (r == 0)
 		r = export_prog(ctx, &s.prog, why, len);
 	if (r < 0)

@@ -54,6 +54,15 @@ bool sbx_exec_guard_needed(const struct sbx_profile *p, int fs_backend);
  * NULL). For providers with filters of their own. */
 int sbx_seccomp_add_exec_guard(void *ctx, uint32_t act, uint64_t *denied);
 
+/* The socket family allow-list of network.families (ctx: a libseccomp
+ * filter). socket() of a family outside SBX_FAMILIES_DEFAULT | families
+ * fails with EPERM, whatever the profile's action (a refused family is an
+ * answer, not an attack), and so does a netlink socket of any protocol but
+ * NETLINK_ROUTE unless "netlink" is listed. AF_PACKET is raw_sockets' (its
+ * own rule or CAP_NET_RAW). The cgroup sock_create hook sees inet sockets
+ * only, so this is where every other family is judged. */
+int sbx_seccomp_add_families(void *ctx, uint64_t families);
+
 /* Builds the filter for a profile, with the exec guard when exec_guard is
  * set. An unknown syscall name in deny/allow is an error naming it
  * (-EINVAL). */

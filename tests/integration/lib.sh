@@ -43,7 +43,7 @@ _cleanup()
 			# left of this file's instance goes by hand
 			echo "FAIL $T_FILE.teardown: sbx unload failed: $(tail -c 300 <<<"$out" | tr '\n' ' ')"
 			_reap_leftovers
-			rmdir "$(cgroup_root)" 2>/dev/null
+			rmdir "$(cgroup_root)" $(v1_instance_dirs) 2>/dev/null
 			rm -rf "$PIN_DIR"
 		fi
 		# whatever sbx unload left of /run/<instance> is ours too
@@ -128,6 +128,25 @@ cgroup_root()
 	echo "$(cgroup2_mount)$self/$SBX_INSTANCE"
 }
 
+# v1_instance_dirs: the instance's directory in every v1 hierarchy, as sbx
+# makes it (<mount><own v1 cgroup>/<instance>, a mount root stripped), one a
+# line; nothing on a pure cgroup2 host.
+v1_instance_dirs()
+{
+	local mnt root opts c self
+	while read -r _ _ _ root mnt _; do
+		read -r opts
+		for c in ${opts//,/ }; do
+			self=$(awk -F: -v c="$c" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup | head -1)
+			[ -n "$self" ] && break
+		done
+		[ -n "$self" ] || continue
+		[ "$root" = / ] || self=${self#"$root"}
+		[ "$self" = / ] && self=
+		echo "$mnt$self/$SBX_INSTANCE"
+	done < <(awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "cgroup") { print; print $(i + 3) } }' /proc/self/mountinfo)
+}
+
 PIN_DIR=/sys/fs/bpf/$SBX_INSTANCE
 RUN_DIR=/run/$SBX_INSTANCE
 
@@ -141,6 +160,11 @@ leftovers()
 			[ -d "$d" ] && echo "sandbox cgroup $d"
 		done
 	fi
+	for root in $(v1_instance_dirs); do
+		for d in "$root"/*/; do
+			[ -d "$d" ] && echo "v1 sandbox cgroup $d"
+		done
+	done
 	if [ -d "$RUN_DIR/slots" ]; then
 		for d in "$RUN_DIR"/slots/*; do
 			[ -e "$d" ] && echo "slot registry file $d"
@@ -184,6 +208,23 @@ sbx_run()
 	"$SBX" run --result "$T_TMP/$name.result" --audit "$T_TMP/$name.audit" "$@" \
 		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err"
 	RC=$?
+}
+
+# sbx_run_within SECS NAME [SBX-RUN-OPTIONS]... -- CMD...: sbx_run under an
+# overall time limit, for cases whose point is that sbx ends by itself (a
+# timeout, a workload that leaves children behind): a run that does not is
+# SIGKILLed at SECS (RC 137, no result file) instead of hanging the file.
+# SECS is a generous bound, not a measurement.
+sbx_run_within()
+{
+	local secs=$1 name=$2
+	shift 2
+	rm -f "$T_TMP/$name".{result,audit,out,err}
+	timeout -s KILL "$secs" "$SBX" run --result "$T_TMP/$name.result" --audit "$T_TMP/$name.audit" "$@" \
+		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err"
+	RC=$?
+	[ "$RC" = 137 ] && [ ! -s "$T_TMP/$name.result" ] && fail "$name: sbx run did not end within $secs s"
+	return 0
 }
 
 # probe_script LABEL NETTOOL-ARGS...;... : builds a workload script that runs
@@ -287,7 +328,10 @@ _reap_leftovers()
 {
 	local root d
 	root=$(cgroup_root)
-	[ -d "$root" ] || return 0
+	if [ ! -d "$root" ]; then
+		_reap_v1
+		return 0
+	fi
 	for d in "$root"/*/; do
 		[ -d "$d" ] || continue
 		[ -e "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill" 2>/dev/null
@@ -295,7 +339,16 @@ _reap_leftovers()
 	sleep 0.1
 	# depth first: sub-cgroups a workload made go before their parents
 	find "$root" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+	_reap_v1
 	rm -f "$RUN_DIR"/slots/* 2>/dev/null
+}
+
+_reap_v1()
+{
+	local d
+	for d in $(v1_instance_dirs); do
+		[ -d "$d" ] && find "$d" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
 }
 
 # setup FUNCTION: runs the file's setup (listeners...) unless skipping; a
@@ -320,6 +373,9 @@ case_unload_leaves_nothing()
 	[ -e "$root" ] && fail "cgroup root $root still exists"
 	# docs/cli.md: unload removes /run/INSTANCE with everything sbx wrote
 	[ -e "$RUN_DIR" ] && fail "run dir $RUN_DIR still exists: $(ls -A "$RUN_DIR" | tr '\n' ' ')"
+	for root in $(v1_instance_dirs); do
+		[ -e "$root" ] && fail "v1 cgroup $root still exists: $(ls -d "$root"/*/ 2>/dev/null | tr '\n' ' ')"
+	done
 	return 0
 }
 

@@ -17,6 +17,7 @@
 
 #include "core/bpfload.h"
 #include "kernel/features.h"
+#include "kernel/limits.h"
 #include "sbx.skel.h"
 #include "util/util.h"
 
@@ -550,6 +551,8 @@ int sbx_bpf_unload(const struct sbx_instance *p, char *why, size_t whylen)
 	DIR *d = opendir(p->pin_dir);
 	struct dirent *de;
 
+	/* v1 directories of sandboxes whose manager and watchdog were killed */
+	sbx_limits_remove_instance(p->name);
 	if (!d) {
 		if (errno != ENOENT)
 			return -errno;

@@ -444,7 +444,7 @@ static int on_started(void *ctx, pid_t pid)
  * sandbox does: it waits on a pipe that only sbx holds open, and on EOF
  * without a "done" byte (sbx was killed) it kills the sandbox's cgroup. */
 static void watchdog_main(int rfd, const char *cgroup, const char *registry, uid_t uid,
-			  pid_t owner)
+			  pid_t owner, struct sbx_limits *lim)
 {
 	char c;
 	ssize_t n;
@@ -457,9 +457,14 @@ static void watchdog_main(int rfd, const char *cgroup, const char *registry, uid
 		n = read(rfd, &c, 1);
 	while (n < 0 && errno == EINTR);
 	if (n != 1) {
-		/* the next sbx reclaims the slot's map entries; the uid is
-		 * free once the sandbox's processes are gone */
-		if (sbx_cgroup_destroy(cgroup) >= 0 && uid)
+		/* the next sbx reclaims the slot's map entries; the registry
+		 * names the sandbox's v1 cgroups for that reclaim, so they go
+		 * before it does; the uid is free once the processes are gone */
+		int r = sbx_cgroup_destroy(cgroup);
+
+		if (lim)
+			sbx_limits_destroy(lim);
+		if (r >= 0 && uid)
 			sbx_uid_release(SBX_UID_LEASE_DIR, uid, owner);
 		unlink(registry);
 	}
@@ -485,7 +490,8 @@ static int start_watchdog(struct run_state *s)
 	}
 	if (pid == 0) {
 		close(p[1]);
-		watchdog_main(p[0], s->sb.cgroup_path, registry, s->sb.uid, getppid());
+		watchdog_main(p[0], s->sb.cgroup_path, registry, s->sb.uid, getppid(),
+			      s->have_lim ? &s->lim : NULL);
 	}
 	close(p[0]);
 	s->watchdog_fd = p[1];

@@ -910,3 +910,35 @@ void sbx_limits_reclaim(const char *instance, const char *id)
 	if (sbx_limits_open(&l, instance, id, NULL) == 0)
 		sbx_limits_destroy(&l);
 }
+
+/* Removes the empty v1 sandbox directories of one hierarchy's instance
+ * directory, then the instance directory: rmdir refuses a cgroup that still
+ * has tasks, so a live sandbox keeps its directories. */
+static void remove_instance_dir(const char *dir)
+{
+	char sub[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || !valid_name(de->d_name))
+			continue;
+		if (path_join(sub, sizeof(sub), dir, de->d_name) == 0)
+			rmdir(sub);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+void sbx_limits_remove_instance(const char *instance)
+{
+	char base[PATH_MAX], dir[PATH_MAX];
+
+	if (!valid_name(instance))
+		return;
+	for (int h = 0; h < SBX_V1_N; h++)
+		if (v1_base(names[h], base, sizeof(base)) == 0 &&
+		    path_join(dir, sizeof(dir), base, instance) == 0)
+			remove_instance_dir(dir);
+}

@@ -89,6 +89,11 @@ int sbx_limits_open(struct sbx_limits *l, const char *instance, const char *id, 
  * manager died without cleaning up (sbx_limits_destroy never ran). */
 void sbx_limits_reclaim(const char *instance, const char *id);
 
+/* Removes what is left of an instance's v1 cgroups: the empty sandbox
+ * directories (of managers and watchdogs that were killed) and the instance
+ * directory, in every v1 hierarchy; a cgroup with tasks stays (sbx unload). */
+void sbx_limits_remove_instance(const char *instance);
+
 /* Removes the v1 cgroups (killing what is left). Idempotent. */
 void sbx_limits_destroy(struct sbx_limits *l);
 

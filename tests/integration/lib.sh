@@ -147,6 +147,34 @@ v1_instance_dirs()
 	done < <(awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "cgroup") { print; print $(i + 3) } }' /proc/self/mountinfo)
 }
 
+# controller_missing CTRL...: prints why this machine has no CTRL controller
+# (neither in cgroup2 nor as a v1 hierarchy this process is in); nothing
+# when every CTRL is there.
+controller_missing()
+{
+	local c
+	for c in "$@"; do
+		grep -qw "$c" "$(cgroup2_mount)/cgroup.controllers" 2>/dev/null && continue
+		awk -F: -v c="$c" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) f = 1 } END { exit !f }' \
+			/proc/self/cgroup && continue
+		echo "no $c controller here (not in $(cgroup2_mount)/cgroup.controllers, no v1 $c hierarchy)"
+		return 0
+	done
+}
+
+# unenforceable NAME CTRL...: when run NAME was refused with "cannot be
+# enforced", the case SKIPs naming the missing controller if the machine
+# lacks one, and FAILs if it has them all (then sbx is what failed).
+unenforceable()
+{
+	local name=$1 why
+	shift
+	[ "$RC" = 125 ] && grep -q 'cannot be enforced' "$T_TMP/$name.err" || return 0
+	why=$(controller_missing "$@")
+	[ -n "$why" ] && skip "$why"
+	fail "$name: sbx refused a limit as unenforceable although the $* controller(s) exist: $(tr '\n' ' ' <"$T_TMP/$name.err" | head -c 400)"
+}
+
 PIN_DIR=/sys/fs/bpf/$SBX_INSTANCE
 RUN_DIR=/run/$SBX_INSTANCE
 

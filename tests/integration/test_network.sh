@@ -324,15 +324,15 @@ allow = [\"127.0.0.1:$P4/tcp\"]"
 # It must also be cleaned up with its sub-cgroups when it ends.
 case_subcgroup_still_confined_and_removed()
 {
-	local t0 ms pid i
+	local pid i
 	pol "" "mode = \"allow\"
 allow = [\"127.0.0.1:$P4\"]"
-	t0=$(date +%s%N)
 	# No workload may write cgroupfs (issue 20): the test, as root, moves
 	# the workload into a sub-cgroup of its sandbox, as a delegated manager
 	# inside it would.
 	rm -f "$T_TMP"/sub.{cg,pid,moved}
-	bg "$SBX" run -P "$T_TMP/$P" --profile t -- sh -c '
+	# a teardown that hangs on the sub-cgroup is killed at 120 s (rc 137)
+	bg timeout -s KILL 120 "$SBX" run -P "$T_TMP/$P" --profile t -- sh -c '
 		sed -n "s/^0:://p" /proc/self/cgroup >"'"$T_TMP"'/sub.cg"; echo $$ >"'"$T_TMP"'/sub.pid"
 		while [ ! -e "'"$T_TMP"'/sub.moved" ]; do sleep 0.02; done
 		printf "where "; sed -n "s/^0:://p" /proc/self/cgroup
@@ -347,14 +347,12 @@ allow = [\"127.0.0.1:$P4\"]"
 	touch "$T_TMP/sub.moved"
 	wait "$pid"
 	RC=$?
-	ms=$((($(date +%s%N) - t0) / 1000000))
 	expect_rc r 0
 	grep -q "^where .*/$SBX_INSTANCE/sbx-[0-9a-f]*/sub\$" "$T_TMP/r.out" || fail "workload not in a sub-cgroup: $(grep ^where "$T_TMP/r.out")"
 	expect r allowed ok
 	expect r denied EPERM
 	expect r denied6 EPERM
-	[ -z "$(leftovers)" ] || fail "left behind after the run ($ms ms): $(leftovers | tr '\n' ' ')"
-	[ "$ms" -lt 8000 ] || fail "sbx run took $ms ms to tear down a sandbox with a sub-cgroup"
+	[ -z "$(leftovers)" ] || fail "left behind after the run: $(leftovers | tr '\n' ' ')"
 }
 
 setup net_setup

@@ -105,15 +105,6 @@ out()
 	cat "$T_TMP/$1.out"
 }
 
-# skip_unenforceable NAME: a limit this host cannot enforce is refused under
-# strict with 125; that is a SKIP, not a failure.
-skip_unenforceable()
-{
-	if [ "$RC" = 125 ] && grep -q 'cannot be enforced' "$T_TMP/$1.err"; then
-		skip "$(tr '\n' ' ' <"$T_TMP/$1.err" | head -c 400)"
-	fi
-}
-
 alive()
 {
 	local st
@@ -142,23 +133,25 @@ wait_for_procs()
 	return 1
 }
 
-# gone_within ARGS: true when no process runs ARGS within 2 s.
+# gone_within ARGS: true when no process runs ARGS within 30 s (a bound for
+# a loaded machine, not a measurement). Callers first make sure that such
+# processes ran (wait_for_procs), or nothing would pass vacuously.
 gone_within()
 {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		[ -z "$(procs_matching "$1")" ] && return 0
 		sleep 0.05
 	done
 	return 1
 }
 
-# pid_gone_within PID: the process ends within 5 s (a SIGKILL through the
+# pid_gone_within PID: the process ends within 30 s (a SIGKILL through the
 # cgroup reaches every task, but not at the same instant on a loaded machine).
 pid_gone_within()
 {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		alive "$1" || return 0
 		sleep 0.05
 	done
@@ -568,7 +561,7 @@ case_pids_limit_stops_fork_bomb()
 timeout = "20s"'
 	# dash gives up at the first failed fork ("Cannot fork")
 	run_in sh sh -c 'i=0; while [ $i -lt 200 ]; do sleep 67676 & i=$((i+1)); done; echo "started $i"'
-	skip_unenforceable sh
+	unenforceable sh pids
 	[ "$RC" != 0 ] && [ "$RC" != 124 ] || fail "the loop of 200 sleepers ended with $RC: $(cat "$T_TMP/sh.out" "$T_TMP/sh.err" | tail -c 300)"
 	grep -qi 'fork' "$T_TMP/sh.err" || fail "no fork failure reported: $(tail -c 300 "$T_TMP/sh.err")"
 	gone_within 'sleep 67676' || fail "sleepers left after the run: $(procs_matching 'sleep 67676' | wc -l)"
@@ -585,7 +578,7 @@ case_memory_limit_oom_killed()
 	ppol 'memory = "32M"
 timeout = "30s"'
 	run_in r sh -c 'head -c 300M /dev/zero | tail'
-	skip_unenforceable r
+	unenforceable r memory
 	expect_rc r 137
 	eq "result oom_killed" "$(jr r .oom_killed)" true
 	eq "result exit_code" "$(jr r .exit_code)" 137
@@ -598,11 +591,12 @@ case_cpu_quota_applied()
 	ppol 'cpu = 0.2
 timeout = "30s"'
 	run_in r "$PROBE" spin 2000
-	skip_unenforceable r
+	unenforceable r cpu
 	expect_rc r 0
 	cpu=$(jr r .cpu_ms)
 	wall=$(jr r .wall_ms)
-	[ "$wall" -ge 2000 ] || fail "wall_ms $wall < 2000"
+	# a ratio of the sandbox's own CPU and wall times (the quota), not a
+	# bound on how fast anything runs: a loaded machine only lowers it
 	[ "$cpu" -gt 0 ] || fail "cpu_ms $cpu: the CPU time is not accounted"
 	[ $((cpu * 10)) -lt $((wall * 6)) ] || fail "cpu_ms $cpu is not well below wall_ms $wall with cpu = 0.2"
 }
@@ -611,13 +605,24 @@ timeout = "30s"'
 
 case_timeout_term_ignored_nothing_left()
 {
-	ppol 'timeout = "500ms"'
-	run_in r sh -c "trap '' TERM; sleep 68686 & sleep 68687; sleep 68687"
+	local pids p
+	ppol 'timeout = "3s"'
+	rm -f "$T_TMP"/r.{result,out,err}
+	# the sleepers would run for a day: only sbx's kill ends them
+	bg timeout -s KILL 120 "$SBX" run -P "$T_TMP/policy.toml" --profile t --result "$T_TMP/r.result" -- \
+		sh -c "trap '' TERM; sleep 68686 & sleep 68687; sleep 68687" >"$T_TMP/r.out" 2>"$T_TMP/r.err"
+	wait_for_procs 'sleep 68686' 1 && wait_for_procs 'sleep 68687' 1 ||
+		fail "the workload's sleepers did not start: $(cat "$T_TMP/r.err")"
+	pids=$(procs_matching 'sleep 68686'; procs_matching 'sleep 68687')
+	wait "$BG_PID"
+	RC=$?
+	[ -s "$T_TMP/r.result" ] || fail "sbx run did not end within 120 s (rc $RC)"
 	expect_rc r 124
 	eq timed_out "$(jr r .timed_out)" true
-	[ "$(jr r .wall_ms)" -lt 6000 ] || fail "wall_ms $(jr r .wall_ms): the TERM-ignoring workload was not killed"
-	gone_within 'sleep 68686' || fail "background sleep 68686 survived the timeout"
-	gone_within 'sleep 68687' || fail "sleep 68687 survived the timeout"
+	eq "signal that ended the TERM-ignoring shell" "$(jr r .signal)" 9
+	for p in $pids; do
+		pid_gone_within "$p" || fail "process $p ($(tr '\0' ' ' </proc/$p/cmdline)) survived the timeout"
+	done
 }
 
 case_exit_code_propagates()

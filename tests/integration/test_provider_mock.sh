@@ -111,8 +111,9 @@ duration = "400ms"'
 	mrun r -- true
 	expect_rc r 124
 	eq "timed_out" "$(jr r .timed_out)" true
+	# the mock sleeps its duration before timing out: a lower bound only
 	wall=$(jr r .wall_ms)
-	[ "$wall" -ge 400 ] && [ "$wall" -lt 3000 ] || fail "wall_ms $wall, expected the duration (400 ms)"
+	[ "$wall" -ge 400 ] || fail "wall_ms $wall, shorter than the duration (400 ms)"
 }
 
 case_fail_crash()
@@ -129,9 +130,7 @@ case_fail_oom_with_memory_limit()
 {
 	mpol 'memory = "32M"' 'fail = "oom"'
 	mrun r -- true
-	if [ "$RC" = 125 ] && grep -q 'cannot be enforced' "$T_TMP/r.err"; then
-		skip "$(tr '\n' ' ' <"$T_TMP/r.err" | head -c 300)"
-	fi
+	unenforceable r memory
 	expect_rc r 137
 	eq "signal" "$(jr r .signal)" 9
 	eq "oom_killed (from the cgroup's accounting)" "$(jr r .oom_killed)" true

@@ -143,9 +143,7 @@ case_low_pids_limit()
 	wpol 'pids = 5
 timeout = "20s"'
 	wrun r hello.wasm
-	if [ "$RC" = 125 ] && grep -q 'cannot be enforced' "$T_TMP/r.err"; then
-		skip "pids cannot be enforced here: $(head -c 300 "$T_TMP/r.err")"
-	fi
+	unenforceable r pids
 	expect_rc r 0
 	eq "stdout" "$(out r)" "hello"
 	wpol 'pids = 4'
@@ -279,13 +277,12 @@ case_runtime_in_sandbox_cgroup()
 
 case_timeout_124()
 {
-	local t0
 	wpol 'timeout = "1s"'
-	t0=$(date +%s%N)
+	# loop.wasm never ends: only sbx's timeout does, or the runner's limit
 	wrun r loop.wasm
 	expect_rc r 124
 	eq "result timed_out" "$(jr r .timed_out)" true
-	[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 6000 ] || fail "the timed-out run took more than 6 s"
+	[ -n "$(jr r .signal | grep -Ex '9|15')" ] || fail "result signal '$(jr r .signal)': the runtime was not killed by sbx"
 	return 0
 }
 

@@ -30,6 +30,7 @@ finish()
 {
 	[ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null
 	umount "$W/pub/m" 2>/dev/null
+	umount "$W/pub/um" 2>/dev/null
 	"$SBX" unload >/dev/null 2>&1
 	rm -rf "$W" "/run/$SBX_INSTANCE"
 }
@@ -129,7 +130,7 @@ BK="backend=bpf-lsm error=13"
 
 # ---- the files -------------------------------------------------------------------
 
-mkdir -p "$W/pub/m" "$W/secret" "$W/ro/sub" "$W/bin" "$W/pub/dir"
+mkdir -p "$W/pub/m" "$W/pub/um" "$W/pub/mm" "$W/secret" "$W/ro/sub" "$W/bin" "$W/pub/dir"
 echo top >"$W/secret/key"
 echo ro >"$W/ro/a"
 echo pub >"$W/pub/f"
@@ -211,8 +212,40 @@ expect rename.directory_refused "mv $W/pub/dir $W/pub/dir2" "Permission denied" 
 # LSM's sb_mount hook (the second line) is not reached, so no sbx event
 expect mount.refused "$TOOL mount none $W/pub/m tmpfs" "EPERM"
 # umount checks CAP_SYS_ADMIN before the LSM hook, and sandboxed workloads
-# no longer hold it: the kernel refuses first, so no sbx event here
+# no longer hold it: this case tests the KERNEL's refusal (no sbx event);
+# the *.hook_decides cases below are where sb_umount/sb_mount decide
 expect umount.refused "$TOOL umount /sys/fs/bpf" "EPERM"
+
+# expect_hook NAME CMD WANT EVENT: CMD run by a process of the sandbox that
+# the kernel and Landlock let through (root with CAP_SYS_ADMIN, not under
+# Landlock: this script's own shell moved into the agent's cgroup), so that
+# only sbx's BPF LSM hook can refuse it, with its audit event.
+expect_hook()
+{
+	local name=$1 cmd=$2 want=$3 ev=$4 cg out evs n
+	cg=$(sed -n 's/^cgroup=//p' "/run/$SBX_INSTANCE/slots/$SLOT")
+	[ -d "$cg" ] || { say FAIL "$name" "no cgroup for slot $SLOT ($cg)"; return; }
+	out=$(sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" $cmd 2>&1)
+	evs=$("$TOOL" events 100)
+	n=$(grep -c . <<<"$evs")
+	if [[ $out != *"$want"* ]]; then
+		say FAIL "$name" "wanted '$want', got '$(head -c 300 <<<"$out")'"
+	elif [ "$n" != 1 ]; then
+		say FAIL "$name" "wanted one audit event, got $n: $(head -c 400 <<<"$evs")"
+	elif [[ $evs != *"$ev"* ]]; then
+		say FAIL "$name" "event '$evs' lacks '$ev'"
+	else
+		say PASS "$name"
+	fi
+}
+# the same umount is allowed outside the sandbox (the mount is the test's)
+mount -t tmpfs sbxtest-um "$W/pub/um"
+expect_hook umount.hook_decides "$TOOL umount $W/pub/um" "EPERM" \
+	"op=mount $DENY access=w rule=none backend=bpf-lsm error=1"
+mountpoint -q "$W/pub/um" || say FAIL umount.hook_decides "the tmpfs was unmounted"
+expect_hook mount.hook_decides "$TOOL mount none $W/pub/mm tmpfs" "EPERM" \
+	"op=mount $DENY access=w rule=none backend=bpf-lsm error=1 path=$W/pub/mm"
+mountpoint -q "$W/pub/mm" && { umount "$W/pub/mm"; say FAIL mount.hook_decides "the tmpfs was mounted"; }
 expect exec.denied "$W/pub/true" "Permission denied" \
 	"op=exec $DENY access=rx rule=0 $BK path=$W/pub/true"
 expect exec.allowed "/usr/bin/true && echo ok" "ok"

@@ -134,7 +134,9 @@ cgroup_root()
 v1_instance_dirs()
 {
 	local mnt root opts c self
+	# (no process substitution: the VM guest has no /dev/fd)
 	while read -r _ _ _ root mnt _; do
+		[ -n "$mnt" ] || continue
 		read -r opts
 		for c in ${opts//,/ }; do
 			self=$(awk -F: -v c="$c" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup | head -1)
@@ -144,7 +146,7 @@ v1_instance_dirs()
 		[ "$root" = / ] || self=${self#"$root"}
 		[ "$self" = / ] && self=
 		echo "$mnt$self/$SBX_INSTANCE"
-	done < <(awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "cgroup") { print; print $(i + 3) } }' /proc/self/mountinfo)
+	done <<<"$(awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "cgroup") { print; print $(i + 3) } }' /proc/self/mountinfo)"
 }
 
 # controller_missing CTRL...: prints why this machine has no CTRL controller

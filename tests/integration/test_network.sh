@@ -33,8 +33,30 @@ run_probes()
 {
 	local name=$1
 	shift
+	printf '%s\n' "$@" >"$T_TMP/$name.probes"
 	sbx_run "$name" -P "$T_TMP/$P" --profile t -- sh -c "$(probes "$@")"
 	[ -s "$T_TMP/$name.result" ] || fail "$name: no result (sbx rc=$RC: $(tail -c 300 "$T_TMP/$name.err"))"
+}
+
+# denials_audited NAME: every connect/sendto/fastopen probe of run NAME that
+# got EPERM left exactly one deny event naming its address, port and
+# protocol, and no other probe left one: the refusal is sbx's, not a
+# kernel error that looks alike.
+denials_audited()
+{
+	local name=$1 label verb a b p want got
+	want=$(while read -r label verb a b p _; do
+		[ "$(awk -v l="$label" '$1 == l { print $2; exit }' "$T_TMP/$name.out")" = EPERM ] || continue
+		case $verb in
+		connect) echo "net.connect $a $b $([ "$p" = udp ] && echo udp || echo tcp)" ;;
+		fastopen) echo "net.connect $a $b tcp" ;;
+		sendto) echo "net.send $a $b udp" ;;
+		esac
+	done <"$T_TMP/$name.probes" | sort)
+	[ -n "$want" ] || fail "$name: no probe was refused (nothing to match with the audit)"
+	got=$(ja "$name" '.[] | select((.event == "net.connect" or .event == "net.send") and .verdict == "deny")
+		| "\(.event) \(.addr) \(.port) \(.proto)"' | sort)
+	[ "$got" = "$want" ] || fail "$name: deny events [$(echo $got)], expected [$(echo $want)] (one per refused probe)"
 }
 
 # range_around IN OUT: a port range that has IN at one edge and OUT just
@@ -98,6 +120,7 @@ allow = [\"127.0.0.1:$P4\"]"
 	expect r udp EPERM
 	expect r v6 EPERM
 	eq connect_denied "$(jr r .network.connect_denied)" 3
+	denials_audited r
 }
 
 case_mode_allow_ipv6()
@@ -110,6 +133,7 @@ allow = [\"[::1]:$P6\"]"
 	expect r otherport EPERM
 	expect r v4 EPERM
 	expect r udp EPERM
+	denials_audited r
 }
 
 case_mode_deny_ipv4()
@@ -122,6 +146,7 @@ deny = [\"127.0.0.1:$Q4\"]"
 	expect r listed EPERM
 	expect r otheraddr ok
 	expect r udp EPERM
+	denials_audited r
 }
 
 case_mode_deny_ipv6()
@@ -132,6 +157,7 @@ deny = [\"[::1]:$Q6\"]"
 	expect r unlisted ok
 	expect r listed EPERM
 	expect r udp EPERM
+	denials_audited r
 }
 
 case_cidr_ipv4()
@@ -150,6 +176,7 @@ deny = ["127.0.0.0/30"]'
 	expect d inside EPERM
 	expect d inside2 EPERM
 	expect d outside ok
+	denials_audited r
 }
 
 case_cidr_ipv6()
@@ -165,6 +192,7 @@ allow = [\"[::2]/127:$P6\"]"
 	run_probes o "outside connect ::1 $P6" "inside sendto ::3 $P6 1 10"
 	expect o outside EPERM
 	expect o inside ok
+	denials_audited r
 }
 
 case_port_range_ipv4()
@@ -176,6 +204,7 @@ allow = [\"127.0.0.1:$range/tcp\"]"
 	run_probes r "inside connect 127.0.0.1 $P4" "outside connect 127.0.0.1 $Q4"
 	expect r inside ok
 	expect r outside EPERM
+	denials_audited r
 }
 
 case_port_range_ipv6()
@@ -187,6 +216,7 @@ deny = [\"[::1]:$range\"]"
 	run_probes r "inside connect ::1 $P6" "outside connect ::1 $Q6"
 	expect r inside EPERM
 	expect r outside ok
+	denials_audited r
 }
 
 case_proto_tcp_entry_does_not_allow_udp()
@@ -199,6 +229,7 @@ allow = [\"127.0.0.1:$U4/tcp\", \"127.0.0.1:$P4/tcp\", \"[::1]:$U6/tcp\"]"
 	expect r sendto EPERM
 	expect r udpconnect EPERM
 	expect r sendto6 EPERM
+	denials_audited r
 }
 
 case_proto_udp_entry_does_not_allow_tcp()
@@ -208,6 +239,7 @@ allow = [\"127.0.0.1:$P4/udp\"]"
 	run_probes r "tcp connect 127.0.0.1 $P4" "udp sendto 127.0.0.1 $P4 1 10"
 	expect r tcp EPERM
 	expect r udp ok
+	denials_audited r
 }
 
 case_ipv4_mapped_judged_as_ipv4()
@@ -246,6 +278,7 @@ allow = [\"127.0.0.1:$U4/udp\", \"[::1]:$U6/udp\"]"
 	eq send_denied "$(jr r .network.send_denied)" 2
 	eq "net.send deny events" "$(ja r '[.[] | select(.event == "net.send" and .verdict == "deny")] | length')" 2
 	eq "denials.net.send" "$(jr r '.denials."net.send"')" 2
+	denials_audited r
 }
 
 # Longest prefix first, then narrowest port range: the docs/policy.md table.
@@ -275,6 +308,7 @@ allow = [\"127.0.0.1:$P4\", \"[::1]:$P6\"]"
 	expect d denied EPERM
 	expect d exception6 ok
 	expect d denied6 EPERM
+	denials_audited r
 }
 
 case_deny_wins_ties()
@@ -292,6 +326,7 @@ deny = [\"127.0.0.1:$P4/tcp\", \"127.0.0.1:$b/udp\"]"
 	expect r allowonly ok
 	expect r both EPERM
 	expect r denyonly EPERM
+	denials_audited r
 }
 
 case_denied_connect_returns_eperm()
@@ -317,6 +352,7 @@ allow = [\"127.0.0.1:$P4/tcp\"]"
 	expect r allowed ok
 	expect r denied EPERM
 	expect r denied6 EPERM
+	denials_audited r
 }
 
 # A workload that creates sub-cgroups is still found (the programs look up

@@ -148,8 +148,10 @@ case_fork_bomb_stopped()
 	[ "$(j .oom_killed)" = false ] || fail "oom_killed without a memory limit"
 }
 
-# A busy loop of 2 s wall time under 0.2 CPU gets ~0.4 s of CPU. The bounds
-# are a ratio with room for scheduling noise on a loaded 2-core machine.
+# A busy loop of 2 s wall time under 0.2 CPU gets ~0.4 s of CPU. The bound
+# is the ratio of the sandbox's CPU to its own wall time (the quota, with
+# room for scheduling noise); a loaded machine can only lower it, so there
+# is no lower bound beyond "accounted at all".
 case_cpu_quota_ratio()
 {
 	harness -c 200 -- work spin 2000
@@ -157,8 +159,8 @@ case_cpu_quota_ratio()
 	local us wall
 	us=$(($(j .cpu_user_us) + $(j .cpu_system_us)))
 	wall=$(j .wall_ms)
-	[ "$us" -ge 200000 ] && [ "$us" -le 700000 ] ||
-		fail "CPU time ${us} us over ${wall} ms wall, expected 0.2-0.7 s for 0.2 CPU"
+	[ "$us" -gt 0 ] && [ "$us" -le $((wall * 350)) ] ||
+		fail "CPU time ${us} us over ${wall} ms wall, expected at most 0.35 of the wall time for 0.2 CPU"
 }
 
 # The CPU time the cgroups account is the time the workload itself saw
@@ -178,13 +180,26 @@ case_cpu_accounting_matches_workload()
 # when the sandbox is killed (child attached by itself, -s).
 case_kill_leaves_no_process()
 {
-	local secs=$((10000 + RANDOM % 50000))
-	harness -s -k 400 -- work tree 5 "$secs"
+	local secs=$((10000 + RANDOM % 50000)) seen i p
+	# the sleepers are seen running before the kill (5 s later), so that
+	# "none left" cannot pass on a tree that never started
+	harness -s -k 5000 -- work tree 5 "$secs" &
+	for i in $(seq 100); do
+		seen=$(pgrep -f "^sleep $secs\$")
+		[ "$(wc -w <<<"$seen")" -ge 5 ] && break
+		sleep 0.05
+	done
+	wait $! || exit $?	# the harness's own fail/skip (in its subshell)
+	[ "$(wc -w <<<"$seen")" -ge 5 ] || fail "only $(wc -w <<<"$seen") of 5 sleepers seen before the kill"
+	OUT=$(cat "$T_TMP/out")
 	[ "$(j .kill)" = 0 ] || fail "sbx_limits_kill returned $(j .kill)"
 	[ "$(j .left_after_kill)" = 0 ] || fail "$(j .left_after_kill) processes survived"
 	[ "$(j .signal)" = 9 ] || fail "workload ended with exit $(j .exit_code) signal $(j .signal)"
-	sleep 0.1
-	pgrep -f "^sleep $secs\$" >/dev/null && fail "sleepers survived: $(pgrep -af "^sleep $secs\$" | tr '\n' ' ')"
+	for p in $seen; do
+		for i in $(seq 600); do [ -e "/proc/$p" ] && [ "$(awk '{print $3}' /proc/$p/stat 2>/dev/null)" != Z ] || break; sleep 0.05; done
+		[ -e "/proc/$p" ] && [ "$(awk '{print $3}' /proc/$p/stat 2>/dev/null)" != Z ] &&
+			fail "sleeper $p survived: $(tr '\0' ' ' </proc/$p/cmdline)"
+	done
 	return 0
 }
 

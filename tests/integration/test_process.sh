@@ -726,10 +726,11 @@ case_sigkill_of_sbx_kills_whole_sandbox()
 	ppol
 	start_bg_sandbox k 61616
 	init=$(pgrep -P "$RUN_PID" -x sbx-init)
+	[ -n "$init" ] || fail "no sbx-init child of sbx $RUN_PID"
 	kill -KILL "$RUN_PID"
 	wait "$RUN_PID" 2>/dev/null
 	gone_within 'sleep 61616' || fail "processes of the sandbox survived SIGKILL of sbx: $(procs_matching 'sleep 61616' | tr '\n' ' ')"
-	[ -n "$init" ] && ! pid_gone_within "$init" && fail "sbx-init $init survived SIGKILL of sbx"
+	pid_gone_within "$init" || fail "sbx-init $init survived SIGKILL of sbx"
 	reclaim_with_next_run
 }
 

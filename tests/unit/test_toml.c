@@ -113,11 +113,14 @@ static void check_dt(const struct toml_value *t, const char *path, enum toml_typ
 	assert_int_equal(dt->offset_minutes, want->offset_minutes);
 }
 
+/* CPU time of this process, not wall time: other load on the machine does
+ * not count. The bounds below are generous ceilings that only a superlinear
+ * algorithm (minutes here) reaches; the figures themselves belong in bench/. */
 static double now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -789,7 +792,7 @@ static void test_deep_nesting_in_10mb_is_rejected_quickly(void **state)
 	doc = repeat_doc("", "a.", n / 2, "", "= 1\n");
 	check_error(doc, 1, 257, "nesting too deep");
 	free(doc);
-	assert_true(now() - t0 < 2.0);
+	assert_true(now() - t0 < 20.0);
 }
 
 static void test_10mb_table_with_500k_keys_parses_in_linear_time(void **state)
@@ -807,7 +810,7 @@ static void test_10mb_table_with_500k_keys_parses_in_linear_time(void **state)
 	t0 = now();
 	root = parse_ok_n(doc, len);
 	/* hashed: a linear lookup per key would take minutes here */
-	assert_true(now() - t0 < 5.0);
+	assert_true(now() - t0 < 30.0);
 	assert_int_equal(root->u.tab.n, n);
 	for (i = 0; i < n; i += 997) {
 		snprintf(key, sizeof(key), "key%07zu", i);
@@ -835,7 +838,7 @@ static void test_10mb_string_parses_quickly(void **state)
 	memcpy(doc + 5 + n, "\"\n", 3);
 	t0 = now();
 	root = parse_ok(doc);
-	assert_true(now() - t0 < 3.0);
+	assert_true(now() - t0 < 20.0);
 	s = get_type(root, "s", TOML_STRING);
 	assert_int_equal(s->u.str.len, n);
 	assert_memory_equal(s->u.str.ptr, doc + 5, n);

@@ -218,14 +218,20 @@ expect umount.refused "$TOOL umount /sys/fs/bpf" "EPERM"
 
 # expect_hook NAME CMD WANT EVENT: CMD run by a process of the sandbox that
 # the kernel and Landlock let through (root with CAP_SYS_ADMIN, not under
-# Landlock: this script's own shell moved into the agent's cgroup), so that
-# only sbx's BPF LSM hook can refuse it, with its audit event.
+# Landlock: a shell of this script moved into the agent's cgroup), so that
+# only sbx's BPF LSM hook can refuse it, with its audit event. The hooks
+# judge workloads, which sbx starts with no_new_privs: the shell sets it too
+# (prctl through python3, which keeps its capabilities).
 expect_hook()
 {
 	local name=$1 cmd=$2 want=$3 ev=$4 cg out evs n
 	cg=$(sed -n 's/^cgroup=//p' "/run/$SBX_INSTANCE/slots/$SLOT")
 	[ -d "$cg" ] || { say FAIL "$name" "no cgroup for slot $SLOT ($cg)"; return; }
-	out=$(sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" $cmd 2>&1)
+	out=$(sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec python3 -c "
+import ctypes, os, sys
+if ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0):  # PR_SET_NO_NEW_PRIVS
+    sys.exit(\"prctl no_new_privs failed\")
+os.execv(sys.argv[1], sys.argv[1:])" "$@"' sh "$cg" $cmd 2>&1)
 	evs=$("$TOOL" events 100)
 	n=$(grep -c . <<<"$evs")
 	if [[ $out != *"$want"* ]]; then

@@ -5,8 +5,10 @@
 # allowed file and fork+exec of /usr/bin/true in a sandbox whose policy has
 # 0, 100 and 1,000 path rules, each as a ratio to the same loop outside any
 # sandbox (the programs are attached there too and return at the sandbox
-# lookup). Prints the figures; a case fails only when a loop fails, or when
-# a ratio is absurd (> 20x), since TCG timing is noisy.
+# lookup). Prints the figures; a case fails only when a loop fails under
+# its policy. No timing is asserted (TCG on a shared machine is too noisy
+# for any bound to mean something): the figures are for bench/ and the
+# reader.
 #
 # Prints PASS/FAIL/SKIP lines; exits 1 when a case failed.
 
@@ -137,11 +139,7 @@ for nrules in 0 100 1000; do
 	ro=$(awk -v a="$o" -v b="$base_open" 'BEGIN { printf "%.2f", a / b }')
 	rx=$(awk -v a="$e" -v b="$base_exec" 'BEGIN { printf "%.2f", a / b }')
 	echo "lsm_perf: $nrules rules: open+close $o ns (${ro}x), fork+exec $e ns (${rx}x)"
-	if awk -v a="$ro" -v b="$rx" 'BEGIN { exit !(a > 20 || b > 20) }'; then
-		say FAIL "rules_$nrules" "ratio out of range: open ${ro}x exec ${rx}x"
-	else
-		say PASS "rules_$nrules"
-	fi
+	say PASS "rules_$nrules"
 done
 stop_agent
 exit $failed

@@ -548,11 +548,12 @@ int sbx_bpf_unload(const struct sbx_instance *p, char *why, size_t whylen)
 	char path[PATH_MAX + 32];
 	struct sbx_cgroot root;
 	int n = 0, r = 0;
-	DIR *d = opendir(p->pin_dir);
 	struct dirent *de;
+	DIR *d;
 
 	/* v1 directories of sandboxes whose manager and watchdog were killed */
 	sbx_limits_remove_instance(p->name);
+	d = opendir(p->pin_dir);
 	if (!d) {
 		if (errno != ENOENT)
 			return -errno;

@@ -84,7 +84,8 @@ static bool wants_seccomp(const struct sbx_profile *p)
  * workload never gets bpf(2), whatever the profile's filter allows: without
  * CAP_BPF, uid 0 can still open sbx's pinned maps and links by path
  * (BPF_OBJ_GET checks only the file's owner), and no Landlock right covers
- * that lookup. */
+ * that lookup. Nor clone3, which could start a child in any cgroup whose
+ * cgroup.procs root owns (the cgroup guard, kernel/seccomp.h). */
 static int small_filter(const struct sbx_spawn *s, struct host_state *st, bool guard,
 			char *why, size_t len)
 {
@@ -96,7 +97,7 @@ static int small_filter(const struct sbx_spawn *s, struct host_state *st, bool g
 	 * (which has it) is there; root's bpf(2) rule joins either way. */
 	guard = guard && !st->have_sc;
 	if (st->have_sc && !root)
-		return 0;
+		return 0;	/* the profile's filter has the cgroup guard */
 	st->packet = seccomp_init(SCMP_ACT_ALLOW);
 	if (!st->packet)
 		return -ENOMEM;
@@ -105,6 +106,8 @@ static int small_filter(const struct sbx_spawn *s, struct host_state *st, bool g
 		return sbx_fail(why, len, r, "seccomp rule for packet sockets: %s", strerror(-r));
 	if (root && (r = seccomp_rule_add(st->packet, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(bpf), 0)) < 0)
 		return sbx_fail(why, len, r, "seccomp rule for bpf(2): %s", strerror(-r));
+	if ((r = sbx_seccomp_add_cgroup_guard(st->packet)) < 0)
+		return sbx_fail(why, len, r, "seccomp rule for clone3 (cgroup guard): %s", strerror(-r));
 	if (guard && (r = sbx_seccomp_add_exec_guard(st->packet, SCMP_ACT_ERRNO(EPERM),
 						      s->refused ? (uint64_t *)s->refused->bits : NULL)) < 0)
 		return sbx_fail(why, len, r, "seccomp rules of the exec guard: %s", strerror(-r));

@@ -356,6 +356,27 @@ out:
 
 /* Profile rules on top of the preset: allow removes from the preset, deny
  * adds, so a name in both stays refused. */
+/* The cgroup guard (kernel/seccomp.h): clone3 stays ENOSYS whatever
+ * seccomp.allow says. */
+static void keep_cgroup_guard(struct ruleset *set)
+{
+	int nr = resolve("clone3");
+	struct entry *e;
+
+	if (nr == __NR_SCMP_ERROR)
+		return;
+	e = ruleset_find(set, nr);
+	if (e)
+		e->rule = R_ENOSYS;
+	else
+		set->v[set->n++] = (struct entry){ nr, R_ENOSYS };
+}
+
+int sbx_seccomp_add_cgroup_guard(void *ctx)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+}
+
 static int collect(const struct sbx_profile *p, struct ruleset *set, char *why, size_t len)
 {
 	int r;
@@ -363,13 +384,15 @@ static int collect(const struct sbx_profile *p, struct ruleset *set, char *why, 
 	if ((unsigned)p->seccomp.preset > (unsigned)SBX_SECCOMP_STRICT)
 		return sbx_fail(why, len, -EINVAL, "seccomp: unknown preset %d",
 				(int)p->seccomp.preset);
-	set->v = calloc(ARRAY_SIZE(rows) + p->seccomp.n_deny, sizeof(*set->v));
+	set->v = calloc(ARRAY_SIZE(rows) + p->seccomp.n_deny + 1, sizeof(*set->v));
 	if (!set->v)
 		return sbx_fail(why, len, -ENOMEM, "seccomp: out of memory");
 	ruleset_from_preset(set, p->seccomp.preset);
 	r = ruleset_allow(set, p->seccomp.allow, p->seccomp.n_allow, why, len);
 	if (r == 0)
 		r = ruleset_deny(set, p->seccomp.deny, p->seccomp.n_deny, why, len);
+	if (r == 0)
+		keep_cgroup_guard(set);
 	return r;
 }
 

@@ -63,6 +63,22 @@ int sbx_seccomp_add_exec_guard(void *ctx, uint32_t act, uint64_t *denied);
  * only, so this is where every other family is judged. */
 int sbx_seccomp_add_families(void *ctx, uint64_t families);
 
+/*
+ * The cgroup guard. clone3(CLONE_INTO_CGROUP) starts a child in any cgroup2
+ * directory the caller can open, and the kernel checks only that the
+ * caller may write that cgroup's (and the common ancestor's) cgroup.procs
+ * by the inode's owner and mode: no mount flag (a read-only /sys does not
+ * stop it), no Landlock right, and the cgroup namespace only where cgroup2
+ * is mounted with nsdelegate. A root workload owns every cgroup.procs, so it
+ * could start a child outside the sandbox's cgroup, where no program of
+ * sbx's applies, with no limit. seccomp cannot read clone3's flags (they are
+ * in memory), so every host and process workload gets clone3 refused with
+ * ENOSYS (libc falls back to clone, which has no cgroup argument), and no
+ * seccomp.allow lifts it. Adds the rule to a libseccomp filter
+ * (scmp_filter_ctx); sbx_seccomp_build() keeps it by itself.
+ */
+int sbx_seccomp_add_cgroup_guard(void *ctx);
+
 /* Builds the filter for a profile, with the exec guard when exec_guard is
  * set. An unknown syscall name in deny/allow is an error naming it
  * (-EINVAL). */

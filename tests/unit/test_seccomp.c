@@ -534,6 +534,23 @@ static void test_clone3_is_enosys_and_fork_and_threads_still_work(void **state)
 	assert_int_equal(child_result(&kill_dflt, try_thread), 0);
 }
 
+/* The cgroup guard: allow = ["clone3"] does not lift ENOSYS, or a root
+ * workload could clone3(CLONE_INTO_CGROUP) out of its sandbox's cgroup. */
+static void test_allow_does_not_lift_the_cgroup_guard(void **state)
+{
+	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
+	char *allow[] = { "clone3" };
+	struct sbx_seccomp s;
+
+	p.seccomp.allow = allow;
+	p.seccomp.n_allow = ARRAY_SIZE(allow);
+	build_ok(&p, &s);
+	assert_false(denied(&s, "clone3"));	/* ENOSYS, not a refusal */
+	assert_int_equal(child_result(&s, try_clone3), ENOSYS);
+	assert_int_equal(child_result(&s, try_thread), 0);
+	sbx_seccomp_free(&s);
+}
+
 static void test_personality_only_linux_and_query(void **state)
 {
 	expect_refused(&dflt, try_personality_linux32, "personality(PER_LINUX32)");
@@ -721,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_default_refuses_with_eperm),
 		cmocka_unit_test(test_new_user_namespace_refused_other_namespaces_left_to_kernel),
 		cmocka_unit_test(test_clone3_is_enosys_and_fork_and_threads_still_work),
+		cmocka_unit_test(test_allow_does_not_lift_the_cgroup_guard),
 		cmocka_unit_test(test_personality_only_linux_and_query),
 		cmocka_unit_test(test_foreign_abis_refused),
 		cmocka_unit_test(test_kill_action_kills_with_sigsys),

@@ -289,16 +289,17 @@ static int open_result(const struct run_args *ra, struct result_out *out)
 		out->f = stderr;
 		return 0;
 	}
-	fd = open(ra->result, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = sbx_open_output(ra->result, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd >= 0)
 		out->path = ra->result;
-	else if (errno == EEXIST)
-		fd = open(ra->result, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || !(out->f = fdopen(fd, "w"))) {
+	else if (fd == -EEXIST)
+		fd = sbx_open_output(ra->result, O_WRONLY, 0);
+	if (fd < 0)
+		return log_error_errno(fd, "--result %s: %s", ra->result, sbx_open_output_error(fd));
+	if (!(out->f = fdopen(fd, "w"))) {
 		int e = -errno;
 
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		if (out->path)
 			unlink(out->path);
 		return log_error_errno(e, "--result %s: %m", ra->result);

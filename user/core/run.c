@@ -27,6 +27,7 @@
 #include "core/sandbox.h"
 #include "core/tty.h"
 #include "core/uidpool.h"
+#include "util/util.h"
 
 #define TERM_GRACE_MS 2000
 
@@ -130,9 +131,10 @@ static int open_sinks(struct run_state *s)
 	if (!strcmp(s->o->audit_path, "-"))
 		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	else
-		fd = open(s->o->audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		fd = sbx_open_output(s->o->audit_path, O_WRONLY | O_APPEND | O_CREAT, 0600);
 	if (fd < 0)
-		return fail(s, -errno, "audit output %s: %m", s->o->audit_path);
+		return fail(s, fd, "audit output %s: %s", s->o->audit_path,
+			    sbx_open_output_error(fd));
 	s->sinks[s->n_sinks++] = fd;
 	return 0;
 }

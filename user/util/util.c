@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/util.h"
 
@@ -75,4 +76,36 @@ uint64_t sbx_proc_start_time(pid_t pid)
 			 "%*d %*d %*d %*d %llu", &start) != 1)
 		return 0;
 	return start;
+}
+
+int sbx_open_output(const char *path, int flags, mode_t mode)
+{
+	struct stat st;
+	int fd, e;
+
+	fd = open(path, flags | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode);
+	/* with O_CREAT, some kernels answer a link with EACCES, not ELOOP */
+	if (fd < 0 && errno == EACCES && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		errno = ELOOP;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		e = -errno;
+		close(fd);
+		return -(errno = -e);
+	}
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+		close(fd);
+		return -(errno = EMLINK);
+	}
+	return fd;
+}
+
+const char *sbx_open_output_error(int err)
+{
+	if (err == -ELOOP)
+		return "is a symbolic link (sbx runs as root and does not follow one here; name the file itself)";
+	if (err == -EMLINK)
+		return "has other hard links (sbx runs as root and does not write through one)";
+	return strerror(-err);
 }

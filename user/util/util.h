@@ -79,6 +79,18 @@ int sbx_fail(char *why, size_t len, int err, const char *fmt, ...)
  * returned and also left in errno. */
 int sbx_mkdir_p(const char *path, mode_t mode);
 
+/* Opens a file that sbx, as root, writes for its caller (--result,
+ * --audit): open(path, flags | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode). A
+ * symbolic link as the last component is refused (-ELOOP), and so is a
+ * regular file with more than one link (-EMLINK): in a world-writable
+ * directory either could have been planted by a local user or an earlier
+ * workload to make root write into a file of its choice, on hosts where
+ * fs.protected_symlinks and fs.protected_hardlinks are 0. */
+int sbx_open_output(const char *path, int flags, mode_t mode);
+
+/* The words for sbx_open_output()'s own refusals, else strerror(-err). */
+const char *sbx_open_output_error(int err);
+
 /* The start time of a process (field 22 of /proc/PID/stat, clock ticks since
  * boot): with the pid, it names one process across pid reuse. 0 when the
  * process does not exist. */

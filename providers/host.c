@@ -86,6 +86,14 @@ static bool wants_seccomp(const struct sbx_profile *p)
  * (BPF_OBJ_GET checks only the file's owner), and no Landlock right covers
  * that lookup. Nor clone3, which could start a child in any cgroup whose
  * cgroup.procs root owns (the cgroup guard, kernel/seccomp.h). */
+/* Kernel keyrings are not namespaced: the sandbox's uid's user keyring is
+ * possessed by each of its processes (KEY_SPEC_USER_KEYRING), so a host
+ * workload of uid 0 would reach root's keys, and sandboxes that are leased
+ * the same uid one after the other would share theirs. The process preset
+ * refuses these calls for the same reason; so does every host workload
+ * unless the profile's own [seccomp] table says otherwise. */
+static const int keyring_calls[] = { SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(keyctl) };
+
 static int small_filter(const struct sbx_spawn *s, struct host_state *st, bool guard,
 			char *why, size_t len)
 {
@@ -113,6 +121,10 @@ static int small_filter(const struct sbx_spawn *s, struct host_state *st, bool g
 		return sbx_fail(why, len, r, "seccomp rules of the exec guard: %s", strerror(-r));
 	if (!st->have_sc && (r = sbx_seccomp_add_families(st->packet, s->profile->net.families)) < 0)
 		return sbx_fail(why, len, r, "seccomp rules for socket families: %s", strerror(-r));
+	for (size_t i = 0; !st->have_sc && i < sizeof(keyring_calls) / sizeof(keyring_calls[0]) && r == 0; i++)
+		if ((r = seccomp_rule_add(st->packet, SCMP_ACT_ERRNO(EPERM), keyring_calls[i], 0)) < 0)
+			return sbx_fail(why, len, r, "seccomp rules for the kernel keyrings: %s",
+					strerror(-r));
 	return r;
 }
 
@@ -150,6 +162,8 @@ static int host_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 		s->refused->flags |= SBX_SYSF_PACKET_REFUSED;
 	if (s->refused)
 		s->refused->flags |= SBX_SYSF_FAMILY_REFUSED;
+	for (size_t i = 0; s->refused && !st->have_sc && i < sizeof(keyring_calls) / sizeof(keyring_calls[0]); i++)
+		s->refused->bits[keyring_calls[i] / 64] |= 1ULL << (keyring_calls[i] % 64);
 	*ret_state = st;
 	return 0;
 }

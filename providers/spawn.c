@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -101,6 +102,20 @@ int sbx_child_take_tty(const struct sbx_spawn *s)
 	return ioctl(0, TIOCSCTTY, 0) < 0 ? -errno : 0;
 }
 
+/*
+ * The caller's session keyring is possessed by every process that inherits
+ * it, whatever its uid, and possession is what a key's rights are mostly
+ * given to: a workload could read the caller's keys and add or change its
+ * own there. Every child starts in an anonymous session keyring of its own
+ * (no keyrings in the kernel: nothing to leave).
+ */
+static int child_leave_keyrings(void)
+{
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+		return -errno;
+	return 0;
+}
+
 static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spawn *, void *),
 		       void *arg, int errfd, int gofd, pid_t parent)
 {
@@ -120,6 +135,8 @@ static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spa
 	report_fd = errfd;
 	if ((err = child_detach_terminal(s)) < 0)
 		sbx_child_fail(-err, true, "detaching from the caller's terminal failed");
+	if ((err = child_leave_keyrings()) < 0)
+		sbx_child_fail(-err, true, "leaving the caller's session keyring failed");
 	if (s->child_setup && (err = s->child_setup(s->child_setup_ctx)) < 0)
 		sbx_child_fail(-err, true, "joining the sandbox's v1 cgroups failed");
 	/* fn execs, or returns the errno of a failed exec */

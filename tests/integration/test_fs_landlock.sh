@@ -123,6 +123,20 @@ landlock_only()
 
 # ---- cases -------------------------------------------------------------------
 
+# The host provider in read-only mode: the host's /dev/null, /dev/full and
+# /dev/tty stay writable, as in every view (before: a shell redirect to
+# /dev/null failed with EACCES); everything else stays read-only, audited.
+case_host_read_only_dev_null_writable()
+{
+	make_tree
+	FPROVIDER=host FMINISO=none fpol '' 'mode = "read-only"'
+	run_in ro sh -c "echo x >/dev/null && echo null-ok; echo y >$D/plain/f 2>/dev/null && echo file-written || echo file-refused"
+	expect_rc ro 0
+	eq "output" "$(tr '\n' ' ' <"$T_TMP/ro.out")" "null-ok file-refused "
+	eq "host file" "$(cat "$D/plain/f")" "data-plain"
+	expect_file_event ro "$D/plain/f" w
+}
+
 # mode none: rules grant r, rw and w; the base view (system dirs, the view's
 # /etc files, /dev nodes, /tmp) stays usable; everything else is refused.
 case_reads_writes_allowed_and_refused_audited()
@@ -313,6 +327,7 @@ exec = [\"/usr/\", \"$TOOLS/\"]"
 }
 
 setup fs_setup
+run_case host_read_only_dev_null_writable case_host_read_only_dev_null_writable
 run_case reads_writes_allowed_and_refused_audited case_reads_writes_allowed_and_refused_audited
 run_case exec_list_allowed_and_refused_audited case_exec_list_allowed_and_refused_audited
 run_case exec_of_the_command_refused case_exec_of_the_command_refused

@@ -177,7 +177,11 @@ static bool base_is_rule(const struct sbx_profile *p, bool view, const struct sb
 		return false;	/* the profile's rule replaces it */
 	if (p->fs.mode == SBX_FS_NONE)
 		return true;
-	return view && p->fs.mode != SBX_FS_FULL && b->kind != SBX_FSBASE_HOST;
+	if (view)
+		return p->fs.mode != SBX_FS_FULL && b->kind != SBX_FSBASE_HOST;
+	/* the host's own /dev under read-only (host provider): /dev/null,
+	 * /dev/full and /dev/tty stay writable, as in every view */
+	return p->fs.mode == SBX_FS_READ_ONLY && b->kind == SBX_FSBASE_DEVICE;
 }
 
 static int collect(struct sbx_fsplan *pl, const struct sbx_profile *p, bool view)
@@ -201,9 +205,12 @@ static int collect(struct sbx_fsplan *pl, const struct sbx_profile *p, bool view
 	for (size_t i = 0; i < p->fs.n_exec; i++)
 		set_rule(&pl->rules[pl->n++], p->fs.exec[i], RX_, (uint32_t)(p->fs.n_rules + i),
 			 SBX_FSPLAN_EXEC);
+	/* without a view the base entries sit on the host's tree: they add to
+	 * the mode's access (Landlock cannot take any away below '/') */
 	for (size_t i = 0; i < N_BASE; i++)
 		if (base_is_rule(p, view, &base_table[i]))
-			set_rule(&pl->rules[pl->n++], base_table[i].path, base_table[i].access,
+			set_rule(&pl->rules[pl->n++], base_table[i].path,
+				 base_table[i].access | (view ? 0 : pl->cfg.mode_access),
 				 SBX_RULE_BASE, SBX_FSPLAN_BASE);
 	sbx_fsplan_normalise(pl);
 	return 0;

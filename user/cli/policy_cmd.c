@@ -250,7 +250,7 @@ static int add_diag(struct sbx_diags *d, const struct sbx_srcpos *pos, const cha
 static int provider_refusals(const struct sbx_profile *p, struct sbx_diags *d)
 {
 	struct sbx_enforce_features f = { .fs_backend = SBX_FSB_LANDLOCK, .landlock = true,
-					  .unix_hooks = true };
+					  .unix_hooks = true, .unix_peer = true };
 	struct sbx_enforce_report rep;
 	char why[512];
 	int r, n = 0;

@@ -136,6 +136,98 @@ static bool a_unix_process(const struct sbx_profile *p, finding *f)
 	return view && !unix_any(p);
 }
 
+/* Directories that are the workload's own whatever the host's copy is: the
+ * process provider's private /tmp and /dev/shm. */
+static bool unix_own_dir(const char *path)
+{
+	return !strncmp(path, "/tmp/", 5) || !strncmp(path, "/dev/shm/", 9);
+}
+
+/* uid of the profile's user, or -1 for the provider's own fresh uid (which
+ * owns nothing on the host). */
+static long unix_uid(const struct sbx_profile *p)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long v;
+
+	if (!p->user || !strcmp(p->user, "caller"))
+		return -1;
+	v = strtoul(p->user, &end, 10);
+	if (*p->user && !*end)
+		return (long)v;
+	pw = getpwnam(p->user);
+	return pw ? (long)pw->pw_uid : -1;
+}
+
+/* May a workload of uid (-1: none of the host's) add or replace the entry
+ * child of directory d? Writable by others or by its owner, and not sticky
+ * over an existing entry that someone else owns. */
+static bool unix_dir_open(const struct stat *d, const struct stat *child, bool have_child, long uid)
+{
+	bool w = (d->st_mode & S_IWOTH) || (uid >= 0 && d->st_uid == (uid_t)uid && (d->st_mode & S_IWUSR));
+
+	if (uid == 0)
+		return true;
+	if (!w)
+		return false;
+	return !(d->st_mode & S_ISVTX) || !have_child || (uid >= 0 && child->st_uid == (uid_t)uid);
+}
+
+/* Could the workload put another socket (a symlink, a hard link, its own
+ * directory) at path? Walks the host's directories from /: conservative,
+ * since the fs policy may forbid writes that these permissions allow. */
+static bool unix_path_open(const struct sbx_profile *p, const char *path)
+{
+	char buf[SBX_UNIX_PATH_LEN + 1];
+	struct stat d, child;
+	long uid = unix_uid(p);
+	char *slash;
+
+	if (unix_own_dir(path) || uid == 0)
+		return true;
+	for (size_t i = 0; i < p->fs.n_rules; i++) {
+		const struct sbx_fs_rule *r = &p->fs.rules[i];
+
+		if ((r->access & SBX_ACC_W) && r->dir && !strncmp(path, r->path, strlen(r->path)))
+			return true;
+	}
+	snprintf(buf, sizeof(buf), "%s", path);
+	if (stat("/", &d) < 0)
+		return true;
+	for (slash = strchr(buf + 1, '/');; slash = strchr(slash + 1, '/')) {
+		bool have;
+
+		if (slash)
+			*slash = '\0';
+		have = stat(buf, &child) == 0;
+		if (unix_dir_open(&d, &child, have, uid))
+			return true;
+		if (!have || !slash)
+			return false;
+		*slash = '/';
+		d = child;
+	}
+}
+
+/* The first listed unix path the workload could redirect to another socket:
+ * the cgroup hooks judge the address bytes only, the kernel then follows
+ * whatever the path names. */
+static bool a_unix_redirect(const struct sbx_profile *p, finding *f)
+{
+	for (size_t i = 0; i < p->net.n_unix; i++) {
+		const char *u = p->net.unix_paths[i];
+
+		if (!strcmp(u, "*") || !unix_path_open(p, u))
+			continue;
+		snprintf(f->detail, sizeof(f->detail), "unix socket '%s' lies in a directory the "
+			 "workload may write, where it could put a symlink or hard link to any other "
+			 "socket", u);
+		return true;
+	}
+	return false;
+}
+
 ASKS(a_net_allow, has_entries(p, false))
 ASKS(a_net_deny, has_entries(p, true))
 
@@ -205,6 +297,10 @@ static bool a_fs_grant_idmap(const struct sbx_profile *p, finding *f)
 #define UNIX_HOOKS(w, when) { SBX_ENF_UNIX_HOOKS, w, when }
 #define NO_UNIX_HOOKS "this kernel has neither the cgroup unix socket hooks (Linux 6.7) nor " \
 	"BPF LSM, so no host unix socket (D-Bus, a container engine) would be refused"
+
+#define UNIX_REDIRECT "without BPF LSM the cgroup unix hooks judge the address the workload " \
+	"passes, not the socket it names; list only sockets in directories the workload cannot " \
+	"write, or use unix = [\"*\"]"
 
 #define GV_SC "gVisor serves the workload's system calls in its sentry: the profile's seccomp list is not applied"
 #define VM_SC "the guest runs its own kernel: the profile's seccomp list is not applied in the VM"
@@ -388,6 +484,8 @@ static enum sbx_enf judge(const struct sbx_enforce_row *row, const struct sbx_en
 	}
 	if (c->v == SBX_ENF_UNIX_HOOKS) {
 		*ret_why = f && f->unix_hooks ? NULL : c->why;
+		if (!*ret_why && !(f && f->unix_peer) && a_unix_redirect(p, out))
+			*ret_why = UNIX_REDIRECT;
 		return *ret_why ? SBX_ENF_DEGRADABLE : SBX_ENF_ENFORCED;
 	}
 	if (c->v == SBX_ENF_FS_BACKEND) {
@@ -467,7 +565,8 @@ void sbx_enforce_report_free(struct sbx_enforce_report *r)
 
 bool sbx_enforce_refuses(const struct sbx_profile *p, const char *provider)
 {
-	struct sbx_enforce_features f = { .fs_backend = SBX_FSB_LANDLOCK, .unix_hooks = true };
+	struct sbx_enforce_features f = { .fs_backend = SBX_FSB_LANDLOCK, .unix_hooks = true,
+					  .unix_peer = true };
 	struct sbx_enforce_report r;
 	char why[256];
 	bool refuse = false;

@@ -61,6 +61,8 @@ struct sbx_enforce_features {
 	bool landlock;		/* Landlock works (whichever fs backend the plan uses) */
 	bool unix_hooks;	/* cgroup/connect_unix (Linux 6.7) or BPF LSM judges unix
 				 * addresses (sbx_config.flags of the loaded programs) */
+	bool unix_peer;		/* BPF LSM judges the name the peer was bound to, so a
+				 * listed path redirected to another socket is refused */
 };
 
 struct sbx_enforce_finding {

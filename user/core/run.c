@@ -303,7 +303,8 @@ static int check_enforceable(struct run_state *s)
 	f = (struct sbx_enforce_features){ .fs_backend = enforce_backend(sbx_fsplan_backend(p, &ft)),
 					    .landlock = ft.landlock_abi > 0,
 					    .unix_hooks = s->bpf.cfg.flags & (SBX_CFGF_UNIX_HOOKS |
-									     SBX_CFGF_BPF_LSM) };
+									     SBX_CFGF_BPF_LSM),
+					    .unix_peer = s->bpf.cfg.flags & SBX_CFGF_BPF_LSM };
 	r = sbx_enforceability(p, pv->name, &f, &rep, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "%s", why);

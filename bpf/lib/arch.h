@@ -24,6 +24,7 @@
 #define SBX_ARCH_LEGACY_FS_CALLS	1
 #define SBX_NR_open		2
 #define SBX_NR_socket		41
+#define SBX_NR_socketpair	53
 #define SBX_NR_execve		59
 #define SBX_NR_truncate		76
 #define SBX_NR_rename		82
@@ -66,6 +67,7 @@
 #define SBX_NR_fchownat		54
 #define SBX_NR_openat		56
 #define SBX_NR_socket		198
+#define SBX_NR_socketpair	199
 #define SBX_NR_execve		221
 #define SBX_NR_renameat2	276
 #define SBX_NR_execveat		281

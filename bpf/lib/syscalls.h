@@ -55,8 +55,9 @@ static __always_inline void sbx_syscall_exit(struct pt_regs *regs, long ret)
 		return;
 	/* inet sockets were judged (and audited) by sock_create already; raw,
 	 * packet and SOCK_PACKET sockets the workload may not open fail earlier,
-	 * in the kernel's own CAP_NET_RAW check or in seccomp: report them here */
-	if (nr == SBX_NR_socket) {
+	 * in the kernel's own CAP_NET_RAW check or in seccomp: report them here
+	 * (socketpair creates its sockets through the same family code) */
+	if (nr == SBX_NR_socket || nr == SBX_NR_socketpair) {
 		__u64 fam = SBX_SC_ARG0(regs), type = SBX_SC_ARG1(regs) & 0xf;
 
 		bool other = (__u32)fam != AF_INET && (__u32)fam != AF_INET6 && (__u32)fam != AF_UNIX;

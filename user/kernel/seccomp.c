@@ -468,12 +468,14 @@ int sbx_seccomp_add_exec_guard(void *ctx, uint32_t act, uint64_t *denied)
 #define SBX_NETLINK_MAX	32	/* MAX_LINKS: larger protocols fail anyway */
 
 /* socket()'s arguments are ints: compare the low 32 bits only, or a family
- * with garbage above them would pass the filter and still reach the kernel. */
-int sbx_seccomp_add_families(void *ctx, uint64_t families)
+ * with garbage above them would pass the filter and still reach the kernel.
+ * socketpair() creates its two sockets through the same family code (and
+ * works for more than unix: TIPC), so it gets the same rules. */
+static int add_family_rules(void *ctx, int nr, uint64_t families)
 {
 	uint64_t allowed = SBX_FAMILIES_DEFAULT | families | (1ULL << SBX_AF_PACKET);
 	uint32_t act = SCMP_ACT_ERRNO(EPERM);
-	int nr = SCMP_SYS(socket), r = 0;
+	int r = 0;
 
 	for (unsigned af = 0; af < SBX_FAMILY_MAX && !r; af++)
 		if (!(allowed & (1ULL << af)))
@@ -486,6 +488,13 @@ int sbx_seccomp_add_families(void *ctx, uint64_t families)
 				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, SBX_AF_NETLINK),
 				     SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffULL, proto));
 	return r;
+}
+
+int sbx_seccomp_add_families(void *ctx, uint64_t families)
+{
+	int r = add_family_rules(ctx, SCMP_SYS(socket), families);
+
+	return r ? r : add_family_rules(ctx, SCMP_SYS(socketpair), families);
 }
 
 /* clone3 fails with ENOSYS, not a refusal the audit trail should report. */

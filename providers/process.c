@@ -176,6 +176,8 @@ static void workload_main(struct process_state *st, const struct sbx_spawn *s)
 		sbx_child_fail(-r, true, "nofile/fsize: setrlimit refused the profile's value");
 	if ((r = sbx_drop_privileges(&st->ids)) < 0)
 		sbx_child_fail(-r, true, "dropping privileges failed");
+	if ((r = sbx_child_cloexec_inherited()) < 0)
+		sbx_child_fail(-r, true, "closing the caller's descriptors failed");
 	r = s->landlock ? sbx_landlock_apply(s->landlock) : sbx_landlock_scope();
 	if (r < 0)
 		sbx_child_fail(-r, true, "applying the Landlock ruleset failed");

@@ -144,5 +144,8 @@ int sbx_child_signal(struct sbx_child *c, int sig);
  * with the pty on stdin as its controlling terminal (job control, Ctrl-C
  * through the line discipline); nothing without. */
 int sbx_child_take_tty(const struct sbx_spawn *s);
+/* In the child, before exec: every descriptor from 3 up closes at exec
+ * (what sbx's caller left open must not reach the workload). 0 or -errno. */
+int sbx_child_cloexec_inherited(void);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,6 +114,25 @@ static int child_leave_keyrings(void)
 {
 	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
 		return -errno;
+	return 0;
+}
+
+/* A descriptor that sbx's caller left open would reach into the sandbox
+ * past every rule: an unconnected unix socket created outside the sandbox
+ * cgroup is judged by none of its hooks (connect it to any host socket), a
+ * directory opens paths outside the view. close_range's CLOEXEC flag (5.11)
+ * keeps sbx's own report pipe working until exec; older kernels get a loop. */
+int sbx_child_cloexec_inherited(void)
+{
+	struct rlimit rl;
+
+	if (syscall(SYS_close_range, 3U, ~0U, 1U << 2 /* CLOSE_RANGE_CLOEXEC */) == 0)
+		return 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	for (rlim_t fd = 3; fd < rl.rlim_cur && fd < (1U << 20); fd++)
+		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+			return -errno;
 	return 0;
 }
 

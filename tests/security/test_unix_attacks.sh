@@ -14,6 +14,10 @@
 # - seccomp.allow with io_uring_setup let IORING_OP_SOCKET create a vsock
 #   socket past the family filter: refused under strict, degraded under
 #   best-effort;
+# - an unconnected unix socket that sbx's caller left open (fd 7) reached the
+#   workload, and connecting it reached any host socket: the cgroup hooks run
+#   for sockets created in the sandbox cgroup only. Descriptors from 3 up now
+#   close at exec under the host and the process providers;
 # - what does not work, kept as regressions: connecting through
 #   /proc/self/fd/N of an O_PATH fd of the socket, a SOCK_SEQPACKET connect,
 #   a family with garbage above its 32 bits; each EPERM and audited.
@@ -165,6 +169,30 @@ uring_socket()
 case_host_uring_socket_refused() { uring_socket host full; }
 case_process_uring_socket_refused() { uring_socket process read-only; }
 
+# inherited PROVIDER FS-MODE: the caller's fd 7, an unconnected unix socket.
+inherited()
+{
+	command -v python3 >/dev/null || skip "python3 is needed to pass a socket to sbx"
+	upol "$1" "$2" '[]'
+	python3 - "$SBX" "$T_TMP" "$ATK" "$SOCKDIR/app.sock" <<'PY' >"$T_TMP/r.py" 2>&1
+import os, socket, subprocess, sys
+sbx, tmp, atk, path = sys.argv[1:5]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+os.dup2(s.fileno(), 7)
+os.set_inheritable(7, True)
+with open(tmp + "/r.out", "w") as out:
+    rc = subprocess.run([sbx, "run", "-P", tmp + "/policy.toml", "--profile", "t",
+                         "--result", tmp + "/r.result", "--audit", tmp + "/r.audit", "--",
+                         atk, "connfd", "7", path], pass_fds=(7,), stdout=out).returncode
+print(rc)
+PY
+	[ -s "$T_TMP/r.result" ] || fail "no result: $(cat "$T_TMP/r.py")"
+	expect r fd7 EBADF
+}
+
+case_host_inherited_socket_closed() { inherited host full; }
+case_process_inherited_socket_closed() { inherited process read-only; }
+
 SOCKDIR=""
 OPEN=""
 setup atk_setup
@@ -178,6 +206,8 @@ run_case host_socketpair_refused case_host_socketpair_refused
 run_case process_socketpair_refused case_process_socketpair_refused
 run_case host_uring_socket_refused case_host_uring_socket_refused
 run_case process_uring_socket_refused case_process_uring_socket_refused
+run_case host_inherited_socket_closed case_host_inherited_socket_closed
+run_case process_inherited_socket_closed case_process_inherited_socket_closed
 [ -n "$SOCKDIR" ] && rm -rf "$SOCKDIR"
 [ -n "$OPEN" ] && rm -rf "$OPEN"
 finish

@@ -8,6 +8,8 @@
  *   opath PATH               connect to /proc/self/fd/N of an O_PATH fd of PATH
  *   seq PATH                 connect a SOCK_SEQPACKET socket to PATH
  *   raw64 FAMILY             socket(2) with garbage above the family's 32 bits
+ *   connfd FD PATH           connect the socket FD (inherited) to PATH; prints
+ *                            "fd7 RESULT" (the label the test expects)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -104,6 +106,13 @@ int main(int argc, char **argv)
 		return unix_connect(SOCK_SEQPACKET, argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "raw64"))
 		return result(syscall(SYS_socket, (1UL << 32) | strtoul(argv[2], NULL, 0), SOCK_STREAM, 0));
-	fprintf(stderr, "usage: unixatk pair|usock FAMILY TYPE | opath|seq PATH | raw64 FAMILY\n");
+	if (argc >= 4 && !strcmp(argv[1], "connfd")) {
+		struct sockaddr_un un = { .sun_family = AF_UNIX };
+
+		printf("fd%s ", argv[2]);
+		snprintf(un.sun_path, sizeof(un.sun_path), "%s", argv[3]);
+		return result(connect(atoi(argv[2]), (struct sockaddr *)&un, sizeof(un)));
+	}
+	fprintf(stderr, "usage: unixatk pair|usock FAMILY TYPE | opath|seq PATH | raw64 FAMILY | connfd FD PATH\n");
 	return 2;
 }

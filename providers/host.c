@@ -231,7 +231,7 @@ static int host_child(const struct sbx_spawn *s, void *arg)
 		sbx_child_fail(errno, true, "cwd: cannot change to the profile's directory");
 	if ((r = sbx_apply_rlimits(p)) < 0)	/* nofile, fsize, core 0 */
 		sbx_child_fail(-r, true, "nofile/fsize: setrlimit refused the profile's value");
-	if ((r = sbx_child_cloexec_inherited()) < 0)
+	if ((r = sbx_child_cloexec_inherited(s->keep_fd)) < 0)
 		sbx_child_fail(-r, true, "closing the caller's descriptors failed");
 	if ((st->have_ll || s->landlock) &&
 	    (r = sbx_landlock_apply(st->have_ll ? &st->ll : s->landlock)) < 0)

@@ -176,7 +176,7 @@ static void workload_main(struct process_state *st, const struct sbx_spawn *s)
 		sbx_child_fail(-r, true, "nofile/fsize: setrlimit refused the profile's value");
 	if ((r = sbx_drop_privileges(&st->ids)) < 0)
 		sbx_child_fail(-r, true, "dropping privileges failed");
-	if ((r = sbx_child_cloexec_inherited()) < 0)
+	if ((r = sbx_child_cloexec_inherited(s->keep_fd)) < 0)
 		sbx_child_fail(-r, true, "closing the caller's descriptors failed");
 	r = s->landlock ? sbx_landlock_apply(s->landlock) : sbx_landlock_scope();
 	if (r < 0)

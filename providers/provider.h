@@ -61,6 +61,9 @@ struct sbx_spawn {
 	 * stdio but never the caller's terminal session (spawn.c). */
 	bool tty;
 	int tty_fd;
+	/* A descriptor (3 or more) that the workload inherits, e.g. the wasm
+	 * provider's module; 0: none. Every other one from 3 up closes at exec. */
+	int keep_fd;
 	/* Called in the parent once the child exists and before it may run the
 	 * workload, so the start event precedes every event of the workload. */
 	int (*started)(void *ctx, pid_t pid);
@@ -144,8 +147,9 @@ int sbx_child_signal(struct sbx_child *c, int sig);
  * with the pty on stdin as its controlling terminal (job control, Ctrl-C
  * through the line discipline); nothing without. */
 int sbx_child_take_tty(const struct sbx_spawn *s);
-/* In the child, before exec: every descriptor from 3 up closes at exec
- * (what sbx's caller left open must not reach the workload). 0 or -errno. */
-int sbx_child_cloexec_inherited(void);
+/* In the child, before exec: every descriptor from 3 up but keep (0: none)
+ * closes at exec (what sbx's caller left open must not reach the workload).
+ * 0 or -errno. */
+int sbx_child_cloexec_inherited(int keep);
 
 #endif

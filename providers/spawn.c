@@ -122,18 +122,30 @@ static int child_leave_keyrings(void)
  * cgroup is judged by none of its hooks (connect it to any host socket), a
  * directory opens paths outside the view. close_range's CLOEXEC flag (5.11)
  * keeps sbx's own report pipe working until exec; older kernels get a loop. */
-int sbx_child_cloexec_inherited(void)
+static int cloexec_range(unsigned first, unsigned last)
 {
 	struct rlimit rl;
 
-	if (syscall(SYS_close_range, 3U, ~0U, 1U << 2 /* CLOSE_RANGE_CLOEXEC */) == 0)
+	if (first > last)
+		return 0;
+	if (syscall(SYS_close_range, first, last, 1U << 2 /* CLOSE_RANGE_CLOEXEC */) == 0)
 		return 0;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return -errno;
-	for (rlim_t fd = 3; fd < rl.rlim_cur && fd < (1U << 20); fd++)
+	for (rlim_t fd = first; fd <= last && fd < rl.rlim_cur && fd < (1U << 20); fd++)
 		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
 			return -errno;
 	return 0;
+}
+
+int sbx_child_cloexec_inherited(int keep)
+{
+	int r;
+
+	if (keep < 3)
+		return cloexec_range(3, ~0U);
+	r = cloexec_range(3, (unsigned)keep - 1);
+	return r ? r : cloexec_range((unsigned)keep + 1, ~0U);
 }
 
 static void child_main(const struct sbx_spawn *s, int (*fn)(const struct sbx_spawn *, void *),

@@ -627,6 +627,7 @@ static int wasm_prepare(const struct sbx_spawn *s, void **ret_state, char *why, 
 	sp.profile = &st->prof;
 	sp.fs = &st->fs;
 	sp.argv = st->argv;
+	sp.keep_fd = st->module_fd;
 	r = sbx_provider_process.prepare(&sp, &st->pstate, why, len);
 	if (r < 0) {
 		wasm_cleanup(st);
@@ -654,6 +655,7 @@ static int wasm_spawn(void *state, const struct sbx_spawn *s, struct sbx_child *
 	sp.profile = &st->prof;
 	sp.fs = &st->fs;
 	sp.argv = st->argv;
+	sp.keep_fd = st->module_fd;
 	return sbx_provider_process.spawn(st->pstate, &sp, ret, why, len);
 }
 

@@ -90,6 +90,19 @@ case_host_full_families_refused() { families_refused host 'mode = "full"'; }
 case_process_none_families_refused() { families_refused process 'mode = "none"'; }
 case_process_full_families_refused() { families_refused process 'mode = "full"'; }
 
+# A family number this kernel does not know yet (50: above AF_MAX) is refused
+# by the filter (EPERM, audited), not left to the kernel (EAFNOSUPPORT):
+# a later kernel that adds it must not open a family sbx never judged.
+case_unknown_family_refused()
+{
+	pol host 'mode = "full"'
+	run_sock r "future family 50 1 0" "route family 16 3 0"
+	expect r future EPERM
+	expect r route ok
+	eq "net.socket events for family 50" \
+		"$(ja r '[.[] | select(.event == "net.socket" and .verdict == "deny")] | length')" 1
+}
+
 # The process provider with a seccomp table of its own keeps the allow-list.
 case_process_seccomp_kill_keeps_eperm()
 {
@@ -309,6 +322,7 @@ run_case host_none_families_refused case_host_none_families_refused
 run_case host_full_families_refused case_host_full_families_refused
 run_case process_none_families_refused case_process_none_families_refused
 run_case process_full_families_refused case_process_full_families_refused
+run_case unknown_family_refused case_unknown_family_refused
 run_case process_seccomp_kill_keeps_eperm case_process_seccomp_kill_keeps_eperm
 run_case host_families_listed case_host_families_listed
 run_case process_families_listed case_process_families_listed

@@ -477,8 +477,11 @@ static int add_family_rules(void *ctx, int nr, uint64_t families)
 	uint32_t act = SCMP_ACT_ERRNO(EPERM);
 	int r = 0;
 
-	for (unsigned af = 0; af < SBX_FAMILY_MAX && !r; af++)
-		if (!(allowed & (1ULL << af)))
+	/* up to 63, past SBX_FAMILY_MAX: a family that a later kernel adds is
+	 * refused until sbx knows it (the kernel refuses any family at or
+	 * above its own AF_MAX, which is far below 64) */
+	for (unsigned af = 0; af < 64 && !r; af++)
+		if (af >= SBX_FAMILY_MAX || !(allowed & (1ULL << af)))
 			r = seccomp_rule_add(ctx, act, nr, 1,
 					     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, af));
 	if (families & (1ULL << SBX_AF_NETLINK))

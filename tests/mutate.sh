@@ -57,7 +57,8 @@ DRY=0
 [ "${1:-}" = -n ] && { DRY=1; shift; }
 [ $DRY = 1 ] || [ "$(id -u)" = 0 ] || { echo "mutate.sh: needs root (the integration and VM layers do)" >&2; exit 2; }
 
-WT=$(mktemp -d /tmp/sbx-mutate.XXXXXX)
+# not under /tmp: the process provider gives its workloads a private /tmp
+WT=$(mktemp -d /var/tmp/sbx-mutate.XXXXXX)
 # the workloads (sandbox uids) run the test tools from the build inside
 chmod 755 "$WT"
 git worktree add -q --detach "$WT" HEAD || exit 2

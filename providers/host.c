@@ -125,6 +125,9 @@ static int small_filter(const struct sbx_spawn *s, struct host_state *st, bool g
 		if ((r = seccomp_rule_add(st->packet, SCMP_ACT_ERRNO(EPERM), keyring_calls[i], 0)) < 0)
 			return sbx_fail(why, len, r, "seccomp rules for the kernel keyrings: %s",
 					strerror(-r));
+	if (!st->have_sc && (r = sbx_seccomp_add_suid_guard(st->packet, SCMP_ACT_ERRNO(EPERM),
+						       s->refused ? (uint64_t *)s->refused->bits : NULL)) < 0)
+		return sbx_fail(why, len, r, "seccomp rules for set-id modes: %s", strerror(-r));
 	return r;
 }
 

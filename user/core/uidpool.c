@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,13 +140,13 @@ int sbx_uid_range_get(struct sbx_uid_range *ret, char *why, size_t len)
 
 /* ---- processes of a uid ---------------------------------------------------- */
 
-static bool status_has_uid(int dfd, const char *pid, uid_t uid)
+/* The ids of a process's Uid: and Gid: lines (real, effective, saved, fs);
+ * false when it has gone. */
+static bool status_ids(int dfd, const char *pid, uint32_t ids[8])
 {
 	char path[64], line[256];
-	unsigned u[4];
+	int fd, found = 0;
 	FILE *f;
-	int fd;
-	bool hit = false;
 
 	snprintf(path, sizeof(path), "%s/status", pid);
 	fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
@@ -152,13 +156,21 @@ static bool status_has_uid(int dfd, const char *pid, uid_t uid)
 			close(fd);
 		return false;
 	}
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Uid: %u %u %u %u", &u[0], &u[1], &u[2], &u[3]) == 4) {
-			hit = u[0] == uid || u[1] == uid || u[2] == uid || u[3] == uid;
-			break;
-		}
+	while (found < 2 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %u %u %u %u", &ids[0], &ids[1], &ids[2], &ids[3]) == 4 ||
+		    sscanf(line, "Gid: %u %u %u %u", &ids[4], &ids[5], &ids[6], &ids[7]) == 4)
+			found++;
 	fclose(f);
-	return hit;
+	return found == 2;
+}
+
+static bool status_has_uid(int dfd, const char *pid, uid_t uid)
+{
+	uint32_t ids[8];
+
+	if (!status_ids(dfd, pid, ids))
+		return false;
+	return ids[0] == uid || ids[1] == uid || ids[2] == uid || ids[3] == uid;
 }
 
 bool sbx_uid_in_use(uid_t uid)
@@ -173,6 +185,104 @@ bool sbx_uid_in_use(uid_t uid)
 		    status_has_uid(dirfd(d), de->d_name, uid))
 			return true;
 	return false;
+}
+
+static int push_u32(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+	if (*n == *cap) {
+		uint32_t *nv = realloc(*v, (*cap = *cap ? 2 * *cap : 64) * sizeof(**v));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+/* Adds to v every id of r that a living process has as a uid or gid: such
+ * an id is not free, whatever the leases say. A sandbox's process may have
+ * outlived its lease outside its cgroup (a set-id program it left on the
+ * host, run later by someone else), and a second sandbox given that uid
+ * would share it: signals, ptrace, /proc, the per-user limits. */
+static int running_ids(const struct sbx_uid_range *r, uint32_t **v, size_t *n, size_t *cap)
+{
+	_cleanup_closedir_ DIR *d = opendir("/proc");
+	struct dirent *de;
+	uint32_t ids[8];
+	int e = 0;
+
+	if (!d)
+		return -errno;
+	while (!e && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
+		    !status_ids(dirfd(d), de->d_name, ids))
+			continue;
+		for (int i = 0; i < 8 && !e; i++)
+			if (overlaps(r, ids[i], ids[i]))
+				e = push_u32(v, n, cap, ids[i]);
+	}
+	return e;
+}
+
+/* ---- what a uid leaves behind ------------------------------------------------ */
+
+/* SysV IPC objects outlive their processes: a segment, queue or semaphore set
+ * that a sandbox made private to its uid (mode 0600) would be the next holder's
+ * to read. The table's columns: id is the second; uid, gid, cuid, cgid
+ * start at column `owner` (7 for shm and msg, 4 for sem). */
+static void purge_sysv(const char *table, int owner, uid_t uid, int (*rm)(int))
+{
+	_cleanup_fclose_ FILE *f = fopen(table, "re");
+	char line[512];
+
+	if (f && !fgets(line, sizeof(line), f))
+		return;		/* the header */
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long col[12];
+		int n = 0, off = 0, used;
+
+		while (n < 12 && sscanf(line + off, "%llu%n", &col[n], &used) == 1) {
+			off += used;
+			n++;
+		}
+		if (n < owner + 4)
+			continue;
+		for (int i = owner; i < owner + 4; i++)
+			if (col[i] == uid) {
+				rm((int)col[1]);
+				break;
+			}
+	}
+}
+
+static int rm_shm(int id) { return shmctl(id, IPC_RMID, NULL); }
+static int rm_msg(int id) { return msgctl(id, IPC_RMID, NULL); }
+static int rm_sem(int id) { return semctl(id, 0, IPC_RMID); }
+
+/* POSIX shared memory and message queues: files of their own filesystems,
+ * removed like SysV objects (systemd's RemoveIPC= does the same). */
+static void purge_dir(const char *dir, uid_t uid)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+
+	while (d && (de = readdir(d)))
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISDIR(st.st_mode) && (st.st_uid == uid || st.st_gid == uid))
+			unlinkat(dirfd(d), de->d_name, 0);
+}
+
+/* The IPC objects of uid in sbx's IPC namespace (the host provider's: the
+ * process provider's workload has a namespace of its own, gone with it). */
+static void purge_ipc(uid_t uid)
+{
+	purge_sysv("/proc/sysvipc/shm", 7, uid, rm_shm);
+	purge_sysv("/proc/sysvipc/msg", 7, uid, rm_msg);
+	purge_sysv("/proc/sysvipc/sem", 4, uid, rm_sem);
+	purge_dir("/dev/shm", uid);
+	purge_dir("/dev/mqueue", uid);
 }
 
 /* ---- leases ------------------------------------------------------------------ */
@@ -233,7 +343,8 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The leased uids of r, sorted; with reclaim, stale leases are removed instead. */
+/* The uids of r that are taken, sorted: leased, or held by a living process.
+ * With reclaim, stale leases are removed instead. */
 static int leased(const char *dir, const struct sbx_uid_range *r, bool reclaim, uint32_t **ret,
 		  size_t *ret_n)
 {
@@ -242,8 +353,9 @@ static int leased(const char *dir, const struct sbx_uid_range *r, bool reclaim, 
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	char *end;
+	int e = 0;
 
-	while (d && (de = readdir(d))) {
+	while (!e && d && (de = readdir(d))) {
 		if (parse_u32(de->d_name, &end, &uid) < 0 || *end || !overlaps(r, uid, uid))
 			continue;
 		if (reclaim && lease_stale(dir, uid)) {
@@ -253,16 +365,13 @@ static int leased(const char *dir, const struct sbx_uid_range *r, bool reclaim, 
 			unlink(path);
 			continue;
 		}
-		if (n == cap) {
-			uint32_t *nv = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
-
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		v[n++] = uid;
+		e = push_u32(&v, &n, &cap, uid);
+	}
+	if (!e)
+		e = running_ids(r, &v, &n, &cap);
+	if (e < 0) {
+		free(v);
+		return e;
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_u32);
@@ -335,8 +444,10 @@ int sbx_uid_alloc(const char *dir, const struct sbx_uid_range *r, const struct s
 		if (!e)
 			e = lowest_free(r, v, n, &uid);
 	}
-	if (!e)
+	if (!e) {
+		purge_ipc(uid);		/* a dead owner's sandbox may have left some */
 		e = write_lease(dir, uid, l);
+	}
 	close(lock);
 	if (e == -ENOSPC)
 		return sbx_fail(why, len, e, "every uid of the sandbox uid range %u-%u is in use "
@@ -358,7 +469,9 @@ void sbx_uid_release(const char *dir, uid_t uid, pid_t owner_pid)
 		return;
 	lease_owner(dir, uid, &pid, &start);
 	snprintf(path, sizeof(path), "%s/%u", dir, (unsigned)uid);
-	if (pid == owner_pid)
+	if (pid == owner_pid) {
+		purge_ipc(uid);
 		unlink(path);
+	}
 	close(lock);
 }

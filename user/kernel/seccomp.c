@@ -152,6 +152,7 @@ static const struct {
 } newer_syscalls[] = {
 #if defined(__x86_64__) || defined(__aarch64__)
 	{ "open_tree_attr", 467 },
+	{ "fchmodat2", 452 },
 #endif
 	{ NULL, 0 },
 };
@@ -463,6 +464,54 @@ int sbx_seccomp_add_exec_guard(void *ctx, uint32_t act, uint64_t *denied)
 	return 0;
 }
 
+/* Where the mode sits in each call that sets one: chmod(path, mode),
+ * fchmodat(dfd, path, mode), open(path, flags, mode), ... */
+static const struct {
+	const char *name;
+	unsigned arg;
+	bool audit;	/* a refusal is reported as syscall.denied */
+} mode_calls[] = {
+	{ "chmod", 1, true }, { "fchmod", 1, true }, { "fchmodat", 2, true },
+	{ "fchmodat2", 2, true }, { "mknod", 1, true }, { "mknodat", 2, true },
+	{ "creat", 1, false }, { "open", 2, false }, { "openat", 3, false },
+};
+
+static int add_mode_rule(scmp_filter_ctx ctx, uint32_t act, int nr, unsigned arg, uint64_t bit)
+{
+	struct scmp_arg_cmp cmp = { .arg = arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = bit,
+				    .datum_b = bit };
+	int r = seccomp_rule_add_array(ctx, act, nr, 1, &cmp);
+
+	return r == -EEXIST ? 0 : r;	/* the profile refuses the whole call already */
+}
+
+/* Mode arguments are mode_t, an unsigned int: the bits compared are in the
+ * low half, whatever the upper one holds. openat2 hides its mode in a
+ * struct that seccomp cannot read: it fails with ENOSYS, and callers fall
+ * back to openat. */
+int sbx_seccomp_add_suid_guard(void *ctx, uint32_t act, uint64_t *denied)
+{
+	int r = 0, o2 = resolve("openat2");
+
+	for (size_t i = 0; i < ARRAY_SIZE(mode_calls) && !r; i++) {
+		int nr = resolve(mode_calls[i].name);
+
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		r = add_mode_rule(ctx, act, nr, mode_calls[i].arg, S_ISUID);
+		if (!r)
+			r = add_mode_rule(ctx, act, nr, mode_calls[i].arg, S_ISGID);
+		if (!r && mode_calls[i].audit)
+			mark(denied, nr);
+	}
+	if (!r && o2 != __NR_SCMP_ERROR) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), o2, 0);
+		if (r == -EEXIST)
+			r = 0;
+	}
+	return r;
+}
+
 #define SBX_AF_NETLINK	16
 #define SBX_AF_PACKET	17
 #define SBX_NETLINK_MAX	32	/* MAX_LINKS: larger protocols fail anyway */
@@ -537,6 +586,8 @@ int sbx_seccomp_build(const struct sbx_profile *p, bool exec_guard, struct sbx_s
 		snprintf(why, len, "seccomp: exec guard rules: %s", strerror(-r));
 	if (r == 0 && (r = sbx_seccomp_add_families(ctx, p->net.families)) < 0)
 		snprintf(why, len, "seccomp: socket family rules: %s", strerror(-r));
+	if (r == 0 && (r = sbx_seccomp_add_suid_guard(ctx, act, s.denied)) < 0)
+		snprintf(why, len, "seccomp: set-id mode rules: %s", strerror(-r));
 	if (r == 0)
 		r = export_prog(ctx, &s.prog, why, len);
 	if (r < 0)

@@ -79,6 +79,16 @@ int sbx_seccomp_add_families(void *ctx, uint64_t families);
  */
 int sbx_seccomp_add_cgroup_guard(void *ctx);
 
+/* The set-id guard, in every workload's filter: chmod, fchmod, fchmodat,
+ * fchmodat2, mknod, mknodat, creat, open and openat with S_ISUID or S_ISGID
+ * in their mode fail with act's errno (the chmod and mknod calls are marked
+ * in denied for the audit trail; open's EPERM is the file audit's), and
+ * openat2 with ENOSYS. A set-id program that a sandbox leaves on the host
+ * (its /tmp, a writable grant) would let whoever runs it later act as the
+ * sandbox's uid, or as the grant's owner, outside any sandbox, and share that
+ * uid with its next holder. */
+int sbx_seccomp_add_suid_guard(void *ctx, uint32_t act, uint64_t *denied);
+
 /* Builds the filter for a profile, with the exec guard when exec_guard is
  * set. An unknown syscall name in deny/allow is an error naming it
  * (-EINVAL). */

@@ -205,12 +205,16 @@ static int emit_life(struct run_state *s, uint16_t type, int status)
 }
 
 /* Asks for a summary of the events the rate limits suppressed since the last
- * one; the program writes none when there are none. */
+ * one; the program writes none when there are none. The ring is emptied
+ * first: a burst of denials may have filled it since the last wakeup, and a
+ * summary that finds no room is lost with its counts (the program has
+ * marked them reported). Refilling it takes more than a burst's tokens. */
 static void audit_summary(struct run_state *s)
 {
 	struct sbx_emit_ctx c = { .slot = s->sb.slot, .type = SBX_EV_AUDIT_SUPPRESSED,
 				  .workload_pid = (uint32_t)s->child.pid };
 
+	consume(s);
 	sbx_bpf_emit(&s->bpf, &c, NULL);
 }
 

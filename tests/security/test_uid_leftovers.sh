@@ -8,6 +8,7 @@
 #   - SysV shared memory, message queues and semaphores and POSIX shared
 #     memory that a sandbox made private to its uid are removed with the lease,
 #     so the uid's next holder cannot read them;
+#   - keys that a sandbox added to its uid's user keyring are gone with it;
 #   - a workload cannot make set-uid or set-gid files (chmod, fchmod, open with
 #     O_CREAT, openat2), on the host provider's /tmp nor in an idmapped writable
 #     grant: run later by anyone, such a file would act as the sandbox's uid
@@ -100,6 +101,31 @@ case_ipc_objects_go_with_the_uid()
 	return 0
 }
 
+py_key='import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if sys.argv[1] == "add":
+    r = libc.syscall(248, b"user", sys.argv[2].encode(), b"secret-of-a", 11, -4)
+    print(os.getuid(), "ok" if r > 0 else ctypes.get_errno())
+else:
+    r = libc.syscall(249, b"user", sys.argv[2].encode(), None, 0)
+    print(os.getuid(), "found" if r > 0 else ctypes.get_errno())'
+
+case_user_keyring_goes_with_the_uid()
+{
+	local a b
+	upol host
+	sbx_run a -P "$T_TMP/policy.toml" --profile t -- "$PY" -c "$py_key" add "sbxtest-$$"
+	expect_rc a 0
+	read -r a ra <"$T_TMP/a.out"
+	eq "add_key in the first sandbox" "$ra" ok
+	sbx_run b -P "$T_TMP/policy.toml" --profile t -- "$PY" -c "$py_key" find "sbxtest-$$"
+	expect_rc b 0
+	read -r b rb <"$T_TMP/b.out"
+	eq "the second sandbox's uid (the same, the lowest free)" "$b" "$a"
+	eq "request_key of the first sandbox's key (ENOKEY)" "$rb" 126
+	return 0
+}
+
 py_setid='import ctypes, os, sys
 d = sys.argv[1]
 libc = ctypes.CDLL(None, use_errno=True)
@@ -177,6 +203,7 @@ case_concurrent_starts_get_different_uids()
 
 run_case process_outside_cgroup_keeps_its_uid case_process_outside_cgroup_keeps_its_uid
 run_case ipc_objects_go_with_the_uid case_ipc_objects_go_with_the_uid
+run_case user_keyring_goes_with_the_uid case_user_keyring_goes_with_the_uid
 run_case setid_files_refused_on_host_tmp case_setid_files_refused_on_host_tmp
 run_case setid_files_refused_in_idmapped_grant case_setid_files_refused_in_idmapped_grant
 run_case concurrent_starts_get_different_uids case_concurrent_starts_get_different_uids

@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/keyctl.h>
 #include <sys/file.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/uidpool.h"
@@ -274,6 +277,33 @@ static void purge_dir(const char *dir, uid_t uid)
 			unlinkat(dirfd(d), de->d_name, 0);
 }
 
+/* The uid's keyrings (user, user session, persistent) outlive its processes
+ * in the kernel's register of users, and hold what a workload put there with
+ * add_key for the next holder of the uid. Only the uid itself may clear
+ * them: a child takes it, clears them and exits. */
+static void purge_keyrings(uid_t uid)
+{
+	pid_t pid = fork();
+	long p;
+	int st;
+
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+		    setresuid(uid, uid, uid) < 0)
+			_exit(1);
+		p = syscall(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_USER_SESSION_KEYRING);
+		if (p > 0)
+			syscall(SYS_keyctl, KEYCTL_CLEAR, p);
+		syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING);
+		syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_SESSION_KEYRING);
+		_exit(0);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+}
+
 /* The IPC objects of uid in sbx's IPC namespace (the host provider's: the
  * process provider's workload has a namespace of its own, gone with it). */
 static void purge_ipc(uid_t uid)
@@ -283,6 +313,7 @@ static void purge_ipc(uid_t uid)
 	purge_sysv("/proc/sysvipc/sem", 4, uid, rm_sem);
 	purge_dir("/dev/shm", uid);
 	purge_dir("/dev/mqueue", uid);
+	purge_keyrings(uid);
 }
 
 /* ---- leases ------------------------------------------------------------------ */

@@ -63,8 +63,8 @@ struct sbx_uid_lease {
 /* Leases the lowest free uid of r in dir (SBX_UID_LEASE_DIR but for tests),
  * taking back the leases of dead owners whose uid runs no process. A uid
  * that a living process has (as a uid or gid) is not free, leased or not.
- * The SysV IPC objects and /dev/shm, /dev/mqueue files of the uid are
- * removed before it is handed out, and again by sbx_uid_release. -ENOSPC
+ * The SysV IPC objects, /dev/shm and /dev/mqueue files and keyrings of the
+ * uid are removed before it is handed out, and again by sbx_uid_release. -ENOSPC
  * when every uid of the range is in use. */
 int sbx_uid_alloc(const char *dir, const struct sbx_uid_range *r, const struct sbx_uid_lease *l,
 		  uid_t *ret, char *why, size_t len);

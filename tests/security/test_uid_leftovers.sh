@@ -13,7 +13,11 @@
 #     O_CREAT, openat2), on the host provider's /tmp nor in an idmapped writable
 #     grant: run later by anyone, such a file would act as the sandbox's uid
 #     (or as the grant's owner) outside any sandbox; chmod's refusal is audited;
-#   - sandboxes started together get different uids.
+#   - sandboxes started together get different uids, cannot signal each
+#     other or read each other's /proc, and a full range is refused (exit
+#     125), never shared;
+#   - a profile whose user or group is an id of the sandbox uid range is
+#     refused: it would share that id with the sandbox that has it.
 . "$(dirname "$0")/../integration/lib.sh"
 
 PY=/usr/bin/python3
@@ -22,6 +26,7 @@ BASE=$((2100000000 + ($$ % 100000) * 16))
 export SBX_UID_RANGE="$BASE-$((BASE + 15))"
 SHM_KEY=$((0x5b000000 + $$ % 65536))
 
+# upol PROVIDER [FS-KEYS] [PROFILE-KEYS]: $T_TMP/policy.toml, profile t.
 upol()
 {
 	local iso=process fs='mode = "read-only"'
@@ -33,6 +38,7 @@ provider = "$1"
 min_isolation = "$iso"
 enforcement = "strict"
 pids = 64
+$3
 [profile.t.fs]
 $fs
 $2
@@ -201,10 +207,56 @@ case_concurrent_starts_get_different_uids()
 	return 0
 }
 
+case_running_sandboxes_apart_and_full_range_refused()
+{
+	local a
+	upol host
+	# two uids: the third sandbox finds none
+	SBX_UID_RANGE="$BASE-$((BASE + 1))" bg "$SBX" run -P "$T_TMP/policy.toml" --profile t -- \
+		sh -c 'id -u; exec sleep 5.31' >"$T_TMP/a.out" 2>"$T_TMP/a.err"
+	SBX_UID_RANGE="$BASE-$((BASE + 1))" bg "$SBX" run -P "$T_TMP/policy.toml" --profile t -- \
+		sh -c 'id -u; exec sleep 5.32' >"$T_TMP/b.out" 2>"$T_TMP/b.err"
+	for _ in $(seq 250); do
+		[ -s "$T_TMP/a.out" ] && [ -s "$T_TMP/b.out" ] && break
+		sleep 0.02
+	done
+	a=$(pgrep -xf "sleep 5.31" | head -1)
+	[ -n "$a" ] || fail "the first sandbox did not start: $(cat "$T_TMP/a.err")"
+	SBX_UID_RANGE="$BASE-$((BASE + 1))" sbx_run c -P "$T_TMP/policy.toml" --profile t -- true
+	expect_rc c 125
+	grep -q "every uid of the sandbox uid range $BASE-$((BASE + 1)) is in use" "$T_TMP/c.err" ||
+		fail "c: no refusal naming the range: $(cat "$T_TMP/c.err")"
+	# a wider range that overlaps: the next uid, and no way into the others
+	SBX_UID_RANGE="$BASE-$((BASE + 9))" sbx_run d -P "$T_TMP/policy.toml" --profile t -- \
+		sh -c "id -u; kill -0 $a 2>/dev/null; echo kill \$?; cat /proc/$a/environ >/dev/null 2>&1; echo environ \$?"
+	expect_rc d 0
+	eq "d: uid" "$(head -1 "$T_TMP/d.out")" $((BASE + 2))
+	expect d kill 1
+	expect d environ 1
+	return 0
+}
+
+case_profile_user_in_range_refused()
+{
+	upol host "" "user = \"$((BASE + 3))\""
+	sbx_run u -P "$T_TMP/policy.toml" --profile t -- id -u
+	expect_rc u 125
+	grep -q "user '$((BASE + 3))' ($((BASE + 3))) is in the sandbox uid range $BASE-$((BASE + 15))" "$T_TMP/u.err" ||
+		fail "u: no refusal naming the user: $(cat "$T_TMP/u.err")"
+	upol host "" "user = \"nobody\"
+group = \"$((BASE + 4))\""
+	sbx_run g -P "$T_TMP/policy.toml" --profile t -- id -u
+	expect_rc g 125
+	grep -q "group '$((BASE + 4))'" "$T_TMP/g.err" || fail "g: no refusal naming the group: $(cat "$T_TMP/g.err")"
+	return 0
+}
+
 run_case process_outside_cgroup_keeps_its_uid case_process_outside_cgroup_keeps_its_uid
 run_case ipc_objects_go_with_the_uid case_ipc_objects_go_with_the_uid
 run_case user_keyring_goes_with_the_uid case_user_keyring_goes_with_the_uid
 run_case setid_files_refused_on_host_tmp case_setid_files_refused_on_host_tmp
 run_case setid_files_refused_in_idmapped_grant case_setid_files_refused_in_idmapped_grant
 run_case concurrent_starts_get_different_uids case_concurrent_starts_get_different_uids
+run_case running_sandboxes_apart_and_full_range_refused case_running_sandboxes_apart_and_full_range_refused
+run_case profile_user_in_range_refused case_profile_user_in_range_refused
 finish

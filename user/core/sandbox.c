@@ -473,6 +473,9 @@ static int create_steps(struct sbx_bpf *b, const struct sbx_profile *p,
 	r = activate(sb);
 	if (r < 0)
 		return sbx_fail(why, len, r, "activate sandbox: %s", strerror(-r));
+	r = sbx_uid_range_refuse_named(p->user, p->group, why, len);
+	if (r < 0)
+		return r;
 	return p->user ? 0 : lease_uid(sb, why, len);
 }
 

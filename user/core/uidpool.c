@@ -141,6 +141,41 @@ int sbx_uid_range_get(struct sbx_uid_range *ret, char *why, size_t len)
 	return 0;
 }
 
+/* The id that a profile's user or group names, when it is a number or a
+ * known name; false for "caller" and names nobody knows. */
+static bool named_id(const char *name, bool group, uint32_t *ret)
+{
+	struct passwd *pw;
+	struct group *gr;
+	char *end;
+
+	if (!name || !strcmp(name, "caller"))
+		return false;
+	if (parse_u32(name, &end, ret) == 0 && !*end)
+		return true;
+	if (group ? !(gr = getgrnam(name)) : !(pw = getpwnam(name)))
+		return false;
+	*ret = group ? gr->gr_gid : pw->pw_uid;
+	return true;
+}
+
+int sbx_uid_range_refuse_named(const char *user, const char *group, char *why, size_t len)
+{
+	struct sbx_uid_range r = { SBX_UID_FIRST, SBX_UID_LAST };
+	const char *env = getenv("SBX_UID_RANGE");
+	uint32_t id;
+
+	if (env && *env)
+		(void)sbx_uid_range_parse(env, &r, NULL, 0);	/* a bad one: the default's */
+	if (named_id(user, false, &id) && overlaps(&r, id, id))
+		return sbx_fail(why, len, -EPERM, "user '%s' (%u) is in the sandbox uid range %u-%u: "
+				"it would share the uid of another sandbox", user, id, r.first, r.last);
+	if (named_id(group, true, &id) && overlaps(&r, id, id))
+		return sbx_fail(why, len, -EPERM, "group '%s' (%u) is in the sandbox uid range %u-%u: "
+				"it would share the gid of another sandbox", group, id, r.first, r.last);
+	return 0;
+}
+
 /* ---- processes of a uid ---------------------------------------------------- */
 
 /* The ids of a process's Uid: and Gid: lines (real, effective, saved, fs);

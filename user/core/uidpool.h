@@ -52,6 +52,13 @@ int sbx_uid_range_get(struct sbx_uid_range *ret, char *why, size_t len);
 int sbx_uid_range_check(const struct sbx_uid_range *r, const char *passwd, const char *group,
 			const char *subuid, const char *subgid, char *why, size_t len);
 
+/* -EPERM with the reason when a profile's explicit user or group (a number
+ * or a name; "caller" is not looked at) is an id of the sandbox uid range
+ * ($SBX_UID_RANGE, else the default): sbx leases those ids to sandboxes one
+ * at a time, and a profile that names one would share it with whichever
+ * sandbox has it (signals, ptrace, /proc, its files and per-user limits). */
+int sbx_uid_range_refuse_named(const char *user, const char *group, char *why, size_t len);
+
 struct sbx_uid_lease {
 	const char *instance;
 	uint32_t slot;

@@ -216,6 +216,7 @@ static struct fail written_then(const char *form, int how)
 	int fd, dfd;
 
 	snprintf(path, sizeof(path), "%s/execfd-copy.%d", dir, getpid());
+	unlink(path);	/* an earlier sandbox's, maybe of another uid: pids repeat */
 	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0755);
 	if (fd < 0)
 		return FAIL("create");
@@ -264,6 +265,7 @@ static int copy_file(const char *src, const char *dst)
 
 	if (in < 0 || fstat(in, &st) < 0)
 		return -1;
+	unlink(dst);	/* an earlier sandbox's, maybe of another uid: pids repeat */
 	out = open(dst, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0755);
 	if (out < 0)
 		return -1;

@@ -11,6 +11,10 @@
 #   - the longest lines a workload can make (a comm and a path of control
 #     characters and invalid UTF-8) stay under the documented bound L and are
 #     valid JSON;
+#   - a workload that fills the disk of the audit log (a writable grant on
+#     its filesystem) does not make its denials vanish uncounted: every line
+#     the log did not take is in the result's audit.unwritten, and a line cut
+#     short does not swallow the next one;
 #   - a burst of file denials larger than the ring holds (the default
 #     audit_deny_burst of 1000 exceeds what the default 256 KiB ring holds
 #     of file events) is not lost silently: dropped = sequence gaps, and the
@@ -128,7 +132,54 @@ case_default_burst_overflow_not_silent()
 	return 0
 }
 
+# complete_lines FILE: lines of FILE that are one JSON object each.
+complete_lines()
+{
+	"$PY" -c 'import json, sys
+n = 0
+for l in open(sys.argv[1], "rb"):
+    try:
+        json.loads(l)
+        n += 1
+    except ValueError:
+        pass
+print(n)' "$1"
+}
+
+case_full_log_disk_counted()
+{
+	local small="$T_TMP/small" log made events unwritten ok
+	mkdir "$small" && mount -t tmpfs -o size=256k,mode=1777 sbxtest "$small" || skip "cannot mount a tmpfs"
+	T_CASE_RESTORE="umount '$small'"
+	cat >"$T_TMP/policy.toml" <<EOP
+version = 1
+[profile.b]
+provider = "process"
+min_isolation = "process"
+enforcement = "best-effort"
+[profile.b.fs]
+mode = "read-only"
+rules = [{ path = "/usr/share/", access = "deny" }, { path = "$small/", access = "rw" }]
+EOP
+	SBX_LOG_DIR="$small/log" sbx_run u -P "$T_TMP/policy.toml" --profile b -- sh -c \
+		"dd if=/dev/zero of=$small/fill bs=1k count=1000 2>/dev/null; dd if=/dev/zero of=$small/fill2 bs=1 count=8192 2>/dev/null
+		 sleep 0.3; for i in \$(seq 60); do cat /usr/share/secret-\$i 2>/dev/null; done; sleep 0.5; rm -f $small/fill*"
+	expect_rc u 0
+	log=$(ls "$small"/log/*.jsonl 2>/dev/null | head -1)
+	[ -n "$log" ] || fail "u: no instance log in $small/log"
+	events=$(jr u .audit.events)
+	unwritten=$(jr u .audit.unwritten)
+	ok=$(complete_lines "$log")
+	eq "u: denials in the --audit file (another disk)" \
+		"$(ja u '[.[] | select(.event == "file" and (.path | startswith("/usr/share/secret-")))] | length')" 60
+	[ "$unwritten" -gt 0 ] 2>/dev/null || fail "u: audit.unwritten is '$unwritten' with $ok of $events lines in the full log"
+	eq "u: complete lines + unwritten = events" "$((ok + unwritten))" "$events"
+	eq "u: lines holding two events" "$(grep -c '"time".*"time"' "$log")" 0
+	return 0
+}
+
 run_case two_cpu_file_flood_bounded case_two_cpu_file_flood_bounded
 run_case longest_lines_within_bound case_longest_lines_within_bound
 run_case default_burst_overflow_not_silent case_default_burst_overflow_not_silent
+run_case full_log_disk_counted case_full_log_disk_counted
 finish

@@ -239,6 +239,7 @@ static void result_audit(struct json_writer *w, const struct sbx_run_result *r)
 	json_kv_uint(w, "dropped", r->drops.ring);
 	json_kv_uint(w, "global_dropped", r->drops.global);
 	json_kv_uint(w, "sequence_gaps", r->seq_gaps);
+	json_kv_uint(w, "unwritten", r->unwritten);
 	json_key(w, "suppressed");
 	json_begin_object(w);
 	json_kv_uint(w, "allow", r->st.suppressed_allow);

@@ -40,6 +40,7 @@ struct sbx_run_result {
 	struct sbx_stats st;
 	struct sbx_drops drops;
 	uint64_t events, seq_gaps;
+	uint64_t unwritten;		/* audit lines a sink did not take (a full disk), over all sinks */
 	uint64_t denials[16];		/* by event type; SBX_EV_FILE without execs */
 	uint64_t exec_denials;		/* SBX_EV_FILE denials of exec and mmap(PROT_EXEC) */
 	char **degraded;		/* what was not enforced, and why */

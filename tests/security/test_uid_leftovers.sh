@@ -8,7 +8,8 @@
 #   - SysV shared memory, message queues and semaphores and POSIX shared
 #     memory that a sandbox made private to its uid are removed with the lease,
 #     so the uid's next holder cannot read them;
-#   - keys that a sandbox added to its uid's user keyring are gone with it;
+#   - keys that a sandbox (allowed the keyring calls) added to its uid's user
+#     keyring are gone with it;
 #   - a workload cannot make set-uid or set-gid files (chmod, fchmod, open with
 #     O_CREAT, openat2), on the host provider's /tmp nor in an idmapped writable
 #     grant: run later by anyone, such a file would act as the sandbox's uid
@@ -119,7 +120,10 @@ else:
 case_user_keyring_goes_with_the_uid()
 {
 	local a b
-	upol host
+	# the host provider refuses the keyring calls unless [seccomp] allows them
+	# (test_keyrings.sh); a profile that does gets its uid's keyrings cleared
+	upol host "" '[profile.t.seccomp]
+allow = ["keyctl", "add_key", "request_key"]'
 	sbx_run a -P "$T_TMP/policy.toml" --profile t -- "$PY" -c "$py_key" add "sbxtest-$$"
 	expect_rc a 0
 	read -r a ra <"$T_TMP/a.out"

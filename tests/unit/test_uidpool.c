@@ -149,9 +149,13 @@ static void test_range_check_of_missing_files_passes(void **state)
 
 /* ---- leases ---------------------------------------------------------------- */
 
+/* Leases of uids that no process of this host has: sbx_uid_alloc skips the
+ * ids of living processes, and sandboxes of the default range may run here. */
+#define T_UID_FIRST 3900000000u
+
 static void test_alloc_gives_distinct_uids_and_reuses_released(void **state)
 {
-	struct sbx_uid_range r = { SBX_UID_FIRST, SBX_UID_FIRST + 2 };
+	struct sbx_uid_range r = { T_UID_FIRST, T_UID_FIRST + 2 };
 	struct sbx_uid_lease l = own_lease();
 	uid_t a, b, c, d;
 	char path[PATH_MAX + 16];
@@ -160,9 +164,9 @@ static void test_alloc_gives_distinct_uids_and_reuses_released(void **state)
 	assert_int_equal(sbx_uid_alloc(tmp, &r, &l, &a, why, sizeof(why)), 0);
 	assert_int_equal(sbx_uid_alloc(tmp, &r, &l, &b, why, sizeof(why)), 0);
 	assert_int_equal(sbx_uid_alloc(tmp, &r, &l, &c, why, sizeof(why)), 0);
-	assert_int_equal(a, SBX_UID_FIRST);
-	assert_int_equal(b, SBX_UID_FIRST + 1);
-	assert_int_equal(c, SBX_UID_FIRST + 2);
+	assert_int_equal(a, T_UID_FIRST);
+	assert_int_equal(b, T_UID_FIRST + 1);
+	assert_int_equal(c, T_UID_FIRST + 2);
 	/* a live owner's leases are never taken back */
 	assert_int_equal(sbx_uid_alloc(tmp, &r, &l, &d, why, sizeof(why)), -ENOSPC);
 	assert_non_null(strstr(why, "SBX_UID_RANGE"));
@@ -179,7 +183,7 @@ static void test_alloc_gives_distinct_uids_and_reuses_released(void **state)
 
 static void test_lease_records_owner_and_sandbox(void **state)
 {
-	struct sbx_uid_range r = { SBX_UID_FIRST + 5, SBX_UID_FIRST + 5 };
+	struct sbx_uid_range r = { T_UID_FIRST + 5, T_UID_FIRST + 5 };
 	struct sbx_uid_lease l = own_lease();
 	char path[PATH_MAX + 16], text[512] = "", want[128];
 	uid_t u;
@@ -208,14 +212,14 @@ static void write_lease(uid_t uid, pid_t pid)
  * its uid is left. */
 static void test_dead_owners_unused_uid_is_taken_back(void **state)
 {
-	struct sbx_uid_range r = { SBX_UID_FIRST + 7, SBX_UID_FIRST + 7 };
+	struct sbx_uid_range r = { T_UID_FIRST + 7, T_UID_FIRST + 7 };
 	struct sbx_uid_lease l = own_lease();
 	uid_t u;
 
-	write_lease(SBX_UID_FIRST + 7, 0x3ffffff0);	/* no such pid */
-	assert_false(sbx_uid_in_use(SBX_UID_FIRST + 7));
+	write_lease(T_UID_FIRST + 7, 0x3ffffff0);	/* no such pid */
+	assert_false(sbx_uid_in_use(T_UID_FIRST + 7));
 	assert_int_equal(sbx_uid_alloc(tmp, &r, &l, &u, why, sizeof(why)), 0);
-	assert_int_equal(u, SBX_UID_FIRST + 7);
+	assert_int_equal(u, T_UID_FIRST + 7);
 }
 
 /* ... but not while a process of that uid lives (here: this test's own). */
@@ -243,14 +247,14 @@ static void test_alloc_skips_uids_with_an_account(void **state)
 
 static void test_leases_outside_the_range_are_ignored(void **state)
 {
-	struct sbx_uid_range r = { SBX_UID_FIRST + 9, SBX_UID_FIRST + 9 };
+	struct sbx_uid_range r = { T_UID_FIRST + 9, T_UID_FIRST + 9 };
 	struct sbx_uid_lease l = own_lease();
 	uid_t u;
 
-	write_lease(SBX_UID_FIRST + 8, getpid());
+	write_lease(T_UID_FIRST + 8, getpid());
 	write_tmp("junk", "x");
 	assert_int_equal(sbx_uid_alloc(tmp, &r, &l, &u, why, sizeof(why)), 0);
-	assert_int_equal(u, SBX_UID_FIRST + 9);
+	assert_int_equal(u, T_UID_FIRST + 9);
 }
 
 int main(void)

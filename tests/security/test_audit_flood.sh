@@ -148,7 +148,7 @@ case_denial_during_allow_flood()
 }
 
 # The default limits (docs/policy.md: 100/s, burst 200; denials 200/s, burst
-# 1000) bound a profile that sets none, with the same accounting.
+# 500) bound a profile that sets none, with the same accounting.
 case_default_limits_bound_the_log()
 {
 	local made written supp secs lines

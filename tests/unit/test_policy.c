@@ -98,7 +98,7 @@ static void unspecified_profile_gets_documented_defaults(void **state)
 	assert_int_equal(a->audit_rate, 100);
 	assert_int_equal(a->audit_burst, 200);
 	assert_int_equal(a->audit_deny_rate, 200);
-	assert_int_equal(a->audit_deny_burst, 1000);
+	assert_int_equal(a->audit_deny_burst, 500);
 	assert_int_equal(a->enforcement, SBX_ENFORCE_STRICT);
 	assert_int_equal(a->n_allow_users, 0);
 	assert_int_equal(a->n_allow_groups, 0);

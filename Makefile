@@ -99,7 +99,7 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 # git, curl: tests/integration/test_grants.sh clones into granted paths over HTTP.
 
 .PHONY: all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux vmlinux-arm64 \
-	bpf-arm64 install clean vmtest integration bench
+	bpf-arm64 install clean vmtest integration bench fixtures
 
 all: $(OUTPUT)/sbx
 
@@ -225,8 +225,23 @@ lint:
 		if bash $$t; then p=$$((p + 1)); else x=$$((x + 1)); fi; done; \
 		SBX_TOTALS_DIR=$(OUTPUT)/test-totals; . tests/lib/totals.sh && totals_write lint $$p $$x 0 </dev/null; [ $$x = 0 ]
 
-integration: all
+integration: all $(PVH_FIXTURE)
 	$(Q)OUTPUT=$(OUTPUT) bash tests/run-integration.sh
+
+# The unikernel provider's test image (tests/fixtures/pvh/): a freestanding
+# 32-bit PVH ELF, since Debian packages no unikernel toolchain.
+PVH_FIXTURE := $(OUTPUT)/fixtures/pvh.elf
+PVH_SRCS := tests/fixtures/pvh/start.S tests/fixtures/pvh/fixture.c
+PVH_CFLAGS := -m32 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-nostdlib -O2 -Wall -Wextra -Werror
+fixtures: $(PVH_FIXTURE)
+$(PVH_FIXTURE): $(PVH_SRCS) tests/fixtures/pvh/link.ld
+	$(call msg,PVH-LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(PVH_CFLAGS) -c tests/fixtures/pvh/start.S -o $(@D)/pvh-start.o
+	$(Q)$(CC) $(PVH_CFLAGS) -c tests/fixtures/pvh/fixture.c -o $(@D)/pvh-fixture.o
+	$(Q)$(LD) -m elf_i386 -nostdlib --no-warn-rwx-segments -T tests/fixtures/pvh/link.ld \
+		$(@D)/pvh-start.o $(@D)/pvh-fixture.o -o $@
 
 vmtest: all
 	$(Q)OUTPUT=$(OUTPUT) bash tests/vm/run.sh

@@ -33,7 +33,7 @@ static enum sbx_isolation provider_level(const char *provider)
 		enum sbx_isolation level;
 	} levels[] = {
 		{ "process", SBX_ISO_PROCESS }, { "gvisor", SBX_ISO_GVISOR }, { "microvm", SBX_ISO_MICROVM },
-		{ "wasm", SBX_ISO_WASM },
+		{ "wasm", SBX_ISO_WASM }, { "unikernel", SBX_ISO_UNIKERNEL }, { "tee", SBX_ISO_TEE },
 	};
 
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)

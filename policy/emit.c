@@ -283,6 +283,13 @@ static void write_providers(FILE *f, const struct sbx_profile *p)
 		kv_string(f, "firecracker", p->microvm.firecracker);
 		kv_string(f, "jailer", p->microvm.jailer);
 	}
+	if (p->unikernel.image || p->unikernel.qemu || p->unikernel.machine || p->unikernel.cmdline) {
+		table_header(f, p->name, "unikernel");
+		kv_string(f, "image", p->unikernel.image);
+		kv_string(f, "qemu", p->unikernel.qemu);
+		kv_string(f, "machine", p->unikernel.machine);
+		kv_string(f, "cmdline", p->unikernel.cmdline);
+	}
 }
 
 int sbx_profile_write_toml(const struct sbx_profile *p, FILE *f)

@@ -16,14 +16,20 @@
 
 #include "sbx_limits.h"
 
-/* Isolation levels, ordered; wasm is its own level (runs inside "process"). */
+/* Isolation levels, ordered weakest first (docs/providers.md "Isolation
+ * levels" says why in this order); wasm is its own level (runs inside
+ * "process") and stays last so that no comparison puts it above another. */
 enum sbx_isolation {
 	SBX_ISO_NONE = 0,
 	SBX_ISO_PROCESS = 1,
 	SBX_ISO_GVISOR = 2,
-	SBX_ISO_MICROVM = 3,
-	SBX_ISO_WASM = 4,
+	SBX_ISO_UNIKERNEL = 3,
+	SBX_ISO_MICROVM = 4,
+	SBX_ISO_TEE = 5,
+	SBX_ISO_WASM = 6,
 };
+
+#define SBX_UNIKERNEL_CMDLINE_MAX 2048	/* [profile.X.unikernel] cmdline */
 
 enum sbx_net_mode { SBX_NET_NONE = 0, SBX_NET_ALLOW, SBX_NET_DENY, SBX_NET_FULL };
 enum sbx_fs_mode { SBX_FS_NONE = 0, SBX_FS_READ_ONLY, SBX_FS_READ_WRITE, SBX_FS_FULL };
@@ -143,6 +149,12 @@ struct sbx_profile {
 		char *firecracker;		/* microvm: path of firecracker, or NULL = $PATH */
 		char *jailer;			/* microvm: path of jailer when used, or NULL */
 	} microvm;
+	struct {
+		char *image;			/* unikernel: the PVH/multiboot ELF, or NULL = argv[0] */
+		char *qemu;			/* unikernel: qemu-system-x86_64 to use, or NULL = $PATH */
+		char *machine;			/* unikernel: "microvm" (default) | "q35" */
+		char *cmdline;			/* unikernel: words put before the argv, or NULL */
+	} unikernel;
 
 	struct {
 		enum sbx_seccomp_preset preset;	/* [seccomp] preset = "default"|"strict" */

@@ -194,7 +194,7 @@ static int set_str(char **field, const char *s)
 }
 
 static const char *const provider_names[] = { "auto", "process", "host", "gvisor", "microvm", "wasm",
-					      "mock", NULL };
+					      "mock", "unikernel", "tee", NULL };
 
 static int h_provider(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
 {
@@ -215,7 +215,7 @@ static int h_provider(const struct layer *l, struct sbx_profile *p, const struct
 
 /* The name lists are in enum order. */
 ENUM_HANDLER(h_min_isolation, min_isolation, enum sbx_isolation, "isolation level",
-	     "none", "process", "gvisor", "microvm", "wasm")
+	     "none", "process", "gvisor", "unikernel", "microvm", "tee", "wasm")
 ENUM_HANDLER(h_audit, audit, enum sbx_audit_level, "audit level", "deny", "all", "none")
 ENUM_HANDLER(h_enforcement, enforcement, enum sbx_enforcement, "enforcement", "strict", "best-effort")
 ENUM_HANDLER(h_net_mode, net.mode, enum sbx_net_mode, "network mode", "none", "allow", "deny", "full")
@@ -1088,6 +1088,7 @@ NAME_HANDLER(h_gvisor_platform, gvisor.platform, "gvisor platform", "systrap", "
 NAME_HANDLER(h_wasm_runtime, wasm.runtime, "wasm runtime", "auto", "wasmtime", "wasmer", "iwasm", "wasmedge",
 	     "node")
 NAME_HANDLER(h_microvm_backend, microvm.backend, "microvm backend", "qemu", "firecracker")
+NAME_HANDLER(h_unikernel_machine, unikernel.machine, "unikernel machine", "microvm", "q35")
 
 /* An absolute, normalised path of a host file (not a directory). */
 static int set_host_path(const struct layer *l, const struct toml_kv *kv, char **field)
@@ -1214,6 +1215,47 @@ static const struct key_handler microvm_keys[] = {
 	{ "firecracker", T(TOML_STRING), h_microvm_firecracker },
 	{ "jailer", T(TOML_STRING), h_microvm_jailer },
 };
+
+static int h_unikernel_image(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_host_path(l, kv, &p->unikernel.image);
+}
+
+static int h_unikernel_qemu(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return set_host_path(l, kv, &p->unikernel.qemu);
+}
+
+/* Words the guest's command line starts with (e.g. Unikraft's "netdev.ip=...
+ * --"): printable ASCII only, since the guest parses it as one string. */
+static int h_unikernel_cmdline(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	const char *s;
+	int r = get_str(l, kv->val, "'cmdline'", &s);
+
+	if (r < 0)
+		return r;
+	if (strlen(s) > SBX_UNIKERNEL_CMDLINE_MAX)
+		return ldiag(l, &kv->val->pos, "cmdline: longer than %d bytes",
+			     SBX_UNIKERNEL_CMDLINE_MAX);
+	for (const char *c = s; *c; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			return ldiag(l, &kv->val->pos, "cmdline: byte 0x%02x at offset %zu is not "
+				     "printable ASCII", (unsigned char)*c, (size_t)(c - s));
+	return set_str(&p->unikernel.cmdline, s);
+}
+
+static const struct key_handler unikernel_keys[] = {
+	{ "image", T(TOML_STRING), h_unikernel_image },
+	{ "qemu", T(TOML_STRING), h_unikernel_qemu },
+	{ "machine", T(TOML_STRING), h_unikernel_machine },
+	{ "cmdline", T(TOML_STRING), h_unikernel_cmdline },
+};
+
+static int h_unikernel(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return apply_sub(l, p, kv, unikernel_keys, ARRAY_SIZE(unikernel_keys));
+}
 
 static int h_mock(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
 {
@@ -1426,6 +1468,7 @@ static const struct key_handler profile_keys[] = {
 	{ "gvisor", T(TOML_TABLE), h_gvisor },
 	{ "wasm", T(TOML_TABLE), h_wasm },
 	{ "microvm", T(TOML_TABLE), h_microvm },
+	{ "unikernel", T(TOML_TABLE), h_unikernel },
 };
 
 /* The keys of a [profile.X] table, dotted into their sub-tables; what the
@@ -1442,6 +1485,7 @@ static const struct {
 	{ "gvisor", gvisor_keys, ARRAY_SIZE(gvisor_keys) },
 	{ "wasm", wasm_keys, ARRAY_SIZE(wasm_keys) },
 	{ "microvm", microvm_keys, ARRAY_SIZE(microvm_keys) },
+	{ "unikernel", unikernel_keys, ARRAY_SIZE(unikernel_keys) },
 };
 
 const char *sbx_policy_key(size_t i)
@@ -1531,5 +1575,9 @@ void sbx_profile_clear(struct sbx_profile *p)
 	free(p->microvm.initrd);
 	free(p->microvm.firecracker);
 	free(p->microvm.jailer);
+	free(p->unikernel.image);
+	free(p->unikernel.qemu);
+	free(p->unikernel.machine);
+	free(p->unikernel.cmdline);
 	sbx_profile_init(p);
 }

@@ -148,7 +148,8 @@ int sbx_parse_cpu_milli(const char *s, uint32_t *ret)
 
 const char *sbx_isolation_name(enum sbx_isolation i)
 {
-	static const char *const names[] = { "none", "process", "gvisor", "microvm", "wasm" };
+	static const char *const names[] = { "none", "process", "gvisor", "unikernel", "microvm",
+					     "tee", "wasm" };
 
 	return (unsigned)i < sizeof(names) / sizeof(names[0]) ? names[i] : "unknown";
 }

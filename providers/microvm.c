@@ -37,6 +37,7 @@
 #include "firecracker.h"
 #include "privs.h"
 #include "provider.h"
+#include "vmm.h"
 #include "util/util.h"
 
 #define DEFAULT_DIR "/var/cache/sbx/microvm"
@@ -45,7 +46,6 @@
 #define MIN_GUEST_MIB 128
 #define DEFAULT_GUEST_MIB 256
 #define MAX_CMD_BYTES (1u << 20) /* sbx-guest-init's buffer */
-#define LOG_KEEP 3072		/* bytes of console / monitor output kept for errors */
 #define VSOCK_PORT_BASE 10240
 #define FC_API_TIMEOUT_MS 10000
 
@@ -56,15 +56,12 @@
 
 enum { CH_CTL, CH_OUT, CH_ERR, CH_CONSOLE, CH_MONITOR, CH_N };
 
-struct logtail {
-	char buf[LOG_KEEP];
-	size_t len;
-};
-
 struct mvm_state {
 	const struct sbx_profile *p;
 	const char *argv0;
 	bool fc, kvm, drop;
+	enum sbx_cvm cvm;		/* tee provider: a confidential guest on q35 */
+	unsigned cbitpos;
 	char kernel[PATH_MAX], initrd[PATH_MAX], vmm[PATH_MAX], jailer[PATH_MAX];
 	char dir[PATH_MAX];		/* Firecracker: API and vsock sockets */
 	char jail_base[PATH_MAX];	/* with the jailer */
@@ -84,16 +81,23 @@ struct mvm_state {
 	bool have_status;
 	int status, exec_errno;
 	char error[300];
-	struct logtail console, monitor;
+	struct sbx_logtail console, monitor;
 };
 
 /* ---- locating qemu, the kernel and the initramfs ------------------------------ */
 
-static int find_qemu(char *ret, size_t len)
+int sbx_qemu_find(const char *prof, char *ret, size_t len)
 {
 	const char *q = getenv("SBX_QEMU");
 
+	if (prof)
+		return sbx_find_program(prof, ret, len);
 	return sbx_find_program(q && *q ? q : "qemu-system-x86_64", ret, len);
+}
+
+static int find_qemu(char *ret, size_t len)
+{
+	return sbx_qemu_find(NULL, ret, len);
 }
 
 /* profile value, else $ENV, else $SBX_MICROVM_DIR/name, else the cache dir */
@@ -237,11 +241,16 @@ static int microvm_probe(char *why, size_t len)
 
 /* ---- prepare ---------------------------------------------------------------------- */
 
+void sbx_argv_free(char **argv, size_t argc)
+{
+	for (size_t i = 0; argv && i < argc; i++)
+		free(argv[i]);
+	free(argv);
+}
+
 static void state_free(struct mvm_state *st)
 {
-	for (size_t i = 0; st->argv && i < st->argc; i++)
-		free(st->argv[i]);
-	free(st->argv);
+	sbx_argv_free(st->argv, st->argc);
 	free(st->cfg);
 	for (int i = 0; i < CH_N; i++) {
 		if (st->chan[i] >= 0)
@@ -253,24 +262,25 @@ static void state_free(struct mvm_state *st)
 	free(st);
 }
 
-static int add_arg(struct mvm_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int add_arg(struct mvm_state *st, const char *fmt, ...)
+int sbx_argv_add(char ***argv, size_t *argc, const char *fmt, ...)
 {
-	char **nv = realloc(st->argv, (st->argc + 2) * sizeof(*nv));
+	char **nv = realloc(*argv, (*argc + 2) * sizeof(*nv));
 	va_list ap;
 	int r;
 
 	if (!nv)
 		return -ENOMEM;
-	st->argv = nv;
+	*argv = nv;
 	va_start(ap, fmt);
-	r = vasprintf(&nv[st->argc], fmt, ap);
+	r = vasprintf(&nv[*argc], fmt, ap);
 	va_end(ap);
 	if (r < 0)
 		return -ENOMEM;
-	nv[++st->argc] = NULL;
+	nv[++*argc] = NULL;
 	return 0;
 }
+
+#define add_arg(st, ...) sbx_argv_add(&(st)->argv, &(st)->argc, __VA_ARGS__)
 
 /* One "<type><text>\0" record of the command for sbx-guest-init. */
 static int add_record(FILE *f, char type, const char *text)
@@ -408,11 +418,21 @@ static int qemu_args(struct mvm_state *st, const struct sbx_profile *p)
 {
 	static const char *const names[] = { "sbx.ctl", "sbx.out", "sbx.err" };
 	const char *extra = getenv("SBX_MICROVM_APPEND");
+	/* a confidential guest needs q35 (PCI); microvm has virtio-mmio only */
+	const char *bus = st->cvm ? "pci" : "device";
+	char machine[160] = "microvm", object[160] = "";
 	int r = 0;
 
+	if (st->cvm && sbx_cvm_qemu_words(st->cvm, st->cbitpos, machine, sizeof(machine), object,
+					  sizeof(object)) < 0)
+		return -EINVAL;
 	r |= add_arg(st, "%s", st->vmm);
 	r |= add_arg(st, "-M");
-	r |= add_arg(st, "microvm");
+	r |= add_arg(st, "%s", machine);
+	if (object[0]) {
+		r |= add_arg(st, "-object");
+		r |= add_arg(st, "%s", object);
+	}
 	r |= add_arg(st, "-nodefaults");
 	r |= add_arg(st, "-no-user-config");
 	r |= add_arg(st, "-display");
@@ -426,6 +446,10 @@ static int qemu_args(struct mvm_state *st, const struct sbx_profile *p)
 	r |= add_arg(st, "%lluM", (unsigned long long)st->mem_mib);
 	r |= add_arg(st, "-smp");
 	r |= add_arg(st, "%u", st->vcpus);
+	if (st->cvm) {	/* the guest's firmware measures and boots the kernel */
+		r |= add_arg(st, "-bios");
+		r |= add_arg(st, "%s", sbx_tee_firmware());
+	}
 	r |= add_arg(st, "-kernel");
 	r |= add_arg(st, "%s", st->kernel);
 	r |= add_arg(st, "-initrd");
@@ -438,7 +462,7 @@ static int qemu_args(struct mvm_state *st, const struct sbx_profile *p)
 	r |= add_arg(st, "-serial");
 	r |= add_arg(st, "chardev:con");
 	r |= add_arg(st, "-device");
-	r |= add_arg(st, "virtio-serial-device,max_ports=4");
+	r |= add_arg(st, "virtio-serial-%s,max_ports=4", bus);
 	for (int i = CH_CTL; i <= CH_ERR; i++) {
 		r |= add_arg(st, "-chardev");
 		r |= add_arg(st, "socket,id=c%d,fd=%d", i, st->peer[i]);
@@ -451,7 +475,7 @@ static int qemu_args(struct mvm_state *st, const struct sbx_profile *p)
 		r |= add_arg(st, "-netdev");
 		r |= add_arg(st, "user,id=n0");
 		r |= add_arg(st, "-device");
-		r |= add_arg(st, "virtio-net-device,netdev=n0");
+		r |= add_arg(st, "virtio-net-%s,netdev=n0", bus);
 	}
 	r |= add_arg(st, "-sandbox");
 	r |= add_arg(st, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
@@ -588,12 +612,33 @@ static int fc_prepare(struct mvm_state *st, const struct sbx_spawn *s, char *why
 
 static void microvm_cleanup(void *state);
 
-static int microvm_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
+/* qemu, KVM (a confidential guest has no TCG) and the argv. */
+static int qemu_prepare(struct mvm_state *st, const struct sbx_profile *p, char *why, size_t len)
+{
+	char kvmwhy[400] = "";
+	int r = 0;
+
+	if (find_qemu(st->vmm, sizeof(st->vmm)) < 0)
+		return sbx_fail(why, len, -ENOENT,
+				"qemu-system-x86_64 not found (apt-get install qemu-system-x86)");
+	st->kvm = sbx_kvm_usable(st->vmm, st->kernel, st->initrd, kvmwhy, sizeof(kvmwhy)) == 0;
+	if (st->cvm && !st->kvm)
+		return sbx_fail(why, len, -ENODEV, "a confidential guest needs KVM: %s", kvmwhy);
+	/* qemu runs as the sandbox's uid (nobody without one) unless it needs
+	 * /dev/kvm (root:kvm 0660) */
+	st->drop = !st->kvm && geteuid() == 0;
+	r = make_channels(st, 0, CH_N, why, len);
+	if (!r && (r = qemu_args(st, p)) < 0)
+		sbx_fail(why, len, r, "building qemu's command line failed");
+	return r;
+}
+
+static int prepare_vm(const struct sbx_spawn *s, enum sbx_cvm cvm, unsigned cbitpos,
+		      void **ret_state, char *why, size_t len)
 {
 	const struct sbx_profile *p = s->profile;
 	const char *backend = p->microvm.backend ? p->microvm.backend : "qemu";
 	struct mvm_state *st = calloc(1, sizeof(*st));
-	char kvmwhy[400];
 	int r;
 
 	/* the runtime's own unix sockets are its business: the workload runs
@@ -609,28 +654,20 @@ static int microvm_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 	st->p = p;
 	st->argv0 = s->argv[0];
 	st->fc = !strcmp(backend, "firecracker");
-	r = find_guest(p, st->kernel, st->initrd, sizeof(st->kernel), why, len);
+	st->cvm = cvm;
+	st->cbitpos = cbitpos;
+	r = st->fc && cvm ? sbx_fail(why, len, -EOPNOTSUPP, "a confidential guest runs in qemu "
+				     "only: the firecracker backend has none") : 0;
+	if (!r)
+		r = find_guest(p, st->kernel, st->initrd, sizeof(st->kernel), why, len);
 	if (!r)
 		r = size_vm(st, p, why, len);
 	if (!r)
 		r = build_command(st, s, why, len);
 	if (!r && st->fc)
 		r = fc_prepare(st, s, why, len);
-	if (!r && !st->fc) {
-		if (find_qemu(st->vmm, sizeof(st->vmm)) < 0) {
-			snprintf(why, len, "qemu-system-x86_64 not found (apt-get install qemu-system-x86)");
-			r = -ENOENT;
-		}
-		st->kvm = !r && sbx_kvm_usable(st->vmm, st->kernel, st->initrd, kvmwhy,
-					       sizeof(kvmwhy)) == 0;
-		/* qemu runs as the sandbox's uid (nobody without one) unless it needs
-		 * /dev/kvm (root:kvm 0660) */
-		st->drop = !st->kvm && geteuid() == 0;
-		if (!r)
-			r = make_channels(st, 0, CH_N, why, len);
-		if (!r && qemu_args(st, p) < 0)
-			r = -ENOMEM;
-	}
+	if (!r && !st->fc)
+		r = qemu_prepare(st, p, why, len);
 	if (r < 0) {
 		if (!why[0])
 			snprintf(why, len, "prepare: %s", strerror(-r));
@@ -641,15 +678,64 @@ static int microvm_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 	return 0;
 }
 
+static int microvm_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
+{
+	return prepare_vm(s, SBX_CVM_NONE, 0, ret_state, why, len);
+}
+
+int sbx_microvm_prepare_cvm(const struct sbx_spawn *s, enum sbx_cvm kind, unsigned cbitpos,
+			    void **ret_state, char *why, size_t len)
+{
+	if (kind == SBX_CVM_NONE)
+		return sbx_fail(why, len, -EINVAL, "no confidential guest kind given");
+	return prepare_vm(s, kind, cbitpos, ret_state, why, len);
+}
+
+/*
+ * SEV-SNP: the C-bit position comes from CPUID 0x8000001f EBX[5:0] and one
+ * physical address bit is lost to it. TDX: the interrupt controller must be
+ * split (the TD's local APIC is emulated by KVM). Both need the firmware
+ * (OVMF / TDVF) that the tee provider adds with -bios.
+ */
+int sbx_cvm_qemu_words(enum sbx_cvm kind, unsigned cbitpos, char *machine, size_t mlen,
+		       char *object, size_t olen)
+{
+	if (kind == SBX_CVM_SEV_SNP && cbitpos >= 32 && cbitpos < 64) {
+		snprintf(machine, mlen, "q35,confidential-guest-support=cvm0");
+		snprintf(object, olen, "sev-snp-guest,id=cvm0,cbitpos=%u,reduced-phys-bits=1",
+			 cbitpos);
+		return 0;
+	}
+	if (kind == SBX_CVM_TDX) {
+		snprintf(machine, mlen, "q35,kernel-irqchip=split,confidential-guest-support=cvm0");
+		snprintf(object, olen, "tdx-guest,id=cvm0");
+		return 0;
+	}
+	return -EINVAL;
+}
+
 /* ---- spawn --------------------------------------------------------------------------- */
 
-static int microvm_child(const struct sbx_spawn *s, void *arg)
+int sbx_vmm_exec(const struct sbx_spawn *s, char *const *argv, bool drop)
 {
-	struct mvm_state *st = arg;
 	/* the sandbox's own uid: qemu's threads, fds and memory locks count
 	 * against it, not against a uid that every VM and the host share */
 	const struct sbx_ids vmm = { .uid = s->uid ? s->uid : 65534, .gid = s->uid ? s->uid : 65534,
 				     .home = "/" };
+
+	if (drop) {
+		int r = sbx_drop_privileges(&vmm);
+
+		if (r < 0 || (r = sbx_landlock_scope()) < 0)
+			return r;
+	}
+	execv(argv[0], argv);
+	return -errno;
+}
+
+static int microvm_child(const struct sbx_spawn *s, void *arg)
+{
+	struct mvm_state *st = arg;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	/* stdout/stderr of the monitor: kept, shown when the guest fails */
@@ -659,17 +745,10 @@ static int microvm_child(const struct sbx_spawn *s, void *arg)
 	for (int i = 0; i < CH_MONITOR; i++)
 		if (st->peer[i] >= 0 && fcntl(st->peer[i], F_SETFD, 0) < 0)
 			return -errno;
-	if (st->drop) {
-		int r = sbx_drop_privileges(&vmm);
-
-		if (r < 0 || (r = sbx_landlock_scope()) < 0)
-			return r;
-	}
-	execv(st->argv[0], st->argv);
-	return -errno;
+	return sbx_vmm_exec(s, st->argv, st->drop);
 }
 
-static void keep_tail(struct logtail *t, const char *p, size_t n)
+void sbx_logtail_keep(struct sbx_logtail *t, const char *p, size_t n)
 {
 	if (n >= sizeof(t->buf)) {
 		p += n - sizeof(t->buf);
@@ -687,7 +766,7 @@ static void keep_tail(struct logtail *t, const char *p, size_t n)
 
 /* Copies to sbx's stdout/stderr; a closed reader stops the copying, not the
  * draining (the guest must never block on its output). */
-static void copy_out(int fd, const char *p, size_t n, bool *dead)
+void sbx_vmm_copy_out(int fd, const char *p, size_t n, bool *dead)
 {
 	while (n && !*dead) {
 		ssize_t w = write(fd, p, n);
@@ -770,7 +849,7 @@ static int accept_vsock(struct mvm_state *st)
 
 				if (n <= 0)
 					return -EPIPE;
-				keep_tail(&st->monitor, b, (size_t)n);
+				sbx_logtail_keep(&st->monitor, b, (size_t)n);
 			}
 		}
 		fd = accept4(st->chan[i], NULL, NULL, SOCK_CLOEXEC);
@@ -827,10 +906,10 @@ static void *relay_main(void *arg)
 				ctl_len += (size_t)n;
 				ctl_lines(st, ctl, &ctl_len);
 			} else if (i == CH_OUT || i == CH_ERR) {
-				copy_out(i == CH_OUT ? STDOUT_FILENO : STDERR_FILENO, buf, (size_t)n,
+				sbx_vmm_copy_out(i == CH_OUT ? STDOUT_FILENO : STDERR_FILENO, buf, (size_t)n,
 					 &dead[i - CH_OUT]);
 			} else {
-				keep_tail(i == CH_CONSOLE ? &st->console : &st->monitor, buf, (size_t)n);
+				sbx_logtail_keep(i == CH_CONSOLE ? &st->console : &st->monitor, buf, (size_t)n);
 			}
 		}
 	}
@@ -899,7 +978,7 @@ static int microvm_signal(void *state, struct sbx_child *c, int sig)
 	return r;
 }
 
-static void show_tail(const char *what, const struct logtail *t)
+static void show_tail(const char *what, const struct sbx_logtail *t)
 {
 	if (!t->len)
 		return;

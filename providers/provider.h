@@ -122,6 +122,8 @@ extern const struct sbx_provider sbx_provider_process;
 extern const struct sbx_provider sbx_provider_wasm;
 extern const struct sbx_provider sbx_provider_gvisor;
 extern const struct sbx_provider sbx_provider_microvm;
+extern const struct sbx_provider sbx_provider_unikernel;
+extern const struct sbx_provider sbx_provider_tee;
 
 /* All providers (registry.c), NULL-terminated, strongest isolation last. */
 extern const struct sbx_provider *const sbx_providers[];

@@ -8,7 +8,7 @@
 /* Weakest isolation first: the order in which `sbx providers` lists them. */
 const struct sbx_provider *const sbx_providers[] = {
 	&sbx_provider_mock, &sbx_provider_host, &sbx_provider_process, &sbx_provider_wasm,
-	&sbx_provider_gvisor, &sbx_provider_microvm, NULL,
+	&sbx_provider_gvisor, &sbx_provider_unikernel, &sbx_provider_microvm, &sbx_provider_tee, NULL,
 };
 
 const struct sbx_provider *sbx_provider_find(const char *name)

@@ -641,6 +641,13 @@ static void show_providers_text(FILE *f, const struct sbx_profile *p)
 		kv(f, 4, "firecracker", "%s", p->microvm.firecracker ? p->microvm.firecracker : "(from $PATH)");
 		kv(f, 4, "jailer", "%s", p->microvm.jailer ? p->microvm.jailer : "(none)");
 	}
+	if (p->unikernel.image || p->unikernel.qemu || p->unikernel.machine || p->unikernel.cmdline) {
+		provider_header(f, p, "unikernel");
+		kv(f, 4, "image", "%s", p->unikernel.image ? p->unikernel.image : "(the command's argv[0])");
+		kv(f, 4, "qemu", "%s", p->unikernel.qemu ? p->unikernel.qemu : "(from $PATH)");
+		kv(f, 4, "machine", "%s", p->unikernel.machine ? p->unikernel.machine : "microvm (default)");
+		kv(f, 4, "cmdline", "%s", p->unikernel.cmdline ? p->unikernel.cmdline : "(none)");
+	}
 }
 
 static void show_profile_text(FILE *f, const struct sbx_profile *p)
@@ -821,7 +828,8 @@ static void json_seccomp(struct json_writer *w, const struct sbx_profile *p)
 	json_end_object(w);
 }
 
-/* "providers": {"mock": {...}, "gvisor": {...}, "wasm": {...}, "microvm": {...}},
+/* "providers": {"mock": {...}, "gvisor": {...}, "wasm": {...}, "microvm": {...},
+ * "unikernel": {...}},
  * every key present; null where the profile leaves the provider's default. */
 static void json_providers(struct json_writer *w, const struct sbx_profile *p)
 {
@@ -851,6 +859,13 @@ static void json_providers(struct json_writer *w, const struct sbx_profile *p)
 	json_kv_string(w, "initrd", p->microvm.initrd);
 	json_kv_string(w, "firecracker", p->microvm.firecracker);
 	json_kv_string(w, "jailer", p->microvm.jailer);
+	json_end_object(w);
+	json_key(w, "unikernel");
+	json_begin_object(w);
+	json_kv_string(w, "image", p->unikernel.image);
+	json_kv_string(w, "qemu", p->unikernel.qemu);
+	json_kv_string(w, "machine", p->unikernel.machine);
+	json_kv_string(w, "cmdline", p->unikernel.cmdline);
 	json_end_object(w);
 	json_end_object(w);
 }

@@ -19,6 +19,7 @@
 const char *const sbx_enforce_providers[SBX_ENF_NPROV] = {
 	[SBX_ENF_HOST] = "host", [SBX_ENF_MOCK] = "mock", [SBX_ENF_PROCESS] = "process",
 	[SBX_ENF_GVISOR] = "gvisor", [SBX_ENF_WASM] = "wasm", [SBX_ENF_MICROVM] = "microvm",
+	[SBX_ENF_UNIKERNEL] = "unikernel", [SBX_ENF_TEE] = "tee",
 };
 
 typedef struct sbx_enforce_finding finding;
@@ -82,6 +83,11 @@ ASKS(a_mv_kernel, p->microvm.kernel != NULL)
 ASKS(a_mv_initrd, p->microvm.initrd != NULL)
 ASKS(a_mv_firecracker, p->microvm.firecracker != NULL)
 ASKS(a_mv_jailer, p->microvm.jailer != NULL)
+ASKS(a_fc_backend, p->microvm.backend && !strcmp(p->microvm.backend, "firecracker"))
+ASKS(a_uk_image, p->unikernel.image != NULL)
+ASKS(a_uk_qemu, p->unikernel.qemu != NULL)
+ASKS(a_uk_machine, p->unikernel.machine != NULL)
+ASKS(a_uk_cmdline, p->unikernel.cmdline != NULL)
 
 static bool has_entries(const struct sbx_profile *p, bool deny)
 {
@@ -295,7 +301,9 @@ static bool a_fs_grant_idmap(const struct sbx_profile *p, finding *f)
 #define FSB(w) { SBX_ENF_FS_BACKEND, w, NULL }
 #define INERT(w) { SBX_ENF_INERT, w, NULL }
 /* one cell for every provider */
-#define ALL(c) { c, c, c, c, c, c }
+#define ALL(c) { c, c, c, c, c, c, c, c }
+/* the same cell for every provider but the unikernel */
+#define ALL_BUT_UK(c, uk) { c, c, c, c, c, c, uk, c }
 
 #define CGROUP "the sandbox cgroup's controller (qemu's, gVisor's or the runtime's process for those)"
 #define RLIMIT "setrlimit before exec"
@@ -322,6 +330,21 @@ static bool a_fs_grant_idmap(const struct sbx_profile *p, finding *f)
 #define VM_SC "the guest runs its own kernel: the profile's seccomp list is not applied in the VM"
 #define VM_FS "the guest sees only its initramfs: no host path is shared into the VM"
 #define OTHER(prov) "a setting of the " prov " provider only"
+#define VM_PIDS "counts qemu's threads on the host; the guest's processes stay inside the VM's " \
+	"fixed RAM and vCPUs"
+#define FC_NET "a Firecracker guest's traffic leaves through a tap device, not through sockets " \
+	"of the sandbox, so the eBPF lists could not apply: use mode \"none\" or backend \"qemu\""
+#define VM_VETH "the guest reaches the host through qemu's user-mode network, not a veth pair"
+#define VM_NETNS "the guest always has a network stack of its own"
+#define VM_UNIX "the guest reaches no host unix socket"
+#define VM_FAMILIES "the guest kernel's sockets end in the guest"
+/* the unikernel column */
+#define UK_NORL "a unikernel has no rlimits: its library OS alone decides"
+#define UK_USER "a unikernel has no users; qemu runs as the sandbox's own uid"
+#define UK_SC "the unikernel is its own kernel: the profile's seccomp list is not applied in the VM"
+#define UK_FS "the unikernel sees no host path, only its image"
+#define UK_TEE_FC "a confidential guest runs in qemu only: the firecracker backend has none"
+#define FC_ONLY "a setting of the microvm provider's firecracker backend, which tee does not use"
 
 static const struct sbx_enforce_row table[] = {
 	{ "provider", a_provider, ALL(ENF("sbx picks the provider from it")) },
@@ -330,19 +353,26 @@ static const struct sbx_enforce_row table[] = {
 	{ "memory", a_memory, ALL(ENF(CGROUP)) },
 	{ "cpu", a_cpu, ALL(ENF(CGROUP)) },
 	{ "pids", a_pids, { ENF(CGROUP), ENF(CGROUP), ENF(CGROUP), ENF(CGROUP), ENF(CGROUP),
-			    ENF("counts qemu's threads on the host; the guest's processes stay inside "
-				"the VM's fixed RAM and vCPUs") } },
+			    ENF(VM_PIDS),
+		ENF("counts qemu's threads on the host; the unikernel runs in the VM's fixed RAM "
+		    "and vCPU"), ENF(VM_PIDS) } },
 	{ "nofile", a_nofile, { ENF(RLIMIT), ENF(NORUN), ENF(RLIMIT), ENF("OCI process.rlimits"),
-				ENF("the runtime's " RLIMIT), ENF("the guest init's " RLIMIT) } },
+				ENF("the runtime's " RLIMIT), ENF("the guest init's " RLIMIT),
+		DEG(UK_NORL), ENF("the guest init's " RLIMIT) } },
 	{ "net_bytes", a_net_bytes, ALL(ENF(EBPF)) },
 	{ "fsize", a_fsize, { ENF(RLIMIT), ENF(NORUN), ENF(RLIMIT), ENF("OCI process.rlimits"),
-			      ENF("the runtime's " RLIMIT), ENF("the guest init's " RLIMIT) } },
-	{ "env", a_env, ALL(ENF("the workload's whole environment")) },
-	{ "cwd", a_cwd, ALL(ENF("chdir before exec")) },
+			      ENF("the runtime's " RLIMIT), ENF("the guest init's " RLIMIT),
+		DEG(UK_NORL), ENF("the guest init's " RLIMIT) } },
+	{ "env", a_env, ALL_BUT_UK(ENF("the workload's whole environment"),
+						DEG("a unikernel image gets its command line only, no environment")) },
+	{ "cwd", a_cwd, ALL_BUT_UK(ENF("chdir before exec"),
+						DEG("a unikernel has no working directory on the host")) },
 	{ "user", a_user, { LANDLOCK_IF(HOST_ROOT, a_user_root), DEG(NOT_USER), ENF("setuid"), ENF("OCI process.user"),
-			    ENF("setuid"), ENF("the guest init's setuid") } },
+			    ENF("setuid"), ENF("the guest init's setuid"),
+		DEG(UK_USER), ENF("the guest init's setuid") } },
 	{ "group", a_group, { ENF("setgid"), DEG(NOT_USER), ENF("setgid"), ENF("OCI process.user"),
-			      ENF("setgid"), ENF("the guest init's setgid") } },
+			      ENF("setgid"), ENF("the guest init's setgid"),
+		DEG(UK_USER), ENF("the guest init's setgid") } },
 	{ "audit", a_audit, ALL(ENF("sbx's eBPF programs and audit reader")) },
 	{ "audit_rate", a_audit_rate, ALL(ENF("the token buckets of sbx's eBPF programs")) },
 	{ "audit_burst", a_audit_burst, ALL(ENF("the token buckets of sbx's eBPF programs")) },
@@ -353,9 +383,8 @@ static const struct sbx_enforce_row table[] = {
 	{ "allow_groups", a_allow_groups, ALL(INERT("who may use the profile through the daemon")) },
 
 	{ "network.mode", a_net_mode, { ENF(EBPF), ENF(EBPF), ENF(EBPF), ENF(EBPF), ENF(EBPF),
-		REF_IF(a_fc_net, "a Firecracker guest's traffic leaves through a tap device, not "
-				 "through sockets of the sandbox, so the eBPF lists could not apply: "
-				 "use mode \"none\" or backend \"qemu\"") } },
+		REF_IF(a_fc_net, FC_NET),
+		ENF(EBPF), REF_IF(a_fc_net, FC_NET) } },
 	{ "network.allow", a_net_allow, ALL(ENF(EBPF)) },
 	{ "network.deny", a_net_deny, ALL(ENF(EBPF)) },
 	{ "network.listen", a_net_listen, ALL(ENF(EBPF)) },
@@ -372,14 +401,16 @@ static const struct sbx_enforce_row table[] = {
 			   "socket file in the view), or unix = [\"*\"]", a_unix_process),
 		ENF("gVisor reaches no host unix socket (runsc's host-uds is off)"),
 		ENF("WASI preview1 has no socket() call"),
-		ENF("the guest reaches no host unix socket") } },
+		ENF(VM_UNIX),
+		ENF(VM_UNIX), ENF(VM_UNIX) } },
 	{ "network.families", a_families, {
 		DEG_IF(a_sc_uring, URING_SOCKET),
 		ENF("nothing runs"),
 		DEG_IF(a_sc_uring, URING_SOCKET),
 		ENF("gVisor's sentry implements unix, inet and netlink sockets only"),
 		ENF("WASI preview1 has no socket() call"),
-		ENF("the guest kernel's sockets end in the guest") } },
+		ENF(VM_FAMILIES),
+		ENF("the guest's sockets end in qemu's user-mode stack"), ENF(VM_FAMILIES) } },
 	{ "network.namespace", a_netns, {
 		DEG_IF(a_netns_private, "the host provider has no network namespace of its own"),
 		DEG_IF(a_netns_private, "the host provider has no network namespace of its own"),
@@ -387,79 +418,108 @@ static const struct sbx_enforce_row table[] = {
 		REF_IF(a_netns_veth, "gVisor cannot be given a veth pair: use mode \"none\" or the "
 				     "host's namespace"),
 		ENF("the process provider's namespace"),
-		ENF("the guest always has a network stack of its own") } },
+		ENF(VM_NETNS),
+		ENF(VM_NETNS), ENF(VM_NETNS) } },
 	{ "network.veth_host", a_veth_host, {
 		DEG("the host provider makes no veth pair"), DEG("the host provider makes no veth pair"),
 		ENF("the veth pair's addresses"), REF_IF(a_veth_host, "gVisor cannot be given a veth pair"),
 		ENF("the veth pair's addresses"),
-		DEG("the guest reaches the host through qemu's user-mode network, not a veth pair") } },
+		DEG(VM_VETH),
+		DEG(VM_VETH), DEG(VM_VETH) } },
 	{ "network.veth_sandbox", a_veth_sandbox, {
 		DEG("the host provider makes no veth pair"), DEG("the host provider makes no veth pair"),
 		ENF("the veth pair's addresses"), REF_IF(a_veth_sandbox, "gVisor cannot be given a veth pair"),
 		ENF("the veth pair's addresses"),
-		DEG("the guest reaches the host through qemu's user-mode network, not a veth pair") } },
+		DEG(VM_VETH),
+		DEG(VM_VETH), DEG(VM_VETH) } },
 
 	{ "seccomp.preset", a_sc_preset, { ENF("the profile's seccomp filter"), ENF(NORUN),
 		ENF("the profile's seccomp filter"), DEG(GV_SC), ENF("the runtime's seccomp filter"),
-		DEG(VM_SC) } },
+		DEG(VM_SC),
+		DEG(UK_SC), DEG(VM_SC) } },
 	{ "seccomp.action", a_sc_action, { ENF("the profile's seccomp filter"), ENF(NORUN),
 		ENF("the profile's seccomp filter"), DEG(GV_SC), ENF("the runtime's seccomp filter"),
-		DEG(VM_SC) } },
+		DEG(VM_SC),
+		DEG(UK_SC), DEG(VM_SC) } },
 	{ "seccomp.deny", a_sc_deny, { ENF("the profile's seccomp filter"), ENF(NORUN),
 		ENF("the profile's seccomp filter"), DEG(GV_SC), ENF("the runtime's seccomp filter"),
-		DEG(VM_SC) } },
+		DEG(VM_SC),
+		DEG(UK_SC), DEG(VM_SC) } },
 	/* allow only removes names from a list; where no list applies, what it
 	 * permits is permitted */
 	{ "seccomp.allow", a_sc_allow, ALL(ENF("names taken off the seccomp list")) },
 
 	{ "fs.mode", a_fs_mode, { FSB("BPF LSM or Landlock"), FSB("BPF LSM or Landlock"),
 		ENF("the mount view"), ENF("the mount view"), ENF("the mount view"),
-		DEG_IF(a_fs_host_root, VM_FS) } },
+		DEG_IF(a_fs_host_root, VM_FS),
+		DEG_IF(a_fs_host_root, UK_FS), DEG_IF(a_fs_host_root, VM_FS) } },
 	{ "fs.rules", a_fs_rules, { FSB("BPF LSM or Landlock"), FSB("BPF LSM or Landlock"),
 		ENF("the mount view, granted paths idmapped to their owner"),
 		DEG_IF(a_fs_grant_idmap, "gVisor's bundle binds no idmapped mounts"),
 		ENF("the mount view and preopens"),
-		DEG_IF(a_fs_grant, VM_FS) } },
+		DEG_IF(a_fs_grant, VM_FS),
+		DEG_IF(a_fs_grant, UK_FS), DEG_IF(a_fs_grant, VM_FS) } },
 	{ "fs.exec", a_fs_exec, { FSB("BPF LSM or Landlock"), FSB("BPF LSM or Landlock"),
 		FSB("BPF LSM or Landlock"),
 		DEG("gVisor's sentry loads programs itself: no host exec for BPF LSM to judge, and "
 		    "no Landlock ruleset inside gVisor"),
 		ENF("a WASI module cannot start programs"),
+		DEG("the guest's programs are its initramfs's: the exec list is not applied in the VM"),
+		DEG("a unikernel is one image that starts no programs: the exec list is not applied"),
 		DEG("the guest's programs are its initramfs's: the exec list is not applied in the VM") } },
 
 	{ "mock.exit_code", a_mock_exit, { INERT(OTHER("mock")), ENF("the mock's result"),
-		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")) } },
+		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")),
+		INERT(OTHER("mock")), INERT(OTHER("mock")) } },
 	{ "mock.stdout", a_mock_stdout, { INERT(OTHER("mock")), ENF("the mock's result"),
-		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")) } },
+		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")),
+		INERT(OTHER("mock")), INERT(OTHER("mock")) } },
 	{ "mock.stderr", a_mock_stderr, { INERT(OTHER("mock")), ENF("the mock's result"),
-		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")) } },
+		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")),
+		INERT(OTHER("mock")), INERT(OTHER("mock")) } },
 	{ "mock.duration", a_mock_duration, { INERT(OTHER("mock")), ENF("the mock's result"),
-		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")) } },
+		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")),
+		INERT(OTHER("mock")), INERT(OTHER("mock")) } },
 	{ "mock.fail", a_mock_fail, { INERT(OTHER("mock")), ENF("the mock's result"),
-		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")) } },
+		INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")), INERT(OTHER("mock")),
+		INERT(OTHER("mock")), INERT(OTHER("mock")) } },
 	{ "gvisor.platform", a_gv_platform, { INERT(OTHER("gvisor")), INERT(OTHER("gvisor")),
 		INERT(OTHER("gvisor")), ENF("runsc --platform"), INERT(OTHER("gvisor")),
-		INERT(OTHER("gvisor")) } },
+		INERT(OTHER("gvisor")),
+		INERT(OTHER("gvisor")), INERT(OTHER("gvisor")) } },
 	{ "gvisor.runsc", a_gv_runsc, { INERT(OTHER("gvisor")), INERT(OTHER("gvisor")),
 		INERT(OTHER("gvisor")), ENF("the runsc binary"), INERT(OTHER("gvisor")),
-		INERT(OTHER("gvisor")) } },
+		INERT(OTHER("gvisor")),
+		INERT(OTHER("gvisor")), INERT(OTHER("gvisor")) } },
 	{ "wasm.runtime", a_wasm_runtime, { INERT(OTHER("wasm")), INERT(OTHER("wasm")),
-		INERT(OTHER("wasm")), INERT(OTHER("wasm")), ENF("the WASI runtime"), INERT(OTHER("wasm")) } },
+		INERT(OTHER("wasm")), INERT(OTHER("wasm")), ENF("the WASI runtime"), INERT(OTHER("wasm")),
+		INERT(OTHER("wasm")), INERT(OTHER("wasm")) } },
 	{ "microvm.backend", a_mv_backend, { INERT(OTHER("microvm")), INERT(OTHER("microvm")),
 		INERT(OTHER("microvm")), INERT(OTHER("microvm")), INERT(OTHER("microvm")),
-		ENF("the VM monitor") } },
+		ENF("the VM monitor"),
+		INERT(OTHER("microvm")), REF_IF(a_fc_backend, UK_TEE_FC) } },
 	{ "microvm.kernel", a_mv_kernel, { INERT(OTHER("microvm")), INERT(OTHER("microvm")),
 		INERT(OTHER("microvm")), INERT(OTHER("microvm")), INERT(OTHER("microvm")),
-		ENF("the guest kernel") } },
+		ENF("the guest kernel"),
+		INERT(OTHER("microvm")), ENF("the guest kernel") } },
 	{ "microvm.initrd", a_mv_initrd, { INERT(OTHER("microvm")), INERT(OTHER("microvm")),
 		INERT(OTHER("microvm")), INERT(OTHER("microvm")), INERT(OTHER("microvm")),
-		ENF("the guest initramfs") } },
+		ENF("the guest initramfs"),
+		INERT(OTHER("microvm")), ENF("the guest initramfs") } },
 	{ "microvm.firecracker", a_mv_firecracker, { INERT(OTHER("microvm")), INERT(OTHER("microvm")),
 		INERT(OTHER("microvm")), INERT(OTHER("microvm")), INERT(OTHER("microvm")),
-		ENF("the firecracker binary") } },
+		ENF("the firecracker binary"),
+		INERT(OTHER("microvm")), INERT(FC_ONLY) } },
 	{ "microvm.jailer", a_mv_jailer, { INERT(OTHER("microvm")), INERT(OTHER("microvm")),
 		INERT(OTHER("microvm")), INERT(OTHER("microvm")), INERT(OTHER("microvm")),
-		ENF("Firecracker's jailer") } },
+		ENF("Firecracker's jailer"),
+		INERT(OTHER("microvm")), INERT(FC_ONLY) } },
+#define UKO INERT(OTHER("unikernel"))
+#define UK_ROW(key, asks, how) { key, asks, { UKO, UKO, UKO, UKO, UKO, UKO, ENF(how), UKO } }
+	UK_ROW("unikernel.image", a_uk_image, "the image qemu boots"),
+	UK_ROW("unikernel.qemu", a_uk_qemu, "the qemu binary"),
+	UK_ROW("unikernel.machine", a_uk_machine, "qemu -M"),
+	UK_ROW("unikernel.cmdline", a_uk_cmdline, "the start of the guest's command line"),
 };
 
 const struct sbx_enforce_row *sbx_enforce_table(size_t *ret_n)

@@ -33,7 +33,7 @@ enum sbx_enf {
 
 /* The providers of the table's columns, in order. */
 enum { SBX_ENF_HOST, SBX_ENF_MOCK, SBX_ENF_PROCESS, SBX_ENF_GVISOR, SBX_ENF_WASM,
-       SBX_ENF_MICROVM, SBX_ENF_NPROV };
+       SBX_ENF_MICROVM, SBX_ENF_UNIKERNEL, SBX_ENF_TEE, SBX_ENF_NPROV };
 extern const char *const sbx_enforce_providers[SBX_ENF_NPROV];
 
 struct sbx_enforce_finding;

@@ -1113,7 +1113,8 @@ static void test_policy_show_json_providers(void **state)
 		    "         'duration_ms': 60250, 'fail': 'crash'},"
 		    "'gvisor': {'platform': 'ptrace', 'runsc': None},"
 		    "'wasm': {'runtime': None},"
-		    "'microvm': {'backend': None, 'kernel': None, 'initrd': None, 'firecracker': None, 'jailer': None}}");
+		    "'microvm': {'backend': None, 'kernel': None, 'initrd': None, 'firecracker': None, 'jailer': None},"
+		    "'unikernel': {'image': None, 'qemu': None, 'machine': None, 'cmdline': None}}");
 	assert_json(r.out, "d['profiles'][1]['providers']['microvm'] == {'backend': 'firecracker',"
 		    "  'kernel': '/var/lib/sbx/vmlinux', 'initrd': None, 'firecracker': None, 'jailer': None}"
 		    " and d['profiles'][1]['providers']['wasm'] == {'runtime': 'wasmtime'}"
@@ -1134,7 +1135,8 @@ static void test_policy_show_json_providers(void **state)
 	assert_json(r.out, "all(p['providers'] == {"
 		    "'mock': {'exit_code': 0, 'stdout': None, 'stderr': None, 'duration_ms': 0, 'fail': None},"
 		    "'gvisor': {'platform': None, 'runsc': None}, 'wasm': {'runtime': None},"
-		    "'microvm': {'backend': None, 'kernel': None, 'initrd': None, 'firecracker': None, 'jailer': None}}"
+		    "'microvm': {'backend': None, 'kernel': None, 'initrd': None, 'firecracker': None, 'jailer': None},"
+		    "'unikernel': {'image': None, 'qemu': None, 'machine': None, 'cmdline': None}}"
 		    " for p in d['profiles'])");
 	run_free(&r);
 }

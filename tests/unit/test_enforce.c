@@ -74,13 +74,17 @@ static const struct sample {
 	{ "microvm.initrd", "[profile.x.microvm]\ninitrd = \"/boot/initrd.img\"\n" },
 	{ "microvm.firecracker", "[profile.x.microvm]\nfirecracker = \"/usr/bin/firecracker\"\n" },
 	{ "microvm.jailer", "[profile.x.microvm]\njailer = \"/usr/bin/jailer\"\n" },
+	{ "unikernel.image", "[profile.x.unikernel]\nimage = \"/srv/app.elf\"\n" },
+	{ "unikernel.qemu", "[profile.x.unikernel]\nqemu = \"/usr/bin/qemu-system-x86_64\"\n" },
+	{ "unikernel.machine", "[profile.x.unikernel]\nmachine = \"q35\"\n" },
+	{ "unikernel.cmdline", "[profile.x.unikernel]\ncmdline = \"netdev.ip=10.0.2.15 --\"\n" },
 };
 
 /* Keys that may confine nothing under some provider: settings of one
  * provider, and the daemon's permissions. A security key never may. */
 static bool may_be_inert(const char *key)
 {
-	static const char *const prefixes[] = { "mock.", "gvisor.", "wasm.", "microvm.",
+	static const char *const prefixes[] = { "mock.", "gvisor.", "wasm.", "microvm.", "unikernel.",
 						"allow_users", "allow_groups" };
 
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
@@ -273,6 +277,43 @@ static bool reported(const char *body, const char *prov, const char *key, bool *
 	return found;
 }
 
+/* The unikernel and tee columns (issue 16): what a unikernel cannot carry is
+ * refused under strict, naming it; the tee column is the microVM's, with
+ * Firecracker refused whatever the mode. */
+static void test_unikernel_and_tee_columns(void **state)
+{
+	char msg[1024];
+	bool refuse = false;
+
+	(void)state;
+	assert_true(reported("[profile.x.fs]\nexec = [\"/usr/bin/\"]\n", "unikernel", "fs.exec",
+			     &refuse, msg, sizeof(msg)));
+	assert_true(refuse);
+	if (!strstr(msg, "'fs.exec' cannot be enforced by provider 'unikernel': a unikernel is one image"))
+		fail_msg("%s", msg);
+	assert_true(reported("[profile.x.fs]\nrules = [{ path = \"/srv/\", access = \"rw\" }]\n",
+			     "unikernel", "fs.rules", &refuse, msg, sizeof(msg)));
+	assert_true(refuse && strstr(msg, "rule '/srv/'") && strstr(msg, "grants rw"));
+	assert_true(reported("[profile.x.env]\nA = \"1\"\n", "unikernel", "env", &refuse, msg,
+			     sizeof(msg)));
+	assert_true(reported("nofile = 64\n", "unikernel", "nofile", &refuse, msg, sizeof(msg)));
+	assert_true(reported("[profile.x.seccomp]\npreset = \"strict\"\n", "unikernel",
+			     "seccomp.preset", &refuse, msg, sizeof(msg)));
+	/* limits and the network lists are the cgroup's and the eBPF programs' */
+	assert_false(reported("memory = \"200M\"\ntimeout = \"5s\"\npids = 16\n", "unikernel",
+			      "memory", &refuse, msg, sizeof(msg)));
+	assert_false(reported("[profile.x.network]\nmode = \"allow\"\n"
+			      "allow = [\"10.0.2.2:80\"]\n", "unikernel",
+			      "network.allow", &refuse, msg, sizeof(msg)));
+	/* tee: a confidential guest runs in qemu only */
+	assert_true(reported("[profile.x.microvm]\nbackend = \"firecracker\"\n", "tee",
+			     "microvm.backend", &refuse, msg, sizeof(msg)));
+	assert_true(refuse && strstr(msg, "a confidential guest runs in qemu only"));
+	assert_false(reported("[profile.x.microvm]\nbackend = \"qemu\"\n", "tee",
+			      "microvm.backend", &refuse, msg, sizeof(msg)));
+	assert_false(reported("nofile = 64\n", "tee", "nofile", &refuse, msg, sizeof(msg)));
+}
+
 /* The defects of issue 11, one assertion each. */
 static void test_known_gaps_closed(void **state)
 {
@@ -406,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_every_provider_has_a_column),
 		cmocka_unit_test(test_every_key_is_enforced_or_refused),
 		cmocka_unit_test(test_known_gaps_closed),
+		cmocka_unit_test(test_unikernel_and_tee_columns),
 		cmocka_unit_test(test_unix_default_needs_the_kernel),
 		cmocka_unit_test(test_docs_show_the_table),
 	};

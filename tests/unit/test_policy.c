@@ -622,12 +622,59 @@ static void audit_limits_are_checked(void **state)
 	sbx_policy_free(p);
 }
 
+/* [profile.X.unikernel] and the unikernel and tee levels (issue 16). */
+static void unikernel_and_tee_levels(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.u]\nprovider = \"unikernel\"\n"
+				       "min_isolation = \"unikernel\"\n"
+				       "[profile.u.unikernel]\nimage = \"/srv/app.elf\"\n"
+				       "qemu = \"/usr/bin/qemu-system-x86_64\"\nmachine = \"q35\"\n"
+				       "cmdline = \"netdev.ip=10.0.2.15/24 --\"\n"
+				       "[profile.t]\nmin_isolation = \"tee\"\n"
+				       "[profile.v]\nprovider = \"tee\"\nmin_isolation = \"microvm\"\n", NULL);
+	const struct sbx_profile *u = sbx_policy_find(p, "u");
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	(void)state;
+	assert_int_equal(u->min_isolation, SBX_ISO_UNIKERNEL);
+	assert_string_equal(u->unikernel.image, "/srv/app.elf");
+	assert_string_equal(u->unikernel.qemu, "/usr/bin/qemu-system-x86_64");
+	assert_string_equal(u->unikernel.machine, "q35");
+	assert_string_equal(u->unikernel.cmdline, "netdev.ip=10.0.2.15/24 --");
+	assert_int_equal(sbx_policy_find(p, "t")->min_isolation, SBX_ISO_TEE);
+	/* written back as they were read */
+	assert_int_equal(sbx_profile_write_toml(u, f), 0);
+	fclose(f);
+	assert_non_null(strstr(out, "[profile.\"u\".unikernel]\nimage = \"/srv/app.elf\"\n"
+				    "qemu = \"/usr/bin/qemu-system-x86_64\"\nmachine = \"q35\"\n"
+				    "cmdline = \"netdev.ip=10.0.2.15/24 --\"\n"));
+	assert_non_null(strstr(out, "min_isolation = \"unikernel\"\n"));
+	free(out);
+	sbx_policy_free(p);
+
+	expect_diag("[profile.x.unikernel]\nmachine = \"pc\"\n", 2, 11,
+		    "unknown unikernel machine 'pc' (expected one of: microvm, q35)");
+	expect_diag("[profile.x.unikernel]\nimage = \"app.elf\"\n", 2, 9, "image:");
+	expect_diag("[profile.x.unikernel]\ncmdline = \"a\\tb\"\n", 2, 11,
+		    "cmdline: byte 0x09 at offset 1 is not printable ASCII");
+	expect_diag("[profile.x.unikernel]\nkernel = \"/k\"\n", 2, 1, "kernel");
+	/* the order: gvisor < unikernel < microvm < tee */
+	expect_diag("[profile.x]\nprovider = \"unikernel\"\nmin_isolation = \"microvm\"\n", 1, 10,
+		    "provider 'unikernel' (isolation 'unikernel') does not meet min_isolation 'microvm'");
+	expect_diag("[profile.x]\nprovider = \"gvisor\"\nmin_isolation = \"unikernel\"\n", 1, 10,
+		    "does not meet min_isolation 'unikernel'");
+	expect_diag("[profile.x]\nprovider = \"microvm\"\nmin_isolation = \"tee\"\n", 1, 10,
+		    "provider 'microvm' (isolation 'microvm') does not meet min_isolation 'tee'");
+}
+
 static void enums_reject_unknown_names_with_hints(void **state)
 {
 	(void)state;
 	expect_diag("[profile.x]\nprovider = \"gviser\"\n", 2, 12, "unknown provider 'gviser' (did you mean 'gvisor'?)");
 	expect_diag("[profile.x]\nprovider = \"docker\"\n", 2, 12,
-		    "unknown provider 'docker' (expected one of: auto, process, host, gvisor, microvm, wasm, mock)");
+		    "unknown provider 'docker' (expected one of: auto, process, host, gvisor, microvm, wasm, mock, unikernel, tee)");
 	expect_diag("[profile.x]\nmin_isolation = \"vm\"\n", 2, 17, "unknown isolation level 'vm'");
 	expect_diag("[profile.x]\naudit = \"denied\"\n", 2, 9, "unknown audit level 'denied' (expected one of: deny, all, none)");
 	expect_diag("[profile.x]\naudit = \"dney\"\n", 2, 9, "unknown audit level 'dney' (did you mean 'deny'?)");
@@ -1636,6 +1683,7 @@ int main(void)
 		cmocka_unit_test(syntax_error_is_one_diag_with_position),
 		cmocka_unit_test(out_of_range_values),
 		cmocka_unit_test(enums_reject_unknown_names_with_hints),
+		cmocka_unit_test(unikernel_and_tee_levels),
 		cmocka_unit_test(network_entry_errors_have_positions),
 		cmocka_unit_test(network_mode_consistency),
 		cmocka_unit_test(allow_mode_with_empty_list_is_accepted),

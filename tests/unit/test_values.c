@@ -411,6 +411,11 @@ static void enum_names_match_policy_spelling(void **state)
 	assert_string_equal(sbx_isolation_name(SBX_ISO_GVISOR), "gvisor");
 	assert_string_equal(sbx_isolation_name(SBX_ISO_MICROVM), "microvm");
 	assert_string_equal(sbx_isolation_name(SBX_ISO_WASM), "wasm");
+	assert_string_equal(sbx_isolation_name(SBX_ISO_UNIKERNEL), "unikernel");
+	assert_string_equal(sbx_isolation_name(SBX_ISO_TEE), "tee");
+	/* the guide's order: a unikernel between gVisor and a microVM, a TEE above all */
+	assert_true(SBX_ISO_GVISOR < SBX_ISO_UNIKERNEL && SBX_ISO_UNIKERNEL < SBX_ISO_MICROVM);
+	assert_true(SBX_ISO_MICROVM < SBX_ISO_TEE && SBX_ISO_TEE < SBX_ISO_WASM);
 	assert_string_equal(sbx_isolation_name((enum sbx_isolation)99), "unknown");
 	assert_string_equal(sbx_net_mode_name(SBX_NET_ALLOW), "allow");
 	assert_string_equal(sbx_net_mode_name(SBX_NET_FULL), "full");

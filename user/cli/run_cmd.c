@@ -154,8 +154,8 @@ static const struct sbx_provider *named_provider(const char *name)
 static const struct sbx_provider *auto_provider(const struct sbx_profile *p, const char *prog,
 						int *ret_code)
 {
-	char why[512], skipped[2048] = "";
-	size_t n = 0, off = 0;
+	char why[512], skipped[2048] = "", unavail[2048] = "";
+	size_t n = 0, off = 0, uoff = 0;
 	bool missing = false;	/* a provider did not find prog (else: the profile is the problem) */
 	int r;
 
@@ -170,8 +170,13 @@ static const struct sbx_provider *auto_provider(const struct sbx_profile *p, con
 		/* nor one that cannot enforce the profile (e.g. fs.exec under gVisor) */
 		if (sbx_enforce_refuses(p, pv->name))
 			continue;
-		if (pv->probe(why, sizeof(why)) < 0)
+		/* kept to say what is missing when no provider is left */
+		if (pv->probe(why, sizeof(why)) < 0) {
+			if (uoff < sizeof(unavail))
+				uoff += (size_t)snprintf(unavail + uoff, sizeof(unavail) - uoff, "; %s: %s",
+							 pv->name, why);
 			continue;
+		}
 		r = pv->can_run ? pv->can_run(p, prog, why, sizeof(why)) : 0;
 		if (r == 0)
 			return pv;
@@ -185,7 +190,7 @@ static const struct sbx_provider *auto_provider(const struct sbx_profile *p, con
 		return NULL;
 	}
 	log_error("no available provider gives isolation '%s' or stronger for profile '%s' "
-		  "(see sbx providers)", sbx_isolation_name(p->min_isolation), p->name);
+		  "(see sbx providers)%s", sbx_isolation_name(p->min_isolation), p->name, unavail);
 	return NULL;
 }
 

@@ -56,10 +56,12 @@ auto_setup()
 }
 
 # The providers auto may pick here, strongest first (from sbx providers).
+# the providers auto may pick for a host program, strongest first (unikernel
+# boots images only: its can_run passes any other file over)
 available()
 {
 	SBX_MICROVM_DIR=${1:-$GUEST} "$SBX" providers --json |
-		jq -r '[.providers[] | select(.available and .name != "mock" and .name != "wasm" and .name != "host")] | reverse | .[].name'
+		jq -r '[.providers[] | select(.available and .name != "mock" and .name != "wasm" and .name != "host" and .name != "unikernel")] | reverse | .[].name'
 }
 
 case_host_program_not_run_in_microvm_guest()

@@ -414,25 +414,37 @@ static int make_channels(struct mvm_state *st, int from, int to, char *why, size
 	return 0;
 }
 
-static int qemu_args(struct mvm_state *st, const struct sbx_profile *p)
+/* -M, and for a confidential guest its -object and firmware, which
+ * measures and boots the kernel. */
+static int machine_args(struct mvm_state *st)
 {
-	static const char *const names[] = { "sbx.ctl", "sbx.out", "sbx.err" };
-	const char *extra = getenv("SBX_MICROVM_APPEND");
-	/* a confidential guest needs q35 (PCI); microvm has virtio-mmio only */
-	const char *bus = st->cvm ? "pci" : "device";
 	char machine[160] = "microvm", object[160] = "";
 	int r = 0;
 
 	if (st->cvm && sbx_cvm_qemu_words(st->cvm, st->cbitpos, machine, sizeof(machine), object,
 					  sizeof(object)) < 0)
 		return -EINVAL;
-	r |= add_arg(st, "%s", st->vmm);
 	r |= add_arg(st, "-M");
 	r |= add_arg(st, "%s", machine);
-	if (object[0]) {
+	if (st->cvm) {
 		r |= add_arg(st, "-object");
 		r |= add_arg(st, "%s", object);
+		r |= add_arg(st, "-bios");
+		r |= add_arg(st, "%s", sbx_tee_firmware());
 	}
+	return r;
+}
+
+static int qemu_args(struct mvm_state *st, const struct sbx_profile *p)
+{
+	static const char *const names[] = { "sbx.ctl", "sbx.out", "sbx.err" };
+	const char *extra = getenv("SBX_MICROVM_APPEND");
+	/* a confidential guest needs q35 (PCI); microvm has virtio-mmio only */
+	const char *bus = st->cvm ? "pci" : "device";
+	int r = 0;
+
+	r |= add_arg(st, "%s", st->vmm);
+	r |= machine_args(st);
 	r |= add_arg(st, "-nodefaults");
 	r |= add_arg(st, "-no-user-config");
 	r |= add_arg(st, "-display");
@@ -446,10 +458,6 @@ static int qemu_args(struct mvm_state *st, const struct sbx_profile *p)
 	r |= add_arg(st, "%lluM", (unsigned long long)st->mem_mib);
 	r |= add_arg(st, "-smp");
 	r |= add_arg(st, "%u", st->vcpus);
-	if (st->cvm) {	/* the guest's firmware measures and boots the kernel */
-		r |= add_arg(st, "-bios");
-		r |= add_arg(st, "%s", sbx_tee_firmware());
-	}
 	r |= add_arg(st, "-kernel");
 	r |= add_arg(st, "%s", st->kernel);
 	r |= add_arg(st, "-initrd");

@@ -79,7 +79,7 @@ start_agent()
 	AGENT=$!
 	exec 5<>"$W/in" 6<>"$W/out"
 	local ready=""
-	read -r -t 30 ready <&6
+	read -r -t 180 ready <&6	# the first run loads every program: slow under TCG on a loaded host
 	[ "$ready" = ready ] || { cat "$W/agent.log"; return 1; }
 	SLOT=$(ls "/run/$SBX_INSTANCE/slots" 2>/dev/null | head -1)
 	[ -n "$SLOT" ]
@@ -98,7 +98,7 @@ in_sbx()
 {
 	local r=""
 	printf '%s\n' "$*" >&5
-	read -r -t 30 r <&6 || { echo "(agent did not answer)"; return; }
+	read -r -t 120 r <&6 || { echo "(agent did not answer)"; return; }
 	base64 -d <<<"$r"
 }
 

@@ -75,7 +75,7 @@ start_agent()
 	AGENT=$!
 	exec 5<>"$W/in" 6<>"$W/out"
 	local ready=""
-	read -r -t 60 ready <&6
+	read -r -t 180 ready <&6	# the first run loads every program: slow under TCG on a loaded host
 	[ "$ready" = ready ] || { cat "$W/agent.log"; return 1; }
 	SLOT=$(ls "/run/$SBX_INSTANCE/slots" 2>/dev/null | head -1)
 	[ -n "$SLOT" ]

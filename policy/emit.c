@@ -118,9 +118,17 @@ static void write_top(FILE *f, const struct sbx_profile *p)
 		fprintf(f, "cpu = \"%" PRIu32 "m\"\n", p->cpu_milli);
 	else
 		kv_uint(f, "cpu", p->cpu_milli / 1000);
+	if (sbx_cpus_any(p->cpus)) {
+		char cpus[4096];
+
+		sbx_cpus_format(p->cpus, cpus, sizeof(cpus));
+		kv_string(f, "cpus", cpus);
+	}
+	kv_uint(f, "cpu_weight", p->cpu_weight);
 	kv_uint(f, "pids", p->pids);
 	kv_uint(f, "nofile", p->nofile);
 	kv_size(f, "fsize", p->fsize);
+	kv_size(f, "disk", p->disk_bytes);
 	kv_size(f, "net_bytes", p->net_bytes);
 	kv_string(f, "cwd", p->cwd);
 	kv_string(f, "user", p->user);

@@ -58,6 +58,11 @@ enum sbx_proto { SBX_PROTO_ANY = 0, SBX_PROTO_TCP = 6, SBX_PROTO_UDP = 17 };
 #define SBX_ACC_W 0x2u
 #define SBX_ACC_X 0x4u
 
+/* CPU sets ("0-1,4"): a bitmap of CPUs 0 to SBX_CPUS_MAX - 1. */
+#define SBX_CPUS_MAX		1024
+#define SBX_CPUS_WORDS		(SBX_CPUS_MAX / 64)
+#define SBX_CPU_WEIGHT_MAX	10000	/* cgroup2 cpu.weight: 1..10000, default 100 */
+
 struct sbx_srcpos {
 	const char *file;	/* owned by the sbx_policy */
 	uint32_t line, col;
@@ -125,6 +130,9 @@ struct sbx_profile {
 	char **allow_groups;
 	size_t n_allow_groups;
 	uint64_t fsize;			/* RLIMIT_FSIZE in bytes; 0 = inherit */
+	uint64_t cpus[SBX_CPUS_WORDS];	/* cpuset: bit n = CPU n; all 0 = no pinning */
+	uint32_t cpu_weight;		/* cgroup2 cpu.weight 1..10000; 0 = the default (100) */
+	uint64_t disk_bytes;		/* bound on all the sandbox writes; 0 = none */
 
 	/* Provider-specific settings ([profile.X.mock], .gvisor, .wasm, .microvm). */
 	struct {
@@ -251,6 +259,19 @@ void sbx_diags_free(struct sbx_diags *d);
 int sbx_parse_duration_ms(const char *s, uint64_t *ret);	/* "1m30s", "250ms", "2h" */
 int sbx_parse_size(const char *s, uint64_t *ret);		/* "64M", "1G", "4096", "512KiB" */
 int sbx_parse_cpu_milli(const char *s, uint32_t *ret);		/* "0.5" -> 500, "2" -> 2000 */
+
+/* A cpuset list ("0-1,4", the kernel's format; one trailing newline is
+ * accepted, as the kernel's files end with one) into a bitmap. Returns 0,
+ * -EINVAL for bad syntax or an empty set, -ERANGE for a CPU at or beyond
+ * SBX_CPUS_MAX; ret untouched on error. */
+int sbx_cpus_parse(const char *s, uint64_t ret[SBX_CPUS_WORDS]);
+/* The canonical list ("0-1,4"); "" for an empty set. Truncated to len. */
+void sbx_cpus_format(const uint64_t cpus[SBX_CPUS_WORDS], char *buf, size_t len);
+bool sbx_cpus_any(const uint64_t cpus[SBX_CPUS_WORDS]);
+static inline bool sbx_cpus_has(const uint64_t cpus[SBX_CPUS_WORDS], unsigned cpu)
+{
+	return cpu < SBX_CPUS_MAX && (cpus[cpu / 64] >> (cpu % 64) & 1);
+}
 
 /* Parses one network entry string ("192.0.2.0/24:80-443/tcp", "[::1]:8080",
  * "*.example.org:443"). On error returns -EINVAL and a message in errbuf. */

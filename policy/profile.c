@@ -24,6 +24,8 @@
 #define NOFILE_MAX 1048576			/* the kernel's default nr_open */
 #define ENV_VALUE_MAX (128u * 1024)		/* MAX_ARG_STRLEN */
 #define ID_MAX 4294967294ll			/* (uid_t)-1 means "no change" */
+#define DISK_MIN (1ull << 20)
+#define DISK_MAX (16ull << 40)
 #define FSIZE_MAX ((1ull << 63) - 1)		/* MAX_LFS_FILESIZE: the largest file */
 #define SYSCALL_NAME_MAX 64
 #define HOST_PATH_MAX 4096			/* PATH_MAX: cwd and the providers' paths */
@@ -319,6 +321,54 @@ static int h_fsize(const struct layer *l, struct sbx_profile *p, const struct to
 	if (v > FSIZE_MAX)
 		return ldiag(l, &kv->val->pos, "fsize must be 0 (inherit) or less than 8 EiB (the largest file size)");
 	p->fsize = v;
+	return 0;
+}
+
+static int h_cpus(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	const char *s;
+	char q[128];
+	int r = get_str(l, kv->val, "'cpus'", &s);
+
+	if (r < 0)
+		return r;
+	if (!s[0]) {
+		memset(p->cpus, 0, sizeof(p->cpus));	/* "" = no pinning (clears a default) */
+		return 0;
+	}
+	r = sbx_cpus_parse(s, p->cpus);
+	if (r == -ERANGE)
+		return ldiag(l, &kv->val->pos, "cpus '%s': CPU numbers go up to %d",
+			     sbx_printable(s, strlen(s), q, sizeof(q)), SBX_CPUS_MAX - 1);
+	if (r < 0 || strchr(s, '\n'))
+		return ldiag(l, &kv->val->pos, "invalid cpus '%s' (expected a cpuset list such as "
+			     "\"0-1,4\": CPU numbers and ascending ranges, separated by commas)",
+			     sbx_printable(s, strlen(s), q, sizeof(q)));
+	return 0;
+}
+
+static int h_cpu_weight(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	int64_t v = kv->val->u.integer;
+
+	if (v < 0 || v > SBX_CPU_WEIGHT_MAX)
+		return ldiag(l, &kv->val->pos, "cpu_weight %lld out of range (0 = the default, "
+			     "or 1 to %d, as cgroup2 cpu.weight; 100 is a normal share)",
+			     (long long)v, SBX_CPU_WEIGHT_MAX);
+	p->cpu_weight = (uint32_t)v;
+	return 0;
+}
+
+static int h_disk(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	uint64_t v;
+	int r = get_size(l, kv, &v);
+
+	if (r < 0)
+		return r;
+	if (v != 0 && (v < DISK_MIN || v > DISK_MAX))
+		return ldiag(l, &kv->val->pos, "disk must be 0 (no bound) or between 1M and 16T");
+	p->disk_bytes = v;
 	return 0;
 }
 
@@ -1445,10 +1495,13 @@ static const struct key_handler profile_keys[] = {
 	{ "timeout", STR_OR_INT, h_timeout },
 	{ "memory", STR_OR_INT, h_memory },
 	{ "cpu", STR_OR_INT | T(TOML_FLOAT), h_cpu },
+	{ "cpus", T(TOML_STRING), h_cpus },
+	{ "cpu_weight", T(TOML_INTEGER), h_cpu_weight },
 	{ "pids", T(TOML_INTEGER), h_pids },
 	{ "nofile", T(TOML_INTEGER), h_nofile },
 	{ "net_bytes", STR_OR_INT, h_net_bytes },
 	{ "fsize", STR_OR_INT, h_fsize },
+	{ "disk", STR_OR_INT, h_disk },
 	{ "env", T(TOML_TABLE), h_env },
 	{ "cwd", T(TOML_STRING), h_cwd },
 	{ "user", STR_OR_INT, h_user },

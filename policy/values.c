@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "policy.h"
@@ -144,6 +145,80 @@ int sbx_parse_cpu_milli(const char *s, uint32_t *ret)
 		return -EINVAL;
 	*ret = (uint32_t)milli;
 	return 0;
+}
+
+static int cpus_range(const char **s, uint64_t bits[SBX_CPUS_WORDS])
+{
+	uint64_t lo, hi;
+
+	if (read_digits(s, &lo) <= 0)
+		return -EINVAL;
+	hi = lo;
+	if (**s == '-') {
+		(*s)++;
+		if (read_digits(s, &hi) <= 0 || hi < lo)
+			return -EINVAL;
+	}
+	if (hi >= SBX_CPUS_MAX)
+		return -ERANGE;
+	for (uint64_t c = lo; c <= hi; c++)
+		bits[c / 64] |= 1ull << (c % 64);
+	return 0;
+}
+
+int sbx_cpus_parse(const char *s, uint64_t ret[SBX_CPUS_WORDS])
+{
+	uint64_t bits[SBX_CPUS_WORDS] = { 0 };
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	for (;;) {
+		r = cpus_range(&s, bits);
+		if (r < 0)
+			return r;
+		if (*s != ',')
+			break;
+		s++;
+	}
+	if (*s == '\n')
+		s++;
+	if (*s)
+		return -EINVAL;
+	memcpy(ret, bits, sizeof(bits));
+	return 0;
+}
+
+bool sbx_cpus_any(const uint64_t cpus[SBX_CPUS_WORDS])
+{
+	for (int i = 0; i < SBX_CPUS_WORDS; i++)
+		if (cpus[i])
+			return true;
+	return false;
+}
+
+void sbx_cpus_format(const uint64_t cpus[SBX_CPUS_WORDS], char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (!len)
+		return;
+	buf[0] = 0;
+	for (unsigned c = 0; c < SBX_CPUS_MAX; c++) {
+		unsigned hi = c;
+		int n;
+
+		if (!sbx_cpus_has(cpus, c))
+			continue;
+		while (sbx_cpus_has(cpus, hi + 1))
+			hi++;
+		n = hi == c ? snprintf(buf + off, len - off, "%s%u", off ? "," : "", c) :
+			      snprintf(buf + off, len - off, "%s%u-%u", off ? "," : "", c, hi);
+		if (n < 0 || (size_t)n >= len - off)
+			return;
+		off += (size_t)n;
+		c = hi;
+	}
 }
 
 const char *sbx_isolation_name(enum sbx_isolation i)

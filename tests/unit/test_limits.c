@@ -304,7 +304,7 @@ static bool has_word(const char *list, const char *word)
 
 static void test_probe_names_every_limit(void **state)
 {
-	static const char *const keys[SBX_LIMIT_N] = { "memory", "cpu", "pids" };
+	static const char *const keys[SBX_LIMIT_N] = { "memory", "cpu", "pids", "cpuset" };
 	char why[2048], own[PATH_MAX], v2[PATH_MAX * 2], avail[1024] = "", key[32], *line;
 	bool can[SBX_LIMIT_N];
 	size_t n;

@@ -915,6 +915,73 @@ static void fsize_merges_through_defaults_and_overlays(void **state)
 	sbx_policy_free(p);
 }
 
+/* ---- cpus, cpu_weight, disk (issue 16) ------------------------------------- */
+
+static void cpus_weight_disk_are_parsed(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.a]\ncpus = \"4,0-1\"\ncpu_weight = 250\ndisk = \"1G\"\n"
+				       "[profile.b]\ncpus = \"3\"\ncpu_weight = 1\ndisk = 0\n"
+				       "[profile.c]\ncpus = \"0-2,2-5,1023\"\ncpu_weight = 10000\n", NULL);
+	const struct sbx_profile *a = &p->profiles[0], *b = &p->profiles[1], *c = &p->profiles[2];
+	char buf[64];
+
+	(void)state;
+	sbx_cpus_format(a->cpus, buf, sizeof(buf));
+	assert_string_equal(buf, "0-1,4");
+	assert_true(sbx_cpus_has(a->cpus, 4) && !sbx_cpus_has(a->cpus, 2));
+	assert_int_equal(a->cpu_weight, 250);
+	assert_int_equal(a->disk_bytes, 1ull << 30);
+	sbx_cpus_format(b->cpus, buf, sizeof(buf));
+	assert_string_equal(buf, "3");
+	assert_int_equal(b->cpu_weight, 1);
+	assert_int_equal(b->disk_bytes, 0);
+	sbx_cpus_format(c->cpus, buf, sizeof(buf));
+	assert_string_equal(buf, "0-5,1023");
+	assert_int_equal(c->cpu_weight, 10000);
+	sbx_policy_free(p);
+}
+
+static void cpus_weight_disk_errors(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x]\ncpus = \"2-1\"\n", 2, 8, "invalid cpus '2-1' (expected a cpuset list");
+	expect_diag("[profile.x]\ncpus = \"0,,1\"\n", 2, 8, "invalid cpus '0,,1'");
+	expect_diag("[profile.x]\ncpus = \"a\"\n", 2, 8, "invalid cpus 'a'");
+	expect_diag("[profile.x]\ncpus = \"1 \"\n", 2, 8, "invalid cpus '1 '");
+	expect_diag("[profile.x]\ncpus = \"0\\n\"\n", 2, 8, "invalid cpus");
+	expect_diag("[profile.x]\ncpus = \"1024\"\n", 2, 8, "cpus '1024': CPU numbers go up to 1023");
+	expect_diag("[profile.x]\ncpus = 1\n", 2, 8, "must be a string");
+	expect_diag("[profile.x]\ncpu_weight = 10001\n", 2, 14, "cpu_weight 10001 out of range");
+	expect_diag("[profile.x]\ncpu_weight = -1\n", 2, 14, "cpu_weight -1 out of range");
+	expect_diag("[profile.x]\ndisk = \"512K\"\n", 2, 8, "disk must be 0 (no bound) or between 1M and 16T");
+	expect_diag("[profile.x]\ndisk = \"17T\"\n", 2, 8, "disk must be 0 (no bound) or between 1M and 16T");
+	expect_diag("[profile.x]\ndisk = \"1GB\"\n", 2, 8, "invalid size '1GB' for 'disk'");
+	expect_diag("[profile.x]\ncpu_wieght = 1\n", 2, 1, "did you mean 'cpu_weight'?");
+}
+
+static void cpus_weight_disk_write_back(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.a]\ncpus = \"0-1,4\"\ncpu_weight = 300\ndisk = \"64M\"\n",
+				       NULL), *q;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_int_equal(sbx_profile_write_toml(&p->profiles[0], f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "cpus = \"0-1,4\"\n"));
+	assert_non_null(strstr(buf, "cpu_weight = 300\n"));
+	assert_non_null(strstr(buf, "disk = \"64M\"\n"));
+	q = load_ok(buf, NULL);
+	assert_memory_equal(q->profiles[0].cpus, p->profiles[0].cpus, sizeof(p->profiles[0].cpus));
+	assert_int_equal(q->profiles[0].cpu_weight, 300);
+	assert_int_equal(q->profiles[0].disk_bytes, 64ull << 20);
+	sbx_policy_free(q);
+	sbx_policy_free(p);
+	free(buf);
+}
+
 static void seccomp_table_is_parsed(void **state)
 {
 	struct sbx_policy *p = load_ok("[profile.a.seccomp]\npreset = \"strict\"\naction = \"kill\"\n"
@@ -1690,6 +1757,9 @@ int main(void)
 		cmocka_unit_test(fs_rule_errors),
 		cmocka_unit_test(fsize_takes_sizes_and_bytes),
 		cmocka_unit_test(fsize_errors),
+		cmocka_unit_test(cpus_weight_disk_are_parsed),
+		cmocka_unit_test(cpus_weight_disk_errors),
+		cmocka_unit_test(cpus_weight_disk_write_back),
 		cmocka_unit_test(fsize_merges_through_defaults_and_overlays),
 		cmocka_unit_test(seccomp_table_is_parsed),
 		cmocka_unit_test(seccomp_errors),

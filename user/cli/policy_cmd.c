@@ -463,6 +463,18 @@ static const char *fmt_count(uint32_t v, const char *zero, char *buf, size_t len
 	return buf;
 }
 
+static void show_cpus_text(FILE *f, const struct sbx_profile *p)
+{
+	char cpus[4096];
+
+	sbx_cpus_format(p->cpus, cpus, sizeof(cpus));
+	kv(f, 2, "cpus", "%s", cpus[0] ? cpus : "all");
+	if (p->cpu_weight)
+		kv(f, 2, "cpu weight", "%u", p->cpu_weight);
+	else
+		kv(f, 2, "cpu weight", "default (100)");
+}
+
 static void show_limits_text(FILE *f, const struct sbx_profile *p)
 {
 	char buf[64];
@@ -473,9 +485,11 @@ static void show_limits_text(FILE *f, const struct sbx_profile *p)
 		kv(f, 2, "cpu", "%g", p->cpu_milli / 1000.0);
 	else
 		kv(f, 2, "cpu", "unlimited");
+	show_cpus_text(f, p);
 	kv(f, 2, "pids", "%s", fmt_count(p->pids, "unlimited", buf, sizeof(buf)));
 	kv(f, 2, "open files", "%s", fmt_count(p->nofile, "inherit", buf, sizeof(buf)));
 	kv(f, 2, "file size", "%s", fmt_size(p->fsize, "inherit", buf, sizeof(buf)));
+	kv(f, 2, "disk", "%s", fmt_size(p->disk_bytes, "unbounded", buf, sizeof(buf)));
 	kv(f, 2, "network bytes", "%s", fmt_size(p->net_bytes, "unlimited", buf, sizeof(buf)));
 }
 
@@ -870,6 +884,19 @@ static void json_providers(struct json_writer *w, const struct sbx_profile *p)
 	json_end_object(w);
 }
 
+/* "cpus": "0-1,4" or null (no pinning); "cpu_weight": N or null (100). */
+static void json_cpus(struct json_writer *w, const struct sbx_profile *p)
+{
+	char cpus[4096];
+
+	sbx_cpus_format(p->cpus, cpus, sizeof(cpus));
+	if (cpus[0])
+		json_kv_string(w, "cpus", cpus);
+	else
+		json_kv_null(w, "cpus");
+	json_kv_limit(w, "cpu_weight", p->cpu_weight);
+}
+
 static void json_limits(struct json_writer *w, const struct sbx_profile *p)
 {
 	json_key(w, "limits");
@@ -880,10 +907,12 @@ static void json_limits(struct json_writer *w, const struct sbx_profile *p)
 		json_kv_double(w, "cpu", p->cpu_milli / 1000.0);
 	else
 		json_kv_null(w, "cpu");
+	json_cpus(w, p);
 	json_kv_limit(w, "pids", p->pids);
 	json_kv_limit(w, "nofile", p->nofile);
 	json_kv_limit(w, "net_bytes", p->net_bytes);
 	json_kv_limit(w, "fsize_bytes", p->fsize);
+	json_kv_limit(w, "disk_bytes", p->disk_bytes);
 	json_end_object(w);
 }
 

@@ -34,6 +34,9 @@ ASKS(a_min_isolation, p->min_isolation != SBX_ISO_PROCESS)
 ASKS(a_timeout, p->timeout_ms != 0)
 ASKS(a_memory, p->memory_bytes != 0)
 ASKS(a_cpu, p->cpu_milli != 0)
+ASKS(a_cpus, sbx_cpus_any(p->cpus))
+ASKS(a_cpu_weight, p->cpu_weight != 0)
+ASKS(a_disk, p->disk_bytes != 0)
 ASKS(a_pids, p->pids != 0)
 ASKS(a_nofile, p->nofile != 0)
 ASKS(a_net_bytes, p->net_bytes != 0)
@@ -267,6 +270,32 @@ static bool a_fs_grant(const struct sbx_profile *p, finding *f)
 	return false;
 }
 
+/* disk with a view that writes the host's own filesystem: fs mode
+ * read-write or full, or a rule that grants w (a bind of a host directory,
+ * which no tmpfs size bounds, and sbx sets no project quota yet). */
+static bool a_disk_host_writes(const struct sbx_profile *p, finding *f)
+{
+	if (!p->disk_bytes)
+		return false;
+	if (p->fs.mode == SBX_FS_READ_WRITE || p->fs.mode == SBX_FS_FULL) {
+		snprintf(f->detail, sizeof(f->detail), "fs mode \"%s\" writes the host's own "
+			 "filesystem", sbx_fs_mode_name(p->fs.mode));
+		return true;
+	}
+	for (size_t i = 0; i < p->fs.n_rules; i++) {
+		const struct sbx_fs_rule *r = &p->fs.rules[i];
+
+		if (!(r->access & SBX_ACC_W) || !strcmp(r->path, "/tmp/") ||
+		    !strcmp(r->path, "/dev/shm/"))
+			continue;
+		snprintf(f->detail, sizeof(f->detail), "rule '%s' (%s:%u:%u) grants writes to a host "
+			 "directory", r->path, r->pos.file ? r->pos.file : "?", r->pos.line, r->pos.col);
+		f->pos = r->pos;
+		return true;
+	}
+	return false;
+}
+
 /* The first grant that the process provider would bind with an idmapped
  * mount (providers/grants.h): no explicit user, and the path belongs to
  * neither root nor the default sandbox user. A provider without idmapped
@@ -326,6 +355,10 @@ static bool a_fs_grant_idmap(const struct sbx_profile *p, finding *f)
 	"and io_uring's IORING_OP_SOCKET creates sockets of any family without them; keep " \
 	"io_uring refused (no io_uring_setup in seccomp.allow)"
 
+#define VM_DISK "sbx does not size the guest's tmpfs yet (its writes stay in the VM's RAM, " \
+	"bounded by 'memory')"
+#define DISK_HOST "a bind of a host directory is bounded by no tmpfs size, and sbx sets no " \
+	"project quota (yet): use fs mode \"none\" or \"read-only\" without write grants"
 #define GV_SC "gVisor serves the workload's system calls in its sentry: the profile's seccomp list is not applied"
 #define VM_SC "the guest runs its own kernel: the profile's seccomp list is not applied in the VM"
 #define VM_FS "the guest sees only its initramfs: no host path is shared into the VM"
@@ -352,6 +385,8 @@ static const struct sbx_enforce_row table[] = {
 	{ "timeout", a_timeout, ALL(ENF("sbx ends the sandbox cgroup")) },
 	{ "memory", a_memory, ALL(ENF(CGROUP)) },
 	{ "cpu", a_cpu, ALL(ENF(CGROUP)) },
+	{ "cpus", a_cpus, ALL(ENF("the sandbox cgroup's cpuset (qemu's or gVisor's threads for those)")) },
+	{ "cpu_weight", a_cpu_weight, ALL(ENF("the sandbox cgroup's cpu.weight, or cpu.shares on v1")) },
 	{ "pids", a_pids, { ENF(CGROUP), ENF(CGROUP), ENF(CGROUP), ENF(CGROUP), ENF(CGROUP),
 			    ENF(VM_PIDS),
 		ENF("counts qemu's threads on the host; the unikernel runs in the VM's fixed RAM "
@@ -363,6 +398,17 @@ static const struct sbx_enforce_row table[] = {
 	{ "fsize", a_fsize, { ENF(RLIMIT), ENF(NORUN), ENF(RLIMIT), ENF("OCI process.rlimits"),
 			      ENF("the runtime's " RLIMIT), ENF("the guest init's " RLIMIT),
 		DEG(UK_NORL), ENF("the guest init's " RLIMIT) } },
+	{ "disk", a_disk, {
+		DEG("the host provider's workload writes the host's own filesystem, which no bound "
+		    "of sbx covers"),
+		ENF(NORUN),
+		DEG_IF(a_disk_host_writes, DISK_HOST),
+		DEG("sbx does not size gVisor's own tmpfs and overlay yet (they live in the sentry's "
+		    "memory, bounded by 'memory')"),
+		DEG("sbx does not bound the WASI runtime's preopened directories yet"),
+		DEG(VM_DISK), DEG("sbx does not bound what a unikernel writes (its image's own "
+				  "filesystems, in the VM's RAM, bounded by 'memory')"),
+		DEG(VM_DISK) } },
 	{ "env", a_env, ALL_BUT_UK(ENF("the workload's whole environment"),
 						DEG("a unikernel image gets its command line only, no environment")) },
 	{ "cwd", a_cwd, ALL_BUT_UK(ENF("chdir before exec"),

@@ -374,15 +374,28 @@ static int check_enforceable(struct run_state *s)
  * refused under strict, dropped and reported under best-effort. Made without
  * limits too: the memory controller then only accounts (sbx stats, the
  * result's peak memory), which a hybrid host's cgroup2 cannot. */
+static void drop_limit(struct sbx_profile *eff, int k)
+{
+	if (k == SBX_LIMIT_MEMORY)
+		eff->memory_bytes = 0;
+	else if (k == SBX_LIMIT_CPU)
+		eff->cpu_milli = eff->cpu_weight = 0;
+	else if (k == SBX_LIMIT_PIDS)
+		eff->pids = 0;
+	else
+		memset(eff->cpus, 0, sizeof(eff->cpus));
+}
+
 static int setup_limits(struct run_state *s)
 {
-	static const char *const names[SBX_LIMIT_N] = { "memory", "cpu", "pids" };
+	static const char *const names[SBX_LIMIT_N] = { "memory", "cpu", "pids", "cpus" };
 	struct sbx_profile eff = *s->o->profile;
-	bool can[SBX_LIMIT_N], want[SBX_LIMIT_N] = { eff.memory_bytes, eff.cpu_milli, eff.pids };
-	char why[512] = "";
+	bool can[SBX_LIMIT_N], want[SBX_LIMIT_N] = { eff.memory_bytes, eff.cpu_milli || eff.cpu_weight,
+						     eff.pids, sbx_cpus_any(eff.cpus) };
+	char why[1024] = "";
 	int r = 0;
 
-	if (want[0] || want[1] || want[2])
+	if (want[0] || want[1] || want[2] || want[3])
 		r = sbx_limits_probe(s->bpf.root.path, can, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "cgroup limits: %s", why);
@@ -395,12 +408,7 @@ static int setup_limits(struct run_state *s)
 				    names[i], why);
 		if (note_degraded(s, "%s: not enforced (%s)", names[i], why) < 0)
 			return -ENOMEM;
-		if (i == SBX_LIMIT_MEMORY)
-			eff.memory_bytes = 0;
-		else if (i == SBX_LIMIT_CPU)
-			eff.cpu_milli = 0;
-		else
-			eff.pids = 0;
+		drop_limit(&eff, i);
 	}
 	r = sbx_limits_create(&s->lim, s->bpf.paths.name, s->sb.id, s->sb.cgroup_path, &eff,
 			      why, sizeof(why));

@@ -30,8 +30,12 @@
 #define FREEZE_NAPS 500			/* ~1 s for a freezer state change */
 
 /* v1 hierarchy names; the first three are also the cgroup2 controllers. */
-static const char *const names[SBX_V1_N] = { "memory", "cpu", "pids", "cpuacct", "freezer" };
-static const char *const v2_files[SBX_LIMIT_N] = { "memory.max", "cpu.max", "pids.max" };
+static const char *const names[SBX_V1_N] = { "memory", "cpu", "pids", "cpuset", "cpuacct",
+					     "freezer" };
+static const char *const v2_files[SBX_LIMIT_N] = { "memory.max", "cpu.max", "pids.max",
+						   "cpuset.cpus" };
+#define CPUS_DIR "/sys/devices/system/cpu"
+#define CPUS_TEXT 4096			/* the longest cpuset list sbx writes or reads */
 
 /* v1 directories of the hierarchies to use, before instance/id is added. */
 struct plan {
@@ -353,14 +357,16 @@ static int kill_until_empty(const char *dir)
 static bool describe(const char *v2_root, enum sbx_limit_kind k, char *buf, size_t len)
 {
 	static const char *const v1_how[SBX_LIMIT_N] = {
-		"memory.limit_in_bytes + memory.memsw.limit_in_bytes", "cpu.cfs_quota_us", "pids.max"
+		"memory.limit_in_bytes + memory.memsw.limit_in_bytes",
+		"cpu.cfs_quota_us + cpu.shares", "pids.max", "cpuset.cpus + cpuset.mems"
 	};
 	char base[PATH_MAX];
 	int e1;
 
 	if (v2_listed(v2_root, k)) {
 		snprintf(buf, len, "%s: cgroup2 %s%s", names[k], v2_files[k],
-			 k == SBX_LIMIT_MEMORY ? " + memory.swap.max" : "");
+			 k == SBX_LIMIT_MEMORY ? " + memory.swap.max" :
+			 k == SBX_LIMIT_CPU ? " + cpu.weight" : "");
 		return true;
 	}
 	e1 = v1_base(names[k], base, sizeof(base));
@@ -551,6 +557,22 @@ static int apply_memory(struct sbx_limits *l, uint64_t bytes, char *why, size_t 
 	return r;
 }
 
+uint64_t sbx_cpu_weight_to_shares(uint32_t w)
+{
+	uint64_t shares = (uint64_t)w * 1024 / 100;
+
+	return shares < 2 ? 2 : shares;
+}
+
+static int apply_cpu_weight(const struct sbx_limits *l, uint32_t w, char *why, size_t len)
+{
+	if (!w)
+		return 0;
+	if (l->on_v2[SBX_LIMIT_CPU])
+		return set_u64(l->v2_path, "cpu.weight", w, why, len);
+	return set_u64(l->v1_path[SBX_V1_CPU], "cpu.shares", sbx_cpu_weight_to_shares(w), why, len);
+}
+
 static int apply_cpu(const struct sbx_limits *l, uint32_t milli, char *why, size_t len)
 {
 	uint64_t quota = (uint64_t)milli * CPU_PERIOD_US / 1000;
@@ -570,6 +592,74 @@ static int apply_cpu(const struct sbx_limits *l, uint32_t milli, char *why, size
 	return r < 0 ? r : set_u64(c, "cpu.cfs_quota_us", quota, why, len);
 }
 
+int sbx_cpus_check_online(const uint64_t cpus[SBX_CPUS_WORDS], char *why, size_t len)
+{
+	uint64_t online[SBX_CPUS_WORDS];
+	char text[CPUS_TEXT];
+	int r = read_str(CPUS_DIR, "online", text, sizeof(text));
+
+	if (r == 0)
+		r = sbx_cpus_parse(text, online);
+	if (r < 0)
+		return sbx_fail(why, len, r, "cpus: cannot read the CPUs online from %s/online: %s",
+				CPUS_DIR, strerror(-r));
+	for (unsigned c = 0; c < SBX_CPUS_MAX; c++)
+		if (sbx_cpus_has(cpus, c) && !sbx_cpus_has(online, c))
+			return sbx_fail(why, len, -EINVAL, "cpus: CPU %u is not online (the CPUs "
+					"online are %.*s, from %s/online)", c, (int)strcspn(text, "\n"), text,
+					CPUS_DIR);
+	return 0;
+}
+
+/* A new v1 cpuset has no CPUs and no memory nodes, and takes no task until
+ * it has both: the instance directory gets its parent's (the cpuset sbx runs
+ * in), the sandbox the profile's CPUs and the same nodes. */
+static int apply_cpuset_v1(const char *dir, const char *cpus, char *why, size_t len)
+{
+	char parent[PATH_MAX], grand[PATH_MAX], pcpus[CPUS_TEXT], mems[CPUS_TEXT];
+	int r = parent_dir(parent, sizeof(parent), dir);
+
+	if (r == 0)
+		r = parent_dir(grand, sizeof(grand), parent);
+	if (r == 0)
+		r = read_str(grand, "cpuset.cpus", pcpus, sizeof(pcpus));
+	if (r == 0)
+		r = read_str(grand, "cpuset.mems", mems, sizeof(mems));
+	if (r < 0)
+		return sbx_fail(why, len, r, "cpuset: read the cpuset sbx runs in (%s): %s", dir,
+				strerror(-r));
+	pcpus[strcspn(pcpus, "\n")] = 0;
+	mems[strcspn(mems, "\n")] = 0;
+	r = set_str(parent, "cpuset.cpus", pcpus, why, len);
+	if (r == 0)
+		r = set_str(parent, "cpuset.mems", mems, why, len);
+	if (r == 0)
+		r = set_str(dir, "cpuset.mems", mems, why, len);
+	if (r == 0)
+		r = set_str(dir, "cpuset.cpus", cpus, why, len);
+	if (r == -EINVAL)
+		snprintf(why + strlen(why), len - strlen(why), " (the cpuset sbx runs in has CPUs %s)",
+			 pcpus);
+	return r;
+}
+
+static int apply_cpuset(const struct sbx_limits *l, const uint64_t set[SBX_CPUS_WORDS],
+			char *why, size_t len)
+{
+	char cpus[CPUS_TEXT];
+	int r;
+
+	if (!sbx_cpus_any(set))
+		return 0;
+	r = sbx_cpus_check_online(set, why, len);
+	if (r < 0)
+		return r;
+	sbx_cpus_format(set, cpus, sizeof(cpus));
+	if (l->on_v2[SBX_LIMIT_CPUSET])
+		return set_str(l->v2_path, "cpuset.cpus", cpus, why, len);
+	return apply_cpuset_v1(l->v1_path[SBX_V1_CPUSET], cpus, why, len);
+}
+
 static int apply(struct sbx_limits *l, const struct sbx_profile *p, char *why, size_t len)
 {
 	const char *dir;
@@ -578,6 +668,10 @@ static int apply(struct sbx_limits *l, const struct sbx_profile *p, char *why, s
 	r = apply_memory(l, p->memory_bytes, why, len);
 	if (r == 0)
 		r = apply_cpu(l, p->cpu_milli, why, len);
+	if (r == 0)
+		r = apply_cpu_weight(l, p->cpu_weight, why, len);
+	if (r == 0)
+		r = apply_cpuset(l, p->cpus, why, len);
 	if (r < 0 || !p->pids)
 		return r;
 	dir = l->on_v2[SBX_LIMIT_PIDS] ? l->v2_path : l->v1_path[SBX_V1_PIDS];
@@ -622,8 +716,9 @@ int sbx_limits_create(struct sbx_limits *l, const char *instance, const char *id
 	if (copy_str(l->v2_path, sizeof(l->v2_path), v2_path ? v2_path : "") < 0)
 		return -ENAMETOOLONG;
 	l->want[SBX_LIMIT_MEMORY] = p->memory_bytes > 0;
-	l->want[SBX_LIMIT_CPU] = p->cpu_milli > 0;
+	l->want[SBX_LIMIT_CPU] = p->cpu_milli > 0 || p->cpu_weight > 0;
 	l->want[SBX_LIMIT_PIDS] = p->pids > 0;
+	l->want[SBX_LIMIT_CPUSET] = sbx_cpus_any(p->cpus);
 	pl = calloc(1, sizeof(*pl));
 	if (!pl)
 		return -ENOMEM;

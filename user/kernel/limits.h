@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Resource limits and accounting through cgroups: memory (no swap beyond the
- * limit), cpu quota and pids, on cgroup2 controllers where they are available
- * in the sbx root (memory.max, memory.swap.max, cpu.max, pids.max) and
- * otherwise on the v1 controllers of hybrid hosts (memory.limit_in_bytes,
- * memory.memsw.limit_in_bytes, cpu.cfs_quota_us, pids.max), chosen at run time.
+ * limit), cpu quota and weight, pids and the CPUs (cpuset), on cgroup2
+ * controllers where they are available in the sbx root (memory.max,
+ * memory.swap.max, cpu.max, cpu.weight, pids.max, cpuset.cpus) and otherwise
+ * on the v1 controllers of hybrid hosts (memory.limit_in_bytes,
+ * memory.memsw.limit_in_bytes, cpu.cfs_quota_us, cpu.shares, pids.max,
+ * cpuset.cpus + cpuset.mems), chosen at run time.
  * v1 cgroups are created beneath the v1 cgroup sbx itself runs in, under
  * "<instance>/<sandbox id>", and removed by sbx_limits_destroy.
  */
@@ -18,7 +20,10 @@
 
 #include "policy.h"
 
-enum sbx_limit_kind { SBX_LIMIT_MEMORY = 0, SBX_LIMIT_CPU, SBX_LIMIT_PIDS, SBX_LIMIT_N };
+/* cpu covers both the quota (cpu.max) and the weight (cpu.weight); cpuset
+ * is the pinning (cpus). */
+enum sbx_limit_kind { SBX_LIMIT_MEMORY = 0, SBX_LIMIT_CPU, SBX_LIMIT_PIDS, SBX_LIMIT_CPUSET,
+		      SBX_LIMIT_N };
 
 /* v1 hierarchies sbx may use: one per limit kind (same values), then
  * cpuacct (CPU time when cgroup2 has no cpu controller) and freezer (atomic
@@ -28,6 +33,7 @@ enum sbx_v1_hier {
 	SBX_V1_MEMORY = SBX_LIMIT_MEMORY,
 	SBX_V1_CPU = SBX_LIMIT_CPU,
 	SBX_V1_PIDS = SBX_LIMIT_PIDS,
+	SBX_V1_CPUSET = SBX_LIMIT_CPUSET,
 	SBX_V1_CPUACCT,
 	SBX_V1_FREEZER,
 	SBX_V1_N
@@ -55,6 +61,14 @@ struct sbx_usage {
  * memory.max + memory.swap.max", "cpu: cgroup v1 cpu.cfs_quota_us" or
  * "pids: no pids controller (...)". Creates and writes nothing. */
 int sbx_limits_probe(const char *v2_root, bool ret_can[SBX_LIMIT_N], char *why, size_t len);
+
+/* The v1 cpu.shares that stands for cgroup2 cpu.weight w: w * 1024 / 100
+ * (100, the default weight, is 1024, the default shares), at least 2. */
+uint64_t sbx_cpu_weight_to_shares(uint32_t w);
+
+/* Checks cpus against the CPUs online (/sys/devices/system/cpu/online):
+ * 0, or -EINVAL with why naming the first CPU that is not online. */
+int sbx_cpus_check_online(const uint64_t cpus[SBX_CPUS_WORDS], char *why, size_t len);
 
 /* Sets up the limits the profile asks for. A limit no controller can enforce
  * fails with -EOPNOTSUPP and why naming the key (the caller decides strict vs

@@ -59,6 +59,29 @@ pinned_case()
 case_process_cpus_pinned() { pinned_case process; }
 case_host_cpus_pinned() { pinned_case host; }
 
+# gVisor: the sentry's threads are in the cgroup and pinned; the workload
+# sees a virtual CPU per CPU of the set, numbered from 0, and its
+# /proc/self/status has no Cpus_allowed_list (docs/limits.md).
+case_gvisor_cpus_pinned()
+{
+	local procs
+	[ -n "$OTHER" ] || skip "one CPU online ($ONLINE): nothing to pin away from"
+	command -v runsc >/dev/null || skip "runsc not installed (apt-get install runsc)"
+	cpol gvisor "cpus = \"$LAST\""
+	sed -i 's/^min_isolation = .*/min_isolation = "gvisor"/' "$T_TMP/policy.toml"
+	sbx_run_within 120 r -P "$T_TMP/policy.toml" --profile t -- sh -c 'nproc; sleep 2' &
+	sleep 1.5
+	procs=$(cat "$(cgroup_file cgroup.procs)" 2>/dev/null)
+	[ -n "$procs" ] || { wait; fail "no process in the sandbox's cgroup while it ran"; }
+	for p in $procs; do
+		eq "host pid $p's Cpus_allowed_list" \
+			"$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/$p/status 2>/dev/null || echo "$LAST")" "$LAST"
+	done
+	wait
+	eq "exit code (sbx: $(tail -c 300 "$T_TMP/r.err"))" "$(jr r .exit_code)" 0
+	eq "nproc inside gVisor" "$(cat "$T_TMP/r.out")" 1
+}
+
 case_cpus_not_online()
 {
 	cpol process 'cpus = "0,1023"'
@@ -141,6 +164,7 @@ EOF
 setup true
 run_case process_cpus_pinned case_process_cpus_pinned
 run_case host_cpus_pinned case_host_cpus_pinned
+run_case gvisor_cpus_pinned case_gvisor_cpus_pinned
 run_case cpus_not_online case_cpus_not_online
 run_case cpu_weight_file case_cpu_weight_file
 run_case cpu_weight_ratio case_cpu_weight_ratio

@@ -209,6 +209,8 @@ enum sbx_event_type {
 	SBX_EV_NET_UNIX = 12,		/* connect/sendmsg to a unix address not in network.unix */
 	SBX_EV_AUDIT_SUPPRESSED = 13,	/* events not written by the rate limits; user space
 					 * asks for it through sbx_emit (at most 1/s, and at exit) */
+	SBX_EV_LIMIT_DISK = 14,		/* the sandbox's disk quota is full (ENOSPC inside);
+					 * emitted by user space through sbx_emit, once */
 };
 
 /* Every decision event (all types but SANDBOX_START, SANDBOX_EXIT and
@@ -312,6 +314,19 @@ struct sbx_ev_life {
 	__u32 flags;		/* EXIT: 1 = timed out */
 	__u64 suppressed_allow;	/* EXIT: allow events suppressed in the sandbox's life */
 	__u64 suppressed_deny;	/* EXIT: denials suppressed in the sandbox's life */
+};
+
+/* SBX_EV_LIMIT_DISK: the filesystem that bounds the sandbox's writes (disk =
+ * ...) has no block or no inode left, so writes fail with ENOSPC inside.
+ * hdr.pid, hdr.tgid and hdr.cgroup_id are as in sbx_ev_life. */
+#define SBX_DISK_MOUNT_LEN 32
+struct sbx_ev_disk {
+	struct sbx_event_hdr hdr;
+	__u64 used_bytes;	/* in use on that filesystem */
+	__u64 limit_bytes;	/* its size: the profile's disk */
+	__u64 inodes_used;
+	__u64 inodes_limit;
+	char mount[SBX_DISK_MOUNT_LEN];	/* where the sandbox sees it, e.g. "/tmp"; NUL-terminated */
 };
 
 /* SBX_EV_AUDIT_SUPPRESSED: what the rate limits kept out of the rings since
@@ -445,8 +460,8 @@ struct sbx_ev_file {
 
 struct sbx_emit_ctx {
 	__u32 slot;
-	__u16 type;		/* SBX_EV_SANDBOX_START, SBX_EV_SANDBOX_EXIT or
-				 * SBX_EV_AUDIT_SUPPRESSED */
+	__u16 type;		/* SBX_EV_SANDBOX_START, SBX_EV_SANDBOX_EXIT,
+				 * SBX_EV_AUDIT_SUPPRESSED or SBX_EV_LIMIT_DISK */
 	__u16 pad;
 	__u32 workload_pid;
 	__s32 exit_code;
@@ -454,6 +469,9 @@ struct sbx_emit_ctx {
 	__u32 flags;
 	__s64 ret_seq;		/* out: the sequence number given, 0 when no event was
 				 * due (AUDIT_SUPPRESSED with nothing new), or -errno */
+	/* LIMIT_DISK only: copied into struct sbx_ev_disk */
+	__u64 used_bytes, limit_bytes, inodes_used, inodes_limit;
+	char mount[SBX_DISK_MOUNT_LEN];
 };
 
 #endif /* SBX_ABI_H */

@@ -107,6 +107,24 @@ static __always_inline void sbx_emit_suppressed(struct sbx_emit_ctx *uctx, struc
 /* A sandbox start or exit event, or a suppression summary, from user space
  * (BPF_PROG_TEST_RUN), with its sequence number from the sandbox's counter;
  * -EINVAL in ret_seq for a slot that is not active or another event type. */
+static __always_inline void sbx_emit_disk(struct sbx_emit_ctx *uctx, struct sbx_ctx *c,
+					  struct sbx_slot *s)
+{
+	struct sbx_ev_disk ev = {};
+
+	sbx_hdr_fill(&ev.hdr, c, SBX_EV_LIMIT_DISK, sizeof(ev));
+	ev.hdr.pid = ev.hdr.tgid = uctx->workload_pid;
+	ev.hdr.cgroup_id = s->cgroup_id;
+	ev.used_bytes = uctx->used_bytes;
+	ev.limit_bytes = uctx->limit_bytes;
+	ev.inodes_used = uctx->inodes_used;
+	ev.inodes_limit = uctx->inodes_limit;
+	__builtin_memcpy(ev.mount, uctx->mount, sizeof(ev.mount));
+	ev.mount[sizeof(ev.mount) - 1] = 0;
+	sbx_emit(c->slot, &ev, sizeof(ev));
+	uctx->ret_seq = ev.hdr.seq;
+}
+
 static __always_inline void sbx_emit_life(struct sbx_emit_ctx *uctx)
 {
 	struct sbx_ev_life ev = {};
@@ -119,12 +137,16 @@ static __always_inline void sbx_emit_life(struct sbx_emit_ctx *uctx)
 	s = bpf_map_lookup_elem(&sbx_slots, &slot);
 	if (!c.st || !s || !(s->flags & SBX_SLOTF_ACTIVE) ||
 	    (uctx->type != SBX_EV_SANDBOX_START && uctx->type != SBX_EV_SANDBOX_EXIT &&
-	     uctx->type != SBX_EV_AUDIT_SUPPRESSED)) {
+	     uctx->type != SBX_EV_AUDIT_SUPPRESSED && uctx->type != SBX_EV_LIMIT_DISK)) {
 		uctx->ret_seq = -SBX_EINVAL;
 		return;
 	}
 	if (uctx->type == SBX_EV_AUDIT_SUPPRESSED) {
 		sbx_emit_suppressed(uctx, &c, s);
+		return;
+	}
+	if (uctx->type == SBX_EV_LIMIT_DISK) {
+		sbx_emit_disk(uctx, &c, s);
 		return;
 	}
 	sbx_hdr_fill(&ev.hdr, &c, uctx->type, sizeof(ev));

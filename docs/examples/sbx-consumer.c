@@ -34,7 +34,7 @@ static const char *const names[] = {
 	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
 	[SBX_EV_SYSCALL_DENIED] = "syscall.denied", [SBX_EV_FILE] = "file",
 	[SBX_EV_NET_SOCKOPT] = "net.sockopt", [SBX_EV_NET_UNIX] = "net.unix",
-	[SBX_EV_AUDIT_SUPPRESSED] = "audit.suppressed",
+	[SBX_EV_AUDIT_SUPPRESSED] = "audit.suppressed", [SBX_EV_LIMIT_DISK] = "limit.disk",
 };
 
 /* The smallest hdr.size of each known type: structs only grow at the end. */
@@ -48,6 +48,7 @@ static const size_t sizes[] = {
 	[SBX_EV_NET_SOCKOPT] = sizeof(struct sbx_ev_sockopt),
 	[SBX_EV_NET_UNIX] = sizeof(struct sbx_ev_unix),
 	[SBX_EV_AUDIT_SUPPRESSED] = sizeof(struct sbx_ev_suppressed),
+	[SBX_EV_LIMIT_DISK] = sizeof(struct sbx_ev_disk),
 };
 
 /* enum sbx_file_op */
@@ -119,6 +120,12 @@ static int on_event(void *ctx, void *data, size_t len)
 		       (unsigned long long)(e->allow + e->deny), (unsigned long long)e->allow,
 		       (unsigned long long)e->deny, (unsigned long long)e->allow_total,
 		       (unsigned long long)e->deny_total);
+	} else if (h->type == SBX_EV_LIMIT_DISK) {
+		const struct sbx_ev_disk *e = data;
+		printf(" mount=%.*s used_bytes=%llu limit_bytes=%llu inodes_used=%llu inodes_limit=%llu",
+		       (int)strnlen(e->mount, sizeof(e->mount)), e->mount,
+		       (unsigned long long)e->used_bytes, (unsigned long long)e->limit_bytes,
+		       (unsigned long long)e->inodes_used, (unsigned long long)e->inodes_limit);
 	} else if (h->type == SBX_EV_SOCK_CREATE) {
 		const struct sbx_ev_sock *e = data;
 		printf(" verdict=deny family=%u type=%u protocol=%u", e->family, e->type, e->protocol);

@@ -28,6 +28,7 @@ _Static_assert(sizeof(struct sbx_ev_suppressed) == 88, "suppression summary is A
 _Static_assert(offsetof(struct sbx_ev_suppressed, allow) == 56 &&
 	       offsetof(struct sbx_ev_suppressed, deny_total) == 80, "suppression summary fields are ABI");
 _Static_assert(SBX_EV_AUDIT_SUPPRESSED == 13, "event numbers never change");
+_Static_assert(SBX_EV_LIMIT_DISK == 14, "event numbers never change");
 _Static_assert(sizeof(struct sbx_ev_syscall) == 88, "syscall event is ABI");
 _Static_assert(SBX_EV_NET_CONNECT == 3 && SBX_EV_NET_PACKET == 8 && SBX_EV_SYSCALL_DENIED == 9,
 	       "event numbers never change");
@@ -175,6 +176,36 @@ static void test_audit_exit_event_reports_signal(void **state)
 	free(s);
 }
 
+static void test_audit_limit_disk(void **state)
+{
+	struct sbx_audit_ctx c = { .sandbox_id = "sbx-1" };
+	struct sbx_ev_disk ev = { 0 };
+	char *s;
+	int r;
+
+	fill_hdr(&ev.hdr, SBX_EV_LIMIT_DISK, sizeof(ev));
+	ev.hdr.tgid = 55;
+	ev.used_bytes = 1048576;
+	ev.limit_bytes = 1048576;
+	ev.inodes_used = 3;
+	ev.inodes_limit = 256;
+	memcpy(ev.mount, "/tmp", 5);
+	s = render(&c, &ev, sizeof(ev), &r);
+	assert_int_equal(r, 0);
+	assert_non_null(strstr(s, "\"event\":\"limit.disk\",\"mount\":\"/tmp\","
+				  "\"used_bytes\":1048576,\"limit_bytes\":1048576,\"inodes_used\":3,"
+				  "\"inodes_limit\":256}"));
+	free(s);
+	/* a mount name without its NUL stays inside the event */
+	memset(ev.mount, 'a', sizeof(ev.mount));
+	s = render(&c, &ev, sizeof(ev), &r);
+	assert_int_equal(r, 0);
+	free(s);
+	s = render(&c, &ev, sizeof(ev) - 8, &r);
+	assert_int_equal(r, -EINVAL);
+	free(s);
+}
+
 static void test_audit_suppressed_summary(void **state)
 {
 	struct sbx_audit_ctx c = { .sandbox_id = "sbx-1" };
@@ -231,6 +262,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_audit_denied_connect_by_default_rule),
 		cmocka_unit_test(test_audit_suppressed_summary),
+		cmocka_unit_test(test_audit_limit_disk),
 		cmocka_unit_test(test_audit_rule_attribution_names_entry_host_and_source),
 		cmocka_unit_test(test_audit_net_addr_form_and_unjudged_rule),
 		cmocka_unit_test(test_audit_exit_event_reports_signal),

@@ -18,7 +18,7 @@ static const char *const event_names[] = {
 	[SBX_EV_NET_QUOTA] = "net.quota",	  [SBX_EV_NET_PACKET] = "net.packet",
 	[SBX_EV_SYSCALL_DENIED] = "syscall.denied", [SBX_EV_FILE] = "file",
 	[SBX_EV_NET_SOCKOPT] = "net.sockopt", [SBX_EV_NET_UNIX] = "net.unix",
-	[SBX_EV_AUDIT_SUPPRESSED] = "audit.suppressed",
+	[SBX_EV_AUDIT_SUPPRESSED] = "audit.suppressed", [SBX_EV_LIMIT_DISK] = "limit.disk",
 };
 
 static const size_t event_sizes[] = {
@@ -32,6 +32,7 @@ static const size_t event_sizes[] = {
 	[SBX_EV_NET_SOCKOPT] = sizeof(struct sbx_ev_sockopt),
 	[SBX_EV_NET_UNIX] = sizeof(struct sbx_ev_unix),
 	[SBX_EV_AUDIT_SUPPRESSED] = sizeof(struct sbx_ev_suppressed),
+	[SBX_EV_LIMIT_DISK] = sizeof(struct sbx_ev_disk),
 };
 
 #define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
@@ -334,6 +335,18 @@ static void write_file(struct json_writer *w, const struct sbx_audit_ctx *c, con
 	write_fs_rule(w, c, rule);
 }
 
+static void write_disk(struct json_writer *w, const struct sbx_ev_disk *e)
+{
+	char mount[SBX_DISK_MOUNT_LEN];
+
+	snprintf(mount, sizeof(mount), "%.*s", (int)sizeof(e->mount), e->mount);
+	json_kv_string(w, "mount", mount);
+	json_kv_uint(w, "used_bytes", e->used_bytes);
+	json_kv_uint(w, "limit_bytes", e->limit_bytes);
+	json_kv_uint(w, "inodes_used", e->inodes_used);
+	json_kv_uint(w, "inodes_limit", e->inodes_limit);
+}
+
 int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 			 const void *data, size_t size)
 {
@@ -351,6 +364,9 @@ int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 		break;
 	case SBX_EV_AUDIT_SUPPRESSED:
 		write_suppressed(w, data);
+		break;
+	case SBX_EV_LIMIT_DISK:
+		write_disk(w, data);
 		break;
 	case SBX_EV_SOCK_CREATE:
 		write_sock(w, data);

@@ -29,6 +29,7 @@
 
 #include "kernel/landlock.h"
 #include "kernel/netns.h"
+#include "disk.h"
 #include "grants.h"
 #include "privs.h"
 #include "provider.h"
@@ -43,6 +44,8 @@ struct process_state {
 	struct sbx_grants grants;	/* idmapped mounts of granted paths */
 	char **envp;
 	char root[PATH_MAX];
+	char disk_stage[PATH_MAX];	/* where the init attaches the disk */
+	int disk_fd;		/* disk = ...: the tmpfs of /tmp and /dev/shm (disk.h), or -1 */
 	bool private_net, veth;
 	struct sbx_veth vethi;
 	uint32_t slot;
@@ -86,6 +89,25 @@ static int make_root_dir(struct process_state *st, const char *run_dir, char *wh
 	return 0;
 }
 
+/* disk = ...: the tmpfs that bounds /tmp and /dev/shm, and the empty
+ * directory (shared like the root's) each sandbox attaches its own at. */
+static int make_disk(struct process_state *st, const char *run_dir, char *why, size_t len)
+{
+	if (!st->p->disk_bytes)
+		return 0;
+	snprintf(st->disk_stage, sizeof(st->disk_stage), "%s/disk", run_dir);
+	if (mkdir(st->disk_stage, 0700) < 0 && errno != EEXIST)
+		return sbx_fail(why, len, -errno, "mkdir %s: %m", st->disk_stage);
+	return sbx_disk_create(st->p->disk_bytes, &st->disk_fd, why, len);
+}
+
+static int process_disk_usage(void *state, struct sbx_disk_usage *ret)
+{
+	struct process_state *st = state;
+
+	return st ? sbx_disk_usage(st->disk_fd, ret) : -ENOENT;
+}
+
 static void process_cleanup(void *state)
 {
 	struct process_state *st = state;
@@ -100,6 +122,8 @@ static void process_cleanup(void *state)
 		close(st->status_pipe[0]);
 	if (st->status_pipe[1] >= 0)
 		close(st->status_pipe[1]);
+	if (st->disk_fd >= 0)
+		close(st->disk_fd);
 	free(st);
 }
 
@@ -115,6 +139,7 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 		return -ENOMEM;
 	st->p = s->profile;
 	st->status_pipe[0] = st->status_pipe[1] = -1;
+	st->disk_fd = -1;
 	st->private_net = wants_private_net(s->profile);
 	st->veth = st->private_net && s->profile->net.mode != SBX_NET_NONE;
 	if (st->private_net && !st->veth && s->policy_flags)
@@ -124,6 +149,8 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 		*s->policy_flags |= SBX_POLF_OWN_NETNS;
 	snprintf(st->hostname, sizeof(st->hostname), "%s", s->id);
 	r = make_root_dir(st, s->run_dir, why, len);
+	if (!r)
+		r = make_disk(st, s->run_dir, why, len);
 	if (!r)
 		r = sbx_ids_resolve(s->profile, s->uid, &st->ids, why, len);
 	if (!r)
@@ -221,6 +248,7 @@ static void init_loop(struct process_state *st)
 static int init_main(const struct sbx_spawn *s, void *arg)
 {
 	struct process_state *st = arg;
+	struct sbx_rootfs_disk disk = { st->disk_fd, st->disk_stage };
 	char why[256];
 	int r;
 
@@ -228,7 +256,8 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 	if (st->private_net && (r = sbx_netns_loopback_up()) < 0)
 		sbx_child_fail(-r, true, "bringing up loopback failed");
 	r = sbx_rootfs_setup(s->fs, &st->grants, st->root, st->hostname,
-			     s->tty ? STDIN_FILENO : -1, why, sizeof(why));
+			     s->tty ? STDIN_FILENO : -1, st->disk_fd >= 0 ? &disk : NULL,
+			     why, sizeof(why));
 	if (r < 0)
 		sbx_child_fail(-r, true, why);
 	workload = fork();
@@ -311,5 +340,6 @@ const struct sbx_provider sbx_provider_process = {
 	.spawn = process_spawn,
 	.signal = process_signal,
 	.wait = process_wait,
+	.disk_usage = process_disk_usage,
 	.cleanup = process_cleanup,
 };

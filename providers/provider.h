@@ -84,6 +84,14 @@ struct sbx_spawn {
 	void *unenforced_ctx;
 };
 
+/* The use of the filesystem that bounds a sandbox's writes (disk = ...). */
+struct sbx_disk_usage {
+	uint64_t used_bytes, limit_bytes;
+	uint64_t inodes_used, inodes_limit;
+	char mount[SBX_DISK_MOUNT_LEN];	/* where the sandbox sees it: "/tmp" */
+	bool full;			/* no block or no inode left: writes get ENOSPC */
+};
+
 struct sbx_child {
 	pid_t pid;			/* the process sbx waits for */
 	int pidfd;			/* pollable; readable when pid exited */
@@ -112,6 +120,9 @@ struct sbx_provider {
 	int (*signal)(void *state, struct sbx_child *c, int sig);
 	/* Reaps the child once its pidfd is readable; fills the wait status. */
 	int (*wait)(void *state, struct sbx_child *c, int *ret_status);
+	/* The use of the sandbox's disk quota (disk = ...), any time after
+	 * prepare; -ENOENT when it has none. NULL: the provider bounds no disk. */
+	int (*disk_usage)(void *state, struct sbx_disk_usage *ret);
 	/* Releases what prepare/spawn made; accepts NULL state. */
 	void (*cleanup)(void *state);
 };

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 
+#include "disk.h"
 #include "grants.h"
 #include "privs.h"
 #include "rootfs.h"
@@ -337,8 +338,29 @@ static int apply_rules(const struct sbx_fsplan *pl, const struct sbx_grants *g, 
 	return r;
 }
 
+/* A private tmpfs of the base view: its own mount, or with a disk quota
+ * the disk's directory for it (/tmp and /dev/shm share the quota). */
+static int base_tmpfs(const char *root, const char *path, unsigned long flags,
+		      const struct sbx_rootfs_disk *disk, char *why, size_t len)
+{
+	char src[PATH_MAX], target[PATH_MAX];
+
+	if (!disk)
+		return mount_tmpfs(root, path, "mode=1777", flags, why, len);
+	snprintf(src, sizeof(src), "%s/%s", disk->stage,
+		 strcmp(path, "/dev/shm") ? SBX_DISK_TMP : SBX_DISK_SHM);
+	snprintf(target, sizeof(target), "%s%s", root, path);
+	if (sbx_mkdir_p(target, 0755) < 0)
+		return sbx_fail(why, len, -errno, "mkdir %s: %m", path);
+	if (mount(src, target, NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags | MS_NOSUID | MS_NODEV, NULL) < 0)
+		return sbx_fail(why, len, -errno, "disk: bind on %s: %m", path);
+	return 0;
+}
+
 /* The base view of the plan, in its order. */
-static int apply_base(const struct sbx_fsplan *pl, const char *root, char *why, size_t len)
+static int apply_base(const struct sbx_fsplan *pl, const char *root,
+		      const struct sbx_rootfs_disk *disk, char *why, size_t len)
 {
 	bool have_dev = false;
 	int r = 0;
@@ -361,8 +383,8 @@ static int apply_base(const struct sbx_fsplan *pl, const char *root, char *why, 
 		else if (b->kind == SBX_FSBASE_DEVICE && access(path, F_OK) == 0)
 			r = bind_at(root, path, path, DEV_FLAGS, why, len);
 		else if (b->kind == SBX_FSBASE_TMPFS)
-			r = mount_tmpfs(root, path, "mode=1777",
-					access_flags(sbx_fsplan_provided_access(pl, b)), why, len);
+			r = base_tmpfs(root, path, access_flags(sbx_fsplan_provided_access(pl, b)),
+				       disk, why, len);
 	}
 	return r;
 }
@@ -496,7 +518,8 @@ static int bind_tty(const char *root, int fd, char *why, size_t len)
 }
 
 int sbx_rootfs_setup(const struct sbx_fsplan *pl, const struct sbx_grants *g, const char *root,
-		     const char *hostname, int tty_fd, char *why, size_t len)
+		     const char *hostname, int tty_fd, const struct sbx_rootfs_disk *disk,
+		     char *why, size_t len)
 {
 	bool host_root = pl->mode != SBX_FS_NONE;
 	int r = 0;
@@ -509,8 +532,12 @@ int sbx_rootfs_setup(const struct sbx_fsplan *pl, const struct sbx_grants *g, co
 		return sbx_fail(why, len, -errno, "tmpfs on %s: %m", root);
 	if (host_root)
 		r = bind_host_root(root, pl->mode != SBX_FS_READ_ONLY, why, len);
+	if (!r && disk)
+		r = sbx_disk_stage(disk->fd, disk->stage, why, len);
 	if (!r)
-		r = apply_base(pl, root, why, len);
+		r = apply_base(pl, root, disk, why, len);
+	if (!r && disk)
+		r = sbx_disk_unstage(disk->stage, why, len);
 	if (!r && pl->mode != SBX_FS_FULL)
 		r = apply_rules(pl, g, root, why, len);
 	if (!r)

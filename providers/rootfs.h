@@ -29,8 +29,15 @@
  * the child reports it to the parent and exits). tty_fd >= 0: the -t pty's
  * slave, shown in the view at its own /dev/pts/N name. */
 struct sbx_grants;
+/* disk (disk.h), or NULL: /tmp and /dev/shm are the two directories of the
+ * disk's tmpfs instead of two unbounded tmpfs mounts. */
+struct sbx_rootfs_disk {
+	int fd;			/* the detached mount of sbx_disk_create */
+	const char *stage;	/* an empty host directory to attach it at */
+};
 int sbx_rootfs_setup(const struct sbx_fsplan *pl, const struct sbx_grants *g, const char *root,
-		     const char *hostname, int tty_fd, char *why, size_t len);
+		     const char *hostname, int tty_fd, const struct sbx_rootfs_disk *disk,
+		     char *why, size_t len);
 
 /* 0 when prog (argv[0]), looked up as the workload's execvp will (its PATH), is a
  * host file that the view built for p shows on an exec mount: the process

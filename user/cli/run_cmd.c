@@ -326,6 +326,25 @@ static void close_result(struct result_out *out, bool written)
 	out->f = NULL;
 }
 
+/* "disk": {"mount", "used_bytes", "limit_bytes", "inodes_used",
+ * "inodes_limit", "full"}, or null without disk = ... */
+static void result_disk(struct json_writer *w, const struct sbx_run_result *r)
+{
+	if (!r->has_disk) {
+		json_kv_null(w, "disk");
+		return;
+	}
+	json_key(w, "disk");
+	json_begin_object(w);
+	json_kv_string(w, "mount", r->disk.mount);
+	json_kv_uint(w, "used_bytes", r->disk.used_bytes);
+	json_kv_uint(w, "limit_bytes", r->disk.limit_bytes);
+	json_kv_uint(w, "inodes_used", r->disk.inodes_used);
+	json_kv_uint(w, "inodes_limit", r->disk.inodes_limit);
+	json_kv_bool(w, "full", r->disk_full);
+	json_end_object(w);
+}
+
 static int write_result(struct result_out *out, const struct sbx_profile *p,
 			const struct sbx_provider *pv, const struct sbx_run_result *r)
 {
@@ -355,6 +374,7 @@ static int write_result(struct result_out *out, const struct sbx_profile *p,
 	json_kv_uint(&w, "cpu_user_ms", r->cpu_user_us / 1000);
 	json_kv_uint(&w, "cpu_system_ms", r->cpu_system_us / 1000);
 	json_kv_uint(&w, "peak_memory_bytes", r->peak_rss_kib * 1024);
+	result_disk(&w, r);
 	result_network(&w, r);
 	result_audit(&w, r);
 	json_kv_string(&w, "enforcement", sbx_enforcement_name(p->enforcement));

@@ -52,6 +52,7 @@ struct run_state {
 	bool sink_torn[2];		/* ends in part of a line: the next write ends it first */
 	uint64_t last_seq;
 	uint64_t next_summary_ms;	/* elapsed time of the next suppression summary */
+	bool disk_event;		/* limit.disk was emitted (once per sandbox) */
 	FILE *abuf_f;			/* audit lines of the current batch */
 	char *abuf;
 	size_t abuf_len;
@@ -267,6 +268,33 @@ static void audit_summary(struct run_state *s)
 	sbx_bpf_emit(&s->bpf, &c, NULL);
 }
 
+/* disk = ...: the use of the quota's filesystem into the result, and one
+ * limit.disk event the first time it is seen full (blocks or inodes), which
+ * is when writes inside fail with ENOSPC. Checked with each audit summary
+ * tick (every second) and at the end. */
+static void disk_check(struct run_state *s)
+{
+	const struct sbx_provider *pv = s->o->provider;
+	struct sbx_disk_usage u;
+	struct sbx_emit_ctx c = { .slot = s->sb.slot, .type = SBX_EV_LIMIT_DISK,
+				  .workload_pid = (uint32_t)s->child.pid };
+
+	if (!pv->disk_usage || !s->pstate || pv->disk_usage(s->pstate, &u) < 0)
+		return;
+	s->res->has_disk = true;
+	s->res->disk = u;
+	if (!u.full || s->disk_event)
+		return;
+	s->disk_event = true;
+	s->res->disk_full = true;
+	c.used_bytes = u.used_bytes;
+	c.limit_bytes = u.limit_bytes;
+	c.inodes_used = u.inodes_used;
+	c.inodes_limit = u.inodes_limit;
+	memcpy(c.mount, u.mount, sizeof(c.mount));
+	sbx_bpf_emit(&s->bpf, &c, NULL);
+}
+
 #define AUDIT_SUMMARY_MS 1000	/* at least once a second while events are suppressed */
 
 /* The summary tick of the wait loop: due now, or how long poll may wait. */
@@ -274,6 +302,7 @@ static int audit_summary_tick(struct run_state *s, uint64_t el, int wait_ms)
 {
 	if (el >= s->next_summary_ms) {
 		audit_summary(s);
+		disk_check(s);
 		s->next_summary_ms = el + AUDIT_SUMMARY_MS;
 	}
 	if (wait_ms < 0 || (uint64_t)wait_ms > s->next_summary_ms - el)
@@ -785,6 +814,7 @@ static void finish(struct run_state *s, int status)
 		res->peak_rss_kib = u.peak_memory_bytes / 1024;
 	consume(s);
 	audit_summary(s);
+	disk_check(s);
 	emit_life(s, SBX_EV_SANDBOX_EXIT, status);
 	consume(s);
 	sbx_sandbox_stats(&s->bpf, s->sb.slot, &res->st, &res->drops);

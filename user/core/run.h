@@ -45,6 +45,9 @@ struct sbx_run_result {
 	uint64_t exec_denials;		/* SBX_EV_FILE denials of exec and mmap(PROT_EXEC) */
 	char **degraded;		/* what was not enforced, and why */
 	size_t n_degraded;
+	bool has_disk;			/* disk = ...: the provider bounds the writes */
+	struct sbx_disk_usage disk;	/* its use when the sandbox ended */
+	bool disk_full;			/* it was full at some check (limit.disk emitted) */
 };
 
 /* Returns the exit status for sbx (workload's, 124, 125, 126, 127, 128+N).

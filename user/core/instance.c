@@ -126,6 +126,9 @@ void sbx_instance_remove_run_dir(const struct sbx_instance *in)
 	rmdir(path);
 	snprintf(path, sizeof(path), "%s/root", in->run_dir);
 	rmdir(path);
+	/* the process provider's stage for the disk quota's tmpfs */
+	snprintf(path, sizeof(path), "%s/disk", in->run_dir);
+	rmdir(path);
 	/* the gVisor provider's caches (its runsc probe, the platform it
 	 * chose), and its bundle directory once no sandbox has a bundle there */
 	snprintf(path, sizeof(path), "%s/probe-runsc", in->run_dir);

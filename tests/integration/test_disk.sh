@@ -98,6 +98,26 @@ case_inodes_bounded()
 	eq "limit.disk inodes" "$(ja r '.[] | select(.event == "limit.disk") | .inodes_used == .inodes_limit')" true
 }
 
+# sbx stats of a running sandbox reports the use of its /tmp quota.
+case_stats_reports_use()
+{
+	local id i
+	dpol
+	sbx_run_within 30 r -P "$T_TMP/policy.toml" --profile t -- sh -c \
+		'dd if=/dev/zero of=/dev/shm/a bs=1M count=2 2>/dev/null; : >/tmp/written; sleep 3' &
+	for i in $(seq 50); do
+		id=$("$SBX" ps --json | jq -r '.sandboxes[0].id // empty')
+		[ -n "$id" ] && "$SBX" stats --json "$id" | jq -e '.disk_used_bytes >= 2097152' >/dev/null && break
+		sleep 0.1
+	done
+	[ -n "$id" ] || { wait; fail "no running sandbox in sbx ps"; }
+	eq "sbx stats disk" "$("$SBX" stats --json "$id" | jq -r '[.disk_used_bytes, .disk_limit_bytes] | @tsv')" \
+		"$(printf '%s\t%s' $((2 * MIB)) $QUOTA)"
+	"$SBX" stats "$id" | grep -q '^disk (/tmp)       2.0 MiB of 4.0 MiB$' ||
+		fail "sbx stats text: $("$SBX" stats "$id" | grep disk)"
+	wait
+}
+
 refused_case()
 {
 	sbx_run r -P "$T_TMP/policy.toml" --profile t -- true
@@ -148,6 +168,7 @@ run_case under_quota_no_event case_under_quota_no_event
 run_case dev_shm_shares_quota case_dev_shm_shares_quota
 run_case links_do_not_escape case_links_do_not_escape
 run_case inodes_bounded case_inodes_bounded
+run_case stats_reports_use case_stats_reports_use
 run_case refused_host case_refused_host
 run_case refused_read_write case_refused_read_write
 run_case refused_write_grant case_refused_write_grant

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -129,6 +130,46 @@ static void usage_text(const struct sbx_usage *u)
 		printf("pids              %llu\n", (unsigned long long)u->pids);
 	else
 		printf("pids              -\n");
+}
+
+/* The use of the process provider's /tmp (with disk = ..., the quota that
+ * /tmp and /dev/shm share), read through the sandbox init's root. */
+struct disk_use {
+	bool known;
+	uint64_t used, size;
+};
+
+#define TMPFS_MAGIC_ 0x01021994
+
+static struct disk_use read_disk(const struct sbx_sandbox_info *in)
+{
+	struct disk_use d = { 0 };
+	char path[64];
+	struct statfs sf;
+
+	if (strcmp(in->provider, "process") || in->workload_pid <= 0)
+		return d;
+	snprintf(path, sizeof(path), "/proc/%d/root/tmp", (int)in->workload_pid);
+	if (statfs(path, &sf) < 0 || sf.f_type != TMPFS_MAGIC_)
+		return d;
+	d.known = true;
+	d.size = (uint64_t)sf.f_blocks * (uint64_t)sf.f_bsize;
+	d.used = (uint64_t)(sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize;
+	return d;
+}
+
+static void disk_json(struct json_writer *w, struct disk_use d)
+{
+	json_kv_known(w, "disk_used_bytes", d.known, d.used);
+	json_kv_known(w, "disk_limit_bytes", d.known, d.size);
+}
+
+static void disk_text(struct disk_use d)
+{
+	char used[32], size[32];
+
+	printf("disk (/tmp)       %s of %s\n", fmt_bytes(d.known, d.used, used, sizeof(used)),
+	       fmt_bytes(d.known, d.size, size, sizeof(size)));
 }
 
 static void info_json(struct json_writer *w, const struct sbx_sandbox_info *in)
@@ -258,6 +299,7 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 		json_begin_object(&w);
 		info_json(&w, &in);
 		usage_json(&w, &u);
+		disk_json(&w, read_disk(&in));
 		stats_json(&w, &st, &d);
 		json_end_object(&w);
 		return cli_json_end(&w) < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
@@ -266,6 +308,7 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 	       "pid               %d\ncgroup            %s\n", in.id, in.slot, in.profile, in.provider,
 	       (int)in.workload_pid, in.cgroup);
 	usage_text(&u);
+	disk_text(read_disk(&in));
 	printf("connect           %llu allowed, %llu denied\nsend              %llu allowed, %llu denied\n"
 	       "bind              %llu allowed, %llu denied\nsockets denied    %llu\n",
 	       (unsigned long long)st.connect_allowed, (unsigned long long)st.connect_denied,

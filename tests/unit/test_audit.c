@@ -192,7 +192,7 @@ static void test_audit_limit_disk(void **state)
 	memcpy(ev.mount, "/tmp", 5);
 	s = render(&c, &ev, sizeof(ev), &r);
 	assert_int_equal(r, 0);
-	assert_non_null(strstr(s, "\"event\":\"limit.disk\",\"mount\":\"/tmp\","
+	assert_non_null(strstr(s, "\"event\":\"limit.disk\",\"pid\":55,\"mount\":\"/tmp\","
 				  "\"used_bytes\":1048576,\"limit_bytes\":1048576,\"inodes_used\":3,"
 				  "\"inodes_limit\":256}"));
 	free(s);

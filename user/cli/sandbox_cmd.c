@@ -168,6 +168,10 @@ static void disk_text(struct disk_use d)
 {
 	char used[32], size[32];
 
+	if (!d.known) {
+		printf("disk (/tmp)       -\n");
+		return;
+	}
 	printf("disk (/tmp)       %s of %s\n", fmt_bytes(d.known, d.used, used, sizeof(used)),
 	       fmt_bytes(d.known, d.size, size, sizeof(size)));
 }

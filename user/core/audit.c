@@ -340,6 +340,7 @@ static void write_disk(struct json_writer *w, const struct sbx_ev_disk *e)
 	char mount[SBX_DISK_MOUNT_LEN];
 
 	snprintf(mount, sizeof(mount), "%.*s", (int)sizeof(e->mount), e->mount);
+	json_kv_uint(w, "pid", e->hdr.tgid);
 	json_kv_string(w, "mount", mount);
 	json_kv_uint(w, "used_bytes", e->used_bytes);
 	json_kv_uint(w, "limit_bytes", e->limit_bytes);

@@ -383,6 +383,57 @@ static void test_limit_files_hold_the_profile(void **state)
 	assert_file(l->on_v2[SBX_LIMIT_PIDS] ? fx->v2_path : l->v1_path[SBX_V1_PIDS], "pids.max", "16");
 }
 
+/* cpus and cpu_weight: cpuset.cpus (v1: with the parent's cpuset.mems) and
+ * cpu.weight, or v1 cpu.shares = weight * 1024 / 100. */
+static void test_cpuset_and_weight_files(void **state)
+{
+	struct fixture *fx = *state;
+	struct sbx_profile p = { .cpu_weight = 250 };
+	const struct sbx_limits *l = &fx->l;
+	char why[1024], mems[64];
+	int r;
+
+	SKIP_UNLESS_ROOT(fx);
+	assert_int_equal(sbx_cpus_parse("0", p.cpus), 0);
+	r = sbx_limits_create(&fx->l, fx->instance, "sb", fx->v2_path, &p, why, sizeof(why));
+	if (r == -EOPNOTSUPP)
+		SKIP_BECAUSE("%s", why);
+	if (r < 0)
+		fail_msg("sbx_limits_create: %s (%s)", strerror(-r), why);
+	remember(fx);
+	assert_true(l->want[SBX_LIMIT_CPU] && l->want[SBX_LIMIT_CPUSET] && !l->want[SBX_LIMIT_PIDS]);
+	if (l->on_v2[SBX_LIMIT_CPU])
+		assert_file(fx->v2_path, "cpu.weight", "250");
+	else
+		assert_file(l->v1_path[SBX_V1_CPU], "cpu.shares", "2560");
+	if (l->on_v2[SBX_LIMIT_CPUSET]) {
+		assert_file(fx->v2_path, "cpuset.cpus", "0");
+	} else {
+		assert_file(l->v1_path[SBX_V1_CPUSET], "cpuset.cpus", "0");
+		read_file(l->v1_path[SBX_V1_CPUSET], "cpuset.mems", mems, sizeof(mems));
+		assert_true(mems[0] >= '0' && mems[0] <= '9');
+	}
+	assert_int_equal(sbx_cpu_weight_to_shares(1), 10);
+	assert_int_equal(sbx_cpu_weight_to_shares(100), 1024);
+	assert_int_equal(sbx_cpu_weight_to_shares(10000), 102400);
+}
+
+/* A CPU that is not online is refused with its number; nothing is left. */
+static void test_cpus_not_online_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct sbx_profile p = { 0 };
+	char why[1024];
+
+	SKIP_UNLESS_ROOT(fx);
+	assert_int_equal(sbx_cpus_parse("1023", p.cpus), 0);
+	assert_int_equal(sbx_limits_create(&fx->l, fx->instance, "sb", fx->v2_path, &p, why,
+					   sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "cpus: CPU 1023 is not online"));
+	for (int h = 0; h < SBX_V1_N; h++)
+		assert_string_equal(fx->l.v1_path[h], "");
+}
+
 /* Each v1 directory is <own v1 cgroup>/<instance>/<id>: the directory two
  * levels up lists this process (its own cgroup), in every hierarchy. */
 static void test_v1_cgroups_are_beneath_own_cgroup(void **state)
@@ -522,6 +573,8 @@ int main(void)
 		cmocka_unit_test(test_probe_names_every_limit),
 		cmocka_unit_test_setup_teardown(test_invalid_arguments_create_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limit_files_hold_the_profile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cpuset_and_weight_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cpus_not_online_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_cgroups_are_beneath_own_cgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_read_kill_destroy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_only_freezer_kill_and_cpuacct, setup, teardown),

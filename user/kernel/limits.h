@@ -63,7 +63,8 @@ struct sbx_usage {
 int sbx_limits_probe(const char *v2_root, bool ret_can[SBX_LIMIT_N], char *why, size_t len);
 
 /* The v1 cpu.shares that stands for cgroup2 cpu.weight w: w * 1024 / 100
- * (100, the default weight, is 1024, the default shares), at least 2. */
+ * (100, the default weight, is 1024, the default shares; 1 is 10), and
+ * never below the kernel's minimum of 2. */
 uint64_t sbx_cpu_weight_to_shares(uint32_t w);
 
 /* Checks cpus against the CPUs online (/sys/devices/system/cpu/online):

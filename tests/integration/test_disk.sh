@@ -98,6 +98,18 @@ case_inodes_bounded()
 	eq "limit.disk inodes" "$(ja r '.[] | select(.event == "limit.disk") | .inodes_used == .inodes_limit')" true
 }
 
+# fs mode read-only: the host's root is read-only, /tmp is the quota.
+case_read_only_view_bounded()
+{
+	dpol "" read-only
+	sbx_run r -P "$T_TMP/policy.toml" --profile t -- sh -c '
+		touch /var/tmp/sbx-disk-test 2>/dev/null && echo "host write ok" || echo "host write refused"
+		dd if=/dev/zero of=/tmp/a bs=1M count=5 2>&1 | grep -o "No space left on device"'
+	expect_rc r 0
+	eq "probe" "$(tr '\n' ' ' <"$T_TMP/r.out")" "host write refused No space left on device "
+	eq "result disk full" "$(jr r .disk.full)" true
+}
+
 # sbx stats of a running sandbox reports the use of its /tmp quota.
 case_stats_reports_use()
 {
@@ -168,6 +180,7 @@ run_case under_quota_no_event case_under_quota_no_event
 run_case dev_shm_shares_quota case_dev_shm_shares_quota
 run_case links_do_not_escape case_links_do_not_escape
 run_case inodes_bounded case_inodes_bounded
+run_case read_only_view_bounded case_read_only_view_bounded
 run_case stats_reports_use case_stats_reports_use
 run_case refused_host case_refused_host
 run_case refused_read_write case_refused_read_write

@@ -78,7 +78,7 @@ HDRS := $(wildcard bpf/include/*.h policy/*.h $(foreach l,$(USER_LAYERS),user/$(
 
 # The sbx object is linked from these units (bpf/<unit>.bpf.c); probe.bpf.c
 # is an object of its own (user/kernel/features.c).
-BPF_SBX_UNITS := maps net lsm syscalls
+BPF_SBX_UNITS := maps net lsm syscalls tc
 SKELS := $(OUTPUT)/sbx.skel.h $(OUTPUT)/probe.skel.h
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 VMLINUX_ARM64_PKG := linux-image-6.12-arm64
@@ -90,7 +90,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 
 DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libseccomp-dev libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev \
-	iproute2 jq python3 bc \
+	iproute2 jq python3 bc iperf3 \
 	qemu-system-x86 busybox-static cpio xz-utils zstd \
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
 	nodejs golang-github-burntsushi-toml-dev git curl

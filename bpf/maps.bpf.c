@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The one definition of every map of the sbx object, and of its load-time
- * constants. The programs (net.bpf.c, lsm.bpf.c, syscalls.bpf.c) declare
- * them extern through lib/maps.h; `bpftool gen object` links the four
+ * constants. The programs (net.bpf.c, lsm.bpf.c, syscalls.bpf.c, tc.bpf.c) declare
+ * them extern through lib/maps.h; `bpftool gen object` links the five
  * objects into OUTPUT/bpf/sbx.bpf.o, from which the sbx_sbx skeleton is
  * generated. User space pins the maps under their names (user/core/bpfload.c).
  */
@@ -27,6 +27,8 @@ struct sbx_fscfg_map sbx_fscfg SEC(".maps");
 struct sbx_loaders_map sbx_loaders SEC(".maps");
 struct sbx_rings_map sbx_rings SEC(".maps");
 struct sbx_events_map sbx_events SEC(".maps");
+struct sbx_rates_map sbx_rates SEC(".maps");
+struct sbx_rate_ifs_map sbx_rate_ifs SEC(".maps");
 
 /* not pinned: scratch of the LSM hooks, per-thread state of the file audit */
 struct sbx_lsm_scratch_map sbx_lsm_scratch SEC(".maps");

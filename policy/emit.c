@@ -107,6 +107,24 @@ static void table_header(FILE *f, const char *name, const char *sub)
 	fputs("]\n", f);
 }
 
+/* The largest exact unit: 10000000 -> "10Mbit". */
+static void kv_rate(FILE *f, const char *key, uint64_t bps)
+{
+	static const char *const units[] = { "kbit", "Mbit", "Gbit" };
+	int u = -1;
+
+	if (!bps)
+		return;
+	while (u < 2 && bps % 1000 == 0) {
+		bps /= 1000;
+		u++;
+	}
+	if (u < 0)
+		fprintf(f, "%s = %" PRIu64 "\n", key, bps);
+	else
+		fprintf(f, "%s = \"%" PRIu64 "%s\"\n", key, bps, units[u]);
+}
+
 static void write_top(FILE *f, const struct sbx_profile *p)
 {
 	kv_string(f, "provider", p->provider);
@@ -130,6 +148,9 @@ static void write_top(FILE *f, const struct sbx_profile *p)
 	kv_size(f, "fsize", p->fsize);
 	kv_size(f, "disk", p->disk_bytes);
 	kv_size(f, "net_bytes", p->net_bytes);
+	kv_rate(f, "egress_rate", p->egress_rate);
+	kv_rate(f, "ingress_rate", p->ingress_rate);
+	kv_size(f, "rate_burst", p->rate_burst);
 	kv_string(f, "cwd", p->cwd);
 	kv_string(f, "user", p->user);
 	kv_string(f, "group", p->group);

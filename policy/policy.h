@@ -115,6 +115,9 @@ struct sbx_profile {
 	uint32_t pids;			/* 0 = unlimited */
 	uint32_t nofile;		/* 0 = inherit */
 	uint64_t net_bytes;		/* 0 = no quota */
+	uint64_t egress_rate;		/* bits per second; 0 = no rate */
+	uint64_t ingress_rate;		/* bits per second; 0 = no rate */
+	uint64_t rate_burst;		/* bytes; 0 = default (docs/limits.md) */
 	struct sbx_env_var *env;
 	size_t n_env;
 	char *cwd;			/* NULL = default */
@@ -258,7 +261,11 @@ void sbx_diags_free(struct sbx_diags *d);
  * Return 0 or -EINVAL; *ret untouched on error. */
 int sbx_parse_duration_ms(const char *s, uint64_t *ret);	/* "1m30s", "250ms", "2h" */
 int sbx_parse_size(const char *s, uint64_t *ret);		/* "64M", "1G", "4096", "512KiB" */
-int sbx_parse_cpu_milli(const char *s, uint32_t *ret);		/* "0.5" -> 500, "2" -> 2000 */
+int sbx_parse_cpu_milli(const char *s, uint32_t *ret);
+int sbx_parse_rate_bps(const char *s, uint64_t *ret);		/* "10Mbit" -> 10000000 */
+#define SBX_RATE_MIN_BPS	8000ull			/* 8kbit */
+#define SBX_RATE_MAX_BPS	400000000000ull		/* 400Gbit */
+#define SBX_RATE_BURST_MAX	(1ull << 30)		/* 1 GiB */		/* "0.5" -> 500, "2" -> 2000 */
 
 /* A cpuset list ("0-1,4", the kernel's format; one trailing newline is
  * accepted, as the kernel's files end with one) into a bitmap. Returns 0,

@@ -116,7 +116,7 @@ static bool key_is(const struct toml_kv *kv, const char *name)
 
 static int unknown_key(const struct layer *l, const struct toml_kv *kv, const struct key_handler *h, size_t n)
 {
-	const char *cands[32], *s;
+	const char *cands[64], *s;	/* more than the keys of any table */
 	char q[128];
 	size_t i;
 
@@ -309,6 +309,59 @@ static int h_net_bytes(const struct layer *l, struct sbx_profile *p, const struc
 	if (r == 0)
 		p->net_bytes = v;
 	return r;
+}
+
+/* A rate as a string ("10Mbit") or an integer number of bits per second. */
+static int get_rate(const struct layer *l, const struct toml_kv *kv, uint64_t *ret)
+{
+	const struct toml_value *v = kv->val;
+	const char *s;
+	char q[128];
+	uint64_t bps;
+	int r;
+
+	if (v->type == TOML_INTEGER) {
+		if (v->u.integer < 0)
+			return ldiag(l, &v->pos, "'%s' must not be negative", kv->key);
+		bps = (uint64_t)v->u.integer;
+	} else {
+		r = get_str(l, v, kv->key, &s);
+		if (r < 0)
+			return r;
+		if (sbx_parse_rate_bps(s, &bps) < 0)
+			return ldiag(l, &v->pos,
+				     "invalid rate '%s' for '%s' (expected bits per second, e.g. "
+				     "\"512kbit\", \"10Mbit\", \"1Gbit\"; k/M/G are 1000-based)",
+				     sbx_printable(s, strlen(s), q, sizeof(q)), kv->key);
+	}
+	if (bps != 0 && (bps < SBX_RATE_MIN_BPS || bps > SBX_RATE_MAX_BPS))
+		return ldiag(l, &v->pos, "%s must be 0 (no rate) or between 8kbit and 400Gbit",
+			     kv->key);
+	*ret = bps;
+	return 0;
+}
+
+static int h_egress_rate(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_rate(l, kv, &p->egress_rate);
+}
+
+static int h_ingress_rate(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return get_rate(l, kv, &p->ingress_rate);
+}
+
+static int h_rate_burst(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	uint64_t v;
+	int r = get_size(l, kv, &v);
+
+	if (r < 0)
+		return r;
+	if (v > SBX_RATE_BURST_MAX)
+		return ldiag(l, &kv->val->pos, "rate_burst must be at most 1G");
+	p->rate_burst = v;
+	return 0;
 }
 
 static int h_fsize(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
@@ -1500,6 +1553,9 @@ static const struct key_handler profile_keys[] = {
 	{ "pids", T(TOML_INTEGER), h_pids },
 	{ "nofile", T(TOML_INTEGER), h_nofile },
 	{ "net_bytes", STR_OR_INT, h_net_bytes },
+	{ "egress_rate", STR_OR_INT, h_egress_rate },
+	{ "ingress_rate", STR_OR_INT, h_ingress_rate },
+	{ "rate_burst", STR_OR_INT, h_rate_burst },
 	{ "fsize", STR_OR_INT, h_fsize },
 	{ "disk", STR_OR_INT, h_disk },
 	{ "env", T(TOML_TABLE), h_env },

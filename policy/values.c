@@ -118,6 +118,33 @@ int sbx_parse_size(const char *s, uint64_t *ret)
 	return -EINVAL;
 }
 
+/* Rates are bits per second, decimal like tc's: "10Mbit" = 10,000,000. A
+ * bare k/M/G means kbit/Mbit/Gbit; byte rates have no unit on purpose (write
+ * "8Mbit" for 1 MB/s), so that "M" never means two things. */
+static const struct unit rate_units[] = {
+	{ "", 1 }, { "bit", 1 },
+	{ "k", 1000 }, { "K", 1000 }, { "kbit", 1000 }, { "Kbit", 1000 },
+	{ "M", 1000000 }, { "m", 1000000 }, { "Mbit", 1000000 }, { "mbit", 1000000 },
+	{ "G", 1000000000 }, { "g", 1000000000 }, { "Gbit", 1000000000 }, { "gbit", 1000000000 },
+};
+
+int sbx_parse_rate_bps(const char *s, uint64_t *ret)
+{
+	uint64_t v;
+
+	if (!s || read_digits(&s, &v) <= 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(rate_units) / sizeof(rate_units[0]); i++) {
+		if (strcmp(s, rate_units[i].name) != 0)
+			continue;
+		if (__builtin_mul_overflow(v, rate_units[i].mult, &v))
+			return -EINVAL;
+		*ret = v;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 /* "2" -> 2000, "0.5" -> 500, "0.125" -> 125, "500m" -> 500 (millicores). */
 int sbx_parse_cpu_milli(const char *s, uint32_t *ret)
 {

@@ -30,6 +30,7 @@
 #include "kernel/landlock.h"
 #include "kernel/netns.h"
 #include "disk.h"
+#include "kernel/netrate.h"
 #include "grants.h"
 #include "privs.h"
 #include "provider.h"
@@ -48,6 +49,7 @@ struct process_state {
 	int disk_fd;		/* disk = ...: the tmpfs of /tmp and /dev/shm (disk.h), or -1 */
 	bool private_net, veth;
 	struct sbx_veth vethi;
+	const struct sbx_netrate *netrate;	/* the core's; outlives this state */
 	uint32_t slot;
 	int status_pipe[2];	/* init -> sbx: the workload's wait status */
 	char hostname[32];
@@ -114,6 +116,7 @@ static void process_cleanup(void *state)
 
 	if (!st)
 		return;
+	sbx_netrate_release(st->netrate, &st->vethi);
 	sbx_veth_destroy(&st->vethi);
 	sbx_seccomp_free(&st->sc);
 	sbx_grants_free(&st->grants);
@@ -280,6 +283,11 @@ static int process_started(void *ctx, pid_t pid)
 				    sizeof(st->why));
 		if (r < 0)
 			return r;
+		if (st->netrate)
+			r = sbx_netrate_apply(st->netrate, &st->vethi, st->slot, pid, st->why,
+					      sizeof(st->why));
+		if (r < 0)
+			return r;
 	}
 	return st->started ? st->started(st->started_ctx, pid) : 0;
 }
@@ -297,6 +305,7 @@ static int process_spawn(void *state, const struct sbx_spawn *s, struct sbx_chil
 	st->started = s->started;
 	st->started_ctx = s->started_ctx;
 	st->slot = s->slot;
+	st->netrate = s->netrate;
 	sp.started = process_started;
 	sp.started_ctx = st;
 	sp.clone_flags = flags;

@@ -23,6 +23,8 @@
 #include "policy.h"
 #include "sbx_abi.h"
 
+struct sbx_netrate;
+
 struct sbx_spawn {
 	const char *id;			/* sandbox id, e.g. "sbx-1f2e3d4c" */
 	const struct sbx_profile *profile;
@@ -82,6 +84,11 @@ struct sbx_spawn {
 	 * NULL: every such finding is refused. */
 	int (*unenforced)(void *ctx, const struct sbx_srcpos *pos, const char *msg);
 	void *unenforced_ctx;
+	/* The profile's bandwidth rate with the programs and maps that apply it
+	 * (kernel/netrate.h), NULL when it sets none. A provider that gives
+	 * the sandbox a veth pair applies it there; the enforce table refuses
+	 * a rate wherever traffic leaves through the host's own devices. */
+	const struct sbx_netrate *netrate;
 };
 
 /* The use of the filesystem that bounds a sandbox's writes (disk = ...). */

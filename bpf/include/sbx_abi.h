@@ -474,4 +474,53 @@ struct sbx_emit_ctx {
 	char mount[SBX_DISK_MOUNT_LEN];
 };
 
+/*
+ * Bandwidth rate of a sandbox with its own veth pair (profile egress_rate,
+ * ingress_rate, rate_burst; docs/limits.md). One sbx_rates entry per slot;
+ * the tc programs of bpf/tc.bpf.c stamp each packet's departure time (EDT)
+ * and the fq qdisc on the same device holds it until then. The sandbox end
+ * of the pair has ifindex SBX_RATE_IFINDEX_BASE + slot inside its own
+ * namespace, so its program finds the slot without a lookup; the host end's
+ * ifindex maps to the slot through sbx_rate_ifs.
+ *
+ * Worked example: egress_rate = "10Mbit", rate_burst = "64K" on slot 3:
+ * sbx_rates[3].dir[SBX_RATE_EGRESS] = {bytes_per_sec = 1250000,
+ * burst_ns = 65536 * 1e9 / 1250000 = 52428800}. A 1500-byte packet at time t
+ * with next_ns <= t - burst_ns departs at t, and next_ns becomes
+ * t - burst_ns + 1.2 ms: about 64K more leave at once, after that one packet
+ * per 1.2 ms. A packet whose departure would lie more than
+ * SBX_RATE_HORIZON_NS ahead is dropped (and counted) instead of queued.
+ */
+#define SBX_RATE_IFINDEX_BASE	0x100000u
+#define SBX_RATE_HORIZON_NS	2000000000ull
+
+enum sbx_rate_dir {
+	SBX_RATE_EGRESS = 0,		/* sent by the sandbox (its end of the pair) */
+	SBX_RATE_INGRESS = 1,		/* sent to the sandbox (the host end's egress) */
+};
+
+struct sbx_rate_state {
+	__u64 bytes_per_sec;		/* 0 = not limited */
+	__u64 burst_ns;			/* the burst, as time at the rate */
+	__u64 next_ns;			/* CLOCK_MONOTONIC: when all sent so far is paid for */
+	__u64 bytes;			/* passed (and stamped) */
+	__u64 packets;
+	__u64 drops;			/* beyond the horizon */
+	__u64 flags;			/* SBX_RATEF_* */
+};
+
+/* The device has no fq (a kernel without sch_fq): a tbf qdisc shapes, and
+ * the program only counts (docs/limits.md). */
+#define SBX_RATEF_TBF		0x1ull
+
+struct sbx_rate {
+#ifdef __BPF__
+	struct bpf_spin_lock lock;
+#else
+	__u32 lock;			/* struct bpf_spin_lock; never written by user space */
+#endif
+	__u32 pad;
+	struct sbx_rate_state dir[2];	/* by enum sbx_rate_dir */
+};
+
 #endif /* SBX_ABI_H */

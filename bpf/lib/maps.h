@@ -209,6 +209,24 @@ struct sbx_listen_seen_map {
 };
 extern struct sbx_listen_seen_map sbx_listen_seen SEC(".maps");
 
+/* Bandwidth rates by slot, and the host ends of the veth pairs (ifindex ->
+ * slot); written by user/kernel/netrate.c. */
+struct sbx_rates_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SBX_MAX_SANDBOXES);
+	__type(key, __u32);
+	__type(value, struct sbx_rate);
+};
+extern struct sbx_rates_map sbx_rates SEC(".maps");
+
+struct sbx_rate_ifs_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SBX_MAX_SANDBOXES);
+	__type(key, __u32);			/* host-end ifindex */
+	__type(value, __u32);			/* slot */
+};
+extern struct sbx_rate_ifs_map sbx_rate_ifs SEC(".maps");
+
 /* Level of sandbox cgroups in the cgroup2 hierarchy (sbx root level + 1),
  * set through the skeleton's rodata before load. */
 extern const volatile __u32 sandbox_level;

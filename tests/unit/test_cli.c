@@ -909,7 +909,8 @@ static void test_policy_show_json_resolved_values(void **state)
 		 " and d['profiles'][1]['source'].startswith('%s:5:')"
 		 " and d['profiles'][1]['limits'] == {'timeout_ms': 30000, 'memory_bytes': 67108864,"
 		 "   'cpu': 0.5, 'cpus': None, 'cpu_weight': None, 'pids': None, 'nofile': None,"
-		 "   'net_bytes': None, 'fsize_bytes': None, 'disk_bytes': None}"
+		 "   'net_bytes': None, 'fsize_bytes': None, 'disk_bytes': None,"
+		 "   'egress_rate_bps': None, 'ingress_rate_bps': None, 'rate_burst_bytes': None}"
 		 " and d['profiles'][0]['limits']['pids'] == 10"
 		 " and d['profiles'][0]['limits']['cpu'] is None"
 		 " and d['profiles'][1]['network']['mode'] == 'allow'",

@@ -31,6 +31,9 @@ static const struct sample {
 	{ "pids", "pids = 10\n" },
 	{ "nofile", "nofile = 64\n" },
 	{ "net_bytes", "net_bytes = \"1M\"\n[profile.x.network]\nmode = \"full\"\n" },
+	{ "egress_rate", "egress_rate = \"10Mbit\"\n[profile.x.network]\nmode = \"full\"\n" },
+	{ "ingress_rate", "ingress_rate = \"10Mbit\"\n[profile.x.network]\nmode = \"full\"\n" },
+	{ "rate_burst", "egress_rate = \"1Mbit\"\nrate_burst = \"128K\"\n[profile.x.network]\nmode = \"full\"\n" },
 	{ "fsize", "fsize = \"1M\"\n" },
 	{ "disk", "disk = \"64M\"\n" },
 	{ "env", "env = { A = \"1\" }\n" },
@@ -377,6 +380,42 @@ static bool unix_refused(const char *body, const char *prov, bool hooks, char *m
 	return refused;
 }
 
+/* A rate needs a device of the sandbox's own: refused in the host's network
+ * namespace, enforced with a private one (veth) or where no traffic leaves. */
+static void test_rate_needs_own_netns(void **state)
+{
+	static const char hostns[] = "egress_rate = \"10Mbit\"\n[profile.x.network]\nmode = \"full\"\n";
+	static const char veth[] = "egress_rate = \"10Mbit\"\n[profile.x.network]\nmode = \"full\"\n"
+				   "namespace = \"private\"\n";
+	static const char none[] = "ingress_rate = \"1Mbit\"\n";
+	char msg[1024] = "";
+	bool refuse = false;
+
+	(void)state;
+	assert_true(reported(hostns, "process", "egress_rate", &refuse, msg, sizeof(msg)));
+	assert_true(refuse);
+	if (!strstr(msg, "'egress_rate' cannot be enforced by provider 'process'") ||
+	    !strstr(msg, "namespace = \"private\""))
+		fail_msg("%s", msg);
+	assert_false(reported(veth, "process", "egress_rate", &refuse, msg, sizeof(msg)));
+	for (int col = 0; col < SBX_ENF_NPROV; col++)
+		assert_false(reported(none, sbx_enforce_providers[col], "ingress_rate", &refuse, msg,
+				       sizeof(msg)));
+	assert_true(reported(hostns, "host", "egress_rate", &refuse, msg, sizeof(msg)));
+	assert_true(reported(hostns, "gvisor", "egress_rate", &refuse, msg, sizeof(msg)));
+	assert_true(reported(hostns, "microvm", "egress_rate", &refuse, msg, sizeof(msg)));
+	assert_false(reported(hostns, "wasm", "egress_rate", &refuse, msg, sizeof(msg)));
+	/* a profile without a rate asks nothing of any rate row */
+	for (int col = 0; col < SBX_ENF_NPROV; col++) {
+		const char *prov = sbx_enforce_providers[col];
+		static const char plain[] = "[profile.x.network]\nmode = \"full\"\n";
+
+		assert_false(reported(plain, prov, "egress_rate", &refuse, msg, sizeof(msg)));
+		assert_false(reported(plain, prov, "ingress_rate", &refuse, msg, sizeof(msg)));
+		assert_false(reported(plain, prov, "rate_burst", &refuse, msg, sizeof(msg)));
+	}
+}
+
 static void test_unix_default_needs_the_kernel(void **state)
 {
 	static const char none[] = "[profile.x.fs]\nmode = \"none\"\n";
@@ -451,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_every_key_is_enforced_or_refused),
 		cmocka_unit_test(test_known_gaps_closed),
 		cmocka_unit_test(test_unikernel_and_tee_columns),
+		cmocka_unit_test(test_rate_needs_own_netns),
 		cmocka_unit_test(test_unix_default_needs_the_kernel),
 		cmocka_unit_test(test_docs_show_the_table),
 	};

@@ -558,6 +558,49 @@ static void syntax_error_is_one_diag_with_position(void **state)
 
 /* ---- values ------------------------------------------------------------- */
 
+/* egress_rate/ingress_rate are bits per second (k/M/G decimal), rate_burst a
+ * size; all three are written back as they were meant. */
+static void rates_parse_and_round_trip(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.x]\negress_rate = \"10Mbit\"\n"
+				       "ingress_rate = 512000\nrate_burst = \"128K\"\n"
+				       "[profile.y]\negress_rate = \"1G\"\ningress_rate = \"8kbit\"\n", NULL);
+	const struct sbx_profile *x = sbx_policy_find(p, "x"), *y = sbx_policy_find(p, "y");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(x->egress_rate, 10000000);
+	assert_int_equal(x->ingress_rate, 512000);
+	assert_int_equal(x->rate_burst, 128 * 1024);
+	assert_int_equal(y->egress_rate, 1000000000);
+	assert_int_equal(y->ingress_rate, 8000);
+	assert_int_equal(y->rate_burst, 0);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(sbx_profile_write_toml(x, f), 0);
+	fclose(f);
+	if (!strstr(text, "egress_rate = \"10Mbit\"\n") || !strstr(text, "ingress_rate = \"512kbit\"\n") ||
+	    !strstr(text, "rate_burst = \"128K\"\n"))
+		fail_msg("%s", text);
+	free(text);
+	sbx_policy_free(p);
+}
+
+static void rate_errors_are_positioned(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x]\negress_rate = \"10MB\"\n", 2, 15, "invalid rate '10MB' for 'egress_rate'");
+	expect_diag("[profile.x]\negress_rate = \"fast\"\n", 2, 15, "expected bits per second");
+	expect_diag("[profile.x]\ningress_rate = \"1kbit\"\n", 2, 16,
+		    "ingress_rate must be 0 (no rate) or between 8kbit and 400Gbit");
+	expect_diag("[profile.x]\ningress_rate = \"401G\"\n", 2, 16, "between 8kbit and 400Gbit");
+	expect_diag("[profile.x]\negress_rate = -1\n", 2, 15, "'egress_rate' must not be negative");
+	expect_diag("[profile.x]\negress_rate = \"99999999999999999999G\"\n", 2, 15, "invalid rate");
+	expect_diag("[profile.x]\nrate_burst = \"2G\"\n", 2, 14, "rate_burst must be at most 1G");
+}
+
 static void out_of_range_values(void **state)
 {
 	(void)state;
@@ -1749,6 +1792,8 @@ int main(void)
 		cmocka_unit_test(errors_of_other_profiles_are_still_checked),
 		cmocka_unit_test(syntax_error_is_one_diag_with_position),
 		cmocka_unit_test(out_of_range_values),
+		cmocka_unit_test(rates_parse_and_round_trip),
+		cmocka_unit_test(rate_errors_are_positioned),
 		cmocka_unit_test(enums_reject_unknown_names_with_hints),
 		cmocka_unit_test(unikernel_and_tee_levels),
 		cmocka_unit_test(network_entry_errors_have_positions),

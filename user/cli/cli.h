@@ -163,6 +163,11 @@ int cli_usage(const struct cli_verb *v, const char *fmt, ...) __attribute__((for
 /* ---- JSON output ------------------------------------------------------- */
 
 /* A writer over stdout honouring --pretty. */
+/* "rate": {"egress": {...}, "ingress": {...}} of a sandbox's bandwidth rate
+ * (null in a direction without one); defined in sandbox_cmd.c. */
+struct sbx_rate;
+void cli_json_rate(struct json_writer *w, const struct sbx_rate *r);
+
 void cli_json_begin(struct json_writer *w);
 
 /* Finishes the document; logs and returns the error if it could not be written. */

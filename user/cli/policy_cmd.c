@@ -440,6 +440,22 @@ static const char *fmt_duration(uint64_t ms, const char *zero, char *buf, size_t
 }
 
 /* The largest binary unit that divides the size exactly: "256 MiB", "1000 B". */
+/* 10000000 -> "10Mbit/s" (the largest exact decimal unit). */
+static const char *fmt_rate(uint64_t bps, char *buf, size_t len)
+{
+	static const char *const units[] = { "bit", "kbit", "Mbit", "Gbit" };
+	int u = 0;
+
+	if (!bps)
+		return "unlimited";
+	while (u < 3 && bps % 1000 == 0) {
+		bps /= 1000;
+		u++;
+	}
+	snprintf(buf, len, "%" PRIu64 "%s/s", bps, units[u]);
+	return buf;
+}
+
 static const char *fmt_size(uint64_t bytes, const char *zero, char *buf, size_t len)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
@@ -491,6 +507,10 @@ static void show_limits_text(FILE *f, const struct sbx_profile *p)
 	kv(f, 2, "file size", "%s", fmt_size(p->fsize, "inherit", buf, sizeof(buf)));
 	kv(f, 2, "disk", "%s", fmt_size(p->disk_bytes, "unbounded", buf, sizeof(buf)));
 	kv(f, 2, "network bytes", "%s", fmt_size(p->net_bytes, "unlimited", buf, sizeof(buf)));
+	kv(f, 2, "egress rate", "%s", fmt_rate(p->egress_rate, buf, sizeof(buf)));
+	kv(f, 2, "ingress rate", "%s", fmt_rate(p->ingress_rate, buf, sizeof(buf)));
+	if (p->egress_rate || p->ingress_rate)
+		kv(f, 2, "rate burst", "%s", fmt_size(p->rate_burst, "default", buf, sizeof(buf)));
 }
 
 static void show_list_text(FILE *f, int indent, const char *key, char *const *v, size_t n)
@@ -913,6 +933,9 @@ static void json_limits(struct json_writer *w, const struct sbx_profile *p)
 	json_kv_limit(w, "net_bytes", p->net_bytes);
 	json_kv_limit(w, "fsize_bytes", p->fsize);
 	json_kv_limit(w, "disk_bytes", p->disk_bytes);
+	json_kv_limit(w, "egress_rate_bps", p->egress_rate);
+	json_kv_limit(w, "ingress_rate_bps", p->ingress_rate);
+	json_kv_limit(w, "rate_burst_bytes", p->rate_burst);
 	json_end_object(w);
 }
 

@@ -219,6 +219,7 @@ static void result_network(struct json_writer *w, const struct sbx_run_result *r
 	json_kv_uint(w, "bind_denied", r->st.bind_denied);
 	json_kv_uint(w, "socket_denied", r->st.sock_denied);
 	json_kv_bool(w, "quota_exceeded", r->st.quota_hits > 0);
+	cli_json_rate(w, &r->rate);
 	json_end_object(w);
 }
 

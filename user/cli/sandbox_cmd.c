@@ -36,6 +36,51 @@ static int no_options(const struct cli_verb *self, int argc, char **argv, struct
 /* no_options() said stop: -1 means --help was printed (exit 0). */
 #define NO_OPTIONS_EXIT(r) ((r) < 0 ? SBX_EXIT_OK : (r))
 
+void cli_json_rate(struct json_writer *w, const struct sbx_rate *r)
+{
+	static const char *const dirs[] = { [SBX_RATE_EGRESS] = "egress",
+					    [SBX_RATE_INGRESS] = "ingress" };
+
+	json_key(w, "rate");
+	json_begin_object(w);
+	for (int i = 0; i < 2; i++) {
+		const struct sbx_rate_state *d = &r->dir[i];
+
+		if (!d->bytes_per_sec) {
+			json_kv_null(w, dirs[i]);
+			continue;
+		}
+		json_key(w, dirs[i]);
+		json_begin_object(w);
+		json_kv_uint(w, "limit_bps", d->bytes_per_sec * 8);
+		json_kv_string(w, "backend", d->flags & SBX_RATEF_TBF ? "tbf" : "edt");
+		json_kv_uint(w, "burst_bytes", d->burst_ns * d->bytes_per_sec / 1000000000ull);
+		json_kv_uint(w, "bytes", d->bytes);
+		json_kv_uint(w, "packets", d->packets);
+		json_kv_uint(w, "packets_dropped", d->drops);
+		json_end_object(w);
+	}
+	json_end_object(w);
+}
+
+static void rate_text(const struct sbx_rate *r)
+{
+	static const char *const dirs[] = { "egress", "ingress" };
+
+	for (int i = 0; i < 2; i++) {
+		const struct sbx_rate_state *d = &r->dir[i];
+
+		if (!d->bytes_per_sec)
+			printf("%-17s unlimited\n", dirs[i]);
+		else
+			printf("%-17s %llu bit/s (%s): %llu bytes, %llu packets, %llu dropped over the horizon\n",
+			       dirs[i], (unsigned long long)d->bytes_per_sec * 8,
+			       d->flags & SBX_RATEF_TBF ? "tbf" : "edt",
+			       (unsigned long long)d->bytes, (unsigned long long)d->packets,
+			       (unsigned long long)d->drops);
+	}
+}
+
 static void stats_json(struct json_writer *w, const struct sbx_stats *st, const struct sbx_drops *d)
 {
 	json_kv_uint(w, "connect_allowed", st->connect_allowed);
@@ -279,6 +324,7 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 	struct sbx_usage u;
 	struct sbx_stats st;
 	struct sbx_drops d;
+	struct sbx_rate rate = { 0 };
 	struct cli_parser a;
 	struct json_writer w;
 	struct sbx_bpf b;
@@ -292,6 +338,7 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 	if (sbx_bpf_adopt(&b, why, sizeof(why)) < 0)
 		return log_error("%s", why), SBX_EXIT_FAILURE;
 	r = sbx_sandbox_stats(&b, in.slot, &st, &d);
+	sbx_sandbox_rate(&b, in.slot, &rate);
 	sbx_bpf_close(&b);
 	if (r < 0)
 		return log_error_errno(r, "read counters: %m"), SBX_EXIT_FAILURE;
@@ -305,6 +352,7 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 		usage_json(&w, &u);
 		disk_json(&w, read_disk(&in));
 		stats_json(&w, &st, &d);
+		cli_json_rate(&w, &rate);
 		json_end_object(&w);
 		return cli_json_end(&w) < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
 	}
@@ -327,6 +375,7 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 	       (unsigned long long)st.seq, (unsigned long long)d.ring, (unsigned long long)d.global);
 	printf("suppressed        %llu allow, %llu deny (audit rate limits)\n",
 	       (unsigned long long)st.suppressed_allow, (unsigned long long)st.suppressed_deny);
+	rate_text(&rate);
 	return SBX_EXIT_OK;
 }
 

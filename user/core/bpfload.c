@@ -26,7 +26,7 @@
 static const char *const map_names[] = {
 	"sbx_config", "sbx_cgroups", "sbx_slots", "sbx_stats", "sbx_drops",
 	"sbx_policies", "sbx_net4", "sbx_net6", "sbx_rings", "sbx_events", "sbx_syscalls",
-	"sbx_paths", "sbx_execs", "sbx_fscfg", "sbx_loaders",
+	"sbx_paths", "sbx_execs", "sbx_fscfg", "sbx_loaders", "sbx_rates", "sbx_rate_ifs",
 };
 
 /* Pinned links, named after the hook they enforce. */
@@ -54,6 +54,9 @@ static const struct {
 
 #define PROG_EMIT_PIN "prog_emit_user"
 #define LINK_EXEC_GUARD "link_exec_guard"	/* tp_btf/sched_process_exec */
+/* tc programs of the bandwidth rate: attached per sandbox (kernel/netrate.h) */
+#define PROG_TC_SANDBOX_PIN "prog_tc_sandbox"
+#define PROG_TC_HOST_PIN "prog_tc_host"
 
 static int pin_path(const struct sbx_instance *p, const char *name, char *buf, size_t len)
 {
@@ -75,7 +78,7 @@ static int *map_fd_slot(struct sbx_bpf *b, size_t i)
 	int *fds[] = { &b->config_fd, &b->cgroups_fd, &b->slots_fd, &b->stats_fd, &b->drops_fd,
 		       &b->policies_fd, &b->net4_fd, &b->net6_fd, &b->rings_fd, &b->events_fd,
 		       &b->syscalls_fd, &b->paths_fd, &b->execs_fd, &b->fscfg_fd,
-		       &b->loaders_fd };
+		       &b->loaders_fd, &b->rates_fd, &b->rate_ifs_fd };
 
 	return fds[i];
 }
@@ -369,6 +372,14 @@ static int attach_and_pin(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, si
 	r = bpf_program__pin(skel->progs.sbx_emit_user, path);
 	if (r)
 		return sbx_fail(why, whylen, r, "pin %s: %s", path, strerror(-r));
+	pin_path(&b->paths, PROG_TC_SANDBOX_PIN, path, sizeof(path));
+	r = bpf_program__pin(skel->progs.sbx_tc_sandbox, path);
+	if (!r) {
+		pin_path(&b->paths, PROG_TC_HOST_PIN, path, sizeof(path));
+		r = bpf_program__pin(skel->progs.sbx_tc_host, path);
+	}
+	if (r)
+		return sbx_fail(why, whylen, r, "pin %s: %s", path, strerror(-r));
 	return 0;
 }
 
@@ -578,6 +589,30 @@ int sbx_bpf_unload(const struct sbx_instance *p, char *why, size_t whylen)
 		rmdir(root.path);
 	sbx_instance_remove_run_dir(p);
 	return r < 0 ? r : n;
+}
+
+int sbx_bpf_rate_progs(const struct sbx_bpf *b, int *ret_sandbox_fd, int *ret_host_fd,
+		       char *why, size_t whylen)
+{
+	char path[PATH_MAX + 32];
+	int fds[2] = { -1, -1 };
+	const char *pins[2] = { PROG_TC_SANDBOX_PIN, PROG_TC_HOST_PIN };
+
+	for (int i = 0; i < 2; i++) {
+		pin_path(&b->paths, pins[i], path, sizeof(path));
+		fds[i] = bpf_obj_get(path);
+		if (fds[i] < 0) {
+			int r = -errno;
+
+			if (i)
+				close(fds[0]);
+			return sbx_fail(why, whylen, r, "open pinned program %s: %s (pins of an "
+					"older sbx: run 'sbx unload')", path, strerror(-r));
+		}
+	}
+	*ret_sandbox_fd = fds[0];
+	*ret_host_fd = fds[1];
+	return 0;
 }
 
 int sbx_bpf_emit(const struct sbx_bpf *b, const struct sbx_emit_ctx *ctx, uint64_t *ret_seq)

@@ -32,7 +32,7 @@ struct sbx_bpf {
 	bool loaded_now;	/* this process loaded the programs (else adopted) */
 	int config_fd, cgroups_fd, slots_fd, stats_fd, drops_fd, policies_fd;
 	int net4_fd, net6_fd, rings_fd, events_fd, syscalls_fd, emit_fd;
-	int paths_fd, execs_fd, fscfg_fd, loaders_fd;
+	int paths_fd, execs_fd, fscfg_fd, loaders_fd, rates_fd, rate_ifs_fd;
 	/* Every link_* pin, held open for the manager's lifetime: a link lives
 	 * while any fd or pin refers to it, so a workload that unlinks the
 	 * pins does not detach the programs while a sandbox runs. */
@@ -55,6 +55,11 @@ bool sbx_bpf_pinned(const struct sbx_instance *p);
 /* Removes every pin of the instance (detaching the programs) and the cgroup
  * root when empty. Returns the number of pins removed or -errno. */
 int sbx_bpf_unload(const struct sbx_instance *p, char *why, size_t whylen);
+
+/* Opens the pinned tc programs of the bandwidth rate (sandbox end, host
+ * end); the caller closes both. */
+int sbx_bpf_rate_progs(const struct sbx_bpf *b, int *ret_sandbox_fd, int *ret_host_fd,
+		       char *why, size_t whylen);
 
 /* Puts a start/exit event into the sandbox's streams (sbx_emit_user). */
 int sbx_bpf_emit(const struct sbx_bpf *b, const struct sbx_emit_ctx *ctx, uint64_t *ret_seq);

@@ -41,6 +41,19 @@ ASKS(a_pids, p->pids != 0)
 ASKS(a_nofile, p->nofile != 0)
 ASKS(a_net_bytes, p->net_bytes != 0)
 ASKS(a_fsize, p->fsize != 0)
+ASKS(a_egress_rate, p->egress_rate != 0)
+ASKS(a_ingress_rate, p->ingress_rate != 0)
+ASKS(a_rate_burst, p->rate_burst != 0)
+/* a cell's condition replaces the row's: each names its key. *_net: traffic
+ * leaves the sandbox at all; *_hostns: the process provider's sandbox
+ * shares the host's network namespace. */
+#define RATE_ASKS(key) \
+	ASKS(a_##key##_net, p->key != 0 && p->net.mode != SBX_NET_NONE) \
+	ASKS(a_##key##_hostns, p->key != 0 && p->net.mode != SBX_NET_NONE && \
+	     p->net.namespace != SBX_NETNS_PRIVATE)
+RATE_ASKS(egress_rate)
+RATE_ASKS(ingress_rate)
+RATE_ASKS(rate_burst)
 ASKS(a_env, p->n_env != 0)
 ASKS(a_cwd, p->cwd != NULL)
 ASKS(a_user, p->user != NULL)
@@ -359,6 +372,17 @@ static bool a_fs_grant_idmap(const struct sbx_profile *p, finding *f)
 	"bounded by 'memory')"
 #define DISK_HOST "a bind of a host directory is bounded by no tmpfs size, and sbx sets no " \
 	"project quota (yet): use fs mode \"none\" or \"read-only\" without write grants"
+#define RATE_HOST "a rate is paced on a network device of the sandbox's own (a veth pair); " \
+	"in the host's network namespace every device is shared with the host, so tc there " \
+	"would pace the host too: use the process provider with [network] namespace = \"private\""
+#define RATE_QEMU "qemu's user-mode network sends the guest's traffic from qemu's " \
+	"sockets in the host's namespace: " RATE_HOST
+#define RATE_CELLS(key) { DEG_IF(a_##key##_net, RATE_HOST), ENF("nothing runs"), \
+	DEG_IF(a_##key##_hostns, RATE_HOST), \
+	DEG_IF(a_##key##_net, "gVisor's network is the host's (--network=host) or none: " RATE_HOST), \
+	ENF("WASI preview1 has no socket() call"), \
+	DEG_IF(a_##key##_net, RATE_QEMU), DEG_IF(a_##key##_net, RATE_QEMU), \
+	DEG_IF(a_##key##_net, RATE_QEMU) }
 #define GV_SC "gVisor serves the workload's system calls in its sentry: the profile's seccomp list is not applied"
 #define VM_SC "the guest runs its own kernel: the profile's seccomp list is not applied in the VM"
 #define VM_FS "the guest sees only its initramfs: no host path is shared into the VM"
@@ -395,6 +419,9 @@ static const struct sbx_enforce_row table[] = {
 				ENF("the runtime's " RLIMIT), ENF("the guest init's " RLIMIT),
 		DEG(UK_NORL), ENF("the guest init's " RLIMIT) } },
 	{ "net_bytes", a_net_bytes, ALL(ENF(EBPF)) },
+	{ "egress_rate", a_egress_rate, RATE_CELLS(egress_rate) },
+	{ "ingress_rate", a_ingress_rate, RATE_CELLS(ingress_rate) },
+	{ "rate_burst", a_rate_burst, RATE_CELLS(rate_burst) },
 	{ "fsize", a_fsize, { ENF(RLIMIT), ENF(NORUN), ENF(RLIMIT), ENF("OCI process.rlimits"),
 			      ENF("the runtime's " RLIMIT), ENF("the guest init's " RLIMIT),
 		DEG(UK_NORL), ENF("the guest init's " RLIMIT) } },

@@ -21,6 +21,7 @@
 #include "core/enforce.h"
 #include "core/fsplan.h"
 #include "kernel/limits.h"
+#include "kernel/netrate.h"
 #include "kernel/features.h"
 #include "kernel/seccomp.h"
 #include "core/run.h"
@@ -64,6 +65,8 @@ struct run_state {
 	struct sbx_tty tty;		/* -t; master -1 without */
 	bool have_tty;
 	struct sbx_tty_modes caller_modes;	/* without -t: put back at the end */
+	struct sbx_netrate rate;	/* the profile's bandwidth rate */
+	bool have_rate;
 };
 
 static int fail(struct run_state *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -650,6 +653,32 @@ static int open_tty(struct run_state *s, struct sbx_spawn *sp)
 	return 0;
 }
 
+/* The tc programs and maps of a bandwidth rate, for the provider that makes
+ * the sandbox's veth pair (kernel/netrate.h). */
+static int open_rate(struct run_state *s, struct sbx_spawn *sp)
+{
+	const struct sbx_profile *p = s->o->profile;
+	char why[512];
+	int r;
+
+	/* accounting starts clean whatever the slot's last sandbox left */
+	r = sbx_sandbox_rate_reset(&s->bpf, s->sb.slot);
+	if (r < 0)
+		return fail(s, r, "clear the slot's rate entry: %s", strerror(-r));
+	if (!p->egress_rate && !p->ingress_rate)
+		return 0;
+	s->rate = (struct sbx_netrate){ .egress_bps = p->egress_rate, .ingress_bps = p->ingress_rate,
+					.burst = p->rate_burst, .rates_fd = s->bpf.rates_fd,
+					.rate_ifs_fd = s->bpf.rate_ifs_fd };
+	r = sbx_bpf_rate_progs(&s->bpf, &s->rate.prog_sandbox_fd, &s->rate.prog_host_fd, why,
+			       sizeof(why));
+	if (r < 0)
+		return fail(s, r, "egress_rate/ingress_rate: %s", why);
+	s->have_rate = true;
+	sp->netrate = &s->rate;
+	return 0;
+}
+
 static int spawn(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
@@ -671,6 +700,9 @@ static int spawn(struct run_state *s)
 	if (r < 0)
 		return r;
 	r = open_tty(s, &sp);
+	if (r < 0)
+		return r;
+	r = open_rate(s, &sp);
 	if (r < 0)
 		return r;
 	r = pv->prepare(&sp, &s->pstate, why, sizeof(why));
@@ -818,6 +850,7 @@ static void finish(struct run_state *s, int status)
 	emit_life(s, SBX_EV_SANDBOX_EXIT, status);
 	consume(s);
 	sbx_sandbox_stats(&s->bpf, s->sb.slot, &res->st, &res->drops);
+	sbx_sandbox_rate(&s->bpf, s->sb.slot, &res->rate);
 	/* every sequence number up to the last one handed out should have
 	 * arrived, but those of the events the rate limits suppressed */
 	uint64_t supp = res->st.suppressed_allow + res->st.suppressed_deny;
@@ -836,6 +869,11 @@ static void teardown(struct run_state *s, sigset_t *old)
 	}
 	if (s->pstate || s->spawned)
 		s->o->provider->cleanup(s->pstate);
+	if (s->have_rate) {
+		/* the filters hold the programs */
+		close(s->rate.prog_sandbox_fd);
+		close(s->rate.prog_host_fd);
+	}
 	stop_watchdog(s);
 	if (s->have_tty)
 		sbx_tty_close(&s->tty);

@@ -39,6 +39,7 @@ struct sbx_run_result {
 	uint64_t wall_ns, cpu_us, peak_rss_kib;
 	struct sbx_stats st;
 	struct sbx_drops drops;
+	struct sbx_rate rate;		/* bandwidth rate and its counters; 0 = none */
 	uint64_t events, seq_gaps;
 	uint64_t unwritten;		/* audit lines a sink did not take (a full disk), over all sinks */
 	uint64_t denials[16];		/* by event type; SBX_EV_FILE without execs */

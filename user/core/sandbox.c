@@ -565,6 +565,25 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
 	sb->cgroup_fd = sb->ring_fd = -1;
 }
 
+int sbx_sandbox_rate(const struct sbx_bpf *b, uint32_t slot, struct sbx_rate *ret)
+{
+	struct sbx_rate r;
+
+	if (b->rates_fd < 0)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(b->rates_fd, &slot, &r))
+		return -errno;
+	*ret = r;
+	return 0;
+}
+
+int sbx_sandbox_rate_reset(const struct sbx_bpf *b, uint32_t slot)
+{
+	struct sbx_rate zero = { 0 };
+
+	return bpf_map_update_elem(b->rates_fd, &slot, &zero, 0) ? -errno : 0;
+}
+
 int sbx_sandbox_stats(const struct sbx_bpf *b, uint32_t slot, struct sbx_stats *ret_st,
 		      struct sbx_drops *ret_drops)
 {

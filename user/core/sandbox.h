@@ -74,6 +74,12 @@ int sbx_sandbox_register(struct sbx_sandbox *sb, const char *profile, const char
 			 pid_t workload_pid);
 void sbx_sandbox_destroy(struct sbx_sandbox *sb);
 
+/* The slot's bandwidth rate and its counters (sbx_abi.h struct sbx_rate);
+ * bytes_per_sec 0 in a direction = no rate there. */
+int sbx_sandbox_rate(const struct sbx_bpf *b, uint32_t slot, struct sbx_rate *ret);
+/* Clears what an earlier sandbox of the slot left in sbx_rates. */
+int sbx_sandbox_rate_reset(const struct sbx_bpf *b, uint32_t slot);
+
 /* Per-sandbox counters and per-CPU drop counters summed. */
 int sbx_sandbox_stats(const struct sbx_bpf *b, uint32_t slot, struct sbx_stats *ret_st,
 		      struct sbx_drops *ret_drops);

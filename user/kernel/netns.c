@@ -33,6 +33,7 @@
 #include <netlink/socket.h>
 
 #include "kernel/netns.h"
+#include "kernel/netrate.h"
 #include "util/util.h"
 
 #define SANDBOX_IF	"eth0"
@@ -257,9 +258,11 @@ static struct nl_addr *cidr_nladdr(const struct cidr *c, bool full)
 	return a;
 }
 
-/* The pair, with the peer created directly in the namespace of nsfd: a host
- * "eth0" must never see a transient twin. */
-static int veth_add(struct nl_sock *sk, const char *host_if, int nsfd)
+/* The pair, with the sandbox end created directly in the namespace of nsfd:
+ * a host "eth0" must never see a transient twin. The sandbox end is the
+ * link of the request and the host end its peer, because only the link's
+ * own ifindex can be asked for (the peer is made in the caller's namespace). */
+static int veth_add(struct nl_sock *sk, const char *host_if, int nsfd, uint32_t slot)
 {
 	struct rtnl_link *link = rtnl_link_veth_alloc(), *peer;
 	int r;
@@ -267,9 +270,10 @@ static int veth_add(struct nl_sock *sk, const char *host_if, int nsfd)
 	if (!link)
 		return -NLE_NOMEM;
 	peer = rtnl_link_veth_get_peer(link);
-	rtnl_link_set_name(link, host_if);
-	rtnl_link_set_name(peer, SANDBOX_IF);
-	rtnl_link_set_ns_fd(peer, nsfd);
+	rtnl_link_set_name(link, SANDBOX_IF);
+	rtnl_link_set_ifindex(link, sbx_netrate_sandbox_ifindex(slot));
+	rtnl_link_set_ns_fd(link, nsfd);
+	rtnl_link_set_name(peer, host_if);
 	r = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(peer);
 	rtnl_link_veth_release(link);
@@ -451,17 +455,18 @@ static int open_netns(pid_t child, int *ret_fd, char *why, size_t len)
 }
 
 /* Steps after the plan; on failure the host end (and so the pair) is gone. */
-static int veth_build(struct nl_sock *sk, const char *host_if, int nsfd,
+static int veth_build(struct nl_sock *sk, struct sbx_veth *v, int nsfd, uint32_t slot,
 		      const struct cidr *host, const struct cidr *sandbox, char *why, size_t len)
 {
+	const char *host_if = v->host_if;
 	char step[256];
 	int r;
 
-	r = veth_add(sk, host_if, nsfd);
+	r = veth_add(sk, host_if, nsfd, slot);
 	if (r < 0)
 		return sbx_fail(why, len, nlerr_errno(r), "create veth %s/%s: %s", host_if,
 				SANDBOX_IF, nl_geterror(r));
-	r = link_configure(sk, host_if, host, NULL, step, sizeof(step));
+	r = link_configure(sk, host_if, host, &v->host_ifindex, step, sizeof(step));
 	if (r < 0)
 		r = sbx_fail(why, len, nlerr_errno(r), "host end: %s", step);
 	else
@@ -494,10 +499,58 @@ int sbx_veth_create(struct sbx_veth *v, const char *id, uint32_t slot, pid_t chi
 	r = nl_open(&sk);
 	if (r < 0)
 		return sbx_fail(why, len, nlerr_errno(r), "netlink socket: %s", nl_geterror(r));
-	r = veth_build(sk, out.host_if, nsfd, &host, &sandbox, why, len);
+	r = veth_build(sk, &out, nsfd, slot, &host, &sandbox, why, len);
 	if (r < 0)
 		return r;
 	*v = out;
+	return 0;
+}
+
+struct ns_call {
+	int nsfd;
+	int (*fn)(void *arg, char *why, size_t len);
+	void *arg;
+	int r;
+	char why[256];
+};
+
+static void *ns_call_main(void *arg)
+{
+	struct ns_call *c = arg;
+
+	/* this thread only: it exits in the child's namespace */
+	if (setns(c->nsfd, CLONE_NEWNET) < 0) {
+		c->r = -errno;
+		snprintf(c->why, sizeof(c->why), "setns: %s", strerror(errno));
+		return NULL;
+	}
+	c->r = c->fn(c->arg, c->why, sizeof(c->why));
+	return NULL;
+}
+
+int sbx_netns_call(pid_t child, int (*fn)(void *arg, char *why, size_t len), void *arg,
+		   char *why, size_t len)
+{
+	_cleanup_(fd_cleanup) int nsfd = -1;
+	struct ns_call c = { .fn = fn, .arg = arg };
+	sigset_t all, old;
+	pthread_t t;
+	int r;
+
+	r = open_netns(child, &nsfd, why, len);
+	if (r < 0)
+		return r;
+	c.nsfd = nsfd;
+	/* No signal handler of sbx may run in the sandbox's namespace. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&t, NULL, ns_call_main, &c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r)
+		return sbx_fail(why, len, -r, "thread for the sandbox namespace: %s", strerror(r));
+	pthread_join(t, NULL);
+	if (c.r < 0)
+		return sbx_fail(why, len, c.r, "%s", c.why);
 	return 0;
 }
 

@@ -7,6 +7,8 @@
  * IFNAMSIZ), the sandbox end "eth0"; both get addresses from the profile
  * (network.veth_host / veth_sandbox) or from sbx's pool 10.200.0.0/16 by slot
  * (a /30 per slot), and the sandbox gets a default route via the host end.
+ * The sandbox end has ifindex sbx_netrate_sandbox_ifindex(slot) (a namespace
+ * of its own has no other device but lo), which the rate program keys on.
  * The host end is removed with the sandbox. sbx does not set up NAT or
  * forwarding: that is the operator's routing policy.
  */
@@ -26,6 +28,7 @@ struct sbx_veth {
 	char host_if[16];		/* "sbx1a2b3c4d" */
 	char host_cidr[48];		/* "10.200.0.1/30" */
 	char sandbox_cidr[48];		/* "10.200.0.2/30" */
+	int host_ifindex;
 	bool created;
 };
 
@@ -39,6 +42,12 @@ struct sbx_veth {
  * host and *v is untouched. */
 int sbx_veth_create(struct sbx_veth *v, const char *id, uint32_t slot, pid_t child,
 		    const struct sbx_profile *p, char *why, size_t len);
+
+/* Runs fn(arg, why, len) in a short-lived thread inside the network namespace
+ * of child (the calling thread never changes namespace); returns what fn
+ * returned, or -errno with why set when the namespace cannot be entered. */
+int sbx_netns_call(pid_t child, int (*fn)(void *arg, char *why, size_t len), void *arg,
+		   char *why, size_t len);
 
 /* Deletes the host end (the peer goes with it). Idempotent. */
 void sbx_veth_destroy(struct sbx_veth *v);

@@ -54,6 +54,8 @@ pinned_case()
 	eq "sched_setaffinity to CPU $OTHER" "$(awk '$1 == "widen" { $1 = ""; print substr($0, 2) }' \
 		"$T_TMP/r.out")" "Invalid argument"
 	eq "affinity after the attempt" "$(awk '$1 == "now" { print $2 }' "$T_TMP/r.out")" "[$LAST]"
+	eq "result cpus" "$(jr r .cpus)" "$LAST"
+	eq "result cpu_weight" "$(jr r .cpu_weight)" null
 }
 
 case_process_cpus_pinned() { pinned_case process; }
@@ -116,6 +118,8 @@ case_cpu_weight_file()
 	[ -n "$f" ] || { wait; fail "no cpu.weight or cpu.shares of the sandbox under $SBX_INSTANCE"; }
 	eq "$f" "$(cat "$f")" "$want"
 	wait
+	eq "result cpu_weight" "$(jr r .cpu_weight)" 300
+	eq "result cpus" "$(jr r .cpus)" null
 }
 
 # Two sandboxes pinned to one CPU, weights 100 and 300, spin over the same

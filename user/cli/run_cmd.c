@@ -327,6 +327,24 @@ static void close_result(struct result_out *out, bool written)
 	out->f = NULL;
 }
 
+/* "cpus": the CPU set the sandbox was pinned to, "cpu_weight": its weight
+ * (null when the profile sets none). */
+static void result_cpus(struct json_writer *w, const struct sbx_profile *p)
+{
+	char buf[256];
+
+	if (sbx_cpus_any(p->cpus)) {
+		sbx_cpus_format(p->cpus, buf, sizeof(buf));
+		json_kv_string(w, "cpus", buf);
+	} else {
+		json_kv_null(w, "cpus");
+	}
+	if (p->cpu_weight)
+		json_kv_uint(w, "cpu_weight", p->cpu_weight);
+	else
+		json_kv_null(w, "cpu_weight");
+}
+
 /* "disk": {"mount", "used_bytes", "limit_bytes", "inodes_used",
  * "inodes_limit", "full"}, or null without disk = ... */
 static void result_disk(struct json_writer *w, const struct sbx_run_result *r)
@@ -375,6 +393,7 @@ static int write_result(struct result_out *out, const struct sbx_profile *p,
 	json_kv_uint(&w, "cpu_user_ms", r->cpu_user_us / 1000);
 	json_kv_uint(&w, "cpu_system_ms", r->cpu_system_us / 1000);
 	json_kv_uint(&w, "peak_memory_bytes", r->peak_rss_kib * 1024);
+	result_cpus(&w, p);
 	result_disk(&w, r);
 	result_network(&w, r);
 	result_audit(&w, r);

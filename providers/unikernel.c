@@ -69,7 +69,11 @@ static bool has_pvh_note(const unsigned char *b, size_t n)
 	size_t phnum = is64 ? e64->e_phnum : e32->e_phnum;
 	size_t phsz = is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
 
-	for (size_t i = 0; i < phnum && phoff + (i + 1) * phsz <= n; i++) {
+	/* e_phoff is the image's word: near SIZE_MAX, phoff + phsz would wrap
+	 * below n and the headers be read from before the buffer */
+	if (phoff > n)
+		return false;
+	for (size_t i = 0; i < phnum && phsz * (i + 1) <= n - phoff; i++) {
 		const Elf32_Phdr *p32 = (const void *)(b + phoff + i * phsz);
 		const Elf64_Phdr *p64 = (const void *)(b + phoff + i * phsz);
 		size_t off = is64 ? p64->p_offset : p32->p_offset;

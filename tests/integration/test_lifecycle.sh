@@ -87,6 +87,42 @@ case_first_run_loads_and_pins()
 	eq "programs attached at $(cgroup_root)" "$attached" "$ATTACHED"
 }
 
+# Pins of an earlier build of the same ABI version can lack a map that came
+# later: with no sandbox running, the next sbx run replaces the setup (before:
+# "open pinned map ...: No such file or directory", exit 125); while one
+# runs, it refuses and says why.
+case_incomplete_setup_replaced_when_idle()
+{
+	local before
+	pol "" 'mode = "none"'
+	run_in a true
+	expect_rc a 0
+	before=$(bpftool map show pinned "$PIN_DIR/sbx_config" -j | jq -r .id)
+	rm -f "$PIN_DIR/sbx_rate_ifs"
+	run_in b true
+	expect_rc b 0
+	[ -e "$PIN_DIR/sbx_rate_ifs" ] || fail "sbx_rate_ifs was not pinned again"
+	[ "$(bpftool map show pinned "$PIN_DIR/sbx_config" -j | jq -r .id)" != "$before" ] ||
+		fail "the incomplete setup was adopted, not replaced"
+	# with a sandbox running under it, the refusal names the missing pin
+	sbx_run_within 60 bg -P "$T_TMP/policy.toml" --profile t -- sleep 30 &
+	local i id=
+	for i in $(seq 200); do
+		id=$("$SBX" ps --json 2>/dev/null | jq -r '.sandboxes[0].id // empty')
+		[ -n "$id" ] && break
+		sleep 0.05
+	done
+	[ -n "$id" ] || { wait; fail "the background sandbox did not show in sbx ps"; }
+	rm -f "$PIN_DIR/sbx_rate_ifs"
+	run_in c true
+	expect_rc c 125
+	grep -q "sbx_rate_ifs is missing: the pins in .* come from an earlier build" "$T_TMP/c.err" ||
+		fail "c: $(tail -c 300 "$T_TMP/c.err")"
+	"$SBX" kill "$id" >/dev/null 2>&1 || kill -9 $(cat "$(cgroup_root)/$id/cgroup.procs" 2>/dev/null) 2>/dev/null
+	wait
+	"$SBX" unload >/dev/null 2>&1
+}
+
 case_second_run_adopts()
 {
 	local before after links_before links_after l
@@ -444,6 +480,7 @@ case_unload_after_manager_crash_leaves_nothing_unconfined()
 setup life_setup
 run_case first_run_loads_and_pins case_first_run_loads_and_pins
 run_case second_run_adopts case_second_run_adopts
+run_case incomplete_setup_replaced_when_idle case_incomplete_setup_replaced_when_idle
 run_case bpftool_dump_shows_btf_field_names case_bpftool_dump_shows_btf_field_names
 run_case ps_and_stats_show_running_sandbox case_ps_and_stats_show_running_sandbox
 run_case unload_refused_while_running case_unload_refused_while_running

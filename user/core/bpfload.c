@@ -178,6 +178,10 @@ static int adopt(struct sbx_bpf *b, char *why, size_t whylen)
 	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
 		pin_path(&b->paths, map_names[i], path, sizeof(path));
 		*map_fd_slot(b, i) = bpf_obj_get(path);
+		if (*map_fd_slot(b, i) < 0 && errno == ENOENT)
+			return sbx_fail(why, whylen, -ESTALE, "%s is missing: the pins in %s come "
+					"from an earlier build and sandboxes still run under them; "
+					"run 'sbx unload' once they have ended", path, b->paths.pin_dir);
 		if (*map_fd_slot(b, i) < 0)
 			return sbx_fail(why, whylen, -errno, "open pinned map %s: %s", path,
 					strerror(errno));
@@ -476,6 +480,21 @@ static uint32_t pinned_abi(const struct sbx_instance *p)
 
 #define live_sandboxes sbx_instance_live
 
+/* Whether every map and link that this build pins is there: a setup pinned
+ * by an earlier build of the same ABI version can lack what came later. */
+static bool pins_complete(const struct sbx_instance *p)
+{
+	char path[PATH_MAX + 32];
+
+	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++)
+		if (pin_path(p, map_names[i], path, sizeof(path)) < 0 || access(path, F_OK) < 0)
+			return false;
+	for (size_t i = 0; i < sizeof(link_names) / sizeof(link_names[0]); i++)
+		if (pin_path(p, link_names[i].pin, path, sizeof(path)) < 0 || access(path, F_OK) < 0)
+			return false;
+	return true;
+}
+
 static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t events_size,
 		    char *why, size_t whylen)
 {
@@ -501,7 +520,8 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 	if (lock < 0)
 		return sbx_fail(why, whylen, lock, "lock %s/lock: %s", b->paths.run_dir,
 				strerror(-lock));
-	if (load && sbx_bpf_pinned(&b->paths) && pinned_abi(&b->paths) != SBX_ABI_VERSION &&
+	if (load && sbx_bpf_pinned(&b->paths) &&
+	    (pinned_abi(&b->paths) != SBX_ABI_VERSION || !pins_complete(&b->paths)) &&
 	    !live_sandboxes(&b->paths)) {
 		/* an older sbx's programs with nothing running under them: replace */
 		sbx_bpf_unload(&b->paths, NULL, 0);

@@ -774,6 +774,29 @@ void sbx_logtail_keep(struct sbx_logtail *t, const char *p, size_t n)
 
 /* Copies to sbx's stdout/stderr; a closed reader stops the copying, not the
  * draining (the guest must never block on its output). */
+int sbx_vmm_start(const struct sbx_spawn *s, int (*child)(const struct sbx_spawn *s, void *arg),
+		  void *arg, int *peer, size_t n_peer, const char *argv0, void *(*relay)(void *),
+		  pthread_t *thread, struct sbx_child *ret, char *why, size_t len)
+{
+	int r = sbx_clone_into_cgroup(s, child, arg, ret, why, len);
+
+	for (size_t i = 0; i < n_peer; i++) {
+		if (peer[i] >= 0)
+			close(peer[i]);
+		peer[i] = -1;
+	}
+	if (r == 0 && ret->exec_errno) {
+		snprintf(why, len, "cannot run %s: %s", argv0, strerror(ret->exec_errno));
+		r = -ret->exec_errno;
+		ret->exec_errno = 0;
+	}
+	if (r < 0)
+		return r;
+	if (pthread_create(thread, NULL, relay, arg) != 0)
+		return sbx_fail(why, len, -EAGAIN, "starting the relay thread failed");
+	return 0;
+}
+
 void sbx_vmm_copy_out(int fd, const char *p, size_t n, bool *dead)
 {
 	while (n && !*dead) {
@@ -946,22 +969,11 @@ static int microvm_spawn(void *state, const struct sbx_spawn *s, struct sbx_chil
 			 char *why, size_t len)
 {
 	struct mvm_state *st = state;
-	int r = sbx_clone_into_cgroup(s, microvm_child, st, ret, why, len);
+	int r = sbx_vmm_start(s, microvm_child, st, st->peer, CH_N, st->argv[0], relay_main,
+			      &st->relay, ret, why, len);
 
-	for (int i = 0; i < CH_N; i++) {
-		if (st->peer[i] >= 0)
-			close(st->peer[i]);
-		st->peer[i] = -1;
-	}
-	if (r == 0 && ret->exec_errno) {
-		snprintf(why, len, "cannot run %s: %s", st->argv[0], strerror(ret->exec_errno));
-		r = -ret->exec_errno;
-		ret->exec_errno = 0;
-	}
 	if (r < 0)
 		return r;
-	if (pthread_create(&st->relay, NULL, relay_main, st) != 0)
-		return sbx_fail(why, len, -EAGAIN, "starting the relay thread failed");
 	st->relay_running = true;
 	if (st->fc && (r = fc_start(st, why, len)) < 0)
 		return r;

@@ -355,22 +355,11 @@ static int unikernel_spawn(void *state, const struct sbx_spawn *s, struct sbx_ch
 			   char *why, size_t len)
 {
 	struct uk_state *st = state;
-	int r = sbx_clone_into_cgroup(s, unikernel_child, st, ret, why, len);
+	int r = sbx_vmm_start(s, unikernel_child, st, st->peer, UK_N, st->argv[0], relay_main,
+			      &st->relay, ret, why, len);
 
-	for (int i = 0; i < UK_N; i++) {
-		if (st->peer[i] >= 0)
-			close(st->peer[i]);
-		st->peer[i] = -1;
-	}
-	if (r == 0 && ret->exec_errno) {
-		snprintf(why, len, "cannot run %s: %s", st->argv[0], strerror(ret->exec_errno));
-		r = -ret->exec_errno;
-		ret->exec_errno = 0;
-	}
 	if (r < 0)
 		return r;
-	if (pthread_create(&st->relay, NULL, relay_main, st) != 0)
-		return sbx_fail(why, len, -EAGAIN, "starting the relay thread failed");
 	st->relay_running = true;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #ifndef SBX_VMM_H
 #define SBX_VMM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,6 +38,13 @@ void sbx_argv_free(char **argv, size_t argc);
  * scoping; then exec argv. Returns -errno only on failure. */
 int sbx_vmm_exec(const struct sbx_spawn *s, char *const *argv, bool drop);
 
+/* Starts the VMM: sbx_clone_into_cgroup(child, arg), then closes the child's
+ * ends of the channels (peer[0..n_peer), set to -1), turns a failed exec into
+ * "cannot run ARGV0", and starts relay(arg) in *thread. 0 or -errno. */
+int sbx_vmm_start(const struct sbx_spawn *s, int (*child)(const struct sbx_spawn *s, void *arg),
+		  void *arg, int *peer, size_t n_peer, const char *argv0, void *(*relay)(void *),
+		  pthread_t *thread, struct sbx_child *ret, char *why, size_t len);
+
 /* Copies to fd; a closed reader stops the copying, not the draining (the
  * guest must never block on its output). */
 void sbx_vmm_copy_out(int fd, const char *p, size_t n, bool *dead);
@@ -51,13 +59,13 @@ enum sbx_cvm { SBX_CVM_NONE = 0, SBX_CVM_SEV_SNP, SBX_CVM_TDX };
 int sbx_cvm_qemu_words(enum sbx_cvm kind, unsigned cbitpos, char *machine, size_t mlen,
 		       char *object, size_t olen);
 
-/* microvm.c's prepare for a confidential guest: the microvm provider's code
- * path with -M q35 and the -object of kind; needs KVM (refused otherwise).
- * The state is the microvm provider's: its spawn, signal, wait and cleanup. */
 /* The firmware of a confidential guest: $SBX_TEE_FIRMWARE, else Debian's
  * OVMF (package ovmf). */
 const char *sbx_tee_firmware(void);
 
+/* microvm.c's prepare for a confidential guest: the microvm provider's code
+ * path with -M q35 and the -object of kind; needs KVM (refused otherwise).
+ * The state is the microvm provider's: its spawn, signal, wait and cleanup. */
 int sbx_microvm_prepare_cvm(const struct sbx_spawn *s, enum sbx_cvm kind, unsigned cbitpos,
 			    void **ret_state, char *why, size_t len);
 

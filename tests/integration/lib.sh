@@ -48,7 +48,14 @@ _cleanup()
 		fi
 		# whatever sbx unload left of /run/<instance> is ours too
 		[ -e "$PIN_DIR" ] || rm -rf "$RUN_DIR"
+		# and the v1 cgroup directories of this instance that a failed
+		# case left (empty ones only, depth first)
+		for p in $(v1_instance_dirs); do
+			find "$p" -depth -type d -exec rmdir {} \; 2>/dev/null
+		done
 	fi
+	# host files of a file's fs cases (outside /tmp: private in most views)
+	[ -n "${V_TMP:-}" ] && rm -rf "$V_TMP"
 	rm -rf "$T_TMP"
 }
 trap _cleanup EXIT

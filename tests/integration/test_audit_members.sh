@@ -16,19 +16,6 @@ TOOLS_RULE="{ path = \"$TOOLS/\", access = \"rx\" }"
 V_TMP=""
 RFC3339_NS='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z$'
 
-_am_cleanup()
-{
-	local d m
-	awk '$9 == "cgroup" { print $5 }' /proc/self/mountinfo | sort -u | while read -r m; do
-		for d in $(find "$m" -maxdepth 4 -type d -name "$SBX_INSTANCE" 2>/dev/null); do
-			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-		done
-	done
-	[ -n "$V_TMP" ] && rm -rf "$V_TMP"
-	_cleanup
-}
-trap _am_cleanup EXIT
-
 am_setup()
 {
 	mkdir -p "$TOOLS" || return 1

@@ -26,28 +26,6 @@ TOOLS_RULE="{ path = \"$TOOLS/\", access = \"rx\" }"
 # mode full replaces by a private tmpfs.
 V_TMP=""
 
-# v1 cgroups (hybrid hosts) that sbx made for this instance and left behind
-# are ours: remove them (empty directories only, depth first).
-_process_cleanup()
-{
-	local d
-	for d in $(v1_instance_dirs); do
-		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-	done
-	[ -n "$V_TMP" ] && rm -rf "$V_TMP"
-	_cleanup
-}
-trap _process_cleanup EXIT
-
-# v1_instance_dirs: the <instance> directories in the cgroup v1 hierarchies.
-v1_instance_dirs()
-{
-	local m
-	awk '$9 == "cgroup" { print $5 }' /proc/self/mountinfo | sort -u | while read -r m; do
-		find "$m" -maxdepth 4 -type d -name "$SBX_INSTANCE" 2>/dev/null
-	done
-}
-
 process_setup()
 {
 	mkdir -p "$TOOLS" || return 1

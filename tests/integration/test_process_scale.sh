@@ -14,26 +14,6 @@ CONCURRENT=${SBX_TEST_CONCURRENT:-200}
 SEQUENTIAL=${SBX_TEST_SEQUENTIAL:-1000}
 SEQUENTIAL_LIMITS=${SBX_TEST_SEQUENTIAL_LIMITS:-300}
 
-# v1 cgroups (hybrid hosts) that sbx made for this instance and left behind
-# are ours: remove them (empty directories only, depth first).
-_scale_cleanup()
-{
-	local d
-	for d in $(v1_instance_dirs); do
-		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-	done
-	_cleanup
-}
-trap _scale_cleanup EXIT
-
-v1_instance_dirs()
-{
-	local m
-	awk '$9 == "cgroup" { print $5 }' /proc/self/mountinfo | sort -u | while read -r m; do
-		find "$m" -maxdepth 4 -type d -name "$SBX_INSTANCE" 2>/dev/null
-	done
-}
-
 # ppol [PROFILE-KEYS]: profile t on the process provider, network and fs none.
 ppol()
 {

@@ -23,19 +23,6 @@ TOOLS_RULE="{ path = \"$TOOLS/\", access = \"rx\" }"
 # host files of the fs cases live outside /tmp (private in most modes)
 V_TMP=""
 
-_view_cleanup()
-{
-	local d m
-	awk '$9 == "cgroup" { print $5 }' /proc/self/mountinfo | sort -u | while read -r m; do
-		for d in $(find "$m" -maxdepth 4 -type d -name "$SBX_INSTANCE" 2>/dev/null); do
-			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-		done
-	done
-	[ -n "$V_TMP" ] && rm -rf "$V_TMP"
-	_cleanup
-}
-trap _view_cleanup EXIT
-
 view_setup()
 {
 	mkdir -p "$TOOLS" || return 1

@@ -27,19 +27,6 @@ NETTOOL=$TOOLS/nettool
 GV_DIR=$RUN_DIR/gvisor
 GV_RULES="{ path = \"$TOOLS/\", access = \"rx\" }, { path = \"$T_TMP/data.txt\", access = \"r\" }"
 
-_gvisor_cleanup()
-{
-	local m d
-	# v1 cgroups (hybrid hosts) that sbx made for this instance are ours
-	for m in $(awk '$9 == "cgroup" { print $5 }' /proc/self/mountinfo | sort -u); do
-		for d in $(find "$m" -maxdepth 4 -type d -name "$SBX_INSTANCE" 2>/dev/null); do
-			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-		done
-	done
-	_cleanup
-}
-trap _gvisor_cleanup EXIT
-
 # Why gVisor cannot be tested here (empty when it can).
 gvisor_skip_reason()
 {

@@ -15,18 +15,6 @@ VPROBE=$TOOLS/view_probe
 NOFILE=48
 FSIZE=10000
 
-_rl_cleanup()
-{
-	local d m
-	awk '$9 == "cgroup" { print $5 }' /proc/self/mountinfo | sort -u | while read -r m; do
-		for d in $(find "$m" -maxdepth 4 -type d -name "$SBX_INSTANCE" 2>/dev/null); do
-			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-		done
-	done
-	_cleanup
-}
-trap _rl_cleanup EXIT
-
 rl_setup()
 {
 	mkdir -p "$TOOLS" || return 1

@@ -23,15 +23,7 @@ SUBMNT=""
 
 _views_cleanup()
 {
-	local m d
 	[ -n "$SUBMNT" ] && umount "$SUBMNT" 2>/dev/null
-	[ -n "$V_TMP" ] && rm -rf "$V_TMP"
-	# v1 cgroups (hybrid hosts) that sbx made for this instance are ours
-	for m in $(awk '$9 == "cgroup" { print $5 }' /proc/self/mountinfo | sort -u); do
-		for d in $(find "$m" -maxdepth 4 -type d -name "$SBX_INSTANCE" 2>/dev/null); do
-			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-		done
-	done
 	_cleanup
 }
 trap _views_cleanup EXIT

@@ -104,7 +104,8 @@ static __always_inline bool sbx_bucket_take(__u64 *tat, __u64 now, __u64 interva
 }
 
 /* SBX_VERDICT_* of a decision event, 0 for the events user space asks for
- * (sandbox start and exit, suppression summaries), which are never limited. */
+ * (sandbox start and exit, suppression summaries, limit.disk), which are
+ * never limited. */
 static __always_inline __u8 sbx_event_verdict(const void *ev)
 {
 	const struct sbx_event_hdr *h = ev;
@@ -113,6 +114,7 @@ static __always_inline __u8 sbx_event_verdict(const void *ev)
 	case SBX_EV_SANDBOX_START:
 	case SBX_EV_SANDBOX_EXIT:
 	case SBX_EV_AUDIT_SUPPRESSED:
+	case SBX_EV_LIMIT_DISK:
 		return 0;
 	case SBX_EV_SYSCALL_DENIED:
 	case SBX_EV_NET_QUOTA:

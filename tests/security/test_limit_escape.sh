@@ -102,6 +102,31 @@ except OSError as e: print("stopped", errno.errorcode[e.errno], n * 4000 <= (4 <
 	eq "inodes in the result" "$(jr r '.disk.inodes_used > 1000')" true
 }
 
+# limit.disk is never rate-limited (docs/audit.md): with the deny bucket
+# emptied first (net.unix denials: a connect to a host socket the profile
+# does not list), a full /tmp still writes its limit.disk event (before: it
+# was only counted as one more suppressed denial).
+case_limit_disk_not_rate_limited()
+{
+	lpol 'disk = "4M"
+audit_deny_rate = 1
+audit_deny_burst = 1'
+	sbx_run r -P "$T_TMP/policy.toml" --profile t -- python3 -c '
+import socket, time
+for p in ("/run/atk-a.sock", "/run/atk-b.sock", "/run/atk-c.sock"):
+    try: socket.socket(socket.AF_UNIX).connect(p)
+    except OSError: pass
+try:
+    with open("/tmp/f", "wb") as f: f.write(b"x" * (8 << 20))
+except OSError as e: print("write", e.errno)
+time.sleep(2.5)'
+	expect_rc r 0
+	eq "write past the quota" "$(cat "$T_TMP/r.out")" "write 28"
+	[ "$(jr r .audit.suppressed.deny)" -ge 1 ] || fail "the deny bucket was not emptied first"
+	eq "limit.disk events" "$(ja r '[.[] | select(.event == "limit.disk")] | length')" 1
+	eq "limit.disk mount" "$(ja r '[.[] | select(.event == "limit.disk")][0].mount')" /tmp
+}
+
 case_packet_socket_with_rate()
 {
 	lpol 'user = "root"
@@ -153,6 +178,7 @@ run_case affinity_outside_cpus case_affinity_outside_cpus
 run_case grant_tmp_is_quota case_grant_tmp_is_quota
 run_case grant_shm_is_quota case_grant_shm_is_quota
 run_case xattrs_bounded case_xattrs_bounded
+run_case limit_disk_not_rate_limited case_limit_disk_not_rate_limited
 run_case packet_socket_with_rate case_packet_socket_with_rate
 run_case unikernel_wrapped_phoff case_unikernel_wrapped_phoff
 finish

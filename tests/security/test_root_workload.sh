@@ -24,19 +24,6 @@ OUTPUT=$(realpath -m "${OUTPUT:-$PWD/build}")
 ATTACK=$(realpath "$(dirname "$0")/root_attack.sh")
 PORT=""
 
-_root_cleanup()
-{
-	local m d
-	# v1 cgroups (hybrid hosts) that sbx made for this instance are ours
-	for m in $(awk '$9 == "cgroup" { print $5 }' /proc/self/mountinfo | sort -u); do
-		for d in $(find "$m" -maxdepth 4 -type d -name "$SBX_INSTANCE" 2>/dev/null); do
-			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-		done
-	done
-	_cleanup
-}
-trap _root_cleanup EXIT
-
 root_setup()
 {
 	start_listener PORT 127.0.0.1
@@ -168,6 +155,24 @@ case_links_outlive_their_pins()
 	return 0
 }
 
+# An idle setup whose audit link went (root removing link_sys_exit, say) is
+# replaced, not adopted: before, the next run went ahead with seccomp
+# refusals failing with EPERM but leaving no event and no count.
+case_idle_setup_without_audit_link_replaced()
+{
+	rpol host full
+	rrun a -- true
+	expect_rc a 0
+	rm -f "$PIN_DIR/link_sys_exit" || fail "cannot remove the pin"
+	rrun b -- python3 -c 'import socket
+try: socket.socket(40, 1)
+except OSError as e: print(e.errno)'
+	expect_rc b 0
+	eq "vsock socket" "$(cat "$T_TMP/b.out")" 1
+	[ -e "$PIN_DIR/link_sys_exit" ] || fail "link_sys_exit was not pinned again"
+	eq "net.socket events" "$(ja b '[.[] | select(.event == "net.socket" and .verdict == "deny")] | length')" 1
+}
+
 # not root: the sandbox's own uid (core/uidpool.h, tests/security/test_uid.sh)
 case_host_default_user_is_not_root()
 {
@@ -185,6 +190,7 @@ case_host_default_user_is_not_root()
 }
 
 setup root_setup
+run_case idle_setup_without_audit_link_replaced case_idle_setup_without_audit_link_replaced
 run_case host_default_user_is_not_root case_host_default_user_is_not_root
 run_case host_default_cannot_weaken case_host_default_cannot_weaken
 run_case host_root_cannot_weaken case_host_root_cannot_weaken

@@ -100,38 +100,50 @@ static int check_config(struct sbx_bpf *b, char *why, size_t whylen)
 	return 0;
 }
 
+/* The links every setup pins, whatever the kernel: the audit of seccomp and
+ * Landlock refusals (sys_enter/exit) and the exec guard. */
+static const char *const global_links[] = { "link_sys_enter", "link_sys_exit", LINK_EXEC_GUARD };
+
+/* The first pin of a complete setup (loaded with cfg_flags) that is missing
+ * from p, or NULL. Shared by adoption (which refuses such a setup) and by
+ * the replacement of an idle one. */
+static const char *missing_pin(const struct sbx_instance *p, uint32_t cfg_flags, char *path,
+			       size_t len)
+{
+	const char *need[sizeof(map_names) / sizeof(map_names[0]) +
+			 sizeof(link_names) / sizeof(link_names[0]) +
+			 sizeof(global_links) / sizeof(global_links[0]) +
+			 sizeof(unix_links) / sizeof(unix_links[0]) + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++)
+		need[n++] = map_names[i];
+	for (size_t i = 0; i < sizeof(link_names) / sizeof(link_names[0]); i++)
+		need[n++] = link_names[i].pin;
+	for (size_t i = 0; i < sizeof(global_links) / sizeof(global_links[0]); i++)
+		need[n++] = global_links[i];
+	for (size_t i = 0; (cfg_flags & SBX_CFGF_UNIX_HOOKS) && i < sizeof(unix_links) /
+			   sizeof(unix_links[0]); i++)
+		need[n++] = unix_links[i].pin;
+	if (cfg_flags & SBX_CFGF_BPF_LSM)
+		need[n++] = "link_lsm_file_open";
+	for (size_t i = 0; i < n; i++)
+		if (pin_path(p, need[i], path, len) < 0 || access(path, F_OK) < 0)
+			return need[i];
+	return NULL;
+}
+
 /* Maps without their programs enforce nothing: refuse to adopt a setup whose
- * link pins are gone (fail closed). */
+ * pins are not all there (fail closed). */
 static int check_links(struct sbx_bpf *b, char *why, size_t whylen)
 {
 	char path[PATH_MAX + 32];
 
-	for (size_t i = 0; i < sizeof(link_names) / sizeof(link_names[0]); i++) {
-		pin_path(&b->paths, link_names[i].pin, path, sizeof(path));
-		if (access(path, F_OK) < 0)
-			return sbx_fail(why, whylen, -ESTALE,
-					"%s is missing: the programs of %s are not all attached; "
-					"run 'sbx unload' and start again", path, b->paths.pin_dir);
-	}
-	/* the exec guard came later than the others: a setup without it would
-	 * leave Landlock's fd-only exec hole open */
-	pin_path(&b->paths, LINK_EXEC_GUARD, path, sizeof(path));
-	if (access(path, F_OK) < 0)
-		return sbx_fail(why, whylen, -ESTALE, "%s is missing: these pins predate the exec "
-				"guard; run 'sbx unload' and start again", path);
-	for (size_t i = 0; i < sizeof(unix_links) / sizeof(unix_links[0]); i++) {
-		pin_path(&b->paths, unix_links[i].pin, path, sizeof(path));
-		if ((b->cfg.flags & SBX_CFGF_UNIX_HOOKS) && access(path, F_OK) < 0)
-			return sbx_fail(why, whylen, -ESTALE, "%s is missing although the unix "
-					"hooks were loaded; run 'sbx unload'", path);
-	}
-	if (b->cfg.flags & SBX_CFGF_BPF_LSM) {
-		pin_path(&b->paths, "link_lsm_file_open", path, sizeof(path));
-		if (access(path, F_OK) < 0)
-			return sbx_fail(why, whylen, -ESTALE,
-					"%s is missing although BPF LSM was loaded; run 'sbx unload'",
-					path);
-	}
+	if (missing_pin(&b->paths, b->cfg.flags, path, sizeof(path)))
+		return sbx_fail(why, whylen, -ESTALE,
+				"%s is missing: the programs of %s are not all attached, and "
+				"sandboxes still run under them; run 'sbx unload' once they have "
+				"ended", path, b->paths.pin_dir);
 	return 0;
 }
 
@@ -460,8 +472,10 @@ static void init_fds(struct sbx_bpf *b)
 	b->n_links = 0;
 }
 
-/* The ABI version of the pinned setup, 0 if unreadable. */
-static uint32_t pinned_abi(const struct sbx_instance *p)
+/* Whether the pinned setup is this build's and whole: the ABI version of its
+ * sbx_config, and every pin that version pins (an earlier build of the same
+ * ABI can lack what came later; root may have removed a pin). */
+static bool pinned_setup_current(const struct sbx_instance *p)
 {
 	char path[PATH_MAX + 32];
 	struct sbx_config cfg = { 0 };
@@ -471,29 +485,14 @@ static uint32_t pinned_abi(const struct sbx_instance *p)
 	pin_path(p, "sbx_config", path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return 0;
+		return false;
 	if (bpf_map_lookup_elem(fd, &zero, &cfg) < 0)
 		cfg.abi_version = 0;
 	close(fd);
-	return cfg.abi_version;
+	return cfg.abi_version == SBX_ABI_VERSION && !missing_pin(p, cfg.flags, path, sizeof(path));
 }
 
 #define live_sandboxes sbx_instance_live
-
-/* Whether every map and link that this build pins is there: a setup pinned
- * by an earlier build of the same ABI version can lack what came later. */
-static bool pins_complete(const struct sbx_instance *p)
-{
-	char path[PATH_MAX + 32];
-
-	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++)
-		if (pin_path(p, map_names[i], path, sizeof(path)) < 0 || access(path, F_OK) < 0)
-			return false;
-	for (size_t i = 0; i < sizeof(link_names) / sizeof(link_names[0]); i++)
-		if (pin_path(p, link_names[i].pin, path, sizeof(path)) < 0 || access(path, F_OK) < 0)
-			return false;
-	return true;
-}
 
 static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t events_size,
 		    char *why, size_t whylen)
@@ -520,10 +519,9 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 	if (lock < 0)
 		return sbx_fail(why, whylen, lock, "lock %s/lock: %s", b->paths.run_dir,
 				strerror(-lock));
-	if (load && sbx_bpf_pinned(&b->paths) &&
-	    (pinned_abi(&b->paths) != SBX_ABI_VERSION || !pins_complete(&b->paths)) &&
+	if (load && sbx_bpf_pinned(&b->paths) && !pinned_setup_current(&b->paths) &&
 	    !live_sandboxes(&b->paths)) {
-		/* an older sbx's programs with nothing running under them: replace */
+		/* an older or incomplete setup with nothing running under it: replace */
 		sbx_bpf_unload(&b->paths, NULL, 0);
 		sbx_cgroot_get(&b->root, b->paths.name, 1);
 	}

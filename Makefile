@@ -61,6 +61,9 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(INCLUDES) -D_GNU_SOURCE $(CFLAGS)
 LDLIBS := -lbpf -lelf -lz -lseccomp $(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null)
 ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags libnl-route-3.0 2>/dev/null)
+# json-c: the varlink messages of sbxd and libsbx (user/varlink)
+LDLIBS += $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
+ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -68,13 +71,17 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 # Sources: policy/, user/{util,kernel,core}/, providers/ and user/cli/ except
 # main.c form the library that the CLI, the unit tests and the fuzzers link.
 POLICY_SRCS := $(sort $(wildcard policy/*.c))
-USER_LAYERS := util kernel core cli
+USER_LAYERS := util kernel core cli varlink
 CORE_SRCS := $(POLICY_SRCS) \
 	$(sort $(filter-out user/cli/main.c,$(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c)))) \
 	$(sort $(wildcard providers/*.c))
 CORE_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
 SAN_OBJS := $(patsubst %.c,$(OUTPUT)/san/%.o,$(CORE_SRCS))
 HDRS := $(wildcard bpf/include/*.h policy/*.h $(foreach l,$(USER_LAYERS),user/$(l)/*.h) providers/*.h)
+# sbxd: user/daemon on top of the library; its interface description is
+# compiled in as a C string (OUTPUT/org.sbx.Manager.varlink.inc).
+DAEMON_SRCS := $(sort $(wildcard user/daemon/*.c))
+DAEMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(DAEMON_SRCS))
 
 # The sbx object is linked from these units (bpf/<unit>.bpf.c); probe.bpf.c
 # is an object of its own (user/kernel/features.c).
@@ -89,7 +96,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 
 DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
-	libseccomp-dev libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev \
+	libseccomp-dev libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev libjson-c-dev \
 	iproute2 jq python3 bc iperf3 \
 	qemu-system-x86 busybox-static cpio xz-utils zstd \
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
@@ -101,7 +108,7 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 .PHONY: all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux vmlinux-arm64 \
 	bpf-arm64 install clean vmtest integration bench fixtures
 
-all: $(OUTPUT)/sbx
+all: $(OUTPUT)/sbx $(OUTPUT)/sbxd
 
 # ---- dependencies ---------------------------------------------------------
 deps:
@@ -183,9 +190,19 @@ $(OUTPUT)/san/%.o: %.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
--include $(patsubst %.o,%.d,$(CORE_OBJS) $(SAN_OBJS) $(OUTPUT)/obj/user/cli/main.o)
+-include $(patsubst %.o,%.d,$(CORE_OBJS) $(SAN_OBJS) $(DAEMON_OBJS) $(OUTPUT)/obj/user/cli/main.o)
 
 $(OUTPUT)/sbx: $(OUTPUT)/obj/user/cli/main.o $(CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(OUTPUT)/org.sbx.Manager.varlink.inc: user/daemon/org.sbx.Manager.varlink
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
+$(OUTPUT)/obj/user/daemon/methods.o: $(OUTPUT)/org.sbx.Manager.varlink.inc
+
+$(OUTPUT)/sbxd: $(DAEMON_OBJS) $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 

@@ -26,6 +26,17 @@ static const struct cli_option global_opts[] = {
 
 /* ---- logging ----------------------------------------------------------- */
 
+static char *log_capture_buf;
+static size_t log_capture_len;
+
+void cli_log_capture(char *buf, size_t len)
+{
+	log_capture_buf = len ? buf : NULL;
+	log_capture_len = len;
+	if (buf && len)
+		buf[0] = '\0';
+}
+
 static void __attribute__((format(printf, 2, 0)))
 vlog(const char *level, const char *fmt, va_list ap)
 {
@@ -33,6 +44,13 @@ vlog(const char *level, const char *fmt, va_list ap)
 
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
+	if (log_capture_buf) {
+		/* a caller that reports errors itself (sbxd): keep the first */
+		if (!log_capture_buf[0] && strcmp(level, "error") == 0)
+			snprintf(log_capture_buf, log_capture_len, "%s", msg ? msg : "out of memory");
+		free(msg);
+		return;
+	}
 	if (cli_opts.json && strcmp(level, "error") == 0) {
 		struct json_writer w;
 

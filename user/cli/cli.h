@@ -156,6 +156,9 @@ int log_error_errno(int r, const char *fmt, ...) __attribute__((format(printf, 2
 
 /* "sbx: warning: MSG" on stderr (also in JSON mode). */
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Until called again with NULL: the first error goes into buf instead of
+ * stderr, and warnings are dropped (sbxd answers them to its caller). */
+void cli_log_capture(char *buf, size_t len);
 
 /* A usage error: logs MSG plus a hint to `sbx CMD --help`; returns SBX_EXIT_USAGE. */
 int cli_usage(const struct cli_verb *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

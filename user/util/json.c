@@ -288,7 +288,7 @@ int json_double(struct json_writer *w, double v)
 	return raw_value(w, buf);
 }
 
-int json_bool(struct json_writer *w, bool v) { return raw_value(w, v ? "true" : "false"); }
+int json_boolean(struct json_writer *w, bool v) { return raw_value(w, v ? "true" : "false"); }
 int json_null(struct json_writer *w) { return raw_value(w, "null"); }
 
 int json_kv_string(struct json_writer *w, const char *key, const char *s)
@@ -313,7 +313,7 @@ int json_kv_double(struct json_writer *w, const char *key, double v)
 
 int json_kv_bool(struct json_writer *w, const char *key, bool v)
 {
-	return json_key(w, key) ?: json_bool(w, v);
+	return json_key(w, key) ?: json_boolean(w, v);
 }
 
 int json_kv_null(struct json_writer *w, const char *key)

@@ -61,7 +61,7 @@ int json_stringf(struct json_writer *w, const char *fmt, ...)
 int json_int(struct json_writer *w, int64_t v);
 int json_uint(struct json_writer *w, uint64_t v);
 int json_double(struct json_writer *w, double v);
-int json_bool(struct json_writer *w, bool v);
+int json_boolean(struct json_writer *w, bool v);
 int json_null(struct json_writer *w);
 
 /* "key": value shorthands for object members. */

@@ -96,4 +96,8 @@ const char *sbx_open_output_error(int err);
  * process does not exist. */
 uint64_t sbx_proc_start_time(pid_t pid);
 
+/* Reads a whole file of at most max bytes into a NUL-terminated buffer
+ * (*ret_len without the NUL). -EFBIG when it is longer. */
+int sbx_read_file(const char *path, char **ret, size_t *ret_len, size_t max);
+
 #endif

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/config.h"
+#include "policy.h"
+#include "toml.h"
+#include "util/util.h"
+
+void sbxd_config_defaults(struct sbxd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->policy_dir, sizeof(c->policy_dir), "%s", "/etc/sbx/policy.d");
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", SBXD_STATE_DEFAULT);
+	snprintf(c->socket, sizeof(c->socket), "%s", SBXD_SOCKET_DEFAULT);
+	c->stop_timeout_ms = 10000;
+	c->log_max_size = 1 << 20;
+	c->log_keep = 3;
+	c->max_sandboxes = 4096;
+}
+
+static int set_path(char *dst, size_t cap, const char *v, bool allow_empty, char *why, size_t len)
+{
+	if (!*v && allow_empty) {
+		dst[0] = '\0';
+		return 0;
+	}
+	if (v[0] != '/') {
+		snprintf(why, len, "'%s' is not an absolute path", v);
+		return -EINVAL;
+	}
+	if (strlen(v) >= cap) {
+		snprintf(why, len, "path longer than %zu bytes", cap - 1);
+		return -EINVAL;
+	}
+	snprintf(dst, cap, "%s", v);
+	return 0;
+}
+
+static int add_group(struct sbxd_config *c, const char *name, char *why, size_t len)
+{
+	struct group *g = getgrnam(name);
+
+	if (!g) {
+		snprintf(why, len, "admin_groups: no group '%s' on this host", name);
+		return -EINVAL;
+	}
+	if (c->n_admin_gids == SBXD_MAX_ADMIN_GROUPS) {
+		snprintf(why, len, "admin_groups: more than %d groups", SBXD_MAX_ADMIN_GROUPS);
+		return -EINVAL;
+	}
+	c->admin_gids[c->n_admin_gids++] = g->gr_gid;
+	return 0;
+}
+
+static int set_uint(uint64_t *dst, const char *key, const char *v, bool size, uint64_t max,
+		    char *why, size_t len)
+{
+	uint64_t x;
+	int r = size ? sbx_parse_size(v, &x) : sbx_parse_duration_ms(v, &x);
+
+	if (r < 0 || x == 0 || x > max) {
+		snprintf(why, len, "%s: '%s' is not a %s", key, v,
+			 size ? "size such as \"1M\"" : "duration such as \"10s\"");
+		return -EINVAL;
+	}
+	*dst = x;
+	return 0;
+}
+
+int sbxd_config_set(struct sbxd_config *c, const char *key, const char *v, char *why, size_t len)
+{
+	uint64_t x;
+
+	if (!strcmp(key, "policy_dir"))
+		return set_path(c->policy_dir, sizeof(c->policy_dir), v, false, why, len);
+	if (!strcmp(key, "state_dir"))
+		return set_path(c->state_dir, sizeof(c->state_dir), v, false, why, len);
+	if (!strcmp(key, "socket"))
+		return set_path(c->socket, sizeof(c->socket), v, false, why, len);
+	if (!strcmp(key, "audit_dir"))
+		return set_path(c->audit_dir, sizeof(c->audit_dir), v, true, why, len);
+	if (!strcmp(key, "cgroup_root"))
+		return set_path(c->cgroup_root, sizeof(c->cgroup_root), v, true, why, len);
+	if (!strcmp(key, "sbx"))
+		return set_path(c->sbx_binary, sizeof(c->sbx_binary), v, true, why, len);
+	if (!strcmp(key, "admin_groups"))
+		return add_group(c, v, why, len);
+	if (!strcmp(key, "stop_timeout"))
+		return set_uint(&c->stop_timeout_ms, key, v, false, 24ull * 3600 * 1000, why, len);
+	if (!strcmp(key, "log_max_size"))
+		return set_uint(&c->log_max_size, key, v, true, 1ull << 40, why, len);
+	if (!strcmp(key, "log_keep") || !strcmp(key, "max_sandboxes")) {
+		char *end;
+
+		errno = 0;
+		x = strtoull(v, &end, 10);
+		if (errno || end == v || *end || x == 0 || x > 1000000) {
+			snprintf(why, len, "%s: '%s' is not a number from 1 to 1000000", key, v);
+			return -EINVAL;
+		}
+		if (!strcmp(key, "log_keep"))
+			c->log_keep = (uint32_t)x;
+		else
+			c->max_sandboxes = (uint32_t)x;
+		return 0;
+	}
+	snprintf(why, len, "unknown setting '%s'", key);
+	return -ENOENT;
+}
+
+/* One key of the file: strings, the integers log_keep and max_sandboxes,
+ * and the array admin_groups. */
+static int load_kv(struct sbxd_config *c, const struct toml_kv *kv, char *why, size_t len)
+{
+	const struct toml_value *v = kv->val;
+	char num[32];
+
+	if (!strcmp(kv->key, "admin_groups")) {
+		if (v->type != TOML_ARRAY) {
+			snprintf(why, len, "admin_groups must be an array of group names, not %s",
+				 toml_type_name(v->type));
+			return -EINVAL;
+		}
+		c->n_admin_gids = 0;
+		for (size_t i = 0; i < v->u.arr.n; i++) {
+			if (v->u.arr.items[i]->type != TOML_STRING) {
+				snprintf(why, len, "admin_groups[%zu] must be a string", i);
+				return -EINVAL;
+			}
+			if (add_group(c, v->u.arr.items[i]->u.str.ptr, why, len) < 0)
+				return -EINVAL;
+		}
+		return 0;
+	}
+	if (v->type == TOML_INTEGER && (!strcmp(kv->key, "log_keep") || !strcmp(kv->key, "max_sandboxes"))) {
+		snprintf(num, sizeof(num), "%lld", (long long)v->u.integer);
+		return sbxd_config_set(c, kv->key, num, why, len);
+	}
+	if (v->type != TOML_STRING) {
+		char tmp[128];
+
+		snprintf(tmp, sizeof(tmp), "%s", why);
+		if (sbxd_config_set(c, kv->key, "", tmp, sizeof(tmp)) == -ENOENT)
+			snprintf(why, len, "unknown setting '%s'", kv->key);
+		else
+			snprintf(why, len, "%s must be a %s, not %s", kv->key,
+				 strcmp(kv->key, "log_keep") && strcmp(kv->key, "max_sandboxes") ?
+				 "string" : "integer", toml_type_name(v->type));
+		return -EINVAL;
+	}
+	if (strlen(v->u.str.ptr) != v->u.str.len) {
+		snprintf(why, len, "%s contains a NUL character", kv->key);
+		return -EINVAL;
+	}
+	return sbxd_config_set(c, kv->key, v->u.str.ptr, why, len) < 0 ? -EINVAL : 0;
+}
+
+int sbxd_config_load(struct sbxd_config *c, const char *path, bool required, char *why, size_t len)
+{
+	struct toml_value *root = NULL;
+	struct toml_error err;
+	char *buf = NULL, msg[512];
+	size_t n;
+	int r;
+
+	r = sbx_read_file(path, &buf, &n, 1 << 20);
+	if (r == -ENOENT && !required)
+		return 0;
+	if (r < 0) {
+		snprintf(why, len, "%s: cannot read: %s", path, strerror(-r));
+		return r;
+	}
+	r = toml_parse(buf, n, &root, &err);
+	free(buf);
+	if (r < 0) {
+		snprintf(why, len, "%s:%u:%u: %s", path, err.pos.line, err.pos.col, err.msg);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < root->u.tab.n; i++) {
+		const struct toml_kv *kv = &root->u.tab.kvs[i];
+
+		msg[0] = '\0';
+		if (load_kv(c, kv, msg, sizeof(msg)) < 0) {
+			snprintf(why, len, "%s:%u:%u: %s", path, kv->key_pos.line, kv->key_pos.col, msg);
+			toml_free(root);
+			return -EINVAL;
+		}
+	}
+	toml_free(root);
+	return 0;
+}

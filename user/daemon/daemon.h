@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sbxd's state: its settings, the loaded policy, the registry of sandboxes
+ * and the varlink server, all driven by one epoll loop (main.c).
+ *
+ * Each sandbox runs under a monitor: the sbx binary, executed as
+ *   sbx run --policy STATE/sandboxes/NAME/profile.toml --profile P
+ *           --result STATE/sandboxes/NAME/result.json --log .../output.log -- CMD
+ * in a session of its own. The monitor is today's direct-mode `sbx run`:
+ * it builds and enforces the sandbox, and writes its result when the
+ * workload ends. It does not need sbxd, so the workloads and their
+ * enforcement survive a kill -9 of the daemon; the daemon watches each
+ * monitor through a pidfd, and a restarted daemon adopts the monitors
+ * recorded in its state directory (sandbox.c).
+ */
+#ifndef SBXD_DAEMON_H
+#define SBXD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "cli/cli.h"
+#include "cli/policy_source.h"
+#include "daemon/config.h"
+#include "varlink/server.h"
+#include "varlink/varlink.h"
+
+#define SBXD_API_VERSION 1
+#define SBXD_NAME_MAX 63
+
+enum sbxd_state { SBXD_CREATED, SBXD_RUNNING, SBXD_EXITED, SBXD_RESTARTING };
+enum sbxd_restart { SBXD_RESTART_NO, SBXD_RESTART_ON_FAILURE, SBXD_RESTART_ALWAYS };
+
+struct sbxd;
+
+struct sbxd_sandbox {
+	struct sbxd *d;
+	struct sbxd_sandbox *next;
+	char name[SBXD_NAME_MAX + 1];
+	char dir[4096];			/* STATE/sandboxes/NAME */
+	uid_t owner;
+	gid_t owner_gid;
+	char *profile;			/* the profile's name */
+	char *provider;
+	char **argv;			/* the command */
+	json_object *overrides;		/* as the caller gave them (for a restart) */
+	enum sbxd_state state;
+	enum sbxd_restart restart;
+	uint32_t max_restarts, restarts;
+	uint32_t policy_version;	/* bumped by each Update and moving Reload */
+	pid_t monitor;			/* the sbx run process, 0 = none */
+	uint64_t monitor_start;		/* its start time, against pid reuse */
+	struct ev_io pidfd;		/* the monitor's pidfd (fd -1 = none) */
+	bool child;			/* our child (waitable), not adopted */
+	char id[32];			/* sbx's sandbox id of the current run */
+	uint64_t started_us;		/* CLOCK_REALTIME */
+	bool has_exit;
+	int exit_code;			/* sbx run's exit status */
+	int signal;			/* the workload's signal, 0 = none */
+	bool stopping;			/* Stop/Remove asked: no restart */
+	struct ev_io timer;		/* stop escalation or restart backoff */
+	struct vl_call *run_call;	/* Run waiting for the exit */
+	struct vl_call **waiters;	/* Stop/Restart waiting for the exit */
+	size_t n_waiters;
+	bool ephemeral;			/* from Run: forgotten after it ends */
+	bool tty;			/* Run with a pty (sbx run -t) */
+	bool remove_on_exit;
+	bool restart_after_stop;	/* Restart: spawn again once stopped */
+	int run_fds[3];			/* the Run caller's stdio until spawn */
+};
+
+struct sbxd {
+	struct sbxd_config cfg;
+	int epfd;
+	struct vl_server *server;
+	struct cli_policy pol;		/* loaded from cfg.policy_dir */
+	bool have_pol;
+	char policy_error[512];
+	struct sbxd_sandbox *sandboxes;
+	size_t n_sandboxes;
+	uint64_t run_counter;
+	bool quit, reload;
+	char sbx_path[4096];
+	char cgroup_root[4096];		/* exported to monitors as SBX_CGROUP_ROOT ("" = none) */
+	struct follower *followers;	/* Logs --follow and Subscribe calls */
+	struct ev_io follow_timer;
+	int audit_fd;			/* audit.jsonl for api.denied, O_APPEND */
+	char audit_path[4096];
+};
+
+/* ---- sandbox.c: the registry ---- */
+int sbxd_registry_open(struct sbxd *d, char *why, size_t len);	/* adopts what runs */
+struct sbxd_sandbox *sbxd_find(struct sbxd *d, const char *name);
+int sbxd_sandbox_new(struct sbxd *d, const char *name, uid_t owner, gid_t gid,
+		     struct sbxd_sandbox **ret, char *why, size_t len);
+/* Writes profile.toml from p (the effective profile) and spawns the monitor. */
+int sbxd_sandbox_spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, char *why, size_t len);
+int sbxd_sandbox_signal(struct sbxd_sandbox *sb, int sig);
+/* Stop: TERM now, KILL after timeout_ms. */
+int sbxd_sandbox_stop(struct sbxd_sandbox *sb, uint64_t timeout_ms);
+void sbxd_sandbox_forget(struct sbxd_sandbox *sb);	/* removes its state and frees it */
+int sbxd_sandbox_save(struct sbxd_sandbox *sb);
+/* The workload's pid and cgroup, from sbx's registry (0/"" when not running). */
+int sbxd_sandbox_locate(struct sbxd_sandbox *sb, pid_t *ret_pid, char *cgroup, size_t len);
+json_object *sbxd_sandbox_json(struct sbxd_sandbox *sb, bool counters);
+const char *sbxd_state_name(enum sbxd_state s);
+const char *sbxd_restart_name(enum sbxd_restart r);
+int sbxd_restart_parse(const char *s, enum sbxd_restart *ret);
+void sbxd_sandbox_wake(struct sbxd_sandbox *sb);	/* answers waiters after an exit */
+
+/* ---- methods.c: org.sbx.Manager ---- */
+const struct vl_interface *sbxd_manager_interface(struct sbxd *d);
+int sbxd_policy_load(struct sbxd *d, struct cli_policy *ret, char *why, size_t len,
+		     json_object **ret_err);
+/* Update (update.c): applies params to the running sandbox; answers c. */
+int sbxd_update(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, json_object *params);
+/* Reload --running: moves running sandboxes to their profile's new
+ * version; returns the names moved (a JSON array). */
+json_object *sbxd_move_running(struct sbxd *d, bool running);
+
+/* ---- follow.c: Logs and Subscribe ---- */
+int sbxd_logs(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, int64_t tail, bool follow);
+int sbxd_subscribe(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *only);
+/* A sandbox is forgotten: its followers end. */
+void sbxd_followers_drop(struct sbxd *d, struct sbxd_sandbox *sb);
+
+/* ---- perms.c: who may do what ---- */
+bool sbxd_is_admin(const struct sbxd *d, const struct vl_peer *peer);
+/* Whether peer may run profile p: root; allow_users (name or uid);
+ * allow_groups (a group of the peer's, primary or supplementary). */
+bool sbxd_may_run(const struct sbxd *d, const struct vl_peer *peer, const struct sbx_profile *p);
+bool sbxd_may_see(const struct sbxd *d, const struct vl_peer *peer, const struct sbxd_sandbox *sb);
+/* Refuses a call: an api.denied audit line and a PermissionDenied error. */
+int sbxd_deny(struct sbxd *d, struct vl_call *c, const char *reason, const char *parameter);
+void sbxd_audit_line(struct sbxd *d, json_object *ev);
+
+#endif

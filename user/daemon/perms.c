@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Who may do what. The caller is the socket's peer (SO_PEERCRED, taken when
+ * it connected, with its groups from SO_PEERGROUPS). Root may do anything.
+ * A profile is run or started by the users and groups it lists in
+ * allow_users and allow_groups; one that lists no one is for root only.
+ * A sandbox is seen and controlled by its owner, by root, and by the
+ * members of sbxd.toml's admin_groups. Every refusal is an api.denied line
+ * in the audit log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/audit.h"
+#include "daemon/daemon.h"
+
+static bool in_groups(const struct vl_peer *peer, gid_t g)
+{
+	if (peer->gid == g)
+		return true;
+	for (size_t i = 0; i < peer->n_groups; i++)
+		if (peer->groups[i] == g)
+			return true;
+	return false;
+}
+
+bool sbxd_is_admin(const struct sbxd *d, const struct vl_peer *peer)
+{
+	if (peer->uid == 0)
+		return true;
+	for (size_t i = 0; i < d->cfg.n_admin_gids; i++)
+		if (in_groups(peer, d->cfg.admin_gids[i]))
+			return true;
+	return false;
+}
+
+/* A name from allow_users: a user name, or a numeric uid. */
+static bool names_uid(const char *entry, uid_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096], *end;
+	unsigned long n;
+
+	if (getpwnam_r(entry, &pw, buf, sizeof(buf), &res) == 0 && res)
+		return res->pw_uid == uid;
+	errno = 0;
+	n = strtoul(entry, &end, 10);
+	return !errno && end != entry && !*end && n == uid;
+}
+
+static bool names_group(const char *entry, const struct vl_peer *peer)
+{
+	struct group gr, *res = NULL;
+	char buf[16384], *end;
+	unsigned long n;
+
+	if (getgrnam_r(entry, &gr, buf, sizeof(buf), &res) == 0 && res)
+		return in_groups(peer, res->gr_gid);
+	errno = 0;
+	n = strtoul(entry, &end, 10);
+	return !errno && end != entry && !*end && in_groups(peer, (gid_t)n);
+}
+
+bool sbxd_may_run(const struct sbxd *d, const struct vl_peer *peer, const struct sbx_profile *p)
+{
+	if (peer->uid == 0)
+		return true;
+	for (size_t i = 0; i < p->n_allow_users; i++)
+		if (names_uid(p->allow_users[i], peer->uid))
+			return true;
+	for (size_t i = 0; i < p->n_allow_groups; i++)
+		if (names_group(p->allow_groups[i], peer))
+			return true;
+	return false;
+}
+
+bool sbxd_may_see(const struct sbxd *d, const struct vl_peer *peer, const struct sbxd_sandbox *sb)
+{
+	return sb->owner == peer->uid || sbxd_is_admin(d, peer);
+}
+
+void sbxd_audit_line(struct sbxd *d, json_object *ev)
+{
+	struct timespec ts;
+	char t[64];
+	const char *s;
+	size_t len;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sbx_format_time((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, t, sizeof(t));
+	json_object_object_add(ev, "time", json_object_new_string(t));
+	s = json_object_to_json_string_length(ev, JSON_C_TO_STRING_PLAIN, &len);
+	if (s && d->audit_fd >= 0) {
+		char *line = malloc(len + 1);
+
+		/* one write of the whole line: O_APPEND keeps it whole beside
+		 * the lines sbx run writes */
+		if (line) {
+			memcpy(line, s, len);
+			line[len] = '\n';
+			if (write(d->audit_fd, line, len + 1) < 0) {
+				/* the log is full or gone: the error still reaches the caller */
+			}
+			free(line);
+		}
+	}
+	json_object_put(ev);
+}
+
+int sbxd_deny(struct sbxd *d, struct vl_call *c, const char *reason, const char *parameter)
+{
+	const struct vl_peer *peer = vl_call_peer(c);
+	json_object *ev = json_object_new_object(), *p = json_object_new_object();
+
+	if (ev) {
+		json_object_object_add(ev, "event", json_object_new_string("api.denied"));
+		json_object_object_add(ev, "uid", json_object_new_int64(peer->uid));
+		json_object_object_add(ev, "pid", json_object_new_int64(peer->pid));
+		json_object_object_add(ev, "method", json_object_new_string(vl_call_method(c)));
+		json_object_object_add(ev, "reason", json_object_new_string(reason));
+		if (parameter)
+			json_object_object_add(ev, "parameter", json_object_new_string(parameter));
+		sbxd_audit_line(d, ev);
+	}
+	if (p) {
+		json_object_object_add(p, "method", json_object_new_string(vl_call_method(c)));
+		json_object_object_add(p, "reason", json_object_new_string(reason));
+		if (parameter)
+			json_object_object_add(p, "parameter", json_object_new_string(parameter));
+	}
+	return vl_call_error(c, "org.sbx.Manager.PermissionDenied", p);
+}

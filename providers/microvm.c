@@ -1083,6 +1083,7 @@ const struct sbx_provider sbx_provider_microvm = {
 	.level = SBX_ISO_MICROVM,
 	.summary = "the command runs in a qemu -M microvm guest (Firecracker optional); network "
 		   "through qemu's user-mode stack under the eBPF lists",
+	.relays_output = true,
 	.probe = microvm_probe,
 	.can_run = microvm_can_run,
 	.prepare = microvm_prepare,

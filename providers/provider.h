@@ -63,6 +63,10 @@ struct sbx_spawn {
 	 * stdio but never the caller's terminal session (spawn.c). */
 	bool tty;
 	int tty_fd;
+	/* --log: the write ends of the pipes sbx reads the workload's output
+	 * from, which become stdout and stderr of the child of
+	 * sbx_clone_into_cgroup (and so of everything it starts); 0: sbx's own. */
+	int out_fd, err_fd;
 	/* A descriptor (3 or more) that the workload inherits, e.g. the wasm
 	 * provider's module; 0: none. Every other one from 3 up closes at exec. */
 	int keep_fd;
@@ -112,6 +116,10 @@ struct sbx_provider {
 	/* Gives the workload a terminal with -t (sbx_spawn.tty): its stdio
 	 * reach the workload and it calls sbx_child_take_tty(). */
 	bool tty;
+	/* Its relay thread copies the workload's output to sbx's own stdout and
+	 * stderr (the VMM providers), not the workload itself: --log is refused,
+	 * as that thread would block on a full log pipe while sbx waits for it. */
+	bool relays_output;
 	/* 0 when usable here; otherwise -errno and the reason in why. */
 	int (*probe)(char *why, size_t len);
 	/* For "auto": 0 when prog (argv[0]) is found where the workload will

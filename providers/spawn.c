@@ -88,6 +88,11 @@ static int child_detach_terminal(const struct sbx_spawn *s)
 		return -errno;
 	if (s->tty && s->tty_fd > 2)
 		close(s->tty_fd);
+	/* (the originals are close-on-exec: only 1 and 2 reach the workload) */
+	if (s->out_fd > 2 && dup2(s->out_fd, STDOUT_FILENO) < 0)
+		return -errno;
+	if (s->err_fd > 2 && dup2(s->err_fd, STDERR_FILENO) < 0)
+		return -errno;
 	r = sbx_tty_guard_install(sbx_io_uring_refused(s->profile));
 	if (r == -EACCES && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
 		r = sbx_tty_guard_install(sbx_io_uring_refused(s->profile));

@@ -217,6 +217,7 @@ const struct sbx_provider sbx_provider_tee = {
 	.level = SBX_ISO_TEE,
 	.summary = "the microvm guest as a confidential VM (AMD SEV-SNP or Intel TDX, qemu -M q35 "
 		   "with OVMF); needs that hardware",
+	.relays_output = true,
 	.probe = tee_probe,
 	.can_run = tee_can_run,
 	.prepare = tee_prepare,

@@ -451,6 +451,7 @@ const struct sbx_provider sbx_provider_unikernel = {
 	.level = SBX_ISO_UNIKERNEL,
 	.summary = "boots a unikernel image (PVH or multiboot ELF) in qemu -M microvm or q35; "
 		   "serial console to stdout, exit status through isa-debug-exit",
+	.relays_output = true,
 	.probe = unikernel_probe,
 	.can_run = unikernel_can_run,
 	.prepare = unikernel_prepare,

@@ -13,13 +13,14 @@
 #include "cli/policy_source.h"
 #include "core/enforce.h"
 #include "core/instance.h"
+#include "core/logfile.h"
 #include "core/run.h"
 #include "probecache.h"
 #include "util/util.h"
 
 enum {
 	OPT_POLICY = 1, OPT_PROFILE, OPT_PROVIDER, OPT_ENV, OPT_RESULT, OPT_AUDIT,
-	OPT_RING, OPT_RESULT_FD, OPT_INTERACTIVE, OPT_TTY,
+	OPT_RING, OPT_RESULT_FD, OPT_INTERACTIVE, OPT_TTY, OPT_LOG, OPT_LOG_MAX_SIZE, OPT_LOG_KEEP,
 };
 
 static const struct cli_option run_opts[] = {
@@ -27,6 +28,8 @@ static const struct cli_option run_opts[] = {
 	{ "provider", 0, true, OPT_PROVIDER },	{ "env", 0, true, OPT_ENV },
 	{ "result", 0, true, OPT_RESULT },	{ "audit", 0, true, OPT_AUDIT },
 	{ "ring-size", 0, true, OPT_RING },	{ "result-fd", 0, true, OPT_RESULT_FD },
+	{ "log", 0, true, OPT_LOG },		{ "log-max-size", 0, true, OPT_LOG_MAX_SIZE },
+	{ "log-keep", 0, true, OPT_LOG_KEEP },
 	ADHOC_CLI_OPTIONS,			/* adhoc.h: --net, --ro, --rw, --timeout, ... */
 	{ "interactive", 'i', false, OPT_INTERACTIVE }, { "tty", 't', false, OPT_TTY },
 	{ 0 }
@@ -37,6 +40,7 @@ struct run_args {
 	size_t n_policies;
 	const char *profile, *provider, *env, *result, *audit;
 	const char *ring, *result_fd;
+	const char *log, *log_max_size, *log_keep;
 	struct adhoc_args adhoc;	/* the flags that build the profile (adhoc.h) */
 	bool interactive, tty;
 };
@@ -61,6 +65,9 @@ static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct 
 		case OPT_RESULT_FD: ra->result_fd = a->arg; break;
 		case OPT_INTERACTIVE: ra->interactive = true; break;
 		case OPT_TTY: ra->tty = true; break;
+		case OPT_LOG: ra->log = a->arg; break;
+		case OPT_LOG_MAX_SIZE: ra->log_max_size = a->arg; break;
+		case OPT_LOG_KEEP: ra->log_keep = a->arg; break;
 		default:
 			if (adhoc_take(&ra->adhoc, r, a->arg) < 0)
 				return -EINVAL;
@@ -75,6 +82,11 @@ static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct 
 		return cli_usage(self, "missing the command to run (after --)");
 	if (ra->result && ra->result_fd)
 		return cli_usage(self, "--result and --result-fd are exclusive");
+	if (!ra->log && (ra->log_max_size || ra->log_keep))
+		return cli_usage(self, "--log-max-size and --log-keep need --log FILE");
+	if (ra->log && ra->tty)
+		return cli_usage(self, "--log with -t: the pty's output is for the terminal "
+				 "(run without -t to capture the output)");
 	/* stdin passes through with or without -i; -t relays it through a pty */
 	if (ra->tty && !isatty(STDIN_FILENO))
 		return cli_usage(self, "-t: stdin is not a terminal; a pty needs one to relay "
@@ -397,6 +409,13 @@ static int write_result(struct result_out *out, const struct sbx_profile *p,
 	result_disk(&w, r);
 	result_network(&w, r);
 	result_audit(&w, r);
+	if (r->has_log) {
+		json_key(&w, "log");
+		json_begin_object(&w);
+		json_kv_uint(&w, "bytes", r->log_bytes);
+		json_kv_uint(&w, "unwritten", r->log_unwritten);
+		json_end_object(&w);
+	}
 	json_kv_string(&w, "enforcement", sbx_enforcement_name(p->enforcement));
 	json_key(&w, "degraded");
 	json_begin_array(&w);
@@ -467,6 +486,37 @@ static void set_ring_size(const struct run_args *ra, struct sbx_run_opts *o)
 	o->ring_size = (uint32_t)v;
 }
 
+/* --log, --log-max-size, --log-keep into o; o->provider stays NULL when
+ * one is refused. */
+static void set_log(const struct run_args *ra, struct sbx_run_opts *o)
+{
+	uint64_t v = 0;
+	char *end;
+	unsigned long k;
+
+	o->log_path = ra->log;
+	if (ra->log_max_size) {
+		if (sbx_parse_size(ra->log_max_size, &v) < 0 || v < SBX_LOG_MAX_SIZE_MIN ||
+		    v > SBX_LOG_MAX_SIZE_MAX) {
+			log_error("--log-max-size '%s': expected a size from 4K to 1T", ra->log_max_size);
+			o->provider = NULL;
+		}
+		o->log_max_size = v;
+	}
+	if (ra->log_keep) {
+		errno = 0;
+		k = strtoul(ra->log_keep, &end, 10);
+		if (errno || end == ra->log_keep || *end || ra->log_keep[0] == '-' ||
+		    k > SBX_LOG_KEEP_MAX) {
+			log_error("--log-keep '%s': expected a number of rotated files from 0 to %u",
+				  ra->log_keep, SBX_LOG_KEEP_MAX);
+			o->provider = NULL;
+		}
+		o->log_keep = (unsigned)k;
+		o->log_keep_set = true;
+	}
+}
+
 /* Runs the command and writes its result; sbx_run's exit code. */
 static int run_workload(struct sbx_run_opts *o, const struct cli_parser *a,
 			const struct run_args *ra, struct result_out *out, bool *written)
@@ -521,6 +571,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		o.provider = pick_provider(ap.p, ra.provider, a.args[0], &code);
 	}
 	set_ring_size(&ra, &o);
+	set_log(&ra, &o);
 	if (o.provider)
 		code = run_workload(&o, &a, &ra, &out, &written);
 	close_result(&out, written);
@@ -536,6 +587,7 @@ const struct cli_verb cli_verb_run = {
 	.summary = "run a command in a sandbox under a policy profile",
 	.synopsis = "run [-i] [-t] [-P|--policy PATH]... [--profile NAME] [--provider NAME|auto]\n"
 		    "    [--env NAME] [--audit FILE|-] [--result FILE|- | --result-fd N] [--timeout D]\n"
+		    "    [--log FILE [--log-max-size S] [--log-keep N]]\n"
 		    "    [--memory S] [--cpu N] [--pids N] [--ring-size S]\n"
 		    "    [--net none|host|allow=ADDR[,ADDR...]] [--allow-host NAME[:PORT]]... [--ro PATH]...\n"
 		    "    [--rw PATH]... [--exec PATH]... [--cwd DIR] [--print-profile] -- CMD [ARG]...",
@@ -585,6 +637,11 @@ const struct cli_verb cli_verb_run = {
 		"                     or to stderr for - (stdout stays the workload's alone)\n"
 		"  --result-fd N      write the result to the inherited descriptor N (>= 3),\n"
 		"                     e.g. --result-fd 3 3>result.json; never seen by CMD\n"
+		"  --log FILE         capture CMD's stdout and stderr (one stream, as 2>&1, raw\n"
+		"                     bytes) to FILE, rotated before it passes --log-max-size\n"
+		"                     (FILE.1 .. FILE.N); a link at FILE is refused\n"
+		"  --log-max-size S   the bound of each log file, 4K to 1T (default 1M)\n"
+		"  --log-keep N       rotated files kept, 0 to 999 (default 3)\n"
 		"  --net none|host|allow=ADDR[,ADDR...]\n"
 		"                     no network; the host's (mode full); or only these\n"
 		"                     destinations (127.0.0.1:8080, 192.0.2.0/24:443/tcp)\n"
@@ -623,6 +680,7 @@ const struct cli_verb cli_verb_run = {
 		"      bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081'\n"
 		"  sbx run -P web.toml --profile fetch --result - -- python3 fetch.py >page.html\n"
 		"  sbx run -P web.toml --result-fd 3 -- ./job 3>result.json | consumer\n"
-		"  sbx run -it --profile agent -- bash\n",
+		"  sbx run -it --profile agent -- bash\n"
+		"  sbx run --log /var/lib/sbx/web/output.log --log-max-size 10M -- ./server\n",
 	.sub = NULL,
 };

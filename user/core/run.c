@@ -20,6 +20,7 @@
 #include "core/bpfload.h"
 #include "core/enforce.h"
 #include "core/fsplan.h"
+#include "core/logfile.h"
 #include "kernel/limits.h"
 #include "kernel/netrate.h"
 #include "kernel/features.h"
@@ -31,6 +32,13 @@
 #include "util/util.h"
 
 #define TERM_GRACE_MS 2000
+/* --log: what one wakeup copies from each output pipe, so that a workload
+ * writing faster than the disk takes still leaves the loop to signals, the
+ * timeout and audit events between two copies (it waits on the full pipe). */
+#define LOG_CHUNK 65536
+/* After the sandbox is killed, its processes' ends of the pipes close as
+ * they die; an end held outside it must not keep sbx waiting. */
+#define LOG_DRAIN_MS 2000
 
 struct run_state {
 	const struct sbx_run_opts *o;
@@ -67,6 +75,10 @@ struct run_state {
 	struct sbx_tty_modes caller_modes;	/* without -t: put back at the end */
 	struct sbx_netrate rate;	/* the profile's bandwidth rate */
 	bool have_rate;
+	struct sbx_logfile log;		/* --log */
+	bool have_log;
+	int log_rd;			/* read end of the output pipe; -1 = none or EOF */
+	int log_wr;			/* its write end, until the workload has it */
 };
 
 static int fail(struct run_state *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -679,6 +691,100 @@ static int open_rate(struct run_state *s, struct sbx_spawn *sp)
 	return 0;
 }
 
+/* --log: the file, and one pipe that becomes both stdout and stderr of the
+ * workload (sbx_spawn.out_fd/err_fd), as `2>&1` would: the log keeps the
+ * order in which the two were written (a write of up to PIPE_BUF bytes is
+ * never split), which two pipes read in turn would not. */
+static int open_log(struct run_state *s, struct sbx_spawn *sp)
+{
+	const struct sbx_run_opts *o = s->o;
+	char why[PATH_MAX + 128] = "";
+	int p[2], r;
+
+	if (!o->log_path)
+		return 0;
+	if (o->tty)
+		return fail(s, -EINVAL, "--log with -t: the pty's output is for the terminal "
+			    "(run without -t to capture the output)");
+	if (o->provider->relays_output)
+		return fail(s, -EOPNOTSUPP, "--log: provider %s relays the workload's output "
+			    "itself and cannot capture it to a log", o->provider->name);
+	r = sbx_logfile_open(&s->log, o->log_path,
+			     o->log_max_size ? o->log_max_size : SBX_LOG_MAX_SIZE_DEFAULT,
+			     o->log_keep_set ? o->log_keep : SBX_LOG_KEEP_DEFAULT, why, sizeof(why));
+	if (r < 0)
+		return fail(s, r, "--log %s", why);
+	s->have_log = true;
+	s->res->has_log = true;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return fail(s, -errno, "--log: pipe: %m");
+	s->log_rd = p[0];
+	s->log_wr = p[1];
+	if (fcntl(s->log_rd, F_SETFL, O_NONBLOCK) < 0)
+		return fail(s, -errno, "--log: pipe: %m");
+	sp->out_fd = sp->err_fd = s->log_wr;
+	return 0;
+}
+
+/* One read of the output pipe into the log (at most LOG_CHUNK bytes). */
+static void log_pump(struct run_state *s)
+{
+	static char buf[LOG_CHUNK];
+	ssize_t n;
+
+	if (s->log_rd < 0)
+		return;
+	n = read(s->log_rd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		/* EOF: every holder of the write end is gone */
+		close(s->log_rd);
+		s->log_rd = -1;
+		return;
+	}
+	/* a failed write is counted (log_unwritten); the sandbox goes on */
+	sbx_logfile_append(&s->log, buf, (size_t)n);
+}
+
+/* After the sandbox was killed: what is left in the pipe, up to the EOF that
+ * comes when the last of its processes is gone (bounded, in case a holder
+ * outside the sandbox keeps it open). */
+static void drain_log(struct run_state *s)
+{
+	uint64_t end = now_ns(CLOCK_MONOTONIC) / 1000000 + LOG_DRAIN_MS;
+
+	while (s->log_rd >= 0) {
+		struct pollfd p = { .fd = s->log_rd, .events = POLLIN };
+		uint64_t now = now_ns(CLOCK_MONOTONIC) / 1000000;
+		int r;
+
+		if (now >= end)
+			break;
+		r = poll(&p, 1, (int)(end - now));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		log_pump(s);
+	}
+}
+
+static void close_log(struct run_state *s)
+{
+	if (s->log_wr >= 0)
+		close(s->log_wr);
+	if (s->log_rd >= 0)
+		close(s->log_rd);
+	s->log_wr = s->log_rd = -1;
+	if (!s->have_log)
+		return;
+	s->res->log_bytes = s->log.written;
+	s->res->log_unwritten = s->log.unwritten;
+	sbx_logfile_close(&s->log);
+	s->have_log = false;
+}
+
 static int spawn(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
@@ -705,6 +811,10 @@ static int spawn(struct run_state *s)
 	r = open_rate(s, &sp);
 	if (r < 0)
 		return r;
+	/* after the watchdog's fork: it must not hold the pipe open */
+	r = open_log(s, &sp);
+	if (r < 0)
+		return r;
 	r = pv->prepare(&sp, &s->pstate, why, sizeof(why));
 	if (r < 0 && s->refused)
 		return r;
@@ -719,6 +829,11 @@ static int spawn(struct run_state *s)
 		return fail(s, r, "write the refused-syscall set: %s", strerror(-r));
 	r = pv->spawn(s->pstate, &sp, &s->child, why, sizeof(why));
 	s->spawned = s->child.pidfd >= 0;
+	if (s->log_wr >= 0) {
+		/* the workload holds it now: EOF once it and its children are gone */
+		close(s->log_wr);
+		s->log_wr = -1;
+	}
 	if (s->have_tty && s->tty.slave >= 0) {
 		/* the workload holds it now: EIO on the master once it is gone */
 		close(s->tty.slave);
@@ -744,12 +859,13 @@ static int wait_loop(struct run_state *s, int *ret_status)
 	uint64_t kill_at = 0;
 
 	for (;;) {
-		struct pollfd pfd[3 + SBX_TTY_NFDS] = {
+		struct pollfd pfd[4 + SBX_TTY_NFDS] = {
 			{ .fd = s->child.pidfd, .events = POLLIN },
 			{ .fd = s->sigfd, .events = POLLIN },
 			{ .fd = ring_buffer__epoll_fd(s->rb), .events = POLLIN },
+			{ .fd = s->log_rd, .events = POLLIN },	/* -1: ignored */
 		};
-		int n = 3 + (s->have_tty ? sbx_tty_pollfds(&s->tty, pfd + 3) : 0);
+		int n = 4 + (s->have_tty ? sbx_tty_pollfds(&s->tty, pfd + 4) : 0);
 		uint64_t now = now_ns(CLOCK_MONOTONIC), el = (now - start) / 1000000;
 		int wait_ms = -1;
 
@@ -772,7 +888,9 @@ static int wait_loop(struct run_state *s, int *ret_status)
 		if (poll(pfd, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			return fail(s, -errno, "poll: %m");
 		if (s->have_tty)
-			sbx_tty_relay(&s->tty, pfd + 3, n - 3);
+			sbx_tty_relay(&s->tty, pfd + 4, n - 4);
+		if (pfd[3].revents)
+			log_pump(s);
 		if (pfd[2].revents)
 			consume(s);
 		if (pfd[1].revents) {
@@ -834,6 +952,8 @@ static void finish(struct run_state *s, int status)
 		sbx_limits_kill(&s->lim);
 		sbx_limits_read(&s->lim, &u);
 	}
+	/* what the workload and the stragglers just killed wrote before */
+	drain_log(s);
 	res->oom_killed = u.oom_killed;
 	res->cpu_user_us = u.cpu_user_us;
 	res->cpu_system_us = u.cpu_system_us;
@@ -875,6 +995,7 @@ static void teardown(struct run_state *s, sigset_t *old)
 		close(s->rate.prog_host_fd);
 	}
 	stop_watchdog(s);
+	close_log(s);
 	if (s->have_tty)
 		sbx_tty_close(&s->tty);
 	else
@@ -902,7 +1023,7 @@ static void teardown(struct run_state *s, sigset_t *old)
 int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_out)
 {
 	struct run_state s = { .o = o, .res = res, .err = err_out, .sigfd = -1, .watchdog_fd = -1,
-			       .child = { .pid = -1, .pidfd = -1 } };
+			       .child = { .pid = -1, .pidfd = -1 }, .log_rd = -1, .log_wr = -1 };
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int status = 0, code = 125, r;
 	sigset_t old;

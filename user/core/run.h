@@ -24,6 +24,12 @@ struct sbx_run_opts {
 	const char *result_path;	/* "-" = stderr, NULL = none (written by the caller) */
 	uint32_t ring_size;		/* when sbx loads the programs; 0 = default */
 	bool tty;			/* -t: a pty of sbx's for the workload (core/tty.h) */
+	/* --log: the workload's stdout and stderr into this file, rotated
+	 * (core/logfile.h); NULL = they pass through. 0 = the defaults. */
+	const char *log_path;
+	uint64_t log_max_size;
+	unsigned log_keep;
+	bool log_keep_set;		/* log_keep 0 is a choice, not the default */
 };
 
 struct sbx_run_result {
@@ -49,6 +55,9 @@ struct sbx_run_result {
 	bool has_disk;			/* disk = ...: the provider bounds the writes */
 	struct sbx_disk_usage disk;	/* its use when the sandbox ended */
 	bool disk_full;			/* it was full at some check (limit.disk emitted) */
+	bool has_log;			/* --log */
+	uint64_t log_bytes;		/* output written to the log */
+	uint64_t log_unwritten;		/* output a failed write lost (a full disk) */
 };
 
 /* Returns the exit status for sbx (workload's, 124, 125, 126, 127, 128+N).

@@ -681,6 +681,6 @@ const struct cli_verb cli_verb_run = {
 		"  sbx run -P web.toml --profile fetch --result - -- python3 fetch.py >page.html\n"
 		"  sbx run -P web.toml --result-fd 3 -- ./job 3>result.json | consumer\n"
 		"  sbx run -it --profile agent -- bash\n"
-		"  sbx run --log /var/lib/sbx/web/output.log --log-max-size 10M -- ./server\n",
+		"  sbx run --log web.log --log-max-size 10M --log-keep 5 -- ./server\n",
 	.sub = NULL,
 };

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +16,9 @@
 #include "core/logfile.h"
 
 static char dir[PATH_MAX];
+static const char big_line[201] =
+	"0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+	"012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678\n";
 static char logp[PATH_MAX + 16];
 
 static int setup(void **state)
@@ -261,6 +266,34 @@ static void test_hard_link_and_fifo_are_refused(void **state)
 	assert_int_equal(mkfifo(logp, 0600), 0);
 	assert_int_equal(sbx_logfile_open(&lf, logp, 4096, 1, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "not a regular file"));
+}
+
+/* A write that fails (here the file size limit, as a full disk would) loses
+ * that output, counted, and the log goes on once it can. */
+static void test_failed_write_is_counted_and_the_log_goes_on(void **state)
+{
+	struct rlimit old, small = { 100, 100 };
+	struct sbx_logfile lf;
+	char why[256], *kept;
+	void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+	size_t klen;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small.rlim_max = old.rlim_max;
+	assert_int_equal(sbx_logfile_open(&lf, logp, 4096, 1, why, sizeof(why)), 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	assert_int_equal(sbx_logfile_append(&lf, "ok\n", 3), 0);
+	assert_int_equal(sbx_logfile_append(&lf, big_line, 200), -EFBIG);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, old_handler);
+	/* 97 bytes fit under the limit, 103 did not */
+	assert_int_equal(lf.unwritten, 103);
+	assert_int_equal(sbx_logfile_append(&lf, "after\n", 6), 0);
+	sbx_logfile_close(&lf);
+	kept = kept_text(1, 4096, &klen);
+	assert_int_equal(klen, 3 + 97 + 6);
+	assert_memory_equal(kept + 100, "after\n", 6);
+	free(kept);
 }
 
 static void test_bad_bounds_are_refused(void **state)
@@ -511,6 +544,7 @@ int main(void)
 		T(test_new_file_is_0640_whatever_the_umask),
 		T(test_symlink_is_refused),
 		T(test_hard_link_and_fifo_are_refused),
+		T(test_failed_write_is_counted_and_the_log_goes_on),
 		T(test_bad_bounds_are_refused),
 		T(test_tail_spans_rotated_files_in_order),
 		T(test_tail_of_more_lines_than_kept_prints_all_kept),

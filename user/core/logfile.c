@@ -145,7 +145,6 @@ static void rotated_name(char *buf, size_t len, const char *name, unsigned i)
 static int rotate(struct sbx_logfile *lf)
 {
 	char from[NAME_MAX + 8], to[NAME_MAX + 8];
-	int r;
 
 	for (unsigned i = lf->keep; i > 1; i--) {
 		rotated_name(from, sizeof(from), lf->name, i - 1);
@@ -160,9 +159,7 @@ static int rotate(struct sbx_logfile *lf)
 	close(lf->fd);
 	lf->fd = -1;
 	lf->size = 0;
-	r = open_current(lf);
-	/* a file made here meanwhile (O_EXCL) is not ours to append to */
-	return r;
+	return open_current(lf);
 }
 
 /* How much of buf goes into the current file before a rotation: all when it
@@ -201,10 +198,16 @@ int sbx_logfile_append(struct sbx_logfile *lf, const void *data, size_t len)
 
 	while (len) {
 		uint64_t room = lf->size < lf->max_size ? lf->max_size - lf->size : 0;
-		size_t n = lf->fd < 0 ? 0 : fitting(buf, len, room, lf->size == 0);
-		size_t w;
+		size_t n, w;
 		int r;
 
+		/* a rotation that renamed but could not begin the new file: only
+		 * the new file is missing (renaming again would drop a file) */
+		if (lf->fd < 0 && (r = open_current(lf)) < 0) {
+			lf->unwritten += len;
+			return r;
+		}
+		n = fitting(buf, len, room, lf->size == 0);
 		if (n == 0) {
 			r = rotate(lf);
 			if (r < 0) {
@@ -213,11 +216,12 @@ int sbx_logfile_append(struct sbx_logfile *lf, const void *data, size_t len)
 			}
 			continue;
 		}
+		errno = 0;
 		w = write_all(lf->fd, buf, n);
 		lf->size += w;
 		lf->written += w;
 		if (w < n) {
-			r = errno ? -errno : -EIO;
+			r = errno ? -errno : -ENOSPC;
 			lf->unwritten += len - w;
 			return r;
 		}

@@ -63,7 +63,8 @@ void sbx_logfile_close(struct sbx_logfile *lf);
 /* Writes the last tail_lines lines (all of them when < 0) of the log at path
  * and of its rotated files FILE.1 .. FILE.keep to out_fd, oldest first. A
  * last line without its newline counts as a line. 0 or -errno; no log at
- * all is -ENOENT. out_fd is written in blocking fashion (-EAGAIN otherwise). */
+ * all is -ENOENT. out_fd is written in blocking fashion (-EAGAIN otherwise);
+ * a reader gone is -EPIPE, and SIGPIPE is the caller's to ignore. */
 int sbx_logfile_tail(const char *path, unsigned keep, long tail_lines, int out_fd);
 
 /*

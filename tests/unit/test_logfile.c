@@ -531,6 +531,48 @@ static void test_follow_before_the_log_exists(void **state)
 	close(fd);
 }
 
+/* An emit that takes chunks into a buffer and refuses while busy is set, as
+ * a client's queue that is full. */
+struct sink {
+	char buf[65536];
+	size_t len;
+	bool busy;
+};
+
+static int sink_emit(void *ctx, const void *buf, size_t len)
+{
+	struct sink *k = ctx;
+
+	if (k->busy)
+		return -EAGAIN;
+	assert_true(k->len + len <= sizeof(k->buf));
+	memcpy(k->buf + k->len, buf, len);
+	k->len += len;
+	return 0;
+}
+
+static void test_follow_offers_refused_bytes_again(void **state)
+{
+	struct sbx_logfollow f;
+	struct sbx_logfile lf;
+	struct sink k = { .len = 0 };
+	char why[256];
+
+	assert_int_equal(sbx_logfile_open(&lf, logp, 4096, 2, why, sizeof(why)), 0);
+	assert_int_equal(sbx_logfile_append(&lf, "a\n", 2), 0);
+	assert_int_equal(sbx_logfollow_start(&f, logp, 2, -1, sink_emit, &k, why, sizeof(why)), 0);
+	assert_int_equal(sbx_logfile_append(&lf, "b\n", 2), 0);
+	k.busy = true;
+	assert_int_equal(sbx_logfollow_pump(&f, sink_emit, &k), -EAGAIN);
+	k.busy = false;
+	assert_int_equal(sbx_logfile_append(&lf, "c\n", 2), 0);
+	assert_int_equal(sbx_logfollow_pump(&f, sink_emit, &k), 0);
+	assert_int_equal(k.len, 6);
+	assert_memory_equal(k.buf, "a\nb\nc\n", 6);
+	sbx_logfollow_close(&f);
+	sbx_logfile_close(&lf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -556,6 +598,7 @@ int main(void)
 		T(test_follow_survives_rotation_with_keep_zero),
 		T(test_follow_wakes_the_inotify_fd),
 		T(test_follow_before_the_log_exists),
+		T(test_follow_offers_refused_bytes_again),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -304,15 +304,25 @@ static void close_parts(struct part *v, size_t n)
 		close(v[i].fd);
 }
 
-/* Forwards bytes [*off, end) of fd to out_fd; *off follows what was written. */
-static int forward(int fd, uint64_t *off, uint64_t end, int out_fd)
+int sbx_log_emit_fd(void *ctx, const void *buf, size_t len)
+{
+	int fd = *(const int *)ctx;
+
+	errno = 0;
+	if (write_all(fd, buf, len) == len)
+		return 0;
+	return errno ? -errno : -EIO;
+}
+
+/* Hands bytes [*off, end) of fd to emit; *off follows what it took. */
+static int forward(int fd, uint64_t *off, uint64_t end, sbx_log_emit_fn emit, void *ctx)
 {
 	char buf[COPY_CHUNK];
 
 	while (*off < end) {
 		size_t want = end - *off < sizeof(buf) ? (size_t)(end - *off) : sizeof(buf);
 		ssize_t n = pread(fd, buf, want, (off_t)*off);
-		size_t w;
+		int r;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -320,10 +330,10 @@ static int forward(int fd, uint64_t *off, uint64_t end, int out_fd)
 			return -errno;
 		if (n == 0)
 			break;	/* shorter than it was: nothing more there */
-		w = write_all(out_fd, buf, (size_t)n);
-		*off += w;
-		if (w < (size_t)n)
-			return errno ? -errno : -EIO;
+		r = emit(ctx, buf, (size_t)n);
+		if (r < 0)
+			return r;
+		*off += (uint64_t)n;
 	}
 	return 0;
 }
@@ -372,8 +382,8 @@ static int find_tail(const struct part *v, size_t n, long lines, size_t *ret_i, 
 	return 0;
 }
 
-/* Prints the tail of v (newest first) to out_fd, each part up to its end. */
-static int print_tail(struct part *v, size_t n, long lines, int out_fd)
+/* Hands the tail of v (newest first) to emit, each part up to its end. */
+static int print_tail(struct part *v, size_t n, long lines, sbx_log_emit_fn emit, void *ctx)
 {
 	size_t start;
 	uint64_t off;
@@ -383,13 +393,19 @@ static int print_tail(struct part *v, size_t n, long lines, int out_fd)
 		return 0;
 	r = find_tail(v, n, lines, &start, &off);
 	for (size_t i = start + 1; r >= 0 && i-- > 0;) {
-		r = forward(v[i].fd, &off, v[i].end, out_fd);
+		r = forward(v[i].fd, &off, v[i].end, emit, ctx);
 		off = 0;
 	}
 	return r;
 }
 
 int sbx_logfile_tail(const char *path, unsigned keep, long tail_lines, int out_fd)
+{
+	return sbx_logfile_tail_emit(path, keep, tail_lines, sbx_log_emit_fd, &out_fd);
+}
+
+int sbx_logfile_tail_emit(const char *path, unsigned keep, long tail_lines, sbx_log_emit_fn emit,
+			  void *ctx)
 {
 	_cleanup_close_ int dirfd = -1;
 	char name[NAME_MAX + 1], why[8];
@@ -410,7 +426,7 @@ int sbx_logfile_tail(const char *path, unsigned keep, long tail_lines, int out_f
 	if (r >= 0 && n == 0)
 		r = -ENOENT;
 	if (r >= 0)
-		r = print_tail(v, n, tail_lines, out_fd);
+		r = print_tail(v, n, tail_lines, emit, ctx);
 	close_parts(v, n);
 	free(v);
 	return r;
@@ -444,7 +460,7 @@ static unsigned index_of_old(const struct sbx_logfollow *f)
 	return f->keep + 1;
 }
 
-static int forward_whole(int dirfd, const char *name, int out_fd)
+static int forward_whole(int dirfd, const char *name, sbx_log_emit_fn emit, void *ctx)
 {
 	struct part p;
 	uint64_t off = 0;
@@ -454,7 +470,7 @@ static int forward_whole(int dirfd, const char *name, int out_fd)
 		return 0;
 	if (r < 0)
 		return r;
-	r = forward(p.fd, &off, p.end, out_fd);
+	r = forward(p.fd, &off, p.end, emit, ctx);
 	close(p.fd);
 	return r;
 }
@@ -462,7 +478,7 @@ static int forward_whole(int dirfd, const char *name, int out_fd)
 /* FILE was rotated: the rest of the old file (complete now: the writer
  * renames after its last write), the rotated files newer than it, and then
  * the new FILE from its start. */
-static int catch_up(struct sbx_logfollow *f, int out_fd)
+static int catch_up(struct sbx_logfollow *f, sbx_log_emit_fn emit, void *ctx)
 {
 	char name[NAME_MAX + 8];
 	struct part p;
@@ -471,13 +487,13 @@ static int catch_up(struct sbx_logfollow *f, int out_fd)
 	if (f->fd >= 0) {
 		unsigned k;
 
-		r = forward(f->fd, &f->off, UINT64_MAX, out_fd);
+		r = forward(f->fd, &f->off, UINT64_MAX, emit, ctx);
 		if (r < 0)
 			return r;
 		k = index_of_old(f);
 		for (unsigned i = k - 1; i >= 1 && r >= 0; i--) {
 			rotated_name(name, sizeof(name), f->name, i);
-			r = forward_whole(f->dirfd, name, out_fd);
+			r = forward_whole(f->dirfd, name, emit, ctx);
 		}
 		if (r < 0)
 			return r;
@@ -498,6 +514,11 @@ static int catch_up(struct sbx_logfollow *f, int out_fd)
 
 int sbx_logfollow_read(struct sbx_logfollow *f, int out_fd)
 {
+	return sbx_logfollow_pump(f, sbx_log_emit_fd, &out_fd);
+}
+
+int sbx_logfollow_pump(struct sbx_logfollow *f, sbx_log_emit_fn emit, void *ctx)
+{
 	char ev[4096];
 	int r;
 
@@ -505,13 +526,13 @@ int sbx_logfollow_read(struct sbx_logfollow *f, int out_fd)
 		;	/* any change is a reason to look; what changed does not matter */
 	for (int tries = 0; tries <= (int)f->keep + 1; tries++) {
 		if (f->fd >= 0) {
-			r = forward(f->fd, &f->off, UINT64_MAX, out_fd);
+			r = forward(f->fd, &f->off, UINT64_MAX, emit, ctx);
 			if (r < 0)
 				return r;
 		}
 		if (!rotated_away(f))
 			return 0;
-		r = catch_up(f, out_fd);
+		r = catch_up(f, emit, ctx);
 		if (r < 0 || f->fd < 0)
 			return r;
 	}
@@ -534,7 +555,7 @@ static int watch_dir(struct sbx_logfollow *f)
 }
 
 /* The tail, and FILE (v[0] when it is there) kept open where it stopped. */
-static int start_follow(struct sbx_logfollow *f, long tail_lines, int out_fd)
+static int start_follow(struct sbx_logfollow *f, long tail_lines, sbx_log_emit_fn emit, void *ctx)
 {
 	struct part *v = calloc(f->keep + 1, sizeof(*v));
 	bool has_current;
@@ -545,7 +566,7 @@ static int start_follow(struct sbx_logfollow *f, long tail_lines, int out_fd)
 		return -ENOMEM;
 	r = open_parts(f->dirfd, f->name, f->keep, v, &n, &has_current);
 	if (r >= 0)
-		r = print_tail(v, n, tail_lines, out_fd);
+		r = print_tail(v, n, tail_lines, emit, ctx);
 	if (r >= 0 && has_current) {
 		f->fd = v[0].fd;
 		f->dev = v[0].dev;
@@ -563,6 +584,12 @@ static int start_follow(struct sbx_logfollow *f, long tail_lines, int out_fd)
 int sbx_logfollow_open(struct sbx_logfollow *f, const char *path, unsigned keep, long tail_lines,
 		       int out_fd, char *why, size_t len)
 {
+	return sbx_logfollow_start(f, path, keep, tail_lines, sbx_log_emit_fd, &out_fd, why, len);
+}
+
+int sbx_logfollow_start(struct sbx_logfollow *f, const char *path, unsigned keep, long tail_lines,
+			sbx_log_emit_fn emit, void *ctx, char *why, size_t len)
+{
 	int r;
 
 	*f = (struct sbx_logfollow){ .inotify_fd = -1, .dirfd = -1, .fd = -1, .keep = keep };
@@ -576,7 +603,7 @@ int sbx_logfollow_open(struct sbx_logfollow *f, const char *path, unsigned keep,
 		sbx_logfollow_close(f);
 		return sbx_fail(why, len, r, "%s: inotify: %s", path, strerror(-r));
 	}
-	r = start_follow(f, tail_lines, out_fd);
+	r = start_follow(f, tail_lines, emit, ctx);
 	if (r < 0) {
 		sbx_logfollow_close(f);
 		return sbx_fail(why, len, r, "%s: %s", path, open_error(r));

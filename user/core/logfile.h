@@ -24,6 +24,7 @@
 #define SBX_LOGFILE_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -60,12 +61,22 @@ int sbx_logfile_open(struct sbx_logfile *lf, const char *path, uint64_t max_size
 int sbx_logfile_append(struct sbx_logfile *lf, const void *buf, size_t len);
 void sbx_logfile_close(struct sbx_logfile *lf);
 
+/* Where the readers put what they read: 0 when emit took all of buf, else
+ * -errno (the reader stops, and a follower offers those bytes again on its
+ * next read). sbx_log_emit_fd writes to the descriptor *(int *)ctx. */
+typedef int (*sbx_log_emit_fn)(void *ctx, const void *buf, size_t len);
+int sbx_log_emit_fd(void *ctx, const void *buf, size_t len);
+
 /* Writes the last tail_lines lines (all of them when < 0) of the log at path
  * and of its rotated files FILE.1 .. FILE.keep to out_fd, oldest first. A
  * last line without its newline counts as a line. 0 or -errno; no log at
  * all is -ENOENT. out_fd is written in blocking fashion (-EAGAIN otherwise);
  * a reader gone is -EPIPE, and SIGPIPE is the caller's to ignore. */
 int sbx_logfile_tail(const char *path, unsigned keep, long tail_lines, int out_fd);
+/* The same, handing the bytes to emit in chunks of at most 64 KiB (e.g.
+ * into the replies of an API call). */
+int sbx_logfile_tail_emit(const char *path, unsigned keep, long tail_lines, sbx_log_emit_fn emit,
+			  void *ctx);
 
 /*
  * Following a log: open prints the tail (as sbx_logfile_tail) and remembers
@@ -93,6 +104,10 @@ int sbx_logfollow_open(struct sbx_logfollow *f, const char *path, unsigned keep,
 		       int out_fd, char *why, size_t len);
 /* Forwards to out_fd what was added since the last call. 0 or -errno. */
 int sbx_logfollow_read(struct sbx_logfollow *f, int out_fd);
+/* The same two with emit instead of a descriptor. */
+int sbx_logfollow_start(struct sbx_logfollow *f, const char *path, unsigned keep, long tail_lines,
+			sbx_log_emit_fn emit, void *ctx, char *why, size_t len);
+int sbx_logfollow_pump(struct sbx_logfollow *f, sbx_log_emit_fn emit, void *ctx);
 void sbx_logfollow_close(struct sbx_logfollow *f);
 
 #endif

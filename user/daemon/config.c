@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/logfile.h"
 #include "daemon/config.h"
 #include "policy.h"
 #include "toml.h"
@@ -91,15 +92,25 @@ int sbxd_config_set(struct sbxd_config *c, const char *key, const char *v, char 
 		return add_group(c, v, why, len);
 	if (!strcmp(key, "stop_timeout"))
 		return set_uint(&c->stop_timeout_ms, key, v, false, 24ull * 3600 * 1000, why, len);
-	if (!strcmp(key, "log_max_size"))
-		return set_uint(&c->log_max_size, key, v, true, 1ull << 40, why, len);
+	if (!strcmp(key, "log_max_size")) {
+		int r = set_uint(&c->log_max_size, key, v, true, SBX_LOG_MAX_SIZE_MAX, why, len);
+
+		if (r == 0 && c->log_max_size < SBX_LOG_MAX_SIZE_MIN)
+			return sbx_fail(why, len, -EINVAL, "log_max_size: '%s' is below %llu bytes", v,
+					SBX_LOG_MAX_SIZE_MIN);
+		return r;
+	}
 	if (!strcmp(key, "log_keep") || !strcmp(key, "max_sandboxes")) {
 		char *end;
 
 		errno = 0;
 		x = strtoull(v, &end, 10);
-		if (errno || end == v || *end || x == 0 || x > 1000000) {
-			snprintf(why, len, "%s: '%s' is not a number from 1 to 1000000", key, v);
+		uint64_t lo = !strcmp(key, "log_keep") ? 0 : 1;
+		uint64_t hi = !strcmp(key, "log_keep") ? SBX_LOG_KEEP_MAX : 1000000;
+
+		if (errno || end == v || *end || x < lo || x > hi) {
+			snprintf(why, len, "%s: '%s' is not a number from %llu to %llu", key, v,
+				 (unsigned long long)lo, (unsigned long long)hi);
 			return -EINVAL;
 		}
 		if (!strcmp(key, "log_keep"))

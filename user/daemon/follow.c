@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "core/logfile.h"
 #include "daemon/daemon.h"
 #include "util/util.h"
 
@@ -34,6 +35,8 @@ struct follower {
 	ino_t ino;
 	char *part;			/* Subscribe: a line not ended yet */
 	size_t part_len;
+	struct sbx_logfollow lf;	/* Logs (core/logfile.h) */
+	bool have_lf;
 };
 
 static void follower_free(struct sbxd *d, struct follower *f)
@@ -45,8 +48,22 @@ static void follower_free(struct sbxd *d, struct follower *f)
 		}
 	if (f->fd >= 0)
 		close(f->fd);
+	if (f->have_lf)
+		sbx_logfollow_close(&f->lf);
 	free(f->part);
 	free(f);
+}
+
+/* Logs' bytes become replies with "continues". */
+static int emit_notify(void *ctx, const void *buf, size_t len)
+{
+	struct vl_call *c = ctx;
+	json_object *p = json_object_new_object();
+
+	if (!p)
+		return -ENOMEM;
+	json_object_object_add(p, "data", json_object_new_string_len(buf, (int)len));
+	return vl_call_notify(c, p);
 }
 
 static void follower_cancel(struct vl_call *c, void *data)
@@ -126,16 +143,7 @@ static void send_lines(struct follower *f, const char *buf, size_t len)
 
 static void send_data(struct follower *f, const char *buf, size_t len)
 {
-	json_object *p;
-
-	if (f->events) {
-		send_lines(f, buf, len);
-		return;
-	}
-	p = json_object_new_object();
-	if (p)
-		json_object_object_add(p, "data", json_object_new_string_len(buf, (int)len));
-	vl_call_notify(f->call, p);
+	send_lines(f, buf, len);
 }
 
 /* Reads what was appended; returns whether anything was. */
@@ -178,15 +186,18 @@ static void follow_tick(struct ev_io *io, uint32_t events)
 	if (read(io->fd, &n, sizeof(n)) < 0)
 		return;
 	for (f = d->followers; f; f = next) {
+		struct vl_call *c = f->call;
+
 		next = f->next;
-		reopen_if_rotated(f);
-		drain(f);
-		/* Logs --follow ends with the sandbox (unless it restarts) */
-		if (!f->events && f->sb->state == SBXD_EXITED) {
+		if (f->events) {
 			reopen_if_rotated(f);
 			drain(f);
-			struct vl_call *c = f->call;
-
+			continue;
+		}
+		sbx_logfollow_pump(&f->lf, emit_notify, c);
+		/* Logs --follow ends with the sandbox (unless it restarts) */
+		if (f->sb->state == SBXD_EXITED) {
+			sbx_logfollow_pump(&f->lf, emit_notify, c);
 			follower_free(d, f);
 			vl_call_reply(c, NULL);
 		}
@@ -256,103 +267,82 @@ void sbxd_followers_drop(struct sbxd *d, struct sbxd_sandbox *sb)
 	}
 }
 
-/* ---- Logs: the kept files, oldest first, then the last lines ---- */
+/* ---- Logs ---- */
 
-static int read_kept(struct sbxd_sandbox *sb, char **ret, size_t *ret_len, int *ret_fd)
+struct capped {
+	char *buf;
+	size_t len, cap;
+};
+
+/* Without "more" one reply carries the output: its last LOGS_ONE_REPLY bytes. */
+#define LOGS_ONE_REPLY (CHUNK * 2)
+
+static int emit_capped(void *ctx, const void *data, size_t n)
 {
-	uint32_t keep = sb->d->cfg.log_keep;
-	char *all = NULL, path[4300];
-	size_t len = 0;
+	struct capped *k = ctx;
 
-	*ret_fd = -1;
-	for (uint32_t i = keep + 1; i-- > 0;) {
-		char *buf;
-		size_t n;
+	if (n >= LOGS_ONE_REPLY) {
+		data = (const char *)data + (n - LOGS_ONE_REPLY);
+		n = LOGS_ONE_REPLY;
+		k->len = 0;
+	} else if (k->len + n > LOGS_ONE_REPLY) {
+		size_t drop = k->len + n - LOGS_ONE_REPLY;
 
-		if (i)
-			snprintf(path, sizeof(path), "%s/output.log.%u", sb->dir, i);
-		else
-			snprintf(path, sizeof(path), "%s/output.log", sb->dir);
-		if (i == 0)
-			*ret_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (sbx_read_file(path, &buf, &n, sb->d->cfg.log_max_size * 2 + (1 << 20)) < 0)
-			continue;
-		char *p = realloc(all, len + n + 1);
-
-		if (!p) {
-			free(buf);
-			free(all);
-			return -ENOMEM;
-		}
-		all = p;
-		memcpy(all + len, buf, n);
-		len += n;
-		free(buf);
+		memmove(k->buf, k->buf + drop, k->len - drop);
+		k->len -= drop;
 	}
-	/* the live file is followed from where this read ended */
-	if (*ret_fd >= 0)
-		lseek(*ret_fd, 0, SEEK_END);
-	*ret = all;
-	*ret_len = len;
-	return 0;
-}
-
-static size_t tail_start(const char *buf, size_t len, int64_t tail)
-{
-	size_t i = len;
-	int64_t lines = 0;
-
-	if (tail < 0)
-		return 0;
-	if (tail == 0)
-		return len;
-	if (i && buf[i - 1] == '\n')
-		i--;		/* the last line's own end */
-	for (; i > 0; i--)
-		if (buf[i - 1] == '\n' && ++lines == tail)
-			return i;
+	if (!k->buf && !(k->buf = malloc(LOGS_ONE_REPLY)))
+		return -ENOMEM;
+	memcpy(k->buf + k->len, data, n);
+	k->len += n;
 	return 0;
 }
 
 int sbxd_logs(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, int64_t tail, bool fol)
 {
-	char *all = NULL, path[4300];
-	size_t len = 0, off;
-	int fd, r;
+	struct follower *f;
+	char path[4300], why[512];
 	json_object *p;
+	int r;
 
-	r = read_kept(sb, &all, &len, &fd);
-	if (r < 0)
-		return r;
-	off = tail_start(all, len, tail);
+	snprintf(path, sizeof(path), "%s/output.log", sb->dir);
 	if (!vl_call_more(c)) {
-		/* one reply: the last CHUNK*2 bytes of what was asked */
-		if (len - off > CHUNK * 2)
-			off = len - CHUNK * 2;
+		struct capped k = { 0 };
+
+		r = sbx_logfile_tail_emit(path, d->cfg.log_keep, (long)tail, emit_capped, &k);
+		if (r < 0 && r != -ENOENT) {
+			free(k.buf);
+			return r;
+		}
 		p = json_object_new_object();
 		if (p)
-			json_object_object_add(p, "data", json_object_new_string_len(all + off, (int)(len - off)));
-		free(all);
-		if (fd >= 0)
-			close(fd);
+			json_object_object_add(p, "data", json_object_new_string_len(k.buf ? k.buf : "",
+										      (int)k.len));
+		free(k.buf);
 		return vl_call_reply(c, p);
 	}
-	for (; off < len; off += CHUNK) {
-		size_t n = len - off < CHUNK ? len - off : CHUNK;
-
-		p = json_object_new_object();
-		if (p)
-			json_object_object_add(p, "data", json_object_new_string_len(all + off, (int)n));
-		vl_call_notify(c, p);
-	}
-	free(all);
 	if (!fol || sb->state == SBXD_EXITED) {
-		if (fd >= 0)
-			close(fd);
+		r = sbx_logfile_tail_emit(path, d->cfg.log_keep, (long)tail, emit_notify, c);
+		if (r < 0 && r != -ENOENT)
+			return r;
 		return vl_call_reply(c, NULL);
 	}
-	snprintf(path, sizeof(path), "%s/output.log", sb->dir);
-	return follow(d, c, sb, false, path, fd);
+	r = follow(d, c, sb, false, path, -1);
+	if (r < 0)
+		return r;
+	for (f = d->followers; f && f->call != c; f = f->next)
+		;
+	r = sbx_logfollow_start(&f->lf, path, d->cfg.log_keep, (long)tail, emit_notify, c, why,
+				sizeof(why));
+	if (r < 0) {
+		follower_free(d, f);
+		p = json_object_new_object();
+		if (p)
+			json_object_object_add(p, "reason", json_object_new_string(why));
+		return vl_call_error(c, "org.sbx.Manager.Failed", p);
+	}
+	f->have_lf = true;
+	return 0;
 }
 
 int sbxd_subscribe(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *only)

@@ -124,7 +124,7 @@ json_object *sbxd_sandbox_json(struct sbxd_sandbox *sb, bool counters)
 	if (sb->has_exit) {
 		json_object_object_add(o, "exit_code", json_object_new_int(sb->exit_code));
 		if (sb->signal)
-			json_object_object_add(o, "signal", json_object_new_string(strsignal(sb->signal)));
+			json_object_object_add(o, "signal", json_object_new_string(sigabbrev_np(sb->signal) ? sigabbrev_np(sb->signal) : "?"));
 	}
 	json_object_object_add(o, "restarts", json_object_new_int64(sb->restarts));
 	json_object_object_add(o, "restart", json_object_new_string(sbxd_restart_name(sb->restart)));

@@ -59,8 +59,12 @@ endif
 INCLUDES := -iquote $(OUTPUT) -iquote bpf/include -iquote policy -iquote user -iquote providers
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(INCLUDES) -D_GNU_SOURCE $(CFLAGS)
-LDLIBS := -lbpf -lelf -lz -lseccomp $(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null)
-ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags libnl-route-3.0 2>/dev/null)
+# libsystemd: sd-bus to ask systemd (PID 1) for a delegated scope and
+# sd-daemon for sbxd's notify and socket activation (user/kernel/systemd.c);
+# the journal reader (sd-journal) is in it too.
+LDLIBS := -lbpf -lelf -lz -lseccomp $(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null) \
+	$(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null || echo -lsystemd)
+ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags libnl-route-3.0 libsystemd 2>/dev/null)
 # json-c: the varlink messages of sbxd and libsbx (user/varlink)
 LDLIBS += $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
 ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
@@ -96,7 +100,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 
 DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
-	libseccomp-dev libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev libjson-c-dev \
+	libseccomp-dev libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev libjson-c-dev libsystemd-dev \
 	iproute2 jq python3 bc iperf3 \
 	qemu-system-x86 busybox-static cpio xz-utils zstd \
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
@@ -312,6 +316,8 @@ demo:
 # without --policy (user/cli/policy_source.h), each only when no file of that
 # name is there: an operator's edited copy is never overwritten.
 POLICY_DIR := /etc/sbx/policy.d
+# sbxd's units (docs/systemd/), with @SBINDIR@ replaced by $(PREFIX)/sbin
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -323,6 +329,13 @@ install: all
 		t=$(DESTDIR)$(POLICY_DIR)/$${f##*/}; \
 		if [ -e "$$t" ]; then echo "  KEEP     $$t (exists; shipped copy in share/sbx/examples)"; \
 		else install -m 0644 "$$f" "$$t" || exit 1; fi; \
+	done
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	$(Q)for f in docs/systemd/*.service docs/systemd/*.socket docs/systemd/*.slice; do \
+		sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@BINDIR@|$(PREFIX)/bin|g' "$$f" \
+			>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f##*/}.tmp && \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f##*/}.tmp && \
+		mv $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f##*/}.tmp $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f##*/} || exit 1; \
 	done
 
 clean:

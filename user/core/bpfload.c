@@ -474,8 +474,11 @@ static void init_fds(struct sbx_bpf *b)
 
 /* Whether the pinned setup is this build's and whole: the ABI version of its
  * sbx_config, and every pin that version pins (an earlier build of the same
- * ABI can lack what came later; root may have removed a pin). */
-static bool pinned_setup_current(const struct sbx_instance *p)
+ * ABI can lack what came later; root may have removed a pin); and attached
+ * to a cgroup root that still exists (systemd removes the transient scope
+ * that held the root of direct mode when its last run exits). A root of
+ * another setup that exists is for adopt() to refuse. */
+static bool pinned_setup_current(const struct sbx_instance *p, uint64_t root_id)
 {
 	char path[PATH_MAX + 32];
 	struct sbx_config cfg = { 0 };
@@ -489,7 +492,9 @@ static bool pinned_setup_current(const struct sbx_instance *p)
 	if (bpf_map_lookup_elem(fd, &zero, &cfg) < 0)
 		cfg.abi_version = 0;
 	close(fd);
-	return cfg.abi_version == SBX_ABI_VERSION && !missing_pin(p, cfg.flags, path, sizeof(path));
+	return cfg.abi_version == SBX_ABI_VERSION &&
+	       (cfg.root_cgroup_id == root_id || sbx_cgroup_id_exists(cfg.root_cgroup_id) != 0) &&
+	       !missing_pin(p, cfg.flags, path, sizeof(path));
 }
 
 #define live_sandboxes sbx_instance_live
@@ -519,7 +524,7 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 	if (lock < 0)
 		return sbx_fail(why, whylen, lock, "lock %s/lock: %s", b->paths.run_dir,
 				strerror(-lock));
-	if (load && sbx_bpf_pinned(&b->paths) && !pinned_setup_current(&b->paths) &&
+	if (load && sbx_bpf_pinned(&b->paths) && !pinned_setup_current(&b->paths, b->root.id) &&
 	    !live_sandboxes(&b->paths)) {
 		/* an older or incomplete setup with nothing running under it: replace */
 		sbx_bpf_unload(&b->paths, NULL, 0);

@@ -20,11 +20,13 @@
 #include "core/bpfload.h"
 #include "core/enforce.h"
 #include "core/fsplan.h"
+#include "core/instance.h"
 #include "core/logfile.h"
 #include "kernel/limits.h"
 #include "kernel/netrate.h"
 #include "kernel/features.h"
 #include "kernel/seccomp.h"
+#include "kernel/systemd.h"
 #include "core/run.h"
 #include "core/sandbox.h"
 #include "core/tty.h"
@@ -462,6 +464,37 @@ static int setup_limits(struct run_state *s)
 	return 0;
 }
 
+/* On a systemd host, the cgroup sbx runs in belongs to a unit (a login
+ * session's scope, a service): controllers cannot be enabled there and
+ * systemd may move or remove what sbx made. Unless a root is given
+ * (SBX_CGROUP_ROOT: sbxd's delegated subtree, a test's), sbx moves into a
+ * transient delegated scope first (kernel/systemd.h). Without one: refused
+ * under strict, the old placement and a degraded entry under best-effort. */
+static int systemd_scope(struct run_state *s)
+{
+	const char *env = getenv("SBX_CGROUP_ROOT");
+	struct sbx_instance in;
+	char why[512] = "", msg[768];
+	int r;
+
+	if ((env && *env) || !sbx_systemd_booted() || sbx_systemd_scope_cgroup())
+		return 0;
+	r = sbx_instance_get(&in);
+	if (r < 0)
+		return 0;	/* sbx_bpf_open names the bad SBX_INSTANCE */
+	r = sbx_systemd_enter_scope(in.name, why, sizeof(why));
+	if (r == 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "systemd is PID 1 but no delegated scope could be had (%s): "
+		 "cgroup limits cannot be enabled in a cgroup systemd owns, and systemd may "
+		 "remove sbx's cgroups", why);
+	if (s->o->profile->enforcement == SBX_ENFORCE_STRICT)
+		return fail(s, r, "%s; use enforcement = \"best-effort\" to run in the caller's "
+			    "cgroup, or set SBX_CGROUP_ROOT", msg);
+	fprintf(s->err, "sbx: warning: %s\n", msg);
+	return note_degraded(s, "cgroup placement: %s", msg);
+}
+
 static int setup(struct run_state *s)
 {
 	const struct sbx_profile *p = s->o->profile;
@@ -476,6 +509,9 @@ static int setup(struct run_state *s)
 	}
 	if (r < 0)
 		return fail(s, r, "resolving host names: %s", strerror(-r));
+	r = systemd_scope(s);
+	if (r < 0)
+		return r;
 	r = sbx_bpf_open(&s->bpf, s->o->ring_size, 0, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "BPF setup: %s", why);

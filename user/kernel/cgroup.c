@@ -13,6 +13,7 @@
 
 #include "kernel/cgroup.h"
 #include "kernel/mountinfo.h"
+#include "kernel/systemd.h"
 #include "util/util.h"
 
 struct found {
@@ -66,6 +67,31 @@ int sbx_cgroup_id(const char *path, uint64_t *ret)
 	return 0;
 }
 
+int sbx_cgroup_id_exists(uint64_t id)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh = { .handle_bytes = sizeof(uint64_t), .handle_type = 0xfe /* FILEID_KERNFS */ },
+		.id = id };
+	_cleanup_close_ int mfd = -1;
+	char mnt[PATH_MAX];
+	int fd, r;
+
+	r = sbx_cgroup2_mount(mnt, sizeof(mnt));
+	if (r < 0)
+		return r;
+	mfd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return -errno;
+	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return errno == ESTALE || errno == ENOENT ? 0 : -errno;
+}
+
 static uint32_t path_level(const char *mount, const char *path)
 {
 	uint32_t level = 0;
@@ -75,6 +101,32 @@ static uint32_t path_level(const char *mount, const char *path)
 		if (*p == '/' && p[1] && p[1] != '/')
 			level++;
 	return level;
+}
+
+/* Where the instance root goes, relative to the mount: beneath the systemd
+ * scope this process entered (kernel/systemd.h); for a reader on a systemd
+ * host, beneath the instance's scope while that holds a root; else beneath
+ * the cgroup this process runs in. */
+static int own_base(char *buf, size_t len, const char *instance, int create)
+{
+	const char *scope = sbx_systemd_scope_cgroup();
+	char name[128], probe[PATH_MAX * 2];
+	struct stat st;
+
+	if (scope)
+		return (size_t)snprintf(buf, len, "%s", scope) >= len ? -ENAMETOOLONG : 0;
+	if (!create && sbx_systemd_booted() &&
+	    sbx_systemd_scope_name(instance, name, sizeof(name)) == 0) {
+		char mnt[PATH_MAX];
+
+		if (sbx_cgroup2_mount(mnt, sizeof(mnt)) == 0 &&
+		    (size_t)snprintf(probe, sizeof(probe), "%s/" SBX_SYSTEMD_SLICE "/%s/%s", mnt,
+				     name, instance) < sizeof(probe) &&
+		    stat(probe, &st) == 0)
+			return (size_t)snprintf(buf, len, "/" SBX_SYSTEMD_SLICE "/%s", name) >= len ?
+				       -ENAMETOOLONG : 0;
+	}
+	return sbx_cgroup2_self(buf, len);
 }
 
 int sbx_cgroot_get(struct sbx_cgroot *ret, const char *instance, int create)
@@ -92,7 +144,7 @@ int sbx_cgroot_get(struct sbx_cgroot *ret, const char *instance, int create)
 			return -EINVAL;
 		snprintf(c.path, sizeof(c.path), "%s", env);
 	} else {
-		r = sbx_cgroup2_self(self, sizeof(self));
+		r = own_base(self, sizeof(self), instance, create);
 		if (r < 0)
 			return r;
 		if ((size_t)snprintf(c.path, sizeof(c.path), "%s%s/%s", c.mount,

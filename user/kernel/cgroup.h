@@ -26,11 +26,18 @@ int sbx_cgroup2_mount(char *buf, size_t len);
 int sbx_cgroup2_self(char *buf, size_t len);
 
 /* Resolves (and with create, makes) the sbx cgroup root of an instance:
- * $SBX_CGROUP_ROOT, or "<cgroup2 mount><own cgroup>/<instance>". */
+ * $SBX_CGROUP_ROOT, or "<cgroup2 mount><base>/<instance>" where base is the
+ * systemd scope this process entered (kernel/systemd.h), else its own
+ * cgroup. Without create on a systemd host, the instance's scope
+ * (/sbx.slice/sbx-<instance>.scope) when a root exists there. */
 int sbx_cgroot_get(struct sbx_cgroot *ret, const char *instance, int create);
 
 /* cgroup id (the directory's inode number) of an absolute cgroup2 path. */
 int sbx_cgroup_id(const char *path, uint64_t *ret);
+
+/* Whether a cgroup2 cgroup with this id exists (not removed): 1 or 0, or
+ * -errno when that cannot be told (needs CAP_DAC_READ_SEARCH). */
+int sbx_cgroup_id_exists(uint64_t id);
 
 /* Creates root/name; returns an O_DIRECTORY fd for CLONE_INTO_CGROUP. */
 int sbx_cgroup_create(const struct sbx_cgroot *root, const char *name, char *ret_path,

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * systemd as the owner of the cgroup tree. On a host where systemd is PID 1
+ * every cgroup belongs to a unit: a login session's scope, a service. sbx
+ * must not make its cgroups there (systemd does not enable controllers for
+ * them and may move or remove them), so it asks systemd for a subtree of its
+ * own, delegated to it, and keeps the cgroup2 rule that a cgroup with
+ * children and enabled controllers holds no process:
+ *
+ *   <delegated unit cgroup>/               controllers enabled for children
+ *       supervisor/                        the sbx process(es) themselves
+ *       <instance>/                        sbx's cgroup root (kernel/cgroup.h)
+ *           <sandbox id>/ ...
+ *
+ * Direct mode (`sbx run` without the daemon) gets the delegated unit from a
+ * transient scope, "sbx-<instance>.scope" in "sbx.slice", one per instance
+ * and shared by the runs of that instance: the first run creates it
+ * (StartTransientUnit, Delegate=yes), the others join it while it lives
+ * (AttachProcessesToUnit). The scope goes away when its last process exits.
+ * sbxd runs as a service with Delegate=yes and calls
+ * sbx_systemd_delegated_root() at startup.
+ *
+ * Uses sd-bus over systemd's private socket (root) or the system bus.
+ */
+#ifndef SBX_SYSTEMD_H
+#define SBX_SYSTEMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SBX_SYSTEMD_SLICE "sbx.slice"
+#define SBX_SYSTEMD_LEAF "supervisor"
+
+/* Whether systemd is PID 1 (as sd_booted(3): /run/systemd/system exists). */
+bool sbx_systemd_booted(void);
+
+/* "sbx-<instance>.scope" into buf; -ENAMETOOLONG, or -EINVAL when instance
+ * has a character a unit name cannot carry. */
+int sbx_systemd_scope_name(const char *instance, char *buf, size_t len);
+
+/* Moves the calling process into the transient delegated scope of instance
+ * (creating it or joining it), into its "supervisor" leaf, and enables the
+ * scope's controllers for its children. Afterwards sbx_systemd_scope_cgroup()
+ * names the scope, and sbx_cgroot_get() puts the instance's root beneath it.
+ * Call it before the process forks workers that must share its cgroup, and
+ * once. 0, or -errno with why naming what systemd or the kernel refused. */
+int sbx_systemd_enter_scope(const char *instance, char *why, size_t wlen);
+
+/* The scope this process entered ("/sbx.slice/sbx-X.scope", relative to the
+ * cgroup2 mount), or NULL when it entered none. */
+const char *sbx_systemd_scope_cgroup(void);
+
+/*
+ * For sbxd started by systemd in a unit with Delegate=yes. The caller's own
+ * cgroup <own> must be that unit's cgroup (the caller says so: this is not
+ * checked beyond cgroup2 being mounted and <own> not being the root).
+ * Moves the calling process into <own>/supervisor, enables every controller
+ * of <own> for its children, and returns in root the absolute path of <own>
+ * (under the cgroup2 mount). sbx's instance roots go directly beneath it:
+ * the daemon exports SBX_CGROUP_ROOT=<root>/<instance> to its monitors.
+ * <root> itself must never be used as SBX_CGROUP_ROOT: the supervisor leaf
+ * sits beneath it, where a sandbox would. Processes the daemon forks start
+ * in the supervisor leaf and stay there (KillMode=process keeps them alive
+ * across a daemon restart). 0, or -errno with why filled.
+ */
+int sbx_systemd_delegated_root(char *root, size_t len, char *why, size_t wlen);
+
+/* sd_notify(3) of state ("READY=1", "RELOADING=1", "STATUS=..."); does
+ * nothing when the process was not started by systemd. */
+void sbx_systemd_notify(const char *state);
+
+/* The listening socket systemd passed (socket activation, LISTEN_FDS): its
+ * fd, or -ENOENT when none was passed; -EBADF when the first passed fd is
+ * not a listening unix stream socket. Unsets LISTEN_* so that children do
+ * not inherit them. */
+int sbx_systemd_listen_fd(void);
+
+#endif

@@ -4,7 +4,7 @@
 # guest_tests.sh - the VM test suite; runs INSIDE the guest that
 # tests/vm/vmtest.sh boots (as root, on a Debian kernel with BPF LSM on).
 #
-#   tests/vm/vmtest.sh -k all tests/vm/guest_tests.sh [NAME-PATTERN...]
+#   tests/vm/vmtest.sh -k all [-i systemd] tests/vm/guest_tests.sh [NAME-PATTERN...]
 #
 # 1. Checks the guest itself: `bpf` is in the active LSM list and
 #    `sbx features --json` reports bpf_lsm available (the functional probe:
@@ -89,9 +89,15 @@ fi
 
 # ---- the test files ---------------------------------------------------------
 
+# tests/vm/test_systemd*.sh need systemd as PID 1: they run in the boot of
+# vmtest.sh -i systemd (SBX_VM_INIT=systemd), and only they run there.
 files=()
 for f in tests/vm/test_*.sh; do
 	[ -f "$f" ] || continue
+	case ${SBX_VM_INIT:-busybox},${f##*/} in
+	systemd,test_systemd*|busybox,test_systemd*) [ "${SBX_VM_INIT:-busybox}" = systemd ] || continue ;;
+	systemd,*) continue ;;
+	esac
 	if [ $# -eq 0 ]; then
 		files+=("$f")
 		continue

@@ -11,7 +11,9 @@
 # there unchanged), then boots each guest
 # kernel once (default -k all: Debian's 6.1 and 6.12) and runs
 # tests/vm/guest_tests.sh in it: every tests/vm/test_*.sh, or those whose
-# name contains a PATTERN. Prints one line per kernel:
+# name contains a PATTERN. tests/vm/test_systemd*.sh run in one more boot,
+# of 6.12 with systemd as PID 1 (series "6.12+systemd"). Prints one line
+# per boot:
 #   vm 6.1 (6.1.0-NN-amd64): PASS (T s) | FAIL ... | SKIP: reason
 # Exit status: 0 when no kernel failed (skipped kernels included: a machine
 # that cannot run qemu or fetch the kernel skips, with the reason);
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
 	    kernels=$2; shift 2 ;;
 	-t) [ $# -ge 2 ] || { echo "run.sh: -t needs seconds" >&2; exit 2; }
 	    opts+=(-t "$2"); shift 2 ;;
-	-h|--help) sed -n '4,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '4,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) break ;;
 	esac
 done
@@ -77,13 +79,40 @@ fi
 
 # ---- boot ------------------------------------------------------------------------
 
+# Which boots the patterns select: tests/vm/test_systemd*.sh run in a boot
+# of their own with systemd as PID 1 (vmtest.sh -i systemd, on Linux 6.12
+# only: one boot for all of them), every other file in the usual boot.
+plain=0 sd=0
+for f in tests/vm/test_*.sh; do
+	sel=$(( $# == 0 ))
+	for pat in "$@"; do [[ $f == *"$pat"* ]] && sel=1; done
+	[ $sel = 1 ] || continue
+	case ${f##*/} in test_systemd*) sd=1 ;; *) plain=1 ;; esac
+done
+[ $sd = 0 ] && plain=1	# nothing matched: the usual boot reports it
+
 summary=$(mktemp) cases=$(mktemp)
 trap 'rm -f "$summary" "$cases"' EXIT
 start=$SECONDS
-echo "  VMTEST   kernels: $kernels (Debian kernels under qemu, BPF LSM on)"
-SBX_VMTEST_SUMMARY=$summary tests/vm/vmtest.sh -k "$kernels" "${opts[@]+"${opts[@]}"}" -- \
-	tests/vm/guest_tests.sh "$@" | tee "$cases"
-rc=${PIPESTATUS[0]}
+rc=0
+if [ $plain = 1 ]; then
+	echo "  VMTEST   kernels: $kernels (Debian kernels under qemu, BPF LSM on)"
+	SBX_VMTEST_SUMMARY=$summary tests/vm/vmtest.sh -k "$kernels" "${opts[@]+"${opts[@]}"}" -- \
+		tests/vm/guest_tests.sh "$@" | tee "$cases"
+	rc=${PIPESTATUS[0]}
+fi
+if [ $sd = 1 ]; then
+	case $kernels in
+	6.12|all)
+		echo "  VMTEST   kernel: 6.12 with systemd as PID 1 (tests/vm/test_systemd*.sh)"
+		SBX_VMTEST_SUMMARY=$summary tests/vm/vmtest.sh -k 6.12 -i systemd "${opts[@]+"${opts[@]}"}" -- \
+			tests/vm/guest_tests.sh "$@" | tee -a "$cases"
+		r=${PIPESTATUS[0]}
+		{ [ $rc = 0 ] || [ $rc = 77 ]; } && [ $r != 77 ] && rc=$r
+		;;
+	*) echo "SKIP vm.systemd: the boot with systemd as PID 1 runs Linux 6.12 (-k 6.12 or -k all)" | tee -a "$cases" ;;
+	esac
+fi
 
 failed=0 ran=0
 echo "---- vm summary ($((SECONDS - start)) s) ----"

@@ -4,11 +4,18 @@
 # vmtest.sh - run a script of the sbx tree as root inside a qemu guest that
 # boots a stock Debian kernel with BPF LSM enabled.
 #
-#   tests/vm/vmtest.sh [-k 6.1|6.12|all] [-t SECS] [-v] [--] SCRIPT [ARGS...]
+#   tests/vm/vmtest.sh [-k 6.1|6.12|all] [-i busybox|systemd] [-t SECS] [-v] [--] SCRIPT [ARGS...]
 #
 #   -k KERNEL  guest kernel series: 6.1 (default: Debian 12's own kernel),
 #              6.12 (Debian's linux-6.12 for bookworm), or all (one boot each,
 #              one after the other)
+#   -i INIT    busybox (default): SCRIPT runs as PID 1's only child;
+#              systemd: the host's /lib/systemd/systemd is PID 1 (cgroup2
+#              only, systemd.unified_cgroup_hierarchy=1), started on the
+#              target sbx-vmtest.target, which pulls in D-Bus (dbus.socket
+#              and dbus.service, without sysinit.target) and a oneshot
+#              service running SCRIPT; the series is reported as
+#              "<series>+systemd" and SBX_VM_INIT=systemd is set
 #   -t SECS    wall-clock limit per boot (default $SBX_VMTEST_TIMEOUT or 900)
 #   -v         also print the guest kernel console and harness details
 #
@@ -72,6 +79,7 @@ usage()
 }
 
 KSEL=6.1
+INIT=busybox
 TIMEOUT=${SBX_VMTEST_TIMEOUT:-900}
 VERBOSE=0
 while [ $# -gt 0 ]; do
@@ -79,6 +87,7 @@ while [ $# -gt 0 ]; do
 	-k) [ $# -ge 2 ] || usage; KSEL=$2; shift 2 ;;
 	-k*) KSEL=${1#-k}; shift ;;
 	-t) [ $# -ge 2 ] || usage; TIMEOUT=$2; shift 2 ;;
+	-i) [ $# -ge 2 ] || usage; INIT=$2; shift 2 ;;
 	-t*) TIMEOUT=${1#-t}; shift ;;
 	-v) VERBOSE=1; shift ;;
 	-h|--help) usage ;;
@@ -92,6 +101,10 @@ case $KSEL in
 6.1|6.12) SERIES=("$KSEL") ;;
 all) SERIES=(6.1 6.12) ;;
 *) echo "$PROG: -k must be 6.1, 6.12 or all, not '$KSEL'" >&2; exit 2 ;;
+esac
+case $INIT in
+busybox|systemd) ;;
+*) echo "$PROG: -i must be busybox or systemd, not '$INIT'" >&2; exit 2 ;;
 esac
 [[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || { echo "$PROG: -t needs a number of seconds" >&2; exit 2; }
 SCRIPT=$(realpath -e -- "$1" 2>/dev/null) || { echo "$PROG: no such script: $1" >&2; exit 2; }
@@ -447,13 +460,23 @@ mkdir -p \$N/run/vmtest \$N/var/log/sbx
 cp /bin/busybox \$N/run/vmtest/busybox
 ( stty -F /dev/ttyS1 raw -echo; stty -F /dev/ttyS2 raw -echo )
 cp /stage2 \$N/run/vmtest/stage2
+if [ $INIT = systemd ]; then
+	[ -x \$N/lib/systemd/systemd ] || fatal "no /lib/systemd/systemd on the host"
+	umount \$N/sys/fs/cgroup	# systemd mounts it itself (nsdelegate,memory_recursiveprot)
+	mkdir -p \$N/run/systemd && cp -r /units \$N/run/systemd/system || fatal "units"
+	# the host's root may say "container" (/.dockerenv): an empty \$container
+	# tells PID 1 it is not in one, so it reads the kernel command line
+	export container=
+	exec switch_root \$N /lib/systemd/systemd
+fi
 exec switch_root \$N /run/vmtest/busybox sh /run/vmtest/stage2
 EOF
+	[ "$INIT" = systemd ] && { make_units "$r/units" || return 1; }
 	cat >"$r/stage2" <<EOF
 # stage 2: pid 1 on the host's root
 B=/run/vmtest/busybox
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LOGNAME=root USER=root
-export TERM=dumb LC_ALL=C SBX_VM=1 SBX_VM_KERNEL=$(shq "$CUR_SERIES")
+export TERM=dumb LC_ALL=C SBX_VM=1 SBX_VM_KERNEL=$(shq "$CUR_SERIES") SBX_VM_INIT=$INIT
 unset TMPDIR
 $env_lines
 cd $(shq "$cwd") 2>/dev/null || cd $(shq "$TREE")
@@ -474,6 +497,37 @@ EOF
 	(cd "$r" && find . | cpio -o -H newc --quiet) >"$out"
 }
 
+# make_units DIR: the units of the systemd boot (DIR becomes the guest's
+# /run/systemd/system). Nothing of sysinit.target or basic.target: under
+# TCG each unit costs seconds, and the tests need only PID 1 and D-Bus
+# (systemd-run --wait and --pipe talk to the bus daemon).
+make_units()
+{
+	local d=$1
+	mkdir -p "$d/dbus.service.d" "$d/dbus.socket.d" || return 1
+	printf '[Unit]\nDefaultDependencies=no\n' >"$d/dbus.service.d/vmtest.conf"
+	printf '[Unit]\nDefaultDependencies=no\n' >"$d/dbus.socket.d/vmtest.conf"
+	cat >"$d/sbx-vmtest.target" <<-EOF
+	[Unit]
+	Description=sbx VM tests
+	DefaultDependencies=no
+	Requires=sbx-vmtest.service
+	EOF
+	cat >"$d/sbx-vmtest.service" <<-EOF
+	[Unit]
+	Description=sbx VM tests (tests/vm/vmtest.sh -i systemd)
+	DefaultDependencies=no
+	Wants=dbus.socket dbus.service
+	After=dbus.socket dbus.service
+	[Service]
+	Type=oneshot
+	StandardInput=null
+	StandardOutput=null
+	StandardError=null
+	ExecStart=/run/vmtest/busybox sh /run/vmtest/stage2
+	EOF
+}
+
 # ---- qemu ----------------------------------------------------------------------
 
 # run_qemu KERNEL-IMAGE INITRD SECS ACCEL-ARGS...: sets QEMU_RC and TIMED_OUT.
@@ -486,7 +540,7 @@ run_qemu()
 	local cmd=(qemu-system-x86_64 "$@" -m "$MEM" -smp "$SMP"
 		-nodefaults -no-user-config -display none -no-reboot -nic none
 		-kernel "$img" -initrd "$initrd"
-		-append "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic mitigations=off tsc_early_khz=2000000 rdinit=/init lsm=$LSMS ${SBX_VMTEST_CMDLINE:-}"
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic mitigations=off tsc_early_khz=2000000 rdinit=/init lsm=$LSMS ${INIT_CMDLINE:-} ${SBX_VMTEST_CMDLINE:-}"
 		-virtfs 'local,path=/,mount_tag=sbxroot,security_model=none,readonly=on,multidevs=remap'
 		-serial "file:$WORK/console.log" -serial "file:$WORK/output.log" -serial "file:$WORK/status.log")
 	note "${cmd[*]}"
@@ -574,28 +628,33 @@ summary()
 	return 0
 }
 
+INIT_CMDLINE=
+[ "$INIT" = systemd ] &&
+	INIT_CMDLINE="systemd.unit=sbx-vmtest.target systemd.unified_cgroup_hierarchy=1 systemd.show_status=false systemd.log_target=console systemd.log_level=notice systemd.firstboot=0"
+
 SCRIPT_ARGS_Q=
 for a in "${SCRIPT_ARGS[@]+"${SCRIPT_ARGS[@]}"}"; do SCRIPT_ARGS_Q="$SCRIPT_ARGS_Q $(shq "$a")"; done
 
 # run_one SERIES: returns the status of this kernel's run.
 run_one()
 {
-	local s=$1 start=$SECONDS img rc status
+	local s=$1 start=$SECONDS img rc status label=$1
+	[ "$INIT" = systemd ] && label=$1+systemd
 	CUR_SERIES=$s KREL=
 	if [ -n "$HOST_SKIP" ]; then
-		echo "SKIP vm $s: $HOST_SKIP"
-		summary "$s" SKIP 0 "$HOST_SKIP"
+		echo "SKIP vm $label: $HOST_SKIP"
+		summary "$label" SKIP 0 "$HOST_SKIP"
 		return $EX_SKIP
 	fi
 	if ! kernel_for "$s"; then
-		echo "SKIP vm $s: $SKIP_WHY"
-		summary "$s" SKIP $((SECONDS - start)) "$SKIP_WHY"
+		echo "SKIP vm $label: $SKIP_WHY"
+		summary "$label" SKIP $((SECONDS - start)) "$SKIP_WHY"
 		return $EX_SKIP
 	fi
 	KREL=$(cat "$KDIR/release")
 	img=$KDIR/vmlinux
 	[ -f "$img" ] || img=$KDIR/vmlinuz
-	make_initramfs "$WORK/initrd.cpio" || { summary "$s" CRASH 0 "cannot build the initramfs"; return $EX_HARNESS; }
+	make_initramfs "$WORK/initrd.cpio" || { summary "$label" CRASH 0 "cannot build the initramfs"; return $EX_HARNESS; }
 	choose_accel "$img"
 	local accel=(-accel 'tcg,thread=multi' -cpu max)
 	[ "$ACCEL" = kvm ] && accel=(-accel kvm -cpu host)
@@ -613,7 +672,7 @@ run_one()
 	if [ "$TIMED_OUT" = 1 ]; then
 		warn "$KREL: timed out after ${TIMEOUT}s; qemu killed. Last console lines:"
 		tail -30 "$WORK/console.log" | sed 's/^/  | /' >&2
-		summary "$s" TIMEOUT $took "after ${TIMEOUT}s"
+		summary "$label" TIMEOUT $took "after ${TIMEOUT}s"
 		return $EX_TIMEOUT
 	fi
 	if [ -z "$status" ]; then
@@ -622,14 +681,14 @@ run_one()
 		echo "----- guest console ($KREL) -----" >&2
 		cat "$WORK/console.log" >&2
 		echo "----- end of guest console -----" >&2
-		summary "$s" CRASH $took "no exit status from the guest"
+		summary "$label" CRASH $took "no exit status from the guest"
 		return $EX_HARNESS
 	fi
 	note "$KREL: SCRIPT exited $status; boot+run $((SECONDS - boot)) s"
 	if [ "$status" = 0 ]; then
-		summary "$s" PASS $took ""
+		summary "$label" PASS $took ""
 	else
-		summary "$s" FAIL $took "(exit $status)"
+		summary "$label" FAIL $took "(exit $status)"
 	fi
 	return "$status"
 }

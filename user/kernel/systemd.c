@@ -285,8 +285,9 @@ static int join_scope(sd_bus *bus, const char *name, const char *cgroup, char *w
 	if (r < 0)
 		return sbx_fail(why, wlen, r, "cgroup2 mount: %s", strerror(-r));
 	snprintf(leaf, sizeof(leaf), "%s/" SBX_SYSTEMD_LEAF, dir);
-	if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
-		return errno == ENOENT ? -ENOENT : sbx_fail(why, wlen, -errno, "mkdir %s: %m", leaf);
+	/* no scope cgroup (ENOENT): systemd says why below (inactive, masked) */
+	if (mkdir(leaf, 0755) < 0 && errno != EEXIST && errno != ENOENT)
+		return sbx_fail(why, wlen, -errno, "mkdir %s: %m", leaf);
 	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "AttachProcessesToUnit", &err,
 			       NULL, "ssau", name, "/" SBX_SYSTEMD_LEAF, 1, (uint32_t)getpid());
 	if (r < 0 && (sd_bus_error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit") ||
@@ -323,7 +324,8 @@ int sbx_systemd_enter_scope(const char *instance, char *why, size_t wlen)
 	}
 	sd_bus_flush_close_unref(bus);
 	if (r == -ENOENT || r == -EEXIST)
-		return sbx_fail(why, wlen, -EAGAIN, "%s kept going away while sbx joined it", name);
+		return sbx_fail(why, wlen, -EAGAIN, "%s kept going away while sbx joined it (%d tries)",
+				name, ENTER_TRIES);
 	if (r < 0)
 		return r;
 	r = sbx_cgroup2_self(self, sizeof(self));

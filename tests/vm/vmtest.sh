@@ -507,6 +507,11 @@ make_units()
 	mkdir -p "$d/dbus.service.d" "$d/dbus.socket.d" || return 1
 	printf '[Unit]\nDefaultDependencies=no\n' >"$d/dbus.service.d/vmtest.conf"
 	printf '[Unit]\nDefaultDependencies=no\n' >"$d/dbus.socket.d/vmtest.conf"
+	# a unit that pulls in sysinit.target anyway must not have tmpfiles
+	# empty /tmp ("D /tmp"), where the running tests keep their files
+	for u in systemd-tmpfiles-setup.service systemd-tmpfiles-clean.service; do
+		ln -s /dev/null "$d/$u" || return 1
+	done
 	cat >"$d/sbx-vmtest.target" <<-EOF
 	[Unit]
 	Description=sbx VM tests

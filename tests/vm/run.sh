@@ -105,6 +105,9 @@ if [ $sd = 1 ]; then
 	case $kernels in
 	6.12|all)
 		echo "  VMTEST   kernel: 6.12 with systemd as PID 1 (tests/vm/test_systemd*.sh)"
+		# each case starts systemd units and loads sbx anew: more than the
+		# default 300 s per file under TCG
+		SBX_VM_TEST_TIMEOUT=${SBX_VM_TEST_TIMEOUT:-600} \
 		SBX_VMTEST_SUMMARY=$summary tests/vm/vmtest.sh -k 6.12 -i systemd "${opts[@]+"${opts[@]}"}" -- \
 			tests/vm/guest_tests.sh "$@" | tee -a "$cases"
 		r=${PIPESTATUS[0]}

@@ -392,6 +392,26 @@ case_other_cgroup_root_refused()
 	rmdir "$ALT_CG"
 }
 
+# Pins whose cgroup root was removed (on a systemd host, systemd removes
+# the transient scope of direct mode, root and all, after the last run):
+# attached to nothing any more, they are replaced by the next run while no
+# sandbox of theirs runs, instead of being refused as another setup's.
+case_removed_cgroup_root_replaced()
+{
+	local root
+	sbx_run l -P "$T_TMP/host.toml" -- true
+	expect_rc l 0
+	root=$(cgroup_root)
+	rmdir "$root" || fail "cannot remove the emptied root $root"
+	sbx_run n -P "$T_TMP/host.toml" -- touch "$T_TMP/ran"
+	expect_rc n 0
+	[ -e "$T_TMP/ran" ] || fail "the workload did not run"
+	[ -d "$root" ] || fail "the root $root was not made anew"
+	# the new setup is this root's: a third run adopts it
+	sbx_run a -P "$T_TMP/host.toml" -- true
+	expect_rc a 0
+}
+
 # set_abi N: rewrite abi_version in the instance's sbx_config
 set_abi()
 {
@@ -486,6 +506,7 @@ run_case signals_reach_host_workload case_signals_reach_host_workload
 run_case signals_reach_process_workload case_signals_reach_process_workload
 run_case sbx_policy_env case_sbx_policy_env
 run_case other_cgroup_root_refused case_other_cgroup_root_refused
+run_case removed_cgroup_root_replaced case_removed_cgroup_root_replaced
 run_case other_abi_refused case_other_abi_refused
 run_case unload_removes_and_leaves case_unload_removes_and_leaves
 finish

@@ -102,12 +102,14 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libseccomp-dev libnl-3-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev libjson-c-dev libsystemd-dev \
 	iproute2 jq python3 bc iperf3 \
-	qemu-system-x86 busybox-static cpio xz-utils zstd \
+	qemu-system-x86 busybox-static cpio xz-utils zstd systemd dbus \
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
 	nodejs golang-github-burntsushi-toml-dev git curl
 # nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
 # golang-github-burntsushi-toml-dev: the toml-test corpus of `make toml-test`.
 # git, curl: tests/integration/test_grants.sh clones into granted paths over HTTP.
+# systemd, dbus: PID 1 and the system bus of the VM boot with systemd
+# (tests/vm/vmtest.sh -i systemd boots the host's own /lib/systemd/systemd).
 
 .PHONY: all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux vmlinux-arm64 \
 	bpf-arm64 install clean vmtest integration bench fixtures

@@ -403,9 +403,9 @@ case_removed_cgroup_root_replaced()
 	expect_rc l 0
 	root=$(cgroup_root)
 	rmdir "$root" || fail "cannot remove the emptied root $root"
-	sbx_run n -P "$T_TMP/host.toml" -- touch "$T_TMP/ran"
+	sbx_run n -P "$T_TMP/host.toml" -- touch "$T_TMP/ran-removed"
 	expect_rc n 0
-	[ -e "$T_TMP/ran" ] || fail "the workload did not run"
+	[ -e "$T_TMP/ran-removed" ] || fail "the workload did not run"
 	[ -d "$root" ] || fail "the root $root was not made anew"
 	# the new setup is this root's: a third run adopts it
 	sbx_run a -P "$T_TMP/host.toml" -- true

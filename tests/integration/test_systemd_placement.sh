@@ -61,9 +61,9 @@ REASON="systemd is PID 1 but no delegated scope could be had (connect to systemd
 case_strict_refused_without_scope()
 {
 	[ -d /run/systemd ] && [ -d /run/dbus ] || skip "this host has no /run/systemd or /run/dbus to mount over"
-	as_systemd_host s -P "$POL" --profile strict -- touch "$T_TMP/ran"
+	as_systemd_host s -P "$POL" --profile strict -- touch "$T_TMP/ran-strict"
 	expect_rc s 125
-	[ -e "$T_TMP/ran" ] && fail "the workload ran"
+	[ -e "$T_TMP/ran-strict" ] && fail "the workload ran"
 	grep -qF "sbx: error: $REASON; use enforcement = \"best-effort\"" "$T_TMP/s.err" ||
 		fail "message: $(cat "$T_TMP/s.err")"
 }
@@ -71,9 +71,9 @@ case_strict_refused_without_scope()
 case_best_effort_degraded_without_scope()
 {
 	[ -d /run/systemd ] && [ -d /run/dbus ] || skip "this host has no /run/systemd or /run/dbus to mount over"
-	as_systemd_host l -P "$POL" --profile lax -- touch "$T_TMP/ran"
+	as_systemd_host l -P "$POL" --profile lax -- touch "$T_TMP/ran-lax"
 	expect_rc l 0
-	[ -e "$T_TMP/ran" ] || fail "the workload did not run"
+	[ -e "$T_TMP/ran-lax" ] || fail "the workload did not run"
 	grep -qF "sbx: warning: $REASON" "$T_TMP/l.err" || fail "warning: $(cat "$T_TMP/l.err")"
 	eq degraded "$(jq -r --arg r "cgroup placement: $REASON" '[.degraded[] | select(. == $r)] | length' "$T_TMP/l.result")" 1
 }
@@ -81,9 +81,9 @@ case_best_effort_degraded_without_scope()
 case_cgroup_root_given_asks_nothing()
 {
 	[ -d /run/systemd ] && [ -d /run/dbus ] || skip "this host has no /run/systemd or /run/dbus to mount over"
-	SBX_CGROUP_ROOT=$(cgroup_root) as_systemd_host g -P "$POL" --profile strict -- touch "$T_TMP/ran"
+	SBX_CGROUP_ROOT=$(cgroup_root) as_systemd_host g -P "$POL" --profile strict -- touch "$T_TMP/ran-given"
 	expect_rc g 0
-	[ -e "$T_TMP/ran" ] || fail "the workload did not run"
+	[ -e "$T_TMP/ran-given" ] || fail "the workload did not run"
 	grep -q "systemd" "$T_TMP/g.err" && fail "systemd was asked: $(cat "$T_TMP/g.err")"
 	return 0
 }

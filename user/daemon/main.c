@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "core/run.h"
+#include "core/instance.h"
 #include "daemon/daemon.h"
+#include "kernel/systemd.h"
 #include "sbx_abi.h"
 #include "util/util.h"
 
@@ -140,43 +142,6 @@ static int parse(int argc, char **argv, struct sbxd_config *cfg, struct flags *f
 	return 0;
 }
 
-/* systemd: the socket of sbxd.socket (LISTEN_FDS), and READY=1. */
-static int inherited_socket(void)
-{
-	const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
-
-	if (!pid || !n || atol(pid) != (long)getpid() || atoi(n) != 1)
-		return -ENOENT;
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
-	fcntl(3, F_SETFD, FD_CLOEXEC);
-	fcntl(3, F_SETFL, fcntl(3, F_GETFL) | O_NONBLOCK);
-	return 3;
-}
-
-static void notify(const char *state)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	socklen_t len;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
-		return;
-	memcpy(sa.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		sa.sun_path[0] = '\0';
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0) {
-		/* not fatal: systemd then times the start out, which says why */
-	}
-	close(fd);
-}
-
 /* A socket path that nobody listens on any more is removed; one in use is
  * another sbxd's. */
 static int stale_socket(const char *path)
@@ -207,11 +172,17 @@ static int listen_socket(const char *path, bool *ret_created)
 	mode_t old;
 	int fd, r;
 
-	fd = inherited_socket();
+	fd = sbx_systemd_listen_fd();
 	if (fd >= 0) {
+		/* the accept loop reads until EAGAIN; the monitors must not inherit it */
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+		    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+			return -errno;
 		*ret_created = false;
 		return fd;
 	}
+	if (fd == -EBADF)
+		return fd;	/* systemd passed something that is not our socket */
 	snprintf(dir, sizeof(dir), "%s", path);
 	r = sbx_mkdir_p(dirname(dir), 0755);
 	if (r < 0)
@@ -271,6 +242,33 @@ static int open_audit(struct sbxd *d)
 	return d->audit_fd < 0 ? d->audit_fd : 0;
 }
 
+/* Where the monitors put their instance's cgroups: cgroup_root when set;
+ * under a systemd service (INVOCATION_ID, Delegate=yes in sbxd.service),
+ * the unit's delegated cgroup, with sbxd itself moved into its supervisor
+ * leaf; else nothing (sbx's own rule: beneath the monitor's cgroup, or a
+ * transient scope of its own on a systemd host). */
+static int cgroup_placement(struct sbxd *d, char *why, size_t len)
+{
+	struct sbx_instance in;
+	char root[4096];
+	int r;
+
+	if (d->cfg.cgroup_root[0]) {
+		snprintf(d->cgroup_root, sizeof(d->cgroup_root), "%s", d->cfg.cgroup_root);
+		return 0;
+	}
+	if (!sbx_systemd_booted() || !getenv("INVOCATION_ID"))
+		return 0;
+	r = sbx_instance_get(&in);
+	if (r < 0)
+		return sbx_fail(why, len, r, "invalid SBX_INSTANCE");
+	r = sbx_systemd_delegated_root(root, sizeof(root), why, len);
+	if (r < 0)
+		return r;
+	snprintf(d->cgroup_root, sizeof(d->cgroup_root), "%s/%s", root, in.name);
+	return 0;
+}
+
 static int setup(struct sbxd *d, bool *ret_created)
 {
 	char why[1024];
@@ -283,8 +281,9 @@ static int setup(struct sbxd *d, bool *ret_created)
 	if (sbxd_policy_load(d, &d->pol, why, sizeof(why), NULL) < 0)
 		return fprintf(stderr, "sbxd: error: %s\n", why), -EINVAL;
 	d->have_pol = true;
-	if (d->cfg.cgroup_root[0])
-		snprintf(d->cgroup_root, sizeof(d->cgroup_root), "%s", d->cfg.cgroup_root);
+	r = cgroup_placement(d, why, sizeof(why));
+	if (r < 0)
+		return fprintf(stderr, "sbxd: error: %s\n", why), r;
 	r = open_audit(d);
 	if (r < 0)
 		return fprintf(stderr, "sbxd: error: the audit log %s: %s\n", d->audit_path,
@@ -298,6 +297,7 @@ static int setup(struct sbxd *d, bool *ret_created)
 		return fprintf(stderr, "sbxd: error: socket %s: %s\n", d->cfg.socket,
 			       lfd == -EADDRINUSE ? "another sbxd listens there" :
 			       lfd == -EEXIST ? "a file that is not a socket is in the way" :
+			       lfd == -EBADF ? "the socket systemd passed is not a listening unix stream socket" :
 			       strerror(-lfd)), lfd;
 	return lfd;
 }
@@ -361,7 +361,7 @@ static int serve(struct sbxd *d, int lfd)
 	sio.io.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sio.io.fd < 0 || ev_add(d->epfd, &sio.io, EPOLLIN) < 0)
 		return -errno;
-	notify("READY=1");
+	sbx_systemd_notify("READY=1");
 	fprintf(stderr, "sbxd: listening on %s (%zu sandboxes in the registry)\n", d->cfg.socket,
 		d->n_sandboxes);
 	while (!d->quit) {
@@ -378,7 +378,7 @@ static int serve(struct sbxd *d, int lfd)
 		if (d->reload)
 			reload(d);
 	}
-	notify("STOPPING=1");
+	sbx_systemd_notify("STOPPING=1");
 	close(sio.io.fd);
 	return 0;
 }

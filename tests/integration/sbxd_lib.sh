@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: MIT
+# Sourced after lib.sh by the test files that need a daemon: one private
+# sbxd per file, with its own socket, state, policy and audit directories
+# under the file's $T_TMP and the file's SBX_INSTANCE.
+#
+#   sbxd_start [SBXD OPTION...]   starts it (policy files go to $DPOL first)
+#   sbxd_stop                     removes its sandboxes, then stops it
+#   sx ARGS...                    sbx against it; stdout/stderr in
+#                                 $T_TMP/sx.out/.err, exit status in RC
+#   as USER ARGS...               the same as USER (runuser, with its groups)
+#   wait_state NAME STATE         until sbx status says STATE (30 s at most)
+
+SBXD=${SBXD:-$(dirname "$SBX")/sbxd}
+SOCK=$T_TMP/sbxd.sock
+DPOL=$T_TMP/dpol
+DSTATE=$T_TMP/dstate
+DAUDIT=$T_TMP/daudit
+# the daemon's pid is also kept in a file: a case (a subshell) may restart it
+SBXD_PID=""
+SBXD_PIDFILE=$T_TMP/sbxd.pid
+mkdir -p "$DPOL" "$DSTATE" "$DAUDIT"
+
+sbxd_stop()
+{
+	local n i
+	[ -s "$SBXD_PIDFILE" ] && SBXD_PID=$(cat "$SBXD_PIDFILE")
+	[ -n "$SBXD_PID" ] || return 0
+	for n in $(SBX_SOCKET=$SOCK "$SBX" ls --json 2>/dev/null | jq -r '.sandboxes[].name' 2>/dev/null); do
+		SBX_SOCKET=$SOCK timeout 30 "$SBX" rm --force "$n" >/dev/null 2>&1
+	done
+	kill "$SBXD_PID" 2>/dev/null
+	for i in $(seq 200); do
+		kill -0 "$SBXD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	wait "$SBXD_PID" 2>/dev/null
+	SBXD_PID=""
+	: >"$SBXD_PIDFILE"
+}
+
+_sbxd_cleanup()
+{
+	sbxd_stop
+	_cleanup
+}
+trap _sbxd_cleanup EXIT
+
+sbxd_start()
+{
+	local i
+	[ -x "$SBXD" ] || { echo "no sbxd at $SBXD"; return 1; }
+	"$SBXD" --state-dir "$DSTATE" --socket "$SOCK" --policy-dir "$DPOL" \
+		--audit-dir "$DAUDIT" --stop-timeout 2s "$@" >>"$T_TMP/sbxd.log" 2>&1 &
+	SBXD_PID=$!
+	echo "$SBXD_PID" >"$SBXD_PIDFILE"
+	for i in $(seq 200); do
+		SBX_SOCKET=$SOCK "$SBX" ls >/dev/null 2>&1 && return 0
+		kill -0 "$SBXD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "sbxd did not come up: $(cat "$T_TMP/sbxd.log")"
+	return 1
+}
+
+sx()
+{
+	SBX_SOCKET=$SOCK "$SBX" "$@" >"$T_TMP/sx.out" 2>"$T_TMP/sx.err"
+	RC=$?
+}
+
+as()
+{
+	local u=$1
+	shift
+	SBX_SOCKET=$SOCK runuser -u "$u" -- "$SBX" "$@" >"$T_TMP/sx.out" 2>"$T_TMP/sx.err"
+	RC=$?
+}
+
+out() { cat "$T_TMP/sx.out"; }
+err() { cat "$T_TMP/sx.err"; }
+
+wait_state()
+{
+	local i
+	for i in $(seq 600); do
+		[ "$(SBX_SOCKET=$SOCK "$SBX" status --json "$1" 2>/dev/null | jq -r .state)" = "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}

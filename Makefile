@@ -322,10 +322,12 @@ POLICY_DIR := /etc/sbx/policy.d
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/sbx/examples $(DESTDIR)$(POLICY_DIR)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/sbx/examples $(DESTDIR)$(POLICY_DIR)
 	install -m 0755 $(OUTPUT)/sbx $(DESTDIR)$(PREFIX)/bin/sbx
+	install -m 0755 $(OUTPUT)/sbxd $(DESTDIR)$(PREFIX)/sbin/sbxd
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 policy/examples/*.toml $(DESTDIR)$(PREFIX)/share/sbx/examples/
 	$(Q)for f in policy/examples/*.toml; do \
 		t=$(DESTDIR)$(POLICY_DIR)/$${f##*/}; \

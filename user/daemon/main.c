@@ -45,7 +45,7 @@ static const char usage_text[] =
 	"      --log-keep N         rotated output logs kept (default 3)\n"
 	"      --max-sandboxes N    sandboxes sbxd manages at most (default 4096)\n"
 	"      --sbx PATH           the sbx binary that monitors each sandbox (default:\n"
-	"                           sbx beside sbxd)\n"
+	"                           sbx beside sbxd, else ../bin/sbx)\n"
 	"      --check-config       check the configuration and the policy directory,\n"
 	"                           then exit\n"
 	"      --varlink-certification\n"
@@ -219,7 +219,10 @@ static int find_sbx(struct sbxd *d)
 		if (n < 0)
 			return -errno;
 		self[n] = '\0';
+		/* beside sbxd (a build tree), else PREFIX/bin beside PREFIX/sbin */
 		snprintf(d->sbx_path, sizeof(d->sbx_path), "%s/sbx", dirname(self));
+		if (access(d->sbx_path, X_OK) < 0)
+			snprintf(d->sbx_path, sizeof(d->sbx_path), "%s/../bin/sbx", self);
 	}
 	return access(d->sbx_path, X_OK) < 0 ? -errno : 0;
 }

@@ -72,6 +72,9 @@ enum sbx_audit_abi {
 
 /* sbx_slot.flags */
 #define SBX_SLOTF_ACTIVE	0x1u
+#define SBX_SLOTF_UPDATED	0x2u	/* a live update (core/update.h) flipped policy_id:
+					 * the entries of both ids are the updater's, not
+					 * those the sandbox's manager wrote at start */
 
 /* Map: sbx_policies, array indexed by policy id. */
 struct sbx_listen_range {

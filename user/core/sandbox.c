@@ -60,6 +60,23 @@ static void loaders_purge(int fd, uint32_t policy_id)
 	}
 }
 
+void sbx_sandbox_purge_policy(const struct sbx_bpf *b, uint32_t policy_id)
+{
+	struct sbx_syscall_set nosys = {};
+	struct sbx_policy_cfg nopol = {};
+	struct sbx_fs_cfg nofs = {};
+
+	/* the configs first: a hook that still reads this id finds mode none */
+	bpf_map_update_elem(b->fscfg_fd, &policy_id, &nofs, 0);
+	bpf_map_update_elem(b->policies_fd, &policy_id, &nopol, 0);
+	bpf_map_update_elem(b->syscalls_fd, &policy_id, &nosys, 0);
+	lpm_purge(b->net4_fd, policy_id, sizeof(struct sbx_net4_key));
+	lpm_purge(b->net6_fd, policy_id, sizeof(struct sbx_net6_key));
+	lpm_purge(b->paths_fd, policy_id, sizeof(struct sbx_path_key));
+	lpm_purge(b->execs_fd, policy_id, sizeof(struct sbx_path_key));
+	loaders_purge(b->loaders_fd, policy_id);
+}
+
 static bool reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot *s)
 {
 	char reg[PATH_MAX + 32], line[PATH_MAX + 16], cg[PATH_MAX] = "", id[64] = "";
@@ -95,16 +112,8 @@ static bool reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 		sbx_uid_release(SBX_UID_LEASE_DIR, (uid_t)uid, owner);
 	if (id[0])
 		sbx_limits_reclaim(b->paths.name, id);
-	for (uint32_t pid = slot * 2; pid <= slot * 2 + 1; pid++) {
-		struct sbx_fs_cfg none = { 0 };
-
-		lpm_purge(b->net4_fd, pid, sizeof(struct sbx_net4_key));
-		lpm_purge(b->net6_fd, pid, sizeof(struct sbx_net6_key));
-		lpm_purge(b->paths_fd, pid, sizeof(struct sbx_path_key));
-		lpm_purge(b->execs_fd, pid, sizeof(struct sbx_path_key));
-		bpf_map_update_elem(b->fscfg_fd, &pid, &none, 0);
-		loaders_purge(b->loaders_fd, pid);
-	}
+	for (uint32_t pid = slot * 2; pid <= slot * 2 + 1; pid++)
+		sbx_sandbox_purge_policy(b, pid);
 	bpf_map_delete_elem(b->rings_fd, &slot);
 	bpf_map_update_elem(b->slots_fd, &slot, &zero, 0);
 	unlink(reg);
@@ -326,6 +335,34 @@ static void clear_policy(struct sbx_sandbox *sb)
 	bpf_map_update_elem(b->policies_fd, &sb->policy_id, &zero, 0);
 }
 
+/* Removes the sandbox's policy entries. After a live update (core/update.h)
+ * the slot's ids hold what the updater wrote, which this process does not
+ * know key by key: both ids are swept then. Under the instance lock, so that
+ * an update running now either finishes before or sees the slot gone. */
+static void release_policy(struct sbx_sandbox *sb)
+{
+	struct sbx_slot s = {};
+	int lock = sbx_instance_lock(&sb->bpf->paths);
+	bool updated = sb->have_slot &&
+		       bpf_map_lookup_elem(sb->bpf->slots_fd, &sb->slot, &s) == 0 &&
+		       (s.flags & SBX_SLOTF_UPDATED);
+
+	if (sb->have_policy)
+		clear_policy(sb);
+	if (updated) {
+		sbx_sandbox_purge_policy(sb->bpf, sb->slot * 2);
+		sbx_sandbox_purge_policy(sb->bpf, sb->slot * 2 + 1);
+	}
+	if (sb->have_slot) {
+		struct sbx_slot zero = {};
+
+		/* inactive before the lock goes: an updater checks the flag */
+		bpf_map_update_elem(sb->bpf->slots_fd, &sb->slot, &zero, 0);
+	}
+	if (lock >= 0)
+		sbx_instance_unlock(lock);
+}
+
 static int reset_counters(struct sbx_sandbox *sb)
 {
 	struct sbx_bpf *b = sb->bpf;
@@ -403,7 +440,7 @@ static int activate(struct sbx_sandbox *sb)
 
 /* The kernel reports the profile's entry index (what a consumer can map to
  * the policy), not the index among resolved addresses. */
-static void remap_rules(struct sbx_compiled *c, const struct sbx_resolved *res)
+void sbx_sandbox_remap_rules(struct sbx_compiled *c, const struct sbx_resolved *res)
 {
 	for (size_t i = 0; i < c->n_v4; i++)
 		for (uint32_t j = 0; j < c->v4[i].val.n; j++)
@@ -453,7 +490,7 @@ static int create_steps(struct sbx_bpf *b, const struct sbx_profile *p,
 	r = sbx_compile(p, res->entries, res->n, sb->policy_id, &sb->comp, why, len);
 	if (r < 0)
 		return r;
-	remap_rules(&sb->comp, res);
+	sbx_sandbox_remap_rules(&sb->comp, res);
 	sb->have_policy = true;
 	r = fill_policy(sb);
 	if (r < 0)
@@ -536,7 +573,6 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
 {
 	struct sbx_bpf *b = sb->bpf;
 	char reg[PATH_MAX + 32];
-	struct sbx_slot zero = {};
 	bool killed = false;
 
 	if (!b)
@@ -553,13 +589,12 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
 		sbx_uid_release(SBX_UID_LEASE_DIR, sb->uid, getpid());
 	if (sb->ring_fd >= 0)
 		close(sb->ring_fd);	/* the slot keeps the ring for its next sandbox */
-	if (sb->have_policy)
-		clear_policy(sb);
+	if (sb->have_policy || sb->have_slot)
+		release_policy(sb);
 	sbx_compiled_free(&sb->comp);
 	if (sb->have_slot) {
 		sbx_instance_slot_file(&b->paths, sb->slot, reg, sizeof(reg));
 		unlink(reg);
-		bpf_map_update_elem(b->slots_fd, &sb->slot, &zero, 0);
 	}
 	memset(sb, 0, sizeof(*sb));
 	sb->cgroup_fd = sb->ring_fd = -1;

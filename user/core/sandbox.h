@@ -69,6 +69,14 @@ int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_fsplan *pl, char
 /* Flags a provider adds to the policy before the workload starts. */
 int sbx_sandbox_add_policy_flags(struct sbx_sandbox *sb, uint32_t flags);
 
+/* Removes every map entry of one policy id (net, fs, loaders, syscalls, its
+ * config): for a slot whose entries this process did not write. */
+void sbx_sandbox_purge_policy(const struct sbx_bpf *b, uint32_t policy_id);
+
+/* The kernel reports the profile's entry index: rewrites the rule indexes
+ * of c (indexes into res->entries) as indexes into the profile's entries. */
+void sbx_sandbox_remap_rules(struct sbx_compiled *c, const struct sbx_resolved *res);
+
 /* Records the registry file (after spawn, when the workload pid is known). */
 int sbx_sandbox_register(struct sbx_sandbox *sb, const char *profile, const char *provider,
 			 pid_t workload_pid);

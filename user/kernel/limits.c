@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -993,6 +994,164 @@ int sbx_limits_open(struct sbx_limits *l, const char *instance, const char *id, 
 		return -ENAMETOOLONG;
 	find_v1(l, instance, id);
 	return 0;
+}
+
+/* --- changing the limits of a running sandbox ------------------------------ */
+
+#define V1_UNLIMITED (1ULL << 62)	/* v1 reads PAGE_COUNTER_MAX pages: about 2^63 */
+
+/* Where limit k of a running sandbox is written: its cgroup2 directory when
+ * the controller is enabled there, else its v1 directory; NULL if neither. */
+static const char *limit_dir(const struct sbx_limits *l, enum sbx_limit_kind k, bool *ret_v2)
+{
+	*ret_v2 = l->v2_path[0] && exists(l->v2_path, v2_files[k]);
+	if (*ret_v2)
+		return l->v2_path;
+	return l->v1_path[k][0] ? l->v1_path[k] : NULL;
+}
+
+/* "max" or a number, as cgroup2 limit files (and v1 pids.max) hold them. */
+static int read_max(const char *dir, const char *name, uint64_t *ret)
+{
+	char buf[64];
+	int r = read_str(dir, name, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	if (!strncmp(buf, "max", 3)) {
+		*ret = 0;
+		return 0;
+	}
+	return read_u64(dir, name, ret);
+}
+
+static int read_cpu_milli(const char *dir, bool v2, uint32_t *ret)
+{
+	uint64_t q = 0, per = CPU_PERIOD_US;
+	char buf[64];
+	long long v1q;
+	int r;
+
+	if (v2) {
+		r = read_str(dir, "cpu.max", buf, sizeof(buf));
+		if (r < 0)
+			return r;
+		if (!strncmp(buf, "max", 3))
+			q = 0;
+		else if (sscanf(buf, "%" SCNu64 " %" SCNu64, &q, &per) != 2 || !per)
+			return -EINVAL;
+	} else {
+		r = read_str(dir, "cpu.cfs_quota_us", buf, sizeof(buf));
+		if (r < 0)
+			return r;
+		v1q = strtoll(buf, NULL, 10);
+		q = v1q < 0 ? 0 : (uint64_t)v1q;
+		if (q && (r = read_u64(dir, "cpu.cfs_period_us", &per)) < 0)
+			return r;
+	}
+	*ret = per ? (uint32_t)(q * 1000 / per) : 0;
+	return 0;
+}
+
+int sbx_limits_values(const struct sbx_limits *l, struct sbx_limit_values *ret, char *why,
+		      size_t len)
+{
+	struct sbx_limit_values v = {};
+	const char *dir;
+	uint64_t x;
+	bool v2;
+	int r = 0;
+
+	if ((dir = limit_dir(l, SBX_LIMIT_MEMORY, &v2))) {
+		r = v2 ? read_max(dir, "memory.max", &x) : read_u64(dir, "memory.limit_in_bytes", &x);
+		v.memory_bytes = !v2 && x >= V1_UNLIMITED ? 0 : x;
+	}
+	if (r == 0 && (dir = limit_dir(l, SBX_LIMIT_CPU, &v2)))
+		r = read_cpu_milli(dir, v2, &v.cpu_milli);
+	if (r == 0 && (dir = limit_dir(l, SBX_LIMIT_PIDS, &v2)) && (r = read_max(dir, "pids.max", &x)) == 0)
+		v.pids = x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+	if (r < 0)
+		return sbx_fail(why, len, r, "read the limits of %s: %s", l->v2_path, strerror(-r));
+	*ret = v;
+	return 0;
+}
+
+static int change_memory_v1(const char *dir, uint64_t bytes, char *why, size_t len)
+{
+	bool memsw = exists(dir, "memory.memsw.limit_in_bytes");
+	const char *val = "-1";
+	uint64_t cur = 0;
+	char buf[32];
+	int r;
+
+	if (bytes) {
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)bytes);
+		val = buf;
+	}
+	if (!memsw)
+		return set_str(dir, "memory.limit_in_bytes", val, why, len);
+	/* memsw (RAM + swap) may never be below the RAM limit: raise it first,
+	 * lower it last */
+	r = read_u64(dir, "memory.limit_in_bytes", &cur);
+	if (r < 0)
+		return sbx_fail(why, len, r, "memory: read %s/memory.limit_in_bytes: %s", dir,
+				strerror(-r));
+	if (!bytes || bytes > cur) {
+		r = set_str(dir, "memory.memsw.limit_in_bytes", val, why, len);
+		return r < 0 ? r : set_str(dir, "memory.limit_in_bytes", val, why, len);
+	}
+	r = set_str(dir, "memory.limit_in_bytes", val, why, len);
+	return r < 0 ? r : set_str(dir, "memory.memsw.limit_in_bytes", val, why, len);
+}
+
+static int change_cpu(const char *dir, bool v2, uint32_t milli, char *why, size_t len)
+{
+	uint64_t quota = (uint64_t)milli * CPU_PERIOD_US / 1000;
+	char val[64];
+	int r;
+
+	if (milli && quota < CPU_QUOTA_MIN_US)
+		quota = CPU_QUOTA_MIN_US;
+	if (v2) {
+		if (!milli)
+			snprintf(val, sizeof(val), "max %llu", CPU_PERIOD_US);
+		else
+			snprintf(val, sizeof(val), "%llu %llu", (unsigned long long)quota, CPU_PERIOD_US);
+		return set_str(dir, "cpu.max", val, why, len);
+	}
+	if (!milli)
+		return set_str(dir, "cpu.cfs_quota_us", "-1", why, len);
+	r = set_u64(dir, "cpu.cfs_period_us", CPU_PERIOD_US, why, len);
+	return r < 0 ? r : set_u64(dir, "cpu.cfs_quota_us", quota, why, len);
+}
+
+int sbx_limits_change(const struct sbx_limits *l, enum sbx_limit_kind k,
+		      const struct sbx_limit_values *v, char *why, size_t len)
+{
+	const char *dir;
+	bool v2;
+
+	if (k == SBX_LIMIT_CPUSET || k >= SBX_LIMIT_N)
+		return sbx_fail(why, len, -EINVAL, "%s: not changeable in a running sandbox",
+				names[k < SBX_LIMIT_N ? k : 0]);
+	dir = limit_dir(l, k, &v2);
+	if (!dir)
+		return sbx_fail(why, len, -EOPNOTSUPP,
+				"%s: the sandbox has no %s cgroup (it started without this limit, "
+				"and a running sandbox cannot be moved into one atomically)",
+				names[k], names[k]);
+	switch (k) {
+	case SBX_LIMIT_MEMORY:
+		if (!v2)
+			return change_memory_v1(dir, v->memory_bytes, why, len);
+		return v->memory_bytes ? set_u64(dir, "memory.max", v->memory_bytes, why, len) :
+					 set_str(dir, "memory.max", "max", why, len);
+	case SBX_LIMIT_CPU:
+		return change_cpu(dir, v2, v->cpu_milli, why, len);
+	default:
+		return v->pids ? set_u64(dir, "pids.max", v->pids, why, len) :
+				 set_str(dir, "pids.max", "max", why, len);
+	}
 }
 
 /* --- reclaiming what a dead manager left ------------------------------------ */

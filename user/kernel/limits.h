@@ -100,6 +100,28 @@ int sbx_limits_read(const struct sbx_limits *l, struct sbx_usage *ret);
  * them (beneath the v1 cgroup sbx runs in). Creates nothing. */
 int sbx_limits_open(struct sbx_limits *l, const char *instance, const char *id, const char *v2_path);
 
+/* The changeable limits of a running sandbox; 0 = unlimited. */
+struct sbx_limit_values {
+	uint64_t memory_bytes;
+	uint32_t cpu_milli;
+	uint32_t pids;
+};
+
+/* Reads the limits in force from the sandbox's cgroups (after
+ * sbx_limits_open): cgroup2 files where the controller is enabled on the
+ * sandbox's directory, else its v1 directories. A limit with no controller
+ * reads as 0. */
+int sbx_limits_values(const struct sbx_limits *l, struct sbx_limit_values *ret, char *why,
+		      size_t len);
+
+/* Changes one limit kind (memory, cpu quota or pids) of a running sandbox
+ * to v (0 = unlimited). -EOPNOTSUPP with why when the sandbox has no
+ * cgroup of that controller (it started without the limit on a host where
+ * adding one would mean moving its processes: v1). The v1 memory+swap limit
+ * follows the memory limit in the order the kernel accepts. */
+int sbx_limits_change(const struct sbx_limits *l, enum sbx_limit_kind k,
+		      const struct sbx_limit_values *v, char *why, size_t len);
+
 /* Kills and removes the v1 cgroups of sandbox id of an instance whose
  * manager died without cleaning up (sbx_limits_destroy never ran). */
 void sbx_limits_reclaim(const char *instance, const char *id);

@@ -213,6 +213,14 @@ $(OUTPUT)/sbxd: $(DAEMON_OBJS) $(CORE_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 # ---- tests ----------------------------------------------------------------
+
+# Test tools that link the core (tests/integration/test_update.sh drives a
+# live update from outside the sandbox's sbx run, as the daemon does).
+INTEG_TOOLS := $(OUTPUT)/tests/integration/update_tool
+$(OUTPUT)/tests/integration/%: tests/integration/%.c $(CORE_OBJS) $(HDRS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(CORE_OBJS) -o $@ $(LDLIBS)
 $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) $(HDRS) tests/unit/testutil.h
 	$(call msg,LINK-TEST,$@)
 	$(Q)mkdir -p $(@D)
@@ -248,7 +256,7 @@ lint:
 		if bash $$t; then p=$$((p + 1)); else x=$$((x + 1)); fi; done; \
 		SBX_TOTALS_DIR=$(OUTPUT)/test-totals; . tests/lib/totals.sh && totals_write lint $$p $$x 0 </dev/null; [ $$x = 0 ]
 
-integration: all $(PVH_FIXTURE)
+integration: all $(PVH_FIXTURE) $(INTEG_TOOLS)
 	$(Q)OUTPUT=$(OUTPUT) bash tests/run-integration.sh
 
 # The unikernel provider's test image (tests/fixtures/pvh/): a freestanding

@@ -140,23 +140,19 @@ static __always_inline bool sbx_ring_has_room_for_allow(void *rb)
 
 /* The sandbox's rate limits (sbx_policy_cfg.audit_*) for an event of this
  * verdict (sbx_event_verdict): false when it is to be suppressed, which is
- * counted per kind for the summary events. */
-static __always_inline bool sbx_audit_admit(__u32 slot, __u8 verdict, void *rb)
+ * counted per kind for the summary events. The limits are those of the
+ * policy id the hook read (c->pol), as every other lookup of the hook: a live
+ * update (core/update.h) flipping slot.policy_id meanwhile does not mix them. */
+static __always_inline bool sbx_audit_admit(struct sbx_ctx *c, __u8 verdict, void *rb)
 {
-	struct sbx_policy_cfg *pol;
-	struct sbx_stats *st;
-	struct sbx_slot *s;
+	struct sbx_policy_cfg *pol = c->pol;
+	struct sbx_stats *st = c->st;
 	__u64 now;
 
 	if (!verdict)
 		return true;
-	st = bpf_map_lookup_elem(&sbx_stats, &slot);
-	s = bpf_map_lookup_elem(&sbx_slots, &slot);
-	if (!st || !s)
+	if (!st || !pol)
 		return true;	/* not a sandbox's event: nothing to count it in */
-	pol = bpf_map_lookup_elem(&sbx_policies, &s->policy_id);
-	if (!pol)
-		return true;
 	now = bpf_ktime_get_ns();
 	if (verdict == SBX_VERDICT_DENY) {
 		if (sbx_bucket_take(&st->audit_tat_deny, now, pol->audit_deny_ns, pol->audit_deny_burst))
@@ -175,13 +171,14 @@ static __always_inline bool sbx_audit_admit(__u32 slot, __u8 verdict, void *rb)
  * within the sandbox's audit rate limits. Failures are counted per CPU: a
  * consumer sees them as sequence gaps too. Allow events leave the global
  * ring the same reserve for denials; a copy held back counts as lost. */
-static __always_inline void sbx_emit(__u32 slot, void *ev, __u64 size)
+static __always_inline void sbx_emit(struct sbx_ctx *c, void *ev, __u64 size)
 {
+	__u32 slot = c->slot;
 	struct sbx_drops *d = bpf_map_lookup_elem(&sbx_drops, &slot);
 	void *rb = bpf_map_lookup_elem(&sbx_rings, &slot);
 	__u8 verdict = sbx_event_verdict(ev);
 
-	if (!sbx_audit_admit(slot, verdict, rb))
+	if (!sbx_audit_admit(c, verdict, rb))
 		return;
 	/* atomic: an skb program in softirq may nest on this CPU */
 	if (!rb || bpf_ringbuf_output(rb, ev, size, 0)) {

@@ -188,7 +188,7 @@ static __always_inline bool sbx_fsaudit_exit(struct sbx_ctx *c, struct pt_regs *
 	e->ev.backend = SBX_FSB_LANDLOCK;
 	e->ev.rule = SBX_RULE_NONE;
 	e->ev.error = (__s32)-ret;
-	sbx_emit(c->slot, &e->ev, sizeof(e->ev));
+	sbx_emit(c, &e->ev, sizeof(e->ev));
 	return true;
 }
 
@@ -242,7 +242,7 @@ static __always_inline void sbx_exec_guard_kill(struct sbx_ctx *c, struct dentry
 		p[0] = '.'; p[1] = '.'; p[2] = '.'; p[3] = '/';
 		bpf_probe_read_kernel_str(p + 4, sizeof(e->ev.path) - 4, BPF_CORE_READ(d, d_name.name));
 	}
-	sbx_emit(c->slot, &e->ev, sizeof(e->ev));
+	sbx_emit(c, &e->ev, sizeof(e->ev));
 }
 
 /* The entry of sbx_loaders naming f for the sandbox's policy, or NULL. */

@@ -301,7 +301,7 @@ static __always_inline void sbx_fs_emit(struct sbx_fsq *q, __u16 op, __u32 acces
 	ev->error = err;
 	q->s->key.path[SBX_MAX_PATH_LEN - 1] = 0;
 	bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), q->s->key.path);
-	sbx_emit(q->c.slot, ev, sizeof(*ev));
+	sbx_emit(&q->c, ev, sizeof(*ev));
 }
 
 /* Decides `want` on the path in the key, audits, returns 0 or -EACCES. */

@@ -227,7 +227,7 @@ static __always_inline void sbx_emit_net(struct sbx_ctx *c, __u16 type, __u8 ver
 	ev.rule = rule;
 	ev.policy_id = c->policy_id;
 	__builtin_memcpy(ev.addr, q->addr, 16);
-	sbx_emit(c->slot, &ev, sizeof(ev));
+	sbx_emit(c, &ev, sizeof(ev));
 }
 
 /* ---- sockaddr hooks ----------------------------------------------------- */
@@ -381,7 +381,7 @@ static __always_inline int sbx_sock_create_allowed(struct bpf_sock *sk)
 		ev.family = sk->family;
 		ev.type = sk->type;
 		ev.protocol = sk->protocol;
-		sbx_emit(c.slot, &ev, sizeof(ev));
+		sbx_emit(&c, &ev, sizeof(ev));
 	}
 	return 0;
 }
@@ -431,7 +431,7 @@ static __always_inline int sbx_setsockopt_judge(struct bpf_sockopt *ctx)
 		ev.family = sk ? sk->family : 0;
 		ev.level = level;
 		ev.optname = name;
-		sbx_emit(c.slot, &ev, sizeof(ev));
+		sbx_emit(&c, &ev, sizeof(ev));
 	}
 	return 0;
 }
@@ -523,7 +523,7 @@ static __always_inline bool sbx_unix_judge(struct sbx_ctx *c, struct sbx_ev_unix
 		ev->verdict = SBX_VERDICT_DENY;
 		ev->send = send;
 		ev->policy_id = c->policy_id;
-		sbx_emit(c->slot, ev, sizeof(*ev));
+		sbx_emit(c, ev, sizeof(*ev));
 	}
 	return false;
 }
@@ -594,7 +594,7 @@ static __always_inline bool sbx_quota_exceeded(struct sbx_ctx *c, struct __sk_bu
 		sbx_hdr_fill(&ev.hdr, c, SBX_EV_NET_QUOTA, sizeof(ev));
 		ev.bytes = used + skb->len;
 		ev.quota = quota;
-		sbx_emit(c->slot, &ev, sizeof(ev));
+		sbx_emit(c, &ev, sizeof(ev));
 	}
 	return true;
 }

@@ -26,7 +26,7 @@ static __always_inline void sbx_emit_packet_socket(struct sbx_ctx *c, struct pt_
 	ev.family = (__u32)SBX_SC_ARG0(regs);
 	ev.type = (__u32)SBX_SC_ARG1(regs);
 	ev.protocol = (__u32)SBX_SC_ARG2(regs);
-	sbx_emit(c->slot, &ev, sizeof(ev));
+	sbx_emit(c, &ev, sizeof(ev));
 }
 
 static __always_inline bool sbx_syscall_in_set(struct sbx_syscall_set *set, __u64 nr)
@@ -77,7 +77,7 @@ static __always_inline void sbx_syscall_exit(struct pt_regs *regs, long ret)
 	ev.args[0] = SBX_SC_ARG0(regs);
 	ev.args[1] = SBX_SC_ARG1(regs);
 	ev.args[2] = SBX_SC_ARG2(regs);
-	sbx_emit(c.slot, &ev, sizeof(ev));
+	sbx_emit(&c, &ev, sizeof(ev));
 }
 
 /* The suppression summary: what the rate limits held back since the last
@@ -100,7 +100,7 @@ static __always_inline void sbx_emit_suppressed(struct sbx_emit_ctx *uctx, struc
 	sbx_hdr_fill(&ev.hdr, c, SBX_EV_AUDIT_SUPPRESSED, sizeof(ev));
 	ev.hdr.pid = ev.hdr.tgid = uctx->workload_pid;
 	ev.hdr.cgroup_id = s->cgroup_id;
-	sbx_emit(c->slot, &ev, sizeof(ev));
+	sbx_emit(c, &ev, sizeof(ev));
 	uctx->ret_seq = ev.hdr.seq;
 }
 
@@ -121,7 +121,7 @@ static __always_inline void sbx_emit_disk(struct sbx_emit_ctx *uctx, struct sbx_
 	ev.inodes_limit = uctx->inodes_limit;
 	__builtin_memcpy(ev.mount, uctx->mount, sizeof(ev.mount));
 	ev.mount[sizeof(ev.mount) - 1] = 0;
-	sbx_emit(c->slot, &ev, sizeof(ev));
+	sbx_emit(c, &ev, sizeof(ev));
 	uctx->ret_seq = ev.hdr.seq;
 }
 
@@ -158,7 +158,7 @@ static __always_inline void sbx_emit_life(struct sbx_emit_ctx *uctx)
 	ev.flags = uctx->flags;
 	ev.suppressed_allow = c.st->suppressed_allow;
 	ev.suppressed_deny = c.st->suppressed_deny;
-	sbx_emit(slot, &ev, sizeof(ev));
+	sbx_emit(&c, &ev, sizeof(ev));
 	uctx->ret_seq = ev.hdr.seq;
 }
 

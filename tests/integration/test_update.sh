@@ -8,7 +8,9 @@
 #   - memory: what the workload could allocate before is OOM-killed after a
 #     lower limit; a limit below what it uses now is refused, limit unchanged;
 #   - fs rules enforced by Landlock are refused with the reason, and the
-#     network part of that same update is not applied either;
+#     network part of that same update is not applied either; under BPF LSM
+#     (tests/vm/test_update.sh runs this file in a guest) they flip as the
+#     network rules do;
 #   - after the sandbox ends, neither of its policy ids has entries left.
 
 . "$(dirname "$0")/lib.sh"
@@ -176,6 +178,43 @@ rules = [{ path = \"$D/\", access = \"rwx\" }, { path = \"/var/tmp/\", access = 
 	expect_no_entries 0 1
 }
 
+# Under BPF LSM (the VM layer: tests/vm/test_update.sh) fs rules flip like
+# network rules: a read loop sees its file readable, then refused, once.
+case_fs_update_flips_under_bpf_lsm()
+{
+	casedir
+	local backend out seq old new
+	backend=$("$SBX" features --json | jq -r .fs_backend)
+	[ "$backend" = bpf-lsm ] || skip "the fs backend here is '$backend', not BPF LSM"
+	mkdir "$D/locked" && echo secret >"$D/locked/f" && chmod -R a+rX "$D/locked"
+	policy "$T_TMP/policy.toml" 0 "" "" "mode = \"none\"" "mode = \"none\"" \
+		"mode = \"read-only\"
+rules = [{ path = \"$D/\", access = \"rwx\" }]" \
+		"mode = \"read-only\"
+rules = [{ path = \"$D/\", access = \"rwx\" }, { path = \"$D/locked/\", access = \"deny\" }]"
+	start fsl "while [ ! -e $D/stop ]; do if cat $D/locked/f >/dev/null 2>&1; then echo ok; else echo EACCES; fi >>$D/seq.log; done"
+	for i in $(seq 400); do
+		[ "$(count ok "$D/seq.log" 2>/dev/null)" -ge 20 ] 2>/dev/null && break
+		sleep 0.05
+	done
+	out=$("$UPDATE_TOOL" update "$T_TMP/policy.toml" cur next "$ID") || fail "update failed: $out"
+	[[ "$out" =~ ^ok\ old=([0-9]+)\ new=([0-9]+) ]] || fail "update said: $out"
+	old=${BASH_REMATCH[1]}
+	new=${BASH_REMATCH[2]}
+	for i in $(seq 400); do
+		[ "$(count EACCES "$D/seq.log")" -ge 20 ] && break
+		sleep 0.05
+	done
+	touch "$D/stop"
+	wait "$RUN_PID"
+	seq=$(awk '{ print $1 }' "$D/seq.log" | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+	[[ "$seq" =~ ^ok:[0-9]+\ EACCES:[0-9]+\ $ ]] ||
+		fail "the reads are not all-allowed then all-refused: $seq"
+	[ "$(count ok "$D/seq.log")" -ge 20 ] && [ "$(count EACCES "$D/seq.log")" -ge 20 ] ||
+		fail "too few reads on one side of the flip: $seq"
+	expect_no_entries "$old" "$new"
+}
+
 case_memory_lowered_live()
 {
 	casedir
@@ -237,6 +276,7 @@ case_tightens_decides_owner_or_root()
 setup upd_setup
 run_case connect_loop_flips_once case_connect_loop_flips_once
 run_case fs_update_refused_under_landlock case_fs_update_refused_under_landlock
+run_case fs_update_flips_under_bpf_lsm case_fs_update_flips_under_bpf_lsm
 run_case memory_lowered_live case_memory_lowered_live
 run_case memory_below_usage_refused case_memory_below_usage_refused
 run_case tightens_decides_owner_or_root case_tightens_decides_owner_or_root

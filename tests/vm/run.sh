@@ -68,6 +68,9 @@ if command -v gcc >/dev/null; then
 	mkdir -p "$OUTPUT/tests/security" &&
 		gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -o "$OUTPUT/tests/security/execfd" \
 			tests/security/execfd.c || { echo "vm: FAIL: execfd does not compile"; exit 1; }
+	# and tests/vm/test_update.sh its update tool (it links the core: make)
+	make -s OUTPUT="$OUTPUT" "$OUTPUT/tests/integration/update_tool" ||
+		{ echo "vm: FAIL: tests/integration/update_tool does not build"; exit 1; }
 	# and tests/vm/test_listen.sh its io_uring probe
 	gcc -std=gnu11 -O2 -Wall -Wextra -o "$OUTPUT/tests/security/uring" tests/security/uring.c ||
 		{ echo "vm: FAIL: uring does not compile"; exit 1; }

@@ -242,7 +242,7 @@ case_memory_lowered_live()
 case_memory_below_usage_refused()
 {
 	casedir
-	local out why lim dir
+	local out why
 	why=$(controller_missing memory)
 	[ -n "$why" ] && skip "$why"
 	policy "$T_TMP/policy.toml" 0 "memory = \"256M\"" "memory = \"32M\"" "mode = \"none\"" "mode = \"none\""
@@ -255,13 +255,57 @@ case_memory_below_usage_refused()
 	[[ "$out" == "error: memory: sandbox $ID uses "*"more than the new limit of 33554432"* ]] ||
 		fail "the refusal does not name the memory in use: $out"
 	# the limit in force is still the old one
-	lim=
+	eq "memory limit after the refused update" "$(memory_limit)" 268435456
+	touch "$D/release" "$D/stop"
+	wait "$RUN_PID"
+}
+
+# memory_limit: the sandbox's memory limit in force (v1 or cgroup2 file)
+memory_limit()
+{
+	local dir lim=
 	for dir in $(v1_instance_dirs) "$(cgroup_root)"; do
 		[ -f "$dir/$ID/memory.limit_in_bytes" ] && lim=$(cat "$dir/$ID/memory.limit_in_bytes")
 		[ -f "$dir/$ID/memory.max" ] && lim=$(cat "$dir/$ID/memory.max")
 	done
-	eq "memory limit after the refused update" "$lim" 268435456
-	touch "$D/release" "$D/stop"
+	echo "$lim"
+}
+
+# A step that fails after the new policy id was written (a pids limit the
+# sandbox has no cgroup for) undoes everything: the memory limit already
+# lowered is restored, the new id's entries are removed, the old network
+# policy stays in force.
+case_failed_update_rolls_back()
+{
+	casedir
+	local port out why n
+	why=$(controller_missing memory)
+	[ -n "$why" ] && skip "$why"
+	start_listener port 127.0.0.1 tcp || fail "no listener"
+	policy "$T_TMP/policy.toml" "$port" "memory = \"256M\"" "memory = \"128M\"
+pids = 50" \
+		"mode = \"allow\"
+allow = [\"127.0.0.1:$port/tcp\"]" \
+		"mode = \"allow\"
+deny = [\"127.0.0.1:$port/tcp\"]"
+	start rb "touch $D/ready; while [ ! -e $D/go ]; do sleep 0.05; done
+		$NETTOOL connect 127.0.0.1 $port tcp >$D/after.log 2>&1
+		touch $D/done; while [ ! -e $D/stop ]; do sleep 0.05; done"
+	wait_file "$D/ready"
+	out=$("$UPDATE_TOOL" update "$T_TMP/policy.toml" cur next "$ID")
+	if [ $? = 0 ]; then
+		touch "$D/go" "$D/stop"
+		wait "$RUN_PID"
+		skip "a pids limit could be added to the running sandbox here (cgroup2 pids enabled on the sbx root): nothing failed to roll back"
+	fi
+	[[ "$out" == "error: pids: the sandbox has no pids cgroup"* ]] || fail "update said: $out"
+	eq "memory limit restored" "$(memory_limit)" 268435456
+	n=$(bpftool map dump pinned "$PIN_DIR/sbx_net4" -j | jq '[.[] | .formatted.key.policy_id] | unique | length')
+	eq "policy ids with sbx_net4 entries" "$n" 1
+	touch "$D/go"
+	wait_file "$D/done"
+	eq "connect after the failed update (old policy kept)" "$(awk '{ print $1 }' "$D/after.log")" ok
+	touch "$D/stop"
 	wait "$RUN_PID"
 }
 
@@ -279,5 +323,6 @@ run_case fs_update_refused_under_landlock case_fs_update_refused_under_landlock
 run_case fs_update_flips_under_bpf_lsm case_fs_update_flips_under_bpf_lsm
 run_case memory_lowered_live case_memory_lowered_live
 run_case memory_below_usage_refused case_memory_below_usage_refused
+run_case failed_update_rolls_back case_failed_update_rolls_back
 run_case tightens_decides_owner_or_root case_tightens_decides_owner_or_root
 finish

@@ -313,7 +313,7 @@ case_tightens_decides_owner_or_root()
 {
 	policy "$T_TMP/policy.toml" 0 "memory = \"256M\"" "memory = \"512M\"" "mode = \"none\"" "mode = \"none\""
 	eq "raising memory" "$("$UPDATE_TOOL" tightens "$T_TMP/policy.toml" cur next)" \
-		"0: memory: the new profile loosens what profile 'cur' allows"
+		"0: memory: the new profile raises it from 268435456 to 536870912 (profile 'cur')"
 	eq "lowering memory" "$("$UPDATE_TOOL" tightens "$T_TMP/policy.toml" next cur)" 1
 }
 

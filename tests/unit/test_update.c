@@ -88,14 +88,14 @@ static void lower_limits_tighten(void **state)
 static void higher_memory_loosens(void **state)
 {
 	expect("provider = \"host\"\nmin_isolation = \"none\"\nmemory = \"512M\"\npids = 100\ncpu = \"1\"\n"
-	       "timeout = \"1h\"\naudit = \"deny\"\n" SAME_NET SAME_FS, 0, "memory");
+	       "timeout = \"1h\"\naudit = \"deny\"\n" SAME_NET SAME_FS, 0, "memory: the new profile raises it from 268435456 to 536870912");
 }
 
 static void lifted_pids_limit_loosens(void **state)
 {
 	/* no pids key: unlimited */
 	expect("provider = \"host\"\nmin_isolation = \"none\"\nmemory = \"256M\"\ncpu = \"1\"\ntimeout = \"1h\"\n"
-	       "audit = \"deny\"\n" SAME_NET SAME_FS, 0, "pids");
+	       "audit = \"deny\"\n" SAME_NET SAME_FS, 0, "pids: the new profile lifts the limit of 100");
 }
 
 static void higher_cpu_loosens(void **state)
@@ -130,14 +130,15 @@ static void new_allow_entry_loosens(void **state)
 	expect(SAME_LIMITS "[profile.next.network]\nmode = \"allow\"\n"
 	       "allow = [\"10.0.0.0/8:443/tcp\", \"192.0.2.1:80/tcp\", \"198.51.100.7:22/tcp\"]\n"
 	       "deny = [\"10.1.0.0/16\"]\nlisten = [\"8000-8100/tcp\"]\n" SAME_FS,
-	       0, "network.allow");
+	       0, "network.allow: the new profile allows more at 198.51.100.7:22/tcp");
 }
 
 static void removed_deny_entry_loosens(void **state)
 {
 	expect(SAME_LIMITS "[profile.next.network]\nmode = \"allow\"\n"
 	       "allow = [\"10.0.0.0/8:443/tcp\", \"192.0.2.1:80/tcp\"]\n"
-	       "listen = [\"8000-8100/tcp\"]\n" SAME_FS, 0, "network.deny");
+	       "listen = [\"8000-8100/tcp\"]\n" SAME_FS, 0,
+	       "network.deny: the new profile drops 10.1.0.0/16");
 }
 
 static void mode_none_tightens(void **state)
@@ -188,7 +189,8 @@ static void fs_deny_removed_loosens(void **state)
 {
 	/* /srv/secret/ now falls to /srv/ (rw) */
 	expect(SAME_LIMITS SAME_NET "[profile.next.fs]\nmode = \"read-only\"\n"
-	       "rules = [{ path = \"/srv/\", access = \"rw\" }]\n", 0, "fs.rules");
+	       "rules = [{ path = \"/srv/\", access = \"rw\" }]\n", 0,
+	       "fs.rules: the new profile allows more at /srv/secret/");
 }
 
 static void fs_new_grant_loosens(void **state)

@@ -202,34 +202,49 @@ static bool limit_ok(uint64_t cur, uint64_t next)
 	return !cur || (next && next <= cur);
 }
 
-static const char *limits_loosen(const struct sbx_profile *c, const struct sbx_profile *n)
+struct limit_field {
+	const char *name;
+	uint64_t cur, next;
+};
+
+/* The first limit next raises or lifts, said with both values. */
+static bool limits_loosen(const struct sbx_profile *c, const struct sbx_profile *n, char *why,
+			  size_t len)
 {
-	if (!limit_ok(c->memory_bytes, n->memory_bytes))
-		return "memory";
-	if (!limit_ok(c->cpu_milli, n->cpu_milli))
-		return "cpu";
-	if (!limit_ok(c->pids, n->pids))
-		return "pids";
-	if (!limit_ok(c->timeout_ms, n->timeout_ms))
-		return "timeout";
-	if (!limit_ok(c->nofile, n->nofile))
-		return "nofile";
-	if (!limit_ok(c->fsize, n->fsize))
-		return "fsize";
-	if (!limit_ok(c->disk_bytes, n->disk_bytes))
-		return "disk";
-	if (!limit_ok(c->net_bytes, n->net_bytes))
-		return "net_bytes";
-	if (!limit_ok(c->egress_rate, n->egress_rate))
-		return "egress_rate";
-	if (!limit_ok(c->ingress_rate, n->ingress_rate))
-		return "ingress_rate";
-	if (!limit_ok(c->cpu_weight ? c->cpu_weight : 100, n->cpu_weight ? n->cpu_weight : 100))
-		return "cpu_weight";
+	const struct limit_field f[] = {
+		{ "memory", c->memory_bytes, n->memory_bytes },
+		{ "cpu", c->cpu_milli, n->cpu_milli },
+		{ "pids", c->pids, n->pids },
+		{ "timeout", c->timeout_ms, n->timeout_ms },
+		{ "nofile", c->nofile, n->nofile },
+		{ "fsize", c->fsize, n->fsize },
+		{ "disk", c->disk_bytes, n->disk_bytes },
+		{ "net_bytes", c->net_bytes, n->net_bytes },
+		{ "egress_rate", c->egress_rate, n->egress_rate },
+		{ "ingress_rate", c->ingress_rate, n->ingress_rate },
+		{ "cpu_weight", c->cpu_weight ? c->cpu_weight : 100, n->cpu_weight ? n->cpu_weight : 100 },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (limit_ok(f[i].cur, f[i].next))
+			continue;
+		if (!f[i].next)
+			snprintf(why, len, "%s: the new profile lifts the limit of %llu that profile "
+				 "'%s' sets", f[i].name, (unsigned long long)f[i].cur,
+				 c->name ? c->name : "?");
+		else
+			snprintf(why, len, "%s: the new profile raises it from %llu to %llu (profile "
+				 "'%s')", f[i].name, (unsigned long long)f[i].cur,
+				 (unsigned long long)f[i].next, c->name ? c->name : "?");
+		return true;
+	}
 	for (int i = 0; i < SBX_CPUS_WORDS && sbx_cpus_any(c->cpus); i++)
-		if (!sbx_cpus_any(n->cpus) || (n->cpus[i] & ~c->cpus[i]))
-			return "cpus";
-	return NULL;
+		if (!sbx_cpus_any(n->cpus) || (n->cpus[i] & ~c->cpus[i])) {
+			snprintf(why, len, "cpus: the new profile allows CPUs that profile '%s' does "
+				 "not", c->name ? c->name : "?");
+			return true;
+		}
+	return false;
 }
 
 static bool port_range_within(const struct sbx_port_range *r, const struct sbx_profile *c)
@@ -247,17 +262,22 @@ static bool port_range_within(const struct sbx_port_range *r, const struct sbx_p
  * an allow rule or adding a deny rule can only turn allowed into denied, so
  * next tightens when its allow entries are a subset of cur's and its deny
  * entries a superset. Mode none denies everything; full allows everything. */
-static const char *net_loosens(const struct sbx_profile *c, const struct sbx_profile *n)
+static const char *net_loosens(const struct sbx_profile *c, const struct sbx_profile *n,
+			       const char **item)
 {
 	if (n->net.mode != SBX_NET_NONE && c->net.mode != SBX_NET_FULL) {
 		if (n->net.mode != c->net.mode)
 			return "network.mode";
 		for (size_t i = 0; i < n->net.n_entries; i++)
-			if (!n->net.entries[i].deny && !has_entry(c, &n->net.entries[i]))
+			if (!n->net.entries[i].deny && !has_entry(c, &n->net.entries[i])) {
+				*item = n->net.entries[i].text;
 				return "network.allow";
+			}
 		for (size_t i = 0; i < c->net.n_entries; i++)
-			if (c->net.entries[i].deny && !has_entry(n, &c->net.entries[i]))
+			if (c->net.entries[i].deny && !has_entry(n, &c->net.entries[i])) {
+				*item = c->net.entries[i].text;
 				return "network.deny";
+			}
 	}
 	for (size_t i = 0; i < n->net.n_listen; i++)
 		if (!port_range_within(&n->net.listen[i], c))
@@ -329,23 +349,29 @@ static bool exec_listed(const struct sbx_profile *pr, const char *p)
 /* The decision changes only at rule paths: where the longest covering rule
  * of either profile starts. Comparing the access at every rule path of both
  * (and the mode) therefore compares it everywhere. */
-static const char *fs_loosens(const struct sbx_profile *c, const struct sbx_profile *n)
+static const char *fs_loosens(const struct sbx_profile *c, const struct sbx_profile *n,
+			      const char **item)
 {
 	if (c->fs.mode == SBX_FS_FULL)
 		return NULL;
 	if (n->fs.mode == SBX_FS_FULL || (mode_access(n->fs.mode) & ~mode_access(c->fs.mode)))
 		return "fs.mode";
-	for (size_t i = 0; i < n->fs.n_rules; i++)
-		if (fs_access(n, n->fs.rules[i].path) & ~fs_access(c, n->fs.rules[i].path))
+	for (size_t i = 0; i < n->fs.n_rules + c->fs.n_rules; i++) {
+		const char *p = i < n->fs.n_rules ? n->fs.rules[i].path :
+						    c->fs.rules[i - n->fs.n_rules].path;
+
+		if (fs_access(n, p) & ~fs_access(c, p)) {
+			*item = p;
 			return "fs.rules";
-	for (size_t i = 0; i < c->fs.n_rules; i++)
-		if (fs_access(n, c->fs.rules[i].path) & ~fs_access(c, c->fs.rules[i].path))
-			return "fs.rules";
+		}
+	}
 	if (c->fs.n_exec && !n->fs.n_exec)
 		return "fs.exec";
 	for (size_t i = 0; c->fs.n_exec && i < n->fs.n_exec; i++)
-		if (!exec_listed(c, n->fs.exec[i]))
+		if (!exec_listed(c, n->fs.exec[i])) {
+			*item = n->fs.exec[i];
 			return "fs.exec";
+		}
 	return NULL;
 }
 
@@ -403,12 +429,13 @@ static const char *identity_changes(const struct sbx_profile *c, const struct sb
 int sbx_profile_tightens(const struct sbx_profile *cur, const struct sbx_profile *next,
 			 char *why, size_t len)
 {
-	const char *f = limits_loosen(cur, next);
+	const char *f, *item = NULL;
 
+	if (limits_loosen(cur, next, why, len))
+		return 0;
+	f = net_loosens(cur, next, &item);
 	if (!f)
-		f = net_loosens(cur, next);
-	if (!f)
-		f = fs_loosens(cur, next);
+		f = fs_loosens(cur, next, &item);
 	if (!f)
 		f = seccomp_loosens(cur, next);
 	if (!f)
@@ -417,6 +444,16 @@ int sbx_profile_tightens(const struct sbx_profile *cur, const struct sbx_profile
 		f = identity_changes(cur, next);
 	if (!f)
 		return 1;
+	if (item && !strcmp(f, "network.deny")) {
+		snprintf(why, len, "network.deny: the new profile drops %s, which profile '%s' denies",
+			 item, cur->name ? cur->name : "?");
+		return 0;
+	}
+	if (item) {
+		snprintf(why, len, "%s: the new profile allows more at %s than profile '%s'", f, item,
+			 cur->name ? cur->name : "?");
+		return 0;
+	}
 	snprintf(why, len, "%s: the new profile %s what profile '%s' allows", f,
 		 strcmp(f, "provider") && strcmp(f, "env") && strcmp(f, "cwd") &&
 		 strcmp(f, "user/group") && strcmp(f, "network.veth") ? "loosens" : "changes",

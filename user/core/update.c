@@ -751,9 +751,9 @@ static int prepare_fs(struct upd *u)
 		return sbx_fail(u->why, u->len, -errno, "read sbx_fscfg: %s", strerror(errno));
 	if (!(cfg.flags & SBX_FSF_ENFORCE))
 		return sbx_fail(u->why, u->len, -EOPNOTSUPP,
-				"fs rules of sandbox %s are enforced by %s, whose rules cannot change "
-				"from outside once the workload runs; restart the sandbox with the "
-				"new profile to change them", u->info.id,
+				"fs rules of sandbox %s are enforced by %s cannot change from outside "
+				"once the workload runs; restart the sandbox with the new profile to "
+				"change them", u->info.id,
 				cfg.flags & SBX_FSF_FULL ? "nothing (fs mode full): enforcing new ones "
 				"would need Landlock or a mount view set up at start, and those" :
 				"Landlock (this kernel runs no BPF LSM programs), whose rulesets");

@@ -115,6 +115,9 @@ void sbxd_sandbox_wake(struct sbxd_sandbox *sb);	/* answers waiters after an exi
 const struct vl_interface *sbxd_manager_interface(struct sbxd *d);
 int sbxd_policy_load(struct sbxd *d, struct cli_policy *ret, char *why, size_t len,
 		     json_object **ret_err);
+/* The Overrides object as sbx run's flags (strings point into ov). */
+struct adhoc_args;
+int sbxd_overrides_args(json_object *ov, struct adhoc_args *a);
 /* Update (update.c): applies params to the running sandbox; answers c. */
 int sbxd_update(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, json_object *params);
 /* Reload --running: moves running sandboxes to their profile's new

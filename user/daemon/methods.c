@@ -129,6 +129,15 @@ static const char *const override_keys[] = {
 };
 
 /* Overrides as sbx run's flags; strings point into ov. */
+static int overrides_args(json_object *ov, struct adhoc_args *a, const char **bad);
+
+int sbxd_overrides_args(json_object *ov, struct adhoc_args *a)
+{
+	const char *bad;
+
+	return overrides_args(ov, a, &bad);
+}
+
 static int overrides_args(json_object *ov, struct adhoc_args *a, const char **bad)
 {
 	const char **strs[] = { &a->net.v[0], NULL, NULL, NULL, NULL, &a->cwd, &a->timeout,

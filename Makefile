@@ -104,9 +104,12 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	iproute2 jq python3 bc iperf3 \
 	qemu-system-x86 busybox-static cpio xz-utils zstd systemd dbus \
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
-	nodejs golang-github-burntsushi-toml-dev git curl
+	nodejs golang-github-burntsushi-toml-dev git curl \
+	golang-go golang-github-varlink-go-dev varlink-go
 # nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
 # golang-github-burntsushi-toml-dev: the toml-test corpus of `make toml-test`.
+# golang-go, golang-github-varlink-go-dev, varlink-go: the varlink interop
+# tests (tests/interop/goclient, varlink-go-certification).
 # git, curl: tests/integration/test_grants.sh clones into granted paths over HTTP.
 # systemd, dbus: PID 1 and the system bus of the VM boot with systemd
 # (tests/vm/vmtest.sh -i systemd boots the host's own /lib/systemd/systemd).

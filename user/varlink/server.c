@@ -107,12 +107,17 @@ static void conn_free(struct sconn *k)
 	free(k);
 }
 
-/* Wants EPOLLOUT while bytes wait, or to run the next buffered call soon. */
+/* Wants EPOLLOUT while bytes wait, or to run the next buffered call soon.
+ * After the peer's end of stream (a half-close: shutdown(SHUT_WR)) the
+ * socket stays readable, so EPOLLIN would wake the loop at once, over and
+ * over, for as long as a call is kept; the peer's close still arrives as
+ * EPOLLHUP, which epoll reports unasked. EPOLLOUT once the last call ended
+ * lets conn_event close the connection. */
 static void conn_rearm(struct sconn *k, bool kick)
 {
-	uint32_t m = EPOLLIN | EPOLLRDHUP;
+	uint32_t m = k->c.eof ? 0 : EPOLLIN | EPOLLRDHUP;
 
-	if (vl_conn_pending(&k->c) || kick || k->dead)
+	if (vl_conn_pending(&k->c) || kick || k->dead || (k->c.eof && !k->cur))
 		m |= EPOLLOUT;
 	if (m != k->mask && ev_mod(k->s->epfd, &k->io, m) == 0)
 		k->mask = m;

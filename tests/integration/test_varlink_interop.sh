@@ -36,8 +36,8 @@ go_lacks()
 build_goclient()
 {
 	mkdir -p "$(dirname "$GOCLIENT")" "$OUTPUT/gocache" || return 1
-	GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$OUTPUT/gocache" GOFLAGS= \
-		go build -o "$GOCLIENT" "$SRC/tests/interop/goclient"
+	(cd "$SRC" && GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$OUTPUT/gocache" GOFLAGS= \
+		go build -o "$GOCLIENT" ./tests/interop/goclient)
 }
 
 # sbxd_start [FLAG...]: sbxd on $SOCK with the profiles of $SBX_POLICY_DIR;
@@ -47,7 +47,7 @@ sbxd_start()
 	local i
 	rm -f "$SOCK"
 	bg "$SBXD" --config /dev/null --socket "$SOCK" --state-dir "$STATE" \
-		--policy-dir "$SBX_POLICY_DIR" "$@" >>"$T_TMP/sbxd.log" 2>&1
+		--policy-dir "$SBX_POLICY_DIR" --audit-dir "$T_TMP/audit" "$@" >>"$T_TMP/sbxd.log" 2>&1
 	SBXD_PID=$BG_PID
 	for i in $(seq 400); do
 		if [ -S "$SOCK" ] && python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$SOCK" 2>/dev/null; then

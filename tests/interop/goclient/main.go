@@ -10,8 +10,9 @@
 //	    GetInfo, then every interface's description parsed by the library's
 //	    IDL parser (the daemon's .varlink text is valid varlink).
 //	goclient --varlink unix:SOCK lifecycle NAME PROFILE
-//	    List, Start (sleep 30), List, Stop, List through org.sbx.Manager, each
-//	    reply also checked against the types of the daemon's own description.
+//	    List, Start (sleep 30), List, Stop, List, Remove, and Run with "more"
+//	    through org.sbx.Manager, each reply also checked against the types of
+//	    the daemon's own description.
 //	goclient --varlink unix:SOCK certification-errors
 //	    what varlink-go-certification does not try: that the certification
 //	    interface refuses wrong values, order and flags (sbxd
@@ -252,6 +253,51 @@ func lifecycle(ctx context.Context, c *varlink.Connection, name, profile string)
 		map[string]interface{}{"name": name + "-none"})
 	_, err = call(ctx, c, manager+".Remove", map[string]interface{}{"name": name})
 	check("Remove", err)
+	run(ctx, c, d, profile)
+}
+
+// run: Run with "more" streams a first reply (started) and a last one with
+// the workload's exit code, each of Run's output type.
+func run(ctx context.Context, c *varlink.Connection, d *idl.IDL, profile string) {
+	receive, err := c.Send(ctx, manager+".Run", map[string]interface{}{
+		"profile": profile, "command": []string{"sh", "-c", "exit 3"}}, varlink.More)
+	if err != nil {
+		fail("Run", "%v", err)
+		return
+	}
+	type reply struct {
+		Started  *bool  `json:"started"`
+		ExitCode *int64 `json:"exit_code"`
+	}
+	var replies []reply
+	for len(replies) < 100 {
+		var raw json.RawMessage
+		flags, err := receive(ctx, &raw)
+		if err == nil {
+			err = conforms(d, "Run", raw)
+		}
+		if err != nil {
+			fail("Run", "reply %d: %v", len(replies)+1, err)
+			return
+		}
+		var r reply
+		json.Unmarshal(raw, &r)
+		replies = append(replies, r)
+		if flags&varlink.Continues == 0 {
+			break
+		}
+	}
+	first, last := replies[0], replies[len(replies)-1]
+	switch {
+	case len(replies) < 2:
+		fail("Run", "%d reply, wanted a first with started and a last with exit_code", len(replies))
+	case first.Started == nil || !*first.Started:
+		fail("Run", "the first reply does not say started")
+	case last.ExitCode == nil || *last.ExitCode != 3:
+		fail("Run", "the last reply's exit_code is %v, wanted 3", last.ExitCode)
+	default:
+		ok("Run.more")
+	}
 }
 
 func main() {

@@ -107,15 +107,33 @@ static void conn_free(struct sconn *k)
 	free(k);
 }
 
+/*
+ * Backpressure: calls are read while fewer than VL_MAX_MESSAGE bytes of
+ * them wait unserved, and served while fewer than that of replies wait
+ * unsent. Past either the peer's writes block in the kernel instead of
+ * growing the daemon's buffers, however many calls it pipelines behind one
+ * that is kept (Run) or however slowly it reads.
+ */
+static bool conn_in_full(const struct sconn *k)
+{
+	return k->c.in_len > VL_MAX_MESSAGE;
+}
+
+static bool conn_out_full(const struct sconn *k)
+{
+	return k->c.out_len - k->c.out_off > VL_MAX_MESSAGE;
+}
+
 /* Wants EPOLLOUT while bytes wait, or to run the next buffered call soon.
- * After the peer's end of stream (a half-close: shutdown(SHUT_WR)) the
- * socket stays readable, so EPOLLIN would wake the loop at once, over and
- * over, for as long as a call is kept; the peer's close still arrives as
- * EPOLLHUP, which epoll reports unasked. EPOLLOUT once the last call ended
- * lets conn_event close the connection. */
+ * EPOLLIN only while calls may be read: after the peer's end of stream (a
+ * half-close: shutdown(SHUT_WR)) or with the input full the socket stays
+ * readable, and EPOLLIN would wake the loop at once, over and over, for as
+ * long as a call is kept; the peer's close still arrives as EPOLLHUP, which
+ * epoll reports unasked. EPOLLOUT once the last call ended lets conn_event
+ * close the connection. */
 static void conn_rearm(struct sconn *k, bool kick)
 {
-	uint32_t m = k->c.eof ? 0 : EPOLLIN | EPOLLRDHUP;
+	uint32_t m = k->c.eof || conn_in_full(k) ? 0 : EPOLLIN | EPOLLRDHUP;
 
 	if (vl_conn_pending(&k->c) || kick || k->dead || (k->c.eof && !k->cur))
 		m |= EPOLLOUT;
@@ -371,7 +389,7 @@ static void dispatch(struct sconn *k, json_object *msg)
 /* Serves what the buffer holds, one call at a time. */
 static void conn_process(struct sconn *k)
 {
-	while (!k->cur && !k->dead && !k->closing) {
+	while (!k->cur && !k->dead && !k->closing && !conn_out_full(k)) {
 		int err;
 		json_object *msg = vl_conn_next(&k->c, &err);
 
@@ -394,7 +412,7 @@ static void conn_event(struct ev_io *io, uint32_t events)
 	struct sconn *k = (struct sconn *)io;
 
 	if (events & EPOLLIN && !k->closing) {
-		for (;;) {
+		while (!conn_in_full(k)) {
 			ssize_t n = vl_conn_read(&k->c);
 
 			if (n == -EAGAIN || n == 0)

@@ -109,8 +109,12 @@ json_object *vl_conn_next(struct vl_conn *c, int *ret_err)
 	size_t len;
 
 	*ret_err = 0;
-	if (!end)
+	if (!end) {
+		/* complete calls before it were taken, the rest is too long */
+		if (c->in_len > VL_MAX_MESSAGE)
+			*ret_err = -EMSGSIZE;
 		return NULL;
+	}
 	len = (size_t)(end - c->in);
 	if (len > VL_MAX_MESSAGE) {
 		*ret_err = -EMSGSIZE;

@@ -46,7 +46,8 @@ void vl_conn_close(struct vl_conn *c);
  * -EMSGSIZE when a message would pass VL_MAX_MESSAGE, or -errno. */
 ssize_t vl_conn_read(struct vl_conn *c);
 /* The next complete message, parsed, or NULL: *ret_err says why: 0 = need
- * more bytes, -EBADMSG = not a JSON object (the message is dropped). */
+ * more bytes, -EBADMSG = not a JSON object (the message is dropped),
+ * -EMSGSIZE = more than VL_MAX_MESSAGE bytes and no message ends in them. */
 json_object *vl_conn_next(struct vl_conn *c, int *ret_err);
 /* Takes the received descriptors (up to max) in arrival order; returns how many. */
 size_t vl_conn_take_fds(struct vl_conn *c, int *fds, size_t max);

@@ -5,14 +5,16 @@
 # Debian (docs/testing.md, "varlink interop"):
 #  - tests/interop/goclient, built on the Go varlink library
 #    (golang-github-varlink-go-dev): introspection through the library's IDL
-#    parser, and List/Start/Stop/Remove of org.sbx.Manager;
+#    parser, and List/Start/Stop/Remove/Run of org.sbx.Manager;
 #  - varlink's protocol certification (varlink-go-certification, package
 #    varlink-go) through the org.varlink.certification interface that sbxd
 #    serves only with --varlink-certification, plus goclient's checks that
 #    the interface refuses what it must (the certification client alone
 #    would pass a server that checks nothing).
-# sbxd runs twice, on a socket and a state directory in this file's
-# temporary directory: first as a user would start it, then with the flag.
+# Two cases check what probing the server core for these tests found broken
+# (half_close_no_spin, pipelined_calls_bounded). sbxd runs twice, on a socket
+# and a state directory in this file's temporary directory: first as a user
+# would start it, then with the flag.
 . "$(dirname "$0")/lib.sh"
 
 SBXD=${SBXD:-$(dirname "$SBX")/sbxd}
@@ -130,7 +132,8 @@ case_introspection_parses()
 	goclient introspect
 }
 
-# List, Start (sleep 30), List running, Stop, List exited, Remove.
+# List, Start (sleep 30), List running, Stop, List exited, Remove; Run with
+# "more" (a started reply, then the exit code).
 case_manager_start_list_stop()
 {
 	need_go

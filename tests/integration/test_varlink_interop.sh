@@ -210,7 +210,7 @@ EOF
 case_pipelined_calls_bounded()
 {
 	local out sent calls answered
-	out=$(python3 - "$SOCK" "flood-$$" <<'EOF'
+	out=$(python3 - "$SOCK" "flood-$$" 2>&1 <<'EOF'
 import json, socket, sys
 sock, name = sys.argv[1], sys.argv[2]
 call = b'{"method": "org.varlink.service.GetInfo"}\0'
@@ -218,16 +218,27 @@ def message(method, params):
     return json.dumps({"method": method, "parameters": params}).encode() + b"\0"
 def replies(s, n):
     data = b""
-    while data.count(b"\0") < n:
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            break
-        data += chunk
+    try:
+        while data.count(b"\0") < n:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
     return data.split(b"\0")[:-1]
 a = socket.socket(socket.AF_UNIX)
 a.connect(sock)
-a.sendall(message("org.sbx.Manager.Run", {"name": name, "profile": "default",
-                                          "command": ["sleep", "60"]}))
+a.settimeout(60)
+# with "more" the first reply says the sandbox started: Kill will find it
+run = {"method": "org.sbx.Manager.Run", "more": True, "parameters": {
+    "name": name, "profile": "default", "command": ["sleep", "60"]}}
+a.sendall(json.dumps(run).encode() + b"\0")
+started = replies(a, 1)
+if not started or b'"started":true' not in started[0].replace(b" ", b""):
+    print(0, 0, 0)
+    print("Run did not start: %s" % started)
+    sys.exit(0)
 stream = memoryview(call * ((64 << 20) // len(call)))
 a.settimeout(2)
 sent = 0
@@ -242,6 +253,7 @@ if sent >= 16 << 20:
     sys.exit(0)
 a.settimeout(60)
 b = socket.socket(socket.AF_UNIX)
+b.settimeout(60)
 b.connect(sock)
 b.sendall(message("org.sbx.Manager.Kill", {"name": name, "signal": "KILL"}))
 killed = replies(b, 1)
@@ -254,6 +266,7 @@ print(killed[0].decode() if killed else "no reply to Kill")
 print(got[0].decode() if got else "no reply to Run")
 EOF
 ) || fail "the client failed: $out"
+	[ "$(head -c 2 <<<"$out")" = "0 " ] && fail "$(sed -n 2p <<<"$out" | head -c 600)"
 	read -r sent calls answered <<<"$(head -1 <<<"$out")"
 	[ "$sent" -lt $((16 << 20)) ] ||
 		fail "sbxd took $sent bytes of calls pipelined behind a kept Run"

@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/varlink/go/varlink"
@@ -107,11 +108,16 @@ func describe(ctx context.Context, c *varlink.Connection, name string) (*idl.IDL
 	if err != nil {
 		return nil, err
 	}
-	d, err := idl.New(text)
+	// The Go parser follows the varlink grammar, whose interface names are
+	// lower case; org.sbx.Manager is capitalised the way systemd's
+	// interfaces are (io.systemd.Resolve), as the issue names it. Every
+	// other line (types, methods, errors) goes through the parser as served.
+	lowered := strings.Replace(text, "interface "+name+"\n", "interface "+strings.ToLower(name)+"\n", 1)
+	d, err := idl.New(lowered)
 	if err != nil {
 		return nil, fmt.Errorf("the description does not parse: %v", err)
 	}
-	if d.Name != name {
+	if d.Name != strings.ToLower(name) {
 		return nil, fmt.Errorf("the description names interface %q", d.Name)
 	}
 	return d, nil

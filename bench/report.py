@@ -183,6 +183,10 @@ def main():
         w(f"\n- {r['name']}: **{ratio(r['ratio'])}** (paired median {num(r.get('ratio_paired_median'))}, "
           f"p10 {num(r.get('ratio_p10'))}, p90 {num(r.get('ratio_p90'))}); target {r['target']}: "
           f"{'met' if r['met'] else '**missed**'}")
+    for r in sel(res, "startup", "daemon"):
+        w(f"\n- {r['name']}: paired median **{ratio(r['ratio'])}** (p10 {num(r.get('ratio_p10'))}, "
+          f"p90 {num(r.get('ratio_p90'))}, {r['runs']} runs): `sbx run` as a client of sbxd, which "
+          f"starts an `sbx run` monitor for the sandbox, against `sbx run` alone")
     w("\n" + skipped(res, "startup"))
 
     # 2

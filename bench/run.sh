@@ -47,6 +47,7 @@ mkdir -p bench/results "$OUTPUT/bench"
 # the middle of a run would mix two binaries in one set of figures.
 mkdir -p "$OUTPUT/bench/under-test"
 cp "$OUTPUT/sbx" "$OUTPUT/bench/under-test/sbx"
+cp "$OUTPUT/sbxd" "$OUTPUT/bench/under-test/sbxd"
 export BENCH_SBX=$OUTPUT/bench/under-test/sbx
 sbx_sha=$(sha256sum "$BENCH_SBX" | cut -c1-16)
 sbx_built=$(date -u -r "$OUTPUT/sbx" +%Y-%m-%dT%H:%M:%SZ)

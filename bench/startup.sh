@@ -49,6 +49,25 @@ for pv in process host gvisor; do
 	fi
 	add "sbx-$pv" -- "$SBX" run -P "$pol" --profile "$pv" -- /bin/true
 done
+# the same process profile through sbxd (sbx run as its client): a private
+# daemon with this suite's policy as its policy directory
+SBXD=$(dirname "$SBX")/sbxd
+if [ -x "$SBXD" ] && [ -z "${skip[sbx-process]:-}" ]; then
+	mkdir -p "$BT/sbxd-pol" "$BT/sbxd-state"
+	cp "$pol" "$BT/sbxd-pol/"
+	"$SBXD" --socket "$BT/sbxd.sock" --state-dir "$BT/sbxd-state" --policy-dir "$BT/sbxd-pol" \
+		--audit-dir "$BT/sbxd-audit" >"$BT/sbxd.log" 2>&1 &
+	sbxd_pid=$!
+	at_exit "kill $sbxd_pid"
+	for i in $(seq 100); do [ -S "$BT/sbxd.sock" ] && break; sleep 0.05; done
+	if SBX_SOCKET=$BT/sbxd.sock "$SBX" run --profile process -- /bin/true >"$BT/try.sbxd" 2>&1; then
+		add sbxd-process -- env SBX_SOCKET="$BT/sbxd.sock" "$SBX" run --profile process -- /bin/true
+	else
+		skip[sbxd-process]="sbx run through sbxd failed: $(tail -1 "$BT/try.sbxd")"
+	fi
+else
+	skip[sbxd-process]="no sbxd beside $SBX"
+fi
 skip[sbx-wasm]="the wasm provider runs WASI modules, not /bin/true"
 skip[sbx-mock]="the mock provider runs nothing (not a sandbox)"
 
@@ -72,6 +91,14 @@ if [ -f "$BT/t.sbx-process" ]; then
 		log "sbx-process / $peer = x$r (paired median x$m, p10 x$lo, p90 x$hi; target <= ${target}x: $met)"
 	done
 fi
+# through the daemon against direct mode (no target: the cost of the API hop)
+if [ -f "$BT/t.sbxd-process" ] && [ -f "$BT/t.sbx-process" ]; then
+	read -r m lo hi n <<<"$(paired_ratio "$BT/t.sbxd-process" "$BT/t.sbx-process")"
+	emit kind=daemon name="sbx run through sbxd vs direct mode (process provider)" ratio="$m" \
+		ratio_p10="$lo" ratio_p90="$hi" runs="$n"
+	log "sbxd-process / sbx-process = paired median x$m (p10 x$lo, p90 x$hi)"
+fi
+[ -n "${sbxd_pid:-}" ] && kill "$sbxd_pid" 2>/dev/null
 for k in "${!skip[@]}"; do
 	emit kind=skipped name="$k" reason="${skip[$k]}"
 	log "skipped $k: ${skip[$k]}"

@@ -75,7 +75,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 # Sources: policy/, user/{util,kernel,core}/, providers/ and user/cli/ except
 # main.c form the library that the CLI, the unit tests and the fuzzers link.
 POLICY_SRCS := $(sort $(wildcard policy/*.c))
-USER_LAYERS := util kernel core cli varlink
+USER_LAYERS := util kernel core cli varlink libsbx
 CORE_SRCS := $(POLICY_SRCS) \
 	$(sort $(filter-out user/cli/main.c,$(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c)))) \
 	$(sort $(wildcard providers/*.c))
@@ -114,10 +114,10 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 # systemd, dbus: PID 1 and the system bus of the VM boot with systemd
 # (tests/vm/vmtest.sh -i systemd boots the host's own /lib/systemd/systemd).
 
-.PHONY: all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux vmlinux-arm64 \
+.PHONY: libsbx all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux vmlinux-arm64 \
 	bpf-arm64 install clean vmtest integration bench fixtures
 
-all: $(OUTPUT)/sbx $(OUTPUT)/sbxd
+all: $(OUTPUT)/sbx $(OUTPUT)/sbxd libsbx
 
 # ---- dependencies ---------------------------------------------------------
 deps:
@@ -214,6 +214,60 @@ $(OUTPUT)/obj/user/daemon/methods.o: $(OUTPUT)/org.sbx.Manager.varlink.inc
 $(OUTPUT)/sbxd: $(DAEMON_OBJS) $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+# ---- libsbx -----------------------------------------------------------------
+# The client library of sbxd (docs/libsbx.md): position-independent objects
+# of user/libsbx and the varlink framing, linked into libsbx.so.1 with a
+# version script that exports sbx_* alone. libsbx.pc is for the installed
+# library (PREFIX); libsbx-uninstalled.pc, which pkg-config prefers when
+# PKG_CONFIG_PATH names OUTPUT, for programs built against OUTPUT. The sbx
+# CLI links the same sources statically (user/libsbx is in USER_LAYERS).
+LIBSBX_SRCS := $(sort $(wildcard user/libsbx/*.c)) user/varlink/varlink.c
+LIBSBX_OBJS := $(patsubst %.c,$(OUTPUT)/pic/%.o,$(LIBSBX_SRCS))
+LIBSBX_SO := $(OUTPUT)/libsbx.so.1
+LIBSBX_VERSION := $(shell sed -n 's/^\#define SBX_VERSION "\(.*\)"/\1/p' user/cli/cli.h)
+JSONC_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
+
+libsbx: $(LIBSBX_SO) $(OUTPUT)/libsbx.so $(OUTPUT)/libsbx.pc $(OUTPUT)/libsbx-uninstalled.pc \
+	$(OUTPUT)/include/sbx/libsbx.h
+
+$(OUTPUT)/pic/%.o: %.c
+	$(call msg,CC-PIC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=default -MMD -MP -c $< -o $@
+
+-include $(patsubst %.o,%.d,$(LIBSBX_OBJS))
+
+$(LIBSBX_SO): $(LIBSBX_OBJS) user/libsbx/libsbx.map
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -fPIC -Wl,-soname,libsbx.so.1 \
+		-Wl,--version-script=user/libsbx/libsbx.map -Wl,--no-undefined \
+		$(LIBSBX_OBJS) -o $@ $(JSONC_LIBS)
+
+$(OUTPUT)/libsbx.so: $(LIBSBX_SO)
+	$(Q)ln -sf libsbx.so.1 $@
+
+$(OUTPUT)/include/sbx/libsbx.h: user/libsbx/libsbx.h
+	$(Q)mkdir -p $(@D)
+	$(Q)cp $< $@
+
+# $(call libsbx_pc,PREFIX,INCLUDEDIR,LIBDIR)
+libsbx_pc = printf '%s\n' 'prefix=$(1)' 'includedir=$(2)' 'libdir=$(3)' '' \
+	'Name: libsbx' 'Description: client library of sbxd, the sbx daemon' \
+	'Version: $(LIBSBX_VERSION)' 'Requires: json-c' 'Cflags: -I$${includedir}' \
+	'Libs: -L$${libdir} -lsbx'
+
+# regenerated every time: PREFIX may differ from the last build's
+.PHONY: $(OUTPUT)/libsbx.pc
+$(OUTPUT)/libsbx.pc:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(call libsbx_pc,$(PREFIX),$${prefix}/include,$${prefix}/lib) >$@
+
+$(OUTPUT)/libsbx-uninstalled.pc: Makefile
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(call libsbx_pc,$(OUTPUT),$${prefix}/include,$${prefix}) >$@
 
 # ---- tests ----------------------------------------------------------------
 
@@ -337,6 +391,12 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/sbx/examples $(DESTDIR)$(POLICY_DIR)
 	install -m 0755 $(OUTPUT)/sbx $(DESTDIR)$(PREFIX)/bin/sbx
 	install -m 0755 $(OUTPUT)/sbxd $(DESTDIR)$(PREFIX)/sbin/sbxd
+	install -d $(DESTDIR)$(PREFIX)/include/sbx $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0644 user/libsbx/libsbx.h $(DESTDIR)$(PREFIX)/include/sbx/libsbx.h
+	install -m 0755 $(LIBSBX_SO) $(DESTDIR)$(PREFIX)/lib/libsbx.so.1
+	ln -sf libsbx.so.1 $(DESTDIR)$(PREFIX)/lib/libsbx.so
+	install -m 0644 $(OUTPUT)/libsbx.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libsbx.pc
+	$(if $(DESTDIR),,-ldconfig)
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 policy/examples/*.toml $(DESTDIR)$(PREFIX)/share/sbx/examples/

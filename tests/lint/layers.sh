@@ -7,6 +7,8 @@
 #
 #   bpf/include   <- bpf/lib <- bpf/*.bpf.c
 #   bpf/include   <- user/util <- policy <- user/kernel <- user/core <- user/cli
+#   user/varlink <- user/libsbx <- user/cli (libsbx is a client library of its
+#                               own: it includes nothing else of sbx)
 #                               providers/ sit beside core: util, kernel,
 #                               policy, provider.h and core/fsplan.h only
 #
@@ -31,6 +33,8 @@ allowed()
 			   $inc == probe.skel.h ]] ;;
 	user/core/*)	[[ $inc == util/* || $inc == kernel/* || $inc == core/* || $inc == policy.h ||
 			   $inc == provider.h || $inc == *.skel.h ]] ;;
+	user/varlink/*)	[[ $inc == varlink/* ]] ;;
+	user/libsbx/*)	[[ $inc == varlink/* || $inc == libsbx/* ]] ;;
 	user/cli/*)	[[ $inc != *.skel.h && $inc != policy-internal.h && $inc != toml.h ]] ;;
 	providers/*)	[[ $inc == util/* || $inc == kernel/* || $inc == policy.h ||
 			   $inc == core/fsplan.h || $inc != */* && $inc != *.skel.h &&

@@ -554,9 +554,18 @@ static const struct cli_verb cli_verb_help = {
 
 static const struct cli_verb *const sbx_verbs[] = {
 	&cli_verb_run,
+	&cli_verb_start,
+	&cli_verb_stop,
+	&cli_verb_restart,
+	&cli_verb_kill,
+	&cli_verb_rm,
+	&cli_verb_status,
+	&cli_verb_ls,
+	&cli_verb_logs,
+	&cli_verb_update,
+	&cli_verb_reload,
 	&cli_verb_ps,
 	&cli_verb_stats,
-	&cli_verb_kill,
 	&cli_verb_audit,
 	&cli_verb_policy,
 	&cli_verb_providers,
@@ -576,7 +585,11 @@ static const struct cli_verb cli_verb_root = {
 		    "--help | --version",
 	.description =
 		"  sbx runs untrusted programs in sandboxes confined by eBPF programs, under\n"
-		"  policies read from TOML files. Each verb has its own help: sbx VERB --help.\n",
+		"  policies read from TOML files. Each verb has its own help: sbx VERB --help.\n"
+		"  When sbxd, the sbx daemon, runs, sbx run goes through it, and start, stop,\n"
+		"  restart, kill, rm, status, ls, logs, update and reload manage the\n"
+		"  long-running sandboxes it keeps (they need it; $SBX_SOCKET or --socket\n"
+		"  names its socket, default /run/sbx/sbxd.sock).\n",
 	.options =
 		"  -j, --json      print JSON on stdout (errors as {\"error\": \"...\"})\n"
 		"  -p, --pretty    pretty-print JSON; implies --json\n"

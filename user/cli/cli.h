@@ -187,5 +187,14 @@ extern const struct cli_verb cli_verb_kill;	/* sandbox_cmd.c */
 extern const struct cli_verb cli_verb_unload;	/* sandbox_cmd.c */
 extern const struct cli_verb cli_verb_audit;	/* audit_cmd.c */
 extern const struct cli_verb cli_verb_providers; /* providers_cmd.c */
+extern const struct cli_verb cli_verb_start;	/* daemon_cmd.c: through sbxd */
+extern const struct cli_verb cli_verb_stop;
+extern const struct cli_verb cli_verb_restart;
+extern const struct cli_verb cli_verb_rm;
+extern const struct cli_verb cli_verb_status;
+extern const struct cli_verb cli_verb_ls;
+extern const struct cli_verb cli_verb_logs;
+extern const struct cli_verb cli_verb_update;
+extern const struct cli_verb cli_verb_reload;
 
 #endif /* SBX_CLI_H */

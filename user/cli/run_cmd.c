@@ -10,6 +10,7 @@
 
 #include "cli/adhoc.h"
 #include "cli/cli.h"
+#include "cli/daemon.h"
 #include "cli/policy_source.h"
 #include "core/enforce.h"
 #include "core/instance.h"
@@ -21,6 +22,7 @@
 enum {
 	OPT_POLICY = 1, OPT_PROFILE, OPT_PROVIDER, OPT_ENV, OPT_RESULT, OPT_AUDIT,
 	OPT_RING, OPT_RESULT_FD, OPT_INTERACTIVE, OPT_TTY, OPT_LOG, OPT_LOG_MAX_SIZE, OPT_LOG_KEEP,
+	OPT_NAME,
 };
 
 static const struct cli_option run_opts[] = {
@@ -32,6 +34,7 @@ static const struct cli_option run_opts[] = {
 	{ "log-keep", 0, true, OPT_LOG_KEEP },
 	ADHOC_CLI_OPTIONS,			/* adhoc.h: --net, --ro, --rw, --timeout, ... */
 	{ "interactive", 'i', false, OPT_INTERACTIVE }, { "tty", 't', false, OPT_TTY },
+	{ "name", 0, true, OPT_NAME },		CLI_SOCKET_OPTION,
 	{ 0 }
 };
 
@@ -41,6 +44,7 @@ struct run_args {
 	const char *profile, *provider, *env, *result, *audit;
 	const char *ring, *result_fd;
 	const char *log, *log_max_size, *log_keep;
+	const char *name, *socket;	/* through sbxd only */
 	struct adhoc_args adhoc;	/* the flags that build the profile (adhoc.h) */
 	bool interactive, tty;
 };
@@ -68,6 +72,8 @@ static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct 
 		case OPT_LOG: ra->log = a->arg; break;
 		case OPT_LOG_MAX_SIZE: ra->log_max_size = a->arg; break;
 		case OPT_LOG_KEEP: ra->log_keep = a->arg; break;
+		case OPT_NAME: ra->name = a->arg; break;
+		case CLI_OPT_SOCKET: ra->socket = a->arg; break;
 		default:
 			if (adhoc_take(&ra->adhoc, r, a->arg) < 0)
 				return -EINVAL;
@@ -542,8 +548,84 @@ static int run_workload(struct sbx_run_opts *o, const struct cli_parser *a,
 	return code;
 }
 
+/* The flags that only direct mode has: they name files of the caller's
+ * or choose what the daemon decides (sbx-run(1), "Direct mode and sbxd"). */
+static const char *direct_flag(const struct run_args *ra)
+{
+	if (ra->n_policies)
+		return "--policy";
+	if (ra->result)
+		return "--result";
+	if (ra->result_fd)
+		return "--result-fd";
+	if (ra->audit)
+		return "--audit";
+	if (ra->env)
+		return "--env";
+	if (ra->provider)
+		return "--provider";
+	if (ra->ring)
+		return "--ring-size";
+	if (ra->log)
+		return "--log";
+	if (getenv("SBX_POLICY") && *getenv("SBX_POLICY"))
+		return "$SBX_POLICY";
+	if (getenv("SBX_ENV") && *getenv("SBX_ENV"))
+		return "$SBX_ENV";
+	return NULL;
+}
+
+/*
+ * Direct mode or sbxd: $SBX_DIRECT=1 or a direct-only flag means direct
+ * mode; else a daemon that listens runs it; else root runs it directly
+ * and anyone else is told to start sbxd. Returns 1 for direct mode (*ret
+ * NULL), 0 with a client in *ret, or the exit status when neither works.
+ */
+static int choose_mode(const struct run_args *ra, struct sbx_client **ret)
+{
+	const char *direct = getenv("SBX_DIRECT"), *flag = direct_flag(ra);
+	int r;
+
+	*ret = NULL;
+	if (ra->name && flag)
+		return log_error("--name runs through sbxd, %s is for direct mode alone", flag),
+		       SBX_EXIT_SBX_FAILED;
+	if ((direct && !strcmp(direct, "1")) || flag) {
+		if (ra->name || ra->socket)
+			return log_error("%s is for sbx run through sbxd, not in direct mode (%s)",
+					 ra->name ? "--name" : "--socket", flag ? flag : "$SBX_DIRECT=1"),
+			       SBX_EXIT_SBX_FAILED;
+		return 1;
+	}
+	r = cli_daemon_open(ra->socket, geteuid() == 0 && !ra->socket && !ra->name, ret);
+	if (r == 0)
+		return 0;
+	if (cli_daemon_absent(r) && geteuid() == 0 && !ra->socket && !ra->name)
+		return 1;
+	if (cli_daemon_absent(r) && geteuid() != 0)
+		log_error("without sbxd, sbx run needs root (direct mode)");
+	return SBX_EXIT_SBX_FAILED;
+}
+
+/* sbx run through the daemon. */
+static int run_daemon(struct sbx_client *c, const struct run_args *ra, const struct cli_parser *a)
+{
+	char **cmd = calloc((size_t)a->n_args + 1, sizeof(*cmd));
+	int code;
+
+	if (!cmd)
+		return log_error_errno(-ENOMEM, "sbx run: %m"), SBX_EXIT_SBX_FAILED;
+	for (int i = 0; i < a->n_args; i++)
+		cmd[i] = a->args[i];
+	code = cli_daemon_run(ra->socket, c, ra->profile, ra->name, &ra->adhoc, cmd, ra->tty);
+	free(cmd);
+	sbx_client_close(c);
+	return code;
+}
+
 static int run_run(const struct cli_verb *self, int argc, char **argv)
 {
+	struct sbx_client *client;
 	struct run_args ra = { 0 };
 	struct cli_policy cp = { 0 };
 	struct adhoc_profile ap = { 0 };
@@ -564,6 +646,11 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		return SBX_EXIT_SBX_FAILED;
 	if (ra.adhoc.print_profile)
 		return print_profile(&ra);
+	r = choose_mode(&ra, &client);
+	if (r == 0)
+		return run_daemon(client, &ra, &a);
+	if (r != 1)
+		return r;
 	if (open_result(&ra, &out) < 0)
 		return SBX_EXIT_SBX_FAILED;
 	if (load_profile(&ra, &cp, &ap) == 0) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* `sbx ps`, `sbx stats`, `sbx kill` and `sbx unload`: the live state. */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/daemon.h"
 #include "core/sandbox.h"
 #include "kernel/limits.h"
 
@@ -379,15 +381,13 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 	return SBX_EXIT_OK;
 }
 
-static int kill_run(const struct cli_verb *self, int argc, char **argv)
+/* A direct-mode sandbox: SIGKILL to every process of its cgroup. */
+static int kill_direct(const struct cli_verb *self, struct cli_parser *a)
 {
 	struct sbx_sandbox_info in;
-	struct cli_parser a;
 	int r;
 
-	if ((r = no_options(self, argc, argv, &a, 1)))
-		return NO_OPTIONS_EXIT(r);
-	if ((r = find_one(self, &a, &in)))
+	if ((r = find_one(self, a, &in)))
 		return r;
 	r = sbx_cgroup_kill(in.cgroup);
 	if (r < 0)
@@ -405,6 +405,85 @@ static int kill_run(const struct cli_verb *self, int argc, char **argv)
 	printf("killed %s; its sbx run (pid %d) reports the result and cleans up\n", in.id,
 	       (int)in.owner_pid);
 	return SBX_EXIT_OK;
+}
+
+/* Whether a direct-mode sandbox matches id (without reporting). */
+static bool direct_exists(const char *id)
+{
+	struct sbx_sandbox_info in;
+	struct sbx_instance p;
+
+	return sbx_instance_get(&p) == 0 && sbx_sandbox_lookup(&p, id, &in) != -ENOENT;
+}
+
+/* Through sbxd: 0 signalled, 1 the daemon has no such sandbox (the caller
+ * tries direct mode), or an exit status. */
+static int kill_daemon(struct sbx_client *c, const char *name, const char *sig)
+{
+	const struct sbx_error *e;
+	int r = sbx_kill(c, name, sig);
+
+	e = sbx_client_last_error(c);
+	if (r == -ENOENT && e->name && strstr(e->name, ".NoSuchSandbox"))
+		return 1;
+	if (r < 0)
+		return cli_daemon_error(c, r), SBX_EXIT_FAILURE;
+	if (cli_opts.json) {
+		struct json_writer w;
+
+		cli_json_begin(&w);
+		json_begin_object(&w);
+		json_kv_string(&w, "signalled", name);
+		json_kv_string(&w, "signal", sig ? sig : "TERM");
+		json_end_object(&w);
+		return cli_json_end(&w) < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
+	}
+	sig = sig ? sig : "TERM";
+	printf("sent %s%s to %s\n", isdigit((unsigned char)*sig) ? "signal " : "SIG", sig, name);
+	return SBX_EXIT_OK;
+}
+
+enum { OPT_KILL_SIGNAL = 1 };
+
+static int kill_run(const struct cli_verb *self, int argc, char **argv)
+{
+	static const struct cli_option opts[] = {
+		{ "signal", 's', true, OPT_KILL_SIGNAL }, CLI_SOCKET_OPTION, { 0 }
+	};
+	const char *sig = NULL, *socket = NULL;
+	struct sbx_client *c = NULL;
+	struct cli_parser a;
+	int r;
+
+	cli_parser_init(&a, self, opts, argc, argv);
+	while ((r = cli_next_option(&a)) > 0) {
+		if (r == OPT_KILL_SIGNAL)
+			sig = a.arg;
+		else
+			socket = a.arg;
+	}
+	if (r < 0)
+		return cli_parse_exit(r);
+	if (a.n_args != 1)
+		return cli_usage(self, "expected exactly one sandbox NAME or ID");
+	if (sig && !strncasecmp(sig, "SIG", 3))
+		sig += 3;
+	/* the daemon's sandboxes first; then those of direct-mode sbx run */
+	r = cli_daemon_open(socket, true, &c);
+	if (r < 0 && !cli_daemon_absent(r))
+		return SBX_EXIT_FAILURE;
+	if (r == 0) {
+		r = kill_daemon(c, a.args[0], sig);
+		sbx_client_close(c);
+		if (r != 1)
+			return r;
+		if (!direct_exists(a.args[0]))
+			return log_error("no sandbox '%s' (see sbx ls and sbx ps)", a.args[0]), SBX_EXIT_FAILURE;
+	}
+	if (sig && strcasecmp(sig, "KILL") && strcmp(sig, "9"))
+		return log_error("-s %s: a sandbox of direct-mode sbx run is killed with SIGKILL only; "
+				 "other signals need sbxd", sig), SBX_EXIT_FAILURE;
+	return kill_direct(self, &a);
 }
 
 /* Refuses while sandboxes run: removing the pins detaches the programs and
@@ -484,14 +563,21 @@ const struct cli_verb cli_verb_stats = {
 
 const struct cli_verb cli_verb_kill = {
 	.name = "kill", .cmd = "kill", .run = kill_run,
-	.summary = "kill every process of a sandbox",
-	.synopsis = "kill ID",
+	.summary = "signal a sandbox of sbxd, or kill a sandbox of sbx run",
+	.synopsis = "kill [-s SIGNAL] [--socket PATH] [--json] NAME|ID",
 	.description =
-		"  SIGKILL every process in the sandbox's cgroup. The sbx run that owns the\n"
-		"  sandbox then reports the result (exit code 137) and removes it.\n",
-	.options = "  -h, --help      show this help\n",
-	.exit_status = "  0  killed\n  1  no such sandbox\n  2  usage error\n",
-	.examples = "  sbx kill sbx-1a2b3c4d\n",
+		"  When sbxd runs and has a sandbox NAME, send it SIGNAL (default TERM)\n"
+		"  through the daemon. Otherwise (no daemon, or no sandbox of that name in\n"
+		"  it) ID names a sandbox of a direct-mode sbx run (sbx ps): SIGKILL every\n"
+		"  process in its cgroup; the sbx run that owns it then reports the result\n"
+		"  (exit code 137) and removes it. Direct-mode sandboxes take SIGKILL only.\n",
+	.options =
+		"  -s, --signal SIG   the signal for a sandbox of sbxd: a name (HUP, SIGHUP)\n"
+		"                     or a number; default TERM\n"
+		CLI_SOCKET_HELP
+		HELP_JSON,
+	.exit_status = "  0  signalled (killed)\n  1  no such sandbox, or sbxd refused\n  2  usage error\n",
+	.examples = "  sbx kill web\n  sbx kill -s HUP web\n  sbx kill sbx-1a2b3c4d\n",
 };
 
 const struct cli_verb cli_verb_unload = {

@@ -316,8 +316,10 @@ static void print_state(json_object *sb)
 	char ex[64];
 
 	fmt_exit(ex, sizeof(ex), sb);
-	if (!strcmp(str_of(sb, "state", ""), "running"))
+	if (!strcmp(str_of(sb, "state", ""), "running") && int_of(sb, "pid") > 0)
 		printf("%s: running (pid %" PRId64 ")\n", str_of(sb, "name", ""), int_of(sb, "pid"));
+	else if (!strcmp(str_of(sb, "state", ""), "running") || int_of(sb, "exit_code") < 0)
+		printf("%s: %s\n", str_of(sb, "name", ""), str_of(sb, "state", "?"));
 	else
 		printf("%s: %s (exit code %s)\n", str_of(sb, "name", ""), str_of(sb, "state", "?"), ex);
 }
@@ -627,8 +629,9 @@ static int write_data(const char *data, size_t len, void *userdata)
 	bool *failed = userdata;
 
 	if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
-		*failed = true;
-		return 1;	/* stdout closed (| head): stop following */
+		/* stdout closed (| head) ends the output, not in failure */
+		*failed = errno != EPIPE;
+		return 1;
 	}
 	return 0;
 }

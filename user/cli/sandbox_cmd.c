@@ -416,8 +416,10 @@ static bool direct_exists(const char *id)
 	return sbx_instance_get(&p) == 0 && sbx_sandbox_lookup(&p, id, &in) != -ENOENT;
 }
 
-/* Through sbxd: 0 signalled, 1 the daemon has no such sandbox (the caller
- * tries direct mode), or an exit status. */
+#define KILL_NOT_IN_DAEMON (-1)
+
+/* Through sbxd: an exit status, or KILL_NOT_IN_DAEMON when the daemon has
+ * no such sandbox (the caller tries direct mode). */
 static int kill_daemon(struct sbx_client *c, const char *name, const char *sig)
 {
 	const struct sbx_error *e;
@@ -425,7 +427,7 @@ static int kill_daemon(struct sbx_client *c, const char *name, const char *sig)
 
 	e = sbx_client_last_error(c);
 	if (r == -ENOENT && e->name && strstr(e->name, ".NoSuchSandbox"))
-		return 1;
+		return KILL_NOT_IN_DAEMON;
 	if (r < 0)
 		return cli_daemon_error(c, r), SBX_EXIT_FAILURE;
 	if (cli_opts.json) {
@@ -475,7 +477,7 @@ static int kill_run(const struct cli_verb *self, int argc, char **argv)
 	if (r == 0) {
 		r = kill_daemon(c, a.args[0], sig);
 		sbx_client_close(c);
-		if (r != 1)
+		if (r != KILL_NOT_IN_DAEMON)
 			return r;
 		if (!direct_exists(a.args[0]))
 			return log_error("no sandbox '%s' (see sbx ls and sbx ps)", a.args[0]), SBX_EXIT_FAILURE;

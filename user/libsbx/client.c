@@ -175,7 +175,7 @@ static void error_message(char *buf, size_t len, const char *name, json_object *
 	if (!strcmp(m, "NoSuchSandbox"))
 		snprintf(buf, len, "no sandbox '%s'", param(p, "name"));
 	else if (!strcmp(m, "NoSuchProfile"))
-		snprintf(buf, len, "no profile '%s' (sbx profiles lists those you may run)",
+		snprintf(buf, len, "no profile '%s' in sbxd's policy directory",
 			 param(p, "profile"));
 	else if (!strcmp(m, "NameInUse"))
 		snprintf(buf, len, "a sandbox named '%s' exists already", param(p, "name"));

@@ -400,6 +400,40 @@ case_libsbx_so_via_pkg_config()
 	eq "example without daemon rc" $? 1
 	eq "example without daemon" "$(cat "$T_TMP/l.err")" "libsbx-list: cannot connect to sbxd: No such file or directory"
 	sx rm --force lib1
+	# make install: header, library, link and .pc under PREFIX; the
+	# installed .pc builds the example too (its prefix moved to DESTDIR)
+	local inst=$T_TMP/inst pre=/usr
+	make -s -C "$(dirname "$src")/../.." OUTPUT="$OUTPUT" install DESTDIR="$inst" PREFIX=$pre \
+		>"$T_TMP/inst.log" 2>&1 || fail "make install: $(tail -5 "$T_TMP/inst.log")"
+	for f in include/sbx/libsbx.h lib/libsbx.so.1 lib/libsbx.so lib/pkgconfig/libsbx.pc; do
+		[ -e "$inst$pre/$f" ] || fail "make install did not install $pre/$f"
+	done
+	eq "libsbx.so link" "$(readlink "$inst$pre/lib/libsbx.so")" libsbx.so.1
+	eq "installed .pc prefix" "$(grep '^prefix=' "$inst$pre/lib/pkgconfig/libsbx.pc")" "prefix=$pre"
+	flags=$(PKG_CONFIG_PATH=$inst$pre/lib/pkgconfig pkg-config --define-variable=prefix="$inst$pre" \
+		--cflags --libs libsbx) || fail "pkg-config on the installed .pc"
+	cc -Wall -Wextra -Werror "$src" $flags -o "$T_TMP/libsbx-list2" 2>"$T_TMP/cc.err" ||
+		fail "the example does not build against the installed library: $(cat "$T_TMP/cc.err")"
+	LD_LIBRARY_PATH=$inst$pre/lib "$T_TMP/libsbx-list2" "$SOCK" >/dev/null || fail "the installed build does not run"
+}
+
+# Every option that a verb's --help lists is in its man page and in
+# docs/cli.md; every verb has its page and its section.
+case_every_flag_documented()
+{
+	local repo v page opt man
+	repo=$(cd "$(dirname "$0")/../.." && pwd)
+	for v in start stop restart rm status ls logs update reload kill run; do
+		page=$repo/docs/man/sbx-$v.1
+		[ "$v" = kill ] && page=$repo/docs/man/sbx-ps.1
+		[ -e "$page" ] || fail "no man page $page"
+		grep -Eq "^##+ \`sbx $v\`" "$repo/docs/cli.md" || fail "docs/cli.md has no section for sbx $v"
+		man=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$page")
+		for opt in $("$SBX" "$v" --help | sed -n '/^Options:/,/^[A-Z]/p' | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+			grep -q -- "$opt" <<<"$man" || fail "sbx $v: $opt is not in $(basename "$page")"
+			grep -q -- "$opt" "$repo/docs/cli.md" || fail "sbx $v: $opt is not in docs/cli.md"
+		done
+	done
 }
 
 case_sbxd_stops_clean()
@@ -420,5 +454,6 @@ run_case errors_are_sentences case_errors_are_sentences
 run_case run_through_daemon case_run_through_daemon
 run_case kill_by_name_and_direct_id case_kill_by_name_and_direct_id
 run_case libsbx_so_via_pkg_config case_libsbx_so_via_pkg_config
+run_case every_flag_documented case_every_flag_documented
 run_case sbxd_stops_clean case_sbxd_stops_clean
 finish

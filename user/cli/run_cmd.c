@@ -677,7 +677,8 @@ const struct cli_verb cli_verb_run = {
 		    "    [--log FILE [--log-max-size S] [--log-keep N]]\n"
 		    "    [--memory S] [--cpu N] [--pids N] [--ring-size S]\n"
 		    "    [--net none|host|allow=ADDR[,ADDR...]] [--allow-host NAME[:PORT]]... [--ro PATH]...\n"
-		    "    [--rw PATH]... [--exec PATH]... [--cwd DIR] [--print-profile] -- CMD [ARG]...",
+		    "    [--rw PATH]... [--exec PATH]... [--cwd DIR] [--print-profile]\n"
+		    "    [--name NAME] [--socket PATH] -- CMD [ARG]...",
 	.description =
 		"  Create a sandbox for the profile, start CMD inside it from its first\n"
 		"  instruction, and wait for it. The sandbox gets its own cgroup below sbx's\n"
@@ -710,7 +711,16 @@ const struct cli_verb cli_verb_run = {
 		"  build the run's profile on top of the selected one. On the built-in\n"
 		"  \"default\" they may set anything (the result is named \"adhoc\"); on a\n"
 		"  profile from a policy file they may only tighten it, unless sbx runs as\n"
-		"  root. --print-profile prints the result as a policy file.\n",
+		"  root. --print-profile prints the result as a policy file.\n"
+		"\n"
+		"  Through sbxd: when the daemon's socket answers, sbx run calls its Run\n"
+		"  method with the profile, the ad-hoc flags, -t and its own stdin, stdout\n"
+		"  and stderr (passed as descriptors); signals to sbx are forwarded to the\n"
+		"  sandbox, and sbx exits with the workload's status. Direct mode (all in\n"
+		"  this process, root only) is used instead with $SBX_DIRECT=1, with any of\n"
+		"  --policy, --env, --provider, --result, --result-fd, --audit, --ring-size,\n"
+		"  --log, --print-profile, $SBX_POLICY or $SBX_ENV, and when no daemon\n"
+		"  listens and the caller is root; anyone else is told to start sbxd.\n",
 	.options =
 		"  -P, --policy PATH  policy file or directory (repeatable); default $SBX_POLICY,\n"
 		"                     else $SBX_POLICY_DIR (default /etc/sbx/policy.d) if it has\n"
@@ -743,6 +753,8 @@ const struct cli_verb cli_verb_run = {
 		"  --pids N           the process limit\n"
 		"  --print-profile    print the effective profile as a policy file; run nothing\n"
 		"  --ring-size S      per-sandbox ring buffer size when sbx loads its programs\n"
+		"  --name NAME        through sbxd: the sandbox's name (default run-PID-N)\n"
+		CLI_SOCKET_HELP
 		"  -i, --interactive  keep stdin attached (the default; accepted as in podman)\n"
 		"  -t, --tty          give CMD a pseudo-terminal of sbx's in its own session\n"
 		"                     (needs a terminal on stdin); sbx relays the caller's\n"

@@ -335,6 +335,22 @@ case_run_through_daemon()
 	eq "--timeout override rc" $? 124
 }
 
+# -t through sbxd: the caller's terminal is passed, the monitor relays a pty
+# of its own; Ctrl-C typed is the workload's (130) and the terminal's modes
+# come back (tests/security/ptydrive.py plays the caller's shell).
+case_run_tty_through_daemon()
+{
+	local drive
+	drive="python3 $(cd "$(dirname "$0")/../security" && pwd)/ptydrive.py"
+	SBX_SOCKET=$SOCK timeout 60 $drive sigint -- "$SBX" run -it --name tty1 -- \
+		sh -c 'echo READY; exec sleep 100' >"$T_TMP/tty.out" 2>&1
+	eq "exit status after Ctrl-C" "$(sed -n 's/^rc //p' "$T_TMP/tty.out")" 130
+	eq "terminal modes restored" "$(sed -n 's/^termios restored //p' "$T_TMP/tty.out")" yes
+	grep -q "READY" "$T_TMP/tty.out" || fail "no output: $(cat "$T_TMP/tty.out")"
+	SBX_SOCKET=$SOCK "$SBX" run -t -- true </dev/null 2>"$T_TMP/t.err"
+	eq "-t without a terminal rc" $? 125
+}
+
 # ---- sbx kill ------------------------------------------------------------------------------------
 
 case_kill_by_name_and_direct_id()
@@ -452,6 +468,7 @@ run_case json_outputs_parse case_json_outputs_parse
 run_case restart_on_failure_with_cap case_restart_on_failure_with_cap
 run_case errors_are_sentences case_errors_are_sentences
 run_case run_through_daemon case_run_through_daemon
+run_case run_tty_through_daemon case_run_tty_through_daemon
 run_case kill_by_name_and_direct_id case_kill_by_name_and_direct_id
 run_case libsbx_so_via_pkg_config case_libsbx_so_via_pkg_config
 run_case every_flag_documented case_every_flag_documented

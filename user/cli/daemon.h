@@ -44,7 +44,7 @@ int cli_daemon_overrides(const struct adhoc_args *a, struct cli_overrides *ret);
 
 /* sbx run through sbxd: the exit status of the workload (125 when sbx or
  * the daemon failed). argv is NULL-terminated. */
-int cli_daemon_run(const char *socket, struct sbx_client *c, const char *profile, const char *name,
+int cli_daemon_run(struct sbx_client *c, const char *profile, const char *name,
 		   const struct adhoc_args *a, char **argv, bool tty);
 
 #endif

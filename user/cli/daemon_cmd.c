@@ -825,40 +825,48 @@ static void on_signal(int sig)
 }
 
 struct run_fwd {
-	const char *socket;
-	char name[256];
+	const char *path;		/* the daemon's socket */
+	char name[256];			/* the sandbox, once Run said it started */
 };
 
-static int forward(struct sbx_client *c, void *userdata)
+/* Sends the pending signal to the sandbox, on a connection of its own
+ * (the first one waits for Run's reply). */
+static void forward_pending(struct run_fwd *f)
 {
-	struct run_fwd *f = userdata;
 	struct sbx_client *k;
 	char sig[16];
 
 	if (!pending_signal || !f->name[0])
-		return 0;
+		return;
 	snprintf(sig, sizeof(sig), "%d", (int)pending_signal);
 	pending_signal = 0;
-	if (sbx_client_open(sbx_client_path(c), &k) == 0) {
+	if (sbx_client_open(f->path, &k) == 0) {
 		sbx_kill(k, f->name, sig);	/* a sandbox that just ended: nothing to do */
 		sbx_client_close(k);
 	}
+}
+
+static int forward(struct sbx_client *c, void *userdata)
+{
+	forward_pending(userdata);
 	return 0;
 }
 
+/* A signal that came before the sandbox had its name goes now. */
 static void started(const char *name, void *userdata)
 {
 	struct run_fwd *f = userdata;
 
 	snprintf(f->name, sizeof(f->name), "%s", name);
+	forward_pending(f);
 }
 
-int cli_daemon_run(const char *socket, struct sbx_client *c, const char *profile, const char *name,
+int cli_daemon_run(struct sbx_client *c, const char *profile, const char *name,
 		   const struct adhoc_args *a, char **argv, bool tty)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 	struct sigaction sa = { .sa_handler = on_signal }, old[6];
-	struct run_fwd f = { .socket = socket };
+	struct run_fwd f = { .path = sbx_client_path(c) };
 	const int fds[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
 	struct cli_overrides ov;
 	int r, code = SBX_EXIT_SBX_FAILED;
@@ -883,6 +891,7 @@ int cli_daemon_run(const char *socket, struct sbx_client *c, const char *profile
 /* ---- the verbs ------------------------------------------------------------------------------ */
 
 #define NEEDS_DAEMON \
+	"\n" \
 	"  This verb talks to sbxd (sbxd(8)) over its socket; when the daemon is not\n" \
 	"  running it says so and exits 1.\n"
 
@@ -891,8 +900,9 @@ const struct cli_verb cli_verb_start = {
 	.summary = "start a long-running sandbox under sbxd",
 	.synopsis = "start --name NAME [--restart no|on-failure|always] [--max-restarts N]\n"
 		    "    [--profile P] [--memory S] [--timeout D] [--pids N] [--cpu N]\n"
-		    "    [--net none|host|allow=ADDR[,ADDR...]] [--allow-host NAME[:PORT]]...\n"
-		    "    [--ro PATH]... [--rw PATH]... [--exec PATH]... [--cwd DIR]\n"
+		    "    [--net none|host|allow=ADDR[,ADDR...]]\n"
+		    "    [--allow-host NAME[:PORT]]... [--ro PATH]... [--rw PATH]...\n"
+		    "    [--exec PATH]... [--cwd DIR]\n"
 		    "    [--socket PATH] [--json] -- CMD [ARG]...",
 	.description =
 		"  Start CMD detached in a sandbox named NAME that sbxd runs and watches, and\n"
@@ -904,7 +914,8 @@ const struct cli_verb cli_verb_start = {
 		"\n"
 		"  --restart decides what happens when the workload exits: no (stay\n"
 		"  exited), on-failure (start again after a non-zero exit), always; restarts\n"
-		"  back off (100 ms, doubling up to 30 s). --max-restarts caps them (0: no cap).\n"
+		"  back off (100 ms, doubling up to 30 s). --max-restarts caps them (0:\n"
+		"  no cap).\n"
 		"  Prints NAME, or with --json the Sandbox object of docs/api.md.\n"
 		NEEDS_DAEMON,
 	.options =
@@ -994,7 +1005,8 @@ const struct cli_verb cli_verb_ls = {
 		"  and sbxd's admin_groups see all): name, state, pid, uptime, restarts,\n"
 		"  last exit code, profile and command. With --json:\n"
 		"    {\"sandboxes\": [Sandbox, ...]} (docs/api.md; without counters).\n"
-		"  sbx ps lists the sandboxes of direct-mode sbx run instead.\n"
+		"  sbx ps lists the instance's sandboxes by id with their BPF counters\n"
+		"  instead.\n"
 		NEEDS_DAEMON,
 	.options = HELP_COMMON,
 	.exit_status = "  0  success\n" EXIT_DAEMON,
@@ -1023,8 +1035,9 @@ const struct cli_verb cli_verb_logs = {
 const struct cli_verb cli_verb_update = {
 	.name = "update", .cmd = "update", .run = update_run,
 	.summary = "change the limits and rules of a running sandbox of sbxd",
-	.synopsis = "update [--memory S] [--pids N] [--cpu N] [--allow ADDR]... [--deny ADDR]...\n"
-		    "    [--deny-path P]... [--ro P]... [--rw P]... [--socket PATH] [--json] NAME",
+	.synopsis = "update [--memory S] [--pids N] [--cpu N] [--allow ADDR]...\n"
+		    "    [--deny ADDR]... [--deny-path P]... [--ro P]... [--rw P]...\n"
+		    "    [--socket PATH] [--json] NAME",
 	.description =
 		"  Change running sandbox NAME atomically: no connect or open sees half of\n"
 		"  the change. --memory, --pids and --cpu set limits; --deny refuses a\n"

@@ -617,7 +617,7 @@ static int run_daemon(struct sbx_client *c, const struct run_args *ra, const str
 		return log_error_errno(-ENOMEM, "sbx run: %m"), SBX_EXIT_SBX_FAILED;
 	for (int i = 0; i < a->n_args; i++)
 		cmd[i] = a->args[i];
-	code = cli_daemon_run(ra->socket, c, ra->profile, ra->name, &ra->adhoc, cmd, ra->tty);
+	code = cli_daemon_run(c, ra->profile, ra->name, &ra->adhoc, cmd, ra->tty);
 	free(cmd);
 	sbx_client_close(c);
 	return code;

@@ -198,11 +198,11 @@ case_start_ls_status_logs_stop_restart_rm()
 	# stop: SIGTERM; sh dies of it
 	sx stop --time 5s web
 	eq "stop rc" "$RC" 0
-	eq "stop output" "$(out)" "web: exited (exit code 143 (Terminated))"
+	eq "stop output" "$(out)" "web: exited (exit code 143 (SIGTERM))"
 	kill -0 "$pid" 2>/dev/null && fail "pid $pid survived the stop"
 	sx status web
 	out | grep -Eq '^state +exited$' || fail "status after stop: $(out)"
-	out | grep -Eq '^exit code +143 \(Terminated\)$' || fail "status after stop: $(out)"
+	out | grep -Eq '^exit code +143 \(SIGTERM\)$' || fail "status after stop: $(out)"
 	# restart: running again with another pid
 	sx restart web
 	eq "restart rc" "$RC" 0

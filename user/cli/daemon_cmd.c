@@ -166,8 +166,10 @@ static void fmt_exit(char *buf, size_t len, json_object *sb)
 
 	if (code < 0)
 		snprintf(buf, len, "-");
-	else if (sig)
-		snprintf(buf, len, "%" PRId64 " (%s)", code, sig);
+	else if (sig)	/* "TERM" as SIGTERM; a description as it is */
+		snprintf(buf, len, "%" PRId64 " (%s%s)", code,
+			 strspn(sig, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+") == strlen(sig) &&
+			 strncmp(sig, "SIG", 3) ? "SIG" : "", sig);
 	else
 		snprintf(buf, len, "%" PRId64, code);
 }

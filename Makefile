@@ -257,12 +257,13 @@ libsbx_pc = printf '%s\n' 'prefix=$(1)' 'includedir=$(2)' 'libdir=$(3)' '' \
 	'Version: $(LIBSBX_VERSION)' 'Requires: json-c' 'Cflags: -I$${includedir}' \
 	'Libs: -L$${libdir} -lsbx'
 
-# regenerated every time: PREFIX may differ from the last build's
+# checked on every make (PREFIX may differ from the last build's), replaced
+# only when it changes
 .PHONY: $(OUTPUT)/libsbx.pc
 $(OUTPUT)/libsbx.pc:
-	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(call libsbx_pc,$(PREFIX),$${prefix}/include,$${prefix}/lib) >$@
+	$(Q)$(call libsbx_pc,$(PREFIX),$${prefix}/include,$${prefix}/lib) >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 $(OUTPUT)/libsbx-uninstalled.pc: Makefile
 	$(call msg,GEN,$@)

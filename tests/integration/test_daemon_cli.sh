@@ -226,7 +226,13 @@ case_json_outputs_parse()
 	wait_state j running || fail "j is not running"
 	sx kill --json -s USR1 j
 	eq "kill --json" "$(out | jq -c .)" '{"signalled":"j","signal":"USR1"}'
-	wait_state j running || fail "restart always: j is not running again"
+	# restart always: USR1 ends sleep, and the daemon starts it again
+	for i in $(seq 600); do
+		s=$(SBX_SOCKET=$SOCK "$SBX" status --json j | jq -r '"\(.state) \(.restarts)"')
+		[ "$s" = "running 1" ] && break
+		sleep 0.05
+	done
+	eq "restarted after USR1" "$s" "running 1"
 	sx stop --json --time 0 j
 	eq "stop --json" "$(out | jq -r '"\(.name) \(.state)"')" "j exited"
 	sx reload --json

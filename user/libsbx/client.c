@@ -233,6 +233,8 @@ static int next_message(struct sbx_client *c, json_object **ret)
 		*ret = vl_conn_next(&c->conn, &err);
 		if (*ret)
 			return 0;
+		if (err == -EMSGSIZE)
+			return fail(c, err, "sbxd sent a reply longer than %u bytes", VL_MAX_MESSAGE);
 		if (err < 0)
 			return fail(c, err, "sbxd sent a reply that is not a JSON object");
 		if (poll(&pfd, 1, -1) < 0) {

@@ -264,6 +264,30 @@ case_restart_on_failure_with_cap()
 	eq "rm rc" "$RC" 0
 }
 
+# sbx update prints the status with the limits in force (the lead's
+# test_update covers atomicity and who may loosen)
+case_update_prints_new_limits()
+{
+	local i
+	sx start --name up -- sleep 1000
+	eq "start rc" "$RC" 0
+	# the workload must be there: Update needs its cgroup
+	for i in $(seq 600); do
+		[ "$(SBX_SOCKET=$SOCK "$SBX" status --json up | jq -r .pid)" -gt 0 ] 2>/dev/null && break
+		sleep 0.05
+	done
+	sx update up --memory 64M --pids 32
+	eq "update rc" "$RC" 0
+	out | grep -Eq '^limits +memory 64.0 MiB, pids 32, ' || fail "update output: $(out) $(err)"
+	out | grep -Eq '^state +running$' || fail "update output: $(out)"
+	sx update --json up --pids 16
+	eq "update --json" "$(out | jq -c '[.limits.memory, .limits.pids, .state]')" '[67108864,16,"running"]'
+	sx update nope --pids 8
+	eq "update unknown rc" "$RC" 1
+	eq "update unknown" "$(err)" "sbx: error: no sandbox 'nope'"
+	sx rm --force up
+}
+
 # ---- errors --------------------------------------------------------------------------------
 
 case_errors_are_sentences()
@@ -472,6 +496,7 @@ run_case run_without_daemon case_run_without_daemon
 run_case start_ls_status_logs_stop_restart_rm case_start_ls_status_logs_stop_restart_rm
 run_case json_outputs_parse case_json_outputs_parse
 run_case restart_on_failure_with_cap case_restart_on_failure_with_cap
+run_case update_prints_new_limits case_update_prints_new_limits
 run_case errors_are_sentences case_errors_are_sentences
 run_case run_through_daemon case_run_through_daemon
 run_case run_tty_through_daemon case_run_tty_through_daemon

@@ -242,8 +242,8 @@ static void test_error_names_and_sentences(void **state)
 		  "sbxd does not serve org.sbx.Manager.Status (an older daemon?)", -EOPNOTSUPP },
 		{ "{\"error\":\"com.example.Odd\",\"parameters\":{\"k\":1}}",
 		  "com.example.Odd {\"k\":1}", -EPROTO },
-		/* parameters missing altogether: still a sentence, never a crash */
-		{ "{\"error\":\"org.sbx.Manager.NotRunning\"}", "sandbox '' is not running", -ESRCH },
+		/* parameters missing altogether: the call's name, never a crash */
+		{ "{\"error\":\"org.sbx.Manager.NotRunning\"}", "sandbox 'x' is not running", -ESRCH },
 	};
 	struct fixture *f = *state;
 

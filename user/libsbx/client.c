@@ -20,6 +20,8 @@ struct sbx_client {
 	struct sbx_error err;
 	json_object *err_params;	/* owned; err.parameters points here */
 	char err_name[256];		/* err.name points here */
+	char call_name[256];		/* the "name" of the call under way, for errors
+					 * that do not repeat it */
 	sbx_interrupt_fn on_interrupt;
 	void *interrupt_data;
 };
@@ -139,6 +141,14 @@ static const char *param(json_object *p, const char *key)
 	return s;
 }
 
+/* The sandbox an error is about: its own "name", else the call's. */
+static const char *sandbox_of(json_object *p, const char *call_name)
+{
+	const char *s = param(p, "name");
+
+	return *s ? s : call_name;
+}
+
 static const struct {
 	const char *name;	/* after "org.sbx.Manager." */
 	int error;
@@ -167,22 +177,23 @@ static int error_errno(const char *name)
 }
 
 /* The sentence a person reads for error name with parameters p. */
-static void error_message(char *buf, size_t len, const char *name, json_object *p, const char *method)
+static void error_message(char *buf, size_t len, const char *name, json_object *p, const char *method,
+			  const char *call_name)
 {
 	const char *m = strrchr(name, '.') ? strrchr(name, '.') + 1 : name;
 	int64_t line = 0, col = 0;
 
 	if (!strcmp(m, "NoSuchSandbox"))
-		snprintf(buf, len, "no sandbox '%s'", param(p, "name"));
+		snprintf(buf, len, "no sandbox '%s'", sandbox_of(p, call_name));
 	else if (!strcmp(m, "NoSuchProfile"))
 		snprintf(buf, len, "no profile '%s' in sbxd's policy directory",
 			 param(p, "profile"));
 	else if (!strcmp(m, "NameInUse"))
-		snprintf(buf, len, "a sandbox named '%s' exists already", param(p, "name"));
+		snprintf(buf, len, "a sandbox named '%s' exists already", sandbox_of(p, call_name));
 	else if (!strcmp(m, "NotRunning"))
-		snprintf(buf, len, "sandbox '%s' is not running", param(p, "name"));
+		snprintf(buf, len, "sandbox '%s' is not running", sandbox_of(p, call_name));
 	else if (!strcmp(m, "IsRunning"))
-		snprintf(buf, len, "sandbox '%s' is running", param(p, "name"));
+		snprintf(buf, len, "sandbox '%s' is running", sandbox_of(p, call_name));
 	else if (!strcmp(m, "PermissionDenied"))
 		snprintf(buf, len, "permission denied: %s%s%s%s", param(p, "reason"),
 			 *param(p, "parameter") ? " (" : "", param(p, "parameter"),
@@ -215,7 +226,8 @@ static int set_varlink_error(struct sbx_client *c, const char *name, json_object
 	snprintf(c->err_name, sizeof(c->err_name), "%s", name);
 	c->err.name = c->err_name;
 	c->err.error = error_errno(name);
-	error_message(c->err.message, sizeof(c->err.message), name, c->err_params, method);
+	error_message(c->err.message, sizeof(c->err.message), name, c->err_params, method,
+		      c->call_name);
 	return c->err.error;
 }
 
@@ -306,6 +318,9 @@ int sbx_call(struct sbx_client *c, const char *method, json_object *params, unsi
 
 	clear_error(c);
 	full_name(name, sizeof(name), method);
+	c->call_name[0] = '\0';
+	if (params && json_object_is_type(params, json_type_object))
+		snprintf(c->call_name, sizeof(c->call_name), "%s", param(params, "name"));
 	if (n_fds > VL_MAX_FDS) {
 		json_object_put(params);
 		return fail(c, -EINVAL, "at most %d descriptors go with a call", VL_MAX_FDS);

@@ -7,46 +7,16 @@
 # signals forwarded), sbx kill by name and by direct-mode id, the errors
 # mapped to sentences and exit codes, the message when sbxd is not running,
 # and a program of its own built against libsbx.so with pkg-config.
-# One private sbxd serves the file: its own socket, state, policy and audit
-# directories under the test's tmp, the file's SBX_INSTANCE.
+# One private sbxd serves the file (tests/integration/sbxd_lib.sh): its own
+# socket, state, policy and audit directories under the test's tmp, the
+# file's SBX_INSTANCE.
 . "$(dirname "$0")/lib.sh"
-
-SBXD=${SBXD:-$(dirname "$SBX")/sbxd}
-SOCK=$T_TMP/sbxd.sock
-SBXD_PID=""
-
-# Every sandbox of the daemon goes, then the daemon (SIGTERM leaves
-# sandboxes running by design: they are removed first).
-stop_sbxd()
-{
-	local n
-	[ -n "$SBXD_PID" ] || return 0
-	for n in $(SBX_SOCKET=$SOCK "$SBX" ls --json 2>/dev/null | jq -r '.sandboxes[].name' 2>/dev/null); do
-		SBX_SOCKET=$SOCK timeout 30 "$SBX" rm --force "$n" >/dev/null 2>&1
-	done
-	kill "$SBXD_PID" 2>/dev/null
-	# (a case's subshell cannot wait for it: poll)
-	for i in $(seq 200); do
-		kill -0 "$SBXD_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	wait "$SBXD_PID" 2>/dev/null
-	SBXD_PID=""
-}
-
-_daemon_cleanup()
-{
-	stop_sbxd
-	_cleanup
-}
-trap _daemon_cleanup EXIT
+. "$(dirname "$0")/sbxd_lib.sh"
 
 daemon_setup()
 {
-	[ -x "$SBXD" ] || { echo "no sbxd at $SBXD"; return 1; }
-	mkdir -p "$T_TMP/dpol" "$T_TMP/dstate" "$T_TMP/daudit"
 	# the built-in "default" (process provider) and a host profile
-	cat >"$T_TMP/dpol/host.toml" <<EOF
+	cat >"$DPOL/host.toml" <<EOF
 version = 1
 [profile.hostp]
 provider = "host"
@@ -55,38 +25,7 @@ user = "root"
 [profile.hostp.fs]
 mode = "full"
 EOF
-	"$SBXD" --state-dir "$T_TMP/dstate" --socket "$SOCK" --policy-dir "$T_TMP/dpol" \
-		--audit-dir "$T_TMP/daudit" --stop-timeout 2s >"$T_TMP/sbxd.log" 2>&1 &
-	SBXD_PID=$!
-	for i in $(seq 200); do
-		SBX_SOCKET=$SOCK "$SBX" ls >/dev/null 2>&1 && return 0
-		kill -0 "$SBXD_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "sbxd did not come up: $(cat "$T_TMP/sbxd.log")"
-	return 1
-}
-
-# sx ARGS...: sbx against the file's daemon; stdout to $T_TMP/sx.out,
-# stderr to sx.err; sets RC.
-sx()
-{
-	SBX_SOCKET=$SOCK "$SBX" "$@" >"$T_TMP/sx.out" 2>"$T_TMP/sx.err"
-	RC=$?
-}
-
-out() { cat "$T_TMP/sx.out"; }
-err() { cat "$T_TMP/sx.err"; }
-
-# wait_state NAME STATE: until sbx status NAME --json says STATE (30 s at most)
-wait_state()
-{
-	local i
-	for i in $(seq 600); do
-		[ "$(SBX_SOCKET=$SOCK "$SBX" status --json "$1" 2>/dev/null | jq -r .state)" = "$2" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	sbxd_start
 }
 
 wait_for()
@@ -307,11 +246,11 @@ case_errors_are_sentences()
 	eq "NameInUse" "$(err)" "sbx: error: a sandbox named 'e2' exists already"
 	sx rm --force e2
 	# InvalidPolicy: file:line:col: message, and nothing changes
-	printf 'version = 1\n[profile.broken]\nprovider = 7\n' >"$T_TMP/dpol/broken.toml"
+	printf 'version = 1\n[profile.broken]\nprovider = 7\n' >"$DPOL/broken.toml"
 	sx reload
 	eq "InvalidPolicy rc" "$RC" 1
-	grep -Eq "^sbx: error: $T_TMP/dpol/broken.toml:3:[0-9]+: " "$T_TMP/sx.err" || fail "InvalidPolicy: $(err)"
-	rm -f "$T_TMP/dpol/broken.toml"
+	grep -Eq "^sbx: error: $DPOL/broken.toml:3:[0-9]+: " "$T_TMP/sx.err" || fail "InvalidPolicy: $(err)"
+	rm -f "$DPOL/broken.toml"
 	sx reload
 	eq "reload rc" "$RC" 0
 	eq "reload output" "$(out | tr '\n' ';')" "profiles: hostp;moved: none;"
@@ -484,7 +423,7 @@ case_every_flag_documented()
 
 case_sbxd_stops_clean()
 {
-	stop_sbxd
+	sbxd_stop
 	[ -e "$SOCK" ] && fail "socket left: $SOCK"
 	return 0
 }

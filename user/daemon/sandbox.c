@@ -563,6 +563,7 @@ int sbxd_sandbox_signal(struct sbxd_sandbox *sb, int sig)
 		return -ESRCH;
 	switch (sig) {
 	case SIGTERM: case SIGINT: case SIGHUP: case SIGQUIT: case SIGUSR1: case SIGUSR2:
+	case SIGWINCH:	/* sbx run -t copies the size to the pty */
 		if (sb->pidfd.fd >= 0 && syscall(SYS_pidfd_send_signal, sb->pidfd.fd, sig, NULL, 0) == 0)
 			return 0;
 		return -errno;

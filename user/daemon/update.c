@@ -253,6 +253,15 @@ static int save_profile(struct sbxd_sandbox *sb, const struct sbx_profile *next)
 	return r;
 }
 
+static int not_running(struct vl_call *c, const struct sbxd_sandbox *sb)
+{
+	json_object *p = json_object_new_object();
+
+	if (p)
+		json_object_object_add(p, "name", json_object_new_string(sb->name));
+	return vl_call_error(c, IFACE "NotRunning", p);
+}
+
 /* Moves sb from cur to next. 1 when it moved (the caller replies), 0 when
  * c was answered with an error. root: whether the caller may loosen. */
 static int apply(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb,
@@ -267,7 +276,7 @@ static int apply(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb,
 	if (!sbx_profile_tightens(cur, next, why, sizeof(why)) && !root)
 		return sbxd_deny(d, c, why, "update");
 	if (sbxd_sandbox_locate(sb, NULL, NULL, 0) < 0)
-		return vl_call_error(c, IFACE "NotRunning", NULL);
+		return not_running(c, sb);
 	r = sbx_instance_get(&in);
 	if (r == 0)
 		r = sbx_live_update(&in, sb->id, cur, next, &rep, why, sizeof(why));
@@ -282,7 +291,7 @@ static int apply(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb,
 	if (r == -EBUSY)
 		return reply_invalid(c, "memory", why);
 	if (r == -ENOENT || r == -ESRCH)
-		return vl_call_error(c, IFACE "NotRunning", NULL);
+		return not_running(c, sb);
 	if (r < 0) {
 		p = json_object_new_object();
 		if (p)

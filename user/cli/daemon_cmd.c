@@ -866,8 +866,10 @@ static void started(const char *name, void *userdata)
 int cli_daemon_run(struct sbx_client *c, const char *profile, const char *name,
 		   const struct adhoc_args *a, char **argv, bool tty)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-	struct sigaction sa = { .sa_handler = on_signal }, old[6];
+	/* SIGWINCH last: with -t the monitor copies the new size to its pty */
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+	struct sigaction sa = { .sa_handler = on_signal }, old[7];
+	size_t n = tty ? 7 : 6;
 	struct run_fwd f = { .path = sbx_client_path(c) };
 	const int fds[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
 	struct cli_overrides ov;
@@ -876,12 +878,12 @@ int cli_daemon_run(struct sbx_client *c, const char *profile, const char *name,
 	if (cli_daemon_overrides(a, &ov) < 0)
 		return SBX_EXIT_SBX_FAILED;
 	sigemptyset(&sa.sa_mask);	/* no SA_RESTART: the wait sees EINTR */
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < n; i++)
 		sigaction(sigs[i], &sa, &old[i]);
 	sbx_client_on_interrupt(c, forward, &f);
 	r = sbx_run_command(c, profile, (const char *const *)argv, &ov.ov, name, fds, tty, started, &f,
 			    &code, NULL);
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < n; i++)
 		sigaction(sigs[i], &old[i], NULL);
 	if (r < 0) {
 		cli_daemon_error(c, r);

@@ -580,21 +580,32 @@ static int add_waiter(struct sbxd_sandbox *sb, struct vl_call *c)
 
 void sbxd_sandbox_wake(struct sbxd_sandbox *sb)
 {
-	char why[512];
 	bool forget = sb->remove_on_exit || (sb->ephemeral && sb->state != SBXD_RUNNING);
+	struct vl_call *run = sb->run_call, **waiters = sb->waiters;
+	size_t n = sb->n_waiters;
+	json_object *p = NULL;
+	char why[512];
 
-	if (sb->run_call) {
-		struct vl_call *c = sb->run_call;
-		json_object *p = obj();
-
-		sb->run_call = NULL;
-		if (p) {
-			add_str(p, "name", sb->name);
-			json_object_object_add(p, "exit_code", json_object_new_int(sb->exit_code));
-			json_object_object_add(p, "result", result_of(sb));
-		}
-		vl_call_reply(c, p);
+	sb->run_call = NULL;
+	if (run && (p = obj())) {
+		add_str(p, "name", sb->name);
+		json_object_object_add(p, "exit_code", json_object_new_int(sb->exit_code));
+		json_object_object_add(p, "result", result_of(sb));
 	}
+	if (forget) {
+		/* the state is gone before anyone hears the sandbox ended */
+		sb->waiters = NULL;
+		sb->n_waiters = 0;
+		sbxd_sandbox_forget(sb);
+		if (run)
+			vl_call_reply(run, p);
+		while (n)
+			vl_call_reply(waiters[--n], NULL);
+		free(waiters);
+		return;
+	}
+	if (run)
+		vl_call_reply(run, p);
 	if (sb->restart_after_stop) {
 		sb->restart_after_stop = false;
 		sb->stopping = false;
@@ -603,16 +614,8 @@ void sbxd_sandbox_wake(struct sbxd_sandbox *sb)
 				err_failed(sb->waiters[--sb->n_waiters], why);
 		}
 	}
-	while (sb->n_waiters) {
-		struct vl_call *c = sb->waiters[--sb->n_waiters];
-
-		if (forget)
-			vl_call_reply(c, NULL);
-		else
-			reply_sandbox(c, sb);
-	}
-	if (forget)
-		sbxd_sandbox_forget(sb);
+	while (sb->n_waiters)
+		reply_sandbox(sb->waiters[--sb->n_waiters], sb);
 }
 
 /* ---- logs and audit events ---- */

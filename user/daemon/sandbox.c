@@ -171,6 +171,7 @@ void sbxd_sandbox_forget(struct sbxd_sandbox *sb)
 {
 	struct sbxd *d = sb->d;
 
+	sbxd_followers_drop(d, sb);	/* Logs --follow and Subscribe of it end */
 	for (struct sbxd_sandbox **p = &d->sandboxes; *p; p = &(*p)->next)
 		if (*p == sb) {
 			*p = sb->next;

@@ -112,6 +112,20 @@ static int net(struct edit *e, json_object *params, const char **bad, char *why,
 				return sbx_fail(why, len, -EINVAL, "'%s': %s", v[i], err);
 			}
 			x->deny = k == 1;
+			/* denying what is allowed word for word takes the allow
+			 * entry away (a policy may not list one entry twice) */
+			for (size_t j = 0; x->deny && j < e->n_entries; j++)
+				if (!e->entries[j].deny && !strcmp(e->entries[j].text, x->text)) {
+					if (j >= e->n_cur_entries)
+						sbx_net_entry_clear(&e->entries[j]);
+					memmove(&e->entries[j], &e->entries[j + 1],
+						(e->n_entries - j) * sizeof(*x));
+					if (j < e->n_cur_entries)
+						e->n_cur_entries--;
+					e->n_entries--;
+					x = &e->entries[e->n_entries];
+					break;
+				}
 			e->n_entries++;
 		}
 		free(v);

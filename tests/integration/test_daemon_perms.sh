@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# sbxd's caller permissions (docs/api.md "Who may call what"), with real
+# users that the file creates and removes: a profile's allow_users and
+# allow_groups decide who runs it (no one listed: root only); a caller sees
+# and controls its own sandboxes only, root and admin_groups all of them; an
+# unprivileged caller may only tighten; every refusal is one api.denied line
+# in the audit log with the caller's uid, the method and the reason.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sbxd_lib.sh"
+
+UA=sbxpa UB=sbxpb UC=sbxpc GRP=sbxpg ADM=sbxpadm
+CREATED_USERS="" CREATED_GROUPS=""
+
+_perm_cleanup()
+{
+	local u g
+	sbxd_stop
+	for u in $CREATED_USERS; do userdel "$u" 2>/dev/null; done
+	for g in $CREATED_GROUPS; do groupdel "$g" 2>/dev/null; done
+	_cleanup
+}
+trap _perm_cleanup EXIT
+
+mk_group() { getent group "$1" >/dev/null || { groupadd "$1" && CREATED_GROUPS="$CREATED_GROUPS $1"; }; }
+mk_user()
+{
+	getent passwd "$1" >/dev/null && return 0
+	useradd -M -d / -s /usr/sbin/nologin ${2:+-G "$2"} "$1" && CREATED_USERS="$CREATED_USERS $1"
+}
+
+perm_setup()
+{
+	command -v useradd >/dev/null || { echo "no useradd"; return 1; }
+	mk_group $GRP && mk_group $ADM || return 1
+	mk_user $UA && mk_user $UB $GRP && mk_user $UC $ADM || return 1
+	cat >"$DPOL/perm.toml" <<EOF
+version = 1
+[profile.only_a]
+allow_users = ["$UA"]
+timeout = "60s"
+memory = "256M"
+pids = 64
+
+[profile.by_group]
+allow_groups = ["$GRP"]
+timeout = "60s"
+
+[profile.by_uid]
+allow_users = ["$(id -u $UC)"]
+timeout = "60s"
+
+[profile.root_only]
+timeout = "60s"
+EOF
+	sbxd_start --admin-group $ADM
+}
+
+# denied_lines UID METHOD: api.denied lines of uid for method in the audit log
+denied_lines()
+{
+	jq -c --argjson u "$1" --arg m "org.sbx.Manager.$2" \
+		'select(.event == "api.denied" and .uid == $u and .method == $m)' \
+		"$DAUDIT/audit.jsonl" 2>/dev/null | wc -l
+}
+
+case_allowed_user_runs()
+{
+	as $UA run --profile only_a -- sh -c 'echo ran-as-$(id -u)'
+	eq "rc" "$RC" 0
+	out | grep -q '^ran-as-[0-9]*$' || fail "output: $(out) $(err)"
+	# the workload never runs as the caller's uid or as root
+	[ "$(out | sed 's/ran-as-//')" != "$(id -u $UA)" ] || fail "the workload ran as the caller"
+	[ "$(out | sed 's/ran-as-//')" != 0 ] || fail "the workload ran as root"
+}
+
+case_other_user_refused()
+{
+	local before
+	before=$(denied_lines "$(id -u $UB)" Run)
+	as $UB run --profile only_a -- touch "$T_TMP/ran"
+	[ "$RC" != 0 ] || fail "sbx run succeeded for $UB"
+	grep -q "allow_users and allow_groups do not name the caller" "$T_TMP/sx.err" || fail "message: $(err)"
+	[ -e "$T_TMP/ran" ] && fail "the workload ran"
+	eq "api.denied lines" "$(denied_lines "$(id -u $UB)" Run)" $((before + 1))
+	jq -e --argjson u "$(id -u $UB)" 'select(.event == "api.denied" and .uid == $u) |
+		.pid > 0 and .parameter == "profile" and (.time | test("Z$"))' \
+		"$DAUDIT/audit.jsonl" >/dev/null || fail "api.denied fields: $(tail -1 "$DAUDIT/audit.jsonl")"
+}
+
+case_group_and_uid_entries()
+{
+	# a supplementary group of the caller
+	as $UB run --profile by_group -- true
+	eq "by_group as $UB" "$RC" 0
+	as $UA run --profile by_group -- true
+	[ "$RC" != 0 ] || fail "by_group ran for $UA, who is not in $GRP"
+	# a numeric uid in allow_users
+	as $UC run --profile by_uid -- true
+	eq "by_uid as $UC" "$RC" 0
+}
+
+case_unlisted_profile_is_root_only()
+{
+	local u
+	for u in $UA $UB $UC; do
+		as $u start --name "ro-$u" --profile root_only -- sleep 30
+		[ "$RC" != 0 ] || fail "root_only started for $u"
+		grep -q "do not name the caller" "$T_TMP/sx.err" || fail "$u: $(err)"
+	done
+	# the built-in default names no one either
+	as $UA run -- true
+	[ "$RC" != 0 ] || fail "the built-in default ran for $UA"
+	eq "Start denials of $UA" "$(denied_lines "$(id -u $UA)" Start)" 1
+	sx run --profile root_only -- true
+	eq "root runs root_only" "$RC" 0
+	as $UA ls --json
+	eq "nothing was started" "$(out | jq '.sandboxes | length')" 0
+}
+
+case_owner_sees_only_its_own()
+{
+	as $UA start --name mine-a --profile only_a -- sleep 60
+	eq "start a" "$RC" 0
+	as $UB start --name mine-b --profile by_group -- sleep 60
+	eq "start b" "$RC" 0
+	wait_state mine-a running && wait_state mine-b running || fail "not running"
+	as $UA ls --json
+	eq "A's list" "$(out | jq -r '[.sandboxes[].name] | sort | join(",")')" "mine-a"
+	as $UB ls --json
+	eq "B's list" "$(out | jq -r '[.sandboxes[].name] | sort | join(",")')" "mine-b"
+	# another's sandbox does not exist for B: status, logs, stop, kill, rm
+	for v in "status mine-a" "logs mine-a" "stop mine-a" "kill mine-a" "rm --force mine-a"; do
+		as $UB $v
+		eq "B: sbx $v rc" "$RC" 1
+		# (sbx kill also looks among direct-mode sandboxes, and says so)
+		[[ "$(err)" == "sbx: error: no sandbox 'mine-a'"* ]] || fail "B: sbx $v message: $(err)"
+	done
+	eq "B's refusals about mine-a are audited" \
+		"$(jq -c 'select(.event == "api.denied" and .name == "mine-a")' "$DAUDIT/audit.jsonl" | wc -l)" 5
+	sx status --json mine-a
+	eq "still running" "$(out | jq -r .state)" running
+	# the admin group sees both and may stop A's
+	as $UC ls --json
+	eq "admin's list" "$(out | jq -r '[.sandboxes[].name] | sort | join(",")')" "mine-a,mine-b"
+	as $UC stop mine-a
+	eq "admin stops A's" "$RC" 0
+	# root sees all; the owner stops its own
+	sx ls --json
+	eq "root's list" "$(out | jq -r '[.sandboxes[].name] | sort | join(",")')" "mine-a,mine-b"
+	as $UB stop mine-b
+	eq "B stops its own" "$RC" 0
+	as $UB rm mine-b
+	eq "B removes its own" "$RC" 0
+	sx rm mine-a
+	eq "root removes A's" "$RC" 0
+}
+
+case_only_tighten()
+{
+	local before
+	before=$(denied_lines "$(id -u $UA)" Run)
+	# the profile has memory 256M, pids 64, timeout 60s: more is refused
+	for o in "--memory 1G" "--pids 1000" "--timeout 1h" "--net host" "--rw /etc"; do
+		as $UA run --profile only_a $o -- true
+		[ "$RC" != 0 ] || fail "'$o' was accepted for $UA"
+	done
+	eq "api.denied for the loosening overrides" "$(denied_lines "$(id -u $UA)" Run)" $((before + 5))
+	# less is fine, and in force
+	as $UA start --name tight --profile only_a --memory 64M --pids 16 -- sleep 60
+	eq "tighten rc" "$RC" 0
+	sx status --json tight
+	eq "memory in force" "$(out | jq .limits.memory)" $((64 << 20))
+	eq "pids in force" "$(out | jq .limits.pids)" 16
+	sx rm --force tight
+}
+
+case_no_policy_file_no_reload()
+{
+	printf 'version = 1\n[profile.x]\nallow_users = ["%s"]\n' $UA >"$T_TMP/own.toml"
+	chmod 644 "$T_TMP/own.toml"
+	# a policy file of the caller's own is direct mode, which is root's
+	as $UA run --policy "$T_TMP/own.toml" -- true
+	[ "$RC" != 0 ] || fail "a non-root --policy ran"
+	as $UA reload
+	[ "$RC" != 0 ] || fail "reload by $UA succeeded"
+	grep -q "only root and admin_groups may reload" "$T_TMP/sx.err" || fail "reload: $(err)"
+	eq "Reload denial audited" "$(denied_lines "$(id -u $UA)" Reload)" 1
+	as $UC reload --running
+	[ "$RC" != 0 ] || fail "reload --running by an admin succeeded"
+	sx reload
+	eq "root reloads" "$RC" 0
+}
+
+setup perm_setup
+run_case allowed_user_runs case_allowed_user_runs
+run_case other_user_refused case_other_user_refused
+run_case group_and_uid_entries case_group_and_uid_entries
+run_case unlisted_profile_is_root_only case_unlisted_profile_is_root_only
+run_case owner_sees_only_its_own case_owner_sees_only_its_own
+run_case only_tighten case_only_tighten
+run_case no_policy_file_no_reload case_no_policy_file_no_reload
+run_case sbxd_stops sbxd_stop
+finish

@@ -36,7 +36,7 @@ write_profile()
 {
 	local net=$1
 	[ -n "$net" ] || net="mode = \"allow\"
-allow = [\"127.0.0.1:$(cat "$T_TMP/port")/tcp\"]"
+allow = [\"127.0.0.1:$(cat "$T_TMP/port")/tcp\", \"127.0.0.2\"]"
 	cat >"$DPOL/upd.toml" <<EOF
 version = 1
 [profile.web]
@@ -99,6 +99,11 @@ case_update_flips_under_traffic()
 	flipped_once flip
 	sx status --json flip
 	eq "policy_version" "$(out | jq .policy_version)" 1
+	# the refusals' events name the entry of the new policy that decided
+	# (its index 1; the old policy's entry 1 is 127.0.0.2)
+	jq -c --arg id "$(out | jq -r .id)" 'select(.sandbox == $id and .event == "net.connect" and
+		.verdict == "deny") | [.rule, .rule_index]' "$DAUDIT/audit.jsonl" | sort | uniq -c >"$T_TMP/rules"
+	eq "deny events' rule" "$(awk '{ print $2 }' "$T_TMP/rules")" "[\"127.0.0.1:$(cat "$T_TMP/port")/tcp\",1]"
 	sx rm --force flip
 }
 
@@ -118,7 +123,7 @@ case_owner_tightens_root_loosens()
 	as $UO update owned --memory 512M
 	eq "owner raises memory rc" "$RC" 1
 	grep -q "memory" "$T_TMP/sx.err" || fail "message: $(err)"
-	as $UO update owned --allow 127.0.0.2
+	as $UO update owned --allow 127.0.0.3
 	eq "owner adds an allow entry rc" "$RC" 1
 	eq "api.denied lines" "$(jq -c 'select(.event == "api.denied" and .method == "org.sbx.Manager.Update")' \
 		"$DAUDIT/audit.jsonl" | wc -l)" $((before + 2))

@@ -655,6 +655,9 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		return SBX_EXIT_SBX_FAILED;
 	if (load_profile(&ra, &cp, &ap) == 0) {
 		o.profile = ap.p;
+		/* flags that rebuilt the profile make it one no file holds */
+		if (ra.n_policies == 1 && !ap.pol)
+			o.policy_file = ra.policies[0];
 		o.provider = pick_provider(ap.p, ra.provider, a.args[0], &code);
 	}
 	set_ring_size(&ra, &o);

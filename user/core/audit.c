@@ -122,23 +122,36 @@ static void write_task(struct json_writer *w, const struct sbx_event_hdr *h)
 }
 
 /* The policy entry that decided, with where it was written. */
-static void write_rule(struct json_writer *w, const struct sbx_audit_ctx *c, uint32_t rule)
+static void write_rule(struct json_writer *w, const struct sbx_audit_ctx *c, uint32_t rule,
+		       uint32_t policy_id)
 {
+	const struct sbx_profile *p = c->profile;
 	const struct sbx_net_entry *e;
 
+	if (rule == SBX_RULE_NONE)
+		return;
+	if (policy_id != c->policy_id && c->profile_of) {
+		/* decided by a policy that replaced the one the sandbox started with */
+		p = c->profile_of(c->profile_data, policy_id);
+		if (!p && rule < SBX_RULE_UNJUDGED) {
+			json_kv_string(w, "rule", "updated");
+			json_kv_uint(w, "rule_index", rule);
+			return;
+		}
+	}
 	if (rule == SBX_RULE_NONE)
 		return;
 	if (rule == SBX_RULE_UNJUDGED) {
 		json_kv_string(w, "rule", "unjudged");
 		return;
 	}
-	if (rule == SBX_RULE_DEFAULT || !c->profile || rule >= c->profile->net.n_entries) {
+	if (rule == SBX_RULE_DEFAULT || !p || rule >= p->net.n_entries) {
 		json_kv_string(w, "rule", "default");
-		if (c->profile)
-			json_kv_string(w, "mode", sbx_net_mode_name(c->profile->net.mode));
+		if (p)
+			json_kv_string(w, "mode", sbx_net_mode_name(p->net.mode));
 		return;
 	}
-	e = &c->profile->net.entries[rule];
+	e = &p->net.entries[rule];
 	json_kv_string(w, "rule", e->text);
 	json_kv_uint(w, "rule_index", rule);
 	if (e->host)
@@ -169,7 +182,7 @@ static void write_net(struct json_writer *w, const struct sbx_audit_ctx *c, cons
 	if (e->hdr.type == SBX_EV_NET_BIND)
 		json_kv_string(w, "rule", "listen");
 	else
-		write_rule(w, c, e->rule);
+		write_rule(w, c, e->rule, e->policy_id);
 }
 
 /* An abstract name may hold any byte: the JSON writer escapes them. */

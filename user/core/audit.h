@@ -25,6 +25,12 @@ struct sbx_audit_ctx {
 	size_t n_degraded;
 	const struct sbx_fsplan *fs;		/* deciding rule of Landlock refusals; may be NULL */
 	uint32_t uid;				/* the sandbox's own uid for sandbox.start; 0: none */
+	uint32_t policy_id;			/* the policy id compiled from profile's entries */
+	/* After a live update (core/update.h) events carry the slot's other
+	 * policy id: this returns the profile that id was compiled from, or
+	 * NULL when it is not known. NULL = never updated. */
+	const struct sbx_profile *(*profile_of)(void *data, uint32_t policy_id);
+	void *profile_data;
 };
 
 /* Offset to turn bpf_ktime_get_ns() stamps into wall-clock time. */

@@ -57,6 +57,8 @@ struct run_state {
 	bool have_fs;
 	int watchdog_fd;		/* write end held while sbx lives; -1 = none */
 	struct sbx_audit_ctx actx;
+	struct sbx_policy *upd_pol;	/* o->policy_file as read after a live update */
+	uint32_t upd_id;		/* the policy id it was read for */
 	struct ring_buffer *rb;
 	int sinks[2];
 	int n_sinks;
@@ -495,6 +497,27 @@ static int systemd_scope(struct run_state *s)
 	return note_degraded(s, "cgroup placement: %s", msg);
 }
 
+/* The profile a live update moved the sandbox to: sbxd writes it to the
+ * sandbox's policy file before the flip, so the file read when the first
+ * event of the new id comes names the entries that id was compiled from. */
+static const struct sbx_profile *updated_profile(void *data, uint32_t policy_id)
+{
+	struct run_state *s = data;
+	struct sbx_diags diags = { 0 };
+	const char *paths[1] = { s->o->policy_file };
+
+	if (!s->o->policy_file)
+		return NULL;
+	if (!s->upd_pol || s->upd_id != policy_id) {
+		s->upd_pol = sbx_policy_free(s->upd_pol);
+		if (sbx_policy_load(paths, 1, NULL, &s->upd_pol, &diags) < 0)
+			s->upd_pol = NULL;
+		sbx_diags_free(&diags);
+		s->upd_id = policy_id;
+	}
+	return s->upd_pol ? sbx_policy_find(s->upd_pol, s->o->profile->name) : NULL;
+}
+
 static int setup(struct run_state *s)
 {
 	const struct sbx_profile *p = s->o->profile;
@@ -533,7 +556,9 @@ static int setup(struct run_state *s)
 	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p, .fs = &s->fs,
 					  .mono_to_real_ns = sbx_audit_clock_offset(),
 					  .provider = s->o->provider->name, .degraded = s->res->degraded,
-					  .n_degraded = s->res->n_degraded, .uid = s->sb.uid };
+					  .n_degraded = s->res->n_degraded, .uid = s->sb.uid,
+					  .policy_id = s->sb.policy_id, .profile_of = updated_profile,
+					  .profile_data = s };
 	r = open_sinks(s);
 	if (r < 0)
 		return r;
@@ -1089,6 +1114,7 @@ int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_
 	res->failed = r < 0;
 	res->wall_ns = now_ns(CLOCK_MONOTONIC) - t0;
 	teardown(&s, &old);
+	sbx_policy_free(s.upd_pol);
 	return code;
 }
 

@@ -18,6 +18,10 @@
 
 struct sbx_run_opts {
 	const struct sbx_profile *profile;
+	/* The policy file profile was loaded from (by its name), read again
+	 * after a live update of the sandbox (core/update.h) so that audit
+	 * events name the entries of the new policy; NULL = none. */
+	const char *policy_file;
 	const struct sbx_provider *provider;
 	char *const *argv;
 	const char *audit_path;		/* "-" = stderr, NULL = none (the log still gets them) */

@@ -291,9 +291,15 @@ static int apply(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb,
 		return sbxd_deny(d, c, why, "update");
 	if (sbxd_sandbox_locate(sb, NULL, NULL, 0) < 0)
 		return not_running(c, sb);
-	r = sbx_instance_get(&in);
+	/* the monitor reads the file when the first event of the new policy
+	 * id comes (rule attribution): it is in place before the flip */
+	r = save_profile(sb, next);
+	if (r == 0)
+		r = sbx_instance_get(&in);
 	if (r == 0)
 		r = sbx_live_update(&in, sb->id, cur, next, &rep, why, sizeof(why));
+	if (r < 0 && save_profile(sb, cur) < 0)
+		fprintf(stderr, "sbxd: %s: cannot restore profile.toml after a failed update\n", sb->name);
 	if (r == -EOPNOTSUPP) {
 		p = json_object_new_object();
 		if (p) {
@@ -312,7 +318,6 @@ static int apply(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb,
 			json_object_object_add(p, "reason", json_object_new_string(why));
 		return vl_call_error(c, IFACE "Failed", p);
 	}
-	save_profile(sb, next);
 	sb->policy_version++;
 	sbxd_sandbox_save(sb);
 	return 1;
@@ -364,18 +369,23 @@ json_object *sbxd_move_running(struct sbxd *d, bool running)
 
 		if (sb->state != SBXD_RUNNING || !base || load_current(sb, &cur) < 0)
 			continue;
+		struct sbx_profile np;
+
 		if (sbxd_overrides_args(sb->overrides, &a) == 0 && adhoc_build(&a, base, true, &ap) == 0 &&
+		    /* the monitor and a restart find the profile by the name it started with */
+		    (np = *ap.p, np.name = cur->profiles[0].name, true) &&
 		    sbxd_sandbox_locate(sb, NULL, NULL, 0) == 0 && sbx_instance_get(&in) == 0 &&
-		    (sbx_update_net_differs(&cur->profiles[0], ap.p) ||
-		     sbx_update_fs_differs(&cur->profiles[0], ap.p) ||
-		     cur->profiles[0].memory_bytes != ap.p->memory_bytes ||
-		     cur->profiles[0].pids != ap.p->pids || cur->profiles[0].cpu_milli != ap.p->cpu_milli) &&
-		    sbx_live_update(&in, sb->id, &cur->profiles[0], ap.p, &rep, why, sizeof(why)) == 0) {
-			save_profile(sb, ap.p);
+		    (sbx_update_net_differs(&cur->profiles[0], &np) ||
+		     sbx_update_fs_differs(&cur->profiles[0], &np) ||
+		     cur->profiles[0].memory_bytes != np.memory_bytes ||
+		     cur->profiles[0].pids != np.pids || cur->profiles[0].cpu_milli != np.cpu_milli) &&
+		    save_profile(sb, &np) == 0 &&
+		    sbx_live_update(&in, sb->id, &cur->profiles[0], &np, &rep, why, sizeof(why)) == 0) {
 			sb->policy_version++;
 			sbxd_sandbox_save(sb);
 			json_object_array_add(moved, json_object_new_string(sb->name));
 		} else if (why[0]) {
+			save_profile(sb, &cur->profiles[0]);
 			fprintf(stderr, "sbxd: reload: %s stays on its profile's old version: %s\n",
 				sb->name, why);
 		}

@@ -36,6 +36,7 @@ allowed()
 	user/varlink/*)	[[ $inc == varlink/* ]] ;;
 	user/libsbx/*)	[[ $inc == varlink/* || $inc == libsbx/* ]] ;;
 	user/cli/*)	[[ $inc != *.skel.h && $inc != policy-internal.h && $inc != toml.h ]] ;;
+	user/daemon/*)	[[ $inc != *.skel.h && $inc != policy-internal.h ]] ;;
 	providers/*)	[[ $inc == util/* || $inc == kernel/* || $inc == policy.h ||
 			   $inc == core/fsplan.h || $inc != */* && $inc != *.skel.h &&
 			   $inc != policy-internal.h && $inc != toml.h ]] ;;

@@ -251,6 +251,44 @@ EOF
 	eq "runs forgotten" "$(out | jq -c '[.sandboxes[] | {name, state, exit_code}]')" "[]"
 }
 
+case_config_errors_name_the_place()
+{
+	local f=$T_TMP/sbxd.toml msg
+	# each bad file: sbxd does not start, and says file:line:col and what
+	while IFS='|' read -r body want; do
+		printf '%b' "$body" >"$f"
+		msg=$("$SBXD" -c "$f" --check-config --policy-dir "$DPOL" 2>&1)
+		eq "rc for $want" "$?" 1
+		[[ "$msg" == "sbxd: error: $f"*"$want"* ]] || fail "for '$want': $msg"
+	done <<'CFG'
+state_dir = "/var/lib/x"\nnosuch = 1\n|:2:1: unknown setting 'nosuch'
+log_keep = "3"\n|:1:1: log_keep must be an integer, not string
+stop_timeout = "soon"\n|:1:1: stop_timeout: 'soon' is not a duration
+log_max_size = "1K"\n|:1:1: log_max_size: '1K' is below 4096 bytes
+admin_groups = ["no-such-group-sbx"]\n|:1:1: admin_groups: no group 'no-such-group-sbx'
+socket = "relative.sock"\n|:1:1: 'relative.sock' is not an absolute path
+state_dir = \n|:1:
+CFG
+	# a good file and flags over it
+	printf 'log_keep = 5\nstop_timeout = "3s"\nadmin_groups = ["root"]\n' >"$f"
+	msg=$("$SBXD" -c "$f" --check-config --policy-dir "$DPOL" 2>&1)
+	eq "good file rc" "$?" 0
+	# a named file that does not exist is an error; the default one may be missing
+	msg=$("$SBXD" -c "$T_TMP/none.toml" --check-config 2>&1)
+	eq "missing -c file rc" "$?" 1
+	# a broken policy directory stops the start, with the place
+	mkdir -p "$T_TMP/badpol"
+	printf 'version = 1\n[profile.x]\nmemory = "lots"\n' >"$T_TMP/badpol/a.toml"
+	msg=$("$SBXD" --check-config --policy-dir "$T_TMP/badpol" 2>&1)
+	eq "bad policy dir rc" "$?" 1
+	[[ "$msg" == *"$T_TMP/badpol/a.toml:3:"* ]] || fail "bad policy dir: $msg"
+	# usage errors exit 2
+	"$SBXD" --no-such-flag >/dev/null 2>&1
+	eq "unknown flag rc" "$?" 2
+	"$SBXD" --log-keep many --check-config >/dev/null 2>&1
+	eq "bad flag value rc" "$?" 2
+}
+
 setup life_setup
 run_case adopted_after_kill9 case_adopted_after_kill9
 run_case restart_always_with_backoff case_restart_always_with_backoff
@@ -258,5 +296,6 @@ run_case output_log_rotated case_output_log_rotated
 run_case reload_broken_file_changes_nothing case_reload_broken_file_changes_nothing
 run_case malformed_and_oversized_messages case_malformed_and_oversized_messages
 run_case hundred_clients_at_once case_hundred_clients_at_once
+run_case config_errors_name_the_place case_config_errors_name_the_place
 run_case sbxd_stops sbxd_stop
 finish

@@ -147,20 +147,21 @@ static int load_kv(struct sbxd_config *c, const struct toml_kv *kv, char *why, s
 		}
 		return 0;
 	}
-	if (v->type == TOML_INTEGER && (!strcmp(kv->key, "log_keep") || !strcmp(kv->key, "max_sandboxes"))) {
+	if (!strcmp(kv->key, "log_keep") || !strcmp(kv->key, "max_sandboxes")) {
+		if (v->type != TOML_INTEGER) {
+			snprintf(why, len, "%s must be an integer, not %s", kv->key, toml_type_name(v->type));
+			return -EINVAL;
+		}
 		snprintf(num, sizeof(num), "%lld", (long long)v->u.integer);
-		return sbxd_config_set(c, kv->key, num, why, len);
+		return sbxd_config_set(c, kv->key, num, why, len) < 0 ? -EINVAL : 0;
 	}
 	if (v->type != TOML_STRING) {
 		char tmp[128];
 
-		snprintf(tmp, sizeof(tmp), "%s", why);
 		if (sbxd_config_set(c, kv->key, "", tmp, sizeof(tmp)) == -ENOENT)
 			snprintf(why, len, "unknown setting '%s'", kv->key);
 		else
-			snprintf(why, len, "%s must be a %s, not %s", kv->key,
-				 strcmp(kv->key, "log_keep") && strcmp(kv->key, "max_sandboxes") ?
-				 "string" : "integer", toml_type_name(v->type));
+			snprintf(why, len, "%s must be a string, not %s", kv->key, toml_type_name(v->type));
 		return -EINVAL;
 	}
 	if (strlen(v->u.str.ptr) != v->u.str.len) {

@@ -43,8 +43,8 @@ skip_reason()
 	gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
 		-iquote user -iquote policy -iquote bpf/include -o "$HARNESS" \
 		tests/integration/limits_harness.c user/kernel/limits.c user/kernel/cgroup.c \
-		user/kernel/mountinfo.c user/util/util.c policy/values.c \
-		>"$T_TMP/cc.log" 2>&1 || echo "BUILD-FAILED"
+		user/kernel/mountinfo.c user/kernel/systemd.c user/util/util.c policy/values.c \
+		$(pkg-config --libs libsystemd) >"$T_TMP/cc.log" 2>&1 || echo "BUILD-FAILED"
 }
 SKIP_ALL=$(skip_reason)
 if [ "$SKIP_ALL" = BUILD-FAILED ]; then

@@ -176,22 +176,6 @@ static size_t fitting(const char *buf, size_t len, uint64_t room, bool empty)
 	return empty ? (size_t)room : 0;
 }
 
-static size_t write_all(int fd, const char *buf, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	return off;
-}
-
 int sbx_logfile_append(struct sbx_logfile *lf, const void *data, size_t len)
 {
 	const char *buf = data;
@@ -217,7 +201,7 @@ int sbx_logfile_append(struct sbx_logfile *lf, const void *data, size_t len)
 			continue;
 		}
 		errno = 0;
-		w = write_all(lf->fd, buf, n);
+		w = sbx_write_all(lf->fd, buf, n);
 		lf->size += w;
 		lf->written += w;
 		if (w < n) {
@@ -309,7 +293,7 @@ int sbx_log_emit_fd(void *ctx, const void *buf, size_t len)
 	int fd = *(const int *)ctx;
 
 	errno = 0;
-	if (write_all(fd, buf, len) == len)
+	if (sbx_write_all(fd, buf, len) == len)
 		return 0;
 	return errno ? -errno : -EIO;
 }

@@ -203,23 +203,6 @@ static uint64_t count_lines(const char *buf, size_t len)
 	return n + (len && buf[len - 1] != '\n');
 }
 
-/* Writes buf to fd; the bytes written. */
-static size_t write_all(int fd, const char *buf, size_t len)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	return off;
-}
-
 /* A full disk (which a workload with a writable grant on the log's
  * filesystem can cause) loses lines, not the sandbox; but they are counted
  * (audit.unwritten), and a line cut short is ended before the next one, so
@@ -229,13 +212,13 @@ static void write_sink(struct run_state *s, int i)
 	size_t off;
 
 	if (s->sink_torn[i]) {
-		if (write_all(s->sinks[i], "\n", 1) != 1) {
+		if (sbx_write_all(s->sinks[i], "\n", 1) != 1) {
 			s->res->unwritten += count_lines(s->abuf, s->abuf_len);
 			return;
 		}
 		s->sink_torn[i] = false;
 	}
-	off = write_all(s->sinks[i], s->abuf, s->abuf_len);
+	off = sbx_write_all(s->sinks[i], s->abuf, s->abuf_len);
 	if (off == s->abuf_len)
 		return;
 	s->res->unwritten += count_lines(s->abuf + off, s->abuf_len - off);

@@ -96,6 +96,9 @@ int sbxd_registry_open(struct sbxd *d, char *why, size_t len);	/* adopts what ru
 struct sbxd_sandbox *sbxd_find(struct sbxd *d, const char *name);
 int sbxd_sandbox_new(struct sbxd *d, const char *name, uid_t owner, gid_t gid,
 		     struct sbxd_sandbox **ret, char *why, size_t len);
+/* Replaces STATE/sandboxes/NAME/profile.toml (atomically) with p: the
+ * profile the monitor runs, and a restart runs. */
+int sbxd_sandbox_write_profile(struct sbxd_sandbox *sb, const struct sbx_profile *p);
 /* Writes profile.toml from p (the effective profile) and spawns the monitor. */
 int sbxd_sandbox_spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, char *why, size_t len);
 int sbxd_sandbox_signal(struct sbxd_sandbox *sb, int sig);

@@ -336,7 +336,7 @@ static int load_meta(struct sbxd *d, const char *name, struct sbxd_sandbox **ret
 
 /* ---- the monitor ---- */
 
-static int write_profile(struct sbxd_sandbox *sb, const struct sbx_profile *p)
+int sbxd_sandbox_write_profile(struct sbxd_sandbox *sb, const struct sbx_profile *p)
 {
 	char path[4200], tmp[4200];
 	FILE *f;
@@ -476,7 +476,7 @@ int sbxd_sandbox_spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, cha
 	int fd, r;
 
 	if (p) {
-		r = write_profile(sb, p);
+		r = sbxd_sandbox_write_profile(sb, p);
 		if (r == 0)
 			r = save_run_profile(sb, p->name);
 		if (r < 0)

@@ -247,26 +247,6 @@ static int load_current(struct sbxd_sandbox *sb, struct sbx_policy **ret)
 	return r;
 }
 
-/* Writes next as the sandbox's profile in force; a restart runs it. */
-static int save_profile(struct sbxd_sandbox *sb, const struct sbx_profile *next)
-{
-	char path[4200], tmp[4200];
-	FILE *f;
-	int r;
-
-	snprintf(path, sizeof(path), "%s/profile.toml", sb->dir);
-	snprintf(tmp, sizeof(tmp), "%s/.profile.toml.tmp", sb->dir);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	r = sbx_profile_write_toml(next, f);
-	if (fclose(f) != 0 && r == 0)
-		r = -EIO;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	return r;
-}
-
 static int not_running(struct vl_call *c, const struct sbxd_sandbox *sb)
 {
 	json_object *p = json_object_new_object();
@@ -293,12 +273,12 @@ static int apply(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb,
 		return not_running(c, sb);
 	/* the monitor reads the file when the first event of the new policy
 	 * id comes (rule attribution): it is in place before the flip */
-	r = save_profile(sb, next);
+	r = sbxd_sandbox_write_profile(sb, next);
 	if (r == 0)
 		r = sbx_instance_get(&in);
 	if (r == 0)
 		r = sbx_live_update(&in, sb->id, cur, next, &rep, why, sizeof(why));
-	if (r < 0 && save_profile(sb, cur) < 0)
+	if (r < 0 && sbxd_sandbox_write_profile(sb, cur) < 0)
 		fprintf(stderr, "sbxd: %s: cannot restore profile.toml after a failed update\n", sb->name);
 	if (r == -EOPNOTSUPP) {
 		p = json_object_new_object();
@@ -379,13 +359,13 @@ json_object *sbxd_move_running(struct sbxd *d, bool running)
 		     sbx_update_fs_differs(&cur->profiles[0], &np) ||
 		     cur->profiles[0].memory_bytes != np.memory_bytes ||
 		     cur->profiles[0].pids != np.pids || cur->profiles[0].cpu_milli != np.cpu_milli) &&
-		    save_profile(sb, &np) == 0 &&
+		    sbxd_sandbox_write_profile(sb, &np) == 0 &&
 		    sbx_live_update(&in, sb->id, &cur->profiles[0], &np, &rep, why, sizeof(why)) == 0) {
 			sb->policy_version++;
 			sbxd_sandbox_save(sb);
 			json_object_array_add(moved, json_object_new_string(sb->name));
 		} else if (why[0]) {
-			save_profile(sb, &cur->profiles[0]);
+			sbxd_sandbox_write_profile(sb, &cur->profiles[0]);
 			fprintf(stderr, "sbxd: reload: %s stays on its profile's old version: %s\n",
 				sb->name, why);
 		}

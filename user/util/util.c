@@ -149,3 +149,20 @@ int sbx_read_file(const char *path, char **ret, size_t *ret_len, size_t max)
 	*ret_len = len;
 	return 0;
 }
+
+size_t sbx_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, p + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	return off;
+}

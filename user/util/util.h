@@ -96,6 +96,10 @@ const char *sbx_open_output_error(int err);
  * process does not exist. */
 uint64_t sbx_proc_start_time(pid_t pid);
 
+/* Writes all of buf to fd, retrying after EINTR and short writes; returns
+ * the bytes written (fewer than len: errno says why, 0 when write said 0). */
+size_t sbx_write_all(int fd, const void *buf, size_t len);
+
 /* Reads a whole file of at most max bytes into a NUL-terminated buffer
  * (*ret_len without the NUL). -EFBIG when it is longer. */
 int sbx_read_file(const char *path, char **ret, size_t *ret_len, size_t max);

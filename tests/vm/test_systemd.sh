@@ -132,6 +132,12 @@ in_service()
 
 errs() { tail -c 400 "$WORK/$1.err" | tr '\n' ' '; }
 
+# want GROUP: whether the cases of GROUP (placement, joined, no_scope, sbxd)
+# run: all of them, unless SBX_VM_SYSTEMD_CASES names some (a developer's
+# shortcut for one boot of a part: the variable reaches the guest as every
+# SBX_* does)
+want() { [ -z "${SBX_VM_SYSTEMD_CASES:-}" ] || [[ " $SBX_VM_SYSTEMD_CASES " == *" $1 "* ]]; }
+
 # ---- placement -------------------------------------------------------------------
 
 # the sandbox's cgroup is <scope>/<instance>/<id>, the caller's scope is not it
@@ -184,7 +190,7 @@ case_pids()
 	fi
 }
 
-for how in session service; do
+want placement && for how in session service; do
 	case_placement $how
 	case_memory $how
 	case_pids $how
@@ -213,7 +219,7 @@ case_joined()
 	fi
 	scope_gone || say FAIL second_run_joins_scope "$SCOPE is left after both runs"
 }
-case_joined
+want joined && case_joined
 
 # ---- no scope to be had ------------------------------------------------------------
 
@@ -262,77 +268,266 @@ case_no_scope()
 	fi
 	"$SBX" unload >/dev/null 2>&1	# its root was in the session's scope
 }
-case_no_scope
+want no_scope && case_no_scope
+
 
 # ---- sbxd under its unit -------------------------------------------------------------
 
-# sbxd started by socket activation from the shipped units (docs/systemd/,
-# @SBINDIR@ -> $OUTPUT): a varlink GetInfo on /run/sbx/sbxd.sock starts
-# sbxd.service, which answers and is active.
-# NOTE: written when build/sbxd landed, after this file's last VM boot: not
-# yet run in a guest.
-# TODO(lead, issue 12): once sbxd calls sbx_systemd_delegated_root() at
-# startup (kernel/systemd.h), assert that its cgroup is
-# /sbx.slice/sbxd.service/supervisor, run a sandbox with --memory through
-# the daemon and find it beneath /sbx.slice/sbxd.service/<instance>, and
-# that `systemctl restart sbxd` leaves it running (KillMode=process).
-case_sbxd_unit()
+# sbxd from the shipped units (docs/systemd/, @SBINDIR@ -> $OUTPUT), with
+# drop-ins for this guest (no sysinit.target, read-only /var/lib: state in
+# /run; no journald: the daemon's stderr into a file). Its instance is
+# ${INST}d, its sandboxes' cgroups beneath it are the ones asserted.
+SD_D=/run/systemd/system
+SD_RUN=/run/sbxd-vmtest
+DINST=${INST}d
+
+# sbxd_call METHOD [PARAMS-JSON]: one varlink call on the unit's socket; the
+# reply on stdout
+sbxd_call()
 {
-	local sbxd=${OUTPUT:-$PWD/build}/sbxd d=/run/systemd/system f cg out
-	if [ ! -x "$sbxd" ]; then
-		say SKIP sbxd_unit "$sbxd is not built"
-		return
-	fi
-	for f in sbxd.service sbxd.socket sbx.slice; do
-		sed -e "s|@SBINDIR@|${sbxd%/*}|g" "$SBX_SRCDIR/docs/systemd/$f" >"$d/$f"
+	timeout 120 python3 - "$1" "${2:-{\}}" <<-'PY' 2>&1
+	import json, socket, sys
+	s = socket.socket(socket.AF_UNIX)
+	s.settimeout(110)
+	s.connect("/run/sbx/sbxd.sock")
+	s.sendall(json.dumps({"method": sys.argv[1], "parameters": json.loads(sys.argv[2])}).encode() + b"\0")
+	buf = b""
+	while not buf.endswith(b"\0"):
+	    d = s.recv(4096)
+	    if not d:
+	        break
+	    buf += d
+	print(buf.rstrip(b"\0").decode())
+	PY
+}
+
+dlog() { tail -c 600 "$SD_RUN/sbxd.log" 2>/dev/null | tr '\n' ' '; }
+dstatus() { systemctl status sbxd.service 2>&1 | tail -4 | tr '\n' ' '; }
+
+# st NAME FILTER: a field of `sbx status --json NAME`
+st() { "$SBX" status --json "$1" 2>/dev/null | jq -r "$2" 2>/dev/null; }
+
+# wait_exited NAME: until sbxd says the sandbox exited (bounded)
+wait_exited()
+{
+	local _
+	for _ in $(seq 300); do
+		[ "$(st "$1" .state)" = exited ] && return 0
+		sleep 0.2
 	done
-	mkdir -p "$d/sbxd.service.d" "$d/sbxd.socket.d" "$WORK/pd"
-	cp "$WORK/p.toml" "$WORK/pd/p.toml"
-	# this guest: no sysinit.target, read-only /var/lib and /etc
-	cat >"$d/sbxd.socket.d/vmtest.conf" <<-EOF
+	return 1
+}
+
+sbxd_install()
+{
+	local sbxd=$1 f
+	for f in sbxd.service sbxd.socket sbx.slice; do
+		sed -e "s|@SBINDIR@|${sbxd%/*}|g" "$SBX_SRCDIR/docs/systemd/$f" >"$SD_D/$f"
+	done
+	mkdir -p "$SD_D/sbxd.service.d" "$SD_D/sbxd.socket.d" "$WORK/pd" "$SD_RUN"
+	sed -e 's/^timeout = "120s"/timeout = "900s"/' "$WORK/p.toml" >"$WORK/pd/p.toml"
+	cat >"$SD_D/sbxd.socket.d/vmtest.conf" <<-EOF2
 	[Unit]
 	DefaultDependencies=no
-	EOF
-	cat >"$d/sbxd.service.d/vmtest.conf" <<-EOF
+	EOF2
+	cat >"$SD_D/sbxd.service.d/vmtest.conf" <<-EOF2
 	[Unit]
 	DefaultDependencies=no
 	[Service]
 	StateDirectory=
 	ExecStart=
-	ExecStart=$sbxd --state-dir /run/sbxd-vmtest/state --policy-dir $WORK/pd
-	Environment=SBX_INSTANCE=${INST}d
-	EOF
+	ExecStart=$sbxd --state-dir $SD_RUN/state --policy-dir $WORK/pd --audit-dir $SD_RUN/log
+	Environment=SBX_INSTANCE=$DINST
+	StandardOutput=append:$SD_RUN/sbxd.log
+	StandardError=append:$SD_RUN/sbxd.log
+	EOF2
 	systemctl daemon-reload
-	if ! systemctl start sbxd.socket; then
-		say FAIL sbxd_unit "systemctl start sbxd.socket failed: $(systemctl status sbxd.socket 2>&1 | tail -3 | tr '\n' ' ')"
+}
+
+sbxd_uninstall()
+{
+	"$SBX" rm -f hold oom forks added >/dev/null 2>&1
+	systemctl stop sbxd.service sbxd.socket >/dev/null 2>&1
+	systemctl reset-failed sbxd.service sbxd.socket >/dev/null 2>&1
+	SBX_INSTANCE=$DINST "$SBX" unload >/dev/null 2>&1
+	rm -rf "$SD_D/sbxd.service" "$SD_D/sbxd.socket" "$SD_D/sbx.slice" "$SD_D/sbxd.service.d" \
+		"$SD_D/sbxd.socket.d" "$SD_RUN" "/run/$DINST"
+	systemctl daemon-reload
+}
+
+# the unit cgroup and its sandboxes' root, relative to the cgroup2 mount
+UNIT_CG=/sbx.slice/sbxd.service
+DROOT=$UNIT_CG/$DINST
+
+case_sbxd_unit()
+{
+	local sbxd=${OUTPUT:-$PWD/build}/sbxd out cg pid pid2 mpid rc n
+
+	if [ ! -x "$sbxd" ]; then
+		say SKIP sbxd.socket_activation "$sbxd is not built"
 		return
 	fi
-	out=$(timeout 60 python3 -c '
-import socket
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(50)
-s.connect("/run/sbx/sbxd.sock")
-s.sendall(b"{\"method\":\"org.varlink.service.GetInfo\"}\0")
-buf = b""
-while not buf.endswith(b"\0"):
-    d = s.recv(4096)
-    if not d:
-        break
-    buf += d
-print(buf.rstrip(b"\0").decode())' 2>&1)
-	cg=$(cat "/proc/$(systemctl show -P MainPID sbxd.service)/cgroup" 2>/dev/null)
-	if [[ $out != *org.sbx.Manager* ]]; then
-		say FAIL sbxd_unit "GetInfo through the socket: '$out'; $(systemctl status sbxd.service 2>&1 | tail -4 | tr '\n' ' ')"
-	elif ! systemctl is-active --quiet sbxd.service; then
-		say FAIL sbxd_unit "sbxd.service is $(systemctl is-active sbxd.service) after answering"
-	elif [[ $cg != "0::/sbx.slice/sbxd.service"* ]]; then
-		say FAIL sbxd_unit "sbxd runs in '$cg', not in sbx.slice/sbxd.service"
-	else
-		say PASS sbxd_unit
+	sbxd_install "$sbxd"
+
+	# -- socket activation: the first call starts the service
+	if ! systemctl start sbxd.socket; then
+		say FAIL sbxd.socket_activation "systemctl start sbxd.socket: $(systemctl status sbxd.socket 2>&1 | tail -3 | tr '\n' ' ')"
+		return
 	fi
-	systemctl stop sbxd.service sbxd.socket >/dev/null 2>&1
-	rm -rf /run/sbxd-vmtest
+	systemctl is-active --quiet sbxd.service && say FAIL sbxd.socket_activation "sbxd.service was active before any call"
+	out=$(sbxd_call org.varlink.service.GetInfo)
+	if [[ $out != *org.sbx.Manager* ]]; then
+		say FAIL sbxd.socket_activation "GetInfo through the socket: '$out'; $(dstatus) $(dlog)"
+		return
+	elif ! systemctl is-active --quiet sbxd.service; then
+		say FAIL sbxd.socket_activation "sbxd.service is $(systemctl is-active sbxd.service) after answering"
+		return
+	fi
+	say PASS sbxd.socket_activation
+
+	# -- the daemon itself: in the supervisor leaf of its unit
+	mpid=$(systemctl show -P MainPID sbxd.service)
+	cg=$(cat "/proc/$mpid/cgroup" 2>/dev/null)
+	if [ "$cg" != "0::$UNIT_CG/supervisor" ]; then
+		say FAIL sbxd.supervisor "sbxd (pid $mpid) runs in '$cg', not in $UNIT_CG/supervisor; $(dlog)"
+	else
+		say PASS sbxd.supervisor
+	fi
+
+	# -- a long-running sandbox with limits: its cgroup beneath the unit's
+	out=$("$SBX" start --name hold --profile lim --memory 64M --pids 32 -- \
+		sh -c "'$WORKLOAD' cgroup; exec sleep 900" 2>&1)
+	rc=$?
+	pid=$(st hold .pid)
+	for _ in $(seq 100); do
+		cg=$("$SBX" logs hold 2>/dev/null | head -1)
+		[ -n "$cg" ] && break
+		sleep 0.2
+	done
+	if [ $rc != 0 ]; then
+		say FAIL sbxd.placement "sbx start exited $rc: $out $(dlog)"
+	elif [[ $cg != "$DROOT/"* ]]; then
+		say FAIL sbxd.placement "the sandbox's cgroup is '$cg', not beneath $DROOT; status: $(st hold -c .)"
+	elif [ "$(cat "/sys/fs/cgroup$cg/memory.max" 2>&1)" != $((64 << 20)) ] ||
+	     [ "$(cat "/sys/fs/cgroup$cg/pids.max" 2>&1)" != 32 ]; then
+		# the limits sit on the sandbox's cgroup or the one above it
+		local up=${cg%/*}
+		if [ "$(cat "/sys/fs/cgroup$up/memory.max" 2>&1)" != $((64 << 20)) ]; then
+			say FAIL sbxd.placement "memory.max of $cg: $(cat "/sys/fs/cgroup$cg/memory.max" 2>&1), of $up: $(cat "/sys/fs/cgroup$up/memory.max" 2>&1)"
+		else
+			say PASS sbxd.placement
+		fi
+	else
+		say PASS sbxd.placement
+	fi
+
+	# -- memory: 256 MiB touched under --memory 64M is OOM-killed
+	"$SBX" start --name oom --profile lim --memory 64M -- "$WORKLOAD" mem $((256 << 20)) >/dev/null 2>&1
+	if ! wait_exited oom; then
+		say FAIL sbxd.memory_enforced "the sandbox did not exit: $(st oom -c .) $(dlog)"
+	elif [ "$(st oom .exit_code)" != 137 ]; then
+		say FAIL sbxd.memory_enforced "exit code $(st oom .exit_code), expected 137 (SIGKILL): $("$SBX" logs oom 2>&1 | tail -3 | tr '\n' ' ')"
+	elif "$SBX" logs oom 2>/dev/null | grep -q touched; then
+		say FAIL sbxd.memory_enforced "the workload touched all 256 MiB under a 64 MiB limit"
+	else
+		say PASS sbxd.memory_enforced
+	fi
+
+	# -- pids: fork past --pids 16 fails with EAGAIN
+	"$SBX" start --name forks --profile lim --pids 16 -- "$WORKLOAD" fork 1000 >/dev/null 2>&1
+	if ! wait_exited forks; then
+		say FAIL sbxd.pids_enforced "the sandbox did not exit: $(st forks -c .) $(dlog)"
+	elif [ "$(st forks .exit_code)" != 3 ] || ! "$SBX" logs forks 2>/dev/null | grep -q '^forked [0-9]* errno EAGAIN'; then
+		say FAIL sbxd.pids_enforced "exit code $(st forks .exit_code), log: $("$SBX" logs forks 2>&1 | tail -3 | tr '\n' ' ')"
+	elif [ "$("$SBX" logs forks | awk '/^forked/ { print $2 }')" -gt 15 ]; then
+		say FAIL sbxd.pids_enforced "$("$SBX" logs forks) under --pids 16"
+	else
+		say PASS sbxd.pids_enforced
+	fi
+
+	# -- sbx run through the daemon, from a service: stdout and exit code
+	out=$(systemd-run --quiet --wait --pipe -p DefaultDependencies=no -- \
+		"$SBX" run --profile lim -- sh -c "'$WORKLOAD' cgroup; echo out-of-sbxd; exit 7" 2>"$WORK/drun.err" </dev/null)
+	rc=$?
+	if [ $rc != 7 ] || [[ $out != *out-of-sbxd* ]]; then
+		say FAIL sbxd.run_from_service "exit $rc (expected 7), stdout '$out': $(tail -c 300 "$WORK/drun.err")"
+	elif [[ $(head -1 <<<"$out") != "$DROOT/"* ]]; then
+		say FAIL sbxd.run_from_service "the run's cgroup is '$(head -1 <<<"$out")', not beneath $DROOT (not through sbxd?)"
+	else
+		say PASS sbxd.run_from_service
+	fi
+
+	# -- systemctl reload: ExecReload's SIGHUP re-reads the policy directory
+	cat >"$WORK/pd/added.toml" <<-EOF2
+	version = 1
+	[profile.added]
+	provider = "host"
+	min_isolation = "none"
+	[profile.added.network]
+	mode = "none"
+	EOF2
+	out=$(sbxd_call org.sbx.Manager.Profiles)
+	if [[ $out == *'"added"'* ]]; then
+		say FAIL sbxd.reload "profile 'added' is known before the reload: $out"
+	elif ! systemctl reload sbxd.service; then
+		say FAIL sbxd.reload "systemctl reload sbxd failed: $(dstatus)"
+	else
+		for _ in $(seq 100); do
+			out=$(sbxd_call org.sbx.Manager.Profiles)
+			[[ $out == *'"added"'* ]] && break
+			sleep 0.2
+		done
+		if [[ $out != *'"added"'* ]]; then
+			say FAIL sbxd.reload "profile 'added' is not known after the reload: $out $(dlog)"
+		elif ! grep -q "policy reloaded" "$SD_RUN/sbxd.log"; then
+			say FAIL sbxd.reload "sbxd did not say it reloaded: $(dlog)"
+		else
+			say PASS sbxd.reload
+		fi
+	fi
+
+	# -- systemctl restart (KillMode=process): the sandbox lives on, adopted
+	pid=$(st hold .pid)
+	if [ "$(st hold .state)" != running ] || ! kill -0 "$pid" 2>/dev/null; then
+		say FAIL sbxd.restart_adopts "the sandbox 'hold' is not running before the restart: $(st hold -c .)"
+	elif ! systemctl restart sbxd.service; then
+		say FAIL sbxd.restart_adopts "systemctl restart sbxd failed: $(dstatus) $(dlog)"
+	else
+		mpid=$(systemctl show -P MainPID sbxd.service)
+		pid2=$(st hold .pid)
+		if [ "$(st hold .state)" != running ] || [ "$pid2" != "$pid" ]; then
+			say FAIL sbxd.restart_adopts "after the restart: $(st hold -c .) (pid was $pid) $(dlog)"
+		elif ! kill -0 "$pid" 2>/dev/null; then
+			say FAIL sbxd.restart_adopts "the workload (pid $pid) is gone"
+		elif [ "$(cat "/proc/$mpid/cgroup" 2>/dev/null)" != "0::$UNIT_CG/supervisor" ]; then
+			say FAIL sbxd.restart_adopts "the new sbxd (pid $mpid) runs in '$(cat "/proc/$mpid/cgroup" 2>/dev/null)'"
+		else
+			say PASS sbxd.restart_adopts
+		fi
+	fi
+
+	# -- systemctl stop after the sandboxes are removed: nothing is left
+	"$SBX" rm -f hold oom forks >/dev/null 2>&1
+	systemctl stop sbxd.service sbxd.socket
+	for _ in $(seq 100); do
+		[ ! -d "/sys/fs/cgroup$UNIT_CG" ] && break
+		sleep 0.2
+	done
+	n=$(ls "$SD_RUN/state/sandboxes" 2>/dev/null | wc -l)
+	if [ -d "/sys/fs/cgroup$UNIT_CG" ]; then
+		say FAIL sbxd.stop_clean "$UNIT_CG is left: $(find "/sys/fs/cgroup$UNIT_CG" -name cgroup.procs -exec sh -c 'for f; do [ -s "$f" ] && echo "$f: $(tr "\n" " " <"$f")"; done' sh {} + | head -5 | tr '\n' ' ')"
+	elif pgrep -f "state-dir $SD_RUN" >/dev/null || pgrep -f "$SD_RUN/state/" >/dev/null; then
+		say FAIL sbxd.stop_clean "processes are left: $(pgrep -af "$SD_RUN" | head -3 | tr '\n' ' ')"
+	elif [ "$n" != 0 ]; then
+		say FAIL sbxd.stop_clean "the registry keeps $(ls "$SD_RUN/state/sandboxes" | tr '\n' ' ')"
+	else
+		say PASS sbxd.stop_clean
+	fi
 }
-case_sbxd_unit
+
+if want sbxd; then
+	case_sbxd_unit
+	sbxd_uninstall
+fi
 
 exit $failed

@@ -302,7 +302,7 @@ sbxd_call()
 }
 
 dlog() { tail -c 600 "$SD_RUN/sbxd.log" 2>/dev/null | tr '\n' ' '; }
-dstatus() { systemctl status sbxd.service 2>&1 | tail -4 | tr '\n' ' '; }
+dstatus() { systemctl show -p ActiveState -p Result -p ExecMainStatus sbxd.service 2>&1 | tr '\n' ' '; }
 
 # st NAME FILTER: a field of `sbx status --json NAME`
 st() { "$SBX" status --json "$1" 2>/dev/null | jq -r "$2" 2>/dev/null; }
@@ -355,13 +355,18 @@ sbxd_uninstall()
 	systemctl daemon-reload
 }
 
-# the unit cgroup and its sandboxes' root, relative to the cgroup2 mount
+# relative to the cgroup2 mount: the daemon's unit cgroup, which holds sbxd
+# alone; the delegated scope its monitors move into, as direct runs of its
+# instance do, and its sandboxes' root in that scope (architecture.md,
+# "cgroups under systemd": a unit cgroup holding the sandboxes could not take
+# the main process of a restart)
 UNIT_CG=/sbx.slice/sbxd.service
-DROOT=$UNIT_CG/$DINST
+DSCOPE=/sbx.slice/sbx-$DINST.scope
+DROOT=$DSCOPE/$DINST
 
 case_sbxd_unit()
 {
-	local sbxd=${OUTPUT:-$PWD/build}/sbxd out cg pid pid2 mpid rc n
+	local sbxd=${OUTPUT:-$PWD/build}/sbxd out cg pid pid2 mpid mon rc n
 
 	if [ ! -x "$sbxd" ]; then
 		say SKIP sbxd.socket_activation "$sbxd is not built"
@@ -385,13 +390,13 @@ case_sbxd_unit()
 	fi
 	say PASS sbxd.socket_activation
 
-	# -- the daemon itself: in the supervisor leaf of its unit
+	# -- the daemon itself: in its unit's cgroup
 	mpid=$(systemctl show -P MainPID sbxd.service)
 	cg=$(cat "/proc/$mpid/cgroup" 2>/dev/null)
-	if [ "$cg" != "0::$UNIT_CG/supervisor" ]; then
-		say FAIL sbxd.supervisor "sbxd (pid $mpid) runs in '$cg', not in $UNIT_CG/supervisor; $(dlog)"
+	if [ "$cg" != "0::$UNIT_CG" ]; then
+		say FAIL sbxd.daemon_cgroup "sbxd (pid $mpid) runs in '$cg', not in $UNIT_CG; $(dlog)"
 	else
-		say PASS sbxd.supervisor
+		say PASS sbxd.daemon_cgroup
 	fi
 
 	# -- a long-running sandbox with limits: its cgroup beneath the unit's
@@ -406,6 +411,12 @@ case_sbxd_unit()
 	done
 	if [ $rc != 0 ]; then
 		say FAIL sbxd.placement "sbx start exited $rc: $out $(dlog)"
+	elif [ "$(cat "/sys/fs/cgroup$UNIT_CG/cgroup.procs" 2>&1 | tr '\n' ' ')" != "$mpid " ] ||
+	     [ -n "$(find "/sys/fs/cgroup$UNIT_CG" -mindepth 1 -type d 2>&1)" ]; then
+		say FAIL sbxd.placement "the unit's cgroup holds more than sbxd ($mpid): procs $(tr '\n' ' ' <"/sys/fs/cgroup$UNIT_CG/cgroup.procs"), $(find "/sys/fs/cgroup$UNIT_CG" -mindepth 1 -type d | tr '\n' ' ')"
+	elif mon=$(pgrep -o -f "$SD_RUN/state/sandboxes/hold/profile.toml") &&
+	     [ "$(cat "/proc/$mon/cgroup" 2>&1)" != "0::$DSCOPE/supervisor" ]; then
+		say FAIL sbxd.placement "the monitor (pid $mon) runs in '$(cat "/proc/$mon/cgroup" 2>&1)', not in $DSCOPE/supervisor"
 	elif [[ $cg != "$DROOT/"* ]]; then
 		say FAIL sbxd.placement "the sandbox's cgroup is '$cg', not beneath $DROOT; status: $(st hold -c .)"
 	elif [ "$(cat "/sys/fs/cgroup$cg/memory.max" 2>&1)" != $((64 << 20)) ] ||
@@ -499,7 +510,7 @@ case_sbxd_unit()
 			say FAIL sbxd.restart_adopts "after the restart: $(st hold -c .) (pid was $pid) $(dlog)"
 		elif ! kill -0 "$pid" 2>/dev/null; then
 			say FAIL sbxd.restart_adopts "the workload (pid $pid) is gone"
-		elif [ "$(cat "/proc/$mpid/cgroup" 2>/dev/null)" != "0::$UNIT_CG/supervisor" ]; then
+		elif [ "$(cat "/proc/$mpid/cgroup" 2>/dev/null)" != "0::$UNIT_CG" ]; then
 			say FAIL sbxd.restart_adopts "the new sbxd (pid $mpid) runs in '$(cat "/proc/$mpid/cgroup" 2>/dev/null)'"
 		else
 			say PASS sbxd.restart_adopts
@@ -510,12 +521,12 @@ case_sbxd_unit()
 	"$SBX" rm -f hold oom forks >/dev/null 2>&1
 	systemctl stop sbxd.service sbxd.socket
 	for _ in $(seq 100); do
-		[ ! -d "/sys/fs/cgroup$UNIT_CG" ] && break
+		[ ! -d "/sys/fs/cgroup$UNIT_CG" ] && [ ! -d "/sys/fs/cgroup$DSCOPE" ] && break
 		sleep 0.2
 	done
 	n=$(ls "$SD_RUN/state/sandboxes" 2>/dev/null | wc -l)
-	if [ -d "/sys/fs/cgroup$UNIT_CG" ]; then
-		say FAIL sbxd.stop_clean "$UNIT_CG is left: $(find "/sys/fs/cgroup$UNIT_CG" -name cgroup.procs -exec sh -c 'for f; do [ -s "$f" ] && echo "$f: $(tr "\n" " " <"$f")"; done' sh {} + | head -5 | tr '\n' ' ')"
+	if [ -d "/sys/fs/cgroup$UNIT_CG" ] || [ -d "/sys/fs/cgroup$DSCOPE" ]; then
+		say FAIL sbxd.stop_clean "$UNIT_CG or $DSCOPE is left: $(find "/sys/fs/cgroup$UNIT_CG" "/sys/fs/cgroup$DSCOPE" -name cgroup.procs -exec sh -c 'for f; do [ -s "$f" ] && echo "$f: $(tr "\n" " " <"$f")"; done' sh {} + | head -5 | tr '\n' ' ')"
 	elif pgrep -f "state-dir $SD_RUN" >/dev/null || pgrep -f "$SD_RUN/state/" >/dev/null; then
 		say FAIL sbxd.stop_clean "processes are left: $(pgrep -af "$SD_RUN" | head -3 | tr '\n' ' ')"
 	elif [ "$n" != 0 ]; then

@@ -247,30 +247,18 @@ static int open_audit(struct sbxd *d)
 }
 
 /* Where the monitors put their instance's cgroups: cgroup_root when set;
- * under a systemd service (INVOCATION_ID, Delegate=yes in sbxd.service),
- * the unit's delegated cgroup, with sbxd itself moved into its supervisor
- * leaf; else nothing (sbx's own rule: beneath the monitor's cgroup, or a
- * transient scope of its own on a systemd host). */
-static int cgroup_placement(struct sbxd *d, char *why, size_t len)
+ * else sbx's own rule, which each monitor applies: beneath its cgroup, or on
+ * a systemd host in the transient delegated scope sbx-<instance>.scope of
+ * sbx.slice (kernel/systemd.h). Not in sbxd.service's own cgroup: a cgroup
+ * that holds the sandboxes' cgroups (controllers enabled for its children)
+ * cannot take a process, and systemd (before DelegateSubgroup=, v254) puts
+ * the new main process of a restart there: `systemctl restart sbxd` would
+ * fail with EBUSY (219/CGROUP) while a sandbox runs. In the scope, the
+ * monitors and workloads outlive the daemon whatever its KillMode. */
+static void cgroup_placement(struct sbxd *d)
 {
-	struct sbx_instance in;
-	char root[4096];
-	int r;
-
-	if (d->cfg.cgroup_root[0]) {
+	if (d->cfg.cgroup_root[0])
 		snprintf(d->cgroup_root, sizeof(d->cgroup_root), "%s", d->cfg.cgroup_root);
-		return 0;
-	}
-	if (!sbx_systemd_booted() || !getenv("INVOCATION_ID"))
-		return 0;
-	r = sbx_instance_get(&in);
-	if (r < 0)
-		return sbx_fail(why, len, r, "invalid SBX_INSTANCE");
-	r = sbx_systemd_delegated_root(root, sizeof(root), why, len);
-	if (r < 0)
-		return r;
-	snprintf(d->cgroup_root, sizeof(d->cgroup_root), "%s/%s", root, in.name);
-	return 0;
 }
 
 static int setup(struct sbxd *d, bool *ret_created)
@@ -285,9 +273,7 @@ static int setup(struct sbxd *d, bool *ret_created)
 	if (sbxd_policy_load(d, &d->pol, why, sizeof(why), NULL) < 0)
 		return fprintf(stderr, "sbxd: error: %s\n", why), -EINVAL;
 	d->have_pol = true;
-	r = cgroup_placement(d, why, sizeof(why));
-	if (r < 0)
-		return fprintf(stderr, "sbxd: error: %s\n", why), r;
+	cgroup_placement(d);
 	r = open_audit(d);
 	if (r < 0)
 		return fprintf(stderr, "sbxd: error: the audit log %s: %s\n", d->audit_path,

@@ -345,31 +345,6 @@ int sbx_systemd_enter_scope(const char *instance, char *why, size_t wlen)
 	return 0;
 }
 
-int sbx_systemd_delegated_root(char *root, size_t len, char *why, size_t wlen)
-{
-	char own[PATH_MAX], dir[PATH_MAX];
-	int r;
-
-	r = sbx_cgroup2_self(own, sizeof(own));
-	if (r < 0)
-		return sbx_fail(why, wlen, r, "this process has no cgroup2 cgroup: %s", strerror(-r));
-	strip_leaf(own);	/* called again: the unit's cgroup all the same */
-	if (!strcmp(own, "/"))
-		return sbx_fail(why, wlen, -EINVAL, "this process runs in the root cgroup, "
-				"not in a delegated unit (Delegate=yes)");
-	r = cgroup_dir(own, dir, sizeof(dir));
-	if (r < 0)
-		return sbx_fail(why, wlen, r, "cgroup2 mount: %s", strerror(-r));
-	r = enter_leaf(dir);
-	if (r < 0)
-		return sbx_fail(why, wlen, r, "move into %s/" SBX_SYSTEMD_LEAF " (is the unit's "
-				"cgroup delegated, Delegate=yes?): %s", dir, strerror(-r));
-	enable_controllers(dir);
-	if ((size_t)snprintf(root, len, "%s", dir) >= len)
-		return sbx_fail(why, wlen, -ENAMETOOLONG, "cgroup path too long: %s", dir);
-	return 0;
-}
-
 void sbx_systemd_notify(const char *state)
 {
 	sd_notify(0, state);

@@ -8,7 +8,7 @@
  * children and enabled controllers holds no process:
  *
  *   <delegated unit cgroup>/               controllers enabled for children
- *       supervisor/                        the sbx process(es) themselves
+ *       supervisor/                        the sbx process(es): runs, monitors
  *       <instance>/                        sbx's cgroup root (kernel/cgroup.h)
  *           <sandbox id>/ ...
  *
@@ -17,8 +17,9 @@
  * and shared by the runs of that instance: the first run creates it
  * (StartTransientUnit, Delegate=yes), the others join it while it lives
  * (AttachProcessesToUnit). The scope goes away when its last process exits.
- * sbxd runs as a service with Delegate=yes and calls
- * sbx_systemd_delegated_root() at startup.
+ * sbxd's monitors are such runs: they leave sbxd.service for the scope, so
+ * that the daemon's unit can be restarted while they live (architecture.md,
+ * "cgroups under systemd").
  *
  * Uses sd-bus over systemd's private socket (root) or the system bus.
  */
@@ -49,21 +50,6 @@ int sbx_systemd_enter_scope(const char *instance, char *why, size_t wlen);
 /* The scope this process entered ("/sbx.slice/sbx-X.scope", relative to the
  * cgroup2 mount), or NULL when it entered none. */
 const char *sbx_systemd_scope_cgroup(void);
-
-/*
- * For sbxd started by systemd in a unit with Delegate=yes. The caller's own
- * cgroup <own> must be that unit's cgroup (the caller says so: this is not
- * checked beyond cgroup2 being mounted and <own> not being the root).
- * Moves the calling process into <own>/supervisor, enables every controller
- * of <own> for its children, and returns in root the absolute path of <own>
- * (under the cgroup2 mount). sbx's instance roots go directly beneath it:
- * the daemon exports SBX_CGROUP_ROOT=<root>/<instance> to its monitors.
- * <root> itself must never be used as SBX_CGROUP_ROOT: the supervisor leaf
- * sits beneath it, where a sandbox would. Processes the daemon forks start
- * in the supervisor leaf and stay there (KillMode=process keeps them alive
- * across a daemon restart). 0, or -errno with why filled.
- */
-int sbx_systemd_delegated_root(char *root, size_t len, char *why, size_t wlen);
 
 /* sd_notify(3) of state ("READY=1", "RELOADING=1", "STATUS=..."); does
  * nothing when the process was not started by systemd. */

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "core/run.h"
-#include "core/instance.h"
 #include "daemon/certification.h"
 #include "daemon/daemon.h"
 #include "kernel/systemd.h"

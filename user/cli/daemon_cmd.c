@@ -308,6 +308,33 @@ static int print_sandbox(json_object *sb, void (*print)(json_object *))
 	return SBX_EXIT_OK;
 }
 
+/* Ends a verb whose call (result r) replies with a Sandbox: prints it, or
+ * the error; releases the reply and the client. */
+static int sandbox_reply(struct sbx_client *c, int r, json_object *sb, void (*print)(json_object *))
+{
+	r = r < 0 ? fail_exit(c, r) : print_sandbox(sb, print);
+	json_object_put(sb);
+	sbx_client_close(c);
+	return r;
+}
+
+/* The options of a verb that has --socket and at most one flag (NULL: none),
+ * which any other option in opts sets: 0, or cli_next_option's error. */
+static int parse_flag_opts(const struct cli_verb *self, const struct cli_option *opts, int argc,
+			   char **argv, struct cli_parser *p, const char **socket, bool *flag)
+{
+	int r;
+
+	cli_parser_init(p, self, opts, argc, argv);
+	while ((r = cli_next_option(p)) > 0) {
+		if (r == CLI_OPT_SOCKET)
+			*socket = p->arg;
+		else if (flag)
+			*flag = true;
+	}
+	return r;
+}
+
 static void print_name(json_object *sb)
 {
 	printf("%s\n", str_of(sb, "name", ""));
@@ -425,13 +452,7 @@ static int start_run(const struct cli_verb *self, int argc, char **argv)
 	}
 	r = sbx_start(c, name, profile, (const char *const *)cmd, &ov.ov, restart, max, &sb);
 	free(cmd);
-	if (r < 0)
-		r = fail_exit(c, r);
-	else
-		r = print_sandbox(sb, print_name);
-	json_object_put(sb);
-	sbx_client_close(c);
-	return r;
+	return sandbox_reply(c, r, sb, print_name);
 }
 
 /* ---- sbx stop, restart ------------------------------------------------------------ */
@@ -463,13 +484,7 @@ static int stop_or_restart(const struct cli_verb *self, int argc, char **argv, b
 	if ((r = open_or_exit(socket, &c)))
 		return r;
 	r = restart ? sbx_restart(c, name, ms, &sb) : sbx_stop(c, name, ms, &sb);
-	if (r < 0)
-		r = fail_exit(c, r);
-	else
-		r = print_sandbox(sb, print_state);
-	json_object_put(sb);
-	sbx_client_close(c);
-	return r;
+	return sandbox_reply(c, r, sb, print_state);
 }
 
 static int stop_run(const struct cli_verb *self, int argc, char **argv)
@@ -496,13 +511,7 @@ static int rm_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r, rc = SBX_EXIT_OK;
 
-	cli_parser_init(&p, self, rm_opts, argc, argv);
-	while ((r = cli_next_option(&p)) > 0) {
-		if (r == OPT_FORCE)
-			force = true;
-		if (r == CLI_OPT_SOCKET)
-			socket = p.arg;
-	}
+	r = parse_flag_opts(self, rm_opts, argc, argv, &p, &socket, &force);
 	if (r < 0)
 		return cli_parse_exit(r);
 	if (p.n_args == 0)
@@ -540,9 +549,7 @@ static int status_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r;
 
-	cli_parser_init(&p, self, socket_opts, argc, argv);
-	while ((r = cli_next_option(&p)) > 0)
-		socket = p.arg;
+	r = parse_flag_opts(self, socket_opts, argc, argv, &p, &socket, NULL);
 	if (r < 0)
 		return cli_parse_exit(r);
 	if (one_name(self, &p, &name))
@@ -550,13 +557,7 @@ static int status_run(const struct cli_verb *self, int argc, char **argv)
 	if ((r = open_or_exit(socket, &c)))
 		return r;
 	r = sbx_status(c, name, &sb);
-	if (r < 0)
-		r = fail_exit(c, r);
-	else
-		r = print_sandbox(sb, print_status);
-	json_object_put(sb);
-	sbx_client_close(c);
-	return r;
+	return sandbox_reply(c, r, sb, print_status);
 }
 
 static void print_table(json_object *list)
@@ -588,9 +589,7 @@ static int ls_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r;
 
-	cli_parser_init(&p, self, socket_opts, argc, argv);
-	while ((r = cli_next_option(&p)) > 0)
-		socket = p.arg;
+	r = parse_flag_opts(self, socket_opts, argc, argv, &p, &socket, NULL);
 	if (r < 0)
 		return cli_parse_exit(r);
 	if (p.n_args)
@@ -746,13 +745,7 @@ static int update_run(const struct cli_verb *self, int argc, char **argv)
 	if ((r = open_or_exit(socket, &c)))
 		return r;
 	r = sbx_update(c, name, &u, &sb);
-	if (r < 0)
-		r = fail_exit(c, r);
-	else
-		r = print_sandbox(sb, print_status);
-	json_object_put(sb);
-	sbx_client_close(c);
-	return r;
+	return sandbox_reply(c, r, sb, print_status);
 }
 
 /* ---- sbx reload ------------------------------------------------------------------------- */
@@ -780,13 +773,7 @@ static int reload_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r;
 
-	cli_parser_init(&p, self, reload_opts, argc, argv);
-	while ((r = cli_next_option(&p)) > 0) {
-		if (r == OPT_RUNNING)
-			running = true;
-		if (r == CLI_OPT_SOCKET)
-			socket = p.arg;
-	}
+	r = parse_flag_opts(self, reload_opts, argc, argv, &p, &socket, &running);
 	if (r < 0)
 		return cli_parse_exit(r);
 	if (p.n_args)
@@ -794,12 +781,11 @@ static int reload_run(const struct cli_verb *self, int argc, char **argv)
 	if ((r = open_or_exit(socket, &c)))
 		return r;
 	r = sbx_reload(c, running, &reply);
-	if (r < 0) {
-		cli_daemon_error(c, r);
-		sbx_client_close(c);
-		return SBX_EXIT_FAILURE;
-	}
+	if (r < 0)
+		r = fail_exit(c, r);
 	sbx_client_close(c);
+	if (r)
+		return r;
 	if (cli_opts.json) {
 		r = print_json(reply);
 	} else {

@@ -205,13 +205,20 @@ int sbx_start(struct sbx_client *c, const char *name, const char *profile,
 	return call_member(c, "Start", p, "sandbox", ret_sandbox);
 }
 
-int sbx_stop(struct sbx_client *c, const char *name, int64_t timeout_ms, json_object **ret_sandbox)
+/* Stop and Restart: the sandbox, and a grace period when one is given. */
+static int call_stopping(struct sbx_client *c, const char *method, const char *name,
+			 int64_t timeout_ms, json_object **ret_sandbox)
 {
 	json_object *p = named(name);
 
 	if (timeout_ms >= 0)
 		add_int(&p, "timeout_ms", timeout_ms);
-	return call_member(c, "Stop", p, "sandbox", ret_sandbox);
+	return call_member(c, method, p, "sandbox", ret_sandbox);
+}
+
+int sbx_stop(struct sbx_client *c, const char *name, int64_t timeout_ms, json_object **ret_sandbox)
+{
+	return call_stopping(c, "Stop", name, timeout_ms, ret_sandbox);
 }
 
 int sbx_kill(struct sbx_client *c, const char *name, const char *signal)
@@ -225,11 +232,7 @@ int sbx_kill(struct sbx_client *c, const char *name, const char *signal)
 int sbx_restart(struct sbx_client *c, const char *name, int64_t timeout_ms,
 		json_object **ret_sandbox)
 {
-	json_object *p = named(name);
-
-	if (timeout_ms >= 0)
-		add_int(&p, "timeout_ms", timeout_ms);
-	return call_member(c, "Restart", p, "sandbox", ret_sandbox);
+	return call_stopping(c, "Restart", name, timeout_ms, ret_sandbox);
 }
 
 int sbx_remove(struct sbx_client *c, const char *name, bool force)

@@ -306,6 +306,17 @@ ja()
 	jq -rs "$2" "$T_TMP/$1.audit" 2>/dev/null
 }
 
+# wait_for FILE PATTERN: until FILE has a line matching PATTERN (30 s at most).
+wait_for()
+{
+	local i
+	for i in $(seq 600); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # eq WHAT GOT WANT
 eq()
 {

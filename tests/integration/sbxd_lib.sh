@@ -9,6 +9,8 @@
 #                                 $T_TMP/sx.out/.err, exit status in RC
 #   as USER ARGS...               the same as USER (runuser, with its groups)
 #   wait_state NAME STATE         until sbx status says STATE (30 s at most)
+#   wait_status NAME FILTER WANT  until jq -r FILTER on sbx status --json NAME
+#                                 prints WANT (30 s at most); the last value in S
 
 SBXD=${SBXD:-$(dirname "$SBX")/sbxd}
 SOCK=$T_TMP/sbxd.sock
@@ -79,12 +81,18 @@ as()
 out() { cat "$T_TMP/sx.out"; }
 err() { cat "$T_TMP/sx.err"; }
 
-wait_state()
+wait_status()
 {
 	local i
 	for i in $(seq 600); do
-		[ "$(SBX_SOCKET=$SOCK "$SBX" status --json "$1" 2>/dev/null | jq -r .state)" = "$2" ] && return 0
+		S=$(SBX_SOCKET=$SOCK "$SBX" status --json "$1" 2>/dev/null | jq -r "$2")
+		[ "$S" = "$3" ] && return 0
 		sleep 0.05
 	done
 	return 1
+}
+
+wait_state()
+{
+	wait_status "$1" .state "$2"
 }

@@ -34,17 +34,6 @@ mode = "read-only"
 EOF
 }
 
-# wait_for FILE PATTERN: until FILE has a line matching PATTERN (30 s at most).
-wait_for()
-{
-	local i
-	for i in $(seq 600); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 LOG() { echo "$SBX_LOG_DIR/audit.jsonl"; }
 
 # ---- sbx audit ---------------------------------------------------------------

@@ -28,16 +28,6 @@ EOF
 	sbxd_start
 }
 
-wait_for()
-{
-	local i
-	for i in $(seq 600); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # ---- not running ---------------------------------------------------------------
 
 case_verbs_say_sbxd_is_not_running()
@@ -166,12 +156,8 @@ case_json_outputs_parse()
 	sx kill --json -s USR1 j
 	eq "kill --json" "$(out | jq -c .)" '{"signalled":"j","signal":"USR1"}'
 	# restart always: USR1 ends sleep, and the daemon starts it again
-	for i in $(seq 600); do
-		s=$(SBX_SOCKET=$SOCK "$SBX" status --json j | jq -r '"\(.state) \(.restarts)"')
-		[ "$s" = "running 1" ] && break
-		sleep 0.05
-	done
-	eq "restarted after USR1" "$s" "running 1"
+	wait_status j '"\(.state) \(.restarts)"' "running 1"
+	eq "restarted after USR1" "$S" "running 1"
 	sx stop --json --time 0 j
 	eq "stop --json" "$(out | jq -r '"\(.name) \(.state)"')" "j exited"
 	sx reload --json
@@ -191,12 +177,8 @@ case_restart_on_failure_with_cap()
 {
 	sx start --name flaky --restart on-failure --max-restarts 2 -- sh -c 'echo run; exit 3'
 	eq "start rc" "$RC" 0
-	for i in $(seq 600); do
-		s=$(SBX_SOCKET=$SOCK "$SBX" status --json flaky | jq -r '"\(.state) \(.restarts) \(.exit_code)"')
-		[ "$s" = "exited 2 3" ] && break
-		sleep 0.05
-	done
-	eq "after the cap" "$s" "exited 2 3"
+	wait_status flaky '"\(.state) \(.restarts) \(.exit_code)"' "exited 2 3"
+	eq "after the cap" "$S" "exited 2 3"
 	sx logs flaky
 	eq "three runs logged" "$(out | grep -c '^run$')" 3
 	sx rm flaky

@@ -82,12 +82,8 @@ case_restart_always_with_backoff()
 	local r
 	sx start --name flaky --profile svc --restart always --max-restarts 3 -- sh -c 'exit 1'
 	eq "start" "$RC" 0
-	for i in $(seq 300); do
-		r=$(SBX_SOCKET=$SOCK "$SBX" status --json flaky | jq -r '"\(.state) \(.restarts)"')
-		[ "$r" = "exited 3" ] && break
-		sleep 0.1
-	done
-	eq "three restarts, then it stays down" "$r" "exited 3"
+	wait_status flaky '"\(.state) \(.restarts)"' "exited 3"
+	eq "three restarts, then it stays down" "$S" "exited 3"
 	sx status --json flaky
 	eq "exit code of the last run" "$(out | jq .exit_code)" 1
 	# always restarts a clean exit too; stop cancels it

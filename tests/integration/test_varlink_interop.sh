@@ -123,6 +123,33 @@ goclient()
 	echo "$out"
 }
 
+# The raw-socket cases' Python: connect(PATH[, TIMEOUT]), message(METHOD,
+# PARAMS) as sent, replies(SOCKET, N) the first N replies (fewer at the end of
+# the stream or a timeout).
+VARLINK_PY='import json, socket, sys
+def connect(path, timeout=None):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(timeout)
+    s.connect(path)
+    return s
+def message(method, params):
+    return json.dumps({"method": method, "parameters": params}).encode() + b"\0"
+def replies(s, n):
+    data = b""
+    try:
+        while data.count(b"\0") < n:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    return data.split(b"\0")[:-1]
+'
+
+# varlink_py ARG...: the Python on stdin, after VARLINK_PY.
+varlink_py() { python3 -c "$VARLINK_PY$(cat)" "$@"; }
+
 # ---- sbxd as started by a user -------------------------------------------------
 
 # GetInfo; every description parses with the Go library's IDL parser.
@@ -144,18 +171,10 @@ case_manager_start_list_stop()
 case_certification_needs_flag()
 {
 	local out
-	out=$(python3 - "$SOCK" <<'EOF'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
+	out=$(varlink_py "$SOCK" <<'EOF'
+s = connect(sys.argv[1])
 s.sendall(b'{"method": "org.varlink.certification.Start"}\0')
-data = b""
-while not data.endswith(b"\0"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-print(json.loads(data[:-1]).get("error"))
+print(json.loads(replies(s, 1)[0]).get("error"))
 EOF
 ) || fail "the call failed: $out"
 	[ "$out" = org.varlink.service.InterfaceNotFound ] ||
@@ -172,26 +191,18 @@ EOF
 case_half_close_no_spin()
 {
 	local out ticks
-	out=$(python3 - "$SOCK" "$SBXD_PID" <<'EOF'
-import json, socket, sys
+	out=$(varlink_py "$SOCK" "$SBXD_PID" <<'EOF'
 sock, pid = sys.argv[1], sys.argv[2]
 def ticks():
     f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
     return int(f[11]) + int(f[12])       # utime, stime
-s = socket.socket(socket.AF_UNIX)
-s.connect(sock)
-s.sendall(json.dumps({"method": "org.sbx.Manager.Run", "parameters":
-    {"profile": "default", "command": ["sleep", "2"]}}).encode() + b"\0")
+s = connect(sock)
+s.sendall(message("org.sbx.Manager.Run", {"profile": "default", "command": ["sleep", "2"]}))
 s.shutdown(socket.SHUT_WR)
 t0 = ticks()
-data = b""
-while not data.endswith(b"\0"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
+got = replies(s, 1)
 print(ticks() - t0)
-print(data[:-1].decode() if data else "no reply")
+print(got[0].decode() if got else "no reply")
 EOF
 ) || fail "the client failed: $out"
 	ticks=$(head -1 <<<"$out")
@@ -210,26 +221,10 @@ EOF
 case_pipelined_calls_bounded()
 {
 	local out sent calls answered
-	out=$(python3 - "$SOCK" "flood-$$" 2>&1 <<'EOF'
-import json, socket, sys
+	out=$(varlink_py "$SOCK" "flood-$$" 2>&1 <<'EOF'
 sock, name = sys.argv[1], sys.argv[2]
 call = b'{"method": "org.varlink.service.GetInfo"}\0'
-def message(method, params):
-    return json.dumps({"method": method, "parameters": params}).encode() + b"\0"
-def replies(s, n):
-    data = b""
-    try:
-        while data.count(b"\0") < n:
-            chunk = s.recv(1 << 20)
-            if not chunk:
-                break
-            data += chunk
-    except socket.timeout:
-        pass
-    return data.split(b"\0")[:-1]
-a = socket.socket(socket.AF_UNIX)
-a.connect(sock)
-a.settimeout(60)
+a = connect(sock, 60)
 # with "more" the first reply says the sandbox started: Kill will find it
 run = {"method": "org.sbx.Manager.Run", "more": True, "parameters": {
     "name": name, "profile": "default", "command": ["sleep", "60"]}}
@@ -252,9 +247,7 @@ if sent >= 16 << 20:
     print(sent, n, 0)      # the verdict; closing the connection ends the Run
     sys.exit(0)
 a.settimeout(60)
-b = socket.socket(socket.AF_UNIX)
-b.settimeout(60)
-b.connect(sock)
+b = connect(sock, 60)
 b.sendall(message("org.sbx.Manager.Kill", {"name": name, "signal": "KILL"}))
 killed = replies(b, 1)
 if sent % len(call):

@@ -923,6 +923,8 @@ const struct cli_verb cli_verb_start = {
 		"  sbx start --name job --profile batch --memory 256M -- ./job.sh\n",
 };
 
+#define HELP_TIME "  -t, --time D       the grace period before SIGKILL (10s, 500ms, 0)\n"
+
 const struct cli_verb cli_verb_stop = {
 	.name = "stop", .cmd = "stop", .run = stop_run,
 	.summary = "stop a sandbox of sbxd (SIGTERM, then SIGKILL)",
@@ -934,7 +936,7 @@ const struct cli_verb cli_verb_stop = {
 		"  policy does not start it again. Prints \"NAME: exited (exit code N)\", or\n"
 		"  with --json the Sandbox object.\n"
 		NEEDS_DAEMON,
-	.options = "  -t, --time D       the grace period before SIGKILL (10s, 500ms, 0)\n" HELP_COMMON,
+	.options = HELP_TIME HELP_COMMON,
 	.exit_status = "  0  stopped (or it was not running)\n" EXIT_DAEMON,
 	.examples = "  sbx stop web\n  sbx stop --time 30s db\n",
 };
@@ -949,7 +951,7 @@ const struct cli_verb cli_verb_restart = {
 		"  N)\", or with --json the Sandbox object. Sandboxes of sbx run cannot be\n"
 		"  restarted.\n"
 		NEEDS_DAEMON,
-	.options = "  -t, --time D       the grace period before SIGKILL (10s, 500ms, 0)\n" HELP_COMMON,
+	.options = HELP_TIME HELP_COMMON,
 	.exit_status = "  0  restarted\n" EXIT_DAEMON,
 	.examples = "  sbx restart web\n",
 };

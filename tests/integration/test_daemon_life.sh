@@ -234,14 +234,15 @@ sys.exit(0 if ok == 100 else 1)
 EOF
 	# and 100 runs through the daemon at once, each with its own exit code
 	for i in $(seq 100); do
-		SBX_SOCKET=$SOCK "$SBX" run --profile svc -- sh -c "exit $((i % 50))" >/dev/null 2>&1 &
+		SBX_SOCKET=$SOCK "$SBX" run --profile svc -- sh -c "exit $((i % 50))" >/dev/null 2>"$T_TMP/run$i.err" &
 		pids="$pids $!"
 	done
 	i=0
 	for p in $pids; do
 		i=$((i + 1))
 		wait "$p"
-		eq "run $i exit code" "$?" $((i % 50))
+		rc=$?
+		[ "$rc" = $((i % 50)) ] || fail "run $i exited $rc, not $((i % 50)): $(cat "$T_TMP/run$i.err")"
 	done
 	sx ls --json
 	eq "runs forgotten" "$(out | jq -c '[.sandboxes[] | {name, state, exit_code}]')" "[]"

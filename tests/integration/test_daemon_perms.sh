@@ -52,6 +52,14 @@ timeout = "60s"
 
 [profile.root_only]
 timeout = "60s"
+
+[profile.noisy]
+provider = "process"
+allow_users = ["$UA"]
+timeout = "60s"
+[profile.noisy.network]
+mode = "allow"
+allow = ["192.0.2.1:80/tcp"]
 EOF
 	sbxd_start --admin-group $ADM
 }
@@ -192,6 +200,60 @@ case_no_policy_file_no_reload()
 	eq "root reloads" "$RC" 0
 }
 
+# subscribe USER [NAME]: Subscribe as USER for 3 s; the events' names on stdout
+subscribe()
+{
+	runuser -u "$1" -- python3 - "$SOCK" "${2:-}" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(0.5)
+p = {"name": sys.argv[2]} if sys.argv[2] else {}
+s.sendall(json.dumps({"method": "org.sbx.Manager.Subscribe", "parameters": p, "more": True}).encode() + b"\0")
+buf, end = b"", time.time() + 3
+while time.time() < end:
+    try:
+        c = s.recv(65536)
+    except socket.timeout:
+        continue
+    if not c:
+        break
+    buf += c
+    while b"\0" in buf:
+        m, buf = buf.split(b"\0", 1)
+        r = json.loads(m)
+        if "error" in r:
+            print("error", r["error"]); sys.exit(0)
+        ev = r["parameters"]["event"]
+        print(ev.get("event"), ev.get("sandbox", "-"), ev.get("verdict", "-"))
+PY
+}
+
+case_subscribe_sees_own_events_only()
+{
+	local id
+	# a workload whose connects the profile refuses: a stream of net.connect denials
+	# (python3: the process provider's view of the host has /usr, not the build tree)
+	as $UA start --name noisy --profile noisy -- sh -c "while :; do python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", 9))' 2>/dev/null; sleep 0.1; done"
+	eq "start noisy" "$RC" 0
+	wait_state noisy running || fail "noisy is not running"
+	for i in $(seq 100); do
+		id=$(SBX_SOCKET=$SOCK "$SBX" status --json noisy | jq -r '.id // empty')
+		[ -n "$id" ] && break
+		sleep 0.05
+	done
+	subscribe $UA noisy >"$T_TMP/sub.a"
+	grep -q "^net.connect $id deny$" "$T_TMP/sub.a" || fail "the owner saw no denial of $id: $(head -3 "$T_TMP/sub.a")"
+	[ -z "$(awk -v id="$id" '$2 != id' "$T_TMP/sub.a")" ] || fail "other events in the owner's stream: $(head -3 "$T_TMP/sub.a")"
+	# another user: all it may see is nothing; by name, no such sandbox
+	subscribe $UB >"$T_TMP/sub.b"
+	[ -s "$T_TMP/sub.b" ] && fail "$UB saw events: $(head -3 "$T_TMP/sub.b")"
+	subscribe $UB noisy >"$T_TMP/sub.b2"
+	eq "$UB subscribing to noisy" "$(cat "$T_TMP/sub.b2")" "error org.sbx.Manager.NoSuchSandbox"
+	# an admin sees them
+	subscribe $UC >"$T_TMP/sub.c"
+	grep -q "^net.connect $id deny$" "$T_TMP/sub.c" || fail "the admin saw no denial: $(head -3 "$T_TMP/sub.c")"
+	sx rm --force noisy
+}
+
 setup perm_setup
 run_case allowed_user_runs case_allowed_user_runs
 run_case other_user_refused case_other_user_refused
@@ -200,5 +262,6 @@ run_case unlisted_profile_is_root_only case_unlisted_profile_is_root_only
 run_case owner_sees_only_its_own case_owner_sees_only_its_own
 run_case only_tighten case_only_tighten
 run_case no_policy_file_no_reload case_no_policy_file_no_reload
+run_case subscribe_sees_own_events_only case_subscribe_sees_own_events_only
 run_case sbxd_stops sbxd_stop
 finish

@@ -257,6 +257,8 @@ static void print_status(json_object *sb)
 		printf("pid               -\n");
 	printf("uptime            %s\n", up);
 	printf("exit code         %s\n", ex);
+	if (*str_of(sb, "error", ""))
+		printf("error             %s\n", str_of(sb, "error", ""));
 	printf("restarts          %" PRId64 " (restart %s", int_of(sb, "restarts"),
 	       str_of(sb, "restart", "no"));
 	if (max > 0)

@@ -63,6 +63,7 @@ struct sbxd_sandbox {
 	bool stopping;			/* Stop/Remove asked: no restart */
 	struct ev_io timer;		/* stop escalation or restart backoff */
 	struct vl_call *run_call;	/* Run waiting for the exit */
+	struct vl_call *start_call;	/* Start waiting for the sandbox to run */
 	struct vl_call **waiters;	/* Stop/Restart waiting for the exit */
 	size_t n_waiters;
 	bool ephemeral;			/* from Run: forgotten after it ends */
@@ -130,6 +131,10 @@ json_object *sbxd_move_running(struct sbxd *d, bool running);
 /* ---- follow.c: Logs and Subscribe ---- */
 int sbxd_logs(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, int64_t tail, bool follow);
 int sbxd_subscribe(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *only);
+/* The periodic tick (follow.c) also answers Start once its sandbox runs
+ * (sbxd_start_check); it runs while anything waits for it. */
+int sbxd_tick_on(struct sbxd *d);
+void sbxd_start_check(struct sbxd *d);
 /* A sandbox is forgotten: its followers end. */
 void sbxd_followers_drop(struct sbxd *d, struct sbxd_sandbox *sb);
 

@@ -185,6 +185,7 @@ static void follow_tick(struct ev_io *io, uint32_t events)
 
 	if (read(io->fd, &n, sizeof(n)) < 0)
 		return;
+	sbxd_start_check(d);
 	for (f = d->followers; f; f = next) {
 		struct vl_call *c = f->call;
 
@@ -204,7 +205,7 @@ static void follow_tick(struct ev_io *io, uint32_t events)
 	}
 }
 
-static int timer_on(struct sbxd *d)
+int sbxd_tick_on(struct sbxd *d)
 {
 	struct itimerspec its = {
 		.it_interval = { .tv_nsec = FOLLOW_MS * 1000000L },
@@ -232,7 +233,7 @@ static int follow(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, bo
 	struct follower *f = calloc(1, sizeof(*f));
 	struct stat st;
 
-	if (!f || timer_on(d) < 0) {
+	if (!f || sbxd_tick_on(d) < 0) {
 		free(f);
 		if (fd >= 0)
 			close(fd);

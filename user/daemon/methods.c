@@ -363,6 +363,13 @@ static int m_run(struct vl_call *c, json_object *params, void *data)
 	return 0;
 }
 
+static void start_cancel(struct vl_call *c, void *data)
+{
+	struct sbxd_sandbox *sb = data;
+
+	sb->start_call = NULL;	/* the sandbox goes on; the caller left */
+}
+
 static int m_start(struct vl_call *c, json_object *params, void *data)
 {
 	struct sbxd *d = data;
@@ -383,7 +390,25 @@ static int m_start(struct vl_call *c, json_object *params, void *data)
 	sb->restart = rp;
 	sb->max_restarts = (uint32_t)max;
 	sbxd_sandbox_save(sb);
-	return reply_sandbox(c, sb);
+	/* the reply waits until the sandbox runs, or says why it did not */
+	if (sbxd_tick_on(d) < 0)
+		return reply_sandbox(c, sb);
+	sb->start_call = c;
+	vl_call_defer(c, start_cancel, sb);
+	return 0;
+}
+
+/* Start's answer once the monitor registered the sandbox. */
+void sbxd_start_check(struct sbxd *d)
+{
+	for (struct sbxd_sandbox *sb = d->sandboxes; sb; sb = sb->next) {
+		struct vl_call *c = sb->start_call;
+
+		if (c && sb->state == SBXD_RUNNING && sbxd_sandbox_locate(sb, NULL, NULL, 0) == 0) {
+			sb->start_call = NULL;
+			reply_sandbox(c, sb);
+		}
+	}
 }
 
 static int add_waiter(struct sbxd_sandbox *sb, struct vl_call *c);
@@ -587,6 +612,20 @@ void sbxd_sandbox_wake(struct sbxd_sandbox *sb)
 	char why[512];
 
 	sb->run_call = NULL;
+	if (sb->start_call) {
+		struct vl_call *c = sb->start_call;
+		json_object *e = sbxd_sandbox_json(sb, false), *err = NULL;
+		char msg[2300];
+
+		sb->start_call = NULL;
+		if (e && json_object_object_get_ex(e, "error", &err))
+			snprintf(msg, sizeof(msg), "%s", json_object_get_string(err));
+		else
+			snprintf(msg, sizeof(msg), "the sandbox ended (exit code %d) before it ran",
+				 sb->exit_code);
+		json_object_put(e);
+		err_failed(c, msg);
+	}
 	if (run && (p = obj())) {
 		add_str(p, "name", sb->name);
 		json_object_object_add(p, "exit_code", json_object_new_int(sb->exit_code));

@@ -425,6 +425,16 @@ static void monitor_exec(struct sbxd_sandbox *sb, char **argv)
 	for (int i = 0; i < 3; i++) {
 		int fd = sb->run_fds[i] >= 0 ? sb->run_fds[i] : null;
 
+		/* a detached sandbox's monitor says why it failed in monitor.log
+		 * (Status shows its last line); Run's caller reads it itself */
+		if (i == 2 && !sb->ephemeral) {
+			char path[4200];
+
+			snprintf(path, sizeof(path), "%s/monitor.log", sb->dir);
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (fd < 0)
+				fd = null;
+		}
 		if (fd < 0 || dup2(fd, i) < 0)
 			_exit(125);
 	}

@@ -12,6 +12,7 @@
 #include "daemon/daemon.h"
 #include "kernel/limits.h"
 #include "policy.h"
+#include "util/util.h"
 
 static uint64_t now_us(void)
 {
@@ -99,6 +100,29 @@ static json_object *counters_json(struct sbxd_sandbox *sb)
 	return o;
 }
 
+/* Why sbx itself failed (exit code 125): the last line its monitor wrote. */
+static json_object *monitor_error(struct sbxd_sandbox *sb)
+{
+	char path[4200], *buf = NULL, *end, *line;
+	size_t n;
+	json_object *o = NULL;
+
+	snprintf(path, sizeof(path), "%s/monitor.log", sb->dir);
+	if (sbx_read_file(path, &buf, &n, 1 << 20) < 0)
+		return NULL;
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	end = buf + n;
+	line = memrchr(buf, '\n', n);
+	line = line ? line + 1 : buf;
+	if (!strncmp(line, "sbx: error: ", 12))
+		line += 12;
+	if (line < end)
+		o = json_object_new_string_len(line, (int)(end - line > 2000 ? 2000 : end - line));
+	free(buf);
+	return o;
+}
+
 json_object *sbxd_sandbox_json(struct sbxd_sandbox *sb, bool counters)
 {
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
@@ -125,6 +149,12 @@ json_object *sbxd_sandbox_json(struct sbxd_sandbox *sb, bool counters)
 		json_object_object_add(o, "exit_code", json_object_new_int(sb->exit_code));
 		if (sb->signal)
 			json_object_object_add(o, "signal", json_object_new_string(sigabbrev_np(sb->signal) ? sigabbrev_np(sb->signal) : "?"));
+		if (sb->exit_code == 125) {
+			json_object *e = monitor_error(sb);
+
+			if (e)
+				json_object_object_add(o, "error", e);
+		}
 	}
 	json_object_object_add(o, "restarts", json_object_new_int64(sb->restarts));
 	json_object_object_add(o, "restart", json_object_new_string(sbxd_restart_name(sb->restart)));

@@ -89,6 +89,7 @@ struct sbxd {
 	struct follower *followers;	/* Logs --follow and Subscribe calls */
 	struct ev_io follow_timer;
 	int audit_fd;			/* audit.jsonl for api.denied, O_APPEND */
+	int lock_fd;			/* STATE/lock, flock()ed while sbxd runs */
 	char audit_path[4096];
 };
 

@@ -18,6 +18,7 @@
 
 #include "core/logfile.h"
 #include "daemon/daemon.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #define FOLLOW_MS	100
@@ -54,6 +55,37 @@ static void follower_free(struct sbxd *d, struct follower *f)
 	free(f);
 }
 
+/* The workload's bytes as a JSON string: varlink is JSON, JSON is UTF-8,
+ * and json-c copies bytes as they are: a byte that is not part of valid
+ * UTF-8 becomes U+FFFD, as in the audit log (output.log keeps the bytes). */
+static json_object *text_json(const char *buf, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)buf;
+	json_object *o;
+	char *t;
+	size_t i = 0, n = 0;
+
+	t = malloc(len * 3 + 1);
+	if (!t)
+		return NULL;
+	while (i < len) {
+		size_t k = json_utf8_len(u + i, len - i);
+
+		if (k) {
+			memcpy(t + n, u + i, k);
+			n += k;
+			i += k;
+		} else {
+			memcpy(t + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			i++;
+		}
+	}
+	o = json_object_new_string_len(t, (int)n);
+	free(t);
+	return o;
+}
+
 /* Logs' bytes become replies with "continues". */
 static int emit_notify(void *ctx, const void *buf, size_t len)
 {
@@ -62,7 +94,7 @@ static int emit_notify(void *ctx, const void *buf, size_t len)
 
 	if (!p)
 		return -ENOMEM;
-	json_object_object_add(p, "data", json_object_new_string_len(buf, (int)len));
+	json_object_object_add(p, "data", text_json(buf, len));
 	return vl_call_notify(c, p);
 }
 
@@ -317,8 +349,7 @@ int sbxd_logs(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, int64_
 		}
 		p = json_object_new_object();
 		if (p)
-			json_object_object_add(p, "data", json_object_new_string_len(k.buf ? k.buf : "",
-										      (int)k.len));
+			json_object_object_add(p, "data", text_json(k.buf ? k.buf : "", k.len));
 		free(k.buf);
 		return vl_call_reply(c, p);
 	}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -260,6 +261,20 @@ static void cgroup_placement(struct sbxd *d)
 		snprintf(d->cgroup_root, sizeof(d->cgroup_root), "%s", d->cfg.cgroup_root);
 }
 
+/* One daemon per registry: a second one would adopt the same monitors and
+ * rewrite the same meta.json files. The lock goes with the daemon, even
+ * after kill -9; the monitors do not inherit it (O_CLOEXEC). */
+static int lock_state_dir(struct sbxd *d)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/lock", d->cfg.state_dir);
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (d->lock_fd < 0)
+		return -errno;
+	return flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0 ? -errno : 0;
+}
+
 static int setup(struct sbxd *d, bool *ret_created)
 {
 	char why[1024];
@@ -278,6 +293,11 @@ static int setup(struct sbxd *d, bool *ret_created)
 		return fprintf(stderr, "sbxd: error: the audit log %s: %s\n", d->audit_path,
 			       sbx_open_output_error(r)), r;
 	r = sbx_mkdir_p(d->cfg.state_dir, 0700);
+	if (r == 0)
+		r = lock_state_dir(d);
+	if (r == -EWOULDBLOCK)
+		return fprintf(stderr, "sbxd: error: another sbxd uses the state directory %s\n",
+			       d->cfg.state_dir), r;
 	if (r < 0 || sbxd_registry_open(d, why, sizeof(why)) < 0)
 		return fprintf(stderr, "sbxd: error: state directory %s: %s\n", d->cfg.state_dir,
 			       r < 0 ? strerror(-r) : why), -EIO;
@@ -389,6 +409,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.audit_fd = -1;
+	d.lock_fd = -1;
 	d.follow_timer.fd = -1;
 	if (fl.check) {
 		char why[1024];

@@ -88,7 +88,7 @@ static int end_value(struct json_writer *w)
  * does not begin one. Rejects overlong forms, surrogates and > U+10FFFF by
  * narrowing the allowed range of the second byte (RFC 3629 table).
  */
-static size_t utf8_valid_len(const unsigned char *s, size_t n)
+size_t json_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
 	size_t len;
@@ -146,7 +146,7 @@ static int emit_escaped(struct json_writer *w, const char *str, size_t len)
 
 	emit(w, "\"", 1);
 	while (i < len && !w->err) {
-		size_t n = utf8_valid_len(s + i, len - i);
+		size_t n = json_utf8_len(s + i, len - i);
 		const char *esc = NULL;
 
 		if (n == 1)

@@ -56,6 +56,9 @@ int json_key(struct json_writer *w, const char *key);
 
 int json_string(struct json_writer *w, const char *s);	/* NULL writes null */
 int json_string_len(struct json_writer *w, const char *s, size_t len); /* may hold NULs */
+/* length of the valid UTF-8 sequence at s (1..4), 0 if none; json_string
+ * writes U+FFFD for each byte of an invalid one */
+size_t json_utf8_len(const unsigned char *s, size_t n);
 int json_stringf(struct json_writer *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int json_int(struct json_writer *w, int64_t v);

@@ -50,6 +50,7 @@ struct vl_server {
 	size_t n_conns;
 	int (*accept_hook)(const struct vl_peer *peer, void *data);
 	void *accept_data;
+	bool accept_paused;		/* out of descriptors: until a connection ends */
 };
 
 int ev_add(int epfd, struct ev_io *io, uint32_t events)
@@ -105,6 +106,8 @@ static void conn_free(struct sconn *k)
 		k->next->prev = k->prev;
 	s->n_conns--;
 	free(k);
+	if (s->accept_paused && ev_mod(s->epfd, &s->lio, EPOLLIN) == 0)
+		s->accept_paused = false;
 }
 
 /*
@@ -480,8 +483,16 @@ static void accept_event(struct ev_io *io, uint32_t events)
 		int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct sconn *k;
 
-		if (fd < 0)
-			return;		/* EAGAIN, or EMFILE: the next event retries */
+		if (fd < 0) {
+			/* the listening socket stays readable while accept fails for
+			 * want of descriptors: stop polling it until one is freed, or
+			 * the loop spins (with no connection of ours to end, retry) */
+			if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			     errno == ENOMEM) && s->n_conns > 0 &&
+			    ev_mod(s->epfd, &s->lio, 0) == 0)
+				s->accept_paused = true;
+			return;
+		}
 		k = calloc(1, sizeof(*k));
 		if (!k) {
 			close(fd);

@@ -201,11 +201,136 @@ case_workload_uid_sees_nothing()
 	sx rm --force victim
 }
 
+# sbxd_kill9: the daemon dies hard
+sbxd_kill9()
+{
+	local i
+	# a case is a subshell: an earlier case may have restarted the daemon
+	SBXD_PID=$(cat "$SBXD_PIDFILE")
+	kill -9 "$SBXD_PID" || fail "no daemon $SBXD_PID to kill"
+	wait "$SBXD_PID" 2>/dev/null
+	# a case is a subshell, not the daemon's parent: until it is dead (or a
+	# zombie, whose files are closed), its lock on the state dir is held
+	for i in $(seq 100); do
+		[ "$(awk '{ print $3 }' "/proc/$SBXD_PID/stat" 2>/dev/null)" = Z ] && break
+		kill -0 "$SBXD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	SBXD_PID=""
+	: >"$SBXD_PIDFILE"
+}
+
+# wait_gone PID [TENTHS]: until PID has ended
+wait_gone()
+{
+	local i
+	for i in $(seq "${2:-100}"); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# workload_pid NAME: the pid of a sandbox's workload, once it has one
+workload_pid()
+{
+	local i p
+	for i in $(seq 200); do
+		p=$(SBX_SOCKET=$SOCK "$SBX" status --json "$1" 2>/dev/null | jq .pid)
+		[ "${p:-0}" -gt 0 ] && { echo "$p"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
+# sbxd dies during a Stop's grace period, the workload ignoring TERM: the
+# next sbxd finishes the stop (KILL after its own grace period) instead of
+# leaving a sandbox marked stopping that runs forever.
+case_stop_grace_survives_kill9()
+{
+	local pid
+	T_CASE_RESTORE='SBX_SOCKET=$SOCK "$SBX" rm --force deaf >/dev/null 2>&1'
+	sx start --name deaf --profile svc -- sh -c 'trap "" TERM; while :; do sleep 0.1; done'
+	eq "start" "$RC" 0
+	pid=$(workload_pid deaf) || fail "no workload pid"
+	sleep 0.3	# the trap is set
+	SBX_SOCKET=$SOCK "$SBX" stop --time 60s deaf >/dev/null 2>&1 &
+	sleep 0.5
+	grep -q '"stopping":true' "$DSTATE/sandboxes/deaf/meta.json" || fail "no stop in progress"
+	sbxd_kill9
+	kill -0 "$pid" 2>/dev/null || fail "the workload ended with TERM"
+	sbxd_start >/dev/null || fail "restart: $(tail -3 "$T_TMP/sbxd.log")"
+	# stop_timeout is 2s in sbxd_lib.sh
+	wait_gone "$pid" 100 || fail "the workload runs on after the restarted sbxd's grace period"
+	wait_state deaf exited || fail "not exited: $(SBX_SOCKET=$SOCK "$SBX" status deaf 2>&1)"
+	sx status --json deaf
+	eq "killed" "$(out | jq -r .exit_code)" 137
+	sx rm deaf
+	eq "rm" "$RC" 0
+}
+
+# sbxd dies during a Run: the caller lost its connection, which stops the
+# sandbox (docs/api.md); the next sbxd does so and forgets it.
+case_run_caller_gone_with_daemon()
+{
+	local pid cpid
+	SBX_SOCKET=$SOCK "$SBX" run --profile svc --name orphan -- sh -c 'sleep 100' >/dev/null 2>&1 &
+	cpid=$!
+	pid=$(workload_pid orphan) || fail "no workload pid"
+	sbxd_kill9
+	wait "$cpid"
+	sbxd_start >/dev/null || fail "restart: $(tail -3 "$T_TMP/sbxd.log")"
+	wait_gone "$pid" 100 || fail "the workload of a Run whose caller is gone still runs"
+	for i in $(seq 100); do
+		[ -e "$DSTATE/sandboxes/orphan" ] || break
+		sleep 0.1
+	done
+	[ -e "$DSTATE/sandboxes/orphan" ] && fail "the Run's state is left: $(ls "$DSTATE/sandboxes/orphan")"
+	return 0
+}
+
+# A meta.json that names a running process that is not its monitor (a pid
+# reused, or a record written by hand) must not make sbxd adopt or signal
+# it; records that are not valid are skipped, the daemon goes on.
+case_meta_pid_reuse_and_garbage()
+{
+	local victim d=$DSTATE/sandboxes
+	[ -d "$d" ] || fail "no $d"
+	sleep 100 &
+	victim=$!
+	T_CASE_PIDS="$T_CASE_PIDS $victim"
+	sbxd_stop
+	mkdir -p "$d/reused" "$d/garbage1" "$d/garbage2" "$d/garbage3" "$d/garbage4"
+	printf '{"owner":0,"owner_gid":0,"profile":"svc","provider":"process","command":["sleep","100"],"restart":"no","state":"running","monitor":%d,"monitor_start":12345,"stopping":true}' \
+		"$victim" >"$d/reused/meta.json"
+	printf '[]' >"$d/garbage1/meta.json"
+	printf '{"state":"running","monitor":' >"$d/garbage2/meta.json"
+	printf '{"state":"running","monitor":-1,"command":5,"owner":"x","profile":7}' >"$d/garbage3/meta.json"
+	head -c 4096 /dev/urandom >"$d/garbage4/meta.json"
+	sbxd_start || fail "sbxd does not start on these records: $(tail -3 "$T_TMP/sbxd.log")"
+	kill -0 "$victim" 2>/dev/null || fail "sbxd signalled an unrelated process"
+	sx status --json reused
+	eq "reused: exited ($(err))" "$(out | jq -r .state)" exited
+	sx stop reused
+	sx kill --signal KILL reused
+	kill -0 "$victim" 2>/dev/null || fail "stop or kill reached an unrelated process"
+	sx ls --json
+	eq "listed" "$(out | jq -c '[.sandboxes[].name] | sort')" '["garbage3","reused"]'
+	sx rm --force reused
+	sx rm --force garbage3
+	rm -rf "$d"/garbage*
+	kill "$victim"
+	return 0
+}
+
 setup atk_setup
 run_case second_daemon_same_state_dir case_second_daemon_same_state_dir
 run_case emfile_no_spin case_emfile_no_spin
 run_case logs_invalid_utf8 case_logs_invalid_utf8
 run_case workload_cannot_reach_socket case_workload_cannot_reach_socket
 run_case workload_uid_sees_nothing case_workload_uid_sees_nothing
+run_case stop_grace_survives_kill9 case_stop_grace_survives_kill9
+run_case run_caller_gone_with_daemon case_run_caller_gone_with_daemon
+run_case meta_pid_reuse_and_garbage case_meta_pid_reuse_and_garbage
 run_case sbxd_stops sbxd_stop
 finish

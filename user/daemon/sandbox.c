@@ -748,6 +748,11 @@ static void adopt(struct sbxd_sandbox *sb)
 		sb->pidfd.fd = fd;
 		sb->child = false;
 		ev_add(sb->d->epfd, &sb->pidfd, EPOLLIN);
+		/* a stop in its grace period when the last sbxd died, or a Run
+		 * whose caller went with it: the KILL after the grace period was
+		 * that daemon's timer, and is this one's now */
+		if (sb->stopping || sb->ephemeral)
+			sbxd_sandbox_stop(sb, sb->d->cfg.stop_timeout_ms);
 		return;
 	}
 	if (sb->state == SBXD_RUNNING) {

@@ -5,7 +5,11 @@
 # refused; a flood of connections past sbxd's descriptor limit does not make
 # its accept loop spin; output that is not UTF-8 reaches Logs callers as
 # valid JSON; a workload (process, host; as root or not) cannot reach the
-# socket, and one allowed every unix socket is nobody to the API.
+# socket, and one allowed every unix socket is nobody to the API; a root
+# workload cannot signal, trace or open the /proc files of its monitor;
+# a restarted daemon finishes a Stop in its grace period and stops a Run
+# whose caller went with the old daemon; a meta.json naming an unrelated
+# live pid, and garbage ones, do not make sbxd adopt or signal anything.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/sbxd_lib.sh"
 
@@ -28,6 +32,12 @@ fs.mode = "full"
 [profile.hostp]
 provider = "host"
 min_isolation = "none"
+timeout = "60s"
+fs.mode = "full"
+[profile.hostroot]
+provider = "host"
+min_isolation = "none"
+user = "root"
 timeout = "60s"
 fs.mode = "full"
 [profile.procunix]
@@ -201,6 +211,36 @@ case_workload_uid_sees_nothing()
 	sx rm --force victim
 }
 
+# A root workload under the host provider (no pid namespace: its parent is
+# its monitor, a root process outside the sandbox) goes for the monitor:
+# signals, ptrace, its /proc files. Each is refused (EPERM, EACCES); the
+# kernel refuses these without an audit event, so the test checks the
+# errno and that the monitor goes on (the sandbox ends with its exit code).
+MON_PROBE='
+import ctypes, os, signal
+libc = ctypes.CDLL(None, use_errno=True)
+m = os.getppid()
+def t(name, f):
+    try:
+        f(); print(name, "ok")
+    except OSError as e:
+        print(name, e.errno)
+t("kill", lambda: os.kill(m, signal.SIGKILL))
+t("stop", lambda: os.kill(m, signal.SIGSTOP))
+for name, req in (("attach", 16), ("seize", 0x4206)):
+    print(name, "ok" if libc.ptrace(req, m, 0, 0) == 0 else ctypes.get_errno())
+for p in ("mem", "environ", "fd/0", "cwd", "root"):
+    t(p, lambda: open("/proc/%d/%s" % (m, p), "rb").close())
+'
+
+case_workload_attacks_monitor()
+{
+	sx run --profile hostroot -- python3 -c "$MON_PROBE"
+	eq "run rc ($(head -c 300 "$T_TMP/sx.err"))" "$RC" 0
+	eq "probes" "$(out | tr '\n' ' ')" \
+		"kill 1 stop 1 attach 1 seize 1 mem 13 environ 13 fd/0 13 cwd 13 root 13 "
+}
+
 # sbxd_kill9: the daemon dies hard
 sbxd_kill9()
 {
@@ -329,6 +369,7 @@ run_case emfile_no_spin case_emfile_no_spin
 run_case logs_invalid_utf8 case_logs_invalid_utf8
 run_case workload_cannot_reach_socket case_workload_cannot_reach_socket
 run_case workload_uid_sees_nothing case_workload_uid_sees_nothing
+run_case workload_attacks_monitor case_workload_attacks_monitor
 run_case stop_grace_survives_kill9 case_stop_grace_survives_kill9
 run_case run_caller_gone_with_daemon case_run_caller_gone_with_daemon
 run_case meta_pid_reuse_and_garbage case_meta_pid_reuse_and_garbage

@@ -3,13 +3,14 @@
 # Attacks on sbxd from a hostile workload and a hostile local client, and on
 # its state (docs/api.md): a second daemon on the same state directory is
 # refused; a flood of connections past sbxd's descriptor limit does not make
-# its accept loop spin; output that is not UTF-8 reaches Logs callers as
-# valid JSON; a workload (process, host; as root or not) cannot reach the
-# socket, and one allowed every unix socket is nobody to the API; a root
-# workload cannot signal, trace or open the /proc files of its monitor;
-# a restarted daemon finishes a Stop in its grace period and stops a Run
-# whose caller went with the old daemon; a meta.json naming an unrelated
-# live pid, and garbage ones, do not make sbxd adopt or signal anything.
+# its accept loop spin; one local user holds at most 256 connections;
+# output that is not UTF-8 reaches Logs callers as valid JSON; a workload
+# (process, host; as root or not) cannot reach the socket, and one allowed
+# every unix socket is nobody to the API; a root workload cannot signal,
+# trace or open the /proc files of its monitor; a restarted daemon finishes
+# a Stop in its grace period and stops a Run whose caller went with the old
+# daemon; a meta.json naming an unrelated live pid, and garbage ones, do not
+# make sbxd adopt or signal anything.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/sbxd_lib.sh"
 
@@ -87,8 +88,10 @@ case_second_daemon_same_state_dir()
 case_emfile_no_spin()
 {
 	local before after
-	prlimit --pid "$SBXD_PID" --nofile=64:64 || skip "prlimit failed"
-	T_CASE_RESTORE="prlimit --pid $SBXD_PID --nofile=1024:524288"
+	local was
+	was=$(prlimit --pid "$SBXD_PID" --nofile -o SOFT,HARD --noheadings | awk '{ print $1 ":" $2 }')
+	prlimit --pid "$SBXD_PID" --nofile="64:${was#*:}" || skip "prlimit failed"
+	T_CASE_RESTORE="prlimit --pid $SBXD_PID --nofile=$was"
 	python3 - "$SOCK" "$T_TMP/hold" <<'EOF' &
 import os, socket, sys, time
 conns = []
@@ -116,6 +119,40 @@ EOF
 	done
 	sx ls
 	eq "answers after the flood" "$RC" 0
+}
+
+# An unprivileged local user opens 400 connections and keeps them: it gets
+# its share (256), the others are closed at once, and root is still served.
+case_connection_share_per_uid()
+{
+	runuser -u nobody -- python3 - "$SOCK" "$T_TMP/share" <<'EOF' &
+import json, socket, sys, time
+conns = []
+for i in range(400):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])	# blocking: a full backlog waits, no EAGAIN
+    s.settimeout(5)
+    conns.append(s)
+time.sleep(0.5)
+ok = 0
+for s in conns:
+    try:
+        s.sendall(json.dumps({"method": "org.sbx.Manager.Version"}).encode() + b"\0")
+        if b"version" in s.recv(4096):
+            ok += 1
+    except OSError:
+        pass
+open(sys.argv[2], "w").write("%d %d\n" % (len(conns), ok))
+time.sleep(3)
+EOF
+	local hog=$!
+	T_CASE_PIDS="$T_CASE_PIDS $hog"
+	for i in $(seq 300); do [ -s "$T_TMP/share" ] && break; sleep 0.1; done
+	[ -s "$T_TMP/share" ] || fail "the client did not finish"
+	eq "connected, answered" "$(cat "$T_TMP/share")" "400 256"
+	SBX_SOCKET=$SOCK timeout 5 "$SBX" ls >/dev/null 2>&1 || fail "root is not served"
+	wait "$hog"
+	return 0
 }
 
 # The workload writes bytes that are not UTF-8 (and NULs): varlink is JSON,
@@ -366,6 +403,7 @@ case_meta_pid_reuse_and_garbage()
 setup atk_setup
 run_case second_daemon_same_state_dir case_second_daemon_same_state_dir
 run_case emfile_no_spin case_emfile_no_spin
+run_case connection_share_per_uid case_connection_share_per_uid
 run_case logs_invalid_utf8 case_logs_invalid_utf8
 run_case workload_cannot_reach_socket case_workload_cannot_reach_socket
 run_case workload_uid_sees_nothing case_workload_uid_sees_nothing

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <json-c/json.h>
@@ -90,6 +91,7 @@ struct sbxd {
 	struct ev_io follow_timer;
 	int audit_fd;			/* audit.jsonl for api.denied, O_APPEND */
 	int lock_fd;			/* STATE/lock, flock()ed while sbxd runs */
+	struct rlimit nofile;		/* sbxd's own soft limit is raised; monitors get this */
 	char audit_path[4096];
 };
 

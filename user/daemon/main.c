@@ -393,6 +393,20 @@ static int serve(struct sbxd *d, int lfd)
 	return 0;
 }
 
+/* Each client, monitor pidfd, timer and follower is a descriptor: sbxd
+ * takes its hard limit (the monitors get the soft one back). */
+static void raise_nofile(struct sbxd *d)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &d->nofile) < 0)
+		return;
+	rl = d->nofile;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+	if (rl.rlim_cur > d->nofile.rlim_cur)
+		setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int main(int argc, char **argv)
 {
 	static struct sbxd d;
@@ -426,6 +440,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile(&d);
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d.epfd < 0)
 		return perror("sbxd: epoll_create1"), 1;

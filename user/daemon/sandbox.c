@@ -421,6 +421,8 @@ static void monitor_exec(struct sbxd_sandbox *sb, char **argv)
 
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (sb->d->nofile.rlim_max)
+		setrlimit(RLIMIT_NOFILE, &sb->d->nofile);	/* as sbxd was started */
 	setsid();
 	for (int i = 0; i < 3; i++) {
 		int fd = sb->run_fds[i] >= 0 ? sb->run_fds[i] : null;

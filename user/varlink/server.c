@@ -15,6 +15,7 @@
 
 #define VL_MAX_IFACES 8
 #define VL_MAX_QUEUED (8u << 20)	/* unsent bytes a slow reader may hold back */
+#define VL_MAX_CONNS_PER_UID 256	/* connections one uid but root may hold */
 
 struct sconn;
 
@@ -475,6 +476,21 @@ static void peer_of(int fd, struct vl_peer *p)
 	p->pidfd = pidfd;
 }
 
+/* One local user must not take every descriptor of the server (and so the
+ * API from everyone else, root included): beyond its share, a connection
+ * is closed at once. */
+static bool over_share(const struct vl_server *s, uid_t uid)
+{
+	size_t n = 0;
+
+	if (uid == 0)
+		return false;
+	for (const struct sconn *k = s->conns; k; k = k->next)
+		if (k->peer.uid == uid && ++n >= VL_MAX_CONNS_PER_UID)
+			return true;
+	return false;
+}
+
 static void accept_event(struct ev_io *io, uint32_t events)
 {
 	struct vl_server *s = (struct vl_server *)((char *)io - offsetof(struct vl_server, lio));
@@ -504,7 +520,8 @@ static void accept_event(struct ev_io *io, uint32_t events)
 		vl_conn_init(&k->c, fd);
 		peer_of(fd, &k->peer);
 		k->mask = EPOLLIN | EPOLLRDHUP;
-		if ((s->accept_hook && s->accept_hook(&k->peer, s->accept_data) < 0) ||
+		if (over_share(s, k->peer.uid) ||
+		    (s->accept_hook && s->accept_hook(&k->peer, s->accept_data) < 0) ||
 		    ev_add(s->epfd, &k->io, k->mask) < 0) {
 			if (k->peer.pidfd >= 0)
 				close(k->peer.pidfd);

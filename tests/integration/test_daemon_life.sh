@@ -286,6 +286,25 @@ CFG
 	eq "bad flag value rc" "$?" 2
 }
 
+case_served_description_is_the_docs()
+{
+	python3 - "$SOCK" "$(dirname "$0")/../../docs/api.md" <<'PY' || fail "docs/api.md and the daemon differ"
+import json, re, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(json.dumps({"method": "org.varlink.service.GetInterfaceDescription",
+                      "parameters": {"interface": "org.sbx.Manager"}}).encode() + b"\0")
+buf = b""
+while b"\0" not in buf:
+    buf += s.recv(65536)
+served = json.loads(buf.split(b"\0")[0])["parameters"]["description"]
+doc = re.search(r"```varlink\n(.*?)```", open(sys.argv[2]).read(), re.S).group(1)
+if served != doc:
+    import difflib
+    sys.stdout.writelines(difflib.unified_diff(doc.splitlines(True), served.splitlines(True), "docs/api.md", "served"))
+    sys.exit(1)
+PY
+}
+
 setup life_setup
 run_case adopted_after_kill9 case_adopted_after_kill9
 run_case restart_always_with_backoff case_restart_always_with_backoff
@@ -294,5 +313,6 @@ run_case reload_broken_file_changes_nothing case_reload_broken_file_changes_noth
 run_case malformed_and_oversized_messages case_malformed_and_oversized_messages
 run_case hundred_clients_at_once case_hundred_clients_at_once
 run_case config_errors_name_the_place case_config_errors_name_the_place
+run_case served_description_is_the_docs case_served_description_is_the_docs
 run_case sbxd_stops sbxd_stop
 finish

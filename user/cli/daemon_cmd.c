@@ -898,7 +898,8 @@ const struct cli_verb cli_verb_start = {
 		    "    [--socket PATH] [--json] -- CMD [ARG]...",
 	.description =
 		"  Start CMD detached in a sandbox named NAME that sbxd runs and watches, and\n"
-		"  return at once. The workload's stdout and stderr go to size-bounded,\n"
+		"  return as soon as it runs (or say why sbx could not build it, exit 1).\n"
+		"  The workload's stdout and stderr go to size-bounded,\n"
 		"  rotated log files (sbx logs NAME). The profile (default \"default\") must\n"
 		"  be one the caller may run (its allow_users and allow_groups); the\n"
 		"  ad-hoc flags work as for sbx run, and a caller other than root may only\n"

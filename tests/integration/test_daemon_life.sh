@@ -305,6 +305,24 @@ if served != doc:
 PY
 }
 
+case_start_says_why_it_failed()
+{
+	sx start --name nocmd --profile svc -- /no/such/command
+	eq "start of a missing command rc" "$RC" 1
+	grep -q "/no/such/command" "$T_TMP/sx.err" || fail "start: $(err)"
+	sx status --json nocmd
+	eq "state" "$(out | jq -r '"\(.state) \(.exit_code)"')" "exited 127"
+	out | jq -e '.error | contains("/no/such/command")' >/dev/null || fail "status error: $(out | jq -c .error)"
+	sx rm nocmd
+	# a workload that ran and ended at once: start succeeds, with its code
+	sx start --name quick --profile svc -- sh -c 'exit 3'
+	eq "start of a quick workload rc" "$RC" 0
+	wait_state quick exited || fail "quick did not end"
+	sx status --json quick
+	eq "quick's exit code" "$(out | jq .exit_code)" 3
+	sx rm quick
+}
+
 setup life_setup
 run_case adopted_after_kill9 case_adopted_after_kill9
 run_case restart_always_with_backoff case_restart_always_with_backoff
@@ -314,5 +332,6 @@ run_case malformed_and_oversized_messages case_malformed_and_oversized_messages
 run_case hundred_clients_at_once case_hundred_clients_at_once
 run_case config_errors_name_the_place case_config_errors_name_the_place
 run_case served_description_is_the_docs case_served_description_is_the_docs
+run_case start_says_why_it_failed case_start_says_why_it_failed
 run_case sbxd_stops sbxd_stop
 finish

@@ -612,6 +612,13 @@ void sbxd_sandbox_wake(struct sbxd_sandbox *sb)
 	char why[512];
 
 	sb->run_call = NULL;
+	if (sb->start_call && sb->exit_code != 125 && sb->exit_code != 126 && sb->exit_code != 127) {
+		/* it ran, and already ended: its exit code is the workload's */
+		struct vl_call *c = sb->start_call;
+
+		sb->start_call = NULL;
+		reply_sandbox(c, sb);
+	}
 	if (sb->start_call) {
 		struct vl_call *c = sb->start_call;
 		json_object *e = sbxd_sandbox_json(sb, false), *err = NULL;

@@ -100,7 +100,8 @@ static json_object *counters_json(struct sbxd_sandbox *sb)
 	return o;
 }
 
-/* Why sbx itself failed (exit code 125): the last line its monitor wrote. */
+/* Why sbx failed or could not execute the command (exit codes 125-127):
+ * the last line its monitor wrote. */
 static json_object *monitor_error(struct sbxd_sandbox *sb)
 {
 	char path[4200], *buf = NULL, *end, *line;
@@ -149,7 +150,7 @@ json_object *sbxd_sandbox_json(struct sbxd_sandbox *sb, bool counters)
 		json_object_object_add(o, "exit_code", json_object_new_int(sb->exit_code));
 		if (sb->signal)
 			json_object_object_add(o, "signal", json_object_new_string(sigabbrev_np(sb->signal) ? sigabbrev_np(sb->signal) : "?"));
-		if (sb->exit_code == 125) {
+		if (sb->exit_code >= 125 && sb->exit_code <= 127) {	/* sbx's own codes */
 			json_object *e = monitor_error(sb);
 
 			if (e)

@@ -21,6 +21,7 @@ void sbxd_config_defaults(struct sbxd_config *c)
 	c->log_max_size = 1 << 20;
 	c->log_keep = 3;
 	c->max_sandboxes = 4096;
+	c->max_per_user = 64;
 }
 
 static int set_path(char *dst, size_t cap, const char *v, bool allow_empty, char *why, size_t len)
@@ -100,7 +101,8 @@ int sbxd_config_set(struct sbxd_config *c, const char *key, const char *v, char 
 					SBX_LOG_MAX_SIZE_MIN);
 		return r;
 	}
-	if (!strcmp(key, "log_keep") || !strcmp(key, "max_sandboxes")) {
+	if (!strcmp(key, "log_keep") || !strcmp(key, "max_sandboxes") ||
+	    !strcmp(key, "max_sandboxes_per_user")) {
 		char *end;
 
 		errno = 0;
@@ -115,15 +117,24 @@ int sbxd_config_set(struct sbxd_config *c, const char *key, const char *v, char 
 		}
 		if (!strcmp(key, "log_keep"))
 			c->log_keep = (uint32_t)x;
-		else
+		else if (!strcmp(key, "max_sandboxes"))
 			c->max_sandboxes = (uint32_t)x;
+		else
+			c->max_per_user = (uint32_t)x;
 		return 0;
 	}
 	snprintf(why, len, "unknown setting '%s'", key);
 	return -ENOENT;
 }
 
-/* One key of the file: strings, the integers log_keep and max_sandboxes,
+static bool int_key(const char *key)
+{
+	return !strcmp(key, "log_keep") || !strcmp(key, "max_sandboxes") ||
+	       !strcmp(key, "max_sandboxes_per_user");
+}
+
+/* One key of the file: strings, the integers log_keep, max_sandboxes and
+ * max_sandboxes_per_user,
  * and the array admin_groups. */
 static int load_kv(struct sbxd_config *c, const struct toml_kv *kv, char *why, size_t len)
 {
@@ -147,7 +158,7 @@ static int load_kv(struct sbxd_config *c, const struct toml_kv *kv, char *why, s
 		}
 		return 0;
 	}
-	if (!strcmp(kv->key, "log_keep") || !strcmp(kv->key, "max_sandboxes")) {
+	if (int_key(kv->key)) {
 		if (v->type != TOML_INTEGER) {
 			snprintf(why, len, "%s must be an integer, not %s", kv->key, toml_type_name(v->type));
 			return -EINVAL;

@@ -32,6 +32,7 @@ struct sbxd_config {
 	uint64_t log_max_size;		/* log_max_size, default 1M */
 	uint32_t log_keep;		/* log_keep, default 3 */
 	uint32_t max_sandboxes;		/* max_sandboxes, default 4096 */
+	uint32_t max_per_user;		/* max_sandboxes_per_user, default 64 (root: no cap) */
 	bool certification;		/* --varlink-certification (flag only) */
 };
 

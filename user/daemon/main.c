@@ -45,6 +45,9 @@ static const char usage_text[] =
 	"                           (default 1M)\n"
 	"      --log-keep N         rotated output logs kept (default 3)\n"
 	"      --max-sandboxes N    sandboxes sbxd manages at most (default 4096)\n"
+	"      --max-sandboxes-per-user N\n"
+	"                           sandboxes one user other than root may have at\n"
+	"                           once (default 64)\n"
 	"      --sbx PATH           the sbx binary that monitors each sandbox (default:\n"
 	"                           sbx beside sbxd, else ../bin/sbx)\n"
 	"      --check-config       check the configuration and the policy directory,\n"
@@ -65,7 +68,8 @@ static const char usage_text[] =
 
 enum {
 	OPT_POLICY_DIR = 256, OPT_STATE_DIR, OPT_SOCKET, OPT_AUDIT_DIR, OPT_CGROUP_ROOT,
-	OPT_ADMIN_GROUP, OPT_STOP_TIMEOUT, OPT_LOG_MAX, OPT_LOG_KEEP, OPT_MAX_SANDBOXES, OPT_SBX,
+	OPT_ADMIN_GROUP, OPT_STOP_TIMEOUT, OPT_LOG_MAX, OPT_LOG_KEEP, OPT_MAX_SANDBOXES, OPT_MAX_PER_USER,
+	OPT_SBX,
 	OPT_CHECK, OPT_CERT,
 };
 
@@ -81,6 +85,7 @@ static const struct option long_opts[] = {
 	{ "log-max-size", required_argument, NULL, OPT_LOG_MAX },
 	{ "log-keep", required_argument, NULL, OPT_LOG_KEEP },
 	{ "max-sandboxes", required_argument, NULL, OPT_MAX_SANDBOXES },
+	{ "max-sandboxes-per-user", required_argument, NULL, OPT_MAX_PER_USER },
 	{ "sbx", required_argument, NULL, OPT_SBX },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
 	{ "varlink-certification", no_argument, NULL, OPT_CERT },
@@ -95,7 +100,7 @@ static const char *const opt_keys[] = {
 	[OPT_CGROUP_ROOT - 256] = "cgroup_root", [OPT_ADMIN_GROUP - 256] = "admin_groups",
 	[OPT_STOP_TIMEOUT - 256] = "stop_timeout", [OPT_LOG_MAX - 256] = "log_max_size",
 	[OPT_LOG_KEEP - 256] = "log_keep", [OPT_MAX_SANDBOXES - 256] = "max_sandboxes",
-	[OPT_SBX - 256] = "sbx",
+	[OPT_SBX - 256] = "sbx", [OPT_MAX_PER_USER - 256] = "max_sandboxes_per_user",
 };
 
 struct flags {

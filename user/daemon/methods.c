@@ -248,6 +248,20 @@ static int command_of(struct vl_call *c, json_object *params, char ***ret)
 	return 0;
 }
 
+/* max_sandboxes_per_user: one user (root aside) cannot fill the registry
+ * that every other user shares. Exited sandboxes count until removed. */
+static bool over_user_cap(const struct sbxd *d, uid_t uid)
+{
+	uint32_t n = 0;
+
+	if (uid == 0)
+		return false;
+	for (const struct sbxd_sandbox *sb = d->sandboxes; sb; sb = sb->next)
+		if (sb->owner == uid && ++n >= d->cfg.max_per_user)
+			return true;
+	return false;
+}
+
 /* Creates and spawns a sandbox for Run and Start; answers errors. */
 static struct sbxd_sandbox *create(struct sbxd *d, struct vl_call *c, json_object *params,
 				   const char *name, bool ephemeral, bool tty)
@@ -266,7 +280,15 @@ static struct sbxd_sandbox *create(struct sbxd *d, struct vl_call *c, json_objec
 	if (command_of(c, params, &argv) < 0)
 		return NULL;
 	json_object_object_get_ex(params, "overrides", &ov);
-	if (effective(d, c, profile, ov, &base, &ap) < 0) {
+	if (over_user_cap(d, peer->uid)) {
+		snprintf(why, sizeof(why), "the caller has max_sandboxes_per_user = %u sandboxes "
+			 "(Remove the ended ones)", d->cfg.max_per_user);
+		sbxd_deny(d, c, why, NULL);
+		r = -1;
+	} else {
+		r = effective(d, c, profile, ov, &base, &ap);
+	}
+	if (r < 0) {
 		for (char **a = argv; *a; a++)
 			free(*a);
 		free(argv);

@@ -149,6 +149,11 @@ bool sbxd_may_run(const struct sbxd *d, const struct vl_peer *peer, const struct
 bool sbxd_may_see(const struct sbxd *d, const struct vl_peer *peer, const struct sbxd_sandbox *sb);
 /* Refuses a call: an api.denied audit line and a PermissionDenied error. */
 int sbxd_deny(struct sbxd *d, struct vl_call *c, const char *reason, const char *parameter);
+
+/* Resolves the paths of a non-root caller's overrides (ro, rw, exec, cwd)
+ * as that caller and puts the real paths in their place. -errno of the
+ * path that failed (-EACCES: the caller may not reach it), with why. */
+int sbxd_caller_paths(const struct vl_peer *peer, json_object *ov, char *why, size_t len);
 void sbxd_audit_line(struct sbxd *d, json_object *ev);
 
 #endif

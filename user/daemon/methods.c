@@ -201,6 +201,11 @@ static int effective(struct sbxd *d, struct vl_call *c, const char *name, json_o
 	if (!sbxd_may_run(d, peer, base))
 		return sbxd_deny(d, c, "the profile's allow_users and allow_groups do not name the caller",
 				 "profile"), -1;
+	r = sbxd_caller_paths(peer, ov, msg, sizeof(msg));
+	if (r == -EACCES || r == -EPERM)
+		return sbxd_deny(d, c, msg, "overrides"), -1;
+	if (r < 0)
+		return err_invalid(c, "overrides", msg), -1;
 	r = overrides_args(ov, &a, &bad);
 	if (r == -ENOENT) {
 		snprintf(msg, sizeof(msg), "unknown override '%s'", bad);

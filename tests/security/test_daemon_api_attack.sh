@@ -38,7 +38,18 @@ allow_users = ["$UA", "$UB"]
 timeout = "60s"
 memory = "256M"
 pids = 64
+
+# the host read-only: only the file modes keep other users' files
+[profile.rohost]
+allow_users = ["$UA", "$UB"]
+provider = "process"
+timeout = "60s"
+[profile.rohost.fs]
+mode = "read-only"
 EOF
+	# a directory no one but root may search, with an open one below
+	mkdir -p "$T_TMP/locked/open" && chmod 700 "$T_TMP/locked" && chmod 755 "$T_TMP/locked/open"
+	echo TOPSECRET >"$T_TMP/locked/open/secret" && chmod 644 "$T_TMP/locked/open/secret"
 	# vl.py SOCK METHOD JSON [more]: one raw call, every reply a line
 	cat >"$VL" <<'EOF'
 import json, socket, sys
@@ -127,8 +138,58 @@ case_per_user_cap_setting()
 	grep -q "max_sandboxes_per_user: 'x' is not a number" "$T_TMP/cc.out" || fail "message: $(cat "$T_TMP/cc.out")"
 }
 
+# cwd into a directory under one the caller cannot search: the monitor
+# (root) changed into it, and `cat secret` read past the 0700 parent. On
+# main: TOPSECRET. Also through a symlink of the caller's own.
+case_cwd_below_locked_dir()
+{
+	local before
+	runuser -u $UA -- cat "$T_TMP/locked/open/secret" >/dev/null 2>&1 && fail "the caller reads it anyway"
+	before=$(denied_lines "$(id -u $UA)" Run)
+	as $UA run --profile rohost --cwd "$T_TMP/locked/open" -- sh -c 'cat secret; true'
+	out | grep -q TOPSECRET && fail "the workload read the secret through its cwd"
+	[ "$RC" != 0 ] || fail "ran: $(out)"
+	grep -q "overrides.cwd.*Permission denied (resolved as the caller)" "$T_TMP/sx.err" || fail "err: $(err)"
+	mkdir -p "$T_TMP/own_$UA" && chown $UA "$T_TMP/own_$UA"
+	ln -sfn "$T_TMP/locked/open" "$T_TMP/own_$UA/l"
+	vas $UA Run "{\"profile\": \"rohost\", \"command\": [\"true\"], \"overrides\": {\"cwd\": \"$T_TMP/own_$UA/l\"}}"
+	eq "symlinked cwd" "$(error_of)" org.sbx.Manager.PermissionDenied
+	eq "api.denied" "$(denied_lines "$(id -u $UA)" Run)" $((before + 2))
+	# a cwd the caller may enter still works, by its real path
+	ln -sfn /tmp "$T_TMP/own_$UA/t"
+	as $UA run --profile rohost --cwd "$T_TMP/own_$UA/t" -- pwd
+	eq "own cwd rc" "$RC" 0
+	eq "own cwd" "$(out)" /tmp
+}
+
+# ro, rw and exec paths resolved by root told a caller whether a file exists
+# in a directory it cannot read: the errors differ. Resolved as the caller,
+# an existing and a missing file there get the same refusal.
+case_path_oracle()
+{
+	local k e1 e2
+	for k in ro rw exec; do
+		vas $UA Run "{\"profile\": \"rohost\", \"command\": [\"true\"], \"overrides\": {\"$k\": [\"$T_TMP/locked/open/secret\"]}}"
+		e1=$(jq -c '.parameters.reason' "$T_TMP/sx.out" | sed 's/secret/X/')
+		eq "$k existing" "$(error_of)" org.sbx.Manager.PermissionDenied
+		vas $UA Run "{\"profile\": \"rohost\", \"command\": [\"true\"], \"overrides\": {\"$k\": [\"$T_TMP/locked/open/nothing\"]}}"
+		e2=$(jq -c '.parameters.reason' "$T_TMP/sx.out" | sed 's/nothing/X/')
+		eq "$k missing" "$(error_of)" org.sbx.Manager.PermissionDenied
+		eq "$k: the same answer" "$e1" "$e2"
+	done
+	# wrong types are still the overrides' own errors
+	vas $UA Run '{"profile": "rohost", "command": ["true"], "overrides": {"ro": "/etc"}}'
+	eq "ro as a string" "$(error_of)" org.sbx.Manager.InvalidParameter
+	vas $UA Run '{"profile": "rohost", "command": ["true"], "overrides": {"ro": [1], "cwd": 5}}'
+	eq "numbers" "$(error_of)" org.sbx.Manager.InvalidParameter
+	vas $UA Run '{"profile": "rohost", "command": ["true"], "overrides": {"ro": [null], "cwd": null}}'
+	eq "nulls" "$(error_of)" org.sbx.Manager.InvalidParameter
+}
+
 setup atk_setup
 run_case per_user_cap case_per_user_cap
 run_case per_user_cap_setting case_per_user_cap_setting
+run_case cwd_below_locked_dir case_cwd_below_locked_dir
+run_case path_oracle case_path_oracle
 run_case sbxd_stops sbxd_stop
 finish

@@ -10,12 +10,15 @@
 UA=sbxka UB=sbxkb
 CREATED_USERS=""
 VL=$T_TMP/vl.py
+# outside /tmp: the process provider's /tmp is its own
+LOCKED=/var/lib/sbxatk.$$
 
 _atk_cleanup()
 {
 	local u
 	sbxd_stop
 	for u in $CREATED_USERS; do userdel "$u" 2>/dev/null; done
+	rm -rf "$LOCKED"
 	_cleanup
 }
 trap _atk_cleanup EXIT
@@ -48,8 +51,8 @@ timeout = "60s"
 mode = "read-only"
 EOF
 	# a directory no one but root may search, with an open one below
-	mkdir -p "$T_TMP/locked/open" && chmod 700 "$T_TMP/locked" && chmod 755 "$T_TMP/locked/open"
-	echo TOPSECRET >"$T_TMP/locked/open/secret" && chmod 644 "$T_TMP/locked/open/secret"
+	mkdir -p "$LOCKED/open" && chmod 700 "$LOCKED" && chmod 755 "$LOCKED/open"
+	echo TOPSECRET >"$LOCKED/open/secret" && chmod 644 "$LOCKED/open/secret"
 	# vl.py SOCK METHOD JSON [more]: one raw call, every reply a line
 	cat >"$VL" <<'EOF'
 import json, socket, sys
@@ -144,14 +147,14 @@ case_per_user_cap_setting()
 case_cwd_below_locked_dir()
 {
 	local before
-	runuser -u $UA -- cat "$T_TMP/locked/open/secret" >/dev/null 2>&1 && fail "the caller reads it anyway"
+	runuser -u $UA -- cat "$LOCKED/open/secret" >/dev/null 2>&1 && fail "the caller reads it anyway"
 	before=$(denied_lines "$(id -u $UA)" Run)
-	as $UA run --profile rohost --cwd "$T_TMP/locked/open" -- sh -c 'cat secret; true'
+	as $UA run --profile rohost --cwd "$LOCKED/open" -- sh -c 'cat secret; true'
 	out | grep -q TOPSECRET && fail "the workload read the secret through its cwd"
 	[ "$RC" != 0 ] || fail "ran: $(out)"
 	grep -q "overrides.cwd.*Permission denied (resolved as the caller)" "$T_TMP/sx.err" || fail "err: $(err)"
 	mkdir -p "$T_TMP/own_$UA" && chown $UA "$T_TMP/own_$UA"
-	ln -sfn "$T_TMP/locked/open" "$T_TMP/own_$UA/l"
+	ln -sfn "$LOCKED/open" "$T_TMP/own_$UA/l"
 	vas $UA Run "{\"profile\": \"rohost\", \"command\": [\"true\"], \"overrides\": {\"cwd\": \"$T_TMP/own_$UA/l\"}}"
 	eq "symlinked cwd" "$(error_of)" org.sbx.Manager.PermissionDenied
 	eq "api.denied" "$(denied_lines "$(id -u $UA)" Run)" $((before + 2))
@@ -169,10 +172,10 @@ case_path_oracle()
 {
 	local k e1 e2
 	for k in ro rw exec; do
-		vas $UA Run "{\"profile\": \"rohost\", \"command\": [\"true\"], \"overrides\": {\"$k\": [\"$T_TMP/locked/open/secret\"]}}"
+		vas $UA Run "{\"profile\": \"rohost\", \"command\": [\"true\"], \"overrides\": {\"$k\": [\"$LOCKED/open/secret\"]}}"
 		e1=$(jq -c '.parameters.reason' "$T_TMP/sx.out" | sed 's/secret/X/')
 		eq "$k existing" "$(error_of)" org.sbx.Manager.PermissionDenied
-		vas $UA Run "{\"profile\": \"rohost\", \"command\": [\"true\"], \"overrides\": {\"$k\": [\"$T_TMP/locked/open/nothing\"]}}"
+		vas $UA Run "{\"profile\": \"rohost\", \"command\": [\"true\"], \"overrides\": {\"$k\": [\"$LOCKED/open/nothing\"]}}"
 		e2=$(jq -c '.parameters.reason' "$T_TMP/sx.out" | sed 's/nothing/X/')
 		eq "$k missing" "$(error_of)" org.sbx.Manager.PermissionDenied
 		eq "$k: the same answer" "$e1" "$e2"

@@ -138,7 +138,7 @@ case_per_user_cap_setting()
 	"$SBXD" --check-config -c "$T_TMP/bad.toml" --policy-dir "$DPOL" \
 		--state-dir "$T_TMP/cc" >"$T_TMP/cc.out" 2>&1
 	[ $? != 0 ] || fail "a string max_sandboxes_per_user accepted"
-	grep -q "max_sandboxes_per_user: 'x' is not a number" "$T_TMP/cc.out" || fail "message: $(cat "$T_TMP/cc.out")"
+	grep -q "max_sandboxes_per_user must be an integer" "$T_TMP/cc.out" || fail "message: $(cat "$T_TMP/cc.out")"
 }
 
 # cwd into a directory under one the caller cannot search: the monitor

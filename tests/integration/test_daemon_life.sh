@@ -16,6 +16,9 @@ life_setup()
 version = 1
 [profile.svc]
 timeout = "120s"
+[profile.proc]
+provider = "process"
+timeout = "120s"
 EOF
 	sbxd_start --log-max-size 4K --log-keep 2
 }
@@ -323,6 +326,18 @@ case_start_says_why_it_failed()
 	sx rm quick
 }
 
+case_workload_gets_default_sigpipe()
+{
+	local mask
+	# sbxd ignores SIGPIPE; its workloads must not inherit that
+	mask=$(SBX_SOCKET=$SOCK "$SBX" run --profile proc -- sh -c 'grep SigIgn /proc/self/status' | awk '{ print $2 }')
+	[ -n "$mask" ] || fail "no SigIgn line"
+	[ $(( 0x$mask >> 12 & 1 )) = 0 ] || fail "SIGPIPE is ignored in the workload (SigIgn $mask)"
+	# a pipeline ends as it does outside: yes dies of SIGPIPE
+	eq "yes | head" "$(SBX_SOCKET=$SOCK "$SBX" run --profile proc -- sh -c 'yes | head -1; echo ${PIPESTATUS:-done}')" "y
+done"
+}
+
 setup life_setup
 run_case adopted_after_kill9 case_adopted_after_kill9
 run_case restart_always_with_backoff case_restart_always_with_backoff
@@ -333,5 +348,6 @@ run_case hundred_clients_at_once case_hundred_clients_at_once
 run_case config_errors_name_the_place case_config_errors_name_the_place
 run_case served_description_is_the_docs case_served_description_is_the_docs
 run_case start_says_why_it_failed case_start_says_why_it_failed
+run_case workload_gets_default_sigpipe case_workload_gets_default_sigpipe
 run_case sbxd_stops sbxd_stop
 finish

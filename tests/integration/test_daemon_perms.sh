@@ -53,6 +53,11 @@ timeout = "60s"
 [profile.root_only]
 timeout = "60s"
 
+[profile.as_caller]
+allow_users = ["$UA"]
+user = "caller"
+timeout = "60s"
+
 [profile.noisy]
 provider = "process"
 allow_users = ["$UA"]
@@ -254,6 +259,13 @@ case_subscribe_sees_own_events_only()
 	sx rm --force noisy
 }
 
+case_user_caller_is_the_api_caller()
+{
+	as $UA run --profile as_caller -- id -u
+	eq "rc" "$RC" 0
+	eq "the workload runs as the API's caller" "$(out)" "$(id -u $UA)"
+}
+
 setup perm_setup
 run_case allowed_user_runs case_allowed_user_runs
 run_case other_user_refused case_other_user_refused
@@ -263,5 +275,6 @@ run_case owner_sees_only_its_own case_owner_sees_only_its_own
 run_case only_tighten case_only_tighten
 run_case no_policy_file_no_reload case_no_policy_file_no_reload
 run_case subscribe_sees_own_events_only case_subscribe_sees_own_events_only
+run_case user_caller_is_the_api_caller case_user_caller_is_the_api_caller
 run_case sbxd_stops sbxd_stop
 finish

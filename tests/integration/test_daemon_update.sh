@@ -178,10 +178,27 @@ deny = [\"127.0.0.1:$(cat "$T_TMP/port")/tcp\"]"
 	sx rm --force moving
 }
 
+case_reload_running_holds_owner_to_new_limits()
+{
+	loop capped $UO
+	as $UO update capped --memory 200M
+	eq "owner sets 200M" "$RC" 0
+	# the administrator lowers the profile's memory below the owner's 200M
+	sed -i 's/^memory = "256M"/memory = "128M"/' "$DPOL/upd.toml"
+	sx reload --running
+	[ "$RC" = 0 ] || fail "reload --running: $(err)"
+	sx status --json capped
+	eq "memory in force after the reload" "$(out | jq .limits.memory)" $((128 << 20))
+	sed -i 's/^memory = "128M"/memory = "256M"/' "$DPOL/upd.toml"
+	sx reload
+	sx rm --force capped
+}
+
 setup upd_setup
 run_case update_flips_under_traffic case_update_flips_under_traffic
 run_case owner_tightens_root_loosens case_owner_tightens_root_loosens
 run_case what_cannot_change_is_refused case_what_cannot_change_is_refused
 run_case reload_running_moves_atomically case_reload_running_moves_atomically
+run_case reload_running_holds_owner_to_new_limits case_reload_running_holds_owner_to_new_limits
 run_case sbxd_stops sbxd_stop
 finish

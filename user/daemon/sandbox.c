@@ -421,6 +421,9 @@ static void monitor_exec(struct sbxd_sandbox *sb, char **argv)
 
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* sbxd ignores SIGPIPE; an ignored signal survives exec, and the
+	 * workload must get the default (a pipeline's writer dies of it) */
+	signal(SIGPIPE, SIG_DFL);
 	if (sb->d->nofile.rlim_max)
 		setrlimit(RLIMIT_NOFILE, &sb->d->nofile);	/* as sbxd was started */
 	setsid();
@@ -445,6 +448,19 @@ static void monitor_exec(struct sbxd_sandbox *sb, char **argv)
 	if (sb->d->cfg.audit_dir[0])
 		setenv("SBX_LOG_DIR", sb->d->cfg.audit_dir, 1);
 	unsetenv("SBX_POLICY");
+	/* user = "caller" means the API's caller (providers/privs.c reads it
+	 * as sudo's); root's sandboxes have no other caller */
+	if (sb->owner != 0) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "%u", (unsigned)sb->owner);
+		setenv("SUDO_UID", id, 1);
+		snprintf(id, sizeof(id), "%u", (unsigned)sb->owner_gid);
+		setenv("SUDO_GID", id, 1);
+	} else {
+		unsetenv("SUDO_UID");
+		unsetenv("SUDO_GID");
+	}
 	unsetenv("NOTIFY_SOCKET");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_PID");

@@ -330,8 +330,75 @@ int sbxd_update(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, json
 	return vl_call_reply(c, p);
 }
 
+/* The new version of sb's profile with the overrides sb was started with.
+ * A non-root owner's overrides apply only while they tighten it: where one
+ * would loosen the new version (an administrator lowered a limit below it),
+ * the new version stands without the overrides. */
+static int new_version(struct sbxd_sandbox *sb, const struct sbx_profile *base,
+		       struct adhoc_profile *ap)
+{
+	struct adhoc_args a = { 0 }, none = { 0 };
+	char msg[512];
+	int r;
+
+	cli_log_capture(msg, sizeof(msg));
+	r = sbxd_overrides_args(sb->overrides, &a);
+	if (r == 0)
+		r = adhoc_build(&a, base, sb->owner == 0, ap);
+	if (r < 0)
+		r = adhoc_build(&none, base, false, ap);
+	cli_log_capture(NULL, 0);
+	return r;
+}
+
+static bool differs(const struct sbx_profile *a, const struct sbx_profile *b)
+{
+	return sbx_update_net_differs(a, b) || sbx_update_fs_differs(a, b) ||
+	       a->memory_bytes != b->memory_bytes || a->pids != b->pids || a->cpu_milli != b->cpu_milli;
+}
+
+/* Moves one running sandbox to base's new version: 1 moved, 0 nothing to
+ * do, -errno with why (the sandbox stays on its old version). */
+static int move_one(struct sbxd_sandbox *sb, const struct sbx_profile *base, char *why, size_t len)
+{
+	struct sbx_policy *cur = NULL;
+	struct sbx_update_report rep;
+	struct adhoc_profile ap = { 0 };
+	struct sbx_instance in;
+	struct sbx_profile np;
+	int r;
+
+	r = load_current(sb, &cur);
+	if (r == 0)
+		r = new_version(sb, base, &ap);
+	if (r < 0)
+		goto out;
+	/* the monitor and a restart find the profile by the name it started with */
+	np = *ap.p;
+	np.name = cur->profiles[0].name;
+	if (!differs(&cur->profiles[0], &np))
+		goto out;
+	r = sbxd_sandbox_locate(sb, NULL, NULL, 0);
+	if (r == 0)
+		r = sbx_instance_get(&in);
+	if (r == 0)
+		r = sbxd_sandbox_write_profile(sb, &np);
+	if (r == 0)
+		r = sbx_live_update(&in, sb->id, &cur->profiles[0], &np, &rep, why, len);
+	if (r < 0)
+		sbxd_sandbox_write_profile(sb, &cur->profiles[0]);
+	else
+		r = 1;
+out:
+	if (r < 0 && !why[0])
+		snprintf(why, len, "%s", strerror(-r));
+	adhoc_profile_free(&ap);
+	sbx_policy_free(cur);
+	return r;
+}
+
 /* Reload --running: each running sandbox whose profile changed moves to the
- * new version, with the overrides it was started with. */
+ * new version, atomically. */
 json_object *sbxd_move_running(struct sbxd *d, bool running)
 {
 	json_object *moved = json_object_new_array();
@@ -340,37 +407,20 @@ json_object *sbxd_move_running(struct sbxd *d, bool running)
 		return moved;
 	for (struct sbxd_sandbox *sb = d->sandboxes; sb; sb = sb->next) {
 		const struct sbx_profile *base = sb->profile ? cli_policy_find(&d->pol, sb->profile) : NULL;
-		struct sbx_policy *cur = NULL;
-		struct sbx_update_report rep;
-		struct adhoc_profile ap = { 0 };
-		struct adhoc_args a = { 0 };
-		struct sbx_instance in;
 		char why[1024] = "";
+		int r;
 
-		if (sb->state != SBXD_RUNNING || !base || load_current(sb, &cur) < 0)
+		if (sb->state != SBXD_RUNNING || !base)
 			continue;
-		struct sbx_profile np;
-
-		if (sbxd_overrides_args(sb->overrides, &a) == 0 && adhoc_build(&a, base, true, &ap) == 0 &&
-		    /* the monitor and a restart find the profile by the name it started with */
-		    (np = *ap.p, np.name = cur->profiles[0].name, true) &&
-		    sbxd_sandbox_locate(sb, NULL, NULL, 0) == 0 && sbx_instance_get(&in) == 0 &&
-		    (sbx_update_net_differs(&cur->profiles[0], &np) ||
-		     sbx_update_fs_differs(&cur->profiles[0], &np) ||
-		     cur->profiles[0].memory_bytes != np.memory_bytes ||
-		     cur->profiles[0].pids != np.pids || cur->profiles[0].cpu_milli != np.cpu_milli) &&
-		    sbxd_sandbox_write_profile(sb, &np) == 0 &&
-		    sbx_live_update(&in, sb->id, &cur->profiles[0], &np, &rep, why, sizeof(why)) == 0) {
+		r = move_one(sb, base, why, sizeof(why));
+		if (r == 1) {
 			sb->policy_version++;
 			sbxd_sandbox_save(sb);
 			json_object_array_add(moved, json_object_new_string(sb->name));
-		} else if (why[0]) {
-			sbxd_sandbox_write_profile(sb, &cur->profiles[0]);
+		} else if (r < 0) {
 			fprintf(stderr, "sbxd: reload: %s stays on its profile's old version: %s\n",
 				sb->name, why);
 		}
-		adhoc_profile_free(&ap);
-		sbx_policy_free(cur);
 	}
 	return moved;
 }

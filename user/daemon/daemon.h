@@ -110,9 +110,19 @@ int sbxd_sandbox_signal(struct sbxd_sandbox *sb, int sig);
 int sbxd_sandbox_stop(struct sbxd_sandbox *sb, uint64_t timeout_ms);
 void sbxd_sandbox_forget(struct sbxd_sandbox *sb);	/* removes its state and frees it */
 int sbxd_sandbox_save(struct sbxd_sandbox *sb);
-/* The workload's pid and cgroup, from sbx's registry (0/"" when not running). */
-int sbxd_sandbox_locate(struct sbxd_sandbox *sb, pid_t *ret_pid, char *cgroup, size_t len);
+/* sb's entry in sbx's own registry (id, slot, workload pid, cgroup), found
+ * by its monitor's pid; sets sb->id. sbxd_sandbox_match looks in a list
+ * the caller read once (sbx_sandbox_list) and returns NULL when sb is not
+ * there; sbxd_sandbox_locate reads the registry: -ESRCH when not running. */
+struct sbx_sandbox_info;
+const struct sbx_sandbox_info *sbxd_sandbox_match(struct sbxd_sandbox *sb,
+						const struct sbx_sandbox_info *v, size_t n);
+int sbxd_sandbox_locate(struct sbxd_sandbox *sb, struct sbx_sandbox_info *ret);
+/* The Sandbox object of the API; _at with sb's registry entry already
+ * found (NULL: not registered). */
 json_object *sbxd_sandbox_json(struct sbxd_sandbox *sb, bool counters);
+json_object *sbxd_sandbox_json_at(struct sbxd_sandbox *sb, bool counters,
+				  const struct sbx_sandbox_info *info);
 const char *sbxd_state_name(enum sbxd_state s);
 const char *sbxd_restart_name(enum sbxd_restart r);
 int sbxd_restart_parse(const char *s, enum sbxd_restart *ret);

@@ -118,7 +118,7 @@ static bool event_visible(struct follower *f, json_object *ev)
 		if (f->sb && sb != f->sb)
 			continue;
 		if (!sb->id[0])
-			sbxd_sandbox_locate(sb, NULL, NULL, 0);
+			sbxd_sandbox_locate(sb, NULL);
 		if (sb->id[0] && !strcmp(sb->id, id))
 			return sbxd_may_see(f->d, peer, sb);
 	}

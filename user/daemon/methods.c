@@ -431,7 +431,7 @@ void sbxd_start_check(struct sbxd *d)
 	for (struct sbxd_sandbox *sb = d->sandboxes; sb; sb = sb->next) {
 		struct vl_call *c = sb->start_call;
 
-		if (c && sb->state == SBXD_RUNNING && sbxd_sandbox_locate(sb, NULL, NULL, 0) == 0) {
+		if (c && sb->state == SBXD_RUNNING && sbxd_sandbox_locate(sb, NULL) == 0) {
 			sb->start_call = NULL;
 			reply_sandbox(c, sb);
 		}
@@ -561,15 +561,22 @@ static int m_list(struct vl_call *c, json_object *params, void *data)
 {
 	struct sbxd *d = data;
 	json_object *p = obj(), *a = json_object_new_array();
+	struct sbx_sandbox_info *reg = NULL;
+	struct sbx_instance in;
+	size_t n = 0;
 
 	if (!p || !a) {
 		json_object_put(p);
 		json_object_put(a);
 		return -ENOMEM;
 	}
+	/* sbx's registry is read once for all, not once per sandbox */
+	if (sbx_instance_get(&in) < 0 || sbx_sandbox_list(&in, &reg, &n) < 0)
+		n = 0;
 	for (struct sbxd_sandbox *sb = d->sandboxes; sb; sb = sb->next)
 		if (sbxd_may_see(d, vl_call_peer(c), sb))
-			json_object_array_add(a, sbxd_sandbox_json(sb, false));
+			json_object_array_add(a, sbxd_sandbox_json_at(sb, false, sbxd_sandbox_match(sb, reg, n)));
+	free(reg);
 	json_object_object_add(p, "sandboxes", a);
 	return vl_call_reply(c, p);
 }

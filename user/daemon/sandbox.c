@@ -553,31 +553,35 @@ int sbxd_sandbox_spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, cha
 	return 0;
 }
 
-/* sbx's own registry names the sandbox of a monitor: its id, workload pid
- * and cgroup. */
-int sbxd_sandbox_locate(struct sbxd_sandbox *sb, pid_t *ret_pid, char *cgroup, size_t len)
+const struct sbx_sandbox_info *sbxd_sandbox_match(struct sbxd_sandbox *sb,
+						const struct sbx_sandbox_info *v, size_t n)
+{
+	if (sb->state != SBXD_RUNNING || !sb->monitor)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].owner_pid == sb->monitor) {
+			snprintf(sb->id, sizeof(sb->id), "%s", v[i].id);
+			return &v[i];
+		}
+	return NULL;
+}
+
+int sbxd_sandbox_locate(struct sbxd_sandbox *sb, struct sbx_sandbox_info *ret)
 {
 	struct sbx_instance in;
 	struct sbx_sandbox_info *v = NULL;
+	const struct sbx_sandbox_info *m;
 	size_t n = 0;
-	int r = -ESRCH;
 
 	if (sb->state != SBXD_RUNNING || !sb->monitor)
 		return -ESRCH;
 	if (sbx_instance_get(&in) < 0 || sbx_sandbox_list(&in, &v, &n) < 0)
 		return -ESRCH;
-	for (size_t i = 0; i < n; i++)
-		if (v[i].owner_pid == sb->monitor) {
-			snprintf(sb->id, sizeof(sb->id), "%s", v[i].id);
-			if (ret_pid)
-				*ret_pid = v[i].workload_pid;
-			if (cgroup)
-				snprintf(cgroup, len, "%s", v[i].cgroup);
-			r = 0;
-			break;
-		}
+	m = sbxd_sandbox_match(sb, v, n);
+	if (m && ret)
+		*ret = *m;
 	free(v);
-	return r;
+	return m ? 0 : -ESRCH;
 }
 
 /* The monitor forwards TERM INT HUP QUIT USR1 USR2 to the workload (and
@@ -585,7 +589,7 @@ int sbxd_sandbox_locate(struct sbxd_sandbox *sb, pid_t *ret_pid, char *cgroup, s
  * its cgroup, KILL as cgroup.kill. */
 int sbxd_sandbox_signal(struct sbxd_sandbox *sb, int sig)
 {
-	char cg[4096];
+	struct sbx_sandbox_info info;
 	int r;
 
 	if (sb->state != SBXD_RUNNING || !sb->monitor)
@@ -597,10 +601,10 @@ int sbxd_sandbox_signal(struct sbxd_sandbox *sb, int sig)
 			return 0;
 		return -errno;
 	}
-	r = sbxd_sandbox_locate(sb, NULL, cg, sizeof(cg));
+	r = sbxd_sandbox_locate(sb, &info);
 	if (r < 0)
 		return r;
-	return sig == SIGKILL ? sbx_cgroup_kill(cg) : sbx_cgroup_signal(cg, sig);
+	return sig == SIGKILL ? sbx_cgroup_kill(info.cgroup) : sbx_cgroup_signal(info.cgroup, sig);
 }
 
 static int arm_timer(struct sbxd_sandbox *sb, uint64_t ms)

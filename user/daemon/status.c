@@ -61,9 +61,8 @@ static json_object *limits_json(struct sbxd_sandbox *sb)
 	return o;
 }
 
-static json_object *counters_json(struct sbxd_sandbox *sb)
+static json_object *counters_json(const struct sbx_sandbox_info *info)
 {
-	struct sbx_sandbox_info info;
 	struct sbx_instance in;
 	struct sbx_stats st = { 0 };
 	struct sbx_drops dr;
@@ -74,15 +73,14 @@ static json_object *counters_json(struct sbxd_sandbox *sb)
 	json_object *o;
 	uint64_t denials;
 
-	if (sb->state != SBXD_RUNNING || sbxd_sandbox_locate(sb, NULL, NULL, 0) < 0 ||
-	    sbx_instance_get(&in) < 0 || sbx_sandbox_lookup(&in, sb->id, &info) < 0)
+	if (sbx_instance_get(&in) < 0)
 		return NULL;
 	if (sbx_bpf_adopt(&b, why, sizeof(why)) == 0) {
-		sbx_sandbox_stats(&b, info.slot, &st, &dr);
+		sbx_sandbox_stats(&b, info->slot, &st, &dr);
 		sbx_bpf_close(&b);
 	}
 	l = calloc(1, sizeof(*l));
-	if (l && sbx_limits_open(l, in.name, info.id, info.cgroup) == 0)
+	if (l && sbx_limits_open(l, in.name, info->id, info->cgroup) == 0)
 		sbx_limits_read(l, &u);
 	free(l);
 	o = json_object_new_object();
@@ -126,16 +124,22 @@ static json_object *monitor_error(struct sbxd_sandbox *sb)
 
 json_object *sbxd_sandbox_json(struct sbxd_sandbox *sb, bool counters)
 {
+	struct sbx_sandbox_info info;
+
+	return sbxd_sandbox_json_at(sb, counters, sbxd_sandbox_locate(sb, &info) == 0 ? &info : NULL);
+}
+
+json_object *sbxd_sandbox_json_at(struct sbxd_sandbox *sb, bool counters,
+				  const struct sbx_sandbox_info *info)
+{
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
-	pid_t pid = 0;
+	pid_t pid = info ? info->workload_pid : 0;
 
 	if (!o || !a) {
 		json_object_put(o);
 		json_object_put(a);
 		return NULL;
 	}
-	if (sb->state == SBXD_RUNNING)
-		sbxd_sandbox_locate(sb, &pid, NULL, 0);
 	json_object_object_add(o, "name", json_object_new_string(sb->name));
 	json_object_object_add(o, "id", json_object_new_string(sb->id));
 	json_object_object_add(o, "profile", json_object_new_string(sb->profile ? sb->profile : ""));
@@ -166,7 +170,7 @@ json_object *sbxd_sandbox_json(struct sbxd_sandbox *sb, bool counters)
 	json_object_object_add(o, "command", a);
 	json_object_object_add(o, "limits", limits_json(sb));
 	if (counters) {
-		json_object *c = counters_json(sb);
+		json_object *c = info ? counters_json(info) : NULL;
 
 		if (c)
 			json_object_object_add(o, "counters", c);

@@ -269,7 +269,7 @@ static int apply(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb,
 
 	if (!sbx_profile_tightens(cur, next, why, sizeof(why)) && !root)
 		return sbxd_deny(d, c, why, "update");
-	if (sbxd_sandbox_locate(sb, NULL, NULL, 0) < 0)
+	if (sbxd_sandbox_locate(sb, NULL) < 0)
 		return not_running(c, sb);
 	/* the monitor reads the file when the first event of the new policy
 	 * id comes (rule attribution): it is in place before the flip */
@@ -378,7 +378,7 @@ static int move_one(struct sbxd_sandbox *sb, const struct sbx_profile *base, cha
 	np.name = cur->profiles[0].name;
 	if (!differs(&cur->profiles[0], &np))
 		goto out;
-	r = sbxd_sandbox_locate(sb, NULL, NULL, 0);
+	r = sbxd_sandbox_locate(sb, NULL);
 	if (r == 0)
 		r = sbx_instance_get(&in);
 	if (r == 0)

@@ -232,13 +232,7 @@ bool vl_call_oneway(const struct vl_call *c) { return c->oneway; }
 
 size_t vl_call_take_fds(struct vl_call *c, int *fds, size_t max)
 {
-	size_t n = c->n_fds < max ? c->n_fds : max;
-
-	memcpy(fds, c->fds, n * sizeof(int));
-	for (size_t i = n; i < c->n_fds; i++)
-		close(c->fds[i]);
-	c->n_fds = 0;
-	return n;
+	return vl_fds_take(c->fds, &c->n_fds, fds, max);
 }
 
 static json_object *kv1(const char *k, const char *v)

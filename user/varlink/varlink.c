@@ -143,19 +143,25 @@ json_object *vl_conn_next(struct vl_conn *c, int *ret_err)
 	return o;
 }
 
-size_t vl_conn_take_fds(struct vl_conn *c, int *fds, size_t max)
+size_t vl_fds_take(int *src, size_t *n_src, int *dst, size_t max)
 {
-	size_t n = c->n_fds < max ? c->n_fds : max;
+	size_t n = *n_src < max ? *n_src : max;
 
-	memcpy(fds, c->fds, n * sizeof(int));
-	for (size_t i = n; i < c->n_fds; i++)
-		close(c->fds[i]);
-	c->n_fds = 0;
+	memcpy(dst, src, n * sizeof(int));
+	for (size_t i = n; i < *n_src; i++)
+		close(src[i]);
+	*n_src = 0;
 	return n;
 }
 
-/* Pending descriptors are sent with the first byte of their message:
- * out_fds_at marks where that is. Only one batch is queued at a time. */
+size_t vl_conn_take_fds(struct vl_conn *c, int *fds, size_t max)
+{
+	return vl_fds_take(c->fds, &c->n_fds, fds, max);
+}
+
+/* Descriptors go out with the message at once, in one sendmsg (only the
+ * blocking client library sends any); what that call did not take is queued
+ * like any other message. */
 int vl_conn_queue(struct vl_conn *c, json_object *msg, const int *fds, size_t n_fds)
 {
 	size_t len;

@@ -49,6 +49,9 @@ ssize_t vl_conn_read(struct vl_conn *c);
  * more bytes, -EBADMSG = not a JSON object (the message is dropped),
  * -EMSGSIZE = more than VL_MAX_MESSAGE bytes and no message ends in them. */
 json_object *vl_conn_next(struct vl_conn *c, int *ret_err);
+/* Moves up to max of the *n_src descriptors of src to dst and closes the
+ * rest; returns how many moved (*n_src becomes 0). */
+size_t vl_fds_take(int *src, size_t *n_src, int *dst, size_t max);
 /* Takes the received descriptors (up to max) in arrival order; returns how many. */
 size_t vl_conn_take_fds(struct vl_conn *c, int *fds, size_t max);
 

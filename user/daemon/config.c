@@ -133,6 +133,20 @@ static bool int_key(const char *key)
 	       !strcmp(key, "max_sandboxes_per_user");
 }
 
+/* The settings whose value is a string (admin_groups and int_key()'s aside). */
+static bool string_key(const char *key)
+{
+	static const char *const keys[] = {
+		"policy_dir", "state_dir", "socket", "audit_dir", "cgroup_root", "sbx",
+		"stop_timeout", "log_max_size",
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i]))
+			return true;
+	return false;
+}
+
 /* One key of the file: strings, the integers log_keep, max_sandboxes and
  * max_sandboxes_per_user,
  * and the array admin_groups. */
@@ -166,13 +180,12 @@ static int load_kv(struct sbxd_config *c, const struct toml_kv *kv, char *why, s
 		snprintf(num, sizeof(num), "%lld", (long long)v->u.integer);
 		return sbxd_config_set(c, kv->key, num, why, len) < 0 ? -EINVAL : 0;
 	}
+	if (!string_key(kv->key)) {
+		snprintf(why, len, "unknown setting '%s'", kv->key);
+		return -EINVAL;
+	}
 	if (v->type != TOML_STRING) {
-		char tmp[128];
-
-		if (sbxd_config_set(c, kv->key, "", tmp, sizeof(tmp)) == -ENOENT)
-			snprintf(why, len, "unknown setting '%s'", kv->key);
-		else
-			snprintf(why, len, "%s must be a string, not %s", kv->key, toml_type_name(v->type));
+		snprintf(why, len, "%s must be a string, not %s", kv->key, toml_type_name(v->type));
 		return -EINVAL;
 	}
 	if (strlen(v->u.str.ptr) != v->u.str.len) {

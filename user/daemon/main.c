@@ -213,7 +213,51 @@ static int listen_socket(const char *path, bool *ret_created)
 	return fd;
 }
 
-static int find_sbx(struct sbxd *d)
+/* Whether st may be trusted for what root runs: owned by root (or by sbxd's
+ * own user) and writable by no one else; a sticky directory (/tmp) lets no
+ * one else replace what is in it. */
+static bool trusted(const struct stat *st)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return false;
+	if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX))
+		return true;
+	return !(st->st_mode & S_IWOTH) && (!(st->st_mode & S_IWGRP) || st->st_gid == 0);
+}
+
+/* sbxd runs the sbx binary as root for any caller: a binary, or a
+ * directory above it, that another user may write would let that user pick
+ * what runs as root (an install into a user-writable prefix). Resolves
+ * path (no symlink swapped later) and checks it and each directory above. */
+static int check_sbx(char *path, size_t len, char *why, size_t wlen)
+{
+	char real[4096], *slash;
+	struct stat st;
+
+	if (!realpath(path, real))
+		return -errno;
+	snprintf(path, len, "%s", real);
+	for (;;) {
+		if (stat(real, &st) < 0)
+			return -errno;
+		if (!trusted(&st))
+			return sbx_fail(why, wlen, -EPERM,
+					"%s is owned by uid %u or writable by others (mode %04o): "
+					"whoever may write it chooses what sbxd runs as root",
+					real, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		slash = strrchr(real, '/');
+		if (!slash || slash == real) {
+			if (slash && real[1]) {
+				real[1] = '\0';
+				continue;
+			}
+			return 0;
+		}
+		*slash = '\0';
+	}
+}
+
+static int find_sbx(struct sbxd *d, char *why, size_t len)
 {
 	char self[4096];
 	ssize_t n;
@@ -230,7 +274,9 @@ static int find_sbx(struct sbxd *d)
 		if (access(d->sbx_path, X_OK) < 0)
 			snprintf(d->sbx_path, sizeof(d->sbx_path), "%s/../bin/sbx", self);
 	}
-	return access(d->sbx_path, X_OK) < 0 ? -errno : 0;
+	if (access(d->sbx_path, X_OK) < 0)
+		return -errno;
+	return check_sbx(d->sbx_path, sizeof(d->sbx_path), why, len);
 }
 
 static int open_audit(struct sbxd *d)
@@ -285,10 +331,11 @@ static int setup(struct sbxd *d, bool *ret_created)
 	char why[1024];
 	int lfd, r;
 
-	r = find_sbx(d);
+	why[0] = '\0';
+	r = find_sbx(d, why, sizeof(why));
 	if (r < 0)
 		return fprintf(stderr, "sbxd: error: the sbx binary %s: %s (set sbx = or --sbx)\n",
-			       d->sbx_path, strerror(-r)), r;
+			       d->sbx_path, why[0] ? why : strerror(-r)), r;
 	if (sbxd_policy_load(d, &d->pol, why, sizeof(why), NULL) < 0)
 		return fprintf(stderr, "sbxd: error: %s\n", why), -EINVAL;
 	d->have_pol = true;
@@ -433,6 +480,11 @@ int main(int argc, char **argv)
 	if (fl.check) {
 		char why[1024];
 
+		why[0] = '\0';
+		r = find_sbx(&d, why, sizeof(why));
+		if (r < 0)
+			return fprintf(stderr, "sbxd: error: the sbx binary %s: %s (set sbx = or --sbx)\n",
+				       d.sbx_path, why[0] ? why : strerror(-r)), 1;
 		if (sbxd_policy_load(&d, &d.pol, why, sizeof(why), NULL) < 0)
 			return fprintf(stderr, "sbxd: error: %s\n", why), 1;
 		printf("sbxd: configuration and policy directory %s are valid\n", d.cfg.policy_dir);

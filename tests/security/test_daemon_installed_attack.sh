@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# sbxd as installed (PREFIX/sbin/sbxd finding PREFIX/bin/sbx) against an
+# unprivileged local user: which sbx runs as root, and the Update paths a
+# sandbox's owner may take. The prefix is a copy of $OUTPUT's binaries in the
+# layout `make install` gives (install adds nothing else that sbxd reads).
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/sbxd_lib.sh"
+
+UA=sbxia
+CREATED_USERS=""
+PFX=$T_TMP/pfx
+
+_ia_cleanup()
+{
+	local u
+	sbxd_stop
+	for u in $CREATED_USERS; do userdel "$u" 2>/dev/null; done
+	_cleanup
+}
+trap _ia_cleanup EXIT
+
+ia_setup()
+{
+	command -v useradd >/dev/null || { echo "no useradd"; return 1; }
+	getent passwd $UA >/dev/null || { useradd -M -d / -s /usr/sbin/nologin $UA && CREATED_USERS=$UA; } || return 1
+	chmod 755 "$T_TMP"
+	cat >"$DPOL/ia.toml" <<EOF
+version = 1
+[profile.ro]
+allow_users = ["$UA"]
+timeout = "60s"
+enforcement = "strict"
+[profile.ro.fs]
+mode = "read-only"
+[profile.fullnet]
+allow_users = ["$UA"]
+timeout = "60s"
+[profile.fullnet.network]
+mode = "full"
+EOF
+	# installed layout: sbxd in sbin, sbx in ../bin
+	install -d -m 0755 "$PFX/sbin" "$PFX/bin" || return 1
+	install -m 0755 "$SBXD" "$PFX/sbin/sbxd" && install -m 0755 "$SBX" "$PFX/bin/sbx" || return 1
+	SBXD=$PFX/sbin/sbxd SBX=$PFX/bin/sbx sbxd_start
+}
+
+# sbxd_try: start the prefix's sbxd on a second socket; its first line in RC/out
+sbxd_try()
+{
+	timeout 10 "$PFX/sbin/sbxd" --state-dir "$T_TMP/st2" --socket "$T_TMP/s2.sock" \
+		--policy-dir "$DPOL" --audit-dir "$T_TMP/au2" --check-config >"$T_TMP/sx.out" 2>&1
+	RC=$?
+}
+
+# The installed sbxd runs PREFIX/bin/sbx as root for every caller. A prefix
+# that a user may write (PREFIX=/home/user/.local, a group-writable /opt/x)
+# let that user replace sbx: on main sbxd took it and ran it as root.
+case_writable_prefix_refused()
+{
+	local mode d
+	sbxd_try
+	eq "clean prefix" "$RC" 0
+	for d in "$PFX/bin/sbx" "$PFX/bin" "$PFX"; do
+		mode=$(stat -c %a "$d")
+		chmod o+w "$d"
+		sbxd_try
+		chmod "$mode" "$d"
+		[ "$RC" != 0 ] || fail "sbxd accepted a world-writable $d: $(cat "$T_TMP/sx.out")"
+		grep -q "writable by others" "$T_TMP/sx.out" || fail "reason for $d: $(cat "$T_TMP/sx.out")"
+	done
+	# a binary the user owns
+	chown $UA "$PFX/bin/sbx"
+	sbxd_try
+	chown root "$PFX/bin/sbx"
+	[ "$RC" != 0 ] || fail "sbxd accepted an sbx owned by $UA"
+	# a symlink is followed and its target checked
+	mv "$PFX/bin/sbx" "$T_TMP/sbx.real" && chown $UA "$T_TMP/sbx.real"
+	ln -s "$T_TMP/sbx.real" "$PFX/bin/sbx"
+	sbxd_try
+	rm "$PFX/bin/sbx"; chown root "$T_TMP/sbx.real"; mv "$T_TMP/sbx.real" "$PFX/bin/sbx"
+	[ "$RC" != 0 ] || fail "sbxd accepted a symlink to an sbx owned by $UA"
+	sbxd_try
+	eq "clean prefix again" "$RC" 0
+}
+
+# The monitor's environment is sbxd's, never the caller's: a caller's
+# LD_PRELOAD, PATH or SBX_* do not travel over the socket.
+case_caller_env_not_inherited()
+{
+	local pid
+	runuser -u $UA -- env SBX_SOCKET=$SOCK LD_PRELOAD=/nonexistent.so SBX_POLICY=/x SBX_IA_MARK=1 \
+		PATH=/tmp/evil:$PATH "$PFX/bin/sbx" start --name envp --profile ro -- sleep 30 >/dev/null 2>&1 ||
+		fail "start as $UA"
+	wait_state envp running || fail "envp not running"
+	for pid in $(pgrep -x sbx); do
+		tr '\0' '\n' </proc/$pid/environ 2>/dev/null | grep -q SBX_IA_MARK && fail "monitor $pid has the caller's env"
+		tr '\0' '\n' </proc/$pid/environ 2>/dev/null | grep -q nonexistent.so && fail "monitor $pid has LD_PRELOAD"
+	done
+	grep -q "$PFX/bin/sbx" <(ps -eo args) || fail "no monitor from the prefix runs"
+	sx rm --force envp
+}
+
+# Attacks that fail, kept as regressions: an owner's deny-path on a sandbox
+# whose fs is Landlock's is refused (Unenforceable) and nothing is applied.
+case_update_landlock_deny_path()
+{
+	local before
+	as $UA start --name ll --profile ro -- sleep 30
+	eq "start" "$RC" 0
+	wait_state ll running || fail "ll not running"
+	before=$(sha1sum <"$DSTATE/sandboxes/ll/profile.toml")
+	runuser -u $UA -- python3 - "$SOCK" >"$T_TMP/sx.out" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(json.dumps({"method": "org.sbx.Manager.Update", "parameters": {"name": "ll", "deny_path": ["/etc"]}}).encode() + b"\0")
+print(s.recv(65536).rstrip(b"\0").decode())
+EOF
+	eq "error" "$(jq -r .error "$T_TMP/sx.out")" org.sbx.Manager.Unenforceable
+	grep -q "Landlock\|fs rules" "$T_TMP/sx.out" || fail "reason: $(cat "$T_TMP/sx.out")"
+	eq "profile unchanged" "$(sha1sum <"$DSTATE/sandboxes/ll/profile.toml")" "$before"
+	# --ro by the owner on a read-only tree is no loosening yet still refused
+	as $UA update --ro /etc ll
+	[ "$RC" != 0 ] || fail "--ro applied"
+	eq "profile unchanged after --ro" "$(sha1sum <"$DSTATE/sandboxes/ll/profile.toml")" "$before"
+	sx rm --force ll
+}
+
+# A deny entry in mode "full" is not enforced: refused, not reported applied.
+case_update_deny_in_full()
+{
+	as $UA start --name fn --profile fullnet -- sleep 30
+	eq "start" "$RC" 0
+	wait_state fn running || fail "fn not running"
+	as $UA update --deny 192.0.2.1 fn
+	[ "$RC" != 0 ] || fail "deny in mode full accepted"
+	grep -q "ignored in mode 'full'" "$T_TMP/sx.err" || fail "reason: $(err)"
+	sx rm --force fn
+}
+
+setup ia_setup
+run_case writable_prefix_refused case_writable_prefix_refused
+run_case caller_env_not_inherited case_caller_env_not_inherited
+run_case update_landlock_deny_path case_update_landlock_deny_path
+run_case update_deny_in_full case_update_deny_in_full
+run_case sbxd_stops sbxd_stop
+finish

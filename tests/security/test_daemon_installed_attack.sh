@@ -33,11 +33,23 @@ timeout = "60s"
 enforcement = "strict"
 [profile.ro.fs]
 mode = "read-only"
+[profile.allownet]
+allow_users = ["$UA"]
+timeout = "60s"
+[profile.allownet.network]
+mode = "allow"
+allow = ["192.0.2.0/24:80"]
 [profile.fullnet]
 allow_users = ["$UA"]
 timeout = "60s"
 [profile.fullnet.network]
 mode = "full"
+# last: a case appends a rule to its fs table
+[profile.rotwo]
+allow_users = ["$UA"]
+timeout = "60s"
+[profile.rotwo.fs]
+mode = "read-only"
 EOF
 	# installed layout: sbxd in sbin, sbx in ../bin
 	install -d -m 0755 "$PFX/sbin" "$PFX/bin" || return 1
@@ -138,10 +150,63 @@ case_update_deny_in_full()
 	sx rm --force fn
 }
 
+# An owner's --ro override of a file, then the administrator denies that
+# file in the profile and runs Reload --running: the sandbox cannot move
+# (its fs is Landlock's, fixed at start), and on main Restart (and the
+# restart policy) ran the stored profile again: the override that a new
+# Start is refused kept the file readable for good. A restart now runs the
+# current version when the stored one is looser.
+case_restart_after_reload()
+{
+	local f=$T_TMP/ia-secret
+	echo IASECRET >"$f" && chmod 755 "$f"
+	as $UA start --name rl --profile rotwo --ro "$f" -- sh -c "while :; do cat $f; sleep 0.2; done"
+	eq "start" "$RC" 0
+	wait_state rl running || fail "rl not running"
+	sleep 0.5
+	sx logs rl
+	grep -q IASECRET "$T_TMP/sx.out" || fail "the override did not grant: $(out)"
+	cp "$DPOL/ia.toml" "$T_TMP/ia.toml.orig"
+	echo "rules = [{ path = \"$f\", access = \"deny\" }]" >>"$DPOL/ia.toml"
+	sx reload --running
+	eq "reload" "$RC" 0
+	as $UA start --name rl2 --profile rotwo --ro "$f" -- true
+	[ "$RC" != 0 ] || fail "a new start with the override was accepted"
+	sx restart rl
+	eq "restart" "$RC" 0
+	wait_state rl running || fail "rl not running after restart"
+	: >"$DSTATE/sandboxes/rl/output.log"
+	sleep 1
+	grep -q IASECRET "$DSTATE/sandboxes/rl/output.log" && fail "restart kept the denied file readable"
+	grep -q '"deny"' "$DSTATE/sandboxes/rl/profile.toml" || fail "profile: $(cat "$DSTATE/sandboxes/rl/profile.toml")"
+	cp "$T_TMP/ia.toml.orig" "$DPOL/ia.toml"
+	sx reload
+	sx rm --force rl
+	sx rm --force rl2
+}
+
+# The owner's own Update tightening survives a restart when the profile did
+# not change (the stored profile is no looser than the current version).
+case_restart_keeps_owner_tightening()
+{
+	as $UA start --name kt --profile allownet -- sleep 30
+	eq "start" "$RC" 0
+	wait_state kt running || fail "kt not running"
+	as $UA update --deny 192.0.2.1 kt
+	eq "update" "$RC" 0
+	as $UA restart kt
+	eq "restart" "$RC" 0
+	wait_state kt running || fail "kt not running after restart"
+	grep -q '192.0.2.1' "$DSTATE/sandboxes/kt/profile.toml" || fail "deny lost: $(cat "$DSTATE/sandboxes/kt/profile.toml")"
+	sx rm --force kt
+}
+
 setup ia_setup
 run_case writable_prefix_refused case_writable_prefix_refused
 run_case caller_env_not_inherited case_caller_env_not_inherited
 run_case update_landlock_deny_path case_update_landlock_deny_path
 run_case update_deny_in_full case_update_deny_in_full
+run_case restart_after_reload case_restart_after_reload
+run_case restart_keeps_owner_tightening case_restart_keeps_owner_tightening
 run_case sbxd_stops sbxd_stop
 finish

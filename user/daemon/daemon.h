@@ -140,6 +140,7 @@ int sbxd_update(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, json
 /* Reload --running: moves running sandboxes to their profile's new
  * version; returns the names moved (a JSON array). */
 json_object *sbxd_move_running(struct sbxd *d, bool running);
+int sbxd_restart_profile(struct sbxd_sandbox *sb);
 
 /* ---- follow.c: Logs and Subscribe ---- */
 int sbxd_logs(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, int64_t tail, bool follow);

@@ -510,6 +510,11 @@ int sbxd_sandbox_spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, cha
 		if (r < 0)
 			return sbx_fail(why, len, r, "cannot write the profile of '%s': %s", sb->name,
 					strerror(-r));
+	} else {
+		r = sbxd_restart_profile(sb);
+		if (r < 0)
+			return sbx_fail(why, len, r, "cannot bring the profile of '%s' up to date: %s",
+					sb->name, strerror(-r));
 	}
 	r = toml_profile_name(sb, name, sizeof(name));
 	if (r < 0)

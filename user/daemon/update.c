@@ -424,3 +424,35 @@ json_object *sbxd_move_running(struct sbxd *d, bool running)
 	}
 	return moved;
 }
+
+/* Before a restart (Restart, the restart policy): the stored profile stands
+ * while it is no looser than the current version of its profile with the
+ * owner's overrides (what Reload --running moves a sandbox to), so that an
+ * owner's own Update tightenings survive. Where it is looser (an
+ * administrator tightened the profile and Reload could not move the running
+ * sandbox, e.g. Landlock fs rules; or the owner's override would now widen
+ * it), the restart runs that current version instead. */
+int sbxd_restart_profile(struct sbxd_sandbox *sb)
+{
+	const struct sbx_profile *base = sb->profile ? cli_policy_find(&sb->d->pol, sb->profile) : NULL;
+	struct sbx_policy *cur = NULL;
+	struct adhoc_profile ap = { 0 };
+	struct sbx_profile np;
+	char why[512];
+	int r;
+
+	if (!base)
+		return 0;	/* gone from the policy: the stored version stands */
+	r = load_current(sb, &cur);
+	if (r == 0)
+		r = new_version(sb, base, &ap);
+	if (r == 0) {
+		np = *ap.p;
+		np.name = cur->profiles[0].name;
+		if (!sbx_profile_tightens(&np, &cur->profiles[0], why, sizeof(why)))
+			r = sbxd_sandbox_write_profile(sb, &np);
+	}
+	adhoc_profile_free(&ap);
+	sbx_policy_free(cur);
+	return r;
+}

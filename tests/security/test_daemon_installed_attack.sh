@@ -201,6 +201,44 @@ case_restart_keeps_owner_tightening()
 	sx rm --force kt
 }
 
+# Update racing Restart: the owner sends Restart and, on a second connection,
+# an Update right behind it. Whatever the interleaving, a tightening either
+# lands in the profile the sandbox runs or is answered NotRunning, and a
+# loosening is refused with nothing written.
+case_update_races_restart()
+{
+	local i e
+	as $UA start --name rr --profile allownet -- sleep 60
+	eq "start" "$RC" 0
+	wait_state rr running || fail "rr not running"
+	for i in 1 2 3; do
+		runuser -u $UA -- python3 - "$SOCK" "198.51.100.$i" >"$T_TMP/race.out" <<'EOF2'
+import json, socket, sys
+def call(m, p):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+    s.sendall(json.dumps({"method": "org.sbx.Manager." + m, "parameters": p}).encode() + b"\0")
+    return s
+a = call("Restart", {"name": "rr", "timeout_ms": 500})
+b = call("Update", {"name": "rr", "deny": [sys.argv[2]]})
+c = call("Update", {"name": "rr", "allow": ["203.0.113.9"]})
+for s in (b, c, a):
+    s.settimeout(20)
+    print(s.recv(65536).rstrip(b"\0").decode(), flush=True)
+EOF2
+		e=$(sed -n 1p "$T_TMP/race.out" | jq -r '.error // "ok"')
+		case $e in
+		ok) grep -q "198.51.100.$i" "$DSTATE/sandboxes/rr/profile.toml" ||
+			fail "update $i replied ok but is not in the profile" ;;
+		org.sbx.Manager.NotRunning) ;;
+		*) fail "update $i: $(sed -n 1p "$T_TMP/race.out")" ;;
+		esac
+		eq "loosening $i" "$(sed -n 2p "$T_TMP/race.out" | jq -r .error)" org.sbx.Manager.PermissionDenied
+		grep -q 203.0.113.9 "$DSTATE/sandboxes/rr/profile.toml" && fail "the loosening was written"
+		wait_state rr running || fail "rr not running after restart $i"
+	done
+	sx rm --force rr
+}
+
 setup ia_setup
 run_case writable_prefix_refused case_writable_prefix_refused
 run_case caller_env_not_inherited case_caller_env_not_inherited
@@ -208,5 +246,6 @@ run_case update_landlock_deny_path case_update_landlock_deny_path
 run_case update_deny_in_full case_update_deny_in_full
 run_case restart_after_reload case_restart_after_reload
 run_case restart_keeps_owner_tightening case_restart_keeps_owner_tightening
+run_case update_races_restart case_update_races_restart
 run_case sbxd_stops sbxd_stop
 finish

@@ -105,12 +105,16 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	qemu-system-x86 busybox-static cpio xz-utils zstd systemd dbus \
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
 	nodejs golang-github-burntsushi-toml-dev git curl \
-	golang-go golang-github-varlink-go-dev varlink-go
+	golang-go golang-github-varlink-go-dev varlink-go \
+	libmicrohttpd-dev prometheus
 # nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
 # golang-github-burntsushi-toml-dev: the toml-test corpus of `make toml-test`.
 # golang-go, golang-github-varlink-go-dev, varlink-go: the varlink interop
 # tests (tests/interop/goclient, varlink-go-certification).
 # git, curl: tests/integration/test_grants.sh clones into granted paths over HTTP.
+# libmicrohttpd-dev: sbxd's metrics endpoint (metrics_listen); prometheus:
+# promtool, which tests/integration/test_metrics.sh checks the metrics and
+# docs/monitoring/sbx-alerts.yml with.
 # systemd, dbus: PID 1 and the system bus of the VM boot with systemd
 # (tests/vm/vmtest.sh -i systemd boots the host's own /lib/systemd/systemd).
 
@@ -211,9 +215,11 @@ $(OUTPUT)/org.sbx.Manager.varlink.inc: user/daemon/org.sbx.Manager.varlink
 
 $(OUTPUT)/obj/user/daemon/methods.o: $(OUTPUT)/org.sbx.Manager.varlink.inc
 
+# libmicrohttpd: sbxd's metrics_listen (user/daemon/http.c); sbxd alone links it
+MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 $(OUTPUT)/sbxd: $(DAEMON_OBJS) $(CORE_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS) $(MHD_LIBS)
 
 # ---- libsbx -----------------------------------------------------------------
 # The client library of sbxd (docs/libsbx.md): position-independent objects

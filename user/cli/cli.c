@@ -561,6 +561,7 @@ static const struct cli_verb *const sbx_verbs[] = {
 	&cli_verb_rm,
 	&cli_verb_status,
 	&cli_verb_ls,
+	&cli_verb_metrics,
 	&cli_verb_logs,
 	&cli_verb_update,
 	&cli_verb_reload,

@@ -196,5 +196,6 @@ extern const struct cli_verb cli_verb_ls;
 extern const struct cli_verb cli_verb_logs;
 extern const struct cli_verb cli_verb_update;
 extern const struct cli_verb cli_verb_reload;
+extern const struct cli_verb cli_verb_metrics;
 
 #endif /* SBX_CLI_H */

@@ -620,6 +620,47 @@ static int ls_run(const struct cli_verb *self, int argc, char **argv)
 	return r;
 }
 
+/* ---- sbx metrics --------------------------------------------------------------------- */
+
+static int metrics_run(const struct cli_verb *self, int argc, char **argv)
+{
+	const char *socket = NULL;
+	struct sbx_client *c;
+	struct cli_parser p;
+	json_object *o;
+	char *text = NULL;
+	int r;
+
+	r = parse_flag_opts(self, socket_opts, argc, argv, &p, &socket, NULL);
+	if (r < 0)
+		return cli_parse_exit(r);
+	if (p.n_args)
+		return cli_usage(self, "unexpected argument '%s'", p.args[0]);
+	if ((r = open_or_exit(socket, &c)))
+		return r;
+	r = sbx_metrics(c, &text);
+	if (r < 0)
+		r = fail_exit(c, r);
+	sbx_client_close(c);
+	if (r)
+		return r;
+	if (!cli_opts.json) {
+		fputs(text, stdout);
+		free(text);
+		return SBX_EXIT_OK;
+	}
+	o = json_object_new_object();
+	if (!o || json_object_object_add(o, "text", json_object_new_string(text))) {
+		json_object_put(o);
+		free(text);
+		return log_error_errno(-ENOMEM, "%m"), SBX_EXIT_FAILURE;
+	}
+	free(text);
+	r = print_json(o);
+	json_object_put(o);
+	return r;
+}
+
 /* ---- sbx logs ------------------------------------------------------------------------ */
 
 static const struct cli_option logs_opts[] = {
@@ -1006,6 +1047,27 @@ const struct cli_verb cli_verb_ls = {
 	.options = HELP_COMMON,
 	.exit_status = "  0  success\n" EXIT_DAEMON,
 	.examples = "  sbx ls\n  sbx ls --json | jq -r '.sandboxes[].name'\n",
+};
+
+const struct cli_verb cli_verb_metrics = {
+	.name = "metrics", .cmd = "metrics", .run = metrics_run,
+	.summary = "print sbxd's Prometheus metrics",
+	.synopsis = "metrics [--socket PATH] [--json]",
+	.description =
+		"  Print the metrics of sbxd in the Prometheus text exposition format\n"
+		"  (version 0.0.4), the same text its HTTP endpoint serves (metrics_listen\n"
+		"  in sbxd.toml): sandboxes running, started and failed, the start latency,\n"
+		"  and per sandbox its network bytes, connects allowed and denied, file,\n"
+		"  exec and syscall denials, memory, CPU time, OOM kills and audit events\n"
+		"  (docs/monitoring.md lists every series). Root and sbxd's admin_groups\n"
+		"  get every sandbox; another user the series of its own sandboxes and the\n"
+		"  daemon-wide ones. With --json: {\"text\": \"...\"}.\n"
+		NEEDS_DAEMON,
+	.options = HELP_COMMON,
+	.exit_status = "  0  success\n" EXIT_DAEMON,
+	.examples = "  sbx metrics\n"
+		    "  sbx metrics | grep '^sbx_sandbox_connects_denied_total'\n"
+		    "  sbx metrics | promtool check metrics\n",
 };
 
 const struct cli_verb cli_verb_logs = {

@@ -18,6 +18,7 @@
 
 #include "core/audit.h"
 #include "core/bpfload.h"
+#include "core/counters.h"
 #include "core/enforce.h"
 #include "core/fsplan.h"
 #include "core/instance.h"
@@ -83,6 +84,7 @@ struct run_state {
 	bool have_log;
 	int log_rd;			/* read end of the output pipe; -1 = none or EOF */
 	int log_wr;			/* its write end, until the workload has it */
+	struct sbx_counters_pub pub;	/* the live counters for sbxd (core/counters.h) */
 };
 
 static int fail(struct run_state *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -240,6 +242,7 @@ static int consume(struct run_state *s)
 	int r = ring_buffer__consume(s->rb);
 
 	flush_audit(s);
+	sbx_counters_publish(&s->pub, &s->sb, s->res);
 	return r;
 }
 

@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "core/counters.h"
 #include "core/sandbox.h"
 #include "core/uidpool.h"
 #include "kernel/limits.h"
@@ -116,6 +117,7 @@ static bool reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 		sbx_sandbox_purge_policy(b, pid);
 	bpf_map_delete_elem(b->rings_fd, &slot);
 	bpf_map_update_elem(b->slots_fd, &slot, &zero, 0);
+	sbx_counters_remove(&b->paths, slot);
 	unlink(reg);
 	return true;
 }
@@ -594,6 +596,7 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
 	sbx_compiled_free(&sb->comp);
 	if (sb->have_slot) {
 		sbx_instance_slot_file(&b->paths, sb->slot, reg, sizeof(reg));
+		sbx_counters_remove(&b->paths, sb->slot);
 		unlink(reg);
 	}
 	memset(sb, 0, sizeof(*sb));

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +75,59 @@ static int set_uint(uint64_t *dst, const char *key, const char *v, bool size, ui
 	return 0;
 }
 
+int sbxd_parse_listen(const char *v, struct sockaddr_storage *ret, socklen_t *ret_len,
+		      char *why, size_t len)
+{
+	struct sockaddr_storage ss = { 0 };
+	char host[64], *end;
+	const char *colon;
+	unsigned long port;
+
+	if (v[0] == '[') {
+		const char *close = strchr(v, ']');
+
+		if (!close || close[1] != ':')
+			return sbx_fail(why, len, -EINVAL, "metrics_listen: '%s' is not [IPV6]:PORT "
+					"(brackets around the address, then :PORT)", v);
+		snprintf(host, sizeof(host), "%.*s", (int)(close - v - 1), v + 1);
+		colon = close + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (!colon || colon == v || (size_t)(colon - v) >= sizeof(host) || memchr(v, ':', (size_t)(colon - v)))
+			return sbx_fail(why, len, -EINVAL, "metrics_listen: '%s' is not HOST:PORT "
+					"such as \"127.0.0.1:9477\" (an IPv6 address goes in brackets: "
+					"\"[::1]:9477\")", v);
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - v), v);
+	}
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || errno || port == 0 || port > 65535 || colon[1] == '-' || colon[1] == '+')
+		return sbx_fail(why, len, -EINVAL, "metrics_listen: '%s': the port must be a number "
+				"from 1 to 65535", v);
+	if (v[0] == '[') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+			return sbx_fail(why, len, -EINVAL, "metrics_listen: '%s' is not an IPv6 address",
+					host);
+		*ret_len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			return sbx_fail(why, len, -EINVAL, "metrics_listen: '%s' is not an IPv4 address "
+					"(a host name is not resolved; an IPv6 address goes in brackets)",
+					host);
+		*ret_len = sizeof(*a);
+	}
+	*ret = ss;
+	return 0;
+}
+
 int sbxd_config_set(struct sbxd_config *c, const char *key, const char *v, char *why, size_t len)
 {
 	uint64_t x;
@@ -91,6 +146,21 @@ int sbxd_config_set(struct sbxd_config *c, const char *key, const char *v, char 
 		return set_path(c->sbx_binary, sizeof(c->sbx_binary), v, true, why, len);
 	if (!strcmp(key, "admin_groups"))
 		return add_group(c, v, why, len);
+	if (!strcmp(key, "metrics_listen")) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (!*v) {
+			c->metrics_listen[0] = '\0';	/* off */
+			return 0;
+		}
+		if (strlen(v) >= sizeof(c->metrics_listen))
+			return sbx_fail(why, len, -EINVAL, "metrics_listen: '%s' is too long", v);
+		if (sbxd_parse_listen(v, &ss, &sl, why, len) < 0)
+			return -EINVAL;
+		snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", v);
+		return 0;
+	}
 	if (!strcmp(key, "stop_timeout"))
 		return set_uint(&c->stop_timeout_ms, key, v, false, 24ull * 3600 * 1000, why, len);
 	if (!strcmp(key, "log_max_size")) {
@@ -138,7 +208,7 @@ static bool string_key(const char *key)
 {
 	static const char *const keys[] = {
 		"policy_dir", "state_dir", "socket", "audit_dir", "cgroup_root", "sbx",
-		"stop_timeout", "log_max_size",
+		"stop_timeout", "log_max_size", "metrics_listen",
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)

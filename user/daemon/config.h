@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define SBXD_CONFIG_DEFAULT	"/etc/sbx/sbxd.toml"
@@ -34,6 +35,7 @@ struct sbxd_config {
 	uint32_t max_sandboxes;		/* max_sandboxes, default 4096 */
 	uint32_t max_per_user;		/* max_sandboxes_per_user, default 64 (root: no cap) */
 	bool certification;		/* --varlink-certification (flag only) */
+	char metrics_listen[80];	/* metrics_listen: "HOST:PORT" or "[V6]:PORT"; "" = off */
 };
 
 void sbxd_config_defaults(struct sbxd_config *c);
@@ -45,5 +47,10 @@ int sbxd_config_load(struct sbxd_config *c, const char *path, bool required, cha
 /* One setting by its key, as the flags give it (--state-dir DIR sets
  * "state_dir"). -EINVAL with why. */
 int sbxd_config_set(struct sbxd_config *c, const char *key, const char *value, char *why, size_t len);
+
+/* Parses "127.0.0.1:9477" (IPv4 dotted quad) or "[::1]:9477" (IPv6 in
+ * brackets), port 1-65535, into ret. -EINVAL with why naming the problem. */
+int sbxd_parse_listen(const char *v, struct sockaddr_storage *ret, socklen_t *ret_len,
+		      char *why, size_t len);
 
 #endif

@@ -72,7 +72,20 @@ struct sbxd_sandbox {
 	bool remove_on_exit;
 	bool restart_after_stop;	/* Restart: spawn again once stopped */
 	int run_fds[3];			/* the Run caller's stdio until spawn */
+	uint64_t start_req_us;		/* CLOCK_MONOTONIC of the Start/Run/restart; 0 = none */
+	bool start_pending;		/* spawned, not yet seen running (metrics.c) */
 };
+
+/* Daemon-wide series of the metrics (metrics.c): since sbxd started. */
+#define SBXD_LATENCY_BUCKETS 12
+struct sbxd_metrics {
+	uint64_t started;		/* spawns seen running */
+	uint64_t failed;		/* spawns that failed, or whose sbx failed before running */
+	uint64_t latency[SBXD_LATENCY_BUCKETS + 1];	/* start latency, per bucket (+Inf last) */
+	double latency_sum;		/* seconds */
+};
+
+struct sbxd_http;
 
 struct sbxd {
 	struct sbxd_config cfg;
@@ -93,6 +106,8 @@ struct sbxd {
 	int lock_fd;			/* STATE/lock, flock()ed while sbxd runs */
 	struct rlimit nofile;		/* sbxd's own soft limit is raised; monitors get this */
 	char audit_path[4096];
+	struct sbxd_metrics metrics;
+	struct sbxd_http *http;		/* metrics_listen's server, NULL = off */
 };
 
 /* ---- sandbox.c: the registry ---- */
@@ -151,6 +166,18 @@ int sbxd_tick_on(struct sbxd *d);
 void sbxd_start_check(struct sbxd *d);
 /* A sandbox is forgotten: its followers end. */
 void sbxd_followers_drop(struct sbxd *d, struct sbxd_sandbox *sb);
+
+/* ---- metrics.c: the Prometheus series (docs/monitoring.md) ---- */
+void sbxd_metrics_spawned(struct sbxd_sandbox *sb);
+void sbxd_metrics_failed(struct sbxd_sandbox *sb);
+void sbxd_metrics_exited(struct sbxd_sandbox *sb);	/* after its result is read */
+void sbxd_metrics_check(struct sbxd *d);		/* from the tick: seen running? */
+/* The exposition text (util/prom.h) of what peer may see: NULL (the HTTP
+ * endpoint) is everything. *ret is NUL-terminated; the caller frees it. */
+int sbxd_metrics_text(struct sbxd *d, const struct vl_peer *peer, char **ret, size_t *ret_len);
+/* http.c: metrics_listen (libmicrohttpd on sbxd's epoll loop) */
+int sbxd_http_start(struct sbxd *d, char *why, size_t len);
+void sbxd_http_stop(struct sbxd *d);
 
 /* ---- perms.c: who may do what ---- */
 bool sbxd_is_admin(const struct sbxd *d, const struct vl_peer *peer);

@@ -218,6 +218,7 @@ static void follow_tick(struct ev_io *io, uint32_t events)
 	if (read(io->fd, &n, sizeof(n)) < 0)
 		return;
 	sbxd_start_check(d);
+	sbxd_metrics_check(d);
 	for (f = d->followers; f; f = next) {
 		struct vl_call *c = f->call;
 

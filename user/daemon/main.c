@@ -50,6 +50,11 @@ static const char usage_text[] =
 	"                           once (default 64)\n"
 	"      --sbx PATH           the sbx binary that monitors each sandbox (default:\n"
 	"                           sbx beside sbxd, else ../bin/sbx)\n"
+	"      --metrics-listen ADDR:PORT\n"
+	"                           serve Prometheus metrics over HTTP at\n"
+	"                           http://ADDR:PORT/metrics (e.g. 127.0.0.1:9477 or\n"
+	"                           [::1]:9477; unauthenticated: every sandbox's name;\n"
+	"                           default off)\n"
 	"      --check-config       check the configuration and the policy directory,\n"
 	"                           then exit\n"
 	"      --varlink-certification\n"
@@ -69,7 +74,7 @@ static const char usage_text[] =
 enum {
 	OPT_POLICY_DIR = 256, OPT_STATE_DIR, OPT_SOCKET, OPT_AUDIT_DIR, OPT_CGROUP_ROOT,
 	OPT_ADMIN_GROUP, OPT_STOP_TIMEOUT, OPT_LOG_MAX, OPT_LOG_KEEP, OPT_MAX_SANDBOXES, OPT_MAX_PER_USER,
-	OPT_SBX,
+	OPT_SBX, OPT_METRICS_LISTEN,
 	OPT_CHECK, OPT_CERT,
 };
 
@@ -87,6 +92,7 @@ static const struct option long_opts[] = {
 	{ "max-sandboxes", required_argument, NULL, OPT_MAX_SANDBOXES },
 	{ "max-sandboxes-per-user", required_argument, NULL, OPT_MAX_PER_USER },
 	{ "sbx", required_argument, NULL, OPT_SBX },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
 	{ "varlink-certification", no_argument, NULL, OPT_CERT },
 	{ "help", no_argument, NULL, 'h' },
@@ -101,6 +107,7 @@ static const char *const opt_keys[] = {
 	[OPT_STOP_TIMEOUT - 256] = "stop_timeout", [OPT_LOG_MAX - 256] = "log_max_size",
 	[OPT_LOG_KEEP - 256] = "log_keep", [OPT_MAX_SANDBOXES - 256] = "max_sandboxes",
 	[OPT_SBX - 256] = "sbx", [OPT_MAX_PER_USER - 256] = "max_sandboxes_per_user",
+	[OPT_METRICS_LISTEN - 256] = "metrics_listen",
 };
 
 struct flags {
@@ -138,7 +145,7 @@ static int parse(int argc, char **argv, struct sbxd_config *cfg, struct flags *f
 	}
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "c:hV", long_opts, NULL)) != -1) {
-		if (o < OPT_POLICY_DIR || o > OPT_SBX)
+		if (o < OPT_POLICY_DIR || o > OPT_METRICS_LISTEN)
 			continue;
 		if (sbxd_config_set(cfg, opt_keys[o - 256], optarg, why, sizeof(why)) < 0) {
 			fprintf(stderr, "sbxd: error: --%s: %s\n", long_opts[o - 256 + 1].name, why);
@@ -353,6 +360,13 @@ static int setup(struct sbxd *d, bool *ret_created)
 	if (r < 0 || sbxd_registry_open(d, why, sizeof(why)) < 0)
 		return fprintf(stderr, "sbxd: error: state directory %s: %s\n", d->cfg.state_dir,
 			       r < 0 ? strerror(-r) : why), -EIO;
+	/* before the API socket: a refused address leaves nothing behind */
+	if (d->cfg.metrics_listen[0]) {
+		r = sbxd_http_start(d, why, sizeof(why));
+		if (r < 0)
+			return fprintf(stderr, "sbxd: error: %s\n", why), r;
+		fprintf(stderr, "sbxd: metrics on http://%s/metrics\n", d->cfg.metrics_listen);
+	}
 	lfd = listen_socket(d->cfg.socket, ret_created);
 	if (lfd < 0)
 		return fprintf(stderr, "sbxd: error: socket %s: %s\n", d->cfg.socket,
@@ -441,6 +455,7 @@ static int serve(struct sbxd *d, int lfd)
 			reload(d);
 	}
 	sbx_systemd_notify("STOPPING=1");
+	sbxd_http_stop(d);
 	close(sio.io.fd);
 	return 0;
 }

@@ -278,8 +278,10 @@ static struct sbxd_sandbox *create(struct sbxd *d, struct vl_call *c, json_objec
 	struct adhoc_profile ap = { 0 };
 	struct sbxd_sandbox *sb;
 	char **argv, why[512];
+	struct timespec t0;
 	int r;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);	/* the start latency runs from here */
 	if (vl_get_string(params, "profile", &profile) == -EINVAL)
 		return err_invalid(c, "profile", "must be a string"), NULL;
 	if (command_of(c, params, &argv) < 0)
@@ -310,6 +312,7 @@ static struct sbxd_sandbox *create(struct sbxd *d, struct vl_call *c, json_objec
 		return err_invalid(c, "name", why), NULL;
 	}
 	sb->argv = argv;
+	sb->start_req_us = (uint64_t)t0.tv_sec * 1000000 + (uint64_t)t0.tv_nsec / 1000;
 	sb->profile = strdup(base->name);
 	sb->provider = strdup(ap.p->provider ? ap.p->provider : "auto");
 	sb->overrides = ov ? json_object_get(ov) : NULL;
@@ -814,12 +817,37 @@ static int m_update(struct vl_call *c, json_object *params, void *data)
 	return sbxd_update(d, c, sb, params);
 }
 
+/* The text of docs/monitoring.md: all of it for root and admin_groups,
+ * else the caller's own sandboxes and the daemon-wide counts (metrics.c). */
+static int m_metrics(struct vl_call *c, json_object *params, void *data)
+{
+	struct sbxd *d = data;
+	const struct vl_peer *peer = vl_call_peer(c);
+	json_object *p;
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	r = sbxd_metrics_text(d, sbxd_is_admin(d, peer) ? NULL : peer, &text, &len);
+	if (r < 0)
+		return r;
+	p = obj();
+	if (!p) {
+		free(text);
+		return -ENOMEM;
+	}
+	json_object_object_add(p, "text", json_object_new_string_len(text, (int)len));
+	free(text);
+	return vl_call_reply(c, p);
+}
+
 static const struct vl_method manager_methods[] = {
 	{ "Version", m_version },	{ "Run", m_run },	{ "Start", m_start },
 	{ "Stop", m_stop },		{ "Kill", m_kill },	{ "Restart", m_restart },
 	{ "Remove", m_remove },		{ "Status", m_status },	{ "List", m_list },
 	{ "Profiles", m_profiles },	{ "Logs", m_logs },	{ "Update", m_update },
 	{ "Reload", m_reload },		{ "Subscribe", m_subscribe },
+	{ "Metrics", m_metrics },
 	{ NULL, NULL }
 };
 

@@ -497,7 +497,7 @@ static int save_run_profile(struct sbxd_sandbox *sb, const char *name)
 	return r;
 }
 
-int sbxd_sandbox_spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, char *why, size_t len)
+static int spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, char *why, size_t len)
 {
 	char name[256], path[4200], **argv;
 	pid_t pid;
@@ -556,6 +556,19 @@ int sbxd_sandbox_spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, cha
 	sb->id[0] = '\0';
 	sbxd_sandbox_save(sb);
 	return 0;
+}
+
+/* Each spawn is a start the metrics count: started once it runs, failed
+ * when it cannot be spawned or sbx fails to set it up (metrics.c). */
+int sbxd_sandbox_spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, char *why, size_t len)
+{
+	int r = spawn(sb, p, why, len);
+
+	if (r < 0)
+		sbxd_metrics_failed(sb);
+	else
+		sbxd_metrics_spawned(sb);
+	return r;
 }
 
 const struct sbx_sandbox_info *sbxd_sandbox_match(struct sbxd_sandbox *sb,
@@ -713,6 +726,7 @@ static void monitor_gone(struct sbxd_sandbox *sb, int status, bool have_status)
 	}
 	disarm_timer(sb);
 	read_result(sb, status, have_status);
+	sbxd_metrics_exited(sb);
 	sb->monitor = 0;
 	sb->monitor_start = 0;
 	sb->state = SBXD_EXITED;

@@ -864,14 +864,17 @@ static void read_oom(const struct sbx_limits *l, struct sbx_usage *u)
 	uint64_t n = 0, fails = 0, peak = 0, limit = 0;
 
 	if (l->on_v2[SBX_LIMIT_MEMORY]) {
-		if (read_key(l->v2_path, "memory.events", "oom_kill", &n) == 0)
+		if (read_key(l->v2_path, "memory.events", "oom_kill", &n) == 0) {
 			u->oom_killed = n > l->oom_kill_before;
+			u->oom_kills = u->oom_killed ? n - l->oom_kill_before : 0;
+		}
 		return;
 	}
 	if (!m[0])
 		return;
 	if (read_key(m, "memory.oom_control", "oom_kill", &n) == 0) {
 		u->oom_killed = n > 0;
+		u->oom_kills = n;
 		return;
 	}
 	/* before 4.13 there is no counter: the limit was hit at full usage */
@@ -879,6 +882,7 @@ static void read_oom(const struct sbx_limits *l, struct sbx_usage *u)
 	    read_u64(m, "memory.max_usage_in_bytes", &peak) == 0 &&
 	    read_u64(m, "memory.limit_in_bytes", &limit) == 0)
 		u->oom_killed = fails > 0 && peak >= limit;
+	u->oom_kills = u->oom_killed;	/* at least one; how many is not known */
 }
 
 static void read_peak(const struct sbx_limits *l, struct sbx_usage *u)

@@ -49,6 +49,7 @@ struct sbx_limits {
 
 struct sbx_usage {
 	bool oom_killed;
+	uint64_t oom_kills;		/* processes the OOM killer killed (0 when not counted) */
 	uint64_t peak_memory_bytes;	/* 0 when no controller reports it */
 	uint64_t cpu_user_us, cpu_system_us;
 	uint64_t memory_bytes;		/* in use now */

@@ -203,6 +203,10 @@ int sbx_list(struct sbx_client *c, json_object **ret_sandboxes);
 /* Profiles: *ret_profiles is an array of {name, file, provider}. */
 int sbx_profiles(struct sbx_client *c, json_object **ret_profiles);
 
+/* Metrics: the Prometheus text exposition (docs/monitoring.md) of what the
+ * caller may see; *ret_text is NUL-terminated, the caller frees it. */
+int sbx_metrics(struct sbx_client *c, char **ret_text);
+
 /*
  * sbx_logs - the workload's output
  *	tail < 0: all that is kept. cb gets each chunk of data (not

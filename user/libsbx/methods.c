@@ -259,6 +259,26 @@ int sbx_profiles(struct sbx_client *c, json_object **ret_profiles)
 	return call_member(c, "Profiles", json_object_new_object(), "profiles", ret_profiles);
 }
 
+int sbx_metrics(struct sbx_client *c, char **ret_text)
+{
+	json_object *t = NULL;
+	char *s;
+	int r = call_member(c, "Metrics", json_object_new_object(), "text", &t);
+
+	if (r < 0)
+		return r;
+	if (!json_object_is_type(t, json_type_string)) {
+		json_object_put(t);
+		return -EBADMSG;
+	}
+	s = strdup(json_object_get_string(t));
+	json_object_put(t);
+	if (!s)
+		return -ENOMEM;
+	*ret_text = s;
+	return 0;
+}
+
 struct data_state {
 	sbx_data_fn cb;
 	void *userdata;

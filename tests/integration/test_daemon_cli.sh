@@ -390,7 +390,7 @@ case_every_flag_documented()
 {
 	local repo v page opt man
 	repo=$(cd "$(dirname "$0")/../.." && pwd)
-	for v in start stop restart rm status ls logs update reload kill run; do
+	for v in start stop restart rm status ls logs update reload kill run metrics; do
 		page=$repo/docs/man/sbx-$v.1
 		[ "$v" = kill ] && page=$repo/docs/man/sbx-ps.1
 		[ -e "$page" ] || fail "no man page $page"

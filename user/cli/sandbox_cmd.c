@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/daemon.h"
+#include "core/counters.h"
 #include "core/sandbox.h"
 #include "kernel/limits.h"
 
@@ -103,6 +104,28 @@ static void stats_json(struct json_writer *w, const struct sbx_stats *st, const 
 	json_kv_uint(w, "global_events_dropped", d->global);
 	json_kv_uint(w, "events_suppressed_allow", st->suppressed_allow);
 	json_kv_uint(w, "events_suppressed_deny", st->suppressed_deny);
+}
+
+/* What the sandbox's monitor counted (core/counters.h); zeros before its
+ * first publication. */
+static struct sbx_monitor_counters read_monitor(const struct sbx_sandbox_info *in)
+{
+	struct sbx_monitor_counters mc = { 0 };
+	struct sbx_instance p;
+
+	if (sbx_instance_get(&p) == 0 && sbx_counters_read(&p, in->slot, in->id, &mc) < 0)
+		memset(&mc, 0, sizeof(mc));
+	return mc;
+}
+
+static void monitor_json(struct json_writer *w, const struct sbx_monitor_counters *mc)
+{
+	json_kv_uint(w, "events_read", mc->events);
+	json_kv_uint(w, "events_unwritten", mc->unwritten);
+	json_kv_uint(w, "network_denials", mc->net_denials);
+	json_kv_uint(w, "file_denials", mc->file_denials);
+	json_kv_uint(w, "exec_denials", mc->exec_denials);
+	json_kv_uint(w, "syscall_denials", mc->syscall_denials);
 }
 
 /* Memory, CPU time and tasks from the sandbox's cgroups (cgroup2, or the v1
@@ -280,9 +303,12 @@ static int ps_run(const struct cli_verb *self, int argc, char **argv)
 
 		sbx_sandbox_stats(&b, v[i].slot, &st, &d);
 		if (cli_opts.json) {
+			struct sbx_monitor_counters mc = read_monitor(&v[i]);
+
 			json_begin_object(&w);
 			info_json(&w, &v[i]);
 			stats_json(&w, &st, &d);
+			monitor_json(&w, &mc);
 			json_end_object(&w);
 			continue;
 		}
@@ -327,6 +353,7 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 	struct sbx_stats st;
 	struct sbx_drops d;
 	struct sbx_rate rate = { 0 };
+	struct sbx_monitor_counters mc;
 	struct cli_parser a;
 	struct json_writer w;
 	struct sbx_bpf b;
@@ -347,6 +374,7 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 	r = read_usage(&in, &u);
 	if (r < 0)
 		return log_error_errno(r, "read the cgroup usage of %s: %m", in.id), SBX_EXIT_FAILURE;
+	mc = read_monitor(&in);
 	if (cli_opts.json) {
 		cli_json_begin(&w);
 		json_begin_object(&w);
@@ -354,6 +382,7 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 		usage_json(&w, &u);
 		disk_json(&w, read_disk(&in));
 		stats_json(&w, &st, &d);
+		monitor_json(&w, &mc);
 		cli_json_rate(&w, &rate);
 		json_end_object(&w);
 		return cli_json_end(&w) < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
@@ -377,6 +406,11 @@ static int stats_run(const struct cli_verb *self, int argc, char **argv)
 	       (unsigned long long)st.seq, (unsigned long long)d.ring, (unsigned long long)d.global);
 	printf("suppressed        %llu allow, %llu deny (audit rate limits)\n",
 	       (unsigned long long)st.suppressed_allow, (unsigned long long)st.suppressed_deny);
+	printf("monitor           %llu events read, %llu lines unwritten\n"
+	       "denial events     %llu network, %llu file, %llu exec, %llu syscall\n",
+	       (unsigned long long)mc.events, (unsigned long long)mc.unwritten,
+	       (unsigned long long)mc.net_denials, (unsigned long long)mc.file_denials,
+	       (unsigned long long)mc.exec_denials, (unsigned long long)mc.syscall_denials);
 	rate_text(&rate);
 	return SBX_EXIT_OK;
 }

@@ -2,6 +2,7 @@
 /* The Prometheus text exposition format (util/prom.h). */
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/prom.h"
@@ -63,15 +64,23 @@ void prom_sample_u64(FILE *f, const char *name, const struct prom_label *l, size
 	fprintf(f, " %" PRIu64 "\n", v);
 }
 
-/* Go's strconv.ParseFloat reads these; NaN and the infinities have names. */
+/* Go's strconv.ParseFloat reads these; NaN and the infinities have names.
+ * The shortest of 15 or 17 digits that reads back as v: 0.711779, not
+ * 0.71177900000000005. */
 static void value(FILE *f, double v)
 {
-	if (isnan(v))
+	char buf[64];
+
+	if (isnan(v)) {
 		fputs("NaN", f);
-	else if (isinf(v))
+	} else if (isinf(v)) {
 		fputs(v > 0 ? "+Inf" : "-Inf", f);
-	else
-		fprintf(f, "%.17g", v);
+	} else {
+		snprintf(buf, sizeof(buf), "%.15g", v);
+		if (strtod(buf, NULL) != v)
+			snprintf(buf, sizeof(buf), "%.17g", v);
+		fputs(buf, f);
+	}
 }
 
 void prom_sample_double(FILE *f, const char *name, const struct prom_label *l, size_t n, double v)

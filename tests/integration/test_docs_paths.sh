@@ -38,8 +38,10 @@ case_install_keeps_edited_policy()
 
 case_every_doc_path_exists()
 {
-	# the pins and run paths of this instance while a sandbox runs
-	sbx_run r -P "$T_TMP/host.toml" -- sh -c "cd '$PIN_DIR' && find . -mindepth 1 | sed 's|^\./||' >'$T_TMP/pins';
+	# the pins and run paths of this instance while a sandbox runs (once
+	# its monitor published its counters file: within a second)
+	sbx_run r -P "$T_TMP/host.toml" -- sh -c "for i in \$(seq 60); do ls '$RUN_DIR'/slots/*.counters >/dev/null 2>&1 && break; sleep 0.05; done
+		cd '$PIN_DIR' && find . -mindepth 1 | sed 's|^\./||' >'$T_TMP/pins';
 		cd '$RUN_DIR' && find . -mindepth 1 | sed 's|^\./||' >'$T_TMP/runs'"
 	expect_rc r 0
 	[ -s "$T_TMP/pins" ] || fail "no pins listed under $PIN_DIR"

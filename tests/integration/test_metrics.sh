@@ -122,7 +122,7 @@ wait_denied()
 
 case_http_and_api_give_valid_metrics()
 {
-	local l
+	local l id
 	need_promtool
 	start_denier web
 	wait_denied web
@@ -151,7 +151,15 @@ case_http_and_api_give_valid_metrics()
 		eq "$f: ring drops" "$(value "$T_TMP/$f.prom" "sbx_sandbox_audit_ring_drops_total$l")" 0
 		eq "$f: consumer drops" "$(value "$T_TMP/$f.prom" "sbx_sandbox_audit_consumer_drops_total$l")" 0
 	done
-	# the same numbers through sbx stats' source (the monitor's counters file)
+	# sbx stats reads the same monitor counters and BPF counters
+	id=$(SBX_SOCKET=$SOCK "$SBX" status --json web | jq -r .id)
+	"$SBX" stats --json "$id" >"$T_TMP/st.json" || fail "sbx stats $id"
+	eq "sbx stats: network denials" "$(jq -r .network_denials "$T_TMP/st.json")" 1
+	eq "sbx stats: connects denied" "$(jq -r .connect_denied "$T_TMP/st.json")" 1
+	eq "sbx stats: events read = metrics" "$(jq -r .events_read "$T_TMP/st.json")" \
+		"$(value "$T_TMP/http.prom" "sbx_sandbox_audit_events_read_total$l")"
+	"$SBX" ps --json | jq -e --arg id "$id" '.sandboxes[] | select(.id == $id) | .network_denials == 1' >/dev/null ||
+		fail "sbx ps --json: $("$SBX" ps --json)"
 	sx --json metrics
 	eq "sbx metrics --json has the text" "$(jq -r .text "$T_TMP/sx.out")" "$(cat "$T_TMP/api.prom")"
 	sx rm --force web

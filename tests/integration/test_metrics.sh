@@ -200,7 +200,9 @@ case_http_content_type_head_404_405()
 }
 
 # A client that connects and says nothing does not stall sbxd: the API and
-# the endpoint go on answering while it holds its connection.
+# the endpoint go on answering while it holds its connection, and sbxd
+# closes it once it was idle for the timeout (MHD's timeout, run from
+# sbxd's loop by a timerfd).
 case_idle_client_does_not_stall()
 {
 	exec 7<>"/dev/tcp/127.0.0.1/$(port)" || fail "cannot connect"
@@ -208,6 +210,9 @@ case_idle_client_does_not_stall()
 	sx ls
 	eq "sbx ls while a client hangs" "$RC" 0
 	eq "scrape while a client hangs" "$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(port)/metrics")" 200
+	# and sbxd closes it after its idle timeout (10 s; 30 s allowed here)
+	timeout 30 cat <&7 >/dev/null
+	eq "the idle connection was closed by sbxd (124: it was not)" "$?" 0
 	exec 7>&-
 }
 

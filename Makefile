@@ -104,7 +104,7 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	iproute2 jq python3 bc iperf3 \
 	qemu-system-x86 busybox-static cpio xz-utils zstd systemd dbus \
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
-	nodejs golang-github-burntsushi-toml-dev git curl \
+	nodejs golang-github-burntsushi-toml-dev git curl zsh \
 	golang-go golang-github-varlink-go-dev varlink-go \
 	libmicrohttpd-dev prometheus
 # nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
@@ -115,13 +115,14 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 # libmicrohttpd-dev: sbxd's metrics endpoint (metrics_listen); prometheus:
 # promtool, which tests/integration/test_metrics.sh checks the metrics and
 # docs/monitoring/sbx-alerts.yml with.
+# zsh: tests/integration/test_completion.sh drives the zsh completion.
 # systemd, dbus: PID 1 and the system bus of the VM boot with systemd
 # (tests/vm/vmtest.sh -i systemd boots the host's own /lib/systemd/systemd).
 
 .PHONY: libsbx all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux vmlinux-arm64 \
-	bpf-arm64 install clean vmtest integration bench fixtures
+	bpf-arm64 install uninstall completion clean vmtest integration bench fixtures
 
-all: $(OUTPUT)/sbx $(OUTPUT)/sbxd libsbx
+all: $(OUTPUT)/sbx $(OUTPUT)/sbxd libsbx completion
 
 # ---- dependencies ---------------------------------------------------------
 deps:
@@ -208,6 +209,19 @@ $(OUTPUT)/san/%.o: %.c | $(SKELS)
 $(OUTPUT)/sbx: $(OUTPUT)/obj/user/cli/main.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
+
+# Shell completion, printed by the built sbx from its own verb table
+# (user/cli/completion_cmd.c), so that it cannot drift from the CLI.
+COMPLETIONS := $(OUTPUT)/completion/sbx.bash $(OUTPUT)/completion/_sbx
+completion: $(COMPLETIONS)
+$(OUTPUT)/completion/sbx.bash: $(OUTPUT)/sbx
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(OUTPUT)/sbx completion bash >$@
+$(OUTPUT)/completion/_sbx: $(OUTPUT)/sbx
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(OUTPUT)/sbx completion zsh >$@
 
 $(OUTPUT)/org.sbx.Manager.varlink.inc: user/daemon/org.sbx.Manager.varlink
 	$(call msg,GEN,$@)

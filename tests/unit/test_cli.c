@@ -440,12 +440,13 @@ static void test_closest_needs_plausible_typo(void **state)
 
 enum { T_ENV = 1, T_PROFILE, T_VERBOSE };
 static const struct cli_option test_opts[] = {
-	{ "env", 'e', true, T_ENV },
-	{ "profile", 0, true, T_PROFILE },
-	{ "verbose", 'v', false, T_VERBOSE },
+	{ "env", 'e', true, T_ENV, CLI_ARG_NONE },
+	{ "profile", 0, true, T_PROFILE, CLI_ARG_NONE },
+	{ "verbose", 'v', false, T_VERBOSE, CLI_ARG_NONE },
 	{ 0 }
 };
-static const struct cli_verb test_verb = { .name = "t", .cmd = "t", .synopsis = "t" };
+static const struct cli_verb test_verb = { .name = "t", .cmd = "t", .synopsis = "t",
+					    .opts = test_opts };
 
 /* Parses args; returns the last cli_next_option() result, records options. */
 static int parse(char **argv, int argc, bool stop, char *seen, size_t len, struct cli_parser *p)
@@ -453,7 +454,7 @@ static int parse(char **argv, int argc, bool stop, char *seen, size_t len, struc
 	size_t off = 0;
 	int r;
 
-	cli_parser_init(p, &test_verb, test_opts, argc, argv);
+	cli_parser_init(p, &test_verb, argc, argv);
 	p->stop_at_args = stop;
 	seen[0] = '\0';
 	while ((r = cli_next_option(p)) > 0)

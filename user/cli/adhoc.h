@@ -31,14 +31,19 @@ enum {
 	ADHOC_OPT_CWD,
 };
 
-/* The entries of `struct cli_option` for these flags, for sbx run's table. */
+/* The entries of `struct cli_option` for these flags, for the tables of sbx
+ * run and sbx start; --print-profile (ADHOC_OPT_PRINT) is sbx run's alone. */
 #define ADHOC_CLI_OPTIONS							\
-	{ "net", 0, true, ADHOC_OPT_NET },	{ "allow-host", 0, true, ADHOC_OPT_ALLOW_HOST }, \
-	{ "ro", 0, true, ADHOC_OPT_RO },	{ "rw", 0, true, ADHOC_OPT_RW },	\
-	{ "exec", 0, true, ADHOC_OPT_EXEC },	{ "timeout", 0, true, ADHOC_OPT_TIMEOUT }, \
-	{ "memory", 0, true, ADHOC_OPT_MEMORY }, { "cpu", 0, true, ADHOC_OPT_CPU }, \
-	{ "pids", 0, true, ADHOC_OPT_PIDS },	{ "print-profile", 0, false, ADHOC_OPT_PRINT }, \
-	{ "cwd", 0, true, ADHOC_OPT_CWD }
+	{ "net", 0, true, ADHOC_OPT_NET, CLI_ARG_NONE },			\
+	{ "allow-host", 0, true, ADHOC_OPT_ALLOW_HOST, CLI_ARG_NONE },		\
+	{ "ro", 0, true, ADHOC_OPT_RO, CLI_ARG_FILE },				\
+	{ "rw", 0, true, ADHOC_OPT_RW, CLI_ARG_FILE },				\
+	{ "exec", 0, true, ADHOC_OPT_EXEC, CLI_ARG_FILE },			\
+	{ "timeout", 0, true, ADHOC_OPT_TIMEOUT, CLI_ARG_NONE },		\
+	{ "memory", 0, true, ADHOC_OPT_MEMORY, CLI_ARG_NONE },			\
+	{ "cpu", 0, true, ADHOC_OPT_CPU, CLI_ARG_NONE },			\
+	{ "pids", 0, true, ADHOC_OPT_PIDS, CLI_ARG_NONE },			\
+	{ "cwd", 0, true, ADHOC_OPT_CWD, CLI_ARG_FILE }
 
 #define ADHOC_MAX_ARGS 64	/* of each repeatable flag */
 

@@ -13,8 +13,9 @@
 enum { OPT_FOLLOW = 1, OPT_SINCE, OPT_SANDBOX, OPT_FILE };
 
 static const struct cli_option audit_opts[] = {
-	{ "follow", 'f', false, OPT_FOLLOW }, { "since", 0, true, OPT_SINCE },
-	{ "sandbox", 0, true, OPT_SANDBOX },  { "file", 0, true, OPT_FILE },
+	{ "follow", 'f', false, OPT_FOLLOW, CLI_ARG_NONE }, { "since", 0, true, OPT_SINCE, CLI_ARG_NONE },
+	{ "sandbox", 0, true, OPT_SANDBOX, CLI_ARG_NONE },
+	{ "file", 0, true, OPT_FILE, CLI_ARG_FILE },
 	{ 0 }
 };
 
@@ -112,7 +113,7 @@ static int audit_run(const struct cli_verb *self, int argc, char **argv)
 	FILE *f;
 	int r;
 
-	cli_parser_init(&a, self, audit_opts, argc, argv);
+	cli_parser_init(&a, self, argc, argv);
 	while ((r = cli_next_option(&a)) > 0) {
 		if (r == OPT_FOLLOW)
 			follow = true;
@@ -158,6 +159,7 @@ static int audit_run(const struct cli_verb *self, int argc, char **argv)
 
 const struct cli_verb cli_verb_audit = {
 	.name = "audit", .cmd = "audit", .run = audit_run,
+	.opts = audit_opts,
 	.summary = "read the audit log of all sandboxes",
 	.synopsis = "audit [--follow] [--since SEQ] [--sandbox ID] [--file PATH] [--json]",
 	.description =

@@ -18,9 +18,9 @@ enum {
 };
 
 static const struct cli_option global_opts[] = {
-	{ "json", 'j', false, OPT_GLOBAL_JSON },
-	{ "pretty", 'p', false, OPT_GLOBAL_PRETTY },
-	{ "help", 'h', false, OPT_GLOBAL_HELP },
+	{ "json", 'j', false, OPT_GLOBAL_JSON, CLI_ARG_NONE },
+	{ "pretty", 'p', false, OPT_GLOBAL_PRETTY, CLI_ARG_NONE },
+	{ "help", 'h', false, OPT_GLOBAL_HELP, CLI_ARG_NONE },
 	{ 0 }
 };
 
@@ -129,12 +129,11 @@ int cli_json_end(struct json_writer *w)
 
 /* ---- option parsing ---------------------------------------------------- */
 
-void cli_parser_init(struct cli_parser *p, const struct cli_verb *verb,
-		     const struct cli_option *opts, int argc, char **argv)
+void cli_parser_init(struct cli_parser *p, const struct cli_verb *verb, int argc, char **argv)
 {
 	memset(p, 0, sizeof(*p));
 	p->verb = verb;
-	p->opts = opts;
+	p->opts = verb->opts;
 	p->argc = argc;
 	p->argv = argv;
 	p->next = 1;
@@ -285,7 +284,7 @@ int cli_parse_no_options(struct cli_parser *p, const struct cli_verb *verb,
 {
 	int r;
 
-	cli_parser_init(p, verb, NULL, argc, argv);
+	cli_parser_init(p, verb, argc, argv);
 	while ((r = cli_next_option(p)) > 0)
 		;
 	return r;
@@ -481,7 +480,7 @@ int cli_run_group(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r;
 
-	cli_parser_init(&p, self, NULL, argc, argv);
+	cli_parser_init(&p, self, argc, argv);
 	p.stop_at_args = true;
 	while ((r = cli_next_option(&p)) > 0)
 		;
@@ -550,6 +549,7 @@ static const struct cli_verb cli_verb_help = {
 	.options = "  -h, --help    show this help\n",
 	.exit_status = "  0  help was shown\n  2  unknown verb\n",
 	.examples = "  sbx help policy\n  sbx help policy check\n  sbx help pol sh\n",
+	.args = CLI_ARG_VERB,
 };
 
 static const struct cli_verb *const sbx_verbs[] = {
@@ -572,9 +572,15 @@ static const struct cli_verb *const sbx_verbs[] = {
 	&cli_verb_providers,
 	&cli_verb_features,
 	&cli_verb_unload,
+	&cli_verb_completion,
 	&cli_verb_help,
 	&cli_verb_version,
 	NULL
+};
+
+static const struct cli_option root_opts[] = {
+	{ "version", 'V', false, OPT_VERSION, CLI_ARG_NONE },
+	{ 0 }
 };
 
 static const struct cli_verb cli_verb_root = {
@@ -609,7 +615,13 @@ static const struct cli_verb cli_verb_root = {
 		"  sbx policy check policy/examples/\n"
 		"  sbx pol sh --env prod --json policy/examples/environments.toml\n",
 	.sub = sbx_verbs,
+	.opts = root_opts,
 };
+
+const struct cli_verb *cli_root_verb(void)
+{
+	return &cli_verb_root;
+}
 
 static int help_run(const struct cli_verb *self, int argc, char **argv)
 {
@@ -633,15 +645,11 @@ static int help_run(const struct cli_verb *self, int argc, char **argv)
 
 int sbx_main(int argc, char **argv)
 {
-	static const struct cli_option root_opts[] = {
-		{ "version", 'V', false, OPT_VERSION },
-		{ 0 }
-	};
 	struct cli_parser p;
 	int r;
 
 	memset(&cli_opts, 0, sizeof(cli_opts));	/* tests call sbx_main() repeatedly */
-	cli_parser_init(&p, &cli_verb_root, root_opts, argc, argv);
+	cli_parser_init(&p, &cli_verb_root, argc, argv);
 	p.stop_at_args = true;
 	while ((r = cli_next_option(&p)) > 0)
 		if (r == OPT_VERSION)

@@ -46,6 +46,19 @@ struct cli_options {
 };
 extern struct cli_options cli_opts;
 
+/* The kind of value an argument or an option takes, for shell completion. */
+enum cli_arg_kind {
+	CLI_ARG_NONE = 0,	/* free text: nothing to offer */
+	CLI_ARG_FILE,		/* a path */
+	CLI_ARG_COMMAND,	/* a command and its arguments (sbx run, sbx start) */
+	CLI_ARG_SANDBOX,	/* a sandbox name of sbxd (sbx ls) */
+	CLI_ARG_PROFILE,	/* a profile name of the default policy */
+	CLI_ARG_PROVIDER,	/* a provider name (sbx providers) */
+	CLI_ARG_VERB,		/* a verb of sbx (sbx help) */
+};
+
+struct cli_option;
+
 struct cli_verb {
 	const char *name;		/* the word matched by prefix: "check" */
 	const char *cmd;		/* the full command, for messages: "policy check" */
@@ -59,6 +72,13 @@ struct cli_verb {
 	const char *exit_status;
 	const char *examples;
 	const struct cli_verb *const *sub; /* NULL-terminated sub-verbs, or NULL */
+	/* The options the handler parses (ending with an all-zero entry), or
+	 * NULL for none beyond the global ones. cli_parser_init() takes them
+	 * from here, so the parser and shell completion (completion_cmd.c)
+	 * read the same table. */
+	const struct cli_option *opts;
+	/* What the positional arguments are, for completion. */
+	enum cli_arg_kind args;
 };
 
 /* The program: returns the process exit status. */
@@ -67,12 +87,14 @@ int sbx_main(int argc, char **argv);
 /* ---- option parsing ----------------------------------------------------
  *
  *	static const struct cli_option opts[] = {
- *		{ "profile", 0, true, OPT_PROFILE },
- *		{ "env", 0, true, OPT_ENV },
+ *		{ "profile", 0, true, OPT_PROFILE, CLI_ARG_PROFILE },
+ *		{ "env", 0, true, OPT_ENV, CLI_ARG_NONE },
  *		{}
  *	};
+ *	const struct cli_verb cli_verb_x = { ..., .opts = opts };
+ *
  *	struct cli_parser p;
- *	cli_parser_init(&p, self, opts, argc, argv);
+ *	cli_parser_init(&p, self, argc, argv);
  *	while ((r = cli_next_option(&p)) > 0)
  *		switch (r) { case OPT_ENV: env = p.arg; break; ... }
  *	if (r < 0)
@@ -92,11 +114,12 @@ struct cli_option {
 	char short_name;		/* or 0 */
 	bool has_arg;
 	int id;				/* > 0 */
+	enum cli_arg_kind value;	/* what the value is, for completion */
 };
 
 struct cli_parser {
 	const struct cli_verb *verb;	/* for --help and error messages */
-	const struct cli_option *opts;	/* ends with an all-zero entry; may be NULL */
+	const struct cli_option *opts;	/* verb->opts */
 	int argc;
 	char **argv;
 	int next;			/* next argv index to look at */
@@ -108,9 +131,8 @@ struct cli_parser {
 	int n_args;
 };
 
-/* argv[0] is the verb word and is skipped. */
-void cli_parser_init(struct cli_parser *p, const struct cli_verb *verb,
-		     const struct cli_option *opts, int argc, char **argv);
+/* argv[0] is the verb word and is skipped; the options are verb->opts. */
+void cli_parser_init(struct cli_parser *p, const struct cli_verb *verb, int argc, char **argv);
 
 /* Returns the next option's id, 0 when all options were read, -ECANCELED
  * after printing help for --help, or -EINVAL after reporting a usage error. */
@@ -142,6 +164,9 @@ const char *cli_closest(const char *word, const char *const *cands, size_t n);
 /* The handler of verbs that only group sub-verbs (.run == NULL): accepts the
  * global options, then runs the sub-verb named by the first argument. */
 int cli_run_group(const struct cli_verb *self, int argc, char **argv);
+
+/* The top of the verb table: "sbx" itself, whose .sub are the verbs. */
+const struct cli_verb *cli_root_verb(void);
 
 /* Full help (usage, description, options, exit status, examples). */
 void cli_print_help(FILE *f, const struct cli_verb *v);
@@ -197,5 +222,6 @@ extern const struct cli_verb cli_verb_logs;
 extern const struct cli_verb cli_verb_update;
 extern const struct cli_verb cli_verb_reload;
 extern const struct cli_verb cli_verb_metrics;
+extern const struct cli_verb cli_verb_completion; /* completion_cmd.c */
 
 #endif /* SBX_CLI_H */

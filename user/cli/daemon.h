@@ -15,7 +15,7 @@
 
 /* The --socket option of every verb that talks to sbxd. */
 #define CLI_OPT_SOCKET 90
-#define CLI_SOCKET_OPTION { "socket", 0, true, CLI_OPT_SOCKET }
+#define CLI_SOCKET_OPTION { "socket", 0, true, CLI_OPT_SOCKET, CLI_ARG_FILE }
 #define CLI_SOCKET_HELP \
 	"  --socket PATH      sbxd's socket (default $SBX_SOCKET, else\n" \
 	"                     /run/sbx/sbxd.sock)\n"

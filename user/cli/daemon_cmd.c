@@ -322,12 +322,12 @@ static int sandbox_reply(struct sbx_client *c, int r, json_object *sb, void (*pr
 
 /* The options of a verb that has --socket and at most one flag (NULL: none),
  * which any other option in opts sets: 0, or cli_next_option's error. */
-static int parse_flag_opts(const struct cli_verb *self, const struct cli_option *opts, int argc,
-			   char **argv, struct cli_parser *p, const char **socket, bool *flag)
+static int parse_flag_opts(const struct cli_verb *self, int argc, char **argv,
+			   struct cli_parser *p, const char **socket, bool *flag)
 {
 	int r;
 
-	cli_parser_init(p, self, opts, argc, argv);
+	cli_parser_init(p, self, argc, argv);
 	while ((r = cli_next_option(p)) > 0) {
 		if (r == CLI_OPT_SOCKET)
 			*socket = p->arg;
@@ -385,8 +385,8 @@ int cli_daemon_overrides(const struct adhoc_args *a, struct cli_overrides *ret)
 }
 
 static const struct cli_option start_opts[] = {
-	{ "name", 'n', true, OPT_NAME },	{ "restart", 0, true, OPT_RESTART },
-	{ "max-restarts", 0, true, OPT_MAX_RESTARTS }, { "profile", 0, true, OPT_PROFILE },
+	{ "name", 'n', true, OPT_NAME, CLI_ARG_NONE },	{ "restart", 0, true, OPT_RESTART, CLI_ARG_NONE },
+	{ "max-restarts", 0, true, OPT_MAX_RESTARTS, CLI_ARG_NONE }, { "profile", 0, true, OPT_PROFILE, CLI_ARG_PROFILE },
 	ADHOC_CLI_OPTIONS,			CLI_SOCKET_OPTION,
 	{ 0 }
 };
@@ -413,7 +413,7 @@ static int start_run(const struct cli_verb *self, int argc, char **argv)
 	char **cmd, *end;
 	int r;
 
-	cli_parser_init(&p, self, start_opts, argc, argv);
+	cli_parser_init(&p, self, argc, argv);
 	p.stop_at_args = true;
 	while ((r = cli_next_option(&p)) > 0) {
 		switch (r) {
@@ -460,7 +460,7 @@ static int start_run(const struct cli_verb *self, int argc, char **argv)
 /* ---- sbx stop, restart ------------------------------------------------------------ */
 
 static const struct cli_option stop_opts[] = {
-	{ "time", 't', true, OPT_TIME }, CLI_SOCKET_OPTION, { 0 }
+	{ "time", 't', true, OPT_TIME, CLI_ARG_NONE }, CLI_SOCKET_OPTION, { 0 }
 };
 
 static int stop_or_restart(const struct cli_verb *self, int argc, char **argv, bool restart)
@@ -472,7 +472,7 @@ static int stop_or_restart(const struct cli_verb *self, int argc, char **argv, b
 	struct cli_parser p;
 	int r;
 
-	cli_parser_init(&p, self, stop_opts, argc, argv);
+	cli_parser_init(&p, self, argc, argv);
 	while ((r = cli_next_option(&p)) > 0) {
 		if (r == OPT_TIME && parse_time(self, p.arg, &ms))
 			return SBX_EXIT_USAGE;
@@ -502,7 +502,7 @@ static int restart_run(const struct cli_verb *self, int argc, char **argv)
 /* ---- sbx rm ------------------------------------------------------------------------ */
 
 static const struct cli_option rm_opts[] = {
-	{ "force", 'f', false, OPT_FORCE }, CLI_SOCKET_OPTION, { 0 }
+	{ "force", 'f', false, OPT_FORCE, CLI_ARG_NONE }, CLI_SOCKET_OPTION, { 0 }
 };
 
 static int rm_run(const struct cli_verb *self, int argc, char **argv)
@@ -513,7 +513,7 @@ static int rm_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r, rc = SBX_EXIT_OK;
 
-	r = parse_flag_opts(self, rm_opts, argc, argv, &p, &socket, &force);
+	r = parse_flag_opts(self, argc, argv, &p, &socket, &force);
 	if (r < 0)
 		return cli_parse_exit(r);
 	if (p.n_args == 0)
@@ -551,7 +551,7 @@ static int status_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r;
 
-	r = parse_flag_opts(self, socket_opts, argc, argv, &p, &socket, NULL);
+	r = parse_flag_opts(self, argc, argv, &p, &socket, NULL);
 	if (r < 0)
 		return cli_parse_exit(r);
 	if (one_name(self, &p, &name))
@@ -591,7 +591,7 @@ static int ls_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r;
 
-	r = parse_flag_opts(self, socket_opts, argc, argv, &p, &socket, NULL);
+	r = parse_flag_opts(self, argc, argv, &p, &socket, NULL);
 	if (r < 0)
 		return cli_parse_exit(r);
 	if (p.n_args)
@@ -631,7 +631,7 @@ static int metrics_run(const struct cli_verb *self, int argc, char **argv)
 	char *text = NULL;
 	int r;
 
-	r = parse_flag_opts(self, socket_opts, argc, argv, &p, &socket, NULL);
+	r = parse_flag_opts(self, argc, argv, &p, &socket, NULL);
 	if (r < 0)
 		return cli_parse_exit(r);
 	if (p.n_args)
@@ -664,7 +664,7 @@ static int metrics_run(const struct cli_verb *self, int argc, char **argv)
 /* ---- sbx logs ------------------------------------------------------------------------ */
 
 static const struct cli_option logs_opts[] = {
-	{ "follow", 'f', false, OPT_FOLLOW }, { "tail", 'n', true, OPT_TAIL }, CLI_SOCKET_OPTION,
+	{ "follow", 'f', false, OPT_FOLLOW, CLI_ARG_NONE }, { "tail", 'n', true, OPT_TAIL, CLI_ARG_NONE }, CLI_SOCKET_OPTION,
 	{ 0 }
 };
 
@@ -690,7 +690,7 @@ static int logs_run(const struct cli_verb *self, int argc, char **argv)
 	char *end;
 	int r;
 
-	cli_parser_init(&p, self, logs_opts, argc, argv);
+	cli_parser_init(&p, self, argc, argv);
 	while ((r = cli_next_option(&p)) > 0) {
 		switch (r) {
 		case OPT_FOLLOW: follow = true; break;
@@ -725,10 +725,10 @@ static int logs_run(const struct cli_verb *self, int argc, char **argv)
 #define MAX_LIST 64
 
 static const struct cli_option update_opts[] = {
-	{ "memory", 0, true, ADHOC_OPT_MEMORY },	{ "pids", 0, true, ADHOC_OPT_PIDS },
-	{ "cpu", 0, true, ADHOC_OPT_CPU },		{ "allow", 0, true, OPT_ALLOW },
-	{ "deny", 0, true, OPT_DENY },			{ "deny-path", 0, true, OPT_DENY_PATH },
-	{ "ro", 0, true, ADHOC_OPT_RO },		{ "rw", 0, true, ADHOC_OPT_RW },
+	{ "memory", 0, true, ADHOC_OPT_MEMORY, CLI_ARG_NONE },	{ "pids", 0, true, ADHOC_OPT_PIDS, CLI_ARG_NONE },
+	{ "cpu", 0, true, ADHOC_OPT_CPU, CLI_ARG_NONE },		{ "allow", 0, true, OPT_ALLOW, CLI_ARG_NONE },
+	{ "deny", 0, true, OPT_DENY, CLI_ARG_NONE },			{ "deny-path", 0, true, OPT_DENY_PATH, CLI_ARG_NONE },
+	{ "ro", 0, true, ADHOC_OPT_RO, CLI_ARG_FILE }, { "rw", 0, true, ADHOC_OPT_RW, CLI_ARG_FILE },
 	CLI_SOCKET_OPTION,
 	{ 0 }
 };
@@ -757,7 +757,7 @@ static int update_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r, bad = 0;
 
-	cli_parser_init(&p, self, update_opts, argc, argv);
+	cli_parser_init(&p, self, argc, argv);
 	while ((r = cli_next_option(&p)) > 0 && !bad) {
 		switch (r) {
 		case ADHOC_OPT_MEMORY: u.memory = p.arg; break;
@@ -794,7 +794,7 @@ static int update_run(const struct cli_verb *self, int argc, char **argv)
 /* ---- sbx reload ------------------------------------------------------------------------- */
 
 static const struct cli_option reload_opts[] = {
-	{ "running", 0, false, OPT_RUNNING }, CLI_SOCKET_OPTION, { 0 }
+	{ "running", 0, false, OPT_RUNNING, CLI_ARG_NONE }, CLI_SOCKET_OPTION, { 0 }
 };
 
 static void print_names(const char *what, json_object *a)
@@ -816,7 +816,7 @@ static int reload_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser p;
 	int r;
 
-	r = parse_flag_opts(self, reload_opts, argc, argv, &p, &socket, &running);
+	r = parse_flag_opts(self, argc, argv, &p, &socket, &running);
 	if (r < 0)
 		return cli_parse_exit(r);
 	if (p.n_args)
@@ -930,6 +930,8 @@ int cli_daemon_run(struct sbx_client *c, const char *profile, const char *name,
 
 const struct cli_verb cli_verb_start = {
 	.name = "start", .cmd = "start", .run = start_run,
+	.opts = start_opts,
+	.args = CLI_ARG_COMMAND,
 	.summary = "start a long-running sandbox under sbxd",
 	.synopsis = "start --name NAME [--restart no|on-failure|always] [--max-restarts N]\n"
 		    "    [--profile P] [--memory S] [--timeout D] [--pids N] [--cpu N]\n"
@@ -971,6 +973,8 @@ const struct cli_verb cli_verb_start = {
 
 const struct cli_verb cli_verb_stop = {
 	.name = "stop", .cmd = "stop", .run = stop_run,
+	.opts = stop_opts,
+	.args = CLI_ARG_SANDBOX,
 	.summary = "stop a sandbox of sbxd (SIGTERM, then SIGKILL)",
 	.synopsis = "stop [--time D] [--socket PATH] [--json] NAME",
 	.description =
@@ -987,6 +991,8 @@ const struct cli_verb cli_verb_stop = {
 
 const struct cli_verb cli_verb_restart = {
 	.name = "restart", .cmd = "restart", .run = restart_run,
+	.opts = stop_opts,
+	.args = CLI_ARG_SANDBOX,
 	.summary = "stop a sandbox of sbxd and start it again",
 	.synopsis = "restart [--time D] [--socket PATH] [--json] NAME",
 	.description =
@@ -1002,6 +1008,8 @@ const struct cli_verb cli_verb_restart = {
 
 const struct cli_verb cli_verb_rm = {
 	.name = "rm", .cmd = "rm", .run = rm_run,
+	.opts = rm_opts,
+	.args = CLI_ARG_SANDBOX,
 	.summary = "remove sandboxes of sbxd with their state and logs",
 	.synopsis = "rm [-f|--force] [--socket PATH] [--json] NAME...",
 	.description =
@@ -1017,6 +1025,8 @@ const struct cli_verb cli_verb_rm = {
 
 const struct cli_verb cli_verb_status = {
 	.name = "status", .cmd = "status", .run = status_run,
+	.opts = socket_opts,
+	.args = CLI_ARG_SANDBOX,
 	.summary = "show the state, limits and counters of a sandbox of sbxd",
 	.synopsis = "status [--socket PATH] [--json] NAME",
 	.description =
@@ -1034,6 +1044,7 @@ const struct cli_verb cli_verb_status = {
 
 const struct cli_verb cli_verb_ls = {
 	.name = "ls", .cmd = "ls", .run = ls_run,
+	.opts = socket_opts,
 	.summary = "list the sandboxes of sbxd",
 	.synopsis = "ls [--socket PATH] [--json]",
 	.description =
@@ -1051,6 +1062,7 @@ const struct cli_verb cli_verb_ls = {
 
 const struct cli_verb cli_verb_metrics = {
 	.name = "metrics", .cmd = "metrics", .run = metrics_run,
+	.opts = socket_opts,
 	.summary = "print sbxd's Prometheus metrics",
 	.synopsis = "metrics [--socket PATH] [--json]",
 	.description =
@@ -1072,6 +1084,8 @@ const struct cli_verb cli_verb_metrics = {
 
 const struct cli_verb cli_verb_logs = {
 	.name = "logs", .cmd = "logs", .run = logs_run,
+	.opts = logs_opts,
+	.args = CLI_ARG_SANDBOX,
 	.summary = "print the output of a sandbox of sbxd",
 	.synopsis = "logs [-f|--follow] [-n|--tail N] [--socket PATH] NAME",
 	.description =
@@ -1091,6 +1105,8 @@ const struct cli_verb cli_verb_logs = {
 
 const struct cli_verb cli_verb_update = {
 	.name = "update", .cmd = "update", .run = update_run,
+	.opts = update_opts,
+	.args = CLI_ARG_SANDBOX,
 	.summary = "change the limits and rules of a running sandbox of sbxd",
 	.synopsis = "update [--memory S] [--pids N] [--cpu N] [--allow ADDR]...\n"
 		    "    [--deny ADDR]... [--deny-path P]... [--ro P]... [--rw P]...\n"
@@ -1119,6 +1135,7 @@ const struct cli_verb cli_verb_update = {
 
 const struct cli_verb cli_verb_reload = {
 	.name = "reload", .cmd = "reload", .run = reload_run,
+	.opts = reload_opts,
 	.summary = "make sbxd re-read its policy directory",
 	.synopsis = "reload [--running] [--socket PATH] [--json]",
 	.description =

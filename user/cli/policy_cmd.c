@@ -23,13 +23,13 @@
 enum { OPT_ENV = 1, OPT_PROFILE };
 
 static const struct cli_option check_opts[] = {
-	{ "env", 0, true, OPT_ENV },
+	{ "env", 0, true, OPT_ENV, CLI_ARG_NONE },
 	{ 0 }
 };
 
 static const struct cli_option show_opts[] = {
-	{ "env", 0, true, OPT_ENV },
-	{ "profile", 0, true, OPT_PROFILE },
+	{ "env", 0, true, OPT_ENV, CLI_ARG_NONE },
+	{ "profile", 0, true, OPT_PROFILE, CLI_ARG_PROFILE },
 	{ 0 }
 };
 
@@ -362,7 +362,7 @@ static int check_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser a;
 	int r;
 
-	cli_parser_init(&a, self, check_opts, argc, argv);
+	cli_parser_init(&a, self, argc, argv);
 	while ((r = cli_next_option(&a)) > 0)
 		env_flag = a.arg;	/* OPT_ENV is the only option */
 	if (r < 0)
@@ -1081,7 +1081,7 @@ static int show_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser a;
 	int r;
 
-	cli_parser_init(&a, self, show_opts, argc, argv);
+	cli_parser_init(&a, self, argc, argv);
 	while ((r = cli_next_option(&a)) > 0) {
 		if (r == OPT_ENV)
 			env_flag = a.arg;
@@ -1121,6 +1121,8 @@ static const struct cli_verb verb_check = {
 	.name = "check",
 	.cmd = "policy check",
 	.run = check_run,
+	.opts = check_opts,
+	.args = CLI_ARG_FILE,
 	.summary = "check policy files for errors",
 	.synopsis = "policy check [--env NAME] [--json] PATH|-...",
 	.description =
@@ -1158,6 +1160,8 @@ static const struct cli_verb verb_show = {
 	.name = "show",
 	.cmd = "policy show",
 	.run = show_run,
+	.opts = show_opts,
+	.args = CLI_ARG_FILE,
 	.summary = "print resolved profiles (defaults and overlay applied)",
 	.synopsis = "policy show [--profile NAME]... [--env NAME] [--json] [PATH...]",
 	.description =

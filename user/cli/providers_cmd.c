@@ -12,7 +12,7 @@ static int providers_run(const struct cli_verb *self, int argc, char **argv)
 	struct cli_parser a;
 	int r;
 
-	cli_parser_init(&a, self, NULL, argc, argv);
+	cli_parser_init(&a, self, argc, argv);
 	r = cli_next_option(&a);
 	if (r < 0)
 		return cli_parse_exit(r);

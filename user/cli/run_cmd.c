@@ -26,15 +26,19 @@ enum {
 };
 
 static const struct cli_option run_opts[] = {
-	{ "policy", 'P', true, OPT_POLICY },	{ "profile", 0, true, OPT_PROFILE },
-	{ "provider", 0, true, OPT_PROVIDER },	{ "env", 0, true, OPT_ENV },
-	{ "result", 0, true, OPT_RESULT },	{ "audit", 0, true, OPT_AUDIT },
-	{ "ring-size", 0, true, OPT_RING },	{ "result-fd", 0, true, OPT_RESULT_FD },
-	{ "log", 0, true, OPT_LOG },		{ "log-max-size", 0, true, OPT_LOG_MAX_SIZE },
-	{ "log-keep", 0, true, OPT_LOG_KEEP },
+	{ "policy", 'P', true, OPT_POLICY, CLI_ARG_FILE },
+	{ "profile", 0, true, OPT_PROFILE, CLI_ARG_PROFILE },
+	{ "provider", 0, true, OPT_PROVIDER, CLI_ARG_PROVIDER },
+	{ "env", 0, true, OPT_ENV, CLI_ARG_NONE },
+	{ "result", 0, true, OPT_RESULT, CLI_ARG_FILE },
+	{ "audit", 0, true, OPT_AUDIT, CLI_ARG_FILE },
+	{ "ring-size", 0, true, OPT_RING, CLI_ARG_NONE },	{ "result-fd", 0, true, OPT_RESULT_FD, CLI_ARG_NONE },
+	{ "log", 0, true, OPT_LOG, CLI_ARG_FILE },		{ "log-max-size", 0, true, OPT_LOG_MAX_SIZE, CLI_ARG_NONE },
+	{ "log-keep", 0, true, OPT_LOG_KEEP, CLI_ARG_NONE },
 	ADHOC_CLI_OPTIONS,			/* adhoc.h: --net, --ro, --rw, --timeout, ... */
-	{ "interactive", 'i', false, OPT_INTERACTIVE }, { "tty", 't', false, OPT_TTY },
-	{ "name", 0, true, OPT_NAME },		CLI_SOCKET_OPTION,
+	{ "print-profile", 0, false, ADHOC_OPT_PRINT, CLI_ARG_NONE },
+	{ "interactive", 'i', false, OPT_INTERACTIVE, CLI_ARG_NONE }, { "tty", 't', false, OPT_TTY, CLI_ARG_NONE },
+	{ "name", 0, true, OPT_NAME, CLI_ARG_NONE },		CLI_SOCKET_OPTION,
 	{ 0 }
 };
 
@@ -635,7 +639,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	bool written = false;
 	int r, code = SBX_EXIT_SBX_FAILED;
 
-	cli_parser_init(&a, self, run_opts, argc, argv);
+	cli_parser_init(&a, self, argc, argv);
 	a.stop_at_args = true;
 	r = parse_args(self, &a, &ra);
 	/* Usage errors exit 125 like docker run, podman run and env: the codes
@@ -674,6 +678,8 @@ const struct cli_verb cli_verb_run = {
 	.name = "run",
 	.cmd = "run",
 	.run = run_run,
+	.opts = run_opts,
+	.args = CLI_ARG_COMMAND,
 	.summary = "run a command in a sandbox under a policy profile",
 	.synopsis = "run [-i] [-t] [-P|--policy PATH]... [--profile NAME] [--provider NAME|auto]\n"
 		    "    [--env NAME] [--audit FILE|-] [--result FILE|- | --result-fd N] [--timeout D]\n"

@@ -27,7 +27,7 @@ static int no_options(const struct cli_verb *self, int argc, char **argv, struct
 {
 	int r;
 
-	cli_parser_init(a, self, NULL, argc, argv);
+	cli_parser_init(a, self, argc, argv);
 	r = cli_next_option(a);
 	if (r < 0)
 		return cli_parse_exit(r) == 0 ? -1 : cli_parse_exit(r);
@@ -481,17 +481,18 @@ static int kill_daemon(struct sbx_client *c, const char *name, const char *sig)
 
 enum { OPT_KILL_SIGNAL = 1 };
 
+static const struct cli_option kill_opts[] = {
+	{ "signal", 's', true, OPT_KILL_SIGNAL, CLI_ARG_NONE }, CLI_SOCKET_OPTION, { 0 }
+};
+
 static int kill_run(const struct cli_verb *self, int argc, char **argv)
 {
-	static const struct cli_option opts[] = {
-		{ "signal", 's', true, OPT_KILL_SIGNAL }, CLI_SOCKET_OPTION, { 0 }
-	};
 	const char *sig = NULL, *socket = NULL;
 	struct sbx_client *c = NULL;
 	struct cli_parser a;
 	int r;
 
-	cli_parser_init(&a, self, opts, argc, argv);
+	cli_parser_init(&a, self, argc, argv);
 	while ((r = cli_next_option(&a)) > 0) {
 		if (r == OPT_KILL_SIGNAL)
 			sig = a.arg;
@@ -599,6 +600,8 @@ const struct cli_verb cli_verb_stats = {
 
 const struct cli_verb cli_verb_kill = {
 	.name = "kill", .cmd = "kill", .run = kill_run,
+	.opts = kill_opts,
+	.args = CLI_ARG_SANDBOX,
 	.summary = "signal a sandbox of sbxd, or kill a sandbox of sbx run",
 	.synopsis = "kill [-s SIGNAL] [--socket PATH] [--json] NAME|ID",
 	.description =

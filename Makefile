@@ -16,6 +16,8 @@
 #   make vmtest           the BPF LSM tests in Debian 6.1 and 6.12 guests (qemu)
 #   make install          PREFIX=/usr/local DESTDIR=; the examples also go to
 #                         /etc/sbx/policy.d (existing files there are kept)
+#   make uninstall        removes what install put there (same PREFIX/DESTDIR);
+#                         edited files in /etc/sbx/policy.d are kept
 #   make clean
 # Variables: OUTPUT=dir (out-of-tree build), V=1 (show commands),
 #            WERROR=1 (warnings are errors; CI sets it).
@@ -400,39 +402,24 @@ demo:
 	$(Q)OUTPUT=$(OUTPUT) tests/demo.sh
 
 # ---- install / clean ------------------------------------------------------
-# The shipped examples also go to the policy directory that `sbx run` reads
-# without --policy (user/cli/policy_source.h), each only when no file of that
-# name is there: an operator's edited copy is never overwritten.
+# tools/install.sh holds the one list of installed files that both install
+# and uninstall walk (docs/install.md): binaries, libsbx, man pages, units,
+# completion, the microvm guest builder (PREFIX/lib/sbx) and the examples,
+# which also go to the policy directory that `sbx run` reads without
+# --policy (user/cli/policy_source.h), each only when no file of that name
+# is there: an operator's edited copy is never overwritten, and uninstall
+# keeps it.
 POLICY_DIR := /etc/sbx/policy.d
 # sbxd's units (docs/systemd/), with @SBINDIR@ replaced by $(PREFIX)/sbin
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+INSTALL_ENV = OUTPUT=$(OUTPUT) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) POLICY_DIR=$(POLICY_DIR) \
+	SYSTEMD_UNIT_DIR=$(SYSTEMD_UNIT_DIR)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/sbx/examples $(DESTDIR)$(POLICY_DIR)
-	install -m 0755 $(OUTPUT)/sbx $(DESTDIR)$(PREFIX)/bin/sbx
-	install -m 0755 $(OUTPUT)/sbxd $(DESTDIR)$(PREFIX)/sbin/sbxd
-	install -d $(DESTDIR)$(PREFIX)/include/sbx $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 0644 user/libsbx/libsbx.h $(DESTDIR)$(PREFIX)/include/sbx/libsbx.h
-	install -m 0755 $(LIBSBX_SO) $(DESTDIR)$(PREFIX)/lib/libsbx.so.1
-	ln -sf libsbx.so.1 $(DESTDIR)$(PREFIX)/lib/libsbx.so
-	install -m 0644 $(OUTPUT)/libsbx.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libsbx.pc
-	$(if $(DESTDIR),,-ldconfig)
-	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 0644 policy/examples/*.toml $(DESTDIR)$(PREFIX)/share/sbx/examples/
-	$(Q)for f in policy/examples/*.toml; do \
-		t=$(DESTDIR)$(POLICY_DIR)/$${f##*/}; \
-		if [ -e "$$t" ]; then echo "  KEEP     $$t (exists; shipped copy in share/sbx/examples)"; \
-		else install -m 0644 "$$f" "$$t" || exit 1; fi; \
-	done
-	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
-	$(Q)for f in docs/systemd/*.service docs/systemd/*.socket docs/systemd/*.slice; do \
-		sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@BINDIR@|$(PREFIX)/bin|g' "$$f" \
-			>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f##*/}.tmp && \
-		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f##*/}.tmp && \
-		mv $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f##*/}.tmp $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${f##*/} || exit 1; \
-	done
+	$(Q)$(INSTALL_ENV) sh tools/install.sh install
+
+uninstall:
+	$(Q)$(INSTALL_ENV) sh tools/install.sh uninstall
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

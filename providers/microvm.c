@@ -115,22 +115,51 @@ static int find_guest_file(const char *prof, const char *env, const char *name, 
 	return access(ret, R_OK) == 0 ? 0 : -errno;
 }
 
+/* The guest builder to name when the guest is missing: the installed copy
+ * beside this binary (make install puts PREFIX/bin/sbx and
+ * PREFIX/lib/sbx/mkguest.sh; sbxd is in PREFIX/sbin), else the source
+ * tree's, for a binary run from its build directory. */
+static void guest_builder(char *ret, size_t len)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	snprintf(ret, len, "providers/guest/mkguest.sh from the sbx source tree");
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	for (int up = 0; up < 2; up++) {	/* PREFIX/bin/sbx -> PREFIX */
+		slash = strrchr(exe, '/');
+		if (!slash)
+			return;
+		*slash = '\0';
+	}
+	if (strlen(exe) + sizeof("/lib/sbx/mkguest.sh") > len)
+		return;
+	strcat(exe, "/lib/sbx/mkguest.sh");
+	if (access(exe, X_OK) == 0)
+		snprintf(ret, len, "%s", exe);
+}
+
 static int find_guest(const struct sbx_profile *p, char *kernel, char *initrd, size_t len,
 		      char *why, size_t wlen)
 {
+	char builder[PATH_MAX];
 	int r = find_guest_file(p ? p->microvm.kernel : NULL, "SBX_MICROVM_KERNEL", "vmlinux",
 				kernel, len);
 
-	if (r < 0)
+	if (r < 0) {
+		guest_builder(builder, sizeof(builder));
 		return sbx_fail(why, wlen, r, "no guest kernel at %s (%s): build one with "
-				"providers/guest/mkguest.sh, see docs/microvm.md", kernel,
-				strerror(-r));
+				"%s, see docs/microvm.md", kernel, strerror(-r), builder);
+	}
 	r = find_guest_file(p ? p->microvm.initrd : NULL, "SBX_MICROVM_INITRD", "initrd.img",
 			    initrd, len);
-	if (r < 0)
+	if (r < 0) {
+		guest_builder(builder, sizeof(builder));
 		return sbx_fail(why, wlen, r, "no guest initramfs at %s (%s): build one with "
-				"providers/guest/mkguest.sh, see docs/microvm.md", initrd,
-				strerror(-r));
+				"%s, see docs/microvm.md", initrd, strerror(-r), builder);
+	}
 	return r;
 }
 

@@ -413,7 +413,7 @@ POLICY_DIR := /etc/sbx/policy.d
 # sbxd's units (docs/systemd/), with @SBINDIR@ replaced by $(PREFIX)/sbin
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 INSTALL_ENV = OUTPUT=$(OUTPUT) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) POLICY_DIR=$(POLICY_DIR) \
-	SYSTEMD_UNIT_DIR=$(SYSTEMD_UNIT_DIR)
+	SYSTEMD_UNIT_DIR=$(SYSTEMD_UNIT_DIR) ZSH_COMPLETION_DIR=$(ZSH_COMPLETION_DIR)
 
 install: all
 	$(Q)$(INSTALL_ENV) sh tools/install.sh install

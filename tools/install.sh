@@ -7,8 +7,8 @@
 # the installed paths (the Debian packaging and the tests use it).
 #
 # Environment (from the Makefile): OUTPUT (the build), PREFIX, DESTDIR,
-# POLICY_DIR (/etc/sbx/policy.d), SYSTEMD_UNIT_DIR; run from the top of the
-# source tree.
+# POLICY_DIR (/etc/sbx/policy.d), SYSTEMD_UNIT_DIR, ZSH_COMPLETION_DIR; run
+# from the top of the source tree.
 #
 # Rules:
 #  - files are installed with install(1) and removed with rm; symlinks alike;
@@ -26,6 +26,14 @@ set -eu
 ACTION=${1:?usage: install.sh install|uninstall|list}
 : "${OUTPUT:?}" "${PREFIX:?}" "${POLICY_DIR:=/etc/sbx/policy.d}"
 : "${SYSTEMD_UNIT_DIR:=$PREFIX/lib/systemd/system}"
+# zsh's fpath on Debian has /usr/share/zsh/vendor-completions for packages
+# and /usr/local/share/zsh/site-functions for local installs
+if [ -z "${ZSH_COMPLETION_DIR:-}" ]; then
+	case $PREFIX in
+	/usr) ZSH_COMPLETION_DIR=/usr/share/zsh/vendor-completions ;;
+	*) ZSH_COMPLETION_DIR=$PREFIX/share/zsh/site-functions ;;
+	esac
+fi
 DESTDIR=${DESTDIR:-}
 KEPT=0
 
@@ -105,7 +113,7 @@ manifest()
 		unit "$p" "$SYSTEMD_UNIT_DIR/${p##*/}"
 	done
 	f 0644 "$OUTPUT/completion/sbx.bash" "$PREFIX/share/bash-completion/completions/sbx"
-	f 0644 "$OUTPUT/completion/_sbx" "$PREFIX/share/zsh/vendor-completions/_sbx"
+	f 0644 "$OUTPUT/completion/_sbx" "$ZSH_COMPLETION_DIR/_sbx"
 	# the microvm guest builder (docs/microvm.md): it compiles the init
 	# from the source beside it
 	f 0755 providers/guest/mkguest.sh "$PREFIX/lib/sbx/mkguest.sh"

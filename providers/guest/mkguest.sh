@@ -18,7 +18,8 @@
 #                    (static, every applet linked in /bin, /sbin, /usr/bin,
 #                    /usr/sbin) and the virtio modules the guest needs
 #   kernel.version   the kernel release
-# sbx finds these files there by default (see docs/microvm.md).
+# sbx finds these files there by default (see docs/microvm.md). Installed as
+# PREFIX/lib/sbx/mkguest.sh with sbx-guest-init.c beside it (make install).
 # Needs: apt-get (with an apt-get update done), dpkg-deb, gcc and the static
 # C library (libc6-dev), busybox-static, cpio; xz-utils or zstd if the kernel
 # is compressed with them.

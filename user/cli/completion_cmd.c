@@ -379,10 +379,10 @@ const struct cli_verb cli_verb_completion = {
 		    "completion --list profile|sandbox|provider",
 	.description =
 		"  Print a completion script for bash or zsh, generated from sbx's own verb\n"
-		"  and option tables. Installed copies live in\n"
-		"  PREFIX/share/bash-completion/completions/sbx and\n"
-		"  PREFIX/share/zsh/vendor-completions/_sbx; to try one in the current\n"
-		"  shell: source <(sbx completion bash).\n"
+		"  and option tables. make install puts them in\n"
+		"  $PREFIX/share/bash-completion/completions/sbx and zsh's fpath\n"
+		"  (docs/install.md); to try one in the current shell:\n"
+		"  source <(sbx completion bash).\n"
 		"  --list prints the values the scripts offer at run time, one per line:\n"
 		"  the profiles of the default policy (as sbx run without --policy sees\n"
 		"  them), the sandboxes of sbxd (nothing when it is not running), or the\n"
@@ -391,7 +391,7 @@ const struct cli_verb cli_verb_completion = {
 		"  --list KIND   print the values of KIND: profile, sandbox or provider\n"
 		"  -h, --help    show this help\n",
 	.exit_status = "  0  success\n  1  --list failed\n  2  usage error\n",
-	.examples = "  sbx completion bash > /etc/bash_completion.d/sbx\n"
+	.examples = "  sbx completion bash > ~/.local/share/bash-completion/completions/sbx\n"
 		    "  source <(sbx completion bash)\n"
 		    "  sbx completion --list profile\n",
 };

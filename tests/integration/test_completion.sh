@@ -223,6 +223,17 @@ case_zsh_completes()
 	eq "compinit binds sbx to" "$out" "_sbx"
 }
 
+# docs/cli.md and sbx-completion(1) document the verb and its option
+case_completion_is_documented()
+{
+	local repo=$(cd "$(dirname "$0")/../.." && pwd) man
+	grep -Eq '^## `sbx completion`' "$repo/docs/cli.md" || fail "docs/cli.md has no section for sbx completion"
+	man=$(sed -e 's/\\-/-/g' "$repo/docs/man/sbx-completion.1") || fail "no docs/man/sbx-completion.1"
+	grep -q -- "--list" <<<"$man" || fail "sbx-completion.1 does not document --list"
+	sed -e 's/\\-/-/g' "$repo/docs/man/sbx.1" | grep -q "sbx-completion" || fail "sbx.1 does not name sbx-completion(1)"
+	"$SBX" completion --help | grep -q -- "--list KIND" || fail "--help does not show --list"
+}
+
 setup completion_setup
 run_case every_verb_in_both_scripts case_every_verb_in_both_scripts
 run_case every_table_option_in_help case_every_table_option_in_help
@@ -232,4 +243,5 @@ run_case bash_completes_values case_bash_completes_values
 run_case bash_completes_sandbox_names case_bash_completes_sandbox_names
 run_case list_rejects_unknown_kind case_list_rejects_unknown_kind
 run_case zsh_completes case_zsh_completes
+run_case completion_is_documented case_completion_is_documented
 finish

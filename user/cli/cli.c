@@ -24,6 +24,11 @@ static const struct cli_option global_opts[] = {
 	{ 0 }
 };
 
+const struct cli_option *cli_global_options(void)
+{
+	return global_opts;
+}
+
 /* ---- logging ----------------------------------------------------------- */
 
 static char *log_capture_buf;

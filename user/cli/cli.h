@@ -131,6 +131,9 @@ struct cli_parser {
 	int n_args;
 };
 
+/* The options every verb accepts besides its own (-j, -p, -h). */
+const struct cli_option *cli_global_options(void);
+
 /* argv[0] is the verb word and is skipped; the options are verb->opts. */
 void cli_parser_init(struct cli_parser *p, const struct cli_verb *verb, int argc, char **argv);
 

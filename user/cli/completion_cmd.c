@@ -33,11 +33,6 @@ static const struct cli_option completion_opts[] = {
 	{ 0 }
 };
 
-/* The options every verb accepts (cli.c's global_opts), as the spec shows them. */
-static const struct cli_option spec_global_opts[] = {
-	{ "json", 'j', false, 1, CLI_ARG_NONE }, { "pretty", 'p', false, 1, CLI_ARG_NONE }, { "help", 'h', false, 1, CLI_ARG_NONE }, { 0 }
-};
-
 static const char *cli_arg_name(enum cli_arg_kind k)
 {
 	switch (k) {
@@ -52,24 +47,30 @@ static const char *cli_arg_name(enum cli_arg_kind k)
 	return "text";
 }
 
-static bool opt_listed(const struct cli_option *opts, const struct cli_option *o)
+/* Is the long name (or, with name NULL, the letter c) one of opts? */
+static bool opt_taken(const struct cli_option *opts, const char *name, char c)
 {
 	for (; opts && (opts->name || opts->short_name); opts++)
-		if ((o->name && opts->name && !strcmp(o->name, opts->name)) ||
-		    (o->short_name && opts->short_name == o->short_name))
+		if (name ? opts->name && !strcmp(name, opts->name) : opts->short_name == c)
 			return true;
 	return false;
 }
 
-static void print_opt(FILE *f, const struct cli_option *o, bool *first)
+/* "--name[=KIND] -c[=KIND]": the forms of o that shadow leaves to it (a
+ * verb's own option wins over a global one of the same name or letter). */
+static void print_opt(FILE *f, const struct cli_option *o, const struct cli_option *shadow,
+		      bool *first)
 {
 	const char *kind = o->has_arg ? cli_arg_name(o->value) : NULL;
 
-	if (o->name)
+	if (o->name && !opt_taken(shadow, o->name, 0)) {
 		fprintf(f, "%s--%s%s%s", *first ? "" : " ", o->name, kind ? "=" : "", kind ? kind : "");
-	*first = false;
-	if (o->short_name)
-		fprintf(f, " -%c%s%s", o->short_name, kind ? "=" : "", kind ? kind : "");
+		*first = false;
+	}
+	if (o->short_name && !opt_taken(shadow, NULL, o->short_name)) {
+		fprintf(f, "%s-%c%s%s", *first ? "" : " ", o->short_name, kind ? "=" : "", kind ? kind : "");
+		*first = false;
+	}
 }
 
 /* One `path) ... ;;` case of _sbx_spec, then those of the sub-verbs. */
@@ -82,10 +83,9 @@ static void print_spec(FILE *f, const struct cli_verb *v)
 		fprintf(f, "%s%s", s == v->sub ? "" : " ", (*s)->name);
 	fprintf(f, "'\n\t\t_sbx_opts='");
 	for (const struct cli_option *o = v->opts; o && (o->name || o->short_name); o++)
-		print_opt(f, o, &first);
-	for (const struct cli_option *o = spec_global_opts; o->name; o++)
-		if (!opt_listed(v->opts, o))
-			print_opt(f, o, &first);
+		print_opt(f, o, NULL, &first);
+	for (const struct cli_option *o = cli_global_options(); o->name; o++)
+		print_opt(f, o, v->opts, &first);
 	fprintf(f, "'\n\t\t_sbx_args=%s ;;\n", cli_arg_name(v->args));
 	for (const struct cli_verb *const *s = v->sub; s && *s; s++)
 		print_spec(f, *s);

@@ -241,6 +241,57 @@ static void test_help_of_every_verb_exits_0_with_synopsis(void **state)
 	}
 }
 
+/* Every verb and sub-verb of the table has a spec case in both completion
+ * scripts, listed among its parent's sub-verbs, with each long option of
+ * its table; an option's value kind follows it ("--policy=file"). */
+static void assert_spec_covers(const char *script, const struct cli_verb *v)
+{
+	char want[256];
+	const char *c;
+
+	snprintf(want, sizeof(want), "\t'%s')\n", v->cmd ? v->cmd : "");
+	c = strstr(script, want);
+	if (!c)
+		fail_msg("no completion spec for '%s'", want);
+	c = strstr(c, "_sbx_opts='");
+	assert_non_null(c);
+	for (const struct cli_option *o = v->opts; o && (o->name || o->short_name); o++) {
+		if (!o->name)
+			continue;
+		snprintf(want, sizeof(want), "--%s%s", o->name, o->has_arg ? "=" : "");
+		if (!strstr(c, want) || strstr(c, want) > strchr(c + 11, '\''))
+			fail_msg("spec of '%s' lacks %s", v->cmd ? v->cmd : "sbx", want);
+	}
+	for (const struct cli_verb *const *s = v->sub; s && *s; s++) {
+		snprintf(want, sizeof(want), "%s", (*s)->name);
+		assert_non_null(strstr(script, want));
+		assert_spec_covers(script, *s);
+	}
+}
+
+static void test_completion_scripts_cover_the_verb_table(void **state)
+{
+	const char *shells[] = { "bash", "zsh" };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct run r;
+
+		SBX(&r, "completion", shells[i]);
+		assert_int_equal(r.rc, 0);
+		assert_string_equal(r.err, "");
+		assert_spec_covers(r.out, cli_root_verb());
+		assert_contains(r.out, "--policy=file -P=file --profile=profile --provider=provider");
+		run_free(&r);
+	}
+	/* the table's verbs, at least these, are there */
+	assert_non_null(cli_root_verb()->sub);
+	for (const char *const *v = (const char *const[]){ "run", "policy", "completion", NULL }; *v; v++) {
+		const struct cli_verb *found;
+
+		assert_int_equal(cli_find_verb(cli_root_verb()->sub, *v, &found), 0);
+	}
+}
+
 static void test_top_help_lists_verbs_with_summaries(void **state)
 {
 	struct run r;
@@ -1360,6 +1411,7 @@ int main(void)
 		cmocka_unit_test(test_show_unknown_profile_lists_available),
 		cmocka_unit_test(test_show_invalid_policy_exits_1),
 		cmocka_unit_test(test_binary_exit_statuses),
+		cmocka_unit_test(test_completion_scripts_cover_the_verb_table),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -221,6 +221,13 @@ case_zsh_completes()
 	mkdir -p "$d" && cp "$ZSH_SCRIPT" "$d/_sbx"
 	out=$(HOME=$T_TMP zsh -f -c 'fpath=("$1" $fpath); autoload -U compinit; compinit -u -d "$2/zcd"; print ${_comps[sbx]}' _ "$d" "$T_TMP")
 	eq "compinit binds sbx to" "$out" "_sbx"
+	# and the autoloaded function completes on its first call
+	out=$(HOME=$T_TMP PATH="$(dirname "$SBX"):$PATH" zsh -f -c '
+		fpath=("$1" $fpath); autoload -U compinit; compinit -u -d "$2/zcd"
+		compadd() { while [[ $1 == -* && $1 != -- ]]; do shift; done; [[ $1 == -- ]] && shift
+			local w; for w in "$@"; do [[ $w == "$PREFIX"* ]] && print -r -- "$w"; done; return 0 }
+		words=(sbx pol ""); CURRENT=3; PREFIX=; _sbx' _ "$d" "$T_TMP" | tr '\n' ' ')
+	eq "autoloaded _sbx" "$out" "check show "
 }
 
 # docs/cli.md and sbx-completion(1) document the verb and its option

@@ -402,7 +402,7 @@ demo:
 	$(Q)OUTPUT=$(OUTPUT) tests/demo.sh
 
 # ---- install / clean ------------------------------------------------------
-# tools/install.sh holds the one list of installed files that both install
+# user/install.sh holds the one list of installed files that both install
 # and uninstall walk (docs/install.md): binaries, libsbx, man pages, units,
 # completion, the microvm guest builder (PREFIX/lib/sbx) and the examples,
 # which also go to the policy directory that `sbx run` reads without
@@ -416,10 +416,10 @@ INSTALL_ENV = OUTPUT=$(OUTPUT) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) POLICY_DIR=$(
 	SYSTEMD_UNIT_DIR=$(SYSTEMD_UNIT_DIR) ZSH_COMPLETION_DIR=$(ZSH_COMPLETION_DIR)
 
 install: all
-	$(Q)$(INSTALL_ENV) sh tools/install.sh install
+	$(Q)$(INSTALL_ENV) sh user/install.sh install
 
 uninstall:
-	$(Q)$(INSTALL_ENV) sh tools/install.sh uninstall
+	$(Q)$(INSTALL_ENV) sh user/install.sh uninstall
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # make install and make uninstall (docs/install.md "From source",
-# tools/install.sh): uninstall removes every file install put there, with
+# user/install.sh): uninstall removes every file install put there, with
 # DESTDIR and with a PREFIX alone, keeps an edited policy file and says so,
 # and removes sbx's own directories; the installed copy carries the
 # completion scripts and the microvm guest builder, whose installed sbx
@@ -30,9 +30,9 @@ files_under() { (cd "$1" && find . \( -type f -o -type l \) | sed 's|^\./|/|' | 
 case_install_puts_what_the_list_names()
 {
 	local want got
-	want=$(OUTPUT=$OUTPUT PREFIX=/usr sh "$REPO/tools/install.sh" list | sort)
+	want=$(OUTPUT=$OUTPUT PREFIX=/usr sh "$REPO/user/install.sh" list | sort)
 	got=$(files_under "$INST")
-	[ "$want" = "$got" ] || fail "installed files differ from tools/install.sh list: $(diff <(echo "$want") <(echo "$got") | tr '\n' ' ')"
+	[ "$want" = "$got" ] || fail "installed files differ from user/install.sh list: $(diff <(echo "$want") <(echo "$got") | tr '\n' ' ')"
 	for f in /usr/bin/sbx /usr/sbin/sbxd /usr/share/bash-completion/completions/sbx \
 		/usr/share/zsh/vendor-completions/_sbx /usr/lib/sbx/mkguest.sh /usr/lib/sbx/sbx-guest-init.c \
 		/usr/lib/systemd/system/sbxd.service /usr/share/man/man1/sbx.1 /etc/sbx/policy.d/demo.toml; do

@@ -22,7 +22,7 @@
 enum {
 	OPT_POLICY = 1, OPT_PROFILE, OPT_PROVIDER, OPT_ENV, OPT_RESULT, OPT_AUDIT,
 	OPT_RING, OPT_RESULT_FD, OPT_INTERACTIVE, OPT_TTY, OPT_LOG, OPT_LOG_MAX_SIZE, OPT_LOG_KEEP,
-	OPT_NAME,
+	OPT_NAME, OPT_AUDIT_JOURNAL,
 };
 
 static const struct cli_option run_opts[] = {
@@ -35,6 +35,7 @@ static const struct cli_option run_opts[] = {
 	{ "ring-size", 0, true, OPT_RING, CLI_ARG_NONE },	{ "result-fd", 0, true, OPT_RESULT_FD, CLI_ARG_NONE },
 	{ "log", 0, true, OPT_LOG, CLI_ARG_FILE },		{ "log-max-size", 0, true, OPT_LOG_MAX_SIZE, CLI_ARG_NONE },
 	{ "log-keep", 0, true, OPT_LOG_KEEP, CLI_ARG_NONE },
+	{ "audit-journal", 0, false, OPT_AUDIT_JOURNAL, CLI_ARG_NONE },
 	ADHOC_CLI_OPTIONS,			/* adhoc.h: --net, --ro, --rw, --timeout, ... */
 	{ "print-profile", 0, false, ADHOC_OPT_PRINT, CLI_ARG_NONE },
 	{ "interactive", 'i', false, OPT_INTERACTIVE, CLI_ARG_NONE }, { "tty", 't', false, OPT_TTY, CLI_ARG_NONE },
@@ -50,7 +51,7 @@ struct run_args {
 	const char *log, *log_max_size, *log_keep;
 	const char *name, *socket;	/* through sbxd only */
 	struct adhoc_args adhoc;	/* the flags that build the profile (adhoc.h) */
-	bool interactive, tty;
+	bool interactive, tty, audit_journal;
 };
 
 static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct run_args *ra)
@@ -73,6 +74,7 @@ static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct 
 		case OPT_RESULT_FD: ra->result_fd = a->arg; break;
 		case OPT_INTERACTIVE: ra->interactive = true; break;
 		case OPT_TTY: ra->tty = true; break;
+		case OPT_AUDIT_JOURNAL: ra->audit_journal = true; break;
 		case OPT_LOG: ra->log = a->arg; break;
 		case OPT_LOG_MAX_SIZE: ra->log_max_size = a->arg; break;
 		case OPT_LOG_KEEP: ra->log_keep = a->arg; break;
@@ -268,6 +270,13 @@ static void result_audit(struct json_writer *w, const struct sbx_run_result *r)
 	json_kv_uint(w, "global_dropped", r->drops.global);
 	json_kv_uint(w, "sequence_gaps", r->seq_gaps);
 	json_kv_uint(w, "unwritten", r->unwritten);
+	if (r->has_journal) {
+		json_key(w, "journal");
+		json_begin_object(w);
+		json_kv_uint(w, "sent", r->journal_sent);
+		json_kv_uint(w, "unwritten", r->journal_unwritten);
+		json_end_object(w);
+	}
 	json_key(w, "suppressed");
 	json_begin_object(w);
 	json_kv_uint(w, "allow", r->st.suppressed_allow);
@@ -544,6 +553,8 @@ static int run_workload(struct sbx_run_opts *o, const struct cli_parser *a,
 	o->audit_path = ra->audit;
 	o->result_path = ra->result;
 	o->tty = ra->tty;
+	o->audit_journal = ra->audit_journal || (getenv("SBX_AUDIT_JOURNAL") &&
+						  !strcmp(getenv("SBX_AUDIT_JOURNAL"), "1"));
 	code = sbx_run(o, &res, stderr);
 	/* no result when sbx failed; a workload's own 125 has one */
 	if (out->f && !res.failed)
@@ -572,6 +583,8 @@ static const char *direct_flag(const struct run_args *ra)
 		return "--ring-size";
 	if (ra->log)
 		return "--log";
+	if (ra->audit_journal)
+		return "--audit-journal";
 	if (getenv("SBX_POLICY") && *getenv("SBX_POLICY"))
 		return "$SBX_POLICY";
 	if (getenv("SBX_ENV") && *getenv("SBX_ENV"))
@@ -705,6 +718,8 @@ const struct cli_verb cli_verb_run = {
 		"  Every audit event is appended as one JSON line to the instance's audit\n"
 		"  log (/var/log/sbx/audit.jsonl, see sbx audit) and, with --audit, to FILE\n"
 		"  (or stderr for -). The format is documented in docs/audit.md.\n"
+		"  With --audit-journal (or $SBX_AUDIT_JOURNAL=1) each event is also a\n"
+		"  journald entry with SBX_* fields (journalctl SBX_ACTION=deny).\n"
 		"\n"
 		"  What the chosen provider cannot enforce (e.g. user and group under the host\n"
 		"  provider) makes sbx refuse to run under enforcement = \"strict\"; under\n"
@@ -728,8 +743,9 @@ const struct cli_verb cli_verb_run = {
 		"  sandbox, and sbx exits with the workload's status. Direct mode (all in\n"
 		"  this process, root only) is used instead with $SBX_DIRECT=1, with any of\n"
 		"  --policy, --env, --provider, --result, --result-fd, --audit, --ring-size,\n"
-		"  --log, --print-profile, $SBX_POLICY or $SBX_ENV, and when no daemon\n"
-		"  listens and the caller is root; anyone else is told to start sbxd.\n",
+		"  --log, --audit-journal, --print-profile, $SBX_POLICY or $SBX_ENV, and\n"
+		"  when no daemon listens and the caller is root; anyone else is told to\n"
+		"  start sbxd.\n",
 	.options =
 		"  -P, --policy PATH  policy file or directory (repeatable); default $SBX_POLICY,\n"
 		"                     else $SBX_POLICY_DIR (default /etc/sbx/policy.d) if it has\n"
@@ -739,6 +755,8 @@ const struct cli_verb cli_verb_run = {
 		"  --provider NAME    provider to use instead of the profile's (or auto)\n"
 		"  --env NAME         apply the overlay [env.NAME]; default $SBX_ENV\n"
 		"  --audit FILE|-     also write the audit events as JSON lines to FILE or stderr\n"
+		"  --audit-journal    also send each audit event to journald as an entry with\n"
+		"                     SBX_* fields (docs/audit.md); also $SBX_AUDIT_JOURNAL=1\n"
 		"  --result FILE|-    write the execution result as one JSON object to FILE,\n"
 		"                     or to stderr for - (stdout stays the workload's alone)\n"
 		"  --result-fd N      write the result to the inherited descriptor N (>= 3),\n"

@@ -28,6 +28,7 @@
 #include "kernel/features.h"
 #include "kernel/seccomp.h"
 #include "kernel/systemd.h"
+#include "core/journal.h"
 #include "core/run.h"
 #include "core/sandbox.h"
 #include "core/tty.h"
@@ -64,6 +65,7 @@ struct run_state {
 	int sinks[2];
 	int n_sinks;
 	bool sink_torn[2];		/* ends in part of a line: the next write ends it first */
+	struct sbx_journal journal;	/* --audit-journal (core/journal.h) */
 	uint64_t last_seq;
 	uint64_t next_summary_ms;	/* elapsed time of the next suppression summary */
 	bool disk_event;		/* limit.disk was emitted (once per sandbox) */
@@ -227,12 +229,28 @@ static void write_sink(struct run_state *s, int i)
 	s->sink_torn[i] = off > 0 && s->abuf[off - 1] != '\n';
 }
 
+/* --audit-journal: the batch once more, an entry per line; a loss is a
+ * sink's loss (audit.unwritten), and the first is said once. */
+static void flush_journal(struct run_state *s)
+{
+	uint64_t lost = sbx_journal_send_lines(&s->journal, s->abuf, s->abuf_len);
+	char msg[512];
+
+	s->res->unwritten += lost;
+	s->res->journal_unwritten += lost;
+	s->res->journal_sent = s->journal.sent;
+	if (sbx_journal_warning(&s->journal, msg, sizeof(msg)))
+		fprintf(s->err, "sbx: warning: %s\n", msg);
+}
+
 static void flush_audit(struct run_state *s)
 {
 	if (!s->abuf_f || fflush(s->abuf_f) != 0 || !s->abuf_len)
 		return;
 	for (int i = 0; i < s->n_sinks; i++)
 		write_sink(s, i);
+	if (s->res->has_journal)
+		flush_journal(s);
 	rewind(s->abuf_f);
 	fflush(s->abuf_f);	/* the size follows the position: empty again */
 }
@@ -548,6 +566,8 @@ static int setup(struct run_state *s)
 	r = open_sinks(s);
 	if (r < 0)
 		return r;
+	if ((s->res->has_journal = s->o->audit_journal) && sbx_journal_open(&s->journal) < 0)
+		flush_journal(s);	/* says once that journald is missing */
 	s->abuf_f = open_memstream(&s->abuf, &s->abuf_len);
 	if (!s->abuf_f)
 		return fail(s, -ENOMEM, "audit buffer: %m");

@@ -34,6 +34,7 @@ struct sbx_run_opts {
 	uint64_t log_max_size;
 	unsigned log_keep;
 	bool log_keep_set;		/* log_keep 0 is a choice, not the default */
+	bool audit_journal;		/* also send audit events to journald (core/journal.h) */
 };
 
 struct sbx_run_result {
@@ -62,6 +63,9 @@ struct sbx_run_result {
 	bool has_log;			/* --log */
 	uint64_t log_bytes;		/* output written to the log */
 	uint64_t log_unwritten;		/* output a failed write lost (a full disk) */
+	bool has_journal;		/* audit_journal */
+	uint64_t journal_sent;		/* entries journald took */
+	uint64_t journal_unwritten;	/* entries lost (in unwritten too): no journald, a failed send */
 };
 
 /* Returns the exit status for sbx (workload's, 124, 125, 126, 127, 128+N).

@@ -161,6 +161,14 @@ int sbxd_config_set(struct sbxd_config *c, const char *key, const char *v, char 
 		snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", v);
 		return 0;
 	}
+	if (!strcmp(key, "audit_journal")) {
+		bool on = !strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1");
+
+		if (!on && strcmp(v, "false") && strcmp(v, "no") && strcmp(v, "0"))
+			return sbx_fail(why, len, -EINVAL, "audit_journal: '%s' is not true or false", v);
+		c->audit_journal = on;
+		return 0;
+	}
 	if (!strcmp(key, "stop_timeout"))
 		return set_uint(&c->stop_timeout_ms, key, v, false, 24ull * 3600 * 1000, why, len);
 	if (!strcmp(key, "log_max_size")) {
@@ -240,6 +248,14 @@ static int load_kv(struct sbxd_config *c, const struct toml_kv *kv, char *why, s
 			if (add_group(c, v->u.arr.items[i]->u.str.ptr, why, len) < 0)
 				return -EINVAL;
 		}
+		return 0;
+	}
+	if (!strcmp(kv->key, "audit_journal")) {
+		if (v->type != TOML_BOOL) {
+			snprintf(why, len, "audit_journal must be true or false, not %s", toml_type_name(v->type));
+			return -EINVAL;
+		}
+		c->audit_journal = v->u.boolean;
 		return 0;
 	}
 	if (int_key(kv->key)) {

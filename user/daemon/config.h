@@ -34,6 +34,7 @@ struct sbxd_config {
 	uint32_t log_keep;		/* log_keep, default 3 */
 	uint32_t max_sandboxes;		/* max_sandboxes, default 4096 */
 	uint32_t max_per_user;		/* max_sandboxes_per_user, default 64 (root: no cap) */
+	bool audit_journal;		/* audit_journal: events to journald too, default false */
 	bool certification;		/* --varlink-certification (flag only) */
 	char metrics_listen[80];	/* metrics_listen: "HOST:PORT" or "[V6]:PORT"; "" = off */
 };

@@ -55,6 +55,9 @@ static const char usage_text[] =
 	"                           http://ADDR:PORT/metrics (e.g. 127.0.0.1:9477 or\n"
 	"                           [::1]:9477; unauthenticated: every sandbox's name;\n"
 	"                           default off)\n"
+	"      --audit-journal[=BOOL]\n"
+	"                           also send audit events to journald, with SBX_*\n"
+	"                           fields (default false)\n"
 	"      --check-config       check the configuration and the policy directory,\n"
 	"                           then exit\n"
 	"      --varlink-certification\n"
@@ -74,7 +77,7 @@ static const char usage_text[] =
 enum {
 	OPT_POLICY_DIR = 256, OPT_STATE_DIR, OPT_SOCKET, OPT_AUDIT_DIR, OPT_CGROUP_ROOT,
 	OPT_ADMIN_GROUP, OPT_STOP_TIMEOUT, OPT_LOG_MAX, OPT_LOG_KEEP, OPT_MAX_SANDBOXES, OPT_MAX_PER_USER,
-	OPT_SBX, OPT_METRICS_LISTEN,
+	OPT_SBX, OPT_METRICS_LISTEN, OPT_AUDIT_JOURNAL,
 	OPT_CHECK, OPT_CERT,
 };
 
@@ -93,6 +96,7 @@ static const struct option long_opts[] = {
 	{ "max-sandboxes-per-user", required_argument, NULL, OPT_MAX_PER_USER },
 	{ "sbx", required_argument, NULL, OPT_SBX },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
+	{ "audit-journal", optional_argument, NULL, OPT_AUDIT_JOURNAL },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
 	{ "varlink-certification", no_argument, NULL, OPT_CERT },
 	{ "help", no_argument, NULL, 'h' },
@@ -108,6 +112,7 @@ static const char *const opt_keys[] = {
 	[OPT_LOG_KEEP - 256] = "log_keep", [OPT_MAX_SANDBOXES - 256] = "max_sandboxes",
 	[OPT_SBX - 256] = "sbx", [OPT_MAX_PER_USER - 256] = "max_sandboxes_per_user",
 	[OPT_METRICS_LISTEN - 256] = "metrics_listen",
+	[OPT_AUDIT_JOURNAL - 256] = "audit_journal",
 };
 
 struct flags {
@@ -145,9 +150,10 @@ static int parse(int argc, char **argv, struct sbxd_config *cfg, struct flags *f
 	}
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "c:hV", long_opts, NULL)) != -1) {
-		if (o < OPT_POLICY_DIR || o > OPT_METRICS_LISTEN)
+		if (o < OPT_POLICY_DIR || o > OPT_AUDIT_JOURNAL)
 			continue;
-		if (sbxd_config_set(cfg, opt_keys[o - 256], optarg, why, sizeof(why)) < 0) {
+		/* --audit-journal alone turns it on */
+		if (sbxd_config_set(cfg, opt_keys[o - 256], optarg ? optarg : "true", why, sizeof(why)) < 0) {
 			fprintf(stderr, "sbxd: error: --%s: %s\n", long_opts[o - 256 + 1].name, why);
 			return 2;
 		}
@@ -351,6 +357,8 @@ static int setup(struct sbxd *d, bool *ret_created)
 	if (r < 0)
 		return fprintf(stderr, "sbxd: error: the audit log %s: %s\n", d->audit_path,
 			       sbx_open_output_error(r)), r;
+	if (d->cfg.audit_journal && sbx_journal_open(&d->journal) < 0)
+		fprintf(stderr, "sbxd: warning: %s\n", sbx_journal_warning(&d->journal, why, sizeof(why)));
 	r = sbx_mkdir_p(d->cfg.state_dir, 0700);
 	if (r == 0)
 		r = lock_state_dir(d);

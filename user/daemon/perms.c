@@ -85,6 +85,17 @@ bool sbxd_may_see(const struct sbxd *d, const struct vl_peer *peer, const struct
 	return sb->owner == peer->uid || sbxd_is_admin(d, peer);
 }
 
+/* audit_journal: the line as a journal entry too; a loss is counted
+ * (d->journal.lost) and said once. */
+static void journal_line(struct sbxd *d, const char *line, size_t len)
+{
+	char msg[512];
+
+	sbx_journal_send_lines(&d->journal, line, len);
+	if (sbx_journal_warning(&d->journal, msg, sizeof(msg)))
+		fprintf(stderr, "sbxd: warning: %s\n", msg);
+}
+
 void sbxd_audit_line(struct sbxd *d, json_object *ev)
 {
 	struct timespec ts;
@@ -107,6 +118,8 @@ void sbxd_audit_line(struct sbxd *d, json_object *ev)
 			if (write(d->audit_fd, line, len + 1) < 0) {
 				/* the log is full or gone: the error still reaches the caller */
 			}
+			if (d->cfg.audit_journal)
+				journal_line(d, line, len + 1);
 			free(line);
 		}
 	}

@@ -381,6 +381,8 @@ static char **monitor_argv(struct sbxd_sandbox *sb, const char *toml_profile)
 	ADD("%s", toml_profile);
 	ADD("--result");
 	ADD("%s/result.json", sb->dir);
+	if (c->audit_journal)
+		ADD("--audit-journal");
 	if (sb->ephemeral) {
 		/* Run: the output goes to the caller's own stdout and stderr */
 		if (sb->tty)

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+/* entries name the event, not the line of sbx that sent them */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "core/journal.h"

@@ -14,6 +14,12 @@
 #   - a scope that cannot be had (systemd unreachable over D-Bus): refused
 #     under strict with the reason, a warning and a degraded entry under
 #     best-effort;
+#   - audit events in the journal (sbx run --audit-journal, sbxd's
+#     audit_journal): with systemd-journald started,
+#     `journalctl SBX_EVENT=net.connect SBX_ACTION=deny` shows exactly the
+#     denied connect of a run (an allowed one beside it), with the SBX_*
+#     fields and seq of its JSON line; the same for a run through sbxd
+#     --audit-journal, and sbxd's own api.denied;
 #   - sbxd under its units (docs/systemd/): started by socket activation, the
 #     daemon alone in sbxd.service, its sandboxes in the delegated scope of
 #     its instance with their limits enforced, `sbx run` through it from a
@@ -324,8 +330,9 @@ wait_exited()
 }
 
 sbxd_install()
-{
+{	# sbxd_install SBXD [SBXD-FLAG]...
 	local sbxd=$1 f
+	shift
 	for f in sbxd.service sbxd.socket sbx.slice; do
 		sed -e "s|@SBINDIR@|${sbxd%/*}|g" "$SBX_SRCDIR/docs/systemd/$f" >"$SD_D/$f"
 	done
@@ -341,7 +348,7 @@ sbxd_install()
 	[Service]
 	StateDirectory=
 	ExecStart=
-	ExecStart=$sbxd --state-dir $SD_RUN/state --policy-dir $WORK/pd --audit-dir $SD_RUN/log
+	ExecStart=$sbxd --state-dir $SD_RUN/state --policy-dir $WORK/pd --audit-dir $SD_RUN/log $*
 	Environment=SBX_INSTANCE=$DINST
 	StandardOutput=append:$SD_RUN/sbxd.log
 	StandardError=append:$SD_RUN/sbxd.log
@@ -544,6 +551,133 @@ case_sbxd_unit()
 
 if want sbxd; then
 	case_sbxd_unit
+	sbxd_uninstall
+fi
+
+# ---- audit events in the journal ---------------------------------------------------
+
+NETTOOL=${VM_TOOLS:-${OUTPUT:-$PWD/build}/tests/vm}/nettool
+
+# jfield JSON FIELD: a field of a journalctl -o json entry (a value with a
+# newline comes as an array of bytes)
+jfield() { jq -r --arg f "$2" '.[$f] | if type == "array" then implode else . end' <<<"$1"; }
+
+# check_denied_entry LABEL ID AUDIT-FILE: the one entry of
+# SBX_EVENT=net.connect SBX_ACTION=deny of sandbox ID agrees with the JSON
+# line of AUDIT-FILE
+check_denied_entry()
+{
+	local label=$1 id=$2 audit=$3 ev line
+	ev=$(journalctl --no-pager -o json SBX_EVENT=net.connect SBX_ACTION=deny SBX_SANDBOX="$id" 2>&1)
+	line=$(jq -c --arg id "$id" 'select(.sandbox == $id and .event == "net.connect" and .verdict == "deny")' "$audit" 2>&1)
+	if [ "$(jq -s length <<<"$ev" 2>&1)" != 1 ] || [ "$(jq -s length <<<"$line" 2>&1)" != 1 ]; then
+		say FAIL "$label" "expected one denied connect of $id: journal '$ev', JSON '$line'"
+	elif [ "$(jfield "$ev" SBX_SEQ)" != "$(jq -r .seq <<<"$line")" ] ||
+	     [ "$(jfield "$ev" SBX_PORT)" != 9 ] || [ "$(jfield "$ev" SBX_ADDR)" != 127.0.0.1 ] ||
+	     [ "$(jfield "$ev" SBX_RULE)" != default ] || [ "$(jfield "$ev" SBX_PROTO)" != tcp ] ||
+	     [ "$(jfield "$ev" SBX_PROFILE)" != jn ] || [ "$(jfield "$ev" PRIORITY)" != 5 ] ||
+	     [ "$(jfield "$ev" SBX_PID)" != "$(jq -r .pid <<<"$line")" ] ||
+	     [ "$(jfield "$ev" SBX_CGROUP_ID)" != "$(jq -r .cgroup_id <<<"$line")" ] ||
+	     [ "$(jfield "$ev" SYSLOG_IDENTIFIER)" != sbx ] ||
+	     [ "$(jfield "$ev" MESSAGE)" != "sbx: $id denied connect to 127.0.0.1:9/tcp (rule default)" ]; then
+		say FAIL "$label" "the entry does not match the JSON line $line: $ev"
+	else
+		say PASS "$label"
+	fi
+}
+
+case_journal()
+{
+	local id out allowed n sbxd=${OUTPUT:-$PWD/build}/sbxd
+	# journald is not part of this guest's boot (no sysinit.target): start it
+	if ! systemctl start systemd-journald.socket systemd-journald.service ||
+	   ! systemctl is-active --quiet systemd-journald.service || [ ! -S /run/systemd/journal/socket ]; then
+		say FAIL journal.journald "systemd-journald does not run: $(systemctl status systemd-journald.service 2>&1 | tail -3 | tr '\n' ' ')"
+		return
+	fi
+	say PASS journal.journald
+	# allowed: 127.0.0.1:8/tcp (refused, nobody listens: the hook decided
+	# first); denied by default: 127.0.0.1:9/tcp, by a command whose name
+	# holds a newline and a field
+	cat >"$WORK/j.toml" <<-EOF2
+	version = 1
+	[profile.jn]
+	provider = "host"
+	min_isolation = "none"
+	audit = "all"
+	timeout = "120s"
+	[profile.jn.network]
+	mode = "allow"
+	allow = ["127.0.0.1:8/tcp"]
+	[profile.jn.fs]
+	mode = "full"
+	EOF2
+	ln -s "$NETTOOL" "$WORK/x"$'\n'"PRIORITY=0"
+	jwork="$NETTOOL connect 127.0.0.1 8; exec '$WORK/x"$'\n'"PRIORITY=0' connect 127.0.0.1 9"
+
+	# -- direct mode
+	in_session jdirect -P "$WORK/j.toml" --profile jn --audit-journal --audit "$WORK/jdirect.audit" -- sh -c "$jwork"
+	id=$(jget jdirect .sandbox)
+	journalctl --sync >/dev/null 2>&1
+	if [ -z "$id" ] || [ "$id" = null ]; then
+		say FAIL journal.direct "sbx exited $RC without a result: $(errs jdirect)"
+	elif grep -q 'audit journal' "$WORK/jdirect.err" || [ "$(jget jdirect .audit.journal.unwritten)" != 0 ] ||
+	     [ "$(jget jdirect .audit.journal.sent)" != "$(jget jdirect .audit.events)" ]; then
+		say FAIL journal.direct "entries lost: $(jget jdirect -c .audit) $(errs jdirect)"
+	else
+		# the documented filter, over the whole journal: this run's denial alone
+		n=$(journalctl --no-pager -o json SBX_EVENT=net.connect SBX_ACTION=deny | jq -s length)
+		[ "$n" = 1 ] || say FAIL journal.direct_filter "journalctl SBX_EVENT=net.connect SBX_ACTION=deny: $n entries, expected 1"
+		[ "$n" = 1 ] && say PASS journal.direct_filter
+		check_denied_entry journal.direct "$id" "$WORK/jdirect.audit"
+		out=$(journalctl --no-pager -o json SBX_EVENT=net.connect SBX_ACTION=deny SBX_SANDBOX="$id")
+		if [ "$(jfield "$out" SBX_COMM | od -An -c | tr -s ' ')" != "$(printf 'x\nPRIORITY=0\n' | od -An -c | tr -s ' ')" ]; then
+			say FAIL journal.comm_one_value "SBX_COMM is '$(jfield "$out" SBX_COMM)': $out"
+		else
+			say PASS journal.comm_one_value
+		fi
+		allowed=$(journalctl --no-pager -o json SBX_ACTION=allow SBX_SANDBOX="$id")
+		if [ "$(jq -s length <<<"$allowed")" != 1 ] || [ "$(jfield "$allowed" SBX_RULE_SOURCE)" != "$WORK/j.toml:9:10" ] ||
+		   [ "$(jfield "$allowed" SBX_PORT)" != 8 ] || [ "$(jfield "$allowed" PRIORITY)" != 6 ]; then
+			say FAIL journal.allowed "SBX_ACTION=allow of $id: $allowed"
+		else
+			say PASS journal.allowed
+		fi
+	fi
+
+	# -- through sbxd --audit-journal: its monitors, and its own api.denied
+	if [ ! -x "$sbxd" ]; then
+		say SKIP journal.sbxd "$sbxd is not built"
+		return
+	fi
+	sbxd_install "$sbxd" --audit-journal
+	cp "$WORK/j.toml" "$WORK/pd/j.toml"
+	systemctl start sbxd.socket
+	out=$(systemd-run --quiet --wait --pipe -p DefaultDependencies=no -- \
+		"$SBX" run --profile jn -- sh -c "$jwork" 2>&1 </dev/null)
+	journalctl --sync >/dev/null 2>&1
+	id=$(jq -r 'select(.event == "sandbox.start" and .profile == "jn") | .sandbox' "$SD_RUN/log/audit.jsonl" 2>/dev/null | tail -1)
+	if [ -z "$id" ]; then
+		say FAIL journal.sbxd "no sandbox of profile jn in $SD_RUN/log/audit.jsonl: $out $(dlog)"
+	else
+		check_denied_entry journal.sbxd "$id" "$SD_RUN/log/audit.jsonl"
+	fi
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$SBX" reload >/dev/null 2>&1
+	journalctl --sync >/dev/null 2>&1
+	out=$(journalctl --no-pager -o json SBX_EVENT=api.denied SBX_ACTION=deny SBX_METHOD=org.sbx.Manager.Reload)
+	if [ "$(jq -s length <<<"$out")" != 1 ] || [ "$(jfield "$out" SBX_UID)" != 65534 ] ||
+	   [ "$(jfield "$out" MESSAGE)" != "sbx: sbxd denied org.sbx.Manager.Reload to uid 65534: only root and admin_groups may reload the policy" ]; then
+		say FAIL journal.sbxd_api_denied "api.denied of a Reload by uid 65534: '$out'; audit.jsonl: $(grep api.denied "$SD_RUN/log/audit.jsonl" | tail -1)"
+	else
+		say PASS journal.sbxd_api_denied
+	fi
+	if grep -q 'audit journal' "$SD_RUN/sbxd.log"; then
+		say FAIL journal.sbxd_no_warning "$(dlog)"
+	fi
+}
+
+if want journal; then
+	case_journal
 	sbxd_uninstall
 fi
 

@@ -8,7 +8,9 @@
 #   - with a journald, `journalctl SBX_EVENT=net.connect SBX_ACTION=deny`
 #     finds exactly the denied connect, with the SBX_* fields of its JSON
 #     line (same seq); a comm holding a newline and "PRIORITY=" stays one
-#     value of SBX_COMM and adds no field.
+#     value of SBX_COMM and adds no field;
+#   - a journald that stops reading does not hold the run: entries it has
+#     no room for are counted, the warning says so once.
 # This host has no systemd: the second case starts a journald of its own in
 # a mount namespace (a tmpfs on /run, where only sbx's run dir and uid
 # leases are the host's, bound back; the journal is in memory there, and
@@ -66,8 +68,9 @@ case_no_journald_warns_once_and_counts()
 }
 
 # in_journald SCRIPT: runs bash -c SCRIPT where a journald listens on
-# $JSOCK (its own, in a mount namespace, when the host has none); the
-# script's environment has T_TMP, SBX, SBX_INSTANCE and the rest.
+# $JSOCK (its own, in a mount namespace, when the host has none: its pid is
+# $JD then); the script's environment has T_TMP, SBX, SBX_INSTANCE and the
+# rest.
 in_journald()
 {
 	if [ -S "$JSOCK" ]; then
@@ -94,9 +97,9 @@ in_journald()
 		for i in $(seq 100); do [ -S '"$JSOCK"' ] && break; sleep 0.05; done
 		[ -S '"$JSOCK"' ] || { echo "journald did not start: $(cat "$T_TMP/jd/journald.log")" >&2; exit 99; }
 		set +e
-		bash -c "$1"
+		JD=$jd bash -c "$1"
 		rc=$?
-		kill $jd; wait $jd
+		kill -CONT $jd; kill $jd; wait $jd
 		exit $rc' sh "$1"
 }
 
@@ -153,8 +156,37 @@ case_denied_connect_in_journal()
 	eq "notice and above: the denial alone" "$(jq -s -c '[.[].SBX_EVENT]' "$T_TMP/j.notice")" '["net.connect"]'
 }
 
+# A journald that stops reading (SIGSTOP) fills its queue: sbx run waits
+# SBX_JOURNAL_WAIT_MS for room, then no more; the sandbox ends as usual,
+# sbx warns once and counts what it could not send.
+case_stalled_journald_does_not_hold_the_run()
+{
+	[ -S "$JSOCK" ] && skip "the host's own journald listens on $JSOCK: the test stops only a journald of its own"
+	write_policy "$T_TMP/flood.toml" f 'audit = "all"
+audit_burst = 100000
+audit_rate = 100000' "mode = \"allow\"
+allow = [\"127.0.0.1:$P4/udp\"]"
+	export T_TMP SBX NETTOOL P4
+	in_journald '
+		kill -STOP $JD
+		timeout -s KILL 120 "$SBX" run --audit-journal -P "$T_TMP/flood.toml" --profile f \
+			--result "$T_TMP/s.result" --audit "$T_TMP/s.audit" -- "$NETTOOL" flood 127.0.0.1 $P4 3000 \
+			>"$T_TMP/s.out" 2>"$T_TMP/s.err"
+		echo $? >"$T_TMP/s.rc"'
+	eq "sbx exit" "$(cat "$T_TMP/s.rc")" 0
+	eq "warnings" "$(grep -c 'audit journal:' "$T_TMP/s.err")" 1
+	grep -q "journald does not keep up" "$T_TMP/s.err" || fail "the warning: $(cat "$T_TMP/s.err")"
+	local ev sent lost
+	ev=$(jr s .audit.events) sent=$(jr s .audit.journal.sent) lost=$(jr s .audit.journal.unwritten)
+	[ "$ev" -gt 1000 ] 2>/dev/null || fail "only '$ev' events: not a flood"
+	[ "$lost" -gt 0 ] 2>/dev/null || fail "journal.unwritten is '$lost' with journald stopped"
+	eq "sent + unwritten = events" "$((sent + lost))" "$ev"
+	eq "JSON lines, all of them" "$(wc -l <"$T_TMP/s.audit")" "$ev"
+}
+
 setup journal_setup
 run_case no_journald_warns_once_and_counts case_no_journald_warns_once_and_counts
 run_case denied_connect_in_journal case_denied_connect_in_journal
+run_case stalled_journald_does_not_hold_the_run case_stalled_journald_does_not_hold_the_run
 run_case unload_leaves_nothing case_unload_leaves_nothing
 exit $T_FAILED

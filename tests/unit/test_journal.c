@@ -320,7 +320,7 @@ static void test_journal_rejects_what_is_not_an_event(void **state)
 /* Without journald every entry of a batch is counted lost, never sent. */
 static void test_journal_counts_entries_when_journald_is_missing(void **state)
 {
-	struct sbx_journal j = { .err = -ENOENT };
+	struct sbx_journal j = { .fd = -1, .err = -ENOENT };
 	static const char batch[] = "{\"event\":\"sandbox.start\",\"seq\":1}\n{\"event\":\"net.connect\",\"seq\":2}\n";
 	char buf[256];
 

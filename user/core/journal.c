@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -266,24 +268,60 @@ int sbx_journal_open(struct sbx_journal *j)
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int r = 0;
 
-	*j = (struct sbx_journal){ 0 };
+	*j = (struct sbx_journal){ .fd = -1 };
 	if (fd < 0)
 		return j->err = -errno;
 	/* libsystemd's sender says nothing when the socket is missing (it
 	 * drops the entry and returns 0): find out here, and count the loss */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		r = -errno;
-	close(fd);
-	return j->err = r;
+		close(fd);
+		return j->err = r;
+	}
+	j->fd = fd;
+	return 0;
 }
 
-static int send_line(struct sbx_journal *j, const char *line, size_t len)
+void sbx_journal_close(struct sbx_journal *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Room in journald's queue: a connected datagram socket polls writable only
+ * while its peer's receive queue is not full (net.unix.max_dgram_qlen),
+ * which is the queue libsystemd's sender would wait on. */
+static bool journal_room(struct sbx_journal *j, int64_t deadline)
+{
+	struct pollfd p = { .fd = j->fd, .events = POLLOUT };
+	int64_t left = j->stalled ? 0 : deadline - now_ms();
+	int r;
+
+	do
+		r = poll(&p, 1, left > 0 ? (int)left : 0);
+	while (r < 0 && errno == EINTR);
+	j->stalled = r <= 0;
+	return r > 0;
+}
+
+static int send_line(struct sbx_journal *j, const char *line, size_t len, int64_t deadline)
 {
 	struct sbx_journal_entry e;
 	int r;
 
 	if (j->err)
 		return j->err;
+	if (j->fd >= 0 && !journal_room(j, deadline))
+		return -EAGAIN;
 	r = sbx_journal_entry_from_json(&e, line, len);
 	if (r < 0)
 		return r;
@@ -296,13 +334,14 @@ static int send_line(struct sbx_journal *j, const char *line, size_t len)
 
 uint64_t sbx_journal_send_lines(struct sbx_journal *j, const char *buf, size_t len)
 {
+	int64_t deadline = now_ms() + SBX_JOURNAL_WAIT_MS;
 	uint64_t lost = 0;
 
 	while (len) {
 		const char *nl = memchr(buf, '\n', len);
 		size_t n = nl ? (size_t)(nl - buf) + 1 : len;
 
-		if (n > 1 && send_line(j, buf, n) < 0)
+		if (n > 1 && send_line(j, buf, n, deadline) < 0)
 			lost++;
 		else if (n > 1)
 			j->sent++;
@@ -315,9 +354,14 @@ uint64_t sbx_journal_send_lines(struct sbx_journal *j, const char *buf, size_t l
 
 const char *sbx_journal_warning(struct sbx_journal *j, char *buf, size_t len)
 {
-	if (!j->err || j->warned)
+	if ((!j->err && !j->stalled) || j->warned)
 		return NULL;
 	j->warned = true;
+	if (!j->err) {
+		snprintf(buf, len, "audit journal: journald does not keep up (its queue stayed full for %d ms); "
+			 "journal entries it has no room for are counted as unwritten", SBX_JOURNAL_WAIT_MS);
+		return buf;
+	}
 	snprintf(buf, len, "audit journal: %s: %s%s; journal entries are counted as unwritten",
 		 SBX_JOURNAL_SOCKET, strerror(-j->err), j->err == -ENOENT ? " (journald does not run)" : "");
 	return buf;

@@ -44,17 +44,27 @@ const char *sbx_journal_entry_get(const struct sbx_journal_entry *e, const char 
 
 /* The journal sink of one process. */
 struct sbx_journal {
+	int fd;			/* connected to journald's socket, to poll its queue; -1 = none */
 	int err;		/* first failure (-errno): the socket is missing, a send failed */
+	bool stalled;		/* journald's queue stayed full: send only while it has room */
 	bool warned;		/* sbx_journal_warning() said it */
 	uint64_t sent, lost;
 };
 
+/* How long one batch may wait for room in journald's queue (a healthy
+ * journald empties it in far less); after that the sink waits no more
+ * until the queue has room again, and counts what it could not send. */
+#define SBX_JOURNAL_WAIT_MS 100
+
 /* Whether journald listens: a probe of its socket. 0, or -errno in j->err
  * (-ENOENT without systemd); the sink then counts every entry as lost. */
 int sbx_journal_open(struct sbx_journal *j);
+void sbx_journal_close(struct sbx_journal *j);
 
-/* Sends each line of a batch of JSON lines as one entry, never waiting for
- * a reconnect; returns the entries lost (counted in j->lost as well). */
+/* Sends each line of a batch of JSON lines as one entry. libsystemd's
+ * sender blocks while journald's queue is full; the sink sends only when
+ * poll says there is room, waiting SBX_JOURNAL_WAIT_MS per batch at most.
+ * Returns the entries lost (counted in j->lost as well). */
 uint64_t sbx_journal_send_lines(struct sbx_journal *j, const char *buf, size_t len);
 
 /* Once, after a failure: a sentence for stderr ("audit journal: ..."); else NULL. */

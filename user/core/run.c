@@ -1082,6 +1082,8 @@ static void teardown(struct run_state *s, sigset_t *old)
 		sbx_fsplan_free(&s->fs);
 	for (int i = 0; i < s->n_sinks; i++)
 		close(s->sinks[i]);
+	if (s->res->has_journal)
+		sbx_journal_close(&s->journal);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	sigprocmask(SIG_SETMASK, old, NULL);

@@ -10,7 +10,10 @@
 #     line (same seq); a comm holding a newline and "PRIORITY=" stays one
 #     value of SBX_COMM and adds no field;
 #   - a journald that stops reading does not hold the run: entries it has
-#     no room for are counted, the warning says so once.
+#     no room for are counted, the warning says so once;
+#   - sbxd's audit_journal (sbxd.toml, --audit-journal): checked as a
+#     boolean; its monitors send their events, sbxd its api.denied; without
+#     journald, sbxd and the monitor warn once and count.
 # This host has no systemd: the second case starts a journald of its own in
 # a mount namespace (a tmpfs on /run, where only sbx's run dir and uid
 # leases are the host's, bound back; the journal is in memory there, and
@@ -18,6 +21,7 @@
 # journald runs, that one is used.
 # tests/vm/test_systemd.sh checks the same under systemd as PID 1.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sbxd_lib.sh"
 
 JSOCK=/run/systemd/journal/socket
 JOURNALD=/lib/systemd/systemd-journald
@@ -184,9 +188,80 @@ allow = [\"127.0.0.1:$P4/udp\"]"
 	eq "JSON lines, all of them" "$(wc -l <"$T_TMP/s.audit")" "$ev"
 }
 
+case_sbxd_audit_journal_setting()
+{
+	local msg
+	printf 'audit_journal = "yes"\n' >"$T_TMP/bad.toml"
+	msg=$("$SBXD" -c "$T_TMP/bad.toml" --check-config --policy-dir "$DPOL" 2>&1) &&
+		fail "a string audit_journal accepted: $msg"
+	[[ $msg == *"bad.toml:1:1: audit_journal must be true or false, not string"* ]] || fail "message: $msg"
+	msg=$("$SBXD" --audit-journal=maybe --check-config --policy-dir "$DPOL" 2>&1) && fail "--audit-journal=maybe accepted"
+	[[ $msg == *"--audit-journal: audit_journal: 'maybe' is not true or false"* ]] || fail "message: $msg"
+	printf 'audit_journal = true\n' >"$T_TMP/good.toml"
+	msg=$("$SBXD" -c "$T_TMP/good.toml" --check-config --policy-dir "$DPOL" 2>&1) || fail "audit_journal = true refused: $msg"
+}
+
+# Through sbxd without journald: the daemon and the sandbox's monitor warn
+# once each; the sandbox runs; its result counts every entry as lost.
+case_sbxd_without_journald()
+{
+	[ -S "$JSOCK" ] && skip "journald listens on $JSOCK here"
+	cp "$T_TMP/policy.toml" "$DPOL/t.toml"
+	printf 'audit_journal = true\n' >"$T_TMP/sbxd.toml"
+	: >"$T_TMP/sbxd.log"
+	sbxd_start -c "$T_TMP/sbxd.toml" || fail "sbxd: $(cat "$T_TMP/sbxd.log")"
+	sx start --name jn --profile t -- "$NETTOOL" connect 127.0.0.1 "$Q4"
+	[ "$RC" = 0 ] || fail "sbx start: $(err)"
+	wait_state jn exited || fail "the sandbox did not exit: $(SBX_SOCKET=$SOCK "$SBX" status jn 2>&1)"
+	eq "sbxd warnings" "$(grep -c 'sbxd: warning: audit journal:' "$T_TMP/sbxd.log")" 1
+	eq "monitor warnings" "$(grep -c 'sbx: warning: audit journal:' "$DSTATE/sandboxes/jn/monitor.log")" 1
+	jq -e '.audit.events >= 3 and .audit.journal.unwritten == .audit.events and .audit.journal.sent == 0' \
+		"$DSTATE/sandboxes/jn/result.json" >/dev/null ||
+		fail "result: $(jq -c .audit "$DSTATE/sandboxes/jn/result.json" 2>&1)"
+	sx rm -f jn
+	sbxd_stop
+}
+
+# Through sbxd with a journald: the monitor's denied connect and sbxd's
+# own api.denied are entries.
+case_sbxd_journal_entries()
+{
+	local ev id
+	[ -S "$JSOCK" ] || [ -x "$JOURNALD" ] || skip "no journald and no $JOURNALD to start one"
+	cp "$T_TMP/policy.toml" "$DPOL/t.toml"
+	export T_TMP SBX SBXD NETTOOL Q4 SOCK DPOL DSTATE DAUDIT
+	in_journald '
+		"$SBXD" --state-dir "$DSTATE" --socket "$SOCK" --policy-dir "$DPOL" --audit-dir "$DAUDIT" \
+			--stop-timeout 2s --audit-journal >"$T_TMP/jd/sbxd.log" 2>&1 &
+		d=$!
+		for i in $(seq 200); do SBX_SOCKET=$SOCK "$SBX" ls >/dev/null 2>&1 && break; sleep 0.05; done
+		SBX_SOCKET=$SOCK "$SBX" run --profile t -- "$NETTOOL" connect 127.0.0.1 $Q4 >/dev/null 2>&1
+		SBX_SOCKET=$SOCK runuser -u nobody -- "$SBX" reload >/dev/null 2>&1
+		journalctl --sync 2>/dev/null
+		journalctl --no-pager -o json SBX_EVENT=net.connect SBX_ACTION=deny SBX_PORT=$Q4 >"$T_TMP/d.deny"
+		journalctl --no-pager -o json SBX_EVENT=api.denied SBX_ACTION=deny >"$T_TMP/d.api"
+		kill $d; wait $d'
+	grep -q 'audit journal' "$T_TMP/jd/sbxd.log" && fail "sbxd warned with journald running: $(cat "$T_TMP/jd/sbxd.log")"
+	id=$(jq -r 'select(.event == "net.connect" and .verdict == "deny" and .port == '"$Q4"') | .sandbox' "$DAUDIT/audit.jsonl" | tail -1)
+	[ -n "$id" ] || fail "no denied connect in sbxd's audit log: $(tail -3 "$DAUDIT/audit.jsonl")"
+	ev=$(jq -c --arg id "$id" 'select(.SBX_SANDBOX == $id)' "$T_TMP/d.deny")
+	eq "entries of the monitor's denial" "$(jq -s length <<<"$ev")" 1
+	eq SBX_SEQ "$(jq -r .SBX_SEQ <<<"$ev")" \
+		"$(jq -r --arg id "$id" 'select(.sandbox == $id and .event == "net.connect") | .seq' "$DAUDIT/audit.jsonl")"
+	ev=$(jq -c 'select(.SBX_METHOD == "org.sbx.Manager.Reload")' "$T_TMP/d.api")
+	eq "api.denied entries" "$(jq -s length <<<"$ev")" 1
+	eq "api.denied SBX_UID" "$(jq -r .SBX_UID <<<"$ev")" "$(id -u nobody)"
+	eq "api.denied PRIORITY" "$(jq -r .PRIORITY <<<"$ev")" 5
+	eq "api.denied MESSAGE" "$(jq -r .MESSAGE <<<"$ev")" \
+		"sbx: sbxd denied org.sbx.Manager.Reload to uid $(id -u nobody): only root and admin_groups may reload the policy"
+}
+
 setup journal_setup
 run_case no_journald_warns_once_and_counts case_no_journald_warns_once_and_counts
 run_case denied_connect_in_journal case_denied_connect_in_journal
 run_case stalled_journald_does_not_hold_the_run case_stalled_journald_does_not_hold_the_run
+run_case sbxd_audit_journal_setting case_sbxd_audit_journal_setting
+run_case sbxd_without_journald case_sbxd_without_journald
+run_case sbxd_journal_entries case_sbxd_journal_entries
 run_case unload_leaves_nothing case_unload_leaves_nothing
 exit $T_FAILED

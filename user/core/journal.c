@@ -18,13 +18,16 @@
 #include "core/journal.h"
 
 #define FIELD_NAME_MAX 64	/* journald's limit on a field name */
+#define OWN_FIELDS 4		/* MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, SBX_ACTION of api.denied */
 
-static int add_field(struct sbx_journal_entry *e, const char *name, const char *val, size_t vlen)
+/* A member's field, or (own) one of the fields the sink adds itself, which
+ * always have their room. */
+static int add_field(struct sbx_journal_entry *e, bool own, const char *name, const char *val, size_t vlen)
 {
 	size_t nlen = strlen(name);
 	char *f;
 
-	if (e->n == SBX_JOURNAL_MAX_FIELDS)
+	if (e->n == SBX_JOURNAL_MAX_FIELDS - (own ? 0 : OWN_FIELDS))
 		return 0;	/* no event has that many members: a future one loses its last */
 	f = malloc(nlen + 1 + vlen);
 	if (!f)
@@ -80,11 +83,12 @@ static int add_members(struct sbx_journal_entry *e, json_object *obj, const char
 			r = add_members(e, v, name);
 			break;
 		case json_type_string:
-			r = add_field(e, name, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+			r = add_field(e, false, name, json_object_get_string(v),
+				      (size_t)json_object_get_string_len(v));
 			break;
 		default:
 			s = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &len);
-			r = s ? add_field(e, name, s, len) : -ENOMEM;
+			r = s ? add_field(e, false, name, s, len) : -ENOMEM;
 		}
 		if (r < 0)
 			return r;
@@ -206,7 +210,6 @@ static int priority(const struct sbx_journal_entry *e)
 
 static int finish(struct sbx_journal_entry *e)
 {
-	size_t members = e->n;
 	char msg[8192], prio[4];
 	size_t len;
 	int r;
@@ -215,17 +218,14 @@ static int finish(struct sbx_journal_entry *e)
 	 * so that SBX_ACTION=deny finds every denial */
 	if (!sbx_journal_entry_get(e, "SBX_ACTION", NULL) && sbx_journal_entry_get(e, "SBX_EVENT", &len) &&
 	    len == 10 && !memcmp(sbx_journal_entry_get(e, "SBX_EVENT", NULL), "api.denied", 10) &&
-	    (r = add_field(e, "SBX_ACTION", "deny", 4)) < 0)
+	    (r = add_field(e, true, "SBX_ACTION", "deny", 4)) < 0)
 		return r;
 	message(e, msg, sizeof(msg));
 	snprintf(prio, sizeof(prio), "%d", priority(e));
-	if ((r = add_field(e, "MESSAGE", msg, strlen(msg))) < 0 ||
-	    (r = add_field(e, "PRIORITY", prio, strlen(prio))) < 0 ||
-	    (r = add_field(e, "SYSLOG_IDENTIFIER", "sbx", 3)) < 0)
+	if ((r = add_field(e, true, "MESSAGE", msg, strlen(msg))) < 0 ||
+	    (r = add_field(e, true, "PRIORITY", prio, strlen(prio))) < 0)
 		return r;
-	if (e->n - members < 3)
-		return -E2BIG;	/* the members took every slot */
-	return 0;
+	return add_field(e, true, "SYSLOG_IDENTIFIER", "sbx", 3);
 }
 
 int sbx_journal_entry_from_json(struct sbx_journal_entry *e, const char *line, size_t len)
@@ -262,24 +262,27 @@ void sbx_journal_entry_free(struct sbx_journal_entry *e)
 	e->n = 0;
 }
 
+/* (Re)connects the probe socket to journald's. libsystemd's sender says
+ * nothing when the socket is missing (it drops the entry and returns 0):
+ * this finds out, before each batch, so that the loss is counted; and a
+ * journald restarted since the last batch is the one polled. */
+static int journal_connect(struct sbx_journal *j)
+{
+	static const struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = SBX_JOURNAL_SOCKET };
+
+	if (j->fd < 0)
+		return j->err;
+	if (connect(j->fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return j->err = -errno;
+	return 0;
+}
+
 int sbx_journal_open(struct sbx_journal *j)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = SBX_JOURNAL_SOCKET };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	int r = 0;
-
-	*j = (struct sbx_journal){ .fd = -1 };
-	if (fd < 0)
+	*j = (struct sbx_journal){ .fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0) };
+	if (j->fd < 0)
 		return j->err = -errno;
-	/* libsystemd's sender says nothing when the socket is missing (it
-	 * drops the entry and returns 0): find out here, and count the loss */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
-		close(fd);
-		return j->err = r;
-	}
-	j->fd = fd;
-	return 0;
+	return journal_connect(j);
 }
 
 void sbx_journal_close(struct sbx_journal *j)
@@ -318,9 +321,7 @@ static int send_line(struct sbx_journal *j, const char *line, size_t len, int64_
 	struct sbx_journal_entry e;
 	int r;
 
-	if (j->err)
-		return j->err;
-	if (j->fd >= 0 && !journal_room(j, deadline))
+	if (!journal_room(j, deadline))
 		return -EAGAIN;
 	r = sbx_journal_entry_from_json(&e, line, len);
 	if (r < 0)
@@ -328,20 +329,21 @@ static int send_line(struct sbx_journal *j, const char *line, size_t len, int64_
 	r = sd_journal_sendv(e.iov, (int)e.n);
 	sbx_journal_entry_free(&e);
 	if (r < 0)
-		j->err = r;	/* journald went away: the rest of the run is counted */
+		j->err = r;
 	return r;
 }
 
 uint64_t sbx_journal_send_lines(struct sbx_journal *j, const char *buf, size_t len)
 {
 	int64_t deadline = now_ms() + SBX_JOURNAL_WAIT_MS;
+	bool up = len && journal_connect(j) == 0;
 	uint64_t lost = 0;
 
 	while (len) {
 		const char *nl = memchr(buf, '\n', len);
 		size_t n = nl ? (size_t)(nl - buf) + 1 : len;
 
-		if (n > 1 && send_line(j, buf, n, deadline) < 0)
+		if (n > 1 && (!up || send_line(j, buf, n, deadline) < 0))
 			lost++;
 		else if (n > 1)
 			j->sent++;

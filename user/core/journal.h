@@ -45,7 +45,7 @@ const char *sbx_journal_entry_get(const struct sbx_journal_entry *e, const char 
 /* The journal sink of one process. */
 struct sbx_journal {
 	int fd;			/* connected to journald's socket, to poll its queue; -1 = none */
-	int err;		/* first failure (-errno): the socket is missing, a send failed */
+	int err;		/* the last failure (-errno): the socket is missing, a send failed */
 	bool stalled;		/* journald's queue stayed full: send only while it has room */
 	bool warned;		/* sbx_journal_warning() said it */
 	uint64_t sent, lost;
@@ -57,7 +57,8 @@ struct sbx_journal {
 #define SBX_JOURNAL_WAIT_MS 100
 
 /* Whether journald listens: a probe of its socket. 0, or -errno in j->err
- * (-ENOENT without systemd); the sink then counts every entry as lost. */
+ * (-ENOENT without systemd); the sink then counts every entry as lost while
+ * journald does not listen (it looks again before each batch). */
 int sbx_journal_open(struct sbx_journal *j);
 void sbx_journal_close(struct sbx_journal *j);
 

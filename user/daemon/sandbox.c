@@ -450,6 +450,7 @@ static void monitor_exec(struct sbxd_sandbox *sb, char **argv)
 	if (sb->d->cfg.audit_dir[0])
 		setenv("SBX_LOG_DIR", sb->d->cfg.audit_dir, 1);
 	unsetenv("SBX_POLICY");
+	unsetenv("SBX_AUDIT_JOURNAL");	/* audit_journal decides (--audit-journal above) */
 	/* user = "caller" means the API's caller (providers/privs.c reads it
 	 * as sudo's); root's sandboxes have no other caller */
 	if (sb->owner != 0) {

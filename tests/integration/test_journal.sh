@@ -239,7 +239,8 @@ case_sbxd_journal_entries()
 		SBX_SOCKET=$SOCK runuser -u nobody -- "$SBX" reload >/dev/null 2>&1
 		journalctl --sync 2>/dev/null
 		journalctl --no-pager -o json SBX_EVENT=net.connect SBX_ACTION=deny SBX_PORT=$Q4 >"$T_TMP/d.deny"
-		journalctl --no-pager -o json SBX_EVENT=api.denied SBX_ACTION=deny >"$T_TMP/d.api"
+		# of this sbxd alone (a host journal may keep those of earlier runs)
+		journalctl --no-pager -o json SBX_EVENT=api.denied SBX_ACTION=deny _PID=$d >"$T_TMP/d.api"
 		kill $d; wait $d'
 	grep -q 'audit journal' "$T_TMP/jd/sbxd.log" && fail "sbxd warned with journald running: $(cat "$T_TMP/jd/sbxd.log")"
 	id=$(jq -r 'select(.event == "net.connect" and .verdict == "deny" and .port == '"$Q4"') | .sandbox' "$DAUDIT/audit.jsonl" | tail -1)

@@ -18,6 +18,7 @@
 #                         /etc/sbx/policy.d (existing files there are kept)
 #   make uninstall        removes what install put there (same PREFIX/DESTDIR);
 #                         edited files in /etc/sbx/policy.d are kept
+#   make deb              Debian packages in OUTPUT/deb (docs/install.md)
 #   make clean
 # Variables: OUTPUT=dir (out-of-tree build), V=1 (show commands),
 #            WERROR=1 (warnings are errors; CI sets it).
@@ -106,7 +107,7 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	iproute2 jq python3 bc iperf3 \
 	qemu-system-x86 busybox-static cpio xz-utils zstd systemd dbus \
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
-	nodejs golang-github-burntsushi-toml-dev git curl zsh \
+	nodejs golang-github-burntsushi-toml-dev git curl zsh dpkg-dev lintian \
 	golang-go golang-github-varlink-go-dev varlink-go \
 	libmicrohttpd-dev prometheus
 # nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
@@ -118,11 +119,12 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 # promtool, which tests/integration/test_metrics.sh checks the metrics and
 # docs/monitoring/sbx-alerts.yml with.
 # zsh: tests/integration/test_completion.sh drives the zsh completion.
+# dpkg-dev, lintian: make deb (docs/debian/mkdeb.sh) and its test (tests/deb/).
 # systemd, dbus: PID 1 and the system bus of the VM boot with systemd
 # (tests/vm/vmtest.sh -i systemd boots the host's own /lib/systemd/systemd).
 
 .PHONY: libsbx all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux vmlinux-arm64 \
-	bpf-arm64 install uninstall completion clean vmtest integration bench fixtures
+	bpf-arm64 install uninstall deb debtest completion clean vmtest integration bench fixtures
 
 all: $(OUTPUT)/sbx $(OUTPUT)/sbxd libsbx completion
 
@@ -420,6 +422,11 @@ install: all
 
 uninstall:
 	$(Q)$(INSTALL_ENV) sh user/install.sh uninstall
+
+# Debian packages sbx, libsbx1 and libsbx-dev in OUTPUT/deb, from make install
+# DESTDIR=... PREFIX=/usr (docs/debian/mkdeb.sh, docs/install.md)
+deb: all
+	$(Q)OUTPUT=$(OUTPUT) MAKE="$(MAKE)" bash docs/debian/mkdeb.sh
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

@@ -104,6 +104,9 @@ manifest()
 	f 0755 "$OUTPUT/sbx" "$PREFIX/bin/sbx"
 	f 0755 "$OUTPUT/sbxd" "$PREFIX/sbin/sbxd"
 	f 0644 user/libsbx/libsbx.h "$PREFIX/include/sbx/libsbx.h"
+	# the audit ABI (docs/audit.md) for consumers of the ring buffers
+	f 0644 bpf/include/sbx_abi.h "$PREFIX/include/sbx/sbx_abi.h"
+	f 0644 bpf/include/sbx_limits.h "$PREFIX/include/sbx/sbx_limits.h"
 	f 0755 "$OUTPUT/libsbx.so.1" "$PREFIX/lib/libsbx.so.1"
 	l libsbx.so.1 "$PREFIX/lib/libsbx.so"
 	f 0644 "$OUTPUT/libsbx.pc" "$PREFIX/lib/pkgconfig/libsbx.pc"

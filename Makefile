@@ -327,7 +327,7 @@ test:
 # each skip's reason, and fails on a failure, on a layer that did not run,
 # on a layer skipped under SBX_REQUIRE=1 (.ci/run), and when fewer cases ran
 # than tests/floor.txt records.
-TEST_LAYERS := lint bpf-arm64 unit fuzz-replay toml-test integration vmtest
+TEST_LAYERS := lint bpf-arm64 unit fuzz-replay toml-test integration vmtest debtest
 check: all
 	$(Q)rm -rf $(OUTPUT)/test-totals
 	$(Q)rc=0; $(MAKE) --no-print-directory -k $(TEST_LAYERS) || rc=1; \
@@ -358,6 +358,10 @@ $(PVH_FIXTURE): $(PVH_SRCS) tests/fixtures/pvh/link.ld
 
 vmtest: all
 	$(Q)OUTPUT=$(OUTPUT) bash tests/vm/run.sh
+
+# the packages of make deb installed with dpkg here, used and purged
+debtest: deb
+	$(Q)OUTPUT=$(OUTPUT) bash tests/deb/test_deb.sh
 
 bench: all
 	$(Q)QUICK=$(QUICK) OUTPUT=$(OUTPUT) bench/run.sh

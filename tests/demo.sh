@@ -4,10 +4,12 @@
 # A local server listens on 127.0.0.1:8080; a sandboxed shell connects to it
 # (allowed by the profile) and to 127.0.0.1:8081 (denied: EPERM); the audit
 # trail and the execution result show both decisions.
+# SBX_BIN and SBX_DEMO_POLICY run another copy: tests/deb/test_deb.sh runs
+# the installed /usr/bin/sbx on the installed example policy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SBX=${OUTPUT:-build}/sbx
-POLICY=policy/examples/demo.toml
+SBX=${SBX_BIN:-${OUTPUT:-build}/sbx}
+POLICY=${SBX_DEMO_POLICY:-policy/examples/demo.toml}
 PROFILE=ccos.demo.loopback
 tmp=$(mktemp -d /tmp/sbx-demo.XXXXXX)
 server=

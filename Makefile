@@ -356,7 +356,8 @@ $(PVH_FIXTURE): $(PVH_SRCS) tests/fixtures/pvh/link.ld
 	$(Q)$(LD) -m elf_i386 -nostdlib --no-warn-rwx-segments -T tests/fixtures/pvh/link.ld \
 		$(@D)/pvh-start.o $(@D)/pvh-fixture.o -o $@
 
-vmtest: all
+# deb: tests/vm/test_systemd_deb.sh installs the packages in the systemd guest
+vmtest: all deb
 	$(Q)OUTPUT=$(OUTPUT) bash tests/vm/run.sh
 
 # the packages of make deb installed with dpkg here, used and purged

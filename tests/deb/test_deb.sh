@@ -55,6 +55,11 @@ own_cgroups()
 	done </proc/self/cgroup
 }
 
+# tests/vm/run.sh holds this lock while a guest that sees this machine's /usr
+# and dpkg database runs tests/vm/test_systemd_deb.sh
+if [ -z "${_SBX_DEBTEST_INNER:-}" ] && [ "$(id -u)" = 0 ]; then
+	exec 8>/run/lock/sbx-deb.lock && flock 8
+fi
 if [ "${SBX_DEBTEST_PRIVATE:-0}" = 1 ] && [ -z "${_SBX_DEBTEST_INNER:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "SBX_DEBTEST_PRIVATE=1 needs root" >&2; exit 1; }
 	own=$(own_cgroups)

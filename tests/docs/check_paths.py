@@ -3,8 +3,11 @@
 """Every path that the docs name exists (README.md, docs/*.md, docs/man/*),
 and every path that `sbx --help` and each `sbx VERB [SUBVERB] --help` name.
 
-  check_paths.py [--sbx BINARY] REPO DESTDIR PREFIX [PIN-LIST RUN-LIST]
+  check_paths.py [--sbx BINARY] [--usr USR-DESTDIR] REPO DESTDIR PREFIX [PIN-LIST RUN-LIST]
 
+With --usr, USR-DESTDIR is a `make install DESTDIR=USR-DESTDIR PREFIX=/usr
+SYSTEMD_UNIT_DIR=/lib/systemd/system`, what the Debian packages of `make deb`
+hold (docs/install.md): a path under /usr or /lib/systemd found there exists.
 With --sbx, the help texts of BINARY are read too: the root help, then every
 verb listed under its "Verbs" heading, recursively (sbx policy check ...).
 
@@ -145,6 +148,8 @@ def check(repo, destdir, prefix, pins, runs, where, p):
         return None if exists_glob(repo, p) else "not in the repository"
     if p.startswith(prefix + "/") or p.startswith("/etc/sbx"):
         return None if exists_glob(destdir, p) else f"not installed by make install (looked in {destdir})"
+    if USR_DESTDIR and p.startswith(("/usr/", "/lib/systemd/")) and exists_glob(USR_DESTDIR, p):
+        return None
     m = re.match(r"^/sys/fs/bpf/([^/]+)(/.*)?$", p)
     if m:	# any instance's pins: the docs show instances "sbx", "doc", ...
         if pins is None:
@@ -176,10 +181,16 @@ def read_list(path):
         return [l.strip().strip("/") for l in fh if l.strip()]
 
 
+USR_DESTDIR = None
+
+
 def main():
+    global USR_DESTDIR
     args, sbx = sys.argv[1:], None
     if args[:1] == ["--sbx"] and len(args) > 1:
         sbx, args = args[1], args[2:]
+    if args[:1] == ["--usr"] and len(args) > 1:
+        USR_DESTDIR, args = args[1], args[2:]
     if len(args) not in (3, 5):
         sys.exit(__doc__)
     repo, destdir, prefix = args[:3]

@@ -17,6 +17,10 @@ docs_setup()
 {
 	make -s -C "$SRC" OUTPUT="$OUTPUT" install DESTDIR="$INST" >"$T_TMP/install.log" 2>&1 || {
 		cat "$T_TMP/install.log"; return 1; }
+	# what the Debian packages hold (docs/install.md names /usr/bin/sbx ...)
+	make -s -C "$SRC" OUTPUT="$OUTPUT" install DESTDIR="$T_TMP/usr" PREFIX=/usr \
+		SYSTEMD_UNIT_DIR=/lib/systemd/system >"$T_TMP/install-usr.log" 2>&1 || {
+		cat "$T_TMP/install-usr.log"; return 1; }
 	# root: the pins and the run directory are root's (0700)
 	printf 'version = 1\n[profile.p]\nprovider = "host"\nmin_isolation = "none"\nuser = "root"\n[profile.p.fs]\nmode = "full"\n' \
 		>"$T_TMP/host.toml"
@@ -45,7 +49,7 @@ case_every_doc_path_exists()
 		cd '$RUN_DIR' && find . -mindepth 1 | sed 's|^\./||' >'$T_TMP/runs'"
 	expect_rc r 0
 	[ -s "$T_TMP/pins" ] || fail "no pins listed under $PIN_DIR"
-	python3 "$SRC/tests/docs/check_paths.py" --sbx "$SBX" "$SRC" "$INST" /usr/local "$T_TMP/pins" "$T_TMP/runs" \
+	python3 "$SRC/tests/docs/check_paths.py" --sbx "$SBX" --usr "$T_TMP/usr" "$SRC" "$INST" /usr/local "$T_TMP/pins" "$T_TMP/runs" \
 		>"$T_TMP/check.out" 2>&1 || fail "$(grep -v '^docs paths:' "$T_TMP/check.out" | head -30)"
 }
 

@@ -85,12 +85,13 @@ fi
 # Which boots the patterns select: tests/vm/test_systemd*.sh run in a boot
 # of their own with systemd as PID 1 (vmtest.sh -i systemd, on Linux 6.12
 # only: one boot for all of them), every other file in the usual boot.
-plain=0 sd=0
+plain=0 sd=0 deb=0
 for f in tests/vm/test_*.sh; do
 	sel=$(( $# == 0 ))
 	for pat in "$@"; do [[ $f == *"$pat"* ]] && sel=1; done
 	[ $sel = 1 ] || continue
 	case ${f##*/} in test_systemd*) sd=1 ;; *) plain=1 ;; esac
+	[ "${f##*/}" = test_systemd_deb.sh ] && deb=1
 done
 [ $sd = 0 ] && plain=1	# nothing matched: the usual boot reports it
 
@@ -110,8 +111,14 @@ if [ $sd = 1 ]; then
 		echo "  VMTEST   kernel: 6.12 with systemd as PID 1 (tests/vm/test_systemd*.sh)"
 		# each case starts systemd units and loads sbx anew: more than the
 		# default 300 s per file under TCG
+		# the guest sees the host's /usr and dpkg database: while
+		# test_systemd_deb.sh runs there, tests/deb/test_deb.sh (the
+		# debtest layer, maybe running beside this one) waits, and the
+		# other way round
+		lock=()
+		[ $deb = 1 ] && lock=(flock /run/lock/sbx-deb.lock)
 		SBX_VM_TEST_TIMEOUT=${SBX_VM_TEST_TIMEOUT:-600} \
-		SBX_VMTEST_SUMMARY=$summary tests/vm/vmtest.sh -k 6.12 -i systemd "${opts[@]+"${opts[@]}"}" -- \
+		SBX_VMTEST_SUMMARY=$summary "${lock[@]+"${lock[@]}"}" tests/vm/vmtest.sh -k 6.12 -i systemd "${opts[@]+"${opts[@]}"}" -- \
 			tests/vm/guest_tests.sh "$@" | tee -a "$cases"
 		r=${PIPESTATUS[0]}
 		{ [ $rc = 0 ] || [ $rc = 77 ]; } && [ $r != 77 ] && rc=$r

@@ -267,6 +267,17 @@ elf_from_bzimage()
 # The modules the guest loads before it can mount the 9p root, with what they
 # depend on (read from each module's own .modinfo "depends=").
 ROOT_MODULES="virtio_pci 9pnet_virtio 9p"
+# Loaded too when the kernel ships them: overlay lets a test make a writable
+# layer over the read-only root (tests/vm/test_systemd_deb.sh installs the
+# Debian packages there). A cached kernel unpacked before a module was added
+# here is unpacked again (kernel_ready).
+OPT_MODULES="overlay"
+
+# kernel_ready DIR: DIR is an unpacked kernel with the modules of today's lists
+kernel_ready()
+{
+	[ -f "$1/ready" ] && [ "$(cat "$1/modules/optional" 2>/dev/null)" = "$OPT_MODULES" ]
+}
 
 # unpack_kernel DEB DIR: DIR/{vmlinux or vmlinuz, release, modules/*.ko, modules/order}
 unpack_kernel()
@@ -314,6 +325,10 @@ unpack_kernel()
 	for m in $ROOT_MODULES; do
 		add_module "$m" || return 1
 	done
+	for m in $OPT_MODULES; do
+		add_module "$m" || warn "$rel: no module $m: the tests that need it skip"
+	done
+	echo "$OPT_MODULES" >"$dir/modules/optional"
 	printf '%s\n' "${order[@]}" >"$dir/modules/order"
 	rm -rf "$x" "$idx"
 }
@@ -342,10 +357,10 @@ kernel_for()
 	if [ -n "$pv" ]; then
 		pkg=${pv% *} ver=${pv#* }
 		dir=$CACHE/kernels/${pkg}_${ver}
-		if [ ! -f "$dir/ready" ]; then
+		if ! kernel_ready "$dir"; then
 			exec {lockfd}>"$CACHE/.lock"
 			flock "$lockfd"
-			if [ ! -f "$dir/ready" ] && [ "${SBX_VMTEST_OFFLINE:-0}" != 1 ]; then
+			if ! kernel_ready "$dir" && [ "${SBX_VMTEST_OFFLINE:-0}" != 1 ]; then
 				warn "fetching $pkg $ver into $CACHE (once)"
 				dl=$(mktemp -d "$CACHE/dl.XXXXXX")
 				chmod 755 "$dl"	# apt's _apt user downloads when root
@@ -361,7 +376,7 @@ kernel_for()
 						rc=$?
 					fi
 				fi
-				if [ $rc = 0 ] && [ ! -f "$dir/ready" ]; then
+				if [ $rc = 0 ] && ! kernel_ready "$dir"; then
 					if unpack_kernel "$dl"/*.deb "$dir.tmp" >>"$log" 2>&1; then
 						rm -rf "$dir" && mv "$dir.tmp" "$dir" && echo "$pkg $ver" >"$dir/ready"
 					else

@@ -114,9 +114,11 @@ if [ $sd = 1 ]; then
 		# the guest sees the host's /usr and dpkg database: while
 		# test_systemd_deb.sh runs there, tests/deb/test_deb.sh (the
 		# debtest layer, maybe running beside this one) waits, and the
-		# other way round
-		lock=()
-		[ $deb = 1 ] && lock=(flock /run/lock/sbx-deb.lock)
+		# other way round. Its dpkg runs read the whole package
+		# database over 9p (about 6 minutes under TCG): a longer boot
+		lock=() boot_secs=900
+		[ $deb = 1 ] && lock=(flock /run/lock/sbx-deb.lock) boot_secs=1500
+		SBX_VMTEST_TIMEOUT=${SBX_VMTEST_TIMEOUT:-$boot_secs} \
 		SBX_VM_TEST_TIMEOUT=${SBX_VM_TEST_TIMEOUT:-600} \
 		SBX_VMTEST_SUMMARY=$summary "${lock[@]+"${lock[@]}"}" tests/vm/vmtest.sh -k 6.12 -i systemd "${opts[@]+"${opts[@]}"}" -- \
 			tests/vm/guest_tests.sh "$@" | tee -a "$cases"

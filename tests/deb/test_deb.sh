@@ -135,8 +135,8 @@ for p in $PKGS; do
 		skip_all "the package $p is already on this machine ($v): it is not replaced by a test" ;;
 	esac
 done
-for f in /usr/bin/sbx /usr/sbin/sbxd /usr/lib/libsbx.so.1 /usr/include/sbx \
-	/var/lib/sbx /var/log/sbx /run/sbx /sys/fs/bpf/sbx; do
+for f in /usr/bin/sbx /usr/sbin/sbxd /usr/lib/libsbx.so.1 /usr/include/sbx /usr/lib/sbx \
+	/var/cache/sbx /var/lib/sbx /var/log/sbx /run/sbx /sys/fs/bpf/sbx; do
 	[ -e "$f" ] && skip_all "$f exists (make install PREFIX=/usr, or the default instance is in use): dpkg would take it over or purge would remove it"
 done
 # an empty /etc/sbx (a make install/uninstall leaves its directories) is
@@ -339,7 +339,7 @@ if [ $etc_before = 1 ]; then
 elif [ -e /etc/sbx ]; then
 	left+=(/etc/sbx)
 fi
-for f in /var/lib/sbx /var/log/sbx /run/sbx /usr/share/doc/sbx /usr/include/sbx \
+for f in /var/lib/sbx /var/log/sbx /var/cache/sbx /run/sbx /usr/share/doc/sbx /usr/include/sbx \
 	/usr/share/sbx /sys/fs/bpf/sbx "/sys/fs/bpf/$INST" "/run/$INST" "/var/log/$INST" \
 	/etc/systemd/system/sockets.target.wants/sbxd.socket \
 	/etc/systemd/system/multi-user.target.wants/sbxd.service \

@@ -11,13 +11,13 @@
 #     runs `sbx features` and the demo (tests/demo.sh) on the installed
 #     example policy; the installed /usr/sbin/sbxd, on a private socket,
 #     state and instance (no systemd PID 1 here), runs `sbx run` for the
-#     installed sbx and spawns the installed sbx as its monitor; a program
+#     installed sbx (its monitors are the sbx beside it, ../bin/sbx); a program
 #     compiled with `pkg-config libsbx` from /usr talks to it, and
 #     <sbx/sbx_abi.h> compiles on its own;
 #   - dpkg --purge leaves nothing: no file of the packages (their dpkg -L
 #     lists, saved before), no /var/lib/sbx, /var/log/sbx, /run/sbx or
 #     /etc/sbx, no pins under /sys/fs/bpf for the default instance (which
-#     the demo and one more run left loaded for the purge to remove) or the
+#     a run after the demo leaves loaded for the purge to remove) or the
 #     daemon's, no cgroup of either instance, no systemd unit state.
 # Runs beside the other layers: it never listens on /run/sbx/sbxd.sock (the
 # socket `sbx run` of the other layers would find), and they run

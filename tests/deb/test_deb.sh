@@ -14,6 +14,8 @@
 #     installed sbx (its monitors are the sbx beside it, ../bin/sbx); a program
 #     compiled with `pkg-config libsbx` from /usr talks to it, and
 #     <sbx/sbx_abi.h> compiles on its own;
+#   - dpkg -i again (an upgrade's steps) keeps an edited conffile and the
+#     loaded programs;
 #   - dpkg --purge leaves nothing: no file of the packages (their dpkg -L
 #     lists, saved before), no /var/lib/sbx, /var/log/sbx, /run/sbx or
 #     /etc/sbx, no pins under /sys/fs/bpf for the default instance (which
@@ -256,6 +258,20 @@ elif [ ! -d /sys/fs/bpf/sbx ]; then
 	say FAIL default_instance "no pins in /sys/fs/bpf/sbx after a run"
 else
 	say PASS default_instance
+fi
+
+# an upgrade (here: the same version again, which dpkg runs through the
+# same prerm upgrade / postinst configure steps) keeps an edited conffile
+# and does not unload the programs that running sandboxes would need
+echo '# edited by the test' >>/etc/sbx/policy.d/demo.toml
+if ! dpkg -i "${debs[0]}" >"$T/reinstall.log" 2>&1; then
+	say FAIL upgrade "dpkg -i again: $(tail -5 "$T/reinstall.log" | tr '\n' ' ')"
+elif [ "$(tail -1 /etc/sbx/policy.d/demo.toml)" != '# edited by the test' ]; then
+	say FAIL upgrade "the edited /etc/sbx/policy.d/demo.toml was replaced"
+elif [ ! -d /sys/fs/bpf/sbx ]; then
+	say FAIL upgrade "the upgrade unloaded the default instance (no /sys/fs/bpf/sbx)"
+else
+	say PASS upgrade
 fi
 
 # ---- the installed sbxd -------------------------------------------------------------

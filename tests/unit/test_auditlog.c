@@ -343,6 +343,149 @@ static void test_concurrent_writers_lose_repeat_and_split_nothing(void **state)
 		assert_int_equal(next[w], BATCHES * PER_BATCH);
 }
 
+struct sink {
+	char buf[4 << 20];
+	size_t len;
+};
+
+static int sink_emit(void *ctx, const void *buf, size_t len)
+{
+	struct sink *k = ctx;
+
+	assert_true(k->len + len <= sizeof(k->buf));
+	memcpy(k->buf + k->len, buf, len);
+	k->len += len;
+	return 0;
+}
+
+/* The lines of k are exactly w=0, k=from..to-1 in order. */
+static void assert_lines(const struct sink *k, int from, int to)
+{
+	char want[128];
+	size_t off = 0;
+
+	for (int i = from; i < to; i++) {
+		size_t n = (size_t)snprintf(want, sizeof(want), "{\"w\":0,\"k\":%d,\"pad\":\"%040d\"}\n", i, 0);
+
+		if (off + n > k->len) fprintf(stderr, "line %d: have %zu bytes, off %zu\n", i, k->len, off);
+		assert_true(off + n <= k->len);
+		assert_memory_equal(k->buf + off, want, n);
+		off += n;
+	}
+	assert_int_equal(off, k->len);
+}
+
+static void test_follow_survives_many_rotations_between_pumps(void **state)
+{
+	static struct sink k;
+	struct sbx_auditfollow f;
+	struct sbx_auditlog l;
+	char why[256], buf[8192];
+	int next = 0;
+
+	k.len = 0;
+	assert_int_equal(sbx_auditlog_open(&l, logp, 4096, 20, why, sizeof(why)), 0);
+	/* lines before the start are not followed */
+	assert_int_equal(sbx_auditlog_write(&l, buf, batch(buf, sizeof(buf), 0, 0, 70)), 0);
+	next = 70;
+	assert_int_equal(sbx_auditfollow_start(&f, logp, why, sizeof(why)), 0);
+	for (int round = 0; round < 4; round++) {
+		/* 0, 1, 2 and 3 rotations between two pumps, partial files too */
+		for (int b = 0; b < round * 3 + 1; b++) {
+			assert_int_equal(sbx_auditlog_write(&l, buf, batch(buf, sizeof(buf), 0, next, 23)), 0);
+			next += 23;
+		}
+		assert_int_equal(sbx_auditfollow_pump(&f, sink_emit, &k), 0);
+		assert_lines(&k, 70, next);
+	}
+	assert_true(l.rotations >= 5);
+	sbx_auditfollow_close(&f);
+	sbx_auditlog_close(&l);
+}
+
+static void test_follow_survives_an_external_rename(void **state)
+{
+	static struct sink k;
+	struct sbx_auditfollow f;
+	struct sbx_auditlog l;
+	char why[256], buf[8192], moved[PATH_MAX + 32];
+	size_t n;
+
+	k.len = 0;
+	assert_int_equal(sbx_auditfollow_start(&f, logp, why, sizeof(why)), 0);	/* no log yet */
+	assert_int_equal(sbx_auditlog_open(&l, logp, 0, 3, why, sizeof(why)), 0);
+	n = batch(buf, sizeof(buf), 0, 0, 10);
+	assert_int_equal(sbx_auditlog_write(&l, buf, n), 0);
+	assert_int_equal(sbx_auditfollow_pump(&f, sink_emit, &k), 0);
+	assert_lines(&k, 0, 10);
+	/* logrotate with dateext, then more lines: into the new file */
+	snprintf(moved, sizeof(moved), "%s-20261207", logp);
+	assert_int_equal(rename(logp, moved), 0);
+	assert_int_equal(sbx_auditlog_write(&l, buf, batch(buf, sizeof(buf), 0, 10, 10)), 0);
+	assert_int_equal(sbx_auditfollow_pump(&f, sink_emit, &k), 0);
+	assert_lines(&k, 0, 20);
+	/* and the built-in rotation after it: .1 is news, the dateext file is not */
+	l.max_size = 4096;
+	assert_int_equal(sbx_auditlog_write(&l, buf, batch(buf, sizeof(buf), 0, 20, 70)), 0);
+	assert_int_equal(sbx_auditlog_write(&l, buf, batch(buf, sizeof(buf), 0, 90, 5)), 0);
+	assert_int_equal(sbx_auditfollow_pump(&f, sink_emit, &k), 0);
+	assert_lines(&k, 0, 95);
+	sbx_auditfollow_close(&f);
+	sbx_auditlog_close(&l);
+}
+
+/* Writers rotating, a logrotate renaming to date names meanwhile, and a
+ * follower pumping all along: it sees every line once. */
+static void test_follow_under_concurrent_writers_and_renames(void **state)
+{
+	static struct sink k;
+	static int next[WRITERS];
+	struct sbx_auditfollow f;
+	char why[256], moved[PATH_MAX + 32];
+	pid_t pids[WRITERS];
+	int done = 0, renames = 0, iter = 0;
+
+	k.len = 0;
+	assert_int_equal(sbx_auditfollow_start(&f, logp, why, sizeof(why)), 0);
+	for (int w = 0; w < WRITERS; w++) {
+		pids[w] = fork();
+		assert_true(pids[w] >= 0);
+		if (pids[w] == 0)
+			writer(w);
+	}
+	while (done < WRITERS) {
+		int st;
+
+		if (waitpid(-1, &st, WNOHANG) > 0)
+			done++;
+		assert_int_equal(sbx_auditfollow_pump(&f, sink_emit, &k), 0);
+		/* now and then a file it has not opened yet goes too */
+		if (++iter % 3 == 0 && renames < 60) {
+			snprintf(moved, sizeof(moved), "%s-%04d", logp, renames++);
+			rename(logp, moved);	/* ENOENT between a rename and the next batch */
+		}
+		usleep(1000);
+	}
+	assert_int_equal(sbx_auditfollow_pump(&f, sink_emit, &k), 0);
+	/* a writer's batch that went into a renamed file late comes with the next pump */
+	assert_int_equal(sbx_auditfollow_pump(&f, sink_emit, &k), 0);
+	memset(next, 0, sizeof(next));
+	k.buf[k.len] = 0;
+	int count[WRITERS][BATCHES * PER_BATCH] = { { 0 } };
+	char *save = NULL;
+	for (char *line = strtok_r(k.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int w, i;
+
+		assert_int_equal(sscanf(line, "{\"w\":%d,\"k\":%d,", &w, &i), 2);
+		count[w][i]++;
+	}
+	for (int w = 0; w < WRITERS; w++)
+		for (int i = 0; i < BATCHES * PER_BATCH; i++)
+			if (count[w][i] != 1)
+				fail_msg("writer %d line %d seen %d times", w, i, count[w][i]);
+	sbx_auditfollow_close(&f);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -359,6 +502,9 @@ int main(void)
 		T(test_symlinked_lock_file_is_refused),
 		T(test_bad_settings_are_refused),
 		T(test_concurrent_writers_lose_repeat_and_split_nothing),
+		T(test_follow_survives_many_rotations_between_pumps),
+		T(test_follow_survives_an_external_rename),
+		T(test_follow_under_concurrent_writers_and_renames),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

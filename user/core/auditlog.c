@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -67,6 +68,11 @@ static int rotate(struct sbx_auditlog *l)
 	char from[NAME_MAX + 8], to[NAME_MAX + 8];
 	struct stat st;
 
+	/* renamed by logrotate since the check: nothing to rotate, and
+	 * shifting the chain would leave FILE.1 missing */
+	if (fstatat(l->dirfd, l->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    st.st_dev != l->dev || st.st_ino != l->ino)
+		return open_current(l, &st);
 	for (unsigned i = l->keep; i > 1; i--) {
 		rotated_name(from, sizeof(from), l->name, i - 1);
 		rotated_name(to, sizeof(to), l->name, i);
@@ -277,4 +283,379 @@ int sbx_auditlog_env(uint64_t *ret_max_size, unsigned *ret_keep, char *why, size
 	*ret_max_size = m;
 	*ret_keep = k;
 	return 0;
+}
+
+/* ---- following ----------------------------------------------------------- */
+
+typedef int (*emit_fn)(void *ctx, const void *buf, size_t len);
+
+/* The whole lines of fd from *off on, to emit; *off follows what it took.
+ * A read may see part of a batch being written (the file grows page by
+ * page): the line it ends in waits for the next pump. */
+static int forward(int fd, uint64_t *off, emit_fn emit, void *ctx)
+{
+	char buf[65536];
+
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof(buf), (off_t)*off);
+		size_t k;
+		int r;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (k = (size_t)n; k > 0 && buf[k - 1] != '\n'; k--)
+			;
+		if (k == 0 && (size_t)n == sizeof(buf))
+			k = sizeof(buf);	/* a line longer than buf: in pieces */
+		if (k == 0)
+			return 0;
+		r = emit(ctx, buf, k);
+		if (r < 0)
+			return r;
+		*off += k;
+	}
+}
+
+/* A rotated file is complete: all of it, a last line without newline too. */
+static int forward_all(int fd, uint64_t *off, emit_fn emit, void *ctx)
+{
+	int r = forward(fd, off, emit, ctx);
+	char buf[65536];
+	ssize_t n;
+
+	if (r < 0)
+		return r;
+	n = pread(fd, buf, sizeof(buf), (off_t)*off);
+	if (n <= 0)
+		return n < 0 ? -errno : 0;
+	r = emit(ctx, buf, (size_t)n);
+	if (r == 0)
+		*off += (uint64_t)n;
+	return r;
+}
+
+static bool seen(const struct sbx_auditfollow *f, const struct stat *st)
+{
+	for (size_t i = 0; i < f->n_seen; i++)
+		if (f->seen[i].dev == st->st_dev && f->seen[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
+static int mark_seen(struct sbx_auditfollow *f, const struct stat *st)
+{
+	struct sbx_auditfollow_file *n;
+
+	if (seen(f, st))
+		return 0;
+	n = realloc(f->seen, (f->n_seen + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	f->seen = n;
+	f->seen[f->n_seen++] = (struct sbx_auditfollow_file){ .dev = st->st_dev, .ino = st->st_ino };
+	return 0;
+}
+
+/* Names missing in a row that end the rotated files: a rotation renames
+ * from the top down, so one name at a time is missing while it runs; and a
+ * logrotate rename between a writer's check and its rotation leaves one
+ * missing for good (it moves up with every rotation), so a few may be
+ * missing in a row after many such races. */
+#define MISSING_IN_A_ROW 32
+
+/* The highest N of the rotated files FILE.N there now. */
+static unsigned count_rotated(const struct sbx_auditfollow *f)
+{
+	char name[NAME_MAX + 8];
+	struct stat st;
+	unsigned n = 0, missing = 0;
+
+	for (unsigned i = 1; i <= SBX_AUDIT_KEEP_MAX && missing < MISSING_IN_A_ROW; i++) {
+		rotated_name(name, sizeof(name), f->name, i);
+		if (fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			missing++;
+			continue;
+		}
+		missing = 0;
+		n = i;
+	}
+	return n;
+}
+
+/* The files of the log beside FILE: FILE.N (this module's rotation) and
+ * FILE-SUFFIX without a dot in SUFFIX (logrotate's dateext names, before
+ * compression adds ".gz"). */
+static bool log_name(const char *base, const char *name)
+{
+	size_t n = strlen(base);
+
+	if (strncmp(name, base, n))
+		return false;
+	name += n;
+	if (name[0] == '.')
+		return name[1] && strspn(name + 1, "0123456789") == strlen(name + 1);
+	return name[0] == '-' && name[1] && !strchr(name, '.');
+}
+
+typedef int (*each_fn)(struct sbx_auditfollow *f, int dfd, const char *name, const struct stat *st,
+		       void *ctx);
+
+/* fn for every file of the log but FILE (readdir order). */
+static int each_file(struct sbx_auditfollow *f, each_fn fn, void *ctx)
+{
+	int dfd = openat(f->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int r = 0;
+
+	if (dfd < 0)
+		return -errno;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -ENOMEM;
+	}
+	while (r >= 0 && (de = readdir(d)))
+		if (log_name(f->name, de->d_name) &&
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			r = fn(f, dfd, de->d_name, &st, ctx);
+	closedir(d);
+	return r;
+}
+
+static int mark_one(struct sbx_auditfollow *f, int dfd, const char *name, const struct stat *st,
+		    void *ctx)
+{
+	return mark_seen(f, st);
+}
+
+struct read_ctx {
+	emit_fn emit;
+	void *ctx;
+};
+
+/* A file of the log not read yet: one that logrotate renamed before this
+ * follower had opened it, or one a pass skipped. */
+static int read_unseen(struct sbx_auditfollow *f, int dfd, const char *name, const struct stat *st,
+		       void *ctx)
+{
+	struct read_ctx *rc = ctx;
+	struct stat fst;
+	uint64_t off = 0;
+	int fd, r = 0;
+
+	for (size_t i = 0; i < f->n_seen; i++)
+		if (f->seen[i].dev == st->st_dev && f->seen[i].ino == st->st_ino) {
+			f->seen[i].misses = 0;
+			return 0;
+		}
+	fd = open_regular(dfd, name, O_RDONLY, &fst);
+	if (fd < 0)
+		return 0;	/* gone meanwhile */
+	if (!seen(f, &fst)) {
+		r = forward_all(fd, &off, rc->emit, rc->ctx);
+		if (r == 0)
+			r = mark_seen(f, &fst);
+	}
+	close(fd);
+	return r;
+}
+
+/* The seen set shrinks to the files that are still there, so that it stays
+ * as small as the log and an inode number reused by a later file is not
+ * taken for an old one. A file renamed while the directory is read may be
+ * missed by one reading: only two misses in a row drop it. FILE (fd) is
+ * never dropped: a reading does not look at it. */
+static void found(struct sbx_auditfollow *f, const struct stat *st)
+{
+	for (size_t i = 0; i < f->n_seen; i++)
+		if (f->seen[i].dev == st->st_dev && f->seen[i].ino == st->st_ino)
+			f->seen[i].misses = 0;
+}
+
+static void prune_seen(struct sbx_auditfollow *f)
+{
+	char name[NAME_MAX + 8];
+	unsigned missing = 0;
+	struct stat st;
+	size_t k = 0;
+
+	/* readdir may miss a file that a rotation renames meanwhile; the
+	 * numbered ones are looked up by name too, upwards, which finds a
+	 * file moved up by a rotation at its next name */
+	if (f->fd >= 0 && fstat(f->fd, &st) == 0)
+		found(f, &st);
+	if (f->prev_fd >= 0 && fstat(f->prev_fd, &st) == 0)
+		found(f, &st);
+	for (unsigned j = 1; j <= SBX_AUDIT_KEEP_MAX && missing < MISSING_IN_A_ROW; j++) {
+		rotated_name(name, sizeof(name), f->name, j);
+		if (fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			missing++;
+			continue;
+		}
+		missing = 0;
+		found(f, &st);
+	}
+	for (size_t i = 0; i < f->n_seen; i++)
+		if (f->seen[i].misses < 2)
+			f->seen[k++] = f->seen[i];
+	f->n_seen = k;
+}
+
+/* FILE as it is now, kept open from its start (it is new to us). */
+static int open_new_current(struct sbx_auditfollow *f)
+{
+	struct stat st;
+	int fd = open_regular(f->dirfd, f->name, O_RDONLY, &st), r;
+
+	if (fd == -ENOENT)
+		return 0;	/* between a rename and the new file: the next pump */
+	if (fd < 0)
+		return fd;
+	r = mark_seen(f, &st);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	if (f->prev_fd >= 0)
+		close(f->prev_fd);
+	f->prev_fd = f->fd;
+	f->prev_off = f->off;
+	f->fd = fd;
+	f->off = 0;
+	return 0;
+}
+
+/* FILE is another file than f->fd: the rotated files not read yet, oldest
+ * (highest number) first. The new FILE is opened and marked first, so that
+ * a rotation during the scan cannot make it be read twice. */
+static int catch_up(struct sbx_auditfollow *f, emit_fn emit, void *ctx)
+{
+	char name[NAME_MAX + 8];
+	unsigned n;
+	int r;
+
+	if (f->fd >= 0) {
+		r = forward(f->fd, &f->off, emit, ctx);
+		if (r < 0)
+			return r;
+	}
+	r = open_new_current(f);
+	if (r < 0)
+		return r;
+	/* a rotation during a pass shifts the files under it, which may skip
+	 * one: passes go on until one finds nothing new */
+	for (bool found = true; found;) {
+		found = false;
+		n = count_rotated(f);
+		for (unsigned i = n; i >= 1; i--) {
+			struct stat st;
+			uint64_t off = 0;
+			int fd;
+
+			rotated_name(name, sizeof(name), f->name, i);
+			fd = open_regular(f->dirfd, name, O_RDONLY, &st);
+			if (fd < 0)
+				continue;
+			if (!seen(f, &st)) {
+				found = true;
+				r = forward_all(fd, &off, emit, ctx);
+				if (r == 0)
+					r = mark_seen(f, &st);
+			}
+			close(fd);
+			if (r < 0)
+				return r;
+		}
+	}
+	/* then what only a look at the whole directory finds */
+	{
+		struct read_ctx rc = { .emit = emit, .ctx = ctx };
+
+		for (size_t i = 0; i < f->n_seen; i++)
+			f->seen[i].misses++;
+		r = each_file(f, read_unseen, &rc);
+		if (r < 0)
+			return r;
+	}
+	prune_seen(f);
+	return 0;
+}
+
+int sbx_auditfollow_pump(struct sbx_auditfollow *f, emit_fn emit, void *ctx)
+{
+	struct stat st;
+	int r;
+
+	/* a writer that checked the name just before logrotate renamed it */
+	if (f->prev_fd >= 0) {
+		r = forward(f->prev_fd, &f->prev_off, emit, ctx);
+		if (r < 0)
+			return r;
+	}
+	/* rotating faster than this reads: the next pump goes on */
+	for (int tries = 0; tries < 4; tries++) {
+		if (f->fd >= 0) {
+			r = forward(f->fd, &f->off, emit, ctx);
+			if (r < 0)
+				return r;
+		}
+		if (fstatat(f->dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				return -errno;
+			if (f->fd < 0)
+				return 0;	/* no log yet */
+		} else if (f->fd >= 0 && seen(f, &st)) {
+			return 0;	/* still the same file */
+		}
+		r = catch_up(f, emit, ctx);
+		if (r < 0 || f->fd < 0)
+			return r;
+	}
+	return 0;
+}
+
+int sbx_auditfollow_start(struct sbx_auditfollow *f, const char *path, char *why, size_t len)
+{
+	struct sbx_auditlog l = { .dirfd = -1 };
+	struct stat st;
+	int fd, r = 0;
+
+	*f = (struct sbx_auditfollow){ .dirfd = -1, .fd = -1, .prev_fd = -1 };
+	r = split_path(&l, path, why, len);
+	if (r < 0)
+		return r;
+	f->dirfd = l.dirfd;
+	snprintf(f->name, sizeof(f->name), "%s", l.name);
+	/* FILE first: it is read from its end; the rotated files are older */
+	fd = open_regular(f->dirfd, f->name, O_RDONLY, &st);
+	if (fd >= 0) {
+		f->fd = fd;
+		f->off = (uint64_t)st.st_size;
+		r = mark_seen(f, &st);
+	} else if (fd != -ENOENT) {
+		r = fd;
+	}
+	if (r >= 0)
+		r = each_file(f, mark_one, NULL);
+	if (r < 0) {
+		sbx_auditfollow_close(f);
+		return sbx_fail(why, len, r, "%s: %s", path, open_error(r));
+	}
+	return 0;
+}
+
+void sbx_auditfollow_close(struct sbx_auditfollow *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->prev_fd >= 0)
+		close(f->prev_fd);
+	if (f->dirfd >= 0)
+		close(f->dirfd);
+	free(f->seen);
+	*f = (struct sbx_auditfollow){ .dirfd = -1, .fd = -1, .prev_fd = -1 };
 }

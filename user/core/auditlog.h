@@ -72,6 +72,39 @@ int sbx_auditlog_write(struct sbx_auditlog *l, const void *buf, size_t len);
 void sbx_auditlog_reopen(struct sbx_auditlog *l);
 void sbx_auditlog_close(struct sbx_auditlog *l);
 
+/*
+ * Following the log (sbxd's Subscribe): start remembers where FILE ends and
+ * which rotated files exist; each pump hands what was appended since to
+ * emit. When FILE was rotated meanwhile, the rest of the old file goes
+ * first, then every rotated FILE.N not seen before (oldest first), then the
+ * new FILE: nothing is skipped or repeated across any number of rotations
+ * between two pumps, unless files went past keep before they were read. A
+ * file renamed by logrotate (dateext) is read to its end through the
+ * descriptor held, and once more at the next rotation, for a writer that
+ * checked the name just before logrotate renamed it.
+ */
+struct sbx_auditfollow {
+	int dirfd;
+	char name[NAME_MAX + 1];
+	int fd;			/* the file being read; -1 = none yet */
+	uint64_t off;
+	int prev_fd;		/* the file before, for late writes; -1 = none */
+	uint64_t prev_off;
+	struct sbx_auditfollow_file {
+		dev_t dev;
+		ino_t ino;
+		unsigned misses;	/* directory readings that did not find it */
+	} *seen;		/* files read or older than the start: not to be read again */
+	size_t n_seen;
+};
+
+int sbx_auditfollow_start(struct sbx_auditfollow *f, const char *path, char *why, size_t len);
+/* emit returns 0 when it took the bytes, -errno to stop (the same bytes
+ * are offered again by the next pump). 0 or -errno. */
+int sbx_auditfollow_pump(struct sbx_auditfollow *f, int (*emit)(void *ctx, const void *buf, size_t len),
+			 void *ctx);
+void sbx_auditfollow_close(struct sbx_auditfollow *f);
+
 /* The settings of the instance's log for direct `sbx run`: from
  * $SBX_AUDIT_MAX_SIZE (a size: 64M, 0 = no rotation) and $SBX_AUDIT_KEEP
  * (0..999), else the defaults. -EINVAL with why for a bad value. */

@@ -45,6 +45,10 @@
 /* After the sandbox is killed, its processes' ends of the pipes close as
  * they die; an end held outside it must not keep sbx waiting. */
 #define LOG_DRAIN_MS 2000
+/* A batch of audit lines is written once it passes this (or when the ring
+ * is empty): a few thousand writes a second at a million events a second,
+ * and a rotated log file passes audit_max_size by at most this much. */
+#define AUDIT_BATCH_MAX 65536
 
 struct run_state {
 	const struct sbx_run_opts *o;
@@ -173,6 +177,8 @@ static int open_sinks(struct run_state *s)
 	return 0;
 }
 
+static void flush_audit(struct run_state *s);
+
 /* Events become JSON lines in a memory buffer; flush_audit() writes the
  * whole batch with one write() per sink, so lines of concurrent sandboxes
  * never interleave in the shared log and a flood costs few syscalls. */
@@ -193,6 +199,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	json_init(&w, s->abuf_f, false);
 	if (sbx_audit_event_json(&w, &s->actx, data, size) < 0)
 		return 0;
+	if (ftell(s->abuf_f) >= AUDIT_BATCH_MAX)
+		flush_audit(s);
 	if (h->type == SBX_EV_FILE && size >= sizeof(struct sbx_ev_file) && n->verdict == SBX_VERDICT_DENY &&
 	    (((const struct sbx_ev_file *)data)->op == SBX_FOP_EXEC ||
 	     ((const struct sbx_ev_file *)data)->op == SBX_FOP_MMAP_EXEC))

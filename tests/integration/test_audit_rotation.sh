@@ -108,6 +108,30 @@ case_rotation_loses_nothing()
 	eq "log files are 0600" "$(stat -c %a $(log_files "$dir") | sort -u)" 600
 }
 
+# sbx audit --follow goes on across rotations: every event of a flood once
+case_audit_follow_across_rotations()
+{
+	local dir=$SBX_LOG_DIR id fl i
+	export SBX_AUDIT_MAX_SIZE=64K SBX_AUDIT_KEEP=999
+	rm -rf "$dir"
+	sbx_run w -P "$T_TMP/policy.toml" -- true
+	expect_rc w 0
+	bg sh -c "exec '$SBX' audit --follow --json >'$T_TMP/follow.jsonl'"
+	fl=$BG_PID
+	wait_for "$T_TMP/follow.jsonl" '"sandbox.exit"' || fail "sbx audit --follow printed nothing"
+	sbx_run fa -P "$T_TMP/policy.toml" -- "$NETTOOL" flood 127.0.0.1 "$U4" $FLOOD
+	id=$(jr fa .sandbox)
+	[ -e "$dir/audit.jsonl.10" ] || fail "fewer than 10 rotations"
+	for i in $(seq 200); do
+		grep -q "\"sandbox\":\"$id\".*\"sandbox.exit\"" "$T_TMP/follow.jsonl" && break
+		sleep 0.05
+	done
+	kill_bg "$fl"
+	eq "followed: lines, distinct seq, last seq" \
+		"$(jq -rs --arg s "$id" '[.[] | select(.sandbox == $s and .seq != null) | .seq] | "\(length) \(unique | length) \(max)"' "$T_TMP/follow.jsonl")" \
+		"$(jr fa .audit.events) $(jr fa .audit.events) $(jr fa .audit.events)"
+}
+
 case_bad_settings_refused()
 {
 	SBX_AUDIT_MAX_SIZE=12 sbx_run bad -P "$T_TMP/policy.toml" -- true
@@ -266,6 +290,7 @@ case_slow_consumer_visible()
 setup rot_setup
 run_case slow_consumer_visible case_slow_consumer_visible
 run_case rotation_loses_nothing case_rotation_loses_nothing
+run_case audit_follow_across_rotations case_audit_follow_across_rotations
 run_case bad_settings_refused case_bad_settings_refused
 run_case sbxd_logrotate_and_subscribe case_sbxd_logrotate_and_subscribe
 finish

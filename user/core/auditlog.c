@@ -60,19 +60,34 @@ static void rotated_name(char *buf, size_t len, const char *name, unsigned i)
 	snprintf(buf, len, "%s.%u", name, i);
 }
 
-/* FILE.(keep-1) -> FILE.keep, ..., FILE -> FILE.1, each rename replacing the
- * older file (so the oldest goes), then a new FILE. Called under the lock:
- * no writer appends to FILE after its rename. */
+/* FILE -> FILE.0 and a new FILE first, then FILE.(keep-1) -> FILE.keep,
+ * ..., FILE.1 -> FILE.2 (each rename replacing the older file, so the
+ * oldest goes) and FILE.0 -> FILE.1. Called under the lock: no writer
+ * appends to FILE after its rename. Taking FILE out of the way first means
+ * that a logrotate renaming it meanwhile stops the rotation before the
+ * chain moves (instead of leaving FILE.1 missing), and FILE is missing only
+ * for a moment. A FILE.0 left by a rotation that failed half way is never
+ * replaced: rotation stops until it is gone (the log grows meanwhile). */
 static int rotate(struct sbx_auditlog *l)
 {
-	char from[NAME_MAX + 8], to[NAME_MAX + 8];
+	char from[NAME_MAX + 8], to[NAME_MAX + 8], zero[NAME_MAX + 8];
 	struct stat st;
+	int r;
 
-	/* renamed by logrotate since the check: nothing to rotate, and
-	 * shifting the chain would leave FILE.1 missing */
+	/* renamed by logrotate since the check: nothing to rotate */
 	if (fstatat(l->dirfd, l->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    st.st_dev != l->dev || st.st_ino != l->ino)
 		return open_current(l, &st);
+	if (!l->keep) {
+		if (unlinkat(l->dirfd, l->name, 0) < 0 && errno != ENOENT)
+			return -errno;
+		l->rotations++;
+		return open_current(l, &st);
+	}
+	rotated_name(zero, sizeof(zero), l->name, 0);
+	if (renameat2(l->dirfd, l->name, l->dirfd, zero, RENAME_NOREPLACE) < 0)
+		return errno == ENOENT ? open_current(l, &st) : -errno;
+	r = open_current(l, &st);
 	for (unsigned i = l->keep; i > 1; i--) {
 		rotated_name(from, sizeof(from), l->name, i - 1);
 		rotated_name(to, sizeof(to), l->name, i);
@@ -80,11 +95,10 @@ static int rotate(struct sbx_auditlog *l)
 			return -errno;
 	}
 	rotated_name(to, sizeof(to), l->name, 1);
-	if (l->keep ? renameat(l->dirfd, l->name, l->dirfd, to) : unlinkat(l->dirfd, l->name, 0))
-		if (errno != ENOENT)
-			return -errno;
+	if (renameat(l->dirfd, zero, l->dirfd, to) < 0)
+		return -errno;
 	l->rotations++;
-	return open_current(l, &st);
+	return r;
 }
 
 /* Makes l->fd the file FILE names, and says how big it is. */
@@ -464,11 +478,6 @@ static int read_unseen(struct sbx_auditfollow *f, int dfd, const char *name, con
 	return r;
 }
 
-/* The seen set shrinks to the files that are still there, so that it stays
- * as small as the log and an inode number reused by a later file is not
- * taken for an old one. A file renamed while the directory is read may be
- * missed by one reading: only two misses in a row drop it. FILE (fd) is
- * never dropped: a reading does not look at it. */
 static void found(struct sbx_auditfollow *f, const struct stat *st)
 {
 	for (size_t i = 0; i < f->n_seen; i++)
@@ -476,6 +485,11 @@ static void found(struct sbx_auditfollow *f, const struct stat *st)
 			f->seen[i].misses = 0;
 }
 
+/* The seen set shrinks to the files that are still there, so that it stays
+ * as small as the log and an inode number reused by a later file is not
+ * taken for an old one. A file renamed while the directory is read may be
+ * missed by one reading: only two misses in a row drop it; the files held
+ * open are never dropped. */
 static void prune_seen(struct sbx_auditfollow *f)
 {
 	char name[NAME_MAX + 8];

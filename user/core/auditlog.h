@@ -73,15 +73,17 @@ void sbx_auditlog_reopen(struct sbx_auditlog *l);
 void sbx_auditlog_close(struct sbx_auditlog *l);
 
 /*
- * Following the log (sbxd's Subscribe): start remembers where FILE ends and
- * which rotated files exist; each pump hands what was appended since to
- * emit. When FILE was rotated meanwhile, the rest of the old file goes
- * first, then every rotated FILE.N not seen before (oldest first), then the
- * new FILE: nothing is skipped or repeated across any number of rotations
- * between two pumps, unless files went past keep before they were read. A
- * file renamed by logrotate (dateext) is read to its end through the
- * descriptor held, and once more at the next rotation, for a writer that
- * checked the name just before logrotate renamed it.
+ * Following the log (sbxd's Subscribe, sbx audit --follow): start
+ * remembers where FILE ends and which files of the log exist; each pump
+ * hands the whole lines appended since to emit. When FILE was rotated
+ * meanwhile, the rest of the old file goes first, then every rotated FILE.N
+ * not seen before (oldest first), then any other file of the log not seen
+ * before (FILE-SUFFIX: logrotate renamed it before this follower opened it),
+ * then the new FILE: nothing is skipped or repeated across any number of
+ * rotations between two pumps, unless files went past keep before they were
+ * read. The file before the current one stays open and is read on each
+ * pump, for a writer that checked the name just before logrotate renamed
+ * it. Files are told apart by device and inode.
  */
 struct sbx_auditfollow {
 	int dirfd;

@@ -73,6 +73,7 @@ struct run_state {
 	bool audit_torn;		/* it ends in part of a line: the next write ends it first */
 	uint64_t reported_ring;		/* drop totals as of the last audit.dropped */
 	uint64_t reported_sink;
+	uint64_t reported_ns;		/* CLOCK_MONOTONIC of the last audit.dropped; 0 = none */
 	struct sbx_journal journal;	/* --audit-journal (core/journal.h) */
 	uint64_t last_seq;
 	uint64_t next_summary_ms;	/* elapsed time of the next suppression summary */
@@ -344,7 +345,9 @@ static void disk_check(struct run_state *s)
  * (so at most once a second) and at the end; one warning on stderr and one
  * audit line each time something was lost. It does not go through the ring,
  * which may be the very thing that is full. */
-static void drop_report(struct run_state *s)
+#define AUDIT_DROPPED_NS 1000000000ull	/* at most one audit.dropped a second */
+
+static void drop_report(struct run_state *s, bool final)
 {
 	struct sbx_run_result *res = s->res;
 	uint64_t ring, sink;
@@ -359,6 +362,12 @@ static void drop_report(struct run_state *s)
 	sink = res->unwritten - s->reported_sink;
 	if (!ring && !sink)
 		return;
+	/* the tick may come early after a long drain: a second between lines */
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+
+	if (!final && s->reported_ns && now - s->reported_ns < AUDIT_DROPPED_NS)
+		return;
+	s->reported_ns = now;
 	s->reported_ring = res->drops.ring;
 	s->reported_sink = res->unwritten;
 	fprintf(s->err, "sbx: warning: %s: %" PRIu64 " audit events dropped (the ring was full: "
@@ -388,7 +397,7 @@ static int audit_summary_tick(struct run_state *s, uint64_t el, int wait_ms)
 	if (el >= s->next_summary_ms) {
 		audit_summary(s);
 		disk_check(s);
-		drop_report(s);
+		drop_report(s, false);
 		s->next_summary_ms = el + AUDIT_SUMMARY_MS;
 	}
 	if (wait_ms < 0 || (uint64_t)wait_ms > s->next_summary_ms - el)
@@ -1099,7 +1108,7 @@ static void finish(struct run_state *s, int status)
 	disk_check(s);
 	/* the workload is gone: what was lost is known, and said before
 	 * sandbox.exit, which is the last line of a sandbox */
-	drop_report(s);
+	drop_report(s, true);
 	emit_life(s, SBX_EV_SANDBOX_EXIT, status);
 	consume(s);
 	sbx_sandbox_stats(&s->bpf, s->sb.slot, &res->st, &res->drops);

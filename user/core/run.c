@@ -350,7 +350,7 @@ static void disk_check(struct run_state *s)
 static void drop_report(struct run_state *s, bool final)
 {
 	struct sbx_run_result *res = s->res;
-	uint64_t ring, sink;
+	uint64_t ring, sink, now;
 	struct json_writer w;
 	struct sbx_stats st;
 	struct sbx_drops d;
@@ -363,8 +363,7 @@ static void drop_report(struct run_state *s, bool final)
 	if (!ring && !sink)
 		return;
 	/* the tick may come early after a long drain: a second between lines */
-	uint64_t now = now_ns(CLOCK_MONOTONIC);
-
+	now = now_ns(CLOCK_MONOTONIC);
 	if (!final && s->reported_ns && now - s->reported_ns < AUDIT_DROPPED_NS)
 		return;
 	s->reported_ns = now;

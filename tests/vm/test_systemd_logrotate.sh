@@ -5,7 +5,7 @@
 # (the guest that `tests/vm/vmtest.sh -i systemd` boots; tests/vm/run.sh
 # selects this file for that boot): sbxd runs under its units, the real
 # logrotate renames audit.jsonl to a date name, and the snippet's postrotate
-# takes its systemd branch (systemctl kill --signal=HUP sbxd.service): sbxd
+# takes its systemd branch (systemctl reload sbxd.service: SIGHUP): sbxd
 # re-reads its policy and lets go of the renamed file at once. (The branch
 # without systemd is tests/integration/test_audit_rotation.sh's.)
 #

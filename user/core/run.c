@@ -350,7 +350,7 @@ static void disk_check(struct run_state *s)
 static void drop_report(struct run_state *s, bool final)
 {
 	struct sbx_run_result *res = s->res;
-	uint64_t ring, sink, now;
+	uint64_t ring, sink, now, lost;
 	struct json_writer w;
 	struct sbx_stats st;
 	struct sbx_drops d;
@@ -359,7 +359,10 @@ static void drop_report(struct run_state *s, bool final)
 	if (sbx_sandbox_stats(&s->bpf, s->sb.slot, &st, &d) == 0)
 		res->drops = d;
 	ring = res->drops.ring - s->reported_ring;
-	sink = res->unwritten - s->reported_sink;
+	/* the log and --audit; journald's losses have their own warning and
+	 * count (audit.journal.unwritten) */
+	lost = res->unwritten - res->journal_unwritten;
+	sink = lost - s->reported_sink;
 	if (!ring && !sink)
 		return;
 	/* the tick may come early after a long drain: a second between lines */
@@ -368,10 +371,10 @@ static void drop_report(struct run_state *s, bool final)
 		return;
 	s->reported_ns = now;
 	s->reported_ring = res->drops.ring;
-	s->reported_sink = res->unwritten;
+	s->reported_sink = lost;
 	fprintf(s->err, "sbx: warning: %s: %" PRIu64 " audit events dropped (the ring was full: "
 		"sbx read too slowly), %" PRIu64 " audit lines not written; %" PRIu64 " and %" PRIu64
-		" since the start\n", s->sb.id, ring, sink, (uint64_t)res->drops.ring, res->unwritten);
+		" since the start\n", s->sb.id, ring, sink, (uint64_t)res->drops.ring, lost);
 	fflush(s->err);
 	sbx_format_time((int64_t)now_ns(CLOCK_REALTIME), ts, sizeof(ts));
 	json_init(&w, s->abuf_f, false);
@@ -383,9 +386,11 @@ static void drop_report(struct run_state *s, bool final)
 	json_kv_uint(&w, "ring", ring);
 	json_kv_uint(&w, "sink", sink);
 	json_kv_uint(&w, "ring_total", (uint64_t)res->drops.ring);
-	json_kv_uint(&w, "sink_total", res->unwritten);
+	json_kv_uint(&w, "sink_total", lost);
 	json_end_object(&w);
 	flush_audit(s);
+	/* this line's own loss (the disk still full) is no news next second */
+	s->reported_sink = res->unwritten - res->journal_unwritten;
 }
 
 #define AUDIT_SUMMARY_MS 1000	/* at least once a second while events are suppressed */

@@ -109,11 +109,12 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
 	nodejs golang-github-burntsushi-toml-dev git curl zsh dpkg-dev lintian \
 	golang-go golang-github-varlink-go-dev varlink-go \
-	libmicrohttpd-dev prometheus
+	libmicrohttpd-dev prometheus logrotate procps
 # nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
 # golang-github-burntsushi-toml-dev: the toml-test corpus of `make toml-test`.
 # golang-go, golang-github-varlink-go-dev, varlink-go: the varlink interop
 # tests (tests/interop/goclient, varlink-go-certification).
+# logrotate, procps: docs/logrotate/sbx (pkill) and its test (test_audit_rotation).
 # git, curl: tests/integration/test_grants.sh clones into granted paths over HTTP.
 # libmicrohttpd-dev: sbxd's metrics endpoint (metrics_listen); prometheus:
 # promtool, which tests/integration/test_metrics.sh checks the metrics and

@@ -115,6 +115,8 @@ manifest()
 	for p in docs/systemd/*.service docs/systemd/*.socket docs/systemd/*.slice; do
 		unit "$p" "$SYSTEMD_UNIT_DIR/${p##*/}"
 	done
+	# weekly archives of the audit log under date names (docs/audit.md)
+	f 0644 docs/logrotate/sbx /etc/logrotate.d/sbx
 	f 0644 "$OUTPUT/completion/sbx.bash" "$PREFIX/share/bash-completion/completions/sbx"
 	f 0644 "$OUTPUT/completion/_sbx" "$ZSH_COMPLETION_DIR/_sbx"
 	# the microvm guest builder (docs/microvm.md): it compiles the init

@@ -14,7 +14,7 @@ verb listed under its "Verbs" heading, recursively (sbx policy check ...).
 A name is checked by where it lives:
   source paths (policy/, docs/, tests/, user/, providers/, bpf/, bench/,
     vmlinux/, lib/)                 in REPO (globs like tests/vm/test_*.sh too);
-  installed paths (PREFIX/..., $PREFIX/..., /etc/sbx/...)
+  installed paths (PREFIX/..., $PREFIX/..., /etc/sbx/..., /etc/logrotate.d/sbx)
                                     in DESTDIR after `make install DESTDIR=`;
   pins (/sys/fs/bpf/<instance>/...) among the names in PIN-LIST, the pins of
                                     an instance after a sandbox ran;
@@ -146,7 +146,7 @@ def check(repo, destdir, prefix, pins, runs, where, p):
     top = p.split("/", 1)[0]
     if top in SOURCE_DIRS:
         return None if exists_glob(repo, p) else "not in the repository"
-    if p.startswith(prefix + "/") or p.startswith("/etc/sbx"):
+    if p.startswith(prefix + "/") or p.startswith("/etc/sbx") or p == "/etc/logrotate.d/sbx":
         return None if exists_glob(destdir, p) else f"not installed by make install (looked in {destdir})"
     if USR_DESTDIR and p.startswith(("/usr/", "/lib/systemd/")) and exists_glob(USR_DESTDIR, p):
         return None

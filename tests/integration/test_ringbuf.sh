@@ -53,11 +53,16 @@ case_overflow_counted()
 	eq "last seq (start + $FLOOD + exit)" "$last" $((FLOOD + 2))
 	eq "events + dropped" "$((events + dropped))" "$last"
 	eq "sequence_gaps" "$gaps" "$dropped"
-	eq "lines in the --audit file" "$(wc -l <"$T_TMP/f.audit")" "$events"
+	eq "event lines in the --audit file" "$(grep -vc '"event":"audit.dropped"' "$T_TMP/f.audit")" "$events"
+	# back-pressure is visible: audit.dropped lines sum to the result's count
+	eq "audit.dropped ring sum" "$(ja f '[.[] | select(.event == "audit.dropped") | .ring] | add')" "$dropped"
+	eq "audit.dropped last ring_total" "$(ja f '[.[] | select(.event == "audit.dropped")][-1].ring_total')" "$dropped"
+	grep -q "^sbx: warning: sbx-[0-9a-f]*: [0-9]* audit events dropped" "$T_TMP/f.err" ||
+		fail "no drop warning on stderr: $(head -c 300 "$T_TMP/f.err")"
 	eq "first event" "$(ja f '.[0] | "\(.seq) \(.event)"')" "1 sandbox.start"
 	eq "last event" "$(ja f '.[-1].event')" sandbox.exit
-	eq "sequence increasing" "$(ja f '[.[].seq] as $s | [range(1; $s | length) | select($s[.] <= $s[. - 1])] | length')" 0
-	eq "gaps in the file" "$(ja f '[.[].seq] as $s | [range(1; $s | length) | $s[.] - $s[. - 1] - 1] | add')" "$dropped"
+	eq "sequence increasing" "$(ja f '[.[] | select(.seq) | .seq] as $s | [range(1; $s | length) | select($s[.] <= $s[. - 1])] | length')" 0
+	eq "gaps in the file" "$(ja f '[.[] | select(.seq) | .seq] as $s | [range(1; $s | length) | $s[.] - $s[. - 1] - 1] | add')" "$dropped"
 }
 
 case_allow_events_keep_the_reserve()

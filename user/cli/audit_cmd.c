@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/auditlog.h"
 #include "core/run.h"
 
 enum { OPT_FOLLOW = 1, OPT_SINCE, OPT_SANDBOX, OPT_FILE };
@@ -79,6 +80,16 @@ static void print_human(const char *line)
 	putchar('\n');
 }
 
+static void print_line(const char *line, const struct audit_filter *flt)
+{
+	if (!wanted(line, flt))
+		return;
+	if (cli_opts.json)
+		fputs(line, stdout);
+	else
+		print_human(line);
+}
+
 static int pump(FILE *f, const struct audit_filter *flt)
 {
 	char *line = NULL;
@@ -90,16 +101,53 @@ static int pump(FILE *f, const struct audit_filter *flt)
 			fseeko(f, -n, SEEK_CUR);
 			break;
 		}
-		if (!wanted(line, flt))
-			continue;
-		if (cli_opts.json)
-			fputs(line, stdout);
-		else
-			print_human(line);
+		print_line(line, flt);
 	}
 	free(line);
 	clearerr(f);
 	return fflush(stdout) == 0 ? 0 : -errno;
+}
+
+/* The follower's whole lines (core/auditlog.h). */
+static int emit_lines(void *ctx, const void *data, size_t len)
+{
+	const char *buf = data;
+
+	while (len) {
+		const char *nl = memchr(buf, '\n', len);
+		size_t n = nl ? (size_t)(nl - buf) + 1 : len;
+		char *line = strndup(buf, n);
+
+		if (!line)
+			return -ENOMEM;
+		print_line(line, ctx);
+		free(line);
+		buf += n;
+		len -= n;
+	}
+	return fflush(stdout) == 0 ? 0 : -errno;
+}
+
+/* --follow goes on from where the first reading stopped, through the
+ * rotations of the log (by sbx run's writers or logrotate). */
+static int follow_log(FILE *f, const char *file, const struct audit_filter *flt)
+{
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	struct sbx_auditfollow af;
+	struct stat a, b;
+	char why[512];
+	int r;
+
+	r = sbx_auditfollow_start(&af, file, why, sizeof(why));
+	if (r < 0)
+		return log_error("audit log: %s", why), SBX_EXIT_FAILURE;
+	if (af.fd >= 0 && fstat(af.fd, &a) == 0 && fstat(fileno(f), &b) == 0 && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev)
+		af.off = (uint64_t)ftello(f);
+	while ((r = sbx_auditfollow_pump(&af, emit_lines, (void *)flt)) >= 0)
+		nanosleep(&pause, NULL);
+	sbx_auditfollow_close(&af);
+	return r == -EPIPE ? SBX_EXIT_OK : SBX_EXIT_FAILURE;
 }
 
 static int audit_run(const struct cli_verb *self, int argc, char **argv)
@@ -147,14 +195,10 @@ static int audit_run(const struct cli_verb *self, int argc, char **argv)
 			return log_error_errno(-errno, "audit log %s: %m", file), SBX_EXIT_FAILURE;
 		nanosleep(&pause, NULL);
 	}
-	do {
-		if (pump(f, &flt) < 0)
-			break;
-		if (follow)
-			nanosleep(&pause, NULL);
-	} while (follow);
+	/* a reader gone (EPIPE) ends it quietly */
+	r = pump(f, &flt) < 0 || !follow ? SBX_EXIT_OK : follow_log(f, file, &flt);
 	fclose(f);
-	return SBX_EXIT_OK;
+	return r;
 }
 
 const struct cli_verb cli_verb_audit = {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "core/audit.h"
+#include "core/auditlog.h"
 #include "core/bpfload.h"
 #include "core/counters.h"
 #include "core/enforce.h"
@@ -43,6 +45,10 @@
 /* After the sandbox is killed, its processes' ends of the pipes close as
  * they die; an end held outside it must not keep sbx waiting. */
 #define LOG_DRAIN_MS 2000
+/* A batch of audit lines is written once it passes this (or when the ring
+ * is empty): a few thousand writes a second at a million events a second,
+ * and a rotated log file passes audit_max_size by at most this much. */
+#define AUDIT_BATCH_MAX 65536
 
 struct run_state {
 	const struct sbx_run_opts *o;
@@ -62,9 +68,12 @@ struct run_state {
 	struct sbx_policy *upd_pol;	/* o->policy_file as read after a live update */
 	uint32_t upd_id;		/* the policy id it was read for */
 	struct ring_buffer *rb;
-	int sinks[2];
-	int n_sinks;
-	bool sink_torn[2];		/* ends in part of a line: the next write ends it first */
+	struct sbx_auditlog alog;	/* the instance's shared audit.jsonl (core/auditlog.h) */
+	int audit_fd;			/* --audit FILE or -; -1 = none */
+	bool audit_torn;		/* it ends in part of a line: the next write ends it first */
+	uint64_t reported_ring;		/* drop totals as of the last audit.dropped */
+	uint64_t reported_sink;
+	uint64_t reported_ns;		/* CLOCK_MONOTONIC of the last audit.dropped; 0 = none */
 	struct sbx_journal journal;	/* --audit-journal (core/journal.h) */
 	uint64_t last_seq;
 	uint64_t next_summary_ms;	/* elapsed time of the next suppression summary */
@@ -135,22 +144,27 @@ int sbx_audit_log_path(char *buf, size_t len)
 	return 0;
 }
 
+/* The shared log, rotated by size as $SBX_AUDIT_MAX_SIZE and
+ * $SBX_AUDIT_KEEP say (sbxd sets them for its monitors from sbxd.toml). */
 static int open_sinks(struct run_state *s)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
-	int fd;
+	char path[PATH_MAX], dir[PATH_MAX], why[PATH_MAX + 128];
+	uint64_t max_size;
+	unsigned keep;
+	int fd, r;
 
 	if (sbx_audit_log_path(path, sizeof(path)) < 0)
 		return fail(s, -EINVAL, "invalid SBX_INSTANCE");
+	if (sbx_auditlog_env(&max_size, &keep, why, sizeof(why)) < 0)
+		return fail(s, -EINVAL, "%s", why);
 	snprintf(dir, sizeof(dir), "%s", path);
 	*strrchr(dir, '/') = 0;
 	/* private to root: events name the files and hosts of every sandbox */
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return fail(s, -errno, "audit log directory %s: %m", dir);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fail(s, -errno, "audit log %s: %m", path);
-	s->sinks[s->n_sinks++] = fd;
+	r = sbx_auditlog_open(&s->alog, path, max_size, keep, why, sizeof(why));
+	if (r < 0)
+		return fail(s, r, "audit log %s", why);
 	if (!s->o->audit_path)
 		return 0;
 	if (!strcmp(s->o->audit_path, "-"))
@@ -160,9 +174,11 @@ static int open_sinks(struct run_state *s)
 	if (fd < 0)
 		return fail(s, fd, "audit output %s: %s", s->o->audit_path,
 			    sbx_open_output_error(fd));
-	s->sinks[s->n_sinks++] = fd;
+	s->audit_fd = fd;
 	return 0;
 }
+
+static void flush_audit(struct run_state *s);
 
 /* Events become JSON lines in a memory buffer; flush_audit() writes the
  * whole batch with one write() per sink, so lines of concurrent sandboxes
@@ -184,6 +200,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	json_init(&w, s->abuf_f, false);
 	if (sbx_audit_event_json(&w, &s->actx, data, size) < 0)
 		return 0;
+	if (ftell(s->abuf_f) >= AUDIT_BATCH_MAX)
+		flush_audit(s);
 	if (h->type == SBX_EV_FILE && size >= sizeof(struct sbx_ev_file) && n->verdict == SBX_VERDICT_DENY &&
 	    (((const struct sbx_ev_file *)data)->op == SBX_FOP_EXEC ||
 	     ((const struct sbx_ev_file *)data)->op == SBX_FOP_MMAP_EXEC))
@@ -209,24 +227,25 @@ static uint64_t count_lines(const char *buf, size_t len)
 
 /* A full disk (which a workload with a writable grant on the log's
  * filesystem can cause) loses lines, not the sandbox; but they are counted
- * (audit.unwritten), and a line cut short is ended before the next one, so
- * that it does not swallow it. */
-static void write_sink(struct run_state *s, int i)
+ * (audit.unwritten). The shared log takes a batch whole or not at all; in
+ * --audit's file a line cut short is ended before the next one, so that it
+ * does not swallow it. */
+static void write_audit_fd(struct run_state *s)
 {
 	size_t off;
 
-	if (s->sink_torn[i]) {
-		if (sbx_write_all(s->sinks[i], "\n", 1) != 1) {
+	if (s->audit_torn) {
+		if (sbx_write_all(s->audit_fd, "\n", 1) != 1) {
 			s->res->unwritten += count_lines(s->abuf, s->abuf_len);
 			return;
 		}
-		s->sink_torn[i] = false;
+		s->audit_torn = false;
 	}
-	off = sbx_write_all(s->sinks[i], s->abuf, s->abuf_len);
+	off = sbx_write_all(s->audit_fd, s->abuf, s->abuf_len);
 	if (off == s->abuf_len)
 		return;
 	s->res->unwritten += count_lines(s->abuf + off, s->abuf_len - off);
-	s->sink_torn[i] = off > 0 && s->abuf[off - 1] != '\n';
+	s->audit_torn = off > 0 && s->abuf[off - 1] != '\n';
 }
 
 /* --audit-journal: the batch once more, an entry per line; a loss is a
@@ -247,8 +266,10 @@ static void flush_audit(struct run_state *s)
 {
 	if (!s->abuf_f || fflush(s->abuf_f) != 0 || !s->abuf_len)
 		return;
-	for (int i = 0; i < s->n_sinks; i++)
-		write_sink(s, i);
+	if (sbx_auditlog_write(&s->alog, s->abuf, s->abuf_len) < 0)
+		s->res->unwritten += count_lines(s->abuf, s->abuf_len);
+	if (s->audit_fd >= 0)
+		write_audit_fd(s);
 	if (s->res->has_journal)
 		flush_journal(s);
 	rewind(s->abuf_f);
@@ -318,6 +339,60 @@ static void disk_check(struct run_state *s)
 	sbx_bpf_emit(&s->bpf, &c, NULL);
 }
 
+/* Back-pressure made visible (docs/audit.md, audit.dropped): the events the
+ * sandbox's ring lost because this consumer read too slowly, and the lines
+ * a sink did not take, since the last report. Checked with the summary tick
+ * (so at most once a second) and at the end; one warning on stderr and one
+ * audit line each time something was lost. It does not go through the ring,
+ * which may be the very thing that is full. */
+#define AUDIT_DROPPED_NS 1000000000ull	/* at most one audit.dropped a second */
+
+static void drop_report(struct run_state *s, bool final)
+{
+	struct sbx_run_result *res = s->res;
+	uint64_t ring, sink, now, lost;
+	struct json_writer w;
+	struct sbx_stats st;
+	struct sbx_drops d;
+	char ts[64];
+
+	if (sbx_sandbox_stats(&s->bpf, s->sb.slot, &st, &d) == 0)
+		res->drops = d;
+	ring = res->drops.ring - s->reported_ring;
+	/* the log and --audit; journald's losses have their own warning and
+	 * count (audit.journal.unwritten) */
+	lost = res->unwritten - res->journal_unwritten;
+	sink = lost - s->reported_sink;
+	if (!ring && !sink)
+		return;
+	/* the tick may come early after a long drain: a second between lines */
+	now = now_ns(CLOCK_MONOTONIC);
+	if (!final && s->reported_ns && now - s->reported_ns < AUDIT_DROPPED_NS)
+		return;
+	s->reported_ns = now;
+	s->reported_ring = res->drops.ring;
+	s->reported_sink = lost;
+	fprintf(s->err, "sbx: warning: %s: %" PRIu64 " audit events dropped (the ring was full: "
+		"sbx read too slowly), %" PRIu64 " audit lines not written; %" PRIu64 " and %" PRIu64
+		" since the start\n", s->sb.id, ring, sink, (uint64_t)res->drops.ring, lost);
+	fflush(s->err);
+	sbx_format_time((int64_t)now_ns(CLOCK_REALTIME), ts, sizeof(ts));
+	json_init(&w, s->abuf_f, false);
+	json_begin_object(&w);
+	json_kv_string(&w, "time", ts);
+	json_kv_string(&w, "sandbox", s->sb.id);
+	json_kv_string(&w, "profile", s->o->profile->name);
+	json_kv_string(&w, "event", "audit.dropped");
+	json_kv_uint(&w, "ring", ring);
+	json_kv_uint(&w, "sink", sink);
+	json_kv_uint(&w, "ring_total", (uint64_t)res->drops.ring);
+	json_kv_uint(&w, "sink_total", lost);
+	json_end_object(&w);
+	flush_audit(s);
+	/* this line's own loss (the disk still full) is no news next second */
+	s->reported_sink = res->unwritten - res->journal_unwritten;
+}
+
 #define AUDIT_SUMMARY_MS 1000	/* at least once a second while events are suppressed */
 
 /* The summary tick of the wait loop: due now, or how long poll may wait. */
@@ -326,6 +401,7 @@ static int audit_summary_tick(struct run_state *s, uint64_t el, int wait_ms)
 	if (el >= s->next_summary_ms) {
 		audit_summary(s);
 		disk_check(s);
+		drop_report(s, false);
 		s->next_summary_ms = el + AUDIT_SUMMARY_MS;
 	}
 	if (wait_ms < 0 || (uint64_t)wait_ms > s->next_summary_ms - el)
@@ -1034,6 +1110,9 @@ static void finish(struct run_state *s, int status)
 	consume(s);
 	audit_summary(s);
 	disk_check(s);
+	/* the workload is gone: what was lost is known, and said before
+	 * sandbox.exit, which is the last line of a sandbox */
+	drop_report(s, true);
 	emit_life(s, SBX_EV_SANDBOX_EXIT, status);
 	consume(s);
 	sbx_sandbox_stats(&s->bpf, s->sb.slot, &res->st, &res->drops);
@@ -1080,8 +1159,9 @@ static void teardown(struct run_state *s, sigset_t *old)
 	sbx_resolved_free(&s->rs);
 	if (s->have_fs)
 		sbx_fsplan_free(&s->fs);
-	for (int i = 0; i < s->n_sinks; i++)
-		close(s->sinks[i]);
+	sbx_auditlog_close(&s->alog);
+	if (s->audit_fd >= 0)
+		close(s->audit_fd);
 	if (s->res->has_journal)
 		sbx_journal_close(&s->journal);
 	if (s->sigfd >= 0)
@@ -1092,6 +1172,7 @@ static void teardown(struct run_state *s, sigset_t *old)
 int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_out)
 {
 	struct run_state s = { .o = o, .res = res, .err = err_out, .sigfd = -1, .watchdog_fd = -1,
+			       .alog = { .dirfd = -1, .lockfd = -1, .fd = -1 }, .audit_fd = -1,
 			       .child = { .pid = -1, .pidfd = -1 }, .log_rd = -1, .log_wr = -1 };
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int status = 0, code = 125, r;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/auditlog.h"
 #include "core/logfile.h"
 #include "daemon/config.h"
 #include "policy.h"
@@ -22,6 +23,8 @@ void sbxd_config_defaults(struct sbxd_config *c)
 	c->stop_timeout_ms = 10000;
 	c->log_max_size = 1 << 20;
 	c->log_keep = 3;
+	c->audit_max_size = SBX_AUDIT_MAX_SIZE_DEFAULT;
+	c->audit_keep = SBX_AUDIT_KEEP_DEFAULT;
 	c->max_sandboxes = 4096;
 	c->max_per_user = 64;
 }
@@ -179,6 +182,21 @@ int sbxd_config_set(struct sbxd_config *c, const char *key, const char *v, char 
 					SBX_LOG_MAX_SIZE_MIN);
 		return r;
 	}
+	if (!strcmp(key, "audit_max_size")) {
+		if (sbx_auditlog_parse_size(v, &c->audit_max_size) < 0)
+			return sbx_fail(why, len, -EINVAL, "audit_max_size: '%s' is not 0 (no rotation) "
+					"or a size from 4K to 1T such as \"64M\"", v);
+		return 0;
+	}
+	if (!strcmp(key, "audit_keep")) {
+		unsigned k;
+
+		if (sbx_auditlog_parse_keep(v, &k) < 0)
+			return sbx_fail(why, len, -EINVAL, "audit_keep: '%s' is not a number from 0 to %u",
+					v, SBX_AUDIT_KEEP_MAX);
+		c->audit_keep = k;
+		return 0;
+	}
 	if (!strcmp(key, "log_keep") || !strcmp(key, "max_sandboxes") ||
 	    !strcmp(key, "max_sandboxes_per_user")) {
 		char *end;
@@ -208,7 +226,7 @@ int sbxd_config_set(struct sbxd_config *c, const char *key, const char *v, char 
 static bool int_key(const char *key)
 {
 	return !strcmp(key, "log_keep") || !strcmp(key, "max_sandboxes") ||
-	       !strcmp(key, "max_sandboxes_per_user");
+	       !strcmp(key, "max_sandboxes_per_user") || !strcmp(key, "audit_keep");
 }
 
 /* The settings whose value is a string (admin_groups and int_key()'s aside). */
@@ -216,7 +234,7 @@ static bool string_key(const char *key)
 {
 	static const char *const keys[] = {
 		"policy_dir", "state_dir", "socket", "audit_dir", "cgroup_root", "sbx",
-		"stop_timeout", "log_max_size", "metrics_listen",
+		"stop_timeout", "log_max_size", "metrics_listen", "audit_max_size",
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)

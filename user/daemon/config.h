@@ -32,6 +32,8 @@ struct sbxd_config {
 	uint64_t stop_timeout_ms;	/* stop_timeout, default 10s */
 	uint64_t log_max_size;		/* log_max_size, default 1M */
 	uint32_t log_keep;		/* log_keep, default 3 */
+	uint64_t audit_max_size;	/* audit_max_size: audit.jsonl rotates there; 0 = never */
+	uint32_t audit_keep;		/* audit_keep: rotated audit logs kept */
 	uint32_t max_sandboxes;		/* max_sandboxes, default 4096 */
 	uint32_t max_per_user;		/* max_sandboxes_per_user, default 64 (root: no cap) */
 	bool audit_journal;		/* audit_journal: events to journald too, default false */

@@ -26,6 +26,7 @@
 #include "cli/cli.h"
 #include "cli/policy_source.h"
 #include "core/journal.h"
+#include "core/auditlog.h"
 #include "daemon/config.h"
 #include "varlink/server.h"
 #include "varlink/varlink.h"
@@ -103,7 +104,7 @@ struct sbxd {
 	char cgroup_root[4096];		/* exported to monitors as SBX_CGROUP_ROOT ("" = none) */
 	struct follower *followers;	/* Logs --follow and Subscribe calls */
 	struct ev_io follow_timer;
-	int audit_fd;			/* audit.jsonl for api.denied, O_APPEND */
+	struct sbx_auditlog audit;	/* audit.jsonl for api.denied (core/auditlog.h) */
 	struct sbx_journal journal;	/* audit_journal: api.denied to journald too */
 	int lock_fd;			/* STATE/lock, flock()ed while sbxd runs */
 	struct rlimit nofile;		/* sbxd's own soft limit is raised; monitors get this */

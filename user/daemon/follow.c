@@ -3,8 +3,10 @@
  * Logs and Subscribe: reading a file that another process appends to and
  * rotates. A follower holds its file open and reads what was appended every
  * FOLLOW_MS; when the path names another file (rotated away), it reads the
- * rest of the old one first, then the new one from its start, so no byte is
- * lost or read twice across a rotation.
+ * rest of the old one first, then the rotated files it has not read, then
+ * the new one from its start, so no byte is lost or read twice across any
+ * number of rotations (core/logfile.h for output.log, core/auditlog.h for
+ * audit.jsonl).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "core/auditlog.h"
 #include "core/logfile.h"
 #include "daemon/daemon.h"
 #include "util/json.h"
@@ -31,9 +34,8 @@ struct follower {
 	struct vl_call *call;
 	struct sbxd_sandbox *sb;	/* Logs: whose output; Subscribe: the one named, or NULL */
 	bool events;			/* Subscribe (JSON lines) or Logs (raw bytes) */
-	char path[4200];
-	int fd;
-	ino_t ino;
+	struct sbx_auditfollow af;	/* Subscribe (core/auditlog.h) */
+	bool have_af;
 	char *part;			/* Subscribe: a line not ended yet */
 	size_t part_len;
 	struct sbx_logfollow lf;	/* Logs (core/logfile.h) */
@@ -47,8 +49,8 @@ static void follower_free(struct sbxd *d, struct follower *f)
 			*p = f->next;
 			break;
 		}
-	if (f->fd >= 0)
-		close(f->fd);
+	if (f->have_af)
+		sbx_auditfollow_close(&f->af);
 	if (f->have_lf)
 		sbx_logfollow_close(&f->lf);
 	free(f->part);
@@ -173,40 +175,15 @@ static void send_lines(struct follower *f, const char *buf, size_t len)
 
 /* ---- reading ---- */
 
-static void send_data(struct follower *f, const char *buf, size_t len)
+/* Subscribe's bytes become event replies, line by line. */
+static int emit_lines(void *ctx, const void *buf, size_t len)
 {
+	struct follower *f = ctx;
+
+	if (!vl_call_alive(f->call))
+		return -EPIPE;
 	send_lines(f, buf, len);
-}
-
-/* Reads what was appended; returns whether anything was. */
-static bool drain(struct follower *f)
-{
-	static char buf[CHUNK];
-	bool any = false;
-	ssize_t n;
-
-	while (f->fd >= 0 && vl_call_alive(f->call) && (n = read(f->fd, buf, sizeof(buf))) > 0) {
-		send_data(f, buf, (size_t)n);
-		any = true;
-	}
-	return any;
-}
-
-static void reopen_if_rotated(struct follower *f)
-{
-	struct stat st;
-	int fd;
-
-	if (stat(f->path, &st) < 0 || (f->fd >= 0 && st.st_ino == f->ino))
-		return;
-	drain(f);	/* the rest of the file that was renamed away */
-	fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return;
-	if (f->fd >= 0)
-		close(f->fd);
-	f->fd = fd;
-	f->ino = st.st_ino;
+	return 0;
 }
 
 static void follow_tick(struct ev_io *io, uint32_t events)
@@ -224,8 +201,8 @@ static void follow_tick(struct ev_io *io, uint32_t events)
 
 		next = f->next;
 		if (f->events) {
-			reopen_if_rotated(f);
-			drain(f);
+			/* across rotations of audit.jsonl, by sbx run or logrotate */
+			sbx_auditfollow_pump(&f->af, emit_lines, f);
 			continue;
 		}
 		sbx_logfollow_pump(&f->lf, emit_notify, c);
@@ -260,26 +237,25 @@ int sbxd_tick_on(struct sbxd *d)
 	return 0;
 }
 
-static int follow(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, bool events,
-		  const char *path, int fd)
+static int follow(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, bool events)
 {
 	struct follower *f = calloc(1, sizeof(*f));
-	struct stat st;
+	char why[512];
 
 	if (!f || sbxd_tick_on(d) < 0) {
 		free(f);
-		if (fd >= 0)
-			close(fd);
 		return -ENOMEM;
 	}
 	f->d = d;
 	f->call = c;
 	f->sb = sb;
 	f->events = events;
-	snprintf(f->path, sizeof(f->path), "%s", path);
-	f->fd = fd;
-	if (fd >= 0 && fstat(fd, &st) == 0)
-		f->ino = st.st_ino;
+	/* events from now on; the file may not exist before the first sandbox */
+	if (events && sbx_auditfollow_start(&f->af, d->audit_path, why, sizeof(why)) < 0) {
+		free(f);
+		return -EIO;
+	}
+	f->have_af = events;
 	f->next = d->followers;
 	d->followers = f;
 	vl_call_defer(c, follower_cancel, f);
@@ -360,7 +336,7 @@ int sbxd_logs(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, int64_
 			return r;
 		return vl_call_reply(c, NULL);
 	}
-	r = follow(d, c, sb, false, path, -1);
+	r = follow(d, c, sb, false);
 	if (r < 0)
 		return r;
 	for (f = d->followers; f && f->call != c; f = f->next)
@@ -380,10 +356,5 @@ int sbxd_logs(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *sb, int64_
 
 int sbxd_subscribe(struct sbxd *d, struct vl_call *c, struct sbxd_sandbox *only)
 {
-	int fd = open(d->audit_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	/* events from now on; the file may not exist before the first sandbox */
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return follow(d, c, only, true, d->audit_path, fd);
+	return follow(d, c, only, true);
 }

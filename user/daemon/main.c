@@ -37,6 +37,11 @@ static const char usage_text[] =
 	"      --state-dir DIR      the registry (default /var/lib/sbx)\n"
 	"      --socket PATH        the API socket (default /run/sbx/sbxd.sock)\n"
 	"      --audit-dir DIR      where audit.jsonl goes (default /var/log/$SBX_INSTANCE)\n"
+	"      --audit-max-size SIZE\n"
+	"                           audit.jsonl rotates when it reaches SIZE (default\n"
+	"                           64M; 0 = never, e.g. when logrotate does it)\n"
+	"      --audit-keep N       rotated audit logs kept, audit.jsonl.1 .. .N\n"
+	"                           (default 5)\n"
 	"      --cgroup-root DIR    the cgroup2 directory sandboxes go beneath (default:\n"
 	"                           the delegated cgroup of sbxd.service, else sbxd's own)\n"
 	"      --admin-group GROUP  members see and control every sandbox (repeatable)\n"
@@ -66,7 +71,8 @@ static const char usage_text[] =
 	"  -h, --help               this text\n"
 	"  -V, --version            the version\n"
 	"\n"
-	"Signals: SIGHUP re-reads the policy directory (like sbx reload); SIGTERM and\n"
+	"Signals: SIGHUP re-reads the policy directory (like sbx reload) and reopens\n"
+	"the audit log (after logrotate); SIGTERM and\n"
 	"SIGINT stop the daemon and leave the sandboxes running: the next sbxd adopts\n"
 	"them.\n"
 	"\n"
@@ -77,7 +83,7 @@ static const char usage_text[] =
 enum {
 	OPT_POLICY_DIR = 256, OPT_STATE_DIR, OPT_SOCKET, OPT_AUDIT_DIR, OPT_CGROUP_ROOT,
 	OPT_ADMIN_GROUP, OPT_STOP_TIMEOUT, OPT_LOG_MAX, OPT_LOG_KEEP, OPT_MAX_SANDBOXES, OPT_MAX_PER_USER,
-	OPT_SBX, OPT_METRICS_LISTEN, OPT_AUDIT_JOURNAL,
+	OPT_SBX, OPT_METRICS_LISTEN, OPT_AUDIT_JOURNAL, OPT_AUDIT_MAX, OPT_AUDIT_KEEP,
 	OPT_CHECK, OPT_CERT,
 };
 
@@ -97,6 +103,8 @@ static const struct option long_opts[] = {
 	{ "sbx", required_argument, NULL, OPT_SBX },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "audit-journal", optional_argument, NULL, OPT_AUDIT_JOURNAL },
+	{ "audit-max-size", required_argument, NULL, OPT_AUDIT_MAX },
+	{ "audit-keep", required_argument, NULL, OPT_AUDIT_KEEP },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
 	{ "varlink-certification", no_argument, NULL, OPT_CERT },
 	{ "help", no_argument, NULL, 'h' },
@@ -113,6 +121,7 @@ static const char *const opt_keys[] = {
 	[OPT_SBX - 256] = "sbx", [OPT_MAX_PER_USER - 256] = "max_sandboxes_per_user",
 	[OPT_METRICS_LISTEN - 256] = "metrics_listen",
 	[OPT_AUDIT_JOURNAL - 256] = "audit_journal",
+	[OPT_AUDIT_MAX - 256] = "audit_max_size", [OPT_AUDIT_KEEP - 256] = "audit_keep",
 };
 
 struct flags {
@@ -150,7 +159,7 @@ static int parse(int argc, char **argv, struct sbxd_config *cfg, struct flags *f
 	}
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "c:hV", long_opts, NULL)) != -1) {
-		if (o < OPT_POLICY_DIR || o > OPT_AUDIT_JOURNAL)
+		if (o < OPT_POLICY_DIR || o > OPT_AUDIT_KEEP)
 			continue;
 		/* --audit-journal alone turns it on */
 		if (sbxd_config_set(cfg, opt_keys[o - 256], optarg ? optarg : "true", why, sizeof(why)) < 0) {
@@ -294,7 +303,7 @@ static int find_sbx(struct sbxd *d, char *why, size_t len)
 
 static int open_audit(struct sbxd *d)
 {
-	char dir[4096];
+	char dir[4096], why[4200];
 	int r;
 
 	if (d->cfg.audit_dir[0])
@@ -306,8 +315,9 @@ static int open_audit(struct sbxd *d)
 	r = sbx_mkdir_p(dirname(dir), 0755);
 	if (r < 0)
 		return r;
-	d->audit_fd = sbx_open_output(d->audit_path, O_WRONLY | O_APPEND | O_CREAT, 0640);
-	return d->audit_fd < 0 ? d->audit_fd : 0;
+	r = sbx_auditlog_open(&d->audit, d->audit_path, d->cfg.audit_max_size, d->cfg.audit_keep, why,
+			      sizeof(why));
+	return r < 0 ? fprintf(stderr, "sbxd: error: the audit log %s\n", why), r : 0;
 }
 
 /* Where the monitors put their instance's cgroups: cgroup_root when set;
@@ -355,8 +365,7 @@ static int setup(struct sbxd *d, bool *ret_created)
 	cgroup_placement(d);
 	r = open_audit(d);
 	if (r < 0)
-		return fprintf(stderr, "sbxd: error: the audit log %s: %s\n", d->audit_path,
-			       sbx_open_output_error(r)), r;
+		return r;
 	if (d->cfg.audit_journal && sbx_journal_open(&d->journal) < 0)
 		fprintf(stderr, "sbxd: warning: %s\n", sbx_journal_warning(&d->journal, why, sizeof(why)));
 	r = sbx_mkdir_p(d->cfg.state_dir, 0700);
@@ -409,6 +418,7 @@ static void reload(struct sbxd *d)
 	char why[1024];
 
 	d->reload = false;
+	sbx_auditlog_reopen(&d->audit);	/* after logrotate: its postrotate sends SIGHUP */
 	if (sbxd_policy_load(d, &np, why, sizeof(why), NULL) < 0) {
 		fprintf(stderr, "sbxd: reload refused, the old policy stays: %s\n", why);
 		return;
@@ -497,7 +507,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sbxd: error: sbxd must run as root (it creates cgroups and loads BPF)\n");
 		return 1;
 	}
-	d.audit_fd = -1;
+	d.audit = (struct sbx_auditlog){ .dirfd = -1, .lockfd = -1, .fd = -1 };
 	d.lock_fd = -1;
 	d.follow_timer.fd = -1;
 	if (fl.check) {

@@ -107,17 +107,16 @@ void sbxd_audit_line(struct sbxd *d, json_object *ev)
 	sbx_format_time((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, t, sizeof(t));
 	json_object_object_add(ev, "time", json_object_new_string(t));
 	s = json_object_to_json_string_length(ev, JSON_C_TO_STRING_PLAIN, &len);
-	if (s && d->audit_fd >= 0) {
+	if (s && d->audit.lockfd >= 0) {
 		char *line = malloc(len + 1);
 
-		/* one write of the whole line: O_APPEND keeps it whole beside
-		 * the lines sbx run writes */
+		/* one write of the whole line, under the log's lock, beside the
+		 * lines sbx run writes (core/auditlog.h) */
 		if (line) {
 			memcpy(line, s, len);
 			line[len] = '\n';
-			if (write(d->audit_fd, line, len + 1) < 0) {
-				/* the log is full or gone: the error still reaches the caller */
-			}
+			/* the log is full or gone: the error still reaches the caller */
+			sbx_auditlog_write(&d->audit, line, len + 1);
 			if (d->cfg.audit_journal)
 				journal_line(d, line, len + 1);
 			free(line);

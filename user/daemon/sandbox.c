@@ -449,6 +449,15 @@ static void monitor_exec(struct sbxd_sandbox *sb, char **argv)
 		setenv("SBX_CGROUP_ROOT", sb->d->cgroup_root, 1);
 	if (sb->d->cfg.audit_dir[0])
 		setenv("SBX_LOG_DIR", sb->d->cfg.audit_dir, 1);
+	{
+		/* the monitor rotates the shared audit.jsonl as sbxd does */
+		char v[32];
+
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)sb->d->cfg.audit_max_size);
+		setenv("SBX_AUDIT_MAX_SIZE", v, 1);
+		snprintf(v, sizeof(v), "%u", (unsigned)sb->d->cfg.audit_keep);
+		setenv("SBX_AUDIT_KEEP", v, 1);
+	}
 	unsetenv("SBX_POLICY");
 	unsetenv("SBX_AUDIT_JOURNAL");	/* audit_journal decides (--audit-journal above) */
 	/* user = "caller" means the API's caller (providers/privs.c reads it

@@ -6,7 +6,11 @@
  * or MHD's own timeout (idle connections) is due, from a timerfd. The
  * handler thus runs on sbxd's only thread and reads the registry without
  * locks. A slow or hostile client costs a bounded slot: few connections,
- * few per address, a small memory pool each, and an idle timeout.
+ * a small memory pool each, and an idle timeout. A client that keeps its
+ * connections busy (a byte every few seconds) never meets the idle
+ * timeout, and every loopback address (127.0.0.0/8) is any local user's:
+ * so a new connection beyond the limit closes the oldest one rather than
+ * being refused, and the scraper, which asks at once, gets its answer.
  *
  * The endpoint has no authentication and lists every sandbox's name: it is
  * meant for the loopback address and a Prometheus scraper
@@ -14,6 +18,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +33,23 @@
 #include "util/prom.h"
 #include "util/util.h"
 
-#define HTTP_MAX_CONNECTIONS	16
-#define HTTP_MAX_PER_IP		8
+#define HTTP_MAX_CONNECTIONS	16	/* open at once; a 17th closes the oldest */
 #define HTTP_TIMEOUT_S		10	/* an idle or stalled connection is closed */
 #define HTTP_MEMORY_LIMIT	(32 * 1024)
 
+struct http_conn {
+	uintptr_t id;			/* its socket_context, as MHD keeps it */
+	int fd;
+	bool evicted;			/* shut down, MHD has not closed it yet */
+};
+
 struct sbxd_http {
 	struct sbxd *d;
+	/* open connections, oldest first; room for those evicted but not yet
+	 * closed by MHD (its own limit is the size of this array) */
+	struct http_conn conns[2 * HTTP_MAX_CONNECTIONS];
+	size_t n_conns;
+	uintptr_t next_id;
 	struct MHD_Daemon *mhd;
 	struct ev_io io;		/* MHD's epoll fd */
 	struct ev_io timer;		/* MHD's next timeout */
@@ -84,6 +99,48 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	r = MHD_queue_response(conn, MHD_HTTP_OK, rsp);
 	MHD_destroy_response(rsp);
 	return r;
+}
+
+/* shutdown() makes the socket readable at EOF: MHD closes it in its next
+ * run (and says so in on_connection, which forgets it). */
+static void evict_oldest(struct sbxd_http *h)
+{
+	size_t live = 0;
+
+	for (size_t i = 0; i < h->n_conns; i++)
+		live += !h->conns[i].evicted;
+	for (size_t i = 0; i < h->n_conns && live > HTTP_MAX_CONNECTIONS; i++) {
+		if (h->conns[i].evicted)
+			continue;
+		shutdown(h->conns[i].fd, SHUT_RDWR);
+		h->conns[i].evicted = true;
+		live--;
+	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct sbxd_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	int fd;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		fd = ci ? ci->connect_fd : -1;
+		if (fd < 0 || h->n_conns == sizeof(h->conns) / sizeof(h->conns[0]))
+			return;		/* cannot be: MHD's limit is the array's size */
+		*socket_context = (void *)++h->next_id;
+		h->conns[h->n_conns++] = (struct http_conn){ .id = h->next_id, .fd = fd };
+		evict_oldest(h);
+		return;
+	}
+	for (size_t i = 0; *socket_context && i < h->n_conns; i++)
+		if (h->conns[i].id == (uintptr_t)*socket_context) {
+			memmove(&h->conns[i], &h->conns[i + 1], (h->n_conns - i - 1) * sizeof(h->conns[0]));
+			h->n_conns--;
+			break;
+		}
 }
 
 /* After each MHD_run: wake again when MHD's next timeout is due (0: it
@@ -188,8 +245,8 @@ int sbxd_http_start(struct sbxd *d, char *why, size_t len)
 	/* no MHD_USE_INTERNAL_POLLING_THREAD: MHD_run from sbxd's loop */
 	h->mhd = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, h,
 				  MHD_OPTION_LISTEN_SOCKET, h->lfd,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)(2 * HTTP_MAX_CONNECTIONS),
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
 				  MHD_OPTION_END);

@@ -44,23 +44,31 @@ struct host_state {
 
 /* What uid 0 owns on the host without any capability: sbx's pins and the
  * cgroup files under /sys (cgroup.procs, pids.max, memory.max), sysfs and
- * procfs knobs. A root workload may write none of them. */
+ * procfs knobs, and the instance's run directory (/run/<instance>: the
+ * slots' registry and counters files that sbx and sbxd read, the cgroup
+ * they name, the metrics). A root workload may write none of them. */
 static const char *const root_protected[] = { "/sys/", "/proc/" };
 
 /* A root workload gets the profile's Landlock plan minus every write below
- * /sys and /proc. Without Landlock the enforcement table has already refused
- * user = "root" under strict (best-effort lists it as degraded). */
+ * /sys, /proc and the instance's run directory. Without Landlock the
+ * enforcement table has already refused user = "root" under strict
+ * (best-effort lists it as degraded). */
 static int protect_root(const struct sbx_spawn *s, struct host_state *st, char *why, size_t len)
 {
+	const char *trees[3] = { root_protected[0], root_protected[1] };
+	char run[PATH_MAX];
+	size_t n = 2;
 	int r;
 
 	if (st->ids.uid != 0 || !s->landlock || s->landlock->abi <= 0)
 		return 0;
-	r = sbx_landlock_plan_protect(s->landlock, root_protected,
-				      sizeof(root_protected) / sizeof(root_protected[0]), &st->ll);
+	if (s->run_dir && (size_t)snprintf(run, sizeof(run), "%s/", s->run_dir) < sizeof(run))
+		trees[n++] = run;
+	r = sbx_landlock_plan_protect(s->landlock, trees, n, &st->ll);
 	if (r < 0)
-		return sbx_fail(why, len, r, "Landlock rules keeping /sys and /proc unwritable for "
-				"a root workload: %s", strerror(-r));
+		return sbx_fail(why, len, r, "Landlock rules keeping /sys, /proc and %s unwritable "
+				"for a root workload: %s", s->run_dir ? s->run_dir : "the run directory",
+				strerror(-r));
 	st->have_ll = true;
 	return 0;
 }

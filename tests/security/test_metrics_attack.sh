@@ -52,6 +52,15 @@ timeout = "300s"
 mode = "none"
 [profile.net.fs]
 mode = "full"
+[profile.rootw]
+provider = "host"
+min_isolation = "none"
+user = "root"
+timeout = "300s"
+[profile.rootw.network]
+mode = "none"
+[profile.rootw.fs]
+mode = "full"
 EOP
 	free_port >"$T_TMP/port"
 	sbxd_start --metrics-listen "127.0.0.1:$(port)"
@@ -77,7 +86,58 @@ case_slowloris_does_not_blind_the_scraper()
 	eq "scrape while a local user holds connections ($(cat "$T_TMP/slow.out" | tr '\n' ' '))" "$c" 200
 }
 
+# A workload of a profile with user = "root" (uid 0 without capabilities)
+# owned /run/<instance>/slots like sbx does: it could forge or freeze its
+# counters (a directory where the monitor renames its file: the denials
+# stop counting), rewrite its registry file, or leave FIFOs that sbxd opens
+# at each scrape on its only thread. The host provider's Landlock plan for
+# root keeps the instance's run directory unwritable, as /sys and /proc.
+case_root_workload_cannot_touch_run_dir()
+{
+	local i
+	sx start --name rw --profile rootw -- sh -c \
+		'cd /run/'"$SBX_INSTANCE"'/slots || exit 3; sleep 1; for f in *; do
+			if rm -f "$f" 2>/dev/null || mkfifo "x$f" 2>/dev/null || { printf x >"$f"; } 2>/dev/null; then echo "wrote $f"; else echo "refused $f"; fi
+		done >'"$T_TMP"'/rw.out 2>&1; mkdir y.counters.tmp 2>>'"$T_TMP"'/rw.out && echo wrote-dir >>'"$T_TMP"'/rw.out; echo done >>'"$T_TMP"'/rw.out; exec sleep 200'
+	eq "start rw" "$RC" 0
+	for i in $(seq 100); do
+		grep -q '^done' "$T_TMP/rw.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q '^done' "$T_TMP/rw.out" || { sx logs rw; fail "the root workload did not finish: $(cat "$T_TMP/rw.out" "$T_TMP/sx.out" "$T_TMP/sx.err" 2>&1; tail -5 "$T_TMP/sbxd.log"; cat "$DSTATE"/sandboxes/rw/*.log)"; }
+	grep -q '^refused' "$T_TMP/rw.out" || fail "the root workload saw no file: $(cat "$T_TMP/rw.out")"
+	grep -q 'wrote' "$T_TMP/rw.out" && fail "a root workload changed /run/$SBX_INSTANCE/slots: $(cat "$T_TMP/rw.out"; ls -la "$RUN_DIR/slots")"
+	[ -z "$(find "$RUN_DIR/slots" -type p)" ] || fail "FIFOs in the run directory"
+	eq "scrape with a root workload" "$(code /metrics)" 200
+	sx rm --force rw
+}
+
+# Whatever left it there (a root process of the host, an older sbx), a FIFO
+# in place of a counters or registry file must not stall sbxd: it reads
+# them at each scrape and List, on its only thread. Here the test puts them.
+case_fifo_in_slots_does_not_stall_sbxd()
+{
+	local c f slot
+	sx start --name ff --profile net -- sleep 200
+	eq "start ff" "$RC" 0
+	wait_state ff running || fail "ff is not running"
+	slot=$(ls "$RUN_DIR/slots" | grep -v '\.' | head -1)
+	[ -n "$slot" ] || fail "no registry file in $RUN_DIR/slots"
+	rm -f "$RUN_DIR/slots/$slot.counters" && mkfifo "$RUN_DIR/slots/$slot.counters"
+	mkfifo "$RUN_DIR/slots/99999"
+	c=$(code /metrics)
+	timeout 10 env SBX_SOCKET="$SOCK" "$SBX" ls >/dev/null 2>&1
+	RC=$?
+	# whatever happened, let a blocked reader go (it would hang forever)
+	for f in $(find "$RUN_DIR/slots" -type p); do timeout 2 sh -c ": >'$f'"; rm -f "$f"; done
+	eq "scrape with FIFOs in the slots directory" "$c" 200
+	eq "sbx ls with FIFOs in the slots directory" "$RC" 0
+	sx rm --force ff
+}
+
 setup ma_setup
 run_case slowloris_does_not_blind_the_scraper case_slowloris_does_not_blind_the_scraper
+run_case root_workload_cannot_touch_run_dir case_root_workload_cannot_touch_run_dir
+run_case fifo_in_slots_does_not_stall_sbxd case_fifo_in_slots_does_not_stall_sbxd
 run_case sbxd_stops sbxd_stop
 finish

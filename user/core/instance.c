@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/instance.h"
+#include "util/util.h"
 
 static const char name_chars[] =
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
@@ -87,7 +88,7 @@ static bool registry_file_live(const char *file)
 {
 	char line[128];
 	bool live = false;
-	FILE *f = fopen(file, "re");
+	FILE *f = sbx_fopen_regular(file);
 
 	while (f && !live && fgets(line, sizeof(line), f))
 		if (!strncmp(line, "pid=", 4) && kill(atoi(line + 4), 0) == 0)

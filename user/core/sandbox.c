@@ -87,7 +87,7 @@ static bool reclaim_slot(struct sbx_bpf *b, uint32_t slot, const struct sbx_slot
 	FILE *f;
 
 	sbx_instance_slot_file(&b->paths, slot, reg, sizeof(reg));
-	f = fopen(reg, "re");
+	f = sbx_fopen_regular(reg);
 	while (f && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = 0;
 		if (!strncmp(line, "cgroup=", 7))
@@ -656,7 +656,7 @@ static int read_info(const struct sbx_instance *p, uint32_t slot, struct sbx_san
 	FILE *f;
 
 	sbx_instance_slot_file(p, slot, path, sizeof(path));
-	f = fopen(path, "re");
+	f = sbx_fopen_regular(path);	/* no FIFO stalls sbxd's list */
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {

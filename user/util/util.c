@@ -166,3 +166,25 @@ size_t sbx_write_all(int fd, const void *buf, size_t len)
 	}
 	return off;
 }
+
+/* A file another party could have replaced (a root workload, a stale
+ * slot): a FIFO would block the reader in open() and a device or a
+ * symlink would read something else, so only a regular file opens. */
+FILE *sbx_fopen_regular(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}

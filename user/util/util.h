@@ -104,4 +104,9 @@ size_t sbx_write_all(int fd, const void *buf, size_t len);
  * (*ret_len without the NUL). -EFBIG when it is longer. */
 int sbx_read_file(const char *path, char **ret, size_t *ret_len, size_t max);
 
+/* fopen(path, "re") of a regular file only, never following a final
+ * symlink nor blocking (a FIFO); NULL and errno (EINVAL: not a regular
+ * file) on failure. */
+FILE *sbx_fopen_regular(const char *path);
+
 #endif

@@ -10,6 +10,9 @@
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 UM=sbxma1 UO=sbxma2
+# the longest names the policy and the API take (128 and 63 characters)
+LONGP=p$(printf 'x%.0s' $(seq 127))
+LONGN=$(printf 'n%.0s' $(seq 59))
 CREATED_USERS=""
 
 _ma_cleanup()
@@ -51,6 +54,14 @@ timeout = "300s"
 [profile.net.network]
 mode = "none"
 [profile.net.fs]
+mode = "full"
+[profile.$LONGP]
+provider = "host"
+min_isolation = "none"
+timeout = "600s"
+[profile.$LONGP.network]
+mode = "none"
+[profile.$LONGP.fs]
 mode = "full"
 [profile.rootw]
 provider = "host"
@@ -135,9 +146,42 @@ case_fifo_in_slots_does_not_stall_sbxd()
 	sx rm --force ff
 }
 
+# An operator with a few hundred sandboxes (max_sandboxes is 4096): the
+# Metrics reply of `sbx metrics` grows by some 6 KiB per running sandbox
+# with long names. It once stopped at the 1 MiB that a varlink message may
+# have ("sbxd sent a reply longer than ..."), and at 8 MiB sbxd dropped the
+# connection. Here: as many sandboxes as make the text pass 1.1 MiB.
+case_big_metrics_reply()
+{
+	local one per n i size
+	sx start --name "${LONGN}0000" --profile "$LONGP" -- sleep 600
+	eq "start the first" "$RC" 0
+	wait_state "${LONGN}0000" running || fail "not running"
+	curl -s --max-time 10 "http://127.0.0.1:$(port)/metrics" >"$T_TMP/one.prom"
+	per=$(grep "sandbox=\"${LONGN}0000\"" "$T_TMP/one.prom" | wc -c)
+	n=$(( (1153434 - $(wc -c <"$T_TMP/one.prom")) / per + 2 ))
+	[ "$n" -lt 400 ] || skip "$n sandboxes would be needed ($per bytes each)"
+	seq -f '%04g' 1 "$n" | xargs -P 4 -I{} env SBX_SOCKET="$SOCK" "$SBX" start \
+		--name "${LONGN}{}" --profile "$LONGP" -- sleep 600 >/dev/null 2>"$T_TMP/starts.err" ||
+		fail "starting $n sandboxes: $(tail -3 "$T_TMP/starts.err")"
+	for i in $(seq 300); do
+		curl -s --max-time 30 "http://127.0.0.1:$(port)/metrics" >"$T_TMP/big.prom"
+		[ "$(grep -c '^sbx_sandbox_memory_bytes{' "$T_TMP/big.prom")" -gt "$n" ] && break
+		sleep 0.2
+	done
+	size=$(wc -c <"$T_TMP/big.prom")
+	[ "$size" -gt 1048576 ] || fail "the text has $size bytes only ($n+1 sandboxes, $per bytes each)"
+	sx metrics
+	eq "sbx metrics with $((n + 1)) running sandboxes ($size bytes): $(head -c 300 "$T_TMP/sx.err")" "$RC" 0
+	eq "sbx metrics gives the endpoint's series" "$(grep -c '^sbx_sandbox_memory_bytes{' "$T_TMP/sx.out")" "$((n + 1))"
+	seq -f '%04g' 0 "$n" | xargs -P 4 -I{} env SBX_SOCKET="$SOCK" "$SBX" rm --force "${LONGN}{}" >/dev/null 2>&1
+	return 0
+}
+
 setup ma_setup
 run_case slowloris_does_not_blind_the_scraper case_slowloris_does_not_blind_the_scraper
 run_case root_workload_cannot_touch_run_dir case_root_workload_cannot_touch_run_dir
 run_case fifo_in_slots_does_not_stall_sbxd case_fifo_in_slots_does_not_stall_sbxd
+run_case big_metrics_reply case_big_metrics_reply
 run_case sbxd_stops sbxd_stop
 finish

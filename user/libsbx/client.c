@@ -74,6 +74,7 @@ static int do_connect(struct sbx_client *c)
 		return fail(c, -e, "cannot connect to %s: %s", c->path, strerror(e));
 	}
 	vl_conn_init(&c->conn, fd);
+	c->conn.max_message = VL_MAX_REPLY;
 	c->connected = true;
 	return 0;
 }
@@ -246,7 +247,7 @@ static int next_message(struct sbx_client *c, json_object **ret)
 		if (*ret)
 			return 0;
 		if (err == -EMSGSIZE)
-			return fail(c, err, "sbxd sent a reply longer than %u bytes", VL_MAX_MESSAGE);
+			return fail(c, err, "sbxd sent a reply longer than %u bytes", VL_MAX_REPLY);
 		if (err < 0)
 			return fail(c, err, "sbxd sent a reply that is not a JSON object");
 		if (poll(&pfd, 1, -1) < 0) {

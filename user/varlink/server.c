@@ -145,8 +145,11 @@ static void conn_rearm(struct sconn *k, bool kick)
 		k->mask = m;
 }
 
+/* A slow reader is cut off once what it left unread before this message
+ * passes VL_MAX_QUEUED: one long reply (Metrics) alone does not count. */
 static void conn_send(struct sconn *k, json_object *msg)
 {
+	size_t backlog = k->c.out_len - k->c.out_off;
 	int r;
 
 	if (!msg) {
@@ -157,7 +160,7 @@ static void conn_send(struct sconn *k, json_object *msg)
 	json_object_put(msg);
 	if (r == 0)
 		r = vl_conn_flush(&k->c);
-	if ((r < 0 && r != -EAGAIN) || k->c.out_len - k->c.out_off > VL_MAX_QUEUED)
+	if ((r < 0 && r != -EAGAIN) || backlog > VL_MAX_QUEUED)
 		k->dead = true;
 	conn_rearm(k, false);
 }

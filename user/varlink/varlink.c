@@ -66,6 +66,11 @@ static void take_cmsg(struct vl_conn *c, struct msghdr *mh)
 	}
 }
 
+static size_t max_message(const struct vl_conn *c)
+{
+	return c->max_message ? c->max_message : VL_MAX_MESSAGE;
+}
+
 ssize_t vl_conn_read(struct vl_conn *c)
 {
 	union {
@@ -77,7 +82,7 @@ ssize_t vl_conn_read(struct vl_conn *c)
 	ssize_t n;
 
 	/* one byte beyond the limit tells a message that is too long */
-	if (c->in_len > VL_MAX_MESSAGE && !memchr(c->in, 0, c->in_len))
+	if (c->in_len > max_message(c) && !memchr(c->in, 0, c->in_len))
 		return -EMSGSIZE;
 	if (grow(&c->in, &c->in_cap, c->in_len + 65536) < 0)
 		return -ENOMEM;
@@ -96,7 +101,7 @@ ssize_t vl_conn_read(struct vl_conn *c)
 		return 0;
 	}
 	c->in_len += (size_t)n;
-	if (c->in_len > VL_MAX_MESSAGE && !memchr(c->in, 0, c->in_len))
+	if (c->in_len > max_message(c) && !memchr(c->in, 0, c->in_len))
 		return -EMSGSIZE;
 	return n;
 }
@@ -111,12 +116,12 @@ json_object *vl_conn_next(struct vl_conn *c, int *ret_err)
 	*ret_err = 0;
 	if (!end) {
 		/* complete calls before it were taken, the rest is too long */
-		if (c->in_len > VL_MAX_MESSAGE)
+		if (c->in_len > max_message(c))
 			*ret_err = -EMSGSIZE;
 		return NULL;
 	}
 	len = (size_t)(end - c->in);
-	if (len > VL_MAX_MESSAGE) {
+	if (len > max_message(c)) {
 		*ret_err = -EMSGSIZE;
 		return NULL;
 	}

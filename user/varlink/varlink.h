@@ -24,6 +24,10 @@
 #include <json-c/json.h>
 
 #define VL_MAX_MESSAGE	(1u << 20)	/* a longer message is refused, the connection closed */
+/* The client's limit for sbxd's replies: one reply may be long (Metrics
+ * has some 6 KiB per running sandbox, max_sandboxes is 4096) and comes from
+ * the daemon, not from any local user. */
+#define VL_MAX_REPLY	(64u << 20)
 #define VL_MAX_FDS	8		/* descriptors kept per received batch */
 
 struct vl_conn {
@@ -35,6 +39,7 @@ struct vl_conn {
 	int fds[VL_MAX_FDS];		/* descriptors received and not yet taken */
 	size_t n_fds;
 	bool eof;
+	size_t max_message;		/* longest message read; 0: VL_MAX_MESSAGE */
 };
 
 void vl_conn_init(struct vl_conn *c, int fd);

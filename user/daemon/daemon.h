@@ -85,6 +85,13 @@ struct sbxd_metrics {
 	uint64_t failed;		/* spawns that failed, or whose sbx failed before running */
 	uint64_t latency[SBXD_LATENCY_BUCKETS + 1];	/* start latency, per bucket (+Inf last) */
 	double latency_sum;		/* seconds */
+	/* The last full text (the endpoint's, an admin's): a scrape costs
+	 * sbxd's only thread some 1 ms per sandbox, and anyone on the host
+	 * can scrape in a loop, so within SBXD_METRICS_CACHE_MS and while the
+	 * registry did not change (fingerprint) the text is served again. */
+	char *cache;
+	size_t cache_len;
+	uint64_t cache_us, cache_fp;
 };
 
 struct sbxd_http;
@@ -178,6 +185,7 @@ void sbxd_metrics_check(struct sbxd *d);		/* from the tick: seen running? */
 /* The exposition text (util/prom.h) of what peer may see: NULL (the HTTP
  * endpoint) is everything. *ret is NUL-terminated; the caller frees it. */
 int sbxd_metrics_text(struct sbxd *d, const struct vl_peer *peer, char **ret, size_t *ret_len);
+void sbxd_metrics_free(struct sbxd *d);
 /* http.c: metrics_listen (libmicrohttpd on sbxd's epoll loop) */
 int sbxd_http_start(struct sbxd *d, char *why, size_t len);
 void sbxd_http_stop(struct sbxd *d);

@@ -474,6 +474,7 @@ static int serve(struct sbxd *d, int lfd)
 	}
 	sbx_systemd_notify("STOPPING=1");
 	sbxd_http_stop(d);
+	sbxd_metrics_free(d);
 	close(sio.io.fd);
 	return 0;
 }

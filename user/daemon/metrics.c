@@ -284,7 +284,84 @@ static void emit_daemon(FILE *f, const struct sbxd *d, const struct scrape *sc)
 		       d->metrics.latency, SBXD_LATENCY_BUCKETS, d->metrics.latency_sum);
 }
 
+#define SBXD_METRICS_CACHE_MS 1000
+
+/* What a scrape's text depends on that sbxd itself changes: its
+ * sandboxes, their states and restarts, its counters. */
+static uint64_t fingerprint(const struct sbxd *d)
+{
+	uint64_t h = 1469598103934665603ull;
+
+#define MIX(x) (h = (h ^ (uint64_t)(x)) * 1099511628211ull)
+	MIX(d->metrics.started);
+	MIX(d->metrics.failed);
+	for (const struct sbxd_sandbox *sb = d->sandboxes; sb; sb = sb->next) {
+		MIX((uintptr_t)sb);
+		MIX(sb->state);
+		MIX(sb->restarts);
+		MIX(sb->monitor);
+	}
+#undef MIX
+	return h;
+}
+
+static int from_cache(const struct sbxd *d, uint64_t fp, char **ret, size_t *ret_len)
+{
+	char *t;
+
+	if (!d->metrics.cache || d->metrics.cache_fp != fp ||
+	    mono_us() - d->metrics.cache_us >= SBXD_METRICS_CACHE_MS * 1000ull)
+		return -ENOENT;
+	t = malloc(d->metrics.cache_len + 1);
+	if (!t)
+		return -ENOMEM;
+	memcpy(t, d->metrics.cache, d->metrics.cache_len + 1);
+	*ret = t;
+	*ret_len = d->metrics.cache_len;
+	return 0;
+}
+
+static void to_cache(struct sbxd *d, uint64_t fp, const char *text, size_t len)
+{
+	char *t = malloc(len + 1);
+
+	if (!t)
+		return;
+	memcpy(t, text, len + 1);
+	free(d->metrics.cache);
+	d->metrics.cache = t;
+	d->metrics.cache_len = len;
+	d->metrics.cache_us = mono_us();
+	d->metrics.cache_fp = fp;
+}
+
+void sbxd_metrics_free(struct sbxd *d)
+{
+	free(d->metrics.cache);
+	d->metrics.cache = NULL;
+}
+
+static int render(struct sbxd *d, const struct vl_peer *peer, char **ret, size_t *ret_len);
+
+/* peer NULL: everything (the endpoint, an admin), maybe the cached text. */
 int sbxd_metrics_text(struct sbxd *d, const struct vl_peer *peer, char **ret, size_t *ret_len)
+{
+	uint64_t fp;
+	int r;
+
+	if (peer)
+		return render(d, peer, ret, ret_len);
+	fp = fingerprint(d);
+	r = from_cache(d, fp, ret, ret_len);
+	if (r != -ENOENT)
+		return r;
+	r = render(d, NULL, ret, ret_len);
+	if (r == 0)
+		to_cache(d, fp, *ret, *ret_len);
+	return r;
+}
+
+static int render(struct sbxd *d, const struct vl_peer *peer, char **ret, size_t *ret_len)
 {
 	struct scrape sc;
 	char *buf = NULL;

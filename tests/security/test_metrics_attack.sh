@@ -198,10 +198,43 @@ case_big_metrics_reply()
 	return 0
 }
 
+# Requests that are not a plain GET of /metrics: other paths, methods,
+# versions, oversized headers, pipelining, garbage. Only GET (and HEAD)
+# of /metrics gives the text; the rest is refused without it, and sbxd
+# answers the next scrape. sbxd closes the connection after each reply
+# (libmicrohttpd does here), so pipelined requests get the first answer.
+case_http_odd_requests()
+{
+	local want
+	python3 "$HERE/metrics_http.py" "$(port)" >"$T_TMP/odd.out" 2>&1 || fail "metrics_http.py: $(cat "$T_TMP/odd.out")"
+	while read -r name want; do
+		eq "$name" "$(awk -v n="$name" '$1 == n { $1 = ""; sub(/^ /, ""); print }' "$T_TMP/odd.out")" "$want"
+	done <<'EOW'
+plain 200
+query 200
+double-slash 404
+trailing-slash 404
+dotdot 404
+absolute 404
+http10 200
+bigheader 431
+manyheaders 431
+pipelined 200
+options 404
+trace 405
+post-body 405
+garbage refused
+after 200
+EOW
+	sx ls
+	eq "sbx ls after the odd requests" "$RC" 0
+}
+
 setup ma_setup
 run_case slowloris_does_not_blind_the_scraper case_slowloris_does_not_blind_the_scraper
 run_case root_workload_cannot_touch_run_dir case_root_workload_cannot_touch_run_dir
 run_case fifo_in_slots_does_not_stall_sbxd case_fifo_in_slots_does_not_stall_sbxd
+run_case http_odd_requests case_http_odd_requests
 run_case big_metrics_reply case_big_metrics_reply
 run_case sbxd_stops sbxd_stop
 finish

@@ -230,11 +230,79 @@ EOW
 	eq "sbx ls after the odd requests" "$RC" 0
 }
 
+# sbxd killed (-9) and started again adopts the running sandbox: its
+# series come back with the same labels, and its counters (read from the
+# BPF maps and its monitor's file, not kept in sbxd) do not go back.
+case_series_survive_sbxd_kill()
+{
+	local l='{sandbox="adopt",profile="net",provider="host"}' i a b
+	sx start --name adopt --profile net -- sh -c "$NETTOOL connect 127.0.0.1 9 >/dev/null 2>&1; exec sleep 200"
+	eq "start adopt" "$RC" 0
+	wait_state adopt running || fail "adopt is not running"
+	for i in $(seq 100); do
+		curl -s --max-time 10 "http://127.0.0.1:$(port)/metrics" >"$T_TMP/a1.prom"
+		a=$(awk -v s="sbx_sandbox_network_denials_total$l" 'index($0, s " ") == 1 { print $NF }' "$T_TMP/a1.prom")
+		[ "${a:-0}" -ge 1 ] 2>/dev/null && break
+		sleep 0.1
+	done
+	[ "${a:-0}" -ge 1 ] 2>/dev/null || fail "no network denial of adopt: $(grep adopt "$T_TMP/a1.prom" | head)"
+	kill -9 "$(cat "$SBXD_PIDFILE")"
+	wait "$(cat "$SBXD_PIDFILE")" 2>/dev/null
+	sbxd_start --metrics-listen "127.0.0.1:$(port)" || fail "sbxd did not come back"
+	for i in $(seq 100); do
+		curl -s --max-time 10 "http://127.0.0.1:$(port)/metrics" >"$T_TMP/a2.prom"
+		b=$(awk -v s="sbx_sandbox_network_denials_total$l" 'index($0, s " ") == 1 { print $NF }' "$T_TMP/a2.prom")
+		[ -n "$b" ] && break
+		sleep 0.1
+	done
+	eq "running after adoption" "$(awk -v s="sbx_sandbox_running$l" 'index($0, s " ") == 1 { print $NF }' "$T_TMP/a2.prom")" 1
+	eq "network denials after adoption" "$b" "$a"
+	eq "series of adopt (labels kept)" "$(grep -c 'sandbox="adopt"' "$T_TMP/a2.prom")" "$(grep -c 'sandbox="adopt"' "$T_TMP/a1.prom")"
+	sx rm --force adopt
+	curl -s --max-time 10 "http://127.0.0.1:$(port)/metrics" >"$T_TMP/a3.prom"
+	eq "series of adopt after rm" "$(grep -c 'sandbox="adopt"' "$T_TMP/a3.prom")" 0
+}
+
+# Another user's raw Metrics call, with parameters that might widen it
+# (there are none): the owner's sandbox name and profile never appear,
+# only the daemon-wide counts; an admin (root) sees the sandbox.
+case_non_admin_raw_metrics()
+{
+	local p
+	as $UM start --name secretname42 --profile net -- sleep 200
+	eq "$UM start" "$RC" 0
+	wait_state secretname42 running || fail "not running"
+	for p in '{}' '{"all": true}' '{"uid": 0}' '{"name": "secretname42"}' '{"admin": true, "peer": {"uid": 0}}'; do
+		runuser -u $UO -- python3 -c '
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(json.dumps({"method": "org.sbx.Manager.Metrics", "parameters": json.loads(sys.argv[2])}).encode() + b"\0")
+d = b""
+while not d.endswith(b"\0"):
+    b = s.recv(65536)
+    if not b: break
+    d += b
+print(d.rstrip(b"\0").decode())' "$SOCK" "$p" >"$T_TMP/raw.out" 2>&1 || fail "raw call $p: $(cat "$T_TMP/raw.out")"
+		grep -q 'secretname42' "$T_TMP/raw.out" && fail "$UO learns $UM's sandbox with $p: $(head -c 300 "$T_TMP/raw.out")"
+		jq -e '.parameters.text // .error' "$T_TMP/raw.out" >/dev/null || fail "reply to $p: $(head -c 300 "$T_TMP/raw.out")"
+	done
+	as $UO metrics
+	eq "$UO sbx metrics" "$RC" 0
+	cp "$T_TMP/sx.out" "$T_TMP/uo.prom"
+	grep -q '^sbx_sandboxes_running 1$' "$T_TMP/uo.prom" || fail "$UO's daemon-wide count: $(grep sandboxes_running "$T_TMP/uo.prom")"
+	eq "$UO sees no sandbox series" "$(grep -c 'sandbox=' "$T_TMP/uo.prom")" 0
+	sx metrics
+	grep -q 'sandbox="secretname42"' "$T_TMP/sx.out" || fail "root does not see secretname42"
+	sx rm --force secretname42
+}
+
 setup ma_setup
 run_case slowloris_does_not_blind_the_scraper case_slowloris_does_not_blind_the_scraper
 run_case root_workload_cannot_touch_run_dir case_root_workload_cannot_touch_run_dir
 run_case fifo_in_slots_does_not_stall_sbxd case_fifo_in_slots_does_not_stall_sbxd
 run_case http_odd_requests case_http_odd_requests
+run_case non_admin_raw_metrics case_non_admin_raw_metrics
+run_case series_survive_sbxd_kill case_series_survive_sbxd_kill
 run_case big_metrics_reply case_big_metrics_reply
 run_case sbxd_stops sbxd_stop
 finish

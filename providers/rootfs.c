@@ -421,6 +421,30 @@ static int lock_sysfs(const char *root, char *why, size_t len)
 	return 0;
 }
 
+/* The view is built at <run_dir>/root (process.c): the instance's run
+ * directory, which holds the slots' registry and counters files that sbx
+ * and sbxd read, is hidden in it under an empty read-only tmpfs, or a
+ * root workload of fs.mode "full" could rewrite them or leave FIFOs there. */
+static int hide_run_dir(const char *root, char *why, size_t len)
+{
+	char run[PATH_MAX], target[PATH_MAX * 2];
+	char *slash;
+	struct stat st;
+
+	snprintf(run, sizeof(run), "%s", root);
+	slash = strrchr(run, '/');
+	if (!slash || slash == run || strcmp(slash, "/root"))
+		return 0;	/* not a view of a run directory */
+	*slash = 0;
+	snprintf(target, sizeof(target), "%s%s", root, run);
+	if (lstat(target, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;	/* not in this view */
+	if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0555,size=4k") < 0)
+		return sbx_fail(why, len, -errno, "hide %s: %m", run);
+	return 0;
+}
+
 /* pivot_root(".", ".") stacks the old root on top of the new one, so no
  * directory is needed for it (the new root may be read-only), and detaching
  * the top of the stack leaves the new root. */
@@ -542,6 +566,8 @@ int sbx_rootfs_setup(const struct sbx_fsplan *pl, const struct sbx_grants *g, co
 		r = apply_rules(pl, g, root, why, len);
 	if (!r)
 		r = lock_sysfs(root, why, len);
+	if (!r)
+		r = hide_run_dir(root, why, len);
 	if (!r && tty_fd >= 0)
 		r = bind_tty(root, tty_fd, why, len);
 	if (!r)

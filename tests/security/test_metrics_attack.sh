@@ -63,6 +63,15 @@ timeout = "600s"
 mode = "none"
 [profile.$LONGP.fs]
 mode = "full"
+[profile.rootp]
+provider = "process"
+min_isolation = "process"
+user = "root"
+timeout = "300s"
+[profile.rootp.network]
+mode = "none"
+[profile.rootp.fs]
+mode = "full"
 [profile.rootw]
 provider = "host"
 min_isolation = "none"
@@ -103,10 +112,10 @@ case_slowloris_does_not_blind_the_scraper()
 # stop counting), rewrite its registry file, or leave FIFOs that sbxd opens
 # at each scrape on its only thread. The host provider's Landlock plan for
 # root keeps the instance's run directory unwritable, as /sys and /proc.
-case_root_workload_cannot_touch_run_dir()
+root_workload_run_dir()
 {
-	local i
-	sx start --name rw --profile rootw -- sh -c \
+	local i prof=$1
+	sx start --name rw --profile "$prof" -- sh -c \
 		'cd /run/'"$SBX_INSTANCE"'/slots || exit 3; sleep 1; for f in *; do
 			if rm -f "$f" 2>/dev/null || mkfifo "x$f" 2>/dev/null || { printf x >"$f"; } 2>/dev/null; then echo "wrote $f"; else echo "refused $f"; fi
 		done >'"$T_TMP"'/rw.out 2>&1; mkdir y.counters.tmp 2>>'"$T_TMP"'/rw.out && echo wrote-dir >>'"$T_TMP"'/rw.out; echo done >>'"$T_TMP"'/rw.out; exec sleep 200'
@@ -121,6 +130,26 @@ case_root_workload_cannot_touch_run_dir()
 	[ -z "$(find "$RUN_DIR/slots" -type p)" ] || fail "FIFOs in the run directory"
 	eq "scrape with a root workload" "$(code /metrics)" 200
 	sx rm --force rw
+}
+
+case_root_workload_cannot_touch_run_dir() { root_workload_run_dir rootw; }
+
+# The same under the process provider: its view hides /run/<instance>
+# (the workload sees no file there at all).
+case_root_process_workload_cannot_touch_run_dir()
+{
+	local i
+	sx start --name rp --profile rootp -- sh -c \
+		'ls -A /run/'"$SBX_INSTANCE"' >'"$T_TMP"'/rp.ls 2>&1; cd /run/'"$SBX_INSTANCE"'/slots 2>/dev/null && { mkfifo x.counters || : >0; } 2>/dev/null && echo wrote >>'"$T_TMP"'/rp.ls; echo done >>'"$T_TMP"'/rp.ls; exec sleep 200'
+	eq "start rp" "$RC" 0
+	for i in $(seq 100); do
+		grep -q '^done' "$T_TMP/rp.ls" 2>/dev/null && break
+		sleep 0.1
+	done
+	eq "what a root process workload sees of /run/$SBX_INSTANCE and does" "$(cat "$T_TMP/rp.ls" 2>&1)" "done"
+	[ -z "$(find "$RUN_DIR/slots" -type p)" ] || fail "FIFOs in the run directory"
+	eq "scrape with a root process workload" "$(code /metrics)" 200
+	sx rm --force rp
 }
 
 # Whatever left it there (a root process of the host, an older sbx), a FIFO
@@ -299,6 +328,7 @@ print(d.rstrip(b"\0").decode())' "$SOCK" "$p" >"$T_TMP/raw.out" 2>&1 || fail "ra
 setup ma_setup
 run_case slowloris_does_not_blind_the_scraper case_slowloris_does_not_blind_the_scraper
 run_case root_workload_cannot_touch_run_dir case_root_workload_cannot_touch_run_dir
+run_case root_process_workload_cannot_touch_run_dir case_root_process_workload_cannot_touch_run_dir
 run_case fifo_in_slots_does_not_stall_sbxd case_fifo_in_slots_does_not_stall_sbxd
 run_case http_odd_requests case_http_odd_requests
 run_case non_admin_raw_metrics case_non_admin_raw_metrics

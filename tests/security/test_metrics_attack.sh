@@ -277,7 +277,7 @@ case_series_survive_sbxd_kill()
 	[ "${a:-0}" -ge 1 ] 2>/dev/null || fail "no network denial of adopt: $(grep adopt "$T_TMP/a1.prom" | head)"
 	kill -9 "$(cat "$SBXD_PIDFILE")"
 	wait "$(cat "$SBXD_PIDFILE")" 2>/dev/null
-	sbxd_start --metrics-listen "127.0.0.1:$(port)" || fail "sbxd did not come back"
+	sbxd_start --metrics-listen "127.0.0.1:$(port)" >"$T_TMP/restart.out" 2>&1 || fail "sbxd did not come back: $(tail -c 600 "$T_TMP/restart.out")"
 	for i in $(seq 100); do
 		curl -s --max-time 10 "http://127.0.0.1:$(port)/metrics" >"$T_TMP/a2.prom"
 		b=$(awk -v s="sbx_sandbox_network_denials_total$l" 'index($0, s " ") == 1 { print $NF }' "$T_TMP/a2.prom")

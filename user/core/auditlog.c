@@ -158,13 +158,66 @@ static int write_locked(struct sbx_auditlog *l, const void *buf, size_t len)
 	return 0;
 }
 
+/* The lock within SBX_AUDIT_LOCK_WAIT_MS, or at once after a wait that
+ * timed out (until it is had again): -EWOULDBLOCK when it is not had. */
+static int lock_bounded(struct sbx_auditlog *l)
+{
+	unsigned waited_us = 0, step_us = 100;
+	int r;
+
+	for (;;) {
+		r = lock(l->lockfd, LOCK_EX | LOCK_NB);
+		if (r == 0) {
+			l->lock_stuck = 0;
+			return 0;
+		}
+		if (r != -EWOULDBLOCK)
+			return r;
+		if (l->lock_stuck || waited_us >= SBX_AUDIT_LOCK_WAIT_MS * 1000u) {
+			l->lock_stuck = 1;
+			return -EWOULDBLOCK;
+		}
+		usleep(step_us);
+		waited_us += step_us;
+		if (step_us < 10000)
+			step_us *= 2;
+	}
+}
+
+/* Without the lock: a lost batch is worse than a file over its size bound
+ * or a rotated file that gets one more batch, so no rotation, and one
+ * O_APPEND write (whole, among other writers' whole batches). Nothing is cut
+ * back: the size seen before may no longer be the end of the file. */
+static int write_unlocked(struct sbx_auditlog *l, const void *buf, size_t len)
+{
+	struct stat st;
+	size_t w;
+	int r = check_current(l, &st);
+
+	if (r < 0)
+		return r;
+	errno = 0;
+	w = sbx_write_all(l->fd, buf, len);
+	if (w < len) {
+		r = errno ? -errno : -ENOSPC;
+		if (w && ((const char *)buf)[w - 1] != '\n' && sbx_write_all(l->fd, "\n", 1) != 1) {
+			/* the disk is full: the next batch begins after a cut line */
+		}
+		return r;
+	}
+	l->unlocked++;
+	return 0;
+}
+
 int sbx_auditlog_write(struct sbx_auditlog *l, const void *buf, size_t len)
 {
 	int r;
 
 	if (!len)
 		return 0;
-	r = lock(l->lockfd, LOCK_EX);
+	r = lock_bounded(l);
+	if (r == -EWOULDBLOCK)
+		return write_unlocked(l, buf, len);
 	if (r < 0)
 		return r;
 	r = write_locked(l, buf, len);

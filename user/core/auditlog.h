@@ -17,6 +17,8 @@
  * is renamed by a rotation (readers may treat a rotated file as complete).
  * A write the disk refuses in part is cut back (ftruncate) to where it began:
  * the batch is lost whole and the caller counts it, the next line stays whole.
+ * A lock held longer than SBX_AUDIT_LOCK_WAIT_MS is not waited for: the
+ * batch is appended without it and without rotation (see below).
  * Cost per batch: flock, fstatat, write, flock.
  *
  * Files are made 0600 (the events name the files and hosts of every sandbox).
@@ -58,7 +60,17 @@ struct sbx_auditlog {
 	unsigned keep;
 	uint64_t rotations;	/* rotations this writer made */
 	uint64_t reopens;	/* FILE was another file than fd's (rotated by someone else) */
+	uint64_t unlocked;	/* batches written without the lock (held too long by another) */
+	int lock_stuck;		/* the last wait for the lock timed out: do not wait again */
 };
+
+/* How long a writer waits for FILE.lock before it writes its batch without
+ * it. A writer holds the lock for one write and a few renames; longer means
+ * a holder that never lets go (anyone who can open FILE.lock, even read
+ * only, can flock it: a root workload with a read-only view of the host),
+ * and waiting for it would stop the monitor: its timeout, its signals and
+ * its ring (drops). */
+#define SBX_AUDIT_LOCK_WAIT_MS		500u
 
 /* Opens (appends to) or creates path, 0600, and its lock file. The
  * directory must exist. 0 or -errno with a sentence in why: -ELOOP a
@@ -66,7 +78,10 @@ struct sbx_auditlog {
 int sbx_auditlog_open(struct sbx_auditlog *l, const char *path, uint64_t max_size, unsigned keep,
 		      char *why, size_t len);
 /* Appends the batch (whole lines) as one write, rotating as needed. 0, or
- * -errno when the batch was not written (none of it is in the log). */
+ * -errno when the batch was not written (none of it is in the log). When
+ * the lock is not had within SBX_AUDIT_LOCK_WAIT_MS, the batch is appended
+ * without it and without rotation (counted in unlocked); while the lock
+ * stays held, later batches do not wait for it again. */
 int sbx_auditlog_write(struct sbx_auditlog *l, const void *buf, size_t len);
 /* Drops the descriptor; the next write opens FILE anew (SIGHUP). */
 void sbx_auditlog_reopen(struct sbx_auditlog *l);

@@ -71,6 +71,7 @@ struct run_state {
 	struct sbx_auditlog alog;	/* the instance's shared audit.jsonl (core/auditlog.h) */
 	int audit_fd;			/* --audit FILE or -; -1 = none */
 	bool audit_torn;		/* it ends in part of a line: the next write ends it first */
+	bool alog_unlocked_said;	/* the warning that the log's lock was not had */
 	uint64_t reported_ring;		/* drop totals as of the last audit.dropped */
 	uint64_t reported_sink;
 	uint64_t reported_ns;		/* CLOCK_MONOTONIC of the last audit.dropped; 0 = none */
@@ -268,6 +269,12 @@ static void flush_audit(struct run_state *s)
 		return;
 	if (sbx_auditlog_write(&s->alog, s->abuf, s->abuf_len) < 0)
 		s->res->unwritten += count_lines(s->abuf, s->abuf_len);
+	if (s->alog.unlocked && !s->alog_unlocked_said) {
+		fprintf(s->err, "sbx: warning: audit log: %s.lock held by another process for over %u ms: "
+			"lines written without it, not rotated meanwhile\n", s->alog.name,
+			SBX_AUDIT_LOCK_WAIT_MS);
+		s->alog_unlocked_said = true;
+	}
 	if (s->audit_fd >= 0)
 		write_audit_fd(s);
 	if (s->res->has_journal)

@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Attacks on the shared audit log on disk (issue 13; user/core/auditlog.c):
+#   - a root workload with a read-only view of the host opens
+#     audit.jsonl.lock (read access is enough for flock(2)) and holds it:
+#     every writer used to wait for the lock forever, so its own monitor
+#     stopped (no timeout: the workload ran on; no ring reading: drops), and
+#     every other sandbox's monitor and sbxd with it. Now a writer waits
+#     SBX_AUDIT_LOCK_WAIT_MS, then appends without the lock (no rotation) and
+#     warns; the timeout is kept and the denials are in the log;
+#   - the same lock held by a process outside any sandbox;
+#   - the log's descriptors (audit.jsonl, .lock, the directory) must not
+#     reach the workload (a workload could write lines into the log);
+#   - a symbolic link planted at audit.jsonl.1 is moved by rotation as a
+#     name, never followed: its target is never written.
+. "$(dirname "$0")/../integration/lib.sh"
+
+OUTPUT=$(realpath -m "${OUTPUT:-$PWD/build}")
+
+# apol PROVIDER [KEYS]: profile t, root, the host read-only, no network,
+# best-effort (Landlock refusals of writes are the denials to hide).
+apol()
+{
+	local iso=process
+	[ "$1" = host ] && iso=none
+	cat >"$T_TMP/policy.toml" <<EOF
+version = 1
+[profile.t]
+provider = "$1"
+min_isolation = "$iso"
+enforcement = "best-effort"
+user = "0"
+$2
+[profile.t.network]
+mode = "none"
+[profile.t.fs]
+mode = "read-only"
+EOF
+}
+
+# denials_in_log SANDBOX: file denials of SANDBOX in the shared log.
+denials_in_log()
+{
+	cat "$SBX_LOG_DIR"/audit.jsonl* 2>/dev/null |
+		jq -rs --arg s "$1" '[.[] | select(.sandbox == $s and .event == "file" and .verdict == "deny")] | length'
+}
+
+case_workload_holds_lock()
+{
+	local lockf="$SBX_LOG_DIR/audit.jsonl.lock" sb wall
+	mkdir -p -m 0700 "$SBX_LOG_DIR"
+	: >>"$lockf"
+	chmod 0600 "$lockf"
+	command -v flock >/dev/null || skip "no flock(1)"
+	apol host 'timeout = "2s"'
+	# shellcheck disable=SC2016
+	sbx_run_within 40 l -P "$T_TMP/policy.toml" --profile t -- sh -c \
+		'[ -r "$1" ] || { echo "cannot read $1"; exit 3; }
+		 exec flock -x "$1" sh -c "echo locked; while :; do echo x >/etc/sbx-atk-lock 2>/dev/null; sleep 0.1; done"' \
+		sh "$lockf"
+	grep -q "cannot read" "$T_TMP/l.out" && skip "the workload does not see $SBX_LOG_DIR"
+	grep -q locked "$T_TMP/l.out" || fail "l: the workload did not get the lock: $(cat "$T_TMP/l.out" "$T_TMP/l.err")"
+	eq "l: timed_out" "$(jr l .timed_out)" true
+	wall=$(jr l .wall_ms)
+	[ "$wall" -lt 10000 ] 2>/dev/null || fail "l: the 2 s timeout took ${wall} ms with the log's lock held"
+	sb=$(jr l .sandbox)
+	[ "$(denials_in_log "$sb")" -gt 0 ] 2>/dev/null ||
+		fail "l: no file denial of $sb in the shared log while its workload held the lock"
+	grep -q "audit.jsonl.lock held by another process" "$T_TMP/l.err" ||
+		fail "l: no warning about the held lock: $(tail -c 300 "$T_TMP/l.err")"
+	return 0
+}
+
+case_outside_holder_does_not_stop_runs()
+{
+	local lockf="$SBX_LOG_DIR/audit.jsonl.lock" sb
+	mkdir -p -m 0700 "$SBX_LOG_DIR"
+	: >>"$lockf"
+	command -v flock >/dev/null || skip "no flock(1)"
+	bg flock -o -x "$lockf" sleep 60
+	sleep 0.3
+	apol host 'timeout = "20s"'
+	sbx_run_within 30 o -P "$T_TMP/policy.toml" --profile t -- sh -c 'for i in 1 2 3; do echo x >/etc/sbx-atk-o; done; true'
+	expect_rc o 0
+	sb=$(jr o .sandbox)
+	eq "o: denials of $sb in the shared log (lock held outside)" "$(denials_in_log "$sb")" "$(ja o '[.[] | select(.event == "file" and .verdict == "deny")] | length')"
+	eq "o: audit.unwritten" "$(jr o .audit.unwritten)" 0
+	[ "$(wc -l <"$SBX_LOG_DIR/audit.jsonl")" -gt 0 ] || fail "o: empty log"
+	# every line whole
+	jq -s length "$SBX_LOG_DIR/audit.jsonl" >/dev/null || fail "o: a line of the log is not JSON"
+	kill_bg "$BG_PID"
+	return 0
+}
+
+# the workload lists where its descriptors lead: nothing of the log
+case_no_log_fd_in_workload()
+{
+	local prov
+	for prov in host process; do
+		apol "$prov"
+		sbx_run f$prov -P "$T_TMP/policy.toml" --profile t -- sh -c \
+			'for f in /proc/self/fd/*; do echo "fd $f $(readlink "$f")"; done'
+		expect_rc f$prov 0
+		grep -q '^fd ' "$T_TMP/f$prov.out" || fail "f$prov: no fd listed: $(cat "$T_TMP/f$prov.err")"
+		if grep -E "audit\.jsonl|$SBX_LOG_DIR" "$T_TMP/f$prov.out"; then
+			fail "$prov: the workload holds a descriptor of the log: $(grep -E 'audit|log' "$T_TMP/f$prov.out" | tr '\n' ' ')"
+		fi
+	done
+	return 0
+}
+
+# a link at audit.jsonl.1 (and .2) is renamed, never written through
+case_symlink_in_chain_not_followed()
+{
+	local victim="$T_TMP/victim" lines
+	mkdir -p -m 0700 "$SBX_LOG_DIR"
+	echo victim >"$victim"
+	ln -sfn "$victim" "$SBX_LOG_DIR/audit.jsonl.1"
+	ln -sfn "$victim" "$SBX_LOG_DIR/audit.jsonl.2"
+	apol host
+	SBX_AUDIT_MAX_SIZE=4K SBX_AUDIT_KEEP=2 sbx_run s -P "$T_TMP/policy.toml" --profile t -- sh -c \
+		'i=0; while [ $i -lt 120 ]; do echo x >/etc/sbx-atk-link-$i 2>/dev/null; i=$((i + 1)); done; true'
+	expect_rc s 0
+	eq "s: the link's target" "$(cat "$victim")" victim
+	[ -L "$SBX_LOG_DIR/audit.jsonl.1" ] && fail "s: audit.jsonl.1 is still the planted link after rotations"
+	[ -f "$SBX_LOG_DIR/audit.jsonl.1" ] || fail "s: no rotated audit.jsonl.1"
+	lines=$(ja s '[.[] | select(.event == "file" and .verdict == "deny")] | length')
+	[ "$lines" -ge 100 ] 2>/dev/null || fail "s: only $lines denials"
+	return 0
+}
+
+run_case workload_holds_lock case_workload_holds_lock
+run_case outside_holder_does_not_stop_runs case_outside_holder_does_not_stop_runs
+run_case no_log_fd_in_workload case_no_log_fd_in_workload
+run_case symlink_in_chain_not_followed case_symlink_in_chain_not_followed
+finish

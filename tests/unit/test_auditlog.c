@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -125,6 +127,49 @@ static void test_rotated_file_ends_with_the_batch_that_fills_it(void **state)
 	assert_int_equal(got, total);	/* every batch in one file, not cut at 4096 */
 	assert_int_equal(text[got - 1], '\n');
 	free(text);
+	sbx_auditlog_close(&l);
+}
+
+/* A holder of the lock that never lets go (anyone who can open the lock
+ * file, read only: a root workload that sees the log) costs one bounded wait,
+ * not the writer: the batch goes in without the lock and no rotation; later
+ * batches do not wait while it stays held, and the lock is used again once
+ * it is free. */
+static void test_lock_held_forever_is_not_waited_for(void **state)
+{
+	struct sbx_auditlog l;
+	char why[256], buf[8192], lockp[PATH_MAX + 32];
+	size_t len = batch(buf, sizeof(buf), 0, 0, 70), got;
+	struct timespec a, b;
+	int holder;
+	char *text;
+
+	assert_int_equal(sbx_auditlog_open(&l, logp, 4096, 2, why, sizeof(why)), 0);
+	snprintf(lockp, sizeof(lockp), "%s.lock", logp);
+	holder = open(lockp, O_RDONLY | O_CLOEXEC);	/* another open file: flock conflicts */
+	assert_true(holder >= 0);
+	assert_int_equal(flock(holder, LOCK_EX), 0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(sbx_auditlog_write(&l, buf, len), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_true(b.tv_sec - a.tv_sec < 3);
+	assert_int_equal(l.unlocked, 1);
+	assert_false(exists(rotated(1)));	/* no rotation without the lock */
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(sbx_auditlog_write(&l, buf, len), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	/* no second wait */
+	assert_true((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < SBX_AUDIT_LOCK_WAIT_MS / 2);
+	assert_int_equal(l.unlocked, 2);
+	text = slurp(logp, &got);
+	assert_non_null(text);
+	assert_int_equal(got, 2 * len);
+	free(text);
+	/* free again: locked writes, and the file over its bound rotates */
+	close(holder);
+	assert_int_equal(sbx_auditlog_write(&l, buf, len), 0);
+	assert_int_equal(l.unlocked, 2);
+	assert_true(exists(rotated(1)));
 	sbx_auditlog_close(&l);
 }
 
@@ -495,6 +540,7 @@ int main(void)
 		T(test_rotated_file_ends_with_the_batch_that_fills_it),
 		T(test_keep_zero_drops_the_full_file),
 		T(test_max_size_zero_never_rotates),
+		T(test_lock_held_forever_is_not_waited_for),
 		T(test_reopens_after_an_external_rename),
 		T(test_reopen_after_sighup_follows_the_path),
 		T(test_symlinked_log_is_refused),

@@ -12,8 +12,15 @@
 #   - the log's descriptors (audit.jsonl, .lock, the directory) must not
 #     reach the workload (a workload could write lines into the log);
 #   - a symbolic link planted at audit.jsonl.1 is moved by rotation as a
-#     name, never followed: its target is never written.
+#     name, never followed: its target is never written;
+#   - an unprivileged local user floods sbxd with refused calls: every one
+#     wrote an api.denied line (about 46000 lines, 8 MB a second from one
+#     process of `nobody`), so the size-bounded log rotated every sandbox's
+#     events away within a minute (64M x 5 by default). Now api.denied lines
+#     are rate limited per caller uid and in all, and the lines kept out are
+#     counted in the next line's "suppressed".
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/sbxd_lib.sh"
 
 OUTPUT=$(realpath -m "${OUTPUT:-$PWD/build}")
 
@@ -129,8 +136,43 @@ case_symlink_in_chain_not_followed()
 	return 0
 }
 
+# FLOOD SOCK N: N refused calls (Reload) on one connection, pipelined
+flood_py='import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+n = int(sys.argv[2]); m = json.dumps({"method": "org.sbx.Manager.Reload", "parameters": {}}).encode() + b"\0"
+sent = got = 0
+while got < n:
+    if sent < n and sent - got < 64:
+        k = min(64, n - sent); s.sendall(m * k); sent += k
+    c = s.recv(1 << 20)
+    if not c: break
+    got += c.count(b"\0")
+print("replies", got)'
+
+case_api_denied_flood_bounded()
+{
+	local n=20000 lines supp other
+	other=$(getent passwd daemon | cut -d: -f3)
+	[ -n "$other" ] && [ "$other" != 0 ] || skip "no user daemon"
+	sbxd_start || fail "sbxd: $(tail -c 300 "$T_TMP/sbxd.log")"
+	runuser -u nobody -- python3 -c "$flood_py" "$SOCK" $n >"$T_TMP/fl.out" 2>&1
+	eq "flood: replies" "$(cat "$T_TMP/fl.out")" "replies $n"
+	# another caller's refusal is written, and reports what was kept out
+	runuser -u daemon -- python3 -c "$flood_py" "$SOCK" 1 >"$T_TMP/fl2.out" 2>&1
+	eq "second caller: replies" "$(cat "$T_TMP/fl2.out")" "replies 1"
+	lines=$(jq -c 'select(.event == "api.denied" and .uid == 65534)' "$DAUDIT/audit.jsonl" | wc -l)
+	[ "$lines" -le 400 ] || fail "$lines api.denied lines of nobody for $n refused calls in about a second (bound: burst 200 + 20/s)"
+	[ "$lines" -ge 200 ] || fail "only $lines api.denied lines of nobody (burst 200)"
+	eq "the other caller's line" "$(jq -c "select(.event == \"api.denied\" and .uid == $other)" "$DAUDIT/audit.jsonl" | wc -l)" 1
+	supp=$(jq -s '[.[] | select(.event == "api.denied") | .suppressed // 0] | add' "$DAUDIT/audit.jsonl")
+	eq "lines written + suppressed = refused calls" "$((lines + supp))" "$n"
+	sbxd_stop
+	return 0
+}
+
 run_case workload_holds_lock case_workload_holds_lock
 run_case outside_holder_does_not_stop_runs case_outside_holder_does_not_stop_runs
 run_case no_log_fd_in_workload case_no_log_fd_in_workload
 run_case symlink_in_chain_not_followed case_symlink_in_chain_not_followed
+run_case api_denied_flood_bounded case_api_denied_flood_bounded
 finish

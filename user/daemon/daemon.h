@@ -96,6 +96,15 @@ struct sbxd_metrics {
 
 struct sbxd_http;
 
+/* api.denied lines are rate limited: every refused call of any local user
+ * used to write one, unbounded (tens of thousands a second from one user:
+ * the size-bounded log rotated the sandboxes' events away within a minute). */
+#define SBXD_DENY_UIDS		64	/* callers tracked; the least recently limited one makes room */
+#define SBXD_DENY_RATE		20	/* lines a second per caller uid */
+#define SBXD_DENY_BURST		200
+#define SBXD_DENY_RATE_ALL	100	/* lines a second of all callers together */
+#define SBXD_DENY_BURST_ALL	1000
+
 struct sbxd {
 	struct sbxd_config cfg;
 	int epfd;
@@ -112,6 +121,13 @@ struct sbxd {
 	struct follower *followers;	/* Logs --follow and Subscribe calls */
 	struct ev_io follow_timer;
 	struct sbx_auditlog audit;	/* audit.jsonl for api.denied (core/auditlog.h) */
+	struct sbxd_deny_bucket {	/* api.denied rate limit of one caller uid (perms.c) */
+		uint32_t uid;
+		uint64_t tat;		/* GCRA: theoretical arrival time, CLOCK_MONOTONIC ns */
+	} deny_rl[SBXD_DENY_UIDS];
+	uint64_t deny_tat_all;		/* the same for all callers together */
+	uint64_t deny_pending;		/* api.denied lines kept out since the last one written */
+	uint64_t deny_suppressed;	/* and since sbxd started */
 	struct sbx_journal journal;	/* audit_journal: api.denied to journald too */
 	int lock_fd;			/* STATE/lock, flock()ed while sbxd runs */
 	struct rlimit nofile;		/* sbxd's own soft limit is raised; monitors get this */

@@ -96,6 +96,66 @@ static void journal_line(struct sbxd *d, const char *line, size_t len)
 		fprintf(stderr, "sbxd: warning: %s\n", msg);
 }
 
+/* GCRA: one more event at now within rate a second and a burst of burst? */
+static bool gcra(uint64_t *tat, uint64_t now, unsigned rate, unsigned burst)
+{
+	uint64_t t = 1000000000ull / rate, at = *tat > now ? *tat : now;
+
+	if (at - now > (uint64_t)(burst - 1) * t)
+		return false;
+	*tat = at + t;
+	return true;
+}
+
+/* The caller's bucket, or the least recently used one (the lowest tat is
+ * the most drained: taking it over lets a new caller through, as a full
+ * bucket would). */
+static struct sbxd_deny_bucket *deny_bucket(struct sbxd *d, uint32_t uid)
+{
+	struct sbxd_deny_bucket *b = &d->deny_rl[0];
+
+	for (size_t i = 0; i < SBXD_DENY_UIDS; i++) {
+		if (d->deny_rl[i].uid == uid && d->deny_rl[i].tat)
+			return &d->deny_rl[i];
+		if (d->deny_rl[i].tat < b->tat)
+			b = &d->deny_rl[i];
+	}
+	*b = (struct sbxd_deny_bucket){ .uid = uid };
+	return b;
+}
+
+/* Whether ev (an api.denied line of the caller in its "uid") may be
+ * written; a line kept out is counted, and the next one written says how
+ * many were ("suppressed"). */
+static bool deny_admit(struct sbxd *d, json_object *ev)
+{
+	json_object *u;
+	struct timespec ts;
+	uint64_t now, all;
+	uint32_t uid;
+
+	if (!json_object_object_get_ex(ev, "uid", &u))
+		return true;
+	uid = (uint32_t)json_object_get_int64(u);
+	if (uid == 0)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	all = d->deny_tat_all;
+	if (!gcra(&d->deny_tat_all, now, SBXD_DENY_RATE_ALL, SBXD_DENY_BURST_ALL) ||
+	    !gcra(&deny_bucket(d, uid)->tat, now, SBXD_DENY_RATE, SBXD_DENY_BURST)) {
+		d->deny_tat_all = all;	/* a line not written costs the others nothing */
+		d->deny_pending++;
+		d->deny_suppressed++;
+		return false;
+	}
+	if (d->deny_pending) {
+		json_object_object_add(ev, "suppressed", json_object_new_int64((int64_t)d->deny_pending));
+		d->deny_pending = 0;
+	}
+	return true;
+}
+
 void sbxd_audit_line(struct sbxd *d, json_object *ev)
 {
 	struct timespec ts;
@@ -103,6 +163,10 @@ void sbxd_audit_line(struct sbxd *d, json_object *ev)
 	const char *s;
 	size_t len;
 
+	if (!deny_admit(d, ev)) {
+		json_object_put(ev);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	sbx_format_time((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, t, sizeof(t));
 	json_object_object_add(ev, "time", json_object_new_string(t));

@@ -170,9 +170,31 @@ case_api_denied_flood_bounded()
 	return 0
 }
 
+# without root (the sandbox's own uid, the default) the lock cannot be had:
+# the directory is 0700 and the files 0600
+case_sandbox_uid_cannot_take_lock()
+{
+	local lockf="$SBX_LOG_DIR/audit.jsonl.lock"
+	mkdir -p -m 0700 "$SBX_LOG_DIR"
+	: >>"$lockf"
+	command -v flock >/dev/null || skip "no flock(1)"
+	apol host
+	sed -i '/^user = "0"$/d' "$T_TMP/policy.toml"
+	# shellcheck disable=SC2016
+	sbx_run n -P "$T_TMP/policy.toml" --profile t -- sh -c \
+		'id -u; if flock -n -x "$1" true 2>/dev/null; then echo lock taken; else echo lock refused; fi; cat "$2" >/dev/null 2>&1 && echo log read || echo log refused' \
+		sh "$lockf" "$SBX_LOG_DIR/audit.jsonl"
+	expect_rc n 0
+	[ "$(head -1 "$T_TMP/n.out")" != 0 ] || fail "n: the workload runs as root"
+	grep -qx "lock refused" "$T_TMP/n.out" || fail "n: $(cat "$T_TMP/n.out")"
+	grep -qx "log refused" "$T_TMP/n.out" || fail "n: $(cat "$T_TMP/n.out")"
+	return 0
+}
+
 run_case workload_holds_lock case_workload_holds_lock
 run_case outside_holder_does_not_stop_runs case_outside_holder_does_not_stop_runs
 run_case no_log_fd_in_workload case_no_log_fd_in_workload
 run_case symlink_in_chain_not_followed case_symlink_in_chain_not_followed
 run_case api_denied_flood_bounded case_api_denied_flood_bounded
+run_case sandbox_uid_cannot_take_lock case_sandbox_uid_cannot_take_lock
 finish

@@ -8,7 +8,8 @@
 #     every other sandbox's monitor and sbxd with it. Now a writer waits
 #     SBX_AUDIT_LOCK_WAIT_MS, then appends without the lock (no rotation) and
 #     warns; the timeout is kept and the denials are in the log;
-#   - the same lock held by a process outside any sandbox;
+#   - the same lock held by a process outside any sandbox, against sbx run
+#     and against sbxd (whose api.denied write hung its only thread);
 #   - the log's descriptors (audit.jsonl, .lock, the directory) must not
 #     reach the workload (a workload could write lines into the log);
 #   - a symbolic link planted at audit.jsonl.1 is moved by rotation as a
@@ -154,6 +155,7 @@ case_api_denied_flood_bounded()
 	local n=20000 lines supp other
 	other=$(getent passwd daemon | cut -d: -f3)
 	[ -n "$other" ] && [ "$other" != 0 ] || skip "no user daemon"
+	rm -f "$DAUDIT"/audit.jsonl*
 	sbxd_start || fail "sbxd: $(tail -c 300 "$T_TMP/sbxd.log")"
 	runuser -u nobody -- python3 -c "$flood_py" "$SOCK" $n >"$T_TMP/fl.out" 2>&1
 	eq "flood: replies" "$(cat "$T_TMP/fl.out")" "replies $n"
@@ -191,10 +193,32 @@ case_sandbox_uid_cannot_take_lock()
 	return 0
 }
 
+# the same holder against sbxd: its api.denied line waited for the lock on
+# sbxd's only thread, and every caller of every user waited with it
+case_held_lock_does_not_stop_sbxd()
+{
+	local lockf="$DAUDIT/audit.jsonl.lock"
+	command -v flock >/dev/null || skip "no flock(1)"
+	rm -f "$DAUDIT"/audit.jsonl*
+	sbxd_start || fail "sbxd: $(tail -c 300 "$T_TMP/sbxd.log")"
+	bg flock -o -x "$lockf" sleep 60
+	sleep 0.3
+	timeout 10 runuser -u nobody -- python3 -c "$flood_py" "$SOCK" 3 >"$T_TMP/hl.out" 2>&1
+	eq "refused calls answered while the lock is held" "$(cat "$T_TMP/hl.out")" "replies 3"
+	sx ls
+	eq "sbx ls while the lock is held" "$RC" 0
+	eq "api.denied lines of nobody" \
+		"$(jq -c 'select(.event == "api.denied" and .uid == 65534)' "$DAUDIT/audit.jsonl" | wc -l)" 3
+	kill_bg "$BG_PID"
+	sbxd_stop
+	return 0
+}
+
 run_case workload_holds_lock case_workload_holds_lock
 run_case outside_holder_does_not_stop_runs case_outside_holder_does_not_stop_runs
 run_case no_log_fd_in_workload case_no_log_fd_in_workload
 run_case symlink_in_chain_not_followed case_symlink_in_chain_not_followed
 run_case api_denied_flood_bounded case_api_denied_flood_bounded
 run_case sandbox_uid_cannot_take_lock case_sandbox_uid_cannot_take_lock
+run_case held_lock_does_not_stop_sbxd case_held_lock_does_not_stop_sbxd
 finish

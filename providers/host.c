@@ -50,25 +50,29 @@ struct host_state {
 static const char *const root_protected[] = { "/sys/", "/proc/" };
 
 /* A root workload gets the profile's Landlock plan minus every write below
- * /sys, /proc and the instance's run directory. Without Landlock the
+ * /sys, /proc, the instance's run directory and sbx's other own directories
+ * (the audit log's, where it could forge or delete evidence; sbxd's state). Without Landlock the
  * enforcement table has already refused user = "root" under strict
  * (best-effort lists it as degraded). */
 static int protect_root(const struct sbx_spawn *s, struct host_state *st, char *why, size_t len)
 {
-	const char *trees[3] = { root_protected[0], root_protected[1] };
-	char run[PATH_MAX];
-	size_t n = 2;
+	const char *trees[3 + SBX_OWN_DIRS_MAX] = { root_protected[0], root_protected[1] };
+	char own[1 + SBX_OWN_DIRS_MAX][PATH_MAX];
+	size_t n = 2, k = 0;
 	int r;
 
 	if (st->ids.uid != 0 || !s->landlock || s->landlock->abi <= 0)
 		return 0;
-	if (s->run_dir && (size_t)snprintf(run, sizeof(run), "%s/", s->run_dir) < sizeof(run))
-		trees[n++] = run;
+	if (s->run_dir && (size_t)snprintf(own[k], PATH_MAX, "%s/", s->run_dir) < PATH_MAX)
+		trees[n++] = own[k++];
+	for (size_t i = 0; s->own_dirs && s->own_dirs[i] && k < sizeof(own) / sizeof(own[0]); i++)
+		if ((size_t)snprintf(own[k], PATH_MAX, "%s/", s->own_dirs[i]) < PATH_MAX)
+			trees[n++] = own[k++];
 	r = sbx_landlock_plan_protect(s->landlock, trees, n, &st->ll);
 	if (r < 0)
-		return sbx_fail(why, len, r, "Landlock rules keeping /sys, /proc and %s unwritable "
-				"for a root workload: %s", s->run_dir ? s->run_dir : "the run directory",
-				strerror(-r));
+		return sbx_fail(why, len, r, "Landlock rules keeping /sys, /proc and sbx's own "
+				"directories (%s, the audit log's) unwritable for a root workload: %s",
+				s->run_dir ? s->run_dir : "the run directory", strerror(-r));
 	st->have_ll = true;
 	return 0;
 }

@@ -260,7 +260,7 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 		sbx_child_fail(-r, true, "bringing up loopback failed");
 	r = sbx_rootfs_setup(s->fs, &st->grants, st->root, st->hostname,
 			     s->tty ? STDIN_FILENO : -1, st->disk_fd >= 0 ? &disk : NULL,
-			     why, sizeof(why));
+			     st->ids.uid == 0 ? s->own_dirs : NULL, why, sizeof(why));
 	if (r < 0)
 		sbx_child_fail(-r, true, why);
 	workload = fork();

@@ -25,6 +25,8 @@
 
 struct sbx_netrate;
 
+#define SBX_OWN_DIRS_MAX 4
+
 struct sbx_spawn {
 	const char *id;			/* sandbox id, e.g. "sbx-1f2e3d4c" */
 	const struct sbx_profile *profile;
@@ -34,6 +36,10 @@ struct sbx_spawn {
 	/* The instance's run directory (core/instance.h): a provider keeps what
 	 * it builds below it, in a directory of its own. */
 	const char *run_dir;
+	/* sbx's other own directories (the audit log's, sbxd's state), NULL
+	 * terminated: like run_dir, a root workload may write none of them
+	 * (host: Landlock; process: hidden in the view). */
+	const char *const *own_dirs;	/* at most SBX_OWN_DIRS_MAX */
 	uint32_t slot;			/* sandbox slot (address pools) */
 	/* The sandbox's own host uid and gid (core/uidpool.h) when the profile
 	 * names no user: the workload, or the runtime process that hosts it on

@@ -445,6 +445,25 @@ static int hide_run_dir(const char *root, char *why, size_t len)
 	return 0;
 }
 
+/* Each of hide that the view shows (a host directory bound in) is covered
+ * by an empty read-only tmpfs: sbx's own directories for a root workload,
+ * which could otherwise forge or delete audit lines or sbxd's state. */
+static int hide_dirs(const char *root, const char *const *hide, char *why, size_t len)
+{
+	char target[PATH_MAX * 2];
+	struct stat st;
+
+	for (size_t i = 0; hide && hide[i]; i++) {
+		snprintf(target, sizeof(target), "%s%s", root, hide[i]);
+		if (lstat(target, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;	/* not in this view */
+		if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "mode=0555,size=4k") < 0)
+			return sbx_fail(why, len, -errno, "hide %s: %m", hide[i]);
+	}
+	return 0;
+}
+
 /* pivot_root(".", ".") stacks the old root on top of the new one, so no
  * directory is needed for it (the new root may be read-only), and detaching
  * the top of the stack leaves the new root. */
@@ -543,7 +562,7 @@ static int bind_tty(const char *root, int fd, char *why, size_t len)
 
 int sbx_rootfs_setup(const struct sbx_fsplan *pl, const struct sbx_grants *g, const char *root,
 		     const char *hostname, int tty_fd, const struct sbx_rootfs_disk *disk,
-		     char *why, size_t len)
+		     const char *const *hide, char *why, size_t len)
 {
 	bool host_root = pl->mode != SBX_FS_NONE;
 	int r = 0;
@@ -568,6 +587,8 @@ int sbx_rootfs_setup(const struct sbx_fsplan *pl, const struct sbx_grants *g, co
 		r = lock_sysfs(root, why, len);
 	if (!r)
 		r = hide_run_dir(root, why, len);
+	if (!r)
+		r = hide_dirs(root, hide, why, len);
 	if (!r && tty_fd >= 0)
 		r = bind_tty(root, tty_fd, why, len);
 	if (!r)

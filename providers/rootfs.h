@@ -35,9 +35,11 @@ struct sbx_rootfs_disk {
 	int fd;			/* the detached mount of sbx_disk_create */
 	const char *stage;	/* an empty host directory to attach it at */
 };
+/* hide: directories (NULL terminated, or NULL) shown as empty and read-only
+ * in the view: sbx's own, for a root workload (struct sbx_spawn own_dirs). */
 int sbx_rootfs_setup(const struct sbx_fsplan *pl, const struct sbx_grants *g, const char *root,
 		     const char *hostname, int tty_fd, const struct sbx_rootfs_disk *disk,
-		     char *why, size_t len);
+		     const char *const *hide, char *why, size_t len);
 
 /* 0 when prog (argv[0]), looked up as the workload's execvp will (its PATH), is a
  * host file that the view built for p shows on an exec mount: the process

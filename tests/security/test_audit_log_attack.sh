@@ -19,7 +19,11 @@
 #     process of `nobody`), so the size-bounded log rotated every sandbox's
 #     events away within a minute (64M x 5 by default). Now api.denied lines
 #     are rate limited per caller uid and in all, and the lines kept out are
-#     counted in the next line's "suppressed".
+#     counted in the next line's "suppressed";
+#   - a root workload with fs.mode "full" (host and process providers)
+#     appended forged lines to the audit log and renamed it away: sbx's own
+#     directories (the log's, sbxd's state, like the run directory) are now
+#     unwritable for it (host: Landlock) or hidden from it (process view).
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/sbxd_lib.sh"
 
@@ -214,6 +218,32 @@ case_held_lock_does_not_stop_sbxd()
 	return 0
 }
 
+# forge_try PROVIDER NAME: a root workload of fs.mode "full" tries to append
+# a forged line to the shared log, to rename the log away and to create a
+# file beside it; none of it may happen.
+forge_try()
+{
+	mkdir -p -m 0700 "$SBX_LOG_DIR"
+	: >>"$SBX_LOG_DIR/audit.jsonl"
+	apol "$1"
+	sed -i 's/^mode = "read-only"/mode = "full"/' "$T_TMP/policy.toml"
+	# shellcheck disable=SC2016
+	sbx_run_within 40 "$2" -P "$T_TMP/policy.toml" --profile t -- sh -c \
+		'echo "{\"event\":\"forged\"}" >>"$1/audit.jsonl" && echo appended
+		 mv "$1/audit.jsonl" "$1/gone" && echo renamed
+		 true >"$1/planted" && echo planted
+		 echo done' sh "$SBX_LOG_DIR"
+	grep -q '^done' "$T_TMP/$2.out" || fail "$2: the workload did not run: $(cat "$T_TMP/$2.err")"
+	eq "$2: what a root workload did to the log directory" "$(grep -v '^done' "$T_TMP/$2.out")" ""
+	[ -e "$SBX_LOG_DIR/audit.jsonl" ] || fail "$2: audit.jsonl is gone"
+	[ ! -e "$SBX_LOG_DIR/planted" ] && [ ! -e "$SBX_LOG_DIR/gone" ] || fail "$2: a file was planted or moved"
+	grep -q forged "$SBX_LOG_DIR"/audit.jsonl* && fail "$2: a forged line is in the log"
+	return 0
+}
+
+case_root_host_workload_cannot_forge_log() { forge_try host rh; }
+case_root_process_workload_cannot_forge_log() { forge_try process rp; }
+
 run_case workload_holds_lock case_workload_holds_lock
 run_case outside_holder_does_not_stop_runs case_outside_holder_does_not_stop_runs
 run_case no_log_fd_in_workload case_no_log_fd_in_workload
@@ -221,4 +251,6 @@ run_case symlink_in_chain_not_followed case_symlink_in_chain_not_followed
 run_case api_denied_flood_bounded case_api_denied_flood_bounded
 run_case sandbox_uid_cannot_take_lock case_sandbox_uid_cannot_take_lock
 run_case held_lock_does_not_stop_sbxd case_held_lock_does_not_stop_sbxd
+run_case root_host_workload_cannot_forge_log case_root_host_workload_cannot_forge_log
+run_case root_process_workload_cannot_forge_log case_root_process_workload_cannot_forge_log
 finish

@@ -115,18 +115,22 @@ case_slowloris_does_not_blind_the_scraper()
 root_workload_run_dir()
 {
 	local i prof=$1
+	# its output goes to a directory that exists before it starts: a root
+	# workload may not create entries beside sbx's own directories (the
+	# state and log directories are in $T_TMP; providers/host.c)
+	mkdir -p "$T_TMP/wout"
 	sx start --name rw --profile "$prof" -- sh -c \
 		'cd /run/'"$SBX_INSTANCE"'/slots || exit 3; sleep 1; for f in *; do
 			if rm -f "$f" 2>/dev/null || mkfifo "x$f" 2>/dev/null || { printf x >"$f"; } 2>/dev/null; then echo "wrote $f"; else echo "refused $f"; fi
-		done >'"$T_TMP"'/rw.out 2>&1; mkdir y.counters.tmp 2>>'"$T_TMP"'/rw.out && echo wrote-dir >>'"$T_TMP"'/rw.out; echo done >>'"$T_TMP"'/rw.out; exec sleep 200'
+		done >'"$T_TMP"'/wout/rw.out 2>&1; mkdir y.counters.tmp 2>>'"$T_TMP"'/wout/rw.out && echo wrote-dir >>'"$T_TMP"'/wout/rw.out; echo done >>'"$T_TMP"'/wout/rw.out; exec sleep 200'
 	eq "start rw" "$RC" 0
 	for i in $(seq 100); do
-		grep -q '^done' "$T_TMP/rw.out" 2>/dev/null && break
+		grep -q '^done' "$T_TMP/wout/rw.out" 2>/dev/null && break
 		sleep 0.1
 	done
-	grep -q '^done' "$T_TMP/rw.out" || { sx logs rw; fail "the root workload did not finish: $(cat "$T_TMP/rw.out" "$T_TMP/sx.out" "$T_TMP/sx.err" 2>&1; tail -5 "$T_TMP/sbxd.log"; cat "$DSTATE"/sandboxes/rw/*.log)"; }
-	grep -q '^refused' "$T_TMP/rw.out" || fail "the root workload saw no file: $(cat "$T_TMP/rw.out")"
-	grep -q 'wrote' "$T_TMP/rw.out" && fail "a root workload changed /run/$SBX_INSTANCE/slots: $(cat "$T_TMP/rw.out"; ls -la "$RUN_DIR/slots")"
+	grep -q '^done' "$T_TMP/wout/rw.out" || { sx logs rw; fail "the root workload did not finish: $(cat "$T_TMP/wout/rw.out" "$T_TMP/sx.out" "$T_TMP/sx.err" 2>&1; tail -5 "$T_TMP/sbxd.log"; cat "$DSTATE"/sandboxes/rw/*.log)"; }
+	grep -q '^refused' "$T_TMP/wout/rw.out" || fail "the root workload saw no file: $(cat "$T_TMP/wout/rw.out")"
+	grep -q 'wrote' "$T_TMP/wout/rw.out" && fail "a root workload changed /run/$SBX_INSTANCE/slots: $(cat "$T_TMP/wout/rw.out"; ls -la "$RUN_DIR/slots")"
 	[ -z "$(find "$RUN_DIR/slots" -type p)" ] || fail "FIFOs in the run directory"
 	eq "scrape with a root workload" "$(code /metrics)" 200
 	sx rm --force rw

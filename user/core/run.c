@@ -935,15 +935,36 @@ static void close_log(struct run_state *s)
 	s->have_log = false;
 }
 
+/* sbx's own directories besides the run directory, which a root workload
+ * may not write (struct sbx_spawn own_dirs): the audit log's, and sbxd's
+ * state directory, which sbxd names in SBX_STATE_DIR for its monitors. */
+static void own_dirs(char logdir[PATH_MAX], const char *ret[SBX_OWN_DIRS_MAX + 1])
+{
+	const char *state = getenv("SBX_STATE_DIR");
+	size_t n = 0;
+	char *slash;
+
+	if (sbx_audit_log_path(logdir, PATH_MAX) == 0 && (slash = strrchr(logdir, '/')) &&
+	    slash != logdir) {
+		*slash = 0;
+		ret[n++] = logdir;
+	}
+	if (state && state[0] == '/')
+		ret[n++] = state;
+	ret[n] = NULL;
+}
+
 static int spawn(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
 	struct sbx_syscall_set refused = { 0 };
+	const char *own[SBX_OWN_DIRS_MAX + 1];
+	char logdir[PATH_MAX];
 	uint32_t policy_flags = 0;
 	struct sbx_spawn sp = { .id = s->sb.id, .profile = s->o->profile, .argv = s->o->argv,
 				.cgroup_fd = s->sb.cgroup_fd, .cgroup_path = s->sb.cgroup_path,
-				.run_dir = s->bpf.paths.run_dir, .slot = s->sb.slot, .uid = s->sb.uid,
-				.started = on_started, .started_ctx = s,
+				.run_dir = s->bpf.paths.run_dir, .own_dirs = own,
+				.slot = s->sb.slot, .uid = s->sb.uid, .started = on_started, .started_ctx = s,
 				.refused = &refused, .policy_flags = &policy_flags,
 				.child_setup = child_setup, .child_setup_ctx = s,
 				.landlock = &s->fs.ll, .fs = &s->fs,
@@ -952,6 +973,7 @@ static int spawn(struct run_state *s)
 	char why[1024] = "";
 	int r;
 
+	own_dirs(logdir, own);
 	r = start_watchdog(s);
 	if (r < 0)
 		return r;

@@ -449,6 +449,8 @@ static void monitor_exec(struct sbxd_sandbox *sb, char **argv)
 		setenv("SBX_CGROUP_ROOT", sb->d->cgroup_root, 1);
 	if (sb->d->cfg.audit_dir[0])
 		setenv("SBX_LOG_DIR", sb->d->cfg.audit_dir, 1);
+	/* a root workload may not write sbxd's state (run.c own_dirs) */
+	setenv("SBX_STATE_DIR", sb->d->cfg.state_dir, 1);
 	{
 		/* the monitor rotates the shared audit.jsonl as sbxd does */
 		char v[32];

@@ -244,13 +244,15 @@ static int host_child(const struct sbx_spawn *s, void *arg)
 	/* failures here are sbx's (125) and name the setting, not the command */
 	if (p->cwd && chdir(p->cwd) < 0)
 		sbx_child_fail(errno, true, "cwd: cannot change to the profile's directory");
-	if ((r = sbx_apply_rlimits(p)) < 0)	/* nofile, fsize, core 0 */
+	if ((r = sbx_apply_rlimits(p)) < 0)	/* fsize, core 0, a nofile raise */
 		sbx_child_fail(-r, true, "nofile/fsize: setrlimit refused the profile's value");
 	if ((r = sbx_child_cloexec_inherited(s->keep_fd)) < 0)
 		sbx_child_fail(-r, true, "closing the caller's descriptors failed");
 	if ((st->have_ll || s->landlock) &&
 	    (r = sbx_landlock_apply(st->have_ll ? &st->ll : s->landlock)) < 0)
 		sbx_child_fail(-r, true, "applying the Landlock ruleset failed");
+	if ((r = sbx_apply_nofile(p)) < 0)
+		sbx_child_fail(-r, true, "nofile: setrlimit refused the profile's value");
 	/* last, so that the filter cannot refuse sbx's own setup calls */
 	if (st->packet && (r = seccomp_load(st->packet)) < 0)
 		sbx_child_fail(-r, true, "installing the packet-socket and bpf(2) filter failed");

@@ -222,11 +222,16 @@ int sbx_landlock_scope(void)
 
 int sbx_apply_rlimits(const struct sbx_profile *p)
 {
-	struct rlimit core = { 0, 0 };
+	struct rlimit core = { 0, 0 }, cur;
 
 	if (setrlimit(RLIMIT_CORE, &core) < 0)
 		return -errno;
-	if (p->nofile) {
+	/* only a raise here, which needs the privileges dropped next; a
+	 * lowering waits for sbx_apply_nofile, after the Landlock ruleset
+	 * was built: its rules open paths, and sbx's own descriptors (its
+	 * maps and links, closed at exec) can fill every number below a
+	 * small nofile */
+	if (p->nofile && getrlimit(RLIMIT_NOFILE, &cur) == 0 && p->nofile > cur.rlim_max) {
 		struct rlimit rl = { p->nofile, p->nofile };
 
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
@@ -238,5 +243,14 @@ int sbx_apply_rlimits(const struct sbx_profile *p)
 		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
 			return -errno;
 	}
+	return 0;
+}
+
+int sbx_apply_nofile(const struct sbx_profile *p)
+{
+	struct rlimit rl = { p->nofile, p->nofile };
+
+	if (p->nofile && setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
 	return 0;
 }

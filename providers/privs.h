@@ -38,7 +38,11 @@ int sbx_drop_privileges(const struct sbx_ids *ids);
  * Returns the ABI used, 0 when Landlock or scoping is unavailable. */
 int sbx_landlock_scope(void);
 
-/* The rlimits of the profile: nofile, core 0, fsize. */
+/* The rlimits of the profile: core 0, fsize, and nofile when it is a raise
+ * (which needs privileges: call it before dropping them). */
 int sbx_apply_rlimits(const struct sbx_profile *p);
+/* nofile, as the last setup step before seccomp (after the Landlock
+ * ruleset, which opens its paths): a lowering needs no privilege. */
+int sbx_apply_nofile(const struct sbx_profile *p);
 
 #endif

@@ -211,6 +211,8 @@ static void workload_main(struct process_state *st, const struct sbx_spawn *s)
 	r = s->landlock ? sbx_landlock_apply(s->landlock) : sbx_landlock_scope();
 	if (r < 0)
 		sbx_child_fail(-r, true, "applying the Landlock ruleset failed");
+	if ((r = sbx_apply_nofile(st->p)) < 0)
+		sbx_child_fail(-r, true, "nofile: setrlimit refused the profile's value");
 	if ((r = sbx_seccomp_install(&st->sc)) < 0)
 		sbx_child_fail(-r, true, "installing the seccomp filter failed");
 	environ = st->envp;	/* execvp searches the sandbox's PATH */

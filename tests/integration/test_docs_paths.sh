@@ -43,13 +43,17 @@ case_install_keeps_edited_policy()
 case_every_doc_path_exists()
 {
 	# the pins and run paths of this instance while a sandbox runs (once
-	# its monitor published its counters file: within a second)
+	# its monitor published its counters file: within a second); a root
+	# workload may not create entries beside sbx's own directories (the
+	# audit log's is in $T_TMP): its lists go to a directory made first
+	mkdir -p "$T_TMP/lists"
 	sbx_run r -P "$T_TMP/host.toml" -- sh -c "for i in \$(seq 60); do ls '$RUN_DIR'/slots/*.counters >/dev/null 2>&1 && break; sleep 0.05; done
-		cd '$PIN_DIR' && find . -mindepth 1 | sed 's|^\./||' >'$T_TMP/pins';
-		cd '$RUN_DIR' && find . -mindepth 1 | sed 's|^\./||' >'$T_TMP/runs'"
+		cd '$PIN_DIR' && find . -mindepth 1 | sed 's|^\./||' >'$T_TMP/lists/pins';
+		cd '$RUN_DIR' && find . -mindepth 1 | sed 's|^\./||' >'$T_TMP/lists/runs'"
 	expect_rc r 0
-	[ -s "$T_TMP/pins" ] || fail "no pins listed under $PIN_DIR"
-	python3 "$SRC/tests/docs/check_paths.py" --sbx "$SBX" --usr "$T_TMP/usr" "$SRC" "$INST" /usr/local "$T_TMP/pins" "$T_TMP/runs" \
+	[ -s "$T_TMP/lists/pins" ] || fail "no pins listed under $PIN_DIR"
+	python3 "$SRC/tests/docs/check_paths.py" --sbx "$SBX" --usr "$T_TMP/usr" "$SRC" "$INST" /usr/local \
+		"$T_TMP/lists/pins" "$T_TMP/lists/runs" \
 		>"$T_TMP/check.out" 2>&1 || fail "$(grep -v '^docs paths:' "$T_TMP/check.out" | head -30)"
 }
 

@@ -704,6 +704,7 @@ static int on_started(void *ctx, pid_t pid)
 static void watchdog_main(int rfd, const char *cgroup, const char *registry, uid_t uid,
 			  pid_t owner, struct sbx_limits *lim)
 {
+	char counters[PATH_MAX + 48];	/* the monitor's (core/counters.h) */
 	char c;
 	ssize_t n;
 
@@ -711,6 +712,7 @@ static void watchdog_main(int rfd, const char *cgroup, const char *registry, uid
 		if (fd != rfd)
 			close(fd);
 	setsid();
+	snprintf(counters, sizeof(counters), "%s.counters", registry);
 	do
 		n = read(rfd, &c, 1);
 	while (n < 0 && errno == EINTR);
@@ -724,6 +726,7 @@ static void watchdog_main(int rfd, const char *cgroup, const char *registry, uid
 			sbx_limits_destroy(lim);
 		if (r >= 0 && uid)
 			sbx_uid_release(SBX_UID_LEASE_DIR, uid, owner);
+		unlink(counters);
 		unlink(registry);
 	}
 	_exit(0);

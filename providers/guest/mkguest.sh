@@ -54,9 +54,15 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then
 	die "$BUSYBOX is dynamically linked; the guest needs busybox-static"
 fi
 
+# WORK stays 0700 (mktemp's mode): the guest's root tree is built in it
+# with the world-writable /tmp and /var/tmp of the guest, and cpio archives
+# everything under it as root's, so a local user who could reach it would
+# put files of his choosing, a setuid-root shell among them, into every
+# guest. The download goes to a directory of its own, open to _apt.
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sbx-mkguest.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-chmod 0755 "$WORK"	# apt-get download runs as _apt where it can
+DL=
+trap 'rm -rf "$WORK" ${DL:+"$DL"}' EXIT
+chmod 0700 "$WORK"
 
 # ---- kernel -------------------------------------------------------------------
 if [ -n "$PKG" ] && [ -f "$PKG" ]; then
@@ -68,9 +74,11 @@ else
 		[ -n "$PKG" ] || die "cannot tell which kernel package linux-image-amd64 needs (run apt-get update)"
 	fi
 	say "downloading $PKG"
-	(cd "$WORK" && apt-get download "$PKG" >/dev/null 2>"$WORK/apt.err") ||
+	DL=$(mktemp -d "${TMPDIR:-/tmp}/sbx-mkguest-dl.XXXXXX")
+	chmod 0755 "$DL"	# apt-get download runs as _apt where it can
+	(cd "$DL" && apt-get download "$PKG" >/dev/null 2>"$WORK/apt.err") ||
 		die "apt-get download $PKG failed: $(tail -1 "$WORK/apt.err")"
-	DEB=$(ls "$WORK"/*.deb)
+	DEB=$(ls "$DL"/*.deb)
 fi
 say "unpacking $(basename "$DEB")"
 dpkg-deb -x "$DEB" "$WORK/k"

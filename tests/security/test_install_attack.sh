@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Attacks on what installation and packaging ship (issue 13): the microvm
+# guest builder PREFIX/lib/sbx/mkguest.sh that root runs, the shell
+# completion scripts that every user's shell sources, make install and make
+# uninstall (user/install.sh), the logrotate snippet and the maintainer
+# scripts of make deb (docs/debian/), from the point of view of a local user
+# (nobody here) or a hostile name.
+. "$(dirname "$0")/../integration/lib.sh"
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+# fake_kernel DIR: DIR/linux-image-fake.deb, a kernel package in the shape
+# mkguest.sh reads (a bzImage header whose payload is a gzip'ed ELF, the
+# virtio modules listed as built in), so that the builder runs offline.
+fake_kernel()
+{
+	local d=$1 k=$1/pkg v=6.0.0-sbxfake m
+	mkdir -p "$k/DEBIAN" "$k/boot" "$k/lib/modules/$v" || return 1
+	gzip -c </bin/true >"$d/payload.gz" || return 1
+	python3 - "$d/payload.gz" "$k/boot/vmlinuz-$v" <<'PY' || return 1
+import struct, sys
+p = open(sys.argv[1], 'rb').read()
+h = bytearray(1024)
+h[0x1f1] = 1                                  # setup_sects: payload base 1024
+h[0x248:0x24c] = struct.pack('<I', 0)         # payload_offset
+h[0x24c:0x250] = struct.pack('<I', len(p))    # payload_length
+open(sys.argv[2], 'wb').write(bytes(h) + p)
+PY
+	for m in virtio virtio_ring virtio_mmio virtio_console failover net_failover virtio_net vsock \
+		vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport; do
+		echo "kernel/drivers/x/$m.ko"
+	done >"$k/lib/modules/$v/modules.builtin"
+	printf 'Package: linux-image-sbxfake\nVersion: 1\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: fake\n' \
+		>"$k/DEBIAN/control"
+	dpkg-deb --root-owner-group -b "$k" "$d/linux-image-fake.deb" >/dev/null
+}
+
+# mkguest.sh built the guest's root tree, world-writable /tmp and /var/tmp
+# included, in a work directory it had opened to everyone (0755) for
+# apt-get, and archived it with cpio --owner=0:0. A local user who watched
+# /tmp for sbx-mkguest.* dropped a file into <work>/root/var/tmp while gcc
+# compiled the init (here: at that moment, through a gcc wrapper first in
+# PATH), chmod 4755: the guest's initramfs then held a setuid-root shell at
+# /var/tmp/rootsh, not hidden by the guest's tmpfs /tmp, for every sandbox
+# workload of every microvm. Now the work directory stays 0700: the user
+# cannot reach the tree, and the archive holds nothing of his.
+case_mkguest_tree_closed_to_users()
+{
+	local d=$T_TMP/mkguest w
+	for w in gcc cpio dpkg-deb python3 busybox; do
+		command -v $w >/dev/null || skip "$w is missing"
+	done
+	ldd "$(command -v busybox)" >/dev/null 2>&1 && skip "busybox is not busybox-static"
+	mkdir -p "$d/wrap" && fake_kernel "$d" || fail "cannot make the fake kernel package"
+	cat >"$d/wrap/gcc" <<-'EOF'
+	#!/bin/bash
+	for a; do case $a in */root/init) R=${a%/init} ;; esac; done
+	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
+		'cp /bin/busybox "$1/var/tmp/rootsh" && chmod 4755 "$1/var/tmp/rootsh"' sh "$R" \
+		>"$ATK_LOG" 2>&1 && echo planted >>"$ATK_LOG"
+	PATH=${PATH#*:} exec gcc "$@"
+	EOF
+	chmod 755 "$d/wrap/gcc"
+	ATK_LOG=$d/atk.log PATH=$d/wrap:$PATH TMPDIR=/tmp \
+		"$SRC/providers/guest/mkguest.sh" -q -k "$d/linux-image-fake.deb" -o "$d/out" \
+		>"$d/mkguest.log" 2>&1 || fail "mkguest.sh failed: $(tail -c 300 "$d/mkguest.log")"
+	[ -s "$d/out/initrd.img" ] || fail "mkguest.sh wrote no initrd.img"
+	grep -q planted "$d/atk.log" && fail "nobody planted a file in the guest tree: $(cpio -itv <"$d/out/initrd.img" 2>/dev/null | grep rootsh)"
+	grep -q "Permission denied" "$d/atk.log" || fail "the attacker's step did not run: $(cat "$d/atk.log")"
+	cpio -it <"$d/out/initrd.img" 2>/dev/null | grep -q rootsh && fail "the initramfs holds rootsh"
+	cpio -itv <"$d/out/initrd.img" 2>/dev/null | grep -q ' var/tmp$' || fail "the guest has no /var/tmp"
+	return 0
+}
+
+SBX_TEST_SKIP=${SBX_TEST_SKIP:-$(command -v setpriv >/dev/null || echo "setpriv is missing")}
+run_case mkguest_tree_closed_to_users case_mkguest_tree_closed_to_users
+finish

@@ -7,6 +7,7 @@
 # scripts of make deb (docs/debian/), from the point of view of a local user
 # (nobody here) or a hostile name.
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/sbxd_lib.sh"
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -75,6 +76,89 @@ case_mkguest_tree_closed_to_users()
 	return 0
 }
 
+# lister DIR: DIR/sbx, a stand-in for sbx whose `completion --list sandbox`
+# prints hostile values (what a lying daemon, or a name that escaped sbxd's
+# check, would give the completing shell), each of which leaves a mark when
+# a shell evaluates it.
+lister()
+{
+	cat >"$1/sbx" <<-EOF
+	#!/bin/sh
+	[ "\$1 \$2 \$3" = "completion --list sandbox" ] || exit 1
+	printf '%s\n' web1 '\$(touch $1/MARK1)' '\`touch $1/MARK2\`' '\${HOME}x' '*' 'w;touch $1/MARK3'
+	EOF
+	chmod 755 "$1/sbx"
+}
+
+# The bash script offered `sbx completion --list` values through
+# compgen -W "$(...)", which expands each word: a value "$(cmd)" ran cmd in
+# the completing user's shell at TAB, "${HOME}x" became /rootx and "*" the
+# files of the current directory. sbxd's names ([A-Za-z0-9._-], below) and
+# the policy's profile names keep such values out today; the script no
+# longer depends on that: it reads the values as lines of data. zsh's compadd
+# never evaluated them (checked too).
+case_completion_values_are_data()
+{
+	local d=$T_TMP/compl out
+	mkdir -p "$d" && lister "$d"
+	"$SBX" completion bash >"$d/sbx.bash" && "$SBX" completion zsh >"$d/_sbx" || fail "sbx completion failed"
+	out=$(cd "$d" && bash -c '. ./sbx.bash; COMP_WORDS=("$1" stop ""); COMP_CWORD=2; _sbx
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$d/sbx")
+	[ -e "$d/MARK1" ] || [ -e "$d/MARK2" ] || [ -e "$d/MARK3" ] &&
+		fail "bash completion ran code from a listed name: $(ls "$d" | tr '\n' ' ')"
+	eq "bash values" "$(tr '\n' ' ' <<<"$out")" \
+		"web1 \$(touch $d/MARK1) \`touch $d/MARK2\` \${HOME}x * w;touch $d/MARK3 "
+	out=$(cd "$d" && bash -c '. ./sbx.bash; COMP_WORDS=("$1" stop "w"); COMP_CWORD=2; _sbx
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$d/sbx" | tr '\n' ' ')
+	eq "bash values by prefix" "$out" "web1 w;touch $d/MARK3 "
+	command -v zsh >/dev/null || return 0
+	out=$(cd "$d" && zsh -f -c '. ./_sbx 2>/dev/null
+		compadd() { while [[ $1 == -* && $1 != -- ]]; do shift; done; [[ $1 == -- ]] && shift
+			print -rl -- "$@" }
+		words=("$1" stop ""); CURRENT=3; PREFIX=; _sbx' _ "$d/sbx" | tr '\n' ' ')
+	[ -e "$d/MARK1" ] || [ -e "$d/MARK2" ] || [ -e "$d/MARK3" ] &&
+		fail "zsh completion ran code from a listed name"
+	eq "zsh values" "$out" "web1 \$(touch $d/MARK1) \`touch $d/MARK2\` \${HOME}x * w;touch $d/MARK3 "
+}
+
+# Could a user give sbxd such a name, so that another user's TAB ran it?
+# No: sbxd refuses every name outside [A-Za-z0-9._-] (EINVAL, the name
+# quoted, an api.denied line), and the real lister then offers only what it
+# has.
+case_daemon_refuses_shell_names()
+{
+	local n d=$T_TMP/compl2 out
+	for n in '$(touch /tmp/sbxpwn)' '`id`' 'a;b' 'a b' '*' $'a\nb'; do
+		sx start --name "$n" -- sleep 30
+		[ "$RC" = 0 ] && fail "sbxd accepted the name '$n'"
+		tr -d '\n' <"$T_TMP/sx.err" | grep -q "invalid name: name '.*is not 1 to" || fail "name '$n': $(cat "$T_TMP/sx.err")"
+	done
+	# the error on the wire: InvalidParameter, parameter "name"
+	out=$(python3 -c '
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+m = {"method": "org.sbx.Manager.Start", "parameters": {"name": "$(id)", "command": ["true"]}}
+s.sendall(json.dumps(m).encode() + b"\0")
+r = b""
+while not r.endswith(b"\0"):
+    c = s.recv(65536)
+    if not c: break
+    r += c
+e = json.loads(r.rstrip(b"\0"))
+print(e.get("error"), e.get("parameters", {}).get("parameter"))' "$SOCK") || fail "raw Start: $out"
+	eq "raw Start with name \$(id)" "$out" "org.sbx.Manager.InvalidParameter name"
+	sx start --name web1 -- sleep 30
+	eq "start web1" "$RC" 0
+	mkdir -p "$d"
+	out=$(cd "$d" && SBX_SOCKET=$SOCK bash -c '. <("$1" completion bash); COMP_WORDS=("$1" stop ""); COMP_CWORD=2
+		_sbx; printf "%s\n" "${COMPREPLY[@]}"' _ "$SBX")
+	eq "listed sandboxes" "$out" "web1"
+	sx rm --force web1
+}
+
 SBX_TEST_SKIP=${SBX_TEST_SKIP:-$(command -v setpriv >/dev/null || echo "setpriv is missing")}
+setup sbxd_start
 run_case mkguest_tree_closed_to_users case_mkguest_tree_closed_to_users
+run_case completion_values_are_data case_completion_values_are_data
+run_case daemon_refuses_shell_names case_daemon_refuses_shell_names
 finish

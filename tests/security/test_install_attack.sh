@@ -156,9 +156,40 @@ print(e.get("error"), e.get("parameters", {}).get("parameter"))' "$SOCK") || fai
 	sx rm --force web1
 }
 
+# The logrotate snippet's postrotate, where sbxd does not run under systemd,
+# was `pkill -HUP -x sbxd`: root's weekly logrotate sent SIGHUP (whose
+# default action ends a process) to every process named sbxd on the host,
+# whoever ran it: a local user's program of that name died. Now only
+# processes of root (-U 0: real uid) are signalled. Run in a PID namespace
+# of its own, so that no other sbxd of this machine is touched.
+case_logrotate_signals_only_root()
+{
+	local d=$T_TMP/lr
+	command -v unshare >/dev/null || skip "unshare is missing"
+	mkdir -p "$d/bin" && cp "$(command -v sleep)" "$d/bin/sbxd" && chmod 755 "$d" "$d/bin" || fail "setup"
+	sed -n '/^[[:space:]]*postrotate$/,/^[[:space:]]*endscript$/p' "$SRC/docs/logrotate/sbx" |
+		sed '1d;$d' >"$d/postrotate.sh"
+	grep -q pkill "$d/postrotate.sh" || fail "no pkill in the snippet's postrotate: $(cat "$d/postrotate.sh")"
+	unshare --pid --fork --mount-proc bash -c '
+		d=$1
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$d/bin/sbxd" 60 & user=$!
+		"$d/bin/sbxd" 60 & root=$!
+		sleep 0.3
+		sh "$d/postrotate.sh"
+		sleep 0.3
+		kill -0 $user 2>/dev/null && echo user-alive || echo user-dead
+		wait $root; echo root-status-$?
+		kill $user 2>/dev/null; wait' _ "$d" >"$d/out" 2>&1
+	grep -q user-dead "$d/out" && fail "root's logrotate killed nobody's process named sbxd (SIGHUP)"
+	grep -q user-alive "$d/out" || fail "no verdict: $(cat "$d/out")"
+	# 129 = 128 + SIGHUP: root's sbxd still gets its signal
+	grep -q root-status-129 "$d/out" || fail "root's sbxd got no SIGHUP: $(cat "$d/out")"
+}
+
 SBX_TEST_SKIP=${SBX_TEST_SKIP:-$(command -v setpriv >/dev/null || echo "setpriv is missing")}
 setup sbxd_start
 run_case mkguest_tree_closed_to_users case_mkguest_tree_closed_to_users
 run_case completion_values_are_data case_completion_values_are_data
 run_case daemon_refuses_shell_names case_daemon_refuses_shell_names
+run_case logrotate_signals_only_root case_logrotate_signals_only_root
 finish

@@ -186,10 +186,28 @@ case_logrotate_signals_only_root()
 	grep -q root-status-129 "$d/out" || fail "root's sbxd got no SIGHUP: $(cat "$d/out")"
 }
 
+# make install under root's umask 000 (or 002): the directories that
+# install.sh made with mkdir -p, $PREFIX/lib/systemd/system among them,
+# were world-writable (group-writable), so a local user could add or replace
+# a unit there (systemd reads /usr/local/lib/systemd/system) for root to
+# run. install.sh and mkdeb.sh now set umask 022 themselves: nothing
+# installed is writable by others, whatever the caller's umask.
+case_install_modes_ignore_umask()
+{
+	local d=$T_TMP/um out
+	out=$(umask 000; cd "$SRC" && make -s --no-print-directory install OUTPUT="$(dirname "$SBX")" \
+		DESTDIR="$d" PREFIX=/usr/local 2>&1) || fail "make install: $out"
+	out=$(find "$d" ! -type l -perm /022 -printf '%m %P\n')
+	[ -z "$out" ] || fail "make install under umask 000 made group/world-writable paths: $(echo $out)"
+	out=$(cd "$SRC" && make -s --no-print-directory uninstall OUTPUT="$(dirname "$SBX")" \
+		DESTDIR="$d" PREFIX=/usr/local 2>&1) || fail "make uninstall: $out"
+}
+
 SBX_TEST_SKIP=${SBX_TEST_SKIP:-$(command -v setpriv >/dev/null || echo "setpriv is missing")}
 setup sbxd_start
 run_case mkguest_tree_closed_to_users case_mkguest_tree_closed_to_users
 run_case completion_values_are_data case_completion_values_are_data
 run_case daemon_refuses_shell_names case_daemon_refuses_shell_names
 run_case logrotate_signals_only_root case_logrotate_signals_only_root
+run_case install_modes_ignore_umask case_install_modes_ignore_umask
 finish

@@ -54,6 +54,39 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then
 	die "$BUSYBOX is dynamically linked; the guest needs busybox-static"
 fi
 
+# OUT and every directory above it must be the caller's or root's, and
+# writable by no one else (above OUT, a sticky directory such as /tmp is
+# fine: no one else may rename what is in it). Root writes there: in a
+# directory another user owns or may write, that user could have planted
+# kernel.version -> /etc/shadow for root to write through, or swap the
+# guest that sbx boots.
+check_out()
+{
+	local d o g m top=1 me
+	me=$(id -u)
+	d=$(realpath -e -- "$1") || die "-o $1: cannot resolve it"
+	while :; do
+		read -r o g m < <(stat -c '%u %g %a' -- "$d") || die "-o $1: cannot stat $d"
+		[ "$o" = 0 ] || [ "$o" = "$me" ] ||
+			die "-o $1: $d is owned by uid $o: whoever owns it may replace what is written there"
+		if (( (8#$m & 8#002) || ((8#$m & 8#020) && g != 0) )) && { [ -n "$top" ] || (( !(8#$m & 8#1000) )); }; then
+			die "-o $1: $d is writable by others (mode $m): they may replace what is written there"
+		fi
+		[ "$d" = / ] && return 0
+		d=$(dirname -- "$d")
+		top=
+	done
+}
+# put SRC NAME: OUT/NAME, written under a fresh name and renamed over it
+put()
+{
+	local t
+	t=$(mktemp "$OUT/.$2.XXXXXX") && cp -- "$1" "$t" && chmod 0644 "$t" && mv -fT -- "$t" "$OUT/$2" ||
+		{ rm -f -- "${t:-}"; die "cannot write $OUT/$2"; }
+}
+mkdir -p -- "$OUT" || die "cannot make $OUT"
+check_out "$OUT"
+
 # WORK stays 0700 (mktemp's mode): the guest's root tree is built in it
 # with the world-writable /tmp and /var/tmp of the guest, and cpio archives
 # everything under it as root's, so a local user who could reach it would
@@ -179,10 +212,9 @@ done
 	>"$WORK/initrd.img"
 
 # ---- install --------------------------------------------------------------------
-mkdir -p "$OUT"
-for f in vmlinux initrd.img; do
-	cp "$WORK/$f" "$OUT/.$f.tmp" && mv -f "$OUT/.$f.tmp" "$OUT/$f"
-done
-cp "$VMLINUZ" "$OUT/.vmlinuz.tmp" && mv -f "$OUT/.vmlinuz.tmp" "$OUT/vmlinuz"
-echo "$KVER" >"$OUT/kernel.version"
+echo "$KVER" >"$WORK/kernel.version"
+put "$WORK/vmlinux" vmlinux
+put "$WORK/initrd.img" initrd.img
+put "$VMLINUZ" vmlinuz
+put "$WORK/kernel.version" kernel.version
 say "kernel $KVER: $OUT/vmlinux ($(du -h "$OUT/vmlinux" | cut -f1)), initramfs $OUT/initrd.img ($(du -h "$OUT/initrd.img" | cut -f1))"

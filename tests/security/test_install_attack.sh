@@ -203,9 +203,43 @@ case_install_modes_ignore_umask()
 		DESTDIR="$d" PREFIX=/usr/local 2>&1) || fail "make uninstall: $out"
 }
 
+# mkguest.sh -o DIR wrote DIR/kernel.version with `echo >` and its images
+# through fixed names DIR/.vmlinux.tmp...: where DIR was a directory a local
+# user made first (mkguest -o /tmp/guest, or $T_TMP/guest of a world-writable
+# T_TMP), the user's link DIR/kernel.version -> a root-only file had root
+# overwrite that file (and a link at .vmlinux.tmp, with the kernel image).
+# Now DIR, and each directory above it, must be root's or the caller's and
+# writable by no one else (a sticky directory above is fine), or mkguest
+# refuses before it builds anything; the files go in under mktemp names.
+case_mkguest_output_dir_checked()
+{
+	local d=$T_TMP/mkguest2 ev=$T_TMP/mkguest2/victim
+	command -v gcc >/dev/null && command -v cpio >/dev/null || skip "gcc or cpio is missing"
+	ldd "$(command -v busybox)" >/dev/null 2>&1 && skip "busybox is not busybox-static"
+	mkdir -p "$d" && chmod 755 "$d" && fake_kernel "$d" || fail "cannot make the fake kernel package"
+	echo root-only >"$ev" && chmod 600 "$ev"
+	as_nobody sh -c 'mkdir "$1" && ln -s "$2" "$1/kernel.version" && chmod 755 "$1"' _ "$T_TMP/guest" "$ev" ||
+		fail "nobody could not prepare $T_TMP/guest"
+	"$SRC/providers/guest/mkguest.sh" -q -k "$d/linux-image-fake.deb" -o "$T_TMP/guest" >"$d/log" 2>&1 &&
+		fail "mkguest.sh wrote into nobody's directory"
+	eq "the root-only file" "$(cat "$ev")" root-only
+	grep -q "is owned by uid 65534" "$d/log" || fail "no reason given: $(cat "$d/log")"
+	mkdir -p "$d/ww" && chmod 777 "$d/ww"
+	"$SRC/providers/guest/mkguest.sh" -q -k "$d/linux-image-fake.deb" -o "$d/ww" >"$d/log" 2>&1 &&
+		fail "mkguest.sh wrote into a world-writable directory"
+	grep -q "is writable by others (mode 777)" "$d/log" || fail "no reason given: $(cat "$d/log")"
+	[ -z "$(ls -A "$d/ww")" ] || fail "mkguest.sh left files in the refused directory: $(ls -A "$d/ww")"
+	# below a sticky directory (T_TMP is 1777, like /tmp): built
+	"$SRC/providers/guest/mkguest.sh" -q -k "$d/linux-image-fake.deb" -o "$T_TMP/own/guest" >"$d/log" 2>&1 ||
+		fail "mkguest.sh -o below a sticky directory: $(cat "$d/log")"
+	eq "files written" "$(ls -A "$T_TMP/own/guest" | tr '\n' ' ')" "initrd.img kernel.version vmlinux vmlinuz "
+	eq "kernel.version" "$(cat "$T_TMP/own/guest/kernel.version")" 6.0.0-sbxfake
+}
+
 SBX_TEST_SKIP=${SBX_TEST_SKIP:-$(command -v setpriv >/dev/null || echo "setpriv is missing")}
 setup sbxd_start
 run_case mkguest_tree_closed_to_users case_mkguest_tree_closed_to_users
+run_case mkguest_output_dir_checked case_mkguest_output_dir_checked
 run_case completion_values_are_data case_completion_values_are_data
 run_case daemon_refuses_shell_names case_daemon_refuses_shell_names
 run_case logrotate_signals_only_root case_logrotate_signals_only_root

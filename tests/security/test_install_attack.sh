@@ -236,12 +236,42 @@ case_mkguest_output_dir_checked()
 	eq "kernel.version" "$(cat "$T_TMP/own/guest/kernel.version")" 6.0.0-sbxfake
 }
 
+# The package's sbxd listens on /run/sbx/sbxd.sock (mode 0666, for every
+# local user), in /run/sbx, which is also the run directory of the default
+# instance "sbx"; sbx made that directory 0700 whenever it took the
+# instance's lock. So the first sandbox (sbxd's own monitors run instance
+# sbx) locked every user but root out of sbxd: `sbx ls` as a user failed
+# with EACCES. The same layout here with the file's instance: the socket in
+# /run/INSTANCE. Now the run directory is 0711: users reach the socket, but
+# still cannot list the directory or read the registry below it.
+case_socket_in_run_dir_stays_reachable()
+{
+	local s=$RUN_DIR/sbxd.sock
+	sbxd_stop
+	mkdir -p "$RUN_DIR" && chmod 755 "$RUN_DIR"
+	SOCK=$s sbxd_start || fail "sbxd on $s did not start"
+	SBX_SOCKET=$s as_nobody "$SBX" ls >/dev/null 2>"$T_TMP/ls.err" || fail "nobody's sbx ls before a run: $(cat "$T_TMP/ls.err")"
+	SBX_SOCKET=$s "$SBX" start --name r1 -- sleep 30 >/dev/null 2>"$T_TMP/st.err" || fail "start: $(cat "$T_TMP/st.err")"
+	# the monitor took the instance's lock (the sandbox need not live on)
+	for _ in $(seq 100); do [ -e "$RUN_DIR/lock" ] && break; sleep 0.05; done
+	[ -e "$RUN_DIR/lock" ] || fail "no $RUN_DIR/lock after a start"
+	SBX_SOCKET=$s as_nobody "$SBX" ls >/dev/null 2>"$T_TMP/ls.err" ||
+		fail "after a sandbox ran, nobody cannot reach sbxd: $(cat "$T_TMP/ls.err") (mode of $RUN_DIR: $(stat -c %a "$RUN_DIR"))"
+	eq "mode of $RUN_DIR" "$(stat -c %a "$RUN_DIR")" 711
+	as_nobody ls "$RUN_DIR" >/dev/null 2>&1 && fail "nobody lists $RUN_DIR"
+	as_nobody ls "$RUN_DIR/slots" >/dev/null 2>&1 && fail "nobody lists $RUN_DIR/slots"
+	SBX_SOCKET=$s "$SBX" rm --force r1 >/dev/null 2>&1
+	SOCK=$s sbxd_stop
+	rm -f "$s"
+}
+
 SBX_TEST_SKIP=${SBX_TEST_SKIP:-$(command -v setpriv >/dev/null || echo "setpriv is missing")}
 setup sbxd_start
 run_case mkguest_tree_closed_to_users case_mkguest_tree_closed_to_users
 run_case mkguest_output_dir_checked case_mkguest_output_dir_checked
 run_case completion_values_are_data case_completion_values_are_data
 run_case daemon_refuses_shell_names case_daemon_refuses_shell_names
+run_case socket_in_run_dir_stays_reachable case_socket_in_run_dir_stays_reachable
 run_case logrotate_signals_only_root case_logrotate_signals_only_root
 run_case install_modes_ignore_umask case_install_modes_ignore_umask
 finish

@@ -265,11 +265,40 @@ case_socket_in_run_dir_stays_reachable()
 	rm -f "$s"
 }
 
+# `sbx completion --list sandbox` runs at TAB and waited for sbxd without
+# end: a daemon (or anything at SBX_SOCKET) that accepted and never answered
+# hung the completing shell until Ctrl-C. Now it gives up after 2 s, with
+# exit 1 and a reason, and the shell offers nothing.
+case_completion_list_bounded()
+{
+	local hs=$T_TMP/hang.sock start out rc
+	python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
+conns = []
+end = time.time() + 30
+while time.time() < end:
+    s.settimeout(end - time.time())
+    try: conns.append(s.accept())
+    except OSError: break' "$hs" &
+	for _ in $(seq 100); do [ -S "$hs" ] && break; sleep 0.05; done
+	start=$(date +%s%N)
+	out=$(SBX_SOCKET=$hs timeout 20 "$SBX" completion --list sandbox 2>"$T_TMP/hang.err")
+	rc=$?
+	kill $! 2>/dev/null
+	[ $rc = 124 ] && fail "sbx completion --list sandbox still waited after 20 s"
+	eq "exit status" $rc 1
+	eq "output" "$out" ""
+	grep -q "sbxd did not answer within 2 s" "$T_TMP/hang.err" || fail "no reason: $(cat "$T_TMP/hang.err")"
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 6000 ] || fail "it took more than 6 s"
+}
+
 SBX_TEST_SKIP=${SBX_TEST_SKIP:-$(command -v setpriv >/dev/null || echo "setpriv is missing")}
 setup sbxd_start
 run_case mkguest_tree_closed_to_users case_mkguest_tree_closed_to_users
 run_case mkguest_output_dir_checked case_mkguest_output_dir_checked
 run_case completion_values_are_data case_completion_values_are_data
+run_case completion_list_bounded case_completion_list_bounded
 run_case daemon_refuses_shell_names case_daemon_refuses_shell_names
 run_case socket_in_run_dir_stays_reachable case_socket_in_run_dir_stays_reachable
 run_case logrotate_signals_only_root case_logrotate_signals_only_root

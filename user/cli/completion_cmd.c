@@ -17,7 +17,9 @@
  *	_sbx_args=sandbox		what its arguments are (cli_arg_name())
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -27,6 +29,11 @@
 #include "provider.h"
 
 enum { OPT_LIST = 1 };
+
+/* how long `--list sandbox` waits for sbxd (the shell waits for it) */
+#define SBX_COMPLETION_WAIT_S 2
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static const struct cli_option completion_opts[] = {
 	{ "list", 0, true, OPT_LIST, CLI_ARG_NONE },
@@ -304,6 +311,16 @@ static int list_profiles(void)
 	return 0;
 }
 
+static void list_timeout(int sig)
+{
+	static const char msg[] = "sbx: error: sbxd did not answer within "
+		STR(SBX_COMPLETION_WAIT_S) " s\n";
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(SBX_EXIT_FAILURE);
+}
+
 /* Nothing (and success) when no daemon runs: there is nothing to offer. */
 static int list_sandboxes(void)
 {
@@ -311,6 +328,10 @@ static int list_sandboxes(void)
 	json_object *list = NULL;
 	int r;
 
+	/* at TAB: a daemon that accepts but never answers must not hang the
+	 * completing shell */
+	signal(SIGALRM, list_timeout);
+	alarm(SBX_COMPLETION_WAIT_S);
 	r = cli_daemon_open(NULL, true, &c);
 	if (cli_daemon_absent(r))
 		return 0;

@@ -193,14 +193,25 @@ for m in virtio virtio_ring virtio_mmio virtio_console; do add_module $m base; d
 for m in failover net_failover virtio_net; do add_module $m net; done
 for m in vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport; do add_module $m vsock; done
 
+# The library paths come from the program (its DT_NEEDED and RPATH, as ldd
+# prints them) and may be anything: "/x/../../../../tmp/y/lib.so" put the
+# copy outside the guest tree, through a link a local user had planted
+# there, for root to write (the program being one that user gave to be
+# sandboxed). Each has its "." and ".." removed first (lexically, so that
+# /lib64/ld-linux-x86-64.so.2 stays where the program looks for it), so
+# that the copy lands at that path inside the tree, and replaces what is
+# there (a busybox applet's link to /bin/busybox would have led to the
+# host's) instead of writing through it.
 copy_with_libs() {
-	local f=$1 lib
+	local f=$1 lib dest
 	[ -f "$f" ] || die "-a $f: no such file"
-	cp -L "$f" "$R/usr/local/bin/"
+	cp -L --remove-destination -- "$f" "$R/usr/local/bin/"
 	if ldd "$f" >/dev/null 2>&1; then
 		ldd "$f" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
-			mkdir -p "$R$(dirname "$lib")"
-			cp -L "$lib" "$R$lib"
+			dest=$(realpath -m -s -- "$lib")
+			case $dest in /?*) ;; *) die "-a $f: its library $lib is no absolute path" ;; esac
+			mkdir -p -- "$R$(dirname -- "$dest")"
+			cp -L --remove-destination -- "$lib" "$R$dest"
 		done
 	fi
 }

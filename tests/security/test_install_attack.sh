@@ -293,10 +293,51 @@ while time.time() < end:
 	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 6000 ] || fail "it took more than 6 s"
 }
 
+# mkguest.sh -a FILE copies FILE's libraries, as ldd lists them, to
+# "$R$lib" in the guest tree. The paths are the program's (a DT_NEEDED with
+# a slash is taken as is): nobody builds a tool whose library is
+# "P/../../..(k times)/P/evil.so", which resolves on the host to nobody's
+# P/evil.so, but below the guest tree to T_TMP/P/evil.so, outside it, where
+# nobody left a link to a root-only file: root wrote the library through it
+# (the same with a link to /root/.ssh/authorized_keys). Now the copy goes to
+# the path with its ".." removed, inside the tree, and replaces what is
+# there rather than writing through it.
+case_mkguest_extra_libs_stay_in_tree()
+{
+	local d=$T_TMP/mkguest3 ev=$T_TMP/victim3 P=$T_TMP/p3 dT k lib i up=
+	command -v gcc >/dev/null && command -v cpio >/dev/null || skip "gcc or cpio is missing"
+	ldd "$(command -v busybox)" >/dev/null 2>&1 && skip "busybox is not busybox-static"
+	mkdir -p "$d/tmpd" && chmod 755 "$d" "$d/tmpd" && fake_kernel "$d" || fail "cannot make the fake kernel package"
+	echo root-only >"$ev" && chmod 600 "$ev"
+	# depths: the guest tree R is TMPDIR/sbx-mkguest.X/root =
+	# T_TMP/mkguest3/tmpd/X/root (dT + 4 components), P is T_TMP/p3 (dT + 1):
+	# k ".." after R/P leave T_TMP, after P alone /
+	dT=$(tr -cd / <<<"$T_TMP" | wc -c)
+	k=$((dT + 5))
+	for ((i = 0; i < k; i++)); do up=$up/..; done
+	lib=$P$up$P/evil.so
+	as_nobody sh -c '
+		mkdir -p "$1" "$3$1" && cd "$1" &&
+		echo "int evil(void) { return 1; }" >e.c && gcc -shared -fPIC -o evil.so e.c &&
+		echo "int evil(void); int main(void) { return evil(); }" >m.c && gcc -o tool m.c "$2" &&
+		ln -s "$4" "$3$1/evil.so"' _ "$P" "$lib" "$T_TMP" "$ev" >"$d/atk.log" 2>&1 ||
+		fail "nobody could not build the tool: $(cat "$d/atk.log")"
+	ldd "$P/tool" | grep -qF "$lib" || fail "ldd does not list $lib: $(ldd "$P/tool")"
+	TMPDIR=$d/tmpd "$SRC/providers/guest/mkguest.sh" -q -k "$d/linux-image-fake.deb" -o "$d/out" \
+		-a "$P/tool" >"$d/log" 2>&1 || fail "mkguest.sh -a: $(tail -c 300 "$d/log")"
+	eq "the root-only file" "$(head -c 9 "$ev" | tr -d '\0')" root-only
+	cpio -it <"$d/out/initrd.img" 2>/dev/null | grep -qx "${P#/}/evil.so" ||
+		fail "the library is not at $P/evil.so in the guest: $(cpio -it <"$d/out/initrd.img" 2>/dev/null | grep evil)"
+	cpio -it <"$d/out/initrd.img" 2>/dev/null | grep -qx "usr/local/bin/tool" || fail "no tool in the guest"
+	cpio -it <"$d/out/initrd.img" 2>/dev/null | grep -qx "lib64/ld-linux-x86-64.so.2" ||
+		fail "the loader is not at /lib64/ld-linux-x86-64.so.2 in the guest"
+}
+
 SBX_TEST_SKIP=${SBX_TEST_SKIP:-$(command -v setpriv >/dev/null || echo "setpriv is missing")}
 setup sbxd_start
 run_case mkguest_tree_closed_to_users case_mkguest_tree_closed_to_users
 run_case mkguest_output_dir_checked case_mkguest_output_dir_checked
+run_case mkguest_extra_libs_stay_in_tree case_mkguest_extra_libs_stay_in_tree
 run_case completion_values_are_data case_completion_values_are_data
 run_case completion_list_bounded case_completion_list_bounded
 run_case daemon_refuses_shell_names case_daemon_refuses_shell_names

@@ -7,7 +7,8 @@
 # Usage: mkguest.sh [-o OUTDIR] [-k PACKAGE|FILE.deb] [-a FILE]... [-q]
 #   -o OUTDIR  where to write (default $SBX_MICROVM_DIR or /var/cache/sbx/microvm)
 #   -k PKG     kernel package name (default: what linux-image-amd64 depends
-#              on) or an already downloaded linux-image-*.deb
+#              on) or an already downloaded linux-image-*.deb (a name with a
+#              "/" or ending in .deb is a file, anything else a package)
 #   -a FILE    also put FILE (and the shared libraries ldd lists for it) into
 #              the initramfs, at /usr/local/bin/<name> (repeatable)
 #   -q         quiet
@@ -98,7 +99,11 @@ trap 'rm -rf "$WORK" ${DL:+"$DL"}' EXIT
 chmod 0700 "$WORK"
 
 # ---- kernel -------------------------------------------------------------------
-if [ -n "$PKG" ] && [ -f "$PKG" ]; then
+# a file only when it says so (a path or a .deb name): a package name that
+# happens to be a file in the current directory (/tmp, where anyone may
+# leave one) is still the package, fetched with apt-get and checked by it
+if [ -n "$PKG" ] && case $PKG in */*|*.deb) true ;; *) false ;; esac; then
+	[ -f "$PKG" ] || die "-k $PKG: no such file"
 	DEB=$(realpath "$PKG")
 else
 	if [ -z "$PKG" ]; then

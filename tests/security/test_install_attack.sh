@@ -333,11 +333,35 @@ case_mkguest_extra_libs_stay_in_tree()
 		fail "the loader is not at /lib64/ld-linux-x86-64.so.2 in the guest"
 }
 
+# mkguest.sh -k NAME took NAME as a local .deb whenever a file of that name
+# was in the current directory: root running `mkguest.sh -k
+# linux-image-6.1.0-13-amd64` from /tmp built every guest from the kernel
+# package another user had left there under that name, unchecked. Now only
+# a path (with a "/") or a name ending in .deb is a file; a bare name is
+# the package, which apt-get fetches and verifies.
+case_mkguest_package_name_not_a_planted_file()
+{
+	local d=$T_TMP/mkguest4 name=linux-image-sbxplanted-$$
+	command -v gcc >/dev/null && command -v cpio >/dev/null || skip "gcc or cpio is missing"
+	ldd "$(command -v busybox)" >/dev/null 2>&1 && skip "busybox is not busybox-static"
+	mkdir -p "$d/cwd" && chmod 755 "$d" && chmod 1777 "$d/cwd" && fake_kernel "$d" || fail "setup"
+	as_nobody cp "$d/linux-image-fake.deb" "$d/cwd/$name" || fail "nobody could not plant the file"
+	(cd "$d/cwd" && "$SRC/providers/guest/mkguest.sh" -q -k "$name" -o "$d/out") >"$d/log" 2>&1 &&
+		fail "mkguest.sh built from the file nobody left as '$name': $(cat "$d/out/kernel.version")"
+	[ -e "$d/out/kernel.version" ] && fail "mkguest.sh wrote a guest"
+	grep -q "apt-get download $name failed" "$d/log" || fail "not refused by apt-get: $(cat "$d/log")"
+	# an explicit path, or a .deb name, is still a file
+	(cd "$d" && "$SRC/providers/guest/mkguest.sh" -q -k linux-image-fake.deb -o "$d/out") >"$d/log" 2>&1 ||
+		fail "mkguest.sh -k linux-image-fake.deb: $(cat "$d/log")"
+	eq "kernel.version" "$(cat "$d/out/kernel.version")" 6.0.0-sbxfake
+}
+
 SBX_TEST_SKIP=${SBX_TEST_SKIP:-$(command -v setpriv >/dev/null || echo "setpriv is missing")}
 setup sbxd_start
 run_case mkguest_tree_closed_to_users case_mkguest_tree_closed_to_users
 run_case mkguest_output_dir_checked case_mkguest_output_dir_checked
 run_case mkguest_extra_libs_stay_in_tree case_mkguest_extra_libs_stay_in_tree
+run_case mkguest_package_name_not_a_planted_file case_mkguest_package_name_not_a_planted_file
 run_case completion_values_are_data case_completion_values_are_data
 run_case completion_list_bounded case_completion_list_bounded
 run_case daemon_refuses_shell_names case_daemon_refuses_shell_names

@@ -22,6 +22,10 @@
 #    may not expect;
 #  - ldconfig runs after either when DESTDIR is empty (a live system).
 set -eu
+# the modes of what is installed do not depend on the caller's umask: under
+# umask 000 the directories mkdir -p made ($PREFIX/lib/systemd/system) were
+# world-writable, and any local user could have put a unit there for root
+umask 022
 
 ACTION=${1:?usage: install.sh install|uninstall|list}
 : "${OUTPUT:?}" "${PREFIX:?}" "${POLICY_DIR:=/etc/sbx/policy.d}"

@@ -22,6 +22,8 @@
 # Output: OUTPUT/deb/*.deb (OUTPUT/deb/tree/ holds the package trees).
 
 set -euo pipefail
+# the package's modes are not the builder's umask (dpkg-buildpackage does the same)
+umask 022
 cd "$(dirname "$0")/../.."
 top=$PWD
 OUTPUT=$(realpath -m "${OUTPUT:-build}")

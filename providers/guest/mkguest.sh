@@ -7,7 +7,8 @@
 # Usage: mkguest.sh [-o OUTDIR] [-k PACKAGE|FILE.deb] [-a FILE]... [-q]
 #   -o OUTDIR  where to write (default $SBX_MICROVM_DIR or /var/cache/sbx/microvm)
 #   -k PKG     kernel package name (default: what linux-image-amd64 depends
-#              on) or an already downloaded linux-image-*.deb
+#              on) or an already downloaded linux-image-*.deb (a name with a
+#              "/" or ending in .deb is a file, anything else a package)
 #   -a FILE    also put FILE (and the shared libraries ldd lists for it) into
 #              the initramfs, at /usr/local/bin/<name> (repeatable)
 #   -q         quiet
@@ -54,12 +55,55 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then
 	die "$BUSYBOX is dynamically linked; the guest needs busybox-static"
 fi
 
+# OUT and every directory above it must be the caller's or root's, and
+# writable by no one else (above OUT, a sticky directory such as /tmp is
+# fine: no one else may rename what is in it). Root writes there: in a
+# directory another user owns or may write, that user could have planted
+# kernel.version -> /etc/shadow for root to write through, or swap the
+# guest that sbx boots.
+check_out()
+{
+	local d o g m top=1 me
+	me=$(id -u)
+	d=$(realpath -e -- "$1") || die "-o $1: cannot resolve it"
+	while :; do
+		read -r o g m < <(stat -c '%u %g %a' -- "$d") || die "-o $1: cannot stat $d"
+		[ "$o" = 0 ] || [ "$o" = "$me" ] ||
+			die "-o $1: $d is owned by uid $o: whoever owns it may replace what is written there"
+		if (( (8#$m & 8#002) || ((8#$m & 8#020) && g != 0) )) && { [ -n "$top" ] || (( !(8#$m & 8#1000) )); }; then
+			die "-o $1: $d is writable by others (mode $m): they may replace what is written there"
+		fi
+		[ "$d" = / ] && return 0
+		d=$(dirname -- "$d")
+		top=
+	done
+}
+# put SRC NAME: OUT/NAME, written under a fresh name and renamed over it
+put()
+{
+	local t
+	t=$(mktemp "$OUT/.$2.XXXXXX") && cp -- "$1" "$t" && chmod 0644 "$t" && mv -fT -- "$t" "$OUT/$2" ||
+		{ rm -f -- "${t:-}"; die "cannot write $OUT/$2"; }
+}
+mkdir -p -- "$OUT" || die "cannot make $OUT"
+check_out "$OUT"
+
+# WORK stays 0700 (mktemp's mode): the guest's root tree is built in it
+# with the world-writable /tmp and /var/tmp of the guest, and cpio archives
+# everything under it as root's, so a local user who could reach it would
+# put files of his choosing, a setuid-root shell among them, into every
+# guest. The download goes to a directory of its own, open to _apt.
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sbx-mkguest.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-chmod 0755 "$WORK"	# apt-get download runs as _apt where it can
+DL=
+trap 'rm -rf "$WORK" ${DL:+"$DL"}' EXIT
+chmod 0700 "$WORK"
 
 # ---- kernel -------------------------------------------------------------------
-if [ -n "$PKG" ] && [ -f "$PKG" ]; then
+# a file only when it says so (a path or a .deb name): a package name that
+# happens to be a file in the current directory (/tmp, where anyone may
+# leave one) is still the package, fetched with apt-get and checked by it
+if [ -n "$PKG" ] && case $PKG in */*|*.deb) true ;; *) false ;; esac; then
+	[ -f "$PKG" ] || die "-k $PKG: no such file"
 	DEB=$(realpath "$PKG")
 else
 	if [ -z "$PKG" ]; then
@@ -68,9 +112,11 @@ else
 		[ -n "$PKG" ] || die "cannot tell which kernel package linux-image-amd64 needs (run apt-get update)"
 	fi
 	say "downloading $PKG"
-	(cd "$WORK" && apt-get download "$PKG" >/dev/null 2>"$WORK/apt.err") ||
+	DL=$(mktemp -d "${TMPDIR:-/tmp}/sbx-mkguest-dl.XXXXXX")
+	chmod 0755 "$DL"	# apt-get download runs as _apt where it can
+	(cd "$DL" && apt-get download "$PKG" >/dev/null 2>"$WORK/apt.err") ||
 		die "apt-get download $PKG failed: $(tail -1 "$WORK/apt.err")"
-	DEB=$(ls "$WORK"/*.deb)
+	DEB=$(ls "$DL"/*.deb)
 fi
 say "unpacking $(basename "$DEB")"
 dpkg-deb -x "$DEB" "$WORK/k"
@@ -152,14 +198,25 @@ for m in virtio virtio_ring virtio_mmio virtio_console; do add_module $m base; d
 for m in failover net_failover virtio_net; do add_module $m net; done
 for m in vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport; do add_module $m vsock; done
 
+# The library paths come from the program (its DT_NEEDED and RPATH, as ldd
+# prints them) and may be anything: "/x/../../../../tmp/y/lib.so" put the
+# copy outside the guest tree, through a link a local user had planted
+# there, for root to write (the program being one that user gave to be
+# sandboxed). Each has its "." and ".." removed first (lexically, so that
+# /lib64/ld-linux-x86-64.so.2 stays where the program looks for it), so
+# that the copy lands at that path inside the tree, and replaces what is
+# there (a busybox applet's link to /bin/busybox would have led to the
+# host's) instead of writing through it.
 copy_with_libs() {
-	local f=$1 lib
+	local f=$1 lib dest
 	[ -f "$f" ] || die "-a $f: no such file"
-	cp -L "$f" "$R/usr/local/bin/"
+	cp -L --remove-destination -- "$f" "$R/usr/local/bin/"
 	if ldd "$f" >/dev/null 2>&1; then
 		ldd "$f" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
-			mkdir -p "$R$(dirname "$lib")"
-			cp -L "$lib" "$R$lib"
+			dest=$(realpath -m -s -- "$lib")
+			case $dest in /?*) ;; *) die "-a $f: its library $lib is no absolute path" ;; esac
+			mkdir -p -- "$R$(dirname -- "$dest")"
+			cp -L --remove-destination -- "$lib" "$R$dest"
 		done
 	fi
 }
@@ -171,10 +228,9 @@ done
 	>"$WORK/initrd.img"
 
 # ---- install --------------------------------------------------------------------
-mkdir -p "$OUT"
-for f in vmlinux initrd.img; do
-	cp "$WORK/$f" "$OUT/.$f.tmp" && mv -f "$OUT/.$f.tmp" "$OUT/$f"
-done
-cp "$VMLINUZ" "$OUT/.vmlinuz.tmp" && mv -f "$OUT/.vmlinuz.tmp" "$OUT/vmlinuz"
-echo "$KVER" >"$OUT/kernel.version"
+echo "$KVER" >"$WORK/kernel.version"
+put "$WORK/vmlinux" vmlinux
+put "$WORK/initrd.img" initrd.img
+put "$VMLINUZ" vmlinuz
+put "$WORK/kernel.version" kernel.version
 say "kernel $KVER: $OUT/vmlinux ($(du -h "$OUT/vmlinux" | cut -f1)), initramfs $OUT/initrd.img ($(du -h "$OUT/initrd.img" | cut -f1))"

@@ -170,7 +170,7 @@ logrotate_conf()
 {
 	sed -e "s|/var/log/sbx/|$DAUDIT/|" \
 	    -e "s|^\([[:space:]]*\)if \[ -d /run/systemd/system \].*|\1if false; then|" \
-	    -e "s|pkill -HUP -x sbxd|kill -HUP $SBXD_PID|" \
+	    -e "s|pkill -HUP -x -U 0 sbxd|kill -HUP $SBXD_PID|" \
 		"$SRC/docs/logrotate/sbx" >"$T_TMP/logrotate.conf"
 }
 

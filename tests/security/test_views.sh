@@ -135,7 +135,7 @@ case_registry_is_private()
 		--result "$T_TMP/a.result" -- sleep 3 >/dev/null 2>&1
 	pid=$BG_PID
 	slot=$(wait_for "$RUN_DIR/slots/[0-9]*") || fail "no slot registry file under $RUN_DIR/slots"
-	eq "mode of $RUN_DIR" "$(mode_of "$RUN_DIR")" 700
+	eq "mode of $RUN_DIR" "$(mode_of "$RUN_DIR")" 711
 	eq "mode of $RUN_DIR/slots" "$(mode_of "$RUN_DIR/slots")" 700
 	eq "mode of $slot" "$(mode_of "$slot")" 600
 	setpriv --reuid=65534 --regid=65534 --clear-groups cat "$slot" >/dev/null 2>&1 &&

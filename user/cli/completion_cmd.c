@@ -17,7 +17,9 @@
  *	_sbx_args=sandbox		what its arguments are (cli_arg_name())
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -27,6 +29,11 @@
 #include "provider.h"
 
 enum { OPT_LIST = 1 };
+
+/* how long `--list sandbox` waits for sbxd (the shell waits for it) */
+#define SBX_COMPLETION_WAIT_S 2
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static const struct cli_option completion_opts[] = {
 	{ "list", 0, true, OPT_LIST, CLI_ARG_NONE },
@@ -147,16 +154,21 @@ static const char bash_logic[] =
 	"\treturn 0\n"
 	"}\n"
 	"\n"
-	"# _sbx_values KIND CUR: COMPREPLY for an argument or option value\n"
+	"# _sbx_values KIND CUR: COMPREPLY for an argument or option value. The\n"
+	"# values are data: never through compgen -W (which expands $(...) in its\n"
+	"# words) nor an unquoted $(...) (which globs), one line one value.\n"
 	"_sbx_values()\n"
 	"{\n"
-	"\tlocal IFS=$'\\n'\n"
+	"\tlocal w\n"
 	"\tcase $1 in\n"
-	"\tfile) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- \"$2\")) ;;\n"
-	"\tcommand) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -c -- \"$2\")) ;;\n"
-	"\tverb) _sbx_spec ''; COMPREPLY=($(IFS=' '; compgen -W \"$_sbx_subs\" -- \"$2\")) ;;\n"
+	"\tfile) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- \"$2\") ;;\n"
+	"\tcommand) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -c -- \"$2\") ;;\n"
+	"\tverb) _sbx_spec ''; COMPREPLY=($(compgen -W \"$_sbx_subs\" -- \"$2\")) ;;\n"
 	"\tsandbox|profile|provider)\n"
-	"\t\tCOMPREPLY=($(compgen -W \"$(\"${COMP_WORDS[0]}\" completion --list \"$1\" 2>/dev/null)\" -- \"$2\")) ;;\n"
+	"\t\tCOMPREPLY=()\n"
+	"\t\twhile IFS= read -r w; do\n"
+	"\t\t\t[[ $w == \"$2\"* ]] && COMPREPLY+=(\"$w\")\n"
+	"\t\tdone < <(\"${COMP_WORDS[0]}\" completion --list \"$1\" 2>/dev/null) ;;\n"
 	"\t*) COMPREPLY=() ;;\n"
 	"\tesac\n"
 	"}\n"
@@ -299,6 +311,16 @@ static int list_profiles(void)
 	return 0;
 }
 
+static void list_timeout(int sig)
+{
+	static const char msg[] = "sbx: error: sbxd did not answer within "
+		STR(SBX_COMPLETION_WAIT_S) " s\n";
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(SBX_EXIT_FAILURE);
+}
+
 /* Nothing (and success) when no daemon runs: there is nothing to offer. */
 static int list_sandboxes(void)
 {
@@ -306,6 +328,10 @@ static int list_sandboxes(void)
 	json_object *list = NULL;
 	int r;
 
+	/* at TAB: a daemon that accepts but never answers must not hang the
+	 * completing shell */
+	signal(SIGALRM, list_timeout);
+	alarm(SBX_COMPLETION_WAIT_S);
 	r = cli_daemon_open(NULL, true, &c);
 	if (cli_daemon_absent(r))
 		return 0;

@@ -32,14 +32,18 @@ int sbx_instance_get(struct sbx_instance *ret)
 	return 0;
 }
 
-/* Private to root: the slot registry names every sandbox's id, and the
- * providers' state below it (a gVisor bundle's config.json) holds the
- * profiles' environment. chmod: a directory an older sbx made 0755. */
+/* Searchable, not readable (0711): what is below is root's (the slot
+ * registry, which names every sandbox, and the providers' directories, a
+ * gVisor bundle's config.json with the profiles' environment, are 0700,
+ * files 0600), but sbxd's socket /run/sbx/sbxd.sock (0666) is in the
+ * default instance's run directory, and with 0700 the first sandbox made
+ * sbxd unreachable for every user but root. chmod: a directory an older
+ * sbx made 0755 or 0700, or systemd's RuntimeDirectory. */
 int sbx_instance_mkrun(const struct sbx_instance *in)
 {
-	if (mkdir(in->run_dir, 0700) < 0 && errno != EEXIST)
+	if (mkdir(in->run_dir, 0711) < 0 && errno != EEXIST)
 		return -errno;
-	if (chmod(in->run_dir, 0700) < 0)
+	if (chmod(in->run_dir, 0711) < 0)
 		return -errno;
 	return 0;
 }

@@ -29,10 +29,14 @@ struct sbx_rings_map sbx_rings SEC(".maps");
 struct sbx_events_map sbx_events SEC(".maps");
 struct sbx_rates_map sbx_rates SEC(".maps");
 struct sbx_rate_ifs_map sbx_rate_ifs SEC(".maps");
+struct sbx_dns_map sbx_dns SEC(".maps");
+struct sbx_pins_map sbx_pins SEC(".maps");
+struct sbx_dns_orig_map sbx_dns_orig SEC(".maps");
 
 /* not pinned: scratch of the LSM hooks, per-thread state of the file audit */
 struct sbx_lsm_scratch_map sbx_lsm_scratch SEC(".maps");
 struct sbx_fsaudit_map sbx_fsaudit SEC(".maps");
 struct sbx_listen_seen_map sbx_listen_seen SEC(".maps");
+struct sbx_dns_scratch_map sbx_dns_scratch SEC(".maps");
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -27,6 +27,18 @@ int sbx_sendmsg4(struct bpf_sock_addr *ctx) { return sbx_connect(ctx, SBX_EV_NET
 SEC("cgroup/sendmsg6")
 int sbx_sendmsg6(struct bpf_sock_addr *ctx) { return sbx_connect(ctx, SBX_EV_NET_SEND, true); }
 
+SEC("cgroup/recvmsg4")
+int sbx_recvmsg4(struct bpf_sock_addr *ctx) { return sbx_dns_restore(ctx, false); }
+
+SEC("cgroup/recvmsg6")
+int sbx_recvmsg6(struct bpf_sock_addr *ctx) { return sbx_dns_restore(ctx, true); }
+
+SEC("cgroup/getpeername4")
+int sbx_getpeername4(struct bpf_sock_addr *ctx) { return sbx_dns_restore(ctx, false); }
+
+SEC("cgroup/getpeername6")
+int sbx_getpeername6(struct bpf_sock_addr *ctx) { return sbx_dns_restore(ctx, true); }
+
 SEC("cgroup/bind4")
 int sbx_bind4(struct bpf_sock_addr *ctx) { return sbx_bind(ctx, false); }
 

@@ -1092,6 +1092,7 @@ static int gvisor_wait(void *state, struct sbx_child *c, int *ret_status)
 
 const struct sbx_provider sbx_provider_gvisor = {
 	.name = "gvisor",
+	.dns_names = true,
 	.level = SBX_ISO_GVISOR,
 	.summary = "gVisor user-space kernel (runsc run as root, OCI bundle from the profile)",
 	/* not yet: with "terminal": true on sbx's pty, Ctrl-C reaches runsc's

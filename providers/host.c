@@ -297,6 +297,7 @@ static void host_cleanup(void *state)
 
 const struct sbx_provider sbx_provider_host = {
 	.name = "host",
+	.dns_names = true,
 	.level = SBX_ISO_NONE,
 	.summary = "plain host process confined by sbx's eBPF programs only (no namespaces)",
 	.tty = true,

@@ -199,6 +199,7 @@ static void mock_cleanup(void *state)
 
 const struct sbx_provider sbx_provider_mock = {
 	.name = "mock",
+	.dns_names = true,
 	.level = SBX_ISO_NONE,
 	.summary = "runs nothing: a scripted, deterministic result for tests (NOT isolated)",
 	.tty = true,

@@ -342,6 +342,7 @@ static int process_wait(void *state, struct sbx_child *c, int *ret_status)
 
 const struct sbx_provider sbx_provider_process = {
 	.name = "process",
+	.dns_names = true,
 	.level = SBX_ISO_PROCESS,
 	.summary = "namespaces, pivot_root view, no capabilities, seccomp, Landlock scoping, cgroup limits",
 	.tty = true,

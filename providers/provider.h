@@ -126,6 +126,11 @@ struct sbx_provider {
 	 * stderr (the VMM providers), not the workload itself: --log is refused,
 	 * as that thread would block on a full log pipe while sbx waits for it. */
 	bool relays_output;
+	/* Its workload's sockets are the host kernel's, in the host's network
+	 * namespace or behind a veth pair to it, so sbx's DNS resolver and pins
+	 * enforce host-name entries (core/dnsrun.h); false: a guest with a
+	 * resolver of its own, where names are refused under strict. */
+	bool dns_names;
 	/* 0 when usable here; otherwise -errno and the reason in why. */
 	int (*probe)(char *why, size_t len);
 	/* For "auto": 0 when prog (argv[0]) is found where the workload will
@@ -161,6 +166,10 @@ extern const struct sbx_provider sbx_provider_tee;
 extern const struct sbx_provider *const sbx_providers[];
 
 const struct sbx_provider *sbx_provider_find(const char *name);
+
+/* Whether host-name entries can be enforced under the provider named (NULL or
+ * "auto": the providers auto picks for a profile with network entries). */
+bool sbx_provider_dns_names(const char *name);
 
 /* Shared by providers that fork a local child: clone3 into the cgroup with a
  * pidfd; child_fn runs in the child and must exec or _exit. The exec errno

@@ -27,7 +27,7 @@
 
 #include "sbx_limits.h"
 
-#define SBX_ABI_VERSION		10
+#define SBX_ABI_VERSION		11
 
 /* Rules kept in one LPM value: the entries of that prefix plus those of every
  * shorter prefix that covers it, most specific first. */
@@ -42,6 +42,8 @@
 						 * the packet (a protocol with ports other
 						 * than TCP/UDP/UDP-Lite, or headers it cannot
 						 * parse) and drops it */
+#define SBX_RULE_DNS		0xfffffffau	/* net: a port-53 destination sent to the
+						 * sandbox's own resolver (docs/network.md) */
 
 enum sbx_verdict {
 	SBX_VERDICT_ALLOW = 1,
@@ -137,6 +139,69 @@ struct sbx_net_value {
 	struct sbx_net_rule r[SBX_NET_VALUE_RULES];
 };
 
+/*
+ * Host names (docs/network.md). A sandbox whose profile has host-name entries
+ * gets its own resolver, run by sbx. Map sbx_dns (array by slot) says where it
+ * listens: connect4/6 and sendmsg4/6 send every TCP and UDP port-53
+ * destination there, and recvmsg4/6 and getpeername4/6 show the workload the
+ * address it asked for. Before the resolver answers an allowed name, it pins
+ * each address of the answer in sbx_pins for the slot: the connect hooks allow
+ * an address an allow entry covers, or one pinned for an allowed name whose
+ * ports match, until the pin expires; a pin of a denied name refuses.
+ *
+ * Worked example: slot 3 allows "api.example.com:443/tcp" (entry 0). The
+ * workload asks 8.8.8.8:53 for api.example.com; connect4 rewrites the
+ * destination to 127.0.0.1:<port4>; the resolver forwards the query, gets
+ * 192.0.2.10 with TTL 60 and stores key {3, 4, 192.0.2.10} with value
+ * {n = 1, e[0] = {{443, 443, TCP, ALLOW, rule 0}, now + max(60, floor) + grace}}
+ * before it replies; connect(192.0.2.10:443) is then allowed by rule 0.
+ */
+#define SBX_DNSF_REDIRECT	0x1u	/* port-53 destinations go to the resolver */
+#define SBX_DNSF_PINS		0x2u	/* consult sbx_pins for this slot */
+
+struct sbx_dns_slot {
+	__u32 flags;		/* SBX_DNSF_* */
+	__u32 addr4;		/* the resolver's IPv4 address, network byte order */
+	__u16 port4;		/* its port there, host byte order */
+	__u16 port6;		/* its port on addr6; 0 = none: IPv6 port-53
+				 * destinations are refused */
+	__u32 pad;
+	__u8 addr6[16];
+};
+
+#define SBX_PIN_RULES		8	/* names of one address, per sandbox */
+
+struct sbx_pin_key {
+	__u32 slot;
+	__u8 family;		/* 4 or 6 (an IPv4-mapped address is 4) */
+	__u8 pad[3];
+	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
+};
+
+struct sbx_pin_rule {
+	struct sbx_net_rule r;	/* ports, protocol, verdict and entry of the name */
+	__u64 expires_ns;	/* CLOCK_BOOTTIME (bpf_ktime_get_boot_ns); 0 = unused */
+};
+
+struct sbx_pin_value {
+	__u32 n;
+	__u32 pad;
+	struct sbx_pin_rule e[SBX_PIN_RULES];
+};
+
+/* Map: sbx_dns_orig, LRU hash by socket cookie: the port-53 destination a
+ * socket asked for before it was sent to the resolver. */
+struct sbx_dns_orig {
+	__u8 family;		/* 4 or 6: as the socket wrote it */
+	__u8 pad;
+	__u16 port;		/* network byte order */
+	__u32 pad2;
+	__u8 addr[16];		/* IPv4 in the first 4 bytes */
+	__u8 to[16];		/* where it was sent instead (IPv4 in the first 4) */
+	__u16 to_port;		/* network byte order */
+	__u16 pad3[3];
+};
+
 /* Map: sbx_config, one element: what the loaded instance was built for, so
  * that a later sbx adopting the pins can check it talks to the same setup. */
 struct sbx_config {
@@ -214,6 +279,11 @@ enum sbx_event_type {
 					 * asks for it through sbx_emit (at most 1/s, and at exit) */
 	SBX_EV_LIMIT_DISK = 14,		/* the sandbox's disk quota is full (ENOSPC inside);
 					 * emitted by user space through sbx_emit, once */
+	SBX_EV_DNS_QUERY = 15,		/* the sandbox's resolver answered a query (verdict
+					 * allow: emitted at audit level "all") */
+	SBX_EV_DNS_DENIED = 16,		/* the resolver refused a query or an answer */
+	SBX_EV_DNS_RESOLVER = 17,	/* the resolver started, died, was restarted or
+					 * gave up (verdict deny when it is down) */
 };
 
 /* Every decision event (all types but SANDBOX_START, SANDBOX_EXIT and
@@ -331,6 +401,67 @@ struct sbx_ev_disk {
 	__u64 inodes_limit;
 	char mount[SBX_DISK_MOUNT_LEN];	/* where the sandbox sees it, e.g. "/tmp"; NUL-terminated */
 };
+
+/* SBX_EV_DNS_QUERY and SBX_EV_DNS_DENIED: one query of the workload, as the
+ * sandbox's resolver decided it. hdr.pid/tgid are 0 and hdr.comm is "sbx-dns":
+ * the resolver cannot tell which process asked. */
+enum sbx_dns_reason_abi {
+	SBX_DNSR_NONE = 0,		/* answered */
+	SBX_DNSR_DENY_RULE = 1,		/* a deny entry matches the name */
+	SBX_DNSR_NO_ALLOW_RULE = 2,	/* mode allow and no allow entry matches it */
+	SBX_DNSR_REBINDING = 3,		/* an allowed name answered with a non-public
+					 * address that no entry allows (addrs[0]) */
+	SBX_DNSR_BAD_QUERY = 4,		/* not a query sbx can read */
+	SBX_DNSR_UPSTREAM = 5,		/* no upstream server answered (SERVFAIL) */
+	SBX_DNSR_PIN_FAILED = 6,	/* the answer could not be pinned (SERVFAIL) */
+};
+
+#define SBX_DNS_EV_ADDRS	8
+#define SBX_DNS_NAME_LEN	256
+
+struct sbx_dns_ev_addr {
+	__u8 family;		/* 4 or 6 */
+	__u8 pad[3];
+	__u32 ttl;		/* as the answer gave it */
+	__u8 addr[16];
+};
+
+struct sbx_ev_dns {
+	struct sbx_event_hdr hdr;
+	__u8 verdict;		/* allow (DNS_QUERY); deny or would_deny (DNS_DENIED) */
+	__u8 reason;		/* enum sbx_dns_reason_abi */
+	__u8 rcode;		/* the RCODE the workload got */
+	__u8 proto;		/* 6 or 17: how the workload asked */
+	__u16 qtype;
+	__u8 n_addrs;		/* addrs[] filled (answer addresses, or the refused one) */
+	__u8 more_addrs;	/* 1 when the answer had more than SBX_DNS_EV_ADDRS */
+	__u32 rule;		/* the entry that decided, or SBX_RULE_DEFAULT */
+	__u32 pin_s;		/* seconds the addresses stay pinned (0: none) */
+	char name[SBX_DNS_NAME_LEN];	/* lower case, no trailing dot; NUL-terminated */
+	struct sbx_dns_ev_addr addrs[SBX_DNS_EV_ADDRS];
+};
+
+/* SBX_EV_DNS_RESOLVER */
+enum sbx_dns_state_abi {
+	SBX_DNSS_STARTED = 1,
+	SBX_DNSS_DIED = 2,		/* its pins were flushed: name connects are refused */
+	SBX_DNSS_RESTARTED = 3,
+	SBX_DNSS_GAVE_UP = 4,		/* died too often: names stay refused for the run */
+};
+
+struct sbx_ev_dns_resolver {
+	struct sbx_event_hdr hdr;
+	__u8 verdict;		/* allow when it runs, deny when it is down */
+	__u8 state;		/* enum sbx_dns_state_abi */
+	__u16 pad;
+	__u32 pid;		/* the resolver's process */
+	__s32 status;		/* DIED: its wait status */
+	__u32 pins_flushed;	/* DIED: pins removed */
+	__u32 restarts;		/* restarts so far */
+	__u32 pad2;
+};
+
+#define SBX_DNS_EV_MAX		(sizeof(struct sbx_ev_dns) - sizeof(struct sbx_event_hdr))
 
 /* SBX_EV_AUDIT_SUPPRESSED: what the rate limits kept out of the rings since
  * the previous such event of the sandbox (emitted only when that is not
@@ -475,6 +606,10 @@ struct sbx_emit_ctx {
 	/* LIMIT_DISK only: copied into struct sbx_ev_disk */
 	__u64 used_bytes, limit_bytes, inodes_used, inodes_limit;
 	char mount[SBX_DISK_MOUNT_LEN];
+	/* DNS_QUERY, DNS_DENIED and DNS_RESOLVER: the event after its header,
+	 * copied as it is (the emitter fills the header and applies the audit
+	 * level and rate limits by its verdict) */
+	__u8 dns[SBX_DNS_EV_MAX];
 };
 
 /*

@@ -98,6 +98,35 @@ struct sbx_net6_map {
 };
 extern struct sbx_net6_map sbx_net6 SEC(".maps");
 
+/* Host names: where each slot's resolver listens, the addresses it pinned,
+ * and the destinations sent to it (sbx_abi.h, docs/network.md). */
+#define SBX_MAX_PINS		65536	/* all sandboxes; sbx caps each one's share */
+
+struct sbx_dns_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SBX_MAX_SANDBOXES);
+	__type(key, __u32);
+	__type(value, struct sbx_dns_slot);
+};
+extern struct sbx_dns_map sbx_dns SEC(".maps");
+
+struct sbx_pins_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SBX_MAX_PINS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sbx_pin_key);
+	__type(value, struct sbx_pin_value);
+};
+extern struct sbx_pins_map sbx_pins SEC(".maps");
+
+struct sbx_dns_orig_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);			/* socket cookie */
+	__type(value, struct sbx_dns_orig);
+};
+extern struct sbx_dns_orig_map sbx_dns_orig SEC(".maps");
+
 #define SBX_PATH_LPM_ENTRIES	(4 * SBX_MAX_PATH_RULES)
 
 struct sbx_paths_map {
@@ -182,6 +211,16 @@ struct sbx_lsm_scratch_map {
 	__type(value, struct sbx_lsm_scratch);
 };
 extern struct sbx_lsm_scratch_map sbx_lsm_scratch SEC(".maps");
+
+/* The DNS event user space hands the emitter (lib/syscalls.h): too big
+ * for the stack. */
+struct sbx_dns_scratch_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sbx_ev_dns);
+};
+extern struct sbx_dns_scratch_map sbx_dns_scratch SEC(".maps");
 
 /* The file syscall in flight of a sandboxed thread (lib/fsaudit.h). */
 struct sbx_fsa_entry {

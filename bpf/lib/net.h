@@ -77,11 +77,64 @@ static __always_inline __u8 sbx_eff_mode(struct sbx_ctx *c)
 	return c->pol->net_mode;
 }
 
+/* ---- host names: the sandbox's resolver and its pins -------------------- */
+
+static __always_inline struct sbx_dns_slot *sbx_dns_of(struct sbx_ctx *c)
+{
+	__u32 slot = c->slot;
+
+	return bpf_map_lookup_elem(&sbx_dns, &slot);
+}
+
+/* What the unexpired pins of q's address whose ports and protocol match say:
+ * deny when one is a denied name's, else allow when one is an allowed name's,
+ * else 0. */
+static __always_inline __u8 sbx_pin_decide(struct sbx_ctx *c, struct sbx_net_query *q,
+					   __u32 *ret_rule)
+{
+	struct sbx_dns_slot *d = sbx_dns_of(c);
+	struct sbx_pin_key k = { .slot = c->slot, .family = q->family };
+	__u8 proto = sbx_rule_proto(q->proto), verdict = 0;
+	struct sbx_pin_value *v;
+	__u64 now;
+
+	if (!d || !(d->flags & SBX_DNSF_PINS))
+		return 0;
+	__builtin_memcpy(k.addr, q->addr, 16);
+	v = bpf_map_lookup_elem(&sbx_pins, &k);
+	if (!v)
+		return 0;
+	now = bpf_ktime_get_boot_ns();
+	for (int i = 0; i < SBX_PIN_RULES; i++) {
+		struct sbx_pin_rule *e = &v->e[i];
+
+		if (i >= v->n)
+			break;
+		if (e->expires_ns <= now || q->port < e->r.port_lo || q->port > e->r.port_hi)
+			continue;
+		if (e->r.proto && e->r.proto != proto)
+			continue;
+		if (e->r.verdict == SBX_VERDICT_DENY) {
+			*ret_rule = e->r.rule;
+			return SBX_VERDICT_DENY;
+		}
+		if (!verdict) {
+			verdict = SBX_VERDICT_ALLOW;
+			*ret_rule = e->r.rule;
+		}
+	}
+	return verdict;
+}
+
+/* A denied name's pin refuses; then the address entries' denials; then an
+ * allowed name's pin; then the address entries' allows; then the mode
+ * (docs/policy.md "Decision rule"). */
 static __always_inline __u8 sbx_net_decide(struct sbx_ctx *c, struct sbx_net_query *q,
 					   __u32 *ret_rule)
 {
 	struct sbx_net_value *v;
-	__u8 verdict = 0;
+	__u32 pin_rule = SBX_RULE_DEFAULT;
+	__u8 verdict = 0, pin;
 
 	*ret_rule = SBX_RULE_DEFAULT;
 	switch (sbx_eff_mode(c)) {
@@ -89,6 +142,11 @@ static __always_inline __u8 sbx_net_decide(struct sbx_ctx *c, struct sbx_net_que
 		return SBX_VERDICT_ALLOW;
 	case SBX_NETM_NONE:
 		return SBX_VERDICT_DENY;
+	}
+	pin = sbx_pin_decide(c, q, &pin_rule);
+	if (pin == SBX_VERDICT_DENY) {
+		*ret_rule = pin_rule;
+		return pin;
 	}
 	if (q->family == 4) {
 		struct sbx_net4_key k = { .prefixlen = 64, .policy_id = bpf_htonl(c->policy_id) };
@@ -103,6 +161,12 @@ static __always_inline __u8 sbx_net_decide(struct sbx_ctx *c, struct sbx_net_que
 	}
 	if (v)
 		verdict = sbx_rules_match(v, q, ret_rule);
+	if (verdict == SBX_VERDICT_DENY)
+		return verdict;
+	if (pin) {
+		*ret_rule = pin_rule;
+		return pin;
+	}
 	if (verdict)
 		return verdict;
 	return c->pol->net_mode == SBX_NETM_ALLOW ? SBX_VERDICT_DENY : SBX_VERDICT_ALLOW;
@@ -232,6 +296,97 @@ static __always_inline void sbx_emit_net(struct sbx_ctx *c, __u16 type, __u8 ver
 
 /* ---- sockaddr hooks ----------------------------------------------------- */
 
+/* A TCP or UDP port-53 destination of a sandbox with a resolver goes to the
+ * resolver, whatever address it names (so a workload cannot pick another
+ * server): 1 when redirected, 0 when not a DNS destination, -1 to refuse (an
+ * IPv6 destination where the resolver has no IPv6 address). The destination
+ * asked for is kept by socket cookie, for recvmsg and getpeername. */
+static __always_inline int sbx_dns_redirect(struct bpf_sock_addr *ctx, struct sbx_ctx *c,
+					    struct sbx_net_query *q, const bool v6)
+{
+	__u8 proto = sbx_rule_proto(q->proto);
+	struct sbx_dns_orig o = {};
+	struct sbx_dns_slot *d;
+	__u32 to[4] = {};
+	__u64 cookie;
+
+	if (q->port != 53 || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return 0;
+	d = sbx_dns_of(c);
+	if (!d || !(d->flags & SBX_DNSF_REDIRECT))
+		return 0;
+	o.port = bpf_htons(53);
+	if (!v6) {
+		__u32 a = ctx->user_ip4;
+
+		o.family = 4;
+		__builtin_memcpy(o.addr, &a, 4);
+		__builtin_memcpy(o.to, &d->addr4, 4);
+		o.to_port = bpf_htons(d->port4);
+		ctx->user_ip4 = d->addr4;
+		ctx->user_port = o.to_port;
+	} else {
+		__u32 a6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
+				ctx->user_ip6[3] };
+
+		o.family = 6;
+		__builtin_memcpy(o.addr, a6, 16);
+		if (d->port6) {
+			__builtin_memcpy(to, d->addr6, 16);
+			o.to_port = bpf_htons(d->port6);
+		} else if (q->mapped) {
+			to[2] = bpf_htonl(0xffff);
+			to[3] = d->addr4;
+			o.to_port = bpf_htons(d->port4);
+		} else {
+			return -1;
+		}
+		__builtin_memcpy(o.to, to, 16);
+		ctx->user_ip6[0] = to[0];
+		ctx->user_ip6[1] = to[1];
+		ctx->user_ip6[2] = to[2];
+		ctx->user_ip6[3] = to[3];
+		ctx->user_port = o.to_port;
+	}
+	cookie = bpf_get_socket_cookie(ctx);
+	bpf_map_update_elem(&sbx_dns_orig, &cookie, &o, BPF_ANY);
+	return 1;
+}
+
+/* recvmsg4/6 and getpeername4/6: the resolver's replies and a redirected
+ * socket's peer show the address the workload asked for. Always 1. */
+static __always_inline int sbx_dns_restore(struct bpf_sock_addr *ctx, const bool v6)
+{
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	struct sbx_dns_orig *o = bpf_map_lookup_elem(&sbx_dns_orig, &cookie);
+	__u32 to[4];
+
+	if (!o || ctx->user_port != o->to_port)
+		return 1;
+	__builtin_memcpy(to, o->to, 16);
+	if (!v6) {
+		__u32 a;
+
+		if (ctx->user_ip4 != to[0] || o->family != 4)
+			return 1;
+		__builtin_memcpy(&a, o->addr, 4);
+		ctx->user_ip4 = a;
+	} else {
+		__u32 a6[4];
+
+		if (ctx->user_ip6[0] != to[0] || ctx->user_ip6[1] != to[1] ||
+		    ctx->user_ip6[2] != to[2] || ctx->user_ip6[3] != to[3] || o->family != 6)
+			return 1;
+		__builtin_memcpy(a6, o->addr, 16);
+		ctx->user_ip6[0] = a6[0];
+		ctx->user_ip6[1] = a6[1];
+		ctx->user_ip6[2] = a6[2];
+		ctx->user_ip6[3] = a6[3];
+	}
+	ctx->user_port = o->port;
+	return 1;
+}
+
 /* connect4/6 and sendmsg4/6: 1 lets the call proceed, 0 fails it with EPERM.
  * A destination with two readings is refused when either is refused. */
 static __always_inline int sbx_connect(struct bpf_sock_addr *ctx, __u16 type, const bool v6)
@@ -240,17 +395,24 @@ static __always_inline int sbx_connect(struct bpf_sock_addr *ctx, __u16 type, co
 	struct sbx_ctx c;
 	__u32 rule, alt_rule;
 	__u8 verdict;
+	int dns;
 
 	if (!sbx_ctx_current(&c))
 		return 1;
 	bool two = sbx_query_from_sa(ctx, &q, &alt, v6, type == SBX_EV_NET_SEND && !v6);
 
-	verdict = sbx_net_decide(&c, &q, &rule);
-	if (two && verdict == SBX_VERDICT_ALLOW &&
-	    sbx_net_decide(&c, &alt, &alt_rule) != SBX_VERDICT_ALLOW) {
-		verdict = SBX_VERDICT_DENY;
-		rule = alt_rule;
-		q = alt;
+	dns = sbx_eff_mode(&c) == SBX_NETM_NONE ? 0 : sbx_dns_redirect(ctx, &c, &q, v6);
+	if (dns) {
+		verdict = dns > 0 ? SBX_VERDICT_ALLOW : SBX_VERDICT_DENY;
+		rule = SBX_RULE_DNS;
+	} else {
+		verdict = sbx_net_decide(&c, &q, &rule);
+		if (two && verdict == SBX_VERDICT_ALLOW &&
+		    sbx_net_decide(&c, &alt, &alt_rule) != SBX_VERDICT_ALLOW) {
+			verdict = SBX_VERDICT_DENY;
+			rule = alt_rule;
+			q = alt;
+		}
 	}
 	if (type == SBX_EV_NET_CONNECT)
 		__sync_fetch_and_add(verdict == SBX_VERDICT_ALLOW ? &c.st->connect_allowed

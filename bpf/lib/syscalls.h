@@ -125,6 +125,34 @@ static __always_inline void sbx_emit_disk(struct sbx_emit_ctx *uctx, struct sbx_
 	uctx->ret_seq = ev.hdr.seq;
 }
 
+/* A DNS event of the sandbox's resolver: user space gives what follows the
+ * header; it goes through the audit level and the rate limits of the
+ * sandbox's policy like the hooks' events (an allowed query is written at
+ * level "all" only). */
+static __always_inline void sbx_emit_dns(struct sbx_emit_ctx *uctx, struct sbx_ctx *c,
+					 struct sbx_slot *s)
+{
+	__u32 zero = 0, size = uctx->type == SBX_EV_DNS_RESOLVER ?
+			       sizeof(struct sbx_ev_dns_resolver) : sizeof(struct sbx_ev_dns);
+	struct sbx_ev_dns *ev = bpf_map_lookup_elem(&sbx_dns_scratch, &zero);
+	__u32 policy_id = s->policy_id;
+
+	uctx->ret_seq = 0;
+	c->pol = bpf_map_lookup_elem(&sbx_policies, &policy_id);
+	if (!ev || !c->pol)
+		return;
+	__builtin_memcpy((__u8 *)ev + sizeof(ev->hdr), uctx->dns, SBX_DNS_EV_MAX);
+	if (!sbx_audit_wants(c, ev->verdict == SBX_VERDICT_ALLOW ? SBX_VERDICT_ALLOW :
+								    SBX_VERDICT_DENY))
+		return;
+	sbx_hdr_fill(&ev->hdr, c, uctx->type, size);
+	ev->hdr.pid = ev->hdr.tgid = 0;
+	ev->hdr.cgroup_id = s->cgroup_id;
+	__builtin_memcpy(ev->hdr.comm, "sbx-dns", 8);
+	sbx_emit(c, ev, size);
+	uctx->ret_seq = ev->hdr.seq;
+}
+
 static __always_inline void sbx_emit_life(struct sbx_emit_ctx *uctx)
 {
 	struct sbx_ev_life ev = {};
@@ -137,7 +165,9 @@ static __always_inline void sbx_emit_life(struct sbx_emit_ctx *uctx)
 	s = bpf_map_lookup_elem(&sbx_slots, &slot);
 	if (!c.st || !s || !(s->flags & SBX_SLOTF_ACTIVE) ||
 	    (uctx->type != SBX_EV_SANDBOX_START && uctx->type != SBX_EV_SANDBOX_EXIT &&
-	     uctx->type != SBX_EV_AUDIT_SUPPRESSED && uctx->type != SBX_EV_LIMIT_DISK)) {
+	     uctx->type != SBX_EV_AUDIT_SUPPRESSED && uctx->type != SBX_EV_LIMIT_DISK &&
+	     uctx->type != SBX_EV_DNS_QUERY && uctx->type != SBX_EV_DNS_DENIED &&
+	     uctx->type != SBX_EV_DNS_RESOLVER)) {
 		uctx->ret_seq = -SBX_EINVAL;
 		return;
 	}
@@ -147,6 +177,10 @@ static __always_inline void sbx_emit_life(struct sbx_emit_ctx *uctx)
 	}
 	if (uctx->type == SBX_EV_LIMIT_DISK) {
 		sbx_emit_disk(uctx, &c, s);
+		return;
+	}
+	if (uctx->type >= SBX_EV_DNS_QUERY) {
+		sbx_emit_dns(uctx, &c, s);
 		return;
 	}
 	sbx_hdr_fill(&ev.hdr, &c, uctx->type, sizeof(ev));

@@ -14,7 +14,6 @@
 #include "cli/policy_source.h"
 #include "core/enforce.h"
 #include "core/fsplan.h"
-#include "core/resolve.h"
 #include "util/json.h"
 #include "policy.h"
 #include "provider.h"
@@ -289,19 +288,12 @@ static int fs_rule_refusals(const struct sbx_profile *p, struct sbx_diags *d)
  * Returns the number of refusals found, or -ENOMEM. */
 static int check_refusals(const struct sbx_policy *pol, struct sbx_diags *d)
 {
-	char msg[512];
 	int n = 0, r;
 
 	for (size_t i = 0; i < pol->n_profiles; i++) {
 		const struct sbx_profile *p = &pol->profiles[i];
 
-		for (size_t e = 0; sbx_resolve_refusal(p, &e, msg, sizeof(msg)) != -ENOENT; e++) {
-			if (p->enforcement != SBX_ENFORCE_STRICT)
-				continue;
-			if (add_diag(d, &p->net.entries[e].pos, msg) < 0)
-				return -ENOMEM;
-			n++;
-		}
+		/* host names: the enforcement table says where a resolver reaches */
 		r = provider_refusals(p, d);
 		if (r < 0)
 			return r;

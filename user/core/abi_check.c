@@ -49,7 +49,7 @@ ABI_FIELD(struct sbx_loader, path, 0, SBX_MAX_PATH_LEN);
 ABI_FIELD(struct sbx_loader, flags, 252, 4);
 _Static_assert(SBX_LDRF_PATH == 0x1 && SBX_LDRF_INTERP == 0x2, "sbx_loader flags are ABI");
 _Static_assert(SBX_MAX_LOADERS == 16, "SBX_MAX_LOADERS sizes sbx_loaders");
-_Static_assert(SBX_ABI_VERSION == 10, "a change to a map key or value bumps SBX_ABI_VERSION "
+_Static_assert(SBX_ABI_VERSION == 11, "a change to a map key or value bumps SBX_ABI_VERSION "
 	       "(docs/audit.md, rule 4): update this assert with it");
 
 /* SBX_EV_FILE, written by the LSM hooks and by the Landlock audit; the size

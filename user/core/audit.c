@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <stdlib.h>
 #include <seccomp.h>
@@ -19,6 +20,8 @@ static const char *const event_names[] = {
 	[SBX_EV_SYSCALL_DENIED] = "syscall.denied", [SBX_EV_FILE] = "file",
 	[SBX_EV_NET_SOCKOPT] = "net.sockopt", [SBX_EV_NET_UNIX] = "net.unix",
 	[SBX_EV_AUDIT_SUPPRESSED] = "audit.suppressed", [SBX_EV_LIMIT_DISK] = "limit.disk",
+	[SBX_EV_DNS_QUERY] = "dns.query", [SBX_EV_DNS_DENIED] = "dns.denied",
+	[SBX_EV_DNS_RESOLVER] = "dns.resolver",
 };
 
 static const size_t event_sizes[] = {
@@ -33,6 +36,9 @@ static const size_t event_sizes[] = {
 	[SBX_EV_NET_UNIX] = sizeof(struct sbx_ev_unix),
 	[SBX_EV_AUDIT_SUPPRESSED] = sizeof(struct sbx_ev_suppressed),
 	[SBX_EV_LIMIT_DISK] = sizeof(struct sbx_ev_disk),
+	[SBX_EV_DNS_QUERY] = sizeof(struct sbx_ev_dns),
+	[SBX_EV_DNS_DENIED] = sizeof(struct sbx_ev_dns),
+	[SBX_EV_DNS_RESOLVER] = sizeof(struct sbx_ev_dns_resolver),
 };
 
 #define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
@@ -143,6 +149,10 @@ static void write_rule(struct json_writer *w, const struct sbx_audit_ctx *c, uin
 		return;
 	if (rule == SBX_RULE_UNJUDGED) {
 		json_kv_string(w, "rule", "unjudged");
+		return;
+	}
+	if (rule == SBX_RULE_DNS) {
+		json_kv_string(w, "rule", "dns");	/* sent to the sandbox's resolver */
 		return;
 	}
 	if (rule == SBX_RULE_DEFAULT || !p || rule >= p->net.n_entries) {
@@ -361,6 +371,97 @@ static void write_disk(struct json_writer *w, const struct sbx_ev_disk *e)
 	json_kv_uint(w, "inodes_limit", e->inodes_limit);
 }
 
+static const char *const dns_reasons[] = {
+	[SBX_DNSR_NONE] = NULL, [SBX_DNSR_DENY_RULE] = "deny_rule",
+	[SBX_DNSR_NO_ALLOW_RULE] = "no_allow_rule", [SBX_DNSR_REBINDING] = "rebinding",
+	[SBX_DNSR_BAD_QUERY] = "bad_query", [SBX_DNSR_UPSTREAM] = "upstream",
+	[SBX_DNSR_PIN_FAILED] = "pin_failed",
+};
+
+static const char *dns_rcode_name(uint8_t rc, char *buf, size_t len)
+{
+	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+					     "NOTIMP", "REFUSED" };
+
+	if (rc < sizeof(names) / sizeof(names[0]))
+		return names[rc];
+	snprintf(buf, len, "RCODE%u", rc);
+	return buf;
+}
+
+static const char *dns_type_name(uint16_t t, char *buf, size_t len)
+{
+	switch (t) {
+	case 1: return "A";
+	case 2: return "NS";
+	case 5: return "CNAME";
+	case 6: return "SOA";
+	case 12: return "PTR";
+	case 15: return "MX";
+	case 16: return "TXT";
+	case 28: return "AAAA";
+	case 33: return "SRV";
+	case 64: return "SVCB";
+	case 65: return "HTTPS";
+	case 255: return "ANY";
+	}
+	snprintf(buf, len, "TYPE%u", t);
+	return buf;
+}
+
+static const char *verdict_name(uint8_t v)
+{
+	return v == SBX_VERDICT_ALLOW ? "allow" : v == 3 ? "would_deny" : "deny";
+}
+
+/* dns.query and dns.denied: the name and what its answer held */
+static void write_dns(struct json_writer *w, const struct sbx_audit_ctx *c, const struct sbx_ev_dns *e)
+{
+	char name[SBX_DNS_NAME_LEN + 1], buf[16], addr[INET6_ADDRSTRLEN];
+
+	memcpy(name, e->name, sizeof(e->name));
+	name[sizeof(e->name)] = 0;
+	json_kv_string(w, "verdict", verdict_name(e->verdict));
+	write_task(w, &e->hdr);
+	json_kv_string(w, "name", name);
+	json_kv_string(w, "qtype", dns_type_name(e->qtype, buf, sizeof(buf)));
+	json_kv_string(w, "proto", proto_name(e->proto, buf, sizeof(buf)));
+	json_kv_string(w, "rcode", dns_rcode_name(e->rcode, buf, sizeof(buf)));
+	if (e->reason < sizeof(dns_reasons) / sizeof(dns_reasons[0]) && dns_reasons[e->reason])
+		json_kv_string(w, "reason", dns_reasons[e->reason]);
+	write_rule(w, c, e->rule, c->policy_id);
+	json_key(w, "answers");
+	json_begin_array(w);
+	for (unsigned i = 0; i < e->n_addrs && i < SBX_DNS_EV_ADDRS; i++) {
+		inet_ntop(e->addrs[i].family == 4 ? AF_INET : AF_INET6, e->addrs[i].addr, addr,
+			  sizeof(addr));
+		json_string(w, addr);
+	}
+	json_end_array(w);
+	if (e->more_addrs)
+		json_kv_bool(w, "answers_truncated", true);
+	if (e->pin_s)
+		json_kv_uint(w, "pin_s", e->pin_s);
+}
+
+static void write_dns_resolver(struct json_writer *w, const struct sbx_ev_dns_resolver *e)
+{
+	static const char *const states[] = { NULL, "started", "died", "restarted", "gave_up" };
+
+	json_kv_string(w, "verdict", verdict_name(e->verdict));
+	write_task(w, &e->hdr);
+	json_kv_string(w, "state", e->state < 5 && states[e->state] ? states[e->state] : "unknown");
+	json_kv_uint(w, "resolver_pid", e->pid);
+	if (e->state == SBX_DNSS_DIED || e->state == SBX_DNSS_GAVE_UP) {
+		if (WIFSIGNALED(e->status))
+			json_kv_int(w, "signal", WTERMSIG(e->status));
+		else
+			json_kv_int(w, "exit_code", WEXITSTATUS(e->status));
+		json_kv_uint(w, "pins_flushed", e->pins_flushed);
+	}
+	json_kv_uint(w, "restarts", e->restarts);
+}
+
 int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 			 const void *data, size_t size)
 {
@@ -381,6 +482,13 @@ int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 		break;
 	case SBX_EV_LIMIT_DISK:
 		write_disk(w, data);
+		break;
+	case SBX_EV_DNS_QUERY:
+	case SBX_EV_DNS_DENIED:
+		write_dns(w, c, data);
+		break;
+	case SBX_EV_DNS_RESOLVER:
+		write_dns_resolver(w, data);
 		break;
 	case SBX_EV_SOCK_CREATE:
 		write_sock(w, data);

@@ -27,6 +27,7 @@ static const char *const map_names[] = {
 	"sbx_config", "sbx_cgroups", "sbx_slots", "sbx_stats", "sbx_drops",
 	"sbx_policies", "sbx_net4", "sbx_net6", "sbx_rings", "sbx_events", "sbx_syscalls",
 	"sbx_paths", "sbx_execs", "sbx_fscfg", "sbx_loaders", "sbx_rates", "sbx_rate_ifs",
+	"sbx_dns", "sbx_pins", "sbx_dns_orig",
 };
 
 /* Pinned links, named after the hook they enforce. */
@@ -39,6 +40,8 @@ static const struct {
 	{ "link_bind4", "sbx_bind4" },		{ "link_bind6", "sbx_bind6" },
 	{ "link_sock_create", "sbx_sock_create" },	{ "link_setsockopt", "sbx_setsockopt" },
 	{ "link_skb_ingress", "sbx_skb_ingress" }, { "link_skb_egress", "sbx_skb_egress" },
+	{ "link_recvmsg4", "sbx_recvmsg4" },	{ "link_recvmsg6", "sbx_recvmsg6" },
+	{ "link_getpeername4", "sbx_getpeername4" }, { "link_getpeername6", "sbx_getpeername6" },
 };
 
 /* Optional cgroup links: the unix address hooks, where the kernel has them
@@ -78,7 +81,8 @@ static int *map_fd_slot(struct sbx_bpf *b, size_t i)
 	int *fds[] = { &b->config_fd, &b->cgroups_fd, &b->slots_fd, &b->stats_fd, &b->drops_fd,
 		       &b->policies_fd, &b->net4_fd, &b->net6_fd, &b->rings_fd, &b->events_fd,
 		       &b->syscalls_fd, &b->paths_fd, &b->execs_fd, &b->fscfg_fd,
-		       &b->loaders_fd, &b->rates_fd, &b->rate_ifs_fd };
+		       &b->loaders_fd, &b->rates_fd, &b->rate_ifs_fd, &b->dns_fd, &b->pins_fd,
+		       &b->dns_orig_fd };
 
 	return fds[i];
 }

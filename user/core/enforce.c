@@ -113,6 +113,23 @@ static bool has_entries(const struct sbx_profile *p, bool deny)
 	return false;
 }
 
+/* host names (exact or wildcard) among the allow or deny entries, in a mode
+ * that reads them */
+static bool has_names(const struct sbx_profile *p, bool deny)
+{
+	if (p->net.mode != SBX_NET_ALLOW && p->net.mode != SBX_NET_DENY)
+		return false;
+	for (size_t i = 0; i < p->net.n_entries; i++)
+		if (p->net.entries[i].deny == deny &&
+		    (p->net.entries[i].kind == SBX_NET_ENTRY_HOST ||
+		     p->net.entries[i].kind == SBX_NET_ENTRY_WILDCARD))
+			return true;
+	return false;
+}
+
+ASKS(a_allow_names, has_names(p, false))
+ASKS(a_deny_names, has_names(p, true))
+
 /* user names uid 0: "root", "0" or any name that the host maps to 0. */
 static bool a_user_root(const struct sbx_profile *p, finding *f)
 {
@@ -391,6 +408,9 @@ static bool a_fs_grant_idmap(const struct sbx_profile *p, finding *f)
 	"fixed RAM and vCPUs"
 #define FC_NET "a Firecracker guest's traffic leaves through a tap device, not through sockets " \
 	"of the sandbox, so the eBPF lists could not apply: use mode \"none\" or backend \"qemu\""
+#define VM_NAMES "host names: the guest resolves them with its own resolver, which sbx's " \
+	"cannot see or pin; best-effort enforces an exact name as its addresses at start, a " \
+	"wildcard not at all (docs/network.md)"
 #define VM_VETH "the guest reaches the host through qemu's user-mode network, not a veth pair"
 #define VM_NETNS "the guest always has a network stack of its own"
 #define VM_UNIX "the guest reaches no host unix socket"
@@ -458,8 +478,12 @@ static const struct sbx_enforce_row table[] = {
 	{ "network.mode", a_net_mode, { ENF(EBPF), ENF(EBPF), ENF(EBPF), ENF(EBPF), ENF(EBPF),
 		REF_IF(a_fc_net, FC_NET),
 		ENF(EBPF), REF_IF(a_fc_net, FC_NET) } },
-	{ "network.allow", a_net_allow, ALL(ENF(EBPF)) },
-	{ "network.deny", a_net_deny, ALL(ENF(EBPF)) },
+	{ "network.allow", a_net_allow, { ENF(EBPF), ENF(EBPF), ENF(EBPF), ENF(EBPF), ENF(EBPF),
+		DEG_IF(a_allow_names, VM_NAMES), DEG_IF(a_allow_names, VM_NAMES),
+		DEG_IF(a_allow_names, VM_NAMES) } },
+	{ "network.deny", a_net_deny, { ENF(EBPF), ENF(EBPF), ENF(EBPF), ENF(EBPF), ENF(EBPF),
+		DEG_IF(a_deny_names, VM_NAMES), DEG_IF(a_deny_names, VM_NAMES),
+		DEG_IF(a_deny_names, VM_NAMES) } },
 	{ "network.listen", a_net_listen, ALL(ENF(EBPF)) },
 	{ "network.raw_sockets", a_raw_sockets, ALL(ENF(EBPF " and seccomp/capabilities")) },
 	/* the families not listed are refused: by seccomp where the workload

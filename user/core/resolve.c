@@ -80,48 +80,61 @@ static int resolve_host(struct sbx_resolved *r, const struct sbx_net_entry *e, s
 	return rc;
 }
 
-int sbx_resolve_refusal(const struct sbx_profile *p, size_t *i, char *msg, size_t len)
+int sbx_resolve_refusal(const struct sbx_profile *p, bool dns_aware, size_t *i, char *msg,
+			size_t len)
 {
+	if (dns_aware || (p->net.mode != SBX_NET_ALLOW && p->net.mode != SBX_NET_DENY))
+		return -ENOENT;
 	for (; *i < p->net.n_entries; (*i)++) {
 		const struct sbx_net_entry *e = &p->net.entries[*i];
 
-		if (e->kind != SBX_NET_ENTRY_WILDCARD)
+		if (e->kind != SBX_NET_ENTRY_WILDCARD && e->kind != SBX_NET_ENTRY_HOST)
 			continue;
 		if (p->enforcement != SBX_ENFORCE_STRICT) {
-			snprintf(msg, len, "wildcard host names need DNS-aware enforcement, which sbx "
-				 "does not have yet");
+			snprintf(msg, len, e->kind == SBX_NET_ENTRY_WILDCARD ?
+				 "no sbx resolver reaches this provider's workload: wildcard names "
+				 "are not enforced" :
+				 "no sbx resolver reaches this provider's workload: the name is "
+				 "resolved once at start and its addresses enforced");
 			return 0;
 		}
-		return sbx_fail(msg, len, -EOPNOTSUPP, "wildcard network entry '%s' cannot be "
-				"enforced (DNS-aware enforcement is not available); refusing under "
-				"enforcement = \"strict\" (\"best-effort\" runs with it unenforced)",
-				e->text);
+		return sbx_fail(msg, len, -EOPNOTSUPP, "host-name entry '%s' cannot be enforced: "
+				"no sbx resolver reaches this provider's workload (names need the "
+				"process, host or gvisor provider); refusing under enforcement = "
+				"\"strict\" (\"best-effort\" runs degraded)", e->text);
 	}
 	return -ENOENT;
 }
 
-static int resolve_one(const struct sbx_profile *p, struct sbx_resolved *r, size_t i,
-		       char *err, size_t errlen)
+static int resolve_one(const struct sbx_profile *p, bool dns_aware, struct sbx_resolved *r,
+		       size_t i, char *err, size_t errlen)
 {
 	const struct sbx_net_entry *e = &p->net.entries[i];
 	bool strict = p->enforcement == SBX_ENFORCE_STRICT;
 	const char *gai = NULL;
-	char why[256];
+	char why[512];
 	size_t at = i;
 	int rc;
 
 	if (e->kind == SBX_NET_ENTRY_ADDR)
 		return push(r, e, i);
-	if (e->kind == SBX_NET_ENTRY_WILDCARD) {
-		rc = sbx_resolve_refusal(p, &at, why, sizeof(why));
-		if (rc == 0)
-			return note_unenforced(r, e, why);
+	if (dns_aware) {
+		/* the resolver enforces names; an exact denied name is also
+		 * refused by its addresses of now, if it has any */
+		if (e->kind != SBX_NET_ENTRY_HOST || !e->deny)
+			return 0;
+		resolve_host(r, e, i, &gai);
+		return 0;
+	}
+	rc = sbx_resolve_refusal(p, false, &at, why, sizeof(why));
+	if (rc < 0 && rc != -ENOENT)
 		return sbx_fail(err, errlen, rc, "%s:%u:%u: error: %s",
 				e->pos.file ? e->pos.file : "?", e->pos.line, e->pos.col, why);
-	}
+	if (e->kind == SBX_NET_ENTRY_WILDCARD)
+		return note_unenforced(r, e, why);
 	rc = resolve_host(r, e, i, &gai);
 	if (rc != -EHOSTUNREACH)
-		return rc;
+		return rc == 0 ? note_unenforced(r, e, why) : rc;
 	if (!strict) {
 		snprintf(why, sizeof(why), "cannot resolve '%s': %s", e->host, gai);
 		return note_unenforced(r, e, why);
@@ -132,13 +145,14 @@ static int resolve_one(const struct sbx_profile *p, struct sbx_resolved *r, size
 			gai);
 }
 
-int sbx_resolve(const struct sbx_profile *p, struct sbx_resolved *ret, char *err, size_t errlen)
+int sbx_resolve(const struct sbx_profile *p, bool dns_aware, struct sbx_resolved *ret, char *err,
+		size_t errlen)
 {
 	struct sbx_resolved r = {};
 	int rc = 0;
 
 	for (size_t i = 0; i < p->net.n_entries && !rc; i++)
-		rc = resolve_one(p, &r, i, err, errlen);
+		rc = resolve_one(p, dns_aware, &r, i, err, errlen);
 	if (!rc && r.n > SBX_MAX_NET_RULES)
 		rc = sbx_fail(err, errlen, -E2BIG, "%s:%u:%u: error: profile '%s': %zu network "
 			      "entries after resolving host names; at most %d fit the kernel maps",

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Host names in network entries are resolved once, when a sandbox starts,
- * and enforced as the addresses found. Each resolved entry remembers which
- * profile entry (and so which name) it came from, for results and audit.
- * Wildcards cannot be resolved ahead of time: under enforcement "strict" a
- * profile with one is refused; under "best-effort" it is reported unenforced.
+ * Network entries as the kernel maps hold them. Where sbx's DNS resolver
+ * reaches the workload (dns_aware: core/dnsrun.h), host names are enforced by
+ * it and by connect-time pins; only an exact denied name is also resolved
+ * here, once, so that its addresses of now are refused as addresses. Where no
+ * resolver can (a microVM guest has its own), host names are refused under
+ * enforcement "strict"; under "best-effort" exact names are resolved once at
+ * start and enforced as the addresses found, wildcards not at all, and both
+ * are reported unenforced. Each entry remembers which profile entry it came
+ * from, for results and audit.
  */
 #ifndef SBX_RESOLVE_H
 #define SBX_RESOLVE_H
@@ -22,18 +26,19 @@ struct sbx_resolved {
 };
 
 /*
- * The decision about entries that no host can enforce today (wildcard host
- * names: sbx has no DNS-aware enforcement yet), made here for both `sbx run`
- * and `sbx policy check`. Looks from entry *i on; at the first such entry
+ * The decision about host-name entries where no resolver can enforce them
+ * (dns_aware false), made here for both `sbx run` and `sbx policy check`. Looks from entry *i on; at the first such entry
  * sets *i to it and fills msg: returns -EOPNOTSUPP (refused: strict) or 0
  * (best-effort: run with the entry unenforced, msg says why). Returns -ENOENT
  * when no entry from *i on is one.
  */
-int sbx_resolve_refusal(const struct sbx_profile *p, size_t *i, char *msg, size_t len);
+int sbx_resolve_refusal(const struct sbx_profile *p, bool dns_aware, size_t *i, char *msg,
+			size_t len);
 
 /* Returns 0, -ENOMEM, or -EHOSTUNREACH/-EOPNOTSUPP with err naming the entry
  * as "FILE:LINE:COL: error: MESSAGE", the form of policy errors. */
-int sbx_resolve(const struct sbx_profile *p, struct sbx_resolved *ret, char *err, size_t errlen);
+int sbx_resolve(const struct sbx_profile *p, bool dns_aware, struct sbx_resolved *ret, char *err,
+		size_t errlen);
 void sbx_resolved_free(struct sbx_resolved *r);
 
 #endif

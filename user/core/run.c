@@ -21,12 +21,14 @@
 #include "core/auditlog.h"
 #include "core/bpfload.h"
 #include "core/counters.h"
+#include "core/dnsrun.h"
 #include "core/enforce.h"
 #include "core/fsplan.h"
 #include "core/instance.h"
 #include "core/journal.h"
 #include "core/logfile.h"
 #include "kernel/limits.h"
+#include "kernel/netns.h"
 #include "kernel/netrate.h"
 #include "kernel/features.h"
 #include "kernel/seccomp.h"
@@ -97,6 +99,8 @@ struct run_state {
 	int log_rd;			/* read end of the output pipe; -1 = none or EOF */
 	int log_wr;			/* its write end, until the workload has it */
 	struct sbx_counters_pub pub;	/* the live counters for sbxd (core/counters.h) */
+	struct sbx_dnsrun dns;		/* the sandbox's DNS resolver (core/dnsrun.h) */
+	bool have_dns;
 };
 
 static int fail(struct run_state *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -605,13 +609,41 @@ static const struct sbx_profile *updated_profile(void *data, uint32_t policy_id)
 	return s->upd_pol ? sbx_policy_find(s->upd_pol, s->o->profile->name) : NULL;
 }
 
+/* Host names: the sandbox's resolver runs before the workload can ask it.
+ * A process sandbox with a veth pair reaches it at the pair's host end; every
+ * other one shares the host's loopback. */
+static int start_dns(struct run_state *s)
+{
+	const struct sbx_profile *p = s->o->profile;
+	struct in_addr veth, *listen4 = NULL;
+	char why[512] = "";
+	int r;
+
+	if (!s->o->provider->dns_names || !sbx_dnsrun_needed(p))
+		return 0;
+	if (!strcmp(s->o->provider->name, "process") && p->net.namespace == SBX_NETNS_PRIVATE) {
+		r = sbx_veth_host_addr(s->sb.slot, p, &veth, why, sizeof(why));
+		if (r < 0)
+			return fail(s, r, "DNS resolver: %s", why);
+		listen4 = &veth;
+	}
+	r = sbx_dnsrun_start(&s->dns, &s->bpf, s->sb.slot, p, listen4, false, why, sizeof(why));
+	if (r < 0 && p->enforcement == SBX_ENFORCE_STRICT)
+		return fail(s, r, "%s; host names cannot be enforced without it: refusing under "
+			    "enforcement = \"strict\"", why);
+	if (r < 0)
+		return note_degraded(s, "host names are not enforced: %s", why);
+	s->have_dns = true;
+	return 0;
+}
+
 static int setup(struct run_state *s)
 {
 	const struct sbx_profile *p = s->o->profile;
 	char why[1024] = "";
 	int r;
 
-	r = sbx_resolve(p, &s->rs, why, sizeof(why));
+	r = sbx_resolve(p, s->o->provider->dns_names, &s->rs, why, sizeof(why));
 	if (r < 0 && r != -ENOMEM) {
 		/* "FILE:LINE:COL: error: ...", as sbx policy check says it */
 		fprintf(s->err, "%s\n", why);
@@ -657,7 +689,7 @@ static int setup(struct run_state *s)
 	s->rb = ring_buffer__new(s->sb.ring_fd, on_event, s, NULL);
 	if (!s->rb)
 		return fail(s, -errno, "ring buffer consumer: %m");
-	return 0;
+	return start_dns(s);
 }
 
 static int setup_signals(struct run_state *s, sigset_t *old)
@@ -1034,13 +1066,14 @@ static int wait_loop(struct run_state *s, int *ret_status)
 	uint64_t kill_at = 0;
 
 	for (;;) {
-		struct pollfd pfd[4 + SBX_TTY_NFDS] = {
+		struct pollfd pfd[5 + SBX_TTY_NFDS] = {
 			{ .fd = s->child.pidfd, .events = POLLIN },
 			{ .fd = s->sigfd, .events = POLLIN },
 			{ .fd = ring_buffer__epoll_fd(s->rb), .events = POLLIN },
 			{ .fd = s->log_rd, .events = POLLIN },	/* -1: ignored */
+			{ .fd = s->have_dns ? sbx_dnsrun_fd(&s->dns) : -1, .events = POLLIN },
 		};
-		int n = 4 + (s->have_tty ? sbx_tty_pollfds(&s->tty, pfd + 4) : 0);
+		int n = 5 + (s->have_tty ? sbx_tty_pollfds(&s->tty, pfd + 5) : 0);
 		uint64_t now = now_ns(CLOCK_MONOTONIC), el = (now - start) / 1000000;
 		int wait_ms = -1;
 
@@ -1063,7 +1096,9 @@ static int wait_loop(struct run_state *s, int *ret_status)
 		if (poll(pfd, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			return fail(s, -errno, "poll: %m");
 		if (s->have_tty)
-			sbx_tty_relay(&s->tty, pfd + 4, n - 4);
+			sbx_tty_relay(&s->tty, pfd + 5, n - 5);
+		if (pfd[4].revents)
+			sbx_dnsrun_reap(&s->dns);
 		if (pfd[3].revents)
 			log_pump(s);
 		if (pfd[2].revents)
@@ -1178,6 +1213,8 @@ static void teardown(struct run_state *s, sigset_t *old)
 		sbx_tty_close(&s->tty);
 	else
 		sbx_tty_modes_restore(&s->caller_modes);
+	if (s->have_dns)
+		sbx_dnsrun_stop(&s->dns);
 	ring_buffer__free(s->rb);
 	if (s->abuf_f)
 		fclose(s->abuf_f);

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "core/counters.h"
+#include "core/dnsrun.h"
 #include "core/sandbox.h"
 #include "core/uidpool.h"
 #include "kernel/limits.h"
@@ -425,6 +426,22 @@ static int make_ring(struct sbx_sandbox *sb)
 	return 0;
 }
 
+/* A slot's resolver entry and pins (core/dnsrun.h) go with its sandbox; one
+ * killed with its manager leaves them, and the next sandbox of the slot must
+ * not find its port-53 traffic sent to a dead resolver or its pins open. */
+static int dns_reset(const struct sbx_bpf *b, uint32_t slot)
+{
+	struct sbx_dns_slot cur = { 0 }, off = { 0 };
+
+	if (bpf_map_lookup_elem(b->dns_fd, &slot, &cur) < 0)
+		return -errno;
+	if (!memcmp(&cur, &off, sizeof(cur)))
+		return 0;
+	if (bpf_map_update_elem(b->dns_fd, &slot, &off, BPF_ANY) < 0)
+		return -errno;
+	return sbx_dns_flush_pins(b->pins_fd, slot) < 0 ? -EIO : 0;
+}
+
 static int activate(struct sbx_sandbox *sb)
 {
 	struct sbx_slot s = {
@@ -498,6 +515,8 @@ static int create_steps(struct sbx_bpf *b, const struct sbx_profile *p,
 	if (r < 0)
 		return sbx_fail(why, len, r, "write policy maps: %s", strerror(-r));
 	r = reset_counters(sb);
+	if (!r)
+		r = dns_reset(b, sb->slot);
 	if (!r)
 		r = make_ring(sb);
 	if (r < 0)

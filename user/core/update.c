@@ -13,6 +13,7 @@
 #include "core/bpfload.h"
 #include "core/compile.h"
 #include "core/fsplan.h"
+#include "core/dnsrun.h"
 #include "core/resolve.h"
 #include "core/sandbox.h"
 #include "core/update.h"
@@ -463,6 +464,23 @@ int sbx_profile_tightens(const struct sbx_profile *cur, const struct sbx_profile
 
 /* ---- the live update ---------------------------------------------------- */
 
+/* Host-name entries, compared by position: the sandbox's resolver holds them
+ * (and its pins name entries by index) from the sandbox's start. */
+static bool same_names(const struct sbx_profile *a, const struct sbx_profile *b)
+{
+	for (size_t i = 0; i < a->net.n_entries || i < b->net.n_entries; i++) {
+		const struct sbx_net_entry *x = i < a->net.n_entries ? &a->net.entries[i] : NULL;
+		const struct sbx_net_entry *y = i < b->net.n_entries ? &b->net.entries[i] : NULL;
+		bool xn = x && x->kind != SBX_NET_ENTRY_ADDR, yn = y && y->kind != SBX_NET_ENTRY_ADDR;
+
+		if (xn != yn)
+			return false;
+		if (xn && (strcmp(x->text, y->text) || x->deny != y->deny))
+			return false;
+	}
+	return a->net.mode == b->net.mode || (!sbx_dnsrun_needed(a) && !sbx_dnsrun_needed(b));
+}
+
 struct upd {
 	const struct sbx_profile *cur, *next;
 	struct sbx_bpf b;
@@ -478,6 +496,7 @@ struct upd {
 	struct sbx_limit_values before, after;
 	bool change[SBX_LIMIT_N], applied[SBX_LIMIT_N];
 	bool net, fsch;
+	bool dns_aware;		/* the sandbox has a resolver (sbx_dns holds its slot) */
 	char *why;
 	size_t len;
 };
@@ -800,6 +819,23 @@ static int prepare_limits(struct upd *u)
 	return 0;
 }
 
+/* A live update keeps the host-name entries as they are: the resolver that
+ * enforces them was started with the sandbox. */
+static int names_unchanged(struct upd *u)
+{
+	struct sbx_dns_slot d = { 0 };
+	uint32_t slot = u->info.slot;
+
+	u->dns_aware = bpf_map_lookup_elem(u->b.dns_fd, &slot, &d) == 0 &&
+		       (d.flags & SBX_DNSF_PINS);
+	if (same_names(u->cur, u->next))
+		return 0;
+	return sbx_fail(u->why, u->len, -EOPNOTSUPP, "the update changes host-name entries of "
+			"the network list (or the mode they are read in): the sandbox's DNS "
+			"resolver holds them from its start, so they cannot change while it runs; "
+			"start a new sandbox");
+}
+
 static int prepare(struct upd *u, const struct sbx_instance *in, const char *sandbox_id)
 {
 	int r = sbx_update_changeable(u->cur, u->next, u->why, u->len);
@@ -818,8 +854,11 @@ static int prepare(struct upd *u, const struct sbx_instance *in, const char *san
 	u->fsch = sbx_update_fs_differs(u->cur, u->next);
 	if (u->fsch && (r = prepare_fs(u)) < 0)
 		return r;
+	r = names_unchanged(u);
+	if (r < 0)
+		return r;
 	/* names resolve before the lock: DNS may take long */
-	r = sbx_resolve(u->next, &u->rs, u->why, u->len);
+	r = sbx_resolve(u->next, u->dns_aware, &u->rs, u->why, u->len);
 	if (r < 0)
 		return r;
 	return prepare_limits(u);

@@ -230,6 +230,20 @@ static int plan_addresses(uint32_t slot, const struct sbx_profile *p, struct cid
 	return 0;
 }
 
+int sbx_veth_host_addr(uint32_t slot, const struct sbx_profile *p, struct in_addr *ret,
+		       char *why, size_t len)
+{
+	struct cidr host, sandbox;
+	int r = plan_addresses(slot, p, &host, &sandbox, why, len);
+
+	if (r < 0)
+		return r;
+	if (host.family != AF_INET)
+		return sbx_fail(why, len, -EAFNOSUPPORT, "the veth host end has no IPv4 address");
+	memcpy(&ret->s_addr, host.addr, 4);
+	return 0;
+}
+
 /* ---- netlink steps, usable in either namespace ------------------------- */
 
 static int nl_open(struct nl_sock **ret)

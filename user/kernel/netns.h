@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/types.h>
 
 #include "policy.h"
@@ -42,6 +43,12 @@ struct sbx_veth {
  * host and *v is untouched. */
 int sbx_veth_create(struct sbx_veth *v, const char *id, uint32_t slot, pid_t child,
 		    const struct sbx_profile *p, char *why, size_t len);
+
+/* The IPv4 address the host end of slot's veth pair gets (the profile's
+ * veth_host, or the pool's): sbx's DNS resolver for the sandbox listens
+ * there. Returns 0 or -errno with why set. */
+int sbx_veth_host_addr(uint32_t slot, const struct sbx_profile *p, struct in_addr *ret,
+		       char *why, size_t len);
 
 /* Runs fn(arg, why, len) in a short-lived thread inside the network namespace
  * of child (the calling thread never changes namespace); returns what fn

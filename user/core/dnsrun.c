@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "core/dnsrun.h"
+#include "util/util.h"
+
+#define RESOLV_CONF "/etc/resolv.conf"
+
+static uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool sbx_dnsrun_needed(const struct sbx_profile *p)
+{
+	if (p->net.mode != SBX_NET_ALLOW && p->net.mode != SBX_NET_DENY)
+		return false;
+	for (size_t i = 0; i < p->net.n_entries; i++)
+		if (p->net.entries[i].kind == SBX_NET_ENTRY_HOST ||
+		    p->net.entries[i].kind == SBX_NET_ENTRY_WILDCARD)
+			return true;
+	return false;
+}
+
+/* ---- the profile's [network.dns] ------------------------------------------- */
+
+#define TTL_FLOOR_DEFAULT_S	30
+#define GRACE_DEFAULT_S		300
+
+static void sbx_dns_profile_settings(const struct sbx_profile *p, uint32_t *floor_s,
+				     uint32_t *grace_s, bool *nxdomain)
+{
+	(void)p;
+	*floor_s = TTL_FLOOR_DEFAULT_S;
+	*grace_s = GRACE_DEFAULT_S;
+	*nxdomain = false;
+}
+
+static int sbx_dns_profile_upstreams(const struct sbx_profile *p, struct sockaddr_storage *ret,
+				     socklen_t *ret_len, size_t max)
+{
+	(void)p;
+	(void)ret;
+	(void)ret_len;
+	(void)max;
+	return 0;
+}
+
+/* ---- pins ---------------------------------------------------------------- */
+
+int sbx_dns_flush_pins(int pins_fd, uint32_t slot)
+{
+	struct sbx_pin_key k, next, *mine = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0, gone = 0;
+	void *prev = NULL;
+
+	/* collect first: deleting while walking a hash restarts the walk */
+	while (bpf_map_get_next_key(pins_fd, prev, &next) == 0) {
+		if (next.slot == slot) {
+			if (n == cap) {
+				struct sbx_pin_key *m = realloc(mine, (cap ? 2 * cap : 64) * sizeof(*m));
+
+				if (!m) {
+					r = -ENOMEM;
+					break;
+				}
+				mine = m;
+				cap = cap ? 2 * cap : 64;
+			}
+			mine[n++] = next;
+		}
+		k = next;
+		prev = &k;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_delete_elem(pins_fd, &mine[i]) == 0)
+			gone++;
+	free(mine);
+	return r < 0 ? r : gone;
+}
+
+static void pin_key(struct sbx_pin_key *k, uint32_t slot, const struct sbx_dns_addr *a)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	memset(k, 0, sizeof(*k));
+	k->slot = slot;
+	if (a->family == AF_INET) {
+		k->family = 4;
+		memcpy(k->addr, a->addr, 4);
+	} else if (!memcmp(a->addr, mapped, sizeof(mapped))) {
+		k->family = 4;
+		memcpy(k->addr, a->addr + 12, 4);
+	} else {
+		k->family = 6;
+		memcpy(k->addr, a->addr, 16);
+	}
+}
+
+/* The resolver's count of the addresses it pinned; past the cap, a sweep
+ * drops the expired ones first. Only the resolver process writes pins of its
+ * slot, so a count in its memory is exact (a restart starts from a flush). */
+static size_t pinned;
+
+static void sweep_expired(const struct sbx_dnsrun *d)
+{
+	struct sbx_pin_key k, next;
+	uint64_t now = clock_ns(CLOCK_BOOTTIME);
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(d->bpf->pins_fd, prev, &next) == 0) {
+		struct sbx_pin_value v;
+		bool live = false;
+
+		k = next;
+		prev = &k;
+		if (next.slot != d->slot || bpf_map_lookup_elem(d->bpf->pins_fd, &next, &v) < 0)
+			continue;
+		for (unsigned i = 0; i < v.n && i < SBX_PIN_RULES; i++)
+			live |= v.e[i].expires_ns > now;
+		if (!live && bpf_map_delete_elem(d->bpf->pins_fd, &next) == 0 && pinned)
+			pinned--;
+	}
+}
+
+static int pin_cb(void *ctx, const struct sbx_dns_addr *a, const struct sbx_dns_rule *r,
+		  uint64_t expires_ns)
+{
+	const struct sbx_dnsrun *d = ctx;
+	uint64_t now = clock_ns(CLOCK_BOOTTIME);
+	uint8_t verdict = r->deny ? SBX_VERDICT_DENY : SBX_VERDICT_ALLOW;
+	struct sbx_pin_value v = { 0 };
+	struct sbx_pin_key k;
+	unsigned at = SBX_PIN_RULES;
+	bool fresh;
+
+	pin_key(&k, d->slot, a);
+	fresh = bpf_map_lookup_elem(d->bpf->pins_fd, &k, &v) < 0;
+	if (fresh) {
+		if (pinned >= SBX_DNSRUN_MAX_PINS)
+			sweep_expired(d);
+		if (pinned >= SBX_DNSRUN_MAX_PINS)
+			return -ENOSPC;
+		memset(&v, 0, sizeof(v));
+	}
+	if (v.n > SBX_PIN_RULES)
+		v.n = SBX_PIN_RULES;
+	for (unsigned i = 0; i < v.n && at == SBX_PIN_RULES; i++)
+		if (v.e[i].r.rule == r->rule && v.e[i].r.verdict == verdict)
+			at = i;
+	if (at < SBX_PIN_RULES) {
+		if (v.e[at].expires_ns < expires_ns)
+			v.e[at].expires_ns = expires_ns;
+	} else {
+		for (unsigned i = 0; i < v.n && at == SBX_PIN_RULES; i++)
+			if (v.e[i].expires_ns <= now)
+				at = i;
+		if (at == SBX_PIN_RULES && v.n < SBX_PIN_RULES)
+			at = v.n++;
+		if (at == SBX_PIN_RULES)
+			return -ENOSPC;	/* eight live names on one address already */
+		v.e[at] = (struct sbx_pin_rule){ .r = { .port_lo = r->port_lo, .port_hi = r->port_hi,
+							.proto = r->proto, .verdict = verdict,
+							.rule = r->rule },
+						 .expires_ns = expires_ns };
+	}
+	if (bpf_map_update_elem(d->bpf->pins_fd, &k, &v, BPF_ANY) < 0)
+		return -errno;
+	if (fresh)
+		pinned++;
+	return 0;
+}
+
+/* Whether an entry of the sandbox's current policy allows addr on some port:
+ * the rebinding check lets a name point into a range the policy opened. */
+static bool range_allowed_cb(void *ctx, int family, const uint8_t addr[16])
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const struct sbx_dnsrun *d = ctx;
+	struct sbx_net_value v;
+	struct sbx_slot s;
+	uint32_t slot = d->slot;
+	int r;
+
+	if (bpf_map_lookup_elem(d->bpf->slots_fd, &slot, &s) < 0)
+		return false;
+	if (family == AF_INET6 && !memcmp(addr, mapped, sizeof(mapped))) {
+		family = AF_INET;
+		addr += 12;
+	}
+	if (family == AF_INET) {
+		struct sbx_net4_key k = { .prefixlen = 64, .policy_id = htonl(s.policy_id) };
+
+		memcpy(k.addr, addr, 4);
+		r = bpf_map_lookup_elem(d->bpf->net4_fd, &k, &v);
+	} else {
+		struct sbx_net6_key k = { .prefixlen = 160, .policy_id = htonl(s.policy_id) };
+
+		memcpy(k.addr, addr, 16);
+		r = bpf_map_lookup_elem(d->bpf->net6_fd, &k, &v);
+	}
+	if (r < 0)
+		return false;
+	for (unsigned i = 0; i < v.n && i < SBX_NET_VALUE_RULES; i++)
+		if (v.r[i].verdict == SBX_VERDICT_ALLOW)
+			return true;
+	return false;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static void emit(const struct sbx_dnsrun *d, uint16_t type, const void *body, size_t size)
+{
+	struct sbx_emit_ctx c = { .slot = d->slot, .type = type };
+
+	memcpy(c.dns, body, size < sizeof(c.dns) ? size : sizeof(c.dns));
+	sbx_bpf_emit(d->bpf, &c, NULL);
+}
+
+static void event_cb(void *ctx, const struct sbx_dns_event *ev)
+{
+	const struct sbx_dnsrun *d = ctx;
+	struct sbx_ev_dns e = { 0 };
+	uint16_t type = ev->verdict == SBX_DNSV_ALLOW ? SBX_EV_DNS_QUERY : SBX_EV_DNS_DENIED;
+
+	e.verdict = ev->verdict == SBX_DNSV_ALLOW ? SBX_VERDICT_ALLOW :
+		    ev->verdict == SBX_DNSV_WOULD_DENY ? 3 : SBX_VERDICT_DENY;
+	e.reason = (uint8_t)ev->reason;
+	e.rcode = ev->rcode;
+	e.proto = ev->proto;
+	e.qtype = ev->qtype;
+	e.rule = ev->rule;
+	snprintf(e.name, sizeof(e.name), "%s", ev->name ? ev->name : "");
+	for (size_t i = 0; i < ev->n_addrs; i++) {
+		struct sbx_pin_key k;
+
+		if (i == SBX_DNS_EV_ADDRS) {
+			e.more_addrs = 1;
+			break;
+		}
+		pin_key(&k, 0, &ev->addrs[i]);
+		e.addrs[i].family = k.family;
+		e.addrs[i].ttl = ev->addrs[i].ttl;
+		memcpy(e.addrs[i].addr, k.addr, 16);
+		e.n_addrs = (uint8_t)(i + 1);
+		if (ev->verdict == SBX_DNSV_ALLOW && ev->rule != SBX_RULE_DEFAULT) {
+			uint32_t t = ev->addrs[i].ttl;
+
+			if (t < d->ttl_floor_s)
+				t = d->ttl_floor_s;
+			if (t + d->grace_s > e.pin_s)
+				e.pin_s = t + d->grace_s;
+		}
+	}
+	emit(d, type, (const uint8_t *)&e + sizeof(e.hdr), sizeof(e) - sizeof(e.hdr));
+}
+
+static void emit_state(struct sbx_dnsrun *d, uint8_t state, int status, int flushed)
+{
+	struct sbx_ev_dns_resolver e = {
+		.verdict = state == SBX_DNSS_STARTED || state == SBX_DNSS_RESTARTED ?
+			   SBX_VERDICT_ALLOW : SBX_VERDICT_DENY,
+		.state = state, .pid = (uint32_t)d->pid, .status = status,
+		.pins_flushed = flushed > 0 ? (uint32_t)flushed : 0, .restarts = d->restarts,
+	};
+
+	emit(d, SBX_EV_DNS_RESOLVER, (const uint8_t *)&e + sizeof(e.hdr), sizeof(e) - sizeof(e.hdr));
+}
+
+/* ---- sockets --------------------------------------------------------------- */
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static int sock_for(int family, int type, bool freebind)
+{
+	int one = 1, fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if ((family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
+	    (freebind && setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0)) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* A UDP and a TCP socket on one port of addr (the redirect names one port
+ * for both): the kernel picks the UDP port; a TCP socket holding it already
+ * makes another try. */
+static int bind_pair(int family, const void *addr, bool freebind, int *udp, int *tcp,
+		     uint16_t *ret_port)
+{
+	int r = -EADDRINUSE;
+
+	for (int tries = 0; tries < 16 && r == -EADDRINUSE; tries++) {
+		struct sockaddr_storage ss = { 0 };
+		socklen_t sl = family == AF_INET ? sizeof(struct sockaddr_in) :
+						   sizeof(struct sockaddr_in6);
+		uint16_t port;
+
+		ss.ss_family = (sa_family_t)family;
+		if (family == AF_INET)
+			memcpy(&((struct sockaddr_in *)&ss)->sin_addr, addr, 4);
+		else
+			memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, addr, 16);
+		*udp = sock_for(family, SOCK_DGRAM, freebind);
+		if (*udp < 0)
+			return *udp;
+		if (bind(*udp, (struct sockaddr *)&ss, sl) < 0 ||
+		    getsockname(*udp, (struct sockaddr *)&ss, &sl) < 0) {
+			r = -errno;
+			close_fd(udp);
+			return r;
+		}
+		port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+						 ((struct sockaddr_in6 *)&ss)->sin6_port);
+		*tcp = sock_for(family, SOCK_STREAM, freebind);
+		if (*tcp < 0) {
+			r = *tcp;
+			close_fd(udp);
+			return r;
+		}
+		r = bind(*tcp, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
+		if (r == 0) {
+			*ret_port = port;
+			return 0;
+		}
+		close_fd(udp);
+		close_fd(tcp);
+	}
+	return r;
+}
+
+static int open_sockets(struct sbx_dnsrun *d, const struct in_addr *listen4, char *why,
+			size_t len)
+{
+	struct in_addr lo4 = { htonl(INADDR_LOOPBACK) };
+	const struct in_addr *a4 = listen4 ? listen4 : &lo4;
+	char a[INET_ADDRSTRLEN];
+	int r;
+
+	r = bind_pair(AF_INET, a4, listen4 != NULL, &d->udp_fd[0], &d->tcp_fd[0], &d->where.port4);
+	if (r < 0)
+		return sbx_fail(why, len, r, "bind the DNS resolver's sockets on %s: %s",
+				inet_ntop(AF_INET, a4, a, sizeof(a)), strerror(-r));
+	d->where.addr4 = a4->s_addr;
+	/* IPv6 only where the workload shares the host's loopback; without it
+	 * IPv6 port-53 destinations are refused (a dual-stack socket's
+	 * ::ffff:a.b.c.d goes to the IPv4 socket) */
+	if (!listen4 && bind_pair(AF_INET6, &in6addr_loopback, false, &d->udp_fd[1], &d->tcp_fd[1],
+				  &d->where.port6) == 0)
+		memcpy(d->where.addr6, &in6addr_loopback, 16);
+	return 0;
+}
+
+/* ---- upstream servers and rules -------------------------------------------- */
+
+static int plan_rules(struct sbx_dnsrun *d)
+{
+	const struct sbx_profile *p = d->p;
+
+	d->rules = calloc(p->net.n_entries ? p->net.n_entries : 1, sizeof(*d->rules));
+	if (!d->rules)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->net.n_entries; i++) {
+		const struct sbx_net_entry *e = &p->net.entries[i];
+
+		if (e->kind != SBX_NET_ENTRY_HOST && e->kind != SBX_NET_ENTRY_WILDCARD)
+			continue;
+		d->rules[d->n_rules++] = (struct sbx_dns_rule){
+			.pattern = e->host, .port_lo = e->port_lo, .port_hi = e->port_hi,
+			.proto = e->proto, .deny = e->deny, .rule = (uint32_t)i };
+	}
+	return 0;
+}
+
+static int plan_upstream(struct sbx_dnsrun *d, char *why, size_t len)
+{
+	int n = sbx_dns_profile_upstreams(d->p, d->upstream, d->upstream_len, 4);
+
+	if (n == 0)
+		n = sbx_resolver_upstreams_from(RESOLV_CONF, d->upstream, d->upstream_len, 4);
+	if (n < 0)
+		return sbx_fail(why, len, n, "DNS upstream servers: %s: %s", RESOLV_CONF,
+				strerror(-n));
+	if (n == 0)
+		return sbx_fail(why, len, -ENOENT, "no DNS upstream server: %s names no nameserver "
+				"and the profile sets no [network.dns] upstream", RESOLV_CONF);
+	d->n_upstream = (size_t)n;
+	return 0;
+}
+
+/* ---- the resolver process -------------------------------------------------- */
+
+static __attribute__((noreturn)) void resolver_main(struct sbx_dnsrun *d, int stop_rd)
+{
+	struct sbx_resolver_cfg cfg = {
+		.udp_fd = { d->udp_fd[0], d->udp_fd[1] }, .tcp_fd = { d->tcp_fd[0], d->tcp_fd[1] },
+		.n_upstream = d->n_upstream, .rules = d->rules, .n_rules = d->n_rules,
+		.allow_mode = d->p->net.mode == SBX_NET_ALLOW, .nxdomain = d->nxdomain,
+		.observe = d->observe, .ttl_floor_s = d->ttl_floor_s, .grace_s = d->grace_s,
+		.timeout_ms = 2000, .pin = pin_cb, .range_allowed = range_allowed_cb,
+		.event = event_cb, .ctx = d, .stop_fd = stop_rd,
+	};
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NAME, "sbx-dns");
+	memcpy(cfg.upstream, d->upstream, sizeof(cfg.upstream));
+	memcpy(cfg.upstream_len, d->upstream_len, sizeof(cfg.upstream_len));
+	pinned = 0;
+	_exit(sbx_resolver_run(&cfg) < 0 ? 1 : 0);
+}
+
+static int spawn(struct sbx_dnsrun *d, char *why, size_t len)
+{
+	int pipefd[2], r;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return sbx_fail(why, len, -errno, "DNS resolver: pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return sbx_fail(why, len, r, "DNS resolver: fork: %s", strerror(-r));
+	}
+	if (pid == 0) {
+		close(pipefd[1]);
+		if (getppid() == 1)
+			_exit(1);
+		resolver_main(d, pipefd[0]);
+	}
+	close(pipefd[0]);
+	d->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (d->pidfd < 0) {
+		r = -errno;
+		close(pipefd[1]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return sbx_fail(why, len, r, "DNS resolver: pidfd_open: %s", strerror(-r));
+	}
+	d->pid = pid;
+	d->stop_wr = pipefd[1];
+	return 0;
+}
+
+int sbx_dnsrun_start(struct sbx_dnsrun *d, const struct sbx_bpf *b, uint32_t slot,
+		     const struct sbx_profile *p, const struct in_addr *listen4, bool observe,
+		     char *why, size_t len)
+{
+	uint32_t key = slot;
+	int r;
+
+	*d = (struct sbx_dnsrun){ .bpf = b, .p = p, .slot = slot, .observe = observe,
+				  .udp_fd = { -1, -1 }, .tcp_fd = { -1, -1 }, .pidfd = -1,
+				  .stop_wr = -1 };
+	sbx_dns_profile_settings(p, &d->ttl_floor_s, &d->grace_s, &d->nxdomain);
+	r = plan_rules(d);
+	if (r < 0)
+		return sbx_fail(why, len, r, "DNS resolver: %s", strerror(-r));
+	r = plan_upstream(d, why, len);
+	if (r == 0)
+		r = open_sockets(d, listen4, why, len);
+	if (r < 0) {
+		sbx_dnsrun_stop(d);
+		return r;
+	}
+	r = sbx_dns_flush_pins(b->pins_fd, slot);
+	d->where.flags = SBX_DNSF_REDIRECT | SBX_DNSF_PINS;
+	if (r >= 0 && bpf_map_update_elem(b->dns_fd, &key, &d->where, BPF_ANY) < 0)
+		r = -errno;
+	if (r < 0) {
+		sbx_dnsrun_stop(d);
+		return sbx_fail(why, len, r, "DNS resolver: sbx_dns/sbx_pins: %s", strerror(-r));
+	}
+	d->active = true;
+	r = spawn(d, why, len);
+	if (r < 0) {
+		sbx_dnsrun_stop(d);
+		return r;
+	}
+	return 0;
+}
+
+int sbx_dnsrun_fd(const struct sbx_dnsrun *d)
+{
+	return d->pidfd;
+}
+
+static void reap(struct sbx_dnsrun *d, int *ret_status)
+{
+	int status = 0;
+
+	if (d->pid > 0)
+		while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	close_fd(&d->pidfd);
+	close_fd(&d->stop_wr);
+	if (ret_status)
+		*ret_status = status;
+}
+
+void sbx_dnsrun_reap(struct sbx_dnsrun *d)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	char why[256];
+	int status, flushed;
+
+	if (d->pidfd < 0)
+		return;
+	reap(d, &status);
+	/* its pins go at once: until it answers again, names are refused */
+	flushed = sbx_dns_flush_pins(d->bpf->pins_fd, d->slot);
+	if (!d->window_start_ns || now - d->window_start_ns > SBX_DNSRUN_WINDOW_S * 1000000000ull) {
+		d->window_start_ns = now;
+		d->window_restarts = 0;
+	}
+	if (d->window_restarts >= SBX_DNSRUN_RESTARTS) {
+		d->gave_up = true;
+		emit_state(d, SBX_DNSS_GAVE_UP, status, flushed);
+		d->pid = 0;
+		/* nothing answers any more: refuse at once rather than time out */
+		for (int i = 0; i < 2; i++) {
+			close_fd(&d->udp_fd[i]);
+			close_fd(&d->tcp_fd[i]);
+		}
+		return;
+	}
+	emit_state(d, SBX_DNSS_DIED, status, flushed);
+	d->window_restarts++;
+	d->restarts++;
+	if (spawn(d, why, sizeof(why)) < 0) {
+		d->gave_up = true;
+		d->pid = 0;
+		emit_state(d, SBX_DNSS_GAVE_UP, 0, 0);
+		return;
+	}
+	emit_state(d, SBX_DNSS_RESTARTED, 0, 0);
+}
+
+void sbx_dnsrun_stop(struct sbx_dnsrun *d)
+{
+	uint32_t key = d->slot;
+
+	if (d->pidfd >= 0) {
+		syscall(SYS_pidfd_send_signal, d->pidfd, SIGKILL, NULL, 0);
+		reap(d, NULL);
+	}
+	d->pid = 0;
+	if (d->active) {
+		struct sbx_dns_slot off = { 0 };
+
+		bpf_map_update_elem(d->bpf->dns_fd, &key, &off, BPF_ANY);
+		sbx_dns_flush_pins(d->bpf->pins_fd, d->slot);
+		d->active = false;
+	}
+	for (int i = 0; i < 2; i++) {
+		close_fd(&d->udp_fd[i]);
+		close_fd(&d->tcp_fd[i]);
+	}
+	close_fd(&d->stop_wr);
+	free(d->rules);
+	d->rules = NULL;
+	d->n_rules = 0;
+}

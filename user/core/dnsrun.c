@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -416,6 +417,96 @@ static int plan_upstream(struct sbx_dnsrun *d, char *why, size_t len)
 	return 0;
 }
 
+/* ---- exact denied names ------------------------------------------------------ */
+
+/* A query for name of type qtype in wire format into buf; its length, or 0
+ * when the name does not fit. */
+static size_t build_query(const char *name, uint16_t qtype, uint16_t id, uint8_t *buf,
+			  size_t len)
+{
+	size_t o = 12;
+
+	if (len < 12 + 256 + 4)
+		return 0;
+	memset(buf, 0, 12);
+	buf[0] = (uint8_t)(id >> 8);
+	buf[1] = (uint8_t)id;
+	buf[2] = 0x01;		/* RD */
+	buf[5] = 1;		/* QDCOUNT */
+	for (const char *l = name; *l;) {
+		const char *dot = strchr(l, '.');
+		size_t n = dot ? (size_t)(dot - l) : strlen(l);
+
+		if (n == 0 || n > 63 || o + 1 + n + 5 > 12 + 256)
+			return 0;
+		buf[o++] = (uint8_t)n;
+		memcpy(buf + o, l, n);
+		o += n;
+		l += n + (dot ? 1 : 0);
+	}
+	buf[o++] = 0;
+	buf[o++] = (uint8_t)(qtype >> 8);
+	buf[o++] = (uint8_t)qtype;
+	buf[o++] = 0;
+	buf[o++] = 1;		/* IN */
+	return o;
+}
+
+/* One answer to a UDP query from the first upstream server that gives one
+ * within timeout_ms each. */
+static int ask(const struct sbx_dnsrun *d, const uint8_t *q, size_t qlen,
+	       struct sbx_dns_reply *ret, int timeout_ms)
+{
+	uint8_t buf[4096];
+	char why[128];
+
+	for (size_t i = 0; i < d->n_upstream; i++) {
+		int fd = socket(d->upstream[i].ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (fd < 0)
+			continue;
+		if (connect(fd, (const struct sockaddr *)&d->upstream[i], d->upstream_len[i]) < 0 ||
+		    send(fd, q, qlen, 0) < 0 || poll(&p, 1, timeout_ms) <= 0 ||
+		    (n = recv(fd, buf, sizeof(buf), 0)) < 12 || memcmp(buf, q, 2) ||
+		    sbx_dns_parse_reply(buf, (size_t)n, ret, why, sizeof(why)) < 0) {
+			close(fd);
+			continue;
+		}
+		close(fd);
+		return 0;
+	}
+	return -ETIMEDOUT;
+}
+
+/* The addresses an exact denied name has now (A and AAAA, from the upstream
+ * servers) are pinned as denied for the whole run, so that a workload that
+ * knows them cannot connect by address; a name that does not resolve is
+ * refused by the resolver all the same. */
+static void pin_denied(struct sbx_dnsrun *d)
+{
+	static const uint16_t types[] = { SBX_DNS_T_A, SBX_DNS_T_AAAA };
+	uint8_t q[512];
+
+	for (size_t i = 0; i < d->n_rules; i++) {
+		const struct sbx_dns_rule *r = &d->rules[i];
+
+		if (!r->deny || r->pattern[0] == '*')
+			continue;
+		for (size_t t = 0; t < 2; t++) {
+			struct sbx_dns_reply rep;
+			uint16_t id = (uint16_t)(clock_ns(CLOCK_MONOTONIC) ^ (i << 4) ^ t);
+			size_t qlen = build_query(r->pattern, types[t], id, q, sizeof(q));
+
+			if (!qlen || ask(d, q, qlen, &rep, 1000) < 0 || rep.rcode)
+				continue;
+			for (size_t a = 0; a < rep.n_addrs; a++)
+				pin_cb(d, &rep.addrs[a], r, UINT64_MAX);
+		}
+	}
+}
+
 /* ---- the resolver process -------------------------------------------------- */
 
 static __attribute__((noreturn)) void resolver_main(struct sbx_dnsrun *d, int stop_rd)
@@ -505,6 +596,7 @@ int sbx_dnsrun_start(struct sbx_dnsrun *d, const struct sbx_bpf *b, uint32_t slo
 		return sbx_fail(why, len, r, "DNS resolver: sbx_dns/sbx_pins: %s", strerror(-r));
 	}
 	d->active = true;
+	pin_denied(d);
 	r = spawn(d, why, len);
 	if (r < 0) {
 		sbx_dnsrun_stop(d);

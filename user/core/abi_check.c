@@ -104,3 +104,19 @@ POLICY_IS_ABI(SBX_ACC_X, SBX_FACC_X);
 POLICY_IS_ABI(SBX_PROTO_ANY, 0);
 POLICY_IS_ABI(SBX_PROTO_TCP, IPPROTO_TCP);
 POLICY_IS_ABI(SBX_PROTO_UDP, IPPROTO_UDP);
+
+/* host names (docs/audit.md 3.6d, 4.4c, Appendix A) */
+ABI_SIZE(struct sbx_dns_slot, 32);
+ABI_SIZE(struct sbx_pin_key, 24);
+ABI_SIZE(struct sbx_pin_value, 200);
+ABI_SIZE(struct sbx_dns_orig, 48);
+ABI_SIZE(struct sbx_ev_dns, 520);
+ABI_FIELD(struct sbx_ev_dns, verdict, 56, 1);
+ABI_FIELD(struct sbx_ev_dns, rule, 64, 4);
+ABI_FIELD(struct sbx_ev_dns, name, 72, SBX_DNS_NAME_LEN);
+ABI_FIELD(struct sbx_ev_dns, addrs, 328, 192);
+ABI_SIZE(struct sbx_ev_dns_resolver, 80);
+ABI_FIELD(struct sbx_emit_ctx, dns, 96, SBX_DNS_EV_MAX);
+_Static_assert(SBX_EV_DNS_QUERY == 15 && SBX_EV_DNS_DENIED == 16 && SBX_EV_DNS_RESOLVER == 17,
+	       "event type values are never renumbered");
+_Static_assert(SBX_RULE_DNS == 0xfffffffau, "SBX_RULE_DNS is ABI");

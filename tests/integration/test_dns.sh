@@ -370,6 +370,19 @@ allow = [\"*.wild.test:443\"]"
 	grep -q "network.allow" "$T_TMP/c.out" || fail "the refusal does not name network.allow: $(cat "$T_TMP/c.out")"
 }
 
+# The shipped examples that use names and wildcards load and run (their names
+# do not resolve here: that refuses lookups, not the run).
+case_shipped_examples_run()
+{
+	local ex
+	ex=$(cd "$(dirname "$0")/../../policy/examples" && pwd)
+	"$SBX" policy check "$ex"/*.toml >"$T_TMP/c.out" 2>&1 || fail "policy check of the examples: $(cat "$T_TMP/c.out")"
+	sbx_run h -P "$ex/http-fetch.toml" --profile ccos.network.http-fetch -- /bin/true
+	expect_rc h 0
+	sbx_run d -P "$ex/development.toml" --profile ccos.dev.workbench --provider process -- /bin/true
+	expect_rc d 0
+}
+
 setup dns_setup
 run_case allowed_name_connects_and_is_audited case_allowed_name_connects_and_is_audited
 run_case denied_name_refused_not_forwarded case_denied_name_refused_not_forwarded
@@ -388,4 +401,5 @@ run_case resolver_killed_fails_closed_and_restarts case_resolver_killed_fails_cl
 run_case process_provider_hostns case_process_provider_hostns
 run_case process_provider_veth case_process_provider_veth
 run_case policy_check_agrees case_policy_check_agrees
+run_case shipped_examples_run case_shipped_examples_run
 finish

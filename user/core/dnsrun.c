@@ -16,6 +16,8 @@
 #include <bpf/bpf.h>
 
 #include "core/dnsrun.h"
+#include "kernel/features.h"
+#include "kernel/landlock.h"
 #include "util/util.h"
 
 #define RESOLV_CONF "/etc/resolv.conf"
@@ -509,6 +511,29 @@ static void pin_denied(struct sbx_dnsrun *d)
 
 /* ---- the resolver process -------------------------------------------------- */
 
+/* The resolver reads packets a hostile workload writes: it keeps only what
+ * it needs. Every capability but CAP_BPF goes (its map and program fds are
+ * open already), with no_new_privs, and Landlock takes every file away: a
+ * resolver taken over could not write the host's files (it stays uid 0 so
+ * that no workload uid can signal it). */
+#define CAP_BPF_BIT	39
+
+static int drop_privileges(int landlock_abi)
+{
+	struct { uint32_t version; int pid; } h = { 0x20080522, 0 };	/* _LINUX_CAPABILITY_VERSION_3 */
+	struct { uint32_t effective, permitted, inheritable; } caps[2] = { { 0 } };
+
+	for (int c = 0; c < 64; c++)
+		if (c != CAP_BPF_BIT && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (sbx_landlock_no_files(landlock_abi) < 0)
+		return -errno;
+	caps[CAP_BPF_BIT / 32].effective = caps[CAP_BPF_BIT / 32].permitted = 1u << (CAP_BPF_BIT % 32);
+	return syscall(SYS_capset, &h, caps) < 0 ? -errno : 0;
+}
+
 static __attribute__((noreturn)) void resolver_main(struct sbx_dnsrun *d, int stop_rd)
 {
 	struct sbx_resolver_cfg cfg = {
@@ -526,6 +551,8 @@ static __attribute__((noreturn)) void resolver_main(struct sbx_dnsrun *d, int st
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, "sbx-dns");
+	if (drop_privileges(d->landlock_abi) < 0)
+		_exit(2);
 	memcpy(cfg.upstream, d->upstream, sizeof(cfg.upstream));
 	memcpy(cfg.upstream_len, d->upstream_len, sizeof(cfg.upstream_len));
 	pinned = 0;
@@ -577,6 +604,7 @@ int sbx_dnsrun_start(struct sbx_dnsrun *d, const struct sbx_bpf *b, uint32_t slo
 				  .udp_fd = { -1, -1 }, .tcp_fd = { -1, -1 }, .pidfd = -1,
 				  .stop_wr = -1 };
 	sbx_dns_profile_settings(p, &d->ttl_floor_s, &d->grace_s, &d->nxdomain);
+	d->landlock_abi = sbx_landlock_abi();
 	r = plan_rules(d);
 	if (r < 0)
 		return sbx_fail(why, len, r, "DNS resolver: %s", strerror(-r));

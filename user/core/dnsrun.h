@@ -35,6 +35,7 @@ struct sbx_dnsrun {
 	bool observe;
 	bool nxdomain;			/* [network.dns] refuse = "nxdomain" */
 	uint32_t ttl_floor_s, grace_s;	/* [network.dns] ttl_floor, grace */
+	int landlock_abi;		/* the resolver takes every file away from itself */
 	int udp_fd[2], tcp_fd[2];	/* IPv4, IPv6; -1 = none */
 	struct sbx_dns_slot where;	/* what sbx_dns holds for the slot */
 	struct sbx_dns_rule *rules;

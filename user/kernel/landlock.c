@@ -534,3 +534,10 @@ int sbx_landlock_apply(const struct sbx_landlock_plan *pl)
 	close(fd);
 	return r < 0 ? r : pl->abi;
 }
+
+int sbx_landlock_no_files(int abi)
+{
+	struct sbx_landlock_plan pl = { .abi = abi, .handled_fs = sbx_landlock_fs_all(abi) };
+
+	return sbx_landlock_apply(&pl);
+}

@@ -128,4 +128,9 @@ int sbx_landlock_plan_protect(const struct sbx_landlock_plan *in, const char *co
  */
 int sbx_landlock_apply(const struct sbx_landlock_plan *pl);
 
+/* Takes every file system right away from the calling thread (its open fds
+ * stay usable), for sbx's own helpers that read hostile input; needs
+ * no_new_privs. Returns the ABI used, 0 without Landlock, or -errno. */
+int sbx_landlock_no_files(int abi);
+
 #endif

@@ -307,7 +307,9 @@ static void net_entry_rejects_malformed(void **state)
 	expect_bad("*", "'*' alone is not an entry");
 	expect_bad(":443", "missing address or host name");
 	expect_bad("a b", "space");
-	expect_bad("\xc3\xa9xample.org", "non-ASCII");
+	expect_bad("\xc3\xa9xample.org", "host name '\xc3\xa9xample.org' is not ASCII: write it in punycode, "
+		   "'xn--xample-9ua.org'");
+	expect_bad("\xffxample.org", "non-ASCII character (write internationalised host names in punycode");
 	expect_bad("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.org", "longer than 63");
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Host names in network entries are resolved once, when a sandbox starts,
- * and enforced as the addresses found. Each resolved entry remembers which
+ * and enforced as the addresses found; address groups ("private", "public")
+ * become the prefixes of their ranges. Each resolved entry remembers which
  * profile entry (and so which name) it came from, for results and audit.
  * Wildcards cannot be resolved ahead of time: under enforcement "strict" a
  * profile with one is refused; under "best-effort" it is reported unenforced.
@@ -11,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "netgroup.h"
 #include "policy.h"
 
 struct sbx_resolved {
@@ -30,6 +32,21 @@ struct sbx_resolved {
  * when no entry from *i on is one.
  */
 int sbx_resolve_refusal(const struct sbx_profile *p, size_t *i, char *msg, size_t len);
+
+/*
+ * The prefixes of one family (AF_INET or AF_INET6) that none of the n
+ * cidrs of that family covers, fewest possible, appended to *v (grown with
+ * realloc; *n counts them). Cidrs of the other family are ignored. Returns 0
+ * or -ENOMEM (*v then holds what was appended so far; the caller frees it).
+ */
+int sbx_cidr_complement(const struct sbx_group_cidr *cidrs, size_t n, int family,
+			struct sbx_group_cidr **v, size_t *n_v);
+
+/* The prefixes of an address group (enum sbx_addr_group) in both families:
+ * netgroup.c's ranges, and for "public" the complement of every non-public
+ * range and of ::ffff:0:0/96 (IPv4-mapped addresses are judged as IPv4).
+ * Returns 0 or -ENOMEM; free *ret. */
+int sbx_group_prefixes(int group, struct sbx_group_cidr **ret, size_t *n_ret);
 
 /* Returns 0, -ENOMEM, or -EHOSTUNREACH/-EOPNOTSUPP with err naming the entry
  * as "FILE:LINE:COL: error: MESSAGE", the form of policy errors. */

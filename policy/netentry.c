@@ -547,6 +547,15 @@ int sbx_net_entry_from_parts(const char *to, const char *ports, const char *prot
 	return 0;
 }
 
+/* No space, control character or byte beyond ASCII. */
+static bool printable_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
 /* What makes an IPv4 address unusable on an interface, or NULL. */
 static const char *special_ipv4(uint32_t a)
 {
@@ -577,10 +586,9 @@ int sbx_parse_ifaddr4(const char *s, uint32_t *addr, uint8_t *prefix, char *errb
 	if (n >= sizeof(buf))
 		return sbx_fail(errbuf, errlen, -EINVAL,
 				"invalid address (too long; expected e.g. 10.200.0.1/30)");
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return sbx_fail(errbuf, errlen, -EINVAL,
-					"address contains a space or a non-ASCII character");
+	if (!printable_ascii(s, n))
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"address contains a space or a non-ASCII character");
 	memcpy(buf, s, n + 1);
 	slash = strchr(buf, '/');
 	if (!slash)
@@ -681,10 +689,9 @@ int sbx_parse_dns_server(const char *s, struct sbx_dns_server *ret, char *errbuf
 		return sbx_fail(errbuf, errlen, -EINVAL, "empty DNS server address");
 	if (n >= sizeof(buf))
 		return sbx_fail(errbuf, errlen, -EINVAL, "DNS server address is too long");
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return sbx_fail(errbuf, errlen, -EINVAL,
-					"DNS server address contains a space or a non-ASCII character");
+	if (!printable_ascii(s, n))
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"DNS server address contains a space or a non-ASCII character");
 	memcpy(buf, s, n + 1);
 	r = split_dns_server(buf, &addr, &port, errbuf, errlen);
 	if (r < 0)

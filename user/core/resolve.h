@@ -12,8 +12,7 @@
 
 #include <stddef.h>
 
-#include "netgroup.h"
-#include "policy.h"
+#include "policy.h"	/* and netgroup.h */
 
 struct sbx_resolved {
 	struct sbx_net_entry *entries;	/* all SBX_NET_ENTRY_ADDR; host/text borrowed */

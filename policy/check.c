@@ -87,6 +87,11 @@ static int check_net_mode(struct pctx *c, const struct sbx_profile *p)
 	if (r == 0 && p->net.mode == SBX_NET_NONE && p->net.raw_sockets)
 		r = sdiag(c, &p->pos, "profile '%s': raw_sockets = true needs network access, but the network mode is 'none'",
 			  p->name);
+	/* sbx's resolver serves modes that judge names; elsewhere the table
+	 * would be a setting that does nothing. */
+	if (r == 0 && p->net.dns.set && (p->net.mode == SBX_NET_NONE || p->net.mode == SBX_NET_FULL))
+		r = sdiag(c, &p->net.dns.pos, "network.dns has no effect in mode '%s' (use mode \"allow\" or \"deny\")",
+			  mode);
 	if (r == 0 && p->net.n_entries > SBX_MAX_NET_RULES)
 		r = sdiag(c, &p->pos, "profile '%s' has %zu network entries (the limit is %d)", p->name,
 			  p->net.n_entries, SBX_MAX_NET_RULES);

@@ -252,6 +252,32 @@ static void write_network(FILE *f, const struct sbx_profile *p)
 	kv_string(f, "veth_sandbox", p->net.veth_sandbox);
 }
 
+/* Whole seconds as "30s", "0s" included: ttl_floor and grace may be 0. */
+static void kv_seconds(FILE *f, const char *key, uint32_t s)
+{
+	fprintf(f, "%s = \"%" PRIu32 "s\"\n", key, s);
+}
+
+static void write_dns(FILE *f, const struct sbx_profile *p)
+{
+	char a[64];
+
+	if (!p->net.dns.set)
+		return;
+	table_header(f, p->name, "network.dns");
+	if (p->net.dns.n_upstream) {
+		fputs("upstream = [", f);
+		for (size_t i = 0; i < p->net.dns.n_upstream; i++) {
+			sbx_dns_server_format(&p->net.dns.upstream[i], a, sizeof(a));
+			fprintf(f, "%s\"%s\"", i ? ", " : "", a);
+		}
+		fputs("]\n", f);
+	}
+	kv_seconds(f, "ttl_floor", p->net.dns.ttl_floor_s);
+	kv_seconds(f, "grace", p->net.dns.grace_s);
+	kv_string(f, "refuse", p->net.dns.nxdomain ? "nxdomain" : "refused");
+}
+
 static void write_fs(FILE *f, const struct sbx_profile *p)
 {
 	table_header(f, p->name, "fs");
@@ -328,6 +354,7 @@ int sbx_profile_write_toml(const struct sbx_profile *p, FILE *f)
 	write_top(f, p);
 	write_env(f, p);
 	write_network(f, p);
+	write_dns(f, p);
 	write_fs(f, p);
 	write_seccomp(f, p);
 	write_providers(f, p);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Network entries: "ADDR[/PREFIX][:PORTS][/PROTO]", "[IPV6][/PREFIX][:PORTS][/PROTO]",
- * "HOST[:PORTS][/PROTO]" and "*.DOMAIN[:PORTS][/PROTO]" (grammar in
- * docs/policy.md). Addresses go through inet_pton; every entry gets a
+ * "HOST[:PORTS][/PROTO]", "*.DOMAIN[:PORTS][/PROTO]" and "GROUP[:PORTS][/PROTO]"
+ * (grammar in docs/policy.md). Addresses go through inet_pton; every entry gets a
  * canonical text form so that equal entries compare equal as strings.
  * Also the interface addresses of the veth pair ("10.200.0.1/30").
  */
@@ -13,7 +13,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "netgroup.h"
 #include "policy-internal.h"
+#include "punycode.h"
 #include "util/util.h"
 
 #define ENTRY_MAX 320	/* longest entry text: a 253-byte host name plus suffixes */
@@ -284,6 +286,9 @@ static int check_label(const char *l, size_t n, const char *host, char *errbuf, 
 					"host name '%s' contains an invalid character '%c'", host,
 					l[i]);
 	}
+	if (n >= 4 && !strncmp(l, "xn--", 4) && sbx_punycode_label_valid(l, n) < 0)
+		return sbx_fail(errbuf, errlen, -EINVAL, "host name '%s': label '%.*s' is not valid "
+				"punycode", host, (int)n, l);
 	return 0;
 }
 
@@ -342,8 +347,37 @@ static int parse_host(const struct parts *p, struct sbx_net_entry *e, char *errb
 			break;
 		l += len + 1;
 	}
+	/* "*.com" would let the workload reach any name under a top-level
+	 * domain: no policy means that. */
+	if (e->kind == SBX_NET_ENTRY_WILDCARD && !strchr(name + 2, '.'))
+		return sbx_fail(errbuf, errlen, -EINVAL, "wildcard '%s' covers a whole top-level "
+				"domain", name);
 	e->host = strdup(name);
 	return e->host ? 0 : -ENOMEM;
+}
+
+/* The words of the address groups are reserved: "private" is the group, not
+ * a host of that name (any case, as host names are case-insensitive). */
+static int parse_group(const struct parts *p, struct sbx_net_entry *e, char *errbuf, size_t errlen)
+{
+	char word[16];
+	size_t n = strlen(p->addr);
+	int g;
+
+	if (n >= sizeof(word))
+		return 0;
+	for (size_t i = 0; i <= n; i++)
+		word[i] = (p->addr[i] >= 'A' && p->addr[i] <= 'Z') ? (char)(p->addr[i] + 32) : p->addr[i];
+	g = sbx_group_from_name(word);
+	if (g < 0)
+		return 0;
+	if (p->prefix)
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"the address group '%s' cannot have a prefix length ('%s/%s')",
+				word, p->addr, p->prefix);
+	e->kind = SBX_NET_ENTRY_GROUP;
+	e->group = (uint8_t)g;
+	return 1;
 }
 
 static bool looks_like_ipv4(const char *s)
@@ -357,6 +391,8 @@ static int format_entry(struct sbx_net_entry *e)
 	bool brackets = false;
 	const char *target = e->host;
 
+	if (e->kind == SBX_NET_ENTRY_GROUP)
+		target = sbx_group_name(e->group);
 	if (e->kind == SBX_NET_ENTRY_ADDR) {
 		inet_ntop(e->family, e->addr, a, sizeof(a));
 		target = a;
@@ -404,11 +440,39 @@ static int parse_entry(char *buf, struct sbx_net_entry *e, char *errbuf, size_t 
 		e->kind = SBX_NET_ENTRY_ADDR;
 		r = parse_addr(&p, e, errbuf, errlen);
 	} else {
-		r = parse_host(&p, e, errbuf, errlen);
+		r = parse_group(&p, e, errbuf, errlen);
+		if (r == 0)
+			r = parse_host(&p, e, errbuf, errlen);
 	}
 	if (r < 0)
 		return r;
 	return format_entry(e);
+}
+
+/* Names are matched as the resolver sees them, in ASCII: an internationalised
+ * name must be written in punycode. The hint converts the name as written
+ * (ports and protocol kept), without IDNA's mapping. */
+static int refuse_idn(const char *s, char *errbuf, size_t errlen)
+{
+	char name[ENTRY_MAX], ascii[ENTRY_MAX];
+	size_t n = strcspn(s, ":/");
+
+	bool wide = false;
+
+	for (size_t i = 0; i < n; i++)
+		wide |= (unsigned char)s[i] >= 0x80;
+	if (n >= sizeof(name) || s[0] == '[' || !wide)
+		n = 0;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	if (n > 1 && name[n - 1] == '.')
+		name[n - 1] = '\0';
+	if (n == 0 || sbx_idn_to_ascii(name, ascii, sizeof(ascii)) < 0)
+		return sbx_fail(errbuf, errlen, -EINVAL, "network entry contains a non-ASCII "
+				"character (write internationalised host names in punycode, "
+				"'xn--...')");
+	return sbx_fail(errbuf, errlen, -EINVAL, "host name '%s' is not ASCII: write it in "
+			"punycode, '%s%s'", name, ascii, s + n);
 }
 
 int sbx_parse_net_entry(const char *s, struct sbx_net_entry *ret, char *errbuf, size_t errlen)
@@ -424,9 +488,12 @@ int sbx_parse_net_entry(const char *s, struct sbx_net_entry *ret, char *errbuf, 
 		return sbx_fail(errbuf, errlen, -EINVAL, "network entry is too long (%zu bytes)",
 				n);
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] == 0x7f)
 			return sbx_fail(errbuf, errlen, -EINVAL,
 					"network entry contains a space or a non-ASCII character");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return refuse_idn(s, errbuf, errlen);
 	memcpy(buf, s, n + 1);
 	r = parse_entry(buf, &e, errbuf, errlen);
 	if (r < 0) {
@@ -480,6 +547,15 @@ int sbx_net_entry_from_parts(const char *to, const char *ports, const char *prot
 	return 0;
 }
 
+/* No space, control character or byte beyond ASCII. */
+static bool printable_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
 /* What makes an IPv4 address unusable on an interface, or NULL. */
 static const char *special_ipv4(uint32_t a)
 {
@@ -510,10 +586,9 @@ int sbx_parse_ifaddr4(const char *s, uint32_t *addr, uint8_t *prefix, char *errb
 	if (n >= sizeof(buf))
 		return sbx_fail(errbuf, errlen, -EINVAL,
 				"invalid address (too long; expected e.g. 10.200.0.1/30)");
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return sbx_fail(errbuf, errlen, -EINVAL,
-					"address contains a space or a non-ASCII character");
+	if (!printable_ascii(s, n))
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"address contains a space or a non-ASCII character");
 	memcpy(buf, s, n + 1);
 	slash = strchr(buf, '/');
 	if (!slash)
@@ -570,4 +645,90 @@ int sbx_parse_port_range(const char *s, struct sbx_port_range *ret, char *errbuf
 		return r;
 	*ret = pr;
 	return 0;
+}
+
+/* A DNS server is an address, never a name: sbx's resolver could not look
+ * the name up without a server to ask. */
+static int split_dns_server(char *buf, char **addr, char **port, char *errbuf, size_t errlen)
+{
+	char *close, *colon;
+
+	*port = NULL;
+	if (buf[0] == '[') {
+		close = strchr(buf, ']');
+		if (!close)
+			return sbx_fail(errbuf, errlen, -EINVAL, "missing ']' after the IPv6 address");
+		*close = '\0';
+		*addr = buf + 1;
+		if (close[1] == ':')
+			*port = close + 2;
+		else if (close[1])
+			return sbx_fail(errbuf, errlen, -EINVAL, "unexpected '%s' after ']'", close + 1);
+		if (!strchr(*addr, ':'))
+			return sbx_fail(errbuf, errlen, -EINVAL,
+					"brackets are only for IPv6 addresses ('%s')", *addr);
+		return 0;
+	}
+	*addr = buf;
+	colon = strchr(buf, ':');
+	if (colon && !strchr(colon + 1, ':')) {
+		*colon = '\0';
+		*port = colon + 1;
+	}
+	return 0;
+}
+
+int sbx_parse_dns_server(const char *s, struct sbx_dns_server *ret, char *errbuf, size_t errlen)
+{
+	struct sbx_dns_server d = { .port = 53 };
+	char buf[INET6_ADDRSTRLEN + 16], *addr = NULL, *port = NULL;
+	size_t n = s ? strlen(s) : 0;
+	int r;
+
+	if (n == 0)
+		return sbx_fail(errbuf, errlen, -EINVAL, "empty DNS server address");
+	if (n >= sizeof(buf))
+		return sbx_fail(errbuf, errlen, -EINVAL, "DNS server address is too long");
+	if (!printable_ascii(s, n))
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"DNS server address contains a space or a non-ASCII character");
+	memcpy(buf, s, n + 1);
+	r = split_dns_server(buf, &addr, &port, errbuf, errlen);
+	if (r < 0)
+		return r;
+	if (port) {
+		r = parse_port(port, &d.port, errbuf, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (strchr(addr, '/'))
+		return sbx_fail(errbuf, errlen, -EINVAL,
+				"a DNS server is one address, not a prefix ('%s')", s);
+	if (strchr(addr, ':')) {
+		if (inet_pton(AF_INET6, addr, d.addr) != 1)
+			return sbx_fail(errbuf, errlen, -EINVAL, "invalid IPv6 address '%s'", addr);
+		d.family = AF_INET6;
+	} else if (looks_like_ipv4(addr)) {
+		r = parse_ipv4(addr, d.addr, errbuf, errlen);
+		if (r < 0)
+			return r;
+		d.family = AF_INET;
+	} else {
+		return sbx_fail(errbuf, errlen, -EINVAL, "DNS server '%s' is not an address (host "
+				"names are not allowed here: the resolver could not look them up)", s);
+	}
+	*ret = d;
+	return 0;
+}
+
+void sbx_dns_server_format(const struct sbx_dns_server *d, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	bool v6 = d->family == AF_INET6;
+
+	inet_ntop(v6 ? AF_INET6 : AF_INET, d->addr, a, sizeof(a));
+	if (d->port == 53)
+		snprintf(buf, len, "%s", a);
+	else
+		snprintf(buf, len, "%s%s%s:%u", v6 ? "[" : "", a, v6 ? "]" : "", d->port);
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "netgroup.h"
 #include "sbx_limits.h"
 
 /* Isolation levels, ordered weakest first (docs/providers.md "Isolation
@@ -71,7 +72,8 @@ struct sbx_srcpos {
 enum sbx_net_entry_kind {
 	SBX_NET_ENTRY_ADDR = 0,	/* address or CIDR */
 	SBX_NET_ENTRY_HOST,	/* exact host name, resolved later (not by the loader) */
-	SBX_NET_ENTRY_WILDCARD,	/* "*.example.org" */
+	SBX_NET_ENTRY_WILDCARD,	/* "*.example.org": any name below, never the apex */
+	SBX_NET_ENTRY_GROUP,	/* "private", "public", ...: the ranges of netgroup.h */
 };
 
 struct sbx_net_entry {
@@ -80,10 +82,24 @@ struct sbx_net_entry {
 	uint8_t family;		/* AF_INET or AF_INET6 (ADDR only) */
 	uint8_t prefix_len;	/* 0..32 / 0..128; host bits are zero */
 	uint8_t addr[16];	/* network byte order; IPv4 uses the first 4 bytes */
-	char *host;		/* HOST/WILDCARD: lower-case name ("*.example.org") */
+	uint8_t group;		/* GROUP only: enum sbx_addr_group */
+	char *host;		/* HOST/WILDCARD: lower-case name ("*.example.org"); NULL otherwise */
 	uint16_t port_lo, port_hi; /* inclusive; 0-65535 when no port was given */
 	uint8_t proto;		/* enum sbx_proto */
 	char *text;		/* canonical form, e.g. "192.0.2.0/24:80-443/tcp" */
+	struct sbx_srcpos pos;
+};
+
+/* [network.dns]: sbx's resolver for the sandbox (docs/network.md). */
+#define SBX_DNS_UPSTREAM_MAX		4
+#define SBX_DNS_TTL_FLOOR_DEFAULT_S	30	/* docs/policy.md says why */
+#define SBX_DNS_GRACE_DEFAULT_S		300
+#define SBX_DNS_DURATION_MAX_S		86400	/* ttl_floor and grace: at most a day */
+
+struct sbx_dns_server {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t addr[16];	/* network byte order; IPv4 in the first 4 bytes */
+	uint16_t port;		/* 53 unless given */
 	struct sbx_srcpos pos;
 };
 
@@ -194,6 +210,15 @@ struct sbx_profile {
 		enum sbx_netns namespace;	/* [network] namespace = "auto"|"host"|"private" */
 		char *veth_host;		/* "10.200.0.1/30" or NULL = from sbx's pool */
 		char *veth_sandbox;		/* "10.200.0.2/30" or NULL */
+		struct {
+			struct sbx_dns_server *upstream; /* none = the host's resolv.conf */
+			size_t n_upstream;
+			uint32_t ttl_floor_s;	/* pin lifetime = max(TTL, ttl_floor) + grace */
+			uint32_t grace_s;
+			bool nxdomain;		/* refuse = "nxdomain" (default "refused") */
+			bool set;		/* a [network.dns] key was written */
+			struct sbx_srcpos pos;	/* the first key written */
+		} dns;
 	} net;
 
 	struct {
@@ -284,6 +309,12 @@ static inline bool sbx_cpus_has(const uint64_t cpus[SBX_CPUS_WORDS], unsigned cp
  * "*.example.org:443"). On error returns -EINVAL and a message in errbuf. */
 int sbx_parse_net_entry(const char *s, struct sbx_net_entry *ret, char *errbuf, size_t errlen);
 void sbx_net_entry_clear(struct sbx_net_entry *e);
+
+/* Parses one [network.dns] upstream server: "192.0.2.53", "192.0.2.53:5353",
+ * "2001:db8::53", "[2001:db8::53]:5353" (no names, no prefix). Same contract. */
+int sbx_parse_dns_server(const char *s, struct sbx_dns_server *ret, char *errbuf, size_t errlen);
+/* Its canonical text: "192.0.2.53", "[2001:db8::53]:5353" (port 53 omitted). */
+void sbx_dns_server_format(const struct sbx_dns_server *d, char *buf, size_t len);
 
 /* Parses one listen port range ("8080", "9000-9010/udp"); same contract. */
 int sbx_parse_port_range(const char *s, struct sbx_port_range *ret, char *errbuf, size_t errlen);

@@ -15,6 +15,7 @@
 #include "policy-internal.h"
 
 #define T(x) (1u << (x))
+#define STR_OR_INT (T(TOML_STRING) | T(TOML_INTEGER))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define TIMEOUT_MAX_MS (31ull * 86400 * 1000)	/* a month: longer is a mistake */
@@ -1012,6 +1013,115 @@ static int h_veth_sandbox(const struct layer *l, struct sbx_profile *p, const st
 	return set_veth(l, kv, &p->net.veth_sandbox);
 }
 
+/* ---- network.dns ------------------------------------------------------- */
+
+/* Marks the table as written: check.c refuses it in modes without names. */
+static void dns_written(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	p->net.dns.set = true;
+	p->net.dns.pos = srcpos(l, kv->val);
+}
+
+static int h_dns_upstream(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	const struct toml_value *arr = kv->val;
+	struct sbx_dns_server v[SBX_DNS_UPSTREAM_MAX];
+	char err[256];
+	const char *s;
+	int r, bad = 0;
+
+	if (arr->u.arr.n > SBX_DNS_UPSTREAM_MAX)
+		return ldiag(l, &arr->pos, "too many DNS servers in 'upstream' (%zu; at most %d)",
+			     arr->u.arr.n, SBX_DNS_UPSTREAM_MAX);
+	for (size_t i = 0; i < arr->u.arr.n; i++) {
+		const struct toml_value *it = arr->u.arr.items[i];
+
+		r = get_str(l, it, "a DNS server", &s);
+		if (r == 0 && sbx_parse_dns_server(s, &v[i], err, sizeof(err)) < 0)
+			r = ldiag(l, &it->pos, "%s", err);
+		if (r == -ENOMEM)
+			return r;
+		if (r == 0)
+			v[i].pos = srcpos(l, it);
+		bad |= r < 0;
+	}
+	if (bad)
+		return -EINVAL;
+	free(p->net.dns.upstream);
+	p->net.dns.upstream = NULL;
+	p->net.dns.n_upstream = 0;
+	if (arr->u.arr.n) {
+		p->net.dns.upstream = malloc(arr->u.arr.n * sizeof(*v));
+		if (!p->net.dns.upstream)
+			return -ENOMEM;
+		memcpy(p->net.dns.upstream, v, arr->u.arr.n * sizeof(*v));
+		p->net.dns.n_upstream = arr->u.arr.n;
+	}
+	dns_written(l, p, kv);
+	return 0;
+}
+
+/* ttl_floor and grace: whole seconds, at most a day; "0s" is allowed. */
+static int get_dns_seconds(const struct layer *l, const struct toml_kv *kv, uint32_t *ret)
+{
+	uint64_t ms;
+	int r = get_duration(l, kv, &ms);
+
+	if (r < 0)
+		return r;
+	if (ms % 1000)
+		return ldiag(l, &kv->val->pos, "network.dns.%s must be whole seconds", kv->key);
+	if (ms / 1000 > SBX_DNS_DURATION_MAX_S)
+		return ldiag(l, &kv->val->pos, "network.dns.%s out of range (0s to 1d)", kv->key);
+	*ret = (uint32_t)(ms / 1000);
+	return 0;
+}
+
+static int h_dns_ttl_floor(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	int r = get_dns_seconds(l, kv, &p->net.dns.ttl_floor_s);
+
+	if (r == 0)
+		dns_written(l, p, kv);
+	return r;
+}
+
+static int h_dns_grace(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	int r = get_dns_seconds(l, kv, &p->net.dns.grace_s);
+
+	if (r == 0)
+		dns_written(l, p, kv);
+	return r;
+}
+
+static int h_dns_refuse(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	static const char *const names[] = { "refused", "nxdomain", NULL };
+	int i = lookup_name(l, kv->val, "DNS refusal", names);
+
+	if (i < 0)
+		return i;
+	p->net.dns.nxdomain = i == 1;
+	dns_written(l, p, kv);
+	return 0;
+}
+
+static const struct key_handler dns_keys[] = {
+	{ "upstream", T(TOML_ARRAY), h_dns_upstream },
+	{ "ttl_floor", STR_OR_INT, h_dns_ttl_floor },
+	{ "grace", STR_OR_INT, h_dns_grace },
+	{ "refuse", T(TOML_STRING), h_dns_refuse },
+};
+
+static int apply_sub(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv,
+		     const struct key_handler *h, size_t n);
+
+static int h_dns(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv)
+{
+	return apply_sub(l, p, kv, dns_keys, ARRAY_SIZE(dns_keys));
+}
+
 static const struct key_handler net_keys[] = {
 	{ "mode", T(TOML_STRING), h_net_mode },
 	{ "allow", T(TOML_ARRAY), h_allow },
@@ -1023,6 +1133,7 @@ static const struct key_handler net_keys[] = {
 	{ "namespace", T(TOML_STRING), h_net_namespace },
 	{ "veth_host", T(TOML_STRING), h_veth_host },
 	{ "veth_sandbox", T(TOML_STRING), h_veth_sandbox },
+	{ "dns", T(TOML_TABLE), h_dns },
 };
 
 static int apply_sub(const struct layer *l, struct sbx_profile *p, const struct toml_kv *kv,
@@ -1540,8 +1651,6 @@ static int h_fs(const struct layer *l, struct sbx_profile *p, const struct toml_
 
 /* ---- profile ----------------------------------------------------------- */
 
-#define STR_OR_INT (T(TOML_STRING) | T(TOML_INTEGER))
-
 static const struct key_handler profile_keys[] = {
 	{ "provider", T(TOML_STRING), h_provider },
 	{ "min_isolation", T(TOML_STRING), h_min_isolation },
@@ -1642,6 +1751,8 @@ void sbx_profile_init(struct sbx_profile *p)
 		.enforcement = SBX_ENFORCE_STRICT,
 		.net.mode = SBX_NET_NONE,
 		.net.namespace = SBX_NETNS_AUTO,
+		.net.dns.ttl_floor_s = SBX_DNS_TTL_FLOOR_DEFAULT_S,
+		.net.dns.grace_s = SBX_DNS_GRACE_DEFAULT_S,
 		.seccomp.preset = SBX_SECCOMP_DEFAULT,
 		.seccomp.action = SBX_SECCOMP_ERRNO,
 		.fs.mode = SBX_FS_NONE,
@@ -1668,6 +1779,7 @@ void sbx_profile_clear(struct sbx_profile *p)
 	free(p->net.listen);
 	free(p->net.veth_host);
 	free(p->net.veth_sandbox);
+	free(p->net.dns.upstream);
 	free_strv(p->seccomp.deny, p->seccomp.n_deny);
 	free_strv(p->seccomp.allow, p->seccomp.n_allow);
 	free_rules(p->fs.rules, p->fs.n_rules);

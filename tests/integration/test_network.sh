@@ -311,6 +311,29 @@ allow = [\"127.0.0.1:$P4\", \"[::1]:$P6\"]"
 	denials_audited r
 }
 
+# Address groups (docs/policy.md "Address groups"): a group is its ranges in
+# both families, competing by prefix length with the other entries; public
+# and private hold no loopback address.
+case_address_groups()
+{
+	pol 'audit = "all"' "mode = \"allow\"
+allow = [\"loopback\"]
+deny = [\"127.0.0.1:$Q4\"]"
+	run_probes r "group connect 127.0.0.1 $P4" "longer connect 127.0.0.1 $Q4" \
+		"other connect 127.0.0.2 $R4" "group6 connect ::1 $P6"
+	expect r group ok
+	expect r longer EPERM
+	expect r other ok
+	expect r group6 ok
+	eq "rule of a group's address" "$(ja r "[.[] | select(.event == \"net.connect\" and .port == $P4) | .rule] | join(\",\")")" \
+		"loopback"
+	pol "" "mode = \"allow\"
+allow = [\"public\", \"private\", \"link-local\", \"metadata\"]"
+	run_probes p "v4 connect 127.0.0.1 $P4" "v6 connect ::1 $P6"
+	expect p v4 EPERM
+	expect p v6 EPERM
+}
+
 case_deny_wins_ties()
 {
 	local a="$((U4 - 1))-$U4" b="$U4-$((U4 + 1))"
@@ -409,6 +432,7 @@ run_case proto_udp_entry_does_not_allow_tcp case_proto_udp_entry_does_not_allow_
 run_case ipv4_mapped_judged_as_ipv4 case_ipv4_mapped_judged_as_ipv4
 run_case udp_sendto_allowed_and_denied case_udp_sendto_allowed_and_denied
 run_case most_specific_entry_wins case_most_specific_entry_wins
+run_case address_groups case_address_groups
 run_case deny_wins_ties case_deny_wins_ties
 run_case denied_connect_returns_eperm case_denied_connect_returns_eperm
 run_case tcp_fastopen_judged case_tcp_fastopen_judged

@@ -26,8 +26,7 @@ allowed()
 	esac
 	case $file in
 	bpf/*)		[[ $inc == vmlinux.h || -f bpf/lib/$inc ]] ;;
-	policy/*)	[[ $inc == util/* || $inc == policy.h || $inc == policy-internal.h ||
-			   $inc == toml.h ]] ;;
+	policy/*)	[[ $inc == util/* || ( $inc != */* && -f policy/$inc ) ]] ;;
 	user/util/*)	[[ $inc == util/* ]] ;;
 	user/kernel/*)	[[ $inc == util/* || $inc == kernel/* || $inc == policy.h ||
 			   $inc == probe.skel.h ]] ;;

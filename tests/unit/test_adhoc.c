@@ -158,12 +158,13 @@ static const char rich_toml[] =
 	"[profile.\"ccos.rich-one_2\".network]\n"
 	"mode = \"deny\"\n"
 	"allow = [\"[2001:db8::]/32:443/udp\"]\n"
-	"deny = [\"10.0.0.0/8\", \"example.org:80-90/tcp\", \"*.example.net\"]\n"
+	"deny = [\"10.0.0.0/8\", \"example.org:80-90/tcp\", \"*.example.net\", \"metadata:80/tcp\"]\n"
 	"listen = [\"8080\", \"9000-9010/udp\"]\n"
 	"raw_sockets = true\n"
 	"namespace = \"private\"\n"
 	"veth_host = \"10.200.9.1/30\"\n"
 	"veth_sandbox = \"10.200.9.2/30\"\n"
+	"dns = { upstream = [\"[2001:db8::53]:5353\"], ttl_floor = 0, refuse = \"nxdomain\" }\n"
 	"[profile.\"ccos.rich-one_2\".fs]\n"
 	"mode = \"read-write\"\n"
 	"rules = [{ path = \"/etc/\", access = \"r\" }, { path = \"/x y\", access = \"deny\" }]\n"
@@ -209,11 +210,17 @@ static void test_written_profile_loads_back_equal(void **state)
 	assert_int_equal(q->cpu_milli, 250);
 	assert_int_equal(q->net_bytes, 3ull << 30);
 	assert_string_equal(q->env[0].value, p->env[0].value);
-	assert_int_equal(q->net.n_entries, 4);
-	for (size_t i = 0; i < 4; i++) {
+	assert_int_equal(q->net.n_entries, 5);
+	for (size_t i = 0; i < 5; i++) {
 		assert_string_equal(q->net.entries[i].text, p->net.entries[i].text);
 		assert_int_equal(q->net.entries[i].deny, p->net.entries[i].deny);
 	}
+	assert_int_equal(q->net.entries[4].kind, SBX_NET_ENTRY_GROUP);
+	assert_int_equal(q->net.dns.n_upstream, 1);
+	assert_int_equal(q->net.dns.upstream[0].port, 5353);
+	assert_int_equal(q->net.dns.ttl_floor_s, 0);
+	assert_int_equal(q->net.dns.grace_s, SBX_DNS_GRACE_DEFAULT_S);
+	assert_true(q->net.dns.nxdomain);
 	assert_int_equal(q->net.listen[1].proto, SBX_PROTO_UDP);
 	assert_int_equal(q->fs.rules[1].access, 0);
 	assert_int_equal(q->seccomp.action, SBX_SECCOMP_KILL);
@@ -339,6 +346,8 @@ static void test_net_entry_errors_are_the_policy_messages(void **state)
 	expect_error(&(struct adhoc_args){ ARGS(allow_host, "*") }, "--allow-host *: ");
 	expect_error(&(struct adhoc_args){ ARGS(allow_host, "192.0.2.1:443") },
 		     "is an address, not a host name (use --net allow=192.0.2.1:443)");
+	expect_error(&(struct adhoc_args){ ARGS(allow_host, "private") },
+		     "--allow-host 'private' is an address group, not a host name (use --net allow=private)");
 }
 
 static void test_net_conflicts(void **state)
@@ -382,6 +391,8 @@ static void test_net_tightening(void **state)
 	expect_widens(&(struct adhoc_args){ ARGS(net, "allow=127.0.0.1:8500/tcp") }, "8500");
 	expect_widens(&(struct adhoc_args){ ARGS(allow_host, "example.net") }, "--allow-host example.net");
 	expect_widens(&(struct adhoc_args){ ARGS(allow_host, "api.example.org") }, "api.example.org");
+	/* a group lies inside no address or name entry of the profile */
+	expect_widens(&(struct adhoc_args){ ARGS(net, "allow=loopback:8080/tcp") }, "allow=loopback:8080/tcp");
 }
 
 static void test_net_allow_keeps_the_base_deny_entries(void **state)

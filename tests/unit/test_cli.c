@@ -981,10 +981,10 @@ static void test_policy_show_json_network_entries_normalised(void **state)
 	snprintf(expr, sizeof(expr),
 		 "len(d['profiles']) == 1 and d['profiles'][0]['network']['entries'] == ["
 		 "{'action': 'allow', 'kind': 'addr', 'family': 'ipv4', 'cidr': '192.0.2.0/24',"
-		 " 'host': None, 'ports': {'lo': 80, 'hi': 443}, 'proto': 'tcp',"
+		 " 'host': None, 'group': None, 'ports': {'lo': 80, 'hi': 443}, 'proto': 'tcp',"
 		 " 'text': '192.0.2.0/24:80-443/tcp', 'source': '%s:10:10'},"
 		 "{'action': 'allow', 'kind': 'wildcard', 'family': None, 'cidr': None,"
-		 " 'host': '*.example.org', 'ports': {'lo': 443, 'hi': 443}, 'proto': 'any',"
+		 " 'host': '*.example.org', 'group': None, 'ports': {'lo': 443, 'hi': 443}, 'proto': 'any',"
 		 " 'text': '*.example.org:443', 'source': '%s:10:37'}]",
 		 good, good);
 	assert_json(r.out, expr);

@@ -60,6 +60,7 @@ static const struct sample {
 			       "veth_host = \"10.200.0.1/30\"\nveth_sandbox = \"10.200.0.2/30\"\n" },
 	{ "network.veth_sandbox", "[profile.x.network]\nmode = \"full\"\nnamespace = \"private\"\n"
 				  "veth_host = \"10.200.0.1/30\"\nveth_sandbox = \"10.200.0.2/30\"\n" },
+	{ "network.dns", "[profile.x.network]\nmode = \"allow\"\n[profile.x.network.dns]\nrefuse = \"nxdomain\"\n" },
 	{ "seccomp.preset", "[profile.x.seccomp]\npreset = \"strict\"\n" },
 	{ "seccomp.action", "[profile.x.seccomp]\naction = \"kill\"\n" },
 	{ "seccomp.deny", "[profile.x.seccomp]\ndeny = [\"uname\"]\n" },

@@ -772,6 +772,136 @@ static void network_mode_consistency(void **state)
 		    "duplicate entry 'example.org'");
 }
 
+/* Issue 14: groups are entries like any other, wildcards stop above a
+ * top-level domain, names are ASCII. Errors at the entry's position. */
+static void network_groups_wildcards_and_idns(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.x.network]\nmode = \"allow\"\n"
+				       "allow = [\"Private:443/tcp\", { to = \"metadata\", ports = 80 }, \"public\"]\n"
+				       "deny = [\"link-local\", \"loopback/udp\"]\n", NULL);
+	const struct sbx_profile *x = sbx_policy_find(p, "x");
+
+	(void)state;
+	assert_int_equal(x->net.n_entries, 5);
+	assert_string_equal(x->net.entries[0].text, "private:443/tcp");
+	assert_int_equal(x->net.entries[0].kind, SBX_NET_ENTRY_GROUP);
+	assert_int_equal(x->net.entries[0].group, SBX_GROUP_PRIVATE);
+	assert_string_equal(x->net.entries[1].text, "metadata:80");
+	assert_int_equal(x->net.entries[1].pos.line, 3);
+	assert_int_equal(x->net.entries[1].pos.col, 29);
+	assert_string_equal(x->net.entries[2].text, "public");
+	assert_string_equal(x->net.entries[3].text, "link-local");
+	assert_true(x->net.entries[3].deny);
+	assert_string_equal(x->net.entries[4].text, "loopback/udp");
+	sbx_policy_free(p);
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"private\"]\nnetwork.deny = [\"PRIVATE\"]\n",
+		    4, 17, "'private' is both allowed and denied (the other is at t.toml:3:18)");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"metadata:80\", { to = \"metadata\", ports = 80 }]\n",
+		    3, 33, "duplicate entry 'metadata:80' (first at t.toml:3:18)");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"private/8\"]\n", 3, 18,
+		    "the address group 'private' cannot have a prefix length");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"a.example\", \"*.com:443\"]\n", 3, 31,
+		    "wildcard '*.com' covers a whole top-level domain");
+	expect_diag("[profile.x]\nnetwork.mode = \"deny\"\nnetwork.deny = [{ to = \"*.org\" }]\n", 3, 17,
+		    "wildcard '*.org' covers a whole top-level domain");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"b\u00fccher.example\"]\n", 3, 18,
+		    "host name 'b\xc3\xbc" "cher.example' is not ASCII: write it in punycode, 'xn--bcher-kva.example'");
+	expect_diag("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = [\"xn--bcher-kv.example\"]\n", 3, 18,
+		    "label 'xn--bcher-kv' is not valid punycode");
+}
+
+/* [network.dns]: defaults, every key, errors at their positions, and the
+ * table written back by sbx_profile_write_toml loads to the same settings. */
+static void network_dns_defaults_and_keys(void **state)
+{
+	struct sbx_policy *p = load_ok("[defaults.network.dns]\nrefuse = \"nxdomain\"\n"
+				       "[profile.a.network]\nmode = \"allow\"\n"
+				       "[profile.b.network]\nmode = \"deny\"\n"
+				       "[profile.b.network.dns]\n"
+				       "upstream = [\"192.0.2.53\", \"[2001:db8::53]:5353\", \"127.0.0.1:5353\"]\n"
+				       "ttl_floor = \"0s\"\ngrace = 90\nrefuse = \"refused\"\n", NULL);
+	const struct sbx_profile *a = sbx_policy_find(p, "a"), *b = sbx_policy_find(p, "b");
+	struct sbx_policy *p2 = load_ok("[profile.c.network]\nmode = \"allow\"\n", NULL);
+	const struct sbx_profile *c = sbx_policy_find(p2, "c");
+
+	(void)state;
+	assert_int_equal(c->net.dns.n_upstream, 0);
+	assert_int_equal(c->net.dns.ttl_floor_s, 30);
+	assert_int_equal(c->net.dns.grace_s, 300);
+	assert_false(c->net.dns.nxdomain);
+	assert_false(c->net.dns.set);
+	assert_true(a->net.dns.nxdomain);		/* from [defaults] */
+	assert_int_equal(a->net.dns.ttl_floor_s, 30);
+	assert_false(b->net.dns.nxdomain);		/* the profile's own value wins */
+	assert_int_equal(b->net.dns.n_upstream, 3);
+	assert_int_equal(b->net.dns.upstream[1].family, AF_INET6);
+	assert_int_equal(b->net.dns.upstream[1].port, 5353);
+	assert_int_equal(b->net.dns.upstream[0].port, 53);
+	assert_int_equal(b->net.dns.upstream[2].pos.line, 8);
+	assert_int_equal(b->net.dns.upstream[2].pos.col, 50);
+	assert_int_equal(b->net.dns.ttl_floor_s, 0);
+	assert_int_equal(b->net.dns.grace_s, 90);
+	sbx_policy_free(p2);
+	sbx_policy_free(p);
+}
+
+static void network_dns_round_trips(void **state)
+{
+	struct sbx_policy *p = load_ok("[profile.b.network]\nmode = \"deny\"\n"
+				       "[profile.b.network.dns]\n"
+				       "upstream = [\"192.0.2.53\", \"[2001:db8::53]:5353\"]\n"
+				       "ttl_floor = \"0s\"\ngrace = \"1h\"\nrefuse = \"nxdomain\"\n", NULL), *q;
+	const struct sbx_profile *b = sbx_policy_find(p, "b"), *b2;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(sbx_profile_write_toml(b, f), 0);
+	fclose(f);
+	if (!strstr(text, "[profile.\"b\".network.dns]\nupstream = [\"192.0.2.53\", \"[2001:db8::53]:5353\"]\n"
+			  "ttl_floor = \"0s\"\ngrace = \"3600s\"\nrefuse = \"nxdomain\"\n"))
+		fail_msg("%s", text);
+	q = load_ok(text, NULL);
+	b2 = sbx_policy_find(q, "b");
+	assert_int_equal(b2->net.dns.n_upstream, 2);
+	assert_memory_equal(b2->net.dns.upstream[1].addr, b->net.dns.upstream[1].addr, 16);
+	assert_int_equal(b2->net.dns.upstream[1].port, 5353);
+	assert_int_equal(b2->net.dns.ttl_floor_s, 0);
+	assert_int_equal(b2->net.dns.grace_s, 3600);
+	assert_true(b2->net.dns.nxdomain);
+	free(text);
+	sbx_policy_free(q);
+	sbx_policy_free(p);
+}
+
+static void network_dns_errors_have_positions(void **state)
+{
+	(void)state;
+	expect_diag("[profile.x.network]\nmode = \"allow\"\ndns.upstream = [\"1.1.1.1\", \"dns.google\"]\n", 3, 28,
+		    "DNS server 'dns.google' is not an address");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\n[profile.x.network.dns]\n"
+		    "upstream = [\"192.0.2.1\", \"192.0.2.2\", \"192.0.2.3\", \"192.0.2.4\", \"192.0.2.5\"]\n",
+		    4, 12, "too many DNS servers in 'upstream' (5; at most 4)");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\ndns.upstream = [53]\n", 3, 17,
+		    "a DNS server must be a string, not an integer");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\ndns.ttl_floor = \"250ms\"\n", 3, 17,
+		    "network.dns.ttl_floor must be whole seconds");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\ndns.grace = \"2d\"\n", 3, 13,
+		    "network.dns.grace out of range (0s to 1d)");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\ndns.grace = -1\n", 3, 13, "out of range");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\ndns.refuse = \"nxdomian\"\n", 3, 14,
+		    "unknown DNS refusal 'nxdomian' (did you mean 'nxdomain'?)");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\ndns.upstrem = []\n", 3, 5,
+		    "unknown key 'upstrem' in the dns table of the network table of profile 'x' (did you mean 'upstream'?)");
+	expect_diag("[profile.x.network]\nmode = \"allow\"\ndns = 1\n", 3, 7, "must be a table");
+	expect_diag("[profile.x.network]\nmode = \"full\"\n[profile.x.network.dns]\nrefuse = \"nxdomain\"\n", 4, 10,
+		    "network.dns has no effect in mode 'full'");
+	expect_diag("[profile.x.network.dns]\nttl_floor = \"1s\"\n", 2, 13, "network.dns has no effect in mode 'none'");
+}
+
 static void allow_mode_with_empty_list_is_accepted(void **state)
 {
 	struct sbx_policy *p = load_ok("[profile.x]\nnetwork.mode = \"allow\"\nnetwork.allow = []\n"
@@ -1798,6 +1928,10 @@ int main(void)
 		cmocka_unit_test(unikernel_and_tee_levels),
 		cmocka_unit_test(network_entry_errors_have_positions),
 		cmocka_unit_test(network_mode_consistency),
+		cmocka_unit_test(network_groups_wildcards_and_idns),
+		cmocka_unit_test(network_dns_defaults_and_keys),
+		cmocka_unit_test(network_dns_round_trips),
+		cmocka_unit_test(network_dns_errors_have_positions),
 		cmocka_unit_test(allow_mode_with_empty_list_is_accepted),
 		cmocka_unit_test(fs_rule_errors),
 		cmocka_unit_test(fsize_takes_sizes_and_bytes),

@@ -6,7 +6,7 @@
 
 #include "testutil.h"
 #include "policy.h"
-#include "policy-internal.h"	/* sbx_parse_ifaddr4 */
+#include "policy-internal.h"	/* sbx_parse_ifaddr4, sbx_net_entry_from_parts */
 
 static void duration_accepts_units_and_bare_seconds(void **state)
 {
@@ -307,7 +307,9 @@ static void net_entry_rejects_malformed(void **state)
 	expect_bad("*", "'*' alone is not an entry");
 	expect_bad(":443", "missing address or host name");
 	expect_bad("a b", "space");
-	expect_bad("\xc3\xa9xample.org", "non-ASCII");
+	expect_bad("\xc3\xa9xample.org", "host name '\xc3\xa9xample.org' is not ASCII: write it in punycode, "
+		   "'xn--xample-9ua.org'");
+	expect_bad("\xffxample.org", "non-ASCII character (write internationalised host names in punycode");
 	expect_bad("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.org", "longer than 63");
 }
 
@@ -450,6 +452,135 @@ static void enum_names_match_policy_spelling(void **state)
 	assert_string_equal(buf, "rwx");
 }
 
+/* ---- issue 14: IDNs, wildcards, groups, DNS servers ------------------- */
+
+static void non_ascii_names_get_their_punycode(void **state)
+{
+	(void)state;
+	expect_bad("b\xc3\xbc" "cher.example", "host name 'b\xc3\xbc" "cher.example' is not ASCII: write it in "
+		   "punycode, 'xn--bcher-kva.example'");
+	expect_bad("B\xc3\xbc" "cher.example:443/tcp", "write it in punycode, 'xn--bcher-kva.example:443/tcp'");
+	expect_bad("*.b\xc3\xbc" "cher.example.", "punycode, '*.xn--bcher-kva.example'");
+	expect_bad("192.0.2.1:44\xc3\xbc", "non-ASCII character (write internationalised host names");
+}
+
+static void xn_labels_must_be_valid_punycode(void **state)
+{
+	struct sbx_net_entry e;
+
+	(void)state;
+	e = parse_ok("XN--BCHER-KVA.example:443", "xn--bcher-kva.example:443");
+	assert_int_equal(e.kind, SBX_NET_ENTRY_HOST);
+	sbx_net_entry_clear(&e);
+	e = parse_ok("*.xn--bcher-kva.example", "*.xn--bcher-kva.example");
+	sbx_net_entry_clear(&e);
+	expect_bad("xn--bcher-kv.example", "host name 'xn--bcher-kv.example': label 'xn--bcher-kv' is not "
+		   "valid punycode");
+	expect_bad("www.xn--bcher-kva9.example", "label 'xn--bcher-kva9' is not valid punycode");
+	expect_bad("xn--bcher-kva-x.example", "label 'xn--bcher-kva-x' is not valid punycode");
+}
+
+static void wildcards_are_names_below_a_domain(void **state)
+{
+	struct sbx_net_entry e;
+
+	(void)state;
+	e = parse_ok("*.Example.COM.:443", "*.example.com:443");
+	assert_int_equal(e.kind, SBX_NET_ENTRY_WILDCARD);
+	assert_string_equal(e.host, "*.example.com");
+	sbx_net_entry_clear(&e);
+	expect_bad("*.com", "wildcard '*.com' covers a whole top-level domain");
+	expect_bad("*.ORG.", "wildcard '*.org' covers a whole top-level domain");
+	expect_bad("*.localhost:80", "wildcard '*.localhost' covers a whole top-level domain");
+	expect_bad("*.*.example.com", "'*' is only allowed as the whole first label");
+	expect_bad("a*.example.com", "'*' is only allowed as the whole first label");
+	expect_bad("www.*", "'*' is only allowed as the whole first label");
+}
+
+static void group_words_are_entries(void **state)
+{
+	static const struct {
+		const char *in, *text;
+		enum sbx_addr_group g;
+	} ok[] = {
+		{ "private", "private", SBX_GROUP_PRIVATE },
+		{ "Private:443/tcp", "private:443/tcp", SBX_GROUP_PRIVATE },
+		{ "loopback/udp", "loopback/udp", SBX_GROUP_LOOPBACK },
+		{ "link-local:1-1024", "link-local:1-1024", SBX_GROUP_LINK_LOCAL },
+		{ "metadata:80", "metadata:80", SBX_GROUP_METADATA },
+		{ "PUBLIC", "public", SBX_GROUP_PUBLIC },
+	};
+	struct sbx_net_entry e;
+	char err[320];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		e = parse_ok(ok[i].in, ok[i].text);
+		assert_int_equal(e.kind, SBX_NET_ENTRY_GROUP);
+		assert_int_equal(e.group, ok[i].g);
+		assert_null(e.host);
+		sbx_net_entry_clear(&e);
+	}
+	/* a name with more labels is a host name as before */
+	e = parse_ok("private.example", "private.example");
+	assert_int_equal(e.kind, SBX_NET_ENTRY_HOST);
+	sbx_net_entry_clear(&e);
+	assert_int_equal(sbx_net_entry_from_parts("metadata", "80", "tcp", &e, err, sizeof(err)), 0);
+	assert_string_equal(e.text, "metadata:80/tcp");
+	assert_int_equal(e.kind, SBX_NET_ENTRY_GROUP);
+	sbx_net_entry_clear(&e);
+	expect_bad("private/8", "the address group 'private' cannot have a prefix length ('private/8')");
+	expect_bad("[private]", "brackets are only for IPv6 addresses ('private')");
+}
+
+static void dns_servers_are_addresses(void **state)
+{
+	static const struct {
+		const char *in, *text;
+		int family;
+		uint16_t port;
+	} ok[] = {
+		{ "192.0.2.53", "192.0.2.53", AF_INET, 53 },
+		{ "127.0.0.1:5353", "127.0.0.1:5353", AF_INET, 5353 },
+		{ "2001:db8::53", "2001:db8::53", AF_INET6, 53 },
+		{ "[2001:DB8::53]:5353", "[2001:db8::53]:5353", AF_INET6, 5353 },
+		{ "[::1]:53", "::1", AF_INET6, 53 },
+	};
+	static const struct {
+		const char *in, *msg;
+	} bad[] = {
+		{ "", "empty DNS server address" },
+		{ "dns.example", "DNS server 'dns.example' is not an address (host names are not allowed here" },
+		{ "192.0.2.0/24", "a DNS server is one address, not a prefix ('192.0.2.0/24')" },
+		{ "192.0.2.53:0", "port 0 out of range (1-65535)" },
+		{ "192.0.2.53:dns", "invalid port 'dns'" },
+		{ "010.0.0.1", "leading zeros in an IPv4 address are ambiguous" },
+		{ "[192.0.2.53]:53", "brackets are only for IPv6 addresses ('192.0.2.53')" },
+		{ "[::1", "missing ']'" },
+		{ "[::1]x", "unexpected 'x' after ']'" },
+		{ "2001:db8::zz", "invalid IPv6 address '2001:db8::zz'" },
+		{ "192.0.2.53 ", "contains a space" },
+	};
+	struct sbx_dns_server d;
+	char err[256], text[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (sbx_parse_dns_server(ok[i].in, &d, err, sizeof(err)) < 0)
+			fail_msg("'%s' refused: %s", ok[i].in, err);
+		assert_int_equal(d.family, ok[i].family);
+		assert_int_equal(d.port, ok[i].port);
+		sbx_dns_server_format(&d, text, sizeof(text));
+		assert_string_equal(text, ok[i].text);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(sbx_parse_dns_server(bad[i].in, &d, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, bad[i].msg))
+			fail_msg("'%s': message '%s' lacks '%s'", bad[i].in, err, bad[i].msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +597,11 @@ int main(void)
 		cmocka_unit_test(net_entry_numeric_host_forms_refused),
 		cmocka_unit_test(net_entry_host_names),
 		cmocka_unit_test(net_entry_rejects_malformed),
+		cmocka_unit_test(non_ascii_names_get_their_punycode),
+		cmocka_unit_test(xn_labels_must_be_valid_punycode),
+		cmocka_unit_test(wildcards_are_names_below_a_domain),
+		cmocka_unit_test(group_words_are_entries),
+		cmocka_unit_test(dns_servers_are_addresses),
 		cmocka_unit_test(net_entry_rejects_overlong_names),
 		cmocka_unit_test(port_range_parses_listen_forms),
 		cmocka_unit_test(ifaddr_keeps_host_bits_and_checks_the_subnet),

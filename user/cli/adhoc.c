@@ -196,6 +196,11 @@ static int add_entry(struct build *b, const char *flag, const char *s, bool want
 		return log_error("--allow-host '%s' is an address, not a host name "
 				 "(use --net allow=%s)", s, s);
 	}
+	if (want_host && e.kind == SBX_NET_ENTRY_GROUP) {
+		sbx_net_entry_clear(&e);
+		return log_error("--allow-host '%s' is an address group, not a host name "
+				 "(use --net allow=%s)", s, s);
+	}
 	v = realloc(b->net_new, (b->n_net_new + 1) * sizeof(*v));
 	if (!v) {
 		sbx_net_entry_clear(&e);
@@ -299,7 +304,7 @@ static bool wildcard_covers(const char *wild, const char *host)
 }
 
 /* Whether every destination of e is also one of a (same family, address and
- * port ranges inside a's, protocol a's or any). */
+ * port ranges inside a's, protocol a's or any; a group covers only itself). */
 static bool entry_covers(const struct sbx_net_entry *a, const struct sbx_net_entry *e)
 {
 	if (a->port_lo > e->port_lo || a->port_hi < e->port_hi)
@@ -309,6 +314,8 @@ static bool entry_covers(const struct sbx_net_entry *a, const struct sbx_net_ent
 	if (a->kind == SBX_NET_ENTRY_ADDR)
 		return e->kind == SBX_NET_ENTRY_ADDR && a->family == e->family &&
 		       a->prefix_len <= e->prefix_len && prefix_equal(a->addr, e->addr, a->prefix_len);
+	if (a->kind == SBX_NET_ENTRY_GROUP || e->kind == SBX_NET_ENTRY_GROUP)
+		return a->kind == e->kind && a->group == e->group;
 	if (a->kind == SBX_NET_ENTRY_HOST)
 		return e->kind == SBX_NET_ENTRY_HOST && !strcmp(a->host, e->host);
 	return e->kind != SBX_NET_ENTRY_ADDR && wildcard_covers(a->host, e->host);
@@ -324,6 +331,9 @@ static bool entry_overlaps(const struct sbx_net_entry *d, const struct sbx_net_e
 		return false;
 	if (d->proto != SBX_PROTO_ANY && e->proto != SBX_PROTO_ANY && d->proto != e->proto)
 		return false;
+	/* a group is many prefixes and a name may resolve into any of them */
+	if (d->kind == SBX_NET_ENTRY_GROUP || e->kind == SBX_NET_ENTRY_GROUP)
+		return true;
 	if (d->kind != SBX_NET_ENTRY_ADDR || e->kind != SBX_NET_ENTRY_ADDR)
 		return d->kind == SBX_NET_ENTRY_ADDR || e->kind == SBX_NET_ENTRY_ADDR ||
 		       entry_covers(d, e) || entry_covers(e, d);

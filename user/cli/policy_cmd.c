@@ -531,6 +531,24 @@ static void show_netns_text(FILE *f, const struct sbx_profile *p)
 		kv(f, 4, "veth", "(none)");
 }
 
+/* Only where names are judged: modes allow and deny. */
+static void show_dns_text(FILE *f, const struct sbx_profile *p)
+{
+	char a[64];
+
+	if (p->net.mode != SBX_NET_ALLOW && p->net.mode != SBX_NET_DENY)
+		return;
+	if (!p->net.dns.n_upstream)
+		kv(f, 4, "dns upstream", "(the host's /etc/resolv.conf)");
+	for (size_t i = 0; i < p->net.dns.n_upstream; i++) {
+		sbx_dns_server_format(&p->net.dns.upstream[i], a, sizeof(a));
+		kv(f, 4, i ? NULL : "dns upstream", "%s", a);
+	}
+	kv(f, 4, "dns pins", "max(TTL, %" PRIu32 "s) + %" PRIu32 "s", p->net.dns.ttl_floor_s,
+	   p->net.dns.grace_s);
+	kv(f, 4, "dns refusal", "%s", p->net.dns.nxdomain ? "nxdomain" : "refused");
+}
+
 static void show_net_text(FILE *f, const struct sbx_profile *p)
 {
 	char src[4096];
@@ -555,6 +573,7 @@ static void show_net_text(FILE *f, const struct sbx_profile *p)
 		else
 			kv(f, 4, e->deny ? "deny" : "allow", "%s", e->text);
 	}
+	show_dns_text(f, p);
 	for (size_t i = 0; i < p->net.n_listen; i++) {
 		const struct sbx_port_range *l = &p->net.listen[i];
 
@@ -748,7 +767,7 @@ static void json_net_entry(struct json_writer *w, const struct sbx_net_entry *e)
 {
 	static const char *const kinds[] = {
 		[SBX_NET_ENTRY_ADDR] = "addr", [SBX_NET_ENTRY_HOST] = "host",
-		[SBX_NET_ENTRY_WILDCARD] = "wildcard",
+		[SBX_NET_ENTRY_WILDCARD] = "wildcard", [SBX_NET_ENTRY_GROUP] = "group",
 	};
 	bool addr = e->kind == SBX_NET_ENTRY_ADDR;
 	bool v6 = e->family == AF_INET6;
@@ -758,18 +777,41 @@ static void json_net_entry(struct json_writer *w, const struct sbx_net_entry *e)
 		inet_ntop(v6 ? AF_INET6 : AF_INET, e->addr, ip, sizeof(ip));
 	json_begin_object(w);
 	json_kv_string(w, "action", e->deny ? "deny" : "allow");
-	json_kv_string(w, "kind", (unsigned)e->kind < 3 ? kinds[e->kind] : "unknown");
+	json_kv_string(w, "kind", (unsigned)e->kind < sizeof(kinds) / sizeof(kinds[0]) ?
+				  kinds[e->kind] : "unknown");
 	json_kv_string(w, "family", addr ? (v6 ? "ipv6" : "ipv4") : NULL);
 	json_key(w, "cidr");
 	if (addr)
 		json_stringf(w, "%s/%u", ip, e->prefix_len);
 	else
 		json_null(w);
-	json_kv_string(w, "host", addr ? NULL : e->host);
+	json_kv_string(w, "host", e->host);
+	json_kv_string(w, "group", e->kind == SBX_NET_ENTRY_GROUP ? sbx_group_name(e->group) : NULL);
 	json_ports(w, e->port_lo, e->port_hi);
 	json_kv_string(w, "proto", sbx_proto_name(e->proto));
 	json_kv_string(w, "text", e->text);
 	json_kv_source(w, &e->pos);
+	json_end_object(w);
+}
+
+/* The resolver's settings, defaults included: upstream [] = the host's
+ * /etc/resolv.conf at run time. */
+static void json_dns(struct json_writer *w, const struct sbx_profile *p)
+{
+	char a[64];
+
+	json_key(w, "dns");
+	json_begin_object(w);
+	json_key(w, "upstream");
+	json_begin_array(w);
+	for (size_t i = 0; i < p->net.dns.n_upstream; i++) {
+		sbx_dns_server_format(&p->net.dns.upstream[i], a, sizeof(a));
+		json_string(w, a);
+	}
+	json_end_array(w);
+	json_kv_uint(w, "ttl_floor_s", p->net.dns.ttl_floor_s);
+	json_kv_uint(w, "grace_s", p->net.dns.grace_s);
+	json_kv_string(w, "refuse", p->net.dns.nxdomain ? "nxdomain" : "refused");
 	json_end_object(w);
 }
 
@@ -805,6 +847,7 @@ static void json_network(struct json_writer *w, const struct sbx_profile *p)
 	for (size_t i = 0; i < p->net.n_entries; i++)
 		json_net_entry(w, &p->net.entries[i]);
 	json_end_array(w);
+	json_dns(w, p);
 	json_key(w, "listen");
 	json_begin_array(w);
 	for (size_t i = 0; i < p->net.n_listen; i++) {

@@ -43,26 +43,40 @@ bool sbx_dnsrun_needed(const struct sbx_profile *p)
 
 /* ---- the profile's [network.dns] ------------------------------------------- */
 
-#define TTL_FLOOR_DEFAULT_S	30
-#define GRACE_DEFAULT_S		300
-
 static void sbx_dns_profile_settings(const struct sbx_profile *p, uint32_t *floor_s,
 				     uint32_t *grace_s, bool *nxdomain)
 {
-	(void)p;
-	*floor_s = TTL_FLOOR_DEFAULT_S;
-	*grace_s = GRACE_DEFAULT_S;
-	*nxdomain = false;
+	*floor_s = p->net.dns.ttl_floor_s;
+	*grace_s = p->net.dns.grace_s;
+	*nxdomain = p->net.dns.nxdomain;
 }
 
 static int sbx_dns_profile_upstreams(const struct sbx_profile *p, struct sockaddr_storage *ret,
 				     socklen_t *ret_len, size_t max)
 {
-	(void)p;
-	(void)ret;
-	(void)ret_len;
-	(void)max;
-	return 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->net.dns.n_upstream && n < max; i++, n++) {
+		const struct sbx_dns_server *u = &p->net.dns.upstream[i];
+
+		memset(&ret[n], 0, sizeof(ret[n]));
+		if (u->family == AF_INET) {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ret[n];
+
+			a->sin_family = AF_INET;
+			a->sin_port = htons(u->port);
+			memcpy(&a->sin_addr, u->addr, 4);
+			ret_len[n] = sizeof(*a);
+		} else {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ret[n];
+
+			a->sin6_family = AF_INET6;
+			a->sin6_port = htons(u->port);
+			memcpy(&a->sin6_addr, u->addr, 16);
+			ret_len[n] = sizeof(*a);
+		}
+	}
+	return (int)n;
 }
 
 /* ---- pins ---------------------------------------------------------------- */

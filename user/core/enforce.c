@@ -78,6 +78,7 @@ ASKS(a_netns_private, p->net.namespace == SBX_NETNS_PRIVATE)
 ASKS(a_netns_veth, p->net.namespace == SBX_NETNS_PRIVATE && p->net.mode != SBX_NET_NONE)
 ASKS(a_veth_host, p->net.veth_host != NULL)
 ASKS(a_veth_sandbox, p->net.veth_sandbox != NULL)
+ASKS(a_net_dns, p->net.dns.set)
 ASKS(a_sc_preset, p->seccomp.preset != SBX_SECCOMP_DEFAULT)
 ASKS(a_sc_action, p->seccomp.action != SBX_SECCOMP_ERRNO)
 ASKS(a_sc_deny, p->seccomp.n_deny != 0)
@@ -367,6 +368,8 @@ static bool a_fs_grant_idmap(const struct sbx_profile *p, finding *f)
 #define CGROUP "the sandbox cgroup's controller (qemu's, gVisor's or the runtime's process for those)"
 #define RLIMIT "setrlimit before exec"
 #define NORUN "the mock runs no command"
+#define DNS_RESOLVER "sbx's DNS resolver for the sandbox, reached by redirecting port 53"
+#define NO_DNS_RESOLVER "sbx cannot redirect the runtime's DNS traffic to its resolver"
 #define EBPF "sbx's eBPF cgroup programs on the sandbox's sockets (gVisor's sentry, qemu's user-mode network)"
 #define NOT_USER "the mock runs no command"
 #define HOST_ROOT "uid 0 owns sysfs, cgroupfs and bpffs on the host (sbx's pins, cgroup.procs, " \
@@ -529,6 +532,12 @@ static const struct sbx_enforce_row table[] = {
 		ENF("the veth pair's addresses"),
 		DEG(VM_VETH),
 		DEG(VM_VETH), DEG(VM_VETH) } },
+	/* issue 14: sbx's per-sandbox resolver; providers whose workload's port-53
+	 * traffic sbx's cgroup programs cannot redirect get no resolver */
+	{ "network.dns", a_net_dns, {
+		ENF(DNS_RESOLVER), ENF("nothing runs"), ENF(DNS_RESOLVER), ENF(DNS_RESOLVER),
+		DEG(NO_DNS_RESOLVER), DEG(NO_DNS_RESOLVER),
+		DEG(NO_DNS_RESOLVER), DEG(NO_DNS_RESOLVER) } },
 
 	{ "seccomp.preset", a_sc_preset, { ENF("the profile's seccomp filter"), ENF(NORUN),
 		ENF("the profile's seccomp filter"), DEG(GV_SC), ENF("the runtime's seccomp filter"),

@@ -80,6 +80,119 @@ static int resolve_host(struct sbx_resolved *r, const struct sbx_net_entry *e, s
 	return rc;
 }
 
+static int push_cidr(struct sbx_group_cidr **v, size_t *n, const struct sbx_group_cidr *c)
+{
+	struct sbx_group_cidr *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[(*n)++] = *c;
+	return 0;
+}
+
+/* Whether some cidr lies inside the prefix c (or equals it). */
+static bool holds_any(const struct sbx_group_cidr *cidrs, size_t n, const struct sbx_group_cidr *c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sbx_cidr_contains(c, cidrs[i].family, cidrs[i].addr, cidrs[i].prefix_len))
+			return true;
+	return false;
+}
+
+static bool inside_any(const struct sbx_group_cidr *cidrs, size_t n, const struct sbx_group_cidr *c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sbx_cidr_contains(&cidrs[i], c->family, c->addr, c->prefix_len))
+			return true;
+	return false;
+}
+
+/* The prefix c minus the cidrs: all of it when no cidr touches it, nothing
+ * when one covers it, else each half in turn. Depth is at most 128. */
+static int complement(const struct sbx_group_cidr *cidrs, size_t n, struct sbx_group_cidr c,
+		      struct sbx_group_cidr **v, size_t *n_v)
+{
+	struct sbx_group_cidr hi;
+	int r;
+
+	if (inside_any(cidrs, n, &c))
+		return 0;
+	if (!holds_any(cidrs, n, &c))
+		return push_cidr(v, n_v, &c);
+	c.prefix_len++;
+	hi = c;
+	hi.addr[(c.prefix_len - 1) / 8] |= (uint8_t)(0x80 >> ((c.prefix_len - 1) % 8));
+	r = complement(cidrs, n, c, v, n_v);
+	return r < 0 ? r : complement(cidrs, n, hi, v, n_v);
+}
+
+int sbx_cidr_complement(const struct sbx_group_cidr *cidrs, size_t n, int family,
+			struct sbx_group_cidr **v, size_t *n_v)
+{
+	struct sbx_group_cidr all = { .group = SBX_GROUP_PUBLIC, .family = (uint8_t)family };
+
+	return complement(cidrs, n, all, v, n_v);
+}
+
+int sbx_group_prefixes(int group, struct sbx_group_cidr **ret, size_t *n_ret)
+{
+	static const struct sbx_group_cidr v4_mapped = {
+		SBX_GROUP_SPECIAL, AF_INET6, 96, { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff },
+	};
+	struct sbx_group_cidr *v = NULL, *others = NULL;
+	size_t n = 0, n_others = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < sbx_n_group_cidrs && !r; i++) {
+		const struct sbx_group_cidr *c = &sbx_group_cidrs[i];
+
+		if (group != SBX_GROUP_PUBLIC && (int)c->group == group)
+			r = push_cidr(&v, &n, c);
+	}
+	if (group == SBX_GROUP_PUBLIC) {
+		others = malloc((sbx_n_group_cidrs + 1) * sizeof(*others));
+		if (!others)
+			return -ENOMEM;
+		memcpy(others, sbx_group_cidrs, sbx_n_group_cidrs * sizeof(*others));
+		others[sbx_n_group_cidrs] = v4_mapped;
+		n_others = sbx_n_group_cidrs + 1;
+		r = sbx_cidr_complement(others, n_others, AF_INET, &v, &n);
+		if (!r)
+			r = sbx_cidr_complement(others, n_others, AF_INET6, &v, &n);
+		free(others);
+	}
+	if (r) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*n_ret = n;
+	return 0;
+}
+
+/* One ADDR entry per prefix of the group, with the entry's ports, protocol
+ * and action: they compete with other entries by prefix length as any
+ * address entry does. */
+static int expand_group(struct sbx_resolved *r, const struct sbx_net_entry *e, size_t src)
+{
+	struct sbx_group_cidr *v = NULL;
+	size_t n = 0;
+	int rc = sbx_group_prefixes(e->group, &v, &n);
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct sbx_net_entry ne = *e;
+
+		ne.kind = SBX_NET_ENTRY_ADDR;
+		ne.family = v[i].family;
+		ne.prefix_len = v[i].prefix_len;
+		memcpy(ne.addr, v[i].addr, sizeof(ne.addr));
+		rc = push(r, &ne, src);
+	}
+	free(v);
+	return rc;
+}
+
 int sbx_resolve_refusal(const struct sbx_profile *p, bool dns_aware, size_t *i, char *msg,
 			size_t len)
 {
@@ -118,6 +231,8 @@ static int resolve_one(const struct sbx_profile *p, bool dns_aware, struct sbx_r
 
 	if (e->kind == SBX_NET_ENTRY_ADDR)
 		return push(r, e, i);
+	if (e->kind == SBX_NET_ENTRY_GROUP)
+		return expand_group(r, e, i);
 	if (dns_aware) {
 		/* the resolver enforces names; an exact denied name is also
 		 * refused by its addresses of now, if it has any */

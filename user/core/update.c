@@ -116,6 +116,22 @@ bool sbx_update_fs_differs(const struct sbx_profile *a, const struct sbx_profile
 	return false;
 }
 
+/* The resolver is configured when the sandbox starts (docs/network.md). */
+static bool dns_eq(const struct sbx_profile *a, const struct sbx_profile *b)
+{
+	if (a->net.dns.n_upstream != b->net.dns.n_upstream ||
+	    a->net.dns.ttl_floor_s != b->net.dns.ttl_floor_s ||
+	    a->net.dns.grace_s != b->net.dns.grace_s || a->net.dns.nxdomain != b->net.dns.nxdomain)
+		return false;
+	for (size_t i = 0; i < a->net.dns.n_upstream; i++) {
+		const struct sbx_dns_server *x = &a->net.dns.upstream[i], *y = &b->net.dns.upstream[i];
+
+		if (x->family != y->family || x->port != y->port || memcmp(x->addr, y->addr, 16))
+			return false;
+	}
+	return true;
+}
+
 static const char *fixed_field(const struct sbx_profile *a, const struct sbx_profile *b)
 {
 	if (!str_eq(a->provider, b->provider))
@@ -149,6 +165,8 @@ static const char *fixed_field(const struct sbx_profile *a, const struct sbx_pro
 		return "seccomp";
 	if (a->net.families != b->net.families)
 		return "network.families";
+	if (!dns_eq(a, b))
+		return "network.dns";
 	if (a->net.namespace != b->net.namespace || !str_eq(a->net.veth_host, b->net.veth_host) ||
 	    !str_eq(a->net.veth_sandbox, b->net.veth_sandbox))
 		return "network.namespace";

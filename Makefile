@@ -78,7 +78,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 # Sources: policy/, user/{util,kernel,core}/, providers/ and user/cli/ except
 # main.c form the library that the CLI, the unit tests and the fuzzers link.
 POLICY_SRCS := $(sort $(wildcard policy/*.c))
-USER_LAYERS := util kernel core cli varlink libsbx
+USER_LAYERS := util dns kernel core cli varlink libsbx
 CORE_SRCS := $(POLICY_SRCS) \
 	$(sort $(filter-out user/cli/main.c,$(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c)))) \
 	$(sort $(wildcard providers/*.c))
@@ -109,7 +109,11 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
 	nodejs golang-github-burntsushi-toml-dev git curl zsh dpkg-dev lintian \
 	golang-go golang-github-varlink-go-dev varlink-go \
+<<<<<<< HEAD
 	libmicrohttpd-dev prometheus logrotate procps dnsmasq-base bind9-dnsutils
+=======
+	libmicrohttpd-dev prometheus logrotate procps dnsmasq-base
+>>>>>>> dnslib14
 # nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
 # golang-github-burntsushi-toml-dev: the toml-test corpus of `make toml-test`.
 # golang-go, golang-github-varlink-go-dev, varlink-go: the varlink interop
@@ -119,8 +123,12 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 # libmicrohttpd-dev: sbxd's metrics endpoint (metrics_listen); prometheus:
 # promtool, which tests/integration/test_metrics.sh checks the metrics and
 # docs/monitoring/sbx-alerts.yml with.
+<<<<<<< HEAD
 # dnsmasq-base, bind9-dnsutils: the upstream DNS server and dig of the host-name
 # tests (tests/integration/test_dns.sh).
+=======
+# dnsmasq-base: the upstream server of the DNS resolver's test (tests/unit/test_resolver.c).
+>>>>>>> dnslib14
 # zsh: tests/integration/test_completion.sh drives the zsh completion.
 # dpkg-dev, lintian: make deb (docs/debian/mkdeb.sh) and its test (tests/deb/).
 # systemd, dbus: PID 1 and the system bus of the VM boot with systemd
@@ -314,8 +322,9 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) $(HDRS) tests/unit/testutil.h
 # the example consumer is compiled into its test
 $(OUTPUT)/tests/test_consumer: docs/examples/sbx-consumer.c
 
-# The fuzzers link the policy reader and the toolbox below it (user/util/util.c).
-FUZZ_LIB_SRCS := $(POLICY_SRCS) user/util/util.c
+# The fuzzers link the policy reader, the toolbox below it (user/util/util.c)
+# and the DNS wire format (user/dns/dnsmsg.c, fuzz_dns).
+FUZZ_LIB_SRCS := $(POLICY_SRCS) user/util/util.c user/dns/dnsmsg.c
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(HDRS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)

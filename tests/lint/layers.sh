@@ -7,6 +7,8 @@
 #
 #   bpf/include   <- bpf/lib <- bpf/*.bpf.c
 #   bpf/include   <- user/util <- policy <- user/kernel <- user/core <- user/cli
+#                               policy <- user/dns (the resolver engine: util and
+#                               policy headers only)
 #   user/varlink <- user/libsbx <- user/cli (libsbx is a client library of its
 #                               own: it includes nothing else of sbx)
 #                               providers/ sit beside core: util, kernel,
@@ -28,9 +30,10 @@ allowed()
 	bpf/*)		[[ $inc == vmlinux.h || -f bpf/lib/$inc ]] ;;
 	policy/*)	[[ $inc == util/* || ( $inc != */* && -f policy/$inc ) ]] ;;
 	user/util/*)	[[ $inc == util/* ]] ;;
+	user/dns/*)	[[ $inc == util/* || $inc == dns/* || $inc == policy.h || $inc == netgroup.h ]] ;;
 	user/kernel/*)	[[ $inc == util/* || $inc == kernel/* || $inc == policy.h ||
 			   $inc == probe.skel.h ]] ;;
-	user/core/*)	[[ $inc == util/* || $inc == kernel/* || $inc == core/* || $inc == policy.h ||
+	user/core/*)	[[ $inc == util/* || $inc == kernel/* || $inc == core/* || $inc == dns/* || $inc == policy.h ||
 			   $inc == provider.h || $inc == *.skel.h ]] ;;
 	user/varlink/*)	[[ $inc == varlink/* ]] ;;
 	user/libsbx/*)	[[ $inc == varlink/* || $inc == libsbx/* ]] ;;

@@ -109,11 +109,7 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
 	nodejs golang-github-burntsushi-toml-dev git curl zsh dpkg-dev lintian \
 	golang-go golang-github-varlink-go-dev varlink-go \
-<<<<<<< HEAD
 	libmicrohttpd-dev prometheus logrotate procps dnsmasq-base bind9-dnsutils
-=======
-	libmicrohttpd-dev prometheus logrotate procps dnsmasq-base
->>>>>>> dnslib14
 # nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
 # golang-github-burntsushi-toml-dev: the toml-test corpus of `make toml-test`.
 # golang-go, golang-github-varlink-go-dev, varlink-go: the varlink interop
@@ -123,12 +119,8 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 # libmicrohttpd-dev: sbxd's metrics endpoint (metrics_listen); prometheus:
 # promtool, which tests/integration/test_metrics.sh checks the metrics and
 # docs/monitoring/sbx-alerts.yml with.
-<<<<<<< HEAD
 # dnsmasq-base, bind9-dnsutils: the upstream DNS server and dig of the host-name
 # tests (tests/integration/test_dns.sh).
-=======
-# dnsmasq-base: the upstream server of the DNS resolver's test (tests/unit/test_resolver.c).
->>>>>>> dnslib14
 # zsh: tests/integration/test_completion.sh drives the zsh completion.
 # dpkg-dev, lintian: make deb (docs/debian/mkdeb.sh) and its test (tests/deb/).
 # systemd, dbus: PID 1 and the system bus of the VM boot with systemd

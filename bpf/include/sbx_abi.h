@@ -406,14 +406,14 @@ struct sbx_ev_disk {
  * sandbox's resolver decided it. hdr.pid/tgid are 0 and hdr.comm is "sbx-dns":
  * the resolver cannot tell which process asked. */
 enum sbx_dns_reason_abi {
-	SBX_DNSR_NONE = 0,		/* answered */
-	SBX_DNSR_DENY_RULE = 1,		/* a deny entry matches the name */
-	SBX_DNSR_NO_ALLOW_RULE = 2,	/* mode allow and no allow entry matches it */
-	SBX_DNSR_REBINDING = 3,		/* an allowed name answered with a non-public
+	SBX_DNS_REASON_NONE = 0,		/* answered */
+	SBX_DNS_REASON_DENY_RULE = 1,		/* a deny entry matches the name */
+	SBX_DNS_REASON_NO_ALLOW_RULE = 2,	/* mode allow and no allow entry matches it */
+	SBX_DNS_REASON_REBINDING = 3,		/* an allowed name answered with a non-public
 					 * address that no entry allows (addrs[0]) */
-	SBX_DNSR_BAD_QUERY = 4,		/* not a query sbx can read */
-	SBX_DNSR_UPSTREAM = 5,		/* no upstream server answered (SERVFAIL) */
-	SBX_DNSR_PIN_FAILED = 6,	/* the answer could not be pinned (SERVFAIL) */
+	SBX_DNS_REASON_BAD_QUERY = 4,		/* not a query sbx can read */
+	SBX_DNS_REASON_UPSTREAM = 5,		/* no upstream server answered (SERVFAIL) */
+	SBX_DNS_REASON_PIN_FAILED = 6,	/* the answer could not be pinned (SERVFAIL) */
 };
 
 #define SBX_DNS_EV_ADDRS	8

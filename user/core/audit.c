@@ -372,10 +372,10 @@ static void write_disk(struct json_writer *w, const struct sbx_ev_disk *e)
 }
 
 static const char *const dns_reasons[] = {
-	[SBX_DNSR_NONE] = NULL, [SBX_DNSR_DENY_RULE] = "deny_rule",
-	[SBX_DNSR_NO_ALLOW_RULE] = "no_allow_rule", [SBX_DNSR_REBINDING] = "rebinding",
-	[SBX_DNSR_BAD_QUERY] = "bad_query", [SBX_DNSR_UPSTREAM] = "upstream",
-	[SBX_DNSR_PIN_FAILED] = "pin_failed",
+	[SBX_DNS_REASON_NONE] = NULL, [SBX_DNS_REASON_DENY_RULE] = "deny_rule",
+	[SBX_DNS_REASON_NO_ALLOW_RULE] = "no_allow_rule", [SBX_DNS_REASON_REBINDING] = "rebinding",
+	[SBX_DNS_REASON_BAD_QUERY] = "bad_query", [SBX_DNS_REASON_UPSTREAM] = "upstream",
+	[SBX_DNS_REASON_PIN_FAILED] = "pin_failed",
 };
 
 static const char *dns_rcode_name(uint8_t rc, char *buf, size_t len)

@@ -142,8 +142,11 @@ static __always_inline void sbx_emit_dns(struct sbx_emit_ctx *uctx, struct sbx_c
 	if (!ev || !c->pol)
 		return;
 	__builtin_memcpy((__u8 *)ev + sizeof(ev->hdr), uctx->dns, SBX_DNS_EV_MAX);
-	if (!sbx_audit_wants(c, ev->verdict == SBX_VERDICT_ALLOW ? SBX_VERDICT_ALLOW :
-								    SBX_VERDICT_DENY))
+	/* the resolver's own life is reported at every level but "none", as
+	 * start and exit are; queries follow the level by their verdict */
+	if (uctx->type == SBX_EV_DNS_RESOLVER ? c->pol->audit == SBX_AUDITL_NONE :
+	    !sbx_audit_wants(c, ev->verdict == SBX_VERDICT_ALLOW ? SBX_VERDICT_ALLOW :
+								   SBX_VERDICT_DENY))
 		return;
 	sbx_hdr_fill(&ev->hdr, c, uctx->type, size);
 	ev->hdr.pid = ev->hdr.tgid = 0;

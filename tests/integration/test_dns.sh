@@ -33,12 +33,12 @@ dns_setup()
 	for i in $(seq 10 40); do
 		ip addr add 198.51.100.$i/32 dev lo || return 1
 	done
-	ip addr add 203.0.113.40/32 dev lo || return 1
+	ip addr add 203.0.113.32/32 dev lo || return 1
 	ip -6 addr add 2001:db8::10/128 dev lo nodad || return 1
 	ip -6 addr add 2001:db8::11/128 dev lo nodad || return 1
 	printf '198.51.100.21 rot.test\n' >"$HOSTS"
-	# big.test: 40 addresses, more than a 512-byte UDP answer holds
-	for i in $(seq 1 40); do args+=(--host-record=big.test,203.0.113.$i); done
+	# big.test: 32 addresses, more than a 512-byte UDP answer holds
+	for i in $(seq 1 32); do args+=(--host-record=big.test,203.0.113.$i); done
 	bg dnsmasq --keep-in-foreground --no-daemon --conf-file=/dev/null --port="$UPPORT" \
 		--listen-address="$UP" --bind-interfaces --no-resolv --no-hosts \
 		--addn-hosts="$HOSTS" --local-ttl=1 --log-queries --log-facility="$T_TMP/dnsmasq.log" \
@@ -66,7 +66,7 @@ dns_setup()
 	start_listener PR1 198.51.100.21 tcp || return 1	# rot.test before
 	start_listener PR2 198.51.100.22 tcp || return 1	# rot.test after
 	start_listener P6 2001:db8::10 tcp || return 1	# v6.test
-	start_listener PB 203.0.113.40 tcp || return 1	# the last address of big.test
+	start_listener PB 203.0.113.32 tcp || return 1	# the last address of big.test
 }
 
 # pol FILE PROVIDER NETWORK-LINES [DNS-LINES]: profile "t"
@@ -77,6 +77,7 @@ version = 1
 [profile.t]
 provider = "$2"
 min_isolation = "none"
+audit = "all"
 [profile.t.network]
 $3
 [profile.t.network.dns]
@@ -190,9 +191,9 @@ case_truncated_answer_tcp_fallback()
 	pol "$P" host "mode = \"allow\"
 allow = [\"big.test:$PB/tcp\"]"
 	# no EDNS: the UDP answer is cut at 512 bytes (TC), dig retries over TCP
-	sbx_run r -P "$P" --profile t -- sh -c "echo tc \$(dig +noedns +ignore +time=2 +tries=1 big.test | grep -c 'flags:.* tc'); echo n \$(dig +noedns +time=2 +tries=1 big.test | grep -c 'IN[[:space:]]A[[:space:]]'); $(probes "last connect 203.0.113.40 $PB")"
+	sbx_run r -P "$P" --profile t -- sh -c "echo tc \$(dig +noedns +ignore +time=2 +tries=1 big.test | grep -c 'flags:.* tc'); echo n \$(dig +noedns +time=2 +tries=1 big.test | grep -c 'IN[[:space:]]A[[:space:]]'); $(probes "last connect 203.0.113.32 $PB")"
 	expect r tc 1
-	expect r n 40
+	expect r n 32
 	# every address of the TCP answer is pinned: the last one too
 	expect r last ok
 	eq "over tcp" "$(ja r '[.[] | select(.event == "dns.query" and .name == "big.test" and .proto == "tcp")][0].answers_truncated')" true
@@ -272,7 +273,7 @@ sleep 3.5
 printf 'held ' ; timeout 5 head -c 4000000 /dev/zero >&3 && echo ok || echo cut
 $(probes "old connect 198.51.100.21 $PR1" "new connect 198.51.100.22 $PR2")
 EOF
-	sbx_run r -P "$P" --profile t -- sh "$T_TMP/rot.sh" &
+	sbx_run r -P "$P" --profile t -- bash "$T_TMP/rot.sh" &
 	local run=$!
 	wait_for_file "$T_TMP/want-rotate" || { kill $run; fail "the workload did not start"; }
 	printf '198.51.100.22 rot.test\n' >"$HOSTS"
@@ -377,7 +378,7 @@ case_shipped_examples_run()
 	local ex
 	ex=$(cd "$(dirname "$0")/../../policy/examples" && pwd)
 	"$SBX" policy check "$ex"/*.toml >"$T_TMP/c.out" 2>&1 || fail "policy check of the examples: $(cat "$T_TMP/c.out")"
-	sbx_run h -P "$ex/http-fetch.toml" --profile ccos.network.http-fetch -- /bin/true
+	sbx_run h -P "$ex/http-fetch.toml" --profile ccos.network.http-fetch -- /usr/bin/curl --version
 	expect_rc h 0
 	sbx_run d -P "$ex/development.toml" --profile ccos.dev.workbench --provider process -- /bin/true
 	expect_rc d 0

@@ -730,9 +730,11 @@ void sbx_dnsrun_stop(struct sbx_dnsrun *d)
 }
 
 /* the engine's reasons are the ABI's, copied as they are into the events */
-_Static_assert(SBX_DNSR_NONE == SBX_DNS_REASON_NONE && SBX_DNSR_DENY_RULE == SBX_DNS_REASON_DENY_RULE &&
-	       SBX_DNSR_NO_ALLOW_RULE == SBX_DNS_REASON_NO_ALLOW_RULE &&
-	       SBX_DNSR_REBINDING == SBX_DNS_REASON_REBINDING &&
-	       SBX_DNSR_BAD_QUERY == SBX_DNS_REASON_BAD_QUERY &&
-	       SBX_DNSR_UPSTREAM == SBX_DNS_REASON_UPSTREAM &&
-	       SBX_DNSR_PIN_FAILED == SBX_DNS_REASON_PIN_FAILED, "dns/resolver.h reasons are the ABI's");
+_Static_assert((int)SBX_DNSR_NONE == (int)SBX_DNS_REASON_NONE &&
+	       (int)SBX_DNSR_DENY_RULE == (int)SBX_DNS_REASON_DENY_RULE &&
+	       (int)SBX_DNSR_NO_ALLOW_RULE == (int)SBX_DNS_REASON_NO_ALLOW_RULE &&
+	       (int)SBX_DNSR_REBINDING == (int)SBX_DNS_REASON_REBINDING &&
+	       (int)SBX_DNSR_BAD_QUERY == (int)SBX_DNS_REASON_BAD_QUERY &&
+	       (int)SBX_DNSR_UPSTREAM == (int)SBX_DNS_REASON_UPSTREAM &&
+	       (int)SBX_DNSR_PIN_FAILED == (int)SBX_DNS_REASON_PIN_FAILED,
+	       "dns/resolver.h reasons are the ABI's");

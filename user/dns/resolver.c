@@ -320,6 +320,11 @@ static void answer_error(struct engine *e, const struct origin *o, const uint8_t
 	uint8_t out[512];
 	ssize_t n = sbx_dns_error_reply(pkt, len, q, rc, out, sizeof(out));
 
+	/* pkt may hold the id it was forwarded with: the client's is q->id */
+	if (n >= 2) {
+		out[0] = (uint8_t)(q->id >> 8);
+		out[1] = (uint8_t)q->id;
+	}
 	if (n > 0)
 		answer(e, o, out, (size_t)n);
 }

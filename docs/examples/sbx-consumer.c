@@ -35,6 +35,8 @@ static const char *const names[] = {
 	[SBX_EV_SYSCALL_DENIED] = "syscall.denied", [SBX_EV_FILE] = "file",
 	[SBX_EV_NET_SOCKOPT] = "net.sockopt", [SBX_EV_NET_UNIX] = "net.unix",
 	[SBX_EV_AUDIT_SUPPRESSED] = "audit.suppressed", [SBX_EV_LIMIT_DISK] = "limit.disk",
+	[SBX_EV_DNS_QUERY] = "dns.query", [SBX_EV_DNS_DENIED] = "dns.denied",
+	[SBX_EV_DNS_RESOLVER] = "dns.resolver",
 };
 
 /* The smallest hdr.size of each known type: structs only grow at the end. */
@@ -49,6 +51,8 @@ static const size_t sizes[] = {
 	[SBX_EV_NET_UNIX] = sizeof(struct sbx_ev_unix),
 	[SBX_EV_AUDIT_SUPPRESSED] = sizeof(struct sbx_ev_suppressed),
 	[SBX_EV_LIMIT_DISK] = sizeof(struct sbx_ev_disk),
+	[SBX_EV_DNS_QUERY] = sizeof(struct sbx_ev_dns), [SBX_EV_DNS_DENIED] = sizeof(struct sbx_ev_dns),
+	[SBX_EV_DNS_RESOLVER] = sizeof(struct sbx_ev_dns_resolver),
 };
 
 /* enum sbx_file_op */
@@ -126,6 +130,25 @@ static int on_event(void *ctx, void *data, size_t len)
 		       (int)strnlen(e->mount, sizeof(e->mount)), e->mount,
 		       (unsigned long long)e->used_bytes, (unsigned long long)e->limit_bytes,
 		       (unsigned long long)e->inodes_used, (unsigned long long)e->inodes_limit);
+	} else if (h->type == SBX_EV_DNS_QUERY || h->type == SBX_EV_DNS_DENIED) {
+		const struct sbx_ev_dns *e = data;
+
+		printf(" verdict=%s name=%.*s qtype=%u rcode=%u reason=%u answers=%u",
+		       e->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny",
+		       (int)strnlen(e->name, sizeof(e->name)), e->name, e->qtype, e->rcode, e->reason,
+		       e->n_addrs);
+		for (unsigned i = 0; i < e->n_addrs && i < SBX_DNS_EV_ADDRS; i++) {
+			inet_ntop(e->addrs[i].family == 4 ? AF_INET : AF_INET6, e->addrs[i].addr, addr,
+				  sizeof(addr));
+			printf("%s%s", i ? "," : "=", addr);
+		}
+		print_rule(e->rule);
+	} else if (h->type == SBX_EV_DNS_RESOLVER) {
+		const struct sbx_ev_dns_resolver *e = data;
+
+		printf(" verdict=%s state=%u pid=%u status=%d pins_flushed=%u restarts=%u",
+		       e->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny", e->state, e->pid, e->status,
+		       e->pins_flushed, e->restarts);
 	} else if (h->type == SBX_EV_SOCK_CREATE) {
 		const struct sbx_ev_sock *e = data;
 		printf(" verdict=deny family=%u type=%u protocol=%u", e->family, e->type, e->protocol);

@@ -888,30 +888,36 @@ static void test_policy_check_unknown_env_names_it(void **state)
  * message at the entry's position: here a wildcard host name under strict. */
 static void test_policy_check_refuses_strict_wildcard_at_its_position(void **state)
 {
-	char path[300], want[1024];
+	char path[300];
 	struct run r;
 
+	/* names and wildcards: enforced by the sandbox's resolver where one
+	 * reaches the workload (docs/network.md)... */
 	snprintf(path, sizeof(path), "%s/wild.toml", tmpdir);
 	write_file(path, "[profile.w]\n"
 			 "[profile.w.network]\n"
 			 "mode = \"allow\"\n"
 			 "allow = [\"192.0.2.1:80\", \"*.example.org:443\"]\n");
 	SBX(&r, "policy", "check", path);
+	assert_int_equal(r.rc, 0);
+	run_free(&r);
+	/* ...and refused under strict where none does: a microVM guest */
+	write_file(path, "[profile.w]\n"
+			 "provider = \"microvm\"\n"
+			 "[profile.w.network]\n"
+			 "mode = \"allow\"\n"
+			 "allow = [\"192.0.2.1:80\", \"*.example.org:443\"]\n");
+	SBX(&r, "policy", "check", path);
 	assert_int_equal(r.rc, 1);
-	snprintf(want, sizeof(want), "%s:4:26: error: wildcard network entry '*.example.org:443' cannot "
-		 "be enforced (DNS-aware enforcement is not available); refusing under enforcement = "
-		 "\"strict\" (\"best-effort\" runs with it unenforced)\n"
-		 "1 file checked, 1 invalid, 1 error\n", path);
-	assert_string_equal(r.err, want);
+	assert_non_null(strstr(r.err, "'network.allow' cannot be enforced by provider 'microvm'"));
+	assert_non_null(strstr(r.err, "its own resolver"));
 	run_free(&r);
 	SBX(&r, "policy", "check", "--json", path);
 	assert_int_equal(r.rc, 1);
-	assert_int_equal(py_check(r.out, "not d['ok'] and d['errors'][0]['line'] == 4"
-				  " and d['errors'][0]['col'] == 26 and d['profiles'] == ['w']"), 0);
+	assert_int_equal(py_check(r.out, "not d['ok'] and d['profiles'] == ['w']"), 0);
 	run_free(&r);
 	unlink(path);
 }
-
 
 /* What the profile's provider cannot enforce is refused by check as by run
  * (core/enforce.c): a network namespace of its own under the host provider,

@@ -133,13 +133,23 @@ static const struct ev_case cases[] = {
 	{ SBX_EV_LIMIT_DISK, sizeof(struct sbx_ev_disk),
 	  { "SBX_EVENT=limit.disk", "SBX_MOUNT=/tmp", "SBX_LIMIT_BYTES=4096", "PRIORITY=4",
 	    "MESSAGE=sbx: sbx-1a2b3c4d: its disk quota on /tmp is full" } },
+	{ SBX_EV_DNS_QUERY, sizeof(struct sbx_ev_dns),
+	  { "SBX_EVENT=dns.query", "SBX_ACTION=deny", "SBX_NAME=evil.example", "SBX_QTYPE=A",
+	    "MESSAGE=sbx: sbx-1a2b3c4d denied DNS query A evil.example for no_allow_rule (rule default)" } },
+	{ SBX_EV_DNS_DENIED, sizeof(struct sbx_ev_dns),
+	  { "SBX_EVENT=dns.denied", "SBX_ACTION=deny", "SBX_REASON=no_allow_rule", "SBX_RCODE=REFUSED",
+	    "PRIORITY=5" } },
+	{ SBX_EV_DNS_RESOLVER, sizeof(struct sbx_ev_dns_resolver),
+	  { "SBX_EVENT=dns.resolver", "SBX_STATE=died", "SBX_SIGNAL=9", "PRIORITY=5",
+	    "MESSAGE=sbx: sbx-1a2b3c4d: its DNS resolver died" } },
 };
 
 /* One event of type t with values the cases above expect. */
 static void fill(union { struct sbx_ev_net net; struct sbx_ev_file file; struct sbx_ev_life life;
 			 struct sbx_ev_sock sock; struct sbx_ev_quota quota; struct sbx_ev_syscall sys;
 			 struct sbx_ev_sockopt opt; struct sbx_ev_unix un; struct sbx_ev_suppressed sup;
-			 struct sbx_ev_disk disk; } *ev, const struct ev_case *k)
+			 struct sbx_ev_disk disk; struct sbx_ev_dns dns;
+			 struct sbx_ev_dns_resolver res; } *ev, const struct ev_case *k)
 {
 	struct sbx_event_hdr *h = &ev->net.hdr;
 
@@ -176,6 +186,15 @@ static void fill(union { struct sbx_ev_net net; struct sbx_ev_file file; struct 
 	case SBX_EV_AUDIT_SUPPRESSED: ev->sup.allow = 10; ev->sup.deny = 2; break;
 	case SBX_EV_LIMIT_DISK: ev->disk.used_bytes = ev->disk.limit_bytes = 4096; strcpy(ev->disk.mount, "/tmp"); break;
 	case SBX_EV_SANDBOX_START: case SBX_EV_SANDBOX_EXIT: ev->life.workload_pid = 812; break;
+	case SBX_EV_DNS_QUERY: case SBX_EV_DNS_DENIED:
+		ev->dns.reason = SBX_DNS_REASON_NO_ALLOW_RULE;
+		ev->dns.rcode = 5;
+		ev->dns.qtype = 1;
+		ev->dns.proto = 17;
+		ev->dns.rule = SBX_RULE_DEFAULT;
+		strcpy(ev->dns.name, "evil.example");
+		break;
+	case SBX_EV_DNS_RESOLVER: ev->res.state = SBX_DNSS_DIED; ev->res.status = 9; break;
 	}
 }
 
@@ -191,7 +210,8 @@ static void test_journal_every_event_type_maps_to_its_fields(void **state)
 		union { struct sbx_ev_net net; struct sbx_ev_file file; struct sbx_ev_life life;
 			struct sbx_ev_sock sock; struct sbx_ev_quota quota; struct sbx_ev_syscall sys;
 			struct sbx_ev_sockopt opt; struct sbx_ev_unix un; struct sbx_ev_suppressed sup;
-			struct sbx_ev_disk disk; } ev;
+			struct sbx_ev_disk disk; struct sbx_ev_dns dns;
+			struct sbx_ev_dns_resolver res; } ev;
 		struct sbx_journal_entry e;
 		char *line;
 
@@ -205,7 +225,8 @@ static void test_journal_every_event_type_maps_to_its_fields(void **state)
 		assert_int_equal(count(&e, "MESSAGE"), 1);
 		assert_int_equal(count(&e, "PRIORITY"), 1);
 		if (k->type != SBX_EV_SANDBOX_START && k->type != SBX_EV_SANDBOX_EXIT &&
-		    k->type != SBX_EV_AUDIT_SUPPRESSED && k->type != SBX_EV_LIMIT_DISK) {
+		    k->type != SBX_EV_AUDIT_SUPPRESSED && k->type != SBX_EV_LIMIT_DISK &&
+		    k->type < SBX_EV_DNS_QUERY) {
 			expect(&e, "SBX_PID=812");
 			expect(&e, "SBX_COMM=curl");
 			expect(&e, "SBX_CGROUP_ID=4242");

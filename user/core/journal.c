@@ -132,7 +132,8 @@ static void describe(const struct sbx_journal_entry *e, const char *ev, char *ou
 {
 	char b_SBX_ADDR[64], b_SBX_PORT[16], b_SBX_PROTO[16], b_SBX_PATH[4200], b_SBX_OP[32],
 	     b_SBX_ACCESS[8], b_SBX_FAMILY[32], b_SBX_TYPE[16], b_SBX_OPTION[32], b_SBX_SYSCALL[48],
-	     b_SBX_NR[16], b_SBX_ABSTRACT[256], b_SBX_BYTES[24], b_SBX_QUOTA[24];
+	     b_SBX_NR[16], b_SBX_ABSTRACT[256], b_SBX_BYTES[24], b_SBX_QUOTA[24], b_SBX_QTYPE[16],
+	     b_SBX_NAME[300], b_SBX_REASON[32];
 	const char *addr = V(SBX_ADDR), *port = V(SBX_PORT), *proto = V(SBX_PROTO);
 	bool v6 = addr && strchr(addr, ':');
 
@@ -156,6 +157,9 @@ static void describe(const struct sbx_journal_entry *e, const char *ev, char *ou
 		snprintf(out, cap, "%s of %s (%s)", V(SBX_OP) ?: "?", V(SBX_PATH) ?: "?", V(SBX_ACCESS) ?: "");
 	else if (!strcmp(ev, "syscall.denied"))
 		snprintf(out, cap, "system call %s", V(SBX_SYSCALL) ?: (V(SBX_NR) ?: "?"));
+	else if (!strcmp(ev, "dns.query") || !strcmp(ev, "dns.denied"))
+		snprintf(out, cap, "DNS query %s %s%s%s", V(SBX_QTYPE) ?: "?", V(SBX_NAME) ?: "?",
+			 V(SBX_REASON) ? " for " : "", V(SBX_REASON) ? b_SBX_REASON : "");
 	else
 		snprintf(out, cap, "%s", ev);
 }
@@ -165,7 +169,8 @@ static void message(const struct sbx_journal_entry *e, char *out, size_t cap)
 {
 	char b_SBX_EVENT[32], b_SBX_SANDBOX[64], b_SBX_ACTION[16], b_SBX_RULE[512], b_SBX_PROFILE[128],
 	     b_SBX_PROVIDER[32], b_SBX_EXIT_CODE[16], b_SBX_SIGNAL[16], b_SBX_SUPPRESSED[24],
-	     b_SBX_MOUNT[256], b_SBX_METHOD[128], b_SBX_UID[16], b_SBX_REASON[512], what[4400];
+	     b_SBX_MOUNT[256], b_SBX_METHOD[128], b_SBX_UID[16], b_SBX_REASON[512], b_SBX_STATE[16],
+	     what[4400];
 	const char *ev = V(SBX_EVENT) ?: "?", *sb = V(SBX_SANDBOX) ?: "sbxd", *act = V(SBX_ACTION);
 	const char *rule = V(SBX_RULE);
 
@@ -181,6 +186,8 @@ static void message(const struct sbx_journal_entry *e, char *out, size_t cap)
 			 V(SBX_SUPPRESSED) ?: "?");
 	else if (!strcmp(ev, "limit.disk"))
 		snprintf(out, cap, "sbx: %s: its disk quota on %s is full", sb, V(SBX_MOUNT) ?: "?");
+	else if (!strcmp(ev, "dns.resolver"))
+		snprintf(out, cap, "sbx: %s: its DNS resolver %s", sb, V(SBX_STATE) ?: "?");
 	else if (!strcmp(ev, "api.denied"))
 		snprintf(out, cap, "sbx: sbxd denied %s to uid %s: %s", V(SBX_METHOD) ?: "?", V(SBX_UID) ?: "?",
 			 V(SBX_REASON) ?: "?");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "core/resolve.h"
@@ -77,6 +78,60 @@ static int resolve_host(struct sbx_resolved *r, const struct sbx_net_entry *e, s
 			rc = push(r, &ne, src);
 	}
 	freeaddrinfo(res);
+	return rc;
+}
+
+/* The addresses /etc/hosts gives e's name, each as an address entry. */
+static int hosts_file(struct sbx_resolved *r, const struct sbx_net_entry *e, size_t src,
+		      const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL, *save, *tok;
+	size_t cap = 0;
+	int rc = 0;
+
+	if (!f)
+		return 0;	/* no hosts file: nothing to add */
+	while (!rc && getline(&line, &cap, f) > 0) {
+		struct sbx_net_entry ne = *e;
+		bool match = false;
+		char *hash = strchr(line, '#');
+
+		if (hash)
+			*hash = 0;
+		tok = strtok_r(line, " \t\r\n", &save);
+		if (!tok)
+			continue;
+		memset(ne.addr, 0, sizeof(ne.addr));
+		if (inet_pton(AF_INET, tok, ne.addr) == 1) {
+			ne.family = AF_INET;
+			ne.prefix_len = 32;
+		} else if (inet_pton(AF_INET6, tok, ne.addr) == 1) {
+			ne.family = AF_INET6;
+			ne.prefix_len = 128;
+		} else {
+			continue;
+		}
+		while (!match && (tok = strtok_r(NULL, " \t\r\n", &save))) {
+			size_t n = strlen(tok);
+
+			if (n && tok[n - 1] == '.')
+				tok[--n] = 0;
+			match = !strcasecmp(tok, e->host);
+		}
+		if (!match)
+			continue;
+		ne.kind = SBX_NET_ENTRY_ADDR;
+		bool dup = false;
+
+		for (size_t k = 0; k < r->n && !dup; k++)
+			dup = r->src[k] == src && r->entries[k].family == ne.family &&
+			      !memcmp(r->entries[k].addr, ne.addr, 16);
+		if (!dup)
+			rc = push(r, &ne, src);
+	}
+	free(line);
+	fclose(f);
 	return rc;
 }
 
@@ -234,12 +289,10 @@ static int resolve_one(const struct sbx_profile *p, bool dns_aware, struct sbx_r
 	if (e->kind == SBX_NET_ENTRY_GROUP)
 		return expand_group(r, e, i);
 	if (dns_aware) {
-		/* the resolver enforces names; an exact denied name is also
-		 * refused by its addresses of now, if it has any */
-		if (e->kind != SBX_NET_ENTRY_HOST || !e->deny)
-			return 0;
-		resolve_host(r, e, i, &gai);
-		return 0;
+		/* the resolver enforces names (core/dnsrun.h); what the host's
+		 * /etc/hosts says of an exact name ("localhost") holds as
+		 * addresses, since the workload finds it there without DNS */
+		return e->kind == SBX_NET_ENTRY_HOST ? hosts_file(r, e, i, SBX_HOSTS_FILE) : 0;
 	}
 	rc = sbx_resolve_refusal(p, false, &at, why, sizeof(why));
 	if (rc < 0 && rc != -ENOENT)

@@ -16,7 +16,9 @@
 
 #include <stddef.h>
 
-#include "policy.h"	/* and netgroup.h */
+#include "policy.h"
+
+#define SBX_HOSTS_FILE "/etc/hosts"	/* and netgroup.h */
 
 struct sbx_resolved {
 	struct sbx_net_entry *entries;	/* all SBX_NET_ENTRY_ADDR; host/text borrowed */

@@ -226,8 +226,9 @@ static void skip_ws(struct scan *sc)
 static int scan_err(struct seeds *S, const struct scan *sc, const char *what, const char *ctx)
 {
 	struct toml_pos p = pos_in(sc->v, sc->s, sc->i);
+	char q[128];
 
-	return fail(S, &p, "%s: %s in '%s'", ctx, what, sc->s);
+	return fail(S, &p, "%s: %s in '%s'", ctx, what, sbx_printable(sc->s, sc->len, q, sizeof(q)));
 }
 
 /* One double-quoted string with \" and \\ as the only escapes. */
@@ -290,11 +291,14 @@ static int variant_from_string(struct seeds *S, const struct toml_value *v, cons
 	struct scan sc = { .v = v, .s = v->u.str.ptr, .len = v->u.str.len };
 	int r;
 
-	while (sc.i < sc.len && sc.i < sizeof(var->name) - 1 &&
-	       ((sc.s[sc.i] >= 'A' && sc.s[sc.i] <= 'Z') || (sc.s[sc.i] >= 'a' && sc.s[sc.i] <= 'z')))
+	while (sc.i < sc.len && ((sc.s[sc.i] >= 'A' && sc.s[sc.i] <= 'Z') || (sc.s[sc.i] >= 'a' && sc.s[sc.i] <= 'z')))
 		sc.i++;
 	if (sc.i == 0)
 		return scan_err(S, &sc, "expected a variant name", ctx);
+	if (sc.i >= sizeof(var->name)) {
+		sc.i = 0;
+		return scan_err(S, &sc, "variant name too long", ctx);
+	}
 	memcpy(var->name, sc.s, sc.i);
 	var->name[sc.i] = '\0';
 	var->pos = pos_in(v, sc.s, 0);
@@ -331,10 +335,8 @@ static int variant_from_table(struct seeds *S, const struct toml_value *v, const
 	if (!kv)
 		return fail(S, &v->pos, "%s: a table must hold exactly one variant, not %zu",
 				 ctx, v->u.tab.n);
-	if (kv->key_len >= sizeof(var->name) || strlen(kv->key) != kv->key_len)
-		snprintf(var->name, sizeof(var->name), "?");
-	else
-		memcpy(var->name, kv->key, kv->key_len + 1);
+	/* Escaped and cut short: it only appears in messages when unknown. */
+	sbx_printable(kv->key, kv->key_len, var->name, sizeof(var->name));
 	var->pos = kv->key_pos;
 	a = kv->val;
 	if (a->type != TOML_ARRAY)
@@ -479,7 +481,11 @@ static int fs_rule(struct seeds *S, const struct toml_value *path, const char *a
 	if (r == 0)
 		r = put_str(rule, "access", path->pos, access);
 	free(dir);
-	return r < 0 ? (toml_free(rule), r) : push(rules, rule);
+	if (r < 0) {
+		toml_free(rule);
+		return r;
+	}
+	return push(rules, rule);
 }
 
 /* "None" -> mode none; ReadOnly/ReadWrite(paths) -> mode none (the base

@@ -318,6 +318,11 @@ static void string_form_errors_point_into_the_string(void **state)
 		     "only \\\" and \\\\ may be escaped");
 	must_fail_at("[capability_configs.a]\nfs_policy = ' None'\n", 2, 14, "expected a variant name");
 	must_fail_at("[capability_configs.a]\nfs_policy = 'Nothing'\n", 2, 14, "unknown fs_policy variant 'Nothing'");
+	must_fail_at("[capability_configs.a]\nfs_policy = 'ReadOnlyReadOnlyReadOnlyReadOnly([])'\n", 2, 14,
+		     "fs_policy: variant name too long");
+	/* a key with a NUL is quoted, not cut at the NUL */
+	must_fail_at("[capability_configs.a]\nnetwork_policy = { \"Allow\\u0000List\" = [] }\n", 2, 20,
+		     "unknown network_policy variant 'Allow\\x00List'");
 }
 
 /* Values go through the native parsers: same checks, same positions. */

@@ -347,9 +347,8 @@ static void write_providers(FILE *f, const struct sbx_profile *p)
 	}
 }
 
-int sbx_profile_write_toml(const struct sbx_profile *p, FILE *f)
+static void write_profile(FILE *f, const struct sbx_profile *p)
 {
-	fputs("version = 1\n", f);
 	table_header(f, p->name, NULL);
 	write_top(f, p);
 	write_env(f, p);
@@ -358,7 +357,26 @@ int sbx_profile_write_toml(const struct sbx_profile *p, FILE *f)
 	write_fs(f, p);
 	write_seccomp(f, p);
 	write_providers(f, p);
+}
+
+static int flush_result(FILE *f)
+{
 	if (fflush(f) != 0 || ferror(f))
 		return errno ? -errno : -EIO;
 	return 0;
+}
+
+int sbx_profile_write_toml(const struct sbx_profile *p, FILE *f)
+{
+	fputs("version = 1\n", f);
+	write_profile(f, p);
+	return flush_result(f);
+}
+
+int sbx_policy_write_toml(const struct sbx_policy *p, FILE *f)
+{
+	fputs("version = 1\n", f);
+	for (size_t i = 0; i < p->n_profiles; i++)
+		write_profile(f, &p->profiles[i]);
+	return flush_result(f);
 }

@@ -68,4 +68,18 @@ int sbx_profile_apply(struct pctx *c, struct sbx_profile *p, const struct toml_v
 /* Checks that need the resolved profile (mode vs entries, conflicts, totals). */
 int sbx_profile_check(struct pctx *c, const struct sbx_profile *p);
 
+/*
+ * The seeds' dialect (seeds.c, docs/policy.md "The seeds' dialect").
+ * sbx_seeds_dialect() tells a parsed file's dialect by its top-level keys:
+ * a file with both dialects' keys gets a diagnostic at the first key of the
+ * dialect it is not in. sbx_seeds_translate() turns a seeds' file into the
+ * tree of the native form ([profile."NAME"] tables), its values carrying the
+ * positions of the seeds' values; problems become diagnostics (the tree
+ * then holds what could be translated). Returns 0 (*ret set) or -ENOMEM.
+ */
+enum { SBX_DIALECT_NATIVE = 0, SBX_DIALECT_SEEDS, SBX_DIALECT_MIXED };
+int sbx_seeds_dialect(struct pctx *c, const char *file, const struct toml_value *root);
+int sbx_seeds_translate(struct pctx *c, const char *file, const struct toml_value *root,
+			struct toml_value **ret);
+
 #endif /* SBX_POLICY_INTERNAL_H */

@@ -594,6 +594,31 @@ static int scan_root(struct loader *L, size_t f)
 	return r;
 }
 
+/* A file in the seeds' dialect is scanned as its native translation; one
+ * mixing the two dialects is not scanned further (its keys of the other
+ * dialect would only be reported again as unknown). */
+static int scan_file(struct loader *L, size_t f)
+{
+	struct toml_value *native = NULL;
+	int d = sbx_seeds_dialect(&L->c, L->pol->files[f], L->roots[f]);
+
+	if (d < 0)
+		return d;
+	if (d == SBX_DIALECT_MIXED) {
+		L->broken = true;
+		return 0;
+	}
+	if (d == SBX_DIALECT_SEEDS) {
+		d = sbx_seeds_translate(&L->c, L->pol->files[f], L->roots[f], &native);
+		if (d < 0)
+			return d;
+		toml_free(L->roots[f]);
+		L->roots[f] = native;
+		L->pol->seeds_dialect[f] = true;
+	}
+	return scan_root(L, f);
+}
+
 /* ---- cross-file checks ------------------------------------------------- */
 
 static int cmp_pos(size_t fa, struct toml_pos a, size_t fb, struct toml_pos b)
@@ -858,11 +883,12 @@ static int scan_all(struct loader *L, const char *env)
 
 	L->defaults = calloc(L->pol->n_files + 1, sizeof(*L->defaults));
 	L->bad_defaults = calloc(L->pol->n_files + 1, sizeof(*L->bad_defaults));
-	if (!L->defaults || !L->bad_defaults)
+	L->pol->seeds_dialect = calloc(L->pol->n_files + 1, sizeof(*L->pol->seeds_dialect));
+	if (!L->defaults || !L->bad_defaults || !L->pol->seeds_dialect)
 		return -ENOMEM;
 	for (size_t f = 0; f < L->pol->n_files && r == 0; f++)
 		if (L->roots[f])
-			r = scan_root(L, f);
+			r = scan_file(L, f);
 	if (r < 0 || L->broken)
 		return r;
 	r = check_structure(L);
@@ -974,6 +1000,7 @@ struct sbx_policy *sbx_policy_free(struct sbx_policy *p)
 	for (size_t i = 0; i < p->n_files; i++)
 		free(p->files[i]);
 	free(p->files);
+	free(p->seeds_dialect);
 	free(p->env);
 	free(p);
 	return NULL;

@@ -237,6 +237,7 @@ struct sbx_policy {
 	size_t n_profiles;
 	char **files;				/* every file loaded, in load order */
 	size_t n_files;
+	bool *seeds_dialect;			/* per file: written in the seeds' dialect */
 	char *env;				/* overlay applied, or NULL */
 };
 
@@ -328,6 +329,10 @@ int sbx_check_path(const char *s, size_t maxlen, bool allow_dir, char *errbuf, s
  * the keys that differ from an empty profile's defaults) that loads back to
  * an equal profile. Returns 0 or a negative errno from writing f. */
 int sbx_profile_write_toml(const struct sbx_profile *p, FILE *f);
+
+/* Writes every profile of p the same way, under one version = 1: the
+ * native form of a whole policy (sbx policy convert). */
+int sbx_policy_write_toml(const struct sbx_policy *p, FILE *f);
 
 /* Names for enums, as written in policy files ("read-only", "best-effort"). */
 const char *sbx_seccomp_preset_name(enum sbx_seccomp_preset p);

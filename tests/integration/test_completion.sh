@@ -127,7 +127,7 @@ case_bash_completes_verbs_and_options()
 	expect_completion bash_complete "sbx re" "reload restart"
 	expect_completion bash_complete "sbx run --po" "--policy"
 	expect_completion bash_complete "sbx run --pro" "--profile --provider"
-	expect_completion bash_complete "sbx pol " "check show"
+	expect_completion bash_complete "sbx pol " "check convert show"
 	expect_completion bash_complete "sbx pol ch --e" "--env"
 	expect_completion bash_complete "sbx policy show --pr" "--pretty --profile"
 	expect_completion bash_complete "sbx help p" "policy providers ps"
@@ -208,7 +208,7 @@ case_zsh_completes()
 	zsh -n "$ZSH_SCRIPT" || fail "zsh -n: the script does not parse"
 	expect_completion zsh_complete "sbx ru" "run"
 	expect_completion zsh_complete "sbx run --po" "--policy"
-	expect_completion zsh_complete "sbx pol " "check show"
+	expect_completion zsh_complete "sbx pol " "check convert show"
 	expect_completion zsh_complete "sbx run --profile " "alpha beta default"
 	expect_completion zsh_complete "sbx run --profile=al" "alpha"
 	expect_completion zsh_complete "sbx st" "start stats status stop"
@@ -227,7 +227,7 @@ case_zsh_completes()
 		compadd() { while [[ $1 == -* && $1 != -- ]]; do shift; done; [[ $1 == -- ]] && shift
 			local w; for w in "$@"; do [[ $w == "$PREFIX"* ]] && print -r -- "$w"; done; return 0 }
 		words=(sbx pol ""); CURRENT=3; PREFIX=; _sbx' _ "$d" "$T_TMP" | tr '\n' ' ')
-	eq "autoloaded _sbx" "$out" "check show "
+	eq "autoloaded _sbx" "$out" "check convert show "
 }
 
 # docs/cli.md and sbx-completion(1) document the verb and its option

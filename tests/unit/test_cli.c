@@ -297,7 +297,7 @@ static void test_top_help_lists_verbs_with_summaries(void **state)
 	struct run r;
 
 	SBX(&r, "--help");
-	assert_contains(r.out, "  policy     check and show policy files\n");
+	assert_contains(r.out, "  policy     check, show and convert policy files\n");
 	assert_contains(r.out, "  help       ");
 	assert_contains(r.out, "  version    ");
 	assert_contains(r.out, "125");
@@ -368,7 +368,7 @@ static void test_missing_subverb_is_usage_error(void **state)
 
 	SBX(&r, "policy");
 	assert_int_equal(r.rc, 2);
-	assert_contains(r.err, "missing verb (one of: check, show)");
+	assert_contains(r.err, "missing verb (one of: check, convert, show)");
 	run_free(&r);
 }
 

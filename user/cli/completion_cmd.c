@@ -11,7 +11,7 @@
  * the scripts call while completing.
  *
  * The spec of a verb, in shell syntax that bash and zsh both read:
- *	_sbx_subs='check show'		sub-verbs, or empty
+ *	_sbx_subs='check convert show'	sub-verbs, or empty
  *	_sbx_opts='--env=text -P=file --json'  its options; "=KIND" when the
  *					option takes a value
  *	_sbx_args=sandbox		what its arguments are (cli_arg_name())

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The `sbx policy` verbs: check and show. The JSON shapes are in docs/cli.md. */
+/* The `sbx policy` verbs: check, show and convert. The JSON shapes are in docs/cli.md. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -1145,6 +1145,88 @@ static int show_run(const struct cli_verb *self, int argc, char **argv)
 	return r < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
 }
 
+/* ---- policy convert ------------------------------------------------------ */
+
+/* The native TOML of every profile, as one string (for --json). */
+static int convert_to_string(const struct sbx_policy *pol, char **ret)
+{
+	size_t len = 0;
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, &len);
+	int r;
+
+	if (!f)
+		return -errno;
+	r = sbx_policy_write_toml(pol, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
+	return 0;
+}
+
+static int convert_json(const struct sbx_policy *pol)
+{
+	struct json_writer w;
+	char *toml = NULL;
+	int r = convert_to_string(pol, &toml);
+
+	if (r < 0)
+		return log_error_errno(r, "converting: %m");
+	cli_json_begin(&w);
+	json_begin_object(&w);
+	json_strings(&w, "files", pol->files, pol->n_files);
+	json_kv_string(&w, "toml", toml);
+	json_end_object(&w);
+	free(toml);
+	return cli_json_end(&w);
+}
+
+/* Only files in the seeds' dialect are converted: a native file would come
+ * back without its [env.*] overlays, which the resolved profiles no longer
+ * hold. */
+static int convert_policy(const struct sbx_policy *pol)
+{
+	int r;
+
+	for (size_t i = 0; i < pol->n_files; i++)
+		if (!pol->seeds_dialect || !pol->seeds_dialect[i])
+			return log_error("%s is already in sbx's native policy format; nothing to convert",
+					 pol->files[i]);
+	if (cli_opts.json)
+		return convert_json(pol);
+	r = sbx_policy_write_toml(pol, stdout);
+	return r < 0 ? log_error_errno(r, "writing the native policy: %m") : 0;
+}
+
+static int convert_run(const struct cli_verb *self, int argc, char **argv)
+{
+	struct sbx_diags diags = { 0 };
+	struct sbx_policy *pol = NULL;
+	struct cli_parser a;
+	int r;
+
+	r = cli_parse_no_options(&a, self, argc, argv);
+	if (r < 0)
+		return cli_parse_exit(r);
+	if (a.n_args != 1)
+		return cli_usage(self, a.n_args ? "one FILE at a time" : "missing FILE (a policy file in the "
+				 "seeds' dialect)");
+	r = sbx_policy_load((const char *const *)a.args, 1, NULL, &pol, &diags);
+	if (r == -EINVAL)
+		report_invalid(&diags);
+	else if (r < 0)
+		log_error_errno(r, "loading policy: %m");
+	else
+		r = convert_policy(pol);
+	sbx_diags_free(&diags);
+	sbx_policy_free(pol);
+	return r < 0 ? SBX_EXIT_FAILURE : SBX_EXIT_OK;
+}
+
 /* ---- verb table rows ----------------------------------------------------- */
 
 #define HELP_GLOBAL_OPTS \
@@ -1230,8 +1312,44 @@ static const struct cli_verb verb_show = {
 		"  sbx policy show --json web.toml | jq '.profiles[].limits'\n",
 };
 
+static const struct cli_verb verb_convert = {
+	.name = "convert",
+	.cmd = "policy convert",
+	.run = convert_run,
+	.args = CLI_ARG_FILE,
+	.summary = "print the native form of a policy file in the seeds' dialect",
+	.synopsis = "policy convert [--json] FILE|-",
+	.description =
+		"  Load FILE, a policy written in the seeds' dialect (default_provider and\n"
+		"  [capability_configs.\"NAME\"] tables, see \"The seeds' dialect\" in\n"
+		"  docs/policy.md), validate it as `sbx policy check` would, and print the\n"
+		"  same profiles in sbx's native format: version = 1 and one\n"
+		"  [profile.\"NAME\"] table per capability, in name order. The output loads\n"
+		"  back to profiles equal to FILE's (`sbx policy show` prints the same for\n"
+		"  both). sbx policy check, sbx policy show and sbx run read the seeds'\n"
+		"  dialect as it is: converting is only needed to edit a policy with the\n"
+		"  native keys.\n"
+		"\n"
+		"  A FILE in the native format is refused (\"already in sbx's native policy\n"
+		"  format\"): converting it would drop its [env.*] overlays. An invalid\n"
+		"  FILE prints its errors as FILE:LINE:COL: error: MESSAGE and nothing on\n"
+		"  stdout.\n"
+		"\n"
+		"  With --json, stdout gets one object instead:\n"
+		"    {\"files\": [\"FILE\"], \"toml\": \"version = 1\\n...\"}\n",
+	.options = HELP_GLOBAL_OPTS,
+	.exit_status =
+		"  0  the native form was printed\n"
+		"  1  FILE is invalid, unreadable or already native\n"
+		"  2  usage error\n",
+	.examples =
+		"  sbx policy convert seeds.toml > native.toml\n"
+		"  sbx policy convert --json seeds.toml | jq -r .toml\n",
+};
+
 static const struct cli_verb *const policy_verbs[] = {
 	&verb_check,
+	&verb_convert,
 	&verb_show,
 	NULL
 };
@@ -1240,10 +1358,11 @@ const struct cli_verb cli_verb_policy = {
 	.name = "policy",
 	.cmd = "policy",
 	.run = NULL,
-	.summary = "check and show policy files",
+	.summary = "check, show and convert policy files",
 	.description =
-		"  Work with sbx policy files (TOML): find every error in them, or print\n"
-		"  the profiles they define as sbx resolves them. Nothing is run.\n",
+		"  Work with sbx policy files (TOML): find every error in them, print\n"
+		"  the profiles they define as sbx resolves them, or print the native\n"
+		"  form of a file in the seeds' dialect. Nothing is run.\n",
 	.options = HELP_GLOBAL_OPTS,
 	.exit_status =
 		"  0  success\n"

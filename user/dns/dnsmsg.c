@@ -253,6 +253,8 @@ ssize_t sbx_dns_error_reply(const uint8_t *query, size_t qlen, const struct sbx_
 		memcpy(out + SBX_DNS_HEADER_LEN + wire, query + q->end - 4, 4);
 	}
 	flags = F_QR | (q->flags & (F_OPCODE | F_RD)) | F_RA | (rc & F_RCODE);
+	out[0] = (uint8_t)(q->id >> 8);
+	out[1] = (uint8_t)q->id;
 	out[2] = (uint8_t)(flags >> 8);
 	out[3] = (uint8_t)flags;
 	memset(out + 4, 0, 8);

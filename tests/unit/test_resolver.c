@@ -122,6 +122,18 @@ static struct seen_event event_at(size_t n)
 	return e;
 }
 
+/* The n-th event, checked for what every event says. */
+static struct seen_event expect_event(size_t n, enum sbx_dns_verdict v, enum sbx_dns_reason why, uint32_t rule,
+				      uint8_t rcode)
+{
+	struct seen_event ev = event_at(n);
+
+	if (ev.verdict != v || ev.reason != why || ev.rule != rule || ev.rcode != rcode)
+		fail_msg("event %zu (%s): verdict %d reason %d rule %u rcode %u, want %d %d %u %u", n, ev.name,
+			 ev.verdict, ev.reason, ev.rule, ev.rcode, v, why, rule, rcode);
+	return ev;
+}
+
 static bool pinned(const char *ip, uint32_t rule)
 {
 	uint8_t a[16] = { 0 };
@@ -558,14 +570,10 @@ static void allowed_answer_is_pinned_before_the_reply(void **state)
 
 	pthread_mutex_unlock(&R.mu);
 	assert_true(expires > now_ns + 33000000000ull && expires <= now_ns + 35000000000ull);
-	ev = event_at(0);
-	assert_int_equal(ev.verdict, SBX_DNSV_ALLOW);
-	assert_int_equal(ev.reason, SBX_DNSR_NONE);
+	ev = expect_event(0, SBX_DNSV_ALLOW, SBX_DNSR_NONE, 3, SBX_DNS_RC_NOERROR);
 	assert_string_equal(ev.name, "api.test");
 	assert_int_equal(ev.qtype, SBX_DNS_T_A);
 	assert_int_equal(ev.proto, 17);
-	assert_int_equal(ev.rule, 3);
-	assert_int_equal(ev.rcode, 0);
 	assert_int_equal(ev.n_addrs, 1);
 	assert_addr(&ev.first, "192.0.2.10");
 	assert_true(ev.has_client);
@@ -588,8 +596,7 @@ static void allowed_answer_is_pinned_before_the_reply(void **state)
 	ask_udp(&E, "txt.test", 16, &r);
 	assert_int_equal(r.rcode, SBX_DNS_RC_NOERROR);
 	assert_int_equal(pins_now(), before);
-	ev = event_at(5);
-	assert_int_equal(ev.verdict, SBX_DNSV_ALLOW);
+	ev = expect_event(5, SBX_DNSV_ALLOW, SBX_DNSR_NONE, 10, SBX_DNS_RC_NOERROR);
 	assert_int_equal(ev.qtype, 16);
 	engine_stop(&E);
 }
@@ -606,23 +613,17 @@ static void refused_names_never_reach_upstream(void **state)
 	ask_udp(&E, "denied.test", SBX_DNS_T_A, &r);
 	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
 	assert_int_equal(r.n_addrs, 0);
-	ev = event_at(0);
-	assert_int_equal(ev.verdict, SBX_DNSV_DENY);
-	assert_int_equal(ev.reason, SBX_DNSR_DENY_RULE);
-	assert_int_equal(ev.rule, 6);
-	assert_int_equal(ev.rcode, SBX_DNS_RC_REFUSED);
+	expect_event(0, SBX_DNSV_DENY, SBX_DNSR_DENY_RULE, 6, SBX_DNS_RC_REFUSED);
 
 	ask_udp(&E, "unlisted.test", 16, &r);
 	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
-	ev = event_at(1);
-	assert_int_equal(ev.reason, SBX_DNSR_NO_ALLOW_RULE);
-	assert_int_equal(ev.rule, SBX_DNS_NO_RULE);
+	ev = expect_event(1, SBX_DNSV_DENY, SBX_DNSR_NO_ALLOW_RULE, SBX_DNS_NO_RULE, SBX_DNS_RC_REFUSED);
+	assert_int_equal(ev.qtype, 16);
 
 	/* on a tie of specificity the deny rule wins */
 	ask_udp(&E, "tie.wild.test", SBX_DNS_T_A, &r);
 	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
-	ev = event_at(2);
-	assert_int_equal(ev.rule, 12);
+	expect_event(2, SBX_DNSV_DENY, SBX_DNSR_DENY_RULE, 12, SBX_DNS_RC_REFUSED);
 
 	/* a wildcard never matches its apex */
 	ask_udp(&E, "wild.test", SBX_DNS_T_A, &r);
@@ -643,8 +644,7 @@ static void refused_names_never_reach_upstream(void **state)
 	engine_start(&E);
 	ask_udp(&E, "denied.test", SBX_DNS_T_A, &r);
 	assert_int_equal(r.rcode, SBX_DNS_RC_NXDOMAIN);
-	ev = event_at(0);
-	assert_int_equal(ev.rcode, SBX_DNS_RC_NXDOMAIN);
+	expect_event(0, SBX_DNSV_DENY, SBX_DNSR_DENY_RULE, 6, SBX_DNS_RC_NXDOMAIN);
 	engine_stop(&E);
 }
 
@@ -660,15 +660,12 @@ static void rebinding_answer_is_refused(void **state)
 	ask_udp(&E, "rebind.test", SBX_DNS_T_A, &r);
 	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
 	assert_int_equal(r.n_addrs, 0);
-	ev = event_at(0);
-	assert_int_equal(ev.verdict, SBX_DNSV_DENY);
-	assert_int_equal(ev.reason, SBX_DNSR_REBINDING);
-	assert_int_equal(ev.rule, 7);
+	ev = expect_event(0, SBX_DNSV_DENY, SBX_DNSR_REBINDING, 7, SBX_DNS_RC_REFUSED);
 	assert_int_equal(ev.n_addrs, 1);
 	assert_addr(&ev.first, "10.0.0.1");
 	ask_udp(&E, "lo.test", SBX_DNS_T_A, &r);
 	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
-	ev = event_at(1);
+	ev = expect_event(1, SBX_DNSV_DENY, SBX_DNSR_REBINDING, 8, SBX_DNS_RC_REFUSED);
 	assert_addr(&ev.first, "127.0.0.2");
 	assert_int_equal(pins_now(), 0);
 
@@ -702,8 +699,7 @@ static void truncated_reply_passes_and_tcp_pins(void **state)
 	assert_true(r.tc);
 	assert_true(r.n_addrs < 40);
 	assert_int_equal(pins_now(), r.n_addrs);
-	ev = event_at(0);
-	assert_int_equal(ev.verdict, SBX_DNSV_ALLOW);
+	ev = expect_event(0, SBX_DNSV_ALLOW, SBX_DNSR_NONE, 9, SBX_DNS_RC_NOERROR);
 	assert_int_equal(ev.n_addrs, r.n_addrs);
 
 	/* the TCP retry: all 40 come back, SBX_DNS_MAX_ADDRS of them are pinned */
@@ -717,9 +713,9 @@ static void truncated_reply_passes_and_tcp_pins(void **state)
 	assert_int_equal(r.n_addrs, SBX_DNS_MAX_ADDRS);
 	assert_true(r.addrs_truncated);
 	assert_int_equal(pins_now(), SBX_DNS_MAX_ADDRS);
-	ev = event_at(0);
+	ev = expect_event(0, SBX_DNSV_ALLOW, SBX_DNSR_NONE, 9, SBX_DNS_RC_NOERROR);
 	assert_int_equal(ev.proto, 6);
-	assert_int_equal(ev.rule, 9);
+	assert_int_equal(ev.n_addrs, SBX_DNS_MAX_ADDRS);
 	close(fd);
 	engine_stop(&E);
 }
@@ -790,24 +786,18 @@ static void observe_mode_forwards_and_reports(void **state)
 	ask_udp(&E, "denied.test", SBX_DNS_T_A, &r);
 	assert_int_equal(r.rcode, 0);
 	assert_addr(&r.addrs[0], "192.0.2.66");
-	ev = event_at(0);
-	assert_int_equal(ev.verdict, SBX_DNSV_WOULD_DENY);
-	assert_int_equal(ev.reason, SBX_DNSR_DENY_RULE);
-	assert_int_equal(ev.rule, 6);
+	expect_event(0, SBX_DNSV_WOULD_DENY, SBX_DNSR_DENY_RULE, 6, SBX_DNS_RC_NOERROR);
 	assert_int_equal(pins_now(), 0);	/* a deny rule pins nothing */
 	ask_udp(&E, "unlisted.test", SBX_DNS_T_A, &r);
 	assert_int_equal(r.rcode, 0);
-	ev = event_at(1);
-	assert_int_equal(ev.reason, SBX_DNSR_NO_ALLOW_RULE);
+	expect_event(1, SBX_DNSV_WOULD_DENY, SBX_DNSR_NO_ALLOW_RULE, SBX_DNS_NO_RULE, SBX_DNS_RC_NOERROR);
 	ask_udp(&E, "rebind.test", SBX_DNS_T_A, &r);
 	assert_int_equal(r.rcode, 0);
-	ev = event_at(2);
-	assert_int_equal(ev.verdict, SBX_DNSV_WOULD_DENY);
-	assert_int_equal(ev.reason, SBX_DNSR_REBINDING);
+	ev = expect_event(2, SBX_DNSV_WOULD_DENY, SBX_DNSR_REBINDING, 7, SBX_DNS_RC_NOERROR);
+	assert_addr(&ev.first, "10.0.0.1");
 	assert_true(pinned("10.0.0.1", 7));
 	ask_udp(&E, "api.test", SBX_DNS_T_A, &r);
-	ev = event_at(3);
-	assert_int_equal(ev.verdict, SBX_DNSV_ALLOW);
+	expect_event(3, SBX_DNSV_ALLOW, SBX_DNSR_NONE, 3, SBX_DNS_RC_NOERROR);
 	assert_true(pinned("192.0.2.10", 3));
 	engine_stop(&E);
 }
@@ -815,7 +805,6 @@ static void observe_mode_forwards_and_reports(void **state)
 static void deny_mode_forwards_unmatched_names(void **state)
 {
 	struct sbx_dns_reply r;
-	struct seen_event ev;
 
 	(void)state;
 	NEED_DNSMASQ();
@@ -826,9 +815,7 @@ static void deny_mode_forwards_unmatched_names(void **state)
 	assert_int_equal(r.rcode, 0);
 	assert_addr(&r.addrs[0], "192.0.2.77");
 	assert_int_equal(pins_now(), 0);
-	ev = event_at(0);
-	assert_int_equal(ev.verdict, SBX_DNSV_ALLOW);
-	assert_int_equal(ev.rule, SBX_DNS_NO_RULE);
+	expect_event(0, SBX_DNSV_ALLOW, SBX_DNSR_NONE, SBX_DNS_NO_RULE, SBX_DNS_RC_NOERROR);
 	ask_udp(&E, "nothere.test", SBX_DNS_T_A, &r);
 	assert_int_equal(r.rcode, SBX_DNS_RC_NXDOMAIN);	/* upstream's own rcode, passed on */
 	ask_udp(&E, "denied.test", SBX_DNS_T_A, &r);
@@ -851,10 +838,8 @@ static void failed_pin_gives_servfail(void **state)
 	ask_udp(&E, "api.test", SBX_DNS_T_A, &r);
 	assert_int_equal(r.rcode, SBX_DNS_RC_SERVFAIL);
 	assert_int_equal(r.n_addrs, 0);
-	ev = event_at(0);
-	assert_int_equal(ev.verdict, SBX_DNSV_DENY);
-	assert_int_equal(ev.reason, SBX_DNSR_PIN_FAILED);
-	assert_int_equal(ev.rcode, SBX_DNS_RC_SERVFAIL);
+	ev = expect_event(0, SBX_DNSV_DENY, SBX_DNSR_PIN_FAILED, 3, SBX_DNS_RC_SERVFAIL);
+	assert_int_equal(ev.n_addrs, 1);
 	engine_stop(&E);
 }
 
@@ -950,9 +935,7 @@ static void spoofed_answers_are_ignored(void **state)
 static void silent_upstream_fails_over_then_servfail(void **state)
 {
 	struct sbx_dns_reply r;
-	struct sbx_dns_question qq;
 	struct sockaddr_in to, from, b_addr;
-	struct seen_event ev;
 	uint8_t q[512], up[512];
 	char why[128];
 	int a = bound(SOCK_DGRAM, 0), b = bound(SOCK_DGRAM, 0), cl = udp_client();
@@ -998,11 +981,7 @@ static void silent_upstream_fails_over_then_servfail(void **state)
 	assert_int_equal(sbx_dns_parse_reply(q, (size_t)n, &r, why, sizeof(why)), 0);
 	assert_int_equal(r.q.id, 0x6262);
 	assert_int_equal(r.rcode, SBX_DNS_RC_SERVFAIL);
-	ev = event_at(1);
-	assert_int_equal(ev.verdict, SBX_DNSV_ALLOW);
-	assert_int_equal(ev.reason, SBX_DNSR_UPSTREAM);
-	assert_int_equal(ev.rcode, SBX_DNS_RC_SERVFAIL);
-	(void)qq;
+	expect_event(1, SBX_DNSV_ALLOW, SBX_DNSR_UPSTREAM, 14, SBX_DNS_RC_SERVFAIL);
 	engine_stop(&E);
 	close(a);
 	close(b);
@@ -1031,9 +1010,7 @@ static void bad_queries_are_refused(void **state)
 	assert_int_equal(buf[1], 0x0b);
 	assert_int_equal(buf[2] & 0x80, 0x80);
 	assert_int_equal(buf[3] & 0xf, SBX_DNS_RC_REFUSED);
-	ev = event_at(0);
-	assert_int_equal(ev.verdict, SBX_DNSV_DENY);
-	assert_int_equal(ev.reason, SBX_DNSR_BAD_QUERY);
+	ev = expect_event(0, SBX_DNSV_DENY, SBX_DNSR_BAD_QUERY, SBX_DNS_NO_RULE, SBX_DNS_RC_REFUSED);
 	assert_string_equal(ev.name, "");
 	/* a response sent to it gets nothing back (no reflection), and no crash */
 	q[2] |= 0x80;
@@ -1056,6 +1033,50 @@ static void bad_queries_are_refused(void **state)
 	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
 	close(fd);
 	close(fd2);
+	engine_stop(&E);
+	close(up);
+	close(cl);
+}
+
+static void limits_of_clients_and_pending_queries(void **state)
+{
+	struct sockaddr_in to;
+	struct sbx_dns_reply r;
+	uint8_t q[600], buf[512];
+	char why[128];
+	int up = bound(SOCK_DGRAM, 0), cl = udp_client(), fds[SBX_DNS_MAX_TCP_CLIENTS + 1];
+	size_t k;
+	ssize_t n;
+
+	(void)state;
+	engine_init(&E, port_of(up));
+	engine_start(&E);
+	/* TCP: the 65th client is closed at once, the 64 before it are served */
+	for (int i = 0; i <= SBX_DNS_MAX_TCP_CLIENTS; i++) {
+		fds[i] = tcp_client(&E);
+		usleep(2000);	/* accepted in this order */
+	}
+	assert_int_equal(recv(fds[SBX_DNS_MAX_TCP_CLIENTS], buf, 1, 0), 0);
+	k = framed(q, 0x4040, "denied.test", SBX_DNS_T_A);
+	assert_int_equal(send(fds[SBX_DNS_MAX_TCP_CLIENTS - 1], q, k, 0), (ssize_t)k);
+	tcp_read_reply(fds[SBX_DNS_MAX_TCP_CLIENTS - 1], &r);
+	assert_int_equal(r.q.id, 0x4040);
+	for (int i = 0; i <= SBX_DNS_MAX_TCP_CLIENTS; i++)
+		close(fds[i]);
+
+	/* UDP: with 256 queries waiting on a silent upstream, one more makes the oldest fail */
+	to = loopback(E.udp_port);
+	for (int i = 0; i <= SBX_DNS_MAX_PENDING_UDP; i++) {
+		k = make_query(q, (uint16_t)(1000 + i), "fake.test", SBX_DNS_T_A);
+		assert_int_equal(sendto(cl, q, k, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)k);
+		if (i % 16 == 15)
+			usleep(5000);	/* never more than the listener's buffer holds */
+	}
+	n = recv(cl, buf, sizeof(buf), 0);
+	assert_true(n > 0);
+	assert_int_equal(sbx_dns_parse_reply(buf, (size_t)n, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.q.id, 1000);
+	assert_int_equal(r.rcode, SBX_DNS_RC_SERVFAIL);
 	engine_stop(&E);
 	close(up);
 	close(cl);
@@ -1119,6 +1140,7 @@ int main(void)
 		cmocka_unit_test_teardown(spoofed_answers_are_ignored, halt_engine),
 		cmocka_unit_test_teardown(silent_upstream_fails_over_then_servfail, halt_engine),
 		cmocka_unit_test_teardown(bad_queries_are_refused, halt_engine),
+		cmocka_unit_test_teardown(limits_of_clients_and_pending_queries, halt_engine),
 		cmocka_unit_test_teardown(upstreams_from_resolv_conf, halt_engine),
 		cmocka_unit_test_teardown(engine_refuses_a_bad_config, halt_engine),
 	};

@@ -422,8 +422,17 @@ static int try_tcp(struct engine *e, struct query *qq)
 	return r;
 }
 
-/* Sends the query to qq->upstream with a fresh id. A failed send leaves the
- * try to time out, so that a dead upstream costs one try, not a spin. */
+static void try_failed(struct query *qq)
+{
+	uint64_t soon = now_ms() + TRY_FAILED_MS;
+
+	upstream_tcp_close(qq);
+	if (soon < qq->try_deadline)
+		qq->try_deadline = soon;
+}
+
+/* Sends the query to qq->upstream with a fresh id. A failed send ends the
+ * try soon (TRY_FAILED_MS), not at once: a dead upstream is not spun on. */
 static void query_try(struct engine *e, struct query *qq, uint64_t now)
 {
 	uint16_t id = 0;
@@ -441,9 +450,11 @@ static void query_try(struct engine *e, struct query *qq, uint64_t now)
 	qq->up_id = id;
 	put16(qq->pkt, id);
 	if (qq->proto == IPPROTO_UDP)
-		(void)send(e->up_fd[qq->upstream], qq->pkt, qq->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		r = send(e->up_fd[qq->upstream], qq->pkt, qq->len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
 	else
-		(void)try_tcp(e, qq);
+		r = try_tcp(e, qq);
+	if (r < 0)
+		try_failed(qq);
 }
 
 static struct query *query_slot(struct engine *e, uint8_t proto)
@@ -646,15 +657,6 @@ static void upstream_udp_readable(struct engine *e, size_t u)
 			}
 		}
 	}
-}
-
-static void try_failed(struct query *qq)
-{
-	uint64_t soon = now_ms() + TRY_FAILED_MS;
-
-	upstream_tcp_close(qq);
-	if (soon < qq->try_deadline)
-		qq->try_deadline = soon;
 }
 
 /* The whole framed answer is in qq->ubuf: checks it like a UDP one. */

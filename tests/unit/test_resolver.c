@@ -1082,6 +1082,114 @@ static void limits_of_clients_and_pending_queries(void **state)
 	close(cl);
 }
 
+/* Bytes no client should send: mutated queries over UDP, random streams over
+ * TCP. The engine must keep answering (and ASan must stay quiet). */
+static void hostile_input_never_stops_the_loop(void **state)
+{
+	struct sockaddr_in to;
+	struct sbx_dns_reply r;
+	uint8_t q[600], good[600];
+	int up = bound(SOCK_DGRAM, 0), cl = udp_client(), fd;
+	size_t k, gk;
+
+	(void)state;
+	srand(14);
+	engine_init(&E, port_of(up));
+	engine_start(&E);
+	to = loopback(E.udp_port);
+	gk = make_query(good, 1, "x.deep.wild.test", SBX_DNS_T_A);
+	for (int i = 0; i < 3000; i++) {
+		memcpy(q, good, gk);
+		k = (size_t)(rand() % 3) == 0 ? (size_t)rand() % gk : gk;
+		for (int j = rand() % 4; j >= 0; j--)
+			q[(size_t)rand() % gk] = (uint8_t)rand();
+		(void)sendto(cl, q, k, 0, (struct sockaddr *)&to, sizeof(to));
+		if (i % 32 == 31)
+			usleep(2000);
+	}
+	for (int c = 0; c < 20; c++) {
+		fd = tcp_client(&E);
+		for (size_t i = 0; i < sizeof(q); i++)
+			q[i] = (uint8_t)rand();
+		(void)send(fd, q, (size_t)rand() % sizeof(q), MSG_NOSIGNAL);
+		close(fd);
+	}
+	/* still serving: a refusal needs no upstream */
+	ask_udp(&E, "denied.test", SBX_DNS_T_A, &r);
+	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
+	engine_stop(&E);
+	close(up);
+	close(cl);
+}
+
+static void ipv6_listeners_and_idle_tcp_clients(void **state)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in6 to;
+	struct sbx_dns_reply r;
+	socklen_t al = sizeof(a);
+	uint8_t q[512], buf[512];
+	char why[128];
+	int up = bound(SOCK_DGRAM, 0), u6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0),
+	    t6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), cl, fd;
+	struct timeval tv = { .tv_sec = 12 };
+	size_t k;
+	ssize_t n;
+
+	(void)state;
+	assert_true(u6 >= 0 && t6 >= 0);
+	if (bind(u6, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(u6);
+		close(t6);
+		close(up);
+		SKIP_BECAUSE("no IPv6 loopback (bind ::1: %s)", strerror(errno));
+	}
+	assert_int_equal(bind(t6, (struct sockaddr *)&a, sizeof(a)), 0);
+	engine_init(&E, port_of(up));
+	E.cfg.udp_fd[1] = u6;
+	E.cfg.tcp_fd[1] = t6;
+	engine_start(&E);
+
+	assert_int_equal(getsockname(u6, (struct sockaddr *)&to, &al), 0);
+	cl = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(setsockopt(cl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	k = make_query(q, 0x6666, "denied.test", SBX_DNS_T_AAAA);
+	assert_int_equal(sendto(cl, q, k, 0, (struct sockaddr *)&to, sizeof(to)), (ssize_t)k);
+	n = recv(cl, buf, sizeof(buf), 0);
+	assert_true(n > 0);
+	assert_int_equal(sbx_dns_parse_reply(buf, (size_t)n, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.q.id, 0x6666);
+	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
+	close(cl);
+
+	/* a TCP client that sends one byte and then nothing is closed after 10 s */
+	al = sizeof(to);
+	assert_int_equal(getsockname(t6, (struct sockaddr *)&to, &al), 0);
+	fd = -1;
+	for (int i = 0; i < 100 && fd < 0; i++) {
+		fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0) {
+			close(fd);
+			fd = -1;
+			usleep(10000);
+		}
+	}
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	assert_int_equal(send(fd, "\0", 1, 0), 1);
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(recv(fd, buf, 1, 0), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec >= 9 && t1.tv_sec - t0.tv_sec <= 11);
+	close(fd);
+	engine_stop(&E);
+	close(u6);
+	close(t6);
+	close(up);
+}
+
 static void upstreams_from_resolv_conf(void **state)
 {
 	char path[] = "/tmp/sbx-test-resolv.XXXXXX";
@@ -1141,6 +1249,8 @@ int main(void)
 		cmocka_unit_test_teardown(silent_upstream_fails_over_then_servfail, halt_engine),
 		cmocka_unit_test_teardown(bad_queries_are_refused, halt_engine),
 		cmocka_unit_test_teardown(limits_of_clients_and_pending_queries, halt_engine),
+		cmocka_unit_test_teardown(hostile_input_never_stops_the_loop, halt_engine),
+		cmocka_unit_test_teardown(ipv6_listeners_and_idle_tcp_clients, halt_engine),
 		cmocka_unit_test_teardown(upstreams_from_resolv_conf, halt_engine),
 		cmocka_unit_test_teardown(engine_refuses_a_bad_config, halt_engine),
 	};

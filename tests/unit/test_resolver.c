@@ -333,6 +333,14 @@ static ssize_t ask_udp(const struct engine *e, const char *name, uint16_t qtype,
 	return n;
 }
 
+/* ask_udp() to the running engine, and the rcode the client must get. */
+static void ask_rcode(const char *name, uint16_t qtype, uint8_t rcode, struct sbx_dns_reply *r)
+{
+	ask_udp(&E, name, qtype, r);
+	if (r->rcode != rcode)
+		fail_msg("%s %s: rcode %u, want %u", name, sbx_dns_type_name(qtype), r->rcode, rcode);
+}
+
 static int tcp_client(const struct engine *e)
 {
 	struct sockaddr_in to = loopback(e->tcp_port);
@@ -554,8 +562,7 @@ static void allowed_answer_is_pinned_before_the_reply(void **state)
 	NEED_DNSMASQ();
 	engine_init(&E, D.port);
 	engine_start(&E);
-	ask_udp(&E, "api.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_NOERROR);
+	ask_rcode("api.test", SBX_DNS_T_A, SBX_DNS_RC_NOERROR, &r);
 	assert_int_equal(r.n_addrs, 1);
 	assert_addr(&r.addrs[0], "192.0.2.10");
 	/* the client holds the reply: the pin is already there */
@@ -593,8 +600,7 @@ static void allowed_answer_is_pinned_before_the_reply(void **state)
 	/* other types are forwarded, and pin nothing */
 	size_t before = pins_now();
 
-	ask_udp(&E, "txt.test", 16, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_NOERROR);
+	ask_rcode("txt.test", 16, SBX_DNS_RC_NOERROR, &r);
 	assert_int_equal(pins_now(), before);
 	ev = expect_event(5, SBX_DNSV_ALLOW, SBX_DNSR_NONE, 10, SBX_DNS_RC_NOERROR);
 	assert_int_equal(ev.qtype, 16);
@@ -610,24 +616,20 @@ static void refused_names_never_reach_upstream(void **state)
 	NEED_DNSMASQ();
 	engine_init(&E, D.port);
 	engine_start(&E);
-	ask_udp(&E, "denied.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
+	ask_rcode("denied.test", SBX_DNS_T_A, SBX_DNS_RC_REFUSED, &r);
 	assert_int_equal(r.n_addrs, 0);
 	expect_event(0, SBX_DNSV_DENY, SBX_DNSR_DENY_RULE, 6, SBX_DNS_RC_REFUSED);
 
-	ask_udp(&E, "unlisted.test", 16, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
+	ask_rcode("unlisted.test", 16, SBX_DNS_RC_REFUSED, &r);
 	ev = expect_event(1, SBX_DNSV_DENY, SBX_DNSR_NO_ALLOW_RULE, SBX_DNS_NO_RULE, SBX_DNS_RC_REFUSED);
 	assert_int_equal(ev.qtype, 16);
 
 	/* on a tie of specificity the deny rule wins */
-	ask_udp(&E, "tie.wild.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
+	ask_rcode("tie.wild.test", SBX_DNS_T_A, SBX_DNS_RC_REFUSED, &r);
 	expect_event(2, SBX_DNSV_DENY, SBX_DNSR_DENY_RULE, 12, SBX_DNS_RC_REFUSED);
 
 	/* a wildcard never matches its apex */
-	ask_udp(&E, "wild.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
+	ask_rcode("wild.test", SBX_DNS_T_A, SBX_DNS_RC_REFUSED, &r);
 
 	/* an allowed query after them: once upstream logged it, it would have logged those */
 	ask_udp(&E, "api.test", SBX_DNS_T_A, &r);
@@ -642,8 +644,7 @@ static void refused_names_never_reach_upstream(void **state)
 	engine_init(&E, D.port);
 	E.cfg.nxdomain = true;
 	engine_start(&E);
-	ask_udp(&E, "denied.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_NXDOMAIN);
+	ask_rcode("denied.test", SBX_DNS_T_A, SBX_DNS_RC_NXDOMAIN, &r);
 	expect_event(0, SBX_DNSV_DENY, SBX_DNSR_DENY_RULE, 6, SBX_DNS_RC_NXDOMAIN);
 	engine_stop(&E);
 }
@@ -657,14 +658,12 @@ static void rebinding_answer_is_refused(void **state)
 	NEED_DNSMASQ();
 	engine_init(&E, D.port);
 	engine_start(&E);
-	ask_udp(&E, "rebind.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
+	ask_rcode("rebind.test", SBX_DNS_T_A, SBX_DNS_RC_REFUSED, &r);
 	assert_int_equal(r.n_addrs, 0);
 	ev = expect_event(0, SBX_DNSV_DENY, SBX_DNSR_REBINDING, 7, SBX_DNS_RC_REFUSED);
 	assert_int_equal(ev.n_addrs, 1);
 	assert_addr(&ev.first, "10.0.0.1");
-	ask_udp(&E, "lo.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
+	ask_rcode("lo.test", SBX_DNS_T_A, SBX_DNS_RC_REFUSED, &r);
 	ev = expect_event(1, SBX_DNSV_DENY, SBX_DNSR_REBINDING, 8, SBX_DNS_RC_REFUSED);
 	assert_addr(&ev.first, "127.0.0.2");
 	assert_int_equal(pins_now(), 0);
@@ -673,12 +672,10 @@ static void rebinding_answer_is_refused(void **state)
 	pthread_mutex_lock(&R.mu);
 	R.allow_ten = true;
 	pthread_mutex_unlock(&R.mu);
-	ask_udp(&E, "rebind.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_NOERROR);
+	ask_rcode("rebind.test", SBX_DNS_T_A, SBX_DNS_RC_NOERROR, &r);
 	assert_int_equal(r.n_addrs, 1);
 	assert_true(pinned("10.0.0.1", 7));
-	ask_udp(&E, "lo.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
+	ask_rcode("lo.test", SBX_DNS_T_A, SBX_DNS_RC_REFUSED, &r);
 	engine_stop(&E);
 }
 
@@ -783,16 +780,13 @@ static void observe_mode_forwards_and_reports(void **state)
 	engine_init(&E, D.port);
 	E.cfg.observe = true;
 	engine_start(&E);
-	ask_udp(&E, "denied.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, 0);
+	ask_rcode("denied.test", SBX_DNS_T_A, 0, &r);
 	assert_addr(&r.addrs[0], "192.0.2.66");
 	expect_event(0, SBX_DNSV_WOULD_DENY, SBX_DNSR_DENY_RULE, 6, SBX_DNS_RC_NOERROR);
 	assert_int_equal(pins_now(), 0);	/* a deny rule pins nothing */
-	ask_udp(&E, "unlisted.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, 0);
+	ask_rcode("unlisted.test", SBX_DNS_T_A, 0, &r);
 	expect_event(1, SBX_DNSV_WOULD_DENY, SBX_DNSR_NO_ALLOW_RULE, SBX_DNS_NO_RULE, SBX_DNS_RC_NOERROR);
-	ask_udp(&E, "rebind.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, 0);
+	ask_rcode("rebind.test", SBX_DNS_T_A, 0, &r);
 	ev = expect_event(2, SBX_DNSV_WOULD_DENY, SBX_DNSR_REBINDING, 7, SBX_DNS_RC_NOERROR);
 	assert_addr(&ev.first, "10.0.0.1");
 	assert_true(pinned("10.0.0.1", 7));
@@ -811,15 +805,13 @@ static void deny_mode_forwards_unmatched_names(void **state)
 	engine_init(&E, D.port);
 	E.cfg.allow_mode = false;
 	engine_start(&E);
-	ask_udp(&E, "unlisted.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, 0);
+	ask_rcode("unlisted.test", SBX_DNS_T_A, 0, &r);
 	assert_addr(&r.addrs[0], "192.0.2.77");
 	assert_int_equal(pins_now(), 0);
 	expect_event(0, SBX_DNSV_ALLOW, SBX_DNSR_NONE, SBX_DNS_NO_RULE, SBX_DNS_RC_NOERROR);
 	ask_udp(&E, "nothere.test", SBX_DNS_T_A, &r);
 	assert_int_equal(r.rcode, SBX_DNS_RC_NXDOMAIN);	/* upstream's own rcode, passed on */
-	ask_udp(&E, "denied.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
+	ask_rcode("denied.test", SBX_DNS_T_A, SBX_DNS_RC_REFUSED, &r);
 	engine_stop(&E);
 }
 
@@ -835,8 +827,7 @@ static void failed_pin_gives_servfail(void **state)
 	pthread_mutex_lock(&R.mu);
 	R.pin_error = -ENOSPC;
 	pthread_mutex_unlock(&R.mu);
-	ask_udp(&E, "api.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_SERVFAIL);
+	ask_rcode("api.test", SBX_DNS_T_A, SBX_DNS_RC_SERVFAIL, &r);
 	assert_int_equal(r.n_addrs, 0);
 	ev = expect_event(0, SBX_DNSV_DENY, SBX_DNSR_PIN_FAILED, 3, SBX_DNS_RC_SERVFAIL);
 	assert_int_equal(ev.n_addrs, 1);
@@ -1115,8 +1106,7 @@ static void hostile_input_never_stops_the_loop(void **state)
 		close(fd);
 	}
 	/* still serving: a refusal needs no upstream */
-	ask_udp(&E, "denied.test", SBX_DNS_T_A, &r);
-	assert_int_equal(r.rcode, SBX_DNS_RC_REFUSED);
+	ask_rcode("denied.test", SBX_DNS_T_A, SBX_DNS_RC_REFUSED, &r);
 	engine_stop(&E);
 	close(up);
 	close(cl);

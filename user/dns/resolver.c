@@ -483,7 +483,8 @@ static void forward(struct engine *e, const struct origin *o, const uint8_t *pkt
 
 	if (!qq || !(qq->pkt = malloc(len))) {
 		answer_error(e, o, pkt, len, q, SBX_DNS_RC_SERVFAIL);
-		report(e, SBX_DNSV_ALLOW, SBX_DNSR_UPSTREAM, q, o->proto, rule, SBX_DNS_RC_SERVFAIL, 0, NULL, o->addr);
+		report(e, would ? SBX_DNSV_WOULD_DENY : SBX_DNSV_ALLOW, SBX_DNSR_UPSTREAM, q, o->proto, rule,
+		       SBX_DNS_RC_SERVFAIL, 0, NULL, o->addr);
 		return;
 	}
 	memcpy(qq->pkt, pkt, len);

@@ -218,20 +218,48 @@ int sbx_dns_parse_reply(const uint8_t *pkt, size_t len, struct sbx_dns_reply *r,
 	return 0;
 }
 
+/* q->name in wire form, uncompressed; returns its length. */
+static size_t encode_name(const char *name, uint8_t *out)
+{
+	size_t n = 0;
+
+	while (*name) {
+		size_t l = strcspn(name, ".");
+
+		out[n++] = (uint8_t)l;
+		memcpy(out + n, name, l);
+		n += l;
+		name += l + (name[l] == '.');
+	}
+	out[n++] = 0;
+	return n;
+}
+
 ssize_t sbx_dns_error_reply(const uint8_t *query, size_t qlen, const struct sbx_dns_question *q, uint8_t rc,
 			    uint8_t *out, size_t outlen)
 {
+	size_t wire = q->name[0] ? strlen(q->name) + 2 : 1, len = SBX_DNS_HEADER_LEN + wire + 4;
 	uint16_t flags;
 
-	if (q->end > qlen || q->end < SBX_DNS_HEADER_LEN || q->end > outlen)
+	if (q->end > qlen || q->end < SBX_DNS_HEADER_LEN + 5 || len > outlen)
 		return -ENOSPC;
-	memcpy(out, query, q->end);
+	if (q->end == len) {
+		/* no compression pointer: the question as the client wrote it (its case) */
+		memcpy(out, query, len);
+	} else {
+		/* a pointer may point into the header, which changes here: write the name out */
+		memcpy(out, query, SBX_DNS_HEADER_LEN);
+		encode_name(q->name, out + SBX_DNS_HEADER_LEN);
+		memcpy(out + SBX_DNS_HEADER_LEN + wire, query + q->end - 4, 4);
+	}
 	flags = F_QR | (q->flags & (F_OPCODE | F_RD)) | F_RA | (rc & F_RCODE);
+	out[0] = (uint8_t)(q->id >> 8);
+	out[1] = (uint8_t)q->id;
 	out[2] = (uint8_t)(flags >> 8);
 	out[3] = (uint8_t)flags;
 	memset(out + 4, 0, 8);
 	out[5] = 1;	/* QDCOUNT */
-	return (ssize_t)q->end;
+	return (ssize_t)len;
 }
 
 static unsigned count_labels(const char *s)

@@ -73,8 +73,11 @@ int sbx_dns_parse_query(const uint8_t *pkt, size_t len, struct sbx_dns_question 
 int sbx_dns_parse_reply(const uint8_t *pkt, size_t len, struct sbx_dns_reply *r, char *why, size_t whylen);
 
 /* The error reply to a query that sbx_dns_parse_query() accepted as q: its
- * header and question (q->end bytes), QR and RA set, RD copied, AA, TC, AD
- * and CD clear, RCODE rc, no other records. Returns its length or -ENOSPC. */
+ * header and question (q->end bytes as the client wrote them; a name with a
+ * compression pointer is written out whole instead) with q->id as its id
+ * (the query may have been sent upstream under another), QR and RA set, RD
+ * copied, AA, TC, AD and CD clear, RCODE rc, no other records. Returns its
+ * length or -ENOSPC. */
 ssize_t sbx_dns_error_reply(const uint8_t *query, size_t qlen, const struct sbx_dns_question *q, uint8_t rc,
 			    uint8_t *out, size_t outlen);
 

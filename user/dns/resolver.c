@@ -30,7 +30,14 @@
 #define TCP_FRAME_MAX (2 + SBX_DNS_MSG_MAX)
 
 enum tag { T_STOP = 1, T_UDP_LISTEN, T_TCP_LISTEN, T_UP_UDP, T_CLIENT, T_UP_TCP };
-#define TAG(t, i) ((uint64_t)(t) << 32 | (uint32_t)(i))
+/* epoll data: the kind of fd, a generation (an event queued for a client or
+ * an upstream connection closed earlier in the same batch must not reach
+ * what took its slot), the index */
+#define TAG(t, gen, i) ((uint64_t)(t) << 56 | ((uint64_t)(gen) & 0xffffff) << 32 | (uint32_t)(i))
+#define TAG_KIND(u) ((enum tag)((u) >> 56))
+#define TAG_GEN(u) (((u) >> 32) & 0xffffff)
+/* a failed or wrong upstream exchange ends its try this soon: fail-over without spinning */
+#define TRY_FAILED_MS 100
 
 struct query {
 	bool used;
@@ -49,6 +56,7 @@ struct query {
 	size_t ci;			/* TCP: the client and its generation */
 	uint64_t cgen;
 	int ufd;			/* TCP: the upstream connection, -1 */
+	uint64_t ugen;			/* TCP: its generation (epoll tag) */
 	uint8_t *ubuf;			/* TCP: frame being written, then the answer read */
 	size_t uoff, ulen;
 	bool reading;
@@ -238,7 +246,7 @@ static void client_watch(struct engine *e, struct client *c)
 		client_close(e, c);
 		return;
 	}
-	if (ev != c->events && ep_mod(e, c->fd, ev, TAG(T_CLIENT, c - e->clients)) == 0)
+	if (ev != c->events && ep_mod(e, c->fd, ev, TAG(T_CLIENT, c->gen, c - e->clients)) == 0)
 		c->events = ev;
 }
 
@@ -412,14 +420,24 @@ static int try_tcp(struct engine *e, struct query *qq)
 	qq->ulen = 2 + qq->len;
 	qq->uoff = 0;
 	qq->ufd = fd;
-	r = ep_add(e, fd, EPOLLOUT, TAG(T_UP_TCP, qq - e->qs));
+	qq->ugen = ++e->gen;
+	r = ep_add(e, fd, EPOLLOUT, TAG(T_UP_TCP, qq->ugen, qq - e->qs));
 	if (r < 0)
 		upstream_tcp_close(qq);
 	return r;
 }
 
-/* Sends the query to qq->upstream with a fresh id. A failed send leaves the
- * try to time out, so that a dead upstream costs one try, not a spin. */
+static void try_failed(struct query *qq)
+{
+	uint64_t soon = now_ms() + TRY_FAILED_MS;
+
+	upstream_tcp_close(qq);
+	if (soon < qq->try_deadline)
+		qq->try_deadline = soon;
+}
+
+/* Sends the query to qq->upstream with a fresh id. A failed send ends the
+ * try soon (TRY_FAILED_MS), not at once: a dead upstream is not spun on. */
 static void query_try(struct engine *e, struct query *qq, uint64_t now)
 {
 	uint16_t id = 0;
@@ -437,9 +455,11 @@ static void query_try(struct engine *e, struct query *qq, uint64_t now)
 	qq->up_id = id;
 	put16(qq->pkt, id);
 	if (qq->proto == IPPROTO_UDP)
-		(void)send(e->up_fd[qq->upstream], qq->pkt, qq->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		r = send(e->up_fd[qq->upstream], qq->pkt, qq->len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
 	else
-		(void)try_tcp(e, qq);
+		r = try_tcp(e, qq);
+	if (r < 0)
+		try_failed(qq);
 }
 
 static struct query *query_slot(struct engine *e, uint8_t proto)
@@ -468,7 +488,8 @@ static void forward(struct engine *e, const struct origin *o, const uint8_t *pkt
 
 	if (!qq || !(qq->pkt = malloc(len))) {
 		answer_error(e, o, pkt, len, q, SBX_DNS_RC_SERVFAIL);
-		report(e, SBX_DNSV_ALLOW, SBX_DNSR_UPSTREAM, q, o->proto, rule, SBX_DNS_RC_SERVFAIL, 0, NULL, o->addr);
+		report(e, would ? SBX_DNSV_WOULD_DENY : SBX_DNSV_ALLOW, SBX_DNSR_UPSTREAM, q, o->proto, rule,
+		       SBX_DNS_RC_SERVFAIL, 0, NULL, o->addr);
 		return;
 	}
 	memcpy(qq->pkt, pkt, len);
@@ -652,8 +673,7 @@ static void upstream_tcp_done(struct engine *e, struct query *qq)
 
 	if (len > SBX_DNS_MSG_MAX || sbx_dns_parse_reply(qq->ubuf, len, &r, NULL, 0) < 0 || r.q.id != qq->up_id ||
 	    !same_question(&qq->q, &r.q)) {
-		upstream_tcp_close(qq);
-		qq->try_deadline = now_ms();	/* a wrong answer ends this try */
+		try_failed(qq);	/* a wrong answer ends this try */
 		return;
 	}
 	memcpy(e->buf, qq->ubuf, len);
@@ -677,7 +697,7 @@ static void upstream_tcp_event(struct engine *e, struct query *qq, uint32_t even
 			return;
 		free(qq->ubuf);
 		qq->ubuf = malloc(TCP_FRAME_MAX);
-		if (!qq->ubuf || ep_mod(e, qq->ufd, EPOLLIN, TAG(T_UP_TCP, qq - e->qs)) < 0)
+		if (!qq->ubuf || ep_mod(e, qq->ufd, EPOLLIN, TAG(T_UP_TCP, qq->ugen, qq - e->qs)) < 0)
 			goto fail;
 		qq->reading = true;
 		qq->uoff = 0;
@@ -702,8 +722,7 @@ static void upstream_tcp_event(struct engine *e, struct query *qq, uint32_t even
 		}
 	}
 fail:
-	upstream_tcp_close(qq);
-	qq->try_deadline = now_ms();
+	try_failed(qq);
 }
 
 /* ---- listeners and clients ------------------------------------------------------ */
@@ -749,7 +768,7 @@ static void tcp_listener_readable(struct engine *e, int lfd)
 		c->last = now_ms();
 		c->addr = from;
 		c->events = EPOLLIN | EPOLLRDHUP;
-		if (ep_add(e, fd, c->events, TAG(T_CLIENT, c - e->clients)) < 0)
+		if (ep_add(e, fd, c->events, TAG(T_CLIENT, c->gen, c - e->clients)) < 0)
 			client_close(e, c);
 	}
 }
@@ -895,7 +914,7 @@ static int open_upstream(struct engine *e, size_t u)
 	/* connected: the kernel drops datagrams from any other address and port */
 	if (connect(fd, (const struct sockaddr *)&cfg->upstream[u], cfg->upstream_len[u]) < 0)
 		return -errno;
-	return ep_add(e, fd, EPOLLIN, TAG(T_UP_UDP, u));
+	return ep_add(e, fd, EPOLLIN, TAG(T_UP_UDP, 0, u));
 }
 
 static int engine_setup(struct engine *e, const struct sbx_resolver_cfg *cfg)
@@ -923,7 +942,7 @@ static int engine_setup(struct engine *e, const struct sbx_resolver_cfg *cfg)
 	for (size_t i = 0; i < 2; i++) {
 		if (cfg->udp_fd[i] >= 0) {
 			if ((r = set_nonblock(cfg->udp_fd[i])) < 0 ||
-			    (r = ep_add(e, cfg->udp_fd[i], EPOLLIN, TAG(T_UDP_LISTEN, i))) < 0)
+			    (r = ep_add(e, cfg->udp_fd[i], EPOLLIN, TAG(T_UDP_LISTEN, 0, i))) < 0)
 				return r;
 			any = true;
 		}
@@ -931,7 +950,7 @@ static int engine_setup(struct engine *e, const struct sbx_resolver_cfg *cfg)
 			if (listen(cfg->tcp_fd[i], SBX_DNS_MAX_TCP_CLIENTS) < 0)
 				return -errno;
 			if ((r = set_nonblock(cfg->tcp_fd[i])) < 0 ||
-			    (r = ep_add(e, cfg->tcp_fd[i], EPOLLIN, TAG(T_TCP_LISTEN, i))) < 0)
+			    (r = ep_add(e, cfg->tcp_fd[i], EPOLLIN, TAG(T_TCP_LISTEN, 0, i))) < 0)
 				return r;
 			any = true;
 		}
@@ -941,7 +960,7 @@ static int engine_setup(struct engine *e, const struct sbx_resolver_cfg *cfg)
 	for (size_t u = 0; u < cfg->n_upstream; u++)
 		if ((r = open_upstream(e, u)) < 0)
 			return r;
-	if (cfg->stop_fd >= 0 && (r = ep_add(e, cfg->stop_fd, EPOLLIN, TAG(T_STOP, 0))) < 0)
+	if (cfg->stop_fd >= 0 && (r = ep_add(e, cfg->stop_fd, EPOLLIN, TAG(T_STOP, 0, 0))) < 0)
 		return r;
 	return 0;
 }
@@ -951,7 +970,7 @@ static int dispatch(struct engine *e, const struct epoll_event *ev)
 {
 	uint32_t idx = (uint32_t)ev->data.u64;
 
-	switch ((enum tag)(ev->data.u64 >> 32)) {
+	switch (TAG_KIND(ev->data.u64)) {
 	case T_STOP:
 		return 1;
 	case T_UDP_LISTEN:
@@ -964,10 +983,12 @@ static int dispatch(struct engine *e, const struct epoll_event *ev)
 		upstream_udp_readable(e, idx);
 		break;
 	case T_CLIENT:
-		client_event(e, &e->clients[idx], ev->events);
+		if (TAG_GEN(ev->data.u64) == (e->clients[idx].gen & 0xffffff))
+			client_event(e, &e->clients[idx], ev->events);
 		break;
 	case T_UP_TCP:
-		upstream_tcp_event(e, &e->qs[idx], ev->events);
+		if (TAG_GEN(ev->data.u64) == (e->qs[idx].ugen & 0xffffff))
+			upstream_tcp_event(e, &e->qs[idx], ev->events);
 		break;
 	}
 	return 0;

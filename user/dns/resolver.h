@@ -25,9 +25,11 @@
  *    rebinding): DENY / REBINDING with that address, nothing pinned.
  *  - pin() failing (e.g. -ENOSPC: the pin map is full): the client gets
  *    SERVFAIL, event DENY / PIN_FAILED with the addresses.
- *  - no upstream answered (every try timed out) or the answer could not be
- *    parsed: the client gets SERVFAIL, event ALLOW / UPSTREAM (the policy
- *    allowed the name; the failure is upstream's).
+ *  - no usable answer within 5 s (every try timed out; answers that do not
+ *    parse or do not match are dropped like spoofed ones), or no room for
+ *    one more pending query: the client gets SERVFAIL, event ALLOW /
+ *    UPSTREAM (the policy allowed the name; the failure is upstream's; in
+ *    observe mode WOULD_DENY when the name would have been refused).
  *  - a message that is not a well-formed query (parse_query's rules,
  *    dnsmsg.h): a header-only REFUSED reply when it has a header and QR is
  *    clear, else nothing; event DENY / BAD_QUERY with name "". Bad queries
@@ -49,14 +51,18 @@
  * socket is connected to it and the source is checked again), carries that
  * id and the very question sent; anything else is dropped. The client's id
  * is restored. A try that gets no answer in timeout_ms moves to the next
- * upstream (round robin); the whole query gives up after 5 s.
+ * upstream (round robin) with a fresh id; a try whose send or connect fails,
+ * or whose TCP answer is wrong, moves on after 100 ms. The whole query gives
+ * up after 5 s. A late answer to an earlier try is dropped.
  *
  * Limits: at most 256 pending UDP queries (a new one beyond that makes the
  * oldest get SERVFAIL); at most 64 TCP clients (a new connection beyond that
- * is closed at once) with at most 16 queries each in flight upstream (more
- * get SERVFAIL); a TCP client that completes no query and takes no reply for
+ * is closed at once) with at most 16 queries each in flight upstream (the
+ * engine reads no more from that client until one is answered); a TCP client
+ * with nothing in flight that sends no whole query and takes no reply for
  * 10 s is closed, and so is one that leaves more than 256 KiB of replies
- * unread; messages of at most 64 KiB; at most SBX_DNS_MAX_ADDRS (32)
+ * unread; a client that shuts its sending side still gets the answers to
+ * what it sent; messages of at most 64 KiB; at most SBX_DNS_MAX_ADDRS (32)
  * addresses of one answer are pinned (the rest are passed on unpinned, and
  * the event lists the 32). Every socket is non-blocking: a client never
  * stalls the loop.

@@ -100,7 +100,7 @@ extern struct sbx_net6_map sbx_net6 SEC(".maps");
 
 /* Host names: where each slot's resolver listens, the addresses it pinned,
  * and the destinations sent to it (sbx_abi.h, docs/network.md). */
-#define SBX_MAX_PINS		65536	/* all sandboxes; sbx caps each one's share */
+#define SBX_MAX_PINS		262144	/* all sandboxes (64 at their cap); sbx caps each one at 4096 */
 
 struct sbx_dns_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -18,6 +18,7 @@ if [ -z "${SBX_DNS_NETNS:-}" ] && [ -z "${SBX_TEST_SKIP:-}" ]; then
 	SBX_TEST_SKIP="cannot make a network namespace (unshare -n)"
 fi
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sbxd_lib.sh"
 
 [ -z "$SBX_TEST_SKIP" ] && ! command -v dnsmasq >/dev/null && SBX_TEST_SKIP="no dnsmasq (make deps installs dnsmasq-base)"
 [ -z "$SBX_TEST_SKIP" ] && ! command -v dig >/dev/null && SBX_TEST_SKIP="no dig (make deps installs bind9-dnsutils)"
@@ -384,6 +385,25 @@ case_shipped_examples_run()
 	expect_rc d 0
 }
 
+# Under sbxd the sandbox's monitor runs the resolver: the same answers.
+case_through_sbxd()
+{
+	pol "$DPOL/d.toml" host "mode = \"allow\"
+allow = [\"api.test:$PT/tcp\"]"
+	sed -i 's/^\[profile\.t/[profile.d/' "$DPOL/d.toml"
+	sbxd_start || fail "sbxd did not start"
+	sx start --name d --profile d -- sh -c "echo a \$(dig +short +time=2 +tries=1 @9.9.9.9 api.test); echo r \$(dig +time=2 +tries=1 other.test | awk '/status:/{print \$6}'); $(probes "c connect 198.51.100.10 $PT" "o connect 198.51.100.11 $PO")"
+	[ "$RC" = 0 ] || fail "sbx start: $(cat "$T_TMP/sx.err")"
+	wait_state d exited || fail "d did not end: $(SBX_SOCKET=$SOCK "$SBX" status d 2>&1)"
+	sx logs d
+	cp "$T_TMP/sx.out" "$T_TMP/l.out"
+	expect l a 198.51.100.10
+	expect l r REFUSED,
+	expect l c ok
+	expect l o EPERM
+	sbxd_stop
+}
+
 setup dns_setup
 run_case allowed_name_connects_and_is_audited case_allowed_name_connects_and_is_audited
 run_case denied_name_refused_not_forwarded case_denied_name_refused_not_forwarded
@@ -403,4 +423,5 @@ run_case process_provider_hostns case_process_provider_hostns
 run_case process_provider_veth case_process_provider_veth
 run_case policy_check_agrees case_policy_check_agrees
 run_case shipped_examples_run case_shipped_examples_run
+run_case through_sbxd case_through_sbxd
 finish

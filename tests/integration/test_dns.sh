@@ -83,8 +83,6 @@ audit = "all"
 $3
 [profile.t.network.dns]
 upstream = ["$UP:$UPPORT"]
-ttl_floor = "0s"
-grace = "1s"
 $4
 [profile.t.fs]
 mode = "full"
@@ -259,7 +257,8 @@ EOF
 case_rotation_ttl_and_grace()
 {
 	pol "$P" host "mode = \"allow\"
-allow = [\"rot.test:1-65535/tcp\"]"
+allow = [\"rot.test:1-65535/tcp\"]" 'ttl_floor = "0s"
+grace = "1s"'
 	rm -f "$T_TMP/rotated"
 	cat >"$T_TMP/rot.sh" <<EOF
 echo first \$(dig +short +time=2 +tries=1 rot.test)
@@ -361,6 +360,19 @@ allow = [\"api.test:$PT/tcp\"]"
 	expect r o EPERM
 }
 
+case_gvisor_provider()
+{
+	command -v runsc >/dev/null || skip "no runsc (make deps installs it)"
+	pol "$P" gvisor "mode = \"allow\"
+allow = [\"api.test:$PT/tcp\"]"
+	sbx_run r -P "$P" --profile t -- sh -c "echo a \$(dig +short +time=3 +tries=1 @8.8.4.4 api.test); echo r \$(dig +time=3 +tries=1 other.test | awk '/status:/{print \$6}'); $(probes "c connect 198.51.100.10 $PT" "o connect 198.51.100.11 $PO")"
+	expect_rc r 0
+	expect r a 198.51.100.10
+	expect r r REFUSED,
+	expect r c ok
+	expect r o EPERM
+}
+
 case_policy_check_agrees()
 {
 	pol "$P" process "mode = \"allow\"
@@ -421,6 +433,7 @@ run_case rotation_ttl_and_grace case_rotation_ttl_and_grace
 run_case resolver_killed_fails_closed_and_restarts case_resolver_killed_fails_closed_and_restarts
 run_case process_provider_hostns case_process_provider_hostns
 run_case process_provider_veth case_process_provider_veth
+run_case gvisor_provider case_gvisor_provider
 run_case policy_check_agrees case_policy_check_agrees
 run_case shipped_examples_run case_shipped_examples_run
 run_case through_sbxd case_through_sbxd

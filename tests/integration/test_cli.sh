@@ -110,29 +110,38 @@ case_result_fd_is_the_callers_and_not_the_workloads()
 
 # A strict profile with a wildcard host name: run refuses it (125) and check
 # refuses it too, with the same "FILE:LINE:COL: error: MESSAGE" line.
+# Host names: the sandbox's resolver enforces them under the host provider
+# (docs/network.md), so check and run both accept a wildcard there; a microVM
+# guest resolves names itself, so both refuse it under strict with the same
+# message.
+vm_wildcard()
+{
+	printf '[profile.t]\nprovider = "microvm"\nenforcement = "%s"\n[profile.t.network]\nmode = "allow"\nallow = ["*.example.org:443"]\n' "$1" >"$T_TMP/w.toml"
+}
+
 case_check_and_run_refuse_wildcard_alike()
 {
-	local line_run line_check pos
-	write_policy "$T_TMP/w.toml" t 'enforcement = "strict"' 'mode = "allow"
+	local line_run line_check
+	write_policy "$T_TMP/h.toml" t 'enforcement = "strict"' 'mode = "allow"
 allow = ["*.example.org:443"]'
+	sbx_run h -P "$T_TMP/h.toml" -- touch "$T_TMP/h.ran"
+	expect_rc h 0
+	[ -e "$T_TMP/h.ran" ] || fail "the workload did not run under the host provider"
+	"$SBX" policy check "$T_TMP/h.toml" >/dev/null 2>&1 || fail "check refuses a wildcard under the host provider"
+	vm_wildcard strict
+	"$SBX" policy check "$T_TMP/w.toml" 2>"$T_TMP/check.err"
+	eq "policy check exit" "$?" 1
 	sbx_run w -P "$T_TMP/w.toml" -- touch "$T_TMP/w.ran"
 	expect_rc w 125
 	[ -e "$T_TMP/w.ran" ] && fail "the workload ran"
-	"$SBX" policy check "$T_TMP/w.toml" 2>"$T_TMP/check.err"
-	eq "policy check exit" "$?" 1
-	line_run=$(grep "wildcard" "$T_TMP/w.err")
-	line_check=$(grep "wildcard" "$T_TMP/check.err")
-	[ -n "$line_run" ] || fail "run names no wildcard: $(cat "$T_TMP/w.err")"
-	eq "check's line = run's line" "$line_check" "$line_run"
-	pos="$T_TMP/w.toml:$(grep -n '^allow' "$T_TMP/w.toml" | cut -d: -f1):10"
-	[[ $line_run == "$pos: error: "* ]] || fail "not at the entry's position $pos: $line_run"
-	# best-effort: both accept it, and the run lists it as degraded
-	write_policy "$T_TMP/w.toml" t 'enforcement = "best-effort"' 'mode = "allow"
-allow = ["*.example.org:443"]'
+	# without a guest here, run stops at the provider, before the table
+	grep -q "is not available here" "$T_TMP/w.err" && return 0
+	line_run=$(grep -o "'network.allow' cannot be enforced.*" "$T_TMP/w.err")
+	line_check=$(grep -o "'network.allow' cannot be enforced.*" "$T_TMP/check.err")
+	[ -n "$line_run" ] || fail "run names no network.allow: $(cat "$T_TMP/w.err")"
+	eq "check's reason = run's reason" "$line_check" "$line_run"
+	vm_wildcard best-effort
 	"$SBX" policy check "$T_TMP/w.toml" 2>/dev/null || fail "check refuses a best-effort wildcard"
-	sbx_run b -P "$T_TMP/w.toml" -- true
-	expect_rc b 0
-	eq "degraded" "$(jr b '.degraded | length')" 1
 }
 
 # What the profile's provider cannot enforce (core/enforce.c's table): here

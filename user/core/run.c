@@ -203,6 +203,12 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (ftell(s->abuf_f) >= AUDIT_BATCH_MAX)
 		flush_audit(s);
+	if (h->type == SBX_EV_SYSCALL_DENIED ? size >= sizeof(struct sbx_ev_syscall) &&
+			((const struct sbx_ev_syscall *)data)->verdict == SBX_VERDICT_WOULD_DENY :
+	    sbx_event_has_verdict(h->type) && n->verdict == SBX_VERDICT_WOULD_DENY) {
+		res->would_deny++;	/* observe mode: reported, not refused */
+		return 0;
+	}
 	if (h->type == SBX_EV_FILE && size >= sizeof(struct sbx_ev_file) && n->verdict == SBX_VERDICT_DENY &&
 	    (((const struct sbx_ev_file *)data)->op == SBX_FOP_EXEC ||
 	     ((const struct sbx_ev_file *)data)->op == SBX_FOP_MMAP_EXEC))
@@ -487,6 +493,9 @@ static int check_enforceable(struct run_state *s)
 		return fail(s, -EPERM, "profile '%s' needs isolation '%s' but provider '%s' gives '%s'",
 			    p->name, sbx_isolation_name(p->min_isolation), pv->name,
 			    sbx_isolation_name(pv->level));
+	if (p->observe && strcmp(pv->name, "process") && strcmp(pv->name, "host"))
+		return fail(s, -EOPNOTSUPP, "--observe: provider '%s' enforces what sbx's programs do not "
+			    "see; observe runs with the process or host provider", pv->name);
 	fs_features(s, &ft);
 	f = (struct sbx_enforce_features){ .fs_backend = enforce_backend(sbx_fsplan_backend(p, &ft)),
 					    .landlock = ft.landlock_abi > 0,
@@ -970,7 +979,8 @@ static int spawn(struct run_state *s)
 				.slot = s->sb.slot, .uid = s->sb.uid, .started = on_started, .started_ctx = s,
 				.refused = &refused, .policy_flags = &policy_flags,
 				.child_setup = child_setup, .child_setup_ctx = s,
-				.landlock = &s->fs.ll, .fs = &s->fs,
+				.landlock = s->o->profile->observe ? NULL : &s->fs.ll,	/* observe: fsaudit.h judges */
+				.fs = &s->fs,
 				.fs_backend = enforce_backend(s->fs.backend),
 				.unenforced = on_unenforced, .unenforced_ctx = s };
 	char why[1024] = "";

@@ -169,20 +169,76 @@ static int take_net(struct sbx_learn *l, json_object *ev, const char *event, con
 	return list_addf(&l->net, note, "%s:%lld/%s", host, (long long)port, proto);
 }
 
+/* A path as the workload wrote it, in the form policy paths take: no
+ * "//", no "." component, no trailing '/'. false for what a rule cannot
+ * name: relative, with "..", or too long. */
+static bool normalise(const char *in, char *out, size_t len, const char **why)
+{
+	size_t n = 0;
+
+	*why = "not absolute: the trail cannot say where it is";
+	if (in[0] != '/')
+		return false;
+	for (const char *p = in; *p;) {
+		size_t c;
+
+		while (*p == '/')
+			p++;
+		c = strcspn(p, "/");
+		if (!c || (c == 1 && p[0] == '.')) {
+			p += c;
+			continue;
+		}
+		*why = "a '..' component: write the rule for the real path";
+		if (c == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		*why = "too long for a rule";
+		if (n + 1 + c + 1 > len || n + 1 + c >= SBX_MAX_PATH_LEN - 4)
+			return false;
+		out[n++] = '/';
+		memcpy(out + n, p, c);
+		n += c;
+		p += c;
+	}
+	if (!n)
+		out[n++] = '/';
+	out[n] = 0;
+	return true;
+}
+
+static bool makes_name(const char *op)
+{
+	static const char *const ops[] = { "mkdir", "create", "mknod", "symlink", "link" };
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (!strcmp(op, ops[i]))
+			return true;
+	return false;
+}
+
 static int take_file(struct sbx_learn *l, json_object *ev, const char *verdict)
 {
-	const char *path = str(ev, "path"), *op = str(ev, "op");
+	const char *raw = str(ev, "path"), *op = str(ev, "op"), *why;
 	uint32_t acc = access_bits(str(ev, "access"));
+	char path[SBX_MAX_PATH_LEN + 8];
 	struct sbx_learn_file *nv;
-	bool dir = op && !strcmp(op, "mkdir");
+	bool dir = false;
 
-	if (!path || !op)
+	if (!raw || !op)
 		return 0;
-	if (path[0] != '/') {
-		char note[SBX_MAX_PATH_LEN + 64];
+	if (!normalise(raw, path, sizeof(path), &why) || !strcmp(path, "/")) {
+		char note[SBX_MAX_PATH_LEN + 96];
 
-		snprintf(note, sizeof(note), "%s (not absolute: the trail cannot say where)", path);
+		snprintf(note, sizeof(note), "%s %s (%s)", op, raw, why);
 		return list_add(&l->notes, note, verdict);
+	}
+	/* a new name is made in its directory: Landlock grants that on the
+	 * directory (the new path has no inode to hold a rule yet) */
+	if (makes_name(op)) {
+		path[strrchr(path, '/') - path] = 0;
+		dir = true;
+		if (!path[0])
+			return list_addf(&l->notes, verdict, "%s %s (in the root directory)", op, raw);
 	}
 	if (!strcmp(op, "exec"))
 		list_add(&l->execs, path, verdict);

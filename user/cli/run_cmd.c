@@ -251,8 +251,6 @@ static void result_network(struct json_writer *w, const struct sbx_run_result *r
 
 static void result_audit(struct json_writer *w, const struct sbx_run_result *r)
 {
-	if (r->would_deny)
-		json_kv_uint(w, "would_deny", r->would_deny);
 	json_key(w, "denials");
 	json_begin_object(w);
 	json_kv_uint(w, "net.connect", r->denials[SBX_EV_NET_CONNECT]);
@@ -413,8 +411,10 @@ static int write_result(struct result_out *out, const struct sbx_profile *p,
 	json_begin_object(&w);
 	json_kv_string(&w, "sandbox", r->id[0] ? r->id : NULL);
 	json_kv_string(&w, "profile", p->name);
-	if (p->observe)
+	if (p->observe) {
 		json_kv_bool(&w, "observe", true);	/* nothing was enforced */
+		json_kv_uint(&w, "would_deny", r->would_deny);
+	}
 	json_kv_string(&w, "provider", pv->name);
 	json_kv_string(&w, "isolation", sbx_isolation_name(pv->level));
 	json_kv_int(&w, "exit_code", r->exit_code);

@@ -482,6 +482,8 @@ static void absorb(struct gen *g)
 {
 	size_t k = 0, dir = SIZE_MAX;
 
+	if (!g->n)
+		return;
 	qsort(g->v, g->n, sizeof(*g->v), by_path);
 	for (size_t i = 0; i < g->n; i++) {
 		struct sbx_learn_rule *r = &g->v[i];
@@ -582,7 +584,8 @@ int sbx_learn_generalise(const struct sbx_learn_file *f, size_t n, unsigned min_
 		return r;
 	}
 	/* sorted, a covering directory comes before what it covers */
-	qsort(rd.v, rd.n, sizeof(*rd.v), by_path);
+	if (rd.n)
+		qsort(rd.v, rd.n, sizeof(*rd.v), by_path);
 	for (size_t i = 0; i < rd.n; i++)
 		for (size_t d = 0; d < i; d++)
 			if (covers(rd.v[d].path, rd.v[i].path))

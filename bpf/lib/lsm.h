@@ -292,7 +292,8 @@ static __always_inline int sbx_fs_emit(struct sbx_fsq *q, __u16 op, __u32 access
 {
 	__u8 verdict = sbx_observe(&q->c, err ? SBX_VERDICT_DENY : SBX_VERDICT_ALLOW);
 	struct sbx_ev_file *ev = &q->s->ev;
-	int ret = verdict == SBX_VERDICT_DENY ? -err : 0;
+	/* constants: 6.12's verifier wants LSM returns it can bound */
+	int ret = verdict != SBX_VERDICT_DENY ? 0 : err == SBX_EPERM ? -SBX_EPERM : -SBX_EACCES;
 
 	if (!sbx_audit_wants(&q->c, verdict))
 		return ret;

@@ -29,6 +29,21 @@ static __always_inline void sbx_emit_packet_socket(struct sbx_ctx *c, struct pt_
 	sbx_emit(c, &ev, sizeof(ev));
 }
 
+static __always_inline void sbx_emit_syscall(struct sbx_ctx *c, struct pt_regs *regs, __u64 nr,
+					     long ret, __u8 verdict)
+{
+	struct sbx_ev_syscall ev = {};
+
+	sbx_hdr_fill(&ev.hdr, c, SBX_EV_SYSCALL_DENIED, sizeof(ev));
+	ev.nr = (__u32)nr;
+	ev.ret = (__s32)ret;
+	ev.verdict = verdict;
+	ev.args[0] = SBX_SC_ARG0(regs);
+	ev.args[1] = SBX_SC_ARG1(regs);
+	ev.args[2] = SBX_SC_ARG2(regs);
+	sbx_emit(c, &ev, sizeof(ev));
+}
+
 static __always_inline bool sbx_syscall_in_set(struct sbx_syscall_set *set, __u64 nr)
 {
 	return nr < SBX_SYSCALL_WORDS * 64 &&
@@ -38,7 +53,6 @@ static __always_inline bool sbx_syscall_in_set(struct sbx_syscall_set *set, __u6
 /* sys_exit of any task: only -EPERM and -EACCES of sandboxed tasks go on. */
 static __always_inline void sbx_syscall_exit(struct pt_regs *regs, long ret)
 {
-	struct sbx_ev_syscall ev = {};
 	struct sbx_syscall_set *set;
 	struct sbx_ctx c;
 	__u64 nr;
@@ -71,14 +85,7 @@ static __always_inline void sbx_syscall_exit(struct pt_regs *regs, long ret)
 	}
 	if (!sbx_syscall_in_set(set, nr))
 		return;
-	sbx_hdr_fill(&ev.hdr, &c, SBX_EV_SYSCALL_DENIED, sizeof(ev));
-	ev.nr = (__u32)nr;
-	ev.ret = (__s32)ret;
-	ev.verdict = SBX_VERDICT_DENY;
-	ev.args[0] = SBX_SC_ARG0(regs);
-	ev.args[1] = SBX_SC_ARG1(regs);
-	ev.args[2] = SBX_SC_ARG2(regs);
-	sbx_emit(&c, &ev, sizeof(ev));
+	sbx_emit_syscall(&c, regs, nr, ret, SBX_VERDICT_DENY);
 }
 
 /* Observe mode (SBX_POLF_OBSERVE): the seccomp filter is not installed, so
@@ -89,7 +96,6 @@ static __always_inline void sbx_syscall_exit(struct pt_regs *regs, long ret)
  * memfd flags, socket families) are not judged here (docs/learn.md). */
 static __always_inline void sbx_syscall_observe(struct pt_regs *regs, long id)
 {
-	struct sbx_ev_syscall ev = {};
 	struct sbx_syscall_set *set;
 	struct sbx_config *cfg;
 	struct sbx_ctx c;
@@ -106,15 +112,8 @@ static __always_inline void sbx_syscall_observe(struct pt_regs *regs, long id)
 	if (!set || !sbx_syscall_in_set(set, id))
 		return;
 	verdict = sbx_observe(&c, SBX_VERDICT_DENY);
-	if (!sbx_audit_wants(&c, verdict))
-		return;
-	sbx_hdr_fill(&ev.hdr, &c, SBX_EV_SYSCALL_DENIED, sizeof(ev));
-	ev.nr = (__u32)id;
-	ev.verdict = verdict;
-	ev.args[0] = SBX_SC_ARG0(regs);
-	ev.args[1] = SBX_SC_ARG1(regs);
-	ev.args[2] = SBX_SC_ARG2(regs);
-	sbx_emit(&c, &ev, sizeof(ev));
+	if (sbx_audit_wants(&c, verdict))
+		sbx_emit_syscall(&c, regs, id, 0, verdict);
 }
 
 /* sbx_config.observers follows the sandboxes in observe mode: one more at

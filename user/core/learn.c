@@ -773,57 +773,61 @@ static int net_mode_out(const struct sbx_learn *l, const struct sbx_profile *bas
 	return m < 0 ? SBX_NET_NONE : m;
 }
 
+static bool unix_lacking(const struct sbx_profile *base, const char *path)
+{
+	return !base || !strv_has(base->net.unix_paths, base->net.n_unix, path);
+}
+
+static bool syscall_lacking(const struct sbx_profile *base, const char *name)
+{
+	return !base || !strv_has(base->seccomp.allow, base->seccomp.n_allow, name);
+}
+
+/* `key = [...]`, one commented line per item that base lacks; nothing when
+ * none does. Returns how many were written. */
+static size_t write_list(FILE *f, const char *key, const struct sbx_learn_list *L,
+			 const struct sbx_profile *base,
+			 bool (*lacking)(const struct sbx_profile *, const char *))
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < L->n; i++) {
+		if (!lacking(base, L->v[i].text))
+			continue;
+		if (!n++)
+			fprintf(f, "%s = [\n", key);
+		fputc('\t', f);
+		put_str(f, L->v[i].text);
+		fputc(',', f);
+		put_comment(f, &L->v[i]);
+	}
+	if (n)
+		fprintf(f, "]\n");
+	return n;
+}
+
+static size_t count_lacking(const struct sbx_learn_list *L, const struct sbx_profile *base,
+			    bool (*lacking)(const struct sbx_profile *, const char *))
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < L->n; i++)
+		n += lacking(base, L->v[i].text);
+	return n;
+}
+
 static void write_network(const struct sbx_learn *l, const struct sbx_profile *base, const char *prof,
 			  FILE *f)
 {
-	size_t n_net = 0, n_listen = 0, n_unix = 0;
-	bool raw = l->raw_sockets && !(base && base->net.raw_sockets);
+	bool entries = count_lacking(&l->net, base, net_lacking) ||
+		       count_lacking(&l->listen, base, listen_lacking);
 
-	for (size_t i = 0; i < l->net.n; i++)
-		n_net += net_lacking(base, l->net.v[i].text);
-	for (size_t i = 0; i < l->listen.n; i++)
-		n_listen += listen_lacking(base, l->listen.v[i].text);
-	for (size_t i = 0; i < l->unix_paths.n; i++)
-		n_unix += !base || !strv_has(base->net.unix_paths, base->net.n_unix, l->unix_paths.v[i].text);
 	fprintf(f, "\n[profile.%s.network]\nmode = \"%s\"\n", prof,
-		sbx_net_mode_name(net_mode_out(l, base, n_net || n_listen)));
-	if (n_net) {
-		fprintf(f, "allow = [\n");
-		for (size_t i = 0; i < l->net.n; i++) {
-			if (!net_lacking(base, l->net.v[i].text))
-				continue;
-			fputc('\t', f);
-			put_str(f, l->net.v[i].text);
-			fputc(',', f);
-			put_comment(f, &l->net.v[i]);
-		}
-		fprintf(f, "]\n");
-	}
-	if (n_listen) {
-		fprintf(f, "listen = [\n");
-		for (size_t i = 0; i < l->listen.n; i++) {
-			if (!listen_lacking(base, l->listen.v[i].text))
-				continue;
-			fputc('\t', f);
-			put_str(f, l->listen.v[i].text);
-			fputc(',', f);
-			put_comment(f, &l->listen.v[i]);
-		}
-		fprintf(f, "]\n");
-	}
-	if (n_unix) {
-		fprintf(f, "unix = [\n");
-		for (size_t i = 0; i < l->unix_paths.n; i++) {
-			if (base && strv_has(base->net.unix_paths, base->net.n_unix, l->unix_paths.v[i].text))
-				continue;
-			fputc('\t', f);
-			put_str(f, l->unix_paths.v[i].text);
-			fputc(',', f);
-			put_comment(f, &l->unix_paths.v[i]);
-		}
-		fprintf(f, "]\n");
-	}
-	if (raw)
+		sbx_net_mode_name(net_mode_out(l, base, entries)));
+	write_list(f, "allow", &l->net, base, net_lacking);
+	write_list(f, "listen", &l->listen, base, listen_lacking);
+	write_list(f, "unix", &l->unix_paths, base, unix_lacking);
+	if (l->raw_sockets && !(base && base->net.raw_sockets))
 		fprintf(f, "raw_sockets = true\t# a raw or packet socket was refused\n");
 }
 
@@ -926,25 +930,12 @@ static int write_fs(const struct sbx_learn *l, const struct sbx_profile *base, c
 static void write_seccomp(const struct sbx_learn *l, const struct sbx_profile *base, const char *prof,
 			  FILE *f)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < l->syscalls.n; i++)
-		n += !base || !strv_has(base->seccomp.allow, base->seccomp.n_allow, l->syscalls.v[i].text);
-	if (!n)
+	if (!count_lacking(&l->syscalls, base, syscall_lacking))
 		return;
 	fprintf(f, "\n[profile.%s.seccomp]\n", prof);
 	if (base)
 		fprintf(f, "preset = \"%s\"\n", sbx_seccomp_preset_name(base->seccomp.preset));
-	fprintf(f, "allow = [\n");
-	for (size_t i = 0; i < l->syscalls.n; i++) {
-		if (base && strv_has(base->seccomp.allow, base->seccomp.n_allow, l->syscalls.v[i].text))
-			continue;
-		fputc('\t', f);
-		put_str(f, l->syscalls.v[i].text);
-		fputc(',', f);
-		put_comment(f, &l->syscalls.v[i]);
-	}
-	fprintf(f, "]\n");
+	write_list(f, "allow", &l->syscalls, base, syscall_lacking);
 }
 
 static void write_head(const struct sbx_learn *l, const char *source, const struct sbx_profile *base,

@@ -205,9 +205,14 @@ static __always_inline bool sbx_audit_wants(struct sbx_ctx *c, __u8 verdict)
  * it, so that in observe mode no hook refuses: a denial becomes a
  * would-denial, which is reported like a denial (sbx_audit_wants, the deny
  * rate limit) and let through. Callers refuse only on SBX_VERDICT_DENY. */
+static __always_inline bool sbx_observing(struct sbx_ctx *c)
+{
+	return c->pol && (c->pol->flags & SBX_POLF_OBSERVE);
+}
+
 static __always_inline __u8 sbx_observe(struct sbx_ctx *c, __u8 verdict)
 {
-	if (verdict != SBX_VERDICT_DENY || !c->pol || !(c->pol->flags & SBX_POLF_OBSERVE))
+	if (verdict != SBX_VERDICT_DENY || !sbx_observing(c))
 		return verdict;
 	if (c->st)
 		__sync_fetch_and_add(&c->st->would_deny, 1);

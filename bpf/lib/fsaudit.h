@@ -205,7 +205,7 @@ static __always_inline void sbx_fsaudit_enter(struct pt_regs *regs, long id)
 	fc = bpf_map_lookup_elem(&sbx_fscfg, &c.policy_id);
 	if (!fc || (fc->flags & (SBX_FSF_ENFORCE | SBX_FSF_FULL)))
 		return;	/* BPF LSM reports its own decisions; mode full refuses nothing */
-	if (c.pol->flags & SBX_POLF_OBSERVE) {
+	if (sbx_observing(&c)) {
 		/* the workload's calls only: sbx's own setup is not judged */
 		if (sbx_task_is_workload())
 			sbx_fsobserve(&c, fc, regs, &k);
@@ -338,7 +338,7 @@ static __always_inline int sbx_exec_guard(struct linux_binprm *bprm)
 		return 0;
 	if (!(fc->flags & SBX_FSF_EXEC_LIST) && (fc->mode_access & SBX_FACC_X))
 		return 0;
-	if (c.pol->flags & SBX_POLF_OBSERVE)
+	if (sbx_observing(&c))
 		return 0;	/* observe: no Landlock ruleset, nothing to guard */
 	f = BPF_CORE_READ(bprm, file);
 	d = BPF_CORE_READ(f, f_path.dentry);

@@ -733,13 +733,13 @@ static __always_inline bool sbx_listener_refused(struct sbx_ctx *c, struct __sk_
 	q.port = sk->src_port;
 	if (sbx_bind_decide(c, &q) == SBX_VERDICT_ALLOW)
 		return false;
-	__u8 verdict = sbx_observe(c, SBX_VERDICT_DENY);
-
 	seen = bpf_sk_storage_get(&sbx_listen_seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (seen && *seen)
-		return verdict == SBX_VERDICT_DENY;
+	if (seen && *seen)	/* reported already, and counted once */
+		return !sbx_observing(c);
 	if (seen)
 		*seen = 1;
+	__u8 verdict = sbx_observe(c, SBX_VERDICT_DENY);
+
 	/* every field read once, unconditionally: the verifier refuses
 	 * arithmetic on the socket pointer that a branch would make clang emit */
 	__u32 fam = sk->family, a4 = sk->src_ip4;

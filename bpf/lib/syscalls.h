@@ -106,7 +106,7 @@ static __always_inline void sbx_syscall_observe(struct pt_regs *regs, long id)
 	if (!cfg || !cfg->observers || id < 0)
 		return;
 	/* the workload only: sbx's own setup runs before the filter would be */
-	if (!sbx_ctx_current(&c) || !(c.pol->flags & SBX_POLF_OBSERVE) || !sbx_task_is_workload())
+	if (!sbx_ctx_current(&c) || !sbx_observing(&c) || !sbx_task_is_workload())
 		return;
 	set = bpf_map_lookup_elem(&sbx_syscalls, &c.policy_id);
 	if (!set || !sbx_syscall_in_set(set, id))

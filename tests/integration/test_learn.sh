@@ -79,6 +79,27 @@ case_observe_of_mode_none_reports_connects()
 	eq "mode" "$(ja obsn '[.[] | select(.event == "net.connect")][0].mode')" none
 }
 
+# a bind outside listen: refused when enforced, let through and learnt
+# as a listen port under observe
+case_observe_bind_is_learnt_as_listen()
+{
+	local port
+	port=$("$NETTOOL" bind 0 tcp | sed -n 's/^ok port=//p')
+	[ -n "$port" ] || fail "no free port"
+	tight "$T_TMP/t.toml"
+	sbx_run benf -P "$T_TMP/t.toml" -- "$NETTOOL" bind "$port" tcp
+	grep -q '^ok' "$T_TMP/benf.out" && fail "enforced: the bind succeeded"
+	sbx_run bobs --observe -P "$T_TMP/t.toml" -- "$NETTOOL" bind "$port" tcp
+	grep -q '^ok' "$T_TMP/bobs.out" || fail "observed: the bind failed: '$(cat "$T_TMP/bobs.out")'"
+	eq "verdict" "$(ja bobs '[.[] | select(.event == "net.bind")][0].verdict')" would_deny
+	"$SBX" learn --audit "$T_TMP/bobs.audit" -o "$T_TMP/b.toml" 2>"$T_TMP/b.err" || fail "learn: $(cat "$T_TMP/b.err")"
+	grep -q "^listen = \[" "$T_TMP/b.toml" && grep -q "\"$port/tcp\"" "$T_TMP/b.toml" ||
+		fail "no listen port: $(cat "$T_TMP/b.toml")"
+	"$SBX" policy check "$T_TMP/b.toml" >/dev/null 2>&1 || fail "does not check: $(cat "$T_TMP/b.toml")"
+	sbx_run bl -P "$T_TMP/b.toml" -- "$NETTOOL" bind "$port" tcp
+	grep -q '^ok' "$T_TMP/bl.out" || fail "the learnt profile refused the bind: '$(cat "$T_TMP/bl.out")'"
+}
+
 case_observe_is_direct_mode_and_process_or_host_only()
 {
 	tight "$T_TMP/t.toml"
@@ -228,6 +249,7 @@ case_learn_bad_input()
 setup learn_setup
 run_case observe_lets_a_refused_connect_through case_observe_lets_a_refused_connect_through
 run_case observe_of_mode_none_reports_connects case_observe_of_mode_none_reports_connects
+run_case observe_bind_is_learnt_as_listen case_observe_bind_is_learnt_as_listen
 run_case observe_is_direct_mode_and_process_or_host_only case_observe_is_direct_mode_and_process_or_host_only
 run_case learnt_git_clone_runs_with_no_denial case_learnt_git_clone_runs_with_no_denial
 run_case learn_names_generalises_and_checks case_learn_names_generalises_and_checks

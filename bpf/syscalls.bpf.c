@@ -20,6 +20,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(sbx_sys_enter, struct pt_regs *regs, long id)
 {
 	sbx_fsaudit_enter(regs, id);
+	sbx_syscall_observe(regs, id);
 	return 0;
 }
 

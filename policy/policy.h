@@ -152,6 +152,9 @@ struct sbx_profile {
 	uint64_t cpus[SBX_CPUS_WORDS];	/* cpuset: bit n = CPU n; all 0 = no pinning */
 	uint32_t cpu_weight;		/* cgroup2 cpu.weight 1..10000; 0 = the default (100) */
 	uint64_t disk_bytes;		/* bound on all the sandbox writes; 0 = none */
+	bool observe;			/* sbx run --observe (never from a file): nothing
+					 * the profile refuses is refused, every refusal
+					 * is reported as would_deny (docs/learn.md) */
 
 	/* Provider-specific settings ([profile.X.mock], .gvisor, .wasm, .microvm). */
 	struct {

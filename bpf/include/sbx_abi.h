@@ -48,6 +48,8 @@
 enum sbx_verdict {
 	SBX_VERDICT_ALLOW = 1,
 	SBX_VERDICT_DENY = 2,
+	SBX_VERDICT_WOULD_DENY = 3,	/* observe mode (SBX_POLF_OBSERVE): the policy
+					 * refuses this, but it was let through */
 };
 
 enum sbx_net_mode_abi {
@@ -71,6 +73,9 @@ enum sbx_audit_abi {
 #define SBX_POLF_UNIX_ANY	0x4u	/* network.unix = ["*"]: every unix address */
 #define SBX_POLF_OWN_NETNS	0x8u	/* a network namespace of its own (any mode):
 					 * abstract unix addresses stay inside it */
+#define SBX_POLF_OBSERVE	0x10u	/* observe mode (sbx run --observe): nothing is
+					 * refused; every refusal is reported with
+					 * SBX_VERDICT_WOULD_DENY and let through */
 
 /* sbx_slot.flags */
 #define SBX_SLOTF_ACTIVE	0x1u
@@ -211,7 +216,9 @@ struct sbx_config {
 	__u32 ring_size;	/* bytes of each per-sandbox ring buffer */
 	__u32 events_size;	/* bytes of the global ring buffer */
 	__u32 flags;		/* SBX_CFGF_* */
-	__u32 pad;
+	__u32 observers;	/* sandboxes in observe mode now (changed by the
+				 * sbx_emit_user program at their start and exit):
+				 * while 0, sys_enter skips the syscall observer */
 };
 #define SBX_CFGF_BPF_LSM	0x1u	/* the BPF LSM programs are loaded and attached */
 #define SBX_CFGF_UNIX_HOOKS	0x2u	/* cgroup/connect_unix and sendmsg_unix attached
@@ -252,6 +259,8 @@ struct sbx_stats {
 	__u64 suppressed_deny;		/* denials not written (rate limit) */
 	__u64 reported_allow;		/* suppressed_allow in the last SBX_EV_AUDIT_SUPPRESSED */
 	__u64 reported_deny;		/* suppressed_deny in the last SBX_EV_AUDIT_SUPPRESSED */
+	__u64 would_deny;		/* observe mode: refusals reported and let through
+					 * (also counted in the *_denied counters) */
 };
 
 /* Map: sbx_drops, per-CPU array indexed by slot. */
@@ -482,6 +491,9 @@ struct sbx_ev_syscall {
 	__u32 nr;		/* native syscall number */
 	__s32 ret;		/* -EPERM */
 	__u64 args[3];		/* first three arguments, raw */
+	__u8 verdict;		/* SBX_VERDICT_DENY, or SBX_VERDICT_WOULD_DENY in observe
+				 * mode: seen at sys_enter, ret 0, and the call runs */
+	__u8 pad[7];
 };
 
 /* Map: sbx_syscalls, array indexed by policy id: the native syscall numbers

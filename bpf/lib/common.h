@@ -192,11 +192,31 @@ static __always_inline void sbx_emit(struct sbx_ctx *c, void *ev, __u64 size)
 	}
 }
 
+/* Denials and would-denials are emitted under audit level "deny" too. */
 static __always_inline bool sbx_audit_wants(struct sbx_ctx *c, __u8 verdict)
 {
 	if (c->pol->audit == SBX_AUDITL_NONE)
 		return false;
-	return verdict == SBX_VERDICT_DENY || c->pol->audit == SBX_AUDITL_ALL;
+	return verdict != SBX_VERDICT_ALLOW || c->pol->audit == SBX_AUDITL_ALL;
+}
+
+/* Observe mode (sbx run --observe, SBX_POLF_OBSERVE): every decision point
+ * passes the verdict it reached through here before it audits and acts on
+ * it, so that in observe mode no hook refuses: a denial becomes a
+ * would-denial, which is reported like a denial (sbx_audit_wants, the deny
+ * rate limit) and let through. Callers refuse only on SBX_VERDICT_DENY. */
+static __always_inline bool sbx_observing(struct sbx_ctx *c)
+{
+	return c->pol && (c->pol->flags & SBX_POLF_OBSERVE);
+}
+
+static __always_inline __u8 sbx_observe(struct sbx_ctx *c, __u8 verdict)
+{
+	if (verdict != SBX_VERDICT_DENY || !sbx_observing(c))
+		return verdict;
+	if (c->st)
+		__sync_fetch_and_add(&c->st->would_deny, 1);
+	return SBX_VERDICT_WOULD_DENY;
 }
 
 #endif

@@ -127,6 +127,67 @@ static __always_inline void sbx_fsa_access(struct pt_regs *regs, struct sbx_fsa_
 	}
 }
 
+/* Observe mode under Landlock (sbx run --observe): no ruleset is applied, so
+ * the path the workload passed is judged here, at sys_enter, against the
+ * same fs rules the LSM hooks use (sbx_paths, sbx_execs, sbx_fs_grant's
+ * rule), and a refusal is reported as a would-denial (backend landlock) while
+ * the call goes on. Only absolute paths can be judged: a relative one (to
+ * the cwd or a dirfd) is not reported, nor are symlinks followed
+ * (docs/learn.md lists what is missed). */
+static __always_inline void sbx_fsobserve(struct sbx_ctx *c, struct sbx_fs_cfg *fc,
+					  struct pt_regs *regs, struct sbx_fsa_call *k)
+{
+	struct sbx_path_rule *r, *x;
+	struct sbx_lsm_scratch *s;
+	struct sbx_fsa_entry *e;
+	__u32 zero = 0, allowed, rule;
+	__u64 gen;
+	long n;
+
+	s = bpf_map_lookup_elem(&sbx_lsm_scratch, &zero);
+	if (!s)
+		return;
+	gen = ++s->gen;
+	n = bpf_probe_read_user_str(s->key.path, sizeof(s->key.path),
+				    (void *)sbx_fsa_arg(regs, k->path_arg));
+	if (n < 2 || n >= (long)sizeof(s->key.path) || s->key.path[0] != '/')
+		return;
+	sbx_fsa_access(regs, k);
+	s->key.prefixlen = 32 + 8 * (__u32)n;	/* the path and its NUL */
+	s->key.policy_id = bpf_htonl(c->policy_id);
+	r = bpf_map_lookup_elem(&sbx_paths, &s->key);
+	allowed = r ? r->access : fc->mode_access;
+	rule = r ? r->rule : SBX_RULE_DEFAULT;
+	if (fc->flags & SBX_FSF_EXEC_LIST) {
+		x = bpf_map_lookup_elem(&sbx_execs, &s->key);
+		allowed &= ~SBX_FACC_X;
+		if (x)
+			allowed |= SBX_FACC_X;
+		if (x && !r && (k->access & SBX_FACC_X))
+			rule = x->rule;
+	}
+	if (!(k->access & ~allowed) || s->gen != gen)
+		return;
+	__u8 verdict = sbx_observe(c, SBX_VERDICT_DENY);
+
+	e = bpf_task_storage_get(&sbx_fsaudit, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e || !sbx_audit_wants(c, verdict))
+		return;
+	e->armed = 0;
+	bpf_probe_read_kernel_str(e->ev.path, sizeof(e->ev.path), s->key.path);
+	if (s->gen != gen)
+		return;	/* scratch reused under us: the path is not ours */
+	sbx_hdr_fill(&e->ev.hdr, c, SBX_EV_FILE, sizeof(e->ev));
+	e->ev.verdict = verdict;
+	e->ev.backend = SBX_FSB_LANDLOCK;
+	e->ev.op = k->op;
+	e->ev.access = k->access;
+	e->ev.rule = rule;
+	e->ev.error = SBX_EACCES;	/* what Landlock would have returned */
+	sbx_emit(c, &e->ev, sizeof(e->ev));
+}
+
 /* sys_enter: records a file syscall of a sandboxed task whose fs policy
  * another backend enforces. Runs for every syscall of every task, so the
  * number is compared first. */
@@ -144,6 +205,12 @@ static __always_inline void sbx_fsaudit_enter(struct pt_regs *regs, long id)
 	fc = bpf_map_lookup_elem(&sbx_fscfg, &c.policy_id);
 	if (!fc || (fc->flags & (SBX_FSF_ENFORCE | SBX_FSF_FULL)))
 		return;	/* BPF LSM reports its own decisions; mode full refuses nothing */
+	if (sbx_observing(&c)) {
+		/* the workload's calls only: sbx's own setup is not judged */
+		if (sbx_task_is_workload())
+			sbx_fsobserve(&c, fc, regs, &k);
+		return;
+	}
 	e = bpf_task_storage_get(&sbx_fsaudit, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e)
@@ -271,6 +338,8 @@ static __always_inline int sbx_exec_guard(struct linux_binprm *bprm)
 		return 0;
 	if (!(fc->flags & SBX_FSF_EXEC_LIST) && (fc->mode_access & SBX_FACC_X))
 		return 0;
+	if (sbx_observing(&c))
+		return 0;	/* observe: no Landlock ruleset, nothing to guard */
 	f = BPF_CORE_READ(bprm, file);
 	d = BPF_CORE_READ(f, f_path.dentry);
 	if (!d)

@@ -285,13 +285,18 @@ static __always_inline __u32 sbx_fs_grant(struct sbx_fsq *q, __u32 want)
 	return allowed;
 }
 
-static __always_inline void sbx_fs_emit(struct sbx_fsq *q, __u16 op, __u32 access, int err)
+/* Audits a decision (err: the errno of a refusal, 0 for an allow) and
+ * returns what the hook returns: -err, or 0 when observe mode lets the
+ * refusal through (sbx_observe). */
+static __always_inline int sbx_fs_emit(struct sbx_fsq *q, __u16 op, __u32 access, int err)
 {
-	__u8 verdict = err ? SBX_VERDICT_DENY : SBX_VERDICT_ALLOW;
+	__u8 verdict = sbx_observe(&q->c, err ? SBX_VERDICT_DENY : SBX_VERDICT_ALLOW);
 	struct sbx_ev_file *ev = &q->s->ev;
+	/* constants: 6.12's verifier wants LSM returns it can bound */
+	int ret = verdict != SBX_VERDICT_DENY ? 0 : err == SBX_EPERM ? -SBX_EPERM : -SBX_EACCES;
 
 	if (!sbx_audit_wants(&q->c, verdict))
-		return;
+		return ret;
 	sbx_hdr_fill(&ev->hdr, &q->c, SBX_EV_FILE, sizeof(*ev));
 	ev->verdict = verdict;
 	ev->backend = SBX_FSB_BPF_LSM;
@@ -302,6 +307,7 @@ static __always_inline void sbx_fs_emit(struct sbx_fsq *q, __u16 op, __u32 acces
 	q->s->key.path[SBX_MAX_PATH_LEN - 1] = 0;
 	bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), q->s->key.path);
 	sbx_emit(&q->c, ev, sizeof(*ev));
+	return ret;
 }
 
 /* Decides `want` on the path in the key, audits, returns 0 or -EACCES. */
@@ -309,12 +315,7 @@ static __always_inline int sbx_fs_check(struct sbx_fsq *q, __u16 op, __u32 want)
 {
 	__u32 allowed = sbx_fs_grant(q, want);
 
-	if (want & ~allowed) {
-		sbx_fs_emit(q, op, want, SBX_EACCES);
-		return -SBX_EACCES;
-	}
-	sbx_fs_emit(q, op, want, 0);
-	return 0;
+	return sbx_fs_emit(q, op, want, (want & ~allowed) ? SBX_EACCES : 0);
 }
 
 /* Executing something that has no path (memfd, fileless): only without an
@@ -326,8 +327,7 @@ static __always_inline int sbx_fs_pseudo_exec(struct sbx_fsq *q, struct dentry *
 	q->rule = (q->cfg->flags & SBX_FSF_EXEC_LIST) ? SBX_RULE_NONE : SBX_RULE_DEFAULT;
 	q->len = -SBX_ENAMETOOLONG;
 	sbx_key_leaf(q, d);
-	sbx_fs_emit(q, op, SBX_FACC_X, deny ? SBX_EACCES : 0);
-	return deny ? -SBX_EACCES : 0;
+	return sbx_fs_emit(q, op, SBX_FACC_X, deny ? SBX_EACCES : 0);
 }
 
 /* ---- hooks -------------------------------------------------------------- */
@@ -419,8 +419,7 @@ static __always_inline int sbx_lsm_bprm_check(struct linux_binprm *bprm)
 		/* allowed: file_open audited it already */
 		return 0;
 	}
-	sbx_fs_emit(&q, SBX_FOP_EXEC, SBX_FACC_X, SBX_EACCES);
-	return -SBX_EACCES;
+	return sbx_fs_emit(&q, SBX_FOP_EXEC, SBX_FACC_X, SBX_EACCES);
 }
 
 /* Creating, deleting, chmod/chown, truncate: W on the object's path. */
@@ -452,10 +451,8 @@ static __always_inline int sbx_lsm_relink(const struct path *old_dir, struct den
 		return 0;
 	sbx_key_walk(&q, vm, BPF_CORE_READ(new_dir, dentry), new, dir);
 	g_new = sbx_fs_grant(&q, SBX_FACC_W);
-	if (!(g_new & SBX_FACC_W)) {
-		sbx_fs_emit(&q, op, SBX_FACC_W, SBX_EACCES);
-		return -SBX_EACCES;
-	}
+	if (!(g_new & SBX_FACC_W))
+		return sbx_fs_emit(&q, op, SBX_FACC_W, SBX_EACCES);
 	if (old_dir)
 		sbx_key_walk(&q, vm, BPF_CORE_READ(old_dir, dentry), old, dir);
 	else			/* link: the source lives on the same mount */
@@ -464,11 +461,10 @@ static __always_inline int sbx_lsm_relink(const struct path *old_dir, struct den
 	if ((need_old & ~g_old) || (g_new & ~g_old) || (exchange && g_old != g_new) || dir) {
 		if (dir)
 			q.rule = SBX_RULE_NONE;
-		sbx_fs_emit(&q, op, need_old | (g_new & ~g_old) | (dir ? SBX_FACC_W : 0), SBX_EACCES);
-		return -SBX_EACCES;
+		return sbx_fs_emit(&q, op, need_old | (g_new & ~g_old) | (dir ? SBX_FACC_W : 0),
+				   SBX_EACCES);
 	}
-	sbx_fs_emit(&q, op, need_old | g_new, 0);
-	return 0;
+	return sbx_fs_emit(&q, op, need_old | g_new, 0);
 }
 
 /* Mounts change what paths mean: refused outright (EPERM). */
@@ -483,8 +479,7 @@ static __always_inline int sbx_lsm_mount(const struct path *p, struct vfsmount *
 	else
 		sbx_key_walk(&q, vm, BPF_CORE_READ(vm, mnt_root), NULL, true);
 	q.rule = SBX_RULE_NONE;
-	sbx_fs_emit(&q, SBX_FOP_MOUNT, SBX_FACC_W, SBX_EPERM);
-	return -SBX_EPERM;
+	return sbx_fs_emit(&q, SBX_FOP_MOUNT, SBX_FACC_W, SBX_EPERM);
 }
 
 #endif

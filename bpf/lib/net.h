@@ -401,7 +401,9 @@ static __always_inline int sbx_connect(struct bpf_sock_addr *ctx, __u16 type, co
 		return 1;
 	bool two = sbx_query_from_sa(ctx, &q, &alt, v6, type == SBX_EV_NET_SEND && !v6);
 
-	dns = sbx_eff_mode(&c) == SBX_NETM_NONE ? 0 : sbx_dns_redirect(ctx, &c, &q, v6);
+	/* a resolver exists only where the policy reads names, or under
+	 * observe (which learns them): its slot entry says so */
+	dns = sbx_dns_redirect(ctx, &c, &q, v6);
 	if (dns) {
 		verdict = dns > 0 ? SBX_VERDICT_ALLOW : SBX_VERDICT_DENY;
 		rule = SBX_RULE_DNS;
@@ -420,9 +422,10 @@ static __always_inline int sbx_connect(struct bpf_sock_addr *ctx, __u16 type, co
 	else
 		__sync_fetch_and_add(verdict == SBX_VERDICT_ALLOW ? &c.st->send_allowed
 								 : &c.st->send_denied, 1);
+	verdict = sbx_observe(&c, verdict);
 	if (sbx_audit_wants(&c, verdict))
 		sbx_emit_net(&c, type, verdict, &q, rule);
-	return verdict == SBX_VERDICT_ALLOW;
+	return verdict != SBX_VERDICT_DENY;
 }
 
 /* Port 0 asks the kernel for an ephemeral port and is always allowed; any
@@ -459,9 +462,10 @@ static __always_inline int sbx_bind(struct bpf_sock_addr *ctx, const bool v6)
 	verdict = sbx_bind_decide(&c, &q);
 	__sync_fetch_and_add(verdict == SBX_VERDICT_ALLOW ? &c.st->bind_allowed
 							 : &c.st->bind_denied, 1);
+	verdict = sbx_observe(&c, verdict);
 	if (sbx_audit_wants(&c, verdict))
 		sbx_emit_net(&c, SBX_EV_NET_BIND, verdict, &q, SBX_RULE_NONE);
-	return verdict == SBX_VERDICT_ALLOW;
+	return verdict != SBX_VERDICT_DENY;
 }
 
 /* lsm/socket_listen, where BPF LSM works: refuses listen() itself (EPERM)
@@ -493,9 +497,10 @@ static __always_inline int sbx_lsm_listen(struct socket *sock)
 	if (verdict == SBX_VERDICT_ALLOW)
 		return 0;
 	__sync_fetch_and_add(&c.st->bind_denied, 1);
+	verdict = sbx_observe(&c, verdict);
 	if (sbx_audit_wants(&c, verdict))
 		sbx_emit_net(&c, SBX_EV_NET_BIND, verdict, &q, SBX_RULE_NONE);
-	return -SBX_EPERM;
+	return verdict == SBX_VERDICT_DENY ? -SBX_EPERM : 0;
 }
 
 /* The inet protocols whose every destination passes a sockaddr hook (TCP,
@@ -531,21 +536,23 @@ static __always_inline int sbx_sock_create_allowed(struct bpf_sock *sk)
 {
 	struct sbx_ev_sock ev = {};
 	struct sbx_ctx c;
+	__u8 verdict;
 
 	if (!sbx_ctx_current(&c))
 		return 1;
 	if (!sbx_sock_refused(&c, sk))
 		return 1;
 	__sync_fetch_and_add(&c.st->sock_denied, 1);
-	if (sbx_audit_wants(&c, SBX_VERDICT_DENY)) {
+	verdict = sbx_observe(&c, SBX_VERDICT_DENY);
+	if (sbx_audit_wants(&c, verdict)) {
 		sbx_hdr_fill(&ev.hdr, &c, SBX_EV_SOCK_CREATE, sizeof(ev));
-		ev.verdict = SBX_VERDICT_DENY;
+		ev.verdict = verdict;
 		ev.family = sk->family;
 		ev.type = sk->type;
 		ev.protocol = sk->protocol;
 		sbx_emit(&c, &ev, sizeof(ev));
 	}
-	return 0;
+	return verdict != SBX_VERDICT_DENY;
 }
 
 /* ---- setsockopt ---------------------------------------------------------- */
@@ -579,6 +586,7 @@ static __always_inline int sbx_setsockopt_judge(struct bpf_sockopt *ctx)
 	struct sbx_ev_sockopt ev = {};
 	struct bpf_sock *sk = ctx->sk;
 	struct sbx_ctx c;
+	__u8 verdict;
 
 	if (len > SBX_PAGE_SIZE)
 		ctx->optlen = 0;
@@ -587,15 +595,16 @@ static __always_inline int sbx_setsockopt_judge(struct bpf_sockopt *ctx)
 	if (sbx_eff_mode(&c) == SBX_NETM_FULL || !sbx_sockopt_reroutes(level, name, len))
 		return 1;
 	__sync_fetch_and_add(&c.st->sock_denied, 1);
-	if (sbx_audit_wants(&c, SBX_VERDICT_DENY)) {
+	verdict = sbx_observe(&c, SBX_VERDICT_DENY);
+	if (sbx_audit_wants(&c, verdict)) {
 		sbx_hdr_fill(&ev.hdr, &c, SBX_EV_NET_SOCKOPT, sizeof(ev));
-		ev.verdict = SBX_VERDICT_DENY;
+		ev.verdict = verdict;
 		ev.family = sk ? sk->family : 0;
 		ev.level = level;
 		ev.optname = name;
 		sbx_emit(&c, &ev, sizeof(ev));
 	}
-	return 0;
+	return verdict != SBX_VERDICT_DENY;
 }
 
 /* ---- unix addresses (cgroup/connect_unix, cgroup/sendmsg_unix) ---------- */
@@ -676,18 +685,20 @@ static __always_inline bool sbx_unix_judge(struct sbx_ctx *c, struct sbx_ev_unix
 {
 	bool ok = ev->abstract ? !!(c->pol->flags & SBX_POLF_OWN_NETNS)
 			       : sbx_unix_listed(c->pol, ev->path);
+	__u8 verdict;
 
 	if (ok)
 		return true;
 	__sync_fetch_and_add(&c->st->sock_denied, 1);
-	if (sbx_audit_wants(c, SBX_VERDICT_DENY)) {
+	verdict = sbx_observe(c, SBX_VERDICT_DENY);
+	if (sbx_audit_wants(c, verdict)) {
 		sbx_hdr_fill(&ev->hdr, c, SBX_EV_NET_UNIX, sizeof(*ev));
-		ev->verdict = SBX_VERDICT_DENY;
+		ev->verdict = verdict;
 		ev->send = send;
 		ev->policy_id = c->policy_id;
 		sbx_emit(c, ev, sizeof(*ev));
 	}
-	return false;
+	return verdict != SBX_VERDICT_DENY;
 }
 
 /* cgroup/connect_unix, cgroup/sendmsg_unix: the address the workload passed. */
@@ -856,9 +867,11 @@ static __always_inline bool sbx_skb_refused(struct sbx_ctx *c, struct __sk_buff 
 		    sbx_net_decide(c, q, &rule) == SBX_VERDICT_ALLOW)
 			return false;
 	}
-	if (sbx_audit_wants(c, SBX_VERDICT_DENY))
-		sbx_emit_net(c, SBX_EV_NET_PACKET, SBX_VERDICT_DENY, q, rule);
-	return true;
+	__u8 verdict = sbx_observe(c, SBX_VERDICT_DENY);
+
+	if (sbx_audit_wants(c, verdict))
+		sbx_emit_net(c, SBX_EV_NET_PACKET, verdict, q, rule);
+	return verdict == SBX_VERDICT_DENY;
 }
 
 /* The listen list at the listener. The bind hooks judge only the port that
@@ -885,10 +898,12 @@ static __always_inline bool sbx_listener_refused(struct sbx_ctx *c, struct __sk_
 	if (sbx_bind_decide(c, &q) == SBX_VERDICT_ALLOW)
 		return false;
 	seen = bpf_sk_storage_get(&sbx_listen_seen, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (seen && *seen)
-		return true;
+	if (seen && *seen)	/* reported already, and counted once */
+		return !sbx_observing(c);
 	if (seen)
 		*seen = 1;
+	__u8 verdict = sbx_observe(c, SBX_VERDICT_DENY);
+
 	/* every field read once, unconditionally: the verifier refuses
 	 * arithmetic on the socket pointer that a branch would make clang emit */
 	__u32 fam = sk->family, a4 = sk->src_ip4;
@@ -902,9 +917,9 @@ static __always_inline bool sbx_listener_refused(struct sbx_ctx *c, struct __sk_
 		__builtin_memcpy(q.addr, a6, 16);
 	}
 	__sync_fetch_and_add(&c->st->bind_denied, 1);
-	if (sbx_audit_wants(c, SBX_VERDICT_DENY))
-		sbx_emit_net(c, SBX_EV_NET_BIND, SBX_VERDICT_DENY, &q, SBX_RULE_NONE);
-	return true;
+	if (sbx_audit_wants(c, verdict))
+		sbx_emit_net(c, SBX_EV_NET_BIND, verdict, &q, SBX_RULE_NONE);
+	return verdict == SBX_VERDICT_DENY;
 }
 
 /* Ingress counts bytes and packets, and drops (0) what reaches a listener on

@@ -29,6 +29,21 @@ static __always_inline void sbx_emit_packet_socket(struct sbx_ctx *c, struct pt_
 	sbx_emit(c, &ev, sizeof(ev));
 }
 
+static __always_inline void sbx_emit_syscall(struct sbx_ctx *c, struct pt_regs *regs, __u64 nr,
+					     long ret, __u8 verdict)
+{
+	struct sbx_ev_syscall ev = {};
+
+	sbx_hdr_fill(&ev.hdr, c, SBX_EV_SYSCALL_DENIED, sizeof(ev));
+	ev.nr = (__u32)nr;
+	ev.ret = (__s32)ret;
+	ev.verdict = verdict;
+	ev.args[0] = SBX_SC_ARG0(regs);
+	ev.args[1] = SBX_SC_ARG1(regs);
+	ev.args[2] = SBX_SC_ARG2(regs);
+	sbx_emit(c, &ev, sizeof(ev));
+}
+
 static __always_inline bool sbx_syscall_in_set(struct sbx_syscall_set *set, __u64 nr)
 {
 	return nr < SBX_SYSCALL_WORDS * 64 &&
@@ -38,7 +53,6 @@ static __always_inline bool sbx_syscall_in_set(struct sbx_syscall_set *set, __u6
 /* sys_exit of any task: only -EPERM and -EACCES of sandboxed tasks go on. */
 static __always_inline void sbx_syscall_exit(struct pt_regs *regs, long ret)
 {
-	struct sbx_ev_syscall ev = {};
 	struct sbx_syscall_set *set;
 	struct sbx_ctx c;
 	__u64 nr;
@@ -71,13 +85,54 @@ static __always_inline void sbx_syscall_exit(struct pt_regs *regs, long ret)
 	}
 	if (!sbx_syscall_in_set(set, nr))
 		return;
-	sbx_hdr_fill(&ev.hdr, &c, SBX_EV_SYSCALL_DENIED, sizeof(ev));
-	ev.nr = (__u32)nr;
-	ev.ret = (__s32)ret;
-	ev.args[0] = SBX_SC_ARG0(regs);
-	ev.args[1] = SBX_SC_ARG1(regs);
-	ev.args[2] = SBX_SC_ARG2(regs);
-	sbx_emit(&c, &ev, sizeof(ev));
+	sbx_emit_syscall(&c, regs, nr, ret, SBX_VERDICT_DENY);
+}
+
+/* Observe mode (SBX_POLF_OBSERVE): the seccomp filter is not installed, so
+ * a call the profile's filter would refuse is reported at sys_enter as a
+ * would-denial (syscall.denied, ret 0) and then runs. Every task on the host
+ * passes here: while no sandbox observes (sbx_config.observers 0) it costs
+ * one array lookup. Argument-level refusals of the filter (the exec guard's
+ * memfd flags, socket families) are not judged here (docs/learn.md). */
+static __always_inline void sbx_syscall_observe(struct pt_regs *regs, long id)
+{
+	struct sbx_syscall_set *set;
+	struct sbx_config *cfg;
+	struct sbx_ctx c;
+	__u32 zero = 0;
+	__u8 verdict;
+
+	cfg = bpf_map_lookup_elem(&sbx_config, &zero);
+	if (!cfg || !cfg->observers || id < 0)
+		return;
+	/* the workload only: sbx's own setup runs before the filter would be */
+	if (!sbx_ctx_current(&c) || !sbx_observing(&c) || !sbx_task_is_workload())
+		return;
+	set = bpf_map_lookup_elem(&sbx_syscalls, &c.policy_id);
+	if (!set || !sbx_syscall_in_set(set, id))
+		return;
+	verdict = sbx_observe(&c, SBX_VERDICT_DENY);
+	if (sbx_audit_wants(&c, verdict))
+		sbx_emit_syscall(&c, regs, id, 0, verdict);
+}
+
+/* sbx_config.observers follows the sandboxes in observe mode: one more at
+ * their start event, one less at their exit event. */
+static __always_inline void sbx_observers_count(struct sbx_ctx *c, __u16 type)
+{
+	struct sbx_policy_cfg *pol = bpf_map_lookup_elem(&sbx_policies, &c->policy_id);
+	struct sbx_config *cfg;
+	__u32 zero = 0;
+
+	if (!pol || !(pol->flags & SBX_POLF_OBSERVE))
+		return;
+	cfg = bpf_map_lookup_elem(&sbx_config, &zero);
+	if (!cfg)
+		return;
+	if (type == SBX_EV_SANDBOX_START)
+		__sync_fetch_and_add(&cfg->observers, 1);
+	else if (cfg->observers)
+		__sync_fetch_and_add(&cfg->observers, -1);
 }
 
 /* The suppression summary: what the rate limits held back since the last
@@ -186,6 +241,8 @@ static __always_inline void sbx_emit_life(struct sbx_emit_ctx *uctx)
 		sbx_emit_dns(uctx, &c, s);
 		return;
 	}
+	c.policy_id = s->policy_id;
+	sbx_observers_count(&c, uctx->type);
 	sbx_hdr_fill(&ev.hdr, &c, uctx->type, sizeof(ev));
 	ev.hdr.pid = ev.hdr.tgid = uctx->workload_pid;
 	ev.hdr.cgroup_id = s->cgroup_id;

@@ -29,7 +29,9 @@ _Static_assert(offsetof(struct sbx_ev_suppressed, allow) == 56 &&
 	       offsetof(struct sbx_ev_suppressed, deny_total) == 80, "suppression summary fields are ABI");
 _Static_assert(SBX_EV_AUDIT_SUPPRESSED == 13, "event numbers never change");
 _Static_assert(SBX_EV_LIMIT_DISK == 14, "event numbers never change");
-_Static_assert(sizeof(struct sbx_ev_syscall) == 88, "syscall event is ABI");
+_Static_assert(sizeof(struct sbx_ev_syscall) == 96, "syscall event is ABI");
+_Static_assert(offsetof(struct sbx_ev_syscall, verdict) == 88, "syscall event grew at its end");
+_Static_assert(SBX_VERDICT_WOULD_DENY == 3, "verdict numbers never change");
 _Static_assert(SBX_EV_NET_CONNECT == 3 && SBX_EV_NET_PACKET == 8 && SBX_EV_SYSCALL_DENIED == 9,
 	       "event numbers never change");
 
@@ -85,6 +87,51 @@ static void test_audit_denied_connect_by_default_rule(void **state)
 		"\"profile\":\"web\",\"event\":\"net.connect\",\"verdict\":\"deny\",\"pid\":100,"
 		"\"tid\":101,\"comm\":\"curl\",\"cgroup_id\":4242,\"family\":\"ipv4\",\"addr\":\"127.0.0.1\","
 		"\"port\":8081,\"proto\":\"tcp\",\"rule\":\"default\",\"mode\":\"allow\"}\n");
+	free(s);
+}
+
+/* Observe mode: the verdict says would_deny, for a net event and for a
+ * syscall event (its verdict byte at the end), and the start event says so. */
+static void test_audit_would_deny_and_observe_start(void **state)
+{
+	struct sbx_profile p = { .name = (char *)"t", .observe = true };
+	struct sbx_audit_ctx c = { .sandbox_id = "sbx-00000001", .profile = &p };
+	struct sbx_ev_syscall sc = { 0 };
+	struct sbx_ev_life life = { 0 };
+	struct sbx_ev_net ev = { 0 };
+	char *s;
+	int r;
+
+	fill_hdr(&ev.hdr, SBX_EV_NET_CONNECT, sizeof(ev));
+	ev.verdict = SBX_VERDICT_WOULD_DENY;
+	ev.family = 4;
+	ev.proto = 6;
+	ev.rule = SBX_RULE_DEFAULT;
+	s = render(&c, &ev, sizeof(ev), &r);
+	assert_int_equal(r, 0);
+	assert_non_null(strstr(s, "\"verdict\":\"would_deny\""));
+	free(s);
+	fill_hdr(&sc.hdr, SBX_EV_SYSCALL_DENIED, sizeof(sc));
+	sc.nr = 0;
+	sc.verdict = SBX_VERDICT_WOULD_DENY;
+	s = render(&c, &sc, sizeof(sc), &r);
+	assert_int_equal(r, 0);
+	assert_non_null(strstr(s, "\"verdict\":\"would_deny\""));
+	assert_non_null(strstr(s, "\"errno\":0"));
+	free(s);
+	sc.verdict = SBX_VERDICT_DENY;
+	sc.ret = -1;
+	s = render(&c, &sc, sizeof(sc), &r);
+	assert_non_null(strstr(s, "\"verdict\":\"deny\""));
+	free(s);
+	fill_hdr(&life.hdr, SBX_EV_SANDBOX_START, sizeof(life));
+	s = render(&c, &life, sizeof(life), &r);
+	assert_int_equal(r, 0);
+	assert_non_null(strstr(s, "\"observe\":true"));
+	free(s);
+	p.observe = false;
+	s = render(&c, &life, sizeof(life), &r);
+	assert_null(strstr(s, "observe"));
 	free(s);
 }
 
@@ -261,6 +308,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_audit_denied_connect_by_default_rule),
+		cmocka_unit_test(test_audit_would_deny_and_observe_start),
 		cmocka_unit_test(test_audit_suppressed_summary),
 		cmocka_unit_test(test_audit_limit_disk),
 		cmocka_unit_test(test_audit_rule_attribution_names_entry_host_and_source),

@@ -573,6 +573,7 @@ static const struct cli_verb *const sbx_verbs[] = {
 	&cli_verb_ps,
 	&cli_verb_stats,
 	&cli_verb_audit,
+	&cli_verb_learn,
 	&cli_verb_policy,
 	&cli_verb_providers,
 	&cli_verb_features,

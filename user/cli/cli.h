@@ -214,6 +214,7 @@ extern const struct cli_verb cli_verb_stats;	/* sandbox_cmd.c */
 extern const struct cli_verb cli_verb_kill;	/* sandbox_cmd.c */
 extern const struct cli_verb cli_verb_unload;	/* sandbox_cmd.c */
 extern const struct cli_verb cli_verb_audit;	/* audit_cmd.c */
+extern const struct cli_verb cli_verb_learn;	/* learn_cmd.c */
 extern const struct cli_verb cli_verb_providers; /* providers_cmd.c */
 extern const struct cli_verb cli_verb_start;	/* daemon_cmd.c: through sbxd */
 extern const struct cli_verb cli_verb_stop;

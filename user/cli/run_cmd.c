@@ -22,7 +22,7 @@
 enum {
 	OPT_POLICY = 1, OPT_PROFILE, OPT_PROVIDER, OPT_ENV, OPT_RESULT, OPT_AUDIT,
 	OPT_RING, OPT_RESULT_FD, OPT_INTERACTIVE, OPT_TTY, OPT_LOG, OPT_LOG_MAX_SIZE, OPT_LOG_KEEP,
-	OPT_NAME, OPT_AUDIT_JOURNAL,
+	OPT_NAME, OPT_AUDIT_JOURNAL, OPT_OBSERVE,
 };
 
 static const struct cli_option run_opts[] = {
@@ -36,6 +36,7 @@ static const struct cli_option run_opts[] = {
 	{ "log", 0, true, OPT_LOG, CLI_ARG_FILE },		{ "log-max-size", 0, true, OPT_LOG_MAX_SIZE, CLI_ARG_NONE },
 	{ "log-keep", 0, true, OPT_LOG_KEEP, CLI_ARG_NONE },
 	{ "audit-journal", 0, false, OPT_AUDIT_JOURNAL, CLI_ARG_NONE },
+	{ "observe", 0, false, OPT_OBSERVE, CLI_ARG_NONE },
 	ADHOC_CLI_OPTIONS,			/* adhoc.h: --net, --ro, --rw, --timeout, ... */
 	{ "print-profile", 0, false, ADHOC_OPT_PRINT, CLI_ARG_NONE },
 	{ "interactive", 'i', false, OPT_INTERACTIVE, CLI_ARG_NONE }, { "tty", 't', false, OPT_TTY, CLI_ARG_NONE },
@@ -51,7 +52,7 @@ struct run_args {
 	const char *log, *log_max_size, *log_keep;
 	const char *name, *socket;	/* through sbxd only */
 	struct adhoc_args adhoc;	/* the flags that build the profile (adhoc.h) */
-	bool interactive, tty, audit_journal;
+	bool interactive, tty, audit_journal, observe;
 };
 
 static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct run_args *ra)
@@ -75,6 +76,7 @@ static int parse_args(const struct cli_verb *self, struct cli_parser *a, struct 
 		case OPT_INTERACTIVE: ra->interactive = true; break;
 		case OPT_TTY: ra->tty = true; break;
 		case OPT_AUDIT_JOURNAL: ra->audit_journal = true; break;
+		case OPT_OBSERVE: ra->observe = true; break;
 		case OPT_LOG: ra->log = a->arg; break;
 		case OPT_LOG_MAX_SIZE: ra->log_max_size = a->arg; break;
 		case OPT_LOG_KEEP: ra->log_keep = a->arg; break;
@@ -409,6 +411,10 @@ static int write_result(struct result_out *out, const struct sbx_profile *p,
 	json_begin_object(&w);
 	json_kv_string(&w, "sandbox", r->id[0] ? r->id : NULL);
 	json_kv_string(&w, "profile", p->name);
+	if (p->observe) {
+		json_kv_bool(&w, "observe", true);	/* nothing was enforced */
+		json_kv_uint(&w, "would_deny", r->would_deny);
+	}
 	json_kv_string(&w, "provider", pv->name);
 	json_kv_string(&w, "isolation", sbx_isolation_name(pv->level));
 	json_kv_int(&w, "exit_code", r->exit_code);
@@ -536,6 +542,17 @@ static void set_log(const struct run_args *ra, struct sbx_run_opts *o)
 	}
 }
 
+/* --observe (docs/learn.md): nothing is refused, every refusal is reported.
+ * Network mode "none" would put the workload in a namespace of its own,
+ * where it could not try the network at all: observed in the host's, with
+ * every connect reported. */
+static void observe_profile(struct sbx_profile *p)
+{
+	p->observe = true;
+	if (p->net.namespace == SBX_NETNS_AUTO && p->net.mode == SBX_NET_NONE)
+		p->net.namespace = SBX_NETNS_HOST;
+}
+
 /* Runs the command and writes its result; sbx_run's exit code. */
 static int run_workload(struct sbx_run_opts *o, const struct cli_parser *a,
 			const struct run_args *ra, struct result_out *out, bool *written)
@@ -555,7 +572,13 @@ static int run_workload(struct sbx_run_opts *o, const struct cli_parser *a,
 	o->tty = ra->tty;
 	o->audit_journal = ra->audit_journal || (getenv("SBX_AUDIT_JOURNAL") &&
 						  !strcmp(getenv("SBX_AUDIT_JOURNAL"), "1"));
+	if (o->profile->observe)
+		fprintf(stderr, "sbx: warning: observe mode: the profile '%s' is NOT enforced; what it "
+			"refuses is let through and reported as would_deny\n", o->profile->name);
 	code = sbx_run(o, &res, stderr);
+	if (o->profile->observe && !res.failed)
+		fprintf(stderr, "sbx: observe mode: nothing was enforced; %llu would_deny events\n",
+			(unsigned long long)res.would_deny);
 	/* no result when sbx failed; a workload's own 125 has one */
 	if (out->f && !res.failed)
 		*written = write_result(out, o->profile, o->provider, &res) == 0;
@@ -585,6 +608,8 @@ static const char *direct_flag(const struct run_args *ra)
 		return "--log";
 	if (ra->audit_journal)
 		return "--audit-journal";
+	if (ra->observe)
+		return "--observe";
 	if (getenv("SBX_POLICY") && *getenv("SBX_POLICY"))
 		return "$SBX_POLICY";
 	if (getenv("SBX_ENV") && *getenv("SBX_ENV"))
@@ -671,6 +696,8 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	if (open_result(&ra, &out) < 0)
 		return SBX_EXIT_SBX_FAILED;
 	if (load_profile(&ra, &cp, &ap) == 0) {
+		if (ra.observe)
+			observe_profile(ap.p);
 		o.profile = ap.p;
 		/* flags that rebuilt the profile make it one no file holds */
 		if (ra.n_policies == 1 && !ap.pol)
@@ -696,7 +723,7 @@ const struct cli_verb cli_verb_run = {
 	.summary = "run a command in a sandbox under a policy profile",
 	.synopsis = "run [-i] [-t] [-P|--policy PATH]... [--profile NAME] [--provider NAME|auto]\n"
 		    "    [--env NAME] [--audit FILE|-] [--result FILE|- | --result-fd N] [--timeout D]\n"
-		    "    [--log FILE [--log-max-size S] [--log-keep N]]\n"
+		    "    [--log FILE [--log-max-size S] [--log-keep N]] [--observe]\n"
 		    "    [--memory S] [--cpu N] [--pids N] [--ring-size S]\n"
 		    "    [--net none|host|allow=ADDR[,ADDR...]] [--allow-host NAME[:PORT]]... [--ro PATH]...\n"
 		    "    [--rw PATH]... [--exec PATH]... [--cwd DIR] [--print-profile]\n"
@@ -780,6 +807,12 @@ const struct cli_verb cli_verb_run = {
 		"  --pids N           the process limit\n"
 		"  --print-profile    print the effective profile as a policy file; run nothing\n"
 		"  --ring-size S      per-sandbox ring buffer size when sbx loads its programs\n"
+		"  --observe          learning mode: enforce NOTHING the profile refuses; report\n"
+		"                     each refusal as a would_deny audit event and let it\n"
+		"                     through (network, files, exec, syscalls; what a host\n"
+		"                     without BPF LSM cannot see: docs/learn.md). Turn the log\n"
+		"                     into a profile with `sbx learn`. Direct mode only; the\n"
+		"                     process and host providers only\n"
 		"  --name NAME        through sbxd: the sandbox's name (default run-PID-N)\n"
 		CLI_SOCKET_HELP
 		"  -i, --interactive  keep stdin attached (the default; accepted as in podman)\n"
@@ -807,6 +840,7 @@ const struct cli_verb cli_verb_run = {
 		"  sbx run -P web.toml --profile fetch --result - -- python3 fetch.py >page.html\n"
 		"  sbx run -P web.toml --result-fd 3 -- ./job 3>result.json | consumer\n"
 		"  sbx run -it --profile agent -- bash\n"
-		"  sbx run --log web.log --log-max-size 10M --log-keep 5 -- ./server\n",
+		"  sbx run --log web.log --log-max-size 10M --log-keep 5 -- ./server\n"
+		"  sbx run --observe --profile tight --audit obs.jsonl -- ./job\n",
 	.sub = NULL,
 };

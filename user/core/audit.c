@@ -48,6 +48,22 @@ const char *sbx_event_name(uint16_t type)
 	return type < N_EVENTS ? event_names[type] : NULL;
 }
 
+bool sbx_event_has_verdict(uint16_t type)
+{
+	switch (type) {
+	case SBX_EV_NET_CONNECT: case SBX_EV_NET_SEND: case SBX_EV_NET_BIND: case SBX_EV_SOCK_CREATE:
+	case SBX_EV_NET_PACKET: case SBX_EV_FILE: case SBX_EV_NET_SOCKOPT: case SBX_EV_NET_UNIX:
+		return true;
+	}
+	return false;
+}
+
+const char *sbx_verdict_name(uint8_t verdict)
+{
+	return verdict == SBX_VERDICT_ALLOW ? "allow" :
+	       verdict == SBX_VERDICT_WOULD_DENY ? "would_deny" : "deny";
+}
+
 /* libseccomp knows the names of the native syscalls. */
 const char *sbx_syscall_name(uint32_t nr)
 {
@@ -177,7 +193,7 @@ static void write_net(struct json_writer *w, const struct sbx_audit_ctx *c, cons
 	char addr[INET6_ADDRSTRLEN] = "", pbuf[8];
 
 	inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, addr, sizeof(addr));
-	json_kv_string(w, "verdict", e->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny");
+	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
 	write_task(w, &e->hdr);
 	json_kv_string(w, "family", e->family == 4 ? "ipv4" : "ipv6");
 	json_kv_string(w, "addr", addr);
@@ -202,7 +218,7 @@ static void write_unix(struct json_writer *w, const struct sbx_ev_unix *e)
 
 	memcpy(path, e->path, sizeof(e->path));
 	path[sizeof(e->path)] = 0;
-	json_kv_string(w, "verdict", e->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny");
+	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
 	write_task(w, &e->hdr);
 	json_kv_string(w, "op", e->send ? "send" : "connect");
 	json_kv_string(w, e->abstract ? "abstract" : "path", path);
@@ -216,7 +232,7 @@ static void write_sock(struct json_writer *w, const struct sbx_ev_sock *e)
 	if (!fam)
 		fam = sbx_family_name(e->family);	/* vsock, netlink, ... */
 
-	json_kv_string(w, "verdict", "deny");
+	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
 	write_task(w, &e->hdr);
 	if (fam)
 		json_kv_string(w, "family", fam);
@@ -237,7 +253,7 @@ static void write_sockopt(struct json_writer *w, const struct sbx_ev_sockopt *e)
 		opt = "IP_OPTIONS";
 	else if (e->level == 41)
 		opt = e->optname == 57 ? "IPV6_RTHDR" : e->optname == 6 ? "IPV6_2292PKTOPTIONS" : NULL;
-	json_kv_string(w, "verdict", "deny");
+	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
 	write_task(w, &e->hdr);
 	json_kv_string(w, "family", e->family == AF_INET ? "inet" : e->family == AF_INET6 ? "inet6" : "other");
 	json_kv_string(w, "level", e->level == 0 ? "ip" : e->level == 41 ? "ipv6" : "other");
@@ -257,6 +273,8 @@ static void write_start(struct json_writer *w, const struct sbx_audit_ctx *c)
 		json_kv_string(w, "enforcement", sbx_enforcement_name(c->profile->enforcement));
 	if (c->uid)
 		json_kv_uint(w, "uid", c->uid);
+	if (c->profile && c->profile->observe)
+		json_kv_bool(w, "observe", true);	/* nothing was enforced */
 	json_key(w, "degraded");
 	json_begin_array(w);
 	for (size_t i = 0; i < c->n_degraded; i++)
@@ -344,7 +362,7 @@ static void write_file(struct json_writer *w, const struct sbx_audit_ctx *c, con
 	memcpy(path, e->path, SBX_MAX_PATH_LEN);
 	path[SBX_MAX_PATH_LEN] = 0;
 	sbx_access_str(e->access, acc);
-	json_kv_string(w, "verdict", e->verdict == SBX_VERDICT_ALLOW ? "allow" : "deny");
+	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
 	write_task(w, &e->hdr);
 	json_kv_string(w, "op", e->op < sizeof(file_ops) / sizeof(file_ops[0]) && file_ops[e->op] ?
 				file_ops[e->op] : "other");
@@ -506,7 +524,7 @@ int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 		const struct sbx_ev_syscall *sc = data;
 		const char *name = sbx_syscall_name(sc->nr);
 
-		json_kv_string(w, "verdict", "deny");
+		json_kv_string(w, "verdict", sbx_verdict_name(sc->verdict));
 		write_task(w, h);
 		if (name)
 			json_kv_string(w, "syscall", name);

@@ -42,6 +42,12 @@ const char *sbx_syscall_name(uint32_t nr);
 /* "net.connect", ... or NULL for an unknown type. */
 const char *sbx_event_name(uint16_t type);
 
+/* Whether events of this type carry `__u8 verdict` first after the header. */
+bool sbx_event_has_verdict(uint16_t type);
+
+/* "allow", "deny" or "would_deny" (observe mode) for an enum sbx_verdict. */
+const char *sbx_verdict_name(uint8_t verdict);
+
 /* Writes one event as one JSON object (one line). -EINVAL for a malformed or
  * truncated event (size smaller than its type needs). */
 int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,

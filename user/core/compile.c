@@ -204,6 +204,8 @@ static void compile_cfg(const struct sbx_profile *p, struct sbx_policy_cfg *cfg)
 	cfg->audit_allow_burst = p->audit_burst;
 	cfg->audit_deny_burst = p->audit_deny_burst;
 	cfg->flags = p->net.raw_sockets ? SBX_POLF_RAW_SOCKETS : 0;
+	if (p->observe)
+		cfg->flags |= SBX_POLF_OBSERVE;
 	cfg->net_bytes_quota = p->net_bytes;
 	for (size_t i = 0; i < p->net.n_unix && i < SBX_MAX_UNIX; i++) {
 		if (!strcmp(p->net.unix_paths[i], "*"))

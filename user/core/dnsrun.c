@@ -30,8 +30,12 @@ static uint64_t clock_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-bool sbx_dnsrun_needed(const struct sbx_profile *p)
+bool sbx_dnsrun_needed(const struct sbx_profile *p, bool observe)
 {
+	/* observe mode learns the names the workload asks for, whatever it
+	 * may reach (docs/learn.md) */
+	if (observe && p->net.mode != SBX_NET_FULL)
+		return true;
 	if (p->net.mode != SBX_NET_ALLOW && p->net.mode != SBX_NET_DENY)
 		return false;
 	for (size_t i = 0; i < p->net.n_entries; i++)
@@ -553,7 +557,7 @@ static __attribute__((noreturn)) void resolver_main(struct sbx_dnsrun *d, int st
 	struct sbx_resolver_cfg cfg = {
 		.udp_fd = { d->udp_fd[0], d->udp_fd[1] }, .tcp_fd = { d->tcp_fd[0], d->tcp_fd[1] },
 		.n_upstream = d->n_upstream, .rules = d->rules, .n_rules = d->n_rules,
-		.allow_mode = d->p->net.mode == SBX_NET_ALLOW, .nxdomain = d->nxdomain,
+		.allow_mode = d->p->net.mode != SBX_NET_DENY, .nxdomain = d->nxdomain,
 		.observe = d->observe, .ttl_floor_s = d->ttl_floor_s, .grace_s = d->grace_s,
 		.timeout_ms = 2000, .pin = pin_cb, .range_allowed = range_allowed_cb,
 		.event = event_cb, .ctx = d, .stop_fd = stop_rd,

@@ -54,8 +54,8 @@ struct sbx_dnsrun {
 };
 
 /* Whether p needs a resolver: network mode allow or deny with a host-name
- * entry (exact or wildcard). */
-bool sbx_dnsrun_needed(const struct sbx_profile *p);
+ * entry (exact or wildcard); under observe, any mode but full. */
+bool sbx_dnsrun_needed(const struct sbx_profile *p, bool observe);
 
 /*
  * Binds the resolver's sockets (on listen4, the veth host end of a sandbox in

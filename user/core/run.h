@@ -55,6 +55,7 @@ struct sbx_run_result {
 	uint64_t unwritten;		/* audit lines a sink did not take (a full disk), over all sinks */
 	uint64_t denials[16];		/* by event type; SBX_EV_FILE without execs */
 	uint64_t exec_denials;		/* SBX_EV_FILE denials of exec and mmap(PROT_EXEC) */
+	uint64_t would_deny;		/* observe mode: would_deny events, not in denials */
 	char **degraded;		/* what was not enforced, and why */
 	size_t n_degraded;
 	bool has_disk;			/* disk = ...: the provider bounds the writes */

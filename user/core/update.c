@@ -496,7 +496,7 @@ static bool same_names(const struct sbx_profile *a, const struct sbx_profile *b)
 		if (xn && (strcmp(x->text, y->text) || x->deny != y->deny))
 			return false;
 	}
-	return a->net.mode == b->net.mode || (!sbx_dnsrun_needed(a) && !sbx_dnsrun_needed(b));
+	return a->net.mode == b->net.mode || (!sbx_dnsrun_needed(a, false) && !sbx_dnsrun_needed(b, false));
 }
 
 struct upd {

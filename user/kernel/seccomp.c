@@ -742,6 +742,22 @@ bool sbx_io_uring_refused(const struct sbx_profile *p)
 	return true;
 }
 
+void sbx_seccomp_observe_unmark(uint64_t *denied, const struct sbx_profile *p)
+{
+	static const char *const cond[] = { "memfd_create", "execveat", "ioctl" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(cond) + ARRAY_SIZE(mode_calls); i++) {
+		const char *name = i < ARRAY_SIZE(cond) ? cond[i] : mode_calls[i - ARRAY_SIZE(cond)].name;
+		int nr = resolve(name);
+		bool named = false;
+
+		for (size_t j = 0; j < p->seccomp.n_deny; j++)
+			named |= !strcmp(p->seccomp.deny[j], name);
+		if (nr >= 0 && nr < SBX_SYSCALL_BITMAP_WORDS * 64 && !named)
+			denied[nr / 64] &= ~(1ULL << (nr % 64));
+	}
+}
+
 void sbx_tty_guard_mark(uint64_t *denied, bool io_uring)
 {
 	mark(denied, __NR_ioctl);

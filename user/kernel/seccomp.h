@@ -98,6 +98,12 @@ int sbx_seccomp_build(const struct sbx_profile *p, bool exec_guard, struct sbx_s
 /* In the child, after no_new_privs: installs the filter (async-signal-safe). */
 int sbx_seccomp_install(const struct sbx_seccomp *s);
 
+/* Observe mode (docs/learn.md) reports refusals by syscall number alone:
+ * clears from denied the calls the filter refuses only for some arguments
+ * (the exec guard's memfd_create and execveat, the set-id mode guard, the
+ * tty guard's ioctl), unless p's own deny list names them. */
+void sbx_seccomp_observe_unmark(uint64_t *denied, const struct sbx_profile *p);
+
 void sbx_seccomp_free(struct sbx_seccomp *s);
 
 /*

@@ -51,6 +51,7 @@ dns_setup()
 		--cname=alias.test,target.test \
 		--host-record=v6.test,2001:db8::10 \
 		--host-record=private.test,10.0.0.1 \
+		--host-record=repo.test,198.51.100.40 \
 		--address=/wild.test/198.51.100.20 \
 		"${args[@]}" || return 1
 	DNSMASQ_PID=$BG_PID
@@ -68,6 +69,26 @@ dns_setup()
 	start_listener PR2 198.51.100.22 tcp || return 1	# rot.test after
 	start_listener P6 2001:db8::10 tcp || return 1	# v6.test
 	start_listener PB 203.0.113.32 tcp || return 1	# the last address of big.test
+	git_server || return 1
+}
+
+# A bare repository served over HTTP (git's dumb protocol) at repo.test.
+git_server()
+{
+	command -v git >/dev/null && command -v python3 >/dev/null || return 0
+	mkdir -p "$T_TMP/srv" "$T_TMP/work" "$T_TMP/out" && chmod 1777 "$T_TMP/out" || return 1
+	git init -q --bare "$T_TMP/srv/repo.git" &&
+		git -C "$T_TMP/work" init -q &&
+		echo hello >"$T_TMP/work/a.txt" &&
+		git -C "$T_TMP/work" add . &&
+		git -C "$T_TMP/work" -c user.email=t@t -c user.name=t commit -qm init &&
+		git -C "$T_TMP/work" push -q "$T_TMP/srv/repo.git" HEAD:refs/heads/main &&
+		git --git-dir="$T_TMP/srv/repo.git" symbolic-ref HEAD refs/heads/main &&
+		git --git-dir="$T_TMP/srv/repo.git" update-server-info || return 1
+	chmod -R a+rX "$T_TMP/srv"
+	bg python3 -u -m http.server --bind 198.51.100.40 0 --directory "$T_TMP/srv" >"$T_TMP/http.out" 2>&1
+	wait_for "$T_TMP/http.out" "port [0-9]" || return 1
+	sed -n 's/.* port \([0-9]*\) .*/\1/p' "$T_TMP/http.out" | head -1 >"$T_TMP/http.port"
 }
 
 # pol FILE PROVIDER NETWORK-LINES [DNS-LINES]: profile "t"
@@ -373,6 +394,39 @@ allow = [\"api.test:$PT/tcp\"]"
 	expect r o EPERM
 }
 
+# Learning mode learns names, not addresses: a real workload (git clone over
+# HTTP from repo.test) observed under a profile that allows nothing, its trail
+# turned into a profile by sbx learn, and the same workload under that
+# profile: it works, with no denial.
+case_learn_names_from_a_real_workload()
+{
+	local port dst=$T_TMP/out/dst
+	[ -s "$T_TMP/http.port" ] || skip "git or python3 missing"
+	port=$(cat "$T_TMP/http.port")
+	pol "$P" host 'mode = "allow"'
+	sed -i 's/^mode = "full"$/mode = "read-only"/' "$P"
+	sbx_run c0 -P "$P" --profile t -- git clone -q "http://repo.test:$port/repo.git" "$dst"
+	[ "$RC" != 0 ] || fail "the empty allow-list let git clone run"
+	rm -rf "$dst"
+	sbx_run c1 --observe -P "$P" --profile t -- git clone -q "http://repo.test:$port/repo.git" "$dst"
+	expect_rc c1 0
+	[ -f "$dst/a.txt" ] || fail "the observed clone made no work tree: $(cat "$T_TMP/c1.err")"
+	eq "would_deny lookup" "$(ja c1 '[.[] | select(.event == "dns.denied" and .verdict == "would_deny" and .name == "repo.test")] | length > 0')" true
+	"$SBX" learn --audit "$T_TMP/c1.audit" --name t -o "$T_TMP/learned.toml" 2>"$T_TMP/learn.err" ||
+		fail "sbx learn: $(cat "$T_TMP/learn.err")"
+	grep -q "\"repo.test:$port/tcp\"" "$T_TMP/learned.toml" || fail "the name was not learnt: $(cat "$T_TMP/learned.toml")"
+	grep -q '"198\.51\.100\.40' "$T_TMP/learned.toml" && fail "an address was learnt for a name: $(cat "$T_TMP/learned.toml")"
+	grep -q ':53/' "$T_TMP/learned.toml" && fail "the redirected DNS server was learnt: $(cat "$T_TMP/learned.toml")"
+	# this test's upstream server (a real host's resolv.conf serves)
+	printf '[profile.t.network.dns]\nupstream = ["%s:%s"]\n' "$UP" "$UPPORT" >>"$T_TMP/learned.toml"
+	"$SBX" policy check "$T_TMP/learned.toml" >"$T_TMP/chk" 2>&1 || fail "policy check: $(cat "$T_TMP/chk")"
+	rm -rf "$dst"
+	sbx_run c2 -P "$T_TMP/learned.toml" --profile t -- git clone -q "http://repo.test:$port/repo.git" "$dst"
+	expect_rc c2 0
+	[ -f "$dst/a.txt" ] || fail "the clone under the learnt profile made no work tree"
+	eq "denials under the learnt profile" "$(ja c2 '[.[] | select(.verdict == "deny")] | length')" 0
+}
+
 case_policy_check_agrees()
 {
 	pol "$P" process "mode = \"allow\"
@@ -434,6 +488,7 @@ run_case resolver_killed_fails_closed_and_restarts case_resolver_killed_fails_cl
 run_case process_provider_hostns case_process_provider_hostns
 run_case process_provider_veth case_process_provider_veth
 run_case gvisor_provider case_gvisor_provider
+run_case learn_names_from_a_real_workload case_learn_names_from_a_real_workload
 run_case policy_check_agrees case_policy_check_agrees
 run_case shipped_examples_run case_shipped_examples_run
 run_case through_sbxd case_through_sbxd

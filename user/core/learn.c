@@ -274,6 +274,10 @@ static int take_decision(struct sbx_learn *l, json_object *ev, const char *event
 		l->net_mode = mode_of(mode, net_modes, 4);
 	if (!strcmp(event, "file") && mode)
 		l->fs_mode = mode_of(mode, fs_modes, 4);
+	/* a port-53 destination sent to the sandbox's own resolver needs no
+	 * entry: every profile with names gets one (docs/network.md) */
+	if ((s = str(ev, "rule")) && !strcmp(s, "dns"))
+		return 0;
 	if (!strcmp(event, "net.connect") || !strcmp(event, "net.send") || !strcmp(event, "net.packet"))
 		return take_net(l, ev, event, verdict);
 	if (!strcmp(event, "net.bind"))

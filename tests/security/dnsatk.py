@@ -208,6 +208,7 @@ def slowloris(label):
 
 def pins(label, n, first):
     counts = {}
+    t = time.monotonic()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(3)
     for i in range(first, first + n):
@@ -218,7 +219,8 @@ def pins(label, n, first):
         except socket.timeout:
             rc = "noreply"
         counts[rc] = counts.get(rc, 0) + 1
-    print(label, " ".join("%s=%d" % kv for kv in sorted(counts.items())), flush=True)
+    print(label, " ".join("%s=%d" % kv for kv in sorted(counts.items())), "%.1f" % (time.monotonic() - t),
+          flush=True)
 
 
 def main(a):

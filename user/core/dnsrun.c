@@ -131,30 +131,55 @@ static void pin_key(struct sbx_pin_key *k, uint32_t slot, const struct sbx_dns_a
 	}
 }
 
-/* The resolver's count of the addresses it pinned; past the cap, a sweep
- * drops the expired ones first. Only the resolver process writes pins of its
- * slot, so a count in its memory is exact (a restart starts from a flush). */
+/* The addresses the resolver pinned, with the latest expiry it wrote for
+ * each: only the resolver process writes pins of its slot (and the manager
+ * the denied ones, which never expire, before it starts), so this list is
+ * exact, and the sweep at the cap walks it instead of the map that all
+ * sandboxes share (262144 entries: a walk per query at the cap would cost a
+ * hostile workload nothing and its resolver a second of CPU). A restart
+ * starts from a flush and an empty list. */
+struct own_pin {
+	struct sbx_pin_key k;
+	uint64_t expires_ns;
+};
+static struct own_pin *own;
 static size_t pinned;
 
+static void own_forget_all(void)
+{
+	pinned = 0;
+}
+
+/* Drops the expired addresses of the list from the map and the list. */
 static void sweep_expired(const struct sbx_dnsrun *d)
 {
-	struct sbx_pin_key k, next;
 	uint64_t now = clock_ns(CLOCK_BOOTTIME);
-	void *prev = NULL;
 
-	while (bpf_map_get_next_key(d->bpf->pins_fd, prev, &next) == 0) {
-		struct sbx_pin_value v;
-		bool live = false;
-
-		k = next;
-		prev = &k;
-		if (next.slot != d->slot || bpf_map_lookup_elem(d->bpf->pins_fd, &next, &v) < 0)
+	for (size_t i = 0; i < pinned;) {
+		if (own[i].expires_ns > now) {
+			i++;
 			continue;
-		for (unsigned i = 0; i < v.n && i < SBX_PIN_RULES; i++)
-			live |= v.e[i].expires_ns > now;
-		if (!live && bpf_map_delete_elem(d->bpf->pins_fd, &next) == 0 && pinned)
-			pinned--;
+		}
+		if (bpf_map_delete_elem(d->bpf->pins_fd, &own[i].k) < 0 && errno != ENOENT) {
+			i++;
+			continue;
+		}
+		own[i] = own[--pinned];
 	}
+}
+
+static void own_note(const struct sbx_pin_key *k, uint64_t expires_ns, bool fresh)
+{
+	if (fresh) {
+		own[pinned++] = (struct own_pin){ .k = *k, .expires_ns = expires_ns };
+		return;
+	}
+	for (size_t i = 0; i < pinned; i++)
+		if (!memcmp(&own[i].k, k, sizeof(*k))) {
+			if (own[i].expires_ns < expires_ns)
+				own[i].expires_ns = expires_ns;
+			return;
+		}
 }
 
 static int pin_cb(void *ctx, const struct sbx_dns_addr *a, const struct sbx_dns_rule *r,
@@ -168,6 +193,8 @@ static int pin_cb(void *ctx, const struct sbx_dns_addr *a, const struct sbx_dns_
 	unsigned at = SBX_PIN_RULES;
 	bool fresh;
 
+	if (!own && !(own = calloc(SBX_DNSRUN_MAX_PINS, sizeof(*own))))
+		return -ENOMEM;
 	pin_key(&k, d->slot, a);
 	fresh = bpf_map_lookup_elem(d->bpf->pins_fd, &k, &v) < 0;
 	if (fresh) {
@@ -200,8 +227,7 @@ static int pin_cb(void *ctx, const struct sbx_dns_addr *a, const struct sbx_dns_
 	}
 	if (bpf_map_update_elem(d->bpf->pins_fd, &k, &v, BPF_ANY) < 0)
 		return -errno;
-	if (fresh)
-		pinned++;
+	own_note(&k, expires_ns, fresh);
 	return 0;
 }
 
@@ -512,7 +538,7 @@ static void keep_denied(struct sbx_dnsrun *d, const struct sbx_dns_addr *a, cons
  * crashed or outlasted its resolver must not reach them). */
 static void repin_denied(struct sbx_dnsrun *d)
 {
-	pinned = 0;	/* the flush emptied the slot */
+	own_forget_all();	/* the flush emptied the slot */
 	for (size_t i = 0; i < d->n_denied; i++)
 		pin_cb(d, &d->denied[i].a, d->denied[i].r, UINT64_MAX);
 }
@@ -625,7 +651,7 @@ static __attribute__((noreturn)) void resolver_main(struct sbx_dnsrun *d, int st
 		_exit(2);
 	memcpy(cfg.upstream, d->upstream, sizeof(cfg.upstream));
 	memcpy(cfg.upstream_len, d->upstream_len, sizeof(cfg.upstream_len));
-	pinned = 0;
+	own_forget_all();
 	_exit(sbx_resolver_run(&cfg) < 0 ? 1 : 0);
 }
 

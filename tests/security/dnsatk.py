@@ -16,6 +16,7 @@
 #   slowloris LABEL         one byte a second: RESULT "closed" + seconds
 #   pins LABEL N FIRST      N distinct names FIRST..FIRST+N-1 under syn.test,
 #                           asked one after the other: RESULT count per rcode
+import errno
 import os
 import socket
 import struct
@@ -23,6 +24,9 @@ import sys
 import time
 
 SERVER = ("192.0.2.53", 53)	# any address: port 53 goes to sbx
+if os.environ.get("DNSATK_SERVER"):	# HOST:PORT: another resolver, asked directly
+    _h, _p = os.environ["DNSATK_SERVER"].rsplit(":", 1)
+    SERVER = (_h, int(_p))
 RCODES = {0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN", 5: "REFUSED", 4: "NOTIMP"}
 
 
@@ -213,11 +217,16 @@ def pins(label, n, first):
     s.settimeout(3)
     for i in range(first, first + n):
         name = "11-0-%d-%d.syn.test" % (i // 256, i % 256)
-        s.sendto(query(name, qid=i & 0xFFFF), SERVER)
         try:
+            s.sendto(query(name, qid=i & 0xFFFF), SERVER)
             rc = rcode_of(s.recv(4096))
         except socket.timeout:
             rc = "noreply"
+        except OSError as e:
+            rc = errno.errorcode.get(e.errno, "error")
+        if rc != "NOERROR" and i - first >= 3 and counts.get(rc, 0) >= 3:
+            counts[rc] = counts.get(rc, 0) + first + n - i	# the rest would go the same way
+            break
         counts[rc] = counts.get(rc, 0) + 1
     print(label, " ".join("%s=%d" % kv for kv in sorted(counts.items())), "%.1f" % (time.monotonic() - t),
           flush=True)

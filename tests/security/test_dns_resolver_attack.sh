@@ -220,6 +220,44 @@ sleep 6.5; $ATK pins later 200 10000" &
 	[ "${n:-0}" = 0 ] || fail "$n pins left after the runs"
 }
 
+# Another sandbox that may reach the loopback addresses asks the first
+# one's resolver directly, on the port it listens on (no port-53 redirect
+# involved): it must not fill the first sandbox's pins (nor make any).
+case_other_sandbox_cannot_use_my_resolver()
+{
+	pol "$P" allow "allow = [\"api.test:$PT/tcp\", \"*.syn.test:80/tcp\"]"
+	cat >>"$P" <<EOF
+[profile.b]
+provider = "host"
+min_isolation = "none"
+audit = "all"
+[profile.b.network]
+mode = "allow"
+allow = ["loopback", "api.test:$PT/tcp"]
+[profile.b.network.dns]
+upstream = ["$UP:$UPPORT"]
+[profile.b.fs]
+mode = "full"
+EOF
+	rm -f "$T_TMP/ready" "$T_TMP/go"
+	sbx_run a -P "$P" --profile t -- sh -c "touch $T_TMP/ready; while [ ! -e $T_TMP/go ]; do sleep 0.05; done; $ATK ask look api.test; $(probes "c connect 198.51.100.10 $PT")" &
+	local run=$! pid port
+	T_CASE_PIDS="$T_CASE_PIDS $run"
+	wait_for_file "$T_TMP/ready" || fail "the first sandbox did not start"
+	# the only sbx-dns of this network namespace
+	pid=$(pgrep -x sbx-dns | head -1)
+	port=$(ss -Hlunp "src 127.0.0.1" | awk -v p="pid=$pid," 'index($0, p) {n = split($4, a, ":"); print a[n]; exit}')
+	[ -n "$port" ] || { touch "$T_TMP/go"; fail "no UDP port of sbx-dns $pid: $(ss -Hlunp)"; }
+	sbx_run b -P "$P" --profile b -- env DNSATK_SERVER=127.0.0.1:$port $ATK pins steal 4200 0
+	touch "$T_TMP/go"
+	wait $run
+	case $(awk '$1 == "steal" {print $2}' "$T_TMP/b.out") in
+	*NOERROR*|*SERVFAIL*) fail "sandbox b was answered by a's resolver ($(grep ^steal "$T_TMP/b.out")); a then got: $(grep ^look "$T_TMP/a.out")" ;;
+	esac
+	expect a look NOERROR
+	expect a c ok
+}
+
 # Killed once, the resolver comes back; the addresses of an exact denied
 # name stay denied all along (they are pinned for the whole run).
 case_death_keeps_denied_addresses()
@@ -309,5 +347,6 @@ run_case death_keeps_denied_addresses case_death_keeps_denied_addresses
 run_case gave_up_fails_closed case_gave_up_fails_closed
 run_case flood_bounded_and_responsive case_flood_bounded_and_responsive
 run_case pin_cap case_pin_cap
+run_case other_sandbox_cannot_use_my_resolver case_other_sandbox_cannot_use_my_resolver
 run_case tcp_abuse case_tcp_abuse
 finish

@@ -12,6 +12,8 @@
 #                           rcode, datagrams sent, tries, seconds
 #   tcphold LABEL N         holds N TCP connections open, then asks api.test
 #                           over UDP: RESULT rcode
+#   pipeline LABEL N        N queries on one TCP connection, replies unread
+#                           for 3 s: RESULT queries sent, replies read
 #   bigframe LABEL          one 65535-byte TCP frame: RESULT rcode | noreply
 #   slowloris LABEL         one byte a second: RESULT "closed" + seconds
 #   pins LABEL N FIRST      N distinct names FIRST..FIRST+N-1 under syn.test,
@@ -191,6 +193,32 @@ def tcphold(label, n):
         s.close()
 
 
+def pipeline(label, n):
+    # n queries on one connection, none of the replies read for 3 s
+    s = socket.create_connection(SERVER, timeout=5)
+    frame = query("api.test")
+    frame = struct.pack(">H", len(frame)) + frame
+    sent = 0
+    try:
+        for _ in range(n):
+            s.sendall(frame)
+            sent += 1
+    except OSError:
+        pass
+    time.sleep(3)
+    got = 0
+    try:
+        while True:
+            ln = recv_exact(s, 2)
+            if not ln or not recv_exact(s, struct.unpack(">H", ln)[0]):
+                break
+            got += 1
+    except OSError:
+        pass
+    s.close()
+    print(label, sent, got, flush=True)
+
+
 def bigframe(label):
     pkt = query("api.test", ar=0) + b"\0" * (65535 - len(query("api.test")))
     show(label, tcp(pkt, 8.0))
@@ -246,6 +274,8 @@ def main(a):
         flood(a[1], int(a[2]))
     elif cmd == "tcphold":
         tcphold(a[1], int(a[2]))
+    elif cmd == "pipeline":
+        pipeline(a[1], int(a[2]))
     elif cmd == "bigframe":
         bigframe(a[1])
     elif cmd == "slowloris":

@@ -128,14 +128,21 @@ case_name_pointing_into_header_refused()
 	eq "bad_query" "$(ja r '[.[] | select(.event == "dns.denied" and .reason == "bad_query")] | length')" 1
 }
 
-# TCP abuse: every TCP client slot held, a 65535-byte frame, one byte a second.
+# TCP abuse: every TCP client slot held, 3000 pipelined queries whose
+# replies are not read, a 65535-byte frame, one byte a second.
 case_tcp_abuse()
 {
 	pol "$P" allow "allow = [\"api.test:$PT/tcp\"]"
-	sbx_run r -P "$P" --profile t -- sh -c "$ATK tcphold hold 200; $ATK bigframe big; $ATK slowloris slow; $ATK ask after api.test tcp"
+	sbx_run r -P "$P" --profile t -- sh -c "$ATK tcphold hold 200; $ATK pipeline pipe 3000; $ATK bigframe big; $ATK slowloris slow; $ATK ask after api.test tcp"
 	expect_rc r 0
 	# UDP lookups go on while every TCP slot is held
 	expect r hold NOERROR
+	# replies left unread for 3 s: the resolver holds back (16 in flight,
+	# 256 KiB of replies at most) and, once they are read, every query is
+	# answered
+	expect r pipe 3000
+	got=$(awk '$1 == "pipe" {print $3}' "$T_TMP/r.out")
+	eq "pipelined replies" "$got" 3000
 	# a 65535-byte frame for an allowed name is forwarded and answered
 	case $(awk '$1 == "big" {print $2}' "$T_TMP/r.out") in NOERROR|FORMERR|rc1|SERVFAIL) ;; *) fail "big: $(grep ^big "$T_TMP/r.out")";; esac
 	# a client that never completes a query is closed after 10 s of it

@@ -166,12 +166,15 @@ audit_deny_burst = 40"
 	awk -v s="$secs" 'BEGIN { exit !(s < 3) }' || fail "the lookup after the flood took $secs s"
 	n=$(ja r '[.[] | select(.event == "dns.denied")] | length')
 	[ "$n" -le $((40 + 20 * 10)) ] || fail "$n dns.denied events for a flood: the deny rate does not bound them"
-	sup=$(ja r '[.[] | select(.event == "audit.suppressed") | .deny // .suppressed_deny // 0] | add // 0')
+	sup=$(ja r '[.[] | select(.event == "audit.suppressed") | .deny] | add // 0')
 	[ "$sup" -gt 0 ] || fail "no audit.suppressed for the flood: $(ja r '[.[] | select(.event == "audit.suppressed")]' | head -c 400)"
 }
 
 # The running resolver keeps CAP_BPF only, with no_new_privs, and holds no
-# file sbx run opened for writing (the audit log, the result).
+# file of sbx run (the audit log, the result, the sandbox's cgroup, its
+# standard streams). Landlock is not shown in /proc/PID/status by any kernel
+# this runs on, and nothing outside can make the resolver open a file: that
+# part is not checked here.
 case_resolver_confined()
 {
 	pol "$P" allow "allow = [\"api.test:$PT/tcp\"]"

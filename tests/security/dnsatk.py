@@ -16,6 +16,10 @@
 #                           for 3 s: RESULT queries sent, replies read
 #   bigframe LABEL          one 65535-byte TCP frame: RESULT rcode | noreply
 #   slowloris LABEL         one byte a second: RESULT "closed" + seconds
+#   tcpfan LABEL C Q        C TCP connections with Q queries each in flight,
+#                           held 4 s: RESULT connections made
+#   holdup HOST PORT SECS   (outside a sandbox) an upstream that takes TCP
+#                           connections and never answers: "peak N total M"
 #   pins LABEL N FIRST      N distinct names FIRST..FIRST+N-1 under syn.test,
 #                           asked one after the other: RESULT count per rcode
 import errno
@@ -260,6 +264,57 @@ def pins(label, n, first):
           flush=True)
 
 
+def tcpfan(label, clients, each):
+    # clients connections, each with `each` queries for distinct names in flight
+    socks = []
+    for i in range(clients):
+        try:
+            s = socket.create_connection(SERVER, timeout=2)
+        except OSError:
+            break
+        for j in range(each):
+            q = query("n%d-%d.syn.test" % (i, j))
+            s.sendall(struct.pack(">H", len(q)) + q)
+        socks.append(s)
+    print(label, len(socks), flush=True)
+    time.sleep(4)
+    for s in socks:
+        s.close()
+
+
+def holdup(host, port, secs):
+    # outside the sandbox: an upstream server that accepts TCP connections and
+    # never answers; prints the most connections it had open at once
+    import selectors
+    sel = selectors.DefaultSelector()
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, port))
+    ls.listen(4096)
+    sel.register(ls, selectors.EVENT_READ)
+    live = peak = total = 0
+    print("ready", flush=True)
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        for key, _ in sel.select(0.1):
+            if key.fileobj is ls:
+                c, _ = ls.accept()
+                sel.register(c, selectors.EVENT_READ)
+                live += 1
+                total += 1
+                peak = max(peak, live)
+            else:
+                try:
+                    d = key.fileobj.recv(65536)
+                except OSError:
+                    d = b""
+                if not d:
+                    sel.unregister(key.fileobj)
+                    key.fileobj.close()
+                    live -= 1
+    print("peak", peak, "total", total, flush=True)
+
+
 def main(a):
     cmd = a[0]
     if cmd == "raw":
@@ -274,6 +329,10 @@ def main(a):
         flood(a[1], int(a[2]))
     elif cmd == "tcphold":
         tcphold(a[1], int(a[2]))
+    elif cmd == "tcpfan":
+        tcpfan(a[1], int(a[2]), int(a[3]))
+    elif cmd == "holdup":
+        holdup(a[1], int(a[2]), float(a[3]))
     elif cmd == "pipeline":
         pipeline(a[1], int(a[2]))
     elif cmd == "bigframe":

@@ -151,6 +151,38 @@ case_tcp_abuse()
 	expect r after NOERROR
 }
 
+# 64 TCP clients with 16 queries each in flight, to an upstream server that
+# never answers: the resolver holds at most 16 TCP connections to it at
+# once (the host's resolver is every sandbox's), not one per query.
+case_upstream_tcp_bounded()
+{
+	ip addr add 127.0.0.54/32 dev lo 2>/dev/null
+	T_CASE_RESTORE="ip addr del 127.0.0.54/32 dev lo"
+	bg $ATK holdup 127.0.0.54 5301 9 >"$T_TMP/holdup.out" 2>&1
+	local h=$BG_PID
+	wait_for "$T_TMP/holdup.out" ready || fail "the silent upstream did not start: $(cat "$T_TMP/holdup.out")"
+	cat >"$P" <<EOF
+version = 1
+[profile.t]
+provider = "host"
+min_isolation = "none"
+[profile.t.network]
+mode = "allow"
+allow = ["*.syn.test:80/tcp"]
+[profile.t.network.dns]
+upstream = ["127.0.0.54:5301"]
+[profile.t.fs]
+mode = "full"
+EOF
+	sbx_run r -P "$P" --profile t -- sh -c "$ATK tcpfan fan 64 16"
+	wait $h
+	expect r fan 64
+	local peak
+	peak=$(awk '$1 == "peak" {print $2}' "$T_TMP/holdup.out")
+	[ -n "$peak" ] && [ "$peak" -ge 1 ] && [ "$peak" -le 16 ] ||
+		fail "the resolver held $peak TCP connections at once to the upstream ($(cat "$T_TMP/holdup.out"))"
+}
+
 # A flood of malformed datagrams: the sandbox's own lookups still work at
 # once after it, and the audit trail holds at most the deny burst + rate of
 # dns.denied events, the rest counted by audit.suppressed.
@@ -355,6 +387,7 @@ run_case name_pointing_into_header_refused case_name_pointing_into_header_refuse
 run_case resolver_confined case_resolver_confined
 run_case death_keeps_denied_addresses case_death_keeps_denied_addresses
 run_case gave_up_fails_closed case_gave_up_fails_closed
+run_case upstream_tcp_bounded case_upstream_tcp_bounded
 run_case flood_bounded_and_responsive case_flood_bounded_and_responsive
 run_case pin_cap case_pin_cap
 run_case other_sandbox_cannot_use_my_resolver case_other_sandbox_cannot_use_my_resolver

@@ -61,9 +61,8 @@
  * engine reads no more from that client until one is answered); at most 16
  * TCP connections to the upstream servers at once (a TCP query beyond that
  * waits for one, within its 5 s: the host's resolver serves every sandbox);
- * a TCP client
- * with nothing in flight that sends no whole query and takes no reply for
- * 10 s is closed, and so is one that leaves more than 256 KiB of replies
+ * a TCP client with nothing in flight that sends no whole query and takes
+ * no reply for 10 s is closed, and so is one that leaves more than 256 KiB of replies
  * unread; a client that shuts its sending side still gets the answers to
  * what it sent; messages of at most 64 KiB; at most SBX_DNS_MAX_ADDRS (32)
  * addresses of one answer are pinned (the rest are passed on unpinned, and

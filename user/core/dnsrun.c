@@ -135,30 +135,55 @@ static void pin_key(struct sbx_pin_key *k, uint32_t slot, const struct sbx_dns_a
 	}
 }
 
-/* The resolver's count of the addresses it pinned; past the cap, a sweep
- * drops the expired ones first. Only the resolver process writes pins of its
- * slot, so a count in its memory is exact (a restart starts from a flush). */
+/* The addresses the resolver pinned, with the latest expiry it wrote for
+ * each: only the resolver process writes pins of its slot (and the manager
+ * the denied ones, which never expire, before it starts), so this list is
+ * exact, and the sweep at the cap walks it instead of the map that all
+ * sandboxes share (262144 entries: a walk per query at the cap would cost a
+ * hostile workload nothing and its resolver a second of CPU). A restart
+ * starts from a flush and an empty list. */
+struct own_pin {
+	struct sbx_pin_key k;
+	uint64_t expires_ns;
+};
+static struct own_pin *own;
 static size_t pinned;
 
+static void own_forget_all(void)
+{
+	pinned = 0;
+}
+
+/* Drops the expired addresses of the list from the map and the list. */
 static void sweep_expired(const struct sbx_dnsrun *d)
 {
-	struct sbx_pin_key k, next;
 	uint64_t now = clock_ns(CLOCK_BOOTTIME);
-	void *prev = NULL;
 
-	while (bpf_map_get_next_key(d->bpf->pins_fd, prev, &next) == 0) {
-		struct sbx_pin_value v;
-		bool live = false;
-
-		k = next;
-		prev = &k;
-		if (next.slot != d->slot || bpf_map_lookup_elem(d->bpf->pins_fd, &next, &v) < 0)
+	for (size_t i = 0; i < pinned;) {
+		if (own[i].expires_ns > now) {
+			i++;
 			continue;
-		for (unsigned i = 0; i < v.n && i < SBX_PIN_RULES; i++)
-			live |= v.e[i].expires_ns > now;
-		if (!live && bpf_map_delete_elem(d->bpf->pins_fd, &next) == 0 && pinned)
-			pinned--;
+		}
+		if (bpf_map_delete_elem(d->bpf->pins_fd, &own[i].k) < 0 && errno != ENOENT) {
+			i++;
+			continue;
+		}
+		own[i] = own[--pinned];
 	}
+}
+
+static void own_note(const struct sbx_pin_key *k, uint64_t expires_ns, bool fresh)
+{
+	if (fresh) {
+		own[pinned++] = (struct own_pin){ .k = *k, .expires_ns = expires_ns };
+		return;
+	}
+	for (size_t i = 0; i < pinned; i++)
+		if (!memcmp(&own[i].k, k, sizeof(*k))) {
+			if (own[i].expires_ns < expires_ns)
+				own[i].expires_ns = expires_ns;
+			return;
+		}
 }
 
 static int pin_cb(void *ctx, const struct sbx_dns_addr *a, const struct sbx_dns_rule *r,
@@ -172,6 +197,8 @@ static int pin_cb(void *ctx, const struct sbx_dns_addr *a, const struct sbx_dns_
 	unsigned at = SBX_PIN_RULES;
 	bool fresh;
 
+	if (!own && !(own = calloc(SBX_DNSRUN_MAX_PINS, sizeof(*own))))
+		return -ENOMEM;
 	pin_key(&k, d->slot, a);
 	fresh = bpf_map_lookup_elem(d->bpf->pins_fd, &k, &v) < 0;
 	if (fresh) {
@@ -204,8 +231,7 @@ static int pin_cb(void *ctx, const struct sbx_dns_addr *a, const struct sbx_dns_
 	}
 	if (bpf_map_update_elem(d->bpf->pins_fd, &k, &v, BPF_ANY) < 0)
 		return -errno;
-	if (fresh)
-		pinned++;
+	own_note(&k, expires_ns, fresh);
 	return 0;
 }
 
@@ -500,6 +526,27 @@ static int ask(const struct sbx_dnsrun *d, const uint8_t *q, size_t qlen,
 	return -ETIMEDOUT;
 }
 
+/* Keeps one address of an exact denied name, to pin it again after a flush. */
+static void keep_denied(struct sbx_dnsrun *d, const struct sbx_dns_addr *a, const struct sbx_dns_rule *r)
+{
+	struct sbx_dnsrun_denied *m = realloc(d->denied, (d->n_denied + 1) * sizeof(*m));
+
+	if (!m)
+		return;	/* pinned now all the same; only a restart would lose it */
+	d->denied = m;
+	d->denied[d->n_denied++] = (struct sbx_dnsrun_denied){ .a = *a, .r = r };
+}
+
+/* After the flush of a resolver's death: the denied addresses are the whole
+ * run's, not the dead resolver's, and come back at once (a workload that
+ * crashed or outlasted its resolver must not reach them). */
+static void repin_denied(struct sbx_dnsrun *d)
+{
+	own_forget_all();	/* the flush emptied the slot */
+	for (size_t i = 0; i < d->n_denied; i++)
+		pin_cb(d, &d->denied[i].a, d->denied[i].r, UINT64_MAX);
+}
+
 /* The addresses an exact denied name has now (A and AAAA, from the upstream
  * servers) are pinned as denied for the whole run, so that a workload that
  * knows them cannot connect by address; a name that does not resolve is
@@ -522,7 +569,8 @@ static void pin_denied(struct sbx_dnsrun *d)
 			if (!qlen || ask(d, q, qlen, &rep, 1000) < 0 || rep.rcode)
 				continue;
 			for (size_t a = 0; a < rep.n_addrs; a++)
-				pin_cb(d, &rep.addrs[a], r, UINT64_MAX);
+				if (pin_cb(d, &rep.addrs[a], r, UINT64_MAX) == 0)
+					keep_denied(d, &rep.addrs[a], r);
 		}
 	}
 }
@@ -552,6 +600,40 @@ static int drop_privileges(int landlock_abi)
 	return syscall(SYS_capset, &h, caps) < 0 ? -errno : 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* A fork of the manager holds every fd of it: the audit log, the result
+ * file, the sandbox's cgroup, every BPF map. Landlock does not take away
+ * what is open already, so the resolver closes all but what it uses; its
+ * standard streams become /dev/null. Returns 0 or -errno. */
+static int keep_only_own_fds(const struct sbx_dnsrun *d, int stop_rd)
+{
+	int keep[] = { d->udp_fd[0], d->udp_fd[1], d->tcp_fd[0], d->tcp_fd[1], stop_rd,
+		       d->bpf->pins_fd, d->bpf->slots_fd, d->bpf->net4_fd, d->bpf->net6_fd,
+		       d->bpf->emit_fd, 0, 1, 2 };
+	size_t n = sizeof(keep) / sizeof(keep[0]);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	unsigned next = 0;
+
+	if (null < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++)
+		if (dup2(null, i) < 0)
+			return -errno;
+	qsort(keep, n, sizeof(keep[0]), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < 0 || (unsigned)keep[i] < next)
+			continue;
+		if ((unsigned)keep[i] > next && close_range(next, (unsigned)keep[i] - 1, 0) < 0)
+			return -errno;
+		next = (unsigned)keep[i] + 1;
+	}
+	return close_range(next, ~0u, 0) < 0 ? -errno : 0;
+}
+
 static __attribute__((noreturn)) void resolver_main(struct sbx_dnsrun *d, int stop_rd)
 {
 	struct sbx_resolver_cfg cfg = {
@@ -569,11 +651,11 @@ static __attribute__((noreturn)) void resolver_main(struct sbx_dnsrun *d, int st
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, "sbx-dns");
-	if (drop_privileges(d->landlock_abi) < 0)
+	if (keep_only_own_fds(d, stop_rd) < 0 || drop_privileges(d->landlock_abi) < 0)
 		_exit(2);
 	memcpy(cfg.upstream, d->upstream, sizeof(cfg.upstream));
 	memcpy(cfg.upstream_len, d->upstream_len, sizeof(cfg.upstream_len));
-	pinned = 0;
+	own_forget_all();
 	_exit(sbx_resolver_run(&cfg) < 0 ? 1 : 0);
 }
 
@@ -680,6 +762,7 @@ void sbx_dnsrun_reap(struct sbx_dnsrun *d)
 	reap(d, &status);
 	/* its pins go at once: until it answers again, names are refused */
 	flushed = sbx_dns_flush_pins(d->bpf->pins_fd, d->slot);
+	repin_denied(d);
 	if (!d->window_start_ns || now - d->window_start_ns > SBX_DNSRUN_WINDOW_S * 1000000000ull) {
 		d->window_start_ns = now;
 		d->window_restarts = 0;
@@ -731,6 +814,9 @@ void sbx_dnsrun_stop(struct sbx_dnsrun *d)
 	free(d->rules);
 	d->rules = NULL;
 	d->n_rules = 0;
+	free(d->denied);
+	d->denied = NULL;
+	d->n_denied = 0;
 }
 
 /* the engine's reasons are the ABI's, copied as they are into the events */

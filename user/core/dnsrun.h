@@ -40,6 +40,11 @@ struct sbx_dnsrun {
 	struct sbx_dns_slot where;	/* what sbx_dns holds for the slot */
 	struct sbx_dns_rule *rules;
 	size_t n_rules;
+	struct sbx_dnsrun_denied {	/* the addresses of exact denied names, looked up at start */
+		struct sbx_dns_addr a;
+		const struct sbx_dns_rule *r;
+	} *denied;
+	size_t n_denied;
 	struct sockaddr_storage upstream[4];
 	socklen_t upstream_len[4];
 	size_t n_upstream;

@@ -62,7 +62,8 @@ static int put_label(const uint8_t *l, size_t n, char *out, size_t *olen, bool s
  * Reads the name at *off. out gets its presentation form (lower case; with
  * strict, host-name bytes only); *off moves past the name as it sits at
  * *off (a pointer counts 2 bytes). A pointer must point before the label
- * run it ends, which makes loops and forward pointers impossible.
+ * run it ends, which makes loops and forward pointers impossible, and past
+ * the header.
  */
 static int read_name(const uint8_t *pkt, size_t len, size_t *off, char *out, bool strict, char *why, size_t whylen)
 {
@@ -89,6 +90,12 @@ static int read_name(const uint8_t *pkt, size_t len, size_t *off, char *out, boo
 			if (target >= run)
 				return sbx_fail(why, whylen, -EINVAL,
 						"compression pointer at offset %zu does not point backwards", p);
+			/* the header is no name, and the resolver rewrites its id
+			 * before forwarding: a name read from it would not be the
+			 * name upstream reads */
+			if (target < SBX_DNS_HEADER_LEN)
+				return sbx_fail(why, whylen, -EINVAL,
+						"compression pointer at offset %zu points into the header", p);
 			if (++jumps > MAX_JUMPS)
 				return sbx_fail(why, whylen, -EINVAL, "too many compression pointers");
 			if (!end)

@@ -56,8 +56,9 @@ struct sbx_dns_reply {
 /* A query: exactly one question, opcode QUERY, QR clear, no answer or
  * authority records (additional records such as EDNS's OPT are allowed and
  * left alone). The name is decoded with compression pointers (a pointer
- * must point before the label run that holds it, so loops and forward
- * pointers are refused), lower-cased, made of labels of letters, digits,
+ * must point before the label run that holds it and past the header, so
+ * loops, forward pointers and names made of header bytes are refused),
+ * lower-cased, made of labels of letters, digits,
  * '-' and '_' only (anything else: "name has a byte that no host name
  * has"), at most 63 bytes a label and 253 characters in all. Returns 0, or
  * -EINVAL with the reason in why. */

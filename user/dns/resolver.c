@@ -24,6 +24,10 @@
 #include "util/util.h"
 
 #define MAX_TCP_INFLIGHT 16		/* per TCP client */
+/* TCP connections to the upstream servers at once: each TCP query has its
+ * own, and 64 clients with 16 queries each would otherwise hold 1024 open at
+ * the host's resolver, which every sandbox and the host share */
+#define MAX_UPSTREAM_TCP 16
 #define N_QUERIES (SBX_DNS_MAX_PENDING_UDP + SBX_DNS_MAX_TCP_CLIENTS * MAX_TCP_INFLIGHT)
 #define TCP_WBUF_MAX (256 * 1024)	/* unread replies before a client is dropped */
 #define BATCH 64			/* datagrams or connections taken per wake-up */
@@ -79,6 +83,7 @@ struct engine {
 	int up_fd[SBX_DNS_MAX_UPSTREAMS];
 	struct query *qs;
 	size_t n_udp;
+	size_t n_up_tcp;		/* upstream TCP connections open */
 	struct client clients[SBX_DNS_MAX_TCP_CLIENTS];
 	uint64_t seq, gen;
 	uint32_t try_ms;
@@ -347,10 +352,12 @@ static struct origin origin_of(const struct query *qq)
 
 /* ---- queries in flight ------------------------------------------------------- */
 
-static void upstream_tcp_close(struct query *qq)
+static void upstream_tcp_close(struct engine *e, struct query *qq)
 {
-	if (qq->ufd >= 0)
+	if (qq->ufd >= 0) {
 		close(qq->ufd);
+		e->n_up_tcp--;
+	}
 	qq->ufd = -1;
 	free(qq->ubuf);
 	qq->ubuf = NULL;
@@ -360,7 +367,7 @@ static void upstream_tcp_close(struct query *qq)
 
 static void query_release(struct engine *e, struct query *qq)
 {
-	upstream_tcp_close(qq);
+	upstream_tcp_close(e, qq);
 	free(qq->pkt);
 	qq->pkt = NULL;
 	if (qq->proto == IPPROTO_UDP) {
@@ -420,18 +427,19 @@ static int try_tcp(struct engine *e, struct query *qq)
 	qq->ulen = 2 + qq->len;
 	qq->uoff = 0;
 	qq->ufd = fd;
+	e->n_up_tcp++;
 	qq->ugen = ++e->gen;
 	r = ep_add(e, fd, EPOLLOUT, TAG(T_UP_TCP, qq->ugen, qq - e->qs));
 	if (r < 0)
-		upstream_tcp_close(qq);
+		upstream_tcp_close(e, qq);
 	return r;
 }
 
-static void try_failed(struct query *qq)
+static void try_failed(struct engine *e, struct query *qq)
 {
 	uint64_t soon = now_ms() + TRY_FAILED_MS;
 
-	upstream_tcp_close(qq);
+	upstream_tcp_close(e, qq);
 	if (soon < qq->try_deadline)
 		qq->try_deadline = soon;
 }
@@ -443,10 +451,15 @@ static void query_try(struct engine *e, struct query *qq, uint64_t now)
 	uint16_t id = 0;
 	int r;
 
-	upstream_tcp_close(qq);
+	upstream_tcp_close(e, qq);
 	qq->try_deadline = now + e->try_ms;
 	if (qq->try_deadline > qq->deadline)
 		qq->try_deadline = qq->deadline;
+	if (qq->proto == IPPROTO_TCP && e->n_up_tcp >= MAX_UPSTREAM_TCP) {
+		/* no connection free: the query waits its turn (and its 5 s) */
+		try_failed(e, qq);
+		return;
+	}
 	do {
 		r = random_id(e, &id);
 		if (r < 0)
@@ -459,7 +472,7 @@ static void query_try(struct engine *e, struct query *qq, uint64_t now)
 	else
 		r = try_tcp(e, qq);
 	if (r < 0)
-		try_failed(qq);
+		try_failed(e, qq);
 }
 
 static struct query *query_slot(struct engine *e, uint8_t proto)
@@ -673,7 +686,7 @@ static void upstream_tcp_done(struct engine *e, struct query *qq)
 
 	if (len > SBX_DNS_MSG_MAX || sbx_dns_parse_reply(qq->ubuf, len, &r, NULL, 0) < 0 || r.q.id != qq->up_id ||
 	    !same_question(&qq->q, &r.q)) {
-		try_failed(qq);	/* a wrong answer ends this try */
+		try_failed(e, qq);	/* a wrong answer ends this try */
 		return;
 	}
 	memcpy(e->buf, qq->ubuf, len);
@@ -722,7 +735,7 @@ static void upstream_tcp_event(struct engine *e, struct query *qq, uint32_t even
 		}
 	}
 fail:
-	try_failed(qq);
+	try_failed(e, qq);
 }
 
 /* ---- listeners and clients ------------------------------------------------------ */

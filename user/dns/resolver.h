@@ -58,9 +58,11 @@
  * Limits: at most 256 pending UDP queries (a new one beyond that makes the
  * oldest get SERVFAIL); at most 64 TCP clients (a new connection beyond that
  * is closed at once) with at most 16 queries each in flight upstream (the
- * engine reads no more from that client until one is answered); a TCP client
- * with nothing in flight that sends no whole query and takes no reply for
- * 10 s is closed, and so is one that leaves more than 256 KiB of replies
+ * engine reads no more from that client until one is answered); at most 16
+ * TCP connections to the upstream servers at once (a TCP query beyond that
+ * waits for one, within its 5 s: the host's resolver serves every sandbox);
+ * a TCP client with nothing in flight that sends no whole query and takes
+ * no reply for 10 s is closed, and so is one that leaves more than 256 KiB of replies
  * unread; a client that shuts its sending side still gets the answers to
  * what it sent; messages of at most 64 KiB; at most SBX_DNS_MAX_ADDRS (32)
  * addresses of one answer are pinned (the rest are passed on unpinned, and

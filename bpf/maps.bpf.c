@@ -32,6 +32,7 @@ struct sbx_rate_ifs_map sbx_rate_ifs SEC(".maps");
 struct sbx_dns_map sbx_dns SEC(".maps");
 struct sbx_pins_map sbx_pins SEC(".maps");
 struct sbx_dns_orig_map sbx_dns_orig SEC(".maps");
+struct sbx_dns_ports_map sbx_dns_ports SEC(".maps");
 
 /* not pinned: scratch of the LSM hooks, per-thread state of the file audit */
 struct sbx_lsm_scratch_map sbx_lsm_scratch SEC(".maps");

@@ -194,6 +194,16 @@ struct sbx_pin_value {
 	struct sbx_pin_rule e[SBX_PIN_RULES];
 };
 
+/* Map: sbx_dns_ports, hash: a resolver's address and port -> its slot. A
+ * sandbox's connect or send to another sandbox's resolver is refused (it
+ * could spend that sandbox's pins); its own is reached through port 53. */
+struct sbx_dns_port_key {
+	__u8 family;		/* 4 or 6 */
+	__u8 pad;
+	__u16 port;		/* host byte order */
+	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
+};
+
 /* Map: sbx_dns_orig, LRU hash by socket cookie: the port-53 destination a
  * socket asked for before it was sent to the resolver. */
 struct sbx_dns_orig {

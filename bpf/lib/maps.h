@@ -119,6 +119,14 @@ struct sbx_pins_map {
 };
 extern struct sbx_pins_map sbx_pins SEC(".maps");
 
+struct sbx_dns_ports_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * SBX_MAX_SANDBOXES);
+	__type(key, struct sbx_dns_port_key);
+	__type(value, __u32);			/* slot */
+};
+extern struct sbx_dns_ports_map sbx_dns_ports SEC(".maps");
+
 struct sbx_dns_orig_map {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);

@@ -353,6 +353,17 @@ static __always_inline int sbx_dns_redirect(struct bpf_sock_addr *ctx, struct sb
 	return 1;
 }
 
+/* Whether q is the resolver of another sandbox (sbx_dns_ports). */
+static __always_inline bool sbx_dns_foreign(struct sbx_ctx *c, struct sbx_net_query *q)
+{
+	struct sbx_dns_port_key k = { .family = q->family, .port = q->port };
+	__u32 *slot;
+
+	__builtin_memcpy(k.addr, q->addr, 16);
+	slot = bpf_map_lookup_elem(&sbx_dns_ports, &k);
+	return slot && *slot != c->slot;
+}
+
 /* recvmsg4/6 and getpeername4/6: the resolver's replies and a redirected
  * socket's peer show the address the workload asked for. Always 1. */
 static __always_inline int sbx_dns_restore(struct bpf_sock_addr *ctx, const bool v6)
@@ -406,6 +417,9 @@ static __always_inline int sbx_connect(struct bpf_sock_addr *ctx, __u16 type, co
 	dns = sbx_dns_redirect(ctx, &c, &q, v6);
 	if (dns) {
 		verdict = dns > 0 ? SBX_VERDICT_ALLOW : SBX_VERDICT_DENY;
+		rule = SBX_RULE_DNS;
+	} else if (sbx_dns_foreign(&c, &q) || (two && sbx_dns_foreign(&c, &alt))) {
+		verdict = SBX_VERDICT_DENY;
 		rule = SBX_RULE_DNS;
 	} else {
 		verdict = sbx_net_decide(&c, &q, &rule);

@@ -27,7 +27,7 @@ static const char *const map_names[] = {
 	"sbx_config", "sbx_cgroups", "sbx_slots", "sbx_stats", "sbx_drops",
 	"sbx_policies", "sbx_net4", "sbx_net6", "sbx_rings", "sbx_events", "sbx_syscalls",
 	"sbx_paths", "sbx_execs", "sbx_fscfg", "sbx_loaders", "sbx_rates", "sbx_rate_ifs",
-	"sbx_dns", "sbx_pins", "sbx_dns_orig",
+	"sbx_dns", "sbx_pins", "sbx_dns_orig", "sbx_dns_ports",
 };
 
 /* Pinned links, named after the hook they enforce. */
@@ -82,7 +82,7 @@ static int *map_fd_slot(struct sbx_bpf *b, size_t i)
 		       &b->policies_fd, &b->net4_fd, &b->net6_fd, &b->rings_fd, &b->events_fd,
 		       &b->syscalls_fd, &b->paths_fd, &b->execs_fd, &b->fscfg_fd,
 		       &b->loaders_fd, &b->rates_fd, &b->rate_ifs_fd, &b->dns_fd, &b->pins_fd,
-		       &b->dns_orig_fd };
+		       &b->dns_orig_fd, &b->dns_ports_fd };
 
 	return fds[i];
 }

@@ -33,7 +33,7 @@ struct sbx_bpf {
 	int config_fd, cgroups_fd, slots_fd, stats_fd, drops_fd, policies_fd;
 	int net4_fd, net6_fd, rings_fd, events_fd, syscalls_fd, emit_fd;
 	int paths_fd, execs_fd, fscfg_fd, loaders_fd, rates_fd, rate_ifs_fd;
-	int dns_fd, pins_fd, dns_orig_fd;	/* host names (core/dns.h) */
+	int dns_fd, pins_fd, dns_orig_fd, dns_ports_fd;	/* host names (core/dnsrun.h) */
 	/* Every link_* pin, held open for the manager's lifetime: a link lives
 	 * while any fd or pin refers to it, so a workload that unlinks the
 	 * pins does not detach the programs while a sandbox runs. */

@@ -85,6 +85,39 @@ static int sbx_dns_profile_upstreams(const struct sbx_profile *p, struct sockadd
 
 /* ---- pins ---------------------------------------------------------------- */
 
+/* The resolver's addresses and ports in sbx_dns_ports (keyed as the hooks
+ * judge a destination): other sandboxes may not reach them. */
+static int ports_key(const struct sbx_dns_slot *w, int v6, struct sbx_dns_port_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (!v6) {
+		k->family = 4;
+		k->port = w->port4;
+		memcpy(k->addr, &w->addr4, 4);
+		return w->port4 ? 0 : -ENOENT;
+	}
+	k->family = 6;
+	k->port = w->port6;
+	memcpy(k->addr, w->addr6, 16);
+	return w->port6 ? 0 : -ENOENT;
+}
+
+int sbx_dns_ports_set(int ports_fd, const struct sbx_dns_slot *w, uint32_t slot, bool add)
+{
+	struct sbx_dns_port_key k;
+	int r = 0;
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		if (ports_key(w, v6, &k) < 0)
+			continue;
+		if (add && bpf_map_update_elem(ports_fd, &k, &slot, BPF_ANY) < 0)
+			r = -errno;
+		if (!add)
+			bpf_map_delete_elem(ports_fd, &k);
+	}
+	return r;
+}
+
 int sbx_dns_flush_pins(int pins_fd, uint32_t slot)
 {
 	struct sbx_pin_key k, next, *mine = NULL;
@@ -717,6 +750,8 @@ int sbx_dnsrun_start(struct sbx_dnsrun *d, const struct sbx_bpf *b, uint32_t slo
 	}
 	r = sbx_dns_flush_pins(b->pins_fd, slot);
 	d->where.flags = SBX_DNSF_REDIRECT | SBX_DNSF_PINS;
+	if (r >= 0)
+		r = sbx_dns_ports_set(b->dns_ports_fd, &d->where, slot, true);
 	if (r >= 0 && bpf_map_update_elem(b->dns_fd, &key, &d->where, BPF_ANY) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -799,6 +834,8 @@ void sbx_dnsrun_stop(struct sbx_dnsrun *d)
 		reap(d, NULL);
 	}
 	d->pid = 0;
+	if (d->where.port4 || d->where.port6)
+		sbx_dns_ports_set(d->bpf->dns_ports_fd, &d->where, d->slot, false);
 	if (d->active) {
 		struct sbx_dns_slot off = { 0 };
 

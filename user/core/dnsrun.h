@@ -84,6 +84,10 @@ void sbx_dnsrun_reap(struct sbx_dnsrun *d);
  * sockets. Idempotent; a zeroed struct with fds -1 is fine. */
 void sbx_dnsrun_stop(struct sbx_dnsrun *d);
 
+/* Adds (or removes) the resolver's addresses and ports w to sbx_dns_ports
+ * for slot. Returns 0 or -errno. */
+int sbx_dns_ports_set(int ports_fd, const struct sbx_dns_slot *w, uint32_t slot, bool add);
+
 /* Removes every pin of slot; returns how many, or -errno. */
 int sbx_dns_flush_pins(int pins_fd, uint32_t slot);
 

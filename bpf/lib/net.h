@@ -299,7 +299,8 @@ static __always_inline void sbx_emit_net(struct sbx_ctx *c, __u16 type, __u8 ver
 /* A TCP or UDP port-53 destination of a sandbox with a resolver goes to the
  * resolver, whatever address it names (so a workload cannot pick another
  * server): 1 when redirected, 0 when not a DNS destination, -1 to refuse (an
- * IPv6 destination where the resolver has no IPv6 address). The destination
+ * IPv6 destination where the resolver has no IPv6 address, or any when the
+ * resolver is gone for good: its port is 0). The destination
  * asked for is kept by socket cookie, for recvmsg and getpeername. */
 static __always_inline int sbx_dns_redirect(struct bpf_sock_addr *ctx, struct sbx_ctx *c,
 					    struct sbx_net_query *q, const bool v6)
@@ -319,6 +320,8 @@ static __always_inline int sbx_dns_redirect(struct bpf_sock_addr *ctx, struct sb
 	if (!v6) {
 		__u32 a = ctx->user_ip4;
 
+		if (!d->port4)
+			return -1;	/* the resolver is gone for good */
 		o.family = 4;
 		__builtin_memcpy(o.addr, &a, 4);
 		__builtin_memcpy(o.to, &d->addr4, 4);
@@ -334,7 +337,7 @@ static __always_inline int sbx_dns_redirect(struct bpf_sock_addr *ctx, struct sb
 		if (d->port6) {
 			__builtin_memcpy(to, d->addr6, 16);
 			o.to_port = bpf_htons(d->port6);
-		} else if (q->mapped) {
+		} else if (q->mapped && d->port4) {
 			to[2] = bpf_htonl(0xffff);
 			to[3] = d->addr4;
 			o.to_port = bpf_htons(d->port4);

@@ -411,6 +411,46 @@ $(probes "after connect 198.51.100.10 $PT")"
 	fi
 }
 
+# A resolver that sbx gave up on (killed 6 times within 10 s) leaves the
+# sandbox's port-53 traffic with nowhere to go: it must be refused (EPERM),
+# not sent to its old port, which anyone may bind by then and read the
+# sandbox's queries (names the policy refuses) from.
+case_gave_up_port_not_reusable()
+{
+	local run i rpid port k
+	pol "$P" "mode = \"allow\"
+allow = [$(names)]"
+	rm -f "$T_TMP/go"
+	"$SBX" run --result "$T_TMP/g.result" --audit "$T_TMP/g.audit" -P "$P" --profile t -- sh -c \
+		"while [ ! -e $T_TMP/go ]; do sleep 0.05; done; $(atk q udp 8.8.8.8 53 secret.leak.test)$(atk qt tcp 8.8.8.8 53 secret.leak.test)true" \
+		>"$T_TMP/g.out" 2>"$T_TMP/g.err" &
+	run=$!
+	port=$(resolver_port $run)
+	[ -n "$port" ] || { touch "$T_TMP/go"; wait $run; fail "no resolver port"; }
+	for k in 1 2 3 4 5 6; do
+		rpid=""
+		for i in $(seq 100); do rpid=$(pgrep -P $run -x sbx-dns) && break; sleep 0.05; done
+		[ -n "$rpid" ] || break
+		kill -KILL "$rpid"
+		for i in $(seq 100); do [ "$(pgrep -P $run -x sbx-dns)" != "$rpid" ] && break; sleep 0.02; done
+	done
+	for i in $(seq 100); do grep -q '"state":"gave_up"' "$T_TMP/g.audit" 2>/dev/null && break; sleep 0.05; done
+	grep -q '"state":"gave_up"' "$T_TMP/g.audit" || { touch "$T_TMP/go"; wait $run; fail "sbx did not give up on the resolver"; }
+	# a host process takes the old port
+	"$NETTOOL" listen 127.0.0.1 "$port" udp >"$T_TMP/thief.out" 2>&1 &
+	local thief=$!
+	sleep 0.3
+	touch "$T_TMP/go"
+	wait $run
+	RC=$?
+	kill $thief 2>/dev/null
+	wait $thief 2>/dev/null
+	cat "$T_TMP/g.out" "$T_TMP/thief.out"
+	expect g q EPERM
+	expect g qt EPERM
+	eq "refused as dns" "$(ja g '[.[] | select((.event == "net.send" or .event == "net.connect") and .verdict == "deny" and .rule == "dns" and .port == 53)] | length')" 2
+}
+
 # sbx run SIGKILLed while its sandbox holds pins and the redirect: the next
 # sandbox of the slot, without names, inherits neither.
 case_slot_reuse_after_sigkill()
@@ -465,6 +505,7 @@ run_case pin_beyond_ports_and_proto case_pin_beyond_ports_and_proto
 run_case other_sandbox_asks_my_resolver case_other_sandbox_asks_my_resolver
 run_case forged_upstream_answer case_forged_upstream_answer
 run_case root_workload_vs_resolver case_root_workload_vs_resolver
+run_case gave_up_port_not_reusable case_gave_up_port_not_reusable
 run_case slot_reuse_after_sigkill case_slot_reuse_after_sigkill
 run_case private_netns_ipv6_dns case_private_netns_ipv6_dns
 finish

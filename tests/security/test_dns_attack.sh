@@ -142,7 +142,11 @@ attack_forms()
 	local f s=""
 	for f in $FORMS4; do s+=$(atk "$f" "$f" "$ROGUE" 53 x.leak.test); done
 	s+=$(atk mapped udp "::ffff:$ROGUE" 53 x.leak.test)
+	s+=$(atk mappedconn connect "::ffff:$ROGUE" 53 x.leak.test)
+	s+=$(atk mappedtcp tcp "::ffff:$ROGUE" 53 x.leak.test)
+	s+=$(atk mappedlite udplite "::ffff:$ROGUE" 53 x.leak.test)
 	s+=$(atk compat udp "::$ROGUE" 53 x.leak.test)
+	s+=$(atk compattcp tcp "::$ROGUE" 53 x.leak.test)
 	s+=$(atk v6 udp "$ROGUE6" 53 x.leak.test)
 	s+=$(atk v6tcp tcp "$ROGUE6" 53 x.leak.test)
 	s+=$(atk v6tfo tfo "$ROGUE6" 53 x.leak.test)
@@ -150,7 +154,7 @@ attack_forms()
 	s+=$(atk v6lite udplite "$ROGUE6" 53 x.leak.test)
 	rogue_mark
 	sbx_run "$1" -P "$P" --profile t -- sh -c "$s true"
-	for f in $FORMS4 mapped compat v6 v6tcp v6tfo v6conn v6lite; do
+	for f in $FORMS4 mapped mappedconn mappedtcp mappedlite compat compattcp v6 v6tcp v6tfo v6conn v6lite; do
 		not_rogue "$1" "$f"
 	done
 	expect "$1" udp ok

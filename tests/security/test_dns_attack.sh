@@ -375,6 +375,20 @@ raw_sockets = true'
 	expect y c EPERM
 }
 
+# Hostile messages at the resolver (tests/security/dnsfuzz.py: malformed
+# queries, reflected replies, random bytes, pipelined and cut TCP frames): it
+# must neither die nor stop answering.
+case_resolver_survives_hostile_messages()
+{
+	[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 (the sandbox's user cannot use another)"
+	pol "$P" "mode = \"allow\"
+allow = [$(names)]"
+	sbx_run f -P "$P" --profile t -- sh -c "/usr/bin/python3 $SRC/dnsfuzz.py; echo after \$(dig +short +time=2 +tries=1 api.test)"
+	grep -q '^sent ' "$T_TMP/f.out" || fail "dnsfuzz.py did not run: $(tail -c 300 "$T_TMP/f.err")"
+	expect f after 198.51.100.10
+	eq "no death" "$(ja f '[.[] | select(.event == "dns.resolver" and .state != "started")] | length')" 0
+}
+
 # A root workload (host provider, user root) against its own resolver: it
 # sees it (same uid, shared /proc) but cannot trace it or take its file
 # descriptors (no CAP_SYS_PTRACE, and the resolver keeps CAP_BPF, which the
@@ -508,6 +522,7 @@ run_case cname_into_denied_name case_cname_into_denied_name
 run_case pin_beyond_ports_and_proto case_pin_beyond_ports_and_proto
 run_case other_sandbox_asks_my_resolver case_other_sandbox_asks_my_resolver
 run_case forged_upstream_answer case_forged_upstream_answer
+run_case resolver_survives_hostile_messages case_resolver_survives_hostile_messages
 run_case root_workload_vs_resolver case_root_workload_vs_resolver
 run_case gave_up_port_not_reusable case_gave_up_port_not_reusable
 run_case slot_reuse_after_sigkill case_slot_reuse_after_sigkill

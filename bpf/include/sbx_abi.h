@@ -167,7 +167,8 @@ struct sbx_net_value {
 struct sbx_dns_slot {
 	__u32 flags;		/* SBX_DNSF_* */
 	__u32 addr4;		/* the resolver's IPv4 address, network byte order */
-	__u16 port4;		/* its port there, host byte order */
+	__u16 port4;		/* its port there, host byte order; 0 = the resolver
+				 * is gone for good: port-53 destinations are refused */
 	__u16 port6;		/* its port on addr6; 0 = none: IPv6 port-53
 				 * destinations are refused */
 	__u32 pad;

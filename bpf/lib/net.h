@@ -299,7 +299,8 @@ static __always_inline void sbx_emit_net(struct sbx_ctx *c, __u16 type, __u8 ver
 /* A TCP or UDP port-53 destination of a sandbox with a resolver goes to the
  * resolver, whatever address it names (so a workload cannot pick another
  * server): 1 when redirected, 0 when not a DNS destination, -1 to refuse (an
- * IPv6 destination where the resolver has no IPv6 address). The destination
+ * IPv6 destination where the resolver has no IPv6 address, or any when the
+ * resolver is gone for good: its port is 0). The destination
  * asked for is kept by socket cookie, for recvmsg and getpeername. */
 static __always_inline int sbx_dns_redirect(struct bpf_sock_addr *ctx, struct sbx_ctx *c,
 					    struct sbx_net_query *q, const bool v6)
@@ -319,6 +320,8 @@ static __always_inline int sbx_dns_redirect(struct bpf_sock_addr *ctx, struct sb
 	if (!v6) {
 		__u32 a = ctx->user_ip4;
 
+		if (!d->port4)
+			return -1;	/* the resolver is gone for good */
 		o.family = 4;
 		__builtin_memcpy(o.addr, &a, 4);
 		__builtin_memcpy(o.to, &d->addr4, 4);
@@ -334,7 +337,7 @@ static __always_inline int sbx_dns_redirect(struct bpf_sock_addr *ctx, struct sb
 		if (d->port6) {
 			__builtin_memcpy(to, d->addr6, 16);
 			o.to_port = bpf_htons(d->port6);
-		} else if (q->mapped) {
+		} else if (q->mapped && d->port4) {
 			to[2] = bpf_htonl(0xffff);
 			to[3] = d->addr4;
 			o.to_port = bpf_htons(d->port4);
@@ -812,13 +815,26 @@ static __always_inline __u8 sbx_ipv6_upper(struct __sk_buff *skb, __u8 next, __u
 	return 255;
 }
 
-/* Reads the destination, upper protocol and (UDP-Lite, or rerouted TCP and
- * UDP) destination port of an egress packet; false when the headers cannot
- * be read. *routed: the packet carries a route of its own (an IPv6 routing
- * header, or IPv4 options, where LSRR/SSRR live), so its daddr on the wire
- * is a hop that no sockaddr hook saw. */
+/* Whether an egress packet comes from a raw socket: its TCP or UDP header
+ * was written by the workload and passed no sockaddr hook. */
+static __always_inline bool sbx_skb_raw(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return false;
+	sk = bpf_sk_fullsock(sk);
+	return sk && sk->type == SOCK_RAW;
+}
+
+/* Reads the destination, upper protocol and (UDP-Lite, or TCP and UDP that
+ * are rerouted or come from a raw socket) destination port of an egress
+ * packet; false when the headers cannot be read. *routed: the packet carries
+ * a route of its own (an IPv6 routing header, or IPv4 options, where
+ * LSRR/SSRR live), so its daddr on the wire is a hop that no sockaddr hook
+ * saw. */
 static __always_inline bool sbx_skb_query(struct __sk_buff *skb, struct sbx_net_query *q,
-					  bool *routed)
+					  bool *routed, bool raw)
 {
 	__u32 l4 = 0;
 	__be16 ports[2];
@@ -846,7 +862,7 @@ static __always_inline bool sbx_skb_query(struct __sk_buff *skb, struct sbx_net_
 		return false;
 	}
 	if (q->proto != IPPROTO_UDPLITE &&
-	    !(*routed && (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP)))
+	    !((*routed || raw) && (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP)))
 		return true;
 	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)))
 		return false;
@@ -854,14 +870,32 @@ static __always_inline bool sbx_skb_query(struct __sk_buff *skb, struct sbx_net_
 	return true;
 }
 
+/* A port-53 packet that reached the egress without going to the sandbox's
+ * resolver (the sockaddr hooks send every TCP and UDP one there): UDP-Lite
+ * after connect(), which runs no hook, a raw socket's, or a rerouted one. */
+static __always_inline bool sbx_skb_dns_bypass(struct sbx_ctx *c, struct sbx_net_query *q)
+{
+	struct sbx_dns_slot *d;
+	__u8 proto = sbx_rule_proto(q->proto);
+
+	if (q->port != 53 || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return false;
+	d = sbx_dns_of(c);
+	return d && (d->flags & SBX_DNSF_REDIRECT);
+}
+
 /* Safety net for traffic that no sockaddr hook saw, such as ICMP echo sockets
  * sending with sendto(). TCP and UDP were judged at connect/sendmsg time (and
  * replies of accepted connections must pass), unless the packet carries its
  * own route: a routing header or IPv4 source route (set with a cmsg, which
  * the setsockopt hook cannot see) sends it to a first hop that nobody judged,
- * so its wire daddr and port are judged here like a connect. UDP-Lite has no
- * connect hook (udplite_prot has no pre_connect), so every UDP-Lite packet is
- * judged here with its port, as UDP. Other protocols are judged as port-less
+ * so its wire daddr and port are judged here like a connect; so are the TCP
+ * and UDP packets of a raw socket (raw_sockets = true), whose headers the
+ * workload wrote. UDP-Lite has no connect hook (udplite_prot has no
+ * pre_connect), so every UDP-Lite packet is judged here with its port, as
+ * UDP. Any of these to port 53 of a sandbox with a resolver is dropped
+ * (SBX_RULE_DNS): port 53 is the resolver's, and only the sockaddr hooks can
+ * send a packet there. Other protocols are judged as port-less
  * destinations. It fails closed: a packet whose headers it cannot read, or of
  * another protocol with ports (SCTP, DCCP: port rules cannot be applied to a
  * port-less lookup), is dropped under modes "allow" and "deny" with rule
@@ -870,15 +904,18 @@ static __always_inline bool sbx_skb_refused(struct sbx_ctx *c, struct __sk_buff 
 					    struct sbx_net_query *q)
 {
 	__u32 rule = SBX_RULE_UNJUDGED;
-	bool routed = false;
+	bool routed = false, raw;
 
 	if (sbx_eff_mode(c) == SBX_NETM_FULL)
 		return false;
-	if (sbx_skb_query(skb, q, &routed)) {
-		if (!routed && (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP))
+	raw = sbx_skb_raw(skb);
+	if (sbx_skb_query(skb, q, &routed, raw)) {
+		if (!routed && !raw && (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP))
 			return false;
-		if (q->proto != IPPROTO_SCTP && q->proto != IPPROTO_DCCP &&
-		    sbx_net_decide(c, q, &rule) == SBX_VERDICT_ALLOW)
+		if (sbx_skb_dns_bypass(c, q))
+			rule = SBX_RULE_DNS;
+		else if (q->proto != IPPROTO_SCTP && q->proto != IPPROTO_DCCP &&
+			 sbx_net_decide(c, q, &rule) == SBX_VERDICT_ALLOW)
 			return false;
 	}
 	__u8 verdict = sbx_observe(c, SBX_VERDICT_DENY);

@@ -291,6 +291,41 @@ static void reply_cname_chain_then_addresses(void **state)
 	assert_int_equal(r.addrs[2].family, AF_INET6);
 	assert_memory_equal(r.addrs[2].addr, a6, 16);
 	assert_int_equal(r.min_ttl, 0);
+	/* the chain: the CNAME's target (the owners are all the question's) */
+	assert_int_equal(r.n_chain, 1);
+	assert_string_equal(r.chain[0], "api.test");
+	assert_false(r.chain_truncated);
+}
+
+/* Every name of a chain is kept once, past the cap the reply says so. */
+static void reply_chain_names_kept_once_and_capped(void **state)
+{
+	static const uint8_t a1[4] = { 192, 0, 2, 10 };
+	struct sbx_dns_reply r;
+	struct msg m;
+	char why[128];
+	char target[16];
+
+	(void)state;
+	header(&m, 7, 0x8180, 1, 2, 0, 0);
+	question(&m, "\3www\4test", SBX_DNS_T_A);
+	rr(&m, SBX_DNS_T_CNAME, 1, 300, "\3Bad\300\20", 6);	/* www.test -> bad.test */
+	rr(&m, SBX_DNS_T_CNAME, 1, 300, "\3bad\300\20", 6);	/* the same name again */
+	assert_int_equal(sbx_dns_parse_reply(m.b, m.n, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.n_chain, 1);
+	assert_string_equal(r.chain[0], "bad.test");
+
+	header(&m, 7, 0x8180, 1, SBX_DNS_MAX_CHAIN + 2, 0, 0);
+	question(&m, "\3www\4test", SBX_DNS_T_A);
+	for (int i = 0; i < SBX_DNS_MAX_CHAIN + 1; i++) {
+		snprintf(target, sizeof(target), "\2c%c\300\20", 'a' + i);
+		rr(&m, SBX_DNS_T_CNAME, 1, 300, target, 5);
+	}
+	rr(&m, SBX_DNS_T_A, 1, 60, a1, 4);
+	assert_int_equal(sbx_dns_parse_reply(m.b, m.n, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.n_chain, SBX_DNS_MAX_CHAIN);
+	assert_true(r.chain_truncated);
+	assert_int_equal(r.n_addrs, 1);
 }
 
 static void reply_rcode_tc_and_limits(void **state)
@@ -468,6 +503,7 @@ int main(void)
 		cmocka_unit_test(query_name_rules),
 		cmocka_unit_test(query_compression_pointers),
 		cmocka_unit_test(reply_cname_chain_then_addresses),
+		cmocka_unit_test(reply_chain_names_kept_once_and_capped),
 		cmocka_unit_test(reply_rcode_tc_and_limits),
 		cmocka_unit_test(name_match_table),
 		cmocka_unit_test(error_reply_keeps_question),

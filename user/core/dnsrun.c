@@ -786,6 +786,27 @@ static void reap(struct sbx_dnsrun *d, int *ret_status)
 		*ret_status = status;
 }
 
+/* No resolver any more: the sockets close, and port-53 destinations are
+ * refused (a port of 0 in sbx_dns) rather than sent to the old port, which
+ * any process could bind once it is free and read the queries from. */
+static void give_up(struct sbx_dnsrun *d)
+{
+	uint32_t key = d->slot;
+
+	d->gave_up = true;
+	d->pid = 0;
+	d->where.port4 = 0;
+	d->where.port6 = 0;
+	/* the map cannot say so: the sockets stay bound, so that the port stays
+	 * ours (queries then time out instead of being refused) */
+	if (bpf_map_update_elem(d->bpf->dns_fd, &key, &d->where, BPF_ANY) < 0)
+		return;
+	for (int i = 0; i < 2; i++) {
+		close_fd(&d->udp_fd[i]);
+		close_fd(&d->tcp_fd[i]);
+	}
+}
+
 void sbx_dnsrun_reap(struct sbx_dnsrun *d)
 {
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
@@ -803,23 +824,16 @@ void sbx_dnsrun_reap(struct sbx_dnsrun *d)
 		d->window_restarts = 0;
 	}
 	if (d->window_restarts >= SBX_DNSRUN_RESTARTS) {
-		d->gave_up = true;
 		emit_state(d, SBX_DNSS_GAVE_UP, status, flushed);
-		d->pid = 0;
-		/* nothing answers any more: refuse at once rather than time out */
-		for (int i = 0; i < 2; i++) {
-			close_fd(&d->udp_fd[i]);
-			close_fd(&d->tcp_fd[i]);
-		}
+		give_up(d);
 		return;
 	}
 	emit_state(d, SBX_DNSS_DIED, status, flushed);
 	d->window_restarts++;
 	d->restarts++;
 	if (spawn(d, why, sizeof(why)) < 0) {
-		d->gave_up = true;
-		d->pid = 0;
 		emit_state(d, SBX_DNSS_GAVE_UP, 0, 0);
+		give_up(d);
 		return;
 	}
 	emit_state(d, SBX_DNSS_RESTARTED, 0, 0);

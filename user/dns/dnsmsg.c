@@ -154,8 +154,24 @@ int sbx_dns_parse_query(const uint8_t *pkt, size_t len, struct sbx_dns_question 
 	return 0;
 }
 
-/* One resource record at *off: keeps its address when it is A/AAAA of class
- * IN. Returns 1 when the record is cut short (for TC replies), 0 or -EINVAL. */
+/* Adds name to r's chain unless it is the question's or there already. */
+static void chain_add(struct sbx_dns_reply *r, const char *name)
+{
+	if (!strcmp(name, r->q.name))
+		return;
+	for (size_t i = 0; i < r->n_chain; i++)
+		if (!strcmp(r->chain[i], name))
+			return;
+	if (r->n_chain == SBX_DNS_MAX_CHAIN) {
+		r->chain_truncated = true;
+		return;
+	}
+	snprintf(r->chain[r->n_chain++], SBX_DNS_NAME_MAX, "%s", name);
+}
+
+/* One resource record at *off: keeps its owner name, a CNAME's target, and
+ * its address when it is A/AAAA of class IN. Returns 1 when the record is cut
+ * short (for TC replies), 0 or -EINVAL. */
 static int parse_rr(const uint8_t *pkt, size_t len, size_t *off, struct sbx_dns_reply *r, char *why, size_t whylen)
 {
 	char owner[SBX_DNS_NAME_MAX];
@@ -177,6 +193,17 @@ static int parse_rr(const uint8_t *pkt, size_t len, size_t *off, struct sbx_dns_
 	if (p + rdlen > len)
 		return 1;
 	*off = p + rdlen;
+	chain_add(r, owner);
+	if (class == SBX_DNS_CLASS_IN && type == SBX_DNS_T_CNAME) {
+		size_t t = p;
+
+		/* the target ends inside the record: read it from a copy that ends there */
+		e = read_name(pkt, p + rdlen, &t, owner, false, why, whylen);
+		if (e < 0)
+			return e;
+		chain_add(r, owner);
+		return 0;
+	}
 	if (class != SBX_DNS_CLASS_IN || (type != SBX_DNS_T_A && type != SBX_DNS_T_AAAA))
 		return 0;
 	if (rdlen != (type == SBX_DNS_T_A ? 4 : 16))

@@ -22,6 +22,7 @@
 
 #define SBX_DNS_NAME_MAX 254	/* presentation form, lower case, no trailing dot, + NUL */
 #define SBX_DNS_MAX_ADDRS 32	/* A/AAAA records kept from one answer */
+#define SBX_DNS_MAX_CHAIN 8	/* names of a CNAME chain kept from one answer */
 #define SBX_DNS_HEADER_LEN 12
 #define SBX_DNS_MSG_MAX 65535	/* the largest message TCP's 2-byte length can frame */
 
@@ -51,6 +52,12 @@ struct sbx_dns_reply {
 	struct sbx_dns_addr addrs[SBX_DNS_MAX_ADDRS];
 	bool addrs_truncated;	/* the answer held more than SBX_DNS_MAX_ADDRS */
 	uint32_t min_ttl;	/* the smallest TTL of addrs; 0 when there is none */
+	/* the names of the answer's CNAME chain: every owner name of an answer
+	 * record and every CNAME target, other than the question's, once each;
+	 * the resolver refuses an answer that passes through a denied name */
+	size_t n_chain;
+	char chain[SBX_DNS_MAX_CHAIN][SBX_DNS_NAME_MAX];
+	bool chain_truncated;	/* more names than SBX_DNS_MAX_CHAIN */
 };
 
 /* A query: exactly one question, opcode QUERY, QR clear, no answer or
@@ -65,9 +72,9 @@ struct sbx_dns_reply {
 int sbx_dns_parse_query(const uint8_t *pkt, size_t len, struct sbx_dns_question *q, char *why, size_t whylen);
 
 /* A reply (QR set, one question, which is decoded as in parse_query): its
- * rcode, TC bit, and the address of every A/AAAA record of class IN in the
- * answer section, whatever its owner name (CNAME chains are trusted as a
- * whole). The answer section of a reply with TC set may end early: the
+ * rcode, TC bit, the address of every A/AAAA record of class IN in the
+ * answer section, whatever its owner name, and the names of the CNAME chain
+ * that led there (r->chain). The answer section of a reply with TC set may end early: the
  * records it holds are kept. Any other short or malformed record, or an
  * A/AAAA record whose length is not 4/16: -EINVAL. The caller compares
  * r->q with the question it asked. */

@@ -591,6 +591,24 @@ static const struct sbx_dns_addr *rebinding(const struct sbx_resolver_cfg *cfg, 
 	return NULL;
 }
 
+/* The deny rule of a name in r's CNAME chain, or NULL: such an answer is the
+ * denied name's under another name (an alias anyone can point at it). A
+ * chain longer than the reply keeps is refused when the policy denies any
+ * name at all. */
+static const struct sbx_dns_rule *chain_denied(const struct sbx_resolver_cfg *cfg, const struct sbx_dns_reply *r)
+{
+	for (size_t i = 0; i < r->n_chain; i++) {
+		const struct sbx_dns_rule *rule = best_rule(cfg, r->chain[i]);
+
+		if (rule && rule->deny)
+			return rule;
+	}
+	for (size_t i = 0; r->chain_truncated && i < cfg->n_rules; i++)
+		if (cfg->rules[i].deny)
+			return &cfg->rules[i];
+	return NULL;
+}
+
 static int pin_all(const struct sbx_resolver_cfg *cfg, const struct sbx_dns_rule *rule, const struct sbx_dns_reply *r)
 {
 	uint64_t now = boottime_ns();
@@ -616,7 +634,17 @@ static void query_answered(struct engine *e, struct query *qq, uint8_t *msg, siz
 	const struct sbx_dns_addr *bad = NULL;
 	size_t n = r->n_addrs;
 	const struct sbx_dns_addr *addrs = r->addrs;
+	const struct sbx_dns_rule *denied = chain_denied(cfg, r);
 
+	if (denied && !cfg->observe) {
+		answer_error(e, &o, qq->pkt, qq->len, &qq->q, refusal_rcode(cfg));
+		report(e, SBX_DNSV_DENY, SBX_DNSR_DENY_RULE, &qq->q, qq->proto, denied, refusal_rcode(cfg),
+		       r->n_addrs, r->addrs, &qq->client);
+		query_release(e, qq);
+		return;
+	}
+	if (denied && !why)
+		why = SBX_DNSR_DENY_RULE;
 	if (qq->rule && !qq->rule->deny) {
 		bad = rebinding(cfg, r);
 		if (bad && !cfg->observe) {

@@ -205,8 +205,8 @@ struct sbx_dns_port_key {
 	__u8 addr[16];		/* network byte order; IPv4 in the first 4 bytes */
 };
 
-/* Map: sbx_dns_orig, LRU hash by socket cookie: the port-53 destination a
- * socket asked for before it was sent to the resolver. */
+/* Map: sbx_dns_orig, socket storage: the port-53 destination a socket asked
+ * for before it was sent to the resolver (freed with the socket). */
 struct sbx_dns_orig {
 	__u8 family;		/* 4 or 6: as the socket wrote it */
 	__u8 pad;

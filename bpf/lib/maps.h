@@ -128,10 +128,10 @@ struct sbx_dns_ports_map {
 extern struct sbx_dns_ports_map sbx_dns_ports SEC(".maps");
 
 struct sbx_dns_orig_map {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);			/* socket cookie */
-	__type(value, struct sbx_dns_orig);
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sbx_dns_orig);	/* per socket: freed with it */
 };
 extern struct sbx_dns_orig_map sbx_dns_orig SEC(".maps");
 

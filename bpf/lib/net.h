@@ -306,53 +306,54 @@ static __always_inline int sbx_dns_redirect(struct bpf_sock_addr *ctx, struct sb
 					    struct sbx_net_query *q, const bool v6)
 {
 	__u8 proto = sbx_rule_proto(q->proto);
-	struct sbx_dns_orig o = {};
+	struct sbx_dns_orig *o;
 	struct sbx_dns_slot *d;
 	__u32 to[4] = {};
-	__u64 cookie;
 
 	if (q->port != 53 || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
 		return 0;
 	d = sbx_dns_of(c);
 	if (!d || !(d->flags & SBX_DNSF_REDIRECT))
 		return 0;
-	o.port = bpf_htons(53);
+	o = bpf_sk_storage_get(&sbx_dns_orig, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o)
+		return -1;	/* nowhere to keep it: refuse rather than confuse */
+	__builtin_memset(o, 0, sizeof(*o));
+	o->port = bpf_htons(53);
 	if (!v6) {
 		__u32 a = ctx->user_ip4;
 
 		if (!d->port4)
 			return -1;	/* the resolver is gone for good */
-		o.family = 4;
-		__builtin_memcpy(o.addr, &a, 4);
-		__builtin_memcpy(o.to, &d->addr4, 4);
-		o.to_port = bpf_htons(d->port4);
+		o->family = 4;
+		__builtin_memcpy(o->addr, &a, 4);
+		__builtin_memcpy(o->to, &d->addr4, 4);
+		o->to_port = bpf_htons(d->port4);
 		ctx->user_ip4 = d->addr4;
-		ctx->user_port = o.to_port;
+		ctx->user_port = o->to_port;
 	} else {
 		__u32 a6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
 				ctx->user_ip6[3] };
 
-		o.family = 6;
-		__builtin_memcpy(o.addr, a6, 16);
+		o->family = 6;
+		__builtin_memcpy(o->addr, a6, 16);
 		if (d->port6) {
 			__builtin_memcpy(to, d->addr6, 16);
-			o.to_port = bpf_htons(d->port6);
+			o->to_port = bpf_htons(d->port6);
 		} else if (q->mapped && d->port4) {
 			to[2] = bpf_htonl(0xffff);
 			to[3] = d->addr4;
-			o.to_port = bpf_htons(d->port4);
+			o->to_port = bpf_htons(d->port4);
 		} else {
 			return -1;
 		}
-		__builtin_memcpy(o.to, to, 16);
+		__builtin_memcpy(o->to, to, 16);
 		ctx->user_ip6[0] = to[0];
 		ctx->user_ip6[1] = to[1];
 		ctx->user_ip6[2] = to[2];
 		ctx->user_ip6[3] = to[3];
-		ctx->user_port = o.to_port;
+		ctx->user_port = o->to_port;
 	}
-	cookie = bpf_get_socket_cookie(ctx);
-	bpf_map_update_elem(&sbx_dns_orig, &cookie, &o, BPF_ANY);
 	return 1;
 }
 
@@ -371,8 +372,7 @@ static __always_inline bool sbx_dns_foreign(struct sbx_ctx *c, struct sbx_net_qu
  * socket's peer show the address the workload asked for. Always 1. */
 static __always_inline int sbx_dns_restore(struct bpf_sock_addr *ctx, const bool v6)
 {
-	__u64 cookie = bpf_get_socket_cookie(ctx);
-	struct sbx_dns_orig *o = bpf_map_lookup_elem(&sbx_dns_orig, &cookie);
+	struct sbx_dns_orig *o = bpf_sk_storage_get(&sbx_dns_orig, ctx->sk, 0, 0);
 	__u32 to[4];
 
 	if (!o || ctx->user_port != o->to_port)

@@ -120,3 +120,4 @@ ABI_FIELD(struct sbx_emit_ctx, dns, 96, SBX_DNS_EV_MAX);
 _Static_assert(SBX_EV_DNS_QUERY == 15 && SBX_EV_DNS_DENIED == 16 && SBX_EV_DNS_RESOLVER == 17,
 	       "event type values are never renumbered");
 _Static_assert(SBX_RULE_DNS == 0xfffffffau, "SBX_RULE_DNS is ABI");
+ABI_SIZE(struct sbx_dns_port_key, 20);

@@ -152,8 +152,8 @@ EOF
 
 qps_part()
 {
-	local load
-	load="'$BIN/dns_qps' load"
+	local load="'$BIN/dns_qps' load" how
+	how=("inflight=$INFLIGHT" "seconds=$QPS_SECONDS" "names=$NAMES")
 	interleave_values "$QPS_ROUNDS" "$WARM" \
 		bare "$load $UP $UPPORT '$PUB/names' $INFLIGHT $QPS_SECONDS 0" \
 		sbx "'$SBX' run -P '$BT/wild.toml' -- $load 192.0.2.53 53 '$PUB/names' $INFLIGHT $QPS_SECONDS 0" \
@@ -161,11 +161,11 @@ qps_part()
 		refused "'$SBX' run -P '$BT/wild.toml' -- $load 192.0.2.53 53 '$PUB/refused' $INFLIGHT $QPS_SECONDS 5" ||
 		return 1
 	report_pair dns_qps "allowed names (*.bench.test), through sbx to dnsmasq" "$BT/v.sbx" "dnsmasq directly" \
-		"$BT/v.bare" queries/s inflight=$INFLIGHT seconds=$QPS_SECONDS names=$NAMES
+		"$BT/v.bare" queries/s "${how[@]}"
 	report_pair dns_qps "allowed names (1,000 exact entries), through sbx" "$BT/v.exact" "dnsmasq directly" \
-		"$BT/v.bare" queries/s inflight=$INFLIGHT seconds=$QPS_SECONDS names=$NAMES
+		"$BT/v.bare" queries/s "${how[@]}"
 	report_pair dns_qps "refused names, answered by sbx" "$BT/v.refused" "dnsmasq directly" \
-		"$BT/v.bare" queries/s inflight=$INFLIGHT seconds=$QPS_SECONDS names=$NAMES
+		"$BT/v.bare" queries/s "${how[@]}"
 }
 
 setup

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * connect() cost probe for bench/connect.sh.
- *   connect_loop listen PORT          accept and close connections forever
- *   connect_loop connect PORT COUNT   COUNT x (socket, connect, close) to
- *                                     127.0.0.1:PORT; prints ns per iteration
+ * connect() cost probe for bench/enforce.sh, bench/connect.sh and bench/dns.sh.
+ *   connect_loop listen PORT [ADDR]   accept and close connections forever,
+ *                                     on ADDR (default 127.0.0.1; 0.0.0.0
+ *                                     takes every local address)
+ *   connect_loop connect PORT COUNT [ADDRFILE]
+ *                                     COUNT x (socket, connect, close) to
+ *                                     127.0.0.1:PORT, or to the IPv4
+ *                                     addresses of ADDRFILE (one a line, "-"
+ *                                     for stdin) in turn; prints ns per
+ *                                     iteration
  *   connect_loop sendto PORT COUNT    COUNT x unconnected UDP sendto
  * The client closes with SO_LINGER 0 (a reset): no TIME_WAIT is left, so
  * that many runs do not exhaust the ephemeral ports and slow connect() down
@@ -19,19 +25,25 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct sockaddr_in loopback(int port)
+#define MAX_ADDRS 65536
+
+static struct sockaddr_in ipv4(uint32_t addr, int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_addr.s_addr = addr;
 	return a;
 }
 
-static int do_listen(int port)
+static int do_listen(int port, const char *host)
 {
-	struct sockaddr_in a = loopback(port);
+	struct sockaddr_in a = ipv4(htonl(INADDR_LOOPBACK), port);
 	int one = 1, s = socket(AF_INET, SOCK_STREAM, 0);
 
+	if (host && inet_pton(AF_INET, host, &a.sin_addr) != 1) {
+		fprintf(stderr, "listen: not an IPv4 address: %s\n", host);
+		return 2;
+	}
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 4096)) {
 		perror("listen");
@@ -45,6 +57,40 @@ static int do_listen(int port)
 	}
 }
 
+/* The addresses of PATH ("-": stdin) into addrs[]; returns how many, or -1
+ * (said on stderr) when a line is not an IPv4 address or there is none. */
+static long read_addrs(const char *path, uint32_t *addrs)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char line[64];
+	long n = 0, lineno = 0;
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct in_addr a;
+
+		lineno++;
+		line[strcspn(line, " \t\r\n")] = 0;
+		if (!line[0])
+			continue;
+		if (inet_pton(AF_INET, line, &a) != 1 || n == MAX_ADDRS) {
+			fprintf(stderr, "%s:%ld: %s: %s\n", path, lineno, line,
+				n == MAX_ADDRS ? "too many addresses" : "not an IPv4 address");
+			n = -1;
+			break;
+		}
+		addrs[n++] = a.s_addr;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (n == 0)
+		fprintf(stderr, "%s: no address\n", path);
+	return n > 0 ? n : -1;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -53,9 +99,9 @@ static double now(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static int do_loop(int port, long count, int udp)
+static int do_loop(int port, long count, int udp, const uint32_t *addrs, long n_addrs)
 {
-	struct sockaddr_in a = loopback(port);
+	struct sockaddr_in a = ipv4(addrs[0], port);
 	int us = udp ? socket(AF_INET, SOCK_DGRAM, 0) : -1;
 	double t0 = now();
 
@@ -71,8 +117,9 @@ static int do_loop(int port, long count, int udp)
 
 		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
+		a.sin_addr.s_addr = addrs[i % n_addrs];
 		if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a))) {
-			perror("connect");
+			fprintf(stderr, "connect %s:%d: %s\n", inet_ntoa(a.sin_addr), port, strerror(errno));
 			return 1;
 		}
 		setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -84,10 +131,19 @@ static int do_loop(int port, long count, int udp)
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "listen"))
-		return do_listen(atoi(argv[2]));
-	if (argc == 4 && (!strcmp(argv[1], "connect") || !strcmp(argv[1], "sendto")))
-		return do_loop(atoi(argv[2]), atol(argv[3]), !strcmp(argv[1], "sendto"));
-	fprintf(stderr, "usage: connect_loop listen PORT | connect|sendto PORT COUNT\n");
+	static uint32_t addrs[MAX_ADDRS];
+	long n_addrs = 1;
+
+	addrs[0] = htonl(INADDR_LOOPBACK);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "listen"))
+		return do_listen(atoi(argv[2]), argc == 4 ? argv[3] : NULL);
+	if ((argc == 4 && !strcmp(argv[1], "sendto")) ||
+	    ((argc == 4 || argc == 5) && !strcmp(argv[1], "connect"))) {
+		if (argc == 5 && (n_addrs = read_addrs(argv[4], addrs)) < 0)
+			return 1;
+		return do_loop(atoi(argv[2]), atol(argv[3]), !strcmp(argv[1], "sendto"), addrs, n_addrs);
+	}
+	fprintf(stderr, "usage: connect_loop listen PORT [ADDR] | connect PORT COUNT [ADDRFILE] | "
+		"sendto PORT COUNT\n");
 	return 2;
 }

@@ -312,6 +312,35 @@ def main():
         w(f"\n**{r['name']}**: cgroup directories: `{r['cgroup_dirs']}`; pins: {r['pins']}; "
           f"run directory: {r['run_dir']}.\n")
 
+    # 7
+    w("\n## 7. Host names (DNS)\n\n`QUICK=1 bench/dns.sh` — in a network namespace of its own, dnsmasq "
+      "answers 1,000 names (`n1.bench.test` .. `n1000.bench.test`), each with its own address of "
+      "198.18.0.0/22 on the namespace's loopback, where one listener takes connections on all of them. "
+      "**Connect latency**: the workload looks up the 1,000 names (`bench/dns_qps.c resolve`; inside "
+      "sbx every lookup goes to the sandbox's resolver, which pins the answer), then "
+      "`bench/connect_loop.c` connects to the answered addresses in turn (closed by reset); the profiles "
+      "(host provider) allow `*.bench.test` on the listener's port, or the 1,000 names as exact entries, "
+      "or the 1,000 addresses as /32 entries and no name. Only the connect loop is timed.\n\n")
+    rows = [[r["name"], num(r["base_median"]), num(r["median"]), spread(r), ratio(r["ratio"]),
+             f"{num(r.get('ratio_p10'))} - {num(r.get('ratio_p90'))}"]
+            for r in sel(res, "dns", "dns_connect") + sel(res, "dns", "dns_connect_pins")]
+    w(table(["allowed by", "baseline ns/op", "inside ns/op", "inside p10 - p90", "ratio",
+             "paired ratio p10 - p90"], rows))
+    qps = sel(res, "dns", "dns_qps")
+    if qps:
+        w(f"\nThe baseline is the loop outside any sandbox, except in the last row (the /32 entries). "
+          f"**Resolver queries per second**: `bench/dns_qps.c load` keeps {qps[0]['inflight']} UDP "
+          f"queries (type A) outstanding for {qps[0]['seconds']} s, names cycling over the 1,000, straight "
+          "to dnsmasq outside any sandbox, and inside a sandbox (any address, port 53), where sbx's "
+          "resolver forwards each allowed query to dnsmasq and pins the answer (`ttl_floor` and `grace` "
+          "at their defaults, `audit = \"deny\"`); refused names (`rN.refused.test`) are answered "
+          "REFUSED by sbx without being forwarded.\n\n")
+        w(table(["queries", "queries/s", "p10 - p90", "dnsmasq directly, queries/s", "ratio",
+                 "paired ratio p10 - p90"],
+                [[r["name"], num(r["median"]), spread(r), num(r["base_median"]), ratio(r["ratio"]),
+                  f"{num(r.get('ratio_p10'))} - {num(r.get('ratio_p90'))}"] for r in qps]))
+    w(skipped(res, "dns"))
+
     # profile
     w("\n## Where sbx's time goes\n\n`QUICK=1 bench/profile.sh` — `sbx run -- /bin/true` with one "
       "feature of the realistic profile removed at a time, interleaved; differences of the medians:\n\n")

@@ -4,7 +4,7 @@
 # bench/run.sh - sbx's performance suite (make bench; make bench QUICK=1).
 #   [QUICK=1] [OUTPUT=build] bench/run.sh [SUITE...]
 # Runs each suite (default: all of startup memory enforce audit policy cost
-# profile; each is also a script of its own, bench/SUITE.sh), records the
+# profile dns; each is also a script of its own, bench/SUITE.sh), records the
 # machine, and writes
 #   bench/results/STAMP.json   every figure, with the machine (kept, to
 #                              compare runs over time)
@@ -23,7 +23,7 @@ QUICK=${QUICK:-0}
 [ "$QUICK" = 1 ] || QUICK=0
 export QUICK
 SUITES=("$@")
-[ ${#SUITES[@]} -gt 0 ] || SUITES=(startup memory enforce audit policy cost profile)
+[ ${#SUITES[@]} -gt 0 ] || SUITES=(startup memory enforce audit policy cost profile dns)
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF, cgroups, namespaces)" >&2; exit 1; }
 [ -x "$OUTPUT/sbx" ] || { echo "bench: $OUTPUT/sbx missing: run make first" >&2; exit 1; }
@@ -31,7 +31,7 @@ SUITES=("$@")
 # Tools of the suite itself; peers are installed by the suites that use them.
 missing=()
 for t in jq:jq gcc:gcc python3:python3 gnuplot:gnuplot-nox strace:strace valgrind:valgrind \
-	bpftool:bpftool bc:bc; do
+	bpftool:bpftool bc:bc dnsmasq:dnsmasq-base; do
 	command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -41,7 +41,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 		>/dev/null 2>&1 || echo "  bench     could not install all of ${missing[*]}: some parts will be skipped" >&2
 fi
 
-stamp=$(date -u +%Y-%m-%dT%H%M%SZ)$([ "$QUICK" = 1 ] && echo -quick)
+stamp=$(date -u +%Y-%m-%dT%H%M%SZ)$([ "$QUICK" = 0 ] || echo -quick)
 mkdir -p bench/results "$OUTPUT/bench"
 # Measure a private copy: the tree is shared, and a rebuild of $OUTPUT/sbx in
 # the middle of a run would mix two binaries in one set of figures.

@@ -320,6 +320,11 @@ static void event_cb(void *ctx, const struct sbx_dns_event *ev)
 	struct sbx_ev_dns e = { 0 };
 	uint16_t type = ev->verdict == SBX_DNSV_ALLOW ? SBX_EV_DNS_QUERY : SBX_EV_DNS_DENIED;
 
+	/* an answered query is written at audit level "all" only: below it the
+	 * emitter would drop it, after a system call per query */
+	if (ev->verdict == SBX_DNSV_ALLOW && d->p->audit != SBX_AUDIT_ALL)
+		return;
+
 	e.verdict = ev->verdict == SBX_DNSV_ALLOW ? SBX_VERDICT_ALLOW :
 		    ev->verdict == SBX_DNSV_WOULD_DENY ? 3 : SBX_VERDICT_DENY;
 	e.reason = (uint8_t)ev->reason;

@@ -335,13 +335,15 @@ test:
 # waiting on sandboxes), each in its own sbx instance: together they take
 # about as long as the VM layer alone. Its output is held in
 # OUTPUT/vmtest.log and printed when it ends, so the two do not interleave.
+# Both layers' scripts are called directly, once everything they need is
+# built: two makes at once would both remake the phony libsbx.pc and the deb.
 TEST_LAYERS := lint bpf-arm64 unit fuzz-replay toml-test integration vmtest debtest
 check: all deb $(PVH_FIXTURE) $(INTEG_TOOLS)
 	$(Q)rm -rf $(OUTPUT)/test-totals
 	$(Q)rc=0; $(MAKE) --no-print-directory -k lint bpf-arm64 unit fuzz-replay toml-test || rc=1; \
-		( $(MAKE) --no-print-directory vmtest >$(OUTPUT)/vmtest.log 2>&1; \
+		( OUTPUT=$(OUTPUT) bash tests/vm/run.sh >$(OUTPUT)/vmtest.log 2>&1; \
 		  echo $$? >$(OUTPUT)/vmtest.rc ) & vm=$$!; \
-		$(MAKE) --no-print-directory integration || rc=1; \
+		OUTPUT=$(OUTPUT) bash tests/run-integration.sh || rc=1; \
 		wait $$vm; cat $(OUTPUT)/vmtest.log; [ "$$(cat $(OUTPUT)/vmtest.rc)" = 0 ] || rc=1; \
 		$(MAKE) --no-print-directory debtest || rc=1; \
 		OUTPUT=$(OUTPUT) bash tests/summary.sh $(TEST_LAYERS) || rc=1; exit $$rc

@@ -341,9 +341,10 @@ TEST_LAYERS := lint bpf-arm64 unit fuzz-replay toml-test integration vmtest debt
 check: all deb $(PVH_FIXTURE) $(INTEG_TOOLS)
 	$(Q)rm -rf $(OUTPUT)/test-totals
 	$(Q)rc=0; $(MAKE) --no-print-directory -k lint bpf-arm64 unit fuzz-replay toml-test || rc=1; \
+		rm -f $(OUTPUT)/vmtest.rc; \
 		( OUTPUT=$(OUTPUT) bash tests/vm/run.sh >$(OUTPUT)/vmtest.log 2>&1; \
-		  echo $$? >$(OUTPUT)/vmtest.rc ) & vm=$$!; \
-		OUTPUT=$(OUTPUT) bash tests/run-integration.sh || rc=1; \
+		  echo $$? >$(OUTPUT)/vmtest.rc.tmp; mv $(OUTPUT)/vmtest.rc.tmp $(OUTPUT)/vmtest.rc ) & vm=$$!; \
+		SBX_TEST_AFTER=$(OUTPUT)/vmtest.rc OUTPUT=$(OUTPUT) bash tests/run-integration.sh || rc=1; \
 		wait $$vm; cat $(OUTPUT)/vmtest.log; [ "$$(cat $(OUTPUT)/vmtest.rc)" = 0 ] || rc=1; \
 		$(MAKE) --no-print-directory debtest || rc=1; \
 		OUTPUT=$(OUTPUT) bash tests/summary.sh $(TEST_LAYERS) || rc=1; exit $$rc

@@ -427,6 +427,21 @@ case_learn_names_from_a_real_workload()
 	eq "denials under the learnt profile" "$(ja c2 '[.[] | select(.verdict == "deny")] | length')" 0
 }
 
+# An upstream server this namespace has no route to: lookups fail with
+# SERVFAIL, and the resolver keeps running (it died and was restarted until
+# it gave up: found in a VM guest with no network).
+case_unreachable_upstream_servfail()
+{
+	pol "$P" host "mode = \"allow\"
+allow = [\"api.test:$PT/tcp\"]"
+	sed -i "s/$UP:$UPPORT/192.0.2.53/" "$P"
+	sbx_run r -P "$P" --profile t -- sh -c "echo s \$(dig +time=8 +tries=1 api.test | awk '/status:/{print \$6}')"
+	expect_rc r 0
+	expect r s SERVFAIL,
+	eq "resolver events" "$(ja r '[.[] | select(.event == "dns.resolver")] | length')" 0
+	eq "upstream reason" "$(ja r '[.[] | select(.name == "api.test")][0].reason')" upstream
+}
+
 case_policy_check_agrees()
 {
 	pol "$P" process "mode = \"allow\"
@@ -489,6 +504,7 @@ run_case process_provider_hostns case_process_provider_hostns
 run_case process_provider_veth case_process_provider_veth
 run_case gvisor_provider case_gvisor_provider
 run_case learn_names_from_a_real_workload case_learn_names_from_a_real_workload
+run_case unreachable_upstream_servfail case_unreachable_upstream_servfail
 run_case policy_check_agrees case_policy_check_agrees
 run_case shipped_examples_run case_shipped_examples_run
 run_case through_sbxd case_through_sbxd

@@ -446,6 +446,8 @@ static void try_failed(struct engine *e, struct query *qq)
 
 /* Sends the query to qq->upstream with a fresh id. A failed send ends the
  * try soon (TRY_FAILED_MS), not at once: a dead upstream is not spun on. */
+static int open_upstream(struct engine *e, size_t u);
+
 static void query_try(struct engine *e, struct query *qq, uint64_t now)
 {
 	uint16_t id = 0;
@@ -467,7 +469,12 @@ static void query_try(struct engine *e, struct query *qq, uint64_t now)
 	} while (id_in_use(e, qq->upstream, qq->proto, id));
 	qq->up_id = id;
 	put16(qq->pkt, id);
-	if (qq->proto == IPPROTO_UDP)
+	if (qq->proto == IPPROTO_UDP && e->up_fd[qq->upstream] < 0 &&
+	    open_upstream(e, qq->upstream) < 0)
+		r = -EIO;
+	else if (qq->proto == IPPROTO_UDP && e->up_fd[qq->upstream] < 0)
+		r = -ENETUNREACH;	/* still no way there: this try fails */
+	else if (qq->proto == IPPROTO_UDP)
 		r = send(e->up_fd[qq->upstream], qq->pkt, qq->len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
 	else
 		r = try_tcp(e, qq);
@@ -951,10 +958,14 @@ static int open_upstream(struct engine *e, size_t u)
 
 	if (fd < 0)
 		return -errno;
+	/* connected: the kernel drops datagrams from any other address and
+	 * port. A server the host cannot reach now (no route yet) is no reason
+	 * to stop: its tries fail (SERVFAIL) and the next one connects again. */
+	if (connect(fd, (const struct sockaddr *)&cfg->upstream[u], cfg->upstream_len[u]) < 0) {
+		close(fd);
+		return 0;
+	}
 	e->up_fd[u] = fd;
-	/* connected: the kernel drops datagrams from any other address and port */
-	if (connect(fd, (const struct sockaddr *)&cfg->upstream[u], cfg->upstream_len[u]) < 0)
-		return -errno;
 	return ep_add(e, fd, EPOLLIN, TAG(T_UP_UDP, 0, u));
 }
 

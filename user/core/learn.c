@@ -33,6 +33,7 @@ void sbx_learn_free(struct sbx_learn *l)
 	free(l->provider);
 	list_free(&l->names);
 	list_free(&l->net);
+	list_free(&l->dns_servers);
 	list_free(&l->listen);
 	list_free(&l->unix_paths);
 	list_free(&l->syscalls);
@@ -160,6 +161,7 @@ static int take_net(struct sbx_learn *l, json_object *ev, const char *event, con
 	if (!addr || !proto)
 		return 0;
 	name = name_of(l, addr);
+	l->named |= name != NULL;
 	snprintf(note, sizeof(note), "%s %s%s%s", event, verdict, name ? ", resolved from " : "",
 		 name ? addr : "");
 	snprintf(host, sizeof(host), v6 && !name ? "[%s]" : "%s", name ? name : addr);
@@ -275,9 +277,18 @@ static int take_decision(struct sbx_learn *l, json_object *ev, const char *event
 	if (!strcmp(event, "file") && mode)
 		l->fs_mode = mode_of(mode, fs_modes, 4);
 	/* a port-53 destination sent to the sandbox's own resolver needs no
-	 * entry: every profile with names gets one (docs/network.md) */
-	if ((s = str(ev, "rule")) && !strcmp(s, "dns"))
-		return 0;
+	 * entry when the profile learnt has names (it gets a resolver:
+	 * docs/network.md); without names, the server it asked must be allowed */
+	if ((s = str(ev, "rule")) && !strcmp(s, "dns")) {
+		struct sbx_learn_list keep = l->net;
+		int r;
+
+		l->net = l->dns_servers;
+		r = take_net(l, ev, event, verdict);
+		l->dns_servers = l->net;
+		l->net = keep;
+		return r;
+	}
 	if (!strcmp(event, "net.connect") || !strcmp(event, "net.send") || !strcmp(event, "net.packet"))
 		return take_net(l, ev, event, verdict);
 	if (!strcmp(event, "net.bind"))
@@ -827,16 +838,33 @@ static size_t count_lacking(const struct sbx_learn_list *L, const struct sbx_pro
 static void write_network(const struct sbx_learn *l, const struct sbx_profile *base, const char *prof,
 			  FILE *f)
 {
-	bool entries = count_lacking(&l->net, base, net_lacking) ||
+	struct sbx_learn_list all = l->net;
+	bool entries;
+
+	/* no name learnt: no resolver for the profile, so the DNS servers the
+	 * workload asked (through sbx's resolver, under observe) are entries */
+	if (!l->named && l->dns_servers.n) {
+		all.v = malloc((l->net.n + l->dns_servers.n) * sizeof(*all.v));
+		if (all.v) {
+			memcpy(all.v, l->net.v, l->net.n * sizeof(*all.v));
+			memcpy(all.v + l->net.n, l->dns_servers.v, l->dns_servers.n * sizeof(*all.v));
+			all.n = l->net.n + l->dns_servers.n;
+		} else {
+			all = l->net;
+		}
+	}
+	entries = count_lacking(&all, base, net_lacking) ||
 		       count_lacking(&l->listen, base, listen_lacking);
 
 	fprintf(f, "\n[profile.%s.network]\nmode = \"%s\"\n", prof,
 		sbx_net_mode_name(net_mode_out(l, base, entries)));
-	write_list(f, "allow", &l->net, base, net_lacking);
+	write_list(f, "allow", &all, base, net_lacking);
 	write_list(f, "listen", &l->listen, base, listen_lacking);
 	write_list(f, "unix", &l->unix_paths, base, unix_lacking);
 	if (l->raw_sockets && !(base && base->net.raw_sockets))
 		fprintf(f, "raw_sockets = true\t# a raw or packet socket was refused\n");
+	if (all.v != l->net.v)
+		free(all.v);
 }
 
 /* The files the base (if any) does not grant as asked. */

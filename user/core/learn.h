@@ -55,6 +55,8 @@ struct sbx_learn {
 	int net_mode, fs_mode;		/* the observed profile's modes, -1 unknown */
 	struct sbx_learn_list names;	/* text: address, note: the name it answered */
 	struct sbx_learn_list net, listen, unix_paths, syscalls, execs, notes;
+	struct sbx_learn_list dns_servers;	/* port-53 destinations sent to sbx's resolver */
+	bool named;			/* a destination was learnt as a name */
 	struct sbx_learn_file *files;
 	size_t n_files;
 	bool raw_sockets;

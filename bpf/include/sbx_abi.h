@@ -163,6 +163,9 @@ struct sbx_net_value {
  */
 #define SBX_DNSF_REDIRECT	0x1u	/* port-53 destinations go to the resolver */
 #define SBX_DNSF_PINS		0x2u	/* consult sbx_pins for this slot */
+#define SBX_DNSF_OBSERVED	0x4u	/* a resolver only because of observe mode: the
+					 * server a query was sent to is judged too,
+					 * and reported would_deny where refused */
 
 struct sbx_dns_slot {
 	__u32 flags;		/* SBX_DNSF_* */

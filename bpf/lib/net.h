@@ -298,10 +298,11 @@ static __always_inline void sbx_emit_net(struct sbx_ctx *c, __u16 type, __u8 ver
 
 /* A TCP or UDP port-53 destination of a sandbox with a resolver goes to the
  * resolver, whatever address it names (so a workload cannot pick another
- * server): 1 when redirected, 0 when not a DNS destination, -1 to refuse (an
- * IPv6 destination where the resolver has no IPv6 address, or any when the
- * resolver is gone for good: its port is 0). The destination
- * asked for is kept by socket cookie, for recvmsg and getpeername. */
+ * server): 1 when redirected (2: by a resolver that only observe mode
+ * made), 0 when not a DNS destination, -1 to refuse (an IPv6 destination
+ * where the resolver has no IPv6 address, or any when the resolver is gone
+ * for good: its port is 0). The destination asked for is kept in the
+ * socket's storage, for recvmsg and getpeername. */
 static __always_inline int sbx_dns_redirect(struct bpf_sock_addr *ctx, struct sbx_ctx *c,
 					    struct sbx_net_query *q, const bool v6)
 {
@@ -354,7 +355,7 @@ static __always_inline int sbx_dns_redirect(struct bpf_sock_addr *ctx, struct sb
 		ctx->user_ip6[3] = to[3];
 		ctx->user_port = o->to_port;
 	}
-	return 1;
+	return d->flags & SBX_DNSF_OBSERVED ? 2 : 1;
 }
 
 /* Whether q is the resolver of another sandbox (sbx_dns_ports). */
@@ -418,7 +419,11 @@ static __always_inline int sbx_connect(struct bpf_sock_addr *ctx, __u16 type, co
 	/* a resolver exists only where the policy reads names, or under
 	 * observe (which learns them): its slot entry says so */
 	dns = sbx_dns_redirect(ctx, &c, &q, v6);
-	if (dns) {
+	if (dns == 2) {
+		/* observe mode alone made the resolver: what the profile says
+		 * of the server asked is what sbx learn needs */
+		verdict = sbx_net_decide(&c, &q, &rule);
+	} else if (dns) {
 		verdict = dns > 0 ? SBX_VERDICT_ALLOW : SBX_VERDICT_DENY;
 		rule = SBX_RULE_DNS;
 	} else if (sbx_dns_foreign(&c, &q) || (two && sbx_dns_foreign(&c, &alt))) {

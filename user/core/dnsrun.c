@@ -754,7 +754,8 @@ int sbx_dnsrun_start(struct sbx_dnsrun *d, const struct sbx_bpf *b, uint32_t slo
 		return r;
 	}
 	r = sbx_dns_flush_pins(b->pins_fd, slot);
-	d->where.flags = SBX_DNSF_REDIRECT | SBX_DNSF_PINS;
+	d->where.flags = SBX_DNSF_REDIRECT | SBX_DNSF_PINS |
+			 (observe && !sbx_dnsrun_needed(p, false) ? SBX_DNSF_OBSERVED : 0);
 	if (r >= 0)
 		r = sbx_dns_ports_set(b->dns_ports_fd, &d->where, slot, true);
 	if (r >= 0 && bpf_map_update_elem(b->dns_fd, &key, &d->where, BPF_ANY) < 0)

@@ -168,7 +168,10 @@ static int take_net(struct sbx_learn *l, json_object *ev, const char *event, con
 	ported = (!strcmp(proto, "tcp") || !strcmp(proto, "udp")) && port > 0;
 	if (!ported)	/* a port-less protocol (ICMP): the address as a whole */
 		return list_addf(&l->net, note, "%s", name ? name : addr);
-	return list_addf(&l->net, note, "%s:%lld/%s", host, (long long)port, proto);
+	/* a DNS server: port 53 goes to sbx's resolver in a profile with names,
+	 * so it is an entry only of a profile without (write_network) */
+	return list_addf(port == 53 ? &l->dns_servers : &l->net, note, "%s:%lld/%s", host,
+			 (long long)port, proto);
 }
 
 /* A path as the workload wrote it, in the form policy paths take: no
@@ -279,16 +282,8 @@ static int take_decision(struct sbx_learn *l, json_object *ev, const char *event
 	/* a port-53 destination sent to the sandbox's own resolver needs no
 	 * entry when the profile learnt has names (it gets a resolver:
 	 * docs/network.md); without names, the server it asked must be allowed */
-	if ((s = str(ev, "rule")) && !strcmp(s, "dns")) {
-		struct sbx_learn_list keep = l->net;
-		int r;
-
-		l->net = l->dns_servers;
-		r = take_net(l, ev, event, verdict);
-		l->dns_servers = l->net;
-		l->net = keep;
-		return r;
-	}
+	if ((s = str(ev, "rule")) && !strcmp(s, "dns"))
+		return take_net(l, ev, event, verdict);	/* a port-53 server: see take_net */
 	if (!strcmp(event, "net.connect") || !strcmp(event, "net.send") || !strcmp(event, "net.packet"))
 		return take_net(l, ev, event, verdict);
 	if (!strcmp(event, "net.bind"))

@@ -337,12 +337,15 @@ test:
 # OUTPUT/vmtest.log and printed when it ends, so the two do not interleave.
 # Both layers' scripts are called directly, once everything they need is
 # built: two makes at once would both remake the phony libsbx.pc and the deb.
+# Sharing the CPU, a guest takes about 1.5 times as long: its limits (per
+# boot, per test file) are doubled here.
 TEST_LAYERS := lint bpf-arm64 unit fuzz-replay toml-test integration vmtest debtest
 check: all deb $(PVH_FIXTURE) $(INTEG_TOOLS)
 	$(Q)rm -rf $(OUTPUT)/test-totals
 	$(Q)rc=0; $(MAKE) --no-print-directory -k lint bpf-arm64 unit fuzz-replay toml-test || rc=1; \
 		rm -f $(OUTPUT)/vmtest.rc; \
-		( OUTPUT=$(OUTPUT) bash tests/vm/run.sh >$(OUTPUT)/vmtest.log 2>&1; \
+		( SBX_VMTEST_TIMEOUT=$${SBX_VMTEST_TIMEOUT:-1800} SBX_VM_TEST_TIMEOUT=$${SBX_VM_TEST_TIMEOUT:-600} \
+		  OUTPUT=$(OUTPUT) bash tests/vm/run.sh >$(OUTPUT)/vmtest.log 2>&1; \
 		  echo $$? >$(OUTPUT)/vmtest.rc.tmp; mv $(OUTPUT)/vmtest.rc.tmp $(OUTPUT)/vmtest.rc ) & vm=$$!; \
 		SBX_TEST_AFTER=$(OUTPUT)/vmtest.rc OUTPUT=$(OUTPUT) bash tests/run-integration.sh || rc=1; \
 		wait $$vm; cat $(OUTPUT)/vmtest.log; [ "$$(cat $(OUTPUT)/vmtest.rc)" = 0 ] || rc=1; \

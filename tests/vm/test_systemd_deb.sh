@@ -106,8 +106,10 @@ say PASS overlay
 for d in "${debs[@]}"; do dpkg-deb --fsys-tarfile "$d" | tar -t; done |
 	sed -e 's|^\./|/|' -e 's|/$||' | grep -v '^/\?$' | sort -u >"$WORK/files"
 installed=1
-if ! dpkg -i "${debs[@]}" >"$WORK/install.log" 2>&1; then
-	say FAIL install "dpkg -i: $(tail -5 "$WORK/install.log" | tr '\n' ' ')"
+# (a policy file a `make install` once left in the host's /etc, seen through
+# the overlay, would otherwise stop dpkg at its conffile question)
+if ! dpkg --force-confnew -i "${debs[@]}" </dev/null >"$WORK/install.log" 2>&1; then
+	say FAIL install "dpkg -i: $(grep -iE "error|fail|warn|denied|cannot" "$WORK/install.log" | head -12 | tr '\n' ' ') ... $(tail -5 "$WORK/install.log" | tr '\n' ' ')"
 	exit 1
 fi
 for p in $PKGS; do dpkg -L "$p"; done | sort -u >"$WORK/dpkg-L"

@@ -447,3 +447,26 @@ make_order_tree()
 	chmod -R a+rX "$O"
 	chmod 0755 "$O/prog" "$O/sub/prog"
 }
+
+# git_http_server ADDR: a bare repository ($T_TMP/srv/repo.git: a.txt and
+# sub/b.txt on branch main) served over HTTP (git's dumb protocol, by
+# python3 -m http.server) on ADDR; its port goes to $T_TMP/http.port.
+# Returns 0 without doing anything when git or python3 is missing (the
+# cases that need it skip on the missing port file).
+git_http_server()
+{
+	command -v git >/dev/null && command -v python3 >/dev/null || return 0
+	mkdir -p "$T_TMP/srv" "$T_TMP/work" "$T_TMP/out" && chmod 1777 "$T_TMP/out" || return 1
+	git init -q --bare "$T_TMP/srv/repo.git" &&
+		git -C "$T_TMP/work" init -q &&
+		echo hello >"$T_TMP/work/a.txt" && mkdir "$T_TMP/work/sub" && echo x >"$T_TMP/work/sub/b.txt" &&
+		git -C "$T_TMP/work" add . &&
+		git -C "$T_TMP/work" -c user.email=t@t -c user.name=t commit -qm init &&
+		git -C "$T_TMP/work" push -q "$T_TMP/srv/repo.git" HEAD:refs/heads/main &&
+		git --git-dir="$T_TMP/srv/repo.git" symbolic-ref HEAD refs/heads/main &&
+		git --git-dir="$T_TMP/srv/repo.git" update-server-info || return 1
+	chmod -R a+rX "$T_TMP/srv"
+	bg python3 -u -m http.server --bind "$1" 0 --directory "$T_TMP/srv" >"$T_TMP/http.out" 2>&1
+	wait_for "$T_TMP/http.out" "port [0-9]" || return 1
+	sed -n 's/.* port \([0-9]*\) .*/\1/p' "$T_TMP/http.out" | head -1 >"$T_TMP/http.port"
+}

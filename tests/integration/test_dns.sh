@@ -69,26 +69,7 @@ dns_setup()
 	start_listener PR2 198.51.100.22 tcp || return 1	# rot.test after
 	start_listener P6 2001:db8::10 tcp || return 1	# v6.test
 	start_listener PB 203.0.113.32 tcp || return 1	# the last address of big.test
-	git_server || return 1
-}
-
-# A bare repository served over HTTP (git's dumb protocol) at repo.test.
-git_server()
-{
-	command -v git >/dev/null && command -v python3 >/dev/null || return 0
-	mkdir -p "$T_TMP/srv" "$T_TMP/work" "$T_TMP/out" && chmod 1777 "$T_TMP/out" || return 1
-	git init -q --bare "$T_TMP/srv/repo.git" &&
-		git -C "$T_TMP/work" init -q &&
-		echo hello >"$T_TMP/work/a.txt" &&
-		git -C "$T_TMP/work" add . &&
-		git -C "$T_TMP/work" -c user.email=t@t -c user.name=t commit -qm init &&
-		git -C "$T_TMP/work" push -q "$T_TMP/srv/repo.git" HEAD:refs/heads/main &&
-		git --git-dir="$T_TMP/srv/repo.git" symbolic-ref HEAD refs/heads/main &&
-		git --git-dir="$T_TMP/srv/repo.git" update-server-info || return 1
-	chmod -R a+rX "$T_TMP/srv"
-	bg python3 -u -m http.server --bind 198.51.100.40 0 --directory "$T_TMP/srv" >"$T_TMP/http.out" 2>&1
-	wait_for "$T_TMP/http.out" "port [0-9]" || return 1
-	sed -n 's/.* port \([0-9]*\) .*/\1/p' "$T_TMP/http.out" | head -1 >"$T_TMP/http.port"
+	git_http_server 198.51.100.40 || return 1	# repo.test
 }
 
 # pol FILE PROVIDER NETWORK-LINES [DNS-LINES]: profile "t"

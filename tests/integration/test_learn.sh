@@ -15,22 +15,7 @@ LOG=$T_TMP/obs.audit
 learn_setup()
 {
 	start_listener PORT 127.0.0.1 || return 1
-	command -v git >/dev/null && command -v python3 >/dev/null || return 0
-	mkdir -p "$T_TMP/srv" "$T_TMP/work" "$T_TMP/out" || return 1
-	chmod 1777 "$T_TMP/out"
-	git init -q --bare "$T_TMP/srv/repo.git" &&
-		git -C "$T_TMP/work" init -q &&
-		echo hello >"$T_TMP/work/a.txt" && mkdir "$T_TMP/work/sub" && echo x >"$T_TMP/work/sub/b.txt" &&
-		git -C "$T_TMP/work" add . &&
-		git -C "$T_TMP/work" -c user.email=t@t -c user.name=t commit -qm init &&
-		git -C "$T_TMP/work" push -q "$T_TMP/srv/repo.git" HEAD:refs/heads/main &&
-		git --git-dir="$T_TMP/srv/repo.git" symbolic-ref HEAD refs/heads/main &&
-		git --git-dir="$T_TMP/srv/repo.git" update-server-info || return 1
-	chmod -R a+rX "$T_TMP/srv"
-	bg python3 -u -m http.server --bind 127.0.0.1 0 --directory "$T_TMP/srv" >"$T_TMP/http.out" 2>&1
-	wait_for "$T_TMP/http.out" "port [0-9]" || return 1
-	HTTP_PORT=$(sed -n 's/.* port \([0-9]*\) .*/\1/p' "$T_TMP/http.out" | head -1)
-	echo "$HTTP_PORT" >"$T_TMP/http.port"
+	git_http_server 127.0.0.1
 }
 
 # tight PROFILE-FILE: network mode allow with no entry, fs read-only

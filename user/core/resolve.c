@@ -248,32 +248,6 @@ static int expand_group(struct sbx_resolved *r, const struct sbx_net_entry *e, s
 	return rc;
 }
 
-int sbx_resolve_refusal(const struct sbx_profile *p, bool dns_aware, size_t *i, char *msg,
-			size_t len)
-{
-	if (dns_aware || (p->net.mode != SBX_NET_ALLOW && p->net.mode != SBX_NET_DENY))
-		return -ENOENT;
-	for (; *i < p->net.n_entries; (*i)++) {
-		const struct sbx_net_entry *e = &p->net.entries[*i];
-
-		if (e->kind != SBX_NET_ENTRY_WILDCARD && e->kind != SBX_NET_ENTRY_HOST)
-			continue;
-		if (p->enforcement != SBX_ENFORCE_STRICT) {
-			snprintf(msg, len, e->kind == SBX_NET_ENTRY_WILDCARD ?
-				 "no sbx resolver reaches this provider's workload: wildcard names "
-				 "are not enforced" :
-				 "no sbx resolver reaches this provider's workload: the name is "
-				 "resolved once at start and its addresses enforced");
-			return 0;
-		}
-		return sbx_fail(msg, len, -EOPNOTSUPP, "host-name entry '%s' cannot be enforced: "
-				"no sbx resolver reaches this provider's workload (names need the "
-				"process, host or gvisor provider); refusing under enforcement = "
-				"\"strict\" (\"best-effort\" runs degraded)", e->text);
-	}
-	return -ENOENT;
-}
-
 static int resolve_one(const struct sbx_profile *p, bool dns_aware, struct sbx_resolved *r,
 		       size_t i, char *err, size_t errlen)
 {
@@ -281,7 +255,6 @@ static int resolve_one(const struct sbx_profile *p, bool dns_aware, struct sbx_r
 	bool strict = p->enforcement == SBX_ENFORCE_STRICT;
 	const char *gai = NULL;
 	char why[512];
-	size_t at = i;
 	int rc;
 
 	if (e->kind == SBX_NET_ENTRY_ADDR)
@@ -294,23 +267,23 @@ static int resolve_one(const struct sbx_profile *p, bool dns_aware, struct sbx_r
 		 * addresses, since the workload finds it there without DNS */
 		return e->kind == SBX_NET_ENTRY_HOST ? hosts_file(r, e, i, SBX_HOSTS_FILE) : 0;
 	}
-	rc = sbx_resolve_refusal(p, false, &at, why, sizeof(why));
-	if (rc < 0 && rc != -ENOENT)
-		return sbx_fail(err, errlen, rc, "%s:%u:%u: error: %s",
-				e->pos.file ? e->pos.file : "?", e->pos.line, e->pos.col, why);
+	/* no resolver reaches the workload (a microVM guest resolves names
+	 * itself): the enforcement table (core/enforce.c) refuses the entry
+	 * under strict, with the words policy check uses; best-effort enforces
+	 * an exact name as its addresses of now, a wildcard not at all */
+	if (strict)
+		return 0;
 	if (e->kind == SBX_NET_ENTRY_WILDCARD)
-		return note_unenforced(r, e, why);
+		return note_unenforced(r, e, "no sbx resolver reaches this provider's workload: "
+				       "wildcard names are not enforced");
 	rc = resolve_host(r, e, i, &gai);
+	if (rc == 0)
+		return note_unenforced(r, e, "no sbx resolver reaches this provider's workload: the "
+				       "name is resolved once at start and its addresses enforced");
 	if (rc != -EHOSTUNREACH)
-		return rc == 0 ? note_unenforced(r, e, why) : rc;
-	if (!strict) {
-		snprintf(why, sizeof(why), "cannot resolve '%s': %s", e->host, gai);
-		return note_unenforced(r, e, why);
-	}
-	return sbx_fail(err, errlen, rc, "%s:%u:%u: error: network entry '%s': cannot resolve "
-			"'%s': %s; refusing under enforcement = \"strict\"",
-			e->pos.file ? e->pos.file : "?", e->pos.line, e->pos.col, e->text, e->host,
-			gai);
+		return rc;
+	snprintf(why, sizeof(why), "cannot resolve '%s': %s", e->host, gai);
+	return note_unenforced(r, e, why);
 }
 
 int sbx_resolve(const struct sbx_profile *p, bool dns_aware, struct sbx_resolved *ret, char *err,

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Network entries as the kernel maps hold them. Where sbx's DNS resolver
+ * Network entries as the kernel maps hold them. Address groups ("private",
+ * "public") become the prefixes of their ranges. Where sbx's DNS resolver
  * reaches the workload (dns_aware: core/dnsrun.h), host names are enforced by
- * it and by connect-time pins; only an exact denied name is also resolved
- * here, once, so that its addresses of now are refused as addresses. Where no
- * resolver can (a microVM guest has its own), host names are refused under
- * enforcement "strict"; under "best-effort" exact names are resolved once at
- * start and enforced as the addresses found, wildcards not at all, and both
- * are reported unenforced. Each entry remembers which profile entry it came
- * from, for results and audit. Address groups ("private", "public")
- * become the prefixes of their ranges.
+ * it and by connect-time pins; only what /etc/hosts says of an exact name
+ * ("localhost") is added here as addresses. Where no resolver can (a microVM
+ * guest has its own), the enforcement table (core/enforce.h) refuses host
+ * names under enforcement "strict"; under "best-effort" exact names are
+ * resolved once at start and enforced as the addresses found, wildcards not
+ * at all, and both are reported unenforced. Each entry remembers which
+ * profile entry it came from, for results and audit.
  */
 #ifndef SBX_RESOLVE_H
 #define SBX_RESOLVE_H
@@ -18,7 +18,7 @@
 
 #include "policy.h"
 
-#define SBX_HOSTS_FILE "/etc/hosts"	/* and netgroup.h */
+#define SBX_HOSTS_FILE "/etc/hosts"
 
 struct sbx_resolved {
 	struct sbx_net_entry *entries;	/* all SBX_NET_ENTRY_ADDR; host/text borrowed */
@@ -27,16 +27,6 @@ struct sbx_resolved {
 	char **unenforced;		/* "*.example.org (policy.toml:7:12): wildcard ..." */
 	size_t n_unenforced;
 };
-
-/*
- * The decision about host-name entries where no resolver can enforce them
- * (dns_aware false), made here for both `sbx run` and `sbx policy check`. Looks from entry *i on; at the first such entry
- * sets *i to it and fills msg: returns -EOPNOTSUPP (refused: strict) or 0
- * (best-effort: run with the entry unenforced, msg says why). Returns -ENOENT
- * when no entry from *i on is one.
- */
-int sbx_resolve_refusal(const struct sbx_profile *p, bool dns_aware, size_t *i, char *msg,
-			size_t len);
 
 /*
  * The prefixes of one family (AF_INET or AF_INET6) that none of the n

@@ -262,7 +262,7 @@ struct sbx_stats {
 	__u64 bytes_out;
 	__u64 packets_in;
 	__u64 packets_out;
-	__u64 packets_dropped;		/* egress dropped by quota or the safety net */
+	__u64 packets_dropped;		/* dropped by the quota (either way) or the safety net */
 	__u64 quota_hits;		/* times the quota was found exceeded */
 	__u64 quota_reported;		/* 1 once the quota event was emitted */
 	/* audit rate limits: each bucket is the theoretical arrival time (ns,
@@ -275,6 +275,8 @@ struct sbx_stats {
 	__u64 reported_deny;		/* suppressed_deny in the last SBX_EV_AUDIT_SUPPRESSED */
 	__u64 would_deny;		/* observe mode: refusals reported and let through
 					 * (also counted in the *_denied counters) */
+	__u64 quota_used;		/* bytes (in + out) taken from net_bytes: reserved
+					 * atomically per packet, so it never passes the quota */
 };
 
 /* Map: sbx_drops, per-CPU array indexed by slot. */

@@ -773,25 +773,32 @@ static __always_inline bool sbx_ctx_skb(struct sbx_ctx *c, struct __sk_buff *skb
 	return found;
 }
 
-static __always_inline bool sbx_quota_exceeded(struct sbx_ctx *c, struct __sk_buff *skb)
+/* Takes the packet's bytes from the net_bytes quota: false (drop it) when
+ * they do not fit. The bytes are reserved with one atomic add on a counter of
+ * their own and given back when they overshoot, so packets on two CPUs, or
+ * an ACK arriving while data leaves, can never carry the total past the quota
+ * between a check and an add. */
+static __always_inline bool sbx_quota_take(struct sbx_ctx *c, struct __sk_buff *skb)
 {
 	struct sbx_ev_quota ev = {};
-	__u64 used, quota = c->pol->net_bytes_quota;
+	__u64 before, quota = c->pol->net_bytes_quota;
+	__s64 len = skb->len;
 
 	if (!quota)
-		return false;
-	used = c->st->bytes_in + c->st->bytes_out;
-	if (used + skb->len <= quota)
-		return false;
+		return true;
+	before = __sync_fetch_and_add(&c->st->quota_used, len);
+	if (before + len <= quota)
+		return true;
+	__sync_fetch_and_add(&c->st->quota_used, -len);
 	__sync_fetch_and_add(&c->st->quota_hits, 1);
 	if (__sync_val_compare_and_swap(&c->st->quota_reported, 0, 1) == 0 &&
 	    sbx_audit_wants(c, SBX_VERDICT_DENY)) {
 		sbx_hdr_fill(&ev.hdr, c, SBX_EV_NET_QUOTA, sizeof(ev));
-		ev.bytes = used + skb->len;
+		ev.bytes = before + len;
 		ev.quota = quota;
 		sbx_emit(c, &ev, sizeof(ev));
 	}
-	return true;
+	return false;
 }
 
 /* The upper-layer protocol behind up to four IPv6 extension headers
@@ -979,14 +986,14 @@ static __always_inline bool sbx_listener_refused(struct sbx_ctx *c, struct __sk_
 }
 
 /* Ingress counts bytes and packets, and drops (0) what reaches a listener on
- * a port outside the listen list; the quota is enforced on egress. */
+ * a port outside the listen list, and what does not fit in the quota. */
 static __always_inline int sbx_skb_in(struct __sk_buff *skb)
 {
 	struct sbx_ctx c;
 
 	if (!sbx_ctx_skb(&c, skb))
 		return 1;
-	if (sbx_listener_refused(&c, skb)) {
+	if (sbx_listener_refused(&c, skb) || !sbx_quota_take(&c, skb)) {
 		__sync_fetch_and_add(&c.st->packets_dropped, 1);
 		return 0;
 	}
@@ -1003,7 +1010,7 @@ static __always_inline int sbx_skb_out(struct __sk_buff *skb)
 
 	if (!sbx_ctx_skb(&c, skb))
 		return 1;
-	if (sbx_quota_exceeded(&c, skb) || sbx_skb_refused(&c, skb, &q)) {
+	if (sbx_skb_refused(&c, skb, &q) || !sbx_quota_take(&c, skb)) {
 		__sync_fetch_and_add(&c.st->packets_dropped, 1);
 		return 0;
 	}

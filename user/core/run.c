@@ -734,7 +734,7 @@ static int on_started(void *ctx, pid_t pid)
 	struct run_state *s = ctx;
 
 	s->child.pid = pid;
-	sbx_sandbox_register(&s->sb, s->o->profile->name, s->o->provider->name, pid);
+	sbx_sandbox_register(&s->sb, s->o->profile->name, s->o->provider->name, pid, false);
 	return emit_life(s, SBX_EV_SANDBOX_START, 0);
 }
 
@@ -1063,6 +1063,8 @@ static int spawn(struct run_state *s)
 	}
 	if (r < 0)
 		return fail(s, r, "provider %s: %s", pv->name, why);
+	if (!s->child.exec_errno)
+		sbx_sandbox_register(&s->sb, s->o->profile->name, pv->name, s->child.pid, true);
 	return 0;
 }
 

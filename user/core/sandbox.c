@@ -555,7 +555,7 @@ int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 }
 
 int sbx_sandbox_register(struct sbx_sandbox *sb, const char *profile, const char *provider,
-			 pid_t workload_pid)
+			 pid_t workload_pid, bool exec_done)
 {
 	char dir[PATH_MAX + 8], path[PATH_MAX + 32], tmp[PATH_MAX + 40];
 	struct timespec now;
@@ -586,6 +586,8 @@ int sbx_sandbox_register(struct sbx_sandbox *sb, const char *profile, const char
 		(unsigned long long)now.tv_sec * 1000000000ull + (unsigned long long)now.tv_nsec);
 	if (sb->uid)
 		fprintf(f, "uid=%u\n", (unsigned)sb->uid);
+	if (exec_done)
+		fputs("exec=done\n", f);
 	if (fclose(f) != 0 || rename(tmp, path) < 0)
 		return -errno;
 	return 0;
@@ -700,6 +702,8 @@ static int read_info(const struct sbx_instance *p, uint32_t slot, struct sbx_san
 			in.workload_pid = atoi(v);
 		else if (!strcmp(line, "started"))
 			started = strtoull(v, NULL, 10);
+		else if (!strcmp(line, "exec"))
+			in.exec_done = !strcmp(v, "done");
 	}
 	fclose(f);
 	in.started_ns = started;

@@ -47,6 +47,8 @@ struct sbx_sandbox_info {
 	pid_t owner_pid;
 	pid_t workload_pid;
 	uint64_t started_ns;		/* CLOCK_REALTIME */
+	bool exec_done;			/* the workload's command was executed
+					 * (registered again after the exec) */
 };
 
 /* A profile without a user gets a uid of its own (core/uidpool.h), leased
@@ -77,9 +79,11 @@ void sbx_sandbox_purge_policy(const struct sbx_bpf *b, uint32_t policy_id);
  * of c (indexes into res->entries) as indexes into the profile's entries. */
 void sbx_sandbox_remap_rules(struct sbx_compiled *c, const struct sbx_resolved *res);
 
-/* Records the registry file (after spawn, when the workload pid is known). */
+/* Records the registry file (after spawn, when the workload pid is known),
+ * and again with exec_done once the workload's command was executed: a
+ * command that cannot run leaves a sandbox that never counts as started. */
 int sbx_sandbox_register(struct sbx_sandbox *sb, const char *profile, const char *provider,
-			 pid_t workload_pid);
+			 pid_t workload_pid, bool exec_done);
 void sbx_sandbox_destroy(struct sbx_sandbox *sb);
 
 /* The slot's bandwidth rate and its counters (sbx_abi.h struct sbx_rate);

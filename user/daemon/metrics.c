@@ -64,12 +64,16 @@ static void observe(struct sbxd *d, double s)
 	d->metrics.latency_sum += s;
 }
 
-/* Running means registered by its monitor (the sandbox is built and the
- * workload started), as Start's reply waits for. */
+/* Started means registered by its monitor with the workload's command
+ * executed (a command that cannot run is a failed start, however long the
+ * monitor takes to report it). */
 void sbxd_metrics_check(struct sbxd *d)
 {
 	for (struct sbxd_sandbox *sb = d->sandboxes; sb; sb = sb->next) {
-		if (!sb->start_pending || sb->state != SBXD_RUNNING || sbxd_sandbox_locate(sb, NULL) < 0)
+		struct sbx_sandbox_info info;
+
+		if (!sb->start_pending || sb->state != SBXD_RUNNING || sbxd_sandbox_locate(sb, &info) < 0 ||
+		    !info.exec_done)
 			continue;
 		observe(d, (double)(mono_us() - sb->start_req_us) / 1e6);
 		d->metrics.started++;

@@ -88,6 +88,126 @@ def skipped(res, suite):
     return s
 
 
+def find(res, suite, kind, name=None, contains=None):
+    for r in sel(res, suite, kind):
+        if (name is None or r.get("name") == name) and (contains is None or contains in r.get("name", "")):
+            return r
+    return None
+
+
+def sb_ratio(suite, kind, name=None, contains=None, key="ratio"):
+    def f(res):
+        r = find(res, suite, kind, name, contains)
+        if not r or not isinstance(r.get(key), (int, float)):
+            return None, ""
+        return r[key], f"{r[key]:.2f}x"
+    return f
+
+
+# Issue 15's rows: what was measured when the issue was filed (now), what
+# each row must reach and what it aims at. A row's limit is a number, or a
+# function of the results (peers measured in the same run). The finder
+# returns (value, shown) or (None, why) when the row was not measured.
+def _pss_vs_bwrap(res):
+    r = find(res, "memory", "target", contains="idle Pss")
+    if not r or not r.get("bwrap_measured"):
+        return None, ""
+    v = r["value"] / r["bwrap_measured"]
+    return v, f"{num(r['value'])} KiB = {v:.2f}x bwrap's {num(r['bwrap_measured'])} KiB"
+
+
+def _concurrent(res):
+    best = None
+    for r in sel(res, "memory", "concurrent"):
+        if r.get("name") != "sbx-process":
+            continue
+        clean = r.get("failed") == 0 and r.get("running") == r.get("n") and \
+            all(r.get(k) == 0 for k in ("leftover_processes", "leftover_cgroups", "leftover_slots"))
+        if clean and (best is None or r["n"] > best["n"]):
+            best = r
+    if not best:
+        return None, ""
+    return best["n"], f"{num(best['n'])} running, 0 failed, clean teardown"
+
+
+def _audit(res):
+    vals = [r for r in sel(res, "audit", "target") if isinstance(r.get("value"), (int, float))]
+    if not vals:
+        return None, ""
+    r = max(vals, key=lambda r: r["value"])
+    return r["value"], f"{num(r['value'])} events/s"
+
+
+def _large_policy(res):
+    r = find(res, "policy", "policy_delta", contains="run: cost")
+    refused = find(res, "policy", "finding", contains="refused")
+    if refused:
+        return None, "refused: " + refused.get("reason", "")
+    if not r:
+        return None, ""
+    return r["value"] / 1000, f"{r['value'] / 1000:.1f} ms more than a 1+1 profile"
+
+
+def _unshare_ratio(res):
+    r = find(res, "startup", "startup", name="unshare")
+    return r["ratio"] if r and isinstance(r.get("ratio"), (int, float)) else 2.6
+
+
+ISSUE15 = [
+    ("host tax: open+close outside any sandbox, sbx loaded, no sandbox needing syscall tracing",
+     "1.26x", ("<=", 1.02, "1.02x"), ("<=", 1.00, "1.00x"),
+     sb_ratio("cost", "cost", contains="no sandbox")),
+    ("host tax, the same with 10 sandboxes running that use syscall audit",
+     "not measured", ("<=", 1.05, "1.05x"), ("<=", 1.02, "1.02x"),
+     sb_ratio("cost", "cost", contains="10 sandboxes")),
+    ("cold start, process provider, direct mode, vs bwrap --unshare-all",
+     "1.67x", ("<=", 1.0, "1.0x"), ("<=", 0.8, "0.8x"),
+     sb_ratio("startup", "target", name="sbx-process vs bwrap")),
+    ("start through sbxd from a warm pool, vs bare fork+exec of /bin/true",
+     "none", ("<=", _unshare_ratio, "unshare's ratio"), ("<=", 1.5, "1.5x"),
+     sb_ratio("startup", "pool", contains="warm pool")),
+    ("idle Pss per sandbox, everything sbx adds counted, vs bwrap",
+     "2,726 KiB (2.69x)", ("<=", 1.0, "bwrap's"), ("<=", 0.5, "0.5x bwrap"), _pss_vs_bwrap),
+    ("concurrent idle sandboxes (2 CPUs, 23 GiB)",
+     "200 tested", (">=", 1000, "1,000, 0 failures, clean teardown"), (">=", 5000, "5,000"), _concurrent),
+    ("audit events/s written as JSON lines with zero drops",
+     "200,000", (">=", 1e6, "1M"), (">=", 1e7, "~10M (the ring's limit)"), _audit),
+    ("connect at 1,000 CIDR rules vs no sbx",
+     "1.11x", ("<=", 1.05, "1.05x"), ("<=", 1.02, "1.02x"),
+     sb_ratio("enforce", "target", name="connect at 1000 CIDR rules")),
+    ("open at 1,000 path rules: sbx's share on top of bare Landlock",
+     "1.38x / 1.25x = 1.10x", ("<=", 1.05, "1.05x"), ("<=", 1.00, "1.00x"),
+     sb_ratio("enforce", "target", contains="on top of bare Landlock")),
+    ("policy with 10k net + 10k path rules, process provider: load + compile (ms)",
+     "path rules over 4,096 refused", ("<", 100, "runs; < 100 ms"), ("<", 30, "< 30 ms"), _large_policy),
+]
+
+
+def _holds(op, lim, v, res):
+    lim = lim(res) if callable(lim) else lim
+    return (v <= lim) if op == "<=" else (v < lim) if op == "<" else (v >= lim)
+
+
+def scoreboard(res):
+    rows = []
+    for what, now, must, aim, get in ISSUE15:
+        v, shown = get(res)
+        if v is None:
+            verdict = "not measured" + (f" ({shown})" if shown else "")
+            shown = "-"
+        elif _holds(aim[0], aim[1], v, res):
+            verdict = "**aim reached**"
+        elif _holds(must[0], must[1], v, res):
+            verdict = "must reached"
+        else:
+            verdict = "**missed**"
+        mlim = must[1](res) if callable(must[1]) else None
+        mtext = must[2] + (f" ({mlim:.2f}x here)" if mlim is not None else "")
+        rows.append([what, now, f"{must[0]} {mtext}" if must[0] != "<" else mtext,
+                     f"{aim[0]} {aim[2]}" if aim[0] != "<" else aim[2], shown, verdict])
+    return table(["what", "now (issue 15)", "must reach", "aim", "measured", "verdict"], rows)
+
+
 def targets(res):
     rows = []
     for r in sel(res, None, "target"):
@@ -153,6 +273,9 @@ def main():
         w(f"![start-up and enforcement overhead](../{chart})\n\n")
 
     w("## Targets\n\n")
+    w("The rows of issue 15, each measured against its peer in the same run (ratios of medians):\n\n")
+    w(scoreboard(res))
+    w("\nEvery target the suites record:\n\n")
     w(targets(res))
     failed = [s for s in res["suites"] if s["status"] != "ok"]
     if failed:

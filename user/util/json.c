@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,23 @@ void json_init(struct json_writer *w, FILE *f, bool pretty)
 	w->pretty = pretty;
 }
 
+void json_init_buf(struct json_writer *w, struct json_buf *b, bool pretty)
+{
+	json_init(w, NULL, pretty);
+	w->buf = b;
+}
+
+void json_buf_clear(struct json_buf *b)
+{
+	b->len = 0;
+}
+
+void json_buf_free(struct json_buf *b)
+{
+	free(b->data);
+	*b = (struct json_buf){ 0 };
+}
+
 /* Records the first error; every later call returns it. */
 static int fail(struct json_writer *w, int r)
 {
@@ -23,11 +41,42 @@ static int fail(struct json_writer *w, int r)
 	return w->err;
 }
 
+/* Room for len more bytes: doubling, so that a batch costs a few reallocs
+ * the first time and none after (the buffer is kept between batches). */
+static int buf_reserve(struct json_writer *w, size_t len)
+{
+	struct json_buf *b = w->buf;
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	if (len > SIZE_MAX / 4 - b->len)
+		return fail(w, -ENOMEM);
+	while (cap - b->len < len)
+		cap *= 2;
+	p = realloc(b->data, cap);
+	if (!p)
+		return fail(w, -ENOMEM);
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
 static int emit(struct json_writer *w, const char *s, size_t len)
 {
+	struct json_buf *b = w->buf;
+
 	if (w->err)
 		return w->err;
-	if (len && fwrite(s, 1, len, w->f) != len)
+	if (!len)
+		return 0;
+	if (b) {
+		if (len > b->cap - b->len && buf_reserve(w, len))
+			return w->err;
+		memcpy(b->data + b->len, s, len);
+		b->len += len;
+		return 0;
+	}
+	if (fwrite(s, 1, len, w->f) != len)
 		return fail(w, errno > 0 ? -errno : -EIO);
 	return 0;
 }
@@ -138,6 +187,12 @@ static const char *ascii_escape(unsigned char c, char buf[7])
 	return NULL;
 }
 
+/* Printable ASCII but '"' and '\\': written as is without a look further. */
+static bool plain_ascii(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 static int emit_escaped(struct json_writer *w, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -146,8 +201,14 @@ static int emit_escaped(struct json_writer *w, const char *str, size_t len)
 
 	emit(w, "\"", 1);
 	while (i < len && !w->err) {
-		size_t n = json_utf8_len(s + i, len - i);
+		size_t n;
 		const char *esc = NULL;
+
+		if (plain_ascii(s[i])) {	/* the fast path: names, paths, keys */
+			i++;
+			continue;
+		}
+		n = json_utf8_len(s + i, len - i);
 
 		if (n == 1)
 			esc = ascii_escape(s[i], buf);
@@ -249,28 +310,46 @@ int json_stringf(struct json_writer *w, const char *fmt, ...)
 }
 
 /* Writes an already formatted number or literal. */
-static int raw_value(struct json_writer *w, const char *text)
+static int raw_value_len(struct json_writer *w, const char *text, size_t len)
 {
 	if (begin_value(w))
 		return w->err;
-	emits(w, text);
+	emit(w, text, len);
 	return end_value(w);
+}
+
+static int raw_value(struct json_writer *w, const char *text)
+{
+	return raw_value_len(w, text, strlen(text));
+}
+
+/* The decimal digits of v, ending at end (exclusive); returns their start.
+ * What printf's %llu writes, without printf (a few per audit event). */
+static char *format_u64(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
 }
 
 int json_int(struct json_writer *w, int64_t v)
 {
-	char buf[24];
+	char buf[24], *end = buf + sizeof(buf), *p;
 
-	snprintf(buf, sizeof(buf), "%lld", (long long)v);
-	return raw_value(w, buf);
+	/* the magnitude in unsigned arithmetic: -INT64_MIN does not fit */
+	p = format_u64(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
+	return raw_value_len(w, p, (size_t)(end - p));
 }
 
 int json_uint(struct json_writer *w, uint64_t v)
 {
-	char buf[24];
+	char buf[24], *end = buf + sizeof(buf), *p = format_u64(end, v);
 
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-	return raw_value(w, buf);
+	return raw_value_len(w, p, (size_t)(end - p));
 }
 
 /* Shortest of %.15g..%.17g that reads back as the same double. */
@@ -327,6 +406,8 @@ int json_finish(struct json_writer *w)
 		return w->err;
 	if (w->depth || w->after_key)
 		return fail(w, -EINVAL);
+	if (w->buf)
+		return 0;
 	if (fflush(w->f) == EOF || ferror(w->f))
 		return fail(w, errno > 0 ? -errno : -EIO);
 	return 0;

@@ -24,6 +24,8 @@ cat >"$pol" <<EOF
 [profile."flood"]
 provider = "host"
 min_isolation = "none"
+audit_deny_rate = 10000000
+audit_deny_burst = 1000000
 [profile."flood".fs]
 mode = "full"
 [profile."flood".network]

@@ -152,6 +152,15 @@ static void make_ctx(struct sbx_audit_ctx c[3])
 				       .mono_to_real_ns = 0 };
 }
 
+/* The fixed sequence starts here: seed, profiles, contexts, clock. */
+static void start_sequence(struct sbx_audit_ctx ctxs[3], uint64_t *ts)
+{
+	rng_state = 0x5bd1e995u;
+	setup_profiles();
+	make_ctx(ctxs);
+	*ts = 1500000000ull;
+}
+
 union event {
 	struct sbx_event_hdr hdr;
 	struct sbx_ev_net net;
@@ -257,11 +266,9 @@ int main(void)
 {
 	struct sbx_audit_ctx ctxs[3];
 	union event ev;
-	uint64_t ts = 1500000000ull;
+	uint64_t ts;
 
-	rng_state = 0x5bd1e995u;
-	setup_profiles();
-	make_ctx(ctxs);
+	start_sequence(ctxs, &ts);
 	for (unsigned i = 0; i < N_EVENTS; i++) {
 		const struct sbx_audit_ctx *c;
 		size_t size = gen_event(&ev, &ts, ctxs, &c);
@@ -333,13 +340,11 @@ static void test_events_match_the_old_formatter_byte_for_byte(void **state)
 	struct sbx_audit_ctx ctxs[3];
 	struct json_buf b = { 0 };
 	union event ev;
-	uint64_t ts = 1500000000ull, hash = FNV_BASIS, bytes = 0;
+	uint64_t ts, hash = FNV_BASIS, bytes = 0;
 	size_t head_len = 0, want_len;
 	char *head = NULL, *want = read_fixture("tests/fixtures/audit/old-format-head.jsonl", &want_len);
 
-	rng_state = 0x5bd1e995u;
-	setup_profiles();
-	make_ctx(ctxs);
+	start_sequence(ctxs, &ts);
 	for (unsigned i = 0; i < N_EVENTS; i++) {
 		const struct sbx_audit_ctx *c;
 		size_t size = gen_event(&ev, &ts, ctxs, &c);
@@ -375,15 +380,13 @@ static void test_file_writer_matches_the_buffer_writer(void **state)
 	struct sbx_audit_ctx ctxs[3];
 	struct json_buf b = { 0 };
 	union event ev;
-	uint64_t ts = 1500000000ull;
+	uint64_t ts;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	assert_non_null(f);
-	rng_state = 0x5bd1e995u;
-	setup_profiles();
-	make_ctx(ctxs);
+	start_sequence(ctxs, &ts);
 	for (unsigned i = 0; i < 5000; i++) {
 		const struct sbx_audit_ctx *c;
 		size_t size = gen_event(&ev, &ts, ctxs, &c);

@@ -372,6 +372,7 @@ static void drop_report(struct run_state *s, bool final)
 {
 	struct sbx_run_result *res = s->res;
 	uint64_t ring, sink, now, lost;
+	size_t mark = s->abuf.len;
 	struct json_writer w;
 	struct sbx_stats st;
 	struct sbx_drops d;
@@ -408,7 +409,10 @@ static void drop_report(struct run_state *s, bool final)
 	json_kv_uint(&w, "sink", sink);
 	json_kv_uint(&w, "ring_total", (uint64_t)res->drops.ring);
 	json_kv_uint(&w, "sink_total", lost);
-	json_end_object(&w);
+	if (json_end_object(&w) < 0) {
+		s->abuf.len = mark;	/* no memory for it: no half line; the warning said it */
+		res->unwritten++;
+	}
 	flush_audit(s);
 	/* this line's own loss (the disk still full) is no news next second */
 	s->reported_sink = res->unwritten - res->journal_unwritten;

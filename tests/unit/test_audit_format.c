@@ -5,12 +5,13 @@
  * stdio formatter before it wrote, byte for byte: docs/audit.md is an ABI.
  *
  * Proof, not assumption: tests/fixtures/audit/old-format-head.jsonl and
- * the OLD_* figures below were made by the old formatter (the FILE* json_writer, snprintf integers, gmtime_r and
- * strftime per event; commit a598709) from the events that gen_events()
- * below makes from a fixed seed: the first lines as text (a failure shows
- * the first line that differs) and all of them as a length and an FNV-1a
- * hash. To make them again from an old tree, build this file with
- * -DGOLDEN_GEN and run it: it prints every line on stdout.
+ * the OLD_* figures below were made by the old formatter (the FILE*
+ * json_writer, snprintf integers, gmtime_r and strftime per event; commit
+ * a598709) from the events that gen_event() below makes from a fixed seed:
+ * the first lines as text (a failure shows the first line that differs)
+ * and all of them as a length and an FNV-1a hash. To make them again from
+ * an old tree, build this file with -DGOLDEN_GEN, link it with that tree's
+ * core objects and run it: it prints every line on stdout.
  *
  * Beside that, the pieces against their plain-libc oracles: every byte and
  * many random strings through the escaper, integer edges against printf,

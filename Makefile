@@ -311,6 +311,14 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) $(HDRS) tests/unit/testutil.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -iquote tests/unit $< $(SAN_OBJS) -o $@ -lcmocka $(LDLIBS)
 
+# bench/ helpers that measure sbx's own code link the core (bench/lib.sh
+# builds the standalone ones)
+BENCH_TOOLS := $(OUTPUT)/bench/audit_writer
+$(OUTPUT)/bench/%: bench/tools/%.c $(CORE_OBJS) $(HDRS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(CORE_OBJS) -o $@ $(LDLIBS)
+
 # the example consumer is compiled into its test
 $(OUTPUT)/tests/test_consumer: docs/examples/sbx-consumer.c
 
@@ -383,7 +391,7 @@ vmtest: all deb
 debtest: deb
 	$(Q)OUTPUT=$(OUTPUT) bash tests/deb/test_deb.sh
 
-bench: all
+bench: all $(BENCH_TOOLS)
 	$(Q)QUICK=$(QUICK) OUTPUT=$(OUTPUT) bench/run.sh
 
 unit: $(UNIT_BINS) $(OUTPUT)/sbx

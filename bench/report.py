@@ -382,9 +382,14 @@ def main():
     if paced:
         w("\nPaced floods (1 worker), one run each; a ring stops at the first rate that loses more "
           "than a quarter of its events:\n\n")
-        w(table(["ring", "asked /s", "achieved /s", "events/s logged", "dropped", "sbx CPU"],
+        w(table(["ring", "asked /s", "achieved /s", "events/s logged", "dropped", "sbx CPU",
+                 "events per sbx CPU-second"],
                 [[p["ring"], num(p["rate"]), num(p["achieved"]), num(p["events_per_s"]), num(p["dropped"]),
-                  num(p.get("sbx_cpu_share"), 2)] for p in paced]))
+                  num(p.get("sbx_cpu_share"), 2), num(p.get("events_per_cpu_s"))] for p in paced]))
+    for r in sel(res, "audit", "writer"):
+        w(f"\n**{r['name']}** (`build/bench/audit_writer`, {num(r['events'])} events of "
+          f"{num(r['bytes_per_event'])} bytes, {r['runs']} runs): median {num(r['median'])}, "
+          f"p10 - p90 {num(r['p10'])} - {num(r['p90'])}.\n")
     for r in sel(res, "audit", "perf"):
         w(f"\n**{r['name']}**: {r['top']}.\n")
     w(skipped(res, "audit"))

@@ -639,11 +639,11 @@ static void audit_limits_are_checked(void **state)
 
 	(void)state;
 	expect_diag("[profile.x]\naudit_rate = 0\n", 2, 14,
-		    "audit_rate 0 out of range (1 to 100000 events per second)");
-	expect_diag("[profile.x]\naudit_rate = 100001\n", 2, 14, "audit_rate 100001 out of range");
+		    "audit_rate 0 out of range (1 to 10000000 events per second)");
+	expect_diag("[profile.x]\naudit_rate = 10000001\n", 2, 14, "audit_rate 10000001 out of range");
 	expect_diag("[profile.x]\naudit_burst = -1\n", 2, 15, "audit_burst -1 out of range (1 to 1000000 events)");
 	expect_diag("[profile.x]\naudit_deny_rate = 0\n", 2, 19,
-		    "audit_deny_rate 0 out of range (1 to 100000 events per second)");
+		    "audit_deny_rate 0 out of range (1 to 10000000 events per second)");
 	expect_diag("[profile.x]\naudit_deny_burst = 1000001\n", 2, 20,
 		    "audit_deny_burst 1000001 out of range (1 to 1000000 events)");
 	expect_diag("[profile.x]\naudit_rate = \"10/s\"\n", 2, 14, "audit_rate");
@@ -656,9 +656,9 @@ static void audit_limits_are_checked(void **state)
 	assert_int_equal(p->profiles[0].audit_deny_burst, 90);
 	sbx_policy_free(p);
 	/* the largest values are accepted, and merge key by key from [defaults] */
-	p = load_ok("[defaults]\naudit_rate = 100000\naudit_deny_burst = 1000000\n"
+	p = load_ok("[defaults]\naudit_rate = 10000000\naudit_deny_burst = 1000000\n"
 		    "[profile.x]\naudit_burst = 1\n", NULL);
-	assert_int_equal(p->profiles[0].audit_rate, 100000);
+	assert_int_equal(p->profiles[0].audit_rate, 10000000);
 	assert_int_equal(p->profiles[0].audit_burst, 1);
 	assert_int_equal(p->profiles[0].audit_deny_rate, 200);
 	assert_int_equal(p->profiles[0].audit_deny_burst, 1000000);

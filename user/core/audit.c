@@ -86,20 +86,70 @@ int64_t sbx_audit_clock_offset(void)
 	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000ll + (r.tv_nsec - m.tv_nsec);
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" of the second last formatted, per thread: events come
+ * many to a second, and gmtime_r + strftime cost more than the rest of a line
+ * (docs/performance.md, section 4). */
+static __thread struct {
+	bool valid;
+	time_t sec;
+	size_t len;
+	char text[32];
+} time_cache;
+
 void sbx_format_time(int64_t real_ns, char *buf, size_t len)
 {
 	time_t sec = (time_t)(real_ns / 1000000000ll);
 	long ns = (long)(real_ns % 1000000000ll);
-	struct tm tm;
-	char base[32];
+	char out[64];
+	size_t n;
 
 	if (ns < 0) {
 		ns += 1000000000l;
 		sec--;
 	}
-	gmtime_r(&sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%09ldZ", base, ns);
+	if (!time_cache.valid || time_cache.sec != sec) {
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		time_cache.len = strftime(time_cache.text, sizeof(time_cache.text), "%Y-%m-%dT%H:%M:%S", &tm);
+		time_cache.sec = sec;
+		time_cache.valid = true;
+	}
+	/* what "%s.%09ldZ" wrote */
+	n = time_cache.len;
+	memcpy(out, time_cache.text, n);
+	out[n++] = '.';
+	for (int i = 8; i >= 0; i--, ns /= 10)
+		out[n + (size_t)i] = (char)('0' + ns % 10);
+	n += 9;
+	out[n++] = 'Z';
+	if (!len)
+		return;
+	n = n < len - 1 ? n : len - 1;	/* cut short as snprintf would */
+	memcpy(buf, out, n);
+	buf[n] = 0;
+}
+
+/* inet_ntop's text: IPv4 by hand (glibc prints it with sprintf, a tenth of
+ * a flood's formatting), IPv6 by inet_ntop. buf: INET6_ADDRSTRLEN. */
+static void format_addr(uint8_t family, const uint8_t *addr, char *buf)
+{
+	char *o = buf;
+
+	if (family != 4) {
+		inet_ntop(AF_INET6, addr, buf, INET6_ADDRSTRLEN);
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		unsigned v = addr[i];
+
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		*o++ = i < 3 ? '.' : 0;
+	}
 }
 
 static const char *proto_name(uint8_t p, char *buf, size_t len)
@@ -192,7 +242,7 @@ static void write_net(struct json_writer *w, const struct sbx_audit_ctx *c, cons
 {
 	char addr[INET6_ADDRSTRLEN] = "", pbuf[8];
 
-	inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, addr, sizeof(addr));
+	format_addr(e->family, e->addr, addr);
 	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
 	write_task(w, &e->hdr);
 	json_kv_string(w, "family", e->family == 4 ? "ipv4" : "ipv6");
@@ -451,8 +501,7 @@ static void write_dns(struct json_writer *w, const struct sbx_audit_ctx *c, cons
 	json_key(w, "answers");
 	json_begin_array(w);
 	for (unsigned i = 0; i < e->n_addrs && i < SBX_DNS_EV_ADDRS; i++) {
-		inet_ntop(e->addrs[i].family == 4 ? AF_INET : AF_INET6, e->addrs[i].addr, addr,
-			  sizeof(addr));
+		format_addr(e->addrs[i].family, e->addrs[i].addr, addr);
 		json_string(w, addr);
 	}
 	json_end_array(w);
@@ -529,7 +578,7 @@ int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 		if (name)
 			json_kv_string(w, "syscall", name);
 		json_kv_uint(w, "nr", sc->nr);
-		json_kv_int(w, "errno", -sc->ret);
+		json_kv_int(w, "errno", -(int64_t)sc->ret);
 		json_key(w, "args");
 		json_begin_array(w);
 		for (int i = 0; i < 3; i++)

@@ -81,9 +81,7 @@ struct run_state {
 	uint64_t last_seq;
 	uint64_t next_summary_ms;	/* elapsed time of the next suppression summary */
 	bool disk_event;		/* limit.disk was emitted (once per sandbox) */
-	FILE *abuf_f;			/* audit lines of the current batch */
-	char *abuf;
-	size_t abuf_len;
+	struct json_buf abuf;		/* audit lines of the current batch */
 	void *pstate;
 	struct sbx_child child;
 	bool spawned;
@@ -194,18 +192,25 @@ static int on_event(void *ctx, void *data, size_t size)
 	const struct sbx_event_hdr *h = data;
 	const struct sbx_ev_net *n = data;	/* verdict: first byte after the header */
 	struct sbx_run_result *res = s->res;
+	size_t mark = s->abuf.len;
 	struct json_writer w;
+	int r;
 
-	if (size < sizeof(*h) || !s->abuf_f)
+	if (size < sizeof(*h))
 		return 0;
 	/* CPUs may deliver out of order: gaps are counted once, at the end */
 	res->events++;
 	if (h->seq > s->last_seq)
 		s->last_seq = h->seq;
-	json_init(&w, s->abuf_f, false);
-	if (sbx_audit_event_json(&w, &s->actx, data, size) < 0)
+	json_init_buf(&w, &s->abuf, false);
+	r = sbx_audit_event_json(&w, &s->actx, data, size);
+	if (r < 0) {
+		s->abuf.len = mark;	/* no half line in the batch */
+		if (r != -EINVAL)
+			res->unwritten++;	/* no memory for it: a sink's loss, counted */
 		return 0;
-	if (ftell(s->abuf_f) >= AUDIT_BATCH_MAX)
+	}
+	if (s->abuf.len >= AUDIT_BATCH_MAX)
 		flush_audit(s);
 	if (h->type == SBX_EV_SYSCALL_DENIED ? size >= sizeof(struct sbx_ev_syscall) &&
 			((const struct sbx_ev_syscall *)data)->verdict == SBX_VERDICT_WOULD_DENY :
@@ -247,23 +252,23 @@ static void write_audit_fd(struct run_state *s)
 
 	if (s->audit_torn) {
 		if (sbx_write_all(s->audit_fd, "\n", 1) != 1) {
-			s->res->unwritten += count_lines(s->abuf, s->abuf_len);
+			s->res->unwritten += count_lines(s->abuf.data, s->abuf.len);
 			return;
 		}
 		s->audit_torn = false;
 	}
-	off = sbx_write_all(s->audit_fd, s->abuf, s->abuf_len);
-	if (off == s->abuf_len)
+	off = sbx_write_all(s->audit_fd, s->abuf.data, s->abuf.len);
+	if (off == s->abuf.len)
 		return;
-	s->res->unwritten += count_lines(s->abuf + off, s->abuf_len - off);
-	s->audit_torn = off > 0 && s->abuf[off - 1] != '\n';
+	s->res->unwritten += count_lines(s->abuf.data + off, s->abuf.len - off);
+	s->audit_torn = off > 0 && s->abuf.data[off - 1] != '\n';
 }
 
 /* --audit-journal: the batch once more, an entry per line; a loss is a
  * sink's loss (audit.unwritten), and the first is said once. */
 static void flush_journal(struct run_state *s)
 {
-	uint64_t lost = sbx_journal_send_lines(&s->journal, s->abuf, s->abuf_len);
+	uint64_t lost = sbx_journal_send_lines(&s->journal, s->abuf.data, s->abuf.len);
 	char msg[512];
 
 	s->res->unwritten += lost;
@@ -275,10 +280,10 @@ static void flush_journal(struct run_state *s)
 
 static void flush_audit(struct run_state *s)
 {
-	if (!s->abuf_f || fflush(s->abuf_f) != 0 || !s->abuf_len)
+	if (!s->abuf.len)
 		return;
-	if (sbx_auditlog_write(&s->alog, s->abuf, s->abuf_len) < 0)
-		s->res->unwritten += count_lines(s->abuf, s->abuf_len);
+	if (sbx_auditlog_write(&s->alog, s->abuf.data, s->abuf.len) < 0)
+		s->res->unwritten += count_lines(s->abuf.data, s->abuf.len);
 	if (s->alog.unlocked && !s->alog_unlocked_said) {
 		fprintf(s->err, "sbx: warning: audit log: %s.lock held by another process for over %u ms: "
 			"lines written without it, not rotated meanwhile\n", s->alog.name,
@@ -289,8 +294,7 @@ static void flush_audit(struct run_state *s)
 		write_audit_fd(s);
 	if (s->res->has_journal)
 		flush_journal(s);
-	rewind(s->abuf_f);
-	fflush(s->abuf_f);	/* the size follows the position: empty again */
+	json_buf_clear(&s->abuf);
 }
 
 static int consume(struct run_state *s)
@@ -368,6 +372,7 @@ static void drop_report(struct run_state *s, bool final)
 {
 	struct sbx_run_result *res = s->res;
 	uint64_t ring, sink, now, lost;
+	size_t mark = s->abuf.len;
 	struct json_writer w;
 	struct sbx_stats st;
 	struct sbx_drops d;
@@ -394,7 +399,7 @@ static void drop_report(struct run_state *s, bool final)
 		" since the start\n", s->sb.id, ring, sink, (uint64_t)res->drops.ring, lost);
 	fflush(s->err);
 	sbx_format_time((int64_t)now_ns(CLOCK_REALTIME), ts, sizeof(ts));
-	json_init(&w, s->abuf_f, false);
+	json_init_buf(&w, &s->abuf, false);
 	json_begin_object(&w);
 	json_kv_string(&w, "time", ts);
 	json_kv_string(&w, "sandbox", s->sb.id);
@@ -404,7 +409,10 @@ static void drop_report(struct run_state *s, bool final)
 	json_kv_uint(&w, "sink", sink);
 	json_kv_uint(&w, "ring_total", (uint64_t)res->drops.ring);
 	json_kv_uint(&w, "sink_total", lost);
-	json_end_object(&w);
+	if (json_end_object(&w) < 0) {
+		s->abuf.len = mark;	/* no memory for it: no half line; the warning said it */
+		res->unwritten++;
+	}
 	flush_audit(s);
 	/* this line's own loss (the disk still full) is no news next second */
 	s->reported_sink = res->unwritten - res->journal_unwritten;
@@ -692,9 +700,6 @@ static int setup(struct run_state *s)
 		return r;
 	if ((s->res->has_journal = s->o->audit_journal) && sbx_journal_open(&s->journal) < 0)
 		flush_journal(s);	/* says once that journald is missing */
-	s->abuf_f = open_memstream(&s->abuf, &s->abuf_len);
-	if (!s->abuf_f)
-		return fail(s, -ENOMEM, "audit buffer: %m");
 	s->rb = ring_buffer__new(s->sb.ring_fd, on_event, s, NULL);
 	if (!s->rb)
 		return fail(s, -errno, "ring buffer consumer: %m");
@@ -1233,9 +1238,7 @@ static void teardown(struct run_state *s, sigset_t *old)
 	if (s->have_dns)
 		sbx_dnsrun_stop(&s->dns);
 	ring_buffer__free(s->rb);
-	if (s->abuf_f)
-		fclose(s->abuf_f);
-	free(s->abuf);
+	json_buf_free(&s->abuf);
 	if (s->have_lim)
 		sbx_limits_destroy(&s->lim);
 	if (s->have_sb)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,23 @@ void json_init(struct json_writer *w, FILE *f, bool pretty)
 	w->pretty = pretty;
 }
 
+void json_init_buf(struct json_writer *w, struct json_buf *b, bool pretty)
+{
+	json_init(w, NULL, pretty);
+	w->buf = b;
+}
+
+void json_buf_clear(struct json_buf *b)
+{
+	b->len = 0;
+}
+
+void json_buf_free(struct json_buf *b)
+{
+	free(b->data);
+	*b = (struct json_buf){ 0 };
+}
+
 /* Records the first error; every later call returns it. */
 static int fail(struct json_writer *w, int r)
 {
@@ -23,12 +41,48 @@ static int fail(struct json_writer *w, int r)
 	return w->err;
 }
 
-static int emit(struct json_writer *w, const char *s, size_t len)
+/* Room for len more bytes: doubling, so that a batch costs a few reallocs
+ * the first time and none after (the buffer is kept between batches). */
+static int buf_reserve(struct json_writer *w, size_t len)
 {
+	struct json_buf *b = w->buf;
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	if (len > SIZE_MAX / 4 - b->len)
+		return fail(w, -ENOMEM);
+	while (cap - b->len < len)
+		cap *= 2;
+	p = realloc(b->data, cap);
+	if (!p)
+		return fail(w, -ENOMEM);
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+static int emit_file(struct json_writer *w, const char *s, size_t len)
+{
+	if (fwrite(s, 1, len, w->f) != len)
+		return fail(w, errno > 0 ? -errno : -EIO);
+	return 0;
+}
+
+/* Inline: an audit line is some forty of these. */
+static inline int emit(struct json_writer *w, const char *s, size_t len)
+{
+	struct json_buf *b = w->buf;
+
 	if (w->err)
 		return w->err;
-	if (len && fwrite(s, 1, len, w->f) != len)
-		return fail(w, errno > 0 ? -errno : -EIO);
+	if (!len)
+		return 0;
+	if (!b)
+		return emit_file(w, s, len);
+	if (len > b->cap - b->len && buf_reserve(w, len))
+		return w->err;
+	memcpy(b->data + b->len, s, len);
+	b->len += len;
 	return 0;
 }
 
@@ -119,53 +173,104 @@ size_t json_utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* The escape for one ASCII byte, or NULL when it is written as is. */
-static const char *ascii_escape(unsigned char c, char buf[7])
+/* Printable ASCII but '"' (0x22) and '\\' (0x5c): written as is without a
+ * look further. A table: one load a byte on the hot path. */
+static const bool plain_ascii[256] = {
+	[0x20 ... 0x21] = true, [0x23 ... 0x5b] = true, [0x5d ... 0x7e] = true,
+};
+
+/* The escape of an ASCII byte that is not plain: the short forms, else
+ * \u00XX (lower-case hex). Returns its length. */
+static size_t ascii_escape(unsigned char c, char *out)
 {
+	static const char hex[] = "0123456789abcdef";
+	const char *shortform = NULL;
+
 	switch (c) {
-	case '"': return "\\\"";
-	case '\\': return "\\\\";
-	case '\b': return "\\b";
-	case '\f': return "\\f";
-	case '\n': return "\\n";
-	case '\r': return "\\r";
-	case '\t': return "\\t";
+	case '"': shortform = "\\\""; break;
+	case '\\': shortform = "\\\\"; break;
+	case '\b': shortform = "\\b"; break;
+	case '\f': shortform = "\\f"; break;
+	case '\n': shortform = "\\n"; break;
+	case '\r': shortform = "\\r"; break;
+	case '\t': shortform = "\\t"; break;
 	}
-	if (c < 0x20 || c == 0x7f) {
-		snprintf(buf, 7, "\\u%04x", c);
-		return buf;
+	if (shortform) {
+		memcpy(out, shortform, 2);
+		return 2;
 	}
-	return NULL;
+	memcpy(out, "\\u00", 4);
+	out[4] = hex[c >> 4];
+	out[5] = hex[c & 0xf];
+	return 6;
 }
 
+/* The most escape_into() writes for len bytes: each one as \u00XX, quoted. */
+#define ESCAPED_MAX(len) (6 * (len) + 2)
+
+/* Writes s quoted and escaped (json.h says how) to out, which has room for
+ * ESCAPED_MAX(len); returns the length written. */
+static size_t escape_into(char *out, const unsigned char *s, size_t len)
+{
+	char *o = out;
+	size_t i = 0;
+
+	*o++ = '"';
+	while (i < len) {
+		size_t n;
+
+		/* the fast path: names, paths, keys; short, so no memcpy call */
+		while (i < len && plain_ascii[s[i]])
+			*o++ = (char)s[i++];
+		if (i == len)
+			break;
+		n = json_utf8_len(s + i, len - i);
+		if (n == 1) {
+			o += ascii_escape(s[i], o);
+		} else if (n == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);	/* U+FFFD for this one byte */
+			o += 3;
+			n = 1;
+		} else if (n == 3 && s[i] == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] & 0xfe) == 0xa8) {
+			memcpy(o, s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+			o += 6;
+		} else {
+			memcpy(o, s + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	*o++ = '"';
+	return (size_t)(o - out);
+}
+
+/* Into the buffer directly; through a bounce buffer for a stream. */
 static int emit_escaped(struct json_writer *w, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0;	/* s[run..i) is pending verbatim output */
-	char buf[7];
+	struct json_buf *b = w->buf;
+	char stack[2048], *tmp;
+	size_t need;
 
-	emit(w, "\"", 1);
-	while (i < len && !w->err) {
-		size_t n = json_utf8_len(s + i, len - i);
-		const char *esc = NULL;
-
-		if (n == 1)
-			esc = ascii_escape(s[i], buf);
-		else if (n == 0)
-			esc = "\xef\xbf\xbd";	/* U+FFFD for this one byte */
-		else if (n == 3 && s[i] == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] & 0xfe) == 0xa8)
-			esc = s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029";
-		if (!esc) {
-			i += n;
-			continue;
-		}
-		emit(w, (const char *)s + run, i - run);
-		emits(w, esc);
-		i += n ? n : 1;
-		run = i;
+	if (w->err)
+		return w->err;
+	if (len > (SIZE_MAX - 2) / 8)
+		return fail(w, -ENOMEM);
+	need = ESCAPED_MAX(len);
+	if (b) {
+		if (need > b->cap - b->len && buf_reserve(w, need))
+			return w->err;
+		b->len += escape_into(b->data + b->len, s, len);
+		return 0;
 	}
-	emit(w, (const char *)s + run, i - run);
-	return emit(w, "\"", 1);
+	if (need <= sizeof(stack))
+		return emit(w, stack, escape_into(stack, s, len));
+	tmp = malloc(need);
+	if (!tmp)
+		return fail(w, -ENOMEM);
+	emit(w, tmp, escape_into(tmp, s, len));
+	free(tmp);
+	return w->err;
 }
 
 static int begin_container(struct json_writer *w, char c)
@@ -198,18 +303,42 @@ int json_end_object(struct json_writer *w) { return end_container(w, '{'); }
 int json_begin_array(struct json_writer *w) { return begin_container(w, '['); }
 int json_end_array(struct json_writer *w) { return end_container(w, '['); }
 
+/* json_key's compact form into a buffer at one reservation: ,"key": */
+static int key_into_buf(struct json_writer *w, const char *key)
+{
+	struct json_buf *b = w->buf;
+	size_t len = strlen(key), need;
+	char *p;
+
+	if (len > (SIZE_MAX - 4) / 8)
+		return fail(w, -ENOMEM);
+	need = ESCAPED_MAX(len) + 2;
+	if (need > b->cap - b->len && buf_reserve(w, need))
+		return w->err;
+	p = b->data + b->len;
+	if (w->need_comma)
+		*p++ = ',';
+	p += escape_into(p, (const unsigned char *)key, len);
+	*p++ = ':';
+	b->len = (size_t)(p - b->data);
+	w->after_key = true;
+	return 0;
+}
+
 int json_key(struct json_writer *w, const char *key)
 {
 	if (w->err)
 		return w->err;
 	if (top(w) != '{' || w->after_key || !key)
 		return fail(w, -EINVAL);
+	if (w->buf && !w->pretty)
+		return key_into_buf(w, key);
 	if (w->need_comma)
 		emit(w, ",", 1);
 	if (w->pretty)
 		newline_indent(w);
 	emit_escaped(w, key, strlen(key));
-	emits(w, w->pretty ? ": " : ":");
+	emit(w, ": ", w->pretty ? 2 : 1);
 	w->after_key = true;
 	return w->err;
 }
@@ -249,28 +378,46 @@ int json_stringf(struct json_writer *w, const char *fmt, ...)
 }
 
 /* Writes an already formatted number or literal. */
-static int raw_value(struct json_writer *w, const char *text)
+static int raw_value_len(struct json_writer *w, const char *text, size_t len)
 {
 	if (begin_value(w))
 		return w->err;
-	emits(w, text);
+	emit(w, text, len);
 	return end_value(w);
+}
+
+static int raw_value(struct json_writer *w, const char *text)
+{
+	return raw_value_len(w, text, strlen(text));
+}
+
+/* The decimal digits of v, ending at end (exclusive); returns their start.
+ * What printf's %llu writes, without printf (a few per audit event). */
+static char *format_u64(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
 }
 
 int json_int(struct json_writer *w, int64_t v)
 {
-	char buf[24];
+	char buf[24], *end = buf + sizeof(buf), *p;
 
-	snprintf(buf, sizeof(buf), "%lld", (long long)v);
-	return raw_value(w, buf);
+	/* the magnitude in unsigned arithmetic: -INT64_MIN does not fit */
+	p = format_u64(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
+	return raw_value_len(w, p, (size_t)(end - p));
 }
 
 int json_uint(struct json_writer *w, uint64_t v)
 {
-	char buf[24];
+	char buf[24], *end = buf + sizeof(buf), *p = format_u64(end, v);
 
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-	return raw_value(w, buf);
+	return raw_value_len(w, p, (size_t)(end - p));
 }
 
 /* Shortest of %.15g..%.17g that reads back as the same double. */
@@ -327,6 +474,8 @@ int json_finish(struct json_writer *w)
 		return w->err;
 	if (w->depth || w->after_key)
 		return fail(w, -EINVAL);
+	if (w->buf)
+		return 0;
 	if (fflush(w->f) == EOF || ferror(w->f))
 		return fail(w, errno > 0 ? -errno : -EIO);
 	return 0;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A streaming JSON writer over a FILE*. One writer produces one or more
- * top-level values; each top-level value is terminated by a newline, so the
- * same writer serves single documents (`sbx policy show --json`) and JSON
- * lines (audit streams).
+ * A streaming JSON writer over a FILE* or a memory buffer (struct json_buf).
+ * One writer produces one or more top-level values; each top-level value is
+ * terminated by a newline, so the same writer serves single documents
+ * (`sbx policy show --json`) and JSON lines (audit streams).
  *
  * Commas, colons and (optionally) indentation are inserted automatically.
  * Misuse (a value where a key is expected, mismatched end, nesting deeper
@@ -33,8 +33,18 @@
 
 #define JSON_MAX_DEPTH 32	/* nesting of objects and arrays */
 
+/* A memory sink: the writer appends to data[0..len), growing it. The audit
+ * writer (core/run.c) formats a whole ring drain into one and writes it with
+ * one write() per sink: no stdio on its hot path. */
+struct json_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
 struct json_writer {
 	FILE *f;
+	struct json_buf *buf;	/* the sink when not NULL (f is NULL then) */
 	bool pretty;		/* two-space indentation, "key": value */
 	int err;		/* sticky: 0 or a negative errno */
 	unsigned depth;
@@ -45,6 +55,13 @@ struct json_writer {
 
 /* Prepares w to write to f. Never fails. */
 void json_init(struct json_writer *w, FILE *f, bool pretty);
+/* Prepares w to append to b (which may be empty: {0}). Never fails; a
+ * buffer that cannot grow is the writer's sticky -ENOMEM. */
+void json_init_buf(struct json_writer *w, struct json_buf *b, bool pretty);
+/* Empties b, keeping its memory for the next batch. */
+void json_buf_clear(struct json_buf *b);
+/* Frees b's memory; b is empty after and may be used again. */
+void json_buf_free(struct json_buf *b);
 
 /* Each returns 0 or the writer's (sticky) negative errno:
  * -EINVAL misuse, -E2BIG nesting too deep, -EIO or the stream's errno. */
@@ -75,7 +92,7 @@ int json_kv_double(struct json_writer *w, const char *key, double v);
 int json_kv_bool(struct json_writer *w, const char *key, bool v);
 int json_kv_null(struct json_writer *w, const char *key);
 
-/* Flushes the stream. Returns 0 when every value was completed and written,
+/* Flushes the stream (a buffer needs none). Returns 0 when every value was completed and written,
  * -EINVAL when a container or key is still open, or the sticky error. */
 int json_finish(struct json_writer *w);
 

@@ -50,6 +50,9 @@ failed=0
 
 finish()
 {
+	# a file stopped by its time limit leaves no sbxd unit for the next file
+	# to talk to (test_systemd_deb.sh's sbxd listens on the same socket)
+	[ -n "${SD_D:-}" ] && [ -e "$SD_D/sbxd.service" ] && sbxd_uninstall
 	systemctl stop "$SCOPE" >/dev/null 2>&1
 	"$SBX" unload >/dev/null 2>&1
 	rm -rf "$WORK" "/run/$INST"

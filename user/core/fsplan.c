@@ -138,6 +138,110 @@ static int longest(const struct sbx_fsplan *pl, const char *path, bool exec_list
 	return best;
 }
 
+/* The covers are what longest() finds, without asking it for every rule
+ * (quadratic: 2.4 G instructions at 10,000 rules). Only a directory rule
+ * covers another path, and only at a '/' of it, so each rule looks up its
+ * own prefixes, longest first, among the directory rules sorted by path. */
+struct dir_index {
+	const struct sbx_fsplan_rule *rules;
+	size_t *v;			/* indexes of the directory rules, by path */
+	size_t n;
+};
+
+static int cmp_dir_index(const void *a, const void *b, void *ctx)
+{
+	const struct sbx_fsplan_rule *rules = ctx;
+
+	return strcmp(rules[*(const size_t *)a].path, rules[*(const size_t *)b].path);
+}
+
+/* The directory rule whose path is exactly path[0..len), or -1. */
+static int dir_find(const struct dir_index *d, const char *path, size_t len)
+{
+	size_t lo = 0, hi = d->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct sbx_fsplan_rule *r = &d->rules[d->v[mid]];
+		int c = strncmp(r->path, path, len);
+
+		if (!c)
+			c = r->len > len;
+		if (!c)
+			return (int)d->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* longest(pl, r->path, false, r->len) for a rule; for an exec entry
+ * longest(pl, r->path, false, SIZE_MAX), where a file rule of the same path
+ * (one byte longer by its NUL) comes first. */
+static int find_cover(const struct dir_index *d, const struct dir_index *files,
+		      const struct sbx_fsplan_rule *r)
+{
+	size_t k = r->len;
+	int c;
+
+	if (is_exec(r)) {
+		if (!r->dir && (c = dir_find(files, r->path, r->len)) >= 0)
+			return c;
+		if (r->dir && (c = dir_find(d, r->path, r->len)) >= 0)
+			return c;
+	}
+	while (k > 0) {
+		do
+			k--;
+		while (k > 0 && r->path[k - 1] != '/');
+		if (k && (c = dir_find(d, r->path, k)) >= 0)
+			return c;
+	}
+	return -1;
+}
+
+static int index_rules(const struct sbx_fsplan *pl, bool dir, struct dir_index *ret)
+{
+	ret->rules = pl->rules;
+	ret->n = 0;
+	ret->v = malloc((pl->n ? pl->n : 1) * sizeof(*ret->v));
+	if (!ret->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < pl->n; i++)
+		if (!is_exec(&pl->rules[i]) && pl->rules[i].dir == dir)
+			ret->v[ret->n++] = i;
+	qsort_r(ret->v, ret->n, sizeof(*ret->v), cmp_dir_index, (void *)pl->rules);
+	return 0;
+}
+
+static void covers_slow(struct sbx_fsplan *pl)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		struct sbx_fsplan_rule *r = &pl->rules[i];
+
+		r->cover = is_exec(r) ? longest(pl, r->path, false, SIZE_MAX)
+				      : longest(pl, r->path, false, r->len);
+	}
+}
+
+static void fill_covers(struct sbx_fsplan *pl)
+{
+	struct dir_index d, f;
+
+	if (index_rules(pl, true, &d) < 0)
+		return covers_slow(pl);	/* no memory for the index: the same, slowly */
+	if (index_rules(pl, false, &f) < 0) {
+		free(d.v);
+		return covers_slow(pl);
+	}
+	for (size_t i = 0; i < pl->n; i++)
+		pl->rules[i].cover = find_cover(&d, &f, &pl->rules[i]);
+	free(d.v);
+	free(f.v);
+}
+
 void sbx_fsplan_normalise(struct sbx_fsplan *pl)
 {
 	size_t n = 0;
@@ -152,13 +256,9 @@ void sbx_fsplan_normalise(struct sbx_fsplan *pl)
 	}
 	pl->n = n;
 	pl->n_rules = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct sbx_fsplan_rule *r = &pl->rules[i];
-
-		r->cover = is_exec(r) ? longest(pl, r->path, false, SIZE_MAX)
-				      : longest(pl, r->path, false, r->len);
-		pl->n_rules += !is_exec(r);
-	}
+	for (size_t i = 0; i < n; i++)
+		pl->n_rules += !is_exec(&pl->rules[i]);
+	fill_covers(pl);
 }
 
 static bool profile_names(const struct sbx_profile *p, const char *path)

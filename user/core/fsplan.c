@@ -284,7 +284,8 @@ static bool base_is_rule(const struct sbx_profile *p, bool view, const struct sb
 	return p->fs.mode == SBX_FS_READ_ONLY && b->kind == SBX_FSBASE_DEVICE;
 }
 
-static int collect(struct sbx_fsplan *pl, const struct sbx_profile *p, bool view)
+static int collect(struct sbx_fsplan *pl, const struct sbx_profile *p, bool view,
+		   const uint8_t *exists)
 {
 	size_t n = p->fs.n_rules + p->fs.n_exec + N_BASE;
 
@@ -300,6 +301,7 @@ static int collect(struct sbx_fsplan *pl, const struct sbx_profile *p, bool view
 	for (size_t i = 0; i < p->fs.n_rules; i++) {
 		set_rule(&pl->rules[pl->n], p->fs.rules[i].path, p->fs.rules[i].access, (uint32_t)i,
 			 SBX_FSPLAN_PROFILE);
+		pl->rules[pl->n].host = exists[i];
 		pl->rules[pl->n++].src = &p->fs.rules[i];
 	}
 	for (size_t i = 0; i < p->fs.n_exec; i++)
@@ -389,8 +391,13 @@ static bool is_view_gap(const struct sbx_fsplan *pl, const struct sbx_fsplan_rul
 	}
 	if (!(cover & ~r->access))
 		return false;	/* grants only: Landlock expresses it */
-	/* the view masks it, nothing can recreate it */
-	return access(r->path, F_OK) < 0 || (cover & SBX_FACC_W);
+	if (cover & SBX_FACC_W)
+		return true;
+	/* the view masks it, nothing can recreate it: it must exist (as the
+	 * symlink check saw it, else asked now) */
+	if (r->host)
+		return r->host == SBX_FSPLAN_HOST_MISSING;
+	return access(r->path, F_OK) < 0;
 }
 
 /* The first rule of the file the view cannot enforce, or NULL. */
@@ -624,8 +631,8 @@ static size_t memo_covers(const struct symlink_memo *m, const char *path)
 /* The first symlink along path on the host, as "/var/run -> /run" in link,
  * and path as the kernel resolves it in resolved (the part that does not
  * exist yet kept as written). false: no symlink (or nothing resolvable). */
-static bool crosses_symlink(const char *path, struct symlink_memo *m, char *link, size_t llen,
-			    char *resolved, size_t rlen)
+static bool crosses_symlink(const char *path, struct symlink_memo *m, bool *ret_exists,
+			    char *link, size_t llen, char *resolved, size_t rlen)
 {
 	char prefix[SBX_MAX_PATH_LEN], real[PATH_MAX], target[PATH_MAX];
 	size_t known = memo_covers(m, path);
@@ -656,6 +663,8 @@ static bool crosses_symlink(const char *path, struct symlink_memo *m, char *link
 		if (!*s)
 			break;
 	}
+	/* (the path itself was looked up: "/" always exists) */
+	*ret_exists = !path[1] || (rest && !*rest) || (rest && !strcmp(rest, "/"));
 	if (!found || !rest)
 		return false;
 	snprintf(prefix, sizeof(prefix), "%.*s", (int)(rest - path), path);
@@ -665,11 +674,14 @@ static bool crosses_symlink(const char *path, struct symlink_memo *m, char *link
 	return true;
 }
 
-int sbx_fsplan_rule_refusal(const struct sbx_profile *p, bool view, size_t *i, char *why,
-			    size_t len)
+/* The loop of sbx_fsplan_rule_refusal; exists (optional, one per fs rule)
+ * records what it saw of each rule's path: SBX_FSPLAN_HOST_*. */
+static int rule_refusal(const struct sbx_profile *p, bool view, size_t *i, char *why, size_t len,
+			uint8_t *exists)
 {
 	char link[2 * PATH_MAX + 8], resolved[PATH_MAX + SBX_MAX_PATH_LEN];
 	struct symlink_memo memo = { .len = 0 };
+	bool there;
 
 	for (; *i < p->fs.n_rules; (*i)++) {
 		const struct sbx_fs_rule *r = &p->fs.rules[*i];
@@ -684,21 +696,31 @@ int sbx_fsplan_rule_refusal(const struct sbx_profile *p, bool view, size_t *i, c
 				 r->pos.line, r->pos.col, tree);
 			return 0;
 		}
-		if (crosses_symlink(r->path, &memo, link, sizeof(link), resolved, sizeof(resolved))) {
+		if (crosses_symlink(r->path, &memo, &there, link, sizeof(link), resolved,
+				    sizeof(resolved))) {
 			snprintf(why, len, "profile '%s': fs rule '%s' (%s:%u:%u) crosses a symlink "
 				 "(%s): rules name paths as the kernel resolves them; write '%s'",
 				 p->name, r->path, r->pos.file, r->pos.line, r->pos.col, link, resolved);
 			return 0;
 		}
+		if (exists)
+			exists[*i] = there ? SBX_FSPLAN_HOST_EXISTS : SBX_FSPLAN_HOST_MISSING;
 	}
 	return -ENOENT;
 }
 
-static int check_rules(const struct sbx_profile *p, bool view, char *why, size_t len)
+int sbx_fsplan_rule_refusal(const struct sbx_profile *p, bool view, size_t *i, char *why,
+			    size_t len)
+{
+	return rule_refusal(p, view, i, why, len, NULL);
+}
+
+static int check_rules(const struct sbx_profile *p, bool view, char *why, size_t len,
+		       uint8_t *exists)
 {
 	size_t i = 0;
 
-	return sbx_fsplan_rule_refusal(p, view, &i, why, len) == 0 ? -EOPNOTSUPP : 0;
+	return rule_refusal(p, view, &i, why, len, exists) == 0 ? -EOPNOTSUPP : 0;
 }
 
 /* ---- the plan -------------------------------------------------------------- */
@@ -707,14 +729,20 @@ int sbx_fsplan_make(const struct sbx_profile *p, const struct sbx_fsplan_feature
 		    struct sbx_fsplan *ret, char *why, size_t len)
 {
 	struct sbx_fsplan pl = { 0 };
+	uint8_t *exists = calloc(p->fs.n_rules ? p->fs.n_rules : 1, 1);
 	int r;
 
 	if (len)
 		why[0] = 0;
-	r = check_rules(p, ft->view, why, len);
-	if (r < 0)
+	if (!exists)
+		return -ENOMEM;
+	r = check_rules(p, ft->view, why, len, exists);
+	if (r < 0) {
+		free(exists);
 		return r;
-	r = collect(&pl, p, ft->view);
+	}
+	r = collect(&pl, p, ft->view, exists);
+	free(exists);
 	pl.backend = sbx_fsplan_backend(p, ft);
 	if (pl.backend == SBX_FSPLAN_BPF_LSM)
 		pl.cfg.flags |= SBX_FSF_ENFORCE;

@@ -306,6 +306,12 @@ $(OUTPUT)/tests/integration/%: tests/integration/%.c $(CORE_OBJS) $(HDRS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(CORE_OBJS) -o $@ $(LDLIBS)
+# Bench tools that link the core (bench/policy.sh: load, plan and compile
+# a large policy without making a sandbox).
+$(OUTPUT)/bench/%: bench/core/%.c $(CORE_OBJS) $(HDRS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(CORE_OBJS) -o $@ $(LDLIBS)
 $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) $(HDRS) tests/unit/testutil.h
 	$(call msg,LINK-TEST,$@)
 	$(Q)mkdir -p $(@D)

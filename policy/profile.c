@@ -705,7 +705,7 @@ static int entry_from_table(const struct layer *l, const struct toml_value *t, s
 
 	for (size_t i = 0; i < t->u.tab.n && r != -ENOMEM; i++) {
 		const struct toml_kv *kv = &t->u.tab.kvs[i];
-		const char *hint = sbx_suggest(kv->key, entry_keys);
+		const char *hint;
 
 		if (key_is(kv, "to"))
 			r = get_str(l, kv->val, "'to'", &to);
@@ -717,11 +717,13 @@ static int entry_from_table(const struct layer *l, const struct toml_value *t, s
 		}
 		else if (key_is(kv, "ports"))
 			r = get_str(l, kv->val, "'ports'", &ports);
-		else
+		else {
+			hint = sbx_suggest(kv->key, entry_keys);	/* only for a key in error */
 			r = ldiag(l, &kv->key_pos, "unknown key '%s' in a network entry%s%s%s",
 				  sbx_printable(kv->key, kv->key_len, q, sizeof(q)),
 				  hint ? " (did you mean '" : " (expected to, ports, proto", hint ? hint : "",
 				  hint ? "'?)" : ")");
+		}
 	}
 	if (r < 0)
 		return r;
@@ -1514,17 +1516,21 @@ static int rule_keys(const struct layer *l, const struct toml_value *t, const ch
 
 	for (size_t i = 0; i < t->u.tab.n && r != -ENOMEM; i++) {
 		const struct toml_kv *kv = &t->u.tab.kvs[i];
-		const char *hint = sbx_suggest(kv->key, keys);
+		const char *hint;
 
-		if (key_is(kv, "path"))
+		if (key_is(kv, "path")) {
 			r = get_str(l, kv->val, "'path'", path);
-		else if (key_is(kv, "access"))
+			continue;
+		}
+		if (key_is(kv, "access")) {
 			r = get_str(l, kv->val, "'access'", acc);
-		else
-			r = ldiag(l, &kv->key_pos, "unknown key '%s' in an fs rule%s%s%s",
-				  sbx_printable(kv->key, kv->key_len, q, sizeof(q)),
-				  hint ? " (did you mean '" : " (expected path, access", hint ? hint : "",
-				  hint ? "'?)" : ")");
+			continue;
+		}
+		hint = sbx_suggest(kv->key, keys);	/* only for a key in error */
+		r = ldiag(l, &kv->key_pos, "unknown key '%s' in an fs rule%s%s%s",
+			  sbx_printable(kv->key, kv->key_len, q, sizeof(q)),
+			  hint ? " (did you mean '" : " (expected path, access", hint ? hint : "",
+			  hint ? "'?)" : ")");
 	}
 	if (r == 0 && !*path)
 		r = ldiag(l, &t->pos, "fs rule is missing 'path'");

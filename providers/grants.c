@@ -81,6 +81,8 @@ static unsigned class_bits(const struct stat *st, uid_t uid, gid_t gid, bool as_
 	return st->st_mode & 7;
 }
 
+/* (for messages only: the user and group databases are read from the
+ * files on every call, so never for a rule that is fine) */
 static void id_names(const struct stat *st, char *buf, size_t len)
 {
 	struct passwd *pw = getpwuid(st->st_uid);
@@ -454,7 +456,6 @@ static int check_rule(const struct grant_ctx *c, const struct sbx_fsplan_rule *r
 	int r = 0;
 
 	need = need_bits(ru->access, S_ISDIR(st->st_mode));
-	id_names(st, owner, sizeof(owner));
 	if (c->s->fs->mode != SBX_FS_NONE &&
 	    unsearchable_parent(path, c->ids, parent, sizeof(parent), &pst) < 0) {
 		id_names(&pst, owner, sizeof(owner));
@@ -477,13 +478,16 @@ static int check_rule(const struct grant_ctx *c, const struct sbx_fsplan_rule *r
 			close(fd);
 			snprintf(why, sizeof(why), "not even its owner may");
 		}
-		if (!plain_ok)
+		if (!plain_ok) {
+			id_names(st, owner, sizeof(owner));
 			r = report(c, ru, "cannot %s it: %s is %s, and it cannot be mapped to the "
 				   "owner: %s", ru->access & SBX_FACC_W ? "write" : "read", path,
 				   owner, why);
+		}
 	} else if (!plain_ok && !wants_idmap) {
 		/* (a provider without idmapped mounts: the enforcement table has
 		 * refused or degraded this grant already, core/enforce.c fs.rules) */
+		id_names(st, owner, sizeof(owner));
 		r = report(c, ru, "cannot %s it: %s is %s%s", ru->access & SBX_FACC_W ? "write" : "read",
 			   path, owner, !c->s->profile->user && st->st_uid == 0 ?
 			   " (sbx maps no sandbox user onto root)" : "");

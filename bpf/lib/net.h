@@ -560,6 +560,11 @@ static __always_inline int sbx_sock_create_allowed(struct bpf_sock *sk)
 	struct sbx_ctx c;
 	__u8 verdict;
 
+	/* neither raw nor inet (unix, netlink, ...): allowed whoever asks,
+	 * without the sandbox's lookups (sbx_sock_refused says the same) */
+	if (sk->type != SOCK_RAW && sk->family != AF_PACKET && sk->family != AF_INET &&
+	    sk->family != AF_INET6)
+		return 1;
 	if (!sbx_ctx_current(&c))
 		return 1;
 	if (!sbx_sock_refused(&c, sk))
@@ -612,9 +617,11 @@ static __always_inline int sbx_setsockopt_judge(struct bpf_sockopt *ctx)
 
 	if (len > SBX_PAGE_SIZE)
 		ctx->optlen = 0;
-	if (!sbx_ctx_current(&c))
+	/* the option first: nearly every setsockopt (TCP_NODELAY, SO_LINGER,
+	 * ...) passes whoever makes it, without the sandbox's lookups */
+	if (!sbx_sockopt_reroutes(level, name, len))
 		return 1;
-	if (sbx_eff_mode(&c) == SBX_NETM_FULL || !sbx_sockopt_reroutes(level, name, len))
+	if (!sbx_ctx_current(&c) || sbx_eff_mode(&c) == SBX_NETM_FULL)
 		return 1;
 	__sync_fetch_and_add(&c.st->sock_denied, 1);
 	verdict = sbx_observe(&c, SBX_VERDICT_DENY);

@@ -181,6 +181,63 @@ static void normalise_sorts_dedups_and_covers(void **state)
 	assert_int_equal(f.rules[3].cover, 2);
 }
 
+/* The cover by its definition: among the rules that are not exec entries,
+ * the longest matching one (a file rule one byte longer, like its NUL in
+ * the LPM key), shorter than the rule itself unless it is an exec entry. */
+static int cover_by_definition(const struct sbx_fsplan *f, const struct sbx_fsplan_rule *r)
+{
+	bool exec = r->flags & SBX_PRF_EXEC_LIST;
+	int best = -1;
+
+	for (size_t i = 0; i < f->n; i++) {
+		const struct sbx_fsplan_rule *c = &f->rules[i];
+		bool m = c->dir ? !strncmp(r->path, c->path, c->len) : !strcmp(r->path, c->path);
+
+		if ((c->flags & SBX_PRF_EXEC_LIST) || !m || (!exec && c->len >= r->len))
+			continue;
+		if (best < 0 || c->len + !c->dir > f->rules[best].len + !f->rules[best].dir)
+			best = (int)i;
+	}
+	return best;
+}
+
+/* Random trees of rules and exec entries: siblings sharing a prefix
+ * ("/a/b" and "/a/bc/"), files and directories of the same name, rules
+ * below missing directories. */
+static void normalise_covers_match_definition(void **state)
+{
+	static const char *const part[] = { "a", "b", "bc", "b-", "a.b", "z" };
+	struct sbx_fsplan_rule v[300];
+	unsigned seed = 15;
+
+	(void)state;
+	for (int round = 0; round < 200; round++) {
+		struct sbx_fsplan f = { .rules = v };
+		size_t n = 1 + (size_t)(rand_r(&seed) % 300);
+
+		for (size_t i = 0; i < n; i++) {
+			char path[64] = "/";
+			int depth = rand_r(&seed) % 4;
+
+			for (int k = 0; k < depth; k++) {
+				strcat(path, part[rand_r(&seed) % 6]);
+				strcat(path, "/");
+			}
+			if (depth && rand_r(&seed) % 2)
+				path[strlen(path) - 1] = 0;	/* a file */
+			v[i] = R(path, (uint32_t)(rand_r(&seed) % 8), (uint32_t)i,
+				 rand_r(&seed) % 5 ? 0 : SBX_PRF_EXEC_LIST);
+		}
+		f.n = n;
+		sbx_fsplan_normalise(&f);
+		for (size_t i = 0; i < f.n; i++)
+			if (f.rules[i].cover != cover_by_definition(&f, &f.rules[i]))
+				fail_msg("round %d: cover of %s%s: %d, by definition %d", round,
+					 f.rules[i].path, f.rules[i].flags ? " (exec)" : "",
+					 f.rules[i].cover, cover_by_definition(&f, &f.rules[i]));
+	}
+}
+
 static struct sbx_policy *load(const char *src)
 {
 	struct sbx_policy *p = NULL;
@@ -406,11 +463,12 @@ static void plan_refuses_grants_in_provided_paths(void **state)
 	}
 }
 
-/* A rule through a symlink names the link and the resolved path. */
+/* A rule through a symlink names the link and the resolved path, also below
+ * or beside directories that earlier rules share (looked up once). */
 static void plan_refuses_rules_through_symlinks(void **state)
 {
-	char dir[] = "/tmp/sbx-test-fsplan-XXXXXX", src[1024], why[1024], want[PATH_MAX + 64], real[PATH_MAX];
-	char link[PATH_MAX], target[PATH_MAX];
+	char dir[] = "/tmp/sbx-test-fsplan-XXXXXX", src[2048], why[1024], want[PATH_MAX + 64], real[PATH_MAX];
+	char link[PATH_MAX], target[PATH_MAX], in[PATH_MAX];
 	struct sbx_policy *pol;
 	size_t at = 0;
 
@@ -434,6 +492,27 @@ static void plan_refuses_rules_through_symlinks(void **state)
 	at++;
 	assert_int_equal(sbx_fsplan_rule_refusal(&pol->profiles[0], false, &at, why, sizeof(why)), -ENOENT);
 	sbx_policy_free(pol);
+	/* rules sharing leading directories (looked up once) still find a
+	 * symlink below them, and one beside them after a shared prefix */
+	snprintf(in, sizeof(in), "%s/in", target);
+	assert_int_equal(symlink(target, in), 0);
+	snprintf(src, sizeof(src), PROFILE("read-only", "")
+		 "rules = [{ path = \"%s/x/\", access = \"r\" }, { path = \"%s/in/y\", access = \"deny\" },"
+		 " { path = \"%s/z\", access = \"r\" }, { path = \"%s/f\", access = \"deny\" }]\n",
+		 target, target, target, link);
+	pol = load(src);
+	at = 0;
+	assert_int_equal(sbx_fsplan_rule_refusal(&pol->profiles[0], false, &at, why, sizeof(why)), 0);
+	assert_int_equal(at, 1);
+	snprintf(want, sizeof(want), "(%s -> %s)", in, target);
+	assert_non_null(strstr(why, want));
+	at++;
+	assert_int_equal(sbx_fsplan_rule_refusal(&pol->profiles[0], false, &at, why, sizeof(why)), 0);
+	assert_int_equal(at, 3);
+	snprintf(want, sizeof(want), "(%s -> %s)", link, target);
+	assert_non_null(strstr(why, want));
+	sbx_policy_free(pol);
+	unlink(in);
 	unlink(link);
 	rmdir(target);
 	rmdir(dir);
@@ -449,6 +528,7 @@ int main(void)
 		cmocka_unit_test(decide_exec_list),
 		cmocka_unit_test(rule_keys),
 		cmocka_unit_test(normalise_sorts_dedups_and_covers),
+		cmocka_unit_test(normalise_covers_match_definition),
 		cmocka_unit_test(plan_base_view_once_profile_replaces),
 		cmocka_unit_test(plan_refuses_grants_in_provided_paths),
 		cmocka_unit_test(plan_refuses_rules_through_symlinks),

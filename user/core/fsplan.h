@@ -91,6 +91,13 @@ struct sbx_fsplan_rule {
 	 * mode. Index into rules. */
 	int cover;
 	const struct sbx_fs_rule *src;	/* the profile's rule (positions); NULL otherwise */
+	uint8_t host;			/* SBX_FSPLAN_HOST_*: the path on the host when planned */
+};
+
+enum {
+	SBX_FSPLAN_HOST_UNKNOWN = 0,	/* not looked at */
+	SBX_FSPLAN_HOST_MISSING,
+	SBX_FSPLAN_HOST_EXISTS,		/* (with no symlink on the way: the plan refuses those) */
 };
 
 struct sbx_fsplan {

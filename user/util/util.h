@@ -109,4 +109,9 @@ int sbx_read_file(const char *path, char **ret, size_t *ret_len, size_t max);
  * file) on failure. */
 FILE *sbx_fopen_regular(const char *path);
 
+/* SBX_TRACE=1 (docs/cli.md): sbx_trace("step") prints the time since the
+ * previous step (or since the first call, which starts the clock) and since
+ * the start to stderr, one line per step, and nothing without it. */
+void sbx_trace(const char *step);
+
 #endif

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -218,4 +219,22 @@ void sbx_trace(const char *step)
 	fprintf(stderr, "sbx: trace: %-30s %8.3f ms  (at %8.3f ms)\n", step,
 		(double)(now - trace_last) / 1e6, (double)(now - trace_first) / 1e6);
 	trace_last = now;
+}
+
+void *sbx_dl_open(const char *soname, char *why, size_t len)
+{
+	void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib)
+		snprintf(why, len, "cannot load %s (is it installed?): %s", soname, dlerror());
+	return lib;
+}
+
+void *sbx_dl_sym(void *lib, const char *soname, const char *name, char *why, size_t len)
+{
+	void *fn = dlsym(lib, name);
+
+	if (!fn)
+		snprintf(why, len, "%s has no %s (too old a version?)", soname, name);
+	return fn;
 }

@@ -67,7 +67,10 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(INCLUDES) -D_GNU_SOURCE $(CFLAGS)
 # (user/kernel/systemd.c). Only its headers are used at build time: it is
 # dlopen()ed at its first use, so that a start that needs none of it does
 # not load it and the five libraries it pulls in (docs/performance.md).
-LDLIBS := -lbpf -lelf -lz -lseccomp $(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null)
+# libnl-route-3 likewise: only a veth pair needs it (user/kernel/libnl.h).
+LDLIBS := -lbpf -lelf -lz -lseccomp
+# (test_netns probes for veth support with libnl itself)
+UNIT_LDLIBS := $(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null)
 ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags libnl-route-3.0 libsystemd 2>/dev/null)
 # json-c: the varlink messages of sbxd and libsbx (user/varlink)
 LDLIBS += $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
@@ -310,7 +313,8 @@ $(OUTPUT)/tests/integration/%: tests/integration/%.c $(CORE_OBJS) $(HDRS)
 $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) $(HDRS) tests/unit/testutil.h
 	$(call msg,LINK-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -iquote tests/unit $< $(SAN_OBJS) -o $@ -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -iquote tests/unit $< $(SAN_OBJS) -o $@ -lcmocka $(LDLIBS) \
+		$(UNIT_LDLIBS)
 
 # the example consumer is compiled into its test
 $(OUTPUT)/tests/test_consumer: docs/examples/sbx-consumer.c

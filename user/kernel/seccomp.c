@@ -580,6 +580,12 @@ static int compile(const struct sbx_profile *p, bool exec_guard, struct sbx_secc
 		snprintf(why, len, "seccomp: seccomp_init failed");
 		goto out;
 	}
+	/* A binary tree of syscall numbers instead of a list: openat, which the
+	 * set-id guard's argument rules keep out of the kernel's action cache,
+	 * runs ~20 instructions instead of ~73, read or close ~12 instead of ~67
+	 * (measured on the exported default filter). The same decisions; a
+	 * libseccomp without it keeps the list. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	r = restrict_abis(ctx, act, why, len);
 	if (r == 0)
 		r = add_rules(ctx, act, &set, why, len);

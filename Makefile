@@ -62,11 +62,15 @@ endif
 INCLUDES := -iquote $(OUTPUT) -iquote bpf/include -iquote policy -iquote user -iquote providers
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(INCLUDES) -D_GNU_SOURCE $(CFLAGS)
-# libsystemd: sd-bus to ask systemd (PID 1) for a delegated scope and
-# sd-daemon for sbxd's notify and socket activation (user/kernel/systemd.c);
-# the journal reader (sd-journal) is in it too.
-LDLIBS := -lbpf -lelf -lz -lseccomp $(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null) \
-	$(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null || echo -lsystemd)
+# libsystemd: sd-bus to ask systemd (PID 1) for a delegated scope,
+# sd-daemon for sbxd's notify and socket activation and sd-journal's sendv
+# (user/kernel/systemd.c). Only its headers are used at build time: it is
+# dlopen()ed at its first use, so that a start that needs none of it does
+# not load it and the five libraries it pulls in (docs/performance.md).
+# libnl-route-3 likewise: only a veth pair needs it (user/kernel/libnl.h).
+LDLIBS := -lbpf -lelf -lz -lseccomp
+# (test_netns probes for veth support with libnl itself)
+UNIT_LDLIBS := $(shell $(PKG_CONFIG) --libs libnl-route-3.0 2>/dev/null)
 ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags libnl-route-3.0 libsystemd 2>/dev/null)
 # json-c: the varlink messages of sbxd and libsbx (user/varlink)
 LDLIBS += $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
@@ -315,7 +319,8 @@ $(OUTPUT)/bench/%: bench/core/%.c $(CORE_OBJS) $(HDRS)
 $(OUTPUT)/tests/%: tests/unit/%.c $(SAN_OBJS) $(HDRS) tests/unit/testutil.h
 	$(call msg,LINK-TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -iquote tests/unit $< $(SAN_OBJS) -o $@ -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -iquote tests/unit $< $(SAN_OBJS) -o $@ -lcmocka $(LDLIBS) \
+		$(UNIT_LDLIBS)
 
 # bench/ helpers that measure sbx's own code link the core (bench/lib.sh
 # builds the standalone ones)

@@ -319,6 +319,11 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "work"))
 		return work(argc, argv);
+	/* what sbx unload does to the instance's v1 directories */
+	if (argc == 3 && !strcmp(argv[1], "unload")) {
+		sbx_limits_remove_instance(argv[2]);
+		return 0;
+	}
 	if (parse(argc, argv, &o) < 0) {
 		fprintf(stderr, "usage: %s [-i INSTANCE] [-m BYTES] [-c MILLI] [-p PIDS] "
 			"[-k KILL_MS] [-s] -- CMD...\n", argv[0]);

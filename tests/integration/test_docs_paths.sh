@@ -21,8 +21,9 @@ docs_setup()
 	make -s -C "$SRC" OUTPUT="$OUTPUT" install DESTDIR="$T_TMP/usr" PREFIX=/usr \
 		SYSTEMD_UNIT_DIR=/lib/systemd/system >"$T_TMP/install-usr.log" 2>&1 || {
 		cat "$T_TMP/install-usr.log"; return 1; }
-	# root: the pins and the run directory are root's (0700)
-	printf 'version = 1\n[profile.p]\nprovider = "host"\nmin_isolation = "none"\nuser = "root"\n[profile.p.fs]\nmode = "full"\n' \
+	# root: the pins and the run directory are root's (0700); a [seccomp]
+	# table, so that the filter cache (/run/INSTANCE/seccomp) exists
+	printf 'version = 1\n[profile.p]\nprovider = "host"\nmin_isolation = "none"\nuser = "root"\n[profile.p.fs]\nmode = "full"\n[profile.p.seccomp]\npreset = "default"\n' \
 		>"$T_TMP/host.toml"
 }
 

@@ -232,7 +232,12 @@ case_nothing_left_behind()
 	while read -r d; do
 		[ -n "$d" ] || continue
 		[ -e "$d" ] && fail "left behind: $d"
-		[ -e "$(dirname "$d")" ] && fail "instance directory left behind: $(dirname "$d")"
+	done <"$T_TMP/v1_paths"
+	# the instance's directories stay for its next sandbox until sbx unload
+	"$HARNESS" unload "$INSTANCE" || fail "harness unload failed"
+	while read -r d; do
+		[ -n "$d" ] || continue
+		[ -e "$(dirname "$d")" ] && fail "instance directory left behind after unload: $(dirname "$d")"
 	done <"$T_TMP/v1_paths"
 	v2root="$(mounts cgroup2 | head -1)$(sed -n 's/^0:://p' /proc/self/cgroup | sed 's|^/$||')/$INSTANCE"
 	[ -e "$v2root" ] && fail "cgroup2 root left behind: $v2root"

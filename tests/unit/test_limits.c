@@ -64,13 +64,15 @@ static int setup(void **state)
 }
 
 /* Everything the test made is gone: v1 directories with their instance
- * directory, the sandbox's cgroup2 directory and the sbx root. */
+ * directory (kept by destroy for the next sandbox, removed as sbx unload
+ * does), the sandbox's cgroup2 directory and the sbx root. */
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 	int bad = 0;
 
 	sbx_limits_destroy(&fx->l);
+	sbx_limits_remove_instance(fx->instance);
 	if (fx->root) {
 		close(fx->v2_fd);
 		sbx_cgroup_destroy(fx->v2_path);

@@ -7,8 +7,10 @@
  * answer depends on privileges, the same call is first made without the
  * filter and the test says so when it cannot tell the two apart.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/keyctl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -18,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -28,6 +31,7 @@
 
 #include "testutil.h"
 #include "kernel/seccomp.h"
+#include "kernel/seccomp_cache.h"
 #include "sbx_abi.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -724,6 +728,157 @@ static void test_exec_guard_with_profile_deny_of_the_same_call(void **state)
 	sbx_seccomp_free(&s);
 }
 
+/* ---- the filter cache (kernel/seccomp_cache.h) ------------------------------- */
+
+static void expect_same_filter(const struct sbx_seccomp *a, const struct sbx_seccomp *b)
+{
+	assert_int_equal(a->prog.len, b->prog.len);
+	assert_memory_equal(a->prog.filter, b->prog.filter, a->prog.len * sizeof(*a->prog.filter));
+	assert_memory_equal(a->denied, b->denied, sizeof(a->denied));
+}
+
+static char *cache_key(const struct sbx_profile *p, bool guard)
+{
+	char *key = NULL;
+	size_t len = 0;
+
+	assert_int_equal(sbx_seccomp_cache_key(p, guard, &key, &len), 0);
+	assert_int_equal(strlen(key), len);
+	return key;
+}
+
+static void test_cached_filter_is_the_compiled_one(void **state)
+{
+	char dir[] = "/tmp/sbx-unit-scache.XXXXXX", path[PATH_MAX], *deny[] = { "uname" };
+	struct sbx_profile p = profile(SBX_SECCOMP_STRICT, SBX_SECCOMP_ERRNO);
+	struct sbx_seccomp fresh, stored, loaded;
+	char why[256] = "", *key;
+
+	p.seccomp.deny = deny;
+	p.seccomp.n_deny = 1;
+	assert_non_null(mkdtemp(dir));
+	sbx_seccomp_cache_set_dir(NULL);
+	build_ok(&p, &fresh);
+	sbx_seccomp_cache_set_dir(dir);
+	build_ok(&p, &stored);	/* compiled, then written */
+	key = cache_key(&p, false);
+	assert_int_equal(sbx_seccomp_cache_load(key, strlen(key), &loaded, why, sizeof(why)), 0);
+	expect_same_filter(&fresh, &stored);
+	expect_same_filter(&fresh, &loaded);
+	expect_refused(&loaded, try_uname, "uname, denied by the cached filter");
+	/* another input is another file: a miss, not this filter */
+	sbx_seccomp_free(&loaded);
+	free(key);
+	key = cache_key(&p, true);
+	assert_int_equal(sbx_seccomp_cache_load(key, strlen(key), &loaded, why, sizeof(why)), -ENOENT);
+	sbx_seccomp_cache_set_dir(NULL);
+	sbx_seccomp_free(&fresh);
+	sbx_seccomp_free(&stored);
+	free(key);
+	snprintf(path, sizeof(path), "%s/seccomp", dir);
+	sbx_seccomp_cache_remove(dir);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* Every input of the filter is in its key, and a name cannot pass for the
+ * start of another list. */
+static void test_cache_key_names_every_input(void **state)
+{
+	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO), q;
+	char *a[] = { "uname" }, *b[] = { "uname\ndeny 1\n5:uname" };
+	char *base = cache_key(&p, false), *k;
+
+	q = p;
+	q.seccomp.preset = SBX_SECCOMP_STRICT;
+	k = cache_key(&q, false);
+	assert_string_not_equal(base, k);
+	free(k);
+	q = p;
+	q.seccomp.action = SBX_SECCOMP_KILL;
+	k = cache_key(&q, false);
+	assert_string_not_equal(base, k);
+	free(k);
+	k = cache_key(&p, true);
+	assert_string_not_equal(base, k);
+	free(k);
+	q = p;
+	q.net.families = 1ULL << 16;
+	k = cache_key(&q, false);
+	assert_string_not_equal(base, k);
+	free(k);
+	q = p;
+	q.seccomp.allow = a;
+	q.seccomp.n_allow = 1;
+	k = cache_key(&q, false);
+	assert_string_not_equal(base, k);
+	free(k);
+	q = p;
+	q.seccomp.deny = a;
+	q.seccomp.n_deny = 1;
+	free(base);
+	base = cache_key(&q, false);
+	q = p;
+	q.seccomp.allow = b;
+	q.seccomp.n_allow = 1;
+	k = cache_key(&q, false);
+	assert_string_not_equal(base, k);
+	free(k);
+	k = cache_key(&p, false);
+	free(base);
+	base = cache_key(&p, false);
+	assert_string_equal(base, k);
+	free(k);
+	free(base);
+}
+
+/* A file or directory open to others, or reached through a symlink, is
+ * not loaded. */
+static void test_cache_refuses_files_others_could_write(void **state)
+{
+	char dir[] = "/tmp/sbx-unit-scache.XXXXXX", sub[PATH_MAX], file[PATH_MAX], link_[PATH_MAX + 8];
+	struct sbx_profile p = profile(SBX_SECCOMP_DEFAULT, SBX_SECCOMP_ERRNO);
+	struct sbx_seccomp s, l;
+	char why[256] = "", *key = cache_key(&p, false);
+	struct dirent *e;
+	DIR *d;
+
+	assert_non_null(mkdtemp(dir));
+	sbx_seccomp_cache_set_dir(dir);
+	build_ok(&p, &s);
+	snprintf(sub, sizeof(sub), "%s/seccomp", dir);
+	assert_int_equal(sbx_seccomp_cache_load(key, strlen(key), &l, why, sizeof(why)), 0);
+	sbx_seccomp_free(&l);
+	/* the one file the build wrote */
+	d = opendir(sub);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			snprintf(file, sizeof(file), "%s/%s", sub, e->d_name);
+	closedir(d);
+	assert_int_equal(chmod(file, 0644), 0);
+	assert_int_equal(sbx_seccomp_cache_load(key, strlen(key), &l, why, sizeof(why)), -EPERM);
+	assert_int_equal(chmod(file, 0600), 0);
+	assert_int_equal(chmod(sub, 0755), 0);
+	assert_int_equal(sbx_seccomp_cache_load(key, strlen(key), &l, why, sizeof(why)), -EPERM);
+	assert_int_equal(chmod(sub, 0700), 0);
+	snprintf(link_, sizeof(link_), "%s.real", file);
+	assert_int_equal(rename(file, link_), 0);
+	assert_int_equal(symlink(link_, file), 0);
+	assert_int_equal(sbx_seccomp_cache_load(key, strlen(key), &l, why, sizeof(why)), -ELOOP);
+	/* the next build replaces the link with a file of its own */
+	sbx_seccomp_free(&s);
+	build_ok(&p, &s);
+	assert_int_equal(sbx_seccomp_cache_load(key, strlen(key), &l, why, sizeof(why)), 0);
+	sbx_seccomp_free(&l);
+	sbx_seccomp_free(&s);
+	unlink(link_);
+	sbx_seccomp_cache_remove(dir);
+	sbx_seccomp_cache_set_dir(NULL);
+	assert_int_equal(rmdir(dir), 0);
+	free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -747,6 +902,9 @@ int main(void)
 		cmocka_unit_test(test_exec_guard_needed_only_where_landlock_restricts_exec),
 		cmocka_unit_test(test_exec_guard_refuses_fd_exec_forms),
 		cmocka_unit_test(test_exec_guard_with_profile_deny_of_the_same_call),
+		cmocka_unit_test(test_cached_filter_is_the_compiled_one),
+		cmocka_unit_test(test_cache_key_names_every_input),
+		cmocka_unit_test(test_cache_refuses_files_others_could_write),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

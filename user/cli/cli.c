@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/util.h"
 
 struct cli_options cli_opts;
 
@@ -654,6 +655,7 @@ int sbx_main(int argc, char **argv)
 	struct cli_parser p;
 	int r;
 
+	sbx_trace("main");	/* the clock starts after the dynamic loader */
 	memset(&cli_opts, 0, sizeof(cli_opts));	/* tests call sbx_main() repeatedly */
 	cli_parser_init(&p, &cli_verb_root, argc, argv);
 	p.stop_at_args = true;

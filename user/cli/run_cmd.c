@@ -473,10 +473,13 @@ static int load_profile(const struct run_args *ra, struct cli_policy *cp, struct
 			log_error_errno(r, "loading policy: %m");
 		return r;
 	}
+	sbx_trace("policy load");
 	found = pick_profile(cp, ra->profile);
 	if (!found)
 		return -ENOENT;
-	return adhoc_build(&ra->adhoc, found, adhoc_may_widen(found), ret);
+	r = adhoc_build(&ra->adhoc, found, adhoc_may_widen(found), ret);
+	sbx_trace("profile");
+	return r;
 }
 
 /* --print-profile: the effective profile as a policy file on stdout. */
@@ -576,6 +579,7 @@ static int run_workload(struct sbx_run_opts *o, const struct cli_parser *a,
 		fprintf(stderr, "sbx: warning: observe mode: the profile '%s' is NOT enforced; what it "
 			"refuses is let through and reported as would_deny\n", o->profile->name);
 	code = sbx_run(o, &res, stderr);
+	sbx_trace("run done");
 	if (o->profile->observe && !res.failed)
 		fprintf(stderr, "sbx: observe mode: nothing was enforced; %llu would_deny events\n",
 			(unsigned long long)res.would_deny);
@@ -703,6 +707,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 		if (ra.n_policies == 1 && !ap.pol)
 			o.policy_file = ra.policies[0];
 		o.provider = pick_provider(ap.p, ra.provider, a.args[0], &code);
+		sbx_trace("provider probe");
 	}
 	set_ring_size(&ra, &o);
 	set_log(&ra, &o);

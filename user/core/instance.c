@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/instance.h"
+#include "kernel/seccomp_cache.h"
 #include "util/util.h"
 
 static const char name_chars[] =
@@ -142,6 +143,7 @@ void sbx_instance_remove_run_dir(const struct sbx_instance *in)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/gvisor", in->run_dir);
 	rmdir(path);
+	sbx_seccomp_cache_remove(in->run_dir);
 	snprintf(path, sizeof(path), "%s/lock", in->run_dir);
 	unlink(path);
 	rmdir(in->run_dir);

@@ -11,11 +11,8 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-/* entries name the event, not the line of sbx that sent them */
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
-
 #include "core/journal.h"
+#include "kernel/systemd.h"
 
 #define FIELD_NAME_MAX 64	/* journald's limit on a field name */
 #define OWN_FIELDS 4		/* MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, SBX_ACTION of api.denied */
@@ -333,7 +330,7 @@ static int send_line(struct sbx_journal *j, const char *line, size_t len, int64_
 	r = sbx_journal_entry_from_json(&e, line, len);
 	if (r < 0)
 		return r;
-	r = sd_journal_sendv(e.iov, (int)e.n);
+	r = sbx_systemd_journal_sendv(e.iov, (int)e.n);
 	sbx_journal_entry_free(&e);
 	if (r < 0)
 		j->err = r;

@@ -32,6 +32,7 @@
 #include "kernel/netrate.h"
 #include "kernel/features.h"
 #include "kernel/seccomp.h"
+#include "kernel/seccomp_cache.h"
 #include "kernel/systemd.h"
 #include "core/run.h"
 #include "core/sandbox.h"
@@ -668,27 +669,34 @@ static int setup(struct run_state *s)
 	}
 	if (r < 0)
 		return fail(s, r, "resolving host names: %s", strerror(-r));
+	sbx_trace("resolve host names");
 	r = systemd_scope(s);
 	if (r < 0)
 		return r;
+	sbx_trace("systemd scope");
 	r = sbx_bpf_open(&s->bpf, s->o->ring_size, 0, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "BPF setup: %s", why);
 	s->have_bpf = true;
+	sbx_trace("bpf open (adopt pins)");
 	r = check_enforceable(s);	/* needs sbx_config: BPF LSM or not */
 	if (r < 0)
 		return r;
+	sbx_trace("enforceability, fs plan");
 	r = sbx_sandbox_create(&s->bpf, p, &s->rs, &s->sb, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "sandbox: %s", why);
 	s->have_sb = true;
 	snprintf(s->res->id, sizeof(s->res->id), "%s", s->sb.id);
+	sbx_trace("sandbox create (slot, cgroup)");
 	r = setup_limits(s);
 	if (r < 0)
 		return r;
+	sbx_trace("cgroup limits");
 	r = sbx_sandbox_set_fs(&s->sb, &s->fs, why, sizeof(why));
 	if (r < 0)
 		return fail(s, r, "filesystem policy: %s", why);
+	sbx_trace("fs policy maps");
 	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p, .fs = &s->fs,
 					  .mono_to_real_ns = sbx_audit_clock_offset(),
 					  .provider = s->o->provider->name, .degraded = s->res->degraded,
@@ -703,7 +711,10 @@ static int setup(struct run_state *s)
 	s->rb = ring_buffer__new(s->sb.ring_fd, on_event, s, NULL);
 	if (!s->rb)
 		return fail(s, -errno, "ring buffer consumer: %m");
-	return start_dns(s);
+	sbx_trace("audit sinks, ring buffer");
+	r = start_dns(s);
+	sbx_trace("dns resolver");
+	return r;
 }
 
 static int setup_signals(struct run_state *s, sigset_t *old)
@@ -1037,11 +1048,15 @@ static int spawn(struct run_state *s)
 	r = open_log(s, &sp);
 	if (r < 0)
 		return r;
+	sbx_trace("watchdog, tty, rate, log");
+	/* the compiled filter is kept in the instance's run directory */
+	sbx_seccomp_cache_set_dir(s->bpf.paths.run_dir);
 	r = pv->prepare(&sp, &s->pstate, why, sizeof(why));
 	if (r < 0 && s->refused)
 		return r;
 	if (r < 0)
 		return fail(s, r, "provider %s: %s", pv->name, why);
+	sbx_trace("provider prepare");
 	/* spawn.c installs it in every sandbox, observed ones too; observe
 	 * reports by syscall number alone, so calls refused only for some
 	 * arguments are left out of the set (docs/learn.md) */
@@ -1054,7 +1069,9 @@ static int spawn(struct run_state *s)
 		r = sbx_sandbox_add_policy_flags(&s->sb, policy_flags);
 	if (r < 0)
 		return fail(s, r, "write the refused-syscall set: %s", strerror(-r));
+	sbx_trace("refused-syscall set");
 	r = pv->spawn(s->pstate, &sp, &s->child, why, sizeof(why));
+	sbx_trace("provider spawn (until exec)");
 	s->spawned = s->child.pidfd >= 0;
 	if (s->log_wr >= 0) {
 		/* the workload holds it now: EOF once it and its children are gone */
@@ -1283,6 +1300,7 @@ int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_
 		r = tty_raw(&s);
 	if (!r)
 		r = wait_loop(&s, &status);
+	sbx_trace("workload");
 	if (!r) {
 		finish(&s, status);
 		if (!res->exec_failed)
@@ -1291,7 +1309,9 @@ int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_
 	res->exit_code = code;
 	res->failed = r < 0;
 	res->wall_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	sbx_trace("finish (drain, stats)");
 	teardown(&s, &old);
+	sbx_trace("teardown");
 	sbx_policy_free(s.upd_pol);
 	return code;
 }

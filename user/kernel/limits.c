@@ -681,17 +681,17 @@ static int apply(struct sbx_limits *l, const struct sbx_profile *p, char *why, s
 
 /* Removes the v1 directories made so far, and their instance directory
  * when nothing else uses it. The cgroups must be empty already. */
+/* The instance's directory above the sandbox's stays for the next sandbox:
+ * making and removing a v1 cgroup each run cost every start two more
+ * (each an RCU-synchronised css change); sbx unload removes it
+ * (sbx_limits_remove_instance). */
 static void remove_v1(struct sbx_limits *l)
 {
-	char parent[PATH_MAX];
-
 	for (int h = 0; h < SBX_V1_N; h++) {
 		char *path = l->v1_path[h];
 
 		if (!path[0] || sbx_cgroup_destroy(path) < 0)
 			continue;	/* kept: a later destroy tries again */
-		if (parent_dir(parent, sizeof(parent), path) == 0)
-			rmdir(parent);	/* EBUSY/ENOTEMPTY: another sandbox's */
 		for (int j = h + 1; j < SBX_V1_N; j++)
 			if (!strcmp(l->v1_path[j], path))
 				l->v1_path[j][0] = 0;

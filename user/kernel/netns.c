@@ -33,6 +33,7 @@
 #include <netlink/socket.h>
 
 #include "kernel/netns.h"
+#include "kernel/libnl.h"
 #include "kernel/netrate.h"
 #include "util/util.h"
 
@@ -51,19 +52,19 @@ struct cidr {
 static void nl_sock_cleanup(struct nl_sock **p)
 {
 	if (*p)
-		nl_socket_free(*p);
+		libnl.nl_socket_free(*p);
 }
 
 static void link_cleanup(struct rtnl_link **p)
 {
 	if (*p)
-		rtnl_link_put(*p);
+		libnl.rtnl_link_put(*p);
 }
 
 static void nladdr_cleanup(struct nl_addr **p)
 {
 	if (*p)
-		nl_addr_put(*p);
+		libnl.nl_addr_put(*p);
 }
 
 static void fd_cleanup(int *p)
@@ -248,14 +249,17 @@ int sbx_veth_host_addr(uint32_t slot, const struct sbx_profile *p, struct in_add
 
 static int nl_open(struct nl_sock **ret)
 {
-	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_sock *sk;
 	int r;
 
+	if (sbx_libnl_load(NULL, 0) < 0)
+		return -NLE_FAILURE;
+	sk = libnl.nl_socket_alloc();
 	if (!sk)
 		return -NLE_NOMEM;
-	r = nl_connect(sk, NETLINK_ROUTE);
+	r = libnl.nl_connect(sk, NETLINK_ROUTE);
 	if (r < 0) {
-		nl_socket_free(sk);
+		libnl.nl_socket_free(sk);
 		return r;
 	}
 	*ret = sk;
@@ -265,10 +269,10 @@ static int nl_open(struct nl_sock **ret)
 /* An nl_addr of c, with its prefix length, or a full-length one (a gateway). */
 static struct nl_addr *cidr_nladdr(const struct cidr *c, bool full)
 {
-	struct nl_addr *a = nl_addr_build(c->family, c->addr, cidr_addrlen(c));
+	struct nl_addr *a = libnl.nl_addr_build(c->family, c->addr, cidr_addrlen(c));
 
 	if (a)
-		nl_addr_set_prefixlen(a, full ? (int)cidr_addrlen(c) * 8 : (int)c->prefix);
+		libnl.nl_addr_set_prefixlen(a, full ? (int)cidr_addrlen(c) * 8 : (int)c->prefix);
 	return a;
 }
 
@@ -278,52 +282,52 @@ static struct nl_addr *cidr_nladdr(const struct cidr *c, bool full)
  * own ifindex can be asked for (the peer is made in the caller's namespace). */
 static int veth_add(struct nl_sock *sk, const char *host_if, int nsfd, uint32_t slot)
 {
-	struct rtnl_link *link = rtnl_link_veth_alloc(), *peer;
+	struct rtnl_link *link = libnl.rtnl_link_veth_alloc(), *peer;
 	int r;
 
 	if (!link)
 		return -NLE_NOMEM;
-	peer = rtnl_link_veth_get_peer(link);
-	rtnl_link_set_name(link, SANDBOX_IF);
-	rtnl_link_set_ifindex(link, sbx_netrate_sandbox_ifindex(slot));
-	rtnl_link_set_ns_fd(link, nsfd);
-	rtnl_link_set_name(peer, host_if);
-	r = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
-	rtnl_link_put(peer);
-	rtnl_link_veth_release(link);
+	peer = libnl.rtnl_link_veth_get_peer(link);
+	libnl.rtnl_link_set_name(link, SANDBOX_IF);
+	libnl.rtnl_link_set_ifindex(link, sbx_netrate_sandbox_ifindex(slot));
+	libnl.rtnl_link_set_ns_fd(link, nsfd);
+	libnl.rtnl_link_set_name(peer, host_if);
+	r = libnl.rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+	libnl.rtnl_link_put(peer);
+	libnl.rtnl_link_veth_release(link);
 	return r;
 }
 
 static int addr_add(struct nl_sock *sk, int ifindex, const struct cidr *c)
 {
 	_cleanup_(nladdr_cleanup) struct nl_addr *local = cidr_nladdr(c, false);
-	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct rtnl_addr *a = libnl.rtnl_addr_alloc();
 	int r = -NLE_NOMEM;
 
 	if (local && a) {
-		rtnl_addr_set_ifindex(a, ifindex);
-		rtnl_addr_set_family(a, c->family);
-		r = rtnl_addr_set_local(a, local);
-		rtnl_addr_set_prefixlen(a, (int)c->prefix);
+		libnl.rtnl_addr_set_ifindex(a, ifindex);
+		libnl.rtnl_addr_set_family(a, c->family);
+		r = libnl.rtnl_addr_set_local(a, local);
+		libnl.rtnl_addr_set_prefixlen(a, (int)c->prefix);
 		/* usable at once: no duplicate address detection on a private link */
 		if (c->family == AF_INET6)
-			rtnl_addr_set_flags(a, IFA_F_NODAD);
+			libnl.rtnl_addr_set_flags(a, IFA_F_NODAD);
 		if (r == 0)
-			r = rtnl_addr_add(sk, a, NLM_F_EXCL);
+			r = libnl.rtnl_addr_add(sk, a, NLM_F_EXCL);
 	}
 	if (a)
-		rtnl_addr_put(a);
+		libnl.rtnl_addr_put(a);
 	return r;
 }
 
 static int link_up(struct nl_sock *sk, struct rtnl_link *link)
 {
-	_cleanup_(link_cleanup) struct rtnl_link *change = rtnl_link_alloc();
+	_cleanup_(link_cleanup) struct rtnl_link *change = libnl.rtnl_link_alloc();
 
 	if (!change)
 		return -NLE_NOMEM;
-	rtnl_link_set_flags(change, IFF_UP);
-	return rtnl_link_change(sk, link, change, 0);
+	libnl.rtnl_link_set_flags(change, IFF_UP);
+	return libnl.rtnl_link_change(sk, link, change, 0);
 }
 
 /* Address, then up: the connected route appears with the link. */
@@ -334,64 +338,64 @@ static int link_configure(struct nl_sock *sk, const char *ifname, const struct c
 	char text[64];
 	int r;
 
-	r = rtnl_link_get_kernel(sk, 0, ifname, &link);
+	r = libnl.rtnl_link_get_kernel(sk, 0, ifname, &link);
 	if (r < 0)
-		return sbx_fail(why, len, r, "find %s: %s", ifname, nl_geterror(r));
-	r = addr_add(sk, rtnl_link_get_ifindex(link), c);
+		return sbx_fail(why, len, r, "find %s: %s", ifname, libnl.nl_geterror(r));
+	r = addr_add(sk, libnl.rtnl_link_get_ifindex(link), c);
 	if (r < 0) {
 		cidr_format(c, text, sizeof(text));
 		return sbx_fail(why, len, r, "add address %s to %s: %s", text, ifname,
-				nl_geterror(r));
+				libnl.nl_geterror(r));
 	}
 	r = link_up(sk, link);
 	if (r < 0)
-		return sbx_fail(why, len, r, "set %s up: %s", ifname, nl_geterror(r));
+		return sbx_fail(why, len, r, "set %s up: %s", ifname, libnl.nl_geterror(r));
 	if (ret_ifindex)
-		*ret_ifindex = rtnl_link_get_ifindex(link);
+		*ret_ifindex = libnl.rtnl_link_get_ifindex(link);
 	return 0;
 }
 
 static int route_add_default(struct nl_sock *sk, int ifindex, const struct cidr *gw)
 {
 	static const uint8_t any[16];
-	_cleanup_(nladdr_cleanup) struct nl_addr *dst = nl_addr_build(gw->family, any,
+	_cleanup_(nladdr_cleanup) struct nl_addr *dst = libnl.nl_addr_build(gw->family, any,
 								     cidr_addrlen(gw));
 	_cleanup_(nladdr_cleanup) struct nl_addr *via = cidr_nladdr(gw, true);
-	struct rtnl_route *route = rtnl_route_alloc();
-	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct rtnl_route *route = libnl.rtnl_route_alloc();
+	struct rtnl_nexthop *nh = libnl.rtnl_route_nh_alloc();
 	int r = -NLE_NOMEM;
 
 	if (dst && via && route && nh) {
-		nl_addr_set_prefixlen(dst, 0);
-		rtnl_route_set_family(route, (uint8_t)gw->family);
-		rtnl_route_set_table(route, RT_TABLE_MAIN);
-		rtnl_route_set_protocol(route, RTPROT_BOOT);
-		rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
-		rtnl_route_set_type(route, RTN_UNICAST);
-		r = rtnl_route_set_dst(route, dst);
-		rtnl_route_nh_set_ifindex(nh, ifindex);
-		rtnl_route_nh_set_gateway(nh, via);
-		rtnl_route_add_nexthop(route, nh);
+		libnl.nl_addr_set_prefixlen(dst, 0);
+		libnl.rtnl_route_set_family(route, (uint8_t)gw->family);
+		libnl.rtnl_route_set_table(route, RT_TABLE_MAIN);
+		libnl.rtnl_route_set_protocol(route, RTPROT_BOOT);
+		libnl.rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
+		libnl.rtnl_route_set_type(route, RTN_UNICAST);
+		r = libnl.rtnl_route_set_dst(route, dst);
+		libnl.rtnl_route_nh_set_ifindex(nh, ifindex);
+		libnl.rtnl_route_nh_set_gateway(nh, via);
+		libnl.rtnl_route_add_nexthop(route, nh);
 		nh = NULL;		/* owned by route */
 		if (r == 0)
-			r = rtnl_route_add(sk, route, NLM_F_EXCL);
+			r = libnl.rtnl_route_add(sk, route, NLM_F_EXCL);
 	}
 	if (nh)
-		rtnl_route_nh_free(nh);
+		libnl.rtnl_route_nh_free(nh);
 	if (route)
-		rtnl_route_put(route);
+		libnl.rtnl_route_put(route);
 	return r;
 }
 
 static int link_delete(struct nl_sock *sk, const char *ifname)
 {
-	_cleanup_(link_cleanup) struct rtnl_link *link = rtnl_link_alloc();
+	_cleanup_(link_cleanup) struct rtnl_link *link = libnl.rtnl_link_alloc();
 	int r;
 
 	if (!link)
 		return -NLE_NOMEM;
-	rtnl_link_set_name(link, ifname);
-	r = rtnl_link_delete(sk, link);
+	libnl.rtnl_link_set_name(link, ifname);
+	r = libnl.rtnl_link_delete(sk, link);
 	return r == -NLE_NODEV || r == -NLE_OBJ_NOTFOUND ? 0 : r;
 }
 
@@ -419,14 +423,14 @@ static void *inside_main(void *arg)
 	r = nl_open(&sk);
 	if (r < 0) {
 		in->r = nlerr_errno(r);
-		snprintf(in->why, sizeof(in->why), "netlink socket: %s", nl_geterror(r));
+		snprintf(in->why, sizeof(in->why), "netlink socket: %s", libnl.nl_geterror(r));
 		return NULL;
 	}
 	r = link_configure(sk, SANDBOX_IF, in->sandbox, &ifindex, in->why, sizeof(in->why));
 	if (r == 0) {
 		r = route_add_default(sk, ifindex, in->host);
 		if (r < 0)
-			snprintf(in->why, sizeof(in->why), "add default route: %s", nl_geterror(r));
+			snprintf(in->why, sizeof(in->why), "add default route: %s", libnl.nl_geterror(r));
 	}
 	in->r = r < 0 ? nlerr_errno(r) : 0;
 	return NULL;
@@ -479,7 +483,7 @@ static int veth_build(struct nl_sock *sk, struct sbx_veth *v, int nsfd, uint32_t
 	r = veth_add(sk, host_if, nsfd, slot);
 	if (r < 0)
 		return sbx_fail(why, len, nlerr_errno(r), "create veth %s/%s: %s", host_if,
-				SANDBOX_IF, nl_geterror(r));
+				SANDBOX_IF, libnl.nl_geterror(r));
 	r = link_configure(sk, host_if, host, &v->host_ifindex, step, sizeof(step));
 	if (r < 0)
 		r = sbx_fail(why, len, nlerr_errno(r), "host end: %s", step);
@@ -507,12 +511,15 @@ int sbx_veth_create(struct sbx_veth *v, const char *id, uint32_t slot, pid_t chi
 		return r;
 	cidr_format(&host, out.host_cidr, sizeof(out.host_cidr));
 	cidr_format(&sandbox, out.sandbox_cidr, sizeof(out.sandbox_cidr));
+	r = sbx_libnl_load(why, len);
+	if (r < 0)
+		return r;
 	r = open_netns(child, &nsfd, why, len);
 	if (r < 0)
 		return r;
 	r = nl_open(&sk);
 	if (r < 0)
-		return sbx_fail(why, len, nlerr_errno(r), "netlink socket: %s", nl_geterror(r));
+		return sbx_fail(why, len, nlerr_errno(r), "netlink socket: %s", libnl.nl_geterror(r));
 	r = veth_build(sk, &out, nsfd, slot, &host, &sandbox, why, len);
 	if (r < 0)
 		return r;

@@ -22,6 +22,7 @@
 #include <netlink/socket.h>
 
 #include "kernel/netns.h"
+#include "kernel/libnl.h"
 #include "kernel/netrate.h"
 #include "util/util.h"
 
@@ -55,35 +56,39 @@ void sbx_netrate_state(uint64_t bps, uint64_t burst, struct sbx_rate_state *ret)
 static int qdisc_add(struct nl_sock *sk, int ifindex, const char *kind,
 		     const struct sbx_rate_state *st)
 {
-	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	struct rtnl_qdisc *q = libnl.rtnl_qdisc_alloc();
 	uint64_t rate = st->bytes_per_sec, burst = st->burst_ns * rate / NSEC_PER_SEC;
 	int r;
 
 	if (!q)
 		return -NLE_NOMEM;
-	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
-	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
-	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0x8000, 0));
-	r = rtnl_tc_set_kind(TC_CAST(q), kind);
+	libnl.rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	libnl.rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	libnl.rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0x8000, 0));
+	r = libnl.rtnl_tc_set_kind(TC_CAST(q), kind);
 	if (r == 0 && !strcmp(kind, "tbf")) {
 		/* libnl's tbf takes an int: at most 2 GB/s (17 Gbit) */
-		rtnl_qdisc_tbf_set_rate(q, (int)(rate > INT32_MAX ? INT32_MAX : rate),
+		libnl.rtnl_qdisc_tbf_set_rate(q, (int)(rate > INT32_MAX ? INT32_MAX : rate),
 					(int)(burst > INT32_MAX ? INT32_MAX : burst), 0);
-		rtnl_qdisc_tbf_set_limit(q, (int)((burst + rate / 5) > INT32_MAX ? INT32_MAX
+		libnl.rtnl_qdisc_tbf_set_limit(q, (int)((burst + rate / 5) > INT32_MAX ? INT32_MAX
 								 : burst + rate / 5));
 	}
 	if (r == 0)
-		r = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
-	rtnl_qdisc_put(q);
+		r = libnl.rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+	libnl.rtnl_qdisc_put(q);
 	return r;
 }
 
 static int shaper_add(int ifindex, struct sbx_rate_state *st, char *why, size_t len)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	int r = -NLE_NOMEM;
+	struct nl_sock *sk;
+	int r = sbx_libnl_load(why, len);
 
-	if (sk && (r = nl_connect(sk, NETLINK_ROUTE)) == 0) {
+	if (r < 0)
+		return r;
+	sk = libnl.nl_socket_alloc();
+	r = -NLE_NOMEM;
+	if (sk && (r = libnl.nl_connect(sk, NETLINK_ROUTE)) == 0) {
 		r = qdisc_add(sk, ifindex, "fq", st);
 		st->flags &= ~SBX_RATEF_TBF;
 		/* "Specified qdisc kind is unknown": ENOENT from the kernel */
@@ -93,10 +98,10 @@ static int shaper_add(int ifindex, struct sbx_rate_state *st, char *why, size_t 
 		}
 	}
 	if (sk)
-		nl_socket_free(sk);
+		libnl.nl_socket_free(sk);
 	if (r < 0)
 		return sbx_fail(why, len, -EIO, "add the %s qdisc on ifindex %d: %s",
-				st->flags & SBX_RATEF_TBF ? "tbf" : "fq", ifindex, nl_geterror(r));
+				st->flags & SBX_RATEF_TBF ? "tbf" : "fq", ifindex, libnl.nl_geterror(r));
 	return 0;
 }
 

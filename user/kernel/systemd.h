@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/uio.h>
 
 #define SBX_SYSTEMD_SLICE "sbx.slice"
 #define SBX_SYSTEMD_LEAF "supervisor"
@@ -60,5 +61,9 @@ void sbx_systemd_notify(const char *state);
  * not a listening unix stream socket. Unsets LISTEN_* so that children do
  * not inherit them. */
 int sbx_systemd_listen_fd(void);
+
+/* sd_journal_sendv(3), from libsystemd loaded at the first call; -ELIBACC
+ * when it cannot be loaded. */
+int sbx_systemd_journal_sendv(const struct iovec *iov, int n);
 
 #endif

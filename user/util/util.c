@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util.h"
@@ -187,4 +189,52 @@ FILE *sbx_fopen_regular(const char *path)
 	if (!f)
 		close(fd);
 	return f;
+}
+
+static int trace_on = -1;	/* -1: $SBX_TRACE not read yet */
+static uint64_t trace_first, trace_last;
+
+static uint64_t trace_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void sbx_trace(const char *step)
+{
+	const char *env;
+	uint64_t now;
+
+	if (trace_on < 0) {
+		env = getenv("SBX_TRACE");
+		trace_on = env && !strcmp(env, "1");
+	}
+	if (!trace_on)
+		return;
+	now = trace_now_ns();
+	if (!trace_first)
+		trace_first = trace_last = now;
+	fprintf(stderr, "sbx: trace: %-30s %8.3f ms  (at %8.3f ms)\n", step,
+		(double)(now - trace_last) / 1e6, (double)(now - trace_first) / 1e6);
+	trace_last = now;
+}
+
+void *sbx_dl_open(const char *soname, char *why, size_t len)
+{
+	void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib)
+		snprintf(why, len, "cannot load %s (is it installed?): %s", soname, dlerror());
+	return lib;
+}
+
+void *sbx_dl_sym(void *lib, const char *soname, const char *name, char *why, size_t len)
+{
+	void *fn = dlsym(lib, name);
+
+	if (!fn)
+		snprintf(why, len, "%s has no %s (too old a version?)", soname, name);
+	return fn;
 }

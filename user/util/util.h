@@ -109,4 +109,17 @@ int sbx_read_file(const char *path, char **ret, size_t *ret_len, size_t max);
  * file) on failure. */
 FILE *sbx_fopen_regular(const char *path);
 
+/* Libraries that only some runs need (libnl for a veth pair, libsystemd
+ * for a systemd host) are loaded at their first use instead of by the
+ * dynamic loader at every start (docs/performance.md). sbx_dl_open()
+ * dlopen()s soname; sbx_dl_sym() finds one function in it. Both return NULL
+ * and say why in why (the library missing: install it). */
+void *sbx_dl_open(const char *soname, char *why, size_t len);
+void *sbx_dl_sym(void *lib, const char *soname, const char *name, char *why, size_t len);
+
+/* SBX_TRACE=1 (docs/cli.md): sbx_trace("step") prints the time since the
+ * previous step (or since the first call, which starts the clock) and since
+ * the start to stderr, one line per step, and nothing without it. */
+void sbx_trace(const char *step);
+
 #endif

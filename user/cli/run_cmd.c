@@ -666,7 +666,7 @@ static int run_daemon(struct sbx_client *c, const struct run_args *ra, const str
 	return code;
 }
 
-/* ---- a pooled monitor of sbxd's (core/poolgo.h, docs/daemon.md) ----
+/* ---- a pooled monitor of sbxd's (core/poolgo.h, docs/api.md) ----
  * sbxd starts it with $SBX_POOL_FD and a placeholder command; the go
  * brings the command, the stdio, the result and log files and -t, which
  * are all the per-start values there are: the profile it was built for

@@ -35,7 +35,7 @@ struct sbx_run_opts {
 	unsigned log_keep;
 	bool log_keep_set;		/* log_keep 0 is a choice, not the default */
 	bool audit_journal;		/* also send audit events to journald (core/journal.h) */
-	/* sbxd's warm pools (docs/daemon.md, "Warm pools"): called once the
+	/* sbxd's warm pools (docs/api.md, "Warm pools"): called once the
 	 * sandbox is built and its provider prepared, before anything that
 	 * varies per start is used (argv, stdio, tty, log, policy_file). It
 	 * blocks until sbxd hands the sandbox out, then fills those in; it

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Warm pools (docs/daemon.md, "Warm pools"): pool.PROFILE = N keeps N
+ * Warm pools (docs/api.md, "Warm pools"): pool.PROFILE = N keeps N
  * monitors of PROFILE built and waiting, each at the last step before its
  * workload (core/poolgo.h): slot, cgroup and limits, maps, audit sinks and
  * the provider's preparation with its seccomp filter are done. A start

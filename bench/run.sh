@@ -3,7 +3,7 @@
 #
 # bench/run.sh - sbx's performance suite (make bench; make bench QUICK=1).
 #   [QUICK=1] [OUTPUT=build] bench/run.sh [SUITE...]
-# Runs each suite (default: all of startup memory enforce audit policy cost
+# Runs each suite (default: all of startup pool memory enforce audit policy cost
 # profile dns; each is also a script of its own, bench/SUITE.sh), records the
 # machine, and writes
 #   bench/results/STAMP.json   every figure, with the machine (kept, to
@@ -23,7 +23,7 @@ QUICK=${QUICK:-0}
 [ "$QUICK" = 1 ] || QUICK=0
 export QUICK
 SUITES=("$@")
-[ ${#SUITES[@]} -gt 0 ] || SUITES=(startup memory enforce audit policy cost profile dns)
+[ ${#SUITES[@]} -gt 0 ] || SUITES=(startup pool memory enforce audit policy cost profile dns)
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF, cgroups, namespaces)" >&2; exit 1; }
 [ -x "$OUTPUT/sbx" ] || { echo "bench: $OUTPUT/sbx missing: run make first" >&2; exit 1; }

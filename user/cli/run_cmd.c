@@ -17,6 +17,7 @@
 #include "core/logfile.h"
 #include "core/run.h"
 #include "probecache.h"
+#include "core/poolgo.h"
 #include "util/util.h"
 
 enum {
@@ -669,6 +670,75 @@ static int run_daemon(struct sbx_client *c, const struct run_args *ra, const str
 	return code;
 }
 
+/* ---- a pooled monitor of sbxd's (core/poolgo.h, docs/api.md) ----
+ * sbxd starts it with $SBX_POOL_FD and a placeholder command; the go
+ * brings the command, the stdio, the result and log files and -t, which
+ * are all the per-start values there are: the profile it was built for
+ * and the caller's identity are the pool's key. */
+struct pool_ctx {
+	int sock;
+	struct run_args *ra;
+	struct result_out *out;
+	struct sbx_run_opts *o;
+	struct sbx_pool_go go;
+};
+
+static int pool_go(void *ctx, int sigfd)
+{
+	struct pool_ctx *pc = ctx;
+	struct sbx_pool_go *g = &pc->go;
+	const struct sbx_provider *pv = pc->o->provider;
+	int r = sbx_pool_go_wait(pc->sock, sigfd, g);
+
+	close(pc->sock);
+	pc->sock = -1;
+	if (r < 0)
+		return r;
+	for (int i = 0; i < 3; i++) {
+		if (dup2(g->fds[i], i) < 0 && r == 0)
+			r = -errno;
+		close(g->fds[i]);
+		g->fds[i] = -1;
+	}
+	if (r < 0)
+		return r;
+	pc->ra->result = g->result;
+	pc->ra->log = g->log;
+	pc->ra->log_max_size = g->log_max_size;
+	pc->ra->log_keep = g->log_keep;
+	set_log(pc->ra, pc->o);
+	if (!pc->o->provider) {
+		pc->o->provider = pv;	/* teardown needs it */
+		return -EINVAL;
+	}
+	if (open_result(pc->ra, pc->out) < 0)
+		return -EIO;
+	pc->o->argv = g->argv;
+	pc->o->tty = g->tty;
+	pc->o->policy_file = g->policy;
+	return 0;
+}
+
+/* $SBX_POOL_FD: this run is a pool entry; 0 when it is not, 1 when it is. */
+static int pool_init(struct pool_ctx *pc)
+{
+	const char *v = getenv("SBX_POOL_FD");
+	char *end;
+	long fd;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	fd = strtol(v, &end, 10);
+	unsetenv("SBX_POOL_FD");	/* not the workload's */
+	if (errno || *end || end == v || fd < 3 || fd > INT_MAX || fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0)
+		return log_error("$SBX_POOL_FD '%s': not an inherited descriptor", v);
+	pc->sock = (int)fd;
+	pc->o->wait_go = pool_go;
+	pc->o->wait_go_ctx = pc;
+	return 1;
+}
+
 static int run_run(const struct cli_verb *self, int argc, char **argv)
 {
 	struct sbx_client *client;
@@ -678,6 +748,7 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	struct sbx_run_opts o = { 0 };
 	struct result_out out;
 	struct cli_parser a;
+	struct pool_ctx pc = { .sock = -1, .ra = &ra, .out = &out, .o = &o };
 	bool written = false;
 	int r, code = SBX_EXIT_SBX_FAILED;
 
@@ -711,9 +782,14 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	}
 	set_ring_size(&ra, &o);
 	set_log(&ra, &o);
+	if (o.provider && pool_init(&pc) < 0)
+		o.provider = NULL;
 	if (o.provider)
 		code = run_workload(&o, &a, &ra, &out, &written);
 	close_result(&out, written);
+	sbx_pool_go_free(&pc.go);
+	if (pc.sock >= 0)
+		close(pc.sock);
 	adhoc_profile_free(&ap);
 	cli_policy_free(&cp);
 	return code;

@@ -100,6 +100,7 @@ struct run_state {
 	struct sbx_counters_pub pub;	/* the live counters for sbxd (core/counters.h) */
 	struct sbx_dnsrun dns;		/* the sandbox's DNS resolver (core/dnsrun.h) */
 	bool have_dns;
+	uint64_t t0;			/* CLOCK_MONOTONIC of the start (a pooled run's go) */
 };
 
 static int fail(struct run_state *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -1014,6 +1015,50 @@ static void own_dirs(char logdir[PATH_MAX], const char *ret[SBX_OWN_DIRS_MAX + 1
 	ret[n] = NULL;
 }
 
+/* Pooled (o->wait_go): wait for sbxd's go, which sets what varies per
+ * start; the run's clock starts again from there. */
+static int wait_go(struct run_state *s, struct sbx_spawn *sp)
+{
+	int r;
+
+	if (!s->o->wait_go)
+		return 0;
+	r = s->o->wait_go(s->o->wait_go_ctx, s->sigfd);
+	if (r < 0)
+		return fail(s, r, "the pool entry was not handed out: %s", strerror(-r));
+	sp->argv = s->o->argv;
+	s->t0 = now_ns(CLOCK_MONOTONIC);
+	return 0;
+}
+
+/* The provider's preparation, which depends on the profile alone: in a
+ * pooled run it is done before the go. */
+static int prepare(struct run_state *s, struct sbx_spawn *sp)
+{
+	const struct sbx_provider *pv = s->o->provider;
+	char why[1024] = "";
+	int r;
+
+	r = pv->prepare(sp, &s->pstate, why, sizeof(why));
+	if (r < 0 && s->refused)
+		return r;
+	if (r < 0)
+		return fail(s, r, "provider %s: %s", pv->name, why);
+	/* spawn.c installs it in every sandbox, observed ones too; observe
+	 * reports by syscall number alone, so calls refused only for some
+	 * arguments are left out of the set (docs/learn.md) */
+	if (s->o->profile->observe)
+		sbx_seccomp_observe_unmark((uint64_t *)sp->refused->bits, s->o->profile);
+	else
+		sbx_tty_guard_mark((uint64_t *)sp->refused->bits, sbx_io_uring_refused(s->o->profile));
+	r = sbx_sandbox_set_syscalls(&s->sb, sp->refused);
+	if (!r && *sp->policy_flags)
+		r = sbx_sandbox_add_policy_flags(&s->sb, *sp->policy_flags);
+	if (r < 0)
+		return fail(s, r, "write the refused-syscall set: %s", strerror(-r));
+	return 0;
+}
+
 static int spawn(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
@@ -1035,6 +1080,15 @@ static int spawn(struct run_state *s)
 	int r;
 
 	own_dirs(logdir, own);
+	/* the compiled filter is kept in the instance's run directory */
+	sbx_seccomp_cache_set_dir(s->bpf.paths.run_dir);
+	r = prepare(s, &sp);
+	if (r < 0)
+		return r;
+	sbx_trace("provider prepare, refused-syscall set");
+	r = wait_go(s, &sp);
+	if (r < 0)
+		return r;
 	r = start_watchdog(s);
 	if (r < 0)
 		return r;
@@ -1049,27 +1103,6 @@ static int spawn(struct run_state *s)
 	if (r < 0)
 		return r;
 	sbx_trace("watchdog, tty, rate, log");
-	/* the compiled filter is kept in the instance's run directory */
-	sbx_seccomp_cache_set_dir(s->bpf.paths.run_dir);
-	r = pv->prepare(&sp, &s->pstate, why, sizeof(why));
-	if (r < 0 && s->refused)
-		return r;
-	if (r < 0)
-		return fail(s, r, "provider %s: %s", pv->name, why);
-	sbx_trace("provider prepare");
-	/* spawn.c installs it in every sandbox, observed ones too; observe
-	 * reports by syscall number alone, so calls refused only for some
-	 * arguments are left out of the set (docs/learn.md) */
-	if (s->o->profile->observe)
-		sbx_seccomp_observe_unmark((uint64_t *)refused.bits, s->o->profile);
-	else
-		sbx_tty_guard_mark((uint64_t *)refused.bits, sbx_io_uring_refused(s->o->profile));
-	r = sbx_sandbox_set_syscalls(&s->sb, &refused);
-	if (!r && policy_flags)
-		r = sbx_sandbox_add_policy_flags(&s->sb, policy_flags);
-	if (r < 0)
-		return fail(s, r, "write the refused-syscall set: %s", strerror(-r));
-	sbx_trace("refused-syscall set");
 	r = pv->spawn(s->pstate, &sp, &s->child, why, sizeof(why));
 	sbx_trace("provider spawn (until exec)");
 	s->spawned = s->child.pidfd >= 0;
@@ -1280,11 +1313,11 @@ int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_
 	struct run_state s = { .o = o, .res = res, .err = err_out, .sigfd = -1, .watchdog_fd = -1,
 			       .alog = { .dirfd = -1, .lockfd = -1, .fd = -1 }, .audit_fd = -1,
 			       .child = { .pid = -1, .pidfd = -1 }, .log_rd = -1, .log_wr = -1 };
-	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int status = 0, code = 125, r;
 	sigset_t old;
 
 	memset(res, 0, sizeof(*res));
+	s.t0 = now_ns(CLOCK_MONOTONIC);
 	sigprocmask(SIG_SETMASK, NULL, &old);
 	r = setup(&s);
 	if (!r)
@@ -1308,7 +1341,7 @@ int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_
 	}
 	res->exit_code = code;
 	res->failed = r < 0;
-	res->wall_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	res->wall_ns = now_ns(CLOCK_MONOTONIC) - s.t0;
 	sbx_trace("finish (drain, stats)");
 	teardown(&s, &old);
 	sbx_trace("teardown");

@@ -35,6 +35,14 @@ struct sbx_run_opts {
 	unsigned log_keep;
 	bool log_keep_set;		/* log_keep 0 is a choice, not the default */
 	bool audit_journal;		/* also send audit events to journald (core/journal.h) */
+	/* sbxd's warm pools (docs/api.md, "Warm pools"): called once the
+	 * sandbox is built and its provider prepared, before anything that
+	 * varies per start is used (argv, stdio, tty, log, policy_file). It
+	 * blocks until sbxd hands the sandbox out, then fills those in; it
+	 * also returns when a signal is pending on sigfd. < 0: nothing runs
+	 * and everything is torn down (a drained pool entry). NULL = cold. */
+	int (*wait_go)(void *ctx, int sigfd);
+	void *wait_go_ctx;
 };
 
 struct sbx_run_result {

@@ -131,9 +131,43 @@ int sbxd_parse_listen(const char *v, struct sockaddr_storage *ret, socklen_t *re
 	return 0;
 }
 
+/* "PROFILE=N": a later one for the same profile replaces the earlier. */
+static int set_pool(struct sbxd_config *c, const char *v, char *why, size_t len)
+{
+	const char *eq = strrchr(v, '=');
+	unsigned long long n;
+	size_t i, plen;
+	char *end;
+
+	if (!eq || eq == v)
+		return sbx_fail(why, len, -EINVAL, "pool: '%s' is not PROFILE=N", v);
+	plen = (size_t)(eq - v);
+	if (plen >= sizeof(c->pools[0].profile))
+		return sbx_fail(why, len, -EINVAL, "pool: the profile name '%.*s' is too long",
+				(int)plen, v);
+	errno = 0;
+	n = strtoull(eq + 1, &end, 10);
+	if (errno || end == eq + 1 || *end || eq[1] == '-' || n > SBXD_POOL_SIZE_MAX)
+		return sbx_fail(why, len, -EINVAL, "pool: '%s' is not a number from 0 to %d",
+				eq + 1, SBXD_POOL_SIZE_MAX);
+	for (i = 0; i < c->n_pools; i++)
+		if (strlen(c->pools[i].profile) == plen && !strncmp(c->pools[i].profile, v, plen))
+			break;
+	if (i == SBXD_MAX_POOLS)
+		return sbx_fail(why, len, -EINVAL, "pool: more than %d profiles", SBXD_MAX_POOLS);
+	snprintf(c->pools[i].profile, sizeof(c->pools[i].profile), "%.*s", (int)plen, v);
+	c->pools[i].size = (uint32_t)n;
+	if (i == c->n_pools)
+		c->n_pools++;
+	return 0;
+}
+
 int sbxd_config_set(struct sbxd_config *c, const char *key, const char *v, char *why, size_t len)
 {
 	uint64_t x;
+
+	if (!strcmp(key, "pool"))
+		return set_pool(c, v, why, len);
 
 	if (!strcmp(key, "policy_dir"))
 		return set_path(c->policy_dir, sizeof(c->policy_dir), v, false, why, len);
@@ -243,6 +277,32 @@ static bool string_key(const char *key)
 	return false;
 }
 
+/* [pool]: PROFILE = N for each profile with a warm pool. */
+static int load_pools(struct sbxd_config *c, const struct toml_value *v, char *why, size_t len)
+{
+	char one[256];
+
+	if (v->type != TOML_TABLE)
+		return sbx_fail(why, len, -EINVAL, "pool must be a table of PROFILE = N, not %s",
+				toml_type_name(v->type));
+	for (size_t i = 0; i < v->u.tab.n; i++) {
+		const struct toml_kv *kv = &v->u.tab.kvs[i];
+
+		if (kv->val->type != TOML_INTEGER)
+			return sbx_fail(why, len, -EINVAL, "pool.%s must be an integer, not %s", kv->key,
+					toml_type_name(kv->val->type));
+		if (kv->val->u.integer < 0 || kv->val->u.integer > SBXD_POOL_SIZE_MAX)
+			return sbx_fail(why, len, -EINVAL, "pool.%s: %lld is not from 0 to %d", kv->key,
+					(long long)kv->val->u.integer, SBXD_POOL_SIZE_MAX);
+		snprintf(one, sizeof(one), "%s=%lld", kv->key, (long long)kv->val->u.integer);
+		if (strlen(kv->key) != kv->key_len)
+			return sbx_fail(why, len, -EINVAL, "pool: a profile name contains a NUL character");
+		if (set_pool(c, one, why, len) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 /* One key of the file: strings, the integers log_keep, max_sandboxes and
  * max_sandboxes_per_user,
  * and the array admin_groups. */
@@ -268,6 +328,8 @@ static int load_kv(struct sbxd_config *c, const struct toml_kv *kv, char *why, s
 		}
 		return 0;
 	}
+	if (!strcmp(kv->key, "pool"))
+		return load_pools(c, v, why, len);
 	if (!strcmp(kv->key, "audit_journal")) {
 		if (v->type != TOML_BOOL) {
 			snprintf(why, len, "audit_journal must be true or false, not %s", toml_type_name(v->type));

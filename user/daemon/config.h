@@ -19,6 +19,14 @@
 #define SBXD_SOCKET_DEFAULT	"/run/sbx/sbxd.sock"
 #define SBXD_STATE_DEFAULT	"/var/lib/sbx"
 #define SBXD_MAX_ADMIN_GROUPS	32
+#define SBXD_MAX_POOLS		32	/* profiles with a warm pool */
+#define SBXD_POOL_SIZE_MAX	64	/* entries of one pool */
+
+/* pool.PROFILE = N: N sandboxes of PROFILE kept built and waiting (pool.c) */
+struct sbxd_pool_cfg {
+	char profile[128];
+	uint32_t size;
+};
 
 struct sbxd_config {
 	char policy_dir[PATH_MAX];	/* policy_dir, default /etc/sbx/policy.d */
@@ -39,6 +47,8 @@ struct sbxd_config {
 	bool audit_journal;		/* audit_journal: events to journald too, default false */
 	bool certification;		/* --varlink-certification (flag only) */
 	char metrics_listen[80];	/* metrics_listen: "HOST:PORT" or "[V6]:PORT"; "" = off */
+	struct sbxd_pool_cfg pools[SBXD_MAX_POOLS];	/* [pool] or --pool PROFILE=N */
+	size_t n_pools;
 };
 
 void sbxd_config_defaults(struct sbxd_config *c);

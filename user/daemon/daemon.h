@@ -76,6 +76,26 @@ struct sbxd_sandbox {
 	int run_fds[3];			/* the Run caller's stdio until spawn */
 	uint64_t start_req_us;		/* CLOCK_MONOTONIC of the Start/Run/restart; 0 = none */
 	bool start_pending;		/* spawned, not yet seen running (metrics.c) */
+	bool pooled;			/* its monitor came from a warm pool (pool.c) */
+};
+
+/* A warm pool (pool.c): pool.PROFILE = N in sbxd.toml or --pool. */
+struct sbxd_pool_entry;
+struct sbxd_pool {
+	struct sbxd *d;
+	char profile[128];		/* the profile's name */
+	uint32_t size;			/* N */
+	char *toml;			/* the key: the profile as written; NULL = not pooled (why) */
+	size_t toml_len;
+	char *run_name;			/* its name in the file (--profile) */
+	char file[4200];		/* STATE/pool/PROFILE.toml, which the entries load */
+	char why[256];			/* why this profile has no pool */
+	struct sbxd_pool_entry *entries;
+	uint32_t n_entries, n_ready;	/* building or ready, not draining */
+	uint64_t hits, misses, failures;
+	uint32_t streak;		/* entries in a row that failed before ready */
+	bool backing_off;
+	struct ev_io timer;		/* the backoff */
 };
 
 /* Daemon-wide series of the metrics (metrics.c): since sbxd started. */
@@ -134,6 +154,8 @@ struct sbxd {
 	char audit_path[4096];
 	struct sbxd_metrics metrics;
 	struct sbxd_http *http;		/* metrics_listen's server, NULL = off */
+	struct sbxd_pool *pools;	/* warm pools (pool.c) */
+	size_t n_pools;
 };
 
 /* ---- sandbox.c: the registry ---- */
@@ -168,6 +190,21 @@ const char *sbxd_state_name(enum sbxd_state s);
 const char *sbxd_restart_name(enum sbxd_restart r);
 int sbxd_restart_parse(const char *s, enum sbxd_restart *ret);
 void sbxd_sandbox_wake(struct sbxd_sandbox *sb);	/* answers waiters after an exit */
+/* sb's monitor is pid (sbxd's child), watched through pidfd: running now. */
+void sbxd_sandbox_attach(struct sbxd_sandbox *sb, pid_t pid, int pidfd);
+/* In a child: becomes a monitor with argv, as sb's. Never returns. */
+void sbxd_monitor_exec(struct sbxd_sandbox *sb, char **argv) __attribute__((noreturn));
+
+/* ---- pool.c: warm pools ---- */
+int sbxd_pool_init(struct sbxd *d, char *why, size_t len);
+/* After a policy (re)load: a changed profile drains its pool; refills. */
+void sbxd_pool_reconcile(struct sbxd *d);
+/* sb's start from a pool entry when prof is the pool's key and the caller
+ * root: 0 (sb runs, adopted), -EAGAIN (a miss: start cold), -ENOENT (no
+ * pool for this start). */
+int sbxd_pool_take(struct sbxd_sandbox *sb, const struct sbx_profile *prof);
+/* sbxd stops: every entry tears down, waited for. */
+void sbxd_pool_stop(struct sbxd *d);
 
 /* ---- methods.c: org.sbx.Manager ---- */
 const struct vl_interface *sbxd_manager_interface(struct sbxd *d);

@@ -63,6 +63,8 @@ static const char usage_text[] =
 	"      --audit-journal[=BOOL]\n"
 	"                           also send audit events to journald, with SBX_*\n"
 	"                           fields (default false)\n"
+	"      --pool PROFILE=N     keep N sandboxes of PROFILE built and waiting for\n"
+	"                           root's starts (warm pool; repeatable; 0 = none)\n"
 	"      --check-config       check the configuration and the policy directory,\n"
 	"                           then exit\n"
 	"      --varlink-certification\n"
@@ -84,7 +86,7 @@ enum {
 	OPT_POLICY_DIR = 256, OPT_STATE_DIR, OPT_SOCKET, OPT_AUDIT_DIR, OPT_CGROUP_ROOT,
 	OPT_ADMIN_GROUP, OPT_STOP_TIMEOUT, OPT_LOG_MAX, OPT_LOG_KEEP, OPT_MAX_SANDBOXES, OPT_MAX_PER_USER,
 	OPT_SBX, OPT_METRICS_LISTEN, OPT_AUDIT_JOURNAL, OPT_AUDIT_MAX, OPT_AUDIT_KEEP,
-	OPT_CHECK, OPT_CERT,
+	OPT_POOL, OPT_CHECK, OPT_CERT,
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +107,7 @@ static const struct option long_opts[] = {
 	{ "audit-journal", optional_argument, NULL, OPT_AUDIT_JOURNAL },
 	{ "audit-max-size", required_argument, NULL, OPT_AUDIT_MAX },
 	{ "audit-keep", required_argument, NULL, OPT_AUDIT_KEEP },
+	{ "pool", required_argument, NULL, OPT_POOL },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
 	{ "varlink-certification", no_argument, NULL, OPT_CERT },
 	{ "help", no_argument, NULL, 'h' },
@@ -122,6 +125,7 @@ static const char *const opt_keys[] = {
 	[OPT_METRICS_LISTEN - 256] = "metrics_listen",
 	[OPT_AUDIT_JOURNAL - 256] = "audit_journal",
 	[OPT_AUDIT_MAX - 256] = "audit_max_size", [OPT_AUDIT_KEEP - 256] = "audit_keep",
+	[OPT_POOL - 256] = "pool",
 };
 
 struct flags {
@@ -159,7 +163,7 @@ static int parse(int argc, char **argv, struct sbxd_config *cfg, struct flags *f
 	}
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "c:hV", long_opts, NULL)) != -1) {
-		if (o < OPT_POLICY_DIR || o > OPT_AUDIT_KEEP)
+		if (o < OPT_POLICY_DIR || o > OPT_POOL)
 			continue;
 		/* --audit-journal alone turns it on */
 		if (sbxd_config_set(cfg, opt_keys[o - 256], optarg ? optarg : "true", why, sizeof(why)) < 0) {
@@ -426,6 +430,7 @@ static void reload(struct sbxd *d)
 	cli_policy_free(&d->pol);
 	d->pol = np;
 	fprintf(stderr, "sbxd: policy reloaded from %s\n", d->cfg.policy_dir);
+	sbxd_pool_reconcile(d);
 }
 
 static int serve(struct sbxd *d, int lfd)
@@ -455,6 +460,12 @@ static int serve(struct sbxd *d, int lfd)
 	sio.io.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sio.io.fd < 0 || ev_add(d->epfd, &sio.io, EPOLLIN) < 0)
 		return -errno;
+	{
+		char why[512];
+
+		if (sbxd_pool_init(d, why, sizeof(why)) < 0)
+			return fprintf(stderr, "sbxd: error: %s\n", why), -EIO;
+	}
 	sbx_systemd_notify("READY=1");
 	fprintf(stderr, "sbxd: listening on %s (%zu sandboxes in the registry)\n", d->cfg.socket,
 		d->n_sandboxes);
@@ -473,6 +484,7 @@ static int serve(struct sbxd *d, int lfd)
 			reload(d);
 	}
 	sbx_systemd_notify("STOPPING=1");
+	sbxd_pool_stop(d);
 	sbxd_http_stop(d);
 	sbxd_metrics_free(d);
 	close(sio.io.fd);

@@ -802,6 +802,7 @@ static int m_reload(struct vl_call *c, json_object *params, void *data)
 		json_object_array_add(a, json_object_new_string(d->pol.pol->profiles[i].name));
 	json_object_object_add(p, "profiles", a);
 	json_object_object_add(p, "moved", sbxd_move_running(d, running));
+	sbxd_pool_reconcile(d);
 	return vl_call_reply(c, p);
 }
 

@@ -268,6 +268,33 @@ static void emit_family(FILE *f, const struct family *fa, const struct scrape *s
 	}
 }
 
+/* The warm pools (pool.c), one sample per pool.PROFILE of the configuration. */
+static void emit_pools(FILE *f, const struct sbxd *d)
+{
+	static const struct { const char *name, *type, *help; } fams[] = {
+		{ "sbx_pool_size", "gauge", "Entries a warm pool keeps (pool.PROFILE = N)." },
+		{ "sbx_pool_ready", "gauge", "Entries of a warm pool built and waiting for a start." },
+		{ "sbx_pool_hits_total", "counter", "Starts that took a warm pool's entry." },
+		{ "sbx_pool_misses_total", "counter",
+		  "Starts of a pool's key (its profile, by root, no overrides) that found no entry "
+		  "ready and started cold." },
+		{ "sbx_pool_failures_total", "counter", "Pool entries whose setup failed." },
+	};
+
+	if (!d->n_pools)
+		return;
+	for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
+		prom_family(f, fams[k].name, fams[k].type, fams[k].help);
+		for (size_t i = 0; i < d->n_pools; i++) {
+			const struct sbxd_pool *p = &d->pools[i];
+			const struct prom_label l[] = { { "profile", p->profile } };
+			uint64_t v[] = { p->size, p->n_ready, p->hits, p->misses, p->failures };
+
+			prom_sample_u64(f, fams[k].name, l, 1, v[k]);
+		}
+	}
+}
+
 static void emit_daemon(FILE *f, const struct sbxd *d, const struct scrape *sc)
 {
 	prom_family(f, "sbx_sandboxes_running", "gauge",
@@ -286,6 +313,7 @@ static void emit_daemon(FILE *f, const struct sbxd *d, const struct scrape *sc)
 		    "Time from a Start or Run request (or a restart's spawn) to the sandbox running.");
 	prom_histogram(f, "sbx_sandbox_start_duration_seconds", NULL, 0, latency_bounds,
 		       d->metrics.latency, SBXD_LATENCY_BUCKETS, d->metrics.latency_sum);
+	emit_pools(f, d);
 }
 
 #define SBXD_METRICS_CACHE_MS 1000
@@ -299,6 +327,12 @@ static uint64_t fingerprint(const struct sbxd *d)
 #define MIX(x) (h = (h ^ (uint64_t)(x)) * 1099511628211ull)
 	MIX(d->metrics.started);
 	MIX(d->metrics.failed);
+	for (size_t i = 0; i < d->n_pools; i++) {
+		MIX(d->pools[i].n_ready);
+		MIX(d->pools[i].hits);
+		MIX(d->pools[i].misses);
+		MIX(d->pools[i].failures);
+	}
 	for (const struct sbxd_sandbox *sb = d->sandboxes; sb; sb = sb->next) {
 		MIX((uintptr_t)sb);
 		MIX(sb->state);

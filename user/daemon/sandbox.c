@@ -416,7 +416,7 @@ static void free_strv(char **v)
 
 /* In the child: its own session, the caller's stdio (or /dev/null), the
  * signals sbxd blocked unblocked, then sbx. Never returns. */
-static void monitor_exec(struct sbxd_sandbox *sb, char **argv)
+void sbxd_monitor_exec(struct sbxd_sandbox *sb, char **argv)
 {
 	sigset_t all;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -511,6 +511,15 @@ static int save_run_profile(struct sbxd_sandbox *sb, const char *name)
 	return r;
 }
 
+static void close_run_fds(struct sbxd_sandbox *sb)
+{
+	for (int i = 0; i < 3; i++)
+		if (sb->run_fds[i] >= 0) {
+			close(sb->run_fds[i]);
+			sb->run_fds[i] = -1;
+		}
+}
+
 static int spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, char *why, size_t len)
 {
 	char name[256], path[4200], **argv;
@@ -535,6 +544,12 @@ static int spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, char *why
 		return sbx_fail(why, len, r, "the state of '%s' has no profile", sb->name);
 	snprintf(path, sizeof(path), "%s/result.json", sb->dir);
 	unlink(path);
+	/* a new start with its profile (not a restart): a warm pool's entry
+	 * when the profile and the caller are the pool's key (pool.c) */
+	if (p && sbxd_pool_take(sb, p) == 0) {
+		close_run_fds(sb);
+		return 0;
+	}
 	argv = monitor_argv(sb, name);
 	if (!argv)
 		return -ENOMEM;
@@ -545,13 +560,9 @@ static int spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, char *why
 		return sbx_fail(why, len, r, "fork: %s", strerror(-r));
 	}
 	if (pid == 0)
-		monitor_exec(sb, argv);
+		sbxd_monitor_exec(sb, argv);
 	free_strv(argv);
-	for (int i = 0; i < 3; i++)
-		if (sb->run_fds[i] >= 0) {
-			close(sb->run_fds[i]);
-			sb->run_fds[i] = -1;
-		}
+	close_run_fds(sb);
 	fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0) {
 		r = -errno;
@@ -559,7 +570,14 @@ static int spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, char *why
 		waitpid(pid, NULL, 0);
 		return sbx_fail(why, len, r, "pidfd_open: %s", strerror(-r));
 	}
-	sb->pidfd.fd = fd;
+	sb->pooled = false;
+	sbxd_sandbox_attach(sb, pid, fd);
+	return 0;
+}
+
+void sbxd_sandbox_attach(struct sbxd_sandbox *sb, pid_t pid, int pidfd)
+{
+	sb->pidfd.fd = pidfd;
 	ev_add(sb->d->epfd, &sb->pidfd, EPOLLIN);
 	sb->child = true;
 	sb->monitor = pid;
@@ -569,7 +587,6 @@ static int spawn(struct sbxd_sandbox *sb, const struct sbx_profile *p, char *why
 	sb->has_exit = false;
 	sb->id[0] = '\0';
 	sbxd_sandbox_save(sb);
-	return 0;
 }
 
 /* Each spawn is a start the metrics count: started once it runs, failed

@@ -162,6 +162,7 @@ json_object *sbxd_sandbox_json_at(struct sbxd_sandbox *sb, bool counters,
 		}
 	}
 	json_object_object_add(o, "restarts", json_object_new_int64(sb->restarts));
+	json_object_object_add(o, "pooled", json_object_new_boolean(sb->pooled));
 	json_object_object_add(o, "restart", json_object_new_string(sbxd_restart_name(sb->restart)));
 	json_object_object_add(o, "max_restarts", json_object_new_int64(sb->max_restarts));
 	json_object_object_add(o, "policy_version", json_object_new_int64(sb->policy_version));

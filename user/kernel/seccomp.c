@@ -587,11 +587,6 @@ static int compile(const struct sbx_profile *p, bool exec_guard, struct sbx_secc
 	 * libseccomp without it keeps the list. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	r = restrict_abis(ctx, act, why, len);
-	/* a binary tree of syscall numbers, not a list: every system call of
-	 * the workload walks the filter, and the list put open() and close()
-	 * behind each denied number */
-	if (r == 0 && (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
-		snprintf(why, len, "seccomp: binary tree optimization: %s", strerror(-r));
 	if (r == 0)
 		r = add_rules(ctx, act, &set, why, len);
 	if (r == 0 && exec_guard && (r = sbx_seccomp_add_exec_guard(ctx, act, s.denied)) < 0)

@@ -1,0 +1,140 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Attacks on sbxd's warm pools (docs/api.md, "Warm pools"). A pool entry is
+# a sandbox built for root's start of one profile before anyone asked for
+# it; what could go wrong:
+# - another caller gets root's entry (its identity is part of the key);
+# - a start with overrides gets an entry built without them (applied after
+#   the fact, or not at all);
+# - a workload reaches the go socket (its own, or a waiting entry's) and
+#   hands itself or a neighbour a command, or sees a waiting entry at all;
+# - an entry is handed out twice, or a drained one runs something.
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/sbxd_lib.sh"
+
+pool_up()
+{
+	cat >"$DPOL/pool.toml" <<EOF
+version = 1
+[profile.pl]
+provider = "process"
+timeout = "120s"
+allow_users = ["nobody"]
+[profile.pl.network]
+mode = "none"
+EOF
+	T_CASE_RESTORE="sbxd_stop"
+	sbxd_start --pool "pl=$1" || fail "sbxd did not start"
+}
+
+metric()
+{
+	SBX_SOCKET=$SOCK "$SBX" metrics | awk -v m="$1{profile=\"$2\"}" '$1 == m { print $2 }'
+}
+
+wait_ready()
+{
+	local i
+	for i in $(seq 600); do
+		[ "$(metric sbx_pool_ready "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "pool $1: $(metric sbx_pool_ready "$1") ready, not $2"
+}
+
+entries() { pgrep -f -- "--policy $DSTATE/pool/$1.toml" | sort; }
+jst() { SBX_SOCKET=$SOCK "$SBX" status --json "$1" | jq -r "$2"; }
+
+# Root's entries are never another caller's, nor a start with overrides.
+case_other_caller_and_overrides_cold()
+{
+	pool_up 1
+	wait_ready pl 1
+	as nobody start --name n1 --profile pl -- sleep 60
+	eq "nobody's start" "$RC" 0
+	wait_state n1 running || fail "n1 is not running: $(err)"
+	eq "nobody's sandbox pooled" "$(jst n1 .pooled)" false
+	as nobody run --profile pl -- id -u
+	eq "nobody's run" "$RC" 0
+	sx start --name o1 --profile pl --pids 20 -- sleep 60
+	wait_state o1 running || fail "o1 is not running"
+	eq "override pooled" "$(jst o1 .pooled)" false
+	eq "override pids" "$(jst o1 .limits.pids)" 20
+	eq "hits" "$(metric sbx_pool_hits_total pl)" 0
+	eq "the entry still waits" "$(metric sbx_pool_ready pl)" 1
+	sx rm --force n1 o1
+}
+
+# The workload holds no go socket, has no SBX_POOL_FD, and cannot see or
+# signal the entries that wait (they are outside its pid namespace).
+case_workload_cannot_reach_entries()
+{
+	local others
+	pool_up 2
+	wait_ready pl 2
+	others=$(entries pl | tr '\n' ' ')
+	sx run --profile pl -- bash -c "
+		for f in /proc/self/fd/*; do l=\$(readlink \$f); case \$l in socket:*) echo sock \$l;; esac; done
+		env | grep -c SBX_POOL_FD
+		for p in $others; do kill -0 \$p 2>/dev/null && echo reached \$p; done
+		true"
+	eq "run" "$RC" 0
+	eq "hit" "$(metric sbx_pool_hits_total pl)" 1
+	grep -q '^sock' "$T_TMP/sx.out" && fail "the workload holds a socket: $(out)"
+	grep -q '^reached' "$T_TMP/sx.out" && fail "the workload reached a waiting entry: $(out)"
+	eq "SBX_POOL_FD in the workload's environment" "$(head -1 "$T_TMP/sx.out")" 0
+}
+
+# A handed-out monitor no longer holds its go socket (one go, never a
+# second); sbxd holds one per waiting entry and none for a running sandbox.
+case_handed_out_once()
+{
+	local mon n
+	pool_up 1
+	wait_ready pl 1
+	sx start --name h --profile pl -- sleep 60
+	wait_state h running || fail "h is not running"
+	eq "pooled" "$(jst h .pooled)" true
+	# h's monitor: the sandbox's manager in sbx ps, a pool entry's command line
+	wait_status h '.id != ""' true || fail "h has no id"
+	mon=$("$SBX" ps --json | jq -r --arg id "$(jst h .id)" '.sandboxes[] | select(.id == $id) | .manager_pid')
+	[ -n "$mon" ] || fail "no manager pid for h"
+	entries pl | grep -qx "$mon" || fail "h's monitor $mon is not a pool entry's"
+	n=$(ss -xp 2>/dev/null | grep "pid=$mon," | grep -c '^u_seq')
+	eq "go sockets of the handed-out monitor" "$n" 0
+	wait_ready pl 1
+	n=$(ss -xp 2>/dev/null | grep "pid=$SBXD_PID," | grep -c '^u_seq')
+	eq "sbxd's go sockets (one waiting entry)" "$n" 1
+	sx rm --force h
+}
+
+# Drained entries run nothing: after a reload that changes the profile,
+# sandbox.start events are those of the starts made, no more.
+case_drained_entries_run_nothing()
+{
+	local old i starts before
+	before=$(cat "$DAUDIT/audit.jsonl" 2>/dev/null | wc -l)
+	pool_up 2
+	wait_ready pl 2
+	old=$(entries pl)
+	sed -i 's/timeout = "120s"/timeout = "90s"/' "$DPOL/pool.toml"
+	sx reload
+	eq "reload" "$RC" 0
+	for i in $(seq 300); do
+		for p in $old; do kill -0 "$p" 2>/dev/null && continue 2; done
+		break
+	done
+	wait_ready pl 2
+	sx run --profile pl -- true
+	eq "run" "$RC" 0
+	starts=$(tail -n +$((before + 1)) "$DAUDIT/audit.jsonl" |
+		jq -s '[.[] | select(.event == "sandbox.start")] | length')
+	eq "sandbox.start events" "$starts" 1
+	eq "hits" "$(metric sbx_pool_hits_total pl)" 1
+}
+
+run_case other_caller_and_overrides_cold case_other_caller_and_overrides_cold
+run_case workload_cannot_reach_entries case_workload_cannot_reach_entries
+run_case handed_out_once case_handed_out_once
+run_case drained_entries_run_nothing case_drained_entries_run_nothing
+finish

@@ -198,8 +198,8 @@ case_reload_drains()
 	write_pool_policy 77s
 	sx reload
 	eq "reload" "$RC" 0
-	for i in $(seq 300); do
-		for p in $old; do kill -0 "$p" 2>/dev/null && continue 2; done
+	for _ in $(seq 300); do
+		for p in $old; do kill -0 "$p" 2>/dev/null && { sleep 0.1; continue 2; }; done
 		break
 	done
 	for p in $old; do kill -0 "$p" 2>/dev/null && fail "old entry $p still runs"; done

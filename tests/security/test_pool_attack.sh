@@ -121,7 +121,7 @@ case_drained_entries_run_nothing()
 	sx reload
 	eq "reload" "$RC" 0
 	for i in $(seq 300); do
-		for p in $old; do kill -0 "$p" 2>/dev/null && continue 2; done
+		for p in $old; do kill -0 "$p" 2>/dev/null && { sleep 0.1; continue 2; }; done
 		break
 	done
 	wait_ready pl 2

@@ -135,7 +135,8 @@ many()
 		pids+=($!)
 	done
 	t1=$(date +%s%N)
-	for ((i = 0; i < $(q 1200 3000); i++)); do	# at most 120 s / 300 s
+	local deadline=$((SECONDS + $(q 120 300)))	# at most 120 s / 300 s
+	while [ $SECONDS -lt $deadline ]; do
 		running=$(pgrep -xfc "sleep $tag" || true)
 		failed=0
 		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || failed=$((failed + 1)); done

@@ -27,22 +27,40 @@ static bool owner_alive(const struct sbx_slot *s)
 	return s->owner_pid && sbx_proc_start_time((pid_t)s->owner_pid) == s->owner_start;
 }
 
-/* Deletes every LPM entry of one policy id (for slots of a dead manager). */
+/* Deletes every LPM entry of one policy id (for slots of a dead manager).
+ * The keys are collected in one walk and deleted after it: deleting while
+ * walking made the walk start over after every delete, a quadratic sweep
+ * with thousands of sandboxes' rules in the map (reclaim after a mass kill).
+ * Without memory for the list, each match is deleted and the walk restarts. */
 static void lpm_purge(int fd, uint32_t policy_id, size_t key_size)
 {
-	uint8_t key[sizeof(struct sbx_path_key)], next[sizeof(struct sbx_path_key)];
+	uint8_t buf[2][sizeof(struct sbx_path_key)], *found = NULL;
 	uint32_t be = htobe32(policy_id);
+	size_t n = 0, cap = 0;
 	void *prev = NULL;
+	int cur = 0;
 
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(key, next, key_size);
-		if (!memcmp(key + 4, &be, 4)) {
-			bpf_map_delete_elem(fd, key);
-			prev = NULL;	/* restart: iteration order changed */
-			continue;
+	while (bpf_map_get_next_key(fd, prev, buf[cur]) == 0) {
+		if (!memcmp(buf[cur] + 4, &be, 4)) {
+			if (n == cap) {
+				uint8_t *nf = realloc(found, (cap = cap ? 2 * cap : 64) * key_size);
+
+				if (!nf) {
+					bpf_map_delete_elem(fd, buf[cur]);
+					prev = NULL;
+					cap = n;
+					continue;
+				}
+				found = nf;
+			}
+			memcpy(found + n++ * key_size, buf[cur], key_size);
 		}
-		prev = key;
+		prev = buf[cur];
+		cur ^= 1;
 	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, found + i * key_size);
+	free(found);
 }
 
 /* Deletes every sbx_loaders entry of one policy id (slots of a dead manager). */

@@ -523,11 +523,14 @@ int sbx_uid_alloc(const char *dir, const struct sbx_uid_range *r, const struct s
 		if (!e)
 			e = lowest_free(r, v, n, &uid);
 	}
-	if (!e) {
-		purge_ipc(uid);		/* a dead owner's sandbox may have left some */
+	if (!e)
 		e = write_lease(dir, uid, l);
-	}
 	close(lock);
+	/* what a dead owner's sandbox may have left: after the lock (it forks
+	 * and scans; every start on the host waited for it), the lease keeps
+	 * the uid ours meanwhile */
+	if (!e)
+		purge_ipc(uid);
 	if (e == -ENOSPC)
 		return sbx_fail(why, len, e, "every uid of the sandbox uid range %u-%u is in use "
 				"(SBX_UID_RANGE)", r->first, r->last);
@@ -541,15 +544,27 @@ void sbx_uid_release(const char *dir, uid_t uid, pid_t owner_pid)
 {
 	char path[PATH_MAX];
 	uint64_t start;
+	bool alive_owner;
 	pid_t pid;
-	int lock = lock_dir(dir);
+	int lock;
 
+	/* A living owner purges before the lock: nobody reclaims its lease
+	 * meanwhile (reclaim takes the leases of dead owners only). For a dead
+	 * one (the watchdog's call) the lease may be reclaimed and handed out
+	 * at any moment: check and purge under the lock. */
+	lease_owner(dir, uid, &pid, &start);
+	alive_owner = pid == owner_pid && owner_pid == getpid();
+
+	if (alive_owner)
+		purge_ipc(uid);
+	lock = lock_dir(dir);
 	if (lock < 0)
 		return;
 	lease_owner(dir, uid, &pid, &start);
 	snprintf(path, sizeof(path), "%s/%u", dir, (unsigned)uid);
 	if (pid == owner_pid) {
-		purge_ipc(uid);
+		if (!alive_owner)
+			purge_ipc(uid);
 		unlink(path);
 	}
 	close(lock);

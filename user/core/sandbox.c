@@ -169,8 +169,38 @@ static int read_slots(struct sbx_bpf *b, struct sbx_slot *all)
 	return 0;
 }
 
-/* Reserves a free slot under the lock, reclaiming every slot whose manager
- * died (its sandbox stays confined until then: fail closed). */
+/* A manager gone for sure: no process has its pid. (A pid reused by
+ * another process takes owner_dead's start-time check.) */
+static bool owner_gone(const struct sbx_slot *s)
+{
+	return kill((pid_t)s->owner_pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Reclaims the active slots whose manager dead() says is dead; returns the
+ * first free slot, or -1. */
+static long sweep_slots(struct sbx_bpf *b, struct sbx_slot *all,
+			bool (*dead)(const struct sbx_slot *))
+{
+	long found = -1;
+
+	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES; i++) {
+		if ((all[i].flags & SBX_SLOTF_ACTIVE) && dead(&all[i]) && reclaim_slot(b, i, &all[i]))
+			all[i].flags = 0;
+		if (!(all[i].flags & SBX_SLOTF_ACTIVE) && found < 0)
+			found = i;
+	}
+	return found;
+}
+
+/*
+ * Reserves a free slot under the lock, reclaiming every slot whose manager
+ * died (its sandbox stays confined until then: fail closed). The sweep of
+ * every start asks kill(0) alone: reading each live manager's start time
+ * (/proc/PID/stat) for every start was the instance lock's longest hold with
+ * a thousand sandboxes. A slot whose manager's pid was reused is reclaimed
+ * by the full check, made when no slot is free and by sbx ps and unload
+ * (sbx_sandbox_reap).
+ */
 static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 {
 	struct sbx_slot mine = { .flags = SBX_SLOTF_ACTIVE }, *all;
@@ -186,13 +216,8 @@ static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 		return lock;
 	}
 	r = read_slots(b, all);
-	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES && !r; i++) {
-		if ((all[i].flags & SBX_SLOTF_ACTIVE) && owner_dead(&all[i]) &&
-		    reclaim_slot(b, i, &all[i]))
-			all[i].flags = 0;
-		if (!(all[i].flags & SBX_SLOTF_ACTIVE) && found < 0)
-			found = i;
-	}
+	if (!r && (found = sweep_slots(b, all, owner_gone)) < 0)
+		found = sweep_slots(b, all, owner_dead);
 	if (!r && found < 0)
 		r = -ENOSPC;
 	if (!r) {

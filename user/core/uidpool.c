@@ -180,13 +180,12 @@ int sbx_uid_range_refuse_named(const char *user, const char *group, char *why, s
 
 /* The ids of a process's Uid: and Gid: lines (real, effective, saved, fs);
  * false when it has gone. */
-static bool status_ids(int dfd, const char *pid, uint32_t ids[8])
+static bool status_ids_stdio(int dfd, const char *path, uint32_t ids[8])
 {
-	char path[64], line[256];
+	char line[256];
 	int fd, found = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/status", pid);
 	fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
 	f = fd >= 0 ? fdopen(fd, "re") : NULL;
 	if (!f) {
@@ -200,6 +199,34 @@ static bool status_ids(int dfd, const char *pid, uint32_t ids[8])
 			found++;
 	fclose(f);
 	return found == 2;
+}
+
+/* Every start reads every process's status (running_ids): one read of its
+ * head, where Uid: and Gid: are (after Name, State and the pids), instead
+ * of stdio line by line; the whole file when they are not there. */
+static bool status_ids(int dfd, const char *pid, uint32_t ids[8])
+{
+	char path[64], buf[1024];
+	const char *u, *g;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/status", pid);
+	fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	u = strstr(buf, "\nUid:");
+	g = u ? strstr(u, "\nGid:") : NULL;
+	if (g && strchr(g + 1, '\n') &&
+	    sscanf(u + 1, "Uid: %u %u %u %u", &ids[0], &ids[1], &ids[2], &ids[3]) == 4 &&
+	    sscanf(g + 1, "Gid: %u %u %u %u", &ids[4], &ids[5], &ids[6], &ids[7]) == 4)
+		return true;
+	return status_ids_stdio(dfd, path, ids);
 }
 
 static bool status_has_uid(int dfd, const char *pid, uid_t uid)

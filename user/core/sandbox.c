@@ -198,7 +198,7 @@ static long sweep_slots(struct sbx_bpf *b, struct sbx_slot *all,
  * every start asks kill(0) alone: reading each live manager's start time
  * (/proc/PID/stat) for every start was the instance lock's longest hold with
  * a thousand sandboxes. A slot whose manager's pid was reused is reclaimed
- * by the full check, made when no slot is free and by sbx ps and unload
+ * by the full check, made when no slot is free and by sbx unload
  * (sbx_sandbox_reap).
  */
 static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)

@@ -48,6 +48,7 @@ mkdir -p bench/results "$OUTPUT/bench"
 mkdir -p "$OUTPUT/bench/under-test"
 cp "$OUTPUT/sbx" "$OUTPUT/bench/under-test/sbx"
 cp "$OUTPUT/sbxd" "$OUTPUT/bench/under-test/sbxd"
+cp "$OUTPUT/sbx-init" "$OUTPUT/bench/under-test/sbx-init"	# PID 1 of the sandboxes, found beside sbx
 export BENCH_SBX=$OUTPUT/bench/under-test/sbx
 sbx_sha=$(sha256sum "$BENCH_SBX" | cut -c1-16)
 sbx_built=$(date -u -r "$OUTPUT/sbx" +%Y-%m-%dT%H:%M:%SZ)

@@ -4,8 +4,10 @@
  * cgroup (and, for network mode none or namespace = "private", network)
  * namespaces created by the one clone3 call that also puts it in its cgroup.
  * The first process is a small init (PID 1 of the sandbox): it builds the
- * filesystem view, forks the workload, forwards signals to it, reaps every
- * zombie, and reports the workload's wait status to sbx over a pipe. When the
+ * filesystem view, forks the workload, then execs the static sbx-init
+ * (providers/init/sbx-init.c), which forwards signals to the workload, reaps
+ * every zombie, and reports the workload's wait status to sbx over a pipe
+ * (where no trusted sbx-init is installed, the fork of sbx does it). When the
  * init dies (also when sbx dies: PDEATHSIG), the kernel kills the whole pid
  * namespace. The workload drops to the profile's user, loses every
  * capability, gets no_new_privs, locked securebits, Landlock scoping, rlimits
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +55,7 @@ struct process_state {
 	const struct sbx_netrate *netrate;	/* the core's; outlives this state */
 	uint32_t slot;
 	int status_pipe[2];	/* init -> sbx: the workload's wait status */
+	int init_fd;		/* O_PATH of the trusted sbx-init, or -1 */
 	char hostname[32];
 	char why[256];		/* what process_started ran into */
 	int (*started)(void *ctx, pid_t pid);
@@ -127,7 +131,53 @@ static void process_cleanup(void *state)
 		close(st->status_pipe[1]);
 	if (st->disk_fd >= 0)
 		close(st->disk_fd);
+	if (st->init_fd >= 0)
+		close(st->init_fd);
 	free(st);
+}
+
+/*
+ * sbx-init is exec'd by a descriptor opened here, in sbx's own mount view,
+ * before the sandbox's view exists: nothing in the sandbox can put another
+ * file at its path. It is used only when root owns it and nobody else may
+ * write it (the file of a build directory a user owns is not), else the
+ * fork of sbx stays the init (more memory, the same behaviour).
+ */
+static bool init_trusted(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+	       !(st.st_mode & (S_IWGRP | S_IWOTH)) && (st.st_mode & S_IXUSR);
+}
+
+/* beside the binary (OUTPUT/sbx-init), else PREFIX/lib/sbx/sbx-init for
+ * PREFIX/bin/sbx and PREFIX/sbin/sbxd */
+static int init_open(void)
+{
+	static const char *const rel[] = { "sbx-init", "../lib/sbx/sbx-init" };
+	char exe[PATH_MAX], path[PATH_MAX + 32], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", exe, rel[i]);
+		fd = open(path, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (init_trusted(fd))
+			return fd;
+		close(fd);
+	}
+	return -1;
 }
 
 static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *why, size_t len)
@@ -143,6 +193,7 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 	st->p = s->profile;
 	st->status_pipe[0] = st->status_pipe[1] = -1;
 	st->disk_fd = -1;
+	st->init_fd = init_open();
 	st->private_net = wants_private_net(s->profile);
 	st->veth = st->private_net && s->profile->net.mode != SBX_NET_NONE;
 	if (st->private_net && !st->veth && s->policy_flags)
@@ -182,6 +233,7 @@ static int process_prepare(const struct sbx_spawn *s, void **ret_state, char *wh
 }
 
 static pid_t workload = -1;
+static const int forwarded_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
 static void forward_signal(int sig)
 {
@@ -189,15 +241,30 @@ static void forward_signal(int sig)
 		kill(workload, sig);
 }
 
+/* The init blocks the signals it forwards from before the workload's fork
+ * until its handlers are in place: a signal with no handler would be
+ * dropped (PID 1), a blocked one waits. The mask survives sbx-init's exec. */
+static void forwarded_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(forwarded_sigs) / sizeof(forwarded_sigs[0]); i++)
+		sigaddset(set, forwarded_sigs[i]);
+}
+
 /* The workload: identity, privileges, confinement, exec. Never returns. */
 static void workload_main(struct process_state *st, const struct sbx_spawn *s)
 {
 	const char *cwd = st->p->cwd ? st->p->cwd : "/";
 	extern char **environ;
+	sigset_t none;
 	int r;
 
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	close(st->status_pipe[0]);
 	close(st->status_pipe[1]);
+	if (st->init_fd >= 0)
+		close(st->init_fd);
 	if ((r = sbx_child_take_tty(s)) < 0)
 		sbx_child_fail(-r, true, "making sbx's pty the controlling terminal failed");
 	if (chdir(cwd) < 0)
@@ -222,18 +289,36 @@ static void workload_main(struct process_state *st, const struct sbx_spawn *s)
 	sbx_child_fail(errno, false, NULL);
 }
 
+/* Becomes sbx-init (providers/init/sbx-init.c); returns if the exec fails. */
+static void exec_small_init(struct process_state *st)
+{
+	char fd[16], pid[16];
+	char *argv[] = { "sbx-init", fd, pid, NULL }, *envp[] = { NULL };
+
+	if (st->init_fd < 0 || fcntl(st->status_pipe[1], F_SETFD, 0) < 0)
+		return;
+	snprintf(fd, sizeof(fd), "%d", st->status_pipe[1]);
+	snprintf(pid, sizeof(pid), "%d", (int)workload);
+	syscall(SYS_execveat, st->init_fd, "", argv, envp, AT_EMPTY_PATH);
+	fcntl(st->status_pipe[1], F_SETFD, FD_CLOEXEC);
+}
+
 /* PID 1 of the sandbox: forward signals, reap everything, report the
- * workload's status, exit (which kills the rest of the pid namespace). */
+ * workload's status, exit (which kills the rest of the pid namespace).
+ * sbx-init does the same in a few pages; this loop is its fallback. */
 static void init_loop(struct process_state *st)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 	struct sigaction sa = { .sa_handler = forward_signal };
+	sigset_t fwd;
 	int status = 0;
 
 	sbx_child_close_report();
 	close(st->status_pipe[0]);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	exec_small_init(st);
+	forwarded_set(&fwd);
+	for (size_t i = 0; i < sizeof(forwarded_sigs) / sizeof(forwarded_sigs[0]); i++)
+		sigaction(forwarded_sigs[i], &sa, NULL);
+	sigprocmask(SIG_UNBLOCK, &fwd, NULL);
 	for (;;) {
 		int st_any;
 		pid_t pid = waitpid(-1, &st_any, 0);
@@ -257,9 +342,14 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 	struct process_state *st = arg;
 	struct sbx_rootfs_disk disk = { st->disk_fd, st->disk_stage };
 	char why[256];
+	sigset_t fwd;
 	int r;
 
 	prctl(PR_SET_NAME, "sbx-init", 0, 0, 0);
+	/* /proc/1/exe is sbx until the exec, then sbx-init: nothing in the
+	 * sandbox may open it (the workload has no capabilities; this is
+	 * the second lock), nor the init's memory or descriptors */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (st->private_net && (r = sbx_netns_loopback_up()) < 0)
 		sbx_child_fail(-r, true, "bringing up loopback failed");
 	r = sbx_rootfs_setup(s->fs, &st->grants, st->root, st->hostname,
@@ -267,6 +357,8 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 			     st->ids.uid == 0 ? s->own_dirs : NULL, why, sizeof(why));
 	if (r < 0)
 		sbx_child_fail(-r, true, why);
+	forwarded_set(&fwd);
+	sigprocmask(SIG_BLOCK, &fwd, NULL);
 	workload = fork();
 	if (workload < 0)
 		sbx_child_fail(errno, true, "fork of the workload failed");

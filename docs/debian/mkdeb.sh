@@ -110,6 +110,9 @@ for pkg in sbx libsbx1 libsbx-dev; do
 		chmod 0644 "$d/DEBIAN/conffiles"
 	fi
 done
+# sbx-init is static on purpose (docs/debian/sbx.lintian-overrides)
+mkdir -p "$tree/sbx/usr/share/lintian/overrides"
+install -m 0644 "$meta/sbx.lintian-overrides" "$tree/sbx/usr/share/lintian/overrides/sbx"
 # the examples where Debian's users look for them; /usr/share/sbx/examples
 # stays where make install and docs/policy.md put them
 ln -s ../../sbx/examples "$tree/sbx/usr/share/doc/sbx/examples"
@@ -120,8 +123,10 @@ cd "$src"
 for pkg in sbx libsbx1 libsbx-dev; do
 	echo "misc:Depends=" >"debian/$pkg.substvars"
 done
+# (not the static sbx-init: it depends on no library, and dpkg-shlibdeps
+# warns on a file without a dynamic section)
 mapfile -t sbx_elf < <(find "$tree/sbx" -type f \( -path '*/bin/*' -o -path '*/sbin/*' \
-	-o -path '*/lib/*' \) -exec sh -c 'head -c 4 "$1" | grep -q ELF && echo "$1"' sh {} \;)
+	-o -path '*/lib/*' \) ! -name sbx-init -exec sh -c 'head -c 4 "$1" | grep -q ELF && echo "$1"' sh {} \;)
 dpkg-shlibdeps -Tdebian/sbx.substvars "${sbx_elf[@]}"
 dpkg-shlibdeps -Tdebian/libsbx1.substvars "$tree"/libsbx1/usr/lib/libsbx.so.*
 # libsbx1: the shlibs file (what a program linked against libsbx.so.1

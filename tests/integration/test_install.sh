@@ -6,7 +6,8 @@
 # and removes sbx's own directories; the installed copy carries the
 # completion scripts and the microvm guest builder, whose installed sbx
 # names the installed builder when the guest is missing, and whose output
-# the installed sbx finds and boots.
+# the installed sbx finds and boots; the installed sbx runs the installed
+# sbx-init as PID 1 of its process-provider sandboxes.
 . "$(dirname "$0")/lib.sh"
 
 OUTPUT=${OUTPUT:-$(dirname "$SBX")}
@@ -35,6 +36,7 @@ case_install_puts_what_the_list_names()
 	[ "$want" = "$got" ] || fail "installed files differ from user/install.sh list: $(diff <(echo "$want") <(echo "$got") | tr '\n' ' ')"
 	for f in /usr/bin/sbx /usr/sbin/sbxd /usr/share/bash-completion/completions/sbx \
 		/usr/share/zsh/vendor-completions/_sbx /usr/lib/sbx/mkguest.sh /usr/lib/sbx/sbx-guest-init.c \
+		/usr/lib/sbx/sbx-init \
 		/usr/lib/systemd/system/sbxd.service /usr/share/man/man1/sbx.1 /etc/sbx/policy.d/demo.toml; do
 		grep -qx "$f" <<<"$got" || fail "$f not installed"
 	done
@@ -132,10 +134,28 @@ case_uninstall_of_the_shared_copy()
 	eq "files left" "$(files_under "$INST")" ""
 }
 
+# PREFIX/bin/sbx finds PREFIX/lib/sbx/sbx-init (providers/process.c)
+case_installed_sbx_runs_installed_init()
+{
+	local pid init=""
+	printf '%s\n' 'version = 1' '[profile.t]' 'provider = "process"' '[profile.t.fs]' \
+		'mode = "read-only"' >"$T_TMP/init.toml"
+	bg "$INST/usr/bin/sbx" run -P "$T_TMP/init.toml" --profile t -- sleep 30 >"$T_TMP/i.out" 2>"$T_TMP/i.err"
+	pid=$BG_PID
+	for _ in $(seq 200); do
+		init=$(pgrep -P "$pid" -x sbx-init) && pgrep -P "$init" -x sleep >/dev/null && break
+		sleep 0.05
+	done
+	[ -n "$init" ] || fail "no sbx-init under the installed sbx: $(cat "$T_TMP/i.err")"
+	eq "PID 1's binary" "$(readlink "/proc/$init/exe")" "$INST/usr/lib/sbx/sbx-init"
+	kill_bg "$pid"
+}
+
 setup install_setup
 run_case install_puts_what_the_list_names case_install_puts_what_the_list_names
 run_case destdir_uninstall_leaves_no_files case_destdir_uninstall_leaves_no_files
 run_case prefix_uninstall_leaves_no_files case_prefix_uninstall_leaves_no_files
+run_case installed_sbx_runs_installed_init case_installed_sbx_runs_installed_init
 run_case missing_guest_names_installed_builder case_missing_guest_names_installed_builder
 run_case installed_builder_makes_a_bootable_guest case_installed_builder_makes_a_bootable_guest
 run_case uninstall_of_the_shared_copy case_uninstall_of_the_shared_copy

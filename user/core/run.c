@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -656,7 +657,9 @@ static int start_dns(struct run_state *s)
 	return 0;
 }
 
-static int setup(struct run_state *s)
+/* noinline, with spawn: their frames lie below sbx_run's, where
+ * sbx_trim_memory gives them back while the workload runs */
+static __attribute__((noinline)) int setup(struct run_state *s)
 {
 	const struct sbx_profile *p = s->o->profile;
 	char why[1024] = "";
@@ -1059,7 +1062,7 @@ static int prepare(struct run_state *s, struct sbx_spawn *sp)
 	return 0;
 }
 
-static int spawn(struct run_state *s)
+static __attribute__((noinline)) int spawn(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
 	struct sbx_syscall_set refused = { 0 };
@@ -1308,44 +1311,72 @@ static void teardown(struct run_state *s, sigset_t *old)
 	sigprocmask(SIG_SETMASK, old, NULL);
 }
 
+/* The state lives in fresh anonymous pages, not on the stack: zeroed by
+ * the kernel, a page of it is resident only once used (most of the limits'
+ * and tty's buffers never are), for the monitor's whole life. */
+static struct run_state *run_state_new(const struct sbx_run_opts *o, struct sbx_run_result *res,
+				       FILE *err_out)
+{
+	struct run_state *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (s == MAP_FAILED)
+		return NULL;
+	s->o = o;
+	s->res = res;
+	s->err = err_out;
+	s->sigfd = s->watchdog_fd = s->audit_fd = s->log_rd = s->log_wr = -1;
+	s->alog.dirfd = s->alog.lockfd = s->alog.fd = -1;
+	s->child.pid = s->child.pidfd = -1;
+	return s;
+}
+
 int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_out)
 {
-	struct run_state s = { .o = o, .res = res, .err = err_out, .sigfd = -1, .watchdog_fd = -1,
-			       .alog = { .dirfd = -1, .lockfd = -1, .fd = -1 }, .audit_fd = -1,
-			       .child = { .pid = -1, .pidfd = -1 }, .log_rd = -1, .log_wr = -1 };
+	struct run_state *s;
 	int status = 0, code = 125, r;
 	sigset_t old;
 
 	memset(res, 0, sizeof(*res));
-	s.t0 = now_ns(CLOCK_MONOTONIC);
-	sigprocmask(SIG_SETMASK, NULL, &old);
-	r = setup(&s);
-	if (!r)
-		r = setup_signals(&s, &old);
-	if (!r)
-		r = spawn(&s);
-	if (!r && s.child.exec_errno) {
-		res->exec_failed = true;
-		fprintf(s.err, "sbx: error: %s: %s\n", o->argv[0], strerror(s.child.exec_errno));
-		code = s.child.exec_errno == ENOENT ? 127 : 126;
+	s = run_state_new(o, res, err_out);
+	if (!s) {
+		fprintf(err_out, "sbx: error: %s\n", strerror(errno));
+		res->failed = true;
+		res->exit_code = code;
+		return code;
 	}
-	if (!r && s.have_tty)
-		r = tty_raw(&s);
+	s->t0 = now_ns(CLOCK_MONOTONIC);
+	sigprocmask(SIG_SETMASK, NULL, &old);
+	r = setup(s);
 	if (!r)
-		r = wait_loop(&s, &status);
+		r = setup_signals(s, &old);
+	if (!r)
+		r = spawn(s);
+	if (!r && s->child.exec_errno) {
+		res->exec_failed = true;
+		fprintf(s->err, "sbx: error: %s: %s\n", o->argv[0], strerror(s->child.exec_errno));
+		code = s->child.exec_errno == ENOENT ? 127 : 126;
+	}
+	if (!r && s->have_tty)
+		r = tty_raw(s);
+	if (!r)
+		sbx_trim_memory();	/* setup's heap and stack: not needed while it runs */
+	if (!r)
+		r = wait_loop(s, &status);
 	sbx_trace("workload");
 	if (!r) {
-		finish(&s, status);
+		finish(s, status);
 		if (!res->exec_failed)
-			code = exit_code_of(&s, status);
+			code = exit_code_of(s, status);
 	}
 	res->exit_code = code;
 	res->failed = r < 0;
-	res->wall_ns = now_ns(CLOCK_MONOTONIC) - s.t0;
+	res->wall_ns = now_ns(CLOCK_MONOTONIC) - s->t0;
 	sbx_trace("finish (drain, stats)");
-	teardown(&s, &old);
+	teardown(s, &old);
 	sbx_trace("teardown");
-	sbx_policy_free(s.upd_pol);
+	sbx_policy_free(s->upd_pol);
+	munmap(s, sizeof(*s));
 	return code;
 }
 

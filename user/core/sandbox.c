@@ -27,22 +27,40 @@ static bool owner_alive(const struct sbx_slot *s)
 	return s->owner_pid && sbx_proc_start_time((pid_t)s->owner_pid) == s->owner_start;
 }
 
-/* Deletes every LPM entry of one policy id (for slots of a dead manager). */
+/* Deletes every LPM entry of one policy id (for slots of a dead manager).
+ * The keys are collected in one walk and deleted after it: deleting while
+ * walking made the walk start over after every delete, a quadratic sweep
+ * with thousands of sandboxes' rules in the map (reclaim after a mass kill).
+ * Without memory for the list, each match is deleted and the walk restarts. */
 static void lpm_purge(int fd, uint32_t policy_id, size_t key_size)
 {
-	uint8_t key[sizeof(struct sbx_path_key)], next[sizeof(struct sbx_path_key)];
+	uint8_t buf[2][sizeof(struct sbx_path_key)], *found = NULL;
 	uint32_t be = htobe32(policy_id);
+	size_t n = 0, cap = 0;
 	void *prev = NULL;
+	int cur = 0;
 
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(key, next, key_size);
-		if (!memcmp(key + 4, &be, 4)) {
-			bpf_map_delete_elem(fd, key);
-			prev = NULL;	/* restart: iteration order changed */
-			continue;
+	while (bpf_map_get_next_key(fd, prev, buf[cur]) == 0) {
+		if (!memcmp(buf[cur] + 4, &be, 4)) {
+			if (n == cap) {
+				uint8_t *nf = realloc(found, (cap = cap ? 2 * cap : 64) * key_size);
+
+				if (!nf) {
+					bpf_map_delete_elem(fd, buf[cur]);
+					prev = NULL;
+					cap = n;
+					continue;
+				}
+				found = nf;
+			}
+			memcpy(found + n++ * key_size, buf[cur], key_size);
 		}
-		prev = key;
+		prev = buf[cur];
+		cur ^= 1;
 	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, found + i * key_size);
+	free(found);
 }
 
 /* Deletes every sbx_loaders entry of one policy id (slots of a dead manager). */
@@ -151,8 +169,38 @@ static int read_slots(struct sbx_bpf *b, struct sbx_slot *all)
 	return 0;
 }
 
-/* Reserves a free slot under the lock, reclaiming every slot whose manager
- * died (its sandbox stays confined until then: fail closed). */
+/* A manager gone for sure: no process has its pid. (A pid reused by
+ * another process takes owner_dead's start-time check.) */
+static bool owner_gone(const struct sbx_slot *s)
+{
+	return kill((pid_t)s->owner_pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Reclaims the active slots whose manager dead() says is dead; returns the
+ * first free slot, or -1. */
+static long sweep_slots(struct sbx_bpf *b, struct sbx_slot *all,
+			bool (*dead)(const struct sbx_slot *))
+{
+	long found = -1;
+
+	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES; i++) {
+		if ((all[i].flags & SBX_SLOTF_ACTIVE) && dead(&all[i]) && reclaim_slot(b, i, &all[i]))
+			all[i].flags = 0;
+		if (!(all[i].flags & SBX_SLOTF_ACTIVE) && found < 0)
+			found = i;
+	}
+	return found;
+}
+
+/*
+ * Reserves a free slot under the lock, reclaiming every slot whose manager
+ * died (its sandbox stays confined until then: fail closed). The sweep of
+ * every start asks kill(0) alone: reading each live manager's start time
+ * (/proc/PID/stat) for every start was the instance lock's longest hold with
+ * a thousand sandboxes. A slot whose manager's pid was reused is reclaimed
+ * by the full check, made when no slot is free and by sbx unload
+ * (sbx_sandbox_reap).
+ */
 static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 {
 	struct sbx_slot mine = { .flags = SBX_SLOTF_ACTIVE }, *all;
@@ -168,13 +216,8 @@ static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 		return lock;
 	}
 	r = read_slots(b, all);
-	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES && !r; i++) {
-		if ((all[i].flags & SBX_SLOTF_ACTIVE) && owner_dead(&all[i]) &&
-		    reclaim_slot(b, i, &all[i]))
-			all[i].flags = 0;
-		if (!(all[i].flags & SBX_SLOTF_ACTIVE) && found < 0)
-			found = i;
-	}
+	if (!r && (found = sweep_slots(b, all, owner_gone)) < 0)
+		found = sweep_slots(b, all, owner_dead);
 	if (!r && found < 0)
 		r = -ENOSPC;
 	if (!r) {

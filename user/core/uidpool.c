@@ -431,10 +431,11 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The uids of r that are taken, sorted: leased, or held by a living process.
- * With reclaim, stale leases are removed instead. */
-static int leased(const char *dir, const struct sbx_uid_range *r, bool reclaim, uint32_t **ret,
-		  size_t *ret_n)
+/* The uids of r that are taken, sorted: leased, or in procs (the ids of
+ * living processes, running_ids). With reclaim, stale leases are removed
+ * instead. */
+static int leased(const char *dir, const struct sbx_uid_range *r, bool reclaim,
+		  const uint32_t *procs, size_t n_procs, uint32_t **ret, size_t *ret_n)
 {
 	_cleanup_closedir_ DIR *d = opendir(dir);
 	uint32_t *v = NULL, uid;
@@ -455,8 +456,8 @@ static int leased(const char *dir, const struct sbx_uid_range *r, bool reclaim, 
 		}
 		e = push_u32(&v, &n, &cap, uid);
 	}
-	if (!e)
-		e = running_ids(r, &v, &n, &cap);
+	for (size_t i = 0; !e && i < n_procs; i++)
+		e = push_u32(&v, &n, &cap, procs[i]);
 	if (e < 0) {
 		free(v);
 		return e;
@@ -516,27 +517,42 @@ static int write_lease(const char *dir, uint32_t uid, const struct sbx_uid_lease
 int sbx_uid_alloc(const char *dir, const struct sbx_uid_range *r, const struct sbx_uid_lease *l,
 		  uid_t *ret, char *why, size_t len)
 {
-	_cleanup_free_ uint32_t *v = NULL;
+	_cleanup_free_ uint32_t *v = NULL, *procs = NULL;
+	size_t n = 0, n_procs = 0, cap = 0;
 	uint32_t uid = 0;
-	size_t n = 0;
 	int lock, e;
 
+	/*
+	 * The ids of living processes are read before the lock: reading every
+	 * process's status is the slow part (tens of milliseconds with a
+	 * thousand sandboxes running), and under the host's one lease lock it
+	 * made every start wait for all the others'. Nothing is lost: a
+	 * sandbox's processes hold a lease, read under the lock; anything else
+	 * could take an id of the range (a set-id exec) after the scan as well
+	 * when the scan was under the lock, which excludes no exec.
+	 */
+	e = running_ids(r, &procs, &n_procs, &cap);
+	if (e < 0)
+		return sbx_fail(why, len, e, "read the ids of running processes: %s", strerror(-e));
 	lock = lock_dir(dir);
 	if (lock < 0)
 		return sbx_fail(why, len, lock, "lock %s/lock: %s", dir, strerror(-lock));
-	e = leased(dir, r, false, &v, &n);
+	e = leased(dir, r, false, procs, n_procs, &v, &n);
 	if (!e && (e = lowest_free(r, v, n, &uid)) == -ENOSPC) {
 		/* full: take back the leases of dead owners whose uid is unused */
 		free(TAKE_PTR(v));
-		e = leased(dir, r, true, &v, &n);
+		e = leased(dir, r, true, procs, n_procs, &v, &n);
 		if (!e)
 			e = lowest_free(r, v, n, &uid);
 	}
-	if (!e) {
-		purge_ipc(uid);		/* a dead owner's sandbox may have left some */
+	if (!e)
 		e = write_lease(dir, uid, l);
-	}
 	close(lock);
+	/* what a dead owner's sandbox may have left: after the lock (it forks
+	 * and scans; every start on the host waited for it), the lease keeps
+	 * the uid ours meanwhile */
+	if (!e)
+		purge_ipc(uid);
 	if (e == -ENOSPC)
 		return sbx_fail(why, len, e, "every uid of the sandbox uid range %u-%u is in use "
 				"(SBX_UID_RANGE)", r->first, r->last);
@@ -550,15 +566,27 @@ void sbx_uid_release(const char *dir, uid_t uid, pid_t owner_pid)
 {
 	char path[PATH_MAX];
 	uint64_t start;
+	bool alive_owner;
 	pid_t pid;
-	int lock = lock_dir(dir);
+	int lock;
 
+	/* A living owner purges before the lock: nobody reclaims its lease
+	 * meanwhile (reclaim takes the leases of dead owners only). For a dead
+	 * one (the watchdog's call) the lease may be reclaimed and handed out
+	 * at any moment: check and purge under the lock. */
+	lease_owner(dir, uid, &pid, &start);
+	alive_owner = pid == owner_pid && owner_pid == getpid();
+
+	if (alive_owner)
+		purge_ipc(uid);
+	lock = lock_dir(dir);
 	if (lock < 0)
 		return;
 	lease_owner(dir, uid, &pid, &start);
 	snprintf(path, sizeof(path), "%s/%u", dir, (unsigned)uid);
 	if (pid == owner_pid) {
-		purge_ipc(uid);
+		if (!alive_owner)
+			purge_ipc(uid);
 		unlink(path);
 	}
 	close(lock);

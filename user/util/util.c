@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -237,4 +239,35 @@ void *sbx_dl_sym(void *lib, const char *soname, const char *name, char *why, siz
 	if (!fn)
 		snprintf(why, len, "%s has no %s (too old a version?)", soname, name);
 	return fn;
+}
+
+/* the [stack] mapping's start, from /proc/self/maps; 0 if not found */
+static uintptr_t stack_start(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	unsigned long lo = 0, hi;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+			break;
+		else
+			lo = 0;
+	fclose(f);
+	return lo;
+}
+
+void sbx_trim_memory(void)
+{
+	/* room for the frames below the caller's (poll loop, audit
+	 * formatting, libbpf's ring callback): they fault in again if deeper */
+	const uintptr_t margin = 32 * 1024;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), here = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t lo = stack_start(), hi = (here - margin) & ~(page - 1);
+
+	malloc_trim(0);
+	if (lo && hi > lo)
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }

@@ -104,6 +104,13 @@ size_t sbx_write_all(int fd, const void *buf, size_t len);
  * (*ret_len without the NUL). -EFBIG when it is longer. */
 int sbx_read_file(const char *path, char **ret, size_t *ret_len, size_t max);
 
+/* For a process that stays resident after a heavy setup (the monitor of a
+ * sandbox): gives the heap's free pages and the stack's pages below the
+ * caller's frame (less a margin for the calls still to come) back to the
+ * kernel. Call it from a frame near main's; the pages fault in again,
+ * zeroed, if ever used. */
+void sbx_trim_memory(void);
+
 /* fopen(path, "re") of a regular file only, never following a final
  * symlink nor blocking (a FIFO); NULL and errno (EINVAL: not a regular
  * file) on failure. */

@@ -998,6 +998,26 @@ static void own_dirs(char logdir[PATH_MAX], const char *ret[SBX_OWN_DIRS_MAX + 1
 	ret[n] = NULL;
 }
 
+/* The syscall tracepoints, if the sandbox's policy needs them (core/trace.h):
+ * attached before the workload is spawned, so that none of its refusals goes
+ * unaudited. What the audit needs is refused under strict when it cannot be
+ * had, as an unenforceable rule is. */
+static int trace_on(struct run_state *s)
+{
+	char why[1024] = "";
+	int r = sbx_sandbox_trace(&s->sb, why, sizeof(why));
+
+	if (r >= 0)
+		return 0;
+	if (s->o->profile->enforcement == SBX_ENFORCE_STRICT)
+		return fail(s, r, "syscall audit (tp_btf/sys_enter and sys_exit, which report "
+			    "refusals of seccomp and Landlock and observe mode): %s; refusing "
+			    "under enforcement = \"strict\"", why);
+	fprintf(s->err, "sbx: warning: syscall audit is off: %s\n", why);
+	return note_degraded(s, "syscall audit (refusals of seccomp and Landlock are not "
+			     "reported): %s", why);
+}
+
 static int spawn(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
@@ -1049,6 +1069,9 @@ static int spawn(struct run_state *s)
 		r = sbx_sandbox_add_policy_flags(&s->sb, policy_flags);
 	if (r < 0)
 		return fail(s, r, "write the refused-syscall set: %s", strerror(-r));
+	r = trace_on(s);
+	if (r < 0)
+		return r;
 	r = pv->spawn(s->pstate, &sp, &s->child, why, sizeof(why));
 	s->spawned = s->child.pidfd >= 0;
 	if (s->log_wr >= 0) {

@@ -1,0 +1,190 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The syscall tracepoints (tp_btf/sys_enter, sys_exit) tax every syscall of
+# the host while attached, so sbx attaches them only while a sandbox needs
+# them (docs/architecture.md, "Syscall tracing"; user/core/trace.h): with
+# none the instance has no sys_enter/sys_exit link, a needing sandbox gets
+# them before its workload runs (and its seccomp refusal is audited once),
+# overlapping sandboxes share them, and a manager killed with SIGKILL does
+# not leave them attached for good.
+. "$(dirname "$0")/lib.sh"
+
+# profiles: "quiet" has a seccomp filter but audit "none", "host" has no
+# filter and fs mode full (neither needs the tracepoints); "audited" has a
+# filter and audit on
+tr_setup()
+{
+	cat >"$T_TMP/p.toml" <<EOF
+version = 1
+[profile.host]
+provider = "host"
+min_isolation = "none"
+[profile.host.fs]
+mode = "full"
+
+[profile.quiet]
+provider = "process"
+audit = "none"
+[profile.quiet.seccomp]
+deny = ["chroot"]
+
+[profile.audited]
+provider = "process"
+[profile.audited.seccomp]
+deny = ["chroot"]
+EOF
+}
+
+# The pins of the links and what the kernel has attached: "enter exit" for
+# each of the two tracepoints whose link runs the instance's programs.
+attached()
+{
+	local id out=""
+	[ -e "$PIN_DIR/link_sys_enter" ] && out="pin_enter"
+	[ -e "$PIN_DIR/link_sys_exit" ] && out="$out pin_exit"
+	for p in enter exit; do
+		id=$(bpftool prog show pinned "$PIN_DIR/prog_sys_$p" -j 2>/dev/null | jq -r .id)
+		[ -n "$id" ] && [ "$id" != null ] || continue
+		bpftool link show -j 2>/dev/null | jq -e --argjson id "$id" 'any(.[]; .prog_id == $id)' \
+			>/dev/null && out="$out link_$p"
+	done
+	echo "${out# }"
+}
+
+ALL="pin_enter pin_exit link_enter link_exit"
+
+# start NAME SBX-RUN-ARGS...: an sbx run in the background whose workload
+# says "ready", waits for a line on its stdin (a FIFO the case holds open;
+# go NAME sends it), makes a call its filter refuses and prints chroot=RC.
+# Sets PID (the background shell of sbx_run, or sbx itself with --direct).
+start()
+{
+	local name=$1 direct=
+	shift
+	[ "$1" = --direct ] && { direct=1; shift; }
+	mkfifo "$T_TMP/$name.in"
+	eval "exec {fd_$name}<>\"\$T_TMP/\$name.in\""
+	local cmd='echo ready; read x; chroot / true 2>/dev/null; echo chroot=$?'
+	# (a background command's stdin is /dev/null unless it redirects it itself)
+	if [ -n "$direct" ]; then
+		bg sh -c 'f=$1 o=$2 e=$3; shift 3; exec "$@" <"$f" >"$o" 2>"$e"' sh \
+			"$T_TMP/$name.in" "$T_TMP/$name.out" "$T_TMP/$name.err" "$SBX" run "$@" -- sh -c "$cmd"
+	else
+		bg with_stdin "$T_TMP/$name.in" sbx_run "$name" "$@" -- sh -c "$cmd"
+	fi
+	PID=$BG_PID
+	wait_for "$T_TMP/$name.out" ready || fail "$name did not start: $(cat "$T_TMP/$name.err")"
+}
+
+with_stdin()
+{
+	local f=$1
+	shift
+	"$@" <"$f"
+}
+
+go()
+{
+	local fd="fd_$1"
+	echo go >&"${!fd}"
+}
+
+# denied NAME: the syscall.denied events of chroot in NAME's --audit file.
+denied()
+{
+	ja "$1" '[.[] | select(.event == "syscall.denied" and .syscall == "chroot")] | length'
+}
+
+case_none_needed_no_links()
+{
+	"$SBX" run -P "$T_TMP/p.toml" --profile host -- /bin/true >/dev/null 2>&1 || fail "host run failed"
+	[ -e "$PIN_DIR/prog_sys_enter" ] || fail "prog_sys_enter is not pinned: $(ls "$PIN_DIR" | tr '\n' ' ')"
+	start quiet -P "$T_TMP/p.toml" --profile quiet
+	eq "links with a sandbox whose audit is none" "$(attached)" ""
+	eq "sbx features" "$("$SBX" features --json | jq -r .syscall_tracing)" detached
+	go quiet
+	wait "$PID"
+	eq "quiet's exit code" "$(jr quiet .exit_code)" 0
+	grep -q 'chroot=[1-9]' "$T_TMP/quiet.out" || fail "chroot was not refused: $(cat "$T_TMP/quiet.out")"
+	eq "events of audit none" "$(denied quiet)" 0
+	eq "links after" "$(attached)" ""
+	# the exec guard (once per exec) stays attached
+	[ -e "$PIN_DIR/link_exec_guard" ] || fail "link_exec_guard is gone"
+}
+
+case_needing_attaches_audits_once()
+{
+	start a -P "$T_TMP/p.toml" --profile audited
+	eq "links while the audited sandbox runs" "$(attached)" "$ALL"
+	eq "sbx features" "$("$SBX" features --json | jq -r .syscall_tracing)" attached
+	go a
+	wait "$PID"
+	eq "A's exit code" "$(jr a .exit_code)" 0
+	grep -q 'chroot=[1-9]' "$T_TMP/a.out" || fail "chroot was not refused: $(cat "$T_TMP/a.out")"
+	eq "syscall.denied events" "$(denied a)" 1
+	eq "links after its end" "$(attached)" ""
+}
+
+case_overlap_first_end_keeps_second()
+{
+	local pa
+	start a -P "$T_TMP/p.toml" --profile audited
+	pa=$PID
+	start b -P "$T_TMP/p.toml" --profile audited
+	go a
+	wait "$pa"
+	eq "A's exit code" "$(jr a .exit_code)" 0
+	eq "links after the first ended" "$(attached)" "$ALL"
+	go b
+	wait "$PID"
+	eq "B's exit code" "$(jr b .exit_code)" 0
+	eq "A's syscall.denied events" "$(denied a)" 1
+	eq "B's syscall.denied events" "$(denied b)" 1
+	eq "links after both ended" "$(attached)" ""
+}
+
+case_sigkill_runner_links_go_at_next_start()
+{
+	start k --direct -P "$T_TMP/p.toml" --profile audited
+	eq "links while it runs" "$(attached)" "$ALL"
+	kill -KILL "$PID"
+	wait "$PID" 2>/dev/null
+	# its slot stays active until the next sbx reclaims it (its sandbox may
+	# still run until then): the links stay
+	eq "links after SIGKILL" "$(attached)" "$ALL"
+	# a needing sandbox started now reclaims the slot and keeps the links
+	start c -P "$T_TMP/p.toml" --profile audited
+	eq "links with the next needing sandbox" "$(attached)" "$ALL"
+	go c
+	wait "$PID"
+	eq "C's exit code" "$(jr c .exit_code)" 0
+	eq "C's syscall.denied events" "$(denied c)" 1
+	eq "links after it" "$(attached)" ""
+	# killed again, then a start that needs nothing: the reclaim unpins
+	start k2 --direct -P "$T_TMP/p.toml" --profile audited
+	kill -KILL "$PID"
+	wait "$PID" 2>/dev/null
+	eq "links after the second SIGKILL" "$(attached)" "$ALL"
+	"$SBX" run -P "$T_TMP/p.toml" --profile host -- /bin/true >/dev/null 2>&1 || fail "host run failed"
+	eq "links after the next start" "$(attached)" ""
+}
+
+case_unload_after_sigkill()
+{
+	start u --direct -P "$T_TMP/p.toml" --profile audited
+	kill -KILL "$PID"
+	wait "$PID" 2>/dev/null
+	"$SBX" unload >/dev/null 2>&1 || fail "sbx unload failed"
+	eq "links after unload" "$(attached)" ""
+	[ -e "$PIN_DIR" ] && fail "pins left: $(ls "$PIN_DIR" | tr '\n' ' ')"
+	return 0
+}
+
+setup tr_setup
+command -v bpftool >/dev/null || SBX_TEST_SKIP="bpftool is not installed"
+run_case none_needed_no_links case_none_needed_no_links
+run_case needing_attaches_audits_once case_needing_attaches_audits_once
+run_case overlap_first_end_keeps_second case_overlap_first_end_keeps_second
+run_case sigkill_runner_links_go_at_next_start case_sigkill_runner_links_go_at_next_start
+run_case unload_after_sigkill case_unload_after_sigkill
+finish

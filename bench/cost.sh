@@ -33,18 +33,96 @@ emit kind=info name="pinned objects" \
 	maps="$(find /sys/fs/bpf/"$SBX_INSTANCE" -name 'sbx_*' | wc -l)"
 
 # ---- what a loaded instance costs every process of the host ---------------------------
-# sbx's tp_btf/sys_enter and sys_exit programs are attached to the tracepoints,
-# which fire for every system call of every process, sandboxed or not (they
-# return early outside sbx's cgroups). An open()+close() loop outside any
-# sandbox, with this instance unloaded and loaded, interleaved:
+# sbx's tp_btf/sys_enter and sys_exit programs fire for every system call of
+# every process while they are attached; sbx attaches them only while a
+# sandbox needs them (user/core/trace.h). An open()+close() loop outside any
+# sandbox, interleaved round by round across four states of the host:
+#   unloaded  this instance unloaded (the baseline)
+#   loaded    loaded, with no sandbox that needs syscall tracing (a host run)
+#   nop       unloaded, with do-nothing programs on both tracepoints
+#             (bench/tp_nop.c): the floor of any syscall tracing, the
+#             kernel's traced syscall path alone
+#   audit10   loaded, with 10 sandboxes running whose profile has a seccomp
+#             filter and audit on (process provider, `sleep`): the links
+#             attached, sbx's programs running for every host syscall
+apol=$BT/audit.toml
+cat >"$apol" <<EOF
+[profile.audit]
+provider = "process"
+audit = "deny"
+timeout = "10m"
+[profile.audit.seccomp]
+deny = ["chroot"]
+EOF
 N=$(q 50000 200000)
-others=$(bpftool prog show 2>/dev/null | grep -c 'name sbx_sys_enter' || true)
-if interleave_values "$(q 9 21)" 1 \
-	unloaded "'$SBX' unload >/dev/null; '$BIN/fs_loop' open '$BIN/nop' $N" \
-	loaded "'$SBX' run -P '$pol' /bin/true >/dev/null; '$BIN/fs_loop' open '$BIN/nop' $N"; then
+fs_loop=("$BIN/fs_loop" open "$BIN/nop" "$N")
+# attached tracepoint links that are not this instance's (other sbx instances
+# or tools on the host): while there are any, every syscall takes the traced
+# path in all four states, and the baseline is not a host without tracing
+other_tp_links()
+{
+	local ours
+	ours=$(for p in enter exit; do bpftool prog show pinned "/sys/fs/bpf/$SBX_INSTANCE/prog_sys_$p" \
+		-j 2>/dev/null | jq -r '.id // empty'; done | paste -sd, -)
+	bpftool link show -j 2>/dev/null | jq --arg ours "[${ours}]" '($ours | fromjson) as $o |
+		[.[] | select(.type == "raw_tracepoint" and (.tp_name == "sys_enter" or .tp_name == "sys_exit")
+		 and (.prog_id as $p | $o | index($p) | not))] | length'
+}
+tax_unloaded() { "$SBX" unload >/dev/null; "${fs_loop[@]}"; }
+tax_loaded() { "$SBX" run -P "$pol" /bin/true >/dev/null; "${fs_loop[@]}"; }
+tax_nop()
+{
+	local fifo=$BT/tp_nop.in pid
+	"$SBX" unload >/dev/null
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	exec 9<>"$fifo"
+	: >"$BT/tp_nop.out"
+	"$BIN/tp_nop" <"$fifo" >"$BT/tp_nop.out" 2>&1 &
+	pid=$!
+	until grep -q attached "$BT/tp_nop.out"; do
+		kill -0 "$pid" 2>/dev/null || { cat "$BT/tp_nop.out" >&2; return 1; }
+		sleep 0.02
+	done
+	"${fs_loop[@]}"
+	exec 9>&-
+	wait "$pid"
+}
+tax_audit10()
+{
+	local pids=() i n=0
+	for i in $(seq 10); do
+		"$SBX" run -P "$apol" -- sleep 600 >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	for i in $(seq 600); do
+		n=$("$SBX" ps --json 2>/dev/null | jq '.sandboxes | length' 2>/dev/null || echo 0)
+		[ "${n:-0}" -ge 10 ] && break
+		sleep 0.05
+	done
+	if [ "$("$SBX" features --json | jq -r .syscall_tracing)" != attached ]; then
+		echo "audit10: the links are not attached with $n sandboxes running" >&2
+		kill "${pids[@]}" 2>/dev/null
+		return 1
+	fi
+	"${fs_loop[@]}"
+	kill "${pids[@]}" 2>/dev/null
+	wait "${pids[@]}" 2>/dev/null || true
+}
+others=$(other_tp_links)
+if interleave_values "$(q 9 21)" 1 unloaded tax_unloaded loaded tax_loaded nop tax_nop \
+	audit10 tax_audit10; then
+	tracing=$("$SBX" run -P "$pol" /bin/true >/dev/null; "$SBX" features --json | jq -r .syscall_tracing)
 	report_pair cost "open()+close() outside sbx, instance loaded" "$BT/v.loaded" \
-		"instance unloaded" "$BT/v.unloaded" ns/op \
-		other_sys_enter_programs="$((others > 0 ? others - 1 : 0))"
+		"instance unloaded" "$BT/v.unloaded" ns/op sandboxes=0 tracing="$tracing" \
+		other_tracepoint_links="$others"
+	report_pair cost "open()+close() outside sbx, 10 sandboxes with syscall audit running" \
+		"$BT/v.audit10" "instance unloaded" "$BT/v.unloaded" ns/op sandboxes=10 \
+		other_tracepoint_links="$others"
+	report_pair cost "open()+close() outside sbx, do-nothing sys_enter+sys_exit programs attached" \
+		"$BT/v.nop" "instance unloaded" "$BT/v.unloaded" ns/op other_tracepoint_links="$others"
+	report_pair cost "open()+close() outside sbx, 10 audited sandboxes vs do-nothing programs" \
+		"$BT/v.audit10" "do-nothing programs" "$BT/v.nop" ns/op other_tracepoint_links="$others"
 fi
 
 # ---- what `sbx unload` leaves behind ----------------------------------------------------

@@ -53,41 +53,7 @@ attached()
 
 ALL="pin_enter pin_exit link_enter link_exit"
 
-# start NAME SBX-RUN-ARGS...: an sbx run in the background whose workload
-# says "ready", waits for a line on its stdin (a FIFO the case holds open;
-# go NAME sends it), makes a call its filter refuses and prints chroot=RC.
-# Sets PID (the background shell of sbx_run, or sbx itself with --direct).
-start()
-{
-	local name=$1 direct=
-	shift
-	[ "$1" = --direct ] && { direct=1; shift; }
-	mkfifo "$T_TMP/$name.in"
-	eval "exec {fd_$name}<>\"\$T_TMP/\$name.in\""
-	local cmd='echo ready; read x; chroot / true 2>/dev/null; echo chroot=$?'
-	# (a background command's stdin is /dev/null unless it redirects it itself)
-	if [ -n "$direct" ]; then
-		bg sh -c 'f=$1 o=$2 e=$3; shift 3; exec "$@" <"$f" >"$o" 2>"$e"' sh \
-			"$T_TMP/$name.in" "$T_TMP/$name.out" "$T_TMP/$name.err" "$SBX" run "$@" -- sh -c "$cmd"
-	else
-		bg with_stdin "$T_TMP/$name.in" sbx_run "$name" "$@" -- sh -c "$cmd"
-	fi
-	PID=$BG_PID
-	wait_for "$T_TMP/$name.out" ready || fail "$name did not start: $(cat "$T_TMP/$name.err")"
-}
-
-with_stdin()
-{
-	local f=$1
-	shift
-	"$@" <"$f"
-}
-
-go()
-{
-	local fd="fd_$1"
-	echo go >&"${!fd}"
-}
+REFUSE='chroot / true 2>/dev/null; echo chroot=$?'
 
 # denied NAME: the syscall.denied events of chroot in NAME's --audit file.
 denied()
@@ -99,10 +65,10 @@ case_none_needed_no_links()
 {
 	"$SBX" run -P "$T_TMP/p.toml" --profile host -- /bin/true >/dev/null 2>&1 || fail "host run failed"
 	[ -e "$PIN_DIR/prog_sys_enter" ] || fail "prog_sys_enter is not pinned: $(ls "$PIN_DIR" | tr '\n' ' ')"
-	start quiet -P "$T_TMP/p.toml" --profile quiet
+	held_start quiet -P "$T_TMP/p.toml" --profile quiet -- sh -c "$REFUSE"
 	eq "links with a sandbox whose audit is none" "$(attached)" ""
 	eq "sbx features" "$("$SBX" features --json | jq -r .syscall_tracing)" detached
-	go quiet
+	held_go quiet
 	wait "$PID"
 	eq "quiet's exit code" "$(jr quiet .exit_code)" 0
 	grep -q 'chroot=[1-9]' "$T_TMP/quiet.out" || fail "chroot was not refused: $(cat "$T_TMP/quiet.out")"
@@ -114,10 +80,10 @@ case_none_needed_no_links()
 
 case_needing_attaches_audits_once()
 {
-	start a -P "$T_TMP/p.toml" --profile audited
+	held_start a -P "$T_TMP/p.toml" --profile audited -- sh -c "$REFUSE"
 	eq "links while the audited sandbox runs" "$(attached)" "$ALL"
 	eq "sbx features" "$("$SBX" features --json | jq -r .syscall_tracing)" attached
-	go a
+	held_go a
 	wait "$PID"
 	eq "A's exit code" "$(jr a .exit_code)" 0
 	grep -q 'chroot=[1-9]' "$T_TMP/a.out" || fail "chroot was not refused: $(cat "$T_TMP/a.out")"
@@ -128,14 +94,14 @@ case_needing_attaches_audits_once()
 case_overlap_first_end_keeps_second()
 {
 	local pa
-	start a -P "$T_TMP/p.toml" --profile audited
+	held_start a -P "$T_TMP/p.toml" --profile audited -- sh -c "$REFUSE"
 	pa=$PID
-	start b -P "$T_TMP/p.toml" --profile audited
-	go a
+	held_start b -P "$T_TMP/p.toml" --profile audited -- sh -c "$REFUSE"
+	held_go a
 	wait "$pa"
 	eq "A's exit code" "$(jr a .exit_code)" 0
 	eq "links after the first ended" "$(attached)" "$ALL"
-	go b
+	held_go b
 	wait "$PID"
 	eq "B's exit code" "$(jr b .exit_code)" 0
 	eq "A's syscall.denied events" "$(denied a)" 1
@@ -145,7 +111,7 @@ case_overlap_first_end_keeps_second()
 
 case_sigkill_runner_links_go_at_next_start()
 {
-	start k --direct -P "$T_TMP/p.toml" --profile audited
+	held_start k --direct -P "$T_TMP/p.toml" --profile audited -- sh -c "$REFUSE"
 	eq "links while it runs" "$(attached)" "$ALL"
 	kill -KILL "$PID"
 	wait "$PID" 2>/dev/null
@@ -153,15 +119,15 @@ case_sigkill_runner_links_go_at_next_start()
 	# still run until then): the links stay
 	eq "links after SIGKILL" "$(attached)" "$ALL"
 	# a needing sandbox started now reclaims the slot and keeps the links
-	start c -P "$T_TMP/p.toml" --profile audited
+	held_start c -P "$T_TMP/p.toml" --profile audited -- sh -c "$REFUSE"
 	eq "links with the next needing sandbox" "$(attached)" "$ALL"
-	go c
+	held_go c
 	wait "$PID"
 	eq "C's exit code" "$(jr c .exit_code)" 0
 	eq "C's syscall.denied events" "$(denied c)" 1
 	eq "links after it" "$(attached)" ""
 	# killed again, then a start that needs nothing: the reclaim unpins
-	start k2 --direct -P "$T_TMP/p.toml" --profile audited
+	held_start k2 --direct -P "$T_TMP/p.toml" --profile audited -- sh -c "$REFUSE"
 	kill -KILL "$PID"
 	wait "$PID" 2>/dev/null
 	eq "links after the second SIGKILL" "$(attached)" "$ALL"
@@ -171,7 +137,7 @@ case_sigkill_runner_links_go_at_next_start()
 
 case_unload_after_sigkill()
 {
-	start u --direct -P "$T_TMP/p.toml" --profile audited
+	held_start u --direct -P "$T_TMP/p.toml" --profile audited -- sh -c "$REFUSE"
 	kill -KILL "$PID"
 	wait "$PID" 2>/dev/null
 	"$SBX" unload >/dev/null 2>&1 || fail "sbx unload failed"

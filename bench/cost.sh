@@ -78,7 +78,8 @@ tax_nop()
 	mkfifo "$fifo"
 	exec 9<>"$fifo"
 	: >"$BT/tp_nop.out"
-	"$BIN/tp_nop" <"$fifo" >"$BT/tp_nop.out" 2>&1 &
+	# (without fd 9: the FIFO's only writer must be this shell)
+	"$BIN/tp_nop" <"$fifo" >"$BT/tp_nop.out" 2>&1 9>&- &
 	pid=$!
 	until grep -q attached "$BT/tp_nop.out"; do
 		kill -0 "$pid" 2>/dev/null || { cat "$BT/tp_nop.out" >&2; return 1; }
@@ -113,7 +114,7 @@ others=$(other_tp_links)
 if interleave_values "$(q 9 21)" 1 unloaded tax_unloaded loaded tax_loaded nop tax_nop \
 	audit10 tax_audit10; then
 	tracing=$("$SBX" run -P "$pol" /bin/true >/dev/null; "$SBX" features --json | jq -r .syscall_tracing)
-	report_pair cost "open()+close() outside sbx, instance loaded" "$BT/v.loaded" \
+	report_pair cost "open()+close() outside sbx, instance loaded, no sandbox needing syscall tracing" "$BT/v.loaded" \
 		"instance unloaded" "$BT/v.unloaded" ns/op sandboxes=0 tracing="$tracing" \
 		other_tracepoint_links="$others"
 	report_pair cost "open()+close() outside sbx, 10 sandboxes with syscall audit running" \
@@ -123,6 +124,18 @@ if interleave_values "$(q 9 21)" 1 unloaded tax_unloaded loaded tax_loaded nop t
 		"$BT/v.nop" "instance unloaded" "$BT/v.unloaded" ns/op other_tracepoint_links="$others"
 	report_pair cost "open()+close() outside sbx, 10 audited sandboxes vs do-nothing programs" \
 		"$BT/v.audit10" "do-nothing programs" "$BT/v.nop" ns/op other_tracepoint_links="$others"
+fi
+
+# The exec guard (tp_btf/sched_process_exec) stays attached while the
+# instance is loaded: it runs once per exec of every process. vfork+execve
+# of a static do-nothing program outside any sandbox, unloaded and loaded:
+NX=$(q 500 2000)
+if interleave_values "$(q 9 21)" 1 \
+	exec_unloaded "'$SBX' unload >/dev/null; '$BIN/fs_loop' exec '$BIN/nop' $NX" \
+	exec_loaded "'$SBX' run -P '$pol' /bin/true >/dev/null; '$BIN/fs_loop' exec '$BIN/nop' $NX"; then
+	report_pair cost "vfork+execve outside sbx, instance loaded (exec guard attached)" \
+		"$BT/v.exec_loaded" "instance unloaded" "$BT/v.exec_unloaded" ns/op \
+		other_tracepoint_links="$others"
 fi
 
 # ---- what `sbx unload` leaves behind ----------------------------------------------------

@@ -305,6 +305,8 @@ def main():
           "while a sandbox needs syscall tracing (docs/architecture.md, \"Syscall tracing\"); the "
           "do-nothing programs (`bench/tp_nop.c`) show the floor of any attached syscall tracepoint, "
           "the kernel's traced syscall path alone.\n\n")
+        w("Figures are nanoseconds per operation, in CPU time of the loop's process for open()+close() "
+          "(`cpu_ns/op`: a shared machine's wait for a CPU left out) and in wall time for vfork+execve.\n\n")
         w(table(["state", "ns/op", "p10 - p90", "baseline", "baseline ns/op", "ratio", "paired p10 - p90"],
                 [[r["name"].replace("open()+close() outside sbx, ", ""), num(r["median"]), spread(r),
                   r["baseline"], num(r["base_median"]), ratio(r["ratio"]),

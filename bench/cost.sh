@@ -7,7 +7,15 @@
 #   warm    the same run adopting the pinned programs
 #   unload  `sbx unload` (after an untimed run that loaded them)
 # with the host provider and no fs policy, so that the run itself is small.
+# Then the host tax (below), here and, unless BENCH_VM=0, in a qemu guest of
+# tests/vm/vmtest.sh, where no other sbx instance or tracer is attached.
+# `bench/cost.sh --guest` is that part alone (what runs inside the guest).
 #   QUICK=1 bench/cost.sh
+GUEST=0
+if [ "${1:-}" = --guest ]; then
+	GUEST=1
+	export BENCH_RESULTS=/tmp/sbx-bench-guest.jsonl	# the tree is read-only in the guest
+fi
 . "$(dirname "$0")/lib.sh"
 bench_init cost
 
@@ -16,7 +24,16 @@ WARM=2
 pol=$BT/cost.toml
 profile_host "$pol" host
 run=("$SBX" run -P "$pol" -- /bin/true)
+WHERE=
+TARGET=$BIN/nop
+if [ $GUEST = 1 ]; then
+	WHERE=" (VM guest)"
+	# the guest sees the tree over 9p, whose every open goes to the host: use tmpfs
+	cp "$BIN/nop" "$BT/nop"
+	TARGET=$BT/nop
+fi
 
+if [ $GUEST = 0 ]; then
 log "$ROUNDS rounds: cold, warm, unload"
 time_cmds "$ROUNDS" "$WARM" cold + "$SBX" unload -- "${run[@]}" ";;" warm -- "${run[@]}" ";;" \
 	unload + "$SBX" run -P "$pol" /bin/true -- "$SBX" unload >/dev/null
@@ -31,6 +48,7 @@ emit kind=info name="pinned objects" \
 	programs="$(find /sys/fs/bpf/"$SBX_INSTANCE" -name 'prog_*' | wc -l)" \
 	links="$(find /sys/fs/bpf/"$SBX_INSTANCE" -name 'link_*' | wc -l)" \
 	maps="$(find /sys/fs/bpf/"$SBX_INSTANCE" -name 'sbx_*' | wc -l)"
+fi
 
 # ---- what a loaded instance costs every process of the host ---------------------------
 # sbx's tp_btf/sys_enter and sys_exit programs fire for every system call of
@@ -58,7 +76,8 @@ EOF
 # in CPU time of the loop's process (fs_loop open-cpu): on a shared machine the
 # wall time of a syscall is mostly the wait for a CPU, the CPU time is its work
 N=$(q 100000 300000)
-fs_loop=("$BIN/fs_loop" open-cpu "$BIN/nop" "$N")
+[ $GUEST = 1 ] && N=$(q 10000 30000)	# qemu TCG: ~10-50x slower
+fs_loop=("$BIN/fs_loop" open-cpu "$TARGET" "$N")
 # attached tracepoint links that are not this instance's (other sbx instances
 # or tools on the host): while there are any, every syscall takes the traced
 # path in all four states, and the baseline is not a host without tracing
@@ -114,18 +133,20 @@ tax_audit10()
 	wait "${pids[@]}" 2>/dev/null || true
 }
 others=$(other_tp_links)
-if interleave_values "$(q 9 21)" 1 unloaded tax_unloaded loaded tax_loaded nop tax_nop \
+TAX_ROUNDS=$(q 9 21)
+[ $GUEST = 1 ] && TAX_ROUNDS=$(q 5 9)
+if interleave_values "$TAX_ROUNDS" 1 unloaded tax_unloaded loaded tax_loaded nop tax_nop \
 	audit10 tax_audit10; then
 	tracing=$("$SBX" run -P "$pol" /bin/true >/dev/null; "$SBX" features --json | jq -r .syscall_tracing)
-	report_pair cost "open()+close() outside sbx, instance loaded, no sandbox needing syscall tracing" "$BT/v.loaded" \
+	report_pair cost "open()+close() outside sbx, instance loaded, no sandbox needing syscall tracing$WHERE" "$BT/v.loaded" \
 		"instance unloaded" "$BT/v.unloaded" cpu_ns/op sandboxes=0 tracing="$tracing" \
 		other_tracepoint_links="$others"
-	report_pair cost "open()+close() outside sbx, 10 sandboxes with syscall audit running" \
+	report_pair cost "open()+close() outside sbx, 10 sandboxes with syscall audit running$WHERE" \
 		"$BT/v.audit10" "instance unloaded" "$BT/v.unloaded" cpu_ns/op sandboxes=10 \
 		other_tracepoint_links="$others"
-	report_pair cost "open()+close() outside sbx, do-nothing sys_enter+sys_exit programs attached" \
+	report_pair cost "open()+close() outside sbx, do-nothing sys_enter+sys_exit programs attached$WHERE" \
 		"$BT/v.nop" "instance unloaded" "$BT/v.unloaded" cpu_ns/op other_tracepoint_links="$others"
-	report_pair cost "open()+close() outside sbx, 10 audited sandboxes vs do-nothing programs" \
+	report_pair cost "open()+close() outside sbx, 10 audited sandboxes vs do-nothing programs$WHERE" \
 		"$BT/v.audit10" "do-nothing programs" "$BT/v.nop" cpu_ns/op other_tracepoint_links="$others"
 fi
 
@@ -133,12 +154,19 @@ fi
 # instance is loaded: it runs once per exec of every process. vfork+execve
 # of a static do-nothing program outside any sandbox, unloaded and loaded:
 NX=$(q 500 2000)
-if interleave_values "$(q 9 21)" 1 \
-	exec_unloaded "'$SBX' unload >/dev/null; '$BIN/fs_loop' exec '$BIN/nop' $NX" \
-	exec_loaded "'$SBX' run -P '$pol' /bin/true >/dev/null; '$BIN/fs_loop' exec '$BIN/nop' $NX"; then
-	report_pair cost "vfork+execve outside sbx, instance loaded (exec guard attached)" \
+[ $GUEST = 1 ] && NX=$(q 50 200)
+if interleave_values "$TAX_ROUNDS" 1 \
+	exec_unloaded "'$SBX' unload >/dev/null; '$BIN/fs_loop' exec '$TARGET' $NX" \
+	exec_loaded "'$SBX' run -P '$pol' /bin/true >/dev/null; '$BIN/fs_loop' exec '$TARGET' $NX"; then
+	report_pair cost "vfork+execve outside sbx, instance loaded (exec guard attached)$WHERE" \
 		"$BT/v.exec_loaded" "instance unloaded" "$BT/v.exec_unloaded" ns/op \
 		other_tracepoint_links="$others"
+fi
+
+if [ $GUEST = 1 ]; then
+	# the host side reads the figures from the guest's output
+	sed 's/^/BENCHJSON /' "$BENCH_RESULTS"
+	exit 0
 fi
 
 # ---- what `sbx unload` leaves behind ----------------------------------------------------
@@ -149,3 +177,18 @@ left=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name "$SBX_INSTANCE"
 pins=$(find "/sys/fs/bpf/$SBX_INSTANCE" -mindepth 1 2>/dev/null | wc -l || true)
 emit kind=finding name="left behind by sbx unload" cgroup_dirs="${left:-none}" pins="$pins" \
 	run_dir="$([ -d "/run/$SBX_INSTANCE" ] && echo "/run/$SBX_INSTANCE (documented)" || echo none)"
+
+# ---- the host tax in a guest without other tracers ---------------------------------------
+VMCMD="tests/vm/vmtest.sh -k 6.1 -- bench/cost.sh --guest"
+if [ "${BENCH_VM:-1}" != 0 ] && [ -x "$ROOT/tests/vm/vmtest.sh" ]; then
+	log "VM guest (no other tracers): $VMCMD"
+	rc=0
+	(cd "$ROOT" && SBX_BENCH_QUICK=$QUICK timeout 1800 tests/vm/vmtest.sh -k 6.1 -t 1700 -- bench/cost.sh --guest) \
+		>"$BT/vm.log" 2>&1 || rc=$?
+	grep -a '^BENCHJSON ' "$BT/vm.log" | sed 's/^BENCHJSON //' >>"$BENCH_RESULTS" || true
+	if ! grep -aq '^BENCHJSON ' "$BT/vm.log"; then
+		emit kind=pending name="host tax (VM guest)" command="QUICK=$QUICK $VMCMD" \
+			reason="the guest run gave no figures (exit $rc): $(grep -a -E 'vmtest:|SKIP|error' "$BT/vm.log" | tail -2 | tr '\n' ' ')"
+		log "VM guest: no figures (exit $rc); see the log:"; tail -15 "$BT/vm.log" >&2
+	fi
+fi

@@ -32,8 +32,18 @@ deny = ["chroot"]
 provider = "process"
 [profile.audited.seccomp]
 deny = ["chroot"]
+
+[profile.raised]
+provider = "process"
+audit = "deny"
+[profile.raised.seccomp]
+deny = ["chroot"]
 EOF
+	# the live update tool of test_update.sh (core/update.h, as sbxd drives it)
+	[ -x "$UPDATE_TOOL" ] || make -s -C "$(dirname "$0")/../.." OUTPUT="${OUTPUT:-$PWD/build}" "$UPDATE_TOOL"
 }
+
+UPDATE_TOOL=${OUTPUT:-$PWD/build}/tests/integration/update_tool
 
 # The pins of the links and what the kernel has attached: "enter exit" for
 # each of the two tracepoints whose link runs the instance's programs.
@@ -135,6 +145,23 @@ case_sigkill_runner_links_go_at_next_start()
 	eq "links after the next start" "$(attached)" ""
 }
 
+# A live update that raises the audit level from "none" applies the rule
+# again: the links are attached before the flip, and the refusal after it is
+# audited; the sandbox's end detaches them (its slot carried the flag).
+case_update_raising_audit_attaches()
+{
+	local id out
+	held_start q -P "$T_TMP/p.toml" --profile quiet -- sh -c "$REFUSE"
+	eq "links before the update" "$(attached)" ""
+	id=$("$SBX" ps --json | jq -r '.sandboxes[0].id')
+	out=$("$UPDATE_TOOL" update "$T_TMP/p.toml" quiet raised "$id") || fail "update failed: $out"
+	eq "links after the update" "$(attached)" "$ALL"
+	held_go q
+	wait "$PID"
+	eq "Q's syscall.denied events" "$(denied q)" 1
+	eq "links after it ended" "$(attached)" ""
+}
+
 case_unload_after_sigkill()
 {
 	held_start u --direct -P "$T_TMP/p.toml" --profile audited -- sh -c "$REFUSE"
@@ -152,5 +179,6 @@ run_case none_needed_no_links case_none_needed_no_links
 run_case needing_attaches_audits_once case_needing_attaches_audits_once
 run_case overlap_first_end_keeps_second case_overlap_first_end_keeps_second
 run_case sigkill_runner_links_go_at_next_start case_sigkill_runner_links_go_at_next_start
+run_case update_raising_audit_attaches case_update_raising_audit_attaches
 run_case unload_after_sigkill case_unload_after_sigkill
 finish

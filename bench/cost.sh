@@ -7,8 +7,10 @@
 #   warm    the same run adopting the pinned programs
 #   unload  `sbx unload` (after an untimed run that loaded them)
 # with the host provider and no fs policy, so that the run itself is small.
-# Then the host tax (below), here and, unless BENCH_VM=0, in a qemu guest of
-# tests/vm/vmtest.sh, where no other sbx instance or tracer is attached.
+# Then the host tax (below), here and, in a full run or with BENCH_VM_COST=1
+# (the guest takes ~15 min under TCG, beyond QUICK's budget; BENCH_VM=0 never),
+# in a qemu guest of tests/vm/vmtest.sh, where no other sbx instance or
+# tracer is attached.
 # `bench/cost.sh --guest` is that part alone (what runs inside the guest).
 #   QUICK=1 bench/cost.sh
 GUEST=0
@@ -189,7 +191,8 @@ emit kind=finding name="left behind by sbx unload" cgroup_dirs="${left:-none}" p
 
 # ---- the host tax in a guest without other tracers ---------------------------------------
 VMCMD="tests/vm/vmtest.sh -k 6.1 -- bench/cost.sh --guest"
-if [ "${BENCH_VM:-1}" != 0 ] && [ -x "$ROOT/tests/vm/vmtest.sh" ]; then
+if [ "${BENCH_VM:-1}" != 0 ] && { [ "$QUICK" = 0 ] || [ "${BENCH_VM_COST:-0}" = 1 ]; } &&
+   [ -x "$ROOT/tests/vm/vmtest.sh" ]; then
 	log "VM guest (no other tracers): $VMCMD"
 	rc=0
 	(cd "$ROOT" && SBX_BENCH_QUICK=$QUICK timeout 1800 tests/vm/vmtest.sh -k 6.1 -t 1700 -- bench/cost.sh --guest) \

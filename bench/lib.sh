@@ -81,7 +81,7 @@ build_helpers()
 		[ -x "$BIN/$name" ] && [ "$BIN/$name" -nt "$src" ] && continue
 		# nop: a static do-nothing program, so that exec loops do not load libraries
 		gcc -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE $([ "$name" = nop ] && echo -static) \
-			-o "$BIN/$name" "$src" ||
+			-o "$BIN/$name" "$src" $([ "$name" = tp_nop ] && echo -lbpf) ||
 			{ echo "bench: cannot build $src" >&2; exit 1; }
 	done
 }

@@ -11,6 +11,7 @@
 #include "maps.h"
 
 const volatile __u32 sandbox_level = 0;
+const volatile __u64 root_cgroup_id = 0;
 
 struct sbx_config_map sbx_config SEC(".maps");
 struct sbx_cgroups_map sbx_cgroups SEC(".maps");

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * sbx's syscall and process observers and its user-space event emitter.
- * The observers are global tp_btf programs: every task on the host runs
- * them, so each returns after a compare or two unless the task is
- * sandboxed. They audit what the enforcing backends do not report
+ * The syscall observers are global tp_btf programs: while they are attached
+ * every task on the host runs them, so each first asks whether the task sits
+ * below sbx's cgroup root at all (one helper call and a compare, no map
+ * lookup). User space attaches them only while a sandbox needs them
+ * (user/core/trace.h); the exec guard stays attached. They audit what the enforcing backends do not report
  * themselves: seccomp refusals (lib/syscalls.h) and file syscalls refused by
  * Landlock (lib/fsaudit.h); and at sched_process_exec they stop the
  * fd-only executables Landlock cannot see (lib/fsaudit.h, sbx_exec_guard).
@@ -16,9 +18,21 @@
 #include <bpf/bpf_tracing.h>
 #include "syscalls.h"
 
+/* Whether the current task is below sbx's cgroup root: every sandboxed task
+ * is (sbx_ctx_current finds nothing elsewhere), and the ancestor at a fixed
+ * level is an array read in the kernel, where a miss in sbx_cgroups costs a
+ * hash of the id and a bucket walk, twice. */
+static __always_inline bool sbx_below_root(void)
+{
+	return !root_cgroup_id || !sandbox_level ||
+	       bpf_get_current_ancestor_cgroup_id(sandbox_level - 1) == root_cgroup_id;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sbx_sys_enter, struct pt_regs *regs, long id)
 {
+	if (!sbx_below_root())
+		return 0;
 	sbx_fsaudit_enter(regs, id);
 	sbx_syscall_observe(regs, id);
 	return 0;
@@ -27,6 +41,9 @@ int BPF_PROG(sbx_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sbx_sys_exit, struct pt_regs *regs, long ret)
 {
+	/* most calls succeed: the compare of ret comes first */
+	if ((ret != -SBX_EPERM && ret != -SBX_EACCES) || !sbx_below_root())
+		return 0;
 	sbx_syscall_exit(regs, ret);
 	return 0;
 }

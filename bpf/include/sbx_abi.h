@@ -82,6 +82,9 @@ enum sbx_audit_abi {
 #define SBX_SLOTF_UPDATED	0x2u	/* a live update (core/update.h) flipped policy_id:
 					 * the entries of both ids are the updater's, not
 					 * those the sandbox's manager wrote at start */
+#define SBX_SLOTF_TRACE		0x4u	/* the sandbox needs the syscall tracepoints: they
+					 * stay attached while an active slot has this
+					 * (user/core/trace.h); no program reads it */
 
 /* Map: sbx_policies, array indexed by policy id. */
 struct sbx_listen_range {

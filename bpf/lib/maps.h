@@ -277,5 +277,8 @@ extern struct sbx_rate_ifs_map sbx_rate_ifs SEC(".maps");
 /* Level of sandbox cgroups in the cgroup2 hierarchy (sbx root level + 1),
  * set through the skeleton's rodata before load. */
 extern const volatile __u32 sandbox_level;
+/* The id of the sbx cgroup root (sandbox_level - 1), set the same way: the
+ * syscall tracepoints let every other task go on this compare alone. */
+extern const volatile __u64 root_cgroup_id;
 
 #endif

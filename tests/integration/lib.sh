@@ -247,6 +247,48 @@ sbx_run()
 	RC=$?
 }
 
+# held_start NAME [--direct] [SBX-RUN-OPTIONS]... -- CMD...: an sbx run in the
+# background whose workload prints "ready", then waits for a line on its
+# stdin before it runs CMD: a FIFO the case holds open (held_go NAME sends the
+# line). Returns once "ready" is out. Output as sbx_run's (NAME.out, .err;
+# NAME.result and NAME.audit without --direct). Sets PID: sbx itself with
+# --direct (to be signalled), else the background shell of sbx_run.
+held_start()
+{
+	local name=$1 direct= i
+	shift
+	[ "$1" = --direct ] && { direct=1; shift; }
+	mkfifo "$T_TMP/$name.in"
+	eval "exec {held_$name}<>\"\$T_TMP/\$name.in\""
+	local -a args=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+	shift
+	# CMD runs as "$@" of a shell that first says ready and reads its line
+	set -- sh -c 'echo ready; read -r x; exec "$@"' sh "$@"
+	# (a background command's stdin is /dev/null unless it redirects it)
+	if [ -n "$direct" ]; then
+		bg sh -c 'f=$1 o=$2 e=$3; shift 3; exec "$@" <"$f" >"$o" 2>"$e"' sh \
+			"$T_TMP/$name.in" "$T_TMP/$name.out" "$T_TMP/$name.err" "$SBX" run "${args[@]}" -- "$@"
+	else
+		bg _with_stdin "$T_TMP/$name.in" sbx_run "$name" "${args[@]}" -- "$@"
+	fi
+	PID=$BG_PID
+	wait_for "$T_TMP/$name.out" ready || fail "$name did not start: $(cat "$T_TMP/$name.err")"
+}
+
+_with_stdin()
+{
+	local f=$1
+	shift
+	"$@" <"$f"
+}
+
+held_go()
+{
+	local fd="held_$1"
+	echo go >&"${!fd}"
+}
+
 # sbx_run_within SECS NAME [SBX-RUN-OPTIONS]... -- CMD...: sbx_run under an
 # overall time limit, for cases whose point is that sbx ends by itself (a
 # timeout, a workload that leaves children behind): a run that does not is

@@ -7,7 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 
 MAPS="sbx_cgroups sbx_config sbx_dns sbx_dns_orig sbx_dns_ports sbx_drops sbx_events sbx_execs sbx_fscfg sbx_loaders sbx_net4 sbx_net6 sbx_paths sbx_pins sbx_policies sbx_rate_ifs sbx_rates sbx_rings sbx_slots sbx_stats sbx_syscalls"
-LINKS="link_bind4 link_bind6 link_connect4 link_connect6 link_getpeername4 link_getpeername6 link_recvmsg4 link_recvmsg6 link_sendmsg4 link_sendmsg6 link_setsockopt link_skb_egress link_skb_ingress link_sock_create link_sys_enter link_sys_exit link_exec_guard"
+LINKS="link_bind4 link_bind6 link_connect4 link_connect6 link_getpeername4 link_getpeername6 link_recvmsg4 link_recvmsg6 link_sendmsg4 link_sendmsg6 link_setsockopt link_skb_egress link_skb_ingress link_sock_create link_exec_guard"
+# the syscall tracepoints' programs are pinned; their links (link_sys_enter,
+# link_sys_exit) exist only while a sandbox needs them (test_syscall_tracing)
+PROGS="prog_emit_user prog_sys_enter prog_sys_exit prog_tc_host prog_tc_sandbox"
 ATTACHED="sbx_bind4 sbx_bind6 sbx_connect4 sbx_connect6 sbx_getpeername4 sbx_getpeername6 sbx_recvmsg4 sbx_recvmsg6 sbx_sendmsg4 sbx_sendmsg6 sbx_setsockopt sbx_skb_egress sbx_skb_ingress sbx_sock_create"
 # Linux 6.7 and later have cgroup hooks for unix addresses (network.unix)
 kv=$(uname -r)
@@ -70,7 +73,7 @@ case_first_run_loads_and_pins()
 	pol "" 'mode = "none"'
 	run_in r true
 	expect_rc r 0
-	for m in $MAPS $LINKS; do
+	for m in $MAPS $LINKS $PROGS; do
 		[ -e "$PIN_DIR/$m" ] || fail "missing pin $PIN_DIR/$m (have: $(ls "$PIN_DIR" | tr '\n' ' '))"
 	done
 	have=$(ls "$PIN_DIR" | grep -E '^(sbx_|link_)' | sort | tr '\n' ' ')

@@ -155,21 +155,23 @@ case_links_outlive_their_pins()
 	return 0
 }
 
-# An idle setup whose audit link went (root removing link_sys_exit, say) is
-# replaced, not adopted: before, the next run went ahead with seccomp
-# refusals failing with EPERM but leaving no event and no count.
+# An idle setup whose audit program went (root removing prog_sys_exit, say)
+# is replaced, not adopted: before, the next run went ahead with seccomp
+# refusals failing with EPERM but leaving no event and no count. (Its link,
+# link_sys_exit, exists only while a sandbox needs it: the next run that
+# needs it attaches it again.)
 case_idle_setup_without_audit_link_replaced()
 {
 	rpol host full
 	rrun a -- true
 	expect_rc a 0
-	rm -f "$PIN_DIR/link_sys_exit" || fail "cannot remove the pin"
+	rm -f "$PIN_DIR/prog_sys_exit" "$PIN_DIR/link_sys_exit" || fail "cannot remove the pins"
 	rrun b -- python3 -c 'import socket
 try: socket.socket(40, 1)
 except OSError as e: print(e.errno)'
 	expect_rc b 0
 	eq "vsock socket" "$(cat "$T_TMP/b.out")" 1
-	[ -e "$PIN_DIR/link_sys_exit" ] || fail "link_sys_exit was not pinned again"
+	[ -e "$PIN_DIR/prog_sys_exit" ] || fail "prog_sys_exit was not pinned again"
 	eq "net.socket events" "$(ja b '[.[] | select(.event == "net.socket" and .verdict == "deny")] | length')" 1
 }
 

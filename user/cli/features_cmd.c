@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/trace.h"
 #include "kernel/features.h"
 
 /* Rows selected by the NAME arguments (all when there are none). */
@@ -16,6 +17,15 @@ static bool selected(const struct sbx_feature *it, char **names, int n)
 		if (strcmp(it->name, names[i]) == 0)
 			return true;
 	return false;
+}
+
+/* The instance's syscall tracepoints (core/trace.h): "attached" while a
+ * sandbox needs them, "detached", or "not-loaded" (nothing pinned). */
+static const char *syscall_tracing(struct sbx_instance *in)
+{
+	if (sbx_instance_get(in) < 0 || !sbx_bpf_pinned(in))
+		return "not-loaded";
+	return sbx_trace_attached(in) ? "attached" : "detached";
 }
 
 static void print_table(const struct sbx_features *f, char **names, int n)
@@ -41,6 +51,13 @@ static void print_table(const struct sbx_features *f, char **names, int n)
 		printf(" (ABI %d; BPF LSM not functional: rules Landlock cannot express "
 		       "are refused)", f->landlock_abi);
 	printf("\n");
+	struct sbx_instance in = { 0 };
+	const char *tr = syscall_tracing(&in);
+
+	printf("syscall tracing of instance %s (tp_btf/sys_enter, sys_exit): %s\n", in.name,
+	       !strcmp(tr, "attached") ? "attached (a running sandbox audits syscalls)" :
+	       !strcmp(tr, "detached") ? "detached (no running sandbox needs it)" :
+	       "not loaded");
 }
 
 static int print_json(const struct sbx_features *f, char **names, int n)
@@ -68,6 +85,10 @@ static int print_json(const struct sbx_features *f, char **names, int n)
 	json_kv_string(&w, "fs_backend", sbx_features_fs_backend(f));
 	json_kv_int(&w, "landlock_abi", f->landlock_abi);
 	json_kv_string(&w, "cgroup2_mount", f->cgroup2 ? f->cgroup2_mount : NULL);
+	struct sbx_instance in = { 0 };
+
+	json_kv_string(&w, "syscall_tracing", syscall_tracing(&in));
+	json_kv_string(&w, "instance", in.name[0] ? in.name : NULL);
 	json_end_object(&w);
 	return cli_json_end(&w);
 }

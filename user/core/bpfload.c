@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "core/bpfload.h"
+#include "core/trace.h"
 #include "kernel/features.h"
 #include "kernel/limits.h"
 #include "sbx.skel.h"
@@ -104,9 +105,11 @@ static int check_config(struct sbx_bpf *b, char *why, size_t whylen)
 	return 0;
 }
 
-/* The links every setup pins, whatever the kernel: the audit of seccomp and
- * Landlock refusals (sys_enter/exit) and the exec guard. */
-static const char *const global_links[] = { "link_sys_enter", "link_sys_exit", LINK_EXEC_GUARD };
+/* The global links every setup pins, whatever the kernel: the exec guard
+ * (once per exec). The syscall tracepoints' programs are pinned instead, and
+ * their links come and go with the sandboxes that need them (core/trace.h). */
+static const char *const global_pins[] = { LINK_EXEC_GUARD, SBX_PIN_PROG_SYS_ENTER,
+					    SBX_PIN_PROG_SYS_EXIT };
 
 /* The first pin of a complete setup (loaded with cfg_flags) that is missing
  * from p, or NULL. Shared by adoption (which refuses such a setup) and by
@@ -116,7 +119,7 @@ static const char *missing_pin(const struct sbx_instance *p, uint32_t cfg_flags,
 {
 	const char *need[sizeof(map_names) / sizeof(map_names[0]) +
 			 sizeof(link_names) / sizeof(link_names[0]) +
-			 sizeof(global_links) / sizeof(global_links[0]) +
+			 sizeof(global_pins) / sizeof(global_pins[0]) +
 			 sizeof(unix_links) / sizeof(unix_links[0]) + 1];
 	size_t n = 0;
 
@@ -124,8 +127,8 @@ static const char *missing_pin(const struct sbx_instance *p, uint32_t cfg_flags,
 		need[n++] = map_names[i];
 	for (size_t i = 0; i < sizeof(link_names) / sizeof(link_names[0]); i++)
 		need[n++] = link_names[i].pin;
-	for (size_t i = 0; i < sizeof(global_links) / sizeof(global_links[0]); i++)
-		need[n++] = global_links[i];
+	for (size_t i = 0; i < sizeof(global_pins) / sizeof(global_pins[0]); i++)
+		need[n++] = global_pins[i];
 	for (size_t i = 0; (cfg_flags & SBX_CFGF_UNIX_HOOKS) && i < sizeof(unix_links) /
 			   sizeof(unix_links[0]); i++)
 		need[n++] = unix_links[i].pin;
@@ -167,7 +170,9 @@ static int hold_links(struct sbx_bpf *b, char *why, size_t whylen)
 	while (!r && (de = readdir(d))) {
 		int fd;
 
-		if (strncmp(de->d_name, "link_", 5))
+		/* the syscall tracepoints' links are held by the sandboxes
+		 * that need them (core/trace.h), or they would never detach */
+		if (strncmp(de->d_name, "link_", 5) || sbx_trace_pin(de->d_name))
 			continue;
 		if (b->n_links >= SBX_BPF_MAX_LINKS) {
 			r = sbx_fail(why, whylen, -E2BIG, "more than %d links pinned in %s",
@@ -325,16 +330,27 @@ static int attach_lsm(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t
 	return 0;
 }
 
-/* The syscall observers (refusals of seccomp and Landlock, bpf/lib/fsaudit.h)
- * and the LSM programs are global; their links are pinned like the others. */
+/* The exec guard and the LSM programs are global; their links are pinned
+ * like the others. The syscall observers (refusals of seccomp and Landlock,
+ * observe mode) are only pinned as programs: they tax every syscall of the
+ * host while attached, so core/trace.h attaches them for the sandboxes that
+ * need them. */
 static int attach_tracing(struct sbx_sbx *skel, struct sbx_bpf *b, char *why, size_t whylen)
 {
-	int r = attach_global(skel->progs.sbx_sys_exit, "link_sys_exit", b, why, whylen);
+	const struct {
+		struct bpf_program *prog;
+		const char *pin;
+	} progs[] = { { skel->progs.sbx_sys_enter, SBX_PIN_PROG_SYS_ENTER },
+		      { skel->progs.sbx_sys_exit, SBX_PIN_PROG_SYS_EXIT } };
+	char path[PATH_MAX + 32];
+	int r = attach_global(skel->progs.sbx_exec_guard_prog, LINK_EXEC_GUARD, b, why, whylen);
 
-	if (!r)
-		r = attach_global(skel->progs.sbx_sys_enter, "link_sys_enter", b, why, whylen);
-	if (!r)
-		r = attach_global(skel->progs.sbx_exec_guard_prog, LINK_EXEC_GUARD, b, why, whylen);
+	for (size_t i = 0; !r && i < sizeof(progs) / sizeof(progs[0]); i++) {
+		pin_path(&b->paths, progs[i].pin, path, sizeof(path));
+		r = bpf_program__pin(progs[i].prog, path);
+		if (r)
+			return sbx_fail(why, whylen, r, "pin %s: %s", path, strerror(-r));
+	}
 	return r ? r : attach_lsm(skel, b, why, whylen);
 }
 
@@ -440,6 +456,7 @@ static int load_and_pin(struct sbx_bpf *b, uint32_t ring_size, uint32_t events_s
 	if (!skel)
 		return sbx_fail(why, whylen, -errno, "open BPF object: %s", strerror(errno));
 	skel->rodata->sandbox_level = cfg.sandbox_level;
+	skel->rodata->root_cgroup_id = cfg.root_cgroup_id;
 	lsm_autoload(skel);
 	unix_autoload(skel, cfg.flags & SBX_CFGF_UNIX_HOOKS);
 	r = set_sizes(skel, ring_size, events_size, &tmpl_fd, why, whylen);

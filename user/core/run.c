@@ -1018,6 +1018,26 @@ static void own_dirs(char logdir[PATH_MAX], const char *ret[SBX_OWN_DIRS_MAX + 1
 	ret[n] = NULL;
 }
 
+/* The syscall tracepoints, if the sandbox's policy needs them (core/trace.h):
+ * attached before the workload is spawned, so that none of its refusals goes
+ * unaudited. What the audit needs is refused under strict when it cannot be
+ * had, as an unenforceable rule is. */
+static int trace_on(struct run_state *s)
+{
+	char why[1024] = "";
+	int r = sbx_sandbox_trace(&s->sb, why, sizeof(why));
+
+	if (r >= 0)
+		return 0;
+	if (s->o->profile->enforcement == SBX_ENFORCE_STRICT)
+		return fail(s, r, "syscall audit (tp_btf/sys_enter and sys_exit, which report "
+			    "refusals of seccomp and Landlock and observe mode): %s; refusing "
+			    "under enforcement = \"strict\"", why);
+	fprintf(s->err, "sbx: warning: syscall audit is off: %s\n", why);
+	return note_degraded(s, "syscall audit (refusals of seccomp and Landlock are not "
+			     "reported): %s", why);
+}
+
 /* Pooled (o->wait_go): wait for sbxd's go, which sets what varies per
  * start; the run's clock starts again from there. */
 static int wait_go(struct run_state *s, struct sbx_spawn *sp)
@@ -1106,6 +1126,11 @@ static __attribute__((noinline)) int spawn(struct run_state *s)
 	if (r < 0)
 		return r;
 	sbx_trace("watchdog, tty, rate, log");
+	/* after the go: an idle pool entry keeps no tracing attached */
+	r = trace_on(s);
+	if (r < 0)
+		return r;
+	sbx_trace("syscall tracing");
 	r = pv->spawn(s->pstate, &sp, &s->child, why, sizeof(why));
 	sbx_trace("provider spawn (until exec)");
 	s->spawned = s->child.pidfd >= 0;

@@ -18,6 +18,7 @@
 #include "core/counters.h"
 #include "core/dnsrun.h"
 #include "core/sandbox.h"
+#include "core/trace.h"
 #include "core/uidpool.h"
 #include "kernel/limits.h"
 #include "util/util.h"
@@ -218,6 +219,8 @@ static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 	r = read_slots(b, all);
 	if (!r && (found = sweep_slots(b, all, owner_gone)) < 0)
 		found = sweep_slots(b, all, owner_dead);
+	if (!r)
+		sbx_trace_sweep(b, all);	/* reclaimed slots may have been the last users */
 	if (!r && found < 0)
 		r = -ENOSPC;
 	if (!r) {
@@ -381,6 +384,33 @@ static void clear_policy(struct sbx_sandbox *sb)
 	bpf_map_update_elem(b->policies_fd, &sb->policy_id, &zero, 0);
 }
 
+/* The sandbox was one of the tracepoints' users (core/trace.h): its slot is
+ * cleared, so the links go if it was the last. */
+static void trace_release(struct sbx_bpf *b)
+{
+	struct sbx_slot *all = calloc(SBX_MAX_SANDBOXES, sizeof(*all));
+
+	if (all && read_slots(b, all) == 0)
+		sbx_trace_sweep(b, all);
+	free(all);
+}
+
+int sbx_sandbox_trace(struct sbx_sandbox *sb, char *why, size_t len)
+{
+	int r = sbx_trace_policy_needs(sb->bpf, sb->policy_id), lock;
+
+	if (r <= 0)
+		return r < 0 ? sbx_fail(why, len, r, "read the policy: %s", strerror(-r)) : 0;
+	lock = sbx_instance_lock(&sb->bpf->paths);
+	if (lock < 0)
+		return sbx_fail(why, len, lock, "lock %s: %s", sb->bpf->paths.run_dir,
+				strerror(-lock));
+	r = sbx_trace_acquire_locked(sb->bpf, sb->slot, sb->trace_fds, why, len);
+	sb->traced = r == 0;
+	sbx_instance_unlock(lock);
+	return r < 0 ? r : 1;
+}
+
 /* Removes the sandbox's policy entries. After a live update (core/update.h)
  * the slot's ids hold what the updater wrote, which this process does not
  * know key by key: both ids are swept then. Under the instance lock, so that
@@ -389,9 +419,10 @@ static void release_policy(struct sbx_sandbox *sb)
 {
 	struct sbx_slot s = {};
 	int lock = sbx_instance_lock(&sb->bpf->paths);
-	bool updated = sb->have_slot &&
-		       bpf_map_lookup_elem(sb->bpf->slots_fd, &sb->slot, &s) == 0 &&
-		       (s.flags & SBX_SLOTF_UPDATED);
+	bool read = sb->have_slot && bpf_map_lookup_elem(sb->bpf->slots_fd, &sb->slot, &s) == 0;
+	bool updated = read && (s.flags & SBX_SLOTF_UPDATED);
+	/* flagged by this sbx or by an updater (core/trace.h) */
+	bool traced = read && (s.flags & SBX_SLOTF_TRACE);
 
 	if (sb->have_policy)
 		clear_policy(sb);
@@ -405,6 +436,13 @@ static void release_policy(struct sbx_sandbox *sb)
 		/* inactive before the lock goes: an updater checks the flag */
 		bpf_map_update_elem(sb->bpf->slots_fd, &sb->slot, &zero, 0);
 	}
+	if (traced)
+		trace_release(sb->bpf);
+	/* after the sweep, under the lock: a sandbox starting next finds the
+	 * links either still pinned or gone with this fd, never half */
+	if (sb->traced)
+		sbx_trace_close(sb->trace_fds);
+	sb->traced = false;
 	if (lock >= 0)
 		sbx_instance_unlock(lock);
 }
@@ -590,6 +628,7 @@ int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 	memset(sb, 0, sizeof(*sb));
 	sb->bpf = b;
 	sb->cgroup_fd = sb->ring_fd = -1;
+	sb->trace_fds[0] = sb->trace_fds[1] = -1;
 	new_id(sb->id, sizeof(sb->id));
 	r = create_steps(b, p, res, sb, why, len);
 	if (r < 0)
@@ -847,7 +886,11 @@ int sbx_sandbox_reap(const struct sbx_instance *p, char *why, size_t len)
 			continue;
 		if (!owner_dead(&all[i]) || !reclaim_slot(&b, i, &all[i]))
 			live++;	/* alive, or its cgroup could not be emptied */
+		else
+			all[i].flags = 0;
 	}
+	if (r == 0)
+		sbx_trace_sweep(&b, all);
 	if (r < 0)
 		snprintf(why, len, "read sandbox slots: %s", strerror(-r));
 	if (lock >= 0)

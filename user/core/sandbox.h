@@ -35,6 +35,8 @@ struct sbx_sandbox {
 	const struct sbx_fsplan *fs;	/* whose map entries are written (the caller's) */
 	struct sbx_loader_set *loaders;	/* in sbx_loaders for the exec guard, or NULL */
 	uid_t uid;			/* its own uid and gid (core/uidpool.h), 0: none */
+	int trace_fds[2];		/* the syscall tracepoints' links, while traced */
+	bool traced;			/* one of their users (core/trace.h) */
 	bool have_slot, have_policy, have_cgroup, active;
 };
 
@@ -67,6 +69,12 @@ int sbx_sandbox_set_syscalls(struct sbx_sandbox *sb, const struct sbx_syscall_se
  * outlive the sandbox. */
 int sbx_sandbox_set_fs(struct sbx_sandbox *sb, const struct sbx_fsplan *pl, char *why,
 		       size_t len);
+
+/* Attaches the syscall tracepoints for the sandbox when its policy (as
+ * written to the maps so far: call it once the policy, fs rules, refused
+ * syscalls and provider flags are in) needs them (core/trace.h), before the
+ * workload starts. 1: attached, 0: not needed, -errno with *why. */
+int sbx_sandbox_trace(struct sbx_sandbox *sb, char *why, size_t len);
 
 /* Flags a provider adds to the policy before the workload starts. */
 int sbx_sandbox_add_policy_flags(struct sbx_sandbox *sb, uint32_t flags);

@@ -16,6 +16,7 @@
 #include "core/dnsrun.h"
 #include "core/resolve.h"
 #include "core/sandbox.h"
+#include "core/trace.h"
 #include "core/update.h"
 #include "kernel/cgroup.h"
 #include "util/util.h"
@@ -722,6 +723,25 @@ static int check_slot(struct upd *u)
 	return 0;
 }
 
+/* An update that raises the audit level can make the sandbox need the
+ * syscall tracepoints (core/trace.h): they are attached before the flip, and
+ * s, the slot to be written, keeps the flag. */
+static int trace_next(struct upd *u, struct sbx_slot *s)
+{
+	int r;
+
+	if (s->flags & SBX_SLOTF_TRACE)
+		return 0;
+	r = sbx_trace_policy_needs(&u->b, u->new_id);
+	if (r <= 0)
+		return r < 0 ? sbx_fail(u->why, u->len, r, "read policy id %u: %s", u->new_id,
+					strerror(-r)) : 0;
+	r = sbx_trace_acquire_locked(&u->b, u->info.slot, NULL, u->why, u->len);
+	if (r == 0)
+		s->flags |= SBX_SLOTF_TRACE;
+	return r;
+}
+
 static int flip(struct upd *u)
 {
 	struct sbx_slot s = u->slot;
@@ -740,6 +760,11 @@ static int flip(struct upd *u)
 	r = apply_limits(u);
 	if (r < 0)
 		goto undo_maps;
+	r = trace_next(u, &s);
+	if (r < 0) {
+		restore_limits(u);
+		goto undo_maps;
+	}
 	s.policy_id = u->new_id;
 	s.flags |= SBX_SLOTF_UPDATED;
 	if (bpf_map_update_elem(u->b.slots_fd, &u->info.slot, &s, BPF_EXIST)) {

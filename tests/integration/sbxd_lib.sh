@@ -96,3 +96,29 @@ wait_state()
 {
 	wait_status "$1" .state "$2"
 }
+
+# ---- warm pools (test_pool.sh, tests/security/test_pool_attack.sh) ----
+
+# pool_metric NAME PROFILE: the value of sbxd's pool series NAME for PROFILE
+pool_metric()
+{
+	SBX_SOCKET=$SOCK "$SBX" metrics | awk -v m="$1{profile=\"$2\"}" '$1 == m { print $2 }'
+}
+
+# pool_wait_ready PROFILE N: until N entries are ready (60 s at most:
+# entries are full sandbox builds on a loaded machine)
+pool_wait_ready()
+{
+	local i
+	for i in $(seq 600); do
+		[ "$(pool_metric sbx_pool_ready "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "pool $1: $(pool_metric sbx_pool_ready "$1") ready, not $2 ($(tail -c 300 "$DSTATE/pool/$1.log" 2>/dev/null))"
+}
+
+# pool_entries PROFILE: the pids of its pool's monitors
+pool_entries()
+{
+	pgrep -f -- "--policy $DSTATE/pool/$1.toml" | sort
+}

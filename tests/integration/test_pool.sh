@@ -34,48 +34,24 @@ pool_up()
 	sbxd_start --pool "pl=$1" --pool cold=0 || fail "sbxd did not start"
 }
 
-# metric NAME PROFILE: the sample's value
-metric()
-{
-	SBX_SOCKET=$SOCK "$SBX" metrics | awk -v m="$1{profile=\"$2\"}" '$1 == m { print $2 }'
-}
-
-# wait_ready PROFILE N: until N entries are ready (60 s at most: entries
-# are full sandbox builds on a loaded machine)
-wait_ready()
-{
-	local i
-	for i in $(seq 600); do
-		[ "$(metric sbx_pool_ready "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "pool $1: $(metric sbx_pool_ready "$1") ready, not $2 ($(tail -c 300 "$DSTATE/pool/$1.log" 2>/dev/null))"
-}
-
-# entries PROFILE: the pids of its pool's monitors
-entries()
-{
-	pgrep -f -- "--policy $DSTATE/pool/$1.toml" | sort
-}
-
 jst() { SBX_SOCKET=$SOCK "$SBX" status --json "$1" | jq -r "$2"; }
 
 case_fills_and_refills()
 {
 	pool_up 2
-	wait_ready pl 2
-	eq "entries" "$(entries pl | wc -l)" 2
+	pool_wait_ready pl 2
+	eq "entries" "$(pool_entries pl | wc -l)" 2
 	sx run --profile pl -- sh -c 'echo ran; exit 3'
 	eq "run exit" "$RC" 3
 	eq "run output" "$(out)" "ran"
-	eq "hits" "$(metric sbx_pool_hits_total pl)" 1
-	eq "misses" "$(metric sbx_pool_misses_total pl)" 0
-	wait_ready pl 2
+	eq "hits" "$(pool_metric sbx_pool_hits_total pl)" 1
+	eq "misses" "$(pool_metric sbx_pool_misses_total pl)" 0
+	pool_wait_ready pl 2
 	sx start --name a --profile pl -- sleep 60
 	eq "start" "$RC" 0
 	wait_state a running || fail "a is not running"
 	eq "a pooled" "$(jst a .pooled)" true
-	eq "hits" "$(metric sbx_pool_hits_total pl)" 2
+	eq "hits" "$(pool_metric sbx_pool_hits_total pl)" 2
 	sx rm --force a
 	eq "rm" "$RC" 0
 }
@@ -85,19 +61,19 @@ case_fills_and_refills()
 case_misses_and_other_keys()
 {
 	pool_up 1
-	wait_ready pl 1
+	pool_wait_ready pl 1
 	sx run --profile cold -- true
 	eq "cold run" "$RC" 0
-	eq "cold misses" "$(metric sbx_pool_misses_total cold)" 1
-	eq "cold hits" "$(metric sbx_pool_hits_total cold)" 0
+	eq "cold misses" "$(pool_metric sbx_pool_misses_total cold)" 1
+	eq "cold hits" "$(pool_metric sbx_pool_hits_total cold)" 0
 	sx start --name o --profile pl --memory 200M -- sleep 60
 	eq "start with an override" "$RC" 0
 	wait_state o running || fail "o is not running"
 	eq "override pooled" "$(jst o .pooled)" false
 	eq "override limit" "$(jst o .limits.memory)" $((200 << 20))
-	eq "pl hits" "$(metric sbx_pool_hits_total pl)" 0
-	eq "pl misses" "$(metric sbx_pool_misses_total pl)" 0
-	eq "pl ready" "$(metric sbx_pool_ready pl)" 1
+	eq "pl hits" "$(pool_metric sbx_pool_hits_total pl)" 0
+	eq "pl misses" "$(pool_metric sbx_pool_misses_total pl)" 0
+	eq "pl ready" "$(pool_metric sbx_pool_ready pl)" 1
 	sx rm --force o
 }
 
@@ -106,7 +82,7 @@ case_concurrent_starts_distinct()
 {
 	local n ids pids i starters=""
 	pool_up 2
-	wait_ready pl 2
+	pool_wait_ready pl 2
 	for i in 1 2 3 4; do
 		SBX_SOCKET=$SOCK "$SBX" start --name "c$i" --profile pl -- sleep 60 >/dev/null 2>&1 &
 		starters="$starters $!"
@@ -123,7 +99,7 @@ case_concurrent_starts_distinct()
 	pids=$(for i in 1 2 3 4; do jst "c$i" .pid; done | sort -u | wc -l)
 	eq "distinct workload pids" "$pids" 4
 	n=$(for i in 1 2 3 4; do jst "c$i" .pooled; done | grep -c true)
-	eq "pooled starts = hits" "$n" "$(metric sbx_pool_hits_total pl)"
+	eq "pooled starts = hits" "$n" "$(pool_metric sbx_pool_hits_total pl)"
 	[ "$n" -ge 1 ] && [ "$n" -le 4 ] || fail "$n pooled starts"
 	for i in 1 2 3 4; do sx rm --force "c$i"; done
 }
@@ -134,7 +110,7 @@ case_pooled_policy_enforced()
 {
 	local id
 	pool_up 1
-	wait_ready pl 1
+	pool_wait_ready pl 1
 	sx start --name e --profile pl -- bash -c 'exec 3<>/dev/tcp/127.0.0.1/9; sleep 60' 
 	eq "start" "$RC" 0
 	wait_state e running || fail "e is not running"
@@ -164,12 +140,12 @@ case_pooled_policy_enforced()
 case_pooled_state_fresh()
 {
 	pool_up 1
-	wait_ready pl 1
+	pool_wait_ready pl 1
 	sx run --profile pl -- bash -c 'echo secret >/tmp/mark; cat /tmp/mark; exec 3<>/dev/tcp/127.0.0.1/9'
 	eq "first sandbox wrote its /tmp" "$(out)" secret
 	grep -q "Operation not permitted" "$T_TMP/sx.err" || fail "first connect: $(err)"
-	eq "first hits" "$(metric sbx_pool_hits_total pl)" 1
-	wait_ready pl 1
+	eq "first hits" "$(pool_metric sbx_pool_hits_total pl)" 1
+	pool_wait_ready pl 1
 	sx start --name b --profile pl -- sh -c 'ls -A /tmp; ls /proc | grep -c "^[0-9]"; sleep 60'
 	eq "start b" "$RC" 0
 	wait_state b running || fail "b is not running"
@@ -193,8 +169,8 @@ case_reload_drains()
 {
 	local old
 	pool_up 2
-	wait_ready pl 2
-	old=$(entries pl)
+	pool_wait_ready pl 2
+	old=$(pool_entries pl)
 	write_pool_policy 77s
 	sx reload
 	eq "reload" "$RC" 0
@@ -203,7 +179,7 @@ case_reload_drains()
 		break
 	done
 	for p in $old; do kill -0 "$p" 2>/dev/null && fail "old entry $p still runs"; done
-	wait_ready pl 2
+	pool_wait_ready pl 2
 	grep -q 'timeout = "1m17s"' "$DSTATE/pool/pl.toml" ||
 		fail "the pool's profile is not the new one: $(cat "$DSTATE/pool/pl.toml")"
 	sx start --name r --profile pl -- sleep 60
@@ -218,9 +194,9 @@ case_reload_drains()
 case_stop_leaves_nothing()
 {
 	pool_up 3
-	wait_ready pl 3
+	pool_wait_ready pl 3
 	sbxd_stop
-	[ -z "$(entries pl)" ] || fail "entries still run: $(entries pl | tr '\n' ' ')"
+	[ -z "$(pool_entries pl)" ] || fail "entries still run: $(pool_entries pl | tr '\n' ' ')"
 	[ -z "$(leftovers)" ] || fail "left: $(leftovers)"
 }
 

@@ -27,29 +27,13 @@ EOF
 	sbxd_start --pool "pl=$1" || fail "sbxd did not start"
 }
 
-metric()
-{
-	SBX_SOCKET=$SOCK "$SBX" metrics | awk -v m="$1{profile=\"$2\"}" '$1 == m { print $2 }'
-}
-
-wait_ready()
-{
-	local i
-	for i in $(seq 600); do
-		[ "$(metric sbx_pool_ready "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "pool $1: $(metric sbx_pool_ready "$1") ready, not $2"
-}
-
-entries() { pgrep -f -- "--policy $DSTATE/pool/$1.toml" | sort; }
 jst() { SBX_SOCKET=$SOCK "$SBX" status --json "$1" | jq -r "$2"; }
 
 # Root's entries are never another caller's, nor a start with overrides.
 case_other_caller_and_overrides_cold()
 {
 	pool_up 1
-	wait_ready pl 1
+	pool_wait_ready pl 1
 	as nobody start --name n1 --profile pl -- sleep 60
 	eq "nobody's start" "$RC" 0
 	wait_state n1 running || fail "n1 is not running: $(err)"
@@ -60,8 +44,8 @@ case_other_caller_and_overrides_cold()
 	wait_state o1 running || fail "o1 is not running"
 	eq "override pooled" "$(jst o1 .pooled)" false
 	eq "override pids" "$(jst o1 .limits.pids)" 20
-	eq "hits" "$(metric sbx_pool_hits_total pl)" 0
-	eq "the entry still waits" "$(metric sbx_pool_ready pl)" 1
+	eq "hits" "$(pool_metric sbx_pool_hits_total pl)" 0
+	eq "the entry still waits" "$(pool_metric sbx_pool_ready pl)" 1
 	sx rm --force n1 o1
 }
 
@@ -71,15 +55,15 @@ case_workload_cannot_reach_entries()
 {
 	local others
 	pool_up 2
-	wait_ready pl 2
-	others=$(entries pl | tr '\n' ' ')
+	pool_wait_ready pl 2
+	others=$(pool_entries pl | tr '\n' ' ')
 	sx run --profile pl -- bash -c "
 		for f in /proc/self/fd/*; do l=\$(readlink \$f); case \$l in socket:*) echo sock \$l;; esac; done
 		env | grep -c SBX_POOL_FD
 		for p in $others; do kill -0 \$p 2>/dev/null && echo reached \$p; done
 		true"
 	eq "run" "$RC" 0
-	eq "hit" "$(metric sbx_pool_hits_total pl)" 1
+	eq "hit" "$(pool_metric sbx_pool_hits_total pl)" 1
 	grep -q '^sock' "$T_TMP/sx.out" && fail "the workload holds a socket: $(out)"
 	grep -q '^reached' "$T_TMP/sx.out" && fail "the workload reached a waiting entry: $(out)"
 	eq "SBX_POOL_FD in the workload's environment" "$(head -1 "$T_TMP/sx.out")" 0
@@ -91,7 +75,7 @@ case_handed_out_once()
 {
 	local mon n
 	pool_up 1
-	wait_ready pl 1
+	pool_wait_ready pl 1
 	sx start --name h --profile pl -- sleep 60
 	wait_state h running || fail "h is not running"
 	eq "pooled" "$(jst h .pooled)" true
@@ -99,10 +83,10 @@ case_handed_out_once()
 	wait_status h '.id != ""' true || fail "h has no id"
 	mon=$("$SBX" ps --json | jq -r --arg id "$(jst h .id)" '.sandboxes[] | select(.id == $id) | .manager_pid')
 	[ -n "$mon" ] || fail "no manager pid for h"
-	entries pl | grep -qx "$mon" || fail "h's monitor $mon is not a pool entry's"
+	pool_entries pl | grep -qx "$mon" || fail "h's monitor $mon is not a pool entry's"
 	n=$(ss -xp 2>/dev/null | grep "pid=$mon," | grep -c '^u_seq')
 	eq "go sockets of the handed-out monitor" "$n" 0
-	wait_ready pl 1
+	pool_wait_ready pl 1
 	n=$(ss -xp 2>/dev/null | grep "pid=$SBXD_PID," | grep -c '^u_seq')
 	eq "sbxd's go sockets (one waiting entry)" "$n" 1
 	sx rm --force h
@@ -115,8 +99,8 @@ case_drained_entries_run_nothing()
 	local old i starts before
 	before=$(cat "$DAUDIT/audit.jsonl" 2>/dev/null | wc -l)
 	pool_up 2
-	wait_ready pl 2
-	old=$(entries pl)
+	pool_wait_ready pl 2
+	old=$(pool_entries pl)
 	sed -i 's/timeout = "120s"/timeout = "90s"/' "$DPOL/pool.toml"
 	sx reload
 	eq "reload" "$RC" 0
@@ -124,13 +108,13 @@ case_drained_entries_run_nothing()
 		for p in $old; do kill -0 "$p" 2>/dev/null && { sleep 0.1; continue 2; }; done
 		break
 	done
-	wait_ready pl 2
+	pool_wait_ready pl 2
 	sx run --profile pl -- true
 	eq "run" "$RC" 0
 	starts=$(tail -n +$((before + 1)) "$DAUDIT/audit.jsonl" |
 		jq -s '[.[] | select(.event == "sandbox.start")] | length')
 	eq "sandbox.start events" "$starts" 1
-	eq "hits" "$(metric sbx_pool_hits_total pl)" 1
+	eq "hits" "$(pool_metric sbx_pool_hits_total pl)" 1
 }
 
 run_case other_caller_and_overrides_cold case_other_caller_and_overrides_cold

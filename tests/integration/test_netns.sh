@@ -36,7 +36,7 @@ build()
 	# shellcheck disable=SC2046
 	gcc -std=gnu11 -O2 -Wall -Wextra -D_GNU_SOURCE -iquote "$SRC/user" -iquote "$SRC/policy" \
 		-iquote "$SRC/bpf/include" $(pkg-config --cflags libnl-route-3.0) \
-		"$SRC/tests/integration/netns_harness.c" "$SRC/user/kernel/netns.c" \
+		"$SRC/tests/integration/netns_harness.c" "$SRC/user/kernel/netns.c" "$SRC/user/kernel/libnl.c" \
 		"$SRC/user/util/util.c" -o "$HARNESS" \
 		$(pkg-config --libs libnl-route-3.0) || return 1
 	if [ ! -x "$NETTOOL" ]; then

@@ -252,8 +252,13 @@ a.settimeout(300)
 b = connect(sock, 60)
 b.sendall(message("org.sbx.Manager.Kill", {"name": name, "signal": "KILL"}))
 killed = replies(b, 1)
+# the rest of the last call is sent while the replies are read: sbxd stops
+# reading a connection whose replies back up, so a client that only writes
+# would wait for it forever
+import threading
+rest = threading.Thread(target=a.sendall, args=(call[sent % len(call):],), daemon=True)
 if sent % len(call):
-    a.sendall(call[sent % len(call):])
+    rest.start()
 got = replies(a, n + 1)
 info = [m for m in got[1:] if b'"interfaces"' in m]
 print(sent, n, len(info))

@@ -374,13 +374,14 @@ static void disk_check(struct run_state *s)
 static void drop_report(struct run_state *s, bool final)
 {
 	struct sbx_run_result *res = s->res;
-	uint64_t ring, sink, now, lost;
-	size_t mark = s->abuf.len;
+	uint64_t ring, sink, now, lost, u0, j0;
 	struct json_writer w;
 	struct sbx_stats st;
 	struct sbx_drops d;
 	char ts[64];
 
+	/* the events still in the batch first: their losses are in this report */
+	flush_audit(s);
 	if (sbx_sandbox_stats(&s->bpf, s->sb.slot, &st, &d) == 0)
 		res->drops = d;
 	ring = res->drops.ring - s->reported_ring;
@@ -412,13 +413,15 @@ static void drop_report(struct run_state *s, bool final)
 	json_kv_uint(&w, "sink", sink);
 	json_kv_uint(&w, "ring_total", (uint64_t)res->drops.ring);
 	json_kv_uint(&w, "sink_total", lost);
-	if (json_end_object(&w) < 0) {
-		s->abuf.len = mark;	/* no memory for it: no half line; the warning said it */
-		res->unwritten++;
-	}
+	if (json_end_object(&w) < 0)
+		json_buf_clear(&s->abuf);	/* no memory for it: no half line; the warning said it */
+	/* this line's own loss (the disk still full) is no event lost: the
+	 * counts are those of events (audit.unwritten = lines of events) */
+	u0 = res->unwritten;
+	j0 = res->journal_unwritten;
 	flush_audit(s);
-	/* this line's own loss (the disk still full) is no news next second */
-	s->reported_sink = res->unwritten - res->journal_unwritten;
+	res->unwritten = u0;
+	res->journal_unwritten = j0;
 }
 
 #define AUDIT_SUMMARY_MS 1000	/* at least once a second while events are suppressed */

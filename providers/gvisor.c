@@ -344,17 +344,27 @@ static void remove_stale(const char *base, const char *mine)
 		closedir(d);
 }
 
+/* Written whole under another name and renamed: another sbx's
+ * remove_stale must never read a half-written owner (an empty file read
+ * as "owner dead" removed a starting sandbox's directory). */
 static int write_owner(const char *dir)
 {
-	char path[PATH_MAX + 8];
+	char path[PATH_MAX + 8], tmp[PATH_MAX + 16];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/owner", dir);
-	f = fopen_private(path);
+	snprintf(tmp, sizeof(tmp), "%s/owner.tmp", dir);
+	f = fopen_private(tmp);
 	if (!f)
 		return -errno;
 	fprintf(f, "%d %llu\n", (int)getpid(), (unsigned long long)sbx_proc_start_time(getpid()));
-	return fclose(f) ? -errno : 0;
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return -e;
+	}
+	return 0;
 }
 
 /* ---- config.json -------------------------------------------------------- */

@@ -512,3 +512,27 @@ git_http_server()
 	wait_for "$T_TMP/http.out" "port [0-9]" || return 1
 	sed -n 's/.* port \([0-9]*\) .*/\1/p' "$T_TMP/http.out" | head -1 >"$T_TMP/http.port"
 }
+
+# dns_attack_policy FILE NETWORK-LINES [PROFILE-LINES]: the host-provider
+# profile t of the DNS attack tests (tests/security/test_dns_*attack.sh),
+# resolving through the test's upstream ($UP:$UPPORT), pins without a TTL
+# floor and with a 30 s grace
+dns_attack_policy()
+{
+	cat >"$1" <<EOF
+version = 1
+[profile.t]
+provider = "host"
+min_isolation = "none"
+audit = "all"
+${3:-}
+[profile.t.network]
+$2
+[profile.t.network.dns]
+upstream = ["$UP:$UPPORT"]
+ttl_floor = "0s"
+grace = "30s"
+[profile.t.fs]
+mode = "full"
+EOF
+}

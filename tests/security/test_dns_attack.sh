@@ -86,25 +86,7 @@ while True:
 }
 
 # pol FILE NETWORK-LINES [PROFILE-KEYS]: profile "t", host provider
-pol()
-{
-	cat >"$1" <<EOF
-version = 1
-[profile.t]
-provider = "host"
-min_isolation = "none"
-audit = "all"
-$3
-[profile.t.network]
-$2
-[profile.t.network.dns]
-upstream = ["$UP:$UPPORT"]
-ttl_floor = "0s"
-grace = "30s"
-[profile.t.fs]
-mode = "full"
-EOF
-}
+pol() { dns_attack_policy "$@"; }
 
 P=$T_TMP/p.toml
 names() { printf '"api.test:%s/tcp", "*.wild.test:%s"' "$PT" "$PW"; }

@@ -103,25 +103,7 @@ except OSError as e:
 PYEOF
 }
 
-pol()
-{
-	cat >"$1" <<EOF2
-version = 1
-[profile.t]
-provider = "host"
-min_isolation = "none"
-audit = "all"
-$3
-[profile.t.network]
-$2
-[profile.t.network.dns]
-upstream = ["$UP:$UPPORT"]
-ttl_floor = "0s"
-grace = "30s"
-[profile.t.fs]
-mode = "full"
-EOF2
-}
+pol() { dns_attack_policy "$@"; }
 P=$T_TMP/p.toml
 
 resolver_port()

@@ -11,6 +11,7 @@ included as it is, with the date of the run it was written from.
 """
 import json
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -235,6 +236,14 @@ def targets(res):
                 pass
         rows.append([r["suite"], r["name"], r.get("target", ""), measured, verdict, by])
     return table(["suite", "what", "target", "measured", "verdict", "miss"], rows)
+
+
+def stable_paths(text):
+    """A run's temporary names in their stable spelling, so that the docs name
+    paths tests/docs/check_paths.py can check (allow.txt lists the spelling)."""
+    text = re.sub(r"/tmp/sbx-bench-([a-z]+)\.\w{6}", r"/tmp/sbx-bench-\1.XXXXXX", text)
+    text = re.sub(r"/run/sbx-bench-\d+(/slots/\d+)?", lambda m: "/run/INSTANCE" + ("/slots/SLOT" if m.group(1) else ""), text)
+    return re.sub(r"/sbx-bench-\d+\b", "/sbx-bench-PID", text)
 
 
 def main():
@@ -513,7 +522,7 @@ def main():
       "QUICK=1 bench/startup.sh                # one suite; figures in build/bench/results.jsonl\n"
       "SBX_BENCH_QUICK=1 tests/vm/vmtest.sh -k 6.1 -- bench/enforce.sh --guest   # the BPF LSM part alone\n"
       "```\n")
-    sys.stdout.write("".join(o))
+    sys.stdout.write(stable_paths("".join(o)))
 
 
 if __name__ == "__main__":

@@ -28,13 +28,22 @@ static __always_inline bool sbx_below_root(void)
 	       bpf_get_current_ancestor_cgroup_id(sandbox_level - 1) == root_cgroup_id;
 }
 
+/* What needs no helper call comes first: most syscalls of the host are no
+ * file syscall, and no sandbox observes, so they leave after a switch on
+ * the number and an inlined array read, before the cgroup helper (which
+ * takes the RCU read lock and walks the task's cgroup). */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sbx_sys_enter, struct pt_regs *regs, long id)
 {
-	if (!sbx_below_root())
+	struct sbx_fsa_call k;
+	bool file = sbx_fsa_classify(id, &k), observe = sbx_any_observer();
+
+	if ((!file && !observe) || !sbx_below_root())
 		return 0;
-	sbx_fsaudit_enter(regs, id);
-	sbx_syscall_observe(regs, id);
+	if (file)
+		sbx_fsaudit_enter(regs, id, &k);
+	if (observe)
+		sbx_syscall_observe(regs, id);
 	return 0;
 }
 

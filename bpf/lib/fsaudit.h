@@ -188,18 +188,17 @@ static __always_inline void sbx_fsobserve(struct sbx_ctx *c, struct sbx_fs_cfg *
 	sbx_emit(c, &e->ev, sizeof(e->ev));
 }
 
-/* sys_enter: records a file syscall of a sandboxed task whose fs policy
- * another backend enforces. Runs for every syscall of every task, so the
- * number is compared first. */
-static __always_inline void sbx_fsaudit_enter(struct pt_regs *regs, long id)
+/* sys_enter: records file syscall id, which sbx_fsa_classify() filled k
+ * for (sys_enter compares the number before anything else: it runs for
+ * every syscall of every task), of a sandboxed task whose fs policy another
+ * backend enforces. */
+static __always_inline void sbx_fsaudit_enter(struct pt_regs *regs, long id, struct sbx_fsa_call *call)
 {
-	struct sbx_fsa_call k;
+	struct sbx_fsa_call k = *call;
 	struct sbx_fsa_entry *e;
 	struct sbx_fs_cfg *fc;
 	struct sbx_ctx c;
 
-	if (!sbx_fsa_classify(id, &k))
-		return;
 	if (!sbx_ctx_current(&c))
 		return;
 	fc = bpf_map_lookup_elem(&sbx_fscfg, &c.policy_id);

@@ -88,22 +88,31 @@ static __always_inline void sbx_syscall_exit(struct pt_regs *regs, long ret)
 	sbx_emit_syscall(&c, regs, nr, ret, SBX_VERDICT_DENY);
 }
 
+/* Whether any sandbox observes now (sbx_config.observers): one array
+ * lookup, which the verifier inlines. */
+static __always_inline bool sbx_any_observer(void)
+{
+	struct sbx_config *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&sbx_config, &zero);
+	return cfg && cfg->observers;
+}
+
 /* Observe mode (SBX_POLF_OBSERVE): the seccomp filter is not installed, so
  * a call the profile's filter would refuse is reported at sys_enter as a
  * would-denial (syscall.denied, ret 0) and then runs. Every task on the host
- * passes here: while no sandbox observes (sbx_config.observers 0) it costs
- * one array lookup. Argument-level refusals of the filter (the exec guard's
- * memfd flags, socket families) are not judged here (docs/learn.md). */
+ * may pass here: sys_enter calls it only while some sandbox observes
+ * (sbx_any_observer). Argument-level refusals of the filter (the exec
+ * guard's memfd flags, socket families) are not judged here
+ * (docs/learn.md). */
 static __always_inline void sbx_syscall_observe(struct pt_regs *regs, long id)
 {
 	struct sbx_syscall_set *set;
-	struct sbx_config *cfg;
 	struct sbx_ctx c;
-	__u32 zero = 0;
 	__u8 verdict;
 
-	cfg = bpf_map_lookup_elem(&sbx_config, &zero);
-	if (!cfg || !cfg->observers || id < 0)
+	if (id < 0)
 		return;
 	/* the workload only: sbx's own setup runs before the filter would be */
 	if (!sbx_ctx_current(&c) || !sbx_observing(&c) || !sbx_task_is_workload())

@@ -281,6 +281,40 @@ case_profile_change_invalidates()
 	grep -q 'seccomp filter (cached)' "$T_TMP/b.err" || fail "the unchanged profile's filter was not cached"
 }
 
+# Another instance's root workload with a writable view of the host (user =
+# "root", fs mode "full": uid 0 owns root's files without any capability)
+# replaces this instance's cache file with the forged one. Its own instance's
+# run directory is hidden from it, but not this one's. The same workload can
+# rewrite sbx's binaries and sbx-init (docs/security.md, "Root in a
+# sandbox"), so the cache is not its weakest point: known open.
+case_other_instance_root_workload_cannot_plant()
+{
+	local other="${SBX_INSTANCE:0:40}-other"
+	files
+	forge "$T_TMP/forged.bin"
+	chmod 0644 "$T_TMP/forged.bin"
+	cat >"$T_TMP/root.toml" <<EOF
+version = 1
+[profile.root]
+provider = "process"
+user = "root"
+[profile.root.fs]
+mode = "full"
+EOF
+	T_CASE_RESTORE="SBX_INSTANCE=$other \"$SBX\" unload >/dev/null 2>&1"
+	SBX_INSTANCE=$other "$SBX" run -P "$T_TMP/root.toml" --profile root -- \
+		sh -c "cat '$T_TMP/forged.bin' >'$CACHE/$TN.new' && chmod 0600 '$CACHE/$TN.new' && mv '$CACHE/$TN.new' '$CACHE/$TN' && echo planted" \
+		>"$T_TMP/o.out" 2>"$T_TMP/o.err"
+	SBX_INSTANCE=$other "$SBX" unload >/dev/null 2>&1
+	srun r t
+	expect_rc r 0
+	if grep -q planted "$T_TMP/o.out" && grep -q 'seccomp filter (cached)' "$T_TMP/r.err"; then
+		awk '$1 == "add_key" && $2 == "ok" { f = 1 } END { exit !f }' "$T_TMP/r.out" &&
+			skip "known open: a user = \"root\" workload with fs mode \"full\" of one instance plants a forged filter in another instance's /run/INSTANCE/seccomp (t then allows add_key); the same workload can rewrite sbx itself"
+	fi
+	expect r add_key EPERM
+}
+
 setup scache_setup
 run_case control_forged_file_in_place_is_loaded case_control_forged_file_in_place_is_loaded
 run_case cache_hit_keeps_the_filter case_cache_hit_keeps_the_filter
@@ -293,4 +327,5 @@ run_case wrong_owner_or_mode_not_loaded case_wrong_owner_or_mode_not_loaded
 run_case fifo_does_not_hang case_fifo_does_not_hang
 run_case untrusted_directory_not_used case_untrusted_directory_not_used
 run_case profile_change_invalidates case_profile_change_invalidates
+run_case other_instance_root_workload_cannot_plant case_other_instance_root_workload_cannot_plant
 finish

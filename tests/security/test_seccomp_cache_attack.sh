@@ -280,6 +280,37 @@ case_profile_change_invalidates()
 	expect b add_key EPERM
 	grep -q 'seccomp filter (cached)' "$T_TMP/b.err" || fail "the unchanged profile's filter was not cached"
 }
+# Writers at once: profiles t and weak started together on an empty cache,
+# each run compiling and renaming its file into place while the others read.
+# Every t refuses add_key, every weak allows it; afterwards one file each,
+# no temporary file left, t's the same bytes as before.
+case_concurrent_writers()
+{
+	local i round pids=""
+	files
+	for round in 1 2; do
+		rm -rf "$CACHE"
+		pids=""
+		for i in 1 2 3 4; do
+			bg srun "ct$round$i" t
+			pids="$pids $BG_PID"
+			bg srun "cw$round$i" weak
+			pids="$pids $BG_PID"
+		done
+		for i in $pids; do wait "$i"; done
+		for i in 1 2 3 4; do
+			expect "ct$round$i" add_key EPERM
+			expect "cw$round$i" add_key ok
+		done
+	done
+	find "$CACHE" -name '*.tmp' | grep -q . && fail "temporary files left: $(ls "$CACHE")"
+	eq "cache files" "$(find "$CACHE" -maxdepth 1 -type f | wc -l)" 2
+	cmp -s "$CACHE/$TN" "$T_TMP/t.bin" || fail "t's file is not t's filter after the storm"
+	cmp -s "$CACHE/$TN" "$CACHE/$(find "$CACHE" -maxdepth 1 -type f ! -name "$TN" -printf '%f\n')" &&
+		fail "t's and weak's files are the same"
+	return 0
+}
+
 
 # Another instance's root workload with a writable view of the host (user =
 # "root", fs mode "full": uid 0 owns root's files without any capability)
@@ -327,5 +358,6 @@ run_case wrong_owner_or_mode_not_loaded case_wrong_owner_or_mode_not_loaded
 run_case fifo_does_not_hang case_fifo_does_not_hang
 run_case untrusted_directory_not_used case_untrusted_directory_not_used
 run_case profile_change_invalidates case_profile_change_invalidates
+run_case concurrent_writers case_concurrent_writers
 run_case other_instance_root_workload_cannot_plant case_other_instance_root_workload_cannot_plant
 finish

@@ -270,8 +270,10 @@ static void write_unix(struct json_writer *w, const struct sbx_ev_unix *e)
 
 	memcpy(path, e->path, sizeof(e->path));
 	path[sizeof(e->path)] = 0;
-	len = e->abstract ? (e->name_len < sizeof(e->path) ? e->name_len : sizeof(e->path)) :
-			    strlen(path);
+	/* name_len 0: an empty name, or programs loaded by an sbx from
+	 * before name_len (then cut at a NUL, as it was) */
+	len = e->abstract && e->name_len ? (e->name_len < sizeof(e->path) ? e->name_len : sizeof(e->path)) :
+					   strlen(path);
 	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
 	write_task(w, &e->hdr);
 	json_kv_string(w, "op", e->send ? "send" : "connect");

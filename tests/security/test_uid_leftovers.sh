@@ -217,12 +217,13 @@ case_concurrent_starts_get_different_uids()
 # holder's uid, and holders none of each other's.
 case_churn_never_takes_a_running_uid()
 {
-	local i h other="${SBX_INSTANCE:0:40}-u2" pids=""
+	local i h other="${SBX_INSTANCE:0:40}-u2" pids="" holders=""
 	upol host
+	# holders run until the case ends them: every short sandbox overlaps them
 	for h in 1 2 3; do
-		bg "$SBX" run -P "$T_TMP/policy.toml" --profile t -- sh -c 'id -u; sleep 4' \
+		bg "$SBX" run -P "$T_TMP/policy.toml" --profile t -- sh -c 'id -u; exec sleep 300' \
 			>"$T_TMP/h$h.out" 2>"$T_TMP/h$h.err"
-		pids="$pids $BG_PID"
+		holders="$holders $BG_PID"
 	done
 	for h in 1 2 3; do
 		wait_for "$T_TMP/h$h.out" . || fail "holder $h did not start: $(cat "$T_TMP/h$h.err")"
@@ -242,6 +243,10 @@ case_churn_never_takes_a_running_uid()
 		sleep 0.2
 	done
 	for i in $pids; do wait "$i"; done
+	for h in $holders; do
+		kill -0 "$h" 2>/dev/null || fail "a holder ended before the short sandboxes did"
+	done
+	for h in $holders; do kill "$h"; wait "$h"; done
 	SBX_INSTANCE=$other "$SBX" unload >/dev/null 2>&1
 	for f in "$T_TMP"/s??.out; do
 		[ -s "$f" ] || fail "a short sandbox printed no uid: $(cat "${f%.out}.err")"

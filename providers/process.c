@@ -151,6 +151,27 @@ static bool init_trusted(int fd)
 	       !(st.st_mode & (S_IWGRP | S_IWOTH)) && (st.st_mode & S_IXUSR);
 }
 
+/* The file's own name, not a symlink (which anyone who may write the
+ * directory points at any root-owned program: /bin/sh as PID 1 with every
+ * capability, reading a script the workload wrote), in a directory of
+ * root's that nobody else may write (where another user could rename a
+ * root-owned file of theirs into place). */
+static int init_open_at(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	_cleanup_close_ int dfd = -1;
+	struct stat st;
+
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fstat(dfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return -1;
+	return openat(dfd, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+}
+
 /* beside the binary (OUTPUT/sbx-init), else PREFIX/lib/sbx/sbx-init for
  * PREFIX/bin/sbx and PREFIX/sbin/sbxd */
 static int init_open(void)
@@ -170,7 +191,7 @@ static int init_open(void)
 		int fd;
 
 		snprintf(path, sizeof(path), "%s/%s", exe, rel[i]);
-		fd = open(path, O_PATH | O_CLOEXEC);
+		fd = init_open_at(path);
 		if (fd < 0)
 			continue;
 		if (init_trusted(fd))

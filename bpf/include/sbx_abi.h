@@ -390,7 +390,8 @@ struct sbx_ev_unix {
 	__u8 verdict;		/* enum sbx_verdict */
 	__u8 abstract;		/* 1: an abstract address (path[0] is its first name byte) */
 	__u8 send;		/* 0 connect, 1 sendmsg with an address */
-	__u8 pad;
+	__u8 name_len;		/* abstract: the bytes of path that are the name (any byte,
+				 * NUL too), at most SBX_UNIX_PATH_LEN - 1; else 0 */
 	__u32 policy_id;
 	char path[SBX_UNIX_PATH_LEN];	/* NUL-terminated (abstract: name bytes after the NUL) */
 };

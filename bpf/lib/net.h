@@ -676,12 +676,15 @@ static __always_inline __u64 sbx_unix_len(__s64 v)
 	return n;
 }
 
-/* An abstract name: the bytes after the leading NUL, len of them in all. */
+/* An abstract name: the bytes after the leading NUL, len of them in all.
+ * Its length goes with it: a name may hold NUL bytes, which the path's
+ * terminator would cut (the trail would show "" for "\0\0secret"). */
 static __always_inline int sbx_unix_abstract(struct sbx_ev_unix *ev, __u32 len, const char *src)
 {
 	__u64 n = sbx_unix_len((__s64)len - 1);
 
 	__builtin_memset(ev->path, 0, sizeof(ev->path));
+	ev->name_len = (__u8)n;
 	return bpf_probe_read_kernel(ev->path, n, src + 1) ? -1 : 0;
 }
 

@@ -10,7 +10,8 @@
 # write and O_PATH, /proc/1/mem, environ, root, fd, map_files, and writing,
 # renaming, chmod of the sbx-init file; every attempt must be refused and
 # the file unchanged. sbx must use no sbx-init that root does not own or that
-# others may write (it falls back to its own fork, and the sandbox works).
+# others may write, nor one reached by a symlink or in a directory others
+# may write (it falls back to its own fork, and the sandbox works).
 . "$(dirname "$0")/../integration/lib.sh"
 
 OUTPUT=$(realpath -m "${OUTPUT:-$PWD/build}")
@@ -101,6 +102,7 @@ untrusted_run()
 	bg "$d/sbx" run -P "$T_TMP/policy.toml" --profile t -- sleep 30 >"$T_TMP/n.out" 2>"$T_TMP/n.err"
 	init=$(init_of "$BG_PID")
 	[ -n "$init" ] || fail "$2: no init under the copied sbx: $(cat "$T_TMP/n.err")"
+	sleep 0.3	# past the exec of a trusted sbx-init, if it was taken
 	eq "$2: PID 1's binary" "$(readlink "/proc/$init/exe")" "$d/sbx"
 	kill_bg "$BG_PID"
 	"$d/sbx" run -P "$T_TMP/policy.toml" --profile t -- sh -c 'exit 7' >/dev/null 2>"$T_TMP/n.err"
@@ -122,9 +124,35 @@ case_untrusted_init_not_used()
 	untrusted_run "$d" "owned by nobody"
 }
 
+# sbx-init's name a symlink to another root-owned program (anyone who may
+# write the directory can make one): that program would be PID 1 with every
+# capability (/bin/sh reading a script named like its first argument), so
+# the link is not followed; and a directory others may write (where they
+# could rename a root-owned file into place) is not trusted at all.
+case_symlinked_or_exposed_init_not_used()
+{
+	local d=$T_TMP/linked r=$T_TMP/real
+	mkdir -m 0755 "$d" "$r" && cp "$SBX" "$d/sbx" && cp "$INIT" "$r/sbx-init" || fail "cannot copy sbx"
+	# a trusted file in a trusted place, reached through the link
+	chmod 0755 "$r/sbx-init" && ln -s "$r/sbx-init" "$d/sbx-init" || fail "ln"
+	ipol ""
+	untrusted_run "$d" "a symlink to a root-owned program"
+	rm "$d/sbx-init"
+	cp "$INIT" "$d/sbx-init" && chmod 0755 "$d/sbx-init" || fail "cannot copy sbx-init"
+	chmod 0777 "$d"
+	untrusted_run "$d" "a world-writable directory"
+	chmod 1777 "$d"
+	untrusted_run "$d" "a sticky world-writable directory"
+	chmod 0775 "$d"
+	untrusted_run "$d" "a group-writable directory"
+	chmod 0755 "$d" && chown nobody "$d" || fail "chown nobody"
+	untrusted_run "$d" "a directory of nobody's"
+}
+
 setup init_setup
 run_case default_user_cannot_reach_init case_default_user_cannot_reach_init
 run_case root_user_cannot_reach_init case_root_user_cannot_reach_init
 run_case init_is_trusted_sbx_init case_init_is_trusted_sbx_init
 run_case untrusted_init_not_used case_untrusted_init_not_used
+run_case symlinked_or_exposed_init_not_used case_symlinked_or_exposed_init_not_used
 finish

@@ -195,6 +195,12 @@ case_logrotate_signals_only_root()
 case_install_modes_ignore_umask()
 {
 	local d=$T_TMP/um out
+	# built first under the caller's umask: a tree changed since the last
+	# build would otherwise be rebuilt under 000, leaving OUTPUT's sbx and
+	# sbxd writable by others, which sbxd then rightly refuses to run (every
+	# later sbxd test of the run failed with "sbxd did not start")
+	out=$(cd "$SRC" && make -s --no-print-directory all OUTPUT="$(dirname "$SBX")" 2>&1) ||
+		fail "make: $out"
 	out=$(umask 000; cd "$SRC" && make -s --no-print-directory install OUTPUT="$(dirname "$SBX")" \
 		DESTDIR="$d" PREFIX=/usr/local 2>&1) || fail "make install: $out"
 	out=$(find "$d" ! -type l -perm /022 -printf '%m %P\n')

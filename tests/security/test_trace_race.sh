@@ -98,8 +98,39 @@ case_third_joins_after_first_ends()
 	check c
 }
 
+# A storm: audited sandboxes and sandboxes that need no tracing (whose
+# starts sweep the slots and unpin the links when they see no user) all
+# started at once, ending in any order. Every audited refusal once.
+case_start_storm_mixed()
+{
+	local round i pids
+	cat >"$T_TMP/plain.toml" <<EOF
+version = 1
+[profile.plain]
+provider = "process"
+audit = "none"
+EOF
+	for round in 1 2 3; do
+		pids=""
+		for i in 1 2 3 4 5; do
+			bg sbx_run "s$round-$i" -P "$T_TMP/p.toml" -- sh -c "$REFUSE"
+			pids="$pids $BG_PID"
+			bg sbx_run "q$round-$i" -P "$T_TMP/plain.toml" -- true
+			pids="$pids $BG_PID"
+		done
+		for i in $pids; do wait "$i"; done
+		for i in 1 2 3 4 5; do
+			check "s$round-$i"
+			[ "$(jr "q$round-$i" .exit_code)" = 0 ] || fail "q$round-$i failed: $(cat "$T_TMP/q$round-$i.err")"
+		done
+	done
+	[ -e "$PIN_DIR/link_sys_enter" ] && fail "link_sys_enter still pinned after every sandbox ended"
+	return 0
+}
+
 setup race_setup
 run_case start_while_other_ends case_start_while_other_ends
 run_case start_during_churn case_start_during_churn
 run_case third_joins_after_first_ends case_third_joins_after_first_ends
+run_case start_storm_mixed case_start_storm_mixed
 finish

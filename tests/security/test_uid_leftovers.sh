@@ -211,6 +211,54 @@ case_concurrent_starts_get_different_uids()
 	return 0
 }
 
+# The uid scan runs outside the lease lock (issue 15): holders run while
+# short sandboxes of this instance and of a second one start and end all
+# around them, leasing and releasing at once. No short sandbox may get a
+# holder's uid, and holders none of each other's.
+case_churn_never_takes_a_running_uid()
+{
+	local i h other="${SBX_INSTANCE:0:40}-u2" pids="" holders=""
+	upol host
+	# holders run until the case ends them: every short sandbox overlaps them
+	for h in 1 2 3; do
+		bg "$SBX" run -P "$T_TMP/policy.toml" --profile t -- sh -c 'id -u; exec sleep 300' \
+			>"$T_TMP/h$h.out" 2>"$T_TMP/h$h.err"
+		holders="$holders $BG_PID"
+	done
+	for h in 1 2 3; do
+		wait_for "$T_TMP/h$h.out" . || fail "holder $h did not start: $(cat "$T_TMP/h$h.err")"
+	done
+	T_CASE_RESTORE="SBX_INSTANCE=$other \"$SBX\" unload >/dev/null 2>&1"
+	for round in 1 2 3; do
+		for i in 1 2 3 4; do
+			if [ $((i % 2)) = 0 ]; then
+				bg env SBX_INSTANCE="$other" "$SBX" run -P "$T_TMP/policy.toml" --profile t -- id -u \
+					>"$T_TMP/s$round$i.out" 2>"$T_TMP/s$round$i.err"
+			else
+				bg "$SBX" run -P "$T_TMP/policy.toml" --profile t -- id -u \
+					>"$T_TMP/s$round$i.out" 2>"$T_TMP/s$round$i.err"
+			fi
+			pids="$pids $BG_PID"
+		done
+		sleep 0.2
+	done
+	for i in $pids; do wait "$i"; done
+	for h in $holders; do
+		kill -0 "$h" 2>/dev/null || fail "a holder ended before the short sandboxes did"
+	done
+	for h in $holders; do kill "$h"; wait "$h"; done
+	SBX_INSTANCE=$other "$SBX" unload >/dev/null 2>&1
+	for f in "$T_TMP"/s??.out; do
+		[ -s "$f" ] || fail "a short sandbox printed no uid: $(cat "${f%.out}.err")"
+	done
+	eq "distinct holder uids ($(cat "$T_TMP"/h?.out | tr '\n' ' '))" "$(sort -u "$T_TMP"/h?.out | grep -c .)" 3
+	for h in 1 2 3; do
+		grep -qx "$(cat "$T_TMP/h$h.out")" "$T_TMP"/s??.out &&
+			fail "a short sandbox got holder $h's uid $(cat "$T_TMP/h$h.out") while it ran"
+	done
+	return 0
+}
+
 case_running_sandboxes_apart_and_full_range_refused()
 {
 	local a
@@ -261,6 +309,7 @@ run_case user_keyring_goes_with_the_uid case_user_keyring_goes_with_the_uid
 run_case setid_files_refused_on_host_tmp case_setid_files_refused_on_host_tmp
 run_case setid_files_refused_in_idmapped_grant case_setid_files_refused_in_idmapped_grant
 run_case concurrent_starts_get_different_uids case_concurrent_starts_get_different_uids
+run_case churn_never_takes_a_running_uid case_churn_never_takes_a_running_uid
 run_case running_sandboxes_apart_and_full_range_refused case_running_sandboxes_apart_and_full_range_refused
 run_case profile_user_in_range_refused case_profile_user_in_range_refused
 finish

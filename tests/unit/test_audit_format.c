@@ -235,6 +235,8 @@ static size_t gen_event(union event *ev, uint64_t *ts, struct sbx_audit_ctx *ctx
 		break;
 	case SBX_EV_NET_UNIX:
 		rnd_text(ev->un.path, sizeof(ev->un.path));
+		/* as the BPF side sets it; the old formatter cut at the NUL */
+		ev->un.name_len = (uint8_t)strnlen(ev->un.path, sizeof(ev->un.path));
 		break;
 	case SBX_EV_SYSCALL_DENIED:
 		ev->sc.nr = rnd_below(4) ? rnd_below(460) : (uint32_t)rnd();

@@ -314,6 +314,13 @@ static void test_journal_values_cannot_inject_fields(void **state)
 	assert_int_equal(count(&e, "SBX_ACTION"), 1);
 	assert_int_equal(count(&e, "PRIORITY"), 1);
 	assert_int_equal(count(&e, "MESSAGE"), 1);
+	/* the sentence is one line of printable text: the newlines of the
+	 * path are \x0a in it (journalctl and syslog print it as a line) */
+	v = sbx_journal_entry_get(&e, "MESSAGE", &len);
+	assert_non_null(v);
+	for (size_t i = 0; i < len; i++)
+		assert_true((unsigned char)v[i] >= 0x20 && v[i] != 0x7f);
+	assert_non_null(memmem(v, len, "/tmp/x\\x0aSBX_ACTION=allow\\x0aPRIORITY=0", 40));
 	/* every field is one iovec starting with its own name */
 	for (size_t i = 0; i < e.n; i++) {
 		const char *f = e.iov[i].iov_base;

@@ -261,17 +261,24 @@ static void write_net(struct json_writer *w, const struct sbx_audit_ctx *c, cons
 		write_rule(w, c, e->rule, e->policy_id);
 }
 
-/* An abstract name may hold any byte: the JSON writer escapes them. */
+/* An abstract name may hold any byte, NUL too: written by its length
+ * (name_len), and the JSON writer escapes them. */
 static void write_unix(struct json_writer *w, const struct sbx_ev_unix *e)
 {
 	char path[SBX_UNIX_PATH_LEN + 1];
+	size_t len;
 
 	memcpy(path, e->path, sizeof(e->path));
 	path[sizeof(e->path)] = 0;
+	/* name_len 0: an empty name, or programs loaded by an sbx from
+	 * before name_len (then cut at a NUL, as it was) */
+	len = e->abstract && e->name_len ? (e->name_len < sizeof(e->path) ? e->name_len : sizeof(e->path)) :
+					   strlen(path);
 	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
 	write_task(w, &e->hdr);
 	json_kv_string(w, "op", e->send ? "send" : "connect");
-	json_kv_string(w, e->abstract ? "abstract" : "path", path);
+	json_key(w, e->abstract ? "abstract" : "path");
+	json_string_len(w, path, len);
 }
 
 static void write_sock(struct json_writer *w, const struct sbx_ev_sock *e)

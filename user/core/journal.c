@@ -212,9 +212,37 @@ static int priority(const struct sbx_journal_entry *e)
 
 #undef V
 
+/* MESSAGE is what journalctl and syslog forwarders print as a line: the
+ * names in it are the workload's (a path, an abstract name, a host name),
+ * whose newlines would start forged lines there and whose escape sequences
+ * would reach the reader's terminal. Control bytes are written as \xNN,
+ * cut at the buffer's end; the SBX_* fields keep every byte. */
+static void printable(const char *in, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (; *in; in++) {
+		unsigned char c = (unsigned char)*in;
+		bool ctl = c < 0x20 || c == 0x7f;
+
+		if (o + (ctl ? 4 : 1) >= cap)
+			break;
+		if (ctl) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = 0;
+}
+
 static int finish(struct sbx_journal_entry *e)
 {
-	char msg[8192], prio[4];
+	char raw[8192], msg[8192], prio[4];
 	size_t len;
 	int r;
 
@@ -224,7 +252,8 @@ static int finish(struct sbx_journal_entry *e)
 	    len == 10 && !memcmp(sbx_journal_entry_get(e, "SBX_EVENT", NULL), "api.denied", 10) &&
 	    (r = add_field(e, true, "SBX_ACTION", "deny", 4)) < 0)
 		return r;
-	message(e, msg, sizeof(msg));
+	message(e, raw, sizeof(raw));
+	printable(raw, msg, sizeof(msg));
 	snprintf(prio, sizeof(prio), "%d", priority(e));
 	if ((r = add_field(e, true, "MESSAGE", msg, strlen(msg))) < 0 ||
 	    (r = add_field(e, true, "PRIORITY", prio, strlen(prio))) < 0)

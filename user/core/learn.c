@@ -719,24 +719,36 @@ bool sbx_learn_net_allows(const struct sbx_profile *p, const struct sbx_net_entr
 
 /* ---- the profile ------------------------------------------------------------- */
 
-/* A TOML basic string: paths and names may hold quotes or backslashes. */
-static void put_str(FILE *f, const char *s)
+/* The text of s, control characters written as \\uXXXX; with quote, '"'
+ * and '\\' escaped too (a TOML basic string's body). */
+static void put_text(FILE *f, const char *s, bool quote)
 {
-	fputc('"', f);
 	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
+		if (quote && (*s == '"' || *s == '\\'))
 			fprintf(f, "\\%c", *s);
 		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			fprintf(f, "\\u%04x", (unsigned char)*s);
 		else
 			fputc(*s, f);
 	}
+}
+
+/* A TOML basic string: paths and names may hold quotes or backslashes. */
+static void put_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	put_text(f, s, true);
 	fputc('"', f);
 }
 
+/* What the workload named (a path, an abstract name, a host name) goes
+ * into comments too: a newline in it would end the comment and make the
+ * rest of the name TOML of the learnt profile (a table of its choosing). */
 static void put_comment(FILE *f, const struct sbx_learn_item *it)
 {
-	fprintf(f, "\t# %llu x %s\n", (unsigned long long)it->events, it->note ? it->note : "seen");
+	fprintf(f, "\t# %llu x ", (unsigned long long)it->events);
+	put_text(f, it->note ? it->note : "seen", false);
+	fputc('\n', f);
 }
 
 static bool net_lacking(const struct sbx_profile *base, const char *text)
@@ -992,8 +1004,13 @@ static void write_head(const struct sbx_learn *l, const char *source, const stru
 		fprintf(f, "# Only what profile \"%s\" lacks, with its modes: paste the entries into it.\n",
 			base->name);
 	fprintf(f, "# Review every entry: the workload was trusted while it was observed.\n");
-	for (size_t i = 0; i < l->notes.n; i++)
-		fprintf(f, "# not learnt (%s): %s\n", l->notes.v[i].note, l->notes.v[i].text);
+	for (size_t i = 0; i < l->notes.n; i++) {
+		fputs("# not learnt (", f);
+		put_text(f, l->notes.v[i].note, false);
+		fputs("): ", f);
+		put_text(f, l->notes.v[i].text, false);
+		fputc('\n', f);
+	}
 }
 
 int sbx_learn_write(const struct sbx_learn *l, const char *name, const char *source,

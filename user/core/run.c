@@ -83,6 +83,8 @@ struct run_state {
 	uint64_t last_seq;
 	uint64_t next_summary_ms;	/* elapsed time of the next suppression summary */
 	bool disk_event;		/* limit.disk was emitted (once per sandbox) */
+	uint64_t trim_due_ms;		/* elapsed time of the next idle trim; 0 = none due */
+	uint64_t last_trim_ms;		/* elapsed time of the last idle trim; 0 = none yet */
 	struct json_buf abuf;		/* audit lines of the current batch */
 	void *pstate;
 	struct sbx_child child;
@@ -1162,11 +1164,39 @@ static int tty_raw(struct run_state *s)
 	return r < 0 ? fail(s, r, "%s", why) : 0;
 }
 
+#define IDLE_TRIM_MS 100	/* quiet this long after activity: trim again */
+#define TRIM_SPACING_MS 1000	/* at most one idle trim a second: each reads smaps */
+
+/* The idle trim of the wait loop. Whatever ran since the last trim (the
+ * workload's first events, formatting, log lines) mapped code and data
+ * back in; once the loop has been quiet for IDLE_TRIM_MS it gives them
+ * back again (sbx_trim_memory), at most once every TRIM_SPACING_MS.
+ * busy: poll reported activity. Returns how long poll may wait. */
+static int idle_trim_tick(struct run_state *s, uint64_t el, bool busy, int wait_ms)
+{
+	uint64_t due;
+
+	if (busy) {
+		due = el + IDLE_TRIM_MS;
+		if (s->last_trim_ms && due < s->last_trim_ms + TRIM_SPACING_MS)
+			due = s->last_trim_ms + TRIM_SPACING_MS;
+		s->trim_due_ms = due;
+	} else if (s->trim_due_ms && el >= s->trim_due_ms) {
+		sbx_trim_memory();
+		s->trim_due_ms = 0;
+		s->last_trim_ms = el ? el : 1;
+	}
+	if (s->trim_due_ms && (wait_ms < 0 || (uint64_t)wait_ms > s->trim_due_ms - el))
+		wait_ms = (int)(s->trim_due_ms - el);
+	return wait_ms;
+}
+
 static int wait_loop(struct run_state *s, int *ret_status)
 {
 	const struct sbx_provider *pv = s->o->provider;
 	uint64_t timeout = s->o->profile->timeout_ms, start = now_ns(CLOCK_MONOTONIC);
 	uint64_t kill_at = 0;
+	bool busy = true;	/* the start's own events follow the first trim */
 
 	for (;;) {
 		struct pollfd pfd[5 + SBX_TTY_NFDS] = {
@@ -1196,8 +1226,12 @@ static int wait_loop(struct run_state *s, int *ret_status)
 		else if (kill_at)
 			wait_ms = (int)(kill_at - el);
 		wait_ms = audit_summary_tick(s, el, wait_ms);
+		wait_ms = idle_trim_tick(s, el, busy, wait_ms);
 		if (poll(pfd, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			return fail(s, -errno, "poll: %m");
+		busy = false;
+		for (int i = 1; i < n; i++)
+			busy |= pfd[i].revents != 0;
 		if (s->have_tty)
 			sbx_tty_relay(&s->tty, pfd + 5, n - 5);
 		if (pfd[4].revents)

@@ -525,7 +525,7 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 {
 	int lock, r;
 
-	memset(b, 0, sizeof(*b));
+	sbx_zero(b, sizeof(*b));
 	init_fds(b);
 	r = sbx_instance_get(&b->paths);
 	if (r < 0)

@@ -625,7 +625,7 @@ int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 {
 	int r;
 
-	memset(sb, 0, sizeof(*sb));
+	sbx_zero(sb, sizeof(*sb));
 	sb->bpf = b;
 	sb->cgroup_fd = sb->ring_fd = -1;
 	sb->trace_fds[0] = sb->trace_fds[1] = -1;

@@ -242,6 +242,28 @@ void *sbx_dl_sym(void *lib, const char *soname, const char *name, char *why, siz
 	return fn;
 }
 
+static bool all_zero(const unsigned char *c, size_t n)
+{
+	return !n || (!c[0] && !memcmp(c, c + 1, n - 1));
+}
+
+void sbx_zero(void *p, size_t len)
+{
+	const uintptr_t page = 4096;
+	unsigned char *c = p;
+
+	while (len) {
+		size_t n = page - ((uintptr_t)c & (page - 1));
+
+		if (n > len)
+			n = len;
+		if (!all_zero(c, n))
+			memset(c, 0, n);
+		c += n;
+		len -= n;
+	}
+}
+
 /* the [stack] mapping's start, from /proc/self/maps; 0 if not found */
 static uintptr_t stack_start(void)
 {
@@ -331,7 +353,7 @@ void sbx_trim_memory(void)
 {
 	/* room for the frames below the caller's (poll loop, audit
 	 * formatting, libbpf's ring callback): they fault in again if deeper */
-	const uintptr_t margin = 32 * 1024;
+	const uintptr_t margin = 16 * 1024;
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), here = (uintptr_t)__builtin_frame_address(0);
 	uintptr_t lo = stack_start(), hi = (here - margin) & ~(page - 1);
 

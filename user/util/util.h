@@ -104,6 +104,11 @@ size_t sbx_write_all(int fd, const void *buf, size_t len);
  * (*ret_len without the NUL). -EFBIG when it is longer. */
 int sbx_read_file(const char *path, char **ret, size_t *ret_len, size_t max);
 
+/* memset(p, 0, len) that writes only the pages holding a non-zero byte: a
+ * struct in fresh anonymous memory (the monitor's run state) stays on the
+ * kernel's shared zero page, not in the process's memory, until used. */
+void sbx_zero(void *p, size_t len);
+
 /* For a process that stays resident after a heavy setup (the monitor of a
  * sandbox): gives the heap's free pages and the stack's pages below the
  * caller's frame (less a margin for the calls still to come) back to the

@@ -659,7 +659,7 @@ int sbx_bpf_rate_progs(const struct sbx_bpf *b, int *ret_sandbox_fd, int *ret_ho
 	return 0;
 }
 
-int sbx_bpf_emit(const struct sbx_bpf *b, const struct sbx_emit_ctx *ctx, uint64_t *ret_seq)
+SBX_IDLE_PATH int sbx_bpf_emit(const struct sbx_bpf *b, const struct sbx_emit_ctx *ctx, uint64_t *ret_seq)
 {
 	struct sbx_emit_ctx c = *ctx;
 	/* syscall programs write their context back into ctx_in */

@@ -129,7 +129,7 @@ static int fail_at(struct run_state *s, int r, const struct sbx_srcpos *pos, con
 	return r < 0 ? r : -EINVAL;
 }
 
-static uint64_t now_ns(clockid_t clk)
+SBX_IDLE_PATH static uint64_t now_ns(clockid_t clk)
 {
 	struct timespec ts;
 
@@ -283,7 +283,7 @@ static void flush_journal(struct run_state *s)
 		fprintf(s->err, "sbx: warning: %s\n", msg);
 }
 
-static void flush_audit(struct run_state *s)
+SBX_IDLE_PATH static void flush_audit(struct run_state *s)
 {
 	if (!s->abuf.len)
 		return;
@@ -302,7 +302,7 @@ static void flush_audit(struct run_state *s)
 	json_buf_clear(&s->abuf);
 }
 
-static int consume(struct run_state *s)
+SBX_IDLE_PATH static int consume(struct run_state *s)
 {
 	int r = ring_buffer__consume(s->rb);
 
@@ -329,7 +329,7 @@ static int emit_life(struct run_state *s, uint16_t type, int status)
  * first: a burst of denials may have filled it since the last wakeup, and a
  * summary that finds no room is lost with its counts (the program has
  * marked them reported). Refilling it takes more than a burst's tokens. */
-static void audit_summary(struct run_state *s)
+SBX_IDLE_PATH static void audit_summary(struct run_state *s)
 {
 	struct sbx_emit_ctx c = { .slot = s->sb.slot, .type = SBX_EV_AUDIT_SUPPRESSED,
 				  .workload_pid = (uint32_t)s->child.pid };
@@ -342,7 +342,7 @@ static void audit_summary(struct run_state *s)
  * limit.disk event the first time it is seen full (blocks or inodes), which
  * is when writes inside fail with ENOSPC. Checked with each audit summary
  * tick (every second) and at the end. */
-static void disk_check(struct run_state *s)
+SBX_IDLE_PATH static void disk_check(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
 	struct sbx_disk_usage u;
@@ -373,7 +373,7 @@ static void disk_check(struct run_state *s)
  * which may be the very thing that is full. */
 #define AUDIT_DROPPED_NS 1000000000ull	/* at most one audit.dropped a second */
 
-static void drop_report(struct run_state *s, bool final)
+SBX_IDLE_PATH static void drop_report(struct run_state *s, bool final)
 {
 	struct sbx_run_result *res = s->res;
 	uint64_t ring, sink, now, lost, u0, j0;
@@ -429,7 +429,7 @@ static void drop_report(struct run_state *s, bool final)
 #define AUDIT_SUMMARY_MS 1000	/* at least once a second while events are suppressed */
 
 /* The summary tick of the wait loop: due now, or how long poll may wait. */
-static int audit_summary_tick(struct run_state *s, uint64_t el, int wait_ms)
+SBX_IDLE_PATH static int audit_summary_tick(struct run_state *s, uint64_t el, int wait_ms)
 {
 	if (el >= s->next_summary_ms) {
 		audit_summary(s);
@@ -1172,7 +1172,7 @@ static int tty_raw(struct run_state *s)
  * back in; once the loop has been quiet for IDLE_TRIM_MS it gives them
  * back again (sbx_trim_memory), at most once every TRIM_SPACING_MS.
  * busy: poll reported activity. Returns how long poll may wait. */
-static int idle_trim_tick(struct run_state *s, uint64_t el, bool busy, int wait_ms)
+SBX_IDLE_PATH static int idle_trim_tick(struct run_state *s, uint64_t el, bool busy, int wait_ms)
 {
 	uint64_t due;
 
@@ -1191,7 +1191,7 @@ static int idle_trim_tick(struct run_state *s, uint64_t el, bool busy, int wait_
 	return wait_ms;
 }
 
-static int wait_loop(struct run_state *s, int *ret_status)
+SBX_IDLE_PATH static __attribute__((noinline)) int wait_loop(struct run_state *s, int *ret_status)
 {
 	const struct sbx_provider *pv = s->o->provider;
 	uint64_t timeout = s->o->profile->timeout_ms, start = now_ns(CLOCK_MONOTONIC);

@@ -726,7 +726,7 @@ int sbx_sandbox_rate_reset(const struct sbx_bpf *b, uint32_t slot)
 	return bpf_map_update_elem(b->rates_fd, &slot, &zero, 0) ? -errno : 0;
 }
 
-int sbx_sandbox_stats(const struct sbx_bpf *b, uint32_t slot, struct sbx_stats *ret_st,
+SBX_IDLE_PATH int sbx_sandbox_stats(const struct sbx_bpf *b, uint32_t slot, struct sbx_stats *ret_st,
 		      struct sbx_drops *ret_drops)
 {
 	int ncpu = libbpf_num_possible_cpus();

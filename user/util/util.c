@@ -265,7 +265,7 @@ void sbx_zero(void *p, size_t len)
 }
 
 /* the [stack] mapping's start, from /proc/self/maps; 0 if not found */
-static uintptr_t stack_start(void)
+SBX_IDLE_PATH static uintptr_t stack_start(void)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	char line[512];
@@ -293,7 +293,7 @@ struct trim_range {
 /* smaps' header line "lo-hi perms offset dev inode path": true, and *r and
  * *cand set, when it is one; cand: a private, read-only mapping of a file,
  * the only kind whose untouched pages are the file's own */
-static bool smaps_header(const char *line, struct trim_range *r, bool *cand)
+SBX_IDLE_PATH static bool smaps_header(const char *line, struct trim_range *r, bool *cand)
 {
 	unsigned long lo, hi, ino;
 	char perms[8], path[8] = "";
@@ -310,7 +310,7 @@ static bool smaps_header(const char *line, struct trim_range *r, bool *cand)
 /* Lists the private read-only file mappings (text, rodata) holding no
  * copied-on-write page (smaps' Anonymous: 0; a relocated RELRO segment has
  * some and is left alone). Returns how many went into r. */
-static size_t clean_file_maps(struct trim_range *r, size_t max)
+SBX_IDLE_PATH static size_t clean_file_maps(struct trim_range *r, size_t max)
 {
 	FILE *f = fopen("/proc/self/smaps", "re");
 	char line[512];
@@ -340,7 +340,7 @@ static size_t clean_file_maps(struct trim_range *r, size_t max)
  * its Pss. What reclaim does to clean file pages at any time: the pages
  * stay in the page cache (shared, reclaimable) and a later access maps
  * them again (a minor fault); nothing this process wrote is touched. */
-static void unmap_clean_file_pages(void)
+SBX_IDLE_PATH static void unmap_clean_file_pages(void)
 {
 	struct trim_range r[TRIM_MAX_RANGES];
 	size_t n = clean_file_maps(r, TRIM_MAX_RANGES);
@@ -349,7 +349,7 @@ static void unmap_clean_file_pages(void)
 		madvise((void *)r[i].lo, r[i].hi - r[i].lo, MADV_DONTNEED);
 }
 
-void sbx_trim_memory(void)
+SBX_IDLE_PATH void sbx_trim_memory(void)
 {
 	/* room for the frames below the caller's (poll loop, audit
 	 * formatting, libbpf's ring callback): they fault in again if deeper */

@@ -104,6 +104,13 @@ size_t sbx_write_all(int fd, const void *buf, size_t len);
  * (*ret_len without the NUL). -EFBIG when it is longer. */
 int sbx_read_file(const char *path, char **ret, size_t *ret_len, size_t max);
 
+/* On the definition of a function the monitor of a sandbox runs while its
+ * workload idles (the wait loop's once-a-second tick: audit summary, disk,
+ * drops, counters): GCC puts such functions in .text.hot, which the linker
+ * lays out together, so that the code the idle tick maps back in after
+ * sbx_trim_memory is a page or two, not one in every part of the binary. */
+#define SBX_IDLE_PATH __attribute__((hot))
+
 /* memset(p, 0, len) that writes only the pages holding a non-zero byte: a
  * struct in fresh anonymous memory (the monitor's run state) stays on the
  * kernel's shared zero page, not in the process's memory, until used. */

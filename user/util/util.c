@@ -351,14 +351,17 @@ SBX_IDLE_PATH static void unmap_clean_file_pages(void)
 
 SBX_IDLE_PATH void sbx_trim_memory(void)
 {
-	/* room for the frames below the caller's (poll loop, audit
-	 * formatting, libbpf's ring callback): they fault in again if deeper */
-	const uintptr_t margin = 16 * 1024;
+	/* room for madvise's own frame below this one; the deeper frames of
+	 * the poll loop (audit formatting, libbpf's ring callback) fault in
+	 * again, zeroed, when next used */
+	const uintptr_t margin = 8 * 1024;
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), here = (uintptr_t)__builtin_frame_address(0);
 	uintptr_t lo = stack_start(), hi = (here - margin) & ~(page - 1);
 
+	/* in this order: reading smaps allocates stdio buffers (malloc_trim
+	 * gives them back) and uses stack (the last madvise gives it back) */
+	unmap_clean_file_pages();
 	malloc_trim(0);
 	if (lo && hi > lo)
 		madvise((void *)lo, hi - lo, MADV_DONTNEED);
-	unmap_clean_file_pages();
 }

@@ -779,6 +779,9 @@ static void watchdog_main(int rfd, const char *cgroup, const char *registry, uid
 			close(fd);
 	setsid();
 	snprintf(counters, sizeof(counters), "%s.counters", registry);
+	/* it waits for the whole run: what setup left mapped, copied from the
+	 * monitor, goes (the cleanup below maps back what it uses) */
+	sbx_trim_memory();
 	do
 		n = read(rfd, &c, 1);
 	while (n < 0 && errno == EINTR);

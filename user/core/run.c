@@ -781,7 +781,7 @@ static void watchdog_main(int rfd, const char *cgroup, const char *registry, uid
 	snprintf(counters, sizeof(counters), "%s.counters", registry);
 	/* it waits for the whole run: what setup left mapped, copied from the
 	 * monitor, goes (the cleanup below maps back what it uses) */
-	sbx_trim_memory();
+	sbx_trim_memory(true);
 	do
 		n = read(rfd, &c, 1);
 	while (n < 0 && errno == EINTR);
@@ -1170,11 +1170,12 @@ static int tty_raw(struct run_state *s)
 #define IDLE_TRIM_MS 100	/* quiet this long after activity: trim again */
 #define TRIM_SPACING_MS 1000	/* at most one idle trim a second: each reads smaps */
 
-/* The idle trim of the wait loop. Whatever ran since the last trim (the
- * workload's first events, formatting, log lines) mapped code and data
- * back in; once the loop has been quiet for IDLE_TRIM_MS it gives them
- * back again (sbx_trim_memory), at most once every TRIM_SPACING_MS.
- * busy: poll reported activity. Returns how long poll may wait. */
+/* The idle trim of the wait loop: once the loop has been quiet for
+ * IDLE_TRIM_MS after activity (the start, the workload's events, log
+ * lines), sbx_trim_memory gives back the code and data that ran since (the
+ * first time: all the start's), at most once every TRIM_SPACING_MS. A run
+ * shorter than IDLE_TRIM_MS never pays for it. busy: poll reported
+ * activity. Returns how long poll may wait. */
 SBX_IDLE_PATH static int idle_trim_tick(struct run_state *s, uint64_t el, bool busy, int wait_ms)
 {
 	uint64_t due;
@@ -1185,7 +1186,7 @@ SBX_IDLE_PATH static int idle_trim_tick(struct run_state *s, uint64_t el, bool b
 			due = s->last_trim_ms + TRIM_SPACING_MS;
 		s->trim_due_ms = due;
 	} else if (s->trim_due_ms && el >= s->trim_due_ms) {
-		sbx_trim_memory();
+		sbx_trim_memory(true);
 		s->trim_due_ms = 0;
 		s->last_trim_ms = el ? el : 1;
 	}
@@ -1425,7 +1426,7 @@ int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_
 	if (!r && s->have_tty)
 		r = tty_raw(s);
 	if (!r)
-		sbx_trim_memory();	/* setup's heap and stack: not needed while it runs */
+		sbx_trim_memory(false);	/* setup's heap and stack; the rest once idle */
 	if (!r)
 		r = wait_loop(s, &status);
 	sbx_trace("workload");

@@ -349,7 +349,7 @@ SBX_IDLE_PATH static void unmap_clean_file_pages(void)
 		madvise((void *)r[i].lo, r[i].hi - r[i].lo, MADV_DONTNEED);
 }
 
-SBX_IDLE_PATH void sbx_trim_memory(void)
+SBX_IDLE_PATH void sbx_trim_memory(bool file_pages)
 {
 	/* room for madvise's own frame below this one; the deeper frames of
 	 * the poll loop (audit formatting, libbpf's ring callback) fault in
@@ -360,7 +360,8 @@ SBX_IDLE_PATH void sbx_trim_memory(void)
 
 	/* in this order: reading smaps allocates stdio buffers (malloc_trim
 	 * gives them back) and uses stack (the last madvise gives it back) */
-	unmap_clean_file_pages();
+	if (file_pages)
+		unmap_clean_file_pages();
 	malloc_trim(0);
 	if (lo && hi > lo)
 		madvise((void *)lo, hi - lo, MADV_DONTNEED);

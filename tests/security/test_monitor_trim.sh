@@ -74,35 +74,52 @@ wait_for_child()
 	fail "no workload under $1: $(cat "$T_TMP"/*.err 2>/dev/null | tail -c 300)"
 }
 
+# held_run NAME SBX CODE: SBX runs a workload that waits for $T_TMP/NAME.go,
+# connects to 127.0.0.1 (allowed) and 127.0.0.2 (denied), and exits CODE;
+# result, audit and sbx's exit status into $T_TMP/NAME.{result,audit,rc}.
+# Returns once the monitor is trimmed; sets MON (its pid).
+held_run()
+{
+	local n=$1 bin=$2
+	bg sh -c "\"$bin\" run --result $T_TMP/$n.result --audit $T_TMP/$n.audit -P $T_TMP/policy.toml \
+		--profile t -- sh -c 'while [ ! -e $T_TMP/$n.go ]; do sleep 0.1; done; \
+		$NETTOOL connect 127.0.0.1 $P4; $NETTOOL connect 127.0.0.2 $P4; exit $3' \
+		>$T_TMP/$n.out 2>$T_TMP/$n.err; echo \$? >$T_TMP/$n.rc"
+	MON=""
+	for _ in $(seq 200); do
+		MON=$(pgrep -P "$BG_PID" -x sbx) && break
+		sleep 0.05
+	done
+	[ -n "$MON" ] || fail "no sbx under $BG_PID: $(cat "$T_TMP/$n.err")"
+	wait_for_child "$MON"
+	wait_trimmed "$MON" "$(readlink -f "$bin")"
+}
+
+# held_end NAME CODE: lets the workload of held_run go; the exit status, the
+# result and the audit must be whole
+held_end()
+{
+	local n=$1 ev
+	touch "$T_TMP/$n.go"
+	wait "$BG_PID"
+	eq "sbx's exit status" "$(cat "$T_TMP/$n.rc")" "$2"
+	eq "result exit_code" "$(jq -r .exit_code "$T_TMP/$n.result")" "$2"
+	eq "denials counted in the result" "$(jq -r '.denials["net.connect"]' "$T_TMP/$n.result")" 1
+	ev=$(jq -c 'select(.event == "net.connect")' "$T_TMP/$n.audit")
+	eq "net.connect events" "$(grep -c . <<<"$ev")" 1
+	eq "denied address" "$(jq -r .addr <<<"$ev")" 127.0.0.2
+	eq "verdict" "$(jq -r .verdict <<<"$ev")" deny
+	eq "sandbox.exit" "$(jq -r 'select(.event == "sandbox.exit") | .exit_code' "$T_TMP/$n.audit")" "$2"
+}
+
 # A denied connect made after the trim is audited whole, the exit status and
 # the accounting come through, and the teardown leaves nothing (run_case
 # checks): the code that runs them was mapped back in, nothing written lost.
 case_audit_and_teardown_after_trim()
 {
-	local ev
 	tpol
-	bg sh -c "\"$SBX\" run --result $T_TMP/a.result --audit $T_TMP/a.audit -P $T_TMP/policy.toml \
-		--profile t -- sh -c 'while [ ! -e $T_TMP/go ]; do sleep 0.1; done; \
-		$NETTOOL connect 127.0.0.1 $P4; $NETTOOL connect 127.0.0.2 $P4; exit 7' \
-		>$T_TMP/a.out 2>$T_TMP/a.err; echo \$? >$T_TMP/a.rc"
-	local mon=""
-	for _ in $(seq 200); do
-		mon=$(pgrep -P "$BG_PID" -x sbx) && break
-		sleep 0.05
-	done
-	[ -n "$mon" ] || fail "no sbx under $BG_PID: $(cat "$T_TMP/a.err")"
-	wait_for_child "$mon"
-	wait_trimmed "$mon" "$(readlink -f "$SBX")"
-	touch "$T_TMP/go"
-	wait "$BG_PID"
-	eq "sbx's exit status" "$(cat "$T_TMP/a.rc")" 7
-	eq "result exit_code" "$(jq -r .exit_code "$T_TMP/a.result")" 7
-	ev=$(jq -c 'select(.event == "net.connect")' "$T_TMP/a.audit")
-	eq "net.connect events" "$(grep -c . <<<"$ev")" 1
-	eq "denied address" "$(jq -r .addr <<<"$ev")" 127.0.0.2
-	eq "verdict" "$(jq -r .verdict <<<"$ev")" deny
-	eq "sandbox.exit" "$(jq -r 'select(.event == "sandbox.exit") | .exit_code' "$T_TMP/a.audit")" 7
-	eq "denials counted in the result" "$(jq -r '.denials["net.connect"]' "$T_TMP/a.result")" 1
+	held_run a "$SBX" 7
+	held_end a 7
 }
 
 # sbx's binary replaced while the trimmed monitor idles: written in place is
@@ -110,20 +127,10 @@ case_audit_and_teardown_after_trim()
 # (its mapping holds the old inode) and ends the sandbox as it would have.
 case_binary_replaced_while_idle()
 {
-	local d=$T_TMP/bin mon
+	local d=$T_TMP/bin
 	mkdir "$d" && cp "$SBX" "$d/sbx" || fail "cannot copy sbx"
 	tpol
-	bg sh -c "\"$d/sbx\" run --result $T_TMP/b.result --audit $T_TMP/b.audit -P $T_TMP/policy.toml \
-		--profile t -- sh -c 'while [ ! -e $T_TMP/go2 ]; do sleep 0.1; done; \
-		$NETTOOL connect 127.0.0.2 $P4; exit 5' >$T_TMP/b.out 2>$T_TMP/b.err; echo \$? >$T_TMP/b.rc"
-	mon=""
-	for _ in $(seq 200); do
-		mon=$(pgrep -P "$BG_PID" -x sbx) && break
-		sleep 0.05
-	done
-	[ -n "$mon" ] || fail "no sbx under $BG_PID: $(cat "$T_TMP/b.err")"
-	wait_for_child "$mon"
-	wait_trimmed "$mon" "$d/sbx"
+	held_run b "$d/sbx" 5
 	# in place: the kernel refuses to open a running program for writing
 	if (exec 3>>"$d/sbx") 2>"$T_TMP/w.err"; then
 		fail "the running sbx could be opened for writing"
@@ -132,12 +139,7 @@ case_binary_replaced_while_idle()
 	# renamed over: garbage where sbx was
 	head -c 600000 /dev/urandom >"$d/sbx.new" && chmod 755 "$d/sbx.new" && mv -f "$d/sbx.new" "$d/sbx" ||
 		fail "cannot replace the copy"
-	touch "$T_TMP/go2"
-	wait "$BG_PID"
-	eq "sbx's exit status" "$(cat "$T_TMP/b.rc")" 5
-	eq "result exit_code" "$(jq -r .exit_code "$T_TMP/b.result")" 5
-	eq "net.connect denied" "$(jq -r 'select(.event == "net.connect") | .verdict' "$T_TMP/b.audit")" deny
-	eq "sandbox.exit" "$(jq -r 'select(.event == "sandbox.exit") | .exit_code' "$T_TMP/b.audit")" 5
+	held_end b 5
 }
 
 setup trim_setup

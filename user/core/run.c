@@ -1200,7 +1200,7 @@ SBX_IDLE_PATH static __attribute__((noinline)) int wait_loop(struct run_state *s
 	const struct sbx_provider *pv = s->o->provider;
 	uint64_t timeout = s->o->profile->timeout_ms, start = now_ns(CLOCK_MONOTONIC);
 	uint64_t kill_at = 0;
-	bool busy = true;	/* the start's own events follow the first trim */
+	bool busy = true;	/* the start counts as activity: the first idle trim follows it */
 
 	for (;;) {
 		struct pollfd pfd[5 + SBX_TTY_NFDS] = {

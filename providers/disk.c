@@ -83,7 +83,7 @@ int sbx_disk_unstage(const char *stage, char *why, size_t len)
 	return 0;
 }
 
-int sbx_disk_usage(int fd, struct sbx_disk_usage *ret)
+SBX_IDLE_PATH int sbx_disk_usage(int fd, struct sbx_disk_usage *ret)
 {
 	struct statfs sf;
 

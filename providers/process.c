@@ -107,7 +107,7 @@ static int make_disk(struct process_state *st, const char *run_dir, char *why, s
 	return sbx_disk_create(st->p->disk_bytes, &st->disk_fd, why, len);
 }
 
-static int process_disk_usage(void *state, struct sbx_disk_usage *ret)
+SBX_IDLE_PATH static int process_disk_usage(void *state, struct sbx_disk_usage *ret)
 {
 	struct process_state *st = state;
 

@@ -748,10 +748,18 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	struct sbx_run_opts o = { 0 };
 	struct result_out out;
 	struct cli_parser a;
-	struct pool_ctx pc = { .sock = -1, .ra = &ra, .out = &out, .o = &o };
+	/* no "= { ... }": that zeroes go's 32 KiB argv, whose pages this frame,
+	 * under the monitor's for the whole run, would keep; a pooled run's
+	 * sbx_pool_go_wait fills go whole, and only go.buf is freed */
+	struct pool_ctx pc;
 	bool written = false;
 	int r, code = SBX_EXIT_SBX_FAILED;
 
+	pc.sock = -1;
+	pc.ra = &ra;
+	pc.out = &out;
+	pc.o = &o;
+	pc.go.buf = NULL;
 	cli_parser_init(&a, self, argc, argv);
 	a.stop_at_args = true;
 	r = parse_args(self, &a, &ra);

@@ -62,6 +62,10 @@ int sbx_bpf_unload(const struct sbx_instance *p, char *why, size_t whylen);
 int sbx_bpf_rate_progs(const struct sbx_bpf *b, int *ret_sandbox_fd, int *ret_host_fd,
 		       char *why, size_t whylen);
 
+/* bpf_map_lookup_elem as a bare bpf(2) call (the monitor's idle tick):
+ * 0 or -errno. */
+int sbx_bpf_lookup(int map_fd, const void *key, void *value);
+
 /* Puts a start/exit event into the sandbox's streams (sbx_emit_user). */
 int sbx_bpf_emit(const struct sbx_bpf *b, const struct sbx_emit_ctx *ctx, uint64_t *ret_seq);
 

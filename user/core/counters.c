@@ -28,7 +28,7 @@ static int counters_path(const struct sbx_instance *in, uint32_t slot, char *buf
 	return 0;
 }
 
-void sbx_counters_from_result(const struct sbx_run_result *res, const char *id,
+SBX_IDLE_PATH void sbx_counters_from_result(const struct sbx_run_result *res, const char *id,
 			      struct sbx_monitor_counters *ret)
 {
 	const uint64_t *d = res->denials;
@@ -45,7 +45,7 @@ void sbx_counters_from_result(const struct sbx_run_result *res, const char *id,
 	ret->syscall_denials = d[SBX_EV_SYSCALL_DENIED];
 }
 
-static uint64_t mono_ns(void)
+SBX_IDLE_PATH static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
@@ -79,7 +79,7 @@ static int write_file(const char *path, const struct sbx_monitor_counters *c)
 	return r;
 }
 
-void sbx_counters_publish(struct sbx_counters_pub *p, const struct sbx_sandbox *sb,
+SBX_IDLE_PATH void sbx_counters_publish(struct sbx_counters_pub *p, const struct sbx_sandbox *sb,
 			  const struct sbx_run_result *res)
 {
 	struct sbx_monitor_counters now;

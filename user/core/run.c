@@ -83,6 +83,8 @@ struct run_state {
 	uint64_t last_seq;
 	uint64_t next_summary_ms;	/* elapsed time of the next suppression summary */
 	bool disk_event;		/* limit.disk was emitted (once per sandbox) */
+	uint64_t trim_due_ms;		/* elapsed time of the next idle trim; 0 = none due */
+	uint64_t last_trim_ms;		/* elapsed time of the last idle trim; 0 = none yet */
 	struct json_buf abuf;		/* audit lines of the current batch */
 	void *pstate;
 	struct sbx_child child;
@@ -127,7 +129,7 @@ static int fail_at(struct run_state *s, int r, const struct sbx_srcpos *pos, con
 	return r < 0 ? r : -EINVAL;
 }
 
-static uint64_t now_ns(clockid_t clk)
+SBX_IDLE_PATH static uint64_t now_ns(clockid_t clk)
 {
 	struct timespec ts;
 
@@ -281,7 +283,7 @@ static void flush_journal(struct run_state *s)
 		fprintf(s->err, "sbx: warning: %s\n", msg);
 }
 
-static void flush_audit(struct run_state *s)
+SBX_IDLE_PATH static void flush_audit(struct run_state *s)
 {
 	if (!s->abuf.len)
 		return;
@@ -300,7 +302,7 @@ static void flush_audit(struct run_state *s)
 	json_buf_clear(&s->abuf);
 }
 
-static int consume(struct run_state *s)
+SBX_IDLE_PATH static int consume(struct run_state *s)
 {
 	int r = ring_buffer__consume(s->rb);
 
@@ -327,7 +329,7 @@ static int emit_life(struct run_state *s, uint16_t type, int status)
  * first: a burst of denials may have filled it since the last wakeup, and a
  * summary that finds no room is lost with its counts (the program has
  * marked them reported). Refilling it takes more than a burst's tokens. */
-static void audit_summary(struct run_state *s)
+SBX_IDLE_PATH static void audit_summary(struct run_state *s)
 {
 	struct sbx_emit_ctx c = { .slot = s->sb.slot, .type = SBX_EV_AUDIT_SUPPRESSED,
 				  .workload_pid = (uint32_t)s->child.pid };
@@ -340,7 +342,7 @@ static void audit_summary(struct run_state *s)
  * limit.disk event the first time it is seen full (blocks or inodes), which
  * is when writes inside fail with ENOSPC. Checked with each audit summary
  * tick (every second) and at the end. */
-static void disk_check(struct run_state *s)
+SBX_IDLE_PATH static void disk_check(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
 	struct sbx_disk_usage u;
@@ -371,7 +373,7 @@ static void disk_check(struct run_state *s)
  * which may be the very thing that is full. */
 #define AUDIT_DROPPED_NS 1000000000ull	/* at most one audit.dropped a second */
 
-static void drop_report(struct run_state *s, bool final)
+SBX_IDLE_PATH static void drop_report(struct run_state *s, bool final)
 {
 	struct sbx_run_result *res = s->res;
 	uint64_t ring, sink, now, lost, u0, j0;
@@ -427,7 +429,7 @@ static void drop_report(struct run_state *s, bool final)
 #define AUDIT_SUMMARY_MS 1000	/* at least once a second while events are suppressed */
 
 /* The summary tick of the wait loop: due now, or how long poll may wait. */
-static int audit_summary_tick(struct run_state *s, uint64_t el, int wait_ms)
+SBX_IDLE_PATH static int audit_summary_tick(struct run_state *s, uint64_t el, int wait_ms)
 {
 	if (el >= s->next_summary_ms) {
 		audit_summary(s);
@@ -777,6 +779,9 @@ static void watchdog_main(int rfd, const char *cgroup, const char *registry, uid
 			close(fd);
 	setsid();
 	snprintf(counters, sizeof(counters), "%s.counters", registry);
+	/* it waits for the whole run: what setup left mapped, copied from the
+	 * monitor, goes (the cleanup below maps back what it uses) */
+	sbx_trim_memory(true);
 	do
 		n = read(rfd, &c, 1);
 	while (n < 0 && errno == EINTR);
@@ -1162,11 +1167,40 @@ static int tty_raw(struct run_state *s)
 	return r < 0 ? fail(s, r, "%s", why) : 0;
 }
 
-static int wait_loop(struct run_state *s, int *ret_status)
+#define IDLE_TRIM_MS 100	/* quiet this long after activity: trim again */
+#define TRIM_SPACING_MS 1000	/* at most one idle trim a second: each reads smaps */
+
+/* The idle trim of the wait loop: once the loop has been quiet for
+ * IDLE_TRIM_MS after activity (the start, the workload's events, log
+ * lines), sbx_trim_memory gives back the code and data that ran since (the
+ * first time: all the start's), at most once every TRIM_SPACING_MS. A run
+ * shorter than IDLE_TRIM_MS never pays for it. busy: poll reported
+ * activity. Returns how long poll may wait. */
+SBX_IDLE_PATH static int idle_trim_tick(struct run_state *s, uint64_t el, bool busy, int wait_ms)
+{
+	uint64_t due;
+
+	if (busy) {
+		due = el + IDLE_TRIM_MS;
+		if (s->last_trim_ms && due < s->last_trim_ms + TRIM_SPACING_MS)
+			due = s->last_trim_ms + TRIM_SPACING_MS;
+		s->trim_due_ms = due;
+	} else if (s->trim_due_ms && el >= s->trim_due_ms) {
+		sbx_trim_memory(true);
+		s->trim_due_ms = 0;
+		s->last_trim_ms = el ? el : 1;
+	}
+	if (s->trim_due_ms && (wait_ms < 0 || (uint64_t)wait_ms > s->trim_due_ms - el))
+		wait_ms = (int)(s->trim_due_ms - el);
+	return wait_ms;
+}
+
+SBX_IDLE_PATH static __attribute__((noinline)) int wait_loop(struct run_state *s, int *ret_status)
 {
 	const struct sbx_provider *pv = s->o->provider;
 	uint64_t timeout = s->o->profile->timeout_ms, start = now_ns(CLOCK_MONOTONIC);
 	uint64_t kill_at = 0;
+	bool busy = true;	/* the start counts as activity: the first idle trim follows it */
 
 	for (;;) {
 		struct pollfd pfd[5 + SBX_TTY_NFDS] = {
@@ -1196,8 +1230,12 @@ static int wait_loop(struct run_state *s, int *ret_status)
 		else if (kill_at)
 			wait_ms = (int)(kill_at - el);
 		wait_ms = audit_summary_tick(s, el, wait_ms);
+		wait_ms = idle_trim_tick(s, el, busy, wait_ms);
 		if (poll(pfd, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
 			return fail(s, -errno, "poll: %m");
+		busy = false;
+		for (int i = 1; i < n; i++)
+			busy |= pfd[i].revents != 0;
 		if (s->have_tty)
 			sbx_tty_relay(&s->tty, pfd + 5, n - 5);
 		if (pfd[4].revents)
@@ -1388,7 +1426,7 @@ int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_
 	if (!r && s->have_tty)
 		r = tty_raw(s);
 	if (!r)
-		sbx_trim_memory();	/* setup's heap and stack: not needed while it runs */
+		sbx_trim_memory(false);	/* setup's heap and stack; the rest once idle */
 	if (!r)
 		r = wait_loop(s, &status);
 	sbx_trace("workload");

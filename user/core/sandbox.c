@@ -153,14 +153,20 @@ static bool owner_dead(const struct sbx_slot *s)
 /* Reads every slot in one batch (one syscall instead of thousands). */
 static int read_slots(struct sbx_bpf *b, struct sbx_slot *all)
 {
-	static uint32_t keys[SBX_MAX_SANDBOXES];
+	/* on the heap, not in .bss: the monitor gives the pages back after
+	 * the start (sbx_trim_memory); 16 KiB is too much for the stack */
+	uint32_t *keys = malloc(SBX_MAX_SANDBOXES * sizeof(*keys));
 	__u32 out_batch = 0, count = SBX_MAX_SANDBOXES;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	int r;
 
+	if (!keys)
+		return -ENOMEM;
 	r = bpf_map_lookup_batch(b->slots_fd, NULL, &out_batch, keys, all, &count, &opts);
-	if (r < 0 && errno != ENOENT)
-		return -errno;
+	r = r < 0 ? -errno : 0;
+	free(keys);
+	if (r < 0 && r != -ENOENT)
+		return r;
 	if (count != SBX_MAX_SANDBOXES) {
 		/* older kernels: fall back to single lookups */
 		for (uint32_t i = 0; i < SBX_MAX_SANDBOXES; i++)
@@ -625,7 +631,7 @@ int sbx_sandbox_create(struct sbx_bpf *b, const struct sbx_profile *p,
 {
 	int r;
 
-	memset(sb, 0, sizeof(*sb));
+	sbx_zero(sb, sizeof(*sb));
 	sb->bpf = b;
 	sb->cgroup_fd = sb->ring_fd = -1;
 	sb->trace_fds[0] = sb->trace_fds[1] = -1;
@@ -726,22 +732,27 @@ int sbx_sandbox_rate_reset(const struct sbx_bpf *b, uint32_t slot)
 	return bpf_map_update_elem(b->rates_fd, &slot, &zero, 0) ? -errno : 0;
 }
 
-int sbx_sandbox_stats(const struct sbx_bpf *b, uint32_t slot, struct sbx_stats *ret_st,
+SBX_IDLE_PATH int sbx_sandbox_stats(const struct sbx_bpf *b, uint32_t slot, struct sbx_stats *ret_st,
 		      struct sbx_drops *ret_drops)
 {
-	int ncpu = libbpf_num_possible_cpus();
+	static int ncpu;	/* libbpf's code for it is not on the idle path */
 	struct sbx_drops *d, sum = {};
+	int r;
 
+	if (!ncpu)
+		ncpu = libbpf_num_possible_cpus();
 	if (ncpu < 0)
 		return ncpu;
-	if (bpf_map_lookup_elem(b->stats_fd, &slot, ret_st))
-		return -errno;
+	r = sbx_bpf_lookup(b->stats_fd, &slot, ret_st);
+	if (r < 0)
+		return r;
 	d = calloc((size_t)ncpu, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(b->drops_fd, &slot, d)) {
+	r = sbx_bpf_lookup(b->drops_fd, &slot, d);
+	if (r < 0) {
 		free(d);
-		return -errno;
+		return r;
 	}
 	for (int i = 0; i < ncpu; i++) {
 		sum.ring += d[i].ring;

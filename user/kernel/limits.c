@@ -713,7 +713,7 @@ int sbx_limits_create(struct sbx_limits *l, const char *instance, const char *id
 	if (!l || !p || !why || !len || !valid_name(instance) || !valid_name(id))
 		return -EINVAL;
 	why[0] = 0;
-	memset(l, 0, sizeof(*l));
+	sbx_zero(l, sizeof(*l));
 	if (copy_str(l->v2_path, sizeof(l->v2_path), v2_path ? v2_path : "") < 0)
 		return -ENAMETOOLONG;
 	l->want[SBX_LIMIT_MEMORY] = p->memory_bytes > 0;
@@ -993,7 +993,7 @@ int sbx_limits_open(struct sbx_limits *l, const char *instance, const char *id, 
 {
 	if (!l || !valid_name(instance) || !valid_name(id))
 		return -EINVAL;
-	memset(l, 0, sizeof(*l));
+	sbx_zero(l, sizeof(*l));
 	if (copy_str(l->v2_path, sizeof(l->v2_path), v2_path ? v2_path : "") < 0)
 		return -ENAMETOOLONG;
 	find_v1(l, instance, id);

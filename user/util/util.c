@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <malloc.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -241,8 +242,30 @@ void *sbx_dl_sym(void *lib, const char *soname, const char *name, char *why, siz
 	return fn;
 }
 
+static bool all_zero(const unsigned char *c, size_t n)
+{
+	return !n || (!c[0] && !memcmp(c, c + 1, n - 1));
+}
+
+void sbx_zero(void *p, size_t len)
+{
+	const uintptr_t page = 4096;
+	unsigned char *c = p;
+
+	while (len) {
+		size_t n = page - ((uintptr_t)c & (page - 1));
+
+		if (n > len)
+			n = len;
+		if (!all_zero(c, n))
+			memset(c, 0, n);
+		c += n;
+		len -= n;
+	}
+}
+
 /* the [stack] mapping's start, from /proc/self/maps; 0 if not found */
-static uintptr_t stack_start(void)
+SBX_IDLE_PATH static uintptr_t stack_start(void)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	char line[512];
@@ -259,14 +282,86 @@ static uintptr_t stack_start(void)
 	return lo;
 }
 
-void sbx_trim_memory(void)
+/* The clean file mappings' ranges (see unmap_clean_file_pages); fixed room:
+ * a process with more read-only file mappings keeps the rest mapped. */
+#define TRIM_MAX_RANGES 256
+
+struct trim_range {
+	uintptr_t lo, hi;
+};
+
+/* smaps' header line "lo-hi perms offset dev inode path": true, and *r and
+ * *cand set, when it is one; cand: a private, read-only mapping of a file,
+ * the only kind whose untouched pages are the file's own */
+SBX_IDLE_PATH static bool smaps_header(const char *line, struct trim_range *r, bool *cand)
 {
-	/* room for the frames below the caller's (poll loop, audit
-	 * formatting, libbpf's ring callback): they fault in again if deeper */
-	const uintptr_t margin = 32 * 1024;
+	unsigned long lo, hi, ino;
+	char perms[8], path[8] = "";
+
+	if (sscanf(line, "%lx-%lx %7s %*s %*s %lu %7s", &lo, &hi, perms, &ino, path) < 4 ||
+	    strlen(perms) != 4)
+		return false;
+	r->lo = lo;
+	r->hi = hi;
+	*cand = perms[0] == 'r' && perms[1] != 'w' && perms[3] == 'p' && ino && path[0] == '/';
+	return true;
+}
+
+/* Lists the private read-only file mappings (text, rodata) holding no
+ * copied-on-write page (smaps' Anonymous: 0; a relocated RELRO segment has
+ * some and is left alone). Returns how many went into r. */
+SBX_IDLE_PATH static size_t clean_file_maps(struct trim_range *r, size_t max)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512];
+	struct trim_range cur = { 0, 0 };
+	unsigned long anon;
+	bool cand = false;
+	size_t n = 0;
+
+	if (!f)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		if (smaps_header(line, &cur, &cand))
+			continue;
+		if (cand && sscanf(line, "Anonymous: %lu", &anon) == 1) {
+			if (!anon)
+				r[n++] = cur;
+			cand = false;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* Drops the page-table entries of the read-only file mappings that hold
+ * only the file's own pages: the binary's and the libraries' text and
+ * rodata, mapped by this process alone for the whole run, counted whole in
+ * its Pss. What reclaim does to clean file pages at any time: the pages
+ * stay in the page cache (shared, reclaimable) and a later access maps
+ * them again (a minor fault); nothing this process wrote is touched. */
+SBX_IDLE_PATH static void unmap_clean_file_pages(void)
+{
+	struct trim_range r[TRIM_MAX_RANGES];
+	size_t n = clean_file_maps(r, TRIM_MAX_RANGES);
+
+	for (size_t i = 0; i < n; i++)
+		madvise((void *)r[i].lo, r[i].hi - r[i].lo, MADV_DONTNEED);
+}
+
+SBX_IDLE_PATH void sbx_trim_memory(bool file_pages)
+{
+	/* room for madvise's own frame below this one; the deeper frames of
+	 * the poll loop (audit formatting, libbpf's ring callback) fault in
+	 * again, zeroed, when next used */
+	const uintptr_t margin = 8 * 1024;
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), here = (uintptr_t)__builtin_frame_address(0);
 	uintptr_t lo = stack_start(), hi = (here - margin) & ~(page - 1);
 
+	/* in this order: reading smaps allocates stdio buffers (malloc_trim
+	 * gives them back) and uses stack (the last madvise gives it back) */
+	if (file_pages)
+		unmap_clean_file_pages();
 	malloc_trim(0);
 	if (lo && hi > lo)
 		madvise((void *)lo, hi - lo, MADV_DONTNEED);

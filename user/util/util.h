@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,12 +105,27 @@ size_t sbx_write_all(int fd, const void *buf, size_t len);
  * (*ret_len without the NUL). -EFBIG when it is longer. */
 int sbx_read_file(const char *path, char **ret, size_t *ret_len, size_t max);
 
+/* On the definition of a function the monitor of a sandbox runs while its
+ * workload idles (the wait loop's once-a-second tick: audit summary, disk,
+ * drops, counters): GCC puts such functions in .text.hot, which the linker
+ * lays out together, so that the code the idle tick maps back in after
+ * sbx_trim_memory is a page or two, not one in every part of the binary. */
+#define SBX_IDLE_PATH __attribute__((hot))
+
+/* memset(p, 0, len) that writes only the pages holding a non-zero byte: a
+ * struct in fresh anonymous memory (the monitor's run state) stays on the
+ * kernel's shared zero page, not in the process's memory, until used. */
+void sbx_zero(void *p, size_t len);
+
 /* For a process that stays resident after a heavy setup (the monitor of a
  * sandbox): gives the heap's free pages and the stack's pages below the
  * caller's frame (less a margin for the calls still to come) back to the
- * kernel. Call it from a frame near main's; the pages fault in again,
- * zeroed, if ever used. */
-void sbx_trim_memory(void);
+ * kernel; the pages fault in again, zeroed, if ever used. file_pages: also
+ * unmaps the clean pages of its read-only file mappings (text, rodata of
+ * the binary and its libraries), which map back from the page cache when
+ * next run; it reads /proc/self/smaps (~0.3-0.6 ms), so not on a start's
+ * path. */
+void sbx_trim_memory(bool file_pages);
 
 /* fopen(path, "re") of a regular file only, never following a final
  * symlink nor blocking (a FIFO); NULL and errno (EINVAL: not a regular

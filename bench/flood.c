@@ -1,22 +1,28 @@
 // SPDX-License-Identifier: MIT
 /*
  * Denial generator for bench/audit.sh.
- *   flood WORKERS MS RATE PORT
+ *   flood WORKERS MS RATE PORT [sleep]
  * WORKERS processes (worker i pinned to CPU i modulo the CPU count) each send
  * unconnected UDP datagrams to 127.0.0.1:PORT for MS milliseconds. Inside a
  * sandbox whose policy does not allow that port, each sendto() is denied by
  * the cgroup/sendmsg4 program and audited. RATE 0: as fast as possible;
- * otherwise the workers together pace themselves to RATE attempts per second.
+ * otherwise the workers together pace themselves to RATE attempts per second,
+ * spinning between their sends (each holds its CPU whatever the rate), or
+ * with "sleep" sleeping while ahead of their schedule (which is absolute: a
+ * late wakeup is caught up by sending at once), so that on a machine with
+ * few CPUs the workers leave the ring's consumer the CPU they do not need.
  * Prints "ATTEMPTS DENIED SECONDS".
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,8 +42,10 @@ int main(int argc, char **argv)
 	double rate, t0;
 	unsigned long long *cnt;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: flood WORKERS MS RATE PORT\n");
+	bool nap = argc == 6 && !strcmp(argv[5], "sleep");
+
+	if (argc != 5 && !nap) {
+		fprintf(stderr, "usage: flood WORKERS MS RATE PORT [sleep]\n");
 		return 2;
 	}
 	workers = atoi(argv[1]);
@@ -61,12 +69,20 @@ int main(int argc, char **argv)
 			CPU_ZERO(&set);
 			CPU_SET(w % ncpu, &set);
 			sched_setaffinity(0, sizeof(set), &set);
+			if (nap)
+				prctl(PR_SET_TIMERSLACK, 1UL);	/* wake on time, not 50 us late */
 			a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 			for (;;) {
 				double t = now();
 
 				if (t >= end)
 					break;
+				if (per > 0 && nap && t < next) {
+					struct timespec d = { .tv_nsec = (long)((next - t) * 1e9) };
+
+					nanosleep(&d, NULL);	/* < 1 s: 16 sends a slot */
+					continue;
+				}
 				if (per > 0 && t < next)
 					continue;	/* paced: spin until the next slot */
 				next += per;

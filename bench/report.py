@@ -395,6 +395,16 @@ def main():
                  "events per sbx CPU-second"],
                 [[p["ring"], num(p["rate"]), num(p["achieved"]), num(p["events_per_s"]), num(p["dropped"]),
                   num(p.get("sbx_cpu_share"), 2), num(p.get("events_per_cpu_s"))] for p in paced]))
+    paced2 = sel(res, "audit", "paced2")
+    if paced2:
+        w("\nPaced floods from 2 workers that sleep between their sends (one worker cannot make "
+          "more audited denials than one thread's system calls allow), one run each; not the "
+          "target rows:\n\n")
+        w(table(["asked /s", "achieved /s", "events/s logged", "dropped", "sbx CPU"],
+                [[num(p["rate"]), num(p["achieved"]), num(p["events_per_s"]), num(p["dropped"]),
+                  num(p.get("sbx_cpu_share"), 2)] for p in paced2]))
+    for r in sel(res, "audit", "capacity"):
+        w(f"\n**{r['name']}**: {num(r['value'])} events/s.\n")
     for r in sel(res, "audit", "writer"):
         w(f"\n**{r['name']}** (`build/bench/audit_writer`, {num(r['events'])} events of "
           f"{num(r['bytes_per_event'])} bytes, {r['runs']} runs): median {num(r['median'])}, "

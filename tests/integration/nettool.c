@@ -18,7 +18,9 @@
  *   nettool ping HOST                       one ICMP (v6: ICMPv6) echo through a ping socket
  *   nettool fastopen HOST PORT              TCP Fast Open: sendto(MSG_FASTOPEN) without connect
  *   nettool listen HOST PORT [tcp|udp]      serve until killed; prints "port N" when ready
- *   nettool flood HOST PORT COUNT           COUNT connect(2)s of one UDP socket
+ *   nettool flood HOST PORT COUNT [RATE]    COUNT connect(2)s of one UDP socket;
+ *                                           RATE: paced to RATE a second, sleeping
+ *                                           between them (an absolute schedule)
  *   nettool selflisten PORT|- [4|6]         TCP listener on loopback (bound to PORT, or
  *                                           "-": listen() without bind), then a peer
  *                                           socket connects to it (1.5 s) and one byte
@@ -54,6 +56,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *errname(int e)
@@ -514,11 +517,12 @@ static int cmd_flood(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	long count, done = 0, denied = 0;
+	long count, done = 0, denied = 0, rate = argc > 3 ? atol(argv[3]) : 0;
+	struct timespec next;
 	char extra[64];
 	int fam, fd;
 
-	if (argc < 3)
+	if (argc < 3 || rate < 0 || rate > 1000000000)
 		return usage();
 	fam = parse_addr(argv[0], atoi(argv[1]), &ss, &len);
 	count = atol(argv[2]);
@@ -527,7 +531,16 @@ static int cmd_flood(int argc, char **argv)
 	fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return result_errno(errno, "socket");
+	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (long i = 0; i < count; i++) {
+		if (rate) {
+			next.tv_nsec += 1000000000 / rate;
+			if (next.tv_nsec >= 1000000000) {
+				next.tv_sec++;
+				next.tv_nsec -= 1000000000;
+			}
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		}
 		if (connect(fd, (struct sockaddr *)&ss, len) == 0)
 			done++;
 		else

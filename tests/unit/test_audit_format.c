@@ -649,11 +649,128 @@ static void test_time_in_short_buffers_is_cut_as_snprintf(void **state)
 	}
 }
 
+/* ---- values longer than the formatter's buffer ------------------------------------ */
+
+/* line with its first `from` replaced by `to` (malloc'ed) */
+static char *replace_once(const char *line, const char *from, const char *to)
+{
+	const char *at = strstr(line, from);
+	size_t fl = strlen(from), tl = strlen(to), n = strlen(line);
+	char *out = malloc(n - fl + tl + 1);
+
+	assert_non_null(at);
+	assert_non_null(out);
+	memcpy(out, line, (size_t)(at - line));
+	memcpy(out + (at - line), to, tl);
+	memcpy(out + (at - line) + tl, at + fl, n - (size_t)(at - line) - fl + 1);
+	return out;
+}
+
+/* text of len bytes that escapes to up to six times its length */
+static char *long_text(size_t len, unsigned seed)
+{
+	static const char pieces[] = "a\"\x01/\\\xc3\xa9\t~";
+	char *t = malloc(len + 1);
+
+	assert_non_null(t);
+	for (size_t i = 0; i < len; i++)
+		t[i] = pieces[(i * 7 + seed) % (sizeof(pieces) - 1)];
+	if (len && ((unsigned char)t[len - 1] == 0xc3))
+		t[len - 1] = 'z';	/* no cut sequence at the end: (tested elsewhere) */
+	t[len] = 0;
+	return t;
+}
+
+/* The escaped form of s as ref_escape writes it, quoted, without its newline. */
+static char *ref_quoted(const char *s)
+{
+	size_t len = strlen(s);
+	char *out = malloc(6 * len + 4);
+
+	assert_non_null(out);
+	out[ref_escape((const unsigned char *)s, len, out) - 1] = 0;
+	return out;
+}
+
+static char *format_line(const struct sbx_audit_ctx *c, const struct sbx_ev_net *ev)
+{
+	struct json_buf b = { 0 };
+	struct json_writer w;
+	char *line;
+
+	json_init_buf(&w, &b, false);
+	assert_int_equal(sbx_audit_event_json(&w, c, ev, sizeof(*ev)), 0);
+	line = strndup(b.data, b.len);
+	assert_non_null(line);
+	json_buf_free(&b);
+	return line;
+}
+
+/* A sandbox name, profile name, rule text, host or source file too long for
+ * the formatter's own buffer goes through the writer, whole: the line is
+ * the one with short values, each long value where its short one was. */
+static void test_long_values_are_written_whole(void **state)
+{
+	static const size_t lens[] = { 0, 1, 100, 160, 170, 300, 1000, 1021, 1024, 1030, 5000 };
+	struct sbx_ev_net ev = { .hdr = { .type = SBX_EV_NET_CONNECT, .size = sizeof(ev), .seq = 9,
+					  .ts_ns = 1500000000ull, .pid = 7, .tgid = 7, .cgroup_id = 5,
+					  .comm = "curl" },
+				 .verdict = SBX_VERDICT_DENY, .family = 4, .proto = 6, .port = 443,
+				 .rule = 0, .policy_id = 1, .addr = { 192, 0, 2, 7 } };
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		char *v[5], *q[5], *line, *want, *next;
+		static const char *const shorts[5] = { "S1x", "P2x", "T3x", "H4x", "F5x" };
+		struct sbx_net_entry e;
+		struct sbx_profile p = { 0 };
+		struct sbx_audit_ctx c = { .policy_id = 1 };
+
+		for (int k = 0; k < 5; k++) {
+			v[k] = long_text(lens[i], (unsigned)k);
+			q[k] = ref_quoted(v[k]);
+		}
+		/* the short line first */
+		e = (struct sbx_net_entry){ .text = (char *)shorts[2], .host = (char *)shorts[3],
+					    .pos = { shorts[4], 12, 9 } };
+		p.name = (char *)shorts[1];
+		p.net.entries = &e;
+		p.net.n_entries = 1;
+		c.sandbox_id = shorts[0];
+		c.profile = &p;
+		want = format_line(&c, &ev);
+		for (int k = 0; k < 4; k++) {
+			char from[8];
+
+			snprintf(from, sizeof(from), "\"%s\"", shorts[k]);
+			next = replace_once(want, from, q[k]);
+			free(want);
+			want = next;
+		}
+		q[4][strlen(q[4]) - 1] = 0;	/* "file" + :12:9" */
+		next = replace_once(want, "\"F5x", q[4]);
+		free(want);
+		want = next;
+		/* the long one */
+		e = (struct sbx_net_entry){ .text = v[2], .host = v[3], .pos = { v[4], 12, 9 } };
+		p.name = v[1];
+		c.sandbox_id = v[0];
+		line = format_line(&c, &ev);
+		assert_same_lines(line, strlen(line), want, strlen(want));
+		free(line);
+		free(want);
+		for (int k = 0; k < 5; k++) {
+			free(v[k]);
+			free(q[k]);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events_match_the_old_formatter_byte_for_byte),
 		cmocka_unit_test(test_file_writer_matches_the_buffer_writer),
+		cmocka_unit_test(test_long_values_are_written_whole),
 		cmocka_unit_test(test_every_byte_escapes_as_before),
 		cmocka_unit_test(test_random_strings_escape_as_before),
 		cmocka_unit_test(test_integers_print_as_printf),

@@ -301,6 +301,51 @@ static void test_finish_with_open_container_is_einval(void **state)
 	cap_close(&c);
 }
 
+/* Members written by hand join the writer's own with one comma each way,
+ * and are refused where a member cannot stand. */
+static void test_members_raw_join_the_writers_members(void **state)
+{
+	struct json_buf b = { 0 };
+	struct json_writer w;
+	struct capture c;
+
+	json_init_buf(&w, &b, false);
+	json_begin_object(&w);
+	assert_int_equal(json_members_raw(&w, "\"a\":1", 5), 0);
+	json_kv_int(&w, "b", 2);
+	assert_int_equal(json_members_raw(&w, "", 0), 0);	/* nothing, not a comma */
+	assert_int_equal(json_members_raw(&w, "\"c\":3,\"d\":4", 11), 0);
+	json_end_object(&w);
+	assert_int_equal(json_finish(&w), 0);
+	assert_int_equal(b.len, strlen("{\"a\":1,\"b\":2,\"c\":3,\"d\":4}\n"));
+	assert_memory_equal(b.data, "{\"a\":1,\"b\":2,\"c\":3,\"d\":4}\n", b.len);
+	json_buf_free(&b);
+
+	cap_open(&c, false);	/* a stream takes them too */
+	json_begin_object(&c.w);
+	json_kv_int(&c.w, "x", 0);
+	assert_int_equal(json_members_raw(&c.w, "\"y\":1", 5), 0);
+	json_end_object(&c.w);
+	assert_string_equal(cap_out(&c), "{\"x\":0,\"y\":1}\n");
+	cap_close(&c);
+
+	cap_open(&c, false);	/* after a key: its value must come first */
+	json_begin_object(&c.w);
+	json_key(&c.w, "k");
+	assert_int_equal(json_members_raw(&c.w, "\"y\":1", 5), -EINVAL);
+	cap_close(&c);
+
+	cap_open(&c, false);	/* in an array */
+	json_begin_array(&c.w);
+	assert_int_equal(json_members_raw(&c.w, "\"y\":1", 5), -EINVAL);
+	cap_close(&c);
+
+	cap_open(&c, true);	/* a pretty writer would get them unindented */
+	json_begin_object(&c.w);
+	assert_int_equal(json_members_raw(&c.w, "\"y\":1", 5), -EINVAL);
+	cap_close(&c);
+}
+
 static void test_stringf_formats(void **state)
 {
 	struct capture c;
@@ -379,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_key_in_array_is_einval),
 		cmocka_unit_test(test_mismatched_end_is_einval),
 		cmocka_unit_test(test_finish_with_open_container_is_einval),
+		cmocka_unit_test(test_members_raw_join_the_writers_members),
 		cmocka_unit_test(test_stringf_formats),
 		cmocka_unit_test(test_write_error_is_reported),
 		cmocka_unit_test(test_arbitrary_bytes_yield_valid_json),

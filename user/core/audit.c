@@ -96,11 +96,12 @@ static __thread struct {
 	char text[32];
 } time_cache;
 
-void sbx_format_time(int64_t real_ns, char *buf, size_t len)
+/* The time's text into out (room for SBX_TIME_MAX); returns its length. */
+#define SBX_TIME_MAX 64
+static size_t format_time_into(int64_t real_ns, char *out)
 {
 	time_t sec = (time_t)(real_ns / 1000000000ll);
 	long ns = (long)(real_ns % 1000000000ll);
-	char out[64];
 	size_t n;
 
 	if (ns < 0) {
@@ -119,10 +120,18 @@ void sbx_format_time(int64_t real_ns, char *buf, size_t len)
 	n = time_cache.len;
 	memcpy(out, time_cache.text, n);
 	out[n++] = '.';
-	for (int i = 8; i >= 0; i--, ns /= 10)
-		out[n + (size_t)i] = (char)('0' + ns % 10);
+	memset(out + n, '0', 9);
+	json_format_u64(out + n + 9, (uint64_t)ns);	/* right-aligned: the zeros pad */
 	n += 9;
 	out[n++] = 'Z';
+	return n;
+}
+
+void sbx_format_time(int64_t real_ns, char *buf, size_t len)
+{
+	char out[SBX_TIME_MAX];
+	size_t n = format_time_into(real_ns, out);
+
 	if (!len)
 		return;
 	n = n < len - 1 ? n : len - 1;	/* cut short as snprintf would */
@@ -165,20 +174,127 @@ static const char *proto_name(uint8_t p, char *buf, size_t len)
 	return buf;
 }
 
-static void write_header(struct json_writer *w, const struct sbx_audit_ctx *c,
-			 const struct sbx_event_hdr *h)
-{
-	char ts[64];
+/*
+ * The members of the hot path (every line's header and task, network
+ * events whole) are formatted by hand into one buffer and handed to the
+ * writer at once (json_members_raw): keys are literals with their quotes,
+ * comma and colon, values are formatted in place. At a million events a
+ * second the writer's bookkeeping per member was most of a line's cost
+ * (bench/analysis.md, section 4). The bytes are the writer's, which
+ * tests/unit/test_audit_format.c checks against the old formatter's. A
+ * member too long for the buffer (a huge profile name) goes through the
+ * writer itself. Before any other call on the writer, members_flush().
+ */
+struct members {
+	struct json_writer *w;
+	char *p;		/* next byte of buf */
+	char buf[1024];		/* starts with the comma of its first member: dropped */
+};
 
-	sbx_format_time((int64_t)h->ts_ns + c->mono_to_real_ns, ts, sizeof(ts));
-	json_kv_string(w, "time", ts);
-	json_kv_uint(w, "seq", h->seq);
-	json_kv_string(w, "sandbox", c->sandbox_id);
-	json_kv_string(w, "profile", c->profile ? c->profile->name : NULL);
-	json_kv_string(w, "event", sbx_event_name(h->type));
+static void members_init(struct members *m, struct json_writer *w)
+{
+	m->w = w;
+	m->p = m->buf;
 }
 
-static void write_task(struct json_writer *w, const struct sbx_event_hdr *h)
+static void members_flush(struct members *m)
+{
+	size_t len = (size_t)(m->p - m->buf);
+
+	if (len)
+		json_members_raw(m->w, m->buf + 1, len - 1);
+	m->p = m->buf;
+}
+
+/* Room for n more bytes; false when one member of n bytes cannot fit. */
+static bool members_room(struct members *m, size_t n)
+{
+	if ((size_t)(m->buf + sizeof(m->buf) - m->p) >= n)
+		return true;
+	members_flush(m);
+	return n <= sizeof(m->buf);
+}
+
+static inline __attribute__((always_inline)) void put(struct members *m, const char *s, size_t n)
+{
+	memcpy(m->p, s, n);
+	m->p += n;
+}
+
+/* ,"key": of a literal key (plain ASCII, nothing to escape) */
+#define KEY(k) ",\"" k "\":", sizeof(",\"" k "\":") - 1
+#define KEY_MAX 32
+
+static void put_u64(struct members *m, uint64_t v)
+{
+	char buf[24], *end = buf + sizeof(buf), *d = json_format_u64(end, v);
+
+	put(m, d, (size_t)(end - d));
+}
+
+static inline __attribute__((always_inline)) void kv_uint(struct members *m, const char *key, size_t klen, uint64_t v)
+{
+	members_room(m, KEY_MAX + 20);
+	put(m, key, klen);
+	put_u64(m, v);
+}
+
+/* A string value (NULL: null); the writer takes the member when it does
+ * not fit. */
+static inline __attribute__((always_inline)) void kv_str(struct members *m, const char *key,
+							 size_t klen, const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (!members_room(m, klen + JSON_ESCAPED_MAX(len))) {
+		char name[KEY_MAX];
+
+		/* ,"name": -> name */
+		memcpy(name, key + 2, klen - 4);
+		name[klen - 4] = 0;
+		json_kv_string(m->w, name, s);
+		return;
+	}
+	put(m, key, klen);
+	if (!s)
+		put(m, "null", 4);
+	else
+		m->p += json_escape_into(m->p, s, len);
+}
+
+/* A name of this file's own (event, verdict, family, protocol, address,
+ * mode): printable ASCII without '"' or '\\', written as it is. */
+static inline __attribute__((always_inline)) void kv_name(struct members *m, const char *key,
+							  size_t klen, const char *s)
+{
+	size_t len = strlen(s);
+
+	members_room(m, KEY_MAX + len + 2);	/* names are short */
+	put(m, key, klen);
+	*m->p++ = '"';
+	put(m, s, len);
+	*m->p++ = '"';
+}
+
+#define KV_UINT(m, k, v) kv_uint(m, KEY(k), v)
+#define KV_NAME(m, k, s) kv_name(m, KEY(k), s)
+#define KV_STR(m, k, s) kv_str(m, KEY(k), s)
+
+static void write_header(struct members *m, const struct sbx_audit_ctx *c,
+			 const struct sbx_event_hdr *h)
+{
+	members_room(m, KEY_MAX + SBX_TIME_MAX + 2);
+	put(m, KEY("time"));
+	*m->p++ = '"';	/* digits, '-', ':', 'T', '.', 'Z': nothing to escape */
+	m->p += format_time_into((int64_t)h->ts_ns + c->mono_to_real_ns, m->p);
+	*m->p++ = '"';
+	KV_UINT(m, "seq", h->seq);
+	KV_STR(m, "sandbox", c->sandbox_id);
+	KV_STR(m, "profile", c->profile ? c->profile->name : NULL);
+	KV_NAME(m, "event", sbx_event_name(h->type));
+}
+
+static void write_task(struct members *m, const struct sbx_event_hdr *h)
 {
 	char comm[17];
 
@@ -186,15 +302,36 @@ static void write_task(struct json_writer *w, const struct sbx_event_hdr *h)
 	comm[16] = 0;
 	/* packet events (cgroup_skb) describe the sandbox, not a task */
 	if (h->tgid) {
-		json_kv_uint(w, "pid", h->tgid);
-		json_kv_uint(w, "tid", h->pid);
-		json_kv_string(w, "comm", comm);
+		KV_UINT(m, "pid", h->tgid);
+		KV_UINT(m, "tid", h->pid);
+		KV_STR(m, "comm", comm);
 	}
-	json_kv_uint(w, "cgroup_id", h->cgroup_id);
+	KV_UINT(m, "cgroup_id", h->cgroup_id);
+}
+
+/* "FILE:LINE:COL" as one string: the file escaped, then the numbers, which
+ * (like ':') can never continue a UTF-8 sequence the file ends in, so the
+ * escaping is that of the whole. */
+static void write_rule_source(struct members *m, const struct sbx_srcpos *pos)
+{
+	size_t len = strlen(pos->file);
+
+	if (!members_room(m, KEY_MAX + JSON_ESCAPED_MAX(len) + 22)) {
+		json_key(m->w, "rule_source");
+		json_stringf(m->w, "%s:%u:%u", pos->file, pos->line, pos->col);
+		return;
+	}
+	put(m, KEY("rule_source"));
+	m->p += json_escape_into(m->p, pos->file, len) - 1;	/* without its closing quote */
+	*m->p++ = ':';
+	put_u64(m, pos->line);
+	*m->p++ = ':';
+	put_u64(m, pos->col);
+	*m->p++ = '"';
 }
 
 /* The policy entry that decided, with where it was written. */
-static void write_rule(struct json_writer *w, const struct sbx_audit_ctx *c, uint32_t rule,
+static void write_rule(struct members *m, const struct sbx_audit_ctx *c, uint32_t rule,
 		       uint32_t policy_id)
 {
 	const struct sbx_profile *p = c->profile;
@@ -206,65 +343,74 @@ static void write_rule(struct json_writer *w, const struct sbx_audit_ctx *c, uin
 		/* decided by a policy that replaced the one the sandbox started with */
 		p = c->profile_of(c->profile_data, policy_id);
 		if (!p && rule < SBX_RULE_UNJUDGED) {
-			json_kv_string(w, "rule", "updated");
-			json_kv_uint(w, "rule_index", rule);
+			KV_NAME(m, "rule", "updated");
+			KV_UINT(m, "rule_index", rule);
 			return;
 		}
 	}
-	if (rule == SBX_RULE_NONE)
-		return;
 	if (rule == SBX_RULE_UNJUDGED) {
-		json_kv_string(w, "rule", "unjudged");
+		KV_NAME(m, "rule", "unjudged");
 		return;
 	}
 	if (rule == SBX_RULE_DNS) {
-		json_kv_string(w, "rule", "dns");	/* sent to the sandbox's resolver */
+		KV_NAME(m, "rule", "dns");	/* sent to the sandbox's resolver */
 		return;
 	}
 	if (rule == SBX_RULE_DEFAULT || !p || rule >= p->net.n_entries) {
-		json_kv_string(w, "rule", "default");
+		KV_NAME(m, "rule", "default");
 		if (p)
-			json_kv_string(w, "mode", sbx_net_mode_name(p->net.mode));
+			KV_NAME(m, "mode", sbx_net_mode_name(p->net.mode));
 		return;
 	}
 	e = &p->net.entries[rule];
-	json_kv_string(w, "rule", e->text);
-	json_kv_uint(w, "rule_index", rule);
+	KV_STR(m, "rule", e->text);
+	KV_UINT(m, "rule_index", rule);
 	if (e->host)
-		json_kv_string(w, "rule_host", e->host);
-	if (e->pos.file) {
-		json_key(w, "rule_source");
-		json_stringf(w, "%s:%u:%u", e->pos.file, e->pos.line, e->pos.col);
-	}
+		KV_STR(m, "rule_host", e->host);
+	if (e->pos.file)
+		write_rule_source(m, &e->pos);
 }
 
-static void write_net(struct json_writer *w, const struct sbx_audit_ctx *c, const struct sbx_ev_net *e)
+static void write_net(struct members *m, const struct sbx_audit_ctx *c, const struct sbx_ev_net *e)
 {
 	char addr[INET6_ADDRSTRLEN] = "", pbuf[8];
 
 	format_addr(e->family, e->addr, addr);
-	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
-	write_task(w, &e->hdr);
-	json_kv_string(w, "family", e->family == 4 ? "ipv4" : "ipv6");
-	json_kv_string(w, "addr", addr);
-	if (e->mapped)
-		json_kv_bool(w, "ipv4_mapped", true);
+	KV_NAME(m, "verdict", sbx_verdict_name(e->verdict));
+	write_task(m, &e->hdr);
+	KV_NAME(m, "family", e->family == 4 ? "ipv4" : "ipv6");
+	KV_NAME(m, "addr", addr);
+	if (e->mapped) {
+		members_room(m, KEY_MAX + 4);
+		put(m, KEY("ipv4_mapped"));
+		put(m, "true", 4);
+	}
 	if (e->form == SBX_ADDR_UNSPECIFIED)
-		json_kv_string(w, "addr_form", "unspecified");
+		KV_NAME(m, "addr_form", "unspecified");
 	else if (e->form == SBX_ADDR_V4COMPAT)
-		json_kv_string(w, "addr_form", "ipv4_compatible");
-	json_kv_uint(w, "port", e->port);
-	json_kv_string(w, "proto", proto_name(e->proto, pbuf, sizeof(pbuf)));
+		KV_NAME(m, "addr_form", "ipv4_compatible");
+	KV_UINT(m, "port", e->port);
+	KV_NAME(m, "proto", proto_name(e->proto, pbuf, sizeof(pbuf)));
 	if (e->hdr.type == SBX_EV_NET_BIND)
-		json_kv_string(w, "rule", "listen");
+		KV_NAME(m, "rule", "listen");
 	else
-		write_rule(w, c, e->rule, e->policy_id);
+		write_rule(m, c, e->rule, e->policy_id);
+}
+
+/* The verdict and the task, the first members of a decision; the rest goes
+ * through the writer. */
+static void write_decision(struct members *m, const char *verdict, const struct sbx_event_hdr *h)
+{
+	KV_NAME(m, "verdict", verdict);
+	write_task(m, h);
+	members_flush(m);
 }
 
 /* An abstract name may hold any byte, NUL too: written by its length
  * (name_len), and the JSON writer escapes them. */
-static void write_unix(struct json_writer *w, const struct sbx_ev_unix *e)
+static void write_unix(struct members *m, const struct sbx_ev_unix *e)
 {
+	struct json_writer *w = m->w;
 	char path[SBX_UNIX_PATH_LEN + 1];
 	size_t len;
 
@@ -274,23 +420,22 @@ static void write_unix(struct json_writer *w, const struct sbx_ev_unix *e)
 	 * before name_len (then cut at a NUL, as it was) */
 	len = e->abstract && e->name_len ? (e->name_len < sizeof(e->path) ? e->name_len : sizeof(e->path)) :
 					   strlen(path);
-	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
-	write_task(w, &e->hdr);
+	write_decision(m, sbx_verdict_name(e->verdict), &e->hdr);
 	json_kv_string(w, "op", e->send ? "send" : "connect");
 	json_key(w, e->abstract ? "abstract" : "path");
 	json_string_len(w, path, len);
 }
 
-static void write_sock(struct json_writer *w, const struct sbx_ev_sock *e)
+static void write_sock(struct members *m, const struct sbx_ev_sock *e)
 {
+	struct json_writer *w = m->w;
 	static const char *const fams[] = { [AF_INET] = "inet", [AF_INET6] = "inet6", [AF_PACKET] = "packet" };
 	const char *fam = e->family < sizeof(fams) / sizeof(fams[0]) ? fams[e->family] : NULL;
 
 	if (!fam)
 		fam = sbx_family_name(e->family);	/* vsock, netlink, ... */
 
-	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
-	write_task(w, &e->hdr);
+	write_decision(m, sbx_verdict_name(e->verdict), &e->hdr);
 	if (fam)
 		json_kv_string(w, "family", fam);
 	else
@@ -302,16 +447,16 @@ static void write_sock(struct json_writer *w, const struct sbx_ev_sock *e)
 }
 
 /* A refused socket option: "level" and "option" by name where sbx refuses it. */
-static void write_sockopt(struct json_writer *w, const struct sbx_ev_sockopt *e)
+static void write_sockopt(struct members *m, const struct sbx_ev_sockopt *e)
 {
+	struct json_writer *w = m->w;
 	const char *opt = NULL;
 
 	if (e->level == 0 && e->optname == 4)
 		opt = "IP_OPTIONS";
 	else if (e->level == 41)
 		opt = e->optname == 57 ? "IPV6_RTHDR" : e->optname == 6 ? "IPV6_2292PKTOPTIONS" : NULL;
-	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
-	write_task(w, &e->hdr);
+	write_decision(m, sbx_verdict_name(e->verdict), &e->hdr);
 	json_kv_string(w, "family", e->family == AF_INET ? "inet" : e->family == AF_INET6 ? "inet6" : "other");
 	json_kv_string(w, "level", e->level == 0 ? "ip" : e->level == 41 ? "ipv6" : "other");
 	json_kv_int(w, "level_nr", e->level);
@@ -411,16 +556,16 @@ static void write_fs_rule(struct json_writer *w, const struct sbx_audit_ctx *c, 
 	}
 }
 
-static void write_file(struct json_writer *w, const struct sbx_audit_ctx *c, const struct sbx_ev_file *e)
+static void write_file(struct members *m, const struct sbx_audit_ctx *c, const struct sbx_ev_file *e)
 {
+	struct json_writer *w = m->w;
 	char path[SBX_MAX_PATH_LEN + 1], acc[8];
 	uint32_t rule = e->rule;
 
 	memcpy(path, e->path, SBX_MAX_PATH_LEN);
 	path[SBX_MAX_PATH_LEN] = 0;
 	sbx_access_str(e->access, acc);
-	json_kv_string(w, "verdict", sbx_verdict_name(e->verdict));
-	write_task(w, &e->hdr);
+	write_decision(m, sbx_verdict_name(e->verdict), &e->hdr);
 	json_kv_string(w, "op", e->op < sizeof(file_ops) / sizeof(file_ops[0]) && file_ops[e->op] ?
 				file_ops[e->op] : "other");
 	json_kv_string(w, "path", path);
@@ -490,21 +635,22 @@ static const char *verdict_name(uint8_t v)
 }
 
 /* dns.query and dns.denied: the name and what its answer held */
-static void write_dns(struct json_writer *w, const struct sbx_audit_ctx *c, const struct sbx_ev_dns *e)
+static void write_dns(struct members *m, const struct sbx_audit_ctx *c, const struct sbx_ev_dns *e)
 {
+	struct json_writer *w = m->w;
 	char name[SBX_DNS_NAME_LEN + 1], buf[16], addr[INET6_ADDRSTRLEN];
 
 	memcpy(name, e->name, sizeof(e->name));
 	name[sizeof(e->name)] = 0;
-	json_kv_string(w, "verdict", verdict_name(e->verdict));
-	write_task(w, &e->hdr);
+	write_decision(m, verdict_name(e->verdict), &e->hdr);
 	json_kv_string(w, "name", name);
 	json_kv_string(w, "qtype", dns_type_name(e->qtype, buf, sizeof(buf)));
 	json_kv_string(w, "proto", proto_name(e->proto, buf, sizeof(buf)));
 	json_kv_string(w, "rcode", dns_rcode_name(e->rcode, buf, sizeof(buf)));
 	if (e->reason < sizeof(dns_reasons) / sizeof(dns_reasons[0]) && dns_reasons[e->reason])
 		json_kv_string(w, "reason", dns_reasons[e->reason]);
-	write_rule(w, c, e->rule, c->policy_id);
+	write_rule(m, c, e->rule, c->policy_id);
+	members_flush(m);
 	json_key(w, "answers");
 	json_begin_array(w);
 	for (unsigned i = 0; i < e->n_addrs && i < SBX_DNS_EV_ADDRS; i++) {
@@ -518,12 +664,12 @@ static void write_dns(struct json_writer *w, const struct sbx_audit_ctx *c, cons
 		json_kv_uint(w, "pin_s", e->pin_s);
 }
 
-static void write_dns_resolver(struct json_writer *w, const struct sbx_ev_dns_resolver *e)
+static void write_dns_resolver(struct members *m, const struct sbx_ev_dns_resolver *e)
 {
+	struct json_writer *w = m->w;
 	static const char *const states[] = { NULL, "started", "died", "restarted", "gave_up" };
 
-	json_kv_string(w, "verdict", verdict_name(e->verdict));
-	write_task(w, &e->hdr);
+	write_decision(m, verdict_name(e->verdict), &e->hdr);
 	json_kv_string(w, "state", e->state < 5 && states[e->state] ? states[e->state] : "unknown");
 	json_kv_uint(w, "resolver_pid", e->pid);
 	if (e->state == SBX_DNSS_DIED || e->state == SBX_DNSS_GAVE_UP) {
@@ -540,48 +686,52 @@ int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 			 const void *data, size_t size)
 {
 	const struct sbx_event_hdr *h = data;
+	struct members m;
 
 	if (size < sizeof(*h) || h->type >= N_EVENTS || !event_names[h->type] ||
 	    size < event_sizes[h->type] || h->size > size)
 		return -EINVAL;
+	members_init(&m, w);
 	json_begin_object(w);
-	write_header(w, c, h);
+	write_header(&m, c, h);
 	switch (h->type) {
 	case SBX_EV_SANDBOX_START:
 	case SBX_EV_SANDBOX_EXIT:
+		members_flush(&m);
 		write_life(w, c, data);
 		break;
 	case SBX_EV_AUDIT_SUPPRESSED:
+		members_flush(&m);
 		write_suppressed(w, data);
 		break;
 	case SBX_EV_LIMIT_DISK:
+		members_flush(&m);
 		write_disk(w, data);
 		break;
 	case SBX_EV_DNS_QUERY:
 	case SBX_EV_DNS_DENIED:
-		write_dns(w, c, data);
+		write_dns(&m, c, data);
 		break;
 	case SBX_EV_DNS_RESOLVER:
-		write_dns_resolver(w, data);
+		write_dns_resolver(&m, data);
 		break;
 	case SBX_EV_SOCK_CREATE:
-		write_sock(w, data);
+		write_sock(&m, data);
 		break;
 	case SBX_EV_NET_SOCKOPT:
-		write_sockopt(w, data);
+		write_sockopt(&m, data);
 		break;
 	case SBX_EV_NET_UNIX:
-		write_unix(w, data);
+		write_unix(&m, data);
 		break;
 	case SBX_EV_FILE:
-		write_file(w, c, data);
+		write_file(&m, c, data);
 		break;
 	case SBX_EV_SYSCALL_DENIED: {
 		const struct sbx_ev_syscall *sc = data;
 		const char *name = sbx_syscall_name(sc->nr);
 
-		json_kv_string(w, "verdict", sbx_verdict_name(sc->verdict));
-		write_task(w, h);
+		write_decision(&m, sbx_verdict_name(sc->verdict), h);
 		if (name)
 			json_kv_string(w, "syscall", name);
 		json_kv_uint(w, "nr", sc->nr);
@@ -596,14 +746,14 @@ int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 	case SBX_EV_NET_QUOTA: {
 		const struct sbx_ev_quota *q = data;
 
-		json_kv_string(w, "verdict", "deny");
-		write_task(w, h);
+		write_decision(&m, "deny", h);
 		json_kv_uint(w, "bytes", q->bytes);
 		json_kv_uint(w, "quota", q->quota);
 		break;
 	}
 	default:
-		write_net(w, c, data);
+		write_net(&m, c, data);
+		members_flush(&m);
 	}
 	return json_end_object(w);
 }

@@ -48,8 +48,9 @@ bool sbx_event_has_verdict(uint16_t type);
 /* "allow", "deny" or "would_deny" (observe mode) for an enum sbx_verdict. */
 const char *sbx_verdict_name(uint8_t verdict);
 
-/* Writes one event as one JSON object (one line). -EINVAL for a malformed or
- * truncated event (size smaller than its type needs). */
+/* Writes one event as one JSON object (one line) to a compact writer (a
+ * pretty one: -EINVAL). -EINVAL for a malformed or truncated event (size
+ * smaller than its type needs). */
 int sbx_audit_event_json(struct json_writer *w, const struct sbx_audit_ctx *c,
 			 const void *data, size_t size);
 

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "core/audit.h"
@@ -53,6 +54,13 @@
  * is empty): a few thousand writes a second at a million events a second,
  * and a rotated log file passes audit_max_size by at most this much. */
 #define AUDIT_BATCH_MAX 65536
+/* After a drain that found events, the next one waits this long, the ring
+ * left out of the poll set: every drain that empties the ring makes the
+ * next event wake the consumer, which the kernel does with an interrupt on
+ * the workload's CPU, so a consumer that drains as fast as events come
+ * costs the workload an interrupt every few events (bench/analysis.md,
+ * section 4). At a million events a second a 256 KiB ring holds 2.7 ms. */
+#define AUDIT_DRAIN_PAUSE_NS 200000
 
 struct run_state {
 	const struct sbx_run_opts *o;
@@ -86,6 +94,9 @@ struct run_state {
 	uint64_t trim_due_ms;		/* elapsed time of the next idle trim; 0 = none due */
 	uint64_t last_trim_ms;		/* elapsed time of the last idle trim; 0 = none yet */
 	struct json_buf abuf;		/* audit lines of the current batch */
+	uint64_t ring_bytes;		/* the sandbox's ring's size; 0: not known */
+	uint64_t drained;		/* bytes of records the current drain took */
+	bool drain_pause;		/* the last drain found events: wait before the next */
 	void *pstate;
 	struct sbx_child child;
 	bool spawned;
@@ -201,6 +212,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct json_writer w;
 	int r;
 
+	s->drained += size + 8;	/* the ring's record header: BPF_RINGBUF_HDR_SZ */
 	if (size < sizeof(*h))
 		return 0;
 	/* CPUs may deliver out of order: gaps are counted once, at the end */
@@ -304,8 +316,12 @@ SBX_IDLE_PATH static void flush_audit(struct run_state *s)
 
 SBX_IDLE_PATH static int consume(struct run_state *s)
 {
-	int r = ring_buffer__consume(s->rb);
+	int r;
 
+	s->drained = 0;
+	r = ring_buffer__consume(s->rb);
+	/* a drain that took a quarter of the ring runs again at once */
+	s->drain_pause = r > 0 && s->drained < s->ring_bytes / 4;
 	flush_audit(s);
 	sbx_counters_publish(&s->pub, &s->sb, s->res);
 	return r;
@@ -662,6 +678,15 @@ static int start_dns(struct run_state *s)
 	return 0;
 }
 
+/* 0 when it cannot be told: the consumer then never pauses. */
+static uint64_t ring_size(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
 /* noinline, with spawn: their frames lie below sbx_run's, where
  * sbx_trim_memory gives them back while the workload runs */
 static __attribute__((noinline)) int setup(struct run_state *s)
@@ -720,6 +745,7 @@ static __attribute__((noinline)) int setup(struct run_state *s)
 	s->rb = ring_buffer__new(s->sb.ring_fd, on_event, s, NULL);
 	if (!s->rb)
 		return fail(s, -errno, "ring buffer consumer: %m");
+	s->ring_bytes = ring_size(s->sb.ring_fd);
 	sbx_trace("audit sinks, ring buffer");
 	r = start_dns(s);
 	sbx_trace("dns resolver");
@@ -1206,12 +1232,13 @@ SBX_IDLE_PATH static __attribute__((noinline)) int wait_loop(struct run_state *s
 		struct pollfd pfd[5 + SBX_TTY_NFDS] = {
 			{ .fd = s->child.pidfd, .events = POLLIN },
 			{ .fd = s->sigfd, .events = POLLIN },
-			{ .fd = ring_buffer__epoll_fd(s->rb), .events = POLLIN },
+			{ .fd = -1, .events = POLLIN },	/* the ring: below */
 			{ .fd = s->log_rd, .events = POLLIN },	/* -1: ignored */
 			{ .fd = s->have_dns ? sbx_dnsrun_fd(&s->dns) : -1, .events = POLLIN },
 		};
 		int n = 5 + (s->have_tty ? sbx_tty_pollfds(&s->tty, pfd + 5) : 0);
 		uint64_t now = now_ns(CLOCK_MONOTONIC), el = (now - start) / 1000000;
+		struct timespec ts, *tsp = NULL, pause = { .tv_nsec = AUDIT_DRAIN_PAUSE_NS };
 		int wait_ms = -1;
 
 		if (timeout && !s->res->timed_out && el >= timeout) {
@@ -1231,9 +1258,18 @@ SBX_IDLE_PATH static __attribute__((noinline)) int wait_loop(struct run_state *s
 			wait_ms = (int)(kill_at - el);
 		wait_ms = audit_summary_tick(s, el, wait_ms);
 		wait_ms = idle_trim_tick(s, el, busy, wait_ms);
-		if (poll(pfd, (nfds_t)n, wait_ms) < 0 && errno != EINTR)
+		if (wait_ms >= 0) {
+			ts = (struct timespec){ .tv_sec = wait_ms / 1000, .tv_nsec = wait_ms % 1000 * 1000000l };
+			tsp = &ts;
+		}
+		/* after the summary tick, which drains the ring too */
+		if (!s->drain_pause)
+			pfd[2].fd = ring_buffer__epoll_fd(s->rb);
+		else if (!tsp || ts.tv_sec || ts.tv_nsec > AUDIT_DRAIN_PAUSE_NS)
+			tsp = &pause;
+		if (ppoll(pfd, (nfds_t)n, tsp, NULL) < 0 && errno != EINTR)
 			return fail(s, -errno, "poll: %m");
-		busy = false;
+		busy = s->drain_pause;	/* events keep coming: not idle */
 		for (int i = 1; i < n; i++)
 			busy |= pfd[i].revents != 0;
 		if (s->have_tty)
@@ -1242,7 +1278,7 @@ SBX_IDLE_PATH static __attribute__((noinline)) int wait_loop(struct run_state *s
 			sbx_dnsrun_reap(&s->dns);
 		if (pfd[3].revents)
 			log_pump(s);
-		if (pfd[2].revents)
+		if (pfd[2].revents || s->drain_pause)
 			consume(s);
 		if (pfd[1].revents) {
 			struct signalfd_siginfo si;

@@ -205,13 +205,11 @@ static size_t ascii_escape(unsigned char c, char *out)
 	return 6;
 }
 
-/* The most escape_into() writes for len bytes: each one as \u00XX, quoted. */
-#define ESCAPED_MAX(len) (6 * (len) + 2)
+#define ESCAPED_MAX(len) JSON_ESCAPED_MAX(len)
 
-/* Writes s quoted and escaped (json.h says how) to out, which has room for
- * ESCAPED_MAX(len); returns the length written. */
-static size_t escape_into(char *out, const unsigned char *s, size_t len)
+size_t json_escape_into(char *out, const char *str, size_t len)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	char *o = out;
 	size_t i = 0;
 
@@ -247,7 +245,6 @@ static size_t escape_into(char *out, const unsigned char *s, size_t len)
 /* Into the buffer directly; through a bounce buffer for a stream. */
 static int emit_escaped(struct json_writer *w, const char *str, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)str;
 	struct json_buf *b = w->buf;
 	char stack[2048], *tmp;
 	size_t need;
@@ -260,15 +257,15 @@ static int emit_escaped(struct json_writer *w, const char *str, size_t len)
 	if (b) {
 		if (need > b->cap - b->len && buf_reserve(w, need))
 			return w->err;
-		b->len += escape_into(b->data + b->len, s, len);
+		b->len += json_escape_into(b->data + b->len, str, len);
 		return 0;
 	}
 	if (need <= sizeof(stack))
-		return emit(w, stack, escape_into(stack, s, len));
+		return emit(w, stack, json_escape_into(stack, str, len));
 	tmp = malloc(need);
 	if (!tmp)
 		return fail(w, -ENOMEM);
-	emit(w, tmp, escape_into(tmp, s, len));
+	emit(w, tmp, json_escape_into(tmp, str, len));
 	free(tmp);
 	return w->err;
 }
@@ -318,7 +315,7 @@ static int key_into_buf(struct json_writer *w, const char *key)
 	p = b->data + b->len;
 	if (w->need_comma)
 		*p++ = ',';
-	p += escape_into(p, (const unsigned char *)key, len);
+	p += json_escape_into(p, key, len);
 	*p++ = ':';
 	b->len = (size_t)(p - b->data);
 	w->after_key = true;
@@ -341,6 +338,20 @@ int json_key(struct json_writer *w, const char *key)
 	emit(w, ": ", w->pretty ? 2 : 1);
 	w->after_key = true;
 	return w->err;
+}
+
+int json_members_raw(struct json_writer *w, const char *text, size_t len)
+{
+	if (w->err)
+		return w->err;
+	if (top(w) != '{' || w->after_key || w->pretty)
+		return fail(w, -EINVAL);
+	if (!len)
+		return 0;
+	if (w->need_comma)
+		emit(w, ",", 1);
+	w->need_comma = true;
+	return emit(w, text, len);
 }
 
 int json_string_len(struct json_writer *w, const char *s, size_t len)
@@ -391,14 +402,25 @@ static int raw_value(struct json_writer *w, const char *text)
 	return raw_value_len(w, text, strlen(text));
 }
 
-/* The decimal digits of v, ending at end (exclusive); returns their start.
- * What printf's %llu writes, without printf (a few per audit event). */
-static char *format_u64(char *end, uint64_t v)
+/* "00".."99": two digits a division (a dozen numbers per audit event) */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+char *json_format_u64(char *end, uint64_t v)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * v, 2);
+	} else {
+		*--end = (char)('0' + v);
+	}
 	return end;
 }
 
@@ -407,7 +429,7 @@ int json_int(struct json_writer *w, int64_t v)
 	char buf[24], *end = buf + sizeof(buf), *p;
 
 	/* the magnitude in unsigned arithmetic: -INT64_MIN does not fit */
-	p = format_u64(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	p = json_format_u64(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
 	if (v < 0)
 		*--p = '-';
 	return raw_value_len(w, p, (size_t)(end - p));
@@ -415,7 +437,7 @@ int json_int(struct json_writer *w, int64_t v)
 
 int json_uint(struct json_writer *w, uint64_t v)
 {
-	char buf[24], *end = buf + sizeof(buf), *p = format_u64(end, v);
+	char buf[24], *end = buf + sizeof(buf), *p = json_format_u64(end, v);
 
 	return raw_value_len(w, p, (size_t)(end - p));
 }

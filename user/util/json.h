@@ -76,6 +76,20 @@ int json_string_len(struct json_writer *w, const char *s, size_t len); /* may ho
 /* length of the valid UTF-8 sequence at s (1..4), 0 if none; json_string
  * writes U+FFFD for each byte of an invalid one */
 size_t json_utf8_len(const unsigned char *s, size_t n);
+/* The most json_escape_into() writes for len bytes: each as \u00XX, quoted. */
+#define JSON_ESCAPED_MAX(len) (6 * (len) + 2)
+/* s quoted and escaped as json_string writes it, into out, which has room
+ * for JSON_ESCAPED_MAX(len); returns the length written. For formatters
+ * that build members by hand (json_members_raw). */
+size_t json_escape_into(char *out, const char *s, size_t len);
+/* Appends members already formatted ("a":1,"b":"x", without a leading
+ * comma; may be empty) to the open object of a compact writer: the comma
+ * before them, if one is due, is the writer's. -EINVAL outside an object,
+ * after a key, or on a pretty writer. */
+int json_members_raw(struct json_writer *w, const char *text, size_t len);
+/* The decimal digits of v (what printf's %llu writes), ending at end
+ * (exclusive; up to 20 bytes before it); returns their start. */
+char *json_format_u64(char *end, uint64_t v);
 int json_stringf(struct json_writer *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int json_int(struct json_writer *w, int64_t v);

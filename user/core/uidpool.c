@@ -368,8 +368,10 @@ static void purge_ipc(uid_t uid)
 	purge_sysv("/proc/sysvipc/shm", 7, uid, rm_shm);
 	purge_sysv("/proc/sysvipc/msg", 7, uid, rm_msg);
 	purge_sysv("/proc/sysvipc/sem", 4, uid, rm_sem);
+	sbx_trace(" purge: sysv");
 	purge_dir("/dev/shm", uid);
 	purge_dir("/dev/mqueue", uid);
+	sbx_trace(" purge: dirs");
 	purge_keyrings(uid);
 }
 
@@ -532,6 +534,7 @@ int sbx_uid_alloc(const char *dir, const struct sbx_uid_range *r, const struct s
 	 * when the scan was under the lock, which excludes no exec.
 	 */
 	e = running_ids(r, &procs, &n_procs, &cap);
+	sbx_trace(" uid: scan of processes");
 	if (e < 0)
 		return sbx_fail(why, len, e, "read the ids of running processes: %s", strerror(-e));
 	lock = lock_dir(dir);
@@ -551,8 +554,10 @@ int sbx_uid_alloc(const char *dir, const struct sbx_uid_range *r, const struct s
 	/* what a dead owner's sandbox may have left: after the lock (it forks
 	 * and scans; every start on the host waited for it), the lease keeps
 	 * the uid ours meanwhile */
+	sbx_trace(" uid: lease under lock");
 	if (!e)
 		purge_ipc(uid);
+	sbx_trace(" uid: purge");
 	if (e == -ENOSPC)
 		return sbx_fail(why, len, e, "every uid of the sandbox uid range %u-%u is in use "
 				"(SBX_UID_RANGE)", r->first, r->last);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -334,29 +335,41 @@ static void purge_dir(const char *dir, uid_t uid)
 			unlinkat(dirfd(d), de->d_name, 0);
 }
 
+/* The child of purge_keyrings: raw system calls only, for it shares the
+ * parent's memory (glibc's set*id wrappers would also signal its threads). */
+static int clear_keyrings(void *arg)
+{
+	uid_t uid = *(const uid_t *)arg;
+	long p;
+
+	if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, uid, uid, uid) < 0 ||
+	    syscall(SYS_setresuid, uid, uid, uid) < 0)
+		_exit(1);
+	p = syscall(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_USER_SESSION_KEYRING);
+	if (p > 0)
+		syscall(SYS_keyctl, KEYCTL_CLEAR, p);
+	syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING);
+	syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_SESSION_KEYRING);
+	_exit(0);
+}
+
 /* The uid's keyrings (user, user session, persistent) outlive its processes
  * in the kernel's register of users, and hold what a workload put there with
  * add_key for the next holder of the uid. Only the uid itself may clear
- * them: a child takes it, clears them and exits. */
+ * them: a child takes it, clears them and exits. The child shares sbx's
+ * memory (CLONE_VM | CLONE_VFORK, sbx waits meanwhile): a fork copied the
+ * page tables of sbx and its libraries and tore them down again, twice a
+ * run (at the lease and at the release). Credentials are per task, so the
+ * child's uid is its own. */
 static void purge_keyrings(uid_t uid)
 {
-	pid_t pid = fork();
-	long p;
+	static char stack[16384] __attribute__((aligned(16)));
+	pid_t pid;
 	int st;
 
+	pid = clone(clear_keyrings, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &uid);
 	if (pid < 0)
 		return;
-	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
-		    setresuid(uid, uid, uid) < 0)
-			_exit(1);
-		p = syscall(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_USER_SESSION_KEYRING);
-		if (p > 0)
-			syscall(SYS_keyctl, KEYCTL_CLEAR, p);
-		syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING);
-		syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_SESSION_KEYRING);
-		_exit(0);
-	}
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 }

@@ -385,16 +385,19 @@ static bool describe(const char *v2_root, enum sbx_limit_kind k, char *buf, size
 
 int sbx_limits_probe(const char *v2_root, bool ret_can[SBX_LIMIT_N], char *why, size_t len)
 {
-	bool can[SBX_LIMIT_N];
+	bool can[SBX_LIMIT_N], held;
 	char line[512];
 
 	if (!ret_can || !why || !len)
 		return -EINVAL;
 	why[0] = 0;
+	held = sbx_mountinfo_hold() == 0;	/* one read of the mount table */
 	for (int k = 0; k < SBX_LIMIT_N; k++) {
 		can[k] = describe(v2_root, (enum sbx_limit_kind)k, line, sizeof(line));
 		append(why, len, line);
 	}
+	if (held)
+		sbx_mountinfo_release();
 	memcpy(ret_can, can, sizeof(can));
 	return 0;
 }
@@ -708,6 +711,7 @@ int sbx_limits_create(struct sbx_limits *l, const char *instance, const char *id
 		      const char *v2_path, const struct sbx_profile *p, char *why, size_t len)
 {
 	struct plan *pl;
+	bool held;
 	int r = 0, e;
 
 	if (!l || !p || !why || !len || !valid_name(instance) || !valid_name(id))
@@ -723,15 +727,19 @@ int sbx_limits_create(struct sbx_limits *l, const char *instance, const char *id
 	pl = calloc(1, sizeof(*pl));
 	if (!pl)
 		return -ENOMEM;
+	/* one read of the mount table for every controller's lookups */
+	held = sbx_mountinfo_hold() == 0;
 	for (int k = 0; k < SBX_LIMIT_N; k++) {
 		e = plan_limit(l, pl, (enum sbx_limit_kind)k, why, len);
 		if (e < 0 && r == 0)
 			r = e;
 	}
-	if (r == 0) {
+	if (r == 0)
 		plan_accounting(l, pl);
+	if (held)
+		sbx_mountinfo_release();
+	if (r == 0)
 		r = make_v1(l, pl, instance, id, why, len);
-	}
 	if (r == 0)
 		r = apply(l, p, why, len);
 	free(pl);

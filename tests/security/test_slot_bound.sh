@@ -47,13 +47,19 @@ slots()
 	"$SBX" ps --json | jq -r '.sandboxes[] | "\(.slot) \(.manager_pid)"' | sort -n
 }
 
-# distinct_slots N: N sandboxes run, each in a slot of its own.
+# distinct_slots N: N sandboxes run, each in a slot of its own. (A listing
+# may miss a sandbox whose registry file is being rewritten at that moment:
+# readdir and rename race. Two sandboxes in one slot stay one.)
 distinct_slots()
 {
-	local s
-	s=$(slots)
-	echo "$s" >"$T_TMP/slots.$1"
-	eq "running sandboxes" "$(wc -l <<<"$s" | tr -d ' ')" "$1"
+	local s i
+	for i in $(seq 40); do
+		s=$(slots)
+		[ "$(wc -l <<<"$s" | tr -d ' ')" = "$1" ] && break
+		sleep 0.05
+	done
+	[ "$(wc -l <<<"$s" | tr -d ' ')" = "$1" ] ||
+		fail "$1 sandboxes run, sbx ps lists (slot manager): $(tr '\n' ' ' <<<"$s")"
 	eq "distinct slots" "$(cut -d' ' -f1 <<<"$s" | sort -u | wc -l | tr -d ' ')" "$1"
 }
 

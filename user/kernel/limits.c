@@ -853,14 +853,20 @@ int sbx_limits_kill(struct sbx_limits *l)
 		if (k < 0 && r == 0)
 			r = k;
 	}
+	l->emptied = r == 0;
 	return r;
 }
 
+/* After a kill that left every cgroup empty (sbx run's finish), nothing is
+ * left to fork: the removal alone follows, and it kills again whatever a
+ * cgroup it cannot remove still holds (sbx_cgroup_destroy). That saves a
+ * second walk of each hierarchy per run. */
 void sbx_limits_destroy(struct sbx_limits *l)
 {
 	if (!l)
 		return;
-	sbx_limits_kill(l);
+	if (!l->emptied)
+		sbx_limits_kill(l);
 	remove_v1(l);
 }
 

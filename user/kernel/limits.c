@@ -353,6 +353,17 @@ static int kill_until_empty(const char *dir)
 	return -EBUSY;
 }
 
+/* A cgroup2 directory's "populated 0" (cgroup.events) covers its whole
+ * subtree: no task is left to signal, and the walk of the tree (a dozen
+ * system calls per cgroup) is not needed. Anything else (no such file, a
+ * read error, populated 1) means walk. */
+static bool v2_empty(const char *dir)
+{
+	uint64_t populated = 1;
+
+	return read_key(dir, "cgroup.events", "populated", &populated) == 0 && populated == 0;
+}
+
 /* --- probe ---------------------------------------------------------------- */
 
 static bool describe(const char *v2_root, enum sbx_limit_kind k, char *buf, size_t len)
@@ -848,7 +859,7 @@ int sbx_limits_kill(struct sbx_limits *l)
 		if (k < 0 && r == 0)
 			r = k;
 	}
-	if (l->v2_path[0]) {
+	if (l->v2_path[0] && !v2_empty(l->v2_path)) {
 		k = kill_until_empty(l->v2_path);
 		if (k < 0 && r == 0)
 			r = k;

@@ -183,7 +183,8 @@ static int read_slots(struct sbx_bpf *b, struct sbx_slot *all, uint32_t n)
  * read under the lock found it inactive, so a wrong bound cannot hand one
  * slot to two sandboxes. The slot at the bound is read as well; found
  * active, the bound is stale (written by no sbx that keeps it) and the whole
- * map is read, as when every slot below it is busy.
+ * map is read (read_active_slots), for the allocation and for the last-user
+ * check of the tracepoints alike.
  */
 static uint32_t slot_bound(int lock)
 {
@@ -213,12 +214,20 @@ static int set_slot_bound(int lock, uint32_t bound)
 	return 0;
 }
 
-/* How many slots to read: the bound's and the one at it (the staleness check). */
-static uint32_t slots_to_read(int lock)
+/* Reads every slot that may be active into all: those below the bound and
+ * the one at it, which found active means a stale bound: then the whole map
+ * is read. Returns how many were read, or -errno. */
+static long read_active_slots(struct sbx_bpf *b, struct sbx_slot *all, int lock)
 {
 	uint32_t bound = slot_bound(lock);
+	uint32_t n = bound < SBX_MAX_SANDBOXES ? bound + 1 : SBX_MAX_SANDBOXES;
+	int r = read_slots(b, all, n);
 
-	return bound < SBX_MAX_SANDBOXES ? bound + 1 : SBX_MAX_SANDBOXES;
+	if (r == 0 && n < SBX_MAX_SANDBOXES && (all[n - 1].flags & SBX_SLOTF_ACTIVE)) {
+		n = SBX_MAX_SANDBOXES;
+		r = read_slots(b, all, n);
+	}
+	return r < 0 ? r : (long)n;
 }
 
 /* One past the last active slot of all[0..n-1] (every slot that may be
@@ -275,7 +284,7 @@ static long find_slot(struct sbx_bpf *b, struct sbx_slot *all, uint32_t n)
 static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 {
 	struct sbx_slot mine = { .flags = SBX_SLOTF_ACTIVE }, *all;
-	long found = -1;
+	long found = -1, nread;
 	uint32_t n;
 	int lock, r;
 
@@ -287,15 +296,11 @@ static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 		free(all);
 		return lock;
 	}
-	n = slots_to_read(lock);
-	r = read_slots(b, all, n);
-	if (!r && (found = find_slot(b, all, n)) < 0 && n < SBX_MAX_SANDBOXES) {
-		/* the slot at the bound is busy: a stale bound, read them all */
-		n = SBX_MAX_SANDBOXES;
-		r = read_slots(b, all, n);
-		if (!r)
-			found = find_slot(b, all, n);
-	}
+	nread = read_active_slots(b, all, lock);
+	r = nread < 0 ? (int)nread : 0;
+	n = nread < 0 ? 0 : (uint32_t)nread;
+	if (!r)
+		found = find_slot(b, all, n);
 	if (!r)
 		sbx_trace_sweep(b, all);	/* reclaimed slots may have been the last users */
 	if (!r && found < 0)
@@ -471,7 +476,7 @@ static void trace_release(struct sbx_bpf *b, int lock)
 {
 	struct sbx_slot *all = calloc(SBX_MAX_SANDBOXES, sizeof(*all));
 
-	if (all && read_slots(b, all, slots_to_read(lock)) == 0)
+	if (all && read_active_slots(b, all, lock) >= 0)
 		sbx_trace_sweep(b, all);
 	free(all);
 }

@@ -192,7 +192,10 @@ static int hold_links(struct sbx_bpf *b, char *why, size_t whylen)
 	return r;
 }
 
-static int adopt(struct sbx_bpf *b, char *why, size_t whylen)
+/* check_pins: whether the link pins are still to be checked (not when
+ * pinned_setup_current found them all under the same lock a moment ago:
+ * 41 access() calls at every start were made twice). */
+static int adopt(struct sbx_bpf *b, bool check_pins, char *why, size_t whylen)
 {
 	char path[PATH_MAX + 32];
 	int r;
@@ -216,7 +219,7 @@ static int adopt(struct sbx_bpf *b, char *why, size_t whylen)
 	if (b->emit_fd < 0)
 		return sbx_fail(why, whylen, -errno, "open pinned program %s: %s", path,
 				strerror(errno));
-	r = check_links(b, why, whylen);
+	r = check_pins ? check_links(b, why, whylen) : 0;
 	return r < 0 ? r : hold_links(b, why, whylen);
 }
 
@@ -524,6 +527,7 @@ static bool pinned_setup_current(const struct sbx_instance *p, uint64_t root_id)
 static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t events_size,
 		    char *why, size_t whylen)
 {
+	bool current = false;
 	int lock, r;
 
 	sbx_zero(b, sizeof(*b));
@@ -546,11 +550,13 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 	if (lock < 0)
 		return sbx_fail(why, whylen, lock, "lock %s/lock: %s", b->paths.run_dir,
 				strerror(-lock));
-	if (load && sbx_bpf_pinned(&b->paths) && !pinned_setup_current(&b->paths, b->root.id) &&
-	    !live_sandboxes(&b->paths)) {
-		/* an older or incomplete setup with nothing running under it: replace */
-		sbx_bpf_unload(&b->paths, NULL, 0);
-		sbx_cgroot_get(&b->root, b->paths.name, 1);
+	if (load && sbx_bpf_pinned(&b->paths)) {
+		current = pinned_setup_current(&b->paths, b->root.id);
+		if (!current && !live_sandboxes(&b->paths)) {
+			/* an older or incomplete setup with nothing running under it: replace */
+			sbx_bpf_unload(&b->paths, NULL, 0);
+			sbx_cgroot_get(&b->root, b->paths.name, 1);
+		}
 	}
 	if (!sbx_bpf_pinned(&b->paths)) {
 		if (!load) {
@@ -564,7 +570,7 @@ static int bpf_open(struct sbx_bpf *b, bool load, uint32_t ring_size, uint32_t e
 		b->loaded_now = r == 0;
 	}
 	if (!r)
-		r = adopt(b, why, whylen);
+		r = adopt(b, !current, why, whylen);
 	sbx_instance_unlock(lock);
 	if (r < 0)
 		sbx_bpf_close(b);

@@ -1379,6 +1379,7 @@ static void teardown(struct run_state *s, sigset_t *old)
 	}
 	if (s->pstate || s->spawned)
 		s->o->provider->cleanup(s->pstate);
+	sbx_trace(" teardown: provider");
 	if (s->have_rate) {
 		/* the filters hold the programs */
 		close(s->rate.prog_sandbox_fd);
@@ -1394,8 +1395,10 @@ static void teardown(struct run_state *s, sigset_t *old)
 		sbx_dnsrun_stop(&s->dns);
 	ring_buffer__free(s->rb);
 	json_buf_free(&s->abuf);
+	sbx_trace(" teardown: watchdog, log, dns, ring");
 	if (s->have_lim)
 		sbx_limits_destroy(&s->lim);
+	sbx_trace(" teardown: limits");
 	if (s->have_sb)
 		sbx_sandbox_destroy(&s->sb);
 	if (s->have_bpf)

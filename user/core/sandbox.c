@@ -150,13 +150,13 @@ static bool owner_dead(const struct sbx_slot *s)
 	return !owner_alive(s);
 }
 
-/* Reads every slot in one batch (one syscall instead of thousands). */
-static int read_slots(struct sbx_bpf *b, struct sbx_slot *all)
+/* Reads slots 0..n-1 in one batch (one syscall instead of thousands). */
+static int read_slots(struct sbx_bpf *b, struct sbx_slot *all, uint32_t n)
 {
 	/* on the heap, not in .bss: the monitor gives the pages back after
 	 * the start (sbx_trim_memory); 16 KiB is too much for the stack */
-	uint32_t *keys = malloc(SBX_MAX_SANDBOXES * sizeof(*keys));
-	__u32 out_batch = 0, count = SBX_MAX_SANDBOXES;
+	uint32_t *keys = malloc(n * sizeof(*keys));
+	__u32 out_batch = 0, count = n;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	int r;
 
@@ -167,12 +167,82 @@ static int read_slots(struct sbx_bpf *b, struct sbx_slot *all)
 	free(keys);
 	if (r < 0 && r != -ENOENT)
 		return r;
-	if (count != SBX_MAX_SANDBOXES) {
+	if (count != n) {
 		/* older kernels: fall back to single lookups */
-		for (uint32_t i = 0; i < SBX_MAX_SANDBOXES; i++)
+		for (uint32_t i = 0; i < n; i++)
 			if (bpf_map_lookup_elem(b->slots_fd, &i, &all[i]) < 0)
 				return -errno;
 	}
+	return 0;
+}
+
+/*
+ * The slot bound: no slot at or above it is active. Slots are taken lowest
+ * first, so with a few sandboxes running a start reads a few slots instead
+ * of all 4,096 (a batch lookup of the whole map took ~1.3 ms, at the start
+ * and again at the end of every traced run). It is the content of the
+ * instance's lock file, read and written only under that lock, and raised
+ * before a slot above it is activated: a crash leaves it too high, never
+ * too low. Missing or unreadable, it is SBX_MAX_SANDBOXES (a full read).
+ *
+ * It says what to read, never what is free: a slot is taken only after the
+ * read under the lock found it inactive, so a wrong bound cannot hand one
+ * slot to two sandboxes. The slot at the bound is read as well; found
+ * active, the bound is stale (written by no sbx that keeps it) and the whole
+ * map is read (read_active_slots), for the allocation and for the last-user
+ * check of the tracepoints alike.
+ */
+static uint32_t slot_bound(int lock)
+{
+	char buf[16];
+	ssize_t n = pread(lock, buf, sizeof(buf) - 1, 0);
+	unsigned long v;
+	char *end;
+
+	if (n <= 0)
+		return SBX_MAX_SANDBOXES;
+	buf[n] = 0;
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (errno || end == buf || *end != '\n' || v > SBX_MAX_SANDBOXES)
+		return SBX_MAX_SANDBOXES;
+	return (uint32_t)v;
+}
+
+/* Fixed width: a rewrite never leaves a longer old value's tail behind. */
+static int set_slot_bound(int lock, uint32_t bound)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%010u\n", bound);
+
+	if (pwrite(lock, buf, (size_t)n, 0) != n)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/* Reads every slot that may be active into all: those below the bound and
+ * the one at it, which found active means a stale bound: then the whole map
+ * is read. Returns how many were read, or -errno. */
+static long read_active_slots(struct sbx_bpf *b, struct sbx_slot *all, int lock)
+{
+	uint32_t bound = slot_bound(lock);
+	uint32_t n = bound < SBX_MAX_SANDBOXES ? bound + 1 : SBX_MAX_SANDBOXES;
+	int r = read_slots(b, all, n);
+
+	if (r == 0 && n < SBX_MAX_SANDBOXES && (all[n - 1].flags & SBX_SLOTF_ACTIVE)) {
+		n = SBX_MAX_SANDBOXES;
+		r = read_slots(b, all, n);
+	}
+	return r < 0 ? r : (long)n;
+}
+
+/* One past the last active slot of all[0..n-1] (every slot that may be
+ * active): the bound they imply. */
+static uint32_t active_end(const struct sbx_slot *all, uint32_t n)
+{
+	for (uint32_t i = n; i > 0; i--)
+		if (all[i - 1].flags & SBX_SLOTF_ACTIVE)
+			return i;
 	return 0;
 }
 
@@ -183,20 +253,29 @@ static bool owner_gone(const struct sbx_slot *s)
 	return kill((pid_t)s->owner_pid, 0) < 0 && errno == ESRCH;
 }
 
-/* Reclaims the active slots whose manager dead() says is dead; returns the
- * first free slot, or -1. */
-static long sweep_slots(struct sbx_bpf *b, struct sbx_slot *all,
+/* Reclaims the active slots among all[0..n-1] whose manager dead() says is
+ * dead; returns the first free slot, or -1. */
+static long sweep_slots(struct sbx_bpf *b, struct sbx_slot *all, uint32_t n,
 			bool (*dead)(const struct sbx_slot *))
 {
 	long found = -1;
 
-	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		if ((all[i].flags & SBX_SLOTF_ACTIVE) && dead(&all[i]) && reclaim_slot(b, i, &all[i]))
 			all[i].flags = 0;
 		if (!(all[i].flags & SBX_SLOTF_ACTIVE) && found < 0)
 			found = i;
 	}
 	return found;
+}
+
+/* The first free slot among all[0..n-1] after reclaiming dead managers' (see
+ * alloc_slot), or -1. */
+static long find_slot(struct sbx_bpf *b, struct sbx_slot *all, uint32_t n)
+{
+	long found = sweep_slots(b, all, n, owner_gone);
+
+	return found < 0 ? sweep_slots(b, all, n, owner_dead) : found;
 }
 
 /*
@@ -206,12 +285,13 @@ static long sweep_slots(struct sbx_bpf *b, struct sbx_slot *all,
  * (/proc/PID/stat) for every start was the instance lock's longest hold with
  * a thousand sandboxes. A slot whose manager's pid was reused is reclaimed
  * by the full check, made when no slot is free and by sbx unload
- * (sbx_sandbox_reap).
+ * (sbx_sandbox_reap). Only the slots below the bound are read (slot_bound).
  */
 static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 {
 	struct sbx_slot mine = { .flags = SBX_SLOTF_ACTIVE }, *all;
-	long found = -1;
+	long found = -1, nread;
+	uint32_t n;
 	int lock, r;
 
 	all = calloc(SBX_MAX_SANDBOXES, sizeof(*all));
@@ -222,13 +302,18 @@ static int alloc_slot(struct sbx_bpf *b, uint32_t *ret)
 		free(all);
 		return lock;
 	}
-	r = read_slots(b, all);
-	if (!r && (found = sweep_slots(b, all, owner_gone)) < 0)
-		found = sweep_slots(b, all, owner_dead);
+	nread = read_active_slots(b, all, lock);
+	r = nread < 0 ? (int)nread : 0;
+	n = nread < 0 ? 0 : (uint32_t)nread;
+	if (!r)
+		found = find_slot(b, all, n);
 	if (!r)
 		sbx_trace_sweep(b, all);	/* reclaimed slots may have been the last users */
 	if (!r && found < 0)
 		r = -ENOSPC;
+	if (!r)
+		r = set_slot_bound(lock, active_end(all, n) > (uint32_t)found ?
+					  active_end(all, n) : (uint32_t)found + 1);
 	if (!r) {
 		uint32_t slot = (uint32_t)found;
 
@@ -391,12 +476,13 @@ static void clear_policy(struct sbx_sandbox *sb)
 }
 
 /* The sandbox was one of the tracepoints' users (core/trace.h): its slot is
- * cleared, so the links go if it was the last. */
-static void trace_release(struct sbx_bpf *b)
+ * cleared, so the links go if it was the last. Under the lock: lock (when
+ * taking it failed, lock is negative and the whole map is read). */
+static void trace_release(struct sbx_bpf *b, int lock)
 {
 	struct sbx_slot *all = calloc(SBX_MAX_SANDBOXES, sizeof(*all));
 
-	if (all && read_slots(b, all) == 0)
+	if (all && read_active_slots(b, all, lock) >= 0)
 		sbx_trace_sweep(b, all);
 	free(all);
 }
@@ -443,7 +529,7 @@ static void release_policy(struct sbx_sandbox *sb)
 		bpf_map_update_elem(sb->bpf->slots_fd, &sb->slot, &zero, 0);
 	}
 	if (traced)
-		trace_release(sb->bpf);
+		trace_release(sb->bpf, lock);
 	/* after the sweep, under the lock: a sandbox starting next finds the
 	 * links either still pinned or gone with this fd, never half */
 	if (sb->traced)
@@ -593,6 +679,7 @@ static int create_steps(struct sbx_bpf *b, const struct sbx_profile *p,
 	if (r < 0)
 		return sbx_fail(why, len, r, "allocate a sandbox slot: %s", strerror(-r));
 	sb->have_slot = true;
+	sbx_trace(" create: slot");
 	sb->policy_id = sb->slot * 2;
 	r = sbx_compile(p, res->entries, res->n, sb->policy_id, &sb->comp, why, len);
 	if (r < 0)
@@ -616,6 +703,7 @@ static int create_steps(struct sbx_bpf *b, const struct sbx_profile *p,
 				strerror(-r));
 	sb->cgroup_fd = r;
 	sb->have_cgroup = true;
+	sbx_trace(" create: policy, ring, cgroup");
 	r = activate(sb);
 	if (r < 0)
 		return sbx_fail(why, len, r, "activate sandbox: %s", strerror(-r));
@@ -697,12 +785,15 @@ void sbx_sandbox_destroy(struct sbx_sandbox *sb)
 		bpf_map_delete_elem(b->cgroups_fd, &sb->cgroup_id);
 		close(sb->cgroup_fd);
 	}
+	sbx_trace(" teardown: cgroup");
 	if (sb->uid && killed)
 		sbx_uid_release(SBX_UID_LEASE_DIR, sb->uid, getpid());
+	sbx_trace(" teardown: uid release");
 	if (sb->ring_fd >= 0)
 		close(sb->ring_fd);	/* the slot keeps the ring for its next sandbox */
 	if (sb->have_policy || sb->have_slot)
 		release_policy(sb);
+	sbx_trace(" teardown: policy, slot");
 	sbx_compiled_free(&sb->comp);
 	if (sb->have_slot) {
 		sbx_instance_slot_file(&b->paths, sb->slot, reg, sizeof(reg));
@@ -891,7 +982,7 @@ int sbx_sandbox_reap(const struct sbx_instance *p, char *why, size_t len)
 		return r;
 	all = calloc(SBX_MAX_SANDBOXES, sizeof(*all));
 	lock = all ? sbx_instance_lock(p) : -ENOMEM;
-	r = lock < 0 ? lock : read_slots(&b, all);
+	r = lock < 0 ? lock : read_slots(&b, all, SBX_MAX_SANDBOXES);
 	for (uint32_t i = 0; i < SBX_MAX_SANDBOXES && r == 0; i++) {
 		if (!(all[i].flags & SBX_SLOTF_ACTIVE))
 			continue;
@@ -900,8 +991,11 @@ int sbx_sandbox_reap(const struct sbx_instance *p, char *why, size_t len)
 		else
 			all[i].flags = 0;
 	}
-	if (r == 0)
+	if (r == 0) {
 		sbx_trace_sweep(&b, all);
+		/* the whole map was read: the bound can come down to what is left */
+		(void)set_slot_bound(lock, active_end(all, SBX_MAX_SANDBOXES));
+	}
 	if (r < 0)
 		snprintf(why, len, "read sandbox slots: %s", strerror(-r));
 	if (lock >= 0)

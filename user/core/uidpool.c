@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -334,29 +335,41 @@ static void purge_dir(const char *dir, uid_t uid)
 			unlinkat(dirfd(d), de->d_name, 0);
 }
 
+/* The child of purge_keyrings: raw system calls only, for it shares the
+ * parent's memory (glibc's set*id wrappers would also signal its threads). */
+static int clear_keyrings(void *arg)
+{
+	uid_t uid = *(const uid_t *)arg;
+	long p;
+
+	if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, uid, uid, uid) < 0 ||
+	    syscall(SYS_setresuid, uid, uid, uid) < 0)
+		_exit(1);
+	p = syscall(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_USER_SESSION_KEYRING);
+	if (p > 0)
+		syscall(SYS_keyctl, KEYCTL_CLEAR, p);
+	syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING);
+	syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_SESSION_KEYRING);
+	_exit(0);
+}
+
 /* The uid's keyrings (user, user session, persistent) outlive its processes
  * in the kernel's register of users, and hold what a workload put there with
  * add_key for the next holder of the uid. Only the uid itself may clear
- * them: a child takes it, clears them and exits. */
+ * them: a child takes it, clears them and exits. The child shares sbx's
+ * memory (CLONE_VM | CLONE_VFORK, sbx waits meanwhile): a fork copied the
+ * page tables of sbx and its libraries and tore them down again, twice a
+ * run (at the lease and at the release). Credentials are per task, so the
+ * child's uid is its own. */
 static void purge_keyrings(uid_t uid)
 {
-	pid_t pid = fork();
-	long p;
+	static char stack[16384] __attribute__((aligned(16)));
+	pid_t pid;
 	int st;
 
+	pid = clone(clear_keyrings, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &uid);
 	if (pid < 0)
 		return;
-	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
-		    setresuid(uid, uid, uid) < 0)
-			_exit(1);
-		p = syscall(SYS_keyctl, KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_USER_SESSION_KEYRING);
-		if (p > 0)
-			syscall(SYS_keyctl, KEYCTL_CLEAR, p);
-		syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING);
-		syscall(SYS_keyctl, KEYCTL_CLEAR, KEY_SPEC_USER_SESSION_KEYRING);
-		_exit(0);
-	}
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 }
@@ -368,8 +381,10 @@ static void purge_ipc(uid_t uid)
 	purge_sysv("/proc/sysvipc/shm", 7, uid, rm_shm);
 	purge_sysv("/proc/sysvipc/msg", 7, uid, rm_msg);
 	purge_sysv("/proc/sysvipc/sem", 4, uid, rm_sem);
+	sbx_trace(" purge: sysv");
 	purge_dir("/dev/shm", uid);
 	purge_dir("/dev/mqueue", uid);
+	sbx_trace(" purge: dirs");
 	purge_keyrings(uid);
 }
 
@@ -532,6 +547,7 @@ int sbx_uid_alloc(const char *dir, const struct sbx_uid_range *r, const struct s
 	 * when the scan was under the lock, which excludes no exec.
 	 */
 	e = running_ids(r, &procs, &n_procs, &cap);
+	sbx_trace(" uid: scan of processes");
 	if (e < 0)
 		return sbx_fail(why, len, e, "read the ids of running processes: %s", strerror(-e));
 	lock = lock_dir(dir);
@@ -551,8 +567,10 @@ int sbx_uid_alloc(const char *dir, const struct sbx_uid_range *r, const struct s
 	/* what a dead owner's sandbox may have left: after the lock (it forks
 	 * and scans; every start on the host waited for it), the lease keeps
 	 * the uid ours meanwhile */
+	sbx_trace(" uid: lease under lock");
 	if (!e)
 		purge_ipc(uid);
+	sbx_trace(" uid: purge");
 	if (e == -ENOSPC)
 		return sbx_fail(why, len, e, "every uid of the sandbox uid range %u-%u is in use "
 				"(SBX_UID_RANGE)", r->first, r->last);

@@ -399,6 +399,12 @@ int sbx_cgroup_destroy(const char *path)
 	struct timespec ts = { 0, 2 * 1000 * 1000 };
 	int r = 0;
 
+	/* Mostly the cgroup is empty by now (the caller killed its tasks and
+	 * waited): the kernel refuses to remove a cgroup that has a task or a
+	 * child cgroup, so a plain rmdir that succeeds needs nothing more, and
+	 * saves a kill and a walk of the tree (per hierarchy on v1 hosts). */
+	if (rmdir(path) == 0 || errno == ENOENT)
+		return 0;
 	/* Kill before walking: a task left alive would make cgroups (or fork)
 	 * while the walk removes them. Killed tasks leave asynchronously: retry
 	 * for ~5 s. Sub-cgroups the workload made go first (rmdir of a parent

@@ -353,6 +353,17 @@ static int kill_until_empty(const char *dir)
 	return -EBUSY;
 }
 
+/* A cgroup2 directory's "populated 0" (cgroup.events) covers its whole
+ * subtree: no task is left to signal, and the walk of the tree (a dozen
+ * system calls per cgroup) is not needed. Anything else (no such file, a
+ * read error, populated 1) means walk. */
+static bool v2_empty(const char *dir)
+{
+	uint64_t populated = 1;
+
+	return read_key(dir, "cgroup.events", "populated", &populated) == 0 && populated == 0;
+}
+
 /* --- probe ---------------------------------------------------------------- */
 
 static bool describe(const char *v2_root, enum sbx_limit_kind k, char *buf, size_t len)
@@ -385,16 +396,19 @@ static bool describe(const char *v2_root, enum sbx_limit_kind k, char *buf, size
 
 int sbx_limits_probe(const char *v2_root, bool ret_can[SBX_LIMIT_N], char *why, size_t len)
 {
-	bool can[SBX_LIMIT_N];
+	bool can[SBX_LIMIT_N], held;
 	char line[512];
 
 	if (!ret_can || !why || !len)
 		return -EINVAL;
 	why[0] = 0;
+	held = sbx_mountinfo_hold() == 0;	/* one read of the mount table */
 	for (int k = 0; k < SBX_LIMIT_N; k++) {
 		can[k] = describe(v2_root, (enum sbx_limit_kind)k, line, sizeof(line));
 		append(why, len, line);
 	}
+	if (held)
+		sbx_mountinfo_release();
 	memcpy(ret_can, can, sizeof(can));
 	return 0;
 }
@@ -708,6 +722,7 @@ int sbx_limits_create(struct sbx_limits *l, const char *instance, const char *id
 		      const char *v2_path, const struct sbx_profile *p, char *why, size_t len)
 {
 	struct plan *pl;
+	bool held;
 	int r = 0, e;
 
 	if (!l || !p || !why || !len || !valid_name(instance) || !valid_name(id))
@@ -723,15 +738,19 @@ int sbx_limits_create(struct sbx_limits *l, const char *instance, const char *id
 	pl = calloc(1, sizeof(*pl));
 	if (!pl)
 		return -ENOMEM;
+	/* one read of the mount table for every controller's lookups */
+	held = sbx_mountinfo_hold() == 0;
 	for (int k = 0; k < SBX_LIMIT_N; k++) {
 		e = plan_limit(l, pl, (enum sbx_limit_kind)k, why, len);
 		if (e < 0 && r == 0)
 			r = e;
 	}
-	if (r == 0) {
+	if (r == 0)
 		plan_accounting(l, pl);
+	if (held)
+		sbx_mountinfo_release();
+	if (r == 0)
 		r = make_v1(l, pl, instance, id, why, len);
-	}
 	if (r == 0)
 		r = apply(l, p, why, len);
 	free(pl);
@@ -840,19 +859,25 @@ int sbx_limits_kill(struct sbx_limits *l)
 		if (k < 0 && r == 0)
 			r = k;
 	}
-	if (l->v2_path[0]) {
+	if (l->v2_path[0] && !v2_empty(l->v2_path)) {
 		k = kill_until_empty(l->v2_path);
 		if (k < 0 && r == 0)
 			r = k;
 	}
+	l->emptied = r == 0;
 	return r;
 }
 
+/* After a kill that left every cgroup empty (sbx run's finish), nothing is
+ * left to fork: the removal alone follows, and it kills again whatever a
+ * cgroup it cannot remove still holds (sbx_cgroup_destroy). That saves a
+ * second walk of each hierarchy per run. */
 void sbx_limits_destroy(struct sbx_limits *l)
 {
 	if (!l)
 		return;
-	sbx_limits_kill(l);
+	if (!l->emptied)
+		sbx_limits_kill(l);
 	remove_v1(l);
 }
 

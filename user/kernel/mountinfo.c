@@ -56,9 +56,68 @@ int sbx_mountinfo_parse(char *line, struct sbx_mount *ret)
 	return 0;
 }
 
-int sbx_mountinfo_each(int (*fn)(const struct sbx_mount *m, void *arg), void *arg)
+/* The table while a caller holds it (sbx_mountinfo_hold), else NULL. */
+static char *held;
+static size_t held_len;
+static unsigned int holds;
+
+/* Reads the whole table into memory. */
+static int read_table(char **ret, size_t *ret_len)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *buf = NULL, *nb;
+	size_t len = 0, cap = 0, n;
+
+	if (!f)
+		return -errno;
+	do {
+		if (cap - len < 4096) {
+			nb = realloc(buf, cap = cap ? 2 * cap : 16384);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		free(buf);
+		return -EIO;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int sbx_mountinfo_hold(void)
+{
+	int r;
+
+	if (holds) {
+		holds++;
+		return 0;
+	}
+	r = read_table(&held, &held_len);
+	if (r == 0)
+		holds = 1;
+	return r;
+}
+
+void sbx_mountinfo_release(void)
+{
+	if (!holds || --holds)
+		return;
+	free(held);
+	held = NULL;
+	held_len = 0;
+}
+
+int sbx_mountinfo_each(int (*fn)(const struct sbx_mount *m, void *arg), void *arg)
+{
+	_cleanup_fclose_ FILE *f = held ? fmemopen(held, held_len, "r") :
+					  fopen("/proc/self/mountinfo", "re");
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
 	struct sbx_mount m;

@@ -28,4 +28,13 @@ int sbx_mountinfo_parse(char *line, struct sbx_mount *ret);
  * be read. Lines that do not parse are skipped. */
 int sbx_mountinfo_each(int (*fn)(const struct sbx_mount *m, void *arg), void *arg);
 
+/* Between sbx_mountinfo_hold and its sbx_mountinfo_release, sbx_mountinfo_each
+ * reads one copy of the table taken at the first hold: a step that looks
+ * several things up in a row (the limits: a hierarchy per controller, seven
+ * reads of the table per sandbox) reads it once. Holds nest; single-threaded
+ * callers only. sbx_mountinfo_hold returns -errno when the table cannot be
+ * read (nothing is held then). */
+int sbx_mountinfo_hold(void);
+void sbx_mountinfo_release(void);
+
 #endif

@@ -252,7 +252,7 @@ static void forwarded_set(sigset_t *set)
 }
 
 /* The workload: identity, privileges, confinement, exec. Never returns. */
-static void workload_main(struct process_state *st, const struct sbx_spawn *s)
+static void workload_main(struct process_state *st, const struct sbx_spawn *s, char **argv)
 {
 	const char *cwd = st->p->cwd ? st->p->cwd : "/";
 	extern char **environ;
@@ -285,7 +285,7 @@ static void workload_main(struct process_state *st, const struct sbx_spawn *s)
 	if (!s->profile->observe && (r = sbx_seccomp_install(&st->sc)) < 0)
 		sbx_child_fail(-r, true, "installing the seccomp filter failed");
 	environ = st->envp;	/* execvp searches the sandbox's PATH */
-	execvp(s->argv[0], s->argv);
+	execvp(argv[0], argv);
 	sbx_child_fail(errno, false, NULL);
 }
 
@@ -341,7 +341,7 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 {
 	struct process_state *st = arg;
 	struct sbx_rootfs_disk disk = { st->disk_fd, st->disk_stage };
-	char why[256];
+	char **argv = (char **)s->argv, why[256];
 	sigset_t fwd;
 	int r;
 
@@ -357,13 +357,18 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 			     st->ids.uid == 0 ? s->own_dirs : NULL, why, sizeof(why));
 	if (r < 0)
 		sbx_child_fail(-r, true, why);
+	/* held (a warm pool's entry): the view is complete; the workload,
+	 * which does all its confinement below, is forked only once the
+	 * command came, exactly as a cold start's */
+	if (s->held)
+		argv = sbx_child_await();
 	forwarded_set(&fwd);
 	sigprocmask(SIG_BLOCK, &fwd, NULL);
 	workload = fork();
 	if (workload < 0)
 		sbx_child_fail(errno, true, "fork of the workload failed");
 	if (workload == 0)
-		workload_main(st, s);
+		workload_main(st, s, argv);
 	init_loop(st);
 	return 0;
 }
@@ -413,6 +418,12 @@ static int process_spawn(void *state, const struct sbx_spawn *s, struct sbx_chil
 	return r;
 }
 
+static int process_go(void *state, const struct sbx_spawn *s, const int fds[3], struct sbx_child *ret,
+		      char *why, size_t len)
+{
+	return sbx_child_go(ret, s->argv, fds, why, len);
+}
+
 static int process_signal(void *state, struct sbx_child *c, int sig)
 {
 	return sbx_child_signal(c, sig);
@@ -444,6 +455,7 @@ const struct sbx_provider sbx_provider_process = {
 	.can_run = sbx_rootfs_can_run,
 	.prepare = process_prepare,
 	.spawn = process_spawn,
+	.go = process_go,
 	.signal = process_signal,
 	.wait = process_wait,
 	.disk_usage = process_disk_usage,

@@ -683,12 +683,12 @@ struct pool_ctx {
 	struct sbx_pool_go go;
 };
 
-static int pool_go(void *ctx, int sigfd)
+static int pool_go(void *ctx, int sigfd, int childfd)
 {
 	struct pool_ctx *pc = ctx;
 	struct sbx_pool_go *g = &pc->go;
 	const struct sbx_provider *pv = pc->o->provider;
-	int r = sbx_pool_go_wait(pc->sock, sigfd, g);
+	int r = sbx_pool_go_wait(pc->sock, sigfd, childfd, g);
 
 	close(pc->sock);
 	pc->sock = -1;

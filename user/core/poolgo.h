@@ -42,10 +42,11 @@ struct sbx_pool_go {
 int sbx_pool_go_add(char *buf, size_t *len, size_t cap, const char *key, const char *value);
 /* sbxd: sends the message with the three descriptors. */
 int sbx_pool_go_send(int sock, const char *msg, size_t len, const int fds[3]);
-/* The monitor: says it is ready, then waits for the go or for sigfd.
- * -EPIPE: end of file (drained); -EINTR: a signal; -EBADMSG: a message
- * that is not one. *ret is filled only on success. */
-int sbx_pool_go_wait(int sock, int sigfd, struct sbx_pool_go *ret);
+/* The monitor: says it is ready, then waits for the go, for sigfd or for
+ * childfd (a held sandbox's init, -1: none) to end.
+ * -EPIPE: end of file (drained); -EINTR: a signal; -ECHILD: the init
+ * ended; -EBADMSG: a message that is not one. *ret is filled only on success. */
+int sbx_pool_go_wait(int sock, int sigfd, int childfd, struct sbx_pool_go *ret);
 void sbx_pool_go_free(struct sbx_pool_go *g);
 
 #endif

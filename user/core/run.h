@@ -40,8 +40,11 @@ struct sbx_run_opts {
 	 * varies per start is used (argv, stdio, tty, log, policy_file). It
 	 * blocks until sbxd hands the sandbox out, then fills those in; it
 	 * also returns when a signal is pending on sigfd. < 0: nothing runs
-	 * and everything is torn down (a drained pool entry). NULL = cold. */
-	int (*wait_go)(void *ctx, int sigfd);
+	 * and everything is torn down (a drained pool entry). With a held
+	 * provider (providers/provider.h go) the sandbox's init exists
+	 * already: childfd is its pidfd, and its end returns too (the entry
+	 * failed before it was handed out: sbxd replaces it). NULL = cold. */
+	int (*wait_go)(void *ctx, int sigfd, int childfd);
 	void *wait_go_ctx;
 };
 

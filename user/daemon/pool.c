@@ -471,8 +471,10 @@ static struct sbxd_pool *matching_pool(struct sbxd_sandbox *sb, const struct sbx
 	size_t len = 0;
 	bool same;
 
-	/* the caller's identity is part of the key: entries are root's */
-	if (!p || !p->toml || sb->owner != 0 || sb->owner_gid != 0)
+	/* the caller's identity is part of the key: entries are root's; an
+	 * entry's view is built before the go, and a -t start's pty is part
+	 * of the view (rootfs.c bind_tty): those start cold */
+	if (!p || !p->toml || sb->owner != 0 || sb->owner_gid != 0 || sb->tty)
 		return NULL;
 	if (profile_text(prof, &text, &len) < 0)
 		return NULL;

@@ -69,8 +69,9 @@ case_workload_cannot_reach_entries()
 	eq "SBX_POOL_FD in the workload's environment" "$(head -1 "$T_TMP/sx.out")" 0
 }
 
-# A handed-out monitor no longer holds its go socket (one go, never a
-# second); sbxd holds one per waiting entry and none for a running sandbox.
+# A handed-out monitor keeps its go socket only to say it is done (it reads
+# no second go); sbxd holds one per waiting entry and one per running
+# pooled sandbox (its done byte), none more.
 case_handed_out_once()
 {
 	local mon n
@@ -85,10 +86,10 @@ case_handed_out_once()
 	[ -n "$mon" ] || fail "no manager pid for h"
 	pool_entries pl | grep -qx "$mon" || fail "h's monitor $mon is not a pool entry's"
 	n=$(ss -xp 2>/dev/null | grep "pid=$mon," | grep -c '^u_seq')
-	eq "go sockets of the handed-out monitor" "$n" 0
+	eq "go sockets of the handed-out monitor" "$n" 1
 	pool_wait_ready pl 1
 	n=$(ss -xp 2>/dev/null | grep "pid=$SBXD_PID," | grep -c '^u_seq')
-	eq "sbxd's go sockets (one waiting entry)" "$n" 1
+	eq "sbxd's go sockets (one waiting entry, h's done)" "$n" 2
 	sx rm --force h
 }
 

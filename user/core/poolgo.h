@@ -11,7 +11,9 @@
  * stdout and stderr as SCM_RIGHTS. Only what varies per start travels: the
  * profile, the provider and the caller's identity are the pool's key and
  * never change after the entry was built. End of file instead of a message
- * (sbxd drained the pool or died) tears the entry down; nothing ran.
+ * (sbxd drained the pool or died) tears the entry down; nothing ran. After
+ * the go the monitor sends SBX_POOL_DONE once the workload has ended and
+ * its result is written, then tears down (sbxd answers a Run at that byte).
  *
  *   arg=true          one per argument, in order (at least one)
  *   policy=/var/lib/sbx/sandboxes/web-1/profile.toml
@@ -27,6 +29,7 @@
 #include <stdint.h>
 
 #define SBX_POOL_READY		'R'
+#define SBX_POOL_DONE		'D'	/* monitor -> sbxd after the go: result written, teardown next */
 #define SBX_POOL_MSG_MAX	(128 * 1024)	/* a longer command is started cold */
 #define SBX_POOL_ARGS_MAX	4096
 

@@ -1469,6 +1469,11 @@ int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_
 	res->failed = r < 0;
 	res->wall_ns = now_ns(CLOCK_MONOTONIC) - s->t0;
 	sbx_trace("finish (drain, stats)");
+	if (o->finished && !res->failed) {
+		close_log(s);	/* its byte counts are in the result */
+		o->finished(o->finished_ctx, res);
+		sbx_trace("finished (result out)");
+	}
 	teardown(s, &old);
 	sbx_trace("teardown");
 	sbx_policy_free(s->upd_pol);

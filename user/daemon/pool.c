@@ -12,8 +12,11 @@
  * changed profile drains the pool (EOF: the entries tear themselves down).
  *
  * An entry is handed out once: it is unlinked from its pool before the go
- * is sent, and its socket is closed after it; the monitor reads one go and
- * never reads the socket again.
+ * is sent, and its socket goes to the sandbox; the monitor reads one go and
+ * never reads the socket again. It writes one byte there, SBX_POOL_DONE,
+ * once the workload has ended and its result is written, before its
+ * teardown: a Run is answered then (sandbox.c done_event), and the monitor
+ * is reaped here when its teardown is over.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -509,7 +512,8 @@ int sbxd_pool_take(struct sbxd_sandbox *sb, const struct sbx_profile *prof)
 		p->failures++;
 	}
 	e->ready = false;	/* its socket is off the loop already */
-	close_sock(e);
+	sbxd_sandbox_watch_done(sb, e->sock.fd);
+	e->sock.fd = -1;
 	ev_del(sb->d->epfd, &e->pidfd);
 	sbxd_sandbox_attach(sb, e->pid, e->pidfd.fd);
 	e->pidfd.fd = -1;
@@ -518,6 +522,51 @@ int sbxd_pool_take(struct sbxd_sandbox *sb, const struct sbx_profile *prof)
 	sb->pooled = true;
 	fill(p);
 	return 0;
+}
+
+struct sbxd_reap {
+	struct sbxd *d;
+	struct sbxd_reap *next;
+	pid_t pid;
+	struct ev_io pidfd;
+};
+
+static void reap_free(struct sbxd_reap *r)
+{
+	for (struct sbxd_reap **pp = &r->d->reaps; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	ev_del(r->d->epfd, &r->pidfd);
+	close(r->pidfd.fd);
+	free(r);
+}
+
+static void reap_event(struct ev_io *io, uint32_t events)
+{
+	struct sbxd_reap *r = (struct sbxd_reap *)((char *)io - offsetof(struct sbxd_reap, pidfd));
+
+	waitid(P_PIDFD, (id_t)io->fd, &(siginfo_t){ 0 }, WEXITED | WNOHANG);
+	reap_free(r);
+}
+
+void sbxd_reap(struct sbxd *d, pid_t pid, int pidfd)
+{
+	struct sbxd_reap *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		*r = (struct sbxd_reap){ .d = d, .next = d->reaps, .pid = pid,
+					 .pidfd = { .fd = pidfd, .fn = reap_event } };
+		if (ev_add(d->epfd, &r->pidfd, EPOLLIN) == 0) {
+			d->reaps = r;
+			return;
+		}
+		free(r);
+	}
+	/* cannot watch it: wait for its teardown here (rare; no leak, no zombie) */
+	waitid(P_PIDFD, (id_t)pidfd, &(siginfo_t){ 0 }, WEXITED);
+	close(pidfd);
 }
 
 static uint64_t mono_ms(void)
@@ -554,6 +603,16 @@ void sbxd_pool_stop(struct sbxd *d)
 			close(p->timer.fd);
 		free(p->toml);
 		free(p->run_name);
+	}
+	/* the monitors that answered their Run finish their teardown */
+	while (d->reaps) {
+		struct pollfd pf = { .fd = d->reaps->pidfd.fd, .events = POLLIN };
+		uint64_t now = mono_ms();
+
+		if (now >= end || poll(&pf, 1, (int)(end - now)) <= 0)
+			kill(d->reaps->pid, SIGKILL);
+		waitpid(d->reaps->pid, NULL, 0);
+		reap_free(d->reaps);
 	}
 	free(d->pools);
 	d->pools = NULL;

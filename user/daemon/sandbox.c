@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -24,6 +25,7 @@
 
 #include "core/instance.h"
 #include "core/sandbox.h"
+#include "core/poolgo.h"
 #include "daemon/daemon.h"
 #include "kernel/cgroup.h"
 #include "util/util.h"
@@ -77,6 +79,10 @@ static void sandbox_free(struct sbxd_sandbox *sb)
 		ev_del(sb->d->epfd, &sb->timer);
 		close(sb->timer.fd);
 	}
+	if (sb->done.fd >= 0) {
+		ev_del(sb->d->epfd, &sb->done);
+		close(sb->done.fd);
+	}
 	for (int i = 0; i < 3; i++)
 		if (sb->run_fds[i] >= 0)
 			close(sb->run_fds[i]);
@@ -92,6 +98,7 @@ static void sandbox_free(struct sbxd_sandbox *sb)
 
 static void pidfd_event(struct ev_io *io, uint32_t events);
 static void timer_event(struct ev_io *io, uint32_t events);
+static void done_event(struct ev_io *io, uint32_t events);
 
 static struct sbxd_sandbox *sandbox_alloc(struct sbxd *d, const char *name)
 {
@@ -102,8 +109,9 @@ static struct sbxd_sandbox *sandbox_alloc(struct sbxd *d, const char *name)
 	sb->d = d;
 	snprintf(sb->name, sizeof(sb->name), "%s", name);
 	snprintf(sb->dir, sizeof(sb->dir), "%s/sandboxes/%s", d->cfg.state_dir, name);
-	sb->pidfd.fd = sb->timer.fd = -1;
+	sb->pidfd.fd = sb->timer.fd = sb->done.fd = -1;
 	sb->pidfd.fn = pidfd_event;
+	sb->done.fn = done_event;
 	sb->timer.fn = timer_event;
 	sb->run_fds[0] = sb->run_fds[1] = sb->run_fds[2] = -1;
 	return sb;
@@ -765,6 +773,53 @@ static void monitor_gone(struct sbxd_sandbox *sb, int status, bool have_status)
 		respawn_later(sb);
 	sbxd_sandbox_save(sb);
 	sbxd_sandbox_wake(sb);
+}
+
+static void close_done(struct sbxd_sandbox *sb)
+{
+	if (sb->done.fd < 0)
+		return;
+	ev_del(sb->d->epfd, &sb->done);
+	close(sb->done.fd);
+	sb->done.fd = -1;
+}
+
+void sbxd_sandbox_watch_done(struct sbxd_sandbox *sb, int fd)
+{
+	close_done(sb);
+	sb->done.fd = fd;
+	if (ev_add(sb->d->epfd, &sb->done, EPOLLIN) < 0) {
+		close(fd);
+		sb->done.fd = -1;	/* the answer waits for the monitor's exit */
+	}
+}
+
+/*
+ * A pooled Run's monitor wrote its result and is about to tear the sandbox
+ * down: the Run is answered now and the teardown goes on behind it. The
+ * workload and everything it started are gone (the init's exit ended its
+ * pid namespace, and the cgroup was killed), its audit events and its
+ * result are written; what is left (cgroup, slot, maps, mounts) is the
+ * sandbox's own, which no other start can get before the teardown
+ * released it. The monitor is reaped when it ends (pool.c). Anything else
+ * (EOF, a Start's sandbox) waits for the monitor's exit as before.
+ */
+static void done_event(struct ev_io *io, uint32_t events)
+{
+	struct sbxd_sandbox *sb = (struct sbxd_sandbox *)((char *)io - offsetof(struct sbxd_sandbox, done));
+	char c = 0;
+	ssize_t n = recv(io->fd, &c, 1, MSG_DONTWAIT);
+
+	if (n < 0 && errno == EAGAIN)
+		return;
+	close_done(sb);
+	if (n != 1 || c != SBX_POOL_DONE || !sb->ephemeral || sb->state != SBXD_RUNNING ||
+	    !sb->child || sb->pidfd.fd < 0)
+		return;
+	ev_del(sb->d->epfd, &sb->pidfd);
+	sbxd_reap(sb->d, sb->monitor, sb->pidfd.fd);
+	sb->pidfd.fd = -1;
+	monitor_gone(sb, 0, false);
 }
 
 static void pidfd_event(struct ev_io *io, uint32_t events)

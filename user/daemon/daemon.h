@@ -99,7 +99,7 @@ struct sbxd_pool {
 	uint64_t hits, misses, failures;
 	uint32_t streak;		/* entries in a row that failed before ready */
 	bool backing_off;
-	struct ev_io timer;		/* the backoff */
+	struct ev_io timer;		/* the backoff, or a Run's deferred refill */
 };
 
 /* Daemon-wide series of the metrics (metrics.c): since sbxd started. */
@@ -213,6 +213,8 @@ int sbxd_pool_take(struct sbxd_sandbox *sb, const struct sbx_profile *prof);
 /* A monitor that answered its Run and tears down: reaped when it ends
  * (the sandbox's record is gone already); takes pidfd. */
 void sbxd_reap(struct sbxd *d, pid_t pid, int pidfd);
+/* A pooled Run was answered: its pool gets its replacement now. */
+void sbxd_pool_refill(struct sbxd *d);
 /* sbxd stops: every entry tears down, waited for, and so do the reaps. */
 void sbxd_pool_stop(struct sbxd *d);
 

@@ -42,6 +42,11 @@
 #define FAIL_STREAK	3	/* entries failing in a row before the pool backs off */
 #define BACKOFF_MS	1000
 #define STOP_WAIT_MS	5000	/* sbxd's exit waits this long for its entries' teardown */
+/* A Run's hit refills its pool after the answer (sbxd_pool_refill), not
+ * beside the workload: building an entry is tens of milliseconds of CPU
+ * that the Run would compete with. A Run that is still running after
+ * this long gets its replacement anyway. */
+#define REFILL_DELAY_MS	100
 
 struct sbxd_pool_entry {
 	struct sbxd_pool *pool;
@@ -116,10 +121,8 @@ static void drain(struct sbxd_pool *p)
 
 static void fill(struct sbxd_pool *p);
 
-static void arm_backoff(struct sbxd_pool *p)
+static void arm_timer(struct sbxd_pool *p, uint64_t ms)
 {
-	uint32_t k = p->streak - FAIL_STREAK;
-	uint64_t ms = (uint64_t)BACKOFF_MS << (k > 5 ? 5 : k);
 	struct itimerspec its = { .it_value = { .tv_sec = (time_t)(ms / 1000),
 						.tv_nsec = (long)(ms % 1000) * 1000000 } };
 
@@ -129,6 +132,13 @@ static void arm_backoff(struct sbxd_pool *p)
 			return;
 	}
 	timerfd_settime(p->timer.fd, 0, &its, NULL);
+}
+
+static void arm_backoff(struct sbxd_pool *p)
+{
+	uint32_t k = p->streak - FAIL_STREAK;
+
+	arm_timer(p, (uint64_t)BACKOFF_MS << (k > 5 ? 5 : k));
 }
 
 static void timer_event(struct ev_io *io, uint32_t events)
@@ -383,6 +393,12 @@ static void rekey(struct sbxd_pool *p)
 		fprintf(stderr, "sbxd: pool %s: %s\n", p->profile, p->why);
 }
 
+void sbxd_pool_refill(struct sbxd *d)
+{
+	for (size_t i = 0; i < d->n_pools; i++)
+		fill(&d->pools[i]);
+}
+
 void sbxd_pool_reconcile(struct sbxd *d)
 {
 	for (size_t i = 0; i < d->n_pools; i++) {
@@ -520,7 +536,10 @@ int sbxd_pool_take(struct sbxd_sandbox *sb, const struct sbx_profile *prof)
 	free_entry(e);
 	p->hits++;
 	sb->pooled = true;
-	fill(p);
+	if (!sb->ephemeral)
+		fill(p);
+	else if (!p->backing_off)
+		arm_timer(p, REFILL_DELAY_MS);	/* or sbxd_pool_refill, whichever first */
 	return 0;
 }
 

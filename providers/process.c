@@ -284,9 +284,26 @@ static void workload_main(struct process_state *st, const struct sbx_spawn *s, c
 	 * (bpf/lib/syscalls.h), sbx_syscalls still holds them */
 	if (!s->profile->observe && (r = sbx_seccomp_install(&st->sc)) < 0)
 		sbx_child_fail(-r, true, "installing the seccomp filter failed");
+	/* held (a warm pool's entry): confined as above, nothing else left
+	 * to do but the exec; only now does it say it is ready and take the
+	 * command and its stdio, the one message it ever reads */
+	if (s->held)
+		argv = sbx_child_await();
 	environ = st->envp;	/* execvp searches the sandbox's PATH */
 	execvp(argv[0], argv);
 	sbx_child_fail(errno, false, NULL);
+}
+
+/* A held init keeps the entry's stdio (its log) no longer than a cold
+ * one keeps the caller's: the workload gets its own at the go. */
+static void init_quiet_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	for (int i = 0; fd >= 0 && i < 3; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
 }
 
 /* Becomes sbx-init (providers/init/sbx-init.c); returns if the exec fails. */
@@ -341,7 +358,7 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 {
 	struct process_state *st = arg;
 	struct sbx_rootfs_disk disk = { st->disk_fd, st->disk_stage };
-	char **argv = (char **)s->argv, why[256];
+	char **argv = (char **)s->argv, why[256];	/* NULL when held */
 	sigset_t fwd;
 	int r;
 
@@ -357,11 +374,6 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 			     st->ids.uid == 0 ? s->own_dirs : NULL, why, sizeof(why));
 	if (r < 0)
 		sbx_child_fail(-r, true, why);
-	/* held (a warm pool's entry): the view is complete; the workload,
-	 * which does all its confinement below, is forked only once the
-	 * command came, exactly as a cold start's */
-	if (s->held)
-		argv = sbx_child_await();
 	forwarded_set(&fwd);
 	sigprocmask(SIG_BLOCK, &fwd, NULL);
 	workload = fork();
@@ -369,6 +381,8 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 		sbx_child_fail(errno, true, "fork of the workload failed");
 	if (workload == 0)
 		workload_main(st, s, argv);
+	if (s->held)
+		init_quiet_stdio();
 	init_loop(st);
 	return 0;
 }

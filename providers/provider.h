@@ -100,8 +100,9 @@ struct sbx_spawn {
 	 * a rate wherever traffic leaves through the host's own devices. */
 	const struct sbx_netrate *netrate;
 	/* A held start (sbxd's warm pools, docs/api.md): spawn builds the
-	 * whole sandbox, its init and view, without the command (argv NULL)
-	 * and returns once the init waits for it; go hands it over. */
+	 * whole sandbox without the command (argv NULL), its init, its view
+	 * and the workload's process confined up to its exec, and returns
+	 * once that process waits for the command; go hands it over. */
 	bool held;
 };
 
@@ -191,7 +192,7 @@ int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*child_fn)(const struc
 			  void *arg), void *arg, struct sbx_child *ret, char *why, size_t len);
 int sbx_child_wait(struct sbx_child *c, int *ret_status);
 /* Held starts: sbx_clone_into_cgroup with s->held returns once the child
- * called sbx_child_await (its view is built); sbx_child_go sends it argv and
+ * or its child called sbx_child_await (all but the exec done); sbx_child_go sends it argv and
  * fds and waits for the exec as sbx_clone_into_cgroup does. sbx_child_drop
  * closes what a held child that never got its go still holds. */
 int sbx_child_go(struct sbx_child *c, char *const argv[], const int fds[3], char *why, size_t len);
@@ -202,9 +203,11 @@ void sbx_child_drop(struct sbx_child *c);
  * otherwise err is the errno of the workload's failed exec (126/127). */
 void sbx_child_fail(int err, bool setup, const char *msg) __attribute__((noreturn));
 /* In such a child: close the report pipe (e.g. in a sandbox init that stays
- * behind while its child execs, so EOF still means "exec succeeded"). */
+ * behind while its child execs, so EOF still means "exec succeeded"), and
+ * a held child's command socket (its child waits for the command). */
 void sbx_child_close_report(void);
-/* In a held child: says it is ready, then waits for its one command; the
+/* In a held child (or the child of it that execs the workload, once it is
+ * confined): says it is ready, then waits for its one command; the
  * descriptors that came with it become stdin, stdout and stderr. Returns
  * the command (NULL-terminated); fails the child (sbx_child_fail) when the
  * parent gave up or sent something that is not a command. */

@@ -74,6 +74,9 @@ void sbx_child_close_report(void)
 	if (report_fd >= 0)
 		close(report_fd);
 	report_fd = -1;
+	if (cmd_fd >= 0)
+		close(cmd_fd);	/* a held workload's, not its init's */
+	cmd_fd = -1;
 }
 
 /*

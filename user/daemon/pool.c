@@ -393,6 +393,31 @@ static void rekey(struct sbxd_pool *p)
 		fprintf(stderr, "sbxd: pool %s: %s\n", p->profile, p->why);
 }
 
+json_object *sbxd_pool_json(struct sbxd *d)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < d->n_pools; i++) {
+		const struct sbxd_pool *p = &d->pools[i];
+		json_object *o = json_object_new_object();
+
+		if (!o || json_object_array_add(a, o)) {
+			json_object_put(o);
+			json_object_put(a);
+			return NULL;
+		}
+		json_object_object_add(o, "profile", json_object_new_string(p->profile));
+		json_object_object_add(o, "size", json_object_new_int64(p->size));
+		json_object_object_add(o, "ready", json_object_new_int64(p->n_ready));
+		json_object_object_add(o, "hits", json_object_new_int64((int64_t)p->hits));
+		json_object_object_add(o, "misses", json_object_new_int64((int64_t)p->misses));
+		json_object_object_add(o, "failures", json_object_new_int64((int64_t)p->failures));
+		if (p->why[0])
+			json_object_object_add(o, "reason", json_object_new_string(p->why));
+	}
+	return a;
+}
+
 void sbxd_pool_refill(struct sbxd *d)
 {
 	for (size_t i = 0; i < d->n_pools; i++)

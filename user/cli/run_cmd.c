@@ -753,7 +753,10 @@ static void pool_done(void *ctx, const struct sbx_run_result *res)
 		*pc->written = write_result(pc->out, pc->o->profile, pc->o->provider, res) == 0;
 		close_result(pc->out, *pc->written);
 	}
-	pool_leave_stdio(pc);
+	/* a Start's monitor has no caller's stdio, and its stderr is its
+	 * own monitor.log to the end */
+	if (!pc->ra->log)
+		pool_leave_stdio(pc);
 	/* no result written: sbxd reads the exit status at the monitor's end */
 	if (*pc->written && send(pc->sock, &c, 1, MSG_NOSIGNAL) != 1)
 		fprintf(stderr, "sbx: the pool's done byte: %m\n");

@@ -17,23 +17,21 @@
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/sbxd_lib.sh"
 
+# pl is pooled; plcold, the same profile under another name, never is
 pool_up()
 {
-	cat >"$DPOL/pool.toml" <<EOF
-version = 1
-[profile.pl]
+	local n
+	echo "version = 1" >"$DPOL/pool.toml"
+	for n in pl plcold; do
+		cat >>"$DPOL/pool.toml" <<EOF
+[profile.$n]
 provider = "process"
 timeout = "120s"
 allow_users = ["nobody"]
-[profile.pl.network]
-mode = "none"
-[profile.plcold]
-provider = "process"
-timeout = "120s"
-allow_users = ["nobody"]
-[profile.plcold.network]
+[profile.$n.network]
 mode = "none"
 EOF
+	done
 	T_CASE_RESTORE="sbxd_stop"
 	sbxd_start --pool "pl=$1" || fail "sbxd did not start"
 }

@@ -563,11 +563,12 @@ static void print_pools(json_object *pools)
 	}
 }
 
-/* sbx status without NAME: the daemon's own state, its warm pools. */
-static int daemon_status(struct sbx_client *c)
+/* The answer of a call that returns a list (r its result, list the array):
+ * a table by print, or with --json {"key": list}. Closes c. */
+static int list_reply(struct sbx_client *c, int r, json_object *list, const char *key,
+		      void (*print)(json_object *))
 {
-	json_object *pools = NULL, *o;
-	int r = sbx_pools(c, &pools);
+	json_object *o;
 
 	if (r < 0)
 		r = fail_exit(c, r);
@@ -575,19 +576,28 @@ static int daemon_status(struct sbx_client *c)
 	if (r)
 		return r;
 	if (!cli_opts.json) {
-		print_pools(pools);
-		json_object_put(pools);
+		print(list);
+		json_object_put(list);
 		return SBX_EXIT_OK;
 	}
 	o = json_object_new_object();
-	if (!o || json_object_object_add(o, "pools", pools)) {
-		json_object_put(pools);
+	if (!o || json_object_object_add(o, key, list)) {
+		json_object_put(list);
 		json_object_put(o);
 		return log_error_errno(-ENOMEM, "%m"), SBX_EXIT_FAILURE;
 	}
 	r = print_json(o);
 	json_object_put(o);
 	return r;
+}
+
+/* sbx status without NAME: the daemon's own state, its warm pools. */
+static int daemon_status(struct sbx_client *c)
+{
+	json_object *pools = NULL;
+	int r = sbx_pools(c, &pools);
+
+	return list_reply(c, r, pools, "pools", print_pools);
 }
 
 static int status_run(const struct cli_verb *self, int argc, char **argv)
@@ -637,7 +647,7 @@ static int ls_run(const struct cli_verb *self, int argc, char **argv)
 {
 	const char *socket = NULL;
 	struct sbx_client *c;
-	json_object *list = NULL, *o;
+	json_object *list = NULL;
 	struct cli_parser p;
 	int r;
 
@@ -649,25 +659,7 @@ static int ls_run(const struct cli_verb *self, int argc, char **argv)
 	if ((r = open_or_exit(socket, &c)))
 		return r;
 	r = sbx_list(c, &list);
-	if (r < 0)
-		r = fail_exit(c, r);
-	sbx_client_close(c);
-	if (r)
-		return r;
-	if (!cli_opts.json) {
-		print_table(list);
-		json_object_put(list);
-		return SBX_EXIT_OK;
-	}
-	o = json_object_new_object();
-	if (!o || json_object_object_add(o, "sandboxes", list)) {
-		json_object_put(list);
-		json_object_put(o);
-		return log_error_errno(-ENOMEM, "%m"), SBX_EXIT_FAILURE;
-	}
-	r = print_json(o);
-	json_object_put(o);
-	return r;
+	return list_reply(c, r, list, "sandboxes", print_table);
 }
 
 /* ---- sbx metrics --------------------------------------------------------------------- */

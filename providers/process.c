@@ -278,17 +278,19 @@ static void workload_main(struct process_state *st, const struct sbx_spawn *s, c
 	r = s->landlock ? sbx_landlock_apply(s->landlock) : sbx_landlock_scope();
 	if (r < 0)
 		sbx_child_fail(-r, true, "applying the Landlock ruleset failed");
+	/* held (a warm pool's entry): confined as above, it says it is ready
+	 * and takes the command and its stdio, the one message it ever reads;
+	 * before nofile and the seccomp filter, which could refuse the
+	 * descriptors or the calls that reading it needs, and which follow
+	 * before anything of the command runs */
+	if (s->held)
+		argv = sbx_child_await();
 	if ((r = sbx_apply_nofile(st->p)) < 0)
 		sbx_child_fail(-r, true, "nofile: setrlimit refused the profile's value");
 	/* observe: the filter's refusals are reported from sys_enter instead
 	 * (bpf/lib/syscalls.h), sbx_syscalls still holds them */
 	if (!s->profile->observe && (r = sbx_seccomp_install(&st->sc)) < 0)
 		sbx_child_fail(-r, true, "installing the seccomp filter failed");
-	/* held (a warm pool's entry): confined as above, nothing else left
-	 * to do but the exec; only now does it say it is ready and take the
-	 * command and its stdio, the one message it ever reads */
-	if (s->held)
-		argv = sbx_child_await();
 	environ = st->envp;	/* execvp searches the sandbox's PATH */
 	execvp(argv[0], argv);
 	sbx_child_fail(errno, false, NULL);

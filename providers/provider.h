@@ -101,7 +101,8 @@ struct sbx_spawn {
 	const struct sbx_netrate *netrate;
 	/* A held start (sbxd's warm pools, docs/api.md): spawn builds the
 	 * whole sandbox without the command (argv NULL), its init, its view
-	 * and the workload's process confined up to its exec, and returns
+	 * and the workload's process confined but for the last steps before
+	 * its exec (process: nofile and the seccomp filter), and returns
 	 * once that process waits for the command; go hands it over. */
 	bool held;
 };

@@ -13,7 +13,9 @@
 #   less confined than a cold start, or with something of the init's;
 # - the Run's answer, which comes before the teardown, comes while a
 #   process of the sandbox still runs, or the next Run sees its leftovers;
-# - a held entry whose init was killed is handed out, or not replaced.
+# - a held entry whose init was killed is handed out, or not replaced;
+# - a profile whose filter or descriptor limit refuses what taking the
+#   command needs cannot be pooled, or is pooled without them.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/sbxd_lib.sh"
 
@@ -205,6 +207,35 @@ case_killed_held_init_replaced()
 	eq "hits" "$(pool_metric sbx_pool_hits_total pl)" 1
 }
 
+# The held process reads its command before nofile and the seccomp filter,
+# which a profile may set so that reading it would fail (recvmsg and dup
+# refused with kill, 8 descriptors): the pooled run works, and both are in
+# force when the command runs.
+case_strict_profile_held()
+{
+	cat >"$DPOL/pool.toml" <<EOF
+version = 1
+[profile.tight]
+provider = "process"
+timeout = "120s"
+nofile = 8
+[profile.tight.network]
+mode = "none"
+[profile.tight.seccomp]
+preset = "strict"
+action = "kill"
+deny = ["recvmsg", "recvfrom", "dup2", "dup3"]
+EOF
+	T_CASE_RESTORE="sbxd_stop"
+	sbxd_start --pool tight=1 || fail "sbxd did not start"
+	pool_wait_ready tight 1
+	sx run --profile tight -- sh -c 'ulimit -n; grep "^Seccomp:" /proc/self/status; exit 7'
+	eq "pooled run" "$RC" 7
+	eq "hit" "$(pool_metric sbx_pool_hits_total tight)" 1
+	eq "nofile in force" "$(head -1 "$T_TMP/sx.out")" 8
+	grep -q '^Seccomp:[[:space:]]*2' "$T_TMP/sx.out" || fail "no seccomp filter: $(out)"
+}
+
 run_case other_caller_and_overrides_cold case_other_caller_and_overrides_cold
 run_case workload_cannot_reach_entries case_workload_cannot_reach_entries
 run_case handed_out_once case_handed_out_once
@@ -212,4 +243,5 @@ run_case drained_entries_run_nothing case_drained_entries_run_nothing
 run_case held_as_confined_as_cold case_held_as_confined_as_cold
 run_case answer_after_every_process case_answer_after_every_process
 run_case killed_held_init_replaced case_killed_held_init_replaced
+run_case strict_profile_held case_strict_profile_held
 finish

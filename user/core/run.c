@@ -1113,11 +1113,12 @@ static int exec_done(struct run_state *s, int r, const char *why)
 /*
  * A pooled run whose provider can hold (provider.h go): before the go the
  * sandbox's init is started, builds the whole view and forks the
- * workload's process, which confines itself exactly as a cold start's
- * (identity, capabilities, no_new_privs, Landlock, seccomp) and only then
- * waits; the go brings the command and its stdio, which it execs. Nothing
- * of the command's runs before the go, and nothing reaches the sandbox but
- * the one message of sbx_child_go. -t is never pooled (sbxd starts those
+ * workload's process, which confines itself as a cold start's does
+ * (identity, capabilities, no_new_privs, rlimits, Landlock) and then waits;
+ * the go brings the command and its stdio, and it sets nofile, installs the
+ * seccomp filter and execs (providers/process.c workload_main). Nothing of
+ * the command's runs before the go and its whole confinement, and nothing
+ * reaches the sandbox but the one message of sbx_child_go. -t is never pooled (sbxd starts those
  * cold: the pty is part of the view).
  */
 static int spawn_held(struct run_state *s, struct sbx_spawn *sp)

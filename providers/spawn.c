@@ -273,7 +273,7 @@ int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*fn)(const struct sbx_
 	if (r < 0)
 		snprintf(why, len, "start of sandbox %s: %s", s->id, strerror(-r));
 	if (s->held && r == 0 && held_ready(cfd[0])) {
-		/* its view is built; the command comes with sbx_child_go */
+		/* built and waiting: the command comes with sbx_child_go */
 		ret->cmd_fd = cfd[0];
 		ret->report_fd = pfd[0];
 		ret->exec_errno = 0;
@@ -283,7 +283,7 @@ int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*fn)(const struct sbx_
 		close(cfd[0]);
 	r = read_report(ret, pfd[0], r, why, len);
 	if (r == 0 && s->held)
-		r = sbx_fail(why, len, -EPROTO, "sandbox setup: the held init ended before its command");
+		r = sbx_fail(why, len, -EPROTO, "sandbox setup: the held sandbox ended before it was ready");
 	return r;
 }
 

@@ -273,7 +273,7 @@ static void forwarded_set(sigset_t *set)
 }
 
 /* The workload: identity, privileges, confinement, exec. Never returns. */
-static void workload_main(struct process_state *st, const struct sbx_spawn *s)
+static void workload_main(struct process_state *st, const struct sbx_spawn *s, char **argv)
 {
 	const char *cwd = st->p->cwd ? st->p->cwd : "/";
 	extern char **environ;
@@ -299,6 +299,13 @@ static void workload_main(struct process_state *st, const struct sbx_spawn *s)
 	r = s->landlock ? sbx_landlock_apply(s->landlock) : sbx_landlock_scope();
 	if (r < 0)
 		sbx_child_fail(-r, true, "applying the Landlock ruleset failed");
+	/* held (a warm pool's entry): confined as above, it says it is ready
+	 * and takes the command and its stdio, the one message it ever reads;
+	 * before nofile and the seccomp filter, which could refuse the
+	 * descriptors or the calls that reading it needs, and which follow
+	 * before anything of the command runs */
+	if (s->held)
+		argv = sbx_child_await();
 	if ((r = sbx_apply_nofile(st->p)) < 0)
 		sbx_child_fail(-r, true, "nofile: setrlimit refused the profile's value");
 	/* observe: the filter's refusals are reported from sys_enter instead
@@ -306,8 +313,20 @@ static void workload_main(struct process_state *st, const struct sbx_spawn *s)
 	if (!s->profile->observe && (r = sbx_seccomp_install(&st->sc)) < 0)
 		sbx_child_fail(-r, true, "installing the seccomp filter failed");
 	environ = st->envp;	/* execvp searches the sandbox's PATH */
-	execvp(s->argv[0], s->argv);
+	execvp(argv[0], argv);
 	sbx_child_fail(errno, false, NULL);
+}
+
+/* A held init keeps the entry's stdio (its log) no longer than a cold
+ * one keeps the caller's: the workload gets its own at the go. */
+static void init_quiet_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	for (int i = 0; fd >= 0 && i < 3; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
 }
 
 /* Becomes sbx-init (providers/init/sbx-init.c); returns if the exec fails. */
@@ -362,7 +381,7 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 {
 	struct process_state *st = arg;
 	struct sbx_rootfs_disk disk = { st->disk_fd, st->disk_stage };
-	char why[256];
+	char **argv = (char **)s->argv, why[256];	/* NULL when held */
 	sigset_t fwd;
 	int r;
 
@@ -384,7 +403,9 @@ static int init_main(const struct sbx_spawn *s, void *arg)
 	if (workload < 0)
 		sbx_child_fail(errno, true, "fork of the workload failed");
 	if (workload == 0)
-		workload_main(st, s);
+		workload_main(st, s, argv);
+	if (s->held)
+		init_quiet_stdio();
 	init_loop(st);
 	return 0;
 }
@@ -434,6 +455,12 @@ static int process_spawn(void *state, const struct sbx_spawn *s, struct sbx_chil
 	return r;
 }
 
+static int process_go(void *state, const struct sbx_spawn *s, const int fds[3], struct sbx_child *ret,
+		      char *why, size_t len)
+{
+	return sbx_child_go(ret, s->argv, fds, why, len);
+}
+
 static int process_signal(void *state, struct sbx_child *c, int sig)
 {
 	return sbx_child_signal(c, sig);
@@ -465,6 +492,7 @@ const struct sbx_provider sbx_provider_process = {
 	.can_run = sbx_rootfs_can_run,
 	.prepare = process_prepare,
 	.spawn = process_spawn,
+	.go = process_go,
 	.signal = process_signal,
 	.wait = process_wait,
 	.disk_usage = process_disk_usage,

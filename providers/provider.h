@@ -99,6 +99,12 @@ struct sbx_spawn {
 	 * the sandbox a veth pair applies it there; the enforce table refuses
 	 * a rate wherever traffic leaves through the host's own devices. */
 	const struct sbx_netrate *netrate;
+	/* A held start (sbxd's warm pools, docs/api.md): spawn builds the
+	 * whole sandbox without the command (argv NULL), its init, its view
+	 * and the workload's process confined but for the last steps before
+	 * its exec (process: nofile and the seccomp filter), and returns
+	 * once that process waits for the command; go hands it over. */
+	bool held;
 };
 
 /* The use of the filesystem that bounds a sandbox's writes (disk = ...). */
@@ -113,6 +119,9 @@ struct sbx_child {
 	pid_t pid;			/* the process sbx waits for */
 	int pidfd;			/* pollable; readable when pid exited */
 	int exec_errno;			/* set by wait: errno of a failed exec, else 0 */
+	/* A held child (sbx_spawn.held) until its go: the socket the command
+	 * goes to and the report pipe; -1 otherwise. */
+	int cmd_fd, report_fd;
 };
 
 struct sbx_provider {
@@ -149,6 +158,12 @@ struct sbx_provider {
 	/* The use of the sandbox's disk quota (disk = ...), any time after
 	 * prepare; -ENOENT when it has none. NULL: the provider bounds no disk. */
 	int (*disk_usage)(void *state, struct sbx_disk_usage *ret);
+	/* Held starts (sbx_spawn.held): hands the command (s->argv) and the
+	 * workload's stdin, stdout and stderr to the child that spawn held, and
+	 * returns once the workload exec'd (ret->exec_errno as spawn). NULL:
+	 * the provider cannot hold a start. */
+	int (*go)(void *state, const struct sbx_spawn *s, const int fds[3], struct sbx_child *ret,
+		  char *why, size_t len);
 	/* Releases what prepare/spawn made; accepts NULL state. */
 	void (*cleanup)(void *state);
 };
@@ -177,14 +192,27 @@ bool sbx_provider_dns_names(const char *name);
 int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*child_fn)(const struct sbx_spawn *s,
 			  void *arg), void *arg, struct sbx_child *ret, char *why, size_t len);
 int sbx_child_wait(struct sbx_child *c, int *ret_status);
+/* Held starts: sbx_clone_into_cgroup with s->held returns once the child
+ * or its child called sbx_child_await (all but the exec done); sbx_child_go sends it argv and
+ * fds and waits for the exec as sbx_clone_into_cgroup does. sbx_child_drop
+ * closes what a held child that never got its go still holds. */
+int sbx_child_go(struct sbx_child *c, char *const argv[], const int fds[3], char *why, size_t len);
+void sbx_child_drop(struct sbx_child *c);
 
 /* In a child of sbx_clone_into_cgroup: report a failure to the parent and
  * _exit. setup = sbx could not build the sandbox (the run fails with 125);
  * otherwise err is the errno of the workload's failed exec (126/127). */
 void sbx_child_fail(int err, bool setup, const char *msg) __attribute__((noreturn));
 /* In such a child: close the report pipe (e.g. in a sandbox init that stays
- * behind while its child execs, so EOF still means "exec succeeded"). */
+ * behind while its child execs, so EOF still means "exec succeeded"), and
+ * a held child's command socket (its child waits for the command). */
 void sbx_child_close_report(void);
+/* In a held child (or the child of it that execs the workload, once it is
+ * confined): says it is ready, then waits for its one command; the
+ * descriptors that came with it become stdin, stdout and stderr. Returns
+ * the command (NULL-terminated); fails the child (sbx_child_fail) when the
+ * parent gave up or sent something that is not a command. */
+char **sbx_child_await(void);
 int sbx_child_signal(struct sbx_child *c, int sig);
 /* In the process that execs the workload: with s->tty, a session of its own
  * with the pty on stdin as its controlling terminal (job control, Ctrl-C

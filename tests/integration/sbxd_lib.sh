@@ -117,8 +117,12 @@ pool_wait_ready()
 	fail "pool $1: $(pool_metric sbx_pool_ready "$1") ready, not $2 ($(tail -c 300 "$DSTATE/pool/$1.log" 2>/dev/null))"
 }
 
-# pool_entries PROFILE: the pids of its pool's monitors
+# pool_entries PROFILE: the pids of its pool's monitors, sbxd's children (a
+# held sandbox's init is a fork of its monitor with the same command line
+# until its go); with no sbxd running, every process with that command line
 pool_entries()
 {
-	pgrep -f -- "--policy $DSTATE/pool/$1.toml" | sort
+	local d
+	d=$(cat "$SBXD_PIDFILE" 2>/dev/null)
+	pgrep ${d:+-P "$d"} -f -- "--policy $DSTATE/pool/$1.toml" | sort
 }

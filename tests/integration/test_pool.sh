@@ -56,6 +56,42 @@ case_fills_and_refills()
 	eq "rm" "$RC" 0
 }
 
+# sbx status without a name: each pool's size, ready entries, hits, misses
+# and failures, as text and JSON, and why a profile has no pool.
+pst() { jq -r --arg p "$1" ".pools[] | select(.profile == \$p) | $2" "$T_TMP/sx.out"; }
+
+case_status_shows_pools()
+{
+	write_pool_policy
+	T_CASE_RESTORE="sbxd_stop"
+	sbxd_start --pool pl=2 --pool cold=0 --pool absent=1 || fail "sbxd did not start"
+	pool_wait_ready pl 2
+	sx run --profile pl -- true
+	eq "pooled run" "$RC" 0
+	sx run --profile cold -- true
+	eq "cold run" "$RC" 0
+	pool_wait_ready pl 2
+	sx status --json
+	eq "status --json" "$RC" 0
+	eq "pl size" "$(pst pl .size)" 2
+	eq "pl ready" "$(pst pl .ready)" 2
+	eq "pl hits" "$(pst pl .hits)" 1
+	eq "pl misses" "$(pst pl .misses)" 0
+	eq "pl failures" "$(pst pl .failures)" 0
+	eq "pl reason" "$(pst pl '.reason // "none"')" none
+	eq "cold misses" "$(pst cold .misses)" 1
+	eq "absent ready" "$(pst absent .ready)" 0
+	case $(pst absent .reason) in
+	*"no profile 'absent'"*) ;;
+	*) fail "absent's reason: $(pst absent .reason)" ;;
+	esac
+	sx status
+	eq "status" "$RC" 0
+	grep -Eq '^pl +2 +2 +1 +0 +0$' "$T_TMP/sx.out" || fail "no pl row: $(out)"
+	grep -Eq '^cold +0 +0 +0 +1 +0$' "$T_TMP/sx.out" || fail "no cold row: $(out)"
+	grep -q "no pool: no profile 'absent'" "$T_TMP/sx.out" || fail "no reason for absent: $(out)"
+}
+
 # A start that is not the pool's key is cold and counts as no hit; a start
 # of a pool of 0 is a miss.
 case_misses_and_other_keys()
@@ -201,6 +237,7 @@ case_stop_leaves_nothing()
 }
 
 run_case fills_and_refills case_fills_and_refills
+run_case status_shows_pools case_status_shows_pools
 run_case misses_and_other_keys case_misses_and_other_keys
 run_case concurrent_starts_distinct case_concurrent_starts_distinct
 run_case pooled_policy_enforced case_pooled_policy_enforced

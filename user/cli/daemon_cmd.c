@@ -543,6 +543,63 @@ static int rm_run(const struct cli_verb *self, int argc, char **argv)
 
 static const struct cli_option socket_opts[] = { CLI_SOCKET_OPTION, { 0 } };
 
+static void print_pools(json_object *pools)
+{
+	size_t n = json_object_array_length(pools);
+
+	if (!n) {
+		printf("no warm pools (pool.PROFILE = N in sbxd.toml, or sbxd --pool)\n");
+		return;
+	}
+	printf("%-24s %6s %6s %8s %8s %8s\n", "POOL", "SIZE", "READY", "HITS", "MISSES", "FAILURES");
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(pools, i);
+
+		printf("%-24s %6" PRId64 " %6" PRId64 " %8" PRId64 " %8" PRId64 " %8" PRId64 "\n",
+		       str_of(o, "profile", ""), int_of(o, "size"), int_of(o, "ready"), int_of(o, "hits"),
+		       int_of(o, "misses"), int_of(o, "failures"));
+		if (*str_of(o, "reason", ""))
+			printf("  (no pool: %s)\n", str_of(o, "reason", ""));
+	}
+}
+
+/* The answer of a call that returns a list (r its result, list the array):
+ * a table by print, or with --json {"key": list}. Closes c. */
+static int list_reply(struct sbx_client *c, int r, json_object *list, const char *key,
+		      void (*print)(json_object *))
+{
+	json_object *o;
+
+	if (r < 0)
+		r = fail_exit(c, r);
+	sbx_client_close(c);
+	if (r)
+		return r;
+	if (!cli_opts.json) {
+		print(list);
+		json_object_put(list);
+		return SBX_EXIT_OK;
+	}
+	o = json_object_new_object();
+	if (!o || json_object_object_add(o, key, list)) {
+		json_object_put(list);
+		json_object_put(o);
+		return log_error_errno(-ENOMEM, "%m"), SBX_EXIT_FAILURE;
+	}
+	r = print_json(o);
+	json_object_put(o);
+	return r;
+}
+
+/* sbx status without NAME: the daemon's own state, its warm pools. */
+static int daemon_status(struct sbx_client *c)
+{
+	json_object *pools = NULL;
+	int r = sbx_pools(c, &pools);
+
+	return list_reply(c, r, pools, "pools", print_pools);
+}
+
 static int status_run(const struct cli_verb *self, int argc, char **argv)
 {
 	const char *name = NULL, *socket = NULL;
@@ -554,10 +611,13 @@ static int status_run(const struct cli_verb *self, int argc, char **argv)
 	r = parse_flag_opts(self, argc, argv, &p, &socket, NULL);
 	if (r < 0)
 		return cli_parse_exit(r);
-	if (one_name(self, &p, &name))
-		return SBX_EXIT_USAGE;
+	if (p.n_args > 1)
+		return cli_usage(self, "unexpected argument '%s'", p.args[1]);
 	if ((r = open_or_exit(socket, &c)))
 		return r;
+	if (p.n_args == 0)
+		return daemon_status(c);
+	name = p.args[0];
 	r = sbx_status(c, name, &sb);
 	return sandbox_reply(c, r, sb, print_status);
 }
@@ -587,7 +647,7 @@ static int ls_run(const struct cli_verb *self, int argc, char **argv)
 {
 	const char *socket = NULL;
 	struct sbx_client *c;
-	json_object *list = NULL, *o;
+	json_object *list = NULL;
 	struct cli_parser p;
 	int r;
 
@@ -599,25 +659,7 @@ static int ls_run(const struct cli_verb *self, int argc, char **argv)
 	if ((r = open_or_exit(socket, &c)))
 		return r;
 	r = sbx_list(c, &list);
-	if (r < 0)
-		r = fail_exit(c, r);
-	sbx_client_close(c);
-	if (r)
-		return r;
-	if (!cli_opts.json) {
-		print_table(list);
-		json_object_put(list);
-		return SBX_EXIT_OK;
-	}
-	o = json_object_new_object();
-	if (!o || json_object_object_add(o, "sandboxes", list)) {
-		json_object_put(list);
-		json_object_put(o);
-		return log_error_errno(-ENOMEM, "%m"), SBX_EXIT_FAILURE;
-	}
-	r = print_json(o);
-	json_object_put(o);
-	return r;
+	return list_reply(c, r, list, "sandboxes", print_table);
 }
 
 /* ---- sbx metrics --------------------------------------------------------------------- */
@@ -1027,8 +1069,8 @@ const struct cli_verb cli_verb_status = {
 	.name = "status", .cmd = "status", .run = status_run,
 	.opts = socket_opts,
 	.args = CLI_ARG_SANDBOX,
-	.summary = "show the state, limits and counters of a sandbox of sbxd",
-	.synopsis = "status [--socket PATH] [--json] NAME",
+	.summary = "show the state, limits and counters of a sandbox of sbxd, or sbxd's pools",
+	.synopsis = "status [--socket PATH] [--json] [NAME]",
 	.description =
 		"  Show sandbox NAME: its state (created, running, exited, restarting), pid,\n"
 		"  uptime, last exit code (and signal), restarts and restart policy,\n"
@@ -1036,10 +1078,14 @@ const struct cli_verb cli_verb_status = {
 		"  and, while it runs, its counters: memory now and at its peak, CPU time,\n"
 		"  network bytes in and out, connects allowed and denied, denials. With\n"
 		"  --json: the Sandbox object of docs/api.md.\n"
+		"  Without NAME: sbxd's warm pools, per profile its size, the entries ready,\n"
+		"  hits, misses and failures, and why a profile has no pool (with --json:\n"
+		"  {\"pools\": [Pool...]}, docs/api.md).\n"
 		NEEDS_DAEMON,
 	.options = HELP_COMMON,
 	.exit_status = "  0  success\n" EXIT_DAEMON,
-	.examples = "  sbx status web\n  sbx status --json web | jq .counters.memory_current\n",
+	.examples = "  sbx status web\n  sbx status --json web | jq .counters.memory_current\n"
+		    "  sbx status --json | jq '.pools[] | {profile, ready, hits, misses}'\n",
 };
 
 const struct cli_verb cli_verb_ls = {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cli/adhoc.h"
@@ -676,24 +677,27 @@ static int run_daemon(struct sbx_client *c, const struct run_args *ra, const str
  * are all the per-start values there are: the profile it was built for
  * and the caller's identity are the pool's key. */
 struct pool_ctx {
-	int sock;
+	int sock;		/* the go socket; after the go, where SBX_POOL_DONE goes */
+	int log_fd;		/* the entry's own stderr (STATE/pool/PROFILE.log) */
 	struct run_args *ra;
 	struct result_out *out;
+	bool *written;
 	struct sbx_run_opts *o;
 	struct sbx_pool_go go;
 };
 
-static int pool_go(void *ctx, int sigfd)
+static int pool_go(void *ctx, int sigfd, int childfd)
 {
 	struct pool_ctx *pc = ctx;
 	struct sbx_pool_go *g = &pc->go;
 	const struct sbx_provider *pv = pc->o->provider;
-	int r = sbx_pool_go_wait(pc->sock, sigfd, g);
+	int r = sbx_pool_go_wait(pc->sock, sigfd, childfd, g);
 
-	close(pc->sock);
-	pc->sock = -1;
-	if (r < 0)
+	if (r < 0) {
+		close(pc->sock);
+		pc->sock = -1;
 		return r;
+	}
 	for (int i = 0; i < 3; i++) {
 		if (dup2(g->fds[i], i) < 0 && r == 0)
 			r = -errno;
@@ -719,6 +723,47 @@ static int pool_go(void *ctx, int sigfd)
 	return 0;
 }
 
+/* The caller's stdio leave the monitor before its teardown: the Run is
+ * answered, and a pipe to `sbx run` must see its end now, not after the
+ * teardown; what the teardown says goes to the entry's log. */
+static void pool_leave_stdio(struct pool_ctx *pc)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		close(null);
+	}
+	if (pc->log_fd >= 0)
+		dup2(pc->log_fd, STDERR_FILENO);
+	else if (null >= 0)
+		dup2(STDIN_FILENO, STDERR_FILENO);
+}
+
+/* The workload ended (run.h finished): the result, then SBX_POOL_DONE. */
+static void pool_done(void *ctx, const struct sbx_run_result *res)
+{
+	struct pool_ctx *pc = ctx;
+	char c = SBX_POOL_DONE;
+
+	if (pc->sock < 0)
+		return;
+	if (pc->out->f) {
+		*pc->written = write_result(pc->out, pc->o->profile, pc->o->provider, res) == 0;
+		close_result(pc->out, *pc->written);
+	}
+	/* a Start's monitor has no caller's stdio, and its stderr is its
+	 * own monitor.log to the end */
+	if (!pc->ra->log)
+		pool_leave_stdio(pc);
+	/* no result written: sbxd reads the exit status at the monitor's end */
+	if (*pc->written && send(pc->sock, &c, 1, MSG_NOSIGNAL) != 1)
+		fprintf(stderr, "sbx: the pool's done byte: %m\n");
+	close(pc->sock);
+	pc->sock = -1;
+}
+
 /* $SBX_POOL_FD: this run is a pool entry; 0 when it is not, 1 when it is. */
 static int pool_init(struct pool_ctx *pc)
 {
@@ -734,8 +779,11 @@ static int pool_init(struct pool_ctx *pc)
 	if (errno || *end || end == v || fd < 3 || fd > INT_MAX || fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0)
 		return log_error("$SBX_POOL_FD '%s': not an inherited descriptor", v);
 	pc->sock = (int)fd;
+	pc->log_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	pc->o->wait_go = pool_go;
 	pc->o->wait_go_ctx = pc;
+	pc->o->finished = pool_done;
+	pc->o->finished_ctx = pc;
 	return 1;
 }
 
@@ -748,14 +796,16 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	struct sbx_run_opts o = { 0 };
 	struct result_out out;
 	struct cli_parser a;
+	bool written = false;
 	/* no "= { ... }": that zeroes go's 32 KiB argv, whose pages this frame,
 	 * under the monitor's for the whole run, would keep; a pooled run's
 	 * sbx_pool_go_wait fills go whole, and only go.buf is freed */
 	struct pool_ctx pc;
-	bool written = false;
 	int r, code = SBX_EXIT_SBX_FAILED;
 
 	pc.sock = -1;
+	pc.log_fd = -1;
+	pc.written = &written;
 	pc.ra = &ra;
 	pc.out = &out;
 	pc.o = &o;
@@ -798,6 +848,8 @@ static int run_run(const struct cli_verb *self, int argc, char **argv)
 	sbx_pool_go_free(&pc.go);
 	if (pc.sock >= 0)
 		close(pc.sock);
+	if (pc.log_fd >= 0)
+		close(pc.log_fd);
 	adhoc_profile_free(&ap);
 	cli_policy_free(&cp);
 	return code;

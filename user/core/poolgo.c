@@ -130,17 +130,18 @@ static int receive(int sock, struct sbx_pool_go *g)
 	return r;
 }
 
-int sbx_pool_go_wait(int sock, int sigfd, struct sbx_pool_go *ret)
+int sbx_pool_go_wait(int sock, int sigfd, int childfd, struct sbx_pool_go *ret)
 {
 	struct sbx_pool_go g = { .fds = { -1, -1, -1 } };
-	struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = sigfd, .events = POLLIN } };
+	struct pollfd p[3] = { { .fd = sock, .events = POLLIN }, { .fd = sigfd, .events = POLLIN },
+			       { .fd = childfd, .events = POLLIN } };
 	char c = SBX_POOL_READY;
 	int r;
 
 	if (send(sock, &c, 1, MSG_NOSIGNAL) != 1)
 		return errno == EPIPE ? -EPIPE : -errno;
 	for (;;) {
-		r = poll(p, sigfd >= 0 ? 2 : 1, -1);
+		r = poll(p, 3, -1);	/* (a negative fd is ignored) */
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -149,6 +150,8 @@ int sbx_pool_go_wait(int sock, int sigfd, struct sbx_pool_go *ret)
 			break;
 		if (p[1].revents)
 			return -EINTR;
+		if (p[2].revents)
+			return -ECHILD;
 	}
 	r = receive(sock, &g);
 	if (r < 0) {

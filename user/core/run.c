@@ -100,6 +100,7 @@ struct run_state {
 	void *pstate;
 	struct sbx_child child;
 	bool spawned;
+	bool holding;			/* spawned held, waiting for the go (spawn_held) */
 	int sigfd;
 	bool refused;			/* the provider's refusal is reported already */
 	struct sbx_tty tty;		/* -t; master -1 without */
@@ -786,7 +787,8 @@ static int on_started(void *ctx, pid_t pid)
 
 	s->child.pid = pid;
 	sbx_sandbox_register(&s->sb, s->o->profile->name, s->o->provider->name, pid, false);
-	return emit_life(s, SBX_EV_SANDBOX_START, 0);
+	/* held: emitted at the go, before the command reaches the sandbox */
+	return s->holding ? 0 : emit_life(s, SBX_EV_SANDBOX_START, 0);
 }
 
 /* Providers without a pid namespace of their own cannot make the kernel kill
@@ -1080,7 +1082,7 @@ static int wait_go(struct run_state *s, struct sbx_spawn *sp)
 
 	if (!s->o->wait_go)
 		return 0;
-	r = s->o->wait_go(s->o->wait_go_ctx, s->sigfd);
+	r = s->o->wait_go(s->o->wait_go_ctx, s->sigfd, s->holding ? s->child.pidfd : -1);
 	if (r < 0)
 		return fail(s, r, "the pool entry was not handed out: %s", strerror(-r));
 	sp->argv = s->o->argv;
@@ -1116,6 +1118,85 @@ static int prepare(struct run_state *s, struct sbx_spawn *sp)
 	return 0;
 }
 
+/* After the workload's exec (or its failure): the ends the workload holds
+ * now are closed here, and the sandbox is registered as running. */
+static int exec_done(struct run_state *s, int r, const char *why)
+{
+	const struct sbx_provider *pv = s->o->provider;
+
+	if (s->log_wr >= 0) {
+		/* the workload holds it now: EOF once it and its children are gone */
+		close(s->log_wr);
+		s->log_wr = -1;
+	}
+	if (s->have_tty && s->tty.slave >= 0) {
+		/* the workload holds it now: EIO on the master once it is gone */
+		close(s->tty.slave);
+		s->tty.slave = -1;
+	}
+	if (r < 0)
+		return fail(s, r, "provider %s: %s", pv->name, why);
+	if (!s->child.exec_errno)
+		sbx_sandbox_register(&s->sb, s->o->profile->name, pv->name, s->child.pid, true);
+	return 0;
+}
+
+/*
+ * A pooled run whose provider can hold (provider.h go): before the go the
+ * sandbox's init is started, builds the whole view and forks the
+ * workload's process, which confines itself as a cold start's does
+ * (identity, capabilities, no_new_privs, rlimits, Landlock) and then waits;
+ * the go brings the command and its stdio, and it sets nofile, installs the
+ * seccomp filter and execs (providers/process.c workload_main). Nothing of
+ * the command's runs before the go and its whole confinement, and nothing
+ * reaches the sandbox but the one message of sbx_child_go. -t is never pooled (sbxd starts those
+ * cold: the pty is part of the view).
+ */
+static int spawn_held(struct run_state *s, struct sbx_spawn *sp)
+{
+	const struct sbx_provider *pv = s->o->provider;
+	char why[1024] = "";
+	int fds[3], r;
+
+	r = start_watchdog(s);
+	if (r < 0)
+		return r;
+	r = open_rate(s, sp);
+	if (r < 0)
+		return r;
+	sp->held = true;
+	sp->argv = NULL;
+	s->holding = true;	/* the start event waits for the go */
+	r = pv->spawn(s->pstate, sp, &s->child, why, sizeof(why));
+	s->spawned = s->child.pidfd >= 0;
+	if (r < 0)
+		return fail(s, r, "provider %s: %s", pv->name, why);
+	sbx_trace("provider spawn (held: the view built)");
+	r = wait_go(s, sp);
+	if (r < 0)
+		return r;
+	sbx_trace("wait for the go");
+	s->holding = false;
+	if (s->o->tty)
+		return fail(s, -EINVAL, "-t: a held sandbox has no terminal (sbxd starts it cold)");
+	r = emit_life(s, SBX_EV_SANDBOX_START, 0);
+	if (r < 0)
+		return fail(s, r, "the sandbox's start event: %s", strerror(-r));
+	r = open_log(s, sp);
+	if (r < 0)
+		return r;
+	r = trace_on(s);
+	if (r < 0)
+		return r;
+	sbx_trace("log, syscall tracing");
+	fds[0] = STDIN_FILENO;
+	fds[1] = sp->out_fd > 2 ? sp->out_fd : STDOUT_FILENO;
+	fds[2] = sp->err_fd > 2 ? sp->err_fd : STDERR_FILENO;
+	r = pv->go(s->pstate, sp, fds, &s->child, why, sizeof(why));
+	sbx_trace("provider go (until exec)");
+	return exec_done(s, r, why);
+}
+
 static __attribute__((noinline)) int spawn(struct run_state *s)
 {
 	const struct sbx_provider *pv = s->o->provider;
@@ -1143,6 +1224,8 @@ static __attribute__((noinline)) int spawn(struct run_state *s)
 	if (r < 0)
 		return r;
 	sbx_trace("provider prepare, refused-syscall set");
+	if (s->o->wait_go && pv->go)
+		return spawn_held(s, &sp);
 	r = wait_go(s, &sp);
 	if (r < 0)
 		return r;
@@ -1168,21 +1251,7 @@ static __attribute__((noinline)) int spawn(struct run_state *s)
 	r = pv->spawn(s->pstate, &sp, &s->child, why, sizeof(why));
 	sbx_trace("provider spawn (until exec)");
 	s->spawned = s->child.pidfd >= 0;
-	if (s->log_wr >= 0) {
-		/* the workload holds it now: EOF once it and its children are gone */
-		close(s->log_wr);
-		s->log_wr = -1;
-	}
-	if (s->have_tty && s->tty.slave >= 0) {
-		/* the workload holds it now: EIO on the master once it is gone */
-		close(s->tty.slave);
-		s->tty.slave = -1;
-	}
-	if (r < 0)
-		return fail(s, r, "provider %s: %s", pv->name, why);
-	if (!s->child.exec_errno)
-		sbx_sandbox_register(&s->sb, s->o->profile->name, pv->name, s->child.pid, true);
-	return 0;
+	return exec_done(s, r, why);
 }
 
 static int tty_raw(struct run_state *s)
@@ -1377,6 +1446,7 @@ static void teardown(struct run_state *s, sigset_t *old)
 		sbx_child_signal(&s->child, SIGKILL);
 		s->o->provider->wait(s->pstate, &s->child, &st);
 	}
+	sbx_child_drop(&s->child);	/* a held init that never got its go */
 	if (s->pstate || s->spawned)
 		s->o->provider->cleanup(s->pstate);
 	sbx_trace(" teardown: provider");
@@ -1433,6 +1503,7 @@ static struct run_state *run_state_new(const struct sbx_run_opts *o, struct sbx_
 	s->sigfd = s->watchdog_fd = s->audit_fd = s->log_rd = s->log_wr = -1;
 	s->alog.dirfd = s->alog.lockfd = s->alog.fd = -1;
 	s->child.pid = s->child.pidfd = -1;
+	s->child.cmd_fd = s->child.report_fd = -1;
 	return s;
 }
 
@@ -1478,6 +1549,11 @@ int sbx_run(const struct sbx_run_opts *o, struct sbx_run_result *res, FILE *err_
 	res->failed = r < 0;
 	res->wall_ns = now_ns(CLOCK_MONOTONIC) - s->t0;
 	sbx_trace("finish (drain, stats)");
+	if (o->finished && !res->failed) {
+		close_log(s);	/* its byte counts are in the result */
+		o->finished(o->finished_ctx, res);
+		sbx_trace("finished (result out)");
+	}
 	teardown(s, &old);
 	sbx_trace("teardown");
 	sbx_policy_free(s->upd_pol);

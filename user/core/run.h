@@ -16,6 +16,8 @@
 #include "provider.h"
 #include "sbx_abi.h"
 
+struct sbx_run_result;
+
 struct sbx_run_opts {
 	const struct sbx_profile *profile;
 	/* The policy file profile was loaded from (by its name), read again
@@ -40,9 +42,18 @@ struct sbx_run_opts {
 	 * varies per start is used (argv, stdio, tty, log, policy_file). It
 	 * blocks until sbxd hands the sandbox out, then fills those in; it
 	 * also returns when a signal is pending on sigfd. < 0: nothing runs
-	 * and everything is torn down (a drained pool entry). NULL = cold. */
-	int (*wait_go)(void *ctx, int sigfd);
+	 * and everything is torn down (a drained pool entry). With a held
+	 * provider (providers/provider.h go) the sandbox's init exists
+	 * already: childfd is its pidfd, and its end returns too (the entry
+	 * failed before it was handed out: sbxd replaces it). NULL = cold. */
+	int (*wait_go)(void *ctx, int sigfd, int childfd);
 	void *wait_go_ctx;
+	/* Called once the workload and everything it started are gone and res
+	 * is complete (its log closed, its audit events written), before the
+	 * teardown; not when sbx failed. sbxd's pooled monitor writes its
+	 * result and tells sbxd there, which answers the Run. NULL = none. */
+	void (*finished)(void *ctx, const struct sbx_run_result *res);
+	void *finished_ctx;
 };
 
 struct sbx_run_result {

@@ -77,10 +77,14 @@ struct sbxd_sandbox {
 	uint64_t start_req_us;		/* CLOCK_MONOTONIC of the Start/Run/restart; 0 = none */
 	bool start_pending;		/* spawned, not yet seen running (metrics.c) */
 	bool pooled;			/* its monitor came from a warm pool (pool.c) */
+	/* A pooled monitor's go socket after the go: its SBX_POOL_DONE byte
+	 * says the workload's result is written before the teardown (fd -1 = none). */
+	struct ev_io done;
 };
 
 /* A warm pool (pool.c): pool.PROFILE = N in sbxd.toml or --pool. */
 struct sbxd_pool_entry;
+struct sbxd_reap;
 struct sbxd_pool {
 	struct sbxd *d;
 	char profile[128];		/* the profile's name */
@@ -95,7 +99,7 @@ struct sbxd_pool {
 	uint64_t hits, misses, failures;
 	uint32_t streak;		/* entries in a row that failed before ready */
 	bool backing_off;
-	struct ev_io timer;		/* the backoff */
+	struct ev_io timer;		/* the backoff, or a Run's deferred refill */
 };
 
 /* Daemon-wide series of the metrics (metrics.c): since sbxd started. */
@@ -156,6 +160,7 @@ struct sbxd {
 	struct sbxd_http *http;		/* metrics_listen's server, NULL = off */
 	struct sbxd_pool *pools;	/* warm pools (pool.c) */
 	size_t n_pools;
+	struct sbxd_reap *reaps;	/* monitors tearing down after their Run's answer (pool.c) */
 };
 
 /* ---- sandbox.c: the registry ---- */
@@ -192,6 +197,8 @@ int sbxd_restart_parse(const char *s, enum sbxd_restart *ret);
 void sbxd_sandbox_wake(struct sbxd_sandbox *sb);	/* answers waiters after an exit */
 /* sb's monitor is pid (sbxd's child), watched through pidfd: running now. */
 void sbxd_sandbox_attach(struct sbxd_sandbox *sb, pid_t pid, int pidfd);
+/* A pooled sb's go socket, on which its monitor says its result is written. */
+void sbxd_sandbox_watch_done(struct sbxd_sandbox *sb, int fd);
 /* In a child: becomes a monitor with argv, as sb's. Never returns. */
 void sbxd_monitor_exec(struct sbxd_sandbox *sb, char **argv) __attribute__((noreturn));
 
@@ -203,7 +210,14 @@ void sbxd_pool_reconcile(struct sbxd *d);
  * root: 0 (sb runs, adopted), -EAGAIN (a miss: start cold), -ENOENT (no
  * pool for this start). */
 int sbxd_pool_take(struct sbxd_sandbox *sb, const struct sbx_profile *prof);
-/* sbxd stops: every entry tears down, waited for. */
+/* A monitor that answered its Run and tears down: reaped when it ends
+ * (the sandbox's record is gone already); takes pidfd. */
+void sbxd_reap(struct sbxd *d, pid_t pid, int pidfd);
+/* The Pool objects of the API (org.sbx.Manager.varlink), a new array. */
+json_object *sbxd_pool_json(struct sbxd *d);
+/* A pooled Run was answered: its pool gets its replacement now. */
+void sbxd_pool_refill(struct sbxd *d);
+/* sbxd stops: every entry tears down, waited for, and so do the reaps. */
 void sbxd_pool_stop(struct sbxd *d);
 
 /* ---- methods.c: org.sbx.Manager ---- */

@@ -470,15 +470,20 @@ static int serve(struct sbxd *d, int lfd)
 	fprintf(stderr, "sbxd: listening on %s (%zu sandboxes in the registry)\n", d->cfg.socket,
 		d->n_sandboxes);
 	while (!d->quit) {
-		struct epoll_event ev[32];
-		int n = epoll_wait(d->epfd, ev, 32, -1);
+		/* One event at a time: a handler may free what another event
+		 * of the same batch points to (a pooled Run's done byte and its
+		 * monitor's exit: either ends the sandbox and frees it), and an
+		 * event taken from the kernel after ev_del was not returned
+		 * would then be a use after free. */
+		struct epoll_event ev;
+		int n = epoll_wait(d->epfd, &ev, 1, -1);
 
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		for (int i = 0; i < n; i++) {
-			struct ev_io *io = ev[i].data.ptr;
+		if (n == 1) {
+			struct ev_io *io = ev.data.ptr;
 
-			io->fn(io, ev[i].events);
+			io->fn(io, ev.events);
 		}
 		if (d->reload)
 			reload(d);

@@ -842,13 +842,26 @@ static int m_metrics(struct vl_call *c, json_object *params, void *data)
 	return vl_call_reply(c, p);
 }
 
+static int m_pools(struct vl_call *c, json_object *params, void *data)
+{
+	json_object *p = obj(), *a = sbxd_pool_json(data);
+
+	if (!p || !a) {
+		json_object_put(p);
+		json_object_put(a);
+		return -ENOMEM;
+	}
+	json_object_object_add(p, "pools", a);
+	return vl_call_reply(c, p);
+}
+
 static const struct vl_method manager_methods[] = {
 	{ "Version", m_version },	{ "Run", m_run },	{ "Start", m_start },
 	{ "Stop", m_stop },		{ "Kill", m_kill },	{ "Restart", m_restart },
 	{ "Remove", m_remove },		{ "Status", m_status },	{ "List", m_list },
 	{ "Profiles", m_profiles },	{ "Logs", m_logs },	{ "Update", m_update },
 	{ "Reload", m_reload },		{ "Subscribe", m_subscribe },
-	{ "Metrics", m_metrics },
+	{ "Metrics", m_metrics },	{ "Pools", m_pools },
 	{ NULL, NULL }
 };
 

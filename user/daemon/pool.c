@@ -12,8 +12,11 @@
  * changed profile drains the pool (EOF: the entries tear themselves down).
  *
  * An entry is handed out once: it is unlinked from its pool before the go
- * is sent, and its socket is closed after it; the monitor reads one go and
- * never reads the socket again.
+ * is sent, and its socket goes to the sandbox; the monitor reads one go and
+ * never reads the socket again. It writes one byte there, SBX_POOL_DONE,
+ * once the workload has ended and its result is written, before its
+ * teardown: a Run is answered then (sandbox.c done_event), and the monitor
+ * is reaped here when its teardown is over.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +42,11 @@
 #define FAIL_STREAK	3	/* entries failing in a row before the pool backs off */
 #define BACKOFF_MS	1000
 #define STOP_WAIT_MS	5000	/* sbxd's exit waits this long for its entries' teardown */
+/* A Run's hit refills its pool after the answer (sbxd_pool_refill), not
+ * beside the workload: building an entry is tens of milliseconds of CPU
+ * that the Run would compete with. A Run that is still running after
+ * this long gets its replacement anyway. */
+#define REFILL_DELAY_MS	100
 
 struct sbxd_pool_entry {
 	struct sbxd_pool *pool;
@@ -113,10 +121,8 @@ static void drain(struct sbxd_pool *p)
 
 static void fill(struct sbxd_pool *p);
 
-static void arm_backoff(struct sbxd_pool *p)
+static void arm_timer(struct sbxd_pool *p, uint64_t ms)
 {
-	uint32_t k = p->streak - FAIL_STREAK;
-	uint64_t ms = (uint64_t)BACKOFF_MS << (k > 5 ? 5 : k);
 	struct itimerspec its = { .it_value = { .tv_sec = (time_t)(ms / 1000),
 						.tv_nsec = (long)(ms % 1000) * 1000000 } };
 
@@ -126,6 +132,13 @@ static void arm_backoff(struct sbxd_pool *p)
 			return;
 	}
 	timerfd_settime(p->timer.fd, 0, &its, NULL);
+}
+
+static void arm_backoff(struct sbxd_pool *p)
+{
+	uint32_t k = p->streak - FAIL_STREAK;
+
+	arm_timer(p, (uint64_t)BACKOFF_MS << (k > 5 ? 5 : k));
 }
 
 static void timer_event(struct ev_io *io, uint32_t events)
@@ -380,6 +393,37 @@ static void rekey(struct sbxd_pool *p)
 		fprintf(stderr, "sbxd: pool %s: %s\n", p->profile, p->why);
 }
 
+json_object *sbxd_pool_json(struct sbxd *d)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < d->n_pools; i++) {
+		const struct sbxd_pool *p = &d->pools[i];
+		json_object *o = json_object_new_object();
+
+		if (!o || json_object_array_add(a, o)) {
+			json_object_put(o);
+			json_object_put(a);
+			return NULL;
+		}
+		json_object_object_add(o, "profile", json_object_new_string(p->profile));
+		json_object_object_add(o, "size", json_object_new_int64(p->size));
+		json_object_object_add(o, "ready", json_object_new_int64(p->n_ready));
+		json_object_object_add(o, "hits", json_object_new_int64((int64_t)p->hits));
+		json_object_object_add(o, "misses", json_object_new_int64((int64_t)p->misses));
+		json_object_object_add(o, "failures", json_object_new_int64((int64_t)p->failures));
+		if (p->why[0])
+			json_object_object_add(o, "reason", json_object_new_string(p->why));
+	}
+	return a;
+}
+
+void sbxd_pool_refill(struct sbxd *d)
+{
+	for (size_t i = 0; i < d->n_pools; i++)
+		fill(&d->pools[i]);
+}
+
 void sbxd_pool_reconcile(struct sbxd *d)
 {
 	for (size_t i = 0; i < d->n_pools; i++) {
@@ -471,8 +515,10 @@ static struct sbxd_pool *matching_pool(struct sbxd_sandbox *sb, const struct sbx
 	size_t len = 0;
 	bool same;
 
-	/* the caller's identity is part of the key: entries are root's */
-	if (!p || !p->toml || sb->owner != 0 || sb->owner_gid != 0)
+	/* the caller's identity is part of the key: entries are root's; an
+	 * entry's view is built before the go, and a -t start's pty is part
+	 * of the view (rootfs.c bind_tty): those start cold */
+	if (!p || !p->toml || sb->owner != 0 || sb->owner_gid != 0 || sb->tty)
 		return NULL;
 	if (profile_text(prof, &text, &len) < 0)
 		return NULL;
@@ -507,15 +553,64 @@ int sbxd_pool_take(struct sbxd_sandbox *sb, const struct sbx_profile *prof)
 		p->failures++;
 	}
 	e->ready = false;	/* its socket is off the loop already */
-	close_sock(e);
+	sbxd_sandbox_watch_done(sb, e->sock.fd);
+	e->sock.fd = -1;
 	ev_del(sb->d->epfd, &e->pidfd);
 	sbxd_sandbox_attach(sb, e->pid, e->pidfd.fd);
 	e->pidfd.fd = -1;
 	free_entry(e);
 	p->hits++;
 	sb->pooled = true;
-	fill(p);
+	if (!sb->ephemeral)
+		fill(p);
+	else if (!p->backing_off)
+		arm_timer(p, REFILL_DELAY_MS);	/* or sbxd_pool_refill, whichever first */
 	return 0;
+}
+
+struct sbxd_reap {
+	struct sbxd *d;
+	struct sbxd_reap *next;
+	pid_t pid;
+	struct ev_io pidfd;
+};
+
+static void reap_free(struct sbxd_reap *r)
+{
+	for (struct sbxd_reap **pp = &r->d->reaps; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	ev_del(r->d->epfd, &r->pidfd);
+	close(r->pidfd.fd);
+	free(r);
+}
+
+static void reap_event(struct ev_io *io, uint32_t events)
+{
+	struct sbxd_reap *r = (struct sbxd_reap *)((char *)io - offsetof(struct sbxd_reap, pidfd));
+
+	waitid(P_PIDFD, (id_t)io->fd, &(siginfo_t){ 0 }, WEXITED | WNOHANG);
+	reap_free(r);
+}
+
+void sbxd_reap(struct sbxd *d, pid_t pid, int pidfd)
+{
+	struct sbxd_reap *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		*r = (struct sbxd_reap){ .d = d, .next = d->reaps, .pid = pid,
+					 .pidfd = { .fd = pidfd, .fn = reap_event } };
+		if (ev_add(d->epfd, &r->pidfd, EPOLLIN) == 0) {
+			d->reaps = r;
+			return;
+		}
+		free(r);
+	}
+	/* cannot watch it: wait for its teardown here (rare; no leak, no zombie) */
+	waitid(P_PIDFD, (id_t)pidfd, &(siginfo_t){ 0 }, WEXITED);
+	close(pidfd);
 }
 
 static uint64_t mono_ms(void)
@@ -552,6 +647,16 @@ void sbxd_pool_stop(struct sbxd *d)
 			close(p->timer.fd);
 		free(p->toml);
 		free(p->run_name);
+	}
+	/* the monitors that answered their Run finish their teardown */
+	while (d->reaps) {
+		struct pollfd pf = { .fd = d->reaps->pidfd.fd, .events = POLLIN };
+		uint64_t now = mono_ms();
+
+		if (now >= end || poll(&pf, 1, (int)(end - now)) <= 0)
+			kill(d->reaps->pid, SIGKILL);
+		waitpid(d->reaps->pid, NULL, 0);
+		reap_free(d->reaps);
 	}
 	free(d->pools);
 	d->pools = NULL;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -24,6 +25,7 @@
 
 #include "core/instance.h"
 #include "core/sandbox.h"
+#include "core/poolgo.h"
 #include "daemon/daemon.h"
 #include "kernel/cgroup.h"
 #include "util/util.h"
@@ -77,6 +79,10 @@ static void sandbox_free(struct sbxd_sandbox *sb)
 		ev_del(sb->d->epfd, &sb->timer);
 		close(sb->timer.fd);
 	}
+	if (sb->done.fd >= 0) {
+		ev_del(sb->d->epfd, &sb->done);
+		close(sb->done.fd);
+	}
 	for (int i = 0; i < 3; i++)
 		if (sb->run_fds[i] >= 0)
 			close(sb->run_fds[i]);
@@ -92,6 +98,7 @@ static void sandbox_free(struct sbxd_sandbox *sb)
 
 static void pidfd_event(struct ev_io *io, uint32_t events);
 static void timer_event(struct ev_io *io, uint32_t events);
+static void done_event(struct ev_io *io, uint32_t events);
 
 static struct sbxd_sandbox *sandbox_alloc(struct sbxd *d, const char *name)
 {
@@ -102,8 +109,9 @@ static struct sbxd_sandbox *sandbox_alloc(struct sbxd *d, const char *name)
 	sb->d = d;
 	snprintf(sb->name, sizeof(sb->name), "%s", name);
 	snprintf(sb->dir, sizeof(sb->dir), "%s/sandboxes/%s", d->cfg.state_dir, name);
-	sb->pidfd.fd = sb->timer.fd = -1;
+	sb->pidfd.fd = sb->timer.fd = sb->done.fd = -1;
 	sb->pidfd.fn = pidfd_event;
+	sb->done.fn = done_event;
 	sb->timer.fn = timer_event;
 	sb->run_fds[0] = sb->run_fds[1] = sb->run_fds[2] = -1;
 	return sb;
@@ -234,7 +242,11 @@ int sbxd_sandbox_save(struct sbxd_sandbox *sb)
 	else {
 		size_t n = strlen(s);
 
-		if (write(fd, s, n) != (ssize_t)n || fsync(fd) < 0)
+		/* a Run's sandbox is not synced: nothing of it outlives a
+		 * crash of the machine, and its Run waited for the disk (some
+		 * 10 ms of a 15 ms pooled Run); the rename keeps it whole
+		 * for an sbxd that restarts */
+		if (write(fd, s, n) != (ssize_t)n || (!sb->ephemeral && fsync(fd) < 0))
 			r = -EIO;
 		close(fd);
 		if (r == 0 && rename(tmp, path) < 0)
@@ -763,13 +775,66 @@ static void monitor_gone(struct sbxd_sandbox *sb, int status, bool have_status)
 	sb->state = SBXD_EXITED;
 	if (wants_restart(sb))
 		respawn_later(sb);
-	sbxd_sandbox_save(sb);
+	/* (the state of one that is forgotten now is removed, not saved) */
+	if (!sb->ephemeral && !sb->remove_on_exit)
+		sbxd_sandbox_save(sb);
 	sbxd_sandbox_wake(sb);
+}
+
+static void close_done(struct sbxd_sandbox *sb)
+{
+	if (sb->done.fd < 0)
+		return;
+	ev_del(sb->d->epfd, &sb->done);
+	close(sb->done.fd);
+	sb->done.fd = -1;
+}
+
+void sbxd_sandbox_watch_done(struct sbxd_sandbox *sb, int fd)
+{
+	close_done(sb);
+	sb->done.fd = fd;
+	if (ev_add(sb->d->epfd, &sb->done, EPOLLIN) < 0) {
+		close(fd);
+		sb->done.fd = -1;	/* the answer waits for the monitor's exit */
+	}
+}
+
+/*
+ * A pooled Run's monitor wrote its result and is about to tear the sandbox
+ * down: the Run is answered now and the teardown goes on behind it. The
+ * workload and everything it started are gone (the init's exit ended its
+ * pid namespace, and the cgroup was killed), its audit events and its
+ * result are written; what is left (cgroup, slot, maps, mounts) is the
+ * sandbox's own, which no other start can get before the teardown
+ * released it. The monitor is reaped when it ends (pool.c). Anything else
+ * (EOF, a Start's sandbox) waits for the monitor's exit as before.
+ */
+static void done_event(struct ev_io *io, uint32_t events)
+{
+	struct sbxd_sandbox *sb = (struct sbxd_sandbox *)((char *)io - offsetof(struct sbxd_sandbox, done));
+	struct sbxd *d = sb->d;
+	char c = 0;
+	ssize_t n = recv(io->fd, &c, 1, MSG_DONTWAIT);
+
+	if (n < 0 && errno == EAGAIN)
+		return;
+	close_done(sb);
+	if (n != 1 || c != SBX_POOL_DONE || !sb->ephemeral || sb->state != SBXD_RUNNING ||
+	    !sb->child || sb->pidfd.fd < 0)
+		return;
+	ev_del(d->epfd, &sb->pidfd);
+	sbxd_reap(d, sb->monitor, sb->pidfd.fd);
+	sb->pidfd.fd = -1;
+	monitor_gone(sb, 0, false);	/* answers the Run; sb is gone */
+	sbxd_pool_refill(d);
 }
 
 static void pidfd_event(struct ev_io *io, uint32_t events)
 {
 	struct sbxd_sandbox *sb = (struct sbxd_sandbox *)((char *)io - offsetof(struct sbxd_sandbox, pidfd));
+	struct sbxd *d = sb->d;
+	bool pooled;
 	siginfo_t si = { 0 };
 	int status = 0;
 	bool have = false;
@@ -778,7 +843,10 @@ static void pidfd_event(struct ev_io *io, uint32_t events)
 		have = true;
 		status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
 	}
-	monitor_gone(sb, status, have);
+	pooled = sb->pooled && sb->ephemeral;
+	monitor_gone(sb, status, have);	/* a Run's sb is gone after it */
+	if (pooled)
+		sbxd_pool_refill(d);	/* a pooled Run's deferred refill (pool.c) */
 }
 
 static void timer_event(struct ev_io *io, uint32_t events)

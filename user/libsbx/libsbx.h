@@ -203,6 +203,10 @@ int sbx_list(struct sbx_client *c, json_object **ret_sandboxes);
 /* Profiles: *ret_profiles is an array of {name, file, provider}. */
 int sbx_profiles(struct sbx_client *c, json_object **ret_profiles);
 
+/* Pools: *ret_pools is an array of Pool objects (docs/api.md, "Warm
+ * pools": profile, size, ready, hits, misses, failures, reason). */
+int sbx_pools(struct sbx_client *c, json_object **ret_pools);
+
 /* Metrics: the Prometheus text exposition (docs/monitoring.md) of what the
  * caller may see; *ret_text is NUL-terminated, the caller frees it. */
 int sbx_metrics(struct sbx_client *c, char **ret_text);

@@ -259,6 +259,11 @@ int sbx_profiles(struct sbx_client *c, json_object **ret_profiles)
 	return call_member(c, "Profiles", json_object_new_object(), "profiles", ret_profiles);
 }
 
+int sbx_pools(struct sbx_client *c, json_object **ret_pools)
+{
+	return call_member(c, "Pools", json_object_new_object(), "pools", ret_pools);
+}
+
 int sbx_metrics(struct sbx_client *c, char **ret_text)
 {
 	json_object *t = NULL;

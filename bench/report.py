@@ -212,11 +212,12 @@ def scoreboard(res):
 def targets(res):
     rows = []
     for r in sel(res, None, "target"):
-        val = r.get("ratio", r.get("value"))
-        unit = "x" if "ratio" in r else " " + r.get("unit", "")
+        is_ratio = "ratio" in r or "ratio_paired_median" in r
+        val = r.get("ratio", r.get("ratio_paired_median", r.get("value")))
+        unit = "x" if is_ratio else " " + r.get("unit", "")
         if not isinstance(val, (int, float)):
             measured = str(val)
-        elif "ratio" in r:
+        elif is_ratio:
             measured = f"{val:.2f}x"
         else:
             measured = f"{num(val)}{unit}"
@@ -224,8 +225,12 @@ def targets(res):
         by = ""
         if not r.get("met") and isinstance(val, (int, float)):
             t = r.get("target", "")
+            # the limit: the first number of the target ("<= 1.05x",
+            # "<= unshare's ratio (3.23)", ">= 1000 running, 0 failed ...")
+            # "<= bwrap's Pss": a ratio to the peer, so 1.0; the aim is not the limit
+            n = re.search(r"\d+(?:\.\d+)?", t.split("(aim")[0])
             try:
-                lim = float("".join(c for c in t.split("x")[0].split("(")[0] if c in "0123456789."))
+                lim = float(n.group(0)) if n else 1.0 if is_ratio else 0.0
                 if "<" in t and lim:
                     by = f"{val / lim:.2f}x the limit"
                 elif ">" in t and val:

@@ -234,12 +234,21 @@ int sbx_clone_into_cgroup(const struct sbx_spawn *s, int (*fn)(const struct sbx_
 {
 	struct clone_args ca = {};
 	pid_t parent = getpid(), pid;
-	int pfd[2], gfd[2], cfd[2] = { -1, -1 }, pidfd = -1, err = 0, r;
+	int pfd[2], gfd[2] = { -1, -1 }, cfd[2] = { -1, -1 }, pidfd = -1, err = 0, r;
 
 	ret->cmd_fd = ret->report_fd = -1;
-	if (pipe2(pfd, O_CLOEXEC) < 0 || pipe2(gfd, O_CLOEXEC) < 0 ||
-	    (s->held && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cfd) < 0))
+	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return sbx_fail(why, len, -errno, "pipe: %s", strerror(errno));
+	if (pipe2(gfd, O_CLOEXEC) < 0 ||
+	    (s->held && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cfd) < 0)) {
+		err = errno;
+		for (int i = 0; i < 2; i++) {
+			close(pfd[i]);
+			if (gfd[i] >= 0)
+				close(gfd[i]);
+		}
+		return sbx_fail(why, len, -err, "pipe: %s", strerror(err));
+	}
 	ca.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | s->clone_flags;
 	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	ca.exit_signal = SIGCHLD;

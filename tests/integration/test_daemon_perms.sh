@@ -66,7 +66,9 @@ timeout = "60s"
 mode = "allow"
 allow = ["192.0.2.1:80/tcp"]
 EOF
-	sbxd_start --admin-group $ADM
+	# a pool of a profile no file defines: no entries, and a reason that
+	# names the policy (for administrators only)
+	sbxd_start --admin-group $ADM --pool absent=1
 }
 
 # denied_lines UID METHOD: api.denied lines of uid for method in the audit log
@@ -267,6 +269,22 @@ case_user_caller_is_the_api_caller()
 }
 
 setup perm_setup
+# Pools(): every caller sees the figures, only an administrator the reason
+# (it names policy files and their errors)
+case_pool_reasons_for_admins_only()
+{
+	as $UA status --json
+	eq "status as $UA" "$RC" 0
+	eq "pool seen by $UA" "$(jq -r '.pools[] | select(.profile == "absent") | "\(.size) \(.ready)"' "$T_TMP/sx.out")" "1 0"
+	eq "reason shown to $UA" "$(jq -r '.pools[] | select(.profile == "absent") | .reason // "none"' "$T_TMP/sx.out")" none
+	as $UC status --json
+	eq "status as $UC" "$RC" 0
+	case $(jq -r '.pools[] | select(.profile == "absent") | .reason // "none"' "$T_TMP/sx.out") in
+	*"no profile 'absent'"*) ;;
+	*) fail "the administrator $UC sees no reason: $(out)" ;;
+	esac
+}
+
 run_case allowed_user_runs case_allowed_user_runs
 run_case other_user_refused case_other_user_refused
 run_case group_and_uid_entries case_group_and_uid_entries
@@ -276,5 +294,6 @@ run_case only_tighten case_only_tighten
 run_case no_policy_file_no_reload case_no_policy_file_no_reload
 run_case subscribe_sees_own_events_only case_subscribe_sees_own_events_only
 run_case user_caller_is_the_api_caller case_user_caller_is_the_api_caller
+run_case pool_reasons_for_admins_only case_pool_reasons_for_admins_only
 run_case sbxd_stops sbxd_stop
 finish

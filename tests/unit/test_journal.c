@@ -283,7 +283,8 @@ static void test_journal_values_cannot_inject_fields(void **state)
 	struct sbx_profile p = { .name = (char *)"t", .fs.mode = SBX_FS_READ_ONLY };
 	struct sbx_audit_ctx c = { .sandbox_id = "sbx-00000001", .profile = &p };
 	struct sbx_ev_file ev = { 0 };
-	static const char evil[] = "/tmp/x\nSBX_ACTION=allow\nPRIORITY=0\nMESSAGE=forged";
+	/* ends in U+009B (UTF-8 c2 9b), a terminal's CSI */
+	static const char evil[] = "/tmp/x\nSBX_ACTION=allow\nPRIORITY=0\nMESSAGE=forged\xc2\x9b" "31m";
 	struct sbx_journal_entry e;
 	size_t len;
 	const char *v;
@@ -321,6 +322,8 @@ static void test_journal_values_cannot_inject_fields(void **state)
 	for (size_t i = 0; i < len; i++)
 		assert_true((unsigned char)v[i] >= 0x20 && v[i] != 0x7f);
 	assert_non_null(memmem(v, len, "/tmp/x\\x0aSBX_ACTION=allow\\x0aPRIORITY=0", 40));
+	assert_non_null(memmem(v, len, "forged\\xc2\\x9b31m", 17));
+	assert_null(memmem(v, len, "\xc2\x9b", 2));
 	/* every field is one iovec starting with its own name */
 	for (size_t i = 0; i < e.n; i++) {
 		const char *f = e.iov[i].iov_base;

@@ -223,19 +223,26 @@ static void printable(const char *in, char *out, size_t cap)
 	size_t o = 0;
 
 	for (; *in; in++) {
-		unsigned char c = (unsigned char)*in;
-		bool ctl = c < 0x20 || c == 0x7f;
+		unsigned char c = (unsigned char)*in, n = (unsigned char)in[1];
+		/* C0, DEL, and the C1 controls U+0080-U+009F (UTF-8 C2 80-9F:
+		 * U+009B is a terminal's CSI) */
+		bool c1 = c == 0xc2 && n >= 0x80 && n <= 0x9f, ctl = c < 0x20 || c == 0x7f || c1;
 
-		if (o + (ctl ? 4 : 1) >= cap)
+		if (o + (c1 ? 8 : ctl ? 4 : 1) >= cap)
 			break;
-		if (ctl) {
+		if (!ctl) {
+			out[o++] = (char)c;
+			continue;
+		}
+		for (int k = 0; k < (c1 ? 2 : 1); k++) {
+			unsigned char b = (unsigned char)in[k];
+
 			out[o++] = '\\';
 			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 0xf];
-		} else {
-			out[o++] = (char)c;
+			out[o++] = hex[b >> 4];
+			out[o++] = hex[b & 0xf];
 		}
+		in += c1;
 	}
 	out[o] = 0;
 }

@@ -213,7 +213,9 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct json_writer w;
 	int r;
 
-	s->drained += size + 8;	/* the ring's record header: BPF_RINGBUF_HDR_SZ */
+	/* the ring's record header (BPF_RINGBUF_HDR_SZ), rounded to 8 as the
+	 * kernel lays records out */
+	s->drained += (size + 8 + 7) & ~(uint64_t)7;
 	if (size < sizeof(*h))
 		return 0;
 	/* CPUs may deliver out of order: gaps are counted once, at the end */
@@ -321,8 +323,9 @@ SBX_IDLE_PATH static int consume(struct run_state *s)
 
 	s->drained = 0;
 	r = ring_buffer__consume(s->rb);
-	/* a drain that took a quarter of the ring runs again at once */
-	s->drain_pause = r > 0 && s->drained < s->ring_bytes / 4;
+	/* a drain that took an eighth of the ring runs again at once: a burst
+	 * from many CPUs fills the rest while the consumer would pause */
+	s->drain_pause = r > 0 && s->drained < s->ring_bytes / 8;
 	flush_audit(s);
 	sbx_counters_publish(&s->pub, &s->sb, s->res);
 	return r;

@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/prctl.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
@@ -353,25 +354,50 @@ static int clear_keyrings(void *arg)
 	_exit(0);
 }
 
+/* Sharing sbx's memory with a task of the sandbox's uid is safe only while
+ * that memory is not dumpable once the child's credentials change (the
+ * kernel sets it to fs.suid_dumpable then): with 0, a process of that uid
+ * cannot ptrace the child or use process_vm_writev on it. Any other value
+ * (1 lets the same uid in): a fork, whose memory is a throwaway copy. */
+static bool shared_purge_safe(void)
+{
+	char v[4] = "";
+	int fd = open("/proc/sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, v, sizeof(v) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 && v[0] == '0' && (v[1] == '\n' || !v[1]);
+}
+
 /* The uid's keyrings (user, user session, persistent) outlive its processes
  * in the kernel's register of users, and hold what a workload put there with
  * add_key for the next holder of the uid. Only the uid itself may clear
- * them: a child takes it, clears them and exits. The child shares sbx's
- * memory (CLONE_VM | CLONE_VFORK, sbx waits meanwhile): a fork copied the
- * page tables of sbx and its libraries and tore them down again, twice a
- * run (at the lease and at the release). Credentials are per task, so the
- * child's uid is its own. */
+ * them: a child takes it, clears them and exits. Where safe the child
+ * shares sbx's memory (CLONE_VM | CLONE_VFORK, sbx waits meanwhile): a
+ * fork copies the page tables of sbx and its libraries and tears them down
+ * again, twice a run (at the lease and at the release). Credentials are
+ * per task, so the child's uid is its own. */
 static void purge_keyrings(uid_t uid)
 {
 	static char stack[16384] __attribute__((aligned(16)));
+	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	bool shared = shared_purge_safe();
 	pid_t pid;
 	int st;
 
-	pid = clone(clear_keyrings, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &uid);
+	pid = shared ? clone(clear_keyrings, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &uid) :
+		       fork();
+	if (pid == 0)
+		clear_keyrings(&uid);	/* the fork's child; does not return */
 	if (pid < 0)
 		return;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	/* the child's set*id made the shared memory non-dumpable: sbx's own
+	 * state (core dumps, root's ptrace) as it was */
+	if (shared && dumpable > 0)
+		prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
 }
 
 /* The IPC objects of uid in sbx's IPC namespace (the host provider's: the

@@ -214,7 +214,7 @@ int sbxd_pool_take(struct sbxd_sandbox *sb, const struct sbx_profile *prof);
  * (the sandbox's record is gone already); takes pidfd. */
 void sbxd_reap(struct sbxd *d, pid_t pid, int pidfd);
 /* The Pool objects of the API (org.sbx.Manager.varlink), a new array. */
-json_object *sbxd_pool_json(struct sbxd *d);
+json_object *sbxd_pool_json(struct sbxd *d, bool reasons);
 /* A pooled Run was answered: its pool gets its replacement now. */
 void sbxd_pool_refill(struct sbxd *d);
 /* sbxd stops: every entry tears down, waited for, and so do the reaps. */

@@ -842,9 +842,12 @@ static int m_metrics(struct vl_call *c, json_object *params, void *data)
 	return vl_call_reply(c, p);
 }
 
+/* Every caller sees the pools' figures; only an administrator their
+ * reasons, which name policy files and errors (as Metrics and Logs keep
+ * the daemon's own lines for them). */
 static int m_pools(struct vl_call *c, json_object *params, void *data)
 {
-	json_object *p = obj(), *a = sbxd_pool_json(data);
+	json_object *p = obj(), *a = sbxd_pool_json(data, sbxd_is_admin(data, vl_call_peer(c)));
 
 	if (!p || !a) {
 		json_object_put(p);

@@ -393,7 +393,7 @@ static void rekey(struct sbxd_pool *p)
 		fprintf(stderr, "sbxd: pool %s: %s\n", p->profile, p->why);
 }
 
-json_object *sbxd_pool_json(struct sbxd *d)
+json_object *sbxd_pool_json(struct sbxd *d, bool reasons)
 {
 	json_object *a = json_object_new_array();
 
@@ -412,7 +412,7 @@ json_object *sbxd_pool_json(struct sbxd *d)
 		json_object_object_add(o, "hits", json_object_new_int64((int64_t)p->hits));
 		json_object_object_add(o, "misses", json_object_new_int64((int64_t)p->misses));
 		json_object_object_add(o, "failures", json_object_new_int64((int64_t)p->failures));
-		if (p->why[0])
+		if (reasons && p->why[0])
 			json_object_object_add(o, "reason", json_object_new_string(p->why));
 	}
 	return a;

@@ -308,14 +308,17 @@ SBX_IDLE_PATH static bool smaps_header(const char *line, struct trim_range *r, b
 }
 
 /* Lists the private read-only file mappings (text, rodata) holding no
- * copied-on-write page (smaps' Anonymous: 0; a relocated RELRO segment has
- * some and is left alone). Returns how many went into r. */
+ * copied-on-write page, in memory or swapped out: smaps' Anonymous: 0 and
+ * then Swap: 0. A relocated RELRO segment (GOT, .data.rel.ro) has such
+ * pages and is left alone; MADV_DONTNEED on a swapped-out one would free
+ * its swap entry and map the file's unrelocated bytes back. Returns how
+ * many went into r. */
 SBX_IDLE_PATH static size_t clean_file_maps(struct trim_range *r, size_t max)
 {
 	FILE *f = fopen("/proc/self/smaps", "re");
 	char line[512];
 	struct trim_range cur = { 0, 0 };
-	unsigned long anon;
+	unsigned long anon, swap;
 	bool cand = false;
 	size_t n = 0;
 
@@ -324,8 +327,12 @@ SBX_IDLE_PATH static size_t clean_file_maps(struct trim_range *r, size_t max)
 	while (n < max && fgets(line, sizeof(line), f)) {
 		if (smaps_header(line, &cur, &cand))
 			continue;
-		if (cand && sscanf(line, "Anonymous: %lu", &anon) == 1) {
-			if (!anon)
+		if (!cand)
+			continue;
+		if (sscanf(line, "Anonymous: %lu", &anon) == 1)
+			cand = !anon;
+		else if (sscanf(line, "Swap: %lu", &swap) == 1) {
+			if (!swap)
 				r[n++] = cur;
 			cand = false;
 		}

@@ -248,7 +248,10 @@ def stable_paths(text):
     paths tests/docs/check_paths.py can check (allow.txt lists the spelling)."""
     text = re.sub(r"/tmp/sbx-bench-([a-z]+)\.\w{6}", r"/tmp/sbx-bench-\1.XXXXXX", text)
     text = re.sub(r"/run/sbx-bench-\d+(/slots/\d+)?", lambda m: "/run/INSTANCE" + ("/slots/SLOT" if m.group(1) else ""), text)
-    return re.sub(r"/sbx-bench-\d+\b", "/sbx-bench-PID", text)
+    text = re.sub(r"/sbx-bench-\d+\b", "/sbx-bench-PID", text)
+    # a host's own cgroup names (a v1 hierarchy's parent) and a sandbox's id
+    text = re.sub(r"(/sys/fs/cgroup/[^\s`'\"]*?/)[0-9a-f]{32}/", r"\1HASH/", text)
+    return re.sub(r"(/sbx-bench-PID/)sbx-[0-9a-f]{8}\b", r"\1sbx-ID", text)
 
 
 def main():

@@ -82,9 +82,9 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 # Sources: policy/, user/{util,kernel,core}/, providers/ and user/cli/ except
 # main.c form the library that the CLI, the unit tests and the fuzzers link.
 POLICY_SRCS := $(sort $(wildcard policy/*.c))
-USER_LAYERS := util dns kernel core cli varlink libsbx
+USER_LAYERS := util dns kernel core cli varlink libsbx oci
 CORE_SRCS := $(POLICY_SRCS) \
-	$(sort $(filter-out user/cli/main.c,$(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c)))) \
+	$(sort $(filter-out user/cli/main.c user/oci/main.c,$(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c)))) \
 	$(sort $(wildcard providers/*.c))
 CORE_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
 SAN_OBJS := $(patsubst %.c,$(OUTPUT)/san/%.o,$(CORE_SRCS))
@@ -113,7 +113,8 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
 	nodejs golang-github-burntsushi-toml-dev git curl zsh dpkg-dev lintian \
 	golang-go golang-github-varlink-go-dev varlink-go \
-	libmicrohttpd-dev prometheus logrotate procps dnsmasq-base bind9-dnsutils
+	libmicrohttpd-dev prometheus logrotate procps dnsmasq-base bind9-dnsutils runc
+# runc: tests/integration/test_oci_lifecycle.sh runs every case against runc too.
 # musl-tools: the static sbx-init (providers/init/sbx-init.c).
 # nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
 # golang-github-burntsushi-toml-dev: the toml-test corpus of `make toml-test`.
@@ -134,7 +135,7 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 .PHONY: libsbx all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux vmlinux-arm64 \
 	bpf-arm64 install uninstall deb debtest completion clean vmtest integration bench fixtures
 
-all: $(OUTPUT)/sbx $(OUTPUT)/sbx-init $(OUTPUT)/sbxd libsbx completion
+all: $(OUTPUT)/sbx $(OUTPUT)/sbx-init $(OUTPUT)/sbxd $(OUTPUT)/sbx-oci libsbx completion
 
 # ---- dependencies ---------------------------------------------------------
 deps:
@@ -216,7 +217,8 @@ $(OUTPUT)/san/%.o: %.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
--include $(patsubst %.o,%.d,$(CORE_OBJS) $(SAN_OBJS) $(DAEMON_OBJS) $(OUTPUT)/obj/user/cli/main.o)
+-include $(patsubst %.o,%.d,$(CORE_OBJS) $(SAN_OBJS) $(DAEMON_OBJS) $(OUTPUT)/obj/user/cli/main.o \
+	$(OUTPUT)/obj/user/oci/main.o)
 
 $(OUTPUT)/sbx: $(OUTPUT)/obj/user/cli/main.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
@@ -251,6 +253,16 @@ $(OUTPUT)/org.sbx.Manager.varlink.inc: user/daemon/org.sbx.Manager.varlink
 	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
 
 $(OUTPUT)/obj/user/daemon/methods.o: $(OUTPUT)/org.sbx.Manager.varlink.inc
+
+# sbx-oci: the OCI runtime (user/oci, docs/oci.md) on top of the library; its
+# --version names sbx's version and the commit it was built from
+OCI_COMMIT := $(or $(shell git rev-parse HEAD 2>/dev/null),unknown)
+OCI_SBX_VERSION := $(shell sed -n 's/^\#define SBX_VERSION "\(.*\)"/\1/p' user/cli/cli.h)
+$(OUTPUT)/obj/user/oci/main.o: ALL_CFLAGS += -DSBX_OCI_VERSION='"$(OCI_SBX_VERSION)"' \
+	-DSBX_OCI_COMMIT='"$(OCI_COMMIT)"'
+$(OUTPUT)/sbx-oci: $(OUTPUT)/obj/user/oci/main.o $(CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 # libmicrohttpd: sbxd's metrics_listen (user/daemon/http.c); sbxd alone links it
 MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)

@@ -490,6 +490,37 @@ static int join_all(const int *fds, const int *types, size_t n, char *why, size_
 	return 0;
 }
 
+/* As runc, create fails when the process's program is not there: args[0]
+ * found (a path, or through PATH of process.env) and executable, seen from
+ * the container's root and process.cwd. */
+static int exec_precheck(const struct oci_process *p, char *why, size_t len)
+{
+	const char *a0 = p->args[0], *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	char buf[PATH_MAX];
+
+	if (strchr(a0, '/')) {
+		if (a0[0] != '/' && p->cwd)
+			snprintf(buf, sizeof(buf), "%s/%s", p->cwd, a0);
+		else
+			snprintf(buf, sizeof(buf), "%s", a0);
+		if (access(buf, X_OK) < 0)
+			return sbx_fail(why, len, -errno, "exec: \"%s\": %s", a0, strerror(errno));
+		return 0;
+	}
+	for (char **e = p->env; e && *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			path = *e + 5;
+	for (const char *d = path; *d;) {
+		size_t n = strcspn(d, ":");
+		struct stat st;
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? d : ".", a0);
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
+			return 0;
+		d += n + (d[n] == ':');
+	}
+	return sbx_fail(why, len, -ENOENT, "exec: \"%s\": executable file not found in $PATH", a0);
+}
+
 static void __attribute__((noreturn)) init_main(struct init_ctx *c)
 {
 	char why[WHY_LEN];
@@ -527,7 +558,7 @@ static void __attribute__((noreturn)) init_main(struct init_ctx *c)
 			send_msg(c->sync, 'P', pidbuf, strlen(pidbuf));
 			_exit(0);
 		}
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* no PDEATHSIG: our parent, the intermediate, exits now */
 	} else {
 		send_msg(c->sync, 'P', "0", 1);
 	}
@@ -551,6 +582,8 @@ static void __attribute__((noreturn)) init_main(struct init_ctx *c)
 			init_fail(c, why);
 		close(c->console);
 	}
+	if (exec_precheck(&c->spec->process, why, sizeof(why)) < 0)
+		init_fail(c, why);
 	char fifo_path[64];
 	snprintf(fifo_path, sizeof(fifo_path), "/proc/self/fd/%d", c->fifo);
 	int probe = open(fifo_path, O_PATH | O_CLOEXEC);
@@ -570,7 +603,8 @@ static void __attribute__((noreturn)) init_main(struct init_ctx *c)
 		fprintf(stderr, "sbx-oci: error: init: exec.fifo: %s\n", strerror(errno));
 		_exit(1);
 	}
-	close(w);
+	/* w stays open, close-on-exec: its end tells `start` that the exec
+	 * happened (or that the init died), so poststart runs after it */
 	close(c->fifo);
 	r = oci_hooks_run(c->spec, OCI_HOOK_START_CONTAINER, state_json, why, sizeof(why));
 	if (r < 0) {
@@ -984,6 +1018,15 @@ static int cmd_start_id(const char *id)
 		}
 	}
 	unlink(fifo);
+	/* the init's end closes at its exec (or its death): then poststart */
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int n = poll(&p, 1, 30000);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || read(fd, &c, 1) <= 0)
+			break;
+	}
 	run_hooks_warn(&st, OCI_HOOK_POSTSTART, "running");
 	oci_state_clear(&st);
 	return 0;
@@ -1329,7 +1372,7 @@ static void __attribute__((noreturn)) exec_child(struct exec_ctx *x)
 			send_msg(x->sync, 'P', pidbuf, strlen(pidbuf));
 			_exit(0);
 		}
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* no PDEATHSIG: our parent, the intermediate, exits now */
 	} else {
 		send_msg(x->sync, 'P', "0", 1);
 	}
@@ -1340,6 +1383,8 @@ static void __attribute__((noreturn)) exec_child(struct exec_ctx *x)
 		close(x->console);
 	}
 	syscall(SYS_close_range, 3U + (unsigned)x->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* the process outlives sbx-oci exec --detach */
+	prctl(PR_SET_PDEATHSIG, 0);
 	oci_process_exec(x->proc, x->seccomp, why, sizeof(why), &exec_errno);
 fail:
 	send_msg(x->sync, 'E', why, strlen(why));

@@ -461,7 +461,8 @@ void oci_enforce_abort(struct oci_enforce *e)
 {
 	if (!e)
 		return;
-	rmdir(e->cgroup);
+	for (int i = 0; i < 100 && rmdir(e->cgroup) < 0 && errno == EBUSY; i++)
+		usleep(20000);
 	free(e);
 }
 

@@ -79,12 +79,12 @@ ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-# Sources: policy/, user/{util,kernel,core}/, providers/ and user/cli/ except
-# main.c form the library that the CLI, the unit tests and the fuzzers link.
+# Sources: policy/, user/{util,kernel,core}/, providers/, user/cli/ and
+# user/oci/ except their main.c form the library that the CLI, the unit tests and the fuzzers link.
 POLICY_SRCS := $(sort $(wildcard policy/*.c))
-USER_LAYERS := util dns kernel core cli varlink libsbx
+USER_LAYERS := util dns kernel core cli varlink libsbx oci
 CORE_SRCS := $(POLICY_SRCS) \
-	$(sort $(filter-out user/cli/main.c,$(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c)))) \
+	$(sort $(filter-out user/cli/main.c user/oci/main.c,$(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c)))) \
 	$(sort $(wildcard providers/*.c))
 CORE_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
 SAN_OBJS := $(patsubst %.c,$(OUTPUT)/san/%.o,$(CORE_SRCS))

@@ -628,6 +628,25 @@ static void test_namespaces_checked(void **state)
 	oci_spec_free(&s);
 }
 
+static void test_hostname_needs_uts_namespace(void **state)
+{
+	struct bundle *b = *state;
+	struct oci_spec s;
+
+	EXPECT_ERROR(b, "config.json: hostname: needs the container's own uts namespace, and linux.namespaces "
+		     "has none (it would rename the host)", ", \"hostname\": \"c1\"");
+	EXPECT_ERROR(b, "config.json: domainname: needs the container's own uts namespace, and "
+		     "linux.namespaces has none (it would rename the host)",
+		     ", \"domainname\": \"example\", \"linux\": {\"namespaces\": [{\"type\": \"pid\"}]}");
+	EXPECT_OK(b, &s, ", \"hostname\": \"\", \"linux\": {}");
+	oci_spec_free(&s);
+	EXPECT_OK(b, &s, ", \"hostname\": \"c1\", \"domainname\": \"d\", \"linux\": {\"namespaces\": "
+		  "[{\"type\": \"uts\"}]}");
+	assert_string_equal(s.hostname, "c1");
+	assert_string_equal(s.domainname, "d");
+	oci_spec_free(&s);
+}
+
 static void test_mounts_checked(void **state)
 {
 	struct bundle *b = *state;
@@ -639,6 +658,20 @@ static void test_mounts_checked(void **state)
 	EXPECT_ERROR(b, "config.json: mounts[0].options: \"mode=755\" has no effect on a bind mount",
 		     ", \"mounts\": [{\"destination\": \"/x\", \"source\": \"/y\", \"type\": \"bind\", "
 		     "\"options\": [\"mode=755\"]}]");
+	EXPECT_ERROR(b, "config.json: mounts[0].destination: \"/x/../../etc\" has a \"..\" part (a path inside "
+		     "the container may not climb)", ", \"mounts\": [{\"destination\": \"/x/../../etc\", "
+		     "\"type\": \"tmpfs\"}]");
+	EXPECT_ERROR(b, "config.json: linux.maskedPaths[1]: \"/proc/..\" has a \"..\" part (a path inside the "
+		     "container may not climb)", ", \"linux\": {\"maskedPaths\": [\"/proc/kcore\", \"/proc/..\"]}");
+	EXPECT_ERROR(b, "config.json: linux.readonlyPaths[0]: \"proc/sys\" is not an absolute path",
+		     ", \"linux\": {\"readonlyPaths\": [\"proc/sys\"]}");
+	EXPECT_ERROR(b, "config.json: linux.devices[0].path: \"/dev/../etc/x\" has a \"..\" part (a path inside "
+		     "the container may not climb)", ", \"linux\": {\"devices\": [{\"path\": \"/dev/../etc/x\", "
+		     "\"type\": \"p\"}]}");
+	EXPECT_OK(b, &s, ", \"mounts\": [{\"destination\": \"/x/..y/z..\", \"type\": \"tmpfs\", "
+		  "\"options\": [\"notmpcopyup\"]}]");
+	assert_null(s.mounts[0].data);
+	oci_spec_free(&s);
 	EXPECT_ERROR(b, "config.json: mounts[0].destination: missing; the runtime-spec requires it",
 		     ", \"mounts\": [{\"source\": \"/y\"}]");
 	EXPECT_OK(b, &s, ", \"mounts\": [{\"destination\": \"/a\", \"type\": \"bind\", \"source\": \"/s\"}, "
@@ -973,6 +1006,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apparmor_profile_warns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_types_name_the_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_namespaces_checked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostname_needs_uts_namespace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mounts_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capabilities_and_rlimits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seccomp_checked, setup, teardown),

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,8 @@ static int parse_mount(struct spec_ctx *c, json_object *o, struct oci_mount *m)
 	if (m->destination[0] != '/')
 		r = sc_fail(c, "\"%s\" is not absolute (runtime-spec 1.0 allowed a relative destination; "
 			    "sbx-oci does not)", m->destination);
+	else
+		r = sc_check_container_path(c, m->destination);
 	sc_pop(c, mark);
 	if (r < 0 || (r = mount_options(c, o, m)) < 0)
 		return r;
@@ -608,6 +611,24 @@ static int parse_names(struct spec_ctx *c, json_object *top, struct oci_spec *s)
 	return 0;
 }
 
+/* Checks across objects, once "linux" is read: the names are set in the
+ * container's UTS namespace, and without one they would be the host's. */
+static int check_names(struct spec_ctx *c, struct oci_spec *s)
+{
+	const char *field = s->hostname && s->hostname[0] ? "hostname" :
+			    s->domainname && s->domainname[0] ? "domainname" : NULL;
+	size_t mark;
+	int r;
+
+	if (!field || oci_namespace_of(s, CLONE_NEWUTS))
+		return 0;
+	mark = sc_push(c, field);
+	r = sc_fail(c, "needs the container's own uts namespace, and linux.namespaces has none (it "
+		    "would rename the host)");
+	sc_pop(c, mark);
+	return r;
+}
+
 /* ---- the whole document ---------------------------------------------- */
 
 static int parse_spec(struct spec_ctx *c, json_object *top, const char *bundle, struct oci_spec *s)
@@ -631,12 +652,16 @@ static int parse_spec(struct spec_ctx *c, json_object *top, const char *bundle, 
 		if (r < 0)
 			return r;
 	}
-	if ((r = sc_get(c, top, "linux", json_type_object, false, &o)) < 0 || !o)
+	if ((r = sc_get(c, top, "linux", json_type_object, false, &o)) < 0)
 		return r;
-	mark = sc_push(c, "linux");
-	r = spec_parse_linux(c, o, s);
-	sc_pop(c, mark);
-	return r;
+	if (o) {
+		mark = sc_push(c, "linux");
+		r = spec_parse_linux(c, o, s);
+		sc_pop(c, mark);
+		if (r < 0)
+			return r;
+	}
+	return check_names(c, s);
 }
 
 int oci_spec_parse(const char *json, size_t n, const char *bundle, struct oci_spec *ret, char *why,

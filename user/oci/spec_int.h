@@ -68,10 +68,13 @@ int sc_u64(struct spec_ctx *c, json_object *o, const char *name, uint64_t *ret, 
 int sc_u32(struct spec_ctx *c, json_object *o, const char *name, bool required, uint32_t *ret,
 	   bool *has);
 /* An array of strings into a NULL-terminated vector (NULL when absent);
- * abs_paths: each must be an absolute path. */
+ * abs_paths: each must be a path inside the container (below). */
 int sc_strv(struct spec_ctx *c, json_object *o, const char *name, bool abs_paths, char ***ret);
 /* An absolute path without NUL (the path names the field). */
 int sc_check_abs(struct spec_ctx *c, const char *p);
+/* A path inside the container: absolute, without a ".." part. */
+int sc_check_container_path(struct spec_ctx *c, const char *p);
+bool sc_has_dotdot(const char *p);
 
 void sc_strv_free(char **v);
 

@@ -358,6 +358,23 @@ int sc_check_abs(struct spec_ctx *c, const char *p)
 	return 0;
 }
 
+bool sc_has_dotdot(const char *p)
+{
+	for (const char *q = p; (q = strstr(q, "..")); q += 2)
+		if ((q == p || q[-1] == '/') && (q[2] == 0 || q[2] == '/'))
+			return true;
+	return false;
+}
+
+int sc_check_container_path(struct spec_ctx *c, const char *p)
+{
+	int r = sc_check_abs(c, p);
+
+	if (r == 0 && sc_has_dotdot(p))
+		r = sc_fail(c, "\"%s\" has a \"..\" part (a path inside the container may not climb)", p);
+	return r;
+}
+
 void sc_strv_free(char **v)
 {
 	if (!v)
@@ -387,7 +404,7 @@ int sc_strv(struct spec_ctx *c, json_object *o, const char *name, bool abs_paths
 
 		r = sc_node_str(c, json_object_array_get_idx(a, i), &v[i]);
 		if (r == 0 && abs_paths)
-			r = sc_check_abs(c, v[i]);
+			r = sc_check_container_path(c, v[i]);
 		sc_pop(c, m);
 	}
 	sc_pop(c, mark);

@@ -177,7 +177,7 @@ static int parse_device(struct spec_ctx *c, json_object *o, size_t i, void *arg)
 	if ((r = sc_object(c, o, fields)) < 0 || (r = sc_str(c, o, "path", true, &d->path)) < 0)
 		return r;
 	mark = sc_push(c, "path");
-	r = sc_check_abs(c, d->path);
+	r = sc_check_container_path(c, d->path);
 	sc_pop(c, mark);
 	if (r < 0 || (r = sc_str(c, o, "type", true, &type)) < 0)
 		return r;

@@ -118,6 +118,7 @@ const char *const oci_hook_names[OCI_HOOK_KINDS] = {
  * mount an option the kernel does not know would be dropped silently. */
 const struct mount_opt oci_mount_opts[] = {
 	{ "defaults", MO_NONE, 0 },
+	{ "notmpcopyup", MO_NONE, 0 },	/* crun's; sbx-oci never copies up */
 	{ "ro", MO_FLAG, MS_RDONLY }, { "rw", MO_CLEAR, MS_RDONLY },
 	{ "nosuid", MO_FLAG, MS_NOSUID }, { "suid", MO_CLEAR, MS_NOSUID },
 	{ "nodev", MO_FLAG, MS_NODEV }, { "dev", MO_CLEAR, MS_NODEV },

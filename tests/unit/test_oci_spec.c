@@ -897,6 +897,39 @@ static void test_process_json(void **state)
 	assert_string_equal(b->why, "/nonexistent/p.json: No such file or directory");
 }
 
+/* What `podman exec` and `ctr task exec` gave the runtime as --process. */
+static void test_exec_fixtures_parse(void **state)
+{
+	struct bundle *b = *state;
+	struct oci_process p;
+	char path[512];
+
+	assert_int_equal(oci_process_load(test_srcpath(path, sizeof(path), "tests/fixtures/oci/podman-exec.json"),
+					  &p, b->why, sizeof(b->why)), 0);
+	assert_int_equal(p.user.uid, 1000);
+	assert_int_equal(p.user.gid, 1000);
+	assert_string_equal(p.cwd, "/bin");
+	assert_string_equal(p.args[0], "/bin/id");
+	assert_string_equal(p.env[3], "HOME=");
+	assert_null(p.env[4]);
+	assert_true(p.has_caps);
+	assert_int_equal(__builtin_popcountll(p.caps.bounding), 40);
+	assert_true(p.caps.bounding & CAP(21));
+	assert_int_equal(p.n_rlimits, 2);
+	assert_false(p.terminal);
+	oci_process_free(&p);
+	assert_int_equal(oci_process_load(test_srcpath(path, sizeof(path), "tests/fixtures/oci/containerd-exec.json"),
+					  &p, b->why, sizeof(b->why)), 0);
+	assert_int_equal(p.user.uid, 1000);
+	assert_int_equal(p.user.gid, 0);
+	assert_int_equal(p.user.n_additional_gids, 1);
+	assert_int_equal(p.user.additional_gids[0], 0);
+	assert_true(p.no_new_privileges);
+	assert_null(p.env);
+	assert_string_equal(p.cwd, "/bin");
+	oci_process_free(&p);
+}
+
 /* Every name features lists is accepted by the parser, and what it
  * leaves out is refused. */
 static void test_features_lists_what_parser_accepts(void **state)
@@ -1013,6 +1046,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_linux_devices_sysctl_cgroups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resources_and_hooks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_process_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_fixtures_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_features_lists_what_parser_accepts, setup, teardown),
 	};
 

@@ -437,6 +437,9 @@ static void test_malformed_json_has_line_and_column(void **state)
 	assert_int_equal(parse(b, "{\"ociVersion\": \"1.0.2\",\n \"x\": [1, 18446744073709551616]}", &s),
 			 -EINVAL);
 	assert_string_equal(b->why, "config.json:2:11: a number beyond 64 bits");
+	assert_int_equal(parse(b, "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"},\n\"annotations\": "
+			       "{\"org.sbx.profile\\u0000x\": \"none\"}}", &s), -EINVAL);
+	assert_string_equal(b->why, "config.json:2:17: a key holds a NUL byte");
 	assert_int_equal(parse(b, "{\"ociVersion\": \"1.0.2\", \"x\": -9223372036854775809}", &s), -EINVAL);
 	assert_string_equal(b->why, "config.json:1:30: a number beyond 64 bits");
 	assert_int_equal(parse(b, "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}, "
@@ -494,6 +497,8 @@ static void test_unsupported_settings_refused(void **state)
 		     ", \"linux\": {\"resources\": {\"rdma\": {\"mlx5_1\": {\"hcaHandles\": 3}}}}");
 	EXPECT_ERROR(b, "config.json: linux.resources.unified" NOT_SUPPORTED,
 		     ", \"linux\": {\"resources\": {\"unified\": {\"io.weight\": \"10\"}}}");
+	EXPECT_ERROR(b, "config.json: linux.resources.memory.swappiness" NOT_SUPPORTED,
+		     ", \"linux\": {\"resources\": {\"memory\": {\"swappiness\": 0}}}");
 	EXPECT_ERROR(b, "config.json: linux.resources.cpu.realtimeRuntime" NOT_SUPPORTED,
 		     ", \"linux\": {\"resources\": {\"cpu\": {\"realtimeRuntime\": 5}}}");
 	EXPECT_ERROR(b, "config.json: linux.resources.blockIO.weightDevice" NOT_SUPPORTED,

@@ -427,6 +427,7 @@ struct scan {
 	size_t n, i;
 	size_t *counts, n_counts, cap;
 	size_t bad_number;		/* offset + 1 of a number out of range */
+	size_t bad_key;			/* offset + 1 of a key with a NUL */
 };
 
 static void scan_ws(struct scan *sc)
@@ -477,7 +478,7 @@ static int scan_value(struct scan *sc);
 
 static int scan_object(struct scan *sc)
 {
-	size_t k = sc->n_counts;
+	size_t k = sc->n_counts, key;
 	int r;
 
 	if (sc->n_counts == sc->cap) {
@@ -494,8 +495,12 @@ static int scan_object(struct scan *sc)
 		scan_ws(sc);
 		if (sc->i < sc->n && sc->s[sc->i] == '}')
 			break;
+		key = sc->i;
 		if (sc->i >= sc->n || (sc->s[sc->i] != '"' && sc->s[sc->i] != '\'') || scan_string(sc) < 0)
 			return -EINVAL;
+		/* json-c would cut the key there: "org.sbx.profile\u0000x" */
+		if (!sc->bad_key && memmem(sc->s + key, sc->i - key, "\\u0000", 6))
+			sc->bad_key = key + 1;
 		scan_ws(sc);
 		if (sc->i >= sc->n || sc->s[sc->i++] != ':')
 			return -EINVAL;
@@ -592,9 +597,12 @@ static int check_text(struct spec_ctx *c, const char *json, size_t n, json_objec
 	size_t k = 0;
 	int r = scan_value(&sc);
 
-	if (r == 0 && sc.bad_number) {
-		line_col(json, sc.bad_number - 1, &line, &col);
-		snprintf(c->why, c->len, "%s:%u:%u: a number beyond 64 bits", c->file, line, col);
+	if (r == 0 && (sc.bad_number || sc.bad_key)) {
+		size_t at = sc.bad_number && (!sc.bad_key || sc.bad_number < sc.bad_key) ? sc.bad_number : sc.bad_key;
+
+		line_col(json, at - 1, &line, &col);
+		snprintf(c->why, c->len, "%s:%u:%u: %s", c->file, line, col,
+			 at == sc.bad_number ? "a number beyond 64 bits" : "a key holds a NUL byte");
 		r = -EINVAL;
 	} else if (r == -EINVAL) {
 		snprintf(c->why, c->len, "%s: malformed JSON", c->file);

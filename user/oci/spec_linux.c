@@ -420,11 +420,11 @@ static int parse_memory(struct spec_ctx *c, json_object *ro, struct oci_resource
 {
 	static const struct sc_field fields[] = {
 		{ "limit", SC_KNOWN }, { "reservation", SC_KNOWN }, { "swap", SC_KNOWN },
-		{ "kernel", SC_KNOWN }, { "kernelTCP", SC_REFUSE }, { "swappiness", SC_REFUSE },
+		{ "kernel", SC_KNOWN }, { "kernelTCP", SC_REFUSE }, { "swappiness", SC_KNOWN },
 		{ "disableOOMKiller", SC_KNOWN }, { "useHierarchy", SC_REFUSE },
 		{ "checkBeforeUpdate", SC_REFUSE }, { NULL, SC_KNOWN },
 	};
-	json_object *o;
+	json_object *o, *v;
 	int64_t kmem;
 	bool has_kmem;
 	size_t mark;
@@ -441,6 +441,14 @@ static int parse_memory(struct spec_ctx *c, json_object *ro, struct oci_resource
 	    (r = sc_bool(c, o, "disableOOMKiller", &res->disable_oom_killer, NULL)) < 0 ||
 	    (r = sc_int(c, o, "kernel", -1, INT64_MAX, &kmem, &has_kmem)) < 0)
 		goto out;
+	/* 0 is a setting here (never swap), so "unset" means absent or null */
+	if (json_object_object_get_ex(o, "swappiness", &v) && !json_object_is_type(v, json_type_null)) {
+		size_t m = sc_push(c, "swappiness");
+
+		r = sc_unsupported(c, "this setting is");
+		sc_pop(c, m);
+		goto out;
+	}
 	if (has_kmem) {
 		size_t m = sc_push(c, "kernel");
 

@@ -656,6 +656,7 @@ static void test_mounts_checked(void **state)
 {
 	struct bundle *b = *state;
 	struct oci_spec s;
+	char want[256];
 
 	EXPECT_ERROR(b, "config.json: mounts[1].destination: \"tmp\" is not absolute (runtime-spec 1.0 "
 		     "allowed a relative destination; sbx-oci does not)",
@@ -680,14 +681,17 @@ static void test_mounts_checked(void **state)
 	EXPECT_ERROR(b, "config.json: mounts[0].destination: missing; the runtime-spec requires it",
 		     ", \"mounts\": [{\"source\": \"/y\"}]");
 	EXPECT_OK(b, &s, ", \"mounts\": [{\"destination\": \"/a\", \"type\": \"bind\", \"source\": \"/s\"}, "
-		  "{\"destination\": \"/b\", \"type\": \"tmpfs\", \"options\": [\"ro\", \"rw\", \"nosuid\", "
+		  "{\"destination\": \"/b\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"options\": [\"ro\", \"rw\", \"nosuid\", "
 		  "\"suid\", \"noatime\", \"atime\", \"nodiratime\", \"private\", \"rslave\", \"size=1m\"]}, "
-		  "{\"destination\": \"/c\", \"source\": \"/s\", \"options\": [\"rbind\", \"ro\", \"nodev\", "
+		  "{\"destination\": \"/c\", \"source\": \"data/x\", \"options\": [\"rbind\", \"ro\", \"nodev\", "
 		  "\"runbindable\", \"sync\", \"dirsync\", \"remount\", \"mand\", \"relatime\", "
 		  "\"strictatime\", \"silent\", \"noexec\", \"defaults\"]}], \"linux\": {\"rootfsPropagation\": "
 		  "\"rslave\"}");
 	assert_true(s.mounts[0].bind);
 	assert_int_equal(s.mounts[0].flags, MS_BIND);
+	assert_string_equal(s.mounts[1].source, "tmpfs");
+	snprintf(want, sizeof(want), "%s/data/x", b->dir);
+	assert_string_equal(s.mounts[2].source, want);
 	assert_int_equal(s.mounts[1].flags, MS_NODIRATIME);
 	assert_int_equal(s.mounts[1].clear_flags, MS_RDONLY | MS_NOSUID | MS_NOATIME);
 	assert_int_equal(s.mounts[1].propagation, MS_SLAVE | MS_REC);

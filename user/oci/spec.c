@@ -48,29 +48,36 @@ static int parse_version(struct spec_ctx *c, json_object *top, struct oci_spec *
 	return r;
 }
 
-/* Made absolute against the bundle (itself against the working directory). */
-static int absolute_root(struct spec_ctx *c, const char *bundle, char *p, char **ret)
+/* p made absolute against the bundle (itself against the working directory). */
+static int bundle_path(struct spec_ctx *c, const char *bundle, const char *p, char **ret)
 {
-	char cwd[PATH_MAX], *abs = NULL;
-	struct stat st;
+	char cwd[PATH_MAX];
 	int r;
 
+	*ret = NULL;
 	if (p[0] == '/')
-		abs = strdup(p);
+		*ret = strdup(p);
 	else if (bundle && bundle[0] == '/')
-		r = asprintf(&abs, "%s/%s", bundle, p), abs = r < 0 ? NULL : abs;
+		r = asprintf(ret, "%s/%s", bundle, p), *ret = r < 0 ? NULL : *ret;
 	else if (getcwd(cwd, sizeof(cwd)))
-		r = asprintf(&abs, "%s/%s/%s", cwd, bundle ? bundle : ".", p), abs = r < 0 ? NULL : abs;
+		r = asprintf(ret, "%s/%s/%s", cwd, bundle ? bundle : ".", p), *ret = r < 0 ? NULL : *ret;
 	else
 		return sc_fail(c, "cannot make \"%s\" absolute: %s", p, strerror(errno));
-	if (!abs)
-		return -ENOMEM;
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int absolute_root(struct spec_ctx *c, const char *bundle, char *p, char **ret)
+{
+	struct stat st;
+	char *abs;
+	int r = bundle_path(c, bundle, p, &abs);
+
+	if (r < 0)
+		return r;
 	if (stat(abs, &st) < 0)
 		r = sc_fail(c, "%s: %s", abs, strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
 		r = sc_fail(c, "%s is not a directory", abs);
-	else
-		r = 0;
 	if (r < 0)
 		free(abs);
 	else
@@ -177,7 +184,26 @@ static int mount_options(struct spec_ctx *c, json_object *o, struct oci_mount *m
 	return r;
 }
 
-static int parse_mount(struct spec_ctx *c, json_object *o, struct oci_mount *m)
+/* The source of a bind mount may be relative to the bundle (config.md). */
+static int bind_source(struct spec_ctx *c, const char *bundle, struct oci_mount *m)
+{
+	size_t mark;
+	char *abs;
+	int r;
+
+	if (!m->source || m->source[0] == '/' || !(m->bind || m->rbind))
+		return 0;
+	mark = sc_push(c, "source");
+	r = m->source[0] ? bundle_path(c, bundle, m->source, &abs) : sc_fail(c, "is empty");
+	sc_pop(c, mark);
+	if (r < 0)
+		return r;
+	free(m->source);
+	m->source = abs;
+	return 0;
+}
+
+static int parse_mount(struct spec_ctx *c, json_object *o, const char *bundle, struct oci_mount *m)
 {
 	static const struct sc_field fields[] = {
 		{ "destination", SC_KNOWN }, { "type", SC_KNOWN }, { "source", SC_KNOWN },
@@ -210,11 +236,12 @@ static int parse_mount(struct spec_ctx *c, json_object *o, struct oci_mount *m)
 
 		r = sc_fail(c, "\"%s\" has no effect on a bind mount", m->data);
 		sc_pop(c, k);
+		return r;
 	}
-	return r;
+	return bind_source(c, bundle, m);
 }
 
-static int parse_mounts(struct spec_ctx *c, json_object *top, struct oci_spec *s)
+static int parse_mounts(struct spec_ctx *c, json_object *top, const char *bundle, struct oci_spec *s)
 {
 	json_object *a;
 	size_t mark, n;
@@ -231,7 +258,7 @@ static int parse_mounts(struct spec_ctx *c, json_object *top, struct oci_spec *s
 		size_t k = sc_push_index(c, i);
 
 		s->n_mounts = i + 1;
-		r = parse_mount(c, json_object_array_get_idx(a, i), &s->mounts[i]);
+		r = parse_mount(c, json_object_array_get_idx(a, i), bundle, &s->mounts[i]);
 		sc_pop(c, k);
 	}
 	sc_pop(c, mark);
@@ -638,7 +665,7 @@ static int parse_spec(struct spec_ctx *c, json_object *top, const char *bundle, 
 	int r;
 
 	if ((r = sc_object(c, top, top_fields)) < 0 || (r = parse_version(c, top, s)) < 0 ||
-	    (r = parse_root(c, top, bundle, s)) < 0 || (r = parse_mounts(c, top, s)) < 0 ||
+	    (r = parse_root(c, top, bundle, s)) < 0 || (r = parse_mounts(c, top, bundle, s)) < 0 ||
 	    (r = parse_names(c, top, s)) < 0 || (r = parse_hooks(c, top, s)) < 0 ||
 	    (r = parse_annotations(c, top, s)) < 0)
 		return r;

@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <json-c/json.h>
 
@@ -739,6 +740,64 @@ static void test_capabilities_and_rlimits(void **state)
 	oci_spec_free(&s);
 }
 
+/* In a child with its own mount namespace, cap_last_cap says 38: a newer
+ * capability (CAP_BPF, 39) is dropped with a warning, an unknown name
+ * stays an error. The child reports by exit status: 0 ok, 77 cannot. */
+static int newer_caps_child(struct bundle *b, const char *fake)
+{
+	struct oci_spec s;
+	char *json;
+	int r;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount(fake, "/proc/sys/kernel/cap_last_cap", NULL, MS_BIND, NULL) < 0)
+		return 77;
+	json = doc(", %s, \"capabilities\": {\"bounding\": [\"CAP_BPF\", \"CAP_KILL\", "
+		   "\"CAP_CHECKPOINT_RESTORE\"]}}", proc_min);
+	r = parse(b, json, &s);
+	free(json);
+	if (r != 0)
+		return 1;
+	if (s.process.caps.bounding != CAP(5) || !s.warnings || !s.warnings[1] || s.warnings[2] ||
+	    strcmp(s.warnings[0], "process.capabilities.bounding[0]: CAP_BPF is unknown to this kernel "
+		   "(its last is CAP_PERFMON): dropped") ||
+	    strcmp(s.warnings[1], "process.capabilities.bounding[2]: CAP_CHECKPOINT_RESTORE is unknown to "
+		   "this kernel (its last is CAP_PERFMON): dropped"))
+		return 2;
+	oci_spec_free(&s);
+	json = doc(", %s, \"capabilities\": {\"bounding\": [\"CAP_BPF\", \"CAP_NEWEST\"]}}", proc_min);
+	r = parse(b, json, &s);
+	free(json);
+	if (r != -EINVAL || strcmp(b->why, "config.json: process.capabilities.bounding[1]: unknown "
+				   "capability \"CAP_NEWEST\""))
+		return 3;
+	return 0;
+}
+
+static void test_newer_capability_dropped_with_warning(void **state)
+{
+	struct bundle *b = *state;
+	char fake[160];
+	int status, fd;
+	pid_t pid;
+
+	snprintf(fake, sizeof(fake), "%s/cap_last_cap", b->dir);
+	fd = open(fake, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "38\n", 3), 3);
+	close(fd);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(newer_caps_child(b, fake));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	unlink(fake);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		SKIP_BECAUSE("no mount namespace to fake /proc/sys/kernel/cap_last_cap in (needs root)");
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 #define SECCOMP(...) ", \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", " __VA_ARGS__ "}}"
 
 static void test_seccomp_checked(void **state)
@@ -1051,6 +1110,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostname_needs_uts_namespace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mounts_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capabilities_and_rlimits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_capability_dropped_with_warning, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seccomp_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_linux_devices_sysctl_cgroups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resources_and_hooks, setup, teardown),

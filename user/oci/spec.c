@@ -315,7 +315,7 @@ out:
 
 /* One capability set: names into bits. A name this kernel does not have
  * but a newer one does is dropped with a warning, as runc does. */
-static int parse_cap_set(struct spec_ctx *c, json_object *caps, const char *name, uint64_t *ret)
+static int parse_cap_set(struct spec_ctx *c, json_object *caps, const char *name, int last, uint64_t *ret)
 {
 	json_object *a;
 	size_t mark;
@@ -334,9 +334,9 @@ static int parse_cap_set(struct spec_ctx *c, json_object *caps, const char *name
 			n = spec_cap_lookup(cap);
 			if (n < 0)
 				r = sc_fail(c, "unknown capability \"%s\"", cap);
-			else if (n > spec_cap_last())
+			else if (n > last)
 				r = sc_warn(c, "%s is unknown to this kernel (its last is %s): dropped", cap,
-					    oci_cap_names[spec_cap_last()]);
+					    oci_cap_names[last]);
 			else
 				*ret |= 1ULL << n;
 		}
@@ -355,17 +355,19 @@ static int parse_caps(struct spec_ctx *c, json_object *p, struct oci_process *pr
 	};
 	json_object *o;
 	size_t mark;
-	int r = sc_get(c, p, "capabilities", json_type_object, false, &o);
+	int last, r = sc_get(c, p, "capabilities", json_type_object, false, &o);
 
 	if (r < 0 || !o)
 		return r;
 	proc->has_caps = true;
+	last = spec_cap_last();
 	mark = sc_push(c, "capabilities");
-	if ((r = sc_object(c, o, fields)) == 0 && (r = parse_cap_set(c, o, "bounding", &proc->caps.bounding)) == 0 &&
-	    (r = parse_cap_set(c, o, "effective", &proc->caps.effective)) == 0 &&
-	    (r = parse_cap_set(c, o, "inheritable", &proc->caps.inheritable)) == 0 &&
-	    (r = parse_cap_set(c, o, "permitted", &proc->caps.permitted)) == 0)
-		r = parse_cap_set(c, o, "ambient", &proc->caps.ambient);
+	if ((r = sc_object(c, o, fields)) == 0 &&
+	    (r = parse_cap_set(c, o, "bounding", last, &proc->caps.bounding)) == 0 &&
+	    (r = parse_cap_set(c, o, "effective", last, &proc->caps.effective)) == 0 &&
+	    (r = parse_cap_set(c, o, "inheritable", last, &proc->caps.inheritable)) == 0 &&
+	    (r = parse_cap_set(c, o, "permitted", last, &proc->caps.permitted)) == 0)
+		r = parse_cap_set(c, o, "ambient", last, &proc->caps.ambient);
 	sc_pop(c, mark);
 	return r;
 }

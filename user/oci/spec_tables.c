@@ -175,20 +175,15 @@ int spec_cap_lookup(const char *name)
 	return -1;
 }
 
-/* /proc/sys/kernel/cap_last_cap; when it cannot be read, the last one
- * the table has (a capability the kernel lacks then fails at capset). */
+/* /proc/sys/kernel/cap_last_cap (read once per process object); when it
+ * cannot be read, the last one the table has (a capability the kernel
+ * lacks then fails at capset). */
 int spec_cap_last(void)
 {
-	static int last = -1;
-	FILE *f;
+	int last = (int)oci_n_cap_names - 1, v;
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
 
-	if (last >= 0)
-		return last;
-	last = (int)oci_n_cap_names - 1;
-	f = fopen("/proc/sys/kernel/cap_last_cap", "re");
 	if (f) {
-		int v;
-
 		if (fscanf(f, "%d", &v) == 1 && v >= 0 && v < 64)
 			last = v;
 		fclose(f);

@@ -940,7 +940,7 @@ static void test_process_json(void **state)
 			   "\"apparmorProfile\": \"x\"}";
 	const char *bad = "{\"cwd\": \"/\", \"args\": [\"/bin/sh\"], \"user\": {\"uid\": \"root\", \"gid\": 0}}";
 	struct oci_process p;
-	char path[160];
+	char path[160], want[256];
 	FILE *f;
 
 	assert_int_equal(oci_process_parse(good, strlen(good), &p, b->why, sizeof(b->why)), 0);
@@ -961,6 +961,13 @@ static void test_process_json(void **state)
 	assert_int_equal(oci_process_load(path, &p, b->why, sizeof(b->why)), 0);
 	assert_string_equal(p.args[0], "/bin/sh");
 	oci_process_free(&p);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(bad, f);
+	fclose(f);
+	assert_int_equal(oci_process_load(path, &p, b->why, sizeof(b->why)), -EINVAL);
+	snprintf(want, sizeof(want), "%s: user.uid: must be an integer, not a string", path);
+	assert_string_equal(b->why, want);
 	assert_int_equal(oci_process_load("/nonexistent/p.json", &p, b->why, sizeof(b->why)), -ENOENT);
 	assert_string_equal(b->why, "/nonexistent/p.json: No such file or directory");
 }

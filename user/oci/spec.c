@@ -781,9 +781,12 @@ int oci_spec_load(const char *bundle, struct oci_spec *ret, char *why, size_t le
 	return r;
 }
 
-int oci_process_parse(const char *json, size_t n, struct oci_process *ret, char *why, size_t len)
+/* FILE names the document in the errors: the --process path, or
+ * "process.json" for one from memory. */
+static int process_parse(const char *file, const char *json, size_t n, struct oci_process *ret, char *why,
+			 size_t len)
 {
-	struct spec_ctx c = { .file = "process.json", .why = why, .len = len };
+	struct spec_ctx c = { .file = file, .why = why, .len = len };
 	struct oci_process p = { 0 };
 	json_object *top;
 	int r = spec_parse_root(json, n, &c, &top);
@@ -796,12 +799,17 @@ int oci_process_parse(const char *json, size_t n, struct oci_process *ret, char 
 	sc_strv_free(c.warnings);
 	if (r < 0) {
 		if (r != -EINVAL && len)
-			snprintf(why, len, "process.json: %s", strerror(-r));
+			snprintf(why, len, "%s: %s", file, strerror(-r));
 		oci_process_free(&p);
 		return r;
 	}
 	*ret = p;
 	return 0;
+}
+
+int oci_process_parse(const char *json, size_t n, struct oci_process *ret, char *why, size_t len)
+{
+	return process_parse("process.json", json, n, ret, why, len);
 }
 
 int oci_process_load(const char *path, struct oci_process *ret, char *why, size_t len)
@@ -814,7 +822,7 @@ int oci_process_load(const char *path, struct oci_process *ret, char *why, size_
 		snprintf(why, len, "%s: %s", path, strerror(-r));
 		return r;
 	}
-	r = oci_process_parse(json, n, ret, why, len);
+	r = process_parse(path, json, n, ret, why, len);
 	free(json);
 	return r;
 }

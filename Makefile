@@ -79,8 +79,8 @@ ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-# Sources: policy/, user/{util,kernel,core}/, providers/ and user/cli/ except
-# main.c form the library that the CLI, the unit tests and the fuzzers link.
+# Sources: policy/, user/{util,kernel,core}/, providers/, user/cli/ and
+# user/oci/ except their main.c form the library that the CLI, the unit tests and the fuzzers link.
 POLICY_SRCS := $(sort $(wildcard policy/*.c))
 USER_LAYERS := util dns kernel core cli varlink libsbx oci
 CORE_SRCS := $(POLICY_SRCS) \
@@ -358,12 +358,20 @@ $(OUTPUT)/bench/%: bench/tools/%.c $(CORE_OBJS) $(HDRS)
 $(OUTPUT)/tests/test_consumer: docs/examples/sbx-consumer.c
 
 # The fuzzers link the policy reader, the toolbox below it (user/util/util.c)
-# and the DNS wire format (user/dns/dnsmsg.c, fuzz_dns).
+# and the DNS wire format (user/dns/dnsmsg.c, fuzz_dns); fuzz_oci_spec adds
+# sbx-oci's config.json reader.
 FUZZ_LIB_SRCS := $(POLICY_SRCS) user/util/util.c user/dns/dnsmsg.c
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(HDRS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(INCLUDES) -D_GNU_SOURCE $< $(FUZZ_LIB_SRCS) -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(INCLUDES) -D_GNU_SOURCE $(FUZZ_EXTRA_CFLAGS) $< $(FUZZ_LIB_SRCS) \
+		$(FUZZ_EXTRA_SRCS) -o $@ $(FUZZ_EXTRA_LIBS)
+# fuzz_oci_spec: sbx-oci's config.json reader, over json-c and libseccomp
+OCI_SPEC_SRCS := $(sort $(wildcard user/oci/spec*.c))
+$(OUTPUT)/fuzz/fuzz_oci_spec: $(OCI_SPEC_SRCS)
+$(OUTPUT)/fuzz/fuzz_oci_spec: FUZZ_EXTRA_SRCS := $(OCI_SPEC_SRCS)
+$(OUTPUT)/fuzz/fuzz_oci_spec: FUZZ_EXTRA_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
+$(OUTPUT)/fuzz/fuzz_oci_spec: FUZZ_EXTRA_LIBS := $(JSONC_LIBS) -lseccomp
 
 test:
 	$(Q)$(MAKE) --no-print-directory deps

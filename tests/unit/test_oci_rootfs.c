@@ -79,6 +79,10 @@ static void test_inroot_plain_paths_and_dots(void **state)
 	assert_string_equal(out, "/");
 	assert_int_equal(resolve("/a/..", 0, out, sizeof(out)), 0);
 	assert_string_equal(out, "/");
+	assert_int_equal(resolve("/a", 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "/a");
+	assert_int_equal(resolve("/f", 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "/f");
 }
 
 static void test_inroot_dotdot_above_the_root_is_refused(void **state)

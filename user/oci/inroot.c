@@ -156,7 +156,7 @@ int oci_inroot_open(int rootfd, const char *path, int flags, char *ret_path, siz
 	if (!r && ret_path)
 		snprintf(ret_path, ret_len, "%s", w.depth ? w.path : "/");
 	if (!r && w.depth)
-		r = TAKE_FD(w.fds[--w.depth]);
+		r = w.fds[--w.depth];	/* the last one: the caller's */
 	else if (!r && (r = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		r = -errno;
 	while (w.depth)

@@ -41,6 +41,26 @@ const char *oci_env_get(char *const *env, const char *name)
 	return NULL;
 }
 
+/* A process whose credentials changed is not dumpable, and its /proc files
+ * then belong to the host's root: in a user namespace it cannot write its
+ * own oom_score_adj. The lifecycle writes it from outside
+ * (/proc/PID/oom_score_adj) before the init changes its credentials; the
+ * value already there is not written again. */
+static int set_oom_score_adj(int adj, char *why, size_t len)
+{
+	char buf[16], cur[16] = "";
+	int n = snprintf(buf, sizeof(buf), "%d\n", adj);
+	_cleanup_close_ int rfd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = -1;
+
+	if (rfd >= 0 && read(rfd, cur, sizeof(cur) - 1) > 0 && !strcmp(cur, buf))
+		return 0;
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || sbx_write_all(fd, buf, (size_t)n) != (size_t)n)
+		return sbx_fail(why, len, -errno, "process.oomScoreAdj %d: %m", adj);
+	return 0;
+}
+
 static int set_limits(const struct oci_process *p, char *why, size_t len)
 {
 	umask(p->user.has_umask ? p->user.umask & 0777 : 022);
@@ -52,14 +72,8 @@ static int set_limits(const struct oci_process *p, char *why, size_t len)
 					i, (unsigned long long)rl.rlim_cur,
 					(unsigned long long)rl.rlim_max);
 	}
-	if (p->has_oom_score_adj) {
-		char buf[16];
-		int n = snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
-		_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-
-		if (fd < 0 || sbx_write_all(fd, buf, (size_t)n) != (size_t)n)
-			return sbx_fail(why, len, -errno, "process.oomScoreAdj %d: %m", p->oom_score_adj);
-	}
+	if (p->has_oom_score_adj)
+		return set_oom_score_adj(p->oom_score_adj, why, len);
 	return 0;
 }
 

@@ -17,7 +17,10 @@
  *   instead. v1 hierarchies are never mounted into a container.
  * - sysfs where the kernel refuses a new one (a user namespace without its
  *   own network namespace): the host's /sys is bound recursively, as runc
- *   does, with the mount's flags.
+ *   does (a user namespace cannot leave out the submounts it locked), and
+ *   the mount's flags go to every mount of that tree (mount_setattr), not
+ *   only to its top as runc's remount does: the host's bpffs, debugfs and
+ *   v1 hierarchies below it are read-only, nosuid, nodev, noexec too.
  * - linux.sysctl: only the keys that the container's own namespaces scope
  *   (runc's validator): kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*
  *   with an IPC namespace, net.* with a network namespace, kernel.domainname
@@ -191,6 +194,21 @@ static int remount_bind(const char *target, unsigned long set, unsigned long cle
 	return 0;
 }
 
+/* The flags of a bound tree on every mount of it (the sysfs fallback). */
+static int setattr_tree(const char *target, unsigned long ms)
+{
+	struct mount_attr a = {
+		.attr_set = (ms & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) |
+			    (ms & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
+			    (ms & MS_NODEV ? MOUNT_ATTR_NODEV : 0) |
+			    (ms & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0),
+	};
+
+	if (syscall(SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &a, sizeof(a)) < 0)
+		return -errno;
+	return 0;
+}
+
 /* The container's own cgroup2 directory (no cgroup namespace). */
 static int own_cgroup_dir(char *buf, size_t len)
 {
@@ -231,6 +249,8 @@ static int mount_at(const struct oci_spec *s, const struct oci_mount *m, const s
 		return 0;
 	if (errno != EPERM || strcmp(type, "sysfs"))
 		return -errno;
+	/* recursive: a user namespace may not bind a tree without the
+	 * submounts it locked; they get the mount's flags too (mount_finish) */
 	*ret_bound = true;
 	return mount("/sys", t->proc, NULL, MS_BIND | MS_REC, NULL) < 0 ? -errno : 0;
 }
@@ -241,7 +261,9 @@ static int mount_at(const struct oci_spec *s, const struct oci_mount *m, const s
 static int mount_finish(int rootfd, const struct oci_mount *m, bool bound, struct target *t)
 {
 	unsigned long set = m->flags & BIND_REMOUNT_FLAGS;
-	bool cgroup_bind = bound && m->type && !strncmp(m->type, "cgroup", 6) && !m->bind && !m->rbind;
+	bool own = bound && m->type && !m->bind && !m->rbind && !(m->flags & MS_BIND);
+	bool cgroup_bind = own && !strncmp(m->type, "cgroup", 6);
+	bool sysfs_bind = own && !strcmp(m->type, "sysfs");
 	int r;
 
 	if (cgroup_bind)
@@ -249,7 +271,9 @@ static int mount_finish(int rootfd, const struct oci_mount *m, bool bound, struc
 	if ((!bound || !set) && !m->propagation)
 		return 0;
 	r = target_open(rootfd, t->path, 0, t);
-	if (!r && bound && set)
+	if (!r && sysfs_bind && set)
+		r = setattr_tree(t->proc, set);
+	else if (!r && bound && set)
 		r = remount_bind(t->proc, set, m->clear_flags);
 	if (!r && m->propagation && mount(NULL, t->proc, NULL, m->propagation, NULL) < 0)
 		r = -errno;
@@ -469,6 +493,9 @@ static int finish_inside(const struct oci_spec *s, char *why, size_t len)
 		r = readonly_path(s->readonly_paths[i], i, why, len);
 	for (size_t i = 0; !r && s->masked_paths && s->masked_paths[i]; i++)
 		r = mask_path(s->masked_paths[i], i, why, len);
+	/* the cwd is made here (runc), while the root may still be written */
+	if (!r && s->has_process && s->process.cwd && sbx_mkdir_p(s->process.cwd, 0755) < 0)
+		return sbx_fail(why, len, -errno, "process.cwd \"%s\": %m", s->process.cwd);
 	if (!r && s->root_readonly && (r = remount_bind("/", MS_RDONLY, 0)) < 0)
 		return sbx_fail(why, len, r, "root.readonly: remount / read-only: %s", strerror(-r));
 	return r;

@@ -15,6 +15,8 @@
  *               names, identity, capabilities, rlimits and seccomp that
  *               tests/integration/test_oci_rootfs.sh checks from inside
  *   minimal     proc and a /dev tmpfs, root, no process settings
+ *   seccomp_early  minimal, uid 1000, no capabilities, the seccomp filter
+ *               without noNewPrivileges
  *   escape_abs  a bind and a device through ROOTFS/evil -> /etc
  *   escape_rel  a mount through ROOTFS/evil2 -> ../../../..HOSTDIR/target
  *   escape_dots a destination of ../../../..HOSTDIR/target/y
@@ -177,6 +179,12 @@ static int build(const char *name, const char *root, const char *hostdir, char *
 	}
 	if (!strcmp(name, "minimal"))
 		return 0;
+	if (!strcmp(name, "seccomp_early")) {
+		/* no noNewPrivileges: the filter goes in while root has CAP_SYS_ADMIN */
+		s->process.user = (struct oci_user){ .uid = 1000, .gid = 1000 };
+		s->seccomp = &seccomp;
+		return 0;
+	}
 	one_mount[0] = base_mounts[0];
 	s->mounts = one_mount;
 	s->n_mounts = 2;
@@ -252,29 +260,14 @@ static int inside(const struct oci_spec *s, bool no_pivot, bool userns, int go)
 	return pid < 0 ? 125 : wait_status(pid);
 }
 
-static int write_map(pid_t pid, const char *which)
+/* what the lifecycle writes from outside: /proc/PID/NAME = the line */
+static int write_proc(pid_t pid, const char *name, const char *line)
 {
-	char path[64], line[64];
-	int fd, n;
+	char path[64];
+	ssize_t n = (ssize_t)strlen(line);
+	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, which);
-	n = snprintf(line, sizeof(line), "0 %d 65536\n", USERNS_BASE);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, line, (size_t)n) != n) {
-		perror(path);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-static int write_oom(pid_t pid, int adj)
-{
-	char path[64], line[16];
-	int fd, n;
-
-	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
-	n = snprintf(line, sizeof(line), "%d\n", adj);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, line, (size_t)n) != n) {
 		perror(path);
@@ -289,7 +282,7 @@ int main(int argc, char **argv)
 	struct oci_spec s = { 0 };
 	bool userns = false, no_pivot = false;
 	int sp[2], c;
-	char b;
+	char b, map[64], oom[16];
 	pid_t pid;
 
 	while ((c = getopt(argc, argv, "+un")) != -1) {
@@ -315,14 +308,17 @@ int main(int argc, char **argv)
 	close(sp[1]);
 	if (pid < 0 || read(sp[0], &b, 1) != 1)
 		return 125;
-	if (userns && (write_map(pid, "uid_map") < 0 || write_map(pid, "gid_map") < 0)) {
+	snprintf(map, sizeof(map), "0 %d 65536\n", USERNS_BASE);
+	snprintf(oom, sizeof(oom), "%d\n", s.process.oom_score_adj);
+	if (userns && (write_proc(pid, "uid_map", map) < 0 || write_proc(pid, "gid_map", map) < 0)) {
 		kill(pid, SIGKILL);
 		wait_status(pid);
 		return 125;
 	}
 	/* what the lifecycle does: the init's own /proc files are the host
 	 * root's once it changed its ids in a user namespace */
-	if (userns && s.process.has_oom_score_adj && write_oom(pid, s.process.oom_score_adj) < 0) {
+	if (userns && s.process.has_oom_score_adj &&
+	    write_proc(pid, "oom_score_adj", oom) < 0) {
 		kill(pid, SIGKILL);
 		wait_status(pid);
 		return 125;

@@ -359,6 +359,18 @@ case_no_pivot_moves_the_root()
 	[[ "$OUT" == marker* ]] || fail "inside: $OUT"
 }
 
+case_seccomp_without_no_new_privs()
+{
+	CMD='grep -E "^(NoNewPrivs|Seccomp|CapEff|Uid):" /proc/self/status | tr "\t" " "; mkdir /dev/x 2>&1'
+	harness seccomp_early
+	[ $RC = 1 ] || fail "rc $RC: $ERR"
+	[ "$OUT" = "Uid: 1000 1000 1000 1000
+CapEff: 0000000000000000
+NoNewPrivs: 0
+Seccomp: 2
+mkdir: can't create directory '/dev/x': Unknown error 1234" ] || fail "inside: $OUT"
+}
+
 case_no_mount_left_on_the_host()
 {
 	! grep -q "$T_TMP" /proc/self/mountinfo || fail "$(grep "$T_TMP" /proc/self/mountinfo)"
@@ -383,5 +395,6 @@ run_case hostname_without_uts_is_refused case_hostname_without_uts_is_refused
 run_case missing_program_reports_the_exec_errno case_missing_program_reports_the_exec_errno
 run_case env_path_finds_the_program case_env_path_finds_the_program
 run_case no_pivot_moves_the_root case_no_pivot_moves_the_root
+run_case seccomp_without_no_new_privs case_seccomp_without_no_new_privs
 run_case no_mount_left_on_the_host case_no_mount_left_on_the_host
 exit $T_FAILED

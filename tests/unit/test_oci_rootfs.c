@@ -10,7 +10,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <linux/seccomp.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -225,6 +231,84 @@ static void test_seccomp_args_same_index_split(void **state)
 	assert_false(oci_seccomp_args_split(or_args, 2));
 }
 
+/* In a child with no_new_privs: the load's result, then the errno (0: none)
+ * of getpgid(11111), getpgid(22222), getpgid(33333), getpriority(PRIO_PROCESS,
+ * 999999) and getpriority(PRIO_PGRP, 999999). */
+static void run_filtered(const struct oci_seccomp *sc, int res[6])
+{
+	int p[2], st;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char why[256];
+		int r[6];
+
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		r[0] = oci_seccomp_load(sc, why, sizeof(why));
+		errno = 0;
+		r[1] = getpgid(11111) < 0 ? errno : 0;
+		r[2] = getpgid(22222) < 0 ? errno : 0;
+		r[3] = getpgid(33333) < 0 ? errno : 0;
+		errno = 0;
+		getpriority(PRIO_PROCESS, 999999);
+		r[4] = errno;
+		errno = 0;
+		getpriority(PRIO_PGRP, 999999);
+		r[5] = errno;
+		_exit(write(p[1], r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], res, 6 * sizeof(int)), 6 * sizeof(int));
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+}
+
+static void test_seccomp_rules_with_runc_semantics(void **state)
+{
+	static char *pgid[] = { "getpgid", "no_such_call_sbx", NULL };
+	static char *prio[] = { "getpriority", NULL };
+	static char *allow[] = { "getpgid", NULL };
+	/* two args on index 0: each its own rule (OR) */
+	struct oci_seccomp_arg or_args[] = { { .index = 0, .op = SCMP_CMP_EQ, .value = 11111 },
+					     { .index = 0, .op = SCMP_CMP_EQ, .value = 22222 } };
+	/* args on different indexes: one rule (AND) */
+	struct oci_seccomp_arg and_args[] = { { .index = 0, .op = SCMP_CMP_EQ, .value = PRIO_PROCESS },
+					      { .index = 1, .op = SCMP_CMP_EQ, .value = 999999 } };
+	struct oci_seccomp_rule rules[] = {
+		{ .names = pgid, .action = SCMP_ACT_ERRNO(77), .args = or_args, .n_args = 2 },
+		{ .names = prio, .action = SCMP_ACT_ERRNO(78), .args = and_args, .n_args = 2 },
+		{ .names = allow, .action = SCMP_ACT_ALLOW },	/* the default: skipped */
+	};
+	uint32_t arches[] = { SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32 };
+	struct oci_seccomp sc = { .default_action = SCMP_ACT_ALLOW, .rules = rules, .n_rules = 3,
+				  .arches = arches, .n_arches = 3,
+				  .flags = SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG };
+	int res[6];
+
+	if (seccomp_arch_native() != SCMP_ARCH_X86_64)
+		sc.n_arches = 0;
+	run_filtered(&sc, res);
+	assert_int_equal(res[0], 0);
+	assert_int_equal(res[1], 77);
+	assert_int_equal(res[2], 77);
+	assert_int_not_equal(res[3], 77);
+	assert_int_equal(res[4], 78);
+	assert_int_not_equal(res[5], 78);
+}
+
+static void test_seccomp_unknown_flag_is_refused(void **state)
+{
+	struct oci_seccomp sc = { .default_action = SCMP_ACT_ALLOW, .flags = 1u << 30 };
+	char why[256];
+
+	assert_int_equal(oci_seccomp_load(&sc, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "linux.seccomp.flags"));
+	assert_int_equal(oci_seccomp_load(NULL, why, sizeof(why)), 0);
+}
+
 static void test_env_get(void **state)
 {
 	char *env[] = { "PATHX=no", "PATH=/bin:/usr/bin", "EMPTY=", NULL };
@@ -252,6 +336,8 @@ int main(void)
 		cmocka_unit_test(test_statfs_flags_kept_by_a_remount),
 		cmocka_unit_test(test_proc_destinations),
 		cmocka_unit_test(test_seccomp_args_same_index_split),
+		cmocka_unit_test(test_seccomp_rules_with_runc_semantics),
+		cmocka_unit_test(test_seccomp_unknown_flag_is_refused),
 		cmocka_unit_test(test_env_get),
 	};
 

@@ -37,7 +37,7 @@ static bool dev_is_bound(const struct oci_spec *s)
 
 		while (n > 1 && d[n - 1] == '/')
 			n--;
-		if ((m->bind || m->rbind || (m->flags & MS_BIND)) && n == 4 && !strncmp(d, "/dev", 4))
+		if (oci_mount_is_bind(m) && n == 4 && !strncmp(d, "/dev", 4))
 			return true;
 	}
 	return false;

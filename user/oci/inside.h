@@ -38,6 +38,10 @@ const char *oci_inroot_error(int err);
 
 /* ---- rootfs.c ----------------------------------------------------------- */
 
+/* A bind mount: "bind"/"rbind" in its options (MS_BIND), or type "bind"
+ * (which runc takes as one too). */
+bool oci_mount_is_bind(const struct oci_mount *m);
+
 /* Whether the spec asks for a namespace of this CLONE_NEW* type (rootfs.c
  * does not call spec.c). */
 bool oci_has_namespace(const struct oci_spec *s, int type);

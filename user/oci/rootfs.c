@@ -55,6 +55,11 @@
 			    MS_DIRSYNC | MS_MANDLOCK)
 #define PROPAGATION_FLAGS (MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE)
 
+bool oci_mount_is_bind(const struct oci_mount *m)
+{
+	return m->bind || m->rbind || (m->flags & MS_BIND) || (m->type && !strcmp(m->type, "bind"));
+}
+
 bool oci_has_namespace(const struct oci_spec *s, int type)
 {
 	for (size_t i = 0; i < s->n_namespaces; i++)
@@ -231,7 +236,7 @@ static int mount_at(const struct oci_spec *s, const struct oci_mount *m, const s
 	char dir[PATH_MAX];
 	int r;
 
-	*ret_bound = m->bind || m->rbind || (m->flags & MS_BIND);
+	*ret_bound = oci_mount_is_bind(m);
 	if (*ret_bound)
 		return mount(m->source, t->proc, NULL, MS_BIND | (m->rbind || (m->flags & MS_REC) ?
 				     MS_REC : 0), NULL) < 0 ? -errno : 0;
@@ -261,7 +266,7 @@ static int mount_at(const struct oci_spec *s, const struct oci_mount *m, const s
 static int mount_finish(int rootfd, const struct oci_mount *m, bool bound, struct target *t)
 {
 	unsigned long set = m->flags & BIND_REMOUNT_FLAGS;
-	bool own = bound && m->type && !m->bind && !m->rbind && !(m->flags & MS_BIND);
+	bool own = bound && !oci_mount_is_bind(m);
 	bool cgroup_bind = own && !strncmp(m->type, "cgroup", 6);
 	bool sysfs_bind = own && !strcmp(m->type, "sysfs");
 	int r;
@@ -286,7 +291,7 @@ static int point_flags(const struct oci_mount *m)
 {
 	struct stat st;
 
-	if ((m->bind || m->rbind || (m->flags & MS_BIND)) && m->source &&
+	if (oci_mount_is_bind(m) && m->source &&
 	    stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode))
 		return OCI_INROOT_MKDIR | OCI_INROOT_MKFILE;
 	return OCI_INROOT_MKDIR;
@@ -301,15 +306,15 @@ static int mount_one(const struct oci_spec *s, size_t i, int rootfd, char *why, 
 
 	if (!m->destination || m->destination[0] != '/')
 		return sbx_fail(why, len, -EINVAL, "mounts[%zu].destination: not an absolute path", i);
-	if (!m->type && !(m->bind || m->rbind || (m->flags & MS_BIND)))
+	if (!m->type && !oci_mount_is_bind(m))
 		return sbx_fail(why, len, -EINVAL, "mounts[%zu]: no type and no bind option", i);
-	if ((m->bind || m->rbind) && !m->source)
+	if (oci_mount_is_bind(m) && !m->source)
 		return sbx_fail(why, len, -EINVAL, "mounts[%zu].source: a bind mount needs one", i);
 	r = target_open(rootfd, m->destination, point_flags(m), &t);
 	if (r < 0)
 		return sbx_fail(why, len, r, "mounts[%zu].destination \"%s\": %s", i, m->destination,
 				oci_inroot_error(r));
-	if (!oci_proc_dest_allowed(t.path, m->type, m->bind || m->rbind)) {
+	if (!oci_proc_dest_allowed(t.path, m->type, oci_mount_is_bind(m))) {
 		target_close(&t);
 		return sbx_fail(why, len, -EPERM, "mounts[%zu].destination \"%s\": %s is kept for "
 				"the container's own proc", i, m->destination, t.path);

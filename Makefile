@@ -82,9 +82,9 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 # Sources: policy/, user/{util,kernel,core}/, providers/ and user/cli/ except
 # main.c form the library that the CLI, the unit tests and the fuzzers link.
 POLICY_SRCS := $(sort $(wildcard policy/*.c))
-USER_LAYERS := util dns kernel core cli varlink libsbx
+USER_LAYERS := util dns kernel core cli varlink libsbx oci
 CORE_SRCS := $(POLICY_SRCS) \
-	$(sort $(filter-out user/cli/main.c,$(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c)))) \
+	$(sort $(filter-out user/cli/main.c user/oci/main.c,$(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c)))) \
 	$(sort $(wildcard providers/*.c))
 CORE_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
 SAN_OBJS := $(patsubst %.c,$(OUTPUT)/san/%.o,$(CORE_SRCS))

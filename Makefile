@@ -317,7 +317,7 @@ $(OUTPUT)/libsbx-uninstalled.pc: Makefile
 
 # Test tools that link the core (tests/integration/test_update.sh drives a
 # live update from outside the sandbox's sbx run, as the daemon does).
-INTEG_TOOLS := $(OUTPUT)/tests/integration/update_tool
+INTEG_TOOLS := $(OUTPUT)/tests/integration/update_tool $(OUTPUT)/tests/integration/oci_enforce_tool
 $(OUTPUT)/tests/integration/%: tests/integration/%.c $(CORE_OBJS) $(HDRS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)

@@ -301,8 +301,7 @@ static int oci_wait(void *state, struct sbx_child *c, int *ret_status)
 	struct epoll_event ev[4];
 	struct pollfd p = { .fd = st->pidfd, .events = POLLIN };
 
-	while (epoll_wait(st->epfd, ev, 4, 0) > 0)
-		;
+	epoll_wait(st->epfd, ev, 4, 0);	/* level-triggered: what is still true stays */
 	if (!st->init_gone && poll(&p, 1, 0) == 1) {
 		st->init_gone = true;
 		st->status = zombie_status(st->procfd);

@@ -512,19 +512,23 @@ static void report_end(struct manager *m, FILE *err, const struct sbx_run_result
 	char line[256];
 	struct sbx_oci_msg msg = { .type = SBX_OCI_ERROR, .pid = -EPERM };
 
-	fprintf(err, "sbx-oci: sandbox %s ended: %s, sbx exit code %d, %llu audit events\n",
-		res->id[0] ? res->id : "(none)", res->failed ? "failed" : "ok", code,
-		(unsigned long long)res->events);
 	fflush(err);
 	if (!sbx_oci_handed_over()) {
 		size_t n = m->n_errors;
+		char *p;
 
 		while (n && m->errors[n - 1] == '\n')
 			m->errors[--n] = 0;
-		snprintf(msg.text, sizeof(msg.text), "%s", n ? m->errors :
+		/* the creator says "error" itself */
+		while ((p = strstr(m->errors, "sbx: error: ")))
+			memmove(p, p + 12, strlen(p + 12) + 1);
+		snprintf(msg.text, sizeof(msg.text), "%s", m->errors[0] ? m->errors :
 			 "the sandbox could not be made (no reason given)");
 		sbx_oci_send(m->sock, &msg, -1);
 	}
+	dprintf(m->log_fd, "sbx-oci: sandbox %s ended: %s, sbx exit code %d, %llu audit events\n",
+		res->id[0] ? res->id : "(none)", res->failed ? "failed" : "ok", code,
+		(unsigned long long)res->events);
 	snprintf(line, sizeof(line), "sandbox=%s\nfailed=%d\n", res->id, res->failed);
 	write_file(m->state_dir, ENF_DONE, line);
 }
@@ -552,7 +556,7 @@ static __attribute__((noreturn)) void manager_main(struct manager *m, const stru
 		_exit(1);
 	setvbuf(err, NULL, _IOLBF, 0);
 	sbx_oci_set_channel(m->sock);
-	fprintf(err, "sbx-oci: container %s, profile %s\n", cid, p->name);
+	dprintf(m->log_fd, "sbx-oci: container %s, profile %s\n", cid, p->name);
 	code = sbx_run(&o, &res, err);
 	report_end(m, err, &res, code);
 	sbx_run_result_free(&res);

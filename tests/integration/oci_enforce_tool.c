@@ -217,6 +217,7 @@ int main(int argc, char **argv)
 		waitpid(init, &st, 0);
 		printf("init-exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
-	printf("gone %d %s\n", oci_enforce_wait_gone(o.state, why, sizeof(why)), why);
+	st = oci_enforce_wait_gone(o.state, why, sizeof(why));
+	printf(why[0] ? "gone %d %s\n" : "gone %d\n", st, why);
 	return 0;
 }

@@ -11,8 +11,10 @@
  *
  * oci_enforce_tool STATE_DIR ID [-a KEY=VALUE]... [-m MEMORY] [-p PIDS]
  *   [-s SWAP] [-b BLKIO_WEIGHT] [-q QUOTA -P PERIOD] [-S SHARES] [-c CPUS]
- *   [-d DENIED_PORT] [-l] [-w FILE] [-x CODE] [-r REAP_DELAY_MS] [-A]
+ *   [-d DENIED_PORT] [-l] [-w FILE] [-x CODE] [-r REAP_DELAY_MS] [-A] [-k]
  * -l: a listener of the engine's on 127.0.0.1, which the init connects to.
+ * -k: the init leaves a child behind (sleep 120), as in a container without
+ * a pid namespace, which oci_enforce_wait_gone has the manager kill.
  * -A: abort after begin. Output lines: "sandbox ID", "init PID",
  * "denied RESULT", "allowed RESULT", "init-exit STATUS", "gone RC", or
  * "begin-error WHY" / "done-error WHY".
@@ -39,7 +41,7 @@
 struct opts {
 	const char *state, *id, *wait_file;
 	int denied_port, allowed_port, exit_code, reap_ms;
-	bool listen, abort;
+	bool listen, abort, leftover;
 };
 
 static const char *try_connect(int port)
@@ -66,6 +68,14 @@ static __attribute__((noreturn)) void init_main(const struct opts *o, int go)
 		printf("denied %s\n", try_connect(o->denied_port));
 	if (o->allowed_port)
 		printf("allowed %s\n", try_connect(o->allowed_port));
+	if (o->leftover && fork() == 0) {
+		/* a process of a container without a pid namespace that
+		 * outlives its init; stdout closed: no EOF is held */
+		close(STDOUT_FILENO);
+		close(STDERR_FILENO);
+		sleep(120);
+		_exit(0);
+	}
 	printf("init-ran\n");
 	fflush(stdout);
 	while (o->wait_file && access(o->wait_file, F_OK) < 0)
@@ -146,7 +156,7 @@ static void parse(int argc, char **argv, struct opts *o, struct oci_spec *s)
 	static struct oci_annotation an[8];
 	int c;
 
-	while ((c = getopt(argc, argv, "a:m:p:s:b:q:P:S:c:d:lw:x:r:A")) != -1) {
+	while ((c = getopt(argc, argv, "a:m:p:s:b:q:P:S:c:d:lw:x:r:Ak")) != -1) {
 		char *eq;
 
 		switch (c) {
@@ -172,6 +182,7 @@ static void parse(int argc, char **argv, struct opts *o, struct oci_spec *s)
 		case 'x': o->exit_code = atoi(optarg); break;
 		case 'r': o->reap_ms = atoi(optarg); break;
 		case 'A': o->abort = true; break;
+		case 'k': o->leftover = true; break;
 		default: exit(64);
 		}
 	}

@@ -254,6 +254,44 @@ case_default_profile_configured()
 	[[ $(line c13 begin-error) == *"no profile 'nosuch'"* ]] || fail "unknown default: $(cat "$T_TMP/c13.out")"
 }
 
+# A process that outlives the init (no pid namespace) keeps the sandbox
+# until delete: oci_enforce_wait_gone has the manager kill it.
+case_leftover_killed_at_delete()
+{
+	local ev
+	oe c14 -a org.sbx.profile=t -k -x 5 -r 300
+	eq "tool rc" "$RC" 0
+	eq "init exit" "$(line c14 init-exit)" 5
+	expect_gone c14
+	ev=$(events c14)
+	eq "events" "$(jq -r 'map(.event) | join(",")' <<<"$ev")" "sandbox.start,sandbox.exit"
+	pgrep -f "oci_enforce_tool.*c14" >/dev/null && fail "the leftover process still runs"
+	return 0
+}
+
+# A manager killed (SIGKILL) while the container runs: its watchdog kills
+# the container and removes the sandbox (fail closed).
+case_manager_killed()
+{
+	local mgr i
+	rm -f "$T_TMP/go"
+	mkdir -p "$T_TMP/c15"
+	bg timeout 60 "$TOOL" -a org.sbx.profile=t -w "$T_TMP/go" "$T_TMP/c15" c15 >"$T_TMP/c15.out" 2>&1
+	wait_for "$T_TMP/c15.out" '^init-ran' || fail "the init did not run: $(cat "$T_TMP/c15.out")"
+	mgr=$(cut -d' ' -f1 "$T_TMP/c15/sbx-enforce.pid")
+	kill -KILL "$mgr"
+	for i in $(seq 300); do
+		grep -q '^gone' "$T_TMP/c15.out" && break
+		sleep 0.1
+	done
+	eq "init killed" "$(line c15 init-exit)" 137
+	eq "gone" "$(line c15 gone)" 0
+	for i in $(seq 100); do
+		[ -z "$(leftovers)" ] && break
+		sleep 0.1
+	done
+}
+
 setup oe_setup
 run_case denied_connect_audited case_denied_connect_audited
 run_case manager_while_running case_manager_while_running
@@ -265,4 +303,6 @@ run_case policy_outside_trusted_refused case_policy_outside_trusted_refused
 run_case policy_file_in_trusted_dir case_policy_file_in_trusted_dir
 run_case strict_unapplied_resource_refused case_strict_unapplied_resource_refused
 run_case default_profile_configured case_default_profile_configured
+run_case leftover_killed_at_delete case_leftover_killed_at_delete
+run_case manager_killed case_manager_killed
 finish

@@ -745,7 +745,9 @@ static __attribute__((noinline)) int setup(struct run_state *s)
 	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p, .fs = &s->fs,
 					  .mono_to_real_ns = sbx_audit_clock_offset(),
 					  .provider = s->o->provider->name, .degraded = s->res->degraded,
-					  .n_degraded = s->res->n_degraded, .uid = s->sb.uid,
+					  .n_degraded = s->res->n_degraded,
+					  /* a foreign workload runs as its starter says */
+					  .uid = s->o->provider->foreign ? 0 : s->sb.uid,
 					  .policy_id = s->sb.policy_id, .profile_of = updated_profile,
 					  .profile_data = s, .container = s->o->container_id };
 	r = open_sinks(s);

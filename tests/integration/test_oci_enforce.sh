@@ -180,10 +180,11 @@ case_best_effort_fs_rules_degraded()
 # linux.resources as the sandbox's limits (the default profile "none" has none).
 case_limits_from_resources()
 {
-	local id d mem="" pids="" init
+	local id d mem="" pids="" cpu="" init
 	rm -f "$T_TMP/go"
 	mkdir -p "$T_TMP/c6"
-	bg timeout 60 "$TOOL" -w "$T_TMP/go" -m 67108864 -s 134217728 -p 17 "$T_TMP/c6" c6 >"$T_TMP/c6.out" 2>&1
+	bg timeout 60 "$TOOL" -w "$T_TMP/go" -m 67108864 -s 134217728 -p 17 -q 50000 -P 100000 \
+		"$T_TMP/c6" c6 >"$T_TMP/c6.out" 2>&1
 	wait_for "$T_TMP/c6.out" '^init-ran' || fail "the init did not run: $(cat "$T_TMP/c6.out")"
 	id=$(line c6 sandbox)
 	init=$(line c6 init)
@@ -193,7 +194,11 @@ case_limits_from_resources()
 			grep -qx "$init" "$d/$id/cgroup.procs" || fail "init not in $d/$id"; }
 		[ -f "$d/$id/pids.max" ] && { pids=$(cat "$d/$id/pids.max");
 			grep -qx "$init" "$d/$id/cgroup.procs" || fail "init not in $d/$id"; }
+		[ -f "$d/$id/cpu.max" ] && cpu=$(awk '{ print $1 * 1000 / $2 }' "$d/$id/cpu.max")
+		[ -f "$d/$id/cpu.cfs_quota_us" ] &&
+			cpu=$(( $(cat "$d/$id/cpu.cfs_quota_us") * 1000 / $(cat "$d/$id/cpu.cfs_period_us") ))
 	done
+	eq "cpu (milli-CPUs from quota/period)" "$cpu" 500
 	touch "$T_TMP/go"
 	eq "memory limit" "$mem" 67108864
 	eq "pids limit" "$pids" 17

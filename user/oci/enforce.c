@@ -47,6 +47,8 @@
  * sandbox.exit has exit_code or signal only when the manager read the
  * init's status from /proc before its reaper reaped it.
  *
+ * oci_enforce_begin forks: call it before the caller starts any thread.
+ *
  * Files in the state directory: sbx-enforce.log (the manager's), .pid ("PID
  * STARTTIME"), .state (sandbox, profile, cgroup, cgroups_path), .done
  * (written last, once everything is removed).
@@ -505,6 +507,8 @@ static void block_signals(void)
 	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* sbx_run waits for its own children (the watchdog, the resolver) */
+	signal(SIGCHLD, SIG_DFL);
 }
 
 static void report_end(struct manager *m, FILE *err, const struct sbx_run_result *res, int code)

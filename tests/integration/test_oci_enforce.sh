@@ -75,6 +75,12 @@ events()
 	jq -cs --arg c "$1" '[.[] | select(.container == $c)]' "$AUDIT" 2>/dev/null
 }
 
+# until the tool running in the background for NAME has printed "gone"
+wait_gone()
+{
+	wait_for "$T_TMP/$1.out" '^gone' || fail "$1: the tool did not end: $(cat "$T_TMP/$1.out")"
+}
+
 expect_gone()
 {
 	eq "$1: oci_enforce_wait_gone" "$(line "$1" gone)" 0
@@ -132,10 +138,7 @@ case_manager_while_running()
 	sleep 0.2
 	[ -d "/proc/$mgr" ] || fail "the manager died of SIGHUP"
 	touch "$T_TMP/go"
-	for i in $(seq 300); do
-		grep -q '^gone' "$T_TMP/c2.out" && break
-		sleep 0.1
-	done
+	wait_gone c2
 	expect_gone c2
 	eq "events" "$(events c2 | jq -r 'map(.event) | join(",")')" "sandbox.start,sandbox.exit"
 }
@@ -202,10 +205,7 @@ case_limits_from_resources()
 	touch "$T_TMP/go"
 	eq "memory limit" "$mem" 67108864
 	eq "pids limit" "$pids" 17
-	for d in $(seq 300); do
-		grep -q '^gone' "$T_TMP/c6.out" && break
-		sleep 0.1
-	done
+	wait_gone c6
 	expect_gone c6
 	eq "profile" "$(events c6 | jq -r '.[0].profile')" none
 }
@@ -285,10 +285,7 @@ case_manager_killed()
 	wait_for "$T_TMP/c15.out" '^init-ran' || fail "the init did not run: $(cat "$T_TMP/c15.out")"
 	mgr=$(cut -d' ' -f1 "$T_TMP/c15/sbx-enforce.pid")
 	kill -KILL "$mgr"
-	for i in $(seq 300); do
-		grep -q '^gone' "$T_TMP/c15.out" && break
-		sleep 0.1
-	done
+	wait_gone c15
 	eq "init killed" "$(line c15 init-exit)" 137
 	eq "gone" "$(line c15 gone)" 0
 	for i in $(seq 100); do

@@ -270,35 +270,6 @@ static size_t gen_event(union event *ev, uint64_t *ts, struct sbx_audit_ctx *ctx
 #ifdef GOLDEN_GEN
 /* The fixture's maker: every line through the formatter of the tree this is
  * built against, on stdout. */
-/* sbx-oci: "container" after "sandbox" in every line of a container's
- * sandbox; a sandbox.exit whose status is not known has neither exit_code
- * nor signal (docs/audit.md). */
-static void test_container_member_and_unknown_status(void **state)
-{
-	struct sbx_profile p = { .name = (char *)"t" };
-	struct sbx_audit_ctx c = { .sandbox_id = "sbx-1", .profile = &p, .container = "c\"1" };
-	struct sbx_ev_life ev = { .hdr = { .type = SBX_EV_SANDBOX_EXIT, .size = sizeof(ev), .seq = 2,
-					   .pid = 7, .tgid = 7 },
-				  .workload_pid = 7, .exit_code = 3 };
-	char *line;
-
-	(void)state;
-	line = format_line(&c, &ev);
-	assert_non_null(strstr(line, "\"sandbox\":\"sbx-1\",\"container\":\"c\\\"1\",\"profile\":\"t\""));
-	assert_non_null(strstr(line, "\"exit_code\":3,"));
-	free(line);
-	ev.flags = SBX_LIFE_NO_STATUS;
-	line = format_line(&c, &ev);
-	assert_null(strstr(line, "exit_code"));
-	assert_null(strstr(line, "\"signal\""));
-	assert_non_null(strstr(line, "\"timed_out\":false"));
-	free(line);
-	c.container = NULL;
-	line = format_line(&c, &ev);
-	assert_null(strstr(line, "container"));
-	free(line);
-}
-
 int main(void)
 {
 	struct sbx_audit_ctx ctxs[3];

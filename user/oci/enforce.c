@@ -407,22 +407,30 @@ static void state_path(char *buf, size_t n, const char *dir, const char *name)
 	snprintf(buf, n, "%s/%s", dir, name);
 }
 
+/* A small file's text (NUL-terminated); false when it cannot be read. */
+static bool read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return true;
+}
+
 /* Field 22 of /proc/PID/stat: tells a pid's process from a later one. */
 static unsigned long long start_time(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long t = 0;
-	int fd, field = 2;
-	ssize_t n;
+	int field = 2;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (!read_text(path, buf, sizeof(buf)))
 		return 0;
-	buf[n] = 0;
 	p = strrchr(buf, ')');
 	for (; p && *p && field < 22; p++)
 		if (*p == ' ')
@@ -731,17 +739,11 @@ static pid_t manager_pid(const char *state_dir)
 {
 	char path[PATH_MAX + 32], buf[64];
 	unsigned long long t = 0;
-	int pid = 0, fd;
-	ssize_t n;
+	int pid = 0;
 
 	state_path(path, sizeof(path), state_dir, ENF_PID);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (!read_text(path, buf, sizeof(buf)))
 		return 0;
-	buf[n] = 0;
 	if (sscanf(buf, "%d %llu", &pid, &t) != 2 || pid <= 0 || !t || start_time(pid) != t)
 		return 0;
 	return pid;

@@ -162,7 +162,7 @@ struct sbx_provider {
 	/* Delivers sig to the workload (the whole sandbox is the core's job). */
 	int (*signal)(void *state, struct sbx_child *c, int sig);
 	/* Reaps the child once its pidfd is readable; fills the wait status.
-	 * -EAGAIN: not over yet (a foreign workload whose cgroup still has
+	 * A foreign provider's -EAGAIN: not over yet (the cgroup still has
 	 * processes), the run goes on waiting on the pidfd. */
 	int (*wait)(void *state, struct sbx_child *c, int *ret_status);
 	/* The use of the sandbox's disk quota (disk = ...), any time after

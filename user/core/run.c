@@ -1385,7 +1385,7 @@ SBX_IDLE_PATH static __attribute__((noinline)) int wait_loop(struct run_state *s
 			if (s->have_tty)
 				sbx_tty_drain(&s->tty);
 			r = pv->wait(s->pstate, &s->child, ret_status);
-			if (r != -EAGAIN)
+			if (r != -EAGAIN || !pv->foreign)
 				return r;
 		}
 	}

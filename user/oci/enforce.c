@@ -497,9 +497,18 @@ static void detach_fds(int keep1, int keep2)
 			dup2(null, fd);
 	if (null > 2)
 		close(null);
-	for (int fd = 3; fd < 4096; fd++)
-		if (fd != keep1 && fd != keep2)
-			close(fd);
+	if (keep1 > keep2) {
+		int t = keep1;
+
+		keep1 = keep2;
+		keep2 = t;
+	}
+	/* every other one, however high (keep1 < keep2, both >= 3 or -1) */
+	if (keep1 > 3)
+		close_range(3, (unsigned)keep1 - 1, 0);
+	if (keep2 > keep1 + 1)
+		close_range((unsigned)(keep1 < 3 ? 3 : keep1 + 1), (unsigned)keep2 - 1, 0);
+	close_range((unsigned)(keep2 < 3 ? 3 : keep2 + 1), ~0u, 0);
 }
 
 static void block_signals(void)

@@ -144,27 +144,27 @@ static int oci_prepare(const struct sbx_spawn *s, void **ret_state, char *why, s
 	return 0;
 }
 
-/* The pid's cgroup2 path ("0::/..." of /proc/PID/cgroup) must be the end of
- * the sandbox cgroup's path: the creator cannot hand in another process. */
+/* The pid's cgroup2 directory ("0::/..." of /proc/PID/cgroup under the
+ * cgroup2 mount) must be the sandbox cgroup: the creator cannot hand in
+ * another process. */
 static int check_cgroup(pid_t pid, const char *cgroup, char *why, size_t len)
 {
-	char path[64], line[PATH_MAX + 8];
+	char path[64], line[PATH_MAX + 8], mnt[PATH_MAX], full[2 * PATH_MAX + 8];
 	bool ok = false;
 	FILE *f;
 
+	if (sbx_cgroup2_mount(mnt, sizeof(mnt)) < 0)
+		return sbx_fail(why, len, -ENOENT, "no cgroup2 mount");
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return sbx_fail(why, len, -errno, "the container's init (pid %d): %s: %m", (int)pid, path);
 	while (!ok && fgets(line, sizeof(line), f)) {
-		size_t n = strlen(line), c;
-
 		if (strncmp(line, "0::", 3))
 			continue;
-		if (n && line[n - 1] == '\n')
-			line[--n] = 0;
-		c = strlen(cgroup);
-		ok = n - 3 <= c && !strcmp(cgroup + c - (n - 3), line + 3) && n > 4;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(full, sizeof(full), "%s%s", mnt, line + 3);
+		ok = !strcmp(full, cgroup);
 	}
 	fclose(f);
 	if (!ok)

@@ -229,6 +229,10 @@ int main(int argc, char **argv)
 		printf("init-exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
 	st = oci_enforce_wait_gone(o.state, why, sizeof(why));
+	/* an engine reaps every child it inherits, the manager too (a zombie
+	 * manager still owns its slot for sbx's reclaim) */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	printf(why[0] ? "gone %d %s\n" : "gone %d\n", st, why);
 	return 0;
 }

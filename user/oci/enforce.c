@@ -421,25 +421,6 @@ static bool read_text(const char *path, char *buf, size_t size)
 	return true;
 }
 
-/* Field 22 of /proc/PID/stat: tells a pid's process from a later one. */
-static unsigned long long start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long t = 0;
-	int field = 2;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!read_text(path, buf, sizeof(buf)))
-		return 0;
-	p = strrchr(buf, ')');
-	for (; p && *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	if (p && field == 22)
-		t = strtoull(p, NULL, 10);
-	return t;
-}
-
 static int write_file(const char *dir, const char *name, const char *text)
 {
 	char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
@@ -570,7 +551,8 @@ static __attribute__((noreturn)) void manager_main(struct manager *m, const stru
 	m->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	detach_fds(m->sock, m->log_fd);
 	block_signals();
-	snprintf(pid, sizeof(pid), "%d %llu\n", (int)getpid(), start_time(getpid()));
+	snprintf(pid, sizeof(pid), "%d %llu\n", (int)getpid(),
+		 (unsigned long long)sbx_proc_start_time(getpid()));
 	write_file(m->state_dir, ENF_PID, pid);
 	err = fopencookie(m, "w", io);
 	if (!err)
@@ -753,7 +735,7 @@ static pid_t manager_pid(const char *state_dir)
 	state_path(path, sizeof(path), state_dir, ENF_PID);
 	if (!read_text(path, buf, sizeof(buf)))
 		return 0;
-	if (sscanf(buf, "%d %llu", &pid, &t) != 2 || pid <= 0 || !t || start_time(pid) != t)
+	if (sscanf(buf, "%d %llu", &pid, &t) != 2 || pid <= 0 || !t || sbx_proc_start_time(pid) != t)
 		return 0;
 	return pid;
 }

@@ -12,10 +12,11 @@
  *   cgroup with the new namespaces    | wait for the id maps
  *   write uid_map/gid_map, 'M'        | setns the joined ones (user first),
  *                                     | unshare/fork as needed, 'P' pid
- *   state.json; prestart and          | wait for 'H'
+ *   oci_enforce_done (before the init | wait for 'H'
+ *   forks); state.json; prestart and  |
  *   createRuntime hooks; 'H' + state  | createContainer hooks, rootfs,
  *                                     | console; 'R'; block on exec.fifo
- *   pid-file; oci_enforce_done; exit  |
+ *   pid-file; exit                    |
  *   start: reads exec.fifo            | startContainer hooks; exec
  * Any failure before 'R' comes back as 'E' + the sentence; the runtime then
  * kills the child, aborts the enforcement and removes ROOT/ID.
@@ -117,7 +118,8 @@ static void __attribute__((format(printf, 2, 3))) logf_(const char *level, const
 	log_line(level, buf);
 	if (!strcmp(level, "error"))
 		fprintf(stderr, "sbx-oci: error: %s\n", buf);
-	else if (!strcmp(level, "warning"))
+	else if (!strcmp(level, "warning") && log_fd < 0)
+		/* with --log, only there: the caller's stderr is the container's */
 		fprintf(stderr, "sbx-oci: warning: %s\n", buf);
 	else if (g.debug && log_fd < 0)
 		fprintf(stderr, "sbx-oci: %s: %s\n", level, buf);
@@ -627,6 +629,7 @@ struct create_run {
 	int cgfd, sync, pidfd;
 	pid_t child, init;
 	unsigned clone_flags;
+	bool enf_done;			/* the manager watches the init: it removes the sandbox */
 };
 
 /* Opens the namespaces to join (checking their type) and sorts out which
@@ -764,6 +767,13 @@ static int create_sync(struct create_run *c, char *why, size_t len)
 	if (oci_proc_stat(c->init, NULL, &c->st.start_time) < 0)
 		return sbx_fail(why, len, -ESRCH, "the container's init (pid %d) died during create",
 				(int)c->init);
+	/* before the init forks anything (hooks): the manager moves it into
+	 * the v1 cgroups of the limits, which only later children inherit */
+	r = oci_enforce_done(c->enf, c->init, why, len);
+	c->enf = NULL;
+	c->enf_done = true;
+	if (r < 0)
+		return r;
 	r = oci_state_write(&c->st, why, len);
 	if (r < 0)
 		return r;
@@ -797,6 +807,11 @@ static void create_cleanup(struct create_run *c, bool failed)
 		}
 		if (c->enf)
 			oci_enforce_abort(c->enf);
+		if (c->enf_done) {
+			char why[WHY_LEN];
+			if (oci_enforce_wait_gone(c->st.dir, why, sizeof(why)) < 0)
+				warn("create %s: %s", c->st.id, why);
+		}
 		oci_state_remove(c->st.dir);
 	}
 	if (c->sync >= 0)
@@ -827,6 +842,20 @@ static char *annotations_json(const struct oci_spec *s)
 	return r;
 }
 
+/* The kernel raises an ambient capability only when it is permitted and
+ * inheritable; runc warns about the others and goes on (`runc spec` lists
+ * ambient ones without an inheritable set): so does sbx-oci. */
+static void ambient_as_runc(struct oci_process *p, const char *id)
+{
+	uint64_t lost = p->caps.ambient & ~(p->caps.inheritable & p->caps.permitted);
+
+	if (!p->has_caps || !lost)
+		return;
+	warn("%s: process.capabilities.ambient: capabilities %#llx are not both permitted and "
+	     "inheritable: not raised (as runc)", id, (unsigned long long)lost);
+	p->caps.ambient &= ~lost;
+}
+
 /* Loads the spec and fills the state; checks the console flags as runc. */
 static int create_load(struct create_run *c, const char *bundle, char *why, size_t len)
 {
@@ -838,6 +867,7 @@ static int create_load(struct create_run *c, const char *bundle, char *why, size
 		warn("%s", *w);
 	if (!c->spec.has_process)
 		return sbx_fail(why, len, -EINVAL, "config.json: process: missing (create needs it)");
+	ambient_as_runc(&c->spec.process, c->st.id);
 	if (c->spec.process.terminal && !c->o->console_socket)
 		return sbx_fail(why, len, -EINVAL,
 				"process.terminal is true: --console-socket is required (sbx-oci create detaches)");
@@ -924,10 +954,6 @@ static int do_create(const char *id, struct create_opts *o)
 	if (r == 0) {
 		c.st.creating = false;
 		r = oci_state_write(&c.st, why, sizeof(why));
-	}
-	if (r == 0) {
-		r = oci_enforce_done(c.enf, c.init, why, sizeof(why));
-		c.enf = NULL;
 	}
 	if (r == 0 && o->pid_file)
 		r = write_pid_file(o->pid_file, c.init, why, sizeof(why));
@@ -1473,6 +1499,7 @@ static int do_exec(const char *id, struct exec_opts *o, int argc, char **argv)
 		r = exec_process(&st, o, argc, argv, &proc, why, sizeof(why));
 	if (r < 0)
 		goto out_why;
+	ambient_as_runc(&proc, id);
 	x.proc = &proc;
 	x.seccomp = spec.seccomp;
 	if (proc.terminal && !o->console_socket) {

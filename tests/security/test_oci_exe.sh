@@ -55,7 +55,13 @@ bundle()
 case_exec_exe_not_writable()
 {
 	local b i out=$T_TMP/scan.out
-	b=$(bundle scan '.process.args = ["/ociexe", "scan", "6"]')
+	# the attacker holds every capability that could reach another
+	# process's exe (ptrace's, the DAC overrides, admin): what stops it must
+	# be the seal, not only the runtime being not dumpable
+	b=$(bundle scan '.process.args = ["/ociexe", "scan", "6"] |
+		.process.capabilities = ({} | .bounding = ["CAP_SYS_PTRACE", "CAP_DAC_OVERRIDE",
+		"CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_SYS_ADMIN", "CAP_KILL"] | .effective = .bounding |
+		.permitted = .bounding)')
 	T_CASE_RESTORE+="rt delete --force scan >/dev/null 2>&1;"
 	rt create --bundle "$b" scan >"$out" 2>&1 </dev/null || fail "create failed: $(cat "$out")"
 	rt start scan || fail "start failed"
@@ -93,7 +99,21 @@ case_create_hook_exe_not_writable()
 	rt delete --force hook
 }
 
+case_runs_from_sealed_memfd()
+{
+	local b pid link
+	[ "$(basename "$RUNTIME")" = runc ] && skip "sbx-oci's own mechanism (runc 1.1 clones itself into a memfd too, named runc_cloned)"
+	b=$(bundle sealed '.process.args = ["sleep", "100"]')
+	T_CASE_RESTORE+="rt delete --force sealed >/dev/null 2>&1;"
+	rt create --bundle "$b" --pid-file "$T_TMP/sealed.pid" sealed >/dev/null 2>&1 </dev/null || fail "create failed"
+	pid=$(cat "$T_TMP/sealed.pid")
+	link=$(readlink "/proc/$pid/exe")
+	[[ "$link" == "/memfd:sbx-oci"* ]] || fail "the waiting init runs $link, not a memfd copy"
+	rt delete --force sealed
+}
+
 setup exe_setup
 run_case exec_exe_not_writable case_exec_exe_not_writable
 run_case create_hook_exe_not_writable case_create_hook_exe_not_writable
+run_case runs_from_sealed_memfd case_runs_from_sealed_memfd
 finish

@@ -506,6 +506,45 @@ case_list()
 	rt delete lsid
 }
 
+case_user_namespace()
+{
+	local b
+	b=$(bundle userns "$(args '["sh","-c","id -u; cat /proc/self/uid_map /proc/self/gid_map"]') |
+		.linux.namespaces += [{\"type\": \"user\"}] |
+		.linux.uidMappings = [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}] |
+		.linux.gidMappings = [{\"containerID\": 0, \"hostID\": 200000, \"size\": 1000}]")
+	create_reaped userns "$b" || fail "create failed: $(cat "$T_TMP/userns.err")"
+	eq "the init's uid on the host" "$(awk '/^Uid:/ {print $2}' "/proc/$(cat "$T_TMP/userns.pid")/status")" 100000
+	rt start userns || fail "start failed"
+	eq "exit" "$(exit_of userns)" 0
+	eq "uid and maps inside" "$(tr -s ' \n' ' ' <"$T_TMP/userns.out")" "0 0 100000 65536 0 200000 1000 "
+	rt delete userns || fail "delete failed"
+}
+
+case_preserve_fds()
+{
+	local b
+	echo preserved-content >"$T_TMP/pf.txt"
+	b=$(bundle pf "$(args '["sh","-c","cat <&3; test -e /proc/self/fd/4 && echo fd4-leaked; exit 0"]')")
+	create_reaped pf "$b" --preserve-fds 1 3<"$T_TMP/pf.txt" 4<"$T_TMP/pf.txt" || fail "create failed: $(cat "$T_TMP/pf.err")"
+	rt start pf || fail "start failed"
+	eq "exit" "$(exit_of pf)" 0
+	eq "fd 3 passed, fd 4 not" "$(cat "$T_TMP/pf.out")" preserved-content
+	rt delete pf
+}
+
+case_no_pivot()
+{
+	local b
+	b=$(bundle np "$(args '["sh","-c","ls /; echo done"]')")
+	create_reaped np "$b" --no-pivot || fail "create --no-pivot failed: $(cat "$T_TMP/np.err")"
+	rt start np || fail "start failed"
+	eq "exit" "$(exit_of np)" 0
+	grep -q '^busybox\|^bin' "$T_TMP/np.out" || fail "the root is not the rootfs: $(cat "$T_TMP/np.out")"
+	grep -qx done "$T_TMP/np.out" || fail "no output"
+	rt delete np
+}
+
 case_help()
 {
 	is_runc && skip "the help texts are sbx-oci's own"
@@ -535,5 +574,8 @@ run_case join_namespace case_join_namespace
 run_case seccomp_errno_ret case_seccomp_errno_ret
 run_case rlimits case_rlimits
 run_case list case_list
+run_case user_namespace case_user_namespace
+run_case preserve_fds case_preserve_fds
+run_case no_pivot case_no_pivot
 run_case help case_help
 finish

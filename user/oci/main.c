@@ -889,7 +889,10 @@ static int create_files(struct create_run *c, char *why, size_t len)
 	char path[PATH_MAX + 16];
 
 	snprintf(path, sizeof(path), "%s/exec.fifo", c->st.dir);
-	if (mkfifo(path, 0622) < 0)
+	/* 0622 whatever the umask: the init may be another uid (a user
+	 * namespace's root); it reaches the fifo through its O_PATH fd, not
+	 * through the 0700 state directory */
+	if (mkfifo(path, 0622) < 0 || chmod(path, 0622) < 0)
 		return sbx_fail(why, len, -errno, "mkfifo %s: %s", path, strerror(errno));
 	c->ctx.fifo = open(path, O_PATH | O_CLOEXEC);
 	if (c->ctx.fifo < 0)

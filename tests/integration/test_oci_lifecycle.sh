@@ -445,6 +445,38 @@ case_exec()
 	return 0
 }
 
+case_exec_tty()
+{
+	local b sock=$T_TMP/exectty.sock out=$T_TMP/exectty.out rc i
+	: >"$out"
+	b=$(bundle extty "$(args '["sleep","100"]')")
+	create_reaped extty "$b" || fail "create failed"
+	rt start extty || fail "start failed"
+	# as conmon and containerd's shim do it: --detach with the socket
+	bg python3 "$CONSOLE" "$sock" "$out"
+	for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	rt exec --detach --pid-file "$T_TMP/extty.xpid" --tty --console-socket "$sock" extty \
+		sh -c 'read x; echo got=$x; tty' </dev/null >/dev/null 2>&1 || fail "exec --detach --tty failed"
+	wait_for "$out" "/dev/pts/" || fail "no tty name: $(cat "$out")"
+	grep -q "got=typed" "$out" || fail "the typed line did not arrive: $(cat "$out")"
+	rt exec --tty extty true >/dev/null 2>&1 </dev/null && fail "exec --tty without --console-socket succeeded"
+	# without --detach: runc refuses a console socket ("cannot use console
+	# socket if runc will not detach or allocate tty"); sbx-oci sends the pty
+	# all the same and waits for the process's status, which loses nothing
+	rm -f "$sock"
+	: >"$out"
+	bg python3 "$CONSOLE" "$sock" "$out"
+	for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	rt exec --tty --console-socket "$sock" extty sh -c 'read x; exit 6' </dev/null >/dev/null 2>&1
+	rc=$?
+	if is_runc; then
+		[ "$rc" != 0 ] || fail "runc accepted a console socket without --detach"
+	else
+		eq "exec --tty's exit status" "$rc" 6
+	fi
+	rt delete --force extty
+}
+
 case_join_namespace()
 {
 	local a b pid_a want got
@@ -570,6 +602,7 @@ run_case failed_create_leaves_nothing case_failed_create_leaves_nothing
 run_case hooks_order case_hooks_order
 run_case console_socket case_console_socket
 run_case exec case_exec
+run_case exec_tty case_exec_tty
 run_case join_namespace case_join_namespace
 run_case seccomp_errno_ret case_seccomp_errno_ret
 run_case rlimits case_rlimits

@@ -577,6 +577,28 @@ case_no_pivot()
 	rt delete np
 }
 
+case_delete_kills_leftovers_without_pidns()
+{
+	local b bg
+	# no pid namespace: the init's children outlive it; delete kills them
+	# (runc does the same: its destroy signals the whole cgroup)
+	b=$(bundle nopid "$(args '["sh","-c","sleep 100 </dev/null >/dev/null 2>&1 & echo $!"]') |
+		.linux.namespaces |= map(select(.type != \"pid\"))")
+	create_reaped nopid "$b" || fail "create failed: $(cat "$T_TMP/nopid.err")"
+	rt start nopid || fail "start failed"
+	eq "exit" "$(exit_of nopid)" 0
+	bg=$(cat "$T_TMP/nopid.out")
+	[ -n "$bg" ] && [ -d "/proc/$bg" ] || fail "the background sleep is not there: '$bg'"
+	wait_status nopid stopped || fail "not stopped: $(status_of nopid)"
+	rt delete nopid || fail "delete failed"
+	for i in $(seq 100); do
+		{ [ -d "/proc/$bg" ] && [ "$(awk '{print $3}' "/proc/$bg/stat" 2>/dev/null)" != Z ]; } || break
+		sleep 0.05
+	done
+	[ -d "/proc/$bg" ] && [ "$(awk '{print $3}' "/proc/$bg/stat" 2>/dev/null)" != Z ] && fail "the leftover sleep $bg survived delete"
+	return 0
+}
+
 case_help()
 {
 	is_runc && skip "the help texts are sbx-oci's own"
@@ -610,5 +632,6 @@ run_case list case_list
 run_case user_namespace case_user_namespace
 run_case preserve_fds case_preserve_fds
 run_case no_pivot case_no_pivot
+run_case delete_kills_leftovers_without_pidns case_delete_kills_leftovers_without_pidns
 run_case help case_help
 finish

@@ -9,6 +9,13 @@
  * image can point a mount at the host.
  *
  * Decisions (docs/oci.md):
+ * - Mount and device targets: a symlink of the image is followed as the
+ *   container will see it (an absolute target from the rootfs's root), but
+ *   a ".." that would climb above the root, in the destination or in a
+ *   link, is an error naming the mount, not silently stopped at the root
+ *   as the kernel and runc do. A missing target is made (a directory, or an
+ *   empty file for a bind of a file). Nothing is mounted below /proc but
+ *   proc on /proc and binds over the files lxcfs replaces (runc's rule).
  * - cgroup mounts ("cgroup" or "cgroup2"): sbx puts a container in a cgroup2
  *   directory (on a hybrid host, under the unified hierarchy). With a cgroup
  *   namespace the destination gets a fresh cgroup2 mount, whose root is the

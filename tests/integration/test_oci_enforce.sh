@@ -66,7 +66,7 @@ oe()
 # line NAME KEY: the rest of the tool's output line KEY.
 line()
 {
-	sed -n "s/^$2 //p" "$T_TMP/$1.out" | head -1
+	sed -n "s|^$2 ||p" "$T_TMP/$1.out" | head -1
 }
 
 # events NAME: the audit lines of container NAME, as one JSON array.
@@ -294,6 +294,23 @@ case_manager_killed()
 	done
 }
 
+# linux.resources.devices: every device denied, then the spec's rules (a v1
+# devices cgroup of the container's own where the host has that hierarchy).
+case_device_rules()
+{
+	local dir
+	grep -qw devices /proc/self/cgroup || skip "no v1 devices hierarchy (the rules need a BPF device program sbx has not)"
+	oe c16 -a org.sbx.profile=t -D -a:-1:-1:rwm -D +c:1:3:rwm -o /dev/null -o /dev/zero -r 100
+	eq "tool rc" "$RC" 0
+	eq "open /dev/null (allowed)" "$(line c16 "open /dev/null")" ok
+	eq "open /dev/zero (denied)" "$(line c16 "open /dev/zero")" EPERM
+	expect_gone c16
+	dir=$(sed -n 's/^devices=//p' "$T_TMP/c16/sbx-enforce.state")
+	[ -n "$dir" ] || fail "no devices cgroup recorded"
+	[ -e "$dir" ] && fail "devices cgroup $dir left behind"
+	return 0
+}
+
 setup oe_setup
 run_case denied_connect_audited case_denied_connect_audited
 run_case manager_while_running case_manager_while_running
@@ -307,4 +324,5 @@ run_case strict_unapplied_resource_refused case_strict_unapplied_resource_refuse
 run_case default_profile_configured case_default_profile_configured
 run_case leftover_killed_at_delete case_leftover_killed_at_delete
 run_case manager_killed case_manager_killed
+run_case device_rules case_device_rules
 finish

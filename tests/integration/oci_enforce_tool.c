@@ -166,9 +166,10 @@ static void parse(int argc, char **argv, struct opts *o, struct oci_spec *s)
 {
 	static struct oci_annotation an[8];
 	static struct oci_device_rule dev[8];
+	static struct oci_hugepage_limit huge[4];
 	int c;
 
-	while ((c = getopt(argc, argv, "a:m:p:s:b:q:P:S:c:d:lw:x:r:AkD:o:")) != -1) {
+	while ((c = getopt(argc, argv, "a:m:p:s:b:q:P:S:c:d:lw:x:r:AkD:o:H:")) != -1) {
 		char *eq;
 
 		switch (c) {
@@ -209,6 +210,18 @@ static void parse(int argc, char **argv, struct opts *o, struct oci_spec *s)
 			memcpy(d->access, acc, sizeof(acc));
 			s->resources.devices = dev;
 			s->resources.n_devices++;
+			break;
+		}
+		case 'H': {	/* PAGE_KIB:LIMIT, a hugepageLimits entry */
+			struct oci_hugepage_limit *h = &huge[s->resources.n_hugepages];
+			unsigned long long kib, lim;
+
+			if (s->resources.n_hugepages == 4 || sscanf(optarg, "%llu:%llu", &kib, &lim) != 2)
+				exit(64);
+			h->page_kib = kib;
+			h->limit = lim;
+			s->resources.hugepages = huge;
+			s->resources.n_hugepages++;
 			break;
 		}
 		case 'o':

@@ -247,6 +247,26 @@ case_strict_unapplied_resource_refused()
 		fail "refusal: $(cat "$T_TMP/c11.out")"
 }
 
+# hugepageLimits (Kubernetes sends one per page size, limit 0 when the pod
+# asked for none): sbx sets no hugetlb limit, so one holds only where the
+# host has no pool of that size; with a pool, strict refuses it.
+case_hugepage_limits()
+{
+	local h=$T_TMP/huge
+	mkdir -p "$h/hugepages-2048kB" "$h/hugepages-1048576kB"
+	echo 0 >"$h/hugepages-2048kB/nr_hugepages"
+	echo 0 >"$h/hugepages-2048kB/nr_overcommit_hugepages"
+	echo 0 >"$h/hugepages-1048576kB/nr_hugepages"
+	echo 0 >"$h/hugepages-1048576kB/nr_overcommit_hugepages"
+	SBX_OCI_HUGEPAGES_DIR=$h oe c14 -a org.sbx.profile=t -H 2048:0 -H 1048576:0
+	eq "no pool: tool rc" "$RC" 0
+	echo 4 >"$h/hugepages-1048576kB/nr_overcommit_hugepages"
+	SBX_OCI_HUGEPAGES_DIR=$h oe c15 -a org.sbx.profile=t -H 2048:0 -H 1048576:0
+	eq "a 1 GiB pool: tool rc" "$RC" 2
+	[[ $(line c15 begin-error) == "linux.resources.hugepageLimits[1]: not applied by sbx-oci (this host has a pool of 1048576 KiB huge pages"*"profile 't' is strict"* ]] ||
+		fail "refusal: $(cat "$T_TMP/c15.out")"
+}
+
 case_default_profile_configured()
 {
 	printf '# sbx-oci\ndefault_profile = "t"\n' >"$T_TMP/oci.toml"
@@ -321,6 +341,7 @@ run_case limits_from_resources case_limits_from_resources
 run_case policy_outside_trusted_refused case_policy_outside_trusted_refused
 run_case policy_file_in_trusted_dir case_policy_file_in_trusted_dir
 run_case strict_unapplied_resource_refused case_strict_unapplied_resource_refused
+run_case hugepage_limits case_hugepage_limits
 run_case default_profile_configured case_default_profile_configured
 run_case leftover_killed_at_delete case_leftover_killed_at_delete
 run_case manager_killed case_manager_killed

@@ -372,6 +372,40 @@ static void map_cpu(const struct oci_resources *r, struct mapped *m, char *why, 
 		unapplied(m, "linux.resources.cpuset.mems", "sbx pins no memory nodes");
 }
 
+/* Huge pages of a size the host has no pool of (nr_hugepages and
+ * nr_overcommit_hugepages 0, or no such size) cannot be had at all: any
+ * limit holds. SBX_OCI_HUGEPAGES_DIR replaces /sys/kernel/mm/hugepages (tests). */
+static bool read_text(const char *path, char *buf, size_t size);
+
+static bool hugepage_pool(uint64_t kib)
+{
+	const char *dir = getenv("SBX_OCI_HUGEPAGES_DIR");
+	static const char *const files[] = { "nr_hugepages", "nr_overcommit_hugepages" };
+	char path[PATH_MAX], buf[32];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/hugepages-%llukB/%s", dir ? dir : "/sys/kernel/mm/hugepages",
+			 (unsigned long long)kib, files[i]);
+		if (read_text(path, buf, sizeof(buf)) && strtoull(buf, NULL, 10) > 0)
+			return true;
+	}
+	return false;
+}
+
+static void map_hugepages(const struct oci_resources *r, struct mapped *m)
+{
+	char field[64], why[160];
+
+	for (size_t i = 0; i < r->n_hugepages; i++) {
+		if (!hugepage_pool(r->hugepages[i].page_kib))
+			continue;
+		snprintf(field, sizeof(field), "linux.resources.hugepageLimits[%zu]", i);
+		snprintf(why, sizeof(why), "this host has a pool of %llu KiB huge pages and sbx sets "
+			 "no hugetlb limit", (unsigned long long)r->hugepages[i].page_kib);
+		unapplied(m, field, why);
+	}
+}
+
 static int map_resources(const struct oci_spec *s, const struct sbx_profile *p, struct mapped *m,
 			 char *why, size_t len)
 {
@@ -385,6 +419,7 @@ static int map_resources(const struct oci_spec *s, const struct sbx_profile *p, 
 	map_cpu(r, m, why, len, &err);
 	if (err < 0)
 		return err;
+	map_hugepages(r, m);
 	if (r->blkio_weight)
 		unapplied(m, "linux.resources.blockIO.weight", "sbx makes no blkio/io cgroup");
 	if (r->n_devices && !oci_devices_supported())

@@ -1103,6 +1103,20 @@ static int parse_signal(const char *s)
 		return n > 0 && n < NSIG ? (int)n : -1;
 	if (!strncasecmp(s, "SIG", 3))
 		s += 3;
+	/* RTMIN+N, RTMAX-N */
+	if (!strncasecmp(s, "RTMIN", 5) || !strncasecmp(s, "RTMAX", 5)) {
+		bool min = !strncasecmp(s, "RTMIN", 5);
+		long k = 0;
+		if (s[5]) {
+			if (s[5] != (min ? '+' : '-'))
+				return -1;
+			k = strtol(s + 6, &end, 10);
+			if (!s[6] || *end || k < 0)
+				return -1;
+		}
+		int sig = min ? SIGRTMIN + (int)k : SIGRTMAX - (int)k;
+		return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -1;
+	}
 	for (int i = 1; i < NSIG; i++) {
 		const char *a = sigabbrev_np(i);
 		if (a && !strcasecmp(a, s))

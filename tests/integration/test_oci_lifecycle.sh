@@ -599,6 +599,40 @@ case_delete_kills_leftovers_without_pidns()
 	return 0
 }
 
+case_run_verb()
+{
+	local b rc out
+	b=$(bundle runv "$(args '["sh","-c","echo from-run; exit 9"]')")
+	forget runv
+	out=$(rt run --bundle "$b" runv 2>/dev/null </dev/null)
+	rc=$?
+	eq "run's exit status" "$rc" 9
+	eq "run's stdout" "$out" from-run
+	rt state runv >/dev/null 2>&1 && fail "run left the container"
+	return 0
+}
+
+case_pause_resume()
+{
+	local b n2
+	b=$(bundle pz "$(args '["sh","-c","i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done"]')")
+	create_reaped pz "$b" || fail "create failed"
+	rt start pz || fail "start failed"
+	sleep 0.3
+	rt pause pz || fail "pause failed"
+	eq "status" "$(status_of pz)" paused
+	# exec into a paused container is refused (its process would be frozen)
+	timeout 10 "$RUNTIME" --root "$ROOTDIR" exec pz true >/dev/null 2>&1 && fail "exec in a paused container succeeded"
+	rt pause pz 2>/dev/null && fail "a second pause succeeded"
+	rt resume pz || fail "resume failed"
+	eq "status after resume" "$(status_of pz)" running
+	sleep 0.3
+	n2=$(rt exec pz cat /tmp/count)
+	[ "$n2" -gt 0 ] 2>/dev/null || fail "the loop does not run after resume: '$n2'"
+	rt resume pz 2>/dev/null && fail "resume of a running container succeeded"
+	rt delete --force pz || fail "delete failed"
+}
+
 case_help()
 {
 	is_runc && skip "the help texts are sbx-oci's own"
@@ -633,5 +667,7 @@ run_case user_namespace case_user_namespace
 run_case preserve_fds case_preserve_fds
 run_case no_pivot case_no_pivot
 run_case delete_kills_leftovers_without_pidns case_delete_kills_leftovers_without_pidns
+run_case run_verb case_run_verb
+run_case pause_resume case_pause_resume
 run_case help case_help
 finish

@@ -630,6 +630,8 @@ case_pause_resume()
 	n2=$(rt exec pz cat /tmp/count)
 	[ "$n2" -gt 0 ] 2>/dev/null || fail "the loop does not run after resume: '$n2'"
 	rt resume pz 2>/dev/null && fail "resume of a running container succeeded"
+	rt pause pz || fail "pause again failed"
+	rt delete pz 2>/dev/null && fail "delete of a paused container succeeded without --force"
 	rt delete --force pz || fail "delete failed"
 }
 

@@ -1192,9 +1192,9 @@ static int do_delete(const char *id, bool force)
 	if (r < 0)
 		return err("%s", why);
 	const char *status = oci_state_status(&st);
-	if (!strcmp(status, "running") && !force) {
+	if ((!strcmp(status, "running") || !strcmp(status, "paused")) && !force) {
 		oci_state_clear(&st);
-		return err("cannot delete container %s that is not stopped: running", id);
+		return err("cannot delete container %s that is not stopped: %s", id, status);
 	}
 	if (!strcmp(status, "creating") && !force) {
 		oci_state_clear(&st);

@@ -2062,6 +2062,16 @@ int main(int argc, char **argv)
 	if (strcmp(log_format, "text") && strcmp(log_format, "json"))
 		return err("--log-format %s: text or json", log_format);
 	g.log_json = !strcmp(log_format, "json");
+	/* a relative --root, as runc, against the current directory */
+	static char abs_root[PATH_MAX];
+	if (g.root[0] != '/') {
+		if (!getcwd(abs_root, sizeof(abs_root)) ||
+		    strlen(abs_root) + strlen(g.root) + 2 > sizeof(abs_root))
+			return err("--root %s: cannot make it absolute", g.root);
+		strcat(abs_root, "/");
+		strcat(abs_root, g.root);
+		g.root = abs_root;
+	}
 	if (g.log) {
 		log_fd = open(g.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
 		if (log_fd < 0)

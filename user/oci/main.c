@@ -540,6 +540,12 @@ static int init_namespaces(struct init_ctx *c, char *buf, char *why, size_t len)
 	}
 	if (join_all(c->ns_fd, c->ns_type, c->n_ns, why, len) < 0)
 		return -1;
+	/* the host's root is not mapped in a joined user namespace: become
+	 * its root, as runc, or every mount and file made there fails
+	 * (EOVERFLOW) */
+	if (c->user_joined && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		return sbx_fail(why, len, -errno, "become root of the joined user namespace: %s",
+				strerror(errno));
 	if (c->user_joined && c->unshare_flags && unshare(c->unshare_flags) < 0)
 		return sbx_fail(why, len, -errno,
 				"unshare the new namespaces in the joined user namespace: %s", strerror(errno));

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * sbx-oci: sbx as an OCI runtime, with runc's command line (docs/oci.md,
- * docs/man/sbx-oci.8). The global flags, the verbs (create, start, state,
- * kill, delete, exec, ps, list, features), the container's init between
- * clone3 and its exec, and the logging that callers read back (--log,
- * --log-format json as runc's logrus lines).
+ * docs/man/sbx-oci.8). The global flags, the verbs (create, start, run,
+ * state, kill, delete, exec, pause, resume, ps, list, features), the
+ * container's init between clone3 and its exec, and the logging that
+ * callers read back (--log, --log-format json as runc's logrus lines).
  *
  * create, in steps (runtime side | container side):
  *   re-exec from a sealed memfd copy of ourselves; mkdir ROOT/ID; load the

@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# What the OCI caller tests (test_oci_podman.sh, test_oci_containerd.sh)
+# share, sourced after lib.sh:
+#   OCI_RUNTIME   the runtime under test (env SBX_OCI_RUNTIME, default
+#                 $OUTPUT/sbx-oci), OCI_REF the reference runtime (env
+#                 SBX_OCI_REF, default runc from PATH): every case runs on
+#                 both, so that a case that passes on runc shows the test is
+#                 right, and the same case on sbx-oci tests sbx-oci
+#   ROOTFS        a busybox rootfs (tests/oci/mkrootfs.sh) under $T_TMP
+#   oci_cases NAME FN   run_case NAME.runc and NAME.sbx-oci, with RT (the
+#                 runtime's path) and RT_NAME set; a runtime that is not there
+#                 makes its case SKIP with the reason
+#   cgroup parent: the containers' cgroups go under a parent of this file's
+#                 own (OCI_CGPARENT, /sbxtest-oci-PID-FILE), removed at the end
+#                 in every hierarchy, empty directories only
+OCI_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+OCI_RUNTIME=${SBX_OCI_RUNTIME:-${OUTPUT:-$OCI_SRC/build}/sbx-oci}
+OCI_REF=${SBX_OCI_REF:-$(command -v runc 2>/dev/null || echo /usr/sbin/runc)}
+ROOTFS=$T_TMP/rootfs
+OCI_CGPARENT=/sbxtest-oci-$$-$T_FILE
+OCI_SKIP_RT=""		# why the runtime under test cannot be tried (set by oci_check_runtime)
+
+# oci_cgroup_dirs: this file's cgroup parent in every hierarchy (one a line).
+oci_cgroup_dirs()
+{
+	awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "cgroup" || $(i + 1) == "cgroup2") print $5 }' \
+		/proc/self/mountinfo | while read -r m; do echo "$m$OCI_CGPARENT"; done
+}
+
+# oci_cgroup_cleanup: kills what is left in the parent, removes it depth first.
+oci_cgroup_cleanup()
+{
+	local d
+	for d in $(oci_cgroup_dirs); do
+		[ -d "$d" ] || continue
+		find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -9 2>/dev/null
+	done
+	sleep 0.1
+	for d in $(oci_cgroup_dirs); do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	return 0
+}
+
+# oci_umount_under DIR: lazily unmounts every mount under DIR, deepest first.
+oci_umount_under()
+{
+	awk -v p="$1/" 'index($5 "/", p) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null; done
+}
+
+# oci_check_runtime: sets OCI_SKIP_RT when the runtime under test is missing.
+oci_check_runtime()
+{
+	if [ ! -x "$OCI_RUNTIME" ]; then
+		OCI_SKIP_RT="$OCI_RUNTIME is not built (make all builds sbx-oci)"
+	fi
+}
+
+# oci_cases NAME FN: NAME.runc and NAME.sbx-oci.
+oci_cases()
+{
+	local name=$1 fn=$2
+	RT=$OCI_REF RT_NAME=runc
+	if [ -x "$OCI_REF" ]; then
+		run_case "$name.runc" "$fn"
+	else
+		RT_SKIP="runc is not installed (apt-get install runc)" run_case "$name.runc" _oci_skip
+	fi
+	RT=$OCI_RUNTIME RT_NAME=sbx-oci
+	if [ -z "$OCI_SKIP_RT" ]; then
+		run_case "$name.sbx-oci" "$fn"
+	else
+		RT_SKIP=$OCI_SKIP_RT run_case "$name.sbx-oci" _oci_skip
+	fi
+}
+
+# oci_case_sbx NAME FN: a case that only sbx-oci can pass (sbx's policy).
+oci_case_sbx()
+{
+	RT=$OCI_RUNTIME RT_NAME=sbx-oci
+	if [ -z "$OCI_SKIP_RT" ]; then
+		run_case "$1.sbx-oci" "$2"
+	else
+		RT_SKIP=$OCI_SKIP_RT run_case "$1.sbx-oci" _oci_skip
+	fi
+}
+
+_oci_skip()
+{
+	skip "$RT_SKIP"
+}
+
+# oci_deny_policy FILE PROFILE PORT: a profile whose network policy denies
+# TCP to 127.0.0.1:PORT and allows the rest, every decision audited.
+oci_deny_policy()
+{
+	cat >"$1" <<EOF
+version = 1
+[profile.$2]
+provider = "host"
+min_isolation = "none"
+audit = "all"
+[profile.$2.network]
+mode = "deny"
+deny = ["127.0.0.1:$3/tcp"]
+[profile.$2.fs]
+mode = "full"
+EOF
+}
+
+# oci_audit_lines ID PORT: the audit events (JSON lines) of sbx's audit logs
+# under $SBX_LOG_DIR that name the container ID and a connect to PORT.
+oci_audit_lines()
+{
+	cat "$SBX_LOG_DIR"/*.jsonl "$SBX_LOG_DIR"/*/*.jsonl 2>/dev/null |
+		grep -F -- "$1" | grep -F '"net.connect"' | grep -E "[^0-9]$2[^0-9]"
+}

@@ -9,7 +9,9 @@
 # --memory and --pids-limit in effect; then the annotated run: with
 # org.sbx.profile naming a profile of SBX_POLICY_DIR that denies
 # 127.0.0.1:PORT, the connect fails with EPERM and sbx's audit log has it
-# once, with the container id (runc: the same connect succeeds).
+# once, with the container id (runc: the same connect succeeds); and the
+# CVE-2019-5736 attempt: a container process cannot write the runtime's
+# executable through /proc/PID/exe.
 # Podman's storage is private (--root/--runroot/--tmpdir under the test's
 # temporary directory, vfs driver, cgroupfs, file events, no network): the
 # host's containers are never touched. Skips when podman is missing or
@@ -48,6 +50,7 @@ podman_setup()
 		"$SBX_INSTANCE" "$SBX_LOG_DIR" "$SBX_POLICY_DIR" >"$CONTAINERS_CONF"
 	mkdir -p "$SBX_POLICY_DIR" "$SBX_LOG_DIR"
 	bash "$OCI_SRC/tests/oci/mkrootfs.sh" "$ROOTFS" || return 1
+	printf '#!/proc/self/exe\n' >"$ROOTFS/evil" && chmod 0755 "$ROOTFS/evil" || return 1
 	oci_check_runtime
 	# can podman run anything here at all (with runc)?
 	if ! out=$(timeout 60 "${PODMAN[@]}" --runtime "$OCI_REF" run --rm "${RUNARGS[@]}" --rootfs "$ROOTFS" \
@@ -279,6 +282,44 @@ case_default_profile()
 	eq "connect without an annotation" "$(cat "$T_TMP/def.out")" ok
 }
 
+# CVE-2019-5736: a process of the container holds the executable of a
+# runtime process that entered the container (/proc/PID/exe) and writes it
+# once that process is gone. `podman exec` of a script whose interpreter is
+# /proc/self/exe makes the runtime's own executable the new program, inside
+# the container. The runtime is a copy (so that a vulnerable one damages
+# only the copy), which must come out unchanged. First the detector is
+# shown to work: a host file run in the container's PID namespace with no
+# capabilities (nsenter; tests/oci/ocitool.c capsleep) is written.
+case_exe_overwrite()
+{
+	local copy=$T_TMP/rt-copy.$RT_NAME sum pid i
+	cp "$RT" "$copy" && cp "$ROOTFS/bin/ocitool" "$T_TMP/ocitool-copy" || fail "cannot copy"
+	sum=$(sha256sum <"$copy")
+	RT=$copy
+	pstart ewref -v "$T_TMP/marks:/marks" -- sh -c "ocitool exewatch 20 >/marks/ewref.$RT_NAME; sleep 1000"
+	local ref=$CNAME
+	wait_for "$T_TMP/marks/ewref.$RT_NAME" watching || fail "exewatch did not start"
+	pid=$(pod inspect --format '{{.State.Pid}}' "$CNAME")
+	nsenter -t "$pid" -p "$T_TMP/ocitool-copy" capsleep 0.3 || fail "nsenter into pid $pid failed"
+	wait_for "$T_TMP/marks/ewref.$RT_NAME" '^result' || fail "exewatch gave no result"
+	grep -qx 'result wrote' "$T_TMP/marks/ewref.$RT_NAME" ||
+		fail "the detector did not write a host file run in the container: $(tr '\n' ' ' <"$T_TMP/marks/ewref.$RT_NAME")"
+	pstart ew -v "$T_TMP/marks:/marks" -- sh -c "ocitool exewatch 20 >/marks/ew.$RT_NAME; sleep 1000"
+	T_CASE_RESTORE="$T_CASE_RESTORE; timeout 30 ${PODMAN[*]} --runtime $RT rm -f -t 0 $ref >/dev/null 2>&1"
+	wait_for "$T_TMP/marks/ew.$RT_NAME" watching || fail "exewatch did not start"
+	for i in 1 2 3; do
+		pod exec "$CNAME" /evil >>"$T_TMP/evil.out" 2>&1
+		sleep 0.2
+		grep -q '^caught' "$T_TMP/marks/ew.$RT_NAME" && break
+	done
+	if grep -q '^caught' "$T_TMP/marks/ew.$RT_NAME"; then
+		wait_for "$T_TMP/marks/ew.$RT_NAME" '^result' || fail "exewatch gave no result"
+	fi
+	grep -qx 'result wrote' "$T_TMP/marks/ew.$RT_NAME" &&
+		fail "a container process wrote the runtime's executable: $(tr '\n' ' ' <"$T_TMP/marks/ew.$RT_NAME")"
+	eq "the runtime copy's sha256" "$(sha256sum <"$copy")" "$sum"
+}
+
 setup podman_setup
 if grep -q '^SKIP: ' "$T_TMP/setup.log" 2>/dev/null && [ -z "$SBX_TEST_SKIP" ]; then
 	SBX_TEST_SKIP=$(sed -n 's/^SKIP: //p' "$T_TMP/setup.log" | head -1)
@@ -294,4 +335,5 @@ oci_cases memory_limit case_memory_limit
 oci_cases pids_limit case_pids_limit
 oci_cases default_profile case_default_profile
 oci_cases annotated_connect case_annotated_connect
+oci_cases exe_overwrite case_exe_overwrite
 finish

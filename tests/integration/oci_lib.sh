@@ -11,14 +11,16 @@
 #   oci_cases NAME FN   run_case NAME.runc and NAME.sbx-oci, with RT (the
 #                 runtime's path) and RT_NAME set; a runtime that is not there
 #                 makes its case SKIP with the reason
-#   cgroup parent: the containers' cgroups go under a parent of this file's
-#                 own (OCI_CGPARENT, /sbxtest-oci-PID-FILE), removed at the end
-#                 in every hierarchy, empty directories only
+#   cgroup parent: runc's containers go under a parent of this file's own
+#                 (OCI_CGPARENT, /sbxtest-PID-oci-FILE, which
+#                 tests/run-integration.sh sweeps once PID is gone), removed
+#                 at the end in every hierarchy; sbx-oci places a container in
+#                 its sbx sandbox's cgroup whatever the path says
 OCI_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OCI_RUNTIME=${SBX_OCI_RUNTIME:-${OUTPUT:-$OCI_SRC/build}/sbx-oci}
 OCI_REF=${SBX_OCI_REF:-$(command -v runc 2>/dev/null || echo /usr/sbin/runc)}
 ROOTFS=$T_TMP/rootfs
-OCI_CGPARENT=/sbxtest-oci-$$-$T_FILE
+OCI_CGPARENT=/sbxtest-$$-oci-$T_FILE
 OCI_SKIP_RT=""		# why the runtime under test cannot be tried (set by oci_check_runtime)
 
 # oci_cgroup_dirs: this file's cgroup parent in every hierarchy (one a line).

@@ -7,7 +7,10 @@
 #                 SBX_OCI_REF, default runc from PATH): every case runs on
 #                 both, so that a case that passes on runc shows the test is
 #                 right, and the same case on sbx-oci tests sbx-oci
-#   ROOTFS        a busybox rootfs (tests/oci/mkrootfs.sh) under $T_TMP
+#   ROOTFS        the case's busybox rootfs (tests/oci/mkrootfs.sh): one per
+#                 runtime ($T_TMP/rootfs.runc, rootfs.sbx-oci; oci_mkrootfs
+#                 makes both), so that the mount points one runtime creates
+#                 in it cannot hide that the other does not
 #   oci_cases NAME FN   run_case NAME.runc and NAME.sbx-oci, with RT (the
 #                 runtime's path) and RT_NAME set; a runtime that is not there
 #                 makes its case SKIP with the reason
@@ -19,7 +22,6 @@
 OCI_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OCI_RUNTIME=${SBX_OCI_RUNTIME:-${OUTPUT:-$OCI_SRC/build}/sbx-oci}
 OCI_REF=${SBX_OCI_REF:-$(command -v runc 2>/dev/null || echo /usr/sbin/runc)}
-ROOTFS=$T_TMP/rootfs
 OCI_CGPARENT=/sbxtest-$$-oci-$T_FILE
 OCI_SKIP_RT=""		# why the runtime under test cannot be tried (set by oci_check_runtime)
 
@@ -60,17 +62,27 @@ oci_check_runtime()
 	fi
 }
 
+# oci_mkrootfs: both rootfs trees; EXTRA (shell commands) runs in each.
+oci_mkrootfs()
+{
+	local n
+	for n in runc sbx-oci; do
+		bash "$OCI_SRC/tests/oci/mkrootfs.sh" "$T_TMP/rootfs.$n" || return 1
+		(cd "$T_TMP/rootfs.$n" && eval "${1:-:}") || return 1
+	done
+}
+
 # oci_cases NAME FN: NAME.runc and NAME.sbx-oci.
 oci_cases()
 {
 	local name=$1 fn=$2
-	RT=$OCI_REF RT_NAME=runc
+	RT=$OCI_REF RT_NAME=runc ROOTFS=$T_TMP/rootfs.runc
 	if [ -x "$OCI_REF" ]; then
 		run_case "$name.runc" "$fn"
 	else
 		RT_SKIP="runc is not installed (apt-get install runc)" run_case "$name.runc" _oci_skip
 	fi
-	RT=$OCI_RUNTIME RT_NAME=sbx-oci
+	RT=$OCI_RUNTIME RT_NAME=sbx-oci ROOTFS=$T_TMP/rootfs.sbx-oci
 	if [ -z "$OCI_SKIP_RT" ]; then
 		run_case "$name.sbx-oci" "$fn"
 	else
@@ -81,7 +93,7 @@ oci_cases()
 # oci_case_sbx NAME FN: a case that only sbx-oci can pass (sbx's policy).
 oci_case_sbx()
 {
-	RT=$OCI_RUNTIME RT_NAME=sbx-oci
+	RT=$OCI_RUNTIME RT_NAME=sbx-oci ROOTFS=$T_TMP/rootfs.sbx-oci
 	if [ -z "$OCI_SKIP_RT" ]; then
 		run_case "$1.sbx-oci" "$2"
 	else

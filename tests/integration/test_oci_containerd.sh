@@ -89,7 +89,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 EOF
 		cat "$CD/snippet.toml"
 	} >"$CD/config.toml"
-	bash "$OCI_SRC/tests/oci/mkrootfs.sh" "$ROOTFS" || return 1
+	oci_mkrootfs || return 1
 	oci_check_runtime
 	# the environment reaches the runtime: containerd -> shim -> runtime
 	SBX_INSTANCE=$SBX_INSTANCE SBX_LOG_DIR=$SBX_LOG_DIR SBX_POLICY_DIR=$SBX_POLICY_DIR \
@@ -114,7 +114,7 @@ crun()
 	local -a a=()
 	while [ "$1" != -- ]; do a+=("$1"); shift; done
 	shift
-	timeout -s KILL 60 "${CTR[@]}" run --rm --runtime io.containerd.runc.v2 --runc-binary "$RT" \
+	timeout -s KILL 60 "${CTR[@]}" run --rm --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$CD/runc" \
 		--cgroup "$OCI_CGPARENT/$id" --env PATH=/bin "${a[@]}" --rootfs "$ROOTFS" "$id" "$@" \
 		>"$T_TMP/$name.out" 2>"$T_TMP/$name.err" </dev/null
 	RC=$?
@@ -133,7 +133,7 @@ cstart()
 	local -a a=()
 	while [ "$1" != -- ]; do a+=("$1"); shift; done
 	shift
-	timeout -s KILL 60 "${CTR[@]}" run -d --runtime io.containerd.runc.v2 --runc-binary "$RT" \
+	timeout -s KILL 60 "${CTR[@]}" run -d --runtime io.containerd.runc.v2 --runc-binary "$RT" --runc-root "$CD/runc" \
 		--cgroup "$OCI_CGPARENT/$CID" --env PATH=/bin --mount "type=bind,src=$T_TMP/marks,dst=/marks,options=rbind:rw" \
 		"${a[@]}" --rootfs "$ROOTFS" "$CID" "$@" >"$T_TMP/$CID.out" 2>"$T_TMP/$CID.err" </dev/null ||
 		fail "ctr run -d $CID failed: $(cerr "$CID")"

@@ -49,11 +49,12 @@ podman_setup()
 	printf '[engine]\nconmon_env_vars = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SBX_INSTANCE=%s", "SBX_LOG_DIR=%s", "SBX_POLICY_DIR=%s"]\n' \
 		"$SBX_INSTANCE" "$SBX_LOG_DIR" "$SBX_POLICY_DIR" >"$CONTAINERS_CONF"
 	mkdir -p "$SBX_POLICY_DIR" "$SBX_LOG_DIR"
-	bash "$OCI_SRC/tests/oci/mkrootfs.sh" "$ROOTFS" || return 1
-	printf '#!/proc/self/exe\n' >"$ROOTFS/evil" && chmod 0755 "$ROOTFS/evil" || return 1
+	# /evil: the CVE-2019-5736 case's script
+	oci_mkrootfs "printf '#!/proc/self/exe\\n' >evil && chmod 0755 evil" || return 1
 	oci_check_runtime
-	# can podman run anything here at all (with runc)?
-	if ! out=$(timeout 60 "${PODMAN[@]}" --runtime "$OCI_REF" run --rm "${RUNARGS[@]}" --rootfs "$ROOTFS" \
+	# can podman run anything here at all (with runc)? (in a rootfs of its own)
+	bash "$OCI_SRC/tests/oci/mkrootfs.sh" "$T_TMP/rootfs.try" || return 1
+	if ! out=$(timeout 60 "${PODMAN[@]}" --runtime "$OCI_REF" run --rm "${RUNARGS[@]}" --rootfs "$T_TMP/rootfs.try" \
 		/bin/true 2>&1); then
 		echo "SKIP: podman cannot run a container here with $OCI_REF: $(tail -c 300 <<<"$out")"
 	fi

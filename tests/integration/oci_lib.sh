@@ -124,10 +124,11 @@ mode = "full"
 EOF
 }
 
-# oci_audit_lines ID PORT: the audit events (JSON lines) of sbx's audit logs
-# under $SBX_LOG_DIR that name the container ID and a connect to PORT.
+# oci_audit_lines ID PORT: the net.connect events (JSON lines) of sbx's
+# audit logs under $SBX_LOG_DIR whose "container" is ID and port PORT.
 oci_audit_lines()
 {
 	cat "$SBX_LOG_DIR"/*.jsonl "$SBX_LOG_DIR"/*/*.jsonl 2>/dev/null |
-		grep -F -- "$1" | grep -F '"net.connect"' | grep -E "[^0-9]$2[^0-9]"
+		jq -c --arg id "$1" --argjson port "$2" \
+			'select(.container == $id and .event == "net.connect" and .port == $port)' 2>/dev/null
 }

@@ -227,6 +227,8 @@ case_annotated_connect()
 		sleep 0.1
 	done
 	eq "audit lines naming container ann.sbx-oci and port $port" "$(oci_audit_lines ann.sbx-oci "$port" | wc -l)" 1
+	oci_audit_lines ann.sbx-oci "$port" | grep -q '"verdict":"deny"' ||
+		fail "the audited connect is not a denial: $(oci_audit_lines ann.sbx-oci "$port")"
 }
 
 # docs/kubernetes.md's snippet, as the page has it, is in this containerd's

@@ -270,7 +270,7 @@ case_annotated_connect()
 	done
 	n=$(oci_audit_lines "$CID" "$port" | wc -l)
 	eq "audit lines naming container $CID and port $port" "$n" 1
-	oci_audit_lines "$CID" "$port" | grep -q '"deny"' ||
+	oci_audit_lines "$CID" "$port" | grep -q '"verdict":"deny"' ||
 		fail "the audited connect is not a denial: $(oci_audit_lines "$CID" "$port")"
 }
 

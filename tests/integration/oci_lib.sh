@@ -132,3 +132,47 @@ oci_audit_lines()
 		jq -c --arg id "$1" --argjson port "$2" \
 			'select(.container == $id and .event == "net.connect" and .port == $port)' 2>/dev/null
 }
+
+# write_pty_driver: $T_TMP/ptydrive.py CMD...: the terminal side of `podman
+# run -it` and `ctr run -t`: CMD's stdin/stdout are the slave of a pty the
+# script holds; it waits for busybox sh's prompt, types a command, reads its
+# echo and output, types `exit 5` and prints what it saw and CMD's status.
+write_pty_driver()
+{
+	cat >"$T_TMP/ptydrive.py" <<'EOF'
+import os, pty, select, sys, time
+argv = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+buf = b""
+def read_until(want, secs):
+    global buf
+    end = time.time() + secs
+    while want not in buf and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                break
+            if not d:
+                break
+            buf += d
+    return want in buf
+ok = read_until(b"# ", 20)      # busybox sh's root prompt
+os.write(fd, b"tty; echo $((6*7))x\n")
+got = read_until(b"42x", 10)
+os.write(fd, b"exit 5\n")
+end = time.time() + 20
+status = None
+while time.time() < end:
+    p, st = os.waitpid(pid, os.WNOHANG)
+    if p:
+        status = os.waitstatus_to_exitcode(st)
+        break
+    read_until(b"\0never", 0.2)
+sys.stdout.write("prompt %s\nanswer %s\nstatus %s\n" % (ok, got, status))
+sys.stdout.write("transcript %r\n" % buf)
+EOF
+}

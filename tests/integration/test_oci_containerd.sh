@@ -5,7 +5,8 @@
 # temporary directory; stopped by pid at the end) runs containers from a
 # busybox rootfs with `ctr run --runtime io.containerd.runc.v2 --runc-binary
 # RUNTIME --rootfs DIR`, through containerd-shim-runc-v2, on runc and on
-# sbx-oci (oci_lib.sh): exit code and output, `ctr task exec`, `ctr task
+# sbx-oci (oci_lib.sh): exit code and output, `ctr run -t` through a pty,
+# `ctr task exec`, `ctr task
 # kill` (SIGTERM caught by the workload, then SIGKILL), the annotated denied
 # connect audited with the container id. The Kubernetes path: the containerd
 # snippet of docs/kubernetes.md, extracted from the page as it is, is part of
@@ -181,6 +182,19 @@ sys.exit(bytes([0x32, len(p)]) + p not in base64.b64decode(sys.argv[1]))' "$val"
 	[[ $comm == containerd-shim* ]] || fail "the container's parent is $comm, not containerd-shim-runc-v2"
 }
 
+# `ctr run -t`: the shim's console socket; a pty in the test is ctr's terminal
+case_tty()
+{
+	write_pty_driver
+	timeout -s KILL 60 python3 "$T_TMP/ptydrive.py" "${CTR[@]}" run --rm -t --runtime io.containerd.runc.v2 \
+		--runc-binary "$RT" --runc-root "$CD/runc" --cgroup "$OCI_CGPARENT/tty.$RT_NAME" --env PATH=/bin \
+		--rootfs "$ROOTFS" "tty.$RT_NAME" sh >"$T_TMP/tty.out" 2>&1
+	grep -q '^prompt True' "$T_TMP/tty.out" || fail "no shell prompt through the pty: $(tail -c 600 "$T_TMP/tty.out")"
+	grep -q '^answer True' "$T_TMP/tty.out" || fail "no answer to the typed command: $(tail -c 600 "$T_TMP/tty.out")"
+	grep -q '^status 5$' "$T_TMP/tty.out" || fail "ctr run -t did not exit 5: $(tail -c 600 "$T_TMP/tty.out")"
+	grep -q '/dev/pts/[0-9]' "$T_TMP/tty.out" || fail "tty did not name a /dev/pts terminal: $(tail -c 600 "$T_TMP/tty.out")"
+}
+
 case_exec()
 {
 	cstart ex -- sleep 1000
@@ -266,6 +280,7 @@ run_case k8s_handler_config case_k8s_handler_config
 run_case k8s_runtimeclass case_k8s_runtimeclass
 oci_cases exit_output case_exit_output
 oci_cases shim_options case_shim_options
+oci_cases tty case_tty
 oci_cases exec case_exec
 oci_cases kill case_kill
 oci_cases annotated_connect case_annotated_connect

@@ -122,48 +122,6 @@ case_stdout_stderr()
 	return 0
 }
 
-# The pty side of `podman run -it`: podman's stdin/stdout are the slave of a
-# pty this script holds; it types a command and reads the echo and output.
-write_pty_driver()
-{
-	cat >"$T_TMP/ptydrive.py" <<'EOF'
-import os, pty, select, sys, time
-argv = sys.argv[1:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(argv[0], argv)
-buf = b""
-def read_until(want, secs):
-    global buf
-    end = time.time() + secs
-    while want not in buf and time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                d = os.read(fd, 4096)
-            except OSError:
-                break
-            if not d:
-                break
-            buf += d
-    return want in buf
-ok = read_until(b"# ", 20)      # busybox sh's root prompt
-os.write(fd, b"tty; echo $((6*7))x\n")
-got = read_until(b"42x", 10)
-os.write(fd, b"exit 5\n")
-end = time.time() + 20
-status = None
-while time.time() < end:
-    p, st = os.waitpid(pid, os.WNOHANG)
-    if p:
-        status = os.waitstatus_to_exitcode(st)
-        break
-    read_until(b"\0never", 0.2)
-sys.stdout.write("prompt %s\nanswer %s\nstatus %s\n" % (ok, got, status))
-sys.stdout.write("transcript %r\n" % buf)
-EOF
-}
-
 case_tty()
 {
 	write_pty_driver

@@ -13,8 +13,8 @@
 # CVE-2019-5736 attempt: a container process cannot write the runtime's
 # executable through /proc/PID/exe.
 # Podman's storage is private (--root/--runroot/--tmpdir under the test's
-# temporary directory, vfs driver, cgroupfs, file events, no network): the
-# host's containers are never touched. Skips when podman is missing or
+# temporary directory, vfs driver, cgroupfs, file events, the host's network
+# so that no CNI plugin runs): the host's containers are never touched. Skips when podman is missing or
 # cannot run a container here with runc.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/oci_lib.sh"

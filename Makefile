@@ -79,12 +79,12 @@ ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-# Sources: policy/, user/{util,kernel,core}/, providers/ and user/cli/ except
-# main.c form the library that the CLI, the unit tests and the fuzzers link.
+# Sources: policy/, user/{util,kernel,core}/, providers/, user/cli/ and
+# user/oci/ except their main.c form the library that the CLI, the unit tests and the fuzzers link.
 POLICY_SRCS := $(sort $(wildcard policy/*.c))
-USER_LAYERS := util dns kernel core cli varlink libsbx
+USER_LAYERS := util dns kernel core cli varlink libsbx oci
 CORE_SRCS := $(POLICY_SRCS) \
-	$(sort $(filter-out user/cli/main.c,$(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c)))) \
+	$(sort $(filter-out user/cli/main.c user/oci/main.c,$(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c)))) \
 	$(sort $(wildcard providers/*.c))
 CORE_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
 SAN_OBJS := $(patsubst %.c,$(OUTPUT)/san/%.o,$(CORE_SRCS))
@@ -130,7 +130,8 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 # zsh: tests/integration/test_completion.sh drives the zsh completion.
 # dpkg-dev, lintian: make deb (docs/debian/mkdeb.sh) and its test (tests/deb/).
 # podman, conmon, runc, containerd (ctr, containerd-shim-runc-v2): the callers of
-# sbx-oci and the reference runtime (tests/integration/test_oci_podman.sh,
+# sbx-oci and the reference runtime (runc: test_oci_lifecycle.sh runs every
+# case against runc too) (tests/integration/test_oci_podman.sh,
 # test_oci_containerd.sh; busybox-static builds their rootfs, tests/oci/);
 # containernetworking-plugins: podman's default network (the tests use the
 # host's); crun: the third runtime of bench/oci.sh (it refuses a hybrid
@@ -141,7 +142,7 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 .PHONY: libsbx all deps test check lint unit fuzz-replay toml-test fuzz demo vmlinux vmlinux-arm64 \
 	bpf-arm64 install uninstall deb debtest completion clean vmtest integration bench fixtures
 
-all: $(OUTPUT)/sbx $(OUTPUT)/sbx-init $(OUTPUT)/sbxd libsbx completion
+all: $(OUTPUT)/sbx $(OUTPUT)/sbx-init $(OUTPUT)/sbxd $(OUTPUT)/sbx-oci libsbx completion
 
 # ---- dependencies ---------------------------------------------------------
 deps:
@@ -223,7 +224,8 @@ $(OUTPUT)/san/%.o: %.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -O1 $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
--include $(patsubst %.o,%.d,$(CORE_OBJS) $(SAN_OBJS) $(DAEMON_OBJS) $(OUTPUT)/obj/user/cli/main.o)
+-include $(patsubst %.o,%.d,$(CORE_OBJS) $(SAN_OBJS) $(DAEMON_OBJS) $(OUTPUT)/obj/user/cli/main.o \
+	$(OUTPUT)/obj/user/oci/main.o)
 
 $(OUTPUT)/sbx: $(OUTPUT)/obj/user/cli/main.o $(CORE_OBJS)
 	$(call msg,LINK,$@)
@@ -258,6 +260,16 @@ $(OUTPUT)/org.sbx.Manager.varlink.inc: user/daemon/org.sbx.Manager.varlink
 	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
 
 $(OUTPUT)/obj/user/daemon/methods.o: $(OUTPUT)/org.sbx.Manager.varlink.inc
+
+# sbx-oci: the OCI runtime (user/oci, docs/oci.md) on top of the library; its
+# --version names sbx's version and the commit it was built from
+OCI_COMMIT := $(or $(shell git rev-parse HEAD 2>/dev/null),unknown)
+OCI_SBX_VERSION := $(shell sed -n 's/^\#define SBX_VERSION "\(.*\)"/\1/p' user/cli/cli.h)
+$(OUTPUT)/obj/user/oci/main.o: ALL_CFLAGS += -DSBX_OCI_VERSION='"$(OCI_SBX_VERSION)"' \
+	-DSBX_OCI_COMMIT='"$(OCI_COMMIT)"'
+$(OUTPUT)/sbx-oci: $(OUTPUT)/obj/user/oci/main.o $(CORE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 # libmicrohttpd: sbxd's metrics_listen (user/daemon/http.c); sbxd alone links it
 MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
@@ -323,8 +335,11 @@ $(OUTPUT)/libsbx-uninstalled.pc: Makefile
 # ---- tests ----------------------------------------------------------------
 
 # Test tools that link the core (tests/integration/test_update.sh drives a
-# live update from outside the sandbox's sbx run, as the daemon does).
-INTEG_TOOLS := $(OUTPUT)/tests/integration/update_tool
+# live update from outside the sandbox's sbx run, as the daemon does;
+# tests/integration/test_oci_rootfs.sh runs a container's setup by hand;
+# tests/integration/test_oci_enforce.sh drives the enforcement of user/oci).
+INTEG_TOOLS := $(OUTPUT)/tests/integration/update_tool $(OUTPUT)/tests/integration/oci_harness \
+	$(OUTPUT)/tests/integration/oci_enforce_tool
 $(OUTPUT)/tests/integration/%: tests/integration/%.c $(CORE_OBJS) $(HDRS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
@@ -353,12 +368,20 @@ $(OUTPUT)/bench/%: bench/tools/%.c $(CORE_OBJS) $(HDRS)
 $(OUTPUT)/tests/test_consumer: docs/examples/sbx-consumer.c
 
 # The fuzzers link the policy reader, the toolbox below it (user/util/util.c)
-# and the DNS wire format (user/dns/dnsmsg.c, fuzz_dns).
+# and the DNS wire format (user/dns/dnsmsg.c, fuzz_dns); fuzz_oci_spec adds
+# sbx-oci's config.json reader.
 FUZZ_LIB_SRCS := $(POLICY_SRCS) user/util/util.c user/dns/dnsmsg.c
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(HDRS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $(INCLUDES) -D_GNU_SOURCE $< $(FUZZ_LIB_SRCS) -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(INCLUDES) -D_GNU_SOURCE $(FUZZ_EXTRA_CFLAGS) $< $(FUZZ_LIB_SRCS) \
+		$(FUZZ_EXTRA_SRCS) -o $@ $(FUZZ_EXTRA_LIBS)
+# fuzz_oci_spec: sbx-oci's config.json reader, over json-c and libseccomp
+OCI_SPEC_SRCS := $(sort $(wildcard user/oci/spec*.c))
+$(OUTPUT)/fuzz/fuzz_oci_spec: $(OCI_SPEC_SRCS)
+$(OUTPUT)/fuzz/fuzz_oci_spec: FUZZ_EXTRA_SRCS := $(OCI_SPEC_SRCS)
+$(OUTPUT)/fuzz/fuzz_oci_spec: FUZZ_EXTRA_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
+$(OUTPUT)/fuzz/fuzz_oci_spec: FUZZ_EXTRA_LIBS := $(JSONC_LIBS) -lseccomp
 
 test:
 	$(Q)$(MAKE) --no-print-directory deps

@@ -119,6 +119,9 @@ struct sbx_child {
 	pid_t pid;			/* the process sbx waits for */
 	int pidfd;			/* pollable; readable when pid exited */
 	int exec_errno;			/* set by wait: errno of a failed exec, else 0 */
+	/* set by wait: the wait status is not known (sbx-oci: the manager is
+	 * not the workload's parent); sandbox.exit then has no exit_code or signal */
+	bool no_status;
 	/* A held child (sbx_spawn.held) until its go: the socket the command
 	 * goes to and the report pipe; -1 otherwise. */
 	int cmd_fd, report_fd;
@@ -140,6 +143,11 @@ struct sbx_provider {
 	 * enforce host-name entries (core/dnsrun.h); false: a guest with a
 	 * resolver of its own, where names are refused under strict. */
 	bool dns_names;
+	/* The workload is started by sbx's caller, not by the provider
+	 * (sbx-oci): sbx applies nothing inside it (no Landlock, view or
+	 * seccomp filter; fs rules need BPF LSM), and a watchdog kills the
+	 * sandbox if its manager dies. */
+	bool foreign;
 	/* 0 when usable here; otherwise -errno and the reason in why. */
 	int (*probe)(char *why, size_t len);
 	/* For "auto": 0 when prog (argv[0]) is found where the workload will
@@ -153,7 +161,9 @@ struct sbx_provider {
 		     char *why, size_t len);
 	/* Delivers sig to the workload (the whole sandbox is the core's job). */
 	int (*signal)(void *state, struct sbx_child *c, int sig);
-	/* Reaps the child once its pidfd is readable; fills the wait status. */
+	/* Reaps the child once its pidfd is readable; fills the wait status.
+	 * A foreign provider's -EAGAIN: not over yet (the cgroup still has
+	 * processes), the run goes on waiting on the pidfd. */
 	int (*wait)(void *state, struct sbx_child *c, int *ret_status);
 	/* The use of the sandbox's disk quota (disk = ...), any time after
 	 * prepare; -ENOENT when it has none. NULL: the provider bounds no disk. */

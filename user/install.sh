@@ -107,6 +107,8 @@ manifest()
 {
 	f 0755 "$OUTPUT/sbx" "$PREFIX/bin/sbx"
 	f 0755 "$OUTPUT/sbxd" "$PREFIX/sbin/sbxd"
+	# the OCI runtime (docs/oci.md): runc's command line
+	f 0755 "$OUTPUT/sbx-oci" "$PREFIX/bin/sbx-oci"
 	# PID 1 of process-provider sandboxes, found relative to sbx and sbxd
 	f 0755 "$OUTPUT/sbx-init" "$PREFIX/lib/sbx/sbx-init"
 	f 0644 user/libsbx/libsbx.h "$PREFIX/include/sbx/libsbx.h"

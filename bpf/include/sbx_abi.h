@@ -408,12 +408,16 @@ struct sbx_ev_quota {
  * events hdr.pid and hdr.tgid are the workload's pid and hdr.cgroup_id is the
  * sandbox cgroup's id (not the manager's), so a consumer of the global ring
  * can tell which sandbox a slot held at that time. */
+/* EXIT flags: the exit status is not known (sbx-oci's manager is not the
+ * container init's parent): exit_code and signal are 0 and mean nothing. */
+#define SBX_LIFE_NO_STATUS 2
+
 struct sbx_ev_life {
 	struct sbx_event_hdr hdr;
 	__u32 workload_pid;
 	__s32 exit_code;	/* EXIT: exit status, -1 if killed by a signal */
 	__s32 signal;		/* EXIT: terminating signal or 0 */
-	__u32 flags;		/* EXIT: 1 = timed out */
+	__u32 flags;		/* EXIT: 1 = timed out, SBX_LIFE_NO_STATUS */
 	__u64 suppressed_allow;	/* EXIT: allow events suppressed in the sandbox's life */
 	__u64 suppressed_deny;	/* EXIT: denials suppressed in the sandbox's life */
 };

@@ -39,6 +39,7 @@ allowed()
 	user/libsbx/*)	[[ $inc == varlink/* || $inc == libsbx/* ]] ;;
 	user/cli/*)	[[ $inc != *.skel.h && $inc != policy-internal.h && $inc != toml.h ]] ;;
 	user/daemon/*)	[[ $inc != *.skel.h && $inc != policy-internal.h ]] ;;
+	user/oci/*)	[[ $inc != *.skel.h && $inc != policy-internal.h && $inc != toml.h ]] ;;
 	providers/*)	[[ $inc == util/* || $inc == kernel/* || $inc == policy.h ||
 			   $inc == core/fsplan.h || $inc != */* && $inc != *.skel.h &&
 			   $inc != policy-internal.h && $inc != toml.h ]] ;;

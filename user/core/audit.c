@@ -290,6 +290,8 @@ static void write_header(struct members *m, const struct sbx_audit_ctx *c,
 	*m->p++ = '"';
 	KV_UINT(m, "seq", h->seq);
 	KV_STR(m, "sandbox", c->sandbox_id);
+	if (c->container)
+		KV_STR(m, "container", c->container);
 	KV_STR(m, "profile", c->profile ? c->profile->name : NULL);
 	KV_NAME(m, "event", sbx_event_name(h->type));
 }
@@ -492,7 +494,9 @@ static void write_life(struct json_writer *w, const struct sbx_audit_ctx *c,
 		write_start(w, c);
 	if (e->hdr.type != SBX_EV_SANDBOX_EXIT)
 		return;
-	if (e->signal)
+	if (e->flags & SBX_LIFE_NO_STATUS)
+		;	/* not known: the members are left out */
+	else if (e->signal)
 		json_kv_int(w, "signal", e->signal);
 	else
 		json_kv_int(w, "exit_code", e->exit_code);

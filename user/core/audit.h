@@ -31,6 +31,7 @@ struct sbx_audit_ctx {
 	 * NULL when it is not known. NULL = never updated. */
 	const struct sbx_profile *(*profile_of)(void *data, uint32_t policy_id);
 	void *profile_data;
+	const char *container;			/* sbx-oci's container id; NULL: none */
 };
 
 /* Offset to turn bpf_ktime_get_ns() stamps into wall-clock time. */

@@ -628,6 +628,134 @@ static const struct sbx_enforce_row table[] = {
 	UK_ROW("unikernel.cmdline", a_uk_cmdline, "the start of the guest's command line"),
 };
 
+/*
+ * sbx-oci (user/oci/enforce.c) is a column of its own, kept apart from the
+ * table: an OCI container's process is started by sbx-oci's caller, not by
+ * a provider of sbx, so only what sbx applies from outside the process
+ * reaches it (the cgroup, its eBPF programs, BPF LSM); what a provider does
+ * inside the workload (setrlimit, setuid, the seccomp filter, Landlock, the
+ * mount view) is config.json's. A key missing here is not enforced:
+ * refused under strict, as a provider without a column is.
+ */
+#define OCI_CONFIG(what) "config.json's " what " decides for an OCI container, not the profile"
+#define OCI_FS "an OCI container's files are judged by BPF LSM alone (sbx-oci does not start " \
+	"the container's process, so it cannot apply Landlock or a mount view to it), and this " \
+	"kernel has no working BPF LSM"
+#define OCI_RATE "sbx makes no veth pair for an OCI container (its network namespace is the " \
+	"engine's) to pace its traffic on"
+#define OCI_NAMES "host names: the container resolves them with the resolver its engine gives " \
+	"it, which sbx cannot pin; best-effort enforces an exact name as its addresses at start, " \
+	"a wildcard not at all (docs/network.md)"
+#define BPF_LSM_ONLY(w, when) { SBX_ENF_BPF_LSM, w, when }
+
+/* The first fs rule, for the refusal. */
+static bool a_fs_first_rule(const struct sbx_profile *p, finding *f)
+{
+	const struct sbx_fs_rule *r;
+	char acc[8];
+
+	if (!p->fs.n_rules)
+		return false;
+	r = &p->fs.rules[0];
+	sbx_access_str(r->access, acc);
+	snprintf(f->detail, sizeof(f->detail), "rule '%s' (%s:%u:%u) access \"%s\"", r->path,
+		 r->pos.file ? r->pos.file : "?", r->pos.line, r->pos.col, acc);
+	f->pos = r->pos;
+	return true;
+}
+
+static bool a_fs_first_exec(const struct sbx_profile *p, finding *f)
+{
+	if (!p->fs.n_exec)
+		return false;
+	snprintf(f->detail, sizeof(f->detail), "exec entry '%s'", p->fs.exec[0]);
+	return true;
+}
+
+static const struct {
+	const char *key;
+	struct sbx_enforce_cell cell;
+} oci_column[] = {
+	{ "provider", INERT("sbx-oci is the provider of an OCI container") },
+	{ "min_isolation", ENF("sbx refuses a provider below it") },
+	{ "timeout", ENF("sbx ends the sandbox cgroup") },
+	{ "memory", ENF(CGROUP) },
+	{ "cpu", ENF(CGROUP) },
+	{ "cpus", ENF(CGROUP) },
+	{ "cpu_weight", ENF(CGROUP) },
+	{ "pids", ENF(CGROUP) },
+	{ "nofile", DEG(OCI_CONFIG("process.rlimits")) },
+	{ "fsize", DEG(OCI_CONFIG("process.rlimits")) },
+	{ "net_bytes", ENF(EBPF) },
+	{ "egress_rate", DEG_IF(a_egress_rate_net, OCI_RATE) },
+	{ "ingress_rate", DEG_IF(a_ingress_rate_net, OCI_RATE) },
+	{ "rate_burst", DEG_IF(a_rate_burst_net, OCI_RATE) },
+	{ "disk", DEG("an OCI container writes its bundle's root filesystem, which sbx does not bound") },
+	{ "env", INERT(OCI_CONFIG("process.env")) },
+	{ "cwd", INERT(OCI_CONFIG("process.cwd")) },
+	{ "user", DEG(OCI_CONFIG("process.user")) },
+	{ "group", DEG(OCI_CONFIG("process.user")) },
+	{ "audit", ENF("sbx's eBPF programs and audit reader") },
+	{ "audit_rate", ENF("the token buckets of sbx's eBPF programs") },
+	{ "audit_burst", ENF("the token buckets of sbx's eBPF programs") },
+	{ "audit_deny_rate", ENF("the token buckets of sbx's eBPF programs") },
+	{ "audit_deny_burst", ENF("the token buckets of sbx's eBPF programs") },
+	{ "enforcement", ENF("sbx decides refusal or degraded runs by it") },
+	{ "allow_users", INERT("who may use the profile through the daemon") },
+	{ "allow_groups", INERT("who may use the profile through the daemon") },
+	{ "network.mode", ENF(EBPF) },
+	{ "network.allow", DEG_IF(a_allow_names, OCI_NAMES) },
+	{ "network.deny", DEG_IF(a_deny_names, OCI_NAMES) },
+	{ "network.listen", ENF(EBPF) },
+	{ "network.raw_sockets", ENF(EBPF) },
+	{ "network.unix", UNIX_HOOKS(NO_UNIX_HOOKS "; use unix = [\"*\"] to allow them all", a_unix_host) },
+	{ "network.families", INERT("allows families beyond sbx's default list, which sbx-oci does not "
+				    "filter (" OCI_CONFIG("linux.seccomp") ")") },
+	{ "network.namespace", DEG_IF(a_netns_private, OCI_CONFIG("linux.namespaces")) },
+	{ "network.veth_host", DEG("sbx-oci makes no veth pair") },
+	{ "network.veth_sandbox", DEG("sbx-oci makes no veth pair") },
+	{ "network.dns", DEG("the container uses the resolver its engine gives it; sbx cannot put its "
+			     "own there") },
+	{ "seccomp.preset", DEG(OCI_CONFIG("linux.seccomp")) },
+	{ "seccomp.action", DEG(OCI_CONFIG("linux.seccomp")) },
+	{ "seccomp.deny", DEG(OCI_CONFIG("linux.seccomp")) },
+	{ "seccomp.allow", ENF("names taken off the seccomp list") },
+	{ "fs.mode", BPF_LSM_ONLY(OCI_FS, NULL) },
+	{ "fs.rules", BPF_LSM_ONLY(OCI_FS, a_fs_first_rule) },
+	{ "fs.exec", BPF_LSM_ONLY(OCI_FS, a_fs_first_exec) },
+	{ "mock.exit_code", INERT(OTHER("mock")) },
+	{ "mock.stdout", INERT(OTHER("mock")) },
+	{ "mock.stderr", INERT(OTHER("mock")) },
+	{ "mock.duration", INERT(OTHER("mock")) },
+	{ "mock.fail", INERT(OTHER("mock")) },
+	{ "gvisor.platform", INERT(OTHER("gvisor")) },
+	{ "gvisor.runsc", INERT(OTHER("gvisor")) },
+	{ "wasm.runtime", INERT(OTHER("wasm")) },
+	{ "microvm.backend", INERT(OTHER("microvm")) },
+	{ "microvm.kernel", INERT(OTHER("microvm")) },
+	{ "microvm.initrd", INERT(OTHER("microvm")) },
+	{ "microvm.firecracker", INERT(OTHER("microvm")) },
+	{ "microvm.jailer", INERT(OTHER("microvm")) },
+	{ "unikernel.image", INERT(OTHER("unikernel")) },
+	{ "unikernel.qemu", INERT(OTHER("unikernel")) },
+	{ "unikernel.machine", INERT(OTHER("unikernel")) },
+	{ "unikernel.cmdline", INERT(OTHER("unikernel")) },
+};
+
+static const struct sbx_enforce_cell oci_unknown = DEG("sbx-oci has no entry for this key "
+						       "(user/core/enforce.c oci_column)");
+
+/* The cell of row for column col (SBX_ENF_OCI: the oci column). */
+static const struct sbx_enforce_cell *cell_of(const struct sbx_enforce_row *row, int col)
+{
+	if (col < SBX_ENF_NPROV)
+		return &row->cell[col];
+	for (size_t i = 0; i < sizeof(oci_column) / sizeof(oci_column[0]); i++)
+		if (!strcmp(oci_column[i].key, row->key))
+			return &oci_column[i].cell;
+	return &oci_unknown;
+}
+
 const struct sbx_enforce_row *sbx_enforce_table(size_t *ret_n)
 {
 	*ret_n = sizeof(table) / sizeof(table[0]);
@@ -670,6 +798,10 @@ static enum sbx_enf judge(const struct sbx_enforce_row *row, const struct sbx_en
 			*ret_why = UNIX_REDIRECT;
 		return *ret_why ? SBX_ENF_DEGRADABLE : SBX_ENF_ENFORCED;
 	}
+	if (c->v == SBX_ENF_BPF_LSM) {
+		*ret_why = f && f->fs_backend == SBX_FSB_BPF_LSM ? NULL : c->why;
+		return *ret_why ? SBX_ENF_DEGRADABLE : SBX_ENF_ENFORCED;
+	}
 	if (c->v == SBX_ENF_FS_BACKEND) {
 		*ret_why = backend_why(f);
 		return *ret_why ? SBX_ENF_DEGRADABLE : SBX_ENF_ENFORCED;
@@ -703,7 +835,7 @@ static int column(const char *provider)
 	for (int i = 0; i < SBX_ENF_NPROV; i++)
 		if (provider && !strcmp(provider, sbx_enforce_providers[i]))
 			return i;
-	return -1;
+	return provider && !strcmp(provider, "oci") ? SBX_ENF_OCI : -1;
 }
 
 int sbx_enforceability(const struct sbx_profile *p, const char *provider,
@@ -721,7 +853,7 @@ int sbx_enforceability(const struct sbx_profile *p, const char *provider,
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		finding cur = { .key = table[i].key, .pos = p->pos }, *nv;
 		const char *w;
-		enum sbx_enf v = judge(&table[i], &table[i].cell[col], p, f, &cur, &w);
+		enum sbx_enf v = judge(&table[i], cell_of(&table[i], col), p, f, &cur, &w);
 
 		if (v == SBX_ENF_ENFORCED)
 			continue;

@@ -29,12 +29,16 @@ enum sbx_enf {
 	SBX_ENF_LANDLOCK,	/* applied only with Landlock's help (why says what), else DEGRADABLE */
 	SBX_ENF_UNIX_HOOKS,	/* applied by the cgroup unix hooks or BPF LSM (why says what
 				 * is missing), else DEGRADABLE */
+	SBX_ENF_BPF_LSM,	/* applied by BPF LSM alone (why says why), else DEGRADABLE */
 };
 
 /* The providers of the table's columns, in order. */
 enum { SBX_ENF_HOST, SBX_ENF_MOCK, SBX_ENF_PROCESS, SBX_ENF_GVISOR, SBX_ENF_WASM,
        SBX_ENF_MICROVM, SBX_ENF_UNIKERNEL, SBX_ENF_TEE, SBX_ENF_NPROV };
 extern const char *const sbx_enforce_providers[SBX_ENF_NPROV];
+/* sbx-oci's provider "oci" has a sparse column of its own (enforce.c
+ * oci_column), outside the table's rows: sbx_enforceability() knows it. */
+#define SBX_ENF_OCI SBX_ENF_NPROV
 
 struct sbx_enforce_finding;
 

@@ -340,6 +340,8 @@ static int emit_life(struct run_state *s, uint16_t type, int status)
 		c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 		c.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 		c.flags = s->res->timed_out ? 1 : 0;
+		if (s->child.no_status)
+			c.flags |= SBX_LIFE_NO_STATUS;
 	}
 	return sbx_bpf_emit(&s->bpf, &c, NULL);
 }
@@ -429,6 +431,8 @@ SBX_IDLE_PATH static void drop_report(struct run_state *s, bool final)
 	json_begin_object(&w);
 	json_kv_string(&w, "time", ts);
 	json_kv_string(&w, "sandbox", s->sb.id);
+	if (s->o->container_id)
+		json_kv_string(&w, "container", s->o->container_id);
 	json_kv_string(&w, "profile", s->o->profile->name);
 	json_kv_string(&w, "event", "audit.dropped");
 	json_kv_uint(&w, "ring", ring);
@@ -489,8 +493,8 @@ static void fs_features(const struct run_state *s, struct sbx_fsplan_features *r
 
 	*ret = (struct sbx_fsplan_features){
 		.bpf_lsm = s->bpf.cfg.flags & SBX_CFGF_BPF_LSM,
-		.landlock_abi = sbx_landlock_abi(),
-		.view = pv->level >= SBX_ISO_PROCESS,	/* providers with their own view */
+		.landlock_abi = pv->foreign ? 0 : sbx_landlock_abi(),	/* applied in the workload */
+		.view = pv->level >= SBX_ISO_PROCESS && !pv->foreign,	/* providers with their own view */
 		.provider = pv->name,
 	};
 }
@@ -717,6 +721,9 @@ static __attribute__((noinline)) int setup(struct run_state *s)
 		return fail(s, r, "BPF setup: %s", why);
 	s->have_bpf = true;
 	sbx_trace("bpf open (adopt pins)");
+	for (size_t i = 0; s->o->degraded && s->o->degraded[i]; i++)
+		if (note_degraded(s, "%s", s->o->degraded[i]) < 0)
+			return fail(s, -ENOMEM, "out of memory");
 	r = check_enforceable(s);	/* needs sbx_config: BPF LSM or not */
 	if (r < 0)
 		return r;
@@ -738,9 +745,11 @@ static __attribute__((noinline)) int setup(struct run_state *s)
 	s->actx = (struct sbx_audit_ctx){ .sandbox_id = s->sb.id, .profile = p, .fs = &s->fs,
 					  .mono_to_real_ns = sbx_audit_clock_offset(),
 					  .provider = s->o->provider->name, .degraded = s->res->degraded,
-					  .n_degraded = s->res->n_degraded, .uid = s->sb.uid,
+					  .n_degraded = s->res->n_degraded,
+					  /* a foreign workload runs as its starter says */
+					  .uid = s->o->provider->foreign ? 0 : s->sb.uid,
 					  .policy_id = s->sb.policy_id, .profile_of = updated_profile,
-					  .profile_data = s };
+					  .profile_data = s, .container = s->o->container_id };
 	r = open_sinks(s);
 	if (r < 0)
 		return r;
@@ -789,6 +798,15 @@ static int on_started(void *ctx, pid_t pid)
 	struct run_state *s = ctx;
 
 	s->child.pid = pid;
+	/* a foreign workload was placed in the cgroup2 directory by its
+	 * starter (clone3); the v1 cgroups of the limits are sbx's to join */
+	if (s->o->provider->foreign && s->have_lim) {
+		int r = sbx_limits_attach(&s->lim, pid);
+
+		if (r < 0)
+			return fail(s, r, "place pid %d in the sandbox's v1 cgroups: %s", (int)pid,
+				    strerror(-r));
+	}
 	sbx_sandbox_register(&s->sb, s->o->profile->name, s->o->provider->name, pid, false);
 	/* held: emitted at the go, before the command reaches the sandbox */
 	return s->holding ? 0 : emit_life(s, SBX_EV_SANDBOX_START, 0);
@@ -838,7 +856,7 @@ static int start_watchdog(struct run_state *s)
 	int p[2];
 	pid_t pid;
 
-	if (s->o->provider->level != SBX_ISO_NONE)
+	if (s->o->provider->level != SBX_ISO_NONE && !s->o->provider->foreign)
 		return 0;
 	sbx_instance_slot_file(&s->bpf.paths, s->sb.slot, registry, sizeof(registry));
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -1362,9 +1380,13 @@ SBX_IDLE_PATH static __attribute__((noinline)) int wait_loop(struct run_state *s
 					pv->signal(s->pstate, &s->child, (int)si.ssi_signo);
 		}
 		if (pfd[0].revents) {
+			int r;
+
 			if (s->have_tty)
 				sbx_tty_drain(&s->tty);
-			return pv->wait(s->pstate, &s->child, ret_status);
+			r = pv->wait(s->pstate, &s->child, ret_status);
+			if (r != -EAGAIN || !pv->foreign)
+				return r;
 		}
 	}
 }

@@ -54,6 +54,13 @@ struct sbx_run_opts {
 	 * result and tells sbxd there, which answers the Run. NULL = none. */
 	void (*finished)(void *ctx, const struct sbx_run_result *res);
 	void *finished_ctx;
+	/* sbx-oci: the OCI container's id, the member "container" of every
+	 * audit line of the sandbox (docs/audit.md); NULL = none. */
+	const char *container_id;
+	/* What the caller knows is not enforced (sbx-oci: config.json fields
+	 * under best-effort), listed first in the degraded list; NULL-terminated
+	 * or NULL. */
+	const char *const *degraded;
 };
 
 struct sbx_run_result {

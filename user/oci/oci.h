@@ -272,19 +272,23 @@ struct oci_enforce;	/* opaque: the manager process and its channel */
  * container has exited. Returns with the container's cgroup as an
  * O_DIRECTORY fd (for CLONE_INTO_CGROUP) and the sandbox id. state_dir:
  * the container's state directory (the manager logs there when --log is
- * not given). *ret is heap memory freed by oci_enforce_done/abort. */
+ * not given). *ret is heap memory freed by oci_enforce_done/abort. It forks:
+ * call it before the caller starts a thread. */
 int oci_enforce_begin(const struct oci_spec *s, const char *container_id, const char *state_dir,
 		      struct oci_enforce **ret, int *ret_cgroup_fd, char *sandbox_id, size_t id_len,
 		      char *why, size_t len);
-/* The container's init exists (in the cgroup, not yet exec'd): the manager
- * registers it, emits sandbox.start and watches it (a pidfd; it is not its
- * parent) until the cgroup is empty, then emits sandbox.exit and removes
- * the sandbox. Frees e. */
+/* The container's init exists (in the cgroup, not yet exec'd, and not yet
+ * forked: on a hybrid host the manager moves it into the v1 cgroups of the
+ * limits, memory and pids, which only its later children inherit): the
+ * manager registers it, emits sandbox.start and watches it (a pidfd; it is
+ * not its parent) until the cgroup is empty, then emits sandbox.exit and
+ * removes the sandbox. Returns once the manager has acknowledged. Frees e. */
 int oci_enforce_done(struct oci_enforce *e, pid_t init_pid, char *why, size_t len);
 /* create failed: the manager removes everything it made and exits. Frees e. */
 void oci_enforce_abort(struct oci_enforce *e);
 /* delete: waits (bounded) until the manager of a container whose processes
- * are gone has removed its sandbox. 0, or -ETIMEDOUT. */
+ * are gone has removed its sandbox; processes that outlived the init (no pid
+ * namespace) are killed first (SIGTERM to the manager). 0, or -ETIMEDOUT. */
 int oci_enforce_wait_gone(const char *state_dir, char *why, size_t len);
 
 #endif

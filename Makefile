@@ -336,8 +336,8 @@ $(OUTPUT)/libsbx-uninstalled.pc: Makefile
 
 # Test tools that link the core (tests/integration/test_update.sh drives a
 # live update from outside the sandbox's sbx run, as the daemon does;
-# tests/integration/test_oci_rootfs.sh runs a container's setup by hand;
-# tests/integration/test_oci_enforce.sh drives the enforcement of user/oci).
+# tests/integration/test_oci_rootfs.sh runs a container's setup by hand,
+# test_oci_enforce.sh sbx-oci's enforcement without the CLI).
 INTEG_TOOLS := $(OUTPUT)/tests/integration/update_tool $(OUTPUT)/tests/integration/oci_harness \
 	$(OUTPUT)/tests/integration/oci_enforce_tool
 $(OUTPUT)/tests/integration/%: tests/integration/%.c $(CORE_OBJS) $(HDRS)

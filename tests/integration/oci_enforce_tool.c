@@ -13,6 +13,8 @@
  *   [-s SWAP] [-b BLKIO_WEIGHT] [-q QUOTA -P PERIOD] [-S SHARES] [-c CPUS]
  *   [-d DENIED_PORT] [-l] [-w FILE] [-x CODE] [-r REAP_DELAY_MS] [-A] [-k]
  * -l: a listener of the engine's on 127.0.0.1, which the init connects to.
+ * -D [+|-]TYPE:MAJOR:MINOR:ACCESS: a linux.resources.devices rule (allow/deny,
+ * -1 = any); -o PATH: the init opens PATH and prints "open PATH RESULT".
  * -k: the init leaves a child behind (sleep 120), as in a container without
  * a pid namespace, which oci_enforce_wait_gone has the manager kill.
  * -A: abort after begin. Output lines: "sandbox ID", "init PID",
@@ -42,6 +44,8 @@ struct opts {
 	const char *state, *id, *wait_file;
 	int denied_port, allowed_port, exit_code, reap_ms;
 	bool listen, abort, leftover;
+	const char *open_paths[4];
+	int n_open;
 };
 
 static const char *try_connect(int port)
@@ -68,6 +72,13 @@ static __attribute__((noreturn)) void init_main(const struct opts *o, int go)
 		printf("denied %s\n", try_connect(o->denied_port));
 	if (o->allowed_port)
 		printf("allowed %s\n", try_connect(o->allowed_port));
+	for (int i = 0; i < o->n_open; i++) {
+		int fd = open(o->open_paths[i], O_RDONLY | O_CLOEXEC);
+
+		printf("open %s %s\n", o->open_paths[i], fd >= 0 ? "ok" : strerrorname_np(errno));
+		if (fd >= 0)
+			close(fd);
+	}
 	if (o->leftover && fork() == 0) {
 		/* a process of a container without a pid namespace that
 		 * outlives its init; stdout closed: no EOF is held */
@@ -154,9 +165,11 @@ static int listener(void)
 static void parse(int argc, char **argv, struct opts *o, struct oci_spec *s)
 {
 	static struct oci_annotation an[8];
+	static struct oci_device_rule dev[8];
+	static struct oci_hugepage_limit huge[4];
 	int c;
 
-	while ((c = getopt(argc, argv, "a:m:p:s:b:q:P:S:c:d:lw:x:r:Ak")) != -1) {
+	while ((c = getopt(argc, argv, "a:m:p:s:b:q:P:S:c:d:lw:x:r:AkD:o:H:")) != -1) {
 		char *eq;
 
 		switch (c) {
@@ -183,6 +196,39 @@ static void parse(int argc, char **argv, struct opts *o, struct oci_spec *s)
 		case 'r': o->reap_ms = atoi(optarg); break;
 		case 'A': o->abort = true; break;
 		case 'k': o->leftover = true; break;
+		case 'D': {	/* [+|-]TYPE:MAJOR:MINOR:ACCESS, -1 = any */
+			struct oci_device_rule *d = &dev[s->resources.n_devices];
+			long long maj, min;
+			char acc[4] = "";
+
+			if (s->resources.n_devices == 8 || sscanf(optarg + 1, "%c:%lld:%lld:%3s", &d->type,
+								 &maj, &min, acc) != 4)
+				exit(64);
+			d->allow = optarg[0] == '+';
+			d->major = maj;
+			d->minor = min;
+			memcpy(d->access, acc, sizeof(acc));
+			s->resources.devices = dev;
+			s->resources.n_devices++;
+			break;
+		}
+		case 'H': {	/* PAGE_KIB:LIMIT, a hugepageLimits entry */
+			struct oci_hugepage_limit *h = &huge[s->resources.n_hugepages];
+			unsigned long long kib, lim;
+
+			if (s->resources.n_hugepages == 4 || sscanf(optarg, "%llu:%llu", &kib, &lim) != 2)
+				exit(64);
+			h->page_kib = kib;
+			h->limit = lim;
+			s->resources.hugepages = huge;
+			s->resources.n_hugepages++;
+			break;
+		}
+		case 'o':
+			if (o->n_open == 4)
+				exit(64);
+			o->open_paths[o->n_open++] = optarg;
+			break;
 		default: exit(64);
 		}
 	}

@@ -15,6 +15,8 @@
  *               names, identity, capabilities, rlimits and seccomp that
  *               tests/integration/test_oci_rootfs.sh checks from inside
  *   minimal     proc and a /dev tmpfs, root, no process settings
+ *   shared, slave  minimal with rootfsPropagation rshared / rslave (run
+ *               where the host's / is private: nothing reaches the host)
  *   seccomp_early  minimal, uid 1000, no capabilities, the seccomp filter
  *               without noNewPrivileges
  *   escape_abs  a bind and a device through ROOTFS/evil -> /etc
@@ -179,6 +181,10 @@ static int build(const char *name, const char *root, const char *hostdir, char *
 	}
 	if (!strcmp(name, "minimal"))
 		return 0;
+	if (!strcmp(name, "shared") || !strcmp(name, "slave")) {
+		s->rootfs_propagation = (name[1] == 'h' ? MS_SHARED : MS_SLAVE) | MS_REC;
+		return 0;
+	}
 	if (!strcmp(name, "seccomp_early")) {
 		/* no noNewPrivileges: the filter goes in while root has CAP_SYS_ADMIN */
 		s->process.user = (struct oci_user){ .uid = 1000, .gid = 1000 };

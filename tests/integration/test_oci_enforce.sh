@@ -66,7 +66,7 @@ oe()
 # line NAME KEY: the rest of the tool's output line KEY.
 line()
 {
-	sed -n "s/^$2 //p" "$T_TMP/$1.out" | head -1
+	sed -n "s|^$2 ||p" "$T_TMP/$1.out" | head -1
 }
 
 # events NAME: the audit lines of container NAME, as one JSON array.
@@ -247,6 +247,26 @@ case_strict_unapplied_resource_refused()
 		fail "refusal: $(cat "$T_TMP/c11.out")"
 }
 
+# hugepageLimits (Kubernetes sends one per page size, limit 0 when the pod
+# asked for none): sbx sets no hugetlb limit, so one holds only where the
+# host has no pool of that size; with a pool, strict refuses it.
+case_hugepage_limits()
+{
+	local h=$T_TMP/huge
+	mkdir -p "$h/hugepages-2048kB" "$h/hugepages-1048576kB"
+	echo 0 >"$h/hugepages-2048kB/nr_hugepages"
+	echo 0 >"$h/hugepages-2048kB/nr_overcommit_hugepages"
+	echo 0 >"$h/hugepages-1048576kB/nr_hugepages"
+	echo 0 >"$h/hugepages-1048576kB/nr_overcommit_hugepages"
+	SBX_OCI_HUGEPAGES_DIR=$h oe c14 -a org.sbx.profile=t -H 2048:0 -H 1048576:0
+	eq "no pool: tool rc" "$RC" 0
+	echo 4 >"$h/hugepages-1048576kB/nr_overcommit_hugepages"
+	SBX_OCI_HUGEPAGES_DIR=$h oe c15 -a org.sbx.profile=t -H 2048:0 -H 1048576:0
+	eq "a 1 GiB pool: tool rc" "$RC" 2
+	[[ $(line c15 begin-error) == "linux.resources.hugepageLimits[1]: not applied by sbx-oci (this host has a pool of 1048576 KiB huge pages"*"profile 't' is strict"* ]] ||
+		fail "refusal: $(cat "$T_TMP/c15.out")"
+}
+
 case_default_profile_configured()
 {
 	printf '# sbx-oci\ndefault_profile = "t"\n' >"$T_TMP/oci.toml"
@@ -294,6 +314,23 @@ case_manager_killed()
 	done
 }
 
+# linux.resources.devices: every device denied, then the spec's rules (a v1
+# devices cgroup of the container's own where the host has that hierarchy).
+case_device_rules()
+{
+	local dir
+	grep -qw devices /proc/self/cgroup || skip "no v1 devices hierarchy (the rules need a BPF device program sbx has not)"
+	oe c16 -a org.sbx.profile=t -D -a:-1:-1:rwm -D +c:1:3:rwm -o /dev/null -o /dev/zero -r 100
+	eq "tool rc" "$RC" 0
+	eq "open /dev/null (allowed)" "$(line c16 "open /dev/null")" ok
+	eq "open /dev/zero (denied)" "$(line c16 "open /dev/zero")" EPERM
+	expect_gone c16
+	dir=$(sed -n 's/^devices=//p' "$T_TMP/c16/sbx-enforce.state")
+	[ -n "$dir" ] || fail "no devices cgroup recorded"
+	[ -e "$dir" ] && fail "devices cgroup $dir left behind"
+	return 0
+}
+
 setup oe_setup
 run_case denied_connect_audited case_denied_connect_audited
 run_case manager_while_running case_manager_while_running
@@ -304,7 +341,9 @@ run_case limits_from_resources case_limits_from_resources
 run_case policy_outside_trusted_refused case_policy_outside_trusted_refused
 run_case policy_file_in_trusted_dir case_policy_file_in_trusted_dir
 run_case strict_unapplied_resource_refused case_strict_unapplied_resource_refused
+run_case hugepage_limits case_hugepage_limits
 run_case default_profile_configured case_default_profile_configured
 run_case leftover_killed_at_delete case_leftover_killed_at_delete
 run_case manager_killed case_manager_killed
+run_case device_rules case_device_rules
 finish

@@ -359,6 +359,21 @@ case_no_pivot_moves_the_root()
 	[[ "$OUT" == marker* ]] || fail "inside: $OUT"
 }
 
+case_root_propagation_shared_and_slave()
+{
+	local p
+	# rshared here would reach the host's mounts if they were shared
+	awk '$5 == "/"' /proc/self/mountinfo | grep -q 'shared:' &&
+		skip "the host's / is shared: an rshared container would propagate to it"
+	# (pivot_root needs the rootfs's own mount private: runc's behaviour)
+	CMD='cat /etc/marker'
+	for p in shared slave; do
+		harness $p
+		[ $RC = 0 ] || fail "$p: rc $RC: $ERR"
+		[ "$OUT" = marker ] || fail "$p: inside: $OUT"
+	done
+}
+
 case_seccomp_without_no_new_privs()
 {
 	CMD='grep -E "^(NoNewPrivs|Seccomp|CapEff|Uid):" /proc/self/status | tr "\t" " "; mkdir /dev/x 2>&1'
@@ -395,6 +410,7 @@ run_case hostname_without_uts_is_refused case_hostname_without_uts_is_refused
 run_case missing_program_reports_the_exec_errno case_missing_program_reports_the_exec_errno
 run_case env_path_finds_the_program case_env_path_finds_the_program
 run_case no_pivot_moves_the_root case_no_pivot_moves_the_root
+run_case root_propagation_shared_and_slave case_root_propagation_shared_and_slave
 run_case seccomp_without_no_new_privs case_seccomp_without_no_new_privs
 run_case no_mount_left_on_the_host case_no_mount_left_on_the_host
 exit $T_FAILED

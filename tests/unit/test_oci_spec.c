@@ -490,8 +490,6 @@ static void test_unsupported_settings_refused(void **state)
 	EXPECT_ERROR(b, "config.json: windows" NOT_SUPPORTED, ", \"windows\": {\"layerFolders\": [\"x\"]}");
 	EXPECT_ERROR(b, "config.json: solaris" NOT_SUPPORTED, ", \"solaris\": {\"milestone\": \"x\"}");
 	EXPECT_ERROR(b, "config.json: vm" NOT_SUPPORTED, ", \"vm\": {\"kernel\": {\"path\": \"/k\"}}");
-	EXPECT_ERROR(b, "config.json: linux.resources.hugepageLimits" NOT_SUPPORTED,
-		     ", \"linux\": {\"resources\": {\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 1}]}}");
 	EXPECT_ERROR(b, "config.json: linux.resources.network" NOT_SUPPORTED,
 		     ", \"linux\": {\"resources\": {\"network\": {\"classID\": 1}}}");
 	EXPECT_ERROR(b, "config.json: linux.resources.rdma" NOT_SUPPORTED,
@@ -540,7 +538,7 @@ static void test_unsupported_settings_refused(void **state)
 		     "\"hostID\": 1, \"size\": 1}]}]");
 	/* what callers send empty is not a setting */
 	EXPECT_OK(b, &s, ", \"linux\": {\"intelRdt\": null, \"personality\": {\"domain\": \"LINUX\"}, "
-		  "\"mountLabel\": \"\", \"resources\": {\"hugepageLimits\": [], \"network\": {}, "
+		  "\"mountLabel\": \"\", \"resources\": {\"network\": {}, "
 		  "\"unified\": {}, \"cpu\": {\"realtimeRuntime\": 0}}}, %s, \"selinuxLabel\": \"\"}",
 		  proc_min);
 	assert_null(s.warnings);
@@ -923,6 +921,26 @@ static void test_resources_and_hooks(void **state)
 	assert_string_equal(s.warnings[0], "linux.resources.memory.kernel: ignored: kernel memory limits are "
 			    "deprecated (Linux 5.4) and not applied, as runc 1.1 does");
 	oci_spec_free(&s);
+	/* hugepageLimits as Kubernetes sends them (enforce.c decides) */
+	EXPECT_OK(b, &s, ", \"linux\": {\"resources\": {\"hugepageLimits\": [{\"pageSize\": \"2MB\", "
+		  "\"limit\": 0}, {\"pageSize\": \"1GB\", \"limit\": 1073741824}, {\"pageSize\": \"64KB\", "
+		  "\"limit\": 0}]}}");
+	assert_int_equal(s.resources.n_hugepages, 3);
+	assert_int_equal(s.resources.hugepages[0].page_kib, 2048);
+	assert_int_equal(s.resources.hugepages[0].limit, 0);
+	assert_int_equal(s.resources.hugepages[1].page_kib, 1048576);
+	assert_int_equal(s.resources.hugepages[1].limit, 1073741824);
+	assert_int_equal(s.resources.hugepages[2].page_kib, 64);
+	oci_spec_free(&s);
+	EXPECT_ERROR(b, "config.json: linux.resources.hugepageLimits[0].pageSize: \"2M\" is not a page size "
+		     "(like \"2MB\" or \"1GB\")", ", \"linux\": {\"resources\": {\"hugepageLimits\": "
+		     "[{\"pageSize\": \"2M\", \"limit\": 0}]}}");
+	EXPECT_ERROR(b, "config.json: linux.resources.hugepageLimits[0].pageSize: \"2MBx\" is not a page size "
+		     "(like \"2MB\" or \"1GB\")", ", \"linux\": {\"resources\": {\"hugepageLimits\": "
+		     "[{\"pageSize\": \"2MBx\", \"limit\": 0}]}}");
+	EXPECT_ERROR(b, "config.json: linux.resources.hugepageLimits[1].limit: missing; the runtime-spec "
+		     "requires it", ", \"linux\": {\"resources\": {\"hugepageLimits\": "
+		     "[{\"pageSize\": \"2MB\", \"limit\": 0}, {\"pageSize\": \"2MB\"}]}}");
 	EXPECT_ERROR(b, "config.json: hooks.poststart[0].path: \"hook\" is not an absolute path",
 		     ", \"hooks\": {\"poststart\": [{\"path\": \"hook\"}]}");
 	EXPECT_ERROR(b, "config.json: hooks.poststart[0].timeout: 0 is out of range (1..2147483647)",

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -399,10 +400,38 @@ static void test_walk_has_no_depth_or_path_limit(void **state)
 	assert_int_equal(mkdir(t->dir, 0700), 0);	/* for the fixture's teardown */
 }
 
+/* A zombie is dead for the owner checks (a manager reparented to a
+ * subreaper that has not reaped it yet must not keep its slot). */
+static void test_proc_start_time_of_live_zombie_and_reaped(void **state)
+{
+	int pfd[2];
+	pid_t pid;
+	char c;
+
+	(void)state;
+	assert_true(sbx_proc_start_time(getpid()) > 0);
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		_exit(0);
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &c, 1), 0);	/* EOF: the child is gone */
+	close(pfd[0]);
+	for (int i = 0; i < 1000 && sbx_proc_start_time(pid); i++)
+		usleep(1000);		/* exit_notify may trail the EOF a little */
+	assert_int_equal(sbx_proc_start_time(pid), 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_int_equal(sbx_proc_start_time(pid), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cleanup_close_closes_at_scope_end),
+		cmocka_unit_test(test_proc_start_time_of_live_zombie_and_reaped),
 		cmocka_unit_test(test_take_fd_keeps_it_open_and_leaves_minus_one),
 		cmocka_unit_test(test_take_ptr_hands_ownership_on),
 		cmocka_unit_test(test_destructors_accept_empty_values),

@@ -65,16 +65,19 @@ static int make_node(int dirfd, const char *name, const struct oci_device *d)
 	mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
 	dev_t dev = d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor);
 
-	if (mknodat(dirfd, name, type | perm, dev) < 0) {
-		if (errno == EEXIST)
-			return 0;	/* the image's own: left alone (runc) */
-		if (errno != EPERM || d->type == 'p')
-			return -errno;
+	/* the mode exactly, without a chmod that would follow a symlink put
+	 * in the node's place */
+	mode_t mask = umask(0);
+	int r = mknodat(dirfd, name, type | perm, dev) < 0 ? -errno : 0;
+
+	umask(mask);
+	if (r == -EEXIST)
+		return 0;	/* the image's own: left alone (runc) */
+	if (r == -EPERM && d->type != 'p')
 		return bind_host_node(dirfd, name, d->path);
-	}
-	/* mknod's mode went through the umask */
-	if (fchmodat(dirfd, name, perm, 0) < 0 ||
-	    fchownat(dirfd, name, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
+	if (r < 0)
+		return r;
+	if (fchownat(dirfd, name, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
 		     AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	return 0;

@@ -20,10 +20,12 @@
  * memory, pids.limit -> pids, cpu.quota/period -> cpu (quota*1000/period,
  * rounded up), cpu.shares -> cpu_weight (runc's 1 + (shares-2)*9999/262142),
  * cpuset.cpus -> cpus. memory.swap is accepted when it is no less than the
- * memory limit, since sbx allows no swap beyond it (stricter). What sbx does
- * not apply (memory.reservation, disableOOMKiller, cpuset.mems,
- * blockIO.weight, devices) refuses a strict profile with the field's path and
- * is listed as degraded in sandbox.start under best-effort.
+ * memory limit, since sbx allows no swap beyond it (stricter). devices: a v1
+ * devices cgroup of the container's own where the host has that hierarchy
+ * (oci/devcgroup.h). What sbx does not apply (memory.reservation,
+ * disableOOMKiller, cpuset.mems, blockIO.weight, devices on a pure cgroup2
+ * host) refuses a strict profile with the field's path and is listed as
+ * degraded in sandbox.start under best-effort.
  * linux.cgroupsPath ("/a/b" or "slice:prefix:name") places nothing: the
  * container's cgroup is always sbx's sandbox cgroup under sbx's root (where
  * its eBPF programs are attached); the path is recorded in STATE/sbx-enforce.state.
@@ -71,6 +73,7 @@
 #include "cli/policy_source.h"
 #include "core/run.h"
 #include "oci_provider.h"
+#include "oci/devcgroup.h"
 #include "oci/oci.h"
 #include "util/util.h"
 
@@ -88,6 +91,7 @@
 struct oci_enforce {
 	int sock;
 	char state_dir[PATH_MAX];
+	char devices[PATH_MAX];		/* its v1 devices cgroup; "" = none */
 };
 
 /* The chosen profile and what owns it. */
@@ -368,6 +372,40 @@ static void map_cpu(const struct oci_resources *r, struct mapped *m, char *why, 
 		unapplied(m, "linux.resources.cpuset.mems", "sbx pins no memory nodes");
 }
 
+/* Huge pages of a size the host has no pool of (nr_hugepages and
+ * nr_overcommit_hugepages 0, or no such size) cannot be had at all: any
+ * limit holds. SBX_OCI_HUGEPAGES_DIR replaces /sys/kernel/mm/hugepages (tests). */
+static bool read_text(const char *path, char *buf, size_t size);
+
+static bool hugepage_pool(uint64_t kib)
+{
+	const char *dir = getenv("SBX_OCI_HUGEPAGES_DIR");
+	static const char *const files[] = { "nr_hugepages", "nr_overcommit_hugepages" };
+	char path[PATH_MAX], buf[32];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/hugepages-%llukB/%s", dir ? dir : "/sys/kernel/mm/hugepages",
+			 (unsigned long long)kib, files[i]);
+		if (read_text(path, buf, sizeof(buf)) && strtoull(buf, NULL, 10) > 0)
+			return true;
+	}
+	return false;
+}
+
+static void map_hugepages(const struct oci_resources *r, struct mapped *m)
+{
+	char field[64], why[160];
+
+	for (size_t i = 0; i < r->n_hugepages; i++) {
+		if (!hugepage_pool(r->hugepages[i].page_kib))
+			continue;
+		snprintf(field, sizeof(field), "linux.resources.hugepageLimits[%zu]", i);
+		snprintf(why, sizeof(why), "this host has a pool of %llu KiB huge pages and sbx sets "
+			 "no hugetlb limit", (unsigned long long)r->hugepages[i].page_kib);
+		unapplied(m, field, why);
+	}
+}
+
 static int map_resources(const struct oci_spec *s, const struct sbx_profile *p, struct mapped *m,
 			 char *why, size_t len)
 {
@@ -381,11 +419,13 @@ static int map_resources(const struct oci_spec *s, const struct sbx_profile *p, 
 	map_cpu(r, m, why, len, &err);
 	if (err < 0)
 		return err;
+	map_hugepages(r, m);
 	if (r->blkio_weight)
 		unapplied(m, "linux.resources.blockIO.weight", "sbx makes no blkio/io cgroup");
-	if (r->n_devices)
-		unapplied(m, "linux.resources.devices", "sbx makes no device cgroup: what the "
-			  "container may open is bounded by its /dev and capabilities only");
+	if (r->n_devices && !oci_devices_supported())
+		unapplied(m, "linux.resources.devices", "this host has no v1 devices hierarchy and "
+			  "sbx no BPF device program: what the container may open is bounded by its "
+			  "/dev and capabilities only");
 	if (m->n && p->enforcement == SBX_ENFORCE_STRICT)
 		return sbx_fail(why, len, -EOPNOTSUPP, "%s; profile '%s' is strict (enforcement = "
 				"\"best-effort\" runs without it, listed as degraded)", m->unapplied[0],
@@ -511,7 +551,7 @@ static void block_signals(void)
 
 static void report_end(struct manager *m, FILE *err, const struct sbx_run_result *res, int code)
 {
-	char line[256];
+	char line[PATH_MAX];
 	struct sbx_oci_msg msg = { .type = SBX_OCI_ERROR, .pid = -EPERM };
 
 	fflush(err);
@@ -531,6 +571,9 @@ static void report_end(struct manager *m, FILE *err, const struct sbx_run_result
 	dprintf(m->log_fd, "sbx-oci: sandbox %s ended: %s, sbx exit code %d, %llu audit events\n",
 		res->id[0] ? res->id : "(none)", res->failed ? "failed" : "ok", code,
 		(unsigned long long)res->events);
+	/* the devices cgroup the creator made (linux.resources.devices), empty now */
+	if (res->id[0] && oci_devices_path(res->id, line, sizeof(line)) == 0)
+		oci_devices_remove(line);
 	snprintf(line, sizeof(line), "sandbox=%s\nfailed=%d\n", res->id, res->failed);
 	write_file(m->state_dir, ENF_DONE, line);
 }
@@ -630,12 +673,12 @@ static int await_ready(int sock, int *ret_fd, char *id, size_t id_len, char *cgr
 }
 
 static void write_state(const char *dir, const char *id, const char *profile, const char *cgroup,
-			const char *cgroups_path)
+			const char *cgroups_path, const char *devices)
 {
-	char buf[3 * PATH_MAX];
+	char buf[4 * PATH_MAX];
 
-	snprintf(buf, sizeof(buf), "sandbox=%s\nprofile=%s\ncgroup=%s\ncgroups_path=%s\n", id, profile,
-		 cgroup, cgroups_path ? cgroups_path : "");
+	snprintf(buf, sizeof(buf), "sandbox=%s\nprofile=%s\ncgroup=%s\ncgroups_path=%s\ndevices=%s\n",
+		 id, profile, cgroup, cgroups_path ? cgroups_path : "", devices);
 	write_file(dir, ENF_STATE, buf);
 }
 
@@ -666,8 +709,13 @@ int oci_enforce_begin(const struct oci_spec *s, const char *container_id, const 
 	}
 	if (r >= 0)
 		r = await_ready(e->sock, &fd, id, sizeof(id), cgroup, sizeof(cgroup), why, len);
+	if (r >= 0 && s->resources.n_devices && oci_devices_supported())
+		r = oci_devices_create(id, s->resources.devices, s->resources.n_devices, e->devices,
+				       sizeof(e->devices), why, len);
+	if (r < 0 && fd >= 0)
+		close(fd);
 	if (r >= 0) {
-		write_state(state_dir, id, c.p->name, cgroup, s->cgroups_path);
+		write_state(state_dir, id, c.p->name, cgroup, s->cgroups_path, e->devices);
 		snprintf(sandbox_id, id_len, "%s", id);
 		*ret_cgroup_fd = fd;
 		*ret = e;
@@ -685,7 +733,17 @@ int oci_enforce_begin(const struct oci_spec *s, const char *container_id, const 
 int oci_enforce_done(struct oci_enforce *e, pid_t init_pid, char *why, size_t len)
 {
 	struct sbx_oci_msg m = { .type = SBX_OCI_DONE, .pid = init_pid };
-	int r = sbx_oci_send(e->sock, &m, -1);
+	int r = e->devices[0] ? oci_devices_attach(e->devices, init_pid) : 0;
+
+	if (r < 0) {
+		/* the manager sees EOF: it removes the sandbox, the init with it */
+		sbx_fail(why, len, r, "linux.resources.devices: place pid %d in %s: %s", (int)init_pid,
+			 e->devices, strerror(-r));
+		close(e->sock);
+		free(e);
+		return r;
+	}
+	r = sbx_oci_send(e->sock, &m, -1);
 
 	if (r == 0)
 		r = sbx_oci_recv(e->sock, &m, NULL, ACK_WAIT_MS);

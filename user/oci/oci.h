@@ -146,6 +146,12 @@ struct oci_seccomp {
 	size_t n_rules;
 };
 
+/* linux.resources.hugepageLimits[i] */
+struct oci_hugepage_limit {
+	uint64_t page_kib;		/* pageSize ("2MB", "1GB", "64KB") in KiB */
+	uint64_t limit;			/* bytes */
+};
+
 /* linux.resources; has_* false = not given. */
 struct oci_resources {
 	int64_t memory_limit, memory_reservation, memory_swap;
@@ -160,6 +166,10 @@ struct oci_resources {
 	uint16_t blkio_weight;		/* 0: not given */
 	struct oci_device_rule *devices;
 	size_t n_devices;
+	/* sbx sets no hugetlb limit: enforce.c accepts one only where the host
+	 * has no pool of that page size (none can be had, whatever the limit) */
+	struct oci_hugepage_limit *hugepages;
+	size_t n_hugepages;
 };
 
 struct oci_sysctl {

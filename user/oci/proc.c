@@ -114,10 +114,11 @@ static int drop_bounding(const struct oci_caps *c, int last, char *why, size_t l
 
 static int set_ids(const struct oci_user *u, char *why, size_t len)
 {
-	gid_t groups[NGROUPS_MAX];
+	/* (on the heap: a clone3 child may have a small stack) */
+	_cleanup_free_ gid_t *groups = calloc(u->n_additional_gids + 1, sizeof(*groups));
 
-	if (u->n_additional_gids > NGROUPS_MAX)
-		return sbx_fail(why, len, -EINVAL, "process.user.additionalGids: more than %d", NGROUPS_MAX);
+	if (!groups)
+		return sbx_fail(why, len, -ENOMEM, "process.user.additionalGids: out of memory");
 	for (size_t i = 0; i < u->n_additional_gids; i++)
 		groups[i] = u->additional_gids[i];
 	if (setgroups(u->n_additional_gids, groups) < 0)
@@ -171,13 +172,15 @@ static int set_identity(const struct oci_process *p, char *why, size_t len)
  * without its fallback of running a file as a shell script. */
 static int exec_args(const struct oci_process *p, int *exec_errno, char *why, size_t len)
 {
+	static char *const no_env[] = { NULL };
+	char *const *env = p->env ? p->env : no_env;
 	const char *path = oci_env_get(p->env, "PATH"), *dir;
 	char file[PATH_MAX];
 	int err = ENOENT;
 	bool denied = false;
 
 	if (strchr(p->args[0], '/')) {
-		execve(p->args[0], p->args, p->env);
+		execve(p->args[0], p->args, env);
 		err = errno;
 	} else {
 		for (dir = path ? path : DEFAULT_PATH; ; dir += strcspn(dir, ":") + 1) {
@@ -185,7 +188,7 @@ static int exec_args(const struct oci_process *p, int *exec_errno, char *why, si
 
 			if ((size_t)snprintf(file, sizeof(file), "%.*s%s%s", n, dir, n ? "/" : "",
 					     p->args[0]) < sizeof(file)) {
-				execve(file, p->args, p->env);
+				execve(file, p->args, env);
 				if (errno == EACCES)
 					denied = true;
 				else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE) {

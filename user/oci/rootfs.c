@@ -9,6 +9,13 @@
  * image can point a mount at the host.
  *
  * Decisions (docs/oci.md):
+ * - Mount and device targets: a symlink of the image is followed as the
+ *   container will see it (an absolute target from the rootfs's root), but
+ *   a ".." that would climb above the root, in the destination or in a
+ *   link, is an error naming the mount, not silently stopped at the root
+ *   as the kernel and runc do. A missing target is made (a directory, or an
+ *   empty file for a bind of a file). Nothing is mounted below /proc but
+ *   proc on /proc and binds over the files lxcfs replaces (runc's rule).
  * - cgroup mounts ("cgroup" or "cgroup2"): sbx puts a container in a cgroup2
  *   directory (on a hybrid host, under the unified hierarchy). With a cgroup
  *   namespace the destination gets a fresh cgroup2 mount, whose root is the
@@ -335,10 +342,13 @@ static int mount_one(const struct oci_spec *s, size_t i, int rootfd, char *why, 
 
 /* ---- the root ------------------------------------------------------------ */
 
-/* pivot_root refuses a new root whose parent mount is shared: with a shared
- * rootfsPropagation the mount holding the rootfs directory becomes private. */
+/* pivot_root refuses a new root whose parent mount is shared, and the bind
+ * of the rootfs would propagate to the host: with a shared
+ * rootfsPropagation the mount holding the rootfs directory (runc's
+ * "parent mount", the rootfs itself when it is a mount point) becomes
+ * private, so that the container's own mounts are private too. */
 struct parent_find {
-	const char *dir;
+	const char *path;
 	char best[PATH_MAX];
 };
 
@@ -347,7 +357,7 @@ static int parent_match(const struct sbx_mount *mt, void *arg)
 	struct parent_find *f = arg;
 	size_t n = strlen(mt->point);
 
-	if (!strncmp(f->dir, mt->point, n) && (f->dir[n] == '/' || !f->dir[n] || n == 1) &&
+	if (!strncmp(f->path, mt->point, n) && (f->path[n] == '/' || !f->path[n] || n == 1) &&
 	    n >= strlen(f->best))
 		snprintf(f->best, sizeof(f->best), "%s", mt->point);
 	return 0;
@@ -355,16 +365,9 @@ static int parent_match(const struct sbx_mount *mt, void *arg)
 
 static int parent_private(const char *root)
 {
-	struct parent_find f = { 0 };
-	char dir[PATH_MAX], *slash;
-	int r;
+	struct parent_find f = { .path = root };
+	int r = sbx_mountinfo_each(parent_match, &f);
 
-	snprintf(dir, sizeof(dir), "%s", root);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = 0;
-	f.dir = dir;
-	r = sbx_mountinfo_each(parent_match, &f);
 	if (r < 0)
 		return r;
 	if (f.best[0] && mount(NULL, f.best, NULL, MS_PRIVATE, NULL) < 0)

@@ -898,6 +898,7 @@ void oci_spec_free(struct oci_spec *s)
 	free(s->resources.cpuset_cpus);
 	free(s->resources.cpuset_mems);
 	free(s->resources.devices);
+	free(s->resources.hugepages);
 	free(s->cgroups_path);
 	spec_seccomp_free(s->seccomp);
 	free(s->mount_label);

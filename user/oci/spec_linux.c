@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <seccomp.h>
@@ -525,11 +526,47 @@ static int parse_pids(struct spec_ctx *c, json_object *ro, struct oci_resources 
 	return r;
 }
 
+/* hugepageLimits[i]: Kubernetes sends one per page size the host knows,
+ * limit 0 when the pod asked for none. pageSize is "<N>(KB|MB|GB)". */
+static int parse_hugepage_limit(struct spec_ctx *c, json_object *o, size_t i, void *arg)
+{
+	static const struct sc_field fields[] = {
+		{ "pageSize", SC_KNOWN }, { "limit", SC_KNOWN }, { NULL, SC_KNOWN },
+	};
+	struct oci_resources *res = arg;
+	struct oci_hugepage_limit *h = &res->hugepages[i];
+	unsigned long long n;
+	char *size = NULL, unit[3] = "";
+	bool has;
+	size_t mark;
+	int len = 0, r;
+
+	res->n_hugepages = i + 1;
+	if ((r = sc_object(c, o, fields)) < 0 || (r = sc_str(c, o, "pageSize", true, &size)) < 0 ||
+	    (r = sc_u64(c, o, "limit", &h->limit, &has)) < 0)
+		goto out;
+	mark = sc_push(c, "pageSize");
+	if (sscanf(size, "%llu%2[KMG]B%n", &n, unit, &len) != 2 || (size_t)len != strlen(size) || !n ||
+	    n > (1ULL << 40))
+		r = sc_fail(c, "\"%s\" is not a page size (like \"2MB\" or \"1GB\")", size);
+	else
+		h->page_kib = n << (unit[0] == 'K' ? 0 : unit[0] == 'M' ? 10 : 20);
+	sc_pop(c, mark);
+	if (r == 0 && !has) {
+		mark = sc_push(c, "limit");
+		r = sc_fail(c, "missing; the runtime-spec requires it");
+		sc_pop(c, mark);
+	}
+out:
+	free(size);
+	return r;
+}
+
 static int parse_resources(struct spec_ctx *c, json_object *lo, struct oci_resources *res)
 {
 	static const struct sc_field fields[] = {
 		{ "devices", SC_KNOWN }, { "memory", SC_KNOWN }, { "cpu", SC_KNOWN },
-		{ "blockIO", SC_KNOWN }, { "pids", SC_KNOWN }, { "hugepageLimits", SC_REFUSE },
+		{ "blockIO", SC_KNOWN }, { "pids", SC_KNOWN }, { "hugepageLimits", SC_KNOWN },
 		{ "network", SC_REFUSE }, { "rdma", SC_REFUSE }, { "unified", SC_REFUSE },
 		{ NULL, SC_KNOWN },
 	};
@@ -546,7 +583,12 @@ static int parse_resources(struct spec_ctx *c, json_object *lo, struct oci_resou
 		r = -ENOMEM;
 		goto out;
 	}
+	if (!(res->hugepages = alloc_for(o, "hugepageLimits", sizeof(*res->hugepages)))) {
+		r = -ENOMEM;
+		goto out;
+	}
 	if ((r = each(c, o, "devices", parse_device_rule, res, &res->n_devices)) == 0 &&
+	    (r = each(c, o, "hugepageLimits", parse_hugepage_limit, res, &res->n_hugepages)) == 0 &&
 	    (r = parse_memory(c, o, res)) == 0 && (r = parse_cpu(c, o, res)) == 0 &&
 	    (r = parse_blkio(c, o, res)) == 0)
 		r = parse_pids(c, o, res);

@@ -63,6 +63,7 @@ uint64_t sbx_proc_start_time(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long start = 0;
+	char state = 0;
 	ssize_t n;
 	int fd;
 
@@ -77,10 +78,12 @@ uint64_t sbx_proc_start_time(pid_t pid)
 	buf[n] = 0;
 	p = strrchr(buf, ')');
 	/* after "pid (comm)": state is field 3, starttime field 22 */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-			 "%*d %*d %*d %*d %llu", &start) != 1)
+	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			 "%*d %*d %*d %*d %llu", &state, &start) != 2)
 		return 0;
-	return start;
+	/* a zombie is dead: a manager whose parent (a subreaper such as
+	 * conmon) has not reaped it yet owns nothing any more */
+	return state == 'Z' || state == 'X' ? 0 : start;
 }
 
 int sbx_open_output(const char *path, int flags, mode_t mode)

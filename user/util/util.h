@@ -94,7 +94,7 @@ const char *sbx_open_output_error(int err);
 
 /* The start time of a process (field 22 of /proc/PID/stat, clock ticks since
  * boot): with the pid, it names one process across pid reuse. 0 when the
- * process does not exist. */
+ * process does not exist or is a zombie (dead, not yet reaped). */
 uint64_t sbx_proc_start_time(pid_t pid);
 
 /* Writes all of buf to fd, retrying after EINTR and short writes; returns

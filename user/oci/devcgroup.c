@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * linux.resources.devices on a host with the v1 devices hierarchy (hybrid
+ * layouts): a devices cgroup of the container's own,
+ * <mount><own devices cgroup>/sbx-oci/<sandbox id>, whose list starts empty
+ * ("a" denied) and gets the spec's rules in order. The creator makes it and
+ * places the init in it (oci_enforce_done) before the init forks; the
+ * manager removes it once the container's processes are gone. On a pure
+ * cgroup2 host the rules would need a BPF device program, which sbx has
+ * not: there they are not applied (refused under strict).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "oci/devcgroup.h"
+#include "util/util.h"
+
+#define DEV_DIR "sbx-oci"
+
+/* The mount point of the v1 hierarchy with the devices controller. */
+static int devices_mount(char *buf, size_t len)
+{
+	char line[4096], mnt[PATH_MAX], opts[1024];
+	FILE *f = fopen("/proc/self/mounts", "re");
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (r < 0 && fgets(line, sizeof(line), f)) {
+		char type[64];
+
+		if (sscanf(line, "%*s %4095s %63s %1023s", mnt, type, opts) != 3 || strcmp(type, "cgroup"))
+			continue;
+		for (char *o = strtok(opts, ","); o && r < 0; o = strtok(NULL, ","))
+			if (!strcmp(o, "devices"))
+				r = (size_t)snprintf(buf, len, "%s", mnt) >= len ? -ENAMETOOLONG : 0;
+	}
+	fclose(f);
+	return r;
+}
+
+/* This process's cgroup in it ("N:devices:/path" of /proc/self/cgroup). */
+static int devices_self(char *buf, size_t len)
+{
+	char line[PATH_MAX + 64];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (r < 0 && fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':'), *p = c ? strchr(c + 1, ':') : NULL;
+
+		if (!p || (size_t)(p - c - 1) != strlen("devices") || strncmp(c + 1, "devices", 7))
+			continue;
+		p[1 + strcspn(p + 1, "\n")] = 0;
+		r = (size_t)snprintf(buf, len, "%s", strcmp(p + 1, "/") ? p + 1 : "") >= len ?
+			    -ENAMETOOLONG : 0;
+	}
+	fclose(f);
+	return r;
+}
+
+int oci_devices_path(const char *sandbox_id, char *buf, size_t len)
+{
+	char mnt[PATH_MAX], self[PATH_MAX];
+	int r = devices_mount(mnt, sizeof(mnt));
+
+	if (!r)
+		r = devices_self(self, sizeof(self));
+	if (r < 0)
+		return r;
+	if (sandbox_id)
+		r = (size_t)snprintf(buf, len, "%s%s/" DEV_DIR "/%s", mnt, self, sandbox_id) >= len;
+	else
+		r = (size_t)snprintf(buf, len, "%s%s/" DEV_DIR, mnt, self) >= len;
+	return r ? -ENAMETOOLONG : 0;
+}
+
+bool oci_devices_supported(void)
+{
+	char path[PATH_MAX];
+
+	return oci_devices_path(NULL, path, sizeof(path)) == 0;
+}
+
+static int write_to(const char *dir, const char *file, const char *val)
+{
+	char path[PATH_MAX + 32];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* "c 1:3 rwm" ("*" for -1; type 'a' is every device). */
+static void rule_text(const struct oci_device_rule *d, char *buf, size_t len)
+{
+	char maj[24] = "*", min[24] = "*";
+
+	if (d->type == 'a' || !d->type) {
+		snprintf(buf, len, "a *:* %s", d->access[0] ? d->access : "rwm");
+		return;
+	}
+	if (d->major >= 0)
+		snprintf(maj, sizeof(maj), "%lld", (long long)d->major);
+	if (d->minor >= 0)
+		snprintf(min, sizeof(min), "%lld", (long long)d->minor);
+	snprintf(buf, len, "%c %s:%s %s", d->type, maj, min, d->access[0] ? d->access : "rwm");
+}
+
+int oci_devices_create(const char *sandbox_id, const struct oci_device_rule *rules, size_t n,
+		       char *ret_path, size_t path_len, char *why, size_t len)
+{
+	char path[PATH_MAX], parent[PATH_MAX], text[96];
+	int r = oci_devices_path(NULL, parent, sizeof(parent));
+
+	if (!r)
+		r = oci_devices_path(sandbox_id, path, sizeof(path));
+	if (r < 0)
+		return sbx_fail(why, len, r, "linux.resources.devices: no v1 devices cgroup: %s",
+				strerror(-r));
+	if ((mkdir(parent, 0755) < 0 && errno != EEXIST) || mkdir(path, 0755) < 0)
+		return sbx_fail(why, len, -errno, "linux.resources.devices: mkdir %s: %m", path);
+	r = write_to(path, "devices.deny", "a");
+	for (size_t i = 0; i < n && r == 0; i++) {
+		rule_text(&rules[i], text, sizeof(text));
+		r = write_to(path, rules[i].allow ? "devices.allow" : "devices.deny", text);
+		if (r < 0) {
+			sbx_fail(why, len, r, "linux.resources.devices[%zu]: '%s' %s: %s", i, text,
+				 rules[i].allow ? "allow" : "deny", strerror(-r));
+			oci_devices_remove(path);
+			return r;
+		}
+	}
+	if (r < 0) {
+		oci_devices_remove(path);
+		return sbx_fail(why, len, r, "linux.resources.devices: %s/devices.deny: %s", path,
+				strerror(-r));
+	}
+	snprintf(ret_path, path_len, "%s", path);
+	return 0;
+}
+
+int oci_devices_attach(const char *path, pid_t pid)
+{
+	char v[24];
+
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	return write_to(path, "cgroup.procs", v);
+}
+
+void oci_devices_remove(const char *path)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (rmdir(path) < 0)
+		return;
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash) {
+		*slash = 0;
+		rmdir(parent);	/* the last container's: EBUSY or ENOTEMPTY otherwise */
+	}
+}

@@ -3,7 +3,8 @@
 # sbx-oci under Podman (docs/oci.md): `podman --runtime sbx-oci run --rm
 # --rootfs DIR` with a busybox rootfs (tests/oci/mkrootfs.sh, nothing from a
 # registry). Every case runs with runc too (oci_lib.sh): exit codes (0, 3,
-# a signal death as 128+N), stdout and stderr apart, `-it` through the
+# a signal death as 128+N), stdout and stderr apart, the default device
+# nodes under Podman's deny-all device rules, `-it` through the
 # console socket driven by a pty, `podman exec`, `podman stop` (SIGTERM
 # trapped and ignored, SIGKILL after --time 1), `podman kill -s USR1`,
 # --memory and --pids-limit in effect; then the annotated run: with
@@ -110,6 +111,17 @@ case_exit_codes()
 	[ "$RC" = 139 ] || fail "a SIGSEGV death: exited $RC, expected 139 = 128+11 ($(perr segv))"
 	prun missing -- /no/such/program
 	[ "$RC" = 127 ] || [ "$RC" = 126 ] || fail "a missing program: exited $RC, expected 127 (or 126) ($(perr missing))"
+}
+
+# the default device nodes work under Podman's device rules, which are
+# "deny all" alone: a runtime must allow the nodes it makes itself (runc
+# adds null, zero, full, random, urandom, tty, ptmx and pts to the rules)
+case_device_nodes()
+{
+	prun dev -- sh -c 'echo x >/dev/null && echo null-ok; head -c 3 /dev/zero | wc -c; head -c 5 /dev/urandom | wc -c;
+		head -c 2 /dev/random | wc -c; (echo x >/dev/full) 2>&1 | grep -q "No space" && echo full-enospc'
+	[ "$RC" = 0 ] || fail "exited $RC ($(perr dev))"
+	eq "the device nodes (null, zero, urandom, random, full)" "$(tr '\n' ' ' <"$T_TMP/dev.out")" "null-ok 3 5 2 full-enospc "
 }
 
 case_stdout_stderr()
@@ -286,6 +298,7 @@ fi
 setup oci_listen
 oci_cases exit_codes case_exit_codes
 oci_cases stdout_stderr case_stdout_stderr
+oci_cases device_nodes case_device_nodes
 oci_cases tty case_tty
 oci_cases exec case_exec
 oci_cases stop case_stop

@@ -36,7 +36,7 @@ case_install_puts_what_the_list_names()
 	[ "$want" = "$got" ] || fail "installed files differ from user/install.sh list: $(diff <(echo "$want") <(echo "$got") | tr '\n' ' ')"
 	for f in /usr/bin/sbx /usr/sbin/sbxd /usr/share/bash-completion/completions/sbx \
 		/usr/share/zsh/vendor-completions/_sbx /usr/lib/sbx/mkguest.sh /usr/lib/sbx/sbx-guest-init.c \
-		/usr/lib/sbx/sbx-init \
+		/usr/lib/sbx/sbx-init /usr/bin/sbx-oci /usr/share/man/man8/sbx-oci.8 \
 		/usr/lib/systemd/system/sbxd.service /usr/share/man/man1/sbx.1 /etc/sbx/policy.d/demo.toml; do
 		grep -qx "$f" <<<"$got" || fail "$f not installed"
 	done

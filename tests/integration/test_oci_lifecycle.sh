@@ -445,6 +445,38 @@ case_exec()
 	return 0
 }
 
+case_exec_tty()
+{
+	local b sock=$T_TMP/exectty.sock out=$T_TMP/exectty.out rc i
+	: >"$out"
+	b=$(bundle extty "$(args '["sleep","100"]')")
+	create_reaped extty "$b" || fail "create failed"
+	rt start extty || fail "start failed"
+	# as conmon and containerd's shim do it: --detach with the socket
+	bg python3 "$CONSOLE" "$sock" "$out"
+	for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	rt exec --detach --pid-file "$T_TMP/extty.xpid" --tty --console-socket "$sock" extty \
+		sh -c 'read x; echo got=$x; tty' </dev/null >/dev/null 2>&1 || fail "exec --detach --tty failed"
+	wait_for "$out" "/dev/pts/" || fail "no tty name: $(cat "$out")"
+	grep -q "got=typed" "$out" || fail "the typed line did not arrive: $(cat "$out")"
+	rt exec --tty extty true >/dev/null 2>&1 </dev/null && fail "exec --tty without --console-socket succeeded"
+	# without --detach: runc refuses a console socket ("cannot use console
+	# socket if runc will not detach or allocate tty"); sbx-oci sends the pty
+	# all the same and waits for the process's status, which loses nothing
+	rm -f "$sock"
+	: >"$out"
+	bg python3 "$CONSOLE" "$sock" "$out"
+	for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	rt exec --tty --console-socket "$sock" extty sh -c 'read x; exit 6' </dev/null >/dev/null 2>&1
+	rc=$?
+	if is_runc; then
+		[ "$rc" != 0 ] || fail "runc accepted a console socket without --detach"
+	else
+		eq "exec --tty's exit status" "$rc" 6
+	fi
+	rt delete --force extty
+}
+
 case_join_namespace()
 {
 	local a b pid_a want got
@@ -506,6 +538,67 @@ case_list()
 	rt delete lsid
 }
 
+case_user_namespace()
+{
+	local b
+	b=$(bundle userns "$(args '["sh","-c","id -u; cat /proc/self/uid_map /proc/self/gid_map"]') |
+		.linux.namespaces += [{\"type\": \"user\"}] |
+		.linux.uidMappings = [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}] |
+		.linux.gidMappings = [{\"containerID\": 0, \"hostID\": 200000, \"size\": 1000}]")
+	create_reaped userns "$b" || fail "create failed: $(cat "$T_TMP/userns.err")"
+	eq "the init's uid on the host" "$(awk '/^Uid:/ {print $2}' "/proc/$(cat "$T_TMP/userns.pid")/status")" 100000
+	rt start userns || fail "start failed"
+	eq "exit" "$(exit_of userns)" 0
+	eq "uid and maps inside" "$(tr -s ' \n' ' ' <"$T_TMP/userns.out")" "0 0 100000 65536 0 200000 1000 "
+	rt delete userns || fail "delete failed"
+}
+
+case_preserve_fds()
+{
+	local b
+	echo preserved-content >"$T_TMP/pf.txt"
+	b=$(bundle pf "$(args '["sh","-c","cat <&3; test -e /proc/self/fd/4 && echo fd4-leaked; exit 0"]')")
+	create_reaped pf "$b" --preserve-fds 1 3<"$T_TMP/pf.txt" 4<"$T_TMP/pf.txt" || fail "create failed: $(cat "$T_TMP/pf.err")"
+	rt start pf || fail "start failed"
+	eq "exit" "$(exit_of pf)" 0
+	eq "fd 3 passed, fd 4 not" "$(cat "$T_TMP/pf.out")" preserved-content
+	rt delete pf
+}
+
+case_no_pivot()
+{
+	local b
+	b=$(bundle np "$(args '["sh","-c","ls /; echo done"]')")
+	create_reaped np "$b" --no-pivot || fail "create --no-pivot failed: $(cat "$T_TMP/np.err")"
+	rt start np || fail "start failed"
+	eq "exit" "$(exit_of np)" 0
+	grep -q '^busybox\|^bin' "$T_TMP/np.out" || fail "the root is not the rootfs: $(cat "$T_TMP/np.out")"
+	grep -qx done "$T_TMP/np.out" || fail "no output"
+	rt delete np
+}
+
+case_delete_kills_leftovers_without_pidns()
+{
+	local b bg
+	# no pid namespace: the init's children outlive it; delete kills them
+	# (runc does the same: its destroy signals the whole cgroup)
+	b=$(bundle nopid "$(args '["sh","-c","sleep 100 </dev/null >/dev/null 2>&1 & echo $!"]') |
+		.linux.namespaces |= map(select(.type != \"pid\"))")
+	create_reaped nopid "$b" || fail "create failed: $(cat "$T_TMP/nopid.err")"
+	rt start nopid || fail "start failed"
+	eq "exit" "$(exit_of nopid)" 0
+	bg=$(cat "$T_TMP/nopid.out")
+	[ -n "$bg" ] && [ -d "/proc/$bg" ] || fail "the background sleep is not there: '$bg'"
+	wait_status nopid stopped || fail "not stopped: $(status_of nopid)"
+	rt delete nopid || fail "delete failed"
+	for i in $(seq 100); do
+		{ [ -d "/proc/$bg" ] && [ "$(awk '{print $3}' "/proc/$bg/stat" 2>/dev/null)" != Z ]; } || break
+		sleep 0.05
+	done
+	[ -d "/proc/$bg" ] && [ "$(awk '{print $3}' "/proc/$bg/stat" 2>/dev/null)" != Z ] && fail "the leftover sleep $bg survived delete"
+	return 0
+}
+
 case_help()
 {
 	is_runc && skip "the help texts are sbx-oci's own"
@@ -531,9 +624,14 @@ run_case failed_create_leaves_nothing case_failed_create_leaves_nothing
 run_case hooks_order case_hooks_order
 run_case console_socket case_console_socket
 run_case exec case_exec
+run_case exec_tty case_exec_tty
 run_case join_namespace case_join_namespace
 run_case seccomp_errno_ret case_seccomp_errno_ret
 run_case rlimits case_rlimits
 run_case list case_list
+run_case user_namespace case_user_namespace
+run_case preserve_fds case_preserve_fds
+run_case no_pivot case_no_pivot
+run_case delete_kills_leftovers_without_pidns case_delete_kills_leftovers_without_pidns
 run_case help case_help
 finish

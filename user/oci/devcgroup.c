@@ -3,7 +3,8 @@
  * linux.resources.devices on a host with the v1 devices hierarchy (hybrid
  * layouts): a devices cgroup of the container's own,
  * <mount><own devices cgroup>/sbx-oci/<sandbox id>, whose list starts empty
- * ("a" denied) and gets the spec's rules in order. The creator makes it and
+ * ("a" denied) and gets the spec's rules in order, then runc's default
+ * allowed devices (runc_allowed below) and those of linux.devices. The creator makes it and
  * places the init in it (oci_enforce_done) before the init forks; the
  * manager removes it once the container's processes are gone. On a pure
  * cgroup2 host the rules would need a BPF device program, which sbx has
@@ -119,8 +120,19 @@ static void rule_text(const struct oci_device_rule *d, char *buf, size_t len)
 	snprintf(buf, len, "%c %s:%s %s", d->type, maj, min, d->access[0] ? d->access : "rwm");
 }
 
+/* The devices runc allows after the spec's rules whatever they say (its
+ * AllowedDevices): mknod of any, the ones every container's /dev has
+ * (null, zero, full, random, urandom, tty, console, ptmx) and the ptys.
+ * Without them the deny-all rule of every engine's config.json (containerd
+ * sends nothing else) leaves the container no /dev/null and no terminal. */
+static const char *const runc_allowed[] = {
+	"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm",
+	"c 1:5 rwm", "c 1:9 rwm", "c 5:1 rwm", "c 136:* rwm", "c 5:2 rwm",
+};
+
 int oci_devices_create(const char *sandbox_id, const struct oci_device_rule *rules, size_t n,
-		       char *ret_path, size_t path_len, char *why, size_t len)
+		       const struct oci_device *devs, size_t n_devs, char *ret_path, size_t path_len,
+		       char *why, size_t len)
 {
 	char path[PATH_MAX], parent[PATH_MAX], text[96];
 	int r = oci_devices_path(NULL, parent, sizeof(parent));
@@ -143,9 +155,19 @@ int oci_devices_create(const char *sandbox_id, const struct oci_device_rule *rul
 			return r;
 		}
 	}
+	for (size_t i = 0; i < sizeof(runc_allowed) / sizeof(runc_allowed[0]) && r == 0; i++)
+		r = write_to(path, "devices.allow", runc_allowed[i]);
+	/* and, as runc, the nodes that linux.devices makes */
+	for (size_t i = 0; i < n_devs && r == 0; i++) {
+		if (devs[i].type == 'p')
+			continue;
+		snprintf(text, sizeof(text), "%c %lld:%lld rwm", devs[i].type == 'b' ? 'b' : 'c',
+			 (long long)devs[i].major, (long long)devs[i].minor);
+		r = write_to(path, "devices.allow", text);
+	}
 	if (r < 0) {
 		oci_devices_remove(path);
-		return sbx_fail(why, len, r, "linux.resources.devices: %s/devices.deny: %s", path,
+		return sbx_fail(why, len, r, "linux.resources.devices: %s: the rules: %s", path,
 				strerror(-r));
 	}
 	snprintf(ret_path, path_len, "%s", path);

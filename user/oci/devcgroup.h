@@ -18,7 +18,8 @@ bool oci_devices_supported(void);
 int oci_devices_path(const char *sandbox_id, char *buf, size_t len);
 /* Makes it with every device denied, then the rules in order. */
 int oci_devices_create(const char *sandbox_id, const struct oci_device_rule *rules, size_t n,
-		       char *ret_path, size_t path_len, char *why, size_t len);
+		       const struct oci_device *devs, size_t n_devs, char *ret_path, size_t path_len,
+		       char *why, size_t len);
 /* Moves pid (the init, before it forks) into it. 0 or -errno. */
 int oci_devices_attach(const char *path, pid_t pid);
 /* Removes it (empty by then), and sbx-oci's parent when it was the last. */

@@ -710,8 +710,8 @@ int oci_enforce_begin(const struct oci_spec *s, const char *container_id, const 
 	if (r >= 0)
 		r = await_ready(e->sock, &fd, id, sizeof(id), cgroup, sizeof(cgroup), why, len);
 	if (r >= 0 && s->resources.n_devices && oci_devices_supported())
-		r = oci_devices_create(id, s->resources.devices, s->resources.n_devices, e->devices,
-				       sizeof(e->devices), why, len);
+		r = oci_devices_create(id, s->resources.devices, s->resources.n_devices, s->devices,
+				       s->n_devices, e->devices, sizeof(e->devices), why, len);
 	if (r < 0 && fd >= 0)
 		close(fd);
 	if (r >= 0) {

@@ -50,6 +50,8 @@ static void __attribute__((noreturn)) hook_child(const struct oci_hook *h, int i
 	char *const default_args[] = { h->path, NULL };
 	char *const empty_env[] = { NULL };
 
+	/* a group of its own: a timeout kills what it started too */
+	setpgid(0, 0);
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
 		_exit(126);
 	syscall(SYS_close_range, 3U, ~0U, 0U);
@@ -144,6 +146,7 @@ static int run_one(const struct oci_hook *h, const char *name, size_t i, const c
 	}
 	r = wait_hook(pid, pidfd, rd, h->timeout, out, sizeof(out), &got, &status);
 	if (r < 0) {
+		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		if (r == -ETIMEDOUT)

@@ -523,16 +523,14 @@ static int exec_precheck(const struct oci_process *p, char *why, size_t len)
 	return sbx_fail(why, len, -ENOENT, "exec: \"%s\": executable file not found in $PATH", a0);
 }
 
-static void __attribute__((noreturn)) init_main(struct init_ctx *c)
+/* The init's namespaces: the id maps (the runtime writes them), the joined
+ * ones, those made after a joined user namespace; then the fork into a pid
+ * namespace where one is needed (the intermediate reports the init's pid
+ * and exits). Says 'P'. */
+static int init_namespaces(struct init_ctx *c, char *buf, char *why, size_t len)
 {
-	char why[WHY_LEN];
-	_cleanup_free_ char *buf = malloc(MSG_MAX);
-	size_t n;
-	int r;
+	char pidbuf[32];
 
-	if (!buf)
-		init_fail(c, "init: out of memory");
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (c->new_user) {
 		if (recv_msg(c->sync, buf, NULL) != 'M')
 			_exit(1);
@@ -540,65 +538,64 @@ static void __attribute__((noreturn)) init_main(struct init_ctx *c)
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 			debug("init: setresuid(0) in the user namespace: %s", strerror(errno));
 	}
-	if (join_all(c->ns_fd, c->ns_type, c->n_ns, why, sizeof(why)) < 0)
-		init_fail(c, why);
-	if (c->user_joined && c->unshare_flags && unshare(c->unshare_flags) < 0) {
-		snprintf(why, sizeof(why), "unshare the new namespaces in the joined user namespace: %s",
-			 strerror(errno));
-		init_fail(c, why);
+	if (join_all(c->ns_fd, c->ns_type, c->n_ns, why, len) < 0)
+		return -1;
+	if (c->user_joined && c->unshare_flags && unshare(c->unshare_flags) < 0)
+		return sbx_fail(why, len, -errno,
+				"unshare the new namespaces in the joined user namespace: %s", strerror(errno));
+	if (!c->need_fork)
+		return send_msg(c->sync, 'P', "0", 1);
+	/* a joined or unshared pid namespace holds our children only */
+	pid_t p = fork();
+	if (p < 0)
+		return sbx_fail(why, len, -errno, "fork into the pid namespace: %s", strerror(errno));
+	if (p > 0) {
+		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)p);
+		send_msg(c->sync, 'P', pidbuf, strlen(pidbuf));
+		_exit(0);
 	}
-	char pidbuf[32];
-	if (c->need_fork) {
-		/* a joined or unshared pid namespace holds our children only */
-		pid_t p = fork();
-		if (p < 0) {
-			snprintf(why, sizeof(why), "fork into the pid namespace: %s", strerror(errno));
-			init_fail(c, why);
-		}
-		if (p > 0) {
-			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)p);
-			send_msg(c->sync, 'P', pidbuf, strlen(pidbuf));
-			_exit(0);
-		}
-		/* no PDEATHSIG: our parent, the intermediate, exits now */
-	} else {
-		send_msg(c->sync, 'P', "0", 1);
-	}
-	if (recv_msg(c->sync, buf, &n) != 'H')
-		_exit(1);
-	const char *state_json = buf + 1;
-	if (c->console < 0 && setsid() < 0 && errno != EPERM) {
-		snprintf(why, sizeof(why), "setsid: %s", strerror(errno));
-		init_fail(c, why);
-	}
-	r = oci_hooks_run(c->spec, OCI_HOOK_CREATE_CONTAINER, state_json, why, sizeof(why));
-	if (r < 0)
-		init_fail(c, why);
-	r = oci_rootfs_setup(c->spec, c->o->no_pivot, why, sizeof(why));
-	if (r < 0)
-		init_fail(c, why);
-	if (c->console >= 0) {
-		const struct oci_process *p = &c->spec->process;
-		r = oci_console_setup(c->console, p->console_height, p->console_width, why, sizeof(why));
-		if (r < 0)
-			init_fail(c, why);
+	/* no PDEATHSIG here: our parent, the intermediate, exits now */
+	return 0;
+}
+
+/* createContainer hooks, the root file system, the console, the checks
+ * that runc makes before it reports the container created. */
+static int init_prepare(struct init_ctx *c, const char *state_json, const char *fifo_path, char *why,
+			size_t len)
+{
+	const struct oci_process *p = &c->spec->process;
+	int r;
+
+	if (c->console < 0 && setsid() < 0 && errno != EPERM)
+		return sbx_fail(why, len, -errno, "setsid: %s", strerror(errno));
+	r = oci_hooks_run(c->spec, OCI_HOOK_CREATE_CONTAINER, state_json, why, len);
+	if (r == 0)
+		r = oci_rootfs_setup(c->spec, c->o->no_pivot, why, len);
+	if (r == 0 && c->console >= 0) {
+		r = oci_console_setup(c->console, p->console_height, p->console_width, why, len);
 		close(c->console);
 	}
-	if (exec_precheck(&c->spec->process, why, sizeof(why)) < 0)
-		init_fail(c, why);
-	char fifo_path[64];
-	snprintf(fifo_path, sizeof(fifo_path), "/proc/self/fd/%d", c->fifo);
+	if (r == 0)
+		r = exec_precheck(p, why, len);
+	if (r < 0)
+		return r;
 	int probe = open(fifo_path, O_PATH | O_CLOEXEC);
-	if (probe < 0) {
-		snprintf(why, sizeof(why),
-			 "the container cannot reach its exec.fifo through %s (no /proc mount?): %s",
-			 fifo_path, strerror(errno));
-		init_fail(c, why);
-	}
+	if (probe < 0)
+		return sbx_fail(why, len, -errno,
+				"the container cannot reach its exec.fifo through %s (no /proc mount?): %s",
+				fifo_path, strerror(errno));
 	close(probe);
-	prctl(PR_SET_PDEATHSIG, 0);
-	send_msg(c->sync, 'R', "", 0);
-	close(c->sync);
+	return 0;
+}
+
+/* After 'R': waits for `start`, then startContainer hooks and the exec.
+ * The sync socket is closed: errors go to the container's stderr. */
+static void __attribute__((noreturn)) init_run(struct init_ctx *c, const char *state_json,
+					       const char *fifo_path)
+{
+	char why[WHY_LEN];
+	int exec_errno = 0;
+
 	/* blocks until `start` opens exec.fifo for reading */
 	int w = open(fifo_path, O_WRONLY | O_CLOEXEC);
 	if (w < 0 || write(w, "0", 1) != 1) {
@@ -608,16 +605,36 @@ static void __attribute__((noreturn)) init_main(struct init_ctx *c)
 	/* w stays open, close-on-exec: its end tells `start` that the exec
 	 * happened (or that the init died), so poststart runs after it */
 	close(c->fifo);
-	r = oci_hooks_run(c->spec, OCI_HOOK_START_CONTAINER, state_json, why, sizeof(why));
-	if (r < 0) {
+	if (oci_hooks_run(c->spec, OCI_HOOK_START_CONTAINER, state_json, why, sizeof(why)) < 0) {
 		fprintf(stderr, "sbx-oci: error: %s\n", why);
 		_exit(1);
 	}
 	syscall(SYS_close_range, 3U + (unsigned)c->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-	int exec_errno = 0;
 	oci_process_exec(&c->spec->process, c->spec->seccomp, why, sizeof(why), &exec_errno);
 	fprintf(stderr, "sbx-oci: error: %s\n", why);
 	_exit(exec_errno == ENOENT ? 127 : exec_errno ? 126 : 1);
+}
+
+static void __attribute__((noreturn)) init_main(struct init_ctx *c)
+{
+	char why[WHY_LEN], fifo_path[64];
+	_cleanup_free_ char *buf = malloc(MSG_MAX);
+
+	if (!buf)
+		init_fail(c, "init: out of memory");
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	why[0] = '\0';
+	if (init_namespaces(c, buf, why, sizeof(why)) < 0)
+		init_fail(c, why);
+	if (recv_msg(c->sync, buf, NULL) != 'H')
+		_exit(1);
+	snprintf(fifo_path, sizeof(fifo_path), "/proc/self/fd/%d", c->fifo);
+	if (init_prepare(c, buf + 1, fifo_path, why, sizeof(why)) < 0)
+		init_fail(c, why);
+	prctl(PR_SET_PDEATHSIG, 0);
+	send_msg(c->sync, 'R', "", 0);
+	close(c->sync);
+	init_run(c, buf + 1, fifo_path);
 }
 
 struct create_run {
@@ -889,7 +906,10 @@ static int create_files(struct create_run *c, char *why, size_t len)
 	char path[PATH_MAX + 16];
 
 	snprintf(path, sizeof(path), "%s/exec.fifo", c->st.dir);
-	if (mkfifo(path, 0622) < 0)
+	/* 0622 whatever the umask: the init may be another uid (a user
+	 * namespace's root); it reaches the fifo through its O_PATH fd, not
+	 * through the 0700 state directory */
+	if (mkfifo(path, 0622) < 0 || chmod(path, 0622) < 0)
 		return sbx_fail(why, len, -errno, "mkfifo %s: %s", path, strerror(errno));
 	c->ctx.fifo = open(path, O_PATH | O_CLOEXEC);
 	if (c->ctx.fifo < 0)
@@ -1021,6 +1041,8 @@ static int cmd_start_id(const char *id)
 		oci_state_clear(&st);
 		if (!strcmp(status, "stopped"))
 			return err("cannot start a container that has stopped");
+		if (!strcmp(status, "running"))
+			return err("cannot start an already running container");
 		return err("cannot start a container in the %s state", status);
 	}
 	_cleanup_close_ int pfd = init_pidfd(&st);
@@ -1473,123 +1495,144 @@ static int exec_wait(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
-static int do_exec(const char *id, struct exec_opts *o, int argc, char **argv)
-{
+struct exec_run {
 	struct oci_state st;
-	struct oci_spec spec = { 0 };
-	struct oci_process proc = { 0 };
-	struct exec_ctx x = { .o = o, .sync = -1, .console = -1 };
-	char why[WHY_LEN];
+	struct oci_spec spec;
+	struct oci_process proc;
+	struct exec_ctx x;
+	int sync, cgfd, pfd;
+	pid_t child, target;
+};
+
+/* What the new process needs, opened before it is cloned: the spec (its
+ * seccomp filter), the process, the console socket, the init's namespaces
+ * and the container's cgroup. */
+static int exec_prepare(struct exec_run *e, const char *id, const struct exec_opts *o, int argc,
+			char **argv, char *why, size_t len)
+{
+	int r = oci_spec_load(e->st.bundle, &e->spec, why, len);
+
+	if (r == 0)
+		r = exec_process(&e->st, o, argc, argv, &e->proc, why, len);
+	if (r < 0)
+		return r;
+	ambient_as_runc(&e->proc, id);
+	e->x.proc = &e->proc;
+	e->x.seccomp = e->spec.seccomp;
+	if (e->proc.terminal && !o->console_socket)
+		return sbx_fail(why, len, -EINVAL, "process.terminal is true: --console-socket is required");
+	if (e->proc.terminal) {
+		e->x.console = oci_console_connect(o->console_socket, why, len);
+		if (e->x.console < 0)
+			return e->x.console;
+	}
+	e->pfd = init_pidfd(&e->st);
+	if (e->pfd < 0)
+		return sbx_fail(why, len, -ESRCH, "cannot exec in a stopped container");
+	r = exec_namespaces(&e->st, &e->x, why, len);
+	if (r < 0)
+		return r;
+	e->cgfd = open(e->st.cgroup, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (e->cgfd < 0)
+		return sbx_fail(why, len, -errno, "exec: the container's cgroup %s: %s", e->st.cgroup,
+				strerror(errno));
+	return 0;
+}
+
+/* Clones the process into the container's cgroup; it joins the namespaces
+ * (forking into the pid namespace) and execs. Returns once it has exec'd
+ * (the sync socket's end closes at its exec) with e->target set. */
+static int exec_spawn(struct exec_run *e, const struct exec_opts *o, char *why, size_t len)
+{
 	_cleanup_free_ char *buf = malloc(MSG_MAX);
-	int r, sp[2] = { -1, -1 }, cgfd = -1, pfd = -1, rc = 1;
-	pid_t child = -1, target = -1;
+	int sp[2];
 
 	if (!buf)
-		return err("out of memory");
-	if (load_state(id, &st))
-		return 1;
-	prctl(PR_SET_DUMPABLE, 0);
-	const char *status = oci_state_status(&st);
-	if (!strcmp(status, "stopped")) {
-		oci_state_clear(&st);
-		return err("cannot exec in a stopped container");
-	}
-	r = oci_spec_load(st.bundle, &spec, why, sizeof(why));
-	if (r == 0)
-		r = exec_process(&st, o, argc, argv, &proc, why, sizeof(why));
-	if (r < 0)
-		goto out_why;
-	ambient_as_runc(&proc, id);
-	x.proc = &proc;
-	x.seccomp = spec.seccomp;
-	if (proc.terminal && !o->console_socket) {
-		r = sbx_fail(why, sizeof(why), -EINVAL, "process.terminal is true: --console-socket is required");
-		goto out_why;
-	}
-	if (proc.terminal) {
-		x.console = oci_console_connect(o->console_socket, why, sizeof(why));
-		if ((r = x.console) < 0)
-			goto out_why;
-	}
-	pfd = init_pidfd(&st);
-	if (pfd < 0) {
-		r = sbx_fail(why, sizeof(why), -ESRCH, "cannot exec in a stopped container");
-		goto out_why;
-	}
-	if ((r = exec_namespaces(&st, &x, why, sizeof(why))) < 0)
-		goto out_why;
-	cgfd = open(st.cgroup, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	if (cgfd < 0) {
-		r = sbx_fail(why, sizeof(why), -errno, "exec: the container's cgroup %s: %s", st.cgroup,
-			     strerror(errno));
-		goto out_why;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		r = sbx_fail(why, sizeof(why), -errno, "socketpair: %s", strerror(errno));
-		goto out_why;
-	}
+		return sbx_fail(why, len, -ENOMEM, "out of memory");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return sbx_fail(why, len, -errno, "socketpair: %s", strerror(errno));
+	e->sync = sp[0];
 	if (!o->detach)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
-	struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd };
-	child = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	if (child < 0) {
-		r = sbx_fail(why, sizeof(why), -errno, "clone3 into the container's cgroup: %s", strerror(errno));
-		goto out_why;
+	struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+				 .cgroup = (uint64_t)e->cgfd };
+	e->child = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (e->child < 0) {
+		int err = errno;
+		close(sp[1]);
+		return sbx_fail(why, len, -err, "clone3 into the container's cgroup: %s", strerror(err));
 	}
-	if (child == 0) {
+	if (e->child == 0) {
 		close(sp[0]);
-		x.sync = sp[1];
-		exec_child(&x);
+		e->x.sync = sp[1];
+		exec_child(&e->x);
 	}
 	close(sp[1]);
-	sp[1] = -1;
-	int t = recv_msg(sp[0], buf, NULL);
-	if (t != 'P') {
-		r = sbx_fail(why, sizeof(why), -EIO, "%s", t == 'E' ? buf + 1 : "exec: the process died before its exec");
-		goto out_why;
+	int t = recv_msg(e->sync, buf, NULL);
+	if (t != 'P')
+		return sbx_fail(why, len, -EIO, "%s",
+				t == 'E' ? buf + 1 : "exec: the process died before its exec");
+	e->target = atoi(buf + 1) > 0 ? (pid_t)atoi(buf + 1) : e->child;
+	if (e->target != e->child) {
+		waitpid(e->child, NULL, 0);
+		e->child = -1;
 	}
-	target = atoi(buf + 1) > 0 ? (pid_t)atoi(buf + 1) : child;
-	if (target != child) {
-		waitpid(child, NULL, 0);
-		child = -1;
+	t = recv_msg(e->sync, buf, NULL);
+	if (t == 'E')
+		return sbx_fail(why, len, -EIO, "%s", buf + 1);
+	return 0;
+}
+
+static void exec_cleanup(struct exec_run *e, bool failed)
+{
+	if (failed && e->target > 0)
+		kill(e->target, SIGKILL);
+	if (failed && e->child > 0) {
+		kill(e->child, SIGKILL);
+		waitpid(e->child, NULL, 0);
 	}
-	t = recv_msg(sp[0], buf, NULL);
-	if (t == 'E') {
-		r = sbx_fail(why, sizeof(why), -EIO, "%s", buf + 1);
-		goto out_why;
+	if (failed && e->target > 0 && e->target != e->child)
+		waitpid(e->target, NULL, 0);
+	for (size_t i = 0; i < e->x.n_ns; i++)
+		close(e->x.ns_fd[i]);
+	if (e->sync >= 0)
+		close(e->sync);
+	if (e->cgfd >= 0)
+		close(e->cgfd);
+	if (e->pfd >= 0)
+		close(e->pfd);
+	if (e->x.console >= 0)
+		close(e->x.console);
+	oci_process_free(&e->proc);
+	oci_spec_free(&e->spec);
+	oci_state_clear(&e->st);
+}
+
+static int do_exec(const char *id, struct exec_opts *o, int argc, char **argv)
+{
+	struct exec_run e = { .x = { .o = o, .sync = -1, .console = -1 }, .sync = -1, .cgfd = -1,
+			      .pfd = -1, .child = -1, .target = -1 };
+	char why[WHY_LEN];
+	int r, rc;
+
+	if (load_state(id, &e.st))
+		return 1;
+	prctl(PR_SET_DUMPABLE, 0);
+	if (!strcmp(oci_state_status(&e.st), "stopped")) {
+		oci_state_clear(&e.st);
+		return err("cannot exec in a stopped container");
 	}
-	if (o->pid_file && (r = write_pid_file(o->pid_file, target, why, sizeof(why))) < 0)
-		goto out_why;
-	rc = o->detach ? 0 : exec_wait(target);
-	target = -1;
-	child = -1;
-	goto out;
-out_why:
-	rc = err("exec %s: %s", id, why);
-out:
-	if (target > 0)
-		kill(target, SIGKILL);
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
+	r = exec_prepare(&e, id, o, argc, argv, why, sizeof(why));
+	if (r == 0)
+		r = exec_spawn(&e, o, why, sizeof(why));
+	if (r == 0 && o->pid_file)
+		r = write_pid_file(o->pid_file, e.target, why, sizeof(why));
+	if (r < 0) {
+		exec_cleanup(&e, true);
+		return err("exec %s: %s", id, why);
 	}
-	if (target > 0 && target != child)
-		waitpid(target, NULL, 0);
-	for (size_t i = 0; i < x.n_ns; i++)
-		close(x.ns_fd[i]);
-	if (sp[0] >= 0)
-		close(sp[0]);
-	if (sp[1] >= 0)
-		close(sp[1]);
-	if (cgfd >= 0)
-		close(cgfd);
-	if (pfd >= 0)
-		close(pfd);
-	if (x.console >= 0)
-		close(x.console);
-	oci_process_free(&proc);
-	oci_spec_free(&spec);
-	oci_state_clear(&st);
+	rc = o->detach ? 0 : exec_wait(e.target);
+	exec_cleanup(&e, false);
 	return rc;
 }
 

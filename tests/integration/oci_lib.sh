@@ -47,6 +47,30 @@ oci_cgroup_cleanup()
 	return 0
 }
 
+# oci_cgroups_left: the sandbox cgroups that sbx-oci made under this file's
+# cgroup parent (where conmon and the shims run: its v1 devices cgroups are
+# <creator's own>/sbx-oci/<sandbox>) and did not remove, one a line.
+oci_cgroups_left()
+{
+	local d
+	for d in $(oci_cgroup_dirs); do
+		[ -d "$d" ] && find "$d" -mindepth 2 -type d -path '*/sbx-oci/*' 2>/dev/null
+	done
+}
+
+# case_oci_nothing_left: after the cases, no sandbox cgroup of sbx-oci is
+# left under the parent (each container's manager removes its own).
+case_oci_nothing_left()
+{
+	local left
+	for _ in $(seq 30); do
+		left=$(oci_cgroups_left)
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	fail "sbx-oci left cgroups behind: $(echo $left)"
+}
+
 # oci_umount_under DIR: lazily unmounts every mount under DIR, deepest first.
 oci_umount_under()
 {

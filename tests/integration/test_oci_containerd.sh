@@ -92,8 +92,16 @@ EOF
 	} >"$CD/config.toml"
 	oci_mkrootfs || return 1
 	oci_check_runtime
-	# the environment reaches the runtime: containerd -> shim -> runtime
+	# the environment reaches the runtime: containerd -> shim -> runtime.
+	# containerd (and so its shims, which make the containers) runs in a
+	# v1 devices cgroup under the file's parent, where sbx-oci's devices
+	# cgroups then go (case nothing_left); no other hierarchy is touched
+	local devdir
+	devdir=$(awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "cgroup" && $(i + 3) ~ /(^|,)devices(,|$)/) print $5 }' \
+		/proc/self/mountinfo | head -1)
+	[ -n "$devdir" ] && devdir=$devdir$OCI_CGPARENT/containerd && mkdir -p "$devdir"
 	SBX_INSTANCE=$SBX_INSTANCE SBX_LOG_DIR=$SBX_LOG_DIR SBX_POLICY_DIR=$SBX_POLICY_DIR \
+		sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs" || exit 1; shift; exec "$@"' sh "$devdir" \
 		containerd -c "$CD/config.toml" >"$CD/log" 2>&1 &
 	CD_PID=$!
 	T_PIDS="$T_PIDS $CD_PID"
@@ -138,6 +146,7 @@ cstart()
 		--cgroup "$OCI_CGPARENT/$CID" --env PATH=/bin --mount "type=bind,src=$T_TMP/marks,dst=/marks,options=rbind:rw" \
 		"${a[@]}" --rootfs "$ROOTFS" "$CID" "$@" >"$T_TMP/$CID.out" 2>"$T_TMP/$CID.err" </dev/null ||
 		fail "ctr run -d $CID failed: $(cerr "$CID")"
+	# shellcheck disable=SC2034  # lib.sh's _case_cleanup runs it
 	T_CASE_RESTORE="timeout 10 ${CTR[*]} task kill -s KILL $CID >/dev/null 2>&1; sleep 0.2;
 		timeout 10 ${CTR[*]} task rm -f $CID >/dev/null 2>&1; timeout 10 ${CTR[*]} container rm $CID >/dev/null 2>&1"
 }
@@ -180,6 +189,11 @@ sys.exit(bytes([0x32, len(p)]) + p not in base64.b64decode(sys.argv[1]))' "$val"
 	ppid=$(awk '{ print $4 }' "/proc/$pid/stat")
 	comm=$(cat "/proc/$ppid/comm")
 	[[ $comm == containerd-shim* ]] || fail "the container's parent is $comm, not containerd-shim-runc-v2"
+	# sbx-oci's devices cgroup of the container is under the file's parent
+	# (so that case nothing_left can see what is left there)
+	if [ "$RT_NAME" = sbx-oci ] && [ -d "$(oci_cgroup_dirs | grep -m1 /devices)" ]; then
+		[ -n "$(oci_cgroups_left)" ] || fail "no devices cgroup of the container under $OCI_CGPARENT"
+	fi
 }
 
 # `ctr run -t`: the shim's console socket; a pty in the test is ctr's terminal
@@ -284,4 +298,5 @@ oci_cases tty case_tty
 oci_cases exec case_exec
 oci_cases kill case_kill
 oci_cases annotated_connect case_annotated_connect
+oci_case_sbx nothing_left case_oci_nothing_left
 finish

@@ -198,7 +198,7 @@ case_memory_limit()
 	[ "$RC" = 0 ] || fail "16 MiB under --memory 64m: exited $RC ($(perr memok))"
 	prun mem --memory 64m --memory-swap 64m -- ocitool alloc 256
 	[ "$RC" = 137 ] || fail "256 MiB under --memory 64m: exited $RC, expected 137 (an OOM kill); $(tail -1 "$T_TMP/mem.out") $(perr mem)"
-	grep -q done "$T_TMP/mem.out" && fail "256 MiB were allocated under --memory 64m"
+	grep -qx done "$T_TMP/mem.out" && fail "256 MiB were allocated under --memory 64m"
 	return 0
 }
 
@@ -266,7 +266,7 @@ case_default_profile()
 # hold and checks that nothing was written.)
 case_exe_overwrite()
 {
-	local copy=$T_TMP/rt-copy.$RT_NAME sum pid i
+	local copy=$T_TMP/rt-copy.$RT_NAME sum pid
 	cp "$RT" "$copy" && cp "$ROOTFS/bin/ocitool" "$T_TMP/ocitool-copy" || fail "cannot copy"
 	sum=$(sha256sum <"$copy")
 	RT=$copy
@@ -281,7 +281,7 @@ case_exe_overwrite()
 	pstart ew -v "$T_TMP/marks:/marks" -- sh -c "ocitool exewatch 20 >/marks/ew.$RT_NAME; sleep 1000"
 	T_CASE_RESTORE="$T_CASE_RESTORE; timeout 30 ${PODMAN[*]} --runtime $RT rm -f -t 0 $ref >/dev/null 2>&1"
 	wait_for "$T_TMP/marks/ew.$RT_NAME" watching || fail "exewatch did not start"
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		pod exec "$CNAME" /evil >>"$T_TMP/evil.out" 2>&1
 		sleep 0.2
 		grep -q '^caught' "$T_TMP/marks/ew.$RT_NAME" && break
@@ -311,4 +311,5 @@ oci_cases pids_limit case_pids_limit
 oci_cases default_profile case_default_profile
 oci_cases annotated_connect case_annotated_connect
 oci_cases exe_overwrite case_exe_overwrite
+oci_case_sbx nothing_left case_oci_nothing_left
 finish

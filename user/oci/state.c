@@ -165,6 +165,18 @@ const char *oci_state_status(const struct oci_state *st)
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", st->dir);
 	if (lstat(fifo, &sb) == 0)
 		return "created";
+	if (st->cgroup[0]) {
+		char path[PATH_MAX + 16], v = '0';
+		snprintf(path, sizeof(path), "%s/cgroup.freeze", st->cgroup);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (read(fd, &v, 1) != 1)
+				v = '0';
+			close(fd);
+		}
+		if (v == '1')
+			return "paused";
+	}
 	return "running";
 }
 

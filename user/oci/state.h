@@ -48,7 +48,8 @@ int oci_state_mkdir(const char *root, const char *id, char *ret_dir, size_t dir_
 int oci_state_read(const char *root, const char *id, struct oci_state *ret, char *why, size_t len);
 int oci_state_write(const struct oci_state *st, char *why, size_t len);
 void oci_state_clear(struct oci_state *st);
-/* "creating", "created", "running" or "stopped". */
+/* "creating", "created", "running", "paused" (its cgroup is frozen) or
+ * "stopped". */
 const char *oci_state_status(const struct oci_state *st);
 /* Whether the init (pid + start time) still runs (not a zombie). */
 bool oci_state_alive(const struct oci_state *st);

@@ -113,8 +113,8 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 	runsc wabt bubblewrap firejail gnuplot-nox strace valgrind \
 	nodejs golang-github-burntsushi-toml-dev git curl zsh dpkg-dev lintian \
 	golang-go golang-github-varlink-go-dev varlink-go \
-	libmicrohttpd-dev prometheus logrotate procps dnsmasq-base bind9-dnsutils runc
-# runc: tests/integration/test_oci_lifecycle.sh runs every case against runc too.
+	libmicrohttpd-dev prometheus logrotate procps dnsmasq-base bind9-dnsutils \
+	podman conmon runc crun containerd containernetworking-plugins
 # musl-tools: the static sbx-init (providers/init/sbx-init.c).
 # nodejs: node:wasi runs the WASM tests' modules (Debian 12 ships Node.js 18);
 # golang-github-burntsushi-toml-dev: the toml-test corpus of `make toml-test`.
@@ -129,6 +129,13 @@ DEB_PKGS := make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-
 # tests (tests/integration/test_dns.sh).
 # zsh: tests/integration/test_completion.sh drives the zsh completion.
 # dpkg-dev, lintian: make deb (docs/debian/mkdeb.sh) and its test (tests/deb/).
+# podman, conmon, runc, containerd (ctr, containerd-shim-runc-v2): the callers of
+# sbx-oci and the reference runtime (runc: test_oci_lifecycle.sh runs every
+# case against runc too) (tests/integration/test_oci_podman.sh,
+# test_oci_containerd.sh; busybox-static builds their rootfs, tests/oci/);
+# containernetworking-plugins: podman's default network (the tests use the
+# host's); crun: the third runtime of bench/oci.sh (it refuses a hybrid
+# cgroup layout, and the bench says so).
 # systemd, dbus: PID 1 and the system bus of the VM boot with systemd
 # (tests/vm/vmtest.sh -i systemd boots the host's own /lib/systemd/systemd).
 

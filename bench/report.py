@@ -505,6 +505,22 @@ def main():
                   f"{num(r.get('ratio_p10'))} - {num(r.get('ratio_p90'))}"] for r in qps]))
     w(skipped(res, "dns"))
 
+    # 8
+    w("\n## 8. sbx-oci as Podman's runtime\n\n`QUICK=1 bench/oci.sh` — whole-process time of `podman run "
+      "--rm --rootfs DIR /bin/true` (a busybox rootfs from tests/oci/mkrootfs.sh; private storage, vfs, "
+      "cgroupfs, `--network none`) with `--runtime` sbx-oci (no annotation: the default profile), runc "
+      "and crun, interleaved in the same rounds. Most of the time is Podman and conmon; the runtime's "
+      "share is the difference to runc.\n\n")
+    rows = [[r.get("runtime", r["name"]), ms(r["median"]), spread(r, f=ms), ratio(r["ratio"]),
+             f"{num(r.get('ratio_p10'))} - {num(r.get('ratio_p90'))}", r["runs"]]
+            for r in sel(res, "oci", "oci")]
+    if rows:
+        w(table(["runtime", "median ms", "p10 - p90 ms", "vs runc", "paired ratio p10 - p90", "runs"], rows))
+    for r in sel(res, "oci", "oci_vs"):
+        w(f"\n- {r['name']}: **{ratio(r['ratio'])}** (paired p10 {num(r.get('ratio_p10'))}, "
+          f"p90 {num(r.get('ratio_p90'))}, {r['runs']} runs)\n")
+    w(skipped(res, "oci"))
+
     # profile
     w("\n## Where sbx's time goes\n\n`QUICK=1 bench/profile.sh` — `sbx run -- /bin/true` with one "
       "feature of the realistic profile removed at a time, interleaved; differences of the medians:\n\n")

@@ -4,7 +4,7 @@
 # bench/run.sh - sbx's performance suite (make bench; make bench QUICK=1).
 #   [QUICK=1] [OUTPUT=build] bench/run.sh [SUITE...]
 # Runs each suite (default: all of startup pool memory enforce audit policy cost
-# profile dns; each is also a script of its own, bench/SUITE.sh), records the
+# profile dns oci; each is also a script of its own, bench/SUITE.sh), records the
 # machine, and writes
 #   bench/results/STAMP.json   every figure, with the machine (kept, to
 #                              compare runs over time)
@@ -23,7 +23,7 @@ QUICK=${QUICK:-0}
 [ "$QUICK" = 1 ] || QUICK=0
 export QUICK
 SUITES=("$@")
-[ ${#SUITES[@]} -gt 0 ] || SUITES=(startup pool memory enforce audit policy cost profile dns)
+[ ${#SUITES[@]} -gt 0 ] || SUITES=(startup pool memory enforce audit policy cost profile dns oci)
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (BPF, cgroups, namespaces)" >&2; exit 1; }
 [ -x "$OUTPUT/sbx" ] || { echo "bench: $OUTPUT/sbx missing: run make first" >&2; exit 1; }
@@ -49,6 +49,8 @@ mkdir -p "$OUTPUT/bench/under-test"
 cp "$OUTPUT/sbx" "$OUTPUT/bench/under-test/sbx"
 cp "$OUTPUT/sbxd" "$OUTPUT/bench/under-test/sbxd"
 cp "$OUTPUT/sbx-init" "$OUTPUT/bench/under-test/sbx-init"	# PID 1 of the sandboxes, found beside sbx
+# the OCI runtime (bench/oci.sh finds it beside sbx)
+[ ! -x "$OUTPUT/sbx-oci" ] || cp "$OUTPUT/sbx-oci" "$OUTPUT/bench/under-test/sbx-oci"
 export BENCH_SBX=$OUTPUT/bench/under-test/sbx
 sbx_sha=$(sha256sum "$BENCH_SBX" | cut -c1-16)
 sbx_built=$(date -u -r "$OUTPUT/sbx" +%Y-%m-%dT%H:%M:%SZ)
@@ -86,13 +88,16 @@ machine=$(jq -n \
 	--arg firejail "$(ver firejail --version) (deb $(pkgver firejail))" \
 	--arg runsc "$(runsc --version 2>&1 | head -1 || true) (deb $(pkgver runsc))" \
 	--arg unshare "$(ver unshare --version)" \
+	--arg podman "$(ver podman --version) (deb $(pkgver podman))" \
+	--arg runc "$(ver runc --version) (deb $(pkgver runc))" \
+	--arg crun "$(ver crun --version) (deb $(pkgver crun))" \
 	--arg libbpf "$(pkgver libbpf1)" --arg gcc "$(ver gcc --version)" \
 	--arg lsm "$(cat /sys/kernel/security/lsm 2>/dev/null || echo '(securityfs not mounted)')" \
 	--arg cgroup "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" \
 	'{kernel: $kernel, arch: $arch, cpus: $cpus, cpu_model: $cpu, memory: $mem, os: $os,
 	  load_before: $load_before, load_after: $load_after, cgroup_fs: $cgroup, lsm: $lsm,
 	  versions: {sbx: $sbx, bwrap: $bwrap, firejail: $firejail, runsc: $runsc, unshare: $unshare,
-		     libbpf: $libbpf, gcc: $gcc}}')
+		     podman: $podman, runc: $runc, crun: $crun, libbpf: $libbpf, gcc: $gcc}}')
 out=bench/results/$stamp.json
 jq -s --arg stamp "$stamp" --argjson quick "$([ "$QUICK" = 1 ] && echo true || echo false)" \
 	--argjson machine "$machine" --argjson suites "$suites_json" \

@@ -26,6 +26,13 @@
  * disableOOMKiller, cpuset.mems, blockIO.weight, devices on a pure cgroup2
  * host) refuses a strict profile with the field's path and is listed as
  * degraded in sandbox.start under best-effort.
+ * process.capabilities: without a user namespace of the container's own,
+ * a capability that would undo sbx's enforcement (CAP_SYS_ADMIN: a fresh
+ * cgroup2 mount and a write to cgroup.procs leave the cgroup where the eBPF
+ * policy is attached; CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE,
+ * CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_DAC_READ_SEARCH, CAP_MAC_*,
+ * CAP_SYS_BOOT, CAP_CHECKPOINT_RESTORE) in any of its sets refuses a strict
+ * profile and is listed as degraded under best-effort.
  * linux.cgroupsPath ("/a/b" or "slice:prefix:name") places nothing: the
  * container's cgroup is always sbx's sandbox cgroup under sbx's root (where
  * its eBPF programs are attached); the path is recorded in STATE/sbx-enforce.state.
@@ -58,6 +65,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -406,6 +415,72 @@ static void map_hugepages(const struct oci_resources *r, struct mapped *m)
 	}
 }
 
+/* ---- process.capabilities --------------------------------------------- */
+
+/* Capabilities that, held in the initial user namespace, let the workload
+ * undo what sbx enforces (as the host provider drops them: docs/providers.md).
+ * Not in runc's, Podman's or Docker's default sets. */
+static const struct {
+	int cap;
+	const char *name, *why;
+} undoing_caps[] = {
+	{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN", "it mounts cgroup2 afresh and moves its processes out of "
+	  "sbx's cgroup, where the eBPF policy is attached, and detaches BPF programs" },
+	{ CAP_NET_ADMIN, "CAP_NET_ADMIN", "netfilter NAT rewrites a destination after sbx's connect "
+	  "hook judged it" },
+	{ CAP_BPF, "CAP_BPF", "bpf(2) on sbx's programs and maps" },
+	{ CAP_PERFMON, "CAP_PERFMON", "perf and BPF tracing of the kernel and of sbx" },
+	{ CAP_SYS_PTRACE, "CAP_SYS_PTRACE", "ptrace and process_vm_writev of processes it can see, "
+	  "sbx's manager among them without a pid namespace" },
+	{ CAP_SYS_MODULE, "CAP_SYS_MODULE", "it loads kernel modules" },
+	{ CAP_SYS_RAWIO, "CAP_SYS_RAWIO", "raw I/O to memory and devices" },
+	{ CAP_DAC_READ_SEARCH, "CAP_DAC_READ_SEARCH", "open_by_handle_at(2) opens host files outside "
+	  "the container's root" },
+	{ CAP_MAC_ADMIN, "CAP_MAC_ADMIN", "it changes the kernel's MAC policy" },
+	{ CAP_MAC_OVERRIDE, "CAP_MAC_OVERRIDE", "it overrides the kernel's MAC policy" },
+	{ CAP_SYS_BOOT, "CAP_SYS_BOOT", "kexec_load(2) replaces the running kernel" },
+	{ CAP_CHECKPOINT_RESTORE, "CAP_CHECKPOINT_RESTORE", "it chooses pids and rewrites other "
+	  "processes' exe links" },
+};
+
+/* Whether the container gets a user namespace of its own: a new one, or one
+ * joined by path that is not the runtime's (the host's). */
+static bool own_user_namespace(const struct oci_spec *s)
+{
+	struct stat self, ns;
+
+	for (size_t i = 0; i < s->n_namespaces; i++) {
+		if (s->namespaces[i].type != CLONE_NEWUSER)
+			continue;
+		if (!s->namespaces[i].path)
+			return true;
+		return stat("/proc/self/ns/user", &self) == 0 && stat(s->namespaces[i].path, &ns) == 0 &&
+		       (self.st_dev != ns.st_dev || self.st_ino != ns.st_ino);
+	}
+	return false;
+}
+
+/* Every capability of process.capabilities (any set: bounding ones come
+ * back through a setuid or file-capability program without no_new_privs)
+ * that undoes sbx's enforcement without a user namespace: unapplied, so
+ * that a strict profile refuses the container and best-effort lists it. */
+static void map_caps(const struct oci_spec *s, struct mapped *m)
+{
+	const struct oci_caps *c = &s->process.caps;
+	uint64_t all = c->bounding | c->effective | c->permitted | c->inheritable | c->ambient;
+	char field[96];
+
+	if (!s->has_process || !s->process.has_caps || own_user_namespace(s))
+		return;
+	for (size_t i = 0; i < sizeof(undoing_caps) / sizeof(undoing_caps[0]); i++) {
+		if (!(all & (UINT64_C(1) << undoing_caps[i].cap)))
+			continue;
+		snprintf(field, sizeof(field), "process.capabilities: %s without a user namespace",
+			 undoing_caps[i].name);
+		unapplied(m, field, undoing_caps[i].why);
+	}
+}
+
 static int map_resources(const struct oci_spec *s, const struct sbx_profile *p, struct mapped *m,
 			 char *why, size_t len)
 {
@@ -426,6 +501,7 @@ static int map_resources(const struct oci_spec *s, const struct sbx_profile *p, 
 		unapplied(m, "linux.resources.devices", "this host has no v1 devices hierarchy and "
 			  "sbx no BPF device program: what the container may open is bounded by its "
 			  "/dev and capabilities only");
+	map_caps(s, m);
 	if (m->n && p->enforcement == SBX_ENFORCE_STRICT)
 		return sbx_fail(why, len, -EOPNOTSUPP, "%s; profile '%s' is strict (enforcement = "
 				"\"best-effort\" runs without it, listed as degraded)", m->unapplied[0],

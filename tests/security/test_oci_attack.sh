@@ -102,8 +102,9 @@ caps_jq()
 # sendmsg4 with runc spec's default capabilities.
 case_deny_forms_default_caps()
 {
-	runit forms '.process.args = ["/bin/sh", "-c", "/ociattack connect 9; /ociattack mapped 9; /ociattack udp 9"]'
+	runit forms '.process.args = ["/bin/sh", "-c", "/ociattack connect 9; /ociattack mapped 9; /ociattack udp 9; /ociattack uring 9"]'
 	eq "run rc" "$RC" 0
+	eq "io_uring IORING_OP_CONNECT 127.0.0.1:9" "$(key forms uring)" EPERM
 	eq "connect 127.0.0.1:9" "$(key forms connect)" EPERM
 	eq "connect [::ffff:127.0.0.1]:9" "$(key forms mapped)" EPERM
 	eq "sendto udp 127.0.0.1:9" "$(key forms udp)" EPERM
@@ -305,6 +306,21 @@ case_raw_sockets_refused()
 		fail "sandbox.start does not list CAP_NET_RAW as degraded"
 }
 
+# runc spec's maskedPaths and readonlyPaths hold for root with the default
+# capabilities (no CAP_SYS_ADMIN to unmount them).
+case_proc_masked()
+{
+	runit procfs '.process.args = ["/ociattack", "procfs"]'
+	eq "run rc" "$RC" 0
+	case "$(key procfs sysrq)" in
+	EROFS|ENOENT) ;;	# ENOENT: a kernel without CONFIG_MAGIC_SYSRQ
+	*) fail "open /proc/sysrq-trigger for writing: $(key procfs sysrq)";;
+	esac
+	eq "open /proc/sys/vm/drop_caches for writing" "$(key procfs sysvm)" EROFS
+	[ "$(key procfs kcore)" = readable ] && fail "/proc/kcore is not masked"
+	return 0
+}
+
 setup attack_setup
 run_case deny_forms_default_caps case_deny_forms_default_caps
 run_case cgroup_bind_readonly_podman_caps case_cgroup_bind_readonly_podman_caps
@@ -316,5 +332,6 @@ run_case no_fd_leaks case_no_fd_leaks
 run_case exec_in_same_cgroups case_exec_in_same_cgroups
 run_case exec_process_caps case_exec_process_caps
 run_case raw_sockets_refused case_raw_sockets_refused
+run_case proc_masked case_proc_masked
 run_case manager_killed_fails_closed case_manager_killed_fails_closed
 finish

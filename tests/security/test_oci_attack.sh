@@ -321,6 +321,69 @@ case_proc_masked()
 	return 0
 }
 
+# A network namespace joined by path (one this test makes, standing for the
+# host's): sbx's policy is on the cgroup, so it holds in any namespace.
+case_netns_by_path()
+{
+	local ns=sbxatk$$
+	ip netns add "$ns" || skip "ip netns add failed"
+	T_CASE_RESTORE+="ip netns del $ns 2>/dev/null;"
+	ip -n "$ns" link set lo up
+	runit netpath '.process.args = ["/bin/sh", "-c", "/ociattack connect 9; /ociattack mapped 9"] |
+		.linux.namespaces |= map(if .type == "network" then .path = "/run/netns/'"$ns"'" else . end)'
+	eq "run rc" "$RC" 0
+	eq "connect 127.0.0.1:9" "$(key netpath connect)" EPERM
+	eq "connect [::ffff:127.0.0.1]:9" "$(key netpath mapped)" EPERM
+	ip netns del "$ns"
+}
+
+# Container ids that would leave --root are refused, and nothing is made
+# outside it.
+case_hostile_ids()
+{
+	local id b
+	b=$(bundle ids '.process.args = ["true"]')
+	for id in ../escape ./../escape a/b .. . "" "x
+y"; do
+		if rt create --bundle "$b" "$id" >/dev/null 2>&1 </dev/null; then
+			rt delete --force "$id" >/dev/null 2>&1
+			fail "id '$id' was accepted"
+		fi
+	done
+	[ -e "$T_TMP/escape" ] && fail "an id made $T_TMP/escape outside --root"
+	return 0
+}
+
+# state.json rewritten after the init exited so that its pid is a host
+# process (pid reuse): kill and delete --force must not signal it (the start
+# time does not match).
+case_kill_checks_start_time()
+{
+	local b victim
+	b=$(bundle reuse '.process.args = ["sleep", "30"]')
+	T_CASE_RESTORE+="rt delete --force reuse >/dev/null 2>&1;"
+	rt create --bundle "$b" reuse >/dev/null 2>&1 </dev/null || fail "create failed"
+	rt start reuse || fail "start failed"
+	rt kill reuse KILL || fail "kill failed"
+	for _ in $(seq 100); do
+		[ "$(rt state reuse 2>/dev/null | jq -r .status)" = stopped ] && break
+		sleep 0.05
+	done
+	sleep 30 &
+	victim=$!
+	T_CASE_RESTORE+="kill $victim 2>/dev/null;"
+	[ -f "$ROOTDIR/reuse/state.json" ] || fail "no $ROOTDIR/reuse/state.json: $(ls "$ROOTDIR/reuse")"
+	jq --argjson p "$victim" '.pid = $p' "$ROOTDIR/reuse/state.json" >"$T_TMP/st.json" &&
+		cat "$T_TMP/st.json" >"$ROOTDIR/reuse/state.json"
+	rt kill reuse KILL >/dev/null 2>&1
+	rt kill --all reuse KILL >/dev/null 2>&1
+	rt delete --force reuse >/dev/null 2>&1
+	kill -0 "$victim" 2>/dev/null || fail "sbx-oci signalled pid $victim, a host process with the container's old pid"
+	kill "$victim"
+	wait "$victim" 2>/dev/null
+	return 0
+}
+
 setup attack_setup
 run_case deny_forms_default_caps case_deny_forms_default_caps
 run_case cgroup_bind_readonly_podman_caps case_cgroup_bind_readonly_podman_caps
@@ -333,5 +396,8 @@ run_case exec_in_same_cgroups case_exec_in_same_cgroups
 run_case exec_process_caps case_exec_process_caps
 run_case raw_sockets_refused case_raw_sockets_refused
 run_case proc_masked case_proc_masked
+run_case netns_by_path case_netns_by_path
+run_case hostile_ids case_hostile_ids
+run_case kill_checks_start_time case_kill_checks_start_time
 run_case manager_killed_fails_closed case_manager_killed_fails_closed
 finish

@@ -17,6 +17,7 @@
  *   procfs               open for writing /proc/sysrq-trigger and
  *                        /proc/sys/vm/drop_caches (nothing is written), read
  *                        /proc/kcore (masked: 0 bytes)
+ *   flood PORT N         N connects to 127.0.0.1:PORT; prints how many were EPERM
  *   fds                  every descriptor of pid 1 and of itself, and where
  *                        it leads
  *   kill PID             kill(PID, SIGKILL)
@@ -174,6 +175,23 @@ static void do_procfs(void)
 	close(fd);
 }
 
+static void do_flood(int port, int n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int denied = 0;
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	for (int i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			break;
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == EPERM)
+			denied++;
+		close(fd);
+	}
+	printf("flood %d\n", denied);
+}
+
 static int write_pid(const char *path)
 {
 	char buf[32];
@@ -250,6 +268,8 @@ int main(int argc, char **argv)
 		do_uring(atoi(argv[2]));
 	else if (!strcmp(argv[1], "procfs"))
 		do_procfs();
+	else if (!strcmp(argv[1], "flood") && argc == 4)
+		do_flood(atoi(argv[2]), atoi(argv[3]));
 	else if (!strcmp(argv[1], "raw"))
 		do_raw();
 	else if (!strcmp(argv[1], "fds")) {

@@ -384,6 +384,26 @@ case_kill_checks_start_time()
 	return 0
 }
 
+# A flood of denied connects to hide one denial: every denial is either an
+# event or counted in audit.suppressed, and every line of the sandbox names
+# the container.
+case_flood_counted()
+{
+	local n=20000 ev logged supp nocont
+	runit flood '.process.args = ["/ociattack", "flood", "9", "'$n'"]'
+	eq "run rc" "$RC" 0
+	eq "denied connects" "$(key flood flood)" "$n"
+	sleep 1
+	ev=$(jq -cs '[.[] | select(.container == "flood")]' "$SBX_LOG_DIR/audit.jsonl")
+	logged=$(jq '[.[] | select(.event == "net.connect" and .verdict == "deny")] | length' <<<"$ev")
+	supp=$(jq '[.[] | select(.event == "audit.suppressed") | .deny] | add // 0' <<<"$ev")
+	[ $((logged + supp)) -ge "$n" ] ||
+		fail "denials lost: $logged logged + $supp suppressed < $n (audit: $(jq -c 'map(.event) | group_by(.) | map({(.[0]): length}) | add' <<<"$ev"))"
+	nocont=$(jq -cs --arg s "$(jq -r '.[0].sandbox' <<<"$ev")" \
+		'[.[] | select(.sandbox == $s and .container != "flood")] | length' "$SBX_LOG_DIR/audit.jsonl")
+	eq "lines of the sandbox without the container id" "$nocont" 0
+}
+
 setup attack_setup
 run_case deny_forms_default_caps case_deny_forms_default_caps
 run_case cgroup_bind_readonly_podman_caps case_cgroup_bind_readonly_podman_caps
@@ -399,5 +419,6 @@ run_case proc_masked case_proc_masked
 run_case netns_by_path case_netns_by_path
 run_case hostile_ids case_hostile_ids
 run_case kill_checks_start_time case_kill_checks_start_time
+run_case flood_counted case_flood_counted
 run_case manager_killed_fails_closed case_manager_killed_fails_closed
 finish

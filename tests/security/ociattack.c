@@ -18,6 +18,8 @@
  *                        /proc/sys/vm/drop_caches (nothing is written), read
  *                        /proc/kcore (masked: 0 bytes)
  *   flood PORT N         N connects to 127.0.0.1:PORT; prints how many were EPERM
+ *   mknod MAJ MIN        mknod /tmp/blk (block MAJ:MIN), then open it read-only
+ *                        (nothing is read)
  *   fds                  every descriptor of pid 1 and of itself, and where
  *                        it leads
  *   kill PID             kill(PID, SIGKILL)
@@ -38,6 +40,7 @@
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static const char *res(int r)
@@ -192,6 +195,19 @@ static void do_flood(int port, int n)
 	printf("flood %d\n", denied);
 }
 
+static void do_mknod(int maj, int min)
+{
+	int fd;
+
+	unlink("/tmp/blk");
+	printf("mknod %s\n", res(mknod("/tmp/blk", S_IFBLK | 0600, makedev(maj, min))));
+	fd = open("/tmp/blk", O_RDONLY);
+	printf("open %s\n", res(fd));
+	if (fd >= 0)
+		close(fd);
+	unlink("/tmp/blk");
+}
+
 static int write_pid(const char *path)
 {
 	char buf[32];
@@ -270,6 +286,8 @@ int main(int argc, char **argv)
 		do_procfs();
 	else if (!strcmp(argv[1], "flood") && argc == 4)
 		do_flood(atoi(argv[2]), atoi(argv[3]));
+	else if (!strcmp(argv[1], "mknod") && argc == 4)
+		do_mknod(atoi(argv[2]), atoi(argv[3]));
 	else if (!strcmp(argv[1], "raw"))
 		do_raw();
 	else if (!strcmp(argv[1], "fds")) {

@@ -404,6 +404,29 @@ case_flood_counted()
 	eq "lines of the sandbox without the container id" "$nocont" 0
 }
 
+# CAP_MKNOD (containerd's default set): root makes a node of the host's
+# root disk; the devices cgroup (runc spec: deny all but the defaults) keeps
+# it from opening it, for the init and for an exec'd process.
+case_mknod_host_disk()
+{
+	local d maj min b out
+	d=$(stat -c '%d' /)
+	maj=$((d >> 8 & 0xfff)); min=$(((d & 0xff) | (d >> 12 & 0xfff00)))
+	[ -e "/sys/dev/block/$maj:$min" ] || skip "/ is not on a block device ($maj:$min)"
+	b=$(bundle mknod "$(caps_jq CAP_MKNOD CAP_KILL)"' | .process.args = ["sleep", "30"]')
+	T_CASE_RESTORE+="rt delete --force mknod >/dev/null 2>&1;"
+	rt create --bundle "$b" mknod >/dev/null 2>&1 </dev/null || fail "create failed"
+	rt start mknod || fail "start failed"
+	rt exec mknod /ociattack mknod "$maj" "$min" >"$T_TMP/mknod.exec" 2>/dev/null </dev/null
+	rt delete --force mknod
+	runit mknodi "$(caps_jq CAP_MKNOD)"' | .process.args = ["/ociattack", "mknod", "'"$maj"'", "'"$min"'"]'
+	eq "run rc" "$RC" 0
+	eq "mknod by the init" "$(key mknodi mknod)" ok
+	eq "open by the init" "$(key mknodi open)" EPERM
+	out=$(sed -n 's/^open //p' "$T_TMP/mknod.exec")
+	eq "open by an exec'd process" "$out" EPERM
+}
+
 setup attack_setup
 run_case deny_forms_default_caps case_deny_forms_default_caps
 run_case cgroup_bind_readonly_podman_caps case_cgroup_bind_readonly_podman_caps
@@ -420,5 +443,6 @@ run_case netns_by_path case_netns_by_path
 run_case hostile_ids case_hostile_ids
 run_case kill_checks_start_time case_kill_checks_start_time
 run_case flood_counted case_flood_counted
+run_case mknod_host_disk case_mknod_host_disk
 run_case manager_killed_fails_closed case_manager_killed_fails_closed
 finish

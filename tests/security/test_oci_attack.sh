@@ -427,6 +427,27 @@ case_mknod_host_disk()
 	eq "open by an exec'd process" "$out" EPERM
 }
 
+# Mount destinations through symlinks of the rootfs (which a workload that
+# shares the rootfs could plant) that lead outside it, absolute and
+# relative, with rootfsPropagation shared: the mount lands inside the
+# rootfs (or create refuses), never on the host's directory.
+case_mount_dest_symlink()
+{
+	local h=$T_TMP/hostdir
+	mkdir -p "$h"
+	ln -sfn "$h" "$ROOTFS/evil1"
+	ln -sfn "../../../../../../../../$h" "$ROOTFS/evil2"
+	T_CASE_RESTORE+="rm -f $ROOTFS/evil1 $ROOTFS/evil2; umount $h 2>/dev/null;"
+	runit msym '.process.args = ["true"] | .linux.rootfsPropagation = "shared" |
+		.mounts += [{"destination": "/evil1", "type": "tmpfs", "source": "tmpfs"},
+			    {"destination": "/evil2/sub", "type": "tmpfs", "source": "tmpfs"}]'
+	mountpoint -q "$h" && fail "a mount of the container landed on the host's $h"
+	mountpoint -q "$h/sub" && fail "a mount of the container landed on the host's $h/sub"
+	findmnt -rn -o TARGET | grep -q "^$h" && fail "mounts under $h: $(findmnt -rn -o TARGET | grep "^$h")"
+	rm -f "$ROOTFS/evil1" "$ROOTFS/evil2"
+	return 0
+}
+
 setup attack_setup
 run_case deny_forms_default_caps case_deny_forms_default_caps
 run_case cgroup_bind_readonly_podman_caps case_cgroup_bind_readonly_podman_caps
@@ -444,5 +465,6 @@ run_case hostile_ids case_hostile_ids
 run_case kill_checks_start_time case_kill_checks_start_time
 run_case flood_counted case_flood_counted
 run_case mknod_host_disk case_mknod_host_disk
+run_case mount_dest_symlink case_mount_dest_symlink
 run_case manager_killed_fails_closed case_manager_killed_fails_closed
 finish

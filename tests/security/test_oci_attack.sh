@@ -448,6 +448,22 @@ case_mount_dest_symlink()
 	return 0
 }
 
+# --pid-file inside a directory the container controls (its rootfs), where
+# the workload of an earlier run left a symlink to a host file: the host
+# file is not written (the pid file replaces the link, as runc's rename).
+case_pid_file_symlink()
+{
+	local b
+	echo precious >"$T_TMP/victim"
+	ln -sfn "$T_TMP/victim" "$ROOTFS/tmp/pidlink"
+	b=$(bundle pidf '.process.args = ["true"]')
+	T_CASE_RESTORE+="rt delete --force pidf >/dev/null 2>&1; rm -f $ROOTFS/tmp/pidlink;"
+	rt create --bundle "$b" --pid-file "$ROOTFS/tmp/pidlink" pidf >/dev/null 2>&1 </dev/null
+	rt delete --force pidf >/dev/null 2>&1
+	eq "the host file behind the symlink" "$(cat "$T_TMP/victim")" precious
+	rm -f "$ROOTFS/tmp/pidlink"
+}
+
 setup attack_setup
 run_case deny_forms_default_caps case_deny_forms_default_caps
 run_case cgroup_bind_readonly_podman_caps case_cgroup_bind_readonly_podman_caps
@@ -466,5 +482,6 @@ run_case kill_checks_start_time case_kill_checks_start_time
 run_case flood_counted case_flood_counted
 run_case mknod_host_disk case_mknod_host_disk
 run_case mount_dest_symlink case_mount_dest_symlink
+run_case pid_file_symlink case_pid_file_symlink
 run_case manager_killed_fails_closed case_manager_killed_fails_closed
 finish

@@ -464,6 +464,34 @@ case_pid_file_symlink()
 	rm -f "$ROOTFS/tmp/pidlink"
 }
 
+# config.json binds the host's cgroup2 hierarchy (or a tree holding it,
+# rbind of /sys) into the container: its root, without any capability but
+# runc spec's, writes its pid into a cgroup outside sbx's and leaves the
+# eBPF policy. A strict profile refuses such a bind, naming the mount.
+case_cgroupfs_bind_refused()
+{
+	local cg=/sys/fs/cgroup/unified m
+	[ -f /sys/fs/cgroup/cgroup.procs ] && cg=/sys/fs/cgroup
+	[ -f "$cg/cgroup.procs" ] || skip "no cgroup2 hierarchy"
+	mkdir -p "$cg/sbx-oci-attack-$$" || fail "cannot make the test's cgroup"
+	T_CASE_RESTORE+="rmdir $cg/sbx-oci-attack-$$ 2>/dev/null;"
+	mkdir -p "$ROOTFS/hostcg" "$ROOTFS/hostsys"
+	for m in "$cg:/hostcg:bind" "/sys:/hostsys:rbind"; do
+		IFS=: read -r src dst how <<<"$m"
+		rel=${cg#$src}
+		runit cgbind '.process.args = ["/bin/sh", "-c", "echo $$ >'"$dst$rel/sbx-oci-attack-$$"'/cgroup.procs && echo moved; /ociattack connect 9"] |
+			.mounts += [{"destination": "'"$dst"'", "type": "bind", "source": "'"$src"'", "options": ["'"$how"'", "rw"]}]'
+		grep -q '^moved' "$T_TMP/cgbind.out" &&
+			fail "$how of $src: the workload left sbx's cgroup: $(tr '\n' ' ' <"$T_TMP/cgbind.out")"
+		[ "$RC" = 0 ] && [ "$(key cgbind connect)" != EPERM ] &&
+			fail "$how of $src: connect $(key cgbind connect)"
+		[ "$RC" = 0 ] || grep -q "$dst" "$T_TMP/cgbind.out" ||
+			fail "$how of $src: the refusal does not name the mount: $(cat "$T_TMP/cgbind.out")"
+		rt delete --force cgbind >/dev/null 2>&1
+	done
+	return 0
+}
+
 setup attack_setup
 run_case deny_forms_default_caps case_deny_forms_default_caps
 run_case cgroup_bind_readonly_podman_caps case_cgroup_bind_readonly_podman_caps
@@ -483,5 +511,6 @@ run_case flood_counted case_flood_counted
 run_case mknod_host_disk case_mknod_host_disk
 run_case mount_dest_symlink case_mount_dest_symlink
 run_case pid_file_symlink case_pid_file_symlink
+run_case cgroupfs_bind_refused case_cgroupfs_bind_refused
 run_case manager_killed_fails_closed case_manager_killed_fails_closed
 finish

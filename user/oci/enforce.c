@@ -36,6 +36,8 @@
  * when the profile's network.raw_sockets is false (packet sockets pass
  * beside sbx's socket hooks). oci_enforce_exec_check refuses `sbx-oci exec`
  * a process with such a capability that config.json did not give.
+ * mounts: a bind of the host's cgroup or bpf file systems (writable, or
+ * rbind of a tree holding one) refuses a strict profile likewise.
  * linux.cgroupsPath ("/a/b" or "slice:prefix:name") places nothing: the
  * container's cgroup is always sbx's sandbox cgroup under sbx's root (where
  * its eBPF programs are attached); the path is recorded in STATE/sbx-enforce.state.
@@ -75,6 +77,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -84,6 +87,7 @@
 
 #include "cli/policy_source.h"
 #include "core/run.h"
+#include "kernel/mountinfo.h"
 #include "oci_provider.h"
 #include "oci/devcgroup.h"
 #include "oci/oci.h"
@@ -517,6 +521,65 @@ int oci_enforce_exec_check(const struct oci_spec *s, const struct oci_process *p
 	return 0;
 }
 
+/* ---- mounts: the host's cgroup and bpf file systems ------------------- */
+
+/* A bind of a cgroup hierarchy (or of a tree holding one, with rbind)
+ * lets the container's root write cgroup.procs of a cgroup outside sbx's,
+ * where the eBPF policy is attached; a bpf file system, open sbx's pinned
+ * programs and maps. A plain read-only bind is harmless. */
+static bool sbx_fs_type(const char *t)
+{
+	return !strcmp(t, "cgroup") || !strcmp(t, "cgroup2") || !strcmp(t, "bpf");
+}
+
+struct held_fs {
+	const char *src;
+	bool rec;
+	char found[PATH_MAX];
+};
+
+static int held_match(const struct sbx_mount *mt, void *arg)
+{
+	struct held_fs *h = arg;
+	size_t n = strlen(h->src);
+
+	if (!sbx_fs_type(mt->fstype))
+		return 0;
+	/* the source inside such a mount, or (rbind) such a mount below it */
+	if ((!strncmp(h->src, mt->point, strlen(mt->point)) &&
+	     (h->src[strlen(mt->point)] == '/' || !h->src[strlen(mt->point)] || !strcmp(mt->point, "/"))) ||
+	    (h->rec && (!strcmp(h->src, "/") ||
+			(!strncmp(mt->point, h->src, n) && mt->point[n] == '/')))) {
+		snprintf(h->found, sizeof(h->found), "%s (%s)", mt->point, mt->fstype);
+		return 1;
+	}
+	return 0;
+}
+
+static void map_mounts(const struct oci_spec *s, struct mapped *m)
+{
+	char field[64], why[PATH_MAX + 160], real[PATH_MAX];
+
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct oci_mount *mt = &s->mounts[i];
+		struct held_fs h = { .src = real, .rec = mt->rbind };
+		bool bind = mt->bind || mt->rbind || (mt->type && !strcmp(mt->type, "bind"));
+
+		if (!bind || !mt->source || !realpath(mt->source, real))
+			continue;
+		if (!mt->rbind && (mt->flags & MS_RDONLY))
+			continue;
+		if (sbx_mountinfo_each(held_match, &h) <= 0)
+			continue;
+		snprintf(field, sizeof(field), "mounts[%zu]", i);
+		snprintf(why, sizeof(why), "%s of %s onto %s holds the host's %s: the container could "
+			 "leave sbx's cgroup or reach its BPF objects; a read-only bind (no rbind) is "
+			 "allowed", mt->rbind ? "rbind" : "a writable bind", mt->source, mt->destination,
+			 h.found);
+		unapplied(m, field, why);
+	}
+}
+
 static int map_resources(const struct oci_spec *s, const struct sbx_profile *p, struct mapped *m,
 			 char *why, size_t len)
 {
@@ -538,6 +601,7 @@ static int map_resources(const struct oci_spec *s, const struct sbx_profile *p, 
 			  "sbx no BPF device program: what the container may open is bounded by its "
 			  "/dev and capabilities only");
 	map_caps(s, p, m);
+	map_mounts(s, m);
 	if (m->n && p->enforcement == SBX_ENFORCE_STRICT)
 		return sbx_fail(why, len, -EOPNOTSUPP, "%s; profile '%s' is strict (enforcement = "
 				"\"best-effort\" runs without it, listed as degraded)", m->unapplied[0],

@@ -110,17 +110,16 @@ case_deny_forms_default_caps()
 	eq "sendto udp 127.0.0.1:9" "$(key forms udp)" EPERM
 }
 
-# Podman's default capability set (no user namespace): the read-only bind
-# of the container's own cgroup holds; cgroup.procs of its parent cannot
-# be written.
+# Podman's default capability set (no user namespace), the "cgroup" mount
+# asked rw: the bind of the container's own cgroup is read-only all the
+# same; cgroup.procs cannot be written.
 case_cgroup_bind_readonly_podman_caps()
 {
 	local j
 	j=$(caps_jq CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_FSETID CAP_KILL CAP_NET_BIND_SERVICE \
 		CAP_SETFCAP CAP_SETGID CAP_SETPCAP CAP_SETUID CAP_SYS_CHROOT)
 	runit podcaps "$j"' | .process.args = ["/ociattack", "cgwrite", "9"] |
-		.mounts += [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
-		"options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}]'
+		.mounts |= map(if .destination == "/sys/fs/cgroup" then .options = ["nosuid", "noexec", "nodev", "rw"] else . end)'
 	eq "run rc" "$RC" 0
 	[ "$(key podcaps cgwrite)" = ok ] && fail "the container wrote cgroup.procs: $(cat "$T_TMP/podcaps.out")"
 	eq "connect after" "$(key podcaps after)" EPERM
@@ -492,6 +491,23 @@ case_cgroupfs_bind_refused()
 	return 0
 }
 
+# With a cgroup namespace and a writable "cgroup" mount (the container's
+# root is sbx's cgroup), root makes a child cgroup, moves into it and writes
+# what control files it can: the eBPF policy still holds below, and the
+# container's own cgroup stays where it was.
+case_cgroupns_child_cgroup()
+{
+	runit cgns '.process.args = ["/bin/sh", "-c",
+		"mkdir /sys/fs/cgroup/x && echo $$ >/sys/fs/cgroup/x/cgroup.procs && echo moved; echo max >/sys/fs/cgroup/pids.max 2>/dev/null && echo pidsmax; echo max >/sys/fs/cgroup/memory.max 2>/dev/null && echo memmax; /ociattack connect 9; /ociattack cgmove .. 9"] |
+		.linux.namespaces += [{"type": "cgroup"}] |
+		.mounts |= map(if .destination == "/sys/fs/cgroup" then .options = ["nosuid", "noexec", "nodev", "rw"] else . end)'
+	[ "$RC" = 0 ] || fail "run rc $RC: $(tr '\n' ' ' <"$T_TMP/cgns.out")"
+	grep -q '^pidsmax\|^memmax' "$T_TMP/cgns.out" && fail "the container raised its own limit: $(tr '\n' ' ' <"$T_TMP/cgns.out")"
+	eq "connect from a child cgroup" "$(key cgns connect)" EPERM
+	[ "$(key cgns cgmove)" = ok ] && fail "the container left its cgroup namespace's root: $(tr '\n' ' ' <"$T_TMP/cgns.out")"
+	eq "connect after" "$(key cgns after)" EPERM
+}
+
 setup attack_setup
 run_case deny_forms_default_caps case_deny_forms_default_caps
 run_case cgroup_bind_readonly_podman_caps case_cgroup_bind_readonly_podman_caps
@@ -512,5 +528,6 @@ run_case mknod_host_disk case_mknod_host_disk
 run_case mount_dest_symlink case_mount_dest_symlink
 run_case pid_file_symlink case_pid_file_symlink
 run_case cgroupfs_bind_refused case_cgroupfs_bind_refused
+run_case cgroupns_child_cgroup case_cgroupns_child_cgroup
 run_case manager_killed_fails_closed case_manager_killed_fails_closed
 finish

@@ -343,7 +343,7 @@ case_hostile_ids()
 	local id b
 	b=$(bundle ids '.process.args = ["true"]')
 	for id in ../escape ./../escape a/b .. . "" "x
-y"; do
+y" 'x"y' 'x\y' "$(printf 'x%.0s' $(seq 1100))"; do
 		if rt create --bundle "$b" "$id" >/dev/null 2>&1 </dev/null; then
 			rt delete --force "$id" >/dev/null 2>&1
 			fail "id '$id' was accepted"
@@ -508,6 +508,24 @@ case_cgroupns_child_cgroup()
 	eq "connect after" "$(key cgns after)" EPERM
 }
 
+# An exec'd process is under the spec's seccomp filter and capabilities
+# as the init is (mkdir refused by the filter; CAP_NET_BIND_SERVICE only).
+case_exec_same_seccomp_caps()
+{
+	local b
+	b=$(bundle execsc '.process.args = ["sleep", "30"] |
+		.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+		"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]} |
+		'"$(caps_jq CAP_NET_BIND_SERVICE)")
+	T_CASE_RESTORE+="rt delete --force execsc >/dev/null 2>&1;"
+	rt create --bundle "$b" execsc >"$T_TMP/execsc.out" 2>&1 </dev/null || fail "create: $(cat "$T_TMP/execsc.out")"
+	rt start execsc || fail "start failed"
+	rt exec execsc /bin/busybox mkdir /tmp/z >/dev/null 2>&1 </dev/null && fail "an exec'd process escaped the seccomp filter"
+	eq "CapEff of an exec'd process" "$(rt exec execsc /bin/busybox grep CapEff /proc/self/status 2>/dev/null </dev/null | awk '{print $2}')" \
+		0000000000000400
+	rt delete --force execsc
+}
+
 setup attack_setup
 run_case deny_forms_default_caps case_deny_forms_default_caps
 run_case cgroup_bind_readonly_podman_caps case_cgroup_bind_readonly_podman_caps
@@ -529,5 +547,6 @@ run_case mount_dest_symlink case_mount_dest_symlink
 run_case pid_file_symlink case_pid_file_symlink
 run_case cgroupfs_bind_refused case_cgroupfs_bind_refused
 run_case cgroupns_child_cgroup case_cgroupns_child_cgroup
+run_case exec_same_seccomp_caps case_exec_same_seccomp_caps
 run_case manager_killed_fails_closed case_manager_killed_fails_closed
 finish

@@ -200,7 +200,7 @@ case_no_fd_leaks()
 # the cgroup), so the connect after the kill must not happen or be EPERM.
 case_manager_killed_fails_closed()
 {
-	local b mgr i
+	local b mgr
 	rm -f "$ROOTFS/tmp/mgrpid"
 	b=$(bundle mgr '.process.args = ["/bin/sh", "-c",
 		"while [ ! -s /tmp/mgrpid ]; do sleep 0.1; done; /ociattack kill $(cat /tmp/mgrpid); sleep 1; /ociattack connect 9"] |
@@ -211,7 +211,7 @@ case_manager_killed_fails_closed()
 	mgr=$(cut -d' ' -f1 "$ROOTDIR/mgr/sbx-enforce.pid" 2>/dev/null)
 	[ -n "$mgr" ] || fail "no manager pid in $ROOTDIR/mgr/sbx-enforce.pid: $(ls "$ROOTDIR/mgr")"
 	echo "$mgr" >"$ROOTFS/tmp/mgrpid"
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ "$(rt state mgr 2>/dev/null | jq -r .status)" = stopped ] && break
 		sleep 0.1
 	done
@@ -469,7 +469,7 @@ case_pid_file_symlink()
 # eBPF policy. A strict profile refuses such a bind, naming the mount.
 case_cgroupfs_bind_refused()
 {
-	local cg=/sys/fs/cgroup/unified m
+	local cg=/sys/fs/cgroup/unified m src dst how rel
 	[ -f /sys/fs/cgroup/cgroup.procs ] && cg=/sys/fs/cgroup
 	[ -f "$cg/cgroup.procs" ] || skip "no cgroup2 hierarchy"
 	mkdir -p "$cg/sbx-oci-attack-$$" || fail "cannot make the test's cgroup"

@@ -20,6 +20,8 @@
  *   flood PORT N         N connects to 127.0.0.1:PORT; prints how many were EPERM
  *   mknod MAJ MIN        mknod /tmp/blk (block MAJ:MIN), then open it read-only
  *                        (nothing is read)
+ *   peek PID             open /proc/PID/exe for writing, /proc/PID/mem for
+ *                        reading and /proc/PID/root/ (the manager's), write nothing
  *   fds                  every descriptor of pid 1 and of itself, and where
  *                        it leads
  *   kill PID             kill(PID, SIGKILL)
@@ -208,6 +210,25 @@ static void do_mknod(int maj, int min)
 	unlink("/tmp/blk");
 }
 
+static void do_peek(const char *pid)
+{
+	static const struct {
+		const char *key, *file;
+		int flags;
+	} t[] = { { "exe", "exe", O_WRONLY }, { "mem", "mem", O_RDONLY },
+		  { "root", "root/", O_RDONLY | O_DIRECTORY }, { "environ", "environ", O_RDONLY } };
+	char path[64];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int fd;
+		snprintf(path, sizeof(path), "/proc/%s/%s", pid, t[i].file);
+		fd = open(path, t[i].flags);
+		printf("peek-%s %s\n", t[i].key, res(fd));
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 static int write_pid(const char *path)
 {
 	char buf[32];
@@ -288,6 +309,8 @@ int main(int argc, char **argv)
 		do_flood(atoi(argv[2]), atoi(argv[3]));
 	else if (!strcmp(argv[1], "mknod") && argc == 4)
 		do_mknod(atoi(argv[2]), atoi(argv[3]));
+	else if (!strcmp(argv[1], "peek") && argc == 3)
+		do_peek(argv[2]);
 	else if (!strcmp(argv[1], "raw"))
 		do_raw();
 	else if (!strcmp(argv[1], "fds")) {

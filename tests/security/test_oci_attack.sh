@@ -195,15 +195,17 @@ case_no_fd_leaks()
 }
 
 # The manager runs as root outside the container. A container without a pid
-# namespace (root, CAP_KILL as in runc spec's set) sees it and can kill it:
+# namespace (root, CAP_KILL as in runc spec's set) sees it: it cannot open
+# the manager's /proc exe (CVE-2019-5736), mem, root or environ (the
+# manager's capabilities are not a subset of its own), but it can kill it:
 # then nothing of the container may run on unconfined (the watchdog kills
 # the cgroup), so the connect after the kill must not happen or be EPERM.
 case_manager_killed_fails_closed()
 {
-	local b mgr
+	local b mgr k
 	rm -f "$ROOTFS/tmp/mgrpid"
 	b=$(bundle mgr '.process.args = ["/bin/sh", "-c",
-		"while [ ! -s /tmp/mgrpid ]; do sleep 0.1; done; /ociattack kill $(cat /tmp/mgrpid); sleep 1; /ociattack connect 9"] |
+		"while [ ! -s /tmp/mgrpid ]; do sleep 0.1; done; /ociattack peek $(cat /tmp/mgrpid); /ociattack kill $(cat /tmp/mgrpid); sleep 1; /ociattack connect 9"] |
 		.linux.namespaces |= map(select(.type != "pid"))')
 	T_CASE_RESTORE+="rt delete --force mgr >/dev/null 2>&1;"
 	rt create --bundle "$b" mgr >"$T_TMP/mgr.out" 2>&1 </dev/null || fail "create: $(cat "$T_TMP/mgr.out")"
@@ -216,6 +218,10 @@ case_manager_killed_fails_closed()
 		sleep 0.1
 	done
 	rm -f "$ROOTFS/tmp/mgrpid"
+	for k in exe mem root environ; do
+		[ "$(key mgr "peek-$k")" = ok ] && fail "the workload opened the manager's /proc/$mgr/$k"
+		[ -n "$(key mgr "peek-$k")" ] || fail "no peek-$k: $(cat "$T_TMP/mgr.out")"
+	done
 	case "$(key mgr kill)" in
 	ok) ;;
 	*) fail "the workload could not kill the manager ($mgr): $(cat "$T_TMP/mgr.out") (the case proves nothing)";;

@@ -7,6 +7,8 @@
  *   connect PORT         connect to 127.0.0.1:PORT         (connect4)
  *   mapped PORT          connect to [::ffff:127.0.0.1]:PORT (connect6, v4-mapped)
  *   udp PORT             sendto 127.0.0.1:PORT              (sendmsg4)
+ *   v6 PORT              connect to [::1]:PORT, and sendto [::ffff:127.0.0.1]:PORT
+ *                        from an AF_INET6 UDP socket       (connect6, sendmsg6)
  *   cgmove REL PORT      mount cgroup2 on /tmp/cg, write its own pid into
  *                        /tmp/cg/REL/cgroup.procs (a cgroup outside sbx's),
  *                        then connect to 127.0.0.1:PORT
@@ -229,6 +231,21 @@ static void do_peek(const char *pid)
 	}
 }
 
+static void do_v6(int port)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET6, "::1", &a.sin6_addr);
+	printf("v6 %s\n", fd < 0 ? res(fd) : res(connect(fd, (struct sockaddr *)&a, sizeof(a))));
+	if (fd >= 0)
+		close(fd);
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &a.sin6_addr);
+	printf("udp6m %s\n", fd < 0 ? res(fd) :
+	       res((int)sendto(fd, "x", 1, 0, (struct sockaddr *)&a, sizeof(a))));
+}
+
 static int write_pid(const char *path)
 {
 	char buf[32];
@@ -311,6 +328,8 @@ int main(int argc, char **argv)
 		do_mknod(atoi(argv[2]), atoi(argv[3]));
 	else if (!strcmp(argv[1], "peek") && argc == 3)
 		do_peek(argv[2]);
+	else if (!strcmp(argv[1], "v6") && argc == 3)
+		do_v6(atoi(argv[2]));
 	else if (!strcmp(argv[1], "raw"))
 		do_raw();
 	else if (!strcmp(argv[1], "fds")) {

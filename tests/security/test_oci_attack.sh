@@ -98,12 +98,15 @@ caps_jq()
 	echo ".process.capabilities = ({} | .bounding = [${l%,}] | .effective = .bounding | .permitted = .bounding)"
 }
 
-# The baseline: the deny list holds for connect4, v4-mapped connect6 and
-# sendmsg4 with runc spec's default capabilities.
+# The baseline: the deny list holds for connect4, v4-mapped connect6,
+# sendmsg4, io_uring's connect, connect6 to ::1 and v4-mapped sendmsg6 with
+# runc spec's default capabilities.
 case_deny_forms_default_caps()
 {
-	runit forms '.process.args = ["/bin/sh", "-c", "/ociattack connect 9; /ociattack mapped 9; /ociattack udp 9; /ociattack uring 9"]'
+	runit forms '.process.args = ["/bin/sh", "-c", "/ociattack connect 9; /ociattack mapped 9; /ociattack udp 9; /ociattack uring 9; /ociattack v6 9"]'
 	eq "run rc" "$RC" 0
+	eq "connect [::1]:9" "$(key forms v6)" EPERM
+	eq "sendto udp [::ffff:127.0.0.1]:9" "$(key forms udp6m)" EPERM
 	eq "io_uring IORING_OP_CONNECT 127.0.0.1:9" "$(key forms uring)" EPERM
 	eq "connect 127.0.0.1:9" "$(key forms connect)" EPERM
 	eq "connect [::ffff:127.0.0.1]:9" "$(key forms mapped)" EPERM

@@ -9,6 +9,8 @@
  * manager removes it once the container's processes are gone. On a pure
  * cgroup2 host the rules would need a BPF device program, which sbx has
  * not: there they are not applied (refused under strict).
+ * oci_cgroups_v1_join puts a process started by `sbx-oci exec` in the init's
+ * v1 cgroups (these devices, sbx's memory and pids limits).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kernel/mountinfo.h"
 #include "oci/devcgroup.h"
 #include "util/util.h"
 
@@ -195,4 +198,109 @@ void oci_devices_remove(const char *path)
 		*slash = 0;
 		rmdir(parent);	/* the last container's: EBUSY or ENOTEMPTY otherwise */
 	}
+}
+
+/* ---- the init's v1 cgroups, for exec -------------------------------------- */
+
+struct v1_hier {
+	const char *ctrls;		/* "memory", "cpu,cpuacct", "name=systemd" */
+	char point[PATH_MAX], root[PATH_MAX];
+};
+
+/* Whether every comma-separated word of ctrls is one of opts. */
+static bool all_in(const char *ctrls, const char *opts)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", ctrls);
+	for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		size_t n = strlen(w);
+		const char *p = opts;
+		bool found = false;
+
+		while (p && *p && !found) {
+			found = !strncmp(p, w, n) && (p[n] == ',' || !p[n]);
+			p = strchr(p, ',');
+			p = p ? p + 1 : NULL;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static int v1_hier_match(const struct sbx_mount *m, void *arg)
+{
+	struct v1_hier *h = arg;
+
+	if (strcmp(m->fstype, "cgroup") || !all_in(h->ctrls, m->super_opts))
+		return 0;
+	snprintf(h->point, sizeof(h->point), "%s", m->point);
+	snprintf(h->root, sizeof(h->root), "%s", m->root);
+	return 1;
+}
+
+/* The line of /proc/PID/cgroup ("ID:CTRLS:PATH") of hierarchy id; its path
+ * into path. False when there is none. */
+static bool cgroup_of(const char *file, const char *id, char *path, size_t len)
+{
+	char line[PATH_MAX + 256];
+	size_t n = strlen(id);
+	bool found = false;
+	FILE *f = fopen(file, "re");
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':'), *p = c ? strchr(c + 1, ':') : NULL;
+		if (!p || (size_t)(c - line) != n || strncmp(line, id, n))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(path, len, "%s", p + 1);
+		found = true;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+int oci_cgroups_v1_join(pid_t pid, char *why, size_t len)
+{
+	char file[64], line[PATH_MAX + 256], mine[PATH_MAX], dir[PATH_MAX * 2 + 2];
+	FILE *f;
+	int r = 0;
+
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	f = fopen(file, "re");
+	if (!f)
+		return sbx_fail(why, len, -errno, "%s: %s", file, strerror(errno));
+	while (r == 0 && fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':'), *p = c ? strchr(c + 1, ':') : NULL;
+		struct v1_hier h = { 0 };
+		size_t rl;
+
+		line[strcspn(line, "\n")] = 0;
+		if (!p || p == c + 1 || !strncmp(line, "0:", 2))
+			continue;	/* cgroup2 (CLONE_INTO_CGROUP's) */
+		*c = *p = 0;
+		h.ctrls = c + 1;
+		if (cgroup_of("/proc/self/cgroup", line, mine, sizeof(mine)) && !strcmp(mine, p + 1))
+			continue;
+		if (sbx_mountinfo_each(v1_hier_match, &h) <= 0) {
+			r = sbx_fail(why, len, -ENOENT, "exec: the container's v1 %s cgroup %s: the "
+				     "hierarchy is not mounted here", h.ctrls, p + 1);
+			break;
+		}
+		rl = strcmp(h.root, "/") ? strlen(h.root) : 0;
+		if (rl && (strncmp(p + 1, h.root, rl) || (p[1 + rl] && p[1 + rl] != '/'))) {
+			r = sbx_fail(why, len, -ENOENT, "exec: the container's v1 %s cgroup %s lies "
+				     "outside the mount of that hierarchy (%s)", h.ctrls, p + 1, h.root);
+			break;
+		}
+		snprintf(dir, sizeof(dir), "%s%s", h.point, p + 1 + rl);
+		r = write_to(dir, "cgroup.procs", "0");
+		if (r < 0)
+			sbx_fail(why, len, r, "exec: joining the container's v1 %s cgroup %s: %s",
+				 h.ctrls, dir, strerror(-r));
+	}
+	fclose(f);
+	return r;
 }

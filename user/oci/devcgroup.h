@@ -22,6 +22,13 @@ int oci_devices_create(const char *sandbox_id, const struct oci_device_rule *rul
 		       char *why, size_t len);
 /* Moves pid (the init, before it forks) into it. 0 or -errno. */
 int oci_devices_attach(const char *path, pid_t pid);
+/* Moves the calling process into every v1 cgroup of pid (the container's
+ * init) that it is not in already: the memory, pids and devices limits of a
+ * hybrid host, which CLONE_INTO_CGROUP (cgroup2 only) does not reach. For
+ * `sbx-oci exec`, in the child before it joins the container's mount
+ * namespace (the v1 hierarchies are the host's mounts). 0 or -errno with
+ * why set. */
+int oci_cgroups_v1_join(pid_t pid, char *why, size_t len);
 /* Removes it (empty by then), and sbx-oci's parent when it was the last. */
 void oci_devices_remove(const char *path);
 

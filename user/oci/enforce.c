@@ -26,6 +26,18 @@
  * disableOOMKiller, cpuset.mems, blockIO.weight, devices on a pure cgroup2
  * host) refuses a strict profile with the field's path and is listed as
  * degraded in sandbox.start under best-effort.
+ * process.capabilities: without a user namespace of the container's own,
+ * a capability that would undo sbx's enforcement (CAP_SYS_ADMIN: a fresh
+ * cgroup2 mount and a write to cgroup.procs leave the cgroup where the eBPF
+ * policy is attached; CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE,
+ * CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_DAC_READ_SEARCH, CAP_MAC_*,
+ * CAP_SYS_BOOT, CAP_CHECKPOINT_RESTORE) in any of its sets refuses a strict
+ * profile and is listed as degraded under best-effort; so does CAP_NET_RAW
+ * when the profile's network.raw_sockets is false (packet sockets pass
+ * beside sbx's socket hooks). oci_enforce_exec_check refuses `sbx-oci exec`
+ * a process with such a capability that config.json did not give.
+ * mounts: a bind of the host's cgroup or bpf file systems (writable, or
+ * rbind of a tree holding one) refuses a strict profile likewise.
  * linux.cgroupsPath ("/a/b" or "slice:prefix:name") places nothing: the
  * container's cgroup is always sbx's sandbox cgroup under sbx's root (where
  * its eBPF programs are attached); the path is recorded in STATE/sbx-enforce.state.
@@ -58,11 +70,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -72,6 +87,7 @@
 
 #include "cli/policy_source.h"
 #include "core/run.h"
+#include "kernel/mountinfo.h"
 #include "oci_provider.h"
 #include "oci/devcgroup.h"
 #include "oci/oci.h"
@@ -406,6 +422,164 @@ static void map_hugepages(const struct oci_resources *r, struct mapped *m)
 	}
 }
 
+/* ---- process.capabilities --------------------------------------------- */
+
+/* Capabilities that, held in the initial user namespace, let the workload
+ * undo what sbx enforces (as the host provider drops them: docs/providers.md).
+ * Not in runc's, Podman's or Docker's default sets. */
+static const struct {
+	int cap;
+	const char *name, *why;
+} undoing_caps[] = {
+	{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN", "it mounts cgroup2 afresh and moves its processes out of "
+	  "sbx's cgroup, where the eBPF policy is attached, and detaches BPF programs" },
+	{ CAP_NET_ADMIN, "CAP_NET_ADMIN", "netfilter NAT rewrites a destination after sbx's connect "
+	  "hook judged it" },
+	{ CAP_BPF, "CAP_BPF", "bpf(2) on sbx's programs and maps" },
+	{ CAP_PERFMON, "CAP_PERFMON", "perf and BPF tracing of the kernel and of sbx" },
+	{ CAP_SYS_PTRACE, "CAP_SYS_PTRACE", "ptrace and process_vm_writev of processes it can see, "
+	  "sbx's manager among them without a pid namespace" },
+	{ CAP_SYS_MODULE, "CAP_SYS_MODULE", "it loads kernel modules" },
+	{ CAP_SYS_RAWIO, "CAP_SYS_RAWIO", "raw I/O to memory and devices" },
+	{ CAP_DAC_READ_SEARCH, "CAP_DAC_READ_SEARCH", "open_by_handle_at(2) opens host files outside "
+	  "the container's root" },
+	{ CAP_MAC_ADMIN, "CAP_MAC_ADMIN", "it changes the kernel's MAC policy" },
+	{ CAP_MAC_OVERRIDE, "CAP_MAC_OVERRIDE", "it overrides the kernel's MAC policy" },
+	{ CAP_SYS_BOOT, "CAP_SYS_BOOT", "kexec_load(2) replaces the running kernel" },
+	{ CAP_CHECKPOINT_RESTORE, "CAP_CHECKPOINT_RESTORE", "it chooses pids and rewrites other "
+	  "processes' exe links" },
+};
+
+/* Whether the container gets a user namespace of its own: a new one, or one
+ * joined by path that is not the runtime's (the host's). */
+static bool own_user_namespace(const struct oci_spec *s)
+{
+	struct stat self, ns;
+
+	for (size_t i = 0; i < s->n_namespaces; i++) {
+		if (s->namespaces[i].type != CLONE_NEWUSER)
+			continue;
+		if (!s->namespaces[i].path)
+			return true;
+		return stat("/proc/self/ns/user", &self) == 0 && stat(s->namespaces[i].path, &ns) == 0 &&
+		       (self.st_dev != ns.st_dev || self.st_ino != ns.st_ino);
+	}
+	return false;
+}
+
+#define NET_RAW_WHY "packet sockets (AF_PACKET) are not seen by sbx's socket hooks; the " \
+	"profile's network.raw_sockets = true allows it"
+
+/* Any set: bounding ones come back through a setuid or file-capability
+ * program without no_new_privs. */
+static uint64_t caps_of(const struct oci_process *p)
+{
+	const struct oci_caps *c = &p->caps;
+
+	return p->has_caps ? c->bounding | c->effective | c->permitted | c->inheritable | c->ambient : 0;
+}
+
+/* Every capability of process.capabilities that undoes sbx's enforcement
+ * without a user namespace (CAP_NET_RAW unless the profile allows raw
+ * sockets): unapplied, so that a strict profile refuses the container and
+ * best-effort lists it. */
+static void map_caps(const struct oci_spec *s, const struct sbx_profile *p, struct mapped *m)
+{
+	uint64_t all = caps_of(&s->process);
+	char field[96];
+
+	if (!s->has_process || own_user_namespace(s))
+		return;
+	for (size_t i = 0; i < sizeof(undoing_caps) / sizeof(undoing_caps[0]); i++) {
+		if (!(all & (UINT64_C(1) << undoing_caps[i].cap)))
+			continue;
+		snprintf(field, sizeof(field), "process.capabilities: %s without a user namespace",
+			 undoing_caps[i].name);
+		unapplied(m, field, undoing_caps[i].why);
+	}
+	if ((all & (UINT64_C(1) << CAP_NET_RAW)) && !p->net.raw_sockets)
+		unapplied(m, "process.capabilities: CAP_NET_RAW without a user namespace", NET_RAW_WHY);
+}
+
+int oci_enforce_exec_check(const struct oci_spec *s, const struct oci_process *p, char *why,
+			   size_t len)
+{
+	uint64_t added = caps_of(p) & ~caps_of(&s->process);
+
+	if (own_user_namespace(s))
+		return 0;
+	for (size_t i = 0; i < sizeof(undoing_caps) / sizeof(undoing_caps[0]); i++)
+		if (added & (UINT64_C(1) << undoing_caps[i].cap))
+			return sbx_fail(why, len, -EPERM, "exec: process.capabilities: %s, which the "
+					"container's config.json does not give, without a user namespace "
+					"(%s): it would undo sbx's enforcement", undoing_caps[i].name,
+					undoing_caps[i].why);
+	if (added & (UINT64_C(1) << CAP_NET_RAW))
+		return sbx_fail(why, len, -EPERM, "exec: process.capabilities: CAP_NET_RAW, which the "
+				"container's config.json does not give, without a user namespace (%s)",
+				NET_RAW_WHY);
+	return 0;
+}
+
+/* ---- mounts: the host's cgroup and bpf file systems ------------------- */
+
+/* A bind of a cgroup hierarchy (or of a tree holding one, with rbind)
+ * lets the container's root write cgroup.procs of a cgroup outside sbx's,
+ * where the eBPF policy is attached; a bpf file system, open sbx's pinned
+ * programs and maps. A plain read-only bind is harmless. */
+static bool sbx_fs_type(const char *t)
+{
+	return !strcmp(t, "cgroup") || !strcmp(t, "cgroup2") || !strcmp(t, "bpf");
+}
+
+struct held_fs {
+	const char *src;
+	bool rec;
+	char found[PATH_MAX];
+};
+
+static int held_match(const struct sbx_mount *mt, void *arg)
+{
+	struct held_fs *h = arg;
+	size_t n = strlen(h->src);
+
+	if (!sbx_fs_type(mt->fstype))
+		return 0;
+	/* the source inside such a mount, or (rbind) such a mount below it */
+	if ((!strncmp(h->src, mt->point, strlen(mt->point)) &&
+	     (h->src[strlen(mt->point)] == '/' || !h->src[strlen(mt->point)] || !strcmp(mt->point, "/"))) ||
+	    (h->rec && (!strcmp(h->src, "/") ||
+			(!strncmp(mt->point, h->src, n) && mt->point[n] == '/')))) {
+		snprintf(h->found, sizeof(h->found), "%s (%s)", mt->point, mt->fstype);
+		return 1;
+	}
+	return 0;
+}
+
+static void map_mounts(const struct oci_spec *s, struct mapped *m)
+{
+	char field[64], why[PATH_MAX + 160], real[PATH_MAX];
+
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct oci_mount *mt = &s->mounts[i];
+		struct held_fs h = { .src = real, .rec = mt->rbind };
+		bool bind = mt->bind || mt->rbind || (mt->type && !strcmp(mt->type, "bind"));
+
+		if (!bind || !mt->source || !realpath(mt->source, real))
+			continue;
+		if (!mt->rbind && (mt->flags & MS_RDONLY))
+			continue;
+		if (sbx_mountinfo_each(held_match, &h) <= 0)
+			continue;
+		snprintf(field, sizeof(field), "mounts[%zu]", i);
+		snprintf(why, sizeof(why), "%s of %s onto %s holds the host's %s: the container could "
+			 "leave sbx's cgroup or reach its BPF objects; a read-only bind (no rbind) is "
+			 "allowed", mt->rbind ? "rbind" : "a writable bind", mt->source, mt->destination,
+			 h.found);
+		unapplied(m, field, why);
+	}
+}
+
 static int map_resources(const struct oci_spec *s, const struct sbx_profile *p, struct mapped *m,
 			 char *why, size_t len)
 {
@@ -426,6 +600,8 @@ static int map_resources(const struct oci_spec *s, const struct sbx_profile *p, 
 		unapplied(m, "linux.resources.devices", "this host has no v1 devices hierarchy and "
 			  "sbx no BPF device program: what the container may open is bounded by its "
 			  "/dev and capabilities only");
+	map_caps(s, p, m);
+	map_mounts(s, m);
 	if (m->n && p->enforcement == SBX_ENFORCE_STRICT)
 		return sbx_fail(why, len, -EOPNOTSUPP, "%s; profile '%s' is strict (enforcement = "
 				"\"best-effort\" runs without it, listed as degraded)", m->unapplied[0],

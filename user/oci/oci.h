@@ -300,5 +300,11 @@ void oci_enforce_abort(struct oci_enforce *e);
  * are gone has removed its sandbox; processes that outlived the init (no pid
  * namespace) are killed first (SIGTERM to the manager). 0, or -ETIMEDOUT. */
 int oci_enforce_wait_gone(const char *state_dir, char *why, size_t len);
+/* exec: -EPERM when p holds, without a user namespace of the container's
+ * own, a capability that undoes sbx's enforcement (CAP_SYS_ADMIN, ...,
+ * CAP_NET_RAW) that s's process.capabilities does not (create judged
+ * those against the profile). Call before the process is cloned. */
+int oci_enforce_exec_check(const struct oci_spec *s, const struct oci_process *p, char *why,
+			   size_t len);
 
 #endif

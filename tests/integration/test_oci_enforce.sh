@@ -258,13 +258,13 @@ case_hugepage_limits()
 	echo 0 >"$h/hugepages-2048kB/nr_overcommit_hugepages"
 	echo 0 >"$h/hugepages-1048576kB/nr_hugepages"
 	echo 0 >"$h/hugepages-1048576kB/nr_overcommit_hugepages"
-	SBX_OCI_HUGEPAGES_DIR=$h oe c14 -a org.sbx.profile=t -H 2048:0 -H 1048576:0
+	SBX_OCI_HUGEPAGES_DIR=$h oe h1 -a org.sbx.profile=t -H 2048:0 -H 1048576:0
 	eq "no pool: tool rc" "$RC" 0
 	echo 4 >"$h/hugepages-1048576kB/nr_overcommit_hugepages"
-	SBX_OCI_HUGEPAGES_DIR=$h oe c15 -a org.sbx.profile=t -H 2048:0 -H 1048576:0
+	SBX_OCI_HUGEPAGES_DIR=$h oe h2 -a org.sbx.profile=t -H 2048:0 -H 1048576:0
 	eq "a 1 GiB pool: tool rc" "$RC" 2
-	[[ $(line c15 begin-error) == "linux.resources.hugepageLimits[1]: not applied by sbx-oci (this host has a pool of 1048576 KiB huge pages"*"profile 't' is strict"* ]] ||
-		fail "refusal: $(cat "$T_TMP/c15.out")"
+	[[ $(line h2 begin-error) == "linux.resources.hugepageLimits[1]: not applied by sbx-oci (this host has a pool of 1048576 KiB huge pages"*"profile 't' is strict"* ]] ||
+		fail "refusal: $(cat "$T_TMP/h2.out")"
 }
 
 case_default_profile_configured()

@@ -254,11 +254,7 @@ case_exec_in_same_cgroups()
 	[ -n "$init" ] || fail "no cgroups of the init"
 	eq "exec'd connect to the denied port" "$(rt exec execcg /ociattack connect 9 </dev/null 2>/dev/null | head -1)" "connect EPERM"
 	rt delete --force execcg
-	# the fix lies in user/oci/main.c (exec_spawn's child calls
-	# oci_cgroups_v1_join(e->st.pid) before exec_child joins the namespaces)
-	if [ "$ex" != "$init" ] && [ -z "${SBX_OCI_ATTACK_STRICT:-}" ]; then
-		skip "KNOWN: an exec'd process is not in the init's v1 cgroups (memory/pids/devices of a hybrid host): $(comm -13 <(echo "$init") <(echo "$ex") | tr '\n' ' ')"
-	fi
+	# user/oci/main.c: exec_spawn's child joins the init's v1 cgroups
 	eq "cgroups of an exec'd process" "$ex" "$init"
 }
 
@@ -279,11 +275,7 @@ case_exec_process_caps()
 		"$T_TMP/base.json" >"$T_TMP/execcap.json"
 	rt exec --process "$T_TMP/execcap.json" execcap >"$T_TMP/execcap.exec" 2>&1 </dev/null
 	rt delete --force execcap
-	# the fix lies in user/oci/main.c (exec_prepare calls
-	# oci_enforce_exec_check(&e->spec, &e->proc) after exec_process)
-	if grep -q '^cgmove ok' "$T_TMP/execcap.exec" && [ -z "${SBX_OCI_ATTACK_STRICT:-}" ]; then
-		skip "KNOWN: sbx-oci exec --process gave CAP_SYS_ADMIN and the process left sbx's cgroup: $(tr '\n' ' ' <"$T_TMP/execcap.exec")"
-	fi
+	# user/oci/main.c: exec_prepare checks the process (oci_enforce_exec_check)
 	grep -q '^cgmove ok' "$T_TMP/execcap.exec" &&
 		fail "the exec'd process left sbx's cgroup: $(tr '\n' ' ' <"$T_TMP/execcap.exec")"
 	grep -q '^after ' "$T_TMP/execcap.exec" &&

@@ -50,6 +50,7 @@
 
 #include "../util/util.h"
 #include "console.h"
+#include "devcgroup.h"
 #include "hooks.h"
 #include "oci.h"
 #include "state.h"
@@ -1534,6 +1535,10 @@ static int exec_prepare(struct exec_run *e, const char *id, const struct exec_op
 
 	if (r == 0)
 		r = exec_process(&e->st, o, argc, argv, &e->proc, why, len);
+	/* --process may not give what config.json's profile check refused
+	 * (a capability that undoes sbx's enforcement) */
+	if (r == 0)
+		r = oci_enforce_exec_check(&e->spec, &e->proc, why, len);
 	if (r < 0)
 		return r;
 	ambient_as_runc(&e->proc, id);
@@ -1583,7 +1588,16 @@ static int exec_spawn(struct exec_run *e, const struct exec_opts *o, char *why, 
 		return sbx_fail(why, len, -err, "clone3 into the container's cgroup: %s", strerror(err));
 	}
 	if (e->child == 0) {
+		char jwhy[WHY_LEN];
+
 		close(sp[0]);
+		/* the init's v1 cgroups (memory, pids, devices of a hybrid
+		 * host), which CLONE_INTO_CGROUP does not reach, before it
+		 * joins the container's mount namespace */
+		if (oci_cgroups_v1_join(e->st.pid, jwhy, sizeof(jwhy)) < 0) {
+			send_msg(sp[1], 'E', jwhy, strlen(jwhy));
+			_exit(126);
+		}
 		e->x.sync = sp[1];
 		exec_child(&e->x);
 	}

@@ -223,7 +223,10 @@ case_annotated_connect()
 	local port
 	port=$(cat "$T_TMP/port") || fail "no listener"
 	oci_deny_policy "$SBX_POLICY_DIR/oci-test.toml" ocideny "$port"
-	pstart ann --annotation org.sbx.profile=ocideny -- sleep 1000
+	# Podman's default capabilities hold CAP_NET_RAW, whose packet sockets
+	# sbx's hooks do not see: a strict profile without raw_sockets refuses
+	# it (case raw_capability_refused), so the container drops it
+	pstart ann --cap-drop NET_RAW --annotation org.sbx.profile=ocideny -- sleep 1000
 	pod exec "$CNAME" ocitool connect 127.0.0.1 "$port" >"$T_TMP/ann.out" 2>"$T_TMP/ann.err"
 	got=$(cat "$T_TMP/ann.out")
 	if [ "$RT_NAME" = runc ]; then
@@ -232,7 +235,7 @@ case_annotated_connect()
 	fi
 	eq "connect to the denied 127.0.0.1:$port" "$got" EPERM
 	# the init itself too (not only exec'd processes): a run of its own
-	prun ann2 --annotation org.sbx.profile=ocideny -- ocitool connect 127.0.0.1 "$port"
+	prun ann2 --cap-drop NET_RAW --annotation org.sbx.profile=ocideny -- ocitool connect 127.0.0.1 "$port"
 	eq "connect of the container's init" "$(cat "$T_TMP/ann2.out")" EPERM
 	for _ in $(seq 40); do
 		[ -n "$(oci_audit_lines "$CID" "$port")" ] && break
@@ -242,6 +245,18 @@ case_annotated_connect()
 	eq "audit lines naming container $CID and port $port" "$n" 1
 	oci_audit_lines "$CID" "$port" | grep -q '"verdict":"deny"' ||
 		fail "the audited connect is not a denial: $(oci_audit_lines "$CID" "$port")"
+}
+
+# Podman's default capabilities (CAP_NET_RAW among them) under a strict
+# profile without raw_sockets: refused, naming the capability and the way out
+case_raw_capability_refused()
+{
+	[ "$RT_NAME" = runc ] && return 0
+	oci_deny_policy "$SBX_POLICY_DIR/oci-test.toml" ocideny 9
+	prun raw --annotation org.sbx.profile=ocideny -- true
+	[ "$RC" != 0 ] || fail "a strict profile ran a container holding CAP_NET_RAW"
+	grep -q "CAP_NET_RAW without a user namespace: not applied by sbx-oci.*raw_sockets = true" \
+		"$T_TMP/raw.err" || fail "refusal does not name CAP_NET_RAW and raw_sockets: $(perr raw)"
 }
 
 # without an annotation: the default profile `none` (plain runc behaviour)
@@ -310,6 +325,7 @@ oci_cases memory_limit case_memory_limit
 oci_cases pids_limit case_pids_limit
 oci_cases default_profile case_default_profile
 oci_cases annotated_connect case_annotated_connect
+oci_cases raw_capability_refused case_raw_capability_refused
 oci_cases exe_overwrite case_exe_overwrite
 oci_case_sbx nothing_left case_oci_nothing_left
 finish

@@ -974,7 +974,38 @@ static pid_t manager_pid(const char *state_dir)
 	return pid;
 }
 
+/* The devices cgroup of a container whose manager did not remove it (a
+ * killed manager: its watchdog removes the sandbox, not this). Only a path
+ * of sbx-oci's own ("<...>/sbx-oci/sbx-<id>") is removed; a non-empty one
+ * stays (rmdir fails). */
+static int wait_manager_gone(const char *state_dir, char *why, size_t len);
+
+static void remove_devices_left(const char *state_dir)
+{
+	char path[PATH_MAX + 32], text[4 * PATH_MAX], *d, *slash;
+
+	state_path(path, sizeof(path), state_dir, ENF_STATE);
+	if (!read_text(path, text, sizeof(text)) || !(d = strstr(text, "\ndevices=")))
+		return;
+	d += strlen("\ndevices=");
+	d[strcspn(d, "\n")] = 0;
+	slash = strrchr(d, '/');
+	if (*d != '/' || strstr(d, "/../") || !slash || strncmp(slash + 1, "sbx-", 4) ||
+	    slash - d < 8 || strncmp(slash - 8, "/sbx-oci", 8))
+		return;
+	oci_devices_remove(d);
+}
+
 int oci_enforce_wait_gone(const char *state_dir, char *why, size_t len)
+{
+	int r = wait_manager_gone(state_dir, why, len);
+
+	if (r == 0)
+		remove_devices_left(state_dir);
+	return r;
+}
+
+static int wait_manager_gone(const char *state_dir, char *why, size_t len)
 {
 	char path[PATH_MAX + 32];
 	pid_t pid = manager_pid(state_dir);

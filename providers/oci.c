@@ -173,6 +173,17 @@ static int check_cgroup(pid_t pid, const char *cgroup, char *why, size_t len)
 	return 0;
 }
 
+static bool populated(int events_fd)
+{
+	char buf[256];
+	ssize_t n = pread(events_fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return !strstr(buf, "populated 0");
+}
+
 static int watch(struct oci_state *st, pid_t pid, char *why, size_t len)
 {
 	char path[PATH_MAX + 16];
@@ -198,6 +209,9 @@ static int watch(struct oci_state *st, pid_t pid, char *why, size_t len)
 	ev.data.fd = st->events_fd;
 	if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, st->events_fd, &ev) < 0)
 		return sbx_fail(why, len, -errno, "epoll_ctl on %s: %m", path);
+	/* a cgroup file polls EPOLLPRI from its open until its first read
+	 * (kernfs): read it now, or the manager's wait would spin */
+	(void)populated(st->events_fd);
 	return 0;
 }
 
@@ -284,16 +298,6 @@ static int zombie_status(int procfd)
 	return status;
 }
 
-static bool populated(int events_fd)
-{
-	char buf[256];
-	ssize_t n = pread(events_fd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	return !strstr(buf, "populated 0");
-}
 
 static int oci_wait(void *state, struct sbx_child *c, int *ret_status)
 {
@@ -310,7 +314,11 @@ static int oci_wait(void *state, struct sbx_child *c, int *ret_status)
 	/* processes of a container without a pid namespace of its own may
 	 * outlive its init: the sandbox stays until they end, or until delete
 	 * (oci_enforce_wait_gone) has the manager kill them */
-	if (!st->init_gone || populated(st->events_fd))
+	/* read cgroup.events each time: that re-arms its EPOLLPRI, which
+	 * stays readable after a change (populated, frozen) until a read */
+	bool pop = populated(st->events_fd);
+
+	if (!st->init_gone || pop)
 		return -EAGAIN;
 	c->no_status = st->status < 0;
 	*ret_status = st->status < 0 ? 0 : st->status;

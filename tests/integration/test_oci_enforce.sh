@@ -112,6 +112,12 @@ case_denied_connect_audited()
 
 # The manager while the container runs: listed by sbx ps, survives SIGHUP,
 # holds none of the caller's descriptors.
+# cpu_ticks PID: utime + stime of the process, in clock ticks.
+cpu_ticks()
+{
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
 case_manager_while_running()
 {
 	local i mgr ps id fd
@@ -137,6 +143,14 @@ case_manager_while_running()
 	kill -HUP "$mgr"
 	sleep 0.2
 	[ -d "/proc/$mgr" ] || fail "the manager died of SIGHUP"
+	# while the container runs, its manager sleeps in its wait: a manager
+	# whose epoll set stays readable (a cgroup.events never read again)
+	# spins and spends about all of the 2 s on the CPU
+	local t0 t1
+	t0=$(cpu_ticks "$mgr")
+	sleep 2
+	t1=$(cpu_ticks "$mgr")
+	[ $((t1 - t0)) -lt 40 ] || fail "the manager used $((t1 - t0)) clock ticks of CPU in 2 s while idle"
 	touch "$T_TMP/go"
 	wait_gone c2
 	expect_gone c2

@@ -174,6 +174,20 @@ case_sys_admin_in_userns_allowed()
 	eq "connect after" "$(key userns after)" EPERM
 }
 
+# a user namespace that maps host root onto the container's root is not the
+# container's own: its root keeps host root's hold on root-owned files (a
+# bound /sys remounted rw, the host's cgroup.procs). Refused under strict.
+case_sys_admin_userns_mapping_host_root_refused()
+{
+	runit usernsroot "$(caps_jq CAP_SYS_ADMIN)"' | .process.args = ["/ociattack", "connect", "9"] |
+		.linux.namespaces += [{"type": "user"}] |
+		.linux.uidMappings = [{"containerID": 0, "hostID": 0, "size": 65536}] |
+		.linux.gidMappings = [{"containerID": 0, "hostID": 0, "size": 65536}]'
+	[ "$RC" != 0 ] || fail "a strict profile ran CAP_SYS_ADMIN in a user namespace mapping host root"
+	grep -q CAP_SYS_ADMIN "$T_TMP/usernsroot.out" ||
+		fail "the refusal does not name the capability: $(cat "$T_TMP/usernsroot.out")"
+}
+
 # best-effort: the capability runs, listed as degraded (not silently)
 case_sys_admin_best_effort_degraded()
 {
@@ -533,6 +547,7 @@ run_case cgroup_bind_readonly_podman_caps case_cgroup_bind_readonly_podman_caps
 run_case sys_admin_refused_under_strict case_sys_admin_refused_under_strict
 run_case dangerous_caps_refused_under_strict case_dangerous_caps_refused_under_strict
 run_case sys_admin_in_userns_allowed case_sys_admin_in_userns_allowed
+run_case sys_admin_userns_mapping_host_root_refused case_sys_admin_userns_mapping_host_root_refused
 run_case sys_admin_best_effort_degraded case_sys_admin_best_effort_degraded
 run_case no_fd_leaks case_no_fd_leaks
 run_case exec_in_same_cgroups case_exec_in_same_cgroups

@@ -452,6 +452,19 @@ static const struct {
 
 /* Whether the container gets a user namespace of its own: a new one, or one
  * joined by path that is not the runtime's (the host's). */
+static bool maps_host_root(const struct oci_idmap *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].host_id == 0 && m[i].size)
+			return true;
+	return false;
+}
+
+/* A user namespace of the container's own, whose capabilities are not the
+ * host's: a new one that maps no host uid or gid 0 onto the container (a
+ * container root that is host root keeps host root's hold on root-owned
+ * files: a remount of a bound /sys, a write to the host's cgroup.procs),
+ * or a joined one that is not the host's. */
 static bool own_user_namespace(const struct oci_spec *s)
 {
 	struct stat self, ns;
@@ -460,7 +473,8 @@ static bool own_user_namespace(const struct oci_spec *s)
 		if (s->namespaces[i].type != CLONE_NEWUSER)
 			continue;
 		if (!s->namespaces[i].path)
-			return true;
+			return !maps_host_root(s->uid_mappings, s->n_uid_mappings) &&
+			       !maps_host_root(s->gid_mappings, s->n_gid_mappings);
 		return stat("/proc/self/ns/user", &self) == 0 && stat(s->namespaces[i].path, &ns) == 0 &&
 		       (self.st_dev != ns.st_dev || self.st_ino != ns.st_ino);
 	}
@@ -1018,6 +1032,12 @@ static int wait_manager_gone(const char *state_dir, char *why, size_t len)
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return 0;
+	/* the pidfd names one process: the manager still, or the pid was
+	 * reused between the check and the open (then nothing is signalled) */
+	if (manager_pid(state_dir) != pid) {
+		close(pidfd);
+		return 0;
+	}
 	/* leftovers of a container without a pid namespace: the manager kills them */
 	if (access(path, F_OK) < 0)
 		syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0);

@@ -639,7 +639,8 @@ static void __attribute__((noreturn)) init_main(struct init_ctx *c)
 	if (init_prepare(c, buf + 1, fifo_path, why, sizeof(why)) < 0)
 		init_fail(c, why);
 	prctl(PR_SET_PDEATHSIG, 0);
-	send_msg(c->sync, 'R', "", 0);
+	if (send_msg(c->sync, 'R', "", 0) < 0)
+		_exit(1);	/* the creator is gone: no create to wait for start */
 	close(c->sync);
 	init_run(c, buf + 1, fifo_path);
 }
@@ -1557,6 +1558,10 @@ static int exec_prepare(struct exec_run *e, const char *id, const struct exec_op
 	r = exec_namespaces(&e->st, &e->x, why, len);
 	if (r < 0)
 		return r;
+	/* the namespaces were opened by pid: they are the init's only if it
+	 * still lives (the pidfd is not readable), not a reuser's of its pid */
+	if (wait_pidfd(e->pfd, 0))
+		return sbx_fail(why, len, -ESRCH, "cannot exec in a stopped container");
 	e->cgfd = open(e->st.cgroup, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (e->cgfd < 0)
 		return sbx_fail(why, len, -errno, "exec: the container's cgroup %s: %s", e->st.cgroup,
@@ -1595,6 +1600,11 @@ static int exec_spawn(struct exec_run *e, const struct exec_opts *o, char *why, 
 		 * host), which CLONE_INTO_CGROUP does not reach, before it
 		 * joins the container's mount namespace */
 		if (oci_cgroups_v1_join(e->st.pid, jwhy, sizeof(jwhy)) < 0) {
+			send_msg(sp[1], 'E', jwhy, strlen(jwhy));
+			_exit(126);
+		}
+		if (wait_pidfd(e->pfd, 0)) {	/* its /proc/PID/cgroup was the init's */
+			snprintf(jwhy, sizeof(jwhy), "cannot exec in a stopped container");
 			send_msg(sp[1], 'E', jwhy, strlen(jwhy));
 			_exit(126);
 		}

@@ -605,6 +605,15 @@ static void __attribute__((noreturn)) init_run(struct init_ctx *c, const char *s
 
 	/* blocks until `start` opens exec.fifo for reading */
 	int w = open(fifo_path, O_WRONLY | O_CLOEXEC);
+	struct stat ws, fs;
+	/* fifo_path goes through /proc/self/fd: without a proc mount in the
+	 * container it is a path of the image; only the fifo itself counts */
+	if (w >= 0 && (fstat(w, &ws) < 0 || fstat(c->fifo, &fs) < 0 || ws.st_dev != fs.st_dev ||
+		       ws.st_ino != fs.st_ino)) {
+		fprintf(stderr, "sbx-oci: error: init: %s is not exec.fifo (no /proc in the container?)\n",
+			fifo_path);
+		_exit(1);
+	}
 	if (w < 0 || write(w, "0", 1) != 1) {
 		fprintf(stderr, "sbx-oci: error: init: exec.fifo: %s\n", strerror(errno));
 		_exit(1);

@@ -113,21 +113,6 @@ int sbx_systemd_scope_name(const char *instance, char *buf, size_t len)
 
 /* --- cgroup2 steps ------------------------------------------------------- */
 
-static int write_file(const char *dir, const char *file, const char *s)
-{
-	char path[PATH_MAX + 32];
-	int fd, r = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 /* Moves this process into dir/supervisor (made when missing). */
 static int enter_leaf(const char *dir)
 {
@@ -139,7 +124,7 @@ static int enter_leaf(const char *dir)
 	if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	r = write_file(leaf, "cgroup.procs", pid);
+	r = sbx_write_at(leaf, "cgroup.procs", pid);
 	return r;
 }
 
@@ -160,7 +145,7 @@ static void enable_controllers(const char *dir)
 	fclose(f);
 	for (tok = strtok_r(list, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
 		snprintf(op, sizeof(op), "+%s", tok);
-		write_file(dir, "cgroup.subtree_control", op);
+		sbx_write_at(dir, "cgroup.subtree_control", op);
 	}
 }
 

@@ -92,21 +92,6 @@ bool oci_devices_supported(void)
 	return oci_devices_path(NULL, path, sizeof(path)) == 0;
 }
 
-static int write_to(const char *dir, const char *file, const char *val)
-{
-	char path[PATH_MAX + 32];
-	int fd, r = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 /* "c 1:3 rwm" ("*" for -1; type 'a' is every device). */
 static void rule_text(const struct oci_device_rule *d, char *buf, size_t len)
 {
@@ -147,10 +132,10 @@ int oci_devices_create(const char *sandbox_id, const struct oci_device_rule *rul
 				strerror(-r));
 	if ((mkdir(parent, 0755) < 0 && errno != EEXIST) || mkdir(path, 0755) < 0)
 		return sbx_fail(why, len, -errno, "linux.resources.devices: mkdir %s: %m", path);
-	r = write_to(path, "devices.deny", "a");
+	r = sbx_write_at(path, "devices.deny", "a");
 	for (size_t i = 0; i < n && r == 0; i++) {
 		rule_text(&rules[i], text, sizeof(text));
-		r = write_to(path, rules[i].allow ? "devices.allow" : "devices.deny", text);
+		r = sbx_write_at(path, rules[i].allow ? "devices.allow" : "devices.deny", text);
 		if (r < 0) {
 			sbx_fail(why, len, r, "linux.resources.devices[%zu]: '%s' %s: %s", i, text,
 				 rules[i].allow ? "allow" : "deny", strerror(-r));
@@ -159,14 +144,14 @@ int oci_devices_create(const char *sandbox_id, const struct oci_device_rule *rul
 		}
 	}
 	for (size_t i = 0; i < sizeof(runc_allowed) / sizeof(runc_allowed[0]) && r == 0; i++)
-		r = write_to(path, "devices.allow", runc_allowed[i]);
+		r = sbx_write_at(path, "devices.allow", runc_allowed[i]);
 	/* and, as runc, the nodes that linux.devices makes */
 	for (size_t i = 0; i < n_devs && r == 0; i++) {
 		if (devs[i].type == 'p')
 			continue;
 		snprintf(text, sizeof(text), "%c %lld:%lld rwm", devs[i].type == 'b' ? 'b' : 'c',
 			 (long long)devs[i].major, (long long)devs[i].minor);
-		r = write_to(path, "devices.allow", text);
+		r = sbx_write_at(path, "devices.allow", text);
 	}
 	if (r < 0) {
 		oci_devices_remove(path);
@@ -182,7 +167,7 @@ int oci_devices_attach(const char *path, pid_t pid)
 	char v[24];
 
 	snprintf(v, sizeof(v), "%d", (int)pid);
-	return write_to(path, "cgroup.procs", v);
+	return sbx_write_at(path, "cgroup.procs", v);
 }
 
 void oci_devices_remove(const char *path)
@@ -296,7 +281,7 @@ int oci_cgroups_v1_join(pid_t pid, char *why, size_t len)
 			break;
 		}
 		snprintf(dir, sizeof(dir), "%s%s", h.point, p + 1 + rl);
-		r = write_to(dir, "cgroup.procs", "0");
+		r = sbx_write_at(dir, "cgroup.procs", "0");
 		if (r < 0)
 			sbx_fail(why, len, r, "exec: joining the container's v1 %s cgroup %s: %s",
 				 h.ctrls, dir, strerror(-r));

@@ -86,6 +86,21 @@ uint64_t sbx_proc_start_time(pid_t pid)
 	return state == 'Z' || state == 'X' ? 0 : start;
 }
 
+int sbx_write_at(const char *dir, const char *file, const char *val)
+{
+	char path[PATH_MAX + 32];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 int sbx_open_output(const char *path, int flags, mode_t mode)
 {
 	struct stat st;

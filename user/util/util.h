@@ -97,6 +97,10 @@ const char *sbx_open_output_error(int err);
  * process does not exist or is a zombie (dead, not yet reaped). */
 uint64_t sbx_proc_start_time(pid_t pid);
 
+/* Writes the string to DIR/FILE (one write, no O_CREAT: cgroup and proc
+ * control files). 0 or -errno. */
+int sbx_write_at(const char *dir, const char *file, const char *val);
+
 /* Writes all of buf to fd, retrying after EINTR and short writes; returns
  * the bytes written (fewer than len: errno says why, 0 when write said 0). */
 size_t sbx_write_all(int fd, const void *buf, size_t len);

@@ -214,7 +214,71 @@ case_fresh_cgroupfs_mount()
 	return 0
 }
 
+# No network, pid, ipc or uts namespace (the host's netns, where 127.0.0.1:9
+# is the host's): every deny form still EPERM.
+case_host_netns_forms()
+{
+	runit hostnet '.process.args = ["/bin/sh", "-c", "/ociattack connect 9; /ociattack mapped 9; /ociattack udp 9; /ociattack uring 9; /ociattack v6 9"] |
+		del(.hostname) | .linux.namespaces |= map(select(.type == "mount"))'
+	diag "hostnet rc $RC: $(tr '\n' ' ' <"$T_TMP/hostnet.out")"
+	[ "$RC" = 0 ] || return 0
+	eq "connect 127.0.0.1:9 (host netns)" "$(key hostnet connect)" EPERM
+	eq "connect [::ffff:127.0.0.1]:9 (host netns)" "$(key hostnet mapped)" EPERM
+	eq "sendto udp 127.0.0.1:9 (host netns)" "$(key hostnet udp)" EPERM
+	eq "io_uring connect (host netns)" "$(key hostnet uring)" EPERM
+	eq "connect [::1]:9 (host netns)" "$(key hostnet v6)" EPERM
+}
+
+# A paused container: an exec into it, then resume; the exec'd process is
+# denied, and delete --force of a paused container leaves nothing running.
+case_pause_exec_resume()
+{
+	local b r
+	b=$(bundle pausex '.process.args = ["sleep", "30"]')
+	T_CASE_RESTORE+="rt resume pausex >/dev/null 2>&1; rt delete --force pausex >/dev/null 2>&1;"
+	rt create --bundle "$b" pausex >"$T_TMP/pausex.out" 2>&1 </dev/null || fail "create: $(cat "$T_TMP/pausex.out")"
+	rt start pausex || fail "start failed"
+	rt pause pausex >>"$T_TMP/pausex.out" 2>&1
+	( sleep 1; rt resume pausex >/dev/null 2>&1 ) &
+	r=$(timeout 10 "$RUNTIME" --root "$ROOTDIR" exec pausex /ociattack connect 9 </dev/null 2>"$T_TMP/pausex.err" | head -1)
+	wait
+	diag "pausex: $r; $(cat "$T_TMP/pausex.err"); $(tr '\n' ' ' <"$T_TMP/pausex.out")"
+	case "$r" in "connect EPERM"|"") ;; *) fail "exec around pause/resume: $r" ;; esac
+	rt pause pausex >/dev/null 2>&1
+	local pid
+	pid=$(rt state pausex 2>/dev/null | jq -r .pid)
+	rt delete --force pausex >/dev/null 2>&1
+	sleep 0.5
+	if [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$pid" != null ] && [ -d "/proc/$pid" ] &&
+		grep -q sleep "/proc/$pid/cmdline" 2>/dev/null; then
+		fail "the paused container's init $pid outlived delete --force"
+	fi
+	return 0
+}
+
+# As orphan_after_delete, but the leftover connects while the container is
+# "stopped" and not yet deleted (the manager may have torn down already).
+case_orphan_before_delete()
+{
+	local b
+	rm -f "$ROOTFS/tmp/orphan2.out" "$ROOTFS/tmp/orphan2.start"
+	b=$(bundle orphan2 '.process.args = ["/bin/sh", "-c", "(echo started >/tmp/orphan2.start; sleep 2; /ociattack connect 9 >/tmp/orphan2.out 2>&1) & exit 0"] |
+		.linux.namespaces |= map(select(.type != "pid"))')
+	T_CASE_RESTORE+="rt delete --force orphan2 >/dev/null 2>&1;"
+	rt create --bundle "$b" orphan2 >"$T_TMP/orphan2.out" 2>&1 </dev/null || fail "create: $(cat "$T_TMP/orphan2.out")"
+	rt start orphan2 || fail "start failed"
+	sleep 4
+	diag "orphan2: state $(rt state orphan2 2>/dev/null | jq -r .status); $(cat "$ROOTFS/tmp/orphan2.out" 2>&1)"
+	rt delete --force orphan2 >/dev/null 2>&1
+	[ -f "$ROOTFS/tmp/orphan2.start" ] || fail "the init's child never ran"
+	[ -f "$ROOTFS/tmp/orphan2.out" ] || return 0
+	eq "connect from a leftover of a stopped container" "$(head -1 "$ROOTFS/tmp/orphan2.out")" "connect EPERM"
+}
+
 setup attack_setup
+run_case orphan_before_delete case_orphan_before_delete
+run_case host_netns_forms case_host_netns_forms
+run_case pause_exec_resume case_pause_exec_resume
 run_case fresh_cgroupfs_mount case_fresh_cgroupfs_mount
 run_case orphan_after_delete case_orphan_after_delete
 run_case cgroupspath_host case_cgroupspath_host

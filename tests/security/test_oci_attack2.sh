@@ -275,7 +275,23 @@ case_orphan_before_delete()
 	eq "connect from a leftover of a stopped container" "$(head -1 "$ROOTFS/tmp/orphan2.out")" "connect EPERM"
 }
 
+# Hooks that run in the container (startContainer: "in the container just
+# before its program runs", docs/oci.md) connect to the denied port: EPERM.
+# createContainer (the container's mount namespace, before pivot_root) is
+# recorded in the diag only: the bundle's author's, not the workload's.
+case_hooks_connect()
+{
+	rm -f "$T_TMP/hook_cc.out" "$ROOTFS/tmp/hook_sc.out"
+	runit hooks '.hooks = {"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "'"$ATTACK"' connect 9 >'"$T_TMP"'/hook_cc.out 2>&1"]}],
+		"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "/ociattack connect 9 >/tmp/hook_sc.out 2>&1"]}]} |
+		.process.args = ["/bin/true"]'
+	diag "hooks rc $RC: $(tr '\n' ' ' <"$T_TMP/hooks.out"); cc: $(cat "$T_TMP/hook_cc.out" 2>&1); sc: $(cat "$ROOTFS/tmp/hook_sc.out" 2>&1)"
+	[ -f "$ROOTFS/tmp/hook_sc.out" ] || return 0
+	eq "connect from a startContainer hook" "$(head -1 "$ROOTFS/tmp/hook_sc.out")" "connect EPERM"
+}
+
 setup attack_setup
+run_case hooks_connect case_hooks_connect
 run_case orphan_before_delete case_orphan_before_delete
 run_case host_netns_forms case_host_netns_forms
 run_case pause_exec_resume case_pause_exec_resume

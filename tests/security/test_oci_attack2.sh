@@ -290,7 +290,22 @@ case_hooks_connect()
 	eq "connect from a startContainer hook" "$(head -1 "$ROOTFS/tmp/hook_sc.out")" "connect EPERM"
 }
 
+# linux.sysctl of a net.* key in a container without its own network
+# namespace would set the host's value: refused, or the host's value
+# unchanged.
+case_sysctl_host_netns()
+{
+	local k=/proc/sys/net/ipv4/ip_unprivileged_port_start old
+	old=$(cat $k) || skip "no $k"
+	T_CASE_RESTORE+="echo $old >$k;"
+	runit sysctl '.linux.sysctl = {"net.ipv4.ip_unprivileged_port_start": "'$((old == 1000 ? 1001 : 1000))'"} |
+		del(.hostname) | .linux.namespaces |= map(select(.type == "mount"))'
+	diag "sysctl rc $RC: $(tr '\n' ' ' <"$T_TMP/sysctl.out"); host now $(cat $k), was $old"
+	eq "host's $k after the container" "$(cat $k)" "$old"
+}
+
 setup attack_setup
+run_case sysctl_host_netns case_sysctl_host_netns
 run_case hooks_connect case_hooks_connect
 run_case orphan_before_delete case_orphan_before_delete
 run_case host_netns_forms case_host_netns_forms

@@ -304,7 +304,50 @@ case_sysctl_host_netns()
 	eq "host's $k after the container" "$(cat $k)" "$old"
 }
 
+# CAP_SYS_ADMIN (and CAP_NET_ADMIN) only in the bounding set, the effective
+# and permitted sets runc spec's: a uid-0 process gets its bounding set as
+# permitted at its next execve. Refused, or no such capability raised.
+case_bounding_only_caps()
+{
+	local eff
+	runit bnd '.process.capabilities.bounding += ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"] |
+		.process.args = ["/bin/sh", "-c", "/bin/busybox grep CapEff /proc/self/status; /ociattack cgwrite 9; /ociattack connect 9"]'
+	diag "bnd rc $RC: $(tr '\n' ' ' <"$T_TMP/bnd.out")"
+	[ "$RC" = 0 ] || return 0
+	eff=$(awk '/^CapEff/ {print $2}' "$T_TMP/bnd.out")
+	[ -n "$eff" ] || fail "no CapEff: $(cat "$T_TMP/bnd.out")"
+	[ $(( 0x$eff & ((1 << 21) | (1 << 12)) )) = 0 ] ||
+		fail "bounding-only CAP_SYS_ADMIN/CAP_NET_ADMIN became effective ($eff) under strict: $(tr '\n' ' ' <"$T_TMP/bnd.out")"
+	eq "connect" "$(key bnd connect)" EPERM
+}
+
+# Each of CAP_NET_ADMIN, CAP_BPF, CAP_SYS_PTRACE only in the inheritable and
+# ambient sets (or only in bounding): none may end up effective under strict.
+case_caps_other_sets()
+{
+	local c set eff bit
+	for c in CAP_NET_ADMIN:12 CAP_BPF:39 CAP_SYS_PTRACE:19 CAP_SYS_ADMIN:21; do
+		bit=${c#*:}; c=${c%:*}
+		for set in bounding inh_amb; do
+			if [ $set = bounding ]; then
+				runit cos '.process.capabilities.bounding += ["'$c'"] | .process.args = ["/bin/busybox", "grep", "CapEff", "/proc/self/status"]'
+			else
+				runit cos '.process.capabilities.inheritable = ["'$c'"] | .process.capabilities.ambient = ["'$c'"] |
+					.process.args = ["/bin/busybox", "grep", "CapEff", "/proc/self/status"]'
+			fi
+			diag "cos $c $set rc $RC: $(tr '\n' ' ' <"$T_TMP/cos.out")"
+			[ "$RC" = 0 ] || continue
+			eff=$(awk '/^CapEff/ {print $2}' "$T_TMP/cos.out")
+			[ -n "$eff" ] || continue
+			[ $(( (0x$eff >> bit) & 1 )) = 0 ] || fail "$c in $set became effective ($eff) under strict"
+		done
+	done
+	return 0
+}
+
 setup attack_setup
+run_case caps_other_sets case_caps_other_sets
+run_case bounding_only_caps case_bounding_only_caps
 run_case sysctl_host_netns case_sysctl_host_netns
 run_case hooks_connect case_hooks_connect
 run_case orphan_before_delete case_orphan_before_delete

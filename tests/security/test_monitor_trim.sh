@@ -12,7 +12,9 @@
 #   be dropped by reclaim at any time anyway;
 # - a page it wrote is thrown away (relocations, data): the audit, the
 #   accounting and the teardown that run after the trim must be whole;
-# - the trim does not happen at all: the start-only code stays mapped.
+# - the trim does not happen at all: the start-only code stays mapped;
+# - the audit ring's mapping, let go while idle, is not taken again when
+#   events come, or an event is lost or read twice across it.
 . "$(dirname "$0")/../integration/lib.sh"
 
 P4=""
@@ -64,6 +66,26 @@ case_idle_monitor_gives_back_text()
 	kill_bg "$BG_PID"
 }
 
+# ring_maps PID: how many mappings of a BPF map PID holds (the audit ring's
+# consumer is the monitor's only one)
+ring_maps()
+{
+	grep -c 'anon_inode:bpf-map' "/proc/$1/maps" 2>/dev/null
+}
+
+# wait_ring_released PID: until the idle monitor PID maps no ring (10 s at
+# most): its 256 KiB (the default ring) would count in its Pss
+wait_ring_released()
+{
+	local n
+	for _ in $(seq 200); do
+		n=$(ring_maps "$1")
+		[ "$n" = 0 ] && return 0
+		sleep 0.05
+	done
+	fail "the idle monitor still maps ${n:-?} BPF map(s) (its audit ring)"
+}
+
 # wait_for_child PID: until PID has a child (the workload)
 wait_for_child()
 {
@@ -93,6 +115,7 @@ held_run()
 	[ -n "$MON" ] || fail "no sbx under $BG_PID: $(cat "$T_TMP/$n.err")"
 	wait_for_child "$MON"
 	wait_trimmed "$MON" "$(readlink -f "$bin")"
+	wait_ring_released "$MON"
 }
 
 # held_end NAME CODE: lets the workload of held_run go; the exit status, the
@@ -142,8 +165,44 @@ case_binary_replaced_while_idle()
 	held_end b 5
 }
 
+# The idle monitor lets the audit ring's mapping go and maps it again when
+# events come (run.c ring_release): three bursts of 200 denied connects, each
+# made only once the monitor has released the ring, all arrive: every denial
+# is an event (or a counted suppression), no drop, no sequence gap, nothing
+# read twice.
+case_ring_released_and_remapped()
+{
+	local i n ev sup
+	tpol
+	bg "$SBX" run --result "$T_TMP/r.result" --audit "$T_TMP/r.audit" -P "$T_TMP/policy.toml" --profile t -- \
+		sh -c "for i in 1 2 3; do while [ ! -e $T_TMP/go.\$i ]; do sleep 0.05; done; \
+			$NETTOOL flood 127.0.0.2 $P4 200 >/dev/null; touch $T_TMP/done.\$i; done" \
+		>"$T_TMP/r.out" 2>"$T_TMP/r.err"
+	wait_for_child "$BG_PID"
+	for i in 1 2 3; do
+		wait_ring_released "$BG_PID"
+		touch "$T_TMP/go.$i"
+		for _ in $(seq 200); do
+			[ -e "$T_TMP/done.$i" ] && break
+			sleep 0.05
+		done
+		[ -e "$T_TMP/done.$i" ] || fail "burst $i did not end: $(tail -c 300 "$T_TMP/r.err")"
+	done
+	wait "$BG_PID"
+	eq "sbx's exit status" "$?" 0
+	eq "denials counted" "$(jq -r '.denials["net.connect"]' "$T_TMP/r.result")" 600
+	n=$(jq -c 'select(.event == "net.connect")' "$T_TMP/r.audit" | grep -c .)
+	sup=$(jq -r .audit.suppressed.deny "$T_TMP/r.result")
+	eq "net.connect events plus suppressed" "$((n + sup))" 600
+	eq "dropped" "$(jq -r .audit.dropped "$T_TMP/r.result")" 0
+	eq "sequence gaps" "$(jq -r .audit.sequence_gaps "$T_TMP/r.result")" 0
+	ev=$(jq -r 'select(.event == "net.connect") | .seq' "$T_TMP/r.audit" | sort -n | uniq -d | head -3)
+	eq "events read twice (seq)" "$ev" ""
+}
+
 setup trim_setup
 run_case idle_monitor_gives_back_text case_idle_monitor_gives_back_text
 run_case audit_and_teardown_after_trim case_audit_and_teardown_after_trim
 run_case binary_replaced_while_idle case_binary_replaced_while_idle
+run_case ring_released_and_remapped case_ring_released_and_remapped
 finish

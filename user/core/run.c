@@ -79,7 +79,8 @@ struct run_state {
 	struct sbx_audit_ctx actx;
 	struct sbx_policy *upd_pol;	/* o->policy_file as read after a live update */
 	uint32_t upd_id;		/* the policy id it was read for */
-	struct ring_buffer *rb;
+	struct ring_buffer *rb;		/* NULL while idle: ring_release */
+	bool ring_map_failed_said;
 	struct sbx_auditlog alog;	/* the instance's shared audit.jsonl (core/auditlog.h) */
 	int audit_fd;			/* --audit FILE or -; -1 = none */
 	bool audit_torn;		/* it ends in part of a line: the next write ends it first */
@@ -317,15 +318,55 @@ SBX_IDLE_PATH static void flush_audit(struct run_state *s)
 	json_buf_clear(&s->abuf);
 }
 
+/* The ring's consumer (libbpf maps the whole ring, 256 KiB by default,
+ * which counts in the monitor's Pss). An idle monitor lets it go
+ * (ring_release) and polls the ring's map fd itself, which the kernel marks
+ * readable when data waits; the next drain maps it again. The consumer's
+ * position lives in the kernel's page, so nothing is lost or read twice. */
+SBX_IDLE_PATH static int ring_ready(struct run_state *s)
+{
+	if (s->rb)
+		return 0;
+	s->rb = ring_buffer__new(s->sb.ring_fd, on_event, s, NULL);
+	if (s->rb)
+		return 0;
+	if (!s->ring_map_failed_said) {
+		fprintf(s->err, "sbx: warning: audit ring: mapping it again failed (%m): its events wait in "
+			"the ring (counted as dropped if it fills); retrying\n");
+		s->ring_map_failed_said = true;
+	}
+	return -ENOMEM;
+}
+
+SBX_IDLE_PATH static bool ring_has_data(int ring_fd)
+{
+	struct pollfd p = { .fd = ring_fd, .events = POLLIN };
+
+	/* an error says yes: mapping it reports the problem */
+	return poll(&p, 1, 0) != 0;
+}
+
+SBX_IDLE_PATH static void ring_release(struct run_state *s)
+{
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+}
+
 SBX_IDLE_PATH static int consume(struct run_state *s)
 {
 	int r;
 
 	s->drained = 0;
-	r = ring_buffer__consume(s->rb);
+	if (!s->rb && !ring_has_data(s->sb.ring_fd))
+		r = 0;	/* released and empty: stays unmapped */
+	else if (ring_ready(s) < 0)
+		r = -ENOMEM;
+	else
+		r = ring_buffer__consume(s->rb);
 	/* a drain that took an eighth of the ring runs again at once: a burst
 	 * from many CPUs fills the rest while the consumer would pause */
-	s->drain_pause = r > 0 && s->drained < s->ring_bytes / 8;
+	s->drain_pause = (r > 0 && s->drained < s->ring_bytes / 8) ||
+			 r == -ENOMEM;	/* retried after a pause, not polled in a loop */
 	flush_audit(s);
 	sbx_counters_publish(&s->pub, &s->sb, s->res);
 	return r;
@@ -1302,6 +1343,10 @@ SBX_IDLE_PATH static int idle_trim_tick(struct run_state *s, uint64_t el, bool b
 			due = s->last_trim_ms + TRIM_SPACING_MS;
 		s->trim_due_ms = due;
 	} else if (s->trim_due_ms && el >= s->trim_due_ms) {
+		/* drained first: what came since the last wakeup is written
+		 * before the ring's mapping goes */
+		if (consume(s) >= 0 && !s->drain_pause)
+			ring_release(s);
 		sbx_trim_memory(true);
 		s->trim_due_ms = 0;
 		s->last_trim_ms = el ? el : 1;
@@ -1354,7 +1399,7 @@ SBX_IDLE_PATH static __attribute__((noinline)) int wait_loop(struct run_state *s
 		}
 		/* after the summary tick, which drains the ring too */
 		if (!s->drain_pause)
-			pfd[2].fd = ring_buffer__epoll_fd(s->rb);
+			pfd[2].fd = s->rb ? ring_buffer__epoll_fd(s->rb) : s->sb.ring_fd;
 		else if (!tsp || ts.tv_sec || ts.tv_nsec > AUDIT_DRAIN_PAUSE_NS)
 			tsp = &pause;
 		if (ppoll(pfd, (nfds_t)n, tsp, NULL) < 0 && errno != EINTR)

@@ -124,11 +124,14 @@ for ring in 256K 4M; do
 		# past the first rate with many drops, higher rates only repeat it
 		[ "$dr" != 0 ] && [ "$dr" -gt $((ev / 4)) ] && break
 	done
-	met=false; [ "$best" -ge 1000000 ] && met=true
-	[ $ring = 256K ] && name="audit: largest rate with zero drops (default 256 KiB ring)" ||
-		name="audit: largest rate with zero drops (4 MiB ring)"
-	emit kind=target name="$name" value="$best" unit=events/s target=">= 1000000 events/s, zero drops" met=$met
-	log "largest paced rate with zero drops, ring $ring: $best/s"
+	log "largest paced rate with zero drops, 1 worker, ring $ring: $best/s"
+	if [ $ring = 256K ]; then
+		met=false; [ "$best" -ge 1000000 ] && met=true
+		emit kind=target name="audit: largest rate with zero drops (default 256 KiB ring)" value="$best" \
+			unit=events/s target=">= 1000000 events/s, zero drops" met=$met workers=1
+	else
+		best1_4m=$best	# the 4 MiB target row: below, with the two-worker runs
+	fi
 done
 
 # ---- paced, two workers that sleep between their sends -------------------------------------
@@ -155,6 +158,15 @@ done
 emit kind=capacity name="audit: largest rate with zero drops, 2 workers sleeping between sends (4 MiB ring)" \
 	value="$best" unit=events/s
 log "largest paced rate with zero drops, 2 sleeping workers, ring 4M: $best/s"
+# The 4 MiB target row: the largest rate written with zero drops by either
+# workload, one worker spinning or two sleeping (which one says "workers").
+# One worker alone cannot make 1 M denials a second here, whatever sbx does.
+w=1
+[ "$best" -gt "${best1_4m:-0}" ] && w=2 || best=${best1_4m:-0}
+met=false; [ "$best" -ge 1000000 ] && met=true
+emit kind=target name="audit: largest rate with zero drops (4 MiB ring)" value="$best" unit=events/s \
+	target=">= 1000000 events/s, zero drops" met=$met workers=$w
+log "audit target, ring 4M: $best/s with zero drops ($w worker(s))"
 
 # ---- the writer alone: events per CPU-second --------------------------------------------------
 # build/bench/audit_writer (make bench builds it) formats a flood's events with

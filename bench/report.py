@@ -136,7 +136,8 @@ def _audit(res):
     if not vals:
         return None, ""
     r = max(vals, key=lambda r: r["value"])
-    return r["value"], f"{num(r['value'])} events/s"
+    w = r.get("workers")
+    return r["value"], f"{num(r['value'])} events/s" + (f" ({w} workers)" if w and int(w) > 1 else "")
 
 
 def _large_policy(res):

@@ -293,6 +293,45 @@ case_default_profile_configured()
 	[[ $(line c13 begin-error) == *"no profile 'nosuch'"* ]] || fail "unknown default: $(cat "$T_TMP/c13.out")"
 }
 
+# allowed_profiles in oci.toml: an annotation may choose only a listed
+# profile (not "none", not an unlisted one), org.sbx.policy is refused, and
+# the configured default still applies to a container without annotations.
+case_allowed_profiles()
+{
+	printf 'default_profile = "t"\nallowed_profiles = ["t", "fsb"]  # pods may pick these\n' >"$T_TMP/oci.toml"
+	SBX_OCI_CONFIG=$T_TMP/oci.toml oe a1 -a org.sbx.profile=none -d $DENIED_PORT
+	eq "none refused: tool rc" "$RC" 2
+	[[ $(line a1 begin-error) == *"annotation org.sbx.profile: profile 'none' is not in allowed_profiles ($T_TMP/oci.toml:2)"* ]] ||
+		fail "refusal of none: $(cat "$T_TMP/a1.out")"
+	SBX_OCI_CONFIG=$T_TMP/oci.toml oe a2 -a org.sbx.policy="$SBX_POLICY_DIR/t.toml" -a org.sbx.policy.profile=t
+	eq "policy file refused: tool rc" "$RC" 2
+	[[ $(line a2 begin-error) == *"annotation org.sbx.policy: refused: $T_TMP/oci.toml:2 sets allowed_profiles"* ]] ||
+		fail "refusal of a policy file: $(cat "$T_TMP/a2.out")"
+	# a listed one runs, enforced
+	SBX_OCI_CONFIG=$T_TMP/oci.toml oe a3 -a org.sbx.profile=t -d $DENIED_PORT
+	eq "listed: tool rc" "$RC" 0
+	eq "listed: denied connect" "$(line a3 denied)" EPERM
+	expect_gone a3
+	# no annotation: the default, enforced
+	SBX_OCI_CONFIG=$T_TMP/oci.toml oe a4 -d $DENIED_PORT
+	eq "default: tool rc" "$RC" 0
+	eq "default: denied connect" "$(line a4 denied)" EPERM
+	expect_gone a4
+	# an empty list: no annotation may choose
+	printf 'allowed_profiles = []\n' >"$T_TMP/oci.toml"
+	SBX_OCI_CONFIG=$T_TMP/oci.toml oe a5 -a org.sbx.profile=t
+	eq "empty list: tool rc" "$RC" 2
+	# a broken file refuses every container, naming the line
+	printf 'default_profile = "t"\nallowed_profiles = ["t"\n' >"$T_TMP/oci.toml"
+	SBX_OCI_CONFIG=$T_TMP/oci.toml oe a6
+	eq "broken config: tool rc" "$RC" 2
+	[[ $(line a6 begin-error) == *"$T_TMP/oci.toml:2: expected ',' or ']' after a name"* ]] ||
+		fail "broken config: $(cat "$T_TMP/a6.out")"
+	for n in a1 a2 a5 a6; do
+		[ -z "$(events $n | jq -r '.[]')" ] || fail "$n: a refused container has audit events"
+	done
+}
+
 # A process that outlives the init (no pid namespace) keeps the sandbox
 # until delete: oci_enforce_wait_gone has the manager kill it.
 case_leftover_killed_at_delete()
@@ -362,6 +401,7 @@ run_case policy_file_in_trusted_dir case_policy_file_in_trusted_dir
 run_case strict_unapplied_resource_refused case_strict_unapplied_resource_refused
 run_case hugepage_limits case_hugepage_limits
 run_case default_profile_configured case_default_profile_configured
+run_case allowed_profiles case_allowed_profiles
 run_case leftover_killed_at_delete case_leftover_killed_at_delete
 run_case manager_killed case_manager_killed
 run_case device_rules case_device_rules

@@ -10,7 +10,9 @@
  * directory); org.sbx.policy.profile names its profile when it has more than
  * one. Neither: the default, $SBX_OCI_DEFAULT_PROFILE, else the line
  * `default_profile = "NAME"` of /etc/sbx/oci.toml ($SBX_OCI_CONFIG replaces
- * the path), else "none". The name "none" is sbx-oci's built-in profile of
+ * the path), else "none". Its `allowed_profiles` list (oci/config.h), when
+ * set, bounds what an annotation may choose: org.sbx.profile must name a
+ * listed profile and org.sbx.policy is refused. The name "none" is sbx-oci's built-in profile of
  * no rules (network and files open, best-effort): plain runc behaviour plus
  * the audit of the sandbox's life.
  *
@@ -89,6 +91,7 @@
 #include "core/run.h"
 #include "kernel/mountinfo.h"
 #include "oci_provider.h"
+#include "oci/config.h"
 #include "oci/devcgroup.h"
 #include "oci/oci.h"
 #include "util/util.h"
@@ -97,7 +100,6 @@
 #define ENF_PID "sbx-enforce.pid"
 #define ENF_STATE "sbx-enforce.state"
 #define ENF_DONE "sbx-enforce.done"
-#define OCI_CONFIG_DEFAULT "/etc/sbx/oci.toml"
 #define OCI_NONE "none"
 #define READY_WAIT_MS 60000	/* sandbox setup: bpf load on a first start */
 #define ACK_WAIT_MS 30000
@@ -239,40 +241,6 @@ static int from_file(struct choice *c, const char *path, const char *name, char 
 	return 0;
 }
 
-/* `default_profile = "NAME"` (or NAME bare) of the config file; comments
- * and blank lines aside, any other line is an error. */
-static int default_name(char *buf, size_t n, char *why, size_t len)
-{
-	const char *env = getenv("SBX_OCI_DEFAULT_PROFILE"), *cfg = getenv("SBX_OCI_CONFIG");
-	char line[512], *v, *e;
-	unsigned ln = 0;
-	FILE *f;
-
-	snprintf(buf, n, "%s", env && *env ? env : OCI_NONE);
-	if (env && *env)
-		return 0;
-	cfg = cfg && *cfg ? cfg : OCI_CONFIG_DEFAULT;
-	f = fopen(cfg, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : sbx_fail(why, len, -errno, "%s: %m", cfg);
-	while (fgets(line, sizeof(line), f)) {
-		ln++;
-		v = line + strspn(line, " \t");
-		if (*v == '#' || *v == '\n' || !*v)
-			continue;
-		if (strncmp(v, "default_profile", 15) || !(e = strchr(v, '='))) {
-			fclose(f);
-			return sbx_fail(why, len, -EINVAL, "%s:%u: only default_profile = \"NAME\" is "
-					"known", cfg, ln);
-		}
-		v = e + 1 + strspn(e + 1, " \t\"");
-		v[strcspn(v, "\"# \t\n")] = 0;
-		snprintf(buf, n, "%s", v);
-	}
-	fclose(f);
-	return buf[0] ? 0 : sbx_fail(why, len, -EINVAL, "%s: default_profile is empty", cfg);
-}
-
 /* (spec.c's oci_annotation, here so that enforce.c stands on its own) */
 static const char *annotation(const struct oci_spec *s, const char *key)
 {
@@ -287,7 +255,8 @@ static int choose(const struct oci_spec *s, struct choice *c, char *why, size_t 
 	const char *name = annotation(s, OCI_ANNOT_PROFILE);
 	const char *file = annotation(s, OCI_ANNOT_POLICY);
 	const char *in_file = annotation(s, OCI_ANNOT_POLICY_PROFILE);
-	char def[256];
+	const char *env = getenv("SBX_OCI_DEFAULT_PROFILE");
+	struct oci_config cfg;
 	int r;
 
 	if (name && file)
@@ -297,19 +266,29 @@ static int choose(const struct oci_spec *s, struct choice *c, char *why, size_t 
 	if (in_file && !file)
 		return sbx_fail(why, len, -EINVAL, "annotation %s without %s", OCI_ANNOT_POLICY_PROFILE,
 				OCI_ANNOT_POLICY);
+	r = oci_config_read(&cfg, why, len);
+	if (r < 0)
+		return r;
 	if (file) {
+		if (cfg.has_allowed)
+			return sbx_fail(why, len, -EPERM, "annotation %s: refused: %s:%u sets allowed_profiles, "
+					"so containers choose only among those, with %s", OCI_ANNOT_POLICY, cfg.path,
+					cfg.allowed_line, OCI_ANNOT_PROFILE);
 		c->source = OCI_ANNOT_POLICY;
 		return from_file(c, file, in_file, why, len);
 	}
 	if (name) {
+		if (!oci_config_allows(&cfg, name))
+			return sbx_fail(why, len, -EPERM, "annotation %s: profile '%s' is not in allowed_profiles "
+					"(%s:%u)", OCI_ANNOT_PROFILE, name, cfg.path, cfg.allowed_line);
 		c->source = "annotation " OCI_ANNOT_PROFILE;
 		return from_dir(c, name, why, len);
 	}
-	r = default_name(def, sizeof(def), why, len);
-	if (r < 0)
-		return r;
+	/* the default is the administrator's choice: allowed_profiles does not bind it */
 	c->source = "the default profile of sbx-oci";
-	return from_dir(c, def, why, len);
+	if (env && *env)
+		return from_dir(c, env, why, len);
+	return from_dir(c, cfg.default_profile[0] ? cfg.default_profile : OCI_NONE, why, len);
 }
 
 static void choice_free(struct choice *c)

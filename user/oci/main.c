@@ -53,6 +53,7 @@
 #include "devcgroup.h"
 #include "hooks.h"
 #include "oci.h"
+#include "oci/config.h"
 #include "state.h"
 
 #ifndef SBX_OCI_VERSION
@@ -2066,7 +2067,13 @@ static void usage(FILE *f)
 		   "  --systemd-cgroup     cgroupsPath in systemd's slice:prefix:name form\n"
 		   "  --debug              debug messages\n"
 		   "  -v, --version        the version, in runc's three lines\n"
-		   "  --criu, --rootless   accepted and ignored, as runc's callers pass them\n");
+		   "  --criu, --rootless   accepted and ignored, as runc's callers pass them\n"
+		   "\nsbx's policy (docs/oci.md):\n"
+		   "  annotation org.sbx.profile=NAME     a profile of the policy directory\n"
+		   "  annotation org.sbx.policy=PATH      a root-owned policy file inside it\n"
+		   "  neither: $SBX_OCI_DEFAULT_PROFILE, else default_profile in " OCI_CONFIG_DEFAULT ",\n"
+		   "  else none (no rules, audit only); allowed_profiles there bounds the annotations\n"
+		   "  ($SBX_OCI_CONFIG names another file)\n");
 }
 
 static void version(void)

@@ -135,9 +135,13 @@ static int oci_prepare(const struct sbx_spawn *s, void **ret_state, char *why, s
 {
 	struct oci_state *st = calloc(1, sizeof(*st));
 
-	(void)s;
 	if (!st)
 		return sbx_fail(why, len, -ENOMEM, "out of memory");
+	/* sbx-oci stacks the family filter on the container's processes
+	 * (user/oci/enforce.c) under every profile but "none": its refusals
+	 * are reported as net.socket, as the other providers' */
+	if (s->refused && s->profile->name && strcmp(s->profile->name, "none"))
+		s->refused->flags |= SBX_SYSF_FAMILY_REFUSED;
 	st->pidfd = st->procfd = st->events_fd = st->epfd = -1;
 	st->status = -1;
 	*ret_state = st;

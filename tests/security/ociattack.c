@@ -15,6 +15,8 @@
  *   cgwrite PORT         write its own pid into /sys/fs/cgroup/../cgroup.procs
  *                        (the read-only bind of its own cgroup's parent)
  *   raw                  socket(AF_INET, SOCK_RAW) and socket(AF_PACKET, SOCK_RAW)
+ *   families             socket() of vsock, tipc, alg, key, netlink (audit and
+ *                        route), inet, unix; socketpair() of vsock and unix
  *   uring PORT           IORING_OP_CONNECT to 127.0.0.1:PORT (io_uring, raw syscalls)
  *   procfs               open for writing /proc/sysrq-trigger and
  *                        /proc/sys/vm/drop_caches (nothing is written), read
@@ -110,6 +112,34 @@ static void do_raw(void)
 	printf("packet %s\n", res(fd));
 	if (fd >= 0)
 		close(fd);
+}
+
+/* One socket() per family (raw syscalls: libc may not know them): sbx's
+ * family filter answers EPERM before the kernel looks at the family. */
+static void do_families(void)
+{
+	static const struct { const char *key; int fam, type, proto; } f[] = {
+		{ "vsock", 40, SOCK_STREAM, 0 },	/* AF_VSOCK */
+		{ "tipc", 30, SOCK_RDM, 0 },		/* AF_TIPC */
+		{ "alg", 38, SOCK_SEQPACKET, 0 },	/* AF_ALG */
+		{ "key", 15, SOCK_RAW, 2 },		/* AF_KEY, PF_KEY_V2 */
+		{ "netlink_audit", AF_NETLINK, SOCK_RAW, 9 },
+		{ "netlink_route", AF_NETLINK, SOCK_RAW, 0 },
+		{ "inet", AF_INET, SOCK_STREAM, 0 },
+		{ "unix", AF_UNIX, SOCK_STREAM, 0 },
+	};
+	int sv[2], fd;
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		fd = (int)syscall(SYS_socket, f[i].fam, f[i].type | SOCK_CLOEXEC, f[i].proto);
+		printf("%s %s\n", f[i].key, res(fd));
+		if (fd >= 0)
+			close(fd);
+	}
+	fd = (int)syscall(SYS_socketpair, 40, SOCK_STREAM, 0, sv);
+	printf("socketpair_vsock %s\n", res(fd));
+	fd = (int)syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, sv);
+	printf("socketpair_unix %s\n", res(fd));
 }
 
 static void do_uring(int port)
@@ -330,6 +360,8 @@ int main(int argc, char **argv)
 		do_peek(argv[2]);
 	else if (!strcmp(argv[1], "v6") && argc == 3)
 		do_v6(atoi(argv[2]));
+	else if (!strcmp(argv[1], "families"))
+		do_families();
 	else if (!strcmp(argv[1], "raw"))
 		do_raw();
 	else if (!strcmp(argv[1], "fds")) {

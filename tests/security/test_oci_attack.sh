@@ -54,6 +54,14 @@ deny = ["127.0.0.1:$DENIED"]
 unix = ["*"]
 [profile.b.fs]
 mode = "full"
+[profile.v]
+enforcement = "strict"
+[profile.v.network]
+mode = "full"
+unix = ["*"]
+families = ["vsock"]
+[profile.v.fs]
+mode = "full"
 EOF
 	chmod 0644 "$SBX_POLICY_DIR/t.toml"
 	"$SBX" run -P "$SBX_POLICY_DIR/t.toml" --profile t -- true || return 1
@@ -320,6 +328,54 @@ case_raw_sockets_refused()
 		fail "sandbox.start does not list CAP_NET_RAW as degraded"
 }
 
+# Socket families outside network.families (vsock, tipc, alg, key, netlink
+# but route) are refused with EPERM in the init and in an exec'd process,
+# even where the container's own seccomp allows every call and refuses
+# seccomp(2) itself (sbx's filter goes in first), and each refusal of the
+# init is a net.socket event with the container's id; inet, unix and
+# netlink route stay open. Under "none" (runc behaviour) nothing is
+# refused; a profile that lists vsock lets vsock through.
+case_socket_families_refused()
+{
+	local k b ev
+	runit fam '.process.args = ["/ociattack", "families"] |
+		.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+		"syscalls": [{"names": ["seccomp"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+	eq "run rc" "$RC" 0
+	for k in vsock tipc alg key netlink_audit socketpair_vsock; do
+		eq "init: $k" "$(key fam $k)" EPERM
+	done
+	for k in inet unix netlink_route socketpair_unix; do
+		eq "init: $k" "$(key fam $k)" ok
+	done
+	ev=$(jq -c 'select(.container == "fam" and .event == "net.socket")' "$SBX_LOG_DIR/audit.jsonl")
+	[ "$(grep -c . <<<"$ev")" -ge 5 ] || fail "net.socket events of the init: $ev"
+	jq -e 'select(.family == "vsock" and .verdict == "deny")' <<<"$ev" >/dev/null ||
+		fail "no net.socket deny event naming vsock: $ev"
+	# an exec'd process gets the filter too
+	b=$(bundle famx '.process.args = ["sleep", "30"]')
+	T_CASE_RESTORE+="rt delete --force famx >/dev/null 2>&1;"
+	rt create --bundle "$b" famx >"$T_TMP/famx.out" 2>&1 </dev/null || fail "create: $(cat "$T_TMP/famx.out")"
+	rt start famx || fail "start failed"
+	rt exec famx /ociattack families >"$T_TMP/famx.exec" 2>&1 </dev/null
+	for k in vsock tipc alg key netlink_audit; do
+		eq "exec: $k" "$(sed -n "s|^$k ||p" "$T_TMP/famx.exec")" EPERM
+	done
+	eq "exec: inet" "$(sed -n 's|^inet ||p' "$T_TMP/famx.exec")" ok
+	rt delete --force famx
+	# none: plain runc, whatever the kernel answers
+	runit famn '.process.args = ["/ociattack", "families"] | .annotations["org.sbx.profile"] = "none"'
+	eq "none: run rc" "$RC" 0
+	for k in vsock tipc alg key netlink_audit; do
+		[ "$(key famn $k)" != EPERM ] || fail "none: $k refused ($(tr '\n' ' ' <"$T_TMP/famn.out"))"
+	done
+	# listed: vsock allowed, the rest still refused
+	runit faml '.process.args = ["/ociattack", "families"] | .annotations["org.sbx.profile"] = "v"'
+	eq "vsock listed: run rc" "$RC" 0
+	[ "$(key faml vsock)" != EPERM ] || fail "a listed vsock was refused"
+	eq "vsock listed: tipc" "$(key faml tipc)" EPERM
+}
+
 # runc spec's maskedPaths and readonlyPaths hold for root with the default
 # capabilities (no CAP_SYS_ADMIN to unmount them).
 case_proc_masked()
@@ -553,6 +609,7 @@ run_case no_fd_leaks case_no_fd_leaks
 run_case exec_in_same_cgroups case_exec_in_same_cgroups
 run_case exec_process_caps case_exec_process_caps
 run_case raw_sockets_refused case_raw_sockets_refused
+run_case socket_families_refused case_socket_families_refused
 run_case proc_masked case_proc_masked
 run_case netns_by_path case_netns_by_path
 run_case hostile_ids case_hostile_ids

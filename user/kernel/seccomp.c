@@ -608,6 +608,27 @@ out:
 	return r;
 }
 
+int sbx_seccomp_build_families(uint64_t families, struct sbx_seccomp *ret, char *why, size_t len)
+{
+	struct sbx_seccomp s = { 0 };
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r;
+
+	if (!ctx)
+		return sbx_fail(why, len, -ENOMEM, "seccomp: seccomp_init failed");
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	/* only the native ABI has rules: another one could create any family */
+	r = restrict_abis(ctx, SCMP_ACT_KILL_PROCESS, why, len);
+	if (r == 0 && (r = sbx_seccomp_add_families(ctx, families)) < 0)
+		snprintf(why, len, "seccomp: socket family rules: %s", strerror(-r));
+	if (r == 0)
+		r = export_prog(ctx, &s.prog, why, len);
+	seccomp_release(ctx);
+	if (r == 0)
+		*ret = s;
+	return r;
+}
+
 /* The cache (kernel/seccomp_cache.h) first; a filter compiled for want of
  * a trusted file is written there for the next run. SBX_TRACE says which. */
 int sbx_seccomp_build(const struct sbx_profile *p, bool exec_guard, struct sbx_seccomp *ret,

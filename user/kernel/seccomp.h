@@ -63,6 +63,11 @@ int sbx_seccomp_add_exec_guard(void *ctx, uint32_t act, uint64_t *denied);
  * only, so this is where every other family is judged. */
 int sbx_seccomp_add_families(void *ctx, uint64_t families);
 
+/* A filter of the family allow-list alone (and no foreign ABI: a process of
+ * another ABI is killed), for a workload whose own filter sbx does not make:
+ * sbx-oci stacks it on the container's linux.seccomp. */
+int sbx_seccomp_build_families(uint64_t families, struct sbx_seccomp *ret, char *why, size_t len);
+
 /*
  * The cgroup guard. clone3(CLONE_INTO_CGROUP) starts a child in any cgroup2
  * directory the caller can open, and the kernel checks only that the

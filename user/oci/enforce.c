@@ -108,6 +108,8 @@
 
 struct oci_enforce {
 	int sock;
+	bool filter;			/* sbx's family filter: every profile but "none" */
+	uint64_t families;		/* its network.families */
 	char state_dir[PATH_MAX];
 	char devices[PATH_MAX];		/* its v1 devices cgroup; "" = none */
 };
@@ -841,14 +843,47 @@ static int await_ready(int sock, int *ret_fd, char *id, size_t id_len, char *cgr
 	return 0;
 }
 
-static void write_state(const char *dir, const char *id, const char *profile, const char *cgroup,
+static void write_state(const struct oci_enforce *e, const char *id, const char *profile, const char *cgroup,
 			const char *cgroups_path, const char *devices)
 {
-	char buf[4 * PATH_MAX];
+	char buf[4 * PATH_MAX], fam[32] = "off";
 
-	snprintf(buf, sizeof(buf), "sandbox=%s\nprofile=%s\ncgroup=%s\ncgroups_path=%s\ndevices=%s\n",
-		 id, profile, cgroup, cgroups_path ? cgroups_path : "", devices);
-	write_file(dir, ENF_STATE, buf);
+	if (e->filter)
+		snprintf(fam, sizeof(fam), "%#llx", (unsigned long long)e->families);
+	snprintf(buf, sizeof(buf), "sandbox=%s\nprofile=%s\ncgroup=%s\ncgroups_path=%s\ndevices=%s\n"
+		 "families=%s\n", id, profile, cgroup, cgroups_path ? cgroups_path : "", devices, fam);
+	write_file(e->state_dir, ENF_STATE, buf);
+}
+
+bool oci_enforce_families(const struct oci_enforce *e, uint64_t *families)
+{
+	*families = e->families;
+	return e->filter;
+}
+
+int oci_enforce_state_families(const char *state_dir, bool *on, uint64_t *families, char *why, size_t len)
+{
+	char path[PATH_MAX + 32], text[4 * PATH_MAX], *f, *end;
+	unsigned long long v;
+
+	/* a container made before the record, or by a manager that failed
+	 * before writing it: the families every profile allows */
+	*on = true;
+	*families = SBX_FAMILIES_DEFAULT;
+	state_path(path, sizeof(path), state_dir, ENF_STATE);
+	if (!read_text(path, text, sizeof(text)) || !(f = strstr(text, "\nfamilies=")))
+		return 0;
+	f += strlen("\nfamilies=");
+	if (!strncmp(f, "off\n", 4)) {
+		*on = false;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(f, &end, 16);
+	if (errno || end == f || *end != '\n')
+		return sbx_fail(why, len, -EINVAL, "%s: families: not a number", path);
+	*families = v;
+	return 0;
 }
 
 int oci_enforce_begin(const struct oci_spec *s, const char *container_id, const char *state_dir,
@@ -866,8 +901,11 @@ int oci_enforce_begin(const struct oci_spec *s, const char *container_id, const 
 	e->sock = -1;
 	snprintf(e->state_dir, sizeof(e->state_dir), "%s", state_dir);
 	r = choose(s, &c, why, len);
-	if (!r)
+	if (!r) {
+		e->filter = strcmp(c.p->name, OCI_NONE) != 0;
+		e->families = c.p->net.families;
 		r = map_resources(s, c.p, &m, why, len);
+	}
 	if (!r && mkdir(state_dir, 0700) < 0 && errno != EEXIST)
 		r = sbx_fail(why, len, -errno, "%s: %m", state_dir);
 	if (!r) {
@@ -884,7 +922,7 @@ int oci_enforce_begin(const struct oci_spec *s, const char *container_id, const 
 	if (r < 0 && fd >= 0)
 		close(fd);
 	if (r >= 0) {
-		write_state(state_dir, id, c.p->name, cgroup, s->cgroups_path, e->devices);
+		write_state(e, id, c.p->name, cgroup, s->cgroups_path, e->devices);
 		snprintf(sandbox_id, id_len, "%s", id);
 		*ret_cgroup_fd = fd;
 		*ret = e;

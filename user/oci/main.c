@@ -54,6 +54,7 @@
 #include "hooks.h"
 #include "oci.h"
 #include "oci/config.h"
+#include "kernel/seccomp.h"
 #include "state.h"
 
 #ifndef SBX_OCI_VERSION
@@ -408,6 +409,7 @@ struct init_ctx {
 	bool user_joined, new_user;
 	int unshare_flags;		/* new namespaces made after a joined user ns */
 	bool need_fork;
+	const struct sock_fprog *sbx_filter;	/* sbx's family filter; NULL: none */
 };
 
 static int send_msg(int fd, char type, const char *payload, size_t n)
@@ -627,7 +629,7 @@ static void __attribute__((noreturn)) init_run(struct init_ctx *c, const char *s
 		_exit(1);
 	}
 	syscall(SYS_close_range, 3U + (unsigned)c->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-	oci_process_exec(&c->spec->process, c->spec->seccomp, why, sizeof(why), &exec_errno);
+	oci_process_exec(&c->spec->process, c->spec->seccomp, c->sbx_filter, why, sizeof(why), &exec_errno);
 	fprintf(stderr, "sbx-oci: error: %s\n", why);
 	_exit(exec_errno == ENOENT ? 127 : exec_errno ? 126 : 1);
 }
@@ -661,6 +663,7 @@ struct create_run {
 	struct oci_state st;
 	struct oci_enforce *enf;
 	struct init_ctx ctx;
+	struct sbx_seccomp sbx_sc;	/* sbx's family filter (ctx.sbx_filter) */
 	int cgfd, sync, pidfd;
 	pid_t child, init;
 	unsigned clone_flags;
@@ -863,6 +866,7 @@ static void create_cleanup(struct create_run *c, bool failed)
 		close(c->ctx.ns_fd[i]);
 	oci_state_clear(&c->st);
 	oci_spec_free(&c->spec);
+	sbx_seccomp_free(&c->sbx_sc);
 }
 
 static char *annotations_json(const struct oci_spec *s)
@@ -942,12 +946,19 @@ static int create_files(struct create_run *c, char *why, size_t len)
 
 static int create_enforce(struct create_run *c, char *why, size_t len)
 {
+	uint64_t families;
 	char link[64];
 	int r = oci_enforce_begin(&c->spec, c->st.id, c->st.dir, &c->enf, &c->cgfd, c->st.sandbox_id,
 				  sizeof(c->st.sandbox_id), why, len);
 
 	if (r < 0)
 		return r;
+	if (oci_enforce_families(c->enf, &families)) {
+		r = sbx_seccomp_build_families(families, &c->sbx_sc, why, len);
+		if (r < 0)
+			return r;
+		c->ctx.sbx_filter = &c->sbx_sc.prog;
+	}
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", c->cgfd);
 	ssize_t n = readlink(link, c->st.cgroup, sizeof(c->st.cgroup) - 1);
 	if (n < 0)
@@ -1426,6 +1437,7 @@ static int exec_process(const struct oci_state *st, const struct exec_opts *o, i
 struct exec_ctx {
 	const struct oci_process *proc;
 	const struct oci_seccomp *seccomp;
+	const struct sock_fprog *sbx_filter;	/* sbx's family filter; NULL: none */
 	const struct exec_opts *o;
 	int sync, console;
 	int ns_fd[8], ns_type[8];
@@ -1465,7 +1477,7 @@ static void __attribute__((noreturn)) exec_child(struct exec_ctx *x)
 	syscall(SYS_close_range, 3U + (unsigned)x->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 	/* the process outlives sbx-oci exec --detach */
 	prctl(PR_SET_PDEATHSIG, 0);
-	oci_process_exec(x->proc, x->seccomp, why, sizeof(why), &exec_errno);
+	oci_process_exec(x->proc, x->seccomp, x->sbx_filter, why, sizeof(why), &exec_errno);
 fail:
 	send_msg(x->sync, 'E', why, strlen(why));
 	_exit(exec_errno == ENOENT ? 127 : 126);
@@ -1532,6 +1544,7 @@ struct exec_run {
 	struct oci_spec spec;
 	struct oci_process proc;
 	struct exec_ctx x;
+	struct sbx_seccomp sbx_sc;	/* sbx's family filter (x.sbx_filter) */
 	int sync, cgfd, pfd;
 	pid_t child, target;
 };
@@ -1542,6 +1555,8 @@ struct exec_run {
 static int exec_prepare(struct exec_run *e, const char *id, const struct exec_opts *o, int argc,
 			char **argv, char *why, size_t len)
 {
+	uint64_t families;
+	bool filter;
 	int r = oci_spec_load(e->st.bundle, &e->spec, why, len);
 
 	if (r == 0)
@@ -1550,6 +1565,11 @@ static int exec_prepare(struct exec_run *e, const char *id, const struct exec_op
 	 * (a capability that undoes sbx's enforcement) */
 	if (r == 0)
 		r = oci_enforce_exec_check(&e->spec, &e->proc, why, len);
+	/* the init's family filter, for this process too */
+	if (r == 0)
+		r = oci_enforce_state_families(e->st.dir, &filter, &families, why, len);
+	if (r == 0 && filter && (r = sbx_seccomp_build_families(families, &e->sbx_sc, why, len)) == 0)
+		e->x.sbx_filter = &e->sbx_sc.prog;
 	if (r < 0)
 		return r;
 	ambient_as_runc(&e->proc, id);
@@ -1660,6 +1680,7 @@ static void exec_cleanup(struct exec_run *e, bool failed)
 	oci_process_free(&e->proc);
 	oci_spec_free(&e->spec);
 	oci_state_clear(&e->st);
+	sbx_seccomp_free(&e->sbx_sc);
 }
 
 static int do_exec(const char *id, struct exec_opts *o, int argc, char **argv)

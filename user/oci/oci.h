@@ -24,6 +24,7 @@
 #ifndef SBX_OCI_H
 #define SBX_OCI_H
 
+#include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -259,9 +260,12 @@ int oci_seccomp_load(const struct oci_seccomp *sc, char *why, size_t len);
  * rlimits, oom_score_adj, groups/gid/uid (keeping the capabilities across
  * the change), capabilities (all five sets; ambient last), no_new_privs,
  * cwd, then the seccomp filter, and execvpe of args[0] with env (PATH from
- * env). Returns only on failure: -errno with why. exec_errno (non-NULL)
- * says that the failure was the exec itself. */
-int oci_process_exec(const struct oci_process *p, const struct oci_seccomp *sc, char *why,
+ * env). sbx_filter (NULL: none) is sbx's own filter (oci_enforce_families),
+ * installed before anything drops a privilege and before the spec's filter,
+ * which might refuse seccomp(2) itself. Returns only on failure: -errno with
+ * why. exec_errno (non-NULL) says that the failure was the exec itself. */
+int oci_process_exec(const struct oci_process *p, const struct oci_seccomp *sc,
+		     const struct sock_fprog *sbx_filter, char *why,
 		     size_t len, int *exec_errno);
 
 /* ---- sbx's enforcement (enforce.c) ------------------------------------- */
@@ -296,6 +300,13 @@ int oci_enforce_begin(const struct oci_spec *s, const char *container_id, const 
 int oci_enforce_done(struct oci_enforce *e, pid_t init_pid, char *why, size_t len);
 /* create failed: the manager removes everything it made and exits. Frees e. */
 void oci_enforce_abort(struct oci_enforce *e);
+/* sbx's socket family filter for the container's processes
+ * (sbx_seccomp_build_families, stacked on linux.seccomp): true when the
+ * profile has one (every profile but "none"), with its network.families.
+ * oci_enforce_state_families reads the same back from the state directory
+ * for `exec` (a state without the record: the default families). */
+bool oci_enforce_families(const struct oci_enforce *e, uint64_t *families);
+int oci_enforce_state_families(const char *state_dir, bool *on, uint64_t *families, char *why, size_t len);
 /* delete: waits (bounded) until the manager of a container whose processes
  * are gone has removed its sandbox; processes that outlived the init (no pid
  * namespace) are killed first (SIGTERM to the manager). 0, or -ETIMEDOUT. */

@@ -3,6 +3,7 @@
  * The last steps of a container process (oci.h, oci_process_exec), in
  * runc's order:
  *   umask, rlimits, oom_score_adj, cwd (made when missing, as runc does),
+ *   sbx's socket family filter (enforce.c: every profile but "none"),
  *   [the seccomp filter, when noNewPrivileges is off: loading it then needs
  *   CAP_SYS_ADMIN, so it goes in while the process still has it],
  *   the bounding set, then groups, gid and uid with PR_SET_KEEPCAPS, the
@@ -16,6 +17,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -209,8 +211,8 @@ static int exec_args(const struct oci_process *p, int *exec_errno, char *why, si
 			err == ENOENT && !strchr(p->args[0], '/') ? " (searched the PATH of process.env)" : "");
 }
 
-int oci_process_exec(const struct oci_process *p, const struct oci_seccomp *sc, char *why,
-		     size_t len, int *exec_errno)
+int oci_process_exec(const struct oci_process *p, const struct oci_seccomp *sc,
+		     const struct sock_fprog *sbx_filter, char *why, size_t len, int *exec_errno)
 {
 	int r, later_cwd;
 
@@ -224,6 +226,10 @@ int oci_process_exec(const struct oci_process *p, const struct oci_seccomp *sc, 
 	later_cwd = enter_cwd(p, why, len);
 	if (later_cwd < 0)
 		return later_cwd;
+	/* while the process still has CAP_SYS_ADMIN (in its user namespace),
+	 * whatever noNewPrivileges says; its failure is the container's */
+	if (sbx_filter && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, sbx_filter) < 0)
+		return sbx_fail(why, len, -errno, "sbx's socket family filter (seccomp): %m");
 	if (sc && !p->no_new_privileges && (r = oci_seccomp_load(sc, why, len)) < 0)
 		return r;
 	r = set_identity(p, why, len);

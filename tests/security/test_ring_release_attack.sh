@@ -13,6 +13,7 @@
 #   many release/remap cycles;
 # - the exit and the teardown whole when the workload ends around a release.
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/sbxd_lib.sh"
 
 P4=""
 
@@ -24,6 +25,16 @@ atk_setup()
 tpol()
 {
 	write_policy "$T_TMP/policy.toml" t "pids = 256" "mode = \"allow\"
+allow = [\"127.0.0.1:$P4/tcp\"]"
+}
+
+# tpol without the audit rate limits (their maxima): a flood reaches the
+# ring whole, so that only the ring's size can lose events
+tpoln()
+{
+	write_policy "$T_TMP/policy.toml" t "pids = 256
+audit_deny_rate = 10000000
+audit_deny_burst = 1000000" "mode = \"allow\"
 allow = [\"127.0.0.1:$P4/tcp\"]"
 }
 
@@ -144,14 +155,14 @@ case_single_event_after_release_is_prompt()
 	whole l 5
 }
 
-# A burst far larger than the ring from four processes at once (both CPUs),
-# begun while the ring is released: what the ring cannot hold is a counted
-# drop (or suppression), the rest is written once, and the monitor wakes
-# for the first of it, not at the exit.
+# A burst far larger than the ring (80,000 denials, no rate limit) from four
+# processes at once (both CPUs), begun while the ring is released: what the
+# ring cannot hold is a counted drop, the rest is written once, and the
+# monitor wakes for the first of it, not at the exit.
 case_flood_fills_released_ring()
 {
 	local c
-	tpol
+	tpoln
 	mon f "while [ ! -e $T_TMP/fgo ]; do sleep 0.02; done; \
 		for k in 1 2 3 4; do $NETTOOL flood 127.0.0.2 $P4 20000 >/dev/null & done; wait; \
 		touch $T_TMP/fdone; while [ ! -e $T_TMP/fend ]; do sleep 0.05; done"
@@ -282,13 +293,13 @@ case_stopped_workload_then_burst()
 		fail "only $c of the 200 events written before the exit"
 }
 
-# The smallest ring (4 KiB, a few dozen events): bursts right at release
-# timings fill it while it is unmapped; each loss is a counted drop, the
-# rest written once, and a drain that finds the ring full does not spin.
+# The smallest ring (4 KiB, a few dozen events) and no rate limit: bursts
+# right at release timings fill it while it is unmapped; each loss is a
+# counted drop (and a sequence gap), the rest written once.
 case_small_ring_released_full()
 {
 	local d total=0 script=""
-	tpol
+	tpoln
 	"$SBX" unload >/dev/null 2>&1	# the ring's size is taken at load
 	for d in 0.1 0.11 1.05 0.3 1.1 0.105; do
 		script="$script sleep $d; $NETTOOL flood 127.0.0.2 $P4 300 >/dev/null;"
@@ -298,7 +309,69 @@ case_small_ring_released_full()
 	wait "$BG_PID"
 	eq "sbx's exit status" "$?" 0
 	whole k "$total"
+	[ "$(jq -r .audit.dropped "$T_TMP/k.result")" -gt 0 ] || fail "the 4 KiB ring never filled: nothing tested"
 	"$SBX" unload >/dev/null 2>&1 || fail "sbx unload after the small ring failed"
+}
+
+# A flood the audit rate limits mostly suppress, then quiet: the monitor
+# lets the ring go, and the summary it asks for once a second
+# (audit.suppressed, written into the ring after the summary tick's drain)
+# is in --audit's file within 5 s while the sandbox runs; the counts add up.
+case_suppressed_summary_while_released()
+{
+	local sum
+	tpol
+	mon u "$NETTOOL flood 127.0.0.2 $P4 20000 >/dev/null; touch $T_TMP/udone; \
+		while [ ! -e $T_TMP/uend ]; do sleep 0.05; done"
+	wait_file "$T_TMP/udone"
+	for _ in $(seq 100); do
+		grep -q '"audit.suppressed"' "$T_TMP/u.audit" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q '"audit.suppressed"' "$T_TMP/u.audit" || fail "no audit.suppressed within 5 s of the flood"
+	wait_ring_released "$BG_PID"
+	touch "$T_TMP/uend"
+	wait "$BG_PID"
+	eq "sbx's exit status" "$?" 0
+	whole u 20000
+	sum=$(jq -s '[.[] | select(.event == "audit.suppressed") | .deny] | add' "$T_TMP/u.audit")
+	[ "$sum" -gt 0 ] || fail "nothing suppressed: no summary tested"
+	eq "audit.suppressed lines add up to the result's" "$sum" "$(jq -r .audit.suppressed.deny "$T_TMP/u.result")"
+}
+
+# The same release under sbxd (`sbx start`): its monitor is an `sbx run`
+# too; it lets the ring go, and a burst of the started sandbox after that
+# is in the daemon's audit log within 5 s, once each; the sandbox stops
+# whole.
+case_sbxd_started_released_then_burst()
+{
+	local mon c dup
+	write_policy "$DPOL/t.toml" t "pids = 64" "mode = \"allow\"
+allow = [\"127.0.0.1:$P4/tcp\"]"
+	sbxd_start || fail "sbxd did not start"
+	sx start --name rr --profile t -- sh -c "while [ ! -e $T_TMP/dgo ]; do sleep 0.05; done; \
+		$NETTOOL flood 127.0.0.2 $P4 150 >/dev/null; sleep 60"
+	eq "sbx start" "$RC" 0
+	for _ in $(seq 200); do
+		mon=$(pgrep -P "$(cat "$SBXD_PIDFILE")" -x sbx) && break
+		sleep 0.05
+	done
+	[ -n "$mon" ] || fail "no monitor under sbxd"
+	wait_for_child "$mon"
+	wait_ring_released "$mon"
+	touch "$T_TMP/dgo"
+	for _ in $(seq 100); do
+		c=$(jq -c 'select(.event == "net.connect")' "$DAUDIT/audit.jsonl" 2>/dev/null | grep -c .)
+		[ "$c" -ge 150 ] && break
+		sleep 0.05
+	done
+	eq "net.connect events in the daemon's log within 5 s" "$c" 150
+	dup=$(jq -r 'select(.seq != null) | "\(.sandbox) \(.seq)"' "$DAUDIT/audit.jsonl" | sort | uniq -d | head -3)
+	eq "events read twice" "$dup" ""
+	sx stop rr
+	eq "sbx stop" "$RC" 0
+	sx rm --force rr
+	sbxd_stop
 }
 
 setup atk_setup
@@ -308,5 +381,7 @@ run_case flood_fills_released_ring case_flood_fills_released_ring
 run_case release_cycles_no_spin_no_growth case_release_cycles_no_spin_no_growth
 run_case exit_around_release case_exit_around_release
 run_case stopped_workload_then_burst case_stopped_workload_then_burst
+run_case suppressed_summary_while_released case_suppressed_summary_while_released
+run_case sbxd_started_released_then_burst case_sbxd_started_released_then_burst
 run_case small_ring_released_full case_small_ring_released_full
 finish

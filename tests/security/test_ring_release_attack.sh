@@ -374,6 +374,44 @@ allow = [\"127.0.0.1:$P4/tcp\"]"
 	sbxd_stop
 }
 
+# The monitor's forks that live as long as the sandbox (the watchdog of a
+# host-provider sandbox, the DNS resolver of a policy with host names) must
+# not keep the ring mapped: a copy taken at their fork would hold its pages
+# (their Pss) whatever the monitor lets go, and the release would save
+# nothing. Once the monitor idles, no process of sbx's maps the ring; a
+# denial afterwards is still written promptly, and the exit is whole.
+case_forks_hold_no_ring()
+{
+	local p kids=0 c
+	write_policy "$T_TMP/policy.toml" t "pids = 64" "mode = \"allow\"
+allow = [\"127.0.0.1:$P4/tcp\", \"api.test:$P4/tcp\"]"
+	mon h "while [ ! -e $T_TMP/hgo ]; do sleep 0.05; done; $NETTOOL connect 127.0.0.2 $P4 >/dev/null; \
+		while [ ! -e $T_TMP/hend ]; do sleep 0.05; done"
+	wait_for_child "$BG_PID"
+	wait_ring_released "$BG_PID"
+	for p in $(pgrep -P "$BG_PID"); do
+		case "$(cat "/proc/$p/comm" 2>/dev/null)" in
+		sbx*) ;;
+		*) continue ;;
+		esac
+		kids=$((kids + 1))
+		eq "BPF map mappings of sbx's child $p ($(cat "/proc/$p/comm"))" "$(ring_maps "$p")" 0
+	done
+	# the watchdog and the resolver
+	[ "$kids" -ge 2 ] || fail "only $kids of sbx's own processes under the monitor: nothing tested"
+	touch "$T_TMP/hgo"
+	for _ in $(seq 100); do
+		c=$(jq -c 'select(.event == "net.connect")' "$T_TMP/h.audit" 2>/dev/null | grep -c .)
+		[ "$c" -ge 1 ] && break
+		sleep 0.05
+	done
+	eq "the denial written within 5 s" "$c" 1
+	touch "$T_TMP/hend"
+	wait "$BG_PID"
+	eq "sbx's exit status" "$?" 0
+	whole h 1
+}
+
 setup atk_setup
 run_case bursts_at_release_timings case_bursts_at_release_timings
 run_case single_event_after_release_is_prompt case_single_event_after_release_is_prompt
@@ -381,6 +419,7 @@ run_case flood_fills_released_ring case_flood_fills_released_ring
 run_case release_cycles_no_spin_no_growth case_release_cycles_no_spin_no_growth
 run_case exit_around_release case_exit_around_release
 run_case stopped_workload_then_burst case_stopped_workload_then_burst
+run_case forks_hold_no_ring case_forks_hold_no_ring
 run_case suppressed_summary_while_released case_suppressed_summary_while_released
 run_case sbxd_started_released_then_burst case_sbxd_started_released_then_burst
 run_case small_ring_released_full case_small_ring_released_full

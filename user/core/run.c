@@ -800,6 +800,11 @@ static __attribute__((noinline)) int setup(struct run_state *s)
 	if (!s->rb)
 		return fail(s, -errno, "ring buffer consumer: %m");
 	s->ring_bytes = ring_size(s->sb.ring_fd);
+	/* known to map; mapped again by the first drain. The DNS resolver and
+	 * the watchdog are forks of the monitor that live as long as the
+	 * sandbox: a mapping at their fork would stay in them (the ring's
+	 * pages in their Pss) whatever the monitor lets go */
+	ring_release(s);
 	sbx_trace("audit sinks, ring buffer");
 	r = start_dns(s);
 	sbx_trace("dns resolver");
@@ -910,6 +915,7 @@ static int start_watchdog(struct run_state *s)
 	}
 	if (pid == 0) {
 		close(p[1]);
+		ring_release(s);	/* the monitor's copy, if mapped: setup */
 		watchdog_main(p[0], s->sb.cgroup_path, registry, s->sb.uid, getppid(),
 			      s->have_lim ? &s->lim : NULL);
 	}
@@ -1409,8 +1415,11 @@ SBX_IDLE_PATH static __attribute__((noinline)) int wait_loop(struct run_state *s
 			busy |= pfd[i].revents != 0;
 		if (s->have_tty)
 			sbx_tty_relay(&s->tty, pfd + 5, n - 5);
-		if (pfd[4].revents)
+		if (pfd[4].revents) {
+			/* it forks the resolver again: not with the ring mapped */
+			ring_release(s);
 			sbx_dnsrun_reap(&s->dns);
+		}
 		if (pfd[3].revents)
 			log_pump(s);
 		if (pfd[2].revents || s->drain_pause)

@@ -61,6 +61,7 @@
  * costs the workload an interrupt every few events (bench/analysis.md,
  * section 4). At a million events a second a 256 KiB ring holds 2.7 ms. */
 #define AUDIT_DRAIN_PAUSE_NS 200000
+#define RING_RETRY_NS 10000000	/* the ring could not be mapped: 100 tries a second */
 
 struct run_state {
 	const struct sbx_run_opts *o;
@@ -81,6 +82,7 @@ struct run_state {
 	uint32_t upd_id;		/* the policy id it was read for */
 	struct ring_buffer *rb;		/* NULL while idle: ring_release */
 	bool ring_map_failed_said;
+	bool ring_retry;		/* mapping it failed: retried every RING_RETRY_NS */
 	struct sbx_auditlog alog;	/* the instance's shared audit.jsonl (core/auditlog.h) */
 	int audit_fd;			/* --audit FILE or -; -1 = none */
 	bool audit_torn;		/* it ends in part of a line: the next write ends it first */
@@ -328,6 +330,7 @@ SBX_IDLE_PATH static int ring_ready(struct run_state *s)
 	if (s->rb)
 		return 0;
 	s->rb = ring_buffer__new(s->sb.ring_fd, on_event, s, NULL);
+	s->ring_retry = !s->rb;
 	if (s->rb)
 		return 0;
 	if (!s->ring_map_failed_said) {
@@ -1379,7 +1382,8 @@ SBX_IDLE_PATH static __attribute__((noinline)) int wait_loop(struct run_state *s
 		};
 		int n = 5 + (s->have_tty ? sbx_tty_pollfds(&s->tty, pfd + 5) : 0);
 		uint64_t now = now_ns(CLOCK_MONOTONIC), el = (now - start) / 1000000;
-		struct timespec ts, *tsp = NULL, pause = { .tv_nsec = AUDIT_DRAIN_PAUSE_NS };
+		struct timespec ts, *tsp = NULL,
+			pause = { .tv_nsec = s->ring_retry ? RING_RETRY_NS : AUDIT_DRAIN_PAUSE_NS };
 		int wait_ms = -1;
 
 		if (timeout && !s->res->timed_out && el >= timeout) {
@@ -1406,7 +1410,7 @@ SBX_IDLE_PATH static __attribute__((noinline)) int wait_loop(struct run_state *s
 		/* after the summary tick, which drains the ring too */
 		if (!s->drain_pause)
 			pfd[2].fd = s->rb ? ring_buffer__epoll_fd(s->rb) : s->sb.ring_fd;
-		else if (!tsp || ts.tv_sec || ts.tv_nsec > AUDIT_DRAIN_PAUSE_NS)
+		else if (!tsp || ts.tv_sec || ts.tv_nsec > pause.tv_nsec)
 			tsp = &pause;
 		if (ppoll(pfd, (nfds_t)n, tsp, NULL) < 0 && errno != EINTR)
 			return fail(s, -errno, "poll: %m");

@@ -16,6 +16,7 @@
 # - the audit ring's mapping, let go while idle, is not taken again when
 #   events come, or an event is lost or read twice across it.
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/monitor_lib.sh"
 
 P4=""
 
@@ -64,36 +65,6 @@ case_idle_monitor_gives_back_text()
 	[ -n "$sz" ] || fail "no executable mapping of $SBX in the monitor"
 	wait_trimmed "$BG_PID" "$(readlink -f "$SBX")"
 	kill_bg "$BG_PID"
-}
-
-# ring_maps PID: how many mappings of a BPF map PID holds (the audit ring's
-# consumer is the monitor's only one)
-ring_maps()
-{
-	grep -c 'anon_inode:bpf-map' "/proc/$1/maps" 2>/dev/null
-}
-
-# wait_ring_released PID: until the idle monitor PID maps no ring (10 s at
-# most): its 256 KiB (the default ring) would count in its Pss
-wait_ring_released()
-{
-	local n
-	for _ in $(seq 200); do
-		n=$(ring_maps "$1")
-		[ "$n" = 0 ] && return 0
-		sleep 0.05
-	done
-	fail "the idle monitor still maps ${n:-?} BPF map(s) (its audit ring)"
-}
-
-# wait_for_child PID: until PID has a child (the workload)
-wait_for_child()
-{
-	for _ in $(seq 200); do
-		pgrep -P "$1" >/dev/null && return 0
-		sleep 0.05
-	done
-	fail "no workload under $1: $(cat "$T_TMP"/*.err 2>/dev/null | tail -c 300)"
 }
 
 # held_run NAME SBX CODE: SBX runs a workload that waits for $T_TMP/NAME.go,

@@ -13,6 +13,7 @@
 #   many release/remap cycles;
 # - the exit and the teardown whole when the workload ends around a release.
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/monitor_lib.sh"
 . "$(dirname "$0")/../integration/sbxd_lib.sh"
 
 P4=""
@@ -36,34 +37,6 @@ tpoln()
 audit_deny_rate = 10000000
 audit_deny_burst = 1000000" "mode = \"allow\"
 allow = [\"127.0.0.1:$P4/tcp\"]"
-}
-
-# ring_maps PID: mappings of a BPF map in PID (the audit ring's consumer is
-# the monitor's only one: libbpf maps it in two parts)
-ring_maps()
-{
-	grep -c 'anon_inode:bpf-map' "/proc/$1/maps" 2>/dev/null
-}
-
-# wait_ring_released PID: until PID maps no ring (10 s at most)
-wait_ring_released()
-{
-	local n
-	for _ in $(seq 200); do
-		n=$(ring_maps "$1")
-		[ "$n" = 0 ] && return 0
-		sleep 0.05
-	done
-	fail "the idle monitor still maps ${n:-?} BPF map(s) (its audit ring)"
-}
-
-wait_for_child()
-{
-	for _ in $(seq 200); do
-		pgrep -P "$1" >/dev/null && return 0
-		sleep 0.05
-	done
-	fail "no workload under $1: $(cat "$T_TMP"/*.err 2>/dev/null | tail -c 300)"
 }
 
 # wait_file FILE [TRIES]: until FILE exists (20 s at most by default)

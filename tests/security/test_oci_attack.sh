@@ -238,10 +238,14 @@ case_manager_killed_fails_closed()
 	mgr=$(cut -d' ' -f1 "$ROOTDIR/mgr/sbx-enforce.pid" 2>/dev/null)
 	[ -n "$mgr" ] || fail "no manager pid in $ROOTDIR/mgr/sbx-enforce.pid: $(ls "$ROOTDIR/mgr")"
 	echo "$mgr" >"$ROOTFS/tmp/mgrpid"
-	for _ in $(seq 100); do
+	# 60 s: on a loaded machine the workload's steps take seconds, and the
+	# pid file must stay until its kill has read it
+	for _ in $(seq 600); do
 		[ "$(rt state mgr 2>/dev/null | jq -r .status)" = stopped ] && break
 		sleep 0.1
 	done
+	[ "$(rt state mgr 2>/dev/null | jq -r .status)" = stopped ] ||
+		fail "the container did not stop within 60 s: $(cat "$T_TMP/mgr.out")"
 	rm -f "$ROOTFS/tmp/mgrpid"
 	for k in exe mem root environ; do
 		[ "$(key mgr "peek-$k")" = ok ] && fail "the workload opened the manager's /proc/$mgr/$k"

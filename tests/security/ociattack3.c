@@ -5,7 +5,9 @@
  *
  *   uringsock    IORING_OP_SOCKET (io_uring, kernel 5.19+) of vsock, alg,
  *                tipc and unix; "uring_setup RESULT" when no ring is made
- *   families     socket() of vsock, alg, tipc, unix
+ *   families     socket() of vsock, alg, tipc, unix; vsock with bits above
+ *                the int family ("vsock_hi"); last, socket(vsock) through the
+ *                x32 ABI ("x32 try" first: a filter may kill the process)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,13 +47,20 @@ static const struct { const char *key; int fam, type; } fams[] = {
 
 static void do_families(void)
 {
+	int fd;
+
 	for (size_t i = 0; i < NFAMS; i++) {
-		int fd = (int)syscall(SYS_socket, fams[i].fam, fams[i].type | SOCK_CLOEXEC, 0);
+		fd = (int)syscall(SYS_socket, fams[i].fam, fams[i].type | SOCK_CLOEXEC, 0);
 
 		printf("%s %s\n", fams[i].key, res(fd < 0 ? errno : 0));
 		if (fd >= 0)
 			close(fd);
 	}
+	fd = (int)syscall(SYS_socket, 40UL | (1UL << 32), SOCK_STREAM, 0UL | (1UL << 40));
+	printf("vsock_hi %s\n", res(fd < 0 ? errno : 0));
+	printf("x32 try\n");
+	fd = (int)syscall(0x40000000 | SYS_socket, 40, SOCK_STREAM, 0);
+	printf("x32 %s\n", res(fd < 0 ? errno : 0));
 }
 
 static void do_uringsock(void)

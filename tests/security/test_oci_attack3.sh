@@ -160,6 +160,20 @@ case_cgroups_path_forges_state()
 	return 0
 }
 
+# socket() with bits above the int family (the kernel reads an int: vsock),
+# and socket() through the x32 ABI (no rules there: the process is killed,
+# or the kernel has no x32 and says ENOSYS): never a vsock socket.
+case_family_high_bits_and_x32()
+{
+	runit hb '.process.args = ["/ociattack3", "families"]'
+	eq "run rc" "$RC" 0
+	eq "vsock" "$(key hb vsock)" EPERM
+	eq "vsock with bit 32 set" "$(key hb vsock_hi)" EPERM
+	grep -q '^x32 try$' "$T_TMP/hb.out" || fail "the x32 probe did not run: $(cat "$T_TMP/hb.out")"
+	grep -q '^x32 ok$' "$T_TMP/hb.out" && fail "x32 socket(vsock) was made"
+	return 0
+}
+
 # The filter is off for sbx-oci's built-in none only, not for any profile
 # that happens to be called "none" (org.sbx.policy, a trusted file).
 case_policy_profile_named_none()
@@ -217,6 +231,7 @@ case_allowed_profiles_lookalikes()
 setup attack_setup
 run_case uring_socket_refused case_uring_socket_refused
 run_case cgroups_path_forges_state case_cgroups_path_forges_state
+run_case family_high_bits_and_x32 case_family_high_bits_and_x32
 run_case policy_profile_named_none case_policy_profile_named_none
 run_case exec_process_json_filtered case_exec_process_json_filtered
 run_case allowed_profiles_lookalikes case_allowed_profiles_lookalikes

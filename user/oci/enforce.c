@@ -242,6 +242,13 @@ static int from_file(struct choice *c, const char *path, const char *name, char 
 	if (!c->p)
 		return sbx_fail(why, len, -ENOENT, "%s: no profile '%s' in %s", OCI_ANNOT_POLICY_PROFILE,
 				name, real);
+	/* the sbx provider (providers/oci.c) knows none by its name alone
+	 * (it reports no family refusals there): a file's own none would have
+	 * sbx-oci's filter without its audit */
+	if (!strcmp(c->p->name, OCI_NONE))
+		return sbx_fail(why, len, -EINVAL, "%s: %s: the profile name '%s' is sbx-oci's built-in "
+				"profile: give the file's profile another name", OCI_ANNOT_POLICY, real,
+				OCI_NONE);
 	return 0;
 }
 

@@ -115,7 +115,12 @@ case_deny_forms_default_caps()
 	eq "run rc" "$RC" 0
 	eq "connect [::1]:9" "$(key forms v6)" EPERM
 	eq "sendto udp [::ffff:127.0.0.1]:9" "$(key forms udp6m)" EPERM
-	eq "io_uring IORING_OP_CONNECT 127.0.0.1:9" "$(key forms uring)" EPERM
+	# the ring itself is refused under every profile but none (sbx's family
+	# filter: IORING_OP_SOCKET, test_oci_attack3); the connect hook behind it
+	case "$(key forms uring)" in
+	EPERM|setup-EPERM) ;;
+	*) fail "io_uring IORING_OP_CONNECT 127.0.0.1:9: $(key forms uring)";;
+	esac
 	eq "connect 127.0.0.1:9" "$(key forms connect)" EPERM
 	eq "connect [::ffff:127.0.0.1]:9" "$(key forms mapped)" EPERM
 	eq "sendto udp 127.0.0.1:9" "$(key forms udp)" EPERM

@@ -20,7 +20,8 @@ static void expect_error(const char *text, const char *msg)
 	struct oci_config c;
 
 	why[0] = 0;
-	assert_true(oci_config_parse(&c, "oci.toml", text, why, sizeof(why)) < 0);
+	if (oci_config_parse(&c, "oci.toml", text, why, sizeof(why)) >= 0)
+		fail_msg("'%s' was accepted (default '%s')", text, c.default_profile);
 	if (!strstr(why, msg))
 		fail_msg("'%s': error '%s' does not say '%s'", text, why, msg);
 }
@@ -76,6 +77,25 @@ static void test_malformed_refused(void **state)
 	expect_error("allowed_profiles = []\nallowed_profiles = []\n", "oci.toml:2: allowed_profiles given twice "
 		     "(first on line 1)");
 	expect_error("allowed_profiles = [\"a\" \"b\"]\n", "expected ',' or ']'");
+	/* attacks on the reader (tests/security/test_oci_attack3.sh's pass):
+	 * a bare name with a quote inside is not the name before the quote */
+	expect_error("default_profile = a\"b\n", "oci.toml:1:");
+	expect_error("default_profile = a\"\n", "oci.toml:1:");
+	/* CRLF lines, a BOM, a key with a suffix or another case, a comment
+	 * inside the list, other blanks: refused, never read loosely */
+	expect_error("allowed_profiles = [\"a\"]\r\n", "oci.toml:1: text after the list");
+	expect_error("default_profile = \"a\"\r\n", "oci.toml:1: text after the name");
+	expect_error("default_profile = a\r\n", "oci.toml:1:");
+	expect_error("\xef\xbb\xbf" "allowed_profiles = []\n", "oci.toml:1: unknown key");
+	expect_error("allowed_profilesX = []\n", "unknown key 'allowed_profilesX'");
+	expect_error("allowed_profile = []\n", "unknown key 'allowed_profile'");
+	expect_error("Allowed_Profiles = []\n", "unknown key 'Allowed_Profiles'");
+	expect_error("allowed_profiles = [\"a\", # b\n", "expected a quoted profile name");
+	expect_error("allowed_profiles = [\"a\" # , \"b\"]\n", "expected ',' or ']'");
+	expect_error("allowed_profiles\v= []\n", "oci.toml:1:");
+	expect_error("allowed_profiles = [\"a\xc3\xa9\"]\n", "is no profile name");
+	expect_error("allowed_profiles = [\"../t\"]\n", "is no profile name");
+	expect_error("allowed_profiles = [\"a b\"]\n", "is no profile name");
 	p += sprintf(p, "allowed_profiles = [");
 	for (int i = 0; i < 65; i++)
 		p += sprintf(p, "\"p%d\",", i);

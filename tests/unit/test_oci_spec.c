@@ -884,6 +884,11 @@ static void test_linux_devices_sysctl_cgroups(void **state)
 		     ", \"linux\": {\"cgroupsPath\": \"/default/../../x\"}");
 	EXPECT_ERROR(b, "config.json: linux.cgroupsPath: \"system.slice:..:x\" has a \"..\" part",
 		     ", \"linux\": {\"cgroupsPath\": \"system.slice:..:x\"}");
+	/* written as one line of sbx-enforce.state, beside families= */
+	EXPECT_ERROR(b, "config.json: linux.cgroupsPath: has a control character (0x0a)",
+		     ", \"linux\": {\"cgroupsPath\": \"/x\\nfamilies=off\\ny\"}");
+	EXPECT_ERROR(b, "config.json: linux.cgroupsPath: has a control character (0x0d)",
+		     ", \"linux\": {\"cgroupsPath\": \"/x\\ry\"}");
 	EXPECT_ERROR(b, "config.json: linux.resources.devices[0].access: \"rwx\" is not an access (r, w and m)",
 		     ", \"linux\": {\"resources\": {\"devices\": [{\"allow\": true, \"access\": \"rwx\"}]}}");
 	EXPECT_ERROR(b, "config.json: linux.resources.devices[0].allow: missing; the runtime-spec requires it",

@@ -841,6 +841,26 @@ static void test_cache_key_names_every_input(void **state)
 
 /* A file or directory open to others, or reached through a symlink, is
  * not loaded. */
+static int try_io_uring_enter(void)
+{
+	return ERR_OF(syscall(SYS_io_uring_enter, -1, 0, 0, 0, NULL, 0));
+}
+
+/* sbx-oci's filter of the families alone refuses io_uring too: its
+ * IORING_OP_SOCKET makes any family without a socket() call
+ * (tests/security/test_oci_attack3.sh, uring_socket_refused). */
+static void test_families_filter_refuses_io_uring(void **state)
+{
+	struct sbx_seccomp s = { 0 };
+	char why[256];
+
+	(void)state;
+	assert_int_equal(sbx_seccomp_build_families(0, &s, why, sizeof(why)), 0);
+	expect_refused(&s, try_io_uring_setup, "io_uring_setup");
+	expect_refused(&s, try_io_uring_enter, "io_uring_enter");
+	sbx_seccomp_free(&s);
+}
+
 static void test_cache_refuses_files_others_could_write(void **state)
 {
 	char dir[] = "/tmp/sbx-unit-scache.XXXXXX", sub[PATH_MAX], file[PATH_MAX], link_[PATH_MAX + 8];
@@ -911,6 +931,7 @@ int main(void)
 		cmocka_unit_test(test_exec_guard_with_profile_deny_of_the_same_call),
 		cmocka_unit_test(test_cached_filter_is_the_compiled_one),
 		cmocka_unit_test(test_cache_key_names_every_input),
+		cmocka_unit_test(test_families_filter_refuses_io_uring),
 		cmocka_unit_test(test_cache_refuses_files_others_could_write),
 	};
 

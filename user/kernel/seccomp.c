@@ -621,6 +621,17 @@ int sbx_seccomp_build_families(uint64_t families, struct sbx_seccomp *ret, char 
 	r = restrict_abis(ctx, SCMP_ACT_KILL_PROCESS, why, len);
 	if (r == 0 && (r = sbx_seccomp_add_families(ctx, families)) < 0)
 		snprintf(why, len, "seccomp: socket family rules: %s", strerror(-r));
+	/* io_uring's IORING_OP_SOCKET (5.19+) makes a socket of any family
+	 * without a socket() call for the rules above to see: no ring (EPERM),
+	 * as sbx's own filter refuses one; _enter and _register too, for a
+	 * ring made outside and passed in (--preserve-fds) */
+	for (size_t i = 0; r == 0 && i < 3; i++) {
+		static const int nr[] = { __NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register };
+
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr[i], 0);
+		if (r < 0)
+			snprintf(why, len, "seccomp: io_uring rules: %s", strerror(-r));
+	}
 	if (r == 0)
 		r = export_prog(ctx, &s.prog, why, len);
 	seccomp_release(ctx);

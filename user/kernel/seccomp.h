@@ -65,7 +65,9 @@ int sbx_seccomp_add_families(void *ctx, uint64_t families);
 
 /* A filter of the family allow-list alone (and no foreign ABI: a process of
  * another ABI is killed), for a workload whose own filter sbx does not make:
- * sbx-oci stacks it on the container's linux.seccomp. */
+ * sbx-oci stacks it on the container's linux.seccomp. io_uring_setup,
+ * _enter and _register fail with EPERM: IORING_OP_SOCKET would make any
+ * family past the allow-list. */
 int sbx_seccomp_build_families(uint64_t families, struct sbx_seccomp *ret, char *why, size_t len);
 
 /*

@@ -98,6 +98,10 @@ static int parse_default(struct oci_config *c, const char *p, const char *where,
 		snprintf(q, sizeof(q), "\"%.*s\"", (int)n, p);
 
 		r = quoted_name(&qp, c->default_profile, where, why, len);
+		/* all of it: a quote inside (a"b) ended the name early */
+		if (r == 0 && *qp)
+			r = sbx_fail(why, len, -EINVAL, "%s: '%.*s' is no profile name (letters, digits, "
+				     "'_', '-', '.')", where, (int)n, p);
 		return r < 0 ? r : line_end(p + n) ? 0 :
 			sbx_fail(why, len, -EINVAL, "%s: text after the name", where);
 	}

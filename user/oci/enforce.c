@@ -121,6 +121,7 @@ struct choice {
 	struct sbx_policy *own;
 	const struct sbx_profile *p;
 	const char *source;		/* for messages: the annotation or the default */
+	bool builtin_none;		/* p is sbx-oci's own none (no family filter) */
 };
 
 static const char none_toml[] =
@@ -155,6 +156,7 @@ static int load_none(struct choice *c, char *why, size_t len)
 		return diag_fail(&d, r, "the built-in profile none", why, len);
 	sbx_diags_free(&d);
 	c->p = sbx_policy_find(c->own, OCI_NONE);
+	c->builtin_none = c->p != NULL;
 	return c->p ? 0 : sbx_fail(why, len, -ENOENT, "the built-in profile none is missing");
 }
 
@@ -240,6 +242,13 @@ static int from_file(struct choice *c, const char *path, const char *name, char 
 	if (!c->p)
 		return sbx_fail(why, len, -ENOENT, "%s: no profile '%s' in %s", OCI_ANNOT_POLICY_PROFILE,
 				name, real);
+	/* the sbx provider (providers/oci.c) knows none by its name alone
+	 * (it reports no family refusals there): a file's own none would have
+	 * sbx-oci's filter without its audit */
+	if (!strcmp(c->p->name, OCI_NONE))
+		return sbx_fail(why, len, -EINVAL, "%s: %s: the profile name '%s' is sbx-oci's built-in "
+				"profile: give the file's profile another name", OCI_ANNOT_POLICY, real,
+				OCI_NONE);
 	return 0;
 }
 
@@ -902,7 +911,9 @@ int oci_enforce_begin(const struct oci_spec *s, const char *container_id, const 
 	snprintf(e->state_dir, sizeof(e->state_dir), "%s", state_dir);
 	r = choose(s, &c, why, len);
 	if (!r) {
-		e->filter = strcmp(c.p->name, OCI_NONE) != 0;
+		/* the built-in none, not a profile merely named so (a policy
+		 * file's [profile.none] has network.families like any other) */
+		e->filter = !c.builtin_none;
 		e->families = c.p->net.families;
 		r = map_resources(s, c.p, &m, why, len);
 	}

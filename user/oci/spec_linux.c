@@ -8,6 +8,7 @@
  * network and rdma limits, the unified map, seccomp listeners, ...).
  */
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,9 +294,18 @@ static int parse_cgroups_path(struct spec_ctx *c, json_object *o, struct oci_spe
 	if (r < 0 || !s->cgroups_path)
 		return r;
 	mark = sc_push(c, "cgroupsPath");
-	for (const char *p = s->cgroups_path; *p; p++) {
+	/* no control characters and no more than a path: it is written, one
+	 * line, into sbx-enforce.state beside the families= record that exec
+	 * reads back (a "\nfamilies=off" in it turned the filter off) */
+	if (strlen(s->cgroups_path) >= PATH_MAX)
+		r = sc_fail(c, "is longer than %d bytes", PATH_MAX - 1);
+	for (const char *p = s->cgroups_path; *p && !r; p++) {
 		bool start = p == s->cgroups_path || p[-1] == '/' || p[-1] == ':';
 
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			r = sc_fail(c, "has a control character (0x%02x)", (unsigned char)*p);
+			break;
+		}
 		if (start && p[0] == '.' && p[1] == '.' && (!p[2] || p[2] == '/' || p[2] == ':')) {
 			r = sc_fail(c, "\"%s\" has a \"..\" part", s->cgroups_path);
 			break;

@@ -140,8 +140,15 @@ static int oci_prepare(const struct sbx_spawn *s, void **ret_state, char *why, s
 	/* sbx-oci stacks the family filter on the container's processes
 	 * (user/oci/enforce.c) under every profile but "none": its refusals
 	 * are reported as net.socket, as the other providers' */
-	if (s->refused && s->profile->name && strcmp(s->profile->name, "none"))
+	if (s->refused && s->profile->name && strcmp(s->profile->name, "none")) {
+		static const int uring[] = { __NR_io_uring_setup, __NR_io_uring_enter,
+					     __NR_io_uring_register };
+
 		s->refused->flags |= SBX_SYSF_FAMILY_REFUSED;
+		/* the filter refuses io_uring too: syscall.denied events */
+		for (size_t i = 0; i < sizeof(uring) / sizeof(uring[0]); i++)
+			s->refused->bits[uring[i] / 64] |= 1ULL << (uring[i] % 64);
+	}
 	st->pidfd = st->procfd = st->events_fd = st->epfd = -1;
 	st->status = -1;
 	*ret_state = st;

@@ -361,6 +361,19 @@ case_socket_families_refused()
 	[ "$(grep -c . <<<"$ev")" -ge 5 ] || fail "net.socket events of the init: $ev"
 	jq -e 'select(.family == "vsock" and .verdict == "deny")' <<<"$ev" >/dev/null ||
 		fail "no net.socket deny event naming vsock: $ev"
+	# so do the createContainer hooks (the container's mount namespace
+	# before pivot_root: host paths) and the startContainer ones (inside),
+	# both forks of the init
+	runit famh '.process.args = ["true"] |
+		.hooks.createContainer = [{"path": "/bin/sh", "args": ["sh", "-c",
+			"'"$ROOTFS"'/ociattack families >'"$ROOTFS"'/tmp/hook-create.out"]}] |
+		.hooks.startContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "/ociattack families >/tmp/hook-start.out"]}]'
+	eq "hooks: run rc" "$RC" 0
+	for k in create start; do
+		eq "$k hook: vsock" "$(sed -n 's|^vsock ||p' "$ROOTFS/tmp/hook-$k.out" 2>/dev/null)" EPERM
+		eq "$k hook: inet" "$(sed -n 's|^inet ||p' "$ROOTFS/tmp/hook-$k.out" 2>/dev/null)" ok
+	done
+	rm -f "$ROOTFS"/tmp/hook-*.out
 	# an exec'd process gets the filter too
 	b=$(bundle famx '.process.args = ["sleep", "30"]')
 	T_CASE_RESTORE+="rt delete --force famx >/dev/null 2>&1;"

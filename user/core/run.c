@@ -327,18 +327,21 @@ SBX_IDLE_PATH static void flush_audit(struct run_state *s)
  * position lives in the kernel's page, so nothing is lost or read twice. */
 SBX_IDLE_PATH static int ring_ready(struct run_state *s)
 {
+	int r;
+
 	if (s->rb)
 		return 0;
 	s->rb = ring_buffer__new(s->sb.ring_fd, on_event, s, NULL);
 	s->ring_retry = !s->rb;
 	if (s->rb)
 		return 0;
+	r = errno ? -errno : -ENOMEM;
 	if (!s->ring_map_failed_said) {
-		fprintf(s->err, "sbx: warning: audit ring: mapping it again failed (%m): its events wait in "
-			"the ring (counted as dropped if it fills); retrying\n");
+		fprintf(s->err, "sbx: warning: audit ring: mapping it again failed (%s): its events wait in "
+			"the ring (counted as dropped if it fills); retrying\n", strerror(-r));
 		s->ring_map_failed_said = true;
 	}
-	return -ENOMEM;
+	return r;
 }
 
 SBX_IDLE_PATH static bool ring_has_data(int ring_fd)
@@ -363,7 +366,7 @@ SBX_IDLE_PATH static int consume(struct run_state *s)
 	if (!s->rb && !ring_has_data(s->sb.ring_fd))
 		r = 0;	/* released and empty: stays unmapped */
 	else if (ring_ready(s) < 0)
-		r = -ENOMEM;
+		r = -ENOMEM;	/* whatever the cause: retried after a pause */
 	else
 		r = ring_buffer__consume(s->rb);
 	/* a drain that took an eighth of the ring runs again at once: a burst
@@ -918,7 +921,7 @@ static int start_watchdog(struct run_state *s)
 	}
 	if (pid == 0) {
 		close(p[1]);
-		ring_release(s);	/* the monitor's copy, if mapped: setup */
+		ring_release(s);	/* none since setup; whatever a later change maps */
 		watchdog_main(p[0], s->sb.cgroup_path, registry, s->sb.uid, getppid(),
 			      s->have_lim ? &s->lim : NULL);
 	}

@@ -852,8 +852,8 @@ static int await_ready(int sock, int *ret_fd, char *id, size_t id_len, char *cgr
 	return 0;
 }
 
-static void write_state(const struct oci_enforce *e, const char *id, const char *profile, const char *cgroup,
-			const char *cgroups_path, const char *devices)
+static int write_state(const struct oci_enforce *e, const char *id, const char *profile, const char *cgroup,
+		       const char *cgroups_path, const char *devices)
 {
 	char buf[4 * PATH_MAX], fam[32] = "off";
 
@@ -861,7 +861,7 @@ static void write_state(const struct oci_enforce *e, const char *id, const char 
 		snprintf(fam, sizeof(fam), "%#llx", (unsigned long long)e->families);
 	snprintf(buf, sizeof(buf), "sandbox=%s\nprofile=%s\ncgroup=%s\ncgroups_path=%s\ndevices=%s\n"
 		 "families=%s\n", id, profile, cgroup, cgroups_path ? cgroups_path : "", devices, fam);
-	write_file(e->state_dir, ENF_STATE, buf);
+	return write_file(e->state_dir, ENF_STATE, buf);
 }
 
 bool oci_enforce_families(const struct oci_enforce *e, uint64_t *families)
@@ -880,8 +880,13 @@ int oci_enforce_state_families(const char *state_dir, bool *on, uint64_t *famili
 	*on = true;
 	*families = SBX_FAMILIES_DEFAULT;
 	state_path(path, sizeof(path), state_dir, ENF_STATE);
-	if (!read_text(path, text, sizeof(text)) || !(f = strstr(text, "\nfamilies=")))
+	if (!read_text(path, text, sizeof(text)))
 		return 0;
+	if (!(f = strstr(text, "\nfamilies="))) {
+		/* made before the record: its init has no filter under none */
+		*on = !strstr(text, "\nprofile=" OCI_NONE "\n");
+		return 0;
+	}
 	f += strlen("\nfamilies=");
 	if (!strncmp(f, "off\n", 4)) {
 		*on = false;
@@ -930,10 +935,15 @@ int oci_enforce_begin(const struct oci_spec *s, const char *container_id, const 
 	if (r >= 0 && s->resources.n_devices && oci_devices_supported())
 		r = oci_devices_create(id, s->resources.devices, s->resources.n_devices, s->devices,
 				       s->n_devices, e->devices, sizeof(e->devices), why, len);
+	/* exec reads the family filter back from it: no record, no container */
+	if (r >= 0 && (r = write_state(e, id, c.p->name, cgroup, s->cgroups_path, e->devices)) < 0) {
+		r = sbx_fail(why, len, r, "%s/%s: %s", state_dir, ENF_STATE, strerror(-r));
+		if (e->devices[0])
+			oci_devices_remove(e->devices);
+	}
 	if (r < 0 && fd >= 0)
 		close(fd);
 	if (r >= 0) {
-		write_state(e, id, c.p->name, cgroup, s->cgroups_path, e->devices);
 		snprintf(sandbox_id, id_len, "%s", id);
 		*ret_cgroup_fd = fd;
 		*ret = e;

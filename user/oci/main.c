@@ -578,6 +578,11 @@ static int init_prepare(struct init_ctx *c, const char *state_json, const char *
 
 	if (c->console < 0 && setsid() < 0 && errno != EPERM)
 		return sbx_fail(why, len, -errno, "setsid: %s", strerror(errno));
+	/* sbx's family filter before anything of the container's runs: the
+	 * createContainer and startContainer hooks are forks of the init (the
+	 * process itself gets no second copy: init_run) */
+	if (c->sbx_filter && (r = oci_sbx_filter_install(c->sbx_filter, why, len)) < 0)
+		return r;
 	r = oci_hooks_run(c->spec, OCI_HOOK_CREATE_CONTAINER, state_json, why, len);
 	if (r == 0)
 		r = oci_rootfs_setup(c->spec, c->o->no_pivot, why, len);
@@ -629,7 +634,8 @@ static void __attribute__((noreturn)) init_run(struct init_ctx *c, const char *s
 		_exit(1);
 	}
 	syscall(SYS_close_range, 3U + (unsigned)c->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-	oci_process_exec(&c->spec->process, c->spec->seccomp, c->sbx_filter, why, sizeof(why), &exec_errno);
+	/* sbx's filter is in place since init_prepare */
+	oci_process_exec(&c->spec->process, c->spec->seccomp, NULL, why, sizeof(why), &exec_errno);
 	fprintf(stderr, "sbx-oci: error: %s\n", why);
 	_exit(exec_errno == ENOENT ? 127 : exec_errno ? 126 : 1);
 }

@@ -3,7 +3,8 @@
  * The last steps of a container process (oci.h, oci_process_exec), in
  * runc's order:
  *   umask, rlimits, oom_score_adj, cwd (made when missing, as runc does),
- *   sbx's socket family filter (enforce.c: every profile but "none"),
+ *   sbx's socket family filter (enforce.c: every profile but "none"; an
+ *   exec'd process's here, the init's already before its hooks: main.c),
  *   [the seccomp filter, when noNewPrivileges is off: loading it then needs
  *   CAP_SYS_ADMIN, so it goes in while the process still has it],
  *   the bounding set, then groups, gid and uid with PR_SET_KEEPCAPS, the
@@ -211,6 +212,13 @@ static int exec_args(const struct oci_process *p, int *exec_errno, char *why, si
 			err == ENOENT && !strchr(p->args[0], '/') ? " (searched the PATH of process.env)" : "");
 }
 
+int oci_sbx_filter_install(const struct sock_fprog *f, char *why, size_t len)
+{
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, f) < 0)
+		return sbx_fail(why, len, -errno, "sbx's socket family filter (seccomp): %m");
+	return 0;
+}
+
 int oci_process_exec(const struct oci_process *p, const struct oci_seccomp *sc,
 		     const struct sock_fprog *sbx_filter, char *why, size_t len, int *exec_errno)
 {
@@ -228,8 +236,8 @@ int oci_process_exec(const struct oci_process *p, const struct oci_seccomp *sc,
 		return later_cwd;
 	/* while the process still has CAP_SYS_ADMIN (in its user namespace),
 	 * whatever noNewPrivileges says; its failure is the container's */
-	if (sbx_filter && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, sbx_filter) < 0)
-		return sbx_fail(why, len, -errno, "sbx's socket family filter (seccomp): %m");
+	if (sbx_filter && (r = oci_sbx_filter_install(sbx_filter, why, len)) < 0)
+		return r;
 	if (sc && !p->no_new_privileges && (r = oci_seccomp_load(sc, why, len)) < 0)
 		return r;
 	r = set_identity(p, why, len);

@@ -9,51 +9,13 @@
 # in namespaces the containers get; the cgroup a case moves a process into is
 # one the case makes and removes.
 . "$(dirname "$0")/../integration/lib.sh"
-
-OUTPUT=$(realpath -m "${OUTPUT:-$PWD/build}")
-RUNTIME=$OUTPUT/sbx-oci
-ROOTDIR=$T_TMP/state
-ROOTFS=$T_TMP/rootfs
-ATTACK=$T_TMP/ociattack
-DENIED=9
-
-if [ "$(id -u)" != 0 ]; then
-	SBX_TEST_SKIP=${SBX_TEST_SKIP:-"needs root"}
-elif ! command -v runc >/dev/null || ! [ -x /bin/busybox ] || ! command -v jq >/dev/null; then
-	SBX_TEST_SKIP=${SBX_TEST_SKIP:-"needs runc (runc spec), jq and busybox-static"}
-elif [ ! -x "$RUNTIME" ]; then
-	SBX_TEST_SKIP=${SBX_TEST_SKIP:-"no runtime at $RUNTIME"}
-fi
-
-rt() { "$RUNTIME" --root "$ROOTDIR" "$@"; }
+. "$(dirname "$0")/oci_attack_lib.sh"
 
 attack_setup()
 {
-	local c
-	mkdir -p "$ROOTFS"/{bin,proc,sys,dev,tmp} "$SBX_POLICY_DIR" "$SBX_LOG_DIR" || return 1
-	cp /bin/busybox "$ROOTFS/bin/" || return 1
-	for c in sh true sleep cat; do ln -sf busybox "$ROOTFS/bin/$c"; done
-	${CC:-cc} -static -O2 -o "$ATTACK" "$(dirname "$0")/ociattack.c" || return 1
-	cp "$ATTACK" "$ROOTFS/ociattack" || return 1
-	chmod 0755 "$SBX_POLICY_DIR"
-	cat >"$SBX_POLICY_DIR/t.toml" <<EOF
-version = 1
-[profile.t]
-enforcement = "strict"
-[profile.t.network]
-mode = "deny"
-deny = ["127.0.0.1:$DENIED", "[::1]:$DENIED"]
-unix = ["*"]
-[profile.t.fs]
-mode = "full"
-[profile.b]
-enforcement = "best-effort"
-[profile.b.network]
-mode = "deny"
-deny = ["127.0.0.1:$DENIED"]
-unix = ["*"]
-[profile.b.fs]
-mode = "full"
+	oci_rootfs ociattack || return 1
+	oci_policy_tb "$SBX_POLICY_DIR/t.toml"
+	cat >>"$SBX_POLICY_DIR/t.toml" <<'EOT'
 [profile.v]
 enforcement = "strict"
 [profile.v.network]
@@ -62,48 +24,8 @@ unix = ["*"]
 families = ["vsock"]
 [profile.v.fs]
 mode = "full"
-EOF
-	chmod 0644 "$SBX_POLICY_DIR/t.toml"
-	"$SBX" run -P "$SBX_POLICY_DIR/t.toml" --profile t -- true || return 1
-	(cd "$T_TMP" && runc spec) || return 1
-	jq --arg r "$ROOTFS" '.root.path = $r | .root.readonly = false | .process.terminal = false |
-		.annotations["org.sbx.profile"] = "t"' "$T_TMP/config.json" >"$T_TMP/base.json"
-}
-
-# bundle NAME JQ: a bundle from base.json changed by JQ; prints its path
-bundle()
-{
-	mkdir -p "$T_TMP/$1"
-	jq "$2" "$T_TMP/base.json" >"$T_TMP/$1/config.json" && echo "$T_TMP/$1"
-}
-
-# runit NAME JQ: runs container NAME (bundle from JQ) to its end; its output
-# in $T_TMP/NAME.out, RC the exit code of `sbx-oci run`
-runit()
-{
-	local b
-	b=$(bundle "$1" "$2") || fail "bundle $1"
-	T_CASE_RESTORE+="rt delete --force $1 >/dev/null 2>&1;"
-	rt create --bundle "$b" "$1" >"$T_TMP/$1.out" 2>&1 </dev/null
-	RC=$?
-	[ "$RC" = 0 ] || return 0
-	rt start "$1" >>"$T_TMP/$1.out" 2>&1
-	RC=$?
-	[ "$RC" = 0 ] || return 0
-	for _ in $(seq 300); do
-		[ "$(rt state "$1" 2>/dev/null | jq -r .status)" = stopped ] && break
-		sleep 0.05
-	done
-	rt delete --force "$1" >/dev/null 2>&1
-}
-
-key() { sed -n "s|^$2 ||p" "$T_TMP/$1.out" | head -1; }
-
-caps_jq()
-{
-	local l
-	l=$(printf '"%s",' "$@")
-	echo ".process.capabilities = ({} | .bounding = [${l%,}] | .effective = .bounding | .permitted = .bounding)"
+EOT
+	oci_base "$SBX_POLICY_DIR/t.toml"
 }
 
 # The baseline: the deny list holds for connect4, v4-mapped connect6,

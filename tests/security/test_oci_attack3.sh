@@ -9,36 +9,15 @@
 # `runc spec`; profile t is strict with the default families (no vsock).
 # Setup as test_oci_attack.sh's; each case removes its containers.
 . "$(dirname "$0")/../integration/lib.sh"
-
-OUTPUT=$(realpath -m "${OUTPUT:-$PWD/build}")
-RUNTIME=$OUTPUT/sbx-oci
-ROOTDIR=$T_TMP/state
-ROOTFS=$T_TMP/rootfs
-ATTACK=$T_TMP/ociattack3
-
-if [ "$(id -u)" != 0 ]; then
-	SBX_TEST_SKIP=${SBX_TEST_SKIP:-"needs root"}
-elif ! command -v runc >/dev/null || ! [ -x /bin/busybox ] || ! command -v jq >/dev/null; then
-	SBX_TEST_SKIP=${SBX_TEST_SKIP:-"needs runc (runc spec), jq and busybox-static"}
-elif [ ! -x "$RUNTIME" ]; then
-	SBX_TEST_SKIP=${SBX_TEST_SKIP:-"no runtime at $RUNTIME"}
-fi
+. "$(dirname "$0")/oci_attack_lib.sh"
 
 # sbx-oci must not read the host's /etc/sbx/oci.toml
 export SBX_OCI_CONFIG=$T_TMP/oci.toml
 unset SBX_OCI_DEFAULT_PROFILE
 
-rt() { "$RUNTIME" --root "$ROOTDIR" "$@"; }
-
 attack_setup()
 {
-	local c
-	mkdir -p "$ROOTFS"/{bin,proc,sys,dev,tmp} "$SBX_POLICY_DIR" "$SBX_LOG_DIR" || return 1
-	cp /bin/busybox "$ROOTFS/bin/" || return 1
-	for c in sh true sleep cat; do ln -sf busybox "$ROOTFS/bin/$c"; done
-	${CC:-cc} -static -O2 -o "$ATTACK" "$(dirname "$0")/ociattack3.c" || return 1
-	cp "$ATTACK" "$ROOTFS/ociattack3" || return 1
-	chmod 0755 "$SBX_POLICY_DIR"
+	oci_rootfs ociattack3 || return 1
 	cat >"$SBX_POLICY_DIR/t.toml" <<'EOT'
 version = 1
 [profile.t]
@@ -61,42 +40,12 @@ unix = ["*"]
 [profile.none.fs]
 mode = "full"
 EOT
-	chmod 0644 "$SBX_POLICY_DIR/t.toml" "$SBX_POLICY_DIR/n.toml"
+	chmod 0644 "$SBX_POLICY_DIR/n.toml"
 	: >"$SBX_OCI_CONFIG"
-	"$SBX" run -P "$SBX_POLICY_DIR/t.toml" --profile t -- true || return 1
 	# the workload's view of an unfiltered host: vsock must be creatable
 	# here, or the cases could not tell the filter from the kernel
 	[ "$("$ATTACK" families | sed -n 's/^vsock //p')" = ok ] || return 1
-	(cd "$T_TMP" && runc spec) || return 1
-	jq --arg r "$ROOTFS" '.root.path = $r | .root.readonly = false | .process.terminal = false |
-		.annotations["org.sbx.profile"] = "t"' "$T_TMP/config.json" >"$T_TMP/base.json"
-}
-
-# bundle NAME JQ: a bundle from base.json changed by JQ; prints its path
-bundle()
-{
-	mkdir -p "$T_TMP/$1"
-	jq "$2" "$T_TMP/base.json" >"$T_TMP/$1/config.json" && echo "$T_TMP/$1"
-}
-
-# runit NAME JQ: runs container NAME to its end; output in $T_TMP/NAME.out,
-# RC the exit code of the create or start that failed (0: both worked)
-runit()
-{
-	local b
-	b=$(bundle "$1" "$2") || fail "bundle $1"
-	T_CASE_RESTORE+="rt delete --force $1 >/dev/null 2>&1;"
-	rt create --bundle "$b" "$1" >"$T_TMP/$1.out" 2>&1 </dev/null
-	RC=$?
-	[ "$RC" = 0 ] || return 0
-	rt start "$1" >>"$T_TMP/$1.out" 2>&1
-	RC=$?
-	[ "$RC" = 0 ] || return 0
-	for _ in $(seq 300); do
-		[ "$(rt state "$1" 2>/dev/null | jq -r .status)" = stopped ] && break
-		sleep 0.05
-	done
-	rt delete --force "$1" >/dev/null 2>&1
+	oci_base "$SBX_POLICY_DIR/t.toml"
 }
 
 # sleeper NAME JQ: a running container NAME (sleep 30) for exec
@@ -109,7 +58,6 @@ sleeper()
 	rt start "$1" >>"$T_TMP/$1.out" 2>&1
 }
 
-key() { sed -n "s|^$2 ||p" "$T_TMP/$1.out" | head -1; }
 
 # A vsock (or alg, tipc) socket made by io_uring's IORING_OP_SOCKET: seccomp
 # sees io_uring_enter, never a socket() call. The ring must be refused (or

@@ -802,19 +802,20 @@ static __attribute__((noinline)) int setup(struct run_state *s)
 		return r;
 	if ((s->res->has_journal = s->o->audit_journal) && sbx_journal_open(&s->journal) < 0)
 		flush_journal(s);	/* says once that journald is missing */
+	/* before the ring's consumer: the resolver is a fork of the monitor
+	 * that lives as long as the sandbox, and a mapping at its fork would
+	 * stay in it (the ring's pages in its Pss) whatever the monitor lets
+	 * go; the watchdog, forked later, drops its copy itself */
+	r = start_dns(s);
+	sbx_trace("dns resolver");
+	if (r < 0)
+		return r;
 	s->rb = ring_buffer__new(s->sb.ring_fd, on_event, s, NULL);
 	if (!s->rb)
 		return fail(s, -errno, "ring buffer consumer: %m");
 	s->ring_bytes = ring_size(s->sb.ring_fd);
-	/* known to map; mapped again by the first drain. The DNS resolver and
-	 * the watchdog are forks of the monitor that live as long as the
-	 * sandbox: a mapping at their fork would stay in them (the ring's
-	 * pages in their Pss) whatever the monitor lets go */
-	ring_release(s);
 	sbx_trace("audit sinks, ring buffer");
-	r = start_dns(s);
-	sbx_trace("dns resolver");
-	return r;
+	return 0;
 }
 
 static int setup_signals(struct run_state *s, sigset_t *old)
@@ -921,7 +922,7 @@ static int start_watchdog(struct run_state *s)
 	}
 	if (pid == 0) {
 		close(p[1]);
-		ring_release(s);	/* none since setup; whatever a later change maps */
+		ring_release(s);	/* the monitor's mapping, copied by the fork */
 		watchdog_main(p[0], s->sb.cgroup_path, registry, s->sb.uid, getppid(),
 			      s->have_lim ? &s->lim : NULL);
 	}

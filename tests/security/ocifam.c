@@ -5,6 +5,8 @@
 //   ocifam fams        one line per family: NAME ok|ERRNO (raw syscalls)
 //   ocifam hifams      the same with the upper 32 bits of domain/protocol set
 //   ocifam forkfams    fams in a child forked after a sleep, and a grandchild
+//   ocifam connproto PROTO PORT  socket(AF_INET, SOCK_STREAM, PROTO) and a
+//                      connect to 127.0.0.1:PORT: ok|ERRNO
 //   ocifam uring       io_uring_setup: ok|ERRNO
 //   ocifam int80       socketcall(SOCKET, AF_VSOCK) through int 0x80 in a
 //                      child: "signal N" or "ret R"
@@ -17,9 +19,11 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 static const struct { const char *name; long fam, type, proto; } F[] = {
-	{ "vsock", 40, 1, 0 }, { "tipc", 30, 4, 0 }, { "alg", 38, 5, 0 },
+	{ "vsock", 40, 1, 0 }, { "smc", 43, 1, 0 }, { "packet", 17, 3, 0 }, { "tipc", 30, 4, 0 }, { "alg", 38, 5, 0 },
 	{ "key", 15, 3, 2 }, { "nl_audit", 16, 3, 9 }, { "nl_diag", 16, 3, 4 },
 	{ "nl_route", 16, 3, 0 }, { "inet", 2, 1, 0 }, { "unix", 1, 1, 0 },
 };
@@ -96,7 +100,17 @@ int main(int argc, char **argv)
 		fams(0xffffffff00000000UL, "");
 	else if (!strcmp(argv[1], "forkfams"))
 		child(forked);
-	else if (!strcmp(argv[1], "uring")) {
+	else if (argc == 4 && !strcmp(argv[1], "connproto")) {
+		/* socket(AF_INET, SOCK_STREAM, PROTO) then connect to
+		 * 127.0.0.1:PORT: MPTCP (262), SMC (256) */
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[3])),
+					 .sin_addr.s_addr = htonl(0x7f000001) };
+		int fd = socket(AF_INET, SOCK_STREAM, atoi(argv[2]));
+		if (fd < 0)
+			printf("socket %s\n", strerrorname_np(errno));
+		else
+			printf("%s\n", connect(fd, (void *)&a, sizeof(a)) ? strerrorname_np(errno) : "ok");
+	} else if (!strcmp(argv[1], "uring")) {
 		unsigned char p[120] = { 0 };
 		long r = syscall(425, 4, p);
 		printf("uring %s\n", r >= 0 ? "ok" : strerrorname_np(errno));

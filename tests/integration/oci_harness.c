@@ -226,7 +226,7 @@ static int container(const struct oci_spec *s, bool no_pivot)
 		fprintf(stderr, "oci_harness: setup: %s\n", why);
 		return 125;
 	}
-	oci_process_exec(&s->process, s->seccomp, NULL, why, sizeof(why), &exec_errno);
+	oci_process_exec(&s->process, s->seccomp, NULL, NULL, NULL, why, sizeof(why), &exec_errno);
 	fprintf(stderr, "oci_harness: exec errno %d: %s\n", exec_errno, why);
 	return 127;
 }

@@ -605,6 +605,20 @@ static int init_prepare(struct init_ctx *c, const char *state_json, const char *
 
 /* After 'R': waits for `start`, then startContainer hooks and the exec.
  * The sync socket is closed: errors go to the container's stderr. */
+struct start_hooks {
+	const struct oci_spec *spec;
+	const char *state_json;
+};
+
+/* oci_process_exec's before_exec for the init: a failing hook fails it
+ * (exit status 1, as before the exec) */
+static int start_hooks_run(void *ctx, char *why, size_t len)
+{
+	const struct start_hooks *h = ctx;
+
+	return oci_hooks_run(h->spec, OCI_HOOK_START_CONTAINER, h->state_json, why, len);
+}
+
 static void __attribute__((noreturn)) init_run(struct init_ctx *c, const char *state_json,
 					       const char *fifo_path)
 {
@@ -629,13 +643,12 @@ static void __attribute__((noreturn)) init_run(struct init_ctx *c, const char *s
 	/* w stays open, close-on-exec: its end tells `start` that the exec
 	 * happened (or that the init died), so poststart runs after it */
 	close(c->fifo);
-	if (oci_hooks_run(c->spec, OCI_HOOK_START_CONTAINER, state_json, why, sizeof(why)) < 0) {
-		fprintf(stderr, "sbx-oci: error: %s\n", why);
-		_exit(1);
-	}
 	syscall(SYS_close_range, 3U + (unsigned)c->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-	/* sbx's filter is in place since init_prepare */
-	oci_process_exec(&c->spec->process, c->spec->seccomp, NULL, why, sizeof(why), &exec_errno);
+	/* sbx's filter is in place since init_prepare; the startContainer
+	 * hooks run once the process has its identity and capabilities */
+	struct start_hooks h = { .spec = c->spec, .state_json = state_json };
+	oci_process_exec(&c->spec->process, c->spec->seccomp, NULL, start_hooks_run, &h, why, sizeof(why),
+			 &exec_errno);
 	fprintf(stderr, "sbx-oci: error: %s\n", why);
 	_exit(exec_errno == ENOENT ? 127 : exec_errno ? 126 : 1);
 }
@@ -1483,7 +1496,7 @@ static void __attribute__((noreturn)) exec_child(struct exec_ctx *x)
 	syscall(SYS_close_range, 3U + (unsigned)x->o->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 	/* the process outlives sbx-oci exec --detach */
 	prctl(PR_SET_PDEATHSIG, 0);
-	oci_process_exec(x->proc, x->seccomp, x->sbx_filter, why, sizeof(why), &exec_errno);
+	oci_process_exec(x->proc, x->seccomp, x->sbx_filter, NULL, NULL, why, sizeof(why), &exec_errno);
 fail:
 	send_msg(x->sync, 'E', why, strlen(why));
 	_exit(exec_errno == ENOENT ? 127 : 126);

@@ -262,15 +262,17 @@ int oci_seccomp_load(const struct oci_seccomp *sc, char *why, size_t len);
  * cwd, then the seccomp filter, and execvpe of args[0] with env (PATH from
  * env). sbx_filter (NULL: none) is sbx's own filter (oci_enforce_families),
  * installed before anything drops a privilege and before the spec's filter,
- * which might refuse seccomp(2) itself. Returns only on failure: -errno with
+ * which might refuse seccomp(2) itself. before_exec (NULL: none) runs
+ * last, with the process's identity and filters: the init's startContainer
+ * hooks. Returns only on failure: -errno with
  * why. exec_errno (non-NULL) says that the failure was the exec itself. */
 /* Installs sbx's family filter (oci_enforce_families) in the calling
  * process, which must hold CAP_SYS_ADMIN in its user namespace or have
  * no_new_privs. */
 int oci_sbx_filter_install(const struct sock_fprog *f, char *why, size_t len);
 int oci_process_exec(const struct oci_process *p, const struct oci_seccomp *sc,
-		     const struct sock_fprog *sbx_filter, char *why,
-		     size_t len, int *exec_errno);
+		     const struct sock_fprog *sbx_filter, int (*before_exec)(void *ctx, char *why, size_t len),
+		     void *ctx, char *why, size_t len, int *exec_errno);
 
 /* ---- sbx's enforcement (enforce.c) ------------------------------------- */
 

@@ -11,6 +11,7 @@
  *   effective/permitted/inheritable sets, the ambient ones, no_new_privs,
  *   [the seccomp filter, when noNewPrivileges is on: as late as possible,
  *   so that it need not allow the setup's own calls],
+ *   the caller's before_exec (the init's startContainer hooks),
  *   exec of args[0] searched along the PATH of process.env.
  */
 #include <errno.h>
@@ -220,7 +221,8 @@ int oci_sbx_filter_install(const struct sock_fprog *f, char *why, size_t len)
 }
 
 int oci_process_exec(const struct oci_process *p, const struct oci_seccomp *sc,
-		     const struct sock_fprog *sbx_filter, char *why, size_t len, int *exec_errno)
+		     const struct sock_fprog *sbx_filter, int (*before_exec)(void *ctx, char *why, size_t len),
+		     void *ctx, char *why, size_t len, int *exec_errno)
 {
 	int r, later_cwd;
 
@@ -248,6 +250,10 @@ int oci_process_exec(const struct oci_process *p, const struct oci_seccomp *sc,
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return sbx_fail(why, len, -errno, "process.noNewPrivileges: %m");
 	if (sc && p->no_new_privileges && (r = oci_seccomp_load(sc, why, len)) < 0)
+		return r;
+	/* the startContainer hooks: with the process's identity, capabilities
+	 * and filters, as runc runs them (forks of this process) */
+	if (before_exec && (r = before_exec(ctx, why, len)) < 0)
 		return r;
 	return exec_args(p, exec_errno, why, len);
 }
